@@ -1,0 +1,32 @@
+"""The dashboard's only door to data: the Redis result store.
+
+Pages call :func:`store` inside callbacks (never at import time).  The store is built once per
+process from the validated settings; ``REDIS_URL`` in the environment wins.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from jobs.config import Settings, load_settings
+from jobs.store import ResultStore
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@functools.lru_cache(maxsize=4)
+def _store_for(url: str) -> ResultStore:
+    s = settings().store
+    return ResultStore.from_url(url, history_max_count=s.history_max_count, history_max_age_days=s.history_max_age_days, run_history=s.run_history)
+
+
+def store() -> ResultStore:
+    """The result store for ``REDIS_URL`` (or ``service.redis_url``)."""
+    url = os.environ.get("REDIS_URL") or settings().service.redis_url
+    if not url:
+        raise RuntimeError("the dashboard needs REDIS_URL (flowdesk run sets it for you)")
+    return _store_for(url)

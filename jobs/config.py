@@ -1,0 +1,327 @@
+"""Load and validate ``config.toml``, the one file a desk edits.
+
+The file is validated at start-up with pydantic: an unknown key, a wrong type, a bad time zone or
+an invalid cron string is refused with the file, the dotted key and the reason, for example::
+
+    config.toml: jobs.demo.cron: invalid cron expression '61 * * * *': ...
+
+Secrets and URLs never live in the committed file.  The environment overrides them:
+
+* ``FLOWDESK_CONFIG``: path of the config file (default ``config.toml`` in the working directory,
+  then the copy shipped next to this package's project root).
+* ``REDIS_URL``: the Redis server (``redis://``, ``rediss://``, ``unix://``), overriding
+  ``service.redis_url``.
+* ``FLOWDESK_SOURCE_MODE``: ``sample`` or ``live``, overriding ``service.source_mode``.
+* Alert targets name the environment variables that hold their URL and signing secret
+  (``url_env``, ``secret_env``); see ``[alerts.targets.*]``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from flows.errors import FlowdeskError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The repository root (where the shipped ``config.toml`` lives in a source checkout)."""
+
+
+class ConfigError(FlowdeskError):
+    """The configuration file is missing, unreadable or invalid.
+
+    ``problems`` holds one ``(dotted_key, reason)`` pair per mistake.
+    """
+
+    def __init__(self, path: str | Path, problems: list[tuple[str, str]]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        lines = [f"{self.path}: {key}: {reason}" if key else f"{self.path}: {reason}" for key, reason in problems]
+        super().__init__("invalid configuration\n" + "\n".join(lines))
+
+
+class _Section(BaseModel):
+    """Base of every config section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ServiceSettings(_Section):
+    timezone: str = "America/New_York"
+    """The desk's time zone: cron triggers, session dates and displayed times use it."""
+    source_mode: Literal["sample", "live"] = "sample"
+    """``sample`` runs offline on generated data labelled SAMPLE; ``live`` fetches public sources."""
+    redis_url: str | None = None
+    """Redis URL; ``REDIS_URL`` in the environment overrides it.  Empty: embedded server (``flowdesk run``)."""
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    sample_seed: int = 20240105
+    """Seed of the deterministic sample data."""
+    drop_dir: str = "var/drop"
+    """Folder where desks drop hand-downloaded files (CBOE quote tables, universe CSVs, ...)."""
+    http_timeout_seconds: float = Field(default=20.0, gt=0)
+    http_retries: int = Field(default=4, ge=0, le=10)
+    http_min_interval_seconds: float = Field(default=0.5, ge=0)
+    """Per-host rate limit: minimum seconds between two requests to the same host."""
+    user_agent: str = "flowdesk/0.1 (+https://github.com/flowdesk/flowdesk)"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'America/New_York')") from exc
+        return value
+
+
+class StoreSettings(_Section):
+    history_max_count: int = Field(default=500, ge=1)
+    """Publishes kept per result (the newest; the current one is always kept)."""
+    history_max_age_days: float = Field(default=120.0, gt=0)
+    """Publishes older than this are pruned (the current one is always kept)."""
+    run_history: int = Field(default=200, ge=1)
+    """Job-run records kept per job."""
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+    refresh_seconds: int = Field(default=30, ge=1)
+    """How often pages re-read the store (``dcc.Interval``)."""
+    require_login: Literal["auto", "always", "never"] = "auto"
+    """``auto``: login required whenever the server binds a non-loopback address."""
+
+
+class SchedulerSettings(_Section):
+    calendar: str = "XNYS"
+    """Exchange calendar (exchange-calendars MIC) for ``trading_days_only`` jobs."""
+    leader_lease_seconds: int = Field(default=30, ge=5)
+    """A scheduler process must renew its leader lease within this many seconds."""
+    slot_lock_seconds: int = Field(default=6 * 3600, ge=60)
+    """How long a run slot stays claimed (``SET NX EX``): covers the longest job plus clock skew."""
+    heartbeat_seconds: int = Field(default=10, ge=1)
+    misfire_grace_seconds: int = Field(default=600, ge=1)
+    coalesce: bool = True
+
+
+class JobSettings(_Section):
+    task: str
+    """Name of the task function (see :mod:`jobs.tasks`)."""
+    cron: str
+    """Five-field crontab in the desk's time zone (minute hour day month day-of-week)."""
+    enabled: bool = True
+    trading_days_only: bool = True
+    """Skip the slot when the date is not a session of ``scheduler.calendar`` (holidays, weekends)."""
+    retries: int = Field(default=2, ge=0, le=20)
+    """Further attempts after a failure, within the same slot."""
+    retry_delay_seconds: float = Field(default=30.0, ge=0)
+    stale_after_minutes: float = Field(default=60 * 24 * 3, gt=0)
+    """A result older than this is shown as stale (amber)."""
+    args: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments passed to the task."""
+
+
+class GammaSettings(_Section):
+    underlyings: list[str] = Field(default_factory=lambda: ["SPX", "SPY", "QQQ", "NDX", "IWM", "NVDA", "TSLA"])
+    risk_free_rate: float = 0.045
+    """Continuously compounded risk-free rate, fraction per year."""
+    dividend_yield: dict[str, float] = Field(default_factory=lambda: {"default": 0.0, "SPX": 0.013, "SPY": 0.013, "NDX": 0.007, "QQQ": 0.007})
+    """Continuous dividend yield per underlying, fraction per year (``default`` for the rest)."""
+    window: float = Field(default=0.20, gt=0, lt=1)
+    """Half-width of the gamma profile window, fraction of spot."""
+    profile_points: int = Field(default=801, ge=11)
+    time_basis: Literal["calendar", "busdays262"] = "calendar"
+    conventions: dict[str, Literal["calls_long_puts_short", "short_all"]] = Field(default_factory=dict)
+    """Dealer sign convention per underlying; absent = ``calls_long_puts_short`` (the public one)."""
+    hedge_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
+    iv_shock_points: float = 5.0
+    """IV shock for the vanna flow, in volatility points (5 = +5 vol points)."""
+
+
+class LetfSettings(_Section):
+    universe_file: str | None = None
+    """CSV universe to use instead of the shipped one (layout of the public dataset)."""
+    scenario_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
+    index_proxies: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Nasdaq-100": "QQQ",
+            "NASDAQ-100": "QQQ",
+            "S&P 500": "SPY",
+            "PHLX Semiconductor": "SOXX",
+            "Russell 2000": "IWM",
+        }
+    )
+    """Index name (``underlying_asset``) -> hedge proxy ticker for funds with a blank underlying."""
+
+
+class CftcSettings(_Section):
+    baskets: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "reuters6": ["JPY", "EUR", "GBP", "CHF", "CAD", "AUD"],
+            "wide9": ["JPY", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "MXN", "BRL"],
+        }
+    )
+    history_from_year: int = Field(default=2006, ge=1986)
+    unwind_years: int = Field(default=3, ge=1)
+
+
+class BoardSettings(_Section):
+    index: str = "NDX"
+    """The index whose move drives the scenario grid."""
+    betas: dict[str, float] = Field(default_factory=lambda: {"NDX": 1.0, "QQQ": 1.0, "SPX": 0.8, "SPY": 0.8, "IWM": 0.9, "NVDA": 1.6, "TSLA": 1.8})
+    moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
+
+
+class AlertTarget(_Section):
+    kind: Literal["webhook", "slack", "teams"]
+    url_env: str
+    """Name of the environment variable holding the target URL (never the URL itself)."""
+    secret_env: str | None = None
+    """Name of the environment variable holding the HMAC signing secret (generic webhooks)."""
+    digest: bool = False
+    """Also receive the morning brief as a digest."""
+
+
+class AlertRule(_Section):
+    metric: str
+    """Path into a published result: ``<result>.<headline key>``, e.g. ``gamma.SPX.net_gex_usd_per_1pct``."""
+    op: Literal[">", ">=", "<", "<="]
+    threshold: float
+    severity: Literal["info", "warning", "critical"] = "warning"
+    cooldown_minutes: float = Field(default=60.0, ge=0)
+    hysteresis: float = Field(default=0.0, ge=0)
+    """Absolute distance past the threshold, back the other way, before a breach resolves."""
+    targets: list[str] = Field(default_factory=list)
+
+
+class AlertSettings(_Section):
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=600.0, gt=0)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    targets: dict[str, AlertTarget] = Field(default_factory=dict)
+    rules: dict[str, AlertRule] = Field(default_factory=dict)
+
+
+class Settings(_Section):
+    """The whole validated configuration."""
+
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    jobs: dict[str, JobSettings] = Field(default_factory=dict)
+    gamma: GammaSettings = Field(default_factory=GammaSettings)
+    letf: LetfSettings = Field(default_factory=LetfSettings)
+    cftc: CftcSettings = Field(default_factory=CftcSettings)
+    board: BoardSettings = Field(default_factory=BoardSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    source_path: str = Field(default="<defaults>", exclude=True)
+    """Where these settings were read from (not a config key)."""
+
+    @model_validator(mode="after")
+    def _check_cross_references(self) -> Settings:
+        from jobs.tasks import TASKS  # late import: tasks import config
+
+        tz = ZoneInfo(self.service.timezone)
+        for name, job in self.jobs.items():
+            try:
+                CronTrigger.from_crontab(job.cron, timezone=tz)
+            except ValueError as exc:
+                raise _KeyedError(f"jobs.{name}.cron", f"invalid cron expression {job.cron!r}: {exc}") from exc
+            if job.task not in TASKS:
+                known = ", ".join(sorted(TASKS))
+                raise _KeyedError(f"jobs.{name}.task", f"unknown task {job.task!r} (known: {known})")
+        for name, rule in self.alerts.rules.items():
+            for target in rule.targets:
+                if target not in self.alerts.targets:
+                    raise _KeyedError(f"alerts.rules.{name}.targets", f"unknown target {target!r}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.service.timezone)
+
+    @property
+    def sample_mode(self) -> bool:
+        return self.service.source_mode == "sample"
+
+
+class _KeyedError(ValueError):
+    """A cross-field problem that knows which dotted key it belongs to."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{key}: {reason}")
+
+
+def _format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _KeyedError):
+            problems.append((ctx_error.key, ctx_error.reason))
+            continue
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key (check the spelling; see config.toml in the repository for every key)"
+        elif err["type"] == "missing":
+            reason = "required key is missing"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            reason = f"{msg} (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+        problems.append((key, reason))
+    return problems
+
+
+def default_config_path() -> Path:
+    """``$FLOWDESK_CONFIG``, else ``./config.toml``, else the repository's ``config.toml``."""
+    env = os.environ.get("FLOWDESK_CONFIG")
+    if env:
+        return Path(env)
+    local = Path.cwd() / "config.toml"
+    return local if local.exists() else PROJECT_ROOT / "config.toml"
+
+
+def parse_settings(data: dict[str, Any], source: str = "<dict>", env: dict[str, str] | None = None) -> Settings:
+    """Validate a parsed TOML mapping and apply environment overrides.
+
+    Raises :class:`ConfigError` naming ``source``, the dotted key and the reason.
+    """
+    env = dict(os.environ) if env is None else env
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, _format_validation_error(exc)) from None
+    settings.source_path = source
+    if env.get("REDIS_URL"):
+        settings.service.redis_url = env["REDIS_URL"]
+    if env.get("FLOWDESK_SOURCE_MODE"):
+        mode = env["FLOWDESK_SOURCE_MODE"]
+        if mode not in ("sample", "live"):
+            raise ConfigError("environment", [("FLOWDESK_SOURCE_MODE", f"must be 'sample' or 'live' (got {mode!r})")])
+        settings.service.source_mode = mode  # type: ignore[assignment]
+    return settings
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read, validate and return the configuration (see the module docstring)."""
+    path = Path(path) if path is not None else default_config_path()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, [("", f"cannot read the file: {exc.strerror or exc}")]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [("", f"not valid TOML: {exc}")]) from None
+    return parse_settings(data, source=str(path), env=env)

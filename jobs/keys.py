@@ -1,0 +1,125 @@
+"""Every Redis key flowdesk uses, built in one place.
+
+All keys start with ``flowdesk:v1:``; the ``v1`` is bumped if the layout ever changes, so two
+versions of the service can share a server during an upgrade.  The keys of one result share the
+hash tag ``{res:<name>}`` so that they live on one Redis Cluster slot and can be written in one
+``MULTI``/``EXEC`` transaction; likewise ``{job:<name>}`` for a job's run records and
+``{alerts}`` for the alert state and outbox.
+"""
+
+from __future__ import annotations
+
+PREFIX = "flowdesk:v1"
+
+
+# -- results ------------------------------------------------------------------------------
+def result_index() -> str:
+    """Set of every result name ever published."""
+    return f"{PREFIX}:results"
+
+
+def _res(name: str) -> str:
+    return f"{PREFIX}:{{res:{name}}}"
+
+
+def result_current(name: str) -> str:
+    """String: the version id of the current (last good) publish."""
+    return f"{_res(name)}:current"
+
+
+def result_history(name: str) -> str:
+    """Sorted set: version ids scored by computed-at (epoch seconds)."""
+    return f"{_res(name)}:history"
+
+
+def result_meta(name: str, version: str) -> str:
+    """String: JSON metadata of one version."""
+    return f"{_res(name)}:meta:{version}"
+
+
+def result_table(name: str, version: str, table: str) -> str:
+    """String: Arrow IPC stream bytes of one table of one version."""
+    return f"{_res(name)}:table:{version}:{table}"
+
+
+def result_status(name: str) -> str:
+    """String: JSON of the last failure (present only while the current result is stale)."""
+    return f"{_res(name)}:failure"
+
+
+# -- job runs -----------------------------------------------------------------------------
+def job_index() -> str:
+    """Set of every job name that has run."""
+    return f"{PREFIX}:jobs"
+
+
+def _job(name: str) -> str:
+    return f"{PREFIX}:{{job:{name}}}"
+
+
+def job_runs(name: str) -> str:
+    """List (newest first) of JSON run records."""
+    return f"{_job(name)}:runs"
+
+
+def job_last_run(name: str) -> str:
+    return f"{_job(name)}:last"
+
+
+def job_last_success(name: str) -> str:
+    return f"{_job(name)}:last_ok"
+
+
+def job_slot(name: str, slot: str) -> str:
+    """``SET NX EX`` claim of one scheduled slot: the first scheduler to set it runs the slot."""
+    return f"{_job(name)}:slot:{slot}"
+
+
+# -- scheduler ----------------------------------------------------------------------------
+def scheduler_leader() -> str:
+    """Leader lease (redis-py ``Lock``): only its holder fires jobs."""
+    return f"{PREFIX}:scheduler:leader"
+
+
+def scheduler_heartbeat() -> str:
+    """String: JSON ``{"at": epoch, "pid": ..., "host": ..., "leader": bool}`` of the last beat."""
+    return f"{PREFIX}:scheduler:heartbeat"
+
+
+# -- alerts -------------------------------------------------------------------------------
+def _alerts() -> str:
+    return f"{PREFIX}:{{alerts}}"
+
+
+def alert_state(rule: str) -> str:
+    return f"{_alerts()}:state:{rule}"
+
+
+def alert_events() -> str:
+    """List (newest first) of alert events (fired / resolved)."""
+    return f"{_alerts()}:events"
+
+
+def alert_outbox() -> str:
+    """Sorted set of pending deliveries scored by next-attempt time (epoch seconds)."""
+    return f"{_alerts()}:outbox"
+
+
+def alert_delivery(delivery_id: str) -> str:
+    """Hash: one pending delivery (event, target, attempts, last error)."""
+    return f"{_alerts()}:delivery:{delivery_id}"
+
+
+def alert_inflight() -> str:
+    """Sorted set of deliveries being attempted, scored by lease expiry."""
+    return f"{_alerts()}:inflight"
+
+
+def alert_dead() -> str:
+    """List (newest first) of dead-lettered deliveries."""
+    return f"{_alerts()}:dead"
+
+
+def alert_delivered() -> str:
+    """List (newest first) of delivered deliveries (bounded)."""
+    return f"{_alerts()}:delivered"

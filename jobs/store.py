@@ -1,0 +1,491 @@
+"""The Redis result store: jobs publish named results, the dashboard and the API read them.
+
+A *result* is one or more named tables (pandas DataFrames; the first is the main table, called
+``data`` when only one is given) plus metadata: name, as-of time of the data, computed-at time,
+source, schema version, row count, status, column units and headline figures.
+
+Layout (see :mod:`jobs.keys`): every publish gets an immutable *version* whose tables (Arrow IPC)
+and metadata (JSON) are written together with the switch of the ``current`` pointer and the
+history entry in one ``MULTI``/``EXEC`` transaction on one hash slot.  A reader resolves the
+pointer and then reads that version's immutable keys, so it sees either the previous complete
+result or the new one, never a mix.  A failed job calls :meth:`ResultStore.mark_failed`, which
+leaves the current version in place and marks it stale until the next good publish.
+
+History: every version stays readable (by version or by time, ``as_of=``) until pruned by count
+or age (``[store]`` in ``config.toml``); the current version is never pruned.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import redis
+
+from jobs import keys
+from jobs.codec import arrow_to_frame, frame_to_arrow
+
+MAIN_TABLE = "data"
+"""Name of the table when a single DataFrame is published."""
+
+
+class ResultNotFound(KeyError):
+    """No result of that name (or none at or before the requested time)."""
+
+    def __init__(self, name: str, as_of: datetime | None = None) -> None:
+        self.name = name
+        self.as_of = as_of
+        when = f" at or before {as_of.isoformat()}" if as_of else ""
+        super().__init__(f"no published result named {name!r}{when}")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(ts: datetime | pd.Timestamp | str | None) -> str | None:
+    if ts is None:
+        return None
+    if isinstance(ts, str):
+        ts = pd.Timestamp(ts)
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        raise ValueError(f"timestamp {ts!r} has no time zone: flowdesk stores only tz-aware times")
+    return ts.isoformat()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in result metadata")
+
+
+def _clean_json(value: Any) -> Any:
+    """NaN and infinities become ``null`` (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return _clean_json(value.item())
+    return value
+
+
+def dumps(value: Any) -> str:
+    """JSON for Redis: NaN as null, timestamps as ISO strings."""
+    return json.dumps(_clean_json(value), default=_json_default, separators=(",", ":"))
+
+
+@dataclass
+class ResultMeta:
+    """Metadata of one published version.  Times are ISO 8601 strings with offsets."""
+
+    name: str
+    version: str
+    as_of: str
+    """Time the data describes (e.g. the option snapshot time, the COT report date)."""
+    computed_at: str
+    """When flowdesk computed and published it."""
+    source: str
+    """Where the data came from (``cboe-json``, ``cboe-csv:<file>``, ``sample``, ...)."""
+    schema_version: int
+    rows: int
+    """Rows of the main table."""
+    tables: list[str]
+    status: str = "ok"
+    """``ok``, or ``stale`` when the last attempt to refresh it failed."""
+    sample: bool = False
+    """True when computed on generated sample data (the UI labels it SAMPLE)."""
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Unit of each column, per table: ``{"data": {"net_gex": "USD per 1% move"}}``."""
+    headline: dict[str, Any] = field(default_factory=dict)
+    """Headline figures (flat, JSON-able) for cards, alerts and history series."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else the producer wants to carry (conventions, parameters, skipped rows)."""
+    failure: dict[str, Any] | None = None
+    """When stale: ``{"error": ..., "failed_at": ..., "job": ...}`` of the last failed attempt."""
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> ResultMeta:
+        data = json.loads(raw)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def computed_at_ts(self) -> pd.Timestamp:
+        return pd.Timestamp(self.computed_at)
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        return pd.Timestamp(self.as_of)
+
+    def age_seconds(self, now: datetime | None = None) -> float:
+        now = now or utcnow()
+        return (pd.Timestamp(now) - self.computed_at_ts).total_seconds()
+
+
+@dataclass
+class Result:
+    """A result read back from the store."""
+
+    meta: ResultMeta
+    tables: dict[str, pd.DataFrame]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The main table."""
+        return self.tables[self.meta.tables[0]]
+
+    def table(self, name: str) -> pd.DataFrame:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(f"result {self.meta.name!r} has no table {name!r} (has: {', '.join(self.meta.tables)})") from None
+
+
+@dataclass
+class RunRecord:
+    """One run of a job (one attempt sequence for one slot)."""
+
+    job: str
+    slot: str
+    started_at: str
+    ended_at: str | None = None
+    duration_s: float | None = None
+    status: str = "running"
+    """``running``, ``ok``, ``failed``, ``partial`` (some parts failed) or ``skipped``."""
+    error: str | None = None
+    rows: int = 0
+    attempts: int = 1
+    results: list[str] = field(default_factory=list)
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    detail: str | None = None
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> RunRecord:
+        data = json.loads(raw)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _new_version(now: datetime) -> str:
+    # Sortable by time, unique across processes.
+    return now.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
+
+
+class ResultStore:
+    """Publish and read results, record job runs.  Thread-safe (redis-py pools connections).
+
+    Parameters
+    ----------
+    client:
+        A ``redis.Redis`` client created with ``decode_responses=False`` (tables are bytes).
+    history_max_count, history_max_age_days:
+        Retention of past versions per result (the current version is always kept).
+    run_history:
+        Run records kept per job.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        history_max_count: int = 500,
+        history_max_age_days: float = 120.0,
+        run_history: int = 200,
+    ) -> None:
+        self.redis = client
+        self.history_max_count = history_max_count
+        self.history_max_age_s = history_max_age_days * 86400.0
+        self.run_history = run_history
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> ResultStore:
+        return cls(connect(url), **kwargs)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ResultStore:
+        """Store for validated :class:`jobs.config.Settings` (needs ``service.redis_url``)."""
+        url = settings.service.redis_url
+        if not url:
+            raise RuntimeError(
+                "no Redis configured: set REDIS_URL (or service.redis_url in config.toml), "
+                "or use `flowdesk run`, which starts an embedded development Redis"
+            )
+        s = settings.store
+        return cls(connect(url), history_max_count=s.history_max_count, history_max_age_days=s.history_max_age_days, run_history=s.run_history)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+    # -- publishing -----------------------------------------------------------------------
+    def publish(
+        self,
+        name: str,
+        tables: pd.DataFrame | Mapping[str, pd.DataFrame],
+        *,
+        as_of: datetime | pd.Timestamp | str,
+        source: str,
+        schema_version: int = 1,
+        sample: bool = False,
+        units: Mapping[str, Mapping[str, str]] | None = None,
+        headline: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        computed_at: datetime | None = None,
+    ) -> ResultMeta:
+        """Atomically publish a new version of ``name`` and make it current.
+
+        ``tables`` is one DataFrame (stored as ``data``) or an ordered mapping of named tables,
+        the first being the main one.  ``as_of`` must be tz-aware.  Clears any stale mark.
+        """
+        if isinstance(tables, pd.DataFrame):
+            tables = {MAIN_TABLE: tables}
+        if not tables:
+            raise ValueError(f"result {name!r}: nothing to publish (no tables)")
+        for tname, frame in tables.items():
+            if not isinstance(frame, pd.DataFrame):
+                raise TypeError(f"result {name!r}: table {tname!r} is a {type(frame).__name__}, not a DataFrame")
+            if ":" in tname:
+                raise ValueError(f"result {name!r}: table name {tname!r} may not contain ':'")
+        computed = computed_at or utcnow()
+        version = _new_version(computed)
+        encoded = {tname: frame_to_arrow(frame) for tname, frame in tables.items()}
+        names = list(tables)
+        meta = ResultMeta(
+            name=name,
+            version=version,
+            as_of=_iso(as_of) or "",
+            computed_at=_iso(computed) or "",
+            source=source,
+            schema_version=schema_version,
+            rows=len(tables[names[0]]),
+            tables=names,
+            sample=sample,
+            units={t: dict(u) for t, u in (units or {}).items()},
+            headline=dict(headline or {}),
+            extra=dict(extra or {}),
+        )
+        score = computed.timestamp()
+        with self.redis.pipeline(transaction=True) as pipe:
+            for tname, blob in encoded.items():
+                pipe.set(keys.result_table(name, version, tname), blob)
+            pipe.set(keys.result_meta(name, version), dumps(meta.to_dict()))
+            pipe.zadd(keys.result_history(name), {version: score})
+            pipe.set(keys.result_current(name), version)
+            pipe.delete(keys.result_status(name))
+            pipe.execute()
+        self.redis.sadd(keys.result_index(), name)
+        self._prune(name, now=score)
+        return meta
+
+    def mark_failed(self, name: str, error: str, *, job: str | None = None, at: datetime | None = None) -> None:
+        """Record that refreshing ``name`` failed: the current version stays, shown as stale."""
+        failure = {"error": str(error), "failed_at": _iso(at or utcnow()), "job": job}
+        self.redis.set(keys.result_status(name), dumps(failure))
+        self.redis.sadd(keys.result_index(), name)
+
+    def _prune(self, name: str, now: float) -> None:
+        hkey = keys.result_history(name)
+        current = self._current_version(name)
+        doomed: set[bytes] = set()
+        excess = self.redis.zcard(hkey) - self.history_max_count
+        if excess > 0:
+            doomed.update(self.redis.zrange(hkey, 0, excess - 1))
+        doomed.update(self.redis.zrangebyscore(hkey, "-inf", now - self.history_max_age_s))
+        if current is not None:
+            doomed.discard(current.encode())
+        if not doomed:
+            return
+        with self.redis.pipeline(transaction=True) as pipe:
+            for raw in doomed:
+                version = raw.decode()
+                meta_raw = self.redis.get(keys.result_meta(name, version))
+                tables = ResultMeta.from_json(meta_raw).tables if meta_raw else []
+                pipe.zrem(hkey, version)
+                pipe.delete(keys.result_meta(name, version), *[keys.result_table(name, version, t) for t in tables])
+            pipe.execute()
+
+    # -- reading --------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return sorted(n.decode() for n in self.redis.smembers(keys.result_index()))
+
+    def _current_version(self, name: str) -> str | None:
+        raw = self.redis.get(keys.result_current(name))
+        return raw.decode() if raw is not None else None
+
+    def _version_at(self, name: str, as_of: datetime) -> str | None:
+        found = self.redis.zrevrangebyscore(keys.result_history(name), pd.Timestamp(as_of).timestamp(), "-inf", start=0, num=1)
+        return found[0].decode() if found else None
+
+    def _meta_of(self, name: str, version: str) -> ResultMeta | None:
+        raw = self.redis.get(keys.result_meta(name, version))
+        return ResultMeta.from_json(raw) if raw is not None else None
+
+    def _with_status(self, meta: ResultMeta, current: bool) -> ResultMeta:
+        if current:
+            failure = self.redis.get(keys.result_status(meta.name))
+            if failure is not None:
+                meta.status = "stale"
+                meta.failure = json.loads(failure)
+        return meta
+
+    def meta(self, name: str, *, as_of: datetime | None = None, version: str | None = None) -> ResultMeta:
+        """Metadata of the current version (or the one at/before ``as_of``, or ``version``)."""
+        for _ in range(5):
+            ver = version or (self._version_at(name, as_of) if as_of else self._current_version(name))
+            if ver is None:
+                raise ResultNotFound(name, as_of)
+            meta = self._meta_of(name, ver)
+            if meta is not None:
+                return self._with_status(meta, current=ver == self._current_version(name))
+            if version:
+                break
+        raise ResultNotFound(name, as_of)
+
+    def read(
+        self,
+        name: str,
+        *,
+        as_of: datetime | None = None,
+        version: str | None = None,
+        tables: list[str] | None = None,
+    ) -> Result:
+        """Read a whole result (or only ``tables``) consistently.
+
+        Versions are immutable; if the one resolved is pruned between the pointer read and the
+        table read (only possible for old versions), the lookup is retried.
+        """
+        for _ in range(5):
+            ver = version or (self._version_at(name, as_of) if as_of else self._current_version(name))
+            if ver is None:
+                raise ResultNotFound(name, as_of)
+            meta = self._meta_of(name, ver)
+            if meta is None:
+                if version:
+                    break
+                continue
+            wanted = tables or meta.tables
+            missing = [t for t in wanted if t not in meta.tables]
+            if missing:
+                raise KeyError(f"result {name!r} has no table {missing[0]!r} (has: {', '.join(meta.tables)})")
+            blobs = self.redis.mget([keys.result_table(name, ver, t) for t in wanted])
+            if any(b is None for b in blobs):
+                if version:
+                    break
+                continue
+            frames = {t: arrow_to_frame(b) for t, b in zip(wanted, blobs, strict=True)}
+            return Result(self._with_status(meta, current=ver == self._current_version(name)), frames)
+        raise ResultNotFound(name, as_of)
+
+    def history(self, name: str, *, limit: int | None = None) -> list[ResultMeta]:
+        """Metadata of every kept version, oldest first."""
+        start = 0 if limit is None else -limit
+        versions = [v.decode() for v in self.redis.zrange(keys.result_history(name), start, -1)]
+        if not versions:
+            return []
+        raws = self.redis.mget([keys.result_meta(name, v) for v in versions])
+        return [ResultMeta.from_json(r) for r in raws if r is not None]
+
+    def headline_series(self, name: str, fields: list[str] | None = None, *, limit: int | None = None) -> pd.DataFrame:
+        """Time series of headline figures across kept versions.
+
+        Columns: ``computed_at`` and ``as_of`` (tz-aware UTC), ``version``, then one column per
+        headline key (or only ``fields``).  Units are those of the headline keys.
+        """
+        metas = self.history(name, limit=limit)
+        rows = []
+        for m in metas:
+            row = {"computed_at": m.computed_at, "as_of": m.as_of, "version": m.version}
+            row.update({k: v for k, v in m.headline.items() if fields is None or k in fields})
+            rows.append(row)
+        frame = pd.DataFrame(rows, columns=None if rows else ["computed_at", "as_of", "version", *(fields or [])])
+        if rows:
+            frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True, format="ISO8601")
+            frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True, format="ISO8601")
+        return frame
+
+    def summaries(self) -> list[ResultMeta]:
+        """Current metadata of every result (for the results list and the freshness badge)."""
+        out = []
+        for name in self.names():
+            try:
+                out.append(self.meta(name))
+            except ResultNotFound:
+                continue
+        return out
+
+    # -- job runs -------------------------------------------------------------------------
+    def record_run(self, record: RunRecord) -> None:
+        """Append a run record (newest first, bounded) and update the job's last run / success."""
+        payload = dumps(record.to_dict())
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(keys.job_runs(record.job), payload)
+            pipe.ltrim(keys.job_runs(record.job), 0, self.run_history - 1)
+            pipe.set(keys.job_last_run(record.job), payload)
+            if record.status in ("ok", "partial"):
+                pipe.set(keys.job_last_success(record.job), payload)
+            pipe.execute()
+        self.redis.sadd(keys.job_index(), record.job)
+
+    def runs(self, job: str, limit: int = 50) -> list[RunRecord]:
+        return [RunRecord.from_json(r) for r in self.redis.lrange(keys.job_runs(job), 0, limit - 1)]
+
+    def last_run(self, job: str) -> RunRecord | None:
+        raw = self.redis.get(keys.job_last_run(job))
+        return RunRecord.from_json(raw) if raw else None
+
+    def last_success(self, job: str) -> RunRecord | None:
+        raw = self.redis.get(keys.job_last_success(job))
+        return RunRecord.from_json(raw) if raw else None
+
+    def job_names(self) -> list[str]:
+        return sorted(n.decode() for n in self.redis.smembers(keys.job_index()))
+
+    # -- scheduler heartbeat --------------------------------------------------------------
+    def beat(self, *, leader: bool, ttl_s: int = 120) -> None:
+        payload = {"at": time.time(), "pid": os.getpid(), "host": socket.gethostname(), "leader": leader}
+        self.redis.set(keys.scheduler_heartbeat(), dumps(payload), ex=ttl_s)
+
+    def heartbeat(self) -> dict[str, Any] | None:
+        """Last scheduler heartbeat with ``age_s`` added, or None."""
+        raw = self.redis.get(keys.scheduler_heartbeat())
+        if raw is None:
+            return None
+        beat = json.loads(raw)
+        beat["age_s"] = max(0.0, time.time() - float(beat["at"]))
+        return beat
+
+
+def connect(url: str, **kwargs: Any) -> redis.Redis:
+    """A redis-py client for ``redis://``, ``rediss://`` (TLS) or ``unix://`` URLs (password in the URL).
+
+    Short timeouts so that a dead server turns into a clear error rather than a hang.
+    """
+    kwargs.setdefault("socket_connect_timeout", 5)
+    kwargs.setdefault("socket_timeout", 30)
+    kwargs.setdefault("health_check_interval", 30)
+    return redis.Redis.from_url(url, decode_responses=False, **kwargs)

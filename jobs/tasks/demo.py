@@ -1,0 +1,37 @@
+"""Demo task: publishes a small, real result so the whole path (scheduler -> store -> dashboard)
+can be seen working before, and independently of, the analytics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jobs.tasks import TaskContext, TaskOutcome, task
+
+
+@task("demo", results=["demo"], description="Publish a small demo table (proves the pipeline).")
+def demo(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
+    """Publish ``demo``: a few rows stamped with the run time.  ``args.fail=true`` makes it raise."""
+    if args.get("fail"):
+        raise RuntimeError("demo task asked to fail (jobs.<name>.args.fail = true)")
+    rows = int(args.get("rows", 5))
+    rng = np.random.default_rng(ctx.settings.service.sample_seed)
+    frame = pd.DataFrame(
+        {
+            "item": [f"item-{i}" for i in range(rows)],
+            "value_usd": rng.normal(0, 1e6, rows).round(2),
+            "computed_at": pd.Timestamp(ctx.now).tz_convert("UTC"),
+        }
+    )
+    ctx.store.publish(
+        "demo",
+        frame,
+        as_of=ctx.now,
+        source="demo",
+        sample=True,
+        units={"data": {"value_usd": "USD", "computed_at": "UTC time"}},
+        headline={"total_usd": float(frame["value_usd"].sum()), "rows": rows},
+    )
+    return TaskOutcome(published=["demo"], rows=rows)
