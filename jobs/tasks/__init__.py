@@ -71,5 +71,13 @@ def task(name: str, *, results: Callable[[Settings, dict[str, Any]], list[str]] 
     return deco
 
 
-# Importing a family module registers its tasks.
-from jobs.tasks import demo  # noqa: E402,F401
+def _register_all() -> None:
+    """Import every module of this package: each registers its tasks with :func:`task`."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_register_all()
