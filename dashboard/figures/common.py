@@ -1,0 +1,49 @@
+"""Shared figure helpers: one look for every chart, units on every axis, empty states.
+
+Colour convention across pages: dealer/fund *buying* and positive exposure in blue, *selling* and
+negative exposure in red, totals/net in near-black.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+BUY = "#1f77b4"
+SELL = "#d62728"
+NET = "#222222"
+CALL = "#2ca02c"
+PUT = "#d62728"
+NEUTRAL = "#7f7f7f"
+ACCENT = "#ff7f0e"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def styled(fig: go.Figure, *, title: str, x_title: str, y_title: str, note: str | None = None, height: int = 380) -> go.Figure:
+    """Apply the house layout.  ``x_title`` / ``y_title`` must include the unit, e.g. ``"Spot (index points)"``."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        template="plotly_white",
+        height=height,
+        margin={"l": 70, "r": 20, "t": 50, "b": 60 if note else 45},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        hovermode="x unified",
+    )
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=-0.18, showarrow=False, xanchor="left", font={"size": 11, "color": NEUTRAL})
+    return fig
+
+
+def empty(message: str, *, height: int = 300) -> go.Figure:
+    """A blank figure that says why it is blank (no data yet, stale, unknown underlying...)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 14, "color": NEUTRAL})
+    fig.update_layout(template="plotly_white", height=height, xaxis={"visible": False}, yaxis={"visible": False}, margin={"l": 20, "r": 20, "t": 20, "b": 20})
+    return fig
+
+
+def usd_axis_format(fig: go.Figure, axis: str = "y") -> go.Figure:
+    """Show USD amounts with SI suffixes ($1.2B is written 1.2G by d3; we use ~s with a $ prefix)."""
+    fig.update_layout({f"{axis}axis": {"tickprefix": "$", "tickformat": "~s"}})
+    return fig
