@@ -299,7 +299,7 @@ class ResultStore:
             pipe.delete(keys.result_status(name))
             pipe.execute()
         self.redis.sadd(keys.result_index(), name)
-        self._prune(name, now=score)
+        self._prune(name, now=time.time())
         return meta
 
     def mark_failed(self, name: str, error: str, *, job: str | None = None, at: datetime | None = None) -> None:
