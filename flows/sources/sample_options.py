@@ -1,0 +1,375 @@
+"""Sample mode: a realistic option chain generated offline, in the real CBOE formats.
+
+The generator is deterministic: the same ``(underlying, as_of, seed)`` always gives the same bytes.
+Strikes, open interest and the IV surface depend on the snapshot *date* (open interest is
+published once a day); spot moves intraday with the snapshot *minute*.  Output goes through the
+very parsers the live data uses (:mod:`flows.sources.cboe_csv`, :mod:`flows.sources.cboe`), so
+sample mode exercises the real path end to end.
+
+What makes it realistic
+-----------------------
+* Expiries: dailies (0DTE included whenever the snapshot date is a weekday) for index and ETF
+  underlyings, Friday weeklies, third-Friday monthlies and quarterly/December LEAPS.  SPX and NDX
+  list AM-settled monthlies under ``SPX``/``NDX`` and PM-settled dailies under ``SPXW``/``NDXP``
+  (both roots on the third Friday, as in the real files).
+* Strikes: fine steps near the money, coarser round strikes further out (multiples of 25/100 for
+  SPX-like, 5/10 for SPY-like).
+* IV surface (fraction per year): ``iv = atm(T) + a(T) m + b(T) m^2`` with ``m = ln(K/F)``,
+  ``a(T) = -0.15 skew / sqrt(T)`` (put skew, steeper at short maturities), ``b(T) = 0.3 skew /
+  sqrt(T)`` (smile) and an upward-sloping ``atm(T)``; floored at 35 % of ATM.
+* Open interest (contracts) peaks near the money, is larger for OTM puts, clusters on round
+  strikes and on monthly/quarterly expiries; lognormal noise.
+* Delta and gamma come from :mod:`flows.greeks` (Black-Scholes-Merton with ``r``/``q``), so the
+  file's gamma is consistent with the model.  Far-OTM options worth under 0.01 have IV 0 and zero
+  greeks, and contracts already settled carry zero IV/greeks: the same quirks as the real files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+NY = ZoneInfo("America/New_York")
+RATE = 0.045
+"""Risk-free rate used to price the sample chain, continuously compounded, fraction per year."""
+SOURCE = "sample"
+CSV_HEADER = (
+    "Expiration Date,Calls,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest,Strike,"
+    "Puts,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest"
+)
+
+
+@dataclass(frozen=True)
+class UnderlyingProfile:
+    """Shape of one sample underlying (prices in the underlying's units: index points or USD)."""
+
+    name: str
+    spot: float
+    kind: str
+    """``index``, ``etf`` or ``equity``."""
+    step: float
+    """Finest strike step near the money."""
+    round1: float
+    round2: float
+    """Round-strike multiples where open interest clusters (and the coarse far-OTM grid)."""
+    atm_vol: float
+    skew: float
+    q: float
+    pm_root: str
+    am_root: str | None = None
+    dailies: bool = True
+    oi_scale: float = 600.0
+    """Typical open interest at a round near-the-money strike of a monthly, contracts."""
+
+
+PROFILES: dict[str, UnderlyingProfile] = {
+    "SPX": UnderlyingProfile("S&P 500 Index", 6000.0, "index", 5, 25, 100, 0.15, 1.0, 0.013, "SPXW", "SPX", True, 600),
+    "NDX": UnderlyingProfile("Nasdaq 100 Index", 21000.0, "index", 10, 50, 250, 0.19, 0.9, 0.007, "NDXP", "NDX", True, 60),
+    "SPY": UnderlyingProfile("SPDR S&P 500 ETF Trust", 600.0, "etf", 1, 5, 10, 0.15, 0.9, 0.013, "SPY", None, True, 1800),
+    "QQQ": UnderlyingProfile("Invesco QQQ Trust", 520.0, "etf", 1, 5, 10, 0.19, 0.8, 0.006, "QQQ", None, True, 1400),
+    "IWM": UnderlyingProfile("iShares Russell 2000 ETF", 230.0, "etf", 1, 5, 10, 0.21, 0.7, 0.012, "IWM", None, True, 1000),
+    "NVDA": UnderlyingProfile("NVIDIA Corporation", 180.0, "equity", 2.5, 5, 10, 0.45, 0.5, 0.0003, "NVDA", None, False, 2500),
+    "TSLA": UnderlyingProfile("Tesla Inc", 400.0, "equity", 5, 25, 50, 0.55, 0.4, 0.0, "TSLA", None, False, 1500),
+}
+"""Plausible late-2026 levels; unknown symbols get a generic single-name profile at 100."""
+
+
+def profile_for(underlying: str) -> UnderlyingProfile:
+    """The profile of ``underlying`` (a generic USD 100 single name when not in :data:`PROFILES`)."""
+    u = underlying.strip().upper().lstrip("_")
+    if u in PROFILES:
+        return PROFILES[u]
+    return UnderlyingProfile(f"{u} (sample)", 100.0, "equity", 1, 5, 10, 0.35, 0.5, 0.0, u[:5] or "X", None, False, 2000)
+
+
+def _rng(seed: int, *parts: Any) -> np.random.Generator:
+    # Stable across processes (str hash() is salted): CRC32 of the parts.
+    key = [int(seed) & 0xFFFFFFFF] + [zlib.crc32(str(p).encode()) for p in parts]
+    return np.random.default_rng(key)
+
+
+def _third_friday(year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def _expiries(prof: UnderlyingProfile, today: date) -> list[tuple[date, str, str]]:
+    """``(expiry, root, kind)`` with kind in ``daily``/``weekly``/``monthly``/``quarterly``."""
+    monthly: set[date] = set()
+    y, m = today.year, today.month
+    for k in range(0, 10):
+        yy, mm = y + (m - 1 + k) // 12, (m - 1 + k) % 12 + 1
+        d = _third_friday(yy, mm)
+        if d >= today:
+            monthly.add(d)
+    for yy in range(y, y + 3):
+        for mm in (3, 6, 9, 12):
+            d = _third_friday(yy, mm)
+            if d >= today:
+                monthly.add(d)
+    for yy in range(y + 3, y + 5):
+        monthly.add(_third_friday(yy, 12))
+    quarterly = {d for d in monthly if d.month in (3, 6, 9, 12)}
+    short: set[date] = set()
+    d = today
+    while len(short) < (10 if prof.dailies else 0):
+        if d.weekday() < 5:
+            short.add(d)
+        d += timedelta(days=1)
+    friday = today + timedelta(days=(4 - today.weekday()) % 7)
+    for k in range(8):
+        short.add(friday + timedelta(weeks=k))
+    out: list[tuple[date, str, str]] = []
+    for d in sorted(short | monthly):
+        kind = "quarterly" if d in quarterly else "monthly" if d in monthly else ("weekly" if d.weekday() == 4 else "daily")
+        if d in monthly and prof.am_root:
+            out.append((d, prof.am_root, kind))
+        out.append((d, prof.pm_root, kind))
+    return out
+
+
+def _strikes(prof: UnderlyingProfile, ref: float, t_years: float) -> np.ndarray:
+    """Strikes for one expiry: fine near the money, round multiples further out."""
+    half = min(0.6, max(0.06, 4.5 * prof.atm_vol * math.sqrt(max(t_years, 1 / 365))))
+    lo = math.floor(ref * (1 - half) / prof.round2) * prof.round2
+    hi = math.ceil(ref * (1 + half) / prof.round2) * prof.round2
+    grid = np.round(np.arange(lo, hi + prof.step / 2, prof.step), 4)
+    dist = np.abs(grid / ref - 1)
+    on1 = np.isclose(np.mod(grid, prof.round1), 0) | np.isclose(np.mod(grid, prof.round1), prof.round1)
+    on2 = np.isclose(np.mod(grid, prof.round2), 0) | np.isclose(np.mod(grid, prof.round2), prof.round2)
+    keep = (dist <= 0.025) | ((dist <= 0.08) & on1) | on2
+    return grid[keep & (grid > 0)]
+
+
+def _bsm(spot: float, strike: np.ndarray, t: np.ndarray, r: float, q: float, iv: np.ndarray, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Price, delta and gamma (per 1 point of the underlying, per unit) from :mod:`flows.greeks`."""
+    from flows.greeks import bsm_delta, bsm_gamma, bsm_price
+
+    return bsm_price(spot, strike, t, r, q, iv, is_call), bsm_delta(spot, strike, t, r, q, iv, is_call), bsm_gamma(spot, strike, t, r, q, iv)
+
+
+def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The generated chain as one row per (expiry, root, strike) with both sides, plus quote data.
+
+    Returns
+    -------
+    rows:
+        Columns ``expiry`` (date), ``root``, ``strike``, and per side ``c_``/``p_`` prefixed
+        ``symbol, last, net, bid, ask, volume, iv, delta, gamma, oi`` (prices in underlying
+        units per unit, IV fraction, gamma per point, OI and volume contracts).
+    quote:
+        Underlying quote: ``name, symbol, spot, change, bid, ask, volume, as_of`` (UTC).
+    """
+    u = underlying.strip().upper().lstrip("_")
+    prof = profile_for(u)
+    ts = pd.Timestamp(as_of)
+    if ts.tzinfo is None:
+        raise ValueError("as_of must be tz-aware")
+    now_ny = ts.tz_convert(NY)
+    today = now_ny.date()
+    day_rng = _rng(seed, u, today.isoformat())
+    min_rng = _rng(seed, u, now_ny.strftime("%Y-%m-%dT%H:%M"))
+    ref = prof.spot * math.exp(0.04 * day_rng.standard_normal())  # the day's level (strike grid, OI)
+    prev_close = ref * math.exp(0.004 * day_rng.standard_normal())
+    spot = float(np.round(ref * math.exp(0.006 * min_rng.standard_normal()), 2))
+    if prof.kind == "index":
+        spot = float(np.round(spot, 4))
+    r, q = RATE, prof.q
+    blocks = []
+    for expiry, root, kind in _expiries(prof, today):
+        settle_hm = (9, 30) if root == prof.am_root else (16, 0)
+        settle = pd.Timestamp(datetime(expiry.year, expiry.month, expiry.day, *settle_hm), tz=NY)
+        t = (settle - now_ny).total_seconds() / (365.0 * 86400.0)
+        strikes = _strikes(prof, ref, max(t, 0.0))
+        n = len(strikes)
+        blocks.append(pd.DataFrame({"expiry": [expiry] * n, "root": root, "kind": kind, "t": t, "strike": strikes}))
+    rows = pd.concat(blocks, ignore_index=True)
+    n = len(rows)
+    t = rows["t"].to_numpy()
+    k = rows["strike"].to_numpy()
+    alive = t > 0
+    te = np.where(alive, t, 1e-6)
+    fwd = spot * np.exp((r - q) * te)
+    m = np.log(k / fwd)
+    sqt = np.sqrt(np.maximum(te, 2 / 365))
+    atm = prof.atm_vol * (0.9 + 0.2 * (1 - np.exp(-2 * te)))
+    iv = atm - 0.15 * prof.skew / sqt * m + 0.3 * prof.skew / sqt * m**2
+    iv = np.clip(iv, 0.35 * atm, 4 * atm) * np.exp(0.01 * day_rng.standard_normal(n))
+    # Open interest: near-the-money bell in units of the expiry's standard deviation.
+    width = 0.7 * prof.atm_vol * sqt + 0.02
+    bell = np.exp(-0.5 * (m / width) ** 2)
+    on2 = np.isclose(np.mod(k, prof.round2), 0) | np.isclose(np.mod(k, prof.round2), prof.round2)
+    on1 = np.isclose(np.mod(k, prof.round1), 0) | np.isclose(np.mod(k, prof.round1), prof.round1)
+    round_w = np.where(on2, 6.0, np.where(on1, 2.5, 0.6))
+    kind_w = rows["kind"].map({"daily": 0.5, "weekly": 1.0, "monthly": 2.5, "quarterly": 3.5}).to_numpy(dtype=float)
+    zero_dte = np.array([d == today for d in rows["expiry"]])
+    kind_w = np.where(zero_dte, 0.7, kind_w) / (1 + 0.8 * te)
+    side: dict[str, dict[str, np.ndarray]] = {}
+    for cp, otm, pref in (("C", k >= spot, 1.0), ("P", k <= spot, 2.2)):
+        is_call = np.full(n, cp == "C")
+        price, delta, gamma = _bsm(spot, k, te, r, q, iv, is_call)
+        moneyness_w = np.where(otm, pref, 0.35)
+        oi = prof.oi_scale * bell * round_w * kind_w * moneyness_w * day_rng.lognormal(0.0, 0.6, n)
+        oi = np.floor(oi).astype(np.int64)
+        vol = np.floor(oi * day_rng.uniform(0.0, 0.25, n) * np.where(zero_dte, 3.0, 1.0) + min_rng.integers(0, 3, n)).astype(np.int64)
+        intrinsic = np.maximum(0.0, (spot - k) if cp == "C" else (k - spot))
+        price = np.where(alive, price, intrinsic)
+        tiny = alive & (price < 0.01)
+        dead = ~alive | tiny
+        half = np.maximum(0.01 if prof.kind != "index" else 0.05, 0.015 * price)
+        bid = np.where(tiny, 0.0, np.maximum(0.0, price - half))
+        ask = np.where(tiny, 0.05, price + half)
+        side[cp] = {
+            "symbol": np.array([f"{root}{d:%y%m%d}{cp}{round(s * 1000):08d}" for root, d, s in zip(rows["root"], rows["expiry"], k, strict=True)]),
+            "last": np.round(np.where(vol > 0, price, 0.0), 2),
+            "net": np.round(np.where(vol > 0, 0.05 * price * min_rng.standard_normal(n), 0.0), 2),
+            "bid": np.round(bid, 2),
+            "ask": np.round(ask, 2),
+            "volume": vol,
+            "iv": np.where(dead, 0.0, np.round(iv, 4)),
+            "delta": np.where(dead, 0.0, np.round(delta, 4)),
+            "gamma": np.where(dead, 0.0, np.round(gamma, 6)),
+            "oi": oi,
+        }
+    for cp, cols in side.items():
+        for name, values in cols.items():
+            rows[f"{cp.lower()}_{name}"] = values
+    rows = rows.sort_values(["expiry", "root", "strike"], kind="stable").reset_index(drop=True)
+    quote = {
+        "name": prof.name,
+        "symbol": u,
+        "cdn_symbol": f"_{u}" if prof.kind == "index" else u,
+        "spot": spot,
+        "change": round(spot - prev_close, 4),
+        "prev_close": round(prev_close, 4),
+        "bid": round(spot - (0.0 if prof.kind == "index" else 0.01), 2),
+        "ask": round(spot + (0.0 if prof.kind == "index" else 0.01), 2),
+        "volume": int(0 if prof.kind == "index" else day_rng.integers(5_000_000, 80_000_000)),
+        "as_of": ts.tz_convert("UTC"),
+        "kind": prof.kind,
+    }
+    return rows, quote
+
+
+def _num(x: float) -> str:
+    """CBOE CSV number style: shortest repr, no trailing zeros (``0.1283``, ``146.4``, ``0``)."""
+    if x == 0:
+        return "0"
+    return f"{x:.6f}".rstrip("0").rstrip(".")
+
+
+def sample_quotedata_csv(underlying: str, as_of: datetime, seed: int) -> str:
+    """The sample chain as a CBOE quote-table CSV (``quotedata.csv``), byte layout of the real files.
+
+    Line 1 empty, line 2 ``<name>,Last: <spot>,Change: <chg>``, line 3 ``"Date: <Month D, YYYY>
+    at <h:mm AM|PM> <EDT|EST>",Bid: ..``, line 4 the 22-column header, then one row per
+    (expiration, strike, root).  The snapshot time is written in New York time, to the minute.
+    """
+    rows, quote = sample_contracts(underlying, as_of, seed)
+    t = pd.Timestamp(quote["as_of"]).tz_convert(NY)
+    hour = t.hour % 12 or 12
+    date_line = f"Date: {t:%B} {t.day}, {t.year} at {hour}:{t:%M} {'AM' if t.hour < 12 else 'PM'} {t.tzname()}"
+    vol = f'"Volume: {quote["volume"]:,}"' if quote["volume"] >= 1000 else f"Volume: {quote['volume']}"
+    lines = [
+        "",
+        f"{quote['name']},Last: {quote['spot']:.4f},Change: {quote['change']: .4f}",
+        f'"{date_line}",Bid: {quote["bid"]},Ask: {quote["ask"]},Size: 1*1,{vol}',
+        CSV_HEADER,
+    ]
+    exp_txt = {d: pd.Timestamp(d).strftime("%a %b %d %Y") for d in rows["expiry"].unique()}
+    cols = ["last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi"]
+    c = {name: rows[f"c_{name}"].to_numpy() for name in ["symbol", *cols]}
+    p = {name: rows[f"p_{name}"].to_numpy() for name in ["symbol", *cols]}
+    strikes = rows["strike"].to_numpy()
+    for i, d in enumerate(rows["expiry"].to_numpy()):
+        call = ",".join(_num(float(c[name][i])) for name in cols)
+        put = ",".join(_num(float(p[name][i])) for name in cols)
+        lines.append(f"{exp_txt[d]},{c['symbol'][i]},{call},{strikes[i]:.2f},{p['symbol'][i]},{put}")
+    return "\n".join(lines) + "\n"
+
+
+def sample_options_json(underlying: str, as_of: datetime, seed: int) -> dict[str, Any]:
+    """The sample chain in the CBOE CDN JSON shape (``delayed_quotes/options/{SYMBOL}.json``).
+
+    ``timestamp`` is the snapshot time in UTC without zone; option rows carry the 23 fields of
+    the real response (``option``, ``bid``, ``ask``, ``iv``, ``open_interest``, ``volume``,
+    ``delta``, ``gamma``, ...; sizes, volume and OI as floats as CBOE writes them).
+    """
+    rows, quote = sample_contracts(underlying, as_of, seed)
+    t_ny = pd.Timestamp(quote["as_of"]).tz_convert(NY)
+    last_trade = t_ny.strftime("%Y-%m-%dT%H:%M:%S")
+    options: list[dict[str, Any]] = []
+    for pre in ("c", "p"):
+        sub = {name: rows[f"{pre}_{name}"].to_numpy() for name in ("symbol", "last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi")}
+        for i in range(len(rows)):
+            last = float(sub["last"][i])
+            options.append(
+                {
+                    "option": str(sub["symbol"][i]),
+                    "bid": float(sub["bid"][i]),
+                    "bid_size": 10.0,
+                    "ask": float(sub["ask"][i]),
+                    "ask_size": 10.0,
+                    "iv": float(sub["iv"][i]),
+                    "open_interest": float(sub["oi"][i]),
+                    "volume": float(sub["volume"][i]),
+                    "delta": float(sub["delta"][i]),
+                    "gamma": float(sub["gamma"][i]),
+                    "vega": 0.0,
+                    "theta": 0.0,
+                    "rho": 0.0,
+                    "theo": round((float(sub["bid"][i]) + float(sub["ask"][i])) / 2, 4),
+                    "change": float(sub["net"][i]),
+                    "open": last,
+                    "high": last,
+                    "low": last,
+                    "tick": "no_change",
+                    "last_trade_price": last,
+                    "last_trade_time": last_trade if last > 0 else None,
+                    "percent_change": 0.0,
+                    "prev_day_close": round(last - float(sub["net"][i]), 4),
+                }
+            )
+    return {
+        "timestamp": pd.Timestamp(quote["as_of"]).strftime("%Y-%m-%d %H:%M:%S"),
+        "data": {
+            "options": options,
+            "symbol": quote["cdn_symbol"],
+            "security_type": "index" if quote["kind"] == "index" else "stock",
+            "exchange_id": 2,
+            "current_price": quote["spot"],
+            "price_change": quote["change"],
+            "price_change_percent": round(100 * quote["change"] / quote["prev_close"], 4),
+            "bid": quote["bid"],
+            "ask": quote["ask"],
+            "bid_size": 100,
+            "ask_size": 100,
+            "open": quote["prev_close"],
+            "high": max(quote["spot"], quote["prev_close"]),
+            "low": min(quote["spot"], quote["prev_close"]),
+            "close": quote["spot"],
+            "prev_day_close": quote["prev_close"],
+            "volume": quote["volume"],
+            "iv30": round(100 * profile_for(underlying).atm_vol, 3),
+            "iv30_change": 0.0,
+            "iv30_change_percent": 0.0,
+            "seqno": 0,
+            "last_trade_time": last_trade,
+            "tick": "no_change",
+        },
+        "symbol": quote["cdn_symbol"],
+    }
+
+
+def sample_options_bytes(underlying: str, as_of: datetime, seed: int) -> bytes:
+    """:func:`sample_options_json` serialised as the CDN sends it (one compact line)."""
+    return json.dumps(sample_options_json(underlying, as_of, seed), separators=(",", ":")).encode()
+
