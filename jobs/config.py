@@ -115,7 +115,11 @@ class JobSettings(_Section):
     task: str
     """Name of the task function (see :mod:`jobs.tasks`)."""
     cron: str
-    """Five-field crontab in the desk's time zone (minute hour day month day-of-week)."""
+    """Five-field crontab in the desk's time zone (minute hour day month day-of-week; day-of-week
+    numbers follow crontab: 0 = Sunday, 1-5 = Monday to Friday; names such as ``mon-fri`` work too)."""
+    second: str = "0"
+    """Seconds field of the trigger (APScheduler cron syntax: ``0``, ``*/5``, ``*``).  Not part of
+    the crontab: keep ``0`` for desk jobs; sub-minute values are for demos and tests."""
     enabled: bool = True
     trading_days_only: bool = True
     """Skip the slot when the date is not a session of ``scheduler.calendar`` (holidays, weekends)."""
@@ -126,6 +130,15 @@ class JobSettings(_Section):
     """A result older than this is shown as stale (amber)."""
     args: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments passed to the task."""
+
+    @field_validator("second")
+    @classmethod
+    def _valid_second(cls, value: str) -> str:
+        try:
+            CronTrigger(second=value)
+        except ValueError as exc:
+            raise ValueError(f"invalid seconds field {value!r}: {exc}") from exc
+        return value
 
 
 class GammaSettings(_Section):
