@@ -1,61 +1,154 @@
 """The Dash app: navigation built from ``dash.page_registry``, freshness badge, page container.
 
 Pages live in :mod:`dashboard.pages` (one file per analytic, layout as a function, callbacks that
-read the store).  The app reads only from Redis; all CSS/JS is served from ``dashboard/assets``
-(no CDN).  ``create_app()`` builds a fresh app; :mod:`dashboard.wsgi` exposes ``server`` for
-gunicorn.
+read the store).  The app reads only from Redis; all CSS/JS is served from the installed Dash
+packages and ``dashboard/assets`` (``serve_locally=True``, no external stylesheet, no CDN), so it
+works on a desk without internet access.
+
+``create_app(host=...)`` builds a fresh app.  Settings come from :func:`dashboard.data.settings`
+(``FLOWDESK_CONFIG``, else ``config.toml`` in the working directory, else the repository's); to
+use other settings, point ``FLOWDESK_CONFIG`` at another file and call
+``dashboard.data.settings.cache_clear()`` before ``create_app`` (the tests do this).
+
+Access (see :mod:`dashboard.auth`): when the app is exposed (a non-loopback ``host``,
+``production=True`` as under gunicorn, or ``web.require_login = "always"``; never with
+``"never"``) every route but ``/healthz`` requires credentials, and an exposed app without any
+configured credentials refuses to start.
+
+The JSON/CSV/Arrow API (:mod:`dashboard.api`) is served by the same Flask server.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dash
-from dash import Dash, dcc, html
+import flask
+from dash import Dash, Input, Output, dcc, html
+
+from dashboard import api, auth, data
+from dashboard.freshness import assess
 
 HERE = Path(__file__).resolve().parent
+DEFAULT_REFRESH_SECONDS = 30
+
+log = logging.getLogger("flowdesk.web")
+
+
+def _page_order(page: dict) -> tuple[float, str]:
+    order = page.get("order")  # present but None for pages registered without one
+    return (order if order is not None else 99, page["name"])
 
 
 def _nav() -> html.Nav:
     links = [
         dcc.Link(page["name"], href=page["relative_path"], className="fd-nav-link", id=f"nav-{page['module'].rsplit('.', 1)[-1]}")
-        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+        for page in sorted(dash.page_registry.values(), key=_page_order)
         if page["module"].rsplit(".", 1)[-1] != "not_found_404" and not page.get("hidden")
     ]
     return html.Nav(links, className="fd-nav")
 
 
-def create_app() -> Dash:
-    """Build the Dash app (pages are imported from ``dashboard/pages``)."""
+def _web_settings() -> tuple[str, int, bool]:
+    """``(require_login, refresh_seconds, sample_mode)``; safe defaults if the config is broken.
+
+    A broken config must not kill the web server (the Status page shows the error), but it must
+    not open it either: the login mode then falls back to ``auto``.
+    """
+    try:
+        s = data.settings()
+    except Exception as exc:
+        log.error("web: cannot load settings (%s); using defaults, login mode 'auto'", exc)
+        return "auto", DEFAULT_REFRESH_SECONDS, False
+    return s.web.require_login, s.web.refresh_seconds, s.sample_mode
+
+
+def _badge_state() -> tuple[str, str, str]:
+    """``(text, className, title)`` of the freshness badge (never raises)."""
+    try:
+        fresh = assess(data.settings(), data.store())
+    except Exception as exc:  # config or connection problem: say so on the badge
+        return "status unknown", "fd-badge fd-badge-red", f"cannot read the store: {exc}"
+    return fresh.label, f"fd-badge {fresh.css_class}", fresh.tooltip()
+
+
+def create_app(host: str | None = None, *, production: bool = False) -> Dash:
+    """Build the Dash app with its API, freshness badge and, when exposed, the login.
+
+    Parameters
+    ----------
+    host:
+        Address the server will bind (``flowdesk web --host``).  ``None`` means loopback.
+    production:
+        True under gunicorn (:mod:`dashboard.wsgi`): login required unless
+        ``web.require_login = "never"``.
+
+    Raises
+    ------
+    dashboard.auth.AuthConfigError
+        Login is required but ``FLOWDESK_USERS`` / ``FLOWDESK_API_TOKENS`` are empty or malformed.
+    """
+    require_mode, refresh_s, sample_mode = _web_settings()
+    need_login = auth.login_required(require_mode, host=host, production=production)
+    # Check credentials before Dash imports the pages, so a refused start leaves nothing behind.
+    creds = auth.Credentials.from_env() if need_login else None
+    if creds is not None:
+        auth.ensure_configured(creds)
+
+    server = flask.Flask("dashboard")
+    if creds is not None:
+        auth.install(server, creds)
     app = Dash(
         __name__,
+        server=server,
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
         title="flowdesk",
         suppress_callback_exceptions=True,
         serve_locally=True,
+        external_stylesheets=[],
+        external_scripts=[],
     )
-    refresh_ms = 30_000
-    try:
-        from dashboard.data import settings
+    server.register_blueprint(api.bp)
 
-        refresh_ms = settings().web.refresh_seconds * 1000
-    except Exception:  # config problems surface on the Status page, not as a dead app
-        pass
+    sample_label = (
+        [html.Span("SAMPLE DATA", id="sample-mode-label", className="fd-label fd-label-sample", title="service.source_mode = 'sample': generated data, not market data")]
+        if sample_mode
+        else []
+    )
     app.layout = html.Div(
         [
             html.Header(
                 [
-                    html.Div([html.Span("flowdesk", className="fd-brand"), html.Span("mechanical-flow risk", className="fd-tagline")]),
+                    html.Div([html.Span("flowdesk", className="fd-brand"), html.Span("mechanical-flow risk", className="fd-tagline")], className="fd-brand-block"),
                     _nav(),
-                    html.Div(id="freshness-badge", className="fd-badge fd-badge-unknown", children="…"),
+                    html.Div(
+                        [
+                            *sample_label,
+                            html.Div("…", id="freshness-badge", className="fd-badge fd-badge-unknown", title="checking data freshness"),
+                        ],
+                        className="fd-header-right",
+                    ),
                 ],
                 className="fd-header",
             ),
-            dcc.Interval(id="refresh-interval", interval=refresh_ms, n_intervals=0),
+            dcc.Interval(id="refresh-interval", interval=refresh_s * 1000, n_intervals=0),
             html.Main(dash.page_container, className="fd-main"),
         ],
         className="fd-app",
     )
+
+    @app.callback(
+        Output("freshness-badge", "children"),
+        Output("freshness-badge", "className"),
+        Output("freshness-badge", "title"),
+        Input("refresh-interval", "n_intervals"),
+        Input("_pages_location", "pathname"),
+    )
+    def _update_badge(_n: int, _path: str | None) -> tuple[str, str, str]:
+        return _badge_state()
+
+    log.info("web app built: login %s, refresh every %d s%s", "required" if need_login else "off (loopback)", refresh_s, ", SAMPLE mode" if sample_mode else "")
     return app

@@ -1,0 +1,281 @@
+"""JSON / CSV / Arrow API on the dashboard's Flask server (read-only, from Redis).
+
+Routes (registered by :func:`dashboard.app.create_app`; behind the login when the app is exposed,
+except ``/healthz``):
+
+``GET /api/v1/results``
+    Every published result: name, as_of, computed_at, source, status, rows, tables, sample,
+    headline, units, freshness grade.
+``GET /api/v1/results/<name>``
+    One result.  ``format=json`` (default: ``{"meta": {...}, "data": [records]}``), ``csv``
+    (plain CSV; provenance in ``X-Flowdesk-*`` headers: result, version, as-of, computed-at,
+    source, status, sample, units as JSON) or ``arrow`` (Arrow IPC stream,
+    ``application/vnd.apache.arrow.stream``; flowdesk metadata JSON under the schema metadata key
+    ``flowdesk``).  ``table=`` picks a table (default: the main one), ``as_of=`` an ISO time
+    returns the version current at that time (naive times are in the desk's time zone; a space
+    where a URL-decoded ``+`` offset was is accepted), ``version=`` an exact version id.
+``GET /api/v1/results/<name>/history``
+    Headline figures of every kept version (``format=json`` or ``csv``).
+``GET /api/v1/jobs``
+    Every configured or recorded job: configuration, last run, last success.
+``GET /healthz``
+    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ...}`` when Redis answers, else 503.
+
+Errors are JSON ``{"error": "..."}``: 404 unknown result/table/version, 400 bad parameter,
+503 Redis unreachable.  NaN and infinities are ``null`` in JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import redis
+from flask import Blueprint, Response, request
+
+from dashboard import data
+from dashboard.freshness import assess
+from jobs.store import ResultMeta, ResultNotFound
+
+log = logging.getLogger("flowdesk.web.api")
+
+ARROW_MIME = "application/vnd.apache.arrow.stream"
+FORMATS = ("json", "csv", "arrow")
+
+bp = Blueprint("flowdesk_api", __name__)
+
+
+class ApiError(Exception):
+    """An error answered as JSON with an HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _finite(value.item())
+    return str(value)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    """Strict JSON (NaN/inf -> null), timestamps as ISO 8601 with offsets."""
+    body = json.dumps(_clean(payload), default=_json_default, allow_nan=False, separators=(",", ":"))
+    return Response(body, status=status, mimetype="application/json")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return json_response({"error": exc.message}, exc.status)
+
+
+@bp.errorhandler(redis.RedisError)
+def _redis_error(exc: redis.RedisError) -> Response:
+    log.error("api: redis error path=%s error=%s", request.path, type(exc).__name__)
+    return json_response({"error": f"Redis unreachable ({type(exc).__name__})"}, 503)
+
+
+def _column_values(col: pd.Series) -> list[Any]:
+    """Python values of one column: None for missing, ISO strings for times."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return [None if pd.isna(v) else v.isoformat() for v in col]
+    if pd.api.types.is_timedelta64_dtype(col.dtype):
+        return [None if pd.isna(v) else v.total_seconds() for v in col]
+    values = col.astype(object).where(col.notna(), None).tolist()
+    return [_finite(v.item() if hasattr(v, "item") and not isinstance(v, str) else v) for v in values]
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame`` as JSON-ready records (index kept as columns when it is not a RangeIndex)."""
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    columns = [str(c) for c in frame.columns]
+    values = [_column_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)] if columns else []
+
+
+def parse_as_of(value: str, tz: Any) -> pd.Timestamp:
+    """Parse ``as_of``: ISO 8601; naive times are in ``tz``.  Raises :class:`ApiError` (400)."""
+    text = value.strip()
+    # A '+' offset that was not URL-encoded arrives as a space: "2024-01-05T16:00:00 05:00".
+    text = re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", text)
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, f"as_of: not an ISO 8601 time: {value!r} ({exc})") from None
+    if pd.isna(ts):
+        raise ApiError(400, f"as_of: not an ISO 8601 time: {value!r}")
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    return ts
+
+
+def _arrow_bytes(frame: pd.DataFrame, meta: dict[str, Any]) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=None)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[b"flowdesk"] = json.dumps(_clean(meta), default=_json_default).encode()
+    table = table.replace_schema_metadata(schema_meta)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _provenance_headers(meta: ResultMeta, table: str) -> dict[str, str]:
+    return {
+        "X-Flowdesk-Result": meta.name,
+        "X-Flowdesk-Table": table,
+        "X-Flowdesk-Version": meta.version,
+        "X-Flowdesk-As-Of": meta.as_of,
+        "X-Flowdesk-Computed-At": meta.computed_at,
+        "X-Flowdesk-Source": meta.source,
+        "X-Flowdesk-Status": meta.status,
+        "X-Flowdesk-Sample": "true" if meta.sample else "false",
+        "X-Flowdesk-Units": json.dumps(meta.units.get(table, {}), separators=(",", ":")),
+    }
+
+
+def _format_arg(allowed: tuple[str, ...]) -> str:
+    fmt = request.args.get("format", "json").lower()
+    if fmt not in allowed:
+        raise ApiError(400, f"format: must be one of {', '.join(allowed)} (got {fmt!r})")
+    return fmt
+
+
+@bp.get("/api/v1/results")
+def list_results() -> Response:
+    store = data.store()
+    grades = {item.name: item for item in assess(data.settings(), store).items}
+    out = []
+    for meta in store.summaries():
+        grade = grades.get(meta.name)
+        out.append(
+            {
+                "name": meta.name,
+                "as_of": meta.as_of,
+                "computed_at": meta.computed_at,
+                "source": meta.source,
+                "status": meta.status,
+                "rows": meta.rows,
+                "tables": meta.tables,
+                "sample": meta.sample,
+                "headline": meta.headline,
+                "units": meta.units,
+                "version": meta.version,
+                "freshness": grade.level if grade else None,
+                "failure": meta.failure,
+            }
+        )
+    return json_response({"results": out})
+
+
+@bp.get("/api/v1/results/<name>")
+def get_result(name: str) -> Response:
+    fmt = _format_arg(FORMATS)
+    as_of_raw = request.args.get("as_of")
+    version = request.args.get("version") or None
+    as_of = parse_as_of(as_of_raw, data.settings().tz) if as_of_raw else None
+    if as_of is not None and version is not None:
+        raise ApiError(400, "give either as_of or version, not both")
+    table = request.args.get("table") or None
+    store = data.store()
+    try:
+        result = store.read(name, as_of=as_of, version=version, tables=[table] if table else None)
+    except ResultNotFound as exc:
+        what = f"version {version!r} of " if version else ""
+        raise ApiError(404, f"no published result {what}{name!r}" + (f" at or before {as_of.isoformat()}" if as_of is not None else "")) from exc
+    except KeyError as exc:  # unknown table
+        raise ApiError(404, str(exc.args[0]) if exc.args else str(exc)) from exc
+    table = table or result.meta.tables[0]
+    frame = result.tables[table]
+    meta = result.meta.to_dict()
+    if fmt == "json":
+        return json_response({"meta": meta, "table": table, "data": frame_records(frame)})
+    headers = _provenance_headers(result.meta, table)
+    stem = f"{name}.{table}" if table != result.meta.tables[0] else name
+    if fmt == "csv":
+        headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))
+        return Response(body, mimetype="text/csv", headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="{stem}.arrows"'
+    return Response(_arrow_bytes(frame, meta), mimetype=ARROW_MIME, headers=headers)
+
+
+@bp.get("/api/v1/results/<name>/history")
+def get_history(name: str) -> Response:
+    fmt = _format_arg(("json", "csv"))
+    store = data.store()
+    series = store.headline_series(name)
+    if series.empty:
+        raise ApiError(404, f"no published result {name!r}")
+    if fmt == "csv":
+        return Response(series.to_csv(index=False), mimetype="text/csv", headers={"X-Flowdesk-Result": name})
+    return json_response({"name": name, "history": frame_records(series)})
+
+
+@bp.get("/api/v1/jobs")
+def list_jobs() -> Response:
+    settings = data.settings()
+    store = data.store()
+    out = []
+    for job in sorted(set(settings.jobs) | set(store.job_names())):
+        spec = settings.jobs.get(job)
+        last = store.last_run(job)
+        success = store.last_success(job)
+        out.append(
+            {
+                "job": job,
+                "configured": spec is not None,
+                "task": spec.task if spec else None,
+                "cron": spec.cron if spec else None,
+                "enabled": spec.enabled if spec else None,
+                "stale_after_minutes": spec.stale_after_minutes if spec else None,
+                "last_run": last.to_dict() if last else None,
+                "last_success": success.to_dict() if success else None,
+            }
+        )
+    return json_response({"jobs": out})
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    try:
+        store = data.store()
+        store.redis.ping()
+        beat = store.heartbeat()
+    except (redis.RedisError, RuntimeError) as exc:
+        log.error("healthz: redis unreachable error=%s", type(exc).__name__)
+        return json_response({"redis": "unreachable", "error": type(exc).__name__, "scheduler_heartbeat_age_s": None}, 503)
+    return json_response(
+        {
+            "redis": "ok",
+            "scheduler_heartbeat_age_s": round(beat["age_s"], 3) if beat else None,
+            "scheduler": "ok" if beat else "no heartbeat",
+        }
+    )

@@ -1,0 +1,288 @@
+"""Status page: job runs, last success and staleness, published results, Redis and scheduler health.
+
+Everything here is read from Redis on each tick of the global ``refresh-interval`` (and on page
+load); the page never computes anything but ages.  Times are shown in the desk's time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from dashboard import data
+from dashboard.freshness import Freshness, assess, format_age
+
+dash.register_page(__name__, path="/status", name="Status", order=90, title="flowdesk · Status")
+
+log = logging.getLogger("flowdesk.web.status")
+
+LEVEL_TEXT = {"ok": "fresh", "amber": "aging", "red": "stale"}
+
+JOB_COLUMNS = [
+    ("job", "job"),
+    ("task", "task"),
+    ("cron", "cron (desk tz)"),
+    ("started", "last run start"),
+    ("ended", "last run end"),
+    ("status", "status"),
+    ("duration_s", "duration (s)"),
+    ("rows", "rows"),
+    ("attempts", "attempts"),
+    ("last_success", "last success"),
+    ("success_age", "success age"),
+    ("staleness", "staleness"),
+    ("error", "error"),
+]
+RESULT_COLUMNS = [
+    ("name", "result"),
+    ("job", "job"),
+    ("as_of", "as of"),
+    ("computed_at", "computed at"),
+    ("age", "age"),
+    ("source", "source"),
+    ("rows", "rows"),
+    ("status", "status"),
+    ("freshness", "freshness"),
+    ("sample", "SAMPLE"),
+    ("detail", "detail"),
+]
+RUN_COLUMNS = [
+    ("slot", "slot"),
+    ("started", "start"),
+    ("ended", "end"),
+    ("status", "status"),
+    ("duration_s", "duration (s)"),
+    ("rows", "rows"),
+    ("attempts", "attempts"),
+    ("results", "results"),
+    ("host", "host / pid"),
+    ("error", "error"),
+]
+
+_STATUS_STYLES = [
+    {"if": {"filter_query": '{status} = "failed" || {status} = "stale"', "column_id": "status"}, "color": "#b42318", "fontWeight": "600"},
+    {"if": {"filter_query": '{status} = "partial"', "column_id": "status"}, "color": "#b54708", "fontWeight": "600"},
+    {"if": {"filter_query": '{status} = "ok"', "column_id": "status"}, "color": "#067647", "fontWeight": "600"},
+    {"if": {"filter_query": '{staleness} contains "stale" || {freshness} = "stale"'}, "backgroundColor": "#fef3f2"},
+    {"if": {"filter_query": '{staleness} contains "aging" || {freshness} = "aging"'}, "backgroundColor": "#fffaeb"},
+    {"if": {"column_id": "error"}, "color": "#b42318"},
+]
+
+
+def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 25) -> dash_table.DataTable:
+    return dash_table.DataTable(
+        id=table_id,
+        columns=[{"id": cid, "name": name} for cid, name in columns],
+        data=[],
+        sort_action="native",
+        page_size=page_size,
+        export_format="csv",
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
+        style_data_conditional=_STATUS_STYLES,
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Status", className="fd-page-title"),
+            html.Div(id="status-error"),
+            html.Div(id="status-cards", className="fd-cards"),
+            html.H3("Jobs", className="fd-section-title"),
+            html.Div(_table("status-jobs-table", JOB_COLUMNS), className="fd-table"),
+            html.Div(
+                "Staleness: a job is 'stale' when its last refresh failed (its last good results are still served), "
+                "'aging' when a result is older than the job's stale_after_minutes.",
+                className="fd-note",
+            ),
+            html.H3("Results", className="fd-section-title"),
+            html.Div(_table("status-results-table", RESULT_COLUMNS), className="fd-table"),
+            html.H3("Recent runs", className="fd-section-title"),
+            html.Div(
+                [html.Label("Job", htmlFor="status-job-select"), dcc.Dropdown(id="status-job-select", options=[], value=None, clearable=False, style={"minWidth": "240px"})],
+                className="fd-controls",
+            ),
+            html.Div(_table("status-runs-table", RUN_COLUMNS, page_size=15), className="fd-table"),
+            html.Div(id="status-config", className="fd-note"),
+        ],
+        className="fd-page",
+    )
+
+
+def _fmt_time(iso: str | None, tz: Any) -> str:
+    if not iso:
+        return "-"
+    return pd.Timestamp(iso).tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _card(title: str, value: str, sub: str, level: str | None = None, card_id: str | None = None) -> html.Div:
+    cls = "fd-card" + (f" fd-card-{level}" if level else "")
+    kwargs = {"id": card_id} if card_id else {}
+    return html.Div([html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value"), html.Div(sub, className="fd-card-sub")], className=cls, **kwargs)
+
+
+def _redis_card(store: Any) -> html.Div:
+    try:
+        store.redis.ping()
+        info = store.redis.info()
+    except Exception as exc:  # show, never raise: the page must render with Redis down
+        return _card("Redis", "unreachable", f"{type(exc).__name__}: {exc}", "red", "status-redis")
+    sub = f"Redis {info.get('redis_version', '?')} · {info.get('used_memory_human', '?')} used · {info.get('connected_clients', '?')} clients"
+    return _card("Redis", "PING ok", sub, "ok", "status-redis")
+
+
+def _scheduler_card(store: Any) -> html.Div:
+    beat = store.heartbeat()
+    if beat is None:
+        return _card("Scheduler", "no heartbeat", "no scheduler process has reported recently (flowdesk scheduler)", "amber", "status-scheduler")
+    role = "leader" if beat.get("leader") else "standby"
+    return _card("Scheduler", f"beat {format_age(beat['age_s'])} ago", f"{role} pid {beat.get('pid')} on {beat.get('host')}", "ok", "status-scheduler")
+
+
+def _freshness_card(fresh: Freshness) -> html.Div:
+    level = {"ok": "ok", "amber": "amber", "red": "red"}.get(fresh.level)
+    return _card("Data", fresh.label, f"{len(fresh.items)} results published", level, "status-freshness")
+
+
+def _job_rows(settings: Any, store: Any, fresh: Freshness, tz: Any) -> list[dict[str, Any]]:
+    by_job: dict[str, list[str]] = {}
+    for item in fresh.items:
+        if item.job:
+            by_job.setdefault(item.job, []).append(item.level)
+    rows = []
+    now = time.time()
+    for job in sorted(set(settings.jobs) | set(store.job_names())):
+        spec = settings.jobs.get(job)
+        last = store.last_run(job)
+        success = store.last_success(job)
+        levels = by_job.get(job, [])
+        if last is not None and last.status == "failed":
+            staleness = "stale (last run failed)"
+        elif "red" in levels:
+            staleness = "stale"
+        elif "amber" in levels:
+            staleness = "aging"
+        elif success is None:
+            staleness = "never succeeded"
+        else:
+            staleness = "fresh"
+        success_age = now - pd.Timestamp(success.ended_at or success.started_at).timestamp() if success else None
+        rows.append(
+            {
+                "job": job,
+                "task": spec.task if spec else "(not configured)",
+                "cron": (spec.cron + ("" if spec.enabled else " (disabled)")) if spec else "-",
+                "started": _fmt_time(last.started_at, tz) if last else "never run",
+                "ended": _fmt_time(last.ended_at, tz) if last else "-",
+                "status": last.status if last else "-",
+                "duration_s": last.duration_s if last else None,
+                "rows": last.rows if last else None,
+                "attempts": last.attempts if last else None,
+                "last_success": _fmt_time(success.ended_at or success.started_at, tz) if success else "never",
+                "success_age": format_age(success_age),
+                "staleness": staleness,
+                "error": (last.error or "") if last else "",
+            }
+        )
+    return rows
+
+
+def _result_rows(store: Any, fresh: Freshness, tz: Any) -> list[dict[str, Any]]:
+    metas = {m.name: m for m in store.summaries()}
+    rows = []
+    for item in sorted(fresh.items, key=lambda i: i.name):
+        meta = metas.get(item.name)
+        rows.append(
+            {
+                "name": item.name,
+                "job": item.job or "-",
+                "as_of": _fmt_time(meta.as_of, tz) if meta else "-",
+                "computed_at": _fmt_time(meta.computed_at, tz) if meta else "-",
+                "age": format_age(item.age_s),
+                "source": meta.source if meta else "-",
+                "rows": meta.rows if meta else None,
+                "status": meta.status if meta else "failed",
+                "freshness": LEVEL_TEXT.get(item.level, item.level),
+                "sample": "SAMPLE" if meta and meta.sample else "",
+                "detail": "" if item.level == "ok" else item.reason,
+            }
+        )
+    return rows
+
+
+@callback(
+    Output("status-cards", "children"),
+    Output("status-jobs-table", "data"),
+    Output("status-results-table", "data"),
+    Output("status-job-select", "options"),
+    Output("status-job-select", "value"),
+    Output("status-error", "children"),
+    Output("status-config", "children"),
+    Input("refresh-interval", "n_intervals"),
+    State("status-job-select", "value"),
+)
+def refresh_status(_n: int, selected: str | None) -> tuple:
+    try:
+        settings = data.settings()
+    except Exception as exc:
+        return [], [], [], [], None, html.Div(f"Configuration error: {exc}", className="fd-error"), ""
+    config_note = f"Configuration: {settings.source_path} · source mode: {settings.service.source_mode} · times in {settings.service.timezone}"
+    try:
+        store = data.store()
+    except Exception as exc:
+        return [], [], [], [], None, html.Div(f"No store: {exc}", className="fd-error"), config_note
+    fresh = assess(settings, store)
+    cards = [_redis_card(store)]
+    if not fresh.redis_ok:
+        return cards, [], [], [], selected, html.Div(f"Redis unreachable: {fresh.error}", className="fd-error"), config_note
+    try:
+        tz = settings.tz
+        cards += [_scheduler_card(store), _freshness_card(fresh)]
+        jobs = _job_rows(settings, store, fresh, tz)
+        results = _result_rows(store, fresh, tz)
+    except Exception as exc:  # Redis dropped mid-way, or a malformed record: show it, keep the page
+        log.error("status page: %s", exc)
+        return cards, [], [], [], selected, html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), config_note
+    options = [{"label": row["job"], "value": row["job"]} for row in jobs]
+    names = [row["job"] for row in jobs]
+    if selected not in names:
+        selected = names[0] if names else None
+    return cards, jobs, results, options, selected, None, config_note
+
+
+@callback(
+    Output("status-runs-table", "data"),
+    Input("status-job-select", "value"),
+    Input("refresh-interval", "n_intervals"),
+)
+def refresh_runs(job: str | None, _n: int) -> list[dict[str, Any]]:
+    if not job:
+        return []
+    try:
+        tz = data.settings().tz
+        runs = data.store().runs(job, limit=50)
+    except Exception as exc:
+        log.error("status page runs: %s", exc)
+        return []
+    return [
+        {
+            "slot": r.slot,
+            "started": _fmt_time(r.started_at, tz),
+            "ended": _fmt_time(r.ended_at, tz),
+            "status": r.status,
+            "duration_s": r.duration_s,
+            "rows": r.rows,
+            "attempts": r.attempts,
+            "results": ", ".join(r.results),
+            "host": f"{r.host} / {r.pid}",
+            "error": r.error or "",
+        }
+        for r in runs
+    ]

@@ -1,0 +1,37 @@
+"""Production entry point: ``gunicorn dashboard.wsgi:server``.
+
+Builds the app with ``production=True``: login is required (``FLOWDESK_USERS`` and/or
+``FLOWDESK_API_TOKENS``) unless ``web.require_login = "never"``, and an exposed app without
+credentials refuses to start.  It never starts the embedded development Redis: each gunicorn
+worker would get its own empty server, so ``REDIS_URL`` (or ``service.redis_url``) is required.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dash import Dash
+
+from dashboard.app import create_app
+
+
+class WsgiConfigError(RuntimeError):
+    """The production server is missing something it needs (``REDIS_URL``)."""
+
+
+def build(env: dict[str, str] | None = None) -> Dash:
+    """Create the production app; raise :class:`WsgiConfigError` when no Redis is configured."""
+    from dashboard.data import settings
+
+    env = dict(os.environ) if env is None else env
+    if not env.get("REDIS_URL") and not settings().service.redis_url:
+        raise WsgiConfigError(
+            "dashboard.wsgi needs an external Redis: set REDIS_URL (e.g. redis://host:6379/0, "
+            "rediss:// for TLS). The embedded development Redis is never started under gunicorn "
+            "(each worker would get its own empty server); for a laptop use `flowdesk run`."
+        )
+    return create_app(production=True)
+
+
+app = build()
+server = app.server
