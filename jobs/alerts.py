@@ -1,0 +1,503 @@
+"""Alert rules as data, a pure state machine, and the Redis bookkeeping around it.
+
+A rule (``[alerts.rules.<name>]`` in ``config.toml``) watches one *metric*: a path into a
+published result, ``<result name>.<headline key>``.  Result names contain dots
+(``gamma.SPX``, ``letf.flows``, ``cftc.net_usd``), so a metric is split at the *longest* result
+name that is a prefix of it: ``gamma.SPX.flip_distance_pct`` reads headline ``flip_distance_pct``
+of result ``gamma.SPX``.  At start-up a metric is checked against :data:`CATALOGUE`, the headline
+keys each result family publishes (kept here as data; add a family or a key there).
+
+Evaluation (:func:`step`) is a pure function of the previous :class:`RuleState`, the new value,
+the time and the rule:
+
+* **fire** when the value enters breach (``value <op> threshold``), unless the rule fired less
+  than ``cooldown_minutes`` ago: then the breach is recorded silently and announced once the
+  cooldown has passed, if it still holds;
+* **resolve** when the value leaves breach *with hysteresis* ``h``: a breach of ``value > T``
+  (or ``>=``) resolves only at ``value <= T - h`` (``< T - h``); a breach of ``value < T`` (or
+  ``<=``) only at ``value >= T + h`` (``> T + h``).  A breach that was never announced resolves
+  silently, so a value hovering at the threshold produces one fired/resolved pair, not a flurry.
+
+:func:`evaluate_published` runs the machine for every rule reading a just-published result and
+writes, in one ``MULTI``/``EXEC`` on the ``{alerts}`` hash slot, the new state, the event (list
+:func:`jobs.keys.alert_events`) and one outbox delivery per target (see :mod:`jobs.webhooks`).
+Alerting never fails the job that published: errors are logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import redis
+
+from jobs import keys
+
+if TYPE_CHECKING:
+    from jobs.config import AlertRule, Settings
+    from jobs.store import ResultStore
+    from jobs.webhooks import DeliveryWorker
+
+log = logging.getLogger("flowdesk.alerts")
+
+EVENTS_KEPT = 2000
+"""Alert events kept in Redis (newest first); older ones are trimmed."""
+
+# -- the metric catalogue -----------------------------------------------------------------------
+UNDERLYING_RE = re.compile(r"^[A-Z0-9^_]{1,12}$")
+"""What an underlying in a ``gamma.<UNDERLYING>`` result name looks like (``SPX``, ``BRK_B``)."""
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "gamma.<UNDERLYING>": {
+        "spot": "USD (index points for indices)",
+        "net_gex_usd_per_1pct": "USD per 1% move, dealer convention of the result (+ = dealers long gamma)",
+        "call_gex_usd_per_1pct": "USD per 1% move",
+        "put_gex_usd_per_1pct": "USD per 1% move",
+        "gross_gex_usd_per_1pct": "USD per 1% move",
+        "model_gex_at_spot_usd_per_1pct": "USD per 1% move",
+        "net_gex_usd_per_point": "USD per index point",
+        "flip": "spot level where the dealer gamma profile changes sign (null: none in the window)",
+        "flip_distance_pct": "percent of spot, (flip - spot) / spot * 100",
+        "call_wall": "strike",
+        "put_wall": "strike",
+        "abs_gamma_strike": "strike",
+        "zero_dte_share_pct": "percent of |net GEX| from contracts expiring today",
+        "hedge_flow_down3_usd": "USD dealers trade for a -3% move (+ = buy)",
+        "hedge_flow_up3_usd": "USD dealers trade for a +3% move (+ = buy)",
+        "contracts": "count",
+        "expired_dropped": "count",
+    },
+    "gamma.summary": {
+        "net_gex_usd_per_1pct": "USD per 1% move, sum over underlyings",
+        "negative_gamma_count": "count of underlyings with dealers short gamma",
+        "underlyings": "count",
+    },
+    "letf.flows": {
+        "per_1pct_usd": "USD per 1% move of every underlying, equity funds (+ = buy)",
+        "rebalance_usd": "USD implied by the move so far (+ = buy)",
+        "rebalance_pct_adv": "percent of average daily dollar volume",
+        "max_rebalance_pct_adv": "percent of ADV, largest underlying",
+        "aum_usd": "USD, equity funds",
+        "funds": "count",
+        "excluded": "count",
+    },
+    "cftc.net_usd": {
+        "net_usd_reuters6": "USD (+ = speculators net long USD)",
+        "net_usd_wide9": "USD (+ = speculators net long USD)",
+        "net_usd_levfunds_wide9": "USD, TFF leveraged funds",
+        "change_usd": "USD, week-on-week",
+        "zscore_1y": "standard deviations",
+        "zscore_3y": "standard deviations",
+        "zscore_5y": "standard deviations",
+        "percentile_1y": "percent",
+        "percentile_3y": "percent",
+        "percentile_5y": "percent",
+        "cot_index_3y": "0-100",
+    },
+    "board.scenarios": {
+        "total_down3_usd": "USD of mechanical flow for a -3% index move (+ = buy)",
+        "total_up3_usd": "USD of mechanical flow for a +3% index move (+ = buy)",
+        "total_per_1pct_usd": "USD per 1% index move",
+        "dealer_gamma_down3_usd": "USD",
+        "letf_down3_usd": "USD",
+        "flags": "count of regime flags raised",
+        "min_flip_distance_pct": "percent of spot",
+        "max_pct_adv": "percent of ADV",
+    },
+    "demo": {
+        "total_usd": "USD",
+        "rows": "count",
+    },
+}
+"""Headline keys each result family publishes, with their unit (shown by ``flowdesk alerts list``).
+
+A family is an exact result name, or a pattern with ``<UNDERLYING>`` for one result per
+underlying.  Extend it when a task publishes a new headline figure.
+"""
+
+
+class MetricError(ValueError):
+    """A rule's metric does not name a known result family and headline key."""
+
+
+def family_of(result: str) -> str | None:
+    """The :data:`CATALOGUE` family of a result name, or None (exact names win over patterns)."""
+    if result in CATALOGUE:
+        return result
+    for family in CATALOGUE:
+        if "<UNDERLYING>" in family:
+            prefix = family.split("<UNDERLYING>")[0]
+            if result.startswith(prefix) and UNDERLYING_RE.match(result[len(prefix) :]):
+                return family
+    return None
+
+
+def check_metric(metric: str) -> tuple[str, str]:
+    """Validate ``metric`` against the catalogue; return ``(result name, headline key)``.
+
+    Raises :class:`MetricError` with the known families or keys when it is not found.
+    """
+    if not isinstance(metric, str) or "." not in metric:
+        raise MetricError(f"metric {metric!r} must be '<result>.<headline key>', e.g. 'gamma.SPX.net_gex_usd_per_1pct'")
+    parts = metric.split(".")
+    # Longest result-name prefix first, as at evaluation time.
+    for cut in range(len(parts) - 1, 0, -1):
+        result, key = ".".join(parts[:cut]), ".".join(parts[cut:])
+        family = family_of(result)
+        if family is None:
+            continue
+        known = CATALOGUE[family]
+        if key not in known:
+            raise MetricError(f"unknown headline key {key!r} for result {result!r} (known: {', '.join(sorted(known))})")
+        return result, key
+    families = ", ".join(sorted(CATALOGUE))
+    raise MetricError(f"unknown result family in metric {metric!r} (known: {families})")
+
+
+def check_threshold(value: Any) -> float:
+    """A threshold must be a finite number (not NaN, not infinite, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("threshold must be a number in the unit of the metric")
+    if not math.isfinite(float(value)):
+        raise ValueError("threshold must be a finite number (not nan or inf)")
+    return float(value)
+
+
+def resolve_metric(metric: str, published: Iterable[str]) -> tuple[str, str] | None:
+    """Split ``metric`` at the longest name in ``published`` that prefixes it (``name + '.'``)."""
+    best: str | None = None
+    for name in published:
+        if metric.startswith(name + ".") and (best is None or len(name) > len(best)):
+            best = name
+    if best is None:
+        return None
+    return best, metric[len(best) + 1 :]
+
+
+# -- state machine ------------------------------------------------------------------------------
+Status = Literal["ok", "breach"]
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """What flowdesk remembers about one rule between evaluations.  Times are epoch seconds."""
+
+    status: Status = "ok"
+    notified: bool = False
+    """True once the current breach was announced (a fired event was emitted)."""
+    last_value: float | None = None
+    last_at: float | None = None
+    breach_since: float | None = None
+    last_fired_at: float | None = None
+    last_resolved_at: float | None = None
+    last_event_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RuleState:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One alert event.  ``id`` is the idempotency key receivers deduplicate on.
+
+    ``kind`` is ``fired``, ``resolved``, ``digest`` (morning brief) or ``test``.
+    """
+
+    id: str
+    kind: str
+    at: str
+    """ISO 8601 UTC time of the evaluation that produced it."""
+    rule: str | None = None
+    metric: str | None = None
+    result: str | None = None
+    value: float | None = None
+    op: str | None = None
+    threshold: float | None = None
+    hysteresis: float | None = None
+    severity: str = "info"
+    title: str = ""
+    text: str = ""
+    as_of: str | None = None
+    """As-of time of the data the value was read from."""
+    targets: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AlertEvent:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def new_event_id(now: float | None = None) -> str:
+    """Sortable, unique: ``evt_<UTC time>_<random>``."""
+    stamp = datetime.fromtimestamp(now if now is not None else time.time(), UTC).strftime("%Y%m%dT%H%M%S%f")
+    return f"evt_{stamp}_{secrets.token_hex(5)}"
+
+
+_OPS = {
+    ">": lambda v, t: v > t,
+    ">=": lambda v, t: v >= t,
+    "<": lambda v, t: v < t,
+    "<=": lambda v, t: v <= t,
+}
+
+
+def in_breach(value: float, op: str, threshold: float) -> bool:
+    return _OPS[op](value, threshold)
+
+
+def clears(value: float, op: str, threshold: float, hysteresis: float) -> bool:
+    """True when a breach of ``value <op> threshold`` has resolved, ``hysteresis`` past it.
+
+    ``>``: ``value <= T - h``; ``>=``: ``value < T - h``; ``<``: ``value >= T + h``;
+    ``<=``: ``value > T + h``.  With ``h = 0`` this is simply "no longer in breach".
+    """
+    shifted = threshold - hysteresis if op in (">", ">=") else threshold + hysteresis
+    return not _OPS[op](value, shifted)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _describe(name: str, rule: AlertRule, value: float, kind: str) -> tuple[str, str]:
+    verb = "FIRED" if kind == "fired" else "resolved"
+    title = f"[{rule.severity.upper()}] {name} {verb}"
+    text = f"{rule.metric} = {value:,.6g} ({'breach of' if kind == 'fired' else 'back from'} {rule.op} {rule.threshold:,.6g})"
+    return title, text
+
+
+def step(state: RuleState, value: float | None, now: float | datetime, rule: AlertRule, name: str = "") -> tuple[RuleState, AlertEvent | None]:
+    """Advance one rule by one observation.  Pure: no I/O, no clock (``now`` is given).
+
+    Parameters
+    ----------
+    state:
+        The rule's previous state (``RuleState()`` for a new rule).
+    value:
+        The metric's new value, in the unit of its headline key.  ``None`` or NaN (a result
+        without the figure) leaves the state unchanged and emits nothing.
+    now:
+        Evaluation time (epoch seconds or a tz-aware datetime); cooldowns are measured with it.
+    rule:
+        The :class:`jobs.config.AlertRule`.
+    name:
+        The rule's name (put in the event).
+
+    Returns
+    -------
+    (new_state, event or None)
+    """
+    t = now.timestamp() if isinstance(now, datetime) else float(now)
+    if value is None or not math.isfinite(float(value)):
+        return state, None
+    value = float(value)
+    observed = replace(state, last_value=value, last_at=t)
+    cooldown_s = rule.cooldown_minutes * 60.0
+    cooling = state.last_fired_at is not None and t - state.last_fired_at < cooldown_s
+
+    def event(kind: str) -> AlertEvent:
+        title, text = _describe(name, rule, value, kind)
+        return AlertEvent(
+            id=new_event_id(t),
+            kind=kind,
+            at=_iso(t),
+            rule=name,
+            metric=rule.metric,
+            value=value,
+            op=rule.op,
+            threshold=rule.threshold,
+            hysteresis=rule.hysteresis,
+            severity=rule.severity,
+            title=title,
+            text=text,
+            targets=list(rule.targets),
+        )
+
+    if state.status == "ok":
+        if not in_breach(value, rule.op, rule.threshold):
+            return observed, None
+        if cooling:  # entered breach again too soon after the last fire: remember, stay quiet
+            return replace(observed, status="breach", notified=False, breach_since=t), None
+        ev = event("fired")
+        return replace(observed, status="breach", notified=True, breach_since=t, last_fired_at=t, last_event_id=ev.id), ev
+
+    # status == "breach"
+    if clears(value, rule.op, rule.threshold, rule.hysteresis):
+        resolved = replace(observed, status="ok", notified=False, breach_since=None, last_resolved_at=t)
+        if not state.notified:
+            return resolved, None
+        ev = event("resolved")
+        return replace(resolved, last_event_id=ev.id), ev
+    if not state.notified and not cooling and in_breach(value, rule.op, rule.threshold):
+        # A breach held through the cooldown is announced once the cooldown is over.
+        ev = event("fired")
+        return replace(observed, notified=True, last_fired_at=t, last_event_id=ev.id), ev
+    return observed, None
+
+
+# -- Redis bookkeeping ----------------------------------------------------------------------------
+def _decode(raw: bytes | str | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def load_state(client: redis.Redis, rule: str) -> RuleState:
+    raw = _decode(client.get(keys.alert_state(rule)))
+    return RuleState.from_dict(json.loads(raw)) if raw else RuleState()
+
+
+def rules_reading(settings: Settings, names: Iterable[str], published: Iterable[str] = ()) -> list[tuple[str, AlertRule, str, str]]:
+    """Rules whose metric reads one of ``names``: ``(rule name, rule, result, headline key)``.
+
+    The metric is split at the longest result name known (``names`` plus ``published``).
+    """
+    names = list(names)
+    known = set(names) | set(published)
+    out = []
+    for rname, rule in settings.alerts.rules.items():
+        if not rule.enabled:
+            continue
+        split = resolve_metric(rule.metric, known)
+        if split is not None and split[0] in names:
+            out.append((rname, rule, split[0], split[1]))
+    return out
+
+
+def evaluate_published(settings: Settings, store: ResultStore, names: list[str], *, now: float | datetime | None = None) -> list[AlertEvent]:
+    """Evaluate every rule reading one of the just-published results ``names``.
+
+    Called after each publish (the runner's ``after_publish`` hook).  For each rule: read the
+    result's current headline value, run :func:`step`, and write state, event and deliveries
+    atomically (optimistic ``WATCH`` on the state key, so two processes evaluating the same rule
+    cannot both fire).  Never raises for one bad rule: the problem is logged and the others go on.
+
+    Returns the events emitted (fired and resolved).
+    """
+    from jobs.store import ResultNotFound
+
+    t = time.time() if now is None else (now.timestamp() if isinstance(now, datetime) else float(now))
+    client = store.redis
+    events: list[AlertEvent] = []
+    for rname, rule, result, key in rules_reading(settings, names, store.names()):
+        try:
+            meta = store.meta(result)
+        except ResultNotFound:
+            continue
+        value = meta.headline.get(key)
+        if value is not None and not isinstance(value, int | float):
+            log.warning("alert rule %s: headline %s of %s is not a number (%r)", rname, key, result, value)
+            continue
+        if value is None:
+            log.warning("alert rule %s: result %s has no headline %r (has: %s)", rname, result, key, ", ".join(sorted(meta.headline)))
+        try:
+            ev = _commit_step(client, settings, rname, rule, value, t, result, meta.as_of)
+        except Exception:  # one broken rule never stops the others nor the job
+            log.exception("alert rule %s: evaluation failed", rname)
+            continue
+        if ev is not None:
+            log.info("alert %s rule=%s value=%s threshold=%s%s id=%s", ev.kind, rname, ev.value, rule.op, rule.threshold, ev.id)
+            events.append(ev)
+    return events
+
+
+def _commit_step(client: redis.Redis, settings: Settings, rname: str, rule: AlertRule, value: Any, t: float, result: str, as_of: str) -> AlertEvent | None:
+    from jobs.webhooks import add_deliveries
+
+    skey = keys.alert_state(rname)
+    for _ in range(20):
+        with client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(skey)
+                raw = _decode(pipe.get(skey))
+                state = RuleState.from_dict(json.loads(raw)) if raw else RuleState()
+                new_state, ev = step(state, value, t, rule, rname)
+                if ev is not None:
+                    ev = replace(ev, result=result, as_of=as_of)
+                pipe.multi()
+                pipe.set(skey, json.dumps(new_state.to_dict()))
+                if ev is not None:
+                    pipe.lpush(keys.alert_events(), json.dumps(ev.to_dict()))
+                    pipe.ltrim(keys.alert_events(), 0, EVENTS_KEPT - 1)
+                    add_deliveries(pipe, settings, ev, ev.targets, now=t)
+                pipe.execute()
+                return ev
+            except redis.WatchError:
+                continue
+    raise RuntimeError(f"alert rule {rname}: state kept changing under concurrent evaluation")
+
+
+def enqueue_digest(settings: Settings, store: ResultStore, title: str, text: str, data: dict[str, Any], *, now: float | None = None) -> list[str]:
+    """Queue the morning brief for every target with ``digest = true``; return the delivery ids.
+
+    The digest is recorded as an event of kind ``digest`` (shown on the Alerts page).
+    """
+    from jobs.webhooks import add_deliveries
+
+    t = time.time() if now is None else now
+    targets = [name for name, target in settings.alerts.targets.items() if target.digest]
+    ev = AlertEvent(id=new_event_id(t), kind="digest", at=_iso(t), title=title, text=text, targets=targets, data=dict(data))
+    with store.redis.pipeline(transaction=True) as pipe:
+        pipe.lpush(keys.alert_events(), json.dumps(ev.to_dict(), default=str))
+        pipe.ltrim(keys.alert_events(), 0, EVENTS_KEPT - 1)
+        ids = add_deliveries(pipe, settings, ev, targets, now=t)
+        pipe.execute()
+    return ids
+
+
+def start_delivery_worker(settings: Settings, store: ResultStore) -> DeliveryWorker:
+    """Start the background delivery thread(s) for the outbox; call ``.stop()`` to end them."""
+    from jobs.webhooks import DeliveryWorker
+
+    worker = DeliveryWorker(settings, store.redis)
+    worker.start()
+    return worker
+
+
+# -- reads for the Alerts page and the CLI ----------------------------------------------------
+def recent_events(client: redis.Redis, limit: int = 100) -> list[AlertEvent]:
+    """Newest first."""
+    return [AlertEvent.from_dict(json.loads(_decode(r) or "{}")) for r in client.lrange(keys.alert_events(), 0, limit - 1)]
+
+
+def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]:
+    """One row per configured rule: its definition and its current state (times ISO UTC)."""
+    rows = []
+    names = list(settings.alerts.rules)
+    raws = client.mget([keys.alert_state(n) for n in names]) if names else []
+    for name, raw in zip(names, raws, strict=True):
+        rule = settings.alerts.rules[name]
+        text = _decode(raw)
+        state = RuleState.from_dict(json.loads(text)) if text else RuleState()
+        rows.append(
+            {
+                "rule": name,
+                "metric": rule.metric,
+                "condition": f"{rule.op} {rule.threshold:g}" + (f" (h {rule.hysteresis:g})" if rule.hysteresis else ""),
+                "severity": rule.severity,
+                "enabled": rule.enabled,
+                "state": state.status if text else "unknown",
+                "last_value": state.last_value,
+                "last_evaluated": _iso(state.last_at) if state.last_at else None,
+                "last_fired": _iso(state.last_fired_at) if state.last_fired_at else None,
+                "targets": ", ".join(rule.targets),
+            }
+        )
+    return rows

@@ -1,0 +1,622 @@
+"""Signed webhook delivery through a durable Redis outbox, with retries and a dead-letter list.
+
+Payloads
+    * ``webhook``: generic JSON ``{"id", "type", "created", "event": {...}}``;
+    * ``slack``: Slack incoming webhook ``{"text": ..., "blocks": [...]}``;
+    * ``teams``: Microsoft Teams workflow webhook, a ``message`` with one Adaptive Card.
+
+    Every request carries the event id in ``X-Flowdesk-Event-Id`` (the idempotency key: a retry
+    or a re-delivery after a crash sends the same id, so receivers deduplicate on it) and, when the
+    target has a ``secret_env``, ``X-Flowdesk-Signature: t=<unix seconds>,v1=<hex>`` where ``v1``
+    is HMAC-SHA256(secret, ``"<t>." + body``).  A receiver checks it with :func:`verify`, which
+    also rejects timestamps outside a tolerance window (replays).
+
+Outbox (keys in :mod:`jobs.keys`, all on the ``{alerts}`` hash slot)
+    Enqueue writes the delivery hash and ``ZADD outbox <due time>`` in one transaction.  A worker
+    claims due deliveries with a Lua script that moves them from ``outbox`` to ``inflight``
+    (scored by lease expiry) and stamps a lease token; expired leases (a worker killed mid-request)
+    are claimed again by any worker, with the same event id.  Finishing (delivered, retry, dead)
+    is another script that acts only while the caller still holds the lease.  So nothing is lost,
+    and a duplicate can only reach a receiver with the same event id.
+
+Retries
+    Timeouts, connection errors, 5xx and 429 are retried after
+    ``min(backoff_max, backoff_base * 2**(attempt-1))`` seconds with "equal jitter" (a uniform
+    draw in the upper half), or after ``Retry-After`` when the receiver gives one (capped at
+    ``backoff_max``).  Any other 4xx (and 3xx: redirects are not followed) is final: dead-letter at
+    once.  After ``max_attempts`` the delivery is dead-lettered; ``flowdesk alerts resend ID``
+    puts it back in the outbox.
+
+Delivery runs in its own daemon threads with HTTP timeouts: it never blocks the scheduler or the
+web app, and a dead endpoint never fails a job.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import hmac
+import json
+import logging
+import os
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import redis
+import requests
+
+from jobs import keys
+from jobs.alerts import AlertEvent, new_event_id
+
+if TYPE_CHECKING:
+    from jobs.config import AlertTarget, Settings
+
+log = logging.getLogger("flowdesk.webhooks")
+
+SIGNATURE_HEADER = "X-Flowdesk-Signature"
+EVENT_ID_HEADER = "X-Flowdesk-Event-Id"
+DEFAULT_TOLERANCE_S = 300
+"""Receivers reject signatures whose timestamp is further than this from their clock, seconds."""
+DELIVERED_KEPT = 5000
+"""Delivered delivery ids kept in the ``delivered`` list (newest first)."""
+DELIVERED_TTL_S = 7 * 86400
+"""A delivered delivery's hash expires after this many seconds (dead ones are kept)."""
+USER_AGENT = "flowdesk-webhooks/0.1"
+
+
+class TargetConfigError(RuntimeError):
+    """A target cannot be sent to: unknown name or a missing environment variable."""
+
+
+# -- signatures ---------------------------------------------------------------------------------
+def sign(secret: str | bytes, timestamp: int, body: bytes | str) -> str:
+    """Hex HMAC-SHA256 of ``f"{timestamp}." + body`` with ``secret``."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    payload = str(int(timestamp)).encode() + b"." + (body.encode() if isinstance(body, str) else body)
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str | bytes, timestamp: int, body: bytes | str) -> str:
+    """Value of ``X-Flowdesk-Signature``: ``t=<unix seconds>,v1=<hex>``."""
+    return f"t={int(timestamp)},v1={sign(secret, timestamp, body)}"
+
+
+def verify(secret: str | bytes, header: str | None, body: bytes | str, now: float, tolerance_s: float = DEFAULT_TOLERANCE_S) -> bool:
+    """Check an ``X-Flowdesk-Signature`` header against ``body`` (the raw bytes received).
+
+    True only if the header parses, its timestamp is within ``tolerance_s`` of ``now`` (epoch
+    seconds; older or far-future timestamps are replays or clock trouble) and one of its ``v1``
+    signatures matches (constant-time comparison; several ``v1`` allow secret rotation).
+    """
+    if not header:
+        return False
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            try:
+                timestamp = int(value)
+            except ValueError:
+                return False
+        elif name == "v1":
+            candidates.append(value)
+    if timestamp is None or not candidates or abs(now - timestamp) > tolerance_s:
+        return False
+    expected = sign(secret, timestamp, body)
+    ok = False
+    for cand in candidates:  # no early exit: same work whichever matches
+        ok |= hmac.compare_digest(expected, cand)
+    return ok
+
+
+# -- payloads -----------------------------------------------------------------------------------
+_COLOURS = {"critical": "attention", "warning": "warning", "info": "accent"}
+
+
+def _facts(event: AlertEvent) -> list[tuple[str, str]]:
+    facts = []
+    if event.metric:
+        facts.append(("Metric", event.metric))
+    if event.value is not None:
+        facts.append(("Value", f"{event.value:,.6g}"))
+    if event.threshold is not None:
+        facts.append(("Condition", f"{event.op} {event.threshold:,.6g}" + (f" (hysteresis {event.hysteresis:g})" if event.hysteresis else "")))
+    if event.as_of:
+        facts.append(("Data as of", event.as_of))
+    facts.append(("Event id", event.id))
+    return facts
+
+
+def generic_payload(event: AlertEvent) -> dict[str, Any]:
+    """Generic webhook body: ``{"id", "type": "alert.<kind>", "created", "event"}``."""
+    return {"id": event.id, "type": f"alert.{event.kind}", "created": event.at, "event": event.to_dict()}
+
+
+def slack_payload(event: AlertEvent) -> dict[str, Any]:
+    """Slack incoming-webhook body: fallback ``text`` plus Block Kit ``blocks``."""
+    fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event) if k != "Event id"]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": (event.title or "flowdesk")[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": event.text or " "}},
+    ]
+    if fields:
+        blocks.append({"type": "section", "fields": fields[:10]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"flowdesk · {event.kind} · `{event.id}`"}]})
+    return {"text": f"{event.title}: {event.text}", "blocks": blocks}
+
+
+def teams_payload(event: AlertEvent) -> dict[str, Any]:
+    """Teams workflow ("When a Teams webhook request is received") body: one Adaptive Card."""
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": event.title or "flowdesk", "color": _COLOURS.get(event.severity, "default"), "wrap": True},
+            {"type": "TextBlock", "text": event.text or " ", "wrap": True},
+            {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in _facts(event)]},
+        ],
+    }
+    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+
+
+PAYLOADS = {"webhook": generic_payload, "slack": slack_payload, "teams": teams_payload}
+
+
+def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | None = None, now: float | None = None) -> tuple[str, bytes, dict[str, str]]:
+    """URL, body bytes and headers for sending ``event`` to ``target``.
+
+    Raises :class:`TargetConfigError` naming the environment variable when it is not set.
+    """
+    env = os.environ if env is None else env
+    url = env.get(target.url_env)
+    if not url:
+        raise TargetConfigError(f"environment variable {target.url_env} (url_env of the target) is not set")
+    body = json.dumps(PAYLOADS[target.kind](event), separators=(",", ":"), default=str).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, EVENT_ID_HEADER: event.id}
+    if target.secret_env:
+        secret = env.get(target.secret_env)
+        if not secret:
+            raise TargetConfigError(f"environment variable {target.secret_env} (secret_env of the target) is not set")
+        headers[SIGNATURE_HEADER] = signature_header(secret, int(now if now is not None else time.time()), body)
+    return url, body, headers
+
+
+# -- one HTTP attempt ---------------------------------------------------------------------------
+@dataclass
+class Attempt:
+    """Outcome of one HTTP attempt."""
+
+    ok: bool
+    retry: bool
+    status: int | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Attempt:
+    """POST once and classify the answer (never raises for network problems)."""
+    try:
+        resp = session.post(url, data=body, headers=headers, timeout=timeout_s, allow_redirects=False)
+    except requests.Timeout as exc:
+        return Attempt(False, True, None, f"timeout after {timeout_s:g}s: {type(exc).__name__}")
+    except requests.ConnectionError as exc:
+        return Attempt(False, True, None, f"connection error: {exc}"[:500])
+    except requests.RequestException as exc:  # bad URL and the like: retrying cannot help
+        return Attempt(False, False, None, f"{type(exc).__name__}: {exc}"[:500])
+    status = resp.status_code
+    if 200 <= status < 300:
+        return Attempt(True, False, status)
+    snippet = resp.text[:200].replace("\n", " ")
+    if status == 429 or status >= 500:
+        return Attempt(False, True, status, f"HTTP {status}: {snippet}", _retry_after(resp.headers.get("Retry-After"), time.time()))
+    return Attempt(False, False, status, f"HTTP {status} (not retried): {snippet}")
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+    """Delay before attempt ``attempt + 1``: exponential, capped, with equal jitter, seconds."""
+    rng = rng or random
+    cap = min(max_s, base_s * (2 ** max(0, attempt - 1)))
+    return cap / 2 + rng.uniform(0, cap / 2)
+
+
+# -- outbox -------------------------------------------------------------------------------------
+def _s(raw: bytes | str | None) -> str | None:
+    if raw is None:
+        return None
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def new_delivery_id(event_id: str, target: str) -> str:
+    return f"dlv_{event_id.removeprefix('evt_')}_{target}_{secrets.token_hex(2)}"
+
+
+def add_deliveries(pipe: redis.client.Pipeline, settings: Settings, event: AlertEvent, targets: list[str], *, now: float | None = None) -> list[str]:
+    """Queue ``event`` for each target on ``pipe`` (a ``MULTI`` pipeline the caller executes).
+
+    Unknown target names are queued too and dead-lettered by the worker with a clear error, so
+    the problem is visible on the Alerts page rather than silently dropped.
+    """
+    t = time.time() if now is None else now
+    payload = json.dumps(event.to_dict(), default=str)
+    ids = []
+    for target in targets:
+        did = new_delivery_id(event.id, target)
+        kind = settings.alerts.targets[target].kind if target in settings.alerts.targets else "?"
+        pipe.hset(
+            keys.alert_delivery(did),
+            mapping={
+                "id": did,
+                "event_id": event.id,
+                "event": payload,
+                "target": target,
+                "kind": kind,
+                "attempts": 0,
+                "state": "pending",
+                "created_at": t,
+                "next_attempt_at": t,
+                "last_error": "",
+                "last_status": "",
+            },
+        )
+        pipe.zadd(keys.alert_outbox(), {did: t})
+        ids.append(did)
+    return ids
+
+
+def enqueue(client: redis.Redis, settings: Settings, event: AlertEvent, targets: list[str], *, now: float | None = None) -> list[str]:
+    """Atomically queue ``event`` for ``targets``; returns the delivery ids."""
+    with client.pipeline(transaction=True) as pipe:
+        ids = add_deliveries(pipe, settings, event, targets, now=now)
+        pipe.execute()
+    return ids
+
+
+_DELIVERY_PREFIX = keys.alert_delivery("")
+
+# KEYS: outbox, inflight.  ARGV: now, lease_until, limit, token, delivery key prefix.
+# Expired leases first go back to the outbox (due now), then the due ones are claimed.
+_CLAIM = """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[1], ARGV[1], id)
+  redis.call('HSET', ARGV[5] .. id, 'lease', '', 'last_error', 'lease expired (worker stopped mid-delivery); re-sent')
+end
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for i, id in ipairs(due) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZADD', KEYS[2], ARGV[2], id)
+  local token = ARGV[4] .. ':' .. i
+  redis.call('HSET', ARGV[5] .. id, 'lease', token, 'state', 'inflight')
+  local attempts = redis.call('HINCRBY', ARGV[5] .. id, 'attempts', 1)
+  out[#out + 1] = {id, token}
+end
+return out
+"""
+
+# KEYS: outbox, inflight, dead, delivered.  ARGV: id, token, outcome, now, next, error, status,
+# delivery key prefix, delivered kept, delivered ttl.  Acts only while the caller holds the lease.
+_FINISH = """
+local key = ARGV[8] .. ARGV[1]
+if redis.call('HGET', key, 'lease') ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', key, 'lease', '', 'last_status', ARGV[7], 'last_attempt_at', ARGV[4])
+if ARGV[3] == 'delivered' then
+  redis.call('HSET', key, 'state', 'delivered', 'delivered_at', ARGV[4], 'last_error', '')
+  redis.call('LPUSH', KEYS[4], ARGV[1])
+  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[9]) - 1)
+  redis.call('EXPIRE', key, tonumber(ARGV[10]))
+elseif ARGV[3] == 'retry' then
+  redis.call('HSET', key, 'state', 'pending', 'next_attempt_at', ARGV[5], 'last_error', ARGV[6])
+  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+else
+  redis.call('HSET', key, 'state', 'dead', 'dead_at', ARGV[4], 'last_error', ARGV[6])
+  redis.call('LREM', KEYS[3], 0, ARGV[1])
+  redis.call('LPUSH', KEYS[3], ARGV[1])
+end
+return 1
+"""
+
+# KEYS: outbox, dead.  ARGV: id, now, delivery key prefix.
+_RESEND = """
+local key = ARGV[3] .. ARGV[1]
+if redis.call('EXISTS', key) == 0 then return -1 end
+if redis.call('HGET', key, 'state') ~= 'dead' then return 0 end
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+redis.call('HSET', key, 'state', 'pending', 'attempts', 0, 'next_attempt_at', ARGV[2], 'lease', '', 'last_error', 'resent by operator')
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+"""
+
+
+def resend(client: redis.Redis, delivery_id: str, *, now: float | None = None) -> None:
+    """Put a dead-lettered delivery back in the outbox (attempts reset, same event id).
+
+    Raises ``KeyError`` for an unknown id and ``ValueError`` if it is not dead-lettered.
+    """
+    t = time.time() if now is None else now
+    res = client.eval(_RESEND, 2, keys.alert_outbox(), keys.alert_dead(), delivery_id, t, _DELIVERY_PREFIX)
+    if res == -1:
+        raise KeyError(f"no delivery {delivery_id!r} (see `flowdesk alerts list` for dead-letter ids)")
+    if res == 0:
+        raise ValueError(f"delivery {delivery_id!r} is not dead-lettered (state {get_delivery(client, delivery_id).get('state')!r})")
+
+
+def get_delivery(client: redis.Redis, delivery_id: str) -> dict[str, Any]:
+    """The delivery hash as a dict of strings (numbers converted), ``{}`` if unknown."""
+    raw = client.hgetall(keys.alert_delivery(delivery_id))
+    out: dict[str, Any] = {_s(k): _s(v) for k, v in raw.items()}
+    for f in ("attempts",):
+        if f in out:
+            out[f] = int(out[f])
+    for f in ("created_at", "next_attempt_at", "last_attempt_at", "delivered_at", "dead_at"):
+        if out.get(f):
+            out[f] = float(out[f])
+    return out
+
+
+def _rows(client: redis.Redis, ids: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for did in ids:
+        d = get_delivery(client, did)
+        if d:
+            ev = json.loads(d.pop("event", "{}") or "{}")
+            d["event_kind"] = ev.get("kind")
+            d["rule"] = ev.get("rule")
+            d["title"] = ev.get("title")
+            rows.append(d)
+    return rows
+
+
+def outbox_entries(client: redis.Redis, limit: int = 200) -> list[dict[str, Any]]:
+    """Pending and in-flight deliveries (soonest first), with attempts, next attempt, last error."""
+    ids = [_s(i) for i in client.zrange(keys.alert_inflight(), 0, limit - 1)]
+    ids += [_s(i) for i in client.zrange(keys.alert_outbox(), 0, limit - 1)]
+    return _rows(client, [i for i in ids if i][:limit])
+
+
+def dead_letters(client: redis.Redis, limit: int = 200) -> list[dict[str, Any]]:
+    """Dead-lettered deliveries, newest first."""
+    return _rows(client, [_s(i) for i in client.lrange(keys.alert_dead(), 0, limit - 1)])
+
+
+def delivered_ids(client: redis.Redis, limit: int = DELIVERED_KEPT) -> list[str]:
+    """Ids of completed deliveries, newest first (bounded)."""
+    return [_s(i) for i in client.lrange(keys.alert_delivered(), 0, limit - 1)]
+
+
+def counts(client: redis.Redis) -> dict[str, int]:
+    """``pending``, ``inflight``, ``dead``, ``delivered`` (the last one bounded)."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zcard(keys.alert_outbox())
+        pipe.zcard(keys.alert_inflight())
+        pipe.llen(keys.alert_dead())
+        pipe.llen(keys.alert_delivered())
+        pending, inflight, dead, delivered = pipe.execute()
+    return {"pending": pending, "inflight": inflight, "dead": dead, "delivered": delivered}
+
+
+# -- the worker -----------------------------------------------------------------------------------
+class DeliveryWorker:
+    """Delivers the outbox in background daemon threads.  ``start()``, ``stop()``, ``run_until_idle()``.
+
+    Any number of workers (threads or processes) may run against one Redis: claims are atomic.
+    """
+
+    def __init__(self, settings: Settings, client: redis.Redis, *, threads: int | None = None, env: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.cfg = settings.alerts
+        self.client = client
+        self.threads_n = threads or self.cfg.delivery_threads
+        self.env = env
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._rng = random.Random()
+        self._local = threading.local()
+
+    # -- lifecycle
+    def start(self) -> DeliveryWorker:
+        for i in range(self.threads_n):
+            th = threading.Thread(target=self._loop, name=f"flowdesk-delivery-{i}", daemon=True)
+            th.start()
+            self._threads.append(th)
+        log.info("delivery worker started threads=%d", self.threads_n)
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the threads to finish their current attempt and exit; wait up to ``timeout``."""
+        self._stop.set()
+        limit = timeout if timeout is not None else self.cfg.timeout_seconds + 5
+        for th in self._threads:
+            th.join(limit)
+        self._threads = []
+
+    @property
+    def running(self) -> bool:
+        return any(th.is_alive() for th in self._threads)
+
+    def run_forever(self) -> None:
+        """Run in the calling thread until :meth:`stop` (or Ctrl-C)."""
+        if self.threads_n > 1:
+            self.start()
+            try:
+                while not self._stop.wait(1.0):
+                    pass
+            finally:
+                self.stop()
+        else:
+            self._loop()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = self.run_once()
+            except redis.RedisError as exc:  # Redis down: wait and try again
+                log.error("delivery worker: redis error %s", exc)
+                done = 0
+            except Exception:
+                log.exception("delivery worker: unexpected error")
+                done = 0
+            if not done:
+                self._stop.wait(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        try:
+            nxt = self.client.zrange(keys.alert_outbox(), 0, 0, withscores=True)
+            lease = self.client.zrange(keys.alert_inflight(), 0, 0, withscores=True)
+        except redis.RedisError:
+            return self.cfg.poll_seconds
+        soonest = min([s for _, s in nxt + lease], default=None)
+        if soonest is None:
+            return self.cfg.poll_seconds
+        return min(self.cfg.poll_seconds, max(0.005, soonest - time.time()))
+
+    # -- work
+    def _session(self) -> requests.Session:
+        sess = getattr(self._local, "session", None)
+        if sess is None:
+            sess = requests.Session()
+            self._local.session = sess
+        return sess
+
+    def claim(self, limit: int = 1) -> list[tuple[str, str]]:
+        """Atomically claim up to ``limit`` due deliveries: ``[(delivery id, lease token)]``."""
+        now = time.time()
+        token = secrets.token_hex(8)
+        res = self.client.eval(_CLAIM, 2, keys.alert_outbox(), keys.alert_inflight(), now, now + self.cfg.lease_seconds, limit, token, _DELIVERY_PREFIX)
+        return [(_s(i), _s(t)) for i, t in res]
+
+    def run_once(self, limit: int = 1) -> int:
+        """Claim and attempt up to ``limit`` due deliveries; return how many were attempted."""
+        claimed = self.claim(limit)
+        for did, token in claimed:
+            self.deliver(did, token)
+        return len(claimed)
+
+    def run_until_idle(self, timeout_s: float = 60.0) -> int:
+        """Deliver in the calling thread until nothing is pending or in flight (or ``timeout_s``).
+
+        Waits out backoff delays.  Returns the number of attempts made.
+        """
+        deadline = time.monotonic() + timeout_s
+        attempts = 0
+        while time.monotonic() < deadline:
+            n = self.run_once()
+            attempts += n
+            if n:
+                continue
+            c = counts(self.client)
+            if c["pending"] == 0 and c["inflight"] == 0:
+                break
+            time.sleep(self._idle_wait())
+        return attempts
+
+    def deliver(self, delivery_id: str, token: str) -> str:
+        """One attempt of a claimed delivery; returns ``delivered``, ``retry``, ``dead`` or ``lost``."""
+        d = get_delivery(self.client, delivery_id)
+        if not d:
+            return "lost"
+        attempts = int(d.get("attempts", 1))
+        event = AlertEvent.from_dict(json.loads(d["event"]))
+        target_name = d["target"]
+        target = self.cfg.targets.get(target_name)
+        status = ""
+        if target is None:
+            outcome, error = "dead", f"unknown target {target_name!r} (not in [alerts.targets] any more)"
+        else:
+            try:
+                url, body, headers = build_request(target, event, self.env)
+            except TargetConfigError as exc:
+                outcome, error = "dead", f"target {target_name}: {exc}"
+            else:
+                result = post(self._session(), url, body, headers, self.cfg.timeout_seconds)
+                status = "" if result.status is None else str(result.status)
+                error = result.error or ""
+                if result.ok:
+                    outcome = "delivered"
+                elif not result.retry:
+                    outcome = "dead"
+                elif attempts >= self.cfg.max_attempts:
+                    outcome, error = "dead", f"gave up after {attempts} attempts; last: {error}"
+                else:
+                    outcome = "retry"
+                    delay = backoff_delay(attempts, self.cfg.backoff_base_seconds, self.cfg.backoff_max_seconds, self._rng)
+                    if result.retry_after_s is not None:
+                        delay = min(self.cfg.backoff_max_seconds, result.retry_after_s)
+                    d["next"] = time.time() + delay
+        now = time.time()
+        ok = self.client.eval(
+            _FINISH,
+            4,
+            keys.alert_outbox(),
+            keys.alert_inflight(),
+            keys.alert_dead(),
+            keys.alert_delivered(),
+            delivery_id,
+            token,
+            outcome,
+            now,
+            d.get("next", now),
+            error[:1000],
+            status,
+            _DELIVERY_PREFIX,
+            DELIVERED_KEPT,
+            DELIVERED_TTL_S,
+        )
+        if not ok:  # our lease expired and another worker took over: it owns the outcome
+            log.warning("delivery %s: lease lost before finishing (%s)", delivery_id, outcome)
+            return "lost"
+        level = logging.INFO if outcome == "delivered" else logging.WARNING
+        log.log(level, "delivery %s target=%s event=%s attempt=%d outcome=%s%s", delivery_id, target_name, event.id, attempts, outcome, f" error={error}" if error else "")
+        return outcome
+
+
+# -- test messages ----------------------------------------------------------------------------------
+def send_test(settings: Settings, target_name: str, *, env: dict[str, str] | None = None) -> Attempt:
+    """Send a test message to ``target_name`` now (not through the outbox); return the attempt.
+
+    Raises :class:`TargetConfigError` for an unknown target or a missing environment variable.
+    """
+    target = settings.alerts.targets.get(target_name)
+    if target is None:
+        known = ", ".join(sorted(settings.alerts.targets)) or "none configured"
+        raise TargetConfigError(f"unknown target {target_name!r} (known: {known})")
+    now = time.time()
+    event = AlertEvent(
+        id=new_event_id(now),
+        kind="test",
+        at=datetime.fromtimestamp(now, UTC).isoformat(),
+        severity="info",
+        title="flowdesk test message",
+        text=f"Test message to target '{target_name}' ({target.kind}). If you can read this, alerts will reach you.",
+        targets=[target_name],
+    )
+    url, body, headers = build_request(target, event, env, now)
+    with requests.Session() as sess:
+        return post(sess, url, body, headers, settings.alerts.timeout_seconds)

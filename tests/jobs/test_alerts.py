@@ -1,0 +1,286 @@
+"""Alert rules: the pure state machine, config validation, and evaluation after a publish (real Redis)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from jobs import keys
+from jobs.alerts import (
+    CATALOGUE,
+    RuleState,
+    check_metric,
+    clears,
+    enqueue_digest,
+    evaluate_published,
+    load_state,
+    recent_events,
+    resolve_metric,
+    rule_states,
+    step,
+)
+from jobs.config import AlertRule, ConfigError, parse_settings
+from jobs.webhooks import counts, outbox_entries
+
+T0 = 1_700_000_000.0
+
+
+def rule(**kw) -> AlertRule:
+    base = {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": 1.0, "cooldown_minutes": 0, "hysteresis": 0}
+    base.update(kw)
+    return AlertRule(**base)
+
+
+def run(series: list[float], r: AlertRule, dt_s: float = 60.0) -> list[tuple[int, str, float]]:
+    """Feed ``series`` one value per ``dt_s`` seconds; return ``(index, kind, value)`` of events."""
+    state = RuleState()
+    out = []
+    for i, v in enumerate(series):
+        state, ev = step(state, v, T0 + i * dt_s, r, "r")
+        if ev is not None:
+            out.append((i, ev.kind, ev.value))
+    return out
+
+
+# -- state machine ----------------------------------------------------------------------------
+def test_fire_and_resolve_without_hysteresis():
+    r = rule(op=">", threshold=10.0)
+    assert run([5, 11, 12, 9, 8], r) == [(1, "fired", 11.0), (3, "resolved", 9.0)]
+
+
+def test_equality_edges_follow_the_operator():
+    assert run([10, 10.0001, 10], rule(op=">", threshold=10.0)) == [(1, "fired", 10.0001), (2, "resolved", 10.0)]
+    assert run([9.9, 10, 9.9], rule(op=">=", threshold=10.0)) == [(1, "fired", 10.0), (2, "resolved", 9.9)]
+    assert run([1.1, 1.0, 1.1], rule(op="<=", threshold=1.0)) == [(1, "fired", 1.0), (2, "resolved", 1.1)]
+
+
+def test_hysteresis_bounds_are_exactly_as_documented():
+    # value > T resolves only at value <= T - h; value < T resolves only at value >= T + h
+    assert not clears(8.01, ">", 10.0, 2.0)
+    assert clears(8.0, ">", 10.0, 2.0)
+    assert not clears(8.0, ">=", 10.0, 2.0)
+    assert clears(7.99, ">=", 10.0, 2.0)
+    assert not clears(2.99, "<", 1.0, 2.0)
+    assert clears(3.0, "<", 1.0, 2.0)
+    assert not clears(3.0, "<=", 1.0, 2.0)
+
+
+def test_oscillation_around_threshold_flaps_without_protection():
+    series = [1.05, 0.95] * 20  # hovers around a 1% flip distance
+    events = run(series, rule(op="<", threshold=1.0))
+    # every crossing is an event: 20 fired, 19 resolved (the series ends in breach)
+    assert [k for _, k, _ in events].count("fired") == 20
+    assert [k for _, k, _ in events].count("resolved") == 19
+
+
+def test_hysteresis_stops_flapping():
+    series = [1.05, 0.95] * 20 + [1.6]  # hovers, then clearly leaves
+    events = run(series, rule(op="<", threshold=1.0, hysteresis=0.5))
+    assert events == [(1, "fired", 0.95), (40, "resolved", 1.6)]
+
+
+def test_cooldown_stops_flapping():
+    # One reading a minute, cooldown 30 minutes: 40 minutes of oscillation.
+    series = [1.05, 0.95] * 20
+    events = run(series, rule(op="<", threshold=1.0, cooldown_minutes=30))
+    fired = [e for e in events if e[1] == "fired"]
+    resolved = [e for e in events if e[1] == "resolved"]
+    # First fire at minute 1; re-entries inside 30 minutes are silent and so are their exits.
+    # The next announced fire is the first breach entered at or after minute 31.
+    assert [e[0] for e in fired] == [1, 31]
+    assert [e[0] for e in resolved] == [2, 32]
+
+
+def test_breach_held_through_cooldown_is_announced_once_cooldown_ends():
+    r = rule(op=">", threshold=10.0, cooldown_minutes=10)
+    series = [11, 9, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]  # re-enters at minute 2 and stays
+    events = run(series, r)
+    assert events == [(0, "fired", 11.0), (1, "resolved", 9.0), (10, "fired", 11.0)]
+
+
+def test_missing_or_nan_value_changes_nothing():
+    r = rule(op=">", threshold=10.0)
+    s1, ev = step(RuleState(), 11.0, T0, r, "r")
+    assert ev is not None and s1.status == "breach"
+    for v in (None, float("nan")):
+        s2, ev2 = step(s1, v, T0 + 60, r, "r")
+        assert ev2 is None and s2 == s1
+
+
+def test_state_round_trips_as_json():
+    s, _ = step(RuleState(), 0.5, T0, rule(), "r")
+    assert RuleState.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+# -- metrics and validation -------------------------------------------------------------------
+def test_check_metric_uses_longest_family_and_the_catalogue():
+    assert check_metric("gamma.SPX.net_gex_usd_per_1pct") == ("gamma.SPX", "net_gex_usd_per_1pct")
+    assert check_metric("gamma.summary.net_gex_usd_per_1pct") == ("gamma.summary", "net_gex_usd_per_1pct")
+    assert check_metric("letf.flows.per_1pct_usd") == ("letf.flows", "per_1pct_usd")
+    assert check_metric("cftc.net_usd.zscore_3y") == ("cftc.net_usd", "zscore_3y")
+    for family, keys_ in CATALOGUE.items():
+        key = next(iter(keys_))
+        name = family.replace("<UNDERLYING>", "NDX")
+        assert check_metric(f"{name}.{key}") == (name, key)
+
+
+def test_resolve_metric_picks_the_longest_published_prefix():
+    published = ["gamma", "gamma.SPX", "gamma.SPX.weekly"]
+    assert resolve_metric("gamma.SPX.weekly.flip", published) == ("gamma.SPX.weekly", "flip")
+    assert resolve_metric("gamma.SPX.flip", published) == ("gamma.SPX", "flip")
+    assert resolve_metric("letf.flows.per_1pct_usd", published) is None
+
+
+def _config(rules: dict, targets: dict | None = None) -> dict:
+    return {"alerts": {"targets": targets or {}, "rules": rules}}
+
+
+def test_config_rejects_unknown_metric_with_a_clear_message():
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({"spx": {"metric": "gamma.SPX.net_gamma", "op": "<", "threshold": 0}}), source="config.toml")
+    msg = str(err.value)
+    assert "config.toml: alerts.rules.spx.metric: unknown headline key 'net_gamma' for result 'gamma.SPX'" in msg
+    assert "net_gex_usd_per_1pct" in msg  # the known keys are listed
+
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({"x": {"metric": "equity.SPX.delta", "op": "<", "threshold": 0}}), source="config.toml")
+    assert "alerts.rules.x.metric: unknown result family in metric 'equity.SPX.delta'" in str(err.value)
+    assert "letf.flows" in str(err.value)
+
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({"x": {"metric": "demo", "op": "<", "threshold": 0}}), source="config.toml")
+    assert "alerts.rules.x.metric: metric 'demo' must be '<result>.<headline key>'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "reason"),
+    [
+        (float("nan"), "threshold must be a finite number (not nan or inf)"),
+        (float("inf"), "threshold must be a finite number (not nan or inf)"),
+        ("1e9", "threshold must be a number in the unit of the metric"),
+        (True, "threshold must be a number in the unit of the metric"),
+    ],
+)
+def test_config_rejects_bad_threshold(threshold, reason):
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({"flip": {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": threshold}}), source="config.toml")
+    assert f"config.toml: alerts.rules.flip.threshold: {reason}" in str(err.value)
+
+
+def test_config_rejects_bad_targets_and_delivery_settings():
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({"r": {"metric": "demo.total_usd", "op": ">", "threshold": 1, "targets": ["desk"]}}))
+    assert "alerts.rules.r.targets: unknown target 'desk' (known: none configured)" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({}, {"desk": {"kind": "slack", "url_env": "https://hooks.slack.com/services/x"}}))
+    assert "alerts.targets.desk.url_env: must be the NAME of an environment variable" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        parse_settings({"alerts": {"timeout_seconds": 10, "lease_seconds": 5}})
+    assert "alerts.lease_seconds: must exceed alerts.timeout_seconds (10)" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        parse_settings(_config({"r": {"metric": "demo.total_usd", "op": "=>", "threshold": 1}}))
+    assert "alerts.rules.r.op" in str(err.value)
+
+
+def test_shipped_config_validates():
+    from jobs.config import PROJECT_ROOT, load_settings
+
+    settings = load_settings(PROJECT_ROOT / "config.toml", env={})
+    for name, r in settings.alerts.rules.items():
+        assert check_metric(r.metric), name
+
+
+# -- evaluation after publish (real Redis) ------------------------------------------------------
+def _settings(**rule_kw):
+    r = {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": 1.0, "hysteresis": 0.25, "cooldown_minutes": 0, "severity": "critical", "targets": ["desk", "chat"]}
+    r.update(rule_kw)
+    return parse_settings(
+        {
+            "alerts": {
+                "targets": {
+                    "desk": {"kind": "webhook", "url_env": "DESK_URL", "secret_env": "DESK_SECRET", "digest": True},
+                    "chat": {"kind": "slack", "url_env": "CHAT_URL"},
+                },
+                "rules": {
+                    "spx_near_flip": r,
+                    "demo_big": {"metric": "demo.total_usd", "op": ">", "threshold": 1e9, "targets": ["desk"]},
+                },
+            }
+        },
+        env={},
+    )
+
+
+def _publish_gamma(store, distance_pct: float, at: str) -> None:
+    frame = pd.DataFrame({"strike": [4500.0, 4550.0], "net_gex_usd_per_1pct": [1.0e9, -2.0e9]})
+    store.publish(
+        "gamma.SPX",
+        frame,
+        as_of=pd.Timestamp(at, tz="America/New_York"),
+        source="test",
+        units={"data": {"net_gex_usd_per_1pct": "USD per 1% move"}},
+        headline={"net_gex_usd_per_1pct": -1.0e9, "flip_distance_pct": distance_pct},
+    )
+
+
+def test_evaluate_published_fires_resolves_and_queues_deliveries(store):
+    settings = _settings()
+    _publish_gamma(store, 1.5, "2024-01-05 09:30")
+    assert evaluate_published(settings, store, ["gamma.SPX"], now=T0) == []
+    assert load_state(store.redis, "spx_near_flip").status == "ok"
+
+    _publish_gamma(store, 0.8, "2024-01-05 09:45")
+    fired = evaluate_published(settings, store, ["gamma.SPX"], now=T0 + 900)
+    assert [e.kind for e in fired] == ["fired"]
+    ev = fired[0]
+    assert (ev.rule, ev.result, ev.value, ev.threshold, ev.severity) == ("spx_near_flip", "gamma.SPX", 0.8, 1.0, "critical")
+    assert ev.as_of.startswith("2024-01-05T09:45:00-05:00")
+    # state, event and one delivery per target, all in Redis
+    assert load_state(store.redis, "spx_near_flip").status == "breach"
+    assert [e.id for e in recent_events(store.redis)] == [ev.id]
+    out = outbox_entries(store.redis)
+    assert sorted(d["target"] for d in out) == ["chat", "desk"]
+    assert {d["event_id"] for d in out} == {ev.id}
+    assert counts(store.redis)["pending"] == 2
+
+    # a result the rule does not read changes nothing
+    assert evaluate_published(settings, store, ["demo"], now=T0 + 1000) == []
+
+    # inside the hysteresis band: still breach, no event
+    _publish_gamma(store, 1.1, "2024-01-05 10:00")
+    assert evaluate_published(settings, store, ["gamma.SPX"], now=T0 + 1800) == []
+    _publish_gamma(store, 1.3, "2024-01-05 10:15")
+    resolved = evaluate_published(settings, store, ["gamma.SPX"], now=T0 + 2700)
+    assert [e.kind for e in resolved] == ["resolved"]
+    assert [e.kind for e in recent_events(store.redis)] == ["resolved", "fired"]
+    assert counts(store.redis)["pending"] == 4
+
+    rows = {r["rule"]: r for r in rule_states(settings, store.redis)}
+    assert rows["spx_near_flip"]["state"] == "ok" and rows["spx_near_flip"]["last_value"] == 1.3
+    assert rows["spx_near_flip"]["last_fired"] is not None
+    assert rows["demo_big"]["state"] == "unknown"
+
+
+def test_evaluate_published_skips_missing_headline(store):
+    settings = _settings(metric="gamma.SPX.call_wall")
+    _publish_gamma(store, 0.5, "2024-01-05 09:30")  # publishes no call_wall
+    assert evaluate_published(settings, store, ["gamma.SPX"], now=T0) == []
+    assert counts(store.redis)["pending"] == 0
+
+
+def test_disabled_rule_is_not_evaluated(store):
+    settings = _settings(enabled=False)
+    _publish_gamma(store, 0.5, "2024-01-05 09:30")
+    assert evaluate_published(settings, store, ["gamma.SPX"], now=T0) == []
+    assert store.redis.get(keys.alert_state("spx_near_flip")) is None
+
+
+def test_digest_goes_to_digest_targets_only(store):
+    settings = _settings()
+    ids = enqueue_digest(settings, store, "Morning brief 2024-01-05", "SPX short gamma; flip 0.8% below", {"spx_flip_distance_pct": -0.8})
+    assert len(ids) == 1
+    out = outbox_entries(store.redis)
+    assert [(d["target"], d["event_kind"]) for d in out] == [("desk", "digest")]
+    assert recent_events(store.redis)[0].data == {"spx_flip_distance_pct": -0.8}
