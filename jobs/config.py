@@ -18,7 +18,9 @@ Secrets and URLs never live in the committed file.  The environment overrides th
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +30,8 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from flows.errors import FlowdeskError
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The repository root (where the shipped ``config.toml`` lives in a source checkout)."""
@@ -193,7 +197,10 @@ class BoardSettings(_Section):
 
 
 class AlertTarget(_Section):
+    """Where alerts go.  The URL and the signing secret come from environment variables."""
+
     kind: Literal["webhook", "slack", "teams"]
+    """``webhook``: generic signed JSON; ``slack``: Slack incoming webhook; ``teams``: Teams workflow webhook."""
     url_env: str
     """Name of the environment variable holding the target URL (never the URL itself)."""
     secret_env: str | None = None
@@ -201,26 +208,80 @@ class AlertTarget(_Section):
     digest: bool = False
     """Also receive the morning brief as a digest."""
 
+    @field_validator("url_env", "secret_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"must be the NAME of an environment variable (letters, digits, '_'), not {value!r}; put the URL/secret itself in the environment")
+        return value
+
 
 class AlertRule(_Section):
     metric: str
     """Path into a published result: ``<result>.<headline key>``, e.g. ``gamma.SPX.net_gex_usd_per_1pct``."""
     op: Literal[">", ">=", "<", "<="]
     threshold: float
+    """In the unit of the metric's headline key (see ``flowdesk alerts list``)."""
     severity: Literal["info", "warning", "critical"] = "warning"
     cooldown_minutes: float = Field(default=60.0, ge=0)
+    """A breach entered again sooner than this after the last fire is not announced (until the cooldown ends)."""
     hysteresis: float = Field(default=0.0, ge=0)
     """Absolute distance past the threshold, back the other way, before a breach resolves."""
     targets: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        from jobs.alerts import check_metric  # late import: alerts imports config types
+
+        check_metric(value)
+        return value
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _finite_threshold(cls, value: Any) -> float:
+        from jobs.alerts import check_threshold
+
+        return check_threshold(value)
+
+    @field_validator("hysteresis", "cooldown_minutes", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
+        return value
 
 
 class AlertSettings(_Section):
     max_attempts: int = Field(default=8, ge=1)
+    """Delivery attempts before a delivery is dead-lettered."""
     backoff_base_seconds: float = Field(default=2.0, gt=0)
+    """First retry delay, seconds; doubled per attempt (with jitter) up to ``backoff_max_seconds``."""
     backoff_max_seconds: float = Field(default=600.0, gt=0)
     timeout_seconds: float = Field(default=10.0, gt=0)
+    """HTTP timeout of one delivery attempt (connect and read), seconds."""
+    lease_seconds: float = Field(default=60.0, gt=0)
+    """A claimed delivery is re-tried by another worker if not finished within this (covers a killed process)."""
+    delivery_threads: int = Field(default=2, ge=1, le=32)
+    """Threads of the delivery worker."""
+    poll_seconds: float = Field(default=0.5, gt=0)
+    """How often an idle delivery worker looks at the outbox, seconds."""
     targets: dict[str, AlertTarget] = Field(default_factory=dict)
     rules: dict[str, AlertRule] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_delivery(self) -> AlertSettings:
+        if self.lease_seconds <= self.timeout_seconds:
+            raise _KeyedError("alerts.lease_seconds", f"must exceed alerts.timeout_seconds ({self.timeout_seconds:g}), or a slow delivery would be sent twice")
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise _KeyedError("alerts.backoff_max_seconds", f"must be >= alerts.backoff_base_seconds ({self.backoff_base_seconds:g})")
+        for name, rule in self.rules.items():
+            for target in rule.targets:
+                if target not in self.targets:
+                    known = ", ".join(sorted(self.targets)) or "none configured"
+                    raise _KeyedError(f"alerts.rules.{name}.targets", f"unknown target {target!r} (known: {known})")
+        return self
 
 
 class Settings(_Section):
