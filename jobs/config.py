@@ -160,6 +160,13 @@ class GammaSettings(_Section):
     hedge_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
     iv_shock_points: float = 5.0
     """IV shock for the vanna flow, in volatility points (5 = +5 vol points)."""
+    cboe_base_url: str = "https://cdn.cboe.com/api/global/delayed_quotes/options"
+    """Live mode: CBOE delayed-quotes options endpoint (``{base}/{SYMBOL}.json``; indices ``_SPX``)."""
+    use_drop_folder: bool = True
+    """Live mode: use the newest ``quotedata*.csv`` for an underlying in ``service.drop_dir``
+    when its snapshot is newer than CBOE's (or CBOE cannot be reached)."""
+    sample_format: Literal["json", "csv"] = "json"
+    """Sample mode: which real format the generated chain is written in (and parsed back from)."""
 
 
 class LetfSettings(_Section):

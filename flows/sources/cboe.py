@@ -161,7 +161,10 @@ def rows_frame(options: list[Any], source: str) -> tuple[pd.DataFrame, pd.DataFr
         frame = frame.loc[~neg]
     # CBOE writes 0.0 where it did not compute IV or greeks: that is "missing", not zero.
     frame.loc[frame["iv"] <= 0, "iv"] = np.nan
-    frame.loc[frame["iv"].isna(), ["delta", "gamma"]] = np.nan
+    # Greeks of 0 alongside a missing IV are "not computed" too; a non-zero gamma with IV 0 (CBOE
+    # does that for same-day expiries after the close) is kept, as the CSV parser keeps it.
+    for col in ("delta", "gamma"):
+        frame.loc[frame["iv"].isna() & (frame[col] == 0), col] = np.nan
     frame["open_interest"] = frame["open_interest"].fillna(0.0)
     frame["volume"] = frame["volume"].fillna(0.0)
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])

@@ -1,0 +1,169 @@
+"""``flowdesk gamma FILE``: dealer gamma from a local CBOE quote-table CSV or options JSON file.
+
+The file type is detected from its content (a JSON object starts with ``{``; anything else is
+read as the quote-table CSV).  Parameters not given on the command line come from ``[gamma]`` in
+the configuration (rate, dividend yield and dealer convention per underlying, hedge moves), or
+the defaults when no configuration can be read.  Exit status 2 on a bad file, naming the file and
+the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from flows.errors import FlowdeskError
+
+JSON_KEYS = (
+    "underlying",
+    "spot",
+    "as_of",
+    "contracts",
+    "expired_dropped",
+    "net_gex_usd_per_1pct",
+    "call_gex_usd_per_1pct",
+    "put_gex_usd_per_1pct",
+    "model_gex_at_spot_usd_per_1pct",
+    "flip",
+    "flips",
+    "call_wall",
+    "put_wall",
+    "abs_gamma_strike",
+    "by_expiry",
+    "hedge_flow",
+)
+"""Keys of ``flowdesk gamma --json`` (the issue's contract), in output order."""
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able scalar: NaN -> None, numpy -> Python, timestamps -> ISO strings."""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def read_chain(path: Path, underlying: str | None = None) -> Any:
+    """Parse ``path`` as CBOE options JSON or quote-table CSV (by content); errors name the file."""
+    from flows.errors import InputError
+    from flows.sources import cboe, cboe_csv
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read the file: {exc.strerror or exc}") from None
+    head = raw.lstrip()[:1]
+    try:
+        if head == b"{":
+            chain = cboe.parse(raw, source=str(path), symbol=underlying)
+            if underlying:
+                chain.underlying = underlying.upper().lstrip("_")
+            return chain
+        return cboe_csv.parse(raw, source=str(path), underlying=underlying)
+    except InputError as exc:
+        if str(path) in str(exc):
+            raise
+        raise InputError(str(path), exc.field, str(exc)) from None
+
+
+def gamma_json(report: Any) -> dict[str, Any]:
+    """The ``--json`` document: headline keys plus ``by_expiry`` and ``hedge_flow`` lists."""
+    h = report.headline
+    out: dict[str, Any] = {k: _plain(h.get(k)) for k in JSON_KEYS if k not in ("by_expiry", "hedge_flow")}
+    out["flips"] = [_plain(f) for f in (h.get("flips") or [])]
+    be = report.by_expiry
+    out["by_expiry"] = [
+        {"expiry": pd.Timestamp(e).date().isoformat(), "net_gex_usd_per_1pct": _plain(float(v))}
+        for e, v in zip(be["expiry"], be["net_gex_usd_per_1pct"], strict=True)
+    ]
+    hf = report.hedge_flow
+    out["hedge_flow"] = [{"move_pct": _plain(float(m)), "dealer_trade_usd": _plain(float(v))} for m, v in zip(hf["move_pct"], hf["dealer_trade_usd"], strict=True)]
+    return {k: out[k] for k in JSON_KEYS}
+
+
+def _money(x: Any) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    x = float(x)
+    for div, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{'-' if x < 0 else '+'}${abs(x) / div:,.2f} {suffix}"
+    return f"{'-' if x < 0 else '+'}${abs(x):,.0f}"
+
+
+def _level(x: Any) -> str:
+    return "none in window" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):,.2f}"
+
+
+def summary_text(report: Any, doc: dict[str, Any]) -> str:
+    """Human summary of a report (units spelled out)."""
+    h = report.headline
+    conv = h.get("convention", "calls_long_puts_short")
+    lines = [
+        f"{doc['underlying']}  spot {doc['spot']:,.2f}  as of {doc['as_of']}  source {h.get('source', '')}",
+        f"contracts {doc['contracts']:,}  expired dropped {doc['expired_dropped']:,}  dealer convention: {conv}",
+        f"net GEX   {_money(doc['net_gex_usd_per_1pct'])} per 1% move  (calls {_money(doc['call_gex_usd_per_1pct'])}, puts {_money(doc['put_gex_usd_per_1pct'])})",
+        f"model GEX at spot {_money(doc['model_gex_at_spot_usd_per_1pct'])} per 1% move  regime: {h.get('regime', 'n/a')}",
+        f"flip      {_level(doc['flip'])}  (all crossings: {', '.join(_level(f) for f in doc['flips']) or 'none'})",
+        f"walls     call {_level(doc['call_wall'])}  put {_level(doc['put_wall'])}  abs-gamma strike {_level(doc['abs_gamma_strike'])}",
+        "hedge flow (USD dealers trade to stay delta-hedged; + = buy):",
+    ]
+    lines += [f"  {row['move_pct']:+6.1f}%  {_money(row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
+    lines.append("by expiry (net GEX, USD per 1% move):")
+    lines += [f"  {row['expiry']}  {_money(row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
+    if len(doc["by_expiry"]) > 12:
+        lines.append(f"  ... {len(doc['by_expiry']) - 12} more expiries")
+    return "\n".join(lines)
+
+
+def _settings() -> Any:
+    from jobs.config import ConfigError, Settings, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError:
+        return Settings()
+
+
+@click.command("gamma")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (keys listed in the docs).")
+@click.option("--time-basis", type=click.Choice(["calendar", "busdays262"]), default=None, help="Time to expiry: calendar year fraction (default) or business days / 262.")
+@click.option("--window", type=click.FloatRange(0.01, 0.9), default=None, help="Profile half-width, fraction of spot (default 0.2).")
+@click.option("--underlying", default=None, help="Underlying name when the file does not say (e.g. SPX).")
+def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | None, underlying: str | None) -> None:
+    """Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE."""
+    from flows.gamma import analyze
+    from jobs.tasks.gamma import gamma_params
+
+    try:
+        chain = read_chain(file, underlying)
+        settings = _settings()
+        params = gamma_params(settings, chain.underlying, pd.Timestamp(chain.as_of))
+        if time_basis:
+            params.time_basis = time_basis
+        if window:
+            params.window = window
+        report = analyze(chain, params)
+    except FlowdeskError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    doc = gamma_json(report)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(summary_text(report, doc))
+
+
+COMMANDS = [gamma]
