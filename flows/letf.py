@@ -1,0 +1,404 @@
+"""Leveraged and inverse ETF rebalance flows: USD per 1% move, today's trade, scenario grid.
+
+A daily-reset fund with net assets ``A`` (USD) and signed daily leverage ``L`` (+3, +2, -1, -3,
++1.25, ...) holds exposure ``L*A`` to its underlying.  After an underlying return ``r`` (fraction,
+0.01 = +1%) since the prior close:
+
+* its exposure has drifted to ``L*A*(1 + r)``;
+* its assets are now ``A_new = A*(1 + L*r)``, so its target exposure is ``L*A_new``;
+* the trade into the close is target minus drifted::
+
+      trade = L*A*(1 + L*r) - L*A*(1 + r) = A * (L**2 - L) * r          (USD, + = buy the underlying)
+
+``L**2 - L`` is positive for every L < 0 and every L > 1, so long and inverse funds both trade
+*with* the move (buy after a rise, sell after a fall): they never offset each other.  A 1x long
+fund (L = +1) never rebalances.  Worked check: a -3x fund with A = 100 and r = -10% trades
+``100 * (9 + 3) * (-0.10) = -120``, i.e. it must sell 120.
+
+If only the current (post-move) assets ``A_now = A*(1 + L*r)`` are known, the same trade is
+``A_now * (L**2 - L) * r / (1 + L*r)``.  When shares outstanding changed, net creations ``C``
+(USD, + = inflow) add ``L * C`` of underlying to buy.
+
+Conventions used throughout this module
+---------------------------------------
+* Moves passed as ``ret`` / ``r`` are **fractions** (-0.10 = -10%); columns and arguments named
+  ``*_pct`` are **percent** (-10 = -10%).
+* ``per_1pct_usd`` = ``A * (L**2 - L) * 0.01``: USD the fund buys per +1% move of its underlying
+  (it sells the same amount per -1% move).  It is linear in the move, so the trade for a move of
+  ``m`` percent is ``per_1pct_usd * m``.
+* Flows are USD of underlying; + = buy, - = sell.
+
+Everything here is pure: frames and arrays in, frames out; no I/O, no clock, no config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from flows.errors import InputError
+
+EQUITY = "equity"
+GROUPS = ("crypto", "commodity")
+"""Non-equity asset classes that get their own group total instead of being dropped."""
+
+OPTION_INCOME_PATTERN = re.compile(r"yieldboost|option income|high income|enhanced income|buffer|premium inc", re.IGNORECASE)
+"""Fund names whose exposure is driven by an option overlay, not a daily leverage reset."""
+
+# Exclusion reasons (the ``reason`` column of :func:`classify`).
+REASON_VARIABLE = "variable or option-income leverage (no fixed daily reset)"
+REASON_NO_AUM = "unknown assets"
+REASON_ZERO_AUM = "zero assets"
+REASON_NEG_AUM = "negative assets"
+REASON_NO_LEVERAGE = "unknown leverage"
+REASON_UNKNOWN_UNDERLYING = "unknown underlying (blank ticker and index not in index_proxies)"
+
+
+def gamma_factor(leverage: np.ndarray | pd.Series | float) -> np.ndarray:
+    """``L**2 - L`` (dimensionless): exposure to buy per unit of assets per unit of return."""
+    lev = np.asarray(leverage, dtype=float)
+    return lev * lev - lev
+
+
+def rebalance_usd(aum_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
+    """Required exposure change from prior-close assets: ``A * (L**2 - L) * r``.
+
+    Parameters
+    ----------
+    aum_usd:
+        Prior-close net assets ``A``, USD.
+    leverage:
+        Signed daily leverage ``L`` (negative for inverse funds).
+    ret:
+        Underlying return since the prior close, **fraction** (-0.10 = -10%).
+
+    Returns
+    -------
+    numpy.ndarray
+        USD of underlying to trade into the close; + = buy, - = sell.  Broadcasts numpy-style.
+    """
+    return np.asarray(aum_usd, dtype=float) * gamma_factor(leverage) * np.asarray(ret, dtype=float)
+
+
+def rebalance_usd_post_move(aum_now_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
+    """The same trade from current (post-move) assets: ``A_now * (L**2 - L) * r / (1 + L*r)``.
+
+    ``A_now = A * (1 + L*r)``, so this equals :func:`rebalance_usd` on ``A``.  Units and sign as
+    there (``ret`` a fraction, result USD, + = buy).  ``1 + L*r <= 0`` (fund wiped out) gives NaN.
+    """
+    lev = np.asarray(leverage, dtype=float)
+    r = np.asarray(ret, dtype=float)
+    denom = 1.0 + lev * r
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(aum_now_usd, dtype=float) * gamma_factor(lev) * r / denom
+    return np.where(denom > 0, out, np.nan)
+
+
+def creations_flow_usd(leverage: np.ndarray | pd.Series | float, net_creations_usd: np.ndarray | pd.Series | float) -> np.ndarray:
+    """Underlying to trade for new money: ``L * C`` (USD, + = buy).
+
+    ``C`` is net creations in USD (+ = inflow, e.g. ``ΔSO * NAV``).  An inverse fund receiving
+    inflows sells (shorts more) the underlying.
+    """
+    return np.asarray(leverage, dtype=float) * np.asarray(net_creations_usd, dtype=float)
+
+
+def _norm_name(value: object) -> str:
+    """Case-, space- and ``Index``-suffix-insensitive key for index names."""
+    text = re.sub(r"\s+", " ", str(value)).strip().casefold()
+    return re.sub(r"\s+index$", "", text)
+
+
+def map_underlyings(universe: pd.DataFrame, proxies: Mapping[str, str]) -> pd.DataFrame:
+    """Fill ``underlying`` with the hedge proxy where the source gives an index, not a ticker.
+
+    ``proxies`` maps either an index *ticker* (``SPX``, ``INDU``) or an index *name* as found in
+    ``underlying_asset`` (``Nasdaq-100``, ``NYSE Semiconductor Index``) to the ticker a desk hedges
+    with (``SPY``, ``DIA``, ``QQQ``, ``SOXX``).  Tickers are matched exactly (upper case); names
+    case-insensitively, ignoring repeated spaces and a trailing ``Index``.  A name is used only when
+    the ticker is blank.  Adds ``underlying_source``: ``ticker``, ``proxy`` or ``""`` (unmapped).
+    """
+    out = universe.copy()
+    by_ticker = {str(k).strip().upper(): v for k, v in proxies.items()}
+    by_name = {_norm_name(k): v for k, v in proxies.items()}
+    ticker = out["underlying"].fillna("").astype(str).str.strip().str.upper()
+    asset = out["underlying_asset"].fillna("").astype(str) if "underlying_asset" in out else pd.Series("", index=out.index)
+    from_ticker = ticker.map(by_ticker)
+    from_name = asset.map(_norm_name).map(by_name)
+    blank = ticker.eq("")
+    mapped = from_ticker.where(from_ticker.notna(), ticker.where(~blank, from_name))
+    out["underlying"] = mapped.fillna("").astype(str)
+    src = np.where(from_ticker.notna() | (blank & from_name.notna()), "proxy", np.where(blank, "", "ticker"))
+    out["underlying_source"] = pd.Series(src, index=out.index).astype(str)
+    return out
+
+
+def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Map underlyings and assign each fund a ``group`` and, when left out, a ``reason``.
+
+    ``group`` is ``equity`` (counted in the equity totals), ``crypto`` or ``commodity`` (own group
+    totals, not in the equity totals) or ``excluded``.  ``reason`` is ``""`` for equity funds and
+    says why for the rest.  Checks, first match wins: variable / option-income leverage, unknown
+    leverage, unknown / zero / negative assets, asset class (crypto and commodity -> own group,
+    other non-equity -> excluded), unknown underlying.
+
+    Input columns: those of :data:`flows.schema.LETF_COLUMNS` (``leverage`` NaN for ``variable``).
+    """
+    out = map_underlyings(universe, proxies or {})
+    lev = pd.to_numeric(out["leverage"], errors="coerce")
+    aum = pd.to_numeric(out["aum_usd"], errors="coerce")
+    names = out["name"].fillna("").astype(str) if "name" in out else pd.Series("", index=out.index)
+    kind = out["leverage_kind"].fillna("").astype(str) if "leverage_kind" in out else pd.Series("", index=out.index)
+    aclass = out["asset_class"].fillna("").astype(str).str.strip().str.lower() if "asset_class" in out else pd.Series(EQUITY, index=out.index)
+    option_income = names.str.contains(OPTION_INCOME_PATTERN) | kind.eq("variable")
+    no_underlying = out["underlying"].eq("")
+    conditions = [
+        option_income,
+        lev.isna(),
+        aum.isna(),
+        aum.eq(0),
+        aum.lt(0),
+        aclass.isin(GROUPS),
+        ~aclass.eq(EQUITY),
+        no_underlying,
+    ]
+    reasons = [
+        REASON_VARIABLE,
+        REASON_NO_LEVERAGE,
+        REASON_NO_AUM,
+        REASON_ZERO_AUM,
+        REASON_NEG_AUM,
+        "group:" + aclass,
+        "non-equity underlying (asset class '" + aclass.where(aclass.ne(""), "unknown") + "')",
+        REASON_UNKNOWN_UNDERLYING,
+    ]
+    reason = pd.Series(np.select(conditions, reasons, default=""), index=out.index).astype(str)
+    group = np.where(reason.eq(""), EQUITY, np.where(reason.str.startswith("group:"), reason.str.removeprefix("group:"), "excluded"))
+    out["group"] = pd.Series(group, index=out.index).astype(str)
+    is_group = out["group"].isin(GROUPS)
+    out["reason"] = reason.where(~is_group, out["group"] + " underlying: own group, not in the equity totals")
+    # A crypto/commodity fund without a ticker is still grouped; label it by what it tracks.
+    label = out["underlying_asset"].fillna("").astype(str) if "underlying_asset" in out else pd.Series("", index=out.index)
+    out.loc[is_group & no_underlying, "underlying"] = label[is_group & no_underlying].where(label[is_group & no_underlying].ne(""), out.loc[is_group & no_underlying, "ticker"])
+    out["leverage"] = lev
+    out["aum_usd"] = aum
+    return out
+
+
+def fund_flows(
+    funds: pd.DataFrame,
+    moves_pct: pd.Series | Mapping[str, float] | None = None,
+    *,
+    net_creations_usd: pd.Series | Mapping[str, float] | None = None,
+    aum_is_post_move: bool = False,
+) -> pd.DataFrame:
+    """Per-fund USD per 1% move and the trade for the move so far.
+
+    Parameters
+    ----------
+    funds:
+        Output of :func:`classify` (needs ``ticker``, ``underlying``, ``leverage``, ``aum_usd``).
+    moves_pct:
+        Underlying move since the prior close, **percent**, keyed by underlying ticker.
+        Underlyings without a move get NaN ``move_pct`` and ``rebalance_usd``.
+    net_creations_usd:
+        Net creations per fund ticker, USD (+ = inflow); adds ``creations_usd = L * C``.
+    aum_is_post_move:
+        ``aum_usd`` is already today's (post-move) assets: use ``A_now*(L²-L)*r/(1+L*r)`` for
+        ``rebalance_usd`` (``per_1pct_usd`` then uses ``A_now`` as the base).
+
+    Returns
+    -------
+    DataFrame
+        The input plus ``gamma_factor`` (L²-L), ``per_1pct_usd`` (USD per +1% move, + = buy),
+        ``move_pct`` (percent), ``rebalance_usd`` (USD, + = buy), ``creations_usd`` (USD) and
+        ``total_flow_usd`` (rebalance + creations; NaN rebalance counts as 0 only when a move is
+        missing and creations are known).
+    """
+    out = funds.copy()
+    lev = out["leverage"].to_numpy(dtype=float)
+    aum = out["aum_usd"].to_numpy(dtype=float)
+    out["gamma_factor"] = gamma_factor(lev)
+    out["per_1pct_usd"] = aum * out["gamma_factor"].to_numpy() * 0.01
+    moves = pd.Series(dict(moves_pct) if isinstance(moves_pct, Mapping) else moves_pct, dtype=float) if moves_pct is not None else pd.Series(dtype=float)
+    move = out["underlying"].map(moves).astype(float)
+    out["move_pct"] = move
+    r = move.to_numpy() / 100.0
+    out["rebalance_usd"] = rebalance_usd_post_move(aum, lev, r) if aum_is_post_move else rebalance_usd(aum, lev, r)
+    creations = pd.Series(dict(net_creations_usd) if isinstance(net_creations_usd, Mapping) else net_creations_usd, dtype=float) if net_creations_usd is not None else pd.Series(dtype=float)
+    out["creations_usd"] = creations_flow_usd(lev, out["ticker"].map(creations).astype(float).fillna(0.0).to_numpy())
+    out["total_flow_usd"] = out["rebalance_usd"] + out["creations_usd"]
+    return out
+
+
+def by_underlying(
+    flows: pd.DataFrame,
+    *,
+    adv_usd: pd.Series | Mapping[str, float] | None = None,
+    auction_usd: pd.Series | Mapping[str, float] | None = None,
+    group: str = EQUITY,
+) -> pd.DataFrame:
+    """Aggregate :func:`fund_flows` output per underlying (only funds of ``group``).
+
+    Columns: ``underlying``, ``funds`` (count), ``aum_usd``, ``long_per_1pct_usd`` (funds with
+    L > 0), ``inverse_per_1pct_usd`` (L < 0), ``per_1pct_usd`` (their sum; both parts have the
+    same sign, they never offset), ``move_pct``, ``rebalance_usd`` and ``creations_usd`` (USD,
+    + = buy), ``adv_usd`` (average daily dollar volume of the underlying, USD),
+    ``rebalance_pct_adv`` (``100 * |rebalance_usd| / adv_usd``, percent), ``per_1pct_pct_adv``
+    (percent of ADV per 1% move), ``auction_usd`` and ``rebalance_pct_auction`` (percent of the
+    closing-auction notional) where given.  Sorted by ``per_1pct_usd`` descending.
+    """
+    sel = flows[flows["group"] == group]
+    lev = sel["leverage"].to_numpy(dtype=float)
+    per = sel["per_1pct_usd"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "underlying": sel["underlying"].to_numpy(),
+            "funds": 1,
+            "aum_usd": sel["aum_usd"].to_numpy(dtype=float),
+            "long_per_1pct_usd": np.where(lev > 0, per, 0.0),
+            "inverse_per_1pct_usd": np.where(lev < 0, per, 0.0),
+            "per_1pct_usd": per,
+            "rebalance_usd": sel["rebalance_usd"].to_numpy(dtype=float),
+            "creations_usd": sel["creations_usd"].to_numpy(dtype=float) if "creations_usd" in sel else 0.0,
+            "move_pct": sel["move_pct"].to_numpy(dtype=float),
+        }
+    )
+    agg = frame.groupby("underlying", sort=False).agg(
+        funds=("funds", "sum"),
+        aum_usd=("aum_usd", "sum"),
+        long_per_1pct_usd=("long_per_1pct_usd", "sum"),
+        inverse_per_1pct_usd=("inverse_per_1pct_usd", "sum"),
+        per_1pct_usd=("per_1pct_usd", "sum"),
+        move_pct=("move_pct", "first"),
+        rebalance_usd=("rebalance_usd", lambda s: s.sum(min_count=1)),
+        creations_usd=("creations_usd", "sum"),
+    )
+    agg = agg.reset_index()
+    agg["funds"] = agg["funds"].astype("int64")
+    adv = _lookup(agg["underlying"], adv_usd)
+    auction = _lookup(agg["underlying"], auction_usd)
+    agg["adv_usd"] = adv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agg["rebalance_pct_adv"] = np.where(adv > 0, 100.0 * agg["rebalance_usd"].abs() / adv, np.nan)
+        agg["per_1pct_pct_adv"] = np.where(adv > 0, 100.0 * agg["per_1pct_usd"].abs() / adv, np.nan)
+        agg["auction_usd"] = auction
+        agg["rebalance_pct_auction"] = np.where(auction > 0, 100.0 * agg["rebalance_usd"].abs() / auction, np.nan)
+    return agg.sort_values("per_1pct_usd", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _lookup(keys: pd.Series, values: pd.Series | Mapping[str, float] | None) -> np.ndarray:
+    if values is None:
+        return np.full(len(keys), np.nan)
+    series = pd.Series(dict(values) if isinstance(values, Mapping) else values, dtype=float)
+    return keys.map(series).astype(float).to_numpy()
+
+
+def scenario_matrix(per_1pct_usd: np.ndarray, moves_pct: np.ndarray) -> np.ndarray:
+    """Funds x moves trade matrix as an outer product: ``per_1pct_usd[i] * moves_pct[j]``.
+
+    ``per_1pct_usd``: USD per +1% move per fund (or per underlying); ``moves_pct``: scenario moves
+    in percent.  Returns USD (+ = buy), shape ``(len(per_1pct_usd), len(moves_pct))``.  Exact for
+    prior-close assets because the trade is linear in the move.
+    """
+    return np.multiply.outer(np.asarray(per_1pct_usd, dtype=float), np.asarray(moves_pct, dtype=float))
+
+
+def scenario_grid(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY) -> pd.DataFrame:
+    """Per-underlying trade over a grid of uniform moves, long format.
+
+    Each underlying in turn moves by each ``moves_pct`` (percent).  Computed as the indicator
+    matrix (underlyings x funds) times the funds x moves outer product of :func:`scenario_matrix`
+    (i.e. ``(M @ c) ⊗ g``).  Columns: ``underlying``, ``move_pct``, ``rebalance_usd`` (USD,
+    + = buy); plus rows ``underlying = "TOTAL"`` where every underlying moves together.
+    """
+    sel = flows[flows["group"] == group]
+    codes, uniques = pd.factorize(sel["underlying"], sort=False)
+    per_u = np.bincount(codes, weights=sel["per_1pct_usd"].to_numpy(dtype=float), minlength=len(uniques)) if len(sel) else np.zeros(0)
+    grid = np.asarray(moves_pct, dtype=float)
+    mat = scenario_matrix(np.append(per_u, per_u.sum()), grid)
+    names = np.append(np.asarray(uniques, dtype=object), "TOTAL")
+    return pd.DataFrame(
+        {
+            "underlying": np.repeat(names, len(grid)).astype(str),
+            "move_pct": np.tile(grid, len(names)),
+            "rebalance_usd": mat.ravel(),
+        }
+    )
+
+
+def scenario_flows(funds: pd.DataFrame, moves: pd.Series | pd.DataFrame | Mapping[str, float], *, group: str = EQUITY) -> pd.DataFrame:
+    """Rebalance USD per underlying for given moves (the de-risking board calls this).
+
+    Parameters
+    ----------
+    funds:
+        A frame with ``underlying``, ``per_1pct_usd`` (USD per +1% move, as published in the
+        ``funds`` table of ``letf.flows``) and optionally ``group`` (only ``group`` rows are used).
+        Alternatively ``leverage`` and ``aum_usd`` (``per_1pct_usd`` is then computed).
+    moves:
+        Move of each underlying in **percent** (-5 = -5%): a Series / mapping indexed by
+        underlying (one scenario), or a DataFrame with one column per underlying and one row per
+        scenario (e.g. index = NDX move of the board's grid).
+
+    Returns
+    -------
+    DataFrame
+        Series input: columns ``underlying``, ``move_pct``, ``per_1pct_usd``, ``rebalance_usd``
+        (USD, + = buy), one row per underlying with funds (moves missing -> 0 trade).
+        DataFrame input: the same index as ``moves``, one column per underlying of ``funds`` plus
+        ``TOTAL``, values ``rebalance_usd`` (USD).  Computed as ``moves @ diag(per_1pct_usd)``;
+        long and inverse funds add up (never offset).
+    """
+    sel = funds if "group" not in funds else funds[funds["group"] == group]
+    if "per_1pct_usd" in sel:
+        per_fund = sel["per_1pct_usd"].to_numpy(dtype=float)
+    else:
+        per_fund = sel["aum_usd"].to_numpy(dtype=float) * gamma_factor(sel["leverage"]) * 0.01
+    per = pd.Series(per_fund, index=sel["underlying"].to_numpy()).groupby(level=0, sort=False).sum()
+    if isinstance(moves, pd.DataFrame):
+        m = moves.reindex(columns=per.index).astype(float).fillna(0.0)
+        flows = m.to_numpy() * per.to_numpy()[None, :]
+        out = pd.DataFrame(flows, index=moves.index, columns=per.index)
+        out["TOTAL"] = flows.sum(axis=1)
+        return out
+    move = pd.Series(dict(moves) if isinstance(moves, Mapping) else moves, dtype=float).reindex(per.index).fillna(0.0)
+    return pd.DataFrame(
+        {
+            "underlying": per.index.astype(str),
+            "move_pct": move.to_numpy(),
+            "per_1pct_usd": per.to_numpy(),
+            "rebalance_usd": per.to_numpy() * move.to_numpy(),
+        }
+    )
+
+
+def group_totals(flows: pd.DataFrame) -> pd.DataFrame:
+    """Totals of the crypto and commodity groups: ``group``, ``underlying``, ``funds``,
+    ``aum_usd``, ``per_1pct_usd`` (USD per +1% move of that underlying), ``rebalance_usd``."""
+    sel = flows[flows["group"].isin(GROUPS)]
+    if sel.empty:
+        return pd.DataFrame({"group": pd.Series(dtype=str), "underlying": pd.Series(dtype=str), "funds": pd.Series(dtype="int64"), "aum_usd": pd.Series(dtype=float), "per_1pct_usd": pd.Series(dtype=float), "rebalance_usd": pd.Series(dtype=float)})
+    agg = (
+        sel.groupby(["group", "underlying"], sort=False)
+        .agg(funds=("ticker", "size"), aum_usd=("aum_usd", "sum"), per_1pct_usd=("per_1pct_usd", "sum"), rebalance_usd=("rebalance_usd", lambda s: s.sum(min_count=1)))
+        .reset_index()
+    )
+    agg["funds"] = agg["funds"].astype("int64")
+    return agg.sort_values(["group", "per_1pct_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def excluded(flows: pd.DataFrame) -> pd.DataFrame:
+    """Funds left out of the equity totals: ``ticker``, ``underlying``, ``aum_usd``, ``group``, ``reason``."""
+    sel = flows[flows["group"] != EQUITY]
+    return sel[["ticker", "underlying", "aum_usd", "group", "reason"]].reset_index(drop=True)
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """:class:`InputError` naming ``source`` and the first missing column."""
+    for col in columns:
+        if col not in frame.columns:
+            raise InputError(source, col, f"missing column (have: {', '.join(map(str, frame.columns))})")
