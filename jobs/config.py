@@ -175,14 +175,96 @@ class LetfSettings(_Section):
     scenario_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
     index_proxies: dict[str, str] = Field(
         default_factory=lambda: {
+            # index tickers some files give as the underlying -> the ETF a desk hedges with
+            "SPX": "SPY",
+            "NDX": "QQQ",
+            "INDU": "DIA",
+            "RTY": "IWM",
+            "RUT": "IWM",
+            "MID": "MDY",
+            "SOX": "SOXX",
+            "DJUSSC": "SOXX",
+            "SIXT": "XLK",
+            "IXM": "XLF",
+            "GDM": "GDX",
+            # index names (``underlying_asset``) of funds with a blank underlying ticker
             "Nasdaq-100": "QQQ",
             "NASDAQ-100": "QQQ",
             "S&P 500": "SPY",
             "PHLX Semiconductor": "SOXX",
+            "NYSE Semiconductor": "SOXX",
             "Russell 2000": "IWM",
+            "Dow Jones Industrial Average": "DIA",
+            "S&P MidCap 400": "MDY",
+            "S&P Mid Cap 400": "MDY",
+            "S&P SmallCap 600": "IJR",
+            "S&P Technology Select Sector": "XLK",
+            "S&P Financial Select Sector": "XLF",
+            "S&P Energy Select Sector": "XLE",
+            "S&P Health Care Select Sector": "XLV",
+            "S&P Real Estate Select Sector": "XLRE",
+            "S&P Utilities Select Sector": "XLU",
+            "S&P Industrial Select Sector": "XLI",
+            "S&P Consumer Discretionary Select Sector": "XLY",
+            "S&P Communication Services Select Sector": "XLC",
+            "S&P Biotechnology Select Industry": "XBI",
+            "S&P Regional Banks Select Industry": "KRE",
+            "S&P Retail Select Industry": "XRT",
+            "S&P Pharmaceuticals Select Industry": "XPH",
+            "S&P Transportation Select Industry FMC Capped": "XTN",
+            "DJ US Select / Home Construction": "ITB",
+            "DJ US Select / Aerospace & Defense": "ITA",
+            "NYSE FANG+": "FNGS",
+            "MSCI Korea 25-50": "EWY",
+            "FTSE China 50": "FXI",
+            "MSCI EM": "EEM",
+            "MSCI Brazil 25-50": "EWZ",
+            "MSCI Brazil 25/50 Capped": "EWZ",
+            "MSCI India": "INDA",
+            "MSCI EAFE": "EFA",
+            "MSCI Japan": "EWJ",
+            "MSCI Mexico IMI 25-50": "EWW",
+            "FTSE Developed Europe All Cap": "VGK",
+            "China Shenzhen SE / CSI 300": "ASHR",
+            "CSI Overseas China Internet": "KWEB",
+            # single stocks some files name without a ticker
+            "Micron Technology, Inc.": "MU",
+            "Micron Technology, Inc. - Benchmark Price Return": "MU",
+            "Coinbase Global Inc": "COIN",
+            "Microsoft Corporation": "MSFT",
+            "Taiwan Semiconductor": "TSM",
+            "Berkshire Hathaway Inc.": "BRK.B",
+            "MicroStrategy": "MSTR",
+            "MicroStrategy Inc": "MSTR",
+            "IonQ Inc. (IONQ)": "IONQ",
+            "Boeing Company": "BA",
+            "Shopify, Inc": "SHOP",
+            "CoreWeave, Inc": "CRWV",
+            "PDD Holdings Inc": "PDD",
+            "NuScale Power Corporation": "SMR",
+            "Palo Alto Networks, Inc.": "PANW",
+            "Exxon Mobil Corporation": "XOM",
+            "MercadoLibre, Inc.": "MELI",
+            "Ford Motor Company": "F",
+            "Eli Lilly and Co.": "LLY",
+            "Cisco Systems, Inc.": "CSCO",
         }
     )
-    """Index name (``underlying_asset``) -> hedge proxy ticker for funds with a blank underlying."""
+    """Underlying -> hedge proxy ticker (see :func:`flows.letf.map_underlyings`).
+
+    Keys are index *tickers* given as the underlying (``SPX`` -> ``SPY``), matched exactly, or
+    index/company *names* (``underlying_asset``) of funds whose ticker is blank, matched ignoring
+    case, repeated spaces and a trailing ``Index``.  Unmapped blank underlyings are excluded."""
+    aum_drop_file: str = "letf_aum.csv"
+    """File in ``service.drop_dir`` with ``ticker, aum_usd[, shares_outstanding]`` overriding AUM."""
+    adv_drop_file: str = "letf_adv.csv"
+    """File in ``service.drop_dir`` with ``underlying, adv_usd[, auction_usd]`` (USD per day)."""
+    quote_url: str = "https://cdn.cboe.com/api/global/delayed_quotes/quotes/{symbol}.json"
+    """CBOE delayed quote endpoint (``{symbol}``: ``_SPX`` for indices)."""
+    proshares_url: str = "https://accounts.profunds.com/etfdata/ByFund/{ticker}-historical_nav.csv"
+    """ProShares NAV history per fund (daily NAV, shares outstanding, net assets)."""
+    max_quote_symbols: int = Field(default=60, ge=1)
+    """Live mode: quote at most this many underlyings (largest USD per 1% first)."""
 
 
 class CftcSettings(_Section):
