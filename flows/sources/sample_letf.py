@@ -9,7 +9,7 @@ Everything here is generated, deterministic for a seed, and must be published wi
   factor (sd 1.2%) times a beta (1.0 for index proxies, 1.8 for single stocks) plus idiosyncratic
   noise (sd 1% / 2.5%); ``phase="preopen"`` scales moves by 0.5 (pre-market moves are smaller).
 * :func:`sample_adv`: average daily dollar volume and closing-auction notional per underlying,
-  USD per day: 8bn for broad index proxies, 1.5bn for other tickers, log-normal factor, auction
+  USD per day: 15bn for broad index proxies, 3bn for other tickers, log-normal factor, auction
   = 10% of ADV.
 
 A pure module (no I/O): the "source" is a seeded generator.
@@ -54,6 +54,6 @@ def sample_moves(underlyings: list[str] | pd.Index, seed: int, *, phase: str = "
 def sample_adv(underlyings: list[str] | pd.Index, seed: int) -> pd.DataFrame:
     """SAMPLE ``underlying, adv_usd, auction_usd`` (USD per day)."""
     names = [str(u) for u in underlyings]
-    base = np.where([u in BROAD for u in names], 8e9, 1.5e9)
+    base = np.where([u in BROAD for u in names], 15e9, 3e9)
     adv = base * np.exp(_rng(seed, "adv").normal(0.0, 0.4, len(names)))
     return pd.DataFrame({"underlying": names, "adv_usd": adv, "auction_usd": adv * 0.10})

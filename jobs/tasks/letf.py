@@ -1,0 +1,199 @@
+"""Task ``letf``: leveraged/inverse ETF rebalance estimate (pre-open, intraday, final).
+
+Wiring only: universe (shipped CSV or ``[letf].universe_file``), assets (sample generator, or
+live: the universe file's own ``aum``, ProShares NAV history for ProShares funds, and a dropped
+``letf_aum.csv`` overriding both), moves (sample generator, or live CBOE delayed quotes of the
+underlyings), dollar volumes (sample generator, or a dropped ``letf_adv.csv``), then the pure
+analytics of :mod:`flows.letf`, published as ``letf.flows``.
+
+Args: ``phase`` = ``preopen`` (pre-market prices vs the prior close), ``intraday`` or ``final``
+(the 15:30 ET estimate of the trade into the close).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flows import letf
+from flows.errors import FlowdeskError, InputError, SourceError
+from flows.sources import aum_drop, cboe_quotes, letf_universe, proshares, sample_letf
+from flows.sources.http import HttpClient
+from jobs.tasks import TaskContext, TaskOutcome, task
+
+RESULT = "letf.flows"
+PHASES = ("preopen", "intraday", "final")
+
+UNITS = {
+    "by_underlying": {
+        "aum_usd": "USD",
+        "long_per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
+        "inverse_per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
+        "per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
+        "move_pct": "percent since prior close",
+        "rebalance_usd": "USD (+ = buy the underlying)",
+        "creations_usd": "USD (+ = buy)",
+        "adv_usd": "USD per day",
+        "rebalance_pct_adv": "percent of ADV",
+        "per_1pct_pct_adv": "percent of ADV per 1% move",
+        "auction_usd": "USD",
+        "rebalance_pct_auction": "percent of closing auction",
+    },
+    "funds": {
+        "leverage": "signed daily leverage",
+        "aum_usd": "USD",
+        "gamma_factor": "L^2 - L",
+        "per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
+        "move_pct": "percent since prior close",
+        "rebalance_usd": "USD (+ = buy)",
+        "creations_usd": "USD (+ = buy)",
+        "total_flow_usd": "USD (+ = buy)",
+    },
+    "scenarios": {"move_pct": "percent", "rebalance_usd": "USD (+ = buy)"},
+    "excluded": {"aum_usd": "USD"},
+    "groups": {"aum_usd": "USD", "per_1pct_usd": "USD per +1% move (+ = buy)", "rebalance_usd": "USD (+ = buy)"},
+}
+FUND_COLUMNS = ["ticker", "name", "underlying", "leverage", "issuer", "fund_type", "group", "aum_usd", "gamma_factor", "per_1pct_usd", "move_pct", "rebalance_usd", "creations_usd", "total_flow_usd"]
+
+
+def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, failures: dict[str, str]) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """Live assets: file AUM, then ProShares NAV history, then the drop file (wins)."""
+    cfg = ctx.settings.letf
+    dates: list[str] = []
+    creations = pd.Series(dtype=float)
+    if universe["as_of"].notna().any():
+        dates.append(universe["as_of"].max().date().isoformat())
+    pro = universe[universe["issuer"].str.contains("proshares", case=False, na=False)]
+    for ticker in pro["ticker"]:
+        query = proshares.build_query(ticker, url_template=cfg.proshares_url)
+        try:
+            hist = proshares.parse(proshares.fetch(query, client), f"proshares:{ticker}")
+        except FlowdeskError as exc:
+            failures[f"proshares:{ticker}"] = str(exc)
+            continue
+        last = proshares.latest(hist)
+        universe.loc[universe["ticker"] == ticker, "aum_usd"] = float(last["aum_usd"])
+        creations[ticker] = float(last["net_creations_usd"]) if pd.notna(last["net_creations_usd"]) else 0.0
+        dates.append(pd.Timestamp(last["date"]).date().isoformat())
+    drop_path = aum_drop.build_query(ctx.settings.service.drop_dir, cfg.aum_drop_file)
+    raw = aum_drop.fetch(drop_path)
+    if raw is not None:
+        drop, bad = aum_drop.parse_aum(raw, str(drop_path))
+        for row in bad.itertuples():
+            failures[f"drop:{row.ticker}"] = f"{drop_path} line {row.line}: {row.reason}"
+        mapped = universe["ticker"].map(drop.set_index("ticker")["aum_usd"])
+        universe["aum_usd"] = mapped.where(mapped.notna(), universe["aum_usd"])
+        dates.extend(d for d in drop["as_of"] if d)
+    return universe, creations, dates
+
+
+def _moves_live(ctx: TaskContext, underlyings: list[str], client: HttpClient, failures: dict[str, str]) -> tuple[pd.Series, pd.Timestamp | None]:
+    frame, bad = cboe_quotes.quotes(underlyings, client, url_template=ctx.settings.letf.quote_url)
+    failures.update({f"quote:{k}": v for k, v in bad.items()})
+    if frame.empty:
+        raise SourceError("cboe-quotes", f"no quote for any of {len(underlyings)} underlyings (first error: {next(iter(bad.values()), 'none')})")
+    moves = pd.Series(frame["return_since_prev_close"].to_numpy() * 100.0, index=frame["symbol"].to_numpy())
+    when = frame["price_time"].max()
+    return moves, (None if pd.isna(when) else pd.Timestamp(when))
+
+
+def _adv_live(ctx: TaskContext, failures: dict[str, str]) -> pd.DataFrame | None:
+    path = aum_drop.build_query(ctx.settings.service.drop_dir, ctx.settings.letf.adv_drop_file)
+    raw = aum_drop.fetch(path)
+    if raw is None:
+        return None
+    frame, bad = aum_drop.parse_adv(raw, str(path))
+    for row in bad.itertuples():
+        failures[f"adv:{row.ticker}"] = f"{path} line {row.line}: {row.reason}"
+    return frame
+
+
+@task("letf", results=[RESULT], description="Leveraged/inverse ETF rebalance estimate: USD per 1%, today's trade, scenarios.")
+def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
+    """Build universe, assets and moves, compute and publish ``letf.flows`` (see module docstring)."""
+    phase = str(args.get("phase", "intraday"))
+    if phase not in PHASES:
+        raise InputError(f"jobs.{ctx.job}.args", "phase", f"must be one of {', '.join(PHASES)} (got {phase!r})")
+    s = ctx.settings
+    cfg = s.letf
+    seed = s.service.sample_seed
+    day = ctx.now.date().isoformat()
+    ctx.progress("reading universe")
+    universe_path = letf_universe.build_query(cfg.universe_file)
+    universe, skipped = letf_universe.parse(letf_universe.fetch(universe_path), str(universe_path))
+    failures: dict[str, str] = {}
+    creations: pd.Series | None = None
+    price_time: pd.Timestamp | None = None
+    if s.sample_mode:
+        universe["aum_usd"] = universe["ticker"].map(sample_letf.sample_assets(universe, seed, day=day)).astype(float)
+        assets_dates = [f"{day} (SAMPLE)"]
+    else:
+        client = HttpClient.from_settings(s)
+        ctx.progress("fetching assets")
+        universe, creations, assets_dates = _assets_live(ctx, universe, client, failures)
+    funds = letf.classify(universe, cfg.index_proxies)
+    counted = funds[funds["group"].isin([letf.EQUITY, *letf.GROUPS])]
+    per_1pct = counted["aum_usd"] * letf.gamma_factor(counted["leverage"]) * 0.01
+    ranked = per_1pct.groupby(counted["underlying"]).sum().abs().sort_values(ascending=False).index.tolist()
+    if s.sample_mode:
+        moves = sample_letf.sample_moves(ranked, seed, phase=phase, day=day)
+        adv = sample_letf.sample_adv(ranked, seed)
+    else:
+        ctx.progress(f"quoting {min(len(ranked), cfg.max_quote_symbols)} underlyings")
+        moves, price_time = _moves_live(ctx, ranked[: cfg.max_quote_symbols], client, failures)
+        adv = _adv_live(ctx, failures)
+    flows = letf.fund_flows(funds, moves, net_creations_usd=creations)
+    adv_map = adv.set_index("underlying")["adv_usd"] if adv is not None else None
+    auction_map = adv.set_index("underlying")["auction_usd"] if adv is not None else None
+    table = letf.by_underlying(flows, adv_usd=adv_map, auction_usd=auction_map)
+    scenarios = letf.scenario_grid(flows, cfg.scenario_moves_pct)
+    excl = letf.excluded(flows)
+    if not skipped.empty:
+        imported = pd.DataFrame({"ticker": skipped["ticker"], "underlying": "", "aum_usd": np.nan, "group": "skipped", "reason": "import, line " + skipped["line"].astype(str) + ": " + skipped["reason"]})
+        excl = pd.concat([excl, imported], ignore_index=True)
+    groups = letf.group_totals(flows)
+    fund_table = flows[flows["group"] == letf.EQUITY][FUND_COLUMNS].sort_values("per_1pct_usd", ascending=False, kind="stable").reset_index(drop=True)
+    as_of = price_time if price_time is not None else pd.Timestamp(ctx.now)
+    top = table.iloc[0] if not table.empty else None
+    headline = {
+        "per_1pct_usd": float(table["per_1pct_usd"].sum()),
+        "long_per_1pct_usd": float(table["long_per_1pct_usd"].sum()),
+        "inverse_per_1pct_usd": float(table["inverse_per_1pct_usd"].sum()),
+        "rebalance_usd": float(table["rebalance_usd"].sum(min_count=1)) if table["rebalance_usd"].notna().any() else None,
+        "biggest_underlying": None if top is None else str(top["underlying"]),
+        "biggest_per_1pct_usd": None if top is None else float(top["per_1pct_usd"]),
+        "biggest_rebalance_usd": None if top is None or pd.isna(top["rebalance_usd"]) else float(top["rebalance_usd"]),
+        "funds": int(len(fund_table)),
+        "excluded": int(len(excl)),
+        "phase": phase,
+    }
+    ctx.store.publish(
+        RESULT,
+        {"by_underlying": table, "funds": fund_table, "scenarios": scenarios, "excluded": excl, "groups": groups},
+        as_of=as_of,
+        source="sample" if s.sample_mode else "cboe-quotes+proshares+file",
+        sample=s.sample_mode,
+        units=UNITS,
+        headline=headline,
+        extra={
+            "phase": phase,
+            "price_time": None if price_time is None else price_time.isoformat(),
+            "assets_as_of": max(assets_dates) if assets_dates else None,
+            "universe": str(universe_path),
+            "skipped_rows": int(len(skipped)),
+            "failures": failures,
+            "convention": "trade = A*(L^2-L)*r (A prior-close assets USD, L signed leverage, r move as fraction); + = buy the underlying; long and inverse funds trade the same way",
+        },
+    )
+    detail = f"{len(fund_table)} equity funds, {len(table)} underlyings, {len(excl)} excluded"
+    if failures:
+        detail += f", {len(failures)} source problems"
+    return TaskOutcome(published=[RESULT], rows=len(table), detail=detail)
+
+
+def universe_source(path: str | None) -> Path:
+    """The universe file a job would read (shipped CSV when ``path`` is empty)."""
+    return letf_universe.build_query(path)
