@@ -276,6 +276,15 @@ class CftcSettings(_Section):
     )
     history_from_year: int = Field(default=2006, ge=1986)
     unwind_years: int = Field(default=3, ge=1)
+    headline_basket: str = "wide9"
+    """Basket of the headline net USD series (a key of ``baskets``)."""
+    unwind_to: Literal["median", "zero"] = "median"
+    """Unwind scenario target: the ``unwind_years`` median of net USD, or zero."""
+    peak_half_window_weeks: int = Field(default=26, ge=2)
+    """A previous cycle peak is the extreme of +/- this many weekly reports around it."""
+    release_grace_days: int = Field(default=3, ge=0)
+    """Live mode: a stored report dated up to this many days before the expected Tuesday counts
+    as this week's (as-of dates move when a holiday falls on the Tuesday)."""
 
 
 class BoardSettings(_Section):
