@@ -1,0 +1,78 @@
+"""The web shell in headless Chromium: app loads, Status shows job runs, the badge turns red."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.app import create_app
+from jobs.runner import run_job
+from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    yield
+    reset_dashboard_caches()
+
+
+def _console_errors(dash_duo) -> list:
+    return [entry for entry in dash_duo.get_logs() or [] if entry.get("level") == "SEVERE"]
+
+
+@pytest.mark.browser
+def test_app_loads_with_nav_badge_and_sample_label(dash_duo, tmp_path, monkeypatch, redis_url, store):
+    settings = use_config(tmp_path, monkeypatch, redis_url)
+    run_job(settings, store, "demo")
+    dash_duo.start_server(create_app())
+
+    dash_duo.wait_for_contains_text("#freshness-badge", "fresh")
+    dash_duo.wait_for_contains_class("#freshness-badge", "fd-badge-ok")
+    assert dash_duo.find_element("#sample-mode-label").text == "SAMPLE DATA"
+    nav = dash_duo.find_element(".fd-nav").text
+    assert "Board" in nav and "Status" in nav
+    assert nav.index("Board") < nav.index("Status")  # ordered by page order
+    # the placeholder board lists the demo result with its headline figures and provenance
+    dash_duo.wait_for_contains_text("#board-card-demo", "total_usd")
+    card = dash_duo.find_element("#board-card-demo").text
+    assert "source: demo" in card and "SAMPLE DATA" in card
+    assert "issue 6" in dash_duo.find_element(".fd-page").text
+    assert _console_errors(dash_duo) == []
+
+
+@pytest.mark.browser
+def test_status_shows_demo_run_then_stale_after_failure(dash_duo, tmp_path, monkeypatch, redis_url, store):
+    settings = use_config(tmp_path, monkeypatch, redis_url, refresh_seconds=1)
+    run_job(settings, store, "demo")
+    store.beat(leader=True)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")
+
+    dash_duo.wait_for_contains_text("#status-jobs-table", "demo")
+    jobs_text = dash_duo.find_element("#status-jobs-table").text
+    assert "*/15 * * * *" in jobs_text and "ok" in jobs_text and "fresh" in jobs_text
+    dash_duo.wait_for_contains_text("#status-results-table", "SAMPLE")
+    dash_duo.wait_for_contains_text("#status-redis", "PING ok")
+    dash_duo.wait_for_contains_text("#status-scheduler", "leader pid")
+    dash_duo.wait_for_contains_text("#status-runs-table", "manual-")
+    dash_duo.wait_for_contains_class("#freshness-badge", "fd-badge-ok")
+
+    # the demo job's result goes stale when a run of the failing demo job marks it failed
+    run_job(settings, store, "demo_broken")
+    dash_duo.wait_for_contains_class("#freshness-badge", "fd-badge-red", timeout=15)
+    dash_duo.wait_for_contains_text("#freshness-badge", "stale")
+    title = dash_duo.find_element("#freshness-badge").get_attribute("title")
+    assert "demo: stale, last refresh failed" in title
+    dash_duo.wait_for_contains_text("#status-jobs-table", "demo task asked to fail", timeout=15)
+    dash_duo.wait_for_contains_text("#status-results-table", "stale")
+    assert _console_errors(dash_duo) == []
+
+
+@pytest.mark.browser
+def test_status_says_no_heartbeat(dash_duo, tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")
+    dash_duo.wait_for_contains_text("#status-scheduler", "no heartbeat")
+    assert "fd-card-amber" in dash_duo.find_element("#status-scheduler").get_attribute("class")
+    dash_duo.wait_for_contains_text("#freshness-badge", "no data yet")
+    assert _console_errors(dash_duo) == []
