@@ -205,7 +205,10 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     iv = np.clip(iv, 0.35 * atm, 4 * atm) * np.exp(0.01 * day_rng.standard_normal(n))
     # Open interest: near-the-money bell in units of the expiry's standard deviation.
     width = 0.7 * prof.atm_vol * sqt + 0.02
-    bell = np.exp(-0.5 * (m / width) ** 2)
+    # Calls cluster just above the money (overwriting), puts further out of the money (hedges),
+    # which gives the usual long-gamma-above / short-gamma-below shape with a flip under spot.
+    bell_c = np.exp(-0.5 * ((m - 0.35 * width) / width) ** 2)
+    bell_p = np.exp(-0.5 * ((m + 1.6 * width) / (1.3 * width)) ** 2)
     on2 = np.isclose(np.mod(k, prof.round2), 0) | np.isclose(np.mod(k, prof.round2), prof.round2)
     on1 = np.isclose(np.mod(k, prof.round1), 0) | np.isclose(np.mod(k, prof.round1), prof.round1)
     round_w = np.where(on2, 6.0, np.where(on1, 2.5, 0.6))
@@ -213,7 +216,7 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     zero_dte = np.array([d == today for d in rows["expiry"]])
     kind_w = np.where(zero_dte, 0.7, kind_w) / (1 + 0.8 * te)
     side: dict[str, dict[str, np.ndarray]] = {}
-    for cp, otm, pref in (("C", k >= spot, 1.0), ("P", k <= spot, 2.2)):
+    for cp, otm, pref, bell in (("C", k >= spot, 1.4, bell_c), ("P", k <= spot, 1.8, bell_p)):
         is_call = np.full(n, cp == "C")
         price, delta, gamma = _bsm(spot, k, te, r, q, iv, is_call)
         moneyness_w = np.where(otm, pref, 0.35)

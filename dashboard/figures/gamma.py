@@ -1,0 +1,243 @@
+"""Figures of the Dealer gamma page: pure DataFrame -> plotly Figure builders.
+
+Every figure states its unit on both axes and carries the dealer sign convention as a note, so a
+screenshot cannot be misread.  The builders only select, reshape and draw columns of the
+published tables (``gamma.<U>``); they compute no analytics.
+
+Expected columns (the engine's tables, units in the names):
+
+* ``by_strike``: ``strike``, ``call_gex_usd_per_1pct``, ``put_gex_usd_per_1pct``, ``net_gex_usd_per_1pct``
+* ``profile``: ``spot`` and ``net_gex_usd_per_1pct`` (dealer gamma at that spot level)
+* ``by_expiry``: ``expiry``, ``net_gex_usd_per_1pct`` (optionally ``call_``/``put_`` columns)
+* ``grid``: ``strike``, ``expiry``, ``net_gex_usd_per_1pct`` (long format)
+* ``hedge_flow``: ``move_pct``, ``dealer_trade_usd`` (optionally ``vanna_flow_usd``, ``charm_flow_usd``)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.figures.common import (
+    ACCENT,
+    BUY,
+    CALL,
+    NET,
+    NEUTRAL,
+    PUT,
+    SELL,
+    empty,
+    styled,
+    usd_axis_format,
+)
+
+GEX_AXIS = "Dealer gamma (USD per 1% move)"
+SPOT_AXIS = "Spot (index points / USD per share)"
+STRIKE_AXIS = "Strike (index points / USD per share)"
+
+CONVENTION_TEXT = {
+    "calls_long_puts_short": "Dealer convention: dealers long calls, short puts (calls +, puts −), the public GEX convention. + = dealers long gamma.",
+    "short_all": "Dealer convention: dealers short every option (calls −, puts −). + = dealers long gamma.",
+    "source_position": "Dealer convention: per-contract dealer position from the source. + = dealers long gamma.",
+}
+
+
+def convention_note(convention: str | None) -> str:
+    """The sign-convention sentence printed under every gamma chart."""
+    return CONVENTION_TEXT.get(convention or "calls_long_puts_short", f"Dealer convention: {convention}. + = dealers long gamma.")
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _col(frame: pd.DataFrame, *names: str) -> str | None:
+    for n in names:
+        if n in frame.columns:
+            return n
+    return None
+
+
+def _vline(fig: go.Figure, x: Any, label: str, color: str, dash: str = "dash", position: str = "top") -> None:
+    if _finite(x):
+        fig.add_vline(x=float(x), line={"color": color, "dash": dash, "width": 1.5}, annotation_text=label, annotation_position=f"{position} right", annotation_font={"size": 10, "color": color})
+
+
+def gex_by_strike(
+    by_strike: pd.DataFrame,
+    *,
+    spot: float,
+    flip: float | None = None,
+    call_wall: float | None = None,
+    put_wall: float | None = None,
+    window: float = 0.2,
+    convention: str | None = None,
+    underlying: str = "",
+) -> go.Figure:
+    """Call, put and net GEX per strike (USD per 1% move) with spot, flip and walls marked.
+
+    The x axis is zoomed to ``spot * (1 ± window)``; bars outside stay reachable by panning.
+    """
+    if by_strike is None or by_strike.empty or "strike" not in by_strike.columns:
+        return empty("No GEX by strike in this result")
+    fig = go.Figure()
+    x = by_strike["strike"]
+    for col, name, color in (("call_gex_usd_per_1pct", "calls", CALL), ("put_gex_usd_per_1pct", "puts", PUT)):
+        if col in by_strike.columns:
+            fig.add_bar(x=x, y=by_strike[col], name=name, marker_color=color, opacity=0.55)
+    net = _col(by_strike, "net_gex_usd_per_1pct")
+    if net:
+        fig.add_bar(x=x, y=by_strike[net], name="net", marker_color=NET)
+    fig.update_layout(barmode="overlay", bargap=0.05)
+    _vline(fig, spot, "spot", NEUTRAL, "solid")
+    _vline(fig, flip, "flip", ACCENT, "dash", "bottom")
+    _vline(fig, call_wall, "call wall", CALL, "dot")
+    _vline(fig, put_wall, "put wall", PUT, "dot", "bottom")
+    if _finite(spot):
+        fig.update_xaxes(range=[float(spot) * (1 - window), float(spot) * (1 + window)])
+    styled(fig, title=f"{underlying} dealer GEX by strike".strip(), x_title=STRIKE_AXIS, y_title=GEX_AXIS, note=convention_note(convention), height=420)
+    return usd_axis_format(fig)
+
+
+def gamma_profile(profile: pd.DataFrame, *, spot: float, flips: Sequence[float] | None = None, convention: str | None = None, underlying: str = "") -> go.Figure:
+    """Total dealer gamma (USD per 1% move) as a function of spot, zero line and every flip marked."""
+    if profile is None or profile.empty:
+        return empty("No gamma profile in this result")
+    xcol = _col(profile, "spot", "spot_level", "level")
+    ycol = _col(profile, "net_gex_usd_per_1pct", "gex_usd_per_1pct", "model_gex_usd_per_1pct")
+    if xcol is None or ycol is None:
+        return empty("Profile table lacks spot / GEX columns")
+    y = profile[ycol].to_numpy(dtype=float)
+    fig = go.Figure()
+    # Shade long-gamma (stabilising) and short-gamma (amplifying) regions by sign.
+    fig.add_scatter(x=profile[xcol], y=np.where(y >= 0, y, 0.0), mode="lines", line={"width": 0}, fill="tozeroy", fillcolor="rgba(31,119,180,0.15)", name="long gamma", hoverinfo="skip")
+    fig.add_scatter(x=profile[xcol], y=np.where(y < 0, y, 0.0), mode="lines", line={"width": 0}, fill="tozeroy", fillcolor="rgba(214,39,40,0.15)", name="short gamma", hoverinfo="skip")
+    fig.add_scatter(x=profile[xcol], y=y, mode="lines", line={"color": NET, "width": 2}, name="dealer gamma")
+    fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
+    _vline(fig, spot, "spot", NEUTRAL, "solid")
+    for i, f in enumerate(flips or []):
+        _vline(fig, f, "flip" if i == 0 else "", ACCENT, "dash", "bottom")
+    styled(fig, title=f"{underlying} gamma profile vs spot".strip(), x_title=SPOT_AXIS, y_title=GEX_AXIS, note=convention_note(convention), height=420)
+    return usd_axis_format(fig)
+
+
+def gex_by_expiry(by_expiry: pd.DataFrame, *, as_of: Any = None, convention: str | None = None, underlying: str = "") -> go.Figure:
+    """Net GEX per expiry (USD per 1% move); the snapshot-date (0DTE) bar is highlighted."""
+    if by_expiry is None or by_expiry.empty or "expiry" not in by_expiry.columns:
+        return empty("No GEX by expiry in this result")
+    net = _col(by_expiry, "net_gex_usd_per_1pct")
+    if net is None:
+        return empty("By-expiry table lacks net_gex_usd_per_1pct")
+    exp = pd.to_datetime(by_expiry["expiry"])
+    labels = exp.dt.strftime("%Y-%m-%d")
+    y = by_expiry[net].to_numpy(dtype=float)
+    colors = np.where(y >= 0, BUY, SELL).astype(object)
+    if as_of is not None:
+        day = pd.Timestamp(as_of).tz_convert("America/New_York").strftime("%Y-%m-%d") if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of).strftime("%Y-%m-%d")
+        colors[(labels == day).to_numpy()] = ACCENT
+    fig = go.Figure(go.Bar(x=labels, y=y, marker_color=list(colors), name="net GEX"))
+    fig.update_xaxes(type="category")
+    styled(fig, title=f"{underlying} net GEX by expiry (0DTE in orange)".strip(), x_title="Expiry (date)", y_title=GEX_AXIS, note=convention_note(convention), height=380)
+    return usd_axis_format(fig)
+
+
+def gex_heatmap(grid: pd.DataFrame, *, spot: float, window: float = 0.2, max_expiries: int = 20, convention: str | None = None, underlying: str = "") -> go.Figure:
+    """Strike x expiry heatmap of net GEX (USD per 1% move), strikes within ``spot*(1±window)``."""
+    if grid is None or grid.empty or not {"strike", "expiry"} <= set(grid.columns):
+        return empty("No strike x expiry grid in this result")
+    val = _col(grid, "net_gex_usd_per_1pct")
+    if val is None:
+        return empty("Grid lacks net_gex_usd_per_1pct")
+    g = grid[["strike", "expiry", val]].copy()
+    if _finite(spot):
+        g = g[(g["strike"] >= spot * (1 - window)) & (g["strike"] <= spot * (1 + window))]
+    if g.empty:
+        return empty("No strikes within the window")
+    g["expiry"] = pd.to_datetime(g["expiry"]).dt.strftime("%Y-%m-%d")
+    first = sorted(g["expiry"].unique())[:max_expiries]
+    g = g[g["expiry"].isin(first)]
+    wide = g.pivot_table(index="strike", columns="expiry", values=val, aggfunc="sum").sort_index()
+    z = wide.to_numpy(dtype=float)
+    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            x=list(wide.columns),
+            y=wide.index.to_numpy(dtype=float),
+            z=z,
+            colorscale=[[0.0, SELL], [0.5, "#ffffff"], [1.0, BUY]],
+            zmin=-lim,
+            zmax=lim,
+            colorbar={"title": {"text": "USD per 1%"}},
+            hovertemplate="expiry %{x}<br>strike %{y}<br>net GEX %{z:$.3s} per 1%<extra></extra>",
+        )
+    )
+    if _finite(spot):
+        fig.add_hline(y=float(spot), line={"color": NEUTRAL, "dash": "dash", "width": 1}, annotation_text="spot", annotation_font={"size": 10})
+    fig.update_xaxes(type="category")
+    styled(fig, title=f"{underlying} net GEX by strike and expiry".strip(), x_title="Expiry (date)", y_title=STRIKE_AXIS, note=convention_note(convention), height=460)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def hedge_flow(hedge: pd.DataFrame, *, convention: str | None = None, underlying: str = "", iv_shock_points: float | None = None) -> go.Figure:
+    """USD notional dealers trade to stay delta-hedged per spot move (+ = dealers buy).
+
+    Bars of ``dealer_trade_usd`` by ``move_pct``; when present, the vanna flow (IV shock) and the
+    charm flow (to the next close) are drawn as extra series.
+    """
+    if hedge is None or hedge.empty or not {"move_pct", "dealer_trade_usd"} <= set(hedge.columns):
+        return empty("No hedge-flow table in this result")
+    y = hedge["dealer_trade_usd"].to_numpy(dtype=float)
+    fig = go.Figure(go.Bar(x=hedge["move_pct"], y=y, marker_color=list(np.where(y >= 0, BUY, SELL)), name="spot-move hedge"))
+    shock = f" (IV +{iv_shock_points:g} vol pts)" if iv_shock_points else ""
+    for col, name, color in (("vanna_flow_usd", f"vanna flow{shock}", "#9467bd"), ("charm_flow_usd", "charm flow to next close", "#8c564b")):
+        if col in hedge.columns and hedge[col].notna().any():
+            fig.add_scatter(x=hedge["move_pct"], y=hedge[col], mode="lines+markers", name=name, line={"color": color})
+    fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
+    note = convention_note(convention) + " Flow: + = dealers buy, − = dealers sell (full delta re-pricing)."
+    styled(fig, title=f"{underlying} dealer hedge flow by spot move".strip(), x_title="Spot move (%)", y_title="Dealer trade (USD)", note=note, height=400)
+    return usd_axis_format(fig)
+
+
+def history(series: pd.DataFrame, *, convention: str | None = None, underlying: str = "") -> go.Figure:
+    """Net GEX (USD per 1% move, left axis) and the flip level (right axis) across refreshes."""
+    if series is None or series.empty or "net_gex_usd_per_1pct" not in series.columns:
+        return empty("No refresh history yet")
+    s = series.sort_values("as_of")
+    fig = go.Figure()
+    fig.add_scatter(x=s["as_of"], y=s["net_gex_usd_per_1pct"], mode="lines+markers", name="net GEX (USD per 1%)", line={"color": NET})
+    if "flip" in s.columns and pd.to_numeric(s["flip"], errors="coerce").notna().any():
+        fig.add_scatter(x=s["as_of"], y=pd.to_numeric(s["flip"], errors="coerce"), mode="lines+markers", name="flip (price)", line={"color": ACCENT, "dash": "dash"}, yaxis="y2")
+    if "spot" in s.columns:
+        fig.add_scatter(x=s["as_of"], y=pd.to_numeric(s["spot"], errors="coerce"), mode="lines", name="spot (price)", line={"color": NEUTRAL, "width": 1}, yaxis="y2")
+    styled(fig, title=f"{underlying} net GEX and flip across refreshes".strip(), x_title="Snapshot time (UTC)", y_title=GEX_AXIS, note=convention_note(convention), height=380)
+    fig.update_layout(yaxis2={"title": {"text": "Flip / spot (index points / USD per share)"}, "overlaying": "y", "side": "right", "showgrid": False})
+    return usd_axis_format(fig)
+
+
+def format_usd(x: Any) -> str:
+    """``+$1.23 bn`` style for cards (USD)."""
+    if not _finite(x):
+        return "n/a"
+    x = float(x)
+    for div, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " mn"), (1e3, " k")):
+        if abs(x) >= div:
+            return f"{'−' if x < 0 else '+'}${abs(x) / div:,.2f}{suffix}"
+    return f"{'−' if x < 0 else '+'}${abs(x):,.0f}"
+
+
+def format_level(x: Any, digits: int = 2) -> str:
+    return f"{float(x):,.{digits}f}" if _finite(x) else "none"
+
+
+def summary_rows(items: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Rows ``{"figure": ..., "value": ...}`` for a small key/value table."""
+    return [{"figure": k, "value": v} for k, v in items]

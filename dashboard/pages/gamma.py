@@ -1,0 +1,231 @@
+"""Dealer gamma page: are dealers long or short gamma, where does it flip, what must they trade.
+
+Reads ``gamma.<U>`` results (published by the ``gamma`` task) and draws them; no analytics here.
+Underlying picker (from the published ``gamma.*`` names; ``?underlying=SPX`` preselects), headline
+cards, GEX by strike, gamma profile vs spot, by expiry, strike x expiry heatmap, hedge flow by
+move, the convention sensitivity table, refresh history, and the contracts table (sortable, CSV).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from dashboard import data
+from dashboard.components import missing, provenance
+from dashboard.figures import gamma as gfig
+from dashboard.figures.common import empty
+
+dash.register_page(__name__, path="/gamma", name="Dealer gamma", order=10, title="flowdesk · Dealer gamma")
+
+log = logging.getLogger("flowdesk.web.gamma")
+
+PREFIX = "gamma."
+GRAPHS = ("gamma-by-strike", "gamma-profile", "gamma-by-expiry", "gamma-heatmap", "gamma-hedge-flow", "gamma-history")
+HISTORY_FIELDS = ["net_gex_usd_per_1pct", "flip", "spot"]
+CONTRACT_ROWS = 500
+"""Contracts shown in the on-page table (largest |GEX| first); the download has them all."""
+
+
+def _graph(gid: str) -> html.Div:
+    return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
+
+
+def layout(underlying: str | None = None, **_query: Any) -> html.Div:
+    """Page layout; ``?underlying=SPX`` preselects an underlying.  No store access here."""
+    return html.Div(
+        [
+            html.H2("Dealer gamma", className="fd-page-title"),
+            html.Div(
+                [
+                    html.Label("Underlying", htmlFor="gamma-underlying", className="fd-control-label"),
+                    dcc.Dropdown(id="gamma-underlying", options=[], value=(underlying or "").upper() or None, clearable=False, style={"width": "200px"}),
+                ],
+                className="fd-controls",
+            ),
+            html.Div(id="gamma-provenance", className="fd-provenance"),
+            html.Div(id="gamma-cards", className="fd-cards"),
+            html.Div(id="gamma-note", className="fd-note"),
+            html.Div([_graph("gamma-by-strike"), _graph("gamma-profile")], className="fd-row"),
+            html.Div([_graph("gamma-by-expiry"), _graph("gamma-hedge-flow")], className="fd-row"),
+            html.Div([_graph("gamma-heatmap")], className="fd-row"),
+            html.Div([_graph("gamma-history")], className="fd-row"),
+            html.H3("Sensitivity to the dealer sign convention"),
+            html.Div("The same chain under each dealer-position assumption: how much of the headline is the assumption.", className="fd-note"),
+            dash_table.DataTable(id="gamma-sensitivity", data=[], columns=[], sort_action="native", style_table={"overflowX": "auto"}, css=[{"selector": "table", "rule": "width: 100%"}]),
+            html.H3("Contracts"),
+            html.Div(
+                [
+                    html.Span(f"Largest {CONTRACT_ROWS} contracts by |GEX|; sortable. ", className="fd-note"),
+                    html.Button("Download all contracts (CSV)", id="gamma-download-btn", n_clicks=0),
+                    dcc.Download(id="gamma-download"),
+                ]
+            ),
+            dash_table.DataTable(
+                id="gamma-contracts",
+                data=[],
+                columns=[],
+                sort_action="native",
+                filter_action="native",
+                page_size=25,
+                export_format="csv",
+                style_table={"overflowX": "auto"},
+            ),
+        ],
+        className="fd-page",
+    )
+
+
+@callback(
+    Output("gamma-underlying", "options"),
+    Output("gamma-underlying", "value"),
+    Input("refresh-interval", "n_intervals"),
+    State("gamma-underlying", "value"),
+)
+def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | None]:
+    """Underlyings with a published ``gamma.<U>`` result; keep the current pick when possible."""
+    try:
+        names = [n[len(PREFIX) :] for n in data.store().names() if n.startswith(PREFIX) and n != "gamma.summary"]
+    except Exception as exc:  # Redis down: the freshness badge says so; keep the page alive
+        log.error("gamma page cannot list results: %s", exc)
+        return [], current
+    order = ["SPX", "SPY", "QQQ", "NDX", "IWM"]
+    names = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+    options = [{"label": n, "value": n} for n in names]
+    if current in names:
+        return options, current
+    return options, (names[0] if names else None)
+
+
+def _stale_after(settings: Any) -> float | None:
+    minutes = [j.stale_after_minutes for j in settings.jobs.values() if j.task == "gamma" and j.enabled]
+    return min(minutes) if minutes else None
+
+
+def _card(title: str, value: str, sub: str = "", cid: str | None = None) -> html.Div:
+    kids = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
+    if sub:
+        kids.append(html.Div(sub, className="fd-card-sub"))
+    return html.Div(kids, className="fd-card", id=cid) if cid else html.Div(kids, className="fd-card")
+
+
+def cards(h: dict[str, Any]) -> list[html.Div]:
+    """Headline cards from a ``gamma.<U>`` headline (values as published, formatted only)."""
+    dist = h.get("flip_distance_pct")
+    flip_sub = f"{float(dist):+.2f}% from spot" if gfig._finite(dist) else "no crossing in the window"
+    zero = h.get("zero_dte_share")
+    return [
+        _card("Net GEX (USD per 1% move)", gfig.format_usd(h.get("net_gex_usd_per_1pct")), f"calls {gfig.format_usd(h.get('call_gex_usd_per_1pct'))} · puts {gfig.format_usd(h.get('put_gex_usd_per_1pct'))}", "gamma-card-net"),
+        _card("Regime", str(h.get("regime") or "n/a"), "long gamma dampens moves; short gamma amplifies", "gamma-card-regime"),
+        _card("Gamma flip", gfig.format_level(h.get("flip")), flip_sub, "gamma-card-flip"),
+        _card("Call wall / put wall", f"{gfig.format_level(h.get('call_wall'), 0)} / {gfig.format_level(h.get('put_wall'), 0)}", f"abs-gamma strike {gfig.format_level(h.get('abs_gamma_strike'), 0)}", "gamma-card-walls"),
+        _card("0DTE share", f"{100 * float(zero):.1f}%" if gfig._finite(zero) else "n/a", "of |GEX| expiring today", "gamma-card-0dte"),
+        _card("Hedge flow −3% / +3%", f"{gfig.format_usd(h.get('hedge_flow_down3_usd'))} / {gfig.format_usd(h.get('hedge_flow_up3_usd'))}", "USD dealers trade; + = buy", "gamma-card-hedge"),
+    ]
+
+
+def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DataTable records and columns; column headers carry units."""
+    f = frame.copy()
+    for c in f.columns:
+        if pd.api.types.is_datetime64_any_dtype(f[c]):
+            f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M" if c.endswith("time") else "%Y-%m-%d")
+    f = f.astype(object).where(f.notna(), None)
+    cols = []
+    for c in f.columns:
+        unit = units.get(c)
+        name = f"{c} ({unit})" if unit and unit != "label" else c
+        numeric = pd.api.types.is_numeric_dtype(frame[c])
+        col: dict[str, Any] = {"name": name, "id": c}
+        if numeric:
+            col["type"] = "numeric"
+            col["format"] = {"specifier": ",.6~g" if c in ("iv", "delta", "gamma", "model_iv") else ",.2f"}
+        cols.append(col)
+    return f.to_dict("records"), cols
+
+
+@callback(
+    Output("gamma-provenance", "children"),
+    Output("gamma-cards", "children"),
+    Output("gamma-note", "children"),
+    Output("gamma-by-strike", "figure"),
+    Output("gamma-profile", "figure"),
+    Output("gamma-by-expiry", "figure"),
+    Output("gamma-heatmap", "figure"),
+    Output("gamma-hedge-flow", "figure"),
+    Output("gamma-history", "figure"),
+    Output("gamma-sensitivity", "data"),
+    Output("gamma-sensitivity", "columns"),
+    Output("gamma-contracts", "data"),
+    Output("gamma-contracts", "columns"),
+    Input("gamma-underlying", "value"),
+    Input("refresh-interval", "n_intervals"),
+)
+def _render(underlying: str | None, _n: int) -> tuple:
+    """Read ``gamma.<underlying>`` and draw every block."""
+    blank = empty("Pick an underlying")
+    if not underlying:
+        return missing("gamma.<underlying>"), [], "", *([blank] * len(GRAPHS)), [], [], [], []
+    name = f"{PREFIX}{underlying}"
+    store = data.store()
+    try:
+        result = store.read(name)
+    except KeyError:
+        return missing(name), [], "", *([empty(f"No result {name}")] * len(GRAPHS)), [], [], [], []
+    meta = result.meta
+    h = meta.headline
+    try:
+        settings = data.settings()
+        tz, stale_after = settings.service.timezone, _stale_after(settings)
+    except Exception:  # config trouble shows on the Status page
+        tz, stale_after = "America/New_York", None
+    conv = h.get("convention")
+    params = meta.extra.get("params", {})
+    window = float(params.get("window") or 0.2)
+    spot = h.get("spot")
+    tables = result.tables
+
+    def tab(t: str) -> pd.DataFrame:
+        return tables.get(t, pd.DataFrame())
+
+    note = (
+        f"{gfig.convention_note(conv)} Spot GEX = Σ sign × gamma × OI × 100 × S² × 1% (the file's own gamma); "
+        f"time basis {h.get('time_basis', params.get('time_basis', 'calendar'))}; "
+        f"{h.get('contracts', 'n/a')} contracts, {h.get('expired_dropped', 0)} expired dropped, "
+        f"{h.get('unsolved_iv', 0)} with unsolved IV, {meta.extra.get('skipped_rows', 0)} source rows skipped."
+    )
+    figs = [
+        gfig.gex_by_strike(tab("by_strike"), spot=spot, flip=h.get("flip"), call_wall=h.get("call_wall"), put_wall=h.get("put_wall"), window=window, convention=conv, underlying=underlying),
+        gfig.gamma_profile(tab("profile"), spot=spot, flips=h.get("flips") or [], convention=conv, underlying=underlying),
+        gfig.gex_by_expiry(tab("by_expiry"), as_of=meta.as_of, convention=conv, underlying=underlying),
+        gfig.gex_heatmap(tab("grid"), spot=spot, window=window, convention=conv, underlying=underlying),
+        gfig.hedge_flow(tab("hedge_flow"), convention=conv, underlying=underlying, iv_shock_points=params.get("iv_shock_points")),
+        gfig.history(store.headline_series(name, HISTORY_FIELDS), convention=conv, underlying=underlying),
+    ]
+    sens_data, sens_cols = _table(tab("sensitivity"), meta.units.get("sensitivity", {}))
+    contracts = tab("contracts")
+    gcol = next((c for c in ("net_gex_usd_per_1pct", "gex_usd_per_1pct") if c in contracts.columns), None)
+    if gcol is not None and len(contracts) > CONTRACT_ROWS:
+        contracts = contracts.loc[contracts[gcol].abs().sort_values(ascending=False).index[:CONTRACT_ROWS]]
+    con_data, con_cols = _table(contracts.head(CONTRACT_ROWS), meta.units.get("contracts", {}))
+    return provenance(meta, stale_after_minutes=stale_after, tz=tz), cards(h), note, *figs, sens_data, sens_cols, con_data, con_cols
+
+
+@callback(
+    Output("gamma-download", "data"),
+    Input("gamma-download-btn", "n_clicks"),
+    State("gamma-underlying", "value"),
+    prevent_initial_call=True,
+)
+def _download(n_clicks: int, underlying: str | None) -> Any:
+    """Every contract of the current result as CSV (column names carry units)."""
+    if not n_clicks or not underlying:
+        return dash.no_update
+    result = data.store().read(f"{PREFIX}{underlying}", tables=["contracts"])
+    frame = result.table("contracts")
+    stamp = pd.Timestamp(result.meta.as_of).strftime("%Y%m%dT%H%M")
+    return dcc.send_data_frame(frame.to_csv, f"gamma_{underlying}_contracts_{stamp}.csv", index=False)
