@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import EasterMonday, GoodFriday
-from scipy.signal import lfilter
 
 EPOCH = pd.Timestamp("2000-01-04")
 """First generated report Tuesday; every stream starts here whatever window is asked for."""
@@ -143,7 +142,13 @@ def report_dates(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.Datet
 
 def _ar1(rng: np.random.Generator, n: int, phi: float, sigma: float) -> np.ndarray:
     """AR(1) path ``x_t = phi * x_{t-1} + sigma * e_t`` from ``x_{-1} = 0``."""
-    return lfilter([1.0], [1.0, -phi], rng.standard_normal(n) * sigma)
+    shocks = rng.standard_normal(n) * sigma
+    out = np.empty(n)
+    level = 0.0
+    for t in range(n):  # a few thousand steps; avoids importing scipy.signal (~2 s)
+        level = phi * level + shocks[t]
+        out[t] = level
+    return out
 
 
 def _window(end: str | pd.Timestamp, start: str | pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp]:
