@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows.errors import InputError
 from flows.schema import CHAIN_COLUMNS
@@ -62,7 +64,8 @@ Public files do not carry it; a source that knows dealer positioning may add it,
 
 SKIPPED_COLUMNS = ("row", "field", "reason")
 
-_OSI_RE = r"^(?P<root>[A-Z0-9.]{1,6}?)(?P<date>\d{6})(?P<type>[CP])(?P<strike>\d{8})$"
+OSI_PATTERN = r"^[A-Z0-9.]{1,6}[0-9]{6}[CP][0-9]{8}$"
+"""Compact OSI option symbol: root, YYMMDD, C/P, strike x 1000 (8 digits)."""
 
 
 def empty_contracts() -> pd.DataFrame:
@@ -113,7 +116,10 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     """Split OSI option symbols into root, expiry, type and strike (vectorised).
 
     Accepts the compact form (``SPXW230915C04500000``) and the padded 21-character form
-    (``SPXW  230915C04500000``); spaces are removed first.
+    (``SPXW  230915C04500000``); spaces are removed first. The symbol is ``root`` (1-6 chars),
+    ``YYMMDD``, ``C``/``P``, strike x 1000 in 8 digits; the fields after the root have fixed
+    width, so after one anchored regex check (:data:`OSI_PATTERN`, run by Arrow's RE2 engine)
+    the fields are plain slices.
 
     Returns
     -------
@@ -121,13 +127,22 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     date), ``type`` (``'C'``/``'P'``) and ``strike`` (float, strike = 8 digits / 1000). Symbols
     that do not match give NaN/NaT in every column (the caller decides whether that is fatal).
     """
-    s = pd.Series(symbols, dtype="str") if not isinstance(symbols, pd.Series) else symbols.astype("str")
-    parts = s.str.replace(" ", "", regex=False).str.upper().str.extract(_OSI_RE)
-    out = pd.DataFrame(index=s.index)
-    out["root"] = parts["root"]
-    out["expiry"] = pd.to_datetime(parts["date"], format="%y%m%d", errors="coerce")
-    out["type"] = parts["type"]
-    out["strike"] = pd.to_numeric(parts["strike"], errors="coerce") / 1000.0
+    index = symbols.index if isinstance(symbols, pd.Series) else None
+    values = symbols.to_numpy(dtype=object, na_value=None) if isinstance(symbols, pd.Series) else list(symbols)
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    arr = pc.utf8_upper(pc.replace_substring(arr, " ", ""))
+    ok = pc.fill_null(pc.match_substring_regex(arr, OSI_PATTERN), False)
+    arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
+    out = pd.DataFrame(
+        {
+            "root": pd.Series(pc.utf8_slice_codeunits(arr, 0, -15), dtype="str"),
+            "expiry": pd.to_datetime(pd.Series(pc.utf8_slice_codeunits(arr, -15, -9), dtype="str"), format="%y%m%d", errors="coerce").astype("datetime64[ns]"),
+            "type": pd.Series(pc.utf8_slice_codeunits(arr, -9, -8), dtype="str"),
+            "strike": pc.cast(pc.utf8_slice_codeunits(arr, -8), pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1000.0,
+        }
+    )
+    if index is not None:
+        out.index = index
     return out
 
 
@@ -148,13 +163,13 @@ def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.S
     DatetimeIndex (UTC): 09:30 local for :data:`AM_SETTLED_ROOTS`, 16:00 local for every other
     root, on the expiry date. DST is handled by localising each date in ``tz``.
     """
-    roots_arr = np.asarray(pd.Series(list(roots) if not isinstance(roots, pd.Series) else roots, dtype="str").to_numpy(dtype=object))
+    roots_s = roots if isinstance(roots, pd.Series) else pd.Series(list(roots), dtype="str")
     dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(expiries).to_numpy())).normalize()
     if dates.tz is not None:
         dates = dates.tz_localize(None)
-    am = np.isin(roots_arr, list(AM_SETTLED_ROOTS))
+    am = roots_s.isin(AM_SETTLED_ROOTS).to_numpy()
     offset = np.where(am, AM_SETTLE_LOCAL.value, PM_SETTLE_LOCAL.value).astype("timedelta64[ns]")
-    local = pd.DatetimeIndex(dates.to_numpy() + offset)
+    local = pd.DatetimeIndex(dates.to_numpy().astype("datetime64[ns]") + offset)
     return local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
 
 
