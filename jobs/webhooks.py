@@ -22,8 +22,8 @@ Outbox (keys in :mod:`jobs.keys`, all on the ``{alerts}`` hash slot)
 Retries
     Timeouts, connection errors, 5xx and 429 are retried after
     ``min(backoff_max, backoff_base * 2**(attempt-1))`` seconds with "equal jitter" (a uniform
-    draw in the upper half), or after ``Retry-After`` when the receiver gives one (capped at
-    ``backoff_max``).  Any other 4xx (and 3xx: redirects are not followed) is final: dead-letter at
+    draw in the upper half), or after ``Retry-After`` when the receiver gives a longer one (up to an
+    hour).  Any other 4xx (and 3xx: redirects are not followed) is final: dead-letter at
     once.  After ``max_attempts`` the delivery is dead-lettered; ``flowdesk alerts resend ID``
     puts it back in the outbox.
 
@@ -67,6 +67,8 @@ DELIVERED_KEPT = 5000
 DELIVERED_TTL_S = 7 * 86400
 """A delivered delivery's hash expires after this many seconds (dead ones are kept)."""
 USER_AGENT = "flowdesk-webhooks/0.1"
+RETRY_AFTER_MAX_S = 3600.0
+"""A receiver's ``Retry-After`` is honoured up to this many seconds."""
 
 
 class TargetConfigError(RuntimeError):
@@ -567,8 +569,8 @@ class DeliveryWorker:
                 else:
                     outcome = "retry"
                     delay = backoff_delay(attempts, self.cfg.backoff_base_seconds, self.cfg.backoff_max_seconds, self._rng)
-                    if result.retry_after_s is not None:
-                        delay = min(self.cfg.backoff_max_seconds, result.retry_after_s)
+                    if result.retry_after_s is not None:  # the receiver knows best, within reason
+                        delay = max(delay, min(RETRY_AFTER_MAX_S, result.retry_after_s))
                     d["next"] = time.time() + delay
         now = time.time()
         ok = self.client.eval(
