@@ -41,7 +41,7 @@ _MIN_LITERAL = 6
 """Environment values shorter than this are not masked literally (they would mask common words)."""
 
 _HANDLER_FLAG = "_flowdesk_handler"
-_NOISY = {"apscheduler.executors": logging.WARNING, "werkzeug": logging.WARNING, "urllib3": logging.WARNING}
+_NOISY = {"apscheduler.executors": logging.WARNING, "apscheduler.scheduler": logging.WARNING, "werkzeug": logging.WARNING, "urllib3": logging.WARNING}
 """Libraries that log a second line for events flowdesk already logs (or one per HTTP request)."""
 
 

@@ -41,6 +41,8 @@ import signal
 import socket
 import sys
 import threading
+import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from traceback import format_tb
@@ -126,7 +128,14 @@ def _calendar(name: str) -> Any:
 
     # Sessions from a year back to two years ahead: a scheduler runs for months, not years.
     today = date.today()
-    return xcals.get_calendar(name, start=str(today.replace(year=today.year - 1)), end=str(today.replace(year=today.year + 2)))
+    return _build_calendar(xcals, name, start=today.replace(year=today.year - 1), end=today.replace(year=today.year + 2))
+
+
+def _build_calendar(xcals: Any, name: str, start: date, end: date) -> Any:
+    with warnings.catch_warnings():
+        # exchange-calendars trips pandas 3's DeprecationWarnings internally; not ours to fix.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xcals.get_calendar(name, start=str(start), end=str(end))
 
 
 def check_calendar(name: str) -> None:
@@ -150,8 +159,10 @@ def is_session(calendar_name: str, day: date) -> bool:
     if not (cal.first_session <= stamp <= cal.last_session):
         import exchange_calendars as xcals
 
-        cal = xcals.get_calendar(calendar_name, start=str(min(stamp, cal.first_session).date()), end=str(max(stamp, cal.last_session).date()))
-    return bool(cal.is_session(stamp))
+        cal = _build_calendar(xcals, calendar_name, start=min(stamp - pd.Timedelta(days=7), cal.first_session).date(), end=max(stamp + pd.Timedelta(days=7), cal.last_session).date())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bool(cal.is_session(stamp))
 
 
 # -- leader lease -------------------------------------------------------------------------
@@ -237,12 +248,15 @@ class SlotRunner:
         ttl = self.settings.scheduler.slot_lock_seconds
         return bool(self.store.redis.set(keys.job_slot(job, slot), self.leader.owner, nx=True, ex=ttl))
 
-    def fire(self, job: str, scheduled_time: datetime) -> RunRecord | None:
+    def fire(self, job: str, scheduled_time: datetime | None = None) -> RunRecord | None:
         """Run ``job`` for the slot at ``scheduled_time`` if this process leads and wins the claim.
 
+        ``scheduled_time`` is passed by :class:`SlotExecutor` (None: now, to the second).
         Returns the run record (``skipped`` on a non-session day), or None when another
         process has (or may have) the slot.  Never raises.
         """
+        if scheduled_time is None:
+            scheduled_time = datetime.now(self.settings.tz).replace(microsecond=0)
         try:
             return self._fire(job, scheduled_time)
         except Exception as exc:  # the scheduler must outlive any failure here (e.g. Redis down)
@@ -408,15 +422,26 @@ def start_delivery_worker(settings: Settings, store: ResultStore) -> Any | None:
     return worker
 
 
-def run_scheduler(settings: Settings) -> int:
+def wait_for_redis(store: ResultStore, timeout_s: float) -> bool:
+    """Poll ``PING`` until Redis answers or ``timeout_s`` passes (Redis may start alongside us)."""
+    deadline = time.monotonic() + timeout_s
+    while not store.ping():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def run_scheduler(settings: Settings, *, redis_wait_s: float = 30.0) -> int:
     """Run the scheduler process until SIGTERM/SIGINT.  Returns the process exit code.
 
     Needs a Redis URL (``REDIS_URL`` or ``service.redis_url``); never starts the embedded server
-    (a private Redis per scheduler would defeat the leader lease and slot claims).
+    (a private Redis per scheduler would defeat the leader lease and slot claims).  Waits up to
+    ``redis_wait_s`` seconds for Redis to answer (it may be starting in the same Procfile).
     """
     store = ResultStore.from_settings(settings)
-    if not store.ping():
-        log.error("scheduler cannot reach Redis url=%s", settings.service.redis_url)
+    if not wait_for_redis(store, timeout_s=redis_wait_s):
+        log.error("scheduler cannot reach Redis url=%s waited_s=%g", settings.service.redis_url, redis_wait_s)
         return 1
     scheduler = build_scheduler(settings, store, after_publish=alerts_hook(settings, store))
     worker = start_delivery_worker(settings, store)
