@@ -41,13 +41,28 @@ def _page_order(page: dict) -> tuple[float, str]:
     return (order if order is not None else 99, page["name"])
 
 
-def _nav() -> html.Nav:
-    links = [
-        dcc.Link(page["name"], href=page["relative_path"], className="fd-nav-link", id=f"nav-{page['module'].rsplit('.', 1)[-1]}")
+def _nav_pages() -> list[dict]:
+    """Registered pages shown in the navigation, in page order (the 404 page is left out)."""
+    return [
+        page
         for page in sorted(dash.page_registry.values(), key=_page_order)
         if page["module"].rsplit(".", 1)[-1] != "not_found_404" and not page.get("hidden")
     ]
+
+
+def _nav_id(page: dict) -> str:
+    return f"nav-{page['module'].rsplit('.', 1)[-1]}"
+
+
+def _nav() -> html.Nav:
+    links = [dcc.Link(page["name"], href=page["relative_path"], className="fd-nav-link", id=_nav_id(page)) for page in _nav_pages()]
     return html.Nav(links, className="fd-nav")
+
+
+def _is_current(pathname: str | None, page_path: str) -> bool:
+    path = (pathname or "/").rstrip("/") or "/"
+    page_path = page_path.rstrip("/") or "/"
+    return path == page_path or (page_path != "/" and path.startswith(page_path + "/"))
 
 
 def _web_settings() -> tuple[str, int, bool]:
@@ -149,6 +164,13 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
     )
     def _update_badge(_n: int, _path: str | None) -> tuple[str, str, str]:
         return _badge_state()
+
+    pages = _nav_pages()
+    if pages:
+
+        @app.callback([Output(_nav_id(p), "className") for p in pages], Input("_pages_location", "pathname"))
+        def _mark_current(pathname: str | None) -> list[str]:
+            return ["fd-nav-link active" if _is_current(pathname, p["relative_path"]) else "fd-nav-link" for p in pages]
 
     log.info("web app built: login %s, refresh every %d s%s", "required" if need_login else "off (loopback)", refresh_s, ", SAMPLE mode" if sample_mode else "")
     return app

@@ -46,19 +46,19 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _result_card(meta: Any, stale_after: float | None, tz: str) -> html.Div:
+def _result_card(meta: Any, stale_after: float | None, level: str, tz: str) -> html.Div:
     figures = [
         html.Div([html.Span(f"{key}: ", className="fd-card-sub"), html.Span(_fmt(value))], className="fd-headline")
         for key, value in meta.headline.items()
     ] or [html.Div("no headline figures", className="fd-card-sub")]
     return html.Div(
         [
-            html.Div(meta.name, className="fd-card-title"),
+            html.Div(meta.name, className="fd-card-title fd-result-name"),
             html.Div(f"{meta.rows:,} rows · tables: {', '.join(meta.tables)}", className="fd-card-sub"),
             *figures,
             provenance(meta, stale_after_minutes=stale_after, tz=tz),
         ],
-        className="fd-card fd-card-wide",
+        className=f"fd-card fd-card-wide fd-card-{level}",
         id=f"board-card-{meta.name.replace('.', '-')}",
     )
 
@@ -75,4 +75,8 @@ def refresh_board(_n: int) -> list:
         return [html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error")]
     if not metas:
         return [html.Div("No result has been published yet: run `flowdesk refresh` or wait for the scheduler.", className="fd-missing")]
-    return [_result_card(m, grades[m.name].stale_after_minutes if m.name in grades else None, settings.service.timezone) for m in metas]
+    cards = []
+    for meta in metas:
+        grade = grades.get(meta.name)
+        cards.append(_result_card(meta, grade.stale_after_minutes if grade else None, grade.level if grade else "ok", settings.service.timezone))
+    return cards

@@ -64,6 +64,9 @@ RUN_COLUMNS = [
     ("error", "error"),
 ]
 
+TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+"""Same stack as the app's CSS (DataTable sets its own monospace font otherwise)."""
+
 _STATUS_STYLES = [
     {"if": {"filter_query": '{status} = "failed" || {status} = "stale"', "column_id": "status"}, "color": "#b42318", "fontWeight": "600"},
     {"if": {"filter_query": '{status} = "partial"', "column_id": "status"}, "color": "#b54708", "fontWeight": "600"},
@@ -83,7 +86,7 @@ def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 25) -
         page_size=page_size,
         export_format="csv",
         style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
+        style_cell={"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
         style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
         style_data_conditional=_STATUS_STYLES,
     )

@@ -47,6 +47,8 @@ def test_status_shows_demo_run_then_stale_after_failure(dash_duo, tmp_path, monk
     dash_duo.start_server(create_app())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")
 
+    dash_duo.wait_for_contains_class("#nav-status", "active")
+    assert "active" not in dash_duo.find_element("#nav-board").get_attribute("class")
     dash_duo.wait_for_contains_text("#status-jobs-table", "demo")
     jobs_text = dash_duo.find_element("#status-jobs-table").text
     assert "*/15 * * * *" in jobs_text and "ok" in jobs_text and "fresh" in jobs_text
