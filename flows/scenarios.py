@@ -1,0 +1,296 @@
+"""De-risking scenarios: dealer hedging plus leveraged-ETF rebalancing for an index move.
+
+Pure: frames and arrays in, frames out.  A *scenario* is a move of each equity underlying (one
+index move mapped to the others by betas, or explicit per-underlying moves) plus an optional IV
+shock and the time left to the close.  For each underlying the mechanical flow splits into four
+components that add up to the total exactly:
+
+Dealer hedging (from a dealer book: the gamma engine's per-contract table, see
+:func:`dealer_book`), with the dealers' option delta ``D(s, sigma, T)`` in units of underlying
+, spot ``S`` and ``S' = S (1 + move)``::
+
+    dealer_gamma_usd = -(D(S', sigma, T)          - D(S, sigma, T))         * S'   (price move)
+    dealer_vanna_usd = -(D(S', sigma + dv, T)     - D(S', sigma, T))        * S'   (IV shock dv)
+    dealer_charm_usd = -(D(S', sigma + dv, T - h) - D(S', sigma + dv, T))   * S'   (h = time to close)
+
+so that ``dealer_gamma + dealer_vanna + dealer_charm = -(D(S', sigma+dv, T-h) - D(S, sigma, T)) S'``
+(full re-pricing of the dealers' delta with the Black-Scholes-Merton delta of
+:func:`flows.greeks.bsm_delta`, ``D = 100 * sum_i w_i delta_i``; + = dealers buy).
+
+Leveraged ETFs (:func:`flows.letf.scenario_flows`): ``letf_usd = per_1pct_usd * move_pct``
+(``A (L^2 - L) r`` summed per underlying; + = funds buy).
+
+``total_usd = dealer_gamma_usd + dealer_vanna_usd + dealer_charm_usd + letf_usd``, and
+``total_pct_adv = total_usd / adv_usd * 100`` (percent of the underlying's average daily dollar
+volume; NaN where the ADV is unknown).  Moves are in percent (-3 = -3 %), IV shocks in
+volatility points (5 = +5 vol points), times in years (ACT/365).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from flows.errors import InputError
+from flows.gamma import T_FLOOR_YEARS
+from flows.greeks import bsm_delta
+from flows.letf import scenario_flows
+from flows.schema import OPTION_MULTIPLIER
+
+COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd", "letf_usd")
+"""The flow components, in USD (+ = buy); they sum to ``total_usd``."""
+
+SECONDS_PER_YEAR = 365.0 * 86400.0
+_CHUNK_ELEMENTS = 1 << 20
+"""Contracts x spots block evaluated at once (8 MB of float64)."""
+
+
+@dataclass(frozen=True)
+class DealerBook:
+    """The dealers' option book on one underlying, as the gamma engine left it.
+
+    Arrays are per contract: ``strike`` (underlying units), ``is_call``, ``weight`` (dealer
+    position in contracts, signed: + = dealers long), ``t_years`` (time to settlement at
+    ``as_of``, ACT/365), ``iv`` (fraction per year).  ``spot`` in underlying units.
+    """
+
+    underlying: str
+    spot: float
+    r: float
+    q: float
+    strike: np.ndarray
+    is_call: np.ndarray
+    weight: np.ndarray
+    t_years: np.ndarray
+    iv: np.ndarray
+
+    def delta(self, spots: np.ndarray, sigma: np.ndarray, t_years: np.ndarray) -> np.ndarray:
+        """Dealer delta ``100 * sum_i w_i delta_i(s)`` (units of underlying) at each of ``spots``,
+        for per-contract ``sigma`` and ``t_years``; evaluated in blocks of contracts."""
+        spots = np.asarray(spots, dtype=np.float64)
+        out = np.zeros(spots.size)
+        step = max(1, _CHUNK_ELEMENTS // max(1, spots.size))
+        for start in range(0, self.strike.size, step):
+            sl = slice(start, start + step)
+            d = bsm_delta(spots[None, :], self.strike[sl, None], t_years[sl, None], self.r, self.q, sigma[sl, None], self.is_call[sl, None])
+            out += self.weight[sl] @ d
+        return out * OPTION_MULTIPLIER
+
+
+def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: float, q: float, convention: str = "calls_long_puts_short", source: str = "gamma result") -> DealerBook:
+    """Build a :class:`DealerBook` from the ``contracts`` table of a published gamma result.
+
+    ``contracts`` needs ``type`` ('C'/'P'), ``strike``, ``open_interest`` (contracts),
+    ``t_years`` and ``iv_used``; contracts without a usable IV or time left are left out (the gamma
+    engine reported them).  ``convention`` as in :mod:`flows.gamma`: ``calls_long_puts_short``
+    (calls +OI, puts -OI), ``short_all`` (-OI), or ``source_position`` (column ``dealer_position``).
+    """
+    needed = ["type", "strike", "open_interest", "t_years", "iv_used"]
+    missing = [c for c in needed if c not in contracts.columns]
+    if missing:
+        raise InputError(source, missing[0], f"gamma contracts table lacks column(s) {', '.join(missing)}")
+    if not np.isfinite(spot) or spot <= 0:
+        raise InputError(source, "spot", f"spot must be a positive number (got {spot!r})")
+    is_call = (contracts["type"].astype(str) == "C").to_numpy()
+    oi = contracts["open_interest"].to_numpy(dtype=np.float64, na_value=0.0)
+    if convention == "calls_long_puts_short":
+        weight = np.where(is_call, oi, -oi)
+    elif convention == "short_all":
+        weight = -oi
+    elif convention == "source_position":
+        if "dealer_position" not in contracts.columns:
+            raise InputError(source, "dealer_position", "convention 'source_position' needs a per-contract dealer position column")
+        weight = contracts["dealer_position"].to_numpy(dtype=np.float64, na_value=0.0)
+    else:
+        raise InputError(source, "convention", f"unknown dealer convention {convention!r}")
+    t = contracts["t_years"].to_numpy(dtype=np.float64, na_value=np.nan)
+    iv = contracts["iv_used"].to_numpy(dtype=np.float64, na_value=np.nan)
+    keep = (weight != 0) & np.isfinite(t) & (t > 0) & np.isfinite(iv) & (iv > 0)
+    return DealerBook(
+        underlying=underlying,
+        spot=float(spot),
+        r=float(r),
+        q=float(q),
+        strike=contracts["strike"].to_numpy(dtype=np.float64)[keep],
+        is_call=is_call[keep],
+        weight=weight[keep],
+        t_years=t[keep],
+        iv=iv[keep],
+    )
+
+
+def dealer_flows(book: DealerBook, moves_pct: Sequence[float] | np.ndarray, *, iv_shock_pts: float = 0.0, hours_to_close: float = 0.0) -> pd.DataFrame:
+    """Dealer hedging flow components for each move of the book's underlying.
+
+    Returns a frame with ``move_pct``, ``spot``, ``dealer_gamma_usd``, ``dealer_vanna_usd``,
+    ``dealer_charm_usd`` (USD, + = dealers buy; see the module docstring for the formulas).
+    Contracts that settle before the horizon are carried to just before settlement.
+    """
+    moves = np.asarray(moves_pct, dtype=np.float64)
+    if hours_to_close < 0:
+        raise InputError("scenario", "hours_to_close", f"must be >= 0 (got {hours_to_close})")
+    s0 = book.spot
+    new_spots = s0 * (1.0 + moves / 100.0)
+    if np.any(new_spots <= 0):
+        raise InputError("scenario", "move_pct", f"moves must be above -100 % (got {moves.min()})")
+    sigma = book.iv
+    sigma_shocked = np.maximum(sigma + iv_shock_pts / 100.0, 1e-4)
+    t_later = np.maximum(book.t_years - hours_to_close * 3600.0 / SECONDS_PER_YEAR, T_FLOOR_YEARS)
+    d0 = book.delta(np.array([s0]), sigma, book.t_years)[0]
+    d_price = book.delta(new_spots, sigma, book.t_years)
+    d_vol = book.delta(new_spots, sigma_shocked, book.t_years) if iv_shock_pts else d_price
+    d_time = book.delta(new_spots, sigma_shocked, t_later) if hours_to_close else d_vol
+    return pd.DataFrame(
+        {
+            "move_pct": moves,
+            "spot": new_spots,
+            "dealer_gamma_usd": -(d_price - d0) * new_spots,
+            "dealer_vanna_usd": -(d_vol - d_price) * new_spots,
+            "dealer_charm_usd": -(d_time - d_vol) * new_spots,
+        }
+    )
+
+
+def underlying_moves(index_moves_pct: Sequence[float] | np.ndarray, betas: Mapping[str, float], underlyings: Sequence[str], default_beta: float = 1.0) -> pd.DataFrame:
+    """Map index moves (percent) to each underlying by its beta: ``move_u = beta_u * index_move``.
+
+    Returns a frame indexed by the index move with one column per underlying (percent).
+    Underlyings without a configured beta use ``default_beta``.
+    """
+    idx = pd.Index(np.asarray(index_moves_pct, dtype=np.float64), name="index_move_pct")
+    data = {u: idx.to_numpy() * float(betas.get(u, default_beta)) for u in underlyings}
+    return pd.DataFrame(data, index=idx)
+
+
+def scenario_grid(
+    books: Mapping[str, DealerBook],
+    letf_funds: pd.DataFrame | None,
+    index_moves_pct: Sequence[float],
+    betas: Mapping[str, float],
+    *,
+    iv_shocks_pts: Sequence[float] = (0.0,),
+    hours_to_close: float = 0.0,
+    adv_usd: Mapping[str, float] | None = None,
+    default_beta: float = 1.0,
+    underlyings: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Mechanical flow per underlying for every (index move, IV shock), long format.
+
+    Parameters
+    ----------
+    books:
+        Dealer books by underlying (see :func:`dealer_book`); may be empty.
+    letf_funds:
+        The ``funds`` table of the leveraged-ETF result (``underlying``, ``per_1pct_usd``), or None.
+    index_moves_pct, betas, default_beta:
+        The index move grid (percent) and the beta of each underlying to it.
+    iv_shocks_pts, hours_to_close:
+        IV shocks (vol points) and time to the close (hours) applied in every scenario.
+    adv_usd:
+        Average daily dollar volume per underlying (USD) for the ``total_pct_adv`` column.
+    underlyings:
+        Rows to produce (default: every underlying with a dealer book or leveraged-ETF funds).
+
+    Returns
+    -------
+    DataFrame
+        ``index_move_pct``, ``iv_shock_pts``, ``underlying``, ``beta``, ``move_pct``, the four
+        :data:`COMPONENTS`, ``total_usd``, ``adv_usd``, ``total_pct_adv``.
+    """
+    letf_under = [] if letf_funds is None or letf_funds.empty else list(pd.unique(letf_funds["underlying"].astype(str)))
+    names = list(underlyings) if underlyings is not None else sorted(set(books) | set(letf_under))
+    moves = underlying_moves(index_moves_pct, betas, names, default_beta)
+    letf_part = scenario_flows(letf_funds, moves) if letf_under else pd.DataFrame(0.0, index=moves.index, columns=names)
+    frames = []
+    for shock in iv_shocks_pts:
+        for u in names:
+            m = moves[u].to_numpy()
+            block = pd.DataFrame({"index_move_pct": moves.index.to_numpy(), "iv_shock_pts": float(shock), "underlying": u, "beta": float(betas.get(u, default_beta)), "move_pct": m})
+            if u in books:
+                d = dealer_flows(books[u], m, iv_shock_pts=float(shock), hours_to_close=hours_to_close)
+                for col in COMPONENTS[:3]:
+                    block[col] = d[col].to_numpy()
+            else:
+                for col in COMPONENTS[:3]:
+                    block[col] = 0.0
+            block["letf_usd"] = letf_part[u].to_numpy() if u in letf_part.columns else 0.0
+            frames.append(block)
+    if not frames:
+        return pd.DataFrame(columns=["index_move_pct", "iv_shock_pts", "underlying", "beta", "move_pct", *COMPONENTS, "total_usd", "adv_usd", "total_pct_adv"])
+    grid = pd.concat(frames, ignore_index=True)
+    grid["total_usd"] = grid[list(COMPONENTS)].sum(axis=1)
+    adv = pd.Series(dict(adv_usd or {}), dtype=float)
+    grid["adv_usd"] = grid["underlying"].map(adv).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grid["total_pct_adv"] = np.where(grid["adv_usd"] > 0, grid["total_usd"] / grid["adv_usd"] * 100.0, np.nan)
+    grid["underlying"] = grid["underlying"].astype(str)
+    return grid
+
+
+def totals(grid: pd.DataFrame) -> pd.DataFrame:
+    """Sum of every component and the total over underlyings, per (index move, IV shock)."""
+    cols = [*COMPONENTS, "total_usd"]
+    return grid.groupby(["index_move_pct", "iv_shock_pts"], as_index=False, sort=True)[cols].sum()
+
+
+def ranking(grid: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> pd.DataFrame:
+    """Underlyings ranked by mechanical flow per 1 % index move as % of ADV (largest first).
+
+    Flow per 1 % = half the difference between the +1 % and -1 % index scenarios (a centred
+    slope; falls back to the nearest grid moves when +-1 % are not on the grid).
+    """
+    g = grid[np.isclose(grid["iv_shock_pts"], iv_shock_pts)]
+    moves = np.sort(g["index_move_pct"].unique())
+    if moves.size == 0:
+        return pd.DataFrame(columns=["underlying", "beta", "flow_per_1pct_usd", "adv_usd", "flow_per_1pct_pct_adv"])
+    up = moves[moves > 0].min() if (moves > 0).any() else moves.max()
+    down = moves[moves < 0].max() if (moves < 0).any() else moves.min()
+    width = up - down if up != down else 1.0
+    up_rows = g[g["index_move_pct"] == up].set_index("underlying")
+    down_rows = g[g["index_move_pct"] == down].set_index("underlying")
+    per1 = (up_rows["total_usd"] - down_rows["total_usd"]) / width
+    out = pd.DataFrame({"underlying": per1.index.astype(str), "beta": up_rows["beta"].to_numpy(), "flow_per_1pct_usd": per1.to_numpy(), "adv_usd": up_rows["adv_usd"].to_numpy()})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["flow_per_1pct_pct_adv"] = np.where(out["adv_usd"] > 0, out["flow_per_1pct_usd"] / out["adv_usd"] * 100.0, np.nan)
+    order = np.argsort(-np.nan_to_num(np.abs(out["flow_per_1pct_pct_adv"].to_numpy()), nan=-1.0), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def regime_flags(
+    grid: pd.DataFrame,
+    gamma_headlines: Mapping[str, Mapping[str, object]],
+    *,
+    index_move_pct: float = -3.0,
+    flip_proximity_pct: float = 1.0,
+    letf_adv_threshold_pct: float = 5.0,
+) -> pd.DataFrame:
+    """Where flows feed on themselves, for the scenario ``index_move_pct`` (no IV shock).
+
+    Flags (``kind``):
+    * ``amplifying``: dealers short gamma (net GEX < 0) and leveraged ETFs trade in the same
+      direction as the dealers' hedge (both sell into a fall / buy into a rise).
+    * ``near_flip``: spot within ``flip_proximity_pct`` percent of its gamma flip.
+    * ``letf_heavy``: leveraged-ETF trade above ``letf_adv_threshold_pct`` percent of ADV.
+    Returns ``kind``, ``underlying``, ``severity`` and ``message``.
+    """
+    rows: list[dict[str, object]] = []
+    sel = grid[np.isclose(grid["iv_shock_pts"], 0.0) & np.isclose(grid["index_move_pct"], index_move_pct)].set_index("underlying")
+    for u, head in gamma_headlines.items():
+        net = head.get("net_gex_usd_per_1pct")
+        dist = head.get("flip_distance_pct")
+        if u in sel.index and isinstance(net, int | float) and net < 0:
+            d, lf = float(sel.at[u, "dealer_gamma_usd"]), float(sel.at[u, "letf_usd"])
+            if d * lf > 0:
+                rows.append({"kind": "amplifying", "underlying": u, "severity": "critical", "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at an index move of {index_move_pct:+g}% (dealers {d / 1e9:+.2f} bn USD, LETFs {lf / 1e9:+.2f} bn USD)"})
+        if isinstance(dist, int | float) and abs(dist) <= flip_proximity_pct:
+            rows.append({"kind": "near_flip", "underlying": u, "severity": "warning", "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({head.get('flip')})"})
+    if "letf_usd" in sel.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = sel["letf_usd"] / sel["adv_usd"] * 100.0
+        for u, p in pct.items():
+            if np.isfinite(p) and abs(p) > letf_adv_threshold_pct:
+                rows.append({"kind": "letf_heavy", "underlying": str(u), "severity": "warning", "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at an index move of {index_move_pct:+g}%"})
+    return pd.DataFrame(rows, columns=["kind", "underlying", "severity", "message"]).astype(str)
