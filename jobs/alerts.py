@@ -52,66 +52,72 @@ EVENTS_KEPT = 2000
 """Alert events kept in Redis (newest first); older ones are trimmed."""
 
 # -- the metric catalogue -----------------------------------------------------------------------
-UNDERLYING_RE = re.compile(r"^[A-Z0-9^_]{1,12}$")
-"""What an underlying in a ``gamma.<UNDERLYING>`` result name looks like (``SPX``, ``BRK_B``)."""
-
 CATALOGUE: dict[str, dict[str, str]] = {
+    # jobs/tasks/gamma.py (headline of flows.gamma.analyze), one result per underlying
     "gamma.<UNDERLYING>": {
-        "spot": "USD (index points for indices)",
+        "spot": "underlying price units (index points / USD per share)",
         "net_gex_usd_per_1pct": "USD per 1% move, dealer convention of the result (+ = dealers long gamma)",
         "call_gex_usd_per_1pct": "USD per 1% move",
         "put_gex_usd_per_1pct": "USD per 1% move",
-        "gross_gex_usd_per_1pct": "USD per 1% move",
-        "model_gex_at_spot_usd_per_1pct": "USD per 1% move",
-        "net_gex_usd_per_point": "USD per index point",
-        "flip": "spot level where the dealer gamma profile changes sign (null: none in the window)",
-        "flip_distance_pct": "percent of spot, (flip - spot) / spot * 100",
+        "gross_gex_usd_per_1pct": "USD per 1% move, |call| + |put|",
+        "model_gex_at_spot_usd_per_1pct": "USD per 1% move, from model greeks",
+        "net_gex_usd_per_point": "USD per 1 point of the underlying",
+        "net_gex_shares_per_1pct": "shares per 1% move",
+        "zero_dte_share": "fraction of |GEX| from contracts settling today (0-1)",
+        "flip": "underlying price units; nearest zero-gamma level (none in the window: not evaluated)",
+        "flip_distance_pct": "percent of spot, (flip / spot - 1) * 100 (negative: flip below spot)",
         "call_wall": "strike",
         "put_wall": "strike",
         "abs_gamma_strike": "strike",
-        "zero_dte_share_pct": "percent of |net GEX| from contracts expiring today",
         "hedge_flow_down3_usd": "USD dealers trade for a -3% move (+ = buy)",
         "hedge_flow_up3_usd": "USD dealers trade for a +3% move (+ = buy)",
         "contracts": "count",
         "expired_dropped": "count",
+        "expired_dropped_oi": "contracts of open interest",
+        "unsolved_iv": "count",
     },
+    # jobs/tasks/gamma.py: the per-underlying roll-up
     "gamma.summary": {
-        "net_gex_usd_per_1pct": "USD per 1% move, sum over underlyings",
-        "negative_gamma_count": "count of underlyings with dealers short gamma",
         "underlyings": "count",
+        "ok": "count of underlyings refreshed",
+        "failed": "count of underlyings that failed (their last good figures are kept)",
     },
+    # jobs/tasks/letf.py
     "letf.flows": {
         "per_1pct_usd": "USD per 1% move of every underlying, equity funds (+ = buy)",
+        "long_per_1pct_usd": "USD per 1% move, long funds",
+        "inverse_per_1pct_usd": "USD per 1% move, inverse funds",
         "rebalance_usd": "USD implied by the move so far (+ = buy)",
-        "rebalance_pct_adv": "percent of average daily dollar volume",
-        "max_rebalance_pct_adv": "percent of ADV, largest underlying",
-        "aum_usd": "USD, equity funds",
+        "biggest_per_1pct_usd": "USD per 1% move, largest underlying",
+        "biggest_rebalance_usd": "USD, largest underlying",
         "funds": "count",
         "excluded": "count",
     },
+    # jobs/tasks/cftc.py; <BASKET> is a key of [cftc] baskets (reuters6, wide9, ...)
     "cftc.net_usd": {
-        "net_usd_reuters6": "USD (+ = speculators net long USD)",
-        "net_usd_wide9": "USD (+ = speculators net long USD)",
-        "net_usd_levfunds_wide9": "USD, TFF leveraged funds",
-        "change_usd": "USD, week-on-week",
+        "net_usd_<BASKET>": "USD, legacy non-commercials (+ = speculators net long USD)",
+        "net_usd_levfunds_<BASKET>": "USD, TFF leveraged funds (+ = net long USD)",
+        "net_usd_assetmgr_<BASKET>": "USD, TFF asset managers (+ = net long USD)",
+        "change_usd": "USD, week-on-week change of the headline series",
+        "change_position_usd": "USD, part of the change from positions",
+        "change_fx_usd": "USD, part of the change from FX revaluation",
         "zscore_1y": "standard deviations",
         "zscore_3y": "standard deviations",
         "zscore_5y": "standard deviations",
-        "percentile_1y": "percent",
-        "percentile_3y": "percent",
-        "percentile_5y": "percent",
+        "percentile_1y": "percentile rank, 0-100",
+        "percentile_3y": "percentile rank, 0-100",
+        "percentile_5y": "percentile rank, 0-100",
         "cot_index_3y": "0-100",
     },
+    # the de-risking board (issue 6); keys to be confirmed when its task lands
     "board.scenarios": {
         "total_down3_usd": "USD of mechanical flow for a -3% index move (+ = buy)",
         "total_up3_usd": "USD of mechanical flow for a +3% index move (+ = buy)",
         "total_per_1pct_usd": "USD per 1% index move",
-        "dealer_gamma_down3_usd": "USD",
-        "letf_down3_usd": "USD",
         "flags": "count of regime flags raised",
-        "min_flip_distance_pct": "percent of spot",
-        "max_pct_adv": "percent of ADV",
+        "max_pct_adv": "percent of ADV, largest underlying",
     },
+    # jobs/tasks/demo.py
     "demo": {
         "total_usd": "USD",
         "rows": "count",
@@ -120,8 +126,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
 """Headline keys each result family publishes, with their unit (shown by ``flowdesk alerts list``).
 
 A family is an exact result name, or a pattern with ``<UNDERLYING>`` for one result per
-underlying.  Extend it when a task publishes a new headline figure.
+underlying.  A key may contain ``<BASKET>`` (any lower-case name).  Extend this table when a
+task publishes a new headline figure.
 """
+
+_PLACEHOLDERS = {"<UNDERLYING>": r"[A-Z0-9^_]{1,12}", "<BASKET>": r"[a-z0-9_]+"}
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    rx = re.escape(template)
+    for ph, sub in _PLACEHOLDERS.items():
+        rx = rx.replace(re.escape(ph), sub)
+    return re.compile(f"^{rx}$")
 
 
 class MetricError(ValueError):
@@ -133,11 +149,15 @@ def family_of(result: str) -> str | None:
     if result in CATALOGUE:
         return result
     for family in CATALOGUE:
-        if "<UNDERLYING>" in family:
-            prefix = family.split("<UNDERLYING>")[0]
-            if result.startswith(prefix) and UNDERLYING_RE.match(result[len(prefix) :]):
-                return family
+        if "<" in family and _pattern(family).match(result):
+            return family
     return None
+
+
+def known_key(family: str, key: str) -> bool:
+    """Is ``key`` a headline key of ``family`` (exactly, or through a ``<BASKET>`` pattern)?"""
+    known = CATALOGUE[family]
+    return key in known or any("<" in k and _pattern(k).match(key) for k in known)
 
 
 def check_metric(metric: str) -> tuple[str, str]:
@@ -155,7 +175,7 @@ def check_metric(metric: str) -> tuple[str, str]:
         if family is None:
             continue
         known = CATALOGUE[family]
-        if key not in known:
+        if not known_key(family, key):
             raise MetricError(f"unknown headline key {key!r} for result {result!r} (known: {', '.join(sorted(known))})")
         return result, key
     families = ", ".join(sorted(CATALOGUE))

@@ -117,13 +117,15 @@ def test_state_round_trips_as_json():
 # -- metrics and validation -------------------------------------------------------------------
 def test_check_metric_uses_longest_family_and_the_catalogue():
     assert check_metric("gamma.SPX.net_gex_usd_per_1pct") == ("gamma.SPX", "net_gex_usd_per_1pct")
-    assert check_metric("gamma.summary.net_gex_usd_per_1pct") == ("gamma.summary", "net_gex_usd_per_1pct")
+    assert check_metric("gamma.summary.failed") == ("gamma.summary", "failed")  # not gamma.<UNDERLYING>
     assert check_metric("letf.flows.per_1pct_usd") == ("letf.flows", "per_1pct_usd")
     assert check_metric("cftc.net_usd.zscore_3y") == ("cftc.net_usd", "zscore_3y")
+    assert check_metric("cftc.net_usd.net_usd_wide9") == ("cftc.net_usd", "net_usd_wide9")
+    assert check_metric("cftc.net_usd.net_usd_levfunds_reuters6") == ("cftc.net_usd", "net_usd_levfunds_reuters6")
     for family, keys_ in CATALOGUE.items():
-        key = next(iter(keys_))
-        name = family.replace("<UNDERLYING>", "NDX")
-        assert check_metric(f"{name}.{key}") == (name, key)
+        for key in keys_:
+            name, key = family.replace("<UNDERLYING>", "NDX"), key.replace("<BASKET>", "wide9")
+            assert check_metric(f"{name}.{key}") == (name, key)
 
 
 def test_resolve_metric_picks_the_longest_published_prefix():
