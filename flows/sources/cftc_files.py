@@ -354,7 +354,8 @@ def fetch_years(
         url = bundle_query(report, base=base)
         out.texts[url] = read_zip(fetch(url, client), url)
         out.years[url] = in_bundle
-        say(f"{report} {in_bundle[0]}-{in_bundle[-1]}")
+        for year in in_bundle:  # one message per year, so a progress bar counts years
+            say(f"{report} {year} (bundle {first}-{last})")
     for year in (y for y in wanted if y > last):
         url = build_query(report, year, base=base)
         try:

@@ -214,8 +214,9 @@ def backfill(
             "legacy": cftc_files.parse_legacy(sample_cftc.legacy_text(seed, end, start), "sample annual.txt", CODES),
             "tff": cftc_files.parse_tff(sample_cftc.tff_text(seed, end, start), "sample FinFutYY.txt", CODES),
         }
-        for year in range(int(from_year), to_year + 1):
-            say(f"sample {year}")
+        for report in ("legacy", "tff"):
+            for year in range(int(from_year), to_year + 1):
+                say(f"sample {report} {year}")
         fx = ecb.parse_hist_csv(sample_cftc.ecb_hist_csv(seed, end, start - pd.Timedelta(days=14)), "sample eurofxref-hist.csv", FX_CURRENCIES)
         say("sample FX")
         positions = {k: _released(v, ts) for k, v in positions.items()}
