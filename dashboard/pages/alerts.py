@@ -1,0 +1,230 @@
+"""Alerts page: rules and their state, recent events, the delivery outbox and the dead-letter list.
+
+Read from Redis on every tick of the global ``refresh-interval`` (and on page load) through the
+small read functions of :mod:`jobs.alerts` and :mod:`jobs.webhooks`; nothing is computed here.
+Times are shown in the desk's time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, callback, dash_table, html
+
+from dashboard import data
+
+dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
+
+log = logging.getLogger("flowdesk.web.alerts")
+
+TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+RULE_COLUMNS = [
+    ("rule", "rule"),
+    ("metric", "metric (result.headline)"),
+    ("condition", "condition"),
+    ("severity", "severity"),
+    ("state", "state"),
+    ("last_value", "last value (metric unit)"),
+    ("last_evaluated", "last evaluated"),
+    ("last_fired", "last fired"),
+    ("targets", "targets"),
+]
+EVENT_COLUMNS = [
+    ("at", "time"),
+    ("kind", "event"),
+    ("rule", "rule"),
+    ("severity", "severity"),
+    ("value", "value (metric unit)"),
+    ("condition", "threshold"),
+    ("as_of", "data as of"),
+    ("targets", "targets"),
+    ("id", "event id"),
+]
+OUTBOX_COLUMNS = [
+    ("id", "delivery id"),
+    ("state", "state"),
+    ("target", "target"),
+    ("event_kind", "event"),
+    ("rule", "rule"),
+    ("attempts", "attempts"),
+    ("next_attempt", "next attempt"),
+    ("last_error", "last error"),
+]
+DEAD_COLUMNS = [
+    ("id", "delivery id"),
+    ("target", "target"),
+    ("event_kind", "event"),
+    ("rule", "rule"),
+    ("attempts", "attempts"),
+    ("dead_at", "dead-lettered at"),
+    ("last_error", "last error"),
+    ("event_id", "event id"),
+]
+
+_STYLES = [
+    {"if": {"filter_query": '{state} = "breach" || {kind} = "fired"'}, "backgroundColor": "#fef3f2"},
+    {"if": {"filter_query": '{state} = "breach" || {kind} = "fired"', "column_id": ["state", "kind"]}, "color": "#b42318", "fontWeight": "600"},
+    {"if": {"filter_query": '{state} = "ok" || {kind} = "resolved"', "column_id": ["state", "kind"]}, "color": "#067647", "fontWeight": "600"},
+    {"if": {"filter_query": '{severity} = "critical"', "column_id": "severity"}, "color": "#b42318", "fontWeight": "600"},
+    {"if": {"column_id": "last_error"}, "color": "#b42318"},
+]
+
+
+def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 15) -> dash_table.DataTable:
+    return dash_table.DataTable(
+        id=table_id,
+        columns=[{"id": cid, "name": name} for cid, name in columns],
+        data=[],
+        sort_action="native",
+        page_size=page_size,
+        export_format="csv",
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
+        style_data_conditional=_STYLES,
+    )
+
+
+def _card(title: str, value: str, sub: str, level: str | None, card_id: str) -> html.Div:
+    cls = "fd-card" + (f" fd-card-{level}" if level else "")
+    return html.Div([html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value"), html.Div(sub, className="fd-card-sub")], className=cls, id=card_id)
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Alerts", className="fd-page-title"),
+            html.Div(id="alerts-error"),
+            html.Div(id="alerts-cards", className="fd-cards"),
+            html.H3("Rules", className="fd-section-title"),
+            html.Div(_table("alerts-rules-table", RULE_COLUMNS), className="fd-table"),
+            html.Div(
+                "A rule fires when its metric enters breach and resolves when it leaves it by more than its hysteresis "
+                "(a breach of '> T' resolves at '<= T - h', of '< T' at '>= T + h'); a breach re-entered within the "
+                "cooldown after the last fire is announced only once the cooldown is over.",
+                className="fd-note",
+            ),
+            html.H3("Recent events", className="fd-section-title"),
+            html.Div(_table("alerts-events-table", EVENT_COLUMNS), className="fd-table"),
+            html.H3("Outbox (pending and in flight)", className="fd-section-title"),
+            html.Div(_table("alerts-outbox-table", OUTBOX_COLUMNS), className="fd-table"),
+            html.H3("Dead letters", className="fd-section-title"),
+            html.Div(_table("alerts-dead-table", DEAD_COLUMNS), className="fd-table"),
+            html.Div("Re-send a dead letter with `flowdesk alerts resend DELIVERY_ID` (same event id: receivers deduplicate).", className="fd-note"),
+        ],
+        className="fd-page",
+    )
+
+
+def _time(value: Any, tz: Any) -> str:
+    """ISO string or epoch seconds -> desk-time text."""
+    if value in (None, ""):
+        return "-"
+    ts = pd.Timestamp(float(value), unit="s", tz="UTC") if isinstance(value, int | float) else pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:,.6g}"
+
+
+def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
+    from jobs.alerts import rule_states
+
+    rows = []
+    for r in rule_states(settings, client):
+        rows.append(
+            {
+                **r,
+                "state": r["state"] + ("" if r["enabled"] else " (disabled)"),
+                "last_value": _num(r["last_value"]),
+                "last_evaluated": _time(r["last_evaluated"], tz),
+                "last_fired": _time(r["last_fired"], tz),
+                "targets": r["targets"] or "(none: shown here only)",
+            }
+        )
+    return rows
+
+
+def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
+    from jobs.alerts import recent_events
+
+    rows = []
+    for ev in recent_events(client, 200):
+        cond = f"{ev.op} {ev.threshold:,.6g}" if ev.threshold is not None else "-"
+        rows.append(
+            {
+                "at": _time(ev.at, tz),
+                "kind": ev.kind,
+                "rule": ev.rule or ev.title,
+                "severity": ev.severity,
+                "value": _num(ev.value),
+                "condition": cond,
+                "as_of": _time(ev.as_of, tz) if ev.as_of else "-",
+                "targets": ", ".join(ev.targets) or "-",
+                "id": ev.id,
+            }
+        )
+    return rows
+
+
+def _delivery_rows(entries: list[dict[str, Any]], tz: Any) -> list[dict[str, Any]]:
+    rows = []
+    for d in entries:
+        rows.append(
+            {
+                "id": d.get("id"),
+                "state": d.get("state"),
+                "target": d.get("target"),
+                "event_kind": d.get("event_kind"),
+                "rule": d.get("rule") or d.get("title") or "-",
+                "attempts": d.get("attempts"),
+                "next_attempt": _time(d.get("next_attempt_at"), tz),
+                "dead_at": _time(d.get("dead_at"), tz),
+                "last_error": d.get("last_error") or "",
+                "event_id": d.get("event_id"),
+            }
+        )
+    return rows
+
+
+@callback(
+    Output("alerts-cards", "children"),
+    Output("alerts-rules-table", "data"),
+    Output("alerts-events-table", "data"),
+    Output("alerts-outbox-table", "data"),
+    Output("alerts-dead-table", "data"),
+    Output("alerts-error", "children"),
+    Input("refresh-interval", "n_intervals"),
+)
+def refresh_alerts(_n: int) -> tuple:
+    from jobs.webhooks import counts, dead_letters, outbox_entries
+
+    try:
+        settings = data.settings()
+        client = data.store().redis
+    except Exception as exc:
+        return [], [], [], [], [], html.Div(f"Configuration or store error: {exc}", className="fd-error")
+    try:
+        tz = settings.tz
+        rules = _rule_rows(settings, client, tz)
+        events = _event_rows(client, tz)
+        outbox = _delivery_rows(outbox_entries(client, 200), tz)
+        dead = _delivery_rows(dead_letters(client, 200), tz)
+        totals = counts(client)
+    except Exception as exc:  # Redis down or a malformed record: show it, keep the page
+        log.error("alerts page: %s", exc)
+        return [], [], [], [], [], html.Div(f"Cannot read alerts from the store: {type(exc).__name__}: {exc}", className="fd-error")
+    breaches = sum(1 for r in rules if r["state"].startswith("breach"))
+    cards = [
+        _card("Rules", str(len(rules)), f"{breaches} in breach", "red" if breaches else "ok", "alerts-card-rules"),
+        _card("Outbox", f"{totals['pending'] + totals['inflight']} queued", f"{totals['inflight']} in flight · {totals['delivered']} delivered recently", "amber" if totals["pending"] + totals["inflight"] else "ok", "alerts-card-outbox"),
+        _card("Dead letters", str(totals["dead"]), "deliveries that gave up or were refused", "red" if totals["dead"] else "ok", "alerts-card-dead"),
+    ]
+    return cards, rules, events, outbox, dead, None

@@ -1,0 +1,86 @@
+"""The Alerts page in headless Chromium: a fired event, its delivery, and a dead-lettered delivery."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.app import create_app
+from jobs.alerts import evaluate_published
+from jobs.runner import run_job
+from jobs.webhooks import DeliveryWorker, counts, dead_letters
+from tests.dashboard.shell_helpers import DEMO_JOBS, reset_dashboard_caches, use_config
+from tests.httpserver import Reply
+
+ALERTS = """
+[alerts]
+backoff_base_seconds = 0.01
+backoff_max_seconds = 0.05
+timeout_seconds = 2
+lease_seconds = 5
+
+[alerts.targets.desk]
+kind = "webhook"
+url_env = "FD_PAGE_DESK_URL"
+secret_env = "FD_PAGE_DESK_SECRET"
+
+[alerts.targets.legacy]
+kind = "slack"
+url_env = "FD_PAGE_LEGACY_URL"
+
+[alerts.rules.demo_total]
+metric = "demo.total_usd"
+op = ">"
+threshold = -1e15
+severity = "critical"
+cooldown_minutes = 30
+targets = ["desk", "legacy"]
+
+[alerts.rules.demo_rows]
+metric = "demo.rows"
+op = "<"
+threshold = 2
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    yield
+    reset_dashboard_caches()
+
+
+@pytest.mark.browser
+def test_alerts_page_shows_fired_and_dead_lettered_events(dash_duo, tmp_path, monkeypatch, redis_url, store, http_server):
+    http_server.route("/hook", Reply(200, "ok"))
+    http_server.route("/legacy", Reply(400, "invalid_payload"))
+    monkeypatch.setenv("FD_PAGE_DESK_URL", http_server.url + "/hook")
+    monkeypatch.setenv("FD_PAGE_DESK_SECRET", "s3cret")
+    monkeypatch.setenv("FD_PAGE_LEGACY_URL", http_server.url + "/legacy")
+    settings = use_config(tmp_path, monkeypatch, redis_url, refresh_seconds=1, jobs=DEMO_JOBS + ALERTS)
+
+    # the runner's after-publish hook evaluates the rules (as the scheduler wires it)
+    fired: list = []
+    run_job(settings, store, "demo", after_publish=lambda names: fired.extend(evaluate_published(settings, store, names)))
+    assert [(e.rule, e.kind) for e in fired] == [("demo_total", "fired")]
+    DeliveryWorker(settings, store.redis).run_until_idle(timeout_s=30)
+    assert counts(store.redis)["delivered"] == 1
+    [dead] = dead_letters(store.redis)
+
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/alerts")
+    dash_duo.wait_for_contains_class("#nav-alerts", "active")
+
+    dash_duo.wait_for_contains_text("#alerts-rules-table", "demo_total")
+    rules = dash_duo.find_element("#alerts-rules-table").text
+    assert "breach" in rules and "demo.total_usd" in rules and "> -1e+15" in rules
+    assert "demo_rows" in rules  # rows=5 is not < 2: ok
+
+    dash_duo.wait_for_contains_text("#alerts-events-table", fired[0].id)
+    events = dash_duo.find_element("#alerts-events-table").text
+    assert "fired" in events and "critical" in events
+
+    dash_duo.wait_for_contains_text("#alerts-dead-table", dead["id"])
+    dead_text = dash_duo.find_element("#alerts-dead-table").text
+    assert "HTTP 400 (not retried)" in dead_text and "legacy" in dead_text
+    dash_duo.wait_for_contains_text("#alerts-card-dead", "1")
+    assert "1 in breach" in dash_duo.find_element("#alerts-card-rules").text
+    assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
