@@ -1,0 +1,149 @@
+"""The ``letf`` task on real Redis (sample and live wiring) and the ``flowdesk letf`` command."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from jobs.cli import main
+from jobs.config import parse_settings
+from jobs.runner import run_job
+from tests.httpserver import Reply
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 6, 2, 15, 30, tzinfo=NY)
+
+
+def _settings(extra: dict | None = None, **service):
+    data = {
+        "service": {"source_mode": "sample", "sample_seed": 11, **service},
+        "jobs": {"letf_final": {"task": "letf", "cron": "30 15 * * mon-fri", "retries": 0, "args": {"phase": "final"}}},
+    }
+    data.update(extra or {})
+    return parse_settings(data, env={})
+
+
+def test_sample_task_publishes_all_tables(store) -> None:
+    settings = _settings()
+    record = run_job(settings, store, "letf_final", now=NOW)
+    assert record.status == "ok", record.error
+    result = store.read("letf.flows")
+    meta = result.meta
+    assert meta.sample is True and meta.source == "sample"
+    assert meta.tables == ["by_underlying", "funds", "scenarios", "excluded", "groups"]
+    assert meta.extra["phase"] == "final" and "SAMPLE" in meta.extra["assets_as_of"]
+    by_u, funds, scen = result.table("by_underlying"), result.table("funds"), result.table("scenarios")
+    # headline = sums of the tables; long + inverse = total; funds add up to underlyings
+    assert meta.headline["per_1pct_usd"] == pytest.approx(by_u["per_1pct_usd"].sum())
+    assert meta.headline["per_1pct_usd"] == pytest.approx(funds["per_1pct_usd"].sum())
+    assert meta.headline["long_per_1pct_usd"] + meta.headline["inverse_per_1pct_usd"] == pytest.approx(meta.headline["per_1pct_usd"])
+    assert meta.headline["rebalance_usd"] == pytest.approx(funds["rebalance_usd"].sum())
+    assert meta.headline["biggest_underlying"] == by_u["underlying"].iloc[0] == "QQQ"
+    # each fund: A*(L^2-L)*1% and the trade = per_1pct * move
+    np.testing.assert_allclose(funds["per_1pct_usd"], funds["aum_usd"] * (funds["leverage"] ** 2 - funds["leverage"]) * 0.01)
+    np.testing.assert_allclose(funds["rebalance_usd"], funds["per_1pct_usd"] * funds["move_pct"])
+    assert (by_u["rebalance_pct_adv"] > 0).all()
+    assert set(scen["move_pct"]) == {float(m) for m in range(-10, 11)}
+    total = scen[scen["underlying"] == "TOTAL"].set_index("move_pct")["rebalance_usd"]
+    assert total.loc[-10.0] == pytest.approx(-10 * meta.headline["per_1pct_usd"])
+    excluded = result.table("excluded").set_index("ticker")
+    assert "variable" in excluded.loc["TSYY", "reason"] and excluded.loc["BITX", "group"] == "crypto"
+    groups = result.table("groups")
+    assert set(groups["group"]) == {"crypto", "commodity"}
+    assert meta.units["by_underlying"]["per_1pct_usd"].startswith("USD per +1% move")
+    # deterministic by seed
+    run_job(settings, store, "letf_final", now=NOW)
+    again = store.read("letf.flows")
+    assert again.meta.headline["per_1pct_usd"] == meta.headline["per_1pct_usd"]
+    assert len(store.headline_series("letf.flows", ["per_1pct_usd"])) == 2
+
+
+def test_bad_phase_fails_and_keeps_last_good_result(store) -> None:
+    good = _settings()
+    run_job(good, store, "letf_final", now=NOW)
+    bad = parse_settings({"service": {"source_mode": "sample"}, "jobs": {"letf_final": {"task": "letf", "cron": "30 15 * * mon-fri", "retries": 0, "args": {"phase": "lunch"}}}}, env={})
+    record = run_job(bad, store, "letf_final", now=NOW, sleep=lambda _s: None)
+    assert record.status == "failed" and "phase" in record.error
+    meta = store.meta("letf.flows")
+    assert meta.status == "stale" and meta.extra["phase"] == "final"
+
+
+def test_live_wiring_against_local_server(store, http_server, shared_data, tmp_path) -> None:
+    universe = tmp_path / "universe.csv"
+    universe.write_text(
+        "ticker,name,underlying,leverage,issuer,fund_type,asset_class\n"
+        "SSO,ProShares Ultra S&P500,SPY,2,ProShares,Index,equity\n"
+        "UPRO,ProShares UltraPro S&P500,SPY,3,ProShares,Index,equity\n"
+        "MSTU,T-Rex 2X Long MSTR Daily Target ETF,MSTR,2,REX,Single Stock,equity\n"
+        "MSTZ,T-Rex 2X Inverse MSTR Daily Target ETF,MSTR,-2,REX,Single Stock,equity\n"
+        "NOPE,No assets anywhere,NVDA,2,X,Single Stock,equity\n"
+    )
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "letf_aum.csv").write_text("ticker,aum_usd,as_of\nMSTU,1000000000,2026-06-01\nMSTZ,100000000,2026-06-01\n")
+    (drop / "letf_adv.csv").write_text("underlying,adv_usd,auction_usd\nMSTR,5000000000,400000000\n")
+    for t in ("SSO", "UPRO"):
+        raw = (shared_data / "responses" / "letf" / f"proshares_{t}-historical_nav_through_2025-05-12.csv").read_bytes()
+        http_server.route(f"/nav/{t}-historical_nav.csv", [Reply(200, raw)])
+    payload = json.loads((shared_data / "responses" / "cboe" / "options_MSTR_2026-07-10_trimmed.json").read_text())
+    payload["data"].pop("options")
+    http_server.route("/q/MSTR.json", [Reply(200, json.dumps(payload))])
+    spy = json.loads(json.dumps(payload))
+    spy["data"].update({"symbol": "SPY", "current_price": 594.0, "prev_day_close": 600.0})
+    http_server.route("/q/SPY.json", [Reply(429, headers={"Retry-After": "0"}), Reply(200, json.dumps(spy))])
+    settings = _settings(
+        {"letf": {"universe_file": str(universe), "quote_url": http_server.url + "/q/{symbol}.json", "proshares_url": http_server.url + "/nav/{ticker}-historical_nav.csv"}},
+        source_mode="live",
+        drop_dir=str(drop),
+        http_min_interval_seconds=0.0,
+        http_retries=2,
+    )
+    record = run_job(settings, store, "letf_final", now=NOW)
+    assert record.status == "ok", record.error
+    result = store.read("letf.flows")
+    assert result.meta.sample is False
+    assert result.meta.as_of.startswith("2026-07-10T19:59:59")  # the quote's last trade, UTC
+    assert result.meta.extra["assets_as_of"] == "2026-06-01"
+    funds = result.table("funds").set_index("ticker")
+    assert funds.loc["SSO", "aum_usd"] == pytest.approx(5_505_732_900)  # ProShares latest row
+    assert funds.loc["MSTU", "aum_usd"] == 1e9  # drop file
+    by_u = result.table("by_underlying").set_index("underlying")
+    move = (94.6604 / 93.89 - 1) * 100
+    assert by_u.loc["MSTR", "move_pct"] == pytest.approx(move)
+    assert by_u.loc["MSTR", "rebalance_usd"] == pytest.approx((1e9 * 2 + 1e8 * 6) * move / 100)
+    assert by_u.loc["MSTR", "rebalance_pct_adv"] == pytest.approx(100 * abs(by_u.loc["MSTR", "rebalance_usd"]) / 5e9)
+    assert by_u.loc["SPY", "move_pct"] == pytest.approx(-1.0)
+    excluded = result.table("excluded").set_index("ticker")
+    assert excluded.loc["NOPE", "reason"] == "unknown assets"
+
+
+def test_cli_json_keys_on_real_snapshot(shared_data) -> None:
+    path = shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-06-01.csv"
+    res = CliRunner().invoke(main, ["letf", str(path), "--move", "NVDA=-17", "--move", "SPX=-2", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert {"as_of", "per_1pct_usd", "by_underlying", "excluded"} <= set(doc)
+    assert doc["as_of"].startswith("2026-06-01")
+    rows = {r["underlying"]: r for r in doc["by_underlying"]}
+    assert set(rows["NVDA"]) == {"underlying", "funds", "aum_usd", "per_1pct_usd", "rebalance_usd"}
+    assert rows["NVDA"]["rebalance_usd"] == pytest.approx(rows["NVDA"]["per_1pct_usd"] * -17)
+    assert rows["SPY"]["rebalance_usd"] == pytest.approx(rows["SPY"]["per_1pct_usd"] * -2)  # SPX -> SPY
+    assert rows["QQQ"]["rebalance_usd"] is None
+    assert doc["per_1pct_usd"] == pytest.approx(sum(r["per_1pct_usd"] for r in doc["by_underlying"]))
+    assert all(set(e) == {"ticker", "reason"} for e in doc["excluded"])
+    assert any(e["ticker"] == "UVIX" and "unknown underlying" in e["reason"] for e in doc["excluded"])
+
+
+def test_cli_malformed_file_exits_2(tmp_path) -> None:
+    bad = tmp_path / "u.csv"
+    bad.write_text("ticker,underlying_ticker,underlying_asset,leverage,direction,aum\nA,B,C,2x,long\n")
+    res = CliRunner().invoke(main, ["letf", str(bad)])
+    assert res.exit_code == 2
+    assert f"{bad}: line 2, column 6" in res.output
+    res = CliRunner().invoke(main, ["letf", str(bad), "--move", "NVDA"])
+    assert res.exit_code == 2 and "SYMBOL=PCT" in res.output
