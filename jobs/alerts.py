@@ -299,7 +299,8 @@ def _iso(epoch: float) -> str:
 def _describe(name: str, rule: AlertRule, value: float, kind: str) -> tuple[str, str]:
     verb = "FIRED" if kind == "fired" else "resolved"
     title = f"[{rule.severity.upper()}] {name} {verb}"
-    text = f"{rule.metric} = {value:,.6g} ({'breach of' if kind == 'fired' else 'back from'} {rule.op} {rule.threshold:,.6g})"
+    metric = f"|{rule.metric}|" if getattr(rule, "absolute", False) else rule.metric
+    text = f"{metric} = {value:,.6g} ({'breach of' if kind == 'fired' else 'back from'} {rule.op} {rule.threshold:,.6g})"
     return title, text
 
 
@@ -311,8 +312,9 @@ def step(state: RuleState, value: float | None, now: float | datetime, rule: Ale
     state:
         The rule's previous state (``RuleState()`` for a new rule).
     value:
-        The metric's new value, in the unit of its headline key.  ``None`` or NaN (a result
-        without the figure) leaves the state unchanged and emits nothing.
+        The metric's new value, in the unit of its headline key (its absolute value is compared
+        when ``rule.absolute``).  ``None`` or NaN (a result without the figure) leaves the state
+        unchanged and emits nothing.
     now:
         Evaluation time (epoch seconds or a tz-aware datetime); cooldowns are measured with it.
     rule:
@@ -327,7 +329,7 @@ def step(state: RuleState, value: float | None, now: float | datetime, rule: Ale
     t = now.timestamp() if isinstance(now, datetime) else float(now)
     if value is None or not math.isfinite(float(value)):
         return state, None
-    value = float(value)
+    value = abs(float(value)) if getattr(rule, "absolute", False) else float(value)
     observed = replace(state, last_value=value, last_at=t)
     cooldown_s = rule.cooldown_minutes * 60.0
     cooling = state.last_fired_at is not None and t - state.last_fired_at < cooldown_s
@@ -510,7 +512,7 @@ def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]
             {
                 "rule": name,
                 "metric": rule.metric,
-                "condition": f"{rule.op} {rule.threshold:g}" + (f" (h {rule.hysteresis:g})" if rule.hysteresis else ""),
+                "condition": ("|value| " if rule.absolute else "") + f"{rule.op} {rule.threshold:g}" + (f" (h {rule.hysteresis:g})" if rule.hysteresis else ""),
                 "severity": rule.severity,
                 "enabled": rule.enabled,
                 "state": state.status if text else "unknown",

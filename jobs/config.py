@@ -326,6 +326,9 @@ class AlertRule(_Section):
     hysteresis: float = Field(default=0.0, ge=0)
     """Absolute distance past the threshold, back the other way, before a breach resolves."""
     targets: list[str] = Field(default_factory=list)
+    """Names of ``[alerts.targets.*]``; empty: events are only recorded and shown on the Alerts page."""
+    absolute: bool = False
+    """Compare ``|value|`` (e.g. ``|flip_distance_pct| < 0.5``, ``|zscore_3y| > 2``)."""
     enabled: bool = True
 
     @field_validator("metric")

@@ -100,6 +100,15 @@ def test_breach_held_through_cooldown_is_announced_once_cooldown_ends():
     assert events == [(0, "fired", 11.0), (1, "resolved", 9.0), (10, "fired", 11.0)]
 
 
+def test_absolute_rule_compares_magnitude():
+    # |flip distance| < 0.5 %: the flip is close on either side of spot
+    r = rule(op="<", threshold=0.5, hysteresis=0.25, absolute=True)
+    events = run([-2.0, -0.4, 0.3, -0.6, 0.8, -1.2], r)
+    assert events == [(1, "fired", 0.4), (4, "resolved", 0.8)]
+    _, ev = step(RuleState(), -0.4, T0, r, "near_flip")
+    assert ev.text.startswith("|gamma.SPX.flip_distance_pct| = 0.4")
+
+
 def test_missing_or_nan_value_changes_nothing():
     r = rule(op=">", threshold=10.0)
     s1, ev = step(RuleState(), 11.0, T0, r, "r")
