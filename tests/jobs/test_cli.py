@@ -1,0 +1,170 @@
+"""The ``flowdesk`` command, run as a real subprocess against the session's real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.redis_server import free_port
+from jobs.store import ResultStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+CONFIG = """
+[jobs.good]
+task = "demo"
+cron = "0 8 * * 1-5"
+trading_days_only = true
+retries = 0
+stale_after_minutes = 60
+
+[jobs.broken]
+task = "demo"
+cron = "30 8 * * 1-5"
+retries = 1
+retry_delay_seconds = 0
+args = { fail = true }
+
+[jobs.off]
+task = "demo"
+cron = "0 18 * * 5"
+enabled = false
+"""
+
+JOB_KEYS = {"job", "task", "cron", "enabled", "trading_days_only", "last_run", "last_success", "age_minutes", "stale_after_minutes", "stale", "error"}
+
+
+@pytest.fixture()
+def flowdesk(tmp_path: Path, redis_url: str):
+    """Run ``flowdesk ARGS`` with a temp config (``FLOWDESK_CONFIG``) and the fixture's Redis."""
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+
+    def run(*args: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+        full = {**os.environ, "FLOWDESK_CONFIG": str(config), "REDIS_URL": redis_url}
+        for key, value in (env or {}).items():
+            if value is None:
+                full.pop(key, None)
+            else:
+                full[key] = value
+        return subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120)
+
+    run.config = config  # type: ignore[attr-defined]
+    return run
+
+
+def test_refresh_ok_job_exits_0(flowdesk, store: ResultStore) -> None:
+    res = flowdesk("refresh", "good")
+    assert res.returncode == 0, res.stderr
+    assert "good" in res.stdout and " ok " in res.stdout
+    assert store.last_run("good").status == "ok"
+    assert store.meta("demo").rows == 5
+    # One log line per event, job end with duration and rows.
+    assert "INFO flowdesk.jobs job end job=good status=ok duration_s=" in res.stderr
+    assert "rows=5" in res.stderr
+
+
+def test_refresh_failing_job_exits_nonzero(flowdesk, store: ResultStore) -> None:
+    res = flowdesk("refresh", "good", "broken")
+    assert res.returncode == 1
+    assert "RuntimeError: demo task asked to fail" in res.stdout
+    run = store.last_run("broken")
+    assert (run.status, run.attempts) == ("failed", 2)
+    assert store.last_run("good").status == "ok"  # the other job still ran
+
+
+def test_refresh_all_enabled_jobs_by_default(flowdesk, store: ResultStore) -> None:
+    res = flowdesk("refresh")
+    assert res.returncode == 1  # "broken" fails
+    assert set(store.job_names()) == {"good", "broken"}  # "off" is disabled
+
+
+def test_refresh_unknown_job_exits_2_listing_known_jobs(flowdesk, store: ResultStore) -> None:
+    res = flowdesk("refresh", "good", "nosuch")
+    assert res.returncode == 2
+    assert "unknown job(s): nosuch" in res.stderr
+    assert "broken, good, off" in res.stderr
+    assert store.job_names() == []  # nothing ran
+
+
+def test_refresh_without_redis_explains(flowdesk) -> None:
+    res = flowdesk("refresh", env={"REDIS_URL": None})
+    assert res.returncode == 2
+    assert "set REDIS_URL" in res.stderr and "flowdesk run" in res.stderr
+
+
+def test_status_json_lists_every_job_with_last_run(flowdesk, store: ResultStore) -> None:
+    assert flowdesk("refresh", "good", "broken").returncode == 1
+    res = flowdesk("status", "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    jobs = {j["job"]: j for j in report["jobs"]}
+    assert list(jobs) == ["good", "broken", "off"]  # config order, every job
+    for j in jobs.values():
+        assert set(j) == JOB_KEYS
+    good, broken, off = jobs["good"], jobs["broken"], jobs["off"]
+    assert good["last_run"]["status"] == "ok" and good["last_run"]["rows"] == 5
+    assert good["last_success"]["slot"] == good["last_run"]["slot"]
+    assert good["stale"] is False and 0 <= good["age_minutes"] < 60
+    assert good["error"] is None
+    assert broken["last_run"]["status"] == "failed"
+    assert "demo task asked to fail" in broken["error"]
+    assert broken["last_success"] is None and broken["stale"] is True
+    assert off["enabled"] is False and off["last_run"] is None
+    assert report["redis"]["ok"] is True
+    results = {r["name"]: r for r in report["results"]}
+    # "broken" (same task) failed after "good" published: the demo result is kept, marked stale.
+    assert results["demo"]["status"] == "stale" and results["demo"]["rows"] == 5
+    assert results["demo"]["source"] == "demo" and results["demo"]["sample"] is True
+    assert report["scheduler"] is None  # no scheduler running
+
+
+def test_status_text_is_a_table(flowdesk, store: ResultStore) -> None:
+    flowdesk("refresh", "good")
+    res = flowdesk("status")
+    assert res.returncode == 0
+    lines = res.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("JOB "))
+    assert "LAST SUCCESS" in header and "STATE" in header
+    good = next(line for line in lines if line.startswith("good "))
+    assert " ok " in good and "fresh" in good
+    off = next(line for line in lines if line.startswith("off "))
+    assert "(disabled)" in off and "never" in off
+
+
+def test_status_unreachable_redis_exits_3_and_masks_password(flowdesk) -> None:
+    url = f"redis://:hunter2secret@127.0.0.1:{free_port()}/0"
+    res = flowdesk("status", "--json", env={"REDIS_URL": url})
+    assert res.returncode == 3
+    report = json.loads(res.stdout)
+    assert report["redis"]["ok"] is False
+    assert "hunter2secret" not in res.stdout + res.stderr
+    assert report["redis"]["url"].startswith("redis://:***@127.0.0.1:")
+    assert [j["job"] for j in report["jobs"]] == ["good", "broken", "off"]
+
+
+def test_config_error_message_and_exit_2(flowdesk) -> None:
+    flowdesk.config.write_text('[jobs.good]\ntask = "demo"\ncron = "0 8 * * 1-5"\nretrys = 3\n')
+    res = flowdesk("status")
+    assert res.returncode == 2
+    assert f"{flowdesk.config}: jobs.good.retrys: unknown key" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_config_option_overrides_environment(flowdesk, tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text('[jobs.x]\ntask = "demo"\ncron = "99 8 * * *"\n')
+    res = flowdesk("--config", str(other), "refresh")
+    assert res.returncode == 2
+    assert f"{other}: jobs.x.cron: invalid cron expression '99 8 * * *'" in res.stderr
+
+
+def test_scheduler_refuses_without_redis(flowdesk) -> None:
+    res = flowdesk("scheduler", env={"REDIS_URL": None})
+    assert res.returncode == 2
+    assert "never starts an embedded Redis" in res.stderr
