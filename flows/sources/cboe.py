@@ -132,8 +132,8 @@ def parse_timestamp(value: Any, source: str) -> pd.Timestamp:
     if not isinstance(value, str) or not value.strip():
         raise InputError(source, "timestamp", f"missing or not a string: {value!r}")
     try:
-        ts = pd.Timestamp(value.strip())
-    except ValueError:
+        ts = pd.Timestamp(pd.to_datetime(value.strip(), format="ISO8601"))
+    except (ValueError, TypeError):
         raise InputError(source, "timestamp", f"unknown date layout {value!r} (expected 'YYYY-MM-DD HH:MM:SS', UTC)") from None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 

@@ -203,8 +203,10 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     atm = prof.atm_vol * (0.9 + 0.2 * (1 - np.exp(-2 * te)))
     iv = atm - 0.15 * prof.skew / sqt * m + 0.3 * prof.skew / sqt * m**2
     iv = np.clip(iv, 0.35 * atm, 4 * atm) * np.exp(0.01 * day_rng.standard_normal(n))
-    # Open interest: near-the-money bell in units of the expiry's standard deviation.
-    width = 0.7 * prof.atm_vol * sqt + 0.02
+    # Open interest is set once a day: its shape follows the day's level and date, not intraday spot.
+    t_day = np.array([(d - today).days + 0.5 for d in rows["expiry"]]) / 365.0
+    width = 0.7 * prof.atm_vol * np.sqrt(np.maximum(t_day, 2 / 365)) + 0.02
+    m = np.log(k / ref)
     # Calls cluster just above the money (overwriting), puts further out of the money (hedges),
     # which gives the usual long-gamma-above / short-gamma-below shape with a flip under spot.
     bell_c = np.exp(-0.5 * ((m - 0.35 * width) / width) ** 2)
@@ -214,9 +216,9 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     round_w = np.where(on2, 6.0, np.where(on1, 2.5, 0.6))
     kind_w = rows["kind"].map({"daily": 0.5, "weekly": 1.0, "monthly": 2.5, "quarterly": 3.5}).to_numpy(dtype=float)
     zero_dte = np.array([d == today for d in rows["expiry"]])
-    kind_w = np.where(zero_dte, 0.7, kind_w) / (1 + 0.8 * te)
+    kind_w = np.where(zero_dte, 0.7, kind_w) / (1 + 0.8 * t_day)
     side: dict[str, dict[str, np.ndarray]] = {}
-    for cp, otm, pref, bell in (("C", k >= spot, 1.4, bell_c), ("P", k <= spot, 1.8, bell_p)):
+    for cp, otm, pref, bell in (("C", k >= ref, 1.4, bell_c), ("P", k <= ref, 1.8, bell_p)):
         is_call = np.full(n, cp == "C")
         price, delta, gamma = _bsm(spot, k, te, r, q, iv, is_call)
         moneyness_w = np.where(otm, pref, 0.35)
