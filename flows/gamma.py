@@ -475,13 +475,13 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     snap_date = chain.as_of.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
     c = chain.contracts
 
-    settle_ns = c["settle_time"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]").view(np.int64)
+    settle_ns = pd.DatetimeIndex(c["settle_time"]).as_unit("ns").asi8  # UTC ns since the epoch
     alive = settle_ns > as_of.value
     dead = c.loc[~alive]
     dropped = pd.DataFrame(
         {
-            "symbol": dead["symbol"].to_numpy(),
-            "expiry": dead["expiry"].to_numpy(),
+            "symbol": dead["symbol"].reset_index(drop=True),
+            "expiry": dead["expiry"].reset_index(drop=True),
             "open_interest": dead["open_interest"].to_numpy(dtype=np.float64),
             "reason": pd.Series("", index=range(len(dead)), dtype="str"),
         }
@@ -500,7 +500,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     K = a["strike"].to_numpy(dtype=np.float64)
     is_call = (a["type"] == "C").to_numpy()
     oi = a["open_interest"].to_numpy(dtype=np.float64)
-    expiry_days = a["expiry"].to_numpy().astype("datetime64[D]")
+    expiry_days = a["expiry"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     gamma_file = a["gamma"].to_numpy(dtype=np.float64, na_value=np.nan)
     iv_file = a["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
     position = a[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if DEALER_POSITION_COLUMN in a.columns else None
@@ -673,23 +673,21 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
 
     contracts = pd.DataFrame(
         {
-            "symbol": a["symbol"].to_numpy(),
-            "root": a["root"].to_numpy(),
-            "type": a["type"].to_numpy(),
+            "symbol": a["symbol"],
+            "root": a["root"],
+            "type": a["type"],
             "strike": K,
-            "expiry": a["expiry"].to_numpy(),
-            "settle_time": a["settle_time"].to_numpy(),
+            "expiry": a["expiry"],
+            "settle_time": a["settle_time"],
             "t_years": T,
             "open_interest": oi,
             "iv_used": iv_used,
-            "iv_source": iv_source.astype(str),
+            "iv_source": pd.Series(iv_source, dtype="str"),
             "gamma_file": gamma_file,
             "gamma_model": gamma_model,
             "gex_usd_per_1pct": gex,
         }
     )
-    for col in ("symbol", "root", "type", "iv_source"):
-        contracts[col] = contracts[col].astype("str")
     if position is not None:
         contracts.insert(8, DEALER_POSITION_COLUMN, position)
 

@@ -145,8 +145,10 @@ def implied_vol(
     lo, hi:
         Volatility bracket, fraction per year.
     xtol, ptol:
-        Converged when the bracket is narrower than ``xtol`` (vol) or the price error is below
-        ``ptol * max(S, 1)`` (premium).
+        Converged when the Newton step or the bracket is below ``xtol`` (vol); a result whose
+        premium misses the target by more than ``max(ptol * max(S, 1), 1e-6 * price)`` is
+        reported unsolved. Prices within ``ptol * max(S, 1)`` of the ``[lo, hi]`` price range count
+        as inside it.
 
     Returns
     -------
@@ -186,9 +188,12 @@ def implied_vol(
             # Tighten the bracket with the sign of the error (price increases with sigma).
             a[act] = np.where(f < 0, xa, a[act])
             b[act] = np.where(f > 0, xa, b[act])
-            conv = (np.abs(f) <= tol_p[act]) | (b[act] - a[act] <= xtol)
             with np.errstate(divide="ignore", invalid="ignore"):
-                newton = xa - f / vega
+                step = f / vega
+            newton = xa - step
+            # converged: the Newton step (the distance to the root) is below xtol, the premium
+            # is matched exactly, or the bracket has shrunk below xtol
+            conv = (np.abs(step) <= xtol) | (f == 0) | (b[act] - a[act] <= xtol)
             mid = 0.5 * (a[act] + b[act])
             ok = np.isfinite(newton) & (newton > a[act]) & (newton < b[act])
             x[act] = np.where(conv, xa, np.where(ok, newton, mid))

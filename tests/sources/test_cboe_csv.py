@@ -1,0 +1,204 @@
+"""CBOE quote-table CSV: the three real files, every date layout, and bad input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flows.chain import parse_osi, settlement_times
+from flows.errors import InputError
+from flows.schema import CHAIN_COLUMNS
+from flows.sources import cboe_csv
+
+OPTIONS = "options"
+# from the data README: rows, root split, OI per side, IV=0 rows per side, strikes, expiries
+REAL = {
+    "spx_quotedata_2023-09-14.csv": dict(rows=9960, roots={"SPX": 3143, "SPXW": 6817}, call_oi=6663949, put_oi=13722905, iv0=(709, 738), strikes=451, expiries=53, spot=4505.1001, as_of="2023-09-14 16:31-04:00", underlying="SPX"),
+    "spy_quotedata_2023-09-14.csv": dict(rows=3646, roots={"SPY": 3646}, call_oi=6906952, put_oi=14666220, iv0=(875, 760), strikes=269, expiries=31, spot=450.81, as_of="2023-09-14 16:31-04:00", underlying="SPY"),
+    "spx_quotedata_2024-01-07.csv": dict(rows=10519, roots={"SPX": 3278, "SPXW": 7241}, call_oi=6138491, put_oi=11959919, iv0=(431, 615), strikes=457, expiries=55, spot=4697.2402, as_of="2024-01-07 10:52-05:00", underlying="SPX"),
+}
+
+HEADER = "Expiration Date,Calls,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest,Strike,Puts,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest"
+TOP = "\nTest Index,Last: 4505.1001,Change:  37.6601\n" + '"Date: September 14, 2023 at 4:31 PM EDT",Bid: 4483.25,Ask: 4526.27,Size: 1*1,Volume: 0\n'
+ROWS = [
+    "Fri Sep 15 2023,SPXW230915C04500000,20,1,19.5,20.5,100,0.12,0.52,0.01,1000,4500.00,SPXW230915P04500000,15,-1,14.5,15.5,50,0.13,-0.48,0.011,2000",
+    "Fri Sep 15 2023,SPX230915C04500000,21,1,20,21,10,0.11,0.53,0.012,3000,4500.00,SPX230915P04500000,14,-1,13.5,14.5,5,0.12,-0.47,0.012,4000",
+    "Fri Sep 22 2023,SPXW230922C04550500,5,0,4.5,5.5,1,0.15,0.3,0.004,10,4550.50,SPXW230922P04550500,40,0,39,41,2,0.16,-0.7,0.004,20",
+]
+
+
+def make(rows=ROWS, header=HEADER, top=TOP) -> str:
+    return top + header + "\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_files_parse_with_the_readme_counts(shared_data: Path, name: str) -> None:
+    facts = REAL[name]
+    chain = cboe_csv.read_file(shared_data / OPTIONS / name)
+    c = chain.contracts
+    assert list(c.columns) == list(CHAIN_COLUMNS)
+    assert chain.underlying == facts["underlying"]
+    assert chain.spot == facts["spot"]
+    assert chain.as_of == pd.Timestamp(facts["as_of"])
+    assert str(chain.as_of.tz) == "America/New_York"
+    assert chain.source.endswith(name)
+    assert len(chain.skipped) == 0
+    # one row per contract: every CSV row gives a call and a put, keyed by symbol
+    assert len(c) == 2 * facts["rows"]
+    assert c["symbol"].is_unique
+    assert (c["root"].value_counts() // 2).to_dict() == facts["roots"]
+    assert c.loc[c["type"] == "C", "open_interest"].sum() == facts["call_oi"]
+    assert c.loc[c["type"] == "P", "open_interest"].sum() == facts["put_oi"]
+    # IV 0 in the file -> NaN
+    assert (c.loc[c["type"] == "C", "iv"].isna().sum(), c.loc[c["type"] == "P", "iv"].isna().sum()) == facts["iv0"]
+    assert (c["iv"].dropna() > 0).all()
+    assert c["strike"].nunique() == facts["strikes"]
+    assert c["expiry"].nunique() == facts["expiries"]
+    # the fields agree with the OSI symbol itself
+    osi = parse_osi(c["symbol"])
+    assert (osi["root"] == c["root"]).all() and (osi["type"] == c["type"]).all()
+    np.testing.assert_array_equal(osi["strike"].to_numpy(), c["strike"].to_numpy())
+    assert (osi["expiry"] == c["expiry"]).all()
+
+
+def test_spy_half_dollar_strikes_and_spx_duplicates_survive(shared_data: Path) -> None:
+    spy = cboe_csv.read_file(shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").contracts
+    # README: 23 rows (expiry, strike) with a half-dollar strike (7 distinct strikes 432.5 ... 462.5)
+    half = spy[spy["strike"] % 1 == 0.5]
+    assert len(half) == 2 * 23
+    assert sorted(half["strike"].unique()) == [432.5, 437.5, 442.5, 447.5, 452.5, 457.5, 462.5]
+    spx = cboe_csv.read_file(shared_data / OPTIONS / "spx_quotedata_2023-09-14.csv").contracts
+    per_key = spx.groupby(["expiry", "strike", "type"])["root"].nunique()
+    assert int((per_key == 2).sum()) == 2 * 1727  # SPX and SPXW rows sharing (expiry, strike), calls and puts
+
+
+def test_zero_dte_gamma_kept_when_iv_missing(shared_data: Path) -> None:
+    # CBOE prints IV 0 but a gamma on some rows (SPXW 4545 P, 2023-09-15): the gamma is kept,
+    # the IV becomes NaN; where IV and gamma are both 0 the gamma is missing (NaN)
+    spx = cboe_csv.read_file(shared_data / OPTIONS / "spx_quotedata_2023-09-14.csv").contracts.set_index("symbol")
+    row = spx.loc["SPXW230915P04545000"]
+    assert np.isnan(row["iv"]) and row["gamma"] == pytest.approx(0.0066)
+    assert np.isnan(spx.loc["SPXW230914C01200000", "gamma"])
+    spy = cboe_csv.read_file(shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").contracts.set_index("symbol")
+    assert spy.loc["SPY230914C00451000", "gamma"] == pytest.approx(1.1609)
+
+
+def test_settlement_times_by_root() -> None:
+    t = settlement_times(pd.Series(["SPX", "SPXW", "SPY", "NDX", "NDXP"]), pd.Series(pd.to_datetime(["2023-09-15"] * 4 + ["2024-01-05"])))
+    assert [x.isoformat() for x in t] == [
+        "2023-09-15T13:30:00+00:00",  # 09:30 EDT
+        "2023-09-15T20:00:00+00:00",  # 16:00 EDT
+        "2023-09-15T20:00:00+00:00",
+        "2023-09-15T13:30:00+00:00",
+        "2024-01-05T21:00:00+00:00",  # 16:00 EST
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Date: September 14, 2023 at 4:31 PM EDT", "2023-09-14 16:31-04:00"),
+        ("Date: June 11, 2022, 8:47 PM EDT", "2022-06-11 20:47-04:00"),
+        ("Date: January 7, 2024 at 10:52 AM EST", "2024-01-07 10:52-05:00"),
+        ("Date: Jan 7, 2024 at 12:05 AM EST", "2024-01-07 00:05-05:00"),
+        ("Date: 23 de marzo de 2022, 8:47 PM EDT", "2022-03-23 20:47-04:00"),
+        ("Date: 23 de marzo de 2022 a las 20:47", "2022-03-23 20:47-04:00"),
+    ],
+)
+def test_date_layouts(cell: str, expected: str) -> None:
+    assert cboe_csv.parse_date_line(cell, "f.csv") == pd.Timestamp(expected)
+    chain = cboe_csv.parse(make(top=TOP.replace("Date: September 14, 2023 at 4:31 PM EDT", cell.replace("Date: ", "Date: "))), "f.csv")
+    assert chain.as_of == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize("cell", ["Date: 2023-09-14 16:31", "Date: September 14 2023 4:31 PM EDT", "Date: 14 septembre 2023, 16:31", "Date: Septober 14, 2023 at 4:31 PM EDT", "Date: September 14, 2023 at 4:31 PM CET", "When: today"])
+def test_unknown_date_layout_names_file_and_field(cell: str) -> None:
+    with pytest.raises(InputError) as err:
+        cboe_csv.parse(make(top=TOP.replace("Date: September 14, 2023 at 4:31 PM EDT", cell)), "drop/spx_quotedata.csv")
+    assert err.value.field == "Date"
+    assert "drop/spx_quotedata.csv" in str(err.value)
+
+
+def test_small_file_values_and_inference() -> None:
+    chain = cboe_csv.parse(make().encode(), "f.csv")
+    c = chain.contracts.set_index("symbol")
+    assert chain.underlying == "SPX"  # SPXW -> SPX
+    assert len(c) == 6
+    assert c.loc["SPXW230922C04550500", "strike"] == 4550.5
+    assert c.loc["SPX230915P04500000", "open_interest"] == 4000
+    assert c.loc["SPX230915C04500000", "settle_time"] == pd.Timestamp("2023-09-15 09:30", tz="America/New_York")
+    assert c.loc["SPXW230915C04500000", "settle_time"] == pd.Timestamp("2023-09-15 16:00", tz="America/New_York")
+    assert c.loc["SPXW230915P04500000", "iv"] == 0.13 and c.loc["SPXW230915P04500000", "bid"] == 14.5
+    assert cboe_csv.parse(make(), "f.csv", underlying="XSP").underlying == "XSP"
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [(",Open Interest\n", ",Open Int\n", "Open Interest"), (",IV,Delta,Gamma,Open Interest,Strike", ",Vol,Delta,Gamma,Open Interest,Strike", "IV"), (",Strike,", ",Strike Price,", "Strike"), (",Gamma,Open Interest\n", ",Gamma\n", "Open Interest")])
+def test_missing_or_renamed_column_is_named(old: str, new: str, field: str) -> None:
+    text = make().replace(old, new, 1) if old != ",Open Interest\n" else make().replace(HEADER, HEADER[: -len("Open Interest")] + "Open Int")
+    with pytest.raises(InputError) as err:
+        cboe_csv.parse(text, "f.csv")
+    assert err.value.field == field
+    assert "f.csv" in str(err.value)
+
+
+def test_non_numeric_cells_and_negative_oi_are_skipped_and_counted() -> None:
+    rows = list(ROWS)
+    rows[0] = rows[0].replace(",0.12,0.52,0.01,1000,", ",0.12,0.52,x1,1000,")  # call gamma not a number
+    rows[1] = rows[1].replace(",3000,4500.00,", ",-5,4500.00,")  # call OI negative
+    rows[2] = rows[2].replace(",4550.50,", ",abc,")  # strike not a number: both sides
+    chain = cboe_csv.parse(make(rows=rows), "f.csv")
+    assert sorted(chain.contracts["symbol"]) == ["SPX230915P04500000", "SPXW230915P04500000"]
+    sk = chain.skipped.sort_values("row").reset_index(drop=True)
+    assert sk["row"].tolist() == [5, 6, 7]
+    assert sk["field"].tolist() == ["Gamma (call)", "Open Interest (call)", "Strike"]
+    assert "x1" in sk.loc[0, "reason"] and "negative" in sk.loc[1, "reason"]
+
+
+def test_real_file_with_a_damaged_cell(shared_data: Path) -> None:
+    text = (shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").read_text()
+    lines = text.split("\n")
+    cells = lines[10].split(",")
+    cells[10] = "12a"  # call Open Interest of file line 11
+    lines[10] = ",".join(cells)
+    chain = cboe_csv.parse("\n".join(lines), "spy.csv")
+    assert len(chain.contracts) == 2 * 3646 - 1
+    assert chain.skipped.to_dict("records") == [{"row": 11, "field": "Open Interest (call)", "reason": "not a number: '12a'"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (make(rows=[]), "contracts"),
+        (make().replace("Last: 4505.1001", "Last: "), "Last"),
+        (make().replace("Last: 4505.1001", "Price 4505"), "Last"),
+        (make(rows=[r.replace(",0.12,", ",0,").replace(",0.13,", ",0,").replace(",0.11,", ",0,").replace(",0.15,", ",0,").replace(",0.16,", ",0,") for r in ROWS]), "iv"),
+        ("", "header"),
+        ("\nonly a line\n", "header"),
+    ],
+)
+def test_bad_input_raises_naming_file_and_field(text: str, field: str) -> None:
+    with pytest.raises(InputError) as err:
+        cboe_csv.parse(text, "drop/spx_quotedata.csv")
+    assert err.value.field == field
+    assert err.value.source == "drop/spx_quotedata.csv"
+
+
+def test_drop_folder_picks_newest_file_for_the_underlying(tmp_path: Path) -> None:
+    for i, name in enumerate(["spx_quotedata.csv", "SPX_quotedata (1).csv", "spxw_quotedata.csv", "spy_quotedata.csv", "notes.txt"]):
+        p = tmp_path / name
+        p.write_text(make())
+        os.utime(p, (1_700_000_000 + i, 1_700_000_000 + i))
+    assert cboe_csv.list_drop_folder(tmp_path, "SPX").name == "SPX_quotedata (1).csv"
+    assert cboe_csv.list_drop_folder(tmp_path, "spy").name == "spy_quotedata.csv"
+    with pytest.raises(InputError, match="QQQ"):
+        cboe_csv.list_drop_folder(tmp_path, "QQQ")
+    with pytest.raises(InputError):
+        cboe_csv.list_drop_folder(tmp_path / "missing", "SPX")
+    chain = cboe_csv.read_file(cboe_csv.build_query(tmp_path, "SPX"))
+    assert len(chain.contracts) == 6
+    with pytest.raises(InputError):
+        cboe_csv.read_file(tmp_path / "nope.csv")
