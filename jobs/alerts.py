@@ -109,13 +109,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "percentile_5y": "percentile rank, 0-100",
         "cot_index_3y": "0-100",
     },
-    # the de-risking board (issue 6); keys to be confirmed when its task lands
+    # jobs/tasks/board.py; "flag move" is [board] flag_move_pct (an index move, e.g. -3 %)
     "board.scenarios": {
-        "total_down3_usd": "USD of mechanical flow for a -3% index move (+ = buy)",
-        "total_up3_usd": "USD of mechanical flow for a +3% index move (+ = buy)",
-        "total_per_1pct_usd": "USD per 1% index move",
+        "total_usd_at_flag_move": "USD of mechanical flow for the flag move (+ = buy)",
+        "dealer_gamma_usd_at_flag_move": "USD (+ = dealers buy)",
+        "dealer_vanna_usd_at_flag_move": "USD (+ = dealers buy)",
+        "dealer_charm_usd_at_flag_move": "USD (+ = dealers buy)",
+        "letf_usd_at_flag_move": "USD (+ = funds buy)",
+        "total_usd_today_move": "USD of mechanical flow for today's move so far (+ = buy)",
+        "today_move_pct": "percent move of the board index since the prior close",
+        "letf_per_1pct_usd": "USD per 1% move",
+        "net_usd_position_usd": "USD (+ = speculators net long USD)",
+        "net_usd_percentile_3y": "percentile rank, 0-100",
         "flags": "count of regime flags raised",
-        "max_pct_adv": "percent of ADV, largest underlying",
+        "stale_inputs": "count of inputs left out as stale or missing",
     },
     # jobs/tasks/demo.py
     "demo": {
