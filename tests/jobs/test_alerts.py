@@ -295,3 +295,26 @@ def test_digest_goes_to_digest_targets_only(store):
     out = outbox_entries(store.redis)
     assert [(d["target"], d["event_kind"]) for d in out] == [("desk", "digest")]
     assert recent_events(store.redis)[0].data == {"spx_flip_distance_pct": -0.8}
+
+
+def test_alerts_list_command_shows_rules_states_and_outbox(store, redis_url):
+    from click.testing import CliRunner
+
+    from jobs.commands.alerts import alerts as alerts_cli
+
+    settings = _settings()
+    settings.service.redis_url = redis_url
+    _publish_gamma(store, 0.8, "2024-01-05 09:45")
+    [ev] = evaluate_published(settings, store, ["gamma.SPX"], now=T0)
+
+    res = CliRunner().invoke(alerts_cli, ["list"], obj={"settings": settings})
+    assert res.exit_code == 0, res.output
+    assert "spx_near_flip" in res.output and "breach" in res.output and "last value 0.8" in res.output
+    assert "Outbox: 2 pending, 0 in flight; 0 dead-lettered" in res.output
+
+    res = CliRunner().invoke(alerts_cli, ["list", "--json"], obj={"settings": settings})
+    doc = json.loads(res.output)
+    assert {r["rule"]: r["state"] for r in doc["rules"]} == {"spx_near_flip": "breach", "demo_big": "unknown"}
+    assert doc["counts"]["pending"] == 2
+    assert {d["event_id"] for d in doc["outbox"]} == {ev.id}
+    assert doc["events"][0]["id"] == ev.id
