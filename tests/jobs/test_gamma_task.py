@@ -1,0 +1,208 @@
+"""The ``gamma`` task through :func:`jobs.runner.run_job` on real Redis (sample and live mode with a
+real local HTTP server and a drop folder), and the ``flowdesk gamma`` command on the real files."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from jobs.commands.gamma import JSON_KEYS, gamma
+from jobs.config import parse_settings
+from jobs.runner import run_job
+from jobs.store import ResultStore
+from jobs.tasks.gamma import TABLES, gamma_results
+from tests.httpserver import Reply
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 18, 10, 30, tzinfo=NY)
+MSTR = "responses/cboe/options_MSTR_2026-07-10_trimmed.json"
+SPX_FILE = "options/spx_quotedata_2023-09-14.csv"
+SPY_FILE = "options/spy_quotedata_2023-09-14.csv"
+
+
+def _settings(underlyings: list[str], *, mode: str = "sample", base_url: str = "http://127.0.0.1:9", drop_dir: str = "var/drop", **gamma: object):
+    return parse_settings(
+        {
+            "service": {"source_mode": mode, "http_retries": 0, "http_min_interval_seconds": 0, "http_timeout_seconds": 5, "drop_dir": drop_dir},
+            "jobs": {"gamma_test": {"task": "gamma", "cron": "*/15 9-16 * * 1-5", "retries": 0, "retry_delay_seconds": 0, "args": {"underlyings": underlyings}}},
+            "gamma": {"profile_points": 201, "cboe_base_url": base_url, **gamma},
+        },
+        env={},
+    )
+
+
+def test_results_function_lists_summary_and_every_underlying() -> None:
+    s = _settings(["SPX", "spy"])
+    assert gamma_results(s, {"underlyings": ["SPX", "spy"]}) == ["gamma.summary", "gamma.SPX", "gamma.SPY"]
+    assert gamma_results(s, {}) == ["gamma.summary"] + [f"gamma.{u}" for u in s.gamma.underlyings]
+
+
+def test_sample_run_publishes_every_table_with_units(store: ResultStore) -> None:
+    settings = _settings(["SPX", "SPY", "NVDA"])
+    record = run_job(settings, store, "gamma_test", now=NOW)
+    assert record.status == "ok", record.error
+    assert set(record.results) == {"gamma.SPX", "gamma.SPY", "gamma.NVDA", "gamma.summary"}
+    for u in ("SPX", "SPY", "NVDA"):
+        res = store.read(f"gamma.{u}")
+        meta = res.meta
+        assert meta.tables == list(TABLES)
+        assert meta.sample is True and meta.source == "sample"
+        assert pd.Timestamp(meta.as_of) == pd.Timestamp(NOW)
+        for t in TABLES:
+            frame = res.table(t)
+            assert set(meta.units[t]) == {str(c) for c in frame.columns}, t
+            assert all(meta.units[t].values())
+        assert meta.units["by_strike"]["net_gex_usd_per_1pct"] == "USD per 1% move"
+        assert meta.units["hedge_flow"]["dealer_trade_usd"].startswith("USD")
+        h = meta.headline
+        assert h["underlying"] == u and h["sample"] is True and h["convention"] == "calls_long_puts_short"
+        for key in ("net_gex_usd_per_1pct", "flip", "call_wall", "put_wall", "abs_gamma_strike", "regime", "zero_dte_share", "hedge_flow_down3_usd"):
+            assert key in h
+        # the published net GEX is the by-strike sum, and call + put = net
+        by_strike = res.table("by_strike")
+        assert by_strike["net_gex_usd_per_1pct"].sum() == pytest.approx(h["net_gex_usd_per_1pct"], rel=1e-9)
+        assert h["call_gex_usd_per_1pct"] + h["put_gex_usd_per_1pct"] == pytest.approx(h["net_gex_usd_per_1pct"])
+        assert len(res.table("profile")) == 201
+        assert len(res.table("hedge_flow")) == 21
+        assert meta.extra["params"]["q"] == settings.gamma.dividend_yield.get(u, 0.0)
+        assert meta.extra["params"]["next_close"] == "2026-11-18T21:00:00+00:00"  # 16:00 EST that day
+        assert meta.extra["sample_seed"] == settings.service.sample_seed
+    summary = store.read("gamma.summary").frame
+    assert list(summary["underlying"]) == ["SPX", "SPY", "NVDA"]
+    assert set(summary["status"]) == {"ok"}
+    spx = store.meta("gamma.SPX").headline
+    row = summary.set_index("underlying").loc["SPX"]
+    assert row["net_gex_usd_per_1pct"] == pytest.approx(spx["net_gex_usd_per_1pct"])
+    assert row["spot"] == pytest.approx(spx["spot"])
+
+
+def test_sample_csv_format_goes_through_the_csv_parser(store: ResultStore) -> None:
+    settings = _settings(["QQQ"], sample_format="csv")
+    record = run_job(settings, store, "gamma_test", now=NOW)
+    assert record.status == "ok", record.error
+    meta = store.meta("gamma.QQQ")
+    assert meta.extra["sample_format"] == "csv" and meta.sample
+
+
+def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_result(store: ResultStore, http_server, shared_data: Path, tmp_path: Path) -> None:
+    body = (shared_data / MSTR).read_bytes()
+    http_server.route("/o/MSTR.json", Reply(200, body, {"Content-Type": "application/json"}))
+    http_server.route("/o/ZZZZ.json", Reply(200, body, {"Content-Type": "application/json"}))
+    settings = _settings(["MSTR", "ZZZZ"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    first = run_job(settings, store, "gamma_test", now=NOW)
+    assert first.status == "ok", first.error
+    good = store.meta("gamma.ZZZZ")
+    assert good.source == "cboe-json" and good.sample is False
+    assert pd.Timestamp(good.as_of) == pd.Timestamp("2026-07-10 21:12:30", tz="UTC")
+
+    # CBOE now answers 404 for ZZZZ: only ZZZZ fails, is marked stale and keeps its last data
+    http_server.route("/o/ZZZZ.json", Reply(404, "Not Found"))
+    second = run_job(settings, store, "gamma_test", now=NOW.replace(minute=45))
+    assert second.status == "partial"
+    assert "gamma.ZZZZ" in second.error and "unknown symbol" in second.error
+    assert "gamma.MSTR" in second.results and "gamma.ZZZZ" not in second.results
+    assert store.meta("gamma.MSTR").status == "ok"
+    stale = store.read("gamma.ZZZZ")
+    assert stale.meta.status == "stale"
+    assert "unknown symbol" in stale.meta.failure["error"]
+    assert stale.meta.version == good.version
+    assert len(stale.table("by_strike")) > 0
+    summary = store.read("gamma.summary").frame.set_index("underlying")
+    assert summary.loc["MSTR", "status"] == "ok"
+    assert summary.loc["ZZZZ", "status"] == "stale"
+    assert "unknown symbol" in summary.loc["ZZZZ", "error"]
+    assert summary.loc["ZZZZ", "net_gex_usd_per_1pct"] == pytest.approx(good.headline["net_gex_usd_per_1pct"])
+
+
+def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(store: ResultStore, http_server, shared_data: Path, tmp_path: Path) -> None:
+    http_server.route("/o/MSTR.json", Reply(200, (shared_data / MSTR).read_bytes()))
+    http_server.route("/o/_SPX.json", Reply(404, "Not Found"))
+    http_server.route("/o/SPY.json", Reply(404, "Not Found"))
+    (tmp_path / "spx_quotedata_2023-09-14.csv").symlink_to(shared_data / SPX_FILE)
+    text = (shared_data / SPY_FILE).read_text().splitlines()
+    text[3] = text[3].replace("Open Interest", "OpenInt", 1)  # a renamed column
+    (tmp_path / "spy_quotedata.csv").write_text("\n".join(text[:50]) + "\n")
+    settings = _settings(["SPX", "SPY", "MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    record = run_job(settings, store, "gamma_test", now=NOW)
+    assert record.status == "partial"
+    assert set(record.results) == {"gamma.SPX", "gamma.MSTR", "gamma.summary"}
+    spx = store.meta("gamma.SPX")
+    assert spx.source == "cboe-csv:spx_quotedata_2023-09-14.csv"
+    assert spx.extra["used"] == "drop folder" and "unknown symbol" in spx.extra["cboe_error"]
+    assert spx.headline["spot"] == pytest.approx(4505.1001)
+    assert pd.Timestamp(spx.as_of) == pd.Timestamp("2023-09-14 16:31", tz=NY)
+    err = record.error
+    assert "gamma.SPY" in err and "spy_quotedata.csv" in err and "Open Interest" in err
+    with pytest.raises(KeyError):
+        store.read("gamma.SPY")  # never published: nothing to fall back to
+    summary = store.read("gamma.summary").frame.set_index("underlying")
+    assert summary.loc["SPY", "status"] == "failed"
+
+
+# -- flowdesk gamma FILE ----------------------------------------------------------------------
+
+
+def test_cli_json_keys_on_the_real_spx_file(shared_data: Path) -> None:
+    res = CliRunner().invoke(gamma, [str(shared_data / SPX_FILE), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert list(doc) == list(JSON_KEYS)
+    assert doc["underlying"] == "SPX"
+    assert doc["spot"] == pytest.approx(4505.1001)
+    assert pd.Timestamp(doc["as_of"]) == pd.Timestamp("2023-09-14 16:31", tz=NY)
+    assert doc["contracts"] + doc["expired_dropped"] == 2 * 9960
+    assert doc["expired_dropped"] > 0  # the Sep-14 expiry had settled at 16:31
+    assert doc["net_gex_usd_per_1pct"] == pytest.approx(doc["call_gex_usd_per_1pct"] + doc["put_gex_usd_per_1pct"])
+    assert sum(r["net_gex_usd_per_1pct"] for r in doc["by_expiry"]) == pytest.approx(doc["net_gex_usd_per_1pct"], rel=1e-9)
+    assert all(set(r) == {"expiry", "net_gex_usd_per_1pct"} for r in doc["by_expiry"])
+    assert doc["by_expiry"][0]["expiry"] == "2023-09-15"
+    assert [r["move_pct"] for r in doc["hedge_flow"]] == [float(m) for m in range(-10, 11)]
+    assert all(set(r) == {"move_pct", "dealer_trade_usd"} for r in doc["hedge_flow"])
+    assert doc["hedge_flow"][10]["dealer_trade_usd"] == pytest.approx(0.0, abs=1e-3)
+    assert isinstance(doc["flips"], list)
+    if doc["flip"] is not None:
+        assert doc["flip"] in doc["flips"]
+    for k in ("call_wall", "put_wall", "abs_gamma_strike"):
+        assert doc[k] is None or doc[k] % 5 == 0
+
+
+def test_cli_options_and_json_detection(shared_data: Path) -> None:
+    runner = CliRunner()
+    base = json.loads(runner.invoke(gamma, [str(shared_data / SPX_FILE), "--json"]).output)
+    bus = json.loads(runner.invoke(gamma, [str(shared_data / SPX_FILE), "--json", "--time-basis", "busdays262", "--window", "0.1"]).output)
+    # spot GEX uses the file's gamma: unchanged by the time basis; the model figure moves
+    assert bus["net_gex_usd_per_1pct"] == pytest.approx(base["net_gex_usd_per_1pct"])
+    assert bus["model_gex_at_spot_usd_per_1pct"] != pytest.approx(base["model_gex_at_spot_usd_per_1pct"])
+    assert all(abs(f / bus["spot"] - 1) <= 0.1 + 1e-9 for f in bus["flips"])
+    js = runner.invoke(gamma, [str(shared_data / MSTR), "--json"])
+    assert js.exit_code == 0, js.output
+    doc = json.loads(js.output)
+    assert doc["underlying"] == "MSTR" and doc["contracts"] == 48 and doc["spot"] == pytest.approx(94.6604)
+    human = runner.invoke(gamma, [str(shared_data / MSTR)])
+    assert human.exit_code == 0 and "net GEX" in human.output and "per 1% move" in human.output and "MSTR" in human.output
+
+
+def test_cli_bad_file_exits_2_naming_file_and_field(shared_data: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad_json = tmp_path / "chain.json"
+    obj = json.loads((shared_data / MSTR).read_text())
+    del obj["data"]["current_price"]
+    bad_json.write_text(json.dumps(obj))
+    res = runner.invoke(gamma, [str(bad_json)])
+    assert res.exit_code == 2
+    assert str(bad_json) in res.output and "data.current_price" in res.output
+    bad_csv = tmp_path / "spx_quotedata.csv"
+    lines = (shared_data / SPX_FILE).read_text().splitlines()
+    lines[2] = '"Date: sometime last week",Bid: 1'
+    bad_csv.write_text("\n".join(lines[:20]) + "\n")
+    res = runner.invoke(gamma, [str(bad_csv)])
+    assert res.exit_code == 2
+    assert str(bad_csv) in res.output and "Date" in res.output
+    missing = runner.invoke(gamma, [str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "nope.csv" in missing.output
