@@ -41,6 +41,7 @@ from flask import Blueprint, Response, request
 
 from dashboard import data
 from dashboard.freshness import assess
+from flows.errors import FlowdeskError
 from jobs.store import ResultMeta, ResultNotFound
 
 log = logging.getLogger("flowdesk.web.api")
@@ -93,6 +94,13 @@ def json_response(payload: Any, status: int = 200) -> Response:
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
     return json_response({"error": exc.message}, exc.status)
+
+
+@bp.errorhandler(FlowdeskError)
+def _flowdesk_error(exc: FlowdeskError) -> Response:
+    # e.g. an invalid config.toml: the message names the file, key and reason (never a secret)
+    log.error("api: path=%s error=%s", request.path, exc)
+    return json_response({"error": str(exc)}, 500)
 
 
 @bp.errorhandler(redis.RedisError)
@@ -269,9 +277,12 @@ def healthz() -> Response:
         store = data.store()
         store.redis.ping()
         beat = store.heartbeat()
-    except (redis.RedisError, RuntimeError) as exc:
+    except redis.RedisError as exc:
         log.error("healthz: redis unreachable error=%s", type(exc).__name__)
         return json_response({"redis": "unreachable", "error": type(exc).__name__, "scheduler_heartbeat_age_s": None}, 503)
+    except Exception as exc:  # no Redis configured, invalid config: unhealthy, and say why
+        log.error("healthz: %s", exc)
+        return json_response({"redis": "unknown", "error": f"{type(exc).__name__}: {exc}", "scheduler_heartbeat_age_s": None}, 503)
     return json_response(
         {
             "redis": "ok",

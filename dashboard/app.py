@@ -112,10 +112,10 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         auth.ensure_configured(creds)
 
     server = flask.Flask("dashboard")
-    if creds is not None:
-        auth.install(server, creds)
     app = Dash(
-        __name__,
+        # "dashboard" (the package) makes Dash name the page modules "dashboard.pages.<page>",
+        # as a normal import does, so importing a page elsewhere does not register it twice.
+        "dashboard",
         server=server,
         use_pages=True,
         pages_folder=str(HERE / "pages"),
@@ -126,6 +126,8 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         external_stylesheets=[],
         external_scripts=[],
     )
+    if creds is not None:
+        auth.install(server, creds)
     server.register_blueprint(api.bp)
 
     sample_label = (

@@ -174,8 +174,9 @@ def ensure_configured(creds: Credentials) -> None:
 def install(server: Flask, creds: Credentials) -> None:
     """Require credentials on every request to ``server`` except :data:`OPEN_PATHS`.
 
-    Registered as the first ``before_request`` hook, so it runs before Dash's own hooks.
-    Raises :class:`AuthConfigError` when ``creds`` is empty.
+    Call it after ``Dash(server=...)``: the hook then runs after Dash's own set-up hooks (which
+    serve nothing), so the app finishes its one-time set-up even when the first requests are
+    refused.  Raises :class:`AuthConfigError` when ``creds`` is empty.
     """
     ensure_configured(creds)
 
@@ -189,6 +190,6 @@ def install(server: Flask, creds: Credentials) -> None:
             log.warning("auth failed path=%s scheme=%s user=%s remote=%s", request.path, scheme, user or "-", request.remote_addr)
         return _unauthorized()
 
-    server.before_request_funcs.setdefault(None, []).insert(0, _require_login)
+    server.before_request(_require_login)
     server.config["FLOWDESK_LOGIN_REQUIRED"] = True
     log.info("login required: users=%d tokens=%d (health check %s open)", len(creds.users), len(creds.tokens), ", ".join(sorted(OPEN_PATHS)))

@@ -162,3 +162,21 @@ def _grade(settings: Settings, store: ResultStore, name: str, mapping: dict[str,
         item.level = "amber"
         item.reason = f"older than {stale_after:g} min"
     return item
+
+
+LATE_BEATS = 3
+"""A scheduler heartbeat older than this many ``scheduler.heartbeat_seconds`` is late (amber)."""
+
+
+def heartbeat_state(beat: dict | None, heartbeat_seconds: float) -> tuple[str, str, str]:
+    """``(level, text, detail)`` of the scheduler heartbeat for the Status page.
+
+    ``beat`` is :meth:`jobs.store.ResultStore.heartbeat` (``None`` once it expired): ``amber``
+    when missing or late, else ``ok``.
+    """
+    if beat is None:
+        return "amber", "no heartbeat", "no scheduler process has reported recently (flowdesk scheduler)"
+    role = "leader" if beat.get("leader") else "standby"
+    late = beat["age_s"] > LATE_BEATS * heartbeat_seconds
+    text = f"beat {format_age(beat['age_s'])} ago" + (" (late)" if late else "")
+    return ("amber" if late else "ok"), text, f"{role} pid {beat.get('pid')} on {beat.get('host')}"

@@ -15,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.freshness import Freshness, assess, format_age
+from dashboard.freshness import Freshness, assess, format_age, heartbeat_state
 
 dash.register_page(__name__, path="/status", name="Status", order=90, title="flowdesk · Status")
 
@@ -141,12 +141,9 @@ def _redis_card(store: Any) -> html.Div:
     return _card("Redis", "PING ok", sub, "ok", "status-redis")
 
 
-def _scheduler_card(store: Any) -> html.Div:
-    beat = store.heartbeat()
-    if beat is None:
-        return _card("Scheduler", "no heartbeat", "no scheduler process has reported recently (flowdesk scheduler)", "amber", "status-scheduler")
-    role = "leader" if beat.get("leader") else "standby"
-    return _card("Scheduler", f"beat {format_age(beat['age_s'])} ago", f"{role} pid {beat.get('pid')} on {beat.get('host')}", "ok", "status-scheduler")
+def _scheduler_card(store: Any, heartbeat_seconds: float) -> html.Div:
+    level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds)
+    return _card("Scheduler", text, detail, level, "status-scheduler")
 
 
 def _freshness_card(fresh: Freshness) -> html.Div:
@@ -247,7 +244,7 @@ def refresh_status(_n: int, selected: str | None) -> tuple:
         return cards, [], [], [], selected, html.Div(f"Redis unreachable: {fresh.error}", className="fd-error"), config_note
     try:
         tz = settings.tz
-        cards += [_scheduler_card(store), _freshness_card(fresh)]
+        cards += [_scheduler_card(store, settings.scheduler.heartbeat_seconds), _freshness_card(fresh)]
         jobs = _job_rows(settings, store, fresh, tz)
         results = _result_rows(store, fresh, tz)
     except Exception as exc:  # Redis dropped mid-way, or a malformed record: show it, keep the page

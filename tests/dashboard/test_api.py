@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -16,7 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import auth
 from dashboard.app import create_app
-from dashboard.freshness import assess
+from dashboard.freshness import assess, heartbeat_state
+from jobs import keys
 from jobs.commands.web_auth import COMMANDS, hash_password
 from jobs.runner import run_job
 from jobs.store import utcnow
@@ -239,6 +241,38 @@ def test_healthz_503_and_api_503_when_redis_is_down(tmp_path, monkeypatch, redis
     api = client.get("/api/v1/results")
     assert api.status_code == 503
     assert "Redis unreachable" in api.get_json()["error"]
+
+
+def test_healthz_503_without_any_redis_configured(tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url)
+    monkeypatch.delenv("REDIS_URL")
+    reset_dashboard_caches()
+    resp = create_app().server.test_client().get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["redis"] == "unknown"
+    assert "REDIS_URL" in resp.get_json()["error"]
+
+
+def test_invalid_config_gives_json_error_naming_the_key(tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[web]\nrefresh_seconds = 5\nbogus = 1\n", encoding="utf-8")
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(bad))
+    reset_dashboard_caches()
+    client = create_app().server.test_client()  # a broken config does not kill the server...
+    resp = client.get("/api/v1/results")
+    assert resp.status_code == 500
+    assert "bad.toml: web.bogus: unknown key" in resp.get_json()["error"]  # ...and says what is wrong
+
+
+def test_heartbeat_state_missing_fresh_late(store, redis_client):
+    assert heartbeat_state(store.heartbeat(), heartbeat_seconds=10)[:2] == ("amber", "no heartbeat")
+    store.beat(leader=True)
+    level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds=10)
+    assert level == "ok" and text.startswith("beat ") and detail.startswith("leader pid ")
+    redis_client.set(keys.scheduler_heartbeat(), json.dumps({"at": time.time() - 95, "pid": 42, "host": "sched-1", "leader": False}))
+    level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds=10)
+    assert (level, text, detail) == ("amber", "beat 95 s ago (late)", "standby pid 42 on sched-1")
 
 
 # -- freshness grading -----------------------------------------------------------------------
