@@ -128,7 +128,7 @@ TFF_HEADER: tuple[str, ...] = (
 )
 
 
-_COMPONENTS = ("idio", "nc_base", "nc_noise", "spread", "nonrept", "lev", "am", "other", "tff_spread", "traders", "fx")
+_COMPONENTS = ("idio", "nc_base", "nc_noise", "spread", "nonrept", "lev", "am", "other", "tff_spread", "traders", "fx", "oi", "tff_oi")
 
 
 def _rng(seed: int, i: int, component: str) -> np.random.Generator:
@@ -176,14 +176,14 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
         amp = c.amp
         net = -c.beta * amp * factor + _ar1(_rng(seed, i, "idio"), n, 0.9, 0.12 * amp)
         base = 0.35 * amp + 0.05 * amp * np.abs(_ar1(_rng(seed, i, "nc_base"), n, 0.95, 1.0))
-        noise = np.abs(_rng(seed, i, "nc_noise").normal(0, 0.04 * amp, (2, n)))
+        noise = np.abs(_rng(seed, i, "nc_noise").normal(0, 0.04 * amp, (n, 2))).T
         nc_long = base + np.maximum(net, 0) + noise[0]
         nc_short = base + np.maximum(-net, 0) + noise[1]
         spread = 0.08 * amp + np.abs(_ar1(_rng(seed, i, "spread"), n, 0.8, 0.02 * amp))
-        nr = 0.15 * amp + np.abs(_rng(seed, i, "nonrept").normal(0, 0.03 * amp, (2, n)))
+        nr = 0.15 * amp + np.abs(_rng(seed, i, "nonrept").normal(0, 0.03 * amp, (n, 2))).T
         side_l = nc_long + spread + nr[0]
         side_s = nc_short + spread + nr[1]
-        oi = np.maximum(side_l, side_s) + 0.9 * amp + np.abs(_ar1(_rng(seed, i, "spread"), n, 0.9, 0.05 * amp))
+        oi = np.maximum(side_l, side_s) + 0.9 * amp + np.abs(_ar1(_rng(seed, i, "oi"), n, 0.9, 0.05 * amp))
         legacy = pd.DataFrame(
             {
                 "as_of": all_dates,
@@ -203,14 +203,14 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
         lev_net = 0.7 * net + _ar1(_rng(seed, i, "lev"), n, 0.8, 0.1 * amp)
         am_net = 0.5 * net + _ar1(_rng(seed, i, "am"), n, 0.9, 0.1 * amp)
         or_net = _ar1(_rng(seed, i, "other"), n, 0.7, 0.03 * amp)
-        sp = 0.02 * amp + np.abs(_rng(seed, i, "tff_spread").normal(0, 0.01 * amp, (4, n)))
+        sp = 0.02 * amp + np.abs(_rng(seed, i, "tff_spread").normal(0, 0.01 * amp, (n, 4))).T
         b = 0.2 * amp
         lev_l, lev_s = b + np.maximum(lev_net, 0), b + np.maximum(-lev_net, 0)
         am_l, am_s = 1.5 * b + np.maximum(am_net, 0), 1.5 * b + np.maximum(-am_net, 0)
         or_l, or_s = 0.2 * b + np.maximum(or_net, 0), 0.2 * b + np.maximum(-or_net, 0)
         rest_l = am_l + lev_l + or_l + sp.sum(axis=0) + nr[0]
         rest_s = am_s + lev_s + or_s + sp.sum(axis=0) + nr[1]
-        toi = np.maximum(rest_l, rest_s) + 0.5 * amp + np.abs(_ar1(_rng(seed, i, "tff_spread"), n, 0.9, 0.05 * amp))
+        toi = np.maximum(rest_l, rest_s) + 0.5 * amp + np.abs(_ar1(_rng(seed, i, "tff_oi"), n, 0.9, 0.05 * amp))
         tff = pd.DataFrame(
             {
                 "as_of": all_dates,
