@@ -235,6 +235,12 @@ def _serve(host: str, port: int) -> None:
     from dashboard.app import create_app
 
     app = create_app(host=host)
+
+    def stop(signum: int, _frame: Any) -> None:  # werkzeug stops cleanly on KeyboardInterrupt
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, stop)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n", err=True)
     app.run(host=host, port=port, debug=False)
