@@ -307,25 +307,50 @@ def scenario_matrix(per_1pct_usd: np.ndarray, moves_pct: np.ndarray) -> np.ndarr
     return np.multiply.outer(np.asarray(per_1pct_usd, dtype=float), np.asarray(moves_pct, dtype=float))
 
 
-def scenario_grid(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY) -> pd.DataFrame:
-    """Per-underlying trade over a grid of uniform moves, long format.
+def per_underlying_1pct(flows: pd.DataFrame, *, group: str | None = EQUITY) -> tuple[np.ndarray, np.ndarray]:
+    """``(underlyings, usd_per_1pct)``: USD per +1% move summed per underlying (funds of ``group``;
+    ``None`` = every row).  Indicator-matrix product ``M @ c`` done as a weighted ``bincount``.
 
-    Each underlying in turn moves by each ``moves_pct`` (percent).  Computed as the indicator
-    matrix (underlyings x funds) times the funds x moves outer product of :func:`scenario_matrix`
-    (i.e. ``(M @ c) ⊗ g``).  Columns: ``underlying``, ``move_pct``, ``rebalance_usd`` (USD,
-    + = buy); plus rows ``underlying = "TOTAL"`` where every underlying moves together.
+    ``flows`` needs ``underlying`` and ``per_1pct_usd``, or ``leverage`` and ``aum_usd``.
+    Underlyings keep their order of first appearance.
     """
-    sel = flows[flows["group"] == group]
-    codes, uniques = pd.factorize(sel["underlying"], sort=False)
-    per_u = np.bincount(codes, weights=sel["per_1pct_usd"].to_numpy(dtype=float), minlength=len(uniques)) if len(sel) else np.zeros(0)
+    if "per_1pct_usd" in flows:
+        per = flows["per_1pct_usd"].to_numpy(dtype=float)
+    else:
+        per = flows["aum_usd"].to_numpy(dtype=float) * gamma_factor(flows["leverage"]) * 0.01
+    mask = np.ones(len(flows), dtype=bool) if group is None or "group" not in flows else np.asarray(flows["group"].array == group, dtype=bool)
+    codes, uniques = pd.factorize(flows["underlying"], sort=False)
+    n = len(uniques)
+    members = np.bincount(codes, weights=mask, minlength=n) > 0 if len(codes) else np.zeros(0, dtype=bool)
+    sums = np.bincount(codes, weights=np.where(mask, per, 0.0), minlength=n) if len(codes) else np.zeros(0)
+    return np.asarray(uniques, dtype=object)[members], sums[members]
+
+
+def scenario_table(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY) -> pd.DataFrame:
+    """Per-underlying trade over a grid of uniform moves, wide: underlyings x moves (USD, + = buy).
+
+    Row ``u``, column ``m``: the trade if underlying ``u`` moves ``m`` percent, i.e.
+    ``(M @ c)[u] * m`` with ``M`` the underlyings x funds indicator matrix and ``c`` the funds'
+    ``per_1pct_usd`` (the outer product of :func:`scenario_matrix`).  A last row ``TOTAL`` is
+    every underlying moving together.  Index ``underlying``, columns ``move_pct`` (percent).
+    """
+    names, per = per_underlying_1pct(flows, group=group)
     grid = np.asarray(moves_pct, dtype=float)
-    mat = scenario_matrix(np.append(per_u, per_u.sum()), grid)
-    names = np.append(np.asarray(uniques, dtype=object), "TOTAL")
+    mat = scenario_matrix(np.append(per, per.sum()), grid)
+    index = pd.Index(np.append(names, "TOTAL"), name="underlying", dtype=object)
+    return pd.DataFrame(mat, index=index, columns=pd.Index(grid, name="move_pct"))
+
+
+def scenario_grid(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY) -> pd.DataFrame:
+    """:func:`scenario_table` in long format: ``underlying``, ``move_pct`` (percent),
+    ``rebalance_usd`` (USD, + = buy); includes the ``TOTAL`` rows."""
+    table = scenario_table(flows, moves_pct, group=group)
+    grid = table.columns.to_numpy(dtype=float)
     return pd.DataFrame(
         {
-            "underlying": np.repeat(names, len(grid)).astype(str),
-            "move_pct": np.tile(grid, len(names)),
-            "rebalance_usd": mat.ravel(),
+            "underlying": np.repeat(table.index.to_numpy(dtype=object), len(grid)).astype(str),
+            "move_pct": np.tile(grid, len(table)),
+            "rebalance_usd": table.to_numpy().ravel(),
         }
     )
 
@@ -353,25 +378,23 @@ def scenario_flows(funds: pd.DataFrame, moves: pd.Series | pd.DataFrame | Mappin
         ``TOTAL``, values ``rebalance_usd`` (USD).  Computed as ``moves @ diag(per_1pct_usd)``;
         long and inverse funds add up (never offset).
     """
-    sel = funds if "group" not in funds else funds[funds["group"] == group]
-    if "per_1pct_usd" in sel:
-        per_fund = sel["per_1pct_usd"].to_numpy(dtype=float)
-    else:
-        per_fund = sel["aum_usd"].to_numpy(dtype=float) * gamma_factor(sel["leverage"]) * 0.01
-    per = pd.Series(per_fund, index=sel["underlying"].to_numpy()).groupby(level=0, sort=False).sum()
+    names, per = per_underlying_1pct(funds, group=group)
     if isinstance(moves, pd.DataFrame):
-        m = moves.reindex(columns=per.index).astype(float).fillna(0.0)
-        flows = m.to_numpy() * per.to_numpy()[None, :]
-        out = pd.DataFrame(flows, index=moves.index, columns=per.index)
+        # Column lookup by position (no reindex copy): underlyings without a move column -> 0.
+        pos = moves.columns.get_indexer(pd.Index(names, dtype=object))
+        given = moves.to_numpy(dtype=float)[:, np.maximum(pos, 0)] if len(moves.columns) else np.zeros((len(moves), len(names)))
+        m = np.where(pos[None, :] >= 0, given, 0.0)
+        flows = np.where(np.isnan(m), 0.0, m) * per[None, :]
+        out = pd.DataFrame(flows, index=moves.index, columns=pd.Index(names, dtype=object))
         out["TOTAL"] = flows.sum(axis=1)
         return out
-    move = pd.Series(dict(moves) if isinstance(moves, Mapping) else moves, dtype=float).reindex(per.index).fillna(0.0)
+    move = pd.Series(dict(moves) if isinstance(moves, Mapping) else moves, dtype=float).reindex(pd.Index(names, dtype=object)).fillna(0.0).to_numpy()
     return pd.DataFrame(
         {
-            "underlying": per.index.astype(str),
-            "move_pct": move.to_numpy(),
-            "per_1pct_usd": per.to_numpy(),
-            "rebalance_usd": per.to_numpy() * move.to_numpy(),
+            "underlying": names.astype(str),
+            "move_pct": move,
+            "per_1pct_usd": per,
+            "rebalance_usd": per * move,
         }
     )
 

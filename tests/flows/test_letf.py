@@ -304,3 +304,17 @@ def test_map_underlyings_name_normalisation() -> None:
     out = letf.map_underlyings(frame, {"NYSE Semiconductor": "SOXX", "Nasdaq-100": "QQQ", "SPX": "SPY"})
     assert out["underlying"].tolist() == ["SOXX", "QQQ", "SPY", ""]
     assert out["underlying_source"].tolist() == ["proxy", "proxy", "proxy", ""]
+
+
+def test_scenario_table_wide_matches_long_and_reference() -> None:
+    flows = letf.fund_flows(letf.classify(_hand_funds(), {}))
+    wide = letf.scenario_table(flows, [-10.0, 2.5])
+    assert wide.index.tolist() == ["AAA", "BBB", "TOTAL"]
+    assert wide.loc["AAA", 2.5] == pytest.approx(9.0 * 2.5)
+    assert wide.loc["TOTAL", -10.0] == pytest.approx(-210.0)
+    long = letf.scenario_grid(flows, [-10.0, 2.5]).set_index(["underlying", "move_pct"])["rebalance_usd"]
+    assert long.loc[("BBB", 2.5)] == pytest.approx(wide.loc["BBB", 2.5])
+    # a moves frame that lacks an underlying: that underlying trades nothing
+    partial = letf.scenario_flows(flows, pd.DataFrame({"BBB": [-1.0]}))
+    assert partial.loc[0, "AAA"] == 0.0 and partial.loc[0, "BBB"] == pytest.approx(-12.0)
+    assert partial.loc[0, "TOTAL"] == pytest.approx(-12.0)
