@@ -8,6 +8,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -19,6 +20,8 @@ def _settings(ctx: click.Context) -> Settings:
     """The CLI's settings when the parent group loaded them (``ctx.obj``), else ``config.toml``."""
     obj = ctx.find_root().obj
     found = obj.get("settings") if isinstance(obj, dict) else getattr(obj, "settings", None)
+    if callable(found):  # jobs.cli.CliState.settings(): loads once, exits 2 on a config error
+        found = found()
     if isinstance(found, Settings):
         return found
     try:
@@ -28,10 +31,25 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _store(settings: Settings) -> ResultStore:
+    """A connected store, or a clear message and exit (2 without a Redis URL, 3 if unreachable)."""
     try:
-        return ResultStore.from_settings(settings)
+        store = ResultStore.from_settings(settings)
     except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(2) from None
+    if not store.ping():
+        click.echo(f"flowdesk: cannot reach Redis at {_masked(settings.service.redis_url or '')}", err=True)
+        raise SystemExit(3)
+    return store
+
+
+def _masked(url: str) -> str:
+    """The URL without its password (never print secrets)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 def _when(epoch: Any) -> str:
@@ -123,7 +141,10 @@ def deliver_cmd(ctx: click.Context, threads: int | None, until_idle: bool) -> No
 
     settings = _settings(ctx)
     store = _store(settings)
-    if not logging.getLogger().handlers:
+    setup = getattr(ctx.find_root().obj, "setup_logging", None)
+    if callable(setup):  # the flowdesk group's logging (text or JSON, per config)
+        setup()
+    elif not logging.getLogger().handlers:
         logging.basicConfig(level=settings.service.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = DeliveryWorker(settings, store.redis, threads=threads)
     if until_idle:
