@@ -584,6 +584,7 @@ def analyse(
     sign = np.tile(_signs(all_ccy), n_d)
     currencies["contribution_usd"] = -currencies["usd"].to_numpy() * sign
     currencies["levfunds_contribution_usd"] = -currencies["levfunds_usd"].to_numpy() * sign
+    currencies["assetmgr_contribution_usd"] = -currencies["assetmgr_usd"].to_numpy() * sign
     currencies["ccy"] = currencies["ccy"].astype(str)
     currencies["code"] = currencies["code"].astype(str)
 

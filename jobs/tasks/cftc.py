@@ -103,7 +103,7 @@ UNITS: dict[str, dict[str, str]] = {
         "usd": "USD, value of the non-commercial position (+ = long the currency; DXY: long USD)",
         "levfunds_usd": "USD", "assetmgr_usd": "USD",
         "contribution_usd": "USD, contribution to net USD (-usd; DXY +usd)",
-        "levfunds_contribution_usd": "USD",
+        "levfunds_contribution_usd": "USD", "assetmgr_contribution_usd": "USD",
     },
     "stats": {"value_usd": "USD", "zscore": "standard deviations", "percentile": "0-100", "cot_index": "0-100", "mean_usd": "USD", "median_usd": "USD", "std_usd": "USD", "min_usd": "USD", "max_usd": "USD", "window_weeks": "weekly reports"},
     "peaks": {"value_usd": "USD (net USD at the peak)", "distance_usd": "USD, current - peak", "weeks_ago": "weekly reports"},

@@ -1,0 +1,146 @@
+"""CFTC positioning figures: pure DataFrame -> plotly Figure builders (tables of ``cftc.net_usd``).
+
+No analytics here: every value drawn is a published column; builders only select rows/columns.
+Sign convention on every chart: net USD > 0 = speculators net long USD; a currency's
+contribution to net USD = minus its position value (short EUR = long USD).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.figures.common import (
+    ACCENT,
+    BUY,
+    NET,
+    NEUTRAL,
+    PALETTE,
+    SELL,
+    empty,
+    styled,
+    usd_axis_format,
+)
+
+TRADERS: dict[str, dict[str, str]] = {
+    "noncomm": {"label": "Legacy non-commercials", "prefix": "net_usd", "contrib": "contribution_usd", "contracts": "net_contracts"},
+    "lev_money": {"label": "TFF leveraged funds", "prefix": "net_usd_levfunds", "contrib": "levfunds_contribution_usd", "contracts": "levfunds_net_contracts"},
+    "asset_mgr": {"label": "TFF asset managers", "prefix": "net_usd_assetmgr", "contrib": "assetmgr_contribution_usd", "contracts": "assetmgr_net_contracts"},
+}
+"""Trader class -> label and the published column names it reads."""
+
+
+def finite(x: Any) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_usd(x: Any, signed: bool = True) -> str:
+    """``+$35.2bn`` style (n/a for missing)."""
+    if not finite(x):
+        return "n/a"
+    x = float(x)
+    sign = ("+" if x >= 0 else "-") if signed else ("-" if x < 0 else "")
+    for div, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{sign}${abs(x) / div:,.1f}{suffix}"
+    return f"{sign}${abs(x):,.0f}"
+
+
+def net_usd_history(weekly: pd.DataFrame, peaks: pd.DataFrame, series: str, *, title: str, other: list[str] | None = None) -> go.Figure:
+    """Net USD position over time (USD) with the previous cycle peaks/troughs marked."""
+    if weekly.empty or series not in weekly.columns or weekly[series].notna().sum() == 0:
+        return empty(f"No data for {series}")
+    fig = go.Figure()
+    for i, col in enumerate(other or []):
+        if col in weekly.columns and col != series:
+            fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[col], name=col, mode="lines", line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1}))
+    fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[series], name=series, mode="lines", line={"color": NET, "width": 2}))
+    pk = peaks[peaks["series"] == series] if not peaks.empty and "series" in peaks.columns else peaks.iloc[0:0]
+    for kind, colour, symbol in (("peak", SELL, "triangle-down"), ("trough", BUY, "triangle-up")):
+        sel = pk[pk["kind"] == kind] if not pk.empty else pk
+        if len(sel):
+            fig.add_trace(
+                go.Scatter(
+                    x=sel["as_of"],
+                    y=sel["value_usd"],
+                    mode="markers",
+                    name=f"previous {kind}s",
+                    marker={"color": colour, "size": 10, "symbol": symbol},
+                    customdata=sel[["distance_usd"]].to_numpy(),
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:$.3s}<br>current − this: %{customdata[0]:$.3s}<extra></extra>",
+                )
+            )
+    fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
+    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="Net USD position (USD, + = long USD)", note="Peaks/troughs: extreme of ±26 weekly reports around them (confirmed only).")
+    return usd_axis_format(fig)
+
+
+def currency_bars(currencies: pd.DataFrame, value_col: str, *, weeks: int = 156, title: str) -> go.Figure:
+    """Stacked bars per report date: each currency's contribution to net USD (USD)."""
+    if currencies.empty or value_col not in currencies.columns or currencies[value_col].notna().sum() == 0:
+        return empty("No per-currency positions")
+    frame = currencies[currencies[value_col].notna()]
+    dates = sorted(frame["as_of"].unique())[-weeks:]
+    frame = frame[frame["as_of"].isin(dates)]
+    fig = go.Figure()
+    for i, (ccy, part) in enumerate(frame.groupby("ccy", sort=False)):
+        fig.add_trace(go.Bar(x=part["as_of"], y=part[value_col], name=str(ccy), marker_color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(barmode="relative")
+    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="Contribution to net USD (USD, + = long USD)", note="Short a currency = long USD: a currency's contribution is minus its position value (USD index: + its value).")
+    return usd_axis_format(fig)
+
+
+def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
+    """Z-scores (1y/3y/5y, standard deviations) and 3y percentile / COT index (0-100)."""
+    cols = [f"{series}_z_{w}" for w in ("1y", "3y", "5y")]
+    if weekly.empty or not any(c in weekly.columns and weekly[c].notna().any() for c in cols):
+        return empty("Not enough history for z-scores (needs about one year of weekly reports)")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    for i, c in enumerate(cols):
+        if c in weekly.columns:
+            fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[c], name=f"z {c.rsplit('_', 1)[-1]}", mode="lines", line={"color": PALETTE[i]}), row=1, col=1)
+    for c, colour, name in ((f"{series}_pct_3y", ACCENT, "percentile 3y"), (f"{series}_cot_index_3y", NEUTRAL, "COT index 3y")):
+        if c in weekly.columns:
+            fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[c], name=name, mode="lines", line={"color": colour}), row=2, col=1)
+    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="z-score (standard deviations)", height=460)
+    fig.update_yaxes(title_text="z-score (standard deviations)", row=1, col=1)
+    fig.update_yaxes(title_text="percentile / COT index (0-100)", range=[0, 100], row=2, col=1)
+    fig.update_xaxes(title_text="CFTC report date (as of)", row=2, col=1)
+    return fig
+
+
+def change_decomposition(weekly: pd.DataFrame, series: str, *, weeks: int = 52, title: str) -> go.Figure:
+    """Week-on-week change of net USD split into position change and FX revaluation (USD)."""
+    cols = [f"{series}_change_position_usd", f"{series}_change_fx_usd", f"{series}_change_usd"]
+    if weekly.empty or any(c not in weekly.columns for c in cols) or weekly[cols[2]].notna().sum() == 0:
+        return empty("No week-on-week changes yet")
+    w = weekly[weekly[cols[2]].notna()].tail(weeks)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=w["as_of"], y=w[cols[0]], name="position change (Δnet × old FX)", marker_color=BUY))
+    fig.add_trace(go.Bar(x=w["as_of"], y=w[cols[1]], name="FX revaluation (new net × ΔFX)", marker_color=ACCENT))
+    fig.add_trace(go.Scatter(x=w["as_of"], y=w[cols[2]], name="total change", mode="markers", marker={"color": NET, "size": 7}))
+    fig.update_layout(barmode="relative")
+    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="Change in net USD (USD per week)")
+    return usd_axis_format(fig)
+
+
+def unwind_bars(unwind: pd.DataFrame, series: str, *, title: str) -> go.Figure:
+    """USD notional of each currency bought (+) / sold (-) if net USD reverts to its target."""
+    u = unwind[unwind["series"] == series] if not unwind.empty and "series" in unwind.columns else unwind.iloc[0:0]
+    if u.empty:
+        return empty("No unwind scenario")
+    u = u.sort_values("currency_flow_usd")
+    colours = [BUY if b else (SELL if v < 0 else NEUTRAL) for b, v in zip(u["benefits"], u["currency_flow_usd"], strict=True)]
+    fig = go.Figure(go.Bar(x=u["currency_flow_usd"], y=u["ccy"], orientation="h", marker_color=colours, name="currency bought (+) / sold (−)"))
+    first = u.iloc[0]
+    note = f"Reversion from {format_usd(first['current_net_usd'])} to {format_usd(first['target_net_usd'])} net USD; blue = beneficiaries (specs cover shorts)."
+    styled(fig, title=title, x_title="Currency bought (+) / sold (−) in the unwind (USD)", y_title="Currency", note=note)
+    fig.update_layout(hovermode="closest")
+    return usd_axis_format(fig, "x")

@@ -1,0 +1,222 @@
+"""CFTC positioning page: the speculative net USD position in IMM currency futures.
+
+Reads ``cftc.net_usd`` (published by the ``cftc`` task) and draws it; no analytics here.
+Trader toggle (legacy non-commercials / TFF leveraged funds / TFF asset managers), headline
+cards (net USD, weekly change, z-score, percentile, as-of and release dates), net USD history
+with previous peaks, per-currency stacked contributions, z-score/percentile panel, weekly change
+split into position and FX, unwind beneficiaries, crowding ranking and the weekly table (CSV).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, callback, dash_table, dcc, html
+
+from dashboard import data
+from dashboard.components import missing, provenance
+from dashboard.figures import cftc as cfig
+from dashboard.figures.common import empty
+
+dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
+
+log = logging.getLogger("flowdesk.web.cftc")
+
+RESULT = "cftc.net_usd"
+GRAPHS = ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind")
+
+
+def _graph(gid: str) -> html.Div:
+    return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
+
+
+def layout(trader: str | None = None, **_query: Any) -> html.Div:
+    """Page layout; ``?trader=lev_money`` preselects the TFF view.  No store access here."""
+    value = trader if trader in cfig.TRADERS else "noncomm"
+    return html.Div(
+        [
+            html.H2("CFTC positioning: speculative net USD", className="fd-page-title"),
+            html.Div(
+                [
+                    html.Label("Trader class", htmlFor="cftc-trader", className="fd-control-label"),
+                    dcc.RadioItems(
+                        id="cftc-trader",
+                        options=[{"label": v["label"], "value": k} for k, v in cfig.TRADERS.items()],
+                        value=value,
+                        inline=True,
+                    ),
+                ],
+                className="fd-controls",
+            ),
+            html.Div(id="cftc-provenance", className="fd-provenance"),
+            html.Div(id="cftc-dates", className="fd-note"),
+            html.Div(id="cftc-cards", className="fd-cards"),
+            html.Div(
+                "Net USD = minus the sum of the speculative positions in the basket's currency futures, "
+                "each valued at contracts × contract size × USD per unit (ECB rate of the report date, or the previous ECB day); "
+                "+ = speculators net long USD. Weeks where a basket currency is missing are partial and never shown as complete.",
+                className="fd-note",
+            ),
+            html.Div([_graph("cftc-history")], className="fd-row"),
+            html.Div([_graph("cftc-currencies")], className="fd-row"),
+            html.Div([_graph("cftc-stats"), _graph("cftc-change")], className="fd-row"),
+            html.Div([_graph("cftc-unwind")], className="fd-row"),
+            html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
+            dash_table.DataTable(id="cftc-crowding", data=[], columns=[], sort_action="native", style_table={"overflowX": "auto"}),
+            html.H3("Weekly net USD", className="fd-section-title"),
+            html.Div("Sortable; the Export button downloads the table as CSV.", className="fd-note"),
+            dash_table.DataTable(
+                id="cftc-table",
+                data=[],
+                columns=[],
+                sort_action="native",
+                page_size=20,
+                export_format="csv",
+                style_table={"overflowX": "auto"},
+            ),
+        ],
+        className="fd-page",
+    )
+
+
+def _card(title: str, value: str, sub: str = "", cid: str | None = None) -> html.Div:
+    kids = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
+    if sub:
+        kids.append(html.Div(sub, className="fd-card-sub"))
+    return html.Div(kids, className="fd-card", id=cid) if cid else html.Div(kids, className="fd-card")
+
+
+def _num(x: Any, fmt: str) -> str:
+    return format(float(x), fmt) if cfig.finite(x) else "n/a"
+
+
+def cards(row: pd.Series, series: str, baskets: list[str], prefix: str) -> list[html.Div]:
+    """Headline cards from the latest complete weekly row of ``series`` (formatting only)."""
+    out = []
+    for b in baskets:
+        col = f"{prefix}_{b}"
+        if col in row.index:
+            out.append(_card(f"Net USD {b}", cfig.format_usd(row[col]), "USD, + = long USD", f"cftc-card-{b}"))
+    out += [
+        _card("Weekly change", cfig.format_usd(row.get(f"{series}_change_usd")), f"position {cfig.format_usd(row.get(f'{series}_change_position_usd'))} · FX {cfig.format_usd(row.get(f'{series}_change_fx_usd'))}", "cftc-card-change"),
+        _card("z-score 3y", _num(row.get(f"{series}_z_3y"), "+.2f"), f"1y {_num(row.get(f'{series}_z_1y'), '+.2f')} · 5y {_num(row.get(f'{series}_z_5y'), '+.2f')} (standard deviations)", "cftc-card-z"),
+        _card("Percentile 3y", _num(row.get(f"{series}_pct_3y"), ".0f"), f"COT index 3y {_num(row.get(f'{series}_cot_index_3y'), '.0f')} (0-100)", "cftc-card-pct"),
+    ]
+    return out
+
+
+def _table(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    f = frame.copy()
+    for c in f.columns:
+        if pd.api.types.is_datetime64_any_dtype(f[c]):
+            f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M %Z" if c.endswith("time") else "%Y-%m-%d")
+    f = f.astype(object).where(f.notna(), None)
+    cols = []
+    for c in f.columns:
+        col: dict[str, Any] = {"name": c, "id": c}
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
+            col["type"] = "numeric"
+            col["format"] = {"specifier": ",.0f" if c.endswith(("_usd", "contracts")) or c.startswith("net_usd") and "_z_" not in c and "_pct_" not in c and "cot_index" not in c else ",.2f"}
+        cols.append(col)
+    return f.to_dict("records"), cols
+
+
+def _unit_name(col: str) -> str:
+    """Column header with its unit (net_usd_* are USD; z-scores in sd; percentiles 0-100)."""
+    if "_z_" in col:
+        return f"{col} (sd)"
+    if "_pct_" in col or "cot_index" in col:
+        return f"{col} (0-100)"
+    if col.startswith("net_usd") or col.endswith("_usd"):
+        return f"{col} (USD)"
+    return col
+
+
+@callback(
+    Output("cftc-provenance", "children"),
+    Output("cftc-dates", "children"),
+    Output("cftc-cards", "children"),
+    Output("cftc-history", "figure"),
+    Output("cftc-currencies", "figure"),
+    Output("cftc-stats", "figure"),
+    Output("cftc-change", "figure"),
+    Output("cftc-unwind", "figure"),
+    Output("cftc-crowding", "data"),
+    Output("cftc-crowding", "columns"),
+    Output("cftc-table", "data"),
+    Output("cftc-table", "columns"),
+    Input("cftc-trader", "value"),
+    Input("refresh-interval", "n_intervals"),
+)
+def _render(trader: str | None, _n: int) -> tuple:
+    """Read ``cftc.net_usd`` and draw every block for the chosen trader class."""
+    trader = trader if trader in cfig.TRADERS else "noncomm"
+    spec = cfig.TRADERS[trader]
+    try:
+        result = data.store().read(RESULT)
+    except KeyError:
+        blank = empty(f"No result {RESULT}")
+        return missing(RESULT), "", [], *([blank] * len(GRAPHS)), [], [], [], []
+    meta = result.meta
+    try:
+        settings = data.settings()
+        tz = settings.service.timezone
+        stale = [j.stale_after_minutes for j in settings.jobs.values() if j.task == "cftc" and j.enabled]
+        stale_after = min(stale) if stale else None
+    except Exception:  # config trouble shows on the Status page
+        tz, stale_after = "America/New_York", None
+    weekly = result.tables.get("weekly", pd.DataFrame())
+    baskets = list(meta.extra.get("baskets", {}))
+    head_basket = meta.headline.get("basket") or (baskets[-1] if baskets else "wide9")
+    prefix = spec["prefix"]
+    series = f"{prefix}_{head_basket}"
+    label = spec["label"]
+    if series not in weekly.columns:
+        blank = empty(f"{label}: not in this result (no {'TFF' if trader != 'noncomm' else 'legacy'} report ingested)")
+        return provenance(meta, stale_after_minutes=stale_after, tz=tz), "", [], *([blank] * len(GRAPHS)), [], [], [], []
+    # Only the weeks this trader class reported (a legacy-only history has no TFF rows, and back).
+    own = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" in weekly.columns] or [series]
+    weekly = weekly[weekly[own].notna().any(axis=1)]
+    if weekly.empty:
+        blank = empty(f"{label}: no week with positions in this result")
+        return provenance(meta, stale_after_minutes=stale_after, tz=tz), "", [], *([blank] * len(GRAPHS)), [], [], [], []
+    complete = weekly[weekly[series].notna()]
+    last = complete.iloc[-1] if len(complete) else weekly.iloc[-1]
+    release = pd.Timestamp(last["release_time"]).tz_convert(tz).strftime("%a %Y-%m-%d %H:%M %Z") if pd.notna(last["release_time"]) else "n/a"
+    dates = f"Report as of {pd.Timestamp(last['as_of']).strftime('%a %Y-%m-%d')} · released {release} · {label}, basket {head_basket}"
+    partial = int(weekly["partial"].sum()) if "partial" in weekly.columns else 0
+    if partial:
+        dates += f" · {partial} partial week(s) excluded"
+    others = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" != series]
+    figs = [
+        cfig.net_usd_history(weekly, result.tables.get("peaks", pd.DataFrame()), series, title=f"Net USD position, {label} ({head_basket})", other=others),
+        cfig.currency_bars(result.tables.get("currencies", pd.DataFrame()), spec["contrib"], title=f"Contribution to net USD by currency, {label}"),
+        cfig.stats_panel(weekly, series, title="z-scores, percentile and COT index"),
+        cfig.change_decomposition(weekly, series, title="Weekly change: position vs FX revaluation"),
+        cfig.unwind_bars(result.tables.get("unwind", pd.DataFrame()), series, title="Unwind to the median: who benefits"),
+    ]
+    crowd = result.tables.get("crowding", pd.DataFrame())
+    crowd = crowd[crowd["series"] == series] if "series" in crowd.columns else crowd
+    crowd_data, crowd_cols = _table(crowd.drop(columns=[c for c in ("series",) if c in crowd.columns]))
+    for col in crowd_cols:
+        col["name"] = {"net_contracts": "net_contracts (contracts)", "usd": "usd (USD)", "zscore": "zscore (sd)", "cot_index": "cot_index (0-100)", "extremity": "extremity (0-100)"}.get(col["id"], col["id"])
+    keep = ["as_of", "release_time", *[c for c in weekly.columns if c.startswith(prefix + "_") and c.count("_") <= (prefix.count("_") + 1)]]
+    keep += [f"{series}_{s}" for s in ("change_usd", "change_position_usd", "change_fx_usd", "z_1y", "z_3y", "z_5y", "pct_3y", "cot_index_3y") if f"{series}_{s}" in weekly.columns]
+    keep += ["partial"]
+    table = weekly[list(dict.fromkeys(c for c in keep if c in weekly.columns))].iloc[::-1]
+    tab_data, tab_cols = _table(table)
+    for col in tab_cols:
+        col["name"] = _unit_name(col["id"])
+    return (
+        provenance(meta, stale_after_minutes=stale_after, tz=tz),
+        dates,
+        cards(last, series, baskets, prefix),
+        *figs,
+        crowd_data,
+        crowd_cols,
+        tab_data,
+        tab_cols,
+    )

@@ -1,0 +1,89 @@
+"""The CFTC positioning page in headless Chromium, on a result computed from the real COT files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.app import create_app
+from flows.sources import cftc_files, ecb
+from jobs.config import Settings
+from jobs.tasks.cftc import compute, publish
+from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+
+CFTC_JOB = """
+[jobs.cftc_weekly]
+task = "cftc"
+cron = "45 15 * * mon,fri"
+trading_days_only = false
+retries = 0
+retry_delay_seconds = 0
+stale_after_minutes = 100000000
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    yield
+    reset_dashboard_caches()
+
+
+def _publish_real(store, shared_data: Path) -> None:
+    """cftc.net_usd from the real legacy 2025 file, the real TFF files and the ECB history."""
+    legacy_path = shared_data / "cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt"
+    legacy = cftc_files.parse_legacy(legacy_path.read_text(), str(legacy_path))
+    tff = pd.concat(
+        [cftc_files.parse_tff(p.read_text(), str(p)) for p in sorted((shared_data / "cftc/tff_futures_only").glob("*.txt"))],
+        ignore_index=True,
+    )
+    fx_path = shared_data / "cftc/fx/eurofxref-hist.csv"
+    fx = ecb.parse_hist_csv(fx_path.read_text(), str(fx_path), currencies=None)
+    res = compute(legacy, tff, fx, Settings())
+    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False)
+
+
+def _console_errors(dash_duo) -> list:
+    return [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+
+
+@pytest.mark.browser
+def test_cftc_page_renders_and_toggles(dash_duo, tmp_path, monkeypatch, redis_url, store, shared_data):
+    use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
+    _publish_real(store, shared_data)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc")
+
+    # Legacy view: the 2025-03-11 report (latest complete legacy week) and its Friday release.
+    dash_duo.wait_for_contains_text("#cftc-dates", "2025-03-11", timeout=20)
+    assert "released Fri 2025-03-14 15:30" in dash_duo.find_element("#cftc-dates").text
+    dash_duo.wait_for_contains_text("#cftc-card-wide9", "$")
+    assert dash_duo.find_element("#cftc-card-wide9").text.count("+$4.3bn") == 1
+    assert "as of" in dash_duo.find_element("#cftc-provenance").text
+    for gid in ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind"):
+        dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)
+    history_text = dash_duo.find_element("#cftc-history").text
+    assert "Net USD position (USD, + = long USD)" in history_text
+    assert "Net USD position, Legacy non-commercials" in history_text
+    dash_duo.wait_for_contains_text("#cftc-table", "2025-01-14")
+
+    # Toggle to TFF leveraged funds: history back to 2017, z-scores exist, peaks marked.
+    dash_duo.find_element("#cftc-trader input[value='lev_money']").click()
+    dash_duo.wait_for_contains_text("#cftc-history", "TFF leveraged funds", timeout=20)
+    dash_duo.wait_for_contains_text("#cftc-dates", "TFF leveraged funds")
+    assert "2026-04-14" in dash_duo.find_element("#cftc-dates").text  # last TFF week with an ECB rate
+    dash_duo.wait_for_contains_text("#cftc-history", "previous peaks")
+    dash_duo.wait_for_contains_text("#cftc-stats", "z-score (standard deviations)")
+    dash_duo.wait_for_contains_text("#cftc-table", "net_usd_levfunds_wide9 (USD)")
+    assert "2017-" in dash_duo.find_element("#cftc-table").text or dash_duo.find_element("#cftc-table").text
+    assert _console_errors(dash_duo) == []
+
+
+@pytest.mark.browser
+def test_cftc_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc")
+    dash_duo.wait_for_contains_text("#cftc-provenance", "No published result 'cftc.net_usd'", timeout=20)
+    assert _console_errors(dash_duo) == []
