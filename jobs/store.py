@@ -149,8 +149,9 @@ class Result:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The main table."""
-        return self.tables[self.meta.tables[0]]
+        """The main table (or, when only some tables were read, the first of those)."""
+        main = self.meta.tables[0]
+        return self.tables[main] if main in self.tables else next(iter(self.tables.values()))
 
     def table(self, name: str) -> pd.DataFrame:
         try:

@@ -1,0 +1,99 @@
+"""``flowdesk scenario``: mechanical flow for a move, from the cached results (no fetching)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import numpy as np
+
+from flows import scenarios
+from flows.errors import FlowdeskError
+from jobs.config import ConfigError, load_settings
+from jobs.store import ResultStore
+from jobs.tasks.board import explicit_scenario, hours_to_close, load_inputs
+
+_MOVE = re.compile(r"^\s*([A-Za-z0-9._^]+)\s*=\s*([+-]?\d+(?:\.\d+)?)\s*%?\s*$")
+
+
+def parse_move(text: str) -> tuple[str, float]:
+    """``SPX=-3%`` -> ``("SPX", -3.0)`` (percent)."""
+    m = _MOVE.match(text)
+    if not m:
+        raise click.BadParameter(f"{text!r}: expected SYMBOL=PCT, e.g. SPX=-3% or NDX=2.5")
+    return m.group(1).upper(), float(m.group(2))
+
+
+def _f(x: Any) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def scenario_report(settings: Any, store: ResultStore, moves: dict[str, float], *, iv_shock_pts: float, hours: float | None, now: datetime) -> dict[str, Any]:
+    """The JSON report of one scenario (keys: move, total_usd, components, by_underlying, flags, inputs)."""
+    inp = load_inputs(settings, store, now)
+    if not inp.books and inp.letf_funds is None:
+        problems = "; ".join(f"{i['name']}: {i['note']}" for i in inp.inputs)
+        raise FlowdeskError(f"no usable cached result to compute a scenario from ({problems}); run `flowdesk refresh`")
+    h = hours_to_close(now, settings.board.hours_to_close if hours is None else hours)
+    grid = explicit_scenario(settings, inp, moves, iv_shock_pts=iv_shock_pts, hours=h)
+    grid = grid[grid["total_usd"].abs() > 0].sort_values("total_usd", key=np.abs, ascending=False)
+    comps = {c: float(grid[c].sum()) for c in scenarios.COMPONENTS}
+    flags = scenarios.regime_flags(grid.assign(index_move_pct=0.0), {u: inp.gamma_headlines[u] for u in inp.books}, index_move_pct=0.0, flip_proximity_pct=settings.board.flip_proximity_pct, letf_adv_threshold_pct=settings.board.letf_adv_threshold_pct)
+    flag_list = flags.to_dict("records") + [{"kind": "stale_input", "underlying": i["name"], "severity": "warning", "message": f"{i['name']} left out of the totals: {i['note']}"} for i in inp.inputs if not i["included"]]
+    return {
+        "move": {k: v for k, v in moves.items()},
+        "iv_shock_pts": iv_shock_pts,
+        "hours_to_close": round(h, 3),
+        "total_usd": float(grid["total_usd"].sum()),
+        "components": comps,
+        "by_underlying": [
+            {"underlying": r.underlying, "move_pct": float(r.move_pct), "total_usd": float(r.total_usd), "pct_adv": _f(r.total_pct_adv), **{c: float(getattr(r, c)) for c in scenarios.COMPONENTS}}
+            for r in grid.itertuples()
+        ],
+        "flags": flag_list,
+        "inputs": [{"name": i["name"], "as_of": i["as_of"], "source": i["source"], "stale": bool(i["stale"]), "note": i["note"]} for i in inp.inputs],
+        "sample": inp.sample,
+        "units": "USD of underlying traded; + = buy; moves in percent; pct_adv in percent of average daily dollar volume",
+    }
+
+
+@click.command("scenario")
+@click.option("--move", "moves", multiple=True, required=True, help="SYMBOL=PCT, e.g. SPX=-3%. One move is mapped to the others by the [board] betas; several move only those.")
+@click.option("--iv-shock", type=float, default=0.0, show_default=True, help="IV shock in volatility points.")
+@click.option("--hours-to-close", type=float, default=None, help="Charm horizon in hours (default: to the next 16:00 New York close).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | None, as_json: bool) -> None:
+    """Mechanical flow (dealer hedging + leveraged ETFs) for a move, from the cached results."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(2) from None
+    parsed = dict(parse_move(m) for m in moves)
+    try:
+        store = ResultStore.from_settings(settings)
+        report = scenario_report(settings, store, parsed, iv_shock_pts=iv_shock, hours=hours_to_close, now=datetime.now(UTC))
+    except (FlowdeskError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    moves_txt = ", ".join(f"{k} {v:+g}%" for k, v in parsed.items())
+    click.echo(f"Scenario: {moves_txt}, IV shock {iv_shock:+g} vol pts, {report['hours_to_close']:.1f} h to the close" + ("  [SAMPLE DATA]" if report["sample"] else ""))
+    click.echo(f"Mechanical flow: {report['total_usd'] / 1e9:+,.2f} bn USD (+ = buying), of which")
+    for name, value in report["components"].items():
+        click.echo(f"  {name:<18} {value / 1e9:+12,.2f} bn USD")
+    click.echo(f"{'underlying':<10} {'move %':>7} {'total bn USD':>13} {'% ADV':>7}")
+    for row in report["by_underlying"][:15]:
+        adv = "n/a" if row["pct_adv"] is None else f"{row['pct_adv']:+.1f}"
+        click.echo(f"{row['underlying']:<10} {row['move_pct']:>+7.2f} {row['total_usd'] / 1e9:>+13,.3f} {adv:>7}")
+    for flag in report["flags"]:
+        click.echo(f"! {flag['message']}")
+    for i in report["inputs"]:
+        click.echo(f"  input {i['name']}: as of {i['as_of']} ({i['source']}){' STALE: ' + i['note'] if i['stale'] else ''}")
+
+
+COMMANDS = [scenario]

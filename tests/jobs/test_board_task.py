@@ -1,0 +1,178 @@
+"""Board and brief tasks on real Redis, with the real SPX chain and a real leveraged-ETF universe."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from flows import scenarios
+from flows.gamma import analyze
+from flows.sources import cboe_csv
+from jobs import keys
+from jobs.commands.scenario import scenario
+from jobs.config import parse_settings
+from jobs.runner import run_job
+from jobs.store import ResultStore
+from jobs.tasks import TaskContext
+from jobs.tasks.gamma import gamma_params, publish_report
+
+NOW = pd.Timestamp("2026-11-27 12:00", tz="America/New_York")
+
+
+def _settings(shared_data, **board):
+    return parse_settings(
+        {
+            "service": {"source_mode": "sample"},
+            "jobs": {
+                "letf": {"task": "letf", "cron": "45 8 * * mon-fri", "args": {"phase": "intraday"}},
+                "board": {"task": "board", "cron": "50 8 * * mon-fri", "retries": 0},
+                "brief": {"task": "brief", "cron": "55 8 * * mon-fri", "retries": 0},
+            },
+            "gamma": {"underlyings": ["SPX", "SPY"]},
+            "letf": {"universe_file": str(shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-06-01.csv")},
+            "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, **board},
+        },
+        env={},
+    )
+
+
+@pytest.fixture()
+def published(shared_data, store: ResultStore):
+    settings = _settings(shared_data)
+    chain = cboe_csv.read_file(shared_data / "options" / "spx_quotedata_2023-09-14.csv")
+    params = gamma_params(settings, "SPX", chain.as_of)
+    report = analyze(chain, params)
+    ctx = TaskContext(settings=settings, store=store, now=NOW.to_pydatetime(), job="test", slot="t", log=logging.getLogger("test"))
+    publish_report(ctx, "SPX", chain, report, False, {}, params)
+    assert run_job(settings, store, "letf", now=NOW.to_pydatetime()).status == "ok"
+    return settings, chain, report
+
+
+def test_board_totals_match_independent_sums(published, store: ResultStore) -> None:
+    settings, chain, report = published
+    record = run_job(settings, store, "board", now=NOW.to_pydatetime())
+    assert record.status == "ok", record.error
+    res = store.read("board.scenarios")
+    grid = res.table("grid")
+    np.testing.assert_allclose(grid[list(scenarios.COMPONENTS)].sum(axis=1), grid["total_usd"], atol=1e-6)
+
+    # Dealer part for SPX at an NDX move of -5 %: SPX moves -4 %; the gamma engine's own hedge
+    # flow table gives the price component for -4 % (full re-pricing, same book).
+    spx = grid[(grid["underlying"] == "SPX") & (grid["index_move_pct"] == -5.0) & (grid["iv_shock_pts"] == 0.0)].iloc[0]
+    assert spx["move_pct"] == pytest.approx(-4.0)
+    engine = report.hedge_flow.set_index("move_pct").loc[-4.0, "dealer_trade_usd"]
+    assert spx["dealer_gamma_usd"] == pytest.approx(engine, rel=1e-9)
+    assert spx["dealer_charm_usd"] != 0.0  # four hours of decay to the close
+
+    # Leveraged-ETF part for QQQ (beta 1) at -3 %: a plain sum over the published funds table.
+    funds = store.read("letf.flows", tables=["funds"]).frame
+    expected = sum(a * (lev * lev - lev) * -0.03 for a, lev, u in zip(funds["aum_usd"], funds["leverage"], funds["underlying"], strict=True) if u == "QQQ" and math.isfinite(a))
+    qqq = grid[(grid["underlying"] == "QQQ") & (grid["index_move_pct"] == -3.0) & (grid["iv_shock_pts"] == 0.0)].iloc[0]
+    assert qqq["letf_usd"] == pytest.approx(expected, rel=1e-9)
+    assert qqq["dealer_gamma_usd"] == 0.0  # no QQQ chain published
+
+    tot = res.table("totals")
+    row = tot[(tot["index_move_pct"] == -3.0) & (tot["iv_shock_pts"] == 0.0)].iloc[0]
+    assert row["total_usd"] == pytest.approx(grid[(grid["index_move_pct"] == -3.0) & (grid["iv_shock_pts"] == 0.0)]["total_usd"].sum())
+    assert res.meta.headline["total_usd_at_flag_move"] == pytest.approx(row["total_usd"])
+    assert res.meta.units["grid"]["total_pct_adv"] == "% of ADV"
+    inputs = res.table("inputs").set_index("name")
+    assert inputs.loc["gamma.SPX", "included"] and inputs.loc["letf.flows", "included"]
+    assert not inputs.loc["gamma.SPY", "included"] and "missing" in inputs.loc["gamma.SPY", "note"]
+
+
+def test_stale_input_is_flagged_and_left_out(published, store: ResultStore) -> None:
+    settings, _chain, _report = published
+    store.mark_failed("gamma.SPX", "SourceError: cdn.cboe.com: gave up (HTTP 503)", job="gamma_intraday")
+    assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    res = store.read("board.scenarios")
+    grid = res.table("grid")
+    assert (grid.loc[grid["underlying"] == "SPX", "dealer_gamma_usd"] == 0).all()
+    flags = res.table("flags")
+    stale = flags[flags["kind"] == "stale_input"]
+    assert "gamma.SPX" in set(stale["underlying"])
+    assert "HTTP 503" in " ".join(stale["message"])
+    assert res.meta.headline["stale_inputs"] == 3  # SPX stale; SPY and cftc.net_usd never published
+
+
+def test_board_fails_clearly_without_inputs_and_keeps_last_good(shared_data, store: ResultStore, published) -> None:
+    settings, _c, _r = published
+    assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    good = store.meta("board.scenarios").version
+    for name in ("gamma.SPX", "letf.flows"):
+        store.redis.delete(keys.result_current(name))
+    record = run_job(settings, store, "board", now=NOW.to_pydatetime())
+    assert record.status == "failed"
+    assert "no usable equity input" in record.error
+    meta = store.meta("board.scenarios")
+    assert meta.version == good and meta.status == "stale"
+
+
+def test_brief_history_changes_and_digest(published, store: ResultStore) -> None:
+    settings, _c, _r = published
+    assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    first = run_job(settings, store, "brief", now=NOW.to_pydatetime())
+    assert first.status == "ok", first.error
+    b1 = store.read("board.brief")
+    assert "SPX: long gamma" in b1.meta.headline["text"] or "SPX: short gamma" in b1.meta.headline["text"]
+    assert b1.table("changes").empty  # nothing to compare with yet
+    # a second brief after SPX moved: the change is listed
+    chain = cboe_csv.read_file(_shared(settings) / "options" / "spx_quotedata_2024-01-07.csv")
+    params = gamma_params(settings, "SPX", chain.as_of)
+    ctx = TaskContext(settings=settings, store=store, now=NOW.to_pydatetime(), job="t", slot="t", log=logging.getLogger("t"))
+    publish_report(ctx, "SPX", chain, analyze(chain, params), False, {}, params)
+    assert run_job(settings, store, "brief", now=NOW.to_pydatetime()).status == "ok"
+    b2 = store.read("board.brief")
+    changes = b2.table("changes")
+    assert "SPX net GEX (USD per 1%)" in set(changes["figure"])
+    assert len(store.history("board.brief")) == 2
+    events = [json.loads(e) for e in store.redis.lrange(keys.alert_events(), 0, -1)]
+    assert sum(e["kind"] == "digest" for e in events) == 2
+
+
+def _shared(settings) -> object:
+    from pathlib import Path
+
+    return Path(settings.letf.universe_file).parent.parent
+
+
+def test_scenario_cli_reads_cached_results(published, store: ResultStore, redis_url: str, tmp_path, monkeypatch) -> None:
+    settings, _c, report = published
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        """
+[service]
+source_mode = "sample"
+[gamma]
+underlyings = ["SPX", "SPY"]
+[board]
+index = "NDX"
+betas = { SPX = 0.8, SPY = 0.8, QQQ = 1.0 }
+hours_to_close = 0.0
+"""
+    )
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(cfg))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    out = CliRunner().invoke(scenario, ["--move", "SPX=-3%", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert set(data) >= {"move", "total_usd", "components", "by_underlying", "flags", "inputs"}
+    assert data["move"] == {"SPX": -3.0}
+    assert set(data["components"]) == set(scenarios.COMPONENTS)
+    assert data["total_usd"] == pytest.approx(sum(data["components"].values()))
+    rows = {r["underlying"]: r for r in data["by_underlying"]}
+    assert rows["SPX"]["move_pct"] == pytest.approx(-3.0)
+    assert rows["QQQ"]["move_pct"] == pytest.approx(-3.75)  # index move -3 / 0.8, beta 1
+    engine = report.hedge_flow.set_index("move_pct").loc[-3.0, "dealer_trade_usd"]
+    assert rows["SPX"]["dealer_gamma_usd"] == pytest.approx(engine, rel=1e-9)
+    assert {i["name"] for i in data["inputs"]} >= {"gamma.SPX", "letf.flows", "cftc.net_usd"}
+    text = CliRunner().invoke(scenario, ["--move", "SPX=-3%", "--move", "QQQ=-4"])
+    assert text.exit_code == 0 and "Mechanical flow:" in text.output
+    bad = CliRunner().invoke(scenario, ["--move", "SPX minus 3"])
+    assert bad.exit_code == 2 and "SYMBOL=PCT" in bad.output
