@@ -143,14 +143,23 @@ def generic_payload(event: AlertEvent) -> dict[str, Any]:
 def slack_payload(event: AlertEvent) -> dict[str, Any]:
     """Slack incoming-webhook body: fallback ``text`` plus Block Kit ``blocks``."""
     fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event) if k != "Event id"]
+    # Block Kit limits: header text 150 characters, section text 3,000.
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": (event.title or "flowdesk")[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": event.text or " "}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(event.text or " ", SLACK_TEXT_MAX)}},
     ]
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"flowdesk · {event.kind} · `{event.id}`"}]})
-    return {"text": f"{event.title}: {event.text}", "blocks": blocks}
+    return {"text": _clip(f"{event.title}: {event.text}", SLACK_TEXT_MAX), "blocks": blocks}
+
+
+SLACK_TEXT_MAX = 3000
+"""Slack's limit on a section's text, characters (longer digests are clipped with a marker)."""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 12] + " … (clipped)"
 
 
 def teams_payload(event: AlertEvent) -> dict[str, Any]:
@@ -542,14 +551,18 @@ class DeliveryWorker:
     def deliver(self, delivery_id: str, token: str) -> str:
         """One attempt of a claimed delivery; returns ``delivered``, ``retry``, ``dead`` or ``lost``."""
         d = get_delivery(self.client, delivery_id)
-        if not d:
-            return "lost"
         attempts = int(d.get("attempts", 1))
-        event = AlertEvent.from_dict(json.loads(d["event"]))
-        target_name = d["target"]
+        target_name = d.get("target", "?")
         target = self.cfg.targets.get(target_name)
         status = ""
-        if target is None:
+        event: AlertEvent | None = None
+        try:
+            event = AlertEvent.from_dict(json.loads(d["event"]))
+        except (KeyError, TypeError, ValueError) as exc:  # a damaged record: park it, visibly
+            damage = f"delivery record is damaged ({type(exc).__name__}: {exc})"
+        if event is None:
+            outcome, error = "dead", damage
+        elif target is None:
             outcome, error = "dead", f"unknown target {target_name!r} (not in [alerts.targets] any more)"
         else:
             try:
@@ -595,7 +608,7 @@ class DeliveryWorker:
             log.warning("delivery %s: lease lost before finishing (%s)", delivery_id, outcome)
             return "lost"
         level = logging.INFO if outcome == "delivered" else logging.WARNING
-        log.log(level, "delivery %s target=%s event=%s attempt=%d outcome=%s%s", delivery_id, target_name, event.id, attempts, outcome, f" error={error}" if error else "")
+        log.log(level, "delivery %s target=%s event=%s attempt=%d outcome=%s%s", delivery_id, target_name, d.get("event_id"), attempts, outcome, f" error={error}" if error else "")
         return outcome
 
 

@@ -437,3 +437,35 @@ def test_thousand_events_to_a_slow_receiver_without_loss(http_server, redis_clie
     assert max(received.values()) == 1  # nothing sent twice after success
     assert counts(redis_client) == {"pending": 0, "inflight": 0, "dead": 0, "delivered": 1000}
     assert len(set(delivered_ids(redis_client))) == 1000
+
+
+def test_digest_reaches_digest_targets_and_long_text_is_clipped_for_slack(http_server, redis_client):
+    from jobs.alerts import enqueue_digest
+    from jobs.store import ResultStore
+
+    http_server.route("/hook", Reply(200, "ok"))
+    http_server.route("/slack", Reply(200, "ok"))
+    settings = make_settings(http_server.url)
+    settings.alerts.targets["slack"].digest = True
+    text = "\n".join(f"line {i}: SPX short gamma, flip 0.8% below spot" for i in range(200))  # > 3,000 chars
+    ids = enqueue_digest(settings, ResultStore(redis_client), "flowdesk morning brief 2024-01-05", text, {"date": "2024-01-05"})
+    assert len(ids) == 2  # desk and slack have digest = true; teams does not
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=10)
+    [hook] = http_server.requests_to("/hook")
+    generic = json.loads(hook.body)
+    assert generic["type"] == "alert.digest" and generic["event"]["text"] == text and generic["event"]["data"] == {"date": "2024-01-05"}
+    assert verify(SECRET, hook.headers["x-flowdesk-signature"], hook.body, now=time.time())
+    [slack] = http_server.requests_to("/slack")
+    section = json.loads(slack.body)["blocks"][1]["text"]["text"]
+    assert len(section) == 3000 and section.endswith("(clipped)") and section.startswith("line 0:")
+    assert http_server.requests_to("/teams") == []
+
+
+def test_damaged_delivery_record_is_dead_lettered_not_retried_forever(http_server, redis_client):
+    settings = make_settings(http_server.url)
+    [did] = enqueue(redis_client, settings, fired_event(), ["desk"])
+    redis_client.hset(keys.alert_delivery(did), "event", "{not json")
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=10)
+    d = get_delivery(redis_client, did)
+    assert d["state"] == "dead" and "delivery record is damaged" in d["last_error"]
+    assert http_server.requests_to("/hook") == []
