@@ -291,7 +291,31 @@ class BoardSettings(_Section):
     index: str = "NDX"
     """The index whose move drives the scenario grid."""
     betas: dict[str, float] = Field(default_factory=lambda: {"NDX": 1.0, "QQQ": 1.0, "SPX": 0.8, "SPY": 0.8, "IWM": 0.9, "NVDA": 1.6, "TSLA": 1.8})
-    moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
+    moves_pct: list[float] = Field(default_factory=lambda: [m / 2 for m in range(-20, 21)])
+    """Index moves of the scenario grid, percent (default -10 % .. +10 % in 0.5 % steps)."""
+    default_beta: float = 1.0
+    """Beta to the index of an underlying missing from ``betas`` (single names with leveraged ETFs)."""
+    iv_shocks_pts: list[float] = Field(default_factory=lambda: [0.0, 2.0, 5.0, 10.0])
+    """IV shocks of the scenario explorer, volatility points (0 must be included)."""
+    hours_to_close: float | None = None
+    """Charm horizon in hours; unset = from the refresh time to the next 16:00 ET close."""
+    flag_move_pct: float = -3.0
+    """Index move at which the regime flags are evaluated, percent."""
+    flip_proximity_pct: float = Field(default=1.0, ge=0)
+    """Flag an underlying whose spot is within this many percent of its gamma flip."""
+    letf_adv_threshold_pct: float = Field(default=5.0, ge=0)
+    """Flag a leveraged-ETF trade above this share of the underlying's ADV, percent."""
+    max_input_age_hours: dict[str, float] = Field(default_factory=lambda: {"gamma": 36.0, "letf": 36.0, "cftc": 24.0 * 10})
+    """Inputs older than this (by family) are stale: flagged and excluded from totals."""
+    brief_indices: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "SPY", "QQQ"])
+    """Underlyings whose gamma regime and flip distance head the morning brief."""
+
+    @field_validator("iv_shocks_pts")
+    @classmethod
+    def _has_zero_shock(cls, value: list[float]) -> list[float]:
+        if 0.0 not in value:
+            raise ValueError("must include 0 (the no-shock scenario)")
+        return value
 
 
 class AlertTarget(_Section):
