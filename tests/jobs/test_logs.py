@@ -1,0 +1,91 @@
+"""Logging: one line per event (text or JSON) and no secrets in the output."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from jobs.config import parse_settings
+from jobs.logs import configure_logging, mask_secrets, secret_literals
+
+
+@pytest.fixture()
+def restore_root() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("url=redis://:secret@host:6379/0", "url=redis://:***@host:6379/0"),
+        ("rediss://user:p4ss@redis.example.com:6380", "rediss://user:***@redis.example.com:6380"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),  # nothing to hide
+        ("unix:///run/redis.sock?db=0", "unix:///run/redis.sock?db=0"),
+        ("Authorization: Bearer abc.def", "Authorization: Bearer ***"),
+        ("headers={'Authorization': 'Basic dXNlcjpwdw=='}", "headers={'Authorization': 'Basic ***'}"),
+        ("GET /x?token=t0ps3cret&fmt=csv", "GET /x?token=***&fmt=csv"),
+        ("password=hunter22 api_key=k-123 client_secret: zz9", "password=*** api_key=*** client_secret: ***"),
+        ("job end job=gamma status=ok rows=3456", "job end job=gamma status=ok rows=3456"),
+    ],
+)
+def test_mask_secrets(text: str, expected: str) -> None:
+    assert mask_secrets(text) == expected
+
+
+def test_secret_env_values_are_masked_literally() -> None:
+    settings = parse_settings(
+        {"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "DESK_HOOK_URL", "secret_env": "DESK_SIGNING"}}}},
+        env={},
+    )
+    env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa", "HOME": "/root"}
+    literals = secret_literals(settings, env)
+    assert set(literals) == {env["DESK_HOOK_URL"], env["DESK_SIGNING"], env["FLOWDESK_API_TOKENS"]}
+    line = f"delivery failed url={env['DESK_HOOK_URL']} sig={env['DESK_SIGNING']} home=/root"
+    assert mask_secrets(line, literals) == "delivery failed url=*** sig=*** home=/root"
+
+
+def test_text_format_one_line_per_event(restore_root: None) -> None:
+    buf = io.StringIO()
+    configure_logging(None, stream=buf)
+    log = logging.getLogger("flowdesk.jobs")
+    log.info("job end job=%s status=%s duration_s=%.1f rows=%d", "gamma", "ok", 1.2, 3456)
+    try:
+        raise RuntimeError("cannot reach redis://:pw123456@db:6379")
+    except RuntimeError:
+        log.exception("job failed job=%s", "gamma")
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 2
+    stamp, level, name, rest = lines[0].split(" ", 3)
+    assert stamp.endswith("Z") and len(stamp) == len("2026-11-29T08:00:01Z")
+    assert (level, name, rest) == ("INFO", "flowdesk.jobs", "job end job=gamma status=ok duration_s=1.2 rows=3456")
+    assert " ERROR flowdesk.jobs job failed job=gamma exc=Traceback" in lines[1]
+    assert "RuntimeError: cannot reach redis://:***@db:6379" in lines[1]
+    assert "pw123456" not in buf.getvalue()
+
+
+def test_json_format(restore_root: None) -> None:
+    buf = io.StringIO()
+    configure_logging(parse_settings({"service": {"log_format": "json", "log_level": "WARNING"}}, env={}), stream=buf)
+    logging.getLogger("flowdesk.scheduler").info("not shown at WARNING")
+    logging.getLogger("flowdesk.scheduler").warning("leader lease lost url=%s", "redis://:abcdef@h:1")
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 1
+    event = json.loads(lines[0])
+    assert event["level"] == "WARNING" and event["logger"] == "flowdesk.scheduler"
+    assert event["msg"] == "leader lease lost url=redis://:***@h:1"
+    assert set(event) == {"ts", "level", "logger", "msg", "pid"}
+
+
+def test_configure_logging_is_idempotent(restore_root: None) -> None:
+    configure_logging(None, stream=io.StringIO())
+    handler = configure_logging(None, stream=io.StringIO())
+    ours = [h for h in logging.getLogger().handlers if getattr(h, "_flowdesk_handler", False)]
+    assert ours == [handler]
