@@ -33,5 +33,17 @@ def build(env: dict[str, str] | None = None) -> Dash:
     return create_app(production=True)
 
 
+def _configure_logging() -> None:
+    """One line per event (text or JSON per ``service.log_format``), secrets masked."""
+    from dashboard.data import settings
+    from jobs.logs import configure_logging
+
+    try:
+        configure_logging(settings())
+    except Exception:  # an invalid config is reported by build(); log in the default format
+        configure_logging(None)
+
+
+_configure_logging()
 app = build()
 server = app.server
