@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.app import create_app
 from jobs.runner import run_job
-from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+from tests.dashboard.shell_helpers import closed_port_url, reset_dashboard_caches, use_config
 
 
 @pytest.fixture(autouse=True)
@@ -77,4 +77,18 @@ def test_status_says_no_heartbeat(dash_duo, tmp_path, monkeypatch, redis_url):
     dash_duo.wait_for_contains_text("#status-scheduler", "no heartbeat")
     assert "fd-card-amber" in dash_duo.find_element("#status-scheduler").get_attribute("class")
     dash_duo.wait_for_contains_text("#freshness-badge", "no data yet")
+    assert _console_errors(dash_duo) == []
+
+
+@pytest.mark.browser
+def test_redis_down_turns_badge_red_and_status_says_so(dash_duo, tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url)
+    monkeypatch.setenv("REDIS_URL", closed_port_url())
+    reset_dashboard_caches()
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_contains_class("#freshness-badge", "fd-badge-red", timeout=20)
+    assert dash_duo.find_element("#freshness-badge").text == "Redis unreachable"
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")
+    dash_duo.wait_for_contains_text("#status-redis", "unreachable", timeout=20)
+    dash_duo.wait_for_contains_text("#status-error", "Redis unreachable")
     assert _console_errors(dash_duo) == []
