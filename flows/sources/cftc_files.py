@@ -232,6 +232,16 @@ def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = 
         positions[col] = found
     numeric = [c for c in spec if c not in _TEXT_COLUMNS]
     by_pos = {p: c for c, p in positions.items()}
+    wanted = None
+    if codes is not None:
+        wanted = {str(c).strip() for c in codes}
+        # Pre-filter lines before the CSV tokenizer sees them: a file holds every market (~300)
+        # but flowdesk needs ~11.  The anchored pattern reads only the start of a line:
+        # "name",YYMMDD,date,CODE,  (the exact code match after parsing still decides; a line
+        # the pattern misses would only be a line in an unexpected layout).
+        pattern = re.compile(r'^\s*"[^"]*",[^,]*,[^,]*,\s*(?:' + "|".join(re.escape(c) for c in sorted(wanted)) + r")\s*,")
+        lines = text.splitlines()
+        text = "\n".join([lines[0], *filter(pattern.match, lines[1:])]) + "\n"
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -247,12 +257,11 @@ def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = 
         raise InputError(source, None, f"malformed CSV: {exc}") from None
     # read_csv keeps header order: rename by position.
     frame.columns = [by_pos[p] for p in sorted(by_pos)]
-    if frame.empty:
+    if frame.empty and wanted is None:
         raise InputError(source, None, "no data rows")
     frame["code"] = frame["code"].str.strip()
     frame["market"] = frame["market"].str.strip()
-    if codes is not None:
-        wanted = {str(c).strip() for c in codes}
+    if wanted is not None:
         frame = frame[frame["code"].isin(wanted)]
     for col in numeric:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):

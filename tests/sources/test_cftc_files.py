@@ -208,3 +208,15 @@ def test_fetch_years_uses_the_bundle_up_to_2016(http_server, client, tff_paths: 
     assert years == {2016: 52, 2017: 52}
     assert len(msgs) == 2
     assert np.array_equal(frame[frame["as_of"].dt.year == 2016]["lev_money_long"].to_numpy(), frame[frame["as_of"].dt.year == 2017]["lev_money_long"].to_numpy())
+
+
+def test_code_prefilter_gives_the_same_rows_as_parsing_everything(tff_paths: list[Path], legacy_path: Path) -> None:
+    for path, report in [(legacy_path, "legacy"), *((p, "tff") for p in tff_paths[:2])]:
+        text = path.read_text()
+        full = cftc_files.parse(text, report, path.name)  # type: ignore[arg-type]
+        filtered = cftc_files.parse(text, report, path.name, FX_CODES)  # type: ignore[arg-type]
+        expected = full[full["code"].isin(FX_CODES)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(filtered, expected)
+    # a code that is not in the file gives an empty frame in the schema layout
+    none = cftc_files.parse_tff(tff_paths[0].read_text(), "x", ["999999"])
+    assert none.empty and list(none.columns) == list(COT_TFF_COLUMNS)
