@@ -425,10 +425,15 @@ def evaluate_published(settings: Settings, store: ResultStore, names: list[str],
     t = time.time() if now is None else (now.timestamp() if isinstance(now, datetime) else float(now))
     client = store.redis
     events: list[AlertEvent] = []
+    metas: dict[str, Any] = {}  # one metadata read per result, however many rules read it
     for rname, rule, result, key in rules_reading(settings, names, store.names()):
-        try:
-            meta = store.meta(result)
-        except ResultNotFound:
+        if result not in metas:
+            try:
+                metas[result] = store.meta(result)
+            except ResultNotFound:
+                metas[result] = None
+        meta = metas[result]
+        if meta is None:
             continue
         value = meta.headline.get(key)
         if value is not None and not isinstance(value, int | float):

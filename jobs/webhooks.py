@@ -325,8 +325,8 @@ for i, id in ipairs(due) do
   redis.call('ZADD', KEYS[2], ARGV[2], id)
   local token = ARGV[4] .. ':' .. i
   redis.call('HSET', ARGV[5] .. id, 'lease', token, 'state', 'inflight')
-  local attempts = redis.call('HINCRBY', ARGV[5] .. id, 'attempts', 1)
-  out[#out + 1] = {id, token}
+  redis.call('HINCRBY', ARGV[5] .. id, 'attempts', 1)
+  out[#out + 1] = {id, token, redis.call('HGETALL', ARGV[5] .. id)}
 end
 return out
 """
@@ -518,16 +518,23 @@ class DeliveryWorker:
 
     def claim(self, limit: int = 1) -> list[tuple[str, str]]:
         """Atomically claim up to ``limit`` due deliveries: ``[(delivery id, lease token)]``."""
+        return [(did, token) for did, token, _ in self._claim(limit)]
+
+    def _claim(self, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
         now = time.time()
         token = secrets.token_hex(8)
         res = self.client.eval(_CLAIM, 2, keys.alert_outbox(), keys.alert_inflight(), now, now + self.cfg.lease_seconds, limit, token, _DELIVERY_PREFIX)
-        return [(_s(i), _s(t)) for i, t in res]
+        out = []
+        for did, tok, flat in res:
+            fields = {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
+            out.append((_s(did), _s(tok), fields))
+        return out
 
     def run_once(self, limit: int = 1) -> int:
         """Claim and attempt up to ``limit`` due deliveries; return how many were attempted."""
-        claimed = self.claim(limit)
-        for did, token in claimed:
-            self.deliver(did, token)
+        claimed = self._claim(limit)
+        for did, token, fields in claimed:
+            self.deliver(did, token, fields)
         return len(claimed)
 
     def run_until_idle(self, timeout_s: float = 60.0) -> int:
@@ -548,9 +555,12 @@ class DeliveryWorker:
             time.sleep(self._idle_wait())
         return attempts
 
-    def deliver(self, delivery_id: str, token: str) -> str:
-        """One attempt of a claimed delivery; returns ``delivered``, ``retry``, ``dead`` or ``lost``."""
-        d = get_delivery(self.client, delivery_id)
+    def deliver(self, delivery_id: str, token: str, fields: dict[str, Any] | None = None) -> str:
+        """One attempt of a claimed delivery; returns ``delivered``, ``retry``, ``dead`` or ``lost``.
+
+        ``fields`` is the delivery hash as returned by the claim (read again when not given).
+        """
+        d = dict(fields) if fields is not None else get_delivery(self.client, delivery_id)
         attempts = int(d.get("attempts", 1))
         target_name = d.get("target", "?")
         target = self.cfg.targets.get(target_name)
