@@ -106,7 +106,8 @@ def build_query(
 
     ``$where`` filters ``cftc_contract_market_code in (...)`` and
     ``report_date_as_yyyy_mm_dd >= 'YYYY-MM-DDT00:00:00'``; ``$order`` is report date then code
-    then ``id`` (a total order, so ``$offset`` paging neither repeats nor skips rows);
+    (unique per row in a futures-only dataset: a total order, so ``$offset`` paging neither
+    repeats nor skips rows);
     ``$select`` asks only for the fields :func:`parse` reads (alternative spellings excluded, the
     first one is the live name).
     """
@@ -123,8 +124,8 @@ def build_query(
         day = pd.Timestamp(since).strftime("%Y-%m-%d")
         clauses.append(f"{DATE_FIELD} >= '{day}T00:00:00'")
     params = {
-        "$select": ", ".join(["id"] + [names[0] for names in FIELDS[report].values()]),
-        "$order": f"{DATE_FIELD} ASC, {CODE_FIELD} ASC, id ASC",
+        "$select": ", ".join(names[0] for names in FIELDS[report].values()),
+        "$order": f"{DATE_FIELD} ASC, {CODE_FIELD} ASC",
         "$limit": str(int(page_size)),
         "$offset": "0",
     }
