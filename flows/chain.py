@@ -112,6 +112,18 @@ def underlying_from_root(root: str) -> str:
     return ROOT_UNDERLYING.get(root, root)
 
 
+def _parse_dates(values: pa.Array, fmt: str) -> np.ndarray:
+    """Parse date strings via their distinct values (a chain has few expiries); NaT if invalid."""
+    enc = pc.dictionary_encode(values)
+    parsed = pd.to_datetime(pd.Series(enc.dictionary, dtype="str"), format=fmt, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    nat = np.datetime64("NaT", "ns")
+    if parsed.size == 0:
+        return np.full(len(values), nat)
+    valid = ~np.isnan(codes.astype(np.float64)) if codes.dtype.kind == "f" else np.ones(len(codes), dtype=bool)
+    return np.where(valid, parsed[np.nan_to_num(codes, nan=0).astype(np.int64)], nat)
+
+
 def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     """Split OSI option symbols into root, expiry, type and strike (vectorised).
 
@@ -123,7 +135,7 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed like the input with ``root`` (str), ``expiry`` (datetime64, tz-naive
+    DataFrame indexed like the input with ``symbol`` (the normalised compact symbol), ``root`` (str), ``expiry`` (datetime64, tz-naive
     date), ``type`` (``'C'``/``'P'``) and ``strike`` (float, strike = 8 digits / 1000). Symbols
     that do not match give NaN/NaT in every column (the caller decides whether that is fatal).
     """
@@ -135,8 +147,9 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
     out = pd.DataFrame(
         {
+            "symbol": pd.Series(arr, dtype="str"),
             "root": pd.Series(pc.utf8_slice_codeunits(arr, 0, -15), dtype="str"),
-            "expiry": pd.to_datetime(pd.Series(pc.utf8_slice_codeunits(arr, -15, -9), dtype="str"), format="%y%m%d", errors="coerce").astype("datetime64[ns]"),
+            "expiry": _parse_dates(pc.utf8_slice_codeunits(arr, -15, -9), "%y%m%d"),
             "type": pd.Series(pc.utf8_slice_codeunits(arr, -9, -8), dtype="str"),
             "strike": pc.cast(pc.utf8_slice_codeunits(arr, -8), pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1000.0,
         }
@@ -164,14 +177,17 @@ def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.S
     root, on the expiry date. DST is handled by localising each date in ``tz``.
     """
     roots_s = roots if isinstance(roots, pd.Series) else pd.Series(list(roots), dtype="str")
-    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(expiries).to_numpy())).normalize()
-    if dates.tz is not None:
-        dates = dates.tz_localize(None)
+    dates = pd.to_datetime(pd.Series(expiries).to_numpy()).to_numpy(dtype="datetime64[ns]")
+    if dates.size == 0:
+        return pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+    day = dates.astype("datetime64[D]").astype("datetime64[ns]")
     am = roots_s.isin(AM_SETTLED_ROOTS).to_numpy()
     offset = np.where(am, AM_SETTLE_LOCAL.value, PM_SETTLE_LOCAL.value).astype("timedelta64[ns]")
-    local = pd.DatetimeIndex(dates.to_numpy().astype("datetime64[ns]") + offset)
-    return local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
-
+    local = day + offset
+    # localise each distinct local time once (a chain has ~100 distinct settle times)
+    uniq, inv = np.unique(local, return_inverse=True)
+    utc = pd.DatetimeIndex(uniq).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
+    return utc[inv.ravel()]
 
 def validate_chain(chain: Chain) -> None:
     """Refuse a chain that cannot be analysed, naming the source and the field.

@@ -328,6 +328,20 @@ def _gex_curve(model: _Model, spots: np.ndarray, rows: np.ndarray | None = None)
     return out
 
 
+def gex_profile(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarray, weights: np.ndarray, spots: np.ndarray, r: float, q: float) -> np.ndarray:
+    """Model GEX (USD per 1 % move) at each of ``spots`` for signed dealer positions.
+
+    ``sum_i weights_i * gamma_BSM(s; K_i, T_i, iv_i) * 100 * s**2 * 0.01`` with IV and ``T`` held
+    per contract. ``weights``: contracts (+ = dealers long), shape (n,) or (k, n) for several
+    position sets at once; returns shape (len(spots),) or (k, len(spots)). Contracts must have
+    ``T > 0`` and ``iv > 0`` (filter them first, as :func:`analyze` does).
+    """
+    W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    model = _make_model(float(S), np.asarray(strike, dtype=np.float64), np.asarray(t_years, dtype=np.float64), np.asarray(iv, dtype=np.float64), r, q, W)
+    out = _gex_curve(model, np.asarray(spots, dtype=np.float64))
+    return out[0] if np.ndim(weights) == 1 else out
+
+
 def _dealer_delta(S: float, K: np.ndarray, T: np.ndarray, sigma: np.ndarray, is_call: np.ndarray, W: np.ndarray, spots: np.ndarray, r: float, q: float) -> np.ndarray:
     """Dealer option delta, units of underlying, per weight row and spot: (k, len(spots)).
 
@@ -582,7 +596,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
 
     # hedge flows: full re-pricing of the dealers' delta
     moves = np.asarray(params.moves_pct, dtype=np.float64)
-    all_moves = np.concatenate([moves, [-3.0, 3.0]])
+    # the table's moves plus -3 % / +3 % for the headline and the sensitivity table, each once
+    all_moves = np.unique(np.concatenate([moves, [-3.0, 3.0]]))
     new_spots = S * (1.0 + all_moves / 100.0)
     grid_spots = np.concatenate([[S], new_spots])
     D = _dealer_delta(S, K_m, T_m, sig_m, call_m, W, grid_spots, r, q)
@@ -599,15 +614,16 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     charm = -(D_charm - D[:, 1:]) * new_spots
     gamma_shares = OPTION_MULTIPLIER * (W @ gamma_model[mi])  # (k,) units per point
     gamma_approx = -gamma_shares[:, None] * (new_spots - S) * new_spots
-    nm = moves.size
+    col = np.searchsorted(all_moves, moves)  # table rows in the caller's order
+    i_down3, i_up3 = np.searchsorted(all_moves, [-3.0, 3.0])
     hedge_flow = pd.DataFrame(
         {
             "move_pct": moves,
-            "spot": new_spots[:nm],
-            "dealer_trade_usd": trade[main_row, :nm],
-            "gamma_approx_usd": gamma_approx[main_row, :nm],
-            "vanna_flow_usd": vanna[main_row, :nm],
-            "charm_flow_usd": charm[main_row, :nm],
+            "spot": new_spots[col],
+            "dealer_trade_usd": trade[main_row, col],
+            "gamma_approx_usd": gamma_approx[main_row, col],
+            "vanna_flow_usd": vanna[main_row, col],
+            "charm_flow_usd": charm[main_row, col],
         }
     )
 
@@ -619,8 +635,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
                 "convention": cv,
                 "net_gex_usd_per_1pct": float((weights[cv] * g).sum() * scale_1pct),
                 "flip": fl if fl is not None else np.nan,
-                "hedge_flow_down3_usd": float(trade[row_of[cv], nm]),
-                "hedge_flow_up3_usd": float(trade[row_of[cv], nm + 1]),
+                "hedge_flow_down3_usd": float(trade[row_of[cv], i_down3]),
+                "hedge_flow_up3_usd": float(trade[row_of[cv], i_up3]),
             }
         )
     sensitivity = pd.DataFrame(sens_rows)
@@ -692,8 +708,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         contracts.insert(8, DEALER_POSITION_COLUMN, position)
 
     flip = nearest(flips_by_conv[params.convention])
-    down3 = float(trade[main_row, nm])
-    up3 = float(trade[main_row, nm + 1])
+    down3 = float(trade[main_row, i_down3])
+    up3 = float(trade[main_row, i_up3])
     headline = {
         "underlying": chain.underlying,
         "spot": S,

@@ -201,69 +201,76 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         frame = pd.read_csv(io.StringIO(body), header=None, names=list(range(len(HEADER))), usecols=range(len(HEADER)), skip_blank_lines=False, index_col=False, thousands=",")
     else:
         frame = pd.DataFrame({i: pd.Series(dtype="float64") for i in range(len(HEADER))})
-    lines = np.arange(len(frame)) + _BODY_START_LINE
+    n = len(frame)
+    lines = np.arange(n) + _BODY_START_LINE
     blank = frame.isna().all(axis=1).to_numpy()
 
-    expiry = pd.to_datetime(frame[_EXPIRY_POS], format="%a %b %d %Y", errors="coerce")
-    strike, strike_bad = _numeric(frame[_STRIKE_POS])
-    row_bad = ~blank & (expiry.isna().to_numpy() | ~np.isfinite(strike) | (strike <= 0))
-    for ln, is_exp_bad in zip(lines[row_bad], expiry.isna().to_numpy()[row_bad], strict=True):
+    # few distinct expiries: parse each once
+    codes, uniques = pd.factorize(frame[_EXPIRY_POS])
+    parsed = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object), dtype="str"), format="%a %b %d %Y", errors="coerce").to_numpy(dtype="datetime64[ns]")
+    expiry = np.where(codes >= 0, parsed[np.maximum(codes, 0)] if parsed.size else np.datetime64("NaT", "ns"), np.datetime64("NaT", "ns"))
+    strike, _ = _numeric(frame[_STRIKE_POS])
+    exp_bad = ~blank & np.isnat(expiry)
+    row_bad = exp_bad | (~blank & ~(np.isfinite(strike) & (strike > 0)))
+    for ln, is_exp_bad in zip(lines[row_bad], exp_bad[row_bad], strict=True):
         skipped.append((int(ln), "Expiration Date" if is_exp_bad else "Strike", "not a date (%a %b %d %Y)" if is_exp_bad else "strike missing, not a number or not positive"))
 
-    sides = []
-    for side, pos in (("C", _CALL_POS), ("P", _PUT_POS)):
-        block = "call" if side == "C" else "put"
-        keep = ~blank & ~row_bad
-        sym = frame[pos["symbol"]].astype("str").str.strip()
-        sym_ok = frame[pos["symbol"]].notna().to_numpy() & (sym != "").to_numpy()
-        osi = parse_osi(sym)
-        osi_ok = sym_ok & osi["root"].notna().to_numpy()
-        bad_sym = keep & ~osi_ok
-        skipped += [(int(ln), f"{HEADER[pos['symbol']]}", "missing or not an OSI option symbol") for ln in lines[bad_sym]]
-        keep &= osi_ok
-        values = {}
-        for name in ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest"):
-            vals, bad = _numeric(frame[pos[name]])
-            bad &= keep
-            skipped += [(int(ln), f"{HEADER[pos[name]]} ({block})", f"not a number: {frame[pos[name]].iloc[i]!r}") for i, ln in zip(np.flatnonzero(bad), lines[bad], strict=True)]
-            keep &= ~bad
-            values[name] = vals
-        oi = values["open_interest"]
-        neg = keep & (oi < 0)
-        skipped += [(int(ln), f"Open Interest ({block})", f"negative open interest {oi[i]:g}") for i, ln in zip(np.flatnonzero(neg), lines[neg], strict=True)]
-        keep &= ~neg
-        miss_oi = keep & np.isnan(oi)
-        skipped += [(int(ln), f"Open Interest ({block})", "missing open interest") for ln in lines[miss_oi]]
-        keep &= ~miss_oi
-        idx = np.flatnonzero(keep)
-        iv = values["iv"][idx]
-        no_iv = ~(iv > 0)
-        gamma = values["gamma"][idx]
-        delta = values["delta"][idx]
-        sides.append(
-            pd.DataFrame(
-                {
-                    "symbol": sym.to_numpy()[idx],
-                    "root": osi["root"].to_numpy()[idx],
-                    "type": side,
-                    "strike": strike[idx],
-                    "expiry": expiry.to_numpy()[idx],
-                    "bid": values["bid"][idx],
-                    "ask": values["ask"][idx],
-                    "iv": np.where(no_iv, np.nan, iv),
-                    "delta": np.where(no_iv & (delta == 0), np.nan, delta),
-                    "gamma": np.where(no_iv & (gamma == 0), np.nan, gamma),
-                    "open_interest": oi[idx],
-                    "volume": np.nan_to_num(values["volume"][idx]),
-                    "_line": lines[idx],
-                }
-            )
-        )
-    contracts = pd.concat(sides, ignore_index=True)
-    contracts = contracts.sort_values(["_line", "type"], kind="stable").drop(columns="_line").reset_index(drop=True)
-    contracts["expiry"] = pd.to_datetime(contracts["expiry"]).astype("datetime64[ns]")
-    contracts["settle_time"] = settlement_times(contracts["root"], contracts["expiry"])
-    contracts = contracts[list(CHAIN_COLUMNS)]
+    # both sides stacked: element i < n is the call of row i, n + i the put of row i
+    side_line = np.concatenate([lines, lines])
+    side_name = np.repeat(np.array(["call", "put"]), n)
+    keep = np.tile(~blank & ~row_bad, 2)
+    sym = pd.concat([frame[_CALL_POS["symbol"]], frame[_PUT_POS["symbol"]]], ignore_index=True)
+    osi = parse_osi(sym)
+    osi_ok = osi["root"].notna().to_numpy()
+    bad_sym = keep & ~osi_ok
+    skipped += [(int(side_line[i]), HEADER[_CALL_POS["symbol"] if i < n else _PUT_POS["symbol"]], "missing or not an OSI option symbol") for i in np.flatnonzero(bad_sym)]
+    keep &= osi_ok
+    values = {}
+    for name in ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest"):
+        (vc, bc), (vp, bp) = _numeric(frame[_CALL_POS[name]]), _numeric(frame[_PUT_POS[name]])
+        vals, bad = np.concatenate([vc, vp]), np.concatenate([bc, bp]) & keep
+        if bad.any():
+            raw_cells = pd.concat([frame[_CALL_POS[name]], frame[_PUT_POS[name]]], ignore_index=True)
+            skipped += [(int(side_line[i]), f"{HEADER[_CALL_POS[name]]} ({side_name[i]})", f"not a number: {raw_cells.iloc[i]!r}") for i in np.flatnonzero(bad)]
+        keep &= ~bad
+        values[name] = vals
+    oi = values["open_interest"]
+    neg = keep & (oi < 0)
+    skipped += [(int(side_line[i]), f"Open Interest ({side_name[i]})", f"negative open interest {oi[i]:g}") for i in np.flatnonzero(neg)]
+    keep &= ~neg
+    miss_oi = keep & np.isnan(oi)
+    skipped += [(int(side_line[i]), f"Open Interest ({side_name[i]})", "missing open interest") for i in np.flatnonzero(miss_oi)]
+    keep &= ~miss_oi
+
+    # file order: row by row, call then put
+    order = np.empty(2 * n, dtype=np.int64)
+    order[0::2] = np.arange(n)
+    order[1::2] = np.arange(n) + n
+    idx = order[keep[order]]
+    iv = values["iv"][idx]
+    no_iv = ~(iv > 0)
+    gamma = values["gamma"][idx]
+    delta = values["delta"][idx]
+    row_of = idx % n if n else idx
+    roots = osi["root"].take(idx).reset_index(drop=True)
+    exp_kept = expiry[row_of]
+    contracts = pd.DataFrame(
+        {
+            "symbol": osi["symbol"].take(idx).reset_index(drop=True),
+            "root": roots,
+            "type": pd.Series(np.where(idx < n, "C", "P"), dtype="str"),
+            "strike": strike[row_of],
+            "expiry": exp_kept,
+            "settle_time": settlement_times(roots, exp_kept),
+            "bid": values["bid"][idx],
+            "ask": values["ask"][idx],
+            "iv": np.where(no_iv, np.nan, iv),
+            "delta": np.where(no_iv & (delta == 0), np.nan, delta),
+            "gamma": np.where(no_iv & (gamma == 0), np.nan, gamma),
+            "open_interest": oi[idx],
+            "volume": np.nan_to_num(values["volume"][idx]),
+        }
+    )[list(CHAIN_COLUMNS)]
 
     if underlying is None:
         if len(contracts):
