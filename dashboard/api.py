@@ -140,7 +140,10 @@ def parse_as_of(value: str, tz: Any) -> pd.Timestamp:
     if pd.isna(ts):
         raise ApiError(400, f"as_of: not an ISO 8601 time: {value!r}")
     if ts.tzinfo is None:
-        ts = ts.tz_localize(tz)
+        try:
+            ts = ts.tz_localize(tz)
+        except (ValueError, TypeError) as exc:  # a DST gap or overlap in the desk's time zone
+            raise ApiError(400, f"as_of: {value!r} is ambiguous or does not exist in {tz}: give a UTC offset ({exc})") from None
     return ts
 
 

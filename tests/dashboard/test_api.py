@@ -164,6 +164,9 @@ def test_result_as_of_and_version_pick_past_versions(client, store):
     # a '+00:00' offset sent unencoded arrives as a space; still understood
     raw = client.get(f"/api/v1/results/gamma.SPX?as_of={between.replace('+', '%20')}").get_json()
     assert raw["meta"]["version"] == old.version
+    # a naive time is read in the desk's time zone (America/New_York)
+    naive = pd.Timestamp(t0 + timedelta(hours=1)).tz_convert("America/New_York").tz_localize(None).isoformat()
+    assert client.get("/api/v1/results/gamma.SPX", query_string={"as_of": naive}).get_json()["meta"]["version"] == old.version
     assert client.get("/api/v1/results/gamma.SPX").get_json()["meta"]["version"] == new.version
     by_version = client.get("/api/v1/results/gamma.SPX", query_string={"version": old.version}).get_json()
     assert by_version["meta"]["headline"]["net_gex_usd_per_1pct"] == 1.0
@@ -195,6 +198,7 @@ def test_history_lists_headline_series(client, store):
         ("/api/v1/results/gamma.SPX?format=xml", 400, "format: must be one of json, csv, arrow"),
         ("/api/v1/results/gamma.SPX?as_of=yesterday-ish", 400, "as_of: not an ISO 8601 time"),
         ("/api/v1/results/gamma.SPX?as_of=2024-01-05&version=x", 400, "either as_of or version"),
+        ("/api/v1/results/gamma.SPX?as_of=2024-03-10T02:30:00", 400, "does not exist in America/New_York"),
         ("/api/v1/results/gamma.SPX/history?format=arrow", 400, "format: must be one of json, csv"),
     ],
 )
