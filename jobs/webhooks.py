@@ -485,17 +485,25 @@ class DeliveryWorker:
             self._loop()
 
     def _loop(self) -> None:
+        errors = 0
         while not self._stop.is_set():
             try:
                 done = self.run_once()
-            except redis.RedisError as exc:  # Redis down: wait and try again
-                log.error("delivery worker: redis error %s", exc)
-                done = 0
-            except Exception:
-                log.exception("delivery worker: unexpected error")
-                done = 0
+                errors = 0
+            except Exception as exc:  # Redis down or a bug: never kill the thread; back off
+                errors += 1
+                if isinstance(exc, redis.RedisError):
+                    log.error("delivery worker: redis error %s (retrying in %.1fs)", exc, self._error_wait(errors))
+                else:
+                    log.exception("delivery worker: unexpected error")
+                self._stop.wait(self._error_wait(errors))
+                continue
             if not done:
                 self._stop.wait(self._idle_wait())
+
+    def _error_wait(self, errors: int) -> float:
+        """Seconds to wait after ``errors`` consecutive failures: doubling from the poll interval, at most 30 s."""
+        return min(30.0, self.cfg.poll_seconds * 2 ** min(errors - 1, 10))
 
     def _idle_wait(self) -> float:
         try:

@@ -469,3 +469,22 @@ def test_damaged_delivery_record_is_dead_lettered_not_retried_forever(http_serve
     d = get_delivery(redis_client, did)
     assert d["state"] == "dead" and "delivery record is damaged" in d["last_error"]
     assert http_server.requests_to("/hook") == []
+
+
+def test_worker_survives_a_redis_outage_and_stops_cleanly(caplog):
+    import socket
+
+    from jobs.store import connect
+
+    with socket.socket() as s:  # a Redis port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = make_settings("x", poll_seconds=0.01)
+    worker = DeliveryWorker(settings, connect(f"redis://127.0.0.1:{port}/0"), threads=2).start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "redis error" not in caplog.text:
+        time.sleep(0.02)
+    assert "delivery worker: redis error" in caplog.text
+    assert worker.running  # the threads keep going (backing off) instead of dying
+    worker.stop(timeout=5)
+    assert not worker.running
