@@ -1,0 +1,229 @@
+"""Leveraged-ETF page: how much daily-reset leveraged and inverse funds must trade into the close.
+
+Reads the ``letf.flows`` result (published by the ``letf`` task) and draws it; no analytics here
+beyond selecting rows and scaling the published per-1% column by a chosen move (exact: the trade
+``A·(L²−L)·r`` is linear in ``r``).  Blocks: headline cards, USD per 1% by underlying (long vs
+inverse stacked), today's implied trade with % of ADV, scenario curve, single-stock view, history
+of the per-1% figure, fund table (CSV download), crypto/commodity groups and the excluded list.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from dashboard import data
+from dashboard.components import missing, provenance
+from dashboard.figures import letf as lfig
+from dashboard.figures.common import empty
+
+dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs")
+
+log = logging.getLogger("flowdesk.web.letf")
+
+RESULT = "letf.flows"
+GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history")
+DEFAULT_SINGLE = "NVDA"
+DEFAULT_MOVE = -17.0
+
+
+def _graph(gid: str) -> html.Div:
+    return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
+
+
+def _datatable(tid: str, page_size: int = 20) -> dash_table.DataTable:
+    return dash_table.DataTable(
+        id=tid,
+        data=[],
+        columns=[],
+        sort_action="native",
+        filter_action="native",
+        page_size=page_size,
+        export_format="csv",
+        style_table={"overflowX": "auto"},
+        style_cell={"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"},
+        style_header={"fontWeight": "600"},
+    )
+
+
+def layout(underlying: str | None = None, move: str | None = None, **_query: Any) -> html.Div:
+    """Page layout; ``?underlying=NVDA&move=-17`` preselects the single-stock view."""
+    try:
+        move_value = float(move) if move is not None else DEFAULT_MOVE
+    except ValueError:
+        move_value = DEFAULT_MOVE
+    return html.Div(
+        [
+            html.H2("Leveraged and inverse ETFs: rebalance into the close", className="fd-page-title"),
+            dcc.Store(id="letf-single-wanted", data=(underlying or DEFAULT_SINGLE).upper()),
+            html.Div(id="letf-provenance", className="fd-provenance"),
+            html.Div(id="letf-cards", className="fd-cards"),
+            html.Div(id="letf-note", className="fd-note"),
+            html.Div([_graph("letf-per-1pct"), _graph("letf-trade")], className="fd-row"),
+            html.Div([_graph("letf-scenarios"), _graph("letf-history")], className="fd-row"),
+            html.H3("Single-stock view"),
+            html.Div(
+                [
+                    html.Label("Underlying", htmlFor="letf-single", className="fd-control-label"),
+                    dcc.Dropdown(id="letf-single", options=[], value=(underlying or DEFAULT_SINGLE).upper(), clearable=False, style={"width": "200px"}),
+                    html.Label("Move (%)", htmlFor="letf-move", className="fd-control-label"),
+                    dcc.Input(id="letf-move", type="number", value=move_value, step=0.5, debounce=True, style={"width": "90px"}),
+                ],
+                className="fd-controls",
+            ),
+            html.Div(
+                "Each fund's trade = its published USD per 1% × the move (exact for prior-close assets: A·(L²−L)·r is linear in r).",
+                className="fd-note",
+            ),
+            html.Div([html.Div(dcc.Graph(id="letf-single-graph", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col")], className="fd-row"),
+            html.H3("Funds in the equity totals"),
+            html.Div(_datatable("letf-funds"), className="fd-table"),
+            html.H3("Crypto and commodity groups (not in the equity totals)"),
+            html.Div(_datatable("letf-groups", page_size=10), className="fd-table"),
+            html.H3("Excluded funds"),
+            html.Div(_datatable("letf-excluded", page_size=15), className="fd-table"),
+        ],
+        className="fd-page",
+    )
+
+
+def _stale_after(settings: Any) -> float | None:
+    minutes = [j.stale_after_minutes for j in settings.jobs.values() if j.task == "letf" and j.enabled]
+    return min(minutes) if minutes else None
+
+
+def _card(title: str, value: str, sub: str = "", cid: str | None = None) -> html.Div:
+    kids = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
+    if sub:
+        kids.append(html.Div(sub, className="fd-card-sub"))
+    return html.Div(kids, className="fd-card", id=cid) if cid else html.Div(kids, className="fd-card")
+
+
+def cards(h: dict[str, Any], extra: dict[str, Any]) -> list[html.Div]:
+    """Headline cards (values as published, formatted only)."""
+    return [
+        _card("Equity total per 1% move", lfig.format_usd(h.get("per_1pct_usd")), f"long {lfig.format_usd(h.get('long_per_1pct_usd'))} · inverse {lfig.format_usd(h.get('inverse_per_1pct_usd'))}", "letf-card-per1pct"),
+        _card("Implied trade, move so far", lfig.format_usd(h.get("rebalance_usd"), signed=True), "USD into the close; + = buy", "letf-card-trade"),
+        _card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{lfig.format_usd(h.get('biggest_per_1pct_usd'))} per 1% · today {lfig.format_usd(h.get('biggest_rebalance_usd'), signed=True)}", "letf-card-biggest"),
+        _card("Funds", f"{h.get('funds', 'n/a')}", f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", "letf-card-funds"),
+    ]
+
+
+def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DataTable records and columns; column headers carry units."""
+    f = frame.copy()
+    for c in f.columns:
+        if pd.api.types.is_datetime64_any_dtype(f[c]):
+            f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M")
+    f = f.astype(object).where(f.notna(), None)
+    cols = []
+    for c in frame.columns:
+        unit = units.get(c)
+        col: dict[str, Any] = {"name": f"{c} ({unit})" if unit else c, "id": c}
+        if pd.api.types.is_numeric_dtype(frame[c]):
+            col["type"] = "numeric"
+            col["format"] = {"specifier": ",.4~g" if c in ("leverage", "gamma_factor", "move_pct") else ",.0f"}
+        cols.append(col)
+    return f.to_dict("records"), cols
+
+
+@callback(
+    Output("letf-provenance", "children"),
+    Output("letf-cards", "children"),
+    Output("letf-note", "children"),
+    Output("letf-per-1pct", "figure"),
+    Output("letf-trade", "figure"),
+    Output("letf-scenarios", "figure"),
+    Output("letf-history", "figure"),
+    Output("letf-funds", "data"),
+    Output("letf-funds", "columns"),
+    Output("letf-groups", "data"),
+    Output("letf-groups", "columns"),
+    Output("letf-excluded", "data"),
+    Output("letf-excluded", "columns"),
+    Output("letf-single", "options"),
+    Output("letf-single", "value"),
+    Input("refresh-interval", "n_intervals"),
+    State("letf-single", "value"),
+    State("letf-single-wanted", "data"),
+)
+def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
+    """Read ``letf.flows`` and draw every block but the single-stock view."""
+    store = data.store()
+    try:
+        result = store.read(RESULT)
+    except KeyError:
+        blank = empty(f"No result {RESULT}")
+        return missing(RESULT), [], "", *([blank] * len(GRAPHS)), [], [], [], [], [], [], [], current
+    meta = result.meta
+    try:
+        settings = data.settings()
+        tz, stale_after = settings.service.timezone, _stale_after(settings)
+    except Exception:  # config trouble shows on the Status page
+        tz, stale_after = "America/New_York", None
+    tables = result.tables
+
+    def tab(name: str) -> pd.DataFrame:
+        return tables.get(name, pd.DataFrame())
+
+    by_u = tab("by_underlying")
+    extra = meta.extra
+    top = by_u.sort_values("per_1pct_usd", ascending=False)["underlying"].head(4).tolist() if not by_u.empty else []
+    price_time = extra.get("price_time")
+    when = pd.Timestamp(price_time).tz_convert(tz).strftime("%Y-%m-%d %H:%M %Z") if price_time else "n/a (sample moves)"
+    note = (
+        "Per fund: trade = A·(L²−L)·r (A prior-close assets in USD, L signed daily leverage, r the underlying's move since the prior close); "
+        "+ = buy. Long and inverse funds trade the same way and never offset. "
+        f"Prices as of {when}; assets as of {extra.get('assets_as_of', 'n/a')}; phase {extra.get('phase', 'n/a')}; "
+        f"{extra.get('skipped_rows', 0)} universe rows skipped at import; {len(extra.get('failures') or {})} source problems."
+    )
+    figs = [
+        lfig.per_1pct_bars(by_u),
+        lfig.implied_trade(by_u),
+        lfig.scenario_curve(tab("scenarios"), underlyings=["TOTAL", *top]),
+        lfig.history(store.headline_series(RESULT, ["per_1pct_usd"])),
+    ]
+    funds_data, funds_cols = _table(tab("funds"), meta.units.get("funds", {}))
+    groups_data, groups_cols = _table(tab("groups"), meta.units.get("groups", {}))
+    excl_data, excl_cols = _table(tab("excluded"), meta.units.get("excluded", {}))
+    funds = tab("funds")
+    options = sorted(funds["underlying"].unique().tolist()) if not funds.empty else []
+    # keep the user's pick; else the one asked for in the URL; else the largest single stock
+    if current not in options:
+        singles = funds[funds["fund_type"].str.lower().eq("single stock")] if not funds.empty else funds
+        current = wanted if wanted in options else (singles["underlying"].iloc[0] if not singles.empty else (options[0] if options else None))
+    return (
+        provenance(meta, stale_after_minutes=stale_after, tz=tz),
+        cards(meta.headline, extra),
+        note,
+        *figs,
+        funds_data,
+        funds_cols,
+        groups_data,
+        groups_cols,
+        excl_data,
+        excl_cols,
+        [{"label": u, "value": u} for u in options],
+        current,
+    )
+
+
+@callback(
+    Output("letf-single-graph", "figure"),
+    Input("letf-single", "value"),
+    Input("letf-move", "value"),
+    Input("refresh-interval", "n_intervals"),
+)
+def _single(underlying: str | None, move: float | None, _n: int) -> Any:
+    """Single-stock view: the published per-fund USD per 1% scaled by the chosen move."""
+    if not underlying:
+        return empty("Pick an underlying")
+    try:
+        funds = data.store().read(RESULT, tables=["funds"]).table("funds")
+    except KeyError:
+        return empty(f"No result {RESULT}")
+    return lfig.single_stock(funds, underlying, move if move is not None else float("nan"))

@@ -1,0 +1,88 @@
+"""The Leveraged ETFs page in headless Chromium, on results published by the real ``letf`` task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.app import create_app
+from jobs.config import parse_settings
+from jobs.runner import run_job
+from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+
+NY = ZoneInfo("America/New_York")
+LETF_JOB = """
+[jobs.letf_final]
+task = "letf"
+cron = "30 15 * * mon-fri"
+retries = 0
+retry_delay_seconds = 0
+stale_after_minutes = 100000000
+args = { phase = "final" }
+"""
+GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history", "letf-single-graph")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    yield
+    reset_dashboard_caches()
+
+
+def _publish(store) -> None:
+    settings = parse_settings({"service": {"source_mode": "sample"}, "jobs": {"l": {"task": "letf", "cron": "30 15 * * mon-fri", "retries": 0, "args": {"phase": "final"}}}}, env={})
+    for minute in (0, 30):  # two publishes: the history chart has two points
+        record = run_job(settings, store, "l", now=datetime(2026, 11, 18, 15, minute, tzinfo=NY))
+        assert record.status == "ok", record.error
+
+
+@pytest.mark.browser
+def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_path, monkeypatch, redis_url, store):
+    use_config(tmp_path, monkeypatch, redis_url, jobs=LETF_JOB)
+    _publish(store)
+    result = store.read("letf.flows")
+    funds = result.table("funds")
+    nvda = funds[funds["underlying"] == "NVDA"]
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/letf?underlying=NVDA&move=-17")
+
+    for gid in GRAPHS:
+        dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=30)
+    dash_duo.wait_for_contains_text("#letf-per-1pct", "Rebalance per 1% move", timeout=30)
+    per = dash_duo.find_element("#letf-per-1pct").text
+    assert "USD per +1% move" in per and "Underlying (hedge ticker)" in per and "inverse funds" in per
+    trade = dash_duo.find_element("#letf-trade").text
+    assert "implied trade" in trade and "USD (+ buy / − sell)" in trade and "average daily dollar volume (%)" in trade
+    scen = dash_duo.find_element("#letf-scenarios").text
+    assert "Move of the underlying since prior close (%)" in scen and "all underlyings together" in scen
+    assert "USD per +1% move" in dash_duo.find_element("#letf-history").text
+    dash_duo.wait_for_contains_text("#letf-single-graph", "NVDA -17%", timeout=30)
+    single = dash_duo.find_element("#letf-single-graph").text
+    for ticker in ("NVDL", "NVDU", "NVDX"):
+        assert ticker in single
+    # the title states the total the page computed: published per-1% x move
+    from dashboard.figures.letf import format_usd
+
+    assert format_usd(float(nvda["per_1pct_usd"].sum()) * -17, signed=True) in single
+    provenance = dash_duo.find_element("#letf-provenance").text
+    assert "SAMPLE" in provenance and "source: sample" in provenance and "as of 2026-11-18 15:30" in provenance
+    cards = dash_duo.find_element("#letf-cards").text
+    assert "equity total per 1% move" in cards.lower() and "implied trade, move so far" in cards.lower()  # CSS upper-cases titles
+    assert format_usd(result.meta.headline["per_1pct_usd"]) in cards
+    dash_duo.wait_for_contains_text("#letf-funds", "TQQQ", timeout=20)
+    assert "per_1pct_usd (USD per +1% move of the underlying (+ = buy))" in dash_duo.find_element("#letf-funds").text
+    dash_duo.wait_for_contains_text("#letf-excluded", "TSYY", timeout=20)
+    dash_duo.wait_for_contains_text("#letf-groups", "BTC", timeout=20)
+    assert "A·(L²−L)·r" in dash_duo.find_element("#letf-note").text
+    assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
+
+
+@pytest.mark.browser
+def test_letf_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url, jobs=LETF_JOB)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/letf")
+    dash_duo.wait_for_contains_text("#letf-provenance", "No published result 'letf.flows'", timeout=30)
+    assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
