@@ -98,19 +98,25 @@ def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | N
     for col in ("as_of", "code", long_col, short_col):
         if col not in cot.columns:
             raise InputError(source, col, f"missing column (needed for {trader} net positions)")
-    code_to_ccy = dict(zip(contracts["code"], contracts["ccy"], strict=True))
-    sel = cot.loc[cot["code"].isin(list(code_to_ccy)), ["as_of", "code", long_col, short_col]]
-    dup = sel.duplicated(["as_of", "code"], keep="last")
-    if dup.any():
-        warnings.warn(f"{source}: {int(dup.sum())} duplicated (as_of, code) rows; kept the last of each", DataQualityWarning, stacklevel=2)
-        sel = sel.loc[~dup.to_numpy()]
-    net = sel[long_col].to_numpy(dtype=float) - sel[short_col].to_numpy(dtype=float)
-    long_frame = pd.DataFrame({"as_of": pd.to_datetime(sel["as_of"].to_numpy()), "ccy": sel["code"].map(code_to_ccy).to_numpy(), "net": net})
-    wide = long_frame.pivot(index="as_of", columns="ccy", values="net")
-    wide = wide.reindex(columns=[c for c in contracts["ccy"] if c in wide.columns]).sort_index()
-    wide.index.name = "as_of"
-    wide.columns.name = "ccy"
-    return wide.astype(float)
+    pos = pd.Index(contracts["code"]).get_indexer(cot["code"])
+    keep = pos >= 0
+    pos = pos[keep]
+    net = cot[long_col].to_numpy(dtype=float)[keep] - cot[short_col].to_numpy(dtype=float)[keep]
+    days = cot["as_of"].to_numpy(dtype="datetime64[ns]")[keep]
+    uniq, row = np.unique(days, return_inverse=True)
+    n_ccy = len(contracts)
+    key = row * n_ccy + pos
+    if len(np.unique(key)) < len(key):
+        warnings.warn(f"{source}: {len(key) - len(np.unique(key))} duplicated (as_of, code) rows; kept the last of each", DataQualityWarning, stacklevel=2)
+        last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
+        row, pos, net = row[last], pos[last], net[last]
+    matrix = np.full((len(uniq), n_ccy), np.nan)
+    matrix[row, pos] = net
+    present = np.zeros(n_ccy, dtype=bool)
+    present[pos] = True
+    cols = [c for c, ok in zip(contracts["ccy"], present, strict=True) if ok]
+    wide = pd.DataFrame(matrix[:, present], index=pd.DatetimeIndex(uniq, name="as_of"), columns=pd.Index(cols, name="ccy"))
+    return wide
 
 
 def align_fx(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, currencies: Iterable[str], *, max_lag_days: int = 7, source: str = "fx") -> pd.DataFrame:
@@ -272,17 +278,83 @@ def _min_periods(window: int) -> int:
     return max(2, window - window // 10)
 
 
+@dataclass
+class RollingStats:
+    """Rolling statistics of one or more weekly series over the last ``window`` reports.
+
+    Arrays shaped like the input (reports × series).  ``count`` = valid values in the window;
+    every other field is NaN where ``count < min_periods`` or the current value is NaN.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    zscore: np.ndarray
+    percentile: np.ndarray
+    cot_index: np.ndarray
+    count: np.ndarray
+
+
+def rolling_stats(values: np.ndarray, window: int, *, min_periods: int | None = None) -> RollingStats:
+    """Vectorised rolling statistics over the last ``window`` rows including the current one.
+
+    For each row ``t`` and column, over the valid values ``x_i`` of rows ``t-window+1 .. t``:
+
+    * ``zscore = (x_t - mean) / std`` (sample std, ddof=1; NaN when std = 0), dimensionless;
+    * ``percentile = 100 × #{x_i <= x_t} / #{valid x_i}`` (0-100; the window maximum is 100);
+    * ``cot_index = 100 × (x_t - min) / (max - min)`` (0-100; 50 when max = min).
+
+    ``min_periods`` defaults to 90 % of the window (partial weeks may be missing).  One
+    sliding-window view of the NaN-padded array; no Python loop over rows.
+    """
+    mp = _min_periods(window) if min_periods is None else min_periods
+    x = np.asarray(values, dtype=float)
+    squeeze = x.ndim == 1
+    if squeeze:
+        x = x[:, None]
+    n, k = x.shape
+    padded = np.vstack([np.full((window - 1, k), np.nan), x])
+    view = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)  # (n, k, window)
+    valid = ~np.isnan(view)
+    count = valid.sum(axis=-1)
+    filled = np.where(valid, view, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=-1) / count
+        dev = np.where(valid, view - mean[..., None], 0.0)
+        std = np.sqrt((dev * dev).sum(axis=-1) / (count - 1))
+        lo = np.where(valid, view, np.inf).min(axis=-1)
+        hi = np.where(valid, view, -np.inf).max(axis=-1)
+        below = (valid & (view <= x[..., None])).sum(axis=-1)
+        ok = (count >= mp) & ~np.isnan(x)
+        z = np.where(ok & (std > 0), (x - mean) / std, np.nan)
+        pct = np.where(ok, 100.0 * below / count, np.nan)
+        rng = hi - lo
+        cot = np.where(ok, np.where(rng > 0, 100.0 * (x - lo) / np.where(rng > 0, rng, 1.0), 50.0), np.nan)
+    nan_if = ~ok
+    out = RollingStats(
+        mean=np.where(nan_if, np.nan, mean),
+        std=np.where(nan_if, np.nan, std),
+        lo=np.where(nan_if, np.nan, lo),
+        hi=np.where(nan_if, np.nan, hi),
+        zscore=z,
+        percentile=pct,
+        cot_index=cot,
+        count=count,
+    )
+    if squeeze:
+        for name in ("mean", "std", "lo", "hi", "zscore", "percentile", "cot_index", "count"):
+            setattr(out, name, getattr(out, name)[:, 0])
+    return out
+
+
 def rolling_zscore(series: pd.Series, window: int, *, min_periods: int | None = None) -> pd.Series:
     """``z_t = (x_t - mean_w) / std_w`` over the last ``window`` observations including ``t``.
 
     ``std`` is the sample standard deviation (ddof=1).  NaN with fewer than ``min_periods``
     valid values (default: 90 % of the window) or zero dispersion.  Dimensionless.
     """
-    mp = _min_periods(window) if min_periods is None else min_periods
-    roll = series.rolling(window, min_periods=mp)
-    std = roll.std(ddof=1)
-    z = (series - roll.mean()) / std.where(std > 0)
-    return z.where(series.notna())
+    return pd.Series(rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).zscore, index=series.index)
 
 
 def rolling_percentile(series: pd.Series, window: int, *, min_periods: int | None = None) -> pd.Series:
@@ -291,9 +363,7 @@ def rolling_percentile(series: pd.Series, window: int, *, min_periods: int | Non
     ``100 × #{x_i <= x_t} / #{valid x_i}`` over the window including ``t`` (so the maximum of the
     window is 100).  NaN with fewer than ``min_periods`` valid values.
     """
-    mp = _min_periods(window) if min_periods is None else min_periods
-    pct = series.rolling(window, min_periods=mp).rank(method="max", pct=True) * 100.0
-    return pct.where(series.notna())
+    return pd.Series(rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).percentile, index=series.index)
 
 
 def cot_index(series: pd.Series, window: int, *, min_periods: int | None = None) -> pd.Series:
@@ -302,13 +372,7 @@ def cot_index(series: pd.Series, window: int, *, min_periods: int | None = None)
     0 = the most bearish reading of the window, 100 = the most bullish; 50 when the window has no
     range.  NaN with fewer than ``min_periods`` valid values.
     """
-    mp = _min_periods(window) if min_periods is None else min_periods
-    roll = series.rolling(window, min_periods=mp)
-    lo, hi = roll.min(), roll.max()
-    rng = hi - lo
-    idx = 100.0 * (series - lo) / rng.where(rng > 0)
-    idx = idx.where(~((rng == 0) & series.notna()), 50.0)
-    return idx.where(series.notna())
+    return pd.Series(rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).cot_index, index=series.index)
 
 
 WINDOWS_WEEKS: Mapping[str, int] = {"1y": 52, "3y": 156, "5y": 260}
@@ -359,21 +423,16 @@ def crowding(net: pd.DataFrame, usd: pd.DataFrame, *, window: int = 156, by: str
     """
     if by not in ("zscore", "cot_index"):
         raise InputError("crowding", "by", f"must be 'zscore' or 'cot_index' (got {by!r})")
-    mp = _min_periods(window)
-    roll = net.rolling(window, min_periods=mp)
-    std = roll.std(ddof=1)
-    z = ((net - roll.mean()) / std.where(std > 0)).iloc[-1]
-    lo, hi = roll.min().iloc[-1], roll.max().iloc[-1]
-    last = net.iloc[-1]
-    rng = hi - lo
-    ci = (100.0 * (last - lo) / rng.where(rng > 0)).where(~(rng == 0), 50.0)
+    tail = net.to_numpy(dtype=float)[-window:]
+    st = rolling_stats(tail, window)
+    last = tail[-1]
     out = pd.DataFrame(
         {
             "ccy": net.columns.astype(str),
-            "net_contracts": last.to_numpy(dtype=float),
-            "usd": usd.reindex(columns=net.columns).iloc[-1].to_numpy(dtype=float),
-            "zscore": z.to_numpy(dtype=float),
-            "cot_index": ci.to_numpy(dtype=float),
+            "net_contracts": last,
+            "usd": usd.reindex(columns=net.columns).to_numpy(dtype=float)[-1],
+            "zscore": st.zscore[-1],
+            "cot_index": st.cot_index[-1],
         }
     )
     out["extremity"] = (out["cot_index"] - 50.0).abs() * 2.0
@@ -427,6 +486,39 @@ def unwind(usd_last: pd.Series, current_net_usd: float, target_net_usd: float) -
 
 
 # -- release calendar ---------------------------------------------------------------------------
+def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
+    """US federal holidays (observed dates) of ``years``: the days the CFTC does not publish.
+
+    New Year's Day, Martin Luther King Jr. Day (3rd Monday of January), Washington's Birthday
+    (3rd Monday of February), Memorial Day (last Monday of May), Juneteenth (June 19, from 2021),
+    Independence Day, Labor Day (1st Monday of September), Columbus Day (2nd Monday of October),
+    Veterans Day, Thanksgiving (4th Thursday of November), Christmas.  A fixed-date holiday on a
+    Saturday is observed on the Friday, on a Sunday on the Monday.  Vectorised over years.
+    """
+    y = np.unique(np.asarray(list(years), dtype=int))
+    if not len(y):
+        return pd.DatetimeIndex([])
+
+    def month(m: int) -> np.ndarray:
+        return np.array([f"{v:04d}-{m:02d}" for v in y], dtype="datetime64[M]").astype("datetime64[D]")
+
+    def fixed(m: int, d: int, since: int = 0) -> np.ndarray:
+        days = month(m) + (d - 1)
+        dow = (days.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday
+        obs = np.where(dow == 5, days - 1, np.where(dow == 6, days + 1, days))
+        return obs[y >= since]
+
+    def nth(m: int, weekday: str, n: int) -> np.ndarray:
+        return np.busday_offset(month(m), n - 1, roll="forward", weekmask=weekday)
+
+    last_monday_may = np.busday_offset(month(6) - 1, 0, roll="backward", weekmask="Mon")
+    parts = [
+        fixed(1, 1), nth(1, "Mon", 3), nth(2, "Mon", 3), last_monday_may, fixed(6, 19, since=2021),
+        fixed(7, 4), nth(9, "Mon", 1), nth(10, "Mon", 2), fixed(11, 11), nth(11, "Thu", 4), fixed(12, 25),
+    ]
+    return pd.DatetimeIndex(np.sort(np.concatenate(parts)).astype("datetime64[ns]"))
+
+
 def expected_release(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence | None = None, tz: str = "America/New_York") -> pd.DatetimeIndex:
     """Scheduled release time of each report: the 3rd US federal business day after the as-of
     date, 15:30 Eastern.
@@ -435,14 +527,10 @@ def expected_release(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence |
     (Thanksgiving, Christmas).  Shutdown delays cannot be predicted: the real release is later.
     ``holidays`` defaults to pandas' US federal holiday calendar.  Returns tz-aware times.
     """
-    from pandas.tseries.holiday import USFederalHolidayCalendar
-
     dates = pd.DatetimeIndex(as_of).normalize()
     if holidays is None:
-        if len(dates):
-            holidays = USFederalHolidayCalendar().holidays(dates.min() - pd.Timedelta(days=7), dates.max() + pd.Timedelta(days=21))
-        else:
-            holidays = []
+        years = np.unique(dates.year) if len(dates) else np.array([], dtype=int)
+        holidays = us_federal_holidays(np.concatenate([years, years + 1])) if len(years) else []
     days = dates.to_numpy().astype("datetime64[D]")
     hol = pd.DatetimeIndex(holidays).to_numpy().astype("datetime64[D]")
     released = np.busday_offset(days, 3, roll="forward", holidays=hol)
@@ -533,21 +621,24 @@ def analyse(
     # Basket members must have an FX column (InputError otherwise); other contracts only if quoted.
     priced = [c for c in all_ccy if c in members or c == USD_INDEX or c in fx.columns]
     rates = usd_per_unit_frame(fx, dates, priced, dxy=dxy, require_dxy=USD_INDEX in members, source="fx").reindex(columns=all_ccy)
-    usds = {k: usd_values(v, rates, contracts=contracts) for k, v in nets.items()}
+    # Everything is aligned on (dates × all_ccy) now: USD values are one array product per class.
+    size = contracts["contract_size"].to_numpy(dtype=float)
+    rate_arr = rates.to_numpy(dtype=float)
+    usds = {k: pd.DataFrame(v.to_numpy(dtype=float) * size * rate_arr, index=dates, columns=all_ccy) for k, v in nets.items()}
 
-    weekly = pd.DataFrame(index=dates)
+    wk: dict[str, object] = {}
     releases = expected_release(dates, tz=tz) if release_times is None else pd.DatetimeIndex(pd.Series(release_times).reindex(dates))
-    weekly["release_time"] = releases
+    wk["release_time"] = releases
     for trader, prefix in SERIES_PREFIX.items():
         if trader not in usds:
             continue
         for bname, members_b in baskets.items():
-            weekly[f"{prefix}_{bname}"] = net_usd(usds[trader], members_b).to_numpy()
+            wk[f"{prefix}_{bname}"] = net_usd(usds[trader], members_b).to_numpy()
     main_trader = "noncomm" if "noncomm" in nets else "lev_money"
     head = f"{SERIES_PREFIX[main_trader]}_{headline_basket}"
-    weekly["partial"] = partial_weeks(usds[main_trader], members).to_numpy()
+    wk["partial"] = partial_weeks(usds[main_trader], members).to_numpy()
     if "noncomm" in nets and "lev_money" in nets:
-        weekly["partial_tff"] = partial_weeks(usds["lev_money"], members).to_numpy()
+        wk["partial_tff"] = partial_weeks(usds["lev_money"], members).to_numpy()
     # Decomposition and stats for the headline basket, per trader class present.
     for trader, prefix in SERIES_PREFIX.items():
         if trader not in nets:
@@ -555,13 +646,23 @@ def analyse(
         col = f"{prefix}_{headline_basket}"
         dec = change_decomposition(nets[trader], rates, baskets[headline_basket], contracts=contracts)
         for c in dec.columns:
-            weekly[f"{col}_{c}"] = dec[c].to_numpy()
-        series = weekly[col]
-        for label, w in WINDOWS_WEEKS.items():
-            weekly[f"{col}_z_{label}"] = rolling_zscore(series, w).to_numpy()
-            weekly[f"{col}_pct_{label}"] = rolling_percentile(series, w).to_numpy()
-        weekly[f"{col}_cot_index_3y"] = cot_index(series, WINDOWS_WEEKS["3y"]).to_numpy()
+            wk[f"{col}_{c}"] = dec[c].to_numpy()
 
+    # z-scores, percentiles and COT index: one vectorised pass per window over every series.
+    series_cols = [f"{prefix}_{b}" for trader, prefix in SERIES_PREFIX.items() if trader in nets for b in baskets]
+    mat = np.column_stack([np.asarray(wk[c], dtype=float) for c in series_cols])
+    rolled = {label: rolling_stats(mat, w) for label, w in WINDOWS_WEEKS.items()}
+    for trader, prefix in SERIES_PREFIX.items():
+        if trader not in nets:
+            continue
+        col = f"{prefix}_{headline_basket}"
+        j = series_cols.index(col)
+        for label in WINDOWS_WEEKS:
+            wk[f"{col}_z_{label}"] = rolled[label].zscore[:, j]
+            wk[f"{col}_pct_{label}"] = rolled[label].percentile[:, j]
+        wk[f"{col}_cot_index_3y"] = rolled["3y"].cot_index[:, j]
+
+    weekly = pd.DataFrame(wk, index=dates)
     complete = weekly.index[~weekly["partial"].to_numpy() & weekly[head].notna().to_numpy()]
     latest = complete[-1] if len(complete) else None
 
@@ -602,8 +703,12 @@ def analyse(
             if s.empty:
                 continue
             last = float(s.iloc[-1])
+            j = series_cols.index(col)
+            t = int(np.flatnonzero(~np.isnan(mat[:, j]))[-1])
             for label, w in WINDOWS_WEEKS.items():
-                tail = s.iloc[-w:]
+                st = rolled[label]
+                tail = mat[max(0, t - w + 1) : t + 1, j]
+                tail = tail[~np.isnan(tail)]
                 stat_rows.append(
                     {
                         "series": col,
@@ -613,11 +718,11 @@ def analyse(
                         "window_weeks": w,
                         "as_of": s.index[-1],
                         "value_usd": last,
-                        "zscore": float(rolling_zscore(s, w).iloc[-1]),
-                        "percentile": float(rolling_percentile(s, w).iloc[-1]),
-                        "cot_index": float(cot_index(s, w).iloc[-1]),
+                        "zscore": float(st.zscore[t, j]),
+                        "percentile": float(st.percentile[t, j]),
+                        "cot_index": float(st.cot_index[t, j]),
                         "mean_usd": float(tail.mean()),
-                        "median_usd": float(tail.median()),
+                        "median_usd": float(np.median(tail)),
                         "std_usd": float(tail.std(ddof=1)) if len(tail) > 1 else np.nan,
                         "min_usd": float(tail.min()),
                         "max_usd": float(tail.max()),
@@ -630,8 +735,9 @@ def analyse(
                 peaks_frames.append(pk)
                 members_b = list(baskets[bname])
                 ok_dates = s.index
-                n_ok = nets[trader].loc[ok_dates, members_b]
-                u_ok = usds[trader].loc[ok_dates, members_b]
+                ok_rows = np.flatnonzero(~np.isnan(mat[:, j]))
+                n_ok = nets[trader][members_b].iloc[ok_rows]
+                u_ok = usds[trader][members_b].iloc[ok_rows]
                 cr = crowding(n_ok, u_ok, window=stats_window)
                 cr.insert(0, "series", col)
                 cr.insert(1, "as_of", ok_dates[-1])

@@ -231,6 +231,26 @@ def test_expected_release_friday_and_holiday_monday() -> None:
     ]
 
 
+def test_federal_holidays_match_pandas_calendar() -> None:
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+
+    ours = cftc.us_federal_holidays(range(1995, 2031))
+    ref = USFederalHolidayCalendar().holidays("1995-01-01", "2030-12-31")
+    assert set(ours[(ours >= "1995-01-01") & (ours <= "2030-12-31")]) == set(ref)
+
+
+def test_rolling_stats_matrix_equals_columns() -> None:
+    rng = np.random.default_rng(5)
+    mat = rng.normal(0, 1, (300, 4))
+    mat[rng.integers(0, 300, 20), rng.integers(0, 4, 20)] = np.nan
+    both = cftc.rolling_stats(mat, 52)
+    for j in range(4):
+        one = cftc.rolling_stats(mat[:, j], 52)
+        np.testing.assert_array_equal(both.zscore[:, j], one.zscore)
+        np.testing.assert_array_equal(both.percentile[:, j], one.percentile)
+        np.testing.assert_array_equal(both.cot_index[:, j], one.cot_index)
+
+
 def test_align_fx_previous_business_day_and_stale_gap() -> None:
     fx = _fx({"2025-01-10": {"EUR": 1.03}, "2025-01-13": {"EUR": 1.02}, "2025-01-15": {"EUR": 1.04}})
     out = cftc.align_fx(fx, pd.to_datetime(["2025-01-14", "2025-01-13", "2025-01-09", "2025-02-28"]), ["EUR"])
