@@ -319,6 +319,7 @@ def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int
     units = {c.code: c for c in CONTRACTS}
     trng = np.random.default_rng([int(seed), 4242])
     columns: list[list[str]] = []
+    memo: dict[tuple[str, str], list[str]] = {}
     for name in header:
         n = _norm(name)
         key = _key(name)
@@ -358,6 +359,8 @@ def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int
                 col = [f"{v:8.1f}" for v in trng.uniform(10, 60, len(frame))]
             elif all_key not in qty:
                 raise KeyError(f"sample layout: no rule for column {name!r}")
+            elif (n[:6], all_key) in memo:  # (Old) columns repeat the (All) ones
+                col = memo[(n[:6], all_key)]
             elif n.startswith("change_in"):
                 v = qty[all_key]
                 d = np.diff(v, prepend=v[:1])
@@ -366,6 +369,7 @@ def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int
                 col = [f"{x:7.1f}" for x in 100.0 * qty[all_key] / oi]
             else:
                 col = [f"{x:8d}" for x in qty[all_key]]
+            memo[(n[:6], all_key)] = col
         columns.append(col)
     head = ",".join('"' + h + '"' for h in header)
     # newest week first, markets in code order within a week (as in the real files)
