@@ -246,9 +246,9 @@ def test_rolling_stats_matrix_equals_columns() -> None:
     both = cftc.rolling_stats(mat, 52)
     for j in range(4):
         one = cftc.rolling_stats(mat[:, j], 52)
-        np.testing.assert_array_equal(both.zscore[:, j], one.zscore)
-        np.testing.assert_array_equal(both.percentile[:, j], one.percentile)
-        np.testing.assert_array_equal(both.cot_index[:, j], one.cot_index)
+        np.testing.assert_allclose(both.zscore[:, j], one.zscore, rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(both.percentile[:, j], one.percentile, rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(both.cot_index[:, j], one.cot_index, rtol=1e-12, equal_nan=True)
 
 
 def test_align_fx_previous_business_day_and_stale_gap() -> None:
