@@ -21,7 +21,7 @@ Spot GEX uses the SOURCE's gamma (``gamma``, per 1 point per option), multiplier
     GEX_shares_per_1pct= sum_i w_i * gamma_i * m * S * 0.01      (units of underlying per 1 %)
 
 Positive = dealers long gamma (they sell rallies and buy dips: stabilising); negative = short
-gamma. ``call_``/``put_`` columns keep the two sides apart; ``net`` = call + put; ``gross`` =
+gamma. The headline ``regime`` is the sign of the spot net GEX from the source's gamma. ``call_``/``put_`` columns keep the two sides apart; ``net`` = call + put; ``gross`` =
 sum of ``|GEX_i|``. Source gamma that is missing counts as 0.
 
 Model greeks are Black-Scholes-Merton (:mod:`flows.greeks`) with ``r``, ``q`` from the params and

@@ -19,8 +19,10 @@ Layout (see ``shared/data/options/README.md``)::
 Every row becomes two contracts keyed by OSI symbol. ``IV`` 0 (CBOE's "missing") becomes NaN;
 ``Delta``/``Gamma`` 0 become NaN where the IV is missing too (CBOE's 0DTE rows after the close
 keep a gamma with IV 0, and that gamma is kept). A contract whose cell in a numeric field is not
-a number, or whose open interest is negative, is skipped and listed in ``Chain.skipped`` with the
-file line, the field and the reason; a bad ``Strike`` or ``Expiration Date`` skips both sides.
+a number, or whose open interest is negative or missing, is skipped and listed in
+``Chain.skipped`` with the file line, the field and the reason; a bad ``Strike`` or
+``Expiration Date`` skips both sides. Empty cells and pandas' usual NA markers (``N/A``, ``#N/A``,
+``NaN``) are missing values, not bad ones: a missing bid, IV or greek is NaN.
 """
 
 from __future__ import annotations
