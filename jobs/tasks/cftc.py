@@ -192,6 +192,18 @@ def publish(store: ResultStore, res: analytics.CftcAnalytics, settings: Any, *, 
     )
 
 
+def _endpoints(args: dict[str, Any]) -> cftc_ingest.Endpoints | None:
+    """``[jobs.<name>].args.endpoints = {cftc_history=, socrata=, ecb=}``: base URLs of the live
+    sources (a mirror or proxy; the tests point them at a local HTTP server)."""
+    given = args.get("endpoints")
+    if not given:
+        return None
+    unknown = set(given) - {"cftc_history", "socrata", "ecb"}
+    if unknown:
+        raise FlowdeskError(f"jobs args.endpoints: unknown key(s) {', '.join(sorted(unknown))} (known: cftc_history, socrata, ecb)")
+    return cftc_ingest.Endpoints(**given)
+
+
 def _results(settings: Any, args: dict[str, Any]) -> list[str]:
     return [RESULT]
 
@@ -201,6 +213,7 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Ingest (sample: backfill once then extend; live: newest week), check it is out, publish."""
     settings, store = ctx.settings, ctx.store
     published: list[str] = []
+    endpoints = _endpoints(args)
     if settings.sample_mode:
         try:
             store.meta(cftc_ingest.POSITIONS)
@@ -213,9 +226,8 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
         elif cftc_ingest.update_latest(settings, store, now=ctx.now):
             published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
-    else:
-        if cftc_ingest.update_latest(settings, store, now=ctx.now):
-            published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
+    elif cftc_ingest.update_latest(settings, store, now=ctx.now, endpoints=endpoints):
+        published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
 
     positions = store.read(cftc_ingest.POSITIONS)
     fx_result = store.read(cftc_ingest.FX)
@@ -223,7 +235,8 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     tff = _naive_dates(positions.table("tff")) if "tff" in positions.meta.tables else None
     if not settings.sample_mode:
         expected = expected_report_date(ctx.now, tz=settings.service.timezone)
-        latest = max(f["as_of"].max() for f in (legacy, tff) if f is not None and len(f))
+        # The week is in only when every stored report (legacy and TFF) has it.
+        latest = min(f["as_of"].max() for f in (legacy, tff) if f is not None and len(f))
         if latest < expected - pd.Timedelta(days=settings.cftc.release_grace_days):
             raise NotReleasedYet(
                 f"CFTC report for {expected.date()} not released yet (scheduled "

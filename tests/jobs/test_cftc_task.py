@@ -1,0 +1,167 @@
+"""The weekly ``cftc`` task on real Redis (sample and live against a local HTTP server) and the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from jobs.commands.cftc import cftc as cftc_cmd
+from jobs.config import parse_settings
+from jobs.runner import run_job
+from jobs.tasks.cftc import RESULT, expected_report_date
+from tests.httpserver import Reply
+
+NY = ZoneInfo("America/New_York")
+TABLES = ["weekly", "currencies", "stats", "peaks", "crowding", "unwind"]
+LEGACY_2025 = "cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt"
+TFF_2025 = "cftc/tff_futures_only/FinFutYY_2025_through_2025-04-29.txt"
+ECB_HIST = "cftc/fx/eurofxref-hist.csv"
+
+
+def _settings(mode: str, *, from_year: int = 2019, retries: int = 0, args: dict | None = None):
+    job = {"task": "cftc", "cron": "45 15 * * mon,fri", "trading_days_only": False, "retries": retries, "retry_delay_seconds": 0}
+    if args:
+        job["args"] = args
+    return parse_settings(
+        {"service": {"source_mode": mode}, "cftc": {"history_from_year": from_year}, "jobs": {"cftc_weekly": job}},
+        env={},
+    )
+
+
+def test_expected_report_date_friday_monday_and_holiday() -> None:
+    # Friday 2025-01-17 after 15:30 ET: that week's Tuesday report; before 15:30: last week's.
+    assert expected_report_date(datetime(2025, 1, 17, 15, 45, tzinfo=NY)) == pd.Timestamp("2025-01-14")
+    assert expected_report_date(datetime(2025, 1, 17, 15, 0, tzinfo=NY)) == pd.Timestamp("2025-01-07")
+    # Thanksgiving week 2024: the 2024-11-26 report comes out on Monday 2024-12-02.
+    assert expected_report_date(datetime(2024, 11, 29, 15, 45, tzinfo=NY)) == pd.Timestamp("2024-11-19")
+    assert expected_report_date(datetime(2024, 12, 2, 15, 45, tzinfo=NY)) == pd.Timestamp("2024-11-26")
+
+
+def test_sample_mode_publishes_every_table(store) -> None:
+    settings = _settings("sample")
+    now = datetime(2025, 3, 14, 16, 0, tzinfo=NY)
+    record = run_job(settings, store, "cftc_weekly", now=now)
+    assert record.status == "ok", record.error
+    assert {"cftc.positions", "cftc.fx", RESULT} <= set(record.results)
+    result = store.read(RESULT)
+    assert result.meta.tables == TABLES
+    assert result.meta.sample is True
+    weekly = result.table("weekly")
+    assert len(weekly) > 300  # weekly history since 2019
+    assert pd.Timestamp(result.meta.as_of).tzinfo is not None
+    h = result.meta.headline
+    for key in ("net_usd_wide9", "net_usd_reuters6", "net_usd_levfunds_wide9", "change_usd", "zscore_3y", "percentile_3y", "as_of", "release_time"):
+        assert key in h, key
+    last = weekly[~weekly["partial"]].iloc[-1]
+    assert h["as_of"] == pd.Timestamp(last["as_of"]).date().isoformat()
+    assert h["net_usd_wide9"] == pytest.approx(last["net_usd_wide9"])
+    assert h["zscore_3y"] is not None and -10 < h["zscore_3y"] < 10
+    assert 0 <= h["percentile_3y"] <= 100
+    assert pd.Timestamp(h["release_time"]) > pd.Timestamp(last["as_of"]).tz_localize(NY)
+    assert pd.Timestamp(h["release_time"]) <= pd.Timestamp(now)
+    # Change decomposition sums exactly; every table carries units.
+    d = weekly.dropna(subset=["net_usd_wide9_change_usd"])
+    assert (d["net_usd_wide9_change_usd"] == d["net_usd_wide9_change_position_usd"] + d["net_usd_wide9_change_fx_usd"]).all()
+    assert set(TABLES) <= set(result.meta.units)
+    unwind = result.table("unwind")
+    assert set(unwind["series"]) == {"net_usd_wide9", "net_usd_levfunds_wide9", "net_usd_assetmgr_wide9"}
+    # Second run a week later extends the history instead of regenerating it.
+    record2 = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY))
+    assert record2.status == "ok", record2.error
+    assert store.read(RESULT).meta.headline["as_of"] > h["as_of"]
+
+
+def _zip(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(name, data)
+    return buf.getvalue()
+
+
+DAILY_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+<Cube><Cube time='2026-04-14'>
+<Cube currency='USD' rate='1.17'/><Cube currency='JPY' rate='186.5'/><Cube currency='GBP' rate='0.87'/>
+<Cube currency='CHF' rate='0.924'/><Cube currency='CAD' rate='1.618'/><Cube currency='AUD' rate='1.66'/>
+<Cube currency='NZD' rate='2.008'/><Cube currency='MXN' rate='20.3'/><Cube currency='BRL' rate='5.87'/>
+<Cube currency='ZAR' rate='19.38'/></Cube></Cube></gesmes:Envelope>"""
+
+
+def test_live_not_released_yet_fails_and_keeps_previous_result(store, http_server, shared_data: Path) -> None:
+    """Live mode against a local HTTP server serving the real files: the 2025-03-11 report is
+    published; a week later the 2025-03-18 report is not there, so the run fails (after its
+    retries), the result is marked stale and the 2025-03-11 result stays readable."""
+    srv = http_server
+    legacy_bytes = (shared_data / LEGACY_2025).read_bytes()
+    # TFF cut at the same week as the legacy file (both reports must have the week).
+    tff_text = (shared_data / TFF_2025).read_text()
+    lines = tff_text.splitlines(keepends=True)
+    tff_cut = "".join([lines[0], *[ln for ln in lines[1:] if ln.split(",")[2] <= "2025-03-11"]]).encode()
+    srv.route("/history/deacot2025.zip", [Reply(200, _zip("annual.txt", legacy_bytes))] * 5)
+    srv.route("/history/fut_fin_txt_2025.zip", [Reply(200, _zip("FinFutYY.txt", tff_cut))] * 5)
+    srv.route("/ecb/eurofxref-hist.zip", [Reply(200, _zip("eurofxref-hist.csv", (shared_data / ECB_HIST).read_bytes()))] * 5)
+    srv.route("/ecb/eurofxref-daily.xml", [Reply(200, DAILY_XML)] * 20)
+    for dataset in ("6dca-aqww", "gpe5-46if"):
+        srv.route(f"/resource/{dataset}.json", [Reply(200, b"[]", headers={"Content-Type": "application/json"})] * 20)
+    endpoints = {"cftc_history": f"{srv.url}/history", "socrata": f"{srv.url}/resource", "ecb": f"{srv.url}/ecb"}
+    settings = _settings("live", from_year=2025, retries=2, args={"endpoints": endpoints})
+
+    first = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 14, 16, 0, tzinfo=NY), sleep=lambda _s: None)
+    assert first.status == "ok", first.error
+    good = store.read(RESULT)
+    assert good.meta.headline["as_of"] == "2025-03-11"
+    assert good.meta.sample is False
+    assert abs(good.table("weekly").set_index("as_of").loc["2025-01-14", "net_usd_wide9"] - 35.2e9) < 0.5e9
+
+    second = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY), sleep=lambda _s: None)
+    assert second.status == "failed"
+    assert second.attempts == 3  # 1 + 2 retries
+    assert "not released yet" in second.error and "2025-03-18" in second.error
+    meta = store.meta(RESULT)
+    assert meta.status == "stale"
+    assert "not released yet" in meta.failure["error"]
+    assert meta.version == good.meta.version  # the last good result stays current
+    assert store.read(RESULT).meta.headline["as_of"] == "2025-03-11"
+    assert store.last_run("cftc_weekly").status == "failed"
+
+
+def test_cli_json_on_real_files(shared_data: Path) -> None:
+    runner = CliRunner()
+    args = ["--legacy", str(shared_data / LEGACY_2025), "--tff", str(shared_data / TFF_2025), "--fx", str(shared_data / ECB_HIST), "--json"]
+    out = runner.invoke(cftc_cmd, args)
+    assert out.exit_code == 0, out.output
+    weeks = json.loads(out.output)
+    by_date = {w["as_of"]: w for w in weeks}
+    jan14 = by_date["2025-01-14"]
+    for key in ("as_of", "net_usd_reuters6", "net_usd_wide9", "net_usd_levfunds_wide9", "currencies"):
+        assert key in jan14
+    assert abs(jan14["net_usd_wide9"] - 35.2e9) < 0.5e9
+    eur = next(c for c in jan14["currencies"] if c["ccy"] == "EUR")
+    assert eur["net_contracts"] == -60397 and isinstance(eur["net_contracts"], int)
+    assert eur["usd"] < 0
+    assert {"ccy", "net_contracts", "usd"} <= set(eur)
+    # TFF-only weeks after the legacy file ends: partial, no legacy aggregate.
+    assert by_date["2025-04-29"]["partial"] is True and by_date["2025-04-29"]["net_usd_wide9"] is None
+    assert by_date["2025-04-29"]["net_usd_levfunds_wide9"] is not None
+
+
+def test_cli_zip_input_and_bad_file_named(shared_data: Path, tmp_path: Path) -> None:
+    zipped = tmp_path / "deacot2025.zip"
+    zipped.write_bytes(_zip("annual.txt", (shared_data / LEGACY_2025).read_bytes()))
+    runner = CliRunner()
+    ok = runner.invoke(cftc_cmd, ["--legacy", str(zipped), "--fx", str(shared_data / ECB_HIST), "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert len(json.loads(ok.output)) == 10
+    bad = tmp_path / "annual.txt"
+    bad.write_text('"Market and Exchange Names","Something Else"\n"EURO FX","1"\n')
+    res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(shared_data / ECB_HIST)])
+    assert res.exit_code == 2
+    assert str(bad) in res.output and "column missing" in res.output
