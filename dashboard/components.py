@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import html
+from dash import dash_table, html
 
 from jobs.store import ResultMeta
 
@@ -38,3 +38,28 @@ def provenance(meta: ResultMeta, *, stale_after_minutes: float | None = None, tz
 def missing(name: str) -> html.Div:
     """Shown where a result has never been published."""
     return html.Div(f"No published result '{name}' yet: run `flowdesk refresh` or wait for the scheduler.", className="fd-missing")
+
+
+def datatable(table_id: str, *, page_size: int = 20, export: bool = True, **kwargs: object) -> dash_table.DataTable:
+    """A sortable, filterable table in the house style (CSV download unless ``export=False``)."""
+    return dash_table.DataTable(
+        id=table_id,
+        data=[],
+        columns=[],
+        sort_action="native",
+        filter_action="native",
+        page_size=page_size,
+        export_format="csv" if export else "none",
+        style_table={"overflowX": "auto"},
+        style_cell={"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"},
+        style_header={"fontWeight": "600"},
+        **kwargs,
+    )
+
+
+def card(title: str, value: str, sub: str | None = None, *, card_id: str | None = None) -> html.Div:
+    """A headline card: title, big value, optional sub-line."""
+    children = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
+    if sub:
+        children.append(html.Div(sub, className="fd-card-sub"))
+    return html.Div(children, className="fd-card", **({"id": card_id} if card_id else {}))

@@ -1,5 +1,11 @@
-"""Home page (placeholder until the de-risking board, issue 6): every published result with its
-headline figures and provenance.  Reads the store on each ``refresh-interval`` tick."""
+"""De-risking board (home): what gets mechanically sold or bought if the market moves X % today.
+
+Reads ``board.scenarios`` (published by the ``board`` task from the cached gamma, leveraged-ETF
+and CFTC results) and draws it: headline cards, mechanical flow by index move (components
+stacked, total marked, today's move so far marked), regime flags, underlyings ranked by flow per
+1 % as % of ADV, the FX positioning panel, and the time and source of every input (stale inputs
+flagged; the task left them out of the totals).  Nothing is computed here.
+"""
 
 from __future__ import annotations
 
@@ -8,75 +14,122 @@ import math
 from typing import Any
 
 import dash
-from dash import Input, Output, callback, html
+import numpy as np
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import provenance
-from dashboard.freshness import assess
+from dashboard.components import card, datatable, missing, provenance
+from dashboard.figures import board as bfig
+from dashboard.figures.common import empty
+from jobs.store import ResultNotFound
 
-dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk")
+dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk · De-risking board")
 
 log = logging.getLogger("flowdesk.web.board")
+RESULT = "board.scenarios"
 
 
-def layout(**_query: str) -> html.Div:
+def layout(shock: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
         [
-            html.H2("Board", className="fd-page-title"),
+            html.H2("De-risking board: mechanical flow if the market moves today", className="fd-page-title"),
+            html.Div(id="board-provenance", className="fd-provenance"),
+            html.Div(id="board-cards", className="fd-cards"),
             html.Div(
-                "The de-risking scenario board (dealer gamma + leveraged-ETF + CTA/positioning flows by index move) "
-                "comes with issue 6. Until then this page lists every published result with its headline figures.",
-                className="fd-note",
+                [
+                    html.Label("IV shock (vol points)", htmlFor="board-shock", className="fd-control-label"),
+                    dcc.Dropdown(id="board-shock", options=[], value=float(shock) if shock else 0.0, clearable=False, style={"width": "140px"}),
+                    dcc.Link("Open the scenario explorer →", href="/explorer", className="fd-link"),
+                ],
+                className="fd-controls",
             ),
-            html.Div(id="board-results", className="fd-cards"),
+            dcc.Loading(dcc.Graph(id="board-flows", figure=empty("Loading…"), config={"displaylogo": False})),
+            html.Div(id="board-flags"),
+            html.Div(
+                [
+                    html.Div([html.H3("Underlyings ranked by flow per 1% index move, % of ADV"), datatable("board-ranking", page_size=12)], className="fd-col"),
+                    html.Div([html.H3("FX positioning (CFTC)"), html.Div(id="board-fx-cards", className="fd-cards"), datatable("board-fx", page_size=10)], className="fd-col"),
+                ],
+                className="fd-row",
+            ),
+            html.H3("Inputs"),
+            html.Div("Every input with its time and source. Stale or missing inputs are left out of the totals, never silently mixed.", className="fd-note"),
+            datatable("board-inputs", page_size=12, export=False),
         ],
         className="fd-page",
     )
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return "-" if value is None else str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return "n/a"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
-    return str(value)
+def _bn(v: Any) -> str:
+    return "n/a" if not isinstance(v, int | float) or not math.isfinite(v) else f"{v / 1e9:+,.2f} bn USD"
 
 
-def _result_card(meta: Any, stale_after: float | None, level: str, tz: str) -> html.Div:
-    figures = [
-        html.Div([html.Span(f"{key}: ", className="fd-card-sub"), html.Span(_fmt(value))], className="fd-headline")
-        for key, value in meta.headline.items()
-    ] or [html.Div("no headline figures", className="fd-card-sub")]
-    return html.Div(
-        [
-            html.Div(meta.name, className="fd-card-title fd-result-name"),
-            html.Div(f"{meta.rows:,} rows · tables: {', '.join(meta.tables)}", className="fd-card-sub"),
-            *figures,
-            provenance(meta, stale_after_minutes=stale_after, tz=tz),
-        ],
-        className=f"fd-card fd-card-wide fd-card-{level}",
-        id=f"board-card-{meta.name.replace('.', '-')}",
-    )
+def _records(frame, columns: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    cols = [c for c in columns if c in frame.columns]
+    out = frame[cols].copy()
+    for c in cols:
+        if out[c].dtype.kind == "f":
+            out[c] = out[c].round(3 if "pct" in c else 0)
+    return out.to_dict("records"), [{"name": columns[c], "id": c} for c in cols]
 
 
-@callback(Output("board-results", "children"), Input("refresh-interval", "n_intervals"))
-def refresh_board(_n: int) -> list:
+@callback(
+    Output("board-provenance", "children"),
+    Output("board-cards", "children"),
+    Output("board-shock", "options"),
+    Output("board-flows", "figure"),
+    Output("board-flags", "children"),
+    Output("board-ranking", "data"),
+    Output("board-ranking", "columns"),
+    Output("board-fx-cards", "children"),
+    Output("board-fx", "data"),
+    Output("board-fx", "columns"),
+    Output("board-inputs", "data"),
+    Output("board-inputs", "columns"),
+    Input("refresh-interval", "n_intervals"),
+    Input("board-shock", "value"),
+)
+def refresh(_n: int, shock: float | None) -> tuple:
+    blank = empty("No board yet")
     try:
-        settings = data.settings()
-        store = data.store()
-        grades = {item.name: item for item in assess(settings, store).items}
-        metas = store.summaries()
+        res = data.store().read(RESULT)
+    except ResultNotFound:
+        return missing(RESULT), [], [], blank, [], [], [], [], [], [], [], []
     except Exception as exc:  # show, never raise
         log.error("board: %s", exc)
-        return [html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error")]
-    if not metas:
-        return [html.Div("No result has been published yet: run `flowdesk refresh` or wait for the scheduler.", className="fd-missing")]
-    cards = []
-    for meta in metas:
-        grade = grades.get(meta.name)
-        cards.append(_result_card(meta, grade.stale_after_minutes if grade else None, grade.level if grade else "ok", settings.service.timezone))
-    return cards
+        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], [], blank, [], [], [], [], [], [], [], []
+    meta, head = res.meta, res.meta.headline
+    index = head.get("index", "index")
+    stale_after = next((j.stale_after_minutes for j in data.settings().jobs.values() if j.task == "board"), None)
+    totals = res.table("totals")
+    shocks = sorted(totals["iv_shock_pts"].unique())
+    shock = float(shock) if shock is not None and float(shock) in shocks else 0.0
+    move = head.get("flag_move_pct", -3.0)
+    today = head.get("today_move_pct")
+    cards = [
+        card(f"If {index} moves {move:+g}% today", _bn(head.get("total_usd_at_flag_move")), "mechanical flow, + = buying", card_id="board-card-total"),
+        card("of which dealers", _bn(sum(head.get(f"{c}_at_flag_move", 0.0) or 0.0 for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd"))), "hedging, no IV shock"),
+        card("of which leveraged ETFs", _bn(head.get("letf_usd_at_flag_move")), "rebalance into the close"),
+        card(f"{index} move so far", "n/a" if today is None else f"{today:+.2f}%", "n/a" if head.get("total_usd_today_move") is None else f"implies {_bn(head.get('total_usd_today_move'))}"),
+        card("Flags", str(head.get("flags", 0)), f"{head.get('stale_inputs', 0)} stale or missing input(s)"),
+    ]
+    fig = bfig.flows_by_move(totals, index=index, iv_shock_pts=shock, today_move_pct=today)
+    flags = res.table("flags")
+    flag_items = [html.Li(f["message"], className=f"fd-flag fd-flag-{f['severity']}") for f in flags.to_dict("records")]
+    flags_block = html.Div([html.H3(f"Regime flags at {index} {move:+g}%"), html.Ul(flag_items) if flag_items else html.Div("No flag: flows do not feed on themselves at this move.", className="fd-note")], id="board-flags-list")
+    rank_data, rank_cols = _records(res.table("ranking"), {"underlying": "Underlying", "beta": "Beta to index", "flow_per_1pct_usd": "Flow per 1% (USD)", "adv_usd": "ADV (USD per day)", "flow_per_1pct_pct_adv": "Flow per 1% (% of ADV)"})
+    fx = res.table("fx")
+    fx_rows = fx[fx["benefits"].astype(bool)] if "benefits" in fx.columns else fx
+    fx_data, fx_cols = _records(fx_rows, {"rank": "Rank", "ccy": "Currency", "usd": "Spec position (USD)", "currency_flow_usd": "Bought in an unwind (USD)"})
+    pct = head.get("net_usd_percentile_3y")
+    fx_cards = [
+        card("Net USD position", _bn(head.get("net_usd_position_usd")), "speculators, + = long USD"),
+        card("Percentile (3 years)", "n/a" if pct is None else f"{pct:.0f}", "0 = most short USD, 100 = most long"),
+    ]
+    inputs = res.table("inputs")
+    in_data, in_cols = _records(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age (hours)", "note": "Status"})
+    shock_opts = [{"label": f"{s:+g}", "value": float(s)} for s in shocks]
+    prov = provenance(meta, stale_after_minutes=stale_after, tz=data.settings().service.timezone)
+    if np.any(inputs["stale"].astype(bool)):
+        prov = html.Div([prov, html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale")])
+    return prov, cards, shock_opts, fig, flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols

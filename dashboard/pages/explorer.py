@@ -1,0 +1,139 @@
+"""Scenario explorer: pick the index move, the IV shock and the underlyings; the chart and table update.
+
+Server callbacks select rows of the cached ``board.scenarios`` grid (every move of the grid and
+every configured IV shock were computed by the ``board`` task); the total shown is the sum of
+the selected rows.  Nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import data
+from dashboard.components import card, datatable, missing, provenance
+from dashboard.figures import board as bfig
+from dashboard.figures.common import empty
+from flows.scenarios import COMPONENTS
+from jobs.store import ResultNotFound
+
+dash.register_page(__name__, path="/explorer", name="Scenario explorer", order=5, title="flowdesk · Scenario explorer")
+
+log = logging.getLogger("flowdesk.web.explorer")
+RESULT = "board.scenarios"
+COLUMNS = {
+    "underlying": "Underlying",
+    "move_pct": "Move (%)",
+    "dealer_gamma_usd": "Dealer hedging (USD)",
+    "dealer_vanna_usd": "Dealer vanna (USD)",
+    "dealer_charm_usd": "Dealer charm (USD)",
+    "letf_usd": "Leveraged ETFs (USD)",
+    "total_usd": "Total (USD)",
+    "adv_usd": "ADV (USD per day)",
+    "total_pct_adv": "Total (% of ADV)",
+}
+
+
+def layout(move: str | None = None, **_query: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Scenario explorer", className="fd-page-title"),
+            html.Div(id="explorer-provenance", className="fd-provenance"),
+            html.Div(
+                [
+                    html.Label("Index move (%)", htmlFor="explorer-move", className="fd-control-label"),
+                    html.Div(dcc.Slider(id="explorer-move", min=-10, max=10, step=None, value=float(move) if move else -3.0, marks={}), style={"width": "520px"}),
+                    html.Label("IV shock (vol points)", htmlFor="explorer-shock", className="fd-control-label"),
+                    dcc.RadioItems(id="explorer-shock", options=[], value=0.0, inline=True),
+                ],
+                className="fd-controls",
+            ),
+            html.Div(
+                [
+                    html.Label("Underlyings", htmlFor="explorer-underlyings", className="fd-control-label"),
+                    dcc.Dropdown(id="explorer-underlyings", options=[], value=[], multi=True, placeholder="all with dealer or leveraged-ETF flow"),
+                ],
+                className="fd-controls",
+            ),
+            html.Div(id="explorer-cards", className="fd-cards"),
+            html.Div(
+                [
+                    html.Div(dcc.Graph(id="explorer-chart", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col"),
+                    html.Div(dcc.Graph(id="explorer-adv", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col"),
+                ],
+                className="fd-row",
+            ),
+            datatable("explorer-table", page_size=15),
+            dcc.Store(id="explorer-init"),
+        ],
+        className="fd-page",
+    )
+
+
+def _grid() -> tuple[Any, pd.DataFrame]:
+    res = data.store().read(RESULT, tables=["grid"])
+    return res.meta, res.frame
+
+
+@callback(
+    Output("explorer-move", "marks"),
+    Output("explorer-move", "min"),
+    Output("explorer-move", "max"),
+    Output("explorer-shock", "options"),
+    Output("explorer-underlyings", "options"),
+    Output("explorer-provenance", "children"),
+    Input("explorer-init", "data"),
+    Input("refresh-interval", "n_intervals"),
+)
+def controls(_init: Any, _n: int) -> tuple:
+    try:
+        meta, grid = _grid()
+    except ResultNotFound:
+        return {}, -10, 10, [], [], missing(RESULT)
+    moves = np.sort(grid["index_move_pct"].unique())
+    marks = {float(m): {"label": f"{m:+g}"} if float(m).is_integer() and int(m) % 2 == 0 else {"label": ""} for m in moves}
+    shocks = [{"label": f"{s:+g}", "value": float(s)} for s in sorted(grid["iv_shock_pts"].unique())]
+    active = grid.groupby("underlying")["total_usd"].apply(lambda s: s.abs().max()).sort_values(ascending=False)
+    options = [{"label": u, "value": u} for u in active.index if active[u] > 0]
+    return marks, float(moves.min()), float(moves.max()), shocks, options, provenance(meta, tz=data.settings().service.timezone)
+
+
+@callback(
+    Output("explorer-cards", "children"),
+    Output("explorer-chart", "figure"),
+    Output("explorer-adv", "figure"),
+    Output("explorer-table", "data"),
+    Output("explorer-table", "columns"),
+    Input("explorer-move", "value"),
+    Input("explorer-shock", "value"),
+    Input("explorer-underlyings", "value"),
+    State("refresh-interval", "n_intervals"),
+)
+def explore(move: float | None, shock: float | None, underlyings: list[str] | None, _n: int) -> tuple:
+    try:
+        meta, grid = _grid()
+    except ResultNotFound:
+        return [], empty("No board yet"), empty("No board yet"), [], []
+    move = -3.0 if move is None else float(move)
+    shock = 0.0 if shock is None else float(shock)
+    index = meta.headline.get("index", "index")
+    rows = grid[np.isclose(grid["index_move_pct"], move) & np.isclose(grid["iv_shock_pts"], shock)]
+    rows = rows[rows["underlying"].isin(underlyings)] if underlyings else rows[rows["total_usd"].abs() > 0]
+    sums = {c: float(rows[c].sum()) for c in (*COMPONENTS, "total_usd")}
+    bn = lambda v: f"{v / 1e9:+,.2f} bn USD"  # noqa: E731
+    cards = [
+        card(f"Total at {index} {move:+g}%, IV {shock:+g}", bn(sums["total_usd"]), f"{len(rows)} underlyings, + = buying", card_id="explorer-total"),
+        card("Dealer hedging", bn(sums["dealer_gamma_usd"] + sums["dealer_vanna_usd"] + sums["dealer_charm_usd"]), f"of which vanna {bn(sums['dealer_vanna_usd'])}, charm {bn(sums['dealer_charm_usd'])}"),
+        card("Leveraged ETFs", bn(sums["letf_usd"]), "rebalance into the close"),
+    ]
+    title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
+    table = rows[list(COLUMNS)].copy().sort_values("total_usd", key=np.abs, ascending=False)
+    for c in table.columns:
+        if table[c].dtype.kind == "f":
+            table[c] = table[c].round(3 if "pct" in c else 0)
+    return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), table.to_dict("records"), [{"name": v, "id": k} for k, v in COLUMNS.items()]

@@ -1,0 +1,114 @@
+"""The de-risking board, the scenario explorer and the morning brief in headless Chromium,
+on results published by the real tasks (sample mode) and read back from the real Redis."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.figures.board import brief_image
+from jobs.config import parse_settings
+from jobs.runner import run_job
+from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+
+NY = ZoneInfo("America/New_York")
+BOARD_JOBS = """
+[jobs.board]
+task = "board"
+cron = "50 8 * * mon-fri"
+stale_after_minutes = 100000000
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    yield
+    reset_dashboard_caches()
+
+
+def _publish_everything(store) -> None:
+    settings = parse_settings(
+        {
+            "service": {"source_mode": "sample"},
+            "jobs": {
+                "g": {"task": "gamma", "cron": "0 8 * * 1-5", "retries": 0, "args": {"underlyings": ["SPX", "QQQ"]}},
+                "l": {"task": "letf", "cron": "45 8 * * 1-5", "retries": 0, "args": {"phase": "preopen"}},
+                "b": {"task": "board", "cron": "50 8 * * 1-5", "retries": 0},
+                "brief": {"task": "brief", "cron": "55 8 * * 1-5", "retries": 0},
+            },
+            "gamma": {"underlyings": ["SPX", "QQQ"], "profile_points": 201},
+            "board": {"moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0]},
+        },
+        env={},
+    )
+    now = datetime.now(NY)
+    for job in ("g", "l", "b", "brief"):
+        record = run_job(settings, store, job, now=now)
+        assert record.status == "ok", (job, record.error)
+
+
+def _console_errors(dash_duo) -> list:
+    return [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+
+
+@pytest.mark.browser
+def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, store):
+    use_config(tmp_path, monkeypatch, redis_url, jobs=BOARD_JOBS)
+    _publish_everything(store)
+    board = store.read("board.scenarios")
+    dash_duo.start_server(create_app())
+
+    # Board (home): chart with components and total, cards, flags, ranking, inputs with sources.
+    dash_duo.wait_for_element("#board-flows .main-svg", timeout=30)
+    dash_duo.wait_for_element("#board-card-total", timeout=20)
+    card_text = dash_duo.driver.execute_script("return document.querySelector('#board-card-total').textContent")
+    assert "If NDX moves -3% today" in card_text  # CSS upper-cases card titles: read the DOM text
+    title = dash_duo.driver.execute_script("return document.querySelector('#board-flows .gtitle').textContent")
+    assert "Mechanical flow by NDX move" in title
+    axis = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-flows .g-ytitle, #board-flows .g-xtitle')].map(e => e.textContent)")
+    assert "Flow (USD, + = buy)" in axis and "NDX move (%)" in axis
+    legend = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-flows .legendtext')].map(e => e.textContent)")
+    assert {"Dealer hedging (price)", "Leveraged ETFs", "Total"} <= set(legend)
+    total_bn = board.meta.headline["total_usd_at_flag_move"] / 1e9
+    assert f"{total_bn:+,.2f} bn USD" in card_text
+    dash_duo.wait_for_contains_text("#board-inputs", "gamma.SPX", timeout=10)
+    assert "SAMPLE DATA" in dash_duo.find_element("#board-provenance").text
+    assert "letf.flows" in dash_duo.find_element("#board-inputs").text
+
+    # Explorer: moving to +5 % changes the total card to the grid's figure for that move.
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/explorer?move=5")
+    dash_duo.wait_for_element("#explorer-chart .main-svg", timeout=30)
+    grid = board.table("grid")
+    sel = grid[(grid["index_move_pct"] == 5.0) & (grid["iv_shock_pts"] == 0.0) & (grid["total_usd"].abs() > 0)]
+    dash_duo.wait_for_contains_text("#explorer-total", f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20)
+    started = time.perf_counter()
+    dash_duo.find_element("#explorer-shock input[value='5']").click()
+    sel5 = grid[(grid["index_move_pct"] == 5.0) & (grid["iv_shock_pts"] == 5.0) & (grid["total_usd"].abs() > 0)]
+    dash_duo.wait_for_contains_text("#explorer-total", f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20)
+    print(f"explorer interaction round trip: {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    # Brief: the text and tables show; the PDF download is produced.
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/brief")
+    dash_duo.wait_for_contains_text("#brief-text", "Leveraged ETFs:", timeout=20)
+    dash_duo.find_element("#brief-pdf").click()
+    deadline = time.time() + 60
+    pdfs: list[Path] = []
+    while time.time() < deadline and not pdfs:
+        pdfs = [p for p in tmp_path.glob("flowdesk-brief-*.pdf")]
+        time.sleep(0.25)
+    assert pdfs, "the brief PDF was not downloaded"
+    assert pdfs[0].read_bytes()[:5] == b"%PDF-"
+    assert _console_errors(dash_duo) == []
+
+
+def test_brief_renders_to_png_and_pdf(store):
+    _publish_everything(store)
+    res = store.read("board.brief")
+    assert brief_image(res, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert brief_image(res, "pdf")[:5] == b"%PDF-"
