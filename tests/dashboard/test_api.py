@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -222,6 +223,16 @@ def test_jobs_lists_last_runs(client, settings, store):
     assert jobs["demo_broken"]["last_run"]["status"] == "failed"
     assert "demo task asked to fail" in jobs["demo_broken"]["last_run"]["error"]
     assert jobs["demo_broken"]["last_success"] is None
+
+
+def test_index_page_references_only_local_assets(client):
+    html = client.get("/").get_data(as_text=True)
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(r.startswith("/assets/flowdesk.css") for r in refs)
+    assert any(r.startswith("/_dash-component-suites/") for r in refs)
+    for ref in refs:
+        assert ref.startswith("/"), f"external asset {ref}"
+        assert client.get(ref).status_code == 200, ref
 
 
 # -- health ----------------------------------------------------------------------------------
