@@ -147,6 +147,7 @@ def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -
 
     Input columns: those of :data:`flows.schema.LETF_COLUMNS` (``leverage`` NaN for ``variable``).
     """
+    require_columns(universe, ["ticker", "underlying", "leverage", "aum_usd"], "letf universe")
     out = map_underlyings(universe, proxies or {})
     lev = pd.to_numeric(out["leverage"], errors="coerce")
     aum = pd.to_numeric(out["aum_usd"], errors="coerce")

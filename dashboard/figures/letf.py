@@ -95,7 +95,7 @@ def scenario_curve(scenarios: pd.DataFrame, *, underlyings: list[str] | None = N
             )
         )
     fig.add_hline(y=0, line={"color": "#999", "width": 1})
-    styled(fig, title="Scenario: trade into the close vs the underlying's move", x_title="Move of the underlying since prior close (%)", y_title="USD (+ buy / − sell)", note=SIGN_NOTE)
+    styled(fig, title="Scenario grid", x_title="Move of the underlying since prior close (%)", y_title="USD (+ buy / − sell)", note=SIGN_NOTE)
     return usd_axis_format(fig)
 
 
@@ -122,7 +122,8 @@ def history(series: pd.DataFrame) -> go.Figure:
     """Equity total USD per 1% move over the kept publishes (``store.headline_series``)."""
     if series.empty or "per_1pct_usd" not in series or series["per_1pct_usd"].isna().all():
         return empty("No history yet")
-    s = series.sort_values("computed_at")
-    fig = go.Figure(go.Scatter(x=s["computed_at"], y=s["per_1pct_usd"], mode="lines+markers", line={"color": NET}, name="equity total", hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:$,.3s}<extra></extra>"))
-    styled(fig, title="History: equity total rebalance per 1% move", x_title="Computed at (UTC)", y_title="USD per +1% move")
+    s = series.sort_values("as_of")
+    fig = go.Figure(go.Scatter(x=s["as_of"], y=s["per_1pct_usd"], mode="lines+markers", line={"color": NET}, name="equity total", hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:$,.3s}<extra></extra>"))
+    styled(fig, title="History: equity total rebalance per 1% move", x_title="As of (UTC)", y_title="USD per +1% move")
+    fig.update_yaxes(rangemode="tozero")
     return usd_axis_format(fig)

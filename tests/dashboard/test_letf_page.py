@@ -62,6 +62,7 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
     single = dash_duo.find_element("#letf-single-graph").text
     for ticker in ("NVDL", "NVDU", "NVDX"):
         assert ticker in single
+    dash_duo.wait_for_contains_text("#letf-single", "NVDA", timeout=10)
     # the title states the total the page computed: published per-1% x move
     from dashboard.figures.letf import format_usd
 

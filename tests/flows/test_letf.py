@@ -318,3 +318,17 @@ def test_scenario_table_wide_matches_long_and_reference() -> None:
     partial = letf.scenario_flows(flows, pd.DataFrame({"BBB": [-1.0]}))
     assert partial.loc[0, "AAA"] == 0.0 and partial.loc[0, "BBB"] == pytest.approx(-12.0)
     assert partial.loc[0, "TOTAL"] == pytest.approx(-12.0)
+
+
+def test_fund_flows_post_move_assets_and_missing_columns() -> None:
+    funds = letf.classify(_hand_funds(), {})
+    prior = letf.fund_flows(funds, {"AAA": -10.0, "BBB": -10.0}).set_index("ticker")
+    now = funds.copy()
+    now["aum_usd"] = now["aum_usd"] * (1 + now["leverage"] * -0.10)  # assets after the move
+    post = letf.fund_flows(now, {"AAA": -10.0, "BBB": -10.0}, aum_is_post_move=True).set_index("ticker")
+    np.testing.assert_allclose(post["rebalance_usd"], prior["rebalance_usd"])
+    assert post.loc["B3", "rebalance_usd"] == pytest.approx(-120.0)
+    from flows.errors import InputError
+
+    with pytest.raises(InputError, match="aum_usd"):
+        letf.classify(_hand_funds().drop(columns="aum_usd"), {})
