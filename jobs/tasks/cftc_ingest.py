@@ -30,7 +30,11 @@ Partial weeks
 When the newest report date lacks a currency that the previous week had (a late or partial
 Socrata load), that date is withheld from the published tables, flagged in
 ``extra.withheld`` and warned about (:class:`flows.errors.DataQualityWarning`); it is never
-published as complete.  ``update_latest`` then reports no new week, so the job retries.
+published as complete.  ``update_latest`` then reports no new week, so the job retries.  A
+market can really drop out of a report (below the reporting threshold), so
+:data:`PARTIAL_GRACE` (4 days) after the nominal release the week is kept, still flagged in
+``extra.withheld`` (``accepted: true``, with the missing codes): downstream must treat those
+currencies as missing that week, not as zero.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ FX_CURRENCIES: tuple[str, ...] = ecb.FLOWDESK_CURRENCIES
 RELEASE_TZ = "America/New_York"
 FX_LAG_DAYS = 5
 """Largest gap, calendar days, between a report date and the ECB day used for it."""
+PARTIAL_GRACE = pd.Timedelta(days=4)
+"""How long after its nominal release a week lacking a currency is withheld before it is
+accepted as published (flagged in ``extra.withheld`` with ``accepted``)."""
 _SCHEMAS = {"legacy": COT_LEGACY_COLUMNS, "tff": COT_TFF_COLUMNS}
 
 
@@ -100,11 +107,16 @@ def merge_positions(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True)
 
 
-def complete_weeks(frame: pd.DataFrame, report: str) -> tuple[pd.DataFrame, dict[str, Any] | None]:
-    """Drop the newest report date when it lacks a code the week before had.
+def complete_weeks(frame: pd.DataFrame, report: str, now: pd.Timestamp | None = None, grace: pd.Timedelta = PARTIAL_GRACE) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """Withhold the newest report date when it lacks a code the week before had.
 
     Returns the frame without that date and a description (``report``, ``date``, ``missing``
-    codes) of what was withheld, or the frame unchanged and ``None``.
+    codes, ``accepted`` False) of what was withheld, or the frame unchanged and ``None``.
+
+    A market can really drop out of a report (the rand missed weeks in 2018-2019: too few
+    reportable traders), so withholding cannot last for ever: once ``now`` is ``grace`` past the
+    week's nominal release the week is kept, and the description says ``accepted`` True (it is
+    published in ``extra.withheld`` so the page can say which currency is missing).
     """
     dates = frame["as_of"].drop_duplicates().sort_values()
     if len(dates) < 2:
@@ -115,8 +127,12 @@ def complete_weeks(frame: pd.DataFrame, report: str) -> tuple[pd.DataFrame, dict
     missing = sorted(expected - have)
     if not missing:
         return frame, None
-    info = {"report": report, "date": last.strftime("%Y-%m-%d"), "missing": missing}
-    warnings.warn(f"{POSITIONS} {report}: week {info['date']} lacks {', '.join(missing)}: withheld (partial week)", DataQualityWarning, stacklevel=2)
+    accepted = now is not None and now >= release_time(last) + grace
+    info = {"report": report, "date": last.strftime("%Y-%m-%d"), "missing": missing, "accepted": bool(accepted)}
+    what = f"kept without them ({grace} after its release)" if accepted else "withheld (partial week)"
+    warnings.warn(f"{POSITIONS} {report}: week {info['date']} lacks {', '.join(missing)}: {what}", DataQualityWarning, stacklevel=2)
+    if accepted:
+        return frame, info
     return frame[frame["as_of"] != last].reset_index(drop=True), info
 
 
@@ -244,7 +260,7 @@ def backfill(
         source = "CFTC Commitments of Traders (historical compressed files + Public Reporting API)"
     withheld = []
     for report in ("legacy", "tff"):
-        positions[report], info = complete_weeks(positions[report], report)
+        positions[report], info = complete_weeks(positions[report], report, ts)
         if info:
             withheld.append(info)
     check_fx_coverage(fx, pd.concat([f["as_of"] for f in positions.values()]))
@@ -262,12 +278,13 @@ def backfill(
 def update_latest(settings: Any, store: Any, client: Any = None, now: datetime | None = None, endpoints: Endpoints | None = None) -> bool:
     """Merge the newest weeks into ``cftc.positions`` / ``cftc.fx``; True if a new week appeared.
 
-    Live: Socrata rows since the last stored date (both reports), the ECB daily XML (and the
+    Live: Socrata rows from the last stored date on (both reports), the ECB daily XML (and the
     history zip when the stored FX is more than a week behind).  Sample: generated weeks up to
     ``now`` (only those already "released").  With nothing stored yet, backfills from
     ``settings.cftc.history_from_year`` (live) or 6 years back (sample) and returns True.
     A partial newest week is withheld (see the module docstring) and does not count as new.
-    Nothing is published when no new complete week appeared (the last good result stays).
+    Nothing is published when no new complete week and no late row appeared (the last good
+    result stays); late rows for a stored week are published but return False.
     """
     ts = _now(settings, now)
     stored = _read_stored(store)
@@ -301,7 +318,9 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
         client = client or HttpClient.from_settings(settings)
         new = {}
         for report in ("legacy", "tff"):
-            query = cftc_socrata.build_query(report, CODES, last[report] + pd.Timedelta(days=1), base=ep.socrata)
+            # from the last stored week inclusive: a market that arrived late for that week
+            # (an accepted partial week) is merged in too
+            query = cftc_socrata.build_query(report, CODES, last[report], base=ep.socrata)
             new[report] = cftc_socrata.parse(cftc_socrata.fetch(query, client), report, query.url, CODES)
         fx_new = ecb.fetch_daily(client, base=ep.ecb, currencies=FX_CURRENCIES)
         if old_fx is None or fx_new.index.min() - old_fx.index.max() > pd.Timedelta(days=7):
@@ -310,13 +329,14 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
     merged = {k: merge_positions(old[k], new[k]) for k in ("legacy", "tff")}
     withheld = []
     for report in ("legacy", "tff"):
-        merged[report], info = complete_weeks(merged[report], report)
+        merged[report], info = complete_weeks(merged[report], report, ts)
         if info:
             withheld.append(info)
     grew = any((not merged[k].empty) and merged[k]["as_of"].max() > last[k] for k in merged)
-    if not grew:
+    late_rows = any(len(merged[k]) > len(old[k]) for k in merged)
+    if not (grew or late_rows):
         return False
     fx = old_fx if fx_new is None else (fx_new if old_fx is None else ecb.merge(old_fx, fx_new))
     check_fx_coverage(fx, pd.concat([f["as_of"] for f in merged.values()]))
     _publish(store, settings, merged, fx, source=source, sample=settings.sample_mode, withheld=withheld)
-    return True
+    return grew

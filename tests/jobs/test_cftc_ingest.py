@@ -73,10 +73,14 @@ def test_complete_weeks_withholds_a_partial_newest_week() -> None:
     frame = pd.DataFrame({"as_of": pd.to_datetime(["2025-01-07"] * 3 + ["2025-01-14"] * 2), "code": ["099741", "097741", "096742", "099741", "097741"]})
     with pytest.warns(DataQualityWarning, match="096742"):
         kept, info = cftc_ingest.complete_weeks(frame, "legacy")
-    assert info == {"report": "legacy", "date": "2025-01-14", "missing": ["096742"]}
+    assert info == {"report": "legacy", "date": "2025-01-14", "missing": ["096742"], "accepted": False}
     assert kept["as_of"].max() == pd.Timestamp("2025-01-07") and len(kept) == 3
     same, none = cftc_ingest.complete_weeks(frame.iloc[:3], "legacy")
     assert none is None and len(same) == 3
+    # released Fri 2025-01-17 15:30 ET; 4 days later the week is kept (a market can drop out)
+    with pytest.warns(DataQualityWarning, match="kept"):
+        kept, info = cftc_ingest.complete_weeks(frame, "legacy", pd.Timestamp("2025-01-21 15:30", tz=NY))
+    assert len(kept) == 5 and info is not None and info["accepted"] is True
 
 
 def test_sample_backfill_publishes_both_results_then_update_adds_a_week(store, sample_settings) -> None:
@@ -181,13 +185,14 @@ def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_setting
     # a partial week (the yen missing): withheld, nothing published, no new week reported
     partial = _socrata_rows(next_week[next_week["code"] != "097741"], "legacy")
     srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(partial)))
-    with pytest.warns(DataQualityWarning, match="097741"):
-        assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-03", tz=NY), endpoints=endpoints) is False
+    with pytest.warns(DataQualityWarning, match="097741.*withheld"):
+        # Friday evening of the release (2025-03-21 15:30 ET): within the grace period
+        assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-03-21 18:00", tz=NY), endpoints=endpoints) is False
     assert store.meta(cftc_ingest.POSITIONS).version == before.version
 
     # the complete week: published, with the Socrata numbers
     def serve(req: Request) -> Reply:
-        assert "report_date_as_yyyy_mm_dd >= '2025-03-12T00:00:00'" in req.query["$where"][0]
+        assert "report_date_as_yyyy_mm_dd >= '2025-03-11T00:00:00'" in req.query["$where"][0]
         return Reply(200, json.dumps(_socrata_rows(next_week, "legacy")))
 
     srv.route("/resource/6dca-aqww.json", serve)
@@ -199,3 +204,17 @@ def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_setting
     # the daily ECB file was fetched; it is older than the stored history, which stays
     assert srv.requests_to("/fx/eurofxref-daily.xml")
     assert store.read(cftc_ingest.FX).table("data")["date"].max() == pd.Timestamp("2026-04-13")
+
+    # a week still lacking a market 4 days after its release is kept, flagged as accepted
+    week3 = next_week.assign(as_of=pd.Timestamp("2025-03-25"))
+    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(_socrata_rows(week3[week3["code"] != "122741"], "legacy"))))
+    with pytest.warns(DataQualityWarning, match="122741.*kept"):
+        assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-03", tz=NY), endpoints=endpoints) is True
+    res = store.read(cftc_ingest.POSITIONS)
+    assert res.meta.extra["withheld"] == [{"report": "legacy", "date": "2025-03-25", "missing": ["122741"], "accepted": True}]
+    assert len(res.table("legacy")) == 121 + 10
+    # the late rand row for that week arrives: merged and published, but it is no new week
+    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(_socrata_rows(week3, "legacy"))))
+    assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-04", tz=NY), endpoints=endpoints) is False
+    res = store.read(cftc_ingest.POSITIONS)
+    assert len(res.table("legacy")) == 121 + 11 and res.meta.extra["withheld"] == []
