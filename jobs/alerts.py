@@ -303,11 +303,20 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
+def fmt_value(value: float | None) -> str:
+    """A figure for people: ``72,317,900,000`` for large values, ``0.4`` or ``-1.25`` for small ones."""
+    if value is None:
+        return "-"
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def _describe(name: str, rule: AlertRule, value: float, kind: str) -> tuple[str, str]:
     verb = "FIRED" if kind == "fired" else "resolved"
     title = f"[{rule.severity.upper()}] {name} {verb}"
     metric = f"|{rule.metric}|" if getattr(rule, "absolute", False) else rule.metric
-    text = f"{metric} = {value:,.6g} ({'breach of' if kind == 'fired' else 'back from'} {rule.op} {rule.threshold:,.6g})"
+    text = f"{metric} = {fmt_value(value)} ({'breach of' if kind == 'fired' else 'back from'} {rule.op} {fmt_value(rule.threshold)})"
     return title, text
 
 
@@ -524,7 +533,7 @@ def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]
             {
                 "rule": name,
                 "metric": rule.metric,
-                "condition": ("|value| " if rule.absolute else "") + f"{rule.op} {rule.threshold:g}" + (f" (h {rule.hysteresis:g})" if rule.hysteresis else ""),
+                "condition": ("|value| " if rule.absolute else "") + f"{rule.op} {fmt_value(rule.threshold)}" + (f" (hysteresis {fmt_value(rule.hysteresis)})" if rule.hysteresis else ""),
                 "severity": rule.severity,
                 "enabled": rule.enabled,
                 "state": state.status if text else "unknown",

@@ -51,7 +51,7 @@ import redis
 import requests
 
 from jobs import keys
-from jobs.alerts import AlertEvent, new_event_id
+from jobs.alerts import AlertEvent, fmt_value, new_event_id
 
 if TYPE_CHECKING:
     from jobs.config import AlertTarget, Settings
@@ -126,9 +126,9 @@ def _facts(event: AlertEvent) -> list[tuple[str, str]]:
     if event.metric:
         facts.append(("Metric", event.metric))
     if event.value is not None:
-        facts.append(("Value", f"{event.value:,.6g}"))
+        facts.append(("Value", fmt_value(event.value)))
     if event.threshold is not None:
-        facts.append(("Condition", f"{event.op} {event.threshold:,.6g}" + (f" (hysteresis {event.hysteresis:g})" if event.hysteresis else "")))
+        facts.append(("Condition", f"{event.op} {fmt_value(event.threshold)}" + (f" (hysteresis {fmt_value(event.hysteresis)})" if event.hysteresis else "")))
     if event.as_of:
         facts.append(("Data as of", event.as_of))
     facts.append(("Event id", event.id))

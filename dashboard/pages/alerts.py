@@ -15,6 +15,7 @@ import pandas as pd
 from dash import Input, Output, callback, dash_table, html
 
 from dashboard import data
+from jobs.alerts import fmt_value
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
 
@@ -130,8 +131,6 @@ def _time(value: Any, tz: Any) -> str:
     return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def _num(value: Any) -> str:
-    return "-" if value is None else f"{value:,.6g}"
 
 
 def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
@@ -143,7 +142,7 @@ def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
             {
                 **r,
                 "state": r["state"] + ("" if r["enabled"] else " (disabled)"),
-                "last_value": _num(r["last_value"]),
+                "last_value": fmt_value(r["last_value"]),
                 "last_evaluated": _time(r["last_evaluated"], tz),
                 "last_fired": _time(r["last_fired"], tz),
                 "targets": r["targets"] or "(none: shown here only)",
@@ -157,14 +156,14 @@ def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
 
     rows = []
     for ev in recent_events(client, 200):
-        cond = f"{ev.op} {ev.threshold:,.6g}" if ev.threshold is not None else "-"
+        cond = f"{ev.op} {fmt_value(ev.threshold)}" if ev.threshold is not None else "-"
         rows.append(
             {
                 "at": _time(ev.at, tz),
                 "kind": ev.kind,
                 "rule": ev.rule or ev.title,
                 "severity": ev.severity,
-                "value": _num(ev.value),
+                "value": fmt_value(ev.value),
                 "condition": cond,
                 "as_of": _time(ev.as_of, tz) if ev.as_of else "-",
                 "targets": ", ".join(ev.targets) or "-",

@@ -88,7 +88,7 @@ def test_cmd(ctx: click.Context, target: str) -> None:
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Rules with their current state, the outbox (pending / in flight) and dead letters."""
-    from jobs.alerts import recent_events, rule_states
+    from jobs.alerts import fmt_value, recent_events, rule_states
     from jobs.webhooks import counts, dead_letters, outbox_entries
 
     settings = _settings(ctx)
@@ -104,7 +104,7 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
         return
     click.echo(f"Rules ({len(rules)}):")
     for r in rules:
-        value = "-" if r["last_value"] is None else f"{r['last_value']:,.6g}"
+        value = fmt_value(r["last_value"])
         click.echo(f"  {r['rule']:<24} {r['state']:<8} {r['metric']} {r['condition']}  [{r['severity']}]  last value {value}  last fired {r['last_fired'] or '-'}  -> {r['targets'] or '(no targets)'}")
     click.echo(f"Targets ({len(settings.alerts.targets)}): " + ", ".join(f"{n} ({t.kind}{', digest' if t.digest else ''})" for n, t in settings.alerts.targets.items()))
     click.echo(f"Outbox: {totals['pending']} pending, {totals['inflight']} in flight; {totals['dead']} dead-lettered; {totals['delivered']} delivered (recent)")

@@ -109,6 +109,15 @@ def test_absolute_rule_compares_magnitude():
     assert ev.text.startswith("|gamma.SPX.flip_distance_pct| = 0.4")
 
 
+def test_fmt_value_is_readable():
+    from jobs.alerts import fmt_value
+
+    assert fmt_value(72_317_900_000.4) == "72,317,900,000"
+    assert fmt_value(-5e8) == "-500,000,000"
+    assert fmt_value(0.4) == "0.4" and fmt_value(-1.25) == "-1.25" and fmt_value(2.109375) == "2.109"
+    assert fmt_value(None) == "-"
+
+
 def test_missing_or_nan_value_changes_nothing():
     r = rule(op=">", threshold=10.0)
     s1, ev = step(RuleState(), 11.0, T0, r, "r")
