@@ -228,8 +228,17 @@ def fetch_hist(client, *, base: str = BASE, currencies: Iterable[str] | None = F
     return parse_hist_csv(read_zip(fetch(url, client), url), url, currencies)
 
 
-def fetch_daily(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
-    """Download and parse the latest day (``eurofxref-daily.xml``) -> one-row FX frame."""
+def fetch_daily(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> pd.DataFrame:
+    """Download and parse the latest day -> one-row FX frame.
+
+    ``kind="xml"`` reads ``eurofxref-daily.xml``; ``kind="zip"`` reads the CSV inside
+    ``eurofxref.zip`` (same numbers; a fallback when the XML endpoint misbehaves).
+    """
+    if kind == "zip":
+        url = build_query("daily_zip", base=base)
+        return parse_daily_csv(read_zip(fetch(url, client), url), url, currencies)
+    if kind != "xml":
+        raise InputError("ecb", "kind", f"must be 'xml' or 'zip' (got {kind!r})")
     url = build_query("daily_xml", base=base)
     return parse_daily_xml(fetch(url, client), url, currencies)
 

@@ -121,6 +121,12 @@ def test_fetch_hist_and_daily_over_http(http_server, client, ecb_dir: Path, hist
     assert daily.index[0] == pd.Timestamp("2025-05-09")
     merged = ecb.merge(hist.loc[:"2025-05-08"], daily)
     assert merged.index[-1] == pd.Timestamp("2025-05-09")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("eurofxref.csv", (ecb_dir / "eurofxref_2026-04-13.csv").read_bytes())
+    http_server.route("/fx/eurofxref.zip", Reply(200, buf.getvalue()))
+    from_zip = ecb.fetch_daily(client, base=f"{http_server.url}/fx", kind="zip")
+    pd.testing.assert_frame_equal(from_zip, hist.loc[["2026-04-13"]], check_freq=False)
     http_server.route("/fx/eurofxref-daily.xml", Reply(503, "maintenance"))
     with pytest.raises(SourceError) as err:
         ecb.fetch_daily(client, base=f"{http_server.url}/fx")
