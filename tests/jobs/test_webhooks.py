@@ -166,8 +166,8 @@ def test_failing_receiver_gets_exactly_one_event_with_the_same_id(http_server, r
 
 
 def test_timeout_is_retried(http_server, redis_client):
-    http_server.route("/hook", [Reply(200, "late", delay_s=1.5), Reply(200, "ok")])
-    settings = make_settings(http_server.url, timeout_seconds=0.3, lease_seconds=2.0)
+    http_server.route("/hook", [Reply(200, "late", delay_s=3.0), Reply(200, "ok")])
+    settings = make_settings(http_server.url, timeout_seconds=1.0, lease_seconds=4.0)
     ev = fired_event()
     [did] = enqueue(redis_client, settings, ev, ["desk"])
     DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=30)
@@ -336,11 +336,11 @@ def test_worker_killed_mid_delivery_resumes_with_nothing_lost_or_duplicated(http
         seen.append(req.headers[EVENT_ID_HEADER.lower()])
         if len(seen) == 1:
             arrived.set()
-            return Reply(200, "too late", delay_s=4.0)  # slow: the worker dies while waiting
+            return Reply(200, "too late", delay_s=6.0)  # slow: the worker dies while waiting
         return Reply(200, "ok")
 
     http_server.route("/hook", receiver)
-    config = _config_file(tmp_path, timeout_s=2.0, lease_s=3.0)
+    config = _config_file(tmp_path, timeout_s=3.0, lease_s=4.0)
     from jobs.config import load_settings
 
     settings = load_settings(config, env={})
@@ -356,7 +356,7 @@ def test_worker_killed_mid_delivery_resumes_with_nothing_lost_or_duplicated(http
     finally:
         if first.poll() is None:
             first.kill()
-    # Nothing lost: the delivery is still in flight under the dead worker's lease (3 s), and
+    # Nothing lost: the delivery is still in flight under the dead worker's lease (4 s), and
     # the restarted worker takes it over once that lease has expired.
     assert counts(redis_client)["inflight"] == 1 and delivered_ids(redis_client) == []
 
