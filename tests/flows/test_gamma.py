@@ -105,7 +105,10 @@ def test_net_gex_equals_a_plain_sum(real, shared_data: Path, name: str) -> None:
     for table in (rep.by_strike, rep.by_expiry, rep.grid):
         assert table["net_gex_usd_per_1pct"].sum() == pytest.approx(plain["net"], rel=1e-9)
     assert rep.contracts["gex_usd_per_1pct"].sum() == pytest.approx(plain["net"], rel=1e-9)
-    json.dumps(h)  # JSON-able
+    json.dumps(h)  # JSON-able, with plain Python types (not numpy scalars)
+    for key, value in h.items():
+        assert type(value) in (str, int, float, list, type(None)), (key, type(value))
+    assert all(type(x) is float for x in h["flips"])
     assert set(HEADLINE_KEYS) <= set(h)
     assert h["regime"] == ("long gamma" if plain["net"] > 0 else "short gamma")
 
