@@ -162,6 +162,11 @@ def _publish(store: Any, settings: Any, positions: dict[str, pd.DataFrame], fx: 
     if last is None or pd.isna(last):
         raise InputError(POSITIONS, None, "no complete report week to publish")
     as_of = pd.Timestamp(last).tz_localize(settings.tz)
+    # a currency absent from a whole table is named (the analytics then report it missing)
+    absent = {k: sorted(set(CODES) - set(f["code"])) for k, f in positions.items()}
+    for k, codes in absent.items():
+        if codes:
+            warnings.warn(f"{POSITIONS} {k}: no rows at all for {', '.join(codes)}", DataQualityWarning, stacklevel=2)
     release = release_time(last)
     extra = {
         "release_time": release.isoformat(),
@@ -169,6 +174,7 @@ def _publish(store: Any, settings: Any, positions: dict[str, pd.DataFrame], fx: 
         "last_dates": {k: (f["as_of"].max().strftime("%Y-%m-%d") if not f.empty else None) for k, f in positions.items()},
         "codes": list(CODES),
         "withheld": withheld,
+        "absent_codes": absent,
     }
     units = {t: {c: "contracts" for c in _SCHEMAS[t] if c not in ("as_of", "code", "market")} for t in positions}
     headline = {"report_date": extra["report_date"], "weeks_legacy": int(positions["legacy"]["as_of"].nunique()), "weeks_tff": int(positions["tff"]["as_of"].nunique())}

@@ -151,6 +151,7 @@ def test_live_backfill_from_real_yearly_zips(store, live_settings, client, live_
     assert not pos.meta.sample
     assert pos.meta.as_of_ts == pd.Timestamp("2025-04-29", tz=NY)
     assert pos.meta.extra["last_dates"] == {"legacy": "2025-03-11", "tff": "2025-04-29"}
+    assert pos.meta.extra["absent_codes"] == {"legacy": [], "tff": []}
     table = pos.table("legacy")
     eur = table[(table["code"] == "099741") & (table["as_of"] == pd.Timestamp("2025-03-11"))].iloc[0]
     assert eur["noncomm_long"] == 188647 and eur["noncomm_short"] == 175557
