@@ -190,7 +190,7 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
         t = (settle - now_ny).total_seconds() / (365.0 * 86400.0)
         strikes = _strikes(prof, ref, max(t, 0.0))
         n = len(strikes)
-        blocks.append(pd.DataFrame({"expiry": [expiry] * n, "root": root, "kind": kind, "t": t, "strike": strikes}))
+        blocks.append(pd.DataFrame({"expiry": [expiry] * n, "root": root, "kind": kind, "t": t, "strike": strikes, "prefix": f"{root}{expiry:%y%m%d}"}))
     rows = pd.concat(blocks, ignore_index=True)
     n = len(rows)
     t = rows["t"].to_numpy()
@@ -218,6 +218,9 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     zero_dte = np.array([d == today for d in rows["expiry"]])
     kind_w = np.where(zero_dte, 0.7, kind_w) / (1 + 0.8 * t_day)
     side: dict[str, dict[str, np.ndarray]] = {}
+    # OSI symbol = root + YYMMDD + C/P + strike x 1000 on 8 digits (vectorised string building)
+    prefix = rows["prefix"].to_numpy(dtype=str)
+    strike_code = np.char.zfill(np.round(k * 1000).astype(np.int64).astype(str), 8)
     for cp, otm, pref, bell in (("C", k >= ref, 1.4, bell_c), ("P", k <= ref, 1.8, bell_p)):
         is_call = np.full(n, cp == "C")
         price, delta, gamma = _bsm(spot, k, te, r, q, iv, is_call)
@@ -233,7 +236,7 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
         bid = np.where(tiny, 0.0, np.maximum(0.0, price - half))
         ask = np.where(tiny, 0.05, price + half)
         side[cp] = {
-            "symbol": np.array([f"{root}{d:%y%m%d}{cp}{round(s * 1000):08d}" for root, d, s in zip(rows["root"], rows["expiry"], k, strict=True)]),
+            "symbol": np.char.add(np.char.add(prefix, cp), strike_code),
             "last": np.round(np.where(vol > 0, price, 0.0), 2),
             "net": np.round(np.where(vol > 0, 0.05 * price * min_rng.standard_normal(n), 0.0), 2),
             "bid": np.round(bid, 2),
@@ -247,7 +250,7 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     for cp, cols in side.items():
         for name, values in cols.items():
             rows[f"{cp.lower()}_{name}"] = values
-    rows = rows.sort_values(["expiry", "root", "strike"], kind="stable").reset_index(drop=True)
+    rows = rows.drop(columns=["prefix"]).sort_values(["expiry", "root", "strike"], kind="stable").reset_index(drop=True)
     quote = {
         "name": prof.name,
         "symbol": u,
@@ -264,11 +267,11 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     return rows, quote
 
 
-def _num(x: float) -> str:
-    """CBOE CSV number style: shortest repr, no trailing zeros (``0.1283``, ``146.4``, ``0``)."""
-    if x == 0:
-        return "0"
-    return f"{x:.6f}".rstrip("0").rstrip(".")
+def _num(values: np.ndarray) -> np.ndarray:
+    """CBOE CSV number style, vectorised: no trailing zeros (``0.1283``, ``146.4``, ``0``)."""
+    values = np.asarray(values, dtype=np.float64)
+    text = np.char.rstrip(np.char.rstrip(np.char.mod("%.6f", values), "0"), ".")
+    return np.where(values == 0, "0", text)
 
 
 def sample_quotedata_csv(underlying: str, as_of: datetime, seed: int) -> str:
@@ -291,13 +294,12 @@ def sample_quotedata_csv(underlying: str, as_of: datetime, seed: int) -> str:
     ]
     exp_txt = {d: pd.Timestamp(d).strftime("%a %b %d %Y") for d in rows["expiry"].unique()}
     cols = ["last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi"]
-    c = {name: rows[f"c_{name}"].to_numpy() for name in ["symbol", *cols]}
-    p = {name: rows[f"p_{name}"].to_numpy() for name in ["symbol", *cols]}
-    strikes = rows["strike"].to_numpy()
-    for i, d in enumerate(rows["expiry"].to_numpy()):
-        call = ",".join(_num(float(c[name][i])) for name in cols)
-        put = ",".join(_num(float(p[name][i])) for name in cols)
-        lines.append(f"{exp_txt[d]},{c['symbol'][i]},{call},{strikes[i]:.2f},{p['symbol'][i]},{put}")
+    columns: list[list[str]] = [rows["expiry"].map(exp_txt).tolist(), rows["c_symbol"].astype(str).tolist()]
+    columns += [_num(rows[f"c_{name}"].to_numpy()).tolist() for name in cols]
+    columns.append(np.char.mod("%.2f", rows["strike"].to_numpy(dtype=np.float64)).tolist())
+    columns.append(rows["p_symbol"].astype(str).tolist())
+    columns += [_num(rows[f"p_{name}"].to_numpy()).tolist() for name in cols]
+    lines += [",".join(cells) for cells in zip(*columns, strict=True)]
     return "\n".join(lines) + "\n"
 
 
@@ -311,38 +313,39 @@ def sample_options_json(underlying: str, as_of: datetime, seed: int) -> dict[str
     rows, quote = sample_contracts(underlying, as_of, seed)
     t_ny = pd.Timestamp(quote["as_of"]).tz_convert(NY)
     last_trade = t_ny.strftime("%Y-%m-%dT%H:%M:%S")
+    keys = ("option", "bid", "bid_size", "ask", "ask_size", "iv", "open_interest", "volume", "delta", "gamma", "vega", "theta", "rho", "theo", "change", "open", "high", "low", "tick", "last_trade_price", "last_trade_time", "percent_change", "prev_day_close")
     options: list[dict[str, Any]] = []
     for pre in ("c", "p"):
-        sub = {name: rows[f"{pre}_{name}"].to_numpy() for name in ("symbol", "last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi")}
-        for i in range(len(rows)):
-            last = float(sub["last"][i])
-            options.append(
-                {
-                    "option": str(sub["symbol"][i]),
-                    "bid": float(sub["bid"][i]),
-                    "bid_size": 10.0,
-                    "ask": float(sub["ask"][i]),
-                    "ask_size": 10.0,
-                    "iv": float(sub["iv"][i]),
-                    "open_interest": float(sub["oi"][i]),
-                    "volume": float(sub["volume"][i]),
-                    "delta": float(sub["delta"][i]),
-                    "gamma": float(sub["gamma"][i]),
-                    "vega": 0.0,
-                    "theta": 0.0,
-                    "rho": 0.0,
-                    "theo": round((float(sub["bid"][i]) + float(sub["ask"][i])) / 2, 4),
-                    "change": float(sub["net"][i]),
-                    "open": last,
-                    "high": last,
-                    "low": last,
-                    "tick": "no_change",
-                    "last_trade_price": last,
-                    "last_trade_time": last_trade if last > 0 else None,
-                    "percent_change": 0.0,
-                    "prev_day_close": round(last - float(sub["net"][i]), 4),
-                }
-            )
+        col = {name: rows[f"{pre}_{name}"].to_numpy() for name in ("symbol", "last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi")}
+        n = len(rows)
+        last = col["last"].astype(np.float64)
+        # Python lists (``tolist``) give plain floats/str for json; rows are zipped, not indexed.
+        values = (
+            col["symbol"].astype(str).tolist(),
+            col["bid"].astype(np.float64).tolist(),
+            [10.0] * n,
+            col["ask"].astype(np.float64).tolist(),
+            [10.0] * n,
+            col["iv"].astype(np.float64).tolist(),
+            col["oi"].astype(np.float64).tolist(),
+            col["volume"].astype(np.float64).tolist(),
+            col["delta"].astype(np.float64).tolist(),
+            col["gamma"].astype(np.float64).tolist(),
+            [0.0] * n,
+            [0.0] * n,
+            [0.0] * n,
+            np.round((col["bid"] + col["ask"]) / 2, 4).tolist(),
+            col["net"].astype(np.float64).tolist(),
+            last.tolist(),
+            last.tolist(),
+            last.tolist(),
+            ["no_change"] * n,
+            last.tolist(),
+            [last_trade if x > 0 else None for x in last.tolist()],
+            [0.0] * n,
+            np.round(last - col["net"], 4).tolist(),
+        )
+        options += [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
     return {
         "timestamp": pd.Timestamp(quote["as_of"]).strftime("%Y-%m-%d %H:%M:%S"),
         "data": {
