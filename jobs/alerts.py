@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowdesk.alerts")
 
-EVENTS_KEPT = 2000
+EVENTS_KEPT = 10_000
 """Alert events kept in Redis (newest first); older ones are trimmed."""
 
 # -- the metric catalogue -----------------------------------------------------------------------
