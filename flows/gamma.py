@@ -466,6 +466,111 @@ def _check_params(p: GammaParams) -> None:
         raise InputError(where, "moves_pct", "moves must be finite and above -100 %")
 
 
+def _hedge_flows(
+    S: float, moves_pct: np.ndarray, K: np.ndarray, T: np.ndarray, T_next: np.ndarray, sigma: np.ndarray, is_call: np.ndarray, W: np.ndarray, gamma_spot: np.ndarray, shock: float, r: float, q: float
+) -> tuple[np.ndarray, ...]:
+    """Dealer hedge trades per weight row (rows of ``W``) and move (module docstring formulas).
+
+    Returns ``(new_spots, trade, gamma_approx, vanna, charm)``, each USD array of shape
+    (rows, moves) except ``new_spots`` (moves,); + = dealers buy.
+    """
+    new_spots = S * (1.0 + moves_pct / 100.0)
+    D = _dealer_delta(S, K, T, sigma, is_call, W, np.concatenate([[S], new_spots]), r, q)
+    D_spot, D_new = D[:, :1], D[:, 1:]
+    trade = -(D_new - D_spot) * new_spots
+    vanna = -(_dealer_delta(S, K, T, sigma + shock, is_call, W, new_spots, r, q) - D_new) * new_spots
+    charm = -(_dealer_delta(S, K, T_next, sigma, is_call, W, new_spots, r, q) - D_new) * new_spots
+    gamma_units = OPTION_MULTIPLIER * (W @ gamma_spot)  # dealer gamma, units of underlying per point
+    gamma_approx = -gamma_units[:, None] * (new_spots - S) * new_spots
+    return new_spots, trade, gamma_approx, vanna, charm
+
+
+def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, oi: np.ndarray, gex: np.ndarray, snap_day: np.datetime64) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``by_strike``, ``by_expiry`` and the long ``grid`` from per-contract spot GEX.
+
+    Group sums with ``numpy.unique`` + ``bincount``; strikes are grouped by exact value, so a
+    half-dollar strike (450.5) stays apart from 450 and 451, and SPX/SPXW rows at one strike add up.
+    """
+    call_part = np.where(is_call, gex, 0.0)
+    put_part = np.where(is_call, 0.0, gex)
+    strikes_u, k_inv = np.unique(K, return_inverse=True)
+    ns = strikes_u.size
+    by_strike = pd.DataFrame(
+        {
+            "strike": strikes_u,
+            "call_gex_usd_per_1pct": _group_sum(k_inv, ns, call_part),
+            "put_gex_usd_per_1pct": _group_sum(k_inv, ns, put_part),
+            "net_gex_usd_per_1pct": _group_sum(k_inv, ns, gex),
+            "call_oi_contracts": _group_sum(k_inv, ns, np.where(is_call, oi, 0.0)),
+            "put_oi_contracts": _group_sum(k_inv, ns, np.where(is_call, 0.0, oi)),
+        }
+    )
+    exp_u, e_inv = np.unique(expiry_days, return_inverse=True)
+    ne = exp_u.size
+    exp_ts = exp_u.astype("datetime64[ns]")
+    by_expiry = pd.DataFrame(
+        {
+            "expiry": exp_ts,
+            "days_to_expiry": (exp_u - snap_day).astype(np.int64),
+            "net_gex_usd_per_1pct": _group_sum(e_inv, ne, gex),
+            "call_gex_usd_per_1pct": _group_sum(e_inv, ne, call_part),
+            "put_gex_usd_per_1pct": _group_sum(e_inv, ne, put_part),
+            "gross_gex_usd_per_1pct": _group_sum(e_inv, ne, np.abs(gex)),
+            "zero_dte": exp_u == snap_day,
+        }
+    )
+    pair = e_inv.astype(np.int64) * ns + k_inv
+    pair_u, p_inv = np.unique(pair, return_inverse=True)
+    grid = pd.DataFrame(
+        {
+            "expiry": exp_ts[pair_u // ns],
+            "strike": strikes_u[pair_u % ns],
+            "net_gex_usd_per_1pct": np.bincount(p_inv, weights=gex, minlength=pair_u.size),
+        }
+    )
+    return by_strike, by_expiry, grid
+
+
+def _dropped_table(dead: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``dropped``: contracts settled at or before the snapshot, with the reason."""
+    dropped = pd.DataFrame(
+        {
+            "symbol": dead["symbol"].reset_index(drop=True),
+            "expiry": dead["expiry"].reset_index(drop=True),
+            "open_interest": dead["open_interest"].to_numpy(dtype=np.float64),
+            "reason": pd.Series("", index=range(len(dead)), dtype="str"),
+        }
+    )
+    if len(dead):
+        # one reason string per distinct settle time (few), mapped onto the rows
+        st = dead["settle_time"].dt.tz_convert("UTC")
+        reasons = {t: f"settled at {t.isoformat()}, at or before the snapshot {as_of.isoformat()}" for t in st.unique()}
+        dropped["reason"] = pd.Series(st.map(reasons).to_numpy(), dtype="str")
+    return dropped
+
+
+def _resolve_iv(a: pd.DataFrame, S: float, K: np.ndarray, T: np.ndarray, r: float, q: float, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """IV per contract: the source's where positive, else solved from the bid/ask mid.
+
+    The mid is ``(bid + ask) / 2`` when ``ask > 0`` and ``0 <= bid <= ask``; otherwise, or when
+    :func:`flows.greeks.implied_vol` cannot solve it, the IV is NaN and the source ``unsolved``.
+    Returns ``(iv_used, iv_source)`` with ``iv_source`` in ``file``/``solved``/``unsolved``.
+    """
+    iv_file = a["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
+    have = np.isfinite(iv_file) & (iv_file > 0)
+    iv_used = np.where(have, iv_file, np.nan)
+    iv_source = np.where(have, "file", "unsolved").astype(object)
+    need = np.flatnonzero(~have)
+    if need.size:
+        bid = a["bid"].to_numpy(dtype=np.float64, na_value=np.nan)[need]
+        ask = a["ask"].to_numpy(dtype=np.float64, na_value=np.nan)[need]
+        mid = np.where((ask > 0) & (bid >= 0) & (ask >= bid), 0.5 * (bid + ask), np.nan)
+        iv_s, ok = implied_vol(mid, S, K[need], T[need], r, q, is_call[need])
+        iv_used[need[ok]] = iv_s[ok]
+        iv_source[need[ok]] = "solved"
+    return iv_used, iv_source
+
+
 def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     """Dealer gamma analysis of one chain snapshot (see the module docstring for every formula).
 
@@ -491,21 +596,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
 
     settle_ns = pd.DatetimeIndex(c["settle_time"]).as_unit("ns").asi8  # UTC ns since the epoch
     alive = settle_ns > as_of.value
-    dead = c.loc[~alive]
-    dropped = pd.DataFrame(
-        {
-            "symbol": dead["symbol"].reset_index(drop=True),
-            "expiry": dead["expiry"].reset_index(drop=True),
-            "open_interest": dead["open_interest"].to_numpy(dtype=np.float64),
-            "reason": pd.Series("", index=range(len(dead)), dtype="str"),
-        }
-    )
-    if len(dead):
-        # one reason string per distinct settle time (few), mapped onto the rows
-        st = dead["settle_time"].dt.tz_convert("UTC")
-        reasons = {t: f"settled at {t.isoformat()}, at or before the snapshot {as_of.isoformat()}" for t in st.unique()}
-        dropped["reason"] = pd.Series(st.map(reasons).to_numpy(), dtype="str")
-
+    dropped = _dropped_table(c.loc[~alive], as_of)
     a = c.loc[alive].reset_index(drop=True)
     n = len(a)
     if n == 0:
@@ -516,7 +607,6 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     oi = a["open_interest"].to_numpy(dtype=np.float64)
     expiry_days = a["expiry"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     gamma_file = a["gamma"].to_numpy(dtype=np.float64, na_value=np.nan)
-    iv_file = a["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
     position = a[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if DEALER_POSITION_COLUMN in a.columns else None
     if position is not None:
         position = np.nan_to_num(position)
@@ -534,18 +624,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         has_pos |= wv != 0
 
     # implied vol: the file's, else solved from the mid
-    iv_used = iv_file.copy()
-    iv_source = np.where(np.isfinite(iv_file) & (iv_file > 0), "file", "unsolved").astype(object)
-    need = ~(np.isfinite(iv_file) & (iv_file > 0))
-    if need.any():
-        bid = a["bid"].to_numpy(dtype=np.float64, na_value=np.nan)[need]
-        ask = a["ask"].to_numpy(dtype=np.float64, na_value=np.nan)[need]
-        mid = np.where((ask > 0) & (bid >= 0) & (ask >= bid), 0.5 * (bid + ask), np.nan)
-        iv_s, ok = implied_vol(mid, S, K[need], T[need], r, q, is_call[need])
-        idx = np.flatnonzero(need)
-        iv_used[idx[ok]] = iv_s[ok]
-        iv_source[idx[ok]] = "solved"
-    unsolved = need & (iv_source == "unsolved") & has_pos
+    iv_used, iv_source = _resolve_iv(a, S, K, T, r, q, is_call)
+    unsolved = (iv_source == "unsolved") & has_pos
 
     # spot GEX from the source's gamma
     g = np.nan_to_num(gamma_file)
@@ -598,22 +678,11 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     moves = np.asarray(params.moves_pct, dtype=np.float64)
     # the table's moves plus -3 % / +3 % for the headline and the sensitivity table, each once
     all_moves = np.unique(np.concatenate([moves, [-3.0, 3.0]]))
-    new_spots = S * (1.0 + all_moves / 100.0)
-    grid_spots = np.concatenate([[S], new_spots])
-    D = _dealer_delta(S, K_m, T_m, sig_m, call_m, W, grid_spots, r, q)
-    trade = -(D[:, 1:] - D[:, :1]) * new_spots  # (k, moves)
-    shock = params.iv_shock_points / 100.0
-    D_vol = _dealer_delta(S, K_m, T_m, sig_m + shock, call_m, W, new_spots, r, q)
-    vanna = -(D_vol - D[:, 1:]) * new_spots
     next_close = params.next_close if params.next_close is not None else default_next_close(chain.as_of)
     if next_close.tzinfo is None:
         raise InputError("gamma params", "next_close", "next_close must be tz-aware")
-    T_next = year_fractions(settle_a[mi], expiry_days[mi], next_close, params.time_basis)
-    T_next = np.maximum(T_next, T_FLOOR_YEARS)
-    D_charm = _dealer_delta(S, K_m, T_next, sig_m, call_m, W, new_spots, r, q)
-    charm = -(D_charm - D[:, 1:]) * new_spots
-    gamma_shares = OPTION_MULTIPLIER * (W @ gamma_model[mi])  # (k,) units per point
-    gamma_approx = -gamma_shares[:, None] * (new_spots - S) * new_spots
+    T_next = np.maximum(year_fractions(settle_a[mi], expiry_days[mi], next_close, params.time_basis), T_FLOOR_YEARS)
+    new_spots, trade, gamma_approx, vanna, charm = _hedge_flows(S, all_moves, K_m, T_m, T_next, sig_m, call_m, W, gamma_model[mi], params.iv_shock_points / 100.0, r, q)
     col = np.searchsorted(all_moves, moves)  # table rows in the caller's order
     i_down3, i_up3 = np.searchsorted(all_moves, [-3.0, 3.0])
     hedge_flow = pd.DataFrame(
@@ -642,45 +711,9 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     sensitivity = pd.DataFrame(sens_rows)
     sensitivity["convention"] = sensitivity["convention"].astype("str")
 
-    # by strike / expiry / grid (numpy group sums; strikes exact, so 450.5 stays apart from 450)
-    call_part = np.where(is_call, gex, 0.0)
-    put_part = np.where(is_call, 0.0, gex)
-    strikes_u, k_inv = np.unique(K, return_inverse=True)
-    ns = strikes_u.size
-    by_strike = pd.DataFrame(
-        {
-            "strike": strikes_u,
-            "call_gex_usd_per_1pct": _group_sum(k_inv, ns, call_part),
-            "put_gex_usd_per_1pct": _group_sum(k_inv, ns, put_part),
-            "net_gex_usd_per_1pct": _group_sum(k_inv, ns, gex),
-            "call_oi_contracts": _group_sum(k_inv, ns, np.where(is_call, oi, 0.0)),
-            "put_oi_contracts": _group_sum(k_inv, ns, np.where(is_call, 0.0, oi)),
-        }
-    )
-    exp_u, e_inv = np.unique(expiry_days, return_inverse=True)
-    ne = exp_u.size
-    exp_ts = exp_u.astype("datetime64[ns]")
-    by_expiry = pd.DataFrame(
-        {
-            "expiry": exp_ts,
-            "days_to_expiry": (exp_u - np.datetime64(snap_date.date(), "D")).astype(np.int64),
-            "net_gex_usd_per_1pct": _group_sum(e_inv, ne, gex),
-            "call_gex_usd_per_1pct": _group_sum(e_inv, ne, call_part),
-            "put_gex_usd_per_1pct": _group_sum(e_inv, ne, put_part),
-            "gross_gex_usd_per_1pct": _group_sum(e_inv, ne, np.abs(gex)),
-            "zero_dte": exp_u == np.datetime64(snap_date.date(), "D"),
-        }
-    )
-    pair = e_inv.astype(np.int64) * ns + k_inv
-    pair_u, p_inv = np.unique(pair, return_inverse=True)
-    grid = pd.DataFrame(
-        {
-            "expiry": exp_ts[pair_u // ns],
-            "strike": strikes_u[pair_u % ns],
-            "net_gex_usd_per_1pct": np.bincount(p_inv, weights=gex, minlength=pair_u.size),
-        }
-    )
-
+    snap_day = np.datetime64(snap_date.date(), "D")
+    by_strike, by_expiry, grid = _group_tables(K, expiry_days, is_call, oi, gex, snap_day)
+    strikes_u = by_strike["strike"].to_numpy()
     abs_call = np.abs(by_strike["call_gex_usd_per_1pct"].to_numpy())
     abs_put = np.abs(by_strike["put_gex_usd_per_1pct"].to_numpy())
 
