@@ -327,3 +327,29 @@ def test_alerts_list_command_shows_rules_states_and_outbox(store, redis_url):
     assert doc["counts"]["pending"] == 2
     assert {d["event_id"] for d in doc["outbox"]} == {ev.id}
     assert doc["events"][0]["id"] == ev.id
+
+
+def test_concurrent_evaluations_fire_once(store):
+    """Two schedulers (or threads) evaluating the same publish: the WATCHed state lets one fire."""
+    import threading
+
+    from jobs.store import ResultStore
+
+    settings = _settings()
+    _publish_gamma(store, 0.5, "2024-01-05 09:45")
+    results: list = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        own = ResultStore(store.redis.__class__(connection_pool=store.redis.connection_pool))
+        barrier.wait()
+        results.extend(evaluate_published(settings, own, ["gamma.SPX"], now=T0))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [e.kind for e in results] == ["fired"]
+    assert len(recent_events(store.redis)) == 1
+    assert counts(store.redis)["pending"] == 2  # one delivery per target, not per evaluator
