@@ -351,7 +351,7 @@ def _age_minutes(iso: str | None, now: datetime) -> float | None:
 def collect_status(settings: Settings) -> tuple[dict[str, Any], bool]:
     """The status report as plain data, and whether Redis answered.
 
-    Per job: ``job``, ``task``, ``cron``, ``enabled``, ``last_run`` (run record or null),
+    Per job: ``job``, ``task``, ``cron``, ``second``, ``enabled``, ``trading_days_only``, ``last_run`` (run record or null),
     ``last_success`` (run record or null), ``age_minutes`` (since the last success ended),
     ``stale_after_minutes``, ``stale`` (no success yet, or older than ``stale_after_minutes``),
     ``error`` (of the last run when it did not succeed).
@@ -388,6 +388,7 @@ def collect_status(settings: Settings) -> tuple[dict[str, Any], bool]:
                 "job": name,
                 "task": job.task,
                 "cron": job.cron,
+                "second": job.second,
                 "enabled": job.enabled,
                 "trading_days_only": job.trading_days_only,
                 "last_run": last.to_dict() if last else None,
@@ -413,7 +414,11 @@ def collect_status(settings: Settings) -> tuple[dict[str, Any], bool]:
                     "error": (meta.failure or {}).get("error"),
                 }
             )
-        report["scheduler"] = store.heartbeat()
+        beat = store.heartbeat()
+        if beat is not None:
+            # Alive: beaten within the lease (a leader renews it at least three times per lease).
+            beat["alive"] = beat["age_s"] <= max(settings.scheduler.leader_lease_seconds, 3 * settings.scheduler.heartbeat_seconds)
+        report["scheduler"] = beat
     return report, bool(report["redis"]["ok"])
 
 
@@ -449,7 +454,8 @@ def format_status(report: dict[str, Any]) -> str:
     out.append(f"redis:     {'ok' if redis_info['ok'] else 'UNREACHABLE'}  {redis_info['url'] or '-'}" + (f"  ({redis_info['error']})" if redis_info.get("error") else ""))
     beat = report["scheduler"]
     if beat:
-        out.append(f"scheduler: heartbeat {beat['age_s']:.0f} s ago (pid {beat.get('pid')} on {beat.get('host')}, leader={beat.get('leader')})")
+        state = "ok" if beat.get("alive") else "NOT BEATING"
+        out.append(f"scheduler: {state}, heartbeat {beat['age_s']:.0f} s ago (pid {beat.get('pid')} on {beat.get('host')}, leader={beat.get('leader')})")
     else:
         out.append("scheduler: no heartbeat (is `flowdesk scheduler` running?)")
     out.append("")
@@ -460,7 +466,7 @@ def format_status(report: dict[str, Any]) -> str:
             [
                 j["job"],
                 j["task"],
-                j["cron"] + ("" if j["enabled"] else " (disabled)"),
+                j["cron"] + (f" s={j['second']}" if j.get("second", "0") != "0" else "") + ("" if j["enabled"] else " (disabled)"),
                 last.get("status", "never"),
                 _short_time(last.get("started_at")),
                 f"{last['duration_s']:.2f}s" if last.get("duration_s") is not None else "-",

@@ -391,7 +391,10 @@ def build_scheduler(
     scheduler.add_job(heartbeat, IntervalTrigger(seconds=renew_interval(settings), timezone=tz), id="flowdesk:heartbeat", next_run_time=datetime.now(tz), coalesce=True, misfire_grace_time=None)
     now = datetime.now(tz)
     for name, job in enabled.items():
-        trigger = cron_trigger(job, tz)
+        try:
+            trigger = cron_trigger(job, tz)
+        except ValueError as exc:
+            raise ConfigError(settings.source_path, [(f"jobs.{name}.cron", str(exc))]) from None
         scheduler.add_job(runner.fire, trigger, args=[name], id=f"job:{name}", name=name, executor="slots")
         nxt = trigger.get_next_fire_time(None, now)
         log.info("job scheduled job=%s task=%s cron=%r second=%s trading_days_only=%s next=%s", name, job.task, job.cron, job.second, job.trading_days_only, nxt.isoformat() if nxt else None)

@@ -36,7 +36,7 @@ cron = "0 18 * * 5"
 enabled = false
 """
 
-JOB_KEYS = {"job", "task", "cron", "enabled", "trading_days_only", "last_run", "last_success", "age_minutes", "stale_after_minutes", "stale", "error"}
+JOB_KEYS = {"job", "task", "cron", "second", "enabled", "trading_days_only", "last_run", "last_success", "age_minutes", "stale_after_minutes", "stale", "error"}
 
 
 @pytest.fixture()
@@ -168,3 +168,11 @@ def test_scheduler_refuses_without_redis(flowdesk) -> None:
     res = flowdesk("scheduler", env={"REDIS_URL": None})
     assert res.returncode == 2
     assert "never starts an embedded Redis" in res.stderr
+
+
+def test_status_reports_scheduler_heartbeat(flowdesk, store: ResultStore) -> None:
+    store.beat(leader=True)
+    report = json.loads(flowdesk("status", "--json").stdout)
+    beat = report["scheduler"]
+    assert beat["leader"] is True and beat["alive"] is True
+    assert beat["pid"] == os.getpid() and 0 <= beat["age_s"] < 60

@@ -341,3 +341,24 @@ def test_crontab_day_of_week_refuses(field: str) -> None:
 def test_second_field_is_validated() -> None:
     with pytest.raises(Exception, match=r"invalid seconds field '75'"):
         JobSettings(task="demo", cron="* * * * *", second="75")
+
+
+def test_build_scheduler_names_the_bad_cron_key(store: ResultStore) -> None:
+    from jobs.config import ConfigError
+    from jobs.scheduler import build_scheduler
+
+    settings = _settings('[jobs.j]\ntask = "demo"\ncron = "0 8 * * mon,3"\n')  # names mixed with numbers
+    with pytest.raises(ConfigError, match=r"test\.toml: jobs\.j\.cron: day-of-week field 'mon,3'"):
+        build_scheduler(settings, store)
+
+
+def test_build_scheduler_schedules_enabled_jobs_only(store: ResultStore) -> None:
+    from jobs.scheduler import build_scheduler
+
+    settings = _settings('[jobs.a]\ntask = "demo"\ncron = "0 8 * * 1-5"\n[jobs.b]\ntask = "demo"\ncron = "0 9 * * *"\nenabled = false\n')
+    sched = build_scheduler(settings, store)
+    ids = sorted(job.id for job in sched.get_jobs())
+    assert ids == ["flowdesk:heartbeat", "job:a"]
+    job = sched.get_job("job:a")
+    assert job.executor == "slots"  # the executor that passes each run its scheduled fire time
+    assert str(job.trigger.timezone) == "America/New_York"
