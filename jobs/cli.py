@@ -233,8 +233,13 @@ def scheduler(ctx: click.Context) -> None:
 # -- web ----------------------------------------------------------------------------------
 def _serve(host: str, port: int) -> None:
     from dashboard.app import create_app
+    from flows.errors import FlowdeskError
 
-    app = create_app(host=host)
+    try:
+        app = create_app(host=host)
+    except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
+        click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
 
     def stop(signum: int, _frame: Any) -> None:  # werkzeug stops cleanly on KeyboardInterrupt
         raise KeyboardInterrupt(signal.Signals(signum).name)

@@ -176,3 +176,9 @@ def test_status_reports_scheduler_heartbeat(flowdesk, store: ResultStore) -> Non
     beat = report["scheduler"]
     assert beat["leader"] is True and beat["alive"] is True
     assert beat["pid"] == os.getpid() and 0 <= beat["age_s"] < 60
+
+
+def test_web_exposed_without_credentials_refuses(flowdesk) -> None:
+    res = flowdesk("web", "--host", "0.0.0.0", "--port", str(free_port()), env={"FLOWDESK_USERS": None, "FLOWDESK_API_TOKENS": None})
+    assert res.returncode == 2
+    assert "cannot serve the web app on 0.0.0.0" in res.stderr and "FLOWDESK_USERS" in res.stderr
