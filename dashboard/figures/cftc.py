@@ -82,11 +82,16 @@ def net_usd_history(weekly: pd.DataFrame, peaks: pd.DataFrame, series: str, *, t
     return usd_axis_format(fig)
 
 
-def currency_bars(currencies: pd.DataFrame, value_col: str, *, weeks: int = 156, title: str) -> go.Figure:
-    """Stacked bars per report date: each currency's contribution to net USD (USD)."""
+def currency_bars(currencies: pd.DataFrame, value_col: str, *, basket: list[str] | None = None, weeks: int = 156, title: str) -> go.Figure:
+    """Stacked bars per report date: each basket currency's contribution to net USD (USD).
+
+    With ``basket`` only its members are drawn, so the stack adds up to the basket's net USD.
+    """
     if currencies.empty or value_col not in currencies.columns or currencies[value_col].notna().sum() == 0:
         return empty("No per-currency positions")
     frame = currencies[currencies[value_col].notna()]
+    if basket:
+        frame = frame[frame["ccy"].isin(basket)]
     dates = sorted(frame["as_of"].unique())[-weeks:]
     frame = frame[frame["as_of"].isin(dates)]
     fig = go.Figure()
@@ -109,7 +114,7 @@ def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
     for c, colour, name in ((f"{series}_pct_3y", ACCENT, "percentile 3y"), (f"{series}_cot_index_3y", NEUTRAL, "COT index 3y")):
         if c in weekly.columns:
             fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[c], name=name, mode="lines", line={"color": colour}), row=2, col=1)
-    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="z-score (standard deviations)", height=460)
+    styled(fig, title=title, x_title="", y_title="z-score (standard deviations)", height=460)
     fig.update_yaxes(title_text="z-score (standard deviations)", row=1, col=1)
     fig.update_yaxes(title_text="percentile / COT index (0-100)", range=[0, 100], row=2, col=1)
     fig.update_xaxes(title_text="CFTC report date (as of)", row=2, col=1)

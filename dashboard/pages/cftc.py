@@ -193,7 +193,12 @@ def _render(trader: str | None, _n: int) -> tuple:
     others = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" != series]
     figs = [
         cfig.net_usd_history(weekly, result.tables.get("peaks", pd.DataFrame()), series, title=f"Net USD position, {label} ({head_basket})", other=others),
-        cfig.currency_bars(result.tables.get("currencies", pd.DataFrame()), spec["contrib"], title=f"Contribution to net USD by currency, {label}"),
+        cfig.currency_bars(
+            result.tables.get("currencies", pd.DataFrame()),
+            spec["contrib"],
+            basket=list(meta.extra.get("baskets", {}).get(head_basket, [])),
+            title=f"Contribution to net USD by currency, {label} ({head_basket}; the stack sums to net USD)",
+        ),
         cfig.stats_panel(weekly, series, title="z-scores, percentile and COT index"),
         cfig.change_decomposition(weekly, series, title="Weekly change: position vs FX revaluation"),
         cfig.unwind_bars(result.tables.get("unwind", pd.DataFrame()), series, title="Unwind to the median: who benefits"),

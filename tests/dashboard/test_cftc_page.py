@@ -87,3 +87,36 @@ def test_cftc_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc")
     dash_duo.wait_for_contains_text("#cftc-provenance", "No published result 'cftc.net_usd'", timeout=20)
     assert _console_errors(dash_duo) == []
+
+
+def test_figures_state_units_and_basket_stack(store, shared_data):
+    """Pure figure builders on the published real result: unit in every axis title; the
+    currency stack only holds the basket (so it sums to the basket's net USD)."""
+    from dashboard.figures import cftc as cfig
+
+    _publish_real(store, shared_data)
+    result = store.read("cftc.net_usd")
+    weekly = result.table("weekly")
+    tff = weekly[weekly["net_usd_levfunds_wide9"].notna()]
+    series = "net_usd_levfunds_wide9"
+    basket = result.meta.extra["baskets"]["wide9"]
+    figs = [
+        cfig.net_usd_history(tff, result.table("peaks"), series, title="t"),
+        cfig.currency_bars(result.table("currencies"), "levfunds_contribution_usd", basket=basket, title="t"),
+        cfig.stats_panel(tff, series, title="t"),
+        cfig.change_decomposition(tff, series, title="t"),
+        cfig.unwind_bars(result.table("unwind"), series, title="t"),
+    ]
+    for fig in figs:
+        titles = [fig.layout[k].title.text for k in fig.layout if k.startswith(("xaxis", "yaxis")) and fig.layout[k].title.text]
+        assert titles, "figure without axis titles"
+        assert any("USD" in t or "standard deviations" in t for t in titles), titles
+    bars = figs[1]
+    assert {t.name for t in bars.data} == set(basket)
+    # The stack of the last week equals the published net USD of that week.
+    last_day = max(bars.data[0].x)
+    stack = sum(float(y) for t in bars.data for x, y in zip(t.x, t.y, strict=True) if x == last_day)
+    published = tff.set_index("as_of").loc[pd.Timestamp(last_day), series]
+    assert stack == pytest.approx(published, rel=1e-9)
+    peaks = [t for t in figs[0].data if t.name == "previous peaks"]
+    assert peaks and len(peaks[0].x) >= 1
