@@ -679,8 +679,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     # the table's moves plus -3 % / +3 % for the headline and the sensitivity table, each once
     all_moves = np.unique(np.concatenate([moves, [-3.0, 3.0]]))
     next_close = params.next_close if params.next_close is not None else default_next_close(chain.as_of)
-    if next_close.tzinfo is None:
-        raise InputError("gamma params", "next_close", "next_close must be tz-aware")
+    if next_close.tzinfo is None or next_close <= chain.as_of:
+        raise InputError("gamma params", "next_close", f"next_close must be tz-aware and after the snapshot {chain.as_of.isoformat()}, got {next_close!r}")
     T_next = np.maximum(year_fractions(settle_a[mi], expiry_days[mi], next_close, params.time_basis), T_FLOOR_YEARS)
     new_spots, trade, gamma_approx, vanna, charm = _hedge_flows(S, all_moves, K_m, T_m, T_next, sig_m, call_m, W, gamma_model[mi], params.iv_shock_points / 100.0, r, q)
     col = np.searchsorted(all_moves, moves)  # table rows in the caller's order

@@ -416,7 +416,7 @@ def test_bad_chains_and_params_are_refused() -> None:
             analyze(bad, PARAMS)
         assert err.value.field == field
         assert "hand-built" in str(err.value) or field == "expiry"
-    for params, field in [(GammaParams(time_basis="act360"), "time_basis"), (GammaParams(convention="dealers_long"), "convention"), (GammaParams(window=1.5), "window"), (GammaParams(n_points=2), "n_points")]:
+    for params, field in [(GammaParams(time_basis="act360"), "time_basis"), (GammaParams(convention="dealers_long"), "convention"), (GammaParams(window=1.5), "window"), (GammaParams(n_points=2), "n_points"), (GammaParams(next_close=pd.Timestamp("2024-02-29 16:00", tz="America/New_York")), "next_close"), (GammaParams(next_close=pd.Timestamp("2024-03-01 16:00")), "next_close")]:
         with pytest.raises(InputError) as err:
             analyze(chain, params)
         assert err.value.field == field
