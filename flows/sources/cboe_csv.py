@@ -309,9 +309,9 @@ def build_query(folder: str | Path, underlying: str) -> Path:
 def list_drop_folder(folder: str | Path, underlying: str) -> Path:
     """Newest (by modification time) quote-table CSV for ``underlying`` in a drop folder.
 
-    Matches ``<underlying>_quotedata*.csv`` and ``<underlying>_*.csv`` / ``<underlying>-*.csv``
-    case-insensitively (``spx_quotedata.csv``, ``SPX_quotedata (1).csv``); ``spxw_...`` does not
-    match ``SPX``.
+    Matches ``<underlying>.csv`` and ``<underlying>`` + one of ``_ - . space`` + anything + ``.csv``,
+    case-insensitively (``spx_quotedata.csv``, ``SPX_quotedata (1).csv``, ``spx.csv``);
+    ``spxw_...`` does not match ``SPX``.
 
     Raises
     ------
@@ -321,7 +321,7 @@ def list_drop_folder(folder: str | Path, underlying: str) -> Path:
     root = Path(folder)
     if not root.is_dir():
         raise InputError(str(root), None, "drop folder does not exist")
-    pattern = re.compile(rf"^{re.escape(underlying.lower())}[_\-. ].*\.csv$")
+    pattern = re.compile(rf"^{re.escape(underlying.lower())}(?:[_\-. ].*)?\.csv$")
     files = [p for p in root.iterdir() if p.is_file() and pattern.match(p.name.lower())]
     if not files:
         raise InputError(str(root), "underlying", f"no quote-table CSV for {underlying} (expected e.g. {underlying.lower()}_quotedata.csv)")

@@ -194,8 +194,10 @@ def test_drop_folder_picks_newest_file_for_the_underlying(tmp_path: Path) -> Non
         os.utime(p, (1_700_000_000 + i, 1_700_000_000 + i))
     assert cboe_csv.list_drop_folder(tmp_path, "SPX").name == "SPX_quotedata (1).csv"
     assert cboe_csv.list_drop_folder(tmp_path, "spy").name == "spy_quotedata.csv"
-    with pytest.raises(InputError, match="QQQ"):
-        cboe_csv.list_drop_folder(tmp_path, "QQQ")
+    (tmp_path / "qqq.csv").write_text(make())
+    assert cboe_csv.list_drop_folder(tmp_path, "QQQ").name == "qqq.csv"
+    with pytest.raises(InputError, match="IWM"):
+        cboe_csv.list_drop_folder(tmp_path, "IWM")
     with pytest.raises(InputError):
         cboe_csv.list_drop_folder(tmp_path / "missing", "SPX")
     chain = cboe_csv.read_file(cboe_csv.build_query(tmp_path, "SPX"))
