@@ -135,13 +135,9 @@ def align_fx(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, currencies: I
     if missing:
         raise InputError(source, missing[0], f"no FX column for {', '.join(missing)} (USD per unit needed for the USD value)")
     fx = fx.sort_index()
-    idx = pd.DatetimeIndex(fx.index)
-    pos = idx.searchsorted(dates, side="right") - 1
-    ok = pos >= 0
-    safe = np.where(ok, pos, 0)
-    values = fx[wanted].to_numpy(dtype=float)[safe]
-    lag = (dates.to_numpy() - idx.to_numpy()[safe]) / np.timedelta64(1, "D")
-    values[~ok | (lag > max_lag_days)] = np.nan
+    row, stale = _asof_rows(pd.DatetimeIndex(fx.index), dates, max_lag_days)
+    values = fx[wanted].to_numpy(dtype=float)[row]
+    values[stale] = np.nan
     out = pd.DataFrame(values, index=dates, columns=wanted)
     out.index.name = "as_of"
     return out
@@ -187,14 +183,20 @@ def usd_per_unit_frame(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, cur
     return out[currencies]
 
 
+def _asof_rows(index: pd.DatetimeIndex, dates: pd.DatetimeIndex, max_lag_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row of the latest ``index`` date ``<= date`` for each date, and whether it is unusable
+    (before the index starts or more than ``max_lag_days`` older).  ``index`` sorted ascending."""
+    pos = index.searchsorted(dates, side="right") - 1
+    row = np.where(pos >= 0, pos, 0)
+    lag = (dates.to_numpy() - index.to_numpy()[row]) / np.timedelta64(1, "D") if len(index) else np.full(len(dates), np.inf)
+    return row, (pos < 0) | (lag > max_lag_days)
+
+
 def _align_series(series: pd.Series, dates: pd.DatetimeIndex, max_lag_days: int) -> np.ndarray:
     s = series.sort_index()
-    idx = pd.DatetimeIndex(s.index)
-    pos = idx.searchsorted(dates, side="right") - 1
-    safe = np.where(pos >= 0, pos, 0)
-    vals = s.to_numpy(dtype=float)[safe]
-    lag = (dates.to_numpy() - idx.to_numpy()[safe]) / np.timedelta64(1, "D")
-    vals[(pos < 0) | (lag > max_lag_days)] = np.nan
+    row, stale = _asof_rows(pd.DatetimeIndex(s.index), dates, max_lag_days)
+    vals = s.to_numpy(dtype=float)[row]
+    vals[stale] = np.nan
     return vals
 
 

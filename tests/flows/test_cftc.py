@@ -323,6 +323,19 @@ def test_real_dxy_reconstruction_is_plausible(real_fx: pd.DataFrame) -> None:
     assert rates["DXY"].iloc[1] == pytest.approx(89.4, abs=1.0)
 
 
+def test_real_usd_index_basket_adds_the_dxy_position(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+    baskets = {**BASKETS, "wide9_dxy": [*BASKETS["wide9"], "DXY"]}
+    res = cftc.analyse(real_legacy, None, real_fx, baskets)
+    weekly = res.weekly.set_index("as_of")
+    cur = res.currencies.set_index(["as_of", "ccy"])
+    dxy = cur.loc[(pd.Timestamp("2025-01-14"), "DXY")]
+    assert dxy["net_contracts"] == 12729  # ICE USD index non-commercial long - short
+    assert dxy["usd"] == pytest.approx(12729 * dxy["usd_per_unit"] * 1000)  # long DXY = long USD
+    diff = weekly.loc["2025-01-14", "net_usd_wide9_dxy"] - weekly.loc["2025-01-14", "net_usd_wide9"]
+    assert diff == pytest.approx(dxy["usd"])
+    assert diff > 0
+
+
 def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, real_fx: pd.DataFrame) -> None:
     gbp = real_tff[real_tff["code"] == "096742"]["market"].unique()
     assert len(gbp) == 2  # "BRITISH POUND STERLING" (2017-21) then "BRITISH POUND" (2024-)
