@@ -216,8 +216,7 @@ def fund_flows(
     DataFrame
         The input plus ``gamma_factor`` (L²-L), ``per_1pct_usd`` (USD per +1% move, + = buy),
         ``move_pct`` (percent), ``rebalance_usd`` (USD, + = buy), ``creations_usd`` (USD) and
-        ``total_flow_usd`` (rebalance + creations; NaN rebalance counts as 0 only when a move is
-        missing and creations are known).
+        ``total_flow_usd`` (rebalance + creations; NaN where the underlying has no move).
     """
     out = funds.copy()
     lev = out["leverage"].to_numpy(dtype=float)
@@ -252,34 +251,40 @@ def by_underlying(
     (percent of ADV per 1% move), ``auction_usd`` and ``rebalance_pct_auction`` (percent of the
     closing-auction notional) where given.  Sorted by ``per_1pct_usd`` descending.
     """
-    sel = flows[flows["group"] == group]
-    lev = sel["leverage"].to_numpy(dtype=float)
-    per = sel["per_1pct_usd"].to_numpy(dtype=float)
-    frame = pd.DataFrame(
+    # Indicator-matrix sums (underlyings x funds) as weighted bincounts: no per-group Python.
+    mask = np.asarray(flows["group"].array == group, dtype=bool)
+    codes_all, _ = pd.factorize(flows["underlying"], sort=False)
+    codes_sel = codes_all[mask]
+    codes, first = np.unique(codes_sel, return_index=True)
+    order = np.argsort(first, kind="stable")  # order of first appearance
+    codes, first = codes[order], first[order]
+    remap = np.full(codes_all.max() + 1 if len(codes_all) else 0, -1, dtype=np.int64)
+    remap[codes] = np.arange(len(codes))
+    idx = remap[codes_sel]
+    n = len(codes)
+
+    def col(name: str) -> np.ndarray:
+        return flows[name].to_numpy(dtype=float)[mask] if name in flows else np.zeros(int(mask.sum()))
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(idx, weights=np.nan_to_num(values, nan=0.0), minlength=n)
+
+    lev, per = col("leverage"), col("per_1pct_usd")
+    reb = col("rebalance_usd")
+    has_reb = np.bincount(idx, weights=~np.isnan(reb), minlength=n) > 0
+    agg = pd.DataFrame(
         {
-            "underlying": sel["underlying"].to_numpy(),
-            "funds": 1,
-            "aum_usd": sel["aum_usd"].to_numpy(dtype=float),
-            "long_per_1pct_usd": np.where(lev > 0, per, 0.0),
-            "inverse_per_1pct_usd": np.where(lev < 0, per, 0.0),
-            "per_1pct_usd": per,
-            "rebalance_usd": sel["rebalance_usd"].to_numpy(dtype=float),
-            "creations_usd": sel["creations_usd"].to_numpy(dtype=float) if "creations_usd" in sel else 0.0,
-            "move_pct": sel["move_pct"].to_numpy(dtype=float),
+            "underlying": flows["underlying"].to_numpy(dtype=object)[mask][first].astype(str),
+            "funds": np.bincount(idx, minlength=n).astype("int64"),
+            "aum_usd": total(col("aum_usd")),
+            "long_per_1pct_usd": total(np.where(lev > 0, per, 0.0)),
+            "inverse_per_1pct_usd": total(np.where(lev < 0, per, 0.0)),
+            "per_1pct_usd": total(per),
+            "move_pct": col("move_pct")[first],
+            "rebalance_usd": np.where(has_reb, total(reb), np.nan),
+            "creations_usd": total(col("creations_usd")),
         }
     )
-    agg = frame.groupby("underlying", sort=False).agg(
-        funds=("funds", "sum"),
-        aum_usd=("aum_usd", "sum"),
-        long_per_1pct_usd=("long_per_1pct_usd", "sum"),
-        inverse_per_1pct_usd=("inverse_per_1pct_usd", "sum"),
-        per_1pct_usd=("per_1pct_usd", "sum"),
-        move_pct=("move_pct", "first"),
-        rebalance_usd=("rebalance_usd", lambda s: s.sum(min_count=1)),
-        creations_usd=("creations_usd", "sum"),
-    )
-    agg = agg.reset_index()
-    agg["funds"] = agg["funds"].astype("int64")
     adv = _lookup(agg["underlying"], adv_usd)
     auction = _lookup(agg["underlying"], auction_usd)
     agg["adv_usd"] = adv
