@@ -563,4 +563,8 @@ _discover_commands()
 
 
 if __name__ == "__main__":
-    main()
+    # ``python -m jobs.cli``: run the group of the importable module, not of this ``__main__``
+    # copy, so plug-in commands that import helpers from ``jobs.cli`` share its classes.
+    from jobs.cli import main as _main
+
+    _main()

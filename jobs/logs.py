@@ -132,6 +132,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is *now* (click's test runner swaps it per call)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(settings: Any | None = None, *, stream: IO[str] | None = None, level: str | None = None, fmt: str | None = None) -> logging.Handler:
     """Install flowdesk's handler on the root logger (idempotent: replaces a previous one).
 
@@ -148,7 +161,7 @@ def configure_logging(settings: Any | None = None, *, stream: IO[str] | None = N
     service = getattr(settings, "service", None)
     fmt = fmt or (service.log_format if service else "text")
     level = level or (service.log_level if service else "INFO")
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream or _CurrentStderr())  # type: ignore[arg-type]
     setattr(handler, _HANDLER_FLAG, True)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(SecretFilter(secret_literals(settings)))
