@@ -4,7 +4,8 @@ Everything here is generated, deterministic for a seed, and must be published wi
 ``sample=True`` so the dashboard labels it SAMPLE.  Nothing here is market data.
 
 * :func:`sample_assets`: per-fund assets, USD: the universe's ``sample_aum_usd`` (typical sizes
-  from the shipped table) or 100m USD, times a log-normal factor (sd 15%).
+  from the shipped table), else the file's own ``aum_usd``, else 100m USD, times a log-normal
+  factor (sd 15%).
 * :func:`sample_moves`: per-underlying move since the prior close, **percent**: a common market
   factor (sd 1.2%) times a beta (1.0 for index proxies, 1.8 for single stocks) plus idiosyncratic
   noise (sd 1% / 2.5%); ``phase="preopen"`` scales moves by 0.5 (pre-market moves are smaller).
@@ -32,7 +33,10 @@ def _rng(seed: int, salt: str) -> np.random.Generator:
 
 def sample_assets(universe: pd.DataFrame, seed: int, *, day: str = "") -> pd.Series:
     """SAMPLE assets per fund ticker, USD (see the module docstring)."""
-    base = pd.to_numeric(universe.get("sample_aum_usd", pd.Series(np.nan, index=universe.index)), errors="coerce").fillna(1e8).to_numpy(dtype=float)
+    nan = pd.Series(np.nan, index=universe.index)
+    typical = pd.to_numeric(universe.get("sample_aum_usd", nan), errors="coerce")
+    from_file = pd.to_numeric(universe.get("aum_usd", nan), errors="coerce")
+    base = typical.fillna(from_file).fillna(1e8).to_numpy(dtype=float)
     factor = np.exp(_rng(seed, "aum" + day).normal(0.0, 0.15, len(base)))
     return pd.Series(base * factor, index=universe["ticker"].to_numpy(), name="aum_usd")
 

@@ -12,7 +12,6 @@ Args: ``phase`` = ``preopen`` (pre-market prices vs the prior close), ``intraday
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -192,8 +191,3 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     if failures:
         detail += f", {len(failures)} source problems"
     return TaskOutcome(published=[RESULT], rows=len(table), detail=detail)
-
-
-def universe_source(path: str | None) -> Path:
-    """The universe file a job would read (shipped CSV when ``path`` is empty)."""
-    return letf_universe.build_query(path)

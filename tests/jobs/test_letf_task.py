@@ -147,3 +147,19 @@ def test_cli_malformed_file_exits_2(tmp_path) -> None:
     assert f"{bad}: line 2, column 6" in res.output
     res = CliRunner().invoke(main, ["letf", str(bad), "--move", "NVDA"])
     assert res.exit_code == 2 and "SYMBOL=PCT" in res.output
+
+
+def test_sample_task_on_a_real_snapshot_universe(store, shared_data) -> None:
+    path = shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-06-01.csv"
+    settings = _settings({"letf": {"universe_file": str(path)}})
+    record = run_job(settings, store, "letf_final", now=NOW)
+    assert record.status == "ok", record.error
+    result = store.read("letf.flows")
+    excluded = result.table("excluded")
+    imported = excluded[excluded["group"] == "skipped"]
+    assert result.meta.extra["skipped_rows"] == len(imported) > 0
+    assert imported["reason"].str.startswith("import, line ").all()
+    funds = result.table("funds").set_index("ticker")
+    assert funds.loc["SOXL", "underlying"] == "SOXX"
+    # SAMPLE assets start from the file's own assets (log-normal factor, sd 15%)
+    assert 0.4 < funds.loc["TQQQ", "aum_usd"] / 3.93490e10 < 2.5
