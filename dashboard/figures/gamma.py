@@ -196,9 +196,9 @@ def hedge_flow(hedge: pd.DataFrame, *, convention: str | None = None, underlying
     if hedge is None or hedge.empty or not {"move_pct", "dealer_trade_usd"} <= set(hedge.columns):
         return empty("No hedge-flow table in this result")
     y = hedge["dealer_trade_usd"].to_numpy(dtype=float)
-    fig = go.Figure(go.Bar(x=hedge["move_pct"], y=y, marker_color=list(np.where(y >= 0, BUY, SELL)), name="spot-move hedge"))
-    shock = f" (IV +{iv_shock_points:g} vol pts)" if iv_shock_points else ""
-    for col, name, color in (("vanna_flow_usd", f"vanna flow{shock}", "#9467bd"), ("charm_flow_usd", "charm flow to next close", "#8c564b")):
+    fig = go.Figure(go.Bar(x=hedge["move_pct"], y=y, marker_color=list(np.where(y >= 0, BUY, SELL)), name="delta hedge"))
+    shock = f" +{iv_shock_points:g} vol" if iv_shock_points else ""
+    for col, name, color in (("vanna_flow_usd", f"vanna{shock}", "#9467bd"), ("charm_flow_usd", "charm to close", "#8c564b")):
         if col in hedge.columns and hedge[col].notna().any():
             fig.add_scatter(x=hedge["move_pct"], y=hedge[col], mode="lines+markers", name=name, line={"color": color})
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})

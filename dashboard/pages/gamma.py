@@ -143,7 +143,8 @@ def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, A
         col: dict[str, Any] = {"name": name, "id": c}
         if numeric:
             col["type"] = "numeric"
-            col["format"] = {"specifier": ",.6~g" if c in ("iv", "delta", "gamma", "model_iv") else ",.2f"}
+            fine = c in ("iv", "delta", "gamma", "model_iv", "iv_used", "t_years", "gamma_file", "gamma_model")
+            col["format"] = {"specifier": ".6~g" if fine else ",.2f"}
         cols.append(col)
     return f.to_dict("records"), cols
 

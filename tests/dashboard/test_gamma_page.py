@@ -108,3 +108,53 @@ def test_gamma_page_on_the_real_spx_file(dash_duo, tmp_path, monkeypatch, redis_
     dash_duo.wait_for_contains_text("#gamma-by-strike", "SPX dealer GEX by strike", timeout=30)
     dash_duo.wait_for_contains_text("#gamma-note", "expired dropped")
     assert _console_errors(dash_duo) == []
+
+
+# -- figure builders (pure: no browser) ---------------------------------------------------------
+
+
+def test_figures_carry_units_convention_and_markers() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.figures import gamma as gfig
+    from dashboard.figures.common import BUY, SELL
+
+    by_strike = pd.DataFrame({"strike": [90.0, 100.0, 110.0], "call_gex_usd_per_1pct": [1e6, 5e6, 9e6], "put_gex_usd_per_1pct": [-8e6, -4e6, -1e6]})
+    by_strike["net_gex_usd_per_1pct"] = by_strike["call_gex_usd_per_1pct"] + by_strike["put_gex_usd_per_1pct"]
+    fig = gfig.gex_by_strike(by_strike, spot=100.0, flip=97.5, call_wall=110.0, put_wall=90.0, window=0.1, convention="short_all", underlying="XYZ")
+    assert fig.layout.title.text == "XYZ dealer GEX by strike"
+    assert fig.layout.yaxis.title.text == "Dealer gamma (USD per 1% move)"
+    assert "index points / USD per share" in fig.layout.xaxis.title.text
+    assert [s.x0 for s in fig.layout.shapes] == [100.0, 97.5, 110.0, 90.0]  # spot, flip, call wall, put wall
+    assert tuple(fig.layout.xaxis.range) == pytest.approx((90.0, 110.0))
+    assert any("dealers short every option" in (a.text or "") for a in fig.layout.annotations)
+    assert [t.name for t in fig.data] == ["calls", "puts", "net"]
+
+    spots = np.linspace(80, 120, 41)
+    profile = pd.DataFrame({"spot": spots, "net_gex_usd_per_1pct": (spots - 95) * (spots - 105) * 1e6})
+    fig = gfig.gamma_profile(profile, spot=100.0, flips=[95.0, 105.0], underlying="XYZ")
+    flips_drawn = sorted(s.x0 for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1 and s.x0 != 100.0)
+    assert flips_drawn == [95.0, 105.0]
+    assert any(s.y0 == 0 and s.y1 == 0 for s in fig.layout.shapes)  # the zero line
+    assert any("dealers long calls, short puts" in (a.text or "") for a in fig.layout.annotations)
+
+    hedge = pd.DataFrame({"move_pct": [-1.0, 0.0, 1.0], "dealer_trade_usd": [5e6, 0.0, -4e6], "vanna_flow_usd": [1e5, 2e5, 3e5], "charm_flow_usd": [np.nan] * 3})
+    fig = gfig.hedge_flow(hedge, underlying="XYZ", iv_shock_points=5)
+    assert list(fig.data[0].marker.color) == [BUY, BUY, SELL]
+    assert [t.name for t in fig.data] == ["delta hedge", "vanna +5 vol"]  # an all-NaN charm series is left out
+    assert fig.layout.yaxis.title.text == "Dealer trade (USD)" and fig.layout.xaxis.title.text == "Spot move (%)"
+
+    grid = pd.DataFrame({"strike": [90.0, 100.0, 100.0, 150.0], "expiry": pd.to_datetime(["2026-11-20", "2026-11-20", "2026-12-18", "2026-12-18"]), "net_gex_usd_per_1pct": [1.0, 2.0, 3.0, 99.0]})
+    fig = gfig.gex_heatmap(grid, spot=100.0, window=0.2)
+    assert np.nansum(fig.data[0].z) == 6.0  # the 150 strike is outside the window
+    assert list(fig.data[0].x) == ["2026-11-20", "2026-12-18"]
+
+    by_expiry = pd.DataFrame({"expiry": pd.to_datetime(["2026-11-18", "2026-11-20"]), "net_gex_usd_per_1pct": [-1e6, 2e6]})
+    fig = gfig.gex_by_expiry(by_expiry, as_of="2026-11-18T15:00:00+00:00")
+    assert list(fig.data[0].marker.color) == [gfig.ACCENT, BUY]  # today's expiry highlighted
+
+    for builder, frame in ((gfig.gex_by_strike, pd.DataFrame()), (gfig.gex_heatmap, pd.DataFrame())):
+        empty_fig = builder(frame, spot=100.0)
+        assert empty_fig.layout.annotations[0].text.startswith("No ")
+    assert gfig.format_usd(-1.234e9) == "−$1.23 bn" and gfig.format_usd(None) == "n/a"
