@@ -10,7 +10,7 @@ import functools
 import os
 
 from jobs.config import Settings, load_settings
-from jobs.store import ResultStore
+from jobs.store import Result, ResultStore
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,3 +30,22 @@ def store() -> ResultStore:
     if not url:
         raise RuntimeError("the dashboard needs REDIS_URL (flowdesk run sets it for you)")
     return _store_for(url)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_version(url: str, name: str, version: str, tables: tuple[str, ...] | None) -> Result:
+    return _store_for(url).read(name, version=version, tables=list(tables) if tables else None)
+
+
+def read_current(name: str, tables: list[str] | None = None) -> Result:
+    """The current version of ``name``, decoded once per process.
+
+    Versions are immutable, so a decoded version is cached by ``(name, version, tables)``: a
+    page callback then costs one small metadata read instead of decoding the tables again.  The
+    metadata (status, stale mark) is always read fresh.  Raises ``ResultNotFound``.
+    """
+    url = os.environ.get("REDIS_URL") or settings().service.redis_url or ""
+    meta = store().meta(name)
+    cached = _read_version(url, name, meta.version, tuple(tables) if tables else None)
+    return Result(meta, cached.tables)
+

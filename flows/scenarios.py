@@ -122,11 +122,12 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
     )
 
 
-def dealer_flows(book: DealerBook, moves_pct: Sequence[float] | np.ndarray, *, iv_shock_pts: float = 0.0, hours_to_close: float = 0.0) -> pd.DataFrame:
-    """Dealer hedging flow components for each move of the book's underlying.
+def dealer_flows(book: DealerBook, moves_pct: Sequence[float] | np.ndarray, *, iv_shocks_pts: Sequence[float] = (0.0,), hours_to_close: float = 0.0) -> pd.DataFrame:
+    """Dealer hedging flow components for each (IV shock, move) of the book's underlying.
 
-    Returns a frame with ``move_pct``, ``spot``, ``dealer_gamma_usd``, ``dealer_vanna_usd``,
-    ``dealer_charm_usd`` (USD, + = dealers buy; see the module docstring for the formulas).
+    Returns a long frame with ``iv_shock_pts``, ``move_pct``, ``spot``, ``dealer_gamma_usd``,
+    ``dealer_vanna_usd``, ``dealer_charm_usd`` (USD, + = dealers buy; formulas in the module
+    docstring), shocks in the order given.  The price re-pricing is shared by every shock.
     Contracts that settle before the horizon are carried to just before settlement.
     """
     moves = np.asarray(moves_pct, dtype=np.float64)
@@ -136,22 +137,27 @@ def dealer_flows(book: DealerBook, moves_pct: Sequence[float] | np.ndarray, *, i
     new_spots = s0 * (1.0 + moves / 100.0)
     if np.any(new_spots <= 0):
         raise InputError("scenario", "move_pct", f"moves must be above -100 % (got {moves.min()})")
-    sigma = book.iv
-    sigma_shocked = np.maximum(sigma + iv_shock_pts / 100.0, 1e-4)
     t_later = np.maximum(book.t_years - hours_to_close * 3600.0 / SECONDS_PER_YEAR, T_FLOOR_YEARS)
-    d0 = book.delta(np.array([s0]), sigma, book.t_years)[0]
-    d_price = book.delta(new_spots, sigma, book.t_years)
-    d_vol = book.delta(new_spots, sigma_shocked, book.t_years) if iv_shock_pts else d_price
-    d_time = book.delta(new_spots, sigma_shocked, t_later) if hours_to_close else d_vol
-    return pd.DataFrame(
-        {
-            "move_pct": moves,
-            "spot": new_spots,
-            "dealer_gamma_usd": -(d_price - d0) * new_spots,
-            "dealer_vanna_usd": -(d_vol - d_price) * new_spots,
-            "dealer_charm_usd": -(d_time - d_vol) * new_spots,
-        }
-    )
+    d0 = book.delta(np.array([s0]), book.iv, book.t_years)[0]
+    d_price = book.delta(new_spots, book.iv, book.t_years)
+    blocks = []
+    for shock in iv_shocks_pts:
+        sigma = np.maximum(book.iv + float(shock) / 100.0, 1e-4)
+        d_vol = book.delta(new_spots, sigma, book.t_years) if shock else d_price
+        d_time = book.delta(new_spots, sigma, t_later) if hours_to_close else d_vol
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "iv_shock_pts": float(shock),
+                    "move_pct": moves,
+                    "spot": new_spots,
+                    "dealer_gamma_usd": -(d_price - d0) * new_spots,
+                    "dealer_vanna_usd": -(d_vol - d_price) * new_spots,
+                    "dealer_charm_usd": -(d_time - d_vol) * new_spots,
+                }
+            )
+        )
+    return pd.concat(blocks, ignore_index=True)
 
 
 def underlying_moves(index_moves_pct: Sequence[float] | np.ndarray, betas: Mapping[str, float], underlyings: Sequence[str], default_beta: float = 1.0) -> pd.DataFrame:
@@ -204,18 +210,14 @@ def scenario_grid(
     names = list(underlyings) if underlyings is not None else sorted(set(books) | set(letf_under))
     moves = underlying_moves(index_moves_pct, betas, names, default_beta)
     letf_part = scenario_flows(letf_funds, moves) if letf_under else pd.DataFrame(0.0, index=moves.index, columns=names)
+    dealer = {u: dealer_flows(books[u], moves[u].to_numpy(), iv_shocks_pts=iv_shocks_pts, hours_to_close=hours_to_close) for u in names if u in books}
     frames = []
-    for shock in iv_shocks_pts:
+    for k, shock in enumerate(iv_shocks_pts):
         for u in names:
             m = moves[u].to_numpy()
             block = pd.DataFrame({"index_move_pct": moves.index.to_numpy(), "iv_shock_pts": float(shock), "underlying": u, "beta": float(betas.get(u, default_beta)), "move_pct": m})
-            if u in books:
-                d = dealer_flows(books[u], m, iv_shock_pts=float(shock), hours_to_close=hours_to_close)
-                for col in COMPONENTS[:3]:
-                    block[col] = d[col].to_numpy()
-            else:
-                for col in COMPONENTS[:3]:
-                    block[col] = 0.0
+            for col in COMPONENTS[:3]:
+                block[col] = dealer[u][col].to_numpy()[k * m.size : (k + 1) * m.size] if u in dealer else 0.0
             block["letf_usd"] = letf_part[u].to_numpy() if u in letf_part.columns else 0.0
             frames.append(block)
     if not frames:

@@ -92,7 +92,7 @@ def _records(frame, columns: dict[str, str]) -> tuple[list[dict], list[dict]]:
 def refresh(_n: int, shock: float | None) -> tuple:
     blank = empty("No board yet")
     try:
-        res = data.store().read(RESULT)
+        res = data.read_current(RESULT)
     except ResultNotFound:
         return missing(RESULT), [], [], blank, [], [], [], [], [], [], [], []
     except Exception as exc:  # show, never raise

@@ -76,7 +76,7 @@ def layout(move: str | None = None, **_query: Any) -> html.Div:
 
 
 def _grid() -> tuple[Any, pd.DataFrame]:
-    res = data.store().read(RESULT, tables=["grid"])
+    res = data.read_current(RESULT, tables=["grid"])
     return res.meta, res.frame
 
 

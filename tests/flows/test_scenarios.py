@@ -59,7 +59,7 @@ def test_dealer_flows_match_a_brute_force_repricing(spx_report) -> None:
     book = _book(chain, report)
     contracts = report.contracts
     S = chain.spot
-    flows = scenarios.dealer_flows(book, [-3.0, 2.0], iv_shock_pts=5.0, hours_to_close=6.5)
+    flows = scenarios.dealer_flows(book, [-3.0, 2.0], iv_shocks_pts=[5.0], hours_to_close=6.5)
     d0 = _slow_dealer_delta(contracts, S)
     dt = 6.5 / (365 * 24)
     for i, move in enumerate([-3.0, 2.0]):
