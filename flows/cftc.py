@@ -420,7 +420,8 @@ def crowding(net: pd.DataFrame, usd: pd.DataFrame, *, window: int = 156, by: str
     For each currency: ``net_contracts`` and ``usd`` on the last date, ``zscore`` and
     ``cot_index`` of its net contracts over ``window`` weeks (contracts, so FX moves do not look
     like positioning), ``extremity = |cot_index - 50| × 2`` (0-100).  Ranked (1 = most crowded)
-    by ``|zscore|`` (``by="zscore"``) or by ``extremity`` (``by="cot_index"``).
+    by ``|zscore|`` (``by="zscore"``) or by ``extremity`` (``by="cot_index"``); both rankings
+    are returned (``rank_zscore``, ``rank_extremity``), ``rank`` is the chosen one.
     ``direction`` is ``long`` / ``short`` the currency (for DXY: long/short USD).
     """
     if by not in ("zscore", "cot_index"):
@@ -439,8 +440,9 @@ def crowding(net: pd.DataFrame, usd: pd.DataFrame, *, window: int = 156, by: str
     )
     out["extremity"] = (out["cot_index"] - 50.0).abs() * 2.0
     out["direction"] = np.where(out["net_contracts"] >= 0, "long", "short")
-    key = out["zscore"].abs() if by == "zscore" else out["extremity"]
-    out["rank"] = key.rank(ascending=False, method="first", na_option="bottom").astype(int)
+    out["rank_zscore"] = out["zscore"].abs().rank(ascending=False, method="first", na_option="bottom").astype(int)
+    out["rank_extremity"] = out["extremity"].rank(ascending=False, method="first", na_option="bottom").astype(int)
+    out["rank"] = out["rank_zscore"] if by == "zscore" else out["rank_extremity"]
     return out.sort_values("rank", ignore_index=True)
 
 
@@ -588,8 +590,9 @@ def analyse(
     headline_basket:
         Basket of the headline series (legacy non-commercials), e.g. ``wide9``.
     unwind_weeks, unwind_to:
-        The unwind scenario reverts the headline series to its median over ``unwind_weeks``
-        (``"median"``) or to ``"zero"``.
+        The unwind scenarios revert each trader class's headline-basket series to its median
+        over ``unwind_weeks`` (``scenario="median"``) and to zero (``"zero"``); ``unwind_to``
+        names the one the page and headline use (``info["unwind_to"]``).
     release_times:
         Known release time per as-of date (tz-aware); default :func:`expected_release`.
 
@@ -605,6 +608,8 @@ def analyse(
         raise InputError("cftc", None, "no COT report given (need a legacy and/or a TFF frame)")
     if headline_basket not in baskets:
         raise InputError("cftc", "headline_basket", f"basket {headline_basket!r} not configured (have {', '.join(baskets)})")
+    if unwind_to not in ("median", "zero"):
+        raise InputError("cftc", "unwind_to", f"must be 'median' or 'zero' (got {unwind_to!r})")
     contracts = contract_table()
     members = list(dict.fromkeys(c for b in baskets.values() for c in b))
     unknown = [c for c in members if c not in set(contracts["ccy"])]
@@ -744,13 +749,15 @@ def analyse(
                 cr.insert(0, "series", col)
                 cr.insert(1, "as_of", ok_dates[-1])
                 crowd_frames.append(cr)
-                target = 0.0 if unwind_to == "zero" else float(s.iloc[-unwind_weeks:].median())
-                uw = unwind(u_ok.iloc[-1], last, target)
-                uw.insert(0, "series", col)
-                uw.insert(1, "as_of", ok_dates[-1])
-                uw["target_net_usd"] = target
-                uw["current_net_usd"] = last
-                unwind_frames.append(uw)
+                # Both scenarios are published; ``unwind_to`` names the headline one.
+                for scenario, target in (("median", float(s.iloc[-unwind_weeks:].median())), ("zero", 0.0)):
+                    uw = unwind(u_ok.iloc[-1], last, target)
+                    uw.insert(0, "series", col)
+                    uw.insert(1, "scenario", scenario)
+                    uw.insert(2, "as_of", ok_dates[-1])
+                    uw["target_net_usd"] = target
+                    uw["current_net_usd"] = last
+                    unwind_frames.append(uw)
 
     stats = pd.DataFrame(stat_rows)
     peaks = pd.concat(peaks_frames, ignore_index=True) if peaks_frames else pd.DataFrame(columns=["series", "as_of", "kind", "value_usd", "distance_usd", "weeks_ago"])

@@ -136,9 +136,11 @@ def change_decomposition(weekly: pd.DataFrame, series: str, *, weeks: int = 52, 
     return usd_axis_format(fig)
 
 
-def unwind_bars(unwind: pd.DataFrame, series: str, *, title: str) -> go.Figure:
+def unwind_bars(unwind: pd.DataFrame, series: str, *, scenario: str = "median", title: str) -> go.Figure:
     """USD notional of each currency bought (+) / sold (-) if net USD reverts to its target."""
     u = unwind[unwind["series"] == series] if not unwind.empty and "series" in unwind.columns else unwind.iloc[0:0]
+    if "scenario" in u.columns:
+        u = u[u["scenario"] == scenario]
     if u.empty:
         return empty("No unwind scenario")
     u = u.sort_values("currency_flow_usd")

@@ -191,6 +191,8 @@ def _render(trader: str | None, _n: int) -> tuple:
     if partial:
         dates += f" · {partial} partial week(s) excluded"
     others = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" != series]
+    scenario = meta.extra.get("unwind_to", "median")
+    years = round(int(meta.extra.get("unwind_weeks", 156)) / 52)
     figs = [
         cfig.net_usd_history(weekly, result.tables.get("peaks", pd.DataFrame()), series, title=f"Net USD position, {label} ({head_basket})", other=others),
         cfig.currency_bars(
@@ -201,7 +203,12 @@ def _render(trader: str | None, _n: int) -> tuple:
         ),
         cfig.stats_panel(weekly, series, title="z-scores, percentile and COT index"),
         cfig.change_decomposition(weekly, series, title="Weekly change: position vs FX revaluation"),
-        cfig.unwind_bars(result.tables.get("unwind", pd.DataFrame()), series, title="Unwind to the median: who benefits"),
+        cfig.unwind_bars(
+            result.tables.get("unwind", pd.DataFrame()),
+            series,
+            scenario=scenario,
+            title=f"Unwind to {'zero' if scenario == 'zero' else f'the {years}-year median'}: who benefits",
+        ),
     ]
     crowd = result.tables.get("crowding", pd.DataFrame())
     crowd = crowd[crowd["series"] == series] if "series" in crowd.columns else crowd

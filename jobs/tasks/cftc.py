@@ -107,7 +107,7 @@ UNITS: dict[str, dict[str, str]] = {
     },
     "stats": {"value_usd": "USD", "zscore": "standard deviations", "percentile": "0-100", "cot_index": "0-100", "mean_usd": "USD", "median_usd": "USD", "std_usd": "USD", "min_usd": "USD", "max_usd": "USD", "window_weeks": "weekly reports"},
     "peaks": {"value_usd": "USD (net USD at the peak)", "distance_usd": "USD, current - peak", "weeks_ago": "weekly reports"},
-    "crowding": {"net_contracts": "contracts", "usd": "USD", "zscore": "standard deviations (3y, net contracts)", "cot_index": "0-100 (3y, net contracts)", "extremity": "0-100, |cot_index - 50| × 2"},
+    "crowding": {"rank": "1 = most crowded", "net_contracts": "contracts", "usd": "USD", "zscore": "standard deviations (3y, net contracts)", "cot_index": "0-100 (3y, net contracts)", "extremity": "0-100, |cot_index - 50| × 2"},
     "unwind": {"usd": "USD", "contribution_usd": "USD", "share": "fraction of the unwound side", "cover_usd": "USD of net-USD position covered", "currency_flow_usd": "USD of the currency bought (+) / sold (-)", "target_net_usd": "USD", "current_net_usd": "USD"},
 }
 
@@ -147,6 +147,12 @@ def headline(res: analytics.CftcAnalytics, basket: str, baskets: Any) -> dict[st
         "change_fx_usd": row.get(f"{head}_change_fx_usd"),
         "cot_index_3y": row.get(f"{head}_cot_index_3y"),
     }
+    uw = res.unwind
+    if not uw.empty:
+        scen = uw[(uw["series"] == head) & (uw["scenario"] == res.info["unwind_to"])]
+        if len(scen):
+            out["unwind_beneficiaries"] = ", ".join(scen[scen["benefits"]].sort_values("rank")["ccy"].astype(str))
+            out["unwind_target_net_usd"] = float(scen["target_net_usd"].iloc[0])
     for label in analytics.WINDOWS_WEEKS:
         out[f"zscore_{label}"] = row.get(f"{head}_z_{label}")
         out[f"percentile_{label}"] = row.get(f"{head}_pct_{label}")

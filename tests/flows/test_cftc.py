@@ -323,6 +323,21 @@ def test_real_dxy_reconstruction_is_plausible(real_fx: pd.DataFrame) -> None:
     assert rates["DXY"].iloc[1] == pytest.approx(89.4, abs=1.0)
 
 
+def test_real_unwind_to_zero_beneficiaries_2025_03_11(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+    res = cftc.analyse(real_legacy, None, real_fx, BASKETS)
+    uw = res.unwind[(res.unwind["series"] == "net_usd_wide9") & (res.unwind["scenario"] == "zero")]
+    assert (uw["as_of"] == pd.Timestamp("2025-03-11")).all()
+    current = uw["current_net_usd"].iloc[0]
+    assert current > 0  # still net long USD on 2025-03-11
+    winners = uw[uw["benefits"]].sort_values("rank")
+    # Specs were short CAD, CHF, AUD, NZD (largest USD first): covering those shorts buys them.
+    assert list(winners["ccy"]) == ["CAD", "CHF", "AUD", "NZD"]
+    assert winners["cover_usd"].sum() == pytest.approx(current)
+    longs = uw[uw["usd"] > 0]
+    assert set(longs["ccy"]) == {"JPY", "EUR", "GBP", "MXN", "BRL"} and (longs["cover_usd"] == 0).all()
+    assert set(res.unwind["scenario"]) == {"median", "zero"}
+
+
 def test_real_usd_index_basket_adds_the_dxy_position(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
     baskets = {**BASKETS, "wide9_dxy": [*BASKETS["wide9"], "DXY"]}
     res = cftc.analyse(real_legacy, None, real_fx, baskets)

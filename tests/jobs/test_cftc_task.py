@@ -73,6 +73,10 @@ def test_sample_mode_publishes_every_table(store) -> None:
     assert set(TABLES) <= set(result.meta.units)
     unwind = result.table("unwind")
     assert set(unwind["series"]) == {"net_usd_wide9", "net_usd_levfunds_wide9", "net_usd_assetmgr_wide9"}
+    assert set(unwind["scenario"]) == {"median", "zero"}
+    median = unwind[(unwind["series"] == "net_usd_wide9") & (unwind["scenario"] == "median")]
+    assert h["unwind_target_net_usd"] == pytest.approx(median["target_net_usd"].iloc[0])
+    assert h["unwind_beneficiaries"] == ", ".join(median[median["benefits"]].sort_values("rank")["ccy"])
     # Second run a week later extends the history instead of regenerating it.
     record2 = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY))
     assert record2.status == "ok", record2.error
