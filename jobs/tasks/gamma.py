@@ -221,6 +221,10 @@ def load_chain(ctx: TaskContext, underlying: str, client: Any = None) -> tuple[A
     return live_chain, False, notes
 
 
+class GammaTaskError(FlowdeskError):
+    """The gamma task could not publish any underlying."""
+
+
 class _LiveFailure(FlowdeskError):
     def __init__(self, underlying: str, error: str) -> None:
         super().__init__(f"gamma.{underlying}: no chain: {error}")
@@ -306,6 +310,10 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         published.append(name)
         rows += len(report.contracts)
         summary.append(_summary_row(u, "ok", chain.as_of, chain.source, report.headline, None))
+    if underlyings and not published:
+        # Nothing worked (network down, CBOE blocking us): fail the run as a whole so the runner
+        # retries it and marks every gamma result stale, instead of recording a "partial" success.
+        raise GammaTaskError("every underlying failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
     if summary:
         frame = summary_frame(summary)
         ok = frame[frame["status"] == "ok"]

@@ -206,3 +206,20 @@ def test_cli_bad_file_exits_2_naming_file_and_field(shared_data: Path, tmp_path:
     assert str(bad_csv) in res.output and "Date" in res.output
     missing = runner.invoke(gamma, [str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "nope.csv" in missing.output
+
+
+def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: ResultStore, http_server, shared_data: Path, tmp_path: Path) -> None:
+    http_server.route("/o/MSTR.json", Reply(200, (shared_data / MSTR).read_bytes()))
+    settings = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    assert run_job(settings, store, "gamma_test", now=NOW).status == "ok"
+    http_server.route("/o/MSTR.json", Reply(503, "maintenance"))
+    http_server.route("/o/_SPX.json", Reply(503, "maintenance"))
+    settings = _settings(["MSTR", "SPX"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    settings.jobs["gamma_test"].retries = 1
+    record = run_job(settings, store, "gamma_test", now=NOW, sleep=lambda _s: None)
+    assert record.status == "failed" and record.attempts == 2
+    assert "every underlying failed" in record.error and "503" in record.error
+    for name in ("gamma.MSTR", "gamma.summary"):
+        meta = store.meta(name)
+        assert meta.status == "stale" and "every underlying failed" in meta.failure["error"]
+    assert len(store.read("gamma.MSTR").table("by_strike")) > 0  # the last good data stays
