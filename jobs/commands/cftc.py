@@ -184,7 +184,7 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
     from jobs.cli import _state, _store_or_exit
     from jobs.store import utcnow
     from jobs.tasks import cftc_ingest
-    from jobs.tasks.cftc import compute, publish
+    from jobs.tasks.cftc import recompute
 
     settings = _state(ctx).setup_logging()
     store = _store_or_exit(settings)
@@ -200,18 +200,7 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
 
         try:
             cftc_ingest.backfill(settings, store, start, to_year, progress=progress, now=now)
-            positions = store.read(cftc_ingest.POSITIONS)
-            fx_result = store.read(cftc_ingest.FX)
-            from jobs.tasks.cftc import _fx_frame, _naive_dates
-
-            tables = positions.meta.tables
-            res = compute(
-                _naive_dates(positions.table("legacy")) if "legacy" in tables else None,
-                _naive_dates(positions.table("tff")) if "tff" in tables else None,
-                _fx_frame(fx_result.table("data")),
-                settings,
-            )
-            publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample))
+            res = recompute(store, settings)
         except FlowdeskError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)

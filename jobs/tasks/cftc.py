@@ -210,6 +210,24 @@ def _endpoints(args: dict[str, Any]) -> cftc_ingest.Endpoints | None:
     return cftc_ingest.Endpoints(**given)
 
 
+def read_inputs(store: ResultStore) -> tuple[Any, Any, pd.DataFrame | None, pd.DataFrame | None]:
+    """``cftc.positions`` and ``cftc.fx`` results plus the legacy/TFF frames (tz-naive dates)."""
+    positions = store.read(cftc_ingest.POSITIONS)
+    fx_result = store.read(cftc_ingest.FX)
+    tables = positions.meta.tables
+    legacy = _naive_dates(positions.table("legacy")) if "legacy" in tables else None
+    tff = _naive_dates(positions.table("tff")) if "tff" in tables else None
+    return positions, fx_result, legacy, tff
+
+
+def recompute(store: ResultStore, settings: Any) -> analytics.CftcAnalytics:
+    """Compute and publish ``cftc.net_usd`` from the stored inputs (used after a backfill)."""
+    positions, fx_result, legacy, tff = read_inputs(store)
+    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings)
+    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample))
+    return res
+
+
 def _results(settings: Any, args: dict[str, Any]) -> list[str]:
     return [RESULT]
 
@@ -235,10 +253,7 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     elif cftc_ingest.update_latest(settings, store, now=ctx.now, endpoints=endpoints):
         published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
 
-    positions = store.read(cftc_ingest.POSITIONS)
-    fx_result = store.read(cftc_ingest.FX)
-    legacy = _naive_dates(positions.table("legacy")) if "legacy" in positions.meta.tables else None
-    tff = _naive_dates(positions.table("tff")) if "tff" in positions.meta.tables else None
+    positions, fx_result, legacy, tff = read_inputs(store)
     if not settings.sample_mode:
         expected = expected_report_date(ctx.now, tz=settings.service.timezone)
         # The week is in only when every stored report (legacy and TFF) has it.
@@ -250,8 +265,7 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
                 f"latest stored {latest.date()}); retrying"
             )
     res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings)
-    sample = bool(positions.meta.sample)
-    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=sample)
+    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample))
     published.append(RESULT)
     weeks = len(res.weekly)
     return TaskOutcome(

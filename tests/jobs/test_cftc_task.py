@@ -169,3 +169,18 @@ def test_cli_zip_input_and_bad_file_named(shared_data: Path, tmp_path: Path) -> 
     res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(shared_data / ECB_HIST)])
     assert res.exit_code == 2
     assert str(bad) in res.output and "column missing" in res.output
+
+
+def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) -> None:
+    from jobs.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text('[service]\nsource_mode = "sample"\n[cftc]\nhistory_from_year = 2020\n', encoding="utf-8")
+    runner = CliRunner()
+    out = runner.invoke(main, ["--config", str(config), "cftc-backfill", "--from", "2022"], env={"REDIS_URL": redis_url, "FLOWDESK_SOURCE_MODE": "sample"})
+    assert out.exit_code == 0, out.output
+    assert "cftc.net_usd published" in out.output
+    result = store.read(RESULT)
+    assert result.meta.sample is True
+    assert pd.Timestamp(result.table("weekly")["as_of"].min()).year == 2022
+    assert "cftc backfill: sample legacy 2022" in out.output  # progress lines when not on a terminal
