@@ -334,13 +334,14 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
         pass
     finally:
         log.info("flowdesk run stopping")
-        if child is not None:
-            _stop_child(child, "scheduler")
+        # Worker first, then the scheduler, then Redis: nothing should outlive its Redis.
         if worker is not None:
             try:
                 worker.stop()
             except Exception as exc:
                 log.warning("alert delivery worker stop failed error=%s", exc)
+        if child is not None:
+            _stop_child(child, "scheduler")
         if embedded is not None:
             embedded.stop()
 

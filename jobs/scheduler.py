@@ -58,6 +58,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -449,17 +450,30 @@ def run_scheduler(settings: Settings, *, redis_wait_s: float = 30.0) -> int:
     scheduler = build_scheduler(settings, store, after_publish=alerts_hook(settings, store))
     worker = start_delivery_worker(settings, store)
 
+    stopping = threading.Event()
+
+    def shutdown() -> None:
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:  # a signal before start() or after the loop ended
+            pass
+
     def stop(signum: int, _frame: Any) -> None:
+        if stopping.is_set():  # Ctrl-C reaches the whole process group, then the parent's SIGTERM
+            log.info("scheduler already stopping signal=%s", signal.Signals(signum).name)
+            return
+        stopping.set()
         log.info("scheduler stopping signal=%s", signal.Signals(signum).name)
         # Shut down from a thread: the handler interrupts the main loop, which may hold the
         # scheduler's locks; shutdown wakes the loop, which then returns from start().
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, name="flowdesk-stop", daemon=True).start()
+        threading.Thread(target=shutdown, name="flowdesk-stop", daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     jobs = [n for n, j in settings.jobs.items() if j.enabled]
     log.info("scheduler start owner=%s jobs=%d calendar=%s tz=%s lease_s=%d heartbeat_s=%g", scheduler.leader.owner, len(jobs), settings.scheduler.calendar, settings.service.timezone, settings.scheduler.leader_lease_seconds, renew_interval(settings))
     try:
-        scheduler.start()
+        if not stopping.is_set():
+            scheduler.start()
     finally:
         scheduler.leader.release()
         if worker is not None:
