@@ -147,7 +147,7 @@ def refresh_jobs(
 
     On a terminal a tqdm bar advances per job, showing the job name and the task's latest
     ``ctx.progress(msg)``; log lines print above the bar.  Elsewhere progress messages are
-    logged (one line each).
+    logged at DEBUG (one line each; job start and end are logged at INFO).
     """
     from jobs.runner import run_job
 
@@ -155,7 +155,7 @@ def refresh_jobs(
     records = []
     if not tty:
         for name in names:
-            records.append(run_job(settings, store, name, after_publish=after_publish, progress=lambda msg, _n=name: log.info("job progress job=%s msg=%s", _n, msg)))
+            records.append(run_job(settings, store, name, after_publish=after_publish, progress=lambda msg, _n=name: log.debug("job progress job=%s msg=%s", _n, msg)))
         return records
 
     from tqdm import tqdm
