@@ -239,7 +239,9 @@ def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = 
         # but flowdesk needs ~11.  The anchored pattern reads only the start of a line:
         # "name",YYMMDD,date,CODE,  (the exact code match after parsing still decides; a line
         # the pattern misses would only be a line in an unexpected layout).
-        pattern = re.compile(r'^\s*"[^"]*",[^,]*,[^,]*,\s*(?:' + "|".join(re.escape(c) for c in sorted(wanted)) + r")\s*,")
+        # Leading zeros and quotes are optional so a file that prints 99741 or "099741" is kept.
+        alternatives = "|".join(re.escape(c.lstrip("0")) for c in sorted(wanted))
+        pattern = re.compile(r'^\s*"[^"]*",[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
         lines = text.splitlines()
         text = "\n".join([lines[0], *filter(pattern.match, lines[1:])]) + "\n"
     try:
@@ -259,7 +261,8 @@ def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = 
     frame.columns = [by_pos[p] for p in sorted(by_pos)]
     if frame.empty and wanted is None:
         raise InputError(source, None, "no data rows")
-    frame["code"] = frame["code"].str.strip()
+    # codes are 6 characters with leading zeros; restore them if a file dropped them
+    frame["code"] = frame["code"].str.strip().str.strip('"').str.zfill(6)
     frame["market"] = frame["market"].str.strip()
     if wanted is not None:
         frame = frame[frame["code"].isin(wanted)]

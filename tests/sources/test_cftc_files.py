@@ -144,6 +144,15 @@ def test_padded_numbers_dot_and_crlf_synthetic() -> None:
     assert len(frame) == 1
 
 
+def test_code_without_leading_zero_is_restored() -> None:
+    header = '"Market_and_Exchange_Names","As_of_Date_In_Form_YYMMDD","Report_Date_as_YYYY-MM-DD","CFTC_Contract_Market_Code","Open_Interest_All","Dealer_Positions_Long_All","Dealer_Positions_Short_All","Asset_Mgr_Positions_Long_All","Asset_Mgr_Positions_Short_All","Lev_Money_Positions_Long_All","Lev_Money_Positions_Short_All","Other_Rept_Positions_Long_All","Other_Rept_Positions_Short_All","NonRept_Positions_Long_All","NonRept_Positions_Short_All"'
+    rows = ['"EURO FX - CHICAGO MERCANTILE EXCHANGE",250107,2025-01-07,99741,100,10,20,30,40,50,5,1,2,9,33', '"E-MINI S&P 500 - CHICAGO MERCANTILE EXCHANGE",250107,2025-01-07,"13874A",100,10,20,30,40,50,5,1,2,9,33']
+    text = header + "\n" + "\n".join(rows) + "\n"
+    assert list(cftc_files.parse_tff(text, "x")["code"]) == ["099741", "13874A"]
+    assert list(cftc_files.parse_tff(text, "x", ["099741"])["code"]) == ["099741"]
+    assert list(cftc_files.parse_tff(text, "x", ["13874A"])["code"]) == ["13874A"]
+
+
 def test_bundle_us_date_format_is_accepted() -> None:
     header = '"Market_and_Exchange_Names","As_of_Date_In_Form_YYMMDD","Report_Date_as_YYYY-MM-DD","CFTC_Contract_Market_Code","Open_Interest_All","Dealer_Positions_Long_All","Dealer_Positions_Short_All","Asset_Mgr_Positions_Long_All","Asset_Mgr_Positions_Short_All","Lev_Money_Positions_Long_All","Lev_Money_Positions_Short_All","Other_Rept_Positions_Long_All","Other_Rept_Positions_Short_All","NonRept_Positions_Long_All","NonRept_Positions_Short_All"'
     row = '"EURO FX - CHICAGO MERCANTILE EXCHANGE",100105,1/5/2010 12:00:00 AM,099741,100,10,20,30,40,50,5,1,2,9,33'
