@@ -11,7 +11,10 @@ twice; two mechanisms, both on Redis:
   ``leader_lease_seconds``.  The heartbeat job renews it (``reacquire()``) every
   ``min(heartbeat_seconds, leader_lease_seconds / 3)`` seconds; only the holder fires jobs.  A
   follower keeps trying to acquire it (on every heartbeat and at every slot), so when the leader
-  dies the follower takes over within one lease period.  A clean stop releases the lease at once.
+  dies the follower takes over within one lease period.  A follower also watches each slot for
+  up to one lease (within the misfire grace): if the leader claims it, fine; if the leader died
+  just before the slot, the follower takes over and runs it late rather than losing it.  A
+  clean stop releases the lease at once.
 * **Slot claim.**  Before running, the leader claims the slot with
   ``SET <job_slot(job, slot)> <owner> NX EX slot_lock_seconds`` where ``slot`` is the scheduled
   fire time (ISO 8601 in the desk's time zone).  Only the winner runs it, so even two processes
@@ -223,6 +226,12 @@ class SlotRunner:
 
     ``fire(job, scheduled_time)`` is what the scheduler calls at every trigger: leader check,
     slot claim, calendar gate, then :func:`jobs.runner.run_job`.
+
+    A follower does not drop a slot at once: it watches it for up to ``follower_wait_s``
+    (default: one lease plus two renewals, capped by the misfire grace time).  If the leader
+    claims the slot the follower stops watching; if the leader is dead, its lease expires within
+    that window, the follower takes the lease and runs the slot late instead of losing it (the
+    08:00 refresh still happens when the leader died at 07:59:50).
     """
 
     def __init__(
@@ -233,12 +242,18 @@ class SlotRunner:
         *,
         after_publish: AfterPublish | None = None,
         sleep: Callable[[float], None] | None = None,
+        follower_wait_s: float | None = None,
+        poll_s: float = 0.5,
     ) -> None:
         self.settings = settings
         self.store = store
         self.leader = leader
         self.after_publish = after_publish
         self.sleep = sleep
+        s = settings.scheduler
+        default_wait = min(float(s.misfire_grace_seconds), leader.lease_seconds + 2 * renew_interval(settings))
+        self.follower_wait_s = default_wait if follower_wait_s is None else follower_wait_s
+        self.poll_s = poll_s
 
     def slot_id(self, scheduled_time: datetime) -> str:
         """The slot: the scheduled fire time, ISO 8601 in the desk's time zone."""
@@ -264,11 +279,23 @@ class SlotRunner:
             log.error("slot error job=%s slot=%s error=%s: %s", job, self.slot_id(scheduled_time), type(exc).__name__, exc)
             return None
 
+    def _lead_or_watch(self, job: str, slot: str) -> bool:
+        """True when this process leads (now, or after the leader's lease lapsed while watching)."""
+        deadline = time.monotonic() + self.follower_wait_s
+        while not self.leader.refresh():
+            if self.store.redis.exists(keys.job_slot(job, slot)):
+                log.debug("slot taken by the leader job=%s slot=%s", job, slot)
+                return False
+            if time.monotonic() >= deadline:
+                log.debug("slot left to the leader job=%s slot=%s", job, slot)
+                return False
+            time.sleep(self.poll_s)
+        return True
+
     def _fire(self, job: str, scheduled_time: datetime) -> RunRecord | None:
         local = scheduled_time.astimezone(self.settings.tz)
         slot = self.slot_id(scheduled_time)
-        if not self.leader.refresh():
-            log.debug("slot not leader job=%s slot=%s", job, slot)
+        if not self._lead_or_watch(job, slot):
             return None
         if not self.claim(job, slot):
             log.info("slot already claimed job=%s slot=%s", job, slot)
