@@ -593,8 +593,25 @@ def analyse(
         The unwind scenarios revert each trader class's headline-basket series to its median
         over ``unwind_weeks`` (``scenario="median"``) and to zero (``"zero"``); ``unwind_to``
         names the one the page and headline use (``info["unwind_to"]``).
+    dxy:
+        ICE U.S. Dollar Index level by date (index points), for the ``DXY`` contract; default:
+        reconstructed from the ECB rates with the ICE weights (:func:`dxy_from_fx`).
+    peak_half_window:
+        Previous peaks/troughs are extremes of ±this many weekly reports (:func:`previous_peaks`).
+    stats_window:
+        Look-back of the crowding ranking, weekly reports (156 = 3 years).
     release_times:
         Known release time per as-of date (tz-aware); default :func:`expected_release`.
+    tz:
+        Time zone of the release times.
+
+    Notes
+    -----
+    Rolling statistics count weekly *reports* (rows), not calendar weeks: across a gap in the
+    history (e.g. missing years) a 156-report window spans more than three years.  ``partial``
+    is True for a week where any currency of any basket lacks a position or an FX rate in the
+    headline trader class (legacy non-commercials when given, else TFF leveraged funds);
+    ``partial_tff`` the same for leveraged funds when both reports are given.
 
     Returns
     -------
