@@ -160,8 +160,10 @@ def test_cli_json_on_real_files(shared_data: Path) -> None:
 def test_cli_zip_input_and_bad_file_named(shared_data: Path, tmp_path: Path) -> None:
     zipped = tmp_path / "deacot2025.zip"
     zipped.write_bytes(_zip("annual.txt", (shared_data / LEGACY_2025).read_bytes()))
+    fx_zip = tmp_path / "eurofxref-hist.zip"
+    fx_zip.write_bytes(_zip("eurofxref-hist.csv", (shared_data / ECB_HIST).read_bytes()))
     runner = CliRunner()
-    ok = runner.invoke(cftc_cmd, ["--legacy", str(zipped), "--fx", str(shared_data / ECB_HIST), "--json"])
+    ok = runner.invoke(cftc_cmd, ["--legacy", str(zipped), "--fx", str(fx_zip), "--json"])
     assert ok.exit_code == 0, ok.output
     assert len(json.loads(ok.output)) == 10
     bad = tmp_path / "annual.txt"
