@@ -13,7 +13,7 @@ What makes it realistic
   list AM-settled monthlies under ``SPX``/``NDX`` and PM-settled dailies under ``SPXW``/``NDXP``
   (both roots on the third Friday, as in the real files).
 * Strikes: fine steps near the money, coarser round strikes further out (multiples of 25/100 for
-  SPX-like, 5/10 for SPY-like).
+  SPX-like, 5/10 for SPY-like); short-dated ETF expiries add half-dollar strikes within 1 %.
 * IV surface (fraction per year): ``iv = atm(T) + a(T) m + b(T) m^2`` with ``m = ln(K/F)``,
   ``a(T) = -0.15 skew / sqrt(T)`` (put skew, steeper at short maturities), ``b(T) = 0.3 skew /
   sqrt(T)`` (smile) and an upward-sloping ``atm(T)``; floored at 35 % of ATM.
@@ -146,7 +146,12 @@ def _strikes(prof: UnderlyingProfile, ref: float, t_years: float) -> np.ndarray:
     on1 = np.isclose(np.mod(grid, prof.round1), 0) | np.isclose(np.mod(grid, prof.round1), prof.round1)
     on2 = np.isclose(np.mod(grid, prof.round2), 0) | np.isclose(np.mod(grid, prof.round2), prof.round2)
     keep = (dist <= 0.025) | ((dist <= 0.08) & on1) | on2
-    return grid[keep & (grid > 0)]
+    strikes = grid[keep & (grid > 0)]
+    if prof.kind == "etf" and prof.step == 1 and t_years < 8 / 365:
+        # Short-dated ETF chains also list half-dollar strikes near the money (SPY 450.5).
+        halves = np.arange(math.floor(ref * 0.99) + 0.5, ref * 1.01, 1.0)
+        strikes = np.union1d(strikes, halves)
+    return strikes
 
 
 def _bsm(spot: float, strike: np.ndarray, t: np.ndarray, r: float, q: float, iv: np.ndarray, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

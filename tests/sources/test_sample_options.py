@@ -115,6 +115,18 @@ def test_open_interest_clusters_on_round_strikes() -> None:
         assert by_k[on_big].mean() > 1.5 * by_k[on_small].mean() > 1.5 * by_k[off].mean()
 
 
+def test_half_dollar_strikes_are_listed_and_kept_apart() -> None:
+    c = cboe.parse(sample_options_json("SPY", WED, SEED)).contracts
+    half = c[np.isclose(np.mod(c["strike"], 1.0), 0.5)]
+    assert len(half) > 0
+    assert (pd.to_datetime(half["expiry"]) <= pd.Timestamp("2026-11-25")).all()
+    k = float(half["strike"].iloc[0])
+    sym = half["symbol"].iloc[0]
+    assert sym.endswith(f"{round(k * 1000):08d}") and sym.endswith("500")
+    same_day = c[(c["expiry"] == half["expiry"].iloc[0]) & (c["type"] == half["type"].iloc[0])]
+    assert {k - 0.5, k, k + 0.5} <= set(same_day["strike"])
+
+
 def test_put_skew_and_term_structure() -> None:
     c = cboe.parse(sample_options_json("SPX", WED, SEED)).contracts
     c = c[(c["root"] == "SPX") & c["iv"].notna()]
