@@ -428,12 +428,13 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _check_cross_references(self) -> Settings:
-        from jobs.tasks import TASKS  # late import: tasks import config
+        from jobs.scheduler import cron_trigger  # late imports: both import this module
+        from jobs.tasks import TASKS
 
         tz = ZoneInfo(self.service.timezone)
         for name, job in self.jobs.items():
             try:
-                CronTrigger.from_crontab(job.cron, timezone=tz)
+                cron_trigger(job, tz)  # the trigger the scheduler will build (crontab weekdays)
             except ValueError as exc:
                 raise _KeyedError(f"jobs.{name}.cron", f"invalid cron expression {job.cron!r}: {exc}") from exc
             if job.task not in TASKS:

@@ -102,7 +102,9 @@ def start_embedded_redis(port: int | None = None, timeout_s: float = 10.0, quiet
     ]
     # preexec_fn must run from the main thread for PDEATHSIG to track this process (it tracks the
     # creating thread); flowdesk starts the server before any thread is spawned.
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)  # noqa: PLW1509
+    # Own session: a terminal's Ctrl-C reaches flowdesk, which stops cleanly (releasing its leases)
+    # before the server goes; the server still dies with its parent through PDEATHSIG.
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent, start_new_session=True)  # noqa: PLW1509
     server = EmbeddedRedis(proc, port, workdir)
     deadline = time.monotonic() + timeout_s
     client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2)

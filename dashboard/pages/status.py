@@ -188,7 +188,7 @@ def _job_rows(settings: Any, store: Any, fresh: Freshness, tz: Any) -> list[dict
                 "last_success": _fmt_time(success.ended_at or success.started_at, tz) if success else "never",
                 "success_age": format_age(success_age),
                 "staleness": staleness,
-                "error": (last.error or "") if last else "",
+                "error": (last.error or (last.detail if last.status == "skipped" else "") or "") if last else "",
             }
         )
     return rows
