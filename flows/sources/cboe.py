@@ -149,8 +149,8 @@ def rows_frame(options: list[Any], source: str) -> tuple[pd.DataFrame, pd.DataFr
     is_row = np.array([isinstance(o, Mapping) and isinstance(o.get("option"), str) and bool(o.get("option").strip()) for o in options], dtype=bool)
     skipped = [{"row": i, "field": "option", "reason": "row without an option symbol"} for i in np.flatnonzero(~is_row)]
     good = [o for o, ok in zip(options, is_row, strict=True) if ok]
-    frame = pd.DataFrame.from_records([{k: o.get(k) for k in _ROW_FIELDS} for o in good], columns=list(_ROW_FIELDS))
-    frame.index = np.flatnonzero(is_row)
+    # Column-wise lists are several times faster than a DataFrame of row dicts.
+    frame = pd.DataFrame({k: [o.get(k) for o in good] for k in _ROW_FIELDS}, index=np.flatnonzero(is_row), columns=list(_ROW_FIELDS))
     frame = frame.rename(columns={"option": "symbol"})
     frame["symbol"] = frame["symbol"].astype(str).str.strip().str.replace(" ", "", regex=False)
     for col in ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma"):
