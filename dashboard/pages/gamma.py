@@ -172,11 +172,16 @@ def _render(underlying: str | None, _n: int) -> tuple:
     if not underlying:
         return missing("gamma.<underlying>"), [], "", *([blank] * len(GRAPHS)), [], [], [], []
     name = f"{PREFIX}{underlying}"
-    store = data.store()
     try:
+        store = data.store()
         result = store.read(name)
+        series = store.headline_series(name, HISTORY_FIELDS)
     except KeyError:
         return missing(name), [], "", *([empty(f"No result {name}")] * len(GRAPHS)), [], [], [], []
+    except Exception as exc:  # Redis unreachable: say so on the page instead of a callback error
+        log.error("gamma page cannot read %s: %s", name, exc)
+        box = html.Div(f"Cannot read {name} from the result store: {exc}", className="fd-error")
+        return box, [], "", *([empty("Result store unavailable")] * len(GRAPHS)), [], [], [], []
     meta = result.meta
     h = meta.headline
     try:
@@ -205,7 +210,7 @@ def _render(underlying: str | None, _n: int) -> tuple:
         gfig.gex_by_expiry(tab("by_expiry"), as_of=meta.as_of, convention=conv, underlying=underlying),
         gfig.gex_heatmap(tab("grid"), spot=spot, window=window, convention=conv, underlying=underlying),
         gfig.hedge_flow(tab("hedge_flow"), convention=conv, underlying=underlying, iv_shock_points=params.get("iv_shock_points")),
-        gfig.history(store.headline_series(name, HISTORY_FIELDS), convention=conv, underlying=underlying),
+        gfig.history(series, convention=conv, underlying=underlying),
     ]
     sens_data, sens_cols = _table(tab("sensitivity"), meta.units.get("sensitivity", {}))
     contracts = tab("contracts")

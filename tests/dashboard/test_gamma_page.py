@@ -110,6 +110,16 @@ def test_gamma_page_on_the_real_spx_file(dash_duo, tmp_path, monkeypatch, redis_
     assert _console_errors(dash_duo) == []
 
 
+@pytest.mark.browser
+def test_gamma_page_without_results_says_so(dash_duo, tmp_path, monkeypatch, redis_url):
+    use_config(tmp_path, monkeypatch, redis_url, jobs=GAMMA_JOB)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/gamma")
+    dash_duo.wait_for_contains_text("#gamma-provenance", "No published result", timeout=20)
+    dash_duo.wait_for_contains_text("#gamma-by-strike", "Pick an underlying", timeout=20)
+    assert _console_errors(dash_duo) == []
+
+
 # -- figure builders (pure: no browser) ---------------------------------------------------------
 
 
