@@ -214,7 +214,10 @@ def load_chain(ctx: TaskContext, underlying: str, client: Any = None) -> tuple[A
 
     if drop_chain is not None and (live_chain is None or pd.Timestamp(drop_chain.as_of) > pd.Timestamp(live_chain.as_of)):
         notes["used"] = "drop folder"
+        notes["drop_file_age_hours"] = round((pd.Timestamp(ctx.now) - pd.Timestamp(drop_chain.as_of)).total_seconds() / 3600.0, 2)
         return drop_chain, False, notes
+    if drop_chain is not None:
+        notes["drop_file_ignored"] = f"{drop_chain.source} is older than CBOE's snapshot"
     if live_chain is None:
         raise _LiveFailure(underlying, live_error or "no source")
     notes["used"] = "cboe-json"
