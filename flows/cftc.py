@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.holiday import USFederalHolidayCalendar
 
 from flows.errors import DataQualityWarning, InputError
 
@@ -493,34 +494,14 @@ def unwind(usd_last: pd.Series, current_net_usd: float, target_net_usd: float) -
 def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
     """US federal holidays (observed dates) of ``years``: the days the CFTC does not publish.
 
-    New Year's Day, Martin Luther King Jr. Day (3rd Monday of January), Washington's Birthday
-    (3rd Monday of February), Memorial Day (last Monday of May), Juneteenth (June 19, from 2021),
-    Independence Day, Labor Day (1st Monday of September), Columbus Day (2nd Monday of October),
-    Veterans Day, Thanksgiving (4th Thursday of November), Christmas.  A fixed-date holiday on a
-    Saturday is observed on the Friday, on a Sunday on the Monday.  Vectorised over years.
+    pandas' ``USFederalHolidayCalendar`` (New Year's Day, MLK Day, Washington's Birthday,
+    Memorial Day, Juneteenth from 2021, Independence Day, Labor Day, Columbus Day, Veterans Day,
+    Thanksgiving, Christmas; Saturday holidays observed on Friday, Sunday ones on Monday).
     """
-    y = np.unique(np.asarray(list(years), dtype=int))
-    if not len(y):
+    y = sorted({int(v) for v in years})
+    if not y:
         return pd.DatetimeIndex([])
-
-    def month(m: int) -> np.ndarray:
-        return np.array([f"{v:04d}-{m:02d}" for v in y], dtype="datetime64[M]").astype("datetime64[D]")
-
-    def fixed(m: int, d: int, since: int = 0) -> np.ndarray:
-        days = month(m) + (d - 1)
-        dow = (days.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday
-        obs = np.where(dow == 5, days - 1, np.where(dow == 6, days + 1, days))
-        return obs[y >= since]
-
-    def nth(m: int, weekday: str, n: int) -> np.ndarray:
-        return np.busday_offset(month(m), n - 1, roll="forward", weekmask=weekday)
-
-    last_monday_may = np.busday_offset(month(6) - 1, 0, roll="backward", weekmask="Mon")
-    parts = [
-        fixed(1, 1), nth(1, "Mon", 3), nth(2, "Mon", 3), last_monday_may, fixed(6, 19, since=2021),
-        fixed(7, 4), nth(9, "Mon", 1), nth(10, "Mon", 2), fixed(11, 11), nth(11, "Thu", 4), fixed(12, 25),
-    ]
-    return pd.DatetimeIndex(np.sort(np.concatenate(parts)).astype("datetime64[ns]"))
+    return USFederalHolidayCalendar().holidays(pd.Timestamp(y[0], 1, 1), pd.Timestamp(y[-1], 12, 31))
 
 
 def expected_release(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence | None = None, tz: str = "America/New_York") -> pd.DatetimeIndex:

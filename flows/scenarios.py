@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from flows.chain import DEALER_POSITION_COLUMN
 from flows.errors import InputError
 from flows.gamma import T_FLOOR_YEARS
 from flows.greeks import bsm_delta
@@ -86,7 +87,7 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
     ``contracts`` needs ``type`` ('C'/'P'), ``strike``, ``open_interest`` (contracts),
     ``t_years`` and ``iv_used``; contracts without a usable IV or time left are left out (the gamma
     engine reported them).  ``convention`` as in :mod:`flows.gamma`: ``calls_long_puts_short``
-    (calls +OI, puts -OI), ``short_all`` (-OI), or ``source_position`` (column ``dealer_position``).
+    (calls +OI, puts -OI), ``short_all`` (-OI), or ``source_position`` (column :data:`flows.chain.DEALER_POSITION_COLUMN`).
     """
     needed = ["type", "strike", "open_interest", "t_years", "iv_used"]
     missing = [c for c in needed if c not in contracts.columns]
@@ -101,9 +102,9 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
     elif convention == "short_all":
         weight = -oi
     elif convention == "source_position":
-        if "dealer_position" not in contracts.columns:
-            raise InputError(source, "dealer_position", "convention 'source_position' needs a per-contract dealer position column")
-        weight = contracts["dealer_position"].to_numpy(dtype=np.float64, na_value=0.0)
+        if DEALER_POSITION_COLUMN not in contracts.columns:
+            raise InputError(source, DEALER_POSITION_COLUMN, "convention 'source_position' needs a per-contract dealer position column")
+        weight = contracts[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=0.0)
     else:
         raise InputError(source, "convention", f"unknown dealer convention {convention!r}")
     t = contracts["t_years"].to_numpy(dtype=np.float64, na_value=np.nan)

@@ -155,7 +155,7 @@ class GammaSettings(_Section):
     """Half-width of the gamma profile window, fraction of spot."""
     profile_points: int = Field(default=801, ge=11)
     time_basis: Literal["calendar", "busdays262"] = "calendar"
-    conventions: dict[str, Literal["calls_long_puts_short", "short_all"]] = Field(default_factory=dict)
+    conventions: dict[str, Literal["calls_long_puts_short", "short_all", "source_position"]] = Field(default_factory=dict)
     """Dealer sign convention per underlying; absent = ``calls_long_puts_short`` (the public one)."""
     hedge_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
     iv_shock_points: float = 5.0

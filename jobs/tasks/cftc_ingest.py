@@ -11,10 +11,10 @@ Results
     USD per 1 unit (ECB reference rates; ``USD`` = 1).
 
 Both carry ``as_of`` = the latest report date (midnight, desk time zone) and
-``extra.release_time`` = the nominal CFTC release of that report: Friday 15:30 America/New_York
-of the report week, moved to the next US federal business day when that Friday is a federal
-holiday (pandas' ``USFederalHolidayCalendar``; CFTC follows the federal, not the NYSE, calendar,
-so Good Friday is a normal release day).  Shutdown delays cannot be predicted: the weekly job
+``extra.release_time`` = the scheduled CFTC release of that report: 15:30 America/New_York on
+the 3rd US federal business day after the as-of date (Friday for a Tuesday report; Monday when a
+federal holiday falls on Wednesday-Friday; CFTC follows the federal, not the NYSE, calendar, so
+Good Friday is a normal release day), :func:`flows.cftc.expected_release`.  Shutdown delays cannot be predicted: the weekly job
 retries until the new week appears.
 
 Sources
@@ -39,7 +39,6 @@ currencies as missing that week, not as zero.
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,8 +46,8 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
 
+from flows.cftc import expected_release
 from flows.errors import DataQualityWarning, InputError
 from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
 from flows.sources import cftc_files, cftc_socrata, ecb, sample_cftc
@@ -75,24 +74,12 @@ class Endpoints:
     ecb: str = ecb.BASE
 
 
-@functools.lru_cache(maxsize=256)
-def _federal_holidays(year: int) -> frozenset:
-    """US federal holidays (observed dates) of ``year``, as ``datetime.date``."""
-    days = USFederalHolidayCalendar().holidays(pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31))
-    return frozenset(d.date() for d in days)
-
-
 def release_time(as_of: pd.Timestamp | str) -> pd.Timestamp:
-    """Nominal CFTC release of the report dated ``as_of``: 15:30 America/New_York.
-
-    The Friday of the report's week (Tuesday report -> +3 days); if that Friday is a US federal
-    holiday, the next federal business day (usually the Monday).
-    """
-    day = pd.Timestamp(as_of).tz_localize(None).normalize() if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of).normalize()
-    friday = day + pd.Timedelta(days=(4 - day.weekday()) % 7)
-    while friday.weekday() >= 5 or friday.date() in _federal_holidays(friday.year):
-        friday += pd.Timedelta(days=1)
-    return pd.Timestamp(friday.year, friday.month, friday.day, 15, 30, tz=RELEASE_TZ)
+    """Scheduled CFTC release of the report dated ``as_of``, 15:30 America/New_York: the 3rd US
+    federal business day after the as-of date (:func:`flows.cftc.expected_release`)."""
+    ts = pd.Timestamp(as_of)
+    day = ts.tz_localize(None) if ts.tzinfo else ts
+    return expected_release(pd.DatetimeIndex([day.normalize()]), tz=RELEASE_TZ)[0]
 
 
 def merge_positions(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

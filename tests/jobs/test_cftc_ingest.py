@@ -67,6 +67,8 @@ def test_release_time_friday_1530_et_and_holidays() -> None:
     assert cftc_ingest.release_time("2025-04-15") == pd.Timestamp("2025-04-18 15:30", tz=NY)
     # a Monday report date (2018-12-31) is released on the Friday of its week
     assert cftc_ingest.release_time("2018-12-31") == pd.Timestamp("2019-01-04 15:30", tz=NY)
+    # Thanksgiving (Thu 2024-11-28): the report of Tue 2024-11-26 comes out on Monday 2024-12-02
+    assert cftc_ingest.release_time("2024-11-26") == pd.Timestamp("2024-12-02 15:30", tz=NY)
 
 
 def test_complete_weeks_withholds_a_partial_newest_week() -> None:
@@ -92,7 +94,8 @@ def test_sample_backfill_publishes_both_results_then_update_adds_a_week(store, s
     pos = store.read(cftc_ingest.POSITIONS)
     assert pos.meta.sample and pos.meta.tables == ["legacy", "tff"]
     assert pos.meta.as_of_ts == pd.Timestamp("2026-11-10", tz=NY)
-    assert pos.meta.extra["release_time"] == "2026-11-13T15:30:00-05:00"
+    # Veterans Day (Wed 2026-11-11) pushes the 3rd federal business day to Monday 2026-11-16
+    assert pos.meta.extra["release_time"] == "2026-11-16T15:30:00-05:00"
     assert pos.meta.units["legacy"]["noncomm_long"] == "contracts"
     legacy, tff = pos.table("legacy"), pos.table("tff")
     assert list(legacy.columns) == list(COT_LEGACY_COLUMNS) and list(tff.columns) == list(COT_TFF_COLUMNS)
