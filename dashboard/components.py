@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from dash import dash_table, html
+from dash.dash_table.Format import Format, Group, Scheme
 
 from jobs.store import ResultMeta
 
@@ -63,3 +64,20 @@ def card(title: str, value: str, sub: str | None = None, *, card_id: str | None 
     if sub:
         children.append(html.Div(sub, className="fd-card-sub"))
     return html.Div(children, className="fd-card", **({"id": card_id} if card_id else {}))
+
+
+def table_data(frame: pd.DataFrame, names: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """Records and DataTable columns for ``names`` (column -> header with unit) present in ``frame``.
+
+    Numbers keep full precision in the data (the CSV export) and are displayed by unit: USD and
+    contracts with thousands separators and no decimals, percentages and betas with two decimals.
+    """
+    cols = [c for c in names if c in frame.columns]
+    columns = []
+    for c in cols:
+        spec: dict = {"name": names[c], "id": c}
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
+            two_dp = "pct" in c or "beta" in c or "distance" in c or c.endswith("_hours")
+            spec.update(type="numeric", format=Format(group=Group.yes, precision=2 if two_dp else 0, scheme=Scheme.fixed))
+        columns.append(spec)
+    return frame[cols].to_dict("records"), columns

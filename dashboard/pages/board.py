@@ -18,7 +18,7 @@ import numpy as np
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance
+from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from jobs.store import ResultNotFound
@@ -38,7 +38,7 @@ def layout(shock: str | None = None, **_query: Any) -> html.Div:
             html.Div(
                 [
                     html.Label("IV shock (vol points)", htmlFor="board-shock", className="fd-control-label"),
-                    dcc.Dropdown(id="board-shock", options=[], value=float(shock) if shock else 0.0, clearable=False, style={"width": "140px"}),
+                    dcc.RadioItems(id="board-shock", options=[{"label": f"{s:+g}", "value": s} for s in data.settings().board.iv_shocks_pts], value=float(shock) if shock else 0.0, inline=True),
                     dcc.Link("Open the scenario explorer →", href="/explorer", className="fd-link"),
                 ],
                 className="fd-controls",
@@ -64,19 +64,9 @@ def _bn(v: Any) -> str:
     return "n/a" if not isinstance(v, int | float) or not math.isfinite(v) else f"{v / 1e9:+,.2f} bn USD"
 
 
-def _records(frame, columns: dict[str, str]) -> tuple[list[dict], list[dict]]:
-    cols = [c for c in columns if c in frame.columns]
-    out = frame[cols].copy()
-    for c in cols:
-        if out[c].dtype.kind == "f":
-            out[c] = out[c].round(3 if "pct" in c else 0)
-    return out.to_dict("records"), [{"name": columns[c], "id": c} for c in cols]
-
-
 @callback(
     Output("board-provenance", "children"),
     Output("board-cards", "children"),
-    Output("board-shock", "options"),
     Output("board-flows", "figure"),
     Output("board-flags", "children"),
     Output("board-ranking", "data"),
@@ -94,10 +84,10 @@ def refresh(_n: int, shock: float | None) -> tuple:
     try:
         res = data.read_current(RESULT)
     except ResultNotFound:
-        return missing(RESULT), [], [], blank, [], [], [], [], [], [], [], []
+        return missing(RESULT), [], blank, [], [], [], [], [], [], [], []
     except Exception as exc:  # show, never raise
         log.error("board: %s", exc)
-        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], [], blank, [], [], [], [], [], [], [], []
+        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, [], [], [], [], [], [], [], []
     meta, head = res.meta, res.meta.headline
     index = head.get("index", "index")
     stale_after = next((j.stale_after_minutes for j in data.settings().jobs.values() if j.task == "board"), None)
@@ -117,19 +107,17 @@ def refresh(_n: int, shock: float | None) -> tuple:
     flags = res.table("flags")
     flag_items = [html.Li(f["message"], className=f"fd-flag fd-flag-{f['severity']}") for f in flags.to_dict("records")]
     flags_block = html.Div([html.H3(f"Regime flags at {index} {move:+g}%"), html.Ul(flag_items) if flag_items else html.Div("No flag: flows do not feed on themselves at this move.", className="fd-note")], id="board-flags-list")
-    rank_data, rank_cols = _records(res.table("ranking"), {"underlying": "Underlying", "beta": "Beta to index", "flow_per_1pct_usd": "Flow per 1% (USD)", "adv_usd": "ADV (USD per day)", "flow_per_1pct_pct_adv": "Flow per 1% (% of ADV)"})
+    rank_data, rank_cols = table_data(res.table("ranking"), {"underlying": "Underlying", "beta": "Beta to index", "flow_per_1pct_usd": "Flow per 1% (USD)", "adv_usd": "ADV (USD per day)", "flow_per_1pct_pct_adv": "Flow per 1% (% of ADV)"})
     fx = res.table("fx")
-    fx_rows = fx[fx["benefits"].astype(bool)] if "benefits" in fx.columns else fx
-    fx_data, fx_cols = _records(fx_rows, {"rank": "Rank", "ccy": "Currency", "usd": "Spec position (USD)", "currency_flow_usd": "Bought in an unwind (USD)"})
+    fx_data, fx_cols = table_data(fx, {"ccy": "Currency", "usd": "Spec position (USD)", "currency_flow_usd": "Bought (+) / sold (-) in an unwind to the median (USD)", "rank": "Beneficiary rank"})
     pct = head.get("net_usd_percentile_3y")
     fx_cards = [
         card("Net USD position", _bn(head.get("net_usd_position_usd")), "speculators, + = long USD"),
         card("Percentile (3 years)", "n/a" if pct is None else f"{pct:.0f}", "0 = most short USD, 100 = most long"),
     ]
     inputs = res.table("inputs")
-    in_data, in_cols = _records(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age (hours)", "note": "Status"})
-    shock_opts = [{"label": f"{s:+g}", "value": float(s)} for s in shocks]
+    in_data, in_cols = table_data(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age (hours)", "note": "Status"})
     prov = provenance(meta, stale_after_minutes=stale_after, tz=data.settings().service.timezone)
     if np.any(inputs["stale"].astype(bool)):
         prov = html.Div([prov, html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale")])
-    return prov, cards, shock_opts, fig, flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols
+    return prov, cards, fig, flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols

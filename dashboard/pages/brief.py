@@ -15,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import datatable, missing, provenance
+from dashboard.components import datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from jobs.store import Result, ResultNotFound
 
@@ -64,15 +64,6 @@ def _read(version: str | None) -> Result:
     return data.store().read(RESULT, version=version) if version else data.store().read(RESULT)
 
 
-def _table(frame: pd.DataFrame, names: dict[str, str]) -> tuple[list[dict], list[dict]]:
-    cols = [c for c in names if c in frame.columns]
-    out = frame[cols].copy()
-    for c in cols:
-        if out[c].dtype.kind == "f":
-            out[c] = out[c].round(3 if ("pct" in c or "distance" in c) else 0)
-    return out.to_dict("records"), [{"name": names[c], "id": c} for c in cols]
-
-
 @callback(Output("brief-version", "options"), Output("brief-version", "value"), Input("refresh-interval", "n_intervals"), State("brief-version", "value"))
 def versions(_n: int, current: str | None) -> tuple[list[dict], str | None]:
     metas = data.store().history(RESULT)
@@ -100,10 +91,10 @@ def show(version: str | None) -> tuple:
         res = _read(version)
     except ResultNotFound:
         return (missing(RESULT), "", [], [], [], [], [], [], [], [])
-    g = _table(res.table("gamma"), {"underlying": "Underlying", "regime": "Regime", "net_gex_usd_per_1pct": "Net GEX (USD per 1%)", "flip": "Flip", "flip_distance_pct": "Flip distance (%)"})
-    c = _table(res.table("changes"), {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"})
-    lt = _table(res.table("letf"), {"underlying": "Underlying", "per_1pct_usd": "USD per 1% move"})
-    fl = _table(res.table("flows"), {"index_move_pct": "Index move (%)", "dealer_gamma_usd": "Dealers, price (USD)", "letf_usd": "Leveraged ETFs (USD)", "total_usd": "Total (USD)"})
+    g = table_data(res.table("gamma"), {"underlying": "Underlying", "regime": "Regime", "net_gex_usd_per_1pct": "Net GEX (USD per 1%)", "flip": "Flip", "flip_distance_pct": "Flip distance (%)"})
+    c = table_data(res.table("changes"), {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"})
+    lt = table_data(res.table("letf"), {"underlying": "Underlying", "per_1pct_usd": "USD per 1% move"})
+    fl = table_data(res.table("flows"), {"index_move_pct": "Index move (%)", "dealer_gamma_usd": "Dealers, price (USD)", "letf_usd": "Leveraged ETFs (USD)", "total_usd": "Total (USD)"})
     return (provenance(res.meta, tz=data.settings().service.timezone), res.meta.headline.get("text", ""), *g, *c, *lt, *fl)
 
 

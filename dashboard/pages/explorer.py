@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance
+from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from flows.scenarios import COMPONENTS
@@ -132,8 +132,5 @@ def explore(move: float | None, shock: float | None, underlyings: list[str] | No
         card("Leveraged ETFs", bn(sums["letf_usd"]), "rebalance into the close"),
     ]
     title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
-    table = rows[list(COLUMNS)].copy().sort_values("total_usd", key=np.abs, ascending=False)
-    for c in table.columns:
-        if table[c].dtype.kind == "f":
-            table[c] = table[c].round(3 if "pct" in c else 0)
-    return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), table.to_dict("records"), [{"name": v, "id": k} for k, v in COLUMNS.items()]
+    records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS)
+    return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), records, columns
