@@ -33,7 +33,6 @@ web app, and a dead endpoint never fails a job.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import hmac
 import json
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 import requests
 
+from flows.sources.http import retry_after_seconds
 from jobs import keys
 from jobs.alerts import AlertEvent, fmt_value, new_event_id
 
@@ -211,24 +211,6 @@ class Attempt:
     retry_after_s: float | None = None
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
-
-
 def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Attempt:
     """POST once and classify the answer (never raises for network problems)."""
     try:
@@ -244,7 +226,7 @@ def post(session: requests.Session, url: str, body: bytes, headers: dict[str, st
         return Attempt(True, False, status)
     snippet = resp.text[:200].replace("\n", " ")
     if status == 429 or status >= 500:
-        return Attempt(False, True, status, f"HTTP {status}: {snippet}", _retry_after(resp.headers.get("Retry-After"), time.time()))
+        return Attempt(False, True, status, f"HTTP {status}: {snippet}", retry_after_seconds(resp.headers.get("Retry-After")))
     return Attempt(False, False, status, f"HTTP {status} (not retried): {snippet}")
 
 
