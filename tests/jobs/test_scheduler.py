@@ -381,13 +381,13 @@ def test_second_field_is_validated() -> None:
         JobSettings(task="demo", cron="* * * * *", second="75")
 
 
-def test_build_scheduler_names_the_bad_cron_key(store: ResultStore) -> None:
+def test_bad_cron_key_is_refused_when_the_config_loads(store: ResultStore) -> None:
+    """Config validation builds the scheduler's own trigger, so a day-of-week field mixing names
+    and numbers is refused at start-up, before any scheduler exists, naming file and key."""
     from jobs.config import ConfigError
-    from jobs.scheduler import build_scheduler
 
-    settings = _settings('[jobs.j]\ntask = "demo"\ncron = "0 8 * * mon,3"\n')  # names mixed with numbers
-    with pytest.raises(ConfigError, match=r"test\.toml: jobs\.j\.cron: day-of-week field 'mon,3'"):
-        build_scheduler(settings, store)
+    with pytest.raises(ConfigError, match=r"test\.toml: jobs\.j\.cron: invalid cron expression '0 8 \* \* mon,3': day-of-week field 'mon,3'"):
+        _settings('[jobs.j]\ntask = "demo"\ncron = "0 8 * * mon,3"\n')  # names mixed with numbers
 
 
 def test_build_scheduler_schedules_enabled_jobs_only(store: ResultStore) -> None:
