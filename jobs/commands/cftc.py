@@ -17,7 +17,6 @@ currency), contracts.  A bad file exits with status 2 and a message naming the f
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import click
 import pandas as pd
 
 from flows.errors import FlowdeskError, InputError
+from jobs.commands._common import exit_on_input_error, plain, settings_or_default
 
 
 def _read_text(path: Path, kind: str) -> str:
@@ -78,14 +78,6 @@ def load_files(legacy: list[Path], tff: list[Path], fx: Path) -> tuple[pd.DataFr
     return legacy_frame, tff_frame, fx_frame
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def weeks_json(res: Any, baskets: dict[str, list[str]], *, with_tff: bool, with_legacy: bool) -> list[dict[str, Any]]:
     """The ``--json`` document: one object per report date (see the module docstring)."""
     from flows.cftc import SERIES_PREFIX
@@ -105,9 +97,9 @@ def weeks_json(res: Any, baskets: dict[str, list[str]], *, with_tff: bool, with_
         day = pd.Timestamp(row["as_of"])
         doc: dict[str, Any] = {"as_of": day.date().isoformat(), "release_time": pd.Timestamp(row["release_time"]).isoformat(), "partial": bool(row["partial"])}
         for c in cols:
-            doc[c] = _plain(row[c])
+            doc[c] = plain(row[c])
         rows = groups[day][cur_cols]
-        doc["currencies"] = [{k: _contracts(k, _plain(v)) for k, v in r.items()} for r in rows.to_dict("records")]
+        doc["currencies"] = [{k: _contracts(k, plain(v)) for k, v in r.items()} for r in rows.to_dict("records")]
         out.append(doc)
     return out
 
@@ -123,15 +115,6 @@ def _money(x: Any) -> str:
     return f"{x / 1e9:+8.2f}bn"
 
 
-def _settings() -> Any:
-    from jobs.config import ConfigError, Settings, load_settings
-
-    try:
-        return load_settings()
-    except ConfigError:
-        return Settings()
-
-
 @click.command("cftc")
 @click.option("--legacy", "legacy", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Legacy futures-only file (annual.txt or deacotYYYY.zip); repeatable.")
 @click.option("--tff", "tff", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="TFF futures-only file (FinFutYY.txt or fut_fin_txt_YYYY.zip); repeatable.")
@@ -139,30 +122,16 @@ def _settings() -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of weeks.")
 def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: bool) -> None:
     """Net USD positioning (minus the sum of IMM currency positions) from local COT files."""
-    from flows.cftc import analyse
+    from jobs.tasks.cftc import compute
 
     if not legacy and not tff:
         click.echo("error: give at least one --legacy or --tff file", err=True)
         sys.exit(2)
-    settings = _settings()
-    c = settings.cftc
-    try:
+    settings = settings_or_default()
+    with exit_on_input_error():
         legacy_frame, tff_frame, fx_frame = load_files(list(legacy), list(tff), fx)
-        res = analyse(
-            legacy_frame,
-            tff_frame,
-            fx_frame,
-            c.baskets,
-            headline_basket=c.headline_basket,
-            unwind_weeks=52 * c.unwind_years,
-            unwind_to=c.unwind_to,
-            peak_half_window=c.peak_half_window_weeks,
-            tz=settings.service.timezone,
-        )
-    except FlowdeskError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    doc = weeks_json(res, c.baskets, with_tff=tff_frame is not None, with_legacy=legacy_frame is not None)
+        res = compute(legacy_frame, tff_frame, fx_frame, settings)
+    doc = weeks_json(res, settings.cftc.baskets, with_tff=tff_frame is not None, with_legacy=legacy_frame is not None)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 import pandas as pd
 
-from flows.errors import FlowdeskError
+from jobs.commands._common import exit_on_input_error, plain, settings_or_default
 
 JSON_KEYS = (
     "underlying",
@@ -39,19 +38,6 @@ JSON_KEYS = (
     "hedge_flow",
 )
 """Keys of ``flowdesk gamma --json`` (the issue's contract), in output order."""
-
-
-def _plain(value: Any) -> Any:
-    """JSON-able scalar: NaN -> None, numpy -> Python, timestamps -> ISO strings."""
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def read_chain(path: Path, underlying: str | None = None) -> Any:
@@ -80,15 +66,15 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
 def gamma_json(report: Any) -> dict[str, Any]:
     """The ``--json`` document: headline keys plus ``by_expiry`` and ``hedge_flow`` lists."""
     h = report.headline
-    out: dict[str, Any] = {k: _plain(h.get(k)) for k in JSON_KEYS if k not in ("by_expiry", "hedge_flow")}
-    out["flips"] = [_plain(f) for f in (h.get("flips") or [])]
+    out: dict[str, Any] = {k: plain(h.get(k)) for k in JSON_KEYS if k not in ("by_expiry", "hedge_flow")}
+    out["flips"] = [plain(f) for f in (h.get("flips") or [])]
     be = report.by_expiry
     out["by_expiry"] = [
-        {"expiry": pd.Timestamp(e).date().isoformat(), "net_gex_usd_per_1pct": _plain(float(v))}
+        {"expiry": pd.Timestamp(e).date().isoformat(), "net_gex_usd_per_1pct": plain(float(v))}
         for e, v in zip(be["expiry"], be["net_gex_usd_per_1pct"], strict=True)
     ]
     hf = report.hedge_flow
-    out["hedge_flow"] = [{"move_pct": _plain(float(m)), "dealer_trade_usd": _plain(float(v))} for m, v in zip(hf["move_pct"], hf["dealer_trade_usd"], strict=True)]
+    out["hedge_flow"] = [{"move_pct": plain(float(m)), "dealer_trade_usd": plain(float(v))} for m, v in zip(hf["move_pct"], hf["dealer_trade_usd"], strict=True)]
     return {k: out[k] for k in JSON_KEYS}
 
 
@@ -127,15 +113,6 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _settings() -> Any:
-    from jobs.config import ConfigError, Settings, load_settings
-
-    try:
-        return load_settings()
-    except ConfigError:
-        return Settings()
-
-
 @click.command("gamma")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (keys listed in the docs).")
@@ -147,18 +124,15 @@ def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | Non
     from flows.gamma import analyze
     from jobs.tasks.gamma import gamma_params
 
-    try:
+    with exit_on_input_error():
         chain = read_chain(file, underlying)
-        settings = _settings()
+        settings = settings_or_default()
         params = gamma_params(settings, chain.underlying, pd.Timestamp(chain.as_of))
         if time_basis:
             params.time_basis = time_basis
         if window:
             params.window = window
         report = analyze(chain, params)
-    except FlowdeskError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     doc = gamma_json(report)
     if as_json:
         click.echo(json.dumps(doc, indent=2))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,10 @@ from typing import Any
 import click
 import pandas as pd
 
-from flows.errors import FlowdeskError, InputError
+from flows.errors import InputError
+from jobs.commands._common import exit_on_input_error, plain
 
 JSON_KEYS = ("as_of", "per_1pct_usd", "rebalance_usd", "by_underlying", "excluded", "groups")
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _proxies() -> dict[str, str]:
@@ -84,14 +76,14 @@ def letf_report(path: Path, moves: dict[str, float], proxies: dict[str, str]) ->
     groups = letf.group_totals(flows)
     return {
         "as_of": as_of,
-        "per_1pct_usd": _plain(float(table["per_1pct_usd"].sum())),
-        "rebalance_usd": _plain(float(table["rebalance_usd"].sum(min_count=1))),
+        "per_1pct_usd": plain(float(table["per_1pct_usd"].sum())),
+        "rebalance_usd": plain(float(table["rebalance_usd"].sum(min_count=1))),
         "by_underlying": [
-            {k: _plain(row[k]) for k in ("underlying", "funds", "aum_usd", "per_1pct_usd", "rebalance_usd")}
+            {k: plain(row[k]) for k in ("underlying", "funds", "aum_usd", "per_1pct_usd", "rebalance_usd")}
             for row in table.to_dict("records")
         ],
         "excluded": excluded,
-        "groups": [{k: _plain(v) for k, v in row.items()} for row in groups.to_dict("records")],
+        "groups": [{k: plain(v) for k, v in row.items()} for row in groups.to_dict("records")],
     }
 
 
@@ -126,12 +118,9 @@ def summary_text(doc: dict[str, Any], top: int = 25) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (as_of, per_1pct_usd, by_underlying, excluded, ...).")
 def letf_command(universe_file: Path, moves: tuple[str, ...], as_json: bool) -> None:
     """Leveraged/inverse ETF rebalance flows (USD per 1% move, trade for --move) of UNIVERSE_FILE."""
-    try:
+    with exit_on_input_error():
         proxies = _proxies()
         doc = letf_report(universe_file, parse_moves(moves, proxies), proxies)
-    except FlowdeskError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     click.echo(json.dumps(doc, indent=2) if as_json else summary_text(doc))
 
 

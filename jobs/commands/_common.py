@@ -1,0 +1,57 @@
+"""Helpers shared by the analytic sub-commands (``flowdesk gamma``, ``letf``, ``cftc``).
+
+Not a command module: it defines no ``COMMANDS``, so :func:`jobs.cli._discover_commands` adds
+nothing from it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+import pandas as pd
+
+from flows.errors import FlowdeskError
+
+
+def plain(value: Any) -> Any:
+    """JSON-able scalar: NaN and infinities -> None, numpy -> Python, timestamps -> ISO strings.
+
+    Lists and tuples are converted element by element.
+    """
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def settings_or_default() -> Any:
+    """The configured :class:`jobs.config.Settings`, or the defaults when no config can be read.
+
+    The file commands work on local files and must run without a ``config.toml``.
+    """
+    from jobs.config import ConfigError, Settings, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError:
+        return Settings()
+
+
+@contextmanager
+def exit_on_input_error() -> Iterator[None]:
+    """Turn a :class:`flows.errors.FlowdeskError` (bad file, field, ...) into ``error: ...`` on stderr and exit status 2."""
+    try:
+        yield
+    except FlowdeskError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
