@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from dash import dash_table, html
 from dash.dash_table.Format import Format, Group, Scheme
@@ -41,29 +43,75 @@ def missing(name: str) -> html.Div:
     return html.Div(f"No published result '{name}' yet: run `flowdesk refresh` or wait for the scheduler.", className="fd-missing")
 
 
-def datatable(table_id: str, *, page_size: int = 20, export: bool = True, **kwargs: object) -> dash_table.DataTable:
-    """A sortable, filterable table in the house style (CSV download unless ``export=False``)."""
+HOUSE_CELL_STYLE = {"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"}
+HOUSE_HEADER_STYLE = {"fontWeight": "600"}
+
+TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+"""Same stack as the app's CSS (DataTable sets its own monospace font otherwise)."""
+
+LIST_CELL_STYLE = {"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"}
+"""Cells of the operational lists (Status, Alerts): long texts such as errors wrap."""
+LIST_HEADER_STYLE = {"fontWeight": "600", "backgroundColor": "#f2f4f7"}
+
+
+def datatable(
+    table_id: str,
+    *,
+    page_size: int = 20,
+    export: bool = True,
+    filterable: bool = True,
+    columns: list[dict] | None = None,
+    style_cell: dict | None = HOUSE_CELL_STYLE,
+    style_header: dict | None = HOUSE_HEADER_STYLE,
+    **kwargs: object,
+) -> dash_table.DataTable:
+    """A sortable, filterable table in the house style (CSV download unless ``export=False``).
+
+    ``filterable=False`` drops the filter row; ``columns`` are the initial DataTable columns (empty
+    when the callback sets them); ``style_cell`` / ``style_header`` replace the house styles
+    (``None``: DataTable's own).  Further keywords go to the DataTable as they are.
+    """
     return dash_table.DataTable(
         id=table_id,
         data=[],
-        columns=[],
+        columns=columns or [],
         sort_action="native",
-        filter_action="native",
+        **({"filter_action": "native"} if filterable else {}),
         page_size=page_size,
         export_format="csv" if export else "none",
         style_table={"overflowX": "auto"},
-        style_cell={"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"},
-        style_header={"fontWeight": "600"},
+        **({"style_cell": style_cell} if style_cell is not None else {}),
+        **({"style_header": style_header} if style_header is not None else {}),
         **kwargs,
     )
 
 
-def card(title: str, value: str, sub: str | None = None, *, card_id: str | None = None) -> html.Div:
-    """A headline card: title, big value, optional sub-line."""
+def list_table(table_id: str, columns: list[tuple[str, str]], *, page_size: int, style_data_conditional: list[dict]) -> dash_table.DataTable:
+    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no filter row."""
+    return datatable(
+        table_id,
+        page_size=page_size,
+        filterable=False,
+        columns=[{"id": cid, "name": name} for cid, name in columns],
+        style_cell=LIST_CELL_STYLE,
+        style_header=LIST_HEADER_STYLE,
+        style_data_conditional=style_data_conditional,
+    )
+
+
+def card(title: str, value: str, sub: str | None = None, *, card_id: str | None = None, level: str | None = None) -> html.Div:
+    """A headline card: title, big value, optional sub-line; ``level`` (``ok``, ``amber``, ``red``) adds ``fd-card-<level>``."""
     children = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
     if sub:
         children.append(html.Div(sub, className="fd-card-sub"))
-    return html.Div(children, className="fd-card", **({"id": card_id} if card_id else {}))
+    cls = "fd-card" + (f" fd-card-{level}" if level else "")
+    return html.Div(children, className=cls, **({"id": card_id} if card_id else {}))
+
+
+def task_stale_after(settings: Any, task: str) -> float | None:
+    """Shortest ``stale_after_minutes`` of the enabled jobs that run ``task`` (None: no such job)."""
+    minutes = [j.stale_after_minutes for j in settings.jobs.values() if j.task == task and j.enabled]
+    return min(minutes) if minutes else None
 
 
 def table_data(frame: pd.DataFrame, names: dict[str, str]) -> tuple[list[dict], list[dict]]:

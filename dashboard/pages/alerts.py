@@ -12,16 +12,15 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dash_table, html
+from dash import Input, Output, callback, html
 
 from dashboard import data
+from dashboard.components import card, list_table
 from jobs.alerts import fmt_value
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
 
 log = logging.getLogger("flowdesk.web.alerts")
-
-TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 
 RULE_COLUMNS = [
     ("rule", "rule"),
@@ -75,26 +74,6 @@ _STYLES = [
 ]
 
 
-def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 15) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"id": cid, "name": name} for cid, name in columns],
-        data=[],
-        sort_action="native",
-        page_size=page_size,
-        export_format="csv",
-        style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
-        style_data_conditional=_STYLES,
-    )
-
-
-def _card(title: str, value: str, sub: str, level: str | None, card_id: str) -> html.Div:
-    cls = "fd-card" + (f" fd-card-{level}" if level else "")
-    return html.Div([html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value"), html.Div(sub, className="fd-card-sub")], className=cls, id=card_id)
-
-
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
@@ -102,7 +81,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="alerts-error"),
             html.Div(id="alerts-cards", className="fd-cards"),
             html.H3("Rules", className="fd-section-title"),
-            html.Div(_table("alerts-rules-table", RULE_COLUMNS), className="fd-table"),
+            html.Div(list_table("alerts-rules-table", RULE_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
             html.Div(
                 "A rule fires when its metric enters breach and resolves when it leaves it by more than its hysteresis "
                 "(a breach of '> T' resolves at '<= T - h', of '< T' at '>= T + h'); a breach re-entered within the "
@@ -110,11 +89,11 @@ def layout(**_query: str) -> html.Div:
                 className="fd-note",
             ),
             html.H3("Recent events", className="fd-section-title"),
-            html.Div(_table("alerts-events-table", EVENT_COLUMNS), className="fd-table"),
+            html.Div(list_table("alerts-events-table", EVENT_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
             html.H3("Outbox (pending and in flight)", className="fd-section-title"),
-            html.Div(_table("alerts-outbox-table", OUTBOX_COLUMNS), className="fd-table"),
+            html.Div(list_table("alerts-outbox-table", OUTBOX_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
             html.H3("Dead letters", className="fd-section-title"),
-            html.Div(_table("alerts-dead-table", DEAD_COLUMNS), className="fd-table"),
+            html.Div(list_table("alerts-dead-table", DEAD_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
             html.Div("Re-send a dead letter with `flowdesk alerts resend DELIVERY_ID` (same event id: receivers deduplicate).", className="fd-note"),
         ],
         className="fd-page",
@@ -222,8 +201,8 @@ def refresh_alerts(_n: int) -> tuple:
         return [], [], [], [], [], html.Div(f"Cannot read alerts from the store: {type(exc).__name__}: {exc}", className="fd-error")
     breaches = sum(1 for r in rules if r["state"].startswith("breach"))
     cards = [
-        _card("Rules", str(len(rules)), f"{breaches} in breach", "red" if breaches else "ok", "alerts-card-rules"),
-        _card("Outbox", f"{totals['pending'] + totals['inflight']} queued", f"{totals['inflight']} in flight · {totals['delivered']} delivered recently", "amber" if totals["pending"] + totals["inflight"] else "ok", "alerts-card-outbox"),
-        _card("Dead letters", str(totals["dead"]), "deliveries that gave up or were refused", "red" if totals["dead"] else "ok", "alerts-card-dead"),
+        card("Rules", str(len(rules)), f"{breaches} in breach", level="red" if breaches else "ok", card_id="alerts-card-rules"),
+        card("Outbox", f"{totals['pending'] + totals['inflight']} queued", f"{totals['inflight']} in flight · {totals['delivered']} delivered recently", level="amber" if totals["pending"] + totals["inflight"] else "ok", card_id="alerts-card-outbox"),
+        card("Dead letters", str(totals["dead"]), "deliveries that gave up or were refused", level="red" if totals["dead"] else "ok", card_id="alerts-card-dead"),
     ]
     return cards, rules, events, outbox, dead, None

@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import missing, provenance
+from dashboard.components import card, datatable, missing, provenance, task_stale_after
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
 
@@ -68,25 +68,10 @@ def layout(trader: str | None = None, **_query: Any) -> html.Div:
             dash_table.DataTable(id="cftc-crowding", data=[], columns=[], sort_action="native", style_table={"overflowX": "auto"}),
             html.H3("Weekly net USD", className="fd-section-title"),
             html.Div("Sortable; the Export button downloads the table as CSV.", className="fd-note"),
-            dash_table.DataTable(
-                id="cftc-table",
-                data=[],
-                columns=[],
-                sort_action="native",
-                page_size=20,
-                export_format="csv",
-                style_table={"overflowX": "auto"},
-            ),
+            datatable("cftc-table", filterable=False, style_cell=None, style_header=None),
         ],
         className="fd-page",
     )
-
-
-def _card(title: str, value: str, sub: str = "", cid: str | None = None) -> html.Div:
-    kids = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
-    if sub:
-        kids.append(html.Div(sub, className="fd-card-sub"))
-    return html.Div(kids, className="fd-card", id=cid) if cid else html.Div(kids, className="fd-card")
 
 
 def _num(x: Any, fmt: str) -> str:
@@ -99,11 +84,11 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str) -> list[
     for b in baskets:
         col = f"{prefix}_{b}"
         if col in row.index:
-            out.append(_card(f"Net USD {b}", cfig.format_usd(row[col]), "USD, + = long USD", f"cftc-card-{b}"))
+            out.append(card(f"Net USD {b}", cfig.format_usd(row[col]), "USD, + = long USD", card_id=f"cftc-card-{b}"))
     out += [
-        _card("Weekly change", cfig.format_usd(row.get(f"{series}_change_usd")), f"position {cfig.format_usd(row.get(f'{series}_change_position_usd'))} · FX {cfig.format_usd(row.get(f'{series}_change_fx_usd'))}", "cftc-card-change"),
-        _card("z-score 3y", _num(row.get(f"{series}_z_3y"), "+.2f"), f"1y {_num(row.get(f'{series}_z_1y'), '+.2f')} · 5y {_num(row.get(f'{series}_z_5y'), '+.2f')} (standard deviations)", "cftc-card-z"),
-        _card("Percentile 3y", _num(row.get(f"{series}_pct_3y"), ".0f"), f"COT index 3y {_num(row.get(f'{series}_cot_index_3y'), '.0f')} (0-100)", "cftc-card-pct"),
+        card("Weekly change", cfig.format_usd(row.get(f"{series}_change_usd")), f"position {cfig.format_usd(row.get(f'{series}_change_position_usd'))} · FX {cfig.format_usd(row.get(f'{series}_change_fx_usd'))}", card_id="cftc-card-change"),
+        card("z-score 3y", _num(row.get(f"{series}_z_3y"), "+.2f"), f"1y {_num(row.get(f'{series}_z_1y'), '+.2f')} · 5y {_num(row.get(f'{series}_z_5y'), '+.2f')} (standard deviations)", card_id="cftc-card-z"),
+        card("Percentile 3y", _num(row.get(f"{series}_pct_3y"), ".0f"), f"COT index 3y {_num(row.get(f'{series}_cot_index_3y'), '.0f')} (0-100)", card_id="cftc-card-pct"),
     ]
     return out
 
@@ -164,8 +149,7 @@ def _render(trader: str | None, _n: int) -> tuple:
     try:
         settings = data.settings()
         tz = settings.service.timezone
-        stale = [j.stale_after_minutes for j in settings.jobs.values() if j.task == "cftc" and j.enabled]
-        stale_after = min(stale) if stale else None
+        stale_after = task_stale_after(settings, "cftc")
     except Exception:  # config trouble shows on the Status page
         tz, stale_after = "America/New_York", None
     weekly = result.tables.get("weekly", pd.DataFrame())

@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import missing, provenance
+from dashboard.components import card, datatable, missing, provenance, task_stale_after
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty
 
@@ -65,16 +65,7 @@ def layout(underlying: str | None = None, **_query: Any) -> html.Div:
                     dcc.Download(id="gamma-download"),
                 ]
             ),
-            dash_table.DataTable(
-                id="gamma-contracts",
-                data=[],
-                columns=[],
-                sort_action="native",
-                filter_action="native",
-                page_size=25,
-                export_format="csv",
-                style_table={"overflowX": "auto"},
-            ),
+            datatable("gamma-contracts", page_size=25, style_cell=None, style_header=None),
         ],
         className="fd-page",
     )
@@ -101,30 +92,18 @@ def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | Non
     return options, (names[0] if names else None)
 
 
-def _stale_after(settings: Any) -> float | None:
-    minutes = [j.stale_after_minutes for j in settings.jobs.values() if j.task == "gamma" and j.enabled]
-    return min(minutes) if minutes else None
-
-
-def _card(title: str, value: str, sub: str = "", cid: str | None = None) -> html.Div:
-    kids = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
-    if sub:
-        kids.append(html.Div(sub, className="fd-card-sub"))
-    return html.Div(kids, className="fd-card", id=cid) if cid else html.Div(kids, className="fd-card")
-
-
 def cards(h: dict[str, Any]) -> list[html.Div]:
     """Headline cards from a ``gamma.<U>`` headline (values as published, formatted only)."""
     dist = h.get("flip_distance_pct")
     flip_sub = f"{float(dist):+.2f}% from spot" if gfig._finite(dist) else "no crossing in the window"
     zero = h.get("zero_dte_share")
     return [
-        _card("Net GEX (USD per 1% move)", gfig.format_usd(h.get("net_gex_usd_per_1pct")), f"calls {gfig.format_usd(h.get('call_gex_usd_per_1pct'))} · puts {gfig.format_usd(h.get('put_gex_usd_per_1pct'))}", "gamma-card-net"),
-        _card("Regime", str(h.get("regime") or "n/a"), "long gamma dampens moves; short gamma amplifies", "gamma-card-regime"),
-        _card("Gamma flip", gfig.format_level(h.get("flip")), flip_sub, "gamma-card-flip"),
-        _card("Call wall / put wall", f"{gfig.format_level(h.get('call_wall'), 0)} / {gfig.format_level(h.get('put_wall'), 0)}", f"abs-gamma strike {gfig.format_level(h.get('abs_gamma_strike'), 0)}", "gamma-card-walls"),
-        _card("0DTE share", f"{100 * float(zero):.1f}%" if gfig._finite(zero) else "n/a", "of |GEX| expiring today", "gamma-card-0dte"),
-        _card("Hedge flow −3% / +3%", f"{gfig.format_usd(h.get('hedge_flow_down3_usd'))} / {gfig.format_usd(h.get('hedge_flow_up3_usd'))}", "USD dealers trade; + = buy", "gamma-card-hedge"),
+        card("Net GEX (USD per 1% move)", gfig.format_usd(h.get("net_gex_usd_per_1pct")), f"calls {gfig.format_usd(h.get('call_gex_usd_per_1pct'))} · puts {gfig.format_usd(h.get('put_gex_usd_per_1pct'))}", card_id="gamma-card-net"),
+        card("Regime", str(h.get("regime") or "n/a"), "long gamma dampens moves; short gamma amplifies", card_id="gamma-card-regime"),
+        card("Gamma flip", gfig.format_level(h.get("flip")), flip_sub, card_id="gamma-card-flip"),
+        card("Call wall / put wall", f"{gfig.format_level(h.get('call_wall'), 0)} / {gfig.format_level(h.get('put_wall'), 0)}", f"abs-gamma strike {gfig.format_level(h.get('abs_gamma_strike'), 0)}", card_id="gamma-card-walls"),
+        card("0DTE share", f"{100 * float(zero):.1f}%" if gfig._finite(zero) else "n/a", "of |GEX| expiring today", card_id="gamma-card-0dte"),
+        card("Hedge flow −3% / +3%", f"{gfig.format_usd(h.get('hedge_flow_down3_usd'))} / {gfig.format_usd(h.get('hedge_flow_up3_usd'))}", "USD dealers trade; + = buy", card_id="gamma-card-hedge"),
     ]
 
 
@@ -186,7 +165,7 @@ def _render(underlying: str | None, _n: int) -> tuple:
     h = meta.headline
     try:
         settings = data.settings()
-        tz, stale_after = settings.service.timezone, _stale_after(settings)
+        tz, stale_after = settings.service.timezone, task_stale_after(settings, "gamma")
     except Exception:  # config trouble shows on the Status page
         tz, stale_after = "America/New_York", None
     conv = h.get("convention")

@@ -14,10 +14,10 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import missing, provenance
+from dashboard.components import card, datatable, missing, provenance, task_stale_after
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
 
@@ -33,21 +33,6 @@ DEFAULT_MOVE = -17.0
 
 def _graph(gid: str) -> html.Div:
     return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
-
-
-def _datatable(tid: str, page_size: int = 20) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=tid,
-        data=[],
-        columns=[],
-        sort_action="native",
-        filter_action="native",
-        page_size=page_size,
-        export_format="csv",
-        style_table={"overflowX": "auto"},
-        style_cell={"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"},
-        style_header={"fontWeight": "600"},
-    )
 
 
 def layout(underlying: str | None = None, move: str | None = None, **_query: Any) -> html.Div:
@@ -81,35 +66,23 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
             ),
             html.Div([html.Div(dcc.Graph(id="letf-single-graph", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col")], className="fd-row"),
             html.H3("Funds in the equity totals"),
-            html.Div(_datatable("letf-funds"), className="fd-table"),
+            html.Div(datatable("letf-funds"), className="fd-table"),
             html.H3("Crypto and commodity groups (not in the equity totals)"),
-            html.Div(_datatable("letf-groups", page_size=10), className="fd-table"),
+            html.Div(datatable("letf-groups", page_size=10), className="fd-table"),
             html.H3("Excluded funds"),
-            html.Div(_datatable("letf-excluded", page_size=15), className="fd-table"),
+            html.Div(datatable("letf-excluded", page_size=15), className="fd-table"),
         ],
         className="fd-page",
     )
 
 
-def _stale_after(settings: Any) -> float | None:
-    minutes = [j.stale_after_minutes for j in settings.jobs.values() if j.task == "letf" and j.enabled]
-    return min(minutes) if minutes else None
-
-
-def _card(title: str, value: str, sub: str = "", cid: str | None = None) -> html.Div:
-    kids = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
-    if sub:
-        kids.append(html.Div(sub, className="fd-card-sub"))
-    return html.Div(kids, className="fd-card", id=cid) if cid else html.Div(kids, className="fd-card")
-
-
 def cards(h: dict[str, Any], extra: dict[str, Any]) -> list[html.Div]:
     """Headline cards (values as published, formatted only)."""
     return [
-        _card("Equity total per 1% move", lfig.format_usd(h.get("per_1pct_usd")), f"long {lfig.format_usd(h.get('long_per_1pct_usd'))} · inverse {lfig.format_usd(h.get('inverse_per_1pct_usd'))}", "letf-card-per1pct"),
-        _card("Implied trade, move so far", lfig.format_usd(h.get("rebalance_usd"), signed=True), "USD into the close; + = buy", "letf-card-trade"),
-        _card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{lfig.format_usd(h.get('biggest_per_1pct_usd'))} per 1% · today {lfig.format_usd(h.get('biggest_rebalance_usd'), signed=True)}", "letf-card-biggest"),
-        _card("Funds", f"{h.get('funds', 'n/a')}", f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", "letf-card-funds"),
+        card("Equity total per 1% move", lfig.format_usd(h.get("per_1pct_usd")), f"long {lfig.format_usd(h.get('long_per_1pct_usd'))} · inverse {lfig.format_usd(h.get('inverse_per_1pct_usd'))}", card_id="letf-card-per1pct"),
+        card("Implied trade, move so far", lfig.format_usd(h.get("rebalance_usd"), signed=True), "USD into the close; + = buy", card_id="letf-card-trade"),
+        card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{lfig.format_usd(h.get('biggest_per_1pct_usd'))} per 1% · today {lfig.format_usd(h.get('biggest_rebalance_usd'), signed=True)}", card_id="letf-card-biggest"),
+        card("Funds", f"{h.get('funds', 'n/a')}", f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", card_id="letf-card-funds"),
     ]
 
 
@@ -162,7 +135,7 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     meta = result.meta
     try:
         settings = data.settings()
-        tz, stale_after = settings.service.timezone, _stale_after(settings)
+        tz, stale_after = settings.service.timezone, task_stale_after(settings, "letf")
     except Exception:  # config trouble shows on the Status page
         tz, stale_after = "America/New_York", None
     tables = result.tables

@@ -12,9 +12,10 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
+from dashboard.components import card, list_table
 from dashboard.freshness import Freshness, assess, format_age, heartbeat_state
 
 dash.register_page(__name__, path="/status", name="Status", order=90, title="flowdesk · Status")
@@ -64,9 +65,6 @@ RUN_COLUMNS = [
     ("error", "error"),
 ]
 
-TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-"""Same stack as the app's CSS (DataTable sets its own monospace font otherwise)."""
-
 _STATUS_STYLES = [
     {"if": {"filter_query": '{status} = "failed" || {status} = "stale"', "column_id": "status"}, "color": "#b42318", "fontWeight": "600"},
     {"if": {"filter_query": '{status} = "partial"', "column_id": "status"}, "color": "#b54708", "fontWeight": "600"},
@@ -77,21 +75,6 @@ _STATUS_STYLES = [
 ]
 
 
-def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 25) -> dash_table.DataTable:
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"id": cid, "name": name} for cid, name in columns],
-        data=[],
-        sort_action="native",
-        page_size=page_size,
-        export_format="csv",
-        style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f2f4f7"},
-        style_data_conditional=_STATUS_STYLES,
-    )
-
-
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
@@ -99,20 +82,20 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="status-error"),
             html.Div(id="status-cards", className="fd-cards"),
             html.H3("Jobs", className="fd-section-title"),
-            html.Div(_table("status-jobs-table", JOB_COLUMNS), className="fd-table"),
+            html.Div(list_table("status-jobs-table", JOB_COLUMNS, page_size=25, style_data_conditional=_STATUS_STYLES), className="fd-table"),
             html.Div(
                 "Staleness: a job is 'stale' when its last refresh failed (its last good results are still served), "
                 "'aging' when a result is older than the job's stale_after_minutes.",
                 className="fd-note",
             ),
             html.H3("Results", className="fd-section-title"),
-            html.Div(_table("status-results-table", RESULT_COLUMNS), className="fd-table"),
+            html.Div(list_table("status-results-table", RESULT_COLUMNS, page_size=25, style_data_conditional=_STATUS_STYLES), className="fd-table"),
             html.H3("Recent runs", className="fd-section-title"),
             html.Div(
                 [html.Label("Job", htmlFor="status-job-select"), dcc.Dropdown(id="status-job-select", options=[], value=None, clearable=False, style={"minWidth": "240px"})],
                 className="fd-controls",
             ),
-            html.Div(_table("status-runs-table", RUN_COLUMNS, page_size=15), className="fd-table"),
+            html.Div(list_table("status-runs-table", RUN_COLUMNS, page_size=15, style_data_conditional=_STATUS_STYLES), className="fd-table"),
             html.Div(id="status-config", className="fd-note"),
         ],
         className="fd-page",
@@ -125,30 +108,24 @@ def _fmt_time(iso: str | None, tz: Any) -> str:
     return pd.Timestamp(iso).tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def _card(title: str, value: str, sub: str, level: str | None = None, card_id: str | None = None) -> html.Div:
-    cls = "fd-card" + (f" fd-card-{level}" if level else "")
-    kwargs = {"id": card_id} if card_id else {}
-    return html.Div([html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value"), html.Div(sub, className="fd-card-sub")], className=cls, **kwargs)
-
-
 def _redis_card(store: Any) -> html.Div:
     try:
         store.redis.ping()
         info = store.redis.info()
     except Exception as exc:  # show, never raise: the page must render with Redis down
-        return _card("Redis", "unreachable", f"{type(exc).__name__}: {exc}", "red", "status-redis")
+        return card("Redis", "unreachable", f"{type(exc).__name__}: {exc}", level="red", card_id="status-redis")
     sub = f"Redis {info.get('redis_version', '?')} · {info.get('used_memory_human', '?')} used · {info.get('connected_clients', '?')} clients"
-    return _card("Redis", "PING ok", sub, "ok", "status-redis")
+    return card("Redis", "PING ok", sub, level="ok", card_id="status-redis")
 
 
 def _scheduler_card(store: Any, heartbeat_seconds: float) -> html.Div:
     level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds)
-    return _card("Scheduler", text, detail, level, "status-scheduler")
+    return card("Scheduler", text, detail, level=level, card_id="status-scheduler")
 
 
 def _freshness_card(fresh: Freshness) -> html.Div:
     level = {"ok": "ok", "amber": "amber", "red": "red"}.get(fresh.level)
-    return _card("Data", fresh.label, f"{len(fresh.items)} results published", level, "status-freshness")
+    return card("Data", fresh.label, f"{len(fresh.items)} results published", level=level, card_id="status-freshness")
 
 
 def _job_rows(settings: Any, store: Any, fresh: Freshness, tz: Any) -> list[dict[str, Any]]:
