@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -129,3 +130,32 @@ def table_data(frame: pd.DataFrame, names: dict[str, str]) -> tuple[list[dict], 
             spec.update(type="numeric", format=Format(group=Group.yes, precision=2 if two_dp else 0, scheme=Scheme.fixed))
         columns.append(spec)
     return frame[cols].to_dict("records"), columns
+
+
+def frame_table(
+    frame: pd.DataFrame,
+    *,
+    number_format: Callable[[str], str],
+    date_format: Callable[[str], str],
+    header: Callable[[str], str] = str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DataTable records and columns of a whole result table (the pages' detail tables).
+
+    Datetime columns become text in ``date_format(column)`` (a strftime pattern); missing values
+    become ``None`` (an empty cell); numeric columns (not booleans) are typed numeric with the d3
+    specifier ``number_format(column)``, so sorting is numeric and the CSV keeps full precision.
+    ``header(column)`` is the displayed name (e.g. with its unit).
+    """
+    f = frame.copy()
+    for c in f.columns:
+        if pd.api.types.is_datetime64_any_dtype(f[c]):
+            f[c] = f[c].dt.strftime(date_format(c))
+    f = f.astype(object).where(f.notna(), None)
+    cols = []
+    for c in frame.columns:
+        col: dict[str, Any] = {"name": header(c), "id": c}
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
+            col["type"] = "numeric"
+            col["format"] = {"specifier": number_format(c)}
+        cols.append(col)
+    return f.to_dict("records"), cols

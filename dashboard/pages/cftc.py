@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance, task_stale_after
+from dashboard.components import card, datatable, frame_table, missing, provenance, task_stale_after
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
 
@@ -93,20 +93,17 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str) -> list[
     return out
 
 
+def _whole(c: str) -> bool:
+    """USD amounts and contract counts: no decimals (z-scores, percentiles, COT index: two)."""
+    return c.endswith(("_usd", "contracts")) or c.startswith("net_usd") and "_z_" not in c and "_pct_" not in c and "cot_index" not in c
+
+
 def _table(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    f = frame.copy()
-    for c in f.columns:
-        if pd.api.types.is_datetime64_any_dtype(f[c]):
-            f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M %Z" if c.endswith("time") else "%Y-%m-%d")
-    f = f.astype(object).where(f.notna(), None)
-    cols = []
-    for c in f.columns:
-        col: dict[str, Any] = {"name": c, "id": c}
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
-            col["type"] = "numeric"
-            col["format"] = {"specifier": ",.0f" if c.endswith(("_usd", "contracts")) or c.startswith("net_usd") and "_z_" not in c and "_pct_" not in c and "cot_index" not in c else ",.2f"}
-        cols.append(col)
-    return f.to_dict("records"), cols
+    return frame_table(
+        frame,
+        number_format=lambda c: ",.0f" if _whole(c) else ",.2f",
+        date_format=lambda c: "%Y-%m-%d %H:%M %Z" if c.endswith("time") else "%Y-%m-%d",
+    )
 
 
 def _unit_name(col: str) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance, task_stale_after
+from dashboard.components import card, datatable, frame_table, missing, provenance, task_stale_after
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty
 
@@ -107,25 +107,23 @@ def cards(h: dict[str, Any]) -> list[html.Div]:
     ]
 
 
+FINE_COLUMNS = ("iv", "delta", "gamma", "model_iv", "iv_used", "t_years", "gamma_file", "gamma_model")
+"""Small-valued columns shown to 6 significant digits (the rest: 2 decimals)."""
+
+
 def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """DataTable records and columns; column headers carry units."""
-    f = frame.copy()
-    for c in f.columns:
-        if pd.api.types.is_datetime64_any_dtype(f[c]):
-            f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M" if c.endswith("time") else "%Y-%m-%d")
-    f = f.astype(object).where(f.notna(), None)
-    cols = []
-    for c in f.columns:
+
+    def header(c: str) -> str:
         unit = units.get(c)
-        name = f"{c} ({unit})" if unit and unit != "label" else c
-        numeric = pd.api.types.is_numeric_dtype(frame[c])
-        col: dict[str, Any] = {"name": name, "id": c}
-        if numeric:
-            col["type"] = "numeric"
-            fine = c in ("iv", "delta", "gamma", "model_iv", "iv_used", "t_years", "gamma_file", "gamma_model")
-            col["format"] = {"specifier": ".6~g" if fine else ",.2f"}
-        cols.append(col)
-    return f.to_dict("records"), cols
+        return f"{c} ({unit})" if unit and unit != "label" else c
+
+    return frame_table(
+        frame,
+        number_format=lambda c: ".6~g" if c in FINE_COLUMNS else ",.2f",
+        date_format=lambda c: "%Y-%m-%d %H:%M" if c.endswith("time") else "%Y-%m-%d",
+        header=header,
+    )
 
 
 @callback(

@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance, task_stale_after
+from dashboard.components import card, datatable, frame_table, missing, provenance, task_stale_after
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
 
@@ -88,20 +88,12 @@ def cards(h: dict[str, Any], extra: dict[str, Any]) -> list[html.Div]:
 
 def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """DataTable records and columns; column headers carry units."""
-    f = frame.copy()
-    for c in f.columns:
-        if pd.api.types.is_datetime64_any_dtype(f[c]):
-            f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M")
-    f = f.astype(object).where(f.notna(), None)
-    cols = []
-    for c in frame.columns:
-        unit = units.get(c)
-        col: dict[str, Any] = {"name": f"{c} ({unit})" if unit else c, "id": c}
-        if pd.api.types.is_numeric_dtype(frame[c]):
-            col["type"] = "numeric"
-            col["format"] = {"specifier": ",.4~g" if c in ("leverage", "gamma_factor", "move_pct") else ",.0f"}
-        cols.append(col)
-    return f.to_dict("records"), cols
+    return frame_table(
+        frame,
+        number_format=lambda c: ",.4~g" if c in ("leverage", "gamma_factor", "move_pct") else ",.0f",
+        date_format=lambda _c: "%Y-%m-%d %H:%M",
+        header=lambda c: f"{c} ({units[c]})" if units.get(c) else c,
+    )
 
 
 @callback(
