@@ -141,6 +141,15 @@ def _number(text: pd.Series) -> pd.Series:
     return pd.to_numeric(text.str.replace(",", "", regex=False).where(text.ne("")), errors="coerce")
 
 
+def _first_reason(conditions: list[pd.Series], choices: list[str | pd.Series], index: pd.Index) -> pd.Series:
+    """Per row the reason of the first true condition, ``""`` where none holds (row kept).
+
+    A choice is a fixed text or a per-row text Series (e.g. quoting the bad cell).
+    """
+    texts = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices]
+    return pd.Series(np.select(conditions, texts, default=""), index=index).astype(str)
+
+
 def _finish(frame: pd.DataFrame, reasons: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split rows with a reason into ``skipped``; drop later duplicates of a ticker."""
     first_line = frame.groupby("ticker")["line"].transform("min")
@@ -181,7 +190,7 @@ def _parse_dataset(header: list[str], rows: list[list[str]], lines: list[int], s
         "negative assets (" + aum_text + ")",
         "unknown underlying (underlying_ticker and underlying_asset blank)",
     ]
-    reasons = pd.Series(np.select(conditions, [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default=""), index=raw.index).astype(str)
+    reasons = _first_reason(conditions, choices, raw.index)
     frame = pd.DataFrame(
         {
             "ticker": ticker,
@@ -224,7 +233,7 @@ def _parse_curated(header: list[str], rows: list[list[str]], lines: list[int], s
         "negative assets (" + aum_text + ")",
         "unknown underlying (blank)",
     ]
-    reasons = pd.Series(np.select(conditions, [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default=""), index=raw.index).astype(str)
+    reasons = _first_reason(conditions, choices, raw.index)
     frame = pd.DataFrame(
         {
             "ticker": ticker,
