@@ -109,12 +109,6 @@ def card(title: str, value: str, sub: str | None = None, *, card_id: str | None 
     return html.Div(children, className=cls, **({"id": card_id} if card_id else {}))
 
 
-def task_stale_after(settings: Any, task: str) -> float | None:
-    """Shortest ``stale_after_minutes`` of the enabled jobs that run ``task`` (None: no such job)."""
-    minutes = [j.stale_after_minutes for j in settings.jobs.values() if j.task == task and j.enabled]
-    return min(minutes) if minutes else None
-
-
 def table_data(frame: pd.DataFrame, names: dict[str, str]) -> tuple[list[dict], list[dict]]:
     """Records and DataTable columns for ``names`` (column -> header with unit) present in ``frame``.
 

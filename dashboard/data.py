@@ -24,6 +24,25 @@ def _store_for(url: str) -> ResultStore:
     return ResultStore.from_url(url, history_max_count=s.history_max_count, history_max_age_days=s.history_max_age_days, run_history=s.run_history)
 
 
+DEFAULT_TZ = "America/New_York"
+"""Display time zone when the configuration cannot be read."""
+
+
+def display_settings(task: str) -> tuple[str, float | None]:
+    """``(desk time zone, stale_after_minutes)`` for a page showing results of ``task``.
+
+    The staleness limit is the shortest ``stale_after_minutes`` of the enabled jobs running
+    ``task`` (None: no such job).  Never raises: with an unreadable configuration the page still
+    renders (New York time, no staleness limit); the Status page shows the config trouble.
+    """
+    try:
+        s = settings()
+        minutes = [j.stale_after_minutes for j in s.jobs.values() if j.task == task and j.enabled]
+        return s.service.timezone, (min(minutes) if minutes else None)
+    except Exception:
+        return DEFAULT_TZ, None
+
+
 def store() -> ResultStore:
     """The result store for ``REDIS_URL`` (or ``service.redis_url``)."""
     url = os.environ.get("REDIS_URL") or settings().service.redis_url

@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, missing, provenance, task_stale_after
+from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
 
@@ -143,12 +143,7 @@ def _render(trader: str | None, _n: int) -> tuple:
         blank = empty(f"No result {RESULT}")
         return missing(RESULT), "", [], *([blank] * len(GRAPHS)), [], [], [], []
     meta = result.meta
-    try:
-        settings = data.settings()
-        tz = settings.service.timezone
-        stale_after = task_stale_after(settings, "cftc")
-    except Exception:  # config trouble shows on the Status page
-        tz, stale_after = "America/New_York", None
+    tz, stale_after = data.display_settings("cftc")
     weekly = result.tables.get("weekly", pd.DataFrame())
     baskets = list(meta.extra.get("baskets", {}))
     head_basket = meta.headline.get("basket") or (baskets[-1] if baskets else "wide9")

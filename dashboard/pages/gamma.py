@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, missing, provenance, task_stale_after
+from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty
 
@@ -161,11 +161,7 @@ def _render(underlying: str | None, _n: int) -> tuple:
         return box, [], "", *([empty("Result store unavailable")] * len(GRAPHS)), [], [], [], []
     meta = result.meta
     h = meta.headline
-    try:
-        settings = data.settings()
-        tz, stale_after = settings.service.timezone, task_stale_after(settings, "gamma")
-    except Exception:  # config trouble shows on the Status page
-        tz, stale_after = "America/New_York", None
+    tz, stale_after = data.display_settings("gamma")
     conv = h.get("convention")
     params = meta.extra.get("params", {})
     window = float(params.get("window") or 0.2)

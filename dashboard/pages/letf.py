@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, missing, provenance, task_stale_after
+from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
 
@@ -125,11 +125,7 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         blank = empty(f"No result {RESULT}")
         return missing(RESULT), [], "", *([blank] * len(GRAPHS)), [], [], [], [], [], [], [], current
     meta = result.meta
-    try:
-        settings = data.settings()
-        tz, stale_after = settings.service.timezone, task_stale_after(settings, "letf")
-    except Exception:  # config trouble shows on the Status page
-        tz, stale_after = "America/New_York", None
+    tz, stale_after = data.display_settings("letf")
     tables = result.tables
 
     def tab(name: str) -> pd.DataFrame:
