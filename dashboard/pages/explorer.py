@@ -47,7 +47,7 @@ def layout(move: str | None = None, **_query: Any) -> html.Div:
             html.Div(
                 [
                     html.Label("Index move (%)", htmlFor="explorer-move", className="fd-control-label"),
-                    html.Div(dcc.Slider(id="explorer-move", min=-10, max=10, step=None, value=float(move) if move else -3.0, marks={}), style={"width": "520px"}),
+                    html.Div(dcc.Slider(id="explorer-move", min=-10, max=10, step=0.5, value=float(move) if move else -3.0, marks={}), style={"width": "520px"}),
                     html.Label("IV shock (vol points)", htmlFor="explorer-shock", className="fd-control-label"),
                     dcc.RadioItems(id="explorer-shock", options=[], value=0.0, inline=True),
                 ],
@@ -82,6 +82,7 @@ def _grid() -> tuple[Any, pd.DataFrame]:
 
 @callback(
     Output("explorer-move", "marks"),
+    Output("explorer-move", "step"),
     Output("explorer-move", "min"),
     Output("explorer-move", "max"),
     Output("explorer-shock", "options"),
@@ -94,13 +95,15 @@ def controls(_init: Any, _n: int) -> tuple:
     try:
         meta, grid = _grid()
     except ResultNotFound:
-        return {}, -10, 10, [], [], missing(RESULT)
+        return {}, 1.0, -10, 10, [], [], missing(RESULT)
     moves = np.sort(grid["index_move_pct"].unique())
-    marks = {float(m): {"label": f"{m:+g}"} if float(m).is_integer() and int(m) % 2 == 0 else {"label": ""} for m in moves}
+    # Label every second whole percent; the step lets the handle stop on every grid move.
+    marks = {int(m): f"{m:+g}" for m in moves if float(m).is_integer() and int(m) % 2 == 0}
+    step = float(np.min(np.diff(moves))) if moves.size > 1 else 1.0
     shocks = [{"label": f"{s:+g}", "value": float(s)} for s in sorted(grid["iv_shock_pts"].unique())]
     active = grid.groupby("underlying")["total_usd"].apply(lambda s: s.abs().max()).sort_values(ascending=False)
     options = [{"label": u, "value": u} for u in active.index if active[u] > 0]
-    return marks, float(moves.min()), float(moves.max()), shocks, options, provenance(meta, tz=data.settings().service.timezone)
+    return marks, step, float(moves.min()), float(moves.max()), shocks, options, provenance(meta, tz=data.settings().service.timezone)
 
 
 @callback(
