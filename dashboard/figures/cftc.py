@@ -7,7 +7,6 @@ contribution to net USD = minus its position value (short EUR = long USD).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -22,6 +21,7 @@ from dashboard.figures.common import (
     PALETTE,
     SELL,
     empty,
+    finite,
     styled,
     usd_axis_format,
 )
@@ -32,13 +32,6 @@ TRADERS: dict[str, dict[str, str]] = {
     "asset_mgr": {"label": "TFF asset managers", "prefix": "net_usd_assetmgr", "contrib": "assetmgr_contribution_usd", "contracts": "assetmgr_net_contracts"},
 }
 """Trader class -> label and the published column names it reads."""
-
-
-def finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def format_usd(x: Any, signed: bool = True) -> str:

@@ -6,6 +6,9 @@ negative exposure in red, totals/net in near-black.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import plotly.graph_objects as go
 
 BUY = "#1f77b4"
@@ -16,6 +19,15 @@ PUT = "#d62728"
 NEUTRAL = "#7f7f7f"
 ACCENT = "#ff7f0e"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+
+def finite(x: Any) -> bool:
+    """True for a number (or numeric text) that is not NaN or infinite; False for None and non-numbers."""
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
 
 
 _GRID = "#e5eaf2"

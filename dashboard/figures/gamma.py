@@ -15,7 +15,6 @@ Expected columns (the engine's tables, units in the names):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ from dashboard.figures.common import (
     PUT,
     SELL,
     empty,
+    finite,
     styled,
     usd_axis_format,
 )
@@ -52,13 +52,6 @@ def convention_note(convention: str | None) -> str:
     return CONVENTION_TEXT.get(convention or "calls_long_puts_short", f"Dealer convention: {convention}. + = dealers long gamma.")
 
 
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def _col(frame: pd.DataFrame, *names: str) -> str | None:
     for n in names:
         if n in frame.columns:
@@ -67,7 +60,7 @@ def _col(frame: pd.DataFrame, *names: str) -> str | None:
 
 
 def _vline(fig: go.Figure, x: Any, label: str, color: str, dash: str = "dash", position: str = "top") -> None:
-    if _finite(x):
+    if finite(x):
         fig.add_vline(x=float(x), line={"color": color, "dash": dash, "width": 1.5}, annotation_text=label, annotation_position=f"{position} right", annotation_font={"size": 10, "color": color})
 
 
@@ -101,7 +94,7 @@ def gex_by_strike(
     _vline(fig, flip, "flip", ACCENT, "dash", "bottom")
     _vline(fig, call_wall, "call wall", CALL, "dot")
     _vline(fig, put_wall, "put wall", PUT, "dot", "bottom")
-    if _finite(spot):
+    if finite(spot):
         fig.update_xaxes(range=[float(spot) * (1 - window), float(spot) * (1 + window)])
     styled(fig, title=f"{underlying} dealer GEX by strike".strip(), x_title=STRIKE_AXIS, y_title=GEX_AXIS, note=convention_note(convention), height=420)
     return usd_axis_format(fig)
@@ -157,7 +150,7 @@ def gex_heatmap(grid: pd.DataFrame, *, spot: float, window: float = 0.2, max_exp
     if val is None:
         return empty("Grid lacks net_gex_usd_per_1pct")
     g = grid[["strike", "expiry", val]].copy()
-    if _finite(spot):
+    if finite(spot):
         g = g[(g["strike"] >= spot * (1 - window)) & (g["strike"] <= spot * (1 + window))]
     if g.empty:
         return empty("No strikes within the window")
@@ -179,7 +172,7 @@ def gex_heatmap(grid: pd.DataFrame, *, spot: float, window: float = 0.2, max_exp
             hovertemplate="expiry %{x}<br>strike %{y}<br>net GEX %{z:$.3s} per 1%<extra></extra>",
         )
     )
-    if _finite(spot):
+    if finite(spot):
         fig.add_hline(y=float(spot), line={"color": NEUTRAL, "dash": "dash", "width": 1}, annotation_text="spot", annotation_font={"size": 10})
     fig.update_xaxes(type="category")
     styled(fig, title=f"{underlying} net GEX by strike and expiry".strip(), x_title="Expiry (date)", y_title=STRIKE_AXIS, note=convention_note(convention), height=460)
@@ -225,7 +218,7 @@ def history(series: pd.DataFrame, *, convention: str | None = None, underlying: 
 
 def format_usd(x: Any) -> str:
     """``+$1.23 bn`` style for cards (USD)."""
-    if not _finite(x):
+    if not finite(x):
         return "n/a"
     x = float(x)
     for div, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " mn"), (1e3, " k")):
@@ -235,7 +228,7 @@ def format_usd(x: Any) -> str:
 
 
 def format_level(x: Any, digits: int = 2) -> str:
-    return f"{float(x):,.{digits}f}" if _finite(x) else "none"
+    return f"{float(x):,.{digits}f}" if finite(x) else "none"
 
 
 def summary_rows(items: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ same way, so their bars stack rather than offset.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -15,21 +14,24 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.figures.common import ACCENT, BUY, NET, PALETTE, SELL, empty, styled, usd_axis_format
+from dashboard.figures.common import (
+    ACCENT,
+    BUY,
+    NET,
+    PALETTE,
+    SELL,
+    empty,
+    finite,
+    styled,
+    usd_axis_format,
+)
 
 SIGN_NOTE = "+ = funds buy the underlying into the close, − = sell; long and inverse funds trade the same way."
 
 
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def format_usd(x: Any, signed: bool = False) -> str:
     """``$1.23bn`` style; ``n/a`` for missing values."""
-    if not _finite(x):
+    if not finite(x):
         return "n/a"
     v = float(x)
     sign = "−" if v < 0 else ("+" if signed and v > 0 else "")
@@ -105,7 +107,7 @@ def single_stock(funds: pd.DataFrame, underlying: str, move_pct: float) -> go.Fi
     Exact for prior-close assets because the trade ``A·(L²−L)·r`` is linear in the move.
     """
     f = funds[funds["underlying"] == underlying] if not funds.empty else funds
-    if f.empty or not _finite(move_pct):
+    if f.empty or not finite(move_pct):
         return empty(f"No equity funds on {underlying}" if f.empty else "Enter a move in percent")
     f = f.assign(trade_usd=f["per_1pct_usd"] * float(move_pct))
     f = f.reindex(f["trade_usd"].abs().sort_values(ascending=True).index)

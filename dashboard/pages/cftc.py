@@ -19,7 +19,7 @@ from dash import Input, Output, callback, dash_table, dcc, html
 from dashboard import data
 from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import cftc as cfig
-from dashboard.figures.common import empty
+from dashboard.figures.common import empty, finite
 
 dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
 
@@ -75,7 +75,7 @@ def layout(trader: str | None = None, **_query: Any) -> html.Div:
 
 
 def _num(x: Any, fmt: str) -> str:
-    return format(float(x), fmt) if cfig.finite(x) else "n/a"
+    return format(float(x), fmt) if finite(x) else "n/a"
 
 
 def cards(row: pd.Series, series: str, baskets: list[str], prefix: str) -> list[html.Div]:

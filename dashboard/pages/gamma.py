@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 from dashboard import data
 from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import gamma as gfig
-from dashboard.figures.common import empty
+from dashboard.figures.common import empty, finite
 
 dash.register_page(__name__, path="/gamma", name="Dealer gamma", order=10, title="flowdesk · Dealer gamma")
 
@@ -95,14 +95,14 @@ def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | Non
 def cards(h: dict[str, Any]) -> list[html.Div]:
     """Headline cards from a ``gamma.<U>`` headline (values as published, formatted only)."""
     dist = h.get("flip_distance_pct")
-    flip_sub = f"{float(dist):+.2f}% from spot" if gfig._finite(dist) else "no crossing in the window"
+    flip_sub = f"{float(dist):+.2f}% from spot" if finite(dist) else "no crossing in the window"
     zero = h.get("zero_dte_share")
     return [
         card("Net GEX (USD per 1% move)", gfig.format_usd(h.get("net_gex_usd_per_1pct")), f"calls {gfig.format_usd(h.get('call_gex_usd_per_1pct'))} · puts {gfig.format_usd(h.get('put_gex_usd_per_1pct'))}", card_id="gamma-card-net"),
         card("Regime", str(h.get("regime") or "n/a"), "long gamma dampens moves; short gamma amplifies", card_id="gamma-card-regime"),
         card("Gamma flip", gfig.format_level(h.get("flip")), flip_sub, card_id="gamma-card-flip"),
         card("Call wall / put wall", f"{gfig.format_level(h.get('call_wall'), 0)} / {gfig.format_level(h.get('put_wall'), 0)}", f"abs-gamma strike {gfig.format_level(h.get('abs_gamma_strike'), 0)}", card_id="gamma-card-walls"),
-        card("0DTE share", f"{100 * float(zero):.1f}%" if gfig._finite(zero) else "n/a", "of |GEX| expiring today", card_id="gamma-card-0dte"),
+        card("0DTE share", f"{100 * float(zero):.1f}%" if finite(zero) else "n/a", "of |GEX| expiring today", card_id="gamma-card-0dte"),
         card("Hedge flow −3% / +3%", f"{gfig.format_usd(h.get('hedge_flow_down3_usd'))} / {gfig.format_usd(h.get('hedge_flow_up3_usd'))}", "USD dealers trade; + = buy", card_id="gamma-card-hedge"),
     ]
 
