@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import redis
 
@@ -213,8 +213,23 @@ def resolve_metric(metric: str, published: Iterable[str]) -> tuple[str, str] | N
 Status = Literal["ok", "breach"]
 
 
+class _Record:
+    """``to_dict`` / ``from_dict`` for the dataclasses kept in Redis as JSON.
+
+    ``from_dict`` ignores unknown keys, so records written by a newer version still load.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # subclasses are dataclasses
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass(frozen=True)
-class RuleState:
+class RuleState(_Record):
     """What flowdesk remembers about one rule between evaluations.  Times are epoch seconds."""
 
     status: Status = "ok"
@@ -227,17 +242,9 @@ class RuleState:
     last_resolved_at: float | None = None
     last_event_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RuleState:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 @dataclass(frozen=True)
-class AlertEvent:
+class AlertEvent(_Record):
     """One alert event.  ``id`` is the idempotency key receivers deduplicate on.
 
     ``kind`` is ``fired``, ``resolved``, ``digest`` (morning brief) or ``test``.
@@ -261,14 +268,6 @@ class AlertEvent:
     """As-of time of the data the value was read from."""
     targets: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AlertEvent:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def new_event_id(now: float | None = None) -> str:
