@@ -67,7 +67,7 @@ def pct_adv_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 330) 
     return styled(fig, title=title, x_title="Underlying", y_title="Flow (% of ADV)", height=height)
 
 
-def brief_figure(head: dict, gamma: pd.DataFrame, letf_top: pd.DataFrame, flows: pd.DataFrame, fx: pd.DataFrame, changes: pd.DataFrame, *, title: str, subtitle: str) -> go.Figure:
+def brief_figure(gamma: pd.DataFrame, letf_top: pd.DataFrame, flows: pd.DataFrame, fx: pd.DataFrame, changes: pd.DataFrame, *, title: str, subtitle: str) -> go.Figure:
     """The one-page morning brief as a single figure (exported to PDF/PNG)."""
     fig = make_subplots(
         rows=3,
@@ -118,5 +118,5 @@ def brief_image(res: Result, fmt: str) -> bytes:
     head = res.meta.headline
     title = f"flowdesk morning brief {head.get('date', '')}" + (" · SAMPLE DATA" if res.meta.sample else "")
     subtitle = f"as of {res.meta.as_of} · source: {res.meta.source}"
-    fig = brief_figure(head, res.table("gamma"), res.table("letf"), res.table("flows"), res.table("fx"), res.table("changes"), title=title, subtitle=subtitle)
+    fig = brief_figure(res.table("gamma"), res.table("letf"), res.table("flows"), res.table("fx"), res.table("changes"), title=title, subtitle=subtitle)
     return fig.to_image(format=fmt)

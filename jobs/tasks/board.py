@@ -288,7 +288,7 @@ def explicit_scenario(settings: Settings, inp: BoardInputs, moves: dict[str, flo
     return grid
 
 
-def _brief_tables(settings: Settings, inp: BoardInputs, board_meta: ResultMeta | None, board_totals: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def _brief_tables(settings: Settings, inp: BoardInputs, board_totals: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     rows = []
     for u in settings.board.brief_indices:
         h = inp.gamma_headlines.get(u)
@@ -364,7 +364,7 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     inp = load_inputs(s, ctx.store, ctx.now)
     board_meta = _meta_or_none(ctx.store, RESULT)
     totals = ctx.store.read(RESULT, version=board_meta.version, tables=["totals"]).frame if board_meta is not None and board_meta.status == "ok" else None
-    tables = _brief_tables(s, inp, board_meta, totals)
+    tables = _brief_tables(s, inp, totals)
     figs = _brief_figures(s, inp)
     prev = _meta_or_none(ctx.store, BRIEF)
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
