@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
 
+from flows.calendars import cftc_release_times, us_federal_holidays  # noqa: F401 (re-exported)
 from flows.errors import DataQualityWarning, InputError
 
 # -- contract table (data, not code) ---------------------------------------------------------
@@ -491,36 +491,9 @@ def unwind(usd_last: pd.Series, current_net_usd: float, target_net_usd: float) -
 
 
 # -- release calendar ---------------------------------------------------------------------------
-def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
-    """US federal holidays (observed dates) of ``years``: the days the CFTC does not publish.
-
-    pandas' ``USFederalHolidayCalendar`` (New Year's Day, MLK Day, Washington's Birthday,
-    Memorial Day, Juneteenth from 2021, Independence Day, Labor Day, Columbus Day, Veterans Day,
-    Thanksgiving, Christmas; Saturday holidays observed on Friday, Sunday ones on Monday).
-    """
-    y = sorted({int(v) for v in years})
-    if not y:
-        return pd.DatetimeIndex([])
-    return USFederalHolidayCalendar().holidays(pd.Timestamp(y[0], 1, 1), pd.Timestamp(y[-1], 12, 31))
-
-
-def expected_release(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence | None = None, tz: str = "America/New_York") -> pd.DatetimeIndex:
-    """Scheduled release time of each report: the 3rd US federal business day after the as-of
-    date, 15:30 Eastern.
-
-    A Tuesday report is released on Friday; a holiday on Wednesday-Friday pushes it to Monday
-    (Thanksgiving, Christmas).  Shutdown delays cannot be predicted: the real release is later.
-    ``holidays`` defaults to pandas' US federal holiday calendar.  Returns tz-aware times.
-    """
-    dates = pd.DatetimeIndex(as_of).normalize()
-    if holidays is None:
-        years = np.unique(dates.year) if len(dates) else np.array([], dtype=int)
-        holidays = us_federal_holidays(np.concatenate([years, years + 1])) if len(years) else []
-    days = dates.to_numpy().astype("datetime64[D]")
-    hol = pd.DatetimeIndex(holidays).to_numpy().astype("datetime64[D]")
-    released = np.busday_offset(days, 3, roll="forward", holidays=hol)
-    times = pd.DatetimeIndex(released.astype("datetime64[ns]")) + pd.Timedelta(hours=15, minutes=30)
-    return times.tz_localize(tz)
+# The release rule lives with every other clock rule in flows.calendars; imported here under
+# the names the CFTC analytics have always used.
+expected_release = cftc_release_times
 
 
 # -- everything at once ---------------------------------------------------------------------------

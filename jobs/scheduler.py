@@ -37,7 +37,6 @@ are translated, see :func:`crontab_day_of_week`), plus an optional ``second`` ke
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import logging
 import os
 import signal
@@ -45,7 +44,6 @@ import socket
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from traceback import format_tb
@@ -67,6 +65,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import LockError, LockNotOwnedError
 
+from flows import calendars
 from jobs import keys
 from jobs.config import ConfigError, JobSettings, Settings
 from jobs.runner import run_job
@@ -126,47 +125,15 @@ def cron_trigger(job: JobSettings, tz: ZoneInfo) -> CronTrigger:
     return CronTrigger(second=job.second, minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_day_of_week(dow), timezone=tz)
 
 
-@functools.lru_cache(maxsize=8)
-def _calendar(name: str) -> Any:
-    import exchange_calendars as xcals  # slow import (~0.5 s): only when a gate is needed
-
-    # Sessions from a year back to two years ahead: a scheduler runs for months, not years.
-    today = date.today()
-    return _build_calendar(xcals, name, start=today.replace(year=today.year - 1), end=today.replace(year=today.year + 2))
-
-
-def _build_calendar(xcals: Any, name: str, start: date, end: date) -> Any:
-    with warnings.catch_warnings():
-        # exchange-calendars trips pandas 3's DeprecationWarnings internally; not ours to fix.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return xcals.get_calendar(name, start=str(start), end=str(end))
-
-
 def check_calendar(name: str) -> None:
     """Raise ``ValueError`` naming the valid choices when ``name`` is not an exchange calendar."""
-    import exchange_calendars as xcals
-
-    if name not in xcals.get_calendar_names(include_aliases=True):
-        raise ValueError(f"unknown exchange calendar {name!r} (exchange-calendars MIC such as XNYS, XLON, XTKS)")
+    calendars.exchange_calendar(name)
 
 
 def is_session(calendar_name: str, day: date) -> bool:
-    """True when ``day`` (a desk-local date) is a trading session of ``calendar_name``.
-
-    Weekends and exchange holidays are not sessions.  Dates beyond the cached calendar's range
-    (one year back, two ahead) load a calendar that covers them.
-    """
-    import pandas as pd
-
-    cal = _calendar(calendar_name)
-    stamp = pd.Timestamp(day)
-    if not (cal.first_session <= stamp <= cal.last_session):
-        import exchange_calendars as xcals
-
-        cal = _build_calendar(xcals, calendar_name, start=min(stamp - pd.Timedelta(days=7), cal.first_session).date(), end=max(stamp + pd.Timedelta(days=7), cal.last_session).date())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return bool(cal.is_session(stamp))
+    """True when ``day`` (a desk-local date) is a trading session of ``calendar_name``
+    (weekends and exchange holidays are not; :func:`flows.calendars.is_session`)."""
+    return bool(calendars.is_session([day], calendar_name)[0])
 
 
 # -- leader lease -------------------------------------------------------------------------

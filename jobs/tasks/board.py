@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flows import scenarios
+from flows import calendars, scenarios
 from flows.errors import FlowdeskError
-from flows.gamma import default_next_close
 from jobs.config import Settings
 from jobs.store import ResultMeta, ResultNotFound, ResultStore
 from jobs.tasks import TaskContext, TaskOutcome, task
@@ -156,13 +155,13 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
     return out
 
 
-def hours_to_close(now: datetime, configured: float | None) -> float:
-    """Configured hours, else hours from ``now`` to the next 16:00 New York close on a weekday
-    (after today's close: the next session's close, so a pre-open refresh gets a full day of charm)."""
+def hours_to_close(now: datetime, configured: float | None, calendar: str = calendars.DEFAULT_CALENDAR) -> float:
+    """Configured hours, else hours from ``now`` to the next session close of the exchange
+    calendar (early closes included; after today's close: the next session's close, so a
+    pre-open refresh gets a full day of charm)."""
     if configured is not None:
         return float(configured)
-    ts = pd.Timestamp(now)
-    return max(0.0, (default_next_close(ts) - ts).total_seconds() / 3600.0)
+    return max(0.0, calendars.hours_to_next_close(pd.Timestamp(now), calendar))
 
 
 def _adv(inp: BoardInputs) -> dict[str, float]:
@@ -203,7 +202,7 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
         cfg.moves_pct,
         cfg.betas,
         iv_shocks_pts=cfg.iv_shocks_pts,
-        hours_to_close=hours_to_close(now, cfg.hours_to_close),
+        hours_to_close=hours_to_close(now, cfg.hours_to_close, settings.scheduler.calendar),
         adv_usd=_adv(inp),
         default_beta=cfg.default_beta,
     )
@@ -260,7 +259,7 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             "index": s.board.index,
             "betas": dict(s.board.betas),
             "default_beta": s.board.default_beta,
-            "hours_to_close": hours_to_close(ctx.now, s.board.hours_to_close),
+            "hours_to_close": hours_to_close(ctx.now, s.board.hours_to_close, s.scheduler.calendar),
             "conventions": "USD of underlying traded; + = buy. Dealer components from full re-pricing of dealer delta (gamma: price move, vanna: IV shock, charm: time to the close); leveraged ETFs A*(L^2-L)*r. Components add up to total_usd.",
             "dealer_conventions": {u: inp.gamma_headlines[u].get("convention") for u in inp.books},
         },

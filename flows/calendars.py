@@ -1,0 +1,186 @@
+"""Time in one place: exchange sessions, closes, holidays and the CFTC release rule.
+
+Every clock time flowdesk reasons with comes from here, never from a literal ``16:00``:
+
+* **Exchange sessions** from `exchange-calendars <https://github.com/gerrymanoim/exchange_calendars>`_
+  (``XNYS`` by default): the open and close instant of every session, early closes included
+  (13:00 ET on the day after Thanksgiving, Christmas Eve, some 3 July sessions), holidays and
+  weekends excluded.  One calendar object per name is built once per process for a fixed range
+  (:data:`FIRST_DAY` .. :data:`LAST_DAY`, ~0.25 s) and shared by the gamma engine (settlement
+  instants, charm's next close), the board (hours to the close) and the scheduler (trading-day
+  gates).
+* **US federal holidays** (pandas' ``USFederalHolidayCalendar``) and the CFTC's release rule:
+  the Commitments of Traders report of a Tuesday is released on the 3rd federal business day
+  after it, 15:30 Eastern (Friday; Monday when a federal holiday falls Wednesday-Friday).  The
+  CFTC follows the federal, not the NYSE, calendar: Good Friday is a normal release day.
+
+Pure: no clock is read (callers pass the instant they reason about), no I/O.  Instants are
+tz-aware; calendar dates are tz-naive midnight timestamps or ``datetime64[D]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EXCHANGE_TZ = "America/New_York"
+"""Time zone of US listed options and futures (settlement clocks are read in it)."""
+DEFAULT_CALENDAR = "XNYS"
+FIRST_DAY = "1990-01-01"
+LAST_DAY = "2040-12-31"
+"""Range of the cached calendars: sessions outside it raise :class:`OutOfCalendarRange`."""
+CFTC_RELEASE_LOCAL = pd.Timedelta(hours=15, minutes=30)
+"""CFTC release clock, Eastern time, on the release day."""
+CFTC_RELEASE_BUSINESS_DAYS = 3
+"""Federal business days from the report (as-of) date to its scheduled release."""
+
+
+class OutOfCalendarRange(ValueError):
+    """A date outside the range the exchange calendar is built for."""
+
+
+@functools.lru_cache(maxsize=8)
+def exchange_calendar(name: str = DEFAULT_CALENDAR) -> Any:
+    """The ``exchange_calendars`` calendar ``name`` (MIC such as ``XNYS``) for 1990-2040, cached.
+
+    Raises
+    ------
+    ValueError
+        Unknown calendar name (the message names the valid kind of value).
+    """
+    import exchange_calendars as xcals  # ~0.4 s import: only when a calendar is needed
+
+    if name not in xcals.get_calendar_names(include_aliases=True):
+        raise ValueError(f"unknown exchange calendar {name!r} (exchange-calendars MIC such as XNYS, XLON, XTKS)")
+    with warnings.catch_warnings():
+        # exchange-calendars trips pandas' deprecation warnings internally; not ours to fix.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return xcals.get_calendar(name, start=FIRST_DAY, end=LAST_DAY)
+
+
+def _dates(days: Any) -> pd.DatetimeIndex:
+    """Calendar dates as a tz-naive midnight DatetimeIndex (any time of day is discarded)."""
+    if isinstance(days, str) or not isinstance(days, Iterable):
+        days = [days]
+    idx = pd.DatetimeIndex(pd.to_datetime(days))
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize()
+
+
+def _check_range(idx: pd.DatetimeIndex) -> None:
+    valid = idx[~idx.isna()]
+    if len(valid) and (valid.min() < pd.Timestamp(FIRST_DAY) or valid.max() > pd.Timestamp(LAST_DAY)):
+        raise OutOfCalendarRange(f"dates {valid.min().date()}..{valid.max().date()} outside the exchange calendar range {FIRST_DAY}..{LAST_DAY}")
+
+
+def is_session(days: Any, calendar: str = DEFAULT_CALENDAR) -> np.ndarray:
+    """Boolean array: is each calendar date a trading session (not a weekend or holiday)?"""
+    idx = _dates(days)
+    _check_range(idx)
+    sessions = exchange_calendar(calendar).sessions
+    return np.asarray(idx.isin(sessions))
+
+
+def session_on_or_before(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """Each date if it is a session, else the last session before it (tz-naive dates).
+
+    This is how listed expiries move for holidays: a Good Friday third-Friday expiry settles on
+    the Thursday session, a holiday Wednesday VIX settlement on the Tuesday.
+    """
+    idx = _dates(days)
+    _check_range(idx)
+    sessions = exchange_calendar(calendar).sessions  # tz-naive session dates
+    pos = sessions.searchsorted(idx, side="right") - 1
+    out = sessions[np.clip(pos, 0, len(sessions) - 1)]
+    return pd.DatetimeIndex(np.where((pos >= 0) & ~idx.isna(), out.to_numpy(), np.datetime64("NaT", "ns")))
+
+
+def session_closes(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """Close instant (UTC) of the session on each date; NaT where the date is not a session.
+
+    Early closes are the calendar's (13:00 ET on half days), not 16:00.
+    """
+    idx = _dates(days)
+    _check_range(idx)
+    closes = exchange_calendar(calendar).closes
+    return pd.DatetimeIndex(closes.reindex(idx).to_numpy(), tz="UTC") if len(idx) else pd.DatetimeIndex([], tz="UTC")
+
+
+def session_opens(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """Open instant (UTC) of the session on each date; NaT where the date is not a session."""
+    idx = _dates(days)
+    _check_range(idx)
+    opens = exchange_calendar(calendar).opens
+    return pd.DatetimeIndex(opens.reindex(idx).to_numpy(), tz="UTC") if len(idx) else pd.DatetimeIndex([], tz="UTC")
+
+
+def next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> pd.Timestamp:
+    """The first session close strictly after the instant ``at`` (tz-aware), as UTC.
+
+    After today's close (or on a holiday) this is the next session's close, early closes
+    included.  Raises :class:`OutOfCalendarRange` beyond the calendar's range and ``ValueError``
+    for a naive ``at``.
+    """
+    ts = pd.Timestamp(at)
+    if ts.tzinfo is None:
+        raise ValueError(f"next_close needs a tz-aware instant, got {at!r}")
+    closes = pd.DatetimeIndex(exchange_calendar(calendar).closes)  # UTC, increasing
+    i = int(closes.searchsorted(ts.tz_convert("UTC"), side="right"))
+    if i >= len(closes):
+        raise OutOfCalendarRange(f"no session close after {ts.isoformat()} within {FIRST_DAY}..{LAST_DAY}")
+    return closes[i]
+
+
+def hours_to_next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> float:
+    """Hours from ``at`` to :func:`next_close` (> 0)."""
+    return (next_close(at, calendar) - pd.Timestamp(at).tz_convert("UTC")).total_seconds() / 3600.0
+
+
+# -- US federal calendar and the CFTC release rule ----------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _federal_holidays_all() -> np.ndarray:
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+
+    return USFederalHolidayCalendar().holidays(pd.Timestamp(FIRST_DAY), pd.Timestamp(LAST_DAY)).to_numpy().astype("datetime64[D]")
+
+
+def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
+    """US federal holidays (observed dates) of ``years``: the days the CFTC does not publish.
+
+    pandas' ``USFederalHolidayCalendar`` (New Year's Day, MLK Day, Washington's Birthday,
+    Memorial Day, Juneteenth from 2021, Independence Day, Labor Day, Columbus Day, Veterans Day,
+    Thanksgiving, Christmas; Saturday holidays observed on Friday, Sunday ones on Monday).
+    Built once for the whole calendar range and sliced.
+    """
+    ys = {int(v) for v in years}
+    if not ys:
+        return pd.DatetimeIndex([])
+    hol = _federal_holidays_all()
+    year_of = hol.astype("datetime64[Y]").astype(int) + 1970
+    return pd.DatetimeIndex(hol[np.isin(year_of, sorted(ys))].astype("datetime64[ns]"))
+
+
+def cftc_release_times(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence | None = None, tz: str = EXCHANGE_TZ) -> pd.DatetimeIndex:
+    """Scheduled release instant of each COT report: the 3rd US federal business day after the
+    as-of date, 15:30 Eastern (vectorised: one ``numpy.busday_offset`` over all dates).
+
+    A Tuesday report is released on Friday; a holiday on Wednesday-Friday pushes it to Monday
+    (Thanksgiving, Christmas).  Shutdown delays cannot be predicted: the real release is later
+    (the ingest records when data was first seen).  ``holidays`` defaults to the federal
+    holidays.  Returns tz-aware times in ``tz``.
+    """
+    dates = pd.DatetimeIndex(as_of)
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)
+    days = dates.normalize().to_numpy().astype("datetime64[D]")
+    hol = _federal_holidays_all() if holidays is None else pd.DatetimeIndex(holidays).to_numpy().astype("datetime64[D]")
+    released = np.busday_offset(days, CFTC_RELEASE_BUSINESS_DAYS, roll="forward", holidays=hol)
+    times = pd.DatetimeIndex(released.astype("datetime64[ns]")) + CFTC_RELEASE_LOCAL
+    return times.tz_localize(tz)
