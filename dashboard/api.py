@@ -200,6 +200,7 @@ def list_results() -> Response:
                 "units": meta.units,
                 "version": meta.version,
                 "freshness": grade.level if grade else None,
+                "quality": meta.quality,
                 "failure": meta.failure,
             }
         )

@@ -34,9 +34,34 @@ def provenance(meta: ResultMeta, *, stale_after_minutes: float | None = None, tz
             html.Span(f"as of {_fmt_time(meta.as_of, tz)}", className="fd-asof"),
             html.Span(f" · computed {_fmt_time(meta.computed_at, tz)}"),
             html.Span(f" · source: {meta.source}"),
+            *quality_note(meta),
         ],
         className="fd-provenance",
     )
+
+
+def quality_note(meta: ResultMeta) -> list:
+    """Input quality beside the provenance: rows skipped (share of the basis), warnings.
+
+    Empty when the producer reported no quality; a QUALITY label when rows were skipped or a
+    warning was raised, with the full summary as its tooltip.
+    """
+    q = meta.quality or {}
+    if not q:
+        return []
+    skipped = int(q.get("skipped_rows", 0))
+    warnings = list(q.get("warnings", []))
+    share = float(q.get("skipped_share", 0.0)) * 100.0
+    text = f" · input: {int(q.get('total_rows', 0)):,} rows"
+    if skipped:
+        text += f", {skipped:,} skipped ({share:.2f} % of {q.get('basis', 'rows')})"
+    if q.get("repaired_rows"):
+        text += f", {int(q['repaired_rows']):,} repaired"
+    out: list = [html.Span(text, className="fd-quality")]
+    if warnings:
+        out.append(html.Span(f"{len(warnings)} WARNING{'S' if len(warnings) > 1 else ''}", className="fd-label fd-label-warning", title=" | ".join(warnings)))
+        out.append(html.Div([html.Div(w) for w in warnings], className="fd-quality-warnings"))
+    return out
 
 
 def missing(name: str) -> html.Div:

@@ -94,6 +94,18 @@ class StoreSettings(_Section):
     """Job-run records kept per job."""
 
 
+class QualitySettings(_Section):
+    max_skipped_share: float = Field(default=0.01, ge=0.0, le=1.0)
+    """Refuse a result whose input lost more than this share of its basis (open interest,
+    AUM, positions) to skipped rows: fraction, 0.01 = 1 % (see :mod:`flows.quality`)."""
+    overrides: dict[str, float] = Field(default_factory=dict)
+    """Per result family (``gamma``, ``letf``, ``cftc``, ...): its own threshold, fraction."""
+
+    def threshold(self, family: str) -> float:
+        """The refusal threshold of ``family`` (its override, else :attr:`max_skipped_share`)."""
+        return float(self.overrides.get(family, self.max_skipped_share))
+
+
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
@@ -414,6 +426,7 @@ class Settings(_Section):
 
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     jobs: dict[str, JobSettings] = Field(default_factory=dict)

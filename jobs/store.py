@@ -115,6 +115,9 @@ class ResultMeta:
     """Headline figures (flat, JSON-able) for cards, alerts and history series."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything else the producer wants to carry (conventions, parameters, skipped rows)."""
+    quality: dict[str, Any] = field(default_factory=dict)
+    """Input quality (:meth:`flows.quality.Quality.to_dict`): rows skipped or repaired, the share
+    of the basis they carry, warnings.  Empty when the producer reported none."""
     failure: dict[str, Any] | None = None
     """When stale: ``{"error": ..., "failed_at": ..., "job": ...}`` of the last failed attempt."""
 
@@ -256,12 +259,16 @@ class ResultStore:
         units: Mapping[str, Mapping[str, str]] | None = None,
         headline: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
+        quality: Mapping[str, Any] | None = None,
         computed_at: datetime | None = None,
     ) -> ResultMeta:
         """Atomically publish a new version of ``name`` and make it current.
 
         ``tables`` is one DataFrame (stored as ``data``) or an ordered mapping of named tables,
-        the first being the main one.  ``as_of`` must be tz-aware.  Clears any stale mark.
+        the first being the main one.  ``as_of`` must be tz-aware.  ``quality`` is the input
+        quality (:meth:`flows.quality.Quality.to_dict`); its ``quality_skipped_share`` and
+        ``quality_warnings`` are added to the headline so alerts can read them.  Clears any
+        stale mark.
         """
         if isinstance(tables, pd.DataFrame):
             tables = {MAIN_TABLE: tables}
@@ -289,7 +296,11 @@ class ResultStore:
             units={t: dict(u) for t, u in (units or {}).items()},
             headline=dict(headline or {}),
             extra=dict(extra or {}),
+            quality=dict(quality or {}),
         )
+        if quality:
+            meta.headline.setdefault("quality_skipped_share", float(quality.get("skipped_share", 0.0)))
+            meta.headline.setdefault("quality_warnings", len(quality.get("warnings", [])))
         score = computed.timestamp()
         with self.redis.pipeline(transaction=True) as pipe:
             for tname, blob in encoded.items():

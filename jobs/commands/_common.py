@@ -47,6 +47,15 @@ def settings_or_default() -> Any:
         return Settings()
 
 
+def echo_quality(quality: Any) -> None:
+    """Print a :class:`flows.quality.Quality` for people (``quality: ...``; warnings to stderr too)."""
+    if quality is None:
+        return
+    click.echo(f"quality: {quality.summary()}")
+    for w in quality.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
 @contextmanager
 def exit_on_input_error() -> Iterator[None]:
     """Turn a :class:`flows.errors.FlowdeskError` (bad file, field, ...) into ``error: ...`` on stderr and exit status 2."""

@@ -1,0 +1,104 @@
+"""Plausibility limits of every input, in one table.
+
+A value outside its limit is not a market event but a broken input (a unit error, a shifted
+column, a corrupted download), and a desk tool must refuse it rather than print a number from
+it.  :data:`LIMITS` is the single documented table; parsers and analytics check against it with
+:func:`check_range`, which raises :class:`flows.errors.InputError` naming the file, the first
+offending row and the field.  ``docs/limits.md`` is rendered from this table
+(:func:`markdown_table`).
+
+Pure: data and a vectorised check, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from flows.errors import InputError
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An inclusive range ``[low, high]`` (None = unbounded) for one field, with its reason."""
+
+    key: str
+    low: float | None
+    high: float | None
+    unit: str
+    why: str
+
+
+LIMITS: dict[str, Limit] = {
+    lim.key: lim
+    for lim in (
+        Limit("option.spot", 0.0, 1e6, "index points / USD per share", "finite and positive; spot must also lie within the listed strike range (checked against the chain's strikes)"),
+        Limit("option.strike", 0.0, 1e7, "index points / USD per share", "positive; must equal the strike encoded in the OSI symbol to 0.0005 (the symbol's own precision)"),
+        Limit("option.open_interest", 0.0, 5e7, "contracts", "non-negative; 50 million contracts on one series exceeds every listed series by 10x"),
+        Limit("option.volume", 0.0, 5e7, "contracts", "non-negative, as open interest"),
+        Limit("option.iv", 0.0, 20.0, "fraction per year", "0 (= not computed) to 2,000 %; meme-stock and VIX options reach several hundred percent, never 2,000 %"),
+        Limit("option.delta", -1.0001, 1.0001, "per option", "a Black-Scholes delta lies in [-1, 1] (the source rounds)"),
+        Limit("option.gamma_x_spot", 0.0, 1e4, "gamma x spot (dimensionless)", "gamma is non-negative; gamma x spot above 1e4 needs a one-minute expiry at 1 % vol: a unit error"),
+        Limit("option.price", 0.0, 1e7, "premium per unit of underlying", "bid/ask/last non-negative"),
+        Limit("letf.leverage", -5.0, 5.0, "dimensionless, signed", "listed daily leveraged and inverse funds run -3x..+3x (a few 4x/5x notes); beyond 5x is a parsing error"),
+        Limit("letf.aum_usd", 0.0, 2e11, "USD", "non-negative; the largest leveraged fund (TQQQ) holds ~USD 30 bn: 200 bn is a unit error (thousands read as units)"),
+        Limit("fx.usd_per_unit", 1e-6, 1e3, "USD per 1 unit of currency", "strictly positive; no traded currency is worth more than USD 1,000 or less than a millionth"),
+        Limit("fx.daily_log_change", -0.3, 0.3, "log change vs the previous ECB day", "the largest daily move of a major currency on the ECB fixing (CHF, January 2015) is ~0.2: a bigger jump is a misprint"),
+        Limit("cftc.open_interest", 0.0, 1e8, "contracts", "non-negative"),
+        Limit("cftc.position", 0.0, 1e8, "contracts", "each category's long and short is non-negative and at most the market's open interest"),
+        Limit("scenario.move_pct", -100.0, 100.0, "percent", "an underlying cannot fall more than 100 %; +100 % in one session is outside any stress a desk runs"),
+        Limit("price.close", 0.0, 1e7, "index points / USD", "closes are positive"),
+    )
+}
+"""Every plausibility limit, keyed ``<family>.<field>``."""
+
+
+def check_range(values: Any, key: str, source: str, *, rows: Any = None, field: str | None = None, ignore_nan: bool = True) -> None:
+    """Raise :class:`InputError` when any of ``values`` lies outside ``LIMITS[key]``.
+
+    Parameters
+    ----------
+    values:
+        Array-like of numbers.
+    key:
+        Key of :data:`LIMITS`.
+    source:
+        File, URL or symbol named in the error.
+    rows:
+        Row labels (source line numbers, symbols) aligned with ``values``; the first offender's
+        is named in the message.
+    field:
+        Column name as the source spells it (default: the part of ``key`` after the dot).
+    ignore_nan:
+        NaN means "not given" and is checked elsewhere; infinities are always refused.
+    """
+    lim = LIMITS[key]
+    arr = np.asarray(values, dtype=np.float64)
+    bad = np.isinf(arr)
+    if not ignore_nan:
+        bad |= np.isnan(arr)
+    with np.errstate(invalid="ignore"):
+        if lim.low is not None:
+            bad |= arr < lim.low
+        if lim.high is not None:
+            bad |= arr > lim.high
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    where = ""
+    if rows is not None:
+        where = f" (row {np.asarray(rows, dtype=object)[i]})"
+    rng = f"[{'-inf' if lim.low is None else f'{lim.low:g}'}, {'inf' if lim.high is None else f'{lim.high:g}'}]"
+    raise InputError(source, field or key.split(".", 1)[1], f"{int(bad.sum())} value(s) outside the plausible range {rng} {lim.unit}, e.g. {float(arr[i])!r}{where}: {lim.why}")
+
+
+def markdown_table() -> str:
+    """The limits as a Markdown table (``docs/limits.md``)."""
+    lines = ["| field | low | high | unit | why |", "| --- | --- | --- | --- | --- |"]
+    for lim in LIMITS.values():
+        lo = "" if lim.low is None else f"{lim.low:g}"
+        hi = "" if lim.high is None else f"{lim.high:g}"
+        lines.append(f"| `{lim.key}` | {lo} | {hi} | {lim.unit} | {lim.why} |")
+    return "\n".join(lines) + "\n"

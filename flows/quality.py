@@ -1,0 +1,214 @@
+"""Input quality that travels with every result: what a parse skipped or repaired, and why.
+
+Every parser (and every analytic that drops inputs) reports a :class:`Quality`: the rows it
+skipped, the share of the *economic weight* those rows carry (open interest for option chains,
+assets for leveraged-ETF universes, positions for CFTC reports), the rows it repaired, and
+plain-language warnings.  Jobs store it in the result metadata (``ResultMeta.quality``), the CLI
+prints it (``quality`` in ``--json``), pages show it next to the figure, the API returns it and
+alerts can read ``quality_skipped_share`` / ``quality_warnings`` from the headline.
+
+A result whose skipped share passes a threshold (``[quality] max_skipped_share``, default 1 %)
+is refused by :func:`enforce`: a number computed on 80 % of a chain is a wrong number, not a
+smaller one.
+
+Skipped share
+-------------
+``skipped_share = skipped_weight / total_weight`` over the rows whose weight could be read.  A
+skipped row whose weight itself is unreadable (open interest "-") cannot be weighed, so the share
+is then ``max(weight share, row share)``: a conservative bound that still refuses a file whose
+open-interest column was blanked.  With no weight at all (an empty basis) the row share is used.
+
+Pure: dataclasses and numbers, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.errors import InputError
+
+DEFAULT_MAX_SKIPPED_SHARE = 0.01
+"""Default refusal threshold: 1 % of the basis (open interest / AUM / positions)."""
+
+
+@dataclass
+class Quality:
+    """What one input lost or had repaired on its way in.
+
+    Attributes
+    ----------
+    source:
+        File, URL or symbol the input came from (named in every message).
+    basis:
+        What ``*_weight`` measures: ``"open interest"`` (contracts), ``"AUM"`` (USD),
+        ``"positions"`` (contracts) or ``"rows"``.
+    total_rows, skipped_rows:
+        Data rows read, and rows left out of every figure.
+    total_weight, skipped_weight:
+        The basis summed over all rows whose weight could be read, and over the skipped ones.
+    unweighed_skipped_rows:
+        Skipped rows whose weight could not be read (see the module docstring).
+    reasons:
+        Skipped rows per reason, e.g. ``{"gamma: not a number ('-')": 770}``.
+    repaired_rows, repairs:
+        Rows kept after a documented repair (a missing greek modelled, a BOM removed), per kind.
+    warnings:
+        Suspicious but computable findings, one sentence each.
+    """
+
+    source: str
+    basis: str = "rows"
+    total_rows: int = 0
+    skipped_rows: int = 0
+    total_weight: float = 0.0
+    skipped_weight: float = 0.0
+    unweighed_skipped_rows: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    repaired_rows: int = 0
+    repairs: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    # -- building ---------------------------------------------------------------------------
+    def skip(self, reason: str, rows: int = 1, weight: float | None = None) -> None:
+        """Record ``rows`` skipped for ``reason`` carrying ``weight`` (None: unreadable)."""
+        if rows <= 0:
+            return
+        self.skipped_rows += int(rows)
+        self.reasons[reason] = self.reasons.get(reason, 0) + int(rows)
+        if weight is None or not math.isfinite(float(weight)):
+            self.unweighed_skipped_rows += int(rows)
+        else:
+            self.skipped_weight += abs(float(weight))
+
+    def repair(self, kind: str, rows: int = 1) -> None:
+        """Record ``rows`` kept after a documented repair of kind ``kind``."""
+        if rows <= 0:
+            return
+        self.repaired_rows += int(rows)
+        self.repairs[kind] = self.repairs.get(kind, 0) + int(rows)
+
+    def warn(self, message: str) -> None:
+        """Add a warning (kept once)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def merge(self, other: Quality) -> Quality:
+        """A new Quality adding ``other`` to this one (same basis expected; sources joined)."""
+        out = Quality(
+            source=self.source if other.source == self.source else f"{self.source}; {other.source}",
+            basis=self.basis if self.basis == other.basis else f"{self.basis} / {other.basis}",
+            total_rows=self.total_rows + other.total_rows,
+            skipped_rows=self.skipped_rows + other.skipped_rows,
+            total_weight=self.total_weight + other.total_weight,
+            skipped_weight=self.skipped_weight + other.skipped_weight,
+            unweighed_skipped_rows=self.unweighed_skipped_rows + other.unweighed_skipped_rows,
+            reasons=dict(self.reasons),
+            repaired_rows=self.repaired_rows + other.repaired_rows,
+            repairs=dict(self.repairs),
+            warnings=list(self.warnings),
+        )
+        for k, v in other.reasons.items():
+            out.reasons[k] = out.reasons.get(k, 0) + v
+        for k, v in other.repairs.items():
+            out.repairs[k] = out.repairs.get(k, 0) + v
+        for w in other.warnings:
+            out.warn(w)
+        return out
+
+    # -- reading ----------------------------------------------------------------------------
+    @property
+    def row_share(self) -> float:
+        """Skipped rows / rows read (0 when nothing was read)."""
+        return self.skipped_rows / self.total_rows if self.total_rows else 0.0
+
+    @property
+    def skipped_share(self) -> float:
+        """Share of the basis left out, 0-1 (see the module docstring for unweighed rows)."""
+        weight_share = self.skipped_weight / self.total_weight if self.total_weight > 0 else None
+        if weight_share is None:
+            return self.row_share
+        if self.unweighed_skipped_rows:
+            return max(weight_share, self.row_share)
+        return weight_share
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (the ``quality`` object of the CLI, the API and the result metadata)."""
+        return {
+            "source": self.source,
+            "basis": self.basis,
+            "total_rows": int(self.total_rows),
+            "skipped_rows": int(self.skipped_rows),
+            "skipped_share": float(self.skipped_share),
+            "total_weight": float(self.total_weight),
+            "skipped_weight": float(self.skipped_weight),
+            "reasons": dict(self.reasons),
+            "repaired_rows": int(self.repaired_rows),
+            "repairs": dict(self.repairs),
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Quality:
+        """Inverse of :meth:`to_dict` (derived fields are recomputed, not read)."""
+        return cls(
+            source=str(data.get("source", "")),
+            basis=str(data.get("basis", "rows")),
+            total_rows=int(data.get("total_rows", 0)),
+            skipped_rows=int(data.get("skipped_rows", 0)),
+            total_weight=float(data.get("total_weight", 0.0)),
+            skipped_weight=float(data.get("skipped_weight", 0.0)),
+            reasons=dict(data.get("reasons", {})),
+            repaired_rows=int(data.get("repaired_rows", 0)),
+            repairs=dict(data.get("repairs", {})),
+            warnings=list(data.get("warnings", [])),
+        )
+
+    def headline(self) -> dict[str, float | int]:
+        """The two figures alerts can use: ``quality_skipped_share`` (0-1), ``quality_warnings``."""
+        return {"quality_skipped_share": float(self.skipped_share), "quality_warnings": len(self.warnings)}
+
+    def summary(self) -> str:
+        """One line for people: ``12 rows skipped (0.3 % of open interest): ...; 1 warning``."""
+        parts = []
+        if self.skipped_rows:
+            why = ", ".join(f"{n} {r}" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3])
+            parts.append(f"{self.skipped_rows} of {self.total_rows} rows skipped ({self.skipped_share * 100:.2f} % of {self.basis}): {why}")
+        else:
+            parts.append(f"{self.total_rows} rows, none skipped")
+        if self.repaired_rows:
+            parts.append(f"{self.repaired_rows} repaired (" + ", ".join(f"{n} {k}" for k, n in self.repairs.items()) + ")")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning(s): " + " | ".join(self.warnings))
+        return "; ".join(parts)
+
+
+class QualityError(InputError):
+    """A result refused because its input lost too much (skipped share above the threshold)."""
+
+    def __init__(self, quality: Quality, threshold: float) -> None:
+        self.quality = quality
+        self.threshold = threshold
+        super().__init__(
+            quality.source,
+            None,
+            f"refused: {quality.skipped_share * 100:.2f} % of {quality.basis} skipped (limit {threshold * 100:.2f} %): {quality.summary()}",
+        )
+
+
+def enforce(quality: Quality, max_skipped_share: float = DEFAULT_MAX_SKIPPED_SHARE) -> Quality:
+    """Return ``quality`` unchanged, or raise :class:`QualityError` when its skipped share
+    exceeds ``max_skipped_share`` (a fraction, 0.01 = 1 %)."""
+    if quality.skipped_share > max_skipped_share + 1e-12:
+        raise QualityError(quality, max_skipped_share)
+    return quality
+
+
+def combine(qualities: Iterable[Quality]) -> Quality | None:
+    """Merge several inputs' qualities (None for none)."""
+    out: Quality | None = None
+    for q in qualities:
+        out = q if out is None else out.merge(q)
+    return out

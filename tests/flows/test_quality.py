@@ -1,0 +1,55 @@
+"""flows.quality and flows.limits: skipped share, refusal threshold, plausibility table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flows.errors import InputError
+from flows.limits import LIMITS, check_range, markdown_table
+from flows.quality import Quality, QualityError, combine, enforce
+
+
+def test_skipped_share_by_weight_and_conservative_for_unweighed_rows() -> None:
+    q = Quality(source="f.csv", basis="open interest", total_rows=100, total_weight=1000.0)
+    q.skip("gamma: not a number", rows=2, weight=5.0)
+    assert q.skipped_share == pytest.approx(0.005)
+    enforce(q, 0.01)  # 0.5 % < 1 %: kept
+    q.skip("open_interest: '-'", rows=3, weight=None)  # weight unknown: row share (5 %) bounds it
+    assert q.skipped_share == pytest.approx(0.05)
+    with pytest.raises(QualityError, match=r"f\.csv: refused: 5\.00 % of open interest skipped \(limit 1\.00 %\)"):
+        enforce(q, 0.01)
+    assert isinstance(QualityError(q, 0.01), InputError)
+
+
+def test_round_trip_merge_and_headline() -> None:
+    a = Quality(source="a", basis="AUM", total_rows=10, total_weight=100.0)
+    a.skip("negative assets", weight=10.0)
+    a.warn("stale file")
+    a.warn("stale file")
+    b = Quality(source="b", basis="AUM", total_rows=5, total_weight=100.0)
+    b.repair("bom removed")
+    m = combine([a, b])
+    assert m is not None and m.total_rows == 15 and m.skipped_share == pytest.approx(0.05)
+    assert m.warnings == ["stale file"] and m.repairs == {"bom removed": 1}
+    again = Quality.from_dict(m.to_dict())
+    assert again.to_dict() == m.to_dict()
+    assert m.headline() == {"quality_skipped_share": pytest.approx(0.05), "quality_warnings": 1}
+    assert "1 of 15 rows skipped (5.00 % of AUM)" in m.summary()
+    assert combine([]) is None
+
+
+def test_check_range_names_source_row_and_field() -> None:
+    check_range([1.0, 2.0, np.nan], "letf.leverage", "u.csv")
+    with pytest.raises(InputError, match=r"u\.csv: leverage: 1 value\(s\) outside .*e\.g\. 30\.0 \(row 7\)"):
+        check_range([3.0, 30.0], "letf.leverage", "u.csv", rows=[6, 7], field="leverage")
+    with pytest.raises(InputError, match="inf"):
+        check_range([np.inf], "option.iv", "x")
+    with pytest.raises(InputError):
+        check_range([np.nan], "option.iv", "x", ignore_nan=False)
+
+
+def test_every_limit_is_documented() -> None:
+    table = markdown_table()
+    for key, lim in LIMITS.items():
+        assert f"`{key}`" in table and lim.why and lim.unit
