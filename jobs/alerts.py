@@ -137,6 +137,13 @@ underlying.  A key may contain ``<BASKET>`` (any lower-case name).  Extend this 
 task publishes a new headline figure.
 """
 
+QUALITY_KEYS: dict[str, str] = {
+    "quality_skipped_share": "fraction of the input's basis (open interest / AUM / positions) skipped, 0-1",
+    "quality_warnings": "count of input-quality warnings",
+}
+"""Headline keys the store adds to every result published with an input quality
+(:meth:`jobs.store.ResultStore.publish`): valid for every family."""
+
 _PLACEHOLDERS = {"<UNDERLYING>": r"[A-Z0-9^_]{1,12}", "<BASKET>": r"[a-z0-9_]+"}
 
 
@@ -164,7 +171,7 @@ def family_of(result: str) -> str | None:
 def known_key(family: str, key: str) -> bool:
     """Is ``key`` a headline key of ``family`` (exactly, or through a ``<BASKET>`` pattern)?"""
     known = CATALOGUE[family]
-    return key in known or any("<" in k and _pattern(k).match(key) for k in known)
+    return key in known or key in QUALITY_KEYS or any("<" in k and _pattern(k).match(key) for k in known)
 
 
 def check_metric(metric: str) -> tuple[str, str]:
@@ -181,7 +188,7 @@ def check_metric(metric: str) -> tuple[str, str]:
         family = family_of(result)
         if family is None:
             continue
-        known = CATALOGUE[family]
+        known = {**CATALOGUE[family], **QUALITY_KEYS}
         if not known_key(family, key):
             raise MetricError(f"unknown headline key {key!r} for result {result!r} (known: {', '.join(sorted(known))})")
         return result, key
