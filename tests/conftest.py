@@ -17,14 +17,34 @@ from jobs.store import ResultStore, connect
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", REPO.parent / "shared" / "data"))
-"""Real public data files (never copied into the project): ``../shared/data``."""
+"""Full-size real public data files beside the clone: ``../shared/data`` (benchmarks and the
+``extended`` tests; the default suite uses the trimmed copies in ``tests/data``)."""
+TEST_DATA = REPO / "tests" / "data"
+"""Trimmed copies of real files, committed with a PROVENANCE.md per folder."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``extended`` tests read the full shared files: they run when the folder is present."""
+    if SHARED_DATA.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"extended: full-size shared data not present at {SHARED_DATA}")
+    for item in items:
+        if "extended" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The full shared data folder (use only in ``@pytest.mark.extended`` tests)."""
     if not SHARED_DATA.is_dir():
         pytest.fail(f"real data folder missing: {SHARED_DATA} (set FLOWDESK_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """``tests/data``: trimmed real files committed with the repository."""
+    return TEST_DATA
 
 
 @pytest.fixture(scope="session")
