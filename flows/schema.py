@@ -44,6 +44,7 @@ LETF_COLUMNS: Mapping[str, str] = {
     "aum_usd": "prior-close net assets, USD",
     "price": "fund price, USD per share",
     "avg_volume": "average daily volume of the fund, shares",
+    "reset": "leverage reset period: daily / weekly / monthly / quarterly / options-based / unknown (flows.letf_reset)",
 }
 
 # -- CFTC Commitments of Traders (one row per market code and report date) ------------------

@@ -1,0 +1,208 @@
+"""Reset period of leveraged and inverse funds: which funds rebalance every day, and which do not.
+
+The daily rebalance trade ``A * (L**2 - L) * r`` (:mod:`flows.letf`) holds only for funds whose
+leverage resets **every session**.  A fund that resets weekly, monthly or quarterly lets its
+exposure drift between resets and trades only on its reset day (over the whole reset period); a
+fund built from options (buffer, accelerated / capped, option-income overlays) has no leverage
+reset at all.  Counting them as daily funds overstates the close-of-day flow (the field case
+``letf-calendar-reset``: +10.4 million USD per 1 % from five non-daily funds next to TQQQ).
+
+Reset classes (:data:`RESETS`)
+------------------------------
+``daily`` (the only class in the daily figures), ``weekly``, ``monthly``, ``quarterly``,
+``options-based`` (buffer / accelerated / capped / option-income payoffs, whatever their outcome
+period), ``unknown`` (nothing below decides; excluded, and listed as such).
+
+Where a fund's class comes from, first match wins (``reset_source`` names the step):
+
+1. ``override``: a per-deployment mapping (``[letf] reset_overrides`` in the configuration).
+2. ``curated``: the curated table shipped in the repository, ``flows/data/letf_reset.csv``
+   (``ticker, reset, evidence``), one row per fund whose class was checked against the issuer's
+   stated objective; the ``evidence`` column says where from.  It wins over the rules.
+3. ``name``: rules on the fund name (:data:`NAME_RULES`, in this order):
+
+   * **daily**: the word ``Daily`` (or ``Dly``), unless it is followed by ``Income``, ``Pay``,
+     ``Premium`` or ``Distribution`` (``Growth & Daily Income`` is a payout, not a reset); a
+     name that says ``Daily`` wins over every rule below (``Direxion Daily High Yield Bear``);
+   * **options-based**: ``YieldBoost``, ``Option(s)``, ``Buffer``, ``Accelerated``, ``Outcome``,
+     ``Premium``, ``High Income``, ``Enhanced Income``, ``+ Income``, ``Covered Call``,
+     ``Boosted``, ``Capped``; wins over the period words (``Accelerated ETF - Quarterly`` is an
+     options payoff over a quarterly outcome period, not a quarterly leverage reset);
+   * **weekly**: ``Weekly`` (Roundhill ``WeeklyPay``: 1.2x the calendar-week return);
+   * **monthly**: ``Monthly`` (Tradr ``... Monthly ETF``, UBS ETRACS ``Monthly Pay 2x`` notes,
+     whose leverage compounds monthly);
+   * **quarterly**: ``Quarterly`` (Tradr ``... Quarterly ETF``, ETRACS ``Quarterly Pay``).
+4. ``family``: rules on the fund family, matched against the ``issuer`` column and, when that
+   column is damaged, the brand in the name (:data:`FAMILY_RULES`): issuers whose leveraged
+   lines are daily-reset only (ProShares, GraniteShares, Leverage Shares, BMO / REX
+   MicroSectors and MAX notes, Volatility Shares, 21Shares, T-Rex / REX, Deutsche Bank's DB
+   notes) -> ``daily``; issuers of defined-outcome or option-income funds only (Innovator, FT
+   Vest, YieldMax, NEOS, Kurv) -> ``options-based``.  Issuers with several reset periods (Tradr
+   sells daily, weekly, monthly and quarterly funds; Direxion also runs tactical funds; UBS
+   ETRACS notes reset monthly or quarterly) have no family rule: the name or the curated table
+   must decide.
+5. ``unknown``: none of the above.
+
+Pure: frames in, frames out, no I/O (the curated table is read by
+:func:`flows.sources.letf_universe.reset_table`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from flows.errors import InputError
+
+DAILY = "daily"
+WEEKLY = "weekly"
+MONTHLY = "monthly"
+QUARTERLY = "quarterly"
+OPTIONS = "options-based"
+UNKNOWN = "unknown"
+RESETS = (DAILY, WEEKLY, MONTHLY, QUARTERLY, OPTIONS, UNKNOWN)
+"""Every reset class; only ``daily`` funds enter the daily rebalance figures."""
+
+RESET_TABLE_COLUMNS = ["ticker", "reset", "evidence"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classification rule: a case-insensitive pattern and the class it gives."""
+
+    key: str
+    pattern: re.Pattern[str]
+    reset: str
+    why: str
+
+
+NAME_RULES: tuple[Rule, ...] = (
+    Rule("daily", re.compile(r"\bdaily\b(?!\s+(?:income|pay|premium|distribution))|\bdly\b", re.IGNORECASE), DAILY, "name says Daily"),
+    Rule(
+        "options",
+        re.compile(r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|high income|enhanced income|\+\s*income|covered call|boosted|\bcapped\b", re.IGNORECASE),
+        OPTIONS,
+        "name names an options payoff (buffer / accelerated / capped / option income)",
+    ),
+    Rule("weekly", re.compile(r"weekly", re.IGNORECASE), WEEKLY, "name says Weekly"),
+    Rule("monthly", re.compile(r"monthly", re.IGNORECASE), MONTHLY, "name says Monthly"),
+    Rule("quarterly", re.compile(r"quarterly", re.IGNORECASE), QUARTERLY, "name says Quarterly"),
+)
+"""Rules on the fund name, applied in this order (first match wins)."""
+
+FAMILY_RULES: tuple[Rule, ...] = (
+    Rule("proshares", re.compile(r"\bproshares\b", re.IGNORECASE), DAILY, "ProShares leveraged and inverse funds reset daily"),
+    Rule("graniteshares", re.compile(r"\bgraniteshares\b", re.IGNORECASE), DAILY, "GraniteShares leveraged funds reset daily (YieldBoost funds are caught by the name rules first)"),
+    Rule("leverage-shares", re.compile(r"\bleverage\s?shares\b", re.IGNORECASE), DAILY, "Leverage Shares 2x funds reset daily (Capped Accelerated funds are caught by the name rules first)"),
+    Rule("microsectors", re.compile(r"microsectors|\bbmo\b|bank of montreal|^\s*max\s*$|^\s*max\b", re.IGNORECASE), DAILY, "MicroSectors and MAX exchange-traded notes reset daily"),
+    Rule("volatility-shares", re.compile(r"volatility shares|\bvs trust\b", re.IGNORECASE), DAILY, "Volatility Shares leveraged funds reset daily"),
+    Rule("21shares", re.compile(r"\b21shares\b", re.IGNORECASE), DAILY, "21Shares 2x funds reset daily"),
+    Rule("t-rex", re.compile(r"\bt-?rex\b|^\s*rex\s*$", re.IGNORECASE), DAILY, "T-Rex / REX leveraged funds reset daily"),
+    Rule("db-notes", re.compile(r"deutsche bank|^\s*db\s*$|^\s*db\s", re.IGNORECASE), DAILY, "Deutsche Bank DB double long/short notes reset daily"),
+    Rule("defined-outcome", re.compile(r"\binnovator\b|\bft vest\b|\byieldmax\b|\bneos\b|\bkurv\b", re.IGNORECASE), OPTIONS, "issuer of defined-outcome / option-income funds only"),
+)
+"""Rules on the fund family (``issuer``; the name when the family is not readable)."""
+
+_BLANK_TEXT = {"", "-", "--", "nan", "n/a", "na", "none", "null"}
+
+
+def unreadable_text(values: pd.Series) -> pd.Series:
+    """True where a text cell carries nothing: blank, ``-``, ``NaN``, ``N/A``, ``None``, ``null``."""
+    return values.fillna("").astype(str).str.strip().str.lower().isin(_BLANK_TEXT)
+
+
+def _first_match(text: pd.Series, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the class and the rule key of the first matching rule ('' where none matches)."""
+    conditions = [text.str.contains(r.pattern, na=False).to_numpy(dtype=bool) for r in rules]
+    reset = np.select(conditions, [r.reset for r in rules], default="")
+    key = np.select(conditions, [r.key for r in rules], default="")
+    return reset.astype(object), key.astype(object)
+
+
+def classify_reset(
+    funds: pd.DataFrame,
+    curated: pd.DataFrame | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Reset class of every fund (see the module docstring for the order of the sources).
+
+    Parameters
+    ----------
+    funds:
+        Needs ``ticker``; uses ``name`` and ``issuer`` where present.
+    curated:
+        The curated table (``ticker, reset, evidence``), e.g.
+        :func:`flows.sources.letf_universe.reset_table`; ``None`` = rules only.
+    overrides:
+        Ticker -> reset class, winning over everything (configuration).
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``funds``; columns ``reset`` (one of :data:`RESETS`), ``reset_source``
+        (``override``, ``curated``, ``name``, ``family`` or ``none``) and ``reset_evidence``
+        (the curated evidence or the rule that decided, one sentence).
+
+    Raises
+    ------
+    InputError
+        An override names a class not in :data:`RESETS`.
+    """
+    index = funds.index
+    ticker = funds["ticker"].fillna("").astype(str).str.strip().str.upper()
+    name = funds["name"].fillna("").astype(str) if "name" in funds else pd.Series("", index=index)
+    family = funds["issuer"].fillna("").astype(str) if "issuer" in funds else pd.Series("", index=index)
+    by_name, name_key = _first_match(name, NAME_RULES)
+    # The family rule reads the issuer column, and the brand in the name when the column is
+    # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
+    fam_col, fam_key = _first_match(family.where(~unreadable_text(family), ""), FAMILY_RULES)
+    fam_name, fam_name_key = _first_match(name, FAMILY_RULES)
+    by_family = np.where(fam_col != "", fam_col, fam_name)
+    family_key = np.where(fam_col != "", fam_key, fam_name_key)
+    over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
+    for t, r in over.items():
+        if r not in RESETS:
+            raise InputError("[letf] reset_overrides", t, f"unknown reset class {r!r} (use one of {', '.join(RESETS)})")
+    from_override = ticker.map(over)
+    cur_reset = pd.Series(np.nan, index=index, dtype=object)
+    cur_evidence = pd.Series("", index=index, dtype=object)
+    if curated is not None and not curated.empty:
+        table = curated.assign(ticker=curated["ticker"].astype(str).str.strip().str.upper()).set_index("ticker")
+        cur_reset = ticker.map(table["reset"])
+        cur_evidence = ticker.map(table["evidence"]).fillna("")
+    rules = {r.key: r.why for r in (*NAME_RULES, *FAMILY_RULES)}
+    conditions = [from_override.notna().to_numpy(), cur_reset.notna().to_numpy(), by_name != "", by_family != ""]
+    reset = np.select(conditions, [from_override.to_numpy(dtype=object), cur_reset.to_numpy(dtype=object), by_name, by_family], default=UNKNOWN)
+    source = np.select(conditions, ["override", "curated", "name", "family"], default="none")
+    name_why = pd.Series(name_key, index=index).map(rules).fillna("")
+    fam_why = pd.Series(family_key, index=index).map(rules).fillna("")
+    evidence = np.select(
+        conditions,
+        ["configured in [letf] reset_overrides", cur_evidence.to_numpy(dtype=object), ("name rule: " + name_why).to_numpy(dtype=object), ("family rule: " + fam_why).to_numpy(dtype=object)],
+        default="not in the curated table; no name or family rule applies",
+    )
+    return pd.DataFrame({"reset": reset.astype(str), "reset_source": source.astype(str), "reset_evidence": evidence.astype(str)}, index=index)
+
+
+def validate_reset_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check a curated table (``ticker, reset, evidence``): known classes, unique tickers,
+    evidence given.  Returns it with upper-case tickers; :class:`InputError` names the row."""
+    for col in RESET_TABLE_COLUMNS:
+        if col not in table.columns:
+            raise InputError(source, f"column '{col}'", f"required column missing (have: {', '.join(map(str, table.columns))})")
+    out = table[RESET_TABLE_COLUMNS].copy()
+    for col in RESET_TABLE_COLUMNS:
+        out[col] = out[col].fillna("").astype(str).str.strip()
+    out["ticker"] = out["ticker"].str.upper()
+    bad = ~out["reset"].isin(RESETS) | out["ticker"].eq("") | out["evidence"].eq("")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(source, f"line {i + 2}", f"every row needs a ticker, a reset class in {RESETS} and its evidence (got {out.iloc[i].to_dict()})")
+    dup = out["ticker"].duplicated(keep=False)
+    if dup.any():
+        raise InputError(source, "ticker", f"listed twice: {', '.join(sorted(set(out.loc[dup, 'ticker'])))}")
+    return out.reset_index(drop=True)
