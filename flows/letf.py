@@ -19,6 +19,18 @@ If only the current (post-move) assets ``A_now = A*(1 + L*r)`` are known, the sa
 ``A_now * (L**2 - L) * r / (1 + L*r)``.  When shares outstanding changed, net creations ``C``
 (USD, + = inflow) add ``L * C`` of underlying to buy.
 
+Which funds
+-----------
+The trade above is the **daily** rebalance: only funds whose leverage resets every session make
+it (:mod:`flows.letf_reset` gives every fund its reset period from a curated table and
+documented name / family rules).  A weekly-, monthly- or quarterly-reset fund lets its exposure
+drift until its reset day and then trades ``A0 * (L**2 - L) * R`` with ``A0`` its assets at the
+last reset and ``R`` the underlying's return since then; options-based funds (buffer,
+accelerated, capped, option income) have no leverage reset at all.  They are excluded from the
+daily figures with their reset period as the reason, and their assets are reported by
+:func:`excluded_aum` so that what is left out stays visible.  The reset-day trade of calendar
+funds is not modelled: no source here gives the return since each fund's last reset.
+
 Conventions used throughout this module
 ---------------------------------------
 * Moves passed as ``ret`` / ``r`` are **fractions** (-0.10 = -10%); columns and arguments named
@@ -39,14 +51,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from flows import letf_reset
 from flows.errors import InputError
+from flows.quality import Quality
 
 EQUITY = "equity"
 GROUPS = ("crypto", "commodity")
 """Non-equity asset classes that get their own group total instead of being dropped."""
-
-OPTION_INCOME_PATTERN = re.compile(r"yieldboost|option income|high income|enhanced income|buffer|premium inc", re.IGNORECASE)
-"""Fund names whose exposure is driven by an option overlay, not a daily leverage reset."""
 
 # Exclusion reasons (the ``reason`` column of :func:`classify`).
 REASON_VARIABLE = "variable or option-income leverage (no fixed daily reset)"
@@ -55,6 +66,27 @@ REASON_ZERO_AUM = "zero assets"
 REASON_NEG_AUM = "negative assets"
 REASON_NO_LEVERAGE = "unknown leverage"
 REASON_UNKNOWN_UNDERLYING = "unknown underlying (blank ticker and index not in index_proxies)"
+REASON_RESET = {
+    letf_reset.WEEKLY: "weekly reset: rebalances once a week, not daily (not in the daily figures)",
+    letf_reset.MONTHLY: "monthly reset: rebalances on its monthly reset day only, not daily (not in the daily figures; its reset-day trade needs the return since the last reset, not modelled)",
+    letf_reset.QUARTERLY: "quarterly reset: rebalances on its quarterly reset day only, not daily (not in the daily figures; its reset-day trade needs the return since the last reset, not modelled)",
+    letf_reset.OPTIONS: "options-based payoff (buffer / accelerated / capped / option-income or variable leverage overlay): no daily leverage reset (not in the daily figures)",
+    letf_reset.UNKNOWN: "reset period unknown (not in the curated table, no name or family rule): not in the daily figures",
+}
+"""Why a non-daily fund is left out, by reset class (:mod:`flows.letf_reset`)."""
+
+# Exclusion categories (the ``exclusion`` column of :func:`classify`; rows of :func:`excluded_aum`).
+EXCLUSION_SKIPPED = "input row skipped (bad data)"
+CATEGORIES = {
+    REASON_VARIABLE: "variable leverage",
+    REASON_NO_AUM: "unknown assets",
+    REASON_ZERO_AUM: "zero assets",
+    REASON_NEG_AUM: "negative assets",
+    REASON_NO_LEVERAGE: "unknown leverage",
+    REASON_UNKNOWN_UNDERLYING: "unknown underlying",
+    **{text: f"reset: {reset}" for reset, text in REASON_RESET.items()},
+}
+"""Short category of each exclusion reason (non-equity reasons map to ``non-equity underlying``)."""
 
 
 def gamma_factor(leverage: np.ndarray | pd.Series | float) -> np.ndarray:
@@ -141,23 +173,32 @@ def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -
 
     ``group`` is ``equity`` (counted in the equity totals), ``crypto`` or ``commodity`` (own group
     totals, not in the equity totals) or ``excluded``.  ``reason`` is ``""`` for equity funds and
-    says why for the rest.  Checks, first match wins: variable / option-income leverage, unknown
-    leverage, unknown / zero / negative assets, asset class (crypto and commodity -> own group,
-    other non-equity -> excluded), unknown underlying.
+    says why for the rest; ``exclusion`` is its short category (:data:`CATEGORIES`, ``""`` for
+    funds in a daily figure).  Checks, first match wins: **reset period** (only ``daily`` funds
+    rebalance daily: weekly / monthly / quarterly / options-based / unknown reset are excluded,
+    :data:`REASON_RESET`), variable leverage, unknown leverage, unknown / zero / negative assets,
+    asset class (crypto and commodity -> own group, other non-equity -> excluded), unknown
+    underlying.
 
-    Input columns: those of :data:`flows.schema.LETF_COLUMNS` (``leverage`` NaN for ``variable``).
+    Input columns: those of :data:`flows.schema.LETF_COLUMNS` (``leverage`` NaN for
+    ``variable``).  Without a ``reset`` column the reset period is derived from the name and
+    family rules of :func:`flows.letf_reset.classify_reset` (no curated table: pass a universe
+    parsed by :mod:`flows.sources.letf_universe` for that).
     """
     require_columns(universe, ["ticker", "underlying", "leverage", "aum_usd"], "letf universe")
     out = map_underlyings(universe, proxies or {})
+    if "reset" not in out:
+        out = out.join(letf_reset.classify_reset(out))
+    reset = out["reset"].fillna(letf_reset.UNKNOWN).astype(str)
     lev = pd.to_numeric(out["leverage"], errors="coerce")
     aum = pd.to_numeric(out["aum_usd"], errors="coerce")
-    names = out["name"].fillna("").astype(str) if "name" in out else pd.Series("", index=out.index)
     kind = out["leverage_kind"].fillna("").astype(str) if "leverage_kind" in out else pd.Series("", index=out.index)
     aclass = out["asset_class"].fillna("").astype(str).str.strip().str.lower() if "asset_class" in out else pd.Series(EQUITY, index=out.index)
-    option_income = names.str.contains(OPTION_INCOME_PATTERN) | kind.eq("variable")
     no_underlying = out["underlying"].eq("")
+    not_daily = reset.ne(letf_reset.DAILY)
     conditions = [
-        option_income,
+        not_daily,
+        kind.eq("variable"),
         lev.isna(),
         aum.isna(),
         aum.eq(0),
@@ -166,7 +207,9 @@ def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -
         ~aclass.eq(EQUITY),
         no_underlying,
     ]
+    reset_reason = reset.map(REASON_RESET).fillna(REASON_RESET[letf_reset.UNKNOWN])
     reasons = [
+        reset_reason,
         REASON_VARIABLE,
         REASON_NO_LEVERAGE,
         REASON_NO_AUM,
@@ -176,17 +219,45 @@ def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -
         "non-equity underlying (asset class '" + aclass.where(aclass.ne(""), "unknown") + "')",
         REASON_UNKNOWN_UNDERLYING,
     ]
-    reason = pd.Series(np.select(conditions, reasons, default=""), index=out.index).astype(str)
+    texts = [r.to_numpy(dtype=object) if isinstance(r, pd.Series) else r for r in reasons]
+    reason = pd.Series(np.select([c.to_numpy(dtype=bool) for c in conditions], texts, default=""), index=out.index).astype(str)
     group = np.where(reason.eq(""), EQUITY, np.where(reason.str.startswith("group:"), reason.str.removeprefix("group:"), "excluded"))
     out["group"] = pd.Series(group, index=out.index).astype(str)
     is_group = out["group"].isin(GROUPS)
     out["reason"] = reason.where(~is_group, out["group"] + " underlying: own group, not in the equity totals")
+    category = reason.map(CATEGORIES).fillna("non-equity underlying")
+    out["exclusion"] = category.where(out["group"].eq("excluded"), "").astype(str)
     # A crypto/commodity fund without a ticker is still grouped; label it by what it tracks.
     label = out["underlying_asset"].fillna("").astype(str) if "underlying_asset" in out else pd.Series("", index=out.index)
     out.loc[is_group & no_underlying, "underlying"] = label[is_group & no_underlying].where(label[is_group & no_underlying].ne(""), out.loc[is_group & no_underlying, "ticker"])
+    out["reset"] = reset
     out["leverage"] = lev
     out["aum_usd"] = aum
     return out
+
+
+def warn_unmapped(funds: pd.DataFrame, quality: Quality, *, listed: int = 8) -> Quality:
+    """Warn in ``quality`` about daily-reset funds :func:`classify` left out for want of an
+    underlying (``unknown underlying``: a blank ticker and an index or basket name that
+    ``index_proxies`` does not map).  Returns ``quality``.
+
+    They belong in the daily figures and cannot enter them.  They are a mapping gap of the
+    configuration rather than damaged input, present in every real snapshot (VIX-futures funds,
+    bespoke baskets such as BULZ), so they are a warning naming the largest ones and their share
+    of the universe's assets, not skipped rows that could refuse a clean file; add the index name
+    to ``[letf] index_proxies`` to bring a fund in.
+    """
+    sel = funds[funds["exclusion"].eq(CATEGORIES[REASON_UNKNOWN_UNDERLYING])]
+    if sel.empty:
+        return quality
+    aum = pd.to_numeric(sel["aum_usd"], errors="coerce").fillna(0.0)
+    total = float(np.nansum(pd.to_numeric(funds["aum_usd"], errors="coerce").to_numpy(dtype=float)))
+    top = sel.assign(a=aum).sort_values(["a", "ticker"], ascending=[False, True]).head(listed)
+    names = ", ".join(f"{t} ({u or '?'})" for t, u in zip(top["ticker"], top["underlying_asset"] if "underlying_asset" in top else top["ticker"], strict=True))
+    share = f"{100.0 * float(aum.sum()) / total:.2f} % of the universe's assets" if total > 0 else "assets unknown"
+    more = f" and {len(sel) - listed} more" if len(sel) > listed else ""
+    quality.warn(f"{len(sel)} daily-reset fund(s) left out for an unknown underlying ({share}; add the index to [letf] index_proxies): {names}{more}")
+    return quality
 
 
 def fund_flows(
@@ -421,9 +492,81 @@ def group_totals(flows: pd.DataFrame) -> pd.DataFrame:
 
 
 def excluded(flows: pd.DataFrame) -> pd.DataFrame:
-    """Funds left out of the equity totals: ``ticker``, ``underlying``, ``aum_usd``, ``group``, ``reason``."""
+    """Funds left out of the equity totals: ``ticker``, ``underlying``, ``reset``, ``aum_usd``,
+    ``group``, ``exclusion`` (category), ``reason``."""
     sel = flows[flows["group"] != EQUITY]
-    return sel[["ticker", "underlying", "aum_usd", "group", "reason"]].reset_index(drop=True)
+    cols = [c for c in ("ticker", "underlying", "reset", "aum_usd", "group", "exclusion", "reason") if c in sel]
+    return sel[cols].reset_index(drop=True)
+
+
+def excluded_aum(flows: pd.DataFrame, skipped: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Assets left out of every daily figure, by category: what the desk does not see.
+
+    Parameters
+    ----------
+    flows:
+        Output of :func:`classify` / :func:`fund_flows` (needs ``group``, ``exclusion``,
+        ``aum_usd``).  Funds of group ``equity``, ``crypto`` or ``commodity`` are in a daily
+        figure; every ``excluded`` fund is counted here under its ``exclusion`` category
+        (``reset: monthly``, ``variable leverage``, ``unknown assets``, ...).
+    skipped:
+        Rows the import skipped (``ticker``, ``aum_usd``; :mod:`flows.sources.letf_universe`):
+        one more category, :data:`EXCLUSION_SKIPPED`.
+
+    Returns
+    -------
+    DataFrame
+        ``category``, ``funds`` (count), ``aum_usd`` (USD; funds with unknown assets add 0),
+        ``share_pct`` (percent of the universe's known assets: included + excluded + skipped),
+        sorted by ``aum_usd`` descending.  By construction ``aum_usd.sum()`` = universe assets
+        - assets in the daily figures.
+    """
+    sel = flows.loc[flows["group"].eq("excluded"), ["exclusion", "aum_usd"]].rename(columns={"exclusion": "category"})
+    parts = [sel]
+    if skipped is not None and not skipped.empty:
+        parts.append(pd.DataFrame({"category": EXCLUSION_SKIPPED, "aum_usd": pd.to_numeric(skipped["aum_usd"], errors="coerce") if "aum_usd" in skipped else np.nan}))
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else sel
+    universe_aum = float(np.nansum(flows["aum_usd"].to_numpy(dtype=float)))
+    if skipped is not None and "aum_usd" in skipped:
+        universe_aum += float(np.nansum(pd.to_numeric(skipped["aum_usd"], errors="coerce").to_numpy(dtype=float)))
+    if rows.empty:
+        return pd.DataFrame({"category": pd.Series(dtype=str), "funds": pd.Series(dtype="int64"), "aum_usd": pd.Series(dtype=float), "share_pct": pd.Series(dtype=float)})
+    codes, names = pd.factorize(rows["category"].astype(str), sort=True)
+    aum = np.nan_to_num(rows["aum_usd"].to_numpy(dtype=float), nan=0.0)
+    out = pd.DataFrame(
+        {
+            "category": np.asarray(names, dtype=object).astype(str),
+            "funds": np.bincount(codes, minlength=len(names)).astype("int64"),
+            "aum_usd": np.bincount(codes, weights=aum, minlength=len(names)),
+        }
+    )
+    out["share_pct"] = 100.0 * out["aum_usd"] / universe_aum if universe_aum > 0 else np.nan
+    return out.sort_values(["aum_usd", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def included_aum(flows: pd.DataFrame) -> float:
+    """Assets of the funds in a daily figure (equity totals and crypto / commodity groups), USD."""
+    sel = flows["group"].isin([EQUITY, *GROUPS])
+    return float(np.nansum(flows.loc[sel, "aum_usd"].to_numpy(dtype=float)))
+
+
+def by_reset(flows: pd.DataFrame) -> pd.DataFrame:
+    """Funds and assets per reset period: ``reset``, ``funds``, ``aum_usd`` (USD; unknown assets
+    add 0), in the order of :data:`flows.letf_reset.RESETS`."""
+    reset = flows["reset"].astype(str) if "reset" in flows else pd.Series(letf_reset.UNKNOWN, index=flows.index)
+    aum = pd.Series(np.nan_to_num(flows["aum_usd"].to_numpy(dtype=float), nan=0.0), index=flows.index)
+    agg = pd.DataFrame({"funds": reset.value_counts(), "aum_usd": aum.groupby(reset).sum()}).reindex(list(letf_reset.RESETS)).fillna(0.0)
+    return pd.DataFrame({"reset": agg.index.astype(str), "funds": agg["funds"].astype("int64").to_numpy(), "aum_usd": agg["aum_usd"].to_numpy(dtype=float)})
+
+
+def override_assets(universe: pd.DataFrame, assets_usd: pd.Series | Mapping[str, float]) -> pd.DataFrame:
+    """A copy of ``universe`` whose ``aum_usd`` is replaced by ``assets_usd`` (USD, keyed by fund
+    ticker) where given: NAV histories and drop files override the universe file's assets."""
+    out = universe.copy()
+    given = pd.Series(dict(assets_usd) if isinstance(assets_usd, Mapping) else assets_usd, dtype=float)
+    mapped = out["ticker"].map(given)
+    out["aum_usd"] = mapped.where(mapped.notna(), pd.to_numeric(out["aum_usd"], errors="coerce")).astype(float)
+    return out
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> None:

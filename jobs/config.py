@@ -277,6 +277,23 @@ class LetfSettings(_Section):
     """ProShares NAV history per fund (daily NAV, shares outstanding, net assets)."""
     max_quote_symbols: int = Field(default=60, ge=1)
     """Live mode: quote at most this many underlyings (largest USD per 1% first)."""
+    reset_overrides: dict[str, str] = Field(default_factory=dict)
+    """Fund ticker -> leverage reset period (``daily``, ``weekly``, ``monthly``, ``quarterly``,
+    ``options-based``, ``unknown``), winning over the curated table ``flows/data/letf_reset.csv``
+    and the name / family rules (:mod:`flows.letf_reset`).  Only ``daily`` funds enter the daily
+    rebalance figures."""
+
+    @field_validator("reset_overrides")
+    @classmethod
+    def _known_resets(cls, value: dict[str, str]) -> dict[str, str]:
+        from flows.letf_reset import RESETS
+
+        out = {}
+        for ticker, reset in value.items():
+            if reset not in RESETS:
+                raise ValueError(f"{ticker}: unknown reset period {reset!r} (use one of {', '.join(RESETS)})")
+            out[str(ticker).strip().upper()] = reset
+        return out
 
 
 class CftcSettings(_Section):

@@ -8,52 +8,120 @@ Two layouts are read:
   ``variable``), ``direction`` is ``long``/``short`` (signed L = +lev / -lev), ``aum`` is USD
   (not thousands).  Quirks handled: UTF-8 BOM before the header; ``weekly_returns`` only from the
   April 2026 files on (extra columns are ignored); ``underlying_ticker`` blank for many index and
-  sector funds (mapped to a proxy later, :func:`flows.letf.map_underlyings`); ``direction`` blank
-  for some undisclosed funds; a ticker listed twice (the later rows are skipped).
+  sector funds (mapped to a proxy later, :func:`flows.letf.map_underlyings`); ``direction`` or
+  ``leverage`` blank for defined-outcome, active and other non-daily funds; ``aum``, ``price`` and
+  ``avg_volume`` all blank for funds the site has no market data for (new or closed funds).
 * **curated** (``flows/data/letf_universe.csv``, shipped): ``ticker, name, underlying, leverage``
   (already signed), ``issuer, fund_type, asset_class, sample_aum_usd`` (typical assets, SAMPLE
-  values only, never used as live data).
+  values only, never used as live data); an ``aum_usd`` column, when present, is live assets.
 
 Three steps as every source: :func:`build_query` (the path), :func:`fetch` (read bytes; the only
-I/O), :func:`parse` (pure).  :func:`parse` returns ``(universe, skipped)``: the universe in the
-:data:`flows.schema.LETF_COLUMNS` layout plus ``leverage_kind`` (``fixed``/``variable``),
-``sample_aum_usd`` (curated layout only: typical assets, SAMPLE), ``line`` (source line) and
-``as_of`` (``updated_at``), and ``skipped`` with ``ticker, line,
-reason`` for rows that cannot be used:
+I/O besides the shipped tables), :func:`parse` (pure given the reset table).  :func:`parse`
+returns a :class:`Universe`: ``funds`` in the :data:`flows.schema.LETF_COLUMNS` layout plus
+``leverage_kind`` (``fixed``/``variable``), ``sample_aum_usd``, ``line`` (source line), ``as_of``
+(``updated_at``), ``reset_source``, ``reset_evidence`` (:mod:`flows.letf_reset`) and ``defect``;
+``skipped`` (``ticker, line, reason, aum_usd, counted``); and ``quality``
+(:class:`flows.quality.Quality`, basis AUM).
 
-* leverage text that is not a number (``variable`` is *kept*, with NaN leverage, and excluded by
-  the analytics with its own reason);
-* direction not ``long``/``short``;
-* negative assets (a number that is not a number is also a skip);
-* unknown underlying: both ``underlying_ticker`` and ``underlying_asset`` blank (nothing to map);
-* blank or duplicate ticker.
+Decoding, duplicates, limits
+----------------------------
+* Text is decoded by :func:`flows.sources.decoding.decode` (UTF-8 with or without BOM, then
+  cp1252, then Latin-1; a non-UTF-8 file is recorded as a repair).
+* A ticker listed twice with **identical** rows: the copy is dropped (repair).  Listed twice with
+  **different** values: :class:`InputError` naming the ticker and both lines (no row may silently
+  win).
+* Plausibility (:data:`flows.limits.LIMITS`): ``|L| <= 5`` (``letf.leverage``), assets in
+  ``letf.aum_usd`` (negative assets are refused, not skipped), price in ``letf.price_usd``
+  (> 0), average volume in ``letf.avg_volume`` (>= 0).  A violation is an :class:`InputError`
+  naming the file, the line and the column.
+* A header without fund rows is an :class:`InputError` ("empty universe"), never a $0 total.
 
-A malformed file (not UTF-8, no header, a required column missing, a row with the wrong number
-of fields) raises :class:`flows.errors.InputError` naming the file, line and column.
+Rows that cannot be used, and what they cost (the skipped share)
+----------------------------------------------------------------
+A row has a **defect** when a cell the figures need is blank or unreadable (``-``, ``NaN``,
+text where a number belongs): ticker, leverage, direction, assets (blank while the row has a
+price or a volume), underlying (ticker and name both blank), asset class, or the name when the
+reset period then cannot be determined.  What happens to it depends on its reset period
+(:mod:`flows.letf_reset`):
+
+* a **daily-reset** fund (or one whose reset is unknown because its name or family cell is
+  unreadable) is **skipped**: it belongs in the daily figures and cannot enter them, so its
+  assets count toward ``quality.skipped_share`` (assets themselves unreadable: the conservative
+  row share of :mod:`flows.quality`);
+* a fund excluded from the daily figures anyway (weekly / monthly / quarterly / options-based /
+  unknown reset) is **kept** with the bad cell as NaN and the defect named in ``defect``; it is
+  listed as excluded for its reset period with its assets, and costs the daily figures nothing.
+
+A row whose ``aum``, ``price`` and ``avg_volume`` are all blank is the source saying it has no
+market data for the fund: kept, excluded downstream as "unknown assets", not a defect.  A file
+that does not end with a line break gets a warning (its last row may have been cut off).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from flows import letf_reset
 from flows.errors import InputError
+from flows.limits import check_range
+from flows.quality import Quality
 from flows.schema import LETF_COLUMNS
+from flows.sources.decoding import decode
 
 DATASET_REQUIRED = ["ticker", "underlying_asset", "underlying_ticker", "leverage", "direction", "aum"]
 CURATED_REQUIRED = ["ticker", "underlying", "leverage"]
-SKIPPED_COLUMNS = ["ticker", "line", "reason"]
+SKIPPED_COLUMNS = ["ticker", "line", "reason", "aum_usd", "counted"]
 SHIPPED = "letf_universe.csv"
+RESET_TABLE = "letf_reset.csv"
+EXTRA_COLUMNS = ["leverage_kind", "sample_aum_usd", "line", "as_of", "reset_source", "reset_evidence", "defect"]
+
+
+class Universe(NamedTuple):
+    """A parsed universe: usable ``funds``, ``skipped`` rows and the input ``quality``."""
+
+    funds: pd.DataFrame
+    skipped: pd.DataFrame
+    quality: Quality
 
 
 def shipped_path() -> Path:
     """Path of the curated universe shipped as package data (``flows/data/letf_universe.csv``)."""
     return Path(str(resources.files("flows").joinpath("data", SHIPPED)))
+
+
+def reset_table_path() -> Path:
+    """Path of the curated reset table shipped as package data (``flows/data/letf_reset.csv``)."""
+    return Path(str(resources.files("flows").joinpath("data", RESET_TABLE)))
+
+
+@functools.lru_cache(maxsize=4)
+def _reset_table_cached(path: str) -> pd.DataFrame:
+    text, _ = decode(fetch(Path(path)), path)
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(path, None, f"malformed CSV: {exc}") from None
+    return letf_reset.validate_reset_table(table, path)
+
+
+def reset_table(path: str | Path | None = None) -> pd.DataFrame:
+    """The curated reset table (``ticker, reset, evidence``; :mod:`flows.letf_reset`), checked.
+
+    ``path`` defaults to the shipped ``flows/data/letf_reset.csv``; read once per process.
+    """
+    return _reset_table_cached(str(path or reset_table_path())).copy()
+
+
+_shipped_reset_table = reset_table  # ``parse`` has a parameter of the same name
 
 
 def build_query(path: str | Path | None = None) -> Path:
@@ -69,13 +137,8 @@ def fetch(query: Path) -> bytes:
         raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
 
 
-def _rows(raw: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
+def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, rows and the line number each row starts on; refuses malformed text."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(source, f"line {line}", f"not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise InputError(source, "line 1", "empty file (expected a header row)")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -109,149 +172,254 @@ def _require(header: list[str], required: list[str], source: str) -> None:
             raise InputError(source, f"line 1, column '{name}'", f"required column missing (header: {', '.join(header[:25])})")
 
 
-def parse(raw: bytes, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse a universe file of either layout (see the module docstring).  Pure.
+def parse(
+    raw: bytes,
+    source: str,
+    *,
+    reset_table: pd.DataFrame | None = None,
+    reset_overrides: Mapping[str, str] | None = None,
+) -> Universe:
+    """Parse a universe file of either layout (see the module docstring).
 
-    Returns ``(universe, skipped)``.  ``universe.aum_usd`` is USD (NaN when blank);
-    ``leverage`` is signed (NaN for ``variable``).
+    ``reset_table`` is the curated reset table (default: the shipped one, :func:`reset_table`;
+    an empty frame = name and family rules only); ``reset_overrides`` maps tickers to a reset
+    class and wins over both.  ``funds.aum_usd`` is USD (NaN when not given); ``leverage`` is
+    signed (NaN for ``variable`` and for kept rows whose leverage is unreadable).
+
+    Raises :class:`InputError` (file, line, column) for malformed CSV, a missing column, an
+    empty universe, a ticker listed twice with different values, or a value outside its
+    plausibility limit.
     """
-    header, rows, lines = _rows(raw, source)
+    text, encoding = decode(raw, source)
+    header, rows, lines = _rows(text, source)
+    if not rows:
+        raise InputError(source, "line 2", "empty universe: the file has a header but no fund rows")
     if "direction" in header:
         _require(header, DATASET_REQUIRED, source)
-        return _parse_dataset(header, rows, lines, source)
-    if "underlying" in header:
+        layout = "dataset"
+    elif "underlying" in header:
         _require(header, CURATED_REQUIRED, source)
-        return _parse_curated(header, rows, lines, source)
-    raise InputError(source, "line 1", "unknown layout: expected the dataset columns (ticker, underlying_ticker, leverage, direction, aum, ...) or the curated ones (ticker, underlying, leverage, ...)")
+        layout = "curated"
+    else:
+        raise InputError(source, "line 1", "unknown layout: expected the dataset columns (ticker, underlying_ticker, leverage, direction, aum, ...) or the curated ones (ticker, underlying, leverage, ...)")
+    quality = Quality(source=source, basis="AUM", total_rows=len(rows))
+    if encoding != "utf-8-sig":
+        quality.repair(f"decoded as {encoding} (not UTF-8)", len(rows))
+    raw_frame = pd.DataFrame(rows, columns=header, dtype=str)
+    raw_frame["__line"] = np.asarray(lines, dtype="int64")
+    raw_frame = _drop_exact_duplicates(raw_frame, header, source, quality)
+    fields = _dataset_fields(raw_frame) if layout == "dataset" else _curated_fields(raw_frame)
+    _check_limits(fields, source, layout)
+    table = reset_table if reset_table is not None else _shipped_reset_table()
+    universe = _finish(fields, table, reset_overrides, quality)
+    if not text.endswith(("\n", "\r")):
+        ticker = str(raw_frame["ticker"].iloc[-1]).strip()
+        quality.warn(f"no line break at the end of the file: its last row (line {int(raw_frame['__line'].iloc[-1])}, ticker {ticker or '?'}) may be cut off")
+    if universe.funds.empty:
+        raise InputError(source, None, f"empty universe: none of the {len(rows)} rows can be used ({quality.summary()})")
+    return universe
 
 
-def read(path: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read(path: str | Path | None = None, **kwargs) -> Universe:
     """``parse(fetch(build_query(path)), str(path))``: convenience for jobs and the CLI."""
     query = build_query(path)
-    return parse(fetch(query), str(query))
+    return parse(fetch(query), str(query), **kwargs)
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+# -- steps ------------------------------------------------------------------------------------
+def _drop_exact_duplicates(frame: pd.DataFrame, header: list[str], source: str, quality: Quality) -> pd.DataFrame:
+    """Drop identical copies of a ticker's row (repair); refuse a ticker listed with different values."""
+    ticker = frame["ticker"].fillna("").str.strip().str.upper()
+    named = ticker.ne("") & ~letf_reset.unreadable_text(ticker)
+    dup = named & ticker.duplicated(keep=False)
+    if not dup.any():
+        return frame
+    values = frame[header].apply(lambda col: col.fillna("").str.strip())
+    key = values.agg("\x1f".join, axis=1)
+    for t in pd.unique(ticker[dup]):
+        rows = frame.index[ticker.eq(t)]
+        if key.loc[rows].nunique() > 1:
+            first, other = rows[0], next(r for r in rows[1:] if key.loc[r] != key.loc[rows[0]])
+            differ = [c for c in header if values.at[first, c] != values.at[other, c]]
+            raise InputError(
+                source,
+                f"ticker {t}",
+                f"listed twice with different values (lines {int(frame.at[first, '__line'])} and {int(frame.at[other, '__line'])} differ in {', '.join(differ[:6])}): which one is right cannot be told",
+            )
+    exact = named & ticker.duplicated(keep="first")
+    quality.repair("exact duplicate row dropped", int(exact.sum()))
+    return frame.loc[~exact].reset_index(drop=True)
+
+
+def _text(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame:
         return frame[name].fillna("").astype(str).str.strip()
     return pd.Series("", index=frame.index, dtype=str)
 
 
 def _number(text: pd.Series) -> pd.Series:
+    """Numbers from text (thousands commas removed); NaN where blank or unreadable."""
     return pd.to_numeric(text.str.replace(",", "", regex=False).where(text.ne("")), errors="coerce")
 
 
-def _first_reason(conditions: list[pd.Series], choices: list[str | pd.Series], index: pd.Index) -> pd.Series:
-    """Per row the reason of the first true condition, ``""`` where none holds (row kept).
-
-    A choice is a fixed text or a per-row text Series (e.g. quoting the bad cell).
-    """
-    texts = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices]
-    return pd.Series(np.select(conditions, texts, default=""), index=index).astype(str)
-
-
-def _finish(frame: pd.DataFrame, reasons: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows with a reason into ``skipped``; drop later duplicates of a ticker."""
-    first_line = frame.groupby("ticker")["line"].transform("min")
-    dup = frame["ticker"].ne("") & frame["ticker"].duplicated(keep="first")
-    reasons = reasons.where(~(reasons.eq("") & dup), "duplicate ticker (first listed on line " + first_line.astype(str) + ")")
-    bad = reasons.ne("")
-    skipped = pd.DataFrame({"ticker": frame.loc[bad, "ticker"].astype(str), "line": frame.loc[bad, "line"].astype("int64"), "reason": reasons[bad].astype(str)}).reset_index(drop=True)
-    good = frame.loc[~bad].reset_index(drop=True)
-    cols = [*LETF_COLUMNS, "leverage_kind", "sample_aum_usd", "line", "as_of"]
-    return good[cols], skipped
-
-
-def _parse_dataset(header: list[str], rows: list[list[str]], lines: list[int], source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    raw = pd.DataFrame(rows, columns=header, dtype=str)
-    ticker = _col(raw, "ticker").str.upper()
-    lev_text = _col(raw, "leverage").str.lower()
-    direction = _col(raw, "direction").str.lower()
-    aum_text = _col(raw, "aum")
+def _dataset_fields(raw: pd.DataFrame) -> pd.DataFrame:
+    """Per row the typed fields of the dataset layout, and the text they came from."""
+    lev_text = _text(raw, "leverage").str.lower()
     magnitude = pd.to_numeric(lev_text.str.removesuffix("x").where(lev_text.ne("")), errors="coerce")
-    variable = lev_text.eq("variable")
+    direction = _text(raw, "direction").str.lower()
     sign = direction.map({"long": 1.0, "short": -1.0})
-    aum = _number(aum_text)
-    under_t = _col(raw, "underlying_ticker").str.upper()
-    under_a = _col(raw, "underlying_asset")
-    conditions = [
-        ticker.eq(""),
-        ~variable & (magnitude.isna() | magnitude.le(0)),
-        sign.isna(),
-        aum_text.ne("") & aum.isna(),
-        aum.lt(0),
-        under_t.eq("") & under_a.eq(""),
-    ]
-    choices = [
-        "blank ticker",
-        "leverage '" + lev_text + "' is not a number",
-        "direction '" + direction + "' is not long/short",
-        "assets '" + aum_text + "' is not a number",
-        "negative assets (" + aum_text + ")",
-        "unknown underlying (underlying_ticker and underlying_asset blank)",
-    ]
-    reasons = _first_reason(conditions, choices, raw.index)
-    frame = pd.DataFrame(
+    asset_class = _text(raw, "asset_class").str.lower()
+    return pd.DataFrame(
         {
-            "ticker": ticker,
-            "name": _col(raw, "name"),
-            "underlying": under_t,
-            "underlying_asset": under_a,
-            "leverage": (magnitude * sign).where(~variable),
-            "issuer": _col(raw, "fund_family"),
-            "fund_type": _col(raw, "fund_type"),
-            "asset_class": _col(raw, "asset_class").str.lower(),
-            "aum_usd": aum,
-            "price": _number(_col(raw, "price")),
-            "avg_volume": _number(_col(raw, "avg_volume")),
-            "leverage_kind": np.where(variable, "variable", "fixed"),
+            "ticker": _text(raw, "ticker").str.upper(),
+            "name": _text(raw, "name"),
+            "underlying": _text(raw, "underlying_ticker").str.upper(),
+            "underlying_asset": _text(raw, "underlying_asset"),
+            "lev_text": lev_text,
+            "variable": lev_text.eq("variable"),
+            "lev_ok": magnitude.gt(0) & sign.notna(),
+            "leverage": magnitude * sign,
+            "magnitude": magnitude,
+            "direction": direction,
+            "direction_ok": sign.notna(),
+            "issuer": _text(raw, "fund_family"),
+            "fund_type": _text(raw, "fund_type"),
+            "asset_class": asset_class,
+            "asset_class_ok": ~letf_reset.unreadable_text(asset_class),
+            "aum_text": _text(raw, "aum"),
+            "price_text": _text(raw, "price"),
+            "volume_text": _text(raw, "avg_volume"),
+            "aum_col": "aum",
             "sample_aum_usd": np.nan,
-            "line": np.asarray(lines, dtype="int64"),
-            "as_of": pd.to_datetime(_col(raw, "updated_at").where(lambda s: s.ne("")), utc=True, errors="coerce", format="ISO8601"),
+            "line": raw["__line"].to_numpy(dtype="int64"),
+            "as_of": pd.to_datetime(_text(raw, "updated_at").where(lambda s: s.ne("")), utc=True, errors="coerce", format="ISO8601"),
         }
     )
-    frame["leverage_kind"] = frame["leverage_kind"].astype(str)
-    return _finish(frame, reasons)
 
 
-def _parse_curated(header: list[str], rows: list[list[str]], lines: list[int], source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    raw = pd.DataFrame(rows, columns=header, dtype=str)
-    ticker = _col(raw, "ticker").str.upper()
-    lev_text = _col(raw, "leverage").str.lower().str.removesuffix("x")
-    variable = lev_text.eq("variable")
-    lev = pd.to_numeric(lev_text.where(lev_text.ne("")), errors="coerce")
-    # Live assets only from an ``aum_usd`` column; ``sample_aum_usd`` is kept apart (SAMPLE).
-    aum_col = "aum_usd" if "aum_usd" in raw else "sample_aum_usd"
-    aum_text = _col(raw, aum_col)
-    aum = _number(aum_text)
-    under = _col(raw, "underlying").str.upper()
-    conditions = [ticker.eq(""), ~variable & (lev.isna() | lev.eq(0)), aum_text.ne("") & aum.isna(), aum.lt(0), under.eq("") & _col(raw, "underlying_asset").eq("")]
-    choices = [
-        "blank ticker",
-        "leverage '" + lev_text + "' is not a number",
-        aum_col + " '" + aum_text + "' is not a number",
-        "negative assets (" + aum_text + ")",
-        "unknown underlying (blank)",
-    ]
-    reasons = _first_reason(conditions, choices, raw.index)
-    frame = pd.DataFrame(
+def _curated_fields(raw: pd.DataFrame) -> pd.DataFrame:
+    """Per row the typed fields of the curated layout (signed leverage, no direction column)."""
+    lev_text = _text(raw, "leverage").str.lower()
+    lev = pd.to_numeric(lev_text.str.removesuffix("x").where(lev_text.ne("")), errors="coerce")
+    aum_col = "aum_usd" if "aum_usd" in raw else "sample_aum_usd"  # live assets only from aum_usd
+    asset_class = _text(raw, "asset_class").str.lower().replace("", "equity")
+    return pd.DataFrame(
         {
-            "ticker": ticker,
-            "name": _col(raw, "name"),
-            "underlying": under,
-            "underlying_asset": _col(raw, "underlying_asset"),
-            "leverage": lev.where(~variable),
-            "issuer": _col(raw, "issuer"),
-            "fund_type": _col(raw, "fund_type"),
-            "asset_class": _col(raw, "asset_class").str.lower().replace("", "equity"),
-            "aum_usd": aum if aum_col == "aum_usd" else np.nan,
-            "price": _number(_col(raw, "price")),
-            "avg_volume": _number(_col(raw, "avg_volume")),
-            "leverage_kind": np.where(variable, "variable", "fixed"),
-            "sample_aum_usd": _number(_col(raw, "sample_aum_usd")),
-            "line": np.asarray(lines, dtype="int64"),
+            "ticker": _text(raw, "ticker").str.upper(),
+            "name": _text(raw, "name"),
+            "underlying": _text(raw, "underlying").str.upper(),
+            "underlying_asset": _text(raw, "underlying_asset"),
+            "lev_text": lev_text,
+            "variable": lev_text.eq("variable"),
+            "lev_ok": lev.notna() & lev.ne(0),
+            "leverage": lev,
+            "magnitude": lev.abs(),
+            "direction": np.where(lev < 0, "short", "long"),
+            "direction_ok": True,
+            "issuer": _text(raw, "issuer"),
+            "fund_type": _text(raw, "fund_type"),
+            "asset_class": asset_class,
+            "asset_class_ok": ~letf_reset.unreadable_text(asset_class),
+            "aum_text": _text(raw, "aum_usd") if aum_col == "aum_usd" else pd.Series("", index=raw.index, dtype=str),
+            "price_text": _text(raw, "price"),
+            "volume_text": _text(raw, "avg_volume"),
+            "aum_col": "aum_usd",
+            "sample_aum_usd": _number(_text(raw, "sample_aum_usd")),
+            "line": raw["__line"].to_numpy(dtype="int64"),
             "as_of": pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"),
         }
     )
-    frame["leverage_kind"] = frame["leverage_kind"].astype(str)
-    return _finish(frame, reasons)
+
+
+def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> None:
+    """Plausibility of every readable number (:data:`flows.limits.LIMITS`); InputError names the line."""
+    lines = "line " + fields["line"].astype(str)
+    check_range(fields["leverage"].where(fields["lev_ok"], fields["magnitude"]), "letf.leverage", source, rows=lines, field="leverage")
+    check_range(_number(fields["aum_text"]), "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
+    if layout == "curated":
+        check_range(fields["sample_aum_usd"], "letf.aum_usd", source, rows=lines, field="sample_aum_usd")
+    check_range(_number(fields["price_text"]), "letf.price_usd", source, rows=lines, field="price")
+    check_range(_number(fields["volume_text"]), "letf.avg_volume", source, rows=lines, field="avg_volume")
+
+
+def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
+    """Reset class, defects, skipped rows and the skipped share (module docstring)."""
+    reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
+    aum = _number(fields["aum_text"])
+    quality.total_weight = float(aum[aum >= 0].sum())
+    blank = letf_reset.unreadable_text
+    no_market_data = fields["aum_text"].eq("") & fields["price_text"].eq("") & fields["volume_text"].eq("")
+    name_or_family_lost = blank(fields["name"]) | blank(fields["issuer"])
+    daily = reset["reset"].eq(letf_reset.DAILY)
+    # A fund the source has no market data for carries no assets into any figure: not counted.
+    eligible = (daily | (reset["reset"].eq(letf_reset.UNKNOWN) & name_or_family_lost)) & ~no_market_data
+    conditions = [
+        blank(fields["ticker"]),
+        ~fields["variable"] & ~fields["lev_ok"] & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
+        ~fields["direction_ok"],
+        fields["aum_text"].ne("") & aum.isna(),
+        fields["aum_text"].eq("") & ~no_market_data,
+        blank(fields["underlying"]) & blank(fields["underlying_asset"]),
+        ~fields["asset_class_ok"],
+        reset["reset"].eq(letf_reset.UNKNOWN) & blank(fields["name"]),
+    ]
+    choices = [
+        "blank ticker",
+        "leverage '" + fields["lev_text"] + "' is not a positive number",
+        "direction '" + fields["direction"].astype(str) + "' is not long/short",
+        "assets '" + fields["aum_text"] + "' is not a number",
+        "assets blank while the row has a price or volume",
+        "unknown underlying (underlying_ticker and underlying_asset blank)",
+        "asset class '" + fields["asset_class"] + "' is not readable",
+        "name not readable: reset period cannot be determined",
+    ]
+    keys = ["blank ticker", "leverage not readable", "direction not long/short", "assets not readable", "assets blank", "unknown underlying", "asset class not readable", "name not readable"]
+    conds = [c.to_numpy(dtype=bool) for c in conditions]
+    defect = pd.Series(np.select(conds, [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default=""), index=fields.index).astype(str)
+    defect_key = pd.Series(np.select(conds, keys, default=""), index=fields.index).astype(str)
+    has_defect = defect.ne("")
+    skip = has_defect & (eligible | blank(fields["ticker"]))
+    counted = has_defect & eligible
+    for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby("reason", sort=False):
+        known = grp["aum"].notna()
+        if known.any():
+            quality.skip(reason, int(known.sum()), float(grp.loc[known, "aum"].sum()))
+        if (~known).any():
+            quality.skip(reason, int((~known).sum()), None)
+    skipped = pd.DataFrame(
+        {
+            "ticker": fields.loc[skip, "ticker"].astype(str),
+            "line": fields.loc[skip, "line"].astype("int64"),
+            "reason": defect[skip].astype(str),
+            "aum_usd": aum[skip].astype(float),
+            "counted": counted[skip].astype(bool),
+        }
+    ).reset_index(drop=True)
+    keep = ~skip
+    lev = fields["leverage"].where(fields["lev_ok"] & ~fields["variable"])
+    funds = pd.DataFrame(
+        {
+            "ticker": fields["ticker"],
+            "name": fields["name"],
+            "underlying": fields["underlying"].where(~blank(fields["underlying"]), ""),
+            "underlying_asset": fields["underlying_asset"].where(~blank(fields["underlying_asset"]), ""),
+            "leverage": lev,
+            "issuer": fields["issuer"],
+            "fund_type": fields["fund_type"],
+            "asset_class": fields["asset_class"].where(fields["asset_class_ok"], ""),
+            "aum_usd": aum,
+            "price": _number(fields["price_text"]),
+            "avg_volume": _number(fields["volume_text"]),
+            "reset": reset["reset"],
+            "leverage_kind": np.where(fields["variable"], "variable", "fixed"),
+            "sample_aum_usd": fields["sample_aum_usd"],
+            "line": fields["line"],
+            "as_of": fields["as_of"],
+            "reset_source": reset["reset_source"],
+            "reset_evidence": reset["reset_evidence"],
+            "defect": defect,
+        }
+    )
+    funds["leverage_kind"] = funds["leverage_kind"].astype(str)
+    funds = funds.loc[keep, [*LETF_COLUMNS, *EXTRA_COLUMNS]].reset_index(drop=True)
+    return Universe(funds, skipped[SKIPPED_COLUMNS], quality)

@@ -10,22 +10,46 @@ Quirks handled: newest row first; dates ``MM/DD/YYYY``; ``Shares Outstanding (00
 **thousands** and sometimes fractional; ``Assets Under Management`` in USD with float noise in
 old rows; some files end without a newline (UPRO).  NAV and shares are split-adjusted.
 
-:func:`parse` returns one row per date, **oldest first**: ``date`` (tz-naive calendar date),
-``ticker``, ``nav`` (USD per share), ``shares_outstanding`` (shares, = file value x 1000),
-``aum_usd`` (USD, as published), ``net_creations_usd`` (USD, ``(SO_t - SO_{t-1}) * NAV_t``;
-+ = inflow; NaN on the first row).  Three steps as every source: :func:`build_query`,
-:func:`fetch` (network only), :func:`parse` (pure).
+:func:`parse` returns a :class:`NavHistory`: ``history``, one row per date, **oldest first**:
+``date`` (tz-naive calendar date), ``ticker``, ``nav`` (USD per share), ``shares_outstanding``
+(shares, = file value x 1000), ``aum_usd`` (USD, as published), ``net_creations_usd`` (USD,
+``(SO_t - SO_{t-1}) * NAV_t`` between consecutive usable rows; + = inflow; NaN on the first row);
+and ``quality`` (:class:`flows.quality.Quality`, basis AUM summed over the rows, i.e. AUM-days).
+Three steps as every source: :func:`build_query`, :func:`fetch` (network only), :func:`parse`
+(pure).
+
+Rows and checks
+---------------
+* Decoding by :func:`flows.sources.decoding.decode` (UTF-8 with or without BOM, cp1252, Latin-1).
+* A row whose date, ticker, NAV, shares or assets is blank or unreadable is **skipped** (its
+  assets count toward the skipped share; unreadable assets: the conservative row share).
+* A row where NAV x shares x 1000 differs from the published assets by more than
+  :data:`CONSISTENCY_TOLERANCE` is skipped: one of the three is damaged (on both real files the
+  identity holds to 1e-6 on every row since 2006).
+* Values outside their plausibility limit (:data:`flows.limits.LIMITS`: ``letf.price_usd`` for
+  NAV, ``letf.shares_outstanding``, ``letf.aum_usd``) are an :class:`InputError` naming the line.
+* A date listed twice with identical rows: the copy is dropped (repair); with different values:
+  :class:`InputError` naming the date.  Two different tickers in one file: :class:`InputError`.
+* A skipped row among the two newest dates gets a warning: the latest assets or net creations
+  then come from an older row or span more than one day.
+* A last row cut short (fewer fields, no line break after it) is the oldest date of the file:
+  skipped with a warning; a short row elsewhere is an :class:`InputError`.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from flows.errors import InputError
+from flows.limits import check_range
+from flows.quality import Quality
+from flows.sources.decoding import decode
 from flows.sources.http import HttpClient
 
 URL_TEMPLATE = "https://accounts.profunds.com/etfdata/ByFund/{ticker}-historical_nav.csv"
@@ -38,6 +62,17 @@ COLUMNS = {
     "Assets Under Management": "aum_usd",
 }
 NAV_COLUMNS = ["date", "ticker", "nav", "shares_outstanding", "aum_usd", "net_creations_usd"]
+CONSISTENCY_TOLERANCE = 1e-3
+"""Largest relative gap between NAV x shares and published assets of a usable row (0.1 %)."""
+
+_BLANK = {"", "-", "--", "nan", "n/a", "na", "none", "null"}
+
+
+class NavHistory(NamedTuple):
+    """A parsed NAV history (oldest first) and its input quality."""
+
+    history: pd.DataFrame
+    quality: Quality
 
 
 @dataclass(frozen=True)
@@ -59,51 +94,139 @@ def fetch(query: NavQuery, client: HttpClient) -> bytes:
     return client.get_bytes(query.url, source=f"{SOURCE}:{query.ticker} ({query.url})")
 
 
-def parse(raw: bytes, source: str) -> pd.DataFrame:
-    """Parse a NAV history CSV into :data:`NAV_COLUMNS`, oldest first (pure).
+def _records(text: str, source: str, quality: Quality) -> tuple[list[str], list[list[str]], list[int]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            if not header:
+                header = [h.strip() for h in record]
+                start = reader.line_num + 1
+                continue
+            if not record or all(not f.strip() for f in record):
+                start = reader.line_num + 1
+                continue
+            if len(record) != len(header):
+                at_end = reader.line_num == text.count("\n") + 1 and not text.endswith(("\n", "\r"))
+                if at_end and len(record) < len(header):
+                    quality.total_rows += 1
+                    quality.skip("last row cut off", 1, None)
+                    quality.warn(f"the last row (line {start}) has {len(record)} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)")
+                    break
+                col = min(len(record), len(header)) + 1
+                raise InputError(source, f"line {start}, column {col}", f"row has {len(record)} fields, the header has {len(header)}")
+            rows.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(source, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    return header, rows, lines
+
+
+def parse(raw: bytes, source: str) -> NavHistory:
+    """Parse a NAV history CSV (see the module docstring).  Pure.
 
     Raises :class:`InputError` naming ``source`` and the column or line for a missing column, an
-    empty file, or a date / number that does not parse.
+    empty file, conflicting duplicate dates, mixed tickers, a value outside its plausibility
+    limit, or no usable row at all.
     """
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(source, None, "not UTF-8 text") from None
+    text, encoding = decode(raw, source)
     if not text.strip():
         raise InputError(source, "line 1", "empty file")
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(source, None, f"malformed CSV: {exc}") from None
-    frame.columns = [c.strip() for c in frame.columns]
+    quality = Quality(source=source, basis="AUM")
+    header, rows, lines = _records(text, source, quality)
     for col in COLUMNS:
-        if col not in frame.columns:
-            raise InputError(source, f"line 1, column '{col}'", f"required column missing (have: {', '.join(frame.columns)})")
-    if frame.empty:
+        if col not in header:
+            raise InputError(source, f"line 1, column '{col}'", f"required column missing (have: {', '.join(header)})")
+    if not rows:
         raise InputError(source, "line 2", "no data rows")
-    frame = frame[list(COLUMNS)].rename(columns=COLUMNS)
-    dates = pd.to_datetime(frame["date"].str.strip(), format="%m/%d/%Y", errors="coerce")
-    nums = {c: pd.to_numeric(frame[c].str.replace(",", "", regex=False).str.strip(), errors="coerce") for c in ("nav", "shares_thousands", "aum_usd")}
-    for col, values in (("Date", dates), *((k, v) for k, v in nums.items())):
-        bad = values.isna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            shown = {v: k for k, v in COLUMNS.items()}.get(col, col)
-            raise InputError(source, f"line {i + 2}, column '{shown}'", f"not a {'date (MM/DD/YYYY)' if col == 'Date' else 'number'}: {frame.iloc[i][col if col != 'Date' else 'date']!r}")
+    quality.total_rows += len(rows)
+    if encoding != "utf-8-sig":
+        quality.repair(f"decoded as {encoding} (not UTF-8)", len(rows))
+    frame = pd.DataFrame(rows, columns=header, dtype=str)[list(COLUMNS)].rename(columns=COLUMNS)
+    frame = frame.apply(lambda col: col.fillna("").str.strip())
+    frame["line"] = np.asarray(lines, dtype="int64")
+    text_of = {k: frame[k] for k in ("date", "ticker", "nav", "shares_thousands", "aum_usd")}
+    dates = pd.to_datetime(text_of["date"], format="%m/%d/%Y", errors="coerce")
+    nums = {c: pd.to_numeric(text_of[c].str.replace(",", "", regex=False).where(text_of[c].ne("")), errors="coerce") for c in ("nav", "shares_thousands", "aum_usd")}
+    where = "line " + frame["line"].astype(str)
+    check_range(nums["nav"], "letf.price_usd", source, rows=where, field="NAV")
+    check_range(nums["shares_thousands"] * 1000.0, "letf.shares_outstanding", source, rows=where, field="Shares Outstanding (000)")
+    check_range(nums["aum_usd"], "letf.aum_usd", source, rows=where, field="Assets Under Management")
+    ticker = text_of["ticker"].str.upper()
+    bad_ticker = ticker.str.lower().isin(_BLANK)
+    tickers = sorted(set(ticker[~bad_ticker]))
+    if len(tickers) > 1:
+        raise InputError(source, "column 'Ticker'", f"more than one fund in one NAV file: {', '.join(tickers[:5])}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = (nums["nav"] * nums["shares_thousands"] * 1000.0 / nums["aum_usd"] - 1.0).abs()
+    conditions = [dates.isna(), bad_ticker, nums["nav"].isna(), nums["shares_thousands"].isna(), nums["aum_usd"].isna(), gap.gt(CONSISTENCY_TOLERANCE) & nums["aum_usd"].gt(0)]
+    keys = ["date not readable (MM/DD/YYYY)", "ticker not readable", "NAV not a number", "shares outstanding not a number", "assets not a number", "NAV x shares does not match the assets"]
+    reason = pd.Series(np.select([c.to_numpy(dtype=bool) for c in conditions], keys, default=""), index=frame.index)
+    quality.total_weight = float(nums["aum_usd"][nums["aum_usd"] >= 0].sum())
+    for why, grp in pd.DataFrame({"why": reason[reason.ne("")], "aum": nums["aum_usd"][reason.ne("")]}).groupby("why", sort=False):
+        known = grp["aum"].notna()
+        quality.skip(str(why), int(known.sum()), float(grp.loc[known, "aum"].sum()))
+        quality.skip(str(why), int((~known).sum()), None)
+    ok = reason.eq("")
+    if not ok.any():
+        raise InputError(source, None, f"no usable row: {quality.summary()}")
     out = pd.DataFrame(
         {
             "date": dates,
-            "ticker": frame["ticker"].str.strip().str.upper(),
+            "ticker": ticker,
             "nav": nums["nav"],
             "shares_outstanding": nums["shares_thousands"] * 1000.0,
             "aum_usd": nums["aum_usd"],
+            "line": frame["line"],
         }
-    )
-    out = out.sort_values("date", kind="stable").drop_duplicates("date", keep="last").reset_index(drop=True)
+    )[ok]
+    out = _dedupe_dates(out, source, quality)
+    _warn_newest(out, frame["line"][~ok], quality)
+    out = out.sort_values("date", kind="stable").reset_index(drop=True)
     out["net_creations_usd"] = out["shares_outstanding"].diff() * out["nav"]
-    return out[NAV_COLUMNS]
+    return NavHistory(out[NAV_COLUMNS], quality)
 
 
-def latest(history: pd.DataFrame) -> pd.Series:
+def _dedupe_dates(out: pd.DataFrame, source: str, quality: Quality) -> pd.DataFrame:
+    """Drop identical repeats of a date (repair); refuse a date listed with different values."""
+    values = out[["date", "ticker", "nav", "shares_outstanding", "aum_usd"]]
+    dup_date = out["date"].duplicated(keep=False)
+    if not dup_date.any():
+        return out
+    conflicting = values[dup_date].drop_duplicates()["date"].duplicated(keep=False)
+    if conflicting.any():
+        day = values[dup_date].drop_duplicates().loc[conflicting, "date"].iloc[0]
+        lines = out.loc[out["date"].eq(day), "line"].tolist()
+        raise InputError(source, f"date {day:%m/%d/%Y}", f"listed on lines {', '.join(map(str, lines))} with different values: which one is right cannot be told")
+    exact = values.duplicated(keep="first")
+    quality.repair("exact duplicate row dropped", int(exact.sum()))
+    return out.loc[~exact]
+
+
+def _warn_newest(kept: pd.DataFrame, skipped_lines: pd.Series, quality: Quality) -> None:
+    """Warn when a skipped row sits among the two newest dates (by file position: newest first)."""
+    if skipped_lines.empty:
+        return
+    newest = kept.sort_values("date", ascending=False)
+    if len(newest) < 2:
+        second_line = int(newest["line"].iloc[0])
+    else:
+        second_line = int(newest["line"].iloc[1])
+    first = newest.iloc[0]
+    hit = skipped_lines[skipped_lines < second_line]
+    if hit.empty:
+        return
+    quality.warn(
+        f"row(s) near the top of the file unusable (line {', '.join(map(str, hit.tolist()[:5]))}): latest usable date "
+        f"{first['date']:%Y-%m-%d}; its assets or net creations may not be the newest / may span more than one day"
+    )
+
+
+def latest(history: pd.DataFrame | NavHistory) -> pd.Series:
     """The newest row of a parsed history (assets date = ``date``)."""
-    return history.iloc[-1]
+    frame = history.history if isinstance(history, NavHistory) else history
+    return frame.iloc[-1]

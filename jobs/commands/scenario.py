@@ -11,7 +11,8 @@ import click
 import numpy as np
 
 from flows import scenarios
-from flows.errors import FlowdeskError
+from flows.errors import FlowdeskError, InputError
+from flows.limits import check_range
 from jobs.config import ConfigError, load_settings
 from jobs.store import ResultStore
 from jobs.tasks.board import explicit_scenario, hours_to_close, load_inputs
@@ -20,11 +21,34 @@ _MOVE = re.compile(r"^\s*([A-Za-z0-9._^]+)\s*=\s*([+-]?\d+(?:\.\d+)?)\s*%?\s*$")
 
 
 def parse_move(text: str) -> tuple[str, float]:
-    """``SPX=-3%`` -> ``("SPX", -3.0)`` (percent)."""
+    """``SPX=-3%`` -> ``("SPX", -3.0)`` (percent, within -100..+100: ``scenario.move_pct``)."""
     m = _MOVE.match(text)
     if not m:
         raise click.BadParameter(f"{text!r}: expected SYMBOL=PCT, e.g. SPX=-3% or NDX=2.5")
-    return m.group(1).upper(), float(m.group(2))
+    value = float(m.group(2))
+    try:
+        check_range([value], "scenario.move_pct", "--move", rows=[text], field=text)
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return m.group(1).upper(), value
+
+
+def known_symbols(settings: Any, inp: Any) -> set[str]:
+    """Symbols a scenario move may name: the board index, the configured betas, the gamma
+    underlyings and the underlyings of the cached leveraged-ETF funds."""
+    known = {str(settings.board.index).upper(), *(str(k).upper() for k in settings.board.betas), *(str(u).upper() for u in settings.gamma.underlyings)}
+    if inp.letf_funds is not None and "underlying" in inp.letf_funds:
+        known |= {str(u).upper() for u in inp.letf_funds["underlying"] if str(u)}
+    return known
+
+
+def check_symbols(moves: dict[str, float], known: set[str]) -> None:
+    """:class:`InputError` naming the first move whose symbol is not known, and the known ones."""
+    for sym in moves:
+        if sym not in known:
+            names = sorted(known)
+            shown = ", ".join(names[:60]) + (f", ... ({len(names) - 60} more)" if len(names) > 60 else "")
+            raise InputError("--move", sym, f"unknown symbol {sym!r}; known ({len(names)}): {shown}")
 
 
 def _f(x: Any) -> float | None:
@@ -34,6 +58,7 @@ def _f(x: Any) -> float | None:
 def scenario_report(settings: Any, store: ResultStore, moves: dict[str, float], *, iv_shock_pts: float, hours: float | None, now: datetime) -> dict[str, Any]:
     """The JSON report of one scenario (keys: move, total_usd, components, by_underlying, flags, inputs)."""
     inp = load_inputs(settings, store, now)
+    check_symbols(moves, known_symbols(settings, inp))
     if not inp.books and inp.letf_funds is None:
         problems = "; ".join(f"{i['name']}: {i['note']}" for i in inp.inputs)
         raise FlowdeskError(f"no usable cached result to compute a scenario from ({problems}); run `flowdesk refresh`")
@@ -76,6 +101,9 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     try:
         store = ResultStore.from_settings(settings)
         report = scenario_report(settings, store, parsed, iv_shock_pts=iv_shock, hours=hours_to_close, now=datetime.now(UTC))
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
     except (FlowdeskError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -1,10 +1,20 @@
 """Task ``letf``: leveraged/inverse ETF rebalance estimate (pre-open, intraday, final).
 
-Wiring only: universe (shipped CSV or ``[letf].universe_file``), assets (sample generator, or
-live: the universe file's own ``aum``, ProShares NAV history for ProShares funds, and a dropped
+Wiring only: universe (shipped CSV or ``[letf].universe_file``, each fund with its reset period:
+:mod:`flows.letf_reset`, ``[letf].reset_overrides``), assets (sample generator, or live: the
+universe file's own ``aum``, ProShares NAV history for daily ProShares funds, and a dropped
 ``letf_aum.csv`` overriding both), moves (sample generator, or live CBOE delayed quotes of the
 underlyings), dollar volumes (sample generator, or a dropped ``letf_adv.csv``), then the pure
-analytics of :mod:`flows.letf`, published as ``letf.flows``.
+analytics of :mod:`flows.letf`, published as ``letf.flows``.  Only daily-reset funds enter the
+figures; the assets left out (non-daily reset, unknown data) are published as the
+``excluded_aum`` table and headline figures.
+
+Input quality: the universe's :class:`flows.quality.Quality` (basis AUM) carries the skipped
+rows; warnings are added for daily funds with an unmapped underlying, for ProShares NAV files
+that lost rows or could not be used (the fund then keeps the universe file's assets) and for
+drop files with skipped rows.  It is enforced with ``[quality]`` (family ``letf``) before
+publishing, as is a dropped assets file on its own: a refused input fails the job and the last
+good result stays published (stale).
 
 Args: ``phase`` = ``preopen`` (pre-market prices vs the prior close), ``intraday`` or ``final``
 (the 15:30 ET estimate of the trade into the close).
@@ -14,11 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from flows import letf
+from flows import letf, letf_reset
 from flows.errors import FlowdeskError, InputError, SourceError
+from flows.quality import Quality, enforce
 from flows.sources import aum_drop, cboe_quotes, letf_universe, proshares, sample_letf
 from flows.sources.http import HttpClient
 from jobs.tasks import TaskContext, TaskOutcome, task
@@ -53,39 +63,56 @@ UNITS = {
     },
     "scenarios": {"move_pct": "percent", "rebalance_usd": "USD (+ = buy)"},
     "excluded": {"aum_usd": "USD"},
+    "excluded_aum": {"aum_usd": "USD", "share_pct": "percent of the universe's assets"},
     "groups": {"aum_usd": "USD", "per_1pct_usd": "USD per +1% move (+ = buy)", "rebalance_usd": "USD (+ = buy)"},
 }
 FUND_COLUMNS = ["ticker", "name", "underlying", "leverage", "issuer", "fund_type", "group", "aum_usd", "gamma_factor", "per_1pct_usd", "move_pct", "rebalance_usd", "creations_usd", "total_flow_usd"]
 
 
-def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, failures: dict[str, str]) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+def _carry(other: Quality, quality: Quality) -> None:
+    """A secondary input's skipped rows and warnings, as warnings of the universe's quality."""
+    if other.skipped_rows:
+        quality.warn(f"{other.source}: {other.summary()}")
+    for w in other.warnings:
+        quality.warn(f"{other.source}: {w}")
+
+
+def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, failures: dict[str, str], quality: Quality) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """Live assets: file AUM, then ProShares NAV history, then the drop file (wins)."""
     cfg = ctx.settings.letf
+    threshold = ctx.settings.quality.threshold("letf")
     dates: list[str] = []
     creations = pd.Series(dtype=float)
     if universe["as_of"].notna().any():
         dates.append(universe["as_of"].max().date().isoformat())
-    pro = universe[universe["issuer"].str.contains("proshares", case=False, na=False)]
+    pro = universe[universe["issuer"].str.contains("proshares", case=False, na=False) & universe["reset"].eq(letf_reset.DAILY)]
+    nav_assets: dict[str, float] = {}
     for ticker in pro["ticker"]:
         query = proshares.build_query(ticker, url_template=cfg.proshares_url)
         try:
-            hist = proshares.parse(proshares.fetch(query, client), f"proshares:{ticker}")
+            nav = proshares.parse(proshares.fetch(query, client), f"proshares:{ticker}")
+            enforce(nav.quality, threshold)
         except FlowdeskError as exc:
             failures[f"proshares:{ticker}"] = str(exc)
+            quality.warn(f"proshares:{ticker} unusable, assets from the universe file instead: {exc}")
             continue
-        last = proshares.latest(hist)
-        universe.loc[universe["ticker"] == ticker, "aum_usd"] = float(last["aum_usd"])
+        _carry(nav.quality, quality)
+        last = proshares.latest(nav)
+        nav_assets[ticker] = float(last["aum_usd"])
         creations[ticker] = float(last["net_creations_usd"]) if pd.notna(last["net_creations_usd"]) else 0.0
         dates.append(pd.Timestamp(last["date"]).date().isoformat())
     drop_path = aum_drop.build_query(ctx.settings.service.drop_dir, cfg.aum_drop_file)
     raw = aum_drop.fetch(drop_path)
+    drop_assets: dict[str, float] = {}
     if raw is not None:
-        drop, bad = aum_drop.parse_aum(raw, str(drop_path))
-        for row in bad.itertuples():
+        drop = aum_drop.parse_aum(raw, str(drop_path))
+        enforce(drop.quality, threshold)  # a dropped file the desk relies on: refuse, do not guess
+        _carry(drop.quality, quality)
+        for row in drop.skipped.itertuples():
             failures[f"drop:{row.ticker}"] = f"{drop_path} line {row.line}: {row.reason}"
-        mapped = universe["ticker"].map(drop.set_index("ticker")["aum_usd"])
-        universe["aum_usd"] = mapped.where(mapped.notna(), universe["aum_usd"])
-        dates.extend(d for d in drop["as_of"] if d)
+        drop_assets = dict(zip(drop.frame["ticker"], drop.frame["aum_usd"].astype(float), strict=True))
+        dates.extend(d for d in drop.frame["as_of"] if d)
+    universe = letf.override_assets(universe, {**nav_assets, **drop_assets})
     return universe, creations, dates
 
 
@@ -99,15 +126,16 @@ def _moves_live(ctx: TaskContext, underlyings: list[str], client: HttpClient, fa
     return moves, (None if pd.isna(when) else pd.Timestamp(when))
 
 
-def _adv_live(ctx: TaskContext, failures: dict[str, str]) -> pd.DataFrame | None:
+def _adv_live(ctx: TaskContext, failures: dict[str, str], quality: Quality) -> pd.DataFrame | None:
     path = aum_drop.build_query(ctx.settings.service.drop_dir, ctx.settings.letf.adv_drop_file)
     raw = aum_drop.fetch(path)
     if raw is None:
         return None
-    frame, bad = aum_drop.parse_adv(raw, str(path))
-    for row in bad.itertuples():
+    adv = aum_drop.parse_adv(raw, str(path))
+    _carry(adv.quality, quality)
+    for row in adv.skipped.itertuples():
         failures[f"adv:{row.ticker}"] = f"{path} line {row.line}: {row.reason}"
-    return frame
+    return adv.frame
 
 
 @task("letf", results=[RESULT], description="Leveraged/inverse ETF rebalance estimate: USD per 1%, today's trade, scenarios.")
@@ -122,7 +150,8 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     day = ctx.now.date().isoformat()
     ctx.progress("reading universe")
     universe_path = letf_universe.build_query(cfg.universe_file)
-    universe, skipped = letf_universe.parse(letf_universe.fetch(universe_path), str(universe_path))
+    parsed = letf_universe.parse(letf_universe.fetch(universe_path), str(universe_path), reset_overrides=cfg.reset_overrides)
+    universe, skipped, quality = parsed.funds, parsed.skipped, parsed.quality
     failures: dict[str, str] = {}
     creations: pd.Series | None = None
     price_time: pd.Timestamp | None = None
@@ -132,8 +161,12 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     else:
         client = HttpClient.from_settings(s)
         ctx.progress("fetching assets")
-        universe, creations, assets_dates = _assets_live(ctx, universe, client, failures)
+        universe, creations, assets_dates = _assets_live(ctx, universe, client, failures, quality)
     funds = letf.classify(universe, cfg.index_proxies)
+    letf.warn_unmapped(funds, quality)
+    # Before anything is published: a refused input fails the job, and the runner keeps the
+    # last good result (marked stale).
+    enforce(quality, s.quality.threshold("letf"))
     counted = funds[funds["group"].isin([letf.EQUITY, *letf.GROUPS])]
     per_1pct = counted["aum_usd"] * letf.gamma_factor(counted["leverage"]) * 0.01
     ranked = per_1pct.groupby(counted["underlying"]).sum().abs().sort_values(ascending=False).index.tolist()
@@ -143,7 +176,7 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     else:
         ctx.progress(f"quoting {min(len(ranked), cfg.max_quote_symbols)} underlyings")
         moves, price_time = _moves_live(ctx, ranked[: cfg.max_quote_symbols], client, failures)
-        adv = _adv_live(ctx, failures)
+        adv = _adv_live(ctx, failures, quality)
     flows = letf.fund_flows(funds, moves, net_creations_usd=creations)
     adv_map = adv.set_index("underlying")["adv_usd"] if adv is not None else None
     auction_map = adv.set_index("underlying")["auction_usd"] if adv is not None else None
@@ -151,8 +184,21 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     scenarios = letf.scenario_grid(flows, cfg.scenario_moves_pct)
     excl = letf.excluded(flows)
     if not skipped.empty:
-        imported = pd.DataFrame({"ticker": skipped["ticker"], "underlying": "", "aum_usd": np.nan, "group": "skipped", "reason": "import, line " + skipped["line"].astype(str) + ": " + skipped["reason"]})
+        imported = pd.DataFrame(
+            {
+                "ticker": skipped["ticker"],
+                "underlying": "",
+                "reset": "",
+                "aum_usd": skipped["aum_usd"].astype(float),
+                "group": "skipped",
+                "exclusion": letf.EXCLUSION_SKIPPED,
+                "reason": "import, line " + skipped["line"].astype(str) + ": " + skipped["reason"],
+            }
+        )
         excl = pd.concat([excl, imported], ignore_index=True)
+    left_out = letf.excluded_aum(flows, skipped)
+    included_aum = letf.included_aum(flows)
+    reset_left_out = float(left_out.loc[left_out["category"].str.startswith("reset: "), "aum_usd"].sum())
     groups = letf.group_totals(flows)
     fund_table = flows[flows["group"] == letf.EQUITY][FUND_COLUMNS].sort_values("per_1pct_usd", ascending=False, kind="stable").reset_index(drop=True)
     as_of = price_time if price_time is not None else pd.Timestamp(ctx.now)
@@ -167,16 +213,21 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         "biggest_rebalance_usd": None if top is None or pd.isna(top["rebalance_usd"]) else float(top["rebalance_usd"]),
         "funds": int(len(fund_table)),
         "excluded": int(len(excl)),
+        "universe_aum_usd": included_aum + float(left_out["aum_usd"].sum()),
+        "included_aum_usd": included_aum,
+        "excluded_aum_usd": float(left_out["aum_usd"].sum()),
+        "excluded_not_daily_aum_usd": reset_left_out,
         "phase": phase,
     }
     ctx.store.publish(
         RESULT,
-        {"by_underlying": table, "funds": fund_table, "scenarios": scenarios, "excluded": excl, "groups": groups},
+        {"by_underlying": table, "funds": fund_table, "scenarios": scenarios, "excluded": excl, "groups": groups, "excluded_aum": left_out},
         as_of=as_of,
         source="sample" if s.sample_mode else "cboe-quotes+proshares+file",
         sample=s.sample_mode,
         units=UNITS,
         headline=headline,
+        quality=quality.to_dict(),
         extra={
             "phase": phase,
             "price_time": None if price_time is None else price_time.isoformat(),
@@ -184,10 +235,10 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             "universe": str(universe_path),
             "skipped_rows": int(len(skipped)),
             "failures": failures,
-            "convention": "trade = A*(L^2-L)*r (A prior-close assets USD, L signed leverage, r move as fraction); + = buy the underlying; long and inverse funds trade the same way",
+            "convention": "trade = A*(L^2-L)*r (A prior-close assets USD, L signed leverage, r move as fraction); + = buy the underlying; long and inverse funds trade the same way; daily-reset funds only",
         },
     )
-    detail = f"{len(fund_table)} equity funds, {len(table)} underlyings, {len(excl)} excluded"
+    detail = f"{len(fund_table)} equity funds, {len(table)} underlyings, {len(excl)} excluded ({headline['excluded_aum_usd'] / 1e9:,.2f} bn USD left out)"
     if failures:
         detail += f", {len(failures)} source problems"
     return TaskOutcome(published=[RESULT], rows=len(table), detail=detail)

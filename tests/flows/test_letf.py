@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows import letf
+from flows import letf, letf_reset
 from flows.sources import letf_universe
 from jobs.config import LetfSettings
 
@@ -107,6 +107,7 @@ def _hand_funds() -> pd.DataFrame:
             "leverage": [3.0, -2.0, 1.0, -3.0],
             "asset_class": ["equity"] * 4,
             "aum_usd": [100.0, 50.0, 40.0, 100.0],
+            "reset": ["daily"] * 4,
         }
     )
 
@@ -175,12 +176,16 @@ def test_classify_reasons() -> None:
             "leverage_kind": ["fixed", "variable", "fixed", "fixed", "fixed", "fixed", "fixed", "fixed", "fixed", "fixed"],
             "asset_class": ["equity", "equity", "equity", "equity", "equity", "crypto", "commodity", "debt", "equity", "equity"],
             "aum_usd": [1.0, 1.0, 1.0, np.nan, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            "reset": ["daily", "daily", "options-based", "daily", "daily", "daily", "daily", "daily", "daily", "daily"],
         }
     )
     out = letf.classify(frame, {"Russell 2000": "IWM"}).set_index("ticker")
-    assert out.loc["OK", "group"] == "equity" and out.loc["OK", "reason"] == ""
-    assert out.loc["VAR", "reason"] == letf.REASON_VARIABLE
-    assert out.loc["YB", "reason"] == letf.REASON_VARIABLE
+    assert out.loc["OK", "group"] == "equity" and out.loc["OK", "reason"] == "" and out.loc["OK", "exclusion"] == ""
+    assert out.loc["VAR", "reason"] == letf.REASON_VARIABLE and out.loc["VAR", "exclusion"] == "variable leverage"
+    # a YieldBoost fund is an options payoff: excluded for its reset class (was: "variable")
+    assert out.loc["YB", "reason"] == letf.REASON_RESET["options-based"] and out.loc["YB", "exclusion"] == "reset: options-based"
+    # without a reset column the name rules decide: the same YieldBoost name -> options-based
+    assert letf.classify(frame.drop(columns="reset"), {}).set_index("ticker").loc["YB", "reset"] == "options-based"
     assert out.loc["NOAUM", "reason"] == letf.REASON_NO_AUM
     assert out.loc["ZERO", "reason"] == letf.REASON_ZERO_AUM
     assert out.loc["BTC2", "group"] == "crypto"
@@ -196,8 +201,8 @@ def test_classify_reasons() -> None:
 
 def _snapshot(shared_data, day: str):
     path = shared_data / "letf" / f"pokedo0_leveraged_etf_data_{day}.csv"
-    universe, skipped = letf_universe.parse(path.read_bytes(), str(path))
-    return path, universe, skipped
+    parsed = letf_universe.parse(path.read_bytes(), str(path))
+    return path, parsed.funds, parsed.skipped
 
 
 @pytest.mark.parametrize("day", list(SNAPSHOTS))
@@ -207,23 +212,29 @@ def test_real_snapshots_parse_with_readme_row_counts(shared_data, day: str) -> N
     assert universe["ticker"].is_unique
     assert (universe["aum_usd"].dropna() >= 0).all()
     assert set(np.sign(universe["leverage"].dropna())) <= {-1.0, 1.0}
-    assert (universe["leverage_kind"].eq("variable") == universe["leverage"].isna()).all()
+    # NaN leverage: "variable", or an unreadable cell kept on a fund outside the daily figures
+    # (not daily-reset, or a fund the source has no market data for: no assets, price, volume)
+    no_lev = universe["leverage"].isna() & universe["leverage_kind"].ne("variable")
+    no_data = universe[["aum_usd", "price", "avg_volume"]].isna().all(axis=1)
+    assert (universe["reset"].ne("daily") | no_data)[no_lev].all()
+    assert universe.loc[universe["leverage_kind"].eq("variable"), "leverage"].isna().all()
     assert skipped["reason"].str.len().gt(0).all() and skipped["line"].between(2, SNAPSHOTS[day] + 1).all()
+    assert set(universe["reset"]) <= set(letf_reset.RESETS)
 
 
-def _independent_sums(path, skip_underlyings: set[str]) -> dict[str, float]:
-    """Plain-Python USD per 1% per underlying ticker, straight from the CSV text."""
+def _independent_sums(path, skip_underlyings: set[str], daily: set[str]) -> dict[str, float]:
+    """Plain-Python USD per 1% per underlying ticker, straight from the CSV text (daily-reset
+    funds only: ``daily`` is the set of their tickers)."""
     sums: dict[str, float] = {}
     with open(path, encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             under = row["underlying_ticker"].strip().upper()
             text = row["leverage"].strip().lower()
-            name = row["name"].lower()
             if not under or under in skip_underlyings or row["asset_class"].strip().lower() != "equity":
                 continue
             if not text.endswith("x") or row["direction"] not in ("long", "short") or not row["aum"] or float(row["aum"]) <= 0:
                 continue
-            if any(w in name for w in ("yieldboost", "option income", "high income", "enhanced income", "buffer", "premium inc")):
+            if row["ticker"].strip().upper() not in daily:
                 continue
             lev = float(text[:-1]) * (1 if row["direction"] == "long" else -1)
             sums[under] = sums.get(under, 0.0) + float(row["aum"]) * (lev * lev - lev) / 100.0
@@ -236,7 +247,7 @@ def test_real_snapshot_per_underlying_totals_match_independent_sum(shared_data, 
     # Underlyings touched by the proxy map (as key or target) also collect blank-ticker funds by
     # name; the plain sum below covers the rest, which is most single stocks.
     touched = {k.upper() for k in PROXIES} | {v.upper() for v in PROXIES.values()}
-    expected = _independent_sums(path, touched)
+    expected = _independent_sums(path, touched, set(universe.loc[universe["reset"].eq("daily"), "ticker"]))
     table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index("underlying")
     assert len(expected) > 100
     for under, value in expected.items():

@@ -45,7 +45,7 @@ def spx_report(shared_data):
 
 @pytest.fixture(scope="module")
 def letf_funds(shared_data):
-    universe, _skipped = letf_universe.read(shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-02-05.csv")
+    universe = letf_universe.read(shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-02-05.csv").funds
     flows = letf.fund_flows(letf.classify(universe))
     return flows[flows["group"] == letf.EQUITY][["ticker", "underlying", "leverage", "aum_usd", "per_1pct_usd", "group"]]
 

@@ -35,7 +35,7 @@ def test_sample_task_publishes_all_tables(store) -> None:
     result = store.read("letf.flows")
     meta = result.meta
     assert meta.sample is True and meta.source == "sample"
-    assert meta.tables == ["by_underlying", "funds", "scenarios", "excluded", "groups"]
+    assert meta.tables == ["by_underlying", "funds", "scenarios", "excluded", "groups", "excluded_aum"]
     assert meta.extra["phase"] == "final" and "SAMPLE" in meta.extra["assets_as_of"]
     by_u, funds, scen = result.table("by_underlying"), result.table("funds"), result.table("scenarios")
     # headline = sums of the tables; long + inverse = total; funds add up to underlyings
@@ -81,7 +81,7 @@ def test_live_wiring_against_local_server(store, http_server, shared_data, tmp_p
         "UPRO,ProShares UltraPro S&P500,SPY,3,ProShares,Index,equity\n"
         "MSTU,T-Rex 2X Long MSTR Daily Target ETF,MSTR,2,REX,Single Stock,equity\n"
         "MSTZ,T-Rex 2X Inverse MSTR Daily Target ETF,MSTR,-2,REX,Single Stock,equity\n"
-        "NOPE,No assets anywhere,NVDA,2,X,Single Stock,equity\n"
+        "NOPE,Direxion Daily No Assets Bull 2X Shares,NVDA,2,Direxion,Single Stock,equity\n"
     )
     drop = tmp_path / "drop"
     drop.mkdir()

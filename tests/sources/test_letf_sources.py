@@ -29,32 +29,90 @@ def test_universe_bad_rows_are_skipped_with_reasons() -> None:
         [
             "\ufeff" + HEADER,
             "TQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,2026-06-01T00:00:00+00:00",
-            "BADL,Bad leverage,Nasdaq-100,QQQ,three,long,Index,1000,X,equity,",
-            "NEGA,Negative assets,Nasdaq-100,QQQ,2x,long,Index,-5,X,equity,",
-            "NOUN,No underlying,,,2x,long,Index,10,X,equity,",
-            "NODI,No direction,S&P 500,SPX,2x,,Index,10,X,equity,",
-            "VARI,GraniteShares YieldBOOST QQQ ETF,Nasdaq-100,QQQ,variable,long,Index,10,X,equity,",
+            "BADL,Direxion Daily Bad Bull 3X,Nasdaq-100,QQQ,three,long,Index,100,Direxion,equity,",
+            "NOUN,Direxion Daily No Underlying Bull 2X,,,2x,long,Index,10,Direxion,equity,",
+            "NODI,ProShares Ultra Something,S&P 500,SPX,2x,,Index,10,ProShares,equity,",
+            "VARI,GraniteShares YieldBOOST QQQ ETF,Nasdaq-100,QQQ,variable,long,Index,10,GraniteShares,equity,",
             "SOXL,Direxion Daily Semiconductor Bull 3X,NYSE Semiconductor Index,,3x,long,Index,2000,Direxion,equity,",
-            "TQQQ,duplicate,Nasdaq-100,QQQ,3x,long,Index,1,ProShares,equity,",
             "SQQQ,ProShares UltraPro Short QQQ,Nasdaq-100,QQQ,3x,short,Index,,ProShares,equity,",
+            "XAPR,FT Vest U.S. Equity Enhance & Moderate Buffer ETF - April,S&P 500,SPY,2x,,Index,40,FT Vest,equity,",
+            "TQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,2026-06-01T00:00:00+00:00",
         ]
     )
-    universe, skipped = letf_universe.parse(text.encode(), "test.csv")
-    assert universe["ticker"].tolist() == ["TQQQ", "VARI", "SOXL", "SQQQ"]
+    parsed = letf_universe.parse(text.encode(), "test.csv")
+    universe, skipped, quality = parsed
+    assert universe["ticker"].tolist() == ["TQQQ", "VARI", "SOXL", "SQQQ", "XAPR"]
     row = universe.set_index("ticker")
     assert row.loc["TQQQ", "leverage"] == 3.0 and row.loc["SQQQ", "leverage"] == -3.0
     assert math.isnan(row.loc["VARI", "leverage"]) and row.loc["VARI", "leverage_kind"] == "variable"
     assert row.loc["SOXL", "underlying"] == "" and row.loc["SOXL", "underlying_asset"] == "NYSE Semiconductor Index"
-    assert math.isnan(row.loc["SQQQ", "aum_usd"])
+    assert math.isnan(row.loc["SQQQ", "aum_usd"])  # no assets, price or volume: the source has no data
     assert row.loc["TQQQ", "as_of"] == pd.Timestamp("2026-06-01", tz="UTC")
+    # reset periods: curated table, name rules, family rules
+    assert row.loc["TQQQ", "reset"] == "daily" and row.loc["TQQQ", "reset_source"] == "curated"
+    assert row.loc["SOXL", "reset"] == "daily" and row.loc["SOXL", "reset_source"] == "name"
+    assert row.loc["VARI", "reset"] == "options-based"
+    # a buffer fund with a blank direction is kept (outside the daily figures anyway), defect named
+    assert row.loc["XAPR", "reset"] == "options-based" and math.isnan(row.loc["XAPR", "leverage"])
+    assert row.loc["XAPR", "defect"].startswith("direction")
     reasons = dict(zip(skipped["ticker"], skipped["reason"], strict=True))
     lines = dict(zip(skipped["ticker"], skipped["line"], strict=True))
-    assert reasons["BADL"] == "leverage 'three' is not a number" and lines["BADL"] == 3
-    assert reasons["NEGA"].startswith("negative assets") and lines["NEGA"] == 4
+    assert reasons["BADL"] == "leverage 'three' is not a positive number" and lines["BADL"] == 3
     assert reasons["NOUN"].startswith("unknown underlying")
     assert reasons["NODI"].startswith("direction")
-    assert reasons["TQQQ"] == "duplicate ticker (first listed on line 2)" and lines["TQQQ"] == 9
-    assert len(universe) + len(skipped) == 9
+    assert skipped["counted"].all()
+    assert len(universe) + len(skipped) == 8  # 9 rows; the exact duplicate of TQQQ was dropped
+    # quality: the skipped daily funds' assets over every readable asset figure
+    assert quality.basis == "AUM" and quality.total_rows == 9 and quality.skipped_rows == 3
+    assert quality.total_weight == pytest.approx(1000 + 100 + 10 + 10 + 10 + 2000 + 40)
+    assert quality.skipped_share == pytest.approx((100 + 10 + 10) / 3170)
+    assert quality.repairs == {"exact duplicate row dropped": 1}
+
+
+def test_universe_conflicting_duplicate_names_the_ticker() -> None:
+    text = HEADER + "\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1200,ProShares,equity,\n"
+    with pytest.raises(InputError) as err:
+        letf_universe.parse(text.encode(), "dup.csv")
+    assert err.value.field == "ticker TQQQ" and "lines 2 and 3" in str(err.value) and "aum" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "line"),
+    [
+        ("3x,long,Index,-5", "aum", 2),
+        ("3x,long,Index,1e15", "aum", 2),
+        ("30x,long,Index,1000", "leverage", 2),
+    ],
+)
+def test_universe_plausibility_limits_are_errors(cells: str, field: str, line: int) -> None:
+    text = HEADER + f"\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,{cells},ProShares,equity,\n"
+    with pytest.raises(InputError) as err:
+        letf_universe.parse(text.encode(), "lim.csv")
+    assert err.value.source == "lim.csv" and err.value.field == field and f"(row line {line})" in str(err.value)
+
+
+@pytest.mark.parametrize(("column", "value"), [("price", "0"), ("price", "-3.5"), ("avg_volume", "-1")])
+def test_universe_price_and_volume_limits(column: str, value: str) -> None:
+    header = HEADER + ",price,avg_volume"
+    cells = {"price": "84.56", "avg_volume": "73486100"}
+    cells[column] = value
+    text = header + f"\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,,{cells['price']},{cells['avg_volume']}\n"
+    with pytest.raises(InputError) as err:
+        letf_universe.parse(text.encode(), "lim.csv")
+    assert err.value.field == column and "(row line 2)" in str(err.value)
+
+
+def test_universe_header_only_is_an_empty_universe(test_data) -> None:
+    path = test_data / "letf" / "letf_header_only.csv"
+    with pytest.raises(InputError, match="empty universe") as err:
+        letf_universe.parse(path.read_bytes(), str(path))
+    assert err.value.source == str(path)
+
+
+def test_universe_without_a_usable_row_is_an_empty_universe() -> None:
+    text = HEADER + "\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,-,long,Index,1000,ProShares,equity,\n"
+    with pytest.raises(InputError, match="empty universe: none of the 1 rows"):
+        letf_universe.parse(text.encode(), "one.csv")
 
 
 @pytest.mark.parametrize(
@@ -75,14 +133,25 @@ def test_malformed_universe_refused_with_file_line_column(text: str, where: str)
     assert str(err.value).startswith(f"drop/universe.csv: {where}")
 
 
-def test_not_utf8_refused() -> None:
-    with pytest.raises(InputError, match="not UTF-8"):
-        letf_universe.parse(HEADER.encode() + b"\n\xff\xfe,x\n", "bin.csv")
+def test_decoding_rule_utf8_bom_then_cp1252_then_latin1() -> None:
+    row = "\nTQQQ,ProShares UltraPro QQQ \u2122,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n"
+    utf8 = letf_universe.parse((HEADER + row).encode("utf-8"), "u.csv")
+    assert utf8.quality.repairs == {} and utf8.funds.loc[0, "name"].endswith("\u2122")
+    bom = letf_universe.parse(b"\xef\xbb\xbf" + (HEADER + row).encode("utf-8"), "u.csv")
+    assert bom.quality.repairs == {} and bom.funds.loc[0, "ticker"] == "TQQQ"
+    cp = letf_universe.parse((HEADER + row).encode("cp1252"), "u.csv")  # 0x99 = TM in cp1252
+    assert cp.quality.repairs == {"decoded as cp1252 (not UTF-8)": 1} and cp.funds.loc[0, "name"].endswith("\u2122")
+    latin = letf_universe.parse(HEADER.encode() + b"\nTQQQ,ProShares \x81,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n", "u.csv")
+    assert latin.quality.repairs == {"decoded as latin-1 (not UTF-8)": 1} and latin.funds.loc[0, "aum_usd"] == 1000.0
+    with pytest.raises(InputError, match="UTF-16"):
+        letf_universe.parse((HEADER + row).encode("utf-16"), "u16.csv")
 
 
 def test_shipped_curated_universe() -> None:
-    universe, skipped = letf_universe.read()
-    assert skipped.empty
+    universe, skipped, quality = letf_universe.read()
+    assert skipped.empty and quality.skipped_rows == 0
+    # every shipped fund is daily-reset but the YieldBoost one
+    assert set(universe.loc[universe["reset"].ne("daily"), "ticker"]) == {"TSYY"}
     row = universe.set_index("ticker")
     for t in ("NVDL", "NVDU", "NVDX", "NVDD", "NVDQ", "TSLL", "TSLQ", "TSLZ", "MSTX", "MSTU", "CONL", "AMDL", "TQQQ", "SQQQ", "SOXL"):
         assert t in row.index
@@ -93,10 +162,10 @@ def test_shipped_curated_universe() -> None:
 
 
 def test_curated_layout_with_live_assets_column() -> None:
-    text = "ticker,name,underlying,leverage,issuer,fund_type,asset_class,aum_usd\nNVDL,x,NVDA,2,GraniteShares,Single Stock,equity,4500000000\nBAD,x,NVDA,2x?,X,Single Stock,equity,1\n"
-    universe, skipped = letf_universe.parse(text.encode(), "c.csv")
+    text = "ticker,name,underlying,leverage,issuer,fund_type,asset_class,aum_usd\nNVDL,x,NVDA,2,GraniteShares,Single Stock,equity,4500000000\nBAD,x,NVDA,2x?,ProShares,Single Stock,equity,1\n"
+    universe, skipped, _q = letf_universe.parse(text.encode(), "c.csv")
     assert universe.loc[0, "aum_usd"] == 4.5e9 and universe.loc[0, "leverage"] == 2.0
-    assert skipped.loc[0, "ticker"] == "BAD" and "not a number" in skipped.loc[0, "reason"]
+    assert skipped.loc[0, "ticker"] == "BAD" and "not a positive number" in skipped.loc[0, "reason"]
 
 
 # -- CBOE quotes -----------------------------------------------------------------------------
@@ -178,7 +247,8 @@ def test_quote_parse_bad_bodies(payload: dict, field: str) -> None:
 @pytest.mark.parametrize(("ticker", "rows", "first"), [("SSO", 4755, "2006-06-19"), ("UPRO", 3997, "2009-06-23")])
 def test_proshares_real_files(shared_data, ticker: str, rows: int, first: str) -> None:
     path = shared_data / "responses" / "letf" / f"proshares_{ticker}-historical_nav_through_2025-05-12.csv"
-    hist = proshares.parse(path.read_bytes(), str(path))
+    hist, quality = proshares.parse(path.read_bytes(), str(path))
+    assert quality.skipped_rows == 0 and quality.warnings == [] and quality.basis == "AUM"
     assert len(hist) == rows
     assert hist["date"].iloc[0] == pd.Timestamp(first) and hist["date"].iloc[-1] == pd.Timestamp("2025-05-12")
     assert hist["date"].is_monotonic_increasing and (hist["ticker"] == ticker).all()
@@ -194,7 +264,7 @@ def test_proshares_real_files(shared_data, ticker: str, rows: int, first: str) -
 
 def test_proshares_sso_latest_row_values(shared_data) -> None:
     path = shared_data / "responses" / "letf" / "proshares_SSO-historical_nav_through_2025-05-12.csv"
-    last = proshares.latest(proshares.parse(path.read_bytes(), str(path)))
+    last = proshares.latest(proshares.parse(path.read_bytes(), str(path)))  # NavHistory accepted
     assert last["nav"] == 87.462 and last["shares_outstanding"] == 62_950_000
     assert last["aum_usd"] == pytest.approx(5_505_732_900)
 
@@ -206,7 +276,7 @@ def test_proshares_connector_over_http(shared_data, http_server) -> None:
     template = http_server.url + "/etfdata/ByFund/{ticker}-historical_nav.csv"
     client = _client()
     query = proshares.build_query("upro", url_template=template)
-    hist = proshares.parse(proshares.fetch(query, client), query.url)
+    hist = proshares.parse(proshares.fetch(query, client), query.url).history
     assert len(hist) == 3997 and hist["aum_usd"].iloc[-1] == 3_773_430_950
     assert len(http_server.requests_to("/etfdata/ByFund/UPRO-historical_nav.csv")) == 2
     with pytest.raises(SourceError) as err:
@@ -218,11 +288,48 @@ def test_proshares_connector_over_http(shared_data, http_server) -> None:
     assert ierr.value.field == "line 1, column 'Ticker'"
 
 
-def test_proshares_bad_value_names_line_and_column() -> None:
-    raw = b"Date,ProShares Name,Ticker,NAV,Prior NAV,NAV Change (%),NAV Change ($),Shares Outstanding (000),Assets Under Management\n05/12/2025,X,SSO,87.4,1,1,1,62950,5505732900\n13/45/2025,X,SSO,87.4,1,1,1,62950,5505732900"
+NAV_HEADER = b"Date,ProShares Name,Ticker,NAV,Prior NAV,NAV Change (%),NAV Change ($),Shares Outstanding (000),Assets Under Management\n"
+
+
+def test_proshares_bad_row_is_skipped_with_its_line_and_a_warning() -> None:
+    raw = NAV_HEADER + b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n13/45/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n05/08/2025,X,SSO,82.2466,1,1,1,62950,5177423470"
+    hist, quality = proshares.parse(raw, "x.csv")
+    assert hist["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-05-08", "2025-05-12"]
+    assert quality.reasons == {"date not readable (MM/DD/YYYY)": 1} and quality.total_rows == 3
+    assert quality.skipped_share == pytest.approx(5168396440 / (5505732900 + 5168396440 + 5177423470))
+    # the damaged row sits between the two newest dates: the latest net creations span two days
+    assert len(quality.warnings) == 1 and "line 3" in quality.warnings[0]
+
+
+def test_proshares_inconsistent_row_is_skipped() -> None:
+    # assets x10 on the newest row: NAV x shares no longer match -> skipped, older row used, warned
+    raw = NAV_HEADER + b"05/12/2025,X,SSO,87.462,1,1,1,62950,55057329000\n05/09/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n"
+    nav = proshares.parse(raw, "x.csv")
+    assert nav.quality.reasons == {"NAV x shares does not match the assets": 1}
+    assert proshares.latest(nav)["aum_usd"] == 5168396440 and "latest usable date 2025-05-09" in nav.quality.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("rows", "field"),
+    [
+        (b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/12/2025,X,SSO,87.462,1,1,1,62950,5505732901\n", "date 05/12/2025"),
+        (b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/09/2025,X,UPRO,82.1032,1,1,1,62950,5168396440\n", "column 'Ticker'"),
+        (b"05/12/2025,X,SSO,-87.462,1,1,1,62950,5505732900\n", "NAV"),
+        (b"05/12/2025,X,SSO,87.462,1,1,1,62950,-5505732900\n", "Assets Under Management"),
+        (b"05/12/2025,X,SSO,-,1,1,1,62950,5505732900\n", None),
+    ],
+)
+def test_proshares_refusals(rows: bytes, field: str | None) -> None:
     with pytest.raises(InputError) as err:
-        proshares.parse(raw, "x.csv")
-    assert err.value.field == "line 3, column 'Date'"
+        proshares.parse(NAV_HEADER + rows, "x.csv")
+    assert err.value.field == field and err.value.source == "x.csv"
+
+
+def test_proshares_exact_duplicate_and_cut_last_row() -> None:
+    raw = NAV_HEADER + b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/09/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n05/08/2025,X,SSO,82.24"
+    hist, quality = proshares.parse(raw, "x.csv")
+    assert len(hist) == 2 and quality.repairs == {"exact duplicate row dropped": 1}
+    assert quality.reasons == {"last row cut off": 1} and "cut off" in quality.warnings[0]
 
 
 # -- drop files and sample data ---------------------------------------------------------------
@@ -231,16 +338,42 @@ def test_proshares_bad_value_names_line_and_column() -> None:
 def test_aum_drop_file(tmp_path) -> None:
     query = aum_drop.build_query(tmp_path, "letf_aum.csv")
     assert aum_drop.fetch(query) is None  # nothing dropped: optional
-    query.write_text("ticker,aum_usd,shares_outstanding\nnvdl,4600000000,61000000\nTSLL,abc,\nSOXL,-1,\nTQQQ,1000,\n")
-    frame, skipped = aum_drop.parse_aum(aum_drop.fetch(query), str(query))
+    query.write_text("ticker,aum_usd,shares_outstanding\nnvdl,4600000000,61000000\nTSLL,abc,\nTQQQ,1000,\n")
+    frame, skipped, quality = aum_drop.parse_aum(aum_drop.fetch(query), str(query))
     assert frame["ticker"].tolist() == ["NVDL", "TQQQ"]
     assert frame.loc[0, "aum_usd"] == 4.6e9 and frame.loc[0, "shares_outstanding"] == 61e6
     assert math.isnan(frame.loc[1, "shares_outstanding"])
-    assert skipped["ticker"].tolist() == ["TSLL", "SOXL"] and skipped["line"].tolist() == [3, 4]
+    assert skipped["ticker"].tolist() == ["TSLL"] and skipped["line"].tolist() == [3]
+    # TSLL's assets cannot be read: the conservative row share (1 of 3 rows)
+    assert quality.basis == "AUM" and quality.skipped_rows == 1 and quality.skipped_share == pytest.approx(1 / 3)
     query.write_text("ticker,aum\nA,1\n")
     with pytest.raises(InputError) as err:
         aum_drop.parse_aum(aum_drop.fetch(query), str(query))
     assert err.value.field == "line 1, column 'aum_usd'"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "match"),
+    [
+        ("ticker,aum_usd\nSOXL,-1\n", "aum_usd", "row line 2"),
+        ("ticker,aum_usd\nSOXL,1e15\n", "aum_usd", "row line 2"),
+        ("ticker,aum_usd\nSOXL,100\nsoxl,200\n", "ticker SOXL", "different values"),
+        ("ticker,aum_usd\n", "line 2", "header only"),
+    ],
+)
+def test_aum_drop_refusals(tmp_path, body: str, field: str, match: str) -> None:
+    path = tmp_path / "letf_aum.csv"
+    path.write_text(body)
+    with pytest.raises(InputError, match=match) as err:
+        aum_drop.parse_aum(path.read_bytes(), str(path))
+    assert err.value.field == field
+
+
+def test_aum_drop_exact_duplicate_is_a_repair(tmp_path) -> None:
+    path = tmp_path / "letf_aum.csv"
+    path.write_text("ticker,aum_usd\nSOXL,100\nSOXL,100\n")
+    drop = aum_drop.parse_aum(path.read_bytes(), str(path))
+    assert drop.frame["ticker"].tolist() == ["SOXL"] and drop.quality.repairs == {"exact duplicate row dropped": 1}
 
 
 def test_adv_drop_file(tmp_path) -> None:
@@ -250,12 +383,16 @@ def test_adv_drop_file(tmp_path) -> None:
         aum_drop.parse_adv(aum_drop.fetch(query), str(query))
     assert err.value.field == "line 3, column 3"
     query.write_text("underlying,adv_usd\nQQQ,25000000000\n")
-    frame, skipped = aum_drop.parse_adv(aum_drop.fetch(query), str(query))
+    frame, skipped, quality = aum_drop.parse_adv(aum_drop.fetch(query), str(query))
     assert frame.loc[0, "adv_usd"] == 25e9 and math.isnan(frame.loc[0, "auction_usd"]) and skipped.empty
+    assert quality.basis == "ADV" and quality.skipped_rows == 0
+    query.write_text("underlying,adv_usd\nQQQ,-5\n")
+    with pytest.raises(InputError, match="line 2"):
+        aum_drop.parse_adv(aum_drop.fetch(query), str(query))
 
 
 def test_sample_generators_deterministic() -> None:
-    universe, _ = letf_universe.read()
+    universe = letf_universe.read().funds
     a1 = sample_letf.sample_assets(universe, 1, day="2026-01-05")
     a2 = sample_letf.sample_assets(universe, 1, day="2026-01-05")
     assert a1.equals(a2) and (a1 > 0).all()
