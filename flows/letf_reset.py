@@ -25,9 +25,11 @@ Where a fund's class comes from, first match wins (``reset_source`` names the st
      ``Premium`` or ``Distribution`` (``Growth & Daily Income`` is a payout, not a reset); a
      name that says ``Daily`` wins over every rule below (``Direxion Daily High Yield Bear``);
    * **options-based**: ``YieldBoost``, ``Option(s)``, ``Buffer``, ``Accelerated``, ``Outcome``,
-     ``Premium``, ``High Income``, ``Enhanced Income``, ``+ Income``, ``Covered Call``,
-     ``Boosted``, ``Capped``; wins over the period words (``Accelerated ETF - Quarterly`` is an
-     options payoff over a quarterly outcome period, not a quarterly leverage reset);
+     ``Premium``, ``Enhanced Income``, ``+ Income``, ``Covered Call``, ``Boosted``, ``Capped``;
+     wins over the period words (``Accelerated ETF - Quarterly`` is an options payoff over a
+     quarterly outcome period, not a quarterly leverage reset).  ``High Income`` alone is not
+     enough: UBS's ``Monthly Pay 2x ... Diversified High Income`` note tracks a dividend index;
+     a name saying ``Income`` without one of these words stays ``unknown`` (no daily figure);
    * **weekly**: ``Weekly`` (Roundhill ``WeeklyPay``: 1.2x the calendar-week return);
    * **monthly**: ``Monthly`` (Tradr ``... Monthly ETF``, UBS ETRACS ``Monthly Pay 2x`` notes,
      whose leverage compounds monthly);
@@ -84,7 +86,7 @@ NAME_RULES: tuple[Rule, ...] = (
     Rule("daily", re.compile(r"\bdaily\b(?!\s+(?:income|pay|premium|distribution))|\bdly\b", re.IGNORECASE), DAILY, "name says Daily"),
     Rule(
         "options",
-        re.compile(r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|high income|enhanced income|\+\s*income|covered call|boosted|\bcapped\b", re.IGNORECASE),
+        re.compile(r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+\s*income|covered call|boosted|\bcapped\b", re.IGNORECASE),
         OPTIONS,
         "name names an options payoff (buffer / accelerated / capped / option income)",
     ),

@@ -52,8 +52,8 @@ reset period then cannot be determined.  What happens to it depends on its reset
   unknown reset) is **kept** with the bad cell as NaN and the defect named in ``defect``; it is
   listed as excluded for its reset period with its assets, and costs the daily figures nothing.
 
-A row whose ``aum``, ``price`` and ``avg_volume`` are all blank is the source saying it has no
-market data for the fund: kept, excluded downstream as "unknown assets", not a defect.  A file
+A row whose ``aum``, ``price`` and ``avg_volume`` are all blank (or unreadable) is the source
+saying it has no market data for the fund: kept, excluded downstream as "unknown assets", not a defect.  A file
 that does not end with a line break gets a warning (its last row may have been cut off).
 """
 
@@ -149,7 +149,8 @@ def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]
     try:
         for record in reader:
             if not header:
-                header = [h.strip() for h in record]
+                # a second byte-order mark (a BOM file saved again with one) is not a column name
+                header = [h.strip().lstrip("\ufeff").strip() for h in record]
                 start = reader.line_num + 1
                 continue
             if not record or all(not f.strip() for f in record):
@@ -345,10 +346,10 @@ def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> None:
 def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
     """Reset class, defects, skipped rows and the skipped share (module docstring)."""
     reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
+    blank = letf_reset.unreadable_text
     aum = _number(fields["aum_text"])
     quality.total_weight = float(aum[aum >= 0].sum())
-    blank = letf_reset.unreadable_text
-    no_market_data = fields["aum_text"].eq("") & fields["price_text"].eq("") & fields["volume_text"].eq("")
+    no_market_data = blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
     name_or_family_lost = blank(fields["name"]) | blank(fields["issuer"])
     daily = reset["reset"].eq(letf_reset.DAILY)
     # A fund the source has no market data for carries no assets into any figure: not counted.

@@ -1,0 +1,265 @@
+"""Reset periods (flows.letf_reset) and what the daily figures leave out (flows.letf).
+
+Every rule of the name and family classifier on a real or realistic fund name, the order of the
+sources (override > curated table > name > family > unknown), a built monthly-reset fund, the
+field case letf-calendar-reset with its expected value, the excluded-AUM table summing to the
+universe minus what is included (reference sums by a plain per-fund loop), and the reset classes
+of the real snapshots.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flows import letf, letf_reset
+from flows.errors import InputError
+from flows.sources import letf_universe
+from jobs.config import LetfSettings
+
+PROXIES = dict(LetfSettings().index_proxies)
+NO_TABLE = pd.DataFrame(columns=letf_reset.RESET_TABLE_COLUMNS)
+
+
+def _reset(name: str, issuer: str = "", ticker: str = "XXXX", curated: pd.DataFrame | None = None, overrides: dict | None = None) -> pd.Series:
+    frame = pd.DataFrame({"ticker": [ticker], "name": [name], "issuer": [issuer]})
+    return letf_reset.classify_reset(frame, curated, overrides).iloc[0]
+
+
+# -- name rules, one by one (real fund names from the 2026 snapshots) ---------------------------
+@pytest.mark.parametrize(
+    ("name", "reset", "rule"),
+    [
+        ("Direxion Daily Semiconductor Bull 3X Shares", "daily", "name says Daily"),
+        ("T-Rex 2X Long NVIDIA Daily Target ETF", "daily", "name says Daily"),
+        ("Definance 2X Dly Long Pure Drone and Aerial Automation ETF", "daily", "name says Daily"),
+        ("GRANITESHARES 2X LONG BULL DAILY ETF", "daily", "name says Daily"),
+        ("GraniteShares YieldBOOST TSLA ETF", "options-based", "options payoff"),
+        ("YieldMax Short NVDA Option Income Strategy ETF", "options-based", "options payoff"),
+        ("FT Vest U.S. Equity Enhance & Moderate Buffer ETF - June", "options-based", "options payoff"),
+        ("Innovator U.S. Equity Accelerated Plus ETF - July", "options-based", "options payoff"),
+        ("iShares Large Cap Accelerated Outcome ETF", "options-based", "options payoff"),
+        ("Leverage Shares 2x Capped Accelerated NVDA Monthly ETF", "options-based", "options payoff"),
+        ("NEOS Boosted Nasdaq-100 High Income ETF", "options-based", "options payoff"),
+        ("Kurv Gold Enhanced Income ETF", "options-based", "options payoff"),
+        ("Defiance Leveraged Long + Income MSTR ETF", "options-based", "options payoff"),
+        ("JPMORGAN ETFS (IRELAND) ICAV US EQ PREMIUM INC ACT UCITS ETF USD DIS", "options-based", "options payoff"),
+        ("Neuberger Berman Option Strategy ETF", "options-based", "options payoff"),
+        ("NVDA WeeklyPay ETF", "weekly", "name says Weekly"),
+        ("Roundhill NFLX Weekly Pay ETF", "weekly", "name says Weekly"),
+        ("AMD WeeklyPay\u00e2\u00a2 ETF", "weekly", "name says Weekly"),  # the source's mojibake
+        ("Tradr 2X Long Innovation 100 Monthly ETF", "monthly", "name says Monthly"),
+        ("ETRACS Monthly Pay 2xLeveraged Preferred Stock ETN", "monthly", "name says Monthly"),
+        ("UBS ETRACS 2xMonthly Leveraged S&P MLP Index ETN Series B", "monthly", "name says Monthly"),
+        ("Tradr 2X Long SPY Quarterly ETF", "quarterly", "name says Quarterly"),
+        ("ETRACS Quarterly Pay 1.5x Leveraged Alerian MLP Index ETN", "quarterly", "name says Quarterly"),
+    ],
+)
+def test_each_name_rule(name: str, reset: str, rule: str) -> None:
+    got = _reset(name)
+    assert got["reset"] == reset and got["reset_source"] == "name" and rule in got["reset_evidence"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reset"),
+    [
+        # "Daily" wins over every later rule for genuinely daily funds
+        ("Direxion Daily High Yield Bear 2X Shares", "daily"),
+        ("Defiance Daily Target 2X Long OKLO ETF", "daily"),
+        # ... but not when it describes a payout or is part of a brand word
+        ("TappAlpha Innovation 100 Growth & Daily Income ETF", "unknown"),
+        ("UBS ETRACS Monthly Pay 2x Leveraged Diversified High Income ETN", "monthly"),
+        ("DailyDelta Q100 Downside Option Strategy ETF", "options-based"),
+        # an options payoff over a quarterly outcome period is options-based, not quarterly
+        ("Innovator Growth Accelerated ETF - Quarterly", "options-based"),
+        ("Innovator US Equity Accelerated ETF - Quarterly", "options-based"),
+    ],
+)
+def test_rule_order(name: str, reset: str) -> None:
+    assert _reset(name)["reset"] == reset
+
+
+@pytest.mark.parametrize(
+    ("name", "issuer", "reset", "key"),
+    [
+        ("ProShares UltraPro QQQ", "ProShares", "daily", "ProShares"),
+        ("Ultra S&P 500 Equal Weight", "ProShares", "daily", "ProShares"),
+        ("GraniteShares 2x Long AMD ETF", "GraniteShares", "daily", "GraniteShares"),
+        ("LeverageShares 2x Long CBRS ETF", "Leverage Shares", "daily", "Leverage Shares"),
+        ("MicroSectors FANG+ Index 3X Leveraged ETN", "BMO Capital Markets", "daily", "MicroSectors"),
+        ("MAX Airlines 3X Leveraged ETNs", "Max", "daily", "MicroSectors"),
+        ("Volatility Shares 2x Ether ETF", "Volatility Shares", "daily", "Volatility Shares"),
+        ("2x Long VIX Futures ETF", "VS TRUST", "daily", "Volatility Shares"),
+        ("21Shares 2x Long Dogecoin ETF", "21Shares", "daily", "21Shares"),
+        ("T-Rex 2x Long Ether ETU ETF", "REX", "daily", "T-Rex"),
+        ("DB Gold Double Short ETN", "Deutsche Bank AG", "daily", "Deutsche Bank"),
+        ("Innovator Growth Accelerated Plus ETF", "Innovator", "options-based", "defined-outcome"),
+        ("Some Future Fund", "YieldMax", "options-based", "defined-outcome"),
+    ],
+)
+def test_each_family_rule(name: str, issuer: str, reset: str, key: str) -> None:
+    got = _reset(name, issuer)
+    assert got["reset"] == reset
+    assert got["reset_source"] in ("family", "name")  # "Accelerated" in a name decides first
+    if got["reset_source"] == "family":
+        assert key in got["reset_evidence"]
+
+
+def test_family_rule_reads_the_brand_in_the_name_when_the_family_cell_is_damaged() -> None:
+    for damaged in ("-", "NaN", ""):
+        got = _reset("ProShares UltraPro Short QQQ", damaged)
+        assert got["reset"] == "daily" and got["reset_source"] == "family"
+
+
+@pytest.mark.parametrize(
+    ("name", "issuer"),
+    [
+        ("Tradr 2X Long Innovation ETF", "Tradr ETFs"),  # Tradr sells every reset period: no family rule
+        ("Direxion HCM Tactical Enhanced US ETF", "Direxion"),  # Direxion also runs tactical funds
+        ("ETRACS 2x Leveraged US Value Factor TR ETN", "UBS ETRACS"),  # monthly or quarterly: table decides
+        ("Return Stacked U.S. Stocks & Managed Futures ETF", "Return Stacked"),
+        ("x", ""),
+    ],
+)
+def test_unknown_is_explicit(name: str, issuer: str) -> None:
+    got = _reset(name, issuer)
+    assert got["reset"] == "unknown" and got["reset_source"] == "none" and "no name or family rule" in got["reset_evidence"]
+
+
+def test_curated_table_wins_over_rules_and_override_wins_over_table() -> None:
+    table = letf_universe.reset_table()
+    # TARK: no rule decides (Tradr); the table says daily
+    assert _reset("Tradr 2X Long Innovation ETF", "Tradr ETFs", "TARK", table)["reset"] == "daily"
+    # MTUL: ETRACS factor note, compounded quarterly per the issuer
+    got = _reset("ETRACS 2x Leveraged MSCI US Momentum Factor TR ETN", "UBS ETRACS", "MTUL", table)
+    assert got["reset"] == "quarterly" and got["reset_source"] == "curated" and "quarterly" in got["reset_evidence"]
+    # a table entry beats a name that says Daily; an override beats the table
+    fake = pd.DataFrame({"ticker": ["ABCD"], "reset": ["monthly"], "evidence": ["test"]})
+    assert _reset("Direxion Daily ABCD Bull 2X", "Direxion", "ABCD", fake)["reset"] == "monthly"
+    got = _reset("Direxion Daily ABCD Bull 2X", "Direxion", "abcd", fake, {"ABCD": "weekly"})
+    assert got["reset"] == "weekly" and got["reset_source"] == "override"
+    with pytest.raises(InputError, match="unknown reset class"):
+        _reset("x", overrides={"ABCD": "fortnightly"})
+
+
+def test_shipped_reset_table_is_valid_and_has_evidence() -> None:
+    table = letf_universe.reset_table()
+    assert table["ticker"].is_unique and set(table["reset"]) <= set(letf_reset.RESETS)
+    assert table["evidence"].str.len().gt(20).all()
+    assert {"TQQQ", "MQQQ", "QQQP", "SPYQ", "XDSQ", "NVDW"} <= set(table["ticker"])
+    with pytest.raises(InputError, match="listed twice"):
+        letf_reset.validate_reset_table(pd.DataFrame({"ticker": ["A", "a"], "reset": ["daily", "daily"], "evidence": ["x", "y"]}), "t.csv")
+    with pytest.raises(InputError, match="line 2"):
+        letf_reset.validate_reset_table(pd.DataFrame({"ticker": ["A"], "reset": ["biweekly"], "evidence": ["x"]}), "t.csv")
+
+
+# -- a monthly-reset fund, built ----------------------------------------------------------------
+CURATED = "ticker,name,underlying,leverage,issuer,fund_type,asset_class,aum_usd\n"
+
+
+def test_monthly_reset_fund_is_excluded_with_its_reason_and_assets() -> None:
+    text = CURATED + (
+        "AAAL,Direxion Daily AAA Bull 2X Shares,AAA,2,Direxion,Single Stock,equity,1000000000\n"
+        "AAAM,Tradr 2X Long AAA Monthly ETF,AAA,2,Tradr ETFs,Single Stock,equity,500000000\n"
+        "AAAS,Direxion Daily AAA Bear 1X Shares,AAA,-1,Direxion,Single Stock,equity,300000000\n"
+    )
+    parsed = letf_universe.parse(text.encode(), "built.csv", reset_table=NO_TABLE)
+    flows = letf.fund_flows(letf.classify(parsed.funds, {}), {"AAA": -4.0})
+    row = flows.set_index("ticker")
+    assert row.loc["AAAM", "reset"] == "monthly" and row.loc["AAAM", "group"] == "excluded"
+    assert row.loc["AAAM", "reason"] == letf.REASON_RESET["monthly"] and "monthly" in row.loc["AAAM", "reason"]
+    # the daily figure: plain per-fund sums of the two daily funds only
+    expected = 1e9 * (4 - 2) * 0.01 + 3e8 * (1 + 1) * 0.01
+    table = letf.by_underlying(flows).set_index("underlying")
+    assert table.loc["AAA", "per_1pct_usd"] == pytest.approx(expected, rel=1e-15)
+    assert table.loc["AAA", "rebalance_usd"] == pytest.approx(expected * -4.0, rel=1e-15)
+    assert table.loc["AAA", "funds"] == 2
+    left = letf.excluded_aum(flows)
+    assert left.to_dict("records") == [{"category": "reset: monthly", "funds": 1, "aum_usd": 5e8, "share_pct": pytest.approx(100 * 5e8 / 1.8e9)}]
+
+
+# -- the field case -----------------------------------------------------------------------------
+def test_case_letf_calendar_reset(test_data) -> None:
+    """cases/letf-calendar-reset: only TQQQ rebalances daily: 3.9349e10 * (9 - 3) * 1 %."""
+    from jobs.commands.letf import letf_report
+
+    path = test_data / "cases" / "letf-calendar-reset" / "universe.csv"
+    doc = letf_report(path, (), PROXIES)
+    assert doc["per_1pct_usd"] == pytest.approx(2_360_940_000.0, rel=1e-12)
+    assert 3.9349e10 * (9 - 3) * 0.01 == pytest.approx(2_360_940_000.0, rel=1e-12)
+    rows = {r["underlying"]: r for r in doc["by_underlying"]}
+    assert set(rows) == {"QQQ"} and rows["QQQ"]["funds"] == 1
+    assert rows.get("SPY", {}).get("per_1pct_usd", 0.0) == 0.0 and rows.get("NVDA", {}).get("per_1pct_usd", 0.0) == 0.0
+    reasons = {e["ticker"]: e["reason"] for e in doc["excluded"]}
+    assert set(reasons) == {"MQQQ", "QQQP", "SPYQ", "XDSQ", "NVDW"}
+    assert reasons["MQQQ"].startswith("monthly reset")
+    assert reasons["QQQP"].startswith("quarterly reset") and reasons["SPYQ"].startswith("quarterly reset")
+    assert reasons["XDSQ"].startswith("options-based") and reasons["NVDW"].startswith("weekly reset")
+    # excluded assets = universe - TQQQ, by a plain loop over the file
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        aum = {r["ticker"]: float(r["aum"]) for r in csv.DictReader(fh)}
+    assert doc["universe_aum_usd"] == pytest.approx(sum(aum.values()))
+    assert doc["included_aum_usd"] == aum["TQQQ"]
+    assert doc["excluded_aum_usd"] == pytest.approx(sum(v for t, v in aum.items() if t != "TQQQ"))
+    by_cat = {r["category"]: r for r in doc["excluded_aum"]}
+    assert by_cat["reset: quarterly"]["funds"] == 2 and by_cat["reset: quarterly"]["aum_usd"] == pytest.approx(aum["QQQP"] + aum["SPYQ"])
+    assert by_cat["reset: monthly"]["aum_usd"] == aum["MQQQ"] and by_cat["reset: weekly"]["aum_usd"] == aum["NVDW"]
+    assert by_cat["reset: options-based"]["aum_usd"] == aum["XDSQ"]
+    assert doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == []
+
+
+# -- excluded assets on the trimmed real snapshot: a plain loop as the reference -------------------
+def test_excluded_aum_sums_to_universe_minus_included(test_data) -> None:
+    path = test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
+    parsed = letf_universe.read(path)
+    flows = letf.fund_flows(letf.classify(parsed.funds, PROXIES))
+    left = letf.excluded_aum(flows, parsed.skipped)
+    universe_total = 0.0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            universe_total += float(row["aum"]) if row["aum"] else 0.0
+    included = 0.0
+    by_reset: dict[str, float] = {}
+    for fund in flows.itertuples():
+        a = 0.0 if np.isnan(fund.aum_usd) else fund.aum_usd
+        if fund.group in ("equity", "crypto", "commodity"):
+            included += a
+        by_reset[fund.reset] = by_reset.get(fund.reset, 0.0) + a
+    assert letf.included_aum(flows) == pytest.approx(included, rel=1e-12)
+    assert float(left["aum_usd"].sum()) == pytest.approx(universe_total - included, rel=1e-12)
+    assert float(left["share_pct"].sum()) == pytest.approx(100 * (universe_total - included) / universe_total, rel=1e-9)
+    resets = letf.by_reset(flows).set_index("reset")
+    for reset, total in by_reset.items():
+        assert resets.loc[reset, "aum_usd"] == pytest.approx(total, rel=1e-12)
+    # every non-daily fund is excluded for its reset, whatever else is true of it
+    assert (flows.loc[flows["reset"].ne("daily"), "exclusion"].str.startswith("reset: ")).all()
+    assert set(flows.loc[flows["group"].eq("equity"), "reset"]) == {"daily"}
+
+
+# -- the real snapshots: how much each reset class holds -------------------------------------------
+SNAPSHOT_DAYS = ["2026-02-05", "2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"]
+
+
+@pytest.mark.extended
+@pytest.mark.parametrize("day", SNAPSHOT_DAYS)
+def test_real_snapshot_reset_classes(shared_data, day: str) -> None:
+    path = shared_data / "letf" / f"pokedo0_leveraged_etf_data_{day}.csv"
+    parsed = letf_universe.read(path)
+    funds = parsed.funds.set_index("ticker")
+    # monthly-pay 2x ETNs are monthly, 1.2x WeeklyPay funds weekly, never daily
+    etracs_monthly = funds[funds["name"].str.contains("Monthly Pay", case=False)]
+    assert len(etracs_monthly) > 0 and (etracs_monthly["reset"] == "monthly").all()
+    weekly_pay = funds[funds["name"].str.contains("WeeklyPay|Weekly Pay", case=False) & funds["leverage"].eq(1.2)]
+    assert len(weekly_pay) >= 15 and (weekly_pay["reset"] == "weekly").all()
+    # every "Daily" fund is daily, and the daily class holds the bulk of the assets
+    says_daily = funds[funds["name"].str.contains(r"\bDaily\b(?!\s+Income)", case=False, regex=True)]
+    assert (says_daily["reset"] == "daily").all()
+    flows = letf.fund_flows(letf.classify(parsed.funds, PROXIES))
+    resets = letf.by_reset(flows).set_index("reset")
+    total = float(resets["aum_usd"].sum())
+    assert resets.loc["daily", "aum_usd"] / total > 0.9
+    assert resets.loc["unknown", "funds"] > 0  # explicit, and listed
+    assert parsed.quality.skipped_share < 0.01  # a clean real file passes the default threshold
