@@ -129,3 +129,35 @@ def history(series: pd.DataFrame) -> go.Figure:
     styled(fig, title="History: equity total rebalance per 1% move", x_title="As of (UTC)", y_title="USD per +1% move")
     fig.update_yaxes(rangemode="tozero")
     return usd_axis_format(fig)
+
+
+def excluded_aum_bars(excluded_aum: pd.DataFrame, *, universe_aum_usd: float | None = None) -> go.Figure:
+    """Assets left out of every daily figure, by reason (the ``excluded_aum`` table), horizontal
+    bars in USD; the title states the total and its share of the universe's assets."""
+    if excluded_aum.empty:
+        return empty("Nothing left out: every fund is in a daily figure")
+    f = excluded_aum.sort_values("aum_usd", ascending=True)
+    total = float(f["aum_usd"].sum())
+    share = f" ({100.0 * total / universe_aum_usd:.1f} % of the universe's assets)" if finite(universe_aum_usd) and universe_aum_usd else ""
+    colors = np.where(f["category"].str.startswith("reset: "), ACCENT, SELL)
+    custom = np.stack([f["funds"].to_numpy(dtype=float), f["share_pct"].to_numpy(dtype=float)], axis=-1)
+    fig = go.Figure(
+        go.Bar(
+            x=f["aum_usd"],
+            y=f["category"],
+            orientation="h",
+            marker_color=colors,
+            customdata=custom,
+            hovertemplate="%{y}: %{x:$,.3s} in %{customdata[0]:.0f} funds (%{customdata[1]:.2f} %)<extra></extra>",
+        )
+    )
+    styled(
+        fig,
+        title=f"Left out of the daily figures: {format_usd(total)}{share}",
+        x_title="Assets, USD",
+        y_title="Reason (reset period or data)",
+        height=max(300, 80 + 30 * len(f)),
+        note="Only daily-reset funds rebalance into every close; weekly, monthly, quarterly and options-based funds (and funds with unusable data) are listed here, not counted.",
+    )
+    fig.update_layout(hovermode="closest")
+    return usd_axis_format(fig, axis="x")

@@ -4,7 +4,8 @@ Reads the ``letf.flows`` result (published by the ``letf`` task) and draws it; n
 beyond selecting rows and scaling the published per-1% column by a chosen move (exact: the trade
 ``A·(L²−L)·r`` is linear in ``r``).  Blocks: headline cards, USD per 1% by underlying (long vs
 inverse stacked), today's implied trade with % of ADV, scenario curve, single-stock view, history
-of the per-1% figure, fund table (CSV download), crypto/commodity groups and the excluded list.
+of the per-1% figure, fund table (CSV download), crypto/commodity groups, the assets left out of
+the daily figures by reason (non-daily reset periods, unusable data) and the excluded list.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, titl
 log = logging.getLogger("flowdesk.web.letf")
 
 RESULT = "letf.flows"
-GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history")
+GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history", "letf-excluded-aum-graph")
 DEFAULT_SINGLE = "NVDA"
 DEFAULT_MOVE = -17.0
 
@@ -69,6 +70,9 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
             html.Div(datatable("letf-funds"), className="fd-table"),
             html.H3("Crypto and commodity groups (not in the equity totals)"),
             html.Div(datatable("letf-groups", page_size=10), className="fd-table"),
+            html.H3("Assets left out of the daily figures, by reason"),
+            html.Div([_graph("letf-excluded-aum-graph")], className="fd-row"),
+            html.Div(datatable("letf-excluded-aum", page_size=15, filterable=False), className="fd-table"),
             html.H3("Excluded funds"),
             html.Div(datatable("letf-excluded", page_size=15), className="fd-table"),
         ],
@@ -83,14 +87,23 @@ def cards(h: dict[str, Any], extra: dict[str, Any]) -> list[html.Div]:
         card("Implied trade, move so far", lfig.format_usd(h.get("rebalance_usd"), signed=True), "USD into the close; + = buy", card_id="letf-card-trade"),
         card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{lfig.format_usd(h.get('biggest_per_1pct_usd'))} per 1% · today {lfig.format_usd(h.get('biggest_rebalance_usd'), signed=True)}", card_id="letf-card-biggest"),
         card("Funds", f"{h.get('funds', 'n/a')}", f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", card_id="letf-card-funds"),
+        card("Left out of the daily figures", lfig.format_usd(h.get("excluded_aum_usd")), _left_out_sub(h), card_id="letf-card-left-out"),
     ]
+
+
+def _left_out_sub(h: dict[str, Any]) -> str:
+    """``x % of assets · y not daily-reset`` from the published headline (formatting only)."""
+    universe, left, not_daily = h.get("universe_aum_usd"), h.get("excluded_aum_usd"), h.get("excluded_not_daily_aum_usd")
+    if not universe or left is None:
+        return "n/a"
+    return f"{100.0 * float(left) / float(universe):.1f} % of the universe's assets · {lfig.format_usd(not_daily)} not daily-reset"
 
 
 def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """DataTable records and columns; column headers carry units."""
     return frame_table(
         frame,
-        number_format=lambda c: ",.4~g" if c in ("leverage", "gamma_factor", "move_pct") else ",.0f",
+        number_format=lambda c: ",.4~g" if c in ("leverage", "gamma_factor", "move_pct") else (",.2f" if c == "share_pct" else ",.0f"),
         date_format=lambda _c: "%Y-%m-%d %H:%M",
         header=lambda c: f"{c} ({units[c]})" if units.get(c) else c,
     )
@@ -104,12 +117,15 @@ def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, A
     Output("letf-trade", "figure"),
     Output("letf-scenarios", "figure"),
     Output("letf-history", "figure"),
+    Output("letf-excluded-aum-graph", "figure"),
     Output("letf-funds", "data"),
     Output("letf-funds", "columns"),
     Output("letf-groups", "data"),
     Output("letf-groups", "columns"),
     Output("letf-excluded", "data"),
     Output("letf-excluded", "columns"),
+    Output("letf-excluded-aum", "data"),
+    Output("letf-excluded-aum", "columns"),
     Output("letf-single", "options"),
     Output("letf-single", "value"),
     Input("refresh-interval", "n_intervals"),
@@ -123,7 +139,7 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         result = store.read(RESULT)
     except KeyError:
         blank = empty(f"No result {RESULT}")
-        return missing(RESULT), [], "", *([blank] * len(GRAPHS)), [], [], [], [], [], [], [], current
+        return missing(RESULT), [], "", *([blank] * len(GRAPHS)), [], [], [], [], [], [], [], [], [], current
     meta = result.meta
     tz, stale_after = data.display_settings("letf")
     tables = result.tables
@@ -138,7 +154,8 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     when = pd.Timestamp(price_time).tz_convert(tz).strftime("%Y-%m-%d %H:%M %Z") if price_time else "n/a (sample moves)"
     note = (
         "Per fund: trade = A·(L²−L)·r (A prior-close assets in USD, L signed daily leverage, r the underlying's move since the prior close); "
-        "+ = buy. Long and inverse funds trade the same way and never offset. "
+        "+ = buy. Long and inverse funds trade the same way and never offset. Daily-reset funds only: weekly, monthly, quarterly and options-based funds "
+        "are listed below with their assets, not counted. "
         f"Prices as of {when}; assets as of {extra.get('assets_as_of', 'n/a')}; phase {extra.get('phase', 'n/a')}; "
         f"{extra.get('skipped_rows', 0)} universe rows skipped at import; {len(extra.get('failures') or {})} source problems."
     )
@@ -147,10 +164,12 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         lfig.implied_trade(by_u),
         lfig.scenario_curve(tab("scenarios"), underlyings=["TOTAL", *top]),
         lfig.history(store.headline_series(RESULT, ["per_1pct_usd"])),
+        lfig.excluded_aum_bars(tab("excluded_aum"), universe_aum_usd=meta.headline.get("universe_aum_usd")),
     ]
     funds_data, funds_cols = _table(tab("funds"), meta.units.get("funds", {}))
     groups_data, groups_cols = _table(tab("groups"), meta.units.get("groups", {}))
     excl_data, excl_cols = _table(tab("excluded"), meta.units.get("excluded", {}))
+    left_data, left_cols = _table(tab("excluded_aum"), meta.units.get("excluded_aum", {}))
     funds = tab("funds")
     options = sorted(funds["underlying"].unique().tolist()) if not funds.empty else []
     # keep the user's pick; else the one asked for in the URL; else the largest single stock
@@ -168,6 +187,8 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         groups_cols,
         excl_data,
         excl_cols,
+        left_data,
+        left_cols,
         [{"label": u, "value": u} for u in options],
         current,
     )

@@ -22,7 +22,7 @@ retry_delay_seconds = 0
 stale_after_minutes = 100000000
 args = { phase = "final" }
 """
-GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history", "letf-single-graph")
+GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history", "letf-single-graph", "letf-excluded-aum-graph")
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +75,15 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
     dash_duo.wait_for_contains_text("#letf-funds", "TQQQ", timeout=20)
     assert "per_1pct_usd (USD per +1% move of the underlying (+ = buy))" in dash_duo.find_element("#letf-funds").text
     dash_duo.wait_for_contains_text("#letf-excluded", "TSYY", timeout=20)
+    # what the daily figures leave out, by reason: the published table, its total in the title
+    left = result.table("excluded_aum")
+    assert "reset: options-based" in set(left["category"])
+    dash_duo.wait_for_contains_text("#letf-excluded-aum", "reset: options-based", timeout=20)
+    assert "aum_usd (USD)" in dash_duo.find_element("#letf-excluded-aum").text
+    left_graph = dash_duo.find_element("#letf-excluded-aum-graph").text
+    assert "Left out of the daily figures" in left_graph and format_usd(float(left["aum_usd"].sum())) in left_graph
+    assert "Assets, USD" in left_graph
+    assert format_usd(result.meta.headline["excluded_aum_usd"]) in dash_duo.find_element("#letf-card-left-out").text
     dash_duo.wait_for_contains_text("#letf-groups", "BTC", timeout=20)
     assert "A·(L²−L)·r" in dash_duo.find_element("#letf-note").text
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
