@@ -47,9 +47,18 @@ def test_secret_env_values_are_masked_literally() -> None:
     )
     env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa", "HOME": "/root"}
     literals = secret_literals(settings, env)
-    assert set(literals) == {env["DESK_HOOK_URL"], env["DESK_SIGNING"], env["FLOWDESK_API_TOKENS"]}
-    line = f"delivery failed url={env['DESK_HOOK_URL']} sig={env['DESK_SIGNING']} home=/root"
-    assert mask_secrets(line, literals) == "delivery failed url=*** sig=*** home=/root"
+    # a URL value counts whole, without its scheme, and by its path (urllib3 quotes only the path)
+    assert set(literals) == {
+        env["DESK_HOOK_URL"],
+        "hooks.example.com/services/T000/B000/XXXXYYYY",
+        "/services/T000/B000/XXXXYYYY",
+        env["DESK_SIGNING"],
+        env["FLOWDESK_API_TOKENS"],
+    }
+    line = f"delivery failed url={env['DESK_HOOK_URL']} key={env['DESK_SIGNING']} home=/root"
+    assert mask_secrets(line, literals) == "delivery failed url=*** key=*** home=/root"
+    quoted = "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: /services/T000/B000/XXXXYYYY (Caused by ...)"
+    assert mask_secrets(quoted, literals) == "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: *** (Caused by ...)"
 
 
 def test_text_format_one_line_per_event(restore_root: None) -> None:
