@@ -274,7 +274,9 @@ class JsonFormatter(logging.Formatter):
         exc = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
         if exc:
             payload["exc"] = exc
-        return json.dumps(payload, ensure_ascii=False)
+        # JSON escapes CR/LF; U+2028/U+2029 stay raw with ensure_ascii=False and some readers
+        # split lines on them, so escape those too: one event, one line.
+        return json.dumps(payload, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 class _CurrentStderr:

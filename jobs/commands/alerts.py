@@ -8,6 +8,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
 import click
 
 from jobs.config import ConfigError, Settings, load_settings
