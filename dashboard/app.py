@@ -65,8 +65,9 @@ def _is_current(pathname: str | None, page_path: str) -> bool:
     return path == page_path or (page_path != "/" and path.startswith(page_path + "/"))
 
 
-def _web_settings() -> tuple[str, int, bool]:
-    """``(require_login, refresh_seconds, sample_mode)``; safe defaults if the config is broken.
+def _web_settings() -> tuple[str, int, bool, auth.LoginLimits]:
+    """``(require_login, refresh_seconds, sample_mode, login limits)``; safe defaults if the
+    config is broken.
 
     A broken config must not kill the web server (the Status page shows the error), but it must
     not open it either: the login mode then falls back to ``auto``.
@@ -75,8 +76,8 @@ def _web_settings() -> tuple[str, int, bool]:
         s = data.settings()
     except Exception as exc:
         log.error("web: cannot load settings (%s); using defaults, login mode 'auto'", exc)
-        return "auto", DEFAULT_REFRESH_SECONDS, False
-    return s.web.require_login, s.web.refresh_seconds, s.sample_mode
+        return "auto", DEFAULT_REFRESH_SECONDS, False, auth.LoginLimits()
+    return s.web.require_login, s.web.refresh_seconds, s.sample_mode, auth.LoginLimits.from_settings(s.web)
 
 
 def _badge_state() -> tuple[str, str, str]:
@@ -104,7 +105,7 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
     dashboard.auth.AuthConfigError
         Login is required but ``FLOWDESK_USERS`` / ``FLOWDESK_API_TOKENS`` are empty or malformed.
     """
-    require_mode, refresh_s, sample_mode = _web_settings()
+    require_mode, refresh_s, sample_mode, login_limits = _web_settings()
     need_login = auth.login_required(require_mode, host=host, production=production)
     # Check credentials before Dash imports the pages, so a refused start leaves nothing behind.
     creds = auth.Credentials.from_env() if need_login else None
@@ -127,7 +128,7 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         external_scripts=[],
     )
     if creds is not None:
-        auth.install(server, creds)
+        auth.install(server, creds, limits=login_limits, redis_client=lambda: data.store().redis)
     server.register_blueprint(api.bp)
 
     sample_label = (

@@ -40,6 +40,7 @@ def reset_dashboard_caches() -> None:
     data._store_for.cache_clear()
 
 
+
 def use_config(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -48,6 +49,7 @@ def use_config(
     require_login: str = "auto",
     refresh_seconds: int = 30,
     jobs: str = DEMO_JOBS,
+    web_extra: str = "",
 ) -> Settings:
     """Write a config with the demo jobs, point the dashboard at it and return its settings."""
     path = tmp_path / "config.toml"
@@ -60,6 +62,7 @@ source_mode = "sample"
 [web]
 refresh_seconds = {refresh_seconds}
 require_login = "{require_login}"
+{web_extra}
 {jobs}
 """,
         encoding="utf-8",
