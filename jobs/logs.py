@@ -129,7 +129,8 @@ def secret_env_names(settings: Any | None = None, env: Mapping[str, str] | None 
 def secret_literals(settings: Any | None = None, env: Mapping[str, str] | None = None) -> list[str]:
     """Values of environment variables that hold secrets, longest first (overlaps mask fully).
 
-    A value that is a URL also contributes its path and query (:func:`url_secret_forms`).
+    A value that is a URL also contributes its path and query (:func:`url_secret_forms`); a
+    comma-separated list, each item.
     """
     env = os.environ if env is None else env
     values: set[str] = set()
@@ -138,6 +139,8 @@ def secret_literals(settings: Any | None = None, env: Mapping[str, str] | None =
         if not value or len(value) < _MIN_LITERAL:
             continue
         values.add(value)
+        if "," in value:  # FLOWDESK_API_TOKENS="tok1,tok2": each token alone is a secret too
+            values.update(part.strip() for part in value.split(",") if len(part.strip()) >= _MIN_LITERAL)
         if "://" in value:
             values.update(url_secret_forms(value))
     return sorted(values, key=len, reverse=True)

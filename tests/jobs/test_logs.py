@@ -45,7 +45,7 @@ def test_secret_env_values_are_masked_literally() -> None:
         {"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "DESK_HOOK_URL", "secret_env": "DESK_SIGNING"}}}},
         env={},
     )
-    env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa", "HOME": "/root"}
+    env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa,tok-bbbbbbbb", "HOME": "/root"}
     literals = secret_literals(settings, env)
     # a URL value counts whole, without its scheme, and by its path (urllib3 quotes only the path)
     assert set(literals) == {
@@ -54,6 +54,8 @@ def test_secret_env_values_are_masked_literally() -> None:
         "/services/T000/B000/XXXXYYYY",
         env["DESK_SIGNING"],
         env["FLOWDESK_API_TOKENS"],
+        "tok-aaaaaaaa",  # each token of a list alone
+        "tok-bbbbbbbb",
     }
     line = f"delivery failed url={env['DESK_HOOK_URL']} key={env['DESK_SIGNING']} home=/root"
     assert mask_secrets(line, literals) == "delivery failed url=*** key=*** home=/root"
