@@ -38,7 +38,9 @@ args = { fail = true }
 def reset_dashboard_caches() -> None:
     data.settings.cache_clear()
     data._store_for.cache_clear()
-
+    data._resilient_for.cache_clear()
+    data._read_version.cache_clear()
+    data.redis_outage().recovered()
 
 
 def use_config(
