@@ -9,11 +9,11 @@ Not part of the test run.  Two sub-commands:
     without login (``flowdesk web``); the payloads do not depend on the login.  Re-record when
     the pages change.
 
-``run --url URL --user U --password P [--clients 16] [--bad-clients 4] [--seconds 30]``
+``run --url URL --user U --password P [--clients 16] [--bad-clients 4] [--seconds 30] [--probes N]``
     ``clients`` threads loop over the recorded page requests, a few API calls
     (``/api/v1/results``, one result as JSON and as Arrow, a history) and ``/healthz``; every
-    client probes ``/healthz`` once a second on its own connection so the figure measures what a
-    load balancer sees.  ``bad-clients`` extra threads send a wrong Basic-auth password as fast
+    client has a companion probing ``/healthz`` once a second on its own connection (``--probes``
+    sets their number), so the figure measures what a load balancer sees.  ``bad-clients`` extra threads send a wrong Basic-auth password as fast
     as they are answered (401 or 429), from another loopback address (``--bad-source``,
     127.0.0.2) so the server sees them as another client, as it would an attacker.  Prints p50/p95/p99 latency per request class, the count
     of each status code and the request rate.  Bounded: stops after ``--seconds`` plus the
@@ -168,7 +168,7 @@ def _bad_client(base: str, user: str, stats: Stats, stop: float, timeout_s: floa
         _timed(sess, stats, "bad-login", "GET", base + "/api/v1/results", timeout_s, headers={"Authorization": header})
 
 
-def run(url: str, user: str, password: str, clients: int, bad_clients: int, seconds: float, recording_path: Path, timeout_s: float, bad_source: str | None = "127.0.0.2") -> dict[str, Any]:
+def run(url: str, user: str, password: str, clients: int, bad_clients: int, seconds: float, recording_path: Path, timeout_s: float, bad_source: str | None = "127.0.0.2", probes: int | None = None) -> dict[str, Any]:
     recording = json.loads(recording_path.read_text())
     base = url.rstrip("/")
     stats = Stats()
@@ -176,6 +176,7 @@ def run(url: str, user: str, password: str, clients: int, bad_clients: int, seco
     threads = []
     for i in range(clients):
         threads.append(threading.Thread(target=_page_client, args=(base, (user, password), recording, stats, stop, timeout_s, i), daemon=True))
+    for _ in range(clients if probes is None else probes):
         threads.append(threading.Thread(target=_health_client, args=(base, stats, stop, timeout_s, 1.0), daemon=True))
     for i in range(bad_clients):
         threads.append(threading.Thread(target=_bad_client, args=(base, user, stats, stop, timeout_s, i, bad_source), daemon=True))
@@ -227,12 +228,13 @@ def main() -> None:
     r.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
     r.add_argument("--recording", type=Path, default=DEFAULT_RECORDING)
     r.add_argument("--bad-source", default="127.0.0.2", help="source address of the wrong-password clients ('' = same as the others); a loopback server sees them as another client")
+    r.add_argument("--probes", type=int, default=None, help="/healthz probe threads, one request a second each (default: one per client)")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
     if args.cmd == "record":
         record(args.url, args.out, args.settle)
         return
-    report = run(args.url, args.user, args.password, args.clients, args.bad_clients, args.seconds, args.recording, args.timeout, args.bad_source or None)
+    report = run(args.url, args.user, args.password, args.clients, args.bad_clients, args.seconds, args.recording, args.timeout, args.bad_source or None, args.probes)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
