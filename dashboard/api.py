@@ -19,7 +19,9 @@ except ``/healthz``):
 ``GET /api/v1/jobs``
     Every configured or recorded job: configuration, last run, last success.
 ``GET /healthz``
-    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ...}`` when Redis answers, else 503.
+    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ...}`` when Redis answers, else 503
+    (also while the pages serve their last results marked stale).  Cheap on purpose: no login
+    (it is in :data:`dashboard.auth.OPEN_PATHS`), one pipelined round trip to Redis.
 
 Errors are JSON ``{"error": "..."}``: 404 unknown result/table/version, 400 bad parameter,
 503 Redis unreachable.  NaN and infinities are ``null`` in JSON.
@@ -181,7 +183,7 @@ def _format_arg(allowed: tuple[str, ...]) -> str:
 
 @bp.get("/api/v1/results")
 def list_results() -> Response:
-    store = data.store()
+    store = data.live_store()
     grades = {item.name: item for item in assess(data.settings(), store).items}
     out = []
     for meta in store.summaries():
@@ -216,7 +218,7 @@ def get_result(name: str) -> Response:
     if as_of is not None and version is not None:
         raise ApiError(400, "give either as_of or version, not both")
     table = request.args.get("table") or None
-    store = data.store()
+    store = data.live_store()
     try:
         result = store.read(name, as_of=as_of, version=version, tables=[table] if table else None)
     except ResultNotFound as exc:
@@ -242,7 +244,7 @@ def get_result(name: str) -> Response:
 @bp.get("/api/v1/results/<name>/history")
 def get_history(name: str) -> Response:
     fmt = _format_arg(("json", "csv"))
-    store = data.store()
+    store = data.live_store()
     series = store.headline_series(name)
     if series.empty:
         raise ApiError(404, f"no published result {name!r}")
@@ -254,7 +256,7 @@ def get_history(name: str) -> Response:
 @bp.get("/api/v1/jobs")
 def list_jobs() -> Response:
     settings = data.settings()
-    store = data.store()
+    store = data.live_store()
     out = []
     for job in sorted(set(settings.jobs) | set(store.job_names())):
         spec = settings.jobs.get(job)
@@ -278,10 +280,11 @@ def list_jobs() -> Response:
 @bp.get("/healthz")
 def healthz() -> Response:
     try:
-        store = data.store()
+        store = data.live_store()
         store.redis.ping()
         beat = store.heartbeat()
     except redis.RedisError as exc:
+        data.redis_outage().failed(exc)
         log.error("healthz: redis unreachable error=%s", type(exc).__name__)
         return json_response({"redis": "unreachable", "error": type(exc).__name__, "scheduler_heartbeat_age_s": None}, 503)
     except Exception as exc:  # no Redis configured, invalid config: unhealthy, and say why

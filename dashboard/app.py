@@ -16,22 +16,31 @@ Access (see :mod:`dashboard.auth`): when the app is exposed (a non-loopback ``ho
 configured credentials refuses to start.
 
 The JSON/CSV/Arrow API (:mod:`dashboard.api`) is served by the same Flask server.
+
+Under the header a service banner (:func:`banner_state`) says when Redis is unreachable (pages
+then show the last results this process read, marked stale; see :mod:`dashboard.data`) and,
+while ``flowdesk run``'s first refresh is running, how far it is (jobs done of all, the current
+job, a progress bar), so the server answers at once instead of after the whole first refresh.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
 from dashboard import api, auth, data
-from dashboard.freshness import assess
+from dashboard.freshness import assess, format_time
+from jobs import refresh_progress
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_REFRESH_SECONDS = 30
+SERVICE_POLL_MS = 2000
+"""While the first refresh runs or Redis is down, the banner is refreshed this often (ms)."""
 
 log = logging.getLogger("flowdesk.web")
 
@@ -65,8 +74,9 @@ def _is_current(pathname: str | None, page_path: str) -> bool:
     return path == page_path or (page_path != "/" and path.startswith(page_path + "/"))
 
 
-def _web_settings() -> tuple[str, int, bool]:
-    """``(require_login, refresh_seconds, sample_mode)``; safe defaults if the config is broken.
+def _web_settings() -> tuple[str, int, bool, auth.LoginLimits]:
+    """``(require_login, refresh_seconds, sample_mode, login limits)``; safe defaults if the
+    config is broken.
 
     A broken config must not kill the web server (the Status page shows the error), but it must
     not open it either: the login mode then falls back to ``auto``.
@@ -75,17 +85,76 @@ def _web_settings() -> tuple[str, int, bool]:
         s = data.settings()
     except Exception as exc:
         log.error("web: cannot load settings (%s); using defaults, login mode 'auto'", exc)
-        return "auto", DEFAULT_REFRESH_SECONDS, False
-    return s.web.require_login, s.web.refresh_seconds, s.sample_mode
+        return "auto", DEFAULT_REFRESH_SECONDS, False, auth.LoginLimits()
+    return s.web.require_login, s.web.refresh_seconds, s.sample_mode, auth.LoginLimits.from_settings(s.web)
+
+
+def _progress() -> dict[str, Any] | None:
+    """The first-refresh progress record, or None (never raises)."""
+    try:
+        return refresh_progress.read(data.live_store().redis)
+    except Exception:
+        return None
 
 
 def _badge_state() -> tuple[str, str, str]:
     """``(text, className, title)`` of the freshness badge (never raises)."""
     try:
-        fresh = assess(data.settings(), data.store())
+        fresh = assess(data.settings(), data.live_store())
     except Exception as exc:  # config or connection problem: say so on the badge
         return "status unknown", "fd-badge fd-badge-red", f"cannot read the store: {exc}"
+    if fresh.level == "unknown":
+        progress = _progress()
+        if progress and progress.get("state") == "running":
+            return "first refresh running", "fd-badge fd-badge-unknown", "The first refresh of every job is running; results appear as each job publishes."
     return fresh.label, f"fd-badge {fresh.css_class}", fresh.tooltip()
+
+
+def _tz() -> str:
+    try:
+        return data.settings().service.timezone
+    except Exception:
+        return data.DEFAULT_TZ
+
+
+def banner_state() -> tuple[list[Any], str, bool]:
+    """``(children, className, poll disabled)`` of the service banner (never raises).
+
+    Redis unreachable wins (red); else a running first refresh (blue, with a progress bar); else
+    hidden.  The fast poll runs only while there is something to report.
+    """
+    since = data.check_redis()
+    if since is not None:
+        text = (
+            f"Redis unreachable since {format_time(since, _tz())}: showing the last results this server read, "
+            "marked stale; they update again once Redis is back."
+        )
+        return [html.Span(text, id="service-banner-text")], "fd-banner fd-banner-red", False
+    progress = _progress()
+    if not progress or progress.get("state") != "running":
+        return [], "fd-banner fd-banner-hidden", True
+    done, total = int(progress.get("done") or 0), int(progress.get("total") or 0)
+    current = progress.get("current")
+    detail = f" · now: {current}" + (f" ({progress['message']})" if progress.get("message") else "") if current else ""
+    failed = progress.get("failed") or []
+    text = f"First refresh running: {done} of {total} jobs done{detail}" + (f" · failed: {', '.join(failed)}" if failed else "") + ". Pages fill in as results are published."
+    return (
+        [html.Span(text, id="service-banner-text"), html.Progress(id="first-refresh-progress", value=str(done), max=str(max(total, 1)), className="fd-progress")],
+        "fd-banner fd-banner-info",
+        False,
+    )
+
+
+def warm_up(app: Dash) -> None:
+    """Run Dash's one-time set-up now, in one thread, before the server takes requests.
+
+    Dash finishes its set-up (callback maps, scripts) in a ``before_request`` hook on the first
+    request, without a lock: a threaded server (gunicorn ``gthread``, ``flowdesk run``) whose
+    first requests arrive together raced in it ("dictionary changed size during iteration",
+    a 500 on ``/healthz``).  One request through the test client does it first; the path
+    matches no route (404, or 401 behind the login) and touches neither Redis nor the pages.
+    """
+    app.server.test_client().get("/_flowdesk/warm-up")
 
 
 def create_app(host: str | None = None, *, production: bool = False) -> Dash:
@@ -104,7 +173,7 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
     dashboard.auth.AuthConfigError
         Login is required but ``FLOWDESK_USERS`` / ``FLOWDESK_API_TOKENS`` are empty or malformed.
     """
-    require_mode, refresh_s, sample_mode = _web_settings()
+    require_mode, refresh_s, sample_mode, login_limits = _web_settings()
     need_login = auth.login_required(require_mode, host=host, production=production)
     # Check credentials before Dash imports the pages, so a refused start leaves nothing behind.
     creds = auth.Credentials.from_env() if need_login else None
@@ -127,7 +196,7 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         external_scripts=[],
     )
     if creds is not None:
-        auth.install(server, creds)
+        auth.install(server, creds, limits=login_limits, redis_client=lambda: data.live_store().redis)
     server.register_blueprint(api.bp)
 
     sample_label = (
@@ -151,7 +220,9 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
                 ],
                 className="fd-header",
             ),
+            html.Div([], id="service-banner", className="fd-banner fd-banner-hidden", role="status"),
             dcc.Interval(id="refresh-interval", interval=refresh_s * 1000, n_intervals=0),
+            dcc.Interval(id="service-interval", interval=SERVICE_POLL_MS, n_intervals=0, disabled=False),
             html.Main(dash.page_container, className="fd-main"),
         ],
         className="fd-app",
@@ -166,6 +237,17 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
     )
     def _update_badge(_n: int, _path: str | None) -> tuple[str, str, str]:
         return _badge_state()
+
+    @app.callback(
+        Output("service-banner", "children"),
+        Output("service-banner", "className"),
+        Output("service-interval", "disabled"),
+        Input("refresh-interval", "n_intervals"),
+        Input("service-interval", "n_intervals"),
+        Input("_pages_location", "pathname"),
+    )
+    def _update_banner(_n: int, _fast: int, _path: str | None) -> tuple[list[Any], str, bool]:
+        return banner_state()
 
     pages = _nav_pages()
     if pages:

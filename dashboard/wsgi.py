@@ -12,7 +12,7 @@ import os
 
 from dash import Dash
 
-from dashboard.app import create_app
+from dashboard.app import create_app, warm_up
 
 
 class WsgiConfigError(RuntimeError):
@@ -30,7 +30,9 @@ def build(env: dict[str, str] | None = None) -> Dash:
             "rediss:// for TLS). The embedded development Redis is never started under gunicorn "
             "(each worker would get its own empty server); for a laptop use `flowdesk run`."
         )
-    return create_app(production=True)
+    app = create_app(production=True)
+    warm_up(app)  # before gunicorn's threads take requests
+    return app
 
 
 def _configure_logging() -> None:

@@ -2,15 +2,18 @@
 
 ``flowdesk [--config PATH] COMMAND``:
 
-* ``run [--host H] [--port N]``: everything on a desk laptop: the embedded development Redis when
-  no ``REDIS_URL`` is set, one refresh of every enabled job, the scheduler (a child process), the
-  alert delivery worker and the web app on http://127.0.0.1:8050.
+* ``run [--host H] [--port N] [--ephemeral] [--redis-dir D]``: everything on a desk laptop: the
+  embedded Redis when no ``REDIS_URL`` is set (persisting to ``service.redis_dir``; restarted
+  with its data if it dies, see :mod:`jobs.supervisor`), the web app on http://127.0.0.1:8050
+  at once, one refresh of every enabled job beside it (progress in the page header), then the
+  scheduler (a child process) and the alert delivery worker.
 * ``refresh [JOB...]``: run jobs now (all enabled ones by default); exit 1 if any failed.
 * ``scheduler``: the scheduler process (needs ``REDIS_URL``; never starts an embedded Redis).
 * ``web [--host H] [--port N]``: the Dash development server (production: gunicorn, see Procfile).
 * ``status [--json]``: last run of every job, staleness, errors, results, Redis and scheduler
   health.  Exit 0 (even when stale: it is a report), 3 when Redis is unreachable.
-* ``redis [--port N]``: the embedded Redis in the foreground (``Procfile.dev``).
+* ``redis [--port N] [--ephemeral] [--redis-dir D]``: the embedded Redis in the foreground
+  (``Procfile.dev``), persistent like ``run``'s.
 
 Analytic commands (``flowdesk gamma ...``) are discovered from :mod:`jobs.commands`: every module
 there lists its click commands in ``COMMANDS``.
@@ -27,9 +30,7 @@ import logging
 import os
 import pkgutil
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,20 +143,35 @@ def refresh_jobs(
     after_publish: Callable[[list[str]], None] | None = None,
     log_handler: logging.Handler | None = None,
     show_progress: bool | None = None,
+    record: Any | None = None,
 ) -> list[Any]:
     """Run ``names`` one after the other now; returns their run records.
 
     On a terminal a tqdm bar advances per job, showing the job name and the task's latest
     ``ctx.progress(msg)``; log lines print above the bar.  Elsewhere progress messages are
-    logged at DEBUG (one line each; job start and end are logged at INFO).
+    logged at DEBUG (one line each; job start and end are logged at INFO).  ``record``: a
+    :class:`jobs.refresh_progress.RefreshProgress` kept up to date in Redis for the web header.
     """
     from jobs.runner import run_job
 
     tty = sys.stderr.isatty() if show_progress is None else show_progress
     records = []
-    if not tty:
+    if record is not None or not tty:
         for name in names:
-            records.append(run_job(settings, store, name, after_publish=after_publish, progress=lambda msg, _n=name: log.debug("job progress job=%s msg=%s", _n, msg)))
+            if record is not None:
+                record.job_started(name)
+
+            def progress(msg: str, _n: str = name) -> None:
+                log.debug("job progress job=%s msg=%s", _n, msg)
+                if record is not None:
+                    record.message(_n, msg)
+
+            run = run_job(settings, store, name, after_publish=after_publish, progress=progress)
+            records.append(run)
+            if record is not None:
+                record.job_finished(name, run.status == "ok")
+        if record is not None:
+            record.finish()
         return records
 
     from tqdm import tqdm
@@ -185,8 +201,9 @@ def _echo_records(records: list[Any]) -> None:
 # -- refresh ------------------------------------------------------------------------------
 @click.command()
 @click.argument("jobs", nargs=-1)
+@click.option("--record-progress", is_flag=True, hidden=True, help="Keep a progress record in Redis for the web header (flowdesk run's first refresh).")
 @click.pass_context
-def refresh(ctx: click.Context, jobs: tuple[str, ...]) -> None:
+def refresh(ctx: click.Context, jobs: tuple[str, ...], record_progress: bool) -> None:
     """Run JOBS now (every enabled job when none is named); exit 1 if any failed."""
     state = _state(ctx)
     settings = state.setup_logging()
@@ -202,7 +219,12 @@ def refresh(ctx: click.Context, jobs: tuple[str, ...]) -> None:
     store = _store_or_exit(settings)
     from jobs.scheduler import alerts_hook
 
-    records = refresh_jobs(settings, store, names, after_publish=alerts_hook(settings, store), log_handler=state.log_handler)
+    record = None
+    if record_progress:
+        from jobs.refresh_progress import RefreshProgress
+
+        record = RefreshProgress(store.redis, names)
+    records = refresh_jobs(settings, store, names, after_publish=alerts_hook(settings, store), log_handler=state.log_handler, record=record)
     _echo_records(records)
     if any(r.status != "ok" for r in records):
         raise SystemExit(EXIT_FAILED)
@@ -232,11 +254,12 @@ def scheduler(ctx: click.Context) -> None:
 
 # -- web ----------------------------------------------------------------------------------
 def _serve(host: str, port: int) -> None:
-    from dashboard.app import create_app
+    from dashboard.app import create_app, warm_up
     from flows.errors import FlowdeskError
 
     try:
         app = create_app(host=host)
+        warm_up(app)
     except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
         click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
         raise SystemExit(EXIT_CONFIG) from None
@@ -267,83 +290,89 @@ def web(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 
 # -- run ----------------------------------------------------------------------------------
-def _start_scheduler_child() -> subprocess.Popen[bytes]:
-    """``python -m jobs.cli scheduler`` as a child that dies with this process.
-
-    Must be called from the main thread: ``PR_SET_PDEATHSIG`` fires when the *thread* that
-    created the child exits.
-    """
-    from jobs.redis_server import _die_with_parent
-
-    return subprocess.Popen([sys.executable, "-m", "jobs.cli", "scheduler"], env=dict(os.environ), preexec_fn=_die_with_parent)  # noqa: PLW1509
-
-
-def _stop_child(proc: subprocess.Popen[bytes], name: str, timeout_s: float = 15.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        log.warning("%s did not stop within %g s; killing pid=%d", name, timeout_s, proc.pid)
-        proc.kill()
-        proc.wait(timeout=5)
-
-
 @click.command()
 @click.option("--host", default=None, help="Address to bind (default: web.host, 127.0.0.1). Non-loopback requires login.")
 @click.option("--port", default=None, type=int, help="Port (default: web.port, 8050).")
-@click.option("--no-refresh", is_flag=True, help="Skip the initial refresh of every job.")
+@click.option("--no-refresh", is_flag=True, help="Skip the first refresh of every job.")
+@click.option("--ephemeral", is_flag=True, help="Embedded Redis without persistence (the data vanish when flowdesk stops).")
+@click.option("--redis-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data folder of the embedded Redis (default: service.redis_dir, var/redis).")
 @click.pass_context
-def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool) -> None:
-    """Everything on one machine: Redis (embedded if none), a refresh, the scheduler and the web app."""
+def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool, ephemeral: bool, redis_dir: Path | None) -> None:
+    """Everything on one machine: Redis (embedded if none), the web app, a refresh, the scheduler.
+
+    The web app answers at once; the first refresh runs beside it (progress in the page header)
+    and the scheduler starts when it ends.  A dying embedded Redis is restarted with its data
+    (see jobs.supervisor); after repeated failures flowdesk exits with code 3.
+    """
     state = _state(ctx)
     settings = state.setup_logging()
-    from jobs.redis_server import ensure_redis_url
-
-    # Main thread, before any other thread: the embedded server's PDEATHSIG follows this thread.
-    try:
-        url, embedded = ensure_redis_url(os.environ, settings.service.redis_url)
-    except RuntimeError as exc:
-        click.echo(f"flowdesk: {exc}", err=True)
-        raise SystemExit(EXIT_REDIS) from None
-    os.environ["REDIS_URL"] = url
-    settings.service.redis_url = url
-    store = _store_or_exit(settings)
+    from jobs.redis_server import DataDirBusy, ensure_redis_url
+    from jobs.supervisor import GaveUp, Supervisor, serve_in_thread
 
     def terminate(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
+    # From here on SIGTERM is a KeyboardInterrupt, handled by the one clean-up below.
     signal.signal(signal.SIGTERM, terminate)
-    from jobs.scheduler import alerts_hook, start_delivery_worker
-
-    child: subprocess.Popen[bytes] | None = None
-    worker = None
+    data_dir = None if ephemeral else (redis_dir or Path(settings.service.redis_dir))
+    # Main thread, before any other thread: the embedded server's PDEATHSIG follows this thread.
     try:
-        if not no_refresh:
-            names = [n for n, j in settings.jobs.items() if j.enabled]
-            started = time.monotonic()
-            records = refresh_jobs(settings, store, names, after_publish=alerts_hook(settings, store), log_handler=state.log_handler)
-            failed = [r.job for r in records if r.status != "ok"]
-            log.info("initial refresh done jobs=%d failed=%d duration_s=%.2f%s", len(records), len(failed), time.monotonic() - started, f" failed_jobs={','.join(failed)}" if failed else "")
-        child = _start_scheduler_child()
-        log.info("scheduler child started pid=%d", child.pid)
+        url, embedded = ensure_redis_url(os.environ, settings.service.redis_url, data_dir=data_dir)
+    except DataDirBusy as exc:
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
+    except RuntimeError as exc:
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(EXIT_REDIS) from None
+    except KeyboardInterrupt:
+        return
+    supervisor = Supervisor(embedded, refresh=not no_refresh)
+    web_server = worker = None
+    code = 0
+    try:
+        os.environ["REDIS_URL"] = url
+        settings.service.redis_url = url
+        store = _store_or_exit(settings)
+        host = host or settings.web.host
+        port = port or settings.web.port
+        from dashboard.app import create_app, warm_up
+        from flows.errors import FlowdeskError
+        from jobs.scheduler import start_delivery_worker
+
+        try:
+            app = create_app(host=host)
+            warm_up(app)  # Dash's one-time set-up, before the server's threads race into it
+            web_server, supervisor.web_thread = serve_in_thread(app, host, port)
+        except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
+            click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
+            raise SystemExit(EXIT_CONFIG) from None
+        except OSError as exc:
+            click.echo(f"flowdesk: cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? use --port)", err=True)
+            raise SystemExit(EXIT_CONFIG) from None
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        click.echo(f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n", err=True)
+        supervisor.begin()
         worker = start_delivery_worker(settings, store)
-        _serve(host or settings.web.host, port or settings.web.port)
+        supervisor.run()
     except KeyboardInterrupt:
         pass
+    except GaveUp as exc:
+        log.critical("flowdesk run gives up: %s", exc)
+        click.echo(f"flowdesk: {exc}", err=True)
+        code = EXIT_REDIS
     finally:
         log.info("flowdesk run stopping")
-        # Worker first, then the scheduler, then Redis: nothing should outlive its Redis.
+        # Web and worker first, then the children, then Redis: nothing should outlive its Redis.
+        if web_server is not None:
+            web_server.shutdown()
         if worker is not None:
             try:
                 worker.stop()
             except Exception as exc:
                 log.warning("alert delivery worker stop failed error=%s", exc)
-        if child is not None:
-            _stop_child(child, "scheduler")
-        if embedded is not None:
-            embedded.stop()
+        supervisor.shutdown()
+    if code:
+        raise SystemExit(code)
 
 
 # -- status -------------------------------------------------------------------------------
@@ -514,14 +543,25 @@ def status(ctx: click.Context, as_json: bool) -> None:
 # -- redis --------------------------------------------------------------------------------
 @click.command("redis")
 @click.option("--port", default=6390, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--ephemeral", is_flag=True, help="No persistence (the data vanish when it stops).")
+@click.option("--redis-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data folder (default: service.redis_dir, var/redis).")
 @click.pass_context
-def redis_cmd(ctx: click.Context, port: int) -> None:
+def redis_cmd(ctx: click.Context, port: int, ephemeral: bool, redis_dir: Path | None) -> None:
     """Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it."""
     configure_logging(None)
-    from jobs.redis_server import start_embedded_redis
+    from jobs.redis_server import DataDirBusy, start_embedded_redis
 
-    server = start_embedded_redis(port=port)
-    click.echo(f"embedded redis ready: REDIS_URL={server.url}  (development only, not persistent)", err=True)
+    data_dir = None if ephemeral else (redis_dir or Path(_state(ctx).settings().service.redis_dir))
+    try:
+        server = start_embedded_redis(port=port, data_dir=data_dir)
+    except DataDirBusy as exc:
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
+    except RuntimeError as exc:
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(EXIT_REDIS) from None
+    kept = f"persisting to {server.data_dir}" if server.persistent else "not persistent"
+    click.echo(f"embedded redis ready: REDIS_URL={server.url}  (development only, {kept})", err=True)
 
     def stop(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)

@@ -69,6 +69,9 @@ class ServiceSettings(_Section):
     """Seed of the deterministic sample data."""
     drop_dir: str = "var/drop"
     """Folder where desks drop hand-downloaded files (CBOE quote tables, universe CSVs, ...)."""
+    redis_dir: str = "var/redis"
+    """Data folder of the embedded Redis of ``flowdesk run`` / ``flowdesk redis`` (append-only
+    file and snapshots; relative to the working directory).  ``--ephemeral`` ignores it."""
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     http_retries: int = Field(default=4, ge=0, le=10)
     http_min_interval_seconds: float = Field(default=0.5, ge=0)
@@ -113,6 +116,17 @@ class WebSettings(_Section):
     """How often pages re-read the store (``dcc.Interval``)."""
     require_login: Literal["auto", "always", "never"] = "auto"
     """``auto``: login required whenever the server binds a non-loopback address."""
+    login_max_failures_per_client: int = Field(default=10, ge=1)
+    """Failed logins one client address may make per window before it is answered 429."""
+    login_max_failures_total: int = Field(default=60, ge=1)
+    """Failed logins of all clients together per window before every unverified login gets 429
+    (bounds the CPU spent on password hashes: about 0.1-0.2 s each)."""
+    login_failure_window_seconds: int = Field(default=60, ge=1)
+    """Length of the fixed window the failures are counted in, seconds (shared by all web
+    workers through Redis)."""
+    login_cache_seconds: float = Field(default=60.0, ge=0)
+    """A verified credential is remembered (as a keyed hash, never the password) for this many
+    seconds per web process, so a page's burst of requests costs one password hash; 0: off."""
 
 
 class SchedulerSettings(_Section):

@@ -123,3 +123,15 @@ def alert_dead() -> str:
 def alert_delivered() -> str:
     """List (newest first) of delivered deliveries (bounded)."""
     return f"{_alerts()}:delivered"
+
+
+# -- web ----------------------------------------------------------------------------------
+def login_failures(scope: str, window: int) -> str:
+    """Counter of unverified logins of ``scope`` (``client:<address>`` or ``all``) in fixed
+    window number ``window`` (epoch seconds // window length); expires with its window."""
+    return f"{PREFIX}:login:{scope}:{window}"
+
+
+def refresh_progress() -> str:
+    """String: JSON progress of the first refresh of ``flowdesk run`` (jobs done, current job)."""
+    return f"{PREFIX}:refresh:progress"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from jobs.config import Settings
+from jobs.logs import mask_secrets, secret_literals
 from jobs.store import ResultStore, RunRecord, utcnow
 from jobs.tasks import TASKS, TaskContext, TaskOutcome
 
@@ -22,10 +23,14 @@ log = logging.getLogger("flowdesk.jobs")
 
 
 def _error_text(exc: BaseException) -> str:
-    """``Type: message`` plus the innermost frame, so the Status page shows the cause."""
+    """``Type: message`` plus the innermost frame, so the Status page shows the cause.
+
+    Secrets are masked (:func:`jobs.logs.mask_secrets`): the text is stored in Redis (run
+    records, failure marks) and shown on pages, and HTTP errors quote the URLs they failed on.
+    """
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    return mask_secrets(f"{type(exc).__name__}: {exc}{where}", secret_literals())
 
 
 def run_job(

@@ -29,6 +29,13 @@ Retries
 
 Delivery runs in its own daemon threads with HTTP timeouts: it never blocks the scheduler or the
 web app, and a dead endpoint never fails a job.
+
+Secrets
+    A Slack or Teams URL is a credential, and ``requests`` puts the URL (or its path) into its
+    exception texts.  Every error text is masked where it is made (:func:`post` masks every form
+    of the target URL) and again before it is written to Redis (all secret environment values,
+    :func:`jobs.logs.secret_literals`); reads mask once more (:func:`get_delivery`), so records
+    written by an older version do not leak through the CLI or the Alerts page either.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ import requests
 from flows.sources.http import retry_after_seconds
 from jobs import keys
 from jobs.alerts import AlertEvent, fmt_value, new_event_id
+from jobs.logs import mask_secrets, mask_url_in, secret_literals
 
 if TYPE_CHECKING:
     from jobs.config import AlertTarget, Settings
@@ -212,19 +220,23 @@ class Attempt:
 
 
 def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Attempt:
-    """POST once and classify the answer (never raises for network problems)."""
+    """POST once and classify the answer (never raises for network problems).
+
+    The error text never contains the URL: ``requests`` quotes it (or its path) in its
+    messages, and a receiver may echo it in an error body, so every form of it is masked.
+    """
     try:
         resp = session.post(url, data=body, headers=headers, timeout=timeout_s, allow_redirects=False)
     except requests.Timeout as exc:
         return Attempt(False, True, None, f"timeout after {timeout_s:g}s: {type(exc).__name__}")
     except requests.ConnectionError as exc:
-        return Attempt(False, True, None, f"connection error: {exc}"[:500])
+        return Attempt(False, True, None, mask_url_in(f"connection error: {exc}", url)[:500])
     except requests.RequestException as exc:  # bad URL and the like: retrying cannot help
-        return Attempt(False, False, None, f"{type(exc).__name__}: {exc}"[:500])
+        return Attempt(False, False, None, mask_url_in(f"{type(exc).__name__}: {exc}", url)[:500])
     status = resp.status_code
     if 200 <= status < 300:
         return Attempt(True, False, status)
-    snippet = resp.text[:200].replace("\n", " ")
+    snippet = mask_url_in(resp.text[:200].replace("\n", " ").replace("\r", " "), url)
     if status == 429 or status >= 500:
         return Attempt(False, True, status, f"HTTP {status}: {snippet}", retry_after_seconds(resp.headers.get("Retry-After")))
     return Attempt(False, False, status, f"HTTP {status} (not retried): {snippet}")
@@ -362,9 +374,15 @@ def resend(client: redis.Redis, delivery_id: str, *, now: float | None = None) -
 
 
 def get_delivery(client: redis.Redis, delivery_id: str) -> dict[str, Any]:
-    """The delivery hash as a dict of strings (numbers converted), ``{}`` if unknown."""
+    """The delivery hash as a dict of strings (numbers converted), ``{}`` if unknown.
+
+    ``last_error`` is masked again (:func:`jobs.logs.mask_secrets` with this process's secret
+    environment values): records written before masking existed must not leak either.
+    """
     raw = client.hgetall(keys.alert_delivery(delivery_id))
     out: dict[str, Any] = {_s(k): _s(v) for k, v in raw.items()}
+    if out.get("last_error"):
+        out["last_error"] = mask_secrets(out["last_error"], secret_literals())
     for f in ("attempts",):
         if f in out:
             out[f] = int(out[f])
@@ -572,7 +590,7 @@ class DeliveryWorker:
             else:
                 result = post(self._session(), url, body, headers, self.cfg.timeout_seconds)
                 status = "" if result.status is None else str(result.status)
-                error = result.error or ""
+                error = mask_url_in(result.error or "", url)
                 if result.ok:
                     outcome = "delivered"
                 elif not result.retry:
@@ -585,6 +603,8 @@ class DeliveryWorker:
                     if result.retry_after_s is not None:  # the receiver knows best, within reason
                         delay = max(delay, min(RETRY_AFTER_MAX_S, result.retry_after_s))
                     d["next"] = time.time() + delay
+        # Second line of defence before anything is stored or logged: every secret this process knows.
+        error = mask_secrets(error, secret_literals(self.settings, self.env))
         now = time.time()
         ok = self.client.eval(
             _FINISH,

@@ -8,11 +8,11 @@ import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from jobs.config import ConfigError, Settings, load_settings
+from jobs.logs import mask_secrets, secret_literals
 from jobs.store import ResultStore
 
 
@@ -43,13 +43,14 @@ def _store(settings: Settings) -> ResultStore:
     return store
 
 
-def _masked(url: str) -> str:
-    """The URL without its password (never print secrets)."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+def _masked(text: str, settings: Settings | None = None) -> str:
+    """``text`` with every secret masked: URL passwords, tokens, and every form of the alert
+    targets' URLs and secrets (never print a webhook URL: it is a credential)."""
+    return mask_secrets(text, secret_literals(settings))
+
+
+def _echo(text: str, settings: Settings, **kw: Any) -> None:
+    click.echo(_masked(text, settings), **kw)
 
 
 def _when(epoch: Any) -> str:
@@ -74,12 +75,12 @@ def test_cmd(ctx: click.Context, target: str) -> None:
     try:
         result = send_test(settings, target)
     except TargetConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_masked(str(exc), settings)) from None
     if result.ok:
         click.echo(f"{target}: HTTP {result.status} OK")
         return
     status = f"HTTP {result.status}" if result.status is not None else "no answer"
-    raise click.ClickException(f"{target}: {status}: {result.error}")
+    raise click.ClickException(_masked(f"{target}: {status}: {result.error}", settings))
 
 
 @alerts.command("list")
@@ -100,7 +101,7 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     totals = counts(client)
     if as_json:
         doc = {"rules": rules, "targets": {n: t.model_dump() for n, t in settings.alerts.targets.items()}, "counts": totals, "outbox": outbox, "dead": dead, "events": events}
-        click.echo(json.dumps(doc, indent=2, default=str))
+        _echo(json.dumps(doc, indent=2, default=str), settings)
         return
     click.echo(f"Rules ({len(rules)}):")
     for r in rules:
@@ -109,11 +110,11 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     click.echo(f"Targets ({len(settings.alerts.targets)}): " + ", ".join(f"{n} ({t.kind}{', digest' if t.digest else ''})" for n, t in settings.alerts.targets.items()))
     click.echo(f"Outbox: {totals['pending']} pending, {totals['inflight']} in flight; {totals['dead']} dead-lettered; {totals['delivered']} delivered (recent)")
     for d in outbox:
-        click.echo(f"  {d['id']}  {d['state']:<8} target={d['target']} attempts={d['attempts']} next={_when(d.get('next_attempt_at'))} {d.get('last_error') or ''}")
+        _echo(f"  {d['id']}  {d['state']:<8} target={d['target']} attempts={d['attempts']} next={_when(d.get('next_attempt_at'))} {d.get('last_error') or ''}", settings)
     if dead:
         click.echo("Dead letters (re-send with `flowdesk alerts resend ID`):")
         for d in dead:
-            click.echo(f"  {d['id']}  target={d['target']} attempts={d['attempts']} at={_when(d.get('dead_at'))} {d.get('last_error') or ''}")
+            _echo(f"  {d['id']}  target={d['target']} attempts={d['attempts']} at={_when(d.get('dead_at'))} {d.get('last_error') or ''}", settings)
 
 
 @alerts.command("resend")

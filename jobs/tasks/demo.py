@@ -3,6 +3,7 @@ can be seen working before, and independently of, the analytics."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,14 @@ from jobs.tasks import TaskContext, TaskOutcome, task
 
 @task("demo", results=["demo"], description="Publish a small demo table (proves the pipeline).")
 def demo(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
-    """Publish ``demo``: a few rows stamped with the run time.  ``args.fail=true`` makes it raise."""
+    """Publish ``demo``: a few rows stamped with the run time.  ``args.fail=true`` makes it raise;
+    ``args.delay_seconds`` makes it take that long first (a slow job for service tests), reporting
+    progress once a second."""
+    delay = float(args.get("delay_seconds", 0))
+    for second in range(int(delay)):
+        ctx.progress(f"waiting {second + 1}/{int(delay)} s")
+        time.sleep(1.0)
+    time.sleep(delay - int(delay))
     if args.get("fail"):
         raise RuntimeError("demo task asked to fail (jobs.<name>.args.fail = true)")
     rows = int(args.get("rows", 5))

@@ -38,6 +38,9 @@ args = { fail = true }
 def reset_dashboard_caches() -> None:
     data.settings.cache_clear()
     data._store_for.cache_clear()
+    data._resilient_for.cache_clear()
+    data._read_version.cache_clear()
+    data.redis_outage().recovered()
 
 
 def use_config(
@@ -48,6 +51,7 @@ def use_config(
     require_login: str = "auto",
     refresh_seconds: int = 30,
     jobs: str = DEMO_JOBS,
+    web_extra: str = "",
 ) -> Settings:
     """Write a config with the demo jobs, point the dashboard at it and return its settings."""
     path = tmp_path / "config.toml"
@@ -60,6 +64,7 @@ source_mode = "sample"
 [web]
 refresh_seconds = {refresh_seconds}
 require_login = "{require_login}"
+{web_extra}
 {jobs}
 """,
         encoding="utf-8",

@@ -116,7 +116,7 @@ def test_flowdesk_run_children_die_with_it(tmp_path: Path) -> None:
     env.update(FLOWDESK_CONFIG=str(config), PYTHONUNBUFFERED="1")
     log_path = tmp_path / "run.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "run", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "run", "--ephemeral", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
 
         def healthy() -> bool:
@@ -127,6 +127,8 @@ def test_flowdesk_run_children_die_with_it(tmp_path: Path) -> None:
                 return False
 
         _wait_for(healthy, "the web app of `flowdesk run` to answer /healthz", timeout_s=60)
+        # the scheduler starts once the first refresh (a child of its own) has ended
+        _wait_for(lambda: "scheduler child started" in log_path.read_text(), "the scheduler child to start", timeout_s=60)
         children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
         names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in children}
         redis_pids = [pid for pid, cmd in names.items() if "redis-server" in cmd]

@@ -45,11 +45,22 @@ def test_secret_env_values_are_masked_literally() -> None:
         {"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "DESK_HOOK_URL", "secret_env": "DESK_SIGNING"}}}},
         env={},
     )
-    env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa", "HOME": "/root"}
+    env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa,tok-bbbbbbbb", "HOME": "/root"}
     literals = secret_literals(settings, env)
-    assert set(literals) == {env["DESK_HOOK_URL"], env["DESK_SIGNING"], env["FLOWDESK_API_TOKENS"]}
-    line = f"delivery failed url={env['DESK_HOOK_URL']} sig={env['DESK_SIGNING']} home=/root"
-    assert mask_secrets(line, literals) == "delivery failed url=*** sig=*** home=/root"
+    # a URL value counts whole, without its scheme, and by its path (urllib3 quotes only the path)
+    assert set(literals) == {
+        env["DESK_HOOK_URL"],
+        "hooks.example.com/services/T000/B000/XXXXYYYY",
+        "/services/T000/B000/XXXXYYYY",
+        env["DESK_SIGNING"],
+        env["FLOWDESK_API_TOKENS"],
+        "tok-aaaaaaaa",  # each token of a list alone
+        "tok-bbbbbbbb",
+    }
+    line = f"delivery failed url={env['DESK_HOOK_URL']} key={env['DESK_SIGNING']} home=/root"
+    assert mask_secrets(line, literals) == "delivery failed url=*** key=*** home=/root"
+    quoted = "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: /services/T000/B000/XXXXYYYY (Caused by ...)"
+    assert mask_secrets(quoted, literals) == "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: *** (Caused by ...)"
 
 
 def test_text_format_one_line_per_event(restore_root: None) -> None:
@@ -89,3 +100,37 @@ def test_configure_logging_is_idempotent(restore_root: None) -> None:
     handler = configure_logging(None, stream=io.StringIO())
     ours = [h for h in logging.getLogger().handlers if getattr(h, "_flowdesk_handler", False)]
     assert ours == [handler]
+
+
+def test_text_format_escapes_line_breaks_so_input_cannot_forge_a_line(restore_root: None) -> None:
+    buf = io.StringIO()
+    configure_logging(None, stream=buf)
+    forged = "alice\n2026-11-29T08:00:01Z INFO flowdesk.web.auth login ok user=admin\r\x1b[2K\u2028x"
+    logging.getLogger("flowdesk.web.auth").warning("auth failed user=%s", forged)
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("auth failed user=alice\\n2026-11-29T08:00:01Z INFO flowdesk.web.auth login ok user=admin\\r\\x1b[2K\\u2028x")
+    # JSON keeps the text exact (json escapes it): one object per line there too
+    buf = io.StringIO()
+    configure_logging(None, stream=buf, fmt="json")
+    logging.getLogger("flowdesk.web.auth").warning("auth failed user=%s", forged)
+    (line,) = buf.getvalue().splitlines()
+    assert json.loads(line)["msg"] == f"auth failed user={forged}"
+
+
+def test_records_are_masked_for_every_handler_not_only_ours(restore_root: None, caplog, monkeypatch) -> None:
+    """The record factory masks at creation: pytest's caplog handler (like gunicorn's or a
+    library's own) sees the masked text, including a URL set after logging was configured."""
+    settings = parse_settings({"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "FD_LOG_SLACK_URL"}}}}, env={})
+    configure_logging(settings, stream=io.StringIO())
+    monkeypatch.setenv("FD_LOG_SLACK_URL", "https://hooks.example.net/services/T1/B1/zzSecretZZ99")
+    caplog.set_level(logging.INFO)
+    log = logging.getLogger("some.library")
+    log.info("retrying url=%s", "/services/T1/B1/zzSecretZZ99")
+    try:
+        raise ConnectionError("Max retries exceeded with url: /services/T1/B1/zzSecretZZ99")
+    except ConnectionError:
+        log.exception("post failed")
+    assert "zzSecretZZ99" not in caplog.text
+    assert [r.getMessage() for r in caplog.records] == ["retrying url=***", "post failed"]
+    assert "Max retries exceeded with url: ***" in caplog.records[1].exc_text
