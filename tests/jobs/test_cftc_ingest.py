@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from flows.sources import cftc_files, cftc_socrata
 from flows.sources.http import HttpClient
 from jobs.config import parse_settings
 from jobs.tasks import cftc_ingest
+from tests.cftc_replay import SocrataDataset
 from tests.httpserver import Reply, Request
 
 NY = "America/New_York"
@@ -92,7 +92,7 @@ def test_sample_backfill_publishes_both_results_then_update_adds_a_week(store, s
     assert summary["as_of"] == "2026-11-10T00:00:00-05:00"
     assert summary["first"] == {"legacy": "2024-01-02", "tff": "2024-01-02"}
     pos = store.read(cftc_ingest.POSITIONS)
-    assert pos.meta.sample and pos.meta.tables == ["legacy", "tff"]
+    assert pos.meta.sample and pos.meta.tables == ["legacy", "tff", "releases"]
     assert pos.meta.as_of_ts == pd.Timestamp("2026-11-10", tz=NY)
     # Veterans Day (Wed 2026-11-11) pushes the 3rd federal business day to Monday 2026-11-16
     assert pos.meta.extra["release_time"] == "2026-11-16T15:30:00-05:00"
@@ -184,20 +184,24 @@ def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_setting
     text = (shared_data / "cftc" / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_text()
     last_week = cftc_files.parse_legacy(text, "annual.txt", list(cftc_files.CURRENCY_CODES))
     last_week = last_week[last_week["as_of"] == "2025-03-11"].copy()
-    next_week = last_week.assign(as_of=pd.Timestamp("2025-03-18"), noncomm_long=last_week["noncomm_long"] + 1000)
+    # 1,000 contracts move from commercials to non-commercials: the sides still add up to open
+    # interest (a row that does not is refused as implausible)
+    next_week = last_week.assign(as_of=pd.Timestamp("2025-03-18"), noncomm_long=last_week["noncomm_long"] + 1000, comm_long=last_week["comm_long"] - 1000)
 
     # a partial week (the yen missing): withheld, nothing published, no new week reported
     partial = _socrata_rows(next_week[next_week["code"] != "097741"], "legacy")
-    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(partial)))
+    srv.route("/resource/6dca-aqww.json", SocrataDataset(partial))
     with pytest.warns(DataQualityWarning, match="097741.*withheld"):
         # Friday evening of the release (2025-03-21 15:30 ET): within the grace period
         assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-03-21 18:00", tz=NY), endpoints=endpoints) is False
     assert store.meta(cftc_ingest.POSITIONS).version == before.version
 
     # the complete week: published, with the Socrata numbers
+    complete = SocrataDataset(_socrata_rows(next_week, "legacy"))
+
     def serve(req: Request) -> Reply:
         assert "report_date_as_yyyy_mm_dd >= '2025-03-11T00:00:00'" in req.query["$where"][0]
-        return Reply(200, json.dumps(_socrata_rows(next_week, "legacy")))
+        return complete(req)
 
     srv.route("/resource/6dca-aqww.json", serve)
     assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-03", tz=NY), endpoints=endpoints) is True
@@ -211,14 +215,14 @@ def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_setting
 
     # a week still lacking a market 4 days after its release is kept, flagged as accepted
     week3 = next_week.assign(as_of=pd.Timestamp("2025-03-25"))
-    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(_socrata_rows(week3[week3["code"] != "122741"], "legacy"))))
+    srv.route("/resource/6dca-aqww.json", SocrataDataset(_socrata_rows(week3[week3["code"] != "122741"], "legacy")))
     with pytest.warns(DataQualityWarning, match="122741.*kept"):
         assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-03", tz=NY), endpoints=endpoints) is True
     res = store.read(cftc_ingest.POSITIONS)
     assert res.meta.extra["withheld"] == [{"report": "legacy", "date": "2025-03-25", "missing": ["122741"], "accepted": True}]
     assert len(res.table("legacy")) == 121 + 10
     # the late rand row for that week arrives: merged and published, but it is no new week
-    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(_socrata_rows(week3, "legacy"))))
+    srv.route("/resource/6dca-aqww.json", SocrataDataset(_socrata_rows(week3, "legacy")))
     assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-04", tz=NY), endpoints=endpoints) is False
     res = store.read(cftc_ingest.POSITIONS)
     assert len(res.table("legacy")) == 121 + 11 and res.meta.extra["withheld"] == []

@@ -17,6 +17,7 @@ from jobs.commands.cftc import cftc as cftc_cmd
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from jobs.tasks.cftc import RESULT, expected_report_date
+from tests import cftc_replay
 from tests.httpserver import Reply
 
 NY = ZoneInfo("America/New_York")
@@ -31,7 +32,7 @@ def _settings(mode: str, *, from_year: int = 2019, retries: int = 0, args: dict 
     if args:
         job["args"] = args
     return parse_settings(
-        {"service": {"source_mode": mode}, "cftc": {"history_from_year": from_year}, "jobs": {"cftc_weekly": job}},
+        {"service": {"source_mode": mode, "http_min_interval_seconds": 0}, "cftc": {"history_from_year": from_year}, "jobs": {"cftc_weekly": job}},
         env={},
     )
 
@@ -99,42 +100,39 @@ DAILY_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Cube currency='ZAR' rate='19.38'/></Cube></Cube></gesmes:Envelope>"""
 
 
-def test_live_not_released_yet_fails_and_keeps_previous_result(store, http_server, shared_data: Path) -> None:
-    """Live mode against a local HTTP server serving the real files: the 2025-03-11 report is
-    published; a week later the 2025-03-18 report is not there, so the run fails (after its
-    retries), the result is marked stale and the 2025-03-11 result stays readable."""
+def test_live_late_release_is_a_warning_not_a_failure(store, http_server) -> None:
+    """Live mode against a local HTTP server serving the real 2025 files (trimmed copies): the
+    2025-03-11 report is published on its Friday; a week later the 2025-03-18 report is not out.
+    That run succeeds: the result is republished with the same figures, flagged behind schedule
+    by one week (headline, ``extra.warnings``), never marked stale or failed (it used to fail
+    "not released yet" and leave the result stale)."""
     srv = http_server
-    legacy_bytes = (shared_data / LEGACY_2025).read_bytes()
-    # TFF cut at the same week as the legacy file (both reports must have the week).
-    tff_text = (shared_data / TFF_2025).read_text()
-    lines = tff_text.splitlines(keepends=True)
-    tff_cut = "".join([lines[0], *[ln for ln in lines[1:] if ln.split(",")[2] <= "2025-03-11"]]).encode()
-    srv.route("/history/deacot2025.zip", [Reply(200, _zip("annual.txt", legacy_bytes))] * 5)
-    srv.route("/history/fut_fin_txt_2025.zip", [Reply(200, _zip("FinFutYY.txt", tff_cut))] * 5)
-    srv.route("/ecb/eurofxref-hist.zip", [Reply(200, _zip("eurofxref-hist.csv", (shared_data / ECB_HIST).read_bytes()))] * 5)
-    srv.route("/ecb/eurofxref-daily.xml", [Reply(200, DAILY_XML)] * 20)
+    srv.route("/history/deacot2025.zip", Reply(200, cftc_replay.annual_zip("legacy")))
+    # TFF cut at the same week as the legacy file (both reports must have the week)
+    srv.route("/history/fut_fin_txt_2025.zip", Reply(200, cftc_replay.annual_zip("tff", "2025-03-11")))
+    srv.route("/ecb/eurofxref-hist.zip", Reply(200, cftc_replay.ecb_hist_zip()))
+    srv.route("/ecb/eurofxref-daily.xml", Reply(200, cftc_replay.ECB_DAILY_XML.read_bytes()))
     for dataset in ("6dca-aqww", "gpe5-46if"):
-        srv.route(f"/resource/{dataset}.json", [Reply(200, b"[]", headers={"Content-Type": "application/json"})] * 20)
+        srv.route(f"/resource/{dataset}.json", Reply(200, b"[]", headers={"Content-Type": "application/json"}))
     endpoints = {"cftc_history": f"{srv.url}/history", "socrata": f"{srv.url}/resource", "ecb": f"{srv.url}/ecb"}
     settings = _settings("live", from_year=2025, retries=2, args={"endpoints": endpoints})
 
     first = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 14, 16, 0, tzinfo=NY), sleep=lambda _s: None)
     assert first.status == "ok", first.error
     good = store.read(RESULT)
-    assert good.meta.headline["as_of"] == "2025-03-11"
-    assert good.meta.sample is False
-    assert abs(good.table("weekly").set_index("as_of").loc["2025-01-14", "net_usd_wide9"] - 35.2e9) < 0.5e9
+    assert good.meta.headline["as_of"] == "2025-03-11" and good.meta.headline["behind_schedule_weeks"] == 0
+    assert good.meta.sample is False and good.meta.extra["warnings"] == []
+    assert good.table("weekly").set_index("as_of").loc["2025-01-14", "net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
 
     second = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY), sleep=lambda _s: None)
-    assert second.status == "failed"
-    assert second.attempts == 3  # 1 + 2 retries
-    assert "not released yet" in second.error and "2025-03-18" in second.error
+    assert second.status == "ok" and second.attempts == 1, second.error
+    assert "behind schedule" in second.detail and "2025-03-18" in second.detail
     meta = store.meta(RESULT)
-    assert meta.status == "stale"
-    assert "not released yet" in meta.failure["error"]
-    assert meta.version == good.meta.version  # the last good result stays current
-    assert store.read(RESULT).meta.headline["as_of"] == "2025-03-11"
-    assert store.last_run("cftc_weekly").status == "failed"
+    assert meta.status == "ok" and meta.failure is None
+    assert meta.headline["as_of"] == "2025-03-11" and meta.headline["behind_schedule_weeks"] == 1
+    assert meta.extra["schedule"] == {"expected_report": "2025-03-18", "latest_report": "2025-03-11", "behind_weeks": 1, "behind": True, "message": meta.extra["warnings"][0]}
+    assert meta.headline["net_usd_wide9"] == good.meta.headline["net_usd_wide9"]
+    assert store.last_run("cftc_weekly").status == "ok"
 
 
 def test_cli_json_on_real_files(shared_data: Path) -> None:
