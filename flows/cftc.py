@@ -98,6 +98,23 @@ POSITION_SIDES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 every open contract has one long and one short holder, each in exactly one category)."""
 
 
+def row_weight(values: Mapping[str, np.ndarray], report: str) -> np.ndarray:
+    """The open interest each parsed row carries, contracts: the weight of its input quality.
+
+    ``values`` maps schema columns to float arrays (NaN = unreadable).  The row's open interest
+    where readable; otherwise its long side (non-commercial long + spreading + commercial long +
+    non-reportable long; TFF: every class's long and the spreads), equal to the open interest by
+    the report's identity; NaN when neither can be read.
+    """
+    oi = np.asarray(values["open_interest"], dtype=float)
+    out = np.where(np.isfinite(oi) & (oi >= 0), oi, np.nan)
+    side = POSITION_SIDES[report][0]
+    if all(c in values for c in side):
+        long_side = np.sum([np.asarray(values[c], dtype=float) for c in side], axis=0)
+        out = np.where(np.isnan(out) & np.isfinite(long_side) & (long_side >= 0), long_side, out)
+    return out
+
+
 def check_report(frame: pd.DataFrame, report: str, source: str, *, rows: Sequence | None = None, fields: Mapping[str, str] | None = None) -> None:
     """Refuse a parsed COT frame holding an implausible value (:mod:`flows.limits`).
 

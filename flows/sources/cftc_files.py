@@ -284,7 +284,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         an implausible value (:func:`flows.cftc.check_report`: negative, above open interest,
         sides not adding up to open interest: names the line and the field).
     """
-    from flows.cftc import check_report
+    from flows.cftc import check_report, row_weight
 
     _check_report(report)
     spec = _HEADERS[report]
@@ -314,12 +314,13 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         wanted = {str(c).strip() for c in codes}
         # Pre-filter lines before the CSV tokenizer sees them: a file holds every market (~300)
         # but flowdesk needs ~11.  The anchored pattern reads only the start of a line:
-        # "name",YYMMDD,date,CODE,  (the exact code match after parsing still decides; a line
+        # "name",YYMMDD,date,CODE,  (the name quoted as CFTC writes it, or bare as a spreadsheet
+        # re-save leaves it; the exact code match after parsing still decides; a line
         # the pattern misses would only be a line in an unexpected layout, or a damaged code:
         # the coverage warnings then name the market missing on that date).
         # Leading zeros and quotes are optional so a file that prints 99741 or "099741" is kept.
         alternatives = "|".join(re.escape(c.lstrip("0")) for c in sorted(wanted))
-        pattern = re.compile(r'^\s*"[^"]*",[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
+        pattern = re.compile(r'^\s*(?:"[^"]*"|[^,"]*),[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
         kept = [(i, ln) for i, ln in data if pattern.match(ln)]
     else:
         kept = data
@@ -343,8 +344,8 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     raw = {c: column(p) for c, p in positions.items() if c not in ("code",)}
     values = {c: pd.to_numeric(pd.Series(raw[c], dtype=object).replace({"": None, ".": None}), errors="coerce").to_numpy(dtype=float) for c in numbers}
     dates = _parse_dates(raw["as_of"])
-    oi = values["open_interest"]
-    q.total_weight = float(np.nansum(np.where(np.isfinite(oi) & (oi >= 0), oi, np.nan))) if len(oi) else 0.0
+    oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
+    q.total_weight = float(np.nansum(oi)) if len(oi) else 0.0
     # Each skipped row is counted once, under its first reason.
     skipped = np.zeros(len(rows), dtype=bool)
     reasons: list[tuple[np.ndarray, str, Callable[[int], str]]] = [
@@ -361,7 +362,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         new = bad & ~skipped
         if not new.any():
             continue
-        weighed = new & np.isfinite(oi) & (oi >= 0)
+        weighed = new & np.isfinite(oi)
         q.skip(reason, int(weighed.sum()), float(oi[weighed].sum()))
         q.skip(reason, int((new & ~weighed).sum()), None)
         for i in np.flatnonzero(new)[: max(0, 3 - len(notes))]:
@@ -373,9 +374,10 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     ok = ~skipped
     frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": raw["market"][ok].astype(str)})
     for c in numbers:
-        frame[c] = values[c][ok].astype(np.int64) if ok.any() else np.zeros(0, dtype=np.int64)
+        frame[c] = values[c][ok]
     labels = [f"line {n} ({_label(c)} {pd.Timestamp(d).date()})" for n, c, d in zip(line_no[ok], code[ok], dates[ok], strict=True)]
-    check_report(frame, report, source, rows=labels, fields=names)
+    check_report(frame, report, source, rows=labels, fields=names)  # on the floats: before any cast
+    frame[numbers] = frame[numbers].astype(np.int64)
     frame["_line"] = line_no[ok]
     frame = frame.sort_values(["as_of", "code", "_line"], kind="stable").reset_index(drop=True)
     frame = _drop_duplicates(frame, numbers, source, q, names["code"])

@@ -231,7 +231,7 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
         missing from every row (changed layout), conflicting duplicates (same report date and
         code, different numbers), an implausible value (:func:`flows.cftc.check_report`).
     """
-    from flows.cftc import check_report
+    from flows.cftc import check_report, row_weight
 
     _check_report(report)
     spec = {**FIELDS[report], **CHECK_FIELDS[report]}
@@ -262,8 +262,8 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
     values = {c: pd.to_numeric(pd.Series([None if (v is None or _value_error(v)) else str(v).strip() for v in columns[c]], dtype=object), errors="coerce").to_numpy(dtype=float) for c in numbers}
     day_text = pd.Series([str(v)[:10] if isinstance(v, str) else "" for v in columns["as_of"]], dtype=object)
     dates = pd.to_datetime(day_text, format="%Y-%m-%d", errors="coerce").to_numpy(dtype="datetime64[ns]")
-    oi = values["open_interest"]
-    q.total_weight = float(np.nansum(np.where(np.isfinite(oi) & (oi >= 0), oi, np.nan)))
+    oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
+    q.total_weight = float(np.nansum(oi))
     skipped = np.zeros(len(index), dtype=bool)
     notes: list[str] = []
     tests: list[tuple[np.ndarray, str, str]] = [(np.isnat(dates), f"{DATE_FIELD}: unreadable date", "as_of")]
@@ -275,7 +275,7 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
         new = bad & ~skipped
         if not new.any():
             continue
-        weighed = new & np.isfinite(oi) & (oi >= 0)
+        weighed = new & np.isfinite(oi)
         q.skip(reason, int(weighed.sum()), float(oi[weighed].sum()))
         q.skip(reason, int((new & ~weighed).sum()), None)
         for i in np.flatnonzero(new)[: max(0, 3 - len(notes))]:
@@ -287,9 +287,10 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
     ok = ~skipped
     frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)})
     for c in numbers:
-        frame[c] = values[c][ok].astype(np.int64)
+        frame[c] = values[c][ok]
     labels = [f"row {r} (code {c}, date {pd.Timestamp(d).date()})" for r, c, d in zip(rowno[ok], code[ok], dates[ok], strict=True)]
-    check_report(frame, report, source, rows=labels, fields={c: spec[c][0] for c in numbers})
+    check_report(frame, report, source, rows=labels, fields={c: spec[c][0] for c in numbers})  # before any cast
+    frame[numbers] = frame[numbers].astype(np.int64)
     frame["_row"] = rowno[ok]
     frame = frame.sort_values(["as_of", "code", "_row"], kind="stable").reset_index(drop=True)
     key = frame.duplicated(["as_of", "code"], keep=False)

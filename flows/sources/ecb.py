@@ -122,13 +122,30 @@ def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str
     return out
 
 
+def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, new_from: pd.Timestamp | None) -> None:
+    """Log change of each column from the previous row where both are quoted, within
+    ``fx.daily_log_change`` (rows from ``new_from`` on, each against its predecessor)."""
+    if not cols or len(frame) < 2:
+        return
+    dates = pd.DatetimeIndex(frame.index)
+    first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
+    labels = np.array([d.date().isoformat() for d in dates], dtype=object)[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.diff(np.log(frame[cols].to_numpy(dtype=float)), axis=0)  # row i+1 vs row i
+    start = max(first - 1, 0)
+    for j, c in enumerate(cols):
+        check_range(change[start:, j], "fx.daily_log_change", source, rows=labels[start:], field=f"{c} ({unit}; log change from the previous ECB day)")
+
+
 def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = None) -> None:
     """Plausibility of an FX frame (USD per unit, ascending dates), :mod:`flows.limits`.
 
     For the columns of :data:`CHECKED_CURRENCIES`: every rate within ``fx.usd_per_unit`` (> 0),
     and the log change from the previous row where both are quoted within
     ``fx.daily_log_change`` (a decimal-point misprint moves a rate by a factor of 10).  Only rows
-    on or after ``new_from`` are checked (each against its predecessor) when it is given.
+    on or after ``new_from`` are checked (each against its predecessor) when it is given.  The
+    parsers check the ECB's own columns (units per EUR) the same way first, so an error names
+    the cell as printed.
 
     Raises
     ------
@@ -138,18 +155,13 @@ def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = N
     cols = [c for c in fx.columns if c in CHECKED_CURRENCIES and c != "USD"]
     if not cols or fx.empty:
         return
-    values = fx[cols].to_numpy(dtype=float)
     dates = pd.DatetimeIndex(fx.index)
     first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
     labels = np.array([d.date().isoformat() for d in dates], dtype=object)
+    values = fx[cols].to_numpy(dtype=float)
     for j, c in enumerate(cols):
         check_range(values[first:, j], "fx.usd_per_unit", source, rows=labels[first:], field=c)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(values)
-    change = np.diff(logs, axis=0)  # row i+1 vs row i
-    start = max(first - 1, 0)
-    for j, c in enumerate(cols):
-        check_range(change[start:, j], "fx.daily_log_change", source, rows=labels[1:][start:], field=f"{c} (USD per unit; log change from the previous ECB day)")
+    _check_band(fx, cols, source, "USD per unit", new_from)
 
 
 def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None, quality: Quality) -> Parsed:
@@ -166,6 +178,7 @@ def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None
         per_eur = per_eur[~exact]
     if per_eur.empty:
         raise InputError(source, None, "no readable day of rates")
+    _check_band(per_eur, [c for c in per_eur.columns if c in CHECKED_CURRENCIES], source, "units per EUR as printed", None)
     fx = to_usd_per_unit(per_eur, source, currencies)
     check_fx(fx, source)
     return Parsed(fx, quality)

@@ -236,7 +236,7 @@ def _now(settings: Any, now: datetime | None) -> pd.Timestamp:
     return ts if ts.tzinfo else ts.tz_localize(settings.tz)
 
 
-def _fx_quality_note(q: Quality, into: Quality) -> None:
+def fx_quality_note(q: Quality, into: Quality) -> None:
     """Carry the FX input's findings into the positions quality as warnings (other basis)."""
     if q.skipped_rows:
         into.warn(f"ECB rates: {q.skipped_rows} of {q.total_rows} day(s) skipped ({', '.join(q.reasons)}); the previous ECB day serves those dates")
@@ -428,7 +428,7 @@ def backfill(
             withheld.append(info)
     enforce(quality, _threshold(settings))
     enforce(fx_q, _threshold(settings))
-    _fx_quality_note(fx_q, quality)
+    fx_quality_note(fx_q, quality)
     stored = read_stored(store)
     if stored is not None and not replace:
         for report in REPORTS:
@@ -535,7 +535,7 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
     enforce(quality, _threshold(settings))
     if fx_q is not None:
         enforce(fx_q, _threshold(settings))
-        _fx_quality_note(fx_q, quality)
+        fx_quality_note(fx_q, quality)
     fx = old_fx if fx_new is None else (fx_new if old_fx is None else ecb.merge(old_fx, fx_new))
     if fx_new is not None and old_fx is not None:
         # the new days against the stored previous day (a misprint in today's fixing)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -84,22 +82,6 @@ def test_sample_mode_publishes_every_table(store) -> None:
     assert store.read(RESULT).meta.headline["as_of"] > h["as_of"]
 
 
-def _zip(name: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(name, data)
-    return buf.getvalue()
-
-
-DAILY_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
-<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
-<Cube><Cube time='2026-04-14'>
-<Cube currency='USD' rate='1.17'/><Cube currency='JPY' rate='186.5'/><Cube currency='GBP' rate='0.87'/>
-<Cube currency='CHF' rate='0.924'/><Cube currency='CAD' rate='1.618'/><Cube currency='AUD' rate='1.66'/>
-<Cube currency='NZD' rate='2.008'/><Cube currency='MXN' rate='20.3'/><Cube currency='BRL' rate='5.87'/>
-<Cube currency='ZAR' rate='19.38'/></Cube></Cube></gesmes:Envelope>"""
-
-
 def test_live_late_release_is_a_warning_not_a_failure(store, http_server) -> None:
     """Live mode against a local HTTP server serving the real 2025 files (trimmed copies): the
     2025-03-11 report is published on its Friday; a week later the 2025-03-18 report is not out.
@@ -135,40 +117,70 @@ def test_live_late_release_is_a_warning_not_a_failure(store, http_server) -> Non
     assert store.last_run("cftc_weekly").status == "ok"
 
 
-def test_cli_json_on_real_files(shared_data: Path) -> None:
-    runner = CliRunner()
-    args = ["--legacy", str(shared_data / LEGACY_2025), "--tff", str(shared_data / TFF_2025), "--fx", str(shared_data / ECB_HIST), "--json"]
-    out = runner.invoke(cftc_cmd, args)
+def _cli_files(tmp_path: Path) -> dict[str, Path]:
+    """The trimmed real files (tests/data/cftc) as the command reads them: the yearly zips as
+    published, the TFF file unzipped, the ECB history slice."""
+    tff = tmp_path / "FinFutYY.txt"
+    tff.write_text(cftc_replay.member_text(cftc_replay.TFF_ZIP))
+    return {"legacy": cftc_replay.LEGACY_ZIP, "tff": tff, "fx": cftc_replay.ECB_CSV}
+
+
+def test_cli_json_on_real_files(tmp_path: Path) -> None:
+    files = _cli_files(tmp_path)
+    out = CliRunner().invoke(cftc_cmd, ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"]), "--json"])
     assert out.exit_code == 0, out.output
-    weeks = json.loads(out.output)
-    by_date = {w["as_of"]: w for w in weeks}
+    doc = json.loads(out.output)
+    # the input quality travels with the numbers (clean real files: nothing skipped, no warning)
+    assert doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == [] and doc["quality"]["basis"] == "positions"
+    assert doc["quality"]["total_rows"] == 110 + 187 and doc["fx_quality"]["total_rows"] == 120
+    by_date = {w["as_of"]: w for w in doc["weeks"]}
     jan14 = by_date["2025-01-14"]
     for key in ("as_of", "net_usd_reuters6", "net_usd_wide9", "net_usd_levfunds_wide9", "currencies"):
         assert key in jan14
-    assert abs(jan14["net_usd_wide9"] - 35.2e9) < 0.5e9
+    # README: the 2025-01-14 wide-basket figure is USD 35.05 bn net long USD
+    assert jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0) and jan14["partial_reason"] is None
     eur = next(c for c in jan14["currencies"] if c["ccy"] == "EUR")
     assert eur["net_contracts"] == -60397 and isinstance(eur["net_contracts"], int)
     assert eur["usd"] < 0
     assert {"ccy", "net_contracts", "usd"} <= set(eur)
-    # TFF-only weeks after the legacy file ends: partial, no legacy aggregate.
-    assert by_date["2025-04-29"]["partial"] is True and by_date["2025-04-29"]["net_usd_wide9"] is None
-    assert by_date["2025-04-29"]["net_usd_levfunds_wide9"] is not None
+    # TFF-only weeks after the legacy file ends: partial, no legacy aggregate, and it says why
+    apr29 = by_date["2025-04-29"]
+    assert apr29["partial"] is True and apr29["net_usd_wide9"] is None and apr29["net_usd_levfunds_wide9"] is not None
+    assert apr29["partial_reason"] == "not in the legacy files (their weeks: 2025-01-07..2025-03-11)"
+    human = CliRunner().invoke(cftc_cmd, ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"])])
+    assert human.exit_code == 0
+    assert "quality: 297 rows, none skipped" in human.output
+    assert "2025-04-29" in human.output and "PARTIAL (not in the legacy files" in human.output
 
 
-def test_cli_zip_input_and_bad_file_named(shared_data: Path, tmp_path: Path) -> None:
-    zipped = tmp_path / "deacot2025.zip"
-    zipped.write_bytes(_zip("annual.txt", (shared_data / LEGACY_2025).read_bytes()))
+@pytest.mark.extended
+def test_cli_full_real_files_give_the_readme_figure(shared_data: Path) -> None:
+    args = ["--legacy", str(shared_data / LEGACY_2025), "--tff", str(shared_data / TFF_2025), "--fx", str(shared_data / ECB_HIST), "--json"]
+    out = CliRunner().invoke(cftc_cmd, args)
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    jan14 = next(w for w in doc["weeks"] if w["as_of"] == "2025-01-14")
+    assert jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
+    assert doc["quality"]["warnings"] == [] and doc["fx_quality"]["total_rows"] == 6983
+
+
+def test_cli_zip_input_bad_file_and_no_currency_rows_named(test_data: Path, tmp_path: Path) -> None:
     fx_zip = tmp_path / "eurofxref-hist.zip"
-    fx_zip.write_bytes(_zip("eurofxref-hist.csv", (shared_data / ECB_HIST).read_bytes()))
+    fx_zip.write_bytes(cftc_replay.zip_bytes("eurofxref-hist.csv", cftc_replay.ECB_CSV.read_bytes()))
     runner = CliRunner()
-    ok = runner.invoke(cftc_cmd, ["--legacy", str(zipped), "--fx", str(fx_zip), "--json"])
+    ok = runner.invoke(cftc_cmd, ["--legacy", str(cftc_replay.LEGACY_ZIP), "--fx", str(fx_zip), "--json"])
     assert ok.exit_code == 0, ok.output
-    assert len(json.loads(ok.output)) == 10
+    assert len(json.loads(ok.output)["weeks"]) == 10
     bad = tmp_path / "annual.txt"
     bad.write_text('"Market and Exchange Names","Something Else"\n"EURO FX","1"\n')
-    res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(shared_data / ECB_HIST)])
+    res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(cftc_replay.ECB_CSV)])
     assert res.exit_code == 2
     assert str(bad) in res.output and "column missing" in res.output
+    # cases/bad-input/cftc_no_currency_rows.txt: a clear error, not a ValueError traceback
+    none = test_data / "cftc" / "cftc_no_currency_rows.txt"
+    res = runner.invoke(cftc_cmd, ["--legacy", str(none), "--fx", str(cftc_replay.ECB_CSV)])
+    assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit)
+    assert res.output.startswith(f"error: {none}: CFTC Contract Market Code: no currency markets in the file")
 
 
 def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) -> None:
