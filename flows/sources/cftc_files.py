@@ -45,7 +45,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -226,23 +226,27 @@ def _label(code: str) -> str:
     return f"{code} ({ccy})" if ccy else code
 
 
-def coverage_warnings(frame: pd.DataFrame, codes: Iterable[str], quality: Quality) -> None:
+def coverage_warnings(frame: pd.DataFrame, codes: Iterable[str], quality: Quality, skipped: Iterable[tuple[str, Any]] = ()) -> None:
     """Warn (in ``quality``) about requested markets missing from some or all report dates.
 
     A market absent on a report date makes that week *partial* in the analytics (never a zero
     position); the warning says which weeks, so a cut or damaged file is never silent.
+    ``skipped`` (code, date) pairs were skipped rows, already reported: not repeated.
     """
     if frame.empty:
         return
+    known = {(str(c), pd.Timestamp(d)) for c, d in skipped if not pd.isna(d)}
     dates = np.sort(frame["as_of"].unique())
     by_code = frame.groupby("code")["as_of"].nunique()
-    absent = [c for c in codes if c not in by_code.index]
+    absent = [c for c in codes if c not in by_code.index and not any(k[0] == c for k in known)]
     if absent:
         quality.warn(f"{quality.source}: no rows for {', '.join(_label(c) for c in absent)}: every week of the file lacks them (partial)")
     for code, n in by_code.items():
         if n < len(dates):
-            have = set(frame.loc[frame["code"] == code, "as_of"])
-            gaps = [pd.Timestamp(d).date().isoformat() for d in dates if d not in have]
+            have = set(frame.loc[frame["code"] == code, "as_of"]) | {d for c, d in known if c == code}
+            gaps = [pd.Timestamp(d).date().isoformat() for d in dates if pd.Timestamp(d) not in have]
+            if not gaps:
+                continue
             more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
             quality.warn(f"{quality.source}: {_label(str(code))} absent on {len(gaps)} of {len(dates)} report dates ({', '.join(gaps[:3])}{more}): those weeks are partial")
 
@@ -382,7 +386,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     frame = frame.sort_values(["as_of", "code", "_line"], kind="stable").reset_index(drop=True)
     frame = _drop_duplicates(frame, numbers, source, q, names["code"])
     if coverage and wanted is not None:
-        coverage_warnings(frame, sorted(wanted), q)
+        coverage_warnings(frame, sorted(wanted), q, zip(code[skipped], dates[skipped], strict=True))
     return Parsed(frame[list(_COLUMNS[report])].reset_index(drop=True), q)
 
 

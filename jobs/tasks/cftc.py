@@ -53,15 +53,21 @@ RESULT = "cftc.net_usd"
 
 # -- helpers ------------------------------------------------------------------------------------
 def expected_report_date(now: datetime, *, tz: str = "America/New_York") -> pd.Timestamp:
-    """As-of Tuesday of the newest report whose scheduled release is at or before ``now``.
+    """As-of date of the newest report whose scheduled release is at or before ``now``.
 
+    The as-of date is the Tuesday, or the session before it when the exchanges are closed that
+    Tuesday (the real files date the reports of 2017-07-04, 2018-12-25 and 2019-01-01 on the
+    Mondays before; federal holidays with open markets, such as Veterans Day, keep the Tuesday).
     Uses :func:`flows.calendars.cftc_release_times` (3rd federal business day, 15:30 ET) on the
-    last four Tuesdays at once.  Tz-naive date.
+    last four weeks at once.  Tz-naive date.
     """
+    from flows.calendars import is_session, session_on_or_before
+
     local = pd.Timestamp(now).tz_convert(tz)
     today = local.normalize().tz_localize(None)
     this_tuesday = today - pd.Timedelta(days=(today.day_of_week - 1) % 7)
     tuesdays = pd.DatetimeIndex([this_tuesday - pd.Timedelta(weeks=k) for k in range(4)])
+    tuesdays = pd.DatetimeIndex(np.where(is_session(tuesdays), tuesdays, session_on_or_before(tuesdays)))
     released = analytics.expected_release(tuesdays, tz=tz)
     ok = released <= local
     return tuesdays[np.flatnonzero(ok)[0]]

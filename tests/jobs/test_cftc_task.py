@@ -196,3 +196,56 @@ def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) ->
     assert result.meta.sample is True
     assert pd.Timestamp(result.table("weekly")["as_of"].min()).year == 2022
     assert "cftc backfill: sample legacy 2022" in out.output  # progress lines when not on a terminal
+
+
+def _publish_behind(store) -> dict:
+    """cftc.net_usd from the trimmed real files, checked on Fri 2025-03-28 (the 2025-03-25 report
+    expected; the files end 2025-03-11): two weeks behind schedule."""
+    from flows.quality import Quality
+    from flows.sources import cftc_files, ecb
+    from jobs.config import Settings
+    from jobs.tasks.cftc import compute, publish, schedule_status
+
+    legacy, q = cftc_files.parse_report(cftc_replay.member_text(cftc_replay.LEGACY_ZIP), "legacy", "annual.txt", list(cftc_files.CURRENCY_CODES))
+    fx = ecb.parse_hist_csv(cftc_replay.ECB_CSV.read_text(), "eurofxref-hist.csv")
+    res = compute(legacy, None, fx, Settings())
+    schedule = schedule_status(pd.Timestamp("2025-03-11"), datetime(2025, 3, 28, 16, 0, tzinfo=NY))
+    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False, quality=q, schedule=schedule)
+    assert isinstance(q, Quality)
+    return schedule
+
+
+def test_schedule_status_counts_the_weeks_behind_the_calendar() -> None:
+    from jobs.tasks.cftc import schedule_status
+
+    # Wed 2025-11-19, the first day of the post-shutdown backlog: the newest stored report was
+    # 2025-09-23; the calendar expects 2025-11-11 (its release moved to Mon 2025-11-17 by Veterans
+    # Day), so 7 weekly reports are missing
+    s = schedule_status(pd.Timestamp("2025-09-23"), datetime(2025, 11, 19, 12, 0, tzinfo=NY))
+    assert (s["expected_report"], s["behind_weeks"], s["behind"]) == ("2025-11-11", 7, True)
+    assert s["message"].startswith("behind schedule: latest report 2025-09-23 is 7 weeks older than the 2025-11-11 report")
+    # on the Friday of a release, before 15:30 ET the previous week is still the expected one
+    assert schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 0, tzinfo=NY))["behind_weeks"] == 0
+    assert schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 45, tzinfo=NY))["behind_weeks"] == 1
+    # New Year's Day 2019 fell on the Tuesday: that report is dated Monday 2018-12-31 (released
+    # Fri 2019-01-04), and the calendar expects that Monday
+    s = schedule_status(pd.Timestamp("2018-12-31"), datetime(2019, 1, 4, 16, 0, tzinfo=NY))
+    assert (s["expected_report"], s["behind"], s["behind_weeks"]) == ("2018-12-31", False, 0)
+    s = schedule_status(pd.Timestamp("2018-12-24"), datetime(2019, 1, 4, 16, 0, tzinfo=NY))
+    assert (s["expected_report"], s["behind"], s["behind_weeks"]) == ("2018-12-31", True, 1)
+
+
+def test_status_shows_the_behind_schedule_warning(tmp_path: Path, redis_url: str, store) -> None:
+    from jobs.cli import main
+
+    schedule = _publish_behind(store)
+    config = tmp_path / "config.toml"
+    config.write_text('[service]\nsource_mode = "live"\n', encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(main, ["--config", str(config), "status"], env={"REDIS_URL": redis_url})
+    assert text.exit_code == 0, text.output
+    assert f"warning: cftc.net_usd: {schedule['message']}" in text.output
+    assert "is 2 weeks older than the 2025-03-25 report" in schedule["message"]
+    doc = json.loads(runner.invoke(main, ["--config", str(config), "status", "--json"], env={"REDIS_URL": redis_url}).output)
+    result = next(r for r in doc["results"] if r["name"] == RESULT)
+    assert result["warnings"] == [schedule["message"]] and result["status"] == "ok" and result["error"] is None
