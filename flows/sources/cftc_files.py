@@ -221,6 +221,30 @@ def _parse_dates(values: np.ndarray) -> np.ndarray:
     return best.to_numpy(dtype="datetime64[ns]")  # type: ignore[union-attr]
 
 
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _needed_fields(lines: list[str], whole: np.ndarray, width: int, wanted_pos: list[int]) -> pd.DataFrame:
+    """The fields at ``wanted_pos`` of every line, as text (one column per position).
+
+    Lines with the header's number of fields go through pandas' C parser; the others (cut short
+    or shifted, skipped by the caller) through :mod:`csv`, padded with ``""``.
+    """
+    out = pd.DataFrame({p: pd.Series([""] * len(lines), dtype=object) for p in wanted_pos})
+    good = [ln for ln, ok in zip(lines, whole, strict=True) if ok]
+    if good:
+        try:
+            parsed = pd.read_csv(io.StringIO("\n".join(good)), header=None, names=list(range(width)), usecols=wanted_pos, dtype=str, keep_default_na=False, skipinitialspace=True, engine="c")
+        except (ValueError, pd.errors.ParserError):  # a quoting fault: the slow, tolerant path
+            parsed = pd.DataFrame([[r[p] if p < len(r) else "" for p in wanted_pos] for r in csv.reader(good, skipinitialspace=True)], columns=wanted_pos, dtype=object)
+        out.loc[np.flatnonzero(whole), wanted_pos] = parsed[wanted_pos].to_numpy(dtype=object)
+    bad = np.flatnonzero(~whole)
+    if len(bad):
+        rows = list(csv.reader([lines[i] for i in bad], skipinitialspace=True))
+        out.loc[bad, wanted_pos] = np.array([[r[p] if p < len(r) else "" for p in wanted_pos] for r in rows], dtype=object)
+    return out
+
+
 def _label(code: str) -> str:
     ccy = CURRENCY_CODES.get(code)
     return f"{code} ({ccy})" if ccy else code
@@ -328,30 +352,33 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         kept = [(i, ln) for i, ln in data if pattern.match(ln)]
     else:
         kept = data
-    rows = list(csv.reader([ln for _, ln in kept], skipinitialspace=True))
     line_no = np.array([i for i, _ in kept], dtype=np.int64)
-    n_fields = np.array([len(r) for r in rows], dtype=np.int64)
     width = len(header)
+    # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
+    # shifted by an extra comma is skipped below, never read into the wrong columns
+    n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
+    table = _needed_fields([ln for _, ln in kept], n_fields == width, width, sorted(set(positions.values())))
 
     def column(pos: int) -> np.ndarray:
-        return np.array([r[pos].strip().strip('"').strip() if pos < len(r) else "" for r in rows], dtype=object)
+        return table[pos].str.strip().str.strip('"').str.strip().to_numpy(dtype=object)
 
-    code = np.array([c.zfill(6) for c in column(positions["code"])], dtype=object)
-    keep = np.ones(len(rows), dtype=bool) if wanted is None else np.isin(code, list(wanted))
+    code = np.asarray(pd.Series(column(positions["code"]), dtype=object).str.zfill(6), dtype=object)
+    keep = np.ones(len(kept), dtype=bool) if wanted is None else np.isin(code, list(wanted))
     if not keep.any():
         what = "no currency markets in the file" if wanted is not None and wanted <= set(CURRENCY_CODES) else "none of the requested markets in the file"
         asked = f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
         raise InputError(source, names["code"], f"{what}{asked}; {len(data)} data row(s) of other markets")
-    rows = [r for r, k in zip(rows, keep, strict=True) if k]
+    table = table[keep].reset_index(drop=True)
     line_no, n_fields, code = line_no[keep], n_fields[keep], code[keep]
-    q = Quality(source=source, basis="positions", total_rows=len(rows))
-    raw = {c: column(p) for c, p in positions.items() if c not in ("code",)}
-    values = {c: pd.to_numeric(pd.Series(raw[c], dtype=object).replace({"": None, ".": None}), errors="coerce").to_numpy(dtype=float) for c in numbers}
+    q = Quality(source=source, basis="positions", total_rows=int(keep.sum()))
+    raw = {c: (column(p) if c in _TEXT_COLUMNS else table[p].to_numpy(dtype=object)) for c, p in positions.items() if c != "code"}
+    # to_numeric reads padded numbers; '.', '-', '' and other text become NaN (unreadable)
+    values = {c: pd.to_numeric(pd.Series(raw[c], dtype=object), errors="coerce").to_numpy(dtype=float) for c in numbers}
     dates = _parse_dates(raw["as_of"])
     oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
     q.total_weight = float(np.nansum(oi)) if len(oi) else 0.0
     # Each skipped row is counted once, under its first reason.
-    skipped = np.zeros(len(rows), dtype=bool)
+    skipped = np.zeros(len(code), dtype=bool)
     reasons: list[tuple[np.ndarray, str, Callable[[int], str]]] = [
         (n_fields != width, f"row has a different number of fields than the header's {width} (cut short or shifted)", lambda i: f"{n_fields[i]} fields"),
         (np.isnat(dates), f"{names['as_of']}: unreadable report date", lambda i: repr(raw["as_of"][i])),

@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from flows.calendars import cftc_release_times
@@ -130,6 +131,12 @@ def release_time(as_of: pd.Timestamp | str) -> pd.Timestamp:
     return release_times([pd.Timestamp(as_of)])[0]
 
 
+def report_dates(frames: Iterable[pd.DataFrame]) -> pd.DatetimeIndex:
+    """Sorted distinct report dates of the ``as_of`` columns of ``frames`` (tz-naive)."""
+    arrays = [f["as_of"].to_numpy(dtype="datetime64[ns]") for f in frames]
+    return pd.DatetimeIndex(np.unique(np.concatenate(arrays)) if arrays else np.array([], dtype="datetime64[ns]"))
+
+
 def update_releases(old: pd.DataFrame | None, dates: Iterable[Any], now: pd.Timestamp, *, backfill: bool) -> pd.DataFrame:
     """The ``releases`` table (:data:`RELEASE_COLUMNS`) for ``dates``.
 
@@ -138,10 +145,9 @@ def update_releases(old: pd.DataFrame | None, dates: Iterable[Any], now: pd.Time
     release time ``now`` (``release_basis`` "first seen"); from a back-fill the scheduled release
     (the report was out before flowdesk looked; "scheduled (back-fill)").
     """
-    days = pd.DatetimeIndex(pd.to_datetime(sorted(set(pd.to_datetime(list(dates)))))).astype("datetime64[ns]")
+    days = pd.DatetimeIndex(np.unique(pd.DatetimeIndex(dates if isinstance(dates, pd.DatetimeIndex | np.ndarray) else list(dates)).to_numpy(dtype="datetime64[ns]")))
     keep = old[old["as_of"].isin(days)] if old is not None and not old.empty else None
-    known = set(keep["as_of"]) if keep is not None else set()
-    new = days[~days.isin(list(known))]
+    new = days if keep is None else days[~days.isin(keep["as_of"])]
     seen = pd.Timestamp(now).tz_convert(RELEASE_TZ)
     scheduled = release_times(new)
     fresh = pd.DataFrame(
@@ -267,8 +273,7 @@ def _publish(
     for k, codes in absent.items():
         if codes:
             warnings.warn(f"{POSITIONS} {k}: no rows at all for {', '.join(codes)}", DataQualityWarning, stacklevel=2)
-    dates = sorted(set().union(*[set(f["as_of"]) for f in positions.values()]))
-    releases = releases[releases["as_of"].isin(dates)].reset_index(drop=True)
+    releases = releases[releases["as_of"].isin(report_dates(positions.values()))].reset_index(drop=True)
     row = releases.set_index("as_of").loc[pd.Timestamp(last)]
     extra = {
         "release_time": pd.Timestamp(row["release_time"]).isoformat(),
@@ -316,15 +321,14 @@ def read_stored(store: Any) -> Stored | None:
     positions = {t: res.table(t) for t in REPORTS}
     for frame in positions.values():
         frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[ns]")
-    dates = sorted(set().union(*[set(f["as_of"]) for f in positions.values()]))
+    dates = report_dates(positions.values())
     if "releases" in res.meta.tables:
         releases = res.table("releases")
         releases["as_of"] = pd.to_datetime(releases["as_of"]).astype("datetime64[ns]")
         for col in ("scheduled_release", "first_seen", "release_time"):
             releases[col] = pd.to_datetime(releases[col]).dt.tz_convert(RELEASE_TZ)
-        missing = [d for d in dates if d not in set(releases["as_of"])]
-        if missing:
-            releases = update_releases(releases, [*releases["as_of"], *missing], res.meta.computed_at_ts, backfill=True)
+        if not dates.isin(releases["as_of"]).all():
+            releases = update_releases(releases, dates.union(pd.DatetimeIndex(releases["as_of"])), res.meta.computed_at_ts, backfill=True)
     else:
         releases = update_releases(None, dates, res.meta.computed_at_ts, backfill=True)
     try:
@@ -435,8 +439,7 @@ def backfill(
             old = stored.positions[report]
             check_no_regression(report, positions[report], old["as_of"].max() if not old.empty else None, f"{POSITIONS} back-fill {from_year}-{to_year} (pass replace=True / --replace to overwrite)")
     check_fx_coverage(fx, pd.concat([f["as_of"] for f in positions.values()]))
-    dates = set().union(*[set(f["as_of"]) for f in positions.values()])
-    releases = update_releases(stored.releases if stored is not None else None, dates, ts, backfill=True)
+    releases = update_releases(stored.releases if stored is not None else None, report_dates(positions.values()), ts, backfill=True)
     as_of = _publish(store, settings, positions, fx, releases, source=source, sample=settings.sample_mode, withheld=withheld, quality=quality, fx_quality=fx_q, notes=notes)
     return {
         "as_of": as_of.isoformat(),
@@ -541,7 +544,6 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
         # the new days against the stored previous day (a misprint in today's fixing)
         ecb.check_fx(fx, fx_source, new_from=fx_new.index.min())
     check_fx_coverage(fx, pd.concat([f["as_of"] for f in merged.values()]))
-    dates = set().union(*[set(f["as_of"]) for f in merged.values()])
-    releases = update_releases(stored.releases, dates, ts, backfill=False)
+    releases = update_releases(stored.releases, report_dates(merged.values()), ts, backfill=False)
     _publish(store, settings, merged, fx, releases, source=source, sample=settings.sample_mode, withheld=withheld, quality=quality, fx_quality=fx_q, notes=[])
     return grew
