@@ -166,7 +166,7 @@ def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = N
 
 def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None, quality: Quality) -> Parsed:
     """Sort, drop exact duplicate days (a repair; conflicting ones raise), convert, check."""
-    per_eur = per_eur.sort_index()
+    per_eur = per_eur.sort_index(kind="stable")  # equal dates keep the file order (messages)
     if per_eur.index.has_duplicates:
         for day in per_eur.index[per_eur.index.duplicated()].unique():
             rows = per_eur.loc[[day]]
