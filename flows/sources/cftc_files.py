@@ -224,25 +224,64 @@ def _parse_dates(values: np.ndarray) -> np.ndarray:
 _QUOTED = re.compile(r'"[^"]*"')
 
 
-def _needed_fields(lines: list[str], whole: np.ndarray, width: int, wanted_pos: list[int]) -> pd.DataFrame:
-    """The fields at ``wanted_pos`` of every line, as text (one column per position).
+class _Cells:
+    """The raw text of column ``pos`` of ``lines``, read only when a message quotes a cell."""
 
-    Lines with the header's number of fields go through pandas' C parser; the others (cut short
-    or shifted, skipped by the caller) through :mod:`csv`, padded with ``""``.
+    def __init__(self, lines: list[str], pos: int) -> None:
+        self.lines, self.pos = lines, pos
+
+    def __getitem__(self, i: int) -> str:
+        row = next(csv.reader([self.lines[i]], skipinitialspace=True))
+        return row[self.pos] if self.pos < len(row) else ""
+
+
+def _needed_fields(lines: list[str], whole: np.ndarray, width: int, text_pos: list[int], num_pos: list[int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """The fields of every line at ``text_pos`` (object arrays of text, stripped of spaces and
+    quotes) and ``num_pos`` (float arrays; NaN where the cell is not a number: ``.``, ``-``, empty).
+
+    Lines with the header's number of fields go through pandas' C parser (numbers read as floats
+    directly, the slower text route only when a cell is not a number); the others (cut short or
+    shifted, skipped by the caller) through :mod:`csv`, padded with ``""``.
     """
-    out = pd.DataFrame({p: pd.Series([""] * len(lines), dtype=object) for p in wanted_pos})
-    good = [ln for ln, ok in zip(lines, whole, strict=True) if ok]
-    if good:
+    n = len(lines)
+    text = {p: np.full(n, "", dtype=object) for p in text_pos}
+    nums = {p: np.full(n, np.nan) for p in num_pos}
+    good_idx = np.flatnonzero(whole)
+    used = sorted({*text_pos, *num_pos})
+    if len(good_idx):
+        body = io.StringIO("\n".join(lines[i] for i in good_idx))
+        options = dict(header=None, names=list(range(width)), usecols=used, keep_default_na=False, skipinitialspace=True, engine="c")
         try:
-            parsed = pd.read_csv(io.StringIO("\n".join(good)), header=None, names=list(range(width)), usecols=wanted_pos, dtype=str, keep_default_na=False, skipinitialspace=True, engine="c")
-        except (ValueError, pd.errors.ParserError):  # a quoting fault: the slow, tolerant path
-            parsed = pd.DataFrame([[r[p] if p < len(r) else "" for p in wanted_pos] for r in csv.reader(good, skipinitialspace=True)], columns=wanted_pos, dtype=object)
-        out.loc[np.flatnonzero(whole), wanted_pos] = parsed[wanted_pos].to_numpy(dtype=object)
+            parsed = pd.read_csv(body, dtype={**{p: str for p in text_pos}, **{p: float for p in num_pos}}, na_values={p: ["."] for p in num_pos}, **options)
+            for p in num_pos:
+                nums[p][good_idx] = parsed[p].to_numpy(dtype=float)
+        except (ValueError, pd.errors.ParserError):  # a cell that is not a number (or a quoting fault)
+            try:
+                body.seek(0)
+                parsed = pd.read_csv(body, dtype=str, **options)
+            except (ValueError, pd.errors.ParserError):
+                parsed = pd.DataFrame([[r[p] if p < len(r) else "" for p in used] for r in csv.reader([lines[i] for i in good_idx], skipinitialspace=True)], columns=used, dtype=object)
+            for p in num_pos:
+                nums[p][good_idx] = pd.to_numeric(parsed[p].astype(object), errors="coerce").to_numpy(dtype=float)
+        for p in text_pos:
+            text[p][good_idx] = parsed[p].astype(object).to_numpy(dtype=object)
     bad = np.flatnonzero(~whole)
     if len(bad):
         rows = list(csv.reader([lines[i] for i in bad], skipinitialspace=True))
-        out.loc[bad, wanted_pos] = np.array([[r[p] if p < len(r) else "" for p in wanted_pos] for r in rows], dtype=object)
-    return out
+        for p in text_pos:
+            text[p][bad] = [r[p] if p < len(r) else "" for r in rows]
+        for p in num_pos:
+            nums[p][bad] = pd.to_numeric(pd.Series([r[p] if p < len(r) else "" for r in rows], dtype=object), errors="coerce").to_numpy(dtype=float)
+    for p in text_pos:
+        text[p] = np.array([v.strip().strip('"').strip() for v in text[p].tolist()], dtype=object)
+    return text, nums
+
+
+def row_labels(prefix: str, numbers: np.ndarray, codes: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """``line 90 (099741 (EUR) 2025-01-14)`` per row (errors name the offending row)."""
+    days = np.datetime_as_string(np.asarray(dates, dtype="datetime64[D]"), unit="D").tolist()
+    names = {c: _label(c) for c in set(np.asarray(codes, dtype=object).tolist())}
+    return np.array([f"{prefix}{n} ({names[c]} {d})" for n, c, d in zip(np.asarray(numbers).tolist(), np.asarray(codes, dtype=object).tolist(), days, strict=True)], dtype=object)
 
 
 def _label(code: str) -> str:
@@ -357,23 +396,22 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
     # shifted by an extra comma is skipped below, never read into the wrong columns
     n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
-    table = _needed_fields([ln for _, ln in kept], n_fields == width, width, sorted(set(positions.values())))
-
-    def column(pos: int) -> np.ndarray:
-        return table[pos].str.strip().str.strip('"').str.strip().to_numpy(dtype=object)
-
-    code = np.asarray(pd.Series(column(positions["code"]), dtype=object).str.zfill(6), dtype=object)
+    text_pos = [positions[c] for c in _TEXT_COLUMNS]
+    num_pos = sorted({positions[c] for c in numbers})
+    text, nums = _needed_fields([ln for _, ln in kept], n_fields == width, width, text_pos, num_pos)
+    code = np.array([c.zfill(6) for c in text[positions["code"]].tolist()], dtype=object)
     keep = np.ones(len(kept), dtype=bool) if wanted is None else np.isin(code, list(wanted))
     if not keep.any():
         what = "no currency markets in the file" if wanted is not None and wanted <= set(CURRENCY_CODES) else "none of the requested markets in the file"
         asked = f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
         raise InputError(source, names["code"], f"{what}{asked}; {len(data)} data row(s) of other markets")
-    table = table[keep].reset_index(drop=True)
     line_no, n_fields, code = line_no[keep], n_fields[keep], code[keep]
     q = Quality(source=source, basis="positions", total_rows=int(keep.sum()))
-    raw = {c: (column(p) if c in _TEXT_COLUMNS else table[p].to_numpy(dtype=object)) for c, p in positions.items() if c != "code"}
-    # to_numeric reads padded numbers; '.', '-', '' and other text become NaN (unreadable)
-    values = {c: pd.to_numeric(pd.Series(raw[c], dtype=object), errors="coerce").to_numpy(dtype=float) for c in numbers}
+    raw = {c: text[positions[c]][keep] for c in ("as_of", "market")}
+    # padded numbers read as floats; '.', '-', '' and other text are NaN (unreadable)
+    values = {c: nums[positions[c]][keep] for c in numbers}
+    lines_kept = [ln for (_, ln), k in zip(kept, keep, strict=True) if k]
+    raw.update({c: _Cells(lines_kept, positions[c]) for c in numbers})
     dates = _parse_dates(raw["as_of"])
     oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
     q.total_weight = float(np.nansum(oi)) if len(oi) else 0.0
@@ -406,7 +444,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": raw["market"][ok].astype(str)})
     for c in numbers:
         frame[c] = values[c][ok]
-    labels = [f"line {n} ({_label(c)} {pd.Timestamp(d).date()})" for n, c, d in zip(line_no[ok], code[ok], dates[ok], strict=True)]
+    labels = row_labels("line ", line_no[ok], code[ok], dates[ok])
     check_report(frame, report, source, rows=labels, fields=names)  # on the floats: before any cast
     frame[numbers] = frame[numbers].astype(np.int64)
     frame["_line"] = line_no[ok]

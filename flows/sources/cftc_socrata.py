@@ -35,6 +35,7 @@ import pandas as pd
 from flows.errors import InputError, SourceError
 from flows.quality import Quality, enforce
 from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
+from flows.sources.cftc_files import row_labels
 from flows.sources.textio import Parsed
 
 BASE = "https://publicreporting.cftc.gov/resource"
@@ -288,7 +289,7 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
     frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)})
     for c in numbers:
         frame[c] = values[c][ok]
-    labels = [f"row {r} (code {c}, date {pd.Timestamp(d).date()})" for r, c, d in zip(rowno[ok], code[ok], dates[ok], strict=True)]
+    labels = row_labels("row ", rowno[ok], code[ok], dates[ok])
     check_report(frame, report, source, rows=labels, fields={c: spec[c][0] for c in numbers})  # before any cast
     frame[numbers] = frame[numbers].astype(np.int64)
     frame["_row"] = rowno[ok]

@@ -129,7 +129,7 @@ def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, ne
         return
     dates = pd.DatetimeIndex(frame.index)
     first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
-    labels = np.array([d.date().isoformat() for d in dates], dtype=object)[1:]
+    labels = np.datetime_as_string(dates.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.diff(np.log(frame[cols].to_numpy(dtype=float)), axis=0)  # row i+1 vs row i
     start = max(first - 1, 0)
@@ -157,7 +157,7 @@ def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = N
         return
     dates = pd.DatetimeIndex(fx.index)
     first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
-    labels = np.array([d.date().isoformat() for d in dates], dtype=object)
+    labels = np.datetime_as_string(dates.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)
     values = fx[cols].to_numpy(dtype=float)
     for j, c in enumerate(cols):
         check_range(values[first:, j], "fx.usd_per_unit", source, rows=labels[first:], field=c)
@@ -251,7 +251,7 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
             raise InputError(source, missing[0], f"currency not in the ECB data (have {', '.join(c for c in names if c != 'Date')})")
     if "USD" not in names:
         raise InputError(source, "USD", "column missing: USD per EUR is needed for every conversion")
-    body = "\n".join([lines[0], *(ln for _, ln in kept)])
+    body = text if all(good) else "\n".join([lines[0], *(ln for _, ln in kept)])
     try:
         # fast path: every needed cell a number or N/A (the real file)
         raw = pd.read_csv(io.StringIO(body), usecols=["Date", *cols], dtype={c: float for c in cols}, na_values={c: ["N/A"] for c in cols}, keep_default_na=False, engine="c")
