@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -15,17 +11,11 @@ from flows.sources import cftc_files, cftc_socrata
 from flows.sources.http import HttpClient
 from jobs.config import parse_settings
 from jobs.tasks import cftc_ingest
+from tests import cftc_replay
 from tests.cftc_replay import SocrataDataset
 from tests.httpserver import Reply, Request
 
 NY = "America/New_York"
-
-
-def _zip(member: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(member, data)
-    return buf.getvalue()
 
 
 def _socrata_rows(frame: pd.DataFrame, report: str) -> list[dict[str, str]]:
@@ -128,14 +118,12 @@ def test_update_latest_without_history_backfills(store, sample_settings) -> None
 
 
 @pytest.fixture()
-def live_server(http_server, shared_data: Path):
-    cftc = shared_data / "cftc"
-    ecb_dir = shared_data / "responses" / "ecb"
-    http_server.route("/history/deacot2025.zip", Reply(200, _zip("annual.txt", (cftc / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_bytes())))
-    http_server.route("/history/fut_fin_txt_2024.zip", Reply(200, _zip("FinFutYY.txt", (cftc / "tff_futures_only" / "FinFutYY_2024.txt").read_bytes())))
-    http_server.route("/history/fut_fin_txt_2025.zip", Reply(200, _zip("FinFutYY.txt", (cftc / "tff_futures_only" / "FinFutYY_2025_through_2025-04-29.txt").read_bytes())))
-    http_server.route("/fx/eurofxref-hist.zip", Reply(200, (ecb_dir / "eurofxref-hist_2026-04-13.zip").read_bytes()))
-    http_server.route("/fx/eurofxref-daily.xml", Reply(200, (ecb_dir / "eurofxref-daily_2025-05-09.xml").read_bytes()))
+def live_server(http_server):
+    """The real 2025 yearly zips (trimmed copies, tests/data/cftc) and the ECB history slice."""
+    http_server.route("/history/deacot2025.zip", Reply(200, cftc_replay.annual_zip("legacy")))
+    http_server.route("/history/fut_fin_txt_2025.zip", Reply(200, cftc_replay.annual_zip("tff")))
+    http_server.route("/fx/eurofxref-hist.zip", Reply(200, cftc_replay.ecb_hist_zip()))
+    http_server.route("/fx/eurofxref-daily.xml", Reply(200, cftc_replay.ECB_DAILY_XML.read_bytes()))
     http_server.route("/resource/6dca-aqww.json", Reply(200, "[]", {"Content-Type": "application/json"}))
     http_server.route("/resource/gpe5-46if.json", Reply(200, "[]", {"Content-Type": "application/json"}))
     endpoints = cftc_ingest.Endpoints(cftc_history=f"{http_server.url}/history", socrata=f"{http_server.url}/resource", ecb=f"{http_server.url}/fx")
@@ -177,11 +165,11 @@ def test_live_backfill_current_year_404_falls_back_to_weekly_data(store, live_se
     assert [r.path for r in srv.requests if r.path.startswith("/history/deacot")] == ["/history/deacot2025.zip", "/history/deacot2026.zip"]
 
 
-def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_settings, client, live_server, shared_data: Path) -> None:
+def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_settings, client, live_server) -> None:
     srv, endpoints = live_server
     cftc_ingest.backfill(live_settings, store, 2025, client=client, now=pd.Timestamp("2025-06-02", tz=NY), endpoints=endpoints)
     before = store.meta(cftc_ingest.POSITIONS)
-    text = (shared_data / "cftc" / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_text()
+    text = cftc_replay.member_text(cftc_replay.LEGACY_ZIP)
     last_week = cftc_files.parse_legacy(text, "annual.txt", list(cftc_files.CURRENCY_CODES))
     last_week = last_week[last_week["as_of"] == "2025-03-11"].copy()
     # 1,000 contracts move from commercials to non-commercials: the sides still add up to open
@@ -209,9 +197,9 @@ def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_setting
     assert legacy["as_of"].max() == pd.Timestamp("2025-03-18") and len(legacy) == 121
     eur = legacy[(legacy["code"] == "099741") & (legacy["as_of"] == pd.Timestamp("2025-03-18"))].iloc[0]
     assert eur["noncomm_long"] == 188647 + 1000
-    # the daily ECB file was fetched; it is older than the stored history, which stays
+    # the daily ECB file (2025-05-09) was fetched and merged: the stored history ends that day
     assert srv.requests_to("/fx/eurofxref-daily.xml")
-    assert store.read(cftc_ingest.FX).table("data")["date"].max() == pd.Timestamp("2026-04-13")
+    assert store.read(cftc_ingest.FX).table("data")["date"].max() == pd.Timestamp("2025-05-09")
 
     # a week still lacking a market 4 days after its release is kept, flagged as accepted
     week3 = next_week.assign(as_of=pd.Timestamp("2025-03-25"))
