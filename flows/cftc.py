@@ -80,6 +80,80 @@ ICE_DXY_CONSTANT = 50.14348112
 """ICE U.S. Dollar Index formula constant: DXY = 50.14348112 × Π (USD per ccy)^(-w_ccy)."""
 
 
+# -- input plausibility ---------------------------------------------------------------------------
+TFF_SPREADS: tuple[str, ...] = ("dealer_spread", "asset_mgr_spread", "lev_money_spread", "other_rept_spread")
+"""TFF spreading columns: not in the schema frame, read by the parsers only to check the identity."""
+
+POSITION_SIDES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "legacy": (
+        ("noncomm_long", "noncomm_spread", "comm_long", "nonrept_long"),
+        ("noncomm_short", "noncomm_spread", "comm_short", "nonrept_short"),
+    ),
+    "tff": (
+        ("dealer_long", "asset_mgr_long", "lev_money_long", "other_rept_long", "nonrept_long", *TFF_SPREADS),
+        ("dealer_short", "asset_mgr_short", "lev_money_short", "other_rept_short", "nonrept_short", *TFF_SPREADS),
+    ),
+}
+"""The columns whose sum is the open interest, per report and side (the COT report's identity:
+every open contract has one long and one short holder, each in exactly one category)."""
+
+
+def row_weight(values: Mapping[str, np.ndarray], report: str) -> np.ndarray:
+    """The open interest each parsed row carries, contracts: the weight of its input quality.
+
+    ``values`` maps schema columns to float arrays (NaN = unreadable).  The row's open interest
+    where readable; otherwise its long side (non-commercial long + spreading + commercial long +
+    non-reportable long; TFF: every class's long and the spreads), equal to the open interest by
+    the report's identity; NaN when neither can be read.
+    """
+    oi = np.asarray(values["open_interest"], dtype=float)
+    out = np.where(np.isfinite(oi) & (oi >= 0), oi, np.nan)
+    side = POSITION_SIDES[report][0]
+    if all(c in values for c in side):
+        long_side = np.sum([np.asarray(values[c], dtype=float) for c in side], axis=0)
+        out = np.where(np.isnan(out) & np.isfinite(long_side) & (long_side >= 0), long_side, out)
+    return out
+
+
+def check_report(frame: pd.DataFrame, report: str, source: str, *, rows: Sequence | None = None, fields: Mapping[str, str] | None = None) -> None:
+    """Refuse a parsed COT frame holding an implausible value (:mod:`flows.limits`).
+
+    Checks, on every row: open interest within ``cftc.open_interest``; every position column
+    (long, short, spreading, present in ``frame``) within ``[0, open interest]``
+    (``cftc.position``); and, when every column of a side is present, ``Σ side - open interest``
+    within ``cftc.oi_identity_gap`` (a single misprinted position breaks the identity).
+
+    ``rows`` labels the rows (source line numbers, Socrata row indices) and ``fields`` maps a
+    column to the name the source uses; both appear in the error.  Values must be finite (the
+    parsers skip unreadable cells before this check).
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the field and the first offending row.
+    """
+    from flows.limits import LIMITS, check_range
+
+    if frame.empty:
+        return
+    names = dict(fields or {})
+    labels = np.asarray(rows if rows is not None else np.arange(len(frame)), dtype=object)
+    oi = frame["open_interest"].to_numpy(dtype=float)
+    check_range(oi, "cftc.open_interest", source, rows=labels, field=names.get("open_interest", "open_interest"))
+    positions = [c for c in dict.fromkeys((*POSITION_SIDES[report][0], *POSITION_SIDES[report][1])) if c in frame.columns]
+    for col in positions:
+        v = frame[col].to_numpy(dtype=float)
+        bad = (v < 0) | (v > oi)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            lim = LIMITS["cftc.position"]
+            raise InputError(source, names.get(col, col), f"{int(bad.sum())} value(s) outside [0, open interest], e.g. {v[i]:.0f} with open interest {oi[i]:.0f} (row {labels[i]}): {lim.why}")
+    for side, cols in zip(("long", "short"), POSITION_SIDES[report], strict=True):
+        if all(c in frame.columns for c in cols):
+            gap = frame[list(cols)].to_numpy(dtype=float).sum(axis=1) - oi
+            check_range(gap, "cftc.oi_identity_gap", source, rows=labels, field=f"{side} side - open interest")
+
+
 # -- positions -------------------------------------------------------------------------------
 def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | None = None, source: str = "cot") -> pd.DataFrame:
     """Net position per report date and currency, in contracts.

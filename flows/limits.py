@@ -51,6 +51,7 @@ LIMITS: dict[str, Limit] = {
         Limit("fx.daily_log_change", -0.3, 0.3, "log change vs the previous ECB day", "the largest daily move of a major currency on the ECB fixing (CHF, January 2015) is ~0.2: a bigger jump is a misprint"),
         Limit("cftc.open_interest", 0.0, 1e8, "contracts", "non-negative"),
         Limit("cftc.position", 0.0, 1e8, "contracts", "each category's long and short is non-negative and at most the market's open interest"),
+        Limit("cftc.oi_identity_gap", -5.0, 5.0, "contracts", "each side of a COT row adds up to its open interest (legacy: non-commercial + spreading + commercial + non-reportable; TFF: every class + the spreads); exact on every currency row of the real files 2017-2026, off by up to 4 on consolidated index markets"),
         Limit("scenario.move_pct", -100.0, 100.0, "percent", "an underlying cannot fall more than 100 %; +100 % in one session is outside any stress a desk runs"),
         Limit("price.close", 0.0, 1e7, "index points / USD", "closes are positive"),
     )

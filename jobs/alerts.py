@@ -108,6 +108,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "percentile_3y": "percentile rank, 0-100",
         "percentile_5y": "percentile rank, 0-100",
         "cot_index_3y": "0-100",
+        "behind_schedule_weeks": "weekly reports the newest stored report is behind the CFTC calendar (0 = on schedule)",
     },
     # jobs/tasks/board.py; "flag move" is [board] flag_move_pct (an index move, e.g. -3 %)
     "board.scenarios": {

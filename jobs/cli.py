@@ -389,7 +389,9 @@ def collect_status(settings: Settings) -> tuple[dict[str, Any], bool]:
     Per job: ``job``, ``task``, ``cron``, ``second``, ``enabled``, ``trading_days_only``, ``last_run`` (run record or null),
     ``last_success`` (run record or null), ``age_minutes`` (since the last success ended),
     ``stale_after_minutes``, ``stale`` (no success yet, or older than ``stale_after_minutes``),
-    ``error`` (of the last run when it did not succeed).
+    ``error`` (of the last run when it did not succeed).  Per result: name, as-of, computed-at,
+    source, status, rows, error, and ``warnings`` (the result's own, e.g. ``cftc.net_usd`` behind
+    the CFTC release calendar: shown, never a failure).
     """
     from jobs.store import ResultStore
 
@@ -447,6 +449,8 @@ def collect_status(settings: Settings) -> tuple[dict[str, Any], bool]:
                     "sample": meta.sample,
                     "rows": meta.rows,
                     "error": (meta.failure or {}).get("error"),
+                    # a result's own warnings (cftc.net_usd: "behind schedule: ..."); not failures
+                    "warnings": [str(w) for w in (meta.extra or {}).get("warnings", [])],
                 }
             )
         beat = store.heartbeat()
@@ -520,6 +524,9 @@ def format_status(report: dict[str, Any]) -> str:
             for r in report["results"]
         ]
         out.append(_table(rrows, ["RESULT", "AS OF", "COMPUTED", "SOURCE", "STATUS", "ROWS", "ERROR"]))
+        for r in report["results"]:
+            for w in r.get("warnings") or []:
+                out.append(f"warning: {r['name']}: {w}")
     elif redis_info["ok"]:
         out.append("no results published yet (run `flowdesk refresh`)")
     return "\n".join(out)

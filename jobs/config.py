@@ -326,8 +326,9 @@ class CftcSettings(_Section):
     peak_half_window_weeks: int = Field(default=26, ge=2)
     """A previous cycle peak is the extreme of +/- this many weekly reports around it."""
     release_grace_days: int = Field(default=3, ge=0)
-    """Live mode: a stored report dated up to this many days before the expected Tuesday counts
-    as this week's (as-of dates move when a holiday falls on the Tuesday)."""
+    """A stored report dated up to this many days before the expected Tuesday counts as this
+    week's (as-of dates move when a holiday falls on the Tuesday); older means "behind
+    schedule" (a warning on the page and in ``flowdesk status``, never a job failure)."""
 
 
 class BoardSettings(_Section):

@@ -1,8 +1,11 @@
 """CFTC positioning page: the speculative net USD position in IMM currency futures.
 
 Reads ``cftc.net_usd`` (published by the ``cftc`` task) and draws it; no analytics here.
-Trader toggle (legacy non-commercials / TFF leveraged funds / TFF asset managers), headline
-cards (net USD, weekly change, z-score, percentile, as-of and release dates), net USD history
+Behind-schedule warning (the newest report older than the one the CFTC calendar expects, as
+during the backlog after a shutdown: ``extra.schedule`` of the result), the input quality on the
+provenance line, trader toggle (legacy non-commercials / TFF leveraged funds / TFF asset
+managers), headline cards (net USD, weekly change, z-score, percentile, as-of and release
+dates: the release is when the report was first seen), net USD history
 with previous peaks, per-currency stacked contributions, z-score/percentile panel, weekly change
 split into position and FX, unwind beneficiaries, crowding ranking and the weekly table (CSV).
 """
@@ -52,6 +55,7 @@ def layout(trader: str | None = None, **_query: Any) -> html.Div:
                 className="fd-controls",
             ),
             html.Div(id="cftc-provenance", className="fd-provenance"),
+            html.Div(id="cftc-schedule"),
             html.Div(id="cftc-dates", className="fd-note"),
             html.Div(id="cftc-cards", className="fd-cards"),
             html.Div(
@@ -72,6 +76,18 @@ def layout(trader: str | None = None, **_query: Any) -> html.Div:
         ],
         className="fd-page",
     )
+
+
+def schedule_note(extra: dict[str, Any]) -> list:
+    """The behind-schedule warning of ``extra.schedule`` (empty when on schedule or unknown)."""
+    sched = extra.get("schedule") or {}
+    if not sched.get("behind"):
+        return []
+    weeks = int(sched.get("behind_weeks", 0))
+    return [
+        html.Span(f"BEHIND SCHEDULE: {weeks} WEEK{'S' if weeks != 1 else ''}", className="fd-label fd-label-warning", title=sched.get("message", "")),
+        html.Span(f" {sched.get('message', '')}", className="fd-quality-warnings"),
+    ]
 
 
 def _num(x: Any, fmt: str) -> str:
@@ -119,6 +135,7 @@ def _unit_name(col: str) -> str:
 
 @callback(
     Output("cftc-provenance", "children"),
+    Output("cftc-schedule", "children"),
     Output("cftc-dates", "children"),
     Output("cftc-cards", "children"),
     Output("cftc-history", "figure"),
@@ -141,8 +158,9 @@ def _render(trader: str | None, _n: int) -> tuple:
         result = data.store().read(RESULT)
     except KeyError:
         blank = empty(f"No result {RESULT}")
-        return missing(RESULT), "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        return missing(RESULT), [], "", [], *([blank] * len(GRAPHS)), [], [], [], []
     meta = result.meta
+    schedule = schedule_note(meta.extra)
     tz, stale_after = data.display_settings("cftc")
     weekly = result.tables.get("weekly", pd.DataFrame())
     baskets = list(meta.extra.get("baskets", {}))
@@ -152,13 +170,13 @@ def _render(trader: str | None, _n: int) -> tuple:
     label = spec["label"]
     if series not in weekly.columns:
         blank = empty(f"{label}: not in this result (no {'TFF' if trader != 'noncomm' else 'legacy'} report ingested)")
-        return provenance(meta, stale_after_minutes=stale_after, tz=tz), "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        return provenance(meta, stale_after_minutes=stale_after, tz=tz), schedule, "", [], *([blank] * len(GRAPHS)), [], [], [], []
     # Only the weeks this trader class reported (a legacy-only history has no TFF rows, and back).
     own = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" in weekly.columns] or [series]
     weekly = weekly[weekly[own].notna().any(axis=1)]
     if weekly.empty:
         blank = empty(f"{label}: no week with positions in this result")
-        return provenance(meta, stale_after_minutes=stale_after, tz=tz), "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        return provenance(meta, stale_after_minutes=stale_after, tz=tz), schedule, "", [], *([blank] * len(GRAPHS)), [], [], [], []
     complete = weekly[weekly[series].notna()]
     last = complete.iloc[-1] if len(complete) else weekly.iloc[-1]
     release = pd.Timestamp(last["release_time"]).tz_convert(tz).strftime("%a %Y-%m-%d %H:%M %Z") if pd.notna(last["release_time"]) else "n/a"
@@ -200,6 +218,7 @@ def _render(trader: str | None, _n: int) -> tuple:
         col["name"] = _unit_name(col["id"])
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
+        schedule,
         dates,
         cards(last, series, baskets, prefix),
         *figs,

@@ -37,19 +37,23 @@ under a second.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from flows.errors import DataQualityWarning, InputError, SourceError
+from flows.quality import Quality
 from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
+from flows.sources.textio import Parsed, decode_text
 
 Report = Literal["legacy", "tff"]
 REPORTS: tuple[str, ...] = ("legacy", "tff")
@@ -110,6 +114,16 @@ _TFF_HEADERS: Mapping[str, tuple[str, ...]] = {
     "nonrept_short": ("nonrept_positions_short_all",),
 }
 _HEADERS = {"legacy": _LEGACY_HEADERS, "tff": _TFF_HEADERS}
+_CHECK_HEADERS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "legacy": {},
+    "tff": {
+        "dealer_spread": ("dealer_positions_spread_all",),
+        "asset_mgr_spread": ("asset_mgr_positions_spread_all",),
+        "lev_money_spread": ("lev_money_positions_spread_all",),
+        "other_rept_spread": ("other_rept_positions_spread_all",),
+    },
+}
+"""Columns read only to check the open-interest identity (:func:`flows.cftc.check_report`)."""
 _COLUMNS = {"legacy": COT_LEGACY_COLUMNS, "tff": COT_TFF_COLUMNS}
 _TEXT_COLUMNS = ("as_of", "code", "market")
 
@@ -150,78 +164,200 @@ def fetch(query: str, client) -> bytes:
 
 
 # -- step 3: parse (pure) ------------------------------------------------------------------
-def read_zip(data: bytes, source: str) -> str:
-    """Text of the single member of the zip ``data`` (CRLF/LF kept; parsers accept both).
+def is_zip(data: bytes) -> bool:
+    """True when ``data`` starts like a zip archive (local file header or an empty archive)."""
+    return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
-    Raises :class:`InputError` naming ``source`` when the bytes are not a zip or the zip does not
-    hold exactly one file.  Text is decoded as UTF-8, falling back to cp1252.
+
+def zip_member(data: bytes, source: str) -> tuple[str, bytes]:
+    """Name and bytes of the single member of the zip ``data``.
+
+    Raises :class:`InputError` naming ``source`` when the bytes are not a zip (an HTML error
+    page, an empty body), the zip is damaged or does not hold exactly one file.
     """
+    if not data:
+        raise InputError(source, None, "empty body: not a zip archive")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
             if len(members) != 1:
                 names = ", ".join(i.filename for i in members) or "none"
                 raise InputError(source, None, f"expected exactly one file in the zip, found {len(members)} ({names})")
-            raw = zf.read(members[0])
-    except zipfile.BadZipFile as exc:
-        raise InputError(source, None, f"not a zip archive ({exc}; first bytes {data[:16]!r})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
+            return members[0].filename, zf.read(members[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
+        raise InputError(source, None, f"not a zip archive or a damaged one ({type(exc).__name__}: {exc}; first bytes {data[:16]!r})") from None
 
 
-def _header(text: str, source: str) -> list[str]:
-    first = text.split("\n", 1)[0].rstrip("\r")
+def read_zip(data: bytes, source: str) -> str:
+    """Text of the single member of the zip ``data`` (CRLF/LF kept; parsers accept both).
+
+    The member is decoded by :func:`flows.sources.textio.decode_text` (UTF-8 with or without
+    BOM, then cp1252, then Latin-1).  Errors as :func:`zip_member`.
+    """
+    name, raw = zip_member(data, source)
+    return decode_text(raw, f"{source} ({name})").text
+
+
+def _header(first: str, source: str) -> list[str]:
     if not first.strip():
         raise InputError(source, None, "empty file (no header row)")
     # The header is a plain quoted CSV row; names never contain commas.
-    return [h.strip().strip('"') for h in first.split(",")]
+    return [h.strip().strip('"') for h in first.rstrip("\r").split(",")]
 
 
-def _parse_dates(values: pd.Series, source: str, column: str) -> pd.Series:
-    """ISO ``YYYY-MM-DD`` (yearly files) or ``M/D/YYYY hh:mm:ss AM`` (2006-2016 TFF bundle)."""
-    text = values.astype(str).str.strip()
+def _parse_dates(values: np.ndarray) -> np.ndarray:
+    """ISO ``YYYY-MM-DD`` (yearly files) or ``M/D/YYYY hh:mm:ss AM`` (2006-2016 TFF bundle).
+
+    The format that reads the most rows is used; rows it cannot read are NaT (skipped).
+    """
+    text = pd.Series(values, dtype=object).astype(str).str.strip()
+    best = None
     for fmt in ("%Y-%m-%d", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y"):
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if best is None or parsed.notna().sum() > best.notna().sum():
+            best = parsed
         if parsed.notna().all():
-            return parsed.astype("datetime64[ns]")
-    bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna()].iloc[0]
-    raise InputError(source, column, f"unreadable report date {bad!r} (expected YYYY-MM-DD)")
+            break
+    return best.to_numpy(dtype="datetime64[ns]")  # type: ignore[union-attr]
 
 
-def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Parse one Historical Compressed text file into the schema frame of ``report``.
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+class _Cells:
+    """The raw text of column ``pos`` of ``lines``, read only when a message quotes a cell."""
+
+    def __init__(self, lines: list[str], pos: int) -> None:
+        self.lines, self.pos = lines, pos
+
+    def __getitem__(self, i: int) -> str:
+        row = next(csv.reader([self.lines[i]], skipinitialspace=True))
+        return row[self.pos] if self.pos < len(row) else ""
+
+
+def _needed_fields(lines: list[str], whole: np.ndarray, width: int, text_pos: list[int], num_pos: list[int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """The fields of every line at ``text_pos`` (object arrays of text, stripped of spaces and
+    quotes) and ``num_pos`` (float arrays; NaN where the cell is not a number: ``.``, ``-``, empty).
+
+    Lines with the header's number of fields go through pandas' C parser (numbers read as floats
+    directly, the slower text route only when a cell is not a number); the others (cut short or
+    shifted, skipped by the caller) through :mod:`csv`, padded with ``""``.
+    """
+    n = len(lines)
+    text = {p: np.full(n, "", dtype=object) for p in text_pos}
+    nums = {p: np.full(n, np.nan) for p in num_pos}
+    good_idx = np.flatnonzero(whole)
+    used = sorted({*text_pos, *num_pos})
+    if len(good_idx):
+        body = io.StringIO("\n".join(lines[i] for i in good_idx))
+        options = dict(header=None, names=list(range(width)), usecols=used, keep_default_na=False, skipinitialspace=True, engine="c")
+        try:
+            parsed = pd.read_csv(body, dtype={**{p: str for p in text_pos}, **{p: float for p in num_pos}}, na_values={p: ["."] for p in num_pos}, **options)
+            for p in num_pos:
+                nums[p][good_idx] = parsed[p].to_numpy(dtype=float)
+        except (ValueError, pd.errors.ParserError):  # a cell that is not a number (or a quoting fault)
+            try:
+                body.seek(0)
+                parsed = pd.read_csv(body, dtype=str, **options)
+            except (ValueError, pd.errors.ParserError):
+                parsed = pd.DataFrame([[r[p] if p < len(r) else "" for p in used] for r in csv.reader([lines[i] for i in good_idx], skipinitialspace=True)], columns=used, dtype=object)
+            for p in num_pos:
+                nums[p][good_idx] = pd.to_numeric(parsed[p].astype(object), errors="coerce").to_numpy(dtype=float)
+        for p in text_pos:
+            text[p][good_idx] = parsed[p].astype(object).to_numpy(dtype=object)
+    bad = np.flatnonzero(~whole)
+    if len(bad):
+        rows = list(csv.reader([lines[i] for i in bad], skipinitialspace=True))
+        for p in text_pos:
+            text[p][bad] = [r[p] if p < len(r) else "" for r in rows]
+        for p in num_pos:
+            nums[p][bad] = pd.to_numeric(pd.Series([r[p] if p < len(r) else "" for r in rows], dtype=object), errors="coerce").to_numpy(dtype=float)
+    for p in text_pos:
+        text[p] = np.array([v.strip().strip('"').strip() for v in text[p].tolist()], dtype=object)
+    return text, nums
+
+
+def row_labels(prefix: str, numbers: np.ndarray, codes: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """``line 90 (099741 (EUR) 2025-01-14)`` per row (errors name the offending row)."""
+    days = np.datetime_as_string(np.asarray(dates, dtype="datetime64[D]"), unit="D").tolist()
+    names = {c: _label(c) for c in set(np.asarray(codes, dtype=object).tolist())}
+    return np.array([f"{prefix}{n} ({names[c]} {d})" for n, c, d in zip(np.asarray(numbers).tolist(), np.asarray(codes, dtype=object).tolist(), days, strict=True)], dtype=object)
+
+
+def _label(code: str) -> str:
+    ccy = CURRENCY_CODES.get(code)
+    return f"{code} ({ccy})" if ccy else code
+
+
+def coverage_warnings(frame: pd.DataFrame, codes: Iterable[str], quality: Quality, skipped: Iterable[tuple[str, Any]] = ()) -> None:
+    """Warn (in ``quality``) about requested markets missing from some or all report dates.
+
+    A market absent on a report date makes that week *partial* in the analytics (never a zero
+    position); the warning says which weeks, so a cut or damaged file is never silent.
+    ``skipped`` (code, date) pairs were skipped rows, already reported: not repeated.
+    """
+    if frame.empty:
+        return
+    known = {(str(c), pd.Timestamp(d)) for c, d in skipped if not pd.isna(d)}
+    dates = np.sort(frame["as_of"].unique())
+    by_code = frame.groupby("code")["as_of"].nunique()
+    absent = [c for c in codes if c not in by_code.index and not any(k[0] == c for k in known)]
+    if absent:
+        quality.warn(f"{quality.source}: no rows for {', '.join(_label(c) for c in absent)}: every week of the file lacks them (partial)")
+    for code, n in by_code.items():
+        if n < len(dates):
+            have = set(frame.loc[frame["code"] == code, "as_of"]) | {d for c, d in known if c == code}
+            gaps = [pd.Timestamp(d).date().isoformat() for d in dates if pd.Timestamp(d) not in have]
+            if not gaps:
+                continue
+            more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
+            quality.warn(f"{quality.source}: {_label(str(code))} absent on {len(gaps)} of {len(dates)} report dates ({', '.join(gaps[:3])}{more}): those weeks are partial")
+
+
+def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | None = None, *, coverage: bool = True) -> Parsed:
+    """Parse one Historical Compressed text file into the schema frame of ``report`` and its quality.
 
     Parameters
     ----------
     text:
-        The whole file (header row first), CRLF or LF.
+        The whole file (header row first), CRLF or LF (decode bytes with
+        :func:`flows.sources.textio.decode_text`).
     report:
         ``"legacy"`` -> :data:`flows.schema.COT_LEGACY_COLUMNS`; ``"tff"`` ->
         :data:`flows.schema.COT_TFF_COLUMNS`.
     source:
-        File name or URL, used in every error message.
+        File name or URL, used in every message.
     codes:
-        Optional 6-character contract market codes to keep (others are dropped after reading).
+        6-character contract market codes to keep (flowdesk passes the currency futures of
+        :data:`CURRENCY_CODES`); None keeps every market.
+    coverage:
+        Warn about requested markets missing on some report dates (:func:`coverage_warnings`).
 
     Returns
     -------
-    DataFrame in exactly the schema's column order: ``as_of`` datetime64[ns] (the file's report
-    date), ``code`` (str, leading zeros kept), ``market`` (str), position columns int64 in
-    contracts.  Sorted by ``as_of`` then ``code``; one row per (as_of, code).
+    Parsed
+        ``frame``: exactly the schema's columns: ``as_of`` datetime64[ns] (the report date),
+        ``code`` (str, leading zeros kept), ``market`` (str), positions int64 in contracts;
+        sorted by ``as_of`` then ``code``, one row per (as_of, code).  ``quality``: basis
+        ``positions``, weighed by each row's open interest (contracts): rows skipped (a cell that
+        is not a whole number, an unreadable date, a row cut short or with extra fields), exact
+        duplicates dropped (repairs), markets missing on some dates (warnings).
 
     Raises
     ------
     InputError
-        Header changed (names the file and the missing column), unreadable dates, duplicate
-        (as_of, code) rows.  Rows with a blank position are dropped with a
-        :class:`DataQualityWarning` giving the count.
+        Empty file, changed header (names the missing column), no row of the requested markets
+        ("no currency markets in the file"), conflicting duplicates (names the code and date),
+        an implausible value (:func:`flows.cftc.check_report`: negative, above open interest,
+        sides not adding up to open interest: names the line and the field).
     """
+    from flows.cftc import check_report, row_weight
+
     _check_report(report)
     spec = _HEADERS[report]
-    header = _header(text, source)
-    index = {}
+    lines = text.split("\n")
+    header = _header(lines[0] if lines else "", source)
+    index: dict[str, int] = {}
     for pos, name in enumerate(header):
         index.setdefault(_norm(name), pos)
     positions: dict[str, int] = {}
@@ -230,65 +366,130 @@ def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = 
         if found is None:
             raise InputError(source, candidates[0], f"column missing from the header (changed layout?); expected one of {list(candidates)} for {col!r}; header has {len(header)} columns")
         positions[col] = found
-    numeric = [c for c in spec if c not in _TEXT_COLUMNS]
-    by_pos = {p: c for c, p in positions.items()}
+    # identity-check columns: read when present (every real TFF file has them)
+    for col, candidates in _CHECK_HEADERS[report].items():
+        found = next((index[c] for c in candidates if c in index), None)
+        if found is not None:
+            positions[col] = found
+    numbers = [c for c in positions if c not in _TEXT_COLUMNS]
+    names = {c: header[p] for c, p in positions.items()}
+    data = [(i, ln.rstrip("\r")) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
+    if not data:
+        raise InputError(source, None, "no data rows (header only)")
     wanted = None
     if codes is not None:
         wanted = {str(c).strip() for c in codes}
         # Pre-filter lines before the CSV tokenizer sees them: a file holds every market (~300)
         # but flowdesk needs ~11.  The anchored pattern reads only the start of a line:
-        # "name",YYMMDD,date,CODE,  (the exact code match after parsing still decides; a line
-        # the pattern misses would only be a line in an unexpected layout).
+        # "name",YYMMDD,date,CODE,  (the name quoted as CFTC writes it, or bare as a spreadsheet
+        # re-save leaves it; the exact code match after parsing still decides; a line
+        # the pattern misses would only be a line in an unexpected layout, or a damaged code:
+        # the coverage warnings then name the market missing on that date).
         # Leading zeros and quotes are optional so a file that prints 99741 or "099741" is kept.
         alternatives = "|".join(re.escape(c.lstrip("0")) for c in sorted(wanted))
-        pattern = re.compile(r'^\s*"[^"]*",[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
-        lines = text.splitlines()
-        text = "\n".join([lines[0], *filter(pattern.match, lines[1:])]) + "\n"
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            header=0,
-            usecols=sorted(by_pos),
-            dtype={p: str for p, c in by_pos.items() if c in _TEXT_COLUMNS},
-            na_values=["."],
-            keep_default_na=False,
-            skipinitialspace=True,
-            engine="c",
-        )
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(source, None, f"malformed CSV: {exc}") from None
-    # read_csv keeps header order: rename by position.
-    frame.columns = [by_pos[p] for p in sorted(by_pos)]
-    if frame.empty and wanted is None:
-        raise InputError(source, None, "no data rows")
-    # codes are 6 characters with leading zeros; restore them if a file dropped them
-    frame["code"] = frame["code"].str.strip().str.strip('"').str.zfill(6)
-    frame["market"] = frame["market"].str.strip()
-    if wanted is not None:
-        frame = frame[frame["code"].isin(wanted)]
-    for col in numeric:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            values = pd.to_numeric(frame[col].str.strip().replace({"": None, ".": None}), errors="coerce")
-            frame[col] = values
-    blank = frame[numeric].isna().any(axis=1).to_numpy()
-    if blank.any():
-        warnings.warn(f"{source}: dropped {int(blank.sum())} row(s) with a blank position value", DataQualityWarning, stacklevel=2)
-        frame = frame[~blank]
-    frame = frame.copy()
-    frame[numeric] = frame[numeric].astype(np.int64)
-    frame["as_of"] = _parse_dates(frame["as_of"], source, header[positions["as_of"]]) if len(frame) else frame["as_of"].astype("datetime64[ns]")
-    frame = frame[list(_COLUMNS[report])].sort_values(["as_of", "code"], kind="stable").reset_index(drop=True)
-    dup = frame.duplicated(["as_of", "code"])
-    if dup.any():
-        row = frame[dup].iloc[0]
-        raise InputError(source, "CFTC Contract Market Code", f"duplicate row for code {row['code']} on {row['as_of'].date()}")
+        pattern = re.compile(r'^\s*(?:"[^"]*"|[^,"]*),[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
+        kept = [(i, ln) for i, ln in data if pattern.match(ln)]
+    else:
+        kept = data
+    line_no = np.array([i for i, _ in kept], dtype=np.int64)
+    width = len(header)
+    # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
+    # shifted by an extra comma is skipped below, never read into the wrong columns
+    n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
+    text_pos = [positions[c] for c in _TEXT_COLUMNS]
+    num_pos = sorted({positions[c] for c in numbers})
+    text, nums = _needed_fields([ln for _, ln in kept], n_fields == width, width, text_pos, num_pos)
+    code = np.array([c.zfill(6) for c in text[positions["code"]].tolist()], dtype=object)
+    keep = np.ones(len(kept), dtype=bool) if wanted is None else np.isin(code, list(wanted))
+    if not keep.any():
+        what = "no currency markets in the file" if wanted is not None and wanted <= set(CURRENCY_CODES) else "none of the requested markets in the file"
+        asked = f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
+        raise InputError(source, names["code"], f"{what}{asked}; {len(data)} data row(s) of other markets")
+    line_no, n_fields, code = line_no[keep], n_fields[keep], code[keep]
+    q = Quality(source=source, basis="positions", total_rows=int(keep.sum()))
+    raw = {c: text[positions[c]][keep] for c in ("as_of", "market")}
+    # padded numbers read as floats; '.', '-', '' and other text are NaN (unreadable)
+    values = {c: nums[positions[c]][keep] for c in numbers}
+    lines_kept = [ln for (_, ln), k in zip(kept, keep, strict=True) if k]
+    raw.update({c: _Cells(lines_kept, positions[c]) for c in numbers})
+    dates = _parse_dates(raw["as_of"])
+    oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
+    q.total_weight = float(np.nansum(oi)) if len(oi) else 0.0
+    # Each skipped row is counted once, under its first reason.
+    skipped = np.zeros(len(code), dtype=bool)
+    reasons: list[tuple[np.ndarray, str, Callable[[int], str]]] = [
+        (n_fields != width, f"row has a different number of fields than the header's {width} (cut short or shifted)", lambda i: f"{n_fields[i]} fields"),
+        (np.isnat(dates), f"{names['as_of']}: unreadable report date", lambda i: repr(raw["as_of"][i])),
+    ]
+    for c in numbers:
+        v = values[c]
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(v) | (v != np.round(v))
+        reasons.append((bad, f"{names[c]}: not a whole number of contracts", lambda i, c=c: f"{names[c]} = {raw[c][i]!r}"))
+    notes: list[str] = []
+    for bad, reason, show in reasons:
+        new = bad & ~skipped
+        if not new.any():
+            continue
+        weighed = new & np.isfinite(oi)
+        q.skip(reason, int(weighed.sum()), float(oi[weighed].sum()))
+        q.skip(reason, int((new & ~weighed).sum()), None)
+        for i in np.flatnonzero(new)[: max(0, 3 - len(notes))]:
+            notes.append(f"line {line_no[i]} ({_label(code[i])} {raw['as_of'][i]}): {show(i)}")
+        skipped |= new
+    if skipped.any():
+        more = f" and {int(skipped.sum()) - len(notes)} more" if skipped.sum() > len(notes) else ""
+        q.warn(f"{source}: {int(skipped.sum())} row(s) of the requested markets skipped ({'; '.join(notes)}{more})")
+    ok = ~skipped
+    frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": raw["market"][ok].astype(str)})
+    for c in numbers:
+        frame[c] = values[c][ok]
+    labels = row_labels("line ", line_no[ok], code[ok], dates[ok])
+    check_report(frame, report, source, rows=labels, fields=names)  # on the floats: before any cast
+    frame[numbers] = frame[numbers].astype(np.int64)
+    frame["_line"] = line_no[ok]
+    frame = frame.sort_values(["as_of", "code", "_line"], kind="stable").reset_index(drop=True)
+    frame = _drop_duplicates(frame, numbers, source, q, names["code"])
+    if coverage and wanted is not None:
+        coverage_warnings(frame, sorted(wanted), q, zip(code[skipped], dates[skipped], strict=True))
+    return Parsed(frame[list(_COLUMNS[report])].reset_index(drop=True), q)
+
+
+def _drop_duplicates(frame: pd.DataFrame, numbers: list[str], source: str, quality: Quality, code_field: str) -> pd.DataFrame:
+    """Drop exact duplicate (as_of, code) rows (a repair); conflicting ones are an InputError."""
+    key = frame.duplicated(["as_of", "code"], keep=False)
+    if not key.any():
+        return frame
+    dups = frame[key]
+    exact = dups.duplicated(["as_of", "code", *numbers], keep="first")
+    groups = dups.groupby(["as_of", "code"], sort=True)
+    for (day, code), g in groups:
+        if g[numbers].nunique().max() > 1:
+            first, other = g.iloc[0], g[(g[numbers] != g.iloc[0][numbers]).any(axis=1)].iloc[0]
+            field = next(c for c in numbers if first[c] != other[c])
+            where = f" (lines {first['_line']} and {other['_line']})" if "_line" in g.columns else ""
+            raise InputError(source, code_field, f"conflicting duplicate rows for code {_label(str(code))} on {pd.Timestamp(day).date()}{where}: {field} {first[field]} vs {other[field]}")
+    quality.repair("exact duplicate row dropped", int(exact.sum()))
+    return frame.drop(index=dups.index[exact.to_numpy()])
+
+
+def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The frame of :func:`parse_report` alone (same errors).
+
+    Skipped rows are announced with a :class:`DataQualityWarning` ("dropped N row(s)"); the
+    refusal threshold is the caller's (the CLI and the jobs use :func:`parse_report` and
+    :func:`flows.quality.enforce`).
+    """
+    frame, q = parse_report(text, report, source, codes)
+    if q.skipped_rows:
+        warnings.warn(f"{source}: dropped {q.skipped_rows} row(s) with a blank or unreadable position value: {q.summary()}", DataQualityWarning, stacklevel=2)
     return frame
 
 
 def parse_legacy(text: str, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
     """Legacy futures-only text (``annual.txt`` / ``FUT86_16.txt``) -> ``COT_LEGACY_COLUMNS`` frame.
 
-    See :func:`parse`.  Non-commercial = large speculators; all quantities in contracts.
+    See :func:`parse_report`.  Non-commercial = large speculators; all quantities in contracts.
     """
     return parse(text, "legacy", source, codes)
 
@@ -296,7 +497,7 @@ def parse_legacy(text: str, source: str, codes: Iterable[str] | None = None) -> 
 def parse_tff(text: str, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
     """TFF futures-only text (``FinFutYY.txt`` / ``F_TFF_2006_2016.txt``) -> ``COT_TFF_COLUMNS``.
 
-    See :func:`parse`.  Leveraged funds = ``lev_money``; all quantities in contracts.
+    See :func:`parse_report`.  Leveraged funds = ``lev_money``; all quantities in contracts.
     """
     return parse(text, "tff", source, codes)
 
@@ -308,28 +509,54 @@ class YearFiles:
 
     ``texts`` maps the URL of each downloaded zip to the text of its member, ``years`` the report
     years each URL is used for; ``missing_current`` is the current year when its zip was not
-    published yet (HTTP 404, the first days of January): the caller fills the newest weeks from
-    the weekly data (the Socrata API, :mod:`flows.sources.cftc_socrata`, since the last date found
-    in the files).
+    published yet (an HTTP 404, or any answer that is not a zip: an HTML "page not found" served
+    with status 200, an empty body; the first days of January): the caller fills the newest weeks
+    from the weekly data (the Socrata API, :mod:`flows.sources.cftc_socrata`, since the last date
+    found in the files).  ``notes`` says so in words.
     """
 
     report: str
     texts: dict[str, str] = field(default_factory=dict)
     years: dict[str, tuple[int, ...]] = field(default_factory=dict)
     missing_current: int | None = None
+    notes: list[str] = field(default_factory=list)
 
-    def parse(self, codes: Iterable[str] | None = None) -> pd.DataFrame:
-        """Parse every downloaded file, keep each file's requested years, concatenate."""
+    def parse_report(self, codes: Iterable[str] | None = None) -> Parsed:
+        """Parse every downloaded file, keep each file's requested years, concatenate.
+
+        The quality merges every file's (basis ``positions``); coverage warnings are computed on
+        the requested years only (a multi-year bundle starts before some contracts were listed).
+        """
         frames = []
+        quality = Quality(source=f"CFTC {self.report} history files", basis="positions")
         for url, text in self.texts.items():
-            frame = parse(text, self.report, url, codes)  # type: ignore[arg-type]
+            frame, q = parse_report(text, self.report, url, codes, coverage=False)  # type: ignore[arg-type]
             keep = frame["as_of"].dt.year.isin(self.years[url])
             frames.append(frame[keep])
+            if codes is not None:
+                coverage_warnings(frame[keep], sorted({str(c).strip() for c in codes}), q)
+            quality = quality.merge(q)
         if not frames:
-            return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in _TEXT_COLUMNS else "int64")) for c in _COLUMNS[self.report]})
+            return Parsed(pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in _TEXT_COLUMNS else "int64")) for c in _COLUMNS[self.report]}), quality)
         out = pd.concat(frames, ignore_index=True)
         out = out.drop_duplicates(["as_of", "code"], keep="last")
-        return out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True)
+        return Parsed(out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True), quality)
+
+    def parse(self, codes: Iterable[str] | None = None) -> pd.DataFrame:
+        """The frame of :meth:`parse_report` alone."""
+        return self.parse_report(codes).frame
+
+
+def _not_published(data: bytes) -> str | None:
+    """Why a current-year answer is "not published yet" (not a zip), or None for a zip."""
+    if is_zip(data):
+        return None
+    if not data.strip():
+        return "an empty body"
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in head:
+        return "an HTML page"
+    return f"a body that is not a zip ({data[:16]!r})"
 
 
 def fetch_years(
@@ -341,13 +568,16 @@ def fetch_years(
     base: str = HISTORY_BASE,
     current_year: int | None = None,
 ) -> YearFiles:
-    """Download the files covering ``years`` (network only; parse with :meth:`YearFiles.parse`).
+    """Download the files covering ``years`` (network only; parse with :meth:`YearFiles.parse_report`).
 
     Years up to 2016 come from the multi-year bundle (one download), later years from the yearly
     zips.  ``current_year`` (default: the largest requested year) is the one year whose zip may
-    not exist yet: a 404 for it is not an error; the previous year is then fetched as well (if it
-    was not requested) and ``missing_current`` is set so the caller tops up from the weekly data.
-    Any other failure raises :class:`flows.errors.SourceError` naming the URL.
+    not exist yet: a 404 for it, or any answer that is not a zip (cftc.gov answers a missing file
+    with an HTML "page not found" and status 200; an empty body) is not an error: the previous
+    year is then fetched as well (if it was not requested), ``missing_current`` is set so the
+    caller tops up from the weekly data, and ``notes`` says why.  Earlier years go on either way.
+    Any other failure (another HTTP error, a non-zip answer for an earlier year) raises
+    :class:`flows.errors.SourceError` / :class:`flows.errors.InputError` naming the URL.
 
     ``progress`` is called with a short message after each download.
     """
@@ -370,18 +600,28 @@ def fetch_years(
             say(f"{report} {year} (bundle {first}-{last})")
     for year in (y for y in wanted if y > last):
         url = build_query(report, year, base=base)
+        why = None
         try:
             data = fetch(url, client)
         except SourceError as exc:
             if exc.status != 404 or year != current:
                 raise
+            why = "HTTP 404"
+        else:
+            if year == current:
+                why = _not_published(data)
+                if why is not None:
+                    why = f"HTTP 200 with {why}"
+        if why is not None:
             out.missing_current = year
             prev = year - 1
             if prev not in wanted and prev > last:
                 purl = build_query(report, prev, base=base)
                 out.texts[purl] = read_zip(fetch(purl, client), purl)
                 out.years[purl] = (prev,)
-            say(f"{report} {year}: not published yet (404), using {prev} + weekly data")
+            note = f"{url}: the {year} file is not published yet ({why}); using {prev} and the weekly data"
+            out.notes.append(note)
+            say(f"{report} {year}: not published yet ({why}), using {prev} + weekly data")
             continue
         out.texts[url] = read_zip(data, url)
         out.years[url] = (year,)

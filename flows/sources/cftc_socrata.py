@@ -24,6 +24,7 @@ An application token (optional, raises the rate limit) is read from the environm
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -32,7 +33,10 @@ import numpy as np
 import pandas as pd
 
 from flows.errors import InputError, SourceError
+from flows.quality import Quality, enforce
 from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
+from flows.sources.cftc_files import row_labels
+from flows.sources.textio import Parsed
 
 BASE = "https://publicreporting.cftc.gov/resource"
 DATASETS: Mapping[str, str] = {"legacy": "6dca-aqww", "tff": "gpe5-46if"}
@@ -74,6 +78,16 @@ FIELDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "nonrept_short": ("nonrept_positions_short_all",),
     },
 }
+CHECK_FIELDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "legacy": {},
+    "tff": {
+        "dealer_spread": ("dealer_positions_spread_all",),
+        "asset_mgr_spread": ("asset_mgr_positions_spread", "asset_mgr_positions_spread_all"),
+        "lev_money_spread": ("lev_money_positions_spread", "lev_money_positions_spread_all"),
+        "other_rept_spread": ("other_rept_positions_spread", "other_rept_positions_spread_all"),
+    },
+}
+"""Fields read only to check the open-interest identity (:func:`flows.cftc.check_report`)."""
 _COLUMNS = {"legacy": COT_LEGACY_COLUMNS, "tff": COT_TFF_COLUMNS}
 _TEXT = ("as_of", "code", "market")
 
@@ -124,7 +138,7 @@ def build_query(
         day = pd.Timestamp(since).strftime("%Y-%m-%d")
         clauses.append(f"{DATE_FIELD} >= '{day}T00:00:00'")
     params = {
-        "$select": ", ".join(names[0] for names in FIELDS[report].values()),
+        "$select": ", ".join(names[0] for names in {**FIELDS[report], **CHECK_FIELDS[report]}.values()),
         "$order": f"{DATE_FIELD} ASC, {CODE_FIELD} ASC",
         "$limit": str(int(page_size)),
         "$offset": "0",
@@ -134,8 +148,26 @@ def build_query(
     return SocrataQuery(f"{base.rstrip('/')}/{DATASETS[report]}.json", params)
 
 
+def _load_json(body: bytes, source: str) -> Any:
+    """JSON of a response body; SourceError naming ``source`` for malformed or absurdly deep JSON."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise SourceError(source, "malformed JSON in the response: nested too deeply") from None
+    except ValueError as exc:
+        raise SourceError(source, f"malformed JSON in the response: {exc}") from None
+
+
 def fetch(query: SocrataQuery, client, app_token: str | None = None) -> list[dict[str, Any]]:
-    """All rows of ``query``: pages of ``$limit`` rows with growing ``$offset`` until a short page.
+    """All rows of ``query``: pages with a growing ``$offset`` until the data ends.
+
+    The data ends with an empty page, or with a page shorter than the page size the server
+    really applies.  That size is ``$limit`` once a full page came back; a server may cap
+    ``$limit`` lower than asked (Socrata endpoints have had caps of 1,000 and 50,000 rows), so a
+    short *first* page is not trusted as the end: the next offset is asked too, and when it holds
+    rows the first page's length is the server's cap.  Paging moves by the rows received, never
+    by the size asked, so a capped server loses no row.  A page repeating the previous page's
+    first row means the server ignored ``$offset``: :class:`SourceError` (never duplicated rows).
 
     ``app_token`` defaults to the ``CFTC_APP_TOKEN`` environment variable (sent as
     ``X-App-Token``).  Retries on 429/5xx are the client's; errors are
@@ -147,63 +179,138 @@ def fetch(query: SocrataQuery, client, app_token: str | None = None) -> list[dic
         headers["X-App-Token"] = token
     size = query.page_size
     rows: list[dict[str, Any]] = []
+    applied: int | None = None  # the page size the server really applies, once known
+    first_len = 0
+    previous_first: Any = None
+    offset = 0
     for page in range(MAX_PAGES):
-        params = dict(query.params, **{"$offset": str(page * size)})
-        body = client.get_json(query.url, params=params, headers=headers, source=query.url)
+        params = dict(query.params, **{"$offset": str(offset)})
+        body = _load_json(client.get_bytes(query.url, params=params, headers=headers, source=query.url), query.url)
         if not isinstance(body, list):
             snippet = str(body)[:200]
             raise SourceError(query.url, f"expected a JSON array of rows, got {type(body).__name__}: {snippet}")
-        rows.extend(body)
-        if len(body) < size:
+        if not body:
             return rows
-    raise SourceError(query.url, f"more than {MAX_PAGES} pages of {size} rows; narrow the query")
+        if page > 0 and body[0] == previous_first:
+            raise SourceError(query.url, f"the page at $offset {offset} repeats the previous page: the server ignores $offset")
+        previous_first = body[0]
+        rows.extend(body)
+        n = len(body)
+        if applied is None:
+            if n >= size:
+                applied = size
+            elif page == 0:
+                first_len = n  # the end, or a server cap: the next page tells
+            else:
+                applied = first_len  # a short first page and more rows: the server caps pages
+        if applied is not None and n < applied:
+            return rows
+        offset += n
+    raise SourceError(query.url, f"more than {MAX_PAGES} pages of {applied or size} rows; narrow the query")
 
 
-def parse(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Socrata rows -> the same frame as :func:`flows.sources.cftc_files.parse` for ``report``.
+def _value_error(value: Any) -> bool:
+    """True for JSON values that cannot be a number of contracts (objects, lists, booleans)."""
+    return isinstance(value, dict | list | bool)
 
-    Values arrive as strings and are converted to int64 contracts; the floating timestamp
-    becomes a tz-naive datetime64[ns] date.  Raises :class:`InputError` naming ``source``, the
-    row and the field for a missing required key or an unreadable number/date, and for duplicate
-    (as_of, code) rows.  Extra keys are ignored.
+
+def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None) -> Parsed:
+    """Socrata rows -> the frame of :func:`flows.sources.cftc_files.parse_report` and its quality.
+
+    Values arrive as strings (JSON numbers are accepted too) and are converted to int64
+    contracts; the floating timestamp becomes a tz-naive datetime64[ns] date.  No rows (no new
+    week) is an empty frame in the schema layout, not an error.
+
+    Quality (basis ``positions``, weighed by open interest): a row whose needed value is missing
+    or not a whole number, or whose date is unreadable, is skipped with the reason; an exact
+    duplicate row (the same report date and code twice, same numbers) is dropped as a repair.
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the row and the field: a row that is not an object, a needed field
+        missing from every row (changed layout), conflicting duplicates (same report date and
+        code, different numbers), an implausible value (:func:`flows.cftc.check_report`).
     """
+    from flows.cftc import check_report, row_weight
+
     _check_report(report)
-    spec = FIELDS[report]
+    spec = {**FIELDS[report], **CHECK_FIELDS[report]}
     wanted = {str(c).strip() for c in codes} if codes is not None else None
     columns: dict[str, list[Any]] = {c: [] for c in spec}
+    index: list[int] = []
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise InputError(source, f"row {i}", f"expected an object, got {type(row).__name__}")
         code = str(row.get(CODE_FIELD, "")).strip()
         if wanted is not None and code not in wanted:
             continue
+        index.append(i)
         for col, names in spec.items():
             key = next((n for n in names if n in row), None)
-            if key is None:
-                raise InputError(source, names[0], f"missing in row {i} (code {code or '?'}, date {row.get(DATE_FIELD, '?')})")
-            columns[col].append(row[key])
-    frame = pd.DataFrame(columns)
-    numeric = [c for c in spec if c not in _TEXT]
-    if frame.empty:
+            columns[col].append(row[key] if key is not None else None)
+    q = Quality(source=source, basis="positions", total_rows=len(index))
+    if not index:
         out = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in _TEXT else "int64")) for c in _COLUMNS[report]})
-        return out
-    frame["code"] = frame["code"].astype(str).str.strip()
-    frame["market"] = frame["market"].astype(str).str.strip()
-    for col in numeric:
-        values = pd.to_numeric(frame[col].astype(str).str.strip(), errors="coerce")
-        bad = values.isna() | (values != np.round(values))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(source, spec[col][0], f"not a whole number of contracts: {frame[col].iloc[i]!r} (code {frame['code'].iloc[i]})")
-        frame[col] = values.astype(np.int64)
-    dates = pd.to_datetime(frame["as_of"].astype(str).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    if dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise InputError(source, DATE_FIELD, f"unreadable date {frame['as_of'].iloc[i]!r}")
-    frame["as_of"] = dates.astype("datetime64[ns]")
-    frame = frame[list(_COLUMNS[report])].sort_values(["as_of", "code"], kind="stable").reset_index(drop=True)
-    dup = frame.duplicated(["as_of", "code"])
-    if dup.any():
-        row = frame[dup].iloc[0]
-        raise InputError(source, CODE_FIELD, f"duplicate row for code {row['code']} on {row['as_of'].date()} (paging overlap?)")
+        return Parsed(out, q)
+    rowno = np.array(index)
+    for col, names in FIELDS[report].items():
+        if all(v is None for v in columns[col]):
+            raise InputError(source, names[0], f"missing in every row (row {index[0]} first, code {columns['code'][0]}, date {columns['as_of'][0]}): changed layout?")
+    checks = [c for c, names in CHECK_FIELDS[report].items() if any(v is not None for v in columns[c])]
+    numbers = [c for c in FIELDS[report] if c not in _TEXT] + [c for c in checks if all(v is not None for v in columns[c])]
+    code = np.array([str(v).strip() if v is not None else "" for v in columns["code"]], dtype=object)
+    values = {c: pd.to_numeric(pd.Series([None if (v is None or _value_error(v)) else str(v).strip() for v in columns[c]], dtype=object), errors="coerce").to_numpy(dtype=float) for c in numbers}
+    day_text = pd.Series([str(v)[:10] if isinstance(v, str) else "" for v in columns["as_of"]], dtype=object)
+    dates = pd.to_datetime(day_text, format="%Y-%m-%d", errors="coerce").to_numpy(dtype="datetime64[ns]")
+    oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
+    q.total_weight = float(np.nansum(oi))
+    skipped = np.zeros(len(index), dtype=bool)
+    notes: list[str] = []
+    tests: list[tuple[np.ndarray, str, str]] = [(np.isnat(dates), f"{DATE_FIELD}: unreadable date", "as_of")]
+    for c in numbers:
+        v = values[c]
+        with np.errstate(invalid="ignore"):
+            tests.append((~np.isfinite(v) | (v != np.round(v)), f"{spec[c][0]}: missing or not a whole number of contracts", c))
+    for bad, reason, col in tests:
+        new = bad & ~skipped
+        if not new.any():
+            continue
+        weighed = new & np.isfinite(oi)
+        q.skip(reason, int(weighed.sum()), float(oi[weighed].sum()))
+        q.skip(reason, int((new & ~weighed).sum()), None)
+        for i in np.flatnonzero(new)[: max(0, 3 - len(notes))]:
+            notes.append(f"row {rowno[i]} (code {code[i]}, date {columns['as_of'][i]}): {spec[col][0]} = {columns[col][i]!r}")
+        skipped |= new
+    if skipped.any():
+        more = f" and {int(skipped.sum()) - len(notes)} more" if skipped.sum() > len(notes) else ""
+        q.warn(f"{source}: {int(skipped.sum())} row(s) skipped ({'; '.join(notes)}{more})")
+    ok = ~skipped
+    frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)})
+    for c in numbers:
+        frame[c] = values[c][ok]
+    labels = row_labels("row ", rowno[ok], code[ok], dates[ok])
+    check_report(frame, report, source, rows=labels, fields={c: spec[c][0] for c in numbers})  # before any cast
+    frame[numbers] = frame[numbers].astype(np.int64)
+    frame["_row"] = rowno[ok]
+    frame = frame.sort_values(["as_of", "code", "_row"], kind="stable").reset_index(drop=True)
+    key = frame.duplicated(["as_of", "code"], keep=False)
+    if key.any():
+        dups = frame[key]
+        for (day, c), g in dups.groupby(["as_of", "code"], sort=True):
+            if g[numbers].nunique().max() > 1:
+                other = g[(g[numbers] != g.iloc[0][numbers]).any(axis=1)].iloc[0]
+                field = next(n for n in numbers if g.iloc[0][n] != other[n])
+                raise InputError(source, CODE_FIELD, f"conflicting duplicate rows for code {c} on {pd.Timestamp(day).date()} (rows {g.iloc[0]['_row']} and {other['_row']}): {spec[field][0]} {g.iloc[0][field]} vs {other[field]}")
+        exact = dups.duplicated(["as_of", "code"], keep="first")
+        q.repair("exact duplicate row dropped (paging overlap?)", int(exact.sum()))
+        frame = frame.drop(index=dups.index[exact.to_numpy()])
+    return Parsed(frame[list(_COLUMNS[report])].reset_index(drop=True), q)
+
+
+def parse(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The frame of :func:`parse_rows`, refusing any skipped row (:class:`flows.quality.QualityError`,
+    an InputError whose message names the field and the row)."""
+    frame, q = parse_rows(rows, report, source, codes)
+    enforce(q, 0.0)
     return frame

@@ -25,12 +25,16 @@ from __future__ import annotations
 import io
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from flows.errors import InputError
+from flows.limits import check_range
+from flows.quality import Quality, enforce
+from flows.sources.textio import Parsed, decode_text
 
 BASE = "https://www.ecb.europa.eu/stats/eurofxref"
 HIST_ZIP = "eurofxref-hist.zip"
@@ -39,6 +43,11 @@ DAILY_ZIP = "eurofxref.zip"
 NS = {"g": "http://www.gesmes.org/xml/2002-08-01", "e": "http://www.ecb.int/vocabulary/2002-08-01/eurofxref"}
 FLOWDESK_CURRENCIES: tuple[str, ...] = ("USD", "EUR", "JPY", "GBP", "CHF", "CAD", "AUD", "NZD", "MXN", "BRL", "ZAR")
 """Currencies the CFTC analytics need (USD per unit), in display order."""
+CHECKED_CURRENCIES: frozenset[str] = frozenset({*FLOWDESK_CURRENCIES, "SEK"})
+"""Currencies whose rates are checked for plausibility (:func:`check_fx`): the ones flowdesk
+uses (SEK for the reconstructed USD index).  Other columns pass unchecked: the real history holds
+redenominations (TRL 2001), ISK's 2008 crisis quotes and TRY's December 2021 swings beyond the
+daily band, and a price below USD 1e-6 (TRL)."""
 
 
 # -- step 1: query -------------------------------------------------------------------------
@@ -57,16 +66,30 @@ def fetch(query: str, client) -> bytes:
 
 
 # -- step 3: parse (pure) ------------------------------------------------------------------
-def read_zip(data: bytes, source: str) -> str:
-    """Text of the single CSV member of an ECB zip; InputError naming ``source`` otherwise."""
+def zip_text(data: bytes, source: str, quality: Quality | None = None) -> str:
+    """Text of the single CSV member of an ECB zip; InputError naming ``source`` otherwise.
+
+    Decoded by :func:`flows.sources.textio.decode_text` (recorded in ``quality`` when given).
+    """
+    if not data:
+        raise InputError(source, None, "empty body: not a zip archive")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
             if len(members) != 1:
                 raise InputError(source, None, f"expected one file in the zip, found {[i.filename for i in members]}")
-            return zf.read(members[0]).decode("utf-8")
-    except zipfile.BadZipFile as exc:
-        raise InputError(source, None, f"not a zip archive ({exc})") from None
+            raw = zf.read(members[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
+        raise InputError(source, None, f"not a zip archive or a damaged one ({type(exc).__name__}: {exc})") from None
+    decoded = decode_text(raw, source)
+    if quality is not None:
+        decoded.note(quality)
+    return decoded.text
+
+
+def read_zip(data: bytes, source: str) -> str:
+    """Text of the single CSV member of an ECB zip (see :func:`zip_text`)."""
+    return zip_text(data, source)
 
 
 def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None = None) -> pd.DataFrame:
@@ -80,8 +103,10 @@ def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str
         raise InputError(source, "USD", "column missing: USD per EUR is needed for every conversion")
     usd = per_eur["USD"].to_numpy(dtype=float)
     if np.any(usd <= 0):
-        raise InputError(source, "USD", "non-positive EUR/USD rate")
-    out = per_eur.astype(float).rdiv(usd, axis=0)
+        day = per_eur.index[np.flatnonzero(usd <= 0)[0]]
+        raise InputError(source, "USD", f"non-positive EUR/USD rate on {pd.Timestamp(day).date()}")
+    with np.errstate(divide="ignore"):
+        out = per_eur.astype(float).rdiv(usd, axis=0)
     out["EUR"] = usd
     out["USD"] = 1.0
     if currencies is not None:
@@ -97,43 +122,177 @@ def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str
     return out
 
 
-def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None) -> pd.DataFrame:
-    per_eur = per_eur.sort_index()
+def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, new_from: pd.Timestamp | None) -> None:
+    """Log change of each column from the previous row where both are quoted, within
+    ``fx.daily_log_change`` (rows from ``new_from`` on, each against its predecessor)."""
+    if not cols or len(frame) < 2:
+        return
+    dates = pd.DatetimeIndex(frame.index)
+    first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
+    labels = np.datetime_as_string(dates.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.diff(np.log(frame[cols].to_numpy(dtype=float)), axis=0)  # row i+1 vs row i
+    start = max(first - 1, 0)
+    for j, c in enumerate(cols):
+        check_range(change[start:, j], "fx.daily_log_change", source, rows=labels[start:], field=f"{c} ({unit}; log change from the previous ECB day)")
+
+
+def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = None) -> None:
+    """Plausibility of an FX frame (USD per unit, ascending dates), :mod:`flows.limits`.
+
+    For the columns of :data:`CHECKED_CURRENCIES`: every rate within ``fx.usd_per_unit`` (> 0),
+    and the log change from the previous row where both are quoted within
+    ``fx.daily_log_change`` (a decimal-point misprint moves a rate by a factor of 10).  Only rows
+    on or after ``new_from`` are checked (each against its predecessor) when it is given.  The
+    parsers check the ECB's own columns (units per EUR) the same way first, so an error names
+    the cell as printed.
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the currency and the date.
+    """
+    cols = [c for c in fx.columns if c in CHECKED_CURRENCIES and c != "USD"]
+    if not cols or fx.empty:
+        return
+    dates = pd.DatetimeIndex(fx.index)
+    first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
+    labels = np.datetime_as_string(dates.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)
+    values = fx[cols].to_numpy(dtype=float)
+    for j, c in enumerate(cols):
+        check_range(values[first:, j], "fx.usd_per_unit", source, rows=labels[first:], field=c)
+    _check_band(fx, cols, source, "USD per unit", new_from)
+
+
+def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None, quality: Quality) -> Parsed:
+    """Sort, drop exact duplicate days (a repair; conflicting ones raise), convert, check."""
+    per_eur = per_eur.sort_index(kind="stable")  # equal dates keep the file order (messages)
     if per_eur.index.has_duplicates:
-        day = per_eur.index[per_eur.index.duplicated()][0]
-        raise InputError(source, "Date", f"duplicate date {day.date()}")
-    return to_usd_per_unit(per_eur, source, currencies)
+        for day in per_eur.index[per_eur.index.duplicated()].unique():
+            rows = per_eur.loc[[day]]
+            if len(rows.drop_duplicates()) > 1:  # NaN (N/A) counts as equal to NaN here
+                diff = next(c for c in rows.columns if len(rows[c].drop_duplicates()) > 1)
+                raise InputError(source, "Date", f"conflicting duplicate rows for {pd.Timestamp(day).date()}: {diff} {rows[diff].iloc[0]} vs {rows[diff].iloc[1]}")
+        exact = per_eur.index.duplicated(keep="first")
+        quality.repair("exact duplicate day dropped", int(exact.sum()))
+        per_eur = per_eur[~exact]
+    if per_eur.empty:
+        raise InputError(source, None, "no readable day of rates")
+    _check_band(per_eur, [c for c in per_eur.columns if c in CHECKED_CURRENCIES], source, "units per EUR as printed", None)
+    fx = to_usd_per_unit(per_eur, source, currencies)
+    check_fx(fx, source)
+    return Parsed(fx, quality)
+
+
+def _numbers(raw: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Rates of ``columns`` as floats (``N/A`` = NaN), the rows holding a cell that is neither a
+    number nor ``N/A``, and a description of the first few (``line 12: JPY '-'``)."""
+    out = {}
+    bad = np.zeros(len(raw), dtype=bool)
+    for c in columns:
+        text = raw[c].astype(str).str.strip()
+        vals = pd.to_numeric(text.where(text != "N/A", None), errors="coerce").to_numpy(dtype=float)
+        bad |= (text != "N/A").to_numpy() & ~np.isfinite(vals)
+        out[c] = vals
+    values = pd.DataFrame(out, index=raw.index)
+    notes = []
+    for i in np.flatnonzero(bad)[:3]:
+        col = next(c for c in columns if str(raw[c].iloc[i]).strip() != "N/A" and not np.isfinite(values[c].iloc[i]))
+        notes.append(f"line {raw.index[i]}: {col} {raw[col].iloc[i]!r}")
+    return values, bad, notes
+
+
+def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+    """``eurofxref-hist.csv`` -> FX frame (ascending DatetimeIndex ``date`` x currencies) and quality.
+
+    Handles the trailing comma (an unnamed empty last column, dropped), newest-first order
+    (sorted ascending) and ``N/A`` (NaN, no quote that day).  Values: USD per 1 unit (see the
+    module docstring).  Quality (basis ``rows``: days): a day with a needed rate that is neither
+    a number nor ``N/A`` (``-``, empty), an unreadable date, or a line cut short or with extra
+    fields is skipped with the reason (the previous business day then serves, as on a TARGET
+    holiday); an exact duplicate day is dropped (a repair).
+
+    Raises
+    ------
+    InputError
+        Naming ``source``: empty or header-only file, no ``Date``/``USD`` column, a requested
+        currency missing, conflicting duplicate days, an implausible rate (:func:`check_fx`:
+        names the currency and the date).
+    """
+    q = Quality(source=source, basis="rows")
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    if not lines or not lines[0].strip():
+        raise InputError(source, None, "empty file (no header row)")
+    header = [h.strip() for h in lines[0].split(",")]
+    names = [h for h in header if h]
+    if "Date" not in names:
+        raise InputError(source, "Date", "column missing (changed layout?)")
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputError(source, dup, "column appears twice in the header")
+    data = [(i, ln) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
+    if not data:
+        raise InputError(source, None, "no data rows (header only)")
+    q.total_rows = len(data)
+    width = len(header)
+    # The ECB file has no quoting: a line's field count is its comma count + 1.
+    good = [ln.count(",") + 1 == width for _, ln in data]
+    if not all(good):
+        cut = [i for (i, _), g in zip(data, good, strict=True) if not g]
+        q.skip(f"line has a different number of fields than the header's {width} (cut short or shifted)", len(cut))
+        q.warn(f"{source}: {len(cut)} line(s) skipped: wrong number of fields (line {cut[0]}{' and more' if len(cut) > 1 else ''})")
+    kept = [(i, ln) for (i, ln), g in zip(data, good, strict=True) if g]
+    if currencies is None:
+        cols = [c for c in names if c != "Date"]
+    else:
+        cols = list(dict.fromkeys(["USD", *[c for c in currencies if c not in ("USD", "EUR")]]))
+        missing = [c for c in cols if c not in names]
+        if missing:
+            raise InputError(source, missing[0], f"currency not in the ECB data (have {', '.join(c for c in names if c != 'Date')})")
+    if "USD" not in names:
+        raise InputError(source, "USD", "column missing: USD per EUR is needed for every conversion")
+    body = text if all(good) else "\n".join([lines[0], *(ln for _, ln in kept)])
+    try:
+        # fast path: every needed cell a number or N/A (the real file)
+        raw = pd.read_csv(io.StringIO(body), usecols=["Date", *cols], dtype={c: float for c in cols}, na_values={c: ["N/A"] for c in cols}, keep_default_na=False, engine="c")
+        values, unreadable, notes = raw[cols], np.zeros(len(raw), dtype=bool), []
+        values.index = pd.Index([i for i, _ in kept], name="line")
+    except ValueError:
+        try:
+            raw = pd.read_csv(io.StringIO(body), usecols=["Date", *cols], dtype=str, keep_default_na=False, engine="c")
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise InputError(source, None, f"malformed CSV: {exc}") from None
+        raw.index = pd.Index([i for i, _ in kept], name="line")
+        values, unreadable, notes = _numbers(raw, cols)
+    except pd.errors.ParserError as exc:
+        raise InputError(source, None, f"malformed CSV: {exc}") from None
+    raw.index = pd.Index([i for i, _ in kept], name="line")
+    dates = pd.to_datetime(raw["Date"].astype(str).str.strip(), format="%Y-%m-%d", errors="coerce")
+    bad_date = dates.isna().to_numpy()
+    if bad_date.any():
+        q.skip("Date: unreadable (expected YYYY-MM-DD)", int(bad_date.sum()))
+        q.warn(f"{source}: {int(bad_date.sum())} row(s) with an unreadable date skipped (line {raw.index[np.flatnonzero(bad_date)[0]]}: {raw['Date'].iloc[np.flatnonzero(bad_date)[0]]!r})")
+    unreadable &= ~bad_date
+    if unreadable.any():
+        q.skip("a rate that is neither a number nor N/A", int(unreadable.sum()))
+        more = f" and {int(unreadable.sum()) - len(notes)} more" if unreadable.sum() > len(notes) else ""
+        q.warn(f"{source}: {int(unreadable.sum())} day(s) skipped for a rate that is neither a number nor N/A ({'; '.join(notes)}{more}); the previous ECB day serves those dates")
+    keep = ~(bad_date | unreadable)
+    per_eur = values[keep]
+    per_eur.index = pd.DatetimeIndex(dates[keep].to_numpy(dtype="datetime64[ns]"), name="date")
+    return _finish(per_eur, source, currencies, q)
 
 
 def parse_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
-    """``eurofxref-hist.csv`` -> FX frame (ascending DatetimeIndex ``date`` x currencies).
-
-    Handles the trailing comma (an unnamed empty last column, dropped), newest-first order
-    (sorted ascending) and ``N/A`` (NaN).  Values: USD per 1 unit (see module docstring).
-    """
-    try:
-        raw = pd.read_csv(io.StringIO(text), na_values=["N/A"], keep_default_na=False, skipinitialspace=True)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(source, None, f"malformed CSV: {exc}") from None
-    raw = raw.loc[:, [c for c in raw.columns if c.strip() and not c.startswith("Unnamed")]]
-    raw.columns = [c.strip() for c in raw.columns]
-    if "Date" not in raw.columns:
-        raise InputError(source, "Date", "column missing (changed layout?)")
-    if raw.empty:
-        raise InputError(source, None, "no data rows")
-    dates = pd.to_datetime(raw.pop("Date").astype(str).str.strip(), format="%Y-%m-%d", errors="coerce")
-    if dates.isna().any():
-        raise InputError(source, "Date", "unreadable date (expected YYYY-MM-DD)")
-    raw.index = pd.DatetimeIndex(dates.astype("datetime64[ns]"), name="date")
-    try:
-        raw = raw.astype(float)
-    except ValueError as exc:
-        raise InputError(source, None, f"non-numeric rate: {exc}") from None
-    return _finish(raw, source, currencies)
+    """The frame of :func:`read_hist_csv`, refusing any skipped day (QualityError, an InputError)."""
+    fx, q = read_hist_csv(text, source, currencies)
+    enforce(q, 0.0)
+    return fx
 
 
-def parse_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+def read_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
     """``eurofxref.csv`` (the daily zip's member; ``", "`` separators, ``13 April 2026``) -> FX frame."""
+    q = Quality(source=source, basis="rows")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
         raise InputError(source, None, f"expected a header and a data line, got {len(lines)} line(s)")
@@ -155,16 +314,32 @@ def parse_daily_csv(text: str, source: str, currencies: Iterable[str] | None = F
             rates[ccy] = np.nan if v == "N/A" else float(v)
         except ValueError:
             raise InputError(source, ccy, f"not a number: {v!r}") from None
+    q.total_rows = 1
     frame = pd.DataFrame([rates], index=pd.DatetimeIndex([day], name="date").astype("datetime64[ns]"))
-    return _finish(frame, source, currencies)
+    return _finish(frame, source, currencies, q)
 
 
-def parse_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
-    """``eurofxref-daily.xml`` (namespaced, single-quoted attributes) -> FX frame (one or more days)."""
+def parse_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+    """The frame of :func:`read_daily_csv`."""
+    return read_daily_csv(text, source, currencies).frame
+
+
+def read_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+    """``eurofxref-daily.xml`` (namespaced, single-quoted attributes) -> FX frame (one or more days).
+
+    Raises :class:`InputError` naming ``source`` for malformed XML (entity expansions and DTDs are
+    refused: the ECB file has none), a rate that is not a number, no ``Cube`` day, an implausible
+    rate (:func:`check_fx` within the file; the ingest also checks the new day against the stored
+    history).
+    """
+    q = Quality(source=source, basis="rows")
+    raw = data.encode() if isinstance(data, str) else data
+    if b"<!DOCTYPE" in raw[:2048].upper() or b"<!ENTITY" in raw.upper():
+        raise InputError(source, None, "XML with a DTD or entity declarations is refused (the ECB file has none)")
     try:
-        root = ET.fromstring(data.encode() if isinstance(data, str) else data)
-    except ET.ParseError as exc:
-        raise InputError(source, None, f"malformed XML: {exc}") from None
+        root = ET.fromstring(raw)
+    except (ET.ParseError, RecursionError) as exc:
+        raise InputError(source, None, f"malformed XML: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
     rows = {}
     for day_cube in root.iterfind(".//e:Cube[@time]", NS):
         day = pd.to_datetime(day_cube.get("time"), format="%Y-%m-%d", errors="coerce")
@@ -177,12 +352,22 @@ def parse_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | 
                 rates[ccy] = float(rate)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise InputError(source, str(ccy), f"not a number: {rate!r}") from None
+        if day in rows:
+            if rows[day] != rates:
+                raise InputError(source, "time", f"conflicting duplicate days {day.date()}")
+            q.repair("exact duplicate day dropped")
         rows[day] = rates
     if not rows:
         raise InputError(source, "Cube", "no <Cube time=...> element (namespace or layout changed?)")
+    q.total_rows = len(rows)
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.DatetimeIndex(frame.index, name="date").astype("datetime64[ns]")
-    return _finish(frame, source, currencies)
+    return _finish(frame, source, currencies, q)
+
+
+def parse_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+    """The frame of :func:`read_daily_xml`."""
+    return read_daily_xml(data, source, currencies).frame
 
 
 def merge(older: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
@@ -222,23 +407,37 @@ def fx_dates_for(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, max_lag_d
 
 
 # -- convenience: fetch + parse ------------------------------------------------------------
+def fetch_hist_parsed(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+    """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame and quality."""
+    url = build_query("hist", base=base)
+    q = Quality(source=url, basis="rows")
+    text = zip_text(fetch(url, client), url, q)
+    fx, parsed = read_hist_csv(text, url, currencies)
+    return Parsed(fx, q.merge(parsed) if q.repaired_rows else parsed)
+
+
 def fetch_hist(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
     """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame."""
-    url = build_query("hist", base=base)
-    return parse_hist_csv(read_zip(fetch(url, client), url), url, currencies)
+    fx, q = fetch_hist_parsed(client, base=base, currencies=currencies)
+    enforce(q, 0.0)
+    return fx
 
 
-def fetch_daily(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> pd.DataFrame:
-    """Download and parse the latest day -> one-row FX frame.
+def fetch_daily_parsed(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> Parsed:
+    """Download and parse the latest day -> one-row FX frame and quality.
 
     ``kind="xml"`` reads ``eurofxref-daily.xml``; ``kind="zip"`` reads the CSV inside
     ``eurofxref.zip`` (same numbers; a fallback when the XML endpoint misbehaves).
     """
     if kind == "zip":
         url = build_query("daily_zip", base=base)
-        return parse_daily_csv(read_zip(fetch(url, client), url), url, currencies)
+        return read_daily_csv(zip_text(fetch(url, client), url), url, currencies)
     if kind != "xml":
         raise InputError("ecb", "kind", f"must be 'xml' or 'zip' (got {kind!r})")
     url = build_query("daily_xml", base=base)
-    return parse_daily_xml(fetch(url, client), url, currencies)
+    return read_daily_xml(fetch(url, client), url, currencies)
 
+
+def fetch_daily(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> pd.DataFrame:
+    """Download and parse the latest day -> one-row FX frame (see :func:`fetch_daily_parsed`)."""
+    return fetch_daily_parsed(client, base=base, currencies=currencies, kind=kind).frame

@@ -1,30 +1,37 @@
-"""Weekly CFTC task: ingest the newest COT week, compute the net USD aggregate, publish ``cftc.net_usd``.
+"""Weekly CFTC task: ingest the newest COT weeks, compute the net USD aggregate, publish ``cftc.net_usd``.
 
 Flow
 ----
 1. Ingest (:mod:`jobs.tasks.cftc_ingest`): in sample mode, generate the sample history once
    (``backfill`` when ``cftc.positions`` does not exist yet) and then extend it
-   (``update_latest``); in live mode ``update_latest`` merges the newest report from the CFTC.
-2. Live mode only: if the report expected by now (the latest as-of Tuesday whose scheduled
-   release, Friday 15:30 ET, is past) is not stored yet, raise :class:`NotReleasedYet`.  The
-   runner retries the job (``retries`` × ``retry_delay_seconds``, e.g. 8 × 15 min) and, when the
-   retries run out, records the run as failed and marks ``cftc.net_usd`` stale; the last good
-   result stays readable.
-3. Compute every table with :func:`flows.cftc.analyse` and publish ``cftc.net_usd``.
+   (``update_latest``); in live mode ``update_latest`` merges every report published since the
+   last stored one (several at once after a shutdown), each stamped with the time it was first
+   seen.
+2. Compute every table with :func:`flows.cftc.analyse` (release times: the ingest's, per report
+   date) and publish ``cftc.net_usd`` with the input quality (refused above ``[quality]``
+   ``cftc``: the job fails and the last good result stays, marked stale).
+3. Schedule check: the report the calendar expects by now is the latest as-of Tuesday whose
+   scheduled release (3rd federal business day, 15:30 ET) has passed
+   (:func:`expected_report_date`).  When the newest stored report is older (a late release, a
+   government shutdown and the backlog after it), the result is still published, flagged
+   **behind schedule** with the number of weekly reports missing (``behind_schedule_weeks`` in
+   the headline, ``extra.schedule``, a line in ``flowdesk status`` and on the page).  Being
+   behind is a warning, never a job failure: data that did arrive is never held back.
 
 Release days
 ------------
 The release is on the 3rd US federal business day after the as-of date (Friday; Monday when a
 federal holiday falls on Wednesday-Friday, as in Thanksgiving or Christmas week).  The job runs
-on Friday 15:45 ET and again on Monday 15:45 ET (``cron = "45 15 * * mon,fri"``,
-``trading_days_only = false``): on a holiday Friday the expected report is still last week's
-(already stored), so the Friday run succeeds quietly and the Monday run picks up the delayed
-report.  A government shutdown delays releases indefinitely: each slot then fails after its
-retries (visible on the Status page) and the previous result stays, labelled stale.
+on every weekday at 15:45 and 18:45 ET (``cron = "45 15,18 * * mon-fri"``,
+``trading_days_only = false``): the Friday report is picked up within minutes (or that evening
+when it is late), the holiday Monday release the same day, and a backlog published on other
+days than Friday (as from 2025-11-19 to the report of 2026-01-23, after the Oct-Nov 2025
+shutdown) within hours.  A run that finds nothing new republishes the same figures with a fresh
+schedule check.
 
 ``as_of`` of the result is the latest *complete* report date (every basket currency reported
-and priced), as a tz-aware timestamp at midnight in the desk's time zone; the week's scheduled
-release time is in the headline and in ``weekly.release_time``.
+and priced), as a tz-aware timestamp at midnight in the desk's time zone; the week's release
+time is in the headline and in ``weekly.release_time``.
 """
 
 from __future__ import annotations
@@ -36,31 +43,59 @@ import numpy as np
 import pandas as pd
 
 from flows import cftc as analytics
-from flows.errors import FlowdeskError
+from flows.errors import FlowdeskError, InputError
+from flows.quality import Quality, enforce
 from jobs.store import ResultNotFound, ResultStore
 from jobs.tasks import TaskContext, TaskOutcome, cftc_ingest, task
 
 RESULT = "cftc.net_usd"
 
 
-class NotReleasedYet(FlowdeskError):
-    """The COT report expected by now is not published yet (the runner retries)."""
-
-
 # -- helpers ------------------------------------------------------------------------------------
 def expected_report_date(now: datetime, *, tz: str = "America/New_York") -> pd.Timestamp:
-    """As-of Tuesday of the newest report whose scheduled release is at or before ``now``.
+    """As-of date of the newest report whose scheduled release is at or before ``now``.
 
-    Uses :func:`flows.cftc.expected_release` (3rd federal business day, 15:30 ET) on the last
-    four Tuesdays.  Tz-naive date.
+    The as-of date is the Tuesday, or the session before it when the exchanges are closed that
+    Tuesday (the real files date the reports of 2017-07-04, 2018-12-25 and 2019-01-01 on the
+    Mondays before; federal holidays with open markets, such as Veterans Day, keep the Tuesday).
+    Uses :func:`flows.calendars.cftc_release_times` (3rd federal business day, 15:30 ET) on the
+    last four weeks at once.  Tz-naive date.
     """
+    from flows.calendars import is_session, session_on_or_before
+
     local = pd.Timestamp(now).tz_convert(tz)
     today = local.normalize().tz_localize(None)
     this_tuesday = today - pd.Timedelta(days=(today.day_of_week - 1) % 7)
     tuesdays = pd.DatetimeIndex([this_tuesday - pd.Timedelta(weeks=k) for k in range(4)])
+    tuesdays = pd.DatetimeIndex(np.where(is_session(tuesdays), tuesdays, session_on_or_before(tuesdays)))
     released = analytics.expected_release(tuesdays, tz=tz)
     ok = released <= local
     return tuesdays[np.flatnonzero(ok)[0]]
+
+
+def schedule_status(latest: pd.Timestamp, now: datetime, *, tz: str = "America/New_York", grace_days: int = 3) -> dict[str, Any]:
+    """Is the newest stored report the one the calendar expects by ``now``?
+
+    ``latest`` is the newest report date every stored report (legacy and TFF) has.  The
+    expected report is :func:`expected_report_date`; a stored report dated up to ``grace_days``
+    before it counts as that week's (a holiday moves the as-of date).  Returns::
+
+        {"expected_report": "2025-11-11", "latest_report": "2025-09-23",
+         "behind_weeks": 7, "behind": True, "message": "behind schedule: ..."}
+
+    ``behind_weeks`` = weekly reports between the two dates, ``round(days / 7)`` (0 on
+    schedule).  Pure: ``now`` is passed in.
+    """
+    expected = expected_report_date(now, tz=tz)
+    latest = pd.Timestamp(latest)
+    behind = bool(latest < expected - pd.Timedelta(days=grace_days))
+    weeks = int(round((expected - latest).days / 7)) if behind else 0
+    message = (
+        f"behind schedule: latest report {latest.date()} is {weeks} week{'s' if weeks != 1 else ''} older than the {expected.date()} report the CFTC calendar expects by now (a late release, or a backlog after a shutdown); new reports are published as they appear"
+        if behind
+        else f"on schedule: latest report {latest.date()} (expected {expected.date()})"
+    )
+    return {"expected_report": expected.date().isoformat(), "latest_report": latest.date().isoformat(), "behind_weeks": weeks, "behind": behind, "message": message}
 
 
 def _fx_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +119,7 @@ def _naive_dates(frame: pd.DataFrame) -> pd.DataFrame:
 UNITS: dict[str, dict[str, str]] = {
     "weekly": {
         "as_of": "report date (CFTC as-of, usually a Tuesday)",
-        "release_time": "scheduled release, tz-aware (Friday 15:30 ET; Monday after a holiday)",
+        "release_time": "release time, tz-aware: when the ingest first saw the report (back-filled history: the scheduled release, Friday 15:30 ET; Monday after a holiday)",
         "net_usd_*": "USD (+ = speculators net long USD; minus the sum of the currency positions)",
         "*_change_usd": "USD, week-on-week change = position + FX",
         "*_change_position_usd": "USD, -Σ Δnet × size × old USD per unit",
@@ -117,8 +152,10 @@ def compute(
     tff: pd.DataFrame | None,
     fx: pd.DataFrame,
     settings: Any,
+    release_times: pd.Series | None = None,
 ) -> analytics.CftcAnalytics:
-    """Run :func:`flows.cftc.analyse` with the ``[cftc]`` settings."""
+    """Run :func:`flows.cftc.analyse` with the ``[cftc]`` settings (``release_times``: per report
+    date, tz-aware; default the scheduled releases)."""
     c = settings.cftc
     return analytics.analyse(
         legacy,
@@ -129,6 +166,7 @@ def compute(
         unwind_weeks=52 * c.unwind_years,
         unwind_to=c.unwind_to,
         peak_half_window=c.peak_half_window_weeks,
+        release_times=release_times,
         tz=settings.service.timezone,
     )
 
@@ -164,15 +202,52 @@ def headline(res: analytics.CftcAnalytics, basket: str, baskets: Any) -> dict[st
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in out.items()}
 
 
-def publish(store: ResultStore, res: analytics.CftcAnalytics, settings: Any, *, source: str, sample: bool) -> None:
+def publish(
+    store: ResultStore,
+    res: analytics.CftcAnalytics,
+    settings: Any,
+    *,
+    source: str,
+    sample: bool,
+    quality: Quality | None = None,
+    schedule: dict[str, Any] | None = None,
+    replace: bool = False,
+) -> None:
     """Publish ``cftc.net_usd`` (tables weekly, currencies, stats, peaks, crowding, unwind).
 
-    Refuses (``InputError``-like :class:`FlowdeskError`) when no week is complete.
+    ``quality`` (the inputs') travels with the result; ``schedule`` (:func:`schedule_status`)
+    adds ``behind_schedule_weeks`` to the headline and, when behind, a warning to
+    ``extra.warnings`` (shown by ``flowdesk status`` and the page).  ``replace`` allows an older
+    latest week than the published one (a deliberate ``cftc-backfill --replace``).
+
+    Raises
+    ------
+    FlowdeskError
+        No complete week; or the latest complete week is older than the one already published
+        (never a regression: the published result stays).
     """
     if res.latest_complete is None:
         raise FlowdeskError(f"{RESULT}: no complete week (every week misses a basket currency or its FX rate); nothing published")
     tz = settings.service.timezone
     as_of = pd.Timestamp(res.latest_complete).tz_localize(tz)
+    try:
+        previous = store.meta(RESULT)
+    except ResultNotFound:
+        previous = None
+    if not replace and previous is not None and previous.sample == sample and previous.as_of_ts > as_of:
+        raise InputError(RESULT, "as_of", f"latest complete week {as_of.date()} is older than the published {previous.as_of_ts.date()}: refusing to publish a regression")
+    head = headline(res, settings.cftc.headline_basket, settings.cftc.baskets)
+    extra: dict[str, Any] = {
+        "baskets": {k: list(v) for k, v in settings.cftc.baskets.items()},
+        "headline_series": res.headline_series,
+        "conventions": "net USD = -Σ (net contracts × contract size × USD per unit) over the basket; + = long USD",
+        "dxy": "USD index level reconstructed from ECB rates with the ICE weights when used",
+        **res.info,
+    }
+    if schedule is not None:
+        head["behind_schedule_weeks"] = int(schedule["behind_weeks"])
+        extra["schedule"] = dict(schedule)
+        extra["warnings"] = [schedule["message"]] if schedule["behind"] else []
     store.publish(
         RESULT,
         {
@@ -187,14 +262,9 @@ def publish(store: ResultStore, res: analytics.CftcAnalytics, settings: Any, *, 
         source=source,
         sample=sample,
         units=UNITS,
-        headline=headline(res, settings.cftc.headline_basket, settings.cftc.baskets),
-        extra={
-            "baskets": {k: list(v) for k, v in settings.cftc.baskets.items()},
-            "headline_series": res.headline_series,
-            "conventions": "net USD = -Σ (net contracts × contract size × USD per unit) over the basket; + = long USD",
-            "dxy": "USD index level reconstructed from ECB rates with the ICE weights when used",
-            **res.info,
-        },
+        headline=head,
+        extra=extra,
+        quality=quality.to_dict() if quality is not None else None,
     )
 
 
@@ -220,11 +290,37 @@ def read_inputs(store: ResultStore) -> tuple[Any, Any, pd.DataFrame | None, pd.D
     return positions, fx_result, legacy, tff
 
 
-def recompute(store: ResultStore, settings: Any) -> analytics.CftcAnalytics:
-    """Compute and publish ``cftc.net_usd`` from the stored inputs (used after a backfill)."""
+def release_series(positions: Any) -> pd.Series | None:
+    """Release time per report date (tz-aware, indexed by tz-naive as-of) from the ``releases``
+    table of ``cftc.positions``; None when the result has none (the schedule is used)."""
+    if "releases" not in positions.meta.tables:
+        return None
+    rel = positions.table("releases")
+    index = pd.DatetimeIndex(pd.to_datetime(rel["as_of"]))
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    return pd.Series(pd.DatetimeIndex(pd.to_datetime(rel["release_time"])), index=index.astype("datetime64[ns]"), name="release_time")
+
+
+def input_quality(positions: Any, settings: Any) -> Quality:
+    """The input quality of ``cftc.net_usd``: the stored positions' (FX findings included as
+    warnings by the ingest), enforced against ``[quality]`` ``cftc``."""
+    q = Quality.from_dict(positions.meta.quality) if positions.meta.quality else Quality(source=cftc_ingest.POSITIONS, basis="positions")
+    return enforce(q, settings.quality.threshold("cftc"))
+
+
+def _latest_stored(legacy: pd.DataFrame | None, tff: pd.DataFrame | None) -> pd.Timestamp:
+    """The newest report date every stored report has (the week is in only when both have it)."""
+    return min(f["as_of"].max() for f in (legacy, tff) if f is not None and len(f))
+
+
+def recompute(store: ResultStore, settings: Any, now: datetime | None = None, *, replace: bool = False) -> analytics.CftcAnalytics:
+    """Compute and publish ``cftc.net_usd`` from the stored inputs (used after a backfill; with
+    ``now`` the schedule is checked as by the weekly task)."""
     positions, fx_result, legacy, tff = read_inputs(store)
-    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings)
-    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample))
+    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings, release_series(positions))
+    schedule = schedule_status(_latest_stored(legacy, tff), now, tz=settings.service.timezone, grace_days=settings.cftc.release_grace_days) if now is not None else None
+    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample), quality=input_quality(positions, settings), schedule=schedule, replace=replace)
     return res
 
 
@@ -232,9 +328,9 @@ def _results(settings: Any, args: dict[str, Any]) -> list[str]:
     return [RESULT]
 
 
-@task("cftc", results=_results, description="Weekly CFTC positioning: ingest the newest COT week, publish cftc.net_usd.")
+@task("cftc", results=_results, description="Weekly CFTC positioning: ingest the newest COT weeks, publish cftc.net_usd.")
 def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
-    """Ingest (sample: backfill once then extend; live: newest week), check it is out, publish."""
+    """Ingest (sample: backfill once then extend; live: every new week), publish, check the schedule."""
     settings, store = ctx.settings, ctx.store
     published: list[str] = []
     endpoints = _endpoints(args)
@@ -254,22 +350,14 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
 
     positions, fx_result, legacy, tff = read_inputs(store)
-    if not settings.sample_mode:
-        expected = expected_report_date(ctx.now, tz=settings.service.timezone)
-        # The week is in only when every stored report (legacy and TFF) has it.
-        latest = min(f["as_of"].max() for f in (legacy, tff) if f is not None and len(f))
-        if latest < expected - pd.Timedelta(days=settings.cftc.release_grace_days):
-            raise NotReleasedYet(
-                f"CFTC report for {expected.date()} not released yet (scheduled "
-                f"{analytics.expected_release([expected], tz=settings.service.timezone)[0].isoformat()}; "
-                f"latest stored {latest.date()}); retrying"
-            )
-    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings)
-    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample))
+    schedule = schedule_status(_latest_stored(legacy, tff), ctx.now, tz=settings.service.timezone, grace_days=settings.cftc.release_grace_days)
+    quality = input_quality(positions, settings)
+    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings, release_series(positions))
+    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample), quality=quality, schedule=schedule)
     published.append(RESULT)
     weeks = len(res.weekly)
-    return TaskOutcome(
-        published=published,
-        rows=weeks,
-        detail=f"{weeks} weeks, latest complete {res.latest_complete.date()}, {res.info['partial_weeks']} partial",
-    )
+    detail = f"{weeks} weeks, latest complete {res.latest_complete.date()}, {res.info['partial_weeks']} partial"
+    if schedule["behind"]:
+        detail += f"; {schedule['message']}"
+        ctx.log.warning("cftc %s", schedule["message"])
+    return TaskOutcome(published=published, rows=weeks, detail=detail)

@@ -119,3 +119,44 @@ def test_figures_state_units_and_basket_stack(store, shared_data):
     assert stack == pytest.approx(published, rel=1e-9)
     peaks = [t for t in figs[0].data if t.name == "previous peaks"]
     assert peaks and len(peaks[0].x) >= 1
+
+
+@pytest.mark.browser
+def test_cftc_page_shows_behind_schedule_and_input_quality(dash_duo, tmp_path, monkeypatch, redis_url, store):
+    """A result published two weeks behind the CFTC calendar (trimmed real files, checked on Fri
+    2025-03-28): the page says so above the figures, and the input quality (one BRL row skipped
+    for a '-' cell) is on the provenance line with its warning."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flows.sources import cftc_files as files
+    from jobs.tasks.cftc import schedule_status
+    from tests import cftc_replay
+
+    text = cftc_replay.member_text(cftc_replay.LEGACY_ZIP)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    lines = text.split(nl)
+    i = next(k for k, ln in enumerate(lines) if ",2025-02-11,102741," in ln)
+    fields = lines[i].split(",")
+    fields[8] = "       -"  # BRL non-commercial long of 2025-02-11 unreadable
+    lines[i] = ",".join(fields)
+    legacy, quality = files.parse_report(nl.join(lines), "legacy", "annual.txt", list(files.CURRENCY_CODES))
+    assert quality.skipped_rows == 1
+    fx = ecb.parse_hist_csv(cftc_replay.ECB_CSV.read_text(), "eurofxref-hist.csv")
+    res = compute(legacy, None, fx, Settings())
+    schedule = schedule_status(pd.Timestamp("2025-03-11"), datetime(2025, 3, 28, 16, 0, tzinfo=ZoneInfo("America/New_York")))
+    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False, quality=quality, schedule=schedule)
+
+    use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc")
+    dash_duo.wait_for_contains_text("#cftc-schedule", "BEHIND SCHEDULE: 2 WEEKS", timeout=20)
+    banner = dash_duo.find_element("#cftc-schedule").text
+    assert "latest report 2025-03-11 is 2 weeks older than the 2025-03-25 report" in banner
+    provenance = dash_duo.find_element("#cftc-provenance").text
+    assert "input: 110 rows, 1 skipped" in provenance and "1 WARNING" in provenance
+    assert "line 96 (102741 (BRL) 2025-02-11)" in provenance
+    # the figures are still drawn: being behind is a warning, not a missing result
+    dash_duo.wait_for_contains_text("#cftc-dates", "2025-03-11")
+    dash_duo.wait_for_element("#cftc-history .main-svg", timeout=20)
+    assert _console_errors(dash_duo) == []

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -16,16 +11,11 @@ from flows.sources import cftc_files, cftc_socrata
 from flows.sources.http import HttpClient
 from jobs.config import parse_settings
 from jobs.tasks import cftc_ingest
+from tests import cftc_replay
+from tests.cftc_replay import SocrataDataset
 from tests.httpserver import Reply, Request
 
 NY = "America/New_York"
-
-
-def _zip(member: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(member, data)
-    return buf.getvalue()
 
 
 def _socrata_rows(frame: pd.DataFrame, report: str) -> list[dict[str, str]]:
@@ -92,7 +82,7 @@ def test_sample_backfill_publishes_both_results_then_update_adds_a_week(store, s
     assert summary["as_of"] == "2026-11-10T00:00:00-05:00"
     assert summary["first"] == {"legacy": "2024-01-02", "tff": "2024-01-02"}
     pos = store.read(cftc_ingest.POSITIONS)
-    assert pos.meta.sample and pos.meta.tables == ["legacy", "tff"]
+    assert pos.meta.sample and pos.meta.tables == ["legacy", "tff", "releases"]
     assert pos.meta.as_of_ts == pd.Timestamp("2026-11-10", tz=NY)
     # Veterans Day (Wed 2026-11-11) pushes the 3rd federal business day to Monday 2026-11-16
     assert pos.meta.extra["release_time"] == "2026-11-16T15:30:00-05:00"
@@ -128,14 +118,12 @@ def test_update_latest_without_history_backfills(store, sample_settings) -> None
 
 
 @pytest.fixture()
-def live_server(http_server, shared_data: Path):
-    cftc = shared_data / "cftc"
-    ecb_dir = shared_data / "responses" / "ecb"
-    http_server.route("/history/deacot2025.zip", Reply(200, _zip("annual.txt", (cftc / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_bytes())))
-    http_server.route("/history/fut_fin_txt_2024.zip", Reply(200, _zip("FinFutYY.txt", (cftc / "tff_futures_only" / "FinFutYY_2024.txt").read_bytes())))
-    http_server.route("/history/fut_fin_txt_2025.zip", Reply(200, _zip("FinFutYY.txt", (cftc / "tff_futures_only" / "FinFutYY_2025_through_2025-04-29.txt").read_bytes())))
-    http_server.route("/fx/eurofxref-hist.zip", Reply(200, (ecb_dir / "eurofxref-hist_2026-04-13.zip").read_bytes()))
-    http_server.route("/fx/eurofxref-daily.xml", Reply(200, (ecb_dir / "eurofxref-daily_2025-05-09.xml").read_bytes()))
+def live_server(http_server):
+    """The real 2025 yearly zips (trimmed copies, tests/data/cftc) and the ECB history slice."""
+    http_server.route("/history/deacot2025.zip", Reply(200, cftc_replay.annual_zip("legacy")))
+    http_server.route("/history/fut_fin_txt_2025.zip", Reply(200, cftc_replay.annual_zip("tff")))
+    http_server.route("/fx/eurofxref-hist.zip", Reply(200, cftc_replay.ecb_hist_zip()))
+    http_server.route("/fx/eurofxref-daily.xml", Reply(200, cftc_replay.ECB_DAILY_XML.read_bytes()))
     http_server.route("/resource/6dca-aqww.json", Reply(200, "[]", {"Content-Type": "application/json"}))
     http_server.route("/resource/gpe5-46if.json", Reply(200, "[]", {"Content-Type": "application/json"}))
     endpoints = cftc_ingest.Endpoints(cftc_history=f"{http_server.url}/history", socrata=f"{http_server.url}/resource", ecb=f"{http_server.url}/fx")
@@ -177,27 +165,31 @@ def test_live_backfill_current_year_404_falls_back_to_weekly_data(store, live_se
     assert [r.path for r in srv.requests if r.path.startswith("/history/deacot")] == ["/history/deacot2025.zip", "/history/deacot2026.zip"]
 
 
-def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_settings, client, live_server, shared_data: Path) -> None:
+def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_settings, client, live_server) -> None:
     srv, endpoints = live_server
     cftc_ingest.backfill(live_settings, store, 2025, client=client, now=pd.Timestamp("2025-06-02", tz=NY), endpoints=endpoints)
     before = store.meta(cftc_ingest.POSITIONS)
-    text = (shared_data / "cftc" / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_text()
+    text = cftc_replay.member_text(cftc_replay.LEGACY_ZIP)
     last_week = cftc_files.parse_legacy(text, "annual.txt", list(cftc_files.CURRENCY_CODES))
     last_week = last_week[last_week["as_of"] == "2025-03-11"].copy()
-    next_week = last_week.assign(as_of=pd.Timestamp("2025-03-18"), noncomm_long=last_week["noncomm_long"] + 1000)
+    # 1,000 contracts move from commercials to non-commercials: the sides still add up to open
+    # interest (a row that does not is refused as implausible)
+    next_week = last_week.assign(as_of=pd.Timestamp("2025-03-18"), noncomm_long=last_week["noncomm_long"] + 1000, comm_long=last_week["comm_long"] - 1000)
 
     # a partial week (the yen missing): withheld, nothing published, no new week reported
     partial = _socrata_rows(next_week[next_week["code"] != "097741"], "legacy")
-    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(partial)))
+    srv.route("/resource/6dca-aqww.json", SocrataDataset(partial))
     with pytest.warns(DataQualityWarning, match="097741.*withheld"):
         # Friday evening of the release (2025-03-21 15:30 ET): within the grace period
         assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-03-21 18:00", tz=NY), endpoints=endpoints) is False
     assert store.meta(cftc_ingest.POSITIONS).version == before.version
 
     # the complete week: published, with the Socrata numbers
+    complete = SocrataDataset(_socrata_rows(next_week, "legacy"))
+
     def serve(req: Request) -> Reply:
         assert "report_date_as_yyyy_mm_dd >= '2025-03-11T00:00:00'" in req.query["$where"][0]
-        return Reply(200, json.dumps(_socrata_rows(next_week, "legacy")))
+        return complete(req)
 
     srv.route("/resource/6dca-aqww.json", serve)
     assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-03", tz=NY), endpoints=endpoints) is True
@@ -205,20 +197,20 @@ def test_live_update_adds_a_week_and_withholds_a_partial_one(store, live_setting
     assert legacy["as_of"].max() == pd.Timestamp("2025-03-18") and len(legacy) == 121
     eur = legacy[(legacy["code"] == "099741") & (legacy["as_of"] == pd.Timestamp("2025-03-18"))].iloc[0]
     assert eur["noncomm_long"] == 188647 + 1000
-    # the daily ECB file was fetched; it is older than the stored history, which stays
+    # the daily ECB file (2025-05-09) was fetched and merged: the stored history ends that day
     assert srv.requests_to("/fx/eurofxref-daily.xml")
-    assert store.read(cftc_ingest.FX).table("data")["date"].max() == pd.Timestamp("2026-04-13")
+    assert store.read(cftc_ingest.FX).table("data")["date"].max() == pd.Timestamp("2025-05-09")
 
     # a week still lacking a market 4 days after its release is kept, flagged as accepted
     week3 = next_week.assign(as_of=pd.Timestamp("2025-03-25"))
-    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(_socrata_rows(week3[week3["code"] != "122741"], "legacy"))))
+    srv.route("/resource/6dca-aqww.json", SocrataDataset(_socrata_rows(week3[week3["code"] != "122741"], "legacy")))
     with pytest.warns(DataQualityWarning, match="122741.*kept"):
         assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-03", tz=NY), endpoints=endpoints) is True
     res = store.read(cftc_ingest.POSITIONS)
     assert res.meta.extra["withheld"] == [{"report": "legacy", "date": "2025-03-25", "missing": ["122741"], "accepted": True}]
     assert len(res.table("legacy")) == 121 + 10
     # the late rand row for that week arrives: merged and published, but it is no new week
-    srv.route("/resource/6dca-aqww.json", Reply(200, json.dumps(_socrata_rows(week3, "legacy"))))
+    srv.route("/resource/6dca-aqww.json", SocrataDataset(_socrata_rows(week3, "legacy")))
     assert cftc_ingest.update_latest(live_settings, store, client=client, now=pd.Timestamp("2025-06-04", tz=NY), endpoints=endpoints) is False
     res = store.read(cftc_ingest.POSITIONS)
     assert len(res.table("legacy")) == 121 + 11 and res.meta.extra["withheld"] == []

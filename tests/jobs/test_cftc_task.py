@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +15,7 @@ from jobs.commands.cftc import cftc as cftc_cmd
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from jobs.tasks.cftc import RESULT, expected_report_date
+from tests import cftc_replay
 from tests.httpserver import Reply
 
 NY = ZoneInfo("America/New_York")
@@ -31,7 +30,7 @@ def _settings(mode: str, *, from_year: int = 2019, retries: int = 0, args: dict 
     if args:
         job["args"] = args
     return parse_settings(
-        {"service": {"source_mode": mode}, "cftc": {"history_from_year": from_year}, "jobs": {"cftc_weekly": job}},
+        {"service": {"source_mode": mode, "http_min_interval_seconds": 0}, "cftc": {"history_from_year": from_year}, "jobs": {"cftc_weekly": job}},
         env={},
     )
 
@@ -83,94 +82,105 @@ def test_sample_mode_publishes_every_table(store) -> None:
     assert store.read(RESULT).meta.headline["as_of"] > h["as_of"]
 
 
-def _zip(name: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(name, data)
-    return buf.getvalue()
-
-
-DAILY_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
-<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
-<Cube><Cube time='2026-04-14'>
-<Cube currency='USD' rate='1.17'/><Cube currency='JPY' rate='186.5'/><Cube currency='GBP' rate='0.87'/>
-<Cube currency='CHF' rate='0.924'/><Cube currency='CAD' rate='1.618'/><Cube currency='AUD' rate='1.66'/>
-<Cube currency='NZD' rate='2.008'/><Cube currency='MXN' rate='20.3'/><Cube currency='BRL' rate='5.87'/>
-<Cube currency='ZAR' rate='19.38'/></Cube></Cube></gesmes:Envelope>"""
-
-
-def test_live_not_released_yet_fails_and_keeps_previous_result(store, http_server, shared_data: Path) -> None:
-    """Live mode against a local HTTP server serving the real files: the 2025-03-11 report is
-    published; a week later the 2025-03-18 report is not there, so the run fails (after its
-    retries), the result is marked stale and the 2025-03-11 result stays readable."""
+def test_live_late_release_is_a_warning_not_a_failure(store, http_server) -> None:
+    """Live mode against a local HTTP server serving the real 2025 files (trimmed copies): the
+    2025-03-11 report is published on its Friday; a week later the 2025-03-18 report is not out.
+    That run succeeds: the result is republished with the same figures, flagged behind schedule
+    by one week (headline, ``extra.warnings``), never marked stale or failed (it used to fail
+    "not released yet" and leave the result stale)."""
     srv = http_server
-    legacy_bytes = (shared_data / LEGACY_2025).read_bytes()
-    # TFF cut at the same week as the legacy file (both reports must have the week).
-    tff_text = (shared_data / TFF_2025).read_text()
-    lines = tff_text.splitlines(keepends=True)
-    tff_cut = "".join([lines[0], *[ln for ln in lines[1:] if ln.split(",")[2] <= "2025-03-11"]]).encode()
-    srv.route("/history/deacot2025.zip", [Reply(200, _zip("annual.txt", legacy_bytes))] * 5)
-    srv.route("/history/fut_fin_txt_2025.zip", [Reply(200, _zip("FinFutYY.txt", tff_cut))] * 5)
-    srv.route("/ecb/eurofxref-hist.zip", [Reply(200, _zip("eurofxref-hist.csv", (shared_data / ECB_HIST).read_bytes()))] * 5)
-    srv.route("/ecb/eurofxref-daily.xml", [Reply(200, DAILY_XML)] * 20)
+    srv.route("/history/deacot2025.zip", Reply(200, cftc_replay.annual_zip("legacy")))
+    # TFF cut at the same week as the legacy file (both reports must have the week)
+    srv.route("/history/fut_fin_txt_2025.zip", Reply(200, cftc_replay.annual_zip("tff", "2025-03-11")))
+    srv.route("/ecb/eurofxref-hist.zip", Reply(200, cftc_replay.ecb_hist_zip()))
+    srv.route("/ecb/eurofxref-daily.xml", Reply(200, cftc_replay.ECB_DAILY_XML.read_bytes()))
     for dataset in ("6dca-aqww", "gpe5-46if"):
-        srv.route(f"/resource/{dataset}.json", [Reply(200, b"[]", headers={"Content-Type": "application/json"})] * 20)
+        srv.route(f"/resource/{dataset}.json", Reply(200, b"[]", headers={"Content-Type": "application/json"}))
     endpoints = {"cftc_history": f"{srv.url}/history", "socrata": f"{srv.url}/resource", "ecb": f"{srv.url}/ecb"}
     settings = _settings("live", from_year=2025, retries=2, args={"endpoints": endpoints})
 
     first = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 14, 16, 0, tzinfo=NY), sleep=lambda _s: None)
     assert first.status == "ok", first.error
     good = store.read(RESULT)
-    assert good.meta.headline["as_of"] == "2025-03-11"
-    assert good.meta.sample is False
-    assert abs(good.table("weekly").set_index("as_of").loc["2025-01-14", "net_usd_wide9"] - 35.2e9) < 0.5e9
+    assert good.meta.headline["as_of"] == "2025-03-11" and good.meta.headline["behind_schedule_weeks"] == 0
+    assert good.meta.sample is False and good.meta.extra["warnings"] == []
+    assert good.table("weekly").set_index("as_of").loc["2025-01-14", "net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
 
     second = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY), sleep=lambda _s: None)
-    assert second.status == "failed"
-    assert second.attempts == 3  # 1 + 2 retries
-    assert "not released yet" in second.error and "2025-03-18" in second.error
+    assert second.status == "ok" and second.attempts == 1, second.error
+    assert "behind schedule" in second.detail and "2025-03-18" in second.detail
     meta = store.meta(RESULT)
-    assert meta.status == "stale"
-    assert "not released yet" in meta.failure["error"]
-    assert meta.version == good.meta.version  # the last good result stays current
-    assert store.read(RESULT).meta.headline["as_of"] == "2025-03-11"
-    assert store.last_run("cftc_weekly").status == "failed"
+    assert meta.status == "ok" and meta.failure is None
+    assert meta.headline["as_of"] == "2025-03-11" and meta.headline["behind_schedule_weeks"] == 1
+    assert meta.extra["schedule"] == {"expected_report": "2025-03-18", "latest_report": "2025-03-11", "behind_weeks": 1, "behind": True, "message": meta.extra["warnings"][0]}
+    assert meta.headline["net_usd_wide9"] == good.meta.headline["net_usd_wide9"]
+    assert store.last_run("cftc_weekly").status == "ok"
 
 
-def test_cli_json_on_real_files(shared_data: Path) -> None:
-    runner = CliRunner()
-    args = ["--legacy", str(shared_data / LEGACY_2025), "--tff", str(shared_data / TFF_2025), "--fx", str(shared_data / ECB_HIST), "--json"]
-    out = runner.invoke(cftc_cmd, args)
+def _cli_files(tmp_path: Path) -> dict[str, Path]:
+    """The trimmed real files (tests/data/cftc) as the command reads them: the yearly zips as
+    published, the TFF file unzipped, the ECB history slice."""
+    tff = tmp_path / "FinFutYY.txt"
+    tff.write_text(cftc_replay.member_text(cftc_replay.TFF_ZIP))
+    return {"legacy": cftc_replay.LEGACY_ZIP, "tff": tff, "fx": cftc_replay.ECB_CSV}
+
+
+def test_cli_json_on_real_files(tmp_path: Path) -> None:
+    files = _cli_files(tmp_path)
+    out = CliRunner().invoke(cftc_cmd, ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"]), "--json"])
     assert out.exit_code == 0, out.output
-    weeks = json.loads(out.output)
-    by_date = {w["as_of"]: w for w in weeks}
+    doc = json.loads(out.output)
+    # the input quality travels with the numbers (clean real files: nothing skipped, no warning)
+    assert doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == [] and doc["quality"]["basis"] == "positions"
+    assert doc["quality"]["total_rows"] == 110 + 187 and doc["fx_quality"]["total_rows"] == 120
+    by_date = {w["as_of"]: w for w in doc["weeks"]}
     jan14 = by_date["2025-01-14"]
     for key in ("as_of", "net_usd_reuters6", "net_usd_wide9", "net_usd_levfunds_wide9", "currencies"):
         assert key in jan14
-    assert abs(jan14["net_usd_wide9"] - 35.2e9) < 0.5e9
+    # README: the 2025-01-14 wide-basket figure is USD 35.05 bn net long USD
+    assert jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0) and jan14["partial_reason"] is None
     eur = next(c for c in jan14["currencies"] if c["ccy"] == "EUR")
     assert eur["net_contracts"] == -60397 and isinstance(eur["net_contracts"], int)
     assert eur["usd"] < 0
     assert {"ccy", "net_contracts", "usd"} <= set(eur)
-    # TFF-only weeks after the legacy file ends: partial, no legacy aggregate.
-    assert by_date["2025-04-29"]["partial"] is True and by_date["2025-04-29"]["net_usd_wide9"] is None
-    assert by_date["2025-04-29"]["net_usd_levfunds_wide9"] is not None
+    # TFF-only weeks after the legacy file ends: partial, no legacy aggregate, and it says why
+    apr29 = by_date["2025-04-29"]
+    assert apr29["partial"] is True and apr29["net_usd_wide9"] is None and apr29["net_usd_levfunds_wide9"] is not None
+    assert apr29["partial_reason"] == "not in the legacy files (their weeks: 2025-01-07..2025-03-11)"
+    human = CliRunner().invoke(cftc_cmd, ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"])])
+    assert human.exit_code == 0
+    assert "quality: 297 rows, none skipped" in human.output
+    assert "2025-04-29" in human.output and "PARTIAL (not in the legacy files" in human.output
 
 
-def test_cli_zip_input_and_bad_file_named(shared_data: Path, tmp_path: Path) -> None:
-    zipped = tmp_path / "deacot2025.zip"
-    zipped.write_bytes(_zip("annual.txt", (shared_data / LEGACY_2025).read_bytes()))
+@pytest.mark.extended
+def test_cli_full_real_files_give_the_readme_figure(shared_data: Path) -> None:
+    args = ["--legacy", str(shared_data / LEGACY_2025), "--tff", str(shared_data / TFF_2025), "--fx", str(shared_data / ECB_HIST), "--json"]
+    out = CliRunner().invoke(cftc_cmd, args)
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    jan14 = next(w for w in doc["weeks"] if w["as_of"] == "2025-01-14")
+    assert jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
+    assert doc["quality"]["warnings"] == [] and doc["fx_quality"]["total_rows"] == 6983
+
+
+def test_cli_zip_input_bad_file_and_no_currency_rows_named(test_data: Path, tmp_path: Path) -> None:
     fx_zip = tmp_path / "eurofxref-hist.zip"
-    fx_zip.write_bytes(_zip("eurofxref-hist.csv", (shared_data / ECB_HIST).read_bytes()))
+    fx_zip.write_bytes(cftc_replay.zip_bytes("eurofxref-hist.csv", cftc_replay.ECB_CSV.read_bytes()))
     runner = CliRunner()
-    ok = runner.invoke(cftc_cmd, ["--legacy", str(zipped), "--fx", str(fx_zip), "--json"])
+    ok = runner.invoke(cftc_cmd, ["--legacy", str(cftc_replay.LEGACY_ZIP), "--fx", str(fx_zip), "--json"])
     assert ok.exit_code == 0, ok.output
-    assert len(json.loads(ok.output)) == 10
+    assert len(json.loads(ok.output)["weeks"]) == 10
     bad = tmp_path / "annual.txt"
     bad.write_text('"Market and Exchange Names","Something Else"\n"EURO FX","1"\n')
-    res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(shared_data / ECB_HIST)])
+    res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(cftc_replay.ECB_CSV)])
     assert res.exit_code == 2
     assert str(bad) in res.output and "column missing" in res.output
+    # cases/bad-input/cftc_no_currency_rows.txt: a clear error, not a ValueError traceback
+    none = test_data / "cftc" / "cftc_no_currency_rows.txt"
+    res = runner.invoke(cftc_cmd, ["--legacy", str(none), "--fx", str(cftc_replay.ECB_CSV)])
+    assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit)
+    assert res.output.startswith(f"error: {none}: CFTC Contract Market Code: no currency markets in the file")
 
 
 def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) -> None:
@@ -186,3 +196,56 @@ def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) ->
     assert result.meta.sample is True
     assert pd.Timestamp(result.table("weekly")["as_of"].min()).year == 2022
     assert "cftc backfill: sample legacy 2022" in out.output  # progress lines when not on a terminal
+
+
+def _publish_behind(store) -> dict:
+    """cftc.net_usd from the trimmed real files, checked on Fri 2025-03-28 (the 2025-03-25 report
+    expected; the files end 2025-03-11): two weeks behind schedule."""
+    from flows.quality import Quality
+    from flows.sources import cftc_files, ecb
+    from jobs.config import Settings
+    from jobs.tasks.cftc import compute, publish, schedule_status
+
+    legacy, q = cftc_files.parse_report(cftc_replay.member_text(cftc_replay.LEGACY_ZIP), "legacy", "annual.txt", list(cftc_files.CURRENCY_CODES))
+    fx = ecb.parse_hist_csv(cftc_replay.ECB_CSV.read_text(), "eurofxref-hist.csv")
+    res = compute(legacy, None, fx, Settings())
+    schedule = schedule_status(pd.Timestamp("2025-03-11"), datetime(2025, 3, 28, 16, 0, tzinfo=NY))
+    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False, quality=q, schedule=schedule)
+    assert isinstance(q, Quality)
+    return schedule
+
+
+def test_schedule_status_counts_the_weeks_behind_the_calendar() -> None:
+    from jobs.tasks.cftc import schedule_status
+
+    # Wed 2025-11-19, the first day of the post-shutdown backlog: the newest stored report was
+    # 2025-09-23; the calendar expects 2025-11-11 (its release moved to Mon 2025-11-17 by Veterans
+    # Day), so 7 weekly reports are missing
+    s = schedule_status(pd.Timestamp("2025-09-23"), datetime(2025, 11, 19, 12, 0, tzinfo=NY))
+    assert (s["expected_report"], s["behind_weeks"], s["behind"]) == ("2025-11-11", 7, True)
+    assert s["message"].startswith("behind schedule: latest report 2025-09-23 is 7 weeks older than the 2025-11-11 report")
+    # on the Friday of a release, before 15:30 ET the previous week is still the expected one
+    assert schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 0, tzinfo=NY))["behind_weeks"] == 0
+    assert schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 45, tzinfo=NY))["behind_weeks"] == 1
+    # New Year's Day 2019 fell on the Tuesday: that report is dated Monday 2018-12-31 (released
+    # Fri 2019-01-04), and the calendar expects that Monday
+    s = schedule_status(pd.Timestamp("2018-12-31"), datetime(2019, 1, 4, 16, 0, tzinfo=NY))
+    assert (s["expected_report"], s["behind"], s["behind_weeks"]) == ("2018-12-31", False, 0)
+    s = schedule_status(pd.Timestamp("2018-12-24"), datetime(2019, 1, 4, 16, 0, tzinfo=NY))
+    assert (s["expected_report"], s["behind"], s["behind_weeks"]) == ("2018-12-31", True, 1)
+
+
+def test_status_shows_the_behind_schedule_warning(tmp_path: Path, redis_url: str, store) -> None:
+    from jobs.cli import main
+
+    schedule = _publish_behind(store)
+    config = tmp_path / "config.toml"
+    config.write_text('[service]\nsource_mode = "live"\n', encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(main, ["--config", str(config), "status"], env={"REDIS_URL": redis_url})
+    assert text.exit_code == 0, text.output
+    assert f"warning: cftc.net_usd: {schedule['message']}" in text.output
+    assert "is 2 weeks older than the 2025-03-25 report" in schedule["message"]
+    doc = json.loads(runner.invoke(main, ["--config", str(config), "status", "--json"], env={"REDIS_URL": redis_url}).output)
+    result = next(r for r in doc["results"] if r["name"] == RESULT)
+    assert result["warnings"] == [schedule["message"]] and result["status"] == "ok" and result["error"] is None

@@ -226,6 +226,6 @@ def test_code_prefilter_gives_the_same_rows_as_parsing_everything(tff_paths: lis
         filtered = cftc_files.parse(text, report, path.name, FX_CODES)  # type: ignore[arg-type]
         expected = full[full["code"].isin(FX_CODES)].reset_index(drop=True)
         pd.testing.assert_frame_equal(filtered, expected)
-    # a code that is not in the file gives an empty frame in the schema layout
-    none = cftc_files.parse_tff(tff_paths[0].read_text(), "x", ["999999"])
-    assert none.empty and list(none.columns) == list(COT_TFF_COLUMNS)
+    # a code that is not in the file: an error naming the file (an empty table is never a result)
+    with pytest.raises(InputError, match=r"x: .*none of the requested markets in the file \(contract market codes 999999\)"):
+        cftc_files.parse_tff(tff_paths[0].read_text(), "x", ["999999"])

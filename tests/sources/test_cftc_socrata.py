@@ -129,10 +129,19 @@ def test_fetch_pages_with_offset_and_limit(http_server, client, legacy_rows: lis
 
 
 def test_fetch_retries_429_then_succeeds(http_server, client, legacy_rows: list[dict]) -> None:
-    http_server.route(PATH, [Reply(429, "slow down", {"Retry-After": "0"}), Reply(200, json.dumps(legacy_rows))])
+    replies = [Reply(429, "slow down", {"Retry-After": "0"})]
+
+    def serve(req: Request) -> Reply:
+        if replies:
+            return replies.pop()
+        off = int(req.query["$offset"][0])
+        return Reply(200, json.dumps(legacy_rows[off:]), {"Content-Type": "application/json"})
+
+    http_server.route(PATH, serve)
     q = cftc_socrata.build_query("legacy", None, page_size=5000, base=f"{http_server.url}/resource")
     rows = cftc_socrata.fetch(q, client)
-    assert len(rows) == 12 and len(http_server.requests_to(PATH)) == 2
+    # 429, the 12 rows, then the next offset to tell the end from a server cap (empty: the end)
+    assert len(rows) == 12 and [r.query["$offset"][0] for r in http_server.requests_to(PATH)] == ["0", "0", "12"]
 
 
 def test_fetch_500_and_malformed_json_name_the_dataset(http_server, client, monkeypatch) -> None:
@@ -160,7 +169,11 @@ def test_parse_errors_name_row_and_field(legacy_rows: list[dict]) -> None:
     bad = dict(legacy_rows[0], open_interest_all="n/a")
     with pytest.raises(InputError, match="open_interest_all"):
         cftc_socrata.parse([bad], "legacy", "api.json")
-    with pytest.raises(InputError, match="duplicate"):
-        cftc_socrata.parse([legacy_rows[0], legacy_rows[0]], "legacy", "api.json")
+    # the same row twice (a paging overlap) is dropped as a repair; a conflicting copy is an error
+    frame, q = cftc_socrata.parse_rows([legacy_rows[0], legacy_rows[0]], "legacy", "api.json")
+    assert len(frame) == 1 and q.repairs == {"exact duplicate row dropped (paging overlap?)": 1}
+    other = dict(legacy_rows[0], noncomm_positions_long_all=str(int(legacy_rows[0]["noncomm_positions_long_all"]) - 1), comm_positions_long_all=str(int(legacy_rows[0]["comm_positions_long_all"]) + 1))
+    with pytest.raises(InputError, match=r"conflicting duplicate rows for code 13874A on 2026-09-15 \(rows 0 and 1\): noncomm_positions_long_all"):
+        cftc_socrata.parse([legacy_rows[0], other], "legacy", "api.json")
     empty = cftc_socrata.parse([], "tff", "api.json")
     assert list(empty.columns) == list(COT_TFF_COLUMNS) and empty.empty
