@@ -108,15 +108,30 @@ def test_zero_iv_becomes_nan_and_null_greeks_are_handled(mstr_bytes: bytes) -> N
 def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
     obj = json.loads(mstr_bytes)
     opts = obj["data"]["options"]
-    opts[3]["open_interest"] = -5.0
+    opts[3]["open_interest"] = "-"  # unreadable: skipped, weight unknown
     opts[4]["option"] = "NOT-A-SYMBOL"
+    opts[5]["gamma"] = "n/a"  # unreadable greek: kept, marked for the engine
     opts.append({"bid": 1.0})  # no option symbol
-    opts.append(dict(opts[0]))  # duplicate symbol
+    opts.append(dict(opts[0]))  # exact duplicate: dropped as a repair
     chain = cboe.parse(json.dumps(obj))
     assert len(chain.contracts) == 48 - 2
-    assert len(chain.skipped) == 4
+    assert len(chain.skipped) == 3
     assert set(chain.skipped["field"]) == {"open_interest", "option"}
-    assert sorted(chain.skipped["row"]) == [3, 4, 48, 49]
+    assert sorted(chain.skipped["row"]) == [3, 4, 48]
+    c = chain.contracts.set_index("symbol")
+    assert np.isnan(c.loc[opts[5]["option"], "gamma"]) and c.loc[opts[5]["option"], "unreadable"]
+    q = chain.quality
+    assert q.total_rows == 50 - 1 and q.skipped_rows == 3 and q.unweighed_skipped_rows == 2
+    assert q.repairs == {"gamma: not a number (e.g. 'n/a'), taken as missing": 1, "exact duplicate option row dropped": 1}
+    # a conflicting duplicate and a negative open interest are errors naming what is wrong
+    obj2 = json.loads(mstr_bytes)
+    obj2["data"]["options"].append(dict(obj2["data"]["options"][0], open_interest=1.0))
+    with pytest.raises(InputError, match=r"conflicting duplicate option symbol MSTR260717C00095000 \(rows 0, 48\): open_interest"):
+        cboe.parse(json.dumps(obj2), symbol="MSTR")
+    obj3 = json.loads(mstr_bytes)
+    obj3["data"]["options"][7]["open_interest"] = -5.0
+    with pytest.raises(InputError, match=r"open_interest: 1 value\(s\) outside .* -5\.0 \(row 7\)"):
+        cboe.parse(json.dumps(obj3), symbol="MSTR")
 
 
 @pytest.mark.parametrize(
