@@ -994,7 +994,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     # consistency of the spot figure with the model at spot
     big, small = max(abs(net_gex), abs(model_gex_at_spot)), min(abs(net_gex), abs(model_gex_at_spot))
     if gross > 0 and big > NEGLIGIBLE_SHARE * gross and (np.sign(net_gex) != np.sign(model_gex_at_spot) or big > params.consistency_factor * small):
-        quality.warn(f"spot net GEX {net_gex:,.0f} and model GEX at spot {model_gex_at_spot:,.0f} USD per 1 % disagree by more than a factor {params.consistency_factor:g}: check the source's gamma")
+        how = "in sign" if np.sign(net_gex) != np.sign(model_gex_at_spot) else f"by more than a factor {params.consistency_factor:g}"
+        quality.warn(f"spot net GEX {net_gex:,.0f} and model GEX at spot {model_gex_at_spot:,.0f} USD per 1 % disagree {how}: check the source's gamma")
     spot_warning = _spot_parity_warning(S, std & ~unreadable, settle_a, K, is_call, bid, ask, T, ratio, r, q)
     if spot_warning:
         quality.warn(spot_warning)
