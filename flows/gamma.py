@@ -92,8 +92,9 @@ convention.
 Quality: the report carries a :class:`flows.quality.Quality` (the parser's, when the chain has
 one, plus what the engine found): contracts whose IV/gamma cell was unreadable and that could not
 be modelled are *skipped* (weighted by their open interest); modelled gamma, excluded
-non-standard series, a spot that disagrees with the put-call parity forward and a failed
-consistency check are *warnings*.
+non-standard series, a spot more than 5 % away from the spot implied by the nearest expiry's
+put-call parity and a failed consistency check are *warnings*; a spot more than 25 % away
+(``option.spot_vs_parity`` in :mod:`flows.limits`) or outside the listed strikes is refused.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ from flows.chain import (
 )
 from flows.errors import InputError
 from flows.greeks import implied_vol, price_bounds
+from flows.limits import check_range
 from flows.products import Deliverable
 from flows.quality import Quality
 
@@ -764,9 +766,10 @@ def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.nda
     return out, notes
 
 
-def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, U_ratio: np.ndarray, r: float, q: float) -> str | None:
-    """A warning when spot disagrees with the nearest usable expiry's parity forward (see
-    :data:`SPOT_PARITY_WARN`); ``None`` when consistent or when no expiry qualifies."""
+def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, U_ratio: np.ndarray, r: float, q: float, source: str = "") -> str | None:
+    """Spot against the nearest usable expiry's put-call parity: an :class:`InputError` beyond the
+    ``option.spot_vs_parity`` limit (25 %), a warning beyond :data:`SPOT_PARITY_WARN` (5 %);
+    ``None`` when consistent or when no expiry qualifies."""
     cand = std & (T > 0) & (T <= SPOT_PARITY_MAX_T)
     for key in np.unique(settle_ns[cand]):
         sel = cand & (settle_ns == key)
@@ -776,8 +779,9 @@ def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np
             continue
         t = float(T[sel][0])
         implied = F * math.exp(-(r - q) * t) / float(np.median(U_ratio[sel]))
+        day = pd.Timestamp(int(key), tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+        check_range([S / implied - 1.0], "option.spot_vs_parity", source, rows=[f"the {day} options imply spot {implied:.6g}"], field="spot")
         if abs(S / implied - 1.0) > SPOT_PARITY_WARN:
-            day = pd.Timestamp(int(key), tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
             return f"spot {S:g} disagrees with the put-call parity of the {day} options (implied spot {implied:.4g}, {abs(S / implied - 1) * 100:.1f} % away): wrong spot in the source?"
         return None
     return None
@@ -967,13 +971,19 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     modelled_abs = float(np.abs(gex[use_model]).sum())
     modelled_share = modelled_abs / gross if gross > 0 else 0.0
     n_modelled = int((use_model & has_pos).sum())
-    unread_modelled = use_model & unreadable & has_pos
-    if unread_modelled.any():
-        quality.warn(f"{int(unread_modelled.sum())} contracts had an unreadable IV, gamma or quote cell: gamma modelled ({float(np.abs(gex[unread_modelled]).sum()) / gross * 100 if gross else 0:.1f} % of |GEX|)")
-    filled = use_model & has_pos & ~deliv[alive] & ~unreadable  # the source gave no gamma or 0
-    filled_share = float(np.abs(gex[filled]).sum()) / gross if gross > 0 else 0.0
-    if filled.any() and filled_share >= MODELLED_WARN_SHARE:
-        quality.warn(f"gamma modelled (BSM at the contract's IV) for {int(filled.sum())} of {int(has_pos.sum())} contracts with a position, {filled_share * 100:.1f} % of |GEX|: the source gave no gamma or 0")
+    def share(mask: np.ndarray) -> float:
+        return float(np.abs(gex[mask]).sum()) / gross * 100 if gross > 0 else 0.0
+
+    unread_used = unreadable & has_pos & keep
+    if unread_used.any():
+        quality.warn(f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({share(unread_used & use_model):.1f} % of |GEX|)")
+    standard_model = use_model & has_pos & ~deliv[alive] & ~unreadable
+    missing = standard_model & np.isnan(gamma_file)  # the source gave no gamma at all
+    zero = standard_model & ~np.isnan(gamma_file)  # the source gave 0 (rounding, or a 0DTE habit)
+    if missing.any():
+        quality.warn(f"gamma missing in the source for {int(missing.sum())} of {int(has_pos.sum())} contracts with a position: modelled (BSM at the contract's IV), {share(missing):.1f} % of |GEX|")
+    if zero.any() and share(zero) >= MODELLED_WARN_SHARE * 100:
+        quality.warn(f"gamma 0 in the source for {int(zero.sum())} live contracts with a position: modelled (BSM at the contract's IV), {share(zero):.1f} % of |GEX|")
 
     # profile (rows: main calls, main puts, then each convention's net)
     spots = S * np.linspace(1.0 - params.window, 1.0 + params.window, params.n_points)
@@ -996,7 +1006,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     if gross > 0 and big > NEGLIGIBLE_SHARE * gross and (np.sign(net_gex) != np.sign(model_gex_at_spot) or big > params.consistency_factor * small):
         how = "in sign" if np.sign(net_gex) != np.sign(model_gex_at_spot) else f"by more than a factor {params.consistency_factor:g}"
         quality.warn(f"spot net GEX {net_gex:,.0f} and model GEX at spot {model_gex_at_spot:,.0f} USD per 1 % disagree {how}: check the source's gamma")
-    spot_warning = _spot_parity_warning(S, std & ~unreadable, settle_a, K, is_call, bid, ask, T, ratio, r, q)
+    spot_warning = _spot_parity_warning(S, std & ~unreadable, settle_a, K, is_call, bid, ask, T, ratio, r, q, src)
     if spot_warning:
         quality.warn(spot_warning)
 

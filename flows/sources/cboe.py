@@ -19,11 +19,13 @@ contracts (multiplier 100).
 
 Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.quality``)
 -----------------------------------------------------------------------------------------
-* **Decoding** (:func:`decode_text`): a UTF-8 byte-order mark is removed, then UTF-8, then
-  cp1252, then Latin-1 (which cannot fail); a fallback is recorded as a repair.  JSON nested
+* **Decoding** (:func:`decode_text`): UTF-16 when the bytes start with its byte-order mark;
+  otherwise a UTF-8 byte-order mark is removed, then UTF-8, then cp1252, then Latin-1 (which
+  cannot fail); anything beyond plain UTF-8 is recorded as a repair.  JSON nested
   deeper than the decoder's recursion limit (~1,000 levels; the real body has 4) is refused.
-* **Per field**, a value that is absent or ``null`` is *missing*, one that is present but not a
-  number (``"-"``, ``"n/a"``) is *unreadable*; neither ever becomes 0:
+* **Per field**, a value that is absent is *missing* (a source that leaves greeks out), one that is
+  present but ``null`` or not a number (``"-"``, ``"n/a"``) is *unreadable*; neither ever
+  becomes 0:
   ``open_interest`` missing or unreadable: the row is skipped (its weight unknown);
   ``iv``/``gamma``/``bid``/``ask`` unreadable: set missing and marked
   (:data:`flows.chain.UNREADABLE_COLUMN`), so the engine models the gamma or counts the contract
@@ -120,7 +122,8 @@ def fetch(query: CboeQuery | str, client: Any) -> bytes:
 
 
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
-"""Decoding rule of every text a CBOE parser reads: after removing a UTF-8 byte-order mark,
+"""Decoding rule of every text a CBOE parser reads: bytes starting with a UTF-16 byte-order mark
+are UTF-16 (a spreadsheet's "Unicode text"); otherwise, after removing a UTF-8 byte-order mark,
 the first of these that decodes the bytes (Latin-1 maps every byte, so it never fails)."""
 
 
@@ -135,15 +138,19 @@ def decode_text(raw: bytes | bytearray | str) -> tuple[str, str | None]:
         text = raw
     else:
         data = bytes(raw)
-        if data.startswith(b"\xef\xbb\xbf"):
+        encodings: tuple[str, ...] = ENCODINGS
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encodings = ("utf-16", "latin-1")
+            notes.append("UTF-16 (byte-order mark)")
+        elif data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
             notes.append("UTF-8 byte-order mark removed")
-        for enc in ENCODINGS:
+        for enc in encodings:
             try:
                 text = data.decode(enc)
             except UnicodeDecodeError:
                 continue
-            if enc != "utf-8":
+            if enc not in ("utf-8", "utf-16"):
                 notes.append(f"not UTF-8: decoded as {enc}")
             break
     if text.startswith("\ufeff"):
@@ -197,18 +204,25 @@ _GREEK_FIELDS = ("iv", "gamma", "bid", "ask")
 _RANGES = {"open_interest": "option.open_interest", "volume": "option.volume", "iv": "option.iv", "delta": "option.delta", "bid": "option.price", "ask": "option.price"}
 
 
-def _numbers(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """JSON values -> (float array, unreadable mask).  ``None``/absent -> NaN (missing); a value
-    that is present but not a number -> NaN and marked unreadable; numeric strings are read."""
+def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.ndarray]:
+    """One field of every row -> (float array, unreadable mask).
+
+    Absent -> NaN (missing: a source that leaves the field out); present but ``null``, ``NaN``,
+    a boolean or not a number -> NaN and marked unreadable; numeric strings are read.
+    """
+    values = [o.get(col) for o in rows]
     try:
-        arr = np.array(values, dtype=np.float64)  # fast path: numbers and None only
-        return arr, np.zeros(arr.size, dtype=bool)
+        arr = np.array(values, dtype=np.float64)  # fast path: numbers (and None) only
+        unread = np.zeros(arr.size, dtype=bool)
     except (TypeError, ValueError):
-        pass
-    s = pd.Series(values, dtype=object)
-    bools = s.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
-    num = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return num, (s.notna().to_numpy() & np.isnan(num)) | bools
+        s = pd.Series(values, dtype=object)
+        bools = s.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
+        arr = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        unread = (s.notna().to_numpy() & np.isnan(arr)) | bools
+    nan = np.flatnonzero(np.isnan(arr) & ~unread)
+    if nan.size:  # null or NaN where the key is present: unreadable, not "left out"
+        unread[nan] = [col in rows[i] for i in nan]
+    return arr, unread
 
 
 def rows_frame(options: list[Any], source: str, quality: Quality | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -228,7 +242,7 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     frame = pd.DataFrame({"symbol": [str(o.get("option", "")).strip().replace(" ", "") for o in rows]}, index=np.arange(n))
     unreadable = np.zeros(n, dtype=bool)
     for col in ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma"):
-        vals, bad = _numbers([o.get(col) for o in rows])
+        vals, bad = _numbers(rows, col)
         frame[col] = vals
         bad &= is_row
         if col == "open_interest":
@@ -260,12 +274,10 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
         check_range(frame[col].to_numpy()[keep], key, source, rows=positions, field=f"data.options[].{col}")
     frame["unreadable"] = unreadable
     frame = frame.loc[keep].drop(columns="oi_bad")
-    # CBOE writes 0.0 where it did not compute IV or greeks: that is "missing", not zero.
+    # CBOE writes 0.0 where it did not compute IV: that is "missing", not zero.  Greeks of 0 stay
+    # 0 (the source said 0: the engine models a live contract's gamma; NaN means the source gave
+    # none, which the engine reports louder).
     frame.loc[frame["iv"] <= 0, "iv"] = np.nan
-    # Greeks of 0 alongside a missing IV are "not computed" too; a non-zero gamma with IV 0 (CBOE
-    # does that for same-day expiries after the close) is kept, as the CSV parser keeps it.
-    for col in ("delta", "gamma"):
-        frame.loc[frame["iv"].isna() & (frame[col] == 0), col] = np.nan
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])
 
 

@@ -16,9 +16,9 @@ Layout (see ``shared/data/options/README.md``)::
             put block (Puts ... Open Interest; the names repeat, so columns are read by position)
     line 5+: one row per (expiration, strike, root): a call and a put
 
-Every row becomes two contracts keyed by OSI symbol. ``IV`` 0 (CBOE's "missing") becomes NaN;
-``Delta``/``Gamma`` 0 become NaN where the IV is missing too (CBOE's 0DTE rows after the close
-keep a gamma with IV 0, and that gamma is kept).
+Every row becomes two contracts keyed by OSI symbol. ``IV`` 0 (CBOE's "not computed") becomes
+NaN; ``Delta``/``Gamma`` keep the file's value, 0 included (the engine models a live contract's
+gamma where the file has 0; CBOE's 0DTE rows after the close keep a gamma with IV 0).
 
 Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.quality``)
 -----------------------------------------------------------------------------------------
@@ -31,8 +31,9 @@ Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.q
   ``Open Interest`` missing or unreadable: that side is skipped with its weight unknown (the
   skipped share then counts rows, see :mod:`flows.quality`); ``IV``/``Gamma``/``Bid``/``Ask``
   unreadable: set missing and marked (:data:`flows.chain.UNREADABLE_COLUMN`) so the engine
-  models the gamma or counts the contract as skipped; ``Delta``/``Volume`` unreadable: missing
-  (no figure uses them), counted as a repair.
+  models the gamma or counts the contract as skipped (an *empty* cell there is treated the same:
+  CBOE writes 0, never an empty cell); ``Delta``/``Volume`` unreadable or empty: missing (no
+  figure uses them), counted as a repair.
 * **Plausibility** (:mod:`flows.limits`): spot, open interest, volume, IV, delta, gamma x spot,
   bid/ask outside their limits, a ``Strike`` that differs from the strike encoded in the row's
   OSI symbols, or an ``Expiration Date`` that differs from the symbols' date, is an
@@ -44,6 +45,11 @@ Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.q
   strikes ascending within each) and the last expiry's strikes stop below spot (every expiry of
   the real files spans spot); it is NOT detected when the cut falls above spot in the last
   expiry's strikes or exactly between two expiries (the missing expiries leave no trace).
+  Two warnings narrow that gap: the last expiry's top call still has a delta of 0.35 or more
+  (:data:`CUT_TOP_CALL_DELTA`; complete expiries end far out of the money), or the last expiry is
+  less than 90 days after the snapshot (:data:`CUT_MIN_LAST_EXPIRY_DAYS`; a full table runs to
+  quarterlies or LEAPS).  Undetected: a cut above the money of a last expiry at least 90 days
+  out, where the remaining top call's delta is already below 0.35.
 * **Duplicates**: a repeated option symbol with identical values is dropped (a repair); with
   different values it is an error naming the symbol.
 * A body that pandas cannot parse becomes an :class:`InputError` naming the file and the line.
@@ -196,6 +202,13 @@ def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return vals, present & np.isnan(vals)
 
 
+def _empty(col: pd.Series) -> np.ndarray:
+    """Cells that are empty or an NA marker (real quote tables have none: CBOE writes 0)."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return np.isnan(col.to_numpy(dtype=np.float64, na_value=np.nan))
+    return (col.isna() | (col.astype("str").str.strip() == "")).to_numpy()
+
+
 _LINE_RE = re.compile(r"line (\d+)")
 _RANGE_KEYS = {"open_interest": "option.open_interest", "volume": "option.volume", "iv": "option.iv", "delta": "option.delta", "bid": "option.price", "ask": "option.price"}
 _GREEK_FIELDS = ("iv", "gamma", "bid", "ask")
@@ -233,8 +246,19 @@ def _check_cut(body: str, source: str, quality: Quality) -> None:
     quality.warn(f"the file does not end with a newline: its last line (line {line_no}) may be cut inside its last field")
 
 
-def _check_boundary_cut(expiry: np.ndarray, strike: np.ndarray, ok: np.ndarray, spot: float, source: str) -> None:
-    """Refuse a file in CBOE's order whose last expiry's strikes stop below spot."""
+CUT_TOP_CALL_DELTA = 0.35
+"""A complete expiry's highest strike is far out of the money: its call delta in the real files is
+at most 0.23 (the 6-year SPX LEAPS; below 0.01 for most expiries).  A last expiry whose top call
+still has this delta or more ends near the money: the file may be cut there (a warning)."""
+CUT_MIN_LAST_EXPIRY_DAYS = 90
+"""A complete quote table ("Expiration: All") runs to quarterly or LEAPS expiries, months out;
+a last expiry closer than this to the snapshot suggests the later expiries were cut (a warning)."""
+
+
+def _check_boundary_cut(expiry: np.ndarray, strike: np.ndarray, call_delta: np.ndarray, ok: np.ndarray, spot: float, as_of: pd.Timestamp, source: str, quality: Quality) -> None:
+    """A file cut at a line boundary (see the module docstring): refuse a last expiry whose
+    strikes stop below spot; warn when its top call is still near the money or when the last
+    expiry is close to the snapshot.  Only for a file in CBOE's order."""
     dated = ~np.isnat(expiry)
     if not dated.any() or not ok.any():
         return
@@ -245,10 +269,16 @@ def _check_boundary_cut(expiry: np.ndarray, strike: np.ndarray, ok: np.ndarray, 
     last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
     if not in_order or not last.any():
         return  # not CBOE's order (or no readable strike): a boundary cut cannot be recognised
+    day = pd.Timestamp(last_expiry).date().isoformat()
     top = float(k[last].max())
-    if top < spot:
-        day = pd.Timestamp(e[-1]).date().isoformat()
+    if top < spot <= float(k.max()):  # (a spot beyond every strike is the engine's spot check)
         raise InputError(source, "Strike", f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused")
+    top_delta = float(call_delta[ok][last][-1])
+    if np.isfinite(top_delta) and top_delta >= CUT_TOP_CALL_DELTA:
+        quality.warn(f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary")
+    days = (pd.Timestamp(last_expiry) - pd.Timestamp(as_of.tz_convert(EXCHANGE_TZ).date())).days
+    if days < CUT_MIN_LAST_EXPIRY_DAYS:
+        quality.warn(f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off")
 
 
 def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain:
@@ -370,15 +400,18 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         i = int(np.flatnonzero(off)[0])
         raise InputError(source, "Expiration Date", f"line {side_line[i]}: {frame[_EXPIRY_POS].iloc[i % n]!r} but the {side_name[i]} symbol {osi['symbol'].iloc[i]} encodes {pd.Timestamp(osi_exp[i]).date()} ({int(off.sum())} such contracts)")
 
-    # unreadable IV / greek / quote cells: missing, marked for the engine; others: repairs
+    # unreadable or empty IV / greek / quote cells: missing, marked for the engine; others: repairs
     unreadable = np.zeros(2 * n, dtype=bool)
     for name in ("bid", "ask", "volume", "iv", "delta", "gamma"):
         bad = keep & bad_cells[name]
+        empty = keep & np.concatenate([_empty(frame[_CALL_POS[name]]), _empty(frame[_PUT_POS[name]])])
         if bad.any():
             raw_cells = pd.concat([frame[_CALL_POS[name]], frame[_PUT_POS[name]]], ignore_index=True)
             quality.repair(f"{HEADER[_CALL_POS[name]]}: not a number (e.g. {raw_cells.iloc[int(np.flatnonzero(bad)[0])]!r}), taken as missing", int(bad.sum()))
-            if name in _GREEK_FIELDS:
-                unreadable |= bad
+        if empty.any():
+            quality.repair(f"{HEADER[_CALL_POS[name]]}: empty cell, taken as missing", int(empty.sum()))
+        if name in _GREEK_FIELDS:
+            unreadable |= bad | empty
 
     # file order: row by row, call then put
     order = np.empty(2 * n, dtype=np.int64)
@@ -396,7 +429,7 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         quality.skip("Expiration Date: outside the exchange calendar", int(gone.size), weight=float(np.nansum(oi_weight[gone])))
         idx, row_of, exp_kept, settle = idx[~no_settle], row_of[~no_settle], exp_kept[~no_settle], settle[~no_settle]
         roots = roots[~no_settle].reset_index(drop=True)
-    _check_boundary_cut(expiry, strike, ~blank & ~exp_bad & ~strike_bad, spot, source)
+    _check_boundary_cut(expiry, strike, values["delta"][:n], ~blank & ~exp_bad & ~strike_bad, spot, as_of, source, quality)
     iv = values["iv"][idx]
     no_iv = ~(iv > 0)
     gamma = values["gamma"][idx]
@@ -412,8 +445,8 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
             "bid": values["bid"][idx],
             "ask": values["ask"][idx],
             "iv": np.where(no_iv, np.nan, iv),
-            "delta": np.where(no_iv & (delta == 0), np.nan, delta),
-            "gamma": np.where(no_iv & (gamma == 0), np.nan, gamma),
+            "delta": delta,
+            "gamma": gamma,
             "open_interest": oi[idx],
             "volume": values["volume"][idx],
         }

@@ -82,11 +82,11 @@ def test_spy_half_dollar_strikes_and_spx_duplicates_survive(shared_data: Path) -
 
 def test_zero_dte_gamma_kept_when_iv_missing(shared_data: Path) -> None:
     # CBOE prints IV 0 but a gamma on some rows (SPXW 4545 P, 2023-09-15): the gamma is kept,
-    # the IV becomes NaN; where IV and gamma are both 0 the gamma is missing (NaN)
+    # the IV becomes NaN; a gamma of 0 stays 0 (the source said 0; the engine models live ones)
     spx = cboe_csv.read_file(shared_data / OPTIONS / "spx_quotedata_2023-09-14.csv").contracts.set_index("symbol")
     row = spx.loc["SPXW230915P04545000"]
     assert np.isnan(row["iv"]) and row["gamma"] == pytest.approx(0.0066)
-    assert np.isnan(spx.loc["SPXW230914C01200000", "gamma"])
+    assert spx.loc["SPXW230914C01200000", "gamma"] == 0.0 and np.isnan(spx.loc["SPXW230914C01200000", "iv"])
     spy = cboe_csv.read_file(shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").contracts.set_index("symbol")
     assert spy.loc["SPY230914C00451000", "gamma"] == pytest.approx(1.1609)
 

@@ -100,9 +100,18 @@ def test_zero_iv_becomes_nan_and_null_greeks_are_handled(mstr_bytes: bytes) -> N
     opts[2].update({"iv": 0.0, "gamma": 0.0123})  # same-day quirk: gamma kept even with IV 0
     c = cboe.parse(json.dumps(obj)).contracts.set_index("symbol")
     s0, s1, s2 = (o["option"] for o in opts[:3])
-    assert np.isnan(c.loc[s0, "iv"]) and np.isnan(c.loc[s0, "gamma"]) and np.isnan(c.loc[s0, "delta"])
+    # IV 0 is "not computed" (NaN); greeks of 0 stay 0 (the source said 0)
+    assert np.isnan(c.loc[s0, "iv"]) and c.loc[s0, "gamma"] == 0.0 and c.loc[s0, "delta"] == 0.0
+    assert not c.loc[s0, "unreadable"]
+    # null greeks: missing, and marked (a present-but-null gamma is not a source leaving it out)
     assert np.isnan(c.loc[s1, "gamma"]) and np.isnan(c.loc[s1, "delta"]) and c.loc[s1, "iv"] == opts[1]["iv"]
+    assert c.loc[s1, "unreadable"]
     assert np.isnan(c.loc[s2, "iv"]) and c.loc[s2, "gamma"] == 0.0123
+    # a source that leaves the keys out (the missing-greeks habit): missing, not marked
+    for o in opts[3:6]:
+        del o["gamma"], o["delta"]
+    c = cboe.parse(json.dumps(obj)).contracts.set_index("symbol")
+    assert c.loc[opts[3]["option"], ["gamma", "delta"]].isna().all() and not c.loc[opts[3]["option"], "unreadable"]
 
 
 def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
