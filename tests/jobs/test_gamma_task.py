@@ -225,3 +225,46 @@ def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: Resul
         meta = store.meta(name)
         assert meta.status == "stale" and "every underlying failed" in meta.failure["error"]
     assert len(store.read("gamma.MSTR").table("by_strike")) > 0  # the last good data stays
+
+
+def test_input_quality_is_published_and_a_damaged_chain_is_refused_keeping_the_last_good(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+    """Quality travels with the result; a chain that lost more than [quality] allows fails its
+    underlying and the last good result stays, marked stale (issue 16 §1)."""
+    body = (test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes()
+    http_server.route("/o/MSTR.json", Reply(200, b"\xef\xbb\xbf" + body, {"Content-Type": "application/json"}))
+    settings = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    first = run_job(settings, store, "gamma_test", now=NOW)
+    assert first.status == "ok", first.error
+    good = store.meta("gamma.MSTR")
+    assert good.quality["total_rows"] == 48 and good.quality["skipped_rows"] == 0
+    assert good.quality["repairs"] == {"UTF-8 byte-order mark removed": 1}
+    assert good.headline["quality_skipped_share"] == 0.0 and good.headline["quality_warnings"] == 0
+
+    damaged = json.loads(body)
+    for row in damaged["data"]["options"][:4]:
+        row["open_interest"] = "-"  # 4 of 48 rows: 8 % of the rows, weight unknown
+    http_server.route("/o/MSTR.json", Reply(200, json.dumps(damaged).encode(), {"Content-Type": "application/json"}))
+    second = run_job(settings, store, "gamma_test", now=NOW.replace(minute=45))
+    assert second.status == "failed"
+    assert "refused" in second.error and "open_interest: not a number" in second.error and "limit 1.00 %" in second.error
+    stale = store.read("gamma.MSTR")
+    assert stale.meta.status == "stale" and stale.meta.version == good.version
+    assert "refused" in stale.meta.failure["error"]
+
+    # a looser threshold for the gamma family accepts it, with the skipped share published
+    loose = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    loose.quality.overrides["gamma"] = 0.10
+    third = run_job(loose, store, "gamma_test", now=NOW.replace(minute=50))
+    assert third.status == "ok", third.error
+    meta = store.meta("gamma.MSTR")
+    assert meta.quality["skipped_rows"] == 4 and meta.headline["quality_skipped_share"] == pytest.approx(4 / 48)
+    assert meta.quality["reasons"] == {"open_interest: not a number": 4}
+
+
+def test_sample_run_carries_quality_without_warnings(store: ResultStore) -> None:
+    record = run_job(_settings(["SPX", "NVDA"]), store, "gamma_test", now=NOW)
+    assert record.status == "ok", record.error
+    for u in ("SPX", "NVDA"):
+        meta = store.meta(f"gamma.{u}")
+        assert meta.quality["skipped_rows"] == 0 and meta.quality["warnings"] == [], meta.quality
+        assert meta.quality["total_rows"] == meta.headline["contracts"] + meta.headline["expired_dropped"] + meta.headline["unsolved_dropped"]
