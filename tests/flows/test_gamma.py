@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq
 
+from flows import calendars
 from flows.chain import DEALER_POSITION_COLUMN, Chain, settlement_times
 from flows.errors import InputError
-from flows import calendars
 from flows.gamma import GammaParams, analyze, find_flips
 from flows.greeks import bsm_gamma, bsm_price
 from flows.schema import CHAIN_COLUMNS
