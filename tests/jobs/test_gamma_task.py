@@ -268,3 +268,17 @@ def test_sample_run_carries_quality_without_warnings(store: ResultStore) -> None
         meta = store.meta(f"gamma.{u}")
         assert meta.quality["skipped_rows"] == 0 and meta.quality["warnings"] == [], meta.quality
         assert meta.quality["total_rows"] == meta.headline["contracts"] + meta.headline["expired_dropped"] + meta.headline["unsolved_dropped"]
+
+
+def test_gamma_config_deliverables_and_consistency_factor() -> None:
+    from jobs.config import ConfigError
+    from jobs.tasks.gamma import gamma_params
+
+    s = _settings(["SDS"], deliverables={"sds1": {"shares": 20}, "LCID1": {"shares": 5, "cash": 50.0}}, consistency_factor=4.0)
+    p = gamma_params(s, "SDS", pd.Timestamp("2025-11-28 11:00", tz=NY))
+    assert {k: (v.shares, v.cash) for k, v in p.deliverables.items()} == {"SDS1": (20.0, 0.0), "LCID1": (5.0, 50.0)}
+    assert p.consistency_factor == 4.0 and p.calendar == "XNYS"
+    assert p.next_close == pd.Timestamp("2025-11-28 13:00", tz=NY)  # the early close, from the calendar
+    for bad in ({"deliverables": {"X1": {"shares": 0}}}, {"deliverables": {"X1": {"cash": 1.0}}}, {"consistency_factor": 1.0}):
+        with pytest.raises(ConfigError):
+            _settings(["SDS"], **bad)
