@@ -257,10 +257,11 @@ def cdn_index_symbols() -> frozenset[str]:
 
 def settlement_style(roots: Iterable[str] | pd.Series) -> np.ndarray:
     """Per root: ``True`` when AM-settled (opening quotation), ``False`` when PM-settled."""
-    values = pd.Series(list(roots) if not isinstance(roots, pd.Series) else roots.to_numpy(), dtype="object")
-    codes, uniques = pd.factorize(values.astype("str").str.upper())
-    am = np.array([product(u).settlement == AM for u in uniques], dtype=bool)
-    return am[codes] if len(codes) else np.zeros(0, dtype=bool)
+    codes, uniques = pd.factorize(roots if isinstance(roots, pd.Series) else np.asarray(list(roots), dtype=object))
+    if len(codes) == 0:
+        return np.zeros(0, dtype=bool)
+    am = np.array([product(str(u)).settlement == AM for u in uniques], dtype=bool)
+    return np.where(codes >= 0, am[np.maximum(codes, 0)], False)
 
 
 def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -279,7 +280,10 @@ def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable | p
         array, True where the settlement session is before the listed date.
     """
     am = settlement_style(roots)
-    days = pd.DatetimeIndex(pd.to_datetime(pd.Series(expiries).to_numpy())).normalize().to_numpy(dtype="datetime64[ns]")
+    raw = expiries.to_numpy() if isinstance(expiries, pd.Series) else np.asarray(list(expiries) if not isinstance(expiries, np.ndarray) else expiries)
+    if raw.dtype.kind != "M":
+        raw = pd.to_datetime(raw).to_numpy()
+    days = raw.astype("datetime64[ns]")
     n = days.size
     if n == 0:
         return pd.DatetimeIndex([], dtype="datetime64[ns, UTC]"), np.zeros(0, dtype=bool)
@@ -287,12 +291,14 @@ def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable | p
     with np.errstate(invalid="ignore"):
         valid = ~np.isnat(days) & (days >= lo) & (days <= hi)
     nat = np.iinfo(np.int64).min
-    pairs = np.column_stack([np.where(valid, days.astype(np.int64), 0), am.astype(np.int64), valid.astype(np.int64)])
-    uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+    # one int64 key per (day, style): days since the epoch * 2 + AM; -1 for no date
+    day_no = days.astype("datetime64[D]").astype(np.int64)
+    key = np.where(valid, day_no * 2 + am.astype(np.int64), -1)
+    uniq, inv = np.unique(key, return_inverse=True)
     inv = inv.ravel()
-    u_valid = uniq[:, 2].astype(bool)
-    u_days = uniq[u_valid, 0].astype("datetime64[ns]")
-    u_am = uniq[u_valid, 1].astype(bool)
+    u_valid = uniq >= 0
+    u_days = (uniq[u_valid] // 2).astype("datetime64[D]").astype("datetime64[ns]")
+    u_am = (uniq[u_valid] % 2).astype(bool)
     inst = np.full(len(uniq), nat, dtype=np.int64)
     moved_u = np.zeros(len(uniq), dtype=bool)
     if u_days.size:

@@ -8,7 +8,7 @@ sample mode exercises the real path end to end.
 
 What makes it realistic
 -----------------------
-* Expiries: dailies (0DTE included whenever the snapshot date is a weekday) for index and ETF
+* Expiries: dailies (0DTE included whenever the snapshot date is a session) for index and ETF
   underlyings, Friday weeklies, third-Friday monthlies and quarterly/December LEAPS.  SPX and NDX
   list AM-settled monthlies under ``SPX``/``NDX`` and PM-settled dailies under ``SPXW``/``NDXP``
   (both roots on the third Friday, as in the real files).
