@@ -236,10 +236,13 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     """
     q = quality if quality is not None else Quality(source=source, basis="open interest")
     n = len(options)
-    is_row = np.array([isinstance(o, Mapping) and isinstance(o.get("option"), str) and bool(o.get("option").strip()) for o in options], dtype=bool)
-    rows = [o if isinstance(o, Mapping) else {} for o in options]
+    # a decoded JSON row is a dict: test that first (an ABC Mapping check is ~5x slower)
+    rows = [o if isinstance(o, dict) or isinstance(o, Mapping) else {} for o in options]
+    opt = [o.get("option") for o in rows]
+    is_row = np.array([type(v) is str and bool(v.strip()) for v in opt], dtype=bool)
     # Column-wise lists are several times faster than a DataFrame of row dicts.
-    frame = pd.DataFrame({"symbol": [str(o.get("option", "")).strip().replace(" ", "") for o in rows]}, index=np.arange(n))
+    symbols = pd.Series(opt, dtype=object).where(is_row, "").astype("str").str.strip().str.replace(" ", "", regex=False)
+    frame = pd.DataFrame({"symbol": symbols.to_numpy()}, index=np.arange(n))
     unreadable = np.zeros(n, dtype=bool)
     for col in ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma"):
         vals, bad = _numbers(rows, col)

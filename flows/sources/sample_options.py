@@ -122,17 +122,17 @@ def _expiries(prof: UnderlyingProfile, today: date) -> list[tuple[date, str, str
         monthly.add(_third_friday(yy, 12))
     quarterly = {d for d in monthly if d.month in (3, 6, 9, 12)}
     short: set[date] = set()
-    d = today
-    while len(short) < (10 if prof.dailies else 0):
-        if d.weekday() < 5 and bool(calendars.is_session([d])[0]):  # dailies: sessions only
-            short.add(d)
-        d += timedelta(days=1)
+    if prof.dailies:  # dailies: the next 10 sessions
+        days = [today + timedelta(days=k) for k in range(21)]
+        sessions = calendars.is_session(days)
+        short.update([d for d, ok in zip(days, sessions, strict=True) if ok][:10])
     friday = today + timedelta(days=(4 - today.weekday()) % 7)
     for k in range(8):
         short.add(friday + timedelta(weeks=k))
     # a Friday (weekly, monthly) that is not a session is listed on the session before it, as
     # the exchanges list them (Good Friday -> Thursday)
-    moved = {d: calendars.session_on_or_before([d])[0].date() for d in short | monthly}
+    listed = sorted(short | monthly)
+    moved = dict(zip(listed, (t.date() for t in calendars.session_on_or_before(listed)), strict=True))
     monthly = {moved[d] for d in monthly}
     quarterly = {moved[d] for d in quarterly}
     short = {moved[d] for d in short}
