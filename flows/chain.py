@@ -7,17 +7,21 @@ Contracts are keyed by their OSI option symbol (``SPXW230915C04500000``): the AM
 monthly and the PM-settled ``SPXW`` weekly at the same expiry and strike are two contracts, and
 half-dollar strikes are never rounded.
 
-Settlement rule (:func:`settlement_times`)
-------------------------------------------
-* AM-settled roots (:data:`AM_SETTLED_ROOTS`: ``SPX``, ``NDX``, ``RUT``, ``DJX``; the standard
-  monthly index options): settle on the opening print of the expiry date, taken as 09:30 ET.
-  They stop trading at the close of the previous business day, but the hedge stays live until
-  the settlement value is known, so 09:30 ET is the time after which the contract is dead.
-* Everything else is PM-settled at 16:00 ET on the expiry date: ``SPXW`` / ``NDXP`` / ``RUTW``
-  weeklies and end-of-month, ``XSP``, ETF and single-stock options.
+Settlement instants (:func:`settlement_times`)
+----------------------------------------------
+From the product table (:mod:`flows.products`) and the exchange calendar
+(:mod:`flows.calendars`): AM-settled products (``SPX``, ``NDX``, ``RUT``, ``DJX`` monthlies,
+``VIX``/``VIXW`` on the Wednesday Special Opening Quotation) settle at the open of their
+settlement session, everything else at that session's close (13:00 ET on early-close days).  The
+settlement session is the listed expiry date, or the previous session when that date is not one
+(Good Friday -> Thursday).  No clock time is written here.
 
-Only the root decides; the expiry date in the source already carries holiday shifts (a Good
-Friday third-Friday expiry is listed on the Thursday).
+Optional contract columns
+-------------------------
+:data:`DEALER_POSITION_COLUMN` (a source's own dealer positions), :data:`FORWARD_COLUMN` (the
+futures price a futures-priced product such as VIX options is valued off, per contract) and
+:data:`UNREADABLE_COLUMN` (a parser's mark that an IV, gamma or quote cell was present but not a
+number, so the engine can count what it could not repair).
 """
 
 from __future__ import annotations
@@ -30,37 +34,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flows import calendars, products
 from flows.errors import InputError
+from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 
-AM_SETTLED_ROOTS: frozenset[str] = frozenset({"SPX", "NDX", "RUT", "DJX"})
-"""Option roots settled on the opening print (09:30 ET) of the expiry date."""
-
-AM_SETTLE_LOCAL = pd.Timedelta(hours=9, minutes=30)
-"""Settlement time of AM-settled roots, local exchange time after midnight of the expiry date."""
-
-PM_SETTLE_LOCAL = pd.Timedelta(hours=16)
-"""Settlement time of PM-settled roots (the 16:00 ET close)."""
-
-EXCHANGE_TZ = "America/New_York"
-
-ROOT_UNDERLYING: dict[str, str] = {
-    "SPXW": "SPX",
-    "SPXQ": "SPX",
-    "SPXPM": "SPX",
-    "NDXP": "NDX",
-    "NQX": "NDX",
-    "RUTW": "RUT",
-    "DJXW": "DJX",
-    "VIXW": "VIX",
-}
-"""Option roots whose underlying differs from the root (weeklies, PM-settled series)."""
+EXCHANGE_TZ = calendars.EXCHANGE_TZ
 
 DEALER_POSITION_COLUMN = "dealer_position_contracts"
 """Optional chain column: signed dealer position per contract (+ = dealers long), contracts.
 
 Public files do not carry it; a source that knows dealer positioning may add it, and
 :func:`flows.gamma.analyze` then reports a ``source_position`` convention."""
+
+FORWARD_COLUMN = "forward"
+"""Optional chain column: the futures price (index points) a futures-priced contract is valued
+off (VIX options: the VIX future of the contract's expiry); NaN where the source gives none, and
+the engine then derives it by put-call parity (:func:`flows.gamma.parity_forward`)."""
+
+UNREADABLE_COLUMN = "unreadable"
+"""Optional chain column (bool): the source had an IV, gamma, bid or ask cell for the contract that
+was not a number ("-", "n/a"); the parser set it missing and the engine models around it."""
 
 SKIPPED_COLUMNS = ("row", "field", "reason")
 
@@ -97,6 +91,9 @@ class Chain:
     skipped:
         Rows the parser refused, columns ``row`` (1-based line number in the source, or index),
         ``field`` and ``reason``.
+    quality:
+        What the parser read, skipped and repaired (:class:`flows.quality.Quality`, basis open
+        interest); ``None`` for hand-built chains.
     """
 
     underlying: str
@@ -105,11 +102,12 @@ class Chain:
     source: str
     contracts: pd.DataFrame
     skipped: pd.DataFrame = field(default_factory=empty_skipped)
+    quality: Quality | None = None
 
 
 def underlying_from_root(root: str) -> str:
-    """``SPXW`` -> ``SPX``, ``NDXP`` -> ``NDX``; other roots are their own underlying."""
-    return ROOT_UNDERLYING.get(root, root)
+    """``SPXW`` -> ``SPX``, ``VIXW`` -> ``VIX`` (:func:`flows.products.underlying_of_root`)."""
+    return products.underlying_of_root(root)
 
 
 def _parse_dates(values: pa.Array, fmt: str) -> np.ndarray:
@@ -159,42 +157,31 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     return out
 
 
-def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.Series, tz: str = EXCHANGE_TZ) -> pd.DatetimeIndex:
-    """Settlement time per contract, tz-aware UTC.
+def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """Settlement instant per contract, tz-aware UTC (see the module docstring).
 
     Parameters
     ----------
     roots:
-        Option roots (``SPX``, ``SPXW``, ``SPY`` ...).
+        Option roots (``SPX``, ``SPXW``, ``SPY`` ...); the product table decides AM or PM.
     expiries:
-        Expiry calendar dates (tz-naive; any time of day is discarded).
-    tz:
-        Exchange time zone in which the settle clock times are read.
+        Listed expiry dates (tz-naive; any time of day is discarded).
+    calendar:
+        Exchange calendar (exchange-calendars MIC) whose sessions give the open and close.
 
     Returns
     -------
-    DatetimeIndex (UTC): 09:30 local for :data:`AM_SETTLED_ROOTS`, 16:00 local for every other
-    root, on the expiry date. DST is handled by localising each date in ``tz``.
+    DatetimeIndex (UTC), NaT where the expiry is missing or outside the calendar's range.
     """
-    roots_s = roots if isinstance(roots, pd.Series) else pd.Series(list(roots), dtype="str")
-    dates = pd.to_datetime(pd.Series(expiries).to_numpy()).to_numpy(dtype="datetime64[ns]")
-    if dates.size == 0:
-        return pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
-    day = dates.astype("datetime64[D]").astype("datetime64[ns]")
-    am = roots_s.isin(AM_SETTLED_ROOTS).to_numpy()
-    offset = np.where(am, AM_SETTLE_LOCAL.value, PM_SETTLE_LOCAL.value).astype("timedelta64[ns]")
-    local = day + offset
-    # localise each distinct local time once (a chain has ~100 distinct settle times)
-    uniq, inv = np.unique(local, return_inverse=True)
-    utc = pd.DatetimeIndex(uniq).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
-    return utc[inv.ravel()]
+    return products.settlement_instants(roots, expiries, calendar)[0]
+
 
 def validate_chain(chain: Chain) -> None:
     """Refuse a chain that cannot be analysed, naming the source and the field.
 
     Checks: ``as_of`` is tz-aware; ``spot`` is a finite positive number; the contracts frame has
     every :data:`flows.schema.CHAIN_COLUMNS` column and at least one row; symbols are unique;
-    no negative open interest; strikes positive; at least one positive implied volatility (a
+    every contract has a settlement instant; no missing or negative open interest; strikes positive; at least one positive implied volatility (a
     chain whose IV is zero or missing everywhere is a broken download, not a quiet market).
 
     Raises
@@ -224,6 +211,9 @@ def validate_chain(chain: Chain) -> None:
         raise InputError(src, "open_interest", f"{int(np.isnan(oi).sum())} contracts with missing open interest")
     if (oi < 0).any():
         raise InputError(src, "open_interest", f"{int((oi < 0).sum())} contracts with negative open interest, e.g. {c.loc[oi < 0, 'symbol'].iloc[0]}")
+    settle = pd.DatetimeIndex(c["settle_time"])
+    if settle.isna().any():
+        raise InputError(src, "settle_time", f"{int(settle.isna().sum())} contracts without a settlement instant (expiry missing or outside the exchange calendar), e.g. {c.loc[settle.isna(), 'symbol'].iloc[0]}")
     strike = pd.to_numeric(c["strike"], errors="coerce").to_numpy(dtype=float)
     if not (np.isfinite(strike) & (strike > 0)).all():
         raise InputError(src, "strike", "strikes must be finite and positive")

@@ -13,67 +13,116 @@ Dealer position per contract ``w`` (contracts, signed, + = dealers long), by con
 * ``source_position``: ``w`` = the chain's :data:`flows.chain.DEALER_POSITION_COLUMN` column,
   when a source provides one (public CBOE files do not).
 
-Spot GEX uses the SOURCE's gamma (``gamma``, per 1 point per option), multiplier ``m = 100``::
+Every contract is valued on *its own* underlying (:mod:`flows.products`): a price ``U_i``, a
+strike per unit ``K_i`` and ``m_i`` units of ``U_i`` per contract.
 
-    GEX_usd_per_1pct   = sum_i w_i * gamma_i * m * S**2 * 0.01   (USD of underlying dealers must
-                                                                  trade per 1 % move of spot)
-    GEX_usd_per_point  = sum_i w_i * gamma_i * m * S             (USD per 1 index point)
-    GEX_shares_per_1pct= sum_i w_i * gamma_i * m * S * 0.01      (units of underlying per 1 %)
+* Standard contracts on the chain's underlying: ``U = S``, ``K`` = the strike, ``m = 100``.
+* Reduced-value index products in a chain of their base index (``XSP`` in an ``SPX`` chain):
+  ``U = level_ratio * S`` (0.1 S), same ``K`` and ``m``.
+* Futures-priced products (VIX options): ``U = F``, the VIX future of the contract's expiry, from
+  the source (:data:`flows.chain.FORWARD_COLUMN`) or derived by put-call parity from the chain's
+  own mids (:func:`parity_forward`), never spot VIX; valued with Black-76 (BSM with ``q = r``).
+* Adjusted series with a deliverable given by the desk (``SDS1`` = 20 shares): ``U = S``,
+  ``m = shares``, ``K = (strike * 100 - cash) / shares`` (the per-share strike). Adjusted series
+  without a deliverable, and roots on another underlying, are excluded from every figure and
+  listed in ``dropped``.
 
-Positive = dealers long gamma (they sell rallies and buy dips: stabilising); negative = short
-gamma. The headline ``regime`` is the sign of the spot net GEX from the source's gamma. ``call_``/``put_`` columns keep the two sides apart; ``net`` = call + put; ``gross`` =
-sum of ``|GEX_i|``. Source gamma that is missing counts as 0.
+A move of spot ``S -> s`` moves every ``U_i`` in proportion (``U_i(s) = U_i * s / S``; for VIX
+options: every expiry's future by the same percentage).
 
-Model greeks are Black-Scholes-Merton (:mod:`flows.greeks`) with ``r``, ``q`` from the params and
-per-contract IV: the source's IV, or where it is zero/missing, the IV solved from the bid/ask mid
-(contracts whose mid cannot be solved are reported ``unsolved`` and left out of the model).
+Spot GEX per contract, USD of underlying dealers must trade per 1 % move::
 
-Time to settlement ``T`` (years):
+    GEX_i = w_i * gamma_i * m_i * U_i**2 * 0.01
+
+``gamma_i`` (per 1 point of ``U_i`` per unit) is the SOURCE's gamma where it is a positive number
+(``gamma_source = file``); where the source gives none or 0 for a live contract with a position
+and a usable IV (the file's, or solved from the mid), the BSM gamma at that IV
+(``gamma_source = model``; always for adjusted series, whose source greeks follow the source's
+own unit convention). A contract with a position and neither is listed in ``dropped``
+(``unsolved``). Headline: ``net``, ``call_``/``put_`` (by option type), ``gross`` = sum of
+``|GEX_i|``, ``modelled_gamma_contracts`` and ``modelled_gamma_share`` (share of gross). Also
+``GEX_usd_per_point = sum w gamma m U**2 / S`` and ``GEX_shares_per_1pct = GEX / S``
+(spot-equivalent units). ``regime`` is the sign of the net spot GEX.
+
+Consistency check: when the net spot GEX and the model GEX at spot (the profile at ``S``)
+differ in sign, or in size by more than ``consistency_factor``, while either exceeds 1 % of the
+gross GEX, the result carries a quality warning.
+
+Model greeks are Black-Scholes-Merton (:mod:`flows.greeks`) with ``r``, ``q`` from the params
+(``q = r`` for futures-priced products) and per-contract IV: the source's IV, or where it is
+zero/missing, the IV solved from the bid/ask mid (per unit: ``mid * 100 / m``).
+
+Time to settlement ``T`` (years), to the settlement instant of the product table and the
+exchange calendar (:func:`flows.products.settlement_instants`):
 
 * ``calendar``: ``(settle_time - as_of) / 365 days`` (ACT/365 to the exact settlement instant).
-* ``busdays262``: ``numpy.busday_count(snapshot date, expiry date) / 262`` (Mon-Fri, no holiday
-  list), and ``1/262`` for a contract that expires on the snapshot date and is still alive: the
-  convention of the widely copied public GEX script, so figures can be compared with it.
+* ``busdays262``: ``numpy.busday_count(snapshot date, settlement date) / 262`` (Mon-Fri, no
+  holiday list), and ``1/262`` for a contract that settles on the snapshot date and is still
+  alive: the convention of the widely copied public GEX script, so figures can be compared.
 
-Contracts whose settlement time is at or before ``as_of`` are dropped and listed in ``dropped``.
+Contracts whose settlement instant is at or before ``as_of`` are dropped and listed in
+``dropped`` with the instant. 0DTE = settling in the snapshot's session date.
 
-Profile: ``GEX(s) = sum_i w_i * gamma_i(s) * m * s**2 * 0.01`` over ``s`` in
+Profile: ``GEX(s) = sum_i w_i * gamma_i(U_i(s)) * m_i * U_i(s)**2 * 0.01`` over ``s`` in
 ``S * [1 - window, 1 + window]`` with IV and ``T`` held per contract. Flips: every sign change
 between neighbouring profile points is bracketed and refined by bisection on the model to a
 bracket narrower than 0.01 % of spot (the flip is its midpoint); ``flip`` is the crossing nearest
 spot, ``None`` without one. Nothing assumes the profile is monotonic.
 
-Hedge flow for a move to ``S' = S (1 + move_pct/100)``, with the dealers' option delta in units
-of underlying ``D(s) = m * sum_i w_i * delta_i(s)``::
+Hedge flow for a move to ``S' = S (1 + move_pct/100)``, with the dealers' option delta in
+spot-equivalent units ``D(s) = sum_i w_i m_i (U_i/S) delta_i(U_i(s))``::
 
     dealer_trade_usd = -(D(S') - D(S)) * S'          (full re-pricing; + = dealers buy)
-    gamma_approx_usd = -m * sum_i w_i gamma_i(S) * (S' - S) * S'   (model gamma at spot)
+    gamma_approx_usd = -sum_i w_i m_i (U_i/S)**2 gamma_i(U_i) * (S' - S) * S'   (model gamma)
     vanna_flow_usd   = -(D(S'; sigma + shock) - D(S'; sigma)) * S'  (IV shock of
                        ``iv_shock_points`` vol points on every contract, at S')
     charm_flow_usd   = -(D(S'; T_next) - D(S'; T)) * S'   (time passing to ``next_close``)
 
-Contracts settling before ``next_close`` are carried to just before settlement (``T`` floored at
-:data:`T_FLOOR_YEARS`), so their delta goes to its intrinsic value in the charm flow.
+``next_close`` defaults to the exchange calendar's next session close
+(:func:`flows.calendars.next_close`, 13:00 ET on early-close days). Contracts settling before it
+are carried to just before settlement (``T`` floored at :data:`T_FLOOR_YEARS`), so their delta
+goes to its intrinsic value in the charm flow.
 
-Walls (from spot GEX by strike, all expiries): call wall = strike with the largest ``|call GEX|``;
-put wall = strike with the largest ``|put GEX|``; absolute-gamma strike = largest
-``|call GEX| + |put GEX|``. Absolute values keep the walls meaningful under every convention.
+Walls (from spot GEX by strike, all expiries; strikes in the chain's underlying's units,
+``K / level_ratio``, per-share for adjusted series): call wall = strike with the largest
+``|call GEX|``; put wall = strike with the largest ``|put GEX|``; absolute-gamma strike =
+largest ``|call GEX| + |put GEX|``. Absolute values keep the walls meaningful under every
+convention.
+
+Quality: the report carries a :class:`flows.quality.Quality` (the parser's, when the chain has
+one, plus what the engine found): contracts whose IV/gamma cell was unreadable and that could not
+be modelled are *skipped* (weighted by their open interest); modelled gamma, excluded
+non-standard series, a spot more than 5 % away from the spot implied by the nearest expiry's
+put-call parity and a failed consistency check are *warnings*; a spot more than 25 % away
+(``option.spot_vs_parity`` in :mod:`flows.limits`) or outside the listed strikes is refused.
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.special import ndtr
 
-from flows.chain import DEALER_POSITION_COLUMN, EXCHANGE_TZ, Chain, validate_chain
+from flows import calendars, products
+from flows.chain import (
+    DEALER_POSITION_COLUMN,
+    EXCHANGE_TZ,
+    FORWARD_COLUMN,
+    UNREADABLE_COLUMN,
+    Chain,
+    validate_chain,
+)
 from flows.errors import InputError
-from flows.greeks import implied_vol
-from flows.schema import OPTION_MULTIPLIER
+from flows.greeks import implied_vol, price_bounds
+from flows.limits import check_range
+from flows.products import Deliverable
+from flows.quality import Quality
 
 CONVENTIONS = ("calls_long_puts_short", "short_all", "source_position")
 """Dealer sign conventions (see module docstring)."""
@@ -85,9 +134,32 @@ T_FLOOR_YEARS = 1e-8
 """Smallest time to settlement used when carrying a contract to just before it settles (~0.3 s)."""
 FLIP_TOL_FRACTION = 1e-4
 """Flip brackets are refined until narrower than this fraction of spot (0.01 %)."""
+FLIP_NOISE_FRACTION = 1e-9
+"""Profile values within this fraction of the largest call or put curve value count as zero when
+looking for flips (a book whose calls and puts cancel exactly is flat, not crossing)."""
 D1_CUTOFF = 9.0
 """Contracts with ``|d1| > D1_CUTOFF`` over the whole profile window are left out of the profile:
 their gamma there is below ``phi(9) ~ 1e-18`` of their peak gamma."""
+IV_SOURCES = ("file", "solved", "unsolved")
+GAMMA_SOURCES = ("file", "model", "none")
+"""``contracts.gamma_source``: the source's gamma, BSM gamma at the contract's IV, or none (no
+position, or neither: such contracts with a position are in ``dropped``)."""
+MODELLED_WARN_SHARE = 0.01
+"""A quality warning says so when modelled gamma carries at least this share of the gross GEX."""
+NEGLIGIBLE_SHARE = 0.01
+"""The consistency check ignores a disagreement while both figures are below this share of the
+gross GEX (two numbers near zero)."""
+PARITY_MIN_STRIKES = 3
+PARITY_USE_STRIKES = 5
+PARITY_MAX_DISPERSION = 0.01
+"""Put-call parity forward (:func:`parity_forward`): at least 3 strikes with two-sided call and
+put quotes, the 5 nearest the money (smallest ``|C - P|``), median; refused when an estimate used
+is more than 1 % away from the median."""
+SPOT_PARITY_WARN = 0.05
+"""Warn when spot is more than 5 % away from the spot implied by the nearest expiry's put-call
+parity forward (a wrong spot in the file)."""
+SPOT_PARITY_MAX_T = 0.25
+"""Only expiries within 0.25 years are used for that check (dividends and rates blur the rest)."""
 _CHUNK_ELEMENTS = 1 << 15
 """Contracts x spot-points block evaluated at once (32 Ki float64 = 256 KB: stays in L2 cache;
 measured 2x faster than 8 MB blocks)."""
@@ -120,8 +192,14 @@ class GammaParams:
     iv_shock_points:
         Vanna flow IV shock, volatility points (5 = +5 vol points on every contract).
     next_close:
-        Horizon of the charm flow (tz-aware); ``None`` = the next 16:00 New York time after
-        ``as_of`` on a weekday (no holiday calendar: jobs pass the exchange's next close).
+        Horizon of the charm flow (tz-aware); ``None`` = the exchange calendar's next session
+        close after ``as_of`` (:func:`flows.calendars.next_close`).
+    calendar:
+        Exchange calendar (exchange-calendars MIC) for settlement instants and the next close.
+    deliverables:
+        Deliverables of adjusted series by option root (``{"SDS1": Deliverable(shares=20)}``).
+    consistency_factor:
+        Warn when the net spot GEX and the model GEX at spot differ by more than this factor.
     """
 
     r: float = 0.045
@@ -133,6 +211,9 @@ class GammaParams:
     moves_pct: tuple[float, ...] = field(default_factory=_default_moves)
     iv_shock_points: float = 5.0
     next_close: pd.Timestamp | None = None
+    calendar: str = calendars.DEFAULT_CALENDAR
+    deliverables: Mapping[str, Deliverable] = field(default_factory=dict)
+    consistency_factor: float = 3.0
 
 
 @dataclass
@@ -149,6 +230,7 @@ class GammaReport:
     contracts: pd.DataFrame
     dropped: pd.DataFrame
     units: dict = field(default_factory=dict)
+    quality: Quality | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables in publishing order (``by_strike`` first: the main table)."""
@@ -164,9 +246,10 @@ class GammaReport:
         }
 
 
+_STRIKE_UNIT = "underlying price units (index points / USD per share)"
 UNITS: dict[str, dict[str, str]] = {
     "by_strike": {
-        "strike": "index points / USD per share",
+        "strike": "index points / USD per share (of the chain's underlying; per share for adjusted series)",
         "call_gex_usd_per_1pct": "USD per 1% move",
         "put_gex_usd_per_1pct": "USD per 1% move",
         "net_gex_usd_per_1pct": "USD per 1% move",
@@ -180,6 +263,7 @@ UNITS: dict[str, dict[str, str]] = {
         "call_gex_usd_per_1pct": "USD per 1% move",
         "put_gex_usd_per_1pct": "USD per 1% move",
         "gross_gex_usd_per_1pct": "USD per 1% move",
+        "modelled_gex_usd_per_1pct": "USD per 1% move (|GEX| from model gamma)",
         "zero_dte": "bool",
     },
     "grid": {"expiry": "date", "strike": "index points / USD per share", "net_gex_usd_per_1pct": "USD per 1% move"},
@@ -206,16 +290,21 @@ UNITS: dict[str, dict[str, str]] = {
         "hedge_flow_up3_usd": "USD (+ = dealers buy)",
     },
     "contracts": {
-        "strike": "index points / USD per share",
+        "strike": "index points / USD per share (as listed)",
+        "strike_per_unit": "price units of the contract's own underlying (per share for adjusted series)",
+        "settle_time": "UTC time",
         "open_interest": "contracts",
         "dealer_position_contracts": "contracts (+ = dealers long)",
+        "units_per_contract": "units of the underlying per contract",
+        "underlying_price": "price of the contract's own underlying (spot, scaled index or futures price)",
         "iv_used": "fraction per year",
         "t_years": "years",
         "gamma_file": "per 1 point per option",
         "gamma_model": "per 1 point per option",
+        "gamma_source": "file / model",
         "gex_usd_per_1pct": "USD per 1% move",
     },
-    "dropped": {"open_interest": "contracts"},
+    "dropped": {"strike": "index points / USD per share (as listed)", "open_interest": "contracts", "settle_time": "UTC time", "kind": "label", "reason": "label"},
 }
 
 
@@ -223,32 +312,21 @@ UNITS: dict[str, dict[str, str]] = {
 # time
 
 
-def default_next_close(as_of: pd.Timestamp) -> pd.Timestamp:
-    """The next 16:00 New York time strictly after ``as_of`` on a weekday (UTC)."""
-    local = as_of.tz_convert(EXCHANGE_TZ)
-    day = local.normalize()
-    for k in range(8):
-        cand = (day + pd.Timedelta(days=k)).tz_localize(None) + pd.Timedelta(hours=16)
-        cand = cand.tz_localize(EXCHANGE_TZ)
-        if cand > local and cand.weekday() < 5:
-            return cand.tz_convert("UTC")
-    raise AssertionError("unreachable: a weekday exists within 8 days")
-
-
-def year_fractions(settle_ns: np.ndarray, expiry_days: np.ndarray, at: pd.Timestamp, basis: str) -> np.ndarray:
+def year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, at: pd.Timestamp, basis: str) -> np.ndarray:
     """Time from ``at`` to settlement, years, per contract (<= 0 when settled by ``at``).
 
     Parameters
     ----------
     settle_ns:
         Settlement instants, int64 ns since the epoch (UTC).
-    expiry_days:
-        Expiry calendar dates as ``datetime64[D]``.
+    settle_days:
+        Settlement session dates as ``datetime64[D]`` (the listed expiry, or the session before
+        it when the listed date is not a session).
     at:
         Valuation instant (tz-aware).
     basis:
         ``calendar`` (ACT/365 to the settlement instant) or ``busdays262`` (weekday count from
-        ``at``'s New York date to the expiry date / 262; alive same-day contracts = 1/262).
+        ``at``'s New York date to the settlement date / 262; alive same-day contracts = 1/262).
     """
     at_ns = at.tz_convert("UTC").value
     alive = settle_ns > at_ns
@@ -256,14 +334,37 @@ def year_fractions(settle_ns: np.ndarray, expiry_days: np.ndarray, at: pd.Timest
         return (settle_ns - at_ns) / 1e9 / SECONDS_PER_YEAR
     if basis == "busdays262":
         day = np.datetime64(at.tz_convert(EXCHANGE_TZ).date(), "D")
-        n = np.busday_count(day, expiry_days).astype(np.float64)
+        n = np.busday_count(day, settle_days).astype(np.float64)
         t = np.where(n > 0, n, 1.0) / BUSDAYS_PER_YEAR
         return np.where(alive, t, 0.0)
     raise InputError("gamma params", "time_basis", f"unknown time basis {basis!r}; use one of {TIME_BASES}")
 
 
+def _local_days(settle_ns: np.ndarray) -> np.ndarray:
+    """Exchange-local calendar date (``datetime64[D]``) of each settlement instant."""
+    return pd.DatetimeIndex(settle_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(EXCHANGE_TZ).tz_localize(None).to_numpy().astype("datetime64[D]")
+
+
 # --------------------------------------------------------------------------------------------
 # model kernels (contracts x spots), chunked
+
+
+@dataclass
+class _Book:
+    """Per-contract constants of the contracts in the model (see the module docstring).
+
+    ``U``: underlying price at spot; ``K``: strike per unit; ``T``: years; ``sigma``: IV;
+    ``q``: dividend yield (``r`` for futures-priced products); ``scale = m * U / S``: units of
+    the underlying per contract times the underlying's price relative to spot; ``is_call``.
+    """
+
+    U: np.ndarray
+    K: np.ndarray
+    T: np.ndarray
+    sigma: np.ndarray
+    q: np.ndarray
+    scale: np.ndarray
+    is_call: np.ndarray
 
 
 @dataclass
@@ -272,7 +373,7 @@ class _Model:
 
     With ``x = ln(s / S)``: ``d1(s) = d0 + b x`` where ``d0`` is d1 at spot and
     ``b = 1 / (sigma sqrt(T))``, and ``GEX_i(s) = w_i * c_i * exp(-d1(s)**2 / 2) * s`` in USD per
-    1 % (``c_i = e^{-qT} m 0.01 b / sqrt(2 pi)``; see :func:`_gex_curve`).
+    1 % (``c_i = e^{-qT} m (U/S) 0.01 b / sqrt(2 pi)``; see :func:`_gex_curve`).
     """
 
     S: float
@@ -282,12 +383,12 @@ class _Model:
     W: np.ndarray  # weights (k rows x n contracts), contracts
 
 
-def _make_model(S: float, K: np.ndarray, T: np.ndarray, sigma: np.ndarray, r: float, q: float, W: np.ndarray) -> _Model:
-    b = 1.0 / (sigma * np.sqrt(T))
-    d0 = (np.log(S / K) + (r - q + 0.5 * sigma * sigma) * T) * b
-    # gamma * m * s^2 * 0.01 = e^{-qT} phi(d1) / (s sigma sqrt(T)) * m * s^2 * 0.01
-    #                        = [e^{-qT} m 0.01 b / sqrt(2 pi)] * exp(-d1^2 / 2) * s
-    c = np.exp(-q * T) * (OPTION_MULTIPLIER * _PCT * _INV_SQRT_2PI) * b
+def _make_model(S: float, book: _Book, r: float, W: np.ndarray) -> _Model:
+    b = 1.0 / (book.sigma * np.sqrt(book.T))
+    d0 = (np.log(book.U / book.K) + (r - book.q + 0.5 * book.sigma * book.sigma) * book.T) * b
+    # gamma * m * U^2 * 0.01 = e^{-qT} phi(d1) / (U sigma sqrt(T)) * m * U^2 * 0.01
+    #                        = [e^{-qT} m (U/S) 0.01 b / sqrt(2 pi)] * exp(-d1^2 / 2) * s   (U = s U/S)
+    c = np.exp(-book.q * book.T) * (book.scale * _PCT * _INV_SQRT_2PI) * b
     return _Model(S=S, d0=d0, b=b, c=c, W=W)
 
 
@@ -328,8 +429,15 @@ def _gex_curve(model: _Model, spots: np.ndarray, rows: np.ndarray | None = None)
     return out
 
 
+def _standard_book(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarray, q: float) -> _Book:
+    K = np.asarray(strike, dtype=np.float64)
+    n = K.size
+    return _Book(U=np.full(n, float(S)), K=K, T=np.asarray(t_years, dtype=np.float64), sigma=np.asarray(iv, dtype=np.float64), q=np.full(n, float(q)), scale=np.full(n, products.STANDARD_MULTIPLIER), is_call=np.ones(n, dtype=bool))
+
+
 def gex_profile(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarray, weights: np.ndarray, spots: np.ndarray, r: float, q: float) -> np.ndarray:
-    """Model GEX (USD per 1 % move) at each of ``spots`` for signed dealer positions.
+    """Model GEX (USD per 1 % move) at each of ``spots`` for signed dealer positions in standard
+    100-unit contracts on the spot itself.
 
     ``sum_i weights_i * gamma_BSM(s; K_i, T_i, iv_i) * 100 * s**2 * 0.01`` with IV and ``T`` held
     per contract. ``weights``: contracts (+ = dealers long), shape (n,) or (k, n) for several
@@ -337,26 +445,29 @@ def gex_profile(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarra
     ``T > 0`` and ``iv > 0`` (filter them first, as :func:`analyze` does).
     """
     W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    model = _make_model(float(S), np.asarray(strike, dtype=np.float64), np.asarray(t_years, dtype=np.float64), np.asarray(iv, dtype=np.float64), r, q, W)
+    model = _make_model(float(S), _standard_book(S, strike, t_years, iv, q), r, W)
     out = _gex_curve(model, np.asarray(spots, dtype=np.float64))
     return out[0] if np.ndim(weights) == 1 else out
 
 
-def _dealer_delta(S: float, K: np.ndarray, T: np.ndarray, sigma: np.ndarray, is_call: np.ndarray, W: np.ndarray, spots: np.ndarray, r: float, q: float) -> np.ndarray:
-    """Dealer option delta, units of underlying, per weight row and spot: (k, len(spots)).
+def _dealer_delta(S: float, book: _Book, W: np.ndarray, spots: np.ndarray, r: float, sigma: np.ndarray | None = None, T: np.ndarray | None = None) -> np.ndarray:
+    """Dealer option delta, spot-equivalent units, per weight row and spot: (k, len(spots)).
 
-    ``D(s) = m * sum_i w_i * delta_i(s)`` with BSM delta (call ``e^{-qT} N(d1)``, put
-    ``e^{-qT} (N(d1) - 1)``), ``d1 = d0 + b ln(s/S)``.
+    ``D(s) = sum_i w_i * scale_i * delta_i(U_i s / S)`` with BSM delta (call ``e^{-qT} N(d1)``,
+    put ``e^{-qT} (N(d1) - 1)``), ``d1 = d0 + b ln(s/S)``; ``sigma``/``T`` override the book's.
     """
     spots = np.asarray(spots, dtype=np.float64)
     out = np.zeros((W.shape[0], spots.size))
-    if T.size == 0:
+    if book.T.size == 0:
         return out
+    sigma = book.sigma if sigma is None else sigma
+    T = book.T if T is None else T
     b = 1.0 / (sigma * np.sqrt(T))
-    d0 = (np.log(S / K) + (r - q + 0.5 * sigma * sigma) * T) * b
-    disc_q = np.exp(-q * T)
-    put_shift = np.where(is_call, 0.0, -1.0)
+    d0 = (np.log(book.U / book.K) + (r - book.q + 0.5 * sigma * sigma) * T) * b
+    disc_q = np.exp(-book.q * T)
+    put_shift = np.where(book.is_call, 0.0, -1.0)
     x = np.log(spots / S)
+    WS = W * book.scale
     step = max(1, _CHUNK_ELEMENTS // spots.size)
     for start in range(0, T.size, step):
         sl = slice(start, start + step)
@@ -365,8 +476,8 @@ def _dealer_delta(S: float, K: np.ndarray, T: np.ndarray, sigma: np.ndarray, is_
         nd = ndtr(d1)
         nd += put_shift[sl, None]
         nd *= disc_q[sl, None]
-        out += W[:, sl] @ nd
-    return out * OPTION_MULTIPLIER
+        out += WS[:, sl] @ nd
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,6 +536,7 @@ def find_flips(spots: np.ndarray, values: np.ndarray, evaluate: Callable[[np.nda
 # the engine
 
 
+
 def _convention_weights(conv: str, is_call: np.ndarray, oi: np.ndarray, position: np.ndarray | None, source: str) -> np.ndarray:
     if conv == "calls_long_puts_short":
         return np.where(is_call, oi, -oi)
@@ -462,34 +574,37 @@ def _check_params(p: GammaParams) -> None:
     for name in ("r", "q", "iv_shock_points"):
         if not math.isfinite(float(getattr(p, name))):
             raise InputError(where, name, f"must be finite, got {getattr(p, name)}")
+    if not (math.isfinite(float(p.consistency_factor)) and p.consistency_factor > 1):
+        raise InputError(where, "consistency_factor", f"must be a number above 1, got {p.consistency_factor}")
     if any(not math.isfinite(float(m)) or m <= -100 for m in p.moves_pct):
         raise InputError(where, "moves_pct", "moves must be finite and above -100 %")
 
 
-def _hedge_flows(
-    S: float, moves_pct: np.ndarray, K: np.ndarray, T: np.ndarray, T_next: np.ndarray, sigma: np.ndarray, is_call: np.ndarray, W: np.ndarray, gamma_spot: np.ndarray, shock: float, r: float, q: float
-) -> tuple[np.ndarray, ...]:
+def _hedge_flows(S: float, moves_pct: np.ndarray, book: _Book, T_next: np.ndarray, W: np.ndarray, gamma_spot: np.ndarray, shock: float, r: float) -> tuple[np.ndarray, ...]:
     """Dealer hedge trades per weight row (rows of ``W``) and move (module docstring formulas).
 
+    ``gamma_spot``: ``(U/S) * gamma`` per contract, so that ``scale * gamma_spot`` is the contract's
+    ``d delta / d S`` in units of the underlying per contract (``m (U/S)**2 gamma``).
     Returns ``(new_spots, trade, gamma_approx, vanna, charm)``, each USD array of shape
     (rows, moves) except ``new_spots`` (moves,); + = dealers buy.
     """
     new_spots = S * (1.0 + moves_pct / 100.0)
-    D = _dealer_delta(S, K, T, sigma, is_call, W, np.concatenate([[S], new_spots]), r, q)
+    D = _dealer_delta(S, book, W, np.concatenate([[S], new_spots]), r)
     D_spot, D_new = D[:, :1], D[:, 1:]
     trade = -(D_new - D_spot) * new_spots
-    vanna = -(_dealer_delta(S, K, T, sigma + shock, is_call, W, new_spots, r, q) - D_new) * new_spots
-    charm = -(_dealer_delta(S, K, T_next, sigma, is_call, W, new_spots, r, q) - D_new) * new_spots
-    gamma_units = OPTION_MULTIPLIER * (W @ gamma_spot)  # dealer gamma, units of underlying per point
+    vanna = -(_dealer_delta(S, book, W, new_spots, r, sigma=book.sigma + shock) - D_new) * new_spots
+    charm = -(_dealer_delta(S, book, W, new_spots, r, T=T_next) - D_new) * new_spots
+    gamma_units = W @ (book.scale * gamma_spot)  # dD/ds: dealer gamma, spot-equivalent units per point
     gamma_approx = -gamma_units[:, None] * (new_spots - S) * new_spots
     return new_spots, trade, gamma_approx, vanna, charm
 
 
-def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, oi: np.ndarray, gex: np.ndarray, snap_day: np.datetime64) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, oi: np.ndarray, gex: np.ndarray, modelled: np.ndarray, zero_dte: np.ndarray, snap_day: np.datetime64) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``by_strike``, ``by_expiry`` and the long ``grid`` from per-contract spot GEX.
 
     Group sums with ``numpy.unique`` + ``bincount``; strikes are grouped by exact value, so a
-    half-dollar strike (450.5) stays apart from 450 and 451, and SPX/SPXW rows at one strike add up.
+    half-dollar strike (450.5) stays apart from 450 and 451, and SPX/SPXW rows at one strike add
+    up. ``zero_dte``: per contract, settles in the snapshot's session date.
     """
     call_part = np.where(is_call, gex, 0.0)
     put_part = np.where(is_call, 0.0, gex)
@@ -516,7 +631,8 @@ def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, o
             "call_gex_usd_per_1pct": _group_sum(e_inv, ne, call_part),
             "put_gex_usd_per_1pct": _group_sum(e_inv, ne, put_part),
             "gross_gex_usd_per_1pct": _group_sum(e_inv, ne, np.abs(gex)),
-            "zero_dte": exp_u == snap_day,
+            "modelled_gex_usd_per_1pct": _group_sum(e_inv, ne, np.where(modelled, np.abs(gex), 0.0)),
+            "zero_dte": _group_sum(e_inv, ne, zero_dte.astype(np.float64)) > 0,
         }
     )
     pair = e_inv.astype(np.int64) * ns + k_inv
@@ -531,44 +647,164 @@ def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, o
     return by_strike, by_expiry, grid
 
 
-def _dropped_table(dead: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """``dropped``: contracts settled at or before the snapshot, with the reason."""
-    dropped = pd.DataFrame(
+DROPPED_KINDS = ("settled", "non-standard", "other underlying", "unsolved", "unreadable")
+"""``dropped.kind`` values: settled before the snapshot; adjusted series or unknown root without
+a deliverable; a root on another underlying; a position with neither a source gamma nor an IV
+(the source's "not computed"); the same because a cell was unreadable (counted as skipped)."""
+
+
+def _dropped_frame(c: pd.DataFrame, kind: str, reasons: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "symbol": dead["symbol"].reset_index(drop=True),
-            "expiry": dead["expiry"].reset_index(drop=True),
-            "open_interest": dead["open_interest"].to_numpy(dtype=np.float64),
-            "reason": pd.Series("", index=range(len(dead)), dtype="str"),
+            "symbol": c["symbol"].to_numpy(dtype=object),
+            "root": c["root"].to_numpy(dtype=object),
+            "type": c["type"].to_numpy(dtype=object),
+            "strike": c["strike"].to_numpy(dtype=np.float64),
+            "expiry": c["expiry"].to_numpy(dtype="datetime64[ns]"),
+            "settle_time": pd.DatetimeIndex(c["settle_time"]).tz_convert("UTC"),
+            "open_interest": c["open_interest"].to_numpy(dtype=np.float64),
+            "kind": np.full(len(c), kind, dtype=object),
+            "reason": np.asarray(reasons, dtype=object),
         }
     )
-    if len(dead):
-        # one reason string per distinct settle time (few), mapped onto the rows
-        st = dead["settle_time"].dt.tz_convert("UTC")
-        reasons = {t: f"settled at {t.isoformat()}, at or before the snapshot {as_of.isoformat()}" for t in st.unique()}
-        dropped["reason"] = pd.Series(st.map(reasons).to_numpy(), dtype="str")
-    return dropped
 
 
-def _resolve_iv(a: pd.DataFrame, S: float, K: np.ndarray, T: np.ndarray, r: float, q: float, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """IV per contract: the source's where positive, else solved from the bid/ask mid.
+def _settled_reasons(settle: pd.Series, am: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """One reason string per distinct settle instant (few), mapped onto the rows."""
+    local = pd.DatetimeIndex(settle).tz_convert(EXCHANGE_TZ)
+    snap = as_of.tz_convert(EXCHANGE_TZ).isoformat()
+    keys = pd.Series(local.asi8 * 2 + am.astype(np.int64))
+    text = {k: f"settled at {pd.Timestamp(k // 2, tz='UTC').tz_convert(EXCHANGE_TZ).isoformat()} ({'AM, opening quotation' if k % 2 else 'PM, close'}), at or before the snapshot {snap}" for k in keys.unique()}
+    return keys.map(text).to_numpy(dtype=object)
 
-    The mid is ``(bid + ask) / 2`` when ``ask > 0`` and ``0 <= bid <= ask``; otherwise, or when
-    :func:`flows.greeks.implied_vol` cannot solve it, the IV is NaN and the source ``unsolved``.
-    Returns ``(iv_used, iv_source)`` with ``iv_source`` in ``file``/``solved``/``unsolved``.
+
+def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Series:
+    """A ``str`` column from integer codes into ``names`` (built in Arrow: ~10x faster than
+    converting an object array of 20,000 strings)."""
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(names), type=pa.string())).cast(pa.string())
+    return pd.Series(pd.array(arr, dtype="str"))
+
+
+def _resolve_iv(iv_file: np.ndarray, mid_unit: np.ndarray, U: np.ndarray, K: np.ndarray, T: np.ndarray, r: float, q: np.ndarray, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """IV per contract: the source's where positive, else solved from the mid per unit.
+
+    ``mid_unit`` is the bid/ask mid per unit of the contract's underlying (NaN without a usable
+    two-sided quote); :func:`flows.greeks.implied_vol` solves it at the contract's own underlying
+    price ``U``. Returns ``(iv_used, iv_code)``, the code indexing :data:`IV_SOURCES`
+    (``file``/``solved``/``unsolved``).
     """
-    iv_file = a["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
     have = np.isfinite(iv_file) & (iv_file > 0)
     iv_used = np.where(have, iv_file, np.nan)
-    iv_source = np.where(have, "file", "unsolved").astype(object)
+    code = np.where(have, 0, 2)  # IV_SOURCES
     need = np.flatnonzero(~have)
     if need.size:
-        bid = a["bid"].to_numpy(dtype=np.float64, na_value=np.nan)[need]
-        ask = a["ask"].to_numpy(dtype=np.float64, na_value=np.nan)[need]
-        mid = np.where((ask > 0) & (bid >= 0) & (ask >= bid), 0.5 * (bid + ask), np.nan)
-        iv_s, ok = implied_vol(mid, S, K[need], T[need], r, q, is_call[need])
+        iv_s, ok = implied_vol(mid_unit[need], U[need], K[need], T[need], r, q[need], is_call[need])
         iv_used[need[ok]] = iv_s[ok]
-        iv_source[need[ok]] = "solved"
-    return iv_used, iv_source
+        code[need[ok]] = 1
+    return iv_used, code
+
+
+def _mids(bid: np.ndarray, ask: np.ndarray, *, two_sided: bool = False) -> np.ndarray:
+    """``(bid + ask) / 2`` where ``ask > 0`` and ``0 <= bid <= ask`` (``bid > 0`` when
+    ``two_sided``), else NaN."""
+    with np.errstate(invalid="ignore"):
+        ok = (ask > 0) & (bid >= 0) & (ask >= bid)
+        if two_sided:
+            ok &= bid > 0
+    return np.where(ok, 0.5 * (bid + ask), np.nan)
+
+
+def parity_forward(strike: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: float, r: float) -> tuple[float, str]:
+    """Forward of one expiry by put-call parity on the chain's own mids: ``F = K + e^{rT}(C - P)``.
+
+    Robust version: strikes where the call and the put both have a two-sided quote (``bid > 0``,
+    ``ask >= bid``); the :data:`PARITY_USE_STRIKES` with the smallest ``|C - P|`` (nearest the
+    money); ``F`` = the median of their estimates.  Refused (``ValueError`` with the reason) with
+    fewer than :data:`PARITY_MIN_STRIKES` such strikes, when an estimate used lies more than
+    :data:`PARITY_MAX_DISPERSION` (1 %) from the median, or when ``F <= 0``.  European exercise
+    is assumed (VIX options are European).
+
+    Returns ``(F, detail)`` with ``detail`` naming the strikes used.
+    """
+    K = np.asarray(strike, dtype=np.float64)
+    mid = _mids(np.asarray(bid, dtype=np.float64), np.asarray(ask, dtype=np.float64), two_sided=True)
+    ok = np.isfinite(mid)
+    kc, ic = np.unique(K[is_call & ok], return_index=True)  # first quote per strike
+    kp, ip = np.unique(K[~is_call & ok], return_index=True)
+    common, jc, jp = np.intersect1d(kc, kp, assume_unique=True, return_indices=True)
+    if common.size < PARITY_MIN_STRIKES:
+        raise ValueError(f"only {common.size} strike(s) with two-sided call and put quotes (need {PARITY_MIN_STRIKES})")
+    d_all = mid[is_call & ok][ic[jc]] - mid[~is_call & ok][ip[jp]]
+    order = np.argsort(np.abs(d_all), kind="stable")[:PARITY_USE_STRIKES]
+    near, d = common[order], d_all[order]
+    est = near + math.exp(r * T) * d
+    F = float(np.median(est))
+    if not (math.isfinite(F) and F > 0):
+        raise ValueError(f"parity gives a non-positive forward {F:g}")
+    spread = float(np.max(np.abs(est - F)) / F)
+    if spread > PARITY_MAX_DISPERSION:
+        raise ValueError(f"estimates at strikes {', '.join(f'{k:g}' for k in near)} disagree ({', '.join(f'{e:.4f}' for e in est)}: {spread * 100:.1f} % from their median)")
+    return F, f"put-call parity, median of strikes {', '.join(f'{k:g}' for k in sorted(near))}"
+
+
+def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, ticks: np.ndarray, r: float, source: str) -> tuple[np.ndarray, list[dict]]:
+    """Futures price per futures-priced contract (NaN elsewhere) and one note per expiry.
+
+    The source's own :data:`flows.chain.FORWARD_COLUMN` where it has one for the expiry, else
+    :func:`parity_forward` rounded to the futures tick. Raises :class:`InputError` naming the
+    expiry when neither works: such a product is never priced off spot.
+    """
+    out = np.full(len(a), np.nan)
+    notes: list[dict] = []
+    given = a[FORWARD_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if FORWARD_COLUMN in a.columns else np.full(len(a), np.nan)
+    for key in np.unique(settle_ns[fwd]):
+        sel = fwd & (settle_ns == key)
+        expiry = pd.Timestamp(a["expiry"].to_numpy()[sel][0]).date().isoformat()
+        g = given[sel]
+        g = g[np.isfinite(g) & (g > 0)]
+        if g.size:
+            F, how = float(np.median(g)), "source"
+        else:
+            try:
+                F, how = parity_forward(K[sel], is_call[sel], bid[sel], ask[sel], float(T[sel][0]), r)
+            except ValueError as exc:
+                roots = "/".join(sorted(set(a["root"].to_numpy()[sel])))
+                raise InputError(source, "forward", f"{roots} options expiring {expiry}: the source gives no futures price and put-call parity failed ({exc}); refusing rather than pricing them off spot") from None
+            tick = ticks[sel][0]
+            if math.isfinite(tick) and tick > 0:
+                raw = F
+                F = round(F / tick) * tick
+                how += f" ({raw:.4f}, rounded to the futures tick {tick:g})"
+        out[sel] = F
+        notes.append({"expiry": expiry, "forward": F, "method": how})
+    return out, notes
+
+
+def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, U_ratio: np.ndarray, r: float, q: float, source: str = "") -> str | None:
+    """Spot against the nearest usable expiry's put-call parity: an :class:`InputError` beyond the
+    ``option.spot_vs_parity`` limit (25 %), a warning beyond :data:`SPOT_PARITY_WARN` (5 %);
+    ``None`` when consistent or when no expiry qualifies."""
+    cand = std & (T > 0) & (T <= SPOT_PARITY_MAX_T)
+    for key in np.unique(settle_ns[cand]):
+        sel = cand & (settle_ns == key)
+        try:
+            F, _ = parity_forward(K[sel], is_call[sel], bid[sel], ask[sel], float(T[sel][0]), r)
+        except ValueError:
+            continue
+        t = float(T[sel][0])
+        implied = F * math.exp(-(r - q) * t) / float(np.median(U_ratio[sel]))
+        day = pd.Timestamp(int(key), tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+        check_range([S / implied - 1.0], "option.spot_vs_parity", source, rows=[f"the {day} options imply spot {implied:.6g}"], field="spot")
+        if abs(S / implied - 1.0) > SPOT_PARITY_WARN:
+            return f"spot {S:g} disagrees with the put-call parity of the {day} options (implied spot {implied:.4g}, {abs(S / implied - 1) * 100:.1f} % away): wrong spot in the source?"
+        return None
+    return None
+
+
+def _start_quality(chain: Chain, oi: np.ndarray) -> Quality:
+    if chain.quality is not None:
+        return copy.deepcopy(chain.quality)
+    return Quality(source=chain.source, basis="open interest", total_rows=len(oi), total_weight=float(np.nansum(oi)))
 
 
 def analyze(chain: Chain, params: GammaParams) -> GammaReport:
@@ -577,13 +813,15 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     Returns
     -------
     GammaReport
-        ``headline`` (flat JSON-able dict) and the tables ``by_strike``, ``by_expiry``, ``grid``,
-        ``profile``, ``hedge_flow``, ``sensitivity``, ``contracts``, ``dropped``.
+        ``headline`` (flat JSON-able dict), the tables ``by_strike``, ``by_expiry``, ``grid``,
+        ``profile``, ``hedge_flow``, ``sensitivity``, ``contracts``, ``dropped``, and ``quality``.
 
     Raises
     ------
     InputError
-        Bad chain (see :func:`flows.chain.validate_chain`) or bad parameters.
+        Bad chain (see :func:`flows.chain.validate_chain`), spot outside the listed strikes, no
+        contract on the chain's underlying, a futures-priced expiry without a forward, or bad
+        parameters.
     """
     _check_params(params)
     validate_chain(chain)
@@ -592,26 +830,96 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     r, q = float(params.r), float(params.q)
     as_of = chain.as_of.tz_convert("UTC")
     snap_date = chain.as_of.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
+    snap_day = np.datetime64(snap_date.date(), "D")
     c = chain.contracts
+    oi_all = c["open_interest"].to_numpy(dtype=np.float64)
+    quality = _start_quality(chain, oi_all)
+    total_oi = float(oi_all.sum())
 
-    settle_ns = pd.DatetimeIndex(c["settle_time"]).as_unit("ns").asi8  # UTC ns since the epoch
-    alive = settle_ns > as_of.value
-    dropped = _dropped_table(c.loc[~alive], as_of)
-    a = c.loc[alive].reset_index(drop=True)
-    n = len(a)
+    # products: how each root is modelled (standard, deliverable, excluded)
+    root_codes, root_names = pd.factorize(c["root"])
+    cls = products.classify_roots([str(x).upper() for x in root_names], chain.underlying, params.deliverables)
+
+    def per_contract(col: str, dtype: object) -> np.ndarray:
+        return cls[col].to_numpy(dtype=dtype)[root_codes]
+
+    status = per_contract("status", object)
+    units_all = per_contract("units", np.float64)
+    cash_all = per_contract("cash", np.float64)
+    strike_all = c["strike"].to_numpy(dtype=np.float64)
+    deliv = status == products.STATUS_DELIVERABLE
+    K_unit_all = np.where(deliv, (strike_all * products.STANDARD_MULTIPLIER - cash_all) / units_all, strike_all)
+    excluded = np.isin(status, [products.STATUS_NONSTANDARD, products.STATUS_OTHER_UNDERLYING])
+    bad_deliv = deliv & ~(K_unit_all > 0)
+    excl_reason = per_contract("reason", object).copy()
+    excl_reason[bad_deliv] = "non-standard deliverable: the per-share strike (strike * 100 - cash) / shares is not positive"
+    excluded |= bad_deliv
+    fwd_all = per_contract("forward_priced", bool)
+    ratio_all = per_contract("level_ratio", np.float64)
+
+    # spot against the listed strikes of the contracts on the spot itself (futures-priced: on F)
+    on_spot = ~excluded & ~fwd_all
+    if on_spot.any():
+        x = K_unit_all[on_spot] / ratio_all[on_spot]
+        lo, hi = float(x.min()), float(x.max())
+        if not lo <= S <= hi:
+            raise InputError(src, "spot", f"spot {S:g} lies outside the listed strikes {lo:g}..{hi:g} of the chain's {int(on_spot.sum())} contracts: a wrong spot or the wrong underlying (limit option.spot)")
+
+    settle_ns_all = pd.DatetimeIndex(c["settle_time"]).as_unit("ns").asi8
+    settled = settle_ns_all <= as_of.value
+    dropped_parts = []
+    if settled.any():
+        dead = c.loc[settled]
+        dropped_parts.append(_dropped_frame(dead, "settled", _settled_reasons(dead["settle_time"], products.settlement_style(dead["root"].astype(str).str.upper()), as_of)))
+    live_excl = excluded & ~settled
+    if live_excl.any():
+        kinds = np.where(status[live_excl] == products.STATUS_OTHER_UNDERLYING, "other underlying", "non-standard")
+        frame = _dropped_frame(c.loc[live_excl], "non-standard", excl_reason[live_excl])
+        frame["kind"] = kinds
+        dropped_parts.append(frame)
+        for kind in ("non-standard", "other underlying"):
+            m = kinds == kind
+            if m.any():
+                ex_oi = float(oi_all[live_excl][m].sum())
+                series = sorted(set(c.loc[live_excl, "root"].astype(str).to_numpy()[m]))
+                what = "non-standard series" if kind == "non-standard" else "series on another underlying"
+                quality.warn(f"{int(m.sum())} contracts of {what} ({', '.join(series)}; {ex_oi:,.0f} contracts of open interest, {ex_oi / total_oi * 100 if total_oi else 0:.1f} % of the chain) excluded from every figure" + (": give their deliverable in [gamma.deliverables] to model them" if kind == "non-standard" else ""))
+
+    alive = ~settled & ~excluded
+    n = int(alive.sum())
     if n == 0:
+        if live_excl.any():
+            raise InputError(src, "root", f"no contract can be modelled: every live contract is excluded ({excl_reason[live_excl][0]})")
         raise InputError(src, "expiry", f"every contract settled at or before the snapshot {as_of.isoformat()}")
-    settle_a = settle_ns[alive]
-    K = a["strike"].to_numpy(dtype=np.float64)
+    a = c.loc[alive].reset_index(drop=True)
+    settle_a = settle_ns_all[alive]
+    settle_days = _local_days(settle_a)
+    K = K_unit_all[alive]
+    units = units_all[alive]
+    ratio = ratio_all[alive]
+    fwd = fwd_all[alive]
+    std = ~deliv[alive] & ~fwd
     is_call = (a["type"] == "C").to_numpy()
     oi = a["open_interest"].to_numpy(dtype=np.float64)
     expiry_days = a["expiry"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     gamma_file = a["gamma"].to_numpy(dtype=np.float64, na_value=np.nan)
+    bid = a["bid"].to_numpy(dtype=np.float64, na_value=np.nan)
+    ask = a["ask"].to_numpy(dtype=np.float64, na_value=np.nan)
+    unreadable = a[UNREADABLE_COLUMN].to_numpy(dtype=bool, na_value=False) if UNREADABLE_COLUMN in a.columns else np.zeros(n, dtype=bool)
     position = a[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if DEALER_POSITION_COLUMN in a.columns else None
     if position is not None:
         position = np.nan_to_num(position)
 
-    T = year_fractions(settle_a, expiry_days, as_of, params.time_basis)
+    T = year_fractions(settle_a, settle_days, as_of, params.time_basis)
+
+    # the underlying each contract is valued on: spot (scaled), or the future of its expiry
+    forwards: list[dict] = []
+    U = ratio * S
+    q_i = np.full(n, q)
+    if fwd.any():
+        F, forwards = _forwards(a, fwd, settle_a, K, is_call, bid, ask, T, per_contract("futures_tick", np.float64)[alive], r, src)
+        U = np.where(fwd, F, U)
+        q_i = np.where(fwd, r, q_i)  # Black-76: the future has no drift
 
     # conventions: the public one, short-all, and the source's own positions when present
     conventions = ["calls_long_puts_short", "short_all"] + (["source_position"] if position is not None else [])
@@ -623,31 +931,80 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     for wv in weights.values():
         has_pos |= wv != 0
 
-    # implied vol: the file's, else solved from the mid
-    iv_used, iv_source = _resolve_iv(a, S, K, T, r, q, is_call)
-    unsolved = (iv_source == "unsolved") & has_pos
-
-    # spot GEX from the source's gamma
-    g = np.nan_to_num(gamma_file)
-    scale_1pct = OPTION_MULTIPLIER * S * S * _PCT
-    gex = w * g * scale_1pct
-    call_gex = float(gex[is_call].sum())
-    put_gex = float(gex[~is_call].sum())
-    net_gex = call_gex + put_gex
-    gross = float(np.abs(gex).sum())
-    zero_dte = expiry_days == np.datetime64(snap_date.date(), "D")
-    zero_dte_share = float(np.abs(gex[zero_dte]).sum() / gross) if gross > 0 else 0.0
+    # implied vol: the file's, else solved from the mid per unit of the contract's underlying
+    mid_unit = _mids(bid, ask) * products.STANDARD_MULTIPLIER / units
+    iv_used, iv_code = _resolve_iv(a["iv"].to_numpy(dtype=np.float64, na_value=np.nan), mid_unit, U, K, T, r, q_i, is_call)
 
     # model set: a position, a usable IV and time left
     mset = has_pos & np.isfinite(iv_used) & (iv_used > 0) & (T > 0)
     mi = np.flatnonzero(mset)
+    book = _Book(U=U[mi], K=K[mi], T=T[mi], sigma=iv_used[mi], q=q_i[mi], scale=units[mi] * U[mi] / S, is_call=is_call[mi])
     Wrows = [w * is_call, w * ~is_call] + [weights[cv] for cv in conventions]
     W = np.vstack(Wrows)[:, mi]
-    sig_m, T_m, K_m, call_m = iv_used[mi], T[mi], K[mi], is_call[mi]
-    model = _make_model(S, K_m, T_m, sig_m, r, q, W)
+    model = _make_model(S, book, r, W)
     gamma_model = np.full(n, np.nan)
-    # gamma per point per option = c * exp(-d0^2/2) / (m * 0.01 * S)
-    gamma_model[mi] = model.c * np.exp(-0.5 * model.d0 * model.d0) / (OPTION_MULTIPLIER * _PCT * S)
+    # gamma per 1 point of U per unit = e^{-qT} phi(d0) b / U
+    gamma_model[mi] = np.exp(-book.q * book.T) * _INV_SQRT_2PI * np.exp(-0.5 * model.d0 * model.d0) * model.b / book.U
+
+    # spot GEX: the source's gamma where positive (standard contracts), else the model's
+    use_file = np.isfinite(gamma_file) & (gamma_file > 0) & ~deliv[alive]
+    use_model = ~use_file & mset
+    gamma_used = np.where(use_file, gamma_file, np.where(use_model, gamma_model, 0.0))
+    gamma_code = np.where(use_file, 0, np.where(use_model, 1, 2))  # GAMMA_SOURCES
+    lost = has_pos & ~use_file & ~use_model  # a position but neither gamma: left out everywhere
+    scale_1pct = units * U * U * _PCT
+    gex = w * gamma_used * scale_1pct
+    keep = ~lost
+    if lost.any():
+        lost_unread = lost & unreadable
+        lost_plain = lost & ~unreadable
+        li = np.flatnonzero(lost)
+        lower, _ = price_bounds(U[li], K[li], np.maximum(T[li], 0.0), r, q_i[li], is_call[li])
+        at_intrinsic = np.zeros(n, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            at_intrinsic[li] = np.isfinite(mid_unit[li]) & (mid_unit[li] <= lower * (1.0 + 1e-6) + 1e-12)
+        why = np.array(
+            [
+                "unsolved IV: no IV or gamma in the source and the mid cannot be solved for an IV",
+                "unsolved IV: no IV or gamma in the source and the mid is at intrinsic value (no time value: gamma ~ 0)",
+                "unsolved IV: no IV, no gamma and no two-sided quote in the source",
+                "unreadable IV/gamma cell in the source, and no IV could be solved from the mid",
+            ],
+            dtype=object,
+        )
+        code = np.where(lost_unread, 3, np.where(~np.isfinite(mid_unit), 2, np.where(at_intrinsic, 1, 0)))
+        for mask, kind in ((lost_unread, "unreadable"), (lost_plain, "unsolved")):
+            if mask.any():
+                dropped_parts.append(_dropped_frame(a.loc[mask], kind, why[code[mask]] + ": left out of every figure"))
+        if lost_unread.any():
+            quality.skip("IV/gamma unreadable and not modelled", rows=int(lost_unread.sum()), weight=float(oi[lost_unread].sum()))
+        unexplained = lost_plain & ~at_intrinsic
+        plain_oi = float(oi[unexplained].sum())
+        if total_oi > 0 and plain_oi / total_oi > MODELLED_WARN_SHARE:
+            quality.warn(f"{int(unexplained.sum())} contracts with a position ({plain_oi / total_oi * 100:.1f} % of open interest) have no gamma, no IV and no solvable mid: left out")
+
+    call_gex = float(gex[is_call].sum())
+    put_gex = float(gex[~is_call].sum())
+    net_gex = call_gex + put_gex
+    gross = float(np.abs(gex).sum())
+    zero_dte = settle_days == snap_day
+    zero_dte_share = float(np.abs(gex[zero_dte]).sum() / gross) if gross > 0 else 0.0
+    modelled_abs = float(np.abs(gex[use_model]).sum())
+    modelled_share = modelled_abs / gross if gross > 0 else 0.0
+    n_modelled = int((use_model & has_pos).sum())
+    def share(mask: np.ndarray) -> float:
+        return float(np.abs(gex[mask]).sum()) / gross * 100 if gross > 0 else 0.0
+
+    unread_used = unreadable & has_pos & keep
+    if unread_used.any():
+        quality.warn(f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({share(unread_used & use_model):.1f} % of |GEX|)")
+    standard_model = use_model & has_pos & ~deliv[alive] & ~unreadable
+    missing = standard_model & np.isnan(gamma_file)  # the source gave no gamma at all
+    zero = standard_model & ~np.isnan(gamma_file)  # the source gave 0 (rounding, or a 0DTE habit)
+    if missing.any():
+        quality.warn(f"gamma missing in the source for {int(missing.sum())} of {int(has_pos.sum())} contracts with a position: modelled (BSM at the contract's IV), {share(missing):.1f} % of |GEX|")
+    if zero.any() and share(zero) >= MODELLED_WARN_SHARE * 100:
+        quality.warn(f"gamma 0 in the source for {int(zero.sum())} live contracts with a position: modelled (BSM at the contract's IV), {share(zero):.1f} % of |GEX|")
 
     # profile (rows: main calls, main puts, then each convention's net)
     spots = S * np.linspace(1.0 - params.window, 1.0 + params.window, params.n_points)
@@ -665,11 +1022,23 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     )
     model_gex_at_spot = float(_gex_curve(model, np.array([S]), rows=np.array([main_row]))[0, 0])
 
+    # consistency of the spot figure with the model at spot
+    big, small = max(abs(net_gex), abs(model_gex_at_spot)), min(abs(net_gex), abs(model_gex_at_spot))
+    if gross > 0 and big > NEGLIGIBLE_SHARE * gross and (np.sign(net_gex) != np.sign(model_gex_at_spot) or big > params.consistency_factor * small):
+        how = "in sign" if np.sign(net_gex) != np.sign(model_gex_at_spot) else f"by more than a factor {params.consistency_factor:g}"
+        quality.warn(f"spot net GEX {net_gex:,.0f} and model GEX at spot {model_gex_at_spot:,.0f} USD per 1 % disagree {how}: check the source's gamma")
+    spot_warning = _spot_parity_warning(S, std & ~unreadable, settle_a, K, is_call, bid, ask, T, ratio, r, q, src)
+    if spot_warning:
+        quality.warn(spot_warning)
+
     tol = FLIP_TOL_FRACTION * S
+    # rounding noise of a curve whose calls and puts cancel exactly is not a crossing
+    noise = FLIP_NOISE_FRACTION * float(np.max(np.abs(curves[:2]), initial=0.0))
     flips_by_conv: dict[str, list[float]] = {}
     for cv in conventions:
         row = np.array([row_of[cv]])
-        flips_by_conv[cv] = find_flips(spots, curves[row_of[cv]], lambda x, row=row: _gex_curve(model, x, rows=row)[0], tol)
+        sampled = np.where(np.abs(curves[row_of[cv]]) <= noise, 0.0, curves[row_of[cv]])
+        flips_by_conv[cv] = find_flips(spots, sampled, lambda x, row=row: _gex_curve(model, x, rows=row)[0], tol)
 
     def nearest(fl: list[float]) -> float | None:
         return min(fl, key=lambda x: abs(x - S)) if fl else None
@@ -678,11 +1047,12 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     moves = np.asarray(params.moves_pct, dtype=np.float64)
     # the table's moves plus -3 % / +3 % for the headline and the sensitivity table, each once
     all_moves = np.unique(np.concatenate([moves, [-3.0, 3.0]]))
-    next_close = params.next_close if params.next_close is not None else default_next_close(chain.as_of)
+    next_close = params.next_close if params.next_close is not None else calendars.next_close(chain.as_of, params.calendar)
     if next_close.tzinfo is None or next_close <= chain.as_of:
         raise InputError("gamma params", "next_close", f"next_close must be tz-aware and after the snapshot {chain.as_of.isoformat()}, got {next_close!r}")
-    T_next = np.maximum(year_fractions(settle_a[mi], expiry_days[mi], next_close, params.time_basis), T_FLOOR_YEARS)
-    new_spots, trade, gamma_approx, vanna, charm = _hedge_flows(S, all_moves, K_m, T_m, T_next, sig_m, call_m, W, gamma_model[mi], params.iv_shock_points / 100.0, r, q)
+    T_next = np.maximum(year_fractions(settle_a[mi], settle_days[mi], next_close, params.time_basis), T_FLOOR_YEARS)
+    gamma_spot_equiv = (book.U / S) * gamma_model[mi]  # times scale (= m U/S) gives d2(value)/dS2 per contract
+    new_spots, trade, gamma_approx, vanna, charm = _hedge_flows(S, all_moves, book, T_next, W, gamma_spot_equiv, params.iv_shock_points / 100.0, r)
     col = np.searchsorted(all_moves, moves)  # table rows in the caller's order
     i_down3, i_up3 = np.searchsorted(all_moves, [-3.0, 3.0])
     hedge_flow = pd.DataFrame(
@@ -702,7 +1072,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         sens_rows.append(
             {
                 "convention": cv,
-                "net_gex_usd_per_1pct": float((weights[cv] * g).sum() * scale_1pct),
+                "net_gex_usd_per_1pct": float((weights[cv] * gamma_used * scale_1pct).sum()),
                 "flip": fl if fl is not None else np.nan,
                 "hedge_flow_down3_usd": float(trade[row_of[cv], i_down3]),
                 "hedge_flow_up3_usd": float(trade[row_of[cv], i_up3]),
@@ -711,8 +1081,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     sensitivity = pd.DataFrame(sens_rows)
     sensitivity["convention"] = sensitivity["convention"].astype("str")
 
-    snap_day = np.datetime64(snap_date.date(), "D")
-    by_strike, by_expiry, grid = _group_tables(K, expiry_days, is_call, oi, gex, snap_day)
+    K_equiv = np.where(fwd, K, K / ratio)  # strikes in the chain's underlying's units
+    by_strike, by_expiry, grid = _group_tables(K_equiv[keep], expiry_days[keep], is_call[keep], oi[keep], gex[keep], use_model[keep], zero_dte[keep], snap_day)
     strikes_u = by_strike["strike"].to_numpy()
     abs_call = np.abs(by_strike["call_gex_usd_per_1pct"].to_numpy())
     abs_put = np.abs(by_strike["put_gex_usd_per_1pct"].to_numpy())
@@ -720,25 +1090,48 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     def wall(values: np.ndarray) -> float | None:
         return float(strikes_u[int(np.argmax(values))]) if values.size and values.max() > 0 else None
 
+    a_kept = a[["symbol", "root", "type", "strike", "expiry", "settle_time"]]
+    if not keep.all():
+        a_kept = a_kept.iloc[np.flatnonzero(keep)].reset_index(drop=True)
     contracts = pd.DataFrame(
         {
-            "symbol": a["symbol"],
-            "root": a["root"],
-            "type": a["type"],
-            "strike": K,
-            "expiry": a["expiry"],
-            "settle_time": a["settle_time"],
-            "t_years": T,
-            "open_interest": oi,
-            "iv_used": iv_used,
-            "iv_source": pd.Series(iv_source, dtype="str"),
-            "gamma_file": gamma_file,
-            "gamma_model": gamma_model,
-            "gex_usd_per_1pct": gex,
+            "symbol": a_kept["symbol"],
+            "root": a_kept["root"],
+            "type": a_kept["type"],
+            "strike": a_kept["strike"].to_numpy(dtype=np.float64),
+            "strike_per_unit": K[keep],
+            "expiry": a_kept["expiry"],
+            "settle_time": a_kept["settle_time"],
+            "t_years": T[keep],
+            "open_interest": oi[keep],
+            "units_per_contract": units[keep],
+            "underlying_price": U[keep],
+            "iv_used": iv_used[keep],
+            "iv_source": _labels(iv_code[keep], IV_SOURCES),
+            "gamma_file": gamma_file[keep],
+            "gamma_model": gamma_model[keep],
+            "gamma_source": _labels(gamma_code[keep], GAMMA_SOURCES),
+            "gex_usd_per_1pct": gex[keep],
         }
     )
     if position is not None:
-        contracts.insert(8, DEALER_POSITION_COLUMN, position)
+        contracts.insert(9, DEALER_POSITION_COLUMN, position[keep])
+    dropped = pd.concat(dropped_parts, ignore_index=True) if dropped_parts else _dropped_frame(c.iloc[:0], "settled", np.array([], dtype=object))
+    for col_name in ("symbol", "root", "type", "kind", "reason"):
+        dropped[col_name] = dropped[col_name].astype("str")
+
+    d_kind = dropped["kind"].to_numpy(dtype=object)
+    d_oi = dropped["open_interest"].to_numpy(dtype=np.float64)
+
+    def kind_count(kinds: tuple[str, ...]) -> tuple[int, float]:
+        m = np.isin(d_kind, kinds)
+        return int(m.sum()), float(d_oi[m].sum())
+
+    n_settled, oi_settled = kind_count(("settled",))
+    n_excl, oi_excl = kind_count(("non-standard", "other underlying"))
+    n_lost, oi_lost = kind_count(("unsolved", "unreadable"))
+    moved = settle_days != expiry_days  # the settlement session is before the listed date
+    moved_pairs = sorted({(pd.Timestamp(e).date().isoformat(), str(pd.Timestamp(d).date())) for e, d in zip(a["expiry"].to_numpy()[moved], settle_days[moved], strict=True)})
 
     flip = nearest(flips_by_conv[params.convention])
     down3 = float(trade[main_row, i_down3])
@@ -750,16 +1143,23 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         "source": src,
         "convention": params.convention,
         "time_basis": params.time_basis,
-        "contracts": int(n),
-        "expired_dropped": int(len(dropped)),
-        "expired_dropped_oi": float(dropped["open_interest"].sum()),
-        "unsolved_iv": int(unsolved.sum()),
+        "contracts": int(keep.sum()),
+        "expired_dropped": n_settled,
+        "expired_dropped_oi": oi_settled,
+        "excluded_contracts": n_excl,
+        "excluded_oi": oi_excl,
+        "unsolved_dropped": n_lost,
+        "unsolved_dropped_oi": oi_lost,
+        "unsolved_iv": int(((iv_code == 2) & (oi > 0) & keep).sum()),
+        "deliverable_contracts": int(deliv[alive].sum()),
+        "modelled_gamma_contracts": n_modelled,
+        "modelled_gamma_share": modelled_share,
         "net_gex_usd_per_1pct": net_gex,
         "call_gex_usd_per_1pct": call_gex,
         "put_gex_usd_per_1pct": put_gex,
         "gross_gex_usd_per_1pct": gross,
-        "net_gex_usd_per_point": float((w * g).sum() * OPTION_MULTIPLIER * S),
-        "net_gex_shares_per_1pct": float((w * g).sum() * OPTION_MULTIPLIER * S * _PCT),
+        "net_gex_usd_per_point": net_gex / (S * _PCT),
+        "net_gex_shares_per_1pct": net_gex / S,
         "zero_dte_share": zero_dte_share,
         "model_gex_at_spot_usd_per_1pct": model_gex_at_spot,
         "regime": "long gamma" if net_gex >= 0 else "short gamma",
@@ -771,6 +1171,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         "abs_gamma_strike": wall(abs_call + abs_put),
         "hedge_flow_down3_usd": down3,
         "hedge_flow_up3_usd": up3,
+        "forwards": [{"expiry": f["expiry"], "forward": float(f["forward"]), "method": str(f["method"])} for f in forwards],
+        "moved_expiries": [{"expiry": e, "settles": d} for e, d in moved_pairs],
         "r": r,
         "q": q,
         "next_close": next_close.isoformat(),
@@ -786,4 +1188,5 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         contracts=contracts,
         dropped=dropped,
         units={k: dict(v) for k, v in UNITS.items()},
+        quality=quality,
     )

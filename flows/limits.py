@@ -35,6 +35,7 @@ LIMITS: dict[str, Limit] = {
     lim.key: lim
     for lim in (
         Limit("option.spot", 0.0, 1e6, "index points / USD per share", "finite and positive; spot must also lie within the listed strike range (checked against the chain's strikes)"),
+        Limit("option.spot_vs_parity", -0.25, 0.25, "relative difference of spot from the put-call parity spot", "spot against the spot implied by the nearest expiry's put-call parity (F e^-(r-q)T from the chain's own mids): beyond 25 % the spot is wrong (a shifted digit, another underlying); beyond 5 % a warning"),
         Limit("option.strike", 0.0, 1e7, "index points / USD per share", "positive; must equal the strike encoded in the OSI symbol to 0.0005 (the symbol's own precision)"),
         Limit("option.open_interest", 0.0, 5e7, "contracts", "non-negative; 50 million contracts on one series exceeds every listed series by 10x"),
         Limit("option.volume", 0.0, 5e7, "contracts", "non-negative, as open interest"),

@@ -86,7 +86,9 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
 
     ``contracts`` needs ``type`` ('C'/'P'), ``strike``, ``open_interest`` (contracts),
     ``t_years`` and ``iv_used``; contracts without a usable IV or time left are left out (the gamma
-    engine reported them).  ``convention`` as in :mod:`flows.gamma`: ``calls_long_puts_short``
+    engine reported them).  With ``strike_per_unit``, ``units_per_contract`` and
+    ``underlying_price`` (published by :func:`flows.gamma.analyze`) contracts on a scaled index,
+    an adjusted deliverable or a futures price are carried in spot terms (see the code comment).  ``convention`` as in :mod:`flows.gamma`: ``calls_long_puts_short``
     (calls +OI, puts -OI), ``short_all`` (-OI), or ``source_position`` (column :data:`flows.chain.DEALER_POSITION_COLUMN`).
     """
     needed = ["type", "strike", "open_interest", "t_years", "iv_used"]
@@ -109,13 +111,22 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
         raise InputError(source, "convention", f"unknown dealer convention {convention!r}")
     t = contracts["t_years"].to_numpy(dtype=np.float64, na_value=np.nan)
     iv = contracts["iv_used"].to_numpy(dtype=np.float64, na_value=np.nan)
-    keep = (weight != 0) & np.isfinite(t) & (t > 0) & np.isfinite(iv) & (iv > 0)
+    strike = contracts["strike"].to_numpy(dtype=np.float64)
+    if {"strike_per_unit", "units_per_contract", "underlying_price"} <= set(contracts.columns):
+        # contracts valued on their own underlying (flows.gamma: a scaled index, an adjusted
+        # series' deliverable, a VIX future): in spot terms, strike K S/U and U/S * m/100 of a
+        # standard contract (exact for a shared dividend yield; futures-priced contracts are
+        # carried with the book's q instead of Black-76's q = r, a delta error of e^{-rT} - 1)
+        ratio = contracts["underlying_price"].to_numpy(dtype=np.float64, na_value=np.nan) / float(spot)
+        strike = contracts["strike_per_unit"].to_numpy(dtype=np.float64, na_value=np.nan) / ratio
+        weight = weight * ratio * contracts["units_per_contract"].to_numpy(dtype=np.float64, na_value=np.nan) / OPTION_MULTIPLIER
+    keep = (weight != 0) & np.isfinite(weight) & np.isfinite(strike) & np.isfinite(t) & (t > 0) & np.isfinite(iv) & (iv > 0)
     return DealerBook(
         underlying=underlying,
         spot=float(spot),
         r=float(r),
         q=float(q),
-        strike=contracts["strike"].to_numpy(dtype=np.float64)[keep],
+        strike=strike[keep],
         is_call=is_call[keep],
         weight=weight[keep],
         t_years=t[keep],

@@ -19,7 +19,7 @@ CHAIN_COLUMNS: Mapping[str, str] = {
     "type": "'C' or 'P'",
     "strike": "strike, index points / USD per share",
     "expiry": "expiration date (datetime64[ns], tz-naive calendar date)",
-    "settle_time": "settlement time, tz-aware UTC (AM-settled: the open, 09:30 ET; PM: 16:00 ET)",
+    "settle_time": "settlement instant, tz-aware UTC: the open (AM-settled) or the close (PM-settled) of the settlement session, from the exchange calendar",
     "bid": "bid, premium per unit of underlying",
     "ask": "ask, premium per unit of underlying",
     "iv": "implied volatility, fraction per year (NaN where the source has 0 or none)",

@@ -171,6 +171,21 @@ class JobSettings(_Section):
         return value
 
 
+class DeliverableSettings(_Section):
+    shares: float = Field(gt=0)
+    """Shares of the chain's underlying delivered per contract of the adjusted series (20 after a
+    1-for-5 reverse split of a 100-share contract)."""
+    cash: float = 0.0
+    """Cash delivered per contract, USD (optional; part of a spin-off or merger deliverable)."""
+
+    @field_validator("shares", "cash")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
+        return value
+
+
 class GammaSettings(_Section):
     underlyings: list[str] = Field(default_factory=lambda: ["SPX", "SPY", "QQQ", "NDX", "IWM", "NVDA", "TSLA"])
     risk_free_rate: float = 0.045
@@ -193,6 +208,18 @@ class GammaSettings(_Section):
     when its snapshot is newer than CBOE's (or CBOE cannot be reached)."""
     sample_format: Literal["json", "csv"] = "json"
     """Sample mode: which real format the generated chain is written in (and parsed back from)."""
+    consistency_factor: float = Field(default=3.0, gt=1)
+    """Warn when the spot net GEX (source gamma) and the model GEX at spot differ by more than
+    this factor (or in sign): the source's gamma is then suspect."""
+    deliverables: dict[str, DeliverableSettings] = Field(default_factory=dict)
+    """Deliverables of adjusted option series by root, e.g. ``SDS1 = { shares = 20 }``: with one,
+    the series is modelled (per-share strike, ``shares`` per contract); without, it is excluded
+    from every figure and listed as non-standard."""
+
+    @field_validator("deliverables")
+    @classmethod
+    def _upper_roots(cls, value: dict[str, DeliverableSettings]) -> dict[str, DeliverableSettings]:
+        return {str(k).strip().upper(): v for k, v in value.items()}
 
 
 class LetfSettings(_Section):

@@ -107,7 +107,25 @@ def cards(h: dict[str, Any]) -> list[html.Div]:
     ]
 
 
-FINE_COLUMNS = ("iv", "delta", "gamma", "model_iv", "iv_used", "t_years", "gamma_file", "gamma_model")
+def fidelity_note(h: dict[str, Any]) -> str:
+    """Sentences on how the figures were built when it is not the plain case (as published)."""
+    parts = []
+    if h.get("modelled_gamma_contracts"):
+        parts.append(f"gamma modelled for {int(h['modelled_gamma_contracts']):,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f}% of |GEX|)")
+    if h.get("deliverable_contracts"):
+        parts.append(f"{int(h['deliverable_contracts']):,} contracts of adjusted series modelled with their deliverable")
+    if h.get("excluded_contracts"):
+        parts.append(f"{int(h['excluded_contracts']):,} contracts of non-standard series or other underlyings excluded ({float(h.get('excluded_oi') or 0):,.0f} contracts OI; see the dropped table)")
+    if h.get("unsolved_dropped"):
+        parts.append(f"{int(h['unsolved_dropped']):,} contracts without gamma or IV left out")
+    for f in h.get("forwards") or []:
+        parts.append(f"{f.get('expiry')} valued on its future {float(f.get('forward')):,.4g} ({f.get('method')})")
+    for m in h.get("moved_expiries") or []:
+        parts.append(f"expiry {m.get('expiry')} settles on the {m.get('settles')} session (holiday)")
+    return (" " + "; ".join(parts) + ".") if parts else ""
+
+
+FINE_COLUMNS = ("iv", "delta", "gamma", "model_iv", "iv_used", "t_years", "gamma_file", "gamma_model", "underlying_price", "strike_per_unit")
 """Small-valued columns shown to 6 significant digits (the rest: 2 decimals)."""
 
 
@@ -172,10 +190,12 @@ def _render(underlying: str | None, _n: int) -> tuple:
         return tables.get(t, pd.DataFrame())
 
     note = (
-        f"{gfig.convention_note(conv)} Spot GEX = Σ sign × gamma × OI × 100 × S² × 1% (the file's own gamma); "
+        f"{gfig.convention_note(conv)} Spot GEX = Σ sign × gamma × OI × units × U² × 1% (the source's gamma; "
+        f"BSM gamma at the contract's IV where the source has none or 0); "
         f"time basis {h.get('time_basis', params.get('time_basis', 'calendar'))}; "
         f"{h.get('contracts', 'n/a')} contracts, {h.get('expired_dropped', 0)} expired dropped, "
         f"{h.get('unsolved_iv', 0)} with unsolved IV, {meta.extra.get('skipped_rows', 0)} source rows skipped."
+        + fidelity_note(h)
     )
     figs = [
         gfig.gex_by_strike(tab("by_strike"), spot=spot, flip=h.get("flip"), call_wall=h.get("call_wall"), put_wall=h.get("put_wall"), window=window, convention=conv, underlying=underlying),

@@ -16,6 +16,27 @@ shared :class:`flows.sources.http.HttpClient`) and :func:`parse` (pure, tested o
 response).  Units: ``iv`` is a fraction per year (0.773 = 77.3 %; 0 means "not computed" and
 becomes NaN), ``gamma`` is per 1 point of the underlying per option, open interest and volume are
 contracts (multiplier 100).
+
+Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.quality``)
+-----------------------------------------------------------------------------------------
+* **Decoding** (:func:`decode_text`): UTF-16 when the bytes start with its byte-order mark;
+  otherwise a UTF-8 byte-order mark is removed, then UTF-8, then cp1252, then Latin-1 (which
+  cannot fail); anything beyond plain UTF-8 is recorded as a repair.  JSON nested
+  deeper than the decoder's recursion limit (~1,000 levels; the real body has 4) is refused.
+* **Per field**, a value that is absent is *missing* (a source that leaves greeks out), one that is
+  present but ``null`` or not a number (``"-"``, ``"n/a"``) is *unreadable*; neither ever
+  becomes 0:
+  ``open_interest`` missing or unreadable: the row is skipped (its weight unknown);
+  ``iv``/``gamma``/``bid``/``ask`` unreadable: set missing and marked
+  (:data:`flows.chain.UNREADABLE_COLUMN`), so the engine models the gamma or counts the contract
+  as skipped; ``delta``/``volume`` unreadable: set missing (not used in any figure), counted as a
+  repair.  A row without a valid OSI symbol, or whose expiry lies outside the exchange calendar,
+  is skipped.
+* **Plausibility** (:mod:`flows.limits`): spot, open interest, volume, IV, delta, gamma x spot and
+  bid/ask outside their limits (infinities included) are an :class:`InputError` naming the
+  symbol, the row (``data.options[i]``) and the field.
+* **Duplicates**: rows repeating an option symbol with identical values are dropped (a repair);
+  with different values they are an error naming the symbol.
 """
 
 from __future__ import annotations
@@ -30,7 +51,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flows import products
 from flows.errors import InputError, SourceError
+from flows.limits import check_range
+from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 
 BASE_URL = "https://cdn.cboe.com/api/global/delayed_quotes/options"
@@ -39,10 +63,9 @@ BASE_URL = "https://cdn.cboe.com/api/global/delayed_quotes/options"
 SOURCE = "cboe-json"
 """Source label carried by chains and results from this connector."""
 
-INDEX_SYMBOLS: frozenset[str] = frozenset(
-    {"SPX", "XSP", "NDX", "XND", "RUT", "MRUT", "VIX", "DJX", "OEX", "XEO", "SPESG", "NANOS"}
-)
-"""Cash indices: CBOE prefixes their symbol with an underscore on the CDN (``_SPX``)."""
+INDEX_SYMBOLS: frozenset[str] = products.cdn_index_symbols()
+"""Cash indices and index-option roots: CBOE prefixes their symbol with an underscore on the CDN
+(``_SPX``); derived from the product table (:func:`flows.products.cdn_index_symbols`)."""
 
 _ROW_FIELDS = ("option", "bid", "ask", "iv", "open_interest", "volume", "delta", "gamma")
 """Option-row keys read by :func:`parse` (the row carries 23 keys; the rest are ignored)."""
@@ -98,21 +121,59 @@ def fetch(query: CboeQuery | str, client: Any) -> bytes:
         raise
 
 
-def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any]:
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+"""Decoding rule of every text a CBOE parser reads: bytes starting with a UTF-16 byte-order mark
+are UTF-16 (a spreadsheet's "Unicode text"); otherwise, after removing a UTF-8 byte-order mark,
+the first of these that decodes the bytes (Latin-1 maps every byte, so it never fails)."""
+
+
+def decode_text(raw: bytes | bytearray | str) -> tuple[str, str | None]:
+    """Bytes -> text by the documented rule (:data:`ENCODINGS`); returns ``(text, repair)``.
+
+    ``repair`` names what was done beyond plain UTF-8 (``"UTF-8 byte-order mark removed"``,
+    ``"decoded as cp1252"``) or is ``None``.  A ``str`` input only loses a leading BOM.
+    """
+    notes = []
+    if isinstance(raw, str):
+        text = raw
+    else:
+        data = bytes(raw)
+        encodings: tuple[str, ...] = ENCODINGS
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encodings = ("utf-16", "latin-1")
+            notes.append("UTF-16 (byte-order mark)")
+        elif data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+            notes.append("UTF-8 byte-order mark removed")
+        for enc in encodings:
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if enc not in ("utf-8", "utf-16"):
+                notes.append(f"not UTF-8: decoded as {enc}")
+            break
+    if text.startswith("\ufeff"):
+        text = text[1:]
+        notes.append("byte-order mark removed")
+    return text, "; ".join(notes) or None
+
+
+def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> tuple[Mapping[str, Any], str | None]:
     if isinstance(payload, Mapping):
-        return payload
-    if isinstance(payload, bytes):
-        try:
-            payload = payload.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(source, None, f"response is not UTF-8 text: {exc}") from None
+        return payload, None
+    text, repair = decode_text(payload)
     try:
-        obj = json.loads(payload)
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(source, None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(source, None, "JSON nested too deeply (deeper than the decoder's recursion limit; a CBOE chain is 4 levels deep)") from None
+    except ValueError as exc:  # e.g. a number too long to convert
+        raise InputError(source, None, f"malformed JSON: {exc}") from None
     if not isinstance(obj, Mapping):
         raise InputError(source, None, f"expected a JSON object, got {type(obj).__name__}")
-    return obj
+    return obj, repair
 
 
 def _number(value: Any, source: str, field: str) -> float:
@@ -138,36 +199,111 @@ def parse_timestamp(value: Any, source: str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def rows_frame(options: list[Any], source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+_GREEK_FIELDS = ("iv", "gamma", "bid", "ask")
+"""Unreadable cells here are marked for the engine (they feed the gamma or the IV solve)."""
+_RANGES = {"open_interest": "option.open_interest", "volume": "option.volume", "iv": "option.iv", "delta": "option.delta", "bid": "option.price", "ask": "option.price"}
+
+
+def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.ndarray]:
+    """One field of every row -> (float array, unreadable mask).
+
+    Absent -> NaN (missing: a source that leaves the field out); present but ``null``, ``NaN``,
+    a boolean or not a number -> NaN and marked unreadable; numeric strings are read.
+    """
+    values = [o.get(col) for o in rows]
+    try:
+        arr = np.array(values, dtype=np.float64)  # fast path: numbers (and None) only
+        unread = np.zeros(arr.size, dtype=bool)
+    except (TypeError, ValueError):
+        s = pd.Series(values, dtype=object)
+        bools = s.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
+        arr = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        unread = (s.notna().to_numpy() & np.isnan(arr)) | bools
+    nan = np.flatnonzero(np.isnan(arr) & ~unread)
+    if nan.size:  # null or NaN where the key is present: unreadable, not "left out"
+        unread[nan] = [col in rows[i] for i in nan]
+    return arr, unread
+
+
+def rows_frame(options: list[Any], source: str, quality: Quality | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Option rows -> (numeric frame of the fields read, skipped rows).
 
     ``skipped`` has :data:`flows.chain.SKIPPED_COLUMNS` (``row`` = 0-based position in
-    ``data.options``, ``field``, ``reason``).  Rows that are not objects or lack an ``option``
-    symbol are skipped; numeric fields that are null or non-numeric become NaN (null greeks are
-    "not computed"); a negative open interest or volume skips the row, never silently clipped.
+    ``data.options``, ``field``, ``reason``).  Rules per field: see the module docstring.  The
+    frame has an ``unreadable`` column (an IV, gamma, bid or ask value was present but not a
+    number).  ``quality`` (when given) receives the skipped rows with their open interest, the
+    repairs, ``total_rows`` and ``total_weight``.
     """
-    is_row = np.array([isinstance(o, Mapping) and isinstance(o.get("option"), str) and bool(o.get("option").strip()) for o in options], dtype=bool)
-    skipped = [{"row": i, "field": "option", "reason": "row without an option symbol"} for i in np.flatnonzero(~is_row)]
-    good = [o for o, ok in zip(options, is_row, strict=True) if ok]
+    q = quality if quality is not None else Quality(source=source, basis="open interest")
+    n = len(options)
+    # a decoded JSON row is a dict: test that first (an ABC Mapping check is ~5x slower)
+    rows = [o if isinstance(o, dict) or isinstance(o, Mapping) else {} for o in options]
+    opt = [o.get("option") for o in rows]
+    is_row = np.array([type(v) is str and bool(v.strip()) for v in opt], dtype=bool)
     # Column-wise lists are several times faster than a DataFrame of row dicts.
-    frame = pd.DataFrame({k: [o.get(k) for o in good] for k in _ROW_FIELDS}, index=np.flatnonzero(is_row), columns=list(_ROW_FIELDS))
-    frame = frame.rename(columns={"option": "symbol"})
-    frame["symbol"] = frame["symbol"].astype(str).str.strip().str.replace(" ", "", regex=False)
+    symbols = pd.Series(opt, dtype=object).where(is_row, "").astype("str").str.strip().str.replace(" ", "", regex=False)
+    frame = pd.DataFrame({"symbol": symbols.to_numpy()}, index=np.arange(n))
+    unreadable = np.zeros(n, dtype=bool)
     for col in ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    for col in ("open_interest", "volume"):
-        neg = frame[col] < 0
-        skipped += [{"row": int(i), "field": col, "reason": f"negative {col}"} for i in frame.index[neg]]
-        frame = frame.loc[~neg]
-    # CBOE writes 0.0 where it did not compute IV or greeks: that is "missing", not zero.
+        vals, bad = _numbers(rows, col)
+        frame[col] = vals
+        bad &= is_row
+        if col == "open_interest":
+            frame["oi_bad"] = bad
+        elif bad.any():
+            example = next(o.get(col) for o, b in zip(rows, bad, strict=True) if b)
+            q.repair(f"{col}: not a number (e.g. {example!r}), taken as missing", int(bad.sum()))
+            if col in _GREEK_FIELDS:
+                unreadable |= bad
+    oi = frame["open_interest"].to_numpy()
+    q.total_rows += n
+    q.total_weight += float(np.nansum(np.where(np.isinf(oi), 0.0, oi)))
+    skipped = []
+    no_sym = ~is_row
+    for i in np.flatnonzero(no_sym):
+        skipped.append({"row": int(i), "field": "option", "reason": "row without an option symbol"})
+    if no_sym.any():
+        q.skip("row without an option symbol", int(no_sym.sum()), weight=float(np.nansum(oi[no_sym])) if np.isfinite(oi[no_sym]).all() else None)
+    oi_bad = frame["oi_bad"].to_numpy() & is_row
+    oi_missing = np.isnan(oi) & is_row & ~oi_bad
+    for mask, why in ((oi_bad, "open_interest: not a number"), (oi_missing, "open_interest: missing")):
+        for i in np.flatnonzero(mask):
+            skipped.append({"row": int(i), "field": "open_interest", "reason": why})
+        q.skip(why, int(mask.sum()), weight=None)
+    keep = is_row & ~oi_bad & ~oi_missing
+    # plausibility (limits table): a value outside is a broken input, not a row to skip
+    positions = np.flatnonzero(keep)  # row = 0-based position in data.options
+    for col, key in _RANGES.items():
+        check_range(frame[col].to_numpy()[keep], key, source, rows=positions, field=f"data.options[].{col}")
+    frame["unreadable"] = unreadable
+    frame = frame.loc[keep].drop(columns="oi_bad")
+    # CBOE writes 0.0 where it did not compute IV: that is "missing", not zero.  Greeks of 0 stay
+    # 0 (the source said 0: the engine models a live contract's gamma; NaN means the source gave
+    # none, which the engine reports louder).
     frame.loc[frame["iv"] <= 0, "iv"] = np.nan
-    # Greeks of 0 alongside a missing IV are "not computed" too; a non-zero gamma with IV 0 (CBOE
-    # does that for same-day expiries after the close) is kept, as the CSV parser keeps it.
-    for col in ("delta", "gamma"):
-        frame.loc[frame["iv"].isna() & (frame[col] == 0), col] = np.nan
-    frame["open_interest"] = frame["open_interest"].fillna(0.0)
-    frame["volume"] = frame["volume"].fillna(0.0)
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])
+
+
+def dedupe(contracts: pd.DataFrame, rows: np.ndarray, source: str, quality: Quality) -> tuple[pd.DataFrame, np.ndarray]:
+    """Drop exact duplicate contracts (same symbol, same values: a repair); a symbol repeated
+    with different values is an :class:`InputError` naming the symbol and both rows."""
+    dup_any = contracts["symbol"].duplicated(keep=False).to_numpy()
+    if not dup_any.any():
+        return contracts, rows
+    exact = contracts.duplicated(keep="first").to_numpy()
+    distinct = contracts.loc[dup_any & ~exact]
+    clash = distinct["symbol"].duplicated(keep=False).to_numpy()
+    if clash.any():
+        sym = distinct["symbol"].to_numpy()[clash][0]
+        where = rows[np.flatnonzero(dup_any & ~exact)[clash]]
+        first = contracts.loc[contracts["symbol"] == sym]
+        diff = [c for c in first.columns if first[c].nunique(dropna=False) > 1]
+        vals = {c: first[c].tolist() for c in diff[:3]}
+        raise InputError(source, "option", f"conflicting duplicate option symbol {sym} (rows {', '.join(str(r) for r in where[:2])}): " + ", ".join(f"{c} {v[0]!r} vs {v[1]!r}" for c, v in vals.items()))
+    quality.repair("exact duplicate option row dropped", int(exact.sum()))
+    quality.total_rows -= int(exact.sum())
+    quality.total_weight -= float(np.nansum(contracts.loc[exact, "open_interest"].to_numpy(dtype=np.float64)))
+    return contracts.loc[~exact].reset_index(drop=True), rows[~exact]
 
 
 def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of: datetime | None = None, *, symbol: str | None = None) -> Any:
@@ -198,14 +334,14 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
         timestamp layout, an unparseable OSI symbol or an empty chain; the message names the
         symbol and the field.
     """
-    from flows.chain import Chain, parse_osi, settlement_times
+    from flows.chain import UNREADABLE_COLUMN, Chain, parse_osi, settlement_times
 
     where = f"cboe:{symbol}" if symbol else source
-    obj = _decode(payload, where)
+    obj, repair = _decode(payload, where)
     sym = obj.get("symbol") if isinstance(obj.get("symbol"), str) else symbol
     data = obj.get("data")
     sym = (data.get("symbol") if isinstance(data, Mapping) and isinstance(data.get("symbol"), str) else sym) or symbol or "?"
-    where = f"cboe:{sym}"
+    where = f"cboe:{sym}" if source in (SOURCE, "sample") else f"{source} (cboe:{sym})"
     if not isinstance(data, Mapping):
         raise InputError(where, "data", "missing (the response has no 'data' object)")
     if "options" not in data:
@@ -216,28 +352,40 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     if "current_price" not in data or data["current_price"] is None:
         raise InputError(where, "data.current_price", "missing (no spot price)")
     spot = _number(data["current_price"], where, "data.current_price")
+    check_range([spot], "option.spot", where, field="data.current_price")
     ts = pd.Timestamp(as_of).tz_convert("UTC") if as_of is not None else parse_timestamp(obj.get("timestamp"), where)
-    frame, skipped = rows_frame(options, where)
-    if frame.empty:
+    quality = Quality(source=source, basis="open interest")
+    if repair:
+        quality.repair(repair, 1)
+    if not options:
         raise InputError(where, "data.options", "empty chain (no option rows)")
+    frame, skipped = rows_frame(options, where, quality)
+    if frame.empty:
+        raise InputError(where, "data.options", f"no readable option row ({quality.summary()})")
+    gx = frame["gamma"].to_numpy() * spot
+    check_range(gx, "option.gamma_x_spot", where, rows=frame.index.to_numpy(), field="data.options[].gamma")
     osi = parse_osi(frame["symbol"])
+    settle = settlement_times(osi["root"].fillna(""), osi["expiry"])
     bad = osi["expiry"].isna() | osi["strike"].isna() | osi["type"].isna()
-    if bad.any():
-        skipped = pd.concat([skipped, pd.DataFrame({"row": frame.index[bad], "field": "option", "reason": "not an OSI option symbol: " + frame.loc[bad, "symbol"]})], ignore_index=True)
-        frame, osi = frame.loc[~bad], osi.loc[~bad]
+    no_settle = ~bad & pd.Series(settle.isna(), index=frame.index)
+    oi = frame["open_interest"].to_numpy()
+    for mask, reason in ((bad, "not an OSI option symbol: "), (no_settle, "expiry outside the exchange calendar: ")):
+        if mask.any():
+            skipped = pd.concat([skipped, pd.DataFrame({"row": frame.index[mask], "field": "option", "reason": reason + frame.loc[mask, "symbol"]})], ignore_index=True)
+            quality.skip(reason.rstrip(": "), int(mask.sum()), weight=float(oi[mask.to_numpy()].sum()))
+    ok = ~(bad | no_settle).to_numpy()
+    frame, osi, settle = frame.loc[ok], osi.loc[ok], settle[ok]
     if frame.empty:
         raise InputError(where, "data.options", "no row with a valid OSI option symbol")
     contracts = pd.DataFrame({"symbol": frame["symbol"].to_numpy()})
     for col in ("root", "type", "strike", "expiry"):
         contracts[col] = osi[col].to_numpy()
-    contracts["settle_time"] = settlement_times(contracts["root"], contracts["expiry"])
+    contracts["settle_time"] = settle
     for col in ("bid", "ask", "iv", "delta", "gamma", "open_interest", "volume"):
         contracts[col] = frame[col].to_numpy()
     contracts = contracts[list(CHAIN_COLUMNS)]
-    dup = contracts["symbol"].duplicated(keep="first").to_numpy()
-    if dup.any():
-        skipped = pd.concat([skipped, pd.DataFrame({"row": frame.index[dup], "field": "option", "reason": "duplicate option symbol " + contracts.loc[dup, "symbol"]})], ignore_index=True)
-        contracts = contracts.loc[~dup].reset_index(drop=True)
+    contracts[UNREADABLE_COLUMN] = frame["unreadable"].to_numpy()
+    contracts, _rows = dedupe(contracts, frame.index.to_numpy(), where, quality)
     underlying = str(sym).lstrip("_").upper()
     skipped["row"] = skipped["row"].astype("int64")
-    return Chain(underlying=underlying, spot=spot, as_of=ts, source=source, contracts=contracts, skipped=skipped.reset_index(drop=True))
+    return Chain(underlying=underlying, spot=spot, as_of=ts, source=source, contracts=contracts, skipped=skipped.reset_index(drop=True), quality=quality)

@@ -28,14 +28,16 @@ from typing import Any
 
 import pandas as pd
 
+from flows import products
 from flows.errors import FlowdeskError, InputError
 from flows.sources.http import HttpClient
 
 URL_TEMPLATE = "https://cdn.cboe.com/api/global/delayed_quotes/quotes/{symbol}.json"
 SOURCE = "cboe-quotes"
 NEW_YORK = "America/New_York"
-INDEX_SYMBOLS: frozenset[str] = frozenset({"SPX", "XSP", "NDX", "RUT", "VIX", "DJX", "OEX", "SOX"})
-"""Cash indices: the CDN symbol takes a leading underscore (``_SPX``)."""
+INDEX_SYMBOLS: frozenset[str] = products.cdn_index_symbols()
+"""Cash indices: the CDN symbol takes a leading underscore (``_SPX``); the same set as the options
+connector, derived from the product table (:func:`flows.products.cdn_index_symbols`)."""
 
 QUOTE_COLUMNS = ["symbol", "price", "prev_close", "return_since_prev_close", "volume_shares", "price_time"]
 

@@ -8,7 +8,7 @@ sample mode exercises the real path end to end.
 
 What makes it realistic
 -----------------------
-* Expiries: dailies (0DTE included whenever the snapshot date is a weekday) for index and ETF
+* Expiries: dailies (0DTE included whenever the snapshot date is a session) for index and ETF
   underlyings, Friday weeklies, third-Friday monthlies and quarterly/December LEAPS.  SPX and NDX
   list AM-settled monthlies under ``SPX``/``NDX`` and PM-settled dailies under ``SPXW``/``NDXP``
   (both roots on the third Friday, as in the real files).
@@ -36,6 +36,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+
+from flows import calendars
+from flows.products import settlement_instants
 
 NY = ZoneInfo("America/New_York")
 RATE = 0.045
@@ -119,14 +122,20 @@ def _expiries(prof: UnderlyingProfile, today: date) -> list[tuple[date, str, str
         monthly.add(_third_friday(yy, 12))
     quarterly = {d for d in monthly if d.month in (3, 6, 9, 12)}
     short: set[date] = set()
-    d = today
-    while len(short) < (10 if prof.dailies else 0):
-        if d.weekday() < 5:
-            short.add(d)
-        d += timedelta(days=1)
+    if prof.dailies:  # dailies: the next 10 sessions
+        days = [today + timedelta(days=k) for k in range(21)]
+        sessions = calendars.is_session(days)
+        short.update([d for d, ok in zip(days, sessions, strict=True) if ok][:10])
     friday = today + timedelta(days=(4 - today.weekday()) % 7)
     for k in range(8):
         short.add(friday + timedelta(weeks=k))
+    # a Friday (weekly, monthly) that is not a session is listed on the session before it, as
+    # the exchanges list them (Good Friday -> Thursday)
+    listed = sorted(short | monthly)
+    moved = dict(zip(listed, (t.date() for t in calendars.session_on_or_before(listed)), strict=True))
+    monthly = {moved[d] for d in monthly}
+    quarterly = {moved[d] for d in quarterly}
+    short = {moved[d] for d in short}
     out: list[tuple[date, str, str]] = []
     for d in sorted(short | monthly):
         kind = "quarterly" if d in quarterly else "monthly" if d in monthly else ("weekly" if d.weekday() == 4 else "daily")
@@ -189,9 +198,10 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
         spot = float(np.round(spot, 4))
     r, q = RATE, prof.q
     blocks = []
-    for expiry, root, kind in _expiries(prof, today):
-        settle_hm = (9, 30) if root == prof.am_root else (16, 0)
-        settle = pd.Timestamp(datetime(expiry.year, expiry.month, expiry.day, *settle_hm), tz=NY)
+    listed = _expiries(prof, today)
+    # settlement instants from the product table and the exchange calendar (early closes too)
+    settles = settlement_instants([root for _, root, _ in listed], [pd.Timestamp(e) for e, _, _ in listed])[0]
+    for (expiry, root, kind), settle in zip(listed, settles, strict=True):
         t = (settle - now_ny).total_seconds() / (365.0 * 86400.0)
         strikes = _strikes(prof, ref, max(t, 0.0))
         n = len(strikes)

@@ -1,10 +1,14 @@
 """``flowdesk gamma FILE``: dealer gamma from a local CBOE quote-table CSV or options JSON file.
 
-The file type is detected from its content (a JSON object starts with ``{``; anything else is
-read as the quote-table CSV).  Parameters not given on the command line come from ``[gamma]`` in
-the configuration (rate, dividend yield and dealer convention per underlying, hedge moves), or
-the defaults when no configuration can be read.  Exit status 2 on a bad file, naming the file and
-the field.
+The file type is detected from its content (after the decoding rule of
+:func:`flows.sources.cboe.decode_text`, JSON starts with ``{`` or ``[``; anything else is read as
+the quote-table CSV).  Parameters not given on the command line come from ``[gamma]`` in the
+configuration (rate, dividend yield and dealer convention per underlying, hedge moves,
+deliverables of adjusted series, consistency factor), or the defaults when no configuration can be
+read.  The input quality (rows skipped and their share of open interest, repairs, warnings) is
+printed (``quality`` in ``--json``) and enforced against ``[quality]``: a file that lost more
+than the threshold is refused.  Exit status 2 on a bad or refused file, naming the file and the
+field.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from jobs.commands._common import exit_on_input_error, plain, settings_or_default
+from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
 
 JSON_KEYS = (
     "underlying",
@@ -34,8 +38,17 @@ JSON_KEYS = (
     "call_wall",
     "put_wall",
     "abs_gamma_strike",
+    "regime",
+    "zero_dte_share",
+    "modelled_gamma_contracts",
+    "modelled_gamma_share",
+    "excluded_contracts",
+    "excluded_oi",
+    "unsolved_dropped",
+    "forwards",
     "by_expiry",
     "hedge_flow",
+    "quality",
 )
 """Keys of ``flowdesk gamma --json`` (the issue's contract), in output order."""
 
@@ -49,9 +62,9 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror or exc}") from None
-    head = raw.lstrip()[:1]
+    text, _repair = cboe.decode_text(raw[:4096])
     try:
-        if head == b"{":
+        if text.lstrip()[:1] in ("{", "["):
             chain = cboe.parse(raw, source=str(path), symbol=underlying)
             if underlying:
                 chain.underlying = underlying.upper().lstrip("_")
@@ -66,8 +79,11 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
 def gamma_json(report: Any) -> dict[str, Any]:
     """The ``--json`` document: headline keys plus ``by_expiry`` and ``hedge_flow`` lists."""
     h = report.headline
-    out: dict[str, Any] = {k: plain(h.get(k)) for k in JSON_KEYS if k not in ("by_expiry", "hedge_flow")}
+    out: dict[str, Any] = {k: plain(h.get(k)) for k in JSON_KEYS if k not in ("by_expiry", "hedge_flow", "quality", "forwards")}
     out["flips"] = [plain(f) for f in (h.get("flips") or [])]
+    out["forwards"] = [{k: plain(v) for k, v in f.items()} for f in (h.get("forwards") or [])]
+    q = getattr(report, "quality", None)
+    out["quality"] = q.to_dict() if q is not None else None
     be = report.by_expiry
     out["by_expiry"] = [
         {"expiry": pd.Timestamp(e).date().isoformat(), "net_gex_usd_per_1pct": plain(float(v))}
@@ -106,6 +122,12 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
         "hedge flow (USD dealers trade to stay delta-hedged; + = buy):",
     ]
     lines += [f"  {row['move_pct']:+6.1f}%  {_money(row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
+    if h.get("modelled_gamma_contracts"):
+        lines.append(f"gamma modelled for {h['modelled_gamma_contracts']:,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f} % of |GEX|): the source gave no gamma, 0, or a non-standard deliverable")
+    if h.get("excluded_contracts"):
+        lines.append(f"excluded: {h['excluded_contracts']:,} contracts of non-standard series or other underlyings ({h.get('excluded_oi', 0):,.0f} contracts of open interest; see the dropped table)")
+    for f in h.get("forwards") or []:
+        lines.append(f"forward {f['expiry']}: {f['forward']:,.4g} ({f['method']})")
     lines.append("by expiry (net GEX, USD per 1% move):")
     lines += [f"  {row['expiry']}  {_money(row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
     if len(doc["by_expiry"]) > 12:
@@ -122,6 +144,7 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
 def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | None, underlying: str | None) -> None:
     """Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE."""
     from flows.gamma import analyze
+    from flows.quality import enforce
     from jobs.tasks.gamma import gamma_params
 
     with exit_on_input_error():
@@ -133,11 +156,13 @@ def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | Non
         if window:
             params.window = window
         report = analyze(chain, params)
+        enforce(report.quality, settings.quality.threshold("gamma"))
     doc = gamma_json(report)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
         click.echo(summary_text(report, doc))
+        echo_quality(report.quality)
 
 
 COMMANDS = [gamma]

@@ -12,7 +12,9 @@ Per underlying (``[gamma].underlyings``, or ``args.underlyings``):
 
 Then :func:`flows.gamma.analyze` with :class:`~flows.gamma.GammaParams` built from ``[gamma]``
 (rate, dividend yield and dealer convention per underlying, window, profile points, time basis,
-hedge moves, IV shock, next close from the exchange calendar).  One underlying failing does not
+hedge moves, IV shock, next close from the exchange calendar, deliverables of adjusted series,
+consistency factor).  The report's input quality is enforced against
+``[quality]`` (``threshold("gamma")``) before publishing and published with the result.  One underlying failing does not
 stop the others: it is returned in ``TaskOutcome.failed`` and the runner marks only that result
 stale, so its last good publish stays readable.  ``gamma.summary`` (one row per underlying with
 the headline figures, the board's input) is published whenever at least one underlying exists.
@@ -20,7 +22,6 @@ the headline figures, the board's input) is published whenever at least one unde
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ SUMMARY_FIELDS = (
     "hedge_flow_up3_usd",
     "convention",
     "contracts",
+    "modelled_gamma_share",
 )
 """Headline keys copied into ``gamma.summary`` (units: see :func:`column_unit`)."""
 
@@ -124,30 +126,28 @@ def _underlyings(settings: Settings, args: Mapping[str, Any]) -> list[str]:
     return [str(n).strip().upper().lstrip("_") for n in names]
 
 
-@functools.lru_cache(maxsize=4)
-def _calendar(name: str) -> Any:
-    import exchange_calendars as xcals
-
-    return xcals.get_calendar(name)
-
-
 def next_close(settings: Settings, as_of: pd.Timestamp) -> pd.Timestamp | None:
-    """The next session close strictly after ``as_of`` (UTC), for the charm flow; None if unknown."""
+    """The next session close strictly after ``as_of`` (UTC), for the charm flow
+    (:func:`flows.calendars.next_close`: early closes included); None outside the calendar."""
+    from flows import calendars
+
     try:
-        cal = _calendar(settings.scheduler.calendar)
-        minute = pd.Timestamp(as_of).tz_convert("UTC").floor("min")
-        return pd.Timestamp(cal.next_close(minute)).tz_convert("UTC")
-    except Exception:  # outside the calendar's range: charm flow is then not computed
+        return calendars.next_close(pd.Timestamp(as_of), settings.scheduler.calendar)
+    except (calendars.OutOfCalendarRange, ValueError):  # charm flow then uses the engine default
         return None
 
 
 def gamma_params(settings: Settings, underlying: str, as_of: pd.Timestamp) -> Any:
     """:class:`flows.gamma.GammaParams` for ``underlying`` from ``[gamma]``."""
     from flows.gamma import GammaParams
+    from flows.products import Deliverable
 
     g = settings.gamma
     q = g.dividend_yield.get(underlying, g.dividend_yield.get("default", 0.0))
     return GammaParams(
+        calendar=settings.scheduler.calendar,
+        deliverables={root: Deliverable(shares=d.shares, cash=d.cash) for root, d in g.deliverables.items()},
+        consistency_factor=g.consistency_factor,
         r=g.risk_free_rate,
         q=q,
         convention=g.conventions.get(underlying, "calls_long_puts_short"),
@@ -234,7 +234,11 @@ class _LiveFailure(FlowdeskError):
 
 
 def publish_report(ctx: TaskContext, underlying: str, chain: Any, report: Any, sample: bool, notes: Mapping[str, Any], params: Any) -> str:
-    """Publish one analysed chain as ``gamma.<underlying>``; returns the result name."""
+    """Publish one analysed chain as ``gamma.<underlying>``; returns the result name.
+
+    The report's input quality (:attr:`flows.gamma.GammaReport.quality`) must already have passed
+    :func:`flows.quality.enforce` (see :func:`gamma`); it is published with the result, so the
+    page, the API and the alerts see its skipped share and warnings."""
     name = f"gamma.{underlying}"
     tables = {t: getattr(report, t) for t in TABLES}
     headline = dict(report.headline)
@@ -251,6 +255,9 @@ def publish_report(ctx: TaskContext, underlying: str, chain: Any, report: Any, s
             "moves_pct": list(params.moves_pct),
             "iv_shock_points": params.iv_shock_points,
             "next_close": params.next_close.isoformat() if params.next_close is not None else None,
+            "calendar": params.calendar,
+            "consistency_factor": params.consistency_factor,
+            "deliverables": {k: {"shares": v.shares, "cash": v.cash} for k, v in params.deliverables.items()},
         },
         "skipped_rows": 0 if skipped is None else len(skipped),
         "skipped_examples": [] if skipped is None else skipped.head(20).astype(str).to_dict("records"),
@@ -266,6 +273,7 @@ def publish_report(ctx: TaskContext, underlying: str, chain: Any, report: Any, s
         units=table_units(tables, getattr(report, "units", None)),
         headline=headline,
         extra=extra,
+        quality=report.quality.to_dict() if getattr(report, "quality", None) is not None else None,
     )
     return name
 
@@ -287,6 +295,7 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Fetch, analyse and publish ``gamma.<U>`` for each underlying, then ``gamma.summary``."""
     from flows.gamma import analyze
+    from flows.quality import enforce
     from flows.sources.http import HttpClient
 
     settings = ctx.settings
@@ -303,6 +312,9 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             chain, sample, notes = load_chain(ctx, u, client)
             params = gamma_params(settings, u, pd.Timestamp(chain.as_of))
             report = analyze(chain, params)
+            # refuse a result that lost too much of its input: the job fails for this
+            # underlying and its last good result stays published, marked stale
+            enforce(report.quality, settings.quality.threshold("gamma"))
             publish_report(ctx, u, chain, report, sample, notes, params)
         except Exception as exc:  # one underlying never stops the others
             err = f"{type(exc).__name__}: {exc}"

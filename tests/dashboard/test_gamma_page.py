@@ -111,6 +111,39 @@ def test_gamma_page_on_the_real_spx_file(dash_duo, tmp_path, monkeypatch, redis_
 
 
 @pytest.mark.browser
+def test_gamma_page_shows_modelled_gamma_warnings_and_vix_forwards(dash_duo, tmp_path, monkeypatch, redis_url, store, http_server, test_data):
+    """The handed cases through the live task: the page says gamma was modelled (with the
+    quality warning next to the provenance) and on which future the VIX options were valued."""
+    from tests.httpserver import Reply
+
+    http_server.route("/o/SPY.json", Reply(200, (test_data / "cases/gamma-missing-source-gamma/chain.json").read_bytes()))
+    http_server.route("/o/_VIX.json", Reply(200, (test_data / "cases/vix-options-settlement/chain.json").read_bytes()))
+    use_config(tmp_path, monkeypatch, redis_url, jobs=GAMMA_JOB)
+    settings = parse_settings(
+        {
+            "service": {"source_mode": "live", "drop_dir": str(tmp_path), "http_retries": 0, "http_timeout_seconds": 5, "http_min_interval_seconds": 0},
+            "jobs": {"g": {"task": "gamma", "cron": "0 8 * * 1-5", "retries": 0, "args": {"underlyings": ["SPY", "VIX"]}}},
+            "gamma": {"profile_points": 201, "cboe_base_url": f"{http_server.url}/o"},
+        },
+        env={},
+    )
+    record = run_job(settings, store, "g", now=datetime(2026, 7, 10, 14, 5, tzinfo=NY))
+    assert record.status == "ok", record.error
+    assert round(store.meta("gamma.SPY").headline["net_gex_usd_per_1pct"]) == -86_003_172
+    assert round(store.meta("gamma.VIX").headline["net_gex_usd_per_1pct"]) == 5_300_924
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/gamma?underlying=SPY")
+    dash_duo.wait_for_contains_text("#gamma-note", "gamma modelled for 22 contracts (100.0% of |GEX|)", timeout=30)
+    dash_duo.wait_for_contains_text("#gamma-provenance", "WARNING", timeout=30)
+    assert "gamma missing in the source for 22 of 22 contracts" in dash_duo.find_element("#gamma-provenance").text
+    dash_duo.wait_for_contains_text("#gamma-card-net", "$86.00 mn", timeout=30)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/gamma?underlying=VIX")
+    dash_duo.wait_for_contains_text("#gamma-note", "2025-12-17 valued on its future 19", timeout=30)
+    assert "18 expired dropped" in dash_duo.find_element("#gamma-note").text
+    assert _console_errors(dash_duo) == []
+
+
+@pytest.mark.browser
 def test_gamma_page_without_results_says_so(dash_duo, tmp_path, monkeypatch, redis_url):
     use_config(tmp_path, monkeypatch, redis_url, jobs=GAMMA_JOB)
     dash_duo.start_server(create_app())

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from flows.chain import (
-    AM_SETTLED_ROOTS,
     Chain,
     parse_osi,
     settlement_times,
@@ -15,6 +14,7 @@ from flows.chain import (
     validate_chain,
 )
 from flows.errors import InputError
+from flows.products import settlement_style
 from flows.schema import CHAIN_COLUMNS
 
 
@@ -36,12 +36,12 @@ def test_settlement_times_across_dst_and_roots() -> None:
     assert [x.strftime("%H:%M") for x in t] == ["13:30", "20:00", "13:30", "20:00", "20:00", "13:30"]
     t = settlement_times(["SPX", "SPY"], [pd.Timestamp("2024-03-08 17:45"), pd.Timestamp("2024-03-08")])  # time of day ignored
     assert [x.isoformat() for x in t] == ["2024-03-08T14:30:00+00:00", "2024-03-08T21:00:00+00:00"]
-    assert {"SPX", "NDX"} <= AM_SETTLED_ROOTS and "SPXW" not in AM_SETTLED_ROOTS
+    assert settlement_style(["SPX", "NDX", "SPXW", "VIX", "SPY"]).tolist() == [True, True, False, True, False]
     assert len(settlement_times([], [])) == 0
 
 
 def test_underlying_from_root() -> None:
-    assert [underlying_from_root(r) for r in ("SPXW", "NDXP", "SPX", "SPY", "NVDA")] == ["SPX", "NDX", "SPX", "SPY", "NVDA"]
+    assert [underlying_from_root(r) for r in ("SPXW", "NDXP", "SPX", "SPY", "NVDA", "VIXW", "XSP", "SDS1")] == ["SPX", "NDX", "SPX", "SPY", "NVDA", "VIX", "XSP", "SDS"]
 
 
 def _chain(**overrides) -> Chain:
@@ -83,6 +83,7 @@ def _chain(**overrides) -> Chain:
         (lambda: _chain(columns={"open_interest": [10.0, np.nan]}), "open_interest"),
         (lambda: _chain(columns={"strike": [500.0, 0.0]}), "strike"),
         (lambda: _chain(columns={"iv": [0.0, np.nan]}), "iv"),
+        (lambda: _chain(columns={"settle_time": pd.to_datetime([None, None]).tz_localize("UTC")}), "settle_time"),
     ],
 )
 def test_validate_chain_names_the_field(chain, field) -> None:

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq
 
+from flows import calendars
 from flows.chain import DEALER_POSITION_COLUMN, Chain, settlement_times
 from flows.errors import InputError
-from flows.gamma import GammaParams, analyze, default_next_close, find_flips
+from flows.gamma import GammaParams, analyze, find_flips
 from flows.greeks import bsm_gamma, bsm_price
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import cboe_csv
@@ -91,38 +92,62 @@ def test_net_gex_equals_a_plain_sum(real, shared_data: Path, name: str) -> None:
     chain, rep = real[name]
     plain = ref.plain_file_gex(shared_data / "options" / name)
     h = rep.headline
-    assert h["net_gex_usd_per_1pct"] == pytest.approx(plain["net"], rel=1e-10)
-    assert h["call_gex_usd_per_1pct"] == pytest.approx(plain["call"], rel=1e-10)
-    assert h["put_gex_usd_per_1pct"] == pytest.approx(plain["put"], rel=1e-10)
-    assert h["gross_gex_usd_per_1pct"] == pytest.approx(plain["call"] - plain["put"], rel=1e-10)
-    assert h["contracts"] == plain["alive"] and h["expired_dropped"] == plain["dropped"]
-    assert h["expired_dropped_oi"] == plain["dropped_oi"]
-    # per point and share-equivalent are the same sum rescaled
+    c = rep.contracts
     S = plain["spot"]
-    assert h["net_gex_usd_per_point"] == pytest.approx(plain["net"] / (0.01 * S), rel=1e-10)
-    assert h["net_gex_shares_per_1pct"] == pytest.approx(plain["net"] / S, rel=1e-10)
+    # the file's gamma where it is a positive number; BSM gamma (the reference formula, at the
+    # engine's IV and T) where the file has none or 0 for a live contract with a position
+    assert (c.loc[c["gamma_source"] == "file", "gamma_file"] > 0).all()
+    modelled = c[c["gamma_source"] == "model"]
+    assert (modelled["gamma_file"].isna() | (modelled["gamma_file"] == 0)).all()
+    assert len(modelled) == h["modelled_gamma_contracts"] > 0
+    model_part = {"C": 0.0, "P": 0.0}
+    for row in modelled.itertuples():
+        sign = 1.0 if row.type == "C" else -1.0
+        model_part[row.type] += sign * row.open_interest * ref.gamma(S, row.strike, row.t_years, PARAMS.r, PARAMS.q, row.iv_used) * 100 * S * S * 0.01
+    call, put = plain["call"] + model_part["C"], plain["put"] + model_part["P"]
+    assert h["net_gex_usd_per_1pct"] == pytest.approx(call + put, rel=1e-10)
+    assert h["call_gex_usd_per_1pct"] == pytest.approx(call, rel=1e-10)
+    assert h["put_gex_usd_per_1pct"] == pytest.approx(put, rel=1e-10)
+    assert h["gross_gex_usd_per_1pct"] == pytest.approx(call - put, rel=1e-10)
+    assert h["modelled_gamma_share"] == pytest.approx((model_part["C"] - model_part["P"]) / (call - put), rel=1e-9)
+    assert h["modelled_gamma_share"] < 0.01  # the real files only lose gamma printed as 0 far from the money
+    # contracts in no figure (a position but no gamma and no IV) are listed, not silently kept
+    assert h["contracts"] + h["unsolved_dropped"] == plain["alive"] and h["expired_dropped"] == plain["dropped"]
+    assert h["expired_dropped_oi"] == plain["dropped_oi"]
+    assert set(rep.dropped["kind"]) <= {"settled", "unsolved"}
+    # per point and share-equivalent are the same sum rescaled
+    net = call + put
+    assert h["net_gex_usd_per_point"] == pytest.approx(net / (0.01 * S), rel=1e-10)
+    assert h["net_gex_shares_per_1pct"] == pytest.approx(net / S, rel=1e-10)
     # tables add up to the headline
     for table in (rep.by_strike, rep.by_expiry, rep.grid):
-        assert table["net_gex_usd_per_1pct"].sum() == pytest.approx(plain["net"], rel=1e-9)
-    assert rep.contracts["gex_usd_per_1pct"].sum() == pytest.approx(plain["net"], rel=1e-9)
+        assert table["net_gex_usd_per_1pct"].sum() == pytest.approx(net, rel=1e-9)
+    assert rep.contracts["gex_usd_per_1pct"].sum() == pytest.approx(net, rel=1e-9)
     json.dumps(h)  # JSON-able, with plain Python types (not numpy scalars)
     for key, value in h.items():
         assert type(value) in (str, int, float, list, type(None)), (key, type(value))
     assert all(type(x) is float for x in h["flips"])
     assert set(HEADLINE_KEYS) <= set(h)
-    assert h["regime"] == ("long gamma" if plain["net"] > 0 else "short gamma")
+    assert h["regime"] == ("long gamma" if net > 0 else "short gamma")
+    # the real files are clean: nothing skipped, nothing to warn about
+    assert rep.quality.skipped_rows == 0 and rep.quality.warnings == []
 
 
 def test_spy_after_the_close_drops_the_same_day_expiry(real) -> None:
     chain, rep = real["spy_quotedata_2023-09-14.csv"]
     same_day = chain.contracts["expiry"] == pd.Timestamp("2023-09-14")
-    assert set(rep.dropped["expiry"]) == {pd.Timestamp("2023-09-14")}
-    assert len(rep.dropped) == int(same_day.sum()) == 250
-    assert rep.dropped["open_interest"].sum() == chain.contracts.loc[same_day, "open_interest"].sum()
+    settled = rep.dropped[rep.dropped["kind"] == "settled"]
+    assert set(settled["expiry"]) == {pd.Timestamp("2023-09-14")}
+    assert len(settled) == int(same_day.sum()) == 250
+    assert settled["open_interest"].sum() == chain.contracts.loc[same_day, "open_interest"].sum()
     assert rep.headline["zero_dte_share"] == 0.0  # nothing expiring today is left
     assert not rep.by_expiry["zero_dte"].any()
     assert rep.by_expiry["expiry"].min() == pd.Timestamp("2023-09-15")
-    assert "at or before the snapshot" in rep.dropped["reason"].iloc[0]
+    assert settled["reason"].iloc[0] == "settled at 2023-09-14T16:00:00-04:00 (PM, close), at or before the snapshot 2023-09-14T16:31:00-04:00"
+    # deep-in-the-money calls quoted at intrinsic value have no IV and no gamma: listed with why
+    unsolved = rep.dropped[rep.dropped["kind"] == "unsolved"]
+    assert len(unsolved) == rep.headline["unsolved_dropped"] == 387
+    assert unsolved["reason"].str.contains("intrinsic value").all()
 
 
 def test_spx_am_settled_monthlies_alive_until_the_open(real) -> None:
@@ -133,15 +158,16 @@ def test_spx_am_settled_monthlies_alive_until_the_open(real) -> None:
     t_pm = (pd.Timestamp("2023-09-15 16:00", tz="America/New_York") - chain.as_of) / pd.Timedelta(days=365)
     assert c.loc["SPX230915C04500000", "t_years"] == pytest.approx(t_am, rel=1e-12)
     assert c.loc["SPXW230915C04500000", "t_years"] == pytest.approx(t_pm, rel=1e-12)
-    assert set(rep.dropped["expiry"]) == {pd.Timestamp("2023-09-14")}
+    assert set(rep.dropped.loc[rep.dropped["kind"] == "settled", "expiry"]) == {pd.Timestamp("2023-09-14")}
 
 
 def test_sunday_file_drops_the_already_expired_friday(real) -> None:
     chain, rep = real["spx_quotedata_2024-01-07.csv"]
     friday = chain.contracts["expiry"] == pd.Timestamp("2024-01-05")
     assert int(friday.sum()) > 0
-    assert set(rep.dropped["expiry"]) == {pd.Timestamp("2024-01-05")}
-    assert len(rep.dropped) == int(friday.sum())
+    settled = rep.dropped[rep.dropped["kind"] == "settled"]
+    assert set(settled["expiry"]) == {pd.Timestamp("2024-01-05")}
+    assert len(settled) == int(friday.sum())
     assert rep.by_expiry["expiry"].min() == pd.Timestamp("2024-01-08")
     assert (rep.contracts["t_years"] > 0).all()
     # charm horizon: the next close after a Sunday morning is Monday 16:00 ET
@@ -310,14 +336,14 @@ def test_walls_and_headline_on_a_hand_built_chain() -> None:
         ("C", 105, 300, 0.2, 0.03),  # +90,000  <- call wall
         ("P", 95, 500, 0.2, 0.02),  # -100,000 <- put wall
         ("P", 100, 400, 0.2, 0.02),  # -80,000  (100: 60k + 80k = 140k <- absolute-gamma strike)
-        ("P", 105, 50, 0.2, 0.0),  # 0
+        ("P", 105, 0, 0.2, 0.0),  # no position: 0 (a position with gamma 0 would be modelled)
     ]
     rep = analyze(hand_chain(rows, spot=100.0), PARAMS)
     bs = rep.by_strike.set_index("strike")
     assert bs["call_gex_usd_per_1pct"].to_dict() == pytest.approx({95.0: 10000, 100.0: 60000, 105.0: 90000})
     assert bs["put_gex_usd_per_1pct"].to_dict() == pytest.approx({95.0: -100000, 100.0: -80000, 105.0: 0})
     assert bs["net_gex_usd_per_1pct"].to_dict() == pytest.approx({95.0: -90000, 100.0: -20000, 105.0: 90000})
-    assert bs["put_oi_contracts"].to_dict() == {95.0: 500, 100.0: 400, 105.0: 50}
+    assert bs["put_oi_contracts"].to_dict() == {95.0: 500, 100.0: 400, 105.0: 0}
     h = rep.headline
     assert (h["call_wall"], h["put_wall"], h["abs_gamma_strike"]) == (105.0, 95.0, 100.0)
     assert h["call_gex_usd_per_1pct"] == pytest.approx(160000)
@@ -360,8 +386,10 @@ def test_busdays262_against_calendar(real) -> None:
     assert bc.loc["SPXW240112C04700000", "t_years"] == pytest.approx(4 / 262)
     assert bc.loc["SPX240119C04700000", "t_years"] == pytest.approx(9 / 262)
     assert cc.loc["SPX240119C04700000", "t_years"] == pytest.approx((pd.Timestamp("2024-01-19 09:30", tz="America/New_York") - as_of) / pd.Timedelta(days=365))
-    # spot GEX uses the file's gamma: identical; the model depends on the basis
-    assert bus.headline["net_gex_usd_per_1pct"] == cal.headline["net_gex_usd_per_1pct"]
+    # spot GEX from the file's gamma is identical; the model (and modelled gamma) depend on the basis
+    file_part = [r.contracts.loc[r.contracts["gamma_source"] == "file", "gex_usd_per_1pct"].sum() for r in (bus, cal)]
+    assert file_part[0] == pytest.approx(file_part[1], rel=1e-12)
+    assert bus.headline["net_gex_usd_per_1pct"] != cal.headline["net_gex_usd_per_1pct"]
     assert bus.headline["time_basis"] == "busdays262"
     assert bus.headline["model_gex_at_spot_usd_per_1pct"] != cal.headline["model_gex_at_spot_usd_per_1pct"]
     # the profile under busdays262 matches the per-contract loop with the busdays T
@@ -389,12 +417,14 @@ def test_zero_dte_alive_intraday() -> None:
     assert late.headline["expired_dropped"] == 2 and late.headline["expired_dropped_oi"] == 2000
 
 
-def test_default_next_close() -> None:
+def test_default_next_close_comes_from_the_exchange_calendar() -> None:
     ny = "America/New_York"
-    assert default_next_close(pd.Timestamp("2023-09-14 16:31", tz=ny)) == pd.Timestamp("2023-09-15 16:00", tz=ny)
-    assert default_next_close(pd.Timestamp("2023-09-14 10:00", tz=ny)) == pd.Timestamp("2023-09-14 16:00", tz=ny)
-    assert default_next_close(pd.Timestamp("2023-09-15 17:00", tz=ny)) == pd.Timestamp("2023-09-18 16:00", tz=ny)
-    assert default_next_close(pd.Timestamp("2024-01-07 10:52", tz=ny)) == pd.Timestamp("2024-01-08 16:00", tz=ny)
+    rows = [("C", 100, 1000, 0.2, 0.05, "2025-12-19"), ("P", 100, 1000, 0.2, 0.05, "2025-12-19")]
+    # Wednesday before Thanksgiving, after the close: Thursday is a holiday, Friday closes at 13:00
+    rep = analyze(hand_chain(rows, spot=100.0, as_of="2025-11-26 16:30"), PARAMS)
+    assert rep.headline["next_close"] == pd.Timestamp("2025-11-28 13:00", tz=ny).tz_convert("UTC").isoformat()
+    for at, expected in (("2023-09-14 16:31", "2023-09-15 16:00"), ("2023-09-14 10:00", "2023-09-14 16:00"), ("2024-01-07 10:52", "2024-01-08 16:00")):
+        assert calendars.next_close(pd.Timestamp(at, tz=ny)) == pd.Timestamp(expected, tz=ny)
 
 
 # -- bad input ----------------------------------------------------------------------------------

@@ -158,3 +158,19 @@ def test_bad_inputs_are_named() -> None:
     book = scenarios.dealer_book(contracts, underlying="X", spot=100.0, r=0.0, q=0.0)
     with pytest.raises(InputError, match="move_pct"):
         scenarios.dealer_flows(book, [-120.0])
+
+
+def test_dealer_book_carries_scaled_and_adjusted_contracts_in_spot_terms() -> None:
+    """The board's book of the adjusted-series case (SDS1 = 20 shares) re-prices like the gamma
+    engine: the hedge flows for -3 % / +3 % are the case's -213,857 / +211,274 USD."""
+    from pathlib import Path
+
+    from flows.products import Deliverable
+    from flows.sources import cboe
+
+    path = Path(__file__).resolve().parents[1] / "data" / "cases" / "adjusted-option-series" / "chain.json"
+    rep = analyze(cboe.parse(path.read_bytes(), source=str(path)), GammaParams(r=0.045, q=0.0, deliverables={"SDS1": Deliverable(shares=20)}))
+    book = scenarios.dealer_book(rep.contracts, underlying="SDS", spot=16.0, r=0.045, q=0.0)
+    flows = scenarios.dealer_flows(book, [-3.0, 3.0]).set_index("move_pct")
+    assert round(flows.loc[-3.0, "dealer_gamma_usd"]) == -213_857 and round(flows.loc[3.0, "dealer_gamma_usd"]) == 211_274
+    assert flows.loc[-3.0, "dealer_gamma_usd"] == pytest.approx(rep.headline["hedge_flow_down3_usd"], rel=1e-10)

@@ -156,7 +156,9 @@ def test_cli_json_keys_on_the_real_spx_file(shared_data: Path) -> None:
     assert doc["underlying"] == "SPX"
     assert doc["spot"] == pytest.approx(4505.1001)
     assert pd.Timestamp(doc["as_of"]) == pd.Timestamp("2023-09-14 16:31", tz=NY)
-    assert doc["contracts"] + doc["expired_dropped"] == 2 * 9960
+    assert doc["contracts"] + doc["expired_dropped"] + doc["unsolved_dropped"] == 2 * 9960
+    assert doc["quality"]["total_rows"] == 2 * 9960 and doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == []
+    assert doc["regime"] == "long gamma" and 0 < doc["modelled_gamma_share"] < 0.01
     assert doc["expired_dropped"] > 0  # the Sep-14 expiry had settled at 16:31
     assert doc["net_gex_usd_per_1pct"] == pytest.approx(doc["call_gex_usd_per_1pct"] + doc["put_gex_usd_per_1pct"])
     assert sum(r["net_gex_usd_per_1pct"] for r in doc["by_expiry"]) == pytest.approx(doc["net_gex_usd_per_1pct"], rel=1e-9)
@@ -176,8 +178,8 @@ def test_cli_options_and_json_detection(shared_data: Path) -> None:
     runner = CliRunner()
     base = json.loads(runner.invoke(gamma, [str(shared_data / SPX_FILE), "--json"]).output)
     bus = json.loads(runner.invoke(gamma, [str(shared_data / SPX_FILE), "--json", "--time-basis", "busdays262", "--window", "0.1"]).output)
-    # spot GEX uses the file's gamma: unchanged by the time basis; the model figure moves
-    assert bus["net_gex_usd_per_1pct"] == pytest.approx(base["net_gex_usd_per_1pct"])
+    # spot GEX is mostly the file's gamma: the modelled part (< 1 % of |GEX|) moves with the time basis
+    assert bus["net_gex_usd_per_1pct"] == pytest.approx(base["net_gex_usd_per_1pct"], rel=0.05)
     assert bus["model_gex_at_spot_usd_per_1pct"] != pytest.approx(base["model_gex_at_spot_usd_per_1pct"])
     assert all(abs(f / bus["spot"] - 1) <= 0.1 + 1e-9 for f in bus["flips"])
     js = runner.invoke(gamma, [str(shared_data / MSTR), "--json"])
@@ -223,3 +225,60 @@ def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: Resul
         meta = store.meta(name)
         assert meta.status == "stale" and "every underlying failed" in meta.failure["error"]
     assert len(store.read("gamma.MSTR").table("by_strike")) > 0  # the last good data stays
+
+
+def test_input_quality_is_published_and_a_damaged_chain_is_refused_keeping_the_last_good(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+    """Quality travels with the result; a chain that lost more than [quality] allows fails its
+    underlying and the last good result stays, marked stale (issue 16 §1)."""
+    body = (test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes()
+    http_server.route("/o/MSTR.json", Reply(200, b"\xef\xbb\xbf" + body, {"Content-Type": "application/json"}))
+    settings = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    first = run_job(settings, store, "gamma_test", now=NOW)
+    assert first.status == "ok", first.error
+    good = store.meta("gamma.MSTR")
+    assert good.quality["total_rows"] == 48 and good.quality["skipped_rows"] == 0
+    assert good.quality["repairs"] == {"UTF-8 byte-order mark removed": 1}
+    assert good.headline["quality_skipped_share"] == 0.0 and good.headline["quality_warnings"] == 0
+
+    damaged = json.loads(body)
+    for row in damaged["data"]["options"][:4]:
+        row["open_interest"] = "-"  # 4 of 48 rows: 8 % of the rows, weight unknown
+    http_server.route("/o/MSTR.json", Reply(200, json.dumps(damaged).encode(), {"Content-Type": "application/json"}))
+    second = run_job(settings, store, "gamma_test", now=NOW.replace(minute=45))
+    assert second.status == "failed"
+    assert "refused" in second.error and "open_interest: not a number" in second.error and "limit 1.00 %" in second.error
+    stale = store.read("gamma.MSTR")
+    assert stale.meta.status == "stale" and stale.meta.version == good.version
+    assert "refused" in stale.meta.failure["error"]
+
+    # a looser threshold for the gamma family accepts it, with the skipped share published
+    loose = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    loose.quality.overrides["gamma"] = 0.10
+    third = run_job(loose, store, "gamma_test", now=NOW.replace(minute=50))
+    assert third.status == "ok", third.error
+    meta = store.meta("gamma.MSTR")
+    assert meta.quality["skipped_rows"] == 4 and meta.headline["quality_skipped_share"] == pytest.approx(4 / 48)
+    assert meta.quality["reasons"] == {"open_interest: not a number": 4}
+
+
+def test_sample_run_carries_quality_without_warnings(store: ResultStore) -> None:
+    record = run_job(_settings(["SPX", "NVDA"]), store, "gamma_test", now=NOW)
+    assert record.status == "ok", record.error
+    for u in ("SPX", "NVDA"):
+        meta = store.meta(f"gamma.{u}")
+        assert meta.quality["skipped_rows"] == 0 and meta.quality["warnings"] == [], meta.quality
+        assert meta.quality["total_rows"] == meta.headline["contracts"] + meta.headline["expired_dropped"] + meta.headline["unsolved_dropped"]
+
+
+def test_gamma_config_deliverables_and_consistency_factor() -> None:
+    from jobs.config import ConfigError
+    from jobs.tasks.gamma import gamma_params
+
+    s = _settings(["SDS"], deliverables={"sds1": {"shares": 20}, "LCID1": {"shares": 5, "cash": 50.0}}, consistency_factor=4.0)
+    p = gamma_params(s, "SDS", pd.Timestamp("2025-11-28 11:00", tz=NY))
+    assert {k: (v.shares, v.cash) for k, v in p.deliverables.items()} == {"SDS1": (20.0, 0.0), "LCID1": (5.0, 50.0)}
+    assert p.consistency_factor == 4.0 and p.calendar == "XNYS"
+    assert p.next_close == pd.Timestamp("2025-11-28 13:00", tz=NY)  # the early close, from the calendar
+    for bad in ({"deliverables": {"X1": {"shares": 0}}}, {"deliverables": {"X1": {"cash": 1.0}}}, {"consistency_factor": 1.0}):
+        with pytest.raises(ConfigError):
+            _settings(["SDS"], **bad)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.chain import parse_osi, settlement_times
+from flows.chain import UNREADABLE_COLUMN, parse_osi, settlement_times
 from flows.errors import InputError
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import cboe_csv
@@ -40,13 +40,17 @@ def test_real_files_parse_with_the_readme_counts(shared_data: Path, name: str) -
     facts = REAL[name]
     chain = cboe_csv.read_file(shared_data / OPTIONS / name)
     c = chain.contracts
-    assert list(c.columns) == list(CHAIN_COLUMNS)
+    assert list(c.columns) == [*CHAIN_COLUMNS, UNREADABLE_COLUMN]
+    assert not c[UNREADABLE_COLUMN].any()
     assert chain.underlying == facts["underlying"]
     assert chain.spot == facts["spot"]
     assert chain.as_of == pd.Timestamp(facts["as_of"])
     assert str(chain.as_of.tz) == "America/New_York"
     assert chain.source.endswith(name)
     assert len(chain.skipped) == 0
+    q = chain.quality
+    assert (q.total_rows, q.skipped_rows, q.repaired_rows, q.warnings, q.basis) == (2 * facts["rows"], 0, 0, [], "open interest")
+    assert q.total_weight == facts["call_oi"] + facts["put_oi"]
     # one row per contract: every CSV row gives a call and a put, keyed by symbol
     assert len(c) == 2 * facts["rows"]
     assert c["symbol"].is_unique
@@ -78,11 +82,11 @@ def test_spy_half_dollar_strikes_and_spx_duplicates_survive(shared_data: Path) -
 
 def test_zero_dte_gamma_kept_when_iv_missing(shared_data: Path) -> None:
     # CBOE prints IV 0 but a gamma on some rows (SPXW 4545 P, 2023-09-15): the gamma is kept,
-    # the IV becomes NaN; where IV and gamma are both 0 the gamma is missing (NaN)
+    # the IV becomes NaN; a gamma of 0 stays 0 (the source said 0; the engine models live ones)
     spx = cboe_csv.read_file(shared_data / OPTIONS / "spx_quotedata_2023-09-14.csv").contracts.set_index("symbol")
     row = spx.loc["SPXW230915P04545000"]
     assert np.isnan(row["iv"]) and row["gamma"] == pytest.approx(0.0066)
-    assert np.isnan(spx.loc["SPXW230914C01200000", "gamma"])
+    assert spx.loc["SPXW230914C01200000", "gamma"] == 0.0 and np.isnan(spx.loc["SPXW230914C01200000", "iv"])
     spy = cboe_csv.read_file(shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").contracts.set_index("symbol")
     assert spy.loc["SPY230914C00451000", "gamma"] == pytest.approx(1.1609)
 
@@ -145,17 +149,29 @@ def test_missing_or_renamed_column_is_named(old: str, new: str, field: str) -> N
     assert "f.csv" in str(err.value)
 
 
-def test_non_numeric_cells_and_negative_oi_are_skipped_and_counted() -> None:
+def test_unreadable_cells_by_column_and_negative_oi_refused() -> None:
     rows = list(ROWS)
-    rows[0] = rows[0].replace(",0.12,0.52,0.01,1000,", ",0.12,0.52,x1,1000,")  # call gamma not a number
-    rows[1] = rows[1].replace(",3000,4500.00,", ",-5,4500.00,")  # call OI negative
-    rows[2] = rows[2].replace(",4550.50,", ",abc,")  # strike not a number: both sides
+    rows[0] = rows[0].replace(",0.12,0.52,0.01,1000,", ",0.12,0.52,x1,1000,")  # call gamma not a number: kept, marked
+    rows[2] = rows[2].replace(",4550.50,", ",abc,")  # strike not a number: both sides skipped
+    rows[1] = rows[1].replace(",3000,4500.00,", ",-,4500.00,")  # call OI "-": that side skipped, weight unknown
     chain = cboe_csv.parse(make(rows=rows), "f.csv")
-    assert sorted(chain.contracts["symbol"]) == ["SPX230915P04500000", "SPXW230915P04500000"]
-    sk = chain.skipped.sort_values("row").reset_index(drop=True)
-    assert sk["row"].tolist() == [5, 6, 7]
-    assert sk["field"].tolist() == ["Gamma (call)", "Open Interest (call)", "Strike"]
-    assert "x1" in sk.loc[0, "reason"] and "negative" in sk.loc[1, "reason"]
+    c = chain.contracts.set_index("symbol")
+    assert sorted(c.index) == ["SPX230915P04500000", "SPXW230915C04500000", "SPXW230915P04500000"]
+    assert np.isnan(c.loc["SPXW230915C04500000", "gamma"]) and c.loc["SPXW230915C04500000", UNREADABLE_COLUMN]
+    assert not c.loc["SPXW230915P04500000", UNREADABLE_COLUMN]
+    sk = chain.skipped.sort_values(["row", "field"]).reset_index(drop=True)
+    assert sk["row"].tolist() == [6, 7]
+    assert sk["field"].tolist() == ["Open Interest (call)", "Strike"]
+    q = chain.quality
+    assert q.total_rows == 6 and q.skipped_rows == 3 and q.unweighed_skipped_rows == 1
+    assert q.skipped_weight == 10 + 20  # the strike row's two sides carry OI 10 and 20
+    assert q.repairs == {"Gamma: not a number (e.g. 'x1'), taken as missing": 1}
+    assert q.skipped_share == pytest.approx(3 / 6)  # an unweighed row: the row share bounds it
+    # a negative open interest is a broken file, not a row to skip
+    bad = list(ROWS)
+    bad[1] = bad[1].replace(",3000,4500.00,", ",-5,4500.00,")
+    with pytest.raises(InputError, match=r"f\.csv: Open Interest \(call\): .*-5\.0 \(row 6\)"):
+        cboe_csv.parse(make(rows=bad), "f.csv")
 
 
 def test_real_file_with_a_damaged_cell(shared_data: Path) -> None:
@@ -167,6 +183,7 @@ def test_real_file_with_a_damaged_cell(shared_data: Path) -> None:
     chain = cboe_csv.parse("\n".join(lines), "spy.csv")
     assert len(chain.contracts) == 2 * 3646 - 1
     assert chain.skipped.to_dict("records") == [{"row": 11, "field": "Open Interest (call)", "reason": "not a number: '12a'"}]
+    assert chain.quality.skipped_rows == 1 and chain.quality.reasons == {"Open Interest: not a number": 1}
 
 
 @pytest.mark.parametrize(

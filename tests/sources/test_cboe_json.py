@@ -100,23 +100,47 @@ def test_zero_iv_becomes_nan_and_null_greeks_are_handled(mstr_bytes: bytes) -> N
     opts[2].update({"iv": 0.0, "gamma": 0.0123})  # same-day quirk: gamma kept even with IV 0
     c = cboe.parse(json.dumps(obj)).contracts.set_index("symbol")
     s0, s1, s2 = (o["option"] for o in opts[:3])
-    assert np.isnan(c.loc[s0, "iv"]) and np.isnan(c.loc[s0, "gamma"]) and np.isnan(c.loc[s0, "delta"])
+    # IV 0 is "not computed" (NaN); greeks of 0 stay 0 (the source said 0)
+    assert np.isnan(c.loc[s0, "iv"]) and c.loc[s0, "gamma"] == 0.0 and c.loc[s0, "delta"] == 0.0
+    assert not c.loc[s0, "unreadable"]
+    # null greeks: missing, and marked (a present-but-null gamma is not a source leaving it out)
     assert np.isnan(c.loc[s1, "gamma"]) and np.isnan(c.loc[s1, "delta"]) and c.loc[s1, "iv"] == opts[1]["iv"]
+    assert c.loc[s1, "unreadable"]
     assert np.isnan(c.loc[s2, "iv"]) and c.loc[s2, "gamma"] == 0.0123
+    # a source that leaves the keys out (the missing-greeks habit): missing, not marked
+    for o in opts[3:6]:
+        del o["gamma"], o["delta"]
+    c = cboe.parse(json.dumps(obj)).contracts.set_index("symbol")
+    assert c.loc[opts[3]["option"], ["gamma", "delta"]].isna().all() and not c.loc[opts[3]["option"], "unreadable"]
 
 
 def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
     obj = json.loads(mstr_bytes)
     opts = obj["data"]["options"]
-    opts[3]["open_interest"] = -5.0
+    opts[3]["open_interest"] = "-"  # unreadable: skipped, weight unknown
     opts[4]["option"] = "NOT-A-SYMBOL"
+    opts[5]["gamma"] = "n/a"  # unreadable greek: kept, marked for the engine
     opts.append({"bid": 1.0})  # no option symbol
-    opts.append(dict(opts[0]))  # duplicate symbol
+    opts.append(dict(opts[0]))  # exact duplicate: dropped as a repair
     chain = cboe.parse(json.dumps(obj))
     assert len(chain.contracts) == 48 - 2
-    assert len(chain.skipped) == 4
+    assert len(chain.skipped) == 3
     assert set(chain.skipped["field"]) == {"open_interest", "option"}
-    assert sorted(chain.skipped["row"]) == [3, 4, 48, 49]
+    assert sorted(chain.skipped["row"]) == [3, 4, 48]
+    c = chain.contracts.set_index("symbol")
+    assert np.isnan(c.loc[opts[5]["option"], "gamma"]) and c.loc[opts[5]["option"], "unreadable"]
+    q = chain.quality
+    assert q.total_rows == 50 - 1 and q.skipped_rows == 3 and q.unweighed_skipped_rows == 2
+    assert q.repairs == {"gamma: not a number (e.g. 'n/a'), taken as missing": 1, "exact duplicate option row dropped": 1}
+    # a conflicting duplicate and a negative open interest are errors naming what is wrong
+    obj2 = json.loads(mstr_bytes)
+    obj2["data"]["options"].append(dict(obj2["data"]["options"][0], open_interest=1.0))
+    with pytest.raises(InputError, match=r"conflicting duplicate option symbol MSTR260717C00095000 \(rows 0, 48\): open_interest"):
+        cboe.parse(json.dumps(obj2), symbol="MSTR")
+    obj3 = json.loads(mstr_bytes)
+    obj3["data"]["options"][7]["open_interest"] = -5.0
+    with pytest.raises(InputError, match=r"open_interest: 1 value\(s\) outside .* -5\.0 \(row 7\)"):
+        cboe.parse(json.dumps(obj3), symbol="MSTR")
 
 
 @pytest.mark.parametrize(

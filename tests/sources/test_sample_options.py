@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from flows import calendars
 from flows.greeks import bsm_gamma
 from flows.sources import cboe, cboe_csv, sample_options
 from flows.sources.sample_options import (
@@ -91,13 +92,21 @@ def test_expiries_include_0dte_weeklies_and_monthlies_with_am_and_pm_roots() -> 
     assert roots == {"SPX", "SPXW"}
     am = c[(exp == nov) & (c["root"] == "SPX")]["settle_time"].iloc[0]
     assert am == pd.Timestamp("2026-11-20 09:30", tz=NY)
-    assert set(c.loc[c["root"] == "SPX", "expiry"].map(lambda d: pd.Timestamp(d).day_of_week)) == {4}
+    spx = pd.to_datetime(pd.Series(c.loc[c["root"] == "SPX", "expiry"].unique()))
+    # third Fridays, or the session before when the Friday is a holiday (Juneteenth observed on
+    # Friday 2027-06-18: the June 2027 monthly is listed on Thursday 2027-06-17)
+    assert set(spx.dt.day_of_week) == {3, 4}
+    assert list(spx[spx.dt.day_of_week == 3]) == [pd.Timestamp("2027-06-17")]
     # dailies exist (Thursday tomorrow) and LEAPS years out
     assert pd.Timestamp("2026-11-19") in set(exp)
     assert exp.max() >= pd.Timestamp("2029-12-01")
     # single names: Friday weeklies only, no dailies
     n = cboe.parse(sample_options_json("NVDA", WED, SEED)).contracts
-    assert set(pd.to_datetime(n["expiry"]).dt.day_of_week) == {4}
+    nvda = pd.to_datetime(pd.Series(n["expiry"].unique()))
+    assert set(nvda.dt.day_of_week) == {3, 4}  # Friday weeklies; holiday Fridays on the Thursday
+    thursdays = nvda[nvda.dt.day_of_week == 3]
+    assert set(thursdays) == {pd.Timestamp("2026-12-24"), pd.Timestamp("2026-12-31"), pd.Timestamp("2027-06-17")}
+    assert not calendars.is_session(thursdays + pd.Timedelta(days=1)).any()  # Christmas, New Year, Juneteenth
     assert set(n["root"]) == {"NVDA"}
 
 
