@@ -44,7 +44,8 @@ import pandas as pd
 from flows import calendars
 from flows.errors import InputError
 from flows.limits import check_range
-from flows.quality import Quality, combine as combine_quality
+from flows.quality import Quality
+from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
 from flows.sources.price_frame import parse_dates, read_rows, to_numbers
