@@ -23,9 +23,10 @@ USD 1,000 multiplier (a repair); the last row of an expired contract is its fina
 :func:`parse` returns the :data:`flows.schema.VX_COLUMNS` frame of one contract and a
 :class:`flows.quality.Quality` whose basis is open interest (contracts): a skipped row weighs
 its open interest.  A missing or zero settle on a row with open interest, a non-number, a
-trade date after the contract's final settlement, a ``Futures`` value naming another contract
-or a settle outside ``vx.settle`` (:data:`flows.limits.LIMITS`) is reported with file, line and
-column.  :func:`combine` merges several files (rows present in two files must agree).
+trade date after the contract's final settlement, a ``Futures`` value naming another contract,
+a settle outside ``vx.settle`` (:data:`flows.limits.LIMITS`) or a lasting jump of a factor e
+between two rows is reported with file, line and column; an isolated one-row misprint (CFE
+printed ``1.00`` for VXF09 and VXG09 on 2008-04-21) is skipped with a warning.  :func:`combine` merges several files (rows present in two files must agree).
 
 Three steps as every source: :func:`build_query` (pure), :func:`fetch` (network only) /
 :func:`read_dir` (a local folder), :func:`parse` (pure).
@@ -43,7 +44,7 @@ import pandas as pd
 
 from flows import calendars
 from flows.errors import InputError
-from flows.limits import check_range
+from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
@@ -179,7 +180,6 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
         }
     )
     kept_lines = lines[keep]
-    check_range(frame["settle"].to_numpy(), "vx.settle", source, rows=[f"line {n}" for n in kept_lines], field="Settle")
     order = np.argsort(frame["date"].to_numpy(), kind="stable")
     if (np.diff(order) < 0).any():
         q.repair("rows sorted by date", len(frame))
@@ -192,11 +192,49 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
             i = int(np.flatnonzero(conflict)[0])
             raise InputError(source, f"line {kept_lines[i]}, column 'Settle'", f"{frame['date'].iloc[i].date()} repeated with a different settle")
         q.repair("repeated rows dropped", int(dup.sum()))
-        frame = frame.loc[~dup].reset_index(drop=True)
+        frame, kept_lines = frame.loc[~dup].reset_index(drop=True), kept_lines[~dup]
+    frame, kept_lines = _drop_spikes(frame, kept_lines, q, source, code)
+    check_range(frame["settle"].to_numpy(), "vx.settle", source, rows=[f"line {n}" for n in kept_lines], field="Settle")
     if not text.endswith(("\n", "\r")) and len(frame):
         q.warn(f"{code}: the file does not end with a newline: its last row ({frame['date'].iloc[-1].date()}) may be cut")
     frame.attrs.update({"contract": code, "source": source})
     return frame[list(VX_COLUMNS)], q
+
+
+def _drop_spikes(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str, code: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Skip isolated misprints; refuse level shifts.
+
+    A settle whose log change from the previous row and to the next row both exceed
+    ``price.daily_log_change`` with opposite signs (a one-row spike, e.g. CFE's ``1.00`` for
+    VXG09 on 2008-04-21 between 23.88 and 23.48), or the first / last row of the file jumping by
+    that much, is skipped with a warning (weighed by its open interest).  A jump that persists
+    (a change of scale inside the file) raises :class:`InputError` naming the line.
+    """
+    lim = LIMITS["price.daily_log_change"]
+    settle = frame["settle"].to_numpy(dtype=float)
+    if len(settle) < 2:
+        return frame, lines
+    step = np.diff(np.log(settle))
+    big = (step < lim.low) | (step > lim.high)
+    spike = np.zeros(len(settle), dtype=bool)
+    spike[1:-1] = big[:-1] & big[1:] & (np.sign(step[:-1]) != np.sign(step[1:]))
+    spike[0] |= big[0] and (len(settle) == 2 or not big[1])
+    spike[-1] |= big[-1] and (len(settle) == 2 or not big[-2])
+    if len(settle) == 2:
+        spike[:] = False  # two rows: no way to tell which one is wrong
+    if spike.any():
+        oi = frame["open_interest"].to_numpy(dtype=float)[spike]
+        q.skip("settle an isolated misprint (a factor e or more off both neighbours)", int(spike.sum()), float(np.nansum(oi)) if np.isfinite(oi).all() else None)
+        i = int(np.flatnonzero(spike)[0])
+        q.warn(f"{code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({frame['date'].iloc[i].date()}, Settle={float(settle[i])!r})")
+        frame, lines = frame.loc[~spike].reset_index(drop=True), lines[~spike]
+        settle = settle[~spike]
+    step = np.diff(np.log(settle))
+    jump = (step < lim.low) | (step > lim.high)
+    if jump.any():
+        i = int(np.flatnonzero(jump)[0]) + 1
+        raise InputError(source, f"line {lines[i]}, column 'Settle'", f"{code} settle {float(settle[i])!r} on {frame['date'].iloc[i].date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(settle[i - 1])!r} and stays there: a change of scale, not a market move ({lim.why})")
+    return frame, lines
 
 
 def combine(parts: Sequence[tuple[pd.DataFrame, Quality]]) -> tuple[pd.DataFrame, Quality]:
@@ -224,7 +262,7 @@ def combine(parts: Sequence[tuple[pd.DataFrame, Quality]]) -> tuple[pd.DataFrame
             row = allf.iloc[i]
             j = int(np.flatnonzero((allf["contract"] == row["contract"]).to_numpy() & (allf["date"] == row["date"]).to_numpy())[0])
             a, b = parts[int(allf["_src"].iloc[j])][1].source, parts[int(row["_src"])][1].source
-            raise InputError(b, "Settle", f"{row['contract']} on {row['date'].date()}: settle {row['settle']!r} differs from {allf['settle'].iloc[j]!r} in {a}")
+            raise InputError(b, "Settle", f"{row['contract']} on {row['date'].date()}: settle {float(row['settle'])!r} differs from {float(allf['settle'].iloc[j])!r} in {a}")
         q.repair("rows present in two files (identical settles) kept once", int(dup.sum()))
         allf = allf.loc[~dup]
     out = allf.drop(columns="_src").reset_index(drop=True)
@@ -232,13 +270,15 @@ def combine(parts: Sequence[tuple[pd.DataFrame, Quality]]) -> tuple[pd.DataFrame
 
 
 def files_in(folder: str | Path) -> list[Path]:
-    """Every ``*.csv`` under ``folder`` (recursively), sorted; InputError when none."""
+    """Every VX contract file under ``folder`` (recursively; names containing ``VX`` and ending
+    in ``.csv``: Cboe's ``VX_2018-02-14.csv`` and CFE's ``CFE_G18_VX.csv``), sorted; other files
+    are ignored.  InputError when there is none."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError(str(root), None, "not a folder")
-    files = sorted(p for p in root.rglob("*.csv") if p.is_file())
+    files = sorted(p for p in root.rglob("*.csv") if p.is_file() and "VX" in p.name.upper())
     if not files:
-        raise InputError(str(root), None, "no *.csv VX contract files in the folder")
+        raise InputError(str(root), None, "no *.csv VX contract files (names containing 'VX') in the folder")
     return files
 
 

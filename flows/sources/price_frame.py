@@ -233,7 +233,7 @@ def parse_delimited(
         raise InputError(
             source,
             f"line {kept_lines[i]}, column '{header[ci]}'",
-            f"close {frame['close'].iloc[i]!r} on {frame['date'].iloc[i].date()} is {np.exp(step[i - 1]):.3g} x the previous row's {frame['close'].iloc[i - 1]!r} (log change outside [{lim.low:g}, {lim.high:g}]): {lim.why}",
+            f"close {float(frame['close'].iloc[i])!r} on {frame['date'].iloc[i].date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(frame['close'].iloc[i - 1])!r} (log change outside [{lim.low:g}, {lim.high:g}]): {lim.why}",
         )
     _missing_sessions(frame, q, calendar)
     if not text.endswith(("\n", "\r")):
@@ -259,7 +259,7 @@ def _order(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str, fiel
             conflict = same[close[same] != close[same + 1]]
             if len(conflict):
                 i = int(conflict[0])
-                raise InputError(source, f"line {lines[i + 1]}, column '{field}'", f"date {frame['date'].iloc[i].date()} repeated with a different close ({close[i]!r} on line {lines[i]}, {close[i + 1]!r})")
+                raise InputError(source, f"line {lines[i + 1]}, column '{field}'", f"date {frame['date'].iloc[i].date()} repeated with a different close ({float(close[i])!r} on line {lines[i]}, {float(close[i + 1])!r})")
             drop = np.zeros(len(frame), dtype=bool)
             drop[same + 1] = True
             q.repair("repeated rows dropped", int(drop.sum()))
