@@ -171,8 +171,17 @@ def signal_values(close: np.ndarray, rule: Signal, params: CtaParams) -> np.ndar
     ma_s = (c[..., n:] - c[..., :-n]) / n  # window ending at position n-1 .. end
     f = rule.fast
     ma_f = (c[..., f:] - c[..., :-f]) / f
-    out[..., n - 1 :] = np.sign(ma_f[..., n - f :] - ma_s)
+    out[..., n - 1 :] = _sign(ma_f[..., n - f :] - ma_s, ma_s)
     return out
+
+
+TIE = 1e-10
+"""Relative size under which two moving averages count as equal (sign 0): the averages come
+from running sums, whose rounding must not turn an exact tie into a signal."""
+
+
+def _sign(diff: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(diff) <= TIE * np.abs(scale), 0.0, np.sign(diff))
 
 
 def sigma(close: np.ndarray, params: CtaParams) -> np.ndarray:
@@ -186,6 +195,14 @@ def _lagged(x: np.ndarray, lag: int) -> np.ndarray:
     out = np.full(x.shape, np.nan)
     out[lag:] = x[:-lag]
     return out
+
+
+def _position(signal: np.ndarray, vol: np.ndarray, params: CtaParams) -> np.ndarray:
+    """``clip(signal * target / vol, -cap, cap)``; no signal is no position even at zero
+    volatility (a flat tape); NaN while the signal or the volatility is unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.clip(signal * params.target_vol / vol, -params.cap, params.cap)
+    return np.where(signal == 0, np.where(np.isnan(vol), np.nan, 0.0), raw)
 
 
 def history(prices: pd.DataFrame, params: CtaParams = DEFAULT, aum_usd: float = 1.0) -> pd.DataFrame:
@@ -202,8 +219,7 @@ def history(prices: pd.DataFrame, params: CtaParams = DEFAULT, aum_usd: float = 
     sigs = {f"signal_{spec}": signal_values(close, rule, params) for spec, rule in zip(params.signals, rules, strict=True)}
     mean = np.mean(np.vstack(list(sigs.values())), axis=0)
     vol = sigma(close, params)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pos = np.clip(mean * params.target_vol / _lagged(vol, params.vol_lag), -params.cap, params.cap)
+    pos = _position(mean, _lagged(vol, params.vol_lag), params)
     flow = np.full(pos.shape, np.nan)
     flow[1:] = aum_usd * np.diff(pos)
     return pd.DataFrame({"date": prices["date"].to_numpy(), "close": close, **sigs, "signal_mean": mean, "sigma": vol, "position": pos, "position_usd": aum_usd * pos, "flow_usd": flow})
@@ -243,7 +259,7 @@ def trigger_levels(close: np.ndarray, params: CtaParams = DEFAULT) -> pd.DataFra
             rev = np.concatenate([[0.0], np.cumsum(p[::-1])])  # rev[j] = sum of the last j closes
             ma_f = (np.minimum(k, f) * spot + rev[np.maximum(f - k, 0)]) / f
             ma_s = (k * spot + rev[s - k]) / s
-            path = np.sign(ma_f - ma_s)
+            path = _sign(ma_f - ma_s, ma_s)
         changed = np.flatnonzero(path != now)
         days = float(changed[0] + 1) if len(changed) else math.nan
         rows.append({"lookback": rule.label, "spec": spec, "signal": now, "level": float(level), "distance_pct": 100.0 * (level / spot - 1.0) if math.isfinite(level) else math.nan, "days_to_flip": days})
@@ -267,8 +283,7 @@ def path_positions(close: np.ndarray, paths: np.ndarray, params: CtaParams) -> t
     lag = params.vol_lag
     known = vol_hist[len(vol_hist) - lag :] if lag else np.empty(0)
     vol_used = np.concatenate([np.broadcast_to(known, (n, len(known))), np.sqrt(v_path)], axis=1)[:, :h]
-    pos = np.clip(sig * params.target_vol / vol_used, -params.cap, params.cap)
-    return pos, sig, vol_used
+    return _position(sig, vol_used, params), sig, vol_used
 
 
 def tape_paths(sigma_now: float, tapes: Sequence[str], horizons: Mapping[str, int], n_sigma: float = DEFAULT_TAPE_SIGMAS, annualisation: int = ANNUALISATION) -> list[tuple[str, str, int, float]]:
@@ -378,8 +393,7 @@ def analyze(
     at = np.asarray([s[2] - 1 for s in specs])
     rows = np.arange(len(specs))
     pos_end, sig_end = pos[rows, at], sig[rows, at]
-    k_now = params.target_vol / vol_used_now
-    pos_sig_only = np.clip(sig_end * k_now, -params.cap, params.cap)
+    pos_sig_only = _position(sig_end, np.full(len(sig_end), vol_used_now), params)
     scen = pd.DataFrame(
         {
             "tape": [s[0] for s in specs],

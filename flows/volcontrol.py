@@ -216,7 +216,8 @@ def forward_exposure(hist: pd.DataFrame, paths: np.ndarray, params: VolControlPa
     sig_path = np.max(np.stack(comps), axis=0)
     known = hist["sigma"].to_numpy(dtype=float)[len(hist) - params.lag :] if params.lag else np.empty(0)
     sig = np.concatenate([np.broadcast_to(known, (n, len(known))), sig_path], axis=1)[:, :h]
-    return np.minimum(params.cap, params.target_vol / sig)
+    with np.errstate(divide="ignore"):  # zero volatility (a flat tape): the cap
+        return np.minimum(params.cap, params.target_vol / sig)
 
 
 def forward_flows(hist: pd.DataFrame, paths: np.ndarray, params: VolControlParams, aum_usd: float) -> np.ndarray:
