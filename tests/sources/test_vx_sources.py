@@ -49,7 +49,7 @@ def test_index_column_and_disclaimer_layouts(test_data) -> None:
 
 def test_read_dir_merges_folders(test_data) -> None:
     frame, q = cboe_vx.read_dir(test_data / "vix_futures")
-    assert frame["contract"].nunique() == 17
+    assert frame["contract"].nunique() == 18
     assert frame.groupby(["contract", "date"]).size().max() == 1
     assert frame[["expiry", "date"]].apply(tuple, axis=1).is_monotonic_increasing
     assert q.skipped_rows == 0 and q.total_rows == len(frame)
