@@ -159,7 +159,7 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
                 w = oi[mask]
                 q.skip(reason, int(mask.sum()), float(np.nansum(w)) if np.isfinite(w).all() else None)
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({dates.iloc[i].date()}, Settle={table['Settle'].iloc[i]!r})")
+        q.warn(f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({dates.iloc[i].date()}, Settle={table['Settle'].iloc[i]!r})")
     keep = usable
     old = (dates < RESCALE_DATE).to_numpy() & keep
     prices = {k: cols[k] for k in ("open", "high", "low", "close")}
@@ -196,7 +196,7 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
     frame, kept_lines = _drop_spikes(frame, kept_lines, q, source, code)
     check_range(frame["settle"].to_numpy(), "vx.settle", source, rows=[f"line {n}" for n in kept_lines], field="Settle")
     if not text.endswith(("\n", "\r")) and len(frame):
-        q.warn(f"{code}: the file does not end with a newline: its last row ({frame['date'].iloc[-1].date()}) may be cut")
+        q.warn(f"{source}: {code}: the file does not end with a newline: its last row ({frame['date'].iloc[-1].date()}) may be cut")
     frame.attrs.update({"contract": code, "source": source})
     return frame[list(VX_COLUMNS)], q
 
@@ -226,7 +226,7 @@ def _drop_spikes(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str
         oi = frame["open_interest"].to_numpy(dtype=float)[spike]
         q.skip("settle an isolated misprint (a factor e or more off both neighbours)", int(spike.sum()), float(np.nansum(oi)) if np.isfinite(oi).all() else None)
         i = int(np.flatnonzero(spike)[0])
-        q.warn(f"{code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({frame['date'].iloc[i].date()}, Settle={float(settle[i])!r})")
+        q.warn(f"{source}: {code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({frame['date'].iloc[i].date()}, Settle={float(settle[i])!r})")
         frame, lines = frame.loc[~spike].reset_index(drop=True), lines[~spike]
         settle = settle[~spike]
     step = np.diff(np.log(settle))
@@ -237,8 +237,10 @@ def _drop_spikes(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str
     return frame, lines
 
 
-def combine(parts: Sequence[tuple[pd.DataFrame, Quality]]) -> tuple[pd.DataFrame, Quality]:
+def combine(parts: Sequence[tuple[pd.DataFrame, Quality]], source: str | None = None) -> tuple[pd.DataFrame, Quality]:
     """Merge parsed contract files into one frame sorted by ``(expiry, date)``.
+
+    The merged quality is named ``source`` (the folder or URL list; default: the files joined).
 
     A ``(contract, date)`` present in several files (the shared folder's variants overlap) is
     kept once when the settles agree (to 1e-9), recorded as a repair; different settles raise
@@ -253,6 +255,8 @@ def combine(parts: Sequence[tuple[pd.DataFrame, Quality]]) -> tuple[pd.DataFrame
         frames.append(f)
     allf = pd.concat(frames, ignore_index=True).sort_values(["expiry", "date", "_src"], kind="stable").reset_index(drop=True)
     q = combine_quality(p[1] for p in parts) or Quality(SOURCE)
+    if source is not None:
+        q.source = source
     dup = allf.duplicated(["contract", "date"], keep="first").to_numpy()
     if dup.any():
         first = allf.groupby(["contract", "date"])["settle"].transform("first").to_numpy()
@@ -282,7 +286,7 @@ def files_in(folder: str | Path) -> list[Path]:
     return files
 
 
-def read_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, Quality]:
+def read_files(paths: Iterable[str | Path], source: str | None = None) -> tuple[pd.DataFrame, Quality]:
     """Read and parse each file, then :func:`combine` (the only I/O: reading the files)."""
     parts = []
     for path in paths:
@@ -292,9 +296,10 @@ def read_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, Quality]:
         except OSError as exc:
             raise InputError(str(p), None, f"cannot read the file: {exc.strerror or exc}") from None
         parts.append(parse(raw, str(p)))
-    return combine(parts)
+    return combine(parts, source)
 
 
 def read_dir(folder: str | Path) -> tuple[pd.DataFrame, Quality]:
     """All contract files under ``folder`` (see :func:`files_in`), merged."""
-    return read_files(files_in(folder))
+    files = files_in(folder)
+    return read_files(files, f"{folder} ({len(files)} VX files)")

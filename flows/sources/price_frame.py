@@ -161,8 +161,8 @@ def parse_delimited(
         What the series is (``SPX``, ``VIX``, ``SP500``); stored in ``frame.attrs["symbol"]``.
     date_names, close_names:
         Accepted header names of the date and close columns (case-insensitive, first match).
-        When no close name matches and the file has exactly one other column, that column is
-        the close (FRED's ``SP500``, the ``arch`` VIX file's ``vix``).
+        When no close name matches (or none is given) and the file has exactly one other
+        column, that column is the close (FRED's ``SP500``, the ``arch`` VIX file's ``vix``).
     optional:
         ``{"open": ("Open",), ...}``: further frame columns and their header names.
 
@@ -183,7 +183,9 @@ def parse_delimited(
     if ci is None:
         others = [i for i in range(len(header)) if i != di and header[i]]
         if len(others) != 1:
-            raise InputError(source, f"line 1, column '{close_names[0]}'", f"close column missing (header: {', '.join(header)})")
+            if close_names:
+                raise InputError(source, f"line 1, column '{close_names[0]}'", f"close column missing (header: {', '.join(header)})")
+            raise InputError(source, "line 1", f"expected one value column besides '{header[di]}' (header: {', '.join(header)})")
         ci = others[0]
     table = pd.DataFrame(rows, dtype=str)
     dates = parse_dates(table[di], lines, source, header[di])
