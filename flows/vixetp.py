@@ -59,6 +59,7 @@ detail of one day loops over the ten-odd funds only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,9 +100,33 @@ INDICES: dict[str, IndexSpec] = {SHORT_TERM.name: SHORT_TERM, MID_TERM.name: MID
 def contract_table(first: pd.Timestamp, last: pd.Timestamp, *, months_ahead: int = 10, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DataFrame:
     """Every monthly VX contract from the month before ``first`` to ``months_ahead`` after
     ``last``: ``contract`` (code), ``year``, ``month``, ``expiry`` (final settlement date)."""
-    months = pd.period_range(pd.Period(first, "M") - 1, pd.Period(last, "M") + months_ahead, freq="M")
+    return _contract_table(pd.Period(first, "M") - 1, pd.Period(last, "M") + months_ahead, calendar).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _contract_table(start: pd.Period, stop: pd.Period, calendar: str) -> pd.DataFrame:
+    months = pd.period_range(start, stop, freq="M")
     y, m = months.year.to_numpy(), months.month.to_numpy()
     return pd.DataFrame({"contract": calendars.vx_contract_code(y, m), "year": y, "month": m, "expiry": calendars.vx_final_settlement(y, m, calendar)})
+
+
+def _schedule(dates: pd.DatetimeIndex, expiries: pd.DatetimeIndex, months: int, calendar: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(front, dr, dt)``: position in ``expiries`` of the first-month contract at the close of
+    each session (the first settling after the next session) and the roll-period day counts."""
+    nb = calendars.next_session(dates, calendar)
+    k0 = expiries.searchsorted(nb, side="right")
+    if (k0 < 1).any() or (k0 + months > len(expiries)).any():
+        raise InputError("vixetp", "expiries", f"the contract table {expiries[0].date()}..{expiries[-1].date()} does not cover the roll schedule of {dates[0].date()}..{dates[-1].date()}")
+    dt = calendars.sessions_between(expiries[k0 - 1], expiries[k0], calendar)
+    dr = calendars.sessions_between(nb, expiries[k0], calendar)
+    return np.asarray(k0, dtype=np.int64), dr, dt
+
+
+def _legs_weights(front: np.ndarray, dr: np.ndarray, dt: np.ndarray, spec: IndexSpec) -> tuple[np.ndarray, np.ndarray]:
+    legs = (front + spec.roll_from - 1)[:, None] + np.arange(spec.holds + 2)[None, :]
+    frac = dr / dt
+    weights = np.column_stack([frac, *([np.ones(len(front))] * spec.holds), 1.0 - frac]) / (spec.holds + 1)
+    return legs, weights
 
 
 def roll_weights(dates: pd.DatetimeIndex, expiries: pd.DatetimeIndex, spec: IndexSpec = SHORT_TERM, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -111,55 +136,51 @@ def roll_weights(dates: pd.DatetimeIndex, expiries: pd.DatetimeIndex, spec: Inde
     settlement dates) of the contracts held, ``weights`` ``(n, k)`` quantity weights summing to
     1, ``dr`` and ``dt`` the business-day counts of the module docstring.
     """
-    nb = calendars.next_session(dates, calendar)
-    k0 = expiries.searchsorted(nb, side="right")
-    if (k0 < 1).any() or (k0 + spec.months_needed > len(expiries)).any():
-        raise InputError("vixetp", "expiries", f"the contract table {expiries[0].date()}..{expiries[-1].date()} does not cover the roll schedule of {dates[0].date()}..{dates[-1].date()}")
-    dt = calendars.sessions_between(expiries[k0 - 1], expiries[k0], calendar)
-    dr = calendars.sessions_between(nb, expiries[k0], calendar)
-    base = k0 + spec.roll_from - 1
-    legs = base[:, None] + np.arange(spec.holds + 2)[None, :]
-    frac = dr / dt
-    weights = np.column_stack([frac, *([np.ones(len(dates))] * spec.holds), 1.0 - frac]) / (spec.holds + 1)
+    front, dr, dt = _schedule(dates, expiries, spec.months_needed, calendar)
+    legs, weights = _legs_weights(front, dr, dt, spec)
     return legs, weights, dr, dt
 
 
-def settle_matrix(settlements: pd.DataFrame, dates: pd.DatetimeIndex, contracts: Sequence[str]) -> np.ndarray:
-    """``(len(dates), len(contracts))`` settlements (VIX points; NaN where none)."""
-    pos_d = dates.get_indexer(pd.DatetimeIndex(settlements["date"]))
-    pos_c = pd.Index(contracts).get_indexer(settlements["contract"])
-    ok = (pos_d >= 0) & (pos_c >= 0)
-    out = np.full((len(dates), len(contracts)), np.nan)
-    out[pos_d[ok], pos_c[ok]] = settlements["settle"].to_numpy(dtype=float)[ok]
-    return out
+WINDOW = 12
+"""Contracts kept per session in :class:`SettlementGrid`: from the one before the first month
+to the tenth month after it (the mid-term index needs up to the seventh)."""
 
 
-@dataclass
-class IndexHistory:
-    """The index over the sessions of the data, with the matrices fund flows are computed from."""
+@dataclass(frozen=True)
+class SettlementGrid:
+    """Settlements and volumes of the contracts around each session's first month.
 
-    spec: IndexSpec
-    table: pd.DataFrame
+    ``settles[i, j]`` / ``volumes[i, j]`` belong to contract ``base[i] + j`` of ``contracts``
+    (``base`` = first month - 1, ``j < WINDOW``): a sessions x 12 block instead of a sessions x
+    every-contract matrix.  ``front``, ``dr``, ``dt``: the roll schedule at each close.
+    """
+
+    dates: pd.DatetimeIndex
     contracts: pd.DataFrame
+    front: np.ndarray
+    dr: np.ndarray
+    dt: np.ndarray
     settles: np.ndarray
     volumes: np.ndarray
-    legs: np.ndarray
-    weights: np.ndarray
-    dates: pd.DatetimeIndex
+
+    def at(self, matrix: np.ndarray, rows: np.ndarray | int, contracts: np.ndarray | int) -> np.ndarray:
+        """Values of ``matrix`` (``settles`` or ``volumes``) for sessions ``rows`` and contract
+        positions ``contracts`` (broadcast); NaN outside the window."""
+        r = np.asarray(rows)
+        j = np.asarray(contracts) - (self.front[r] - 1)
+        ok = (j >= 0) & (j < WINDOW)
+        return np.where(ok, matrix[r, np.clip(j, 0, WINDOW - 1)], np.nan)
+
+    def settle(self, rows: np.ndarray | int, contracts: np.ndarray | int) -> np.ndarray:
+        return self.at(self.settles, rows, contracts)
+
+    def volume(self, rows: np.ndarray | int, contracts: np.ndarray | int) -> np.ndarray:
+        return self.at(self.volumes, rows, contracts)
 
 
-def index_history(settlements: pd.DataFrame, spec: IndexSpec = SHORT_TERM, calendar: str = calendars.DEFAULT_CALENDAR) -> IndexHistory:
-    """The index of ``spec`` at every session of ``settlements`` (:data:`flows.schema.VX_COLUMNS`).
-
-    ``table`` columns: ``date``; per leg (``front``, ``second`` / ``m4`` .. ``m7``) the contract
-    held over the session (set at the previous close), its ``_weight`` (quantity weight), its
-    ``_settle`` and ``_settle_prev`` (VIX points); ``held_value_pts`` (``sum w_i * F_i(t)`` over
-    the contracts held over the session, VIX points per unit of weight: a USD trade at those
-    weights is ``usd / (held_value_pts * 1000)`` contracts); ``index_return`` (fraction; NaN on the first
-    session and where a held contract has no settlement); ``index_level`` (100 at the first
-    session, compounding the returns, flat over gaps); per leg ``_close`` and
-    ``_weight_close`` (held after today's close); ``dr``, ``dt`` (business days).
-    """
+def settlement_grid(settlements: pd.DataFrame, calendar: str = calendars.DEFAULT_CALENDAR) -> SettlementGrid:
+    """The sessions of ``settlements`` (non-session trade dates dropped), the contract table, the
+    roll schedule and the settlements / volumes around each session's first month."""
     validate_columns(settlements, ["date", "contract", "settle"], "vix futures settlements")
     all_dates = pd.DatetimeIndex(pd.unique(settlements["date"])).sort_values()
     if len(all_dates) == 0:
@@ -167,18 +188,60 @@ def index_history(settlements: pd.DataFrame, spec: IndexSpec = SHORT_TERM, calen
     dates = all_dates[calendars.is_session(all_dates, calendar)]
     contracts = contract_table(dates[0], dates[-1], calendar=calendar)
     expiries = pd.DatetimeIndex(contracts["expiry"])
-    codes = contracts["contract"].to_numpy()
-    legs, w, dr, dt = roll_weights(dates, expiries, spec, calendar)
-    S = settle_matrix(settlements, dates, codes)
-    vol_frame = settlements.assign(settle=settlements["volume"]) if "volume" in settlements else settlements.assign(settle=np.nan)
-    V = settle_matrix(vol_frame, dates, codes)
+    front, dr, dt = _schedule(dates, expiries, MID_TERM.months_needed, calendar)
+    pos_d = dates.get_indexer(pd.DatetimeIndex(settlements["date"]))
+    codes, uniques = pd.factorize(settlements["contract"])
+    where = {c: k for k, c in enumerate(contracts["contract"])}
+    pos_c = np.asarray([where.get(str(u), -1) for u in uniques], dtype=np.int64)[codes] if len(uniques) else np.empty(0, dtype=np.int64)
+    j = pos_c - (front[np.maximum(pos_d, 0)] - 1)
+    ok = (pos_d >= 0) & (pos_c >= 0) & (j >= 0) & (j < WINDOW)
+    blocks = []
+    for column in ("settle", "volume"):
+        m = np.full((len(dates), WINDOW), np.nan)
+        if column in settlements:
+            m[pos_d[ok], j[ok]] = settlements[column].to_numpy(dtype=float)[ok]
+        blocks.append(m)
+    return SettlementGrid(dates, contracts, front, dr, dt, blocks[0], blocks[1])
+
+
+@dataclass
+class IndexHistory:
+    """The index over the sessions of the data, with what fund flows are computed from:
+    ``legs`` / ``weights`` (contracts held and quantity weights at each close) and ``grid``."""
+
+    spec: IndexSpec
+    table: pd.DataFrame
+    contracts: pd.DataFrame
+    grid: SettlementGrid
+    legs: np.ndarray
+    weights: np.ndarray
+    dates: pd.DatetimeIndex
+
+
+def index_history(settlements: pd.DataFrame, spec: IndexSpec = SHORT_TERM, calendar: str = calendars.DEFAULT_CALENDAR, *, grid: SettlementGrid | None = None) -> IndexHistory:
+    """The index of ``spec`` at every session of ``settlements`` (:data:`flows.schema.VX_COLUMNS`).
+
+    ``table`` columns: ``date``; per leg (``front``, ``second`` / ``m4`` .. ``m7``) the contract
+    held over the session (set at the previous close; categorical), its ``_weight`` (quantity
+    weight), its ``_settle`` and ``_settle_prev`` (VIX points); ``held_value_pts`` (``sum w_i *
+    F_i(t)`` over the contracts held over the session, VIX points per unit of weight: a USD trade
+    at those weights is ``usd / (held_value_pts * 1000)`` contracts); ``index_return``
+    (fraction; NaN on the first session and where a held contract has no settlement);
+    ``index_level`` (100 at the first session, compounding the returns, flat over gaps); per leg
+    ``_close`` and ``_weight_close`` (held after today's close); ``dr``, ``dt`` (business days).
+    Pass ``grid`` (:func:`settlement_grid`) to share it between indices.
+    """
+    g = grid if grid is not None else settlement_grid(settlements, calendar)
+    dates, contracts = g.dates, g.contracts
+    codes = pd.Index(contracts["contract"].astype(str))
+    legs, w = _legs_weights(g.front, g.dr, g.dt, spec)
     n = len(dates)
     rows = np.arange(n)
     prev = np.maximum(rows - 1, 0)
     held = legs[prev]
     w_held = w[prev]
-    f_now = S[rows[:, None], held]
-    f_prev = S[prev[:, None], held]
+    f_now = g.settle(rows[:, None], held)
+    f_prev = g.settle(prev[:, None], held)
     live = w_held > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         tdwo = np.sum(np.where(live, w_held * f_now, 0.0), axis=1)
@@ -188,21 +251,22 @@ def index_history(settlements: pd.DataFrame, spec: IndexSpec = SHORT_TERM, calen
     ret = np.where(missing, np.nan, ret)
     ret[0] = np.nan
     level = 100.0 * np.cumprod(1.0 + np.nan_to_num(ret, nan=0.0))
+    first = rows == 0
     cols: dict[str, object] = {"date": dates}
     for j, leg in enumerate(spec.legs):
-        cols[leg] = np.where(rows > 0, codes[held[:, j]], "")
-        cols[f"{leg}_weight"] = np.where(rows > 0, w_held[:, j], np.nan)
+        cols[leg] = pd.Categorical.from_codes(np.where(first, -1, held[:, j]), categories=codes)
+        cols[f"{leg}_weight"] = np.where(first, np.nan, w_held[:, j])
         cols[f"{leg}_settle"] = f_now[:, j]
-        cols[f"{leg}_settle_prev"] = np.where(rows > 0, f_prev[:, j], np.nan)
-    cols["held_value_pts"] = np.where(missing | (rows == 0), np.nan, tdwo)
+        cols[f"{leg}_settle_prev"] = np.where(first, np.nan, f_prev[:, j])
+    cols["held_value_pts"] = np.where(missing | first, np.nan, tdwo)
     cols["index_return"] = ret
     cols["index_level"] = level
     for j, leg in enumerate(spec.legs):
-        cols[f"{leg}_close"] = codes[legs[:, j]]
+        cols[f"{leg}_close"] = pd.Categorical.from_codes(legs[:, j], categories=codes)
         cols[f"{leg}_weight_close"] = w[:, j]
-    cols["dr"] = dr
-    cols["dt"] = dt
-    return IndexHistory(spec, pd.DataFrame(cols), contracts, S, V, legs, w, dates)
+    cols["dr"] = g.dr
+    cols["dt"] = g.dt
+    return IndexHistory(spec, pd.DataFrame(cols), contracts, g, legs, w, dates)
 
 
 # -- the funds ---------------------------------------------------------------------------------
@@ -210,15 +274,20 @@ def active_funds(universe: pd.DataFrame, day: pd.Timestamp, next_day: pd.Timesta
     """Funds whose leverage applies to the return of ``day``: ``ticker``, ``name``, ``index``,
     ``leverage`` (for ``day``), ``leverage_next`` (for ``next_day``; 0 when the fund stops),
     ``sample_aum_usd``."""
-    def on(d: pd.Timestamp) -> pd.DataFrame:
-        live = (universe["valid_from"] <= d) & (universe["valid_to"].isna() | (universe["valid_to"] >= d))
-        return universe.loc[live]
+    start = universe["valid_from"].to_numpy()
+    end = universe["valid_to"].to_numpy()
+    tickers = universe["ticker"].to_numpy(dtype=object)
 
-    today = on(day).drop_duplicates("ticker")
-    nxt = on(next_day).set_index("ticker")["leverage"]
-    out = today[["ticker", "name", "index", "leverage", "sample_aum_usd"]].copy()
-    out["leverage_next"] = out["ticker"].map(nxt).fillna(0.0).astype(float)
-    return out.reset_index(drop=True)
+    def on(d: pd.Timestamp) -> np.ndarray:
+        t = np.datetime64(pd.Timestamp(d).to_datetime64())
+        return (start <= t) & (np.isnat(end) | (end >= t))
+
+    today = universe.loc[on(day)].drop_duplicates("ticker")
+    later = on(next_day)
+    nxt = dict(zip(tickers[later], universe["leverage"].to_numpy()[later], strict=True))
+    out = today[["ticker", "name", "index", "leverage", "sample_aum_usd"]].reset_index(drop=True)
+    out["leverage_next"] = np.asarray([nxt.get(t, 0.0) for t in out["ticker"]], dtype=float)
+    return out
 
 
 def _assets(funds: pd.DataFrame, assets: pd.DataFrame | Mapping[str, float] | None) -> np.ndarray:
@@ -244,7 +313,7 @@ def _leg_shares(ih: IndexHistory, i: int) -> tuple[np.ndarray, np.ndarray, np.nd
     contract table), their settles on ``i`` and the dollar shares before / after the roll."""
     old, new = ih.legs[i - 1], ih.legs[i]
     union = np.union1d(old, new)
-    price = ih.settles[i, union]
+    price = ih.grid.settle(i, union)
     q_old = np.zeros(len(union))
     q_new = np.zeros(len(union))
     np.add.at(q_old, np.searchsorted(union, old), ih.weights[i - 1])
@@ -255,12 +324,13 @@ def _leg_shares(ih: IndexHistory, i: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return union, price, np.where(q_old > 0, s_old, 0.0), np.where(q_new > 0, s_new, 0.0)
 
 
-def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, assets: pd.DataFrame | Mapping[str, float] | None, day: pd.Timestamp, *, creations_usd: Mapping[str, float] | None = None, calendar: str = calendars.DEFAULT_CALENDAR) -> DayFlows:
+def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, assets: pd.DataFrame | Mapping[str, float] | None, day: pd.Timestamp, *, creations_usd: Mapping[str, float] | None = None, calendar: str = calendars.DEFAULT_CALENDAR, funds: pd.DataFrame | None = None) -> DayFlows:
     """The funds' trades at the close of session ``day`` (present in every index history used).
 
     ``assets``: prior-close net assets per ticker, USD (funds without assets get NaN trades).
     ``creations_usd``: optional net creations of the day per ticker (USD, + = inflow), new
-    exposure ``L_next * C``.
+    exposure ``L_next * C``.  ``funds``: the :func:`active_funds` rows to use (default: every
+    fund of ``universe`` alive on ``day``).
 
     Per fund, with ``E0 = L * A * (1 + R)`` the exposure after the move and
     ``E1 = L_next * (A * (1 + L * R) + C)`` after the close, the trade in contract ``c`` is
@@ -279,18 +349,20 @@ def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, asset
     (``100 * |total| / volume``).
     """
     day = pd.Timestamp(day)
-    nxt = calendars.next_session([day], calendar)[0]
-    funds = active_funds(universe, day, nxt)
+    if funds is None:
+        funds = active_funds(universe, day, calendars.next_session([day], calendar)[0])
     aum = _assets(funds, assets)
     rows = []
     acc: dict[tuple[str, int], np.ndarray] = {}
-    for j, fund in enumerate(funds.itertuples(index=False)):
-        ih = indices[fund.index]
+    per_index: dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]] = {}
+    for name in pd.unique(funds["index"]):
+        ih = indices[name]
         i = ih.dates.get_loc(day) if day in ih.dates else -1
         if i < 1:
-            raise InputError("vix futures settlements", "date", f"no {fund.index} index return on {day.date()} (the session and the one before must be in the data)")
-        union, price, s_old, s_new = _leg_shares(ih, i)
-        r = float(ih.table["index_return"].iloc[i])
+            raise InputError("vix futures settlements", "date", f"no {name} index return on {day.date()} (the session and the one before must be in the data)")
+        per_index[name] = (i, *_leg_shares(ih, i), float(ih.table["index_return"].to_numpy()[i]))
+    for j, fund in enumerate(funds.itertuples(index=False)):
+        i, union, price, s_old, s_new, r = per_index[fund.index]
         lev, lev_next, a = float(fund.leverage), float(fund.leverage_next), float(aum[j])
         c_usd = float((creations_usd or {}).get(fund.ticker, 0.0))
         a_now = a * (1.0 + lev * r)
@@ -354,7 +426,7 @@ def _by_contract(indices: Mapping[str, IndexHistory], acc: Mapping[tuple[str, in
         ih = indices[name]
         i = ih.dates.get_loc(day)
         code = str(ih.contracts["contract"].iloc[c])
-        row = merged.setdefault(code, {"contract": code, "expiry": ih.contracts["expiry"].iloc[c], "settle": float(ih.settles[i, c]), "rebalance_contracts": 0.0, "roll_contracts": 0.0, "volume": float(ih.volumes[i, c])})
+        row = merged.setdefault(code, {"contract": code, "expiry": ih.contracts["expiry"].iloc[c], "settle": float(ih.grid.settle(i, c)), "rebalance_contracts": 0.0, "roll_contracts": 0.0, "volume": float(ih.grid.volume(i, c))})
         row["rebalance_contracts"] = float(row["rebalance_contracts"]) + float(reb)
         row["roll_contracts"] = float(row["roll_contracts"]) + float(roll)
     out = pd.DataFrame(list(merged.values()), columns=[c for c in cols if c not in ("total_contracts", "pct_of_volume")])
@@ -456,9 +528,9 @@ def scenario_grid(indices: Mapping[str, IndexHistory], funds: pd.DataFrame, aum:
     held: dict[int, float] = {}
     for name, ih in indices.items():
         i = ih.dates.get_loc(pd.Timestamp(prev))
-        value[(funds["index"] == name).to_numpy()] = float(np.sum(ih.weights[i] * ih.settles[i, ih.legs[i]]))
+        value[(funds["index"] == name).to_numpy()] = float(np.sum(ih.weights[i] * ih.grid.settle(i, ih.legs[i])))
         if (funds["index"] == name).any():
-            held.update({int(c): float(np.nan_to_num(ih.volumes[i, c])) for c in ih.legs[i]})
+            held.update({int(c): float(np.nan_to_num(ih.grid.volume(i, c))) for c in ih.legs[i]})
     volume = sum(held.values())
     usd = m[:, None] * per[None, :]
     contracts = usd / (value[None, :] * (1.0 + m[:, None]) * VX_MULTIPLIER_USD)
@@ -538,8 +610,9 @@ def analyze(
     Funds left out (``excluded``, with the reason): no assets, or no index return that day (a
     held contract without a settlement, e.g. months 4-7 of the mid-term index missing).
     """
-    short = index_history(settlements, SHORT_TERM, calendar)
-    mid = index_history(settlements, MID_TERM, calendar)
+    grid = settlement_grid(settlements, calendar)
+    short = index_history(settlements, SHORT_TERM, calendar, grid=grid)
+    mid = index_history(settlements, MID_TERM, calendar, grid=grid)
     indices = {SHORT_TERM.name: short, MID_TERM.name: mid}
     day = short.dates[-1] if date is None else pd.Timestamp(date)
     if day not in short.dates:
@@ -557,17 +630,17 @@ def analyze(
     keep = reason == ""
     excluded = pd.DataFrame({"ticker": active["ticker"][~keep], "reason": reason[~keep]}).reset_index(drop=True)
     used = active[keep]
-    flows = day_flows(indices, universe[universe["ticker"].isin(used["ticker"])], dict(zip(active["ticker"], aum, strict=True)), day, creations_usd=creations_usd, calendar=calendar)
+    flows = day_flows(indices, universe, dict(zip(active["ticker"], aum, strict=True)), day, creations_usd=creations_usd, calendar=calendar, funds=used.reset_index(drop=True))
     f, bc = flows.funds, flows.by_contract
     # scenarios for the next close: funds alive then, assets after today's close
     after = f.set_index("ticker")
     nxt_funds = active_funds(universe, nxt, calendars.next_session([nxt], calendar)[0])
     a_next = nxt_funds["ticker"].map((after["aum_prev_usd"] * (1.0 + after["leverage"] * after["index_return"]) + after["creations_usd"] / after["leverage_next"].where(after["leverage_next"] != 0)).to_dict()).to_numpy(dtype=float)
-    priced = {name: bool(np.isfinite(np.sum(ih.weights[i] * ih.settles[i, ih.legs[i]]))) for name, ih in indices.items()}
+    priced = {name: bool(np.isfinite(np.sum(ih.weights[i] * ih.grid.settle(i, ih.legs[i])))) for name, ih in indices.items()}
     ok = np.isfinite(a_next) & nxt_funds["index"].map(priced).to_numpy(dtype=bool)
     scen_funds = nxt_funds[ok].reset_index(drop=True)
-    scen = scenario_grid(indices, scen_funds, a_next[ok], day, moves_pct)
-    one = scenario_grid(indices, scen_funds, a_next[ok], day, [1.0])
+    both = scenario_grid(indices, scen_funds, a_next[ok], day, [*moves_pct, 1.0])
+    scen, one = both.iloc[:-1].reset_index(drop=True), both.iloc[-1:].reset_index(drop=True)
     row = short.table.iloc[i]
     traded = bc["total_contracts"].ne(0) & bc["volume"].gt(0)
     headline = {

@@ -34,6 +34,7 @@ Three steps as every source: :func:`build_query` (pure), :func:`fetch` (network 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -109,6 +110,12 @@ def _contract_of(text: str, source: str, line: int) -> tuple[int, int]:
     return year, month
 
 
+@functools.lru_cache(maxsize=1024)
+def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
+    """Code and final settlement date of a contract (cached: one per file otherwise)."""
+    return str(calendars.vx_contract_code([year], [month])[0]), calendars.vx_final_settlement([year], [month], calendar)[0]
+
+
 def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DataFrame, Quality]:
     """Parse one contract's settlement history (pure); see the module docstring.
 
@@ -125,22 +132,26 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
     if not rows:  # a listed contract without any settlement yet (CFE publishes the header only)
         empty = pd.DataFrame({k: pd.Series(dtype="datetime64[ns]" if k in ("date", "expiry") else (str if k == "contract" else float)) for k in VX_COLUMNS})
         return empty, Quality(source=source, basis="open interest")
-    table = pd.DataFrame(rows, columns=header, dtype=str)
-    futures = table["Futures"].str.strip()
-    distinct = futures.unique()
-    year, month = _contract_of(distinct[0], source, int(lines[0]))
-    if len(distinct) > 1:
-        other = int(np.flatnonzero(futures.ne(distinct[0]).to_numpy())[0])
-        raise InputError(source, f"line {lines[other]}, column 'Futures'", f"file mixes contracts: {distinct[0]!r} and {futures.iloc[other]!r}")
-    code = str(calendars.vx_contract_code([year], [month])[0])
-    expiry = calendars.vx_final_settlement([year], [month], calendar)[0]
-    dates = parse_dates(table["Trade Date"], lines, source, "Trade Date")
-    settle, given = to_numbers(table["Settle"])
-    cols = {name: (to_numbers(table[col])[0] if col in table else np.full(len(table), np.nan)) for name, col in OPTIONAL.items()}
+    cells = np.array(rows, dtype=str)
+    col = {name: header.index(name) for name in header}
+    futures = np.strings.strip(cells[:, col["Futures"]])
+    first = str(futures[0])
+    year, month = _contract_of(first, source, int(lines[0]))
+    if (futures != first).any():
+        other = int(np.flatnonzero(futures != first)[0])
+        raise InputError(source, f"line {lines[other]}, column 'Futures'", f"file mixes contracts: {first!r} and {str(futures[other])!r}")
+    code, expiry = _contract(year, month, calendar)
+    dates = parse_dates(cells[:, col["Trade Date"]], lines, source, "Trade Date")
+    present = [name for name, c in OPTIONAL.items() if c in col]
+    nums, written = to_numbers(cells[:, [col["Settle"], *(col[OPTIONAL[n]] for n in present)]])
+    settle, given = nums[:, 0], written[:, 0]
+    cols = {name: np.full(len(rows), np.nan) for name in OPTIONAL}
+    cols.update({name: nums[:, k + 1] for k, name in enumerate(present)})
+    raw_settle = cells[:, col["Settle"]]
     oi = cols["open_interest"]
-    q = Quality(source=source, basis="open interest", total_rows=len(table), total_weight=float(np.nansum(oi)))
+    q = Quality(source=source, basis="open interest", total_rows=len(rows), total_weight=float(np.nansum(oi)))
     for r in repairs:
-        q.repair(r, len(table))
+        q.repair(r, len(rows))
 
     after = (dates > expiry).to_numpy()
     if after.any():
@@ -159,7 +170,7 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
                 w = oi[mask]
                 q.skip(reason, int(mask.sum()), float(np.nansum(w)) if np.isfinite(w).all() else None)
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({dates.iloc[i].date()}, Settle={table['Settle'].iloc[i]!r})")
+        q.warn(f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({dates.iloc[i].date()}, Settle={str(raw_settle[i])!r})")
     keep = usable
     old = (dates < RESCALE_DATE).to_numpy() & keep
     prices = {k: cols[k] for k in ("open", "high", "low", "close")}
@@ -168,11 +179,12 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
         prices = {k: np.where(old, v / RESCALE_FACTOR, v) for k, v in prices.items()}
         q.repair(f"prices before {RESCALE_DATE.date()} on the 10 x VIX scale divided by {RESCALE_FACTOR:g}", int(old.sum()))
     prices = {k: np.where(v > 0, v, np.nan) for k, v in prices.items()}  # 0.00 = no trade
+    day = dates.to_numpy()[keep]
     frame = pd.DataFrame(
         {
-            "date": dates.to_numpy()[keep],
-            "contract": code,
-            "expiry": expiry,
+            "date": day,
+            "contract": np.full(len(day), code, dtype=object),
+            "expiry": np.full(len(day), expiry.to_datetime64()),
             "settle": settle[keep],
             **{k: v[keep] for k, v in prices.items()},
             "volume": cols["volume"][keep],
@@ -180,11 +192,12 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
         }
     )
     kept_lines = lines[keep]
-    order = np.argsort(frame["date"].to_numpy(), kind="stable")
-    if (np.diff(order) < 0).any():
-        q.repair("rows sorted by date", len(frame))
-    frame, kept_lines = frame.iloc[order].reset_index(drop=True), kept_lines[order]
-    dup = frame["date"].duplicated(keep="first").to_numpy()
+    if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
+        order = np.argsort(day, kind="stable")
+        if (np.diff(order) < 0).any():
+            q.repair("rows sorted by date", len(frame))
+        frame, kept_lines = frame.iloc[order].reset_index(drop=True), kept_lines[order]
+    dup = frame["date"].duplicated(keep="first").to_numpy() if len(day) > 1 and not (np.diff(frame["date"].to_numpy()) > np.timedelta64(0)).all() else np.zeros(len(frame), dtype=bool)
     if dup.any():
         first_of = frame.groupby("date")["settle"].transform("first").to_numpy()
         conflict = dup & (first_of != frame["settle"].to_numpy())

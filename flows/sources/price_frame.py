@@ -108,25 +108,41 @@ def read_rows(text: str, source: str, *, header_contains: str | None = None, max
     return header, rows, np.asarray(lines, dtype=np.int64), preamble
 
 
-def parse_dates(values: pd.Series, lines: np.ndarray, source: str, field: str) -> pd.Series:
+def parse_dates(values: np.ndarray | pd.Series, lines: np.ndarray, source: str, field: str) -> pd.Series:
     """Dates in ISO or US layout (decided by the first row); InputError naming the first bad line."""
-    text = values.str.strip()
-    first = text.iloc[0]
+    stripped = np.strings.strip(np.asarray(values, dtype=str))
+    first = str(stripped[0])
     fmt = ISO_FORMAT if len(first) >= 8 and first[4:5] == "-" else US_FORMAT
+    if fmt == ISO_FORMAT and (np.strings.str_len(stripped) == 10).all():
+        try:  # fast path: numpy reads YYYY-MM-DD itself (and refuses 2024-13-01)
+            return pd.Series(stripped.astype("datetime64[D]").astype("datetime64[ns]"))
+        except ValueError:
+            pass  # fall through: pandas names the bad row
+    text = pd.Series(stripped)
     dates = pd.to_datetime(text, format=fmt, errors="coerce")
     bad = dates.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         layout = "YYYY-MM-DD" if fmt == ISO_FORMAT else "M/D/YYYY"
         raise InputError(source, f"line {lines[i]}, column '{field}'", f"not a date in the file's layout {layout}: {text.iloc[i]!r}")
-    return dates
+    return dates.astype("datetime64[ns]")  # one resolution whichever path parsed the file
 
 
-def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(numbers, given)``: floats (NaN where missing or not a number) and "a value was written"."""
-    text = values.str.strip().str.replace(",", "", regex=False)
-    given = ~text.str.lower().isin(MISSING_TOKENS).to_numpy()
-    nums = pd.to_numeric(text.where(given), errors="coerce").to_numpy(dtype=float)
+def to_numbers(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(numbers, given)``: floats (NaN where missing or not a number) and "a value was
+    written", same shape as ``values`` (1-D or a 2-D block of columns: one conversion for all)."""
+    arr = np.asarray(values, dtype=str)
+    text = np.strings.replace(np.strings.strip(arr), ",", "")
+    given = ~np.isin(np.strings.lower(text), list(MISSING_TOKENS))
+    filled = np.where(given, text, "nan")
+    try:  # fast path: every written cell is a plain number
+        nums = filled.astype(float)
+        if not np.isnan(nums[given]).any():  # a literal "nan" written in a cell stays "not given"
+            return nums, given
+    except ValueError:
+        pass
+    flat = pd.Series(np.where(given, text, "").ravel())
+    nums = pd.to_numeric(flat.where(flat.ne("")), errors="coerce").to_numpy(dtype=float).reshape(arr.shape)
     return nums, given
 
 
@@ -187,13 +203,15 @@ def parse_delimited(
                 raise InputError(source, f"line 1, column '{close_names[0]}'", f"close column missing (header: {', '.join(header)})")
             raise InputError(source, "line 1", f"expected one value column besides '{header[di]}' (header: {', '.join(header)})")
         ci = others[0]
-    table = pd.DataFrame(rows, dtype=str)
-    dates = parse_dates(table[di], lines, source, header[di])
-    close, given = to_numbers(table[ci])
-    cols: dict[str, np.ndarray] = {"close": close}
-    for name in ("open", "high", "low", "volume"):
-        idx = _find(header, (optional or {}).get(name, ()))
-        cols[name] = to_numbers(table[idx])[0] if idx is not None else np.full(len(rows), np.nan)
+    cells = np.array(rows, dtype=str)
+    dates = parse_dates(cells[:, di], lines, source, header[di])
+    names = ["close", *(n for n in ("open", "high", "low", "volume") if _find(header, (optional or {}).get(n, ())) is not None)]
+    idx = [ci, *(_find(header, (optional or {}).get(n, ())) for n in names[1:])]
+    nums, written = to_numbers(cells[:, idx])
+    close, given = nums[:, 0], written[:, 0]
+    cols: dict[str, np.ndarray] = {n: np.full(len(rows), np.nan) for n in ("close", "open", "high", "low", "volume")}
+    cols.update({n: nums[:, k] for k, n in enumerate(names)})
+    raw_close = cells[:, ci]
 
     date_arr = dates.to_numpy()
     in_range = (date_arr >= np.datetime64(calendars.FIRST_DAY)) & (date_arr <= np.datetime64(calendars.LAST_DAY))
@@ -214,7 +232,7 @@ def parse_delimited(
             if mask.any():
                 q.skip(reason, int(mask.sum()))
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({dates.iloc[i].date()}, {header[ci]}={table[ci].iloc[i]!r})")
+        q.warn(f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({dates.iloc[i].date()}, {header[ci]}={str(raw_close[i])!r})")
     if sessions_only:
         off = keep & ~session
         if off.any():

@@ -22,7 +22,8 @@ The model (one path per seed, shared by the index, the VIX and the VX curve)
   day (two decimals).  Each contract is listed ~9 months before it settles; volume and open
   interest are largest in the first two months.
 
-Layouts written: Cboe daily prices (``DATE,OPEN,HIGH,LOW,CLOSE``, MM/DD/YYYY as on the CDN),
+VX prices of trade dates before 2007-03-26 are written on CFE's old 10 x VIX scale, as in the real
+files.  Layouts written: Cboe daily prices (``DATE,OPEN,HIGH,LOW,CLOSE``, MM/DD/YYYY as on the CDN),
 FRED ``fredgraph.csv`` (every weekday, holidays empty), Yahoo OHLCV (ISO dates), and the CFE
 per-contract settlement CSV in its three variants (``clean``, ``indexed``, ``disclaimer``).
 Pure: a seeded generator is the "source"; no I/O.
@@ -220,6 +221,9 @@ def vx_files(curve: pd.DataFrame, layout: str = "clean") -> dict[str, bytes]:
     header = "Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,Open Interest"
     for (yr, mo), part in curve.groupby(["year", "month"], sort=True):
         code = calendars.VX_MONTH_CODES[int(mo) - 1]
+        # before 2007-03-26 CFE quoted VX on 10 x VIX (the parser divides by 10 again)
+        scale = np.where(pd.DatetimeIndex(part["date"]) < cboe_vx.RESCALE_DATE, cboe_vx.RESCALE_FACTOR, 1.0)
+        part = part.assign(**{c: part[c] * scale for c in ("open", "high", "low", "close", "settle")})
         change = np.diff(np.concatenate([[0.0], part["settle"].to_numpy()]))
         if layout == "disclaimer":
             fut = f"{code} ({MONTH_NAMES[int(mo) - 1]} {int(yr) % 100:02d})"
