@@ -23,10 +23,10 @@ Estimators (``VolControlParams``; every default with its source)
   volatilities of daily log returns (zero mean, annualised with 252; :mod:`flows.volatility`),
   target 10 %, cap 150 %, lag 1 session.  The max of a "short-term" (lambda 0.94, the
   RiskMetrics daily decay) and a "long-term" (0.97) EWMA volatility, the 10 % target and a
-  150 % maximum exposure are those of the S&P 500 Daily Risk Control 10 % index family (S&P Dow
-  Jones Indices, *S&P Risk Control Indices Methodology*); the lag of one session follows the
-  issue's desk convention (S&P's methodology rebalances on the volatility of two sessions
-  before: set ``lag = 2`` to follow it exactly).
+  150 % maximum exposure follow the S&P 500 Daily Risk Control 10 % index family (S&P Dow Jones
+  Indices, *S&P Risk Control Indices Methodology*); the one-session lag is the desk convention
+  of the issue (the index methodology has its own lag between the volatility reading and the
+  rebalance: set ``lag`` to match a given index).
 * ``sma``: ``sigma = max(sigma_20d, sigma_40d)``, equal-weight sample volatilities over 20 and
   40 sessions, cap 100 %, lag 2: the simple-volatility "average daily risk control" variant
   of the issue (no leverage, two-session implementation lag).
