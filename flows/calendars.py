@@ -184,3 +184,100 @@ def cftc_release_times(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence
     released = np.busday_offset(days, CFTC_RELEASE_BUSINESS_DAYS, roll="forward", holidays=hol)
     times = pd.DatetimeIndex(released.astype("datetime64[ns]")) + CFTC_RELEASE_LOCAL
     return times.tz_localize(tz)
+
+
+# -- SPX standard expiries and the VIX futures (VX) contract calendar ---------------------------
+VX_MONTH_CODES = "FGHJKMNQUVXZ"
+"""Futures month codes, January (F) .. December (Z)."""
+VX_SETTLEMENT_DAYS_BEFORE_SPX_EXPIRY = 30
+"""Calendar days from a VX contract's final settlement (a Wednesday) to the SPX standard expiry
+of the following month (a Friday)."""
+
+
+def third_fridays(years: Any, months: Any) -> pd.DatetimeIndex:
+    """The third Friday of each ``(year, month)`` (element-wise arrays of ints; tz-naive dates).
+
+    Pure date arithmetic (the SPX standard monthly expiry *before* any holiday adjustment).
+    """
+    y = np.atleast_1d(np.asarray(years, dtype=np.int64))
+    m = np.atleast_1d(np.asarray(months, dtype=np.int64))
+    first = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]").astype("datetime64[D]")
+    # weekday of the 1st (Monday = 0): 1970-01-01 was a Thursday (3)
+    weekday = (first.astype(np.int64) + 3) % 7
+    to_friday = (4 - weekday) % 7
+    return pd.DatetimeIndex((first + to_friday + 14).astype("datetime64[ns]"))
+
+
+def spx_standard_expiry(years: Any, months: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """SPX standard (AM-settled monthly) expiry date of each ``(year, month)``: the third Friday,
+    or the session before it when that Friday is a holiday (Good Friday 2014, 2025, ...)."""
+    return session_on_or_before(third_fridays(years, months), calendar)
+
+
+def vx_final_settlement(years: Any, months: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """Final settlement date of the monthly VIX future (VX) expiring in each ``(year, month)``.
+
+    Cboe Futures Exchange rule (VX contract specifications, "Final Settlement Date"): the
+    Wednesday 30 days before the third Friday of the *following* month (the SPX standard expiry
+    the VIX index of that morning is computed from).  If that Wednesday or that Friday is not a
+    trading session, the final settlement date is the business day before the Wednesday (CFE
+    formerly phrased the Friday case as "30 days before the business day preceding that Friday",
+    which gives the same Tuesday).  Sessions are the exchange calendar's (``XNYS`` by default:
+    Cboe options and CFE observe the same holidays, including the unscheduled closures of
+    2012-10-29/30, 2018-12-05 and 2025-01-09).
+
+    Checked in ``tests/flows/test_calendars.py`` against the last trade date of every contract
+    file in the shared VX folder (a file ends on its final settlement day), e.g. G08 (Feb 2008)
+    settled Tuesday 2008-02-19 because 2008-03-21 was Good Friday, and H14 on Tuesday 2014-03-18
+    (2014-04-18 Good Friday).  Vectorised; returns tz-naive dates.
+    """
+    y = np.atleast_1d(np.asarray(years, dtype=np.int64))
+    m = np.atleast_1d(np.asarray(months, dtype=np.int64))
+    ny = y + (m == 12)
+    nm = m % 12 + 1
+    friday = third_fridays(ny, nm)
+    wednesday = friday - pd.Timedelta(days=VX_SETTLEMENT_DAYS_BEFORE_SPX_EXPIRY)
+    ok = is_session(wednesday, calendar) & is_session(friday, calendar)
+    before = session_on_or_before(wednesday - pd.Timedelta(days=1), calendar)
+    return pd.DatetimeIndex(np.where(ok, wednesday.to_numpy(), before.to_numpy()))
+
+
+def vx_contract_code(years: Any, months: Any) -> np.ndarray:
+    """``VX`` + month code + two-digit year, e.g. ``VXG18`` for February 2018 (string array)."""
+    y = np.atleast_1d(np.asarray(years, dtype=np.int64))
+    m = np.atleast_1d(np.asarray(months, dtype=np.int64))
+    codes = np.asarray(list(VX_MONTH_CODES))[m - 1]
+    return np.char.add(np.char.add("VX", codes), np.char.zfill((y % 100).astype(str), 2))
+
+
+def sessions_between(start: Any, end: Any, calendar: str = DEFAULT_CALENDAR) -> np.ndarray:
+    """Number of sessions in ``[start, end)`` for each pair (element-wise; 0 when end <= start).
+
+    The business-day counts of index roll schedules (e.g. the S&P VIX futures indices' ``dt`` and
+    ``dr``).  Vectorised with one ``searchsorted`` per side.
+    """
+    a = _dates(start)
+    b = _dates(end)
+    _check_range(a.append(b))
+    sessions = exchange_calendar(calendar).sessions
+    n = sessions.searchsorted(b, side="left") - sessions.searchsorted(a, side="left")
+    return np.maximum(np.asarray(n, dtype=np.int64), 0)
+
+
+def next_session(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """The first session strictly after each date (tz-naive dates)."""
+    idx = _dates(days)
+    _check_range(idx)
+    sessions = exchange_calendar(calendar).sessions
+    pos = sessions.searchsorted(idx, side="right")
+    if len(pos) and pos.max() >= len(sessions):
+        raise OutOfCalendarRange(f"no session after {idx.max().date()} within {FIRST_DAY}..{LAST_DAY}")
+    return pd.DatetimeIndex(sessions[pos].to_numpy())
+
+
+def sessions_in(start: Any, end: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+    """The sessions from ``start`` to ``end``, both inclusive (tz-naive dates)."""
+    a, b = _dates(start)[0], _dates(end)[0]
+    _check_range(pd.DatetimeIndex([a, b]))
+    sessions = exchange_calendar(calendar).sessions
+    return pd.DatetimeIndex(sessions[(sessions >= a) & (sessions <= b)].to_numpy())

@@ -55,6 +55,10 @@ LIMITS: dict[str, Limit] = {
         Limit("cftc.oi_identity_gap", -5.0, 5.0, "contracts", "each side of a COT row adds up to its open interest (legacy: non-commercial + spreading + commercial + non-reportable; TFF: every class + the spreads); exact on every currency row of the real files 2017-2026, off by up to 4 on consolidated index markets"),
         Limit("scenario.move_pct", -100.0, 100.0, "percent", "an underlying cannot fall more than 100 %; +100 % in one session is outside any stress a desk runs"),
         Limit("price.close", 0.0, 1e7, "index points / USD", "closes are positive"),
+        Limit("price.daily_log_change", -1.0, 1.0, "log change vs the previous session", "the largest one-session moves in the shared histories are the VIX on 2018-02-05 (+0.77) and the S&P 500 on 1987-10-19 (-0.23); a factor e (2.7x) in one session is a misplaced decimal or a unit change"),
+        Limit("vx.settle", 0.0, 150.0, "VIX points", "VIX futures settle in VIX points (record front-month settle ~ 80 in 2008 and 2020); 150 is twice the record: a price still on the pre-2007 10 x VIX scale or a unit error"),
+        Limit("vixetp.leverage", -3.0, 3.0, "dimensionless, signed", "listed VIX futures ETPs run -1x..+2x (TVIX / UVIX 2x, XIV / SVIX -1x); beyond 3x is a data error"),
+        Limit("vixetp.aum_usd", 0.0, 5e10, "USD", "non-negative; the largest VIX ETP held a few USD bn: 50 bn is a unit error"),
     )
 }
 """Every plausibility limit, keyed ``<family>.<field>``."""

@@ -77,6 +77,35 @@ COT_TFF_COLUMNS: Mapping[str, str] = {
     "nonrept_long": "non-reportable long, contracts",
     "nonrept_short": "non-reportable short, contracts",
 }
+# -- daily price histories (one row per session, oldest first) ---------------------------------
+PRICE_COLUMNS: Mapping[str, str] = {
+    "date": "session date (datetime64[ns], tz-naive), strictly increasing",
+    "close": "closing level, index points / USD per share (> 0)",
+    "open": "opening level, same unit (NaN where the source has none)",
+    "high": "session high, same unit (NaN where none)",
+    "low": "session low, same unit (NaN where none)",
+    "volume": "volume as the source counts it (shares or contracts; NaN where none)",
+}
+"""Every price connector (Cboe daily prices, FRED, Yahoo-style drop files) returns this frame,
+with ``frame.attrs["symbol"]`` and ``frame.attrs["source"]`` (file or URL)."""
+
+# -- VIX futures (VX) daily settlements (one row per contract and trade date) ------------------
+VX_COLUMNS: Mapping[str, str] = {
+    "date": "trade date (datetime64[ns], tz-naive)",
+    "contract": "contract code: VX + month code + two-digit year, e.g. VXG18 (February 2018)",
+    "expiry": "final settlement date of the contract (flows.calendars.vx_final_settlement)",
+    "settle": "daily settlement price, VIX index points (USD 1,000 per point per contract)",
+    "open": "open, VIX points (NaN when the contract did not trade)",
+    "high": "high, VIX points (NaN when none)",
+    "low": "low, VIX points (NaN when none)",
+    "close": "close, VIX points (NaN when the contract did not trade)",
+    "volume": "total volume, contracts",
+    "open_interest": "open interest, contracts",
+}
+VX_MULTIPLIER_USD = 1000.0
+"""USD per VIX point per VX contract (since 2007-03-26; before, prices were quoted on 10 x VIX
+with USD 100 per point, which the connector rescales)."""
+
 FX_USD_PER_UNIT = "FX frame: DatetimeIndex of ECB dates (tz-naive), one column per ISO currency, USD per 1 unit"
 
 

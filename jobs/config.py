@@ -358,6 +358,129 @@ class CftcSettings(_Section):
     schedule" (a warning on the page and in ``flowdesk status``, never a job failure)."""
 
 
+class VolControlEwmaSettings(_Section):
+    """``[volcontrol.ewma]``: the default estimator (sources in :mod:`flows.volcontrol`)."""
+
+    target_vol: float = Field(default=0.10, gt=0, le=1)
+    """Target volatility, fraction a year (S&P 500 Daily Risk Control 10 %)."""
+    cap: float = Field(default=1.5, gt=0, le=5)
+    """Maximum exposure, fraction of AUM (150 %: the S&P Daily Risk Control indices' leverage cap)."""
+    lag: int = Field(default=1, ge=0, le=10)
+    """Sessions between the volatility reading and the trade."""
+    decays: list[float] = Field(default_factory=lambda: [0.94, 0.97])
+    """EWMA lambdas whose max volatility is used (RiskMetrics 0.94, S&P long-term 0.97)."""
+
+    @field_validator("decays")
+    @classmethod
+    def _decays(cls, value: list[float]) -> list[float]:
+        if not value or not all(0.0 < d < 1.0 for d in value):
+            raise ValueError(f"EWMA decays must be in (0, 1), got {value}")
+        return value
+
+
+class VolControlSmaSettings(_Section):
+    """``[volcontrol.sma]``: the simple-volatility variant (max of 20- and 40-session vol)."""
+
+    target_vol: float = Field(default=0.10, gt=0, le=1)
+    cap: float = Field(default=1.0, gt=0, le=5)
+    lag: int = Field(default=2, ge=0, le=10)
+    windows: list[int] = Field(default_factory=lambda: [20, 40])
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, value: list[int]) -> list[int]:
+        if not value or min(value) < 2:
+            raise ValueError(f"windows must be >= 2 sessions, got {value}")
+        return value
+
+
+class FlowCalibration(_Section):
+    """A published figure the AUM is solved from (see :mod:`flows.calibration`).
+
+    Vol-control: ``published_usd`` bought (+) or sold (-) over sessions ``start`` .. ``end``.
+    CTA: ``published_usd`` modelled position (+ = long) on ``end`` (``start`` unused).
+    """
+
+    published_usd: float
+    start: str | None = None
+    end: str
+    source: str = ""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                from datetime import date
+
+                date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"not a date YYYY-MM-DD: {value!r}") from exc
+        return value
+
+
+class VolControlSettings(_Section):
+    estimator: Literal["ewma", "sma"] = "ewma"
+    ewma: VolControlEwmaSettings = Field(default_factory=VolControlEwmaSettings)
+    sma: VolControlSmaSettings = Field(default_factory=VolControlSmaSettings)
+    aum_usd: float = Field(default=300e9, gt=0)
+    """Vol-control AUM, USD.  Not published: public sell-side estimates range over a few
+    hundred USD bn; replace it by a calibration (below) to a note you trust."""
+    calibration: FlowCalibration | None = None
+    """When set, the AUM is solved from this published flow (if its window is in the data)."""
+    scenario_moves_pct: list[float] = Field(default_factory=lambda: [0.5, 1.0, 1.5, 2.0])
+    """Alternating-tape scenarios: daily moves, percent."""
+    scenario_sessions: int = Field(default=10, ge=1, le=250)
+    shock_grid_pct: list[float] = Field(default_factory=lambda: [x / 2 for x in range(-20, 21)])
+    """One-day shocks, percent (41 points -10..+10)."""
+
+
+class CtaSettings(_Section):
+    signals: list[str] = Field(default_factory=lambda: ["return:21", "return:63", "return:252"])
+    """Trend rules, equal weight: ``return:L`` (sign of the L-session excess return) or
+    ``ma:F/S`` (moving-average crossover); default 1-, 3-, 12-month time-series momentum."""
+    target_vol: float = Field(default=0.10, gt=0, le=1)
+    cap: float = Field(default=2.0, gt=0, le=10)
+    vol_com_days: float = Field(default=60.0, gt=0)
+    """EWMA centre of mass, sessions (Moskowitz, Ooi and Pedersen 2012)."""
+    vol_lag: int = Field(default=1, ge=0, le=10)
+    cash_rate: float = Field(default=0.0, ge=-0.05, le=0.25)
+    """Cash rate subtracted from the lookback returns, fraction a year."""
+    aum_usd: float = Field(default=50e9, gt=0)
+    """CTA capital allocated to the index, USD (not published; calibrate to a note's modelled length)."""
+    calibration: FlowCalibration | None = None
+    tape_sigmas: float = Field(default=2.0, gt=0)
+    shock_grid_pct: list[float] = Field(default_factory=lambda: [x / 2 for x in range(-20, 21)])
+
+    @field_validator("signals")
+    @classmethod
+    def _signals(cls, value: list[str]) -> list[str]:
+        from flows.cta import parse_signal
+        from flows.errors import InputError
+
+        if not value:
+            raise ValueError("at least one signal is needed")
+        for spec in value:
+            try:
+                parse_signal(spec)
+            except InputError as exc:
+                raise ValueError(exc.reason) from exc
+        return value
+
+
+class VixEtpSettings(_Section):
+    universe_file: str | None = None
+    """VIX ETP universe with leverage history; default: the shipped curated table."""
+    aum_drop_file: str = "vixetp_aum.csv"
+    """File in ``service.drop_dir`` with ``ticker, aum_usd[, as_of]`` (prior-close net assets)."""
+    proshares_tickers: list[str] = Field(default_factory=lambda: ["UVXY", "SVXY", "VIXY", "VIXM"])
+    """Funds whose daily assets come from the ProShares NAV history (``[letf].proshares_url``)."""
+    vx_url: str = "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
+    """Cboe's per-contract VX settlement history (``{expiry}``: final settlement date)."""
+    scenario_moves_pct: list[float] = Field(default_factory=lambda: [float(x) for x in range(-40, 41, 2)])
+    """VX futures moves into the close, percent (41 points -40..+40)."""
+
+
 class BoardSettings(_Section):
     index: str = "NDX"
     """The index whose move drives the scenario grid."""
@@ -493,6 +616,9 @@ class Settings(_Section):
     letf: LetfSettings = Field(default_factory=LetfSettings)
     cftc: CftcSettings = Field(default_factory=CftcSettings)
     board: BoardSettings = Field(default_factory=BoardSettings)
+    volcontrol: VolControlSettings = Field(default_factory=VolControlSettings)
+    cta: CtaSettings = Field(default_factory=CtaSettings)
+    vixetp: VixEtpSettings = Field(default_factory=VixEtpSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     source_path: str = Field(default="<defaults>", exclude=True)

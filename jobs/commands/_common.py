@@ -64,3 +64,28 @@ def exit_on_input_error() -> Iterator[None]:
     except FlowdeskError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+def parse_day(value: str, option: str) -> pd.Timestamp:
+    """``YYYY-MM-DD`` -> a tz-naive date; :class:`flows.errors.InputError` naming ``option``."""
+    from flows.errors import InputError
+
+    try:
+        day = pd.Timestamp(str(value).strip())
+    except (ValueError, TypeError):
+        raise InputError(option, None, f"not a date YYYY-MM-DD: {value!r}") from None
+    if pd.isna(day):
+        raise InputError(option, None, f"not a date YYYY-MM-DD: {value!r}")
+    return day.tz_localize(None).normalize() if day.tzinfo else day.normalize()
+
+
+def money(x: Any, *, signed: bool = True) -> str:
+    """``-1.2e10`` -> ``-$12.00 bn`` (None -> ``n/a``)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    x = float(x)
+    sign = "-" if x < 0 else ("+" if signed else "")
+    for div, suffix in ((1e9, "bn"), (1e6, "mn"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{sign}${abs(x) / div:,.2f} {suffix}"
+    return f"{sign}${abs(x):,.0f}"

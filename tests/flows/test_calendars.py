@@ -65,3 +65,74 @@ def test_federal_holidays_equal_pandas_calendar() -> None:
 
     ref = USFederalHolidayCalendar().holidays("2019-01-01", "2026-12-31")
     assert np.array_equal(calendars.us_federal_holidays(range(2019, 2027)), ref)
+
+
+# -- SPX expiries and the VX contract calendar ---------------------------------------------------
+def test_third_fridays_by_hand() -> None:
+    got = calendars.third_fridays([2018, 2014, 2008, 2026, 2024], [3, 4, 3, 1, 12])
+    assert [d.date().isoformat() for d in got] == ["2018-03-16", "2014-04-18", "2008-03-21", "2026-01-16", "2024-12-20"]
+    # Good Friday third Fridays move to the Thursday session
+    exp = calendars.spx_standard_expiry([2014, 2025], [4, 4])
+    assert [d.date().isoformat() for d in exp] == ["2014-04-17", "2025-04-17"]
+
+
+def test_vx_final_settlement_hand_cases() -> None:
+    got = calendars.vx_final_settlement([2018, 2020, 2008, 2014, 2025, 2024], [2, 3, 2, 3, 3, 5])
+    assert [d.date().isoformat() for d in got] == [
+        "2018-02-14",  # 2018-03-16 minus 30 days, a plain Wednesday
+        "2020-03-18",
+        "2008-02-19",  # 2008-03-21 was Good Friday: the business day before the Wednesday
+        "2014-03-18",  # 2014-04-18 Good Friday
+        "2025-03-18",  # 2025-04-18 Good Friday
+        "2024-05-22",  # 2024-06-21 minus 30: Wednesday 2024-05-22 (Juneteenth is the week after)
+    ]
+    assert calendars.vx_contract_code([2018, 2005, 2020], [2, 1, 12]).tolist() == ["VXG18", "VXF05", "VXZ20"]
+
+
+def test_vx_rule_against_the_last_trade_date_of_every_shared_contract_file(test_data) -> None:
+    """Every CFE file in the shared folder ends on its final settlement day (the README), except
+    those cut by the source's collection date 2020-08-21, which must end before it."""
+    import csv
+
+    rows = list(csv.DictReader(open(test_data / "vix_futures" / "last_trade_dates.csv", newline="")))
+    assert len(rows) == 145
+    codes = "FGHJKMNQUVXZ"
+    checked = 0
+    for row in rows:
+        code, rest = row["futures"].split(" (", 1)
+        yy = int(rest.rstrip(")").split()[1])
+        year = yy if yy > 1000 else 2000 + yy
+        month = codes.index(code) + 1
+        last = pd.Timestamp(row["last_trade_date"])
+        expiry = calendars.vx_final_settlement([year], [month])[0]
+        if last == pd.Timestamp("2020-08-21") and expiry > last:
+            continue  # still trading when the source stopped collecting
+        assert last == expiry, (row["file"], last.date(), expiry.date())
+        checked += 1
+    assert checked == 134
+
+
+def test_session_counts_for_the_roll_schedule() -> None:
+    # Jan 17 (incl.) .. Feb 14 2018 (excl.): 11 January + 9 February sessions
+    assert calendars.sessions_between(["2018-01-17", "2018-02-05"], ["2018-02-14", "2018-02-14"]).tolist() == [20, 7]
+    assert calendars.sessions_between(["2018-02-14"], ["2018-02-14"]).tolist() == [0]
+    assert [d.date().isoformat() for d in calendars.next_session(["2018-02-02", "2018-02-16", "2018-12-04"])] == ["2018-02-05", "2018-02-20", "2018-12-06"]
+    days = calendars.sessions_in("2018-02-14", "2018-02-21")
+    assert [d.day for d in days] == [14, 15, 16, 20, 21]
+
+
+FINISHED_CONTRACTS = 113
+"""Distinct contracts in the shared VX folder (121) minus the 8 still trading on 2020-08-21."""
+
+
+@pytest.mark.extended
+def test_vx_rule_on_every_full_shared_contract_file(shared_data) -> None:
+    from flows.sources import cboe_vx
+
+    frame, _ = cboe_vx.read_dir(shared_data / "vix_futures")
+    last = frame.groupby("contract").agg(last=("date", "max"), expiry=("expiry", "first"))
+    finished = last[last["last"] < pd.Timestamp("2020-08-21")]
+    assert len(finished) == FINISHED_CONTRACTS
+    assert (finished["last"] == finished["expiry"]).all()
+    unfinished = last[last["last"] == pd.Timestamp("2020-08-21")]
+    assert (unfinished["expiry"] > unfinished["last"]).all()

@@ -1,0 +1,114 @@
+"""The VIX futures ETP universe with its leverage history (``flows/data/vix_etp_universe.csv``).
+
+Curated, shipped with the package: one row per fund **and leverage period**::
+
+    ticker,name,issuer,index,leverage,valid_from,valid_to,sample_aum_usd,note
+    UVXY,ProShares Ultra VIX Short-Term Futures ETF,ProShares,short_term,2,2011-10-04,2018-02-27,,...
+    UVXY,ProShares Ultra VIX Short-Term Futures ETF,ProShares,short_term,1.5,2018-02-28,,900000000,...
+
+* ``index``: ``short_term`` (S&P 500 VIX Short-Term Futures Index: first and second month) or
+  ``mid_term`` (Mid-Term Futures Index: fourth to seventh month); see :mod:`flows.vixetp`.
+* ``leverage``: signed daily leverage applied to the returns of sessions ``valid_from`` ..
+  ``valid_to`` (both inclusive; blank ``valid_to`` = still current).  The change of UVXY (2x to
+  1.5x) and SVXY (-1x to -0.5x) took effect with the return of 2018-02-28: the funds re-levered
+  at the close of 2018-02-27.
+* ``sample_aum_usd``: typical assets used in **sample mode only** (labelled SAMPLE), blank for
+  funds that no longer trade.  ``note``: where the dates come from.
+
+Three steps as every source: :func:`build_query` (the path), :func:`fetch` (read bytes),
+:func:`parse` (pure).  A malformed file raises :class:`flows.errors.InputError` naming the file,
+line and column; overlapping periods of one ticker are refused.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flows.errors import InputError
+from flows.limits import check_range
+from flows.sources.price_frame import read_rows
+from flows.sources.text import decode_text
+
+SHIPPED = "vix_etp_universe.csv"
+INDICES = ("short_term", "mid_term")
+REQUIRED = ("ticker", "index", "leverage", "valid_from")
+COLUMNS = ["ticker", "name", "issuer", "index", "leverage", "valid_from", "valid_to", "sample_aum_usd", "note", "line"]
+
+
+def shipped_path() -> Path:
+    """Path of the curated universe shipped as package data."""
+    return Path(str(resources.files("flows").joinpath("data", SHIPPED)))
+
+
+def build_query(path: str | Path | None = None) -> Path:
+    return Path(path) if path else shipped_path()
+
+
+def fetch(query: Path) -> bytes:
+    try:
+        return query.read_bytes()
+    except OSError as exc:
+        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def parse(raw: bytes, source: str) -> pd.DataFrame:
+    """Parse the universe (pure): :data:`COLUMNS`, ``valid_to`` NaT when open-ended."""
+    text, _ = decode_text(raw, source)
+    header, rows, lines, _ = read_rows(text, source)
+    header = [h.lower() for h in header]
+    for col in REQUIRED:
+        if col not in header:
+            raise InputError(source, f"line 1, column '{col}'", f"required column missing (header: {', '.join(header)})")
+    t = pd.DataFrame(rows, columns=header, dtype=str).apply(lambda s: s.str.strip())
+    for col in ("name", "issuer", "valid_to", "sample_aum_usd", "note"):
+        if col not in t:
+            t[col] = ""
+
+    def fail(mask: np.ndarray, col: str, what: str) -> None:
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise InputError(source, f"line {lines[i]}, column '{col}'", f"{what}: {t[col].iloc[i]!r}")
+
+    fail(t["ticker"].eq("").to_numpy(), "ticker", "blank ticker")
+    fail(~t["index"].isin(INDICES).to_numpy(), "index", f"index must be one of {', '.join(INDICES)}")
+    lev = pd.to_numeric(t["leverage"].str.removesuffix("x"), errors="coerce")
+    fail((lev.isna() | lev.eq(0)).to_numpy(), "leverage", "leverage must be a non-zero number")
+    check_range(lev.to_numpy(), "vixetp.leverage", source, rows=[f"line {n}" for n in lines], field="leverage")
+    start = pd.to_datetime(t["valid_from"], format="%Y-%m-%d", errors="coerce")
+    fail(start.isna().to_numpy(), "valid_from", "not a date YYYY-MM-DD")
+    end = pd.to_datetime(t["valid_to"].where(t["valid_to"].ne("")), format="%Y-%m-%d", errors="coerce")
+    fail((t["valid_to"].ne("") & end.isna()).to_numpy(), "valid_to", "not a date YYYY-MM-DD")
+    fail((end < start).to_numpy(), "valid_to", "before valid_from")
+    aum = pd.to_numeric(t["sample_aum_usd"].where(t["sample_aum_usd"].ne("")), errors="coerce")
+    fail((t["sample_aum_usd"].ne("") & aum.isna()).to_numpy(), "sample_aum_usd", "not a number")
+    check_range(aum.to_numpy(), "vixetp.aum_usd", source, rows=[f"line {n}" for n in lines], field="sample_aum_usd")
+    out = pd.DataFrame(
+        {
+            "ticker": t["ticker"].str.upper(),
+            "name": t["name"],
+            "issuer": t["issuer"],
+            "index": t["index"],
+            "leverage": lev.astype(float),
+            "valid_from": start,
+            "valid_to": end,
+            "sample_aum_usd": aum.astype(float),
+            "note": t["note"],
+            "line": lines,
+        }
+    ).sort_values(["ticker", "valid_from"], kind="stable")
+    same = out["ticker"].eq(out["ticker"].shift())
+    prev_end = out["valid_to"].shift()
+    overlap = same & (prev_end.isna() | (out["valid_from"] <= prev_end))
+    if overlap.any():
+        row = out[overlap].iloc[0]
+        raise InputError(source, f"line {row['line']}, column 'valid_from'", f"{row['ticker']}: period starting {row['valid_from'].date()} overlaps the previous one")
+    return out.reset_index(drop=True)[COLUMNS]
+
+
+def read(path: str | Path | None = None) -> pd.DataFrame:
+    query = build_query(path)
+    return parse(fetch(query), str(query))
