@@ -45,7 +45,8 @@ def read_assets(path: Path) -> Any:
     raw = aum_drop.fetch(path)
     if raw is None:
         raise InputError(str(path), None, "file not found")
-    frame, skipped = aum_drop.parse_aum(raw, str(path))
+    parsed = aum_drop.parse_aum(raw, str(path))
+    frame, skipped = parsed.frame, parsed.skipped
     if len(skipped):
         row = skipped.iloc[0]
         raise InputError(str(path), f"line {row['line']}", f"{row['ticker']}: {row['reason']}")
