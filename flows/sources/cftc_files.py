@@ -126,6 +126,10 @@ _CHECK_HEADERS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
 """Columns read only to check the open-interest identity (:func:`flows.cftc.check_report`)."""
 _COLUMNS = {"legacy": COT_LEGACY_COLUMNS, "tff": COT_TFF_COLUMNS}
 _TEXT_COLUMNS = ("as_of", "code", "market")
+UNITS_COLUMN = "contract_units"
+"""Optional text column (``units=True``): the report's ``Contract_Units`` of each row, e.g.
+``($50 X S&P 500 INDEX)``; consolidated index rows changed theirs between 2021 and 2024."""
+_UNITS_HEADERS = ("contract_units",)
 
 
 def _norm(name: str) -> str:
@@ -314,7 +318,7 @@ def coverage_warnings(frame: pd.DataFrame, codes: Iterable[str], quality: Qualit
             quality.warn(f"{quality.source}: {_label(str(code))} absent on {len(gaps)} of {len(dates)} report dates ({', '.join(gaps[:3])}{more}): those weeks are partial")
 
 
-def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | None = None, *, coverage: bool = True) -> Parsed:
+def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | None = None, *, coverage: bool = True, units: bool = False) -> Parsed:
     """Parse one Historical Compressed text file into the schema frame of ``report`` and its quality.
 
     Parameters
@@ -332,6 +336,8 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         :data:`CURRENCY_CODES`); None keeps every market.
     coverage:
         Warn about requested markets missing on some report dates (:func:`coverage_warnings`).
+    units:
+        Add the text column :data:`UNITS_COLUMN` (``""`` where the file has no such column).
 
     Returns
     -------
@@ -372,6 +378,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         if found is not None:
             positions[col] = found
     numbers = [c for c in positions if c not in _TEXT_COLUMNS]
+    units_pos = next((index[c] for c in _UNITS_HEADERS if c in index), None) if units else None
     names = {c: header[p] for c, p in positions.items()}
     data = [(i, ln.rstrip("\r")) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
     if not data:
@@ -396,7 +403,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
     # shifted by an extra comma is skipped below, never read into the wrong columns
     n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
-    text_pos = [positions[c] for c in _TEXT_COLUMNS]
+    text_pos = [positions[c] for c in _TEXT_COLUMNS] + ([units_pos] if units_pos is not None else [])
     num_pos = sorted({positions[c] for c in numbers})
     text, nums = _needed_fields([ln for _, ln in kept], n_fields == width, width, text_pos, num_pos)
     code = np.array([c.zfill(6) for c in text[positions["code"]].tolist()], dtype=object)
@@ -442,6 +449,8 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         q.warn(f"{source}: {int(skipped.sum())} row(s) of the requested markets skipped ({'; '.join(notes)}{more})")
     ok = ~skipped
     frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": raw["market"][ok].astype(str)})
+    if units:
+        frame[UNITS_COLUMN] = text[units_pos][keep][ok].astype(str) if units_pos is not None else ""
     for c in numbers:
         frame[c] = values[c][ok]
     labels = row_labels("line ", line_no[ok], code[ok], dates[ok])
@@ -452,7 +461,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     frame = _drop_duplicates(frame, numbers, source, q, names["code"])
     if coverage and wanted is not None:
         coverage_warnings(frame, sorted(wanted), q, zip(code[skipped], dates[skipped], strict=True))
-    return Parsed(frame[list(_COLUMNS[report])].reset_index(drop=True), q)
+    return Parsed(frame[list(_COLUMNS[report]) + ([UNITS_COLUMN] if units else [])].reset_index(drop=True), q)
 
 
 def _drop_duplicates(frame: pd.DataFrame, numbers: list[str], source: str, quality: Quality, code_field: str) -> pd.DataFrame:
@@ -521,8 +530,10 @@ class YearFiles:
     missing_current: int | None = None
     notes: list[str] = field(default_factory=list)
 
-    def parse_report(self, codes: Iterable[str] | None = None) -> Parsed:
+    def parse_report(self, codes: Iterable[str] | None = None, *, units: bool = False) -> Parsed:
         """Parse every downloaded file, keep each file's requested years, concatenate.
+
+        ``units`` adds the :data:`UNITS_COLUMN` text column (see :func:`parse_report`).
 
         The quality merges every file's (basis ``positions``); coverage warnings are computed on
         the requested years only (a multi-year bundle starts before some contracts were listed).
@@ -530,14 +541,15 @@ class YearFiles:
         frames = []
         quality = Quality(source=f"CFTC {self.report} history files", basis="positions")
         for url, text in self.texts.items():
-            frame, q = parse_report(text, self.report, url, codes, coverage=False)  # type: ignore[arg-type]
+            frame, q = parse_report(text, self.report, url, codes, coverage=False, units=units)  # type: ignore[arg-type]
             keep = frame["as_of"].dt.year.isin(self.years[url])
             frames.append(frame[keep])
             if codes is not None:
                 coverage_warnings(frame[keep], sorted({str(c).strip() for c in codes}), q)
             quality = quality.merge(q)
         if not frames:
-            return Parsed(pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in _TEXT_COLUMNS else "int64")) for c in _COLUMNS[self.report]}), quality)
+            cols = [*_COLUMNS[self.report], *([UNITS_COLUMN] if units else [])]
+            return Parsed(pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in (*_TEXT_COLUMNS, UNITS_COLUMN) else "int64")) for c in cols}), quality)
         out = pd.concat(frames, ignore_index=True)
         out = out.drop_duplicates(["as_of", "code"], keep="last")
         return Parsed(out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True), quality)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -88,6 +89,11 @@ CHECK_FIELDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
 }
 """Fields read only to check the open-interest identity (:func:`flows.cftc.check_report`)."""
+UNITS_FIELD = "contract_units"
+"""Text field of both datasets (``($50 X S&P 500 INDEX)``); always selected, returned by
+:func:`parse_rows` as the column ``contract_units`` when asked (``units=True``)."""
+CODE_PATTERN = re.compile(r"[0-9A-Za-z+]{6}")
+"""A contract market code: 6 letters/digits, ``+`` in the consolidated index rows (``13874+``)."""
 _COLUMNS = {"legacy": COT_LEGACY_COLUMNS, "tff": COT_TFF_COLUMNS}
 _TEXT = ("as_of", "code", "market")
 
@@ -131,14 +137,14 @@ def build_query(
     clauses = []
     if codes:
         for c in codes:
-            if not str(c).isalnum() or len(str(c)) != 6:
-                raise InputError("cftc-socrata", "codes", f"contract market codes are 6 letters/digits (got {c!r})")
+            if not CODE_PATTERN.fullmatch(str(c)):
+                raise InputError("cftc-socrata", "codes", f"contract market codes are 6 letters/digits, '+' for a consolidated row (got {c!r})")
         clauses.append(f"{CODE_FIELD} in ({', '.join(repr(str(c)) for c in codes)})")
     if since is not None:
         day = pd.Timestamp(since).strftime("%Y-%m-%d")
         clauses.append(f"{DATE_FIELD} >= '{day}T00:00:00'")
     params = {
-        "$select": ", ".join(names[0] for names in {**FIELDS[report], **CHECK_FIELDS[report]}.values()),
+        "$select": ", ".join([*(names[0] for names in {**FIELDS[report], **CHECK_FIELDS[report]}.values()), UNITS_FIELD]),
         "$order": f"{DATE_FIELD} ASC, {CODE_FIELD} ASC",
         "$limit": str(int(page_size)),
         "$offset": "0",
@@ -214,8 +220,11 @@ def _value_error(value: Any) -> bool:
     return isinstance(value, dict | list | bool)
 
 
-def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None) -> Parsed:
+def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None, *, units: bool = False) -> Parsed:
     """Socrata rows -> the frame of :func:`flows.sources.cftc_files.parse_report` and its quality.
+
+    ``units`` adds the text column ``contract_units`` (``""`` where a row lacks the field), as
+    :func:`flows.sources.cftc_files.parse_report` does.
 
     Values arrive as strings (JSON numbers are accepted too) and are converted to int64
     contracts; the floating timestamp becomes a tz-naive datetime64[ns] date.  No rows (no new
@@ -235,7 +244,7 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
     from flows.cftc import check_report, row_weight
 
     _check_report(report)
-    spec = {**FIELDS[report], **CHECK_FIELDS[report]}
+    spec = {**FIELDS[report], **CHECK_FIELDS[report], **({"contract_units": (UNITS_FIELD,)} if units else {})}
     wanted = {str(c).strip() for c in codes} if codes is not None else None
     columns: dict[str, list[Any]] = {c: [] for c in spec}
     index: list[int] = []
@@ -250,8 +259,9 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
             key = next((n for n in names if n in row), None)
             columns[col].append(row[key] if key is not None else None)
     q = Quality(source=source, basis="positions", total_rows=len(index))
+    out_cols = [*_COLUMNS[report], *(["contract_units"] if units else [])]
     if not index:
-        out = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in _TEXT else "int64")) for c in _COLUMNS[report]})
+        out = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in (*_TEXT, "contract_units") else "int64")) for c in out_cols})
         return Parsed(out, q)
     rowno = np.array(index)
     for col, names in FIELDS[report].items():
@@ -287,6 +297,8 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
         q.warn(f"{source}: {int(skipped.sum())} row(s) skipped ({'; '.join(notes)}{more})")
     ok = ~skipped
     frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)})
+    if units:
+        frame["contract_units"] = np.array([str(v).strip() if isinstance(v, str) else "" for v in columns["contract_units"]], dtype=object)[ok].astype(str)
     for c in numbers:
         frame[c] = values[c][ok]
     labels = row_labels("row ", rowno[ok], code[ok], dates[ok])
@@ -305,7 +317,7 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
         exact = dups.duplicated(["as_of", "code"], keep="first")
         q.repair("exact duplicate row dropped (paging overlap?)", int(exact.sum()))
         frame = frame.drop(index=dups.index[exact.to_numpy()])
-    return Parsed(frame[list(_COLUMNS[report])].reset_index(drop=True), q)
+    return Parsed(frame[out_cols].reset_index(drop=True), q)
 
 
 def parse(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
