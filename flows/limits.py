@@ -53,6 +53,7 @@ LIMITS: dict[str, Limit] = {
         Limit("cftc.open_interest", 0.0, 1e8, "contracts", "non-negative"),
         Limit("cftc.position", 0.0, 1e8, "contracts", "each category's long and short is non-negative and at most the market's open interest"),
         Limit("cftc.oi_identity_gap", -5.0, 5.0, "contracts", "each side of a COT row adds up to its open interest (legacy: non-commercial + spreading + commercial + non-reportable; TFF: every class + the spreads); exact on every currency row of the real files 2017-2026, off by up to 4 on consolidated index markets"),
+        Limit("futures.contract_dv01", 1.0, 1000.0, "USD per basis point per contract", "a listed US rates future moves USD 25 (3-month SOFR) to ~USD 400 (Ultra Bond at low yields) per bp; outside [1, 1000] the figure is in the wrong unit (cents, per USD 1 million face)"),
         Limit("scenario.move_pct", -100.0, 100.0, "percent", "an underlying cannot fall more than 100 %; +100 % in one session is outside any stress a desk runs"),
         Limit("price.close", 0.0, 1e7, "index points / USD", "closes are positive"),
         Limit("price.daily_log_change", -1.0, 1.0, "log change vs the previous session", "the largest one-session moves in the shared histories are the VIX on 2018-02-05 (+0.77) and the S&P 500 on 1987-10-19 (-0.23); a factor e (2.7x) in one session is a misplaced decimal or a unit change"),

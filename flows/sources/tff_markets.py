@@ -1,0 +1,167 @@
+"""The futures markets read from the CFTC TFF report beyond FX (``flows/data/tff_markets.csv``).
+
+Curated, shipped with the package: one row per CFTC contract market code (the key; names
+change, codes do not)::
+
+    code,symbol,group,kind,headline,name,multiplier,multiplier_unit,contract_units,underlying,
+    dv01_usd_per_bp,dv01_source,cftc_names,notes
+
+* ``code``: the 6-character CFTC contract market code as printed (leading zeros kept; the
+  consolidated index rows end in ``+``: ``13874+``).
+* ``symbol``: the desk's short name (``ES``, ``NQ``, ``RTY``, ``YM``, ``VX``, ``ZT``, ``ZF``,
+  ``ZN``, ``TN``, ``ZB``, ``UB``, ``SR3``; ``ES_CONS`` ... for the consolidated rows).
+* ``group``: ``equity_index``, ``vix`` or ``rates``.  ``kind``: ``contract`` (one listed
+  contract) or ``consolidated`` (CFTC's combination of the sizes of one index).
+* ``headline``: whether the market feeds the headline and the crowding flags (the single
+  contracts; the consolidated rows are kept for reference, see their notes).
+* ``multiplier``: USD per point of the contract's quote (equity: per index point; VX: per VIX
+  futures point; Treasuries: face value / 100 per price point; SOFR: per IMM index point).
+* ``contract_units``: the report's ``Contract_Units`` text for the unit the table uses.  Rows
+  printed in another unit are rescaled by the ratio of the dollar amounts of the two texts
+  (:func:`flows.futures_positioning.unit_scale`).
+* ``underlying``: the column of the closes frame that prices the notional (``SPX``, ``NDX``,
+  ``RUT``, ``DJI``; ``VX`` = a VIX *futures* level); blank for rates.
+* ``dv01_usd_per_bp``: USD per basis point per contract (rates only), with ``dv01_source``
+  (where the figure comes from and its date: Treasury DV01s follow the cheapest-to-deliver
+  and drift with yields; override them, e.g. ``flowdesk futures-positioning --dv01 ZN=64``).
+* ``cftc_names``: every market name the report printed for the code, with the files it was
+  seen in (verified against the TFF files 2017-2026 in ``../shared/data/cftc/``).
+
+Three steps as every source: :func:`build_query` (the path), :func:`fetch` (read bytes; the only
+I/O), :func:`parse` (pure).  A malformed table raises :class:`flows.errors.InputError` naming
+the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flows.errors import InputError
+from flows.limits import check_range
+from flows.sources.textio import decode_text
+
+SHIPPED = "tff_markets.csv"
+GROUPS = ("equity_index", "vix", "rates")
+KINDS = ("contract", "consolidated")
+COLUMNS = (
+    "code",
+    "symbol",
+    "group",
+    "kind",
+    "headline",
+    "name",
+    "multiplier",
+    "multiplier_unit",
+    "contract_units",
+    "underlying",
+    "dv01_usd_per_bp",
+    "dv01_source",
+    "cftc_names",
+    "notes",
+)
+REQUIRED = ("code", "symbol", "group", "kind", "headline", "multiplier", "contract_units")
+CODE_RE = re.compile(r"[0-9A-Z+]{6}")
+SYMBOL_RE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
+
+
+def shipped_path() -> Path:
+    """Path of the curated table shipped as package data."""
+    return Path(str(resources.files("flows").joinpath("data", SHIPPED)))
+
+
+def build_query(path: str | Path | None = None) -> Path:
+    """The table to read: ``path``, or the shipped one."""
+    return Path(path) if path else shipped_path()
+
+
+def fetch(query: Path) -> bytes:
+    """The file's bytes; a missing or unreadable file is an :class:`InputError`."""
+    try:
+        return query.read_bytes()
+    except OSError as exc:
+        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def parse(raw: bytes, source: str) -> pd.DataFrame:
+    """Parse and validate the table (pure).
+
+    Returns :data:`COLUMNS` in file order: text columns as ``str`` (``""`` when blank),
+    ``headline`` bool, ``multiplier`` and ``dv01_usd_per_bp`` float (NaN when blank), plus
+    ``line`` (the file line of each row).
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the line and the column: a missing column, a blank required cell, a
+        code that is not 6 capitals/digits/``+``, a duplicated code or symbol, an unknown group
+        or kind, ``headline`` not true/false, a multiplier that is not a positive number, a
+        rates market without a DV01 or a DV01 outside ``futures.contract_dv01``.
+    """
+    text = decode_text(raw, source).text
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(source, None, f"not a readable CSV table: {exc}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(source, missing[0], f"column missing from the header (has {', '.join(table.columns)})")
+    table = table[list(COLUMNS)].apply(lambda s: s.astype(str).str.strip())
+    if table.empty:
+        raise InputError(source, None, "no markets in the table")
+    lines = np.arange(len(table)) + 2
+    for col in REQUIRED:
+        blank = table[col] == ""
+        if blank.any():
+            raise InputError(source, col, f"blank on line {lines[np.flatnonzero(blank)[0]]}")
+    _match(table, "code", CODE_RE, lines, source, "a 6-character CFTC contract market code (digits, capitals, '+')")
+    _match(table, "symbol", SYMBOL_RE, lines, source, "a short name of capitals, digits and '_'")
+    for col in ("code", "symbol"):
+        dup = table[col].duplicated()
+        if dup.any():
+            raise InputError(source, col, f"{table[col][dup].iloc[0]!r} twice (line {lines[np.flatnonzero(dup)[0]]})")
+    for col, allowed in (("group", GROUPS), ("kind", KINDS)):
+        bad = ~table[col].isin(allowed)
+        if bad.any():
+            raise InputError(source, col, f"{table[col][bad].iloc[0]!r} on line {lines[np.flatnonzero(bad)[0]]}: expected one of {', '.join(allowed)}")
+    flag = table["headline"].str.lower()
+    bad = ~flag.isin(["true", "false"])
+    if bad.any():
+        raise InputError(source, "headline", f"{table['headline'][bad].iloc[0]!r} on line {lines[np.flatnonzero(bad)[0]]}: expected true or false")
+    out = table.copy()
+    out["headline"] = flag == "true"
+    for col in ("multiplier", "dv01_usd_per_bp"):
+        values = pd.to_numeric(table[col].replace("", np.nan), errors="coerce")
+        bad = values.isna() & (table[col] != "")
+        if bad.any():
+            raise InputError(source, col, f"not a number on line {lines[np.flatnonzero(bad)[0]]}: {table[col][bad].iloc[0]!r}")
+        out[col] = values.to_numpy(dtype=float)
+    bad = ~(out["multiplier"] > 0)
+    if bad.any():
+        raise InputError(source, "multiplier", f"must be a positive number of USD per point (line {lines[np.flatnonzero(bad)[0]]})")
+    rates = (out["group"] == "rates").to_numpy()
+    no_dv01 = rates & out["dv01_usd_per_bp"].isna().to_numpy()
+    if no_dv01.any():
+        raise InputError(source, "dv01_usd_per_bp", f"blank for the rates market {out['symbol'].iloc[np.flatnonzero(no_dv01)[0]]} (line {lines[np.flatnonzero(no_dv01)[0]]}): the DV01 figures need it")
+    check_range(out["dv01_usd_per_bp"].to_numpy(dtype=float), "futures.contract_dv01", source, rows=[f"line {n} ({s})" for n, s in zip(lines, out["symbol"], strict=True)], field="dv01_usd_per_bp")
+    out["line"] = lines
+    return out.reset_index(drop=True)
+
+
+def _match(table: pd.DataFrame, col: str, pattern: re.Pattern[str], lines: np.ndarray, source: str, what: str) -> None:
+    ok = table[col].map(lambda v: bool(pattern.fullmatch(v))).to_numpy(dtype=bool)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InputError(source, col, f"{table[col].iloc[i]!r} on line {lines[i]} is not {what}")
+
+
+def load(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and parse the table at ``path`` (default: the shipped one)."""
+    query = build_query(path)
+    return parse(fetch(query), str(query))
