@@ -68,7 +68,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -239,7 +239,8 @@ class FuturesPositioning:
     * ``crowding``: per headline market and rule, the flag;
     * ``markets``: the markets table as applied (DV01 overrides included);
     * ``headline``: flat dict (keys and units in :data:`HEADLINE_UNITS`);
-    * ``quality``: the analysis step's own input quality (merge it with the parsers');
+    * ``quality``: the analysis step's own input quality over the rows it was given (combine it
+      with the parsers' with :func:`merge_quality`: the same rows, counted once);
     * ``info``: coverage facts (first/last report per market, history gaps, windows'
       coverage of the latest week, markets without a close) and ``notes`` for people.
     """
@@ -258,6 +259,15 @@ class FuturesPositioning:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to publish, main table first."""
         return {"positions": self.positions, "reports": self.reports, "latest": self.latest, "extremes": self.extremes, "crowding": self.crowding, "markets": self.markets}
+
+
+def merge_quality(parsed: Quality, step: Quality) -> Quality:
+    """The parsers' quality with the analysis step's findings added (skips, repairs, warnings).
+
+    The step weighed the same rows the parsers read, so its totals are not added again
+    (:meth:`Quality.merge` would count every row twice and halve the skipped share).
+    """
+    return parsed.merge(replace(step, total_rows=0, total_weight=0.0))
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -595,9 +605,15 @@ def _to_table_units(rows: pd.DataFrame, markets: pd.DataFrame, q: Quality) -> tu
     rescaled = np.isfinite(scale) & (scale != 1.0)
     if rescaled.any():
         r = rows[rescaled]
+        kinds = markets.set_index("code")["kind"]
+        units_of = markets.set_index("code")["contract_units"]
         for (code, units), n in r.groupby(["code", "contract_units"]).size().items():
             s = float(scale[np.flatnonzero(rescaled & (rows["code"].to_numpy() == code) & (printed == units))[0]])
             q.repair(f"{code} printed in {units}: positions x {s:g} to the table's unit", int(n))
+            if kinds.get(code) != "consolidated":
+                # a consolidated row's unit changed by design (documented in the table); a single
+                # contract printed in another unit is a respecification or a damaged cell: say so
+                q.warn(f"{q.source}: {code} printed in {units} on {int(n)} row(s), the table's unit is {units_of.get(code)}: positions rescaled x {s:g}")
     keep = ~bad
     return rows[keep], scale[keep]
 
@@ -790,6 +806,11 @@ def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], mi
             continue
         info["first_report"][sym] = str(pd.Timestamp(grid.dates[have[0], j]).date())
         info["last_report"][sym] = str(pd.Timestamp(grid.dates[have[-1], j]).date())
+        listed = markets["first_report"].iloc[j] if "first_report" in markets.columns else pd.NaT
+        first_week = int(np.flatnonzero(reported)[0])
+        if have[0] > first_week and (pd.isna(listed) or pd.Timestamp(grid.dates[have[0], j]) > pd.Timestamp(listed) + pd.Timedelta(days=6)):
+            since = f"since {pd.Timestamp(listed).date()}" if not pd.isna(listed) else "since 2017-01-03 or earlier"
+            q.warn(f"{q.source}: {sym} starts on {info['first_report'][sym]}, {int(reported[first_week : have[0]].sum())} report week(s) after the history's first ({pd.Timestamp(grid.week_dates[first_week]).date()}), though it has reported {since}: its earlier weeks are missing (a cut file?)")
         span = np.arange(have[0], have[-1] + 1)
         absent = span[reported[span] & ~grid.present[span, j]]
         if len(absent):

@@ -4,7 +4,7 @@ Curated, shipped with the package: one row per CFTC contract market code (the ke
 change, codes do not)::
 
     code,symbol,group,kind,headline,name,multiplier,multiplier_unit,contract_units,underlying,
-    dv01_usd_per_bp,dv01_source,cftc_names,notes
+    dv01_usd_per_bp,dv01_source,first_report,cftc_names,notes
 
 * ``code``: the 6-character CFTC contract market code as printed (leading zeros kept; the
   consolidated index rows end in ``+``: ``13874+``).
@@ -24,6 +24,9 @@ change, codes do not)::
 * ``dv01_usd_per_bp``: USD per basis point per contract (rates only), with ``dv01_source``
   (where the figure comes from and its date: Treasury DV01s follow the cheapest-to-deliver
   and drift with yields; override them, e.g. ``flowdesk futures-positioning --dv01 ZN=64``).
+* ``first_report``: the first TFF report of a market listed after 2017-01-03 (the start of the
+  shared history); blank = reported since then or earlier.  A history that starts later than
+  both this date and the other markets' first week lacks weeks (a cut file): warned.
 * ``cftc_names``: every market name the report printed for the code, with the files it was
   seen in (verified against the TFF files 2017-2026 in ``../shared/data/cftc/``).
 
@@ -62,6 +65,7 @@ COLUMNS = (
     "underlying",
     "dv01_usd_per_bp",
     "dv01_source",
+    "first_report",
     "cftc_names",
     "notes",
 )
@@ -92,8 +96,8 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     """Parse and validate the table (pure).
 
     Returns :data:`COLUMNS` in file order: text columns as ``str`` (``""`` when blank),
-    ``headline`` bool, ``multiplier`` and ``dv01_usd_per_bp`` float (NaN when blank), plus
-    ``line`` (the file line of each row).
+    ``headline`` bool, ``multiplier`` and ``dv01_usd_per_bp`` float (NaN when blank),
+    ``first_report`` datetime64[ns] (NaT when blank), plus ``line`` (the file line of each row).
 
     Raises
     ------
@@ -101,7 +105,8 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
         Naming ``source``, the line and the column: a missing column, a blank required cell, a
         code that is not 6 capitals/digits/``+``, a duplicated code or symbol, an unknown group
         or kind, ``headline`` not true/false, a multiplier that is not a positive number, a
-        rates market without a DV01 or a DV01 outside ``futures.contract_dv01``.
+        rates market without a DV01 or a DV01 outside ``futures.contract_dv01``, a
+        ``first_report`` that is not a date.
     """
     text = decode_text(raw, source).text
     try:
@@ -150,6 +155,11 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     if no_dv01.any():
         raise InputError(source, "dv01_usd_per_bp", f"blank for the rates market {out['symbol'].iloc[np.flatnonzero(no_dv01)[0]]} (line {lines[np.flatnonzero(no_dv01)[0]]}): the DV01 figures need it")
     check_range(out["dv01_usd_per_bp"].to_numpy(dtype=float), "futures.contract_dv01", source, rows=[f"line {n} ({s})" for n, s in zip(lines, out["symbol"], strict=True)], field="dv01_usd_per_bp")
+    first = pd.to_datetime(table["first_report"].replace("", None), format="%Y-%m-%d", errors="coerce")
+    bad = (table["first_report"] != "").to_numpy() & first.isna().to_numpy()
+    if bad.any():
+        raise InputError(source, "first_report", f"not a date YYYY-MM-DD on line {lines[np.flatnonzero(bad)[0]]}: {table['first_report'][bad].iloc[0]!r}")
+    out["first_report"] = first.to_numpy(dtype="datetime64[ns]")
     out["line"] = lines
     return out.reset_index(drop=True)
 

@@ -134,7 +134,7 @@ def run(tff: list[Path], markets: list[str], closes: dict[str, str], dv01: dict[
     closes_df, closes_q = load_closes(closes, settings.quality.threshold(PRICES_FAMILY), quality)
     zn = table.loc[table["symbol"] == fp.TEN_YEAR, "dv01_usd_per_bp"]
     res = fp.analyse(frame, chosen, closes=closes_df, min_share=min_share, ten_year_dv01=float(zn.iloc[0]) if len(zn) else None, source="tff")
-    quality = quality.merge(res.quality)
+    quality = fp.merge_quality(quality, res.quality)
     enforce(quality, settings.quality.threshold(QUALITY_FAMILY))
     return res, quality, closes_q
 

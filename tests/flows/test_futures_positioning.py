@@ -93,6 +93,8 @@ def test_markets_table_shipped(markets: pd.DataFrame) -> None:
     assert rates["dv01_usd_per_bp"].notna().all() and (rates["dv01_source"] != "").all()
     assert markets.loc[markets["group"] != "rates", "dv01_usd_per_bp"].isna().all()
     assert by.loc["SR3", "dv01_usd_per_bp"] == 25.0  # $2,500 x 0.01 IMM index points: exact
+    assert by.loc["RTY", "first_report"] == pd.Timestamp("2017-08-15") and by.loc["SR3", "first_report"] == pd.Timestamp("2018-07-24")
+    assert by["first_report"].notna().sum() == 2
     assert (by.loc[["ES", "ES_CONS", "NQ", "NQ_CONS", "RTY", "YM", "YM_CONS", "VX"], "underlying"] != "").all()
 
 
@@ -234,6 +236,19 @@ def test_without_units_column_consolidated_rows_are_warned(frame: pd.DataFrame, 
     assert any("no contract_units column" in w and "13874+" in w for w in res.quality.warnings)
     only = fp.analyse(frame.drop(columns="contract_units"), fp.select_markets(markets, ["ES"]))
     assert only.quality.warnings == []
+
+
+def test_history_starting_late_is_warned_unless_listed_late(texts: dict[str, str], markets: pd.DataFrame) -> None:
+    """A market whose first weeks are missing from the files (a cut file) is warned about; one
+    listed later (RTY 2017-08-15, SR3 2018-07-24: the table's first_report) is not."""
+    lines = texts["2024"].split("\r\n")
+    early = {"2024-01-02", "2024-01-09"}
+    cut = "\r\n".join(ln for ln in lines if not (ln.split(",")[3:4] and ln.split(",")[3].strip() == "1170E1" and ln.split(",")[2].strip() in early))
+    res = fp.analyse(_parse(cut), markets)
+    assert [w for w in res.quality.warnings if "cut file" in w] == ["tff: VX starts on 2024-01-16, 2 report week(s) after the history's first (2024-01-02), though it has reported since 2017-01-03 or earlier: its earlier weeks are missing (a cut file?)"]
+    listed = markets.copy()
+    listed.loc[listed["symbol"] == "VX", "first_report"] = pd.Timestamp("2024-01-16")
+    assert not [w for w in fp.analyse(_parse(cut), listed).quality.warnings if "cut file" in w]
 
 
 # -- a week missing for one market ----------------------------------------------------------------
@@ -614,6 +629,7 @@ def test_full_files_history(full: tuple[pd.DataFrame, fp.FuturesPositioning]) ->
     # the one real gap of a market inside its history: SR3 on 2018-09-25
     assert [w for w in res.quality.warnings if "absent" in w] == [next(w for w in res.quality.warnings if w.startswith("tff: SR3 absent on 1 of 276 report weeks of its history (2018-09-25)"))]
     assert res.latest_as_of == pd.Timestamp("2026-08-04")
+    assert not [w for w in res.quality.warnings if "cut file" in w]  # RTY and SR3 start on their listing
     # 5-year statistics at the end of 2021 (2017-2021 nearly complete) against plain pandas
     t = pd.Timestamp("2021-12-28")
     for sym, cls in (("ZN", "leveraged_funds"), ("ES", "asset_manager"), ("VX", "leveraged_funds"), ("ES_CONS", "asset_manager")):
