@@ -1,0 +1,78 @@
+"""Benchmark: every real TFF file in ``../shared/data/cftc/tff_futures_only/`` (2017-2026) parsed
+and every market's history computed (:mod:`flows.futures_positioning`); target < 0.5 s.
+
+Run ``.venv/bin/python bench/bench_futures_positioning.py [--repeat N]``.  The files' bytes are
+read from disk once; each run decodes them (:func:`flows.sources.textio.decode_text`), parses the
+15 markets of the markets table with their unit text
+(:func:`flows.sources.cftc_files.parse_report`, ``units=True``), concatenates and runs
+:func:`flows.futures_positioning.analyse` (positions, 1/3/5-year statistics of 15 markets x 5
+trader classes, exposure, extremes, crowding flags, headline).  Prints the median wall and CPU
+(process) time of each step and of the whole (CPU because wall time on a shared machine is
+noisy), and the wide rows of the CLI (:func:`flows.futures_positioning.wide`) separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from flows import futures_positioning as fp
+from flows.sources import cftc_files, tff_markets
+from flows.sources.textio import decode_text
+
+DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "cftc" / "tff_futures_only"
+TARGET_S = 0.5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    files = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.txt"))]
+    if not files:
+        raise SystemExit(f"no TFF files in {DATA} (set FLOWDESK_SHARED_DATA)")
+    markets = tff_markets.load()
+    codes = list(markets["code"])
+    mb = sum(len(b) for _, b in files) / 1e6
+
+    def parse() -> pd.DataFrame:
+        frames = []
+        for name, raw in files:
+            text = decode_text(raw, name).text
+            frame, _ = cftc_files.parse_report(text, "tff", name, codes, coverage=False, units=True)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    steps = ("parse", "analyse", "total", "wide")
+    wall: dict[str, list[float]] = {k: [] for k in steps}
+    cpu: dict[str, list[float]] = {k: [] for k in steps}
+    res = frame = None
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        frame = parse()
+        t1, c1 = time.perf_counter(), time.process_time()
+        res = fp.analyse(frame, markets)
+        t2, c2 = time.perf_counter(), time.process_time()
+        rows = fp.wide(res.positions, res.reports)
+        t3, c3 = time.perf_counter(), time.process_time()
+        for k, (w, c) in {"parse": (t1 - t0, c1 - c0), "analyse": (t2 - t1, c2 - c1), "total": (t2 - t0, c2 - c0), "wide": (t3 - t2, c3 - c2)}.items():
+            wall[k].append(w)
+            cpu[k].append(c)
+    assert res is not None and frame is not None
+    med = {k: statistics.median(v) for k, v in wall.items()}
+    medc = {k: statistics.median(v) for k, v in cpu.items()}
+    print(f"TFF files: {len(files)} ({mb:.1f} MB), {len(frame)} rows of {len(markets)} markets, {res.info['weeks']} report weeks {res.info['first_report'].get('ES')} .. {res.latest_as_of.date()}")
+    print(f"positions table: {len(res.positions)} rows (market x class x week); wide rows: {len(rows)}")
+    print(f"decode + parse (15 markets):             median {med['parse']:.3f} s wall, {medc['parse']:.3f} s CPU")
+    print(f"analyse (every market's history):        median {med['analyse']:.3f} s wall, {medc['analyse']:.3f} s CPU")
+    print(f"total parse + analyse (target < {TARGET_S} s): median {med['total']:.3f} s wall, {medc['total']:.3f} s CPU (runs: {args.repeat})")
+    print(f"wide rows for the CLI (not in the total): median {med['wide']:.3f} s wall, {medc['wide']:.3f} s CPU")
+
+
+if __name__ == "__main__":
+    main()
