@@ -527,7 +527,6 @@ def analyse(
 
     # long table: present (week, market) cells x classes
     w_idx, m_idx = np.nonzero(grid.present)
-    n_rows = len(w_idx) * n_k
     rep_w = np.repeat(w_idx, n_k)
     rep_m = np.repeat(m_idx, n_k)
     rep_k = np.tile(np.arange(n_k), len(w_idx))
@@ -559,12 +558,11 @@ def analyse(
     positions["ten_year_equivalents"] = ten_year[rep_w, rep_m, rep_k]
     for c in ("symbol", "code", "group", "trader_class"):
         positions[c] = positions[c].astype(str)
-    assert len(positions) == n_rows
 
     reports = _reports(rows, markets, grid, tz)
     last_w = n_w - 1
     latest_as_of = pd.Timestamp(grid.week_dates[last_w])
-    latest = positions[positions["as_of"] == latest_as_of].reset_index(drop=True) if len(positions) else positions
+    latest = positions[rep_w == last_w].reset_index(drop=True)  # the last report week (a Monday report included)
     extremes = _extremes(net, grid, symbols, codes, names, windows, min_share)
     crowd = _crowding(flags, markets, stats, net, grid, names, latest_as_of)
     info = _coverage(grid, markets, windows, min_share, notional_missing, q)
