@@ -66,7 +66,7 @@ def main() -> None:
     assert res is not None and frame is not None
     med = {k: statistics.median(v) for k, v in wall.items()}
     medc = {k: statistics.median(v) for k, v in cpu.items()}
-    print(f"TFF files: {len(files)} ({mb:.1f} MB), {len(frame)} rows of {len(markets)} markets, {res.info['weeks']} report weeks {res.info['first_report'].get('ES')} .. {res.latest_as_of.date()}")
+    print(f"TFF files: {len(files)} ({mb:.1f} MB), {len(frame)} rows of {len(markets)} markets, {res.info['weeks']} report weeks {res.info['history_start'].get('ES')} .. {res.latest_as_of.date()}")
     print(f"positions table: {len(res.positions)} rows (market x class x week); wide rows: {len(rows)}")
     print(f"decode + parse (15 markets):             median {med['parse']:.3f} s wall, {medc['parse']:.3f} s CPU")
     print(f"analyse (every market's history):        median {med['analyse']:.3f} s wall, {medc['analyse']:.3f} s CPU")

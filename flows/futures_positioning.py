@@ -241,7 +241,7 @@ class FuturesPositioning:
     * ``headline``: flat dict (keys and units in :data:`HEADLINE_UNITS`);
     * ``quality``: the analysis step's own input quality over the rows it was given (combine it
       with the parsers' with :func:`merge_quality`: the same rows, counted once);
-    * ``info``: coverage facts (first/last report per market, history gaps, windows'
+    * ``info``: coverage facts (``history_start`` / ``history_end`` per market, history gaps, windows'
       coverage of the latest week, markets without a close) and ``notes`` for people.
     """
 
@@ -796,19 +796,19 @@ def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], mi
     """Coverage facts for ``info``; a market absent in a week its history spans is a warning."""
     n_w, n_m = grid.present.shape
     reported = ~np.isnat(grid.week_dates)
-    info: dict[str, Any] = {"weeks": int(reported.sum()), "markets": list(markets["symbol"].astype(str)), "first_report": {}, "last_report": {}, "notes": []}
+    info: dict[str, Any] = {"weeks": int(reported.sum()), "markets": list(markets["symbol"].astype(str)), "history_start": {}, "history_end": {}, "notes": []}
     for j, sym in enumerate(markets["symbol"].astype(str)):
         have = np.flatnonzero(grid.present[:, j])
         if not len(have):
             q.warn(f"{q.source}: no rows for {sym} ({markets['code'].iloc[j]})")
             continue
-        info["first_report"][sym] = str(pd.Timestamp(grid.dates[have[0], j]).date())
-        info["last_report"][sym] = str(pd.Timestamp(grid.dates[have[-1], j]).date())
+        info["history_start"][sym] = str(pd.Timestamp(grid.dates[have[0], j]).date())
+        info["history_end"][sym] = str(pd.Timestamp(grid.dates[have[-1], j]).date())
         listed = markets["first_report"].iloc[j] if "first_report" in markets.columns else pd.NaT
         first_week = int(np.flatnonzero(reported)[0])
         if have[0] > first_week and (pd.isna(listed) or pd.Timestamp(grid.dates[have[0], j]) > pd.Timestamp(listed) + pd.Timedelta(days=6)):
             since = f"since {pd.Timestamp(listed).date()}" if not pd.isna(listed) else "since 2017-01-03 or earlier"
-            q.warn(f"{q.source}: {sym} starts on {info['first_report'][sym]}, {int(reported[first_week : have[0]].sum())} report week(s) after the history's first ({pd.Timestamp(grid.week_dates[first_week]).date()}), though it has reported {since}: its earlier weeks are missing (a cut file?)")
+            q.warn(f"{q.source}: {sym} starts on {info['history_start'][sym]}, {int(reported[first_week : have[0]].sum())} report week(s) after the history's first ({pd.Timestamp(grid.week_dates[first_week]).date()}), though it has reported {since}: its earlier weeks are missing (a cut file?)")
         span = np.arange(have[0], have[-1] + 1)
         absent = span[reported[span] & ~grid.present[span, j]]
         if len(absent):
@@ -816,7 +816,7 @@ def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], mi
             more = f" and {len(days) - 3} more" if len(days) > 3 else ""
             q.warn(f"{q.source}: {sym} absent on {len(days)} of {int(reported[span].sum())} report weeks of its history ({', '.join(days[:3])}{more}): no figures for {sym} those weeks; its statistics use the weeks present (no forward fill)")
         if have[-1] < n_w - 1:
-            q.warn(f"{q.source}: {sym} has no report in the latest week {pd.Timestamp(grid.week_dates[-1]).date()} (last {info['last_report'][sym]})")
+            q.warn(f"{q.source}: {sym} has no report in the latest week {pd.Timestamp(grid.week_dates[-1]).date()} (last {info['history_end'][sym]})")
     gaps = []
     missing = np.flatnonzero(~reported)
     if len(missing):
