@@ -66,7 +66,7 @@ import redis
 from flask import Flask, Response, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from flows.errors import FlowdeskError
+from flows.errors import AuthConfigError
 from jobs import keys
 
 log = logging.getLogger("flowdesk.web.auth")
@@ -78,10 +78,6 @@ OPEN_PATHS = frozenset({"/healthz"})
 """Paths served without credentials even when login is required."""
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-class AuthConfigError(FlowdeskError):
-    """Login is required but no credentials are configured, or they are malformed."""
 
 
 def is_loopback(host: str | None) -> bool:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import redis
 
+from flows.errors import MetricError
 from jobs import keys
 
 if TYPE_CHECKING:
@@ -153,10 +154,6 @@ def _pattern(template: str) -> re.Pattern[str]:
     for ph, sub in _PLACEHOLDERS.items():
         rx = rx.replace(re.escape(ph), sub)
     return re.compile(f"^{rx}$")
-
-
-class MetricError(ValueError):
-    """A rule's metric does not name a known result family and headline key."""
 
 
 def family_of(result: str) -> str | None:

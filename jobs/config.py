@@ -29,25 +29,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from flows.errors import FlowdeskError
+from flows.errors import ConfigError
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The repository root (where the shipped ``config.toml`` lives in a source checkout)."""
-
-
-class ConfigError(FlowdeskError):
-    """The configuration file is missing, unreadable or invalid.
-
-    ``problems`` holds one ``(dotted_key, reason)`` pair per mistake.
-    """
-
-    def __init__(self, path: str | Path, problems: list[tuple[str, str]]) -> None:
-        self.path = str(path)
-        self.problems = problems
-        lines = [f"{self.path}: {key}: {reason}" if key else f"{self.path}: {reason}" for key, reason in problems]
-        super().__init__("invalid configuration\n" + "\n".join(lines))
 
 
 class _Section(BaseModel):

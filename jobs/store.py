@@ -31,21 +31,12 @@ from typing import Any
 import pandas as pd
 import redis
 
+from flows.errors import ResultNotFound
 from jobs import keys
 from jobs.codec import arrow_to_frame, frame_to_arrow
 
 MAIN_TABLE = "data"
 """Name of the table when a single DataFrame is published."""
-
-
-class ResultNotFound(KeyError):
-    """No result of that name (or none at or before the requested time)."""
-
-    def __init__(self, name: str, as_of: datetime | None = None) -> None:
-        self.name = name
-        self.as_of = as_of
-        when = f" at or before {as_of.isoformat()}" if as_of else ""
-        super().__init__(f"no published result named {name!r}{when}")
 
 
 def utcnow() -> datetime:

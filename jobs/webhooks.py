@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 import requests
 
+from flows.errors import TargetConfigError
 from flows.sources.http import retry_after_seconds
 from jobs import keys
 from jobs.alerts import AlertEvent, fmt_value, new_event_id
@@ -77,10 +78,6 @@ DELIVERED_TTL_S = 7 * 86400
 USER_AGENT = "flowdesk-webhooks/0.1"
 RETRY_AFTER_MAX_S = 3600.0
 """A receiver's ``Retry-After`` is honoured up to this many seconds."""
-
-
-class TargetConfigError(RuntimeError):
-    """A target cannot be sent to: unknown name or a missing environment variable."""
 
 
 # -- signatures ---------------------------------------------------------------------------------
