@@ -194,15 +194,6 @@ def check_metric(metric: str) -> tuple[str, str]:
     raise MetricError(f"unknown result family in metric {metric!r} (known: {families})")
 
 
-def check_threshold(value: Any) -> float:
-    """A threshold must be a finite number (not NaN, not infinite, not a string)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("threshold must be a number in the unit of the metric")
-    if not math.isfinite(float(value)):
-        raise ValueError("threshold must be a finite number (not nan or inf)")
-    return float(value)
-
-
 def resolve_metric(metric: str, published: Iterable[str]) -> tuple[str, str] | None:
     """Split ``metric`` at the longest name in ``published`` that prefixes it (``name + '.'``)."""
     best: str | None = None

@@ -38,8 +38,9 @@ from typing import Any
 
 import click
 
-from jobs.config import ConfigError, Settings, default_config_path, load_settings
+from jobs.config import ConfigError, Settings, default_config_path
 from jobs.logs import configure_logging, mask_secrets
+from jobs.validate import load_settings
 
 log = logging.getLogger("flowdesk.cli")
 

@@ -37,7 +37,9 @@ def plain(value: Any) -> Any:
 def settings_or_default() -> Any:
     """The configured :class:`jobs.config.Settings`, or the defaults when no config can be read.
 
-    The file commands work on local files and must run without a ``config.toml``.
+    The file commands work on local files and must run without a ``config.toml``.  Only the
+    schema is checked (:func:`jobs.config.load_settings`): the task registry and the alert
+    catalogue play no part in a file command, and importing them would cost every call.
     """
     from jobs.config import ConfigError, Settings, load_settings
 

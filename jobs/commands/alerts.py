@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from jobs.config import ConfigError, Settings, load_settings
+from jobs.config import ConfigError, Settings
 from jobs.logs import mask_secrets, secret_literals
 from jobs.store import ResultStore
+from jobs.validate import load_settings
 
 
 def _settings(ctx: click.Context) -> Settings:

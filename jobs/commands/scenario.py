@@ -13,9 +13,10 @@ import numpy as np
 from flows import scenarios
 from flows.errors import FlowdeskError, InputError
 from flows.limits import check_range
-from jobs.config import ConfigError, load_settings
+from jobs.config import ConfigError
 from jobs.store import ResultStore
 from jobs.tasks.board import explicit_scenario, hours_to_close, load_inputs
+from jobs.validate import load_settings
 
 _MOVE = re.compile(r"^\s*([A-Za-z0-9._^]+)\s*=\s*([+-]?\d+(?:\.\d+)?)\s*%?\s*$")
 

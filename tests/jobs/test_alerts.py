@@ -21,7 +21,8 @@ from jobs.alerts import (
     rule_states,
     step,
 )
-from jobs.config import AlertRule, ConfigError, parse_settings
+from jobs.config import AlertRule, ConfigError
+from jobs.validate import parse_settings
 from jobs.webhooks import counts, outbox_entries
 
 T0 = 1_700_000_000.0
@@ -205,7 +206,8 @@ def test_config_rejects_bad_targets_and_delivery_settings():
 
 
 def test_shipped_config_validates():
-    from jobs.config import PROJECT_ROOT, load_settings
+    from jobs.config import PROJECT_ROOT
+    from jobs.validate import load_settings
 
     settings = load_settings(PROJECT_ROOT / "config.toml", env={})
     for name, r in settings.alerts.rules.items():
