@@ -17,9 +17,11 @@ except ``/healthz``):
 ``GET /api/v1/results/<name>/history``
     Headline figures of every kept version (``format=json`` or ``csv``).
 ``GET /api/v1/jobs``
-    Every configured or recorded job: configuration, last run, last success.
+    Every configured or recorded job: configuration, last run, last success, ``state``
+    (:data:`jobs.health.JOB_STATES`).
 ``GET /healthz``
-    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ...}`` when Redis answers, else 503
+    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ..., "scheduler": "ok" | "late" | "no heartbeat"}``
+    when Redis answers (the scheduler graded by :func:`jobs.health.scheduler_health`), else 503
     (also while the pages serve their last results marked stale).  Cheap on purpose: no login
     (it is in :data:`dashboard.auth.OPEN_PATHS`), one pipelined round trip to Redis.
 
@@ -42,8 +44,8 @@ import redis
 from flask import Blueprint, Response, request
 
 from dashboard import data
-from dashboard.freshness import assess
 from flows.errors import FlowdeskError
+from jobs.health import assess, job_health, scheduler_health
 from jobs.store import ResultMeta, ResultNotFound
 
 log = logging.getLogger("flowdesk.web.api")
@@ -255,25 +257,24 @@ def get_history(name: str) -> Response:
 
 @bp.get("/api/v1/jobs")
 def list_jobs() -> Response:
-    settings = data.settings()
     store = data.live_store()
     out = []
-    for job in sorted(set(settings.jobs) | set(store.job_names())):
-        spec = settings.jobs.get(job)
-        last = store.last_run(job)
-        success = store.last_success(job)
+    for j in job_health(data.settings(), store, include_unconfigured=True):
+        spec = j.spec
         out.append(
             {
-                "job": job,
+                "job": j.job,
                 "configured": spec is not None,
                 "task": spec.task if spec else None,
                 "cron": spec.cron if spec else None,
                 "enabled": spec.enabled if spec else None,
                 "stale_after_minutes": spec.stale_after_minutes if spec else None,
-                "last_run": last.to_dict() if last else None,
-                "last_success": success.to_dict() if success else None,
+                "last_run": j.last_run.to_dict() if j.last_run else None,
+                "last_success": j.last_success.to_dict() if j.last_success else None,
+                "state": j.state,
             }
         )
+    out.sort(key=lambda row: row["job"])
     return json_response({"jobs": out})
 
 
@@ -282,7 +283,7 @@ def healthz() -> Response:
     try:
         store = data.live_store()
         store.redis.ping()
-        beat = store.heartbeat()
+        beat = scheduler_health(data.settings(), store)
     except redis.RedisError as exc:
         data.redis_outage().failed(exc)
         log.error("healthz: redis unreachable error=%s", type(exc).__name__)
@@ -294,6 +295,6 @@ def healthz() -> Response:
         {
             "redis": "ok",
             "scheduler_heartbeat_age_s": round(beat["age_s"], 3) if beat else None,
-            "scheduler": "ok" if beat else "no heartbeat",
+            "scheduler": ("ok" if beat["alive"] else "late") if beat else "no heartbeat",
         }
     )

@@ -36,8 +36,9 @@ def check_settings(settings: Settings) -> Settings:
         Naming ``settings.source_path``, each dotted key at fault and the reason.
     """
     from jobs.alerts import check_metric
-    from jobs.tasks import TASKS
+    from jobs.tasks import load_tasks
 
+    tasks = load_tasks()
     problems: list[tuple[str, str]] = []
     for name, rule in settings.alerts.rules.items():
         try:
@@ -45,8 +46,8 @@ def check_settings(settings: Settings) -> Settings:
         except MetricError as exc:
             problems.append((f"alerts.rules.{name}.metric", f"{exc} (got {rule.metric!r})"))
     for name, job in settings.jobs.items():
-        if job.task not in TASKS:
-            known = ", ".join(sorted(TASKS))
+        if job.task not in tasks:
+            known = ", ".join(sorted(tasks))
             problems.append((f"jobs.{name}.task", f"unknown task {job.task!r} (known: {known})"))
     if problems:
         raise ConfigError(settings.source_path, problems)

@@ -1,7 +1,6 @@
 """Helpers shared by the analytic sub-commands (``flowdesk gamma``, ``letf``, ``cftc``).
 
-Not a command module: it defines no ``COMMANDS``, so :func:`jobs.cli._discover_commands` adds
-nothing from it.
+Not a command module: it defines no ``COMMANDS`` and has no row in :data:`jobs.cli.COMMANDS`.
 """
 
 from __future__ import annotations

@@ -238,13 +238,13 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
     """Backfill cftc.positions / cftc.fx (live: CFTC yearly files + ECB; sample: generated), then publish cftc.net_usd."""
     from tqdm import tqdm
 
-    from jobs.cli import _state, _store_or_exit
+    from jobs.cli.state import state, store_or_exit
     from jobs.store import utcnow
     from jobs.tasks import cftc_ingest
     from jobs.tasks.cftc import recompute
 
-    settings = _state(ctx).setup_logging()
-    store = _store_or_exit(settings)
+    settings = state(ctx).setup_logging()
+    store = store_or_exit(settings)
     start = from_year or settings.cftc.history_from_year
     now = utcnow().astimezone(settings.tz)
     with tqdm(desc="cftc backfill", unit="step", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:

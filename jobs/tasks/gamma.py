@@ -28,9 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from flows.errors import FlowdeskError, GammaTaskError, InputError
+from flows.errors import FlowdeskError, GammaTaskError, InputError, ResultNotFound
 from jobs.config import PROJECT_ROOT, Settings
-from jobs.store import ResultNotFound
 from jobs.tasks import TaskContext, TaskOutcome, task
 
 TABLES = ("by_strike", "by_expiry", "grid", "profile", "hedge_flow", "sensitivity", "contracts", "dropped")
