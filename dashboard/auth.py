@@ -67,7 +67,7 @@ from flask import Flask, Response, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flows.errors import AuthConfigError
-from jobs import keys
+from jobs.store import keys
 
 log = logging.getLogger("flowdesk.web.auth")
 
@@ -311,7 +311,7 @@ class FailureLimiter:
     when the limit is reached still finish theirs, so a window can see at most the server's
     concurrency (workers x threads) more hash checks than the limit.
 
-    The counters live in Redis (keys :func:`jobs.keys.login_failures`, expiring with their
+    The counters live in Redis (keys :func:`jobs.store.keys.login_failures`, expiring with their
     window) so all web workers share them; when Redis fails, an in-process copy takes over for
     that worker.
     """

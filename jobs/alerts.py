@@ -20,7 +20,7 @@ the time and the rule:
 
 :func:`evaluate_published` runs the machine for every rule reading a just-published result and
 writes, in one ``MULTI``/``EXEC`` on the ``{alerts}`` hash slot, the new state, the event (list
-:func:`jobs.keys.alert_events`) and one outbox delivery per target (see :mod:`jobs.webhooks`).
+:func:`jobs.store.keys.alert_events`) and one outbox delivery per target (see :mod:`jobs.webhooks`).
 Alerting never fails the job that published: errors are logged.
 """
 
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import redis
 
 from flows.errors import MetricError
-from jobs import keys
+from jobs.store import keys
 
 if TYPE_CHECKING:
     from jobs.config import AlertRule, Settings

@@ -61,10 +61,9 @@ from typing import Any
 import pandas as pd
 import redis
 
-from jobs import keys
 from jobs.config import JobSettings, Settings
 from jobs.logs import mask_secrets
-from jobs.store import ResultMeta, ResultNotFound, ResultStore, RunRecord, utcnow
+from jobs.store import ResultMeta, ResultNotFound, ResultStore, RunRecord, keys, utcnow
 
 LEVELS = ("ok", "amber", "red")
 """Grades from best to worst."""

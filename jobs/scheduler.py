@@ -7,7 +7,7 @@ desk's time zone, ``coalesce`` and ``misfire_grace_time`` from ``[scheduler]``.
 Running two scheduler processes (a standby, or an accidental second start) never runs a slot
 twice; two mechanisms, both on Redis:
 
-* **Leader lease.**  A redis-py ``Lock`` on :func:`jobs.keys.scheduler_leader` with a timeout of
+* **Leader lease.**  A redis-py ``Lock`` on :func:`jobs.store.keys.scheduler_leader` with a timeout of
   ``leader_lease_seconds``.  The heartbeat job renews it (``reacquire()``) every
   ``min(heartbeat_seconds, leader_lease_seconds / 3)`` seconds; only the holder fires jobs.  A
   follower keeps trying to acquire it (on every heartbeat and at every slot), so when the leader
@@ -64,10 +64,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import LockError, LockNotOwnedError
 
 from flows import calendars
-from jobs import keys
 from jobs.config import ConfigError, JobSettings, Settings, cron_trigger, crontab_day_of_week  # noqa: F401 (re-exported)
 from jobs.runner import run_job
-from jobs.store import ResultStore, RunRecord, utcnow
+from jobs.store import ResultStore, RunRecord, keys, utcnow
 
 log = logging.getLogger("flowdesk.scheduler")
 

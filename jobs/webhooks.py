@@ -11,7 +11,7 @@ Payloads
     is HMAC-SHA256(secret, ``"<t>." + body``).  A receiver checks it with :func:`verify`, which
     also rejects timestamps outside a tolerance window (replays).
 
-Outbox (keys in :mod:`jobs.keys`, all on the ``{alerts}`` hash slot)
+Outbox (keys in :mod:`jobs.store.keys`, all on the ``{alerts}`` hash slot)
     Enqueue writes the delivery hash and ``ZADD outbox <due time>`` in one transaction.  A worker
     claims due deliveries with a Lua script that moves them from ``outbox`` to ``inflight``
     (scored by lease expiry) and stamps a lease token; expired leases (a worker killed mid-request)
@@ -58,9 +58,9 @@ import requests
 
 from flows.errors import TargetConfigError
 from flows.sources.http import retry_after_seconds
-from jobs import keys
 from jobs.alerts import AlertEvent, fmt_value, new_event_id
 from jobs.logs import mask_secrets, mask_url_in, secret_literals
+from jobs.store import keys
 
 if TYPE_CHECKING:
     from jobs.config import AlertTarget, Settings

@@ -15,22 +15,7 @@ import click
 import pandas as pd
 
 from flows.errors import FlowdeskError
-
-
-def plain(value: Any) -> Any:
-    """JSON-able scalar: NaN and infinities -> None, numpy -> Python, timestamps -> ISO strings.
-
-    Lists and tuples are converted element by element.
-    """
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
+from jobs.store.codec import plain  # noqa: F401 (the one JSON cleaner; commands import it from here)
 
 
 def settings_or_default() -> Any:

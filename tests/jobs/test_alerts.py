@@ -7,7 +7,6 @@ import json
 import pandas as pd
 import pytest
 
-from jobs import keys
 from jobs.alerts import (
     CATALOGUE,
     RuleState,
@@ -22,6 +21,7 @@ from jobs.alerts import (
     step,
 )
 from jobs.config import AlertRule, ConfigError
+from jobs.store import keys
 from jobs.validate import parse_settings
 from jobs.webhooks import counts, outbox_entries
 

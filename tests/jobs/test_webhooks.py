@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobs import keys
 from jobs.alerts import AlertEvent, new_event_id
 from jobs.commands.alerts import alerts as alerts_cli
 from jobs.config import parse_settings
+from jobs.store import keys
 from jobs.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
