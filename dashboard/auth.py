@@ -345,7 +345,7 @@ class FailureLimiter:
         client = self._redis()
         if client is not None:
             try:
-                blocked, wait_ms = client.eval(_CHECK, 2, *names, self.limits.max_failures_per_client, self.limits.max_failures_total)
+                blocked, wait_ms = client.register_script(_CHECK)(keys=names, args=[self.limits.max_failures_per_client, self.limits.max_failures_total])
             except redis.RedisError as exc:
                 log.warning("auth: login limiter falls back to this process (redis error %s)", type(exc).__name__)
             else:
@@ -366,7 +366,7 @@ class FailureLimiter:
         client = self._redis()
         if client is not None:
             try:
-                client.eval(_FAILED, 2, *names, self.limits.window_seconds)
+                client.register_script(_FAILED)(keys=names, args=[self.limits.window_seconds])
                 return
             except redis.RedisError:
                 pass

@@ -348,22 +348,16 @@ def build_scheduler(
 
 
 def alerts_hook(settings: Settings, store: ResultStore) -> AfterPublish | None:
-    """``after_publish`` that evaluates alert rules on freshly published results (None if no alerts module)."""
-    try:
-        from jobs import alerts
-    except ImportError as exc:
-        log.warning("alerts unavailable error=%s (results are published without alert evaluation)", exc)
-        return None
+    """``after_publish`` that evaluates alert rules on freshly published results."""
+    from jobs import alerts
+
     return lambda names: alerts.evaluate_published(settings, store, names)
 
 
 def start_delivery_worker(settings: Settings, store: ResultStore) -> Any | None:
-    """Start the alert webhook delivery worker (an object with ``stop()``), or None if unavailable."""
-    try:
-        from jobs import alerts
-    except ImportError as exc:
-        log.warning("alert delivery unavailable error=%s", exc)
-        return None
+    """Start the alert webhook delivery worker (an object with ``stop()``)."""
+    from jobs import alerts
+
     worker = alerts.start_delivery_worker(settings, store)
     log.info("alert delivery worker started")
     return worker

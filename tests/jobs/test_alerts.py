@@ -12,9 +12,11 @@ from jobs.alerts import (
     RuleState,
     check_metric,
     clears,
+    counts,
     enqueue_digest,
     evaluate_published,
     load_state,
+    outbox_entries,
     recent_events,
     resolve_metric,
     rule_states,
@@ -23,7 +25,6 @@ from jobs.alerts import (
 from jobs.config import AlertRule, ConfigError
 from jobs.store import keys
 from jobs.validate import parse_settings
-from jobs.webhooks import counts, outbox_entries
 
 T0 = 1_700_000_000.0
 
