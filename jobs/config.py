@@ -537,7 +537,8 @@ class BoardSettings(_Section):
     iv_shocks_pts: list[float] = Field(default_factory=lambda: [0.0, 2.0, 5.0, 10.0])
     """IV shocks of the scenario explorer, volatility points (0 must be included)."""
     hours_to_close: float | None = None
-    """Charm horizon in hours; unset = from the refresh time to the next 16:00 ET close."""
+    """Charm horizon in hours; unset = from the refresh time to the next session close of
+    ``scheduler.calendar`` (:func:`flows.calendars.next_close`: 13:00 ET on half days)."""
     flag_move_pct: float = -3.0
     """Index move at which the regime flags are evaluated, percent."""
     flip_proximity_pct: float = Field(default=1.0, ge=0)

@@ -34,7 +34,6 @@ Three steps as every source: :func:`build_query` (pure), :func:`fetch` (network 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -110,9 +109,8 @@ def _contract_of(text: str, source: str, line: int) -> tuple[int, int]:
     return year, month
 
 
-@functools.lru_cache(maxsize=1024)
 def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
-    """Code and final settlement date of a contract (cached: one per file otherwise)."""
+    """Code and final settlement date of a contract (:mod:`flows.calendars`)."""
     return str(calendars.vx_contract_code([year], [month])[0]), calendars.vx_final_settlement([year], [month], calendar)[0]
 
 
