@@ -5,7 +5,6 @@ Not a command module: it defines no ``COMMANDS`` and has no row in :data:`jobs.c
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import click
 import pandas as pd
 
 from flows.errors import FlowdeskError
+from flows.money import format_usd as money  # noqa: F401 (the one money formatter; commands import it from here)
 from jobs.store.codec import plain  # noqa: F401 (the one JSON cleaner; commands import it from here)
 
 
@@ -63,15 +63,3 @@ def parse_day(value: str, option: str) -> pd.Timestamp:
     if pd.isna(day):
         raise InputError(option, None, f"not a date YYYY-MM-DD: {value!r}")
     return day.tz_localize(None).normalize() if day.tzinfo else day.normalize()
-
-
-def money(x: Any, *, signed: bool = True) -> str:
-    """``-1.2e10`` -> ``-$12.00 bn`` (None -> ``n/a``)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    x = float(x)
-    sign = "-" if x < 0 else ("+" if signed else "")
-    for div, suffix in ((1e9, "bn"), (1e6, "mn"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{sign}${abs(x) / div:,.2f} {suffix}"
-    return f"{sign}${abs(x):,.0f}"

@@ -29,6 +29,7 @@ import pandas as pd
 
 from flows import calendars, scenarios
 from flows.errors import FlowdeskError
+from flows.money import format_usd
 from jobs.config import Settings
 from jobs.store import ResultMeta, ResultNotFound, ResultStore
 from jobs.tasks import TaskContext, TaskOutcome, task
@@ -334,8 +335,6 @@ def _changes(now_figs: dict[str, float | None], prev_figs: dict[str, Any]) -> pd
     return frame.sort_values("relative_change", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _fmt_bn(v: Any) -> str:
-    return "n/a" if not isinstance(v, int | float) or not np.isfinite(v) else f"{v / 1e9:+,.2f} bn USD"
 
 
 def brief_text(settings: Settings, head: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
@@ -343,12 +342,12 @@ def brief_text(settings: Settings, head: dict[str, Any], tables: dict[str, pd.Da
     lines = []
     for r in tables["gamma"].itertuples():
         dist = "no flip in the window" if not np.isfinite(r.flip_distance_pct) else f"flip {r.flip:,.0f} ({r.flip_distance_pct:+.1f}% away)"
-        lines.append(f"{r.underlying}: {r.regime}, net GEX {_fmt_bn(r.net_gex_usd_per_1pct)} per 1%, {dist}")
-    lines.append(f"Leveraged ETFs: {_fmt_bn(head.get('letf_per_1pct_usd'))} per 1% move (equity total)")
+        lines.append(f"{r.underlying}: {r.regime}, net GEX {format_usd(r.net_gex_usd_per_1pct)} per 1%, {dist}")
+    lines.append(f"Leveraged ETFs: {format_usd(head.get('letf_per_1pct_usd'))} per 1% move (equity total)")
     if head.get("total_usd_at_flag_move") is not None:
-        lines.append(f"If {settings.board.index} moves {settings.board.flag_move_pct:+g}% today: mechanical flow {_fmt_bn(head['total_usd_at_flag_move'])}")
+        lines.append(f"If {settings.board.index} moves {settings.board.flag_move_pct:+g}% today: mechanical flow {format_usd(head['total_usd_at_flag_move'])}")
     pct = head.get("net_usd_percentile_3y")
-    lines.append(f"Net USD position: {_fmt_bn(head.get('net_usd_position_usd'))}" + (f", percentile {pct:.0f} of the last 3 years" if isinstance(pct, int | float) else ""))
+    lines.append(f"Net USD position: {format_usd(head.get('net_usd_position_usd'))}" + (f", percentile {pct:.0f} of the last 3 years" if isinstance(pct, int | float) else ""))
     for r in tables["changes"].head(3).itertuples():
         lines.append(f"Change since the previous brief: {r.figure} {r.previous:,.3g} -> {r.current:,.3g}")
     if head.get("stale_inputs"):
@@ -387,4 +386,3 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
 
     alerts.enqueue_digest(s, ctx.store, f"flowdesk morning brief {head['date']}" + (" (SAMPLE)" if inp.sample else ""), text, {"date": head["date"], "figures": figs})
     return TaskOutcome(published=[BRIEF], rows=len(tables["gamma"]), detail=text.splitlines()[0] if text else None)
-
