@@ -21,14 +21,14 @@ import pandas as pd
 from flows.errors import InputError
 from flows.quality import Quality
 from flows.sources import cboe_prices, fred, yahoo_csv
-from flows.sources.text import decode_text
+from flows.sources.textio import decode_text
 
 LAYOUTS = ("fred", "cboe", "yahoo")
 
 
 def detect_layout(raw: bytes, source: str) -> str:
     """``"fred"``, ``"cboe"`` or ``"yahoo"`` from the first header cell; InputError otherwise."""
-    text, _ = decode_text(raw, source)
+    text = decode_text(raw, source).text
     first_line = text.lstrip().split("\n", 1)[0]
     first = first_line.split(",", 1)[0].strip().strip('"')
     if first == "observation_date":

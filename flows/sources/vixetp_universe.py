@@ -31,7 +31,7 @@ import pandas as pd
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.sources.price_frame import read_rows
-from flows.sources.text import decode_text
+from flows.sources.textio import decode_text
 
 SHIPPED = "vix_etp_universe.csv"
 INDICES = ("short_term", "mid_term")
@@ -57,7 +57,7 @@ def fetch(query: Path) -> bytes:
 
 def parse(raw: bytes, source: str) -> pd.DataFrame:
     """Parse the universe (pure): :data:`COLUMNS`, ``valid_to`` NaT when open-ended."""
-    text, _ = decode_text(raw, source)
+    text = decode_text(raw, source).text
     header, rows, lines, _ = read_rows(text, source)
     header = [h.lower() for h in header]
     for col in REQUIRED:

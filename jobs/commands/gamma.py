@@ -1,7 +1,7 @@
 """``flowdesk gamma FILE``: dealer gamma from a local CBOE quote-table CSV or options JSON file.
 
 The file type is detected from its content (after the decoding rule of
-:func:`flows.sources.cboe.decode_text`, JSON starts with ``{`` or ``[``; anything else is read as
+:func:`flows.sources.textio.decode_text`, JSON starts with ``{`` or ``[``; anything else is read as
 the quote-table CSV).  Parameters not given on the command line come from ``[gamma]`` in the
 configuration (rate, dividend yield and dealer convention per underlying, hedge moves,
 deliverables of adjusted series, consistency factor), or the defaults when no configuration can be
@@ -58,14 +58,14 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
     """Parse ``path`` as CBOE options JSON or quote-table CSV (by content); errors name the file."""
     from flows.errors import InputError
     from flows.sources import cboe, cboe_csv
+    from flows.sources.textio import decode_text
 
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror or exc}") from None
-    text, _repair = cboe.decode_text(raw[:4096])
     try:
-        if text.lstrip()[:1] in ("{", "["):
+        if decode_text(raw, str(path)).text.lstrip()[:1] in ("{", "["):
             chain = cboe.parse(raw, source=str(path), symbol=underlying)
             if underlying:
                 chain.underlying = underlying.upper().lstrip("_")
