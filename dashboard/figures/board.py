@@ -80,7 +80,7 @@ def brief_figure(gamma: pd.DataFrame, letf_top: pd.DataFrame, flows: pd.DataFram
     )
 
     def bn(values: Sequence[float]) -> list[str]:
-        return [format_usd(v) for v in values]
+        return [format_usd(v, scale="bn", style="bare") for v in values]
 
     def num(values: Sequence[float], fmt: str) -> list[str]:
         return ["n/a" if v is None or not np.isfinite(v) else format(v, fmt) for v in values]

@@ -7,6 +7,8 @@ contribution to net USD = minus its position value (short EUR = long USD).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -22,7 +24,7 @@ from dashboard.figures.common import (
     styled,
     usd_axis_format,
 )
-from flows.money import format_usd  # noqa: F401 (pages use cfig.format_usd)
+from flows import money
 
 TRADERS: dict[str, dict[str, str]] = {
     "noncomm": {"label": "Legacy non-commercials", "prefix": "net_usd", "contrib": "contribution_usd", "contracts": "net_contracts"},
@@ -33,6 +35,11 @@ TRADERS: dict[str, dict[str, str]] = {
 
 
 
+
+
+def format_usd(x: Any, signed: bool = True) -> str:
+    """``+$35.2bn`` style (n/a for missing): :func:`flows.money.format_usd`."""
+    return money.format_usd(x, signed=signed, digits=1, space=False)
 
 def net_usd_history(weekly: pd.DataFrame, peaks: pd.DataFrame, series: str, *, title: str, other: list[str] | None = None) -> go.Figure:
     """Net USD position over time (USD) with the previous cycle peaks/troughs marked."""

@@ -35,7 +35,7 @@ from dashboard.figures.common import (
     styled,
     usd_axis_format,
 )
-from flows.money import format_usd  # noqa: F401 (pages use gfig.format_usd)
+from flows import money
 
 GEX_AXIS = "Dealer gamma (USD per 1% move)"
 SPOT_AXIS = "Spot (index points / USD per share)"
@@ -47,6 +47,11 @@ CONVENTION_TEXT = {
     "source_position": "Dealer convention: per-contract dealer position from the source. + = dealers long gamma.",
 }
 
+
+
+def format_usd(x: Any) -> str:
+    """``+$1.23 bn`` style for cards (USD; n/a for missing): :func:`flows.money.format_usd`."""
+    return money.format_usd(x, minus="\u2212")
 
 def convention_note(convention: str | None) -> str:
     """The sign-convention sentence printed under every gamma chart."""

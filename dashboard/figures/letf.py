@@ -32,7 +32,7 @@ SIGN_NOTE = "+ = funds buy the underlying into the close, − = sell; long and i
 
 def format_usd(x: Any, signed: bool = False) -> str:
     """:func:`flows.money.format_usd`, unsigned unless asked (AUM and per-1% amounts)."""
-    return money.format_usd(x, signed=signed)
+    return money.format_usd(x, signed=signed, space=False, minus="\u2212")
 
 
 def per_1pct_bars(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:

@@ -95,10 +95,10 @@ def refresh(_n: int, shock: float | None) -> tuple:
     move = head.get("flag_move_pct", -3.0)
     today = head.get("today_move_pct")
     cards = [
-        card(f"If {index} moves {move:+g}% today", format_usd(head.get("total_usd_at_flag_move")), "mechanical flow, + = buying", card_id="board-card-total"),
+        card(f"If {index} moves {move:+g}% today", _bn(head.get("total_usd_at_flag_move")), "mechanical flow, + = buying", card_id="board-card-total"),
         card("of which dealers", format_usd(sum(head.get(f"{c}_at_flag_move", 0.0) or 0.0 for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd"))), "hedging, no IV shock"),
-        card("of which leveraged ETFs", format_usd(head.get("letf_usd_at_flag_move")), "rebalance into the close"),
-        card(f"{index} move so far", "n/a" if today is None else f"{today:+.2f}%", "n/a" if head.get("total_usd_today_move") is None else f"implies {format_usd(head.get('total_usd_today_move'))}"),
+        card("of which leveraged ETFs", _bn(head.get("letf_usd_at_flag_move")), "rebalance into the close"),
+        card(f"{index} move so far", "n/a" if today is None else f"{today:+.2f}%", "n/a" if head.get("total_usd_today_move") is None else f"implies {_bn(head.get('total_usd_today_move'))}"),
         card("Flags", str(head.get("flags", 0)), f"{head.get('stale_inputs', 0)} stale or missing input(s)"),
     ]
     fig = bfig.flows_by_move(totals, index=index, iv_shock_pts=shock, today_move_pct=today)
@@ -110,7 +110,7 @@ def refresh(_n: int, shock: float | None) -> tuple:
     fx_data, fx_cols = table_data(fx, {"ccy": "Currency", "usd": "Spec position (USD)", "currency_flow_usd": "Bought (+) / sold (-) in an unwind to the median (USD)", "rank": "Beneficiary rank"})
     pct = head.get("net_usd_percentile_3y")
     fx_cards = [
-        card("Net USD position", format_usd(head.get("net_usd_position_usd")), "speculators, + = long USD"),
+        card("Net USD position", _bn(head.get("net_usd_position_usd")), "speculators, + = long USD"),
         card("Percentile (3 years)", "n/a" if pct is None else f"{pct:.0f}", "0 = most short USD, 100 = most long"),
     ]
     inputs = res.table("inputs")
@@ -119,3 +119,8 @@ def refresh(_n: int, shock: float | None) -> tuple:
     if np.any(inputs["stale"].astype(bool)):
         prov = html.Div([prov, html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale")])
     return prov, cards, fig, flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols
+
+
+def _bn(v: Any) -> str:
+    """USD in bn, ``+12.34 bn USD`` (:func:`flows.money.format_usd`, the board's style)."""
+    return format_usd(v, scale="bn", style="code")

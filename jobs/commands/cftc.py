@@ -223,7 +223,7 @@ def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: boo
     click.echo("as_of       " + "  ".join(f"{s:>24}" for s in series) + "  (USD, + = net long USD)")
     for week in weeks:
         flag = f"  PARTIAL ({week['partial_reason']})" if week["partial"] else ""
-        click.echo(f"{week['as_of']}  " + "  ".join(f"{format_usd(week[s]):>24}" for s in series) + flag)
+        click.echo(f"{week['as_of']}  " + "  ".join(f"{format_usd(week[s], scale='bn', style='bare', space=False):>24}" for s in series) + flag)
 
 
 @click.command("cftc-backfill")

@@ -1,4 +1,4 @@
-"""The one money formatter (flows.money.format_usd)."""
+"""The one money formatter (flows.money.format_usd) in every style the surfaces use."""
 
 from __future__ import annotations
 
@@ -19,9 +19,13 @@ from flows.money import format_usd
         (5e5, {"signed": False}, "$500.00 k"),
         (-5e5, {"signed": False}, "-$500.00 k"),
         (999.4, {}, "+$999"),
-        (0.0, {}, "$0"),
+        (0.0, {"signed": False}, "$0"),
         (1_000_000.0, {"digits": 1}, "+$1.0 mn"),
         (np.float64(-2e9), {}, "-$2.00 bn"),
+        (2e8, {"scale": "bn", "style": "code"}, "+0.20 bn USD"),  # the board and the brief
+        (-1.5e9, {"scale": "bn", "style": "bare"}, "-1.50 bn"),
+        (4.3e9, {"digits": 1, "space": False}, "+$4.3bn"),  # the CFTC cards
+        (-8.6e7, {"minus": "\u2212"}, "\u2212$86.00 mn"),  # the gamma cards
         (None, {}, "n/a"),
         (math.nan, {}, "n/a"),
         (math.inf, {}, "n/a"),
