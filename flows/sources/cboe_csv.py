@@ -79,6 +79,7 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
+from flows.sources import contract
 from flows.sources.cboe import dedupe
 from flows.sources.textio import decode_text
 
@@ -471,12 +472,8 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
 
 
 def fetch(path: str | Path) -> bytes:
-    """Read the raw bytes of a quote-table file (the only I/O of this source)."""
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except OSError as exc:
-        raise InputError(str(p), None, f"cannot read file: {exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return contract.read_file(path)
 
 
 def read_file(path: str | Path, underlying: str | None = None) -> Chain:

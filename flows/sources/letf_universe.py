@@ -75,6 +75,7 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import LETF_COLUMNS
+from flows.sources.contract import read_file
 from flows.sources.textio import decode_text
 
 DATASET_REQUIRED = ["ticker", "underlying_asset", "underlying_ticker", "leverage", "direction", "aum"]
@@ -130,11 +131,8 @@ def build_query(path: str | Path | None = None) -> Path:
 
 
 def fetch(query: Path) -> bytes:
-    """Read the file's bytes (the only I/O).  A missing file is an :class:`InputError`."""
-    try:
-        return query.read_bytes()
-    except OSError as exc:
-        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return read_file(query)
 
 
 def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]]:

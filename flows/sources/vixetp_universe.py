@@ -30,6 +30,7 @@ import pandas as pd
 
 from flows.errors import InputError
 from flows.limits import check_range
+from flows.sources.contract import read_file
 from flows.sources.price_frame import read_rows
 from flows.sources.textio import decode_text
 
@@ -49,10 +50,8 @@ def build_query(path: str | Path | None = None) -> Path:
 
 
 def fetch(query: Path) -> bytes:
-    try:
-        return query.read_bytes()
-    except OSError as exc:
-        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return read_file(query)
 
 
 def parse(raw: bytes, source: str) -> pd.DataFrame:
