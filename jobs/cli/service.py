@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,51 @@ from jobs.health import NO_REDIS_MESSAGE
 from jobs.logs import configure_logging
 
 log = logging.getLogger("flowdesk.cli")
+
+# -- shared by the commands -------------------------------------------------------------
+def _sigterm_is_ctrl_c(*, unless_handled: bool = False) -> None:
+    """From now on SIGTERM raises KeyboardInterrupt (werkzeug and the clean-ups stop on it);
+    ``unless_handled``: only when no handler is installed yet."""
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if not unless_handled or signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+@contextmanager
+def _redis_start_errors() -> Iterator[None]:
+    """An embedded Redis that cannot start: its data folder is locked (exit 2) or it failed (3)."""
+    from jobs.redis_server import DataDirBusy
+
+    try:
+        yield
+    except DataDirBusy as exc:
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
+    except RuntimeError as exc:
+        click.echo(f"flowdesk: {exc}", err=True)
+        raise SystemExit(EXIT_REDIS) from None
+
+
+def _web_app(host: str) -> Any:
+    """The Dash app, set up before any server thread; an unservable configuration exits 2."""
+    from dashboard.app import create_app, warm_up
+
+    try:
+        app = create_app(host=host)
+        warm_up(app)  # Dash's one-time set-up, before the server's threads race into it
+    except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
+        click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
+        raise SystemExit(EXIT_CONFIG) from None
+    return app
+
+
+def _announce(host: str, port: int) -> None:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n", err=True)
+
 
 # -- scheduler ----------------------------------------------------------------------------
 @click.command()
@@ -53,22 +100,9 @@ def scheduler(ctx: click.Context) -> None:
 
 # -- web ----------------------------------------------------------------------------------
 def _serve(host: str, port: int) -> None:
-    from dashboard.app import create_app, warm_up
-
-    try:
-        app = create_app(host=host)
-        warm_up(app)
-    except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
-        click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
-        raise SystemExit(EXIT_CONFIG) from None
-
-    def stop(signum: int, _frame: Any) -> None:  # werkzeug stops cleanly on KeyboardInterrupt
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, stop)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n", err=True)
+    app = _web_app(host)
+    _sigterm_is_ctrl_c(unless_handled=True)
+    _announce(host, port)
     app.run(host=host, port=port, debug=False)
 
 
@@ -104,24 +138,16 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
     """
     state = cli_state(ctx)
     settings = state.setup_logging()
-    from jobs.redis_server import DataDirBusy, ensure_redis_url
+    from jobs.redis_server import ensure_redis_url
     from jobs.supervisor import GaveUp, Supervisor, serve_in_thread
 
-    def terminate(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
     # From here on SIGTERM is a KeyboardInterrupt, handled by the one clean-up below.
-    signal.signal(signal.SIGTERM, terminate)
+    _sigterm_is_ctrl_c()
     data_dir = None if ephemeral else (redis_dir or Path(settings.service.redis_dir))
     # Main thread, before any other thread: the embedded server's PDEATHSIG follows this thread.
     try:
-        url, embedded = ensure_redis_url(os.environ, settings.service.redis_url, data_dir=data_dir)
-    except DataDirBusy as exc:
-        click.echo(f"flowdesk: {exc}", err=True)
-        raise SystemExit(EXIT_CONFIG) from None
-    except RuntimeError as exc:
-        click.echo(f"flowdesk: {exc}", err=True)
-        raise SystemExit(EXIT_REDIS) from None
+        with _redis_start_errors():
+            url, embedded = ensure_redis_url(os.environ, settings.service.redis_url, data_dir=data_dir)
     except KeyboardInterrupt:
         return
     supervisor = Supervisor(embedded, refresh=not no_refresh)
@@ -133,21 +159,15 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
         store = store_or_exit(settings)
         host = host or settings.web.host
         port = port or settings.web.port
-        from dashboard.app import create_app, warm_up
         from jobs.scheduler import start_delivery_worker
 
+        app = _web_app(host)
         try:
-            app = create_app(host=host)
-            warm_up(app)  # Dash's one-time set-up, before the server's threads race into it
             web_server, supervisor.web_thread = serve_in_thread(app, host, port)
-        except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
-            click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
-            raise SystemExit(EXIT_CONFIG) from None
         except OSError as exc:
             click.echo(f"flowdesk: cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? use --port)", err=True)
             raise SystemExit(EXIT_CONFIG) from None
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        click.echo(f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n", err=True)
+        _announce(host, port)
         supervisor.begin()
         worker = start_delivery_worker(settings, store)
         supervisor.run()
@@ -181,24 +201,15 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
 def redis_cmd(ctx: click.Context, port: int, ephemeral: bool, redis_dir: Path | None) -> None:
     """Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it."""
     configure_logging(None)
-    from jobs.redis_server import DataDirBusy, start_embedded_redis
+    from jobs.redis_server import start_embedded_redis
 
     data_dir = None if ephemeral else (redis_dir or Path(cli_state(ctx).settings().service.redis_dir))
-    try:
+    with _redis_start_errors():
         server = start_embedded_redis(port=port, data_dir=data_dir)
-    except DataDirBusy as exc:
-        click.echo(f"flowdesk: {exc}", err=True)
-        raise SystemExit(EXIT_CONFIG) from None
-    except RuntimeError as exc:
-        click.echo(f"flowdesk: {exc}", err=True)
-        raise SystemExit(EXIT_REDIS) from None
     kept = f"persisting to {server.data_dir}" if server.persistent else "not persistent"
     click.echo(f"embedded redis ready: REDIS_URL={server.url}  (development only, {kept})", err=True)
 
-    def stop(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, stop)
+    _sigterm_is_ctrl_c()
     try:
         code = server.process.wait()
         log.error("embedded redis exited code=%s", code)

@@ -5,8 +5,9 @@ Not a command module: it defines no ``COMMANDS`` and has no row in :data:`jobs.c
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,6 +41,16 @@ def echo_quality(quality: Any) -> None:
     click.echo(f"quality: {quality.summary()}")
     for w in quality.warnings:
         click.echo(f"warning: {w}", err=True)
+
+
+def emit(doc: dict[str, Any], as_json: bool, text: Callable[[], str], quality: Any) -> None:
+    """A file command's output: ``doc`` as JSON with ``--json``, else ``text()`` for people and
+    the input quality (:func:`echo_quality`)."""
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(text())
+    echo_quality(quality)
 
 
 @contextmanager

@@ -13,7 +13,6 @@ field.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,12 @@ import click
 import pandas as pd
 
 from flows.money import format_usd
-from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
+from jobs.commands._common import (
+    emit,
+    exit_on_input_error,
+    plain,
+    settings_or_default,
+)
 
 JSON_KEYS = (
     "underlying",
@@ -151,11 +155,7 @@ def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | Non
         report = analyze(chain, params)
         enforce(report.quality, settings.quality.threshold("gamma"))
     doc = gamma_json(report)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(summary_text(report, doc))
-        echo_quality(report.quality)
+    emit(doc, as_json, lambda: summary_text(report, doc), report.quality)
 
 
 COMMANDS = [gamma]

@@ -28,7 +28,6 @@ line and column or the reason.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,12 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.money import format_usd
 from flows.quality import Quality, enforce
-from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
+from jobs.commands._common import (
+    emit,
+    exit_on_input_error,
+    plain,
+    settings_or_default,
+)
 
 JSON_KEYS = ("as_of", "per_1pct_usd", "rebalance_usd", "by_underlying", "excluded", "groups", "excluded_aum", "universe_aum_usd", "included_aum_usd", "excluded_aum_usd", "by_reset", "quality")
 MAX_LISTED_SYMBOLS = 60
@@ -215,11 +219,7 @@ def letf_command(universe_file: Path, moves: tuple[str, ...], nav_files: tuple[P
         settings = settings_or_default()
         proxies = dict(settings.letf.index_proxies)
         doc, quality = letf_result(universe_file, moves, proxies, settings=settings, nav_files=nav_files, aum_file=aum_file)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-        return
-    click.echo(summary_text(doc))
-    echo_quality(quality)
+    emit(doc, as_json, lambda: summary_text(doc), quality)
 
 
 letf = letf_command
