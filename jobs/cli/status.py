@@ -52,13 +52,10 @@ def _short_time(iso: str | None) -> str:
 
 
 def _fmt_minutes(m: float | None) -> str:
-    if m is None:
-        return "-"
-    if m < 120:
-        return f"{m:.1f}m"
-    if m < 48 * 60:
-        return f"{m / 60:.1f}h"
-    return f"{m / 1440:.1f}d"
+    """An age in minutes as :func:`jobs.health.format_age` writes it (``42 s``, ``7 min``, ``3.5 h``)."""
+    from jobs.health import format_age
+
+    return format_age(m * 60.0 if m is not None else None)
 
 
 def format_status(report: dict[str, Any], states: dict[str, str] | None = None) -> str:
