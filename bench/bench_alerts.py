@@ -20,11 +20,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 
-from jobs.alerts import AlertEvent, RuleState, evaluate_published, new_event_id, step
+from jobs.alerts import (
+    AlertEvent,
+    DeliveryWorker,
+    RuleState,
+    add_deliveries,
+    counts,
+    evaluate_published,
+    new_event_id,
+    step,
+)
 from jobs.config import AlertRule, parse_settings
 from jobs.redis_server import start_embedded_redis
 from jobs.store import ResultStore, connect
-from jobs.webhooks import DeliveryWorker, add_deliveries, counts
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -17,9 +17,11 @@ except ``/healthz``):
 ``GET /api/v1/results/<name>/history``
     Headline figures of every kept version (``format=json`` or ``csv``).
 ``GET /api/v1/jobs``
-    Every configured or recorded job: configuration, last run, last success.
+    Every configured or recorded job: configuration, last run, last success, ``state``
+    (:data:`jobs.health.JOB_STATES`).
 ``GET /healthz``
-    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ...}`` when Redis answers, else 503
+    200 ``{"redis": "ok", "scheduler_heartbeat_age_s": ..., "scheduler": "ok" | "late" | "no heartbeat"}``
+    when Redis answers (the scheduler graded by :func:`jobs.health.scheduler_health`), else 503
     (also while the pages serve their last results marked stale).  Cheap on purpose: no login
     (it is in :data:`dashboard.auth.OPEN_PATHS`), one pipelined round trip to Redis.
 
@@ -31,20 +33,17 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 import redis
 from flask import Blueprint, Response, request
 
 from dashboard import data
-from dashboard.freshness import assess
 from flows.errors import FlowdeskError
-from jobs.store import ResultMeta, ResultNotFound
+from jobs.health import assess, job_health, scheduler_health
+from jobs.store import ResultMeta, ResultNotFound, codec
 
 log = logging.getLogger("flowdesk.web.api")
 
@@ -63,33 +62,9 @@ class ApiError(Exception):
         self.message = message
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return _finite(value.item())
-    return str(value)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return _finite(value)
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
 def json_response(payload: Any, status: int = 200) -> Response:
     """Strict JSON (NaN/inf -> null), timestamps as ISO 8601 with offsets."""
-    body = json.dumps(_clean(payload), default=_json_default, allow_nan=False, separators=(",", ":"))
+    body = codec.dumps(payload, strict=False)
     return Response(body, status=status, mimetype="application/json")
 
 
@@ -118,7 +93,7 @@ def _column_values(col: pd.Series) -> list[Any]:
     if pd.api.types.is_timedelta64_dtype(col.dtype):
         return [None if pd.isna(v) else v.total_seconds() for v in col]
     values = col.astype(object).where(col.notna(), None).tolist()
-    return [_finite(v.item() if hasattr(v, "item") and not isinstance(v, str) else v) for v in values]
+    return [codec.plain(v) for v in values]
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -147,17 +122,6 @@ def parse_as_of(value: str, tz: Any) -> pd.Timestamp:
         except (ValueError, TypeError) as exc:  # a DST gap or overlap in the desk's time zone
             raise ApiError(400, f"as_of: {value!r} is ambiguous or does not exist in {tz}: give a UTC offset ({exc})") from None
     return ts
-
-
-def _arrow_bytes(frame: pd.DataFrame, meta: dict[str, Any]) -> bytes:
-    table = pa.Table.from_pandas(frame, preserve_index=None)
-    schema_meta = dict(table.schema.metadata or {})
-    schema_meta[b"flowdesk"] = json.dumps(_clean(meta), default=_json_default).encode()
-    table = table.replace_schema_metadata(schema_meta)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
 
 
 def _provenance_headers(meta: ResultMeta, table: str) -> dict[str, str]:
@@ -238,7 +202,7 @@ def get_result(name: str) -> Response:
         body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))
         return Response(body, mimetype="text/csv", headers=headers)
     headers["Content-Disposition"] = f'attachment; filename="{stem}.arrows"'
-    return Response(_arrow_bytes(frame, meta), mimetype=ARROW_MIME, headers=headers)
+    return Response(codec.frame_to_arrow(frame, metadata=meta, compression=None), mimetype=ARROW_MIME, headers=headers)
 
 
 @bp.get("/api/v1/results/<name>/history")
@@ -255,25 +219,24 @@ def get_history(name: str) -> Response:
 
 @bp.get("/api/v1/jobs")
 def list_jobs() -> Response:
-    settings = data.settings()
     store = data.live_store()
     out = []
-    for job in sorted(set(settings.jobs) | set(store.job_names())):
-        spec = settings.jobs.get(job)
-        last = store.last_run(job)
-        success = store.last_success(job)
+    for j in job_health(data.settings(), store, include_unconfigured=True):
+        spec = j.spec
         out.append(
             {
-                "job": job,
+                "job": j.job,
                 "configured": spec is not None,
                 "task": spec.task if spec else None,
                 "cron": spec.cron if spec else None,
                 "enabled": spec.enabled if spec else None,
                 "stale_after_minutes": spec.stale_after_minutes if spec else None,
-                "last_run": last.to_dict() if last else None,
-                "last_success": success.to_dict() if success else None,
+                "last_run": j.last_run.to_dict() if j.last_run else None,
+                "last_success": j.last_success.to_dict() if j.last_success else None,
+                "state": j.state,
             }
         )
+    out.sort(key=lambda row: row["job"])
     return json_response({"jobs": out})
 
 
@@ -282,7 +245,7 @@ def healthz() -> Response:
     try:
         store = data.live_store()
         store.redis.ping()
-        beat = store.heartbeat()
+        beat = scheduler_health(data.settings(), store)
     except redis.RedisError as exc:
         data.redis_outage().failed(exc)
         log.error("healthz: redis unreachable error=%s", type(exc).__name__)
@@ -294,6 +257,6 @@ def healthz() -> Response:
         {
             "redis": "ok",
             "scheduler_heartbeat_age_s": round(beat["age_s"], 3) if beat else None,
-            "scheduler": "ok" if beat else "no heartbeat",
+            "scheduler": ("ok" if beat["alive"] else "late") if beat else "no heartbeat",
         }
     )

@@ -34,8 +34,8 @@ import flask
 from dash import Dash, Input, Output, dcc, html
 
 from dashboard import api, auth, data
-from dashboard.freshness import assess, format_time
 from jobs import refresh_progress
+from jobs.health import assess, format_time
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_REFRESH_SECONDS = 30

@@ -66,8 +66,8 @@ import redis
 from flask import Flask, Response, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from flows.errors import FlowdeskError
-from jobs import keys
+from flows.errors import AuthConfigError
+from jobs.store import keys
 
 log = logging.getLogger("flowdesk.web.auth")
 
@@ -78,10 +78,6 @@ OPEN_PATHS = frozenset({"/healthz"})
 """Paths served without credentials even when login is required."""
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-class AuthConfigError(FlowdeskError):
-    """Login is required but no credentials are configured, or they are malformed."""
 
 
 def is_loopback(host: str | None) -> bool:
@@ -315,7 +311,7 @@ class FailureLimiter:
     when the limit is reached still finish theirs, so a window can see at most the server's
     concurrency (workers x threads) more hash checks than the limit.
 
-    The counters live in Redis (keys :func:`jobs.keys.login_failures`, expiring with their
+    The counters live in Redis (keys :func:`jobs.store.keys.login_failures`, expiring with their
     window) so all web workers share them; when Redis fails, an in-process copy takes over for
     that worker.
     """
@@ -349,7 +345,7 @@ class FailureLimiter:
         client = self._redis()
         if client is not None:
             try:
-                blocked, wait_ms = client.eval(_CHECK, 2, *names, self.limits.max_failures_per_client, self.limits.max_failures_total)
+                blocked, wait_ms = client.register_script(_CHECK)(keys=names, args=[self.limits.max_failures_per_client, self.limits.max_failures_total])
             except redis.RedisError as exc:
                 log.warning("auth: login limiter falls back to this process (redis error %s)", type(exc).__name__)
             else:
@@ -370,7 +366,7 @@ class FailureLimiter:
         client = self._redis()
         if client is not None:
             try:
-                client.eval(_FAILED, 2, *names, self.limits.window_seconds)
+                client.register_script(_FAILED)(keys=names, args=[self.limits.window_seconds])
                 return
             except redis.RedisError:
                 pass

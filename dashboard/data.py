@@ -28,8 +28,9 @@ from typing import Any
 
 import redis
 
-from jobs.config import Settings, load_settings
+from jobs.config import Settings
 from jobs.store import Result, ResultMeta, ResultStore
+from jobs.validate import load_settings
 
 log = logging.getLogger("flowdesk.web.data")
 

@@ -13,10 +13,7 @@ import os
 from dash import Dash
 
 from dashboard.app import create_app, warm_up
-
-
-class WsgiConfigError(RuntimeError):
-    """The production server is missing something it needs (``REDIS_URL``)."""
+from flows.errors import WsgiConfigError
 
 
 def build(env: dict[str, str] | None = None) -> Dash:

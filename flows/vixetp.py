@@ -59,7 +59,6 @@ detail of one day loops over the ten-odd funds only.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,12 +99,7 @@ INDICES: dict[str, IndexSpec] = {SHORT_TERM.name: SHORT_TERM, MID_TERM.name: MID
 def contract_table(first: pd.Timestamp, last: pd.Timestamp, *, months_ahead: int = 10, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DataFrame:
     """Every monthly VX contract from the month before ``first`` to ``months_ahead`` after
     ``last``: ``contract`` (code), ``year``, ``month``, ``expiry`` (final settlement date)."""
-    return _contract_table(pd.Period(first, "M") - 1, pd.Period(last, "M") + months_ahead, calendar).copy()
-
-
-@functools.lru_cache(maxsize=64)
-def _contract_table(start: pd.Period, stop: pd.Period, calendar: str) -> pd.DataFrame:
-    months = pd.period_range(start, stop, freq="M")
+    months = pd.period_range(pd.Period(first, "M") - 1, pd.Period(last, "M") + months_ahead, freq="M")
     y, m = months.year.to_numpy(), months.month.to_numpy()
     return pd.DataFrame({"contract": calendars.vx_contract_code(y, m), "year": y, "month": m, "expiry": calendars.vx_final_settlement(y, m, calendar)})
 

@@ -22,7 +22,6 @@ Pure: arrays in, arrays out.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from flows.errors import InputError
 
@@ -61,6 +60,8 @@ def ewma_variance(returns: np.ndarray, decay: float, *, seed: int = 20, annualis
     v0 = float(np.mean(sq[:seed]))
     out[seed] = v0
     if r.size > seed + 1:
+        from scipy.signal import lfilter  # here, not at import: scipy.signal costs ~0.5 s to load
+
         y, _ = lfilter([1.0 - decay], [1.0, -decay], sq[seed:], zi=[decay * v0])
         out[seed + 1 :] = y
     return out
@@ -75,6 +76,8 @@ def ewma_variance_paths(last_variance: float | np.ndarray, returns: np.ndarray, 
     """
     r = np.atleast_2d(np.asarray(returns, dtype=float))
     v0 = np.broadcast_to(np.asarray(last_variance, dtype=float), (r.shape[0],))
+    from scipy.signal import lfilter  # here, not at import: scipy.signal costs ~0.5 s to load
+
     y, _ = lfilter([1.0 - decay], [1.0, -decay], annualisation * r**2, axis=1, zi=(decay * v0)[:, None])
     return y
 

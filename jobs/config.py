@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from flows.errors import FlowdeskError
+from flows.errors import ConfigError
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -37,17 +37,62 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The repository root (where the shipped ``config.toml`` lives in a source checkout)."""
 
 
-class ConfigError(FlowdeskError):
-    """The configuration file is missing, unreadable or invalid.
+def check_threshold(value: Any) -> float:
+    """An alert threshold must be a finite number (not NaN, not infinite, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("threshold must be a number in the unit of the metric")
+    if not math.isfinite(float(value)):
+        raise ValueError("threshold must be a finite number (not nan or inf)")
+    return float(value)
 
-    ``problems`` holds one ``(dotted_key, reason)`` pair per mistake.
+
+# -- crontab ------------------------------------------------------------------------------
+_CRONTAB_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Crontab day-of-week numbers 0..7 (0 and 7 are Sunday) as names, which APScheduler reads unambiguously."""
+
+def crontab_day_of_week(field: str) -> str:
+    """Translate a crontab day-of-week field into APScheduler 3 syntax.
+
+    Crontab numbers days 0-7 with 0 and 7 = Sunday; APScheduler 3 numbers Monday as 0 (its
+    ``from_crontab`` does not translate, so ``1-5`` would mean Tuesday to Saturday).  Numeric
+    parts (``5``, ``1-5``, ``*/2``, ``0-6/3``, lists of these) are expanded to day names; a field
+    of names only (``mon-fri``) or ``*`` is returned unchanged.
+
+    Raises
+    ------
+    ValueError
+        Numbers outside 0-7, a reversed range, or names mixed with numbers.
     """
+    if not any(ch.isdigit() for ch in field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        try:
+            step = int(step_text) if step_text else 1
+            if base == "*":
+                lo, hi = 0, 6
+            elif "-" in base:
+                lo_text, hi_text = base.split("-", 1)
+                lo, hi = int(lo_text), int(hi_text)
+            else:
+                lo = int(base)
+                hi = 7 if step_text else lo
+        except ValueError:
+            raise ValueError(f"day-of-week field {field!r}: use crontab numbers (0-7, 0 or 7 = Sunday) or names (mon-fri), not both") from None
+        if not (0 <= lo <= 7 and 0 <= hi <= 7) or lo > hi or step < 1:
+            raise ValueError(f"day-of-week field {field!r}: {part!r} is not a range within 0-7 (0 or 7 = Sunday)")
+        days.update(d % 7 for d in range(lo, hi + 1, step))
+    return ",".join(_CRONTAB_DAY_NAMES[d] for d in sorted(days))
 
-    def __init__(self, path: str | Path, problems: list[tuple[str, str]]) -> None:
-        self.path = str(path)
-        self.problems = problems
-        lines = [f"{self.path}: {key}: {reason}" if key else f"{self.path}: {reason}" for key, reason in problems]
-        super().__init__("invalid configuration\n" + "\n".join(lines))
+
+def cron_trigger(job: JobSettings, tz: ZoneInfo) -> CronTrigger:
+    """The APScheduler trigger of ``job``: its crontab (desk time zone) plus its ``second`` field."""
+    fields = job.cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron {job.cron!r}: expected 5 fields (minute hour day month day-of-week), got {len(fields)}")
+    minute, hour, day, month, dow = fields
+    return CronTrigger(second=job.second, minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_day_of_week(dow), timezone=tz)
 
 
 class _Section(BaseModel):
@@ -143,7 +188,7 @@ class SchedulerSettings(_Section):
 
 class JobSettings(_Section):
     task: str
-    """Name of the task function (see :mod:`jobs.tasks`)."""
+    """Name of the task function (see :mod:`jobs.tasks`; checked by :func:`jobs.validate.check_settings`)."""
     cron: str
     """Five-field crontab in the desk's time zone (minute hour day month day-of-week; day-of-week
     numbers follow crontab: 0 = Sunday, 1-5 = Monday to Friday; names such as ``mon-fri`` work too)."""
@@ -492,7 +537,8 @@ class BoardSettings(_Section):
     iv_shocks_pts: list[float] = Field(default_factory=lambda: [0.0, 2.0, 5.0, 10.0])
     """IV shocks of the scenario explorer, volatility points (0 must be included)."""
     hours_to_close: float | None = None
-    """Charm horizon in hours; unset = from the refresh time to the next 16:00 ET close."""
+    """Charm horizon in hours; unset = from the refresh time to the next session close of
+    ``scheduler.calendar`` (:func:`flows.calendars.next_close`: 13:00 ET on half days)."""
     flag_move_pct: float = -3.0
     """Index move at which the regime flags are evaluated, percent."""
     flip_proximity_pct: float = Field(default=1.0, ge=0)
@@ -534,7 +580,8 @@ class AlertTarget(_Section):
 
 class AlertRule(_Section):
     metric: str
-    """Path into a published result: ``<result>.<headline key>``, e.g. ``gamma.SPX.net_gex_usd_per_1pct``."""
+    """Path into a published result: ``<result>.<headline key>``, e.g. ``gamma.SPX.net_gex_usd_per_1pct``
+    (checked against the alert catalogue by :func:`jobs.validate.check_settings`)."""
     op: Literal[">", ">=", "<", "<="]
     threshold: float
     """In the unit of the metric's headline key (see ``flowdesk alerts list``)."""
@@ -549,19 +596,9 @@ class AlertRule(_Section):
     """Compare ``|value|`` (e.g. ``|flip_distance_pct| < 0.5``, ``|zscore_3y| > 2``)."""
     enabled: bool = True
 
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        from jobs.alerts import check_metric  # late import: alerts imports config types
-
-        check_metric(value)
-        return value
-
     @field_validator("threshold", mode="before")
     @classmethod
     def _finite_threshold(cls, value: Any) -> float:
-        from jobs.alerts import check_threshold
-
         return check_threshold(value)
 
     @field_validator("hysteresis", "cooldown_minutes", mode="before")
@@ -604,7 +641,8 @@ class AlertSettings(_Section):
 
 
 class Settings(_Section):
-    """The whole validated configuration."""
+    """The whole validated configuration (cross references to the task registry and the alert
+    catalogue are checked by :func:`jobs.validate.check_settings`)."""
 
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -625,23 +663,13 @@ class Settings(_Section):
     """Where these settings were read from (not a config key)."""
 
     @model_validator(mode="after")
-    def _check_cross_references(self) -> Settings:
-        from jobs.scheduler import cron_trigger  # late imports: both import this module
-        from jobs.tasks import TASKS
-
+    def _check_crons(self) -> Settings:
         tz = ZoneInfo(self.service.timezone)
         for name, job in self.jobs.items():
             try:
                 cron_trigger(job, tz)  # the trigger the scheduler will build (crontab weekdays)
             except ValueError as exc:
                 raise _KeyedError(f"jobs.{name}.cron", f"invalid cron expression {job.cron!r}: {exc}") from exc
-            if job.task not in TASKS:
-                known = ", ".join(sorted(TASKS))
-                raise _KeyedError(f"jobs.{name}.task", f"unknown task {job.task!r} (known: {known})")
-        for name, rule in self.alerts.rules.items():
-            for target in rule.targets:
-                if target not in self.alerts.targets:
-                    raise _KeyedError(f"alerts.rules.{name}.targets", f"unknown target {target!r}")
         return self
 
     @property

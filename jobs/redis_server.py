@@ -42,6 +42,8 @@ from typing import IO
 
 import redis
 
+from flows.errors import DataDirBusy
+
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
@@ -59,10 +61,6 @@ PERSISTENCE_ARGS = [
 ]
 """redis-server options of a persistent embedded server (see the module docstring)."""
 EPHEMERAL_ARGS = ["--save", "", "--appendonly", "no"]
-
-
-class DataDirBusy(RuntimeError):
-    """Another process holds the data folder's lock."""
 
 
 def redis_server_binary() -> str:

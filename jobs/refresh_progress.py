@@ -2,7 +2,7 @@
 
 ``flowdesk run`` serves the dashboard at once and runs the first refresh of every job beside it;
 the header shows "first refresh running: 3 of 10 jobs" with a progress bar until it ends.  The
-record (key :func:`jobs.keys.refresh_progress`, one JSON string) is::
+record (key :func:`jobs.store.keys.refresh_progress`, one JSON string) is::
 
     {"state": "running" | "done" | "failed", "jobs": [...], "total": 10, "done": 3,
      "current": "gamma_intraday", "message": "SPX: parse", "failed": ["cftc_weekly"],
@@ -26,7 +26,7 @@ from typing import Any
 
 import redis
 
-from jobs import keys
+from jobs.store import keys
 
 log = logging.getLogger("flowdesk.refresh")
 

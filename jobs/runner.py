@@ -17,7 +17,7 @@ from datetime import datetime
 from jobs.config import Settings
 from jobs.logs import mask_secrets, secret_literals
 from jobs.store import ResultStore, RunRecord, utcnow
-from jobs.tasks import TASKS, TaskContext, TaskOutcome
+from jobs.tasks import TaskContext, TaskOutcome, load_tasks
 
 log = logging.getLogger("flowdesk.jobs")
 
@@ -50,7 +50,7 @@ def run_job(
     names of the results published (alert evaluation hooks in there).
     """
     spec_cfg = settings.jobs[job]
-    spec = TASKS[spec_cfg.task]
+    spec = load_tasks()[spec_cfg.task]
     now = now or utcnow().astimezone(settings.tz)
     slot = slot or f"manual-{now.strftime('%Y%m%dT%H%M%S')}"
     started = time.monotonic()

@@ -7,7 +7,7 @@ desk's time zone, ``coalesce`` and ``misfire_grace_time`` from ``[scheduler]``.
 Running two scheduler processes (a standby, or an accidental second start) never runs a slot
 twice; two mechanisms, both on Redis:
 
-* **Leader lease.**  A redis-py ``Lock`` on :func:`jobs.keys.scheduler_leader` with a timeout of
+* **Leader lease.**  A redis-py ``Lock`` on :func:`jobs.store.keys.scheduler_leader` with a timeout of
   ``leader_lease_seconds``.  The heartbeat job renews it (``reacquire()``) every
   ``min(heartbeat_seconds, leader_lease_seconds / 3)`` seconds; only the holder fires jobs.  A
   follower keeps trying to acquire it (on every heartbeat and at every slot), so when the leader
@@ -48,7 +48,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from traceback import format_tb
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import redis
 from apscheduler.events import (
@@ -61,70 +60,20 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.exceptions import LockError, LockNotOwnedError
 
 from flows import calendars
-from jobs import keys
-from jobs.config import ConfigError, JobSettings, Settings
+from jobs.config import ConfigError, JobSettings, Settings, cron_trigger, crontab_day_of_week  # noqa: F401 (re-exported)
 from jobs.runner import run_job
-from jobs.store import ResultStore, RunRecord, utcnow
+from jobs.store import ResultStore, RunRecord, keys, utcnow
 
 log = logging.getLogger("flowdesk.scheduler")
-
-_CRONTAB_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""Crontab day-of-week numbers 0..7 (0 and 7 are Sunday) as names, which APScheduler reads unambiguously."""
 
 AfterPublish = Callable[[list[str]], None]
 
 
 # -- cron and calendar --------------------------------------------------------------------
-def crontab_day_of_week(field: str) -> str:
-    """Translate a crontab day-of-week field into APScheduler 3 syntax.
-
-    Crontab numbers days 0-7 with 0 and 7 = Sunday; APScheduler 3 numbers Monday as 0 (its
-    ``from_crontab`` does not translate, so ``1-5`` would mean Tuesday to Saturday).  Numeric
-    parts (``5``, ``1-5``, ``*/2``, ``0-6/3``, lists of these) are expanded to day names; a field
-    of names only (``mon-fri``) or ``*`` is returned unchanged.
-
-    Raises
-    ------
-    ValueError
-        Numbers outside 0-7, a reversed range, or names mixed with numbers.
-    """
-    if not any(ch.isdigit() for ch in field):
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        base, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-            if base == "*":
-                lo, hi = 0, 6
-            elif "-" in base:
-                lo_text, hi_text = base.split("-", 1)
-                lo, hi = int(lo_text), int(hi_text)
-            else:
-                lo = int(base)
-                hi = 7 if step_text else lo
-        except ValueError:
-            raise ValueError(f"day-of-week field {field!r}: use crontab numbers (0-7, 0 or 7 = Sunday) or names (mon-fri), not both") from None
-        if not (0 <= lo <= 7 and 0 <= hi <= 7) or lo > hi or step < 1:
-            raise ValueError(f"day-of-week field {field!r}: {part!r} is not a range within 0-7 (0 or 7 = Sunday)")
-        days.update(d % 7 for d in range(lo, hi + 1, step))
-    return ",".join(_CRONTAB_DAY_NAMES[d] for d in sorted(days))
-
-
-def cron_trigger(job: JobSettings, tz: ZoneInfo) -> CronTrigger:
-    """The APScheduler trigger of ``job``: its crontab (desk time zone) plus its ``second`` field."""
-    fields = job.cron.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron {job.cron!r}: expected 5 fields (minute hour day month day-of-week), got {len(fields)}")
-    minute, hour, day, month, dow = fields
-    return CronTrigger(second=job.second, minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_day_of_week(dow), timezone=tz)
-
-
 def check_calendar(name: str) -> None:
     """Raise ``ValueError`` naming the valid choices when ``name`` is not an exchange calendar."""
     calendars.exchange_calendar(name)
@@ -399,22 +348,16 @@ def build_scheduler(
 
 
 def alerts_hook(settings: Settings, store: ResultStore) -> AfterPublish | None:
-    """``after_publish`` that evaluates alert rules on freshly published results (None if no alerts module)."""
-    try:
-        from jobs import alerts
-    except ImportError as exc:
-        log.warning("alerts unavailable error=%s (results are published without alert evaluation)", exc)
-        return None
+    """``after_publish`` that evaluates alert rules on freshly published results."""
+    from jobs import alerts
+
     return lambda names: alerts.evaluate_published(settings, store, names)
 
 
 def start_delivery_worker(settings: Settings, store: ResultStore) -> Any | None:
-    """Start the alert webhook delivery worker (an object with ``stop()``), or None if unavailable."""
-    try:
-        from jobs import alerts
-    except ImportError as exc:
-        log.warning("alert delivery unavailable error=%s", exc)
-        return None
+    """Start the alert webhook delivery worker (an object with ``stop()``)."""
+    from jobs import alerts
+
     worker = alerts.start_delivery_worker(settings, store)
     log.info("alert delivery worker started")
     return worker

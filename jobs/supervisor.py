@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.errors import GaveUp
 from jobs.redis_server import EmbeddedRedis, _die_with_parent
 
 log = logging.getLogger("flowdesk.run")
@@ -44,10 +45,6 @@ MAX_RESTARTS = 5
 """Restarts of one child allowed within :data:`RESTART_WINDOW_S` before giving up."""
 RESTART_WINDOW_S = 300.0
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
-
-
-class GaveUp(RuntimeError):
-    """A child kept dying: the supervisor stopped (``flowdesk run`` exits with code 3)."""
 
 
 def start_child(args: list[str]) -> subprocess.Popen[bytes]:

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.figures.common import ACCENT, NET, empty, styled, usd_axis_format
+from flows.money import format_usd
 from jobs.store import Result
 
 COMPONENT_STYLE = {
@@ -79,7 +80,7 @@ def brief_figure(gamma: pd.DataFrame, letf_top: pd.DataFrame, flows: pd.DataFram
     )
 
     def bn(values: Sequence[float]) -> list[str]:
-        return ["n/a" if v is None or not np.isfinite(v) else f"{v / 1e9:+,.2f} bn" for v in values]
+        return [format_usd(v, scale="bn", style="bare") for v in values]
 
     def num(values: Sequence[float], fmt: str) -> list[str]:
         return ["n/a" if v is None or not np.isfinite(v) else format(v, fmt) for v in values]

@@ -21,10 +21,10 @@ from dashboard.figures.common import (
     PALETTE,
     SELL,
     empty,
-    finite,
     styled,
     usd_axis_format,
 )
+from flows import money
 
 TRADERS: dict[str, dict[str, str]] = {
     "noncomm": {"label": "Legacy non-commercials", "prefix": "net_usd", "contrib": "contribution_usd", "contracts": "net_contracts"},
@@ -34,17 +34,12 @@ TRADERS: dict[str, dict[str, str]] = {
 """Trader class -> label and the published column names it reads."""
 
 
-def format_usd(x: Any, signed: bool = True) -> str:
-    """``+$35.2bn`` style (n/a for missing)."""
-    if not finite(x):
-        return "n/a"
-    x = float(x)
-    sign = ("+" if x >= 0 else "-") if signed else ("-" if x < 0 else "")
-    for div, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{sign}${abs(x) / div:,.1f}{suffix}"
-    return f"{sign}${abs(x):,.0f}"
 
+
+
+def format_usd(x: Any, signed: bool = True) -> str:
+    """``+$35.2bn`` style (n/a for missing): :func:`flows.money.format_usd`."""
+    return money.format_usd(x, signed=signed, digits=1, space=False)
 
 def net_usd_history(weekly: pd.DataFrame, peaks: pd.DataFrame, series: str, *, title: str, other: list[str] | None = None) -> go.Figure:
     """Net USD position over time (USD) with the previous cycle peaks/troughs marked."""

@@ -35,6 +35,7 @@ from dashboard.figures.common import (
     styled,
     usd_axis_format,
 )
+from flows import money
 
 GEX_AXIS = "Dealer gamma (USD per 1% move)"
 SPOT_AXIS = "Spot (index points / USD per share)"
@@ -46,6 +47,11 @@ CONVENTION_TEXT = {
     "source_position": "Dealer convention: per-contract dealer position from the source. + = dealers long gamma.",
 }
 
+
+
+def format_usd(x: Any) -> str:
+    """``+$1.23 bn`` style for cards (USD; n/a for missing): :func:`flows.money.format_usd`."""
+    return money.format_usd(x, minus="\u2212")
 
 def convention_note(convention: str | None) -> str:
     """The sign-convention sentence printed under every gamma chart."""
@@ -216,15 +222,6 @@ def history(series: pd.DataFrame, *, convention: str | None = None, underlying: 
     return usd_axis_format(fig)
 
 
-def format_usd(x: Any) -> str:
-    """``+$1.23 bn`` style for cards (USD)."""
-    if not finite(x):
-        return "n/a"
-    x = float(x)
-    for div, suffix in ((1e12, " tn"), (1e9, " bn"), (1e6, " mn"), (1e3, " k")):
-        if abs(x) >= div:
-            return f"{'−' if x < 0 else '+'}${abs(x) / div:,.2f}{suffix}"
-    return f"{'−' if x < 0 else '+'}${abs(x):,.0f}"
 
 
 def format_level(x: Any, digits: int = 2) -> str:

@@ -25,21 +25,14 @@ from dashboard.figures.common import (
     styled,
     usd_axis_format,
 )
+from flows import money
 
 SIGN_NOTE = "+ = funds buy the underlying into the close, − = sell; long and inverse funds trade the same way."
 
 
 def format_usd(x: Any, signed: bool = False) -> str:
-    """``$1.23bn`` style; ``n/a`` for missing values."""
-    if not finite(x):
-        return "n/a"
-    v = float(x)
-    sign = "−" if v < 0 else ("+" if signed and v > 0 else "")
-    v = abs(v)
-    for div, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1e3, "k")):
-        if v >= div:
-            return f"{sign}${v / div:,.2f}{suffix}"
-    return f"{sign}${v:,.0f}"
+    """:func:`flows.money.format_usd`, unsigned unless asked (AUM and per-1% amounts)."""
+    return money.format_usd(x, signed=signed, space=False, minus="\u2212")
 
 
 def per_1pct_bars(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:

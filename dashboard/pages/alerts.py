@@ -1,7 +1,7 @@
 """Alerts page: rules and their state, recent events, the delivery outbox and the dead-letter list.
 
 Read from Redis on every tick of the global ``refresh-interval`` (and on page load) through the
-small read functions of :mod:`jobs.alerts` and :mod:`jobs.webhooks`; nothing is computed here.
+small read functions of :mod:`jobs.alerts` and :mod:`jobs.alerts.delivery`; nothing is computed here.
 Times are shown in the desk's time zone.
 """
 
@@ -182,7 +182,7 @@ def _delivery_rows(entries: list[dict[str, Any]], tz: Any) -> list[dict[str, Any
     Input("refresh-interval", "n_intervals"),
 )
 def refresh_alerts(_n: int) -> tuple:
-    from jobs.webhooks import counts, dead_letters, outbox_entries
+    from jobs.alerts import counts, dead_letters, outbox_entries
 
     try:
         settings = data.settings()

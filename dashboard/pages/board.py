@@ -10,7 +10,6 @@ flagged; the task left them out of the totals).  Nothing is computed here.
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import dash
@@ -21,6 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
+from flows.money import format_usd
 from jobs.store import ResultNotFound
 
 dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk · De-risking board")
@@ -60,8 +60,6 @@ def layout(shock: str | None = None, **_query: Any) -> html.Div:
     )
 
 
-def _bn(v: Any) -> str:
-    return "n/a" if not isinstance(v, int | float) or not math.isfinite(v) else f"{v / 1e9:+,.2f} bn USD"
 
 
 @callback(
@@ -98,7 +96,7 @@ def refresh(_n: int, shock: float | None) -> tuple:
     today = head.get("today_move_pct")
     cards = [
         card(f"If {index} moves {move:+g}% today", _bn(head.get("total_usd_at_flag_move")), "mechanical flow, + = buying", card_id="board-card-total"),
-        card("of which dealers", _bn(sum(head.get(f"{c}_at_flag_move", 0.0) or 0.0 for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd"))), "hedging, no IV shock"),
+        card("of which dealers", format_usd(sum(head.get(f"{c}_at_flag_move", 0.0) or 0.0 for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd"))), "hedging, no IV shock"),
         card("of which leveraged ETFs", _bn(head.get("letf_usd_at_flag_move")), "rebalance into the close"),
         card(f"{index} move so far", "n/a" if today is None else f"{today:+.2f}%", "n/a" if head.get("total_usd_today_move") is None else f"implies {_bn(head.get('total_usd_today_move'))}"),
         card("Flags", str(head.get("flags", 0)), f"{head.get('stale_inputs', 0)} stale or missing input(s)"),
@@ -121,3 +119,8 @@ def refresh(_n: int, shock: float | None) -> tuple:
     if np.any(inputs["stale"].astype(bool)):
         prov = html.Div([prov, html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale")])
     return prov, cards, fig, flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols
+
+
+def _bn(v: Any) -> str:
+    """USD in bn, ``+12.34 bn USD`` (:func:`flows.money.format_usd`, the board's style)."""
+    return format_usd(v, scale="bn", style="code")

@@ -1,8 +1,9 @@
 """Scenario explorer: pick the index move, the IV shock and the underlyings; the chart and table update.
 
-Server callbacks select rows of the cached ``board.scenarios`` grid (every move of the grid and
-every configured IV shock were computed by the ``board`` task); the total shown is the sum of
-the selected rows.  Nothing is recomputed here.
+Server callbacks select rows of the cached ``board.scenarios`` result: the ``totals`` table gives
+the cards (sums over every underlying, computed by the ``board`` task for every move of the grid
+and every configured IV shock), the ``underlyings`` table the list, the ``grid`` table the chart
+and table rows (narrowed to the chosen underlyings).  Nothing is computed here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
-from flows.scenarios import COMPONENTS
+from flows.money import format_usd
 from jobs.store import ResultNotFound
 
 dash.register_page(__name__, path="/explorer", name="Scenario explorer", order=5, title="flowdesk · Scenario explorer")
@@ -75,9 +76,13 @@ def layout(move: str | None = None, **_query: Any) -> html.Div:
     )
 
 
-def _grid() -> tuple[Any, pd.DataFrame]:
-    res = data.read_current(RESULT, tables=["grid"])
-    return res.meta, res.frame
+def _board(*tables: str) -> tuple[Any, dict[str, pd.DataFrame]]:
+    res = data.read_current(RESULT, tables=list(tables))
+    return res.meta, res.tables
+
+
+def _bn(v: Any) -> str:
+    return format_usd(v, scale="bn", style="code")
 
 
 @callback(
@@ -93,16 +98,16 @@ def _grid() -> tuple[Any, pd.DataFrame]:
 )
 def controls(_init: Any, _n: int) -> tuple:
     try:
-        meta, grid = _grid()
-    except ResultNotFound:
+        meta, tables = _board("totals", "underlyings")
+    except (ResultNotFound, KeyError):  # none yet, or a board published before its "underlyings" table
         return {}, 1.0, -10, 10, [], [], missing(RESULT)
-    moves = np.sort(grid["index_move_pct"].unique())
+    totals = tables["totals"]
+    moves = np.sort(totals["index_move_pct"].unique())
     # Label every second whole percent; the step lets the handle stop on every grid move.
     marks = {int(m): f"{m:+g}" for m in moves if float(m).is_integer() and int(m) % 2 == 0}
     step = float(np.min(np.diff(moves))) if moves.size > 1 else 1.0
-    shocks = [{"label": f"{s:+g}", "value": float(s)} for s in sorted(grid["iv_shock_pts"].unique())]
-    active = grid.groupby("underlying")["total_usd"].apply(lambda s: s.abs().max()).sort_values(ascending=False)
-    options = [{"label": u, "value": u} for u in active.index if active[u] > 0]
+    shocks = [{"label": f"{s:+g}", "value": float(s)} for s in sorted(totals["iv_shock_pts"].unique())]
+    options = [{"label": u, "value": u} for u in tables["underlyings"]["underlying"]]
     return marks, step, float(moves.min()), float(moves.max()), shocks, options, provenance(meta, tz=data.settings().service.timezone)
 
 
@@ -119,20 +124,24 @@ def controls(_init: Any, _n: int) -> tuple:
 )
 def explore(move: float | None, shock: float | None, underlyings: list[str] | None, _n: int) -> tuple:
     try:
-        meta, grid = _grid()
-    except ResultNotFound:
+        meta, tables = _board("grid", "totals", "underlyings")
+    except (ResultNotFound, KeyError):  # none yet, or a board published before its "underlyings" table
         return [], empty("No board yet"), empty("No board yet"), [], []
     move = -3.0 if move is None else float(move)
     shock = 0.0 if shock is None else float(shock)
     index = meta.headline.get("index", "index")
-    rows = grid[np.isclose(grid["index_move_pct"], move) & np.isclose(grid["iv_shock_pts"], shock)]
-    rows = rows[rows["underlying"].isin(underlyings)] if underlyings else rows[rows["total_usd"].abs() > 0]
-    sums = {c: float(rows[c].sum()) for c in (*COMPONENTS, "total_usd")}
-    bn = lambda v: f"{v / 1e9:+,.2f} bn USD"  # noqa: E731
+    grid, totals = tables["grid"], tables["totals"]
+    at = totals[np.isclose(totals["index_move_pct"], move) & np.isclose(totals["iv_shock_pts"], shock)]
+    total = at.iloc[0] if not at.empty else pd.Series(dtype=float)
+    active = tables["underlyings"]["underlying"]
+    shown = list(underlyings) if underlyings else list(active)
+    rows = grid[np.isclose(grid["index_move_pct"], move) & np.isclose(grid["iv_shock_pts"], shock) & grid["underlying"].isin(shown)]
+    scope = f"all {len(active)} underlyings with flow" + (" (the selection narrows the chart and table)" if underlyings else "") + ", + = buying"
+    dealer = [c for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd") if c in total.index]
     cards = [
-        card(f"Total at {index} {move:+g}%, IV {shock:+g}", bn(sums["total_usd"]), f"{len(rows)} underlyings, + = buying", card_id="explorer-total"),
-        card("Dealer hedging", bn(sums["dealer_gamma_usd"] + sums["dealer_vanna_usd"] + sums["dealer_charm_usd"]), f"of which vanna {bn(sums['dealer_vanna_usd'])}, charm {bn(sums['dealer_charm_usd'])}"),
-        card("Leveraged ETFs", bn(sums["letf_usd"]), "rebalance into the close"),
+        card(f"Total at {index} {move:+g}%, IV {shock:+g}", _bn(total.get("total_usd")), scope, card_id="explorer-total"),
+        card("Dealer hedging", _bn(total[dealer].sum() if dealer else None), f"of which vanna {_bn(total.get('dealer_vanna_usd'))}, charm {_bn(total.get('dealer_charm_usd'))}"),
+        card("Leveraged ETFs", _bn(total.get("letf_usd")), "rebalance into the close"),
     ]
     title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
     records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS)

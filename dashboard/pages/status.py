@@ -1,13 +1,13 @@
 """Status page: job runs, last success and staleness, published results, Redis and scheduler health.
 
 Everything here is read from Redis on each tick of the global ``refresh-interval`` (and on page
-load); the page never computes anything but ages.  Times are shown in the desk's time zone.
+load) and graded by :mod:`jobs.health` (the same definitions as ``flowdesk status``); the page
+only draws.  Times are shown in the desk's time zone.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import dash
@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import card, list_table
-from dashboard.freshness import Freshness, assess, format_age, heartbeat_state
+from jobs.health import Freshness, Health, collect, format_age, heartbeat_state
 
 dash.register_page(__name__, path="/status", name="Status", order=90, title="flowdesk · Status")
 
@@ -84,8 +84,10 @@ def layout(**_query: str) -> html.Div:
             html.H3("Jobs", className="fd-section-title"),
             html.Div(list_table("status-jobs-table", JOB_COLUMNS, page_size=25, style_data_conditional=_STATUS_STYLES), className="fd-table"),
             html.Div(
-                "Staleness: a job is 'stale' when its last refresh failed (its last good results are still served), "
-                "'aging' when a result is older than the job's stale_after_minutes.",
+                "Staleness (jobs.health, as in `flowdesk status`): a job is 'stale (last run failed)' when its last "
+                "refresh failed (its last good results are still served), 'aging' when its last success is older "
+                "than its stale_after_minutes, 'never succeeded' before its first success. A result's freshness "
+                "also grades its data's as-of.",
                 className="fd-note",
             ),
             html.H3("Results", className="fd-section-title"),
@@ -118,8 +120,9 @@ def _redis_card(store: Any) -> html.Div:
     return card("Redis", "PING ok", sub, level="ok", card_id="status-redis")
 
 
-def _scheduler_card(store: Any, heartbeat_seconds: float) -> html.Div:
-    level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds)
+def _scheduler_card(health: Health, settings: Any) -> html.Div:
+    s = settings.scheduler
+    level, text, detail = heartbeat_state(health.scheduler, s.heartbeat_seconds, s.leader_lease_seconds)
     return card("Scheduler", text, detail, level=level, card_id="status-scheduler")
 
 
@@ -128,32 +131,13 @@ def _freshness_card(fresh: Freshness) -> html.Div:
     return card("Data", fresh.label, f"{len(fresh.items)} results published", level=level, card_id="status-freshness")
 
 
-def _job_rows(settings: Any, store: Any, fresh: Freshness, tz: Any) -> list[dict[str, Any]]:
-    by_job: dict[str, list[str]] = {}
-    for item in fresh.items:
-        if item.job:
-            by_job.setdefault(item.job, []).append(item.level)
+def _job_rows(health: Health, tz: Any) -> list[dict[str, Any]]:
     rows = []
-    now = time.time()
-    for job in sorted(set(settings.jobs) | set(store.job_names())):
-        spec = settings.jobs.get(job)
-        last = store.last_run(job)
-        success = store.last_success(job)
-        levels = by_job.get(job, [])
-        if last is not None and last.status == "failed":
-            staleness = "stale (last run failed)"
-        elif "red" in levels:
-            staleness = "stale"
-        elif "amber" in levels:
-            staleness = "aging"
-        elif success is None:
-            staleness = "never succeeded"
-        else:
-            staleness = "fresh"
-        success_age = now - pd.Timestamp(success.ended_at or success.started_at).timestamp() if success else None
+    for j in health.jobs:
+        spec, last, success = j.spec, j.last_run, j.last_success
         rows.append(
             {
-                "job": job,
+                "job": j.job,
                 "task": spec.task if spec else "(not configured)",
                 "cron": (spec.cron + ("" if spec.enabled else " (disabled)")) if spec else "-",
                 "started": _fmt_time(last.started_at, tz) if last else "never run",
@@ -163,18 +147,18 @@ def _job_rows(settings: Any, store: Any, fresh: Freshness, tz: Any) -> list[dict
                 "rows": last.rows if last else None,
                 "attempts": last.attempts if last else None,
                 "last_success": _fmt_time(success.ended_at or success.started_at, tz) if success else "never",
-                "success_age": format_age(success_age),
-                "staleness": staleness,
+                "success_age": format_age(j.age_minutes * 60 if j.age_minutes is not None else None),
+                "staleness": j.state,
                 "error": (last.error or (last.detail if last.status == "skipped" else "") or "") if last else "",
             }
         )
     return rows
 
 
-def _result_rows(store: Any, fresh: Freshness, tz: Any) -> list[dict[str, Any]]:
-    metas = {m.name: m for m in store.summaries()}
+def _result_rows(health: Health, tz: Any) -> list[dict[str, Any]]:
+    metas = health.metas
     rows = []
-    for item in sorted(fresh.items, key=lambda i: i.name):
+    for item in sorted(health.freshness.items, key=lambda i: i.name):
         meta = metas.get(item.name)
         rows.append(
             {
@@ -215,16 +199,16 @@ def refresh_status(_n: int, selected: str | None) -> tuple:
         store = data.store()
     except Exception as exc:
         return [], [], [], [], None, html.Div(f"No store: {exc}", className="fd-error"), config_note
-    fresh = assess(settings, store)
+    health = collect(settings, store, include_unconfigured=True)
     cards = [_redis_card(store)]
-    if not fresh.redis_ok:
-        return cards, [], [], [], selected, html.Div(f"Redis unreachable: {fresh.error}", className="fd-error"), config_note
+    if not health.redis_ok:
+        return cards, [], [], [], selected, html.Div(f"Redis unreachable: {health.freshness.error}", className="fd-error"), config_note
     try:
         tz = settings.tz
-        cards += [_scheduler_card(store, settings.scheduler.heartbeat_seconds), _freshness_card(fresh)]
-        jobs = _job_rows(settings, store, fresh, tz)
-        results = _result_rows(store, fresh, tz)
-    except Exception as exc:  # Redis dropped mid-way, or a malformed record: show it, keep the page
+        cards += [_scheduler_card(health, settings), _freshness_card(health.freshness)]
+        jobs = _job_rows(health, tz)
+        results = _result_rows(health, tz)
+    except Exception as exc:  # a malformed record: show it, keep the page
         log.error("status page: %s", exc)
         return cards, [], [], [], selected, html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), config_note
     options = [{"label": row["job"], "value": row["job"]} for row in jobs]

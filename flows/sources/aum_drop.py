@@ -12,7 +12,7 @@ file returns ``None``: the drop is optional), :func:`parse_aum` / :func:`parse_a
 returning a :class:`DropTable` (``frame``, ``skipped``: ``ticker, line, reason``, ``quality``:
 :class:`flows.quality.Quality`, basis AUM for assets and ADV for volumes).
 
-* Decoding by :func:`flows.sources.decoding.decode` (UTF-8 with or without BOM, cp1252, Latin-1).
+* Decoding by :func:`flows.sources.textio.decode_text` (the one rule: gzip, byte-order marks, UTF-8, cp1252, Latin-1).
 * A malformed file (no header, a required column missing, a row with the wrong number of fields,
   a header without rows) raises :class:`~flows.errors.InputError` with the file, line and column.
 * A value that is not a number (``-``, ``NaN``, text) skips its row, reported in ``skipped`` and
@@ -36,7 +36,7 @@ import pandas as pd
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
-from flows.sources.decoding import decode
+from flows.sources.textio import decode_text
 
 
 class DropTable(NamedTuple):
@@ -62,7 +62,8 @@ def fetch(query: Path) -> bytes | None:
 
 
 def _table(raw: bytes, source: str, key: str, required: list[str], quality: Quality) -> pd.DataFrame:
-    text, encoding = decode(raw, source)
+    decoded = decode_text(raw, source)
+    text = decoded.text
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
@@ -84,8 +85,7 @@ def _table(raw: bytes, source: str, key: str, required: list[str], quality: Qual
     if not rows:
         raise InputError(source, "line 2", "no data rows (a header only): remove the file or fill it")
     quality.total_rows = len(rows)
-    if encoding != "utf-8-sig":
-        quality.repair(f"decoded as {encoding} (not UTF-8)", len(rows))
+    decoded.note(quality, len(rows))
     if not text.endswith(("\n", "\r")):
         quality.warn(f"no line break at the end of the file: its last row (line {lines[-1]}) may be cut off")
     frame = pd.DataFrame(rows, columns=header, dtype=str)

@@ -19,9 +19,9 @@ contracts (multiplier 100).
 
 Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.quality``)
 -----------------------------------------------------------------------------------------
-* **Decoding** (:func:`decode_text`): UTF-16 when the bytes start with its byte-order mark;
-  otherwise a UTF-8 byte-order mark is removed, then UTF-8, then cp1252, then Latin-1 (which
-  cannot fail); anything beyond plain UTF-8 is recorded as a repair.  JSON nested
+* **Decoding**: the one rule of :func:`flows.sources.textio.decode_text` (gzip, byte-order
+  marks, UTF-8, cp1252, Latin-1; NUL refused); anything beyond plain UTF-8 is recorded as a
+  repair.  JSON nested
   deeper than the decoder's recursion limit (~1,000 levels; the real body has 4) is refused.
 * **Per field**, a value that is absent is *missing* (a source that leaves greeks out), one that is
   present but ``null`` or not a number (``"-"``, ``"n/a"``) is *unreadable*; neither ever
@@ -56,6 +56,7 @@ from flows.errors import InputError, SourceError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
+from flows.sources.textio import decode_text
 
 BASE_URL = "https://cdn.cboe.com/api/global/delayed_quotes/options"
 """CBOE's public CDN for delayed option quotes (15-minute delayed)."""
@@ -121,48 +122,11 @@ def fetch(query: CboeQuery | str, client: Any) -> bytes:
         raise
 
 
-ENCODINGS = ("utf-8", "cp1252", "latin-1")
-"""Decoding rule of every text a CBOE parser reads: bytes starting with a UTF-16 byte-order mark
-are UTF-16 (a spreadsheet's "Unicode text"); otherwise, after removing a UTF-8 byte-order mark,
-the first of these that decodes the bytes (Latin-1 maps every byte, so it never fails)."""
-
-
-def decode_text(raw: bytes | bytearray | str) -> tuple[str, str | None]:
-    """Bytes -> text by the documented rule (:data:`ENCODINGS`); returns ``(text, repair)``.
-
-    ``repair`` names what was done beyond plain UTF-8 (``"UTF-8 byte-order mark removed"``,
-    ``"decoded as cp1252"``) or is ``None``.  A ``str`` input only loses a leading BOM.
-    """
-    notes = []
-    if isinstance(raw, str):
-        text = raw
-    else:
-        data = bytes(raw)
-        encodings: tuple[str, ...] = ENCODINGS
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            encodings = ("utf-16", "latin-1")
-            notes.append("UTF-16 (byte-order mark)")
-        elif data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-            notes.append("UTF-8 byte-order mark removed")
-        for enc in encodings:
-            try:
-                text = data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            if enc not in ("utf-8", "utf-16"):
-                notes.append(f"not UTF-8: decoded as {enc}")
-            break
-    if text.startswith("\ufeff"):
-        text = text[1:]
-        notes.append("byte-order mark removed")
-    return text, "; ".join(notes) or None
-
-
-def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> tuple[Mapping[str, Any], str | None]:
+def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> tuple[Mapping[str, Any], list[str]]:
     if isinstance(payload, Mapping):
-        return payload, None
-    text, repair = decode_text(payload)
+        return payload, []
+    decoded = decode_text(payload, source)
+    text, repairs = decoded.text, decoded.repairs
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -173,7 +137,7 @@ def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> tuple[Mapp
         raise InputError(source, None, f"malformed JSON: {exc}") from None
     if not isinstance(obj, Mapping):
         raise InputError(source, None, f"expected a JSON object, got {type(obj).__name__}")
-    return obj, repair
+    return obj, repairs
 
 
 def _number(value: Any, source: str, field: str) -> float:
@@ -337,7 +301,7 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     from flows.chain import UNREADABLE_COLUMN, Chain, parse_osi, settlement_times
 
     where = f"cboe:{symbol}" if symbol else source
-    obj, repair = _decode(payload, where)
+    obj, repairs = _decode(payload, where)
     sym = obj.get("symbol") if isinstance(obj.get("symbol"), str) else symbol
     data = obj.get("data")
     sym = (data.get("symbol") if isinstance(data, Mapping) and isinstance(data.get("symbol"), str) else sym) or symbol or "?"
@@ -355,7 +319,7 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     check_range([spot], "option.spot", where, field="data.current_price")
     ts = pd.Timestamp(as_of).tz_convert("UTC") if as_of is not None else parse_timestamp(obj.get("timestamp"), where)
     quality = Quality(source=source, basis="open interest")
-    if repair:
+    for repair in repairs:
         quality.repair(repair, 1)
     if not options:
         raise InputError(where, "data.options", "empty chain (no option rows)")

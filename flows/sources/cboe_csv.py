@@ -22,8 +22,8 @@ gamma where the file has 0; CBOE's 0DTE rows after the close keep a gamma with I
 
 Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.quality``)
 -----------------------------------------------------------------------------------------
-* **Decoding**: :func:`flows.sources.cboe.decode_text` (UTF-8 byte-order mark removed, then
-  UTF-8, cp1252, Latin-1).
+* **Decoding**: the one rule of :func:`flows.sources.textio.decode_text` (gzip, byte-order marks,
+  UTF-8, cp1252, Latin-1; NUL refused).
 * **Per column**, an empty cell or pandas' NA markers (``N/A``, ``NaN``) is *missing*, any other
   cell that is not a number (``"-"``) is *unreadable*; neither ever becomes 0:
   ``Expiration Date`` or ``Strike`` unreadable: the row (both sides) is skipped, weighted by its
@@ -79,7 +79,9 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
-from flows.sources.cboe import decode_text, dedupe
+from flows.sources import contract
+from flows.sources.cboe import dedupe
+from flows.sources.textio import decode_text
 
 HEADER: tuple[str, ...] = (
     "Expiration Date",
@@ -287,7 +289,7 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     Parameters
     ----------
     raw:
-        File content (bytes are decoded by :func:`flows.sources.cboe.decode_text`).
+        File content (bytes are decoded by :func:`flows.sources.textio.decode_text`).
     source:
         Name used in errors and provenance (the file path).
     underlying:
@@ -307,10 +309,10 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         conflicting duplicate (``option``), ``contracts`` (empty chain), ``iv`` (zero IV
         everywhere).
     """
-    text, repair = decode_text(raw)
+    decoded = decode_text(raw, source)
+    text = decoded.text
     quality = Quality(source=source, basis="open interest")
-    if repair:
-        quality.repair(repair, 1)
+    decoded.note(quality)
     head = text.split("\n", 4)
     if len(head) < 4:
         raise InputError(source, "header", f"file has {len(head)} line(s); expected spot, date and header lines")
@@ -470,12 +472,8 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
 
 
 def fetch(path: str | Path) -> bytes:
-    """Read the raw bytes of a quote-table file (the only I/O of this source)."""
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except OSError as exc:
-        raise InputError(str(p), None, f"cannot read file: {exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return contract.read_file(path)
 
 
 def read_file(path: str | Path, underlying: str | None = None) -> Chain:

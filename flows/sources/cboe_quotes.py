@@ -28,16 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from flows import products
 from flows.errors import FlowdeskError, InputError
+from flows.sources.cboe import INDEX_SYMBOLS, cdn_symbol  # noqa: F401 (INDEX_SYMBOLS re-exported)
 from flows.sources.http import HttpClient
 
 URL_TEMPLATE = "https://cdn.cboe.com/api/global/delayed_quotes/quotes/{symbol}.json"
 SOURCE = "cboe-quotes"
 NEW_YORK = "America/New_York"
-INDEX_SYMBOLS: frozenset[str] = products.cdn_index_symbols()
-"""Cash indices: the CDN symbol takes a leading underscore (``_SPX``); the same set as the options
-connector, derived from the product table (:func:`flows.products.cdn_index_symbols`)."""
 
 QUOTE_COLUMNS = ["symbol", "price", "prev_close", "return_since_prev_close", "volume_shares", "price_time"]
 
@@ -54,9 +51,8 @@ def build_query(symbol: str, *, url_template: str = URL_TEMPLATE) -> QuoteQuery:
     sym = symbol.strip().upper()
     if not sym:
         raise InputError(SOURCE, "symbol", "empty symbol")
-    bare = sym.lstrip("_")
-    cdn = f"_{bare}" if (sym.startswith("_") or bare in INDEX_SYMBOLS) else bare
-    return QuoteQuery(symbol=bare, url=url_template.format(symbol=cdn))
+    # cash indices take a leading underscore (``_SPX``): the options connector's rule and set
+    return QuoteQuery(symbol=sym.lstrip("_"), url=url_template.format(symbol=cdn_symbol(sym)))
 
 
 def fetch(query: QuoteQuery, client: HttpClient) -> Any:

@@ -34,7 +34,6 @@ Three steps as every source: :func:`build_query` (pure), :func:`fetch` (network 
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
 from flows.sources.price_frame import parse_dates, read_rows, to_numbers
-from flows.sources.text import decode_text
+from flows.sources.textio import decode_text
 
 URL_TEMPLATE = "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
 SOURCE = "cboe-vx"
@@ -110,9 +109,8 @@ def _contract_of(text: str, source: str, line: int) -> tuple[int, int]:
     return year, month
 
 
-@functools.lru_cache(maxsize=1024)
 def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
-    """Code and final settlement date of a contract (cached: one per file otherwise)."""
+    """Code and final settlement date of a contract (:mod:`flows.calendars`)."""
     return str(calendars.vx_contract_code([year], [month])[0]), calendars.vx_final_settlement([year], [month], calendar)[0]
 
 
@@ -121,7 +119,8 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
 
     Returns ``(frame, quality)``: :data:`flows.schema.VX_COLUMNS`, oldest first.
     """
-    text, repairs = decode_text(raw, source)
+    decoded = decode_text(raw, source)
+    text, repairs = decoded.text, decoded.repairs
     header, rows, lines, _ = read_rows(text, source, header_contains="Trade Date", allow_empty=True)
     if header and header[0] == "" and len(header) > 1 and header[1] == "Trade Date":
         header = header[1:]  # leading unnamed index column

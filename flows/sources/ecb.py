@@ -406,14 +406,29 @@ def fx_dates_for(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, max_lag_d
     return idx[pos]
 
 
+def parse(raw: bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+    """Any ECB body -> FX frame (USD per unit) and quality: the connector contract's ``parse``.
+
+    The body says what it is: a zip (``PK``) holds the history CSV (ISO dates) or the daily CSV
+    (``13 April 2026`` dates); anything else is the daily XML.  Raises :class:`InputError` naming
+    ``source`` (via the readers below).
+    """
+    if raw[:2] == b"PK":
+        q = Quality(source=source, basis="rows")
+        text = zip_text(raw, source, q)
+        first = next((line for line in text.splitlines()[1:] if line.strip()), "")
+        if any(ch.isalpha() for ch in first.split(",", 1)[0]):
+            return read_daily_csv(text, source, currencies)
+        fx, parsed = read_hist_csv(text, source, currencies)
+        return Parsed(fx, q.merge(parsed) if q.repaired_rows else parsed)
+    return read_daily_xml(raw, source, currencies)
+
+
 # -- convenience: fetch + parse ------------------------------------------------------------
 def fetch_hist_parsed(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
     """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame and quality."""
     url = build_query("hist", base=base)
-    q = Quality(source=url, basis="rows")
-    text = zip_text(fetch(url, client), url, q)
-    fx, parsed = read_hist_csv(text, url, currencies)
-    return Parsed(fx, q.merge(parsed) if q.repaired_rows else parsed)
+    return parse(fetch(url, client), url, currencies)
 
 
 def fetch_hist(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:

@@ -55,8 +55,8 @@ def parse(raw: bytes, source: str, symbol: str | None = None) -> tuple[pd.DataFr
 
 
 def _series_name(raw: bytes) -> str:
-    from flows.sources.text import decode_text
+    from flows.sources.textio import decode_text
 
-    head = decode_text(raw, "fred")[0].lstrip().split("\n", 1)[0]
+    head = decode_text(raw, "fred").text.lstrip().split("\n", 1)[0]
     cols = [c.strip() for c in head.split(",")]
     return cols[1] if len(cols) > 1 else ""

@@ -48,6 +48,18 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+    """Delay before attempt ``attempt + 1``, seconds: exponential, capped, with "equal jitter".
+
+    ``cap = min(max_s, base_s * 2**(attempt - 1))``; the delay is drawn uniformly in
+    ``[cap / 2, cap]`` (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015).  Used by
+    the source client and the webhook delivery worker alike.
+    """
+    rng = rng or random._inst  # the module's shared generator (what random.uniform uses)
+    cap = min(max_s, base_s * (2 ** max(0, attempt - 1)))
+    return cap / 2 + rng.uniform(0, cap / 2)
+
+
 @dataclass
 class HttpClient:
     """A small, thread-safe HTTP client (a ``requests.Session`` underneath).
@@ -59,7 +71,8 @@ class HttpClient:
     retries:
         Further attempts after the first, on retryable failures.
     backoff_base_s, backoff_max_s:
-        Backoff before attempt ``n`` is ``min(max, base * 2**(n-1))`` times a jitter in [0.5, 1].
+        Backoff before attempt ``n + 1`` is :func:`backoff_delay` (``n``): ``min(max, base * 2**(n-1))``
+        times a jitter in [0.5, 1].
     min_interval_s:
         Per-host rate limit, seconds between requests.
     """
@@ -91,7 +104,7 @@ class HttpClient:
             self.sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        return backoff_delay(attempt, self.backoff_base_s, self.backoff_max_s)
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None, source: str | None = None) -> requests.Response:
         """GET ``url``; returns the response of the first 2xx/3xx answer or raises SourceError."""

@@ -25,7 +25,7 @@ returns a :class:`Universe`: ``funds`` in the :data:`flows.schema.LETF_COLUMNS` 
 
 Decoding, duplicates, limits
 ----------------------------
-* Text is decoded by :func:`flows.sources.decoding.decode` (UTF-8 with or without BOM, then
+* Text is decoded by :func:`flows.sources.textio.decode_text` (gzip, byte-order marks, UTF-8, then
   cp1252, then Latin-1; a non-UTF-8 file is recorded as a repair).
 * A ticker listed twice with **identical** rows: the copy is dropped (repair).  Listed twice with
   **different** values: :class:`InputError` naming the ticker and both lines (no row may silently
@@ -75,7 +75,8 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import LETF_COLUMNS
-from flows.sources.decoding import decode
+from flows.sources.contract import read_file
+from flows.sources.textio import decode_text
 
 DATASET_REQUIRED = ["ticker", "underlying_asset", "underlying_ticker", "leverage", "direction", "aum"]
 CURATED_REQUIRED = ["ticker", "underlying", "leverage"]
@@ -105,7 +106,7 @@ def reset_table_path() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _reset_table_cached(path: str) -> pd.DataFrame:
-    text, _ = decode(fetch(Path(path)), path)
+    text = decode_text(fetch(Path(path)), path).text
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
@@ -130,11 +131,8 @@ def build_query(path: str | Path | None = None) -> Path:
 
 
 def fetch(query: Path) -> bytes:
-    """Read the file's bytes (the only I/O).  A missing file is an :class:`InputError`."""
-    try:
-        return query.read_bytes()
-    except OSError as exc:
-        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return read_file(query)
 
 
 def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]]:
@@ -191,7 +189,8 @@ def parse(
     empty universe, a ticker listed twice with different values, or a value outside its
     plausibility limit.
     """
-    text, encoding = decode(raw, source)
+    decoded = decode_text(raw, source)
+    text = decoded.text
     header, rows, lines = _rows(text, source)
     if not rows:
         raise InputError(source, "line 2", "empty universe: the file has a header but no fund rows")
@@ -204,8 +203,7 @@ def parse(
     else:
         raise InputError(source, "line 1", "unknown layout: expected the dataset columns (ticker, underlying_ticker, leverage, direction, aum, ...) or the curated ones (ticker, underlying, leverage, ...)")
     quality = Quality(source=source, basis="AUM", total_rows=len(rows))
-    if encoding != "utf-8-sig":
-        quality.repair(f"decoded as {encoding} (not UTF-8)", len(rows))
+    decoded.note(quality, len(rows))
     raw_frame = pd.DataFrame(rows, columns=header, dtype=str)
     raw_frame["__line"] = np.asarray(lines, dtype="int64")
     raw_frame = _drop_exact_duplicates(raw_frame, header, source, quality)

@@ -9,7 +9,7 @@ tz-naive session dates, strictly increasing) and a :class:`flows.quality.Quality
 
 Rules, in order
 ---------------
-* Text: :func:`flows.sources.text.decode_text` (gzip, UTF-8 with BOM, then cp1252 / Latin-1).
+* Text: :func:`flows.sources.textio.decode_text` (the one rule: gzip, byte-order marks, UTF-8, cp1252, Latin-1).
 * Rows: the header is the first line; blank lines are ignored; a row with a different number of
   fields (other than trailing empty ones) is an :class:`InputError` naming the line.
 * Dates: ISO ``2024-08-05`` or US ``8/5/2024`` / ``08/05/2024``, decided by the first row; every
@@ -48,7 +48,7 @@ from flows.errors import InputError
 from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import PRICE_COLUMNS
-from flows.sources.text import decode_text
+from flows.sources.textio import decode_text
 
 MISSING_TOKENS = frozenset({"", ".", "null", "nan", "na", "n/a", "-", "none"})
 """Cells meaning "no value" (compared lower-case, stripped)."""
@@ -187,7 +187,8 @@ def parse_delimited(
     (frame, quality)
         :data:`flows.schema.PRICE_COLUMNS`, oldest first; ``quality.basis == "rows"``.
     """
-    text, repairs = decode_text(raw, source)
+    decoded = decode_text(raw, source)
+    text, repairs = decoded.text, decoded.repairs
     header, rows, lines, _ = read_rows(text, source)
     q = Quality(source=source, basis="rows", total_rows=len(rows))
     for r in repairs:

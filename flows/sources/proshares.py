@@ -20,7 +20,7 @@ Three steps as every source: :func:`build_query`, :func:`fetch` (network only), 
 
 Rows and checks
 ---------------
-* Decoding by :func:`flows.sources.decoding.decode` (UTF-8 with or without BOM, cp1252, Latin-1).
+* Decoding by :func:`flows.sources.textio.decode_text` (the one rule: gzip, byte-order marks, UTF-8, cp1252, Latin-1).
 * A row whose date, ticker, NAV, shares or assets is blank or unreadable is **skipped** (its
   assets count toward the skipped share; unreadable assets: the conservative row share).
 * A row where NAV x shares x 1000 differs from the published assets by more than
@@ -49,8 +49,8 @@ import pandas as pd
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
-from flows.sources.decoding import decode
 from flows.sources.http import HttpClient
+from flows.sources.textio import decode_text
 
 URL_TEMPLATE = "https://accounts.profunds.com/etfdata/ByFund/{ticker}-historical_nav.csv"
 SOURCE = "proshares"
@@ -133,7 +133,8 @@ def parse(raw: bytes, source: str) -> NavHistory:
     empty file, conflicting duplicate dates, mixed tickers, a value outside its plausibility
     limit, or no usable row at all.
     """
-    text, encoding = decode(raw, source)
+    decoded = decode_text(raw, source)
+    text = decoded.text
     if not text.strip():
         raise InputError(source, "line 1", "empty file")
     quality = Quality(source=source, basis="AUM")
@@ -144,8 +145,7 @@ def parse(raw: bytes, source: str) -> NavHistory:
     if not rows:
         raise InputError(source, "line 2", "no data rows")
     quality.total_rows += len(rows)
-    if encoding != "utf-8-sig":
-        quality.repair(f"decoded as {encoding} (not UTF-8)", len(rows))
+    decoded.note(quality, len(rows))
     frame = pd.DataFrame(rows, columns=header, dtype=str)[list(COLUMNS)].rename(columns=COLUMNS)
     frame = frame.apply(lambda col: col.fillna("").str.strip())
     frame["line"] = np.asarray(lines, dtype="int64")

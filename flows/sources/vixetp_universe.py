@@ -30,8 +30,9 @@ import pandas as pd
 
 from flows.errors import InputError
 from flows.limits import check_range
+from flows.sources.contract import read_file
 from flows.sources.price_frame import read_rows
-from flows.sources.text import decode_text
+from flows.sources.textio import decode_text
 
 SHIPPED = "vix_etp_universe.csv"
 INDICES = ("short_term", "mid_term")
@@ -49,15 +50,13 @@ def build_query(path: str | Path | None = None) -> Path:
 
 
 def fetch(query: Path) -> bytes:
-    try:
-        return query.read_bytes()
-    except OSError as exc:
-        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return read_file(query)
 
 
 def parse(raw: bytes, source: str) -> pd.DataFrame:
     """Parse the universe (pure): :data:`COLUMNS`, ``valid_to`` NaT when open-ended."""
-    text, _ = decode_text(raw, source)
+    text = decode_text(raw, source).text
     header, rows, lines, _ = read_rows(text, source)
     header = [h.lower() for h in header]
     for col in REQUIRED:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.errors import InputError
 from flows.quality import Quality
+from flows.sources.contract import read_file
 from flows.sources.price_frame import parse_delimited
 
 OPTIONAL = {"open": ("Open",), "high": ("High",), "low": ("Low",), "volume": ("Volume",)}
@@ -31,11 +31,8 @@ def build_query(drop_dir: str | Path, name: str) -> Path:
 
 
 def fetch(query: Path) -> bytes:
-    """The file's bytes; a missing or unreadable file is an :class:`InputError`."""
-    try:
-        return query.read_bytes()
-    except OSError as exc:
-        raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
+    """The file's bytes (the only I/O): :func:`flows.sources.contract.read_file`."""
+    return read_file(query)
 
 
 def symbol_from_name(path: str | Path) -> str:

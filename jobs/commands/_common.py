@@ -1,14 +1,13 @@
 """Helpers shared by the analytic sub-commands (``flowdesk gamma``, ``letf``, ``cftc``).
 
-Not a command module: it defines no ``COMMANDS``, so :func:`jobs.cli._discover_commands` adds
-nothing from it.
+Not a command module: it defines no ``COMMANDS`` and has no row in :data:`jobs.cli.COMMANDS`.
 """
 
 from __future__ import annotations
 
-import math
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,28 +15,16 @@ import click
 import pandas as pd
 
 from flows.errors import FlowdeskError
-
-
-def plain(value: Any) -> Any:
-    """JSON-able scalar: NaN and infinities -> None, numpy -> Python, timestamps -> ISO strings.
-
-    Lists and tuples are converted element by element.
-    """
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
+from flows.money import format_usd as money  # noqa: F401 (the one money formatter; commands import it from here)
+from jobs.store.codec import plain  # noqa: F401 (the one JSON cleaner; commands import it from here)
 
 
 def settings_or_default() -> Any:
     """The configured :class:`jobs.config.Settings`, or the defaults when no config can be read.
 
-    The file commands work on local files and must run without a ``config.toml``.
+    The file commands work on local files and must run without a ``config.toml``.  Only the
+    schema is checked (:func:`jobs.config.load_settings`): the task registry and the alert
+    catalogue play no part in a file command, and importing them would cost every call.
     """
     from jobs.config import ConfigError, Settings, load_settings
 
@@ -54,6 +41,16 @@ def echo_quality(quality: Any) -> None:
     click.echo(f"quality: {quality.summary()}")
     for w in quality.warnings:
         click.echo(f"warning: {w}", err=True)
+
+
+def emit(doc: dict[str, Any], as_json: bool, text: Callable[[], str], quality: Any) -> None:
+    """A file command's output: ``doc`` as JSON with ``--json``, else ``text()`` for people and
+    the input quality (:func:`echo_quality`)."""
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(text())
+    echo_quality(quality)
 
 
 @contextmanager
@@ -77,15 +74,3 @@ def parse_day(value: str, option: str) -> pd.Timestamp:
     if pd.isna(day):
         raise InputError(option, None, f"not a date YYYY-MM-DD: {value!r}")
     return day.tz_localize(None).normalize() if day.tzinfo else day.normalize()
-
-
-def money(x: Any, *, signed: bool = True) -> str:
-    """``-1.2e10`` -> ``-$12.00 bn`` (None -> ``n/a``)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    x = float(x)
-    sign = "-" if x < 0 else ("+" if signed else "")
-    for div, suffix in ((1e9, "bn"), (1e6, "mn"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{sign}${abs(x) / div:,.2f} {suffix}"
-    return f"{sign}${abs(x):,.0f}"

@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from jobs.config import ConfigError, Settings, load_settings
+from jobs.config import ConfigError, Settings
 from jobs.logs import mask_secrets, secret_literals
 from jobs.store import ResultStore
+from jobs.validate import load_settings
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -69,7 +70,7 @@ def alerts() -> None:
 @click.pass_context
 def test_cmd(ctx: click.Context, target: str) -> None:
     """Send a test message to TARGET now and report the HTTP status."""
-    from jobs.webhooks import TargetConfigError, send_test
+    from jobs.alerts import TargetConfigError, send_test
 
     settings = _settings(ctx)
     try:
@@ -89,8 +90,14 @@ def test_cmd(ctx: click.Context, target: str) -> None:
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Rules with their current state, the outbox (pending / in flight) and dead letters."""
-    from jobs.alerts import fmt_value, recent_events, rule_states
-    from jobs.webhooks import counts, dead_letters, outbox_entries
+    from jobs.alerts import (
+        counts,
+        dead_letters,
+        fmt_value,
+        outbox_entries,
+        recent_events,
+        rule_states,
+    )
 
     settings = _settings(ctx)
     client = _store(settings).redis
@@ -122,7 +129,7 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
 @click.pass_context
 def resend_cmd(ctx: click.Context, delivery_id: str) -> None:
     """Put dead-lettered delivery DELIVERY_ID back in the outbox (same event id, attempts reset)."""
-    from jobs.webhooks import resend
+    from jobs.alerts import resend
 
     settings = _settings(ctx)
     try:
@@ -138,7 +145,7 @@ def resend_cmd(ctx: click.Context, delivery_id: str) -> None:
 @click.pass_context
 def deliver_cmd(ctx: click.Context, threads: int | None, until_idle: bool) -> None:
     """Run the webhook delivery worker in the foreground (a Procfile line: `alerts: flowdesk alerts deliver`)."""
-    from jobs.webhooks import DeliveryWorker
+    from jobs.alerts import DeliveryWorker
 
     settings = _settings(ctx)
     store = _store(settings)

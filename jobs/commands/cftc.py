@@ -34,6 +34,7 @@ import click
 import pandas as pd
 
 from flows.errors import FlowdeskError, InputError
+from flows.money import format_usd
 from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
 
 FX_FILE_CURRENCIES = ("USD", "EUR", "JPY", "GBP", "CHF", "CAD", "AUD", "NZD", "MXN", "BRL", "ZAR", "SEK")
@@ -178,10 +179,6 @@ def _contracts(key: str, value: Any) -> Any:
     return int(value) if key.endswith("net_contracts") and isinstance(value, float) else value
 
 
-def _money(x: Any) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x / 1e9:+8.2f}bn"
 
 
 def _partial_warnings(weeks: list[dict[str, Any]], quality: Any) -> None:
@@ -226,7 +223,7 @@ def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: boo
     click.echo("as_of       " + "  ".join(f"{s:>24}" for s in series) + "  (USD, + = net long USD)")
     for week in weeks:
         flag = f"  PARTIAL ({week['partial_reason']})" if week["partial"] else ""
-        click.echo(f"{week['as_of']}  " + "  ".join(f"{_money(week[s]):>24}" for s in series) + flag)
+        click.echo(f"{week['as_of']}  " + "  ".join(f"{format_usd(week[s], scale='bn', style='bare', space=False):>24}" for s in series) + flag)
 
 
 @click.command("cftc-backfill")
@@ -238,13 +235,13 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
     """Backfill cftc.positions / cftc.fx (live: CFTC yearly files + ECB; sample: generated), then publish cftc.net_usd."""
     from tqdm import tqdm
 
-    from jobs.cli import _state, _store_or_exit
+    from jobs.cli.state import state, store_or_exit
     from jobs.store import utcnow
     from jobs.tasks import cftc_ingest
     from jobs.tasks.cftc import recompute
 
-    settings = _state(ctx).setup_logging()
-    store = _store_or_exit(settings)
+    settings = state(ctx).setup_logging()
+    store = store_or_exit(settings)
     start = from_year or settings.cftc.history_from_year
     now = utcnow().astimezone(settings.tz)
     with tqdm(desc="cftc backfill", unit="step", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:

@@ -15,13 +15,12 @@ null when never)), ``scenarios`` (list of ``tape`` flat/up/down, ``horizon`` 1w/
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from jobs.commands._common import echo_quality, exit_on_input_error, money, plain
+from jobs.commands._common import emit, exit_on_input_error, money, plain
 from jobs.commands.volcontrol import load_prices
 
 JSON_KEYS = ("position", "triggers", "scenarios", "quality")
@@ -85,11 +84,7 @@ def cta_command(prices_file: Path, as_of: str, aum: float | None, as_json: bool)
     """CTA trend followers: position, trigger levels and tape scenarios from PRICES_FILE."""
     with exit_on_input_error():
         doc, report, q = cta_report(prices_file, as_of, aum)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(summary_text(doc, report))
-        echo_quality(q)
+    emit(doc, as_json, lambda: summary_text(doc, report), q)
 
 
 COMMANDS = [cta_command]

@@ -1,7 +1,7 @@
 """``flowdesk gamma FILE``: dealer gamma from a local CBOE quote-table CSV or options JSON file.
 
 The file type is detected from its content (after the decoding rule of
-:func:`flows.sources.cboe.decode_text`, JSON starts with ``{`` or ``[``; anything else is read as
+:func:`flows.sources.textio.decode_text`, JSON starts with ``{`` or ``[``; anything else is read as
 the quote-table CSV).  Parameters not given on the command line come from ``[gamma]`` in the
 configuration (rate, dividend yield and dealer convention per underlying, hedge moves,
 deliverables of adjusted series, consistency factor), or the defaults when no configuration can be
@@ -13,7 +13,6 @@ field.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,13 @@ from typing import Any
 import click
 import pandas as pd
 
-from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
+from flows.money import format_usd
+from jobs.commands._common import (
+    emit,
+    exit_on_input_error,
+    plain,
+    settings_or_default,
+)
 
 JSON_KEYS = (
     "underlying",
@@ -57,14 +62,14 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
     """Parse ``path`` as CBOE options JSON or quote-table CSV (by content); errors name the file."""
     from flows.errors import InputError
     from flows.sources import cboe, cboe_csv
+    from flows.sources.textio import decode_text
 
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror or exc}") from None
-    text, _repair = cboe.decode_text(raw[:4096])
     try:
-        if text.lstrip()[:1] in ("{", "["):
+        if decode_text(raw, str(path)).text.lstrip()[:1] in ("{", "["):
             chain = cboe.parse(raw, source=str(path), symbol=underlying)
             if underlying:
                 chain.underlying = underlying.upper().lstrip("_")
@@ -94,14 +99,6 @@ def gamma_json(report: Any) -> dict[str, Any]:
     return {k: out[k] for k in JSON_KEYS}
 
 
-def _money(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    x = float(x)
-    for div, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "mn"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{'-' if x < 0 else '+'}${abs(x) / div:,.2f} {suffix}"
-    return f"{'-' if x < 0 else '+'}${abs(x):,.0f}"
 
 
 def _level(x: Any) -> str:
@@ -115,13 +112,13 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     lines = [
         f"{doc['underlying']}  spot {doc['spot']:,.2f}  as of {doc['as_of']}  source {h.get('source', '')}",
         f"contracts {doc['contracts']:,}  expired dropped {doc['expired_dropped']:,}  dealer convention: {conv}",
-        f"net GEX   {_money(doc['net_gex_usd_per_1pct'])} per 1% move  (calls {_money(doc['call_gex_usd_per_1pct'])}, puts {_money(doc['put_gex_usd_per_1pct'])})",
-        f"model GEX at spot {_money(doc['model_gex_at_spot_usd_per_1pct'])} per 1% move  regime: {h.get('regime', 'n/a')}",
+        f"net GEX   {format_usd(doc['net_gex_usd_per_1pct'])} per 1% move  (calls {format_usd(doc['call_gex_usd_per_1pct'])}, puts {format_usd(doc['put_gex_usd_per_1pct'])})",
+        f"model GEX at spot {format_usd(doc['model_gex_at_spot_usd_per_1pct'])} per 1% move  regime: {h.get('regime', 'n/a')}",
         f"flip      {_level(doc['flip'])}  (all crossings: {', '.join(_level(f) for f in doc['flips']) or 'none'})",
         f"walls     call {_level(doc['call_wall'])}  put {_level(doc['put_wall'])}  abs-gamma strike {_level(doc['abs_gamma_strike'])}",
         "hedge flow (USD dealers trade to stay delta-hedged; + = buy):",
     ]
-    lines += [f"  {row['move_pct']:+6.1f}%  {_money(row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
+    lines += [f"  {row['move_pct']:+6.1f}%  {format_usd(row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
     if h.get("modelled_gamma_contracts"):
         lines.append(f"gamma modelled for {h['modelled_gamma_contracts']:,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f} % of |GEX|): the source gave no gamma, 0, or a non-standard deliverable")
     if h.get("excluded_contracts"):
@@ -129,7 +126,7 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     for f in h.get("forwards") or []:
         lines.append(f"forward {f['expiry']}: {f['forward']:,.4g} ({f['method']})")
     lines.append("by expiry (net GEX, USD per 1% move):")
-    lines += [f"  {row['expiry']}  {_money(row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
+    lines += [f"  {row['expiry']}  {format_usd(row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
     if len(doc["by_expiry"]) > 12:
         lines.append(f"  ... {len(doc['by_expiry']) - 12} more expiries")
     return "\n".join(lines)
@@ -158,11 +155,7 @@ def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | Non
         report = analyze(chain, params)
         enforce(report.quality, settings.quality.threshold("gamma"))
     doc = gamma_json(report)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(summary_text(report, doc))
-        echo_quality(report.quality)
+    emit(doc, as_json, lambda: summary_text(report, doc), report.quality)
 
 
 COMMANDS = [gamma]

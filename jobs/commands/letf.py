@@ -28,7 +28,6 @@ line and column or the reason.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,8 +38,14 @@ import pandas as pd
 
 from flows.errors import InputError
 from flows.limits import check_range
+from flows.money import format_usd
 from flows.quality import Quality, enforce
-from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
+from jobs.commands._common import (
+    emit,
+    exit_on_input_error,
+    plain,
+    settings_or_default,
+)
 
 JSON_KEYS = ("as_of", "per_1pct_usd", "rebalance_usd", "by_underlying", "excluded", "groups", "excluded_aum", "universe_aum_usd", "included_aum_usd", "excluded_aum_usd", "by_reset", "quality")
 MAX_LISTED_SYMBOLS = 60
@@ -181,33 +186,24 @@ def letf_result(path: Path, moves: dict[str, float] | tuple[str, ...], proxies: 
     return doc, quality
 
 
-def _money(x: Any, *, signed: bool = True) -> str:
-    if x is None:
-        return "n/a"
-    x = float(x)
-    sign = "-" if x < 0 else ("+" if signed else "")
-    for div, suffix in ((1e9, "bn"), (1e6, "mn"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{sign}${abs(x) / div:,.2f} {suffix}"
-    return f"{sign}${abs(x):,.0f}"
 
 
 def summary_text(doc: dict[str, Any], top: int = 25) -> str:
     lines = [
-        f"as of {doc['as_of']}  equity total {_money(doc['per_1pct_usd'])} per +1% move of the daily-reset funds (+ = buy; long and inverse funds add up)",
-        f"trade for the given moves: {_money(doc['rebalance_usd'])}",
+        f"as of {doc['as_of']}  equity total {format_usd(doc['per_1pct_usd'])} per +1% move of the daily-reset funds (+ = buy; long and inverse funds add up)",
+        f"trade for the given moves: {format_usd(doc['rebalance_usd'])}",
         f"{'underlying':<12}{'funds':>6}{'AUM':>16}{'per +1%':>16}{'trade':>16}",
     ]
     for row in doc["by_underlying"][:top]:
-        lines.append(f"{row['underlying']:<12}{row['funds']:>6}{_money(row['aum_usd'], signed=False):>16}{_money(row['per_1pct_usd']):>16}{_money(row['rebalance_usd']):>16}")
+        lines.append(f"{row['underlying']:<12}{row['funds']:>6}{format_usd(row['aum_usd'], signed=False):>16}{format_usd(row['per_1pct_usd']):>16}{format_usd(row['rebalance_usd']):>16}")
     if len(doc["by_underlying"]) > top:
         lines.append(f"... {len(doc['by_underlying']) - top} more underlyings (--json for all)")
     lines.append(f"excluded from the equity totals: {len(doc['excluded'])} funds (--json lists each with its reason)")
     universe = doc["universe_aum_usd"] or 0.0
     share = 100.0 * (doc["excluded_aum_usd"] or 0.0) / universe if universe else 0.0
-    lines.append(f"assets left out of every daily figure: {_money(doc['excluded_aum_usd'], signed=False)} of {_money(universe, signed=False)} ({share:.1f} %):")
+    lines.append(f"assets left out of every daily figure: {format_usd(doc['excluded_aum_usd'], signed=False)} of {format_usd(universe, signed=False)} ({share:.1f} %):")
     for row in doc["excluded_aum"]:
-        lines.append(f"  {row['category']:<34}{row['funds']:>5} funds {_money(row['aum_usd'], signed=False):>14}")
+        lines.append(f"  {row['category']:<34}{row['funds']:>5} funds {format_usd(row['aum_usd'], signed=False):>14}")
     return "\n".join(lines)
 
 
@@ -223,11 +219,7 @@ def letf_command(universe_file: Path, moves: tuple[str, ...], nav_files: tuple[P
         settings = settings_or_default()
         proxies = dict(settings.letf.index_proxies)
         doc, quality = letf_result(universe_file, moves, proxies, settings=settings, nav_files=nav_files, aum_file=aum_file)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-        return
-    click.echo(summary_text(doc))
-    echo_quality(quality)
+    emit(doc, as_json, lambda: summary_text(doc), quality)
 
 
 letf = letf_command

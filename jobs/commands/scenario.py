@@ -13,9 +13,10 @@ import numpy as np
 from flows import scenarios
 from flows.errors import FlowdeskError, InputError
 from flows.limits import check_range
-from jobs.config import ConfigError, load_settings
+from jobs.config import ConfigError
 from jobs.store import ResultStore
 from jobs.tasks.board import explicit_scenario, hours_to_close, load_inputs
+from jobs.validate import load_settings
 
 _MOVE = re.compile(r"^\s*([A-Za-z0-9._^]+)\s*=\s*([+-]?\d+(?:\.\d+)?)\s*%?\s*$")
 
@@ -88,7 +89,7 @@ def scenario_report(settings: Any, store: ResultStore, moves: dict[str, float], 
 @click.command("scenario")
 @click.option("--move", "moves", multiple=True, required=True, help="SYMBOL=PCT, e.g. SPX=-3%. One move is mapped to the others by the [board] betas; several move only those.")
 @click.option("--iv-shock", type=float, default=0.0, show_default=True, help="IV shock in volatility points.")
-@click.option("--hours-to-close", type=float, default=None, help="Charm horizon in hours (default: to the next 16:00 New York close).")
+@click.option("--hours-to-close", type=float, default=None, help="Charm horizon in hours (default: to the next session close of scheduler.calendar, early closes included).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | None, as_json: bool) -> None:
     """Mechanical flow (dealer hedging + leveraged ETFs) for a move, from the cached results."""

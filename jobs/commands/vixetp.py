@@ -18,14 +18,13 @@ Bad input exits with status 2 naming the file, row and field.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from jobs.commands._common import (
-    echo_quality,
+    emit,
     exit_on_input_error,
     money,
     parse_day,
@@ -118,11 +117,7 @@ def vixetp_command(vx_dir: Path, date: str, aum_file: Path | None, as_json: bool
     """VIX futures ETPs: index return, rebalance and roll per fund on DATE from the VX files in --vx."""
     with exit_on_input_error():
         doc, report, q = vixetp_report(vx_dir, date, aum_file)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(summary_text(doc, report))
-        echo_quality(q)
+    emit(doc, as_json, lambda: summary_text(doc, report), q)
 
 
 COMMANDS = [vixetp_command]

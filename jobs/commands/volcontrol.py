@@ -17,14 +17,13 @@ exits with status 2 and names the file, row and field.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from jobs.commands._common import (
-    echo_quality,
+    emit,
     exit_on_input_error,
     money,
     parse_day,
@@ -118,11 +117,7 @@ def volcontrol_command(prices_file: Path, as_of: str, aum: float | None, estimat
     """Volatility-control funds: exposure, next-session flow and volatility scenarios from PRICES_FILE."""
     with exit_on_input_error():
         doc, report, q = volcontrol_report(prices_file, as_of, aum, estimator)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(summary_text(doc, report))
-        echo_quality(q)
+    emit(doc, as_json, lambda: summary_text(doc, report), q)
 
 
 COMMANDS = [volcontrol_command]

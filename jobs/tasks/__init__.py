@@ -5,7 +5,10 @@ A task is registered with :func:`task` and named by ``[jobs.<job>] task = "..."`
 :class:`TaskOutcome` naming what it published.  Tasks compose sources (I/O at the edge) and pure
 analytics from :mod:`flows`, and publish through the store; they never draw.
 
-One module per analytic family lives next to this one; importing it registers its tasks.
+One module per analytic family lives next to this one; importing it registers its tasks.  The
+modules are listed in :data:`TASK_MODULES` (a new family adds its module there) and imported on
+the first :func:`load_tasks`, so that a command that needs one task (``flowdesk gamma FILE``) does
+not pay for all of them.
 """
 
 from __future__ import annotations
@@ -71,13 +74,14 @@ def task(name: str, *, results: Callable[[Settings, dict[str, Any]], list[str]] 
     return deco
 
 
-def _register_all() -> None:
-    """Import every module of this package: each registers its tasks with :func:`task`."""
+TASK_MODULES = ("demo", "gamma", "letf", "cftc", "cftc_ingest", "board")
+"""Modules of this package that register tasks (explicit: an import error fails loudly)."""
+
+
+def load_tasks() -> dict[str, TaskSpec]:
+    """Import every module of :data:`TASK_MODULES` (once) and return the registry :data:`TASKS`."""
     import importlib
-    import pkgutil
 
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
-
-
-_register_all()
+    for name in TASK_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    return TASKS

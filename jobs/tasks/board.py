@@ -29,6 +29,7 @@ import pandas as pd
 
 from flows import calendars, scenarios
 from flows.errors import FlowdeskError
+from flows.money import format_usd
 from jobs.config import Settings
 from jobs.store import ResultMeta, ResultNotFound, ResultStore
 from jobs.tasks import TaskContext, TaskOutcome, task
@@ -59,6 +60,7 @@ UNITS = {
     "totals": {k: GRID_UNITS[k] for k in ("index_move_pct", "iv_shock_pts", *scenarios.COMPONENTS, "total_usd")},
     "ranking": {"beta": "beta to the board index", "flow_per_1pct_usd": "USD per 1% index move", "adv_usd": "USD per day", "flow_per_1pct_pct_adv": "% of ADV per 1% index move"},
     "inputs": {"age_hours": "hours"},
+    "underlyings": {"max_abs_total_usd": "USD, largest |total flow| over the grid"},
     "fx": {"usd": "USD (speculators' position in the currency)", "currency_flow_usd": "USD of the currency bought (+) in the unwind", "cover_usd": "USD"},
 }
 
@@ -191,7 +193,7 @@ def _fx_table(inp: BoardInputs) -> pd.DataFrame:
 
 
 def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
-    """Run the scenario engine on loaded inputs: tables ``grid``, ``totals``, ``ranking``, ``flags``, ``inputs``, ``fx``."""
+    """Run the scenario engine on loaded inputs: tables ``grid``, ``totals``, ``ranking``, ``flags``, ``inputs``, ``fx``, ``underlyings``."""
     cfg = settings.board
     if not inp.books and inp.letf_funds is None:
         problems = "; ".join(f"{i['name']}: {i['note']}" for i in inp.inputs)
@@ -213,7 +215,15 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     inputs = pd.DataFrame(inp.inputs)
     for col in ("name", "family", "as_of", "computed_at", "source", "note"):
         inputs[col] = inputs[col].astype("str")
-    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": scenarios.ranking(grid), "flags": flags, "inputs": inputs, "fx": _fx_table(inp)}
+    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": scenarios.ranking(grid), "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid)}
+
+
+def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
+    """Underlyings with any flow in the grid, largest ``max |total_usd|`` first (the explorer's
+    list): ``underlying``, ``max_abs_total_usd`` (USD)."""
+    peak = grid.assign(abs_total=grid["total_usd"].abs()).groupby("underlying", sort=False)["abs_total"].max()
+    peak = peak[peak > 0].sort_values(ascending=False, kind="stable")
+    return pd.DataFrame({"underlying": peak.index.astype(str), "max_abs_total_usd": peak.to_numpy(dtype=float)})
 
 
 def _headline(settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInputs, today_move: float | None) -> dict[str, Any]:
@@ -334,8 +344,6 @@ def _changes(now_figs: dict[str, float | None], prev_figs: dict[str, Any]) -> pd
     return frame.sort_values("relative_change", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _fmt_bn(v: Any) -> str:
-    return "n/a" if not isinstance(v, int | float) or not np.isfinite(v) else f"{v / 1e9:+,.2f} bn USD"
 
 
 def brief_text(settings: Settings, head: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
@@ -388,3 +396,7 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     alerts.enqueue_digest(s, ctx.store, f"flowdesk morning brief {head['date']}" + (" (SAMPLE)" if inp.sample else ""), text, {"date": head["date"], "figures": figs})
     return TaskOutcome(published=[BRIEF], rows=len(tables["gamma"]), detail=text.splitlines()[0] if text else None)
 
+
+def _fmt_bn(v: Any) -> str:
+    """USD in bn, ``+12.34 bn USD`` (:func:`flows.money.format_usd`, the board's style)."""
+    return format_usd(v, scale="bn", style="code")

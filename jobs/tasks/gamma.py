@@ -28,9 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from flows.errors import FlowdeskError, InputError
+from flows.errors import FlowdeskError, GammaTaskError, InputError, ResultNotFound
 from jobs.config import PROJECT_ROOT, Settings
-from jobs.store import ResultNotFound
 from jobs.tasks import TaskContext, TaskOutcome, task
 
 TABLES = ("by_strike", "by_expiry", "grid", "profile", "hedge_flow", "sensitivity", "contracts", "dropped")
@@ -222,10 +221,6 @@ def load_chain(ctx: TaskContext, underlying: str, client: Any = None) -> tuple[A
         raise _LiveFailure(underlying, live_error or "no source")
     notes["used"] = "cboe-json"
     return live_chain, False, notes
-
-
-class GammaTaskError(FlowdeskError):
-    """The gamma task could not publish any underlying."""
 
 
 class _LiveFailure(FlowdeskError):

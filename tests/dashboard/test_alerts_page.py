@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.app import create_app
-from jobs.alerts import evaluate_published
+from jobs.alerts import DeliveryWorker, counts, dead_letters, evaluate_published
 from jobs.runner import run_job
-from jobs.webhooks import DeliveryWorker, counts, dead_letters
 from tests.dashboard.shell_helpers import DEMO_JOBS, reset_dashboard_caches, use_config
 from tests.httpserver import Reply
 

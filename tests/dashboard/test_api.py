@@ -18,11 +18,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import auth
 from dashboard.app import create_app
-from dashboard.freshness import assess, heartbeat_state
-from jobs import keys
 from jobs.commands.web_auth import COMMANDS, hash_password
+from jobs.health import assess, heartbeat_state
 from jobs.runner import run_job
-from jobs.store import utcnow
+from jobs.store import keys, utcnow
 from tests.dashboard.shell_helpers import closed_port_url, reset_dashboard_caches, use_config
 
 PASSWORD = "correct horse battery"

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from dashboard.freshness import as_of_cadence, assess, expected_as_of
+from jobs.health import as_of_cadence, assess, expected_as_of
 from jobs.store import ResultMeta
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
 

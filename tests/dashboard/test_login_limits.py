@@ -15,8 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from dashboard import auth
 from dashboard.app import create_app
-from jobs import keys
-from jobs.store import connect
+from jobs.store import connect, keys
 from tests.dashboard.shell_helpers import closed_port_url, reset_dashboard_caches, use_config
 
 PASSWORD = "correct horse battery"

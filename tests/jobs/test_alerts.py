@@ -7,22 +7,24 @@ import json
 import pandas as pd
 import pytest
 
-from jobs import keys
 from jobs.alerts import (
     CATALOGUE,
     RuleState,
     check_metric,
     clears,
+    counts,
     enqueue_digest,
     evaluate_published,
     load_state,
+    outbox_entries,
     recent_events,
     resolve_metric,
     rule_states,
     step,
 )
-from jobs.config import AlertRule, ConfigError, parse_settings
-from jobs.webhooks import counts, outbox_entries
+from jobs.config import AlertRule, ConfigError
+from jobs.store import keys
+from jobs.validate import parse_settings
 
 T0 = 1_700_000_000.0
 
@@ -205,7 +207,8 @@ def test_config_rejects_bad_targets_and_delivery_settings():
 
 
 def test_shipped_config_validates():
-    from jobs.config import PROJECT_ROOT, load_settings
+    from jobs.config import PROJECT_ROOT
+    from jobs.validate import load_settings
 
     settings = load_settings(PROJECT_ROOT / "config.toml", env={})
     for name, r in settings.alerts.rules.items():

@@ -14,11 +14,10 @@ from click.testing import CliRunner
 from flows import scenarios
 from flows.gamma import analyze
 from flows.sources import cboe_csv
-from jobs import keys
 from jobs.commands.scenario import scenario
 from jobs.config import parse_settings
 from jobs.runner import run_job
-from jobs.store import ResultStore
+from jobs.store import ResultStore, keys
 from jobs.tasks import TaskContext
 from jobs.tasks.gamma import gamma_params, publish_report
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import ConfigError, load_settings, parse_settings
+from jobs.config import ConfigError
+from jobs.validate import load_settings, parse_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

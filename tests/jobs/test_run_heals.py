@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from jobs import keys
 from jobs.redis_server import DataDirBusy, free_port, lock_data_dir, start_embedded_redis
+from jobs.store import keys
 from jobs.supervisor import GaveUp, Supervisor
 
 REPO = Path(__file__).resolve().parents[2]

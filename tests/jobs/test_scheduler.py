@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jobs import keys
 from jobs.config import JobSettings, parse_settings
 from jobs.scheduler import LeaderLease, SlotRunner, cron_trigger, crontab_day_of_week, is_session
-from jobs.store import ResultStore, RunRecord
+from jobs.store import ResultStore, RunRecord, keys
 
 REPO = Path(__file__).resolve().parents[2]
 NY = ZoneInfo("America/New_York")

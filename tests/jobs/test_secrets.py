@@ -22,11 +22,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobs.alerts import AlertEvent, new_event_id
+from jobs.alerts import AlertEvent, DeliveryWorker, dead_letters, enqueue, new_event_id, send_test
 from jobs.commands.alerts import alerts as alerts_cli
 from jobs.config import parse_settings
 from jobs.logs import configure_logging
-from jobs.webhooks import DeliveryWorker, dead_letters, enqueue, send_test
 from tests.httpserver import Reply, Request
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs import keys
-from jobs.store import ResultNotFound, ResultStore, RunRecord
+from jobs.store import ResultNotFound, ResultStore, RunRecord, keys
 
 AS_OF = pd.Timestamp("2026-11-27 16:15", tz="America/New_York")
 

@@ -20,13 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobs import keys
-from jobs.alerts import AlertEvent, new_event_id
-from jobs.commands.alerts import alerts as alerts_cli
-from jobs.config import parse_settings
-from jobs.webhooks import (
+from jobs.alerts import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
+    AlertEvent,
     DeliveryWorker,
     TargetConfigError,
     backoff_delay,
@@ -35,12 +32,16 @@ from jobs.webhooks import (
     delivered_ids,
     enqueue,
     get_delivery,
+    new_event_id,
     resend,
     send_test,
     sign,
     signature_header,
     verify,
 )
+from jobs.commands.alerts import alerts as alerts_cli
+from jobs.config import parse_settings
+from jobs.store import keys
 from tests.httpserver import Reply, Request
 
 SECRET = "whsec_test_5f1c"
@@ -417,7 +418,7 @@ def test_thousand_events_to_a_slow_receiver_without_loss(http_server, redis_clie
     events = [fired_event(f"rule{i}", float(i)) for i in range(1000)]
     for i in range(0, 1000, 100):
         with redis_client.pipeline(transaction=True) as pipe:
-            from jobs.webhooks import add_deliveries
+            from jobs.alerts import add_deliveries
 
             for ev in events[i : i + 100]:
                 add_deliveries(pipe, settings, ev, ["desk"])

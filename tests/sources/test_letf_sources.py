@@ -143,8 +143,11 @@ def test_decoding_rule_utf8_bom_then_cp1252_then_latin1() -> None:
     assert cp.quality.repairs == {"decoded as cp1252 (not UTF-8)": 1} and cp.funds.loc[0, "name"].endswith("\u2122")
     latin = letf_universe.parse(HEADER.encode() + b"\nTQQQ,ProShares \x81,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n", "u.csv")
     assert latin.quality.repairs == {"decoded as latin-1 (not UTF-8)": 1} and latin.funds.loc[0, "aum_usd"] == 1000.0
-    with pytest.raises(InputError, match="UTF-16"):
-        letf_universe.parse((HEADER + row).encode("utf-16"), "u16.csv")
+    # the one rule (flows.sources.textio): UTF-16 with its byte-order mark is decoded, without is refused
+    u16 = letf_universe.parse((HEADER + row).encode("utf-16"), "u16.csv")
+    assert u16.quality.repairs == {"decoded as UTF-16 (byte-order mark)": 1} and u16.funds.loc[0, "name"].endswith("\u2122")
+    with pytest.raises(InputError, match="NUL"):
+        letf_universe.parse((HEADER + row).encode("utf-16-le"), "u16.csv")
 
 
 def test_shipped_curated_universe() -> None:

@@ -17,7 +17,7 @@ from flows.errors import InputError, SourceError
 from flows.schema import PRICE_COLUMNS
 from flows.sources import cboe_prices, fred, price_files, yahoo_csv
 from flows.sources.http import HttpClient
-from flows.sources.text import decode_text
+from flows.sources.textio import decode_text
 from tests.httpserver import Reply
 
 FRED = "fred_SP500_2023-01-03_2025-06-30.csv"
@@ -91,17 +91,21 @@ def test_layout_detection(test_data) -> None:
 # -- decoding rule and bad input ----------------------------------------------------------------
 def test_decoding_rule() -> None:
     assert decode_text(b"\xef\xbb\xbfDATE,CLOSE\n", "x")[0] == "DATE,CLOSE\n"
-    text, repairs = decode_text("Date,Close\n# caf\u00e9 \u20ac\n".encode("cp1252"), "x")
-    assert "\u20ac" in text and repairs == ["decoded as cp1252 (not UTF-8)"]
-    text, repairs = decode_text(b"Date,Close\n\x81\n", "x")  # 0x81 is undefined in cp1252
-    assert repairs == ["decoded as latin-1 (not UTF-8)"]
+    decoded = decode_text("Date,Close\n# caf\u00e9 \u20ac\n".encode("cp1252"), "x")
+    assert "\u20ac" in decoded.text and decoded.repairs == ["decoded as cp1252 (not UTF-8)"]
+    decoded = decode_text(b"Date,Close\n\x81\n", "x")  # 0x81 is undefined in cp1252
+    assert decoded.repairs == ["decoded as latin-1 (not UTF-8)"]
     assert decode_text(gzip.compress(b"a,b\n"), "x")[0] == "a,b\n"
-    with pytest.raises(InputError, match="UTF-16"):
-        decode_text("Date,Close\n".encode("utf-16"), "x")
+    # the one rule (flows.sources.textio): UTF-16 with its byte-order mark is decoded, without is refused
+    decoded = decode_text("Date,Close\n".encode("utf-16"), "x")
+    assert decoded.text == "Date,Close\n" and decoded.repairs == ["decoded as UTF-16 (byte-order mark)"]
+    with pytest.raises(InputError, match="NUL"):
+        decode_text("Date,Close\n".encode("utf-16-le"), "x")
     with pytest.raises(InputError, match="broken gzip"):
         decode_text(gzip.compress(b"a,b\n" * 100)[:20], "x")
-    with pytest.raises(InputError, match="empty file"):
-        decode_text(b"  \n", "x")
+    # an empty text is the parser's to refuse, naming what it lacks
+    with pytest.raises(InputError, match="unknown price file layout"):
+        price_files.parse(b"  \n", "x.csv")
 
 
 HEAD = "observation_date,SP500\n"

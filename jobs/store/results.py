@@ -4,7 +4,7 @@ A *result* is one or more named tables (pandas DataFrames; the first is the main
 ``data`` when only one is given) plus metadata: name, as-of time of the data, computed-at time,
 source, schema version, row count, status, column units and headline figures.
 
-Layout (see :mod:`jobs.keys`): every publish gets an immutable *version* whose tables (Arrow IPC)
+Layout (see :mod:`jobs.store.keys`): every publish gets an immutable *version* whose tables (Arrow IPC)
 and metadata (JSON) are written together with the switch of the ``current`` pointer and the
 history entry in one ``MULTI``/``EXEC`` transaction on one hash slot.  A reader resolves the
 pointer and then reads that version's immutable keys, so it sees either the previous complete
@@ -18,7 +18,6 @@ or age (``[store]`` in ``config.toml``); the current version is never pruned.
 from __future__ import annotations
 
 import json
-import math
 import os
 import secrets
 import socket
@@ -31,21 +30,12 @@ from typing import Any
 import pandas as pd
 import redis
 
-from jobs import keys
-from jobs.codec import arrow_to_frame, frame_to_arrow
+from flows.errors import ResultNotFound
+from jobs.store import codec, keys
+from jobs.store.codec import arrow_to_frame, frame_to_arrow
 
 MAIN_TABLE = "data"
 """Name of the table when a single DataFrame is published."""
-
-
-class ResultNotFound(KeyError):
-    """No result of that name (or none at or before the requested time)."""
-
-    def __init__(self, name: str, as_of: datetime | None = None) -> None:
-        self.name = name
-        self.as_of = as_of
-        when = f" at or before {as_of.isoformat()}" if as_of else ""
-        super().__init__(f"no published result named {name!r}{when}")
 
 
 def utcnow() -> datetime:
@@ -63,30 +53,9 @@ def _iso(ts: datetime | pd.Timestamp | str | None) -> str | None:
     return ts.isoformat()
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    raise TypeError(f"cannot store {type(value).__name__} in result metadata")
-
-
-def _clean_json(value: Any) -> Any:
-    """NaN and infinities become ``null`` (JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean_json(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        return _clean_json(value.item())
-    return value
-
-
 def dumps(value: Any) -> str:
-    """JSON for Redis: NaN as null, timestamps as ISO strings."""
-    return json.dumps(_clean_json(value), default=_json_default, separators=(",", ":"))
+    """JSON for Redis: NaN as null, timestamps as ISO strings (:func:`jobs.store.codec.dumps`)."""
+    return codec.dumps(value)
 
 
 @dataclass

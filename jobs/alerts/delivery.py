@@ -1,19 +1,11 @@
 """Signed webhook delivery through a durable Redis outbox, with retries and a dead-letter list.
 
-Payloads
-    * ``webhook``: generic JSON ``{"id", "type", "created", "event": {...}}``;
-    * ``slack``: Slack incoming webhook ``{"text": ..., "blocks": [...]}``;
-    * ``teams``: Microsoft Teams workflow webhook, a ``message`` with one Adaptive Card.
+Requests (signatures, payloads, one HTTP attempt) are built by :mod:`jobs.alerts.webhooks`.
 
-    Every request carries the event id in ``X-Flowdesk-Event-Id`` (the idempotency key: a retry
-    or a re-delivery after a crash sends the same id, so receivers deduplicate on it) and, when the
-    target has a ``secret_env``, ``X-Flowdesk-Signature: t=<unix seconds>,v1=<hex>`` where ``v1``
-    is HMAC-SHA256(secret, ``"<t>." + body``).  A receiver checks it with :func:`verify`, which
-    also rejects timestamps outside a tolerance window (replays).
-
-Outbox (keys in :mod:`jobs.keys`, all on the ``{alerts}`` hash slot)
+Outbox (keys in :mod:`jobs.store.keys`, all on the ``{alerts}`` hash slot)
     Enqueue writes the delivery hash and ``ZADD outbox <due time>`` in one transaction.  A worker
-    claims due deliveries with a Lua script that moves them from ``outbox`` to ``inflight``
+    claims due deliveries with a Lua script (``register_script``: sent once, then run by its
+    SHA) that moves them from ``outbox`` to ``inflight``
     (scored by lease expiry) and stamps a lease token; expired leases (a worker killed mid-request)
     are claimed again by any worker, with the same event id.  Finishing (delivered, retry, dead)
     is another script that acts only while the caller still holds the lease.  So nothing is lost,
@@ -40,213 +32,36 @@ Secrets
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import os
 import random
 import secrets
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import redis
 import requests
 
-from flows.sources.http import retry_after_seconds
-from jobs import keys
-from jobs.alerts import AlertEvent, fmt_value, new_event_id
+from flows.errors import TargetConfigError
+from flows.sources.http import backoff_delay
+from jobs.alerts.rules import AlertEvent, new_event_id
+from jobs.alerts.webhooks import Attempt, build_request, post
 from jobs.logs import mask_secrets, mask_url_in, secret_literals
+from jobs.store import keys
 
 if TYPE_CHECKING:
-    from jobs.config import AlertTarget, Settings
+    from jobs.config import Settings
 
 log = logging.getLogger("flowdesk.webhooks")
 
-SIGNATURE_HEADER = "X-Flowdesk-Signature"
-EVENT_ID_HEADER = "X-Flowdesk-Event-Id"
-DEFAULT_TOLERANCE_S = 300
-"""Receivers reject signatures whose timestamp is further than this from their clock, seconds."""
 DELIVERED_KEPT = 5000
 """Delivered delivery ids kept in the ``delivered`` list (newest first)."""
 DELIVERED_TTL_S = 7 * 86400
 """A delivered delivery's hash expires after this many seconds (dead ones are kept)."""
-USER_AGENT = "flowdesk-webhooks/0.1"
 RETRY_AFTER_MAX_S = 3600.0
 """A receiver's ``Retry-After`` is honoured up to this many seconds."""
-
-
-class TargetConfigError(RuntimeError):
-    """A target cannot be sent to: unknown name or a missing environment variable."""
-
-
-# -- signatures ---------------------------------------------------------------------------------
-def sign(secret: str | bytes, timestamp: int, body: bytes | str) -> str:
-    """Hex HMAC-SHA256 of ``f"{timestamp}." + body`` with ``secret``."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    payload = str(int(timestamp)).encode() + b"." + (body.encode() if isinstance(body, str) else body)
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str | bytes, timestamp: int, body: bytes | str) -> str:
-    """Value of ``X-Flowdesk-Signature``: ``t=<unix seconds>,v1=<hex>``."""
-    return f"t={int(timestamp)},v1={sign(secret, timestamp, body)}"
-
-
-def verify(secret: str | bytes, header: str | None, body: bytes | str, now: float, tolerance_s: float = DEFAULT_TOLERANCE_S) -> bool:
-    """Check an ``X-Flowdesk-Signature`` header against ``body`` (the raw bytes received).
-
-    True only if the header parses, its timestamp is within ``tolerance_s`` of ``now`` (epoch
-    seconds; older or far-future timestamps are replays or clock trouble) and one of its ``v1``
-    signatures matches (constant-time comparison; several ``v1`` allow secret rotation).
-    """
-    if not header:
-        return False
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
-                return False
-        elif name == "v1":
-            candidates.append(value)
-    if timestamp is None or not candidates or abs(now - timestamp) > tolerance_s:
-        return False
-    expected = sign(secret, timestamp, body)
-    ok = False
-    for cand in candidates:  # no early exit: same work whichever matches
-        ok |= hmac.compare_digest(expected, cand)
-    return ok
-
-
-# -- payloads -----------------------------------------------------------------------------------
-_COLOURS = {"critical": "attention", "warning": "warning", "info": "accent"}
-
-
-def _facts(event: AlertEvent) -> list[tuple[str, str]]:
-    facts = []
-    if event.metric:
-        facts.append(("Metric", event.metric))
-    if event.value is not None:
-        facts.append(("Value", fmt_value(event.value)))
-    if event.threshold is not None:
-        facts.append(("Condition", f"{event.op} {fmt_value(event.threshold)}" + (f" (hysteresis {fmt_value(event.hysteresis)})" if event.hysteresis else "")))
-    if event.as_of:
-        facts.append(("Data as of", event.as_of))
-    facts.append(("Event id", event.id))
-    return facts
-
-
-def generic_payload(event: AlertEvent) -> dict[str, Any]:
-    """Generic webhook body: ``{"id", "type": "alert.<kind>", "created", "event"}``."""
-    return {"id": event.id, "type": f"alert.{event.kind}", "created": event.at, "event": event.to_dict()}
-
-
-def slack_payload(event: AlertEvent) -> dict[str, Any]:
-    """Slack incoming-webhook body: fallback ``text`` plus Block Kit ``blocks``."""
-    fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event) if k != "Event id"]
-    # Block Kit limits: header text 150 characters, section text 3,000.
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": (event.title or "flowdesk")[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(event.text or " ", SLACK_TEXT_MAX)}},
-    ]
-    if fields:
-        blocks.append({"type": "section", "fields": fields[:10]})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"flowdesk · {event.kind} · `{event.id}`"}]})
-    return {"text": _clip(f"{event.title}: {event.text}", SLACK_TEXT_MAX), "blocks": blocks}
-
-
-SLACK_TEXT_MAX = 3000
-"""Slack's limit on a section's text, characters (longer digests are clipped with a marker)."""
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 12] + " … (clipped)"
-
-
-def teams_payload(event: AlertEvent) -> dict[str, Any]:
-    """Teams workflow ("When a Teams webhook request is received") body: one Adaptive Card."""
-    card = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.4",
-        "body": [
-            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": event.title or "flowdesk", "color": _COLOURS.get(event.severity, "default"), "wrap": True},
-            {"type": "TextBlock", "text": event.text or " ", "wrap": True},
-            {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in _facts(event)]},
-        ],
-    }
-    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
-
-
-PAYLOADS = {"webhook": generic_payload, "slack": slack_payload, "teams": teams_payload}
-
-
-def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | None = None, now: float | None = None) -> tuple[str, bytes, dict[str, str]]:
-    """URL, body bytes and headers for sending ``event`` to ``target``.
-
-    Raises :class:`TargetConfigError` naming the environment variable when it is not set.
-    """
-    env = os.environ if env is None else env
-    url = env.get(target.url_env)
-    if not url:
-        raise TargetConfigError(f"environment variable {target.url_env} (url_env of the target) is not set")
-    body = json.dumps(PAYLOADS[target.kind](event), separators=(",", ":"), default=str).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, EVENT_ID_HEADER: event.id}
-    if target.secret_env:
-        secret = env.get(target.secret_env)
-        if not secret:
-            raise TargetConfigError(f"environment variable {target.secret_env} (secret_env of the target) is not set")
-        headers[SIGNATURE_HEADER] = signature_header(secret, int(now if now is not None else time.time()), body)
-    return url, body, headers
-
-
-# -- one HTTP attempt ---------------------------------------------------------------------------
-@dataclass
-class Attempt:
-    """Outcome of one HTTP attempt."""
-
-    ok: bool
-    retry: bool
-    status: int | None = None
-    error: str | None = None
-    retry_after_s: float | None = None
-
-
-def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Attempt:
-    """POST once and classify the answer (never raises for network problems).
-
-    The error text never contains the URL: ``requests`` quotes it (or its path) in its
-    messages, and a receiver may echo it in an error body, so every form of it is masked.
-    """
-    try:
-        resp = session.post(url, data=body, headers=headers, timeout=timeout_s, allow_redirects=False)
-    except requests.Timeout as exc:
-        return Attempt(False, True, None, f"timeout after {timeout_s:g}s: {type(exc).__name__}")
-    except requests.ConnectionError as exc:
-        return Attempt(False, True, None, mask_url_in(f"connection error: {exc}", url)[:500])
-    except requests.RequestException as exc:  # bad URL and the like: retrying cannot help
-        return Attempt(False, False, None, mask_url_in(f"{type(exc).__name__}: {exc}", url)[:500])
-    status = resp.status_code
-    if 200 <= status < 300:
-        return Attempt(True, False, status)
-    snippet = mask_url_in(resp.text[:200].replace("\n", " ").replace("\r", " "), url)
-    if status == 429 or status >= 500:
-        return Attempt(False, True, status, f"HTTP {status}: {snippet}", retry_after_seconds(resp.headers.get("Retry-After")))
-    return Attempt(False, False, status, f"HTTP {status} (not retried): {snippet}")
-
-
-def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
-    """Delay before attempt ``attempt + 1``: exponential, capped, with equal jitter, seconds."""
-    rng = rng or random
-    cap = min(max_s, base_s * (2 ** max(0, attempt - 1)))
-    return cap / 2 + rng.uniform(0, cap / 2)
 
 
 # -- outbox -------------------------------------------------------------------------------------
@@ -366,7 +181,7 @@ def resend(client: redis.Redis, delivery_id: str, *, now: float | None = None) -
     Raises ``KeyError`` for an unknown id and ``ValueError`` if it is not dead-lettered.
     """
     t = time.time() if now is None else now
-    res = client.eval(_RESEND, 2, keys.alert_outbox(), keys.alert_dead(), delivery_id, t, _DELIVERY_PREFIX)
+    res = client.register_script(_RESEND)(keys=[keys.alert_outbox(), keys.alert_dead()], args=[delivery_id, t, _DELIVERY_PREFIX])
     if res == -1:
         raise KeyError(f"no delivery {delivery_id!r} (see `flowdesk alerts list` for dead-letter ids)")
     if res == 0:
@@ -450,6 +265,8 @@ class DeliveryWorker:
         self._threads: list[threading.Thread] = []
         self._rng = random.Random()
         self._local = threading.local()
+        self._claim_script = client.register_script(_CLAIM)
+        self._finish_script = client.register_script(_FINISH)
 
     # -- lifecycle
     def start(self) -> DeliveryWorker:
@@ -531,7 +348,7 @@ class DeliveryWorker:
     def _claim(self, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
         now = time.time()
         token = secrets.token_hex(8)
-        res = self.client.eval(_CLAIM, 2, keys.alert_outbox(), keys.alert_inflight(), now, now + self.cfg.lease_seconds, limit, token, _DELIVERY_PREFIX)
+        res = self._claim_script(keys=[keys.alert_outbox(), keys.alert_inflight()], args=[now, now + self.cfg.lease_seconds, limit, token, _DELIVERY_PREFIX])
         out = []
         for did, tok, flat in res:
             fields = {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
@@ -606,23 +423,9 @@ class DeliveryWorker:
         # Second line of defence before anything is stored or logged: every secret this process knows.
         error = mask_secrets(error, secret_literals(self.settings, self.env))
         now = time.time()
-        ok = self.client.eval(
-            _FINISH,
-            4,
-            keys.alert_outbox(),
-            keys.alert_inflight(),
-            keys.alert_dead(),
-            keys.alert_delivered(),
-            delivery_id,
-            token,
-            outcome,
-            now,
-            d.get("next", now),
-            error[:1000],
-            status,
-            _DELIVERY_PREFIX,
-            DELIVERED_KEPT,
-            DELIVERED_TTL_S,
+        ok = self._finish_script(
+            keys=[keys.alert_outbox(), keys.alert_inflight(), keys.alert_dead(), keys.alert_delivered()],
+            args=[delivery_id, token, outcome, now, d.get("next", now), error[:1000], status, _DELIVERY_PREFIX, DELIVERED_KEPT, DELIVERED_TTL_S],
         )
         if not ok:  # our lease expired and another worker took over: it owns the outcome
             log.warning("delivery %s: lease lost before finishing (%s)", delivery_id, outcome)

@@ -1,4 +1,16 @@
-"""Data freshness of the published results: feeds the header badge, the Status page and the API.
+"""Health of a flowdesk installation: the one definition behind ``flowdesk status``, the Status
+page, ``/healthz``, the API's listings and the header badge.
+
+Four parts, each graded here and nowhere else:
+
+* **Redis**: answers ``PING`` or not (:func:`redis_health`);
+* **scheduler**: its heartbeat (:func:`heartbeat_state`): late when older than
+  ``max(scheduler.leader_lease_seconds, LATE_BEATS * scheduler.heartbeat_seconds)``;
+* **jobs** (:func:`job_health`): ``failed`` when the last run failed, ``never succeeded``,
+  ``aging`` when the last success ended more than ``stale_after_minutes`` ago, else ``fresh``;
+* **results** (:func:`assess`): the freshness grade below.
+
+:func:`collect` gathers the four into one :class:`Health`.
 
 Each current result is graded:
 
@@ -43,15 +55,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import redis
 
-from jobs import keys
 from jobs.config import JobSettings, Settings
-from jobs.store import ResultMeta, ResultNotFound, ResultStore, utcnow
+from jobs.logs import mask_secrets
+from jobs.store import ResultMeta, ResultNotFound, ResultStore, RunRecord, keys, utcnow
 
 LEVELS = ("ok", "amber", "red")
 """Grades from best to worst."""
@@ -116,7 +128,7 @@ def expected_as_of(cadence: str, now: datetime, calendar: str = "XNYS") -> pd.Ti
         return calendars.session_closes([previous], calendar)[0]
     if cadence == "cftc_weekly":
         local = ts.tz_convert(calendars.EXCHANGE_TZ).tz_localize(None).normalize()
-        tuesdays = pd.DatetimeIndex([local - pd.Timedelta(days=(local.dayofweek - 1) % 7 + 7 * k) for k in range(4)])
+        tuesdays = pd.DatetimeIndex([local - pd.Timedelta(days=(local.day_of_week - 1) % 7 + 7 * k) for k in range(4)])
         released = calendars.cftc_release_times(tuesdays)
         ok = tuesdays[released <= ts.tz_convert(calendars.EXCHANGE_TZ)]
         return ok.max().tz_localize(calendars.EXCHANGE_TZ).tz_convert("UTC") if len(ok) else None
@@ -188,12 +200,13 @@ def format_age(seconds: float | None) -> str:
 
 def result_jobs(settings: Settings, store: ResultStore) -> dict[str, str]:
     """Map result name -> job name, from the task declarations and the jobs' run records."""
-    from jobs.tasks import TASKS
+    from jobs.tasks import load_tasks
 
+    tasks = load_tasks()
     mapping: dict[str, str] = {}
     for job, spec in settings.jobs.items():
         names: list[str] = []
-        task = TASKS.get(spec.task)
+        task = tasks.get(spec.task)
         if task is not None:
             try:
                 names.extend(task.results(settings, dict(spec.args)))
@@ -284,18 +297,227 @@ def _old_data(settings: Settings, meta: ResultMeta, stale_after_min: float, now:
 
 
 LATE_BEATS = 3
-"""A scheduler heartbeat older than this many ``scheduler.heartbeat_seconds`` is late (amber)."""
+"""A scheduler heartbeat older than this many ``scheduler.heartbeat_seconds`` (and than the leader
+lease) is late: the scheduler is not beating."""
 
 
-def heartbeat_state(beat: dict | None, heartbeat_seconds: float) -> tuple[str, str, str]:
-    """``(level, text, detail)`` of the scheduler heartbeat for the Status page.
+def heartbeat_late_after(heartbeat_seconds: float, lease_seconds: float = 0.0) -> float:
+    """Seconds after which a scheduler heartbeat is late: a leader beats every
+    ``scheduler.heartbeat_seconds`` and renews its lease at least :data:`LATE_BEATS` times per
+    ``scheduler.leader_lease_seconds``."""
+    return float(max(lease_seconds, LATE_BEATS * heartbeat_seconds))
+
+
+def heartbeat_state(beat: dict | None, heartbeat_seconds: float, lease_seconds: float = 0.0) -> tuple[str, str, str]:
+    """``(level, text, detail)`` of the scheduler heartbeat.
 
     ``beat`` is :meth:`jobs.store.ResultStore.heartbeat` (``None`` once it expired): ``amber``
-    when missing or late, else ``ok``.
+    when missing or late (:func:`heartbeat_late_after`), else ``ok``.
     """
     if beat is None:
         return "amber", "no heartbeat", "no scheduler process has reported recently (flowdesk scheduler)"
     role = "leader" if beat.get("leader") else "standby"
-    late = beat["age_s"] > LATE_BEATS * heartbeat_seconds
+    late = beat["age_s"] > heartbeat_late_after(heartbeat_seconds, lease_seconds)
     text = f"beat {format_age(beat['age_s'])} ago" + (" (late)" if late else "")
     return ("amber" if late else "ok"), text, f"{role} pid {beat.get('pid')} on {beat.get('host')}"
+
+
+def scheduler_health(settings: Settings, store: ResultStore) -> dict[str, Any] | None:
+    """The scheduler's heartbeat record plus ``alive`` (not late), or None when it expired."""
+    beat = store.heartbeat()
+    if beat is not None:
+        s = settings.scheduler
+        beat["alive"] = beat["age_s"] <= heartbeat_late_after(s.heartbeat_seconds, s.leader_lease_seconds)
+    return beat
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+JOB_STATES = ("fresh", "aging", "never succeeded", "stale (last run failed)")
+"""A job's state, best first (see the module docstring)."""
+
+
+@dataclass
+class JobHealth:
+    """One job: its configuration, last run, last success and state."""
+
+    job: str
+    spec: JobSettings | None
+    """None for a job found in the store but no longer configured."""
+    last_run: RunRecord | None
+    last_success: RunRecord | None
+    age_minutes: float | None
+    """Minutes since the last success ended (None: never succeeded)."""
+    state: str
+    """One of :data:`JOB_STATES`."""
+
+    @property
+    def stale(self) -> bool:
+        return self.state != "fresh"
+
+    @property
+    def error(self) -> str | None:
+        """The last run's error when it did not succeed (nor was skipped)."""
+        last = self.last_run
+        return last.error if last and last.status not in ("ok", "skipped") else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``flowdesk status --json`` record (stable keys)."""
+        spec = self.spec
+        return {
+            "job": self.job,
+            "task": spec.task if spec else None,
+            "cron": spec.cron if spec else None,
+            "second": spec.second if spec else None,
+            "enabled": spec.enabled if spec else None,
+            "trading_days_only": spec.trading_days_only if spec else None,
+            "last_run": self.last_run.to_dict() if self.last_run else None,
+            "last_success": self.last_success.to_dict() if self.last_success else None,
+            "age_minutes": self.age_minutes,
+            "stale_after_minutes": spec.stale_after_minutes if spec else None,
+            "stale": self.stale,
+            "error": self.error,
+        }
+
+
+def _age_minutes(iso: str | None, now: datetime) -> float | None:
+    if not iso:
+        return None
+    return round((now - datetime.fromisoformat(iso)).total_seconds() / 60.0, 2)
+
+
+def job_state(last: RunRecord | None, success: RunRecord | None, age_minutes: float | None, stale_after_minutes: float) -> str:
+    """The state of a job (one of :data:`JOB_STATES`; rule in the module docstring)."""
+    if last is not None and last.status == "failed":
+        return "stale (last run failed)"
+    if success is None or age_minutes is None:
+        return "never succeeded"
+    if age_minutes > stale_after_minutes:
+        return "aging"
+    return "fresh"
+
+
+def job_health(settings: Settings, store: ResultStore | None, now: datetime | None = None, *, include_unconfigured: bool = False) -> list[JobHealth]:
+    """Every configured job (config order), then, with ``include_unconfigured``, the jobs the store
+    has records of that are no longer configured (sorted).  ``store`` None: no records."""
+    now = now or datetime.now(UTC)
+    names = list(settings.jobs)
+    if include_unconfigured and store is not None:
+        names += sorted(set(store.job_names()) - set(settings.jobs))
+    out = []
+    for name in names:
+        spec = settings.jobs.get(name)
+        last = store.last_run(name) if store else None
+        success = store.last_success(name) if store else None
+        age = _age_minutes((success.ended_at or success.started_at) if success else None, now)
+        stale_after = spec.stale_after_minutes if spec else fallback_stale_after(settings)
+        out.append(JobHealth(name, spec, last, success, age, job_state(last, success, age, stale_after)))
+    return out
+
+
+# -- redis and the whole --------------------------------------------------------------------------
+NO_REDIS_MESSAGE = (
+    "no Redis configured: set REDIS_URL (e.g. export REDIS_URL=redis://127.0.0.1:6379/0) "
+    "or service.redis_url in config.toml, or use `flowdesk run`, which starts an embedded "
+    "development Redis"
+)
+
+
+def redis_health(settings: Settings) -> tuple[dict[str, Any], ResultStore | None]:
+    """``({"ok", "url" (masked), "error"?}, a connected store or None)``; never raises."""
+    url = settings.service.redis_url
+    info: dict[str, Any] = {"ok": False, "url": mask_secrets(url) if url else None}
+    if not url:
+        info["error"] = NO_REDIS_MESSAGE
+        return info, None
+    store = ResultStore.from_settings(settings)
+    try:
+        store.redis.ping()
+    except Exception as exc:  # any failure to answer is "unreachable", with its reason
+        info["error"] = f"{type(exc).__name__}: {mask_secrets(str(exc))}"
+        return info, None
+    info["ok"] = True
+    return info, store
+
+
+@dataclass
+class Health:
+    """Redis, the scheduler, every job and every result, graded at ``generated_at``."""
+
+    config: str
+    generated_at: datetime
+    redis: dict[str, Any]
+    scheduler: dict[str, Any] | None
+    jobs: list[JobHealth]
+    freshness: Freshness
+    metas: dict[str, ResultMeta] = field(default_factory=dict)
+
+    @property
+    def redis_ok(self) -> bool:
+        return bool(self.redis.get("ok"))
+
+    def result_rows(self) -> list[dict[str, Any]]:
+        """One record per published result (``flowdesk status --json``'s ``results``)."""
+        grades = {item.name: item for item in self.freshness.items}
+        rows = []
+        for meta in self.metas.values():
+            grade = grades.get(meta.name)
+            rows.append(
+                {
+                    "name": meta.name,
+                    "as_of": meta.as_of,
+                    "computed_at": meta.computed_at,
+                    "age_minutes": _age_minutes(meta.computed_at, self.generated_at),
+                    "source": meta.source,
+                    "status": meta.status,
+                    "sample": meta.sample,
+                    "rows": meta.rows,
+                    "error": (meta.failure or {}).get("error"),
+                    "freshness": grade.level if grade else None,
+                    "freshness_reason": grade.reason if grade and grade.level != "ok" else None,
+                    # a result's own warnings (cftc.net_usd: "behind schedule: ..."); not failures
+                    "warnings": [str(w) for w in (meta.extra or {}).get("warnings", [])],
+                }
+            )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``flowdesk status --json`` document."""
+        return {
+            "config": self.config,
+            "generated_at": self.generated_at.isoformat(),
+            "redis": self.redis,
+            "scheduler": self.scheduler,
+            "jobs": [j.to_dict() for j in self.jobs],
+            "results": self.result_rows(),
+        }
+
+
+def collect(settings: Settings, store: ResultStore | None = None, now: datetime | None = None, *, include_unconfigured: bool = False) -> Health:
+    """Grade everything (see the module docstring); never raises on Redis errors.
+
+    ``store``: a store to read (the web app passes its own); None connects to
+    ``service.redis_url`` and pings it first.
+    """
+    now = now or datetime.now(UTC)
+    if store is None:
+        info, store = redis_health(settings)
+    else:
+        info = {"ok": True, "url": mask_secrets(settings.service.redis_url) if settings.service.redis_url else None}
+        try:
+            store.redis.ping()
+        except Exception as exc:
+            info = {**info, "ok": False, "error": f"{type(exc).__name__}: {mask_secrets(str(exc))}"}
+            store = None
+    if store is None:
+        fresh = Freshness("red", "Redis unreachable", [], redis_ok=False, error=info.get("error"))
+        return Health(settings.source_path, now, info, None, job_health(settings, None, now), fresh)
+    try:
+        jobs = job_health(settings, store, now, include_unconfigured=include_unconfigured)
+        fresh = assess(settings, store, now)
+        metas = {m.name: m for m in store.summaries()}
+        beat = scheduler_health(settings, store)
+    except redis.RedisError as exc:  # Redis dropped mid-way
+        info = {**info, "ok": False, "error": f"{type(exc).__name__}: {mask_secrets(str(exc))}"}
+        fresh = Freshness("red", "Redis unreachable", [], redis_ok=False, error=info["error"])
+        return Health(settings.source_path, now, info, None, job_health(settings, None, now), fresh)
+    return Health(settings.source_path, now, info, beat, jobs, fresh, metas)

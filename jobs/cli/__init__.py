@@ -1,0 +1,112 @@
+"""The ``flowdesk`` command: a click group whose sub-commands are imported only when used.
+
+``flowdesk [--config PATH] COMMAND``.  Every command is listed in :data:`COMMANDS` with the
+module that defines it and its one-line help, so that ``flowdesk --help`` imports nothing heavy
+and ``flowdesk gamma FILE`` imports only what the gamma command needs.  A command whose module
+fails to import fails loudly (the import error and its traceback), never silently.
+
+Service commands live in this package (:mod:`jobs.cli.service`: ``run``, ``web``,
+``scheduler``, ``redis``; :mod:`jobs.cli.refresh`; :mod:`jobs.cli.status`); the analytic file
+commands live in :mod:`jobs.commands`.  A new command adds one row to :data:`COMMANDS` (the test
+``tests/jobs/test_cli_table.py`` checks the table against every module's ``COMMANDS`` list and the
+help lines against the commands' docstrings).
+
+Exit codes (:mod:`jobs.cli.state`): 0 ok, 1 a job failed, 2 bad configuration, usage or input (the
+message names the file, the key and the reason), 3 Redis unreachable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import click
+
+from jobs.cli.state import EXIT_CONFIG, EXIT_FAILED, EXIT_REDIS, CliState, state, store_or_exit
+
+__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_FAILED", "EXIT_REDIS", "CliState", "main", "state", "store_or_exit"]
+
+
+class Entry(NamedTuple):
+    """Where a command lives: ``module:attribute``, and its one-line help for ``--help``."""
+
+    target: str
+    help: str
+
+
+COMMANDS: dict[str, Entry] = {
+    "run": Entry("jobs.cli.service:run", "Everything on one machine: Redis (embedded if none), the web app, a refresh, the scheduler."),
+    "refresh": Entry("jobs.cli.refresh:refresh", "Run JOBS now (every enabled job when none is named); exit 1 if any failed."),
+    "scheduler": Entry("jobs.cli.service:scheduler", "Run the scheduler process (needs REDIS_URL; stop with SIGTERM or Ctrl-C)."),
+    "web": Entry("jobs.cli.service:web", "Serve the Dash app with the development server (production: gunicorn via the Procfile)."),
+    "status": Entry("jobs.cli.status:status", "Last run of every job, staleness, errors, results, Redis and scheduler health."),
+    "redis": Entry("jobs.cli.service:redis_cmd", "Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it."),
+    "alerts": Entry("jobs.commands.alerts:alerts", "Alert rules, targets and webhook delivery."),
+    "gamma": Entry("jobs.commands.gamma:gamma", "Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE."),
+    "letf": Entry("jobs.commands.letf:letf", "Leveraged/inverse ETF rebalance flows (USD per 1% move, trade for --move) of UNIVERSE_FILE."),
+    "cftc": Entry("jobs.commands.cftc:cftc", "Net USD positioning (minus the sum of IMM currency positions) from local COT files."),
+    "cftc-backfill": Entry("jobs.commands.cftc:cftc_backfill", "Backfill cftc.positions / cftc.fx (live: CFTC yearly files + ECB; sample: generated), then publish cftc.net_usd."),
+    "scenario": Entry("jobs.commands.scenario:scenario", "Mechanical flow (dealer hedging + leveraged ETFs) for a move, from the cached results."),
+    "volcontrol": Entry("jobs.commands.volcontrol:volcontrol_command", "Volatility-control funds: exposure, next-session flow and volatility scenarios from PRICES_FILE."),
+    "cta": Entry("jobs.commands.cta:cta_command", "CTA trend followers: position, trigger levels and tape scenarios from PRICES_FILE."),
+    "vixetp": Entry("jobs.commands.vixetp:vixetp_command", "VIX futures ETPs: index return, rebalance and roll per fund on DATE from the VX files in --vx."),
+    "hash-password": Entry("jobs.commands.web_auth:hash_password", "Print a werkzeug password hash for FLOWDESK_USERS (the dashboard's login)."),
+}
+"""Every ``flowdesk`` sub-command: name -> where it lives and its one-line help."""
+
+
+def load_command(name: str) -> click.Command:
+    """Import and return the command ``name`` of :data:`COMMANDS` (an import error propagates)."""
+    module_name, attr = COMMANDS[name].target.split(":")
+    command = getattr(importlib.import_module(module_name), attr)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{COMMANDS[name].target} is not a click command")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group that imports a sub-command's module only when that sub-command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in COMMANDS:
+            return None
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the table's help lines (no import)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            # a stand-in command carrying the table's help line: click shortens it as usual
+            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name].help)
+            rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="config.toml to use (default: $FLOWDESK_CONFIG, else ./config.toml, else the repository's).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """flowdesk: positioning-flow risk dashboard (jobs, scheduler, web app)."""
+    if config_path is not None:
+        config_path = config_path.resolve()
+        # Child processes (scheduler, web app) read the same file.
+        os.environ["FLOWDESK_CONFIG"] = str(config_path)
+    ctx.obj = CliState(config_path)
