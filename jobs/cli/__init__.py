@@ -52,6 +52,7 @@ COMMANDS: dict[str, Entry] = {
     "volcontrol": Entry("jobs.commands.volcontrol:volcontrol_command", "Volatility-control funds: exposure, next-session flow and volatility scenarios from PRICES_FILE."),
     "cta": Entry("jobs.commands.cta:cta_command", "CTA trend followers: position, trigger levels and tape scenarios from PRICES_FILE."),
     "vixetp": Entry("jobs.commands.vixetp:vixetp_command", "VIX futures ETPs: index return, rebalance and roll per fund on DATE from the VX files in --vx."),
+    "futures-positioning": Entry("jobs.commands.futures_positioning:futures_positioning", "Equity-index, VIX and Treasury futures positioning by trader class (CFTC TFF files)."),
     "hash-password": Entry("jobs.commands.web_auth:hash_password", "Print a werkzeug password hash for FLOWDESK_USERS (the dashboard's login)."),
 }
 """Every ``flowdesk`` sub-command: name -> where it lives and its one-line help."""
