@@ -9,7 +9,6 @@ cover every rule); the ``extended`` tests run on the five full snapshots of the 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ import pytest
 from flows import letf
 from flows.sources import letf_universe
 from jobs.config import LetfSettings
+from tests.realdata import full, root, trimmed
 from tests.reference import letf_reference as ref
 
 PROXIES = dict(LetfSettings().index_proxies)
@@ -28,14 +28,11 @@ MOVES_PCT = {"QQQ": -3.2, "SPY": -2.1, "NVDA": -17.0, "TSLA": 4.5, "SOXX": -6.0,
 ADV_USD = {"QQQ": 22e9, "SPY": 35e9, "NVDA": 40e9, "TSLA": 28e9, "SOXX": 1.1e9}
 GRID = [-10.0, -3.0, -0.5, 0.0, 1.0, 7.5]
 
-CASES = [pytest.param("trimmed", TRIMMED, id="trimmed-2026-06-01")] + [
-    pytest.param("shared", path, id=f"full-{path[-14:-4]}", marks=pytest.mark.extended) for path in FULL
-]
+CASES = [trimmed(TRIMMED, id="trimmed-2026-06-01")] + [full(path, id=f"full-{path[-14:-4]}") for path in FULL]
 
 
-def _universe(where: str, path: str, test_data: Path, request: pytest.FixtureRequest) -> letf_universe.Universe:
-    root = test_data if where == "trimmed" else request.getfixturevalue("shared_data")
-    return letf_universe.read(root / path)
+def _universe(where: str, path: str, request: pytest.FixtureRequest) -> letf_universe.Universe:
+    return letf_universe.read(root(request, where) / path)
 
 
 def _records(funds: pd.DataFrame) -> list[dict]:
@@ -43,8 +40,8 @@ def _records(funds: pd.DataFrame) -> list[dict]:
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_each_fund_lands_in_the_same_group_for_the_same_reason(where: str, path: str, test_data: Path, request: pytest.FixtureRequest) -> None:
-    universe = _universe(where, path, test_data, request)
+def test_each_fund_lands_in_the_same_group_for_the_same_reason(where: str, path: str, request: pytest.FixtureRequest) -> None:
+    universe = _universe(where, path, request)
     engine = letf.classify(universe.funds, PROXIES)
     got = list(zip(engine["underlying"], engine["group"], engine["exclusion"], strict=True))
     want = [ref.classify_fund(f, PROXIES) for f in _records(universe.funds)]
@@ -57,8 +54,8 @@ def test_each_fund_lands_in_the_same_group_for_the_same_reason(where: str, path:
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_per_underlying_sums_equal_the_per_fund_loop(where: str, path: str, test_data: Path, request: pytest.FixtureRequest) -> None:
-    universe = _universe(where, path, test_data, request)
+def test_per_underlying_sums_equal_the_per_fund_loop(where: str, path: str, request: pytest.FixtureRequest) -> None:
+    universe = _universe(where, path, request)
     flows = letf.fund_flows(letf.classify(universe.funds, PROXIES), MOVES_PCT)
     table = letf.by_underlying(flows, adv_usd=ADV_USD).set_index("underlying")
     want = ref.per_underlying(_records(universe.funds), PROXIES, MOVES_PCT, ADV_USD)
@@ -82,8 +79,8 @@ def test_per_underlying_sums_equal_the_per_fund_loop(where: str, path: str, test
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_scenario_grid_equals_the_per_fund_loop(where: str, path: str, test_data: Path, request: pytest.FixtureRequest) -> None:
-    universe = _universe(where, path, test_data, request)
+def test_scenario_grid_equals_the_per_fund_loop(where: str, path: str, request: pytest.FixtureRequest) -> None:
+    universe = _universe(where, path, request)
     flows = letf.fund_flows(letf.classify(universe.funds, PROXIES))
     grid = letf.scenario_grid(flows, GRID)
     want = ref.scenario(_records(universe.funds), PROXIES, GRID)
@@ -96,8 +93,8 @@ def test_scenario_grid_equals_the_per_fund_loop(where: str, path: str, test_data
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_excluded_assets_by_category_equal_the_per_fund_loop(where: str, path: str, test_data: Path, request: pytest.FixtureRequest) -> None:
-    universe = _universe(where, path, test_data, request)
+def test_excluded_assets_by_category_equal_the_per_fund_loop(where: str, path: str, request: pytest.FixtureRequest) -> None:
+    universe = _universe(where, path, request)
     flows = letf.fund_flows(letf.classify(universe.funds, PROXIES))
     engine = letf.excluded_aum(flows, universe.skipped).set_index("category")
     want, universe_aum = ref.excluded_by_category(_records(universe.funds), PROXIES, universe.skipped["aum_usd"].tolist())
