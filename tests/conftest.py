@@ -23,8 +23,20 @@ TEST_DATA = REPO / "tests" / "data"
 """Trimmed copies of real files, committed with a PROVENANCE.md per folder."""
 
 
+ANALYTICS_TESTS = (REPO / "tests" / "flows", REPO / "tests" / "sources")
+"""Tests of ``flows/`` (the analytics and the connectors): a ``RuntimeWarning`` there (numpy's
+invalid value, divide by zero, overflow) is an error.  Where a NaN or an infinity is a documented
+result, the analytics compute it on purpose (``np.errstate`` around a guarded division) and say
+so; an unannounced one is a wrong number on its way to a desk."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``extended`` tests read the full shared files: they run when the folder is present."""
+    """``extended`` tests read the full shared files: they run when the folder is present.
+    Tests of the analytics turn ``RuntimeWarning`` into an error (:data:`ANALYTICS_TESTS`)."""
+    runtime_errors = pytest.mark.filterwarnings("error::RuntimeWarning")
+    for item in items:
+        if any(item.path.is_relative_to(folder) for folder in ANALYTICS_TESTS):
+            item.add_marker(runtime_errors)
     if SHARED_DATA.is_dir():
         return
     skip = pytest.mark.skip(reason=f"extended: full-size shared data not present at {SHARED_DATA}")
