@@ -87,6 +87,27 @@ def store(redis_client) -> ResultStore:
     return ResultStore(redis_client, history_max_count=50, history_max_age_days=30)
 
 
+@pytest.fixture()
+def dash_thread_server():
+    """dash[testing]'s threaded app server, on a port the kernel gives as free.
+
+    Its own numbering starts at 58050 in every process, so two pytest-xdist workers (or two
+    test runs on one machine) would start their apps on the same port; overriding the plugin's
+    fixture of this name keeps ``dash_duo`` unchanged otherwise.
+    """
+    from dash.testing.application_runners import ThreadedRunner
+
+    from jobs.redis_server import free_port
+
+    class FreePortRunner(ThreadedRunner):
+        def start(self, app, start_timeout=3, **kwargs):
+            kwargs.setdefault("port", free_port())
+            return super().start(app, start_timeout=start_timeout, **kwargs)
+
+    with FreePortRunner() as starter:
+        yield starter
+
+
 def pytest_setup_options():
     """dash[testing] hook: Chromium flags for a machine without internet (see shared NOTES)."""
     from selenium.webdriver.chrome.options import Options
