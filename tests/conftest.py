@@ -32,11 +32,14 @@ so; an unannounced one is a wrong number on its way to a desk."""
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``extended`` tests read the full shared files: they run when the folder is present.
-    Tests of the analytics turn ``RuntimeWarning`` into an error (:data:`ANALYTICS_TESTS`)."""
+    Tests of the analytics turn ``RuntimeWarning`` into an error (:data:`ANALYTICS_TESTS`);
+    browser tests are ``slow``."""
     runtime_errors = pytest.mark.filterwarnings("error::RuntimeWarning")
     for item in items:
         if any(item.path.is_relative_to(folder) for folder in ANALYTICS_TESTS):
             item.add_marker(runtime_errors)
+        if "dash_duo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)  # a Chromium start and a Dash server: seconds each
     if SHARED_DATA.is_dir():
         return
     skip = pytest.mark.skip(reason=f"extended: full-size shared data not present at {SHARED_DATA}")

@@ -123,6 +123,7 @@ class Run:
         return self.proc.returncode
 
 
+@pytest.mark.slow
 def test_killed_redis_comes_back_on_its_port_with_its_data_and_no_zombie(tmp_path):
     run = Run(tmp_path)
     try:
@@ -163,6 +164,7 @@ def _ping(url: str) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_web_answers_during_the_first_refresh_and_data_survive_a_restart(tmp_path):
     run = Run(tmp_path, delay=120)  # held running until the checks below are done
     try:
