@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import IO
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from flows.errors import DataDirBusy
 
@@ -205,7 +207,10 @@ def _spawn(port: int, workdir: Path, persistent: bool, timeout_s: float) -> subp
     # before the server goes; the server still dies with its parent through PDEATHSIG.
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent, start_new_session=True)  # noqa: PLW1509
     deadline = time.monotonic() + timeout_s
-    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2)
+    # This loop is the retry (every 20 ms, with the exit check): no retries inside redis-py, whose
+    # default for a host/port client (3, backing off 1-4 s) hid a server that died at once for
+    # seconds per PING (a damaged append-only file took ~4 s per restart attempt to be noticed).
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     try:
         while True:
             if proc.poll() is not None:

@@ -23,8 +23,23 @@ TEST_DATA = REPO / "tests" / "data"
 """Trimmed copies of real files, committed with a PROVENANCE.md per folder."""
 
 
+ANALYTICS_TESTS = (REPO / "tests" / "flows", REPO / "tests" / "sources")
+"""Tests of ``flows/`` (the analytics and the connectors): a ``RuntimeWarning`` there (numpy's
+invalid value, divide by zero, overflow) is an error.  Where a NaN or an infinity is a documented
+result, the analytics compute it on purpose (``np.errstate`` around a guarded division) and say
+so; an unannounced one is a wrong number on its way to a desk."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``extended`` tests read the full shared files: they run when the folder is present."""
+    """``extended`` tests read the full shared files: they run when the folder is present.
+    Tests of the analytics turn ``RuntimeWarning`` into an error (:data:`ANALYTICS_TESTS`);
+    browser tests are ``slow``."""
+    runtime_errors = pytest.mark.filterwarnings("error::RuntimeWarning")
+    for item in items:
+        if any(item.path.is_relative_to(folder) for folder in ANALYTICS_TESTS):
+            item.add_marker(runtime_errors)
+        if "dash_duo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)  # a Chromium start and a Dash server: seconds each
     if SHARED_DATA.is_dir():
         return
     skip = pytest.mark.skip(reason=f"extended: full-size shared data not present at {SHARED_DATA}")
@@ -73,6 +88,27 @@ def redis_client(redis_url: str):
 @pytest.fixture()
 def store(redis_client) -> ResultStore:
     return ResultStore(redis_client, history_max_count=50, history_max_age_days=30)
+
+
+@pytest.fixture()
+def dash_thread_server():
+    """dash[testing]'s threaded app server, on a port the kernel gives as free.
+
+    Its own numbering starts at 58050 in every process, so two pytest-xdist workers (or two
+    test runs on one machine) would start their apps on the same port; overriding the plugin's
+    fixture of this name keeps ``dash_duo`` unchanged otherwise.
+    """
+    from dash.testing.application_runners import ThreadedRunner
+
+    from jobs.redis_server import free_port
+
+    class FreePortRunner(ThreadedRunner):
+        def start(self, app, start_timeout=3, **kwargs):
+            kwargs.setdefault("port", free_port())
+            return super().start(app, start_timeout=start_timeout, **kwargs)
+
+    with FreePortRunner() as starter:
+        yield starter
 
 
 def pytest_setup_options():

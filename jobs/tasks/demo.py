@@ -4,6 +4,7 @@ can be seen working before, and independently of, the analytics."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,12 +17,19 @@ from jobs.tasks import TaskContext, TaskOutcome, task
 def demo(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Publish ``demo``: a few rows stamped with the run time.  ``args.fail=true`` makes it raise;
     ``args.delay_seconds`` makes it take that long first (a slow job for service tests), reporting
-    progress once a second."""
+    progress once a second; with ``args.release_file`` (a path) it stops waiting as soon as that
+    file exists, so a test holds the job running exactly as long as it needs, no fixed sleep."""
     delay = float(args.get("delay_seconds", 0))
-    for second in range(int(delay)):
-        ctx.progress(f"waiting {second + 1}/{int(delay)} s")
-        time.sleep(1.0)
-    time.sleep(delay - int(delay))
+    release = Path(str(args["release_file"])) if args.get("release_file") else None
+    start, ticks, shown = time.monotonic(), int(delay), 0
+    while (elapsed := time.monotonic() - start) < delay:
+        if release is not None and release.exists():
+            break
+        if shown < ticks and elapsed >= shown:
+            shown += 1
+            ctx.progress(f"waiting {shown}/{ticks} s")
+        next_event = shown if shown > elapsed else delay  # the next progress message, else the end
+        time.sleep(min(0.05 if release is not None else 1.0, next_event - elapsed))
     if args.get("fail"):
         raise RuntimeError("demo task asked to fail (jobs.<name>.args.fail = true)")
     rows = int(args.get("rows", 5))

@@ -225,6 +225,7 @@ def run_corpus(tmp_path: Path) -> list[Outcome]:
     return outcomes
 
 
+@pytest.mark.slow
 def test_cftc_corpus_has_no_wrong_number_and_no_traceback(tmp_path: Path) -> None:
     outcomes = run_corpus(tmp_path)
     table = outcome_table(outcomes)

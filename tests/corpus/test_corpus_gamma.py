@@ -228,6 +228,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     return {o.case: o for o in result}
 
 
+@pytest.mark.slow
 def test_no_wrong_number_and_no_traceback(outcomes: dict[str, Outcome]) -> None:
     assert len(outcomes) >= 150
     bad = [f"{o.verdict}: {o.case}: {o.detail}" for o in outcomes.values() if o.verdict in ("wrong", "traceback") and o.case not in KNOWN_UNDETECTABLE]

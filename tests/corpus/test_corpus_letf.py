@@ -203,6 +203,7 @@ def _check(outcomes: list[harness.Outcome]) -> None:
     assert not bad, "\n" + harness.outcome_table(outcomes) + "\n" + "\n".join(f"{o.kind} / {o.case}: {o.verdict} ({o.detail})" for o in bad[:20])
 
 
+@pytest.mark.slow
 def test_universe_corpus_no_wrong_no_traceback(tmp_path) -> None:
     outcomes = run_universe(tmp_path)
     assert len(outcomes) > 200
@@ -218,6 +219,7 @@ def test_universe_corpus_no_wrong_no_traceback(tmp_path) -> None:
     assert by_case["leverage=empty on MQQQ"].verdict == "correct"
 
 
+@pytest.mark.slow
 def test_nav_corpus_no_wrong_no_traceback(tmp_path) -> None:
     outcomes = run_nav(tmp_path)
     assert len(outcomes) > 70

@@ -12,6 +12,7 @@ from flows.sources import cftc_files, ecb
 from jobs.config import Settings
 from jobs.tasks.cftc import compute, publish
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+from tests.realdata import FULL, TRIMMED, full, root, trimmed
 
 CFTC_JOB = """
 [jobs.cftc_weekly]
@@ -30,18 +31,43 @@ def _fresh_caches():
     reset_dashboard_caches()
 
 
-def _publish_real(store, shared_data: Path) -> None:
-    """cftc.net_usd from the real legacy 2025 file, the real TFF files and the ECB history."""
-    legacy_path = shared_data / "cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt"
-    legacy = cftc_files.parse_legacy(legacy_path.read_text(), str(legacy_path))
-    tff = pd.concat(
-        [cftc_files.parse_tff(p.read_text(), str(p)) for p in sorted((shared_data / "cftc/tff_futures_only").glob("*.txt"))],
-        ignore_index=True,
-    )
-    fx_path = shared_data / "cftc/fx/eurofxref-hist.csv"
-    fx = ecb.parse_hist_csv(fx_path.read_text(), str(fx_path), currencies=None)
-    res = compute(legacy, tff, fx, Settings())
-    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False)
+REAL = {
+    TRIMMED: {
+        "legacy": "cftc/deacot2025_currencies_2025-01-07_to_2025-03-11.zip",
+        "tff": ["cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip", "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip"],
+        "fx": "cftc/eurofxref-hist_2023-12-15_to_2025-05-09.zip",
+        "last_tff_week": "2025-04-29",
+        "peak_half_window_weeks": 8,
+    },
+    FULL: {
+        "legacy": "cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt",
+        "tff": [f"cftc/tff_futures_only/{n}" for n in ("FinFutYY_2017.txt", "FinFutYY_2018.txt", "FinFutYY_2019.txt", "FinFutYY_2020_through_2020-11-24.txt", "FinFutYY_2021.txt", "FinFutYY_2024.txt", "FinFutYY_2025_through_2025-04-29.txt", "FinFutYY_2026_through_2026-08-04.txt")],
+        "fx": "cftc/fx/eurofxref-hist.csv",
+        "last_tff_week": "2026-04-14",
+        "peak_half_window_weeks": 26,
+    },
+}
+"""The real COT files and ECB history: trimmed copies (tests/data/cftc: 70 TFF weeks of 2024-2025
+with an ECB rate: 1-year z-scores, previous peaks as extremes of +/- 8 reports instead of the
+default 26) and the full files (extended)."""
+
+
+def _text(path: Path) -> str:
+    """A real file's text; a zip (CFTC yearly file, ECB history) read as its single member."""
+    return cftc_files.read_zip(path.read_bytes(), path.name) if path.suffix == ".zip" else path.read_text()
+
+
+def _publish_real(store, where: str, folder: Path) -> None:
+    """cftc.net_usd from the real legacy 2025 file, real TFF files and the ECB history."""
+    files = REAL[where]
+    legacy_path = folder / files["legacy"]
+    legacy = cftc_files.parse_legacy(_text(legacy_path), str(legacy_path))
+    tff = pd.concat([cftc_files.parse_tff(_text(folder / p), str(folder / p)) for p in files["tff"]], ignore_index=True)
+    fx_path = folder / files["fx"]
+    fx = ecb.parse_hist_csv(_text(fx_path), str(fx_path), currencies=None)
+    settings = Settings(cftc={"peak_half_window_weeks": files["peak_half_window_weeks"]})
+    res = compute(legacy, tff, fx, settings)
+    publish(store, res, settings, source="cftc-files (real) + ecb", sample=False)
 
 
 def _console_errors(dash_duo) -> list:
@@ -49,9 +75,10 @@ def _console_errors(dash_duo) -> list:
 
 
 @pytest.mark.browser
-def test_cftc_page_renders_and_toggles(dash_duo, tmp_path, monkeypatch, redis_url, store, shared_data):
+@pytest.mark.parametrize("where", [trimmed(id=TRIMMED), full(id=FULL)])
+def test_cftc_page_renders_and_toggles(dash_duo, tmp_path, monkeypatch, redis_url, store, where: str, request: pytest.FixtureRequest):
     use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
-    _publish_real(store, shared_data)
+    _publish_real(store, where, root(request, where))
     dash_duo.start_server(create_app())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc")
 
@@ -68,11 +95,11 @@ def test_cftc_page_renders_and_toggles(dash_duo, tmp_path, monkeypatch, redis_ur
     assert "Net USD position, Legacy non-commercials" in history_text
     dash_duo.wait_for_contains_text("#cftc-table", "2025-01-14")
 
-    # Toggle to TFF leveraged funds: history back to 2017, z-scores exist, peaks marked.
+    # Toggle to TFF leveraged funds: the history (back to 2017 in the full files), z-scores, peaks marked.
     dash_duo.find_element("#cftc-trader input[value='lev_money']").click()
     dash_duo.wait_for_contains_text("#cftc-history", "TFF leveraged funds", timeout=20)
     dash_duo.wait_for_contains_text("#cftc-dates", "TFF leveraged funds")
-    assert "2026-04-14" in dash_duo.find_element("#cftc-dates").text  # last TFF week with an ECB rate
+    assert REAL[where]["last_tff_week"] in dash_duo.find_element("#cftc-dates").text  # last TFF week with an ECB rate
     dash_duo.wait_for_contains_text("#cftc-history", "previous peaks")
     dash_duo.wait_for_contains_text("#cftc-stats", "z-score (standard deviations)")
     dash_duo.wait_for_contains_text("#cftc-table", "net_usd_levfunds_wide9 (USD)")
@@ -88,12 +115,13 @@ def test_cftc_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis
     assert _console_errors(dash_duo) == []
 
 
-def test_figures_state_units_and_basket_stack(store, shared_data):
+@pytest.mark.parametrize("where", [trimmed(id=TRIMMED), full(id=FULL)])
+def test_figures_state_units_and_basket_stack(store, where: str, request: pytest.FixtureRequest):
     """Pure figure builders on the published real result: unit in every axis title; the
     currency stack only holds the basket (so it sums to the basket's net USD)."""
     from dashboard.figures import cftc as cfig
 
-    _publish_real(store, shared_data)
+    _publish_real(store, where, root(request, where))
     result = store.read("cftc.net_usd")
     weekly = result.table("weekly")
     tff = weekly[weekly["net_usd_levfunds_wide9"].notna()]

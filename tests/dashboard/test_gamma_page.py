@@ -13,6 +13,7 @@ from dashboard.app import create_app
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+from tests.realdata import full, root, trimmed
 
 NY = ZoneInfo("America/New_York")
 GAMMA_JOB = """
@@ -92,10 +93,11 @@ def test_gamma_page_renders_and_the_picker_switches(dash_duo, tmp_path, monkeypa
 
 
 @pytest.mark.browser
-def test_gamma_page_on_the_real_spx_file(dash_duo, tmp_path, monkeypatch, redis_url, store, shared_data):
+@pytest.mark.parametrize(("where", "name"), [trimmed("options/spx_quotedata_2023-09-14_trimmed.csv", id="trimmed"), full("options/spx_quotedata_2023-09-14.csv", id="full")])
+def test_gamma_page_on_the_real_spx_file(dash_duo, tmp_path, monkeypatch, redis_url, store, where: str, name: str, request: pytest.FixtureRequest):
     drop = tmp_path / "drop"
     drop.mkdir()
-    (drop / "spx_quotedata.csv").symlink_to(shared_data / "options/spx_quotedata_2023-09-14.csv")
+    (drop / "spx_quotedata.csv").symlink_to(root(request, where) / name)
     use_config(tmp_path, monkeypatch, redis_url, jobs=GAMMA_JOB)
     _publish(store, ["SPX"], drop_dir=drop, mode="live")
     dash_duo.start_server(create_app())

@@ -124,7 +124,8 @@ def test_browser_first_refresh_then_redis_outage_keeps_the_page(dash_duo, tmp_pa
     dash_duo.start_server(create_app())
 
     dash_duo.wait_for_contains_text("#service-banner-text", "First refresh running: 0 of 2 jobs done · now: gamma_test", timeout=15)
-    assert dash_duo.find_element("#first-refresh-progress").get_attribute("max") == "2"
+    # the banner re-renders every second: wait for a matching element, never hold a reference
+    dash_duo.wait_for_element("#first-refresh-progress[max='2']", timeout=15)
     record = run_job(settings, store, "gamma_test")  # the sample gamma job publishes gamma.<U>
     assert record.status == "ok", record.error
     progress.job_finished("gamma_test", ok=True)

@@ -12,6 +12,7 @@ import pytest
 from flows import cftc
 from flows.errors import InputError
 from flows.sources import cftc_files, ecb
+from tests.realdata import FULL, TRIMMED, full, root, trimmed
 
 BASKETS = {
     "reuters6": ["JPY", "EUR", "GBP", "CHF", "CAD", "AUD"],
@@ -279,23 +280,64 @@ def test_missing_currency_makes_the_week_partial_small() -> None:
 
 
 # -- the real files ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def real_legacy(shared_data: Path) -> pd.DataFrame:
-    path = shared_data / LEGACY_2025
-    return cftc_files.parse_legacy(path.read_text(), str(path))
+REAL = {
+    TRIMMED: {
+        "legacy": "cftc/deacot2025_currencies_2025-01-07_to_2025-03-11.zip",
+        "fx": "cftc/eurofxref-hist_2023-12-15_to_2025-05-09.zip",
+        "holiday_fx": "cftc/eurofxref-hist_2017-12-18_to_2018-05-03_two_windows.csv",
+        "tff": [
+            "cftc/fut_fin_txt_2021_currencies_2021-11-02_to_2021-12-28.zip",
+            "cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip",
+            "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip",
+            "cftc/fut_fin_txt_2026_currencies_2026-03-03_to_2026-05-05.zip",
+        ],
+    },
+    FULL: {
+        "legacy": LEGACY_2025,
+        "fx": ECB_HIST,
+        "holiday_fx": ECB_HIST,
+        "tff": [f"cftc/tff_futures_only/{name}" for name in ("FinFutYY_2017.txt", "FinFutYY_2018.txt", "FinFutYY_2019.txt", "FinFutYY_2020_through_2020-11-24.txt", "FinFutYY_2021.txt", "FinFutYY_2024.txt", "FinFutYY_2025_through_2025-04-29.txt", "FinFutYY_2026_through_2026-08-04.txt")],
+    },
+}
+"""Trimmed copies (tests/data/cftc: every currency row of the legacy file, some weeks of four TFF
+years, ECB windows; PROVENANCE.md there) and the full files of the shared folder (extended)."""
+
+
+def _text(path: Path) -> str:
+    """A real file's text; a zip (CFTC yearly file, ECB history) read as its single member."""
+    return cftc_files.read_zip(path.read_bytes(), path.name) if path.suffix == ".zip" else path.read_text()
+
+
+@pytest.fixture(scope="module", params=[trimmed(id=TRIMMED), full(id=FULL)])
+def where(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def real_fx(shared_data: Path) -> pd.DataFrame:
-    path = shared_data / ECB_HIST
+def real_legacy(where: str, request: pytest.FixtureRequest) -> pd.DataFrame:
+    path = root(request, where) / REAL[where]["legacy"]
+    return cftc_files.parse_legacy(_text(path), str(path))
+
+
+@pytest.fixture(scope="module")
+def real_fx(where: str, request: pytest.FixtureRequest) -> pd.DataFrame:
+    path = root(request, where) / REAL[where]["fx"]
+    return ecb.parse_hist_csv(_text(path), str(path), currencies=None)
+
+
+@pytest.fixture(scope="module")
+def holiday_fx(where: str, request: pytest.FixtureRequest, real_fx: pd.DataFrame) -> pd.DataFrame:
+    """ECB rates around the TARGET holidays of Christmas 2017 and 1 May 2018."""
+    if where == FULL:
+        return real_fx
+    path = root(request, where) / REAL[where]["holiday_fx"]
     return ecb.parse_hist_csv(path.read_text(), str(path), currencies=None)
 
 
 @pytest.fixture(scope="module")
-def real_tff(shared_data: Path) -> pd.DataFrame:
-    files = sorted((shared_data / "cftc" / "tff_futures_only").glob("FinFutYY_*.txt"))
-    assert len(files) == 8
-    return pd.concat([cftc_files.parse_tff(f.read_text(), str(f)) for f in files], ignore_index=True)
+def real_tff(where: str, request: pytest.FixtureRequest) -> pd.DataFrame:
+    paths = [root(request, where) / name for name in REAL[where]["tff"]]
+    return pd.concat([cftc_files.parse_tff(_text(p), str(p)) for p in paths], ignore_index=True)
 
 
 def test_real_2025_01_14_wide9_matches_published(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
@@ -316,11 +358,12 @@ def test_real_2025_01_14_wide9_matches_published(real_legacy: pd.DataFrame, real
     assert eur["usd"] == pytest.approx(-60397 * 125_000 * eur["usd_per_unit"])
 
 
-def test_real_dxy_reconstruction_is_plausible(real_fx: pd.DataFrame) -> None:
-    rates = cftc.usd_per_unit_frame(real_fx, pd.to_datetime(["2025-01-14", "2021-01-05"]), ["DXY"])
-    # ICE closes: ~109.3 (2025-01-14), ~89.4 (2021-01-05); ECB fixing time differs slightly.
-    assert rates["DXY"].iloc[0] == pytest.approx(109.3, abs=1.0)
-    assert rates["DXY"].iloc[1] == pytest.approx(89.4, abs=1.0)
+def test_real_dxy_reconstruction_is_plausible(real_fx: pd.DataFrame, where: str) -> None:
+    # ICE closes: ~109.3 (2025-01-14), ~89.4 (2021-01-05, full ECB file only); ECB fixing time differs slightly.
+    closes = {"2025-01-14": 109.3, "2021-01-05": 89.4} if where == FULL else {"2025-01-14": 109.3}
+    rates = cftc.usd_per_unit_frame(real_fx, pd.to_datetime(list(closes)), ["DXY"])
+    for level, ice in zip(rates["DXY"], closes.values(), strict=True):
+        assert level == pytest.approx(ice, abs=1.0)
 
 
 def test_real_unwind_to_zero_beneficiaries_2025_03_11(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
@@ -351,7 +394,7 @@ def test_real_usd_index_basket_adds_the_dxy_position(real_legacy: pd.DataFrame, 
     assert diff > 0
 
 
-def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, real_fx: pd.DataFrame, where: str) -> None:
     gbp = real_tff[real_tff["code"] == "096742"]["market"].unique()
     assert len(gbp) == 2  # "BRITISH POUND STERLING" (2017-21) then "BRITISH POUND" (2024-)
     net = cftc.net_contracts(real_tff, "lev_money")
@@ -360,25 +403,30 @@ def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, rea
     for ccy in [*BASKETS["wide9"], "DXY"]:
         assert net[ccy].notna().all(), f"{ccy} has gaps in leveraged-fund positions"
     years = set(net.index.year)
-    assert {2017, 2018, 2019, 2020, 2021, 2024, 2025, 2026} <= years
+    assert ({2017, 2018, 2019, 2020, 2021, 2024, 2025, 2026} if where == FULL else {2021, 2024, 2025, 2026}) <= years
     res = cftc.analyse(None, real_tff, real_fx, BASKETS)
     weekly = res.weekly.set_index("as_of")
     lev = weekly["net_usd_levfunds_wide9"]
-    # The ECB file ends 2026-04-13: later TFF weeks have no FX, so they are partial, not complete.
-    covered = lev.index <= pd.Timestamp("2026-04-13") + pd.Timedelta(days=7)
+    # TFF weeks the ECB file does not cover (the full file ends 2026-04-13; the trimmed one covers
+    # 2023-12-15 .. 2025-05-09) have no FX, so they are partial, not complete.
+    covered = (lev.index >= real_fx.index[0]) & (lev.index <= real_fx.index[-1] + pd.Timedelta(days=7))
+    assert covered.sum() >= 70 and (~covered).sum() >= 16
     assert lev[covered].notna().all()
     assert lev[~covered].isna().all() and weekly["partial"][~covered].all()
     assert res.latest_complete == lev[covered].index[-1]
-    # 3-year statistics exist once three years of reports are there (2017-2020 block).
-    assert res.weekly.set_index("as_of")["net_usd_levfunds_wide9_z_3y"].loc["2020-06-30":"2020-11-24"].notna().all()
+    # 1-year statistics exist once a year of reports is there (the trimmed 2024-2025 block)
+    assert weekly["net_usd_levfunds_wide9_z_1y"].loc["2025-01-07":"2025-04-29"].notna().all()
+    if where == FULL:
+        # 3-year statistics exist once three years of reports are there (2017-2020 block).
+        assert weekly["net_usd_levfunds_wide9_z_3y"].loc["2020-06-30":"2020-11-24"].notna().all()
 
 
-def test_real_target_holiday_uses_previous_business_day(real_fx: pd.DataFrame) -> None:
+def test_real_target_holiday_uses_previous_business_day(holiday_fx: pd.DataFrame) -> None:
     # 2017-12-26 (a Tuesday report date) and 2018-05-01 are TARGET holidays: no ECB row.
-    assert pd.Timestamp("2017-12-26") not in real_fx.index
-    aligned = cftc.align_fx(real_fx, pd.to_datetime(["2017-12-26", "2018-05-01"]), ["EUR", "JPY"])
-    assert aligned.loc["2017-12-26", "EUR"] == real_fx.loc["2017-12-22", "EUR"]
-    assert aligned.loc["2018-05-01", "JPY"] == real_fx.loc["2018-04-30", "JPY"]
+    assert pd.Timestamp("2017-12-26") not in holiday_fx.index and pd.Timestamp("2018-05-01") not in holiday_fx.index
+    aligned = cftc.align_fx(holiday_fx, pd.to_datetime(["2017-12-26", "2018-05-01"]), ["EUR", "JPY"])
+    assert aligned.loc["2017-12-26", "EUR"] == holiday_fx.loc["2017-12-22", "EUR"]
+    assert aligned.loc["2018-05-01", "JPY"] == holiday_fx.loc["2018-04-30", "JPY"]
 
 
 def test_real_missing_currency_week_is_partial(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,9 +20,17 @@ from flows.gamma import GammaParams, analyze, find_flips
 from flows.greeks import bsm_gamma, bsm_price
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import cboe_csv
+from tests.realdata import FULL, TRIMMED, full, root, trimmed
 from tests.reference import gamma_reference as ref
 
-FILES = ["spx_quotedata_2023-09-14.csv", "spy_quotedata_2023-09-14.csv", "spx_quotedata_2024-01-07.csv"]
+SPX_2023, SPY_2023, SPX_2024 = "spx_2023-09-14", "spy_2023-09-14", "spx_2024-01-07"
+FILES = [SPX_2023, SPY_2023, SPX_2024]
+PATHS = {
+    TRIMMED: {SPX_2023: "options/spx_quotedata_2023-09-14_trimmed.csv", SPY_2023: "options/spy_quotedata_2023-09-14_trimmed.csv", SPX_2024: "options/spx_quotedata_2024-01-07_trimmed.csv"},
+    FULL: {SPX_2023: "options/spx_quotedata_2023-09-14.csv", SPY_2023: "options/spy_quotedata_2023-09-14.csv", SPX_2024: "options/spx_quotedata_2024-01-07.csv"},
+}
+"""The three real CBOE files: trimmed copies (tests/data/options, default) and the full files
+(shared folder, ``extended``)."""
 PARAMS = GammaParams(r=0.045, q=0.013)
 HEADLINE_KEYS = [
     "underlying", "spot", "as_of", "source", "convention", "time_basis", "contracts", "expired_dropped", "expired_dropped_oi",
@@ -33,11 +40,14 @@ HEADLINE_KEYS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def real(shared_data: Path) -> dict[str, tuple[Chain, object]]:
-    out = {}
+@pytest.fixture(scope="module", params=[trimmed(id=TRIMMED), full(id=FULL)])
+def real(request: pytest.FixtureRequest) -> dict[str, tuple[Chain, object]]:
+    """Chain and report of each real file, plus ``"where"``, ``"root"`` and the file paths."""
+    where = request.param
+    folder = root(request, where)
+    out: dict = {"where": where, "paths": {name: folder / PATHS[where][name] for name in FILES}}
     for name in FILES:
-        chain = cboe_csv.read_file(shared_data / "options" / name)
+        chain = cboe_csv.read_file(out["paths"][name])
         out[name] = (chain, analyze(chain, PARAMS))
     return out
 
@@ -88,9 +98,9 @@ def model_contracts(report, conv_sign: str = "calls_long_puts_short") -> list[di
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_net_gex_equals_a_plain_sum(real, shared_data: Path, name: str) -> None:
+def test_net_gex_equals_a_plain_sum(real, name: str) -> None:
     chain, rep = real[name]
-    plain = ref.plain_file_gex(shared_data / "options" / name)
+    plain = ref.plain_file_gex(real["paths"][name])
     h = rep.headline
     c = rep.contracts
     S = plain["spot"]
@@ -134,11 +144,11 @@ def test_net_gex_equals_a_plain_sum(real, shared_data: Path, name: str) -> None:
 
 
 def test_spy_after_the_close_drops_the_same_day_expiry(real) -> None:
-    chain, rep = real["spy_quotedata_2023-09-14.csv"]
+    chain, rep = real[SPY_2023]
     same_day = chain.contracts["expiry"] == pd.Timestamp("2023-09-14")
     settled = rep.dropped[rep.dropped["kind"] == "settled"]
     assert set(settled["expiry"]) == {pd.Timestamp("2023-09-14")}
-    assert len(settled) == int(same_day.sum()) == 250
+    assert len(settled) == int(same_day.sum()) == {TRIMMED: 2 * 51, FULL: 250}[real["where"]]  # rows of Sep 14 in the file x 2
     assert settled["open_interest"].sum() == chain.contracts.loc[same_day, "open_interest"].sum()
     assert rep.headline["zero_dte_share"] == 0.0  # nothing expiring today is left
     assert not rep.by_expiry["zero_dte"].any()
@@ -146,12 +156,15 @@ def test_spy_after_the_close_drops_the_same_day_expiry(real) -> None:
     assert settled["reason"].iloc[0] == "settled at 2023-09-14T16:00:00-04:00 (PM, close), at or before the snapshot 2023-09-14T16:31:00-04:00"
     # deep-in-the-money calls quoted at intrinsic value have no IV and no gamma: listed with why
     unsolved = rep.dropped[rep.dropped["kind"] == "unsolved"]
-    assert len(unsolved) == rep.headline["unsolved_dropped"] == 387
+    assert len(unsolved) == rep.headline["unsolved_dropped"] > 0
+    if real["where"] == FULL:
+        assert len(unsolved) == 387
     assert unsolved["reason"].str.contains("intrinsic value").all()
+    assert (chain.contracts.set_index("symbol").loc[unsolved["symbol"], "type"] == "C").all()
 
 
 def test_spx_am_settled_monthlies_alive_until_the_open(real) -> None:
-    chain, rep = real["spx_quotedata_2023-09-14.csv"]
+    chain, rep = real[SPX_2023]
     c = rep.contracts.set_index("symbol")
     # SPX (AM) Sep 15: settles 09:30 ET next morning; SPXW Sep 15: 16:00 ET
     t_am = (pd.Timestamp("2023-09-15 09:30", tz="America/New_York") - chain.as_of) / pd.Timedelta(days=365)
@@ -162,7 +175,7 @@ def test_spx_am_settled_monthlies_alive_until_the_open(real) -> None:
 
 
 def test_sunday_file_drops_the_already_expired_friday(real) -> None:
-    chain, rep = real["spx_quotedata_2024-01-07.csv"]
+    chain, rep = real[SPX_2024]
     friday = chain.contracts["expiry"] == pd.Timestamp("2024-01-05")
     assert int(friday.sum()) > 0
     settled = rep.dropped[rep.dropped["kind"] == "settled"]
@@ -175,12 +188,12 @@ def test_sunday_file_drops_the_already_expired_friday(real) -> None:
 
 
 def test_spx_and_spxw_stay_apart(real) -> None:
-    chain, rep = real["spx_quotedata_2023-09-14.csv"]
+    chain, rep = real[SPX_2023]
     c = rep.contracts
     assert c["symbol"].is_unique
     assert len(c) == len(chain.contracts) - len(rep.dropped)
     both = c.groupby(["expiry", "strike", "type"])["root"].nunique()
-    assert int((both == 2).sum()) > 3000
+    assert int((both == 2).sum()) > {TRIMMED: 300, FULL: 3000}[real["where"]]
     # by strike sums both roots
     at = c[c["strike"] == 4500.0]
     row = rep.by_strike.set_index("strike").loc[4500.0]
@@ -192,7 +205,7 @@ def test_spx_and_spxw_stay_apart(real) -> None:
 
 
 def test_half_dollar_strikes_not_merged(real) -> None:
-    chain, rep = real["spy_quotedata_2023-09-14.csv"]
+    chain, rep = real[SPY_2023]
     alive = rep.contracts
     strikes = rep.by_strike["strike"].to_numpy()
     assert set(strikes) == set(alive["strike"])
@@ -210,7 +223,7 @@ def test_half_dollar_strikes_not_merged(real) -> None:
 
 
 def test_profile_matches_a_per_contract_loop(real) -> None:
-    chain, rep = real["spx_quotedata_2023-09-14.csv"]
+    chain, rep = real[SPX_2023]
     contracts = model_contracts(rep)
     prof = rep.profile
     assert len(prof) == 801
@@ -228,7 +241,9 @@ def test_profile_matches_a_per_contract_loop(real) -> None:
 
 
 def test_solved_ivs_reprice_to_the_mid(real) -> None:
-    chain, rep = real["spx_quotedata_2023-09-14.csv"]
+    # the full SPX file has 491 contracts with IV 0 solved from the mid (strikes up to 4,000);
+    # its trimmed copy keeps strikes 4,300-4,700 only, the trimmed SPY copy has 61
+    chain, rep = real[{TRIMMED: SPY_2023, FULL: SPX_2023}[real["where"]]]
     c = rep.contracts.merge(chain.contracts[["symbol", "bid", "ask"]], on="symbol")
     solved = c[c["iv_source"] == "solved"]
     assert len(solved) > 50
@@ -242,7 +257,7 @@ def test_solved_ivs_reprice_to_the_mid(real) -> None:
 
 
 def test_hedge_flows_match_brute_force_repricing(real) -> None:
-    chain, rep = real["spy_quotedata_2023-09-14.csv"]
+    chain, rep = real[SPY_2023]
     S = chain.spot
     contracts = model_contracts(rep)
     next_close = pd.Timestamp(rep.headline["next_close"])
@@ -375,7 +390,7 @@ def test_source_position_convention() -> None:
 
 
 def test_busdays262_against_calendar(real) -> None:
-    chain, cal = real["spx_quotedata_2024-01-07.csv"]
+    chain, cal = real[SPX_2024]
     bus = analyze(chain, GammaParams(r=PARAMS.r, q=PARAMS.q, time_basis="busdays262"))
     cc, bc = cal.contracts.set_index("symbol"), bus.contracts.set_index("symbol")
     as_of = chain.as_of

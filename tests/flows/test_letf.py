@@ -13,6 +13,7 @@ import pytest
 from flows import letf, letf_reset
 from flows.sources import letf_universe
 from jobs.config import LetfSettings
+from tests.realdata import FULL, full, root, trimmed
 
 LEVERAGES = [3.0, 2.0, 1.25, -1.0, -2.0, -3.0]
 MOVES = [-0.25, -0.10, -0.03, -0.005, 0.0, 0.01, 0.047, 0.12]
@@ -199,16 +200,25 @@ def test_classify_reasons() -> None:
 # -- the five real snapshots ----------------------------------------------------------------
 
 
-def _snapshot(shared_data, day: str):
-    path = shared_data / "letf" / f"pokedo0_leveraged_etf_data_{day}.csv"
+TRIMMED_SNAPSHOT = "letf/leveraged_etf_data_2026-06-01_trimmed.csv"
+"""87 real rows of the 2026-06-01 snapshot chosen to cover every rule (tests/data/letf/PROVENANCE.md)."""
+UNIVERSES = [trimmed(TRIMMED_SNAPSHOT, 87, id="trimmed-2026-06-01")] + [full(f"letf/pokedo0_leveraged_etf_data_{day}.csv", rows, id=f"full-{day}") for day, rows in SNAPSHOTS.items()]
+
+
+def _snapshot(folder, name: str):
+    path = folder / name
     parsed = letf_universe.parse(path.read_bytes(), str(path))
     return path, parsed.funds, parsed.skipped
 
 
-@pytest.mark.parametrize("day", list(SNAPSHOTS))
-def test_real_snapshots_parse_with_readme_row_counts(shared_data, day: str) -> None:
-    path, universe, skipped = _snapshot(shared_data, day)
-    assert len(universe) + len(skipped) == SNAPSHOTS[day]
+def _full_snapshot(shared_data, day: str):
+    return _snapshot(shared_data, f"letf/pokedo0_leveraged_etf_data_{day}.csv")
+
+
+@pytest.mark.parametrize(("where", "name", "rows"), UNIVERSES)
+def test_real_snapshots_parse_with_readme_row_counts(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+    path, universe, skipped = _snapshot(root(request, where), name)
+    assert len(universe) + len(skipped) == rows
     assert universe["ticker"].is_unique
     assert (universe["aum_usd"].dropna() >= 0).all()
     assert set(np.sign(universe["leverage"].dropna())) <= {-1.0, 1.0}
@@ -218,7 +228,7 @@ def test_real_snapshots_parse_with_readme_row_counts(shared_data, day: str) -> N
     no_data = universe[["aum_usd", "price", "avg_volume"]].isna().all(axis=1)
     assert (universe["reset"].ne("daily") | no_data)[no_lev].all()
     assert universe.loc[universe["leverage_kind"].eq("variable"), "leverage"].isna().all()
-    assert skipped["reason"].str.len().gt(0).all() and skipped["line"].between(2, SNAPSHOTS[day] + 1).all()
+    assert skipped["reason"].str.len().gt(0).all() and skipped["line"].between(2, rows + 1).all()
     assert set(universe["reset"]) <= set(letf_reset.RESETS)
 
 
@@ -241,21 +251,24 @@ def _independent_sums(path, skip_underlyings: set[str], daily: set[str]) -> dict
     return sums
 
 
-@pytest.mark.parametrize("day", list(SNAPSHOTS))
-def test_real_snapshot_per_underlying_totals_match_independent_sum(shared_data, day: str) -> None:
-    path, universe, _ = _snapshot(shared_data, day)
+@pytest.mark.parametrize(("where", "name", "rows"), UNIVERSES)
+def test_real_snapshot_per_underlying_totals_match_independent_sum(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+    path, universe, _ = _snapshot(root(request, where), name)
     # Underlyings touched by the proxy map (as key or target) also collect blank-ticker funds by
     # name; the plain sum below covers the rest, which is most single stocks.
     touched = {k.upper() for k in PROXIES} | {v.upper() for v in PROXIES.values()}
     expected = _independent_sums(path, touched, set(universe.loc[universe["reset"].eq("daily"), "ticker"]))
     table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index("underlying")
-    assert len(expected) > 100
+    # the single stocks (the trimmed copy keeps five; tests/flows/test_letf_reference.py covers
+    # every underlying, index proxies included, fund by fund)
+    assert len(expected) > (100 if where == FULL else 4)
     for under, value in expected.items():
         assert table.loc[under, "per_1pct_usd"] == pytest.approx(value, rel=1e-9, abs=1e-3), under
-    for under in ("NVDA", "TSLA", "AMD", "PLTR"):
+    for under in ("NVDA", "TSLA", "AMD", "PLTR") if where == FULL else ("NVDA", "TSLA", "AMD", "CBRS"):
         assert under in expected
 
 
+@pytest.mark.extended
 @pytest.mark.parametrize(("day", "readme_bn"), [("2026-02-05", 6.2), ("2026-06-01", 8.8)])
 def test_readme_derived_check_reproduced(shared_data, day: str, readme_bn: float) -> None:
     """README: equity rows, sum A*(L^2-L)*1% ~ $6.2bn (2026-02) and ~ $8.8bn (2026-06).
@@ -267,7 +280,7 @@ def test_readme_derived_check_reproduced(shared_data, day: str, readme_bn: float
     The flowdesk equity total is lower because funds with an unmappable underlying (VIX futures,
     bespoke baskets) and option-income funds are excluded; the difference is exactly those.
     """
-    _, universe, _ = _snapshot(shared_data, day)
+    _, universe, _ = _full_snapshot(shared_data, day)
     fixed_equity = universe[(universe["asset_class"] == "equity") & universe["leverage"].notna()]
     naive = float((fixed_equity["aum_usd"].fillna(0) * letf.gamma_factor(fixed_equity["leverage"]) * 0.01).sum())
     assert naive / 1e9 == pytest.approx(readme_bn, rel=0.02)
@@ -282,6 +295,7 @@ def test_readme_derived_check_reproduced(shared_data, day: str, readme_bn: float
     ("day", "underlying", "readme_bn"),
     [("2026-02-05", "QQQ", 2.3), ("2026-06-01", "QQQ", 3.0), ("2026-02-05", "SPY", 1.0), ("2026-06-01", "SPY", 1.1), ("2026-02-05", "SOXX", 0.9), ("2026-06-01", "SOXX", 1.9)],
 )
+@pytest.mark.extended
 def test_readme_per_index_figures(shared_data, day: str, underlying: str, readme_bn: float) -> None:
     """README: NDX-linked ~2.3/3.0bn, SPX-linked ~1.0/1.1bn, SOXL+SOXS+USD ~0.9/1.9bn per 1%.
 
@@ -289,13 +303,14 @@ def test_readme_per_index_figures(shared_data, day: str, underlying: str, readme
     DJUSSC -> SOXX), within 8%: the README rounds to one decimal in $bn and its groupings may
     include or leave out the odd small fund (SSG, the 1x SH and PSQ).
     """
-    _, universe, _ = _snapshot(shared_data, day)
+    _, universe, _ = _full_snapshot(shared_data, day)
     table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index("underlying")
     assert table.loc[underlying, "per_1pct_usd"] / 1e9 == pytest.approx(readme_bn, rel=0.08)
 
 
-def test_blank_index_underlyings_are_mapped(shared_data) -> None:
-    _, universe, _ = _snapshot(shared_data, "2026-06-01")
+@pytest.mark.parametrize(("where", "name", "rows"), [UNIVERSES[0], UNIVERSES[-1]])
+def test_blank_index_underlyings_are_mapped(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+    _, universe, _ = _snapshot(root(request, where), name)
     raw = universe.set_index("ticker")
     assert raw.loc[["SOXL", "TECL", "TNA"], "underlying"].eq("").all()  # blank in the file
     out = letf.classify(universe, PROXIES).set_index("ticker")
@@ -307,7 +322,8 @@ def test_blank_index_underlyings_are_mapped(shared_data) -> None:
     assert (out.loc[["SOXL", "TECL", "TNA"], "group"] == "equity").all()
     assert out.loc["TQQQ", "underlying"] == "QQQ" and out.loc["TQQQ", "underlying_source"] == "ticker"
     assert out.loc["UPRO", "underlying"] == "SPY"  # index ticker SPX -> SPY
-    assert out.loc["UVIX", "reason"] == letf.REASON_UNKNOWN_UNDERLYING  # VIX futures: no proxy
+    if where == FULL:  # left out of the trimmed copy on purpose (its PROVENANCE.md)
+        assert out.loc["UVIX", "reason"] == letf.REASON_UNKNOWN_UNDERLYING  # VIX futures: no proxy
 
 
 def test_map_underlyings_name_normalisation() -> None:

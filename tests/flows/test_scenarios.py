@@ -12,6 +12,7 @@ from flows import letf, scenarios
 from flows.errors import InputError
 from flows.gamma import GammaParams, analyze
 from flows.sources import cboe_csv, letf_universe
+from tests.realdata import FULL, TRIMMED, full, root, trimmed
 
 R, Q = 0.05, 0.013
 
@@ -37,15 +38,28 @@ def _slow_dealer_delta(contracts: pd.DataFrame, spot: float, shock: float = 0.0,
     return 100.0 * total
 
 
+INPUTS = {
+    TRIMMED: ("options/spx_quotedata_2023-09-14_trimmed.csv", "letf/leveraged_etf_data_2026-06-01_trimmed.csv"),
+    FULL: ("options/spx_quotedata_2023-09-14.csv", "letf/pokedo0_leveraged_etf_data_2026-02-05.csv"),
+}
+"""The real SPX quote table and a real leveraged-ETF universe: trimmed copies (default) and the
+full files (extended)."""
+
+
+@pytest.fixture(scope="module", params=[trimmed(id=TRIMMED), full(id=FULL)])
+def where(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def spx_report(shared_data):
-    chain = cboe_csv.read_file(shared_data / "options" / "spx_quotedata_2023-09-14.csv")
+def spx_report(where: str, request: pytest.FixtureRequest):
+    chain = cboe_csv.read_file(root(request, where) / INPUTS[where][0])
     return chain, analyze(chain, GammaParams(r=R, q=Q))
 
 
 @pytest.fixture(scope="module")
-def letf_funds(shared_data):
-    universe = letf_universe.read(shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-02-05.csv").funds
+def letf_funds(where: str, request: pytest.FixtureRequest):
+    universe = letf_universe.read(root(request, where) / INPUTS[where][1]).funds
     flows = letf.fund_flows(letf.classify(universe))
     return flows[flows["group"] == letf.EQUITY][["ticker", "underlying", "leverage", "aum_usd", "per_1pct_usd", "group"]]
 

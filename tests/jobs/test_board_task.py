@@ -1,4 +1,5 @@
-"""Board and brief tasks on real Redis, with the real SPX chain and a real leveraged-ETF universe."""
+"""Board and brief tasks on real Redis, with the real SPX chain and a real leveraged-ETF universe
+(trimmed copies in tests/data, see the PROVENANCE.md files there)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from jobs.runner import run_job
 from jobs.store import ResultStore, keys
 from jobs.tasks import TaskContext
 from jobs.tasks.gamma import gamma_params, publish_report
+from tests.reference import scenarios_reference
 
 NOW = pd.Timestamp("2026-11-27 12:00", tz="America/New_York")
 
 
-def _settings(shared_data, **board):
+def _settings(test_data, **board):
     return parse_settings(
         {
             "service": {"source_mode": "sample"},
@@ -34,7 +36,7 @@ def _settings(shared_data, **board):
                 "brief": {"task": "brief", "cron": "55 8 * * mon-fri", "retries": 0},
             },
             "gamma": {"underlyings": ["SPX", "SPY"]},
-            "letf": {"universe_file": str(shared_data / "letf" / "pokedo0_leveraged_etf_data_2026-06-01.csv")},
+            "letf": {"universe_file": str(test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv")},
             "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, **board},
         },
         env={},
@@ -42,9 +44,9 @@ def _settings(shared_data, **board):
 
 
 @pytest.fixture()
-def published(shared_data, store: ResultStore):
-    settings = _settings(shared_data)
-    chain = cboe_csv.read_file(shared_data / "options" / "spx_quotedata_2023-09-14.csv")
+def published(test_data, store: ResultStore):
+    settings = _settings(test_data)
+    chain = cboe_csv.read_file(test_data / "options" / "spx_quotedata_2023-09-14_trimmed.csv")
     params = gamma_params(settings, "SPX", chain.as_of)
     report = analyze(chain, params)
     ctx = TaskContext(settings=settings, store=store, now=NOW.to_pydatetime(), job="test", slot="t", log=logging.getLogger("test"))
@@ -60,6 +62,23 @@ def test_board_totals_match_independent_sums(published, store: ResultStore) -> N
     res = store.read("board.scenarios")
     grid = res.table("grid")
     np.testing.assert_allclose(grid[list(scenarios.COMPONENTS)].sum(axis=1), grid["total_usd"], atol=1e-6)
+
+    # The published board, scenario by scenario, against the plain reference fed with the
+    # published inputs (the SPX contracts table and the leveraged-ETF funds table)
+    spx_res = store.read("gamma.SPX", tables=["contracts"])
+    head = spx_res.meta.headline
+    books = {"SPX": scenarios_reference.book(spx_res.table("contracts").to_dict("records"), float(head["spot"]), float(head["r"]), float(head["q"]))}
+    funds = store.read("letf.flows", tables=["funds"]).frame
+    funds = funds[funds["group"] == "equity"].to_dict("records")
+    cfg = settings.board
+    assert cfg.hours_to_close == 4.0  # configured: the board uses it as the time to the close
+    want = scenarios_reference.board(books, funds, cfg.moves_pct, cfg.betas, shocks_pts=cfg.iv_shocks_pts, hours=cfg.hours_to_close, default_beta=cfg.default_beta)
+    published_totals = res.table("totals")
+    assert len(published_totals) == len(want)
+    for row in published_totals.itertuples():
+        expected = want[(row.index_move_pct, row.iv_shock_pts)]["TOTAL"]
+        for col in (*scenarios.COMPONENTS, "total_usd"):
+            assert getattr(row, col) == pytest.approx(expected[col], rel=1e-9, abs=1.0), (row.index_move_pct, row.iv_shock_pts, col)
 
     # Dealer part for SPX at an NDX move of -5 %: SPX moves -4 %; the gamma engine's own hedge
     # flow table gives the price component for -4 % (full re-pricing, same book).
@@ -100,7 +119,7 @@ def test_stale_input_is_flagged_and_left_out(published, store: ResultStore) -> N
     assert res.meta.headline["stale_inputs"] == 3  # SPX stale; SPY and cftc.net_usd never published
 
 
-def test_board_fails_clearly_without_inputs_and_keeps_last_good(shared_data, store: ResultStore, published) -> None:
+def test_board_fails_clearly_without_inputs_and_keeps_last_good(store: ResultStore, published) -> None:
     settings, _c, _r = published
     assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
     good = store.meta("board.scenarios").version
@@ -122,7 +141,7 @@ def test_brief_history_changes_and_digest(published, store: ResultStore) -> None
     assert "SPX: long gamma" in b1.meta.headline["text"] or "SPX: short gamma" in b1.meta.headline["text"]
     assert b1.table("changes").empty  # nothing to compare with yet
     # a second brief after SPX moved: the change is listed
-    chain = cboe_csv.read_file(_shared(settings) / "options" / "spx_quotedata_2024-01-07.csv")
+    chain = cboe_csv.read_file(_test_data(settings) / "options" / "spx_quotedata_2024-01-07_trimmed.csv")
     params = gamma_params(settings, "SPX", chain.as_of)
     ctx = TaskContext(settings=settings, store=store, now=NOW.to_pydatetime(), job="t", slot="t", log=logging.getLogger("t"))
     publish_report(ctx, "SPX", chain, analyze(chain, params), False, {}, params)
@@ -135,7 +154,7 @@ def test_brief_history_changes_and_digest(published, store: ResultStore) -> None
     assert sum(e["kind"] == "digest" for e in events) == 2
 
 
-def _shared(settings) -> object:
+def _test_data(settings) -> object:
     from pathlib import Path
 
     return Path(settings.letf.universe_file).parent.parent

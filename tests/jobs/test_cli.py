@@ -1,15 +1,26 @@
-"""The ``flowdesk`` command, run as a real subprocess against the session's real Redis."""
+"""The ``flowdesk`` command against the session's real Redis.
+
+Most tests run the command in-process through click's ``CliRunner`` (the same code path as the
+console script, minus the interpreter start-up); a few run ``python -m jobs.cli`` as a real
+subprocess (marked ``slow``): the exit code of a real process, secrets masked on the real
+streams, and the commands that would block a test process if they failed to refuse.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from jobs.cli import main
 from jobs.redis_server import free_port
 from jobs.store import ResultStore
 
@@ -39,22 +50,68 @@ enabled = false
 JOB_KEYS = {"job", "task", "cron", "second", "enabled", "trading_days_only", "last_run", "last_success", "age_minutes", "stale_after_minutes", "stale", "error"}
 
 
+@dataclass
+class Ran:
+    """What a run of ``flowdesk`` left: exit code and the two streams."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _environment(monkeypatch: pytest.MonkeyPatch, config: Path, redis_url: str, env: dict[str, str | None] | None) -> None:
+    """The command's environment, set with monkeypatch so nothing leaks into the next test
+    (``flowdesk --config`` itself writes ``FLOWDESK_CONFIG`` into ``os.environ``)."""
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(config))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    for key, value in (env or {}).items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+
+
 @pytest.fixture()
-def flowdesk(tmp_path: Path, redis_url: str):
-    """Run ``flowdesk ARGS`` with a temp config (``FLOWDESK_CONFIG``) and the fixture's Redis."""
+def flowdesk(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """Run ``flowdesk ARGS`` in-process with a temp config (``FLOWDESK_CONFIG``) and the fixture's Redis."""
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, env: dict[str, str | None] | None = None) -> Ran:
+        with monkeypatch.context() as mp:
+            _environment(mp, config, redis_url, env)
+            root = logging.getLogger()
+            handlers, level = list(root.handlers), root.level
+            try:
+                res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+            finally:
+                # the command installs its log handler on the root logger: take it off again
+                root.handlers[:] = handlers
+                root.setLevel(level)
+                logging.captureWarnings(False)
+        return Ran(res.exit_code, res.stdout, res.stderr)
+
+    run.config = config  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.fixture()
+def flowdesk_process(tmp_path: Path, redis_url: str) -> Callable[..., Ran]:
+    """Run ``python -m jobs.cli ARGS`` as a real subprocess (same config and Redis as ``flowdesk``)."""
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
 
-    def run(*args: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, env: dict[str, str | None] | None = None) -> Ran:
         full = {**os.environ, "FLOWDESK_CONFIG": str(config), "REDIS_URL": redis_url}
         for key, value in (env or {}).items():
             if value is None:
                 full.pop(key, None)
             else:
                 full[key] = value
-        return subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120)
+        res = subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120)
+        return Ran(res.returncode, res.stdout, res.stderr)
 
-    run.config = config  # type: ignore[attr-defined]
     return run
 
 
@@ -148,6 +205,27 @@ def test_status_unreachable_redis_exits_3_and_masks_password(flowdesk) -> None:
     assert [j["job"] for j in report["jobs"]] == ["good", "broken", "off"]
 
 
+@pytest.mark.slow
+def test_process_status_unreachable_redis_exits_3_and_masks_password(flowdesk_process) -> None:
+    """The real process: exit code 3 and the password on neither of its streams."""
+    url = f"redis://:hunter2secret@127.0.0.1:{free_port()}/0"
+    res = flowdesk_process("status", "--json", env={"REDIS_URL": url})
+    assert res.returncode == 3, res.stderr
+    assert json.loads(res.stdout)["redis"]["url"].startswith("redis://:***@127.0.0.1:")
+    assert "hunter2secret" not in res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_process_refresh_exit_code_and_log_lines(flowdesk_process, store: ResultStore) -> None:
+    """``python -m jobs.cli refresh``: exit 1 when a job failed, one log line per event on stderr."""
+    res = flowdesk_process("refresh", "good", "broken")
+    assert res.returncode == 1
+    assert "good" in res.stdout and "RuntimeError: demo task asked to fail" in res.stdout
+    assert "INFO flowdesk.jobs job end job=good status=ok duration_s=" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert store.last_run("good").status == "ok" and store.last_run("broken").status == "failed"
+
+
 def test_config_error_message_and_exit_2(flowdesk) -> None:
     flowdesk.config.write_text('[jobs.good]\ntask = "demo"\ncron = "0 8 * * 1-5"\nretrys = 3\n')
     res = flowdesk("status")
@@ -164,8 +242,10 @@ def test_config_option_overrides_environment(flowdesk, tmp_path: Path) -> None:
     assert f"{other}: jobs.x.cron: invalid cron expression '99 8 * * *'" in res.stderr
 
 
-def test_scheduler_refuses_without_redis(flowdesk) -> None:
-    res = flowdesk("scheduler", env={"REDIS_URL": None})
+@pytest.mark.slow
+def test_scheduler_refuses_without_redis(flowdesk_process) -> None:
+    # a real process: in-process, a scheduler that failed to refuse would block the test
+    res = flowdesk_process("scheduler", env={"REDIS_URL": None})
     assert res.returncode == 2
     assert "never starts an embedded Redis" in res.stderr
 
@@ -178,7 +258,9 @@ def test_status_reports_scheduler_heartbeat(flowdesk, store: ResultStore) -> Non
     assert beat["pid"] == os.getpid() and 0 <= beat["age_s"] < 60
 
 
-def test_web_exposed_without_credentials_refuses(flowdesk) -> None:
-    res = flowdesk("web", "--host", "0.0.0.0", "--port", str(free_port()), env={"FLOWDESK_USERS": None, "FLOWDESK_API_TOKENS": None})
+@pytest.mark.slow
+def test_web_exposed_without_credentials_refuses(flowdesk_process) -> None:
+    # a real process: in-process, a web server that failed to refuse would block the test
+    res = flowdesk_process("web", "--host", "0.0.0.0", "--port", str(free_port()), env={"FLOWDESK_USERS": None, "FLOWDESK_API_TOKENS": None})
     assert res.returncode == 2
     assert "cannot serve the web app on 0.0.0.0" in res.stderr and "FLOWDESK_USERS" in res.stderr

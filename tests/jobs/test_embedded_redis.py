@@ -106,6 +106,7 @@ def test_ensure_redis_url_starts_and_exports_embedded_server() -> None:
     assert _process_gone(server.process.pid)
 
 
+@pytest.mark.slow
 def test_flowdesk_run_children_die_with_it(tmp_path: Path) -> None:
     """``flowdesk run`` with no REDIS_URL: embedded Redis, refresh, scheduler child, web app;
     after a SIGKILL of ``flowdesk run`` neither Redis nor the scheduler is left behind."""

@@ -18,12 +18,14 @@ from jobs.runner import run_job
 from jobs.store import ResultStore
 from jobs.tasks.gamma import TABLES, gamma_results
 from tests.httpserver import Reply
+from tests.realdata import full, root, trimmed
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=NY)
-MSTR = "responses/cboe/options_MSTR_2026-07-10_trimmed.json"
-SPX_FILE = "options/spx_quotedata_2023-09-14.csv"
-SPY_FILE = "options/spy_quotedata_2023-09-14.csv"
+MSTR = "options/options_MSTR_2026-07-10_trimmed.json"
+SPX_FILE = "options/spx_quotedata_2023-09-14_trimmed.csv"
+SPY_FILE = "options/spy_quotedata_2023-09-14_trimmed.csv"
+"""Trimmed copies of real files in tests/data (PROVENANCE.md there)."""
 
 
 def _settings(underlyings: list[str], *, mode: str = "sample", base_url: str = "http://127.0.0.1:9", drop_dir: str = "var/drop", **gamma: object):
@@ -90,8 +92,8 @@ def test_sample_csv_format_goes_through_the_csv_parser(store: ResultStore) -> No
     assert meta.extra["sample_format"] == "csv" and meta.sample
 
 
-def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_result(store: ResultStore, http_server, shared_data: Path, tmp_path: Path) -> None:
-    body = (shared_data / MSTR).read_bytes()
+def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_result(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+    body = (test_data / MSTR).read_bytes()
     http_server.route("/o/MSTR.json", Reply(200, body, {"Content-Type": "application/json"}))
     http_server.route("/o/ZZZZ.json", Reply(200, body, {"Content-Type": "application/json"}))
     settings = _settings(["MSTR", "ZZZZ"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
@@ -120,12 +122,12 @@ def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_resu
     assert summary.loc["ZZZZ", "net_gex_usd_per_1pct"] == pytest.approx(good.headline["net_gex_usd_per_1pct"])
 
 
-def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(store: ResultStore, http_server, shared_data: Path, tmp_path: Path) -> None:
-    http_server.route("/o/MSTR.json", Reply(200, (shared_data / MSTR).read_bytes()))
+def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+    http_server.route("/o/MSTR.json", Reply(200, (test_data / MSTR).read_bytes()))
     http_server.route("/o/_SPX.json", Reply(404, "Not Found"))
     http_server.route("/o/SPY.json", Reply(404, "Not Found"))
-    (tmp_path / "spx_quotedata_2023-09-14.csv").symlink_to(shared_data / SPX_FILE)
-    text = (shared_data / SPY_FILE).read_text().splitlines()
+    (tmp_path / "spx_quotedata_2023-09-14.csv").symlink_to(test_data / SPX_FILE)
+    text = (test_data / SPY_FILE).read_text().splitlines()
     text[3] = text[3].replace("Open Interest", "OpenInt", 1)  # a renamed column
     (tmp_path / "spy_quotedata.csv").write_text("\n".join(text[:50]) + "\n")
     settings = _settings(["SPX", "SPY", "MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
@@ -148,16 +150,17 @@ def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(sto
 # -- flowdesk gamma FILE ----------------------------------------------------------------------
 
 
-def test_cli_json_keys_on_the_real_spx_file(shared_data: Path) -> None:
-    res = CliRunner().invoke(gamma, [str(shared_data / SPX_FILE), "--json"])
+@pytest.mark.parametrize(("where", "name", "rows"), [trimmed(SPX_FILE, 608, id="trimmed"), full("options/spx_quotedata_2023-09-14.csv", 9960, id="full")])
+def test_cli_json_keys_on_the_real_spx_file(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+    res = CliRunner().invoke(gamma, [str(root(request, where) / name), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert list(doc) == list(JSON_KEYS)
     assert doc["underlying"] == "SPX"
     assert doc["spot"] == pytest.approx(4505.1001)
     assert pd.Timestamp(doc["as_of"]) == pd.Timestamp("2023-09-14 16:31", tz=NY)
-    assert doc["contracts"] + doc["expired_dropped"] + doc["unsolved_dropped"] == 2 * 9960
-    assert doc["quality"]["total_rows"] == 2 * 9960 and doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == []
+    assert doc["contracts"] + doc["expired_dropped"] + doc["unsolved_dropped"] == 2 * rows
+    assert doc["quality"]["total_rows"] == 2 * rows and doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == []
     assert doc["regime"] == "long gamma" and 0 < doc["modelled_gamma_share"] < 0.01
     assert doc["expired_dropped"] > 0  # the Sep-14 expiry had settled at 16:31
     assert doc["net_gex_usd_per_1pct"] == pytest.approx(doc["call_gex_usd_per_1pct"] + doc["put_gex_usd_per_1pct"])
@@ -174,33 +177,33 @@ def test_cli_json_keys_on_the_real_spx_file(shared_data: Path) -> None:
         assert doc[k] is None or doc[k] % 5 == 0
 
 
-def test_cli_options_and_json_detection(shared_data: Path) -> None:
+def test_cli_options_and_json_detection(test_data: Path) -> None:
     runner = CliRunner()
-    base = json.loads(runner.invoke(gamma, [str(shared_data / SPX_FILE), "--json"]).output)
-    bus = json.loads(runner.invoke(gamma, [str(shared_data / SPX_FILE), "--json", "--time-basis", "busdays262", "--window", "0.1"]).output)
+    base = json.loads(runner.invoke(gamma, [str(test_data / SPX_FILE), "--json"]).output)
+    bus = json.loads(runner.invoke(gamma, [str(test_data / SPX_FILE), "--json", "--time-basis", "busdays262", "--window", "0.1"]).output)
     # spot GEX is mostly the file's gamma: the modelled part (< 1 % of |GEX|) moves with the time basis
     assert bus["net_gex_usd_per_1pct"] == pytest.approx(base["net_gex_usd_per_1pct"], rel=0.05)
     assert bus["model_gex_at_spot_usd_per_1pct"] != pytest.approx(base["model_gex_at_spot_usd_per_1pct"])
     assert all(abs(f / bus["spot"] - 1) <= 0.1 + 1e-9 for f in bus["flips"])
-    js = runner.invoke(gamma, [str(shared_data / MSTR), "--json"])
+    js = runner.invoke(gamma, [str(test_data / MSTR), "--json"])
     assert js.exit_code == 0, js.output
     doc = json.loads(js.output)
     assert doc["underlying"] == "MSTR" and doc["contracts"] == 48 and doc["spot"] == pytest.approx(94.6604)
-    human = runner.invoke(gamma, [str(shared_data / MSTR)])
+    human = runner.invoke(gamma, [str(test_data / MSTR)])
     assert human.exit_code == 0 and "net GEX" in human.output and "per 1% move" in human.output and "MSTR" in human.output
 
 
-def test_cli_bad_file_exits_2_naming_file_and_field(shared_data: Path, tmp_path: Path) -> None:
+def test_cli_bad_file_exits_2_naming_file_and_field(test_data: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     bad_json = tmp_path / "chain.json"
-    obj = json.loads((shared_data / MSTR).read_text())
+    obj = json.loads((test_data / MSTR).read_text())
     del obj["data"]["current_price"]
     bad_json.write_text(json.dumps(obj))
     res = runner.invoke(gamma, [str(bad_json)])
     assert res.exit_code == 2
     assert str(bad_json) in res.output and "data.current_price" in res.output
     bad_csv = tmp_path / "spx_quotedata.csv"
-    lines = (shared_data / SPX_FILE).read_text().splitlines()
+    lines = (test_data / SPX_FILE).read_text().splitlines()
     lines[2] = '"Date: sometime last week",Bid: 1'
     bad_csv.write_text("\n".join(lines[:20]) + "\n")
     res = runner.invoke(gamma, [str(bad_csv)])
@@ -210,8 +213,8 @@ def test_cli_bad_file_exits_2_naming_file_and_field(shared_data: Path, tmp_path:
     assert missing.exit_code == 2 and "nope.csv" in missing.output
 
 
-def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: ResultStore, http_server, shared_data: Path, tmp_path: Path) -> None:
-    http_server.route("/o/MSTR.json", Reply(200, (shared_data / MSTR).read_bytes()))
+def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+    http_server.route("/o/MSTR.json", Reply(200, (test_data / MSTR).read_bytes()))
     settings = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
     assert run_job(settings, store, "gamma_test", now=NOW).status == "ok"
     http_server.route("/o/MSTR.json", Reply(503, "maintenance"))

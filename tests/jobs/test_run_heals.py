@@ -43,7 +43,7 @@ task = "demo"
 cron = "*/15 * * * *"
 trading_days_only = false
 retries = 0
-args = {{ delay_seconds = {delay} }}
+args = {{ delay_seconds = {delay}, release_file = "{release}" }}
 """
 
 
@@ -93,7 +93,9 @@ class Run:
     def __init__(self, tmp_path: Path, *args: str, delay: float = 0.0, redis_dir: Path | None = None) -> None:
         self.redis_dir = redis_dir or tmp_path / "redis-data"
         config = tmp_path / "config.toml"
-        config.write_text(CONFIG.format(redis_dir=self.redis_dir, delay=delay))
+        # demo_slow waits up to ``delay`` seconds, until the test creates ``self.release``
+        self.release = tmp_path / "release-demo-slow"
+        config.write_text(CONFIG.format(redis_dir=self.redis_dir, delay=delay, release=self.release))
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         env.update(FLOWDESK_CONFIG=str(config), PYTHONUNBUFFERED="1")
@@ -121,6 +123,7 @@ class Run:
         return self.proc.returncode
 
 
+@pytest.mark.slow
 def test_killed_redis_comes_back_on_its_port_with_its_data_and_no_zombie(tmp_path):
     run = Run(tmp_path)
     try:
@@ -142,7 +145,8 @@ def test_killed_redis_comes_back_on_its_port_with_its_data_and_no_zombie(tmp_pat
         assert client.config_get("appendonly")["appendonly"] == "yes"
         assert _http(run.base + "/healthz") == 200
         assert "embedded redis died (killed by SIGKILL)" in run.text()
-        assert "embedded redis back" in run.text()
+        # logged once the supervisor's own probe answered, which may be after this test's probe
+        _wait_for(lambda: "embedded redis back" in run.text(), "the supervisor to log the restart", timeout_s=30)
         states = _children(run.proc.pid)
         assert old not in states, f"the killed server is still a child (zombie?): {states}"
         assert not [k for k, (state, _) in states.items() if state == "Z"], f"zombie children: {states}"
@@ -160,8 +164,9 @@ def _ping(url: str) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_web_answers_during_the_first_refresh_and_data_survive_a_restart(tmp_path):
-    run = Run(tmp_path, delay=20)
+    run = Run(tmp_path, delay=120)  # held running until the checks below are done
     try:
         url = run.redis_url()
         _wait_for(lambda: _http(run.base + "/healthz") == 200, "/healthz to answer while the first refresh runs", timeout_s=30)
@@ -177,6 +182,7 @@ def test_web_answers_during_the_first_refresh_and_data_survive_a_restart(tmp_pat
         assert record["message"].startswith("waiting ")
         assert _http(run.base + "/") == 200 and _http(run.base + "/api/v1/results") == 200
         assert "scheduler child started" not in run.text()  # it starts after the first refresh
+        run.release.touch()  # let the slow job finish
         _wait_for(lambda: progress().get("state") == "done", "the first refresh to finish", timeout_s=60)
         assert progress()["done"] == 2 and progress()["failed"] == []
         client.set("flowdesk:test:marker", b"kept")

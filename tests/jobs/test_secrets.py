@@ -182,6 +182,7 @@ def test_records_written_where_the_url_is_unknown_are_masked_on_the_way_in(http_
     _assert_clean("Redis", redis_dump(redis_client))
 
 
+@pytest.mark.slow
 def test_delivery_subprocess_stderr_and_cli_carry_no_secret(http_server, redis_url, redis_client, tmp_path):
     _routes(http_server)
     config = tmp_path / "config.toml"

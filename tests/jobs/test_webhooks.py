@@ -329,6 +329,7 @@ def _worker_process(config: Path, base_url: str, redis_url: str) -> subprocess.P
     return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_delivery_resumes_with_nothing_lost_or_duplicated(http_server, redis_client, redis_url, tmp_path):
     arrived = threading.Event()
     seen: list[str] = []

@@ -13,14 +13,22 @@ from flows.chain import UNREADABLE_COLUMN, parse_osi, settlement_times
 from flows.errors import InputError
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import cboe_csv
+from tests.realdata import full, root, trimmed
 
-OPTIONS = "options"
-# from the data README: rows, root split, OI per side, IV=0 rows per side, strikes, expiries
+# Facts per file: for the full files of the shared folder from its data README; for the trimmed
+# copies in tests/data/options counted from the slice with the csv module (see PROVENANCE.md):
+# rows, root split, OI per side, IV=0 rows per side, strikes, expiries
 REAL = {
     "spx_quotedata_2023-09-14.csv": dict(rows=9960, roots={"SPX": 3143, "SPXW": 6817}, call_oi=6663949, put_oi=13722905, iv0=(709, 738), strikes=451, expiries=53, spot=4505.1001, as_of="2023-09-14 16:31-04:00", underlying="SPX"),
     "spy_quotedata_2023-09-14.csv": dict(rows=3646, roots={"SPY": 3646}, call_oi=6906952, put_oi=14666220, iv0=(875, 760), strikes=269, expiries=31, spot=450.81, as_of="2023-09-14 16:31-04:00", underlying="SPY"),
     "spx_quotedata_2024-01-07.csv": dict(rows=10519, roots={"SPX": 3278, "SPXW": 7241}, call_oi=6138491, put_oi=11959919, iv0=(431, 615), strikes=457, expiries=55, spot=4697.2402, as_of="2024-01-07 10:52-05:00", underlying="SPX"),
 }
+TRIMMED = {
+    "spx_quotedata_2023-09-14_trimmed.csv": dict(rows=608, roots={"SPX": 224, "SPXW": 384}, call_oi=1653859, put_oi=1643352, iv0=(73, 115), strikes=138, expiries=6, spot=4505.1001, as_of="2023-09-14 16:31-04:00", underlying="SPX"),
+    "spy_quotedata_2023-09-14_trimmed.csv": dict(rows=360, roots={"SPY": 360}, call_oi=1574749, put_oi=1732436, iv0=(63, 70), strikes=137, expiries=6, spot=450.81, as_of="2023-09-14 16:31-04:00", underlying="SPY"),
+    "spx_quotedata_2024-01-07_trimmed.csv": dict(rows=251, roots={"SPX": 87, "SPXW": 164}, call_oi=419752, put_oi=470668, iv0=(57, 51), strikes=84, expiries=5, spot=4697.2402, as_of="2024-01-07 10:52-05:00", underlying="SPX"),
+}
+FILES = [trimmed(f"options/{name}", facts, id=name) for name, facts in TRIMMED.items()] + [full(f"options/{name}", facts, id=name) for name, facts in REAL.items()]
 
 HEADER = "Expiration Date,Calls,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest,Strike,Puts,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest"
 TOP = "\nTest Index,Last: 4505.1001,Change:  37.6601\n" + '"Date: September 14, 2023 at 4:31 PM EDT",Bid: 4483.25,Ask: 4526.27,Size: 1*1,Volume: 0\n'
@@ -35,10 +43,9 @@ def make(rows=ROWS, header=HEADER, top=TOP) -> str:
     return top + header + "\n" + "\n".join(rows) + "\n"
 
 
-@pytest.mark.parametrize("name", sorted(REAL))
-def test_real_files_parse_with_the_readme_counts(shared_data: Path, name: str) -> None:
-    facts = REAL[name]
-    chain = cboe_csv.read_file(shared_data / OPTIONS / name)
+@pytest.mark.parametrize(("where", "name", "facts"), FILES)
+def test_real_files_parse_with_the_readme_counts(where: str, name: str, facts: dict, request: pytest.FixtureRequest) -> None:
+    chain = cboe_csv.read_file(root(request, where) / name)
     c = chain.contracts
     assert list(c.columns) == [*CHAIN_COLUMNS, UNREADABLE_COLUMN]
     assert not c[UNREADABLE_COLUMN].any()
@@ -46,7 +53,7 @@ def test_real_files_parse_with_the_readme_counts(shared_data: Path, name: str) -
     assert chain.spot == facts["spot"]
     assert chain.as_of == pd.Timestamp(facts["as_of"])
     assert str(chain.as_of.tz) == "America/New_York"
-    assert chain.source.endswith(name)
+    assert chain.source.endswith(Path(name).name)
     assert len(chain.skipped) == 0
     q = chain.quality
     assert (q.total_rows, q.skipped_rows, q.repaired_rows, q.warnings, q.basis) == (2 * facts["rows"], 0, 0, [], "open interest")
@@ -69,25 +76,37 @@ def test_real_files_parse_with_the_readme_counts(shared_data: Path, name: str) -
     assert (osi["expiry"] == c["expiry"]).all()
 
 
-def test_spy_half_dollar_strikes_and_spx_duplicates_survive(shared_data: Path) -> None:
-    spy = cboe_csv.read_file(shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").contracts
-    # README: 23 rows (expiry, strike) with a half-dollar strike (7 distinct strikes 432.5 ... 462.5)
+@pytest.mark.parametrize(("where", "spy_name", "spx_name", "half_rows", "pairs"), [
+    trimmed("options/spy_quotedata_2023-09-14_trimmed.csv", "options/spx_quotedata_2023-09-14_trimmed.csv", 17, 162, id="trimmed"),
+    full("options/spy_quotedata_2023-09-14.csv", "options/spx_quotedata_2023-09-14.csv", 23, 1727, id="full"),
+])  # fmt: skip
+def test_spy_half_dollar_strikes_and_spx_duplicates_survive(where: str, spy_name: str, spx_name: str, half_rows: int, pairs: int, request: pytest.FixtureRequest) -> None:
+    folder = root(request, where)
+    spy = cboe_csv.read_file(folder / spy_name).contracts
+    # README: 23 rows (expiry, strike) with a half-dollar strike (7 distinct strikes 432.5 ... 462.5);
+    # the trimmed copy keeps 17 of them, every distinct strike
     half = spy[spy["strike"] % 1 == 0.5]
-    assert len(half) == 2 * 23
+    assert len(half) == 2 * half_rows
     assert sorted(half["strike"].unique()) == [432.5, 437.5, 442.5, 447.5, 452.5, 457.5, 462.5]
-    spx = cboe_csv.read_file(shared_data / OPTIONS / "spx_quotedata_2023-09-14.csv").contracts
+    spx = cboe_csv.read_file(folder / spx_name).contracts
     per_key = spx.groupby(["expiry", "strike", "type"])["root"].nunique()
-    assert int((per_key == 2).sum()) == 2 * 1727  # SPX and SPXW rows sharing (expiry, strike), calls and puts
+    # SPX and SPXW rows sharing (expiry, strike), calls and puts (README: 1,727; trimmed: 162)
+    assert int((per_key == 2).sum()) == 2 * pairs
 
 
-def test_zero_dte_gamma_kept_when_iv_missing(shared_data: Path) -> None:
+@pytest.mark.parametrize(("where", "spx_name", "spy_name", "zero_gamma"), [
+    trimmed("options/spx_quotedata_2023-09-14_trimmed.csv", "options/spy_quotedata_2023-09-14_trimmed.csv", "SPXW230914C04500000", id="trimmed"),
+    full("options/spx_quotedata_2023-09-14.csv", "options/spy_quotedata_2023-09-14.csv", "SPXW230914C01200000", id="full"),
+])  # fmt: skip
+def test_zero_dte_gamma_kept_when_iv_missing(where: str, spx_name: str, spy_name: str, zero_gamma: str, request: pytest.FixtureRequest) -> None:
     # CBOE prints IV 0 but a gamma on some rows (SPXW 4545 P, 2023-09-15): the gamma is kept,
     # the IV becomes NaN; a gamma of 0 stays 0 (the source said 0; the engine models live ones)
-    spx = cboe_csv.read_file(shared_data / OPTIONS / "spx_quotedata_2023-09-14.csv").contracts.set_index("symbol")
+    folder = root(request, where)
+    spx = cboe_csv.read_file(folder / spx_name).contracts.set_index("symbol")
     row = spx.loc["SPXW230915P04545000"]
     assert np.isnan(row["iv"]) and row["gamma"] == pytest.approx(0.0066)
-    assert spx.loc["SPXW230914C01200000", "gamma"] == 0.0 and np.isnan(spx.loc["SPXW230914C01200000", "iv"])
-    spy = cboe_csv.read_file(shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").contracts.set_index("symbol")
+    assert spx.loc[zero_gamma, "gamma"] == 0.0 and np.isnan(spx.loc[zero_gamma, "iv"])
+    spy = cboe_csv.read_file(folder / spy_name).contracts.set_index("symbol")
     assert spy.loc["SPY230914C00451000", "gamma"] == pytest.approx(1.1609)
 
 
@@ -174,14 +193,15 @@ def test_unreadable_cells_by_column_and_negative_oi_refused() -> None:
         cboe_csv.parse(make(rows=bad), "f.csv")
 
 
-def test_real_file_with_a_damaged_cell(shared_data: Path) -> None:
-    text = (shared_data / OPTIONS / "spy_quotedata_2023-09-14.csv").read_text()
+@pytest.mark.parametrize(("where", "name", "rows"), [trimmed("options/spy_quotedata_2023-09-14_trimmed.csv", 360, id="trimmed"), full("options/spy_quotedata_2023-09-14.csv", 3646, id="full")])
+def test_real_file_with_a_damaged_cell(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+    text = (root(request, where) / name).read_text()
     lines = text.split("\n")
     cells = lines[10].split(",")
     cells[10] = "12a"  # call Open Interest of file line 11
     lines[10] = ",".join(cells)
     chain = cboe_csv.parse("\n".join(lines), "spy.csv")
-    assert len(chain.contracts) == 2 * 3646 - 1
+    assert len(chain.contracts) == 2 * rows - 1
     assert chain.skipped.to_dict("records") == [{"row": 11, "field": "Open Interest (call)", "reason": "not a number: '12a'"}]
     assert chain.quality.skipped_rows == 1 and chain.quality.reasons == {"Open Interest: not a number": 1}
 

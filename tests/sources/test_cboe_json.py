@@ -1,5 +1,5 @@
 """CBOE delayed-quotes JSON connector: build_query / fetch against a real local HTTP server / parse
-on the recorded real MSTR response (../shared/data/responses/cboe/)."""
+on the recorded real MSTR response (a byte-exact copy in tests/data/options, see its PROVENANCE.md)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from flows.sources import cboe
 from flows.sources.http import HttpClient
 from tests.httpserver import Reply
 
-MSTR = "responses/cboe/options_MSTR_2026-07-10_trimmed.json"
+MSTR = "options/options_MSTR_2026-07-10_trimmed.json"
 
 
 @pytest.fixture()
-def mstr_bytes(shared_data: Path) -> bytes:
-    return (shared_data / MSTR).read_bytes()
+def mstr_bytes(test_data: Path) -> bytes:
+    return (test_data / MSTR).read_bytes()
 
 
 @pytest.fixture()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
 from flows.sources import cftc_files
 from flows.sources.http import HttpClient
 from tests.httpserver import Reply
+from tests.realdata import FULL, TRIMMED, full, root, trimmed
 
 FX_CODES = list(cftc_files.CURRENCY_CODES)
 
@@ -32,21 +34,61 @@ def client() -> HttpClient:
     return HttpClient(timeout_s=5, retries=2, backoff_base_s=0.01, backoff_max_s=0.05, min_interval_s=0.0, sleep=slept.append)
 
 
-@pytest.fixture(scope="module")
-def legacy_path(shared_data: Path) -> Path:
-    return shared_data / "cftc" / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt"
+LEGACY = {TRIMMED: "cftc/deacot2025_currencies_2025-01-07_to_2025-03-11.zip", FULL: "cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt"}
+TFF = {
+    TRIMMED: [
+        (2021, "cftc/fut_fin_txt_2021_currencies_2021-11-02_to_2021-12-28.zip"),
+        (2024, "cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip"),
+        (2025, "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip"),
+        (2026, "cftc/fut_fin_txt_2026_currencies_2026-03-03_to_2026-05-05.zip"),
+    ],
+    FULL: [
+        (2017, "cftc/tff_futures_only/FinFutYY_2017.txt"),
+        (2018, "cftc/tff_futures_only/FinFutYY_2018.txt"),
+        (2019, "cftc/tff_futures_only/FinFutYY_2019.txt"),
+        (2020, "cftc/tff_futures_only/FinFutYY_2020_through_2020-11-24.txt"),
+        (2021, "cftc/tff_futures_only/FinFutYY_2021.txt"),
+        (2024, "cftc/tff_futures_only/FinFutYY_2024.txt"),
+        (2025, "cftc/tff_futures_only/FinFutYY_2025_through_2025-04-29.txt"),
+        (2026, "cftc/tff_futures_only/FinFutYY_2026_through_2026-08-04.txt"),
+    ],
+}
+"""The real COT files: trimmed copies (the currency rows of some weeks, in the yearly zip layout,
+tests/data/cftc/PROVENANCE.md) and the full files of the shared folder (extended)."""
+
+
+@dataclass(frozen=True)
+class CotFile:
+    """One real COT text: its year, file name and text (a zip's member already read)."""
+
+    year: int
+    name: str
+    text: str
+
+
+def _cot_file(path: Path, year: int) -> CotFile:
+    text = cftc_files.read_zip(path.read_bytes(), path.name) if path.suffix == ".zip" else path.read_bytes().decode()
+    return CotFile(year, path.name, text)
+
+
+@pytest.fixture(scope="module", params=[trimmed(id=TRIMMED), full(id=FULL)])
+def where(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def tff_paths(shared_data: Path) -> list[Path]:
-    paths = sorted((shared_data / "cftc" / "tff_futures_only").glob("FinFutYY_*.txt"))
-    assert len(paths) == 8
-    return paths
+def legacy(where: str, request: pytest.FixtureRequest) -> CotFile:
+    return _cot_file(root(request, where) / LEGACY[where], 2025)
 
 
 @pytest.fixture(scope="module")
-def tff_all(tff_paths: list[Path]) -> pd.DataFrame:
-    return pd.concat([cftc_files.parse_tff(p.read_text(), p.name, FX_CODES) for p in tff_paths], ignore_index=True)
+def tff_files(where: str, request: pytest.FixtureRequest) -> list[CotFile]:
+    return [_cot_file(root(request, where) / name, year) for year, name in TFF[where]]
+
+
+@pytest.fixture(scope="module")
+def tff_all(tff_files: list[CotFile]) -> pd.DataFrame:
+    return pd.concat([cftc_files.parse_tff(f.text, f.name, FX_CODES) for f in tff_files], ignore_index=True)
 
 
 def test_urls_of_yearly_files_and_bundles() -> None:
@@ -58,11 +100,11 @@ def test_urls_of_yearly_files_and_bundles() -> None:
         cftc_files.build_query("disagg", 2024)  # type: ignore[arg-type]
 
 
-def test_real_legacy_file_parses_with_header_quirks(legacy_path: Path) -> None:
-    text = legacy_path.read_text()
+def test_real_legacy_file_parses_with_header_quirks(legacy: CotFile) -> None:
+    text = legacy.text
     # the real header's quirk this parser must survive
     assert '," Total Reportable Positions-Long (All)",' in text.split("\n", 1)[0]
-    frame = cftc_files.parse_legacy(text, legacy_path.name)
+    frame = cftc_files.parse_legacy(text, legacy.name)
     assert list(frame.columns) == list(COT_LEGACY_COLUMNS)
     assert frame["as_of"].dtype == "datetime64[ns]"
     assert frame["as_of"].min() == pd.Timestamp("2025-01-07") and frame["as_of"].max() == pd.Timestamp("2025-03-11")
@@ -82,29 +124,27 @@ def test_real_legacy_file_parses_with_header_quirks(legacy_path: Path) -> None:
     assert (long_side == frame["open_interest"]).all() and (short_side == frame["open_interest"]).all()
 
 
-def test_codes_filter_keeps_all_eleven_currency_contracts(legacy_path: Path) -> None:
-    frame = cftc_files.parse_legacy(legacy_path.read_text(), legacy_path.name, FX_CODES)
+def test_codes_filter_keeps_all_eleven_currency_contracts(legacy: CotFile) -> None:
+    frame = cftc_files.parse_legacy(legacy.text, legacy.name, FX_CODES)
     assert sorted(frame["code"].unique()) == sorted(FX_CODES)
     assert len(frame) == 11 * 10
 
 
-def test_every_real_tff_file_parses_crlf_and_lf(tff_paths: list[Path]) -> None:
+def test_every_real_tff_file_parses_crlf_and_lf(tff_files: list[CotFile], where: str) -> None:
     endings = set()
-    for path in tff_paths:
-        raw = path.read_bytes()
-        endings.add(b"\r\n" in raw)
-        frame = cftc_files.parse_tff(raw.decode(), path.name)
-        assert list(frame.columns) == list(COT_TFF_COLUMNS), path.name
-        assert len(frame) > 1000
-        year = int(path.name.split("_")[1][:4])
-        assert (frame["as_of"].dt.year == year).all(), path.name
+    for f in tff_files:
+        endings.add("\r\n" in f.text)
+        frame = cftc_files.parse_tff(f.text, f.name)
+        assert list(frame.columns) == list(COT_TFF_COLUMNS), f.name
+        assert len(frame) > (1000 if where == FULL else 90)
+        assert (frame["as_of"].dt.year == f.year).all(), f.name
         # TFF identity: dealer+asset mgr+lev+other+spreads+nonrept = OI; without spreads <= OI
         long_wo_spreads = frame[["dealer_long", "asset_mgr_long", "lev_money_long", "other_rept_long", "nonrept_long"]].sum(axis=1)
-        assert (long_wo_spreads <= frame["open_interest"]).all(), path.name
+        assert (long_wo_spreads <= frame["open_interest"]).all(), f.name
     assert endings == {True, False}  # both CRLF (2017-2025) and LF (2026) were parsed
 
 
-def test_tff_series_continuous_across_years_and_renames(tff_all: pd.DataFrame) -> None:
+def test_tff_series_continuous_across_years_and_renames(tff_all: pd.DataFrame, where: str) -> None:
     assert sorted(tff_all["code"].unique()) == sorted(FX_CODES)
     report_dates = tff_all["as_of"].drop_duplicates().sort_values()
     for year, d in report_dates.groupby(report_dates.dt.year):
@@ -115,8 +155,8 @@ def test_tff_series_continuous_across_years_and_renames(tff_all: pd.DataFrame) -
     for code, g in tff_all.groupby("code"):
         per_year = g.groupby(g["as_of"].dt.year).size()
         assert not g["as_of"].duplicated().any(), code
-        assert set(per_year.index) == {2017, 2018, 2019, 2020, 2021, 2024, 2025, 2026}, code
-        if code == "122741":
+        assert set(per_year.index) == {year for year, _ in TFF[where]}, code
+        if code == "122741" and where == FULL:
             # the rand is really missing some weeks of 2018-2019 (not published: too few
             # reportable traders); every other contract is there every week
             assert per_year[2018] == 39 and per_year[2019] == 43
@@ -160,8 +200,8 @@ def test_bundle_us_date_format_is_accepted() -> None:
     assert frame.iloc[0]["as_of"] == pd.Timestamp("2010-01-05")
 
 
-def test_changed_header_names_file_and_column(legacy_path: Path) -> None:
-    text = legacy_path.read_text()
+def test_changed_header_names_file_and_column(legacy: CotFile) -> None:
+    text = legacy.text
     changed = text.replace('"Noncommercial Positions-Short (All)"', '"Noncommercial Short (All)"', 1)
     with pytest.raises(InputError) as err:
         cftc_files.parse_legacy(changed, "annual.txt")
@@ -172,8 +212,8 @@ def test_changed_header_names_file_and_column(legacy_path: Path) -> None:
         cftc_files.parse_tff("", "FinFutYY.txt")
 
 
-def test_read_zip_round_trip_and_errors(legacy_path: Path) -> None:
-    text = legacy_path.read_text()
+def test_read_zip_round_trip_and_errors(legacy: CotFile) -> None:
+    text = legacy.text
     assert cftc_files.read_zip(_zip("annual.txt", text), "deacot2025.zip") == text
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -185,10 +225,10 @@ def test_read_zip_round_trip_and_errors(legacy_path: Path) -> None:
         cftc_files.read_zip(b"<html>not found</html>", "deacot2025.zip")
 
 
-def test_fetch_years_serves_real_files_and_falls_back_on_404(http_server, client, tff_paths: list[Path]) -> None:
-    by_year = {int(p.name.split("_")[1][:4]): p for p in tff_paths}
-    http_server.route("/history/fut_fin_txt_2024.zip", Reply(200, _zip("FinFutYY.txt", by_year[2024].read_bytes())))
-    http_server.route("/history/fut_fin_txt_2025.zip", Reply(200, _zip("FinFutYY.txt", by_year[2025].read_bytes())))
+def test_fetch_years_serves_real_files_and_falls_back_on_404(http_server, client, tff_files: list[CotFile]) -> None:
+    by_year = {f.year: f for f in tff_files}
+    http_server.route("/history/fut_fin_txt_2024.zip", Reply(200, _zip("FinFutYY.txt", by_year[2024].text)))
+    http_server.route("/history/fut_fin_txt_2025.zip", Reply(200, _zip("FinFutYY.txt", by_year[2025].text)))
     # 2026 not published yet (no route: the server answers 404)
     base = f"{http_server.url}/history"
     seen: list[str] = []
@@ -205,8 +245,10 @@ def test_fetch_years_serves_real_files_and_falls_back_on_404(http_server, client
     assert err.value.status == 404 and "fut_fin_txt_2023.zip" in str(err.value)
 
 
-def test_fetch_years_uses_the_bundle_up_to_2016(http_server, client, tff_paths: list[Path]) -> None:
-    text = tff_paths[0].read_text()  # 2017 rows, re-dated to look like the bundle's 2015-2016 weeks
+def test_fetch_years_uses_the_bundle_up_to_2016(http_server, client, tff_files: list[CotFile]) -> None:
+    first = tff_files[0]  # its rows re-dated to look like 2017's and the bundle's 2016 weeks
+    text = first.text.replace(f",{first.year}-", ",2017-")
+    weeks = len({line.split(",")[2] for line in text.splitlines()[1:] if line})
     bundle = text.replace(",2017-", ",2016-")
     http_server.route("/history/fin_fut_txt_2006_2016.zip", Reply(200, _zip("F_TFF_2006_2016.txt", bundle)))
     http_server.route("/history/fut_fin_txt_2017.zip", Reply(200, _zip("FinFutYY.txt", text)))
@@ -214,18 +256,18 @@ def test_fetch_years_uses_the_bundle_up_to_2016(http_server, client, tff_paths: 
     files = cftc_files.fetch_years("tff", [2016, 2017], client, msgs.append, base=f"{http_server.url}/history")
     frame = files.parse(["099741"])
     years = frame["as_of"].dt.year.value_counts().to_dict()
-    assert years == {2016: 52, 2017: 52}
+    assert years == {2016: weeks, 2017: weeks} and weeks >= 9
     assert len(msgs) == 2
     assert np.array_equal(frame[frame["as_of"].dt.year == 2016]["lev_money_long"].to_numpy(), frame[frame["as_of"].dt.year == 2017]["lev_money_long"].to_numpy())
 
 
-def test_code_prefilter_gives_the_same_rows_as_parsing_everything(tff_paths: list[Path], legacy_path: Path) -> None:
-    for path, report in [(legacy_path, "legacy"), *((p, "tff") for p in tff_paths[:2])]:
-        text = path.read_text()
-        full = cftc_files.parse(text, report, path.name)  # type: ignore[arg-type]
-        filtered = cftc_files.parse(text, report, path.name, FX_CODES)  # type: ignore[arg-type]
-        expected = full[full["code"].isin(FX_CODES)].reset_index(drop=True)
+def test_code_prefilter_gives_the_same_rows_as_parsing_everything(tff_files: list[CotFile], legacy: CotFile) -> None:
+    # the legacy copies keep other markets (wheat, E-mini S&P 500, gold) besides the currencies
+    for f, report in [(legacy, "legacy"), *((t, "tff") for t in tff_files[:3])]:
+        every = cftc_files.parse(f.text, report, f.name)  # type: ignore[arg-type]
+        filtered = cftc_files.parse(f.text, report, f.name, FX_CODES)  # type: ignore[arg-type]
+        expected = every[every["code"].isin(FX_CODES)].reset_index(drop=True)
         pd.testing.assert_frame_equal(filtered, expected)
     # a code that is not in the file: an error naming the file (an empty table is never a result)
     with pytest.raises(InputError, match=r"x: .*none of the requested markets in the file \(contract market codes 999999\)"):
-        cftc_files.parse_tff(tff_paths[0].read_text(), "x", ["999999"])
+        cftc_files.parse_tff(tff_files[0].text, "x", ["999999"])

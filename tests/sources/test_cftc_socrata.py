@@ -18,14 +18,14 @@ PATH = "/resource/6dca-aqww.json"
 
 
 @pytest.fixture(scope="module")
-def legacy_rows(shared_data: Path) -> list[dict]:
-    path = shared_data / "responses" / "cftc" / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json"
+def legacy_rows(test_data: Path) -> list[dict]:
+    path = test_data / "cftc" / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json"
     return json.loads(path.read_text())
 
 
 @pytest.fixture(scope="module")
-def tff_rows(shared_data: Path) -> list[dict]:
-    path = shared_data / "responses" / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json"
+def tff_rows(test_data: Path) -> list[dict]:
+    path = test_data / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json"
     return json.loads(path.read_text())
 
 
@@ -79,9 +79,10 @@ def test_parse_real_tff_subset_without_all_suffix(tff_rows: list[dict]) -> None:
     assert newest["open_interest"] == 1941500
 
 
-def test_same_quantities_as_the_file_layout(legacy_rows: list[dict], shared_data: Path) -> None:
+def test_same_quantities_as_the_file_layout(legacy_rows: list[dict], test_data: Path) -> None:
     """One Socrata row written into the real annual.txt layout parses to the same frame row."""
-    header_line = (shared_data / "cftc" / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_text().split("\n", 1)[0]
+    legacy_zip = test_data / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip"
+    header_line = cftc_files.read_zip(legacy_zip.read_bytes(), legacy_zip.name).splitlines()[0]
     names = [h.strip('"') for h in header_line.split(",")]
     row = next(r for r in legacy_rows if r["cftc_contract_market_code"] == "099741" and r["report_date_as_yyyy_mm_dd"].startswith("2026-09-15"))
     file_to_api = {

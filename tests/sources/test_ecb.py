@@ -14,17 +14,48 @@ from flows.errors import InputError, SourceError
 from flows.sources import ecb
 from flows.sources.http import HttpClient
 from tests.httpserver import Reply
+from tests.realdata import FULL, TRIMMED, full, root, trimmed
+
+HIST = {
+    TRIMMED: ("cftc/eurofxref-hist_2025-04-10_to_2026-04-13_two_windows.csv", 100, "2025-04-10"),
+    FULL: ("cftc/fx/eurofxref-hist.csv", 6983, "1999-01-04"),
+}
+"""The ECB history: a trimmed copy (two windows of the real file: Easter and May 2025, Christmas
+2025 to the file's last day; tests/data/cftc/PROVENANCE.md) and the full file (extended), with
+their row counts and first days."""
 
 
 @pytest.fixture(scope="module")
-def ecb_dir(shared_data: Path) -> Path:
-    return shared_data / "responses" / "ecb"
+def ecb_dir(test_data: Path) -> Path:
+    """The recorded ECB responses (daily XML and CSV), copied into tests/data/cftc."""
+    return test_data / "cftc"
+
+
+@pytest.fixture(scope="module", params=[trimmed(id=TRIMMED), full(id=FULL)])
+def where(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def hist(shared_data: Path) -> pd.DataFrame:
-    path = shared_data / "cftc" / "fx" / "eurofxref-hist.csv"
-    return ecb.parse_hist_csv(path.read_text(), path.name)
+def hist_path(where: str, request: pytest.FixtureRequest) -> Path:
+    return root(request, where) / HIST[where][0]
+
+
+@pytest.fixture(scope="module")
+def hist(hist_path: Path) -> pd.DataFrame:
+    return ecb.parse_hist_csv(hist_path.read_text(), hist_path.name)
+
+
+@pytest.fixture(scope="module")
+def hist_zip(where: str, hist_path: Path, request: pytest.FixtureRequest) -> bytes:
+    """``eurofxref-hist.zip`` as the ECB serves it: the real download (full), or the trimmed CSV
+    zipped the same way (one member ``eurofxref-hist.csv``)."""
+    if where == FULL:
+        return (root(request, FULL) / "responses" / "ecb" / "eurofxref-hist_2026-04-13.zip").read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("eurofxref-hist.csv", hist_path.read_bytes())
+    return buf.getvalue()
 
 
 @pytest.fixture()
@@ -32,11 +63,12 @@ def client() -> HttpClient:
     return HttpClient(timeout_s=5, retries=1, backoff_base_s=0.01, backoff_max_s=0.05, min_interval_s=0.0, sleep=lambda _s: None)
 
 
-def test_hist_csv_usd_per_unit_by_hand(hist: pd.DataFrame) -> None:
+def test_hist_csv_usd_per_unit_by_hand(hist: pd.DataFrame, where: str) -> None:
+    _, rows, first = HIST[where]
     assert list(hist.columns) == list(ecb.FLOWDESK_CURRENCIES)
     assert hist.index.is_monotonic_increasing and hist.index.name == "date"
-    assert hist.index[0] == pd.Timestamp("1999-01-04") and hist.index[-1] == pd.Timestamp("2026-04-13")
-    assert len(hist) == 6983
+    assert hist.index[0] == pd.Timestamp(first) and hist.index[-1] == pd.Timestamp("2026-04-13")
+    assert len(hist) == rows
     row = hist.loc["2026-04-13"]
     # file row: USD 1.1684, JPY 186.75, GBP 0.87058, CHF 0.9242, MXN 20.3203 (units per EUR)
     assert row["USD"] == 1.0
@@ -49,8 +81,8 @@ def test_hist_csv_usd_per_unit_by_hand(hist: pd.DataFrame) -> None:
     assert (hist.stack().dropna() > 0).all()
 
 
-def test_hist_csv_keeps_na_and_all_currencies(shared_data: Path) -> None:
-    text = (shared_data / "cftc" / "fx" / "eurofxref-hist.csv").read_text()
+def test_hist_csv_keeps_na_and_all_currencies(hist_path: Path) -> None:
+    text = hist_path.read_text()
     every = ecb.parse_hist_csv(text, "hist", currencies=None)
     assert "" not in every.columns and not any(c.startswith("Unnamed") for c in every.columns)  # trailing comma
     assert len(every.columns) == 42  # 41 ECB currencies + EUR
@@ -58,9 +90,8 @@ def test_hist_csv_keeps_na_and_all_currencies(shared_data: Path) -> None:
     assert every.loc["2025-12-31", "BGN"] == pytest.approx(1.175 / 1.9558)
 
 
-def test_hist_zip_round_trip_matches_csv(ecb_dir: Path, hist: pd.DataFrame) -> None:
-    data = (ecb_dir / "eurofxref-hist_2026-04-13.zip").read_bytes()
-    frame = ecb.parse_hist_csv(ecb.read_zip(data, "eurofxref-hist.zip"), "eurofxref-hist.zip")
+def test_hist_zip_round_trip_matches_csv(hist_zip: bytes, hist: pd.DataFrame) -> None:
+    frame = ecb.parse_hist_csv(ecb.read_zip(hist_zip, "eurofxref-hist.zip"), "eurofxref-hist.zip")
     pd.testing.assert_frame_equal(frame, hist)
 
 
@@ -112,8 +143,8 @@ def test_fx_on_missing_date_names_it(hist: pd.DataFrame) -> None:
         ecb.fx_on(hist, ["1998-12-29"])
 
 
-def test_fetch_hist_and_daily_over_http(http_server, client, ecb_dir: Path, hist: pd.DataFrame) -> None:
-    http_server.route("/fx/eurofxref-hist.zip", Reply(200, (ecb_dir / "eurofxref-hist_2026-04-13.zip").read_bytes()))
+def test_fetch_hist_and_daily_over_http(http_server, client, ecb_dir: Path, hist: pd.DataFrame, hist_zip: bytes) -> None:
+    http_server.route("/fx/eurofxref-hist.zip", Reply(200, hist_zip))
     http_server.route("/fx/eurofxref-daily.xml", Reply(200, (ecb_dir / "eurofxref-daily_2025-05-09.xml").read_bytes()))
     frame = ecb.fetch_hist(client, base=f"{http_server.url}/fx")
     pd.testing.assert_frame_equal(frame, hist)

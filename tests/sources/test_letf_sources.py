@@ -13,6 +13,7 @@ from flows.errors import InputError, SourceError
 from flows.sources import aum_drop, cboe_quotes, letf_universe, proshares, sample_letf
 from flows.sources.http import HttpClient
 from tests.httpserver import Reply
+from tests.realdata import full, root, trimmed
 
 HEADER = "ticker,name,underlying_asset,underlying_ticker,leverage,direction,fund_type,aum,fund_family,asset_class,updated_at"
 
@@ -174,8 +175,8 @@ def test_curated_layout_with_live_assets_column() -> None:
 # -- CBOE quotes -----------------------------------------------------------------------------
 
 
-def _mstr_quote(shared_data) -> dict:
-    payload = json.loads((shared_data / "responses" / "cboe" / "options_MSTR_2026-07-10_trimmed.json").read_text())
+def _mstr_quote(test_data) -> dict:
+    payload = json.loads((test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_text())
     payload["data"].pop("options")
     return payload
 
@@ -188,8 +189,8 @@ def test_quote_query_symbols() -> None:
         cboe_quotes.build_query(" ")
 
 
-def test_quote_parse_real_mstr_block(shared_data) -> None:
-    frame = cboe_quotes.parse(_mstr_quote(shared_data), "mstr")
+def test_quote_parse_real_mstr_block(test_data) -> None:
+    frame = cboe_quotes.parse(_mstr_quote(test_data), "mstr")
     row = frame.iloc[0]
     assert list(frame.columns) == cboe_quotes.QUOTE_COLUMNS
     assert row["symbol"] == "MSTR" and row["price"] == 94.6604 and row["prev_close"] == 93.89
@@ -199,8 +200,8 @@ def test_quote_parse_real_mstr_block(shared_data) -> None:
     assert row["price_time"] == pd.Timestamp("2026-07-10 19:59:59", tz="UTC")
 
 
-def test_quote_connector_over_http(shared_data, http_server) -> None:
-    body = json.dumps(_mstr_quote(shared_data))
+def test_quote_connector_over_http(test_data, http_server) -> None:
+    body = json.dumps(_mstr_quote(test_data))
     http_server.route("/quotes/MSTR.json", [Reply(429, headers={"Retry-After": "0"}), Reply(200, body, {"Content-Type": "application/json"})])
     http_server.route("/quotes/_SPX.json", [Reply(500)])
     http_server.route("/quotes/BAD.json", [Reply(200, "{not json")])
@@ -247,9 +248,17 @@ def test_quote_parse_bad_bodies(payload: dict, field: str) -> None:
 # -- ProShares NAV history -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("ticker", "rows", "first"), [("SSO", 4755, "2006-06-19"), ("UPRO", 3997, "2009-06-23")])
-def test_proshares_real_files(shared_data, ticker: str, rows: int, first: str) -> None:
-    path = shared_data / "responses" / "letf" / f"proshares_{ticker}-historical_nav_through_2025-05-12.csv"
+@pytest.mark.parametrize(
+    ("where", "name", "ticker", "rows", "first"),
+    [
+        trimmed("letf/proshares_SSO-historical_nav_trimmed.csv", "SSO", 150, "2024-10-04", id="trimmed-SSO"),
+        trimmed("letf/proshares_UPRO-historical_nav_trimmed.csv", "UPRO", 150, "2024-10-04", id="trimmed-UPRO"),
+        full("responses/letf/proshares_SSO-historical_nav_through_2025-05-12.csv", "SSO", 4755, "2006-06-19", id="full-SSO"),
+        full("responses/letf/proshares_UPRO-historical_nav_through_2025-05-12.csv", "UPRO", 3997, "2009-06-23", id="full-UPRO"),
+    ],
+)
+def test_proshares_real_files(where: str, name: str, ticker: str, rows: int, first: str, request: pytest.FixtureRequest) -> None:
+    path = root(request, where) / name
     hist, quality = proshares.parse(path.read_bytes(), str(path))
     assert quality.skipped_rows == 0 and quality.warnings == [] and quality.basis == "AUM"
     assert len(hist) == rows
@@ -265,22 +274,23 @@ def test_proshares_real_files(shared_data, ticker: str, rows: int, first: str) -
     assert math.isnan(hist["net_creations_usd"].iloc[0])
 
 
-def test_proshares_sso_latest_row_values(shared_data) -> None:
-    path = shared_data / "responses" / "letf" / "proshares_SSO-historical_nav_through_2025-05-12.csv"
+@pytest.mark.parametrize(("where", "name"), [trimmed("letf/proshares_SSO-historical_nav_trimmed.csv", id="trimmed"), full("responses/letf/proshares_SSO-historical_nav_through_2025-05-12.csv", id="full")])
+def test_proshares_sso_latest_row_values(where: str, name: str, request: pytest.FixtureRequest) -> None:
+    path = root(request, where) / name
     last = proshares.latest(proshares.parse(path.read_bytes(), str(path)))  # NavHistory accepted
     assert last["nav"] == 87.462 and last["shares_outstanding"] == 62_950_000
     assert last["aum_usd"] == pytest.approx(5_505_732_900)
 
 
-def test_proshares_connector_over_http(shared_data, http_server) -> None:
-    raw = (shared_data / "responses" / "letf" / "proshares_UPRO-historical_nav_through_2025-05-12.csv").read_bytes()
+def test_proshares_connector_over_http(test_data, http_server) -> None:
+    raw = (test_data / "letf" / "proshares_UPRO-historical_nav_trimmed.csv").read_bytes()
     http_server.route("/etfdata/ByFund/UPRO-historical_nav.csv", [Reply(503), Reply(200, raw, {"Content-Type": "text/csv"})])
     http_server.route("/etfdata/ByFund/BAD-historical_nav.csv", [Reply(200, b"Date,NAV\n05/12/2025,1\n")])
     template = http_server.url + "/etfdata/ByFund/{ticker}-historical_nav.csv"
     client = _client()
     query = proshares.build_query("upro", url_template=template)
     hist = proshares.parse(proshares.fetch(query, client), query.url).history
-    assert len(hist) == 3997 and hist["aum_usd"].iloc[-1] == 3_773_430_950
+    assert len(hist) == 150 and hist["aum_usd"].iloc[-1] == 3_773_430_950
     assert len(http_server.requests_to("/etfdata/ByFund/UPRO-historical_nav.csv")) == 2
     with pytest.raises(SourceError) as err:
         proshares.fetch(proshares.build_query("NONE", url_template=template), client)

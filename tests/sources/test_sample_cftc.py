@@ -22,9 +22,14 @@ def texts() -> dict[str, str]:
     return {"legacy": sample_cftc.legacy_text(SEED, END), "tff": sample_cftc.tff_text(SEED, END), "fx": sample_cftc.ecb_hist_csv(SEED, END)}
 
 
-def test_headers_are_the_real_ones(texts: dict[str, str], shared_data: Path) -> None:
-    real_legacy = (shared_data / "cftc" / "legacy_futures_only" / "annual_2025_through_2025-03-11.txt").read_text().split("\n", 1)[0]
-    real_tff = (shared_data / "cftc" / "tff_futures_only" / "FinFutYY_2026_through_2026-08-04.txt").read_text().split("\n", 1)[0]
+def _first_line(path: Path) -> str:
+    """The header line of a real COT file (a yearly zip's member)."""
+    return cftc_files.read_zip(path.read_bytes(), path.name).splitlines()[0]
+
+
+def test_headers_are_the_real_ones(texts: dict[str, str], test_data: Path) -> None:
+    real_legacy = _first_line(test_data / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip")
+    real_tff = _first_line(test_data / "cftc" / "fut_fin_txt_2026_currencies_2026-03-03_to_2026-05-05.zip")
     assert texts["legacy"].split("\n", 1)[0] == real_legacy
     assert texts["tff"].split("\r\n", 1)[0] == real_tff
     # every data row has as many fields as the header
