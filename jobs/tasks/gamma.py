@@ -29,11 +29,13 @@ from typing import Any
 import pandas as pd
 
 from flows.errors import FlowdeskError, GammaTaskError, InputError, ResultNotFound
+from jobs import declarations
 from jobs.config import PROJECT_ROOT, Settings
 from jobs.tasks import TaskContext, TaskOutcome, task
 
-TABLES = ("by_strike", "by_expiry", "grid", "profile", "hedge_flow", "sensitivity", "contracts", "dropped")
-"""Tables of every ``gamma.<U>`` result, in publish order (``by_strike`` is the main table)."""
+TABLES = tuple(t.name for t in declarations.lookup("gamma.<UNDERLYING>").tables)
+"""Tables of every ``gamma.<U>`` result, in publish order (``by_strike`` is the main table): the
+declared ones (:mod:`jobs.declarations.gamma`), each an attribute of :class:`flows.gamma.GammaReport`."""
 
 SUMMARY_FIELDS = (
     "spot",
