@@ -48,7 +48,8 @@ from flows.units import Unit
 __all__ = [
     "CADENCES", "DECLARATION_MODULES", "KINDS", "PLACEHOLDERS", "QUALITY_HEADLINE", "Column", "DeclarationError",
     "HeadlineKey", "ResultDecl", "Table", "Unit", "alert_catalogue", "declarations", "declare", "empty_table",
-    "empty_tables", "find", "headline_units", "lookup", "markdown", "reference", "validate",
+    "empty_tables", "find", "headline_units", "lookup", "markdown", "readme_block", "reference", "render_readme",
+    "validate",
 ]
 
 KINDS = ("float", "int", "str", "bool", "date", "time", "any")

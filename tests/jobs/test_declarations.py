@@ -174,3 +174,14 @@ def test_committed_reference_and_readme_equal_the_rendering() -> None:
     readme = README.read_text(encoding="utf-8")
     assert d.render_readme(readme) == readme, "README.md's results list is stale: run python -m jobs.declarations --write"
     assert "(docs/results.md)" in readme
+
+
+def test_the_module_prints_the_reference(capsys) -> None:
+    import json
+
+    from jobs.declarations.__main__ import main
+
+    assert main([]) == 0
+    assert capsys.readouterr().out == d.markdown()
+    assert main(["--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(d.reference()))
