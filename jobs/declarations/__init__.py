@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from flows.errors import FlowdeskError
+from flows.errors import DeclarationError
 from flows.units import Unit
 
 __all__ = [
@@ -79,10 +79,6 @@ PLACEHOLDERS: dict[str, str] = {
 
 TEXT_UNITS = frozenset({Unit.LABEL, Unit.TEXT, Unit.FLAG, Unit.LIST, Unit.DATE, Unit.TIME})
 """Units that are not amounts (a numeric column or key never carries one)."""
-
-
-class DeclarationError(FlowdeskError):
-    """A publish that does not match its result's declaration, or a result with none."""
 
 
 @cache
