@@ -98,6 +98,12 @@ def gamma_factor(leverage: np.ndarray | pd.Series | float) -> np.ndarray:
 def rebalance_usd(aum_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
     """Required exposure change from prior-close assets: ``A * (L**2 - L) * r``.
 
+    The formula holds while the fund survives the move (``1 + L*r > 0``).  A move at or past
+    ``-1/L`` wipes the fund's net assets out: it can only unwind what it holds, so the trade is
+    the liquidation of its exposure after the move, ``-L * A * (1 + r)`` (equal to the formula at
+    ``r = -1/L``, continuous there; e.g. a 3x fund on a -40 % day sells ``1.8 A``, not ``2.4 A``).
+    :func:`wiped_out` flags those funds.
+
     Parameters
     ----------
     aum_usd:
@@ -112,8 +118,23 @@ def rebalance_usd(aum_usd: np.ndarray | pd.Series | float, leverage: np.ndarray 
     numpy.ndarray
         USD of underlying to trade into the close; + = buy, - = sell.  Broadcasts numpy-style.
     """
-    usd: np.ndarray = np.asarray(aum_usd, dtype=float) * gamma_factor(leverage) * np.asarray(ret, dtype=float)  # a float64 scalar for scalar inputs
-    return usd
+    aum = np.asarray(aum_usd, dtype=float)
+    lev = np.asarray(leverage, dtype=float)
+    r = np.asarray(ret, dtype=float)
+    usd: np.ndarray = aum * gamma_factor(lev) * r  # a float64 scalar for scalar inputs
+    survives = ~(1.0 + lev * r <= 0.0)  # NaN moves keep the formula's NaN
+    if np.all(survives):
+        return usd
+    out: np.ndarray = np.where(survives, usd, -lev * aum * (1.0 + r))
+    return out
+
+
+def wiped_out(leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
+    """True where the move ``ret`` (fraction) wipes a fund of leverage ``L`` out: ``1 + L*r <= 0``
+    (a 3x fund at -33.3 %, a -1x fund at +100 %); its trade is then the liquidation of its
+    exposure (:func:`rebalance_usd`)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(1.0 + np.asarray(leverage, dtype=float) * np.asarray(ret, dtype=float) <= 0.0)
 
 
 def rebalance_usd_post_move(aum_now_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
@@ -287,7 +308,8 @@ def fund_flows(
     -------
     DataFrame
         The input plus ``gamma_factor`` (L²-L), ``per_1pct_usd`` (USD per +1% move, + = buy),
-        ``move_pct`` (percent), ``rebalance_usd`` (USD, + = buy), ``creations_usd`` (USD) and
+        ``move_pct`` (percent), ``rebalance_usd`` (USD, + = buy), ``wiped_out`` (the move wipes
+        the fund out: its trade is the liquidation of its exposure), ``creations_usd`` (USD) and
         ``total_flow_usd`` (rebalance + creations; NaN where the underlying has no move).
     """
     out = funds.copy()
@@ -300,6 +322,7 @@ def fund_flows(
     out["move_pct"] = move
     r = move.to_numpy() / 100.0
     out["rebalance_usd"] = rebalance_usd_post_move(aum, lev, r) if aum_is_post_move else rebalance_usd(aum, lev, r)
+    out["wiped_out"] = wiped_out(lev, r)
     creations = pd.Series(dict(net_creations_usd) if isinstance(net_creations_usd, Mapping) else net_creations_usd, dtype=float) if net_creations_usd is not None else pd.Series(dtype=float)
     out["creations_usd"] = creations_flow_usd(lev, out["ticker"].map(creations).astype(float).fillna(0.0).to_numpy())
     out["total_flow_usd"] = out["rebalance_usd"] + out["creations_usd"]

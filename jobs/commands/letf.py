@@ -72,6 +72,8 @@ def parse_moves(items: tuple[str, ...], proxies: dict[str, str], known: set[str]
         check_range([value], "scenario.move_pct", "--move", rows=[item], field=item)
         key = sym.strip().upper()
         mapped = upper.get(key, key)
+        if mapped in out:
+            raise InputError("--move", item, f"{key} is moved twice (as {mapped}): give one move per symbol")
         if known is not None and mapped not in known:
             names = sorted(known)
             shown = ", ".join(names[:MAX_LISTED_SYMBOLS]) + (f", ... ({len(names) - MAX_LISTED_SYMBOLS} more)" if len(names) > MAX_LISTED_SYMBOLS else "")
@@ -155,6 +157,10 @@ def letf_result(path: Path, moves: dict[str, float] | tuple[str, ...], proxies: 
         known = set(funds["underlying"][funds["underlying"].ne("")])
         moves = parse_moves(raw_moves, proxies, known, source=str(path))
     flows = letf.fund_flows(funds, moves)
+    gone = flows[flows["wiped_out"]]
+    if len(gone):
+        listed = ", ".join(f"{t} ({lev:+g}x, {m:+g}%)" for t, lev, m in zip(gone["ticker"][:10], gone["leverage"][:10], gone["move_pct"][:10], strict=True))
+        quality.warn(f"{len(gone)} fund(s) wiped out by the move (1 + L*r <= 0): their trade is the liquidation of their exposure, not A*(L^2-L)*r: {listed}")
     table = letf.by_underlying(flows)
     if universe["as_of"].notna().any():
         as_of = pd.Timestamp(universe["as_of"].max()).isoformat()

@@ -359,3 +359,20 @@ def test_fund_flows_post_move_assets_and_missing_columns() -> None:
 
     with pytest.raises(InputError, match="aum_usd"):
         letf.classify(_hand_funds().drop(columns="aum_usd"), {})
+
+
+def test_rebalance_past_wipe_out_is_the_liquidation_of_the_exposure() -> None:
+    """Hand-worked: A = 100, L = 3.  r = -0.2: the formula, 100 x 6 x -0.2 = -120.  r = -0.4: the
+    fund's assets are gone (1 + 3 x -0.4 = -0.2), it sells its exposure 3 x 100 x 0.6 = 180 (the
+    formula would say 240).  At r = -1/3 both give -200 (continuous).  Inverse -1x at +150 %: it
+    buys back its short, 1 x 100 x 2.5 = 250."""
+    from flows.letf import rebalance_usd, wiped_out
+
+    got = rebalance_usd(np.array([100.0, 100.0, 100.0, 100.0]), np.array([3.0, 3.0, 3.0, -1.0]), np.array([-0.2, -0.4, -1.0 / 3.0, 1.5]))
+    assert got == pytest.approx([-120.0, -180.0, -200.0, 250.0])
+    assert wiped_out(np.array([3.0, 3.0, -1.0, 2.0]), np.array([-0.2, -0.4, 1.5, np.nan])).tolist() == [False, True, True, False]
+    eps = 1e-9
+    below = rebalance_usd(100.0, 3.0, -1.0 / 3.0 - eps)
+    above = rebalance_usd(100.0, 3.0, -1.0 / 3.0 + eps)
+    assert float(below) == pytest.approx(float(above), rel=1e-6)
+    assert np.isnan(rebalance_usd(100.0, 3.0, np.nan))

@@ -194,12 +194,12 @@ def test_cli_move_is_validated(test_data, move: str, message: str) -> None:
 
 
 def test_cli_move_known_symbols_and_index_mapping(test_data) -> None:
-    res = CliRunner().invoke(main, ["letf", str(_universe(test_data)), "--move", "SPX=-2", "--move", "nvda=-17", "--move", "QQQ=100", "--json"])
+    res = CliRunner().invoke(main, ["letf", str(_universe(test_data)), "--move", "SPX=-2", "--move", "nvda=-17", "--move", "QQQ=20", "--json"])
     assert res.exit_code == 0, res.output
     rows = {r["underlying"]: r for r in json.loads(res.output)["by_underlying"]}
     assert rows["SPY"]["rebalance_usd"] == pytest.approx(rows["SPY"]["per_1pct_usd"] * -2)  # SPX -> SPY
     assert rows["NVDA"]["rebalance_usd"] == pytest.approx(rows["NVDA"]["per_1pct_usd"] * -17)
-    assert rows["QQQ"]["rebalance_usd"] == pytest.approx(rows["QQQ"]["per_1pct_usd"] * 100)
+    assert rows["QQQ"]["rebalance_usd"] == pytest.approx(rows["QQQ"]["per_1pct_usd"] * 20)  # every QQQ fund survives +20 % (|L| <= 3)
 
 
 # -- flowdesk scenario --move ---------------------------------------------------------------------
@@ -224,3 +224,28 @@ def test_scenario_unknown_symbol_exits_2_naming_the_known_ones(scenario_env, sto
     assert res.output.startswith("error: --move: FOO: unknown symbol 'FOO'")
     for known in ("NDX", "SPX", "SPY", "QQQ", "NVDA"):
         assert known in res.output
+
+
+def test_cli_move_past_minus_one_over_leverage_liquidates_and_warns(test_data) -> None:
+    """A -40 % QQQ day wipes a 3x fund out (1 + 3 x -0.4 < 0): it sells what it holds after the move,
+    3 x A x 0.6, not A x 6 x 0.4, and the output says so (a field report: -$94.44 bn printed for a
+    fund holding $70.83 bn)."""
+    case = test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
+    res = CliRunner().invoke(main, ["letf", str(case), "--move", "QQQ=-40", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert any("wiped out by the move" in w and "TQQQ (+3x, -40%)" in w for w in doc["quality"]["warnings"])
+    row = next(r for r in doc["by_underlying"] if r["underlying"] == "QQQ")
+    assert abs(row["rebalance_usd"]) < abs(row["per_1pct_usd"] * 40)  # less than the formula's linear figure
+
+
+def test_cli_move_given_twice_is_refused(test_data) -> None:
+    res = CliRunner().invoke(main, ["letf", str(_universe(test_data)), "--move", "QQQ=-3", "--move", "qqq=-5"])
+    assert res.exit_code == 2 and "moved twice" in res.output
+    res = CliRunner().invoke(main, ["letf", str(_universe(test_data)), "--move", "SPX=-3", "--move", "SPY=-5"])  # SPX maps to SPY
+    assert res.exit_code == 2 and "moved twice (as SPY)" in res.output
+
+
+def test_scenario_move_given_twice_exits_2(scenario_env) -> None:
+    res = CliRunner().invoke(scenario, ["--move", "SPX=-3", "--move", "spx=-5"])
+    assert res.exit_code == 2 and "SPX moved twice" in res.output
