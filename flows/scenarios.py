@@ -39,6 +39,7 @@ from flows.errors import InputError
 from flows.gamma import T_FLOOR_YEARS
 from flows.greeks import dealer_delta
 from flows.letf import scenario_flows
+from flows.limits import LIMITS
 from flows.schema import OPTION_MULTIPLIER
 
 COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd", "letf_usd")
@@ -169,10 +170,19 @@ def underlying_moves(index_moves_pct: Sequence[float] | np.ndarray, betas: Mappi
     """Map index moves (percent) to each underlying by its beta: ``move_u = beta_u * index_move``.
 
     Returns a frame indexed by the index move with one column per underlying (percent).
-    Underlyings without a configured beta use ``default_beta``.
+    Underlyings without a configured beta use ``default_beta``.  Raises
+    :class:`flows.errors.InputError` naming the underlying, its beta and the index move when a
+    mapped move leaves ``scenario.move_pct`` (-100..+100 %, :data:`flows.limits.LIMITS`): a price
+    cannot fall more than 100 %, and +225 % for one name is a broken scenario, not a stress.
     """
     idx = pd.Index(np.asarray(index_moves_pct, dtype=np.float64), name="index_move_pct")
     data = {u: idx.to_numpy() * float(betas.get(u, default_beta)) for u in underlyings}
+    lim = LIMITS["scenario.move_pct"]
+    for u, moved in data.items():
+        bad = (moved < (lim.low if lim.low is not None else -np.inf)) | (moved > (lim.high if lim.high is not None else np.inf))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError("scenario", "move_pct", f"{u}: beta {float(betas.get(u, default_beta)):g} x index move {idx[i]:+g}% = {moved[i]:+g}%, outside [{lim.low:g}, {lim.high:g}] {lim.unit}")
     return pd.DataFrame(data, index=idx)
 
 

@@ -99,7 +99,11 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(2) from None
-    parsed = dict(parse_move(m) for m in moves)
+    pairs = [parse_move(m) for m in moves]
+    parsed = dict(pairs)
+    if len(parsed) < len(pairs):
+        twice = sorted({sym for sym, _ in pairs if sum(s == sym for s, _ in pairs) > 1})
+        raise click.BadParameter(f"{', '.join(twice)} moved twice: give one move per symbol", param_hint="--move")
     try:
         store = ResultStore.from_settings(settings)
         report = scenario_report(settings, store, parsed, iv_shock_pts=iv_shock, hours=hours_to_close, now=datetime.now(UTC))

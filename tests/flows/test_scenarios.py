@@ -188,3 +188,16 @@ def test_dealer_book_carries_scaled_and_adjusted_contracts_in_spot_terms() -> No
     flows = scenarios.dealer_flows(book, [-3.0, 3.0]).set_index("move_pct")
     assert round(flows.loc[-3.0, "dealer_gamma_usd"]) == -213_857 and round(flows.loc[3.0, "dealer_gamma_usd"]) == 211_274
     assert flows.loc[-3.0, "dealer_gamma_usd"] == pytest.approx(rep.headline["hedge_flow_down3_usd"], rel=1e-10)
+
+
+def test_underlying_moves_refuses_a_beta_mapped_move_past_100_percent() -> None:
+    """SPX +100 % by beta 2.25 is TSLA +225 %: refused naming the name, the beta and the move."""
+    from flows.errors import InputError
+    from flows.scenarios import underlying_moves
+
+    ok = underlying_moves([-10.0, 10.0], {"TSLA": 2.25}, ["TSLA", "SPY"])
+    assert ok.loc[-10.0, "TSLA"] == pytest.approx(-22.5) and ok.loc[10.0, "SPY"] == pytest.approx(10.0)
+    with pytest.raises(InputError, match=r"TSLA: beta 2.25 x index move \+100% = \+225%"):
+        underlying_moves([100.0], {"TSLA": 2.25}, ["TSLA"])
+    with pytest.raises(InputError, match=r"NDX: beta 1.25 x index move -89% = -111.25%"):
+        underlying_moves([-89.0], {"NDX": 1.25}, ["NDX"])
