@@ -146,6 +146,12 @@ GAMMA_SOURCES = ("file", "model", "none")
 position, or neither: such contracts with a position are in ``dropped``)."""
 MODELLED_WARN_SHARE = 0.01
 """A quality warning says so when modelled gamma carries at least this share of the gross GEX."""
+
+INTRINSIC_WARN_SHARE = 0.05
+"""A quality warning lists the contracts set aside at intrinsic value (no gamma, no IV, no time
+value) when they hold more than this share of open interest: no figure changes (their gamma is
+~0), but a block that large usually means the source left greeks out (the real SPY file of
+2023-09-14, the day before an ex-dividend date, has 1.4 %: deep in-the-money calls)."""
 NEGLIGIBLE_SHARE = 0.01
 """The consistency check ignores a disagreement while both figures are below this share of the
 gross GEX (two numbers near zero)."""
@@ -911,6 +917,12 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         plain_oi = float(oi[unexplained].sum())
         if total_oi > 0 and plain_oi / total_oi > MODELLED_WARN_SHARE:
             quality.warn(f"{int(unexplained.sum())} contracts with a position ({plain_oi / total_oi * 100:.1f} % of open interest) have no gamma, no IV and no solvable mid: left out")
+        intrinsic = lost_plain & at_intrinsic
+        intrinsic_oi = float(oi[intrinsic].sum())
+        if total_oi > 0 and intrinsic_oi / total_oi > INTRINSIC_WARN_SHARE:
+            # not a loss of input (their gamma is ~0 and their delta ~1 in every scenario), but a
+            # desk should see that a large block of the chain was set aside
+            quality.warn(f"{int(intrinsic.sum())} contracts ({intrinsic_oi / total_oi * 100:.1f} % of open interest) have no gamma or IV in the source and a mid at intrinsic value (no time value): left out with gamma ~0 (listed in dropped)")
 
     call_gex = float(gex[is_call].sum())
     put_gex = float(gex[~is_call].sum())

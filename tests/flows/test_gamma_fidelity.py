@@ -444,3 +444,34 @@ def test_spot_outside_the_strikes_or_no_contract_on_the_underlying_is_refused() 
     with pytest.raises(InputError) as err:
         analyze(hand(rows, "QQQ", 100.0, "2024-03-01 10:00"), GammaParams())
     assert err.value.field == "root" and "no contract can be modelled" in str(err.value)
+
+
+def test_a_large_block_at_intrinsic_value_without_greeks_is_named(test_data, tmp_path) -> None:
+    """The real SPY slice with every Gamma cell 0 (a source that leaves greeks out): the live
+    contracts are modelled, and the deep in-the-money ones whose IV is 0 and whose mid is at
+    intrinsic value (no time value, gamma ~0) are set aside; that block (45 contracts, 12.9 % of
+    open interest) is now a warning instead of silence.  The untouched slice stays quiet about it."""
+    import csv
+    import io
+
+    from flows.sources import cboe_csv
+
+    lines = (test_data / "options" / "spy_quotedata_2023-09-14_trimmed.csv").read_text().splitlines(keepends=True)
+    header = next(csv.reader([lines[3]]))
+    gamma_cols = [i for i, h in enumerate(header) if h == "Gamma"]
+    body = []
+    for line in lines[4:]:
+        row = next(csv.reader([line]))
+        for i in gamma_cols:
+            row[i] = "0"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(row)
+        body.append(buf.getvalue())
+    path = tmp_path / "spy_gamma_zero.csv"
+    path.write_text("".join(lines[:4] + body))
+    rep = analyze(cboe_csv.read_file(path), GammaParams(r=0.045, q=0.013))
+    named = [w for w in rep.quality.warnings if "mid at intrinsic value" in w]
+    assert len(named) == 1 and named[0].startswith("45 contracts (12.9 % of open interest)"), rep.quality.warnings
+    assert rep.headline["unsolved_dropped"] >= 45
+    clean = analyze(cboe_csv.read_file(test_data / "options" / "spy_quotedata_2023-09-14_trimmed.csv"), GammaParams(r=0.045, q=0.013))
+    assert not [w for w in clean.quality.warnings if "mid at intrinsic value" in w]
