@@ -243,6 +243,37 @@ def totals(grid: pd.DataFrame) -> pd.DataFrame:
     return grid.groupby(["index_move_pct", "iv_shock_pts"], as_index=False, sort=True)[cols].sum()
 
 
+DEALER_COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd")
+"""The dealers' components of a scenario (hedging of the price move, the IV shock, the decay)."""
+
+
+def dealer_sign_changes(totals_frame: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> tuple[float | None, float | None]:
+    """Index moves (%) where the dealers' flow changes sign away from today's level.
+
+    The dealers' flow (the sum of :data:`DEALER_COMPONENTS`, USD, + = buy) is 0 at a 0 % move and
+    changes sign there by construction; a further change on one side means the index crossed a
+    gamma flip: past it the dealers hedge the other way.  Returns ``(down, up)``: on the side of
+    falls and of rises, the sign change nearest to 0 %, linearly interpolated between grid moves
+    (``m0 + (m1 - m0) * v0 / (v0 - v1)``), None when the flow keeps one sign on that side.
+    ``totals_frame``: the :func:`totals` table (columns ``index_move_pct``, ``iv_shock_pts`` and
+    the components).
+    """
+    t = totals_frame[np.isclose(totals_frame["iv_shock_pts"], iv_shock_pts)].sort_values("index_move_pct")
+    moves = t["index_move_pct"].to_numpy(dtype=float)
+    flow = t[list(DEALER_COMPONENTS)].to_numpy(dtype=float).sum(axis=1)
+    out: list[float | None] = []
+    for side, away in ((moves < 0, slice(None, None, -1)), (moves > 0, slice(None))):
+        m, v = moves[side][away], flow[side][away]  # walk away from 0 %, nearest move first
+        sign = np.sign(v)
+        cross = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
+        if cross.size == 0:
+            out.append(None)
+            continue
+        i = int(cross[0])
+        out.append(float(m[i] + (m[i + 1] - m[i]) * v[i] / (v[i] - v[i + 1])))
+    return out[0], out[1]
+
+
 def ranking(grid: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> pd.DataFrame:
     """Underlyings ranked by mechanical flow per 1 % index move as % of ADV (largest first).
 

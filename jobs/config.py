@@ -549,6 +549,10 @@ class BoardSettings(_Section):
     """Inputs older than this (by family) are stale: flagged and excluded from totals."""
     brief_indices: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "SPY", "QQQ"])
     """Underlyings whose gamma regime and flip distance head the morning brief."""
+    adv_usd: dict[str, float] = Field(default_factory=dict)
+    """Average daily dollar volume (USD per day) of underlyings that have none of their own in
+    the leveraged-ETF volume file, e.g. ``{ SPX = ..., NDX = ... }`` from the dollar volume of
+    their index futures (ES, NQ); an underlying without one is listed "no ADV", never dropped."""
 
     @field_validator("iv_shocks_pts")
     @classmethod

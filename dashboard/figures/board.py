@@ -13,7 +13,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.figures.common import ACCENT, NET, empty, styled, usd_axis_format
+from dashboard.figures.common import (
+    ACCENT,
+    HOUSE_LAYOUT,
+    NET,
+    NEUTRAL,
+    empty,
+    styled,
+    usd_axis_format,
+)
+from dashboard.render_cache import plain
 from flows.money import format_usd
 from jobs.store import Result
 
@@ -26,21 +35,73 @@ COMPONENT_STYLE = {
 NOTE = "Dealer convention: dealers long calls, short puts (public GEX convention) unless configured. + = buying, - = selling."
 
 
-def flows_by_move(totals: pd.DataFrame, *, index: str, iv_shock_pts: float, today_move_pct: float | None = None, height: int = 430) -> go.Figure:
-    """Stacked bars of each component by index move, the total as a marked line, today's move as a vertical line."""
+CORE_SPAN_PCT = 5.0
+"""The board's default x range: index moves within +-5 % (the tails behind the toggle)."""
+MARK_PCT = 3.0
+"""The moves marked on the board (+-3 %, the headline's flag move)."""
+
+
+def _house_layout(*, title: str, x_title: str, y_title: str, height: int, uirevision: str) -> dict:
+    """The house look (:data:`dashboard.figures.common._HOUSE`) as a plain layout dict: the title
+    at the top left, the legend in its own row under it (never over the title or the plot)."""
+    return {
+        **HOUSE_LAYOUT,
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top", "yref": "container", "font": {"size": 15}},
+        "xaxis": {**HOUSE_LAYOUT["xaxis"], "title": {"text": x_title}},
+        "yaxis": {**HOUSE_LAYOUT["yaxis"], "title": {"text": y_title}},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0.0},
+        "height": height,
+        "margin": {"l": 70, "r": 20, "t": 80, "b": 50},
+        "hovermode": "x unified",
+        "uirevision": uirevision,
+    }
+
+
+def flows_by_move(
+    totals: pd.DataFrame,
+    *,
+    index: str,
+    iv_shock_pts: float,
+    today_move_pct: float | None = None,
+    span_pct: float | None = CORE_SPAN_PCT,
+    mark_pct: float = MARK_PCT,
+    flip_move_pct: float | None = None,
+    height: int = 430,
+) -> dict:
+    """Stacked bars of each component by index move (USD bn, + = buy), the total as a marked line.
+
+    A plain figure dict (no Plotly validation: issue 17 section 3).  ``span_pct``: only moves
+    within +-span (None: every move of the grid, the tails).  Marked: the band of +-``mark_pct``,
+    today's move so far (dashed) and, when given, the index move that reaches the gamma flip
+    (dotted).  ``uirevision`` keeps the user's zoom across refreshes of the same view.
+    """
     sel = totals[np.isclose(totals["iv_shock_pts"], iv_shock_pts)].sort_values("index_move_pct")
+    if span_pct is not None:
+        sel = sel[sel["index_move_pct"].abs() <= span_pct + 1e-9]
     if sel.empty:
-        return empty(f"No scenario with an IV shock of {iv_shock_pts:g} vol points")
-    fig = go.Figure()
+        return plain(empty(f"No scenario with an IV shock of {iv_shock_pts:g} vol points"))
+    x = sel["index_move_pct"].to_numpy(dtype=float).tolist()
+    traces: list[dict] = []
     for col, (label, colour) in COMPONENT_STYLE.items():
         if col in sel and sel[col].abs().sum() > 0:
-            fig.add_bar(x=sel["index_move_pct"], y=sel[col], name=label, marker_color=colour, hovertemplate="%{y:$.3s}<extra>" + label + "</extra>")
-    fig.add_scatter(x=sel["index_move_pct"], y=sel["total_usd"], name="Total", mode="lines+markers", line={"color": NET, "width": 2}, marker={"size": 6}, hovertemplate="%{y:$.3s}<extra>Total</extra>")
-    fig.update_layout(barmode="relative")
+            traces.append({"type": "bar", "x": x, "y": (sel[col].to_numpy(dtype=float) / 1e9).round(4).tolist(), "name": label, "marker": {"color": colour}, "hovertemplate": "%{y:+,.2f} bn USD<extra>" + label + "</extra>"})
+    traces.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": (sel["total_usd"].to_numpy(dtype=float) / 1e9).round(4).tolist(), "name": "Total", "line": {"color": NET, "width": 2}, "marker": {"size": 6}, "hovertemplate": "%{y:+,.2f} bn USD<extra>Total</extra>"})
+    view = "core" if span_pct is not None else "all"
+    layout = _house_layout(title=f"Mechanical flow by {index} move (IV shock {iv_shock_pts:+g} vol pts)", x_title=f"{index} move (%)", y_title="Flow (USD bn, + = buy)", height=height, uirevision=f"board-{index}-{view}")
+    layout["barmode"] = "relative"
+    layout["xaxis"]["ticksuffix"] = "%"
+    layout["yaxis"]["tickformat"] = ",.1f"
+    shapes: list[dict] = [{"type": "rect", "xref": "x", "yref": "paper", "x0": -mark_pct, "x1": mark_pct, "y0": 0, "y1": 1, "fillcolor": "#eef2f8", "line": {"width": 0}, "layer": "below"}]
+    notes: list[dict] = [{"text": f"±{mark_pct:g}%", "xref": "x", "yref": "paper", "x": -mark_pct, "y": 0.0, "xanchor": "left", "yanchor": "bottom", "showarrow": False, "font": {"size": 11, "color": NEUTRAL}}]
     if today_move_pct is not None and np.isfinite(today_move_pct):
-        fig.add_vline(x=today_move_pct, line_dash="dash", line_color=ACCENT, annotation_text=f"today {today_move_pct:+.2f}%", annotation_position="top")
-    styled(fig, title=f"Mechanical flow by {index} move (IV shock {iv_shock_pts:+g} vol pts)", x_title=f"{index} move (%)", y_title="Flow (USD, + = buy)", note=NOTE, height=height)
-    return usd_axis_format(fig)
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": today_move_pct, "x1": today_move_pct, "y0": 0, "y1": 1, "line": {"color": ACCENT, "dash": "dash", "width": 2}})
+        notes.append({"text": f"today {today_move_pct:+.2f}%", "xref": "x", "yref": "paper", "x": today_move_pct, "y": 1.0, "xanchor": "left", "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": ACCENT}, "bgcolor": "rgba(255,255,255,0.8)"})
+    if flip_move_pct is not None and np.isfinite(flip_move_pct) and (span_pct is None or abs(flip_move_pct) <= span_pct):
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": flip_move_pct, "x1": flip_move_pct, "y0": 0, "y1": 1, "line": {"color": NEUTRAL, "dash": "dot", "width": 1.5}})
+        notes.append({"text": "gamma flip", "xref": "x", "yref": "paper", "x": flip_move_pct, "y": 0.92, "xanchor": "right", "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": NEUTRAL}, "bgcolor": "rgba(255,255,255,0.8)"})
+    layout["shapes"] = shapes
+    layout["annotations"] = notes
+    return {"data": traces, "layout": layout}
 
 
 def flows_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 430) -> go.Figure:

@@ -39,6 +39,7 @@ _HOUSE = {
     "xaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, "automargin": True},
     "yaxis": {"gridcolor": _GRID, "zerolinecolor": "#b8c2d0", "linecolor": _GRID, "automargin": True},
 }
+HOUSE_LAYOUT = _HOUSE
 """House look, set property by property: a named template (``plotly_white``) costs ~0.1-0.2 s per
 figure in validation and deep copies, which would dominate a page callback."""
 

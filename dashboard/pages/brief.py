@@ -64,7 +64,7 @@ def _read(version: str | None) -> Result:
     return data.store().read(RESULT, version=version) if version else data.store().read(RESULT)
 
 
-@callback(Output("brief-version", "options"), Output("brief-version", "value"), Input("refresh-interval", "n_intervals"), State("brief-version", "value"))
+@callback(Output("brief-version", "options"), Output("brief-version", "value"), Input("data-version", "data"), State("brief-version", "value"))
 def versions(_n: int, current: str | None) -> tuple[list[dict], str | None]:
     metas = data.store().history(RESULT)
     tz = data.settings().service.timezone

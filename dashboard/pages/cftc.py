@@ -127,7 +127,7 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: d
     Output("cftc-table", "data"),
     Output("cftc-table", "columns"),
     Input("cftc-trader", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
 def _render(trader: str | None, _n: int) -> tuple:
     """Read ``cftc.net_usd`` and draw every block for the chosen trader class."""

@@ -96,7 +96,7 @@ def _bn(v: Any, unit: str | None) -> str:
     Output("explorer-underlyings", "options"),
     Output("explorer-provenance", "children"),
     Input("explorer-init", "data"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
 def controls(_init: Any, _n: int) -> tuple:
     try:
@@ -122,7 +122,7 @@ def controls(_init: Any, _n: int) -> tuple:
     Input("explorer-move", "value"),
     Input("explorer-shock", "value"),
     Input("explorer-underlyings", "value"),
-    State("refresh-interval", "n_intervals"),
+    State("data-version", "data"),
 )
 def explore(move: float | None, shock: float | None, underlyings: list[str] | None, _n: int) -> tuple:
     try:

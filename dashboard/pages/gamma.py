@@ -75,7 +75,7 @@ def layout(underlying: str | None = None, **_query: Any) -> html.Div:
 @callback(
     Output("gamma-underlying", "options"),
     Output("gamma-underlying", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
     State("gamma-underlying", "value"),
 )
 def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | None]:
@@ -145,7 +145,7 @@ def fidelity_note(h: dict[str, Any]) -> str:
     Output("gamma-contracts", "data"),
     Output("gamma-contracts", "columns"),
     Input("gamma-underlying", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
 def _render(underlying: str | None, _n: int) -> tuple:
     """Read ``gamma.<underlying>`` and draw every block."""

@@ -123,7 +123,7 @@ def _left_out_sub(h: dict[str, Any], v: Any) -> str:
     Output("letf-excluded-aum", "columns"),
     Output("letf-single", "options"),
     Output("letf-single", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
     State("letf-single", "value"),
     State("letf-single-wanted", "data"),
 )
@@ -193,7 +193,7 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     Output("letf-single-graph", "figure"),
     Input("letf-single", "value"),
     Input("letf-move", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
 def _single(underlying: str | None, move: float | None, _n: int) -> Any:
     """Single-stock view: the published per-fund USD per 1% scaled by the chosen move."""

@@ -39,6 +39,7 @@ def _fx() -> Table:
     return Table(
         "fx",
         (
+            _label("scenario", "the unwind: to the median of the unwind window, or to zero"),
             _label("ccy", "currency"),
             Column("usd", "float", U.USD, "speculators' position in the currency (+ = long the currency)"),
             Column("currency_flow_usd", "float", U.USD_FLOW, "USD of the currency bought (+) in an unwind to the median"),
@@ -82,6 +83,10 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
         HeadlineKey("letf_per_1pct_usd", U.USD_PER_1PCT, "leveraged ETFs: USD per 1% move (equity total)", alertable=a),
         HeadlineKey("net_usd_position_usd", U.USD, "speculators' net USD position, headline basket (+ = net long USD)", alertable=a),
         HeadlineKey("net_usd_percentile_3y", U.PERCENTILE, "its percentile over 3 years", alertable=a),
+        HeadlineKey("dealer_flow_sign_change_down_pct", U.PERCENT, "index fall at which the dealers' flow changes sign (a gamma flip crossed; None: no change on the grid)", alertable=False),
+        HeadlineKey("dealer_flow_sign_change_up_pct", U.PERCENT, "index rise at which the dealers' flow changes sign (None: no change on the grid)", alertable=False),
+        HeadlineKey("index_gamma_underlying", U.LABEL, "the index (or its ETF) whose gamma flip is quoted", kind="text", alertable=False),
+        HeadlineKey("index_flip_distance_pct", U.PERCENT, "its gamma flip, % from spot (None: no flip in the window)", alertable=False),
         HeadlineKey("flags", U.COUNT, "regime flags raised", alertable=a),
         HeadlineKey("stale_inputs", U.COUNT, "inputs left out as stale or missing", alertable=a),
     ]
@@ -124,6 +129,7 @@ SCENARIOS = declare(
                     Column("flow_per_1pct_usd", "float", U.USD_PER_1PCT, "mechanical flow per 1% index move"),
                     Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume"),
                     Column("flow_per_1pct_pct_adv", "float", U.PCT_OF_ADV_PER_1PCT, "flow per 1% index move, percent of ADV"),
+                    _label("adv_note", "empty, or why the row has no % of ADV (the row is kept)"),
                 ),
                 "underlyings ranked by flow per 1% index move",
             ),

@@ -328,6 +328,23 @@ class ResultStore:
     def names(self) -> list[str]:
         return sorted(n.decode() for n in self.redis.smembers(keys.result_index()))
 
+    def versions(self) -> dict[str, str]:
+        """``{result name: current version}`` of every published result, a failed last refresh
+        marked ``<version>!stale``: what a page compares to know whether anything it shows changed
+        (two round trips, no metadata decoded)."""
+        names = self.names()
+        pipe = self.redis.pipeline(transaction=False)
+        for n in names:
+            pipe.get(keys.result_current(n))
+            pipe.exists(keys.result_status(n))
+        got = pipe.execute()
+        out: dict[str, str] = {}
+        for i, n in enumerate(names):
+            ver = got[2 * i]
+            if ver is not None:
+                out[n] = ver.decode() + ("!stale" if got[2 * i + 1] else "")
+        return out
+
     def _current_version(self, name: str) -> str | None:
         raw = self.redis.get(keys.result_current(name))
         return raw.decode() if raw is not None else None

@@ -144,12 +144,20 @@ def hours_to_close(now: datetime, configured: float | None, calendar: str = cale
     return max(0.0, calendars.hours_to_next_close(pd.Timestamp(now), calendar))
 
 
-def _adv(inp: BoardInputs) -> dict[str, float]:
+def _adv(inp: BoardInputs, configured: dict[str, float] | None = None) -> dict[str, float]:
+    """ADV (USD per day) per underlying: the leveraged-ETF volume file's, else ``[board] adv_usd``
+    (indices: their futures' dollar volume)."""
+    out = {str(k): float(v) for k, v in (configured or {}).items() if np.isfinite(v) and v > 0}
     t = inp.letf_by_underlying
     if t is None or "adv_usd" not in t.columns:
-        return {}
+        return out
     s = t.set_index("underlying")["adv_usd"].astype(float)
-    return {str(k): float(v) for k, v in s.items() if np.isfinite(v) and v > 0}
+    out.update({str(k): float(v) for k, v in s.items() if np.isfinite(v) and v > 0})
+    return out
+
+
+NO_ADV = "no ADV: no volume for it in the leveraged-ETF volume file (indices: set [board] adv_usd from ES/NQ futures volume)"
+"""The ranking's note on a row without ADV (kept in the table, never dropped)."""
 
 
 def _today_move(inp: BoardInputs, index: str) -> float | None:
@@ -167,7 +175,10 @@ def _fx_table(inp: BoardInputs) -> pd.DataFrame:
     empty = declarations.empty_table(RESULT, "fx")
     if inp.cftc_unwind is None or inp.cftc_unwind.empty:
         return empty
-    return inp.cftc_unwind[[c for c in empty.columns if c in inp.cftc_unwind.columns]].reset_index(drop=True)
+    fx = inp.cftc_unwind[[c for c in empty.columns if c in inp.cftc_unwind.columns]]
+    if "scenario" in fx.columns:  # one row per currency and unwind scenario, the scenario said
+        fx = fx.sort_values(["scenario", "rank"], kind="stable")
+    return fx.reset_index(drop=True)
 
 
 def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
@@ -183,7 +194,7 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
         cfg.betas,
         iv_shocks_pts=cfg.iv_shocks_pts,
         hours_to_close=hours_to_close(now, cfg.hours_to_close, settings.scheduler.calendar),
-        adv_usd=_adv(inp),
+        adv_usd=_adv(inp, cfg.adv_usd),
         default_beta=cfg.default_beta,
     )
     flags = scenarios.regime_flags(grid, {u: inp.gamma_headlines[u] for u in inp.books}, index_move_pct=cfg.flag_move_pct, flip_proximity_pct=cfg.flip_proximity_pct, letf_adv_threshold_pct=cfg.letf_adv_threshold_pct)
@@ -193,7 +204,9 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     inputs = pd.DataFrame(inp.inputs)
     for col in ("name", "family", "as_of", "computed_at", "source", "note"):
         inputs[col] = inputs[col].astype("str")
-    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": scenarios.ranking(grid), "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid)}
+    ranking = scenarios.ranking(grid)
+    ranking["adv_note"] = np.where(ranking["adv_usd"].gt(0), "", NO_ADV).astype(str)
+    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": ranking, "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid)}
 
 
 def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
@@ -221,6 +234,15 @@ def _headline(settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInp
     head["letf_per_1pct_usd"] = inp.letf_headline.get("per_1pct_usd")
     head["net_usd_position_usd"] = inp.cftc_headline.get(f"net_usd_{settings.cftc.headline_basket}")
     head["net_usd_percentile_3y"] = inp.cftc_headline.get("percentile_3y")
+    down, up = scenarios.dealer_sign_changes(tot) if not tot.empty else (None, None)
+    head["dealer_flow_sign_change_down_pct"] = down
+    head["dealer_flow_sign_change_up_pct"] = up
+    for sym in (cfg.index, INDEX_ETF.get(cfg.index, cfg.index)):
+        g = inp.gamma_headlines.get(sym)
+        if g:
+            head["index_gamma_underlying"] = sym
+            head["index_flip_distance_pct"] = g.get("flip_distance_pct")
+            break
     head["flags"] = int(len(tables["flags"]))
     head["stale_inputs"] = int(sum(not i["included"] for i in inp.inputs))
     return head
@@ -239,7 +261,7 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         RESULT,
         tables,
         as_of=as_of,
-        source="flowdesk board: " + ", ".join(f"{i['name']}@{i['computed_at']}" for i in included),
+        source=f"flowdesk board from {len(included)} inputs: " + ", ".join(i["name"] for i in included) + " (their times: table inputs)",
         sample=inp.sample,
         headline=_headline(s, tables, inp, today_move),
         extra={
@@ -270,7 +292,7 @@ def explicit_scenario(settings: Settings, inp: BoardInputs, moves: dict[str, flo
     else:
         # every underlying moves by its own figure: beta = its move for a unit index move
         betas, index_moves, default_beta = dict(moves), [1.0], 0.0
-    grid = scenarios.scenario_grid(inp.books, inp.letf_funds, index_moves, betas, iv_shocks_pts=[iv_shock_pts], hours_to_close=hours, adv_usd=_adv(inp), default_beta=default_beta)
+    grid = scenarios.scenario_grid(inp.books, inp.letf_funds, index_moves, betas, iv_shocks_pts=[iv_shock_pts], hours_to_close=hours, adv_usd=_adv(inp, cfg.adv_usd), default_beta=default_beta)
     return grid
 
 

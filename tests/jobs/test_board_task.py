@@ -195,3 +195,24 @@ hours_to_close = 0.0
     assert " bn USD (+ = buying)" in text.output and "-3.00%" in text.output  # written by the declared units
     bad = CliRunner().invoke(scenario, ["--move", "SPX minus 3"])
     assert bad.exit_code == 2 and "SYMBOL=PCT" in bad.output
+
+
+def test_board_keeps_rows_without_adv_and_reads_the_sign_change(published, store: ResultStore, test_data) -> None:
+    """SPX has no ADV in the leveraged-ETF volume file: its row stays in the ranking, saying so;
+    ``[board] adv_usd`` (index futures' dollar volume) gives it one.  The headline's sign changes
+    are those of the published totals."""
+    settings, _chain, _report = published
+    assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    res = store.read("board.scenarios")
+    rank = res.table("ranking").set_index("underlying")
+    grid_names = set(res.table("grid")["underlying"])
+    assert grid_names == set(rank.index)  # nothing dropped
+    assert np.isnan(rank.loc["SPX", "flow_per_1pct_pct_adv"]) and rank.loc["SPX", "adv_note"].startswith("no ADV")
+    head = res.meta.headline
+    assert (head["dealer_flow_sign_change_down_pct"], head["dealer_flow_sign_change_up_pct"]) == scenarios.dealer_sign_changes(res.table("totals"))
+
+    with_adv = _settings(test_data, adv_usd={"SPX": 4.0e11})
+    assert run_job(with_adv, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    rank = store.read("board.scenarios").table("ranking").set_index("underlying")
+    assert rank.loc["SPX", "adv_usd"] == 4.0e11 and rank.loc["SPX", "adv_note"] == ""
+    assert rank.loc["SPX", "flow_per_1pct_pct_adv"] == pytest.approx(rank.loc["SPX", "flow_per_1pct_usd"] / 4.0e11 * 100.0)

@@ -1,0 +1,271 @@
+"""Dash callbacks under concurrent users (issue 17 section 3): every page control at 8 users.
+
+Bounded load test against the production web tier: a private embedded Redis filled by the real
+jobs on sample data (``config.toml``'s gamma, leveraged-ETF, CFTC, board and brief jobs), a real
+gunicorn started with ``dashboard/gunicorn_conf.py`` (its worker model: ``WEB_CONCURRENCY``
+gthread workers x ``WEB_THREADS`` threads), and ``--users`` threads posting the bodies a browser
+posts to ``/_dash-update-component`` (built from the app's own ``/_dash-dependencies``: the exact
+output, input and state lists of each callback).
+
+Figures (records in ``bench/results/bench_callbacks.json``, the shared format of COMMON_BRIEF):
+
+* per page control (board IV shock and tails, explorer move / shock / underlyings, gamma
+  underlying, leveraged-ETF single name and move, CFTC trader class, brief version): p50 and p95
+  server round trip in ms with ``--users`` concurrent users, each user cycling through the
+  control's values (target p95 <= 300 ms);
+* payload per refresh: the response bytes of every callback the 30-s page refresh fires on each
+  page when nothing was published in between (target 0 bytes);
+* the same figures with one user (the baseline of the concurrent figures).
+
+Run: ``python bench/bench_callbacks.py [--users 8] [--requests 25] [--workers 2] [--threads 16]``.
+Not part of the test run.  Bounded: ``--requests`` per user and control, 30 s timeout each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from jobs.config import load_settings  # noqa: E402
+from jobs.redis_server import free_port, start_embedded_redis  # noqa: E402
+from jobs.runner import run_job  # noqa: E402
+from jobs.store import ResultStore, connect  # noqa: E402
+
+OUT = REPO / "bench" / "results" / "bench_callbacks.json"
+JOBS = ("gamma_morning", "letf_preopen", "cftc_weekly", "board_morning", "brief")
+TARGET_MS = 300.0
+
+
+# -- the server ---------------------------------------------------------------------------------
+def publish_sample(url: str, config: Path) -> ResultStore:
+    settings = load_settings(config)
+    store = ResultStore(connect(url))
+    now = datetime.now(ZoneInfo(settings.service.timezone))
+    for job in JOBS:
+        record = run_job(settings, store, job, now=now, sleep=lambda _s: None)
+        if record.status != "ok":
+            raise SystemExit(f"bench_callbacks: job {job} failed: {record.error}")
+    return store
+
+
+def start_gunicorn(redis_url: str, config: Path, workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, FLOWDESK_CONFIG=str(config), REDIS_URL=redis_url, PORT=str(port), WEB_BIND_HOST="127.0.0.1", WEB_CONCURRENCY=str(workers), WEB_THREADS=str(threads))
+    env.pop("FLOWDESK_USERS", None)
+    sink = open(log, "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:dashboard.gunicorn_conf", "dashboard.wsgi:server"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=10).status_code in (200, 503):
+                break
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"gunicorn did not come up: {log.read_text()[-2000:]}")
+        time.sleep(0.3)
+    # Every worker imports the app lazily on its first requests: warm each one up.
+    for path in ("/", "/_dash-layout", "/_dash-dependencies"):
+        for _ in range(workers * 2):
+            requests.get(base + path, timeout=60)
+    return proc, base
+
+
+# -- request bodies -----------------------------------------------------------------------------
+def _prop_id(spec: dict[str, Any]) -> str:
+    return f"{spec['id']}.{spec['property']}"
+
+
+class Callbacks:
+    """The app's callbacks (``/_dash-dependencies``), found by one of their outputs."""
+
+    def __init__(self, base: str) -> None:
+        self.deps = requests.get(base + "/_dash-dependencies", timeout=30).json()
+
+    def find(self, output: str) -> dict[str, Any]:
+        for dep in self.deps:
+            outs = dep["output"].strip(".").split("...")
+            if output in outs:
+                return dep
+        raise KeyError(output)
+
+    def body(self, output: str, values: dict[str, Any], changed: list[str]) -> dict[str, Any]:
+        """The POST body of the callback with ``output``: every input and state filled from
+        ``values`` (``"id.prop"`` -> value; missing ones ``None``), ``changed`` the triggers."""
+        dep = self.find(output)
+        outs = dep["output"].strip(".").split("...")
+        outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outs]
+
+        def fill(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{"id": s["id"], "property": s["property"], "value": values.get(_prop_id(s))} for s in specs]
+
+        body: dict[str, Any] = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": fill(dep["inputs"]), "changedPropIds": changed}
+        if dep.get("state"):
+            body["state"] = fill(dep["state"])
+        return body
+
+
+def post(session: requests.Session, base: str, body: dict[str, Any]) -> tuple[float, int, int]:
+    t = time.perf_counter()
+    r = session.post(base + "/_dash-update-component", json=body, timeout=30)
+    ms = (time.perf_counter() - t) * 1000.0
+    if r.status_code not in (200, 204):
+        raise SystemExit(f"callback {body['output'][:80]} answered {r.status_code}: {r.text[:500]}")
+    return ms, r.status_code, len(r.content)
+
+
+# -- the controls ---------------------------------------------------------------------------------
+def controls(store: ResultStore, settings_path: Path) -> dict[str, tuple[str, list[tuple[dict[str, Any], list[str]]]]]:
+    """Per page control: (an output of its callback, the (values, changed) of each request)."""
+    settings = load_settings(settings_path)
+    shocks = [float(s) for s in settings.board.iv_shocks_pts]
+    gamma = [n.split(".", 1)[1] for n in store.names() if n.startswith("gamma.")]
+    letf = store.read("letf.flows", tables=["by_underlying"]).frame["underlying"].astype(str).tolist()[:6]
+    briefs = [m.version for m in store.history("board.brief")]
+    base = {"refresh-interval.n_intervals": 1, "explorer-init.data": None}
+    out: dict[str, tuple[str, list]] = {}
+    out["board: IV shock"] = ("board-cards.children", [({**base, "board-shock.value": s, "board-range.value": "core"}, ["board-shock.value"]) for s in shocks])
+    out["board: tails toggle"] = ("board-cards.children", [({**base, "board-shock.value": 0.0, "board-range.value": r}, ["board-range.value"]) for r in ("all", "core")])
+    moves = [-10.0, -5.0, -3.0, -1.0, 1.0, 3.0, 5.0]
+    out["explorer: move"] = ("explorer-chart.figure", [({**base, "explorer-move.value": m, "explorer-shock.value": 0.0, "explorer-underlyings.value": []}, ["explorer-move.value"]) for m in moves])
+    out["explorer: IV shock"] = ("explorer-chart.figure", [({**base, "explorer-move.value": -3.0, "explorer-shock.value": s, "explorer-underlyings.value": []}, ["explorer-shock.value"]) for s in shocks])
+    picks = [["NDX", "QQQ"], ["SPX", "SPY", "QQQ"], ["NVDA"], []]
+    out["explorer: underlyings"] = ("explorer-chart.figure", [({**base, "explorer-move.value": -3.0, "explorer-shock.value": 0.0, "explorer-underlyings.value": p}, ["explorer-underlyings.value"]) for p in picks])
+    out["gamma: underlying"] = ("gamma-cards.children", [({**base, "gamma-underlying.value": u}, ["gamma-underlying.value"]) for u in gamma])
+    out["letf: single name"] = ("letf-single-graph.figure", [({**base, "letf-single.value": u, "letf-move.value": -10.0}, ["letf-single.value"]) for u in letf])
+    out["letf: move"] = ("letf-single-graph.figure", [({**base, "letf-single.value": letf[0], "letf-move.value": m}, ["letf-move.value"]) for m in (-17.0, -10.0, -5.0, 5.0)])
+    out["cftc: trader class"] = ("cftc-cards.children", [({**base, "cftc-trader.value": t}, ["cftc-trader.value"]) for t in ("noncomm", "lev_money", "asset_mgr")])
+    out["brief: version"] = ("brief-text.children", [({**base, "brief-version.value": v}, ["brief-version.value"]) for v in briefs])
+    return out
+
+
+def run_control(base: str, bodies: list[dict[str, Any]], users: int, per_user: int) -> list[float]:
+    times: list[float] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    start = threading.Barrier(users)
+
+    def user(k: int) -> None:
+        s = requests.Session()
+        mine = []
+        try:
+            start.wait()
+            for i in range(per_user):
+                mine.append(post(s, base, bodies[(k + i) % len(bodies)])[0])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=user, args=(k,)) for k in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"bench_callbacks: {errors[0]}")
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1]) if len(values) > 1 else float(values[0])
+
+
+def refresh_payloads(base: str, cb: Callbacks, ctl: dict[str, Any]) -> dict[str, int]:
+    """Bytes answered by every callback the page refresh (``refresh-interval``) triggers, per page,
+    when nothing was published since the page was drawn: each page is first drawn (n=1), then
+    ticked (n=2) with the stores as the first answers left them."""
+    s = requests.Session()
+    deps = [d for d in cb.deps if any(i["id"] == "refresh-interval" for i in d["inputs"])]
+    total: dict[str, int] = {}
+    # the store the pages key their redraws on, as the browser holds it after the first draw
+    values: dict[str, Any] = {"refresh-interval.n_intervals": 1, "_pages_location.pathname": "/"}
+    for _label, (_out, reqs) in ctl.items():
+        values.update({k: v for k, v in reqs[0][0].items() if k not in values})
+    for tick in (1, 2):
+        values["refresh-interval.n_intervals"] = tick
+        for dep in deps:
+            outs = dep["output"].strip(".").split("...")
+            body = cb.body(outs[0], values, ["refresh-interval.n_intervals"])
+            _ms, status, size = post(s, base, body)
+            if status == 200 and tick == 1:
+                answer = s.post(base + "/_dash-update-component", json=body, timeout=30).json().get("response", {})
+                for cid, props in answer.items():
+                    for prop, value in props.items():
+                        values[f"{cid}.{prop}"] = value
+            if tick == 2:
+                page = outs[0].split("-", 1)[0].split(".", 1)[0]
+                total[page] = total.get(page, 0) + (size if status == 200 else 0)
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=25, help="requests per user and control")
+    ap.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "16")))
+    ap.add_argument("--label", default="", help="notes prefix (e.g. 'before')")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-callbacks-"))
+    config = tmp / "config.toml"
+    config.write_text((REPO / "config.toml").read_text().replace('require_login = "auto"', 'require_login = "never"'))
+    server = start_embedded_redis(quiet=True)
+    os.environ["REDIS_URL"] = server.url
+    t = time.perf_counter()
+    store = publish_sample(server.url, config)
+    print(f"sample results published in {time.perf_counter() - t:.1f} s")
+    proc, base = start_gunicorn(server.url, config, args.workers, args.threads, tmp / "gunicorn.log")
+    records: list[dict[str, Any]] = []
+    model = f"gunicorn gthread {args.workers} workers x {args.threads} threads"
+    try:
+        cb = Callbacks(base)
+        ctl = controls(store, config)
+        print(f"{'control':28s} {'1 user p50':>10s} {'p95':>7s} {args.users:>3d} users p50 {'p95':>7s}  ms")
+        for label, (output, reqs) in ctl.items():
+            try:
+                bodies = [cb.body(output, values, changed) for values, changed in reqs]
+            except KeyError:
+                print(f"{label:28s} (no such callback on this version: skipped)")
+                continue
+            single = run_control(base, bodies, 1, max(len(bodies) * 2, 10))
+            many = run_control(base, bodies, args.users, args.requests)
+            s50, s95, m50, m95 = pct(single, 50), pct(single, 95), pct(many, 50), pct(many, 95)
+            print(f"{label:28s} {s50:10.0f} {s95:7.0f} {m50:13.0f} {m95:7.0f}")
+            notes = f"{args.label + ': ' if args.label else ''}{model}; {len(many)} requests, {len(bodies)} distinct values; sample data"
+            records.append({"benchmark": f"callback p95 at {args.users} users: {label}", "figure": round(m95, 1), "unit": "ms", "target": f"<= {TARGET_MS:.0f} ms", "baseline": "the same control, 1 user", "baseline_figure": round(s95, 1), "ratio": round(m95 / s95, 2) if s95 else None, "notes": notes})
+            records.append({"benchmark": f"callback p50 at {args.users} users: {label}", "figure": round(m50, 1), "unit": "ms", "target": None, "baseline": "the same control, 1 user", "baseline_figure": round(s50, 1), "ratio": round(m50 / s50, 2) if s50 else None, "notes": notes})
+        payload = refresh_payloads(base, cb, ctl)
+        for page, size in sorted(payload.items()):
+            print(f"payload per refresh, nothing new: {page:12s} {size:8d} bytes")
+            records.append({"benchmark": f"payload per page refresh, nothing published: {page}", "figure": float(size), "unit": "bytes", "target": "0 bytes", "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback the refresh interval fires on outputs starting '{page}'"})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        server.stop()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(records, indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

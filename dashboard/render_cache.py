@@ -1,0 +1,85 @@
+"""Drawn page outputs kept per process, keyed by the result version and the control values.
+
+A page's drawing is a pure function of the published result (immutable per version) and its
+controls, so what one user's callback drew serves every other user of the same worker process
+(issue 17 section 3: p95 <= 300 ms per control at 8 concurrent users).  Figures are kept as
+plain dicts (:func:`plain`): serialising a cached ``plotly.graph_objects.Figure`` would walk
+Plotly's validators again on every answer.
+
+One lock per key: when eight users ask for the same cold key at once, one draws and seven wait
+for its answer instead of drawing the same figures eight times on a shared GIL.  The key must
+hold everything the drawing reads: the result's version and status (a failed refresh marks it
+stale without a new version), and every control value.  Bounded (least recently used first out).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+MAX_ENTRIES = 256
+"""Drawn outputs kept per process (one per page x version x control values)."""
+
+
+def plain(value: Any) -> Any:
+    """A Plotly figure as its plain dict (no validation when serialised); tuples and lists of
+    outputs converted element by element; anything else unchanged."""
+    if hasattr(value, "to_plotly_json") and type(value).__module__.startswith("plotly"):
+        return value.to_plotly_json()
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    return value
+
+
+class RenderCache:
+    """``get(key, draw)``: the cached output of ``draw()`` for ``key`` (see the module docstring)."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, draw: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+            key_lock = self._locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:  # drawn by another thread while this one waited
+                    self.hits += 1
+                    return self._items[key]
+            value = plain(draw())
+            with self._lock:
+                self.misses += 1
+                self._items[key] = value
+                while len(self._items) > self.max_entries:
+                    old, _ = self._items.popitem(last=False)
+                    self._locks.pop(old, None)
+                self._locks.pop(key, None)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._locks.clear()
+
+
+CACHE = RenderCache()
+"""The process's cache, shared by every page (keys start with the page's name)."""
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable form of a control value (lists of selected underlyings become tuples)."""
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    return value
