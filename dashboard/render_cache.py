@@ -14,6 +14,7 @@ stale without a new version), and every control value.  Bounded (least recently 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -83,3 +84,35 @@ def freeze(value: Any) -> Hashable:
     if isinstance(value, dict):
         return tuple(sorted((k, freeze(v)) for k, v in value.items()))
     return value
+
+
+def cached_view(page: str, result: Callable[..., str | None], *, task: str, skip: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a page callback (under ``@callback``) so that its outputs are drawn once per
+    (result version, status, staleness by age, control values) and process.
+
+    ``result(*args)``: the name of the result the callback draws (None: draw without caching);
+    ``task``: the task whose jobs' ``stale_after_minutes`` grade its age (the provenance line's
+    STALE label); ``skip``: positions of arguments left out of the key (the ``data-version``
+    store: the version read here is the key).  A result that cannot be read is drawn uncached
+    (the callback shows its own error or "missing").
+    """
+    from dashboard import data  # late: data reads the settings
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any) -> Any:
+            name = result(*args)
+            if not name:
+                return fn(*args)
+            try:
+                meta = data.store().meta(name)
+            except Exception:  # missing or unreadable: the callback says so itself
+                return fn(*args)
+            _tz, stale_after = data.display_settings(task)
+            aged = stale_after is not None and meta.age_seconds() > stale_after * 60
+            controls = tuple(freeze(a) for i, a in enumerate(args) if i not in skip)
+            return CACHE.get((page, name, meta.version, meta.status, aged, controls), lambda: fn(*args))
+
+        return wrapper
+
+    return deco

@@ -6,25 +6,19 @@ Pure builders: published tables in, plotly figures out.  Flows are USD of underl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.figures.common import (
     ACCENT,
+    BUY,
     HOUSE_LAYOUT,
     NET,
     NEUTRAL,
+    SELL,
     empty,
-    styled,
-    usd_axis_format,
 )
 from dashboard.render_cache import plain
-from flows.money import format_usd
-from jobs.store import Result
 
 COMPONENT_STYLE = {
     "dealer_gamma_usd": ("Dealer hedging (price)", "#1f77b4"),
@@ -104,81 +98,33 @@ def flows_by_move(
     return {"data": traces, "layout": layout}
 
 
-def flows_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 430) -> go.Figure:
-    """Stacked components per underlying for one scenario (rows of the board grid)."""
+def flows_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 430) -> dict:
+    """Stacked components per underlying for one scenario (rows of the board grid), USD bn; a
+    plain figure dict."""
     if rows.empty:
-        return empty("No underlying selected")
+        return plain(empty("No underlying selected"))
     rows = rows.assign(_abs=rows["total_usd"].abs()).sort_values("_abs", ascending=False)
-    fig = go.Figure()
+    x = rows["underlying"].astype(str).tolist()
+    traces: list[dict] = []
     for col, (label, colour) in COMPONENT_STYLE.items():
         if rows[col].abs().sum() > 0:
-            fig.add_bar(x=rows["underlying"], y=rows[col], name=label, marker_color=colour, hovertemplate="%{y:$.3s}<extra>" + label + "</extra>")
-    fig.add_scatter(x=rows["underlying"], y=rows["total_usd"], name="Total", mode="markers", marker={"color": NET, "symbol": "diamond", "size": 10}, hovertemplate="%{y:$.3s}<extra>Total</extra>")
-    fig.update_layout(barmode="relative")
-    styled(fig, title=title, x_title="Underlying", y_title="Flow (USD, + = buy)", note=NOTE, height=height)
-    return usd_axis_format(fig)
+            traces.append({"type": "bar", "x": x, "y": (rows[col].to_numpy(dtype=float) / 1e9).round(4).tolist(), "name": label, "marker": {"color": colour}, "hovertemplate": "%{y:+,.2f} bn USD<extra>" + label + "</extra>"})
+    traces.append({"type": "scatter", "mode": "markers", "x": x, "y": (rows["total_usd"].to_numpy(dtype=float) / 1e9).round(4).tolist(), "name": "Total", "marker": {"color": NET, "symbol": "diamond", "size": 10}, "hovertemplate": "%{y:+,.2f} bn USD<extra>Total</extra>"})
+    layout = _house_layout(title=title, x_title="Underlying", y_title="Flow (USD bn, + = buy)", height=height, uirevision="explorer-flows")
+    layout["barmode"] = "relative"
+    layout["yaxis"]["tickformat"] = ",.1f"
+    return {"data": traces, "layout": layout}
 
 
-def pct_adv_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 330) -> go.Figure:
-    """Total flow as % of each underlying's average daily dollar volume."""
+def pct_adv_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 330) -> dict:
+    """Total flow as % of each underlying's average daily dollar volume; underlyings without an
+    ADV are named under the chart (never dropped silently).  A plain figure dict."""
     sel = rows[rows["total_pct_adv"].notna()].sort_values("total_pct_adv")
+    no_adv = sorted(rows.loc[rows["total_pct_adv"].isna(), "underlying"].astype(str))
     if sel.empty:
-        return empty("No ADV known for the selected underlyings")
-    colours = np.where(sel["total_pct_adv"] < 0, "#d62728", "#1f77b4")
-    fig = go.Figure(go.Bar(x=sel["underlying"], y=sel["total_pct_adv"], marker_color=colours, hovertemplate="%{y:.2f}% of ADV<extra></extra>"))
-    return styled(fig, title=title, x_title="Underlying", y_title="Flow (% of ADV)", height=height)
-
-
-def brief_figure(gamma: pd.DataFrame, letf_top: pd.DataFrame, flows: pd.DataFrame, fx: pd.DataFrame, changes: pd.DataFrame, *, title: str, subtitle: str) -> go.Figure:
-    """The one-page morning brief as a single figure (exported to PDF/PNG)."""
-    fig = make_subplots(
-        rows=3,
-        cols=2,
-        specs=[[{"type": "table", "colspan": 2}, None], [{"type": "table"}, {"type": "table"}], [{"type": "table"}, {"type": "table"}]],
-        subplot_titles=("Dealer gamma (USD per 1% move)", "Leveraged ETFs: USD per 1% move", "Mechanical flow by index move (USD)", "FX positioning unwind beneficiaries (USD)", "Biggest changes since the previous brief"),
-        vertical_spacing=0.08,
-        row_heights=[0.22, 0.42, 0.36],
-    )
-
-    def bn(values: Sequence[float]) -> list[str]:
-        return [format_usd(v, scale="bn", style="bare") for v in values]
-
-    def num(values: Sequence[float], fmt: str) -> list[str]:
-        return ["n/a" if v is None or not np.isfinite(v) else format(v, fmt) for v in values]
-
-    header = {"fill": {"color": "#1f2a36"}, "font": {"color": "white", "size": 12}, "align": "left"}
-    cells = {"align": "left", "font": {"size": 12}, "height": 24}
-    fig.add_trace(
-        go.Table(
-            header={**header, "values": ["Underlying", "Spot", "Regime", "Net GEX (USD per 1%)", "Flip", "Flip distance (%)"]},
-            cells={**cells, "values": [gamma["underlying"], num(gamma["spot"], ",.2f"), gamma["regime"], bn(gamma["net_gex_usd_per_1pct"]), num(gamma["flip"], ",.1f"), num(gamma["flip_distance_pct"], "+.2f")]},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(go.Table(header={**header, "values": ["Underlying", "USD per 1% move"]}, cells={**cells, "values": [letf_top["underlying"], bn(letf_top["per_1pct_usd"])]}), row=2, col=1)
-    if not flows.empty:
-        fig.add_trace(go.Table(header={**header, "values": ["Index move (%)", "Dealers", "Leveraged ETFs", "Total"]}, cells={**cells, "values": [num(flows["index_move_pct"], "+.0f"), bn(flows["dealer_gamma_usd"] + flows["dealer_vanna_usd"] + flows["dealer_charm_usd"]), bn(flows["letf_usd"]), bn(flows["total_usd"])]}), row=2, col=2)
-    else:
-        fig.add_trace(go.Table(header={**header, "values": ["Mechanical flow"]}, cells={**cells, "values": [["board not available"]]}), row=2, col=2)
-    fx_rows = fx[fx["benefits"].astype(bool)] if "benefits" in fx else fx.iloc[0:0]
-    fig.add_trace(go.Table(header={**header, "values": ["Currency", "Spec position (USD)", "Bought in unwind (USD)"]}, cells={**cells, "values": [fx_rows.get("ccy", []), bn(fx_rows.get("usd", pd.Series(dtype=float))), bn(fx_rows.get("currency_flow_usd", pd.Series(dtype=float)))]}), row=3, col=1)
-    ch = changes.head(6)
-    fig.add_trace(go.Table(header={**header, "values": ["Figure", "Previous", "Current"]}, cells={**cells, "values": [ch["figure"], num(ch["previous"], ",.4g"), num(ch["current"], ",.4g")]}), row=3, col=2)
-    fig.update_layout(
-        title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
-        width=1100,
-        height=1000,
-        margin={"l": 30, "r": 30, "t": 110, "b": 30},
-    )
-    return fig
-
-
-def brief_image(res: Result, fmt: str) -> bytes:
-    """The brief rendered as one page, ``fmt`` = ``pdf`` or ``png`` (kaleido, headless Chromium)."""
-    head = res.meta.headline
-    title = f"flowdesk morning brief {head.get('date', '')}" + (" · SAMPLE DATA" if res.meta.sample else "")
-    subtitle = f"as of {res.meta.as_of} · source: {res.meta.source}"
-    fig = brief_figure(res.table("gamma"), res.table("letf"), res.table("flows"), res.table("fx"), res.table("changes"), title=title, subtitle=subtitle)
-    return fig.to_image(format=fmt)
+        return plain(empty("No ADV known for the selected underlyings" + (f" ({', '.join(no_adv)})" if no_adv else "")))
+    pct = sel["total_pct_adv"].to_numpy(dtype=float)
+    traces = [{"type": "bar", "x": sel["underlying"].astype(str).tolist(), "y": pct.round(4).tolist(), "marker": {"color": np.where(pct < 0, SELL, BUY).tolist()}, "hovertemplate": "%{y:.2f}% of ADV<extra></extra>", "name": "% of ADV"}]
+    layout = _house_layout(title=title, x_title="Underlying" + (f" (no ADV: {', '.join(no_adv)})" if no_adv else ""), y_title="Flow (% of ADV)", height=height, uirevision="explorer-adv")
+    layout["showlegend"] = False
+    return {"data": traces, "layout": layout}

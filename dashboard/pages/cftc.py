@@ -23,6 +23,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
+from dashboard.render_cache import cached_view
 from flows.formatting import format_value
 
 dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
@@ -129,6 +130,7 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: d
     Input("cftc-trader", "value"),
     Input("data-version", "data"),
 )
+@cached_view("cftc", lambda *_a: "cftc.net_usd", task="cftc", skip=(1,))
 def _render(trader: str | None, _n: int) -> tuple:
     """Read ``cftc.net_usd`` and draw every block for the chosen trader class."""
     trader = trader if trader in cfig.TRADERS else "noncomm"

@@ -20,6 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
+from dashboard.render_cache import cached_view
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
@@ -124,6 +125,7 @@ def controls(_init: Any, _n: int) -> tuple:
     Input("explorer-underlyings", "value"),
     State("data-version", "data"),
 )
+@cached_view("explorer", lambda *_a: RESULT, task="board", skip=(3,))
 def explore(move: float | None, shock: float | None, underlyings: list[str] | None, _n: int) -> tuple:
     try:
         meta, tables = _board("grid", "totals", "underlyings")

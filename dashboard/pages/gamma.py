@@ -19,6 +19,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty, finite
+from dashboard.render_cache import cached_view
 from flows.formatting import format_value, header
 
 dash.register_page(__name__, path="/gamma", name="Dealer gamma", order=10, title="flowdesk · Dealer gamma")
@@ -147,6 +148,7 @@ def fidelity_note(h: dict[str, Any]) -> str:
     Input("gamma-underlying", "value"),
     Input("data-version", "data"),
 )
+@cached_view("gamma", lambda u, *_a: f"{PREFIX}{u}" if u else None, task="gamma", skip=(1,))
 def _render(underlying: str | None, _n: int) -> tuple:
     """Read ``gamma.<underlying>`` and draw every block."""
     blank = empty("Pick an underlying")

@@ -21,6 +21,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
+from dashboard.render_cache import cached_view
 from flows.formatting import format_value
 
 dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs")
@@ -127,6 +128,7 @@ def _left_out_sub(h: dict[str, Any], v: Any) -> str:
     State("letf-single", "value"),
     State("letf-single-wanted", "data"),
 )
+@cached_view("letf", lambda *_a: RESULT, task="letf", skip=(0,))
 def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     """Read ``letf.flows`` and draw every block but the single-stock view."""
     store = data.store()
@@ -195,6 +197,7 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     Input("letf-move", "value"),
     Input("data-version", "data"),
 )
+@cached_view("letf-single", lambda *_a: RESULT, task="letf", skip=(2,))
 def _single(underlying: str | None, move: float | None, _n: int) -> Any:
     """Single-stock view: the published per-fund USD per 1% scaled by the chosen move."""
     if not underlying:

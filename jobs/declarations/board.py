@@ -94,6 +94,7 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
         keys += [
             HeadlineKey("date", U.DATE, "the brief's date (exchange time zone)", kind="time", alertable=False),
             HeadlineKey("text", U.TEXT, "the brief as plain text lines (the digest body)", kind="text", alertable=False),
+            HeadlineKey("notes", U.TEXT, "the desk's notes in the brief as rendered (empty: none)", kind="text", alertable=False),
         ]
     else:
         keys.insert(8, HeadlineKey("total_usd_today_move", U.USD_FLOW, "mechanical flow for today's move so far (+ = buy)"))
@@ -199,6 +200,16 @@ BRIEF = declare(
                     Column("relative_change", "float", U.FRACTION, "|change| / |previous| (inf: previous 0)"),
                 ),
                 "changes since the previous brief, largest relative change first",
+            ),
+            Table(
+                "documents",
+                (
+                    _label("format", "pdf / png"),
+                    _label("media_type", "MIME type"),
+                    Column("size_bytes", "int", U.COUNT, "size of the document in bytes"),
+                    Column("data", "any", U.TEXT, "the document's bytes (rendered by the brief job; the web tier serves them as they are)"),
+                ),
+                "the brief rendered as PDF and PNG by its job (empty when rendering failed: extra.render_error says why)",
             ),
         ),
         headline=_head(brief=True),

@@ -135,3 +135,8 @@ def login_failures(scope: str, window: int) -> str:
 def refresh_progress() -> str:
     """String: JSON progress of the first refresh of ``flowdesk run`` (jobs done, current job)."""
     return f"{PREFIX}:refresh:progress"
+
+
+def brief_notes(date: str) -> str:
+    """String: the desk's notes for the morning brief of ``date`` (ISO date), plain text."""
+    return f"{PREFIX}:brief:notes:{date}"

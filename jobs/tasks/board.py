@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flows import calendars, scenarios
+from flows import calendars, formatting, scenarios
 from flows.errors import FlowdeskError
+from flows.formatting import format_value
 from flows.money import format_usd
+from flows.units import Unit as U
 from jobs import declarations
 from jobs.config import Settings
-from jobs.store import ResultMeta, ResultNotFound, ResultStore
+from jobs.store import ResultMeta, ResultNotFound, ResultStore, keys
 from jobs.tasks import TaskContext, TaskOutcome, task
 
 RESULT = "board.scenarios"
@@ -376,10 +378,20 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     head = _headline(s, {"totals": totals if totals is not None else pd.DataFrame(columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]), "flags": pd.DataFrame()}, inp, None)
     head["date"] = pd.Timestamp(ctx.now).tz_convert(EXCHANGE_TZ).date().isoformat()
-    text = brief_text(s, head, tables)
+    notes_raw = ctx.store.redis.get(keys.brief_notes(head["date"]))
+    notes = notes_raw.decode("utf-8", "replace") if notes_raw else ""
+    text = brief_text(s, head, tables) + (f"\nNotes: {notes.strip()}" if notes.strip() else "")
     head["text"] = text
+    head["notes"] = notes
     included = inp.included
     as_of = max(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)
+    tz = s.service.timezone
+    title = f"flowdesk morning brief {head['date']}" + (" - SAMPLE DATA" if inp.sample else "")
+    subtitle = f"inputs as of {formatting.format_time(as_of, tz)} · computed {formatting.format_time(ctx.now, tz)} · from {', '.join(i['name'] for i in included) or 'no input'}"
+    if s.board.brief_documents:
+        tables["documents"], render_s, render_error = render_brief(tables, title=title, subtitle=subtitle, notes=notes)
+    else:
+        tables["documents"], render_s, render_error = declarations.empty_table(BRIEF, "documents"), 0.0, "not rendered: [board] brief_documents = false"
     ctx.store.publish(
         BRIEF,
         tables,
@@ -387,12 +399,123 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         source="flowdesk brief: " + ", ".join(i["name"] for i in included),
         sample=inp.sample,
         headline=head,
-        extra={"figures": figs, "previous_version": prev.version if prev else None},
+        extra={"figures": figs, "previous_version": prev.version if prev else None, "render_seconds": round(render_s, 3), "render_error": render_error, "notes_at_render": notes},
     )
     from jobs import alerts  # late import: alerts import the config and store
 
     alerts.enqueue_digest(s, ctx.store, f"flowdesk morning brief {head['date']}" + (" (SAMPLE)" if inp.sample else ""), text, {"date": head["date"], "figures": figs})
     return TaskOutcome(published=[BRIEF], rows=len(tables["gamma"]), detail=text.splitlines()[0] if text else None)
+
+
+BRIEF_FLOW_COLUMNS = (("index_move_pct", "Index move (%)"), ("dealer_gamma_usd", "Dealers, price"), ("dealer_vanna_usd", "Dealers, vanna"), ("dealer_charm_usd", "Dealers, charm"), ("letf_usd", "Leveraged ETFs"), ("total_usd", "Total"))
+"""The brief's flow columns, on the web and in the PDF alike: the components add up to the total."""
+NONE = "none"
+"""What an empty section of the brief says."""
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def pdf_with_title(pdf: bytes, title: str, *, creator: str = "flowdesk") -> bytes:
+    """``pdf`` with its document title set (the renderer writes its own name there), by an
+    incremental update (PDF 1.7, section 7.5.6): a new Info dictionary replacing the trailer's,
+    a one-entry cross-reference section and a trailer pointing back at the old one.  The bytes
+    before are untouched.  A PDF without a classic trailer (cross-reference streams) comes back
+    unchanged."""
+    import re
+
+    trailer = pdf.rfind(b"trailer")
+    start = re.search(rb"startxref\s+(\d+)", pdf[trailer:]) if trailer >= 0 else None
+    size = re.search(rb"/Size\s+(\d+)", pdf[trailer:]) if trailer >= 0 else None
+    root = re.search(rb"/Root\s+(\d+\s+\d+\s+R)", pdf[trailer:]) if trailer >= 0 else None
+    if not (start and size and root):
+        return pdf
+    n = int(size.group(1))
+    body = pdf if pdf.endswith(b"\n") else pdf + b"\n"
+    offset = len(body)
+    obj = f"{n} 0 obj\n<</Title ({_ascii(title)})\n/Creator ({_ascii(creator)})>>\nendobj\n".encode()
+    xref_at = offset + len(obj)
+    xref = f"xref\n{n} 1\n{offset:010d} 00000 n \n".encode()
+    tail = f"trailer\n<</Size {n + 1}\n/Root {root.group(1).decode()}\n/Info {n} 0 R\n/Prev {int(start.group(1))}>>\nstartxref\n{xref_at}\n%%EOF\n".encode()
+    return body + obj + xref + tail
+
+
+def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str) -> Any:
+    """The one-page morning brief as one Plotly figure (exported to PDF and PNG by the job):
+    gamma of the main indices, the board's flows (every component and the total, as on the web
+    page) as a table and a chart, leveraged ETFs per 1 %, the FX unwind, the changes since the
+    previous brief and the desk's notes; an empty section says "none"."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=5,
+        cols=2,
+        specs=[[{"type": "table", "colspan": 2}, None], [{"type": "table", "colspan": 2}, None], [{"type": "xy"}, {"type": "table"}], [{"type": "table"}, {"type": "table"}], [{"type": "table", "colspan": 2}, None]],
+        subplot_titles=("Dealer gamma and key levels", "Mechanical flow by index move (USD bn, + = buy; the components add up to the total)", "Total mechanical flow by index move (USD bn)", "Leveraged ETFs: USD per 1% move", "FX positioning: unwind beneficiaries", "Biggest changes since the previous brief", "Desk notes"),
+        vertical_spacing=0.05,
+        row_heights=[0.17, 0.17, 0.26, 0.22, 0.08],
+    )
+    header = {"fill": {"color": "#1f2a36"}, "font": {"color": "white", "size": 12}, "align": "left"}
+    cells = {"align": "left", "font": {"size": 12}, "height": 22}
+
+    def table(heads: list[str], columns: list[list[str]], row: int, col: int) -> None:
+        if not columns or not len(columns[0]):
+            heads, columns = [heads[0]], [[NONE]]
+        fig.add_trace(go.Table(header={**header, "values": heads}, cells={**cells, "values": columns}), row=row, col=col)
+
+    def usd(values: Any, unit: Any) -> list[str]:
+        return [format_value(v, unit, scale="bn", style="bare") for v in values]
+
+    def by_unit(values: Any, unit: Any, **kw: Any) -> list[str]:
+        return [format_value(v, unit, **kw) for v in values]
+
+    g = tables["gamma"]
+    table(["Underlying", "Spot", "Regime", "Net GEX (USD bn per 1%)", "Flip", "Flip distance (%)"], [g["underlying"].tolist(), by_unit(g["spot"], U.PRICE), g["regime"].tolist(), usd(g["net_gex_usd_per_1pct"], U.USD_PER_1PCT), by_unit(g["flip"], U.PRICE), by_unit(g["flip_distance_pct"], U.PERCENT, signed=True)], 1, 1)
+    f = tables["flows"]
+    table([t for _c, t in BRIEF_FLOW_COLUMNS], [by_unit(f["index_move_pct"], U.PERCENT, signed=True), *(usd(f[c], U.USD_FLOW) for c, _t in BRIEF_FLOW_COLUMNS[1:])], 2, 1)
+    if not f.empty:
+        y = f["total_usd"].to_numpy(dtype=float) / 1e9
+        fig.add_trace(go.Bar(x=[f"{m:+g}%" for m in f["index_move_pct"]], y=y, marker_color=np.where(y < 0, "#d62728", "#1f77b4"), showlegend=False), row=3, col=1)
+    else:
+        fig.add_annotation(text=NONE, xref="x domain", yref="y domain", x=0.5, y=0.5, showarrow=False, row=3, col=1)
+    lt = tables["letf"]
+    table(["Underlying", "USD bn per 1% move"], [lt["underlying"].tolist(), usd(lt["per_1pct_usd"], U.USD_PER_1PCT)], 3, 2)
+    fx = tables["fx"]
+    fx = fx[fx["benefits"].astype(bool)] if "benefits" in fx else fx.iloc[0:0]
+    table(["Unwind to", "Currency", "Spec position (USD bn)", "Bought in the unwind (USD bn)"], [fx.get("scenario", pd.Series(dtype=str)).tolist(), fx["ccy"].tolist(), usd(fx["usd"], U.USD), usd(fx["currency_flow_usd"], U.USD_FLOW)], 4, 1)
+    ch = tables["changes"].head(6)
+    table(["Figure", "Previous", "Current"], [ch["figure"].tolist(), by_unit(ch["previous"], U.MIXED), by_unit(ch["current"], U.MIXED)], 4, 2)
+    table(["Notes"], [[notes.strip() or NONE]], 5, 1)
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0.01, "xanchor": "left"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        width=1100,
+        height=1450,
+        margin={"l": 30, "r": 30, "t": 110, "b": 30},
+        font={"family": "Helvetica, Arial, sans-serif", "size": 12},
+    )
+    return fig
+
+
+def render_brief(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str) -> tuple[pd.DataFrame, float, str | None]:
+    """The brief as PDF and PNG bytes (Plotly static export: kaleido and a headless Chromium on
+    the job's machine, never in a web request): ``(documents table, seconds, error)``; on a
+    rendering failure the table is empty and ``error`` says why (the brief is published all the
+    same, its page says the documents are missing)."""
+    import time
+
+    started = time.perf_counter()
+    fig = brief_figure(tables, title=title, subtitle=subtitle, notes=notes)
+    try:
+        pdf = pdf_with_title(fig.to_image(format="pdf"), title)
+        png = fig.to_image(format="png")
+    except Exception as exc:  # no Chromium / kaleido on this machine: publish without documents
+        return declarations.empty_table(BRIEF, "documents"), time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
+    docs = pd.DataFrame({"format": ["pdf", "png"], "media_type": ["application/pdf", "image/png"], "size_bytes": [len(pdf), len(png)], "data": [pdf, png]})
+    return docs, time.perf_counter() - started, None
 
 
 def _fmt_bn(v: Any) -> str:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.app import create_app
-from dashboard.figures.board import brief_image
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -148,8 +147,20 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     assert _console_errors(dash_duo) == []
 
 
-def test_brief_renders_to_png_and_pdf(store):
+def test_brief_job_renders_png_and_pdf_with_the_desk_notes(store):
+    """The brief job renders its PDF and PNG (stored with the result as bytes), titled, with the
+    desk's notes of the day; the web tier only serves those bytes."""
+    from jobs.store import keys
+
+    today = datetime.now(NY).date().isoformat()
+    store.redis.set(keys.brief_notes(today), b"Watch the NDX flip into OPEX.")
     _publish_everything(store)
     res = store.read("board.brief")
-    assert brief_image(res, "png")[:8] == b"\x89PNG\r\n\x1a\n"
-    assert brief_image(res, "pdf")[:5] == b"%PDF-"
+    docs = res.table("documents").set_index("format")
+    png, pdf = bytes(docs.loc["png", "data"]), bytes(docs.loc["pdf", "data"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and pdf[:5] == b"%PDF-"
+    assert docs.loc["pdf", "size_bytes"] == len(pdf)
+    assert f"/Title (flowdesk morning brief {today} - SAMPLE DATA)".encode() in pdf[-600:]
+    assert res.meta.headline["notes"] == "Watch the NDX flip into OPEX."
+    assert "Notes: Watch the NDX flip into OPEX." in res.meta.headline["text"]
+    assert res.meta.extra["render_error"] is None and res.meta.extra["render_seconds"] > 0

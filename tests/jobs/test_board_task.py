@@ -37,7 +37,7 @@ def _settings(test_data, **board):
             },
             "gamma": {"underlyings": ["SPX", "SPY"]},
             "letf": {"universe_file": str(test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv")},
-            "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, **board},
+            "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, "brief_documents": False, **board},
         },
         env={},
     )
