@@ -31,6 +31,21 @@ log = logging.getLogger("flowdesk.web.board")
 RESULT = "board.scenarios"
 
 
+LEVEL_TITLES = {
+    "underlying": "Underlying",
+    "spot": "Spot",
+    "flip": "Flip",
+    "flip_distance_pct": "Flip distance",
+    "call_wall": "Call wall",
+    "call_wall_distance_pct": "Call wall distance",
+    "put_wall": "Put wall",
+    "put_wall_distance_pct": "Put wall distance",
+    "abs_gamma_strike": "Abs-gamma strike",
+    "abs_gamma_strike_distance_pct": "Abs-gamma distance",
+    "zero_dte_share": "0DTE share",
+    "regime": "Regime",
+}
+"""The key-levels columns (headers add the declared unit)."""
 RANGES = [{"label": "±5% (today's range)", "value": "core"}, {"label": "all moves (tails)", "value": "all"}]
 
 
@@ -58,6 +73,13 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
                 [
                     html.Div([html.H3("Underlyings ranked by flow per 1% index move, % of ADV"), datatable("board-ranking", page_size=12)], className="fd-col"),
                     html.Div([html.H3("FX positioning (CFTC)"), html.Div(id="board-fx-cards", className="fd-cards"), datatable("board-fx", page_size=12)], className="fd-col"),
+                ],
+                className="fd-row",
+            ),
+            html.Div(
+                [
+                    html.Div([html.H3("Key levels"), datatable("board-levels", page_size=12)], className="fd-col"),
+                    html.Div([html.H3("Expiry calendar: GEX rolling off"), datatable("board-expiries", page_size=12)], className="fd-col"),
                 ],
                 className="fd-row",
             ),
@@ -122,6 +144,10 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     Output("board-fx", "columns"),
     Output("board-inputs", "data"),
     Output("board-inputs", "columns"),
+    Output("board-levels", "data"),
+    Output("board-levels", "columns"),
+    Output("board-expiries", "data"),
+    Output("board-expiries", "columns"),
     Input("data-version", "data"),
     Input("board-shock", "value"),
     Input("board-range", "value"),
@@ -132,10 +158,10 @@ def refresh(_versions: Any, shock: float | None, view: str | None) -> tuple:
     try:
         meta = data.store().meta(RESULT)
     except ResultNotFound:
-        return missing(RESULT), [], blank, "", [], [], [], [], [], [], [], []
+        return missing(RESULT), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], []
     except Exception as exc:  # show, never raise
         log.error("board: %s", exc)
-        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, "", [], [], [], [], [], [], [], []
+        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], []
     tz, stale_after = data.display_settings("board")
     aged = stale_after is not None and meta.age_seconds() > stale_after * 60
     key = ("board", meta.version, meta.status, aged, None if shock is None else float(shock), view or "core")
@@ -189,4 +215,8 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     inputs = res.table("inputs")
     in_data, in_cols = table_data(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age", "note": "Status"}, units.get("inputs", {}), tz=tz)
     prov = times_line(meta, inputs, tz=tz, stale_after_minutes=stale_after)
-    return prov, cards, fig, sign_line(head, hu), flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols
+    lv = res.tables.get("levels", pd.DataFrame())
+    lv_data, lv_cols = table_data(lv, LEVEL_TITLES, units.get("levels", {}))
+    ex = res.tables.get("expiries", pd.DataFrame())
+    ex_data, ex_cols = table_data(ex, {"date": "Date", "events": "Event", "underlying": "Underlying", "expiries": "Expiries", "net_gex_usd_per_1pct": "Net GEX", "gross_gex_usd_per_1pct": "Gross GEX", "share_of_gross": "Share of gross"}, units.get("expiries", {}))
+    return prov, cards, fig, sign_line(head, hu), flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols, lv_data, lv_cols, ex_data, ex_cols

@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import datatable, missing, provenance, table_data
+from dashboard.pages.board import LEVEL_TITLES
 from dashboard.render_cache import cached_view
 from jobs.store import Result, ResultNotFound, keys
 
@@ -60,6 +61,8 @@ def layout(version: str | None = None, **_query: Any) -> html.Div:
             ),
             html.Div(id="brief-provenance", className="fd-provenance"),
             html.Pre(id="brief-text", className="fd-brief-text"),
+            html.H3("Key levels"),
+            datatable("brief-levels", export=False),
             html.Div(
                 [
                     html.Div([html.H3("Dealer gamma"), datatable("brief-gamma", export=False)], className="fd-col"),
@@ -111,6 +114,8 @@ def versions(_n: int, current: str | None) -> tuple[list[dict], str | None]:
     Output("brief-flows", "data"),
     Output("brief-flows", "columns"),
     Output("brief-notes-shown", "children"),
+    Output("brief-levels", "data"),
+    Output("brief-levels", "columns"),
     Input("brief-version", "value"),
 )
 @cached_view("brief", lambda *_a: RESULT, task="brief")
@@ -118,14 +123,14 @@ def show(version: str | None) -> tuple:
     try:
         res = _read(version)
     except ResultNotFound:
-        return (missing(RESULT), "", [], [], [], [], [], [], [], [], "")
+        return (missing(RESULT), "", [], [], [], [], [], [], [], [], "", [], [])
     units = res.meta.units
     notes = str(res.meta.headline.get("notes") or "").strip() or NONE
     g = table_data(res.table("gamma"), {"underlying": "Underlying", "regime": "Regime", "net_gex_usd_per_1pct": "Net GEX", "flip": "Flip", "flip_distance_pct": "Flip distance"}, units.get("gamma", {}))
     c = table_data(res.table("changes"), {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"}, units.get("changes", {}))
     lt = table_data(res.table("letf"), {"underlying": "Underlying", "per_1pct_usd": "Leveraged ETFs"}, units.get("letf", {}))
     fl = table_data(res.table("flows"), dict(FLOW_COLUMNS), units.get("flows", {}))
-    return (provenance(res.meta, tz=data.settings().service.timezone), res.meta.headline.get("text", ""), *_or_none(g), *_or_none(c), *_or_none(lt), *_or_none(fl), notes)
+    return (provenance(res.meta, tz=data.settings().service.timezone), res.meta.headline.get("text", ""), *_or_none(g), *_or_none(c), *_or_none(lt), *_or_none(fl), notes, *_or_none(table_data(res.tables.get("levels", pd.DataFrame()), LEVEL_TITLES, units.get("levels", {}))))
 
 
 @callback(

@@ -51,6 +51,34 @@ def _fx() -> Table:
     )
 
 
+def _levels() -> Table:
+    cols = [_label("underlying", "gamma underlying"), Column("spot", "float", U.PRICE, "spot at the snapshot")]
+    for lv, what in (("flip", "gamma flip nearest spot (NaN: none in the window)"), ("call_wall", "strike with the largest |call GEX|"), ("put_wall", "strike with the largest |put GEX|"), ("abs_gamma_strike", "strike with the largest |call GEX| + |put GEX|")):
+        cols += [Column(lv, "float", U.PRICE, what), Column(f"{lv}_distance_pct", "float", U.PERCENT, f"{lv.replace('_', ' ')} distance from spot, (level / spot - 1) x 100")]
+    cols += [
+        Column("zero_dte_share", "float", U.FRACTION, "share of gross GEX settling in the snapshot's session"),
+        Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"),
+        _label("regime", "long gamma / short gamma"),
+    ]
+    return Table("levels", tuple(cols), "key levels per gamma underlying (flows.levels.key_levels)")
+
+
+def _expiries() -> Table:
+    return Table(
+        "expiries",
+        (
+            Column("date", "date", U.DATE, "event date (settlement day)"),
+            _label("events", "OPEX / VIX expiry / quarter end"),
+            _label("underlying", "gamma underlying"),
+            Column("expiries", "int", U.COUNT, "listed expiries settling that day"),
+            Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX rolling off"),
+            Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "gross spot GEX rolling off"),
+            Column("share_of_gross", "float", U.FRACTION, "share of the underlying's gross GEX rolling off"),
+        ),
+        "the expiry calendar: GEX rolling off at the next OPEX, VIX expiries and quarter ends (flows.levels.expiry_calendar)",
+    )
+
+
 def _inputs(description: str) -> Table:
     return Table(
         "inputs",
@@ -154,6 +182,8 @@ SCENARIOS = declare(
                 ),
                 "underlyings with any flow, largest first (the explorer's list)",
             ),
+            _levels(),
+            _expiries(),
         ),
         headline=_head(brief=False),
     )
@@ -179,6 +209,7 @@ BRIEF = declare(
                 ),
                 "gamma of the main indices (the main table)",
             ),
+            _levels(),
             Table(
                 "letf",
                 (

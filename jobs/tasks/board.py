@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flows import calendars, formatting, scenarios
+from flows import calendars, formatting, levels, scenarios
 from flows.errors import FlowdeskError
 from flows.formatting import format_value
 from flows.money import format_usd
@@ -51,6 +51,7 @@ class BoardInputs:
 
     books: dict[str, scenarios.DealerBook] = field(default_factory=dict)
     gamma_headlines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gamma_by_expiry: dict[str, pd.DataFrame] = field(default_factory=dict)
     letf_funds: pd.DataFrame | None = None
     letf_by_underlying: pd.DataFrame | None = None
     letf_headline: dict[str, Any] = field(default_factory=dict)
@@ -112,6 +113,10 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
             continue
         head = meta.headline
         contracts = store.read(name, version=meta.version, tables=["contracts"]).frame
+        try:
+            out.gamma_by_expiry[u] = store.read(name, version=meta.version, tables=["by_expiry"]).frame
+        except KeyError:  # a result published before the table existed
+            pass
         out.books[u] = scenarios.dealer_book(contracts, underlying=u, spot=float(head["spot"]), r=float(head.get("r", settings.gamma.risk_free_rate)), q=float(head.get("q", 0.0)), convention=str(head.get("convention", "calls_long_puts_short")), source=name)
         out.sample |= meta.sample
     meta = _meta_or_none(store, LETF_RESULT)
@@ -183,6 +188,34 @@ def _fx_table(inp: BoardInputs) -> pd.DataFrame:
     return fx.reset_index(drop=True)
 
 
+CALENDAR_EVENTS = 6
+"""Event dates in the expiry calendar (the next monthly OPEX, VIX expiries and quarter ends)."""
+
+
+def calendar_events(now: datetime, calendar: str = calendars.DEFAULT_CALENDAR, months: int = 4) -> dict[str, pd.DatetimeIndex]:
+    """The dated events of the expiry calendar over the next ``months`` months: SPX monthly
+    OPEX, VIX final settlement, quarter end (last session of March, June, September, December)."""
+    day = pd.Timestamp(now).tz_convert(EXCHANGE_TZ) if pd.Timestamp(now).tzinfo else pd.Timestamp(now)
+    ym = np.arange(months + 1) + day.year * 12 + day.month - 1
+    years, mons = ym // 12, ym % 12 + 1
+    month_ends = pd.DatetimeIndex([pd.Timestamp(int(y), int(m), 1) + pd.offsets.MonthEnd(0) for y, m in zip(years, mons, strict=True) if m % 3 == 0])
+    return {
+        "OPEX": calendars.spx_standard_expiry(years, mons, calendar),
+        "VIX expiry": calendars.vx_final_settlement(years, mons, calendar),
+        "quarter end": calendars.session_on_or_before(month_ends, calendar) if len(month_ends) else pd.DatetimeIndex([]),
+    }
+
+
+def levels_tables(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
+    """``levels`` (key levels per gamma underlying) and ``expiries`` (GEX rolling off at the next
+    OPEX, VIX expiry and quarter end) from the gamma inputs (:mod:`flows.levels`)."""
+    heads = {u: h for u, h in inp.gamma_headlines.items() if u in inp.books}
+    day = pd.Timestamp(now).tz_convert(EXCHANGE_TZ).tz_localize(None).normalize() if pd.Timestamp(now).tzinfo else pd.Timestamp(now).normalize()
+    events = calendar_events(now, settings.scheduler.calendar)
+    expiries = levels.expiry_calendar({u: t for u, t in inp.gamma_by_expiry.items() if u in heads}, events, start=day, count=CALENDAR_EVENTS)
+    return {"levels": levels.key_levels(heads), "expiries": expiries}
+
+
 def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
     """Run the scenario engine on loaded inputs: tables ``grid``, ``totals``, ``ranking``, ``flags``, ``inputs``, ``fx``, ``underlyings``."""
     cfg = settings.board
@@ -208,7 +241,7 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
         inputs[col] = inputs[col].astype("str")
     ranking = scenarios.ranking(grid)
     ranking["adv_note"] = np.where(ranking["adv_usd"].gt(0), "", NO_ADV).astype(str)
-    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": ranking, "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid)}
+    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": ranking, "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid), **levels_tables(settings, inp, now)}
 
 
 def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
@@ -315,7 +348,8 @@ def _brief_tables(settings: Settings, inp: BoardInputs, board_totals: pd.DataFra
         letf_top = pd.DataFrame({"underlying": pd.Series(dtype=str), "per_1pct_usd": pd.Series(dtype=float)})
     flows = board_totals[np.isclose(board_totals["iv_shock_pts"], 0.0) & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])].reset_index(drop=True) if board_totals is not None else declarations.empty_table(BRIEF, "flows")
     fx = _fx_table(inp).head(6)
-    return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"})}
+    key = levels.key_levels({u: h for u, h in inp.gamma_headlines.items() if u in inp.books})
+    return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"}), "levels": key}
 
 
 def _brief_figures(settings: Settings, inp: BoardInputs) -> dict[str, float | None]:
@@ -471,8 +505,12 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
     def by_unit(values: Any, unit: Any, **kw: Any) -> list[str]:
         return [format_value(v, unit, **kw) for v in values]
 
-    g = tables["gamma"]
-    table(["Underlying", "Spot", "Regime", "Net GEX (USD bn per 1%)", "Flip", "Flip distance (%)"], [g["underlying"].tolist(), by_unit(g["spot"], U.PRICE), g["regime"].tolist(), usd(g["net_gex_usd_per_1pct"], U.USD_PER_1PCT), by_unit(g["flip"], U.PRICE), by_unit(g["flip_distance_pct"], U.PERCENT, signed=True)], 1, 1)
+    g = tables["levels"]
+
+    def level(name: str) -> list[str]:
+        return [f"{format_value(v, U.PRICE)} ({format_value(d, U.PERCENT, signed=True)})" if np.isfinite(v) else "none" for v, d in zip(g[name], g[f"{name}_distance_pct"], strict=True)]
+
+    table(["Underlying", "Spot", "Regime", "Net GEX (USD bn per 1%)", "Flip (distance)", "Call wall", "Put wall", "Abs-gamma strike", "0DTE share"], [g["underlying"].tolist(), by_unit(g["spot"], U.PRICE), g["regime"].tolist(), usd(g["net_gex_usd_per_1pct"], U.USD_PER_1PCT), level("flip"), level("call_wall"), level("put_wall"), level("abs_gamma_strike"), by_unit(g["zero_dte_share"], U.FRACTION)], 1, 1)
     f = tables["flows"]
     table([t for _c, t in BRIEF_FLOW_COLUMNS], [by_unit(f["index_move_pct"], U.PERCENT, signed=True), *(usd(f[c], U.USD_FLOW) for c, _t in BRIEF_FLOW_COLUMNS[1:])], 2, 1)
     if not f.empty:

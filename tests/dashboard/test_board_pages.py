@@ -105,6 +105,11 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     xs = dash_duo.driver.execute_script("return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x")
     assert max(abs(float(x)) for x in xs) <= 5.0
     assert not _overlaps(dash_duo, "#board-flows"), _overlaps(dash_duo, "#board-flows")
+    # Key levels and the expiry calendar, as published (distances written by their unit).
+    levels = board.table("levels").set_index("underlying")
+    dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
+    assert f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}" in dash_duo.find_element("#board-levels").text
+    assert "OPEX" in dash_duo.find_element("#board-expiries").text
     # The cards follow the IV shock.
     totals = board.table("totals")
     at5 = totals[(totals["iv_shock_pts"] == 5.0) & (totals["index_move_pct"] == -3.0)].iloc[0]
