@@ -216,6 +216,47 @@ def refresh_payloads(base: str, cb: Callbacks, ctl: dict[str, Any]) -> dict[str,
     return total
 
 
+PAINTED_JS = """
+const done = arguments[arguments.length - 1];
+let cards = null;
+(function poll() {
+  if (cards === null && document.querySelector('#board-card-flags')) { cards = performance.now(); }
+  const ok = cards !== null && document.querySelector('#board-flows .main-svg .barlayer .point');
+  if (ok) { done([cards, performance.now()]); } else { setTimeout(poll, 10); }
+})();
+"""
+
+
+def first_paint(base: str, runs: int = 3) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Seconds from navigation to the board drawn with every card and the flow chart's bars
+    (headless Chromium): ``(cold, warm)``, cold = a new browser (no cached scripts: Plotly's
+    3.5 MB bundle is fetched and compiled), warm = the same browser loading the board again (a
+    desk's usual case); each ``(every card shown, the flow chart's bars drawn)`` in seconds from
+    the navigation's start, measured in the page."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    cold: list[tuple[float, float]] = []
+    warm: list[tuple[float, float]] = []
+    for _ in range(runs):
+        opts = Options()
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1400,1000"):
+            opts.add_argument(flag)
+        opts.binary_location = "/usr/bin/chromium"
+        driver = webdriver.Chrome(options=opts)
+        try:
+            driver.set_script_timeout(30)
+            for into in (cold, warm):
+                driver.get("about:blank")
+                driver.get(base + "/")
+                # measured in the page: performance.now() counts from the navigation's start
+                cards_ms, chart_ms = driver.execute_async_script(PAINTED_JS)
+                into.append((float(cards_ms) / 1000.0, float(chart_ms) / 1000.0))
+        finally:
+            driver.quit()
+    return cold, warm
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=8)
@@ -224,6 +265,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "16")))
     ap.add_argument("--label", default="", help="notes prefix (e.g. 'before')")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--no-browser", action="store_true", help="skip the first-paint measurement (headless Chromium)")
+    ap.add_argument("--paint-only", action="store_true", help="only the first-paint measurement")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-callbacks-"))
@@ -241,7 +284,7 @@ def main() -> None:
         cb = Callbacks(base)
         ctl = controls(store, config)
         print(f"{'control':28s} {'1 user p50':>10s} {'p95':>7s} {args.users:>3d} users p50 {'p95':>7s}  ms")
-        for label, (output, reqs) in ctl.items():
+        for label, (output, reqs) in ({} if args.paint_only else ctl).items():
             try:
                 bodies = [cb.body(output, values, changed) for values, changed in reqs]
             except KeyError:
@@ -254,10 +297,20 @@ def main() -> None:
             notes = f"{args.label + ': ' if args.label else ''}{model}; {len(many)} requests, {len(bodies)} distinct values; sample data"
             records.append({"benchmark": f"callback p95 at {args.users} users: {label}", "figure": round(m95, 1), "unit": "ms", "target": f"<= {TARGET_MS:.0f} ms", "baseline": "the same control, 1 user", "baseline_figure": round(s95, 1), "ratio": round(m95 / s95, 2) if s95 else None, "notes": notes})
             records.append({"benchmark": f"callback p50 at {args.users} users: {label}", "figure": round(m50, 1), "unit": "ms", "target": None, "baseline": "the same control, 1 user", "baseline_figure": round(s50, 1), "ratio": round(m50 / s50, 2) if s50 else None, "notes": notes})
-        payload = refresh_payloads(base, cb, ctl)
+        payload = {} if args.paint_only else refresh_payloads(base, cb, ctl)
         for page, size in sorted(payload.items()):
             print(f"payload per refresh, nothing new: {page:12s} {size:8d} bytes")
             records.append({"benchmark": f"payload per page refresh, nothing published: {page}", "figure": float(size), "unit": "bytes", "target": "0 bytes", "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback the refresh interval fires on outputs starting '{page}'"})
+        brief = store.meta("board.brief").extra
+        if brief.get("render_seconds"):
+            print(f"brief rendered by its job in {brief['render_seconds']:.2f} s ({brief.get('render_error') or 'PDF and PNG stored'})")
+            records.append({"benchmark": "brief PDF + PNG render (in the brief job)", "figure": float(brief["render_seconds"]), "unit": "s", "target": None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}kaleido + headless Chromium start-up included; never in a web request"})
+        if not args.no_browser:
+            cold, warm = first_paint(base)
+            for kind, paints in (("browser cache warm", warm), ("new browser, nothing cached", cold)):
+                print(f"board first paint ({kind}): cards {', '.join(f'{c:.2f}' for c, _ in paints)} s; flow chart {', '.join(f'{g:.2f}' for _, g in paints)} s")
+                for what, i in (("every card", 0), ("the flow chart drawn", 1)):
+                    records.append({"benchmark": f"board first paint, {what} ({kind})", "figure": round(statistics.median(p[i] for p in paints), 3), "unit": "s", "target": "< 2 s" if i == 0 else None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}median of {len(paints)} headless-Chromium loads of /, measured in the page from the navigation's start; {model}; the machine's 2 cores shared with gunicorn and other work"})
     finally:
         proc.terminate()
         proc.wait(timeout=20)
