@@ -36,10 +36,13 @@ import pandas as pd
 
 from flows.chain import DEALER_POSITION_COLUMN
 from flows.errors import InputError
+from flows.formatting import format_value
 from flows.gamma import T_FLOOR_YEARS
 from flows.greeks import dealer_delta
 from flows.letf import scenario_flows
+from flows.money import format_usd
 from flows.schema import OPTION_MULTIPLIER
+from flows.units import Unit
 
 COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd", "letf_usd")
 """The flow components, in USD (+ = buy); they sum to ``total_usd``."""
@@ -304,8 +307,12 @@ def regime_flags(
     index_move_pct: float = -3.0,
     flip_proximity_pct: float = 1.0,
     letf_adv_threshold_pct: float = 5.0,
+    move_label: str | None = None,
 ) -> pd.DataFrame:
     """Where flows feed on themselves, for the scenario ``index_move_pct`` (no IV shock).
+
+    ``move_label`` names the move in the messages (``"SPX -3%"`` for explicit moves); default
+    ``"an index move of -3%"``.  Levels are written by :func:`flows.formatting.format_value`.
 
     Flags (``kind``):
     * ``amplifying``: dealers short gamma (net GEX < 0) and leveraged ETFs trade in the same
@@ -315,6 +322,7 @@ def regime_flags(
     Returns ``kind``, ``underlying``, ``severity`` and ``message``.
     """
     rows: list[dict[str, object]] = []
+    where = move_label or f"an index move of {index_move_pct:+g}%"
     sel = grid[np.isclose(grid["iv_shock_pts"], 0.0) & np.isclose(grid["index_move_pct"], index_move_pct)].set_index("underlying")
     for u, head in gamma_headlines.items():
         net = head.get("net_gex_usd_per_1pct")
@@ -322,13 +330,13 @@ def regime_flags(
         if u in sel.index and isinstance(net, int | float) and net < 0:
             d, lf = float(sel.at[u, "dealer_gamma_usd"]), float(sel.at[u, "letf_usd"])
             if d * lf > 0:
-                rows.append({"kind": "amplifying", "underlying": u, "severity": "critical", "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at an index move of {index_move_pct:+g}% (dealers {d / 1e9:+.2f} bn USD, LETFs {lf / 1e9:+.2f} bn USD)"})
+                rows.append({"kind": "amplifying", "underlying": u, "severity": "critical", "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at {where} (dealers {format_usd(d, scale='bn', style='code')}, LETFs {format_usd(lf, scale='bn', style='code')})"})
         if isinstance(dist, int | float) and abs(dist) <= flip_proximity_pct:
-            rows.append({"kind": "near_flip", "underlying": u, "severity": "warning", "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({head.get('flip')})"})
+            rows.append({"kind": "near_flip", "underlying": u, "severity": "warning", "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({format_value(head.get('flip'), Unit.PRICE)})"})
     if "letf_usd" in sel.columns:
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = sel["letf_usd"] / sel["adv_usd"] * 100.0
         for u, p in pct.items():
             if np.isfinite(p) and abs(p) > letf_adv_threshold_pct:
-                rows.append({"kind": "letf_heavy", "underlying": str(u), "severity": "warning", "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at an index move of {index_move_pct:+g}%"})
+                rows.append({"kind": "letf_heavy", "underlying": str(u), "severity": "warning", "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at {where}"})
     return pd.DataFrame(rows, columns=["kind", "underlying", "severity", "message"]).astype(str)

@@ -195,6 +195,14 @@ hours_to_close = 0.0
     assert " bn USD (+ = buying)" in text.output and "-3.00%" in text.output  # written by the declared units
     bad = CliRunner().invoke(scenario, ["--move", "SPX minus 3"])
     assert bad.exit_code == 2 and "SYMBOL=PCT" in bad.output
+    # the flags state the move used, never "an index move of +0%"
+    assert all("+0%" not in f["message"] for f in data["flags"])
+    assert all("SPX -3% (index-equivalent NDX -3.75%)" in f["message"] for f in data["flags"] if f["kind"] in ("amplifying", "letf_heavy"))
+    unknown = CliRunner().invoke(scenario, ["--move", "ZZZZ=-3%"])
+    assert unknown.exit_code == 2 and "unknown symbol 'ZZZZ'" in unknown.output
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    down = CliRunner().invoke(scenario, ["--move", "SPX=-3%"])
+    assert down.exit_code == 3 and "cannot read the cached results from Redis" in down.output
 
 
 def test_board_keeps_rows_without_adv_and_reads_the_sign_change(published, store: ResultStore, test_data) -> None:
