@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -268,6 +269,7 @@ def main() -> None:
     ap.add_argument("--no-browser", action="store_true", help="skip the first-paint measurement (headless Chromium)")
     ap.add_argument("--paint-only", action="store_true", help="only the first-paint measurement")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(143))  # stop gunicorn and Redis on a kill too
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-callbacks-"))
     config = tmp / "config.toml"

@@ -15,6 +15,7 @@ from dashboard.figures.common import (
     HOUSE_LAYOUT,
     NET,
     NEUTRAL,
+    PALETTE,
     SELL,
     empty,
 )
@@ -127,4 +128,37 @@ def pct_adv_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 330) 
     traces = [{"type": "bar", "x": sel["underlying"].astype(str).tolist(), "y": pct.round(4).tolist(), "marker": {"color": np.where(pct < 0, SELL, BUY).tolist()}, "hovertemplate": "%{y:.2f}% of ADV<extra></extra>", "name": "% of ADV"}]
     layout = _house_layout(title=title, x_title="Underlying" + (f" (no ADV: {', '.join(no_adv)})" if no_adv else ""), y_title="Flow (% of ADV)", height=height, uirevision="explorer-adv")
     layout["showlegend"] = False
+    return {"data": traces, "layout": layout}
+
+
+HISTORY_PANELS = (
+    ("net_gex", "Net GEX (USD bn per 1% move)", 1e9),
+    ("flip_distance", "Gamma flip distance (% of spot)", 1.0),
+    ("letf", "Leveraged ETFs (USD bn per 1% move)", 1e9),
+    ("net_usd", "Net USD position (USD bn, + = long USD)", 1e9),
+)
+"""The end-of-day history panels: key, title with unit, divisor."""
+
+
+def eod_history(series: dict[str, list[tuple[str, pd.DataFrame, str]]], *, height: int = 520) -> dict:
+    """End-of-day closes over months, one panel per :data:`HISTORY_PANELS` key; ``series``: panel
+    key -> ``[(label, frame with date, column)]``.  A plain figure dict (2 x 2 panels, each with
+    its own axes; dates on the x axes, one point per exchange day)."""
+    traces: list[dict] = []
+    layout = {**HOUSE_LAYOUT, "height": height, "margin": {"l": 70, "r": 20, "t": 60, "b": 40}, "hovermode": "x unified", "uirevision": "board-history", "showlegend": True, "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0.0}, "annotations": []}
+    domains = (((0.0, 0.46), (0.58, 1.0)), ((0.54, 1.0), (0.58, 1.0)), ((0.0, 0.46), (0.0, 0.42)), ((0.54, 1.0), (0.0, 0.42)))
+    colour = 0
+    for i, ((key, title, div), (xd, yd)) in enumerate(zip(HISTORY_PANELS, domains, strict=True)):
+        ax = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{ax}"] = {**HOUSE_LAYOUT["xaxis"], "domain": list(xd), "anchor": f"y{ax}", "type": "date", "tickformat": "%Y-%m-%d", "nticks": 6}
+        layout[f"yaxis{ax}"] = {**HOUSE_LAYOUT["yaxis"], "domain": list(yd), "anchor": f"x{ax}", "tickformat": ",.1f"}
+        layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": xd[0], "y": yd[1], "xanchor": "left", "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
+        for label, frame, col in series.get(key, []):
+            if frame.empty or col not in frame:
+                continue
+            y = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float) / div
+            traces.append({"type": "scatter", "mode": "lines+markers", "x": frame["date"].dt.strftime("%Y-%m-%d").tolist(), "y": [None if not np.isfinite(v) else round(float(v), 4) for v in y], "name": label, "xaxis": f"x{ax}", "yaxis": f"y{ax}", "marker": {"size": 5, "color": PALETTE[colour % len(PALETTE)]}, "line": {"color": PALETTE[colour % len(PALETTE)]}})
+            colour += 1
+    if not traces:
+        return plain(empty("No end-of-day closes yet: one is kept per exchange day from the first publish on"))
     return {"data": traces, "layout": layout}

@@ -21,7 +21,7 @@ from dashboard import data
 from dashboard.components import card, datatable, headline_units, missing, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
-from dashboard.render_cache import CACHE, plain
+from dashboard.render_cache import CACHE, freeze, plain
 from flows.formatting import format_time, format_value
 from jobs.store import ResultNotFound
 
@@ -83,6 +83,9 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
                 ],
                 className="fd-row",
             ),
+            html.H3("End-of-day history"),
+            html.Div("The last publish of each exchange day of every input, kept for years; the cards show the change since the previous day's close.", className="fd-note"),
+            dcc.Graph(id="board-history", figure=plain(empty("Loading…")), config={"displaylogo": False}),
             html.H3("Inputs"),
             html.Div("Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.", className="fd-note"),
             datatable("board-inputs", page_size=12, export=False),
@@ -112,6 +115,13 @@ def times_line(meta: Any, inputs: pd.DataFrame, *, tz: str, stale_after_minutes:
     if np.any(inputs.get("stale", pd.Series(dtype=bool)).astype(bool)):
         parts.append(html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale"))
     return html.Div([*labels, *parts], className="fd-provenance", id="board-times")
+
+
+def _change(now: Any, before: float | None, fmt: Any, key: str) -> str:
+    """`` · +1.20 bn USD vs the previous close`` (empty without a previous close)."""
+    if before is None or now is None:
+        return ""
+    return f" · {fmt(float(now) - before, key)} vs the previous close"
 
 
 def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
@@ -192,8 +202,10 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         z = totals[np.isclose(totals["iv_shock_pts"], shock)].sort_values("index_move_pct")
         if not z.empty and z["index_move_pct"].min() <= today <= z["index_move_pct"].max():
             today_total = float(np.interp(today, z["index_move_pct"], z["total_usd"]))  # a read between grid rows
+    prev_total = previous_close(RESULT, "total_usd_at_flag_move", meta.as_of) if shock == 0 else None
+    dod = f" · {bn(row.get('total_usd') - prev_total, 'total_usd_at_flag_move')} vs the previous close" if prev_total is not None and not row.empty else ""
     cards = [
-        card(f"If {index} moves {move:+g}% today", bn(row.get("total_usd"), "total_usd_at_flag_move"), f"mechanical flow, + = buying, {shock_txt}", card_id="board-card-total"),
+        card(f"If {index} moves {move:+g}% today", bn(row.get("total_usd"), "total_usd_at_flag_move"), f"mechanical flow, + = buying, {shock_txt}{dod}", card_id="board-card-total"),
         card("of which dealers", bn(dealers, "dealer_gamma_usd_at_flag_move"), f"hedging, {shock_txt}", card_id="board-card-dealers"),
         card("of which leveraged ETFs", bn(row.get("letf_usd"), "letf_usd_at_flag_move"), "rebalance into the close", card_id="board-card-letf"),
         card(f"{index} move so far", format_value(today, hu.get("today_move_pct"), signed=True), "n/a" if today_total is None else f"implies {bn(today_total, 'total_usd_today_move')} ({shock_txt})", card_id="board-card-today"),
@@ -209,7 +221,7 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     fx = res.table("fx")
     fx_data, fx_cols = table_data(fx, {"scenario": "Unwind to", "ccy": "Currency", "usd": "Spec position", "currency_flow_usd": "Bought (+) / sold (-) in the unwind", "rank": "Beneficiary rank"}, units.get("fx", {}))
     fx_cards = [
-        card("Net USD position", bn(head.get("net_usd_position_usd"), "net_usd_position_usd"), "speculators, + = long USD"),
+        card("Net USD position", bn(head.get("net_usd_position_usd"), "net_usd_position_usd"), "speculators, + = long USD" + _change(head.get("net_usd_position_usd"), previous_close(RESULT, "net_usd_position_usd", meta.as_of), bn, "net_usd_position_usd")),
         card("Percentile (3 years)", format_value(head.get("net_usd_percentile_3y"), hu.get("net_usd_percentile_3y")), "0 = most short USD, 100 = most long"),
     ]
     inputs = res.table("inputs")
@@ -220,3 +232,39 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     ex = res.tables.get("expiries", pd.DataFrame())
     ex_data, ex_cols = table_data(ex, {"date": "Date", "events": "Event", "underlying": "Underlying", "expiries": "Expiries", "net_gex_usd_per_1pct": "Net GEX", "gross_gex_usd_per_1pct": "Gross GEX", "share_of_gross": "Share of gross"}, units.get("expiries", {}))
     return prov, cards, fig, sign_line(head, hu), flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols, lv_data, lv_cols, ex_data, ex_cols
+
+
+def _eod(name: str) -> pd.DataFrame:
+    try:
+        return data.store().eod_series(name)
+    except Exception:  # never published, or Redis down and never read
+        return pd.DataFrame()
+
+
+def previous_close(name: str, key: str, as_of: str) -> float | None:
+    """The end-of-day close of headline ``key`` of ``name`` on the last exchange day before the
+    day of ``as_of`` (None: none kept)."""
+    eod = _eod(name)
+    if eod.empty or key not in eod:
+        return None
+    day = pd.Timestamp(as_of).tz_convert("America/New_York").tz_localize(None).normalize()
+    before = eod[(eod["date"] < day) & eod[key].notna()]
+    return float(before[key].iloc[-1]) if not before.empty else None
+
+
+@callback(Output("board-history", "figure"), Input("data-version", "data"))
+def history(versions: Any) -> Any:
+    """End-of-day history of the board's inputs (drawn once per set of versions)."""
+    return CACHE.get(("board-history", freeze(versions)), _history)
+
+
+def _history() -> dict:
+    s = data.settings()
+    series: dict[str, list] = {"net_gex": [], "flip_distance": [], "letf": [], "net_usd": []}
+    for u in s.board.brief_indices:
+        eod = _eod(f"gamma.{u}")
+        series["net_gex"].append((f"{u} net GEX", eod, "net_gex_usd_per_1pct"))
+        series["flip_distance"].append((f"{u} flip distance", eod, "flip_distance_pct"))
+    series["letf"].append(("leveraged ETFs per 1%", _eod("letf.flows"), "per_1pct_usd"))
+    series["net_usd"].append((f"net USD ({s.cftc.headline_basket})", _eod("cftc.net_usd"), f"net_usd_{s.cftc.headline_basket}"))
+    return bfig.eod_history(series)

@@ -110,6 +110,10 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
     assert f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}" in dash_duo.find_element("#board-levels").text
     assert "OPEX" in dash_duo.find_element("#board-expiries").text
+    # End-of-day history: today's close of each input is drawn (one point per exchange day).
+    dash_duo.wait_for_element("#board-history .main-svg .scatterlayer", timeout=20)
+    names = dash_duo.driver.execute_script("return document.getElementById('board-history').querySelector('.js-plotly-plot').data.map(t => t.name)")
+    assert {"SPX net GEX", "leveraged ETFs per 1%"} <= set(names)
     # The cards follow the IV shock.
     totals = board.table("totals")
     at5 = totals[(totals["iv_shock_pts"] == 5.0) & (totals["index_move_pct"] == -3.0)].iloc[0]
