@@ -34,7 +34,7 @@ import flask
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import api, auth, data
+from dashboard import api, auth, data, render_cache
 from jobs import refresh_progress
 from jobs.health import assess, format_time
 
@@ -165,6 +165,8 @@ def data_versions(shown: dict[str, str] | None) -> dict[str, str]:
     since = data.redis_outage().since
     if since is not None:  # the pages redraw once, from memory, marked stale
         current = {**current, "_redis_unreachable_since": since.isoformat()}
+    else:
+        render_cache.warm_if_new(current)  # draw the usual views of a new publish before users ask
     if shown is not None and current == shown:
         raise PreventUpdate
     return current

@@ -15,10 +15,13 @@ stale without a new version), and every control value.  Bounded (least recently 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
+
+log = logging.getLogger("flowdesk.web.render_cache")
 
 MAX_ENTRIES = 256
 """Drawn outputs kept per process (one per page x version x control values)."""
@@ -113,6 +116,47 @@ def cached_view(page: str, result: Callable[..., str | None], *, task: str, skip
             controls = tuple(freeze(a) for i, a in enumerate(args) if i not in skip)
             return CACHE.get((page, name, meta.version, meta.status, aged, controls), lambda: fn(*args))
 
+        VIEWS[page] = wrapper
         return wrapper
 
     return deco
+
+
+VIEWS: dict[str, Callable[..., Any]] = {}
+"""The cached views by page name (what :func:`cached_view` decorated), for the warmers."""
+WARMERS: list[Callable[[dict[str, str]], None]] = []
+"""Functions drawing a page's usual views for the given result versions (see :func:`warm_if_new`)."""
+_seen: dict[str, str] | None = None
+_seen_lock = threading.Lock()
+
+
+def warmer(fn: Callable[[dict[str, str]], None]) -> Callable[[dict[str, str]], None]:
+    """Register ``fn(versions)``: draws (into :data:`CACHE`) the views a page shows by default."""
+    WARMERS.append(fn)
+    return fn
+
+
+def warm_if_new(versions: dict[str, str]) -> bool:
+    """When this process sees result versions it has not seen yet, draw every page's usual views
+    in a background thread (True when started).
+
+    Every open page asks for the versions every ``web.refresh_seconds``, so each worker process
+    sees a publish within one refresh and draws the default views once, before users click: a
+    control then finds its view drawn instead of drawing it under load (the cold draw of a page
+    is 0.1-0.5 s; the answer from the cache a few ms).
+    """
+    global _seen
+    with _seen_lock:
+        if versions == _seen:
+            return False
+        _seen = dict(versions)
+    threading.Thread(target=_warm, args=(dict(versions),), name="flowdesk-warm", daemon=True).start()
+    return True
+
+
+def _warm(versions: dict[str, str]) -> None:
+    for fn in list(WARMERS):
+        try:
+            fn(versions)
+        except Exception as exc:  # a view that cannot be drawn now is drawn (and shows its error) on request
+            log.warning("warming %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc)

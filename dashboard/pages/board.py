@@ -21,7 +21,7 @@ from dashboard import data
 from dashboard.components import card, datatable, headline_units, missing, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
-from dashboard.render_cache import CACHE, freeze, plain
+from dashboard.render_cache import CACHE, freeze, plain, warmer
 from flows.formatting import format_time, format_value
 from jobs.store import ResultNotFound
 
@@ -137,7 +137,7 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     if up is not None:
         said.append(f"above {index} {format_value(up, hu.get('dealer_flow_sign_change_up_pct'), signed=True)}")
     if not said:
-        return f"Dealer flow: dealers hedge the same way across the whole grid (no gamma flip crossed){flip}."
+        return f"Dealer flow keeps one side of the market on each side of today's level over the whole grid (no gamma flip crossed){flip}."
     return f"Dealer flow changes sign {' and '.join(said)}: past the gamma flip the dealers' gamma changes sign, so they hedge the other way (buying into rises / selling into falls when short gamma){flip}."
 
 
@@ -164,6 +164,11 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
 )
 def refresh(_versions: Any, shock: float | None, view: str | None) -> tuple:
     """Draw the board for the IV shock and the range chosen (cached per version and controls)."""
+    return board_view(shock, view)
+
+
+def board_view(shock: float | None, view: str | None) -> tuple:
+    """The board's outputs for one IV shock and range (see :func:`refresh`)."""
     blank = plain(empty("No board yet"))
     try:
         meta = data.store().meta(RESULT)
@@ -268,3 +273,13 @@ def _history() -> dict:
     series["letf"].append(("leveraged ETFs per 1%", _eod("letf.flows"), "per_1pct_usd"))
     series["net_usd"].append((f"net USD ({s.cftc.headline_basket})", _eod("cftc.net_usd"), f"net_usd_{s.cftc.headline_basket}"))
     return bfig.eod_history(series)
+
+
+@warmer
+def _warm_board(versions: dict[str, str]) -> None:
+    """The board at every IV shock (±5 % range) and its history, drawn after a publish."""
+    if RESULT not in versions:
+        return
+    for shock in data.settings().board.iv_shocks_pts:
+        board_view(float(shock), "core")
+    CACHE.get(("board-history", freeze(versions)), _history)

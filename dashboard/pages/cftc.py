@@ -23,7 +23,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
-from dashboard.render_cache import cached_view
+from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 
 dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
@@ -207,3 +207,11 @@ def _render(trader: str | None, _n: int) -> tuple:
         tab_data,
         tab_cols,
     )
+
+
+@warmer
+def _warm_cftc(versions: dict[str, str]) -> None:
+    """The page for every trader class, drawn after a publish."""
+    if RESULT in versions:
+        for trader in cfig.TRADERS:
+            VIEWS["cftc"](trader, versions)

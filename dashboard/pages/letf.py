@@ -21,7 +21,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
-from dashboard.render_cache import cached_view
+from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 
 dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs")
@@ -207,3 +207,10 @@ def _single(underlying: str | None, move: float | None, _n: int) -> Any:
     except KeyError:
         return empty(f"No result {RESULT}")
     return lfig.single_stock(funds, underlying, move if move is not None else float("nan"))
+
+
+@warmer
+def _warm_letf(versions: dict[str, str]) -> None:
+    """The page's opening view, drawn after a publish."""
+    if RESULT in versions:
+        VIEWS["letf"](versions, None, None)

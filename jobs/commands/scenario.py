@@ -13,6 +13,7 @@ import redis
 
 from flows import scenarios
 from flows.errors import FlowdeskError, InputError
+from flows.formatting import format_time
 from flows.limits import check_range
 from jobs.commands._common import writer
 from jobs.config import ConfigError
@@ -142,7 +143,7 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     for flag in report["flags"]:
         click.echo(f"! {flag['message']}")
     for i in report["inputs"]:
-        click.echo(f"  input {i['name']}: as of {i['as_of']} ({i['source']}){' STALE: ' + i['note'] if i['stale'] else ''}")
+        click.echo(f"  input {i['name']}: as of {format_time(i['as_of'], settings.service.timezone)} ({i['source']}){' STALE: ' + i['note'] if i['stale'] else ''}")
 
 
 COMMANDS = [scenario]

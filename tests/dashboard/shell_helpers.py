@@ -42,6 +42,7 @@ def reset_dashboard_caches() -> None:
     data._read_version.cache_clear()
     data.redis_outage().recovered()
     render_cache.CACHE.clear()
+    render_cache._seen = None
 
 
 def use_config(

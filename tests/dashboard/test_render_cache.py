@@ -37,3 +37,23 @@ def test_bounded_and_keys():
         cache.get(k, lambda k=k: k)
     assert cache.get(0, lambda: "redrawn") == "redrawn" and cache.get(4, lambda: "x") == 4
     assert freeze(["SPX", ["a"]]) == ("SPX", ("a",)) and plain([1]) == [1]
+
+
+def test_warmers_run_once_per_new_set_of_versions(monkeypatch):
+    from dashboard import render_cache
+
+    seen = []
+    done = threading.Event()
+
+    def fn(versions):
+        seen.append(versions)
+        done.set()
+
+    monkeypatch.setattr(render_cache, "WARMERS", [fn])
+    monkeypatch.setattr(render_cache, "_seen", None)
+    assert render_cache.warm_if_new({"a": "1"}) is True
+    assert done.wait(5)
+    assert render_cache.warm_if_new({"a": "1"}) is False  # seen: nothing drawn again
+    done.clear()
+    assert render_cache.warm_if_new({"a": "2"}) is True and done.wait(5)
+    assert seen == [{"a": "1"}, {"a": "2"}]
