@@ -205,31 +205,53 @@ def pct(values: list[float], q: float) -> float:
     return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1]) if len(values) > 1 else float(values[0])
 
 
+PAGES = ("board", "explorer", "brief", "gamma", "letf", "cftc", "alerts", "status")
+"""Pages whose refresh payload is reported (by the prefix of their component ids)."""
+
+
 def refresh_payloads(base: str, cb: Callbacks, ctl: dict[str, Any]) -> dict[str, int]:
-    """Bytes answered by every callback the page refresh (``refresh-interval``) triggers, per page,
-    when nothing was published since the page was drawn: each page is first drawn (n=1), then
-    ticked (n=2) with the stores as the first answers left them."""
+    """Bytes a browser receives per page when the refresh interval ticks and nothing was
+    published since the page was drawn: every callback the tick fires (``refresh-interval``),
+    then, when the version store answered with a change, every callback reading it
+    (``data-version``), as the browser chains them.  Each callback is first called once (n=1)
+    so that the stores and states hold what the browser holds, then ticked (n=2).  Keyed by the
+    page of the first output (``app`` for the header's badge, banner and version store)."""
     s = requests.Session()
-    deps = [d for d in cb.deps if any(i["id"] == "refresh-interval" for i in d["inputs"])]
-    total: dict[str, int] = {}
-    # the store the pages key their redraws on, as the browser holds it after the first draw
-    values: dict[str, Any] = {"refresh-interval.n_intervals": 1, "_pages_location.pathname": "/"}
+    direct = [d for d in cb.deps if any(i["id"] == "refresh-interval" for i in d["inputs"])]
+    chained = [d for d in cb.deps if any(i["id"] == "data-version" for i in d["inputs"])]
+    total: dict[str, int] = dict.fromkeys(PAGES, 0)
+    values: dict[str, Any] = {"refresh-interval.n_intervals": 1, "_pages_location.pathname": "/", "data-version.data": None}
     for _label, (_out, reqs) in ctl.items():
         values.update({k: v for k, v in reqs[0][0].items() if k not in values})
+
+    def page_of(dep: dict[str, Any]) -> str:
+        first = dep["output"].strip(".").split("...")[0].split(".", 1)[0]
+        name = first.split("-", 1)[0]
+        return name if name in PAGES else "app"
+
+    def call(dep: dict[str, Any], trigger: str) -> tuple[int, int]:
+        outs = dep["output"].strip(".").split("...")
+        body = cb.body(outs[0], values, [trigger])
+        r = s.post(base + "/_dash-update-component", json=body, timeout=30)
+        if r.status_code == 200:
+            for cid, props in r.json().get("response", {}).items():
+                for prop, value in props.items():
+                    values[f"{cid}.{prop}"] = value
+        return r.status_code, len(r.content)
+
     for tick in (1, 2):
         values["refresh-interval.n_intervals"] = tick
-        for dep in deps:
-            outs = dep["output"].strip(".").split("...")
-            body = cb.body(outs[0], values, ["refresh-interval.n_intervals"])
-            _ms, status, size = post(s, base, body)
-            if status == 200 and tick == 1:
-                answer = s.post(base + "/_dash-update-component", json=body, timeout=30).json().get("response", {})
-                for cid, props in answer.items():
-                    for prop, value in props.items():
-                        values[f"{cid}.{prop}"] = value
-            if tick == 2:
-                page = outs[0].split("-", 1)[0].split(".", 1)[0]
-                total[page] = total.get(page, 0) + (size if status == 200 else 0)
+        changed = False
+        for dep in direct:
+            status, size = call(dep, "refresh-interval.n_intervals")
+            if tick == 2 and status == 200:
+                total[page_of(dep)] = total.get(page_of(dep), 0) + size
+            changed |= status == 200 and "data-version.data" in dep["output"]
+        if tick == 1 or changed:
+            for dep in chained:
+                status, size = call(dep, "data-version.data")
+                if tick == 2 and status == 200:
+                    total[page_of(dep)] = total.get(page_of(dep), 0) + size
     return total
 
 
@@ -285,6 +307,7 @@ def main() -> None:
     ap.add_argument("--settle", type=float, default=15.0, help="seconds for the workers to draw the usual views after the pages' version check")
     ap.add_argument("--no-browser", action="store_true", help="skip the first-paint measurement (headless Chromium)")
     ap.add_argument("--paint-only", action="store_true", help="only the first-paint measurement")
+    ap.add_argument("--payload-only", action="store_true", help="only the refresh payloads, merged into --out's other records")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(143))  # stop gunicorn and Redis on a kill too
 
@@ -306,7 +329,7 @@ def main() -> None:
         print("pages opened: every worker drew the usual views of the publish" if warmed else "no data-version callback: pages draw on request only")
         model += "; views of a publish drawn by each worker on the pages' first version check" if warmed else ""
         print(f"{'control':28s} {'1 user p50':>10s} {'p95':>7s} {args.users:>3d} users p50 {'p95':>7s}  ms")
-        for label, (output, reqs) in ({} if args.paint_only else ctl).items():
+        for label, (output, reqs) in ({} if args.paint_only or args.payload_only else ctl).items():
             try:
                 bodies = [cb.body(output, values, changed) for values, changed in reqs]
             except KeyError:
@@ -322,12 +345,12 @@ def main() -> None:
         payload = {} if args.paint_only else refresh_payloads(base, cb, ctl)
         for page, size in sorted(payload.items()):
             print(f"payload per refresh, nothing new: {page:12s} {size:8d} bytes")
-            records.append({"benchmark": f"payload per page refresh, nothing published: {page}", "figure": float(size), "unit": "bytes", "target": "0 bytes", "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback the refresh interval fires on outputs starting '{page}'"})
+            records.append({"benchmark": f"payload per page refresh, nothing published: {page}", "figure": float(size), "unit": "bytes", "target": "0 bytes", "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback a 30-s refresh tick fires on the {page} page, and of those it chains to (the result-version store), when nothing was published ('app': the header's badge, banner and version store)"})
         brief = store.meta("board.brief").extra
-        if brief.get("render_seconds"):
+        if brief.get("render_seconds") and not args.payload_only:
             print(f"brief rendered by its job in {brief['render_seconds']:.2f} s ({brief.get('render_error') or 'PDF and PNG stored'})")
             records.append({"benchmark": "brief PDF + PNG render (in the brief job)", "figure": float(brief["render_seconds"]), "unit": "s", "target": None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}kaleido + headless Chromium start-up included; never in a web request"})
-        if not args.no_browser:
+        if not args.no_browser and not args.payload_only:
             cold, warm = first_paint(base)
             for kind, paints in (("browser cache warm", warm), ("new browser, nothing cached", cold)):
                 print(f"board first paint ({kind}): cards {', '.join(f'{c:.2f}' for c, _ in paints)} s; flow chart {', '.join(f'{g:.2f}' for _, g in paints)} s")
@@ -338,6 +361,8 @@ def main() -> None:
         proc.wait(timeout=20)
         server.stop()
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.payload_only and args.out.exists():  # keep the other records of the last full run
+        records = [r for r in json.loads(args.out.read_text()) if not r["benchmark"].startswith("payload per page refresh")] + records
     args.out.write_text(json.dumps(records, indent=1) + "\n")
     print(f"wrote {args.out}")
 
