@@ -347,7 +347,7 @@ def _brief_tables(settings: Settings, inp: BoardInputs, board_totals: pd.DataFra
     else:
         letf_top = pd.DataFrame({"underlying": pd.Series(dtype=str), "per_1pct_usd": pd.Series(dtype=float)})
     flows = board_totals[np.isclose(board_totals["iv_shock_pts"], 0.0) & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])].reset_index(drop=True) if board_totals is not None else declarations.empty_table(BRIEF, "flows")
-    fx = _fx_table(inp).head(6)
+    fx = _fx_table(inp)  # both unwind scenarios; the PDF lists the beneficiaries
     key = levels.key_levels({u: h for u, h in inp.gamma_headlines.items() if u in inp.books})
     return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"}), "levels": key}
 
@@ -488,8 +488,8 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
         cols=2,
         specs=[[{"type": "table", "colspan": 2}, None], [{"type": "table", "colspan": 2}, None], [{"type": "xy"}, {"type": "table"}], [{"type": "table"}, {"type": "table"}], [{"type": "table", "colspan": 2}, None]],
         subplot_titles=("Dealer gamma and key levels", "Mechanical flow by index move (USD bn, + = buy; the components add up to the total)", "Total mechanical flow by index move (USD bn)", "Leveraged ETFs: USD per 1% move", "FX positioning: unwind beneficiaries", "Biggest changes since the previous brief", "Desk notes"),
-        vertical_spacing=0.05,
-        row_heights=[0.17, 0.17, 0.26, 0.22, 0.08],
+        vertical_spacing=0.045,
+        row_heights=[0.26, 0.16, 0.24, 0.20, 0.06],
     )
     header = {"fill": {"color": "#1f2a36"}, "font": {"color": "white", "size": 12}, "align": "left"}
     cells = {"align": "left", "font": {"size": 12}, "height": 22}
@@ -531,7 +531,7 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
         paper_bgcolor="white",
         plot_bgcolor="white",
         width=1100,
-        height=1450,
+        height=1650,
         margin={"l": 30, "r": 30, "t": 110, "b": 30},
         font={"family": "Helvetica, Arial, sans-serif", "size": 12},
     )
