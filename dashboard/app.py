@@ -31,9 +31,10 @@ from typing import Any
 
 import dash
 import flask
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboard import api, auth, data
+from dashboard import api, auth, data, render_cache
 from jobs import refresh_progress
 from jobs.health import assess, format_time
 
@@ -145,6 +146,32 @@ def banner_state() -> tuple[list[Any], str, bool]:
     )
 
 
+def data_versions(shown: dict[str, str] | None) -> dict[str, str]:
+    """The current version of every result (:meth:`jobs.store.ResultStore.versions`), the input
+    of every result page's drawing callback.
+
+    Raises :class:`~dash.exceptions.PreventUpdate` when it equals ``shown`` (what the browser
+    holds): the page refresh then costs a version check and sends nothing (HTTP 204), and no page
+    re-downloads its figures; a new publish (or a failed refresh marking a result stale) changes
+    it and every page showing results redraws once.  While Redis is unreachable the last versions
+    read are kept (pages show their remembered results, marked stale by their own reads).
+    """
+    try:
+        current = data.store().versions()
+    except Exception:  # Redis down and never read, or no Redis configured: keep what is shown
+        if shown is not None:
+            raise PreventUpdate from None
+        return {}
+    since = data.redis_outage().since
+    if since is not None:  # the pages redraw once, from memory, marked stale
+        current = {**current, "_redis_unreachable_since": since.isoformat()}
+    else:
+        render_cache.warm_if_new(current)  # draw the usual views of a new publish before users ask
+    if shown is not None and current == shown:
+        raise PreventUpdate
+    return current
+
+
 def warm_up(app: Dash) -> None:
     """Run Dash's one-time set-up now, in one thread, before the server takes requests.
 
@@ -222,11 +249,16 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
             ),
             html.Div([], id="service-banner", className="fd-banner fd-banner-hidden", role="status"),
             dcc.Interval(id="refresh-interval", interval=refresh_s * 1000, n_intervals=0),
+            dcc.Store(id="data-version", storage_type="memory"),
             dcc.Interval(id="service-interval", interval=SERVICE_POLL_MS, n_intervals=0, disabled=False),
             html.Main(dash.page_container, className="fd-main"),
         ],
         className="fd-app",
     )
+
+    @app.callback(Output("data-version", "data"), Input("refresh-interval", "n_intervals"), State("data-version", "data"))
+    def _data_version(_n: int, current: dict[str, str] | None) -> dict[str, str]:
+        return data_versions(current)
 
     @app.callback(
         Output("freshness-badge", "children"),
@@ -234,9 +266,15 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         Output("freshness-badge", "title"),
         Input("refresh-interval", "n_intervals"),
         Input("_pages_location", "pathname"),
+        State("freshness-badge", "children"),
+        State("freshness-badge", "className"),
+        State("freshness-badge", "title"),
     )
-    def _update_badge(_n: int, _path: str | None) -> tuple[str, str, str]:
-        return _badge_state()
+    def _update_badge(_n: int, _path: str | None, *shown: str | None) -> tuple[str, str, str]:
+        state = _badge_state()
+        if tuple(shown) == state:
+            raise PreventUpdate  # unchanged: nothing is sent
+        return state
 
     @app.callback(
         Output("service-banner", "children"),
@@ -245,9 +283,13 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         Input("refresh-interval", "n_intervals"),
         Input("service-interval", "n_intervals"),
         Input("_pages_location", "pathname"),
+        State("service-banner", "className"),
     )
-    def _update_banner(_n: int, _fast: int, _path: str | None) -> tuple[list[Any], str, bool]:
-        return banner_state()
+    def _update_banner(_n: int, _fast: int, _path: str | None, shown_class: str | None) -> tuple[list[Any], str, bool]:
+        children, cls, disabled = banner_state()
+        if not children and shown_class == cls:
+            raise PreventUpdate  # hidden and staying hidden: nothing is sent
+        return children, cls, disabled
 
     pages = _nav_pages()
     if pages:

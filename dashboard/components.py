@@ -8,14 +8,24 @@ from typing import Any
 import pandas as pd
 from dash import dash_table, html
 
-from flows.formatting import header, table_format, time_format
+from flows.formatting import DEFAULT_TZ, format_time, header, table_format, time_format
+from flows.units import Unit
 from jobs import declarations
 from jobs.store import ResultMeta
 
 
-def _fmt_time(iso: str, tz: str = "America/New_York") -> str:
-    ts = pd.Timestamp(iso)
-    return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M %Z")
+def _fmt_time(iso: str, tz: str = DEFAULT_TZ) -> str:
+    return format_time(iso, tz)
+
+
+def desk_tz() -> str:
+    """The desk's time zone (``[service] timezone``; New York when the config cannot be read)."""
+    from dashboard import data  # late: data reads the settings
+
+    try:
+        return data.settings().service.timezone
+    except Exception:
+        return DEFAULT_TZ
 
 
 def provenance(meta: ResultMeta, *, stale_after_minutes: float | None = None, tz: str = "America/New_York") -> html.Div:
@@ -154,17 +164,28 @@ def _column(cid: str, title: str, unit: str | None, series: pd.Series) -> dict[s
     return col
 
 
-def _records(frame: pd.DataFrame, units: Mapping[str, str]) -> list[dict[str, Any]]:
+def _records(frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None) -> list[dict[str, Any]]:
     """Records for a DataTable: datetimes as text (:func:`flows.formatting.time_format` of the
-    column's unit), missing values ``None`` (an empty cell), booleans as ``true``/``false``."""
+    column's unit) in the desk's time zone ``tz`` (default :func:`desk_tz`), text columns declared
+    ``TIME`` (ISO instants) likewise, missing values ``None`` (an empty cell), booleans as
+    ``true``/``false``."""
     f = frame.copy()
+    zone = None
     for c in f.columns:
+        unit = units.get(str(c))
         if pd.api.types.is_datetime64_any_dtype(f[c]):
-            f[c] = f[c].dt.strftime(time_format(units.get(str(c))))
+            col = f[c]
+            if unit != Unit.DATE and getattr(col.dt, "tz", None) is not None:
+                zone = zone or tz or desk_tz()
+                col = col.dt.tz_convert(zone)
+            f[c] = col.dt.strftime(time_format(unit))
+        elif unit == Unit.TIME and (pd.api.types.is_object_dtype(f[c]) or pd.api.types.is_string_dtype(f[c])):
+            zone = zone or tz or desk_tz()
+            f[c] = [format_time(v, zone, missing="") for v in f[c]]
     return f.astype(object).where(f.notna(), None).to_dict("records")
 
 
-def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
+def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str, str], *, tz: str | None = None) -> tuple[list[dict], list[dict]]:
     """Records and DataTable columns for ``names`` (column -> title) present in ``frame``.
 
     ``units`` are the table's declared units (``meta.units[table]``): each header reads
@@ -172,7 +193,7 @@ def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str
     guessing from the column's name.
     """
     cols = [c for c in names if c in frame.columns]
-    return _records(frame[cols], units), [_column(c, names[c], units.get(c), frame[c]) for c in cols]
+    return _records(frame[cols], units, tz), [_column(c, names[c], units.get(c), frame[c]) for c in cols]
 
 
 def frame_table(frame: pd.DataFrame, units: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -184,7 +184,7 @@ class ResilientStore:
     wrapped store's own.
     """
 
-    READS = frozenset({"read", "meta", "names", "history", "summaries", "headline_series", "last_run", "last_success", "runs", "job_names", "heartbeat"})
+    READS = frozenset({"read", "meta", "names", "versions", "history", "summaries", "headline_series", "eod_series", "last_run", "last_success", "runs", "job_names", "heartbeat"})
 
     def __init__(self, inner: ResultStore, outage: Outage | None = None, max_entries: int = REMEMBERED_READS) -> None:
         self.inner = inner

@@ -11,6 +11,9 @@ result's declaration (:mod:`jobs.declarations`), never from a column's name.
   :func:`flows.money.format_usd` (``+$12.34 bn``; keywords such as ``scale``, ``style``,
   ``digits`` pass through, so each surface keeps its style); a fraction reads as a percentage
   (``0.123`` -> ``12.3%``); missing, NaN or not a number -> ``n/a``.
+* **Times** (:func:`format_time`): an instant in the desk's time zone, ``2026-11-30 09:14 EST``
+  (``seconds=True`` adds the seconds; a date alone ``2026-11-30``); naive instants are UTC.
+  Every page, table, brief, CLI line and alert text writes times through it.
 * **Headers** (:func:`header`): ``"Net GEX (USD per 1% move)"``: the unit's text after the
   title, except for labels, flags, dates and times (their kind says it).
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from flows.money import format_usd
@@ -122,11 +126,13 @@ def format_value(value: Any, unit: Unit | str | None, **usd: Any) -> str:
     ``style``, ``digits``, ``space``, ``minus``); ``signed=True`` also puts a ``+`` on a
     positive percentage (:data:`PERCENT_UNITS`; other units ignore the USD keywords).  Text,
     labels and flags come back as ``str(value)``; ``n/a`` for None or a number that is not
-    finite.
+    finite.  A ``TIME`` is written by :func:`format_time` in the zone of the ``tz`` keyword.
     """
     u = _unit(unit)
     if value is None:
         return "n/a"
+    if u is U.TIME:
+        return format_time(value, usd.get("tz"))
     if u in NOT_NUMBERS or isinstance(value, str):
         return str(value)
     try:
@@ -157,3 +163,33 @@ def header(title: str, unit: Unit | str | None) -> str:
     """``"Net GEX (USD per 1% move)"``: ``title`` with its unit (see :func:`shown_unit`)."""
     shown = shown_unit(unit)
     return f"{title} ({shown})" if shown else title
+
+
+DEFAULT_TZ = "America/New_York"
+"""The desk time zone when the caller has none (``[service] timezone``'s default)."""
+
+
+def format_time(value: Any, tz: str | None = None, *, seconds: bool = False, missing: str = "n/a") -> str:
+    """``value`` (an instant: ISO text, datetime, pandas Timestamp or epoch seconds) in the desk's
+    time zone ``tz``: ``2026-11-30 09:14 EST`` (``seconds``: ``09:14:03``).  A date without a
+    time (``datetime.date`` or ``"2026-11-17"``) is written as the date alone (a date has no time
+    zone).  Naive instants are read as UTC.  ``missing`` for None, ``"None"``, ``""`` or NaT;
+    text that is not a time comes back unchanged.
+    """
+    import pandas as pd  # local: flowdesk --help imports this module without pandas
+
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None", "nan", "NaT")):
+        return missing
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime(DATE_FORMAT)
+    if isinstance(value, str) and len(value.strip()) == 10:
+        return value.strip()
+    try:
+        stamp = pd.Timestamp(value, unit="s") if isinstance(value, int | float) else pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    if stamp is pd.NaT:
+        return missing
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.tz_convert(tz or DEFAULT_TZ).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else TIME_FORMAT)

@@ -36,11 +36,14 @@ import pandas as pd
 
 from flows.chain import DEALER_POSITION_COLUMN
 from flows.errors import InputError
+from flows.formatting import format_value
 from flows.gamma import T_FLOOR_YEARS
 from flows.greeks import dealer_delta
 from flows.letf import scenario_flows
 from flows.limits import LIMITS
+from flows.money import format_usd
 from flows.schema import OPTION_MULTIPLIER
+from flows.units import Unit
 
 COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd", "letf_usd")
 """The flow components, in USD (+ = buy); they sum to ``total_usd``."""
@@ -253,6 +256,37 @@ def totals(grid: pd.DataFrame) -> pd.DataFrame:
     return grid.groupby(["index_move_pct", "iv_shock_pts"], as_index=False, sort=True)[cols].sum()
 
 
+DEALER_COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd")
+"""The dealers' components of a scenario (hedging of the price move, the IV shock, the decay)."""
+
+
+def dealer_sign_changes(totals_frame: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> tuple[float | None, float | None]:
+    """Index moves (%) where the dealers' flow changes sign away from today's level.
+
+    The dealers' flow (the sum of :data:`DEALER_COMPONENTS`, USD, + = buy) is 0 at a 0 % move and
+    changes sign there by construction; a further change on one side means the index crossed a
+    gamma flip: past it the dealers hedge the other way.  Returns ``(down, up)``: on the side of
+    falls and of rises, the sign change nearest to 0 %, linearly interpolated between grid moves
+    (``m0 + (m1 - m0) * v0 / (v0 - v1)``), None when the flow keeps one sign on that side.
+    ``totals_frame``: the :func:`totals` table (columns ``index_move_pct``, ``iv_shock_pts`` and
+    the components).
+    """
+    t = totals_frame[np.isclose(totals_frame["iv_shock_pts"], iv_shock_pts)].sort_values("index_move_pct")
+    moves = t["index_move_pct"].to_numpy(dtype=float)
+    flow = t[list(DEALER_COMPONENTS)].to_numpy(dtype=float).sum(axis=1)
+    out: list[float | None] = []
+    for side, away in ((moves < 0, slice(None, None, -1)), (moves > 0, slice(None))):
+        m, v = moves[side][away], flow[side][away]  # walk away from 0 %, nearest move first
+        sign = np.sign(v)
+        cross = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
+        if cross.size == 0:
+            out.append(None)
+            continue
+        i = int(cross[0])
+        out.append(float(m[i] + (m[i + 1] - m[i]) * v[i] / (v[i] - v[i + 1])))
+    return out[0], out[1]
+
+
 def ranking(grid: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> pd.DataFrame:
     """Underlyings ranked by mechanical flow per 1 % index move as % of ADV (largest first).
 
@@ -283,8 +317,12 @@ def regime_flags(
     index_move_pct: float = -3.0,
     flip_proximity_pct: float = 1.0,
     letf_adv_threshold_pct: float = 5.0,
+    move_label: str | None = None,
 ) -> pd.DataFrame:
     """Where flows feed on themselves, for the scenario ``index_move_pct`` (no IV shock).
+
+    ``move_label`` names the move in the messages (``"SPX -3%"`` for explicit moves); default
+    ``"an index move of -3%"``.  Levels are written by :func:`flows.formatting.format_value`.
 
     Flags (``kind``):
     * ``amplifying``: dealers short gamma (net GEX < 0) and leveraged ETFs trade in the same
@@ -294,6 +332,7 @@ def regime_flags(
     Returns ``kind``, ``underlying``, ``severity`` and ``message``.
     """
     rows: list[dict[str, object]] = []
+    where = move_label or f"an index move of {index_move_pct:+g}%"
     sel = grid[np.isclose(grid["iv_shock_pts"], 0.0) & np.isclose(grid["index_move_pct"], index_move_pct)].set_index("underlying")
     for u, head in gamma_headlines.items():
         net = head.get("net_gex_usd_per_1pct")
@@ -301,13 +340,13 @@ def regime_flags(
         if u in sel.index and isinstance(net, int | float) and net < 0:
             d, lf = float(sel.at[u, "dealer_gamma_usd"]), float(sel.at[u, "letf_usd"])
             if d * lf > 0:
-                rows.append({"kind": "amplifying", "underlying": u, "severity": "critical", "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at an index move of {index_move_pct:+g}% (dealers {d / 1e9:+.2f} bn USD, LETFs {lf / 1e9:+.2f} bn USD)"})
+                rows.append({"kind": "amplifying", "underlying": u, "severity": "critical", "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at {where} (dealers {format_usd(d, scale='bn', style='code')}, LETFs {format_usd(lf, scale='bn', style='code')})"})
         if isinstance(dist, int | float) and abs(dist) <= flip_proximity_pct:
-            rows.append({"kind": "near_flip", "underlying": u, "severity": "warning", "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({head.get('flip')})"})
+            rows.append({"kind": "near_flip", "underlying": u, "severity": "warning", "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({format_value(head.get('flip'), Unit.PRICE)})"})
     if "letf_usd" in sel.columns:
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = sel["letf_usd"] / sel["adv_usd"] * 100.0
         for u, p in pct.items():
             if np.isfinite(p) and abs(p) > letf_adv_threshold_pct:
-                rows.append({"kind": "letf_heavy", "underlying": str(u), "severity": "warning", "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at an index move of {index_move_pct:+g}%"})
+                rows.append({"kind": "letf_heavy", "underlying": str(u), "severity": "warning", "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at {where}"})
     return pd.DataFrame(rows, columns=["kind", "underlying", "severity", "message"]).astype(str)

@@ -549,6 +549,13 @@ class BoardSettings(_Section):
     """Inputs older than this (by family) are stale: flagged and excluded from totals."""
     brief_indices: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "SPY", "QQQ"])
     """Underlyings whose gamma regime and flip distance head the morning brief."""
+    brief_documents: bool = True
+    """The brief job renders the brief as PDF and PNG (kaleido and Chromium on the job's machine,
+    a few seconds) and stores them with the result; False: the brief is published without."""
+    adv_usd: dict[str, float] = Field(default_factory=dict)
+    """Average daily dollar volume (USD per day) of underlyings that have none of their own in
+    the leveraged-ETF volume file, e.g. ``{ SPX = ..., NDX = ... }`` from the dollar volume of
+    their index futures (ES, NQ); an underlying without one is listed "no ADV", never dropped."""
 
     @field_validator("iv_shocks_pts")
     @classmethod

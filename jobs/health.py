@@ -61,6 +61,7 @@ from typing import Any
 import pandas as pd
 import redis
 
+from flows import formatting
 from jobs import declarations
 from jobs.config import JobSettings, Settings
 from jobs.logs import mask_secrets
@@ -89,16 +90,9 @@ def declared_cadence(name: str) -> str:
 
 
 def format_time(ts: Any, tz: str) -> str:
-    """``2026-11-30 09:14:03 EST``: an instant in the desk's time zone (``-`` when missing)."""
-    if ts is None:
-        return "-"
-    try:
-        stamp = pd.Timestamp(ts)
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize("UTC")
-        return stamp.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
-    except (ValueError, TypeError):
-        return str(ts)
+    """``2026-11-30 09:14:03 EST``: an instant in the desk's time zone (``-`` when missing);
+    :func:`flows.formatting.format_time` with seconds."""
+    return formatting.format_time(ts, tz, seconds=True, missing="-")
 
 
 def as_of_cadence(meta: ResultMeta) -> tuple[str, float]:

@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 import dash
-import pandas as pd
 from dash import Input, Output, callback, html
 
 from dashboard import data
 from dashboard.components import card, list_table
+from flows.formatting import format_time
 from jobs.alerts import fmt_value, metric_unit
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
@@ -104,12 +104,7 @@ def layout(**_query: str) -> html.Div:
 
 def _time(value: Any, tz: Any) -> str:
     """ISO string or epoch seconds -> desk-time text."""
-    if value in (None, ""):
-        return "-"
-    ts = pd.Timestamp(float(value), unit="s", tz="UTC") if isinstance(value, int | float) else pd.Timestamp(value)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return format_time(value, str(tz), seconds=True, missing="-")
 
 
 

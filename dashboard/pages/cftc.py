@@ -23,12 +23,15 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
+from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 
 dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
 
 log = logging.getLogger("flowdesk.web.cftc")
 
+TABLE_WEEKS = 156
+"""Weekly rows in the page's table (3 years); the API serves every week."""
 RESULT = "cftc.net_usd"
 GRAPHS = ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind")
 
@@ -71,8 +74,8 @@ def layout(trader: str | None = None, **_query: Any) -> html.Div:
             html.Div([_graph("cftc-unwind")], className="fd-row"),
             html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
             dash_table.DataTable(id="cftc-crowding", data=[], columns=[], sort_action="native", style_table={"overflowX": "auto"}),
-            html.H3("Weekly net USD", className="fd-section-title"),
-            html.Div("Sortable; the Export button downloads the table as CSV.", className="fd-note"),
+            html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
+            html.Div(["Sortable; the Export button downloads these rows as CSV; every week since the first report: ", html.A("weekly table as CSV", href=f"/api/v1/results/{RESULT}?format=csv&table=weekly", id="cftc-all-weeks")], className="fd-note"),
             datatable("cftc-table", filterable=False, style_cell=None, style_header=None),
         ],
         className="fd-page",
@@ -127,8 +130,9 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: d
     Output("cftc-table", "data"),
     Output("cftc-table", "columns"),
     Input("cftc-trader", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
+@cached_view("cftc", lambda *_a: "cftc.net_usd", task="cftc", skip=(1,))
 def _render(trader: str | None, _n: int) -> tuple:
     """Read ``cftc.net_usd`` and draw every block for the chosen trader class."""
     trader = trader if trader in cfig.TRADERS else "noncomm"
@@ -189,7 +193,8 @@ def _render(trader: str | None, _n: int) -> tuple:
     keep = ["as_of", "release_time", *[c for c in weekly.columns if c.startswith(prefix + "_") and c.count("_") <= (prefix.count("_") + 1)]]
     keep += [f"{series}_{s}" for s in ("change_usd", "change_position_usd", "change_fx_usd", "z_1y", "z_3y", "z_5y", "pct_3y", "cot_index_3y") if f"{series}_{s}" in weekly.columns]
     keep += ["partial"]
-    table = weekly[list(dict.fromkeys(c for c in keep if c in weekly.columns))].iloc[::-1]
+    # the page carries the last TABLE_WEEKS reports (the whole history, 20 years, was ~0.5 MB per draw): the link above serves every week
+    table = weekly[list(dict.fromkeys(c for c in keep if c in weekly.columns))].iloc[::-1].head(TABLE_WEEKS)
     tab_data, tab_cols = frame_table(table, meta.units.get("weekly", {}))
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
@@ -202,3 +207,11 @@ def _render(trader: str | None, _n: int) -> tuple:
         tab_data,
         tab_cols,
     )
+
+
+@warmer
+def _warm_cftc(versions: dict[str, str]) -> None:
+    """The page for every trader class, drawn after a publish."""
+    if RESULT in versions:
+        for trader in cfig.TRADERS:
+            VIEWS["cftc"](trader, versions)

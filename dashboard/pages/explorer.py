@@ -20,6 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
+from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
@@ -96,7 +97,7 @@ def _bn(v: Any, unit: str | None) -> str:
     Output("explorer-underlyings", "options"),
     Output("explorer-provenance", "children"),
     Input("explorer-init", "data"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
 def controls(_init: Any, _n: int) -> tuple:
     try:
@@ -122,8 +123,9 @@ def controls(_init: Any, _n: int) -> tuple:
     Input("explorer-move", "value"),
     Input("explorer-shock", "value"),
     Input("explorer-underlyings", "value"),
-    State("refresh-interval", "n_intervals"),
+    State("data-version", "data"),
 )
+@cached_view("explorer", lambda *_a: RESULT, task="board", skip=(3,))
 def explore(move: float | None, shock: float | None, underlyings: list[str] | None, _n: int) -> tuple:
     try:
         meta, tables = _board("grid", "totals", "underlyings")
@@ -149,3 +151,11 @@ def explore(move: float | None, shock: float | None, underlyings: list[str] | No
     title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
     records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS, meta.units.get("grid", {}))
     return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), records, columns
+
+
+@warmer
+def _warm_explorer(versions: dict[str, str]) -> None:
+    """The explorer's opening view (-3 %, every IV shock, all underlyings), drawn after a publish."""
+    if RESULT in versions:
+        for shock in data.settings().board.iv_shocks_pts:
+            VIEWS["explorer"](-3.0, float(shock), [], versions)

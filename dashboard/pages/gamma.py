@@ -19,6 +19,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty, finite
+from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value, header
 
 dash.register_page(__name__, path="/gamma", name="Dealer gamma", order=10, title="flowdesk · Dealer gamma")
@@ -75,7 +76,7 @@ def layout(underlying: str | None = None, **_query: Any) -> html.Div:
 @callback(
     Output("gamma-underlying", "options"),
     Output("gamma-underlying", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
     State("gamma-underlying", "value"),
 )
 def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | None]:
@@ -145,8 +146,9 @@ def fidelity_note(h: dict[str, Any]) -> str:
     Output("gamma-contracts", "data"),
     Output("gamma-contracts", "columns"),
     Input("gamma-underlying", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
+@cached_view("gamma", lambda u, *_a: f"{PREFIX}{u}" if u else None, task="gamma", skip=(1,))
 def _render(underlying: str | None, _n: int) -> tuple:
     """Read ``gamma.<underlying>`` and draw every block."""
     blank = empty("Pick an underlying")
@@ -214,3 +216,11 @@ def _download(n_clicks: int, underlying: str | None) -> Any:
     frame = result.table("contracts")
     stamp = pd.Timestamp(result.meta.as_of).strftime("%Y%m%dT%H%M")
     return dcc.send_data_frame(frame.to_csv, f"gamma_{underlying}_contracts_{stamp}.csv", index=False)
+
+
+@warmer
+def _warm_gamma(versions: dict[str, str]) -> None:
+    """Every gamma underlying's page, drawn after a publish."""
+    for name in versions:
+        if name.startswith(PREFIX):
+            VIEWS["gamma"](name[len(PREFIX):], versions)

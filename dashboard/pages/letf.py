@@ -21,6 +21,7 @@ from dashboard import data
 from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
+from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 
 dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs")
@@ -123,10 +124,11 @@ def _left_out_sub(h: dict[str, Any], v: Any) -> str:
     Output("letf-excluded-aum", "columns"),
     Output("letf-single", "options"),
     Output("letf-single", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
     State("letf-single", "value"),
     State("letf-single-wanted", "data"),
 )
+@cached_view("letf", lambda *_a: RESULT, task="letf", skip=(0,))
 def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     """Read ``letf.flows`` and draw every block but the single-stock view."""
     store = data.store()
@@ -193,8 +195,9 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     Output("letf-single-graph", "figure"),
     Input("letf-single", "value"),
     Input("letf-move", "value"),
-    Input("refresh-interval", "n_intervals"),
+    Input("data-version", "data"),
 )
+@cached_view("letf-single", lambda *_a: RESULT, task="letf", skip=(2,))
 def _single(underlying: str | None, move: float | None, _n: int) -> Any:
     """Single-stock view: the published per-fund USD per 1% scaled by the chosen move."""
     if not underlying:
@@ -204,3 +207,10 @@ def _single(underlying: str | None, move: float | None, _n: int) -> Any:
     except KeyError:
         return empty(f"No result {RESULT}")
     return lfig.single_stock(funds, underlying, move if move is not None else float("nan"))
+
+
+@warmer
+def _warm_letf(versions: dict[str, str]) -> None:
+    """The page's opening view, drawn after a publish."""
+    if RESULT in versions:
+        VIEWS["letf"](versions, None, None)

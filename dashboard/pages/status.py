@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 import dash
-import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import card, list_table
+from flows.formatting import format_time
 from jobs.health import Freshness, Health, collect, format_age, heartbeat_state
 
 dash.register_page(__name__, path="/status", name="Status", order=90, title="flowdesk · Status")
@@ -105,9 +105,7 @@ def layout(**_query: str) -> html.Div:
 
 
 def _fmt_time(iso: str | None, tz: Any) -> str:
-    if not iso:
-        return "-"
-    return pd.Timestamp(iso).tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return format_time(iso, str(tz), seconds=True, missing="-")
 
 
 def _redis_card(store: Any) -> html.Div:

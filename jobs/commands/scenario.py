@@ -9,9 +9,11 @@ from typing import Any
 
 import click
 import numpy as np
+import redis
 
 from flows import scenarios
 from flows.errors import FlowdeskError, InputError
+from flows.formatting import format_time
 from flows.limits import check_range
 from jobs.commands._common import writer
 from jobs.config import ConfigError
@@ -53,6 +55,18 @@ def check_symbols(moves: dict[str, float], known: set[str]) -> None:
             raise InputError("--move", sym, f"unknown symbol {sym!r}; known ({len(names)}): {shown}")
 
 
+def move_label(settings: Any, moves: dict[str, float]) -> str:
+    """The move of a scenario in words: ``NDX -3% (index-equivalent NDX -3%)`` for one move
+    mapped by beta, ``SPX -3%, NVDA -17%`` for explicit moves."""
+    given = ", ".join(f"{k} {v:+g}%" for k, v in moves.items())
+    if len(moves) != 1:
+        return given
+    (sym, pct), = moves.items()
+    beta = float(settings.board.betas.get(sym, settings.board.default_beta))
+    index = settings.board.index
+    return given if sym == index or beta == 0 else f"{given} (index-equivalent {index} {pct / beta:+.3g}%)"
+
+
 def _f(x: Any) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
@@ -68,7 +82,9 @@ def scenario_report(settings: Any, store: ResultStore, moves: dict[str, float], 
     grid = explicit_scenario(settings, inp, moves, iv_shock_pts=iv_shock_pts, hours=h)
     grid = grid[grid["total_usd"].abs() > 0].sort_values("total_usd", key=np.abs, ascending=False)
     comps = {c: float(grid[c].sum()) for c in scenarios.COMPONENTS}
-    flags = scenarios.regime_flags(grid.assign(index_move_pct=0.0), {u: inp.gamma_headlines[u] for u in inp.books}, index_move_pct=0.0, flip_proximity_pct=settings.board.flip_proximity_pct, letf_adv_threshold_pct=settings.board.letf_adv_threshold_pct)
+    # every row of this scenario is the move given: the flags name it (never "an index move of +0%")
+    label = move_label(settings, moves)
+    flags = scenarios.regime_flags(grid.assign(index_move_pct=0.0), {u: inp.gamma_headlines[u] for u in inp.books}, index_move_pct=0.0, flip_proximity_pct=settings.board.flip_proximity_pct, letf_adv_threshold_pct=settings.board.letf_adv_threshold_pct, move_label=label)
     flag_list = flags.to_dict("records") + [{"kind": "stale_input", "underlying": i["name"], "severity": "warning", "message": f"{i['name']} left out of the totals: {i['note']}"} for i in inp.inputs if not i["included"]]
     return {
         "move": {k: v for k, v in moves.items()},
@@ -110,6 +126,9 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    except redis.RedisError as exc:  # README: 3 = Redis unreachable
+        click.echo(f"flowdesk scenario: cannot read the cached results from Redis: {type(exc).__name__}: {exc}", err=True)
+        raise SystemExit(3) from None
     except (FlowdeskError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -128,7 +147,7 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     for flag in report["flags"]:
         click.echo(f"! {flag['message']}")
     for i in report["inputs"]:
-        click.echo(f"  input {i['name']}: as of {i['as_of']} ({i['source']}){' STALE: ' + i['note'] if i['stale'] else ''}")
+        click.echo(f"  input {i['name']}: as of {format_time(i['as_of'], settings.service.timezone)} ({i['source']}){' STALE: ' + i['note'] if i['stale'] else ''}")
 
 
 COMMANDS = [scenario]

@@ -39,6 +39,7 @@ def _fx() -> Table:
     return Table(
         "fx",
         (
+            _label("scenario", "the unwind: to the median of the unwind window, or to zero"),
             _label("ccy", "currency"),
             Column("usd", "float", U.USD, "speculators' position in the currency (+ = long the currency)"),
             Column("currency_flow_usd", "float", U.USD_FLOW, "USD of the currency bought (+) in an unwind to the median"),
@@ -47,6 +48,34 @@ def _fx() -> Table:
             Column("rank", "int", U.RANK, "beneficiary rank"),
         ),
         "the CFTC unwind of the headline series (empty without a usable cftc.net_usd)",
+    )
+
+
+def _levels() -> Table:
+    cols = [_label("underlying", "gamma underlying"), Column("spot", "float", U.PRICE, "spot at the snapshot")]
+    for lv, what in (("flip", "gamma flip nearest spot (NaN: none in the window)"), ("call_wall", "strike with the largest |call GEX|"), ("put_wall", "strike with the largest |put GEX|"), ("abs_gamma_strike", "strike with the largest |call GEX| + |put GEX|")):
+        cols += [Column(lv, "float", U.PRICE, what), Column(f"{lv}_distance_pct", "float", U.PERCENT, f"{lv.replace('_', ' ')} distance from spot, (level / spot - 1) x 100")]
+    cols += [
+        Column("zero_dte_share", "float", U.FRACTION, "share of gross GEX settling in the snapshot's session"),
+        Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"),
+        _label("regime", "long gamma / short gamma"),
+    ]
+    return Table("levels", tuple(cols), "key levels per gamma underlying (flows.levels.key_levels)")
+
+
+def _expiries() -> Table:
+    return Table(
+        "expiries",
+        (
+            Column("date", "date", U.DATE, "event date (settlement day)"),
+            _label("events", "OPEX / VIX expiry / quarter end"),
+            _label("underlying", "gamma underlying"),
+            Column("expiries", "int", U.COUNT, "listed expiries settling that day"),
+            Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX rolling off"),
+            Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "gross spot GEX rolling off"),
+            Column("share_of_gross", "float", U.FRACTION, "share of the underlying's gross GEX rolling off"),
+        ),
+        "the expiry calendar: GEX rolling off at the next OPEX, VIX expiries and quarter ends (flows.levels.expiry_calendar)",
     )
 
 
@@ -82,6 +111,10 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
         HeadlineKey("letf_per_1pct_usd", U.USD_PER_1PCT, "leveraged ETFs: USD per 1% move (equity total)", alertable=a),
         HeadlineKey("net_usd_position_usd", U.USD, "speculators' net USD position, headline basket (+ = net long USD)", alertable=a),
         HeadlineKey("net_usd_percentile_3y", U.PERCENTILE, "its percentile over 3 years", alertable=a),
+        HeadlineKey("dealer_flow_sign_change_down_pct", U.PERCENT, "index fall at which the dealers' flow changes sign (a gamma flip crossed; None: no change on the grid)", alertable=False),
+        HeadlineKey("dealer_flow_sign_change_up_pct", U.PERCENT, "index rise at which the dealers' flow changes sign (None: no change on the grid)", alertable=False),
+        HeadlineKey("index_gamma_underlying", U.LABEL, "the index (or its ETF) whose gamma flip is quoted", kind="text", alertable=False),
+        HeadlineKey("index_flip_distance_pct", U.PERCENT, "its gamma flip, % from spot (None: no flip in the window)", alertable=False),
         HeadlineKey("flags", U.COUNT, "regime flags raised", alertable=a),
         HeadlineKey("stale_inputs", U.COUNT, "inputs left out as stale or missing", alertable=a),
     ]
@@ -89,6 +122,7 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
         keys += [
             HeadlineKey("date", U.DATE, "the brief's date (exchange time zone)", kind="time", alertable=False),
             HeadlineKey("text", U.TEXT, "the brief as plain text lines (the digest body)", kind="text", alertable=False),
+            HeadlineKey("notes", U.TEXT, "the desk's notes in the brief as rendered (empty: none)", kind="text", alertable=False),
         ]
     else:
         keys.insert(8, HeadlineKey("total_usd_today_move", U.USD_FLOW, "mechanical flow for today's move so far (+ = buy)"))
@@ -124,6 +158,7 @@ SCENARIOS = declare(
                     Column("flow_per_1pct_usd", "float", U.USD_PER_1PCT, "mechanical flow per 1% index move"),
                     Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume"),
                     Column("flow_per_1pct_pct_adv", "float", U.PCT_OF_ADV_PER_1PCT, "flow per 1% index move, percent of ADV"),
+                    _label("adv_note", "empty, or why the row has no % of ADV (the row is kept)"),
                 ),
                 "underlyings ranked by flow per 1% index move",
             ),
@@ -147,6 +182,8 @@ SCENARIOS = declare(
                 ),
                 "underlyings with any flow, largest first (the explorer's list)",
             ),
+            _levels(),
+            _expiries(),
         ),
         headline=_head(brief=False),
     )
@@ -172,6 +209,7 @@ BRIEF = declare(
                 ),
                 "gamma of the main indices (the main table)",
             ),
+            _levels(),
             Table(
                 "letf",
                 (
@@ -193,6 +231,16 @@ BRIEF = declare(
                     Column("relative_change", "float", U.FRACTION, "|change| / |previous| (inf: previous 0)"),
                 ),
                 "changes since the previous brief, largest relative change first",
+            ),
+            Table(
+                "documents",
+                (
+                    _label("format", "pdf / png"),
+                    _label("media_type", "MIME type"),
+                    Column("size_bytes", "int", U.COUNT, "size of the document in bytes"),
+                    Column("data", "any", U.TEXT, "the document's bytes (rendered by the brief job; the web tier serves them as they are)"),
+                ),
+                "the brief rendered as PDF and PNG by its job (empty when rendering failed: extra.render_error says why)",
             ),
         ),
         headline=_head(brief=True),

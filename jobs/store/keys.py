@@ -42,6 +42,12 @@ def result_table(name: str, version: str, table: str) -> str:
     return f"{_res(name)}:table:{version}:{table}"
 
 
+def result_eod(name: str) -> str:
+    """Hash: exchange date (ISO) -> JSON of the numeric headline of the day's last publish (the
+    end-of-day close, kept for years: one small field per day)."""
+    return f"{_res(name)}:eod"
+
+
 def result_status(name: str) -> str:
     """String: JSON of the last failure (present only while the current result is stale)."""
     return f"{_res(name)}:failure"
@@ -135,3 +141,8 @@ def login_failures(scope: str, window: int) -> str:
 def refresh_progress() -> str:
     """String: JSON progress of the first refresh of ``flowdesk run`` (jobs done, current job)."""
     return f"{PREFIX}:refresh:progress"
+
+
+def brief_notes(date: str) -> str:
+    """String: the desk's notes for the morning brief of ``date`` (ISO date), plain text."""
+    return f"{PREFIX}:brief:notes:{date}"

@@ -167,6 +167,18 @@ class RunRecord:
         return asdict(self)
 
 
+EOD_TZ = "America/New_York"
+"""Time zone of the end-of-day dates (the exchange's: a session's close is its day's)."""
+
+
+def eod_close(meta: ResultMeta) -> tuple[str, dict[str, Any]]:
+    """``(exchange date of the as-of, record)`` of a publish for the end-of-day hash: the numeric
+    headline figures (numbers and None; text, lists and flags left out), as-of and version."""
+    day = pd.Timestamp(meta.as_of).tz_convert(EOD_TZ).date().isoformat()
+    numbers = {k: v for k, v in meta.headline.items() if v is None or (isinstance(v, int | float) and not isinstance(v, bool))}
+    return day, {"as_of": meta.as_of, "computed_at": meta.computed_at, "version": meta.version, "headline": numbers}
+
+
 def _new_version(now: datetime) -> str:
     # Sortable by time, unique across processes.
     return now.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
@@ -292,6 +304,8 @@ class ResultStore:
             pipe.zadd(keys.result_history(name), {version: score})
             pipe.set(keys.result_current(name), version)
             pipe.delete(keys.result_status(name))
+            day, close = eod_close(meta)
+            pipe.hset(keys.result_eod(name), day, dumps(close))
             pipe.execute()
         self.redis.sadd(keys.result_index(), name)
         self._prune(name, now=time.time())
@@ -327,6 +341,23 @@ class ResultStore:
     # -- reading --------------------------------------------------------------------------
     def names(self) -> list[str]:
         return sorted(n.decode() for n in self.redis.smembers(keys.result_index()))
+
+    def versions(self) -> dict[str, str]:
+        """``{result name: current version}`` of every published result, a failed last refresh
+        marked ``<version>!stale``: what a page compares to know whether anything it shows changed
+        (two round trips, no metadata decoded)."""
+        names = self.names()
+        pipe = self.redis.pipeline(transaction=False)
+        for n in names:
+            pipe.get(keys.result_current(n))
+            pipe.exists(keys.result_status(n))
+        got = pipe.execute()
+        out: dict[str, str] = {}
+        for i, n in enumerate(names):
+            ver = got[2 * i]
+            if ver is not None:
+                out[n] = ver.decode() + ("!stale" if got[2 * i + 1] else "")
+        return out
 
     def _current_version(self, name: str) -> str | None:
         raw = self.redis.get(keys.result_current(name))
@@ -422,6 +453,23 @@ class ResultStore:
             frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True, format="ISO8601")
             frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True, format="ISO8601")
         return frame
+
+    def eod_series(self, name: str, fields: list[str] | None = None) -> pd.DataFrame:
+        """End-of-day closes of the headline: one row per exchange date (the day's last publish),
+        oldest first.  Columns ``date`` (tz-naive), ``as_of`` (tz-aware UTC), ``version``, then the
+        numeric headline keys (or only ``fields``), in the units of the headline keys.  Kept
+        for every day published (one small field per day; never pruned with the versions)."""
+        raw = self.redis.hgetall(keys.result_eod(name))
+        rows = []
+        for day, blob in raw.items():
+            rec = json.loads(blob)
+            row = {"date": day.decode(), "as_of": rec.get("as_of"), "version": rec.get("version")}
+            row.update({k: v for k, v in (rec.get("headline") or {}).items() if fields is None or k in fields})
+            rows.append(row)
+        frame = pd.DataFrame(rows, columns=None if rows else ["date", "as_of", "version", *(fields or [])])
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True, format="ISO8601")
+        return frame.sort_values("date", kind="stable").reset_index(drop=True)
 
     def summaries(self) -> list[ResultMeta]:
         """Current metadata of every result (for the results list and the freshness badge)."""

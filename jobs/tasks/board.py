@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flows import calendars, scenarios
+from flows import calendars, formatting, levels, scenarios
 from flows.errors import FlowdeskError
+from flows.formatting import format_value
 from flows.money import format_usd
+from flows.units import Unit as U
 from jobs import declarations
 from jobs.config import Settings
-from jobs.store import ResultMeta, ResultNotFound, ResultStore
+from jobs.store import ResultMeta, ResultNotFound, ResultStore, keys
 from jobs.tasks import TaskContext, TaskOutcome, task
 
 RESULT = "board.scenarios"
@@ -49,6 +51,7 @@ class BoardInputs:
 
     books: dict[str, scenarios.DealerBook] = field(default_factory=dict)
     gamma_headlines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gamma_by_expiry: dict[str, pd.DataFrame] = field(default_factory=dict)
     letf_funds: pd.DataFrame | None = None
     letf_by_underlying: pd.DataFrame | None = None
     letf_headline: dict[str, Any] = field(default_factory=dict)
@@ -110,6 +113,10 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
             continue
         head = meta.headline
         contracts = store.read(name, version=meta.version, tables=["contracts"]).frame
+        try:
+            out.gamma_by_expiry[u] = store.read(name, version=meta.version, tables=["by_expiry"]).frame
+        except KeyError:  # a result published before the table existed
+            pass
         out.books[u] = scenarios.dealer_book(contracts, underlying=u, spot=float(head["spot"]), r=float(head.get("r", settings.gamma.risk_free_rate)), q=float(head.get("q", 0.0)), convention=str(head.get("convention", "calls_long_puts_short")), source=name)
         out.sample |= meta.sample
     meta = _meta_or_none(store, LETF_RESULT)
@@ -144,12 +151,20 @@ def hours_to_close(now: datetime, configured: float | None, calendar: str = cale
     return max(0.0, calendars.hours_to_next_close(pd.Timestamp(now), calendar))
 
 
-def _adv(inp: BoardInputs) -> dict[str, float]:
+def _adv(inp: BoardInputs, configured: dict[str, float] | None = None) -> dict[str, float]:
+    """ADV (USD per day) per underlying: the leveraged-ETF volume file's, else ``[board] adv_usd``
+    (indices: their futures' dollar volume)."""
+    out = {str(k): float(v) for k, v in (configured or {}).items() if np.isfinite(v) and v > 0}
     t = inp.letf_by_underlying
     if t is None or "adv_usd" not in t.columns:
-        return {}
+        return out
     s = t.set_index("underlying")["adv_usd"].astype(float)
-    return {str(k): float(v) for k, v in s.items() if np.isfinite(v) and v > 0}
+    out.update({str(k): float(v) for k, v in s.items() if np.isfinite(v) and v > 0})
+    return out
+
+
+NO_ADV = "no ADV: no volume for it in the leveraged-ETF volume file (indices: set [board] adv_usd from ES/NQ futures volume)"
+"""The ranking's note on a row without ADV (kept in the table, never dropped)."""
 
 
 def _today_move(inp: BoardInputs, index: str) -> float | None:
@@ -167,7 +182,38 @@ def _fx_table(inp: BoardInputs) -> pd.DataFrame:
     empty = declarations.empty_table(RESULT, "fx")
     if inp.cftc_unwind is None or inp.cftc_unwind.empty:
         return empty
-    return inp.cftc_unwind[[c for c in empty.columns if c in inp.cftc_unwind.columns]].reset_index(drop=True)
+    fx = inp.cftc_unwind[[c for c in empty.columns if c in inp.cftc_unwind.columns]]
+    if "scenario" in fx.columns:  # one row per currency and unwind scenario, the scenario said
+        fx = fx.sort_values(["scenario", "rank"], kind="stable")
+    return fx.reset_index(drop=True)
+
+
+CALENDAR_EVENTS = 6
+"""Event dates in the expiry calendar (the next monthly OPEX, VIX expiries and quarter ends)."""
+
+
+def calendar_events(now: datetime, calendar: str = calendars.DEFAULT_CALENDAR, months: int = 4) -> dict[str, pd.DatetimeIndex]:
+    """The dated events of the expiry calendar over the next ``months`` months: SPX monthly
+    OPEX, VIX final settlement, quarter end (last session of March, June, September, December)."""
+    day = pd.Timestamp(now).tz_convert(EXCHANGE_TZ) if pd.Timestamp(now).tzinfo else pd.Timestamp(now)
+    ym = np.arange(months + 1) + day.year * 12 + day.month - 1
+    years, mons = ym // 12, ym % 12 + 1
+    month_ends = pd.DatetimeIndex([pd.Timestamp(int(y), int(m), 1) + pd.offsets.MonthEnd(0) for y, m in zip(years, mons, strict=True) if m % 3 == 0])
+    return {
+        "OPEX": calendars.spx_standard_expiry(years, mons, calendar),
+        "VIX expiry": calendars.vx_final_settlement(years, mons, calendar),
+        "quarter end": calendars.session_on_or_before(month_ends, calendar) if len(month_ends) else pd.DatetimeIndex([]),
+    }
+
+
+def levels_tables(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
+    """``levels`` (key levels per gamma underlying) and ``expiries`` (GEX rolling off at the next
+    OPEX, VIX expiry and quarter end) from the gamma inputs (:mod:`flows.levels`)."""
+    heads = {u: h for u, h in inp.gamma_headlines.items() if u in inp.books}
+    day = pd.Timestamp(now).tz_convert(EXCHANGE_TZ).tz_localize(None).normalize() if pd.Timestamp(now).tzinfo else pd.Timestamp(now).normalize()
+    events = calendar_events(now, settings.scheduler.calendar)
+    expiries = levels.expiry_calendar({u: t for u, t in inp.gamma_by_expiry.items() if u in heads}, events, start=day, count=CALENDAR_EVENTS)
+    return {"levels": levels.key_levels(heads), "expiries": expiries}
 
 
 def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
@@ -183,7 +229,7 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
         cfg.betas,
         iv_shocks_pts=cfg.iv_shocks_pts,
         hours_to_close=hours_to_close(now, cfg.hours_to_close, settings.scheduler.calendar),
-        adv_usd=_adv(inp),
+        adv_usd=_adv(inp, cfg.adv_usd),
         default_beta=cfg.default_beta,
     )
     flags = scenarios.regime_flags(grid, {u: inp.gamma_headlines[u] for u in inp.books}, index_move_pct=cfg.flag_move_pct, flip_proximity_pct=cfg.flip_proximity_pct, letf_adv_threshold_pct=cfg.letf_adv_threshold_pct)
@@ -193,7 +239,9 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     inputs = pd.DataFrame(inp.inputs)
     for col in ("name", "family", "as_of", "computed_at", "source", "note"):
         inputs[col] = inputs[col].astype("str")
-    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": scenarios.ranking(grid), "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid)}
+    ranking = scenarios.ranking(grid)
+    ranking["adv_note"] = np.where(ranking["adv_usd"].gt(0), "", NO_ADV).astype(str)
+    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": ranking, "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid), **levels_tables(settings, inp, now)}
 
 
 def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
@@ -221,6 +269,15 @@ def _headline(settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInp
     head["letf_per_1pct_usd"] = inp.letf_headline.get("per_1pct_usd")
     head["net_usd_position_usd"] = inp.cftc_headline.get(f"net_usd_{settings.cftc.headline_basket}")
     head["net_usd_percentile_3y"] = inp.cftc_headline.get("percentile_3y")
+    down, up = scenarios.dealer_sign_changes(tot) if not tot.empty else (None, None)
+    head["dealer_flow_sign_change_down_pct"] = down
+    head["dealer_flow_sign_change_up_pct"] = up
+    for sym in (cfg.index, INDEX_ETF.get(cfg.index, cfg.index)):
+        g = inp.gamma_headlines.get(sym)
+        if g:
+            head["index_gamma_underlying"] = sym
+            head["index_flip_distance_pct"] = g.get("flip_distance_pct")
+            break
     head["flags"] = int(len(tables["flags"]))
     head["stale_inputs"] = int(sum(not i["included"] for i in inp.inputs))
     return head
@@ -239,7 +296,7 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         RESULT,
         tables,
         as_of=as_of,
-        source="flowdesk board: " + ", ".join(f"{i['name']}@{i['computed_at']}" for i in included),
+        source=f"flowdesk board from {len(included)} inputs: " + ", ".join(i["name"] for i in included) + " (their times: table inputs)",
         sample=inp.sample,
         headline=_headline(s, tables, inp, today_move),
         extra={
@@ -270,7 +327,7 @@ def explicit_scenario(settings: Settings, inp: BoardInputs, moves: dict[str, flo
     else:
         # every underlying moves by its own figure: beta = its move for a unit index move
         betas, index_moves, default_beta = dict(moves), [1.0], 0.0
-    grid = scenarios.scenario_grid(inp.books, inp.letf_funds, index_moves, betas, iv_shocks_pts=[iv_shock_pts], hours_to_close=hours, adv_usd=_adv(inp), default_beta=default_beta)
+    grid = scenarios.scenario_grid(inp.books, inp.letf_funds, index_moves, betas, iv_shocks_pts=[iv_shock_pts], hours_to_close=hours, adv_usd=_adv(inp, cfg.adv_usd), default_beta=default_beta)
     return grid
 
 
@@ -290,8 +347,9 @@ def _brief_tables(settings: Settings, inp: BoardInputs, board_totals: pd.DataFra
     else:
         letf_top = pd.DataFrame({"underlying": pd.Series(dtype=str), "per_1pct_usd": pd.Series(dtype=float)})
     flows = board_totals[np.isclose(board_totals["iv_shock_pts"], 0.0) & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])].reset_index(drop=True) if board_totals is not None else declarations.empty_table(BRIEF, "flows")
-    fx = _fx_table(inp).head(6)
-    return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"})}
+    fx = _fx_table(inp)  # both unwind scenarios; the PDF lists the beneficiaries
+    key = levels.key_levels({u: h for u, h in inp.gamma_headlines.items() if u in inp.books})
+    return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"}), "levels": key}
 
 
 def _brief_figures(settings: Settings, inp: BoardInputs) -> dict[str, float | None]:
@@ -354,10 +412,20 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     head = _headline(s, {"totals": totals if totals is not None else pd.DataFrame(columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]), "flags": pd.DataFrame()}, inp, None)
     head["date"] = pd.Timestamp(ctx.now).tz_convert(EXCHANGE_TZ).date().isoformat()
-    text = brief_text(s, head, tables)
+    notes_raw = ctx.store.redis.get(keys.brief_notes(head["date"]))
+    notes = notes_raw.decode("utf-8", "replace") if notes_raw else ""
+    text = brief_text(s, head, tables) + (f"\nNotes: {notes.strip()}" if notes.strip() else "")
     head["text"] = text
+    head["notes"] = notes
     included = inp.included
     as_of = max(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)
+    tz = s.service.timezone
+    title = f"flowdesk morning brief {head['date']}" + (" - SAMPLE DATA" if inp.sample else "")
+    subtitle = f"inputs as of {formatting.format_time(as_of, tz)} · computed {formatting.format_time(ctx.now, tz)} · from {', '.join(i['name'] for i in included) or 'no input'}"
+    if s.board.brief_documents:
+        tables["documents"], render_s, render_error = render_brief(tables, title=title, subtitle=subtitle, notes=notes)
+    else:
+        tables["documents"], render_s, render_error = declarations.empty_table(BRIEF, "documents"), 0.0, "not rendered: [board] brief_documents = false"
     ctx.store.publish(
         BRIEF,
         tables,
@@ -365,12 +433,127 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         source="flowdesk brief: " + ", ".join(i["name"] for i in included),
         sample=inp.sample,
         headline=head,
-        extra={"figures": figs, "previous_version": prev.version if prev else None},
+        extra={"figures": figs, "previous_version": prev.version if prev else None, "render_seconds": round(render_s, 3), "render_error": render_error, "notes_at_render": notes},
     )
     from jobs import alerts  # late import: alerts import the config and store
 
     alerts.enqueue_digest(s, ctx.store, f"flowdesk morning brief {head['date']}" + (" (SAMPLE)" if inp.sample else ""), text, {"date": head["date"], "figures": figs})
     return TaskOutcome(published=[BRIEF], rows=len(tables["gamma"]), detail=text.splitlines()[0] if text else None)
+
+
+BRIEF_FLOW_COLUMNS = (("index_move_pct", "Index move (%)"), ("dealer_gamma_usd", "Dealers, price"), ("dealer_vanna_usd", "Dealers, vanna"), ("dealer_charm_usd", "Dealers, charm"), ("letf_usd", "Leveraged ETFs"), ("total_usd", "Total"))
+"""The brief's flow columns, on the web and in the PDF alike: the components add up to the total."""
+NONE = "none"
+"""What an empty section of the brief says."""
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def pdf_with_title(pdf: bytes, title: str, *, creator: str = "flowdesk") -> bytes:
+    """``pdf`` with its document title set (the renderer writes its own name there), by an
+    incremental update (PDF 1.7, section 7.5.6): a new Info dictionary replacing the trailer's,
+    a one-entry cross-reference section and a trailer pointing back at the old one.  The bytes
+    before are untouched.  A PDF without a classic trailer (cross-reference streams) comes back
+    unchanged."""
+    import re
+
+    trailer = pdf.rfind(b"trailer")
+    start = re.search(rb"startxref\s+(\d+)", pdf[trailer:]) if trailer >= 0 else None
+    size = re.search(rb"/Size\s+(\d+)", pdf[trailer:]) if trailer >= 0 else None
+    root = re.search(rb"/Root\s+(\d+\s+\d+\s+R)", pdf[trailer:]) if trailer >= 0 else None
+    if not (start and size and root):
+        return pdf
+    n = int(size.group(1))
+    body = pdf if pdf.endswith(b"\n") else pdf + b"\n"
+    offset = len(body)
+    obj = f"{n} 0 obj\n<</Title ({_ascii(title)})\n/Creator ({_ascii(creator)})>>\nendobj\n".encode()
+    xref_at = offset + len(obj)
+    xref = f"xref\n{n} 1\n{offset:010d} 00000 n \n".encode()
+    tail = f"trailer\n<</Size {n + 1}\n/Root {root.group(1).decode()}\n/Info {n} 0 R\n/Prev {int(start.group(1))}>>\nstartxref\n{xref_at}\n%%EOF\n".encode()
+    return body + obj + xref + tail
+
+
+def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str) -> Any:
+    """The one-page morning brief as one Plotly figure (exported to PDF and PNG by the job):
+    gamma of the main indices, the board's flows (every component and the total, as on the web
+    page) as a table and a chart, leveraged ETFs per 1 %, the FX unwind, the changes since the
+    previous brief and the desk's notes; an empty section says "none"."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=5,
+        cols=2,
+        specs=[[{"type": "table", "colspan": 2}, None], [{"type": "table", "colspan": 2}, None], [{"type": "xy"}, {"type": "table"}], [{"type": "table"}, {"type": "table"}], [{"type": "table", "colspan": 2}, None]],
+        subplot_titles=("Dealer gamma and key levels", "Mechanical flow by index move (USD bn, + = buy; the components add up to the total)", "Total mechanical flow by index move (USD bn)", "Leveraged ETFs: USD per 1% move", "FX positioning: unwind beneficiaries", "Biggest changes since the previous brief", "Desk notes"),
+        vertical_spacing=0.045,
+        row_heights=[0.26, 0.16, 0.24, 0.20, 0.06],
+    )
+    header = {"fill": {"color": "#1f2a36"}, "font": {"color": "white", "size": 12}, "align": "left"}
+    cells = {"align": "left", "font": {"size": 12}, "height": 22}
+
+    def table(heads: list[str], columns: list[list[str]], row: int, col: int) -> None:
+        if not columns or not len(columns[0]):
+            heads, columns = [heads[0]], [[NONE]]
+        fig.add_trace(go.Table(header={**header, "values": heads}, cells={**cells, "values": columns}), row=row, col=col)
+
+    def usd(values: Any, unit: Any) -> list[str]:
+        return [format_value(v, unit, scale="bn", style="bare") for v in values]
+
+    def by_unit(values: Any, unit: Any, **kw: Any) -> list[str]:
+        return [format_value(v, unit, **kw) for v in values]
+
+    g = tables["levels"]
+
+    def level(name: str) -> list[str]:
+        return [f"{format_value(v, U.PRICE)} ({format_value(d, U.PERCENT, signed=True)})" if np.isfinite(v) else "none" for v, d in zip(g[name], g[f"{name}_distance_pct"], strict=True)]
+
+    table(["Underlying", "Spot", "Regime", "Net GEX (USD bn per 1%)", "Flip (distance)", "Call wall", "Put wall", "Abs-gamma strike", "0DTE share"], [g["underlying"].tolist(), by_unit(g["spot"], U.PRICE), g["regime"].tolist(), usd(g["net_gex_usd_per_1pct"], U.USD_PER_1PCT), level("flip"), level("call_wall"), level("put_wall"), level("abs_gamma_strike"), by_unit(g["zero_dte_share"], U.FRACTION)], 1, 1)
+    f = tables["flows"]
+    table([t for _c, t in BRIEF_FLOW_COLUMNS], [by_unit(f["index_move_pct"], U.PERCENT, signed=True), *(usd(f[c], U.USD_FLOW) for c, _t in BRIEF_FLOW_COLUMNS[1:])], 2, 1)
+    if not f.empty:
+        y = f["total_usd"].to_numpy(dtype=float) / 1e9
+        fig.add_trace(go.Bar(x=[f"{m:+g}%" for m in f["index_move_pct"]], y=y, marker_color=np.where(y < 0, "#d62728", "#1f77b4"), showlegend=False), row=3, col=1)
+    else:
+        fig.add_annotation(text=NONE, xref="x domain", yref="y domain", x=0.5, y=0.5, showarrow=False, row=3, col=1)
+    lt = tables["letf"]
+    table(["Underlying", "USD bn per 1% move"], [lt["underlying"].tolist(), usd(lt["per_1pct_usd"], U.USD_PER_1PCT)], 3, 2)
+    fx = tables["fx"]
+    fx = fx[fx["benefits"].astype(bool)] if "benefits" in fx else fx.iloc[0:0]
+    table(["Unwind to", "Currency", "Spec position (USD bn)", "Bought in the unwind (USD bn)"], [fx.get("scenario", pd.Series(dtype=str)).tolist(), fx["ccy"].tolist(), usd(fx["usd"], U.USD), usd(fx["currency_flow_usd"], U.USD_FLOW)], 4, 1)
+    ch = tables["changes"].head(6)
+    table(["Figure", "Previous", "Current"], [ch["figure"].tolist(), by_unit(ch["previous"], U.MIXED), by_unit(ch["current"], U.MIXED)], 4, 2)
+    table(["Notes"], [[notes.strip() or NONE]], 5, 1)
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0.01, "xanchor": "left"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        width=1100,
+        height=1650,
+        margin={"l": 30, "r": 30, "t": 110, "b": 30},
+        font={"family": "Helvetica, Arial, sans-serif", "size": 12},
+    )
+    return fig
+
+
+def render_brief(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str) -> tuple[pd.DataFrame, float, str | None]:
+    """The brief as PDF and PNG bytes (Plotly static export: kaleido and a headless Chromium on
+    the job's machine, never in a web request): ``(documents table, seconds, error)``; on a
+    rendering failure the table is empty and ``error`` says why (the brief is published all the
+    same, its page says the documents are missing)."""
+    import time
+
+    started = time.perf_counter()
+    fig = brief_figure(tables, title=title, subtitle=subtitle, notes=notes)
+    try:
+        pdf = pdf_with_title(fig.to_image(format="pdf"), title)
+        png = fig.to_image(format="png")
+    except Exception as exc:  # no Chromium / kaleido on this machine: publish without documents
+        return declarations.empty_table(BRIEF, "documents"), time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
+    docs = pd.DataFrame({"format": ["pdf", "png"], "media_type": ["application/pdf", "image/png"], "size_bytes": [len(pdf), len(png)], "data": [pdf, png]})
+    return docs, time.perf_counter() - started, None
 
 
 def _fmt_bn(v: Any) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import data
+from dashboard import data, render_cache
 from jobs.config import Settings
 
 DEMO_JOBS = """
@@ -41,6 +41,8 @@ def reset_dashboard_caches() -> None:
     data._resilient_for.cache_clear()
     data._read_version.cache_clear()
     data.redis_outage().recovered()
+    render_cache.CACHE.clear()
+    render_cache._seen = None
 
 
 def use_config(

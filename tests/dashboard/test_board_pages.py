@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.app import create_app
-from dashboard.figures.board import brief_image
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -42,7 +41,7 @@ def _publish_everything(store) -> None:
                 "brief": {"task": "brief", "cron": "55 8 * * 1-5", "retries": 0},
             },
             "gamma": {"underlyings": ["SPX", "QQQ"], "profile_points": 201},
-            "board": {"moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0]},
+            "board": {"moves_pct": [-10.0, -5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0, 10.0], "iv_shocks_pts": [0.0, 5.0]},
         },
         env={},
     )
@@ -50,6 +49,24 @@ def _publish_everything(store) -> None:
     for job in ("g", "l", "b", "brief"):
         record = run_job(settings, store, job, now=now)
         assert record.status == "ok", (job, record.error)
+
+
+OVERLAP_JS = """
+const root = document.querySelector(arguments[0]);
+const sel = '.gtitle, .g-xtitle, .g-ytitle, .legend, .annotation';
+const boxes = [...root.querySelectorAll(sel)].map(e => [e.getAttribute('class') + ':' + e.textContent.slice(0, 30), e.getBoundingClientRect()]).filter(b => b[1].width > 0);
+const out = [];
+for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+  const a = boxes[i][1], b = boxes[j][1];
+  if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) out.push([boxes[i][0], boxes[j][0]]);
+}
+return out;
+"""
+
+
+def _overlaps(dash_duo, selector: str) -> list:
+    """Pairs of the figure's title, axis titles, legend and annotations whose boxes intersect."""
+    return dash_duo.driver.execute_script(OVERLAP_JS, selector)
 
 
 def _console_errors(dash_duo) -> list:
@@ -71,7 +88,7 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     title = dash_duo.driver.execute_script("return document.querySelector('#board-flows .gtitle').textContent")
     assert "Mechanical flow by NDX move" in title
     axis = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-flows .g-ytitle, #board-flows .g-xtitle')].map(e => e.textContent)")
-    assert "Flow (USD, + = buy)" in axis and "NDX move (%)" in axis
+    assert "Flow (USD bn, + = buy)" in axis and "NDX move (%)" in axis
     legend = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-flows .legendtext')].map(e => e.textContent)")
     assert {"Dealer hedging (price)", "Leveraged ETFs", "Total"} <= set(legend)
     total_bn = board.meta.headline["total_usd_at_flag_move"] / 1e9
@@ -79,6 +96,38 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     dash_duo.wait_for_contains_text("#board-inputs", "gamma.SPX", timeout=10)
     assert "SAMPLE DATA" in dash_duo.find_element("#board-provenance").text
     assert "letf.flows" in dash_duo.find_element("#board-inputs").text
+    # Times: the header names the freshest input, every time in the desk's zone (no UTC ISO text).
+    times = dash_duo.find_element("#board-times").text
+    assert "freshest input as of" in times and ("EST" in times or "EDT" in times)
+    inputs_text = dash_duo.find_element("#board-inputs").text
+    assert "+00:00" not in inputs_text and "T0" not in inputs_text
+    # Default range +-5 %: the tails are behind the toggle.
+    xs = dash_duo.driver.execute_script("return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x")
+    assert max(abs(float(x)) for x in xs) <= 5.0
+    assert not _overlaps(dash_duo, "#board-flows"), _overlaps(dash_duo, "#board-flows")
+    # Key levels and the expiry calendar, as published (distances written by their unit).
+    levels = board.table("levels").set_index("underlying")
+    dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
+    assert f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}" in dash_duo.find_element("#board-levels").text
+    assert "OPEX" in dash_duo.find_element("#board-expiries").text
+    # End-of-day history: today's close of each input is drawn (one point per exchange day).
+    dash_duo.wait_for_element("#board-history .main-svg .scatterlayer", timeout=20)
+    names = dash_duo.driver.execute_script("return document.getElementById('board-history').querySelector('.js-plotly-plot').data.map(t => t.name)")
+    assert {"SPX net GEX", "leveraged ETFs per 1%"} <= set(names)
+    # The cards follow the IV shock.
+    totals = board.table("totals")
+    at5 = totals[(totals["iv_shock_pts"] == 5.0) & (totals["index_move_pct"] == -3.0)].iloc[0]
+    dash_duo.find_element("#board-shock input[value='5']").click()
+    dash_duo.wait_for_contains_text("#board-card-total", f"{at5['total_usd'] / 1e9:+,.2f} bn USD", timeout=20)
+    dash_duo.find_element("#board-range input[value='all']").click()
+    dash_duo.wait_for_text_to_equal("#board-flows .gtitle", "Mechanical flow by NDX move (IV shock +5 vol pts)", timeout=20)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        xs = dash_duo.driver.execute_script("return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x")
+        if max(abs(float(x)) for x in xs) > 5.0:
+            break
+        time.sleep(0.2)
+    assert max(abs(float(x)) for x in xs) > 5.0
 
     # Explorer: moving to +5 % changes the total card to the grid's figure for that move.
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/explorer?move=5")
@@ -107,8 +156,20 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     assert _console_errors(dash_duo) == []
 
 
-def test_brief_renders_to_png_and_pdf(store):
+def test_brief_job_renders_png_and_pdf_with_the_desk_notes(store):
+    """The brief job renders its PDF and PNG (stored with the result as bytes), titled, with the
+    desk's notes of the day; the web tier only serves those bytes."""
+    from jobs.store import keys
+
+    today = datetime.now(NY).date().isoformat()
+    store.redis.set(keys.brief_notes(today), b"Watch the NDX flip into OPEX.")
     _publish_everything(store)
     res = store.read("board.brief")
-    assert brief_image(res, "png")[:8] == b"\x89PNG\r\n\x1a\n"
-    assert brief_image(res, "pdf")[:5] == b"%PDF-"
+    docs = res.table("documents").set_index("format")
+    png, pdf = bytes(docs.loc["png", "data"]), bytes(docs.loc["pdf", "data"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and pdf[:5] == b"%PDF-"
+    assert docs.loc["pdf", "size_bytes"] == len(pdf)
+    assert f"/Title (flowdesk morning brief {today} - SAMPLE DATA)".encode() in pdf[-600:]
+    assert res.meta.headline["notes"] == "Watch the NDX flip into OPEX."
+    assert "Notes: Watch the NDX flip into OPEX." in res.meta.headline["text"]
+    assert res.meta.extra["render_error"] is None and res.meta.extra["render_seconds"] > 0

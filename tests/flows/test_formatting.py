@@ -68,3 +68,23 @@ def test_table_formats_and_headers() -> None:
     assert header("share", "an old unit text") == "share (an old unit text)"  # shown as stored
     assert shown_unit(Unit.FLAG) is None and shown_unit("") is None
     assert unit_of("USD") is Unit.USD and unit_of("no such unit") is None and unit_of(None) is None
+
+
+def test_format_time_in_the_desk_zone():
+    from flows.formatting import format_time
+
+    # 14:30 UTC in November is 09:30 in New York (EST, UTC-5); in July 10:30 (EDT).
+    assert format_time("2026-11-30T14:30:00+00:00", "America/New_York") == "2026-11-30 09:30 EST"
+    assert format_time("2026-07-01T14:30:00Z", "America/New_York") == "2026-07-01 10:30 EDT"
+    assert format_time("2026-11-30T14:30:05", "Europe/London", seconds=True) == "2026-11-30 14:30:05 GMT"  # naive = UTC
+    assert format_time(0, "UTC") == "1970-01-01 00:00 UTC"
+    assert format_time("2026-11-17", "America/New_York") == "2026-11-17"  # a date has no zone
+    assert format_time(None, "UTC") == "n/a" and format_time("None", "UTC", missing="-") == "-"
+    assert format_time("not a time", "UTC") == "not a time"
+
+
+def test_format_value_writes_times_by_the_time_unit():
+    from flows.formatting import format_value
+    from flows.units import Unit
+
+    assert format_value("2026-11-30T14:30:00+00:00", Unit.TIME, tz="America/New_York") == "2026-11-30 09:30 EST"

@@ -37,7 +37,7 @@ def _settings(test_data, **board):
             },
             "gamma": {"underlyings": ["SPX", "SPY"]},
             "letf": {"universe_file": str(test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv")},
-            "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, **board},
+            "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, "brief_documents": False, **board},
         },
         env={},
     )
@@ -195,3 +195,32 @@ hours_to_close = 0.0
     assert " bn USD (+ = buying)" in text.output and "-3.00%" in text.output  # written by the declared units
     bad = CliRunner().invoke(scenario, ["--move", "SPX minus 3"])
     assert bad.exit_code == 2 and "SYMBOL=PCT" in bad.output
+    # the flags state the move used, never "an index move of +0%"
+    assert all("+0%" not in f["message"] for f in data["flags"])
+    assert all("SPX -3% (index-equivalent NDX -3.75%)" in f["message"] for f in data["flags"] if f["kind"] in ("amplifying", "letf_heavy"))
+    unknown = CliRunner().invoke(scenario, ["--move", "ZZZZ=-3%"])
+    assert unknown.exit_code == 2 and "unknown symbol 'ZZZZ'" in unknown.output
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    down = CliRunner().invoke(scenario, ["--move", "SPX=-3%"])
+    assert down.exit_code == 3 and "cannot read the cached results from Redis" in down.output
+
+
+def test_board_keeps_rows_without_adv_and_reads_the_sign_change(published, store: ResultStore, test_data) -> None:
+    """SPX has no ADV in the leveraged-ETF volume file: its row stays in the ranking, saying so;
+    ``[board] adv_usd`` (index futures' dollar volume) gives it one.  The headline's sign changes
+    are those of the published totals."""
+    settings, _chain, _report = published
+    assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    res = store.read("board.scenarios")
+    rank = res.table("ranking").set_index("underlying")
+    grid_names = set(res.table("grid")["underlying"])
+    assert grid_names == set(rank.index)  # nothing dropped
+    assert np.isnan(rank.loc["SPX", "flow_per_1pct_pct_adv"]) and rank.loc["SPX", "adv_note"].startswith("no ADV")
+    head = res.meta.headline
+    assert (head["dealer_flow_sign_change_down_pct"], head["dealer_flow_sign_change_up_pct"]) == scenarios.dealer_sign_changes(res.table("totals"))
+
+    with_adv = _settings(test_data, adv_usd={"SPX": 4.0e11})
+    assert run_job(with_adv, store, "board", now=NOW.to_pydatetime()).status == "ok"
+    rank = store.read("board.scenarios").table("ranking").set_index("underlying")
+    assert rank.loc["SPX", "adv_usd"] == 4.0e11 and rank.loc["SPX", "adv_note"] == ""
+    assert rank.loc["SPX", "flow_per_1pct_pct_adv"] == pytest.approx(rank.loc["SPX", "flow_per_1pct_usd"] / 4.0e11 * 100.0)
