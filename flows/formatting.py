@@ -192,4 +192,4 @@ def format_time(value: Any, tz: str | None = None, *, seconds: bool = False, mis
         return missing
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
-    return stamp.tz_convert(tz or DEFAULT_TZ).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else TIME_FORMAT)
+    return str(stamp.tz_convert(tz or DEFAULT_TZ).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else TIME_FORMAT))
