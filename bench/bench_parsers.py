@@ -32,6 +32,7 @@ import pandas as pd
 from bench.harness import Context, Figure, compare, ratio_figure, standalone
 
 TITLE = "Parsers against a plain pandas read of the same files"
+AREA = "Parsers (ratio to a plain pandas read of the same bytes)"
 TARGET = 1.0
 READ_CSV = "plain pandas.read_csv of the same bytes"
 
@@ -157,4 +158,4 @@ def figures(ctx: Context) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    standalone(figures)
+    standalone(figures, "bench_parsers", AREA)

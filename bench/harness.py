@@ -1,7 +1,11 @@
 """What every benchmark shares: figures with their baseline, timing, the machine, the data folder.
 
-A benchmark module in ``bench/`` exposes ``figures(ctx: Context) -> list[Figure]``; ``python -m
-bench`` runs them all (:mod:`bench.__main__`) and writes ``docs/benchmarks.md``.  Every figure
+Every bench script (``bench/bench_*.py``) run as a program writes its figures as records to
+``bench/results/<script stem>.json`` (:func:`write_results`; the shared convention: a JSON list of
+``{"benchmark", "figure", "unit", "target", "baseline", "baseline_figure", "ratio", "notes"}``
+plus ``area``, ``met``, ``machine``, ``date`` and ``commit``); ``scripts/bench`` runs them (all or
+a named subset, ``--quick`` for short runs) and renders every file in ``bench/results/`` into
+``docs/benchmarks.md`` (:mod:`bench.__main__`).  Every figure
 names its **baseline** (the plainest way to do the same work, measured in the same run, e.g. a
 plain ``pandas.read_csv`` of the same file for a parser) and its ratio to it, so a figure keeps
 its meaning on another machine or under another load.
@@ -61,6 +65,23 @@ class Figure:
         out = asdict(self)
         out["ratio"] = self.ratio
         return out
+
+    def to_record(self) -> dict[str, Any]:
+        """The shared record (``bench/results/*.json``): benchmark, figure, unit, target,
+        baseline, baseline_figure, ratio, notes, met, higher_is_better."""
+        ratio = self.ratio
+        return {
+            "benchmark": self.name,
+            "figure": round(self.value, 6),
+            "unit": self.unit,
+            "target": self.target,
+            "baseline": self.baseline,
+            "baseline_figure": None if self.baseline_value is None else round(self.baseline_value, 6),
+            "ratio": None if ratio is None else round(ratio, 4),
+            "notes": self.note,
+            "met": self.met,
+            "higher_is_better": self.higher_is_better,
+        }
 
 
 @dataclass
@@ -231,8 +252,79 @@ def print_figures(figs: list[Figure]) -> None:
             print(f"    {f.note}")
 
 
-def standalone(figures: Callable[[Context], list[Figure]]) -> None:
-    """Run one benchmark module on its own and print its figures (no file written)."""
+RESULTS = ROOT / "bench" / "results"
+"""Where every bench script writes its records (one JSON file per script stem)."""
+
+
+def value_figure(name: str, value: float, unit: str, *, target: str | None = None, met: bool | None = None, baseline: str | None = None, baseline_value: float | None = None, note: str = "", higher_is_better: bool = False) -> Figure:
+    """A figure in any unit (s, MB, req/s, events/s, ...).  ``met`` is computed from ``target``
+    (``< 1.5 s``, ``<= 300 MB``, ``>= 100 req/s``, ``ratio <= 1``) when not given."""
+    fig = Figure(name=name, value=value, unit=unit, baseline=baseline, baseline_value=baseline_value, target=target, met=met, note=note, higher_is_better=higher_is_better)
+    if fig.met is None and target is not None:
+        fig.met = target_met(target, value, unit, fig.ratio)
+    return fig
+
+
+_TARGET = None
+
+
+def target_met(target: str, value: float, unit: str, ratio: float | None) -> bool | None:
+    """Whether ``value`` (or ``ratio`` for a ``ratio ...`` target) meets ``target``: ``<``,
+    ``<=``, ``>``, ``>=`` and a number, optionally its unit (``ms``/``s`` convert into each
+    other).  None when the text is not of that form."""
+    import re
+
+    global _TARGET
+    if _TARGET is None:
+        _TARGET = re.compile(r"^\s*(ratio\s*)?(<=|<|>=|>)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(\S.*)?$")
+    m = _TARGET.match(target)
+    if m is None:
+        return None
+    is_ratio, op, number, tunit = m.group(1), m.group(2), float(m.group(3).replace(",", "")), (m.group(4) or "").strip()
+    x = ratio if is_ratio else value
+    if x is None:
+        return None
+    if not is_ratio and tunit and tunit != unit:
+        scale = {("ms", "s"): 1e-3, ("s", "ms"): 1e3}.get((unit, tunit))
+        if scale is None:
+            return None
+        x = x * scale
+    return {"<": x < number, "<=": x <= number, ">": x > number, ">=": x >= number}[op]
+
+
+def write_results(stem: str, figs: list[Figure], *, area: str, notes: list[str] | None = None, quick: bool = False) -> Path:
+    """Write ``figs`` as records to ``bench/results/<stem>.json`` with ``area`` (the heading they
+    are grouped under in ``docs/benchmarks.md``), the machine (CPU model, cores, load average),
+    the date and the commit of this run, and the run's ``notes``."""
+    import json
+
+    m = machine()
+    stamp = {"area": area, "machine": {k: m[k] for k in ("cpu", "cores", "load_average", "python", "libraries")}, "date": m["date"], "commit": m["commit"], "quick": quick}
+    records = []
+    for f in figs:
+        rec = f.to_record()
+        if rec["met"] is None and rec["target"]:
+            rec["met"] = target_met(rec["target"], rec["figure"], rec["unit"], rec["ratio"])
+        rec.update(stamp)
+        records.append(rec)
+    if notes:
+        for rec in records:
+            rec["run_notes"] = list(notes)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{stem}.json"
+    path.write_text(json.dumps(records, indent=1) + "\n")
+    return path
+
+
+def quick_arg(argv: list[str] | None = None) -> bool:
+    """Whether ``--quick`` is among the arguments (scripts with their own parser add it there)."""
+    import sys
+
+    return "--quick" in (sys.argv[1:] if argv is None else argv)
+
+
+def standalone(figures: Callable[[Context], list[Figure]], stem: str, area: str) -> None:
+    """Run one benchmark module: print its figures and write ``bench/results/<stem>.json``."""
     import argparse
 
     ap = argparse.ArgumentParser()
@@ -244,3 +336,12 @@ def standalone(figures: Callable[[Context], list[Figure]]) -> None:
     print_figures(figs)
     for n in ctx.notes:
         print(f"note: {n}")
+    print(f"records: {write_results(stem, figs, area=area, notes=ctx.notes, quick=args.quick)}")
+
+
+def finish(stem: str, figs: list[Figure], *, area: str, notes: list[str] | None = None, quick: bool = False) -> None:
+    """Print ``figs`` and write them to ``bench/results/<stem>.json`` (scripts with a ``main``)."""
+    print_figures(figs)
+    for n in notes or []:
+        print(f"note: {n}")
+    print(f"records: {write_results(stem, figs, area=area, notes=notes, quick=quick)}")
