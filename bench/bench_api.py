@@ -98,6 +98,29 @@ def main() -> None:
         for name in ("gamma.SPX", "gamma.NDX", "letf.flows", "board.scenarios", "cftc.positioning"):
             if name in store.names():
                 figs.append(value_figure(f"store: bytes of one version of {name} (Arrow zstd tables + metadata)", version_bytes(name, store.meta(name).version) / 1e6, "MB", note=f"tables: {', '.join(store.meta(name).tables)}"))
+        spx = Path(os.environ.get("FLOWDESK_SHARED_DATA", root.parent / "shared" / "data")) / "options" / "spx_quotedata_2023-09-14.csv"
+        if spx.exists():  # the sizing rule's G and S on a real full chain
+            import logging
+
+            import pandas as pd
+
+            from flows.gamma import analyze
+            from flows.sources import cboe_csv
+            from jobs.tasks import TaskContext
+            from jobs.tasks.gamma import gamma_params, publish_report
+
+            sized = ResultStore(connect(server.url), full_versions=1, history_max_mb=None)
+            chain = cboe_csv.parse(spx.read_bytes(), source=str(spx))
+            params = gamma_params(settings, "SPX", pd.Timestamp(chain.as_of))
+            report = analyze(chain, params)
+            ctx = TaskContext(settings=settings, store=sized, now=now, job="bench", slot="bench", log=logging.getLogger("bench"))
+            sized.redis.delete(*[k for k in sized.redis.scan_iter(match="*gamma.SPX*")])
+            for _ in range(2):
+                publish_report(ctx, "SPX", chain, report, False, {}, params)
+            (old, g_slim), (_new, g_full) = list(sized.version_bytes("gamma.SPX").items())
+            figs.append(value_figure(f"store: bytes of a full gamma version, real SPX chain 2023-09-14 ({len(chain.contracts):,} contracts): G", g_full / 1e6, "MB", note="every table; the sizing rule's G (README: Redis sizing)"))
+            figs.append(value_figure("store: bytes of a slimmed gamma version, same chain: S", g_slim / 1e6, "MB", note=f"headline, by_strike, by_expiry, hedge_flow, sensitivity (slimmed: {', '.join(sized.meta('gamma.SPX', version=old).slimmed)}); the sizing rule's S"))
+
     finally:
         server.stop()
     finish("bench_api", figs, area="API and storage", quick=quick)

@@ -288,12 +288,13 @@ def get_result(name: str) -> Response:
             headers["X-Flowdesk-Meta"] = codec.dumps(meta, strict=False)
             return Response(blob, mimetype=ARROW_MIME, headers=headers)
         return Response(_arrow_with_meta(blob, meta), mimetype=ARROW_MIME, headers=headers)
-    frame = codec.arrow_to_frame(blob)
     if fmt == "json":
-        total = len(frame)
-        page = frame.iloc[offset : offset + limit]
+        arrow = codec.arrow_table(blob)
+        total = arrow.num_rows
+        page = arrow.slice(offset, limit).to_pandas()  # only the page's rows leave Arrow
         nxt = offset + limit if offset + limit < total else None
         return json_response({"meta": meta, "table": table, "total": total, "offset": offset, "limit": limit, "next_offset": nxt, "data": frame_records(page)})
+    frame = codec.arrow_to_frame(blob)
     headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))
     return Response(body, mimetype="text/csv", headers=headers)
