@@ -56,7 +56,9 @@ def select(names: list[str]) -> list[str]:
 def run(stem: str, quick: bool) -> tuple[bool, float, str]:
     """Run one benchmark in its own process; (ok, seconds, last lines of its output)."""
     env = dict(os.environ)
-    env.setdefault("FLOWDESK_SHARED_DATA", str(ROOT.parent / "shared" / "data"))
+    beside = ROOT.parent / "shared" / "data"
+    if "FLOWDESK_SHARED_DATA" not in env and beside.is_dir():
+        env["FLOWDESK_SHARED_DATA"] = str(beside)
     env["PYTHONPATH"] = os.pathsep.join(x for x in (str(ROOT), env.get("PYTHONPATH", "")) if x)
     argv = [sys.executable, "-m", f"bench.{stem}", *(["--quick"] if quick else [])]
     t0 = time.perf_counter()

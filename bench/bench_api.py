@@ -99,7 +99,7 @@ def main() -> None:
             if name in store.names():
                 figs.append(value_figure(f"store: bytes of one version of {name} (Arrow zstd tables + metadata)", version_bytes(name, store.meta(name).version) / 1e6, "MB", note=f"tables: {', '.join(store.meta(name).tables)}"))
         spx = Path(os.environ.get("FLOWDESK_SHARED_DATA", root.parent / "shared" / "data")) / "options" / "spx_quotedata_2023-09-14.csv"
-        if spx.exists():  # the sizing rule's G and S on a real full chain
+        if spx.exists() and hasattr(ResultStore, "version_bytes"):  # the sizing rule's G and S on a real full chain
             import logging
 
             import pandas as pd

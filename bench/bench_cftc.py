@@ -48,6 +48,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="3 repeats")
     args = ap.parse_args()
+    if not (DATA / "fx" / "eurofxref-hist.csv").exists():
+        raise SystemExit(f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)")
     if args.quick:
         args.repeat = min(args.repeat, 3)
     texts = read_texts()

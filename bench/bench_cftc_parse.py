@@ -26,6 +26,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     args = parser.parse_args()
+    if not (DATA / "fx" / "eurofxref-hist.csv").exists():
+        raise SystemExit(f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)")
     if args.quick:
         args.repeat = min(args.repeat, 3)
     legacy = [(p.name, p.read_text()) for p in sorted((DATA / "legacy_futures_only").glob("*.txt"))]

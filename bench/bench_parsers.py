@@ -8,14 +8,17 @@ bytes with pandas, timed interleaved with the parser in the same run:
 * CSV files: ``pandas.read_csv(io.BytesIO(raw))`` with default options (``skiprows=3`` for the
   quote table's three preamble lines, ``skiprows=1`` for CFE's disclaimer line, the gzip
   compression named for ``.csv.gz``);
-* the CBOE delayed-quotes JSON: ``pandas.DataFrame(json.loads(raw)["data"]["options"])``.
+* the CBOE delayed-quotes JSON: ``pandas.DataFrame(json.loads(raw)["data"]["options"])``; the CFTC
+  Socrata rows: ``pandas.DataFrame(json.loads(raw))``.
 
 Files: the full real files in ``FLOWDESK_SHARED_DATA`` (``../shared/data``), else the trimmed
 copies in ``tests/data`` (noted).  A family of several files (the CFTC reports, the VX contracts,
 the universe snapshots) is timed as one loop over all of them, against one loop of plain reads.
 
-Run ``python -m bench.bench_parsers [--quick]`` (printed) or ``python -m bench`` (all, written
-to ``docs/benchmarks.md``).
+Run ``python -m bench.bench_parsers [--quick]`` (records in ``bench/results/bench_parsers.json``)
+or ``scripts/bench`` (every benchmark, rendered into ``docs/benchmarks.md``).  Not timed: the ECB
+daily XML (``ecb.parse_daily_xml``; pandas' XML reader is not a plain baseline) and the hand-made
+drop files (``aum_drop``), a few lines each.
 """
 
 from __future__ import annotations
@@ -95,6 +98,10 @@ def figures(ctx: Context) -> list[Figure]:
     s, b = compare(lambda: cboe.parse(spx_json, source="sample SPX"), lambda: pd.DataFrame(json.loads(spx_json)["data"]["options"]), ctx.runs(15))
     figs.append(ratio_figure("CBOE delayed-quotes JSON, SAMPLE SPX chain (cboe.parse)", s, b, 'plain pandas.DataFrame(json.loads(raw)["data"]["options"])', target_ratio=TARGET, note=f"{n:,} contracts, {len(spx_json) / 1e6:.2f} MB (generated in the real layout)"))
 
+    mstr = ctx.path("responses/cboe/options_MSTR_2026-07-10_trimmed.json")
+    if mstr is not None:
+        figs.append(_family("CBOE delayed-quotes JSON, real MSTR response (cboe.parse)", [mstr], lambda raw, src: cboe.parse(raw, source=src), lambda raw, src: pd.DataFrame(json.loads(raw)["data"]["options"]), ctx, 21, baseline_name='plain pandas.DataFrame(json.loads(raw)["data"]["options"])'))
+
     # -- CFTC and ECB -------------------------------------------------------------------------
     legacy = sorted((ctx.data / "cftc" / "legacy_futures_only").glob("*.txt")) if ctx.full_data else []
     tff = sorted((ctx.data / "cftc" / "tff_futures_only").glob("*.txt")) if ctx.full_data else []
@@ -124,6 +131,20 @@ def figures(ctx: Context) -> list[Figure]:
     if fx is not None:
         figs.append(_family("ECB reference-rate history (ecb.read_hist_csv, 11 currencies)", [fx], lambda raw, src: ecb.read_hist_csv(decode_text(raw, src).text, src), lambda raw, src: _read_csv(raw), ctx, 11))
 
+    # -- CFTC Public Reporting API (Socrata JSON rows) ------------------------------------------
+    from flows.sources import cftc_socrata
+
+    for shared, report in (
+        ("responses/cftc/socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json", "legacy"),
+        ("responses/cftc/socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json", "tff"),
+    ):
+        path = ctx.path(shared)
+        if path is not None:
+            figs.append(_family(f"CFTC Socrata {report} rows {path.name} (cftc_socrata.parse_rows)", [path], lambda raw, src, report=report: cftc_socrata.parse_rows(json.loads(raw), report, src), lambda raw, src: pd.DataFrame(json.loads(raw)), ctx, 21, baseline_name="plain pandas.DataFrame(json.loads(raw))"))
+    ecb_daily = ctx.path("responses/ecb/eurofxref_2026-04-13.csv")
+    if ecb_daily is not None:
+        figs.append(_family("ECB daily reference rates CSV (ecb.parse_daily_csv)", [ecb_daily], lambda raw, src: ecb.parse_daily_csv(decode_text(raw, src).text, src), lambda raw, src: _read_csv(raw), ctx, 21))
+
     # -- leveraged ETFs -----------------------------------------------------------------------
     universes = sorted((ctx.data / "letf").glob("*leveraged_etf_data_*.csv")) if ctx.full_data else []
     if not universes:
@@ -131,6 +152,20 @@ def figures(ctx: Context) -> list[Figure]:
     if universes:
         table = letf_universe.reset_table()
         figs.append(_family("leveraged-ETF universe snapshots (letf_universe.parse, reset classes)", universes, lambda raw, src: letf_universe.parse(raw, src, reset_table=table), lambda raw, src: _read_csv(raw), ctx, 11))
+
+    from flows.sources import proshares
+
+    navs = sorted((ctx.data / "responses" / "letf").glob("proshares_*historical_nav*.csv")) if ctx.full_data else []
+    if navs:
+        figs.append(_family("ProShares NAV histories (proshares.parse)", navs, lambda raw, src: proshares.parse(raw, src), lambda raw, src: _read_csv(raw), ctx, 11))
+
+    # -- shipped tables -------------------------------------------------------------------------
+    from flows.sources import vixetp_universe
+
+    for mod, label in ((tff_markets, "TFF markets table flows/data/tff_markets.csv (tff_markets.parse)"), (vixetp_universe, "VIX ETP universe flows/data/vix_etp_universe.csv (vixetp_universe.parse)")):
+        shipped = Path(mod.__file__).resolve().parents[1] / "data" / mod.SHIPPED
+        if shipped.exists():
+            figs.append(_family(label, [shipped], lambda raw, src, mod=mod: mod.parse(raw, src), lambda raw, src: _read_csv(raw), ctx, 21))
 
     # -- prices and VX settlements --------------------------------------------------------------
     for shared, trimmed, parse_fn, kw in (
