@@ -1,7 +1,7 @@
 """Benchmark: alert evaluation and webhook delivery throughput.
 
-Run: ``/tmp/venv/bin/python bench/bench_alerts.py [--events 1000] [--delay-ms 5] [--repeat 3]``.
-Prints medians of
+Run: ``python -m bench.bench_alerts [--events 1000] [--delay-ms 5] [--repeat 3] [--quick]`` (records
+in ``bench/results/``).  Medians of
 
 1. :func:`jobs.alerts.step` per observation (pure state machine, an oscillating series);
 2. :func:`jobs.alerts.evaluate_published` for 50 rules on one result after a publish (real
@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 
+from bench.harness import finish, value_figure
 from jobs import declarations
 from jobs.alerts import (
     AlertEvent,
@@ -103,14 +104,18 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1000)
     ap.add_argument("--delay-ms", type=float, default=5.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="one repeat, 300 events")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat, args.events = 1, min(args.events, 300)
+    figs = []
 
-    print(f"step(): {statistics.median(bench_step() for _ in range(args.repeat)) * 1e6:.2f} µs per observation (median of {args.repeat})")
+    figs.append(value_figure("alerts: step() per observation (pure state machine)", statistics.median(bench_step() for _ in range(args.repeat)) * 1e6, "µs", note=f"median of {args.repeat}"))
     server = start_embedded_redis(quiet=True)
     try:
         client = connect(server.url)
         store = ResultStore(client)
-        print(f"evaluate_published(): {bench_evaluate(store, args.repeat) * 1e3:.2f} ms for 50 rules on one result (median)")
+        figs.append(value_figure("alerts: evaluate_published() for 50 rules on one result (real Redis)", bench_evaluate(store, args.repeat) * 1e3, "ms"))
         _Receiver.delay_s = args.delay_ms / 1000.0
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
         httpd.daemon_threads = True
@@ -119,10 +124,11 @@ def main() -> None:
         for threads in (1, 2, 4):
             runs = [bench_delivery(client, args.events, threads, url) for _ in range(args.repeat)]
             med = statistics.median(runs)
-            print(f"delivery: {args.events} events, receiver {args.delay_ms:g} ms, {threads} thread(s): {med:.2f} s median ({args.events / med:,.0f} events/s)")
+            figs.append(value_figure(f"alerts: webhook delivery, {threads} thread(s)", args.events / med, "events/s", higher_is_better=True, note=f"{args.events} events to a local receiver answering after {args.delay_ms:g} ms; {med:.2f} s median"))
         httpd.shutdown()
     finally:
         server.stop()
+    finish("bench_alerts", figs, area="Alerts", quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ Redis, then times, median of N runs:
   Redis, select the move / shock / underlyings, build the two figures and the table) -- target
   under 300 ms.
 
-Run: ``python bench/bench_board.py``.
+Run: ``python -m bench.bench_board [--quick]`` (records in ``bench/results/``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import finish, quick_arg, value_figure  # noqa: E402
 from jobs.config import load_settings  # noqa: E402
 from jobs.redis_server import start_embedded_redis  # noqa: E402
 from jobs.runner import run_job  # noqa: E402
@@ -60,12 +61,17 @@ def main() -> None:
     from dashboard.pages import explorer
 
     explorer.explore(-3.0, 5.0, [], 0)  # warm-up (imports, first read)
-    explore_ms = _median_ms(lambda: explorer.explore(-3.0, 5.0, [], 0), 20)
-    subset_ms = _median_ms(lambda: explorer.explore(2.5, 0.0, ["SPX", "QQQ", "NVDA"], 0), 20)
-    print(f"board: {len(inp.books)} dealer books ({contracts:,} contracts), grid {grid_rows:,} rows: median {board_ms:.0f} ms")
-    print(f"explorer interaction (all underlyings): median {explore_ms:.1f} ms (target < 300 ms)")
-    print(f"explorer interaction (3 underlyings):   median {subset_ms:.1f} ms")
+    quick = quick_arg()
+    n = 7 if quick else 20
+    explore_ms = _median_ms(lambda: explorer.explore(-3.0, 5.0, [], 0), n)
+    subset_ms = _median_ms(lambda: explorer.explore(2.5, 0.0, ["SPX", "QQQ", "NVDA"], 0), n)
     server.stop()
+    figs = [
+        value_figure("board: read every input from Redis + compute the whole scenario grid", board_ms, "ms", note=f"{len(inp.books)} dealer books ({contracts:,} contracts), grid {grid_rows:,} rows (SAMPLE data)"),
+        value_figure("board: one explorer interaction, all underlyings (server callback, one user)", explore_ms, "ms", target="< 300 ms"),
+        value_figure("board: one explorer interaction, 3 underlyings (one user)", subset_ms, "ms", target="< 300 ms"),
+    ]
+    finish("bench_board", figs, area="De-risking board", quick=quick)
 
 
 if __name__ == "__main__":

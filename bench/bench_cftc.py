@@ -1,6 +1,6 @@
 """Benchmark: parse every real CFTC/ECB file in ``../shared/data/cftc/`` and compute every week.
 
-Run: ``/tmp/venv/bin/python bench/bench_cftc.py [--repeat N]``.  Prints the median wall time of
+Run: ``python -m bench.bench_cftc [--repeat N] [--quick]`` (records in ``bench/results/``).  Measures the median wall time of
 (1) parsing (the project's parsers: ``cftc_files.parse_legacy/parse_tff`` with only the needed
 columns and codes, ``ecb.parse_hist_csv``), (2) computing every week's aggregates
 (``flows.cftc.analyse``: nets, USD values, baskets, decomposition, z/percentile/COT index,
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.harness import finish, value_figure
 from flows import cftc
 from flows.sources import cftc_files, ecb
 
@@ -45,7 +46,12 @@ def parse(legacy_texts, tff_texts, fx_text):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="3 repeats")
     args = ap.parse_args()
+    if not (DATA / "fx" / "eurofxref-hist.csv").exists():
+        raise SystemExit(f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)")
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
     texts = read_texts()
     size = sum(len(t) for _, t in texts[0] + texts[1]) + len(texts[2])
     parse_t, compute_t, total_t, cpu_p, cpu_c = [], [], [], [], []
@@ -62,15 +68,15 @@ def main() -> None:
         cpu_p.append(c1 - c0)
         cpu_c.append(c2 - c1)
     assert res is not None
-    print(f"input: {size / 1e6:.1f} MB of text, {len(texts[0])} legacy + {len(texts[1])} TFF files + ECB history")
-    print(f"weeks: {len(res.weekly)} ({res.info['partial_weeks']} partial), currencies rows: {len(res.currencies)}")
-    print(f"parse   median {statistics.median(parse_t) * 1000:7.1f} ms  (min {min(parse_t) * 1000:.1f})")
-    print(f"compute median {statistics.median(compute_t) * 1000:7.1f} ms  (min {min(compute_t) * 1000:.1f})")
-    print(f"total   median {statistics.median(total_t) * 1000:7.1f} ms  (target < 500 ms), repeats={args.repeat}")
-    # On a shared, loaded machine wall time includes waiting for a core: CPU time is the cost.
-    print(f"CPU time median: parse {statistics.median(cpu_p) * 1000:.1f} ms, compute {statistics.median(cpu_c) * 1000:.1f} ms, load average {os.getloadavg()[0]:.1f}")
     w = res.weekly.set_index("as_of")
-    print(f"check: net_usd_wide9 on 2025-01-14 = USD {w.loc['2025-01-14', 'net_usd_wide9'] / 1e9:.2f}bn (published ~35.2bn)")
+    what = f"{size / 1e6:.1f} MB of text, {len(texts[0])} legacy + {len(texts[1])} TFF files + ECB history; {len(res.weekly)} weeks ({res.info['partial_weeks']} partial); {args.repeat} runs"
+    med = statistics.median
+    figs = [
+        value_figure("cftc: parse the currency markets of every COT file + the ECB history", med(parse_t) * 1e3, "ms", note=f"{what}; CPU {med(cpu_p) * 1e3:.1f} ms"),
+        value_figure("cftc: analyse every week (nets, USD, baskets, statistics, peaks, unwind)", med(compute_t) * 1e3, "ms", note=f"CPU {med(cpu_c) * 1e3:.1f} ms"),
+        value_figure("cftc: parse + analyse", med(total_t) * 1e3, "ms", target="< 500 ms", note=f"net_usd_wide9 on 2025-01-14 = USD {w.loc['2025-01-14', 'net_usd_wide9'] / 1e9:.2f} bn (published about 35.2 bn)"),
+    ]
+    finish("bench_cftc", figs, area="CFTC positioning", quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: the CFTC ingest (back-fill and weekly update) and the release rule it applies.
 
-Run: ``.venv/bin/python bench/bench_cftc_ingest.py [--from 2006] [--repeat 3]``.  Starts a private
+Run: ``python -m bench.bench_cftc_ingest [--from 2006] [--repeat 3] [--quick]`` (records in ``bench/results/``).  Starts a private
 embedded Redis and prints the median wall time of
 
 1. the release rule over every report date of the back-fill (one vectorised
@@ -21,12 +21,17 @@ import time
 
 import pandas as pd
 
+from bench.harness import finish, value_figure
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--from", dest="from_year", type=int, default=2006)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="one repeat")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = 1
 
     try:
         from flows.calendars import cftc_release_times
@@ -48,7 +53,7 @@ def main() -> None:
     t0 = time.perf_counter()
     cftc_release_times(dates)
     vectorised = time.perf_counter() - t0
-    print(f"release rule, {len(dates)} report dates: one call per date {per_date * 1000:.1f} ms, vectorised {vectorised * 1000:.2f} ms")
+    figs = [value_figure(f"cftc ingest: release rule over {len(dates)} report dates (one vectorised call)", vectorised * 1e3, "ms", baseline="one call per date", baseline_value=per_date * 1e3)]
 
     settings = parse_settings({"service": {"source_mode": "sample"}}, env={})
     server = start_embedded_redis(quiet=True)
@@ -67,10 +72,11 @@ def main() -> None:
             upd.append(time.perf_counter() - t0)
             upd_cpu.append(time.process_time() - c0)
         weeks = store.read(cftc_ingest.POSITIONS).table("legacy")["as_of"].nunique()
-        print(f"sample back-fill {args.from_year}-{now.year} ({weeks} weekly reports): median {statistics.median(back):.3f} s wall, {statistics.median(back_cpu):.3f} s CPU (runs {', '.join(f'{x:.3f}' for x in back)})")
-        print(f"weekly update (one new report): median {statistics.median(upd):.3f} s wall, {statistics.median(upd_cpu):.3f} s CPU")
+        figs.append(value_figure(f"cftc ingest: SAMPLE back-fill {args.from_year}-{now.year} ({weeks} weekly reports, parse + publish)", statistics.median(back), "s", target="< 2 s", note=f"CPU {statistics.median(back_cpu):.3f} s; runs {', '.join(f'{x:.3f}' for x in back)}"))
+        figs.append(value_figure("cftc ingest: weekly update (one new report)", statistics.median(upd), "s", note=f"CPU {statistics.median(upd_cpu):.3f} s"))
     finally:
         server.stop()
+    finish("bench_cftc_ingest", figs, area="CFTC positioning", quick=args.quick)
 
 
 if __name__ == "__main__":

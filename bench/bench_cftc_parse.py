@@ -1,6 +1,6 @@
 """Benchmark: parse every real CFTC file in ``../shared/data/cftc/`` (~20 MB) plus the ECB history.
 
-Run ``/tmp/venv/bin/python bench/bench_cftc_parse.py [--repeat N]``.  Prints the median wall time
+Run ``python -m bench.bench_cftc_parse [--repeat N] [--quick]`` (records in ``bench/results/``).  Measures the median wall time
 and CPU (process) time of each step over ``N`` runs (files are read from disk once; only parsing
 is timed).  CPU time is printed too because wall time on a shared, loaded machine is noisy.  Only the
 needed columns are read (``usecols``).  The analytics side adds the aggregation timing in
@@ -15,6 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.harness import finish, value_figure
 from flows.sources import cftc_files, ecb
 
 DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "cftc"
@@ -23,7 +24,12 @@ DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().pare
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
     args = parser.parse_args()
+    if not (DATA / "fx" / "eurofxref-hist.csv").exists():
+        raise SystemExit(f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)")
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
     legacy = [(p.name, p.read_text()) for p in sorted((DATA / "legacy_futures_only").glob("*.txt"))]
     tff = [(p.name, p.read_text()) for p in sorted((DATA / "tff_futures_only").glob("*.txt"))]
     fx_text = (DATA / "fx" / "eurofxref-hist.csv").read_text()
@@ -53,14 +59,17 @@ def main() -> None:
         rows_all = timed("cot_all_markets", run, None)
         rows_fx = timed("cot_fx_codes", run, codes)
         fx = timed("ecb_hist", ecb.parse_hist_csv, fx_text, "eurofxref-hist.csv")
-    print(f"CFTC files: {len(legacy)} legacy + {len(tff)} TFF, {mb:.1f} MB of text; ECB history {len(fx)} days")
     med = {k: statistics.median(v) for k, v in timings.items()}
     medc = {k: statistics.median(v) for k, v in cpu.items()}
-    print(f"parse all markets ({rows_all} rows):          median {med['cot_all_markets']:.3f} s wall, {medc['cot_all_markets']:.3f} s CPU")
-    print(f"parse the 11 currency codes ({rows_fx} rows):   median {med['cot_fx_codes']:.3f} s wall, {medc['cot_fx_codes']:.3f} s CPU")
-    print(f"parse ECB history (11 currencies):          median {med['ecb_hist']:.3f} s wall, {medc['ecb_hist']:.3f} s CPU")
     total, total_c = med["cot_fx_codes"] + med["ecb_hist"], medc["cot_fx_codes"] + medc["ecb_hist"]
-    print(f"parse total (currency codes + FX):          median {total:.3f} s wall, {total_c:.3f} s CPU (runs: {args.repeat})")
+    what = f"{len(legacy)} legacy + {len(tff)} TFF files, {mb:.1f} MB of text; ECB history {len(fx)} days; {args.repeat} runs"
+    figs = [
+        value_figure(f"cftc parse: every market ({rows_all:,} rows)", med["cot_all_markets"] * 1e3, "ms", note=f"{what}; CPU {medc['cot_all_markets'] * 1e3:.0f} ms"),
+        value_figure(f"cftc parse: the 11 currency codes ({rows_fx:,} rows)", med["cot_fx_codes"] * 1e3, "ms", note=f"CPU {medc['cot_fx_codes'] * 1e3:.0f} ms"),
+        value_figure("cftc parse: ECB history (11 currencies)", med["ecb_hist"] * 1e3, "ms", note=f"CPU {medc['ecb_hist'] * 1e3:.0f} ms"),
+        value_figure("cftc parse: currency codes + FX", total * 1e3, "ms", note=f"CPU {total_c * 1e3:.0f} ms"),
+    ]
+    finish("bench_cftc_parse", figs, area="CFTC positioning", quick=args.quick)
 
 
 if __name__ == "__main__":

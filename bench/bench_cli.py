@@ -3,7 +3,7 @@
 Targets: ``flowdesk --help`` under 0.5 s; ``flowdesk gamma FILE --json`` under 1.5 s (the
 analysis itself is ~0.16 s: the rest is interpreter start-up and imports).
 
-Run: ``.venv/bin/python bench/bench_cli.py [--runs N]``.  Measures, with ``hyperfine`` when it is
+Run: ``python -m bench.bench_cli [--runs N] [--quick]`` (records in ``bench/results/``).  Measures, with ``hyperfine`` when it is
 installed (``apt-get install hyperfine``) or else repeated runs timed here:
 
 * ``flowdesk --help``;
@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.harness import finish, value_figure  # noqa: E402
+
 FLOWDESK = Path(sys.executable).parent / "flowdesk"
 SHARED = Path(os.environ.get("FLOWDESK_SHARED_DATA", REPO.parent / "shared" / "data"))
 TARGETS = {"help": 0.5, "gamma": 1.5}
@@ -68,16 +72,21 @@ def help_imports() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="3 runs")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = min(args.runs, 3)
     tool = "hyperfine" if shutil.which("hyperfine") else "subprocess timing"
-    print(f"flowdesk entry points, {args.runs} runs each ({tool}; load average {os.getloadavg()[0]:.1f})")
+    figs = []
+    heavy = help_imports()
     for label, kind, argv in commands():
         times = with_hyperfine(argv, args.runs) if tool == "hyperfine" else by_hand(argv, args.runs)
         median, best = statistics.median(times), min(times)
-        verdict = "ok" if median < TARGETS[kind] else "OVER TARGET"
-        print(f"  {label:<66} median {median:6.3f} s  min {best:6.3f} s  (target < {TARGETS[kind]} s: {verdict})")
-    heavy = help_imports()
-    print(f"  heavy modules imported by --help: {', '.join(heavy) or 'none'}")
+        note = f"fresh process each, {args.runs} runs ({tool}), min {best:.3f} s"
+        if kind == "help":
+            note += f"; heavy modules imported by --help: {', '.join(heavy) or 'none'}"
+        figs.append(value_figure(f"cli: {label}", median, "s", target=f"< {TARGETS[kind]} s", note=note))
+    finish("bench_cli", figs, area="Command line", quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: every real TFF file in ``../shared/data/cftc/tff_futures_only/`` (2017-2026) parsed
 and every market's history computed (:mod:`flows.futures_positioning`); target < 0.5 s.
 
-Run ``.venv/bin/python bench/bench_futures_positioning.py [--repeat N]``.  The files' bytes are
+Run ``python -m bench.bench_futures_positioning [--repeat N] [--quick]`` (records in ``bench/results/``).  The files' bytes are
 read from disk once; each run decodes them (:func:`flows.sources.textio.decode_text`), parses the
 15 markets of the markets table with their unit text
 (:func:`flows.sources.cftc_files.parse_report`, ``units=True``), concatenates and runs
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.harness import finish, value_figure
 from flows import futures_positioning as fp
 from flows.sources import cftc_files, tff_markets
 from flows.sources.textio import decode_text
@@ -32,7 +33,10 @@ TARGET_S = 0.5
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
     files = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.txt"))]
     if not files:
         raise SystemExit(f"no TFF files in {DATA} (set FLOWDESK_SHARED_DATA)")
@@ -66,12 +70,14 @@ def main() -> None:
     assert res is not None and frame is not None
     med = {k: statistics.median(v) for k, v in wall.items()}
     medc = {k: statistics.median(v) for k, v in cpu.items()}
-    print(f"TFF files: {len(files)} ({mb:.1f} MB), {len(frame)} rows of {len(markets)} markets, {res.info['weeks']} report weeks {res.info['history_start'].get('ES')} .. {res.latest_as_of.date()}")
-    print(f"positions table: {len(res.positions)} rows (market x class x week); wide rows: {len(rows)}")
-    print(f"decode + parse (15 markets):             median {med['parse']:.3f} s wall, {medc['parse']:.3f} s CPU")
-    print(f"analyse (every market's history):        median {med['analyse']:.3f} s wall, {medc['analyse']:.3f} s CPU")
-    print(f"total parse + analyse (target < {TARGET_S} s): median {med['total']:.3f} s wall, {medc['total']:.3f} s CPU (runs: {args.repeat})")
-    print(f"wide rows for the CLI (not in the total): median {med['wide']:.3f} s wall, {medc['wide']:.3f} s CPU")
+    what = f"{len(files)} TFF files ({mb:.1f} MB), {len(frame)} rows of {len(markets)} markets, {res.info['weeks']} report weeks; positions {len(res.positions)} rows; {args.repeat} runs"
+    figs = [
+        value_figure("futures positioning: decode + parse (15 markets)", med["parse"] * 1e3, "ms", note=f"{what}; CPU {medc['parse'] * 1e3:.0f} ms"),
+        value_figure("futures positioning: analyse every market's history", med["analyse"] * 1e3, "ms", note=f"CPU {medc['analyse'] * 1e3:.0f} ms"),
+        value_figure("futures positioning: parse + analyse", med["total"] * 1e3, "ms", target=f"< {TARGET_S * 1e3:g} ms", note=f"CPU {medc['total'] * 1e3:.0f} ms"),
+        value_figure(f"futures positioning: wide rows for the CLI ({len(rows)} rows, not in the total)", med["wide"] * 1e3, "ms", note=f"CPU {medc['wide'] * 1e3:.0f} ms"),
+    ]
+    finish("bench_futures_positioning", figs, area="CFTC positioning", quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Benchmark: leveraged-ETF scenario grid, 5,000 funds x 41 moves (target: under 5 ms median).
 
-Run: ``/tmp/venv/bin/python bench/bench_letf.py``.  Prints median wall times of
+Run: ``python -m bench.bench_letf [--quick]`` (records in ``bench/results/bench_letf.json``).
+The grid's baseline is a plain per-fund sum (:func:`plain_sum`) measured in the same run.
+Median wall times of
 
 * ``scenario_matrix``: the funds x moves outer product (USD, 5,000 x 41);
 * ``scenario_table``: per-underlying trade over the grid (indicator-matrix aggregation as a
@@ -14,12 +16,10 @@ Run: ``/tmp/venv/bin/python bench/bench_letf.py``.  Prints median wall times of
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import pandas as pd
 
+from bench.harness import compare, finish, quick_arg, time_figure, timed
 from flows import letf, letf_reset
 from flows.sources import letf_universe
 
@@ -44,17 +44,18 @@ def _universe(rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def _median_ms(fn, repeat: int = 200) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+def plain_sum(funds: pd.DataFrame, moves: np.ndarray) -> pd.DataFrame:
+    """The baseline: a plain per-fund sum, ``A (L^2 - L) * 1 %`` per fund grouped by underlying
+    (pandas ``groupby().sum()``), times every move of the grid."""
+    lev = funds["leverage"].to_numpy(dtype=float)
+    per = funds["aum_usd"].to_numpy(dtype=float) * (lev * lev - lev) * 0.01
+    summed = pd.Series(per, index=funds["underlying"]).groupby(level=0, sort=False).sum()
+    return pd.DataFrame(np.outer(summed.to_numpy(), moves), index=summed.index, columns=moves)
 
 
 def main() -> None:
+    quick = quick_arg()
+    reps = (lambda n: max(5, n // 5)) if quick else (lambda n: n)
     rng = np.random.default_rng(1)
     funds = letf.classify(_universe(rng), {})
     flows = letf.fund_flows(funds)
@@ -69,13 +70,24 @@ def main() -> None:
         }
     )
     table = letf_universe.reset_table()
-    print(f"  classify_reset (5,000 funds, rules + table)     {_median_ms(lambda: letf_reset.classify_reset(names, table), repeat=20):8.3f} ms median")
-    print(f"  scenario_matrix (funds x moves outer product)   {_median_ms(lambda: letf.scenario_matrix(per, MOVES)):8.3f} ms median")
-    print(f"  scenario_table (underlyings x moves, wide)      {_median_ms(lambda: letf.scenario_table(flows, MOVES)):8.3f} ms median")
-    print(f"  scenario_grid (the same, long format)           {_median_ms(lambda: letf.scenario_grid(flows, MOVES), repeat=50):8.3f} ms median")
-    print(f"  scenario_flows (41 scenarios x underlyings)     {_median_ms(lambda: letf.scenario_flows(flows, moves_frame)):8.3f} ms median")
-    print(f"  fund_flows + by_underlying (whole step)         {_median_ms(lambda: letf.by_underlying(letf.fund_flows(funds)), repeat=30):8.3f} ms median")
-    print("target: under 5 ms median for the 5,000 x 41 grid")
+    # the grid and its baseline agree before anything is timed
+    mine = letf.scenario_table(flows, MOVES).drop(index="TOTAL")
+    base = plain_sum(funds, MOVES)
+    assert np.allclose(mine.to_numpy(), base.loc[mine.index].to_numpy(), rtol=1e-12, atol=1e-3)
+    t_table, t_plain = compare(lambda: letf.scenario_table(flows, MOVES), lambda: plain_sum(funds, MOVES), reps(200))
+    t_whole, t_plain2 = compare(lambda: letf.scenario_table(letf.fund_flows(funds), MOVES), lambda: plain_sum(funds, MOVES), reps(50))
+    plain = f"plain per-fund sum (A (L^2 - L) 1 % per fund, pandas groupby-sum by underlying, x {len(MOVES)} moves)"
+    size = f"{N_FUNDS:,} funds, {N_UNDERLYINGS} underlyings, {len(MOVES)} moves"
+    figs = [
+        time_figure("letf: scenario_table from fund flows (underlyings x moves, wide)", t_table, target_ms=5, baseline=plain, baseline_t=t_plain, note=size),
+        time_figure("letf: fund_flows + scenario_table (per-fund step and the grid)", t_whole, baseline=plain, baseline_t=t_plain2, note=size),
+        time_figure("letf: classify_reset (5,000 funds, name and family rules + curated table)", timed(lambda: letf_reset.classify_reset(names, table), reps(20))[0]),
+        time_figure("letf: scenario_matrix (funds x moves outer product)", timed(lambda: letf.scenario_matrix(per, MOVES), reps(200))[0]),
+        time_figure("letf: scenario_grid (the grid in long format, the published table)", timed(lambda: letf.scenario_grid(flows, MOVES), reps(50))[0], target_ms=5),
+        time_figure("letf: scenario_flows (41 scenarios x 400 underlyings given as moves)", timed(lambda: letf.scenario_flows(flows, moves_frame), reps(200))[0]),
+        time_figure("letf: fund_flows + by_underlying (the whole per-fund and per-underlying step)", timed(lambda: letf.by_underlying(letf.fund_flows(funds)), reps(30))[0]),
+    ]
+    finish("bench_letf", figs, area="Leveraged ETFs", quick=quick)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Scheduler timings on a private embedded Redis (not part of the test run).
 
-Run: ``/tmp/venv/bin/python bench/bench_scheduler.py [--rounds N]``.  Prints medians of:
+Run: ``python -m bench.bench_scheduler [--rounds N] [--quick]`` (records in ``bench/results/``).  Medians of:
 
 * start-up: ``flowdesk scheduler`` spawned -> first leader heartbeat in Redis (seconds);
 * slot latency: scheduled fire time -> run record ``started_at`` (milliseconds);
@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.harness import finish, value_figure  # noqa: E402
 from jobs.redis_server import start_embedded_redis  # noqa: E402
 from jobs.store import ResultStore  # noqa: E402
 
@@ -83,7 +84,10 @@ def one_round(url: str, env: dict[str, str], tmp: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one round")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 1
     server = start_embedded_redis(quiet=True)
     try:
         with tempfile.TemporaryDirectory() as tmpdir:
@@ -93,10 +97,18 @@ def main() -> None:
             rounds = [one_round(server.url, env, tmp) for _ in range(args.rounds)]
     finally:
         server.stop()
-    print(f"rounds: {args.rounds} (machine: {os.cpu_count()} cores)")
+    label = {
+        "startup_s": ("scheduler: start-up (spawned -> first leader heartbeat)", "s", None),
+        "slot_latency_ms": ("scheduler: slot latency (fire time -> run started)", "ms", None),
+        "takeover_s": ("scheduler: take-over after the leader is killed (lease 5 s, heartbeat 1 s)", "s", "<= 6 s"),
+        "refresh_s": ("scheduler: flowdesk refresh demo (process start to exit)", "s", None),
+    }
+    figs = []
     for key in rounds[0]:
         values = [r[key] for r in rounds]
-        print(f"{key:>16}: median {statistics.median(values):8.2f}   (min {min(values):.2f}, max {max(values):.2f})")
+        name, unit, target = label[key]
+        figs.append(value_figure(name, statistics.median(values), unit, target=target, note=f"{args.rounds} round(s): min {min(values):.2f}, max {max(values):.2f}"))
+    finish("bench_scheduler", figs, area="Scheduler", quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: the systematic engines over 30 years of daily data and a 41-point scenario grid
 (target: each engine under 50 ms median; the whole systematic refresh under 1 s).
 
-Run: ``.venv/bin/python bench/bench_systematic.py``.  Data: the SAMPLE generator's 30 years
+Run: ``python -m bench.bench_systematic [--quick]`` (records in ``bench/results/``).  Data: the SAMPLE generator's 30 years
 (7,560 sessions) of index closes, written in the Cboe layout, and its VX settlements for every
 monthly contract over the same years (written per contract in the CFE layout).  Prints medians of
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import statistics
 import time
 
+from bench.harness import finish, quick_arg, value_figure
 from flows import cta, vixetp, volcontrol
 from flows.sources import cboe_prices, cboe_vx, sample_prices, vixetp_universe
 
@@ -32,9 +33,14 @@ GRID = [x / 2 for x in range(-20, 21)]  # 41 one-day shocks, percent
 VX_GRID = [float(x) for x in range(-40, 41, 2)]  # 41 VX moves, percent
 
 
-def _median_ms(fn, repeat: int = 30) -> str:
+QUICK = quick_arg()
+
+
+def _median_ms(fn, repeat: int = 30) -> tuple[float, float]:
     """Median wall time and median CPU time of this process (the machine is shared: CPU time
     is the steadier figure when other work runs), ms."""
+    if QUICK:
+        repeat = max(2, repeat // 5)
     fn()
     wall, cpu = [], []
     for _ in range(repeat):
@@ -42,7 +48,7 @@ def _median_ms(fn, repeat: int = 30) -> str:
         fn()
         wall.append((time.perf_counter() - t0) * 1e3)
         cpu.append((time.process_time() - c0) * 1e3)
-    return f"{statistics.median(wall):8.2f} ms median (CPU {statistics.median(cpu):7.2f} ms)"
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:
@@ -93,15 +99,22 @@ def main() -> None:
         cta.analyze(p, aum=50e9, shock_grid_pct=GRID)
         vixetp.analyze(v, universe, assets, date=END, moves_pct=VX_GRID)
 
-    print(f"  volcontrol.analyze (EWMA 0.94/0.97, 30 y + 41-point shock grid)     {_median_ms(vc)}")
-    print(f"  volcontrol.analyze (20/40-session simple vol)                       {_median_ms(vc_sma)}")
-    print(f"  cta.analyze (1/3/12-month signals, triggers, tapes, 41-point grid)   {_median_ms(trend)}")
-    print(f"  cta.analyze (the same + 20/120 MA crossover)                         {_median_ms(trend_ma)}")
-    print(f"  vixetp.analyze (short + mid-term index over 30 y, 8 funds, 41 moves) {_median_ms(etp)}")
-    print(f"  parse the 30-year Cboe price file                                    {_median_ms(parse_prices)}")
-    print(f"  parse + merge every VX contract file ({len(vx_files)})                          {_median_ms(parse_vx, repeat=5)}")
-    print(f"  daily systematic refresh (30-y price file, the {len(today_files)} listed VX contracts, three engines) {_median_ms(daily, repeat=10)}")
-    print(f"  full 30-year replay (parse both histories + three engines)           {_median_ms(refresh, repeat=5)}")
+    figs = []
+
+    def fig(name: str, fn, target: str | None = "< 50 ms", repeat: int = 30) -> None:
+        wall, cpu = _median_ms(fn, repeat)
+        figs.append(value_figure(f"systematic: {name}", wall, "ms", target=target, note=f"CPU {cpu:.2f} ms; {len(prices):,} sessions (SAMPLE, 30 years)"))
+
+    fig("volcontrol.analyze (EWMA 0.94/0.97, 30 y + 41-point shock grid)", vc)
+    fig("volcontrol.analyze (20/40-session simple vol)", vc_sma)
+    fig("cta.analyze (1/3/12-month signals, triggers, tapes, 41-point grid)", trend)
+    fig("cta.analyze (the same + 20/120 MA crossover)", trend_ma)
+    fig("vixetp.analyze (short + mid-term index over 30 y, 8 funds, 41 moves)", etp)
+    fig("parse the 30-year Cboe price file", parse_prices, target=None)
+    fig(f"parse + merge every VX contract file ({len(vx_files)})", parse_vx, target=None, repeat=5)
+    fig(f"daily systematic refresh (30-y price file, the {len(today_files)} listed VX contracts, three engines)", daily, target="< 1000 ms", repeat=10)
+    fig("full 30-year replay (parse both histories + three engines)", refresh, target=None, repeat=5)
+    finish("bench_systematic", figs, area="Systematic engines", quick=QUICK)
 
 
 if __name__ == "__main__":

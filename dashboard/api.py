@@ -9,11 +9,17 @@ except ``/healthz``):
     (per table and column), ``headline_units``, ``description`` and ``descriptions`` (of the
     tables, the columns per table and the headline keys).
 ``GET /api/v1/results/<name>``
-    One result.  ``format=json`` (default: ``{"meta": {...}, "data": [records]}``), ``csv``
-    (plain CSV; provenance in ``X-Flowdesk-*`` headers: result, version, as-of, computed-at,
-    source, status, sample, units as JSON) or ``arrow`` (Arrow IPC stream,
-    ``application/vnd.apache.arrow.stream``; flowdesk metadata JSON under the schema metadata key
-    ``flowdesk``).  ``table=`` picks a table (default: the main one), ``as_of=`` an ISO time
+    One table of one result (only that table is read from Redis).  ``format=json`` (default:
+    ``{"meta": {...}, "table": ..., "total": rows, "offset": ..., "limit": ..., "next_offset":
+    ... | null, "data": [records]}``: a page of ``limit`` rows from ``offset``, default
+    :data:`DEFAULT_PAGE` rows, at most :data:`MAX_PAGE`; ``next_offset`` is null on the last
+    page), ``csv`` (every row, plain CSV; provenance in ``X-Flowdesk-*`` headers: result, version,
+    as-of, computed-at, source, status, sample, units as JSON) or ``arrow`` (every row, Arrow IPC
+    stream, ``application/vnd.apache.arrow.stream``; flowdesk metadata JSON under the schema
+    metadata key ``flowdesk``; built from the stored Arrow bytes without going through pandas;
+    ``compression=zstd`` serves the stored zstd-compressed stream byte for byte, provenance in
+    the headers only).  A table an older version no longer keeps (``[store] full_versions``:
+    per-contract rows, profiles) is a 404 saying so.  ``table=`` picks a table (default: the main one), ``as_of=`` an ISO time
     returns the version current at that time (naive times are in the desk's time zone; a space
     where a URL-decoded ``+`` offset was is accepted), ``version=`` an exact version id.
 ``GET /api/v1/results/<name>/history``
@@ -57,6 +63,10 @@ log = logging.getLogger("flowdesk.web.api")
 
 ARROW_MIME = "application/vnd.apache.arrow.stream"
 FORMATS = ("json", "csv", "arrow")
+DEFAULT_PAGE = 1_000
+"""Rows of a JSON answer when no ``limit`` is given."""
+MAX_PAGE = 100_000
+"""Largest ``limit`` of a JSON answer (Arrow and CSV answers carry every row)."""
 
 bp = Blueprint("flowdesk_api", __name__)
 
@@ -146,6 +156,35 @@ def _provenance_headers(meta: ResultMeta, table: str) -> dict[str, str]:
     }
 
 
+def _int_arg(name: str, default: int, lo: int, hi: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name}: not a whole number: {raw!r}") from None
+    if value < lo or (hi is not None and value > hi):
+        raise ApiError(400, f"{name}: must be between {lo} and {hi}" if hi is not None else f"{name}: must be >= {lo}")
+    return value
+
+
+def _arrow_with_meta(blob: bytes, meta: dict[str, Any]) -> bytes:
+    """The stored Arrow stream ``blob`` rewritten uncompressed with ``meta`` under the schema
+    metadata key ``flowdesk`` (what any Arrow reader opens); no pandas on the way."""
+    import pyarrow as pa
+
+    with pa.ipc.open_stream(pa.BufferReader(blob)) as reader:
+        table = reader.read_all()
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[b"flowdesk"] = codec.dumps(meta, strict=False).encode()
+    table = table.replace_schema_metadata(schema_meta)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
 def _format_arg(allowed: tuple[str, ...]) -> str:
     fmt = request.args.get("format", "json").lower()
     if fmt not in allowed:
@@ -179,9 +218,10 @@ def declared(meta: ResultMeta) -> dict[str, Any]:
 @bp.get("/api/v1/results")
 def list_results() -> Response:
     store = data.live_store()
-    grades = {item.name: item for item in assess(data.settings(), store).items}
+    metas = store.summaries()
+    grades = {item.name: item for item in assess(data.settings(), store, metas={m.name: m for m in metas}).items}
     out = []
-    for meta in store.summaries():
+    for meta in metas:
         grade = grades.get(meta.name)
         out.append(
             {
@@ -224,27 +264,40 @@ def get_result(name: str) -> Response:
     if as_of is not None and version is not None:
         raise ApiError(400, "give either as_of or version, not both")
     table = request.args.get("table") or None
+    compression = request.args.get("compression")
+    if compression not in (None, "", "zstd"):
+        raise ApiError(400, f"compression: only zstd (the stored bytes) is offered (got {compression!r})")
+    if compression and fmt != "arrow":
+        raise ApiError(400, "compression: only with format=arrow")
+    offset = _int_arg("offset", 0, 0)
+    limit = _int_arg("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     store = data.live_store()
     try:
-        result = store.read(name, as_of=as_of, version=version, tables=[table] if table else None)
+        meta_obj, table, blob = store.table_bytes(name, as_of=as_of, version=version, table=table)
     except ResultNotFound as exc:
         what = f"version {version!r} of " if version else ""
         raise ApiError(404, f"no published result {what}{name!r}" + (f" at or before {as_of.isoformat()}" if as_of is not None else "")) from exc
-    except KeyError as exc:  # unknown table
+    except KeyError as exc:  # unknown table, or one an older version no longer keeps
         raise ApiError(404, str(exc.args[0]) if exc.args else str(exc)) from exc
-    table = table or result.meta.tables[0]
-    frame = result.tables[table]
-    meta = result.meta.to_dict()
+    meta = meta_obj.to_dict()
+    headers = _provenance_headers(meta_obj, table)
+    stem = f"{name}.{table}" if table != meta_obj.tables[0] else name
+    if fmt == "arrow":
+        headers["Content-Disposition"] = f'attachment; filename="{stem}.arrows"'
+        if compression:
+            headers["X-Flowdesk-Meta"] = codec.dumps(meta, strict=False)
+            return Response(blob, mimetype=ARROW_MIME, headers=headers)
+        return Response(_arrow_with_meta(blob, meta), mimetype=ARROW_MIME, headers=headers)
     if fmt == "json":
-        return json_response({"meta": meta, "table": table, "data": frame_records(frame)})
-    headers = _provenance_headers(result.meta, table)
-    stem = f"{name}.{table}" if table != result.meta.tables[0] else name
-    if fmt == "csv":
-        headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
-        body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))
-        return Response(body, mimetype="text/csv", headers=headers)
-    headers["Content-Disposition"] = f'attachment; filename="{stem}.arrows"'
-    return Response(codec.frame_to_arrow(frame, metadata=meta, compression=None), mimetype=ARROW_MIME, headers=headers)
+        arrow = codec.arrow_table(blob)
+        total = arrow.num_rows
+        page = arrow.slice(offset, limit).to_pandas()  # only the page's rows leave Arrow
+        nxt = offset + limit if offset + limit < total else None
+        return json_response({"meta": meta, "table": table, "total": total, "offset": offset, "limit": limit, "next_offset": nxt, "data": frame_records(page)})
+    frame = codec.arrow_to_frame(blob)
+    headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+    body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))
+    return Response(body, mimetype="text/csv", headers=headers)
 
 
 @bp.get("/api/v1/results/<name>/history")

@@ -49,7 +49,7 @@ def settings() -> Settings:
 @functools.lru_cache(maxsize=4)
 def _store_for(url: str) -> ResultStore:
     s = settings().store
-    return ResultStore.from_url(url, history_max_count=s.history_max_count, history_max_age_days=s.history_max_age_days, run_history=s.run_history)
+    return ResultStore.from_url(url, **ResultStore.options(s))
 
 
 DEFAULT_TZ = "America/New_York"

@@ -72,6 +72,53 @@ def _dates(days: Any) -> pd.DatetimeIndex:
     return idx.normalize()
 
 
+def _day_numbers(days: Any) -> np.ndarray:
+    """Calendar dates as ``datetime64[D]`` (NaT kept), the time of day discarded.
+
+    numpy datetime arrays and tz-naive DatetimeIndex/Series take a direct conversion (no pandas
+    parsing: this runs for every contract and price row); anything else goes through
+    :func:`_dates` (strings, Timestamps, tz-aware values: their local date).
+    """
+    values = days.array if isinstance(days, pd.Series) else days
+    if isinstance(values, (np.ndarray, pd.DatetimeIndex, pd.arrays.DatetimeArray)) and getattr(values, "tz", None) is None and np.asarray(values).dtype.kind == "M":
+        return np.asarray(values).astype("datetime64[D]")  # floor: what normalize() does
+    return np.asarray(_dates(days).to_numpy().astype("datetime64[D]"))
+
+
+@functools.lru_cache(maxsize=8)
+def _session_arrays(calendar: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(session dates as datetime64[D], opens, closes as UTC int64 ns)`` of ``calendar``,
+    sorted: the calendar's own values, held as numpy arrays so that lookups are ``searchsorted``
+    (exchange-calendars' pandas lookups cost ~1 ms per call)."""
+    cal = exchange_calendar(calendar)
+    days = cal.sessions.to_numpy().astype("datetime64[D]")
+    opens = pd.DatetimeIndex(cal.opens).tz_convert("UTC").asi8
+    closes = pd.DatetimeIndex(cal.closes).tz_convert("UTC").asi8
+    for arr in (days, opens, closes):
+        arr.setflags(write=False)
+    return days, opens, closes
+
+
+_LOW_DAY = np.datetime64(FIRST_DAY, "D")
+_HIGH_DAY = np.datetime64(LAST_DAY, "D")
+
+
+def _check_days(d: np.ndarray) -> None:
+    """:class:`OutOfCalendarRange` when a (non-NaT) date lies outside FIRST_DAY..LAST_DAY."""
+    valid = d[~np.isnat(d)]
+    if valid.size and (valid.min() < _LOW_DAY or valid.max() > _HIGH_DAY):
+        raise OutOfCalendarRange(f"dates {pd.Timestamp(valid.min()).date()}..{pd.Timestamp(valid.max()).date()} outside the exchange calendar range {FIRST_DAY}..{LAST_DAY}")
+
+
+def _session_index(d: np.ndarray, calendar: str) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each date in the session array and whether it is a session (NaT: False)."""
+    sessions = _session_arrays(calendar)[0]
+    pos = np.searchsorted(sessions, d)
+    hit = (pos < sessions.size) & ~np.isnat(d)
+    hit[hit] = sessions[pos[hit]] == d[hit]
+    return pos, hit
+
+
 def _check_range(idx: pd.DatetimeIndex) -> None:
     valid = idx[~idx.isna()]
     if len(valid) and (valid.min() < pd.Timestamp(FIRST_DAY) or valid.max() > pd.Timestamp(LAST_DAY)):
@@ -80,10 +127,9 @@ def _check_range(idx: pd.DatetimeIndex) -> None:
 
 def is_session(days: Any, calendar: str = DEFAULT_CALENDAR) -> np.ndarray:
     """Boolean array: is each calendar date a trading session (not a weekend or holiday)?"""
-    idx = _dates(days)
-    _check_range(idx)
-    sessions = exchange_calendar(calendar).sessions
-    return np.asarray(idx.isin(sessions))
+    d = _day_numbers(days)
+    _check_days(d)
+    return _session_index(d, calendar)[1]
 
 
 def session_on_or_before(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
@@ -92,12 +138,24 @@ def session_on_or_before(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.Date
     This is how listed expiries move for holidays: a Good Friday third-Friday expiry settles on
     the Thursday session, a holiday Wednesday VIX settlement on the Tuesday.
     """
-    idx = _dates(days)
-    _check_range(idx)
-    sessions = exchange_calendar(calendar).sessions  # tz-naive session dates
-    pos = sessions.searchsorted(idx, side="right") - 1
-    out = sessions[np.clip(pos, 0, len(sessions) - 1)]
-    return pd.DatetimeIndex(np.where((pos >= 0) & ~idx.isna(), out.to_numpy(), np.datetime64("NaT", "ns")))
+    d = _day_numbers(days)
+    _check_days(d)
+    sessions = _session_arrays(calendar)[0]
+    pos = np.searchsorted(sessions, d, side="right") - 1
+    out = sessions[np.clip(pos, 0, sessions.size - 1)].astype("datetime64[ns]")
+    return pd.DatetimeIndex(np.where((pos >= 0) & ~np.isnat(d), out, np.datetime64("NaT", "ns")))
+
+
+def _instants(days: Any, calendar: str, which: int) -> pd.DatetimeIndex:
+    d = _day_numbers(days)
+    _check_days(d)
+    if d.size == 0:
+        return pd.DatetimeIndex([], tz="UTC")
+    pos, hit = _session_index(d, calendar)
+    values = _session_arrays(calendar)[which]
+    out = np.full(d.size, np.iinfo(np.int64).min, dtype=np.int64)
+    out[hit] = values[pos[hit]]
+    return pd.DatetimeIndex(out.view("datetime64[ns]"), tz="UTC")
 
 
 def session_closes(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
@@ -105,18 +163,12 @@ def session_closes(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIn
 
     Early closes are the calendar's (13:00 ET on half days), not 16:00.
     """
-    idx = _dates(days)
-    _check_range(idx)
-    closes = exchange_calendar(calendar).closes
-    return pd.DatetimeIndex(closes.reindex(idx).to_numpy(), tz="UTC") if len(idx) else pd.DatetimeIndex([], tz="UTC")
+    return _instants(days, calendar, 2)
 
 
 def session_opens(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
     """Open instant (UTC) of the session on each date; NaT where the date is not a session."""
-    idx = _dates(days)
-    _check_range(idx)
-    opens = exchange_calendar(calendar).opens
-    return pd.DatetimeIndex(opens.reindex(idx).to_numpy(), tz="UTC") if len(idx) else pd.DatetimeIndex([], tz="UTC")
+    return _instants(days, calendar, 1)
 
 
 def next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> pd.Timestamp:
@@ -275,7 +327,8 @@ def next_session(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeInde
 
 def sessions_in(start: Any, end: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
     """The sessions from ``start`` to ``end``, both inclusive (tz-naive dates)."""
-    a, b = _dates(start)[0], _dates(end)[0]
-    _check_range(pd.DatetimeIndex([a, b]))
-    sessions = exchange_calendar(calendar).sessions
-    return pd.DatetimeIndex(sessions[(sessions >= a) & (sessions <= b)].to_numpy())
+    a, b = (_day_numbers(np.asarray([x], dtype="datetime64[ns]")) if isinstance(x, (pd.Timestamp, np.datetime64)) and getattr(x, "tz", None) is None else _day_numbers(x) for x in (start, end))
+    _check_days(np.concatenate([a[:1], b[:1]]))
+    sessions = _session_arrays(calendar)[0]
+    lo, hi = np.searchsorted(sessions, a[0]), np.searchsorted(sessions, b[0], side="right")
+    return pd.DatetimeIndex(sessions[lo:hi].astype("datetime64[ns]"))

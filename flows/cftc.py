@@ -25,7 +25,7 @@ Conventions
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,17 +116,19 @@ def row_weight(values: Mapping[str, np.ndarray], report: str) -> np.ndarray:
     return out
 
 
-def check_report(frame: pd.DataFrame, report: str, source: str, *, rows: Sequence[object] | np.ndarray | None = None, fields: Mapping[str, str] | None = None) -> None:
+def check_report(frame: pd.DataFrame | Mapping[str, np.ndarray], report: str, source: str, *, rows: Sequence[object] | np.ndarray | Callable[[int], object] | None = None, fields: Mapping[str, str] | None = None) -> None:
     """Refuse a parsed COT frame holding an implausible value (:mod:`flows.limits`).
 
-    Checks, on every row: open interest within ``cftc.open_interest``; every position column
+    ``frame``: the parsed frame, or a mapping of its columns (float arrays).  Checks, on every
+    row: open interest within ``cftc.open_interest``; every position column
     (long, short, spreading, present in ``frame``) within ``[0, open interest]``
     (``cftc.position``); and, when every column of a side is present, ``Σ side - open interest``
     within ``cftc.oi_identity_gap`` (a single misprinted position breaks the identity).
 
-    ``rows`` labels the rows (source line numbers, Socrata row indices) and ``fields`` maps a
-    column to the name the source uses; both appear in the error.  Values must be finite (the
-    parsers skip unreadable cells before this check).
+    ``rows`` labels the rows (source line numbers, Socrata row indices; or a callable ``i ->
+    label``, built only for the row an error names) and ``fields`` maps a column to the name the
+    source uses; both appear in the error.  Values must be finite (the parsers skip unreadable
+    cells before this check).
 
     Raises
     ------
@@ -135,23 +137,25 @@ def check_report(frame: pd.DataFrame, report: str, source: str, *, rows: Sequenc
     """
     from flows.limits import LIMITS, check_range
 
-    if frame.empty:
+    columns = list(frame.columns) if isinstance(frame, pd.DataFrame) else list(frame)
+    if not columns or not len(frame[columns[0]]):
         return
+    col = {c: np.asarray(frame[c], dtype=float) for c in columns if c == "open_interest" or c in POSITION_SIDES[report][0] or c in POSITION_SIDES[report][1]}
     names = dict(fields or {})
-    labels = np.asarray(rows if rows is not None else np.arange(len(frame)), dtype=object)
-    oi = frame["open_interest"].to_numpy(dtype=float)
+    labels = rows if callable(rows) else np.asarray(rows if rows is not None else np.arange(len(col["open_interest"])), dtype=object).__getitem__
+    oi = col["open_interest"]
     check_range(oi, "cftc.open_interest", source, rows=labels, field=names.get("open_interest", "open_interest"))
-    positions = [c for c in dict.fromkeys((*POSITION_SIDES[report][0], *POSITION_SIDES[report][1])) if c in frame.columns]
-    for col in positions:
-        v = frame[col].to_numpy(dtype=float)
+    positions = [c for c in dict.fromkeys((*POSITION_SIDES[report][0], *POSITION_SIDES[report][1])) if c in col]
+    for c in positions:
+        v = col[c]
         bad = (v < 0) | (v > oi)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             lim = LIMITS["cftc.position"]
-            raise InputError(source, names.get(col, col), f"{int(bad.sum())} value(s) outside [0, open interest], e.g. {v[i]:.0f} with open interest {oi[i]:.0f} (row {labels[i]}): {lim.why}")
+            raise InputError(source, names.get(c, c), f"{int(bad.sum())} value(s) outside [0, open interest], e.g. {v[i]:.0f} with open interest {oi[i]:.0f} (row {labels(i)}): {lim.why}")
     for side, cols in zip(("long", "short"), POSITION_SIDES[report], strict=True):
-        if all(c in frame.columns for c in cols):
-            gap = frame[list(cols)].to_numpy(dtype=float).sum(axis=1) - oi
+        if all(c in col for c in cols):
+            gap = np.sum([col[c] for c in cols], axis=0) - oi
             check_range(gap, "cftc.oi_identity_gap", source, rows=labels, field=f"{side} side - open interest")
 
 

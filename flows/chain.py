@@ -26,6 +26,7 @@ number, so the engine can count what it could not repair).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -103,6 +104,17 @@ class Chain:
     contracts: pd.DataFrame
     skipped: pd.DataFrame = field(default_factory=empty_skipped)
     quality: Quality | None = None
+    _validated: tuple[object, ...] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def is_validated(self) -> bool:
+        """True when :func:`validate_chain` passed on exactly these contracts, spot and time
+        (the parsers validate; :func:`flows.gamma.analyze` then does not check again).  A chain
+        is a snapshot: change the contracts by building a new Chain (or a new frame), and it is
+        checked again."""
+        v = self._validated
+        if v is None or v[0] is not self.contracts:
+            return False
+        return all(a is b or a == b for a, b in zip(v[1:], _fingerprint(self)[1:], strict=True))
 
 
 def underlying_from_root(root: str) -> str:
@@ -122,14 +134,151 @@ def _parse_dates(values: pa.Array, fmt: str) -> np.ndarray:
     return np.where(valid, parsed[np.nan_to_num(codes, nan=0).astype(np.int64)], nat)
 
 
+@dataclass
+class OsiFields:
+    """OSI symbols split once, column-wise (:func:`osi_fields`).
+
+    ``ok`` (bool, the symbol is an OSI symbol), ``symbol`` (Arrow string array: the normalised
+    compact symbol, null where not ok), ``root_code`` (int, index into ``roots``; -1 where not
+    ok), ``roots`` (the distinct roots), ``expiry`` (datetime64[ns], NaT where not ok or not a
+    date), ``is_call`` (bool) and ``strike`` (float, NaN where not ok).
+    """
+
+    ok: np.ndarray
+    symbol: pa.Array
+    root_code: np.ndarray
+    roots: list[str]
+    expiry: np.ndarray
+    is_call: np.ndarray
+    strike: np.ndarray
+
+    def root(self) -> pa.Array:
+        """The root of each symbol as an Arrow string array (null where not ok)."""
+        names = pa.array(self.roots + [None], type=pa.string())
+        return names.take(pa.array(np.where(self.root_code >= 0, self.root_code, len(self.roots))))
+
+
+_DIGIT_LO = ord("0")
+_TAIL = 15
+"""Characters after the root: YYMMDD (6), C/P (1), strike x 1000 (8)."""
+
+
+def _as_string_array(symbols: Iterable[str] | pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Symbols as one Arrow ``string`` array (from a Series, an Arrow array or any iterable)."""
+    if isinstance(symbols, pd.Series):
+        if isinstance(symbols.array, pd.arrays.ArrowStringArray):
+            symbols = pa.array(symbols.array)
+        else:
+            symbols = symbols.to_numpy(dtype=object, na_value=None)
+    if not isinstance(symbols, (pa.Array, pa.ChunkedArray)):
+        values = symbols if isinstance(symbols, np.ndarray) else list(symbols)
+        symbols = pa.array(values, type=pa.string(), from_pandas=True)
+    if isinstance(symbols, pa.ChunkedArray):
+        symbols = symbols.combine_chunks()
+    return symbols if symbols.type == pa.string() else symbols.cast(pa.string())
+
+
+def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int32, ``len + 1``) and data bytes of a string/binary array, without copying."""
+    n = len(arr)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=arr.offset * 4) if n else np.zeros(1, dtype=np.int32)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if n and bufs[2] is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, data
+
+
+_ONES = np.frombuffer(bytes([1] * 8), dtype=np.uint64)[0]
+
+
+def _rows_all(mask: np.ndarray) -> np.ndarray:
+    """``mask.all(axis=1)`` for a (n, k <= 16) bool matrix, two 8-byte words per row."""
+    n, k = mask.shape
+    padded = np.ones((n, 16), dtype=np.uint8)
+    padded[:, :k] = mask
+    words = padded.view(np.uint64)
+    return np.asarray((words[:, 0] == _ONES) & (words[:, 1] == _ONES))
+
+
+def _yymmdd_dates(values: np.ndarray) -> np.ndarray:
+    """``YYMMDD`` integers -> ``datetime64[ns]`` (NaT for -1 or an impossible date), by the
+    ``%y`` rule of ``strptime``: 69-99 are 1969-1999, 00-68 are 2000-2068."""
+    yy, mm, dd = values // 10000, values // 100 % 100, values % 100
+    year = np.where(yy >= 69, 1900 + yy, 2000 + yy)
+    month = ((year - 1970) * 12 + (mm - 1)).astype("datetime64[M]")
+    day = month.astype("datetime64[D]") + (dd - 1)
+    valid = (values >= 0) & (mm >= 1) & (mm <= 12) & (dd >= 1) & (day.astype("datetime64[M]") == month)
+    return np.where(valid, day.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
+
+
+def osi_fields(symbols: Iterable[str] | pd.Series | pa.Array) -> OsiFields:
+    """Split OSI option symbols into their fields, vectorised on the symbols' bytes.
+
+    The compact form (``SPXW230915C04500000``) and the padded 21-character form (``SPXW
+    230915C04500000``) are accepted, in any case: spaces are removed and letters upper-cased
+    first.  A symbol is ``root`` (1-6 characters of ``A-Z``, ``0-9``, ``.``), ``YYMMDD``,
+    ``C``/``P``, strike x 1000 in 8 digits (:data:`OSI_PATTERN`).  The fields after the root have
+    fixed width: the last 15 bytes of every symbol are sliced into one (n, 15) byte matrix and
+    checked and read there (no per-symbol Python, no regular expression); distinct roots and
+    expiries are checked and parsed once each.
+    """
+    arr = _as_string_array(symbols)
+    n = len(arr)
+    offsets, data = _buffers(arr)
+    region = data[offsets[0] : offsets[-1]]
+    if region.size and ((region == ord(" ")).any() or ((region >= ord("a")) & (region <= ord("z"))).any()):
+        arr = pc.utf8_upper(pc.replace_substring(arr, " ", ""))  # the normalised form
+        offsets, data = _buffers(arr)
+    length = np.diff(offsets.astype(np.int64))
+    ok = (length >= _TAIL + 1) & (length <= _TAIL + 6)
+    if arr.null_count:
+        ok &= arr.is_valid().to_numpy(zero_copy_only=False)
+    raw = arr.cast(pa.binary())  # zero-copy view: slices count bytes (non-ASCII fails the classes)
+    tail_arr = pc.binary_slice(raw, -_TAIL)
+    t_off, t_data = _buffers(tail_arr)
+    if n and (np.diff(t_off) == _TAIL).all():
+        tail = t_data[t_off[0] : t_off[0] + n * _TAIL].reshape(n, _TAIL)
+    else:  # short or missing symbols (not OSI anyway): gather the well-formed ones
+        tail = np.zeros((n, _TAIL), dtype=np.uint8)
+        if ok.any():
+            tail[ok] = data[offsets[1:][ok, None].astype(np.int64) - _TAIL + np.arange(_TAIL)]
+    digit = (tail - np.uint8(_DIGIT_LO)) < 10
+    digit[:, 6] = (tail[:, 6] == ord("C")) | (tail[:, 6] == ord("P"))
+    ok &= _rows_all(digit)  # YYMMDD, C or P, 8 digits
+    # the root: its distinct values are few (SPX, SPXW): each checked once
+    enc = pc.binary_slice(raw, 0, -_TAIL).dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes.astype(np.int64)
+    names = [v.decode("ascii", "replace") if v is not None else "" for v in enc.dictionary.to_pylist()]
+    good = np.array([bool(re.fullmatch(r"[A-Z0-9.]{1,6}", v)) and v.isascii() for v in names] + [False], dtype=bool)
+    ok &= good[codes]
+    used = np.flatnonzero(np.bincount(codes[ok], minlength=len(names) + 1)) if ok.any() else np.zeros(0, dtype=np.int64)
+    roots = [names[i] for i in used]
+    remap = np.full(len(names) + 1, -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    root_code = np.where(ok, remap[codes], -1)
+    # numbers from the digit matrix; distinct expiries turned into dates once
+    strike_units = (tail[:, 7:].astype(np.int64) - _DIGIT_LO) @ (10 ** np.arange(7, -1, -1, dtype=np.int64))
+    yymmdd = np.where(ok, (tail[:, :6].astype(np.int64) - _DIGIT_LO) @ (10 ** np.arange(5, -1, -1, dtype=np.int64)), -1)
+    exp_code, uexp = pd.factorize(yymmdd)
+    expiry = _yymmdd_dates(np.asarray(uexp))[exp_code] if n else np.array([], dtype="datetime64[ns]")
+    return OsiFields(
+        ok=ok,
+        symbol=pc.if_else(pa.array(ok), arr, pa.scalar(None, pa.string())) if not ok.all() else arr,
+        root_code=root_code,
+        roots=roots,
+        expiry=np.where(ok, expiry, np.datetime64("NaT", "ns")),
+        is_call=ok & (tail[:, 6] == ord("C")),
+        strike=np.where(ok, strike_units / 1000.0, np.nan),
+    )
+
+
 def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     """Split OSI option symbols into root, expiry, type and strike (vectorised).
 
     Accepts the compact form (``SPXW230915C04500000``) and the padded 21-character form
     (``SPXW  230915C04500000``); spaces are removed first. The symbol is ``root`` (1-6 chars),
-    ``YYMMDD``, ``C``/``P``, strike x 1000 in 8 digits; the fields after the root have fixed
-    width, so after one anchored regex check (:data:`OSI_PATTERN`, run by Arrow's RE2 engine)
-    the fields are plain slices.
+    ``YYMMDD``, ``C``/``P``, strike x 1000 in 8 digits (:data:`OSI_PATTERN`); see
+    :func:`osi_fields`, which this wraps.
 
     Returns
     -------
@@ -138,18 +287,16 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     that do not match give NaN/NaT in every column (the caller decides whether that is fatal).
     """
     index = symbols.index if isinstance(symbols, pd.Series) else None
-    values = symbols.to_numpy(dtype=object, na_value=None) if isinstance(symbols, pd.Series) else list(symbols)
-    arr = pa.array(values, type=pa.string(), from_pandas=True)
-    arr = pc.utf8_upper(pc.replace_substring(arr, " ", ""))
-    ok = pc.fill_null(pc.match_substring_regex(arr, OSI_PATTERN), False)
-    arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
+    f = osi_fields(symbols)
+    kind = np.where(f.is_call, "C", "P").astype(object)
+    kind[~f.ok] = None
     out = pd.DataFrame(
         {
-            "symbol": pd.Series(arr, dtype="str"),
-            "root": pd.Series(pc.utf8_slice_codeunits(arr, 0, -15), dtype="str"),
-            "expiry": _parse_dates(pc.utf8_slice_codeunits(arr, -15, -9), "%y%m%d"),
-            "type": pd.Series(pc.utf8_slice_codeunits(arr, -9, -8), dtype="str"),
-            "strike": pc.cast(pc.utf8_slice_codeunits(arr, -8), pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1000.0,
+            "symbol": pd.Series(f.symbol, dtype="str"),
+            "root": pd.Series(f.root(), dtype="str"),
+            "expiry": f.expiry,
+            "type": pd.Series(kind, dtype="str"),
+            "strike": f.strike,
         }
     )
     if index is not None:
@@ -176,13 +323,21 @@ def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable[object
     return products.settlement_instants(roots, expiries, calendar)[0]
 
 
-def validate_chain(chain: Chain) -> None:
+def _fingerprint(chain: Chain) -> tuple[object, ...]:
+    """What a validation vouches for: the contracts frame object (held, so its id cannot be
+    reused) and its length, the spot, the time and the source."""
+    return (chain.contracts, id(chain.contracts), len(chain.contracts), chain.spot, chain.as_of, chain.source)
+
+
+def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
     """Refuse a chain that cannot be analysed, naming the source and the field.
 
     Checks: ``as_of`` is tz-aware; ``spot`` is a finite positive number; the contracts frame has
     every :data:`flows.schema.CHAIN_COLUMNS` column and at least one row; symbols are unique;
     every contract has a settlement instant; no missing or negative open interest; strikes positive; at least one positive implied volatility (a
     chain whose IV is zero or missing everywhere is a broken download, not a quiet market).
+    ``symbols_unique=True``: the caller (a parser that keyed every contract) already knows the
+    symbols are unique.  On success the chain is marked (:meth:`Chain.is_validated`).
 
     Raises
     ------
@@ -203,8 +358,8 @@ def validate_chain(chain: Chain) -> None:
         raise InputError(src, missing[0], f"contracts frame lacks column(s) {', '.join(missing)}")
     if len(c) == 0:
         raise InputError(src, "contracts", "empty chain: no option rows")
-    dup = c["symbol"].duplicated()
-    if dup.any():
+    if not symbols_unique and not c["symbol"].is_unique:
+        dup = c["symbol"].duplicated()
         raise InputError(src, "symbol", f"{int(dup.sum())} duplicate option symbols, e.g. {c.loc[dup, 'symbol'].iloc[0]}")
     oi = pd.to_numeric(c["open_interest"], errors="coerce").to_numpy(dtype=float)
     if np.isnan(oi).any():
@@ -220,3 +375,4 @@ def validate_chain(chain: Chain) -> None:
     iv = pd.to_numeric(c["iv"], errors="coerce").to_numpy(dtype=float)
     if not (np.nan_to_num(iv) > 0).any():
         raise InputError(src, "iv", "implied volatility is zero or missing on every contract")
+    chain._validated = _fingerprint(chain)

@@ -169,7 +169,7 @@ DEFAULT_TZ = "America/New_York"
 """The desk time zone when the caller has none (``[service] timezone``'s default)."""
 
 
-def format_time(value: Any, tz: str | None = None, *, seconds: bool = False, missing: str = "n/a") -> str:
+def format_time(value: object, tz: str | None = None, *, seconds: bool = False, missing: str = "n/a") -> str:
     """``value`` (an instant: ISO text, datetime, pandas Timestamp or epoch seconds) in the desk's
     time zone ``tz``: ``2026-11-30 09:14 EST`` (``seconds``: ``09:14:03``).  A date without a
     time (``datetime.date`` or ``"2026-11-17"``) is written as the date alone (a date has no time

@@ -759,7 +759,8 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         parameters.
     """
     _check_params(params)
-    validate_chain(chain)
+    if not chain.is_validated():  # a parser's chain was validated once, when it was parsed
+        validate_chain(chain)
     src = chain.source
     S = float(chain.spot)
     r, q = float(params.r), float(params.q)

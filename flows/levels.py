@@ -58,7 +58,7 @@ def key_levels(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
 CALENDAR_COLUMNS = ("date", "events", "underlying", "expiries", "net_gex_usd_per_1pct", "gross_gex_usd_per_1pct", "share_of_gross")
 
 
-def expiry_calendar(by_expiry: Mapping[str, pd.DataFrame], events: Mapping[str, Sequence[Any]], *, start: Any, count: int = 6) -> pd.DataFrame:
+def expiry_calendar(by_expiry: Mapping[str, pd.DataFrame], events: Mapping[str, Sequence[object]], *, start: object, count: int = 6) -> pd.DataFrame:
     """GEX rolling off at each of the next ``count`` event dates on or after ``start``.
 
     ``by_expiry``: per underlying the gamma result's ``by_expiry`` table (``expiry`` date,

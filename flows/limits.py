@@ -78,7 +78,8 @@ def check_range(values: Any, key: str, source: str, *, rows: Any = None, field: 
         File, URL or symbol named in the error.
     rows:
         Row labels (source line numbers, symbols) aligned with ``values``; the first offender's
-        is named in the message.
+        is named in the message.  A callable ``rows(i) -> label`` builds the label of position
+        ``i`` only when a value is refused (parsers check every row: no label list per call).
     field:
         Column name as the source spells it (default: the part of ``key`` after the dot).
     ignore_nan:
@@ -98,7 +99,9 @@ def check_range(values: Any, key: str, source: str, *, rows: Any = None, field: 
         return
     i = int(np.flatnonzero(bad)[0])
     where = ""
-    if rows is not None:
+    if callable(rows):
+        where = f" (row {rows(i)})"
+    elif rows is not None:
         where = f" (row {np.asarray(rows, dtype=object)[i]})"
     rng = f"[{'-inf' if lim.low is None else f'{lim.low:g}'}, {'inf' if lim.high is None else f'{lim.high:g}'}]"
     raise InputError(source, field or key.split(".", 1)[1], f"{int(bad.sum())} value(s) outside the plausible range {rng} {lim.unit}, e.g. {float(arr[i])!r}{where}: {lim.why}")

@@ -294,8 +294,7 @@ def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable[obj
     # one int64 key per (day, style): days since the epoch * 2 + AM; -1 for no date
     day_no = days.astype("datetime64[D]").astype(np.int64)
     key = np.where(valid, day_no * 2 + am.astype(np.int64), -1)
-    uniq, inv = np.unique(key, return_inverse=True)
-    inv = inv.ravel()
+    inv, uniq = pd.factorize(key)  # hashing: a chain's ~100 distinct keys, in O(n)
     u_valid = uniq >= 0
     u_days = (uniq[u_valid] // 2).astype("datetime64[D]").astype("datetime64[ns]")
     u_am = (uniq[u_valid] % 2).astype(bool)

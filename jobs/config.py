@@ -140,6 +140,14 @@ class StoreSettings(_Section):
     """Publishes older than this are pruned (the current one is always kept)."""
     run_history: int = Field(default=200, ge=1)
     """Job-run records kept per job."""
+    history_max_mb: float = Field(default=64.0, gt=0)
+    """Bytes kept per result, MB (10^6 bytes: its versions' Arrow tables and metadata): the
+    oldest versions are trimmed first when a publish passes it; the current one is never
+    trimmed.  Bounds Redis whatever the count and age allow (README: Redis sizing)."""
+    full_versions: int = Field(default=3, ge=1)
+    """Versions of a result that keep their ``latest``-only tables (per-contract rows, the
+    801-point profile, the strike x expiry grid: ``history="latest"`` in its declaration); older
+    versions keep the headline and the other tables (by strike, by expiry, ...)."""
 
 
 class QualitySettings(_Section):

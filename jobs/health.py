@@ -53,7 +53,9 @@ Only reads the store; nothing here is an analytic.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -206,6 +208,7 @@ def result_jobs(settings: Settings, store: ResultStore) -> dict[str, str]:
 
     tasks = load_tasks()
     mapping: dict[str, str] = {}
+    recorded = _recorded_results(store, list(settings.jobs))
     for job, spec in settings.jobs.items():
         names: list[str] = []
         task = tasks.get(spec.task)
@@ -214,12 +217,27 @@ def result_jobs(settings: Settings, store: ResultStore) -> dict[str, str]:
                 names.extend(task.results(settings, dict(spec.args)))
             except Exception:  # a task's name function failing must not hide the others
                 pass
-        for record in (store.last_success(job), store.last_run(job)):
-            if record is not None:
-                names.extend(record.results)
+        names.extend(recorded.get(job, []))
         for name in names:
             mapping.setdefault(name, job)
     return mapping
+
+
+def _recorded_results(store: ResultStore, jobs: list[str]) -> dict[str, list[str]]:
+    """Result names in each job's last success and last run (one pipelined round trip)."""
+    if not jobs:
+        return {}
+    with store.redis.pipeline(transaction=False) as pipe:
+        for job in jobs:
+            pipe.get(keys.job_last_success(job))
+            pipe.get(keys.job_last_run(job))
+        raws = pipe.execute()
+    out: dict[str, list[str]] = {}
+    for i, job in enumerate(jobs):
+        for raw in raws[2 * i : 2 * i + 2]:
+            if raw is not None:
+                out.setdefault(job, []).extend(RunRecord.from_json(raw).results)
+    return out
 
 
 def fallback_stale_after(settings: Settings) -> float:
@@ -228,13 +246,15 @@ def fallback_stale_after(settings: Settings) -> float:
     return min(values) if values else DEFAULT_STALE_AFTER_MINUTES
 
 
-def assess(settings: Settings, store: ResultStore, now: datetime | None = None) -> Freshness:
-    """Grade every published result (see the module docstring).  Never raises on Redis errors."""
+def assess(settings: Settings, store: ResultStore, now: datetime | None = None, *, metas: Mapping[str, ResultMeta] | None = None) -> Freshness:
+    """Grade every published result (see the module docstring).  Never raises on Redis errors.
+
+    ``metas``: current metadata already read (``store.summaries()`` by name), not read again."""
     now = now or utcnow()
     try:
         names = store.names()
         mapping = result_jobs(settings, store)
-        items = [_grade(settings, store, name, mapping, now) for name in names]
+        items = [_grade(settings, store, name, mapping, now, (metas or {}).get(name)) for name in names]
     except redis.RedisError as exc:
         return Freshness("red", "Redis unreachable", [], redis_ok=False, error=f"{type(exc).__name__}: {exc}")
     items = [i for i in items if i is not None]
@@ -250,9 +270,9 @@ def assess(settings: Settings, store: ResultStore, now: datetime | None = None) 
     return Freshness("ok", "fresh", items)
 
 
-def _grade(settings: Settings, store: ResultStore, name: str, mapping: dict[str, str], now: datetime) -> ResultFreshness | None:
+def _grade(settings: Settings, store: ResultStore, name: str, mapping: dict[str, str], now: datetime, meta: ResultMeta | None = None) -> ResultFreshness | None:
     try:
-        meta = store.meta(name)
+        meta = meta if meta is not None else store.meta(name)
     except ResultNotFound:
         # Indexed but never published: only a failure mark puts a name there without a version.
         raw = store.redis.get(keys.result_status(name))
@@ -277,11 +297,18 @@ def _grade(settings: Settings, store: ResultStore, name: str, mapping: dict[str,
     return item
 
 
+@functools.lru_cache(maxsize=64)
+def _expected_as_of_cached(cadence: str, now: datetime, calendar: str) -> pd.Timestamp | None:
+    """:func:`expected_as_of` remembered per ``(cadence, now, calendar)``: one :func:`assess`
+    grades every result at the same ``now``, so each cadence's calendar lookups run once."""
+    return expected_as_of(cadence, now, calendar)
+
+
 def _old_data(settings: Settings, meta: ResultMeta, stale_after_min: float, now: datetime) -> tuple[str, str] | None:
     """``(expected as-of ISO, reason)`` when the data's as-of lags too far (module docstring)."""
     cadence, lag_min = as_of_cadence(meta)
     try:
-        expected = expected_as_of(cadence, now, settings.scheduler.calendar)
+        expected = _expected_as_of_cached(cadence, now, settings.scheduler.calendar)
         as_of = pd.Timestamp(meta.as_of)
     except (ValueError, TypeError, KeyError, IndexError):  # outside the calendar, bad time: no verdict
         return None

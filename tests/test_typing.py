@@ -31,6 +31,7 @@ ALLOWED = frozenset(
         "calibration.py:to_dict",
         "formatting.py:format_value",
         "futures_positioning.py:headline",
+        "levels.py:key_levels",
         "limits.py:check_range",
         "money.py:format_usd",
         "quality.py:from_dict",

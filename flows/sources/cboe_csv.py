@@ -61,16 +61,22 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from flows.chain import (
     EXCHANGE_TZ,
     UNREADABLE_COLUMN,
     Chain,
-    parse_osi,
+    empty_skipped,
+    osi_fields,
     settlement_times,
     underlying_from_root,
     validate_chain,
@@ -78,10 +84,9 @@ from flows.chain import (
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
-from flows.schema import CHAIN_COLUMNS
 from flows.sources import contract
 from flows.sources.cboe import dedupe
-from flows.sources.textio import decode_text
+from flows.sources.textio import GZIP_MAGIC, decode_text
 
 HEADER: tuple[str, ...] = (
     "Expiration Date",
@@ -233,7 +238,7 @@ def _read_body(body: str, source: str) -> pd.DataFrame:
 
 def _check_cut(body: str, source: str, quality: Quality) -> None:
     """Refuse a last line cut mid-line (see the module docstring)."""
-    if not body.strip() or body.endswith("\n"):
+    if not body or body.isspace() or body.endswith("\n"):
         return
     last = body[body.rfind("\n") + 1 :]
     if not last.strip():
@@ -283,6 +288,149 @@ def _check_boundary_cut(expiry: np.ndarray, strike: np.ndarray, call_delta: np.n
         quality.warn(f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off")
 
 
+PANDAS_NA_MARKERS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+"""pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
+fast reader (:func:`_read_body_arrow`) treats the same cells as missing."""
+_NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
+
+
+@dataclass
+class _Body:
+    """The body's columns as arrays, whichever reader read them.
+
+    ``blank`` rows (every cell empty), ``expiry`` (datetime64[ns], NaT where not a date),
+    ``strike``, per name of :data:`_NUMERIC_NAMES` the values of calls then puts (``2n``),
+    the cells present but not a number (``bad``) and the empty ones (``empty``), the option
+    symbols (calls then puts, an Arrow string array) and ``cell(position, row)``: the value a
+    message quotes.
+    """
+
+    n: int
+    blank: np.ndarray
+    expiry: np.ndarray
+    strike: np.ndarray
+    values: dict[str, np.ndarray]
+    bad: dict[str, np.ndarray]
+    empty: dict[str, np.ndarray]
+    symbols: pa.Array
+    cell: Callable[[int, int], object]
+
+
+_WEEKDAYS3 = frozenset({"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+_MONTHS3 = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+
+def _expiry_text_date(text: object) -> np.datetime64 | None:
+    """``Fri Sep 15 2023`` -> the date, for the plain spelling only (single spaces, English
+    abbreviations in any case, a 1-2 digit day, a 4-digit year); None for anything else, which
+    pandas' ``%a %b %d %Y`` then reads (the rule of record)."""
+    parts = text.split(" ") if isinstance(text, str) else []
+    if len(parts) != 4:
+        return None
+    weekday, month, day, year = parts
+    if weekday.lower() not in _WEEKDAYS3 or month.lower() not in _MONTHS3 or not (day.isascii() and day.isdigit() and len(day) <= 2) or not (year.isascii() and year.isdigit() and len(year) == 4):
+        return None
+    try:
+        return np.datetime64(date(int(year), _MONTHS3[month.lower()], int(day)), "ns")
+    except ValueError:
+        return None
+
+
+def _parse_expiries(codes: np.ndarray, uniques: Sequence[object]) -> np.ndarray:
+    """Distinct ``Expiration Date`` texts parsed once (``%a %b %d %Y``), spread to the rows."""
+    fast = [_expiry_text_date(u) for u in uniques]
+    if all(d is not None for d in fast):
+        parsed = np.array(fast, dtype="datetime64[ns]")
+    else:
+        parsed = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object), dtype="str"), format="%a %b %d %Y", errors="coerce").to_numpy(dtype="datetime64[ns]")
+    nat = np.datetime64("NaT", "ns")
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)] if parsed.size else nat, nat)
+
+
+def _body_from_frame(frame: pd.DataFrame) -> _Body:
+    """The exact reader's frame (pandas, cell by cell) as a :class:`_Body`."""
+    n = len(frame)
+    codes, uniques = pd.factorize(frame[_EXPIRY_POS])
+    values, bad, empty = {}, {}, {}
+    for name in _NUMERIC_NAMES:
+        (vc, bc), (vp, bp) = _numeric(frame[_CALL_POS[name]]), _numeric(frame[_PUT_POS[name]])
+        values[name], bad[name] = np.concatenate([vc, vp]), np.concatenate([bc, bp])
+        empty[name] = np.concatenate([_empty(frame[_CALL_POS[name]]), _empty(frame[_PUT_POS[name]])])
+    sym = pd.concat([frame[_CALL_POS["symbol"]], frame[_PUT_POS["symbol"]]], ignore_index=True)
+    return _Body(
+        n=n,
+        blank=frame.isna().all(axis=1).to_numpy(),
+        expiry=_parse_expiries(codes, uniques),
+        strike=_numeric(frame[_STRIKE_POS])[0],
+        values=values,
+        bad=bad,
+        empty=empty,
+        symbols=pa.array(sym.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True) if n else pa.array([], type=pa.string()),
+        cell=lambda pos, row: frame[pos].iloc[row],
+    )
+
+
+def _line_starts(text: str | bytes, count: int) -> list[int]:
+    """Offsets of the first ``count`` lines (0, then after each of the first line ends)."""
+    nl = "\n" if isinstance(text, str) else b"\n"
+    starts = [0]
+    while len(starts) < count:
+        end = text.find(nl, starts[-1])  # type: ignore[arg-type]
+        if end < 0:
+            break
+        starts.append(end + 1)
+    return starts
+
+
+def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
+    """The body read column-wise by pyarrow's CSV reader (threads), or None when it is not a
+    regular table of 22 fields whose numeric cells are all numbers or pandas' NA markers: the
+    exact reader (:func:`_read_body`) then decides cell by cell and names the line."""
+    if not body or body.isspace():
+        return None
+    names = [str(i) for i in range(len(HEADER))]
+    numeric = [i for i in range(len(HEADER)) if i not in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])]
+    wanted = [i for i in range(len(HEADER)) if HEADER[i] not in ("Last Sale", "Net")]
+    types = {names[i]: (pa.float64() if i in numeric else pa.string()) for i in wanted}
+    buf = pa.py_buffer(data if data is not None else body.encode("utf-8"))
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(buf),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=max(1 << 19, buf.size // 2 + 1)),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, include_columns=[names[i] for i in wanted], null_values=list(PANDAS_NA_MARKERS), strings_can_be_null=True, quoted_strings_can_be_null=True, true_values=[], false_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    n = table.num_rows
+    expiry_col = table.column(names[_EXPIRY_POS]).combine_chunks()
+    if expiry_col.null_count:
+        return None  # a row without its expiry (perhaps blank): the exact reader decides
+    enc = expiry_col.dictionary_encode()
+    expiry = _parse_expiries(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist())
+
+    def floats(pos: int) -> np.ndarray:
+        return np.asarray(table.column(names[pos]).to_numpy())
+
+    values, bad, empty = {}, {}, {}
+    for name in _NUMERIC_NAMES:
+        values[name] = np.concatenate([floats(_CALL_POS[name]), floats(_PUT_POS[name])])
+        bad[name] = np.zeros(2 * n, dtype=bool)
+        empty[name] = np.isnan(values[name])
+    symbols = pa.chunked_array([*table.column(names[_CALL_POS["symbol"]]).chunks, *table.column(names[_PUT_POS["symbol"]]).chunks], type=pa.string()).combine_chunks()
+    return _Body(
+        n=n,
+        blank=np.zeros(n, dtype=bool),
+        expiry=expiry,
+        strike=floats(_STRIKE_POS),
+        values=values,
+        bad=bad,
+        empty=empty,
+        symbols=symbols,
+        cell=lambda pos, row: table.column(names[pos])[row].as_py(),
+    )
+
+
 def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain:
     """Parse a CBOE quote-table CSV into a :class:`Chain` (pure).
 
@@ -298,7 +446,8 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     Returns
     -------
     Chain
-        With ``quality`` (rows = contracts, two per line; basis open interest) and ``skipped``.
+        With ``quality`` (rows = contracts, two per line; basis open interest) and ``skipped``;
+        validated (:func:`flows.chain.validate_chain`), so the engine does not check it again.
 
     Raises
     ------
@@ -308,15 +457,19 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         outside :mod:`flows.limits`, a strike or expiry that disagrees with the OSI symbol, a
         conflicting duplicate (``option``), ``contracts`` (empty chain), ``iv`` (zero IV
         everywhere).
+
+    A regular body is read column-wise by pyarrow (:func:`_read_body_arrow`); any other body
+    (a cell that is not a number, a short or long line, a blank line) by pandas cell by cell
+    (:func:`_read_body`): both give the same arrays, the checks below run once on them.
     """
     decoded = decode_text(raw, source)
     text = decoded.text
     quality = Quality(source=source, basis="open interest")
     decoded.note(quality)
-    head = text.split("\n", 4)
-    if len(head) < 4:
-        raise InputError(source, "header", f"file has {len(head)} line(s); expected spot, date and header lines")
-    line2, line3, line4 = (h.rstrip("\r") for h in head[1:4])
+    starts = _line_starts(text, 5)  # the first four lines, then the body (no copy of the body yet)
+    if len(starts) < 4:
+        raise InputError(source, "header", f"file has {len(starts)} line(s); expected spot, date and header lines")
+    line2, line3, line4 = (text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))].rstrip("\r") for k in (1, 2, 3))
     spot = parse_spot_line(line2, source)
     check_range([spot], "option.spot", source, field="Last")
     try:
@@ -325,25 +478,17 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         raise InputError(source, "Date", f"line 3 is not CSV: {exc}") from None
     as_of = parse_date_line(date_cell, source)
     _check_header(line4, source)
-    body = head[4] if len(head) > 4 else ""
-    _check_cut(body, source, quality)
-    frame = _read_body(body, source)
+    body_text = text[starts[4] :] if len(starts) > 4 else ""
+    _check_cut(body_text, source, quality)
+    plain_utf8 = isinstance(raw, bytes) and decoded.encoding == "utf-8" and not decoded.bom and raw[:2] != GZIP_MAGIC
+    body_bytes = memoryview(raw)[_line_starts(raw, 5)[4] :] if isinstance(raw, bytes) and plain_utf8 and len(starts) > 4 else None  # the same bytes, not copied
+    body = _read_body_arrow(body_text, body_bytes) or _body_from_frame(_read_body(body_text, source))
 
     skipped: list[tuple[int, str, str]] = []
-    n = len(frame)
+    n = body.n
     lines = np.arange(n) + _BODY_START_LINE
-    blank = frame.isna().all(axis=1).to_numpy()
-
-    # few distinct expiries: parse each once
-    codes, uniques = pd.factorize(frame[_EXPIRY_POS])
-    parsed = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object), dtype="str"), format="%a %b %d %Y", errors="coerce").to_numpy(dtype="datetime64[ns]")
-    expiry = np.where(codes >= 0, parsed[np.maximum(codes, 0)] if parsed.size else np.datetime64("NaT", "ns"), np.datetime64("NaT", "ns"))
-    strike, _ = _numeric(frame[_STRIKE_POS])
-    values: dict[str, np.ndarray] = {}
-    bad_cells: dict[str, np.ndarray] = {}
-    for name in ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest"):
-        (vc, bc), (vp, bp) = _numeric(frame[_CALL_POS[name]]), _numeric(frame[_PUT_POS[name]])
-        values[name], bad_cells[name] = np.concatenate([vc, vp]), np.concatenate([bc, bp])
+    blank = body.blank
+    expiry, strike, values, bad_cells = body.expiry, body.strike, body.values, body.bad
     oi = values["open_interest"]
     oi_weight = np.where(np.isfinite(oi) & ~bad_cells["open_interest"], oi, np.nan)
     quality.total_rows = int(2 * (~blank).sum())
@@ -361,9 +506,8 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
             w = oi_weight.reshape(2, n)[:, mask]
             quality.skip(f"{field}: {reason}", int(2 * mask.sum()), weight=float(np.nansum(w)) if np.isfinite(w).all() else None)
     keep = np.tile(~blank & ~exp_bad & ~strike_bad, 2)
-    sym = pd.concat([frame[_CALL_POS["symbol"]], frame[_PUT_POS["symbol"]]], ignore_index=True)
-    osi = parse_osi(sym)
-    osi_ok = osi["root"].notna().to_numpy()
+    osi = osi_fields(body.symbols)  # once: root, expiry, type and strike of every symbol
+    osi_ok = osi.ok
     bad_sym = keep & ~osi_ok
     for i in np.flatnonzero(bad_sym):
         skipped.append((int(side_line[i]), HEADER[_CALL_POS["symbol"] if i < n else _PUT_POS["symbol"]], "missing or not an OSI option symbol"))
@@ -375,7 +519,7 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     oi_missing = keep & ~oi_bad & np.isnan(oi)
     for mask, reason in ((oi_bad, "not a number"), (oi_missing, "missing")):
         for i in np.flatnonzero(mask):
-            cell = pd.concat([frame[_CALL_POS["open_interest"]], frame[_PUT_POS["open_interest"]]], ignore_index=True).iloc[i] if reason != "missing" else None
+            cell = body.cell(_CALL_POS["open_interest"] if i < n else _PUT_POS["open_interest"], int(i % n)) if reason != "missing" else None
             skipped.append((int(side_line[i]), f"Open Interest ({side_name[i]})", f"not a number: {cell!r}" if reason != "missing" else "missing open interest"))
         if mask.any():
             quality.skip(f"Open Interest: {reason}", int(mask.sum()), weight=None)
@@ -386,30 +530,30 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     for name, key in _RANGE_KEYS.items():
         for side, half in zip(("call", "put"), halves, strict=True):
             m = keep & half
-            check_range(values[name][m], key, source, rows=side_line[m], field=f"{HEADER[_CALL_POS[name]]} ({side})")
+            check_range(values[name][m], key, source, rows=lambda i, m=m: side_line[m][i], field=f"{HEADER[_CALL_POS[name]]} ({side})")
     for side, half in zip(("call", "put"), halves, strict=True):
         m = keep & half
-        check_range(values["gamma"][m] * spot, "option.gamma_x_spot", source, rows=side_line[m], field=f"Gamma ({side})")
+        check_range(values["gamma"][m] * spot, "option.gamma_x_spot", source, rows=lambda i, m=m: side_line[m][i], field=f"Gamma ({side})")
     row_of_side = np.concatenate([np.arange(n), np.arange(n)])
-    osi_strike = osi["strike"].to_numpy(dtype=np.float64)
+    osi_strike = osi.strike
     off = keep & ~(np.abs(osi_strike - strike[row_of_side]) <= 5e-4)
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise InputError(source, "Strike", f"line {side_line[i]}: Strike {strike[row_of_side][i]:g} but the {side_name[i]} symbol {osi['symbol'].iloc[i]} encodes {osi_strike[i]:g} ({int(off.sum())} such contracts; limit option.strike)")
-    osi_exp = osi["expiry"].to_numpy(dtype="datetime64[ns]")
+        raise InputError(source, "Strike", f"line {side_line[i]}: Strike {strike[row_of_side][i]:g} but the {side_name[i]} symbol {osi.symbol[i].as_py()} encodes {osi_strike[i]:g} ({int(off.sum())} such contracts; limit option.strike)")
+    osi_exp = osi.expiry
     off = keep & (osi_exp != expiry[row_of_side])
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise InputError(source, "Expiration Date", f"line {side_line[i]}: {frame[_EXPIRY_POS].iloc[i % n]!r} but the {side_name[i]} symbol {osi['symbol'].iloc[i]} encodes {pd.Timestamp(osi_exp[i]).date()} ({int(off.sum())} such contracts)")
+        raise InputError(source, "Expiration Date", f"line {side_line[i]}: {body.cell(_EXPIRY_POS, i % n)!r} but the {side_name[i]} symbol {osi.symbol[i].as_py()} encodes {pd.Timestamp(osi_exp[i]).date()} ({int(off.sum())} such contracts)")
 
     # unreadable or empty IV / greek / quote cells: missing, marked for the engine; others: repairs
     unreadable = np.zeros(2 * n, dtype=bool)
     for name in ("bid", "ask", "volume", "iv", "delta", "gamma"):
         bad = keep & bad_cells[name]
-        empty = keep & np.concatenate([_empty(frame[_CALL_POS[name]]), _empty(frame[_PUT_POS[name]])])
+        empty = keep & body.empty[name]
         if bad.any():
-            raw_cells = pd.concat([frame[_CALL_POS[name]], frame[_PUT_POS[name]]], ignore_index=True)
-            quality.repair(f"{HEADER[_CALL_POS[name]]}: not a number (e.g. {raw_cells.iloc[int(np.flatnonzero(bad)[0])]!r}), taken as missing", int(bad.sum()))
+            i = int(np.flatnonzero(bad)[0])
+            quality.repair(f"{HEADER[_CALL_POS[name]]}: not a number (e.g. {body.cell(_CALL_POS[name] if i < n else _PUT_POS[name], i % n)!r}), taken as missing", int(bad.sum()))
         if empty.any():
             quality.repair(f"{HEADER[_CALL_POS[name]]}: empty cell, taken as missing", int(empty.sum()))
         if name in _GREEK_FIELDS:
@@ -421,54 +565,76 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     order[1::2] = np.arange(n) + n
     idx = order[keep[order]]
     row_of = idx % n if n else idx
-    roots = osi["root"].take(idx).reset_index(drop=True)
+    root_code = osi.root_code[idx]
     exp_kept = expiry[row_of]
-    settle = settlement_times(roots, exp_kept)
+    # settlement instants per distinct (root, expiry) pair (a chain has ~100), then per contract
+    pair = pd.factorize(root_code * 1_000_000 + exp_kept.astype("datetime64[D]").astype(np.int64))[0]
+    firsts = np.zeros(int(pair.max()) + 1 if pair.size else 0, dtype=np.int64)
+    firsts[pair[::-1]] = np.arange(pair.size)[::-1]  # first contract of each pair
+    pair_settle = settlement_times([osi.roots[c] for c in root_code[firsts]], exp_kept[firsts]).as_unit("ns")
+    settle = pd.DatetimeIndex(pair_settle.tz_convert(None).to_numpy()[pair], tz="UTC") if pair.size else pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
     no_settle = np.asarray(settle.isna())
     if no_settle.any():
         gone = idx[no_settle]
         skipped.extend((int(side_line[i]), "Expiration Date", "outside the exchange calendar") for i in gone)
         quality.skip("Expiration Date: outside the exchange calendar", int(gone.size), weight=float(np.nansum(oi_weight[gone])))
-        idx, row_of, exp_kept, settle = idx[~no_settle], row_of[~no_settle], exp_kept[~no_settle], settle[~no_settle]
-        roots = roots[~no_settle].reset_index(drop=True)
+        idx, row_of, exp_kept, settle, root_code = idx[~no_settle], row_of[~no_settle], exp_kept[~no_settle], settle[~no_settle], root_code[~no_settle]
     _check_boundary_cut(expiry, strike, values["delta"][:n], ~blank & ~exp_bad & ~strike_bad, spot, as_of, source, quality)
     iv = values["iv"][idx]
     no_iv = ~(iv > 0)
-    gamma = values["gamma"][idx]
-    delta = values["delta"][idx]
+    roots = pa.array(osi.roots, type=pa.string()).take(pa.array(root_code)) if osi.roots else pa.array([], type=pa.string())
     contracts = pd.DataFrame(
         {
-            "symbol": osi["symbol"].take(idx).reset_index(drop=True),
-            "root": roots,
-            "type": pd.Series(np.where(idx < n, "C", "P"), dtype="str"),
+            "symbol": pd.Series(osi.symbol.take(pa.array(idx)), dtype="str"),
+            "root": pd.Series(roots, dtype="str"),
+            "type": pd.Series(_CALL_PUT.take(pa.array((idx >= n).astype(np.int8))), dtype="str"),
             "strike": strike[row_of],
             "expiry": exp_kept,
             "settle_time": settle,
             "bid": values["bid"][idx],
             "ask": values["ask"][idx],
             "iv": np.where(no_iv, np.nan, iv),
-            "delta": delta,
-            "gamma": gamma,
+            "delta": values["delta"][idx],
+            "gamma": values["gamma"][idx],
             "open_interest": oi[idx],
             "volume": values["volume"][idx],
-        }
-    )[list(CHAIN_COLUMNS)]
-    contracts[UNREADABLE_COLUMN] = unreadable[idx]
-    contracts, _ = dedupe(contracts, side_line[idx], source, quality)
+            UNREADABLE_COLUMN: unreadable[idx],
+        },
+        copy=False,  # fresh arrays, in CHAIN_COLUMNS order
+    )
+    # duplicates: one integer key per contract (root, expiry, type, strike: the symbol's fields)
+    key = ((root_code * 100_000 + (exp_kept.astype("datetime64[D]").astype(np.int64) - _DAY0)) * 2 + osi.is_call[idx]) * 100_000_000 + np.round(osi_strike[idx] * 1000).astype(np.int64)
+    unique_symbols = not (len(key) and pd.Index(key).has_duplicates)
+    if not unique_symbols:
+        contracts, _ = dedupe(contracts, side_line[idx], source, quality)
 
     if underlying is None:
-        if len(contracts):
+        if not len(contracts):
+            underlying = "?"
+        elif unique_symbols:  # contracts per root, summed per underlying (ties: the first name)
+            per_root = np.bincount(root_code, minlength=len(osi.roots))
+            totals: dict[str, int] = {}
+            for name, count in zip(osi.roots, per_root.tolist(), strict=True):
+                if count:
+                    u = underlying_from_root(name)
+                    totals[u] = totals.get(u, 0) + count
+            underlying = max(sorted(totals), key=lambda u: totals[u])
+        else:
             counts = contracts["root"].value_counts()
             by_underlying = counts.groupby(counts.index.map(underlying_from_root)).sum()
             underlying = str(by_underlying.idxmax())
-        else:
-            underlying = "?"
-    skipped_frame = pd.DataFrame(skipped, columns=["row", "field", "reason"]).astype({"row": "int64", "field": "str", "reason": "str"})
+    skipped_frame = pd.DataFrame(skipped, columns=["row", "field", "reason"]).astype({"row": "int64", "field": "str", "reason": "str"}) if skipped else _NO_SKIPPED.copy()
     chain = Chain(underlying=underlying, spot=spot, as_of=as_of, source=source, contracts=contracts, skipped=skipped_frame, quality=quality)
     if len(contracts) == 0 and quality.skipped_rows:
         raise InputError(source, "contracts", f"no readable option row: {quality.summary()}")
-    validate_chain(chain)
+    validate_chain(chain, symbols_unique=True)  # duplicates were dropped or refused above
     return chain
+
+
+_CALL_PUT = pa.array(["C", "P"], type=pa.string())
+_NO_SKIPPED = empty_skipped()
+_DAY0 = np.datetime64("1970-01-01", "D").astype(np.int64) - 50_000
+"""Offset making expiry day numbers positive in the duplicate key (any date after 1833)."""
 
 
 def fetch(path: str | Path) -> bytes:

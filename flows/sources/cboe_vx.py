@@ -34,6 +34,7 @@ Three steps as every source: :func:`build_query` (pure), :func:`fetch` (network 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flows import calendars
 from flows.errors import InputError
@@ -49,7 +51,7 @@ from flows.quality import Quality
 from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
-from flows.sources.price_frame import parse_dates, read_rows, to_numbers
+from flows.sources.price_frame import cell_dates, cell_numbers, read_cells
 from flows.sources.textio import decode_text
 
 URL_TEMPLATE = "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
@@ -109,9 +111,21 @@ def _contract_of(text: str, source: str, line: int) -> tuple[int, int]:
     return year, month
 
 
+@functools.lru_cache(maxsize=1024)
 def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
-    """Code and final settlement date of a contract (:mod:`flows.calendars`)."""
+    """Code and final settlement date of a contract (:mod:`flows.calendars`; once per contract)."""
     return str(calendars.vx_contract_code([year], [month])[0]), calendars.vx_final_settlement([year], [month], calendar)[0]
+
+
+def _types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
+    """Columns a large regular file reads typed (:func:`flows.sources.price_frame.read_cells`)."""
+    skip = 1 if header[:2] == ["", "Trade Date"] else 0
+    out = {skip + header[skip:].index(c): pa.float64() for c in ("Settle", *OPTIONAL.values()) if c in header[skip:]}
+    if "Trade Date" in header:
+        j = header.index("Trade Date")
+        if j < len(first) and len(first[j]) == 10 and first[j][4:5] == "-":
+            out[j] = pa.date32()
+    return out
 
 
 def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DataFrame, Quality]:
@@ -121,41 +135,42 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
     """
     decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
-    header, rows, lines, _ = read_rows(text, source, header_contains="Trade Date", allow_empty=True)
+    cells = read_cells(text, source, header_contains="Trade Date", allow_empty=True, types=_types)
+    header = cells.header
     if header and header[0] == "" and len(header) > 1 and header[1] == "Trade Date":
-        header = header[1:]  # leading unnamed index column
-        rows = [r[1:] for r in rows]
+        cells = cells.drop_first()  # leading unnamed index column
+        header = cells.header
     for col in REQUIRED:
         if col not in header:
             raise InputError(source, f"line 1, column '{col}'", f"required column missing (header: {', '.join(header)})")
-    if not rows:  # a listed contract without any settlement yet (CFE publishes the header only)
+    n = len(cells)
+    if not n:  # a listed contract without any settlement yet (CFE publishes the header only)
         empty = pd.DataFrame({k: pd.Series(dtype="datetime64[ns]" if k in ("date", "expiry") else (str if k == "contract" else float)) for k in VX_COLUMNS})
         return empty, Quality(source=source, basis="open interest")
-    cells = np.array(rows, dtype=str)
+    lines = cells.lines
     col = {name: header.index(name) for name in header}
-    futures = np.strings.strip(cells[:, col["Futures"]])
+    futures = np.strings.strip(cells.text(col["Futures"]))
     first = str(futures[0])
     year, month = _contract_of(first, source, int(lines[0]))
     if (futures != first).any():
         other = int(np.flatnonzero(futures != first)[0])
         raise InputError(source, f"line {lines[other]}, column 'Futures'", f"file mixes contracts: {first!r} and {str(futures[other])!r}")
     code, expiry = _contract(year, month, calendar)
-    dates = parse_dates(cells[:, col["Trade Date"]], lines, source, "Trade Date")
+    day = cell_dates(cells, col["Trade Date"], source, "Trade Date")
     present = [name for name, c in OPTIONAL.items() if c in col]
-    nums, written = to_numbers(cells[:, [col["Settle"], *(col[OPTIONAL[n]] for n in present)]])
+    nums, written = cell_numbers(cells, [col["Settle"], *(col[OPTIONAL[name]] for name in present)])
     settle, given = nums[:, 0], written[:, 0]
-    cols = {name: np.full(len(rows), np.nan) for name in OPTIONAL}
+    cols = {name: np.full(n, np.nan) for name in OPTIONAL}
     cols.update({name: nums[:, k + 1] for k, name in enumerate(present)})
-    raw_settle = cells[:, col["Settle"]]
     oi = cols["open_interest"]
-    q = Quality(source=source, basis="open interest", total_rows=len(rows), total_weight=float(np.nansum(oi)))
+    q = Quality(source=source, basis="open interest", total_rows=n, total_weight=float(np.nansum(oi)))
     for r in repairs:
-        q.repair(r, len(rows))
+        q.repair(r, n)
 
-    after = (dates > expiry).to_numpy()
+    after = day > expiry.to_datetime64()
     if after.any():
         i = int(np.flatnonzero(after)[0])
-        raise InputError(source, f"line {lines[i]}, column 'Trade Date'", f"{dates.iloc[i].date()} is after {code}'s final settlement {expiry.date()}")
+        raise InputError(source, f"line {lines[i]}, column 'Trade Date'", f"{pd.Timestamp(day[i]).date()} is after {code}'s final settlement {expiry.date()}")
     no_trade_yet = (given & (settle == 0) & ~(np.nan_to_num(oi) > 0)) | (~given & ~(np.nan_to_num(oi) > 0) & ~(np.nan_to_num(cols["volume"]) > 0))
     usable = np.isfinite(settle) & (settle > 0)
     bad = ~usable & ~no_trade_yet
@@ -169,51 +184,54 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
                 w = oi[mask]
                 q.skip(reason, int(mask.sum()), float(np.nansum(w)) if np.isfinite(w).all() else None)
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({dates.iloc[i].date()}, Settle={str(raw_settle[i])!r})")
+        q.warn(f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={str(cells.text(col['Settle'])[i])!r})")
     keep = usable
-    old = (dates < RESCALE_DATE).to_numpy() & keep
+    old = (day < RESCALE_DATE.to_datetime64()) & keep
     prices = {k: cols[k] for k in ("open", "high", "low", "close")}
     if old.any():
         settle = np.where(old, settle / RESCALE_FACTOR, settle)
         prices = {k: np.where(old, v / RESCALE_FACTOR, v) for k, v in prices.items()}
         q.repair(f"prices before {RESCALE_DATE.date()} on the 10 x VIX scale divided by {RESCALE_FACTOR:g}", int(old.sum()))
-    prices = {k: np.where(v > 0, v, np.nan) for k, v in prices.items()}  # 0.00 = no trade
-    day = dates.to_numpy()[keep]
+    with np.errstate(invalid="ignore"):
+        prices = {k: np.where(v > 0, v, np.nan) for k, v in prices.items()}  # 0.00 = no trade
+    values = {"settle": settle[keep], **{k: v[keep] for k, v in prices.items()}, "volume": cols["volume"][keep], "open_interest": oi[keep]}
+    day, kept_lines = day[keep], lines[keep]
+    if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
+        order = np.argsort(day, kind="stable")
+        if (np.diff(order) < 0).any():
+            q.repair("rows sorted by date", len(day))
+        day, kept_lines = day[order], kept_lines[order]
+        values = {k: v[order] for k, v in values.items()}
+        dup = np.zeros(len(day), dtype=bool)
+        dup[1:] = day[1:] == day[:-1]
+        if dup.any():
+            # the first row of each date (stable sort: file order) against its repeats
+            first_of = np.maximum.accumulate(np.where(dup, 0, np.arange(len(day))))
+            conflict = dup & (values["settle"][first_of] != values["settle"])
+            if conflict.any():
+                i = int(np.flatnonzero(conflict)[0])
+                raise InputError(source, f"line {kept_lines[i]}, column 'Settle'", f"{pd.Timestamp(day[i]).date()} repeated with a different settle")
+            q.repair("repeated rows dropped", int(dup.sum()))
+            day, kept_lines = day[~dup], kept_lines[~dup]
+            values = {k: v[~dup] for k, v in values.items()}
+    day, values, kept_lines = _drop_spikes(day, values, kept_lines, q, source, code)
+    check_range(values["settle"], "vx.settle", source, rows=lambda i: f"line {kept_lines[i]}", field="Settle")
+    if not text.endswith(("\n", "\r")) and len(day):
+        q.warn(f"{source}: {code}: the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut")
     frame = pd.DataFrame(
         {
             "date": day,
             "contract": np.full(len(day), code, dtype=object),
             "expiry": np.full(len(day), expiry.to_datetime64()),
-            "settle": settle[keep],
-            **{k: v[keep] for k, v in prices.items()},
-            "volume": cols["volume"][keep],
-            "open_interest": oi[keep],
-        }
+            **values,
+        },
+        copy=False,  # fresh arrays, already in VX_COLUMNS order
     )
-    kept_lines = lines[keep]
-    if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
-        order = np.argsort(day, kind="stable")
-        if (np.diff(order) < 0).any():
-            q.repair("rows sorted by date", len(frame))
-        frame, kept_lines = frame.iloc[order].reset_index(drop=True), kept_lines[order]
-    dup = frame["date"].duplicated(keep="first").to_numpy() if len(day) > 1 and not (np.diff(frame["date"].to_numpy()) > np.timedelta64(0)).all() else np.zeros(len(frame), dtype=bool)
-    if dup.any():
-        first_of = frame.groupby("date")["settle"].transform("first").to_numpy()
-        conflict = dup & (first_of != frame["settle"].to_numpy())
-        if conflict.any():
-            i = int(np.flatnonzero(conflict)[0])
-            raise InputError(source, f"line {kept_lines[i]}, column 'Settle'", f"{frame['date'].iloc[i].date()} repeated with a different settle")
-        q.repair("repeated rows dropped", int(dup.sum()))
-        frame, kept_lines = frame.loc[~dup].reset_index(drop=True), kept_lines[~dup]
-    frame, kept_lines = _drop_spikes(frame, kept_lines, q, source, code)
-    check_range(frame["settle"].to_numpy(), "vx.settle", source, rows=[f"line {n}" for n in kept_lines], field="Settle")
-    if not text.endswith(("\n", "\r")) and len(frame):
-        q.warn(f"{source}: {code}: the file does not end with a newline: its last row ({frame['date'].iloc[-1].date()}) may be cut")
     frame.attrs.update({"contract": code, "source": source})
-    return frame[list(VX_COLUMNS)], q
+    return frame, q
 
 
-def _drop_spikes(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str, code: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _drop_spikes(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarray, q: Quality, source: str, code: str) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Skip isolated misprints; refuse level shifts.
 
     A settle whose log change from the previous row and to the next row both exceed
@@ -223,9 +241,9 @@ def _drop_spikes(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str
     (a change of scale inside the file) raises :class:`InputError` naming the line.
     """
     lim = LIMITS["price.daily_log_change"]
-    settle = frame["settle"].to_numpy(dtype=float)
+    settle = values["settle"]
     if len(settle) < 2:
-        return frame, lines
+        return day, values, lines
     step = np.diff(np.log(settle))
     big = (step < lim.low) | (step > lim.high)
     spike = np.zeros(len(settle), dtype=bool)
@@ -235,18 +253,19 @@ def _drop_spikes(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str
     if len(settle) == 2:
         spike[:] = False  # two rows: no way to tell which one is wrong
     if spike.any():
-        oi = frame["open_interest"].to_numpy(dtype=float)[spike]
+        oi = values["open_interest"][spike]
         q.skip("settle an isolated misprint (a factor e or more off both neighbours)", int(spike.sum()), float(np.nansum(oi)) if np.isfinite(oi).all() else None)
         i = int(np.flatnonzero(spike)[0])
-        q.warn(f"{source}: {code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({frame['date'].iloc[i].date()}, Settle={float(settle[i])!r})")
-        frame, lines = frame.loc[~spike].reset_index(drop=True), lines[~spike]
-        settle = settle[~spike]
+        q.warn(f"{source}: {code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={float(settle[i])!r})")
+        day, lines = day[~spike], lines[~spike]
+        values = {k: v[~spike] for k, v in values.items()}
+        settle = values["settle"]
     step = np.diff(np.log(settle))
     jump = (step < lim.low) | (step > lim.high)
     if jump.any():
         i = int(np.flatnonzero(jump)[0]) + 1
-        raise InputError(source, f"line {lines[i]}, column 'Settle'", f"{code} settle {float(settle[i])!r} on {frame['date'].iloc[i].date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(settle[i - 1])!r} and stays there: a change of scale, not a market move ({lim.why})")
-    return frame, lines
+        raise InputError(source, f"line {lines[i]}, column 'Settle'", f"{code} settle {float(settle[i])!r} on {pd.Timestamp(day[i]).date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(settle[i - 1])!r} and stays there: a change of scale, not a market move ({lim.why})")
+    return day, values, lines
 
 
 def combine(parts: Sequence[tuple[pd.DataFrame, Quality]], source: str | None = None) -> tuple[pd.DataFrame, Quality]:

@@ -49,6 +49,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from flows.errors import DataQualityWarning, InputError, SourceError
 from flows.quality import Quality
@@ -213,31 +215,99 @@ def _header(first: str, source: str) -> list[str]:
 def _parse_dates(values: np.ndarray) -> np.ndarray:
     """ISO ``YYYY-MM-DD`` (yearly files) or ``M/D/YYYY hh:mm:ss AM`` (2006-2016 TFF bundle).
 
-    The format that reads the most rows is used; rows it cannot read are NaT (skipped).
+    The format that reads the most rows is used; rows it cannot read are NaT (skipped).  A
+    file has a few dozen distinct dates: each distinct text is parsed once, counted by its rows.
     """
-    text = pd.Series(values, dtype=object).astype(str).str.strip()
-    best = None
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    if (codes >= 0).all() and all(isinstance(u, str) and len(u) == 10 and u[4] == "-" and u[7] == "-" for u in uniques):
+        try:  # every row ISO (the yearly files): numpy's strict reader, once per distinct date
+            return np.asarray(np.asarray(uniques, dtype="datetime64[D]").astype("datetime64[ns]")[codes])
+        except ValueError:
+            pass  # an impossible date: the rule below decides
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).str.strip()
+    rows = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    best, best_rows = None, -1
     for fmt in ("%Y-%m-%d", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y"):
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        if best is None or parsed.notna().sum() > best.notna().sum():
-            best = parsed
-        if parsed.notna().all():
+        read = int(rows[parsed.notna().to_numpy()].sum())
+        if best is None or read > best_rows:
+            best, best_rows = parsed, read
+        if parsed.notna().all() and (codes >= 0).all():
             break
-    return np.asarray(best.to_numpy(dtype="datetime64[ns]"))  # type: ignore[union-attr]
+    days = best.to_numpy(dtype="datetime64[ns]") if best is not None else np.array([], dtype="datetime64[ns]")
+    return np.where(codes >= 0, days[np.maximum(codes, 0)] if days.size else np.datetime64("NaT", "ns"), np.datetime64("NaT", "ns"))
 
 
 _QUOTED = re.compile(r'"[^"]*"')
 
 
 class _Cells:
-    """The raw text of column ``pos`` of ``lines``, read only when a message quotes a cell."""
+    """The raw text of column ``pos`` of ``lines``, read only when a message quotes a cell.
 
-    def __init__(self, lines: list[str], pos: int) -> None:
+    ``lines`` is a list of the kept rows' lines, or a callable ``i -> line`` (the fast reader
+    splits the text into lines only when a message needs one)."""
+
+    def __init__(self, lines: list[str] | Callable[[int], str], pos: int) -> None:
         self.lines, self.pos = lines, pos
 
     def __getitem__(self, i: int) -> str:
-        row = next(csv.reader([self.lines[i]], skipinitialspace=True))
+        line = self.lines(i) if callable(self.lines) else self.lines[i]
+        row = next(csv.reader([line], skipinitialspace=True))
         return row[self.pos] if self.pos < len(row) else ""
+
+
+def _strip_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A text column as an object array, each value ``.strip().strip('"').strip()`` (as the
+    exact reader leaves it), computed once per distinct value."""
+    enc = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).dictionary_encode()
+    uniques = np.array([v.strip().strip('"').strip() if v is not None else "" for v in enc.dictionary.to_pylist()] + [""], dtype=object)
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(np.isnan(codes), len(uniques) - 1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes
+    return np.asarray(uniques[codes])
+
+
+def _arrow_rows(text: str, width: int, text_pos: list[int], num_pos: list[int]) -> tuple[int, dict[int, np.ndarray], dict[int, np.ndarray]] | None:
+    """Every data line read column-wise by pyarrow (threads): ``(rows, text, numbers)`` with the
+    text columns stripped as the exact reader strips them and the numbers as floats (``.`` =
+    NaN), or None when the file is not regular: a blank or whitespace-only line, a bare ``\\r``,
+    a line with another number of fields, a number cell that is neither a number nor ``.``
+    (checked by counting the rows read against the lines).
+    The exact reader then decides line by line (and names the lines it skips)."""
+    data = text.encode("utf-8")
+    start = data.find(b"\n") + 1
+    if start <= 0:
+        return None
+    invalid: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        invalid.append(row)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    used = sorted({*text_pos, *num_pos})
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[i] for i in used],
+                column_types={**{names[i]: pa.string() for i in text_pos}, **{names[i]: pa.float64() for i in num_pos}},
+                null_values=["."],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                true_values=[],
+                false_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    # one row per physical line: no blank line (skipped by the reader), no bare carriage return
+    # (a row end for the reader, not for the exact path), no line of another field count
+    lines_after_header = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
+    if invalid or table.num_rows != lines_after_header:
+        return None
+    return table.num_rows, {p: _strip_text(table.column(names[p])) for p in text_pos}, {p: table.column(names[p]).to_numpy() for p in num_pos}
 
 
 def _needed_fields(lines: list[str], whole: np.ndarray, width: int, text_pos: list[int], num_pos: list[int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
@@ -362,8 +432,7 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
 
     _check_report(report)
     spec = _HEADERS[report]
-    lines = text.split("\n")
-    header = _header(lines[0] if lines else "", source)
+    header = _header(text[: text.find("\n")] if "\n" in text else text, source)
     index: dict[str, int] = {}
     for pos, name in enumerate(header):
         index.setdefault(_norm(name), pos)
@@ -381,45 +450,67 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     numbers = [c for c in positions if c not in _TEXT_COLUMNS]
     units_pos = next((index[c] for c in _UNITS_HEADERS if c in index), None) if units else None
     names = {c: header[p] for c, p in positions.items()}
-    data = [(i, ln.rstrip("\r")) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
-    if not data:
-        raise InputError(source, None, "no data rows (header only)")
-    wanted = None
-    if codes is not None:
-        wanted = {str(c).strip() for c in codes}
-        # Pre-filter lines before the CSV tokenizer sees them: a file holds every market (~300)
-        # but flowdesk needs ~11.  The anchored pattern reads only the start of a line:
-        # "name",YYMMDD,date,CODE,  (the name quoted as CFTC writes it, or bare as a spreadsheet
-        # re-save leaves it; the exact code match after parsing still decides; a line
-        # the pattern misses would only be a line in an unexpected layout, or a damaged code:
-        # the coverage warnings then name the market missing on that date).
-        # Leading zeros and quotes are optional so a file that prints 99741 or "099741" is kept.
-        alternatives = "|".join(re.escape(c.lstrip("0")) for c in sorted(wanted))
-        pattern = re.compile(r'^\s*(?:"[^"]*"|[^,"]*),[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
-        kept = [(i, ln) for i, ln in data if pattern.match(ln)]
-    else:
-        kept = data
-    line_no = np.array([i for i, _ in kept], dtype=np.int64)
     width = len(header)
-    # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
-    # shifted by an extra comma is skipped below, never read into the wrong columns
-    n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
     text_pos = [positions[c] for c in _TEXT_COLUMNS] + ([units_pos] if units_pos is not None else [])
     num_pos = sorted({positions[c] for c in numbers})
-    text, nums = _needed_fields([ln for _, ln in kept], n_fields == width, width, text_pos, num_pos)
-    code = np.array([c.zfill(6) for c in text[positions["code"]].tolist()], dtype=object)
-    keep = np.ones(len(kept), dtype=bool) if wanted is None else np.isin(code, list(wanted))
+    wanted = {str(c).strip() for c in codes} if codes is not None else None
+    fast = _arrow_rows(text, width, text_pos, num_pos)
+    if fast is not None:  # a regular file: every data line is one row, lines 2, 3, ...
+        n_data, text_cols, nums = fast
+        if not n_data:
+            raise InputError(source, None, "no data rows (header only)")
+        line_no = np.arange(2, n_data + 2, dtype=np.int64)
+        n_fields = np.full(n_data, width, dtype=np.int64)
+        code_text = text_cols[positions["code"]]
+        zfilled = {c: c.zfill(6) for c in pd.unique(code_text)}
+        code = np.array([zfilled[c] for c in code_text.tolist()], dtype=object) if any(k != v for k, v in zfilled.items()) else code_text
+        all_lines: list[str] = []
+
+        def line_at(i: int) -> str:
+            if not all_lines:
+                all_lines.extend(ln.rstrip("\r") for ln in text.split("\n"))
+            return all_lines[i - 1]
+
+        keep = np.ones(n_data, dtype=bool) if wanted is None else np.isin(code, list(wanted))
+        kept_line = line_no[keep]
+        line_of: list[str] | Callable[[int], str] = lambda i: line_at(int(kept_line[i]))  # noqa: E731
+    else:
+        lines = text.split("\n")
+        data = [(i, ln.rstrip("\r")) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
+        if not data:
+            raise InputError(source, None, "no data rows (header only)")
+        n_data = len(data)
+        if wanted is not None:
+            # Pre-filter lines before the CSV tokenizer sees them: a file holds every market (~300)
+            # but flowdesk needs ~11.  The anchored pattern reads only the start of a line:
+            # "name",YYMMDD,date,CODE,  (the name quoted as CFTC writes it, or bare as a spreadsheet
+            # re-save leaves it; the exact code match after parsing still decides; a line
+            # the pattern misses would only be a line in an unexpected layout, or a damaged code:
+            # the coverage warnings then name the market missing on that date).
+            # Leading zeros and quotes are optional so a file that prints 99741 or "099741" is kept.
+            alternatives = "|".join(re.escape(c.lstrip("0")) for c in sorted(wanted))
+            pattern = re.compile(r'^\s*(?:"[^"]*"|[^,"]*),[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
+            kept = [(i, ln) for i, ln in data if pattern.match(ln)]
+        else:
+            kept = data
+        line_no = np.array([i for i, _ in kept], dtype=np.int64)
+        # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
+        # shifted by an extra comma is skipped below, never read into the wrong columns
+        n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
+        text_cols, nums = _needed_fields([ln for _, ln in kept], n_fields == width, width, text_pos, num_pos)
+        code = np.array([c.zfill(6) for c in text_cols[positions["code"]].tolist()], dtype=object)
+        keep = np.ones(len(kept), dtype=bool) if wanted is None else np.isin(code, list(wanted))
+        line_of = [ln for (_, ln), k in zip(kept, keep, strict=True) if k]
     if not keep.any():
         what = "no currency markets in the file" if wanted is not None and wanted <= set(CURRENCY_CODES) else "none of the requested markets in the file"
         asked = f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
-        raise InputError(source, names["code"], f"{what}{asked}; {len(data)} data row(s) of other markets")
+        raise InputError(source, names["code"], f"{what}{asked}; {n_data} data row(s) of other markets")
     line_no, n_fields, code = line_no[keep], n_fields[keep], code[keep]
     q = Quality(source=source, basis="positions", total_rows=int(keep.sum()))
-    raw = {c: text[positions[c]][keep] for c in ("as_of", "market")}
+    raw = {c: text_cols[positions[c]][keep] for c in ("as_of", "market")}
     # padded numbers read as floats; '.', '-', '' and other text are NaN (unreadable)
     values = {c: nums[positions[c]][keep] for c in numbers}
-    lines_kept = [ln for (_, ln), k in zip(kept, keep, strict=True) if k]
-    raw.update({c: _Cells(lines_kept, positions[c]) for c in numbers})
+    raw.update({c: _Cells(line_of, positions[c]) for c in numbers})
     dates = _parse_dates(raw["as_of"])
     oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
     q.total_weight = float(np.nansum(oi)) if len(oi) else 0.0
@@ -452,17 +543,23 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         more = f" and {int(skipped.sum()) - len(notes)} more" if skipped.sum() > len(notes) else ""
         q.warn(f"{source}: {int(skipped.sum())} row(s) of the requested markets skipped ({'; '.join(notes)}{more})")
     ok = ~skipped
-    frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": raw["market"][ok].astype(str)})
+    day, code_ok, line_ok = dates[ok], code[ok], line_no[ok]
+    floats = {c: values[c][ok] for c in numbers}
+    check_report(floats, report, source, rows=lambda i: row_labels("line ", line_ok[i : i + 1], code_ok[i : i + 1], day[i : i + 1])[0], fields=names)  # on the floats (file order): before any cast
+    # sorted by (as_of, code, line) once, on integer keys; the frame is built in that order
+    code_key = pd.factorize(code_ok, sort=True)[0]
+    order = np.lexsort((line_ok, code_key, day.astype(np.int64)))
+    day, code_ok, line_ok, code_key = day[order], code_ok[order], line_ok[order], code_key[order]
+    columns: dict[str, object] = {"as_of": day, "code": code_ok.astype(str), "market": raw["market"][ok][order].astype(str)}
     if units:
-        frame[UNITS_COLUMN] = text[units_pos][keep][ok].astype(str) if units_pos is not None else ""
-    for c in numbers:
-        frame[c] = values[c][ok]
-    labels = row_labels("line ", line_no[ok], code[ok], dates[ok])
-    check_report(frame, report, source, rows=labels, fields=names)  # on the floats: before any cast
-    frame[numbers] = frame[numbers].astype(np.int64)
-    frame["_line"] = line_no[ok]
-    frame = frame.sort_values(["as_of", "code", "_line"], kind="stable").reset_index(drop=True)
-    frame = _drop_duplicates(frame, numbers, source, q, names["code"])
+        columns[UNITS_COLUMN] = text_cols[units_pos][keep][ok][order].astype(str) if units_pos is not None else np.full(len(day), "", dtype=object)
+    columns.update({c: v[order].astype(np.int64) for c, v in floats.items()})
+    columns["_line"] = line_ok
+    frame = pd.DataFrame(columns, copy=False)
+    same = np.zeros(len(day), dtype=bool)
+    same[1:] = (day[1:] == day[:-1]) & (code_key[1:] == code_key[:-1])
+    if same.any():  # a repeated (as_of, code): the exact rule (repair or refusal)
+        frame = _drop_duplicates(frame, numbers, source, q, names["code"])
     if coverage and wanted is not None:
         coverage_warnings(frame, sorted(wanted), q, zip(code[skipped], dates[skipped], strict=True))
     return Parsed(frame[list(_COLUMNS[report]) + ([UNITS_COLUMN] if units else [])].reset_index(drop=True), q)

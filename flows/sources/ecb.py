@@ -26,10 +26,12 @@ import io
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from flows.errors import InputError
 from flows.limits import check_range
@@ -93,6 +95,16 @@ def read_zip(data: bytes, source: str) -> str:
     return zip_text(data, source)
 
 
+def _collector(rows: list[object]) -> Callable[[object], str]:
+    """An arrow ``invalid_row_handler`` that keeps each invalid row (for the error) and skips it."""
+
+    def handle(row: object) -> str:
+        rows.append(row)
+        return "skip"
+
+    return handle
+
+
 def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None = None) -> pd.DataFrame:
     """Units-per-EUR rates (columns = ISO codes, ``USD`` required) -> USD per 1 unit.
 
@@ -123,6 +135,12 @@ def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str
     return out
 
 
+def _day_labels(index: pd.Index) -> Callable[[int], str]:
+    """``i -> 'YYYY-MM-DD'`` of row ``i`` (built only for the row an error names)."""
+    days = pd.DatetimeIndex(index).to_numpy(dtype="datetime64[D]")
+    return lambda i: str(days[i])
+
+
 def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, new_from: pd.Timestamp | None) -> None:
     """Log change of each column from the previous row where both are quoted, within
     ``fx.daily_log_change`` (rows from ``new_from`` on, each against its predecessor)."""
@@ -130,12 +148,12 @@ def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, ne
         return
     dates = pd.DatetimeIndex(frame.index)
     first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
-    labels = np.datetime_as_string(dates.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)[1:]
+    label = _day_labels(dates)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.diff(np.log(frame[cols].to_numpy(dtype=float)), axis=0)  # row i+1 vs row i
     start = max(first - 1, 0)
     for j, c in enumerate(cols):
-        check_range(change[start:, j], "fx.daily_log_change", source, rows=labels[start:], field=f"{c} ({unit}; log change from the previous ECB day)")
+        check_range(change[start:, j], "fx.daily_log_change", source, rows=lambda i, start=start: label(start + 1 + i), field=f"{c} ({unit}; log change from the previous ECB day)")
 
 
 def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = None) -> None:
@@ -158,10 +176,10 @@ def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = N
         return
     dates = pd.DatetimeIndex(fx.index)
     first = 0 if new_from is None else int(dates.searchsorted(pd.Timestamp(new_from)))
-    labels = np.datetime_as_string(dates.to_numpy(dtype="datetime64[D]"), unit="D").astype(object)
+    label = _day_labels(dates)
     values = fx[cols].to_numpy(dtype=float)
     for j, c in enumerate(cols):
-        check_range(values[first:, j], "fx.usd_per_unit", source, rows=labels[first:], field=c)
+        check_range(values[first:, j], "fx.usd_per_unit", source, rows=lambda i, first=first: label(first + i), field=c)
     _check_band(fx, cols, source, "USD per unit", new_from)
 
 
@@ -203,6 +221,36 @@ def _numbers(raw: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, n
     return values, bad, notes
 
 
+def _arrow_hist(text: str, header: list[str], cols: list[str]) -> tuple[np.ndarray, pd.DataFrame] | None:
+    """The history read column-wise by pyarrow: ``(dates, rates)`` in file order, or None when
+    the file is not regular (a line of another field count, a blank line, a date that is not a
+    valid ``YYYY-MM-DD``, a rate that is neither a number nor ``N/A``): the exact reader then
+    decides line by line, as for any damaged file."""
+    data = text.encode("utf-8")
+    start = data.find(b"\n") + 1
+    if start <= 0:
+        return None
+    names = [f"c{i}" for i in range(len(header))]
+    pos = {c: header.index(c) for c in ["Date", *cols]}
+    invalid: list[object] = []
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=max(1 << 20, len(data) + 1)),
+            parse_options=pacsv.ParseOptions(quote_char=False, invalid_row_handler=_collector(invalid)),
+            convert_options=pacsv.ConvertOptions(include_columns=[names[p] for p in pos.values()], column_types={names[pos["Date"]]: pa.date32(), **{names[pos[c]]: pa.float64() for c in cols}}, null_values=["N/A"], strings_can_be_null=False, true_values=[], false_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if invalid or table.num_rows != data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1):
+        return None  # a skipped line, a blank line or a bare carriage return: not regular
+    days = table.column(names[pos["Date"]])
+    if days.null_count:
+        return None
+    values = pd.DataFrame({c: table.column(names[pos[c]]).to_numpy() for c in cols}, index=pd.RangeIndex(2, table.num_rows + 2, name="line"), copy=False)
+    return days.to_numpy().astype("datetime64[D]"), values
+
+
 def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
     """``eurofxref-hist.csv`` -> FX frame (ascending DatetimeIndex ``date`` x currencies) and quality.
 
@@ -221,16 +269,29 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
         names the currency and the date).
     """
     q = Quality(source=source, basis="rows")
-    lines = [ln.rstrip("\r") for ln in text.split("\n")]
-    if not lines or not lines[0].strip():
+    first_line = (text[: text.find("\n")] if "\n" in text else text).rstrip("\r")
+    if not first_line.strip():
         raise InputError(source, None, "empty file (no header row)")
-    header = [h.strip() for h in lines[0].split(",")]
+    header = [h.strip() for h in first_line.split(",")]
     names = [h for h in header if h]
     if "Date" not in names:
         raise InputError(source, "Date", "column missing (changed layout?)")
     if len(set(names)) < len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(source, dup, "column appears twice in the header")
+    if currencies is None:
+        cols = [c for c in names if c != "Date"]
+    else:
+        cols = list(dict.fromkeys(["USD", *[c for c in currencies if c not in ("USD", "EUR")]]))
+    fast = _arrow_hist(text, header, cols) if "USD" in names and all(c in names for c in cols) else None
+    if fast is not None:  # a regular file: one row per line, every date ISO, every rate a number or N/A
+        days, values = fast
+        if not len(days):
+            raise InputError(source, None, "no data rows (header only)")
+        q.total_rows = len(days)
+        per_eur = values.set_axis(pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date"))
+        return _finish(per_eur, source, currencies, q)
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
     data = [(i, ln) for i, ln in enumerate(lines[1:], start=2) if ln.strip()]
     if not data:
         raise InputError(source, None, "no data rows (header only)")

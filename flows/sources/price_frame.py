@@ -38,16 +38,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flows import calendars
 from flows.errors import InputError
 from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import PRICE_COLUMNS
+from flows.sources import columnar
 from flows.sources.textio import decode_text
 
 MISSING_TOKENS = frozenset({"", ".", "null", "nan", "na", "n/a", "-", "none"})
@@ -106,6 +109,128 @@ def read_rows(text: str, source: str, *, header_contains: str | None = None, max
     if not rows and not allow_empty:
         raise InputError(source, "line 2", "no data rows")
     return header, rows, np.asarray(lines, dtype=np.int64), preamble
+
+
+@dataclass
+class Cells:
+    """The data cells of a delimited text, column by column (what :func:`read_cells` returns).
+
+    ``header`` (stripped names), ``lines`` (the 1-based line each row starts on), ``preamble``
+    (lines before the header).  Cells are read by :mod:`flows.sources.columnar` (``arrow``:
+    one string array per column) when the text is regular, else by :func:`read_rows` (``rows``:
+    a 2-D array of strings); :meth:`text` gives a column as a numpy string array either way.
+    """
+
+    header: list[str]
+    lines: np.ndarray
+    preamble: int
+    arrow: list[pa.Array] | None = None
+    rows: np.ndarray | None = None
+    body: str = ""
+    _raw: list[pa.Array] | None = None
+    _skip: int = 0
+
+    def __len__(self) -> int:
+        return int(self.lines.size)
+
+    def text(self, j: int) -> np.ndarray:
+        """Column ``j`` as written, a numpy string array (for the exact conversions and
+        messages; a column the fast path read typed is split again as text, once)."""
+        if self.arrow is not None:
+            col = self.arrow[j]
+            if not pa.types.is_string(col.type):
+                if self._raw is None:
+                    self._raw = columnar.split_lines_columns(self.body, len(self.arrow) + self._skip, plain=True)
+                assert self._raw is not None
+                col = self._raw[j + self._skip]
+            return np.asarray(col.to_numpy(zero_copy_only=False), dtype=str)
+        assert self.rows is not None
+        return self.rows[:, j] if len(self.rows) else np.array([], dtype=str)
+
+    def column(self, j: int) -> pa.Array | None:
+        """Column ``j`` as an Arrow string array when the fast path read the text, else None."""
+        return self.arrow[j] if self.arrow is not None else None
+
+    def drop_first(self) -> Cells:
+        """Without the first column (CFE's leading unnamed index column)."""
+        if self.arrow is not None:
+            return Cells(self.header[1:], self.lines, self.preamble, arrow=self.arrow[1:], body=self.body, _raw=self._raw, _skip=self._skip + 1)
+        return Cells(self.header[1:], self.lines, self.preamble, rows=self.rows[:, 1:] if self.rows is not None and len(self.rows) else self.rows)
+
+
+def _fast_header(text: str, header_contains: str | None, max_preamble: int) -> tuple[list[str], str, int, int] | None:
+    """Header, data text, header line number and preamble count by :func:`read_rows`' rules,
+    for a text without quotes; None where the exact path must decide (no header found)."""
+    pos, line_no, preamble = 0, 0, 0
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        line = text[pos : end if end >= 0 else len(text)].removesuffix("\r")
+        line_no += 1
+        fields = line.split(",")
+        blank = all(not f.strip() for f in fields)
+        if not blank and header_contains and not any(header_contains.lower() in f.lower() for f in fields):
+            preamble += 1
+            if preamble > max_preamble:
+                return None
+        elif not blank:
+            return [h.strip() for h in fields], (text[end + 1 :] if end >= 0 else ""), line_no, preamble
+        if end < 0:
+            return None
+        pos = end + 1
+    return None
+
+
+TypeHint = Callable[[list[str], list[str]], dict[int, pa.DataType]]
+"""``(header, first data row's fields) -> {column position: Arrow type}``: the columns a large
+regular text may read typed at once (:func:`flows.sources.columnar.split_lines_columns`)."""
+
+
+def read_cells(text: str, source: str, *, header_contains: str | None = None, max_preamble: int = 5, allow_empty: bool = False, types: TypeHint | None = None, missing: frozenset[str] = MISSING_TOKENS) -> Cells:
+    """:func:`read_rows` column by column: the same header, rows, line numbers and errors.
+
+    A regular text (:mod:`flows.sources.columnar`: no quotes, every data line with the header's
+    number of fields, no blank data line) is split column-wise without a per-row Python step
+    (``types`` names the columns a large text may read typed); any other text goes through
+    :func:`read_rows`, whose errors name the line.
+    """
+    if columnar.is_plain(text):
+        found = _fast_header(text, header_contains, max_preamble)
+        if found is not None:
+            header, body, header_line, preamble = found
+            hint = types(header, body[: body.find("\n")].removesuffix("\r").split(",")) if types is not None else None
+            columns = columnar.split_lines_columns(body, len(header), types=hint, missing=missing, plain=True)
+            if columns is not None and (len(columns[0]) or allow_empty):
+                lines = np.arange(header_line + 1, header_line + 1 + len(columns[0]), dtype=np.int64)
+                return Cells(header, lines, preamble, arrow=columns, body=body)
+    header, rows, lines, preamble = read_rows(text, source, header_contains=header_contains, max_preamble=max_preamble, allow_empty=allow_empty)
+    return Cells(header, lines, preamble, rows=np.array(rows, dtype=str) if rows else np.empty((0, len(header)), dtype=str))
+
+
+def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
+    """:func:`parse_dates` of column ``j`` as ``datetime64[ns]``; the fast ISO / US readers of
+    :mod:`flows.sources.columnar` first (the same values, or None and the exact reader)."""
+    arr = cells.column(j)
+    if arr is not None and len(arr):
+        first = str(arr[0].as_py()).strip() if pa.types.is_string(arr.type) else ""
+        fast = columnar.iso_days(arr) if not first or (len(first) >= 8 and first[4:5] == "-") else columnar.us_days(arr)
+        if fast is not None:
+            return fast.astype("datetime64[ns]")
+    return np.asarray(parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]"))
+
+
+def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`to_numbers` of ``columns`` (n x k): columns of plain numbers and missing tokens
+    read at once (:func:`flows.sources.columnar.floats`), any other cell by cell."""
+    n = len(cells)
+    nums = np.empty((n, len(columns)), dtype=np.float64)
+    given = np.empty((n, len(columns)), dtype=bool)
+    for k, j in enumerate(columns):
+        arr = cells.column(j)
+        fast = columnar.floats(arr, MISSING_TOKENS) if arr is not None else None
+        if fast is None:
+            fast = to_numbers(cells.text(j))
+        nums[:, k], given[:, k] = fast
+    return nums, given
 
 
 def parse_dates(values: np.ndarray | pd.Series, lines: np.ndarray, source: str, field: str) -> pd.Series:
@@ -189,10 +314,19 @@ def parse_delimited(
     """
     decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
-    header, rows, lines, _ = read_rows(text, source)
-    q = Quality(source=source, basis="rows", total_rows=len(rows))
+
+    def types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
+        out = {j: pa.float64() for names in (close_names, *(optional or {}).values()) if (j := _find(header, names)) is not None}
+        di = _find(header, date_names)
+        if di is not None and di < len(first) and len(first[di]) == 10 and first[di][4:5] == "-":
+            out[di] = pa.date32()
+        return out
+
+    cells = read_cells(text, source, types=types)
+    header, lines = cells.header, cells.lines
+    q = Quality(source=source, basis="rows", total_rows=len(cells))
     for r in repairs:
-        q.repair(r, len(rows))
+        q.repair(r, len(cells))
     di = _find(header, date_names)
     if di is None:
         raise InputError(source, f"line 1, column '{date_names[0]}'", f"date column missing (header: {', '.join(header)})")
@@ -204,21 +338,20 @@ def parse_delimited(
                 raise InputError(source, f"line 1, column '{close_names[0]}'", f"close column missing (header: {', '.join(header)})")
             raise InputError(source, "line 1", f"expected one value column besides '{header[di]}' (header: {', '.join(header)})")
         ci = others[0]
-    cells = np.array(rows, dtype=str)
-    dates = parse_dates(cells[:, di], lines, source, header[di])
+    dates = cell_dates(cells, di, source, header[di])
     names = ["close", *(n for n in ("open", "high", "low", "volume") if _find(header, (optional or {}).get(n, ())) is not None)]
     idx = [ci, *(_find(header, (optional or {}).get(n, ())) for n in names[1:])]
-    nums, written = to_numbers(cells[:, np.asarray(idx, dtype=np.intp)])
+    nums, written = cell_numbers(cells, [i for i in idx if i is not None])
     close, given = nums[:, 0], written[:, 0]
-    cols: dict[str, np.ndarray] = {n: np.full(len(rows), np.nan) for n in ("close", "open", "high", "low", "volume")}
+    n_rows = len(cells)
+    cols: dict[str, np.ndarray] = {n: np.full(n_rows, np.nan) for n in ("close", "open", "high", "low", "volume")}
     cols.update({n: nums[:, k] for k, n in enumerate(names)})
-    raw_close = cells[:, ci]
 
-    date_arr = dates.to_numpy()
+    date_arr = dates
     in_range = (date_arr >= np.datetime64(calendars.FIRST_DAY)) & (date_arr <= np.datetime64(calendars.LAST_DAY))
-    session = np.ones(len(rows), dtype=bool)
+    session = np.ones(n_rows, dtype=bool)
     if in_range.any():
-        session[in_range] = calendars.is_session(dates[in_range], calendar)
+        session[in_range] = calendars.is_session(date_arr[in_range], calendar)
     has_close = np.isfinite(close) & (close > 0)
     keep = has_close.copy()
     gap = ~given & ~session
@@ -233,74 +366,78 @@ def parse_delimited(
             if mask.any():
                 q.skip(reason, int(mask.sum()))
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({dates.iloc[i].date()}, {header[ci]}={str(raw_close[i])!r})")
+        q.warn(f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({pd.Timestamp(date_arr[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})")
     if sessions_only:
         off = keep & ~session
         if off.any():
             q.repair("rows on non-session dates dropped (published on an exchange holiday)", int(off.sum()))
             keep &= session
 
-    frame = pd.DataFrame({"date": dates.to_numpy()[keep], **{k: v[keep] for k, v in cols.items()}})
+    day = date_arr[keep]
+    values = {k: v[keep] for k, v in cols.items()}
     kept_lines = lines[keep]
-    if len(frame) == 0:
+    if day.size == 0:
         raise InputError(source, header[ci], "no row with a usable close")
-    frame, kept_lines = _order(frame, kept_lines, q, source, header[ci])
-    check_range(frame["close"].to_numpy(), "price.close", source, rows=[f"line {n}" for n in kept_lines], field=header[ci])
+    day, values, kept_lines = _order(day, values, kept_lines, q, source, header[ci])
+    close = values["close"]
+    check_range(close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci])
     lim = LIMITS["price.daily_log_change"]
-    step = np.diff(np.log(frame["close"].to_numpy()))
+    step = np.diff(np.log(close))
     jump = (step < lim.low) | (step > lim.high)
     if jump.any():
         i = int(np.flatnonzero(jump)[0]) + 1
         raise InputError(
             source,
             f"line {kept_lines[i]}, column '{header[ci]}'",
-            f"close {float(frame['close'].iloc[i])!r} on {frame['date'].iloc[i].date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(frame['close'].iloc[i - 1])!r} (log change outside [{lim.low:g}, {lim.high:g}]): {lim.why}",
+            f"close {float(close[i])!r} on {pd.Timestamp(day[i]).date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(close[i - 1])!r} (log change outside [{lim.low:g}, {lim.high:g}]): {lim.why}",
         )
-    _missing_sessions(frame, q, calendar)
+    missing_sessions = _missing_sessions(day, q, calendar)
     if not text.endswith(("\n", "\r")):
-        q.warn(f"the file does not end with a newline: its last row ({frame['date'].iloc[-1].date()}) may be cut")
-    frame = frame[list(PRICE_COLUMNS)].reset_index(drop=True)
+        q.warn(f"the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut")
+    frame = pd.DataFrame({"date": day, **{c: values[c] for c in PRICE_COLUMNS if c != "date"}}, copy=False)  # fresh arrays
+    if missing_sessions:
+        frame.attrs["missing_sessions"] = missing_sessions
     frame.attrs.update({"symbol": symbol, "source": source})
     return frame, q
 
 
-def _order(frame: pd.DataFrame, lines: np.ndarray, q: Quality, source: str, field: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _order(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarray, q: Quality, source: str, field: str) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Sort by date; drop exact repeats; refuse a date repeated with another close."""
-    dates = frame["date"].to_numpy()
-    if len(dates) > 1 and not (np.diff(dates) > np.timedelta64(0)).all():
-        order = np.argsort(dates, kind="stable")
-        if (np.diff(dates) < np.timedelta64(0)).any():
-            q.repair("rows sorted by date", len(frame))
-        frame = frame.iloc[order].reset_index(drop=True)
-        lines = lines[order]
-        dates = frame["date"].to_numpy()
-        same = np.flatnonzero(np.diff(dates) == np.timedelta64(0))
+    if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
+        order = np.argsort(day, kind="stable")
+        if (np.diff(day) < np.timedelta64(0)).any():
+            q.repair("rows sorted by date", len(day))
+        day, lines = day[order], lines[order]
+        values = {k: v[order] for k, v in values.items()}
+        same = np.flatnonzero(np.diff(day) == np.timedelta64(0))
         if len(same):
-            close = frame["close"].to_numpy()
+            close = values["close"]
             conflict = same[close[same] != close[same + 1]]
             if len(conflict):
                 i = int(conflict[0])
-                raise InputError(source, f"line {lines[i + 1]}, column '{field}'", f"date {frame['date'].iloc[i].date()} repeated with a different close ({float(close[i])!r} on line {lines[i]}, {float(close[i + 1])!r})")
-            drop = np.zeros(len(frame), dtype=bool)
+                raise InputError(source, f"line {lines[i + 1]}, column '{field}'", f"date {pd.Timestamp(day[i]).date()} repeated with a different close ({float(close[i])!r} on line {lines[i]}, {float(close[i + 1])!r})")
+            drop = np.zeros(len(day), dtype=bool)
             drop[same + 1] = True
             q.repair("repeated rows dropped", int(drop.sum()))
-            frame = frame.loc[~drop].reset_index(drop=True)
-            lines = lines[~drop]
-    return frame, lines
+            day, lines = day[~drop], lines[~drop]
+            values = {k: v[~drop] for k, v in values.items()}
+    return day, values, lines
 
 
-def _missing_sessions(frame: pd.DataFrame, q: Quality, calendar: str) -> None:
-    first, last = frame["date"].iloc[0], frame["date"].iloc[-1]
-    lo = max(first, pd.Timestamp(calendars.FIRST_DAY))
-    hi = min(last, pd.Timestamp(calendars.LAST_DAY))
+def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
+    """Sessions between the first and last date (sorted ``day``) absent from the file: a repair,
+    and a warning when one lies in the last :data:`RECENT_SESSIONS` sessions; their ISO dates."""
+    lo = max(day[0], np.datetime64(calendars.FIRST_DAY, "ns"))
+    hi = min(day[-1], np.datetime64(calendars.LAST_DAY, "ns"))
     if lo > hi:
-        return
-    expected = calendars.sessions_in(lo, hi, calendar)
-    absent = expected[~expected.isin(pd.DatetimeIndex(frame["date"]))]
+        return []
+    expected = calendars.sessions_in(pd.Timestamp(lo), pd.Timestamp(hi), calendar).to_numpy(dtype="datetime64[ns]")
+    pos = np.clip(np.searchsorted(day, expected), 0, len(day) - 1)
+    absent = expected[day[pos] != expected]
     if len(absent) == 0:
-        return
-    frame.attrs["missing_sessions"] = [d.date().isoformat() for d in absent]
+        return []
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
     recent = absent[absent >= expected[max(0, len(expected) - RECENT_SESSIONS)]]
     if len(recent):
-        q.warn(f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {recent[0].date()}): returns span the gap")
+        q.warn(f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {pd.Timestamp(recent[0]).date()}): returns span the gap")
+    return [str(d) for d in np.datetime_as_string(absent, unit="D")]

@@ -112,6 +112,10 @@ class Column:
     description: str = ""
     optional: bool = False
     """May be absent (e.g. ``dealer_position_contracts`` when the source has no positions)."""
+    storage: Literal["float64", "float32"] = "float64"
+    """How a ``float`` column is kept in Redis: ``float32`` only where its values carry fewer
+    significant digits than float32's 7 (a per-option sensitivity quoted to 4 decimals), never
+    for money or a figure that must reconcile with a sum (the store casts it at publish)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,10 @@ class Table:
     description: str = ""
     optional: bool = False
     """The result may be published without it."""
+    history: Literal["all", "latest"] = "all"
+    """``latest``: kept only in the newest versions of the result (``[store] full_versions``);
+    older versions keep their other tables and the headline (:meth:`ResultStore.publish`
+    slims them).  For large detail tables (per-contract rows, the 801-point profile)."""
 
     def column(self, name: str) -> Column | None:
         """The declared column ``name`` (exactly, else the first pattern matching it)."""
@@ -191,7 +199,8 @@ class ResultDecl:
                     "name": t.name,
                     "description": t.description,
                     "optional": t.optional,
-                    "columns": [{"name": c.name, "kind": c.kind, "unit": str(c.unit), "description": c.description, "optional": c.optional} for c in t.columns],
+                    "history": t.history,
+                    "columns": [{"name": c.name, "kind": c.kind, "unit": str(c.unit), "description": c.description, "optional": c.optional, "storage": c.storage} for c in t.columns],
                 }
                 for t in self.tables
             ],
@@ -463,7 +472,8 @@ def markdown() -> str:
         "A publish that does not match its declaration is refused. The same reference is served as JSON",
         "by `GET /api/v1/declarations`. Alert rules may read every headline key marked *alertable*",
         "(`<result>.<key>`); `quality_skipped_share` and `quality_warnings` belong to every result",
-        "published with an input quality.",
+        "published with an input quality.  Tables marked *latest versions only* are kept in the newest",
+        "`[store] full_versions` versions; older versions keep the other tables and the headline.",
         "",
         "Placeholders: " + "; ".join(f"`{k}` = `{v}`" for k, v in PLACEHOLDERS.items()) + ".",
         "",
@@ -471,8 +481,9 @@ def markdown() -> str:
     for d in declarations():
         lines.append(f"### `{d.name}` ({d.cadence}, task `{d.task}`)\n\n{d.description}\n")
         for t in d.tables:
-            lines.append(f"- table `{t.name}`{' (optional)' if t.optional else ''}: {t.description}")
-            lines.extend(f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{': ' + c.description if c.description else ''}" for c in t.columns)
+            kept = " (latest versions only: older versions keep the other tables)" if t.history == "latest" else ""
+            lines.append(f"- table `{t.name}`{' (optional)' if t.optional else ''}{kept}: {t.description}")
+            lines.extend(f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{', stored as float32' if c.storage == 'float32' else ''}{': ' + c.description if c.description else ''}" for c in t.columns)
         if d.headline:
             lines.append("- headline:")
             lines.extend(f"  - `{h.key}` ({h.unit}){'' if h.alertable else ', not alertable'}{': ' + h.description if h.description else ''}" for h in d.headline)

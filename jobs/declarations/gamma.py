@@ -59,6 +59,7 @@ GAMMA = declare(
                     _gex("net_gex_usd_per_1pct", "net spot GEX of the strike and expiry"),
                 ),
                 "net spot GEX by strike and expiry (the heatmap)",
+                history="latest",
             ),
             Table(
                 "profile",
@@ -70,6 +71,7 @@ GAMMA = declare(
                     _gex("put_gex_usd_per_1pct", "model GEX of the puts"),
                 ),
                 "the gamma profile: model GEX over a window of spots (its zero crossings are the flips)",
+                history="latest",
             ),
             Table(
                 "hedge_flow",
@@ -111,12 +113,13 @@ GAMMA = declare(
                     Column("underlying_price", "float", U.PRICE, "price of the contract's own underlying (spot, scaled index or futures price)"),
                     Column("iv_used", "float", U.FRACTION_PER_YEAR, "implied volatility used"),
                     Column("iv_source", "str", U.LABEL, "file / solved / unsolved"),
-                    Column("gamma_file", "float", U.PER_POINT_PER_OPTION, "the source's gamma (NaN where none)"),
-                    Column("gamma_model", "float", U.PER_POINT_PER_OPTION, "BSM gamma at iv_used"),
+                    Column("gamma_file", "float", U.PER_POINT_PER_OPTION, "the source's gamma (NaN where none)", storage="float32"),
+                    Column("gamma_model", "float", U.PER_POINT_PER_OPTION, "BSM gamma at iv_used", storage="float32"),
                     Column("gamma_source", "str", U.LABEL, "file / model / none: which gamma the GEX uses"),
                     _gex("gex_usd_per_1pct", "spot GEX of the contract"),
                 ),
                 "every contract in the figures",
+                history="latest",
             ),
             Table(
                 "dropped",
@@ -132,6 +135,7 @@ GAMMA = declare(
                     Column("reason", "str", U.LABEL, "why it was left out"),
                 ),
                 "contracts left out of every figure, with the reason",
+                history="latest",
             ),
         ),
         headline=(

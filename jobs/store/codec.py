@@ -72,8 +72,16 @@ def frame_to_arrow(frame: pd.DataFrame, *, metadata: dict[str, Any] | None = Non
     return sink.getvalue().to_pybytes()
 
 
-def arrow_to_frame(data: bytes) -> pd.DataFrame:
-    """Inverse of :func:`frame_to_arrow`."""
+def arrow_table(data: bytes) -> pa.Table:
+    """The Arrow table of stored stream bytes (decompressed, not converted to pandas)."""
     with pa.ipc.open_stream(pa.BufferReader(data)) as reader:
-        table = reader.read_all()
+        return reader.read_all()
+
+
+def arrow_to_frame(data: bytes, *, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """Inverse of :func:`frame_to_arrow`; ``offset``/``limit``: only those rows are converted
+    (a default RangeIndex then starts at 0)."""
+    table = arrow_table(data)
+    if offset or limit is not None:
+        table = table.slice(offset, limit)
     return table.to_pandas()

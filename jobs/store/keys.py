@@ -48,6 +48,18 @@ def result_eod(name: str) -> str:
     return f"{_res(name)}:eod"
 
 
+def result_sizes(name: str) -> str:
+    """Hash: version id -> bytes that version keeps in Redis (its tables + metadata); the
+    history's byte cap sums it."""
+    return f"{_res(name)}:sizes"
+
+
+def result_full(name: str) -> str:
+    """Set: version ids that still hold their ``latest``-only tables (slimmed once older than
+    ``[store] full_versions``)."""
+    return f"{_res(name)}:full"
+
+
 def result_status(name: str) -> str:
     """String: JSON of the last failure (present only while the current result is stale)."""
     return f"{_res(name)}:failure"

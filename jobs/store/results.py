@@ -11,8 +11,14 @@ pointer and then reads that version's immutable keys, so it sees either the prev
 result or the new one, never a mix.  A failed job calls :meth:`ResultStore.mark_failed`, which
 leaves the current version in place and marks it stale until the next good publish.
 
-History: every version stays readable (by version or by time, ``as_of=``) until pruned by count
-or age (``[store]`` in ``config.toml``); the current version is never pruned.
+History: every version stays readable (by version or by time, ``as_of=``) until pruned by count,
+age or bytes (``[store]`` in ``config.toml``: ``history_max_count``, ``history_max_age_days``,
+``history_max_mb`` per result, oldest versions first); the current version is never pruned.
+Tables declared ``history="latest"`` (per-contract rows, the 801-point profile, the gamma grid)
+are kept only in the newest ``full_versions`` versions: an older version is *slimmed* (its
+metadata lists the tables it lost in ``slimmed``; its headline and other tables stay).  Columns
+declared ``storage="float32"`` are stored as float32.  Each version's bytes (tables + metadata)
+are in ``ResultMeta.bytes`` and in the result's ``sizes`` hash.
 """
 
 from __future__ import annotations
@@ -95,6 +101,12 @@ class ResultMeta:
     of the basis they carry, warnings.  Empty when the producer reported none."""
     failure: dict[str, Any] | None = None
     """When stale: ``{"error": ..., "failed_at": ..., "job": ...}`` of the last failed attempt."""
+    bytes: int = 0
+    """Bytes this version keeps in Redis: its tables (Arrow IPC, zstd) and this metadata (0:
+    published before sizes were recorded)."""
+    slimmed: list[str] = field(default_factory=list)
+    """Tables this version no longer holds (declared ``history="latest"``; dropped once
+    ``[store] full_versions`` newer versions exist)."""
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> ResultMeta:
@@ -179,6 +191,30 @@ def eod_close(meta: ResultMeta) -> tuple[str, dict[str, Any]]:
     return day, {"as_of": meta.as_of, "computed_at": meta.computed_at, "version": meta.version, "headline": numbers}
 
 
+def _stored(frame: pd.DataFrame, table: declarations.Table | None) -> pd.DataFrame:
+    """``frame`` as kept in Redis: columns declared ``storage="float32"`` cast to float32 (the
+    declaration says why each may be); everything else as published."""
+    if table is None:
+        return frame
+    cast = [c for c in map(str, frame.columns) if (col := table.column(c)) is not None and col.storage == "float32" and pd.api.types.is_float_dtype(frame[c].dtype) and frame[c].dtype != "float32"]
+    if not cast:
+        return frame
+    return frame.astype({c: "float32" for c in cast})
+
+
+def _sized(meta: ResultMeta, table_bytes: int) -> str:
+    """The metadata JSON with ``meta.bytes`` set to ``table_bytes`` + the JSON's own length."""
+    meta.bytes = table_bytes
+    text = dumps(meta.to_dict())
+    for _ in range(3):  # the count's digits are part of the JSON: settle in a step or two
+        total = table_bytes + len(text.encode())
+        if total == meta.bytes:
+            break
+        meta.bytes = total
+        text = dumps(meta.to_dict())
+    return text
+
+
 def _new_version(now: datetime) -> str:
     # Sortable by time, unique across processes.
     return now.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
@@ -191,8 +227,11 @@ class ResultStore:
     ----------
     client:
         A ``redis.Redis`` client created with ``decode_responses=False`` (tables are bytes).
-    history_max_count, history_max_age_days:
-        Retention of past versions per result (the current version is always kept).
+    history_max_count, history_max_age_days, history_max_mb:
+        Retention of past versions per result: count, age, bytes (MB = 10^6 bytes of tables and
+        metadata; None: no byte cap).  The current version is always kept.
+    full_versions:
+        Newest versions that keep their ``history="latest"`` tables.
     run_history:
         Run records kept per job.
     """
@@ -203,12 +242,28 @@ class ResultStore:
         *,
         history_max_count: int = 500,
         history_max_age_days: float = 120.0,
+        history_max_mb: float | None = 64.0,
+        full_versions: int = 3,
         run_history: int = 200,
     ) -> None:
         self.redis = client
         self.history_max_count = history_max_count
         self.history_max_age_s = history_max_age_days * 86400.0
+        self.history_max_bytes = None if history_max_mb is None else int(history_max_mb * 1e6)
+        self.full_versions = max(1, int(full_versions))
         self.run_history = run_history
+
+    @staticmethod
+    def options(store_settings: Any) -> dict[str, Any]:
+        """Constructor keywords from :class:`jobs.config.StoreSettings`."""
+        s = store_settings
+        return {
+            "history_max_count": s.history_max_count,
+            "history_max_age_days": s.history_max_age_days,
+            "history_max_mb": s.history_max_mb,
+            "full_versions": s.full_versions,
+            "run_history": s.run_history,
+        }
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -224,8 +279,7 @@ class ResultStore:
                 "no Redis configured: set REDIS_URL (or service.redis_url in config.toml), "
                 "or use `flowdesk run`, which starts an embedded development Redis"
             )
-        s = settings.store
-        return cls(connect(url), history_max_count=s.history_max_count, history_max_age_days=s.history_max_age_days, run_history=s.run_history)
+        return cls(connect(url), **cls.options(settings.store))
 
     def ping(self) -> bool:
         try:
@@ -275,9 +329,11 @@ class ResultStore:
             head.setdefault("quality_skipped_share", float(quality.get("skipped_share", 0.0)))
             head.setdefault("quality_warnings", len(quality.get("warnings", [])))
         units = declarations.validate(name, tables, head)
+        decl = declarations.lookup(name)
         computed = computed_at or utcnow()
         version = _new_version(computed)
-        encoded = {tname: frame_to_arrow(frame) for tname, frame in tables.items()}
+        encoded = {tname: frame_to_arrow(_stored(frame, decl.table(tname))) for tname, frame in tables.items()}
+        latest_only = [t for t in tables if (d := decl.table(t)) is not None and d.history == "latest" and t != next(iter(tables))]
         names = list(tables)
         meta = ResultMeta(
             name=name,
@@ -291,17 +347,21 @@ class ResultStore:
             sample=sample,
             units=units,
             headline_units=declarations.headline_units(name, head),
-            declaration=declarations.lookup(name).name,
+            declaration=decl.name,
             headline=head,
             extra=dict(extra or {}),
             quality=dict(quality or {}),
         )
+        meta_json = _sized(meta, sum(len(b) for b in encoded.values()))
         score = computed.timestamp()
         with self.redis.pipeline(transaction=True) as pipe:
             for tname, blob in encoded.items():
                 pipe.set(keys.result_table(name, version, tname), blob)
-            pipe.set(keys.result_meta(name, version), dumps(meta.to_dict()))
+            pipe.set(keys.result_meta(name, version), meta_json)
             pipe.zadd(keys.result_history(name), {version: score})
+            pipe.hset(keys.result_sizes(name), version, meta.bytes)
+            if latest_only:
+                pipe.sadd(keys.result_full(name), version)
             pipe.set(keys.result_current(name), version)
             pipe.delete(keys.result_status(name))
             day, close = eod_close(meta)
@@ -309,6 +369,8 @@ class ResultStore:
             pipe.execute()
         self.redis.sadd(keys.result_index(), name)
         self._prune(name, now=time.time())
+        self._slim(name, decl)
+        self._cap_bytes(name)
         return meta
 
     def mark_failed(self, name: str, error: str, *, job: str | None = None, at: datetime | None = None) -> None:
@@ -327,16 +389,92 @@ class ResultStore:
         doomed.update(self.redis.zrangebyscore(hkey, "-inf", now - self.history_max_age_s))
         if current is not None:
             doomed.discard(current.encode())
-        if not doomed:
+        self._delete_versions(name, [raw.decode() for raw in doomed])
+
+    def _delete_versions(self, name: str, versions: list[str]) -> None:
+        """Remove ``versions`` of ``name`` (metadata, tables, history and size entries)."""
+        if not versions:
             return
+        metas = self.redis.mget([keys.result_meta(name, v) for v in versions])
         with self.redis.pipeline(transaction=True) as pipe:
-            for raw in doomed:
-                version = raw.decode()
-                meta_raw = self.redis.get(keys.result_meta(name, version))
+            for version, meta_raw in zip(versions, metas, strict=True):
                 tables = ResultMeta.from_json(meta_raw).tables if meta_raw else []
-                pipe.zrem(hkey, version)
+                pipe.zrem(keys.result_history(name), version)
+                pipe.hdel(keys.result_sizes(name), version)
+                pipe.srem(keys.result_full(name), version)
                 pipe.delete(keys.result_meta(name, version), *[keys.result_table(name, version, t) for t in tables])
             pipe.execute()
+
+    def _slim(self, name: str, decl: declarations.ResultDecl) -> None:
+        """Drop the ``history="latest"`` tables of every version older than the newest
+        ``full_versions`` (never the current one): its metadata then lists them in ``slimmed``
+        and its recorded bytes shrink."""
+        full = [v.decode() for v in self.redis.smembers(keys.result_full(name))]
+        if len(full) <= self.full_versions:
+            return
+        keep = {v.decode() for v in self.redis.zrange(keys.result_history(name), -self.full_versions, -1)}
+        current = self._current_version(name)
+        if current is not None:
+            keep.add(current)
+        latest_only = {t.name for t in decl.tables if t.history == "latest"}
+        for version in sorted(v for v in full if v not in keep):
+            meta = self._meta_of(name, version)
+            if meta is None:
+                self.redis.srem(keys.result_full(name), version)
+                continue
+            dropped = [t for t in meta.tables[1:] if t in latest_only]
+            kept = [t for t in meta.tables if t not in dropped]
+            sizes = [self.redis.strlen(keys.result_table(name, version, t)) for t in kept]
+            meta.tables, meta.slimmed = kept, sorted({*meta.slimmed, *dropped})
+            meta.status, meta.failure = "ok", None  # as stored (status is added on read)
+            meta_json = _sized(meta, sum(sizes))
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(keys.result_meta(name, version), meta_json, xx=True)
+                if dropped:
+                    pipe.delete(*[keys.result_table(name, version, t) for t in dropped])
+                pipe.hset(keys.result_sizes(name), version, meta.bytes)
+                pipe.srem(keys.result_full(name), version)
+                pipe.execute()
+
+    def _cap_bytes(self, name: str) -> None:
+        """Trim the oldest versions of ``name`` until its versions' bytes are within
+        ``history_max_bytes`` (the current version stays, even alone above the cap)."""
+        if self.history_max_bytes is None:
+            return
+        sizes = {k.decode(): int(v) for k, v in self.redis.hgetall(keys.result_sizes(name)).items()}
+        versions = [v.decode() for v in self.redis.zrange(keys.result_history(name), 0, -1)]
+        for v in versions:  # versions published before sizes were recorded: measure them once
+            if v not in sizes:
+                sizes[v] = self._measure(name, v)
+        total = sum(sizes.get(v, 0) for v in versions)
+        if total <= self.history_max_bytes:
+            return
+        current = self._current_version(name)
+        doomed = []
+        for v in versions:  # oldest first
+            if total <= self.history_max_bytes:
+                break
+            if v == current:
+                continue
+            doomed.append(v)
+            total -= sizes.get(v, 0)
+        self._delete_versions(name, doomed)
+
+    def _measure(self, name: str, version: str) -> int:
+        """Bytes of one stored version (tables + metadata), recorded in the sizes hash."""
+        meta_raw = self.redis.get(keys.result_meta(name, version))
+        if meta_raw is None:
+            return 0
+        meta = ResultMeta.from_json(meta_raw)
+        total = len(meta_raw) + sum(self.redis.strlen(keys.result_table(name, version, t)) for t in meta.tables)
+        self.redis.hset(keys.result_sizes(name), version, total)
+        return total
+
+    def version_bytes(self, name: str) -> dict[str, int]:
+        """Bytes each kept version of ``name`` holds in Redis (tables + metadata), oldest first."""
+        sizes = {k.decode(): int(v) for k, v in self.redis.hgetall(keys.result_sizes(name)).items()}
+        versions = [v.decode() for v in self.redis.zrange(keys.result_history(name), 0, -1)]
+        return {v: sizes[v] if v in sizes else self._measure(name, v) for v in versions}
 
     # -- reading --------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -417,6 +555,8 @@ class ResultStore:
             wanted = tables or meta.tables
             missing = [t for t in wanted if t not in meta.tables]
             if missing:
+                if missing[0] in meta.slimmed:
+                    raise KeyError(f"result {name!r} version {ver}: table {missing[0]!r} is kept in the newest versions only (this older version keeps: {', '.join(meta.tables)}; [store] full_versions)")
                 raise KeyError(f"result {name!r} has no table {missing[0]!r} (has: {', '.join(meta.tables)})")
             blobs = self.redis.mget([keys.result_table(name, ver, t) for t in wanted])
             if any(b is None for b in blobs):
@@ -472,14 +612,65 @@ class ResultStore:
         return frame.sort_values("date", kind="stable").reset_index(drop=True)
 
     def summaries(self) -> list[ResultMeta]:
-        """Current metadata of every result (for the results list and the freshness badge)."""
+        """Current metadata of every result (for the results list and the freshness badge).
+
+        Three pipelined round trips whatever the number of results (pointers, metadata,
+        failure marks; a pipeline, not ``MGET``, because each result's keys have their own hash
+        slot); a version pruned between the pointer and its metadata is looked up again."""
+        names = self.names()
+        if not names:
+            return []
+        with self.redis.pipeline(transaction=False) as pipe:
+            for n in names:
+                pipe.get(keys.result_current(n))
+            currents = pipe.execute()
+        pairs = [(n, c.decode()) for n, c in zip(names, currents, strict=True) if c is not None]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for n, v in pairs:
+                pipe.get(keys.result_meta(n, v))
+            for n, _ in pairs:
+                pipe.get(keys.result_status(n))
+            got = pipe.execute()
         out = []
-        for name in self.names():
-            try:
-                out.append(self.meta(name))
-            except ResultNotFound:
+        for (n, _v), raw, failure in zip(pairs, got[: len(pairs)], got[len(pairs) :], strict=True):
+            if raw is None:  # pruned or replaced meanwhile: the slow path
+                try:
+                    out.append(self.meta(n))
+                except ResultNotFound:
+                    pass
                 continue
+            meta = ResultMeta.from_json(raw)
+            if failure is not None:
+                meta.status = "stale"
+                meta.failure = json.loads(failure)
+            out.append(meta)
         return out
+
+    def table_bytes(self, name: str, *, as_of: datetime | None = None, version: str | None = None, table: str | None = None) -> tuple[ResultMeta, str, bytes]:
+        """``(meta, table, bytes)``: one table of a version as stored (Arrow IPC stream, zstd),
+        without decoding it (the API serves it as it is).  ``table`` default: the main one.
+        Raises :class:`ResultNotFound` and ``KeyError`` (unknown or slimmed table) as :meth:`read`."""
+        for _ in range(5):
+            ver = version or (self._version_at(name, as_of) if as_of else self._current_version(name))
+            if ver is None:
+                raise ResultNotFound(name, as_of)
+            meta = self._meta_of(name, ver)
+            if meta is None:
+                if version:
+                    break
+                continue
+            wanted = table or meta.tables[0]
+            if wanted not in meta.tables:
+                if wanted in meta.slimmed:
+                    raise KeyError(f"result {name!r} version {ver}: table {wanted!r} is kept in the newest versions only (this older version keeps: {', '.join(meta.tables)}; [store] full_versions)")
+                raise KeyError(f"result {name!r} has no table {wanted!r} (has: {', '.join(meta.tables)})")
+            blob = self.redis.get(keys.result_table(name, ver, wanted))
+            if blob is None:
+                if version:
+                    break
+                continue
+            return self._with_status(meta, current=ver == self._current_version(name)), wanted, blob
+        raise ResultNotFound(name, as_of)
 
     # -- job runs -------------------------------------------------------------------------
     def record_run(self, record: RunRecord) -> None:

@@ -156,7 +156,10 @@ def test_declarations_endpoint_serves_the_reference(client):
     one = client.get("/api/v1/declarations?result=gamma.NDX").get_json()
     assert one["name"] == "gamma.<UNDERLYING>" and one["cadence"] == "session"
     by_strike = next(t for t in one["tables"] if t["name"] == "by_strike")
-    assert {"name": "net_gex_usd_per_1pct", "kind": "float", "unit": "USD per 1% move", "description": "call + put GEX", "optional": False} in by_strike["columns"]
+    assert {"name": "net_gex_usd_per_1pct", "kind": "float", "unit": "USD per 1% move", "description": "call + put GEX", "optional": False, "storage": "float64"} in by_strike["columns"]
+    assert by_strike["history"] == "all"
+    contracts = next(t for t in one["tables"] if t["name"] == "contracts")
+    assert contracts["history"] == "latest" and {c["name"] for c in contracts["columns"] if c["storage"] == "float32"} == {"gamma_file", "gamma_model"}
     missing = client.get("/api/v1/declarations?result=nobody.here")
     assert missing.status_code == 404 and "no declaration for result 'nobody.here'" in missing.get_json()["error"]
 
@@ -515,3 +518,45 @@ def test_hash_password_command():
     assert creds.check_basic("alice", PASSWORD) and not creds.check_basic("alice", "nope")
     short = CliRunner().invoke(hash_password, ["--stdin"], input="short\n")
     assert short.exit_code != 0 and "too short" in short.output
+
+
+def test_result_json_is_paged_with_the_total(client, store):
+    _publish_gamma(store)
+    body = client.get("/api/v1/results/gamma.SPX").get_json()
+    assert (body["total"], body["offset"], body["limit"], body["next_offset"]) == (3, 0, 1_000, None)
+    first = client.get("/api/v1/results/gamma.SPX?limit=2").get_json()
+    assert [r["strike"] for r in first["data"]] == [4000, 4100]
+    assert (first["total"], first["next_offset"]) == (3, 2)
+    rest = client.get(f"/api/v1/results/gamma.SPX?limit=2&offset={first['next_offset']}").get_json()
+    assert [r["strike"] for r in rest["data"]] == [4200] and rest["next_offset"] is None
+    assert client.get("/api/v1/results/gamma.SPX?offset=10").get_json()["data"] == []
+    for query, message in (("limit=0", "limit: must be between 1 and 100000"), ("limit=x", "limit: not a whole number"), ("offset=-1", "offset: must be >= 0"), ("format=json&compression=zstd", "compression: only with format=arrow"), ("format=arrow&compression=gzip", "compression: only zstd")):
+        resp = client.get(f"/api/v1/results/gamma.SPX?{query}")
+        assert resp.status_code == 400 and message in resp.get_json()["error"], query
+
+
+def test_result_arrow_stored_bytes_served_as_they_are(client, store):
+    meta = _publish_gamma(store)
+    resp = client.get("/api/v1/results/gamma.SPX?format=arrow&compression=zstd")
+    assert resp.status_code == 200 and resp.mimetype == "application/vnd.apache.arrow.stream"
+    assert resp.get_data() == store.redis.get(keys.result_table("gamma.SPX", meta.version, "data"))
+    with pa.ipc.open_stream(pa.BufferReader(resp.get_data())) as reader:
+        pd.testing.assert_frame_equal(reader.read_all().to_pandas(), _frame())
+    assert json.loads(resp.headers["X-Flowdesk-Meta"])["version"] == meta.version
+    assert resp.headers["X-Flowdesk-Version"] == meta.version
+
+
+def test_slimmed_versions_serve_what_they_keep(client, store):
+    from tests.jobs.test_store_retention import gamma_tables
+
+    store.full_versions = 1
+    t0 = utcnow() - timedelta(hours=3)
+    old = store.publish("gamma.NDX", gamma_tables(name="gamma.NDX"), as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"), source="test", computed_at=t0)
+    store.publish("gamma.NDX", gamma_tables(name="gamma.NDX"), as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"), source="test", computed_at=t0 + timedelta(hours=1))
+    gone = client.get(f"/api/v1/results/gamma.NDX?version={old.version}&table=contracts")
+    assert gone.status_code == 404 and "is kept in the newest versions only" in gone.get_json()["error"]
+    kept = client.get(f"/api/v1/results/gamma.NDX?version={old.version}&table=by_expiry").get_json()
+    assert kept["total"] == 20 and kept["meta"]["slimmed"] == ["contracts", "dropped", "grid", "profile"]
+    assert client.get(f"/api/v1/results/gamma.NDX?version={old.version}").get_json()["table"] == "by_strike"
+    assert client.get("/api/v1/results/gamma.NDX?table=contracts&limit=5").get_json()["total"] == 2_000
+    assert len(client.get("/api/v1/results/gamma.NDX/history").get_json()["history"]) == 2

@@ -136,3 +136,34 @@ def test_vx_rule_on_every_full_shared_contract_file(shared_data) -> None:
     assert (finished["last"] == finished["expiry"]).all()
     unfinished = last[last["last"] == pd.Timestamp("2020-08-21")]
     assert (unfinished["expiry"] > unfinished["last"]).all()
+
+
+def test_numpy_lookups_equal_exchange_calendars_own() -> None:
+    """The searchsorted lookups (every contract and price row goes through them) give exactly
+    the calendar object's own answers: sessions, the session on or before, opens and closes
+    (early closes included), for every kind of input date (numpy, strings, tz-aware, NaT)."""
+    cal = calendars.exchange_calendar()
+    rng = np.random.default_rng(7)
+    days = pd.DatetimeIndex(np.sort(rng.integers(np.datetime64("1990-01-01", "D").astype(int), np.datetime64("2040-12-31", "D").astype(int), 3000)).astype("datetime64[D]").astype("datetime64[ns]"))
+    days = days.append(pd.DatetimeIndex(["2025-11-28", "2025-12-24", "2026-04-03", "1990-01-01", "2040-12-31"]))
+    expected_session = days.isin(cal.sessions)
+    assert calendars.is_session(days).tolist() == expected_session.tolist()
+    assert calendars.is_session(days.to_numpy()).tolist() == expected_session.tolist()
+    assert calendars.is_session(pd.Series(days)).tolist() == expected_session.tolist()
+    assert calendars.is_session([d.strftime("%Y-%m-%d") for d in days[:50]]).tolist() == expected_session[:50].tolist()
+    pos = cal.sessions.searchsorted(days, side="right") - 1
+    before = calendars.session_on_or_before(days)
+    assert (before[pos >= 0] == cal.sessions[pos[pos >= 0]]).all()
+    assert before[pos < 0].isna().all() and (pos < 0).sum() == 1  # 1990-01-01: no session before it
+    for got, want in ((calendars.session_closes(days), cal.closes), (calendars.session_opens(days), cal.opens)):
+        ref = pd.DatetimeIndex(want.reindex(days).to_numpy(), tz="UTC")
+        assert got.equals(ref)
+    # intraday and tz-aware values count by their (local) date; NaT is never a session
+    assert calendars.is_session(pd.DatetimeIndex(["2025-11-28 15:00", "NaT"])).tolist() == [True, False]
+    assert calendars.is_session([pd.Timestamp("2025-11-28 23:30", tz=NY)]).tolist() == [True]
+    assert calendars.session_on_or_before(pd.DatetimeIndex(["NaT", "2026-04-05"])).isna().tolist() == [True, False]
+    assert calendars.session_closes(pd.DatetimeIndex(["NaT"])).isna().all()
+    s = calendars.sessions_in("2025-11-26", "2025-12-01")
+    assert [d.date().isoformat() for d in s] == ["2025-11-26", "2025-11-28", "2025-12-01"]
+    with pytest.raises(calendars.OutOfCalendarRange):
+        calendars.is_session(np.array(["1989-12-29"], dtype="datetime64[D]"))

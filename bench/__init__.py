@@ -1,0 +1,1 @@
+"""Speed benchmarks: ``python -m bench`` runs them all and writes ``docs/benchmarks.md``."""

@@ -1,0 +1,53 @@
+"""The benchmark records convention (issue 17 section 1): targets graded from their text, every
+file in bench/results rendered, records from other scripts without machine/date/commit kept."""
+
+from __future__ import annotations
+
+import json
+
+from bench.__main__ import graded, load_records, render
+from bench.harness import Figure, target_met, value_figure
+
+NOW = {"date": "2026-11-30 07:00 UTC", "commit": "abc1234", "cpu": "Test CPU", "cores": 2, "load_average": 1.5}
+
+
+def test_target_met_reads_the_target_text() -> None:
+    assert target_met("< 250 ms", 249.9, "ms", None) is True
+    assert target_met("< 250 ms", 250.0, "ms", None) is False
+    assert target_met("<= 300 ms", 300.0, "ms", None) is True
+    assert target_met("< 1.5 s", 1400.0, "ms", None) is True  # 1.4 s
+    assert target_met("< 0.5 s", 600.0, "ms", None) is False
+    assert target_met(">= 100 req/s", 120.0, "req/s", None) is True
+    assert target_met("ratio <= 1", 5.0, "ms", 0.98) is True
+    assert target_met("ratio <= 1", 5.0, "ms", 1.02) is False
+    assert target_met("ratio <= 1", 5.0, "ms", None) is None
+    assert target_met("fast enough", 5.0, "ms", None) is None
+    assert target_met("< 3 MB", 5.0, "ms", None) is None  # units that do not convert: not graded
+
+
+def test_figure_record_has_the_shared_keys() -> None:
+    rec = value_figure("x", 8.0, "ms", target="ratio <= 1.0", baseline="plain read", baseline_value=10.0).to_record()
+    assert {"benchmark", "figure", "unit", "target", "baseline", "baseline_figure", "ratio", "notes"} <= set(rec)
+    assert rec["ratio"] == 0.8 and rec["met"] is True
+    assert Figure("y", 1.0, "ms").to_record()["ratio"] is None
+
+
+def test_render_takes_every_file_and_grades_targets(tmp_path) -> None:
+    (tmp_path / "bench_a.json").write_text(json.dumps([
+        {"benchmark": "a parse", "figure": 12.0, "unit": "ms", "target": "ratio <= 1.0", "baseline": "read_csv", "baseline_figure": 10.0, "ratio": 1.2, "notes": "", "area": "Parsers", "machine": {"cpu": "EPYC", "cores": 2, "load_average": 2.1}, "date": "2026-11-30 06:00 UTC", "commit": "f00ba12"},
+    ]))
+    # another engineer's load test: the bare convention, no area, machine or date
+    (tmp_path / "bench_web_load.json").write_text(json.dumps([
+        {"benchmark": "explorer p95, 8 users", "figure": 280.0, "unit": "ms", "target": "<= 300 ms", "baseline": None, "baseline_figure": None, "ratio": None, "notes": "8 users"},
+    ]))
+    (tmp_path / "broken.json").write_text("{not json")
+    records = load_records(tmp_path)
+    assert [r["_file"] for r in records] == ["bench_a", "bench_web_load", "broken"]
+    assert [graded(r) for r in records] == [False, True, None]
+    md = render(records, now=NOW)
+    assert "**Targets: 1 of 2 met.** Missed:" in md
+    assert "- Parsers: a parse: 12.0 ms (target ratio <= 1.0, ratio 1.20)" in md
+    assert "## bench_web_load" in md and "not recorded" in md
+    assert "| explorer p95, 8 users | 280 ms |" in md
+    assert "broken.json: unreadable" in md
+    assert "2026-11-30 06:00 UTC, f00ba12; EPYC, 2 cores, load 2.1" in md
