@@ -204,8 +204,6 @@ def align_fx(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, curre
 
     ECB TARGET holidays have no row; the rate of the latest ECB date ``<= date`` is used, as long
     as it is at most ``max_lag_days`` calendar days older (else NaN: the week becomes partial).
-    The lookup is per currency: a day whose rate is missing (``N/A`` for one currency, or for USD,
-    which leaves every cross of that day empty) falls back to that currency's previous day.
     A currency absent from ``fx`` is an :class:`InputError` (a configuration problem, not a gap).
     ``DXY`` is not looked up here (see :func:`dxy_from_fx`).
 
@@ -217,15 +215,9 @@ def align_fx(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, curre
     if missing:
         raise InputError(source, missing[0], f"no FX column for {', '.join(missing)} (USD per unit needed for the USD value)")
     fx = fx.sort_index()
-    index = pd.DatetimeIndex(fx.index)
-    table = fx[wanted].to_numpy(dtype=float)
-    values = np.full((len(dates), len(wanted)), np.nan)
-    for j in range(len(wanted)):  # per currency (a handful of columns): each skips its own gaps
-        valid = np.isfinite(table[:, j])
-        row, stale = _asof_rows(index[valid], dates, max_lag_days)
-        col = table[valid, j][row] if valid.any() else np.full(len(dates), np.nan)
-        col[stale] = np.nan
-        values[:, j] = col
+    row, stale = _asof_rows(pd.DatetimeIndex(fx.index), dates, max_lag_days)
+    values = fx[wanted].to_numpy(dtype=float)[row]
+    values[stale] = np.nan
     out = pd.DataFrame(values, index=dates, columns=wanted)
     out.index.name = "as_of"
     return out

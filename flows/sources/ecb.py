@@ -195,6 +195,15 @@ def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None
         exact = per_eur.index.duplicated(keep="first")
         quality.repair("exact duplicate day dropped", int(exact.sum()))
         per_eur = per_eur[~exact]
+    if "USD" in per_eur.columns:
+        # USD per EUR is the divisor of every conversion: a day it is not quoted (N/A) has no
+        # usable rate at all, so it is skipped and the previous ECB day serves, as on a holiday
+        no_usd = per_eur["USD"].isna().to_numpy()
+        if no_usd.any() and not no_usd.all():
+            days = ", ".join(str(pd.Timestamp(d).date()) for d in per_eur.index[no_usd][:3])
+            quality.skip("USD per EUR not quoted (N/A)", int(no_usd.sum()))
+            quality.warn(f"{source}: {int(no_usd.sum())} day(s) without a USD rate (N/A: {days}) skipped; the previous ECB day serves those dates")
+            per_eur = per_eur[~no_usd]
     if per_eur.empty:
         raise InputError(source, None, "no readable day of rates")
     _check_band(per_eur, [c for c in per_eur.columns if c in CHECKED_CURRENCIES], source, "units per EUR as printed", None)

@@ -447,16 +447,3 @@ def test_real_missing_fx_date_uses_previous_business_day(real_legacy: pd.DataFra
     assert cur.loc[(pd.Timestamp("2025-01-14"), "EUR"), "usd_per_unit"] == real_fx.loc["2025-01-13", "EUR"]
     assert not res.weekly["partial"].any()
 
-
-def test_align_fx_falls_back_per_currency_over_a_missing_day() -> None:
-    """ECB 'N/A' for USD on the report day leaves every cross of that day empty: each currency takes
-    its own previous day (a field report: the week printed no figure and blamed a 7-day gap).
-    A currency missing for longer than the lag stays NaN."""
-    from flows.cftc import align_fx
-
-    idx = pd.DatetimeIndex(["2025-01-03", "2025-01-13", "2025-01-14"])
-    fx = pd.DataFrame({"EUR": [1.03, 1.0198, np.nan], "JPY": [0.0064, 0.0064, 0.00631], "GBP": [1.25, np.nan, np.nan]}, index=idx)
-    out = align_fx(fx, ["2025-01-14"], ["EUR", "JPY", "GBP"], max_lag_days=7)
-    assert out.loc["2025-01-14", "EUR"] == pytest.approx(1.0198)  # previous day
-    assert out.loc["2025-01-14", "JPY"] == pytest.approx(0.00631)  # its own day
-    assert np.isnan(out.loc["2025-01-14", "GBP"])  # last seen 11 days before

@@ -173,3 +173,19 @@ def test_zip_errors() -> None:
         ecb.read_zip(buf.getvalue(), "x.zip")
     with pytest.raises(InputError, match="not a zip"):
         ecb.read_zip(b"nope", "x.zip")
+
+
+def test_a_day_without_a_usd_rate_is_skipped_with_a_warning_and_the_previous_day_serves() -> None:
+    """ECB prints N/A for USD on a day: every cross of that day is unusable (USD per EUR divides
+    them all).  The day is skipped, said so, and the CFTC lookup takes the previous ECB day (a
+    field report: the week printed no figure and blamed a 7-day gap).  Hand values: USD per JPY =
+    1.0198 / 160.22 on 2025-01-13."""
+    from flows.cftc import align_fx
+
+    text = "Date,USD,JPY,GBP,\n2025-01-14,N/A,161.63,0.842,\n2025-01-13,1.0198,160.22,0.8375,\n"
+    parsed = ecb.read_hist_csv(text, "eurofxref-hist.csv", currencies=["JPY", "GBP", "EUR"])
+    assert list(parsed.frame.index.strftime("%Y-%m-%d")) == ["2025-01-13"]
+    assert any("1 day(s) without a USD rate (N/A: 2025-01-14) skipped" in w for w in parsed.quality.warnings)
+    fx = align_fx(parsed.frame, ["2025-01-14"], ["JPY", "EUR"])
+    assert fx.loc["2025-01-14", "JPY"] == pytest.approx(1.0198 / 160.22)
+    assert fx.loc["2025-01-14", "EUR"] == pytest.approx(1.0198)
