@@ -188,7 +188,7 @@ def implied_vol(
             # Tighten the bracket with the sign of the error (price increases with sigma).
             a[act] = np.where(f < 0, xa, a[act])
             b[act] = np.where(f > 0, xa, b[act])
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny vega far from the money: the step is checked below
                 step = f / vega
             newton = xa - step
             # converged: the Newton step (the distance to the root) is below xtol, the premium
