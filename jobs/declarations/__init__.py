@@ -165,7 +165,7 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 # -- registry -----------------------------------------------------------------------------------
-DECLARATION_MODULES: tuple[str, ...] = ()
+DECLARATION_MODULES: tuple[str, ...] = ("jobs.declarations.universe",)
 """Modules of this package that declare results (imported on first lookup, in this order).
 A new family adds its module here (``tests`` check every publish is declared)."""
 
