@@ -116,9 +116,10 @@ def drain_in_process(connection: redis.Redis) -> None:
     worker.work(burst=True, logging_level="WARNING")
 
 
-def ensure_job(q: Any, path: str, args: Sequence[Any], *, job_id: str, retries: int = 0, timeout_s: int = 600, depends_on: Any = None, result_ttl_s: int = 86400) -> Any:
+def ensure_job(q: Any, path: str, args: Sequence[Any], *, job_id: str, retries: int = 0, timeout_s: int = 600, depends_on: Any = None, result_ttl_s: int = 86400, reuse_finished: bool = True) -> Any:
     """Enqueue ``path(*args)`` as ``job_id`` unless that job already exists and is not failed
-    (a re-run of the same round reuses its jobs: nothing is enqueued twice)."""
+    (a re-run of the same round reuses its jobs: nothing is enqueued twice); a finished job is
+    reused too unless ``reuse_finished`` is false (a fresh computation is wanted)."""
     from rq import Retry
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
@@ -126,7 +127,8 @@ def ensure_job(q: Any, path: str, args: Sequence[Any], *, job_id: str, retries: 
     try:
         job = Job.fetch(job_id, connection=q.connection, serializer=SERIALIZER)
         status = job.get_status()
-        if status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None):
+        done = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None) + (() if reuse_finished else (JobStatus.FINISHED,))
+        if status not in done:
             return job
         job.delete()
     except NoSuchJobError:
@@ -162,3 +164,35 @@ def wait_for(connection: redis.Redis, job: Any, *, timeout_s: float, poll_s: flo
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job.id} not done after {timeout_s:g} s (status {status})")
         time.sleep(poll_s)
+
+
+# -- jobs a page may ask for ----------------------------------------------------------------------
+REQUESTABLE = {"universe-name": "jobs.tasks.universe.compute_name"}
+"""Jobs the web app may enqueue, by kind: the path of the task function (the dashboard never
+imports tasks)."""
+
+
+def request(connection: redis.Redis, kind: str, arg: str, *, timeout_s: int = 300) -> tuple[str, str]:
+    """Enqueue ``kind`` (:data:`REQUESTABLE`) for ``arg`` once (job id ``<kind>-<arg>``): a job
+    already queued or running is not queued again.  Returns ``(job id, status)``."""
+    job_id = f"{kind}-{arg}"
+    job = ensure_job(queue(connection), REQUESTABLE[kind], [arg], job_id=job_id, timeout_s=timeout_s, result_ttl_s=600, reuse_finished=False)
+    status = job.get_status()
+    return job_id, str(getattr(status, "value", status))
+
+
+def job_state(connection: redis.Redis, job_id: str) -> tuple[str | None, str | None]:
+    """``(status, last error line)`` of a job (``(None, None)`` when unknown or expired)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
+    except NoSuchJobError:
+        return None, None
+    status = job.get_status()
+    err = None
+    if status == "failed":
+        res = job.latest_result()
+        err = (res.exc_string or "").strip().splitlines()[-1] if res is not None and res.exc_string else "failed"
+    return str(getattr(status, "value", status)), err

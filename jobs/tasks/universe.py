@@ -493,11 +493,6 @@ def compute_name_with(settings: Settings, store: Any, symbol: str, now: datetime
     return {"published": f"{NAME_PREFIX}{chain.underlying}"}
 
 
-def detail_job_id(symbol: str) -> str:
-    """The RQ job id of an on-demand name (one at a time per name)."""
-    return f"universe-name-{symbol.upper()}"
-
-
 # -- the task -------------------------------------------------------------------------------------
 @task("universe", results=universe_results, description="Dealer gamma of every listed underlying: fetch (resumable), shards on RQ workers (in-process without one), universe.table and the focus names.")
 def universe(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
