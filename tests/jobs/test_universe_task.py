@@ -325,3 +325,23 @@ def test_published_tables_match_their_declaration(tmp_path, monkeypatch, redis_u
         r = store.read(name)
         units = declarations.validate(name, r.tables, r.meta.headline)
         assert units[r.meta.tables[0]]
+
+
+def test_board_adds_a_basket_only_when_configured(tmp_path, monkeypatch, redis_url, store: ResultStore) -> None:
+    """``[universe] board_baskets``: the basket's members with full tables join the board's dealer
+    books, listed as inputs of family ``basket <name>``; a member already on the board is not
+    counted twice; off by default."""
+    from jobs.tasks.board import load_inputs
+
+    write_config(tmp_path, monkeypatch, redis_url, size=60, focus='["AAPL", "MSFT", "NVDA"]')
+    run_task(store)
+    settings = load_settings()
+    base = load_inputs(settings, store, NOW)
+    assert not any(i["family"].startswith("basket") for i in base.inputs) and "AAPL" not in base.books
+    on = settings.model_copy(update={"universe": settings.universe.model_copy(update={"board_baskets": ["mag7"]})})
+    inp = load_inputs(on, store, NOW)
+    fams = {i["name"]: i for i in inp.inputs if i["family"] == "basket mag7"}
+    assert {"universe.AAPL", "universe.MSFT"} <= set(fams) and fams["universe.AAPL"]["included"]
+    assert "universe.NVDA" not in fams  # NVDA is on the board as gamma.NVDA (settings.gamma.underlyings)
+    assert not fams["universe.AMZN"]["included"] and "missing" in fams["universe.AMZN"]["note"]  # no full tables
+    assert {"AAPL", "MSFT"} <= set(inp.books) and inp.books["AAPL"].spot == store.meta("universe.AAPL").headline["spot"]
