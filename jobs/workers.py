@@ -116,6 +116,17 @@ def drain_in_process(connection: redis.Redis) -> None:
     worker.work(burst=True, logging_level="WARNING")
 
 
+def drain_if_unattended(connection: redis.Redis) -> int:
+    """Run the queued jobs in this thread when no worker is registered (the scheduler calls it
+    every few seconds, so a name opened on the page is computed under ``flowdesk run`` too).
+    Returns the number of jobs that were queued."""
+    q = queue(connection)
+    n = q.count
+    if n and live_workers(connection) == 0:
+        drain_in_process(connection)
+    return n
+
+
 def ensure_job(q: Any, path: str, args: Sequence[Any], *, job_id: str, retries: int = 0, timeout_s: int = 600, depends_on: Any = None, result_ttl_s: int = 86400, reuse_finished: bool = True) -> Any:
     """Enqueue ``path(*args)`` as ``job_id`` unless that job already exists and is not failed
     (a re-run of the same round reuses its jobs: nothing is enqueued twice); a finished job is

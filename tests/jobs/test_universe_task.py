@@ -345,3 +345,18 @@ def test_board_adds_a_basket_only_when_configured(tmp_path, monkeypatch, redis_u
     assert "universe.NVDA" not in fams  # NVDA is on the board as gamma.NVDA (settings.gamma.underlyings)
     assert not fams["universe.AMZN"]["included"] and "missing" in fams["universe.AMZN"]["note"]  # no full tables
     assert {"AAPL", "MSFT"} <= set(inp.books) and inp.books["AAPL"].spot == store.meta("universe.AAPL").headline["spot"]
+
+
+def test_requested_name_runs_in_the_scheduler_without_workers(tmp_path, monkeypatch, redis_url, store: ResultStore) -> None:
+    """A name opened on the page while no worker runs: the scheduler's in-process drain computes it."""
+    write_config(tmp_path, monkeypatch, redis_url, size=60)
+    job_id, status = workers.request(store.redis, "universe-name", "AMD")
+    assert status == "queued" and workers.request(store.redis, "universe-name", "AMD")[0] == job_id  # queued once
+    assert workers.drain_if_unattended(store.redis) == 1
+    assert workers.job_state(store.redis, job_id) == ("finished", None)
+    meta = store.meta("universe.AMD")
+    assert meta.headline["on_demand"] is True and meta.headline["sector"] == "Information Technology"
+    bad, _ = workers.request(store.redis, "universe-name", "NOSUCH")
+    workers.drain_if_unattended(store.redis)
+    status, err = workers.job_state(store.redis, bad)
+    assert status == "failed" and "not in the universe" in err
