@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 
+from jobs import declarations
 from jobs.alerts import (
     AlertEvent,
     DeliveryWorker,
@@ -70,7 +71,7 @@ def bench_evaluate(store: ResultStore, repeat: int) -> float:
     settings = parse_settings({"alerts": {"rules": rules}}, env={})
     times = []
     for k in range(repeat * 5):
-        store.publish("gamma.SPX", pd.DataFrame({"x": [1.0]}), as_of=pd.Timestamp("2024-01-05 09:30", tz="America/New_York"), source="bench", headline={"flip_distance_pct": 0.5 if k % 2 else 2.0})
+        store.publish("gamma.SPX", declarations.empty_tables("gamma.SPX"), as_of=pd.Timestamp("2024-01-05 09:30", tz="America/New_York"), source="bench", headline={"flip_distance_pct": 0.5 if k % 2 else 2.0})
         t0 = time.perf_counter()
         evaluate_published(settings, store, ["gamma.SPX"])
         times.append(time.perf_counter() - t0)

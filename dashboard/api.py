@@ -5,7 +5,9 @@ except ``/healthz``):
 
 ``GET /api/v1/results``
     Every published result: name, as_of, computed_at, source, status, rows, tables, sample,
-    headline, units, freshness grade.
+    headline, freshness grade, and from its declaration (:mod:`jobs.declarations`): ``units``
+    (per table and column), ``headline_units``, ``description`` and ``descriptions`` (of the
+    tables, the columns per table and the headline keys).
 ``GET /api/v1/results/<name>``
     One result.  ``format=json`` (default: ``{"meta": {...}, "data": [records]}``), ``csv``
     (plain CSV; provenance in ``X-Flowdesk-*`` headers: result, version, as-of, computed-at,
@@ -16,6 +18,11 @@ except ``/healthz``):
     where a URL-decoded ``+`` offset was is accepted), ``version=`` an exact version id.
 ``GET /api/v1/results/<name>/history``
     Headline figures of every kept version (``format=json`` or ``csv``).
+``GET /api/v1/declarations``
+    The reference of every result flowdesk publishes (:func:`jobs.declarations.reference`:
+    tables, columns with kind, unit and description, headline keys, cadence, task; the
+    placeholders and units).  ``result=gamma.SPX`` returns only the declaration of that result
+    (404 when none).  ``docs/results.md`` is the same reference as Markdown.
 ``GET /api/v1/jobs``
     Every configured or recorded job: configuration, last run, last success, ``state``
     (:data:`jobs.health.JOB_STATES`).
@@ -42,6 +49,7 @@ from flask import Blueprint, Response, request
 
 from dashboard import data
 from flows.errors import FlowdeskError
+from jobs import declarations
 from jobs.health import assess, job_health, scheduler_health
 from jobs.store import ResultMeta, ResultNotFound, codec
 
@@ -145,6 +153,29 @@ def _format_arg(allowed: tuple[str, ...]) -> str:
     return fmt
 
 
+def declared(meta: ResultMeta) -> dict[str, Any]:
+    """What the declaration of ``meta``'s result says of this version: units of its columns and
+    headline keys (as stored with it at publish; headline units from the declaration for a
+    version stored without them) and the descriptions of the result, its tables, their columns
+    and its headline keys."""
+    decl = declarations.find(meta.name)
+    if decl is None:  # a result published before it was declared: its stored units only
+        return {"declaration": None, "description": None, "units": meta.units, "headline_units": meta.headline_units, "descriptions": {}}
+    tables = {t: decl.table(t) for t in meta.tables}
+    heads = {k: decl.headline_key(k) for k in meta.headline}
+    return {
+        "declaration": decl.name,
+        "description": decl.description,
+        "units": meta.units,
+        "headline_units": meta.headline_units or {k: str(h.unit) for k, h in heads.items() if h is not None},
+        "descriptions": {
+            "tables": {t: table.description for t, table in tables.items() if table is not None},
+            "columns": {t: {c: col.description for c in meta.units.get(t, {}) if (col := table.column(c)) is not None} for t, table in tables.items() if table is not None},
+            "headline": {k: h.description for k, h in heads.items() if h is not None},
+        },
+    }
+
+
 @bp.get("/api/v1/results")
 def list_results() -> Response:
     store = data.live_store()
@@ -163,7 +194,7 @@ def list_results() -> Response:
                 "tables": meta.tables,
                 "sample": meta.sample,
                 "headline": meta.headline,
-                "units": meta.units,
+                **declared(meta),
                 "version": meta.version,
                 "freshness": grade.level if grade else None,
                 "quality": meta.quality,
@@ -171,6 +202,17 @@ def list_results() -> Response:
             }
         )
     return json_response({"results": out})
+
+
+@bp.get("/api/v1/declarations")
+def list_declarations() -> Response:
+    name = request.args.get("result")
+    if name is None:
+        return json_response(declarations.reference())
+    decl = declarations.find(name)
+    if decl is None:
+        raise ApiError(404, f"no declaration for result {name!r} (declared: {', '.join(d.name for d in declarations.declarations())})")
+    return json_response(decl.to_dict())
 
 
 @bp.get("/api/v1/results/<name>")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 from dash import dash_table, html
-from dash.dash_table.Format import Format, Group, Scheme
 
+from flows.formatting import header, table_format, time_format
+from jobs import declarations
 from jobs.store import ResultMeta
 
 
@@ -62,6 +63,14 @@ def quality_note(meta: ResultMeta) -> list:
         out.append(html.Span(f"{len(warnings)} WARNING{'S' if len(warnings) > 1 else ''}", className="fd-label fd-label-warning", title=" | ".join(warnings)))
         out.append(html.Div([html.Div(w) for w in warnings], className="fd-quality-warnings"))
     return out
+
+
+def headline_units(meta: ResultMeta) -> dict[str, str]:
+    """Unit of each headline key of ``meta``: as stored with it, else from its declaration
+    (a version published before units were stored); ``{}`` for an undeclared result."""
+    if meta.headline_units:
+        return dict(meta.headline_units)
+    return declarations.headline_units(meta.name, meta.headline) if declarations.find(meta.name) else {}
 
 
 def missing(name: str) -> html.Div:
@@ -134,47 +143,40 @@ def card(title: str, value: str, sub: str | None = None, *, card_id: str | None 
     return html.Div(children, className=cls, **({"id": card_id} if card_id else {}))
 
 
-def table_data(frame: pd.DataFrame, names: dict[str, str]) -> tuple[list[dict], list[dict]]:
-    """Records and DataTable columns for ``names`` (column -> header with unit) present in ``frame``.
-
-    Numbers keep full precision in the data (the CSV export) and are displayed by unit: USD and
-    contracts with thousands separators and no decimals, percentages and betas with two decimals.
-    """
-    cols = [c for c in names if c in frame.columns]
-    columns = []
-    for c in cols:
-        spec: dict = {"name": names[c], "id": c}
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
-            two_dp = "pct" in c or "beta" in c or "distance" in c or c.endswith("_hours")
-            spec.update(type="numeric", format=Format(group=Group.yes, precision=2 if two_dp else 0, scheme=Scheme.fixed))
-        columns.append(spec)
-    return frame[cols].to_dict("records"), columns
+def _column(cid: str, title: str, unit: str | None, series: pd.Series) -> dict[str, Any]:
+    """A DataTable column: header with the declared unit, numbers displayed by it
+    (:func:`flows.formatting.table_format`), numeric so that sorting is numeric and the CSV
+    export keeps full precision."""
+    col: dict[str, Any] = {"name": header(title, unit), "id": cid}
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        col["type"] = "numeric"
+        col["format"] = {"specifier": table_format(unit)}
+    return col
 
 
-def frame_table(
-    frame: pd.DataFrame,
-    *,
-    number_format: Callable[[str], str],
-    date_format: Callable[[str], str],
-    header: Callable[[str], str] = str,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """DataTable records and columns of a whole result table (the pages' detail tables).
-
-    Datetime columns become text in ``date_format(column)`` (a strftime pattern); missing values
-    become ``None`` (an empty cell); numeric columns (not booleans) are typed numeric with the d3
-    specifier ``number_format(column)``, so sorting is numeric and the CSV keeps full precision.
-    ``header(column)`` is the displayed name (e.g. with its unit).
-    """
+def _records(frame: pd.DataFrame, units: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Records for a DataTable: datetimes as text (:func:`flows.formatting.time_format` of the
+    column's unit), missing values ``None`` (an empty cell), booleans as ``true``/``false``."""
     f = frame.copy()
     for c in f.columns:
         if pd.api.types.is_datetime64_any_dtype(f[c]):
-            f[c] = f[c].dt.strftime(date_format(c))
-    f = f.astype(object).where(f.notna(), None)
-    cols = []
-    for c in frame.columns:
-        col: dict[str, Any] = {"name": header(c), "id": c}
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
-            col["type"] = "numeric"
-            col["format"] = {"specifier": number_format(c)}
-        cols.append(col)
-    return f.to_dict("records"), cols
+            f[c] = f[c].dt.strftime(time_format(units.get(str(c))))
+    return f.astype(object).where(f.notna(), None).to_dict("records")
+
+
+def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str, str]) -> tuple[list[dict], list[dict]]:
+    """Records and DataTable columns for ``names`` (column -> title) present in ``frame``.
+
+    ``units`` are the table's declared units (``meta.units[table]``): each header reads
+    ``title (unit)`` and numbers are displayed by the unit (:mod:`flows.formatting`), never by
+    guessing from the column's name.
+    """
+    cols = [c for c in names if c in frame.columns]
+    return _records(frame[cols], units), [_column(c, names[c], units.get(c), frame[c]) for c in cols]
+
+
+def frame_table(frame: pd.DataFrame, units: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DataTable records and columns of a whole result table (the pages' detail tables): every
+    column under its own name with its declared unit (``units``: ``meta.units[table]``), numbers
+    displayed by that unit (see :func:`table_data`)."""
+    return _records(frame, units), [_column(str(c), str(c), units.get(str(c)), frame[c]) for c in frame.columns]

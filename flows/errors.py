@@ -105,6 +105,12 @@ class MetricError(FlowdeskError, ValueError):
     """An alert rule's metric does not name a known result family and headline key."""
 
 
+class DeclarationError(FlowdeskError):
+    """A publish that does not match its result's declaration (an undeclared result, table,
+    column or headline key, a column or value of another kind), a result with no declaration, or
+    an incoherent declaration (:mod:`jobs.declarations`).  Nothing is written."""
+
+
 class GammaTaskError(FlowdeskError):
     """The gamma task could not publish any underlying."""
 

@@ -217,7 +217,9 @@ class GammaParams:
 
 @dataclass
 class GammaReport:
-    """Output of :func:`analyze`; every table's columns carry their unit (see ``units``)."""
+    """Output of :func:`analyze`.  Columns are named with their unit (``_usd_per_1pct``,
+    ``_contracts``, ...); the declared kind, unit and meaning of every column and headline key,
+    as published in ``gamma.<UNDERLYING>``, are in :mod:`jobs.declarations.gamma`."""
 
     headline: dict
     by_strike: pd.DataFrame
@@ -228,7 +230,6 @@ class GammaReport:
     sensitivity: pd.DataFrame
     contracts: pd.DataFrame
     dropped: pd.DataFrame
-    units: dict = field(default_factory=dict)
     quality: Quality | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -243,68 +244,6 @@ class GammaReport:
             "contracts": self.contracts,
             "dropped": self.dropped,
         }
-
-
-_STRIKE_UNIT = "underlying price units (index points / USD per share)"
-UNITS: dict[str, dict[str, str]] = {
-    "by_strike": {
-        "strike": "index points / USD per share (of the chain's underlying; per share for adjusted series)",
-        "call_gex_usd_per_1pct": "USD per 1% move",
-        "put_gex_usd_per_1pct": "USD per 1% move",
-        "net_gex_usd_per_1pct": "USD per 1% move",
-        "call_oi_contracts": "contracts",
-        "put_oi_contracts": "contracts",
-    },
-    "by_expiry": {
-        "expiry": "date",
-        "days_to_expiry": "calendar days from the snapshot date",
-        "net_gex_usd_per_1pct": "USD per 1% move",
-        "call_gex_usd_per_1pct": "USD per 1% move",
-        "put_gex_usd_per_1pct": "USD per 1% move",
-        "gross_gex_usd_per_1pct": "USD per 1% move",
-        "modelled_gex_usd_per_1pct": "USD per 1% move (|GEX| from model gamma)",
-        "zero_dte": "bool",
-    },
-    "grid": {"expiry": "date", "strike": "index points / USD per share", "net_gex_usd_per_1pct": "USD per 1% move"},
-    "profile": {
-        "spot": "index points / USD per share",
-        "spot_pct_from_current": "percent",
-        "net_gex_usd_per_1pct": "USD per 1% move",
-        "call_gex_usd_per_1pct": "USD per 1% move",
-        "put_gex_usd_per_1pct": "USD per 1% move",
-    },
-    "hedge_flow": {
-        "move_pct": "percent",
-        "spot": "index points / USD per share",
-        "dealer_trade_usd": "USD (+ = dealers buy)",
-        "gamma_approx_usd": "USD (+ = dealers buy)",
-        "vanna_flow_usd": "USD (+ = dealers buy)",
-        "charm_flow_usd": "USD (+ = dealers buy)",
-    },
-    "sensitivity": {
-        "convention": "dealer sign convention",
-        "net_gex_usd_per_1pct": "USD per 1% move",
-        "flip": "index points / USD per share",
-        "hedge_flow_down3_usd": "USD (+ = dealers buy)",
-        "hedge_flow_up3_usd": "USD (+ = dealers buy)",
-    },
-    "contracts": {
-        "strike": "index points / USD per share (as listed)",
-        "strike_per_unit": "price units of the contract's own underlying (per share for adjusted series)",
-        "settle_time": "UTC time",
-        "open_interest": "contracts",
-        "dealer_position_contracts": "contracts (+ = dealers long)",
-        "units_per_contract": "units of the underlying per contract",
-        "underlying_price": "price of the contract's own underlying (spot, scaled index or futures price)",
-        "iv_used": "fraction per year",
-        "t_years": "years",
-        "gamma_file": "per 1 point per option",
-        "gamma_model": "per 1 point per option",
-        "gamma_source": "file / model",
-        "gex_usd_per_1pct": "USD per 1% move",
-    },
-    "dropped": {"strike": "index points / USD per share (as listed)", "open_interest": "contracts", "settle_time": "UTC time", "kind": "label", "reason": "label"},
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1176,6 +1115,5 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         sensitivity=sensitivity,
         contracts=contracts,
         dropped=dropped,
-        units={k: dict(v) for k, v in UNITS.items()},
         quality=quality,
     )

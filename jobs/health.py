@@ -22,9 +22,9 @@ Each current result is graded:
 * ``ok``: none of these.
 
 The as-of rule (a 2023 drop file recomputed a minute ago is not fresh).  Each result has an
-*as-of cadence*, declared by its producer in ``meta.extra["as_of_cadence"]`` (and optionally
-``meta.extra["as_of_lag_minutes"]``), else taken from :data:`FAMILY_CADENCE` by the result's
-family (the part of its name before the first dot):
+*as-of cadence*: its producer's ``meta.extra["as_of_cadence"]`` (and optionally
+``meta.extra["as_of_lag_minutes"]``) when it sets one, else the ``cadence`` of the result's
+declaration (:mod:`jobs.declarations`, mapped by :data:`DECLARED_CADENCE`):
 
 * ``session`` (option chains, leveraged-ETF flows): the expected as-of is *now* while an
   exchange session is open, else the close of the last session (so Friday's close is fresh all
@@ -61,6 +61,7 @@ from typing import Any
 import pandas as pd
 import redis
 
+from jobs import declarations
 from jobs.config import JobSettings, Settings
 from jobs.logs import mask_secrets
 from jobs.store import ResultMeta, ResultNotFound, ResultStore, RunRecord, keys, utcnow
@@ -76,8 +77,15 @@ CADENCES = ("session", "daily", "cftc_weekly", "none")
 """Known as-of cadences (see the module docstring)."""
 NATURAL_LAG_MINUTES = {"session": 15.0, "daily": 24 * 60.0, "cftc_weekly": 0.0, "none": 0.0}
 """Default natural lag of each cadence, minutes."""
-FAMILY_CADENCE = {"gamma": "session", "letf": "session", "cftc": "cftc_weekly", "board": "none", "demo": "none"}
-"""Cadence of each result family when the result does not declare one; unknown families: none."""
+DECLARED_CADENCE = {"session": "session", "daily": "daily", "weekly-cftc": "cftc_weekly", "derived": "none", "on-demand": "none"}
+"""The health cadence of each declared cadence (:data:`jobs.declarations.CADENCES`): derived
+results are graded through their inputs, on-demand ones have no as-of rule."""
+
+
+def declared_cadence(name: str) -> str:
+    """The health cadence of result ``name`` from its declaration (``none`` when undeclared)."""
+    decl = declarations.find(name)
+    return DECLARED_CADENCE.get(decl.cadence, "none") if decl is not None else "none"
 
 
 def format_time(ts: Any, tz: str) -> str:
@@ -94,9 +102,9 @@ def format_time(ts: Any, tz: str) -> str:
 
 
 def as_of_cadence(meta: ResultMeta) -> tuple[str, float]:
-    """``(cadence, natural lag in minutes)`` of a result: its declaration, else its family's."""
+    """``(cadence, natural lag in minutes)`` of a result: its producer's, else its declaration's."""
     extra = meta.extra or {}
-    cadence = extra.get("as_of_cadence") or FAMILY_CADENCE.get(meta.name.split(".", 1)[0], "none")
+    cadence = extra.get("as_of_cadence") or declared_cadence(meta.name)
     if cadence not in CADENCES:
         cadence = "none"
     lag = extra.get("as_of_lag_minutes")

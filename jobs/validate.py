@@ -5,8 +5,8 @@ crontab strings) and imports nothing from :mod:`jobs`.  What needs the other par
 separate step at start-up (the CLI, the scheduler, the web app):
 
 * every ``[jobs.<name>] task`` names a registered task (:data:`jobs.tasks.TASKS`);
-* every ``[alerts.rules.<name>] metric`` names a result family and headline key of the alert
-  catalogue (:func:`jobs.alerts.check_metric`).
+* every ``[alerts.rules.<name>] metric`` names a declared result and one of its numeric,
+  alertable headline keys (:func:`jobs.alerts.check_metric`, reading :mod:`jobs.declarations`).
 
 Problems are reported like the schema's, as one :class:`flows.errors.ConfigError` naming the file,
 the dotted key and the reason (the CLI prints it and exits with code 2)::

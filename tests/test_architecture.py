@@ -25,7 +25,7 @@ def test_every_analytics_module_is_held_pure() -> None:
 
 def test_every_engine_is_kept_out_of_the_dashboard() -> None:
     forbidden = set(_contracts()["the dashboard only draws"]["forbidden_modules"])
-    shared = {"flows.calendars", "flows.errors", "flows.limits", "flows.money", "flows.products", "flows.quality", "flows.schema"}
+    shared = {"flows.calendars", "flows.errors", "flows.formatting", "flows.limits", "flows.money", "flows.products", "flows.quality", "flows.schema", "flows.units"}
     engines = {f"flows.{p.stem}" for p in (REPO / "flows").glob("*.py") if p.stem != "__init__"} - shared
     assert engines <= forbidden, f"an engine the dashboard may import: {sorted(engines - forbidden)}"
 

@@ -35,7 +35,6 @@ from dashboard.figures.common import (
     styled,
     usd_axis_format,
 )
-from flows import money
 
 GEX_AXIS = "Dealer gamma (USD per 1% move)"
 SPOT_AXIS = "Spot (index points / USD per share)"
@@ -47,11 +46,6 @@ CONVENTION_TEXT = {
     "source_position": "Dealer convention: per-contract dealer position from the source. + = dealers long gamma.",
 }
 
-
-
-def format_usd(x: Any) -> str:
-    """``+$1.23 bn`` style for cards (USD; n/a for missing): :func:`flows.money.format_usd`."""
-    return money.format_usd(x, minus="\u2212")
 
 def convention_note(convention: str | None) -> str:
     """The sign-convention sentence printed under every gamma chart."""
@@ -222,10 +216,6 @@ def history(series: pd.DataFrame, *, convention: str | None = None, underlying: 
     return usd_axis_format(fig)
 
 
-
-
-def format_level(x: Any, digits: int = 2) -> str:
-    return f"{float(x):,.{digits}f}" if finite(x) else "none"
 
 
 def summary_rows(items: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from dash import Input, Output, callback, html
 
 from dashboard import data
 from dashboard.components import card, list_table
-from jobs.alerts import fmt_value
+from jobs.alerts import fmt_value, metric_unit
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
 
@@ -25,10 +25,11 @@ log = logging.getLogger("flowdesk.web.alerts")
 RULE_COLUMNS = [
     ("rule", "rule"),
     ("metric", "metric (result.headline)"),
+    ("unit", "unit"),
     ("condition", "condition"),
     ("severity", "severity"),
     ("state", "state"),
-    ("last_value", "last value (metric unit)"),
+    ("last_value", "last value"),
     ("last_evaluated", "last evaluated"),
     ("last_fired", "last fired"),
     ("targets", "targets"),
@@ -38,7 +39,8 @@ EVENT_COLUMNS = [
     ("kind", "event"),
     ("rule", "rule"),
     ("severity", "severity"),
-    ("value", "value (metric unit)"),
+    ("value", "value"),
+    ("unit", "unit"),
     ("condition", "threshold"),
     ("as_of", "data as of"),
     ("targets", "targets"),
@@ -121,6 +123,7 @@ def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
             {
                 **r,
                 "state": r["state"] + ("" if r["enabled"] else " (disabled)"),
+                "unit": r["unit"] or "unknown metric",
                 "last_value": fmt_value(r["last_value"]),
                 "last_evaluated": _time(r["last_evaluated"], tz),
                 "last_fired": _time(r["last_fired"], tz),
@@ -143,6 +146,7 @@ def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
                 "rule": ev.rule or ev.title,
                 "severity": ev.severity,
                 "value": fmt_value(ev.value),
+                "unit": (metric_unit(ev.metric) or "-") if ev.metric else "-",
                 "condition": cond,
                 "as_of": _time(ev.as_of, tz) if ev.as_of else "-",
                 "targets": ", ".join(ev.targets) or "-",

@@ -17,10 +17,10 @@ import numpy as np
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance, table_data
+from dashboard.components import card, datatable, headline_units, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
-from flows.money import format_usd
+from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
 dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk · De-risking board")
@@ -87,6 +87,11 @@ def refresh(_n: int, shock: float | None) -> tuple:
         log.error("board: %s", exc)
         return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, [], [], [], [], [], [], [], []
     meta, head = res.meta, res.meta.headline
+    hu = headline_units(meta)
+
+    def bn(key: str, value: Any = None) -> str:
+        """USD in bn, ``+12.34 bn USD`` (the board's style), by the key's declared unit."""
+        return format_value(head.get(key) if value is None else value, hu.get(key), scale="bn", style="code")
     index = head.get("index", "index")
     stale_after = next((j.stale_after_minutes for j in data.settings().jobs.values() if j.task == "board"), None)
     totals = res.table("totals")
@@ -95,32 +100,27 @@ def refresh(_n: int, shock: float | None) -> tuple:
     move = head.get("flag_move_pct", -3.0)
     today = head.get("today_move_pct")
     cards = [
-        card(f"If {index} moves {move:+g}% today", _bn(head.get("total_usd_at_flag_move")), "mechanical flow, + = buying", card_id="board-card-total"),
-        card("of which dealers", format_usd(sum(head.get(f"{c}_at_flag_move", 0.0) or 0.0 for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd"))), "hedging, no IV shock"),
-        card("of which leveraged ETFs", _bn(head.get("letf_usd_at_flag_move")), "rebalance into the close"),
-        card(f"{index} move so far", "n/a" if today is None else f"{today:+.2f}%", "n/a" if head.get("total_usd_today_move") is None else f"implies {_bn(head.get('total_usd_today_move'))}"),
-        card("Flags", str(head.get("flags", 0)), f"{head.get('stale_inputs', 0)} stale or missing input(s)"),
+        card(f"If {index} moves {move:+g}% today", bn("total_usd_at_flag_move"), "mechanical flow, + = buying", card_id="board-card-total"),
+        card("of which dealers", format_value(sum(head.get(f"{c}_at_flag_move", 0.0) or 0.0 for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd")), hu.get("dealer_gamma_usd_at_flag_move")), "hedging, no IV shock"),
+        card("of which leveraged ETFs", bn("letf_usd_at_flag_move"), "rebalance into the close"),
+        card(f"{index} move so far", format_value(today, hu.get("today_move_pct"), signed=True), "n/a" if head.get("total_usd_today_move") is None else f"implies {bn('total_usd_today_move')}"),
+        card("Flags", format_value(head.get("flags", 0), hu.get("flags")), f"{head.get('stale_inputs', 0)} stale or missing input(s)"),
     ]
     fig = bfig.flows_by_move(totals, index=index, iv_shock_pts=shock, today_move_pct=today)
     flags = res.table("flags")
     flag_items = [html.Li(f["message"], className=f"fd-flag fd-flag-{f['severity']}") for f in flags.to_dict("records")]
     flags_block = html.Div([html.H3(f"Regime flags at {index} {move:+g}%"), html.Ul(flag_items) if flag_items else html.Div("No flag: flows do not feed on themselves at this move.", className="fd-note")], id="board-flags-list")
-    rank_data, rank_cols = table_data(res.table("ranking"), {"underlying": "Underlying", "beta": "Beta to index", "flow_per_1pct_usd": "Flow per 1% (USD)", "adv_usd": "ADV (USD per day)", "flow_per_1pct_pct_adv": "Flow per 1% (% of ADV)"})
+    units = meta.units
+    rank_data, rank_cols = table_data(res.table("ranking"), {"underlying": "Underlying", "beta": "Beta to index", "flow_per_1pct_usd": "Flow", "adv_usd": "ADV", "flow_per_1pct_pct_adv": "Flow"}, units.get("ranking", {}))
     fx = res.table("fx")
-    fx_data, fx_cols = table_data(fx, {"ccy": "Currency", "usd": "Spec position (USD)", "currency_flow_usd": "Bought (+) / sold (-) in an unwind to the median (USD)", "rank": "Beneficiary rank"})
-    pct = head.get("net_usd_percentile_3y")
+    fx_data, fx_cols = table_data(fx, {"ccy": "Currency", "usd": "Spec position", "currency_flow_usd": "Bought (+) / sold (-) in an unwind to the median", "rank": "Beneficiary rank"}, units.get("fx", {}))
     fx_cards = [
-        card("Net USD position", _bn(head.get("net_usd_position_usd")), "speculators, + = long USD"),
-        card("Percentile (3 years)", "n/a" if pct is None else f"{pct:.0f}", "0 = most short USD, 100 = most long"),
+        card("Net USD position", bn("net_usd_position_usd"), "speculators, + = long USD"),
+        card("Percentile (3 years)", format_value(head.get("net_usd_percentile_3y"), hu.get("net_usd_percentile_3y")), "0 = most short USD, 100 = most long"),
     ]
     inputs = res.table("inputs")
-    in_data, in_cols = table_data(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age (hours)", "note": "Status"})
+    in_data, in_cols = table_data(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age", "note": "Status"}, units.get("inputs", {}))
     prov = provenance(meta, stale_after_minutes=stale_after, tz=data.settings().service.timezone)
     if np.any(inputs["stale"].astype(bool)):
         prov = html.Div([prov, html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale")])
     return prov, cards, fig, flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols
-
-
-def _bn(v: Any) -> str:
-    """USD in bn, ``+12.34 bn USD`` (:func:`flows.money.format_usd`, the board's style)."""
-    return format_usd(v, scale="bn", style="code")

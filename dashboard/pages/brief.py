@@ -91,10 +91,11 @@ def show(version: str | None) -> tuple:
         res = _read(version)
     except ResultNotFound:
         return (missing(RESULT), "", [], [], [], [], [], [], [], [])
-    g = table_data(res.table("gamma"), {"underlying": "Underlying", "regime": "Regime", "net_gex_usd_per_1pct": "Net GEX (USD per 1%)", "flip": "Flip", "flip_distance_pct": "Flip distance (%)"})
-    c = table_data(res.table("changes"), {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"})
-    lt = table_data(res.table("letf"), {"underlying": "Underlying", "per_1pct_usd": "USD per 1% move"})
-    fl = table_data(res.table("flows"), {"index_move_pct": "Index move (%)", "dealer_gamma_usd": "Dealers, price (USD)", "letf_usd": "Leveraged ETFs (USD)", "total_usd": "Total (USD)"})
+    units = res.meta.units
+    g = table_data(res.table("gamma"), {"underlying": "Underlying", "regime": "Regime", "net_gex_usd_per_1pct": "Net GEX", "flip": "Flip", "flip_distance_pct": "Flip distance"}, units.get("gamma", {}))
+    c = table_data(res.table("changes"), {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"}, units.get("changes", {}))
+    lt = table_data(res.table("letf"), {"underlying": "Underlying", "per_1pct_usd": "Leveraged ETFs"}, units.get("letf", {}))
+    fl = table_data(res.table("flows"), {"index_move_pct": "Index move", "dealer_gamma_usd": "Dealers, price", "letf_usd": "Leveraged ETFs", "total_usd": "Total"}, units.get("flows", {}))
     return (provenance(res.meta, tz=data.settings().service.timezone), res.meta.headline.get("text", ""), *g, *c, *lt, *fl)
 
 

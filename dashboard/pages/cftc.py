@@ -22,7 +22,8 @@ from dash import Input, Output, callback, dash_table, dcc, html
 from dashboard import data
 from dashboard.components import card, datatable, frame_table, missing, provenance
 from dashboard.figures import cftc as cfig
-from dashboard.figures.common import empty, finite
+from dashboard.figures.common import empty
+from flows.formatting import format_value
 
 dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
 
@@ -90,47 +91,25 @@ def schedule_note(extra: dict[str, Any]) -> list:
     ]
 
 
-def _num(x: Any, fmt: str) -> str:
-    return format(float(x), fmt) if finite(x) else "n/a"
+def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: dict[str, str]) -> list[html.Div]:
+    """Headline cards from the latest complete weekly row of ``series``, written by the declared
+    ``units`` of the weekly table (:func:`flows.formatting.format_value`)."""
 
+    def v(col: str) -> str:
+        # the CFTC cards' style: +$35.2bn (signed, one decimal, no space)
+        return format_value(row.get(col), units.get(col), signed=True, digits=1, space=False)
 
-def cards(row: pd.Series, series: str, baskets: list[str], prefix: str) -> list[html.Div]:
-    """Headline cards from the latest complete weekly row of ``series`` (formatting only)."""
     out = []
     for b in baskets:
         col = f"{prefix}_{b}"
         if col in row.index:
-            out.append(card(f"Net USD {b}", cfig.format_usd(row[col]), "USD, + = long USD", card_id=f"cftc-card-{b}"))
+            out.append(card(f"Net USD {b}", v(col), "USD, + = long USD", card_id=f"cftc-card-{b}"))
     out += [
-        card("Weekly change", cfig.format_usd(row.get(f"{series}_change_usd")), f"position {cfig.format_usd(row.get(f'{series}_change_position_usd'))} · FX {cfig.format_usd(row.get(f'{series}_change_fx_usd'))}", card_id="cftc-card-change"),
-        card("z-score 3y", _num(row.get(f"{series}_z_3y"), "+.2f"), f"1y {_num(row.get(f'{series}_z_1y'), '+.2f')} · 5y {_num(row.get(f'{series}_z_5y'), '+.2f')} (standard deviations)", card_id="cftc-card-z"),
-        card("Percentile 3y", _num(row.get(f"{series}_pct_3y"), ".0f"), f"COT index 3y {_num(row.get(f'{series}_cot_index_3y'), '.0f')} (0-100)", card_id="cftc-card-pct"),
+        card("Weekly change", v(f"{series}_change_usd"), f"position {v(f'{series}_change_position_usd')} · FX {v(f'{series}_change_fx_usd')}", card_id="cftc-card-change"),
+        card("z-score 3y", v(f"{series}_z_3y"), f"1y {v(f'{series}_z_1y')} · 5y {v(f'{series}_z_5y')} ({units.get(f'{series}_z_3y', 'standard deviations')})", card_id="cftc-card-z"),
+        card("Percentile 3y", v(f"{series}_pct_3y"), f"COT index 3y {v(f'{series}_cot_index_3y')} ({units.get(f'{series}_cot_index_3y', '0-100')})", card_id="cftc-card-pct"),
     ]
     return out
-
-
-def _whole(c: str) -> bool:
-    """USD amounts and contract counts: no decimals (z-scores, percentiles, COT index: two)."""
-    return c.endswith(("_usd", "contracts")) or c.startswith("net_usd") and "_z_" not in c and "_pct_" not in c and "cot_index" not in c
-
-
-def _table(frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return frame_table(
-        frame,
-        number_format=lambda c: ",.0f" if _whole(c) else ",.2f",
-        date_format=lambda c: "%Y-%m-%d %H:%M %Z" if c.endswith("time") else "%Y-%m-%d",
-    )
-
-
-def _unit_name(col: str) -> str:
-    """Column header with its unit (net_usd_* are USD; z-scores in sd; percentiles 0-100)."""
-    if "_z_" in col:
-        return f"{col} (sd)"
-    if "_pct_" in col or "cot_index" in col:
-        return f"{col} (0-100)"
-    if col.startswith("net_usd") or col.endswith("_usd"):
-        return f"{col} (USD)"
-    return col
 
 
 @callback(
@@ -206,21 +185,17 @@ def _render(trader: str | None, _n: int) -> tuple:
     ]
     crowd = result.tables.get("crowding", pd.DataFrame())
     crowd = crowd[crowd["series"] == series] if "series" in crowd.columns else crowd
-    crowd_data, crowd_cols = _table(crowd.drop(columns=[c for c in ("series",) if c in crowd.columns]))
-    for col in crowd_cols:
-        col["name"] = {"net_contracts": "net_contracts (contracts)", "usd": "usd (USD)", "zscore": "zscore (sd)", "cot_index": "cot_index (0-100)", "extremity": "extremity (0-100)"}.get(col["id"], col["id"])
+    crowd_data, crowd_cols = frame_table(crowd.drop(columns=[c for c in ("series",) if c in crowd.columns]), meta.units.get("crowding", {}))
     keep = ["as_of", "release_time", *[c for c in weekly.columns if c.startswith(prefix + "_") and c.count("_") <= (prefix.count("_") + 1)]]
     keep += [f"{series}_{s}" for s in ("change_usd", "change_position_usd", "change_fx_usd", "z_1y", "z_3y", "z_5y", "pct_3y", "cot_index_3y") if f"{series}_{s}" in weekly.columns]
     keep += ["partial"]
     table = weekly[list(dict.fromkeys(c for c in keep if c in weekly.columns))].iloc[::-1]
-    tab_data, tab_cols = _table(table)
-    for col in tab_cols:
-        col["name"] = _unit_name(col["id"])
+    tab_data, tab_cols = frame_table(table, meta.units.get("weekly", {}))
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
         schedule,
         dates,
-        cards(last, series, baskets, prefix),
+        cards(last, series, baskets, prefix, meta.units.get("weekly", {})),
         *figs,
         crowd_data,
         crowd_cols,

@@ -20,7 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
-from flows.money import format_usd
+from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
 dash.register_page(__name__, path="/explorer", name="Scenario explorer", order=5, title="flowdesk · Scenario explorer")
@@ -29,15 +29,16 @@ log = logging.getLogger("flowdesk.web.explorer")
 RESULT = "board.scenarios"
 COLUMNS = {
     "underlying": "Underlying",
-    "move_pct": "Move (%)",
-    "dealer_gamma_usd": "Dealer hedging (USD)",
-    "dealer_vanna_usd": "Dealer vanna (USD)",
-    "dealer_charm_usd": "Dealer charm (USD)",
-    "letf_usd": "Leveraged ETFs (USD)",
-    "total_usd": "Total (USD)",
-    "adv_usd": "ADV (USD per day)",
-    "total_pct_adv": "Total (% of ADV)",
+    "move_pct": "Move",
+    "dealer_gamma_usd": "Dealer hedging",
+    "dealer_vanna_usd": "Dealer vanna",
+    "dealer_charm_usd": "Dealer charm",
+    "letf_usd": "Leveraged ETFs",
+    "total_usd": "Total",
+    "adv_usd": "ADV",
+    "total_pct_adv": "Total",
 }
+"""Titles of the table's columns of ``grid``; the headers add each column's declared unit."""
 
 
 def layout(move: str | None = None, **_query: Any) -> html.Div:
@@ -81,8 +82,9 @@ def _board(*tables: str) -> tuple[Any, dict[str, pd.DataFrame]]:
     return res.meta, res.tables
 
 
-def _bn(v: Any) -> str:
-    return format_usd(v, scale="bn", style="code")
+def _bn(v: Any, unit: str | None) -> str:
+    """USD in bn, ``+12.34 bn USD`` (the board's style), by the declared ``unit``."""
+    return format_value(v, unit, scale="bn", style="code")
 
 
 @callback(
@@ -138,11 +140,12 @@ def explore(move: float | None, shock: float | None, underlyings: list[str] | No
     rows = grid[np.isclose(grid["index_move_pct"], move) & np.isclose(grid["iv_shock_pts"], shock) & grid["underlying"].isin(shown)]
     scope = f"all {len(active)} underlyings with flow" + (" (the selection narrows the chart and table)" if underlyings else "") + ", + = buying"
     dealer = [c for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd") if c in total.index]
+    units = meta.units.get("totals", {})
     cards = [
-        card(f"Total at {index} {move:+g}%, IV {shock:+g}", _bn(total.get("total_usd")), scope, card_id="explorer-total"),
-        card("Dealer hedging", _bn(total[dealer].sum() if dealer else None), f"of which vanna {_bn(total.get('dealer_vanna_usd'))}, charm {_bn(total.get('dealer_charm_usd'))}"),
-        card("Leveraged ETFs", _bn(total.get("letf_usd")), "rebalance into the close"),
+        card(f"Total at {index} {move:+g}%, IV {shock:+g}", _bn(total.get("total_usd"), units.get("total_usd")), scope, card_id="explorer-total"),
+        card("Dealer hedging", _bn(total[dealer].sum() if dealer else None, units.get("dealer_gamma_usd")), f"of which vanna {_bn(total.get('dealer_vanna_usd'), units.get('dealer_vanna_usd'))}, charm {_bn(total.get('dealer_charm_usd'), units.get('dealer_charm_usd'))}"),
+        card("Leveraged ETFs", _bn(total.get("letf_usd"), units.get("letf_usd")), "rebalance into the close"),
     ]
     title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
-    records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS)
+    records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS, meta.units.get("grid", {}))
     return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), records, columns

@@ -16,9 +16,10 @@ import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, missing, provenance
+from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty, finite
+from flows.formatting import format_value, header
 
 dash.register_page(__name__, path="/gamma", name="Dealer gamma", order=10, title="flowdesk · Dealer gamma")
 
@@ -92,18 +93,22 @@ def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | Non
     return options, (names[0] if names else None)
 
 
-def cards(h: dict[str, Any]) -> list[html.Div]:
-    """Headline cards from a ``gamma.<U>`` headline (values as published, formatted only)."""
+def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
+    """Headline cards from a ``gamma.<U>`` headline (values as published, written by their
+    declared ``units``: :func:`flows.formatting.format_value`)."""
+
+    def v(key: str, **style: Any) -> str:
+        return format_value(h.get(key), units.get(key), minus="\u2212", **style)
+
     dist = h.get("flip_distance_pct")
-    flip_sub = f"{float(dist):+.2f}% from spot" if finite(dist) else "no crossing in the window"
-    zero = h.get("zero_dte_share")
+    flip_sub = f"{v('flip_distance_pct', signed=True)} from spot" if finite(dist) else "no crossing in the window"
     return [
-        card("Net GEX (USD per 1% move)", gfig.format_usd(h.get("net_gex_usd_per_1pct")), f"calls {gfig.format_usd(h.get('call_gex_usd_per_1pct'))} · puts {gfig.format_usd(h.get('put_gex_usd_per_1pct'))}", card_id="gamma-card-net"),
+        card(header("Net GEX", units.get("net_gex_usd_per_1pct")), v("net_gex_usd_per_1pct"), f"calls {v('call_gex_usd_per_1pct')} · puts {v('put_gex_usd_per_1pct')}", card_id="gamma-card-net"),
         card("Regime", str(h.get("regime") or "n/a"), "long gamma dampens moves; short gamma amplifies", card_id="gamma-card-regime"),
-        card("Gamma flip", gfig.format_level(h.get("flip")), flip_sub, card_id="gamma-card-flip"),
-        card("Call wall / put wall", f"{gfig.format_level(h.get('call_wall'), 0)} / {gfig.format_level(h.get('put_wall'), 0)}", f"abs-gamma strike {gfig.format_level(h.get('abs_gamma_strike'), 0)}", card_id="gamma-card-walls"),
-        card("0DTE share", f"{100 * float(zero):.1f}%" if finite(zero) else "n/a", "of |GEX| expiring today", card_id="gamma-card-0dte"),
-        card("Hedge flow −3% / +3%", f"{gfig.format_usd(h.get('hedge_flow_down3_usd'))} / {gfig.format_usd(h.get('hedge_flow_up3_usd'))}", "USD dealers trade; + = buy", card_id="gamma-card-hedge"),
+        card("Gamma flip", v("flip") if finite(h.get("flip")) else "none", flip_sub, card_id="gamma-card-flip"),
+        card("Call wall / put wall", f"{v('call_wall')} / {v('put_wall')}", f"abs-gamma strike {v('abs_gamma_strike')}", card_id="gamma-card-walls"),
+        card("0DTE share", v("zero_dte_share"), "of |GEX| expiring today", card_id="gamma-card-0dte"),
+        card(header("Hedge flow −3% / +3%", units.get("hedge_flow_down3_usd")), f"{v('hedge_flow_down3_usd')} / {v('hedge_flow_up3_usd')}", "USD dealers trade; + = dealers buy", card_id="gamma-card-hedge"),
     ]
 
 
@@ -123,25 +128,6 @@ def fidelity_note(h: dict[str, Any]) -> str:
     for m in h.get("moved_expiries") or []:
         parts.append(f"expiry {m.get('expiry')} settles on the {m.get('settles')} session (holiday)")
     return (" " + "; ".join(parts) + ".") if parts else ""
-
-
-FINE_COLUMNS = ("iv", "delta", "gamma", "model_iv", "iv_used", "t_years", "gamma_file", "gamma_model", "underlying_price", "strike_per_unit")
-"""Small-valued columns shown to 6 significant digits (the rest: 2 decimals)."""
-
-
-def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """DataTable records and columns; column headers carry units."""
-
-    def header(c: str) -> str:
-        unit = units.get(c)
-        return f"{c} ({unit})" if unit and unit != "label" else c
-
-    return frame_table(
-        frame,
-        number_format=lambda c: ".6~g" if c in FINE_COLUMNS else ",.2f",
-        date_format=lambda c: "%Y-%m-%d %H:%M" if c.endswith("time") else "%Y-%m-%d",
-        header=header,
-    )
 
 
 @callback(
@@ -205,13 +191,13 @@ def _render(underlying: str | None, _n: int) -> tuple:
         gfig.hedge_flow(tab("hedge_flow"), convention=conv, underlying=underlying, iv_shock_points=params.get("iv_shock_points")),
         gfig.history(series, convention=conv, underlying=underlying),
     ]
-    sens_data, sens_cols = _table(tab("sensitivity"), meta.units.get("sensitivity", {}))
+    sens_data, sens_cols = frame_table(tab("sensitivity"), meta.units.get("sensitivity", {}))
     contracts = tab("contracts")
     gcol = next((c for c in ("net_gex_usd_per_1pct", "gex_usd_per_1pct") if c in contracts.columns), None)
     if gcol is not None and len(contracts) > CONTRACT_ROWS:
         contracts = contracts.loc[contracts[gcol].abs().sort_values(ascending=False).index[:CONTRACT_ROWS]]
-    con_data, con_cols = _table(contracts.head(CONTRACT_ROWS), meta.units.get("contracts", {}))
-    return provenance(meta, stale_after_minutes=stale_after, tz=tz), cards(h), note, *figs, sens_data, sens_cols, con_data, con_cols
+    con_data, con_cols = frame_table(contracts.head(CONTRACT_ROWS), meta.units.get("contracts", {}))
+    return provenance(meta, stale_after_minutes=stale_after, tz=tz), cards(h, headline_units(meta)), note, *figs, sens_data, sens_cols, con_data, con_cols
 
 
 @callback(

@@ -18,9 +18,10 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, missing, provenance
+from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
+from flows.formatting import format_value
 
 dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs")
 
@@ -80,33 +81,27 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
     )
 
 
-def cards(h: dict[str, Any], extra: dict[str, Any]) -> list[html.Div]:
-    """Headline cards (values as published, formatted only)."""
+def cards(h: dict[str, Any], extra: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
+    """Headline cards (values as published, written by their declared ``units``)."""
+
+    def v(key: str, **style: Any) -> str:
+        return format_value(h.get(key), units.get(key), space=False, minus="\u2212", **style)
+
     return [
-        card("Equity total per 1% move", lfig.format_usd(h.get("per_1pct_usd")), f"long {lfig.format_usd(h.get('long_per_1pct_usd'))} · inverse {lfig.format_usd(h.get('inverse_per_1pct_usd'))}", card_id="letf-card-per1pct"),
-        card("Implied trade, move so far", lfig.format_usd(h.get("rebalance_usd"), signed=True), "USD into the close; + = buy", card_id="letf-card-trade"),
-        card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{lfig.format_usd(h.get('biggest_per_1pct_usd'))} per 1% · today {lfig.format_usd(h.get('biggest_rebalance_usd'), signed=True)}", card_id="letf-card-biggest"),
-        card("Funds", f"{h.get('funds', 'n/a')}", f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", card_id="letf-card-funds"),
-        card("Left out of the daily figures", lfig.format_usd(h.get("excluded_aum_usd")), _left_out_sub(h), card_id="letf-card-left-out"),
+        card("Equity total per 1% move", v("per_1pct_usd", signed=False), f"long {v('long_per_1pct_usd', signed=False)} · inverse {v('inverse_per_1pct_usd', signed=False)}", card_id="letf-card-per1pct"),
+        card("Implied trade, move so far", v("rebalance_usd"), "USD into the close; + = buy", card_id="letf-card-trade"),
+        card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{v('biggest_per_1pct_usd', signed=False)} per 1% · today {v('biggest_rebalance_usd')}", card_id="letf-card-biggest"),
+        card("Funds", v("funds"), f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", card_id="letf-card-funds"),
+        card("Left out of the daily figures", v("excluded_aum_usd"), _left_out_sub(h, v), card_id="letf-card-left-out"),
     ]
 
 
-def _left_out_sub(h: dict[str, Any]) -> str:
+def _left_out_sub(h: dict[str, Any], v: Any) -> str:
     """``x % of assets · y not daily-reset`` from the published headline (formatting only)."""
-    universe, left, not_daily = h.get("universe_aum_usd"), h.get("excluded_aum_usd"), h.get("excluded_not_daily_aum_usd")
+    universe, left = h.get("universe_aum_usd"), h.get("excluded_aum_usd")
     if not universe or left is None:
         return "n/a"
-    return f"{100.0 * float(left) / float(universe):.1f} % of the universe's assets · {lfig.format_usd(not_daily)} not daily-reset"
-
-
-def _table(frame: pd.DataFrame, units: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """DataTable records and columns; column headers carry units."""
-    return frame_table(
-        frame,
-        number_format=lambda c: ",.4~g" if c in ("leverage", "gamma_factor", "move_pct") else (",.2f" if c == "share_pct" else ",.0f"),
-        date_format=lambda _c: "%Y-%m-%d %H:%M",
-        header=lambda c: f"{c} ({units[c]})" if units.get(c) else c,
-    )
+    return f"{100.0 * float(left) / float(universe):.1f} % of the universe's assets · {v('excluded_not_daily_aum_usd')} not daily-reset"
 
 
 @callback(
@@ -166,10 +161,10 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         lfig.history(store.headline_series(RESULT, ["per_1pct_usd"])),
         lfig.excluded_aum_bars(tab("excluded_aum"), universe_aum_usd=meta.headline.get("universe_aum_usd")),
     ]
-    funds_data, funds_cols = _table(tab("funds"), meta.units.get("funds", {}))
-    groups_data, groups_cols = _table(tab("groups"), meta.units.get("groups", {}))
-    excl_data, excl_cols = _table(tab("excluded"), meta.units.get("excluded", {}))
-    left_data, left_cols = _table(tab("excluded_aum"), meta.units.get("excluded_aum", {}))
+    funds_data, funds_cols = frame_table(tab("funds"), meta.units.get("funds", {}))
+    groups_data, groups_cols = frame_table(tab("groups"), meta.units.get("groups", {}))
+    excl_data, excl_cols = frame_table(tab("excluded"), meta.units.get("excluded", {}))
+    left_data, left_cols = frame_table(tab("excluded_aum"), meta.units.get("excluded_aum", {}))
     funds = tab("funds")
     options = sorted(funds["underlying"].unique().tolist()) if not funds.empty else []
     # keep the user's pick; else the one asked for in the URL; else the largest single stock
@@ -178,7 +173,7 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         current = wanted if wanted in options else (singles["underlying"].iloc[0] if not singles.empty else (options[0] if options else None))
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
-        cards(meta.headline, extra),
+        cards(meta.headline, extra, headline_units(meta)),
         note,
         *figs,
         funds_data,

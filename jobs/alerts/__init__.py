@@ -1,6 +1,7 @@
 """Alerts: rules on published headline figures, and their signed webhook delivery.
 
-* :mod:`jobs.alerts.rules`: the metric catalogue and the pure rule state machine;
+* :mod:`jobs.alerts.rules`: the metric catalogue (read from :mod:`jobs.declarations`) and the pure
+  rule state machine;
 * :mod:`jobs.alerts.evaluation`: evaluation after a publish, digests, reads for the page and CLI;
 * :mod:`jobs.alerts.webhooks`: one request (signature, Slack/Teams/generic payload, HTTP attempt);
 * :mod:`jobs.alerts.delivery`: the durable Redis outbox, the delivery worker, re-sends.
@@ -35,16 +36,16 @@ from jobs.alerts.evaluation import (
     start_delivery_worker,
 )
 from jobs.alerts.rules import (
-    CATALOGUE,
-    QUALITY_KEYS,
     AlertEvent,
     RuleState,
+    catalogue,
     check_metric,
     clears,
     family_of,
     fmt_value,
     in_breach,
     known_key,
+    metric_unit,
     new_event_id,
     resolve_metric,
     step,
@@ -66,10 +67,10 @@ from jobs.alerts.webhooks import (
 
 __all__ = [
     "EVENT_ID_HEADER", "SIGNATURE_HEADER", "backoff_delay",
-    "CATALOGUE", "EVENTS_KEPT", "QUALITY_KEYS", "AlertEvent", "Attempt", "DeliveryWorker", "MetricError", "RuleState",
-    "TargetConfigError", "add_deliveries", "build_request", "check_metric", "clears", "counts", "dead_letters",
+    "EVENTS_KEPT", "AlertEvent", "Attempt", "DeliveryWorker", "MetricError", "RuleState",
+    "TargetConfigError", "add_deliveries", "build_request", "catalogue", "check_metric", "clears", "counts", "dead_letters",
     "delivered_ids", "enqueue", "enqueue_digest", "evaluate_published", "family_of", "fmt_value", "generic_payload",
-    "get_delivery", "in_breach", "known_key", "load_state", "new_delivery_id", "new_event_id", "outbox_entries", "post",
+    "get_delivery", "in_breach", "known_key", "load_state", "metric_unit", "new_delivery_id", "new_event_id", "outbox_entries", "post",
     "recent_events", "resend", "resolve_metric", "rule_states", "rules_reading", "send_test", "sign", "signature_header",
     "slack_payload", "start_delivery_worker", "step", "teams_payload", "verify",
 ]

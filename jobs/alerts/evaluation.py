@@ -25,6 +25,7 @@ from jobs.alerts.rules import (
     RuleState,
     epoch_iso,
     fmt_value,
+    metric_unit,
     new_event_id,
     resolve_metric,
     step,
@@ -170,7 +171,8 @@ def recent_events(client: redis.Redis, limit: int = 100) -> list[AlertEvent]:
 
 
 def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]:
-    """One row per configured rule: its definition and its current state (times ISO UTC)."""
+    """One row per configured rule: its definition, the metric's declared unit and the rule's
+    current state (times ISO UTC)."""
     rows = []
     names = list(settings.alerts.rules)
     raws = client.mget([keys.alert_state(n) for n in names]) if names else []
@@ -182,6 +184,7 @@ def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]
             {
                 "rule": name,
                 "metric": rule.metric,
+                "unit": metric_unit(rule.metric),
                 "condition": ("|value| " if rule.absolute else "") + f"{rule.op} {fmt_value(rule.threshold)}" + (f" (hysteresis {fmt_value(rule.hysteresis)})" if rule.hysteresis else ""),
                 "severity": rule.severity,
                 "enabled": rule.enabled,

@@ -4,8 +4,9 @@ A rule (``[alerts.rules.<name>]`` in ``config.toml``) watches one *metric*: a pa
 published result, ``<result name>.<headline key>``.  Result names contain dots
 (``gamma.SPX``, ``letf.flows``, ``cftc.net_usd``), so a metric is split at the *longest* result
 name that is a prefix of it: ``gamma.SPX.flip_distance_pct`` reads headline ``flip_distance_pct``
-of result ``gamma.SPX``.  At start-up a metric is checked against :data:`CATALOGUE`, the headline
-keys each result family publishes (kept here as data; add a family or a key there).
+of result ``gamma.SPX``.  At start-up a metric is checked against :func:`catalogue`: the numeric,
+alertable headline keys of the results' declarations (:mod:`jobs.declarations`; declare a key
+there and it is a metric).
 
 Evaluation (:func:`step`) is a pure function of the previous :class:`RuleState`, the new value,
 the time and the rule:
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from flows.errors import MetricError
+from jobs import declarations
+from jobs.declarations import HeadlineKey
 
 if TYPE_CHECKING:
 
@@ -44,129 +46,39 @@ log = logging.getLogger("flowdesk.alerts")
 
 
 # -- the metric catalogue -----------------------------------------------------------------------
-CATALOGUE: dict[str, dict[str, str]] = {
-    # jobs/tasks/gamma.py (headline of flows.gamma.analyze), one result per underlying
-    "gamma.<UNDERLYING>": {
-        "spot": "underlying price units (index points / USD per share)",
-        "net_gex_usd_per_1pct": "USD per 1% move, dealer convention of the result (+ = dealers long gamma)",
-        "call_gex_usd_per_1pct": "USD per 1% move",
-        "put_gex_usd_per_1pct": "USD per 1% move",
-        "gross_gex_usd_per_1pct": "USD per 1% move, |call| + |put|",
-        "model_gex_at_spot_usd_per_1pct": "USD per 1% move, from model greeks",
-        "net_gex_usd_per_point": "USD per 1 point of the underlying",
-        "net_gex_shares_per_1pct": "shares per 1% move",
-        "zero_dte_share": "fraction of |GEX| from contracts settling today (0-1)",
-        "flip": "underlying price units; nearest zero-gamma level (none in the window: not evaluated)",
-        "flip_distance_pct": "percent of spot, (flip / spot - 1) * 100 (negative: flip below spot)",
-        "call_wall": "strike",
-        "put_wall": "strike",
-        "abs_gamma_strike": "strike",
-        "hedge_flow_down3_usd": "USD dealers trade for a -3% move (+ = buy)",
-        "hedge_flow_up3_usd": "USD dealers trade for a +3% move (+ = buy)",
-        "contracts": "count",
-        "expired_dropped": "count",
-        "expired_dropped_oi": "contracts of open interest",
-        "unsolved_iv": "count",
-    },
-    # jobs/tasks/gamma.py: the per-underlying roll-up
-    "gamma.summary": {
-        "underlyings": "count",
-        "ok": "count of underlyings refreshed",
-        "failed": "count of underlyings that failed (their last good figures are kept)",
-    },
-    # jobs/tasks/letf.py
-    "letf.flows": {
-        "per_1pct_usd": "USD per 1% move of every underlying, equity funds (+ = buy)",
-        "long_per_1pct_usd": "USD per 1% move, long funds",
-        "inverse_per_1pct_usd": "USD per 1% move, inverse funds",
-        "rebalance_usd": "USD implied by the move so far (+ = buy)",
-        "biggest_per_1pct_usd": "USD per 1% move, largest underlying",
-        "biggest_rebalance_usd": "USD, largest underlying",
-        "funds": "count",
-        "excluded": "count",
-    },
-    # jobs/tasks/cftc.py; <BASKET> is a key of [cftc] baskets (reuters6, wide9, ...)
-    "cftc.net_usd": {
-        "net_usd_<BASKET>": "USD, legacy non-commercials (+ = speculators net long USD)",
-        "net_usd_levfunds_<BASKET>": "USD, TFF leveraged funds (+ = net long USD)",
-        "net_usd_assetmgr_<BASKET>": "USD, TFF asset managers (+ = net long USD)",
-        "change_usd": "USD, week-on-week change of the headline series",
-        "change_position_usd": "USD, part of the change from positions",
-        "change_fx_usd": "USD, part of the change from FX revaluation",
-        "zscore_1y": "standard deviations",
-        "zscore_3y": "standard deviations",
-        "zscore_5y": "standard deviations",
-        "percentile_1y": "percentile rank, 0-100",
-        "percentile_3y": "percentile rank, 0-100",
-        "percentile_5y": "percentile rank, 0-100",
-        "cot_index_3y": "0-100",
-        "behind_schedule_weeks": "weekly reports the newest stored report is behind the CFTC calendar (0 = on schedule)",
-    },
-    # jobs/tasks/board.py; "flag move" is [board] flag_move_pct (an index move, e.g. -3 %)
-    "board.scenarios": {
-        "total_usd_at_flag_move": "USD of mechanical flow for the flag move (+ = buy)",
-        "dealer_gamma_usd_at_flag_move": "USD (+ = dealers buy)",
-        "dealer_vanna_usd_at_flag_move": "USD (+ = dealers buy)",
-        "dealer_charm_usd_at_flag_move": "USD (+ = dealers buy)",
-        "letf_usd_at_flag_move": "USD (+ = funds buy)",
-        "total_usd_today_move": "USD of mechanical flow for today's move so far (+ = buy)",
-        "today_move_pct": "percent move of the board index since the prior close",
-        "letf_per_1pct_usd": "USD per 1% move",
-        "net_usd_position_usd": "USD (+ = speculators net long USD)",
-        "net_usd_percentile_3y": "percentile rank, 0-100",
-        "flags": "count of regime flags raised",
-        "stale_inputs": "count of inputs left out as stale or missing",
-    },
-    # jobs/tasks/demo.py
-    "demo": {
-        "total_usd": "USD",
-        "rows": "count",
-    },
-}
-"""Headline keys each result family publishes, with their unit (shown by ``flowdesk alerts list``).
-
-A family is an exact result name, or a pattern with ``<UNDERLYING>`` for one result per
-underlying.  A key may contain ``<BASKET>`` (any lower-case name).  Extend this table when a
-task publishes a new headline figure.
-"""
-
-QUALITY_KEYS: dict[str, str] = {
-    "quality_skipped_share": "fraction of the input's basis (open interest / AUM / positions) skipped, 0-1",
-    "quality_warnings": "count of input-quality warnings",
-}
-"""Headline keys the store adds to every result published with an input quality
-(:meth:`jobs.store.ResultStore.publish`): valid for every family."""
-
-_PLACEHOLDERS = {"<UNDERLYING>": r"[A-Z0-9^_]{1,12}", "<BASKET>": r"[a-z0-9_]+"}
-
-
-def _pattern(template: str) -> re.Pattern[str]:
-    rx = re.escape(template)
-    for ph, sub in _PLACEHOLDERS.items():
-        rx = rx.replace(re.escape(ph), sub)
-    return re.compile(f"^{rx}$")
+def catalogue() -> dict[str, dict[str, HeadlineKey]]:
+    """Metrics a rule may read, from the results' declarations (:mod:`jobs.declarations`):
+    ``{result name or pattern: {headline key: HeadlineKey}}``, the numeric, alertable keys of
+    each declared result plus the input-quality keys every result carries
+    (:data:`jobs.declarations.QUALITY_HEADLINE`).  A pattern holds ``<UNDERLYING>`` (one result
+    per underlying); a key may hold ``<BASKET>`` or ``<WINDOW>`` (see
+    :data:`jobs.declarations.PLACEHOLDERS`)."""
+    return declarations.alert_catalogue()
 
 
 def family_of(result: str) -> str | None:
-    """The :data:`CATALOGUE` family of a result name, or None (exact names win over patterns)."""
-    if result in CATALOGUE:
-        return result
-    for family in CATALOGUE:
-        if "<" in family and _pattern(family).match(result):
-            return family
-    return None
+    """The declared family (exact name or pattern) of a result name, or None (exact names win)."""
+    decl = declarations.find(result)
+    return decl.name if decl is not None else None
+
+
+def metric_key(family: str, key: str) -> HeadlineKey | None:
+    """The declared headline key ``key`` of ``family`` when a rule may read it, else None."""
+    decl = declarations.find(family)
+    h = decl.headline_key(key) if decl is not None else None
+    return h if h is not None and h.alertable and h.kind == "number" else None
 
 
 def known_key(family: str, key: str) -> bool:
-    """Is ``key`` a headline key of ``family`` (exactly, or through a ``<BASKET>`` pattern)?"""
-    known = CATALOGUE[family]
-    return key in known or key in QUALITY_KEYS or any("<" in k and _pattern(k).match(key) for k in known)
+    """Is ``key`` a headline key of ``family`` a rule may read (exactly, or through a pattern)?"""
+    return metric_key(family, key) is not None
 
 
 def check_metric(metric: str) -> tuple[str, str]:
     """Validate ``metric`` against the catalogue; return ``(result name, headline key)``.
 
-    Raises :class:`MetricError` with the known families or keys when it is not found.
+    Raises :class:`MetricError` with the known families or keys when it is not found, or when
+    the key is declared but is not a number a rule can compare (text, a list, a parameter).
     """
     if not isinstance(metric, str) or "." not in metric:
         raise MetricError(f"metric {metric!r} must be '<result>.<headline key>', e.g. 'gamma.SPX.net_gex_usd_per_1pct'")
@@ -177,12 +89,25 @@ def check_metric(metric: str) -> tuple[str, str]:
         family = family_of(result)
         if family is None:
             continue
-        known = {**CATALOGUE[family], **QUALITY_KEYS}
         if not known_key(family, key):
-            raise MetricError(f"unknown headline key {key!r} for result {result!r} (known: {', '.join(sorted(known))})")
+            declared = declarations.lookup(family).headline_key(key)
+            why = f"headline key {key!r} of result {result!r} is {declared.kind}, not a number a rule can compare" if declared is not None and declared.kind != "number" else (
+                f"headline key {key!r} of result {result!r} is not alertable ({declared.description})" if declared is not None else f"unknown headline key {key!r} for result {result!r}"
+            )
+            raise MetricError(f"{why} (known: {', '.join(sorted(catalogue()[family]))})")
         return result, key
-    families = ", ".join(sorted(CATALOGUE))
+    families = ", ".join(sorted(catalogue()))
     raise MetricError(f"unknown result family in metric {metric!r} (known: {families})")
+
+
+def metric_unit(metric: str) -> str | None:
+    """The declared unit of ``metric`` (``<result>.<key>``), or None when it is not a known metric."""
+    try:
+        result, key = check_metric(metric)
+    except MetricError:
+        return None
+    h = metric_key(family_of(result) or result, key)
+    return str(h.unit) if h is not None else None
 
 
 def resolve_metric(metric: str, published: Iterable[str]) -> tuple[str, str] | None:

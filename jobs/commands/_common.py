@@ -34,6 +34,26 @@ def settings_or_default() -> Any:
         return Settings()
 
 
+def writer(result: str, table: str | None = None) -> Callable[..., str]:
+    """``w(key, value, **style)``: ``value`` written by the unit the declaration of ``result``
+    gives ``key`` (a headline key, or a column of ``table``): :func:`flows.formatting.format_value`
+    (``style``: ``signed``, ``scale``, ``style``, ... for USD).  The summaries of the file
+    commands write their figures through it, as the dashboard's cards and tables do."""
+    from flows.formatting import format_value
+    from jobs import declarations
+
+    decl = declarations.lookup(result)
+    declared = decl.table(table) if table is not None else None
+    if table is not None and declared is None:
+        raise KeyError(f"{result}: no declared table {table!r}")
+
+    def unit(key: str) -> str | None:
+        found = declared.column(key) if declared is not None else decl.headline_key(key)
+        return str(found.unit) if found is not None else None
+
+    return lambda key, value, **style: format_value(value, unit(key), **style)
+
+
 def echo_quality(quality: Any) -> None:
     """Print a :class:`flows.quality.Quality` for people (``quality: ...``; warnings to stderr too)."""
     if quality is None:

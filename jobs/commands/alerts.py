@@ -113,7 +113,8 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     click.echo(f"Rules ({len(rules)}):")
     for r in rules:
         value = fmt_value(r["last_value"])
-        click.echo(f"  {r['rule']:<24} {r['state']:<8} {r['metric']} {r['condition']}  [{r['severity']}]  last value {value}  last fired {r['last_fired'] or '-'}  -> {r['targets'] or '(no targets)'}")
+        unit = f" {r['unit']}" if r.get("unit") else ""
+        click.echo(f"  {r['rule']:<24} {r['state']:<8} {r['metric']} ({r.get('unit') or 'unit unknown'}) {r['condition']}  [{r['severity']}]  last value {value}{unit}  last fired {r['last_fired'] or '-'}  -> {r['targets'] or '(no targets)'}")
     click.echo(f"Targets ({len(settings.alerts.targets)}): " + ", ".join(f"{n} ({t.kind}{', digest' if t.digest else ''})" for n, t in settings.alerts.targets.items()))
     click.echo(f"Outbox: {totals['pending']} pending, {totals['inflight']} in flight; {totals['dead']} dead-lettered; {totals['delivered']} delivered (recent)")
     for d in outbox:

@@ -34,8 +34,13 @@ import click
 import pandas as pd
 
 from flows.errors import FlowdeskError, InputError
-from flows.money import format_usd
-from jobs.commands._common import echo_quality, exit_on_input_error, plain, settings_or_default
+from jobs.commands._common import (
+    echo_quality,
+    exit_on_input_error,
+    plain,
+    settings_or_default,
+    writer,
+)
 
 FX_FILE_CURRENCIES = ("USD", "EUR", "JPY", "GBP", "CHF", "CAD", "AUD", "NZD", "MXN", "BRL", "ZAR", "SEK")
 """ECB columns the command reads: the currency futures' and SEK (the reconstructed USD index)."""
@@ -220,10 +225,11 @@ def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: boo
         return
     echo_quality(quality)
     series = [k for k in weeks[0] if k.startswith("net_usd_")] if weeks else []
+    w = writer("cftc.net_usd", "weekly")  # the units declared for cftc.net_usd's weekly table
     click.echo("as_of       " + "  ".join(f"{s:>24}" for s in series) + "  (USD, + = net long USD)")
     for week in weeks:
         flag = f"  PARTIAL ({week['partial_reason']})" if week["partial"] else ""
-        click.echo(f"{week['as_of']}  " + "  ".join(f"{format_usd(week[s], scale='bn', style='bare', space=False):>24}" for s in series) + flag)
+        click.echo(f"{week['as_of']}  " + "  ".join(f"{w(s, week[s], signed=True, scale='bn', style='bare', space=False):>24}" for s in series) + flag)
 
 
 @click.command("cftc-backfill")

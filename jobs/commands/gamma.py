@@ -20,13 +20,16 @@ from typing import Any
 import click
 import pandas as pd
 
-from flows.money import format_usd
 from jobs.commands._common import (
     emit,
     exit_on_input_error,
     plain,
     settings_or_default,
+    writer,
 )
+
+RESULT = "gamma.<UNDERLYING>"
+"""The declared result whose units the summary writes the figures in (:mod:`jobs.declarations.gamma`)."""
 
 JSON_KEYS = (
     "underlying",
@@ -101,24 +104,28 @@ def gamma_json(report: Any) -> dict[str, Any]:
 
 
 
-def _level(x: Any) -> str:
-    return "none in window" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):,.2f}"
-
-
 def summary_text(report: Any, doc: dict[str, Any]) -> str:
-    """Human summary of a report (units spelled out)."""
+    """Human summary of a report (units spelled out; figures written by the units declared for
+    ``gamma.<UNDERLYING>``: :func:`jobs.commands._common.writer`)."""
     h = report.headline
+    w = writer(RESULT)
+    flow = writer(RESULT, "hedge_flow")
+    by_expiry = writer(RESULT, "by_expiry")
+
+    def level(key: str, x: Any) -> str:
+        return "none in window" if x is None or (isinstance(x, float) and not math.isfinite(x)) else w(key, x)
+
     conv = h.get("convention", "calls_long_puts_short")
     lines = [
-        f"{doc['underlying']}  spot {doc['spot']:,.2f}  as of {doc['as_of']}  source {h.get('source', '')}",
-        f"contracts {doc['contracts']:,}  expired dropped {doc['expired_dropped']:,}  dealer convention: {conv}",
-        f"net GEX   {format_usd(doc['net_gex_usd_per_1pct'])} per 1% move  (calls {format_usd(doc['call_gex_usd_per_1pct'])}, puts {format_usd(doc['put_gex_usd_per_1pct'])})",
-        f"model GEX at spot {format_usd(doc['model_gex_at_spot_usd_per_1pct'])} per 1% move  regime: {h.get('regime', 'n/a')}",
-        f"flip      {_level(doc['flip'])}  (all crossings: {', '.join(_level(f) for f in doc['flips']) or 'none'})",
-        f"walls     call {_level(doc['call_wall'])}  put {_level(doc['put_wall'])}  abs-gamma strike {_level(doc['abs_gamma_strike'])}",
+        f"{doc['underlying']}  spot {w('spot', doc['spot'])}  as of {doc['as_of']}  source {h.get('source', '')}",
+        f"contracts {w('contracts', doc['contracts'])}  expired dropped {w('expired_dropped', doc['expired_dropped'])}  dealer convention: {conv}",
+        f"net GEX   {w('net_gex_usd_per_1pct', doc['net_gex_usd_per_1pct'])} per 1% move  (calls {w('call_gex_usd_per_1pct', doc['call_gex_usd_per_1pct'])}, puts {w('put_gex_usd_per_1pct', doc['put_gex_usd_per_1pct'])})",
+        f"model GEX at spot {w('model_gex_at_spot_usd_per_1pct', doc['model_gex_at_spot_usd_per_1pct'])} per 1% move  regime: {h.get('regime', 'n/a')}",
+        f"flip      {level('flip', doc['flip'])}  (all crossings: {', '.join(level('flip', f) for f in doc['flips']) or 'none'})",
+        f"walls     call {level('call_wall', doc['call_wall'])}  put {level('put_wall', doc['put_wall'])}  abs-gamma strike {level('abs_gamma_strike', doc['abs_gamma_strike'])}",
         "hedge flow (USD dealers trade to stay delta-hedged; + = buy):",
     ]
-    lines += [f"  {row['move_pct']:+6.1f}%  {format_usd(row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
+    lines += [f"  {flow('move_pct', row['move_pct'], signed=True):>7}  {flow('dealer_trade_usd', row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
     if h.get("modelled_gamma_contracts"):
         lines.append(f"gamma modelled for {h['modelled_gamma_contracts']:,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f} % of |GEX|): the source gave no gamma, 0, or a non-standard deliverable")
     if h.get("excluded_contracts"):
@@ -126,7 +133,7 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     for f in h.get("forwards") or []:
         lines.append(f"forward {f['expiry']}: {f['forward']:,.4g} ({f['method']})")
     lines.append("by expiry (net GEX, USD per 1% move):")
-    lines += [f"  {row['expiry']}  {format_usd(row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
+    lines += [f"  {row['expiry']}  {by_expiry('net_gex_usd_per_1pct', row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
     if len(doc["by_expiry"]) > 12:
         lines.append(f"  ... {len(doc['by_expiry']) - 12} more expiries")
     return "\n".join(lines)

@@ -38,13 +38,13 @@ import pandas as pd
 
 from flows.errors import InputError
 from flows.limits import check_range
-from flows.money import format_usd
 from flows.quality import Quality, enforce
 from jobs.commands._common import (
     emit,
     exit_on_input_error,
     plain,
     settings_or_default,
+    writer,
 )
 
 JSON_KEYS = ("as_of", "per_1pct_usd", "rebalance_usd", "by_underlying", "excluded", "groups", "excluded_aum", "universe_aum_usd", "included_aum_usd", "excluded_aum_usd", "by_reset", "quality")
@@ -189,21 +189,25 @@ def letf_result(path: Path, moves: dict[str, float] | tuple[str, ...], proxies: 
 
 
 def summary_text(doc: dict[str, Any], top: int = 25) -> str:
+    """Human summary (figures written by the units declared for ``letf.flows``)."""
+    w = writer("letf.flows")
+    u = writer("letf.flows", "by_underlying")
     lines = [
-        f"as of {doc['as_of']}  equity total {format_usd(doc['per_1pct_usd'])} per +1% move of the daily-reset funds (+ = buy; long and inverse funds add up)",
-        f"trade for the given moves: {format_usd(doc['rebalance_usd'])}",
+        f"as of {doc['as_of']}  equity total {w('per_1pct_usd', doc['per_1pct_usd'])} per +1% move of the daily-reset funds (+ = buy; long and inverse funds add up)",
+        f"trade for the given moves: {w('rebalance_usd', doc['rebalance_usd'])}",
         f"{'underlying':<12}{'funds':>6}{'AUM':>16}{'per +1%':>16}{'trade':>16}",
     ]
     for row in doc["by_underlying"][:top]:
-        lines.append(f"{row['underlying']:<12}{row['funds']:>6}{format_usd(row['aum_usd'], signed=False):>16}{format_usd(row['per_1pct_usd']):>16}{format_usd(row['rebalance_usd']):>16}")
+        lines.append(f"{row['underlying']:<12}{row['funds']:>6}{u('aum_usd', row['aum_usd']):>16}{u('per_1pct_usd', row['per_1pct_usd']):>16}{u('rebalance_usd', row['rebalance_usd']):>16}")
     if len(doc["by_underlying"]) > top:
         lines.append(f"... {len(doc['by_underlying']) - top} more underlyings (--json for all)")
     lines.append(f"excluded from the equity totals: {len(doc['excluded'])} funds (--json lists each with its reason)")
     universe = doc["universe_aum_usd"] or 0.0
     share = 100.0 * (doc["excluded_aum_usd"] or 0.0) / universe if universe else 0.0
-    lines.append(f"assets left out of every daily figure: {format_usd(doc['excluded_aum_usd'], signed=False)} of {format_usd(universe, signed=False)} ({share:.1f} %):")
+    lines.append(f"assets left out of every daily figure: {w('excluded_aum_usd', doc['excluded_aum_usd'])} of {w('universe_aum_usd', universe)} ({share:.1f} %):")
+    left = writer("letf.flows", "excluded_aum")
     for row in doc["excluded_aum"]:
-        lines.append(f"  {row['category']:<34}{row['funds']:>5} funds {format_usd(row['aum_usd'], signed=False):>14}")
+        lines.append(f"  {row['category']:<34}{row['funds']:>5} funds {left('aum_usd', row['aum_usd']):>14}")
     return "\n".join(lines)
 
 

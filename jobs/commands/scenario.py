@@ -13,6 +13,7 @@ import numpy as np
 from flows import scenarios
 from flows.errors import FlowdeskError, InputError
 from flows.limits import check_range
+from jobs.commands._common import writer
 from jobs.config import ConfigError
 from jobs.store import ResultStore
 from jobs.tasks.board import explicit_scenario, hours_to_close, load_inputs
@@ -110,15 +111,16 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
         return
+    w = writer("board.scenarios", "grid")  # figures written by the units declared for the board's grid
+    bn = {"scale": "bn", "style": "code"}
     moves_txt = ", ".join(f"{k} {v:+g}%" for k, v in parsed.items())
     click.echo(f"Scenario: {moves_txt}, IV shock {iv_shock:+g} vol pts, {report['hours_to_close']:.1f} h to the close" + ("  [SAMPLE DATA]" if report["sample"] else ""))
-    click.echo(f"Mechanical flow: {report['total_usd'] / 1e9:+,.2f} bn USD (+ = buying), of which")
+    click.echo(f"Mechanical flow: {w('total_usd', report['total_usd'], **bn)} (+ = buying), of which")
     for name, value in report["components"].items():
-        click.echo(f"  {name:<18} {value / 1e9:+12,.2f} bn USD")
-    click.echo(f"{'underlying':<10} {'move %':>7} {'total bn USD':>13} {'% ADV':>7}")
+        click.echo(f"  {name:<18} {w(name, value, **bn):>16}")
+    click.echo(f"{'underlying':<10} {'move':>8} {'total':>16} {'of ADV':>8}")
     for row in report["by_underlying"][:15]:
-        adv = "n/a" if row["pct_adv"] is None else f"{row['pct_adv']:+.1f}"
-        click.echo(f"{row['underlying']:<10} {row['move_pct']:>+7.2f} {row['total_usd'] / 1e9:>+13,.3f} {adv:>7}")
+        click.echo(f"{row['underlying']:<10} {w('move_pct', row['move_pct'], signed=True):>8} {w('total_usd', row['total_usd'], scale='bn', style='code', digits=3):>16} {w('total_pct_adv', row['pct_adv']):>8}")
     for flag in report["flags"]:
         click.echo(f"! {flag['message']}")
     for i in report["inputs"]:

@@ -12,11 +12,19 @@ declaration is the single source of
 
 Who reads it: :meth:`jobs.store.ResultStore.publish` validates every publish against it and
 takes the column units from it (a task never passes units of its own); the alert catalogue
-(:mod:`jobs.alerts.rules`) lists the headline keys; the API's result listing and the formatters
-take units from it; the README's API section is rendered from it (``python -m jobs.declarations``).
+(:mod:`jobs.alerts.rules`) lists the numeric headline keys; :mod:`jobs.health` takes the as-of
+cadence from it; the API's result listing and ``GET /api/v1/declarations`` serve it; the
+formatters (:mod:`flows.formatting`) write numbers by its units; ``docs/results.md`` (linked from
+the README's API section) is rendered from it (``python -m jobs.declarations --write``).
 
 Names may hold placeholders (:data:`PLACEHOLDERS`): ``gamma.<UNDERLYING>`` declares one result
-per underlying, a headline key ``net_usd_<BASKET>`` one key per configured basket.
+per underlying, a headline key ``net_usd_<BASKET>`` one key per configured basket, a column
+``<SERIES>_z_<WINDOW>`` one column per series and window.  Exact names win; then patterns are
+tried **in declared order** (declare the more specific pattern first: ``<SERIES>_z_<WINDOW>``
+before ``net_usd_<BASKET>``, which would match it too).
+
+Every publish also carries the input-quality keys the store adds (:data:`QUALITY_HEADLINE`),
+declared here once for every result.
 
 This module imports nothing from ``jobs`` (it sits between the store and the configuration in
 the layers of ``docs/architecture.md``).
@@ -25,72 +33,78 @@ the layers of ``docs/architecture.md``).
 from __future__ import annotations
 
 import importlib
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from functools import cache
 from typing import Any, Literal
 
 import pandas as pd
 
-from flows.errors import FlowdeskError
+from flows.errors import DeclarationError
+from flows.units import Unit
 
-
-class Unit(StrEnum):
-    """The units a column or headline figure may carry (shown verbatim on axes and headers)."""
-
-    USD = "USD"
-    USD_FLOW = "USD (+ = buy)"
-    USD_PER_1PCT = "USD per 1% move"
-    USD_PER_POINT = "USD per 1 point move"
-    USD_PER_BP = "USD per basis point"
-    USD_PER_VOL_POINT = "USD per volatility point"
-    SHARES_PER_1PCT = "shares per 1% move"
-    SHARES = "shares"
-    CONTRACTS = "contracts"
-    COUNT = "count"
-    PERCENT = "%"
-    PCT_OF_ADV = "% of ADV"
-    PCT_OF_OI = "% of open interest"
-    FRACTION = "fraction (0-1)"
-    FRACTION_PER_YEAR = "fraction per year"
-    PERCENTILE = "percentile (0-100)"
-    INDEX_0_100 = "index (0-100)"
-    STDEV = "standard deviations"
-    PRICE = "index points / USD per share"
-    INDEX_POINTS = "index points"
-    VOL_POINTS = "volatility points"
-    YEARS = "years"
-    DAYS = "days"
-    HOURS = "hours"
-    DATE = "date"
-    TIME = "time (UTC)"
-    PER_POINT_PER_OPTION = "per 1 point per option"
-    PER_OPTION = "per option"
-    DIMENSIONLESS = "dimensionless"
-    LABEL = "label"
-
+__all__ = [
+    "CADENCES", "DECLARATION_MODULES", "KINDS", "PLACEHOLDERS", "QUALITY_HEADLINE", "Column", "DeclarationError",
+    "HeadlineKey", "ResultDecl", "Table", "Unit", "alert_catalogue", "declarations", "declare", "empty_table",
+    "empty_tables", "find", "headline_units", "lookup", "markdown", "readme_block", "reference", "render_readme",
+    "validate",
+]
 
 KINDS = ("float", "int", "str", "bool", "date", "time", "any")
-"""Column kinds: ``date`` = tz-naive datetime64, ``time`` = tz-aware datetime64 (UTC), ``any``
-= not checked (use sparingly: a declared kind is a checked kind)."""
+"""Column kinds: ``date`` = tz-naive datetime64, ``time`` = tz-aware datetime64, ``any`` = not
+checked (use sparingly: a declared kind is a checked kind)."""
+HEADLINE_KINDS = ("number", "text", "bool", "list", "time", "any")
+"""Headline value kinds: ``number`` (int or float; None when not computed), ``text``, ``bool``,
+``list`` (of numbers or records), ``time`` (ISO 8601 text), ``any`` (not checked)."""
 CADENCES = ("session", "daily", "weekly-cftc", "derived", "on-demand")
-"""How fresh a result's data (its as-of) is expected to be (:mod:`jobs.health` grades it)."""
+"""How fresh a result's data (its as-of) is expected to be (:mod:`jobs.health` grades it):
+``session`` = intraday quotes of an exchange session, ``daily`` = end-of-day files,
+``weekly-cftc`` = the CFTC's weekly release, ``derived`` = built from other results (graded
+through them), ``on-demand`` = no schedule (the demo)."""
 PLACEHOLDERS: dict[str, str] = {
     "<UNDERLYING>": r"[A-Z0-9^_]{1,12}",
     "<SYMBOL>": r"[A-Z0-9^_]{1,12}",
     "<BASKET>": r"[a-z0-9_]+",
     "<MARKET>": r"[a-z0-9_]+",
+    "<CCY>": r"[A-Z]{3}",
+    "<SERIES>": r"net_usd_[a-z0-9_]+",
+    "<WINDOW>": r"[0-9]+y",
 }
+"""What each placeholder of a name stands for (a regular expression).  ``<BASKET>`` is a key of
+``[cftc] baskets``; ``<SERIES>`` a net USD series (``net_usd_<BASKET>``,
+``net_usd_levfunds_<BASKET>``, ``net_usd_assetmgr_<BASKET>``); ``<WINDOW>`` a look-back in years
+(``1y``, ``3y``, ``5y``); ``<CCY>`` an ISO currency code."""
+
+TEXT_UNITS = frozenset({Unit.LABEL, Unit.TEXT, Unit.FLAG, Unit.LIST, Unit.DATE, Unit.TIME})
+"""Units that are not amounts (a numeric column or key never carries one)."""
 
 
-class DeclarationError(FlowdeskError):
-    """A publish that does not match its result's declaration, or a result with none."""
+@cache
+def _compile(template: str) -> re.Pattern[str]:
+    rx = re.escape(template)
+    for ph, sub in PLACEHOLDERS.items():
+        rx = rx.replace(re.escape(ph), sub)
+    return re.compile(f"^{rx}$")
+
+
+def _find(items: Iterable[Any], name: str, attr: str) -> Any | None:
+    """The item whose ``attr`` is ``name``; else the first whose ``attr`` is a pattern matching it."""
+    items = tuple(items)
+    for item in items:
+        if getattr(item, attr) == name:
+            return item
+    for item in items:
+        template = getattr(item, attr)
+        if "<" in template and _compile(template).match(name):
+            return item
+    return None
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a declared table."""
+    """One column of a declared table (``name`` may hold placeholders)."""
 
     name: str
     kind: Literal["float", "int", "str", "bool", "date", "time", "any"]
@@ -111,19 +125,29 @@ class Table:
     """The result may be published without it."""
 
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
+        """The declared column ``name`` (exactly, else the first pattern matching it)."""
+        return _find(self.columns, name, "name")
 
 
 @dataclass(frozen=True)
 class HeadlineKey:
-    """One headline figure (flat key of ``ResultMeta.headline``)."""
+    """One headline figure (flat key of ``ResultMeta.headline``; ``key`` may hold placeholders)."""
 
     key: str
     unit: Unit | str
     description: str = ""
     kind: Literal["number", "text", "bool", "list", "time", "any"] = "number"
     alertable: bool = True
-    """Numeric keys alert rules may read (``<result>.<key>``)."""
+    """Numeric keys alert rules may read (``<result>.<key>``); False for text, lists, flags and
+    figures that are not worth a rule (parameters echoed in the headline)."""
+
+
+QUALITY_HEADLINE: tuple[HeadlineKey, ...] = (
+    HeadlineKey("quality_skipped_share", Unit.FRACTION, "share of the input's basis (open interest / AUM / positions) in skipped rows, 0-1"),
+    HeadlineKey("quality_warnings", Unit.COUNT, "input-quality warnings"),
+)
+"""Headline keys :meth:`jobs.store.ResultStore.publish` adds to every result published with an
+input quality (valid alert metrics of every result)."""
 
 
 @dataclass(frozen=True)
@@ -147,25 +171,43 @@ class ResultDecl:
         return next((t for t in self.tables if t.name == name), None)
 
     def headline_key(self, key: str) -> HeadlineKey | None:
-        for h in self.headline:
-            if h.key == key or ("<" in h.key and _compile(h.key).match(key)):
-                return h
-        return None
+        """The declared headline key ``key`` (exactly, else through a pattern; the quality keys of
+        :data:`QUALITY_HEADLINE` belong to every result)."""
+        return _find((*self.headline, *QUALITY_HEADLINE), key, "key")
 
     def units(self) -> dict[str, dict[str, str]]:
-        """``{table: {column: unit}}`` of every declared column."""
+        """``{table: {column: unit}}`` of every declared column (names as declared)."""
         return {t.name: {c.name: str(c.unit) for c in t.columns} for t in self.tables}
 
-
-def _compile(template: str) -> re.Pattern[str]:
-    rx = re.escape(template)
-    for ph, sub in PLACEHOLDERS.items():
-        rx = rx.replace(re.escape(ph), sub)
-    return re.compile(f"^{rx}$")
+    def to_dict(self) -> dict[str, Any]:
+        """The declaration as plain JSON-able data (``GET /api/v1/declarations``)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "task": self.task,
+            "cadence": self.cadence,
+            "tables": [
+                {
+                    "name": t.name,
+                    "description": t.description,
+                    "optional": t.optional,
+                    "columns": [{"name": c.name, "kind": c.kind, "unit": str(c.unit), "description": c.description, "optional": c.optional} for c in t.columns],
+                }
+                for t in self.tables
+            ],
+            "headline": [{"key": h.key, "kind": h.kind, "unit": str(h.unit), "description": h.description, "alertable": h.alertable} for h in (*self.headline, *QUALITY_HEADLINE)],
+        }
 
 
 # -- registry -----------------------------------------------------------------------------------
-DECLARATION_MODULES: tuple[str, ...] = ("jobs.declarations.universe",)
+DECLARATION_MODULES: tuple[str, ...] = (
+    "jobs.declarations.demo",
+    "jobs.declarations.gamma",
+    "jobs.declarations.letf",
+    "jobs.declarations.cftc",
+    "jobs.declarations.board",
+    "jobs.declarations.universe",
+)
 """Modules of this package that declare results (imported on first lookup, in this order).
 A new family adds its module here (``tests`` check every publish is declared)."""
 
@@ -173,10 +215,52 @@ _REGISTRY: dict[str, ResultDecl] = {}
 _loaded = False
 
 
+def _check(decl: ResultDecl) -> None:
+    """Refuse a declaration that could not describe a publish: an unknown cadence, kind or unit,
+    a numeric column or key with a non-numeric unit, duplicate tables or columns."""
+    where = f"declaration {decl.name!r}"
+    if decl.cadence not in CADENCES:
+        raise DeclarationError(f"{where}: cadence {decl.cadence!r} is not one of {', '.join(CADENCES)}")
+    names = [t.name for t in decl.tables]
+    if len(set(names)) != len(names):
+        raise DeclarationError(f"{where}: a table is declared twice ({', '.join(names)})")
+    for t in decl.tables:
+        cols = [c.name for c in t.columns]
+        if len(set(cols)) != len(cols):
+            raise DeclarationError(f"{where}.{t.name}: a column is declared twice")
+        for c in t.columns:
+            if c.kind not in KINDS:
+                raise DeclarationError(f"{where}.{t.name}.{c.name}: kind {c.kind!r} is not one of {', '.join(KINDS)}")
+            _check_unit(f"{where}.{t.name}.{c.name}", c.unit, numeric=c.kind in ("float", "int"))
+    keys = [h.key for h in decl.headline]
+    if len(set(keys)) != len(keys):
+        raise DeclarationError(f"{where}: a headline key is declared twice")
+    for h in decl.headline:
+        if h.kind not in HEADLINE_KINDS:
+            raise DeclarationError(f"{where}: headline {h.key!r}: kind {h.kind!r} is not one of {', '.join(HEADLINE_KINDS)}")
+        if h.alertable and h.kind != "number":
+            raise DeclarationError(f"{where}: headline {h.key!r} is {h.kind}: only numbers are alertable (alertable=False)")
+        _check_unit(f"{where}: headline {h.key!r}", h.unit, numeric=h.kind == "number")
+
+
+def _check_unit(where: str, unit: Unit | str, *, numeric: bool) -> None:
+    try:
+        u = Unit(unit)
+    except ValueError:
+        raise DeclarationError(f"{where}: unit {unit!r} is not a flows.units.Unit") from None
+    if numeric and u in TEXT_UNITS:
+        raise DeclarationError(f"{where}: a number declared with the unit {u.value!r}")
+
+
 def declare(decl: ResultDecl) -> ResultDecl:
-    """Register ``decl`` (a module-level call in a declaration module); names are unique."""
+    """Register ``decl`` (a module-level call in a declaration module); names are unique.
+
+    Raises :class:`DeclarationError` for a name declared twice or an incoherent declaration
+    (see :func:`_check`).
+    """
     if decl.name in _REGISTRY and _REGISTRY[decl.name] != decl:
         raise DeclarationError(f"result {decl.name!r} is declared twice")
+    _check(decl)
     _REGISTRY[decl.name] = decl
     return decl
 
@@ -196,25 +280,33 @@ def declarations() -> list[ResultDecl]:
     return list(_REGISTRY.values())
 
 
-def lookup(name: str) -> ResultDecl:
-    """The declaration of result ``name`` (exact names win over placeholder patterns).
-
-    Raises :class:`DeclarationError` naming the known declarations when there is none.
-    """
+def find(name: str) -> ResultDecl | None:
+    """The declaration of result ``name``, or None (exact names win over placeholder patterns)."""
     _load()
     if name in _REGISTRY:
         return _REGISTRY[name]
     for decl in _REGISTRY.values():
         if "<" in decl.name and decl.pattern.match(name):
             return decl
-    known = ", ".join(sorted(_REGISTRY)) or "none"
-    raise DeclarationError(f"result {name!r} has no declaration (declared: {known}); declare it in jobs/declarations/")
+    return None
+
+
+def lookup(name: str) -> ResultDecl:
+    """The declaration of result ``name`` (exact names win over placeholder patterns).
+
+    Raises :class:`DeclarationError` naming the known declarations when there is none.
+    """
+    decl = find(name)
+    if decl is None:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise DeclarationError(f"result {name!r} has no declaration (declared: {known}); declare it in jobs/declarations/")
+    return decl
 
 
 # -- validation -----------------------------------------------------------------------------------
 def _kind_ok(kind: str, series: pd.Series) -> bool:
     dt = series.dtype
-    if kind == "any":
+    if kind == "any" or len(series) == 0:  # an empty column carries no values of another kind
         return True
     if kind == "float":
         return pd.api.types.is_float_dtype(dt) or pd.api.types.is_integer_dtype(dt) or (pd.api.types.is_object_dtype(dt) and bool(series.isna().all()))
@@ -223,7 +315,7 @@ def _kind_ok(kind: str, series: pd.Series) -> bool:
     if kind == "bool":
         return pd.api.types.is_bool_dtype(dt)
     if kind == "str":
-        return pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt)
+        return pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt) or isinstance(dt, pd.CategoricalDtype)
     if kind == "date":
         return not isinstance(dt, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(dt)
     if kind == "time":
@@ -231,12 +323,27 @@ def _kind_ok(kind: str, series: pd.Series) -> bool:
     raise DeclarationError(f"unknown column kind {kind!r} (known: {', '.join(KINDS)})")
 
 
+def _value_ok(kind: str, value: Any) -> bool:
+    if value is None or kind == "any":
+        return True
+    if kind == "number":
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if kind in ("text", "time"):
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "list":
+        return isinstance(value, list | tuple)
+    return False
+
+
 def validate(name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[str, Any] | None = None) -> dict[str, dict[str, str]]:
     """Check one publish of ``name`` against its declaration; return the column units.
 
     Refused (:class:`DeclarationError` naming the result, table and column or key): an
     undeclared result, a missing required table, an undeclared table, a missing required column,
-    an undeclared column, a column of another kind, an undeclared headline key.
+    an undeclared column, a column of another kind, an undeclared headline key, a headline value
+    of another kind (a number where text is declared, ...).
     """
     decl = lookup(name)
     for t in decl.tables:
@@ -248,7 +355,7 @@ def validate(name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[st
         if table is None:
             raise DeclarationError(f"{name}: table {tname!r} is not declared (declared: {', '.join(t.name for t in decl.tables)})")
         for col in table.columns:
-            if not col.optional and col.name not in frame.columns:
+            if not col.optional and "<" not in col.name and col.name not in frame.columns:
                 raise DeclarationError(f"{name}.{tname}: column {col.name!r} is declared but missing")
         units[tname] = {}
         for cname in map(str, frame.columns):
@@ -259,10 +366,32 @@ def validate(name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[st
                 raise DeclarationError(f"{name}.{tname}.{cname}: declared {col.kind}, published {frame[cname].dtype}")
             units[tname][cname] = str(col.unit)
     if headline and not decl.extra_headline:
-        for key in headline:
-            if decl.headline_key(key) is None and not key.startswith("quality_"):
+        for key, value in headline.items():
+            h = decl.headline_key(key)
+            if h is None:
                 raise DeclarationError(f"{name}: headline key {key!r} is not declared")
+            if not _value_ok(h.kind, value):
+                raise DeclarationError(f"{name}: headline key {key!r} is declared {h.kind}, published {type(value).__name__} {value!r:.60}")
     return units
+
+
+_DTYPES = {"float": "float64", "int": "int64", "str": "object", "bool": "bool", "date": "datetime64[ns]", "time": "datetime64[ns, UTC]", "any": "object"}
+
+
+def empty_table(name: str, table: str) -> pd.DataFrame:
+    """Table ``table`` of result ``name`` with no rows: every declared column (placeholder
+    columns left out) with the dtype of its kind.  For a task that has nothing to put in a
+    declared table, and for tests."""
+    decl = lookup(name)
+    t = decl.table(table)
+    if t is None:
+        raise DeclarationError(f"{name}: table {table!r} is not declared (declared: {', '.join(x.name for x in decl.tables)})")
+    return pd.DataFrame({c.name: pd.Series(dtype=_DTYPES[c.kind]) for c in t.columns if "<" not in c.name})
+
+
+def empty_tables(name: str) -> dict[str, pd.DataFrame]:
+    """:func:`empty_table` of every required table of ``name``, in declared order."""
+    return {t.name: empty_table(name, t.name) for t in lookup(name).tables if not t.optional}
 
 
 def headline_units(name: str, keys: Iterable[str]) -> dict[str, str]:
@@ -275,20 +404,78 @@ def headline_units(name: str, keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def alert_catalogue() -> dict[str, dict[str, HeadlineKey]]:
+    """The metrics alert rules may read: ``{result name (or pattern): {key: HeadlineKey}}``, the
+    numeric ``alertable`` headline keys of every declaration plus :data:`QUALITY_HEADLINE`."""
+    return {d.name: {h.key: h for h in (*d.headline, *QUALITY_HEADLINE) if h.alertable and h.kind == "number"} for d in declarations()}
+
+
+def reference() -> dict[str, Any]:
+    """Every declaration as JSON-able data, with the placeholders and units they use."""
+    return {
+        "placeholders": dict(PLACEHOLDERS),
+        "units": [u.value for u in Unit],
+        "results": [d.to_dict() for d in declarations()],
+    }
+
+
+# -- the reference documents --------------------------------------------------------------------
+README_BEGIN = "<!-- results: rendered by `python -m jobs.declarations --write` from jobs/declarations/ -->"
+README_END = "<!-- results: end -->"
+"""Markers of the block of the README's API section rendered by :func:`readme_block`."""
+
+
+def readme_block() -> str:
+    """The README's list of published results (between :data:`README_BEGIN` and
+    :data:`README_END`): name, cadence, tables and headline keys; the details are in
+    ``docs/results.md``."""
+    lines = [README_BEGIN, "", "| result | cadence | tables | headline keys | what |", "| --- | --- | --- | --- | --- |"]
+    for d in declarations():
+        tables = ", ".join(f"`{t.name}`" for t in d.tables)
+        alertable = sum(h.alertable for h in d.headline)
+        lines.append(f"| `{d.name}` | {d.cadence} | {tables} | {len(d.headline)} ({alertable} alertable) | {d.description} |")
+    lines += ["", README_END]
+    return "\n".join(lines)
+
+
+def render_readme(text: str) -> str:
+    """``text`` (the README) with its rendered block replaced by :func:`readme_block`.
+
+    Raises :class:`DeclarationError` when the markers are missing."""
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        raise DeclarationError(f"README: the markers {README_BEGIN!r} ... {README_END!r} are missing")
+    return text[:start] + readme_block() + text[end + len(README_END) :]
+
+
 def markdown() -> str:
-    """The README's API reference: every result, its tables and headline keys with units."""
-    lines: list[str] = []
+    """``docs/results.md``: every result, its tables and headline keys with units.
+
+    Committed and checked by ``tests/jobs/test_declarations.py`` (regenerate with
+    ``python -m jobs.declarations --write``).
+    """
+    lines: list[str] = [
+        "# Published results",
+        "",
+        "<!-- Generated by `python -m jobs.declarations --write` from jobs/declarations/; do not edit. -->",
+        "",
+        "Every result flowdesk publishes to the store, as declared in `jobs/declarations/`: its tables,",
+        "each column's kind and unit, and its headline keys (the figures cards, alerts and history read).",
+        "A publish that does not match its declaration is refused. The same reference is served as JSON",
+        "by `GET /api/v1/declarations`. Alert rules may read every headline key marked *alertable*",
+        "(`<result>.<key>`); `quality_skipped_share` and `quality_warnings` belong to every result",
+        "published with an input quality.",
+        "",
+        "Placeholders: " + "; ".join(f"`{k}` = `{v}`" for k, v in PLACEHOLDERS.items()) + ".",
+        "",
+    ]
     for d in declarations():
         lines.append(f"### `{d.name}` ({d.cadence}, task `{d.task}`)\n\n{d.description}\n")
         for t in d.tables:
             lines.append(f"- table `{t.name}`{' (optional)' if t.optional else ''}: {t.description}")
-            lines.extend(f"  - `{c.name}` ({c.kind}, {c.unit}){': ' + c.description if c.description else ''}" for c in t.columns)
+            lines.extend(f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{': ' + c.description if c.description else ''}" for c in t.columns)
         if d.headline:
             lines.append("- headline:")
-            lines.extend(f"  - `{h.key}` ({h.unit}){': ' + h.description if h.description else ''}" for h in d.headline)
+            lines.extend(f"  - `{h.key}` ({h.unit}){'' if h.alertable else ', not alertable'}{': ' + h.description if h.description else ''}" for h in d.headline)
         lines.append("")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m jobs.declarations > docs/results.md
-    print(markdown())

@@ -31,6 +31,7 @@ import pandas as pd
 import redis
 
 from flows.errors import ResultNotFound
+from jobs import declarations
 from jobs.store import codec, keys
 from jobs.store.codec import arrow_to_frame, frame_to_arrow
 
@@ -79,7 +80,12 @@ class ResultMeta:
     sample: bool = False
     """True when computed on generated sample data (the UI labels it SAMPLE)."""
     units: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Unit of each column, per table: ``{"data": {"net_gex": "USD per 1% move"}}``."""
+    """Unit of each column, per table, from the declaration: ``{"by_strike": {"net_gex_usd_per_1pct": "USD per 1% move"}}``."""
+    headline_units: dict[str, str] = field(default_factory=dict)
+    """Unit of each headline key, from the declaration."""
+    declaration: str | None = None
+    """Name of the result's declaration (``gamma.<UNDERLYING>`` for ``gamma.SPX``): its tables,
+    columns and headline keys with descriptions are in ``GET /api/v1/declarations``."""
     headline: dict[str, Any] = field(default_factory=dict)
     """Headline figures (flat, JSON-able) for cards, alerts and history series."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -225,7 +231,6 @@ class ResultStore:
         source: str,
         schema_version: int = 1,
         sample: bool = False,
-        units: Mapping[str, Mapping[str, str]] | None = None,
         headline: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         quality: Mapping[str, Any] | None = None,
@@ -238,6 +243,11 @@ class ResultStore:
         quality (:meth:`flows.quality.Quality.to_dict`); its ``quality_skipped_share`` and
         ``quality_warnings`` are added to the headline so alerts can read them.  Clears any
         stale mark.
+
+        Every publish is checked against the result's declaration (:mod:`jobs.declarations`),
+        which also gives the units of the columns and headline keys stored with it: an
+        undeclared result, table, column or headline key, or a column of another kind, raises
+        :class:`jobs.declarations.DeclarationError` naming it, and nothing is written.
         """
         if isinstance(tables, pd.DataFrame):
             tables = {MAIN_TABLE: tables}
@@ -248,6 +258,11 @@ class ResultStore:
                 raise TypeError(f"result {name!r}: table {tname!r} is a {type(frame).__name__}, not a DataFrame")
             if ":" in tname:
                 raise ValueError(f"result {name!r}: table name {tname!r} may not contain ':'")
+        head = dict(headline or {})
+        if quality:
+            head.setdefault("quality_skipped_share", float(quality.get("skipped_share", 0.0)))
+            head.setdefault("quality_warnings", len(quality.get("warnings", [])))
+        units = declarations.validate(name, tables, head)
         computed = computed_at or utcnow()
         version = _new_version(computed)
         encoded = {tname: frame_to_arrow(frame) for tname, frame in tables.items()}
@@ -262,14 +277,13 @@ class ResultStore:
             rows=len(tables[names[0]]),
             tables=names,
             sample=sample,
-            units={t: dict(u) for t, u in (units or {}).items()},
-            headline=dict(headline or {}),
+            units=units,
+            headline_units=declarations.headline_units(name, head),
+            declaration=declarations.lookup(name).name,
+            headline=head,
             extra=dict(extra or {}),
             quality=dict(quality or {}),
         )
-        if quality:
-            meta.headline.setdefault("quality_skipped_share", float(quality.get("skipped_share", 0.0)))
-            meta.headline.setdefault("quality_warnings", len(quality.get("warnings", [])))
         score = computed.timestamp()
         with self.redis.pipeline(transaction=True) as pipe:
             for tname, blob in encoded.items():

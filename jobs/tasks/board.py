@@ -30,6 +30,7 @@ import pandas as pd
 from flows import calendars, scenarios
 from flows.errors import FlowdeskError
 from flows.money import format_usd
+from jobs import declarations
 from jobs.config import Settings
 from jobs.store import ResultMeta, ResultNotFound, ResultStore
 from jobs.tasks import TaskContext, TaskOutcome, task
@@ -41,29 +42,6 @@ CFTC_RESULT = "cftc.net_usd"
 EXCHANGE_TZ = "America/New_York"
 INDEX_ETF = {"NDX": "QQQ", "SPX": "SPY", "RUT": "IWM", "DJX": "DIA"}
 """ETF whose move so far stands for an index's move (leveraged-ETF quotes are of ETFs)."""
-
-GRID_UNITS = {
-    "index_move_pct": "% move of the board index",
-    "iv_shock_pts": "volatility points",
-    "beta": "beta to the board index",
-    "move_pct": "% move of the underlying",
-    "dealer_gamma_usd": "USD (+ = dealers buy)",
-    "dealer_vanna_usd": "USD (+ = dealers buy)",
-    "dealer_charm_usd": "USD (+ = dealers buy)",
-    "letf_usd": "USD (+ = funds buy)",
-    "total_usd": "USD (+ = buy)",
-    "adv_usd": "USD per day",
-    "total_pct_adv": "% of ADV",
-}
-UNITS = {
-    "grid": GRID_UNITS,
-    "totals": {k: GRID_UNITS[k] for k in ("index_move_pct", "iv_shock_pts", *scenarios.COMPONENTS, "total_usd")},
-    "ranking": {"beta": "beta to the board index", "flow_per_1pct_usd": "USD per 1% index move", "adv_usd": "USD per day", "flow_per_1pct_pct_adv": "% of ADV per 1% index move"},
-    "inputs": {"age_hours": "hours"},
-    "underlyings": {"max_abs_total_usd": "USD, largest |total flow| over the grid"},
-    "fx": {"usd": "USD (speculators' position in the currency)", "currency_flow_usd": "USD of the currency bought (+) in the unwind", "cover_usd": "USD"},
-}
-
 
 @dataclass
 class BoardInputs:
@@ -209,10 +187,10 @@ def _today_move(inp: BoardInputs, index: str) -> float | None:
 
 
 def _fx_table(inp: BoardInputs) -> pd.DataFrame:
-    cols = ["ccy", "usd", "currency_flow_usd", "cover_usd", "benefits", "rank"]
+    empty = declarations.empty_table(RESULT, "fx")
     if inp.cftc_unwind is None or inp.cftc_unwind.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
-    return inp.cftc_unwind[[c for c in cols if c in inp.cftc_unwind.columns]].reset_index(drop=True)
+        return empty
+    return inp.cftc_unwind[[c for c in empty.columns if c in inp.cftc_unwind.columns]].reset_index(drop=True)
 
 
 def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[str, pd.DataFrame]:
@@ -286,7 +264,6 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         as_of=as_of,
         source="flowdesk board: " + ", ".join(f"{i['name']}@{i['computed_at']}" for i in included),
         sample=inp.sample,
-        units=UNITS,
         headline=_headline(s, tables, inp, today_move),
         extra={
             "index": s.board.index,
@@ -335,7 +312,7 @@ def _brief_tables(settings: Settings, inp: BoardInputs, board_totals: pd.DataFra
         letf_top = inp.letf_by_underlying.sort_values("per_1pct_usd", key=np.abs, ascending=False).head(8)[["underlying", "per_1pct_usd"]].reset_index(drop=True)
     else:
         letf_top = pd.DataFrame({"underlying": pd.Series(dtype=str), "per_1pct_usd": pd.Series(dtype=float)})
-    flows = board_totals[np.isclose(board_totals["iv_shock_pts"], 0.0) & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])].reset_index(drop=True) if board_totals is not None else pd.DataFrame()
+    flows = board_totals[np.isclose(board_totals["iv_shock_pts"], 0.0) & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])].reset_index(drop=True) if board_totals is not None else declarations.empty_table(BRIEF, "flows")
     fx = _fx_table(inp).head(6)
     return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"})}
 
@@ -410,7 +387,6 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         as_of=as_of,
         source="flowdesk brief: " + ", ".join(i["name"] for i in included),
         sample=inp.sample,
-        units={"gamma": {"net_gex_usd_per_1pct": "USD per 1% move", "flip_distance_pct": "% of spot", "spot": "index points / USD"}, "letf": {"per_1pct_usd": "USD per 1% move"}, "flows": UNITS["totals"], "fx": UNITS["fx"]},
         headline=head,
         extra={"figures": figs, "previous_version": prev.version if prev else None},
     )

@@ -116,37 +116,6 @@ def _naive_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-UNITS: dict[str, dict[str, str]] = {
-    "weekly": {
-        "as_of": "report date (CFTC as-of, usually a Tuesday)",
-        "release_time": "release time, tz-aware: when the ingest first saw the report (back-filled history: the scheduled release, Friday 15:30 ET; Monday after a holiday)",
-        "net_usd_*": "USD (+ = speculators net long USD; minus the sum of the currency positions)",
-        "*_change_usd": "USD, week-on-week change = position + FX",
-        "*_change_position_usd": "USD, -Σ Δnet × size × old USD per unit",
-        "*_change_fx_usd": "USD, -Σ new net × size × Δ USD per unit",
-        "*_z_1y/_3y/_5y": "standard deviations over 52/156/260 weekly reports",
-        "*_pct_1y/_3y/_5y": "percentile 0-100 over 52/156/260 weekly reports",
-        "*_cot_index_3y": "0-100, min-max over 156 weekly reports",
-        "partial": "True when a basket currency has no position or no FX that week (not complete)",
-    },
-    "currencies": {
-        "net_contracts": "contracts, legacy non-commercial long - short",
-        "levfunds_net_contracts": "contracts, TFF leveraged funds long - short",
-        "assetmgr_net_contracts": "contracts, TFF asset managers long - short",
-        "usd_per_unit": "USD per 1 unit of ccy (DXY: index points)",
-        "contract_size": "ccy units per contract (DXY: USD per index point)",
-        "usd": "USD, value of the non-commercial position (+ = long the currency; DXY: long USD)",
-        "levfunds_usd": "USD", "assetmgr_usd": "USD",
-        "contribution_usd": "USD, contribution to net USD (-usd; DXY +usd)",
-        "levfunds_contribution_usd": "USD", "assetmgr_contribution_usd": "USD",
-    },
-    "stats": {"value_usd": "USD", "zscore": "standard deviations", "percentile": "0-100", "cot_index": "0-100", "mean_usd": "USD", "median_usd": "USD", "std_usd": "USD", "min_usd": "USD", "max_usd": "USD", "window_weeks": "weekly reports"},
-    "peaks": {"value_usd": "USD (net USD at the peak)", "distance_usd": "USD, current - peak", "weeks_ago": "weekly reports"},
-    "crowding": {"rank": "1 = most crowded", "net_contracts": "contracts", "usd": "USD", "zscore": "standard deviations (3y, net contracts)", "cot_index": "0-100 (3y, net contracts)", "extremity": "0-100, |cot_index - 50| × 2"},
-    "unwind": {"usd": "USD", "contribution_usd": "USD", "share": "fraction of the unwound side", "cover_usd": "USD of net-USD position covered", "currency_flow_usd": "USD of the currency bought (+) / sold (-)", "target_net_usd": "USD", "current_net_usd": "USD"},
-}
-
-
 def compute(
     legacy: pd.DataFrame | None,
     tff: pd.DataFrame | None,
@@ -261,7 +230,6 @@ def publish(
         as_of=as_of,
         source=source,
         sample=sample,
-        units=UNITS,
         headline=head,
         extra=extra,
         quality=quality.to_dict() if quality is not None else None,

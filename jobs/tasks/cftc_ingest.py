@@ -71,7 +71,6 @@ import pandas as pd
 from flows.calendars import cftc_release_times
 from flows.errors import DataQualityWarning, InputError
 from flows.quality import Quality, enforce
-from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
 from flows.sources import cftc_files, cftc_socrata, ecb, sample_cftc
 
 POSITIONS = "cftc.positions"
@@ -84,17 +83,11 @@ FX_LAG_DAYS = 5
 PARTIAL_GRACE = pd.Timedelta(days=4)
 """How long after its nominal release a week lacking a currency is withheld before it is
 accepted as published (flagged in ``extra.withheld`` with ``accepted``)."""
-_SCHEMAS = {"legacy": COT_LEGACY_COLUMNS, "tff": COT_TFF_COLUMNS}
 REPORTS = ("legacy", "tff")
 
-RELEASE_COLUMNS: dict[str, str] = {
-    "as_of": "report date (CFTC as-of, tz-naive)",
-    "scheduled_release": "scheduled release, tz-aware (3rd federal business day, 15:30 ET)",
-    "first_seen": "when this ingest first stored the report, tz-aware",
-    "release_time": "release time used downstream, tz-aware: first_seen, or for back-filled history the scheduled release",
-    "release_basis": "'first seen' or 'scheduled (back-fill)'",
-}
-"""Columns of the ``releases`` table of ``cftc.positions``."""
+RELEASE_COLUMNS = ("as_of", "scheduled_release", "first_seen", "release_time", "release_basis")
+"""Columns of the ``releases`` table of ``cftc.positions`` (kinds, units and meaning:
+:mod:`jobs.declarations.cftc`)."""
 FIRST_SEEN = "first seen"
 SCHEDULED = "scheduled (back-fill)"
 
@@ -286,10 +279,8 @@ def _publish(
         "absent_codes": absent,
         "notes": list(notes),
     }
-    units: dict[str, dict[str, str]] = {t: {c: "contracts" for c in _SCHEMAS[t] if c not in ("as_of", "code", "market")} for t in positions}
-    units["releases"] = dict(RELEASE_COLUMNS)
     headline = {"report_date": extra["report_date"], "weeks_legacy": int(positions["legacy"]["as_of"].nunique()), "weeks_tff": int(positions["tff"]["as_of"].nunique())}
-    store.publish(POSITIONS, {**positions, "releases": releases}, as_of=as_of, source=source, sample=sample, units=units, headline=headline, extra=extra, quality=quality.to_dict())
+    store.publish(POSITIONS, {**positions, "releases": releases}, as_of=as_of, source=source, sample=sample, headline=headline, extra=extra, quality=quality.to_dict())
     if fx is not None:
         table = fx.reset_index().rename(columns={fx.index.name or "index": "date"})
         fx_extra = {"release_time": extra["release_time"], "report_date": extra["report_date"], "fx_last_date": fx.index.max().strftime("%Y-%m-%d"), "convention": "USD per 1 unit of the currency = ECB USD / ECB CCY"}
@@ -299,7 +290,6 @@ def _publish(
             as_of=as_of,
             source="sample ECB reference rates (generated)" if sample else "ECB euro foreign exchange reference rates",
             sample=sample,
-            units={"data": {c: "USD per 1 unit" for c in fx.columns}},
             headline={"fx_last_date": fx_extra["fx_last_date"]},
             extra=fx_extra,
             quality=fx_quality.to_dict() if fx_quality is not None else None,

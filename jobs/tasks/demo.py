@@ -47,7 +47,6 @@ def demo(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         as_of=ctx.now,
         source="demo",
         sample=True,
-        units={"data": {"value_usd": "USD", "computed_at": "UTC time"}},
         headline={"total_usd": float(frame["value_usd"].sum()), "rows": rows},
     )
     return TaskOutcome(published=["demo"], rows=rows)

@@ -29,11 +29,13 @@ from typing import Any
 import pandas as pd
 
 from flows.errors import FlowdeskError, GammaTaskError, InputError, ResultNotFound
+from jobs import declarations
 from jobs.config import PROJECT_ROOT, Settings
 from jobs.tasks import TaskContext, TaskOutcome, task
 
-TABLES = ("by_strike", "by_expiry", "grid", "profile", "hedge_flow", "sensitivity", "contracts", "dropped")
-"""Tables of every ``gamma.<U>`` result, in publish order (``by_strike`` is the main table)."""
+TABLES = tuple(t.name for t in declarations.lookup("gamma.<UNDERLYING>").tables)
+"""Tables of every ``gamma.<U>`` result, in publish order (``by_strike`` is the main table): the
+declared ones (:mod:`jobs.declarations.gamma`), each an attribute of :class:`flows.gamma.GammaReport`."""
 
 SUMMARY_FIELDS = (
     "spot",
@@ -54,63 +56,7 @@ SUMMARY_FIELDS = (
     "contracts",
     "modelled_gamma_share",
 )
-"""Headline keys copied into ``gamma.summary`` (units: see :func:`column_unit`)."""
-
-_EXACT_UNITS = {
-    "strike": "underlying price units (index points / USD per share)",
-    "spot": "underlying price units (index points / USD per share)",
-    "flip": "underlying price units (index points / USD per share)",
-    "call_wall": "underlying price units (index points / USD per share)",
-    "put_wall": "underlying price units (index points / USD per share)",
-    "abs_gamma_strike": "underlying price units (index points / USD per share)",
-    "bid": "premium per unit of underlying",
-    "ask": "premium per unit of underlying",
-    "mid": "premium per unit of underlying",
-    "iv": "fraction per year",
-    "model_iv": "fraction per year",
-    "delta": "per option, units of underlying",
-    "gamma": "per option, per 1 point of the underlying",
-    "open_interest": "contracts",
-    "volume": "contracts",
-    "expiry": "date",
-    "settle_time": "UTC time",
-    "as_of": "UTC time",
-    "zero_dte_share": "fraction",
-    "contracts": "count",
-    "dte": "days",
-}
-
-
-def column_unit(column: str) -> str:
-    """Unit of a gamma table column, from its name (names carry units by convention)."""
-    if column in _EXACT_UNITS:
-        return _EXACT_UNITS[column]
-    for suffix, unit in (
-        ("_usd_per_1pct", "USD per 1% move"),
-        ("_usd_per_point", "USD per 1 point move"),
-        ("_shares_per_1pct", "shares per 1% move"),
-        ("_usd", "USD"),
-        ("_pct", "%"),
-        ("_contracts", "contracts"),
-        ("_shares", "shares"),
-        ("_years", "years"),
-        ("_days", "days"),
-        ("_points", "volatility points"),
-        ("_share", "fraction"),
-    ):
-        if column.endswith(suffix):
-            return unit
-    return "label"
-
-
-def table_units(tables: Mapping[str, pd.DataFrame], given: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, dict[str, str]]:
-    """Unit of every column of every table: the engine's own units first, else :func:`column_unit`."""
-    given = given or {}
-    out: dict[str, dict[str, str]] = {}
-    for name, frame in tables.items():
-        own = dict(given.get(name, {}))
-        out[name] = {str(c): own.get(str(c)) or column_unit(str(c)) for c in frame.columns}
-    return out
+"""Headline keys copied into ``gamma.summary`` (units and descriptions: :mod:`jobs.declarations.gamma`)."""
 
 
 def gamma_results(settings: Settings, args: dict[str, Any]) -> list[str]:
@@ -265,7 +211,6 @@ def publish_report(ctx: TaskContext, underlying: str, chain: Any, report: Any, s
         as_of=pd.Timestamp(chain.as_of),
         source=chain.source,
         sample=sample,
-        units=table_units(tables, getattr(report, "units", None)),
         headline=headline,
         extra=extra,
         quality=report.quality.to_dict() if getattr(report, "quality", None) is not None else None,
@@ -334,7 +279,6 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             as_of=pd.Timestamp(as_of),
             source="sample" if settings.sample_mode else "gamma task",
             sample=settings.sample_mode,
-            units=table_units({"summary": frame}),
             headline={"underlyings": len(frame), "ok": int((frame["status"] == "ok").sum()), "failed": len(failed)},
             extra={"failed": failed},
         )

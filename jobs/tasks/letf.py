@@ -36,36 +36,6 @@ from jobs.tasks import TaskContext, TaskOutcome, task
 RESULT = "letf.flows"
 PHASES = ("preopen", "intraday", "final")
 
-UNITS = {
-    "by_underlying": {
-        "aum_usd": "USD",
-        "long_per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
-        "inverse_per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
-        "per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
-        "move_pct": "percent since prior close",
-        "rebalance_usd": "USD (+ = buy the underlying)",
-        "creations_usd": "USD (+ = buy)",
-        "adv_usd": "USD per day",
-        "rebalance_pct_adv": "percent of ADV",
-        "per_1pct_pct_adv": "percent of ADV per 1% move",
-        "auction_usd": "USD",
-        "rebalance_pct_auction": "percent of closing auction",
-    },
-    "funds": {
-        "leverage": "signed daily leverage",
-        "aum_usd": "USD",
-        "gamma_factor": "L^2 - L",
-        "per_1pct_usd": "USD per +1% move of the underlying (+ = buy)",
-        "move_pct": "percent since prior close",
-        "rebalance_usd": "USD (+ = buy)",
-        "creations_usd": "USD (+ = buy)",
-        "total_flow_usd": "USD (+ = buy)",
-    },
-    "scenarios": {"move_pct": "percent", "rebalance_usd": "USD (+ = buy)"},
-    "excluded": {"aum_usd": "USD"},
-    "excluded_aum": {"aum_usd": "USD", "share_pct": "percent of the universe's assets"},
-    "groups": {"aum_usd": "USD", "per_1pct_usd": "USD per +1% move (+ = buy)", "rebalance_usd": "USD (+ = buy)"},
-}
 FUND_COLUMNS = ["ticker", "name", "underlying", "leverage", "issuer", "fund_type", "group", "aum_usd", "gamma_factor", "per_1pct_usd", "move_pct", "rebalance_usd", "creations_usd", "total_flow_usd"]
 
 
@@ -225,7 +195,6 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         as_of=as_of,
         source="sample" if s.sample_mode else "cboe-quotes+proshares+file",
         sample=s.sample_mode,
-        units=UNITS,
         headline=headline,
         quality=quality.to_dict(),
         extra={

@@ -18,11 +18,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import auth
 from dashboard.app import create_app
+from jobs import declarations as d
 from jobs.commands.web_auth import COMMANDS, hash_password
 from jobs.health import assess, heartbeat_state
 from jobs.runner import run_job
 from jobs.store import keys, utcnow
 from tests.dashboard.shell_helpers import closed_port_url, reset_dashboard_caches, use_config
+from tests.declared import declared
 
 PASSWORD = "correct horse battery"
 TOKEN = "tok-0123456789abcdef"
@@ -32,6 +34,40 @@ TOKEN = "tok-0123456789abcdef"
 def _fresh_caches():
     yield
     reset_dashboard_caches()
+
+
+# The API's subject here is serialising every dtype the store keeps, so these tests publish a toy
+# ``gamma.SPX`` (an exact name: it shadows the real ``gamma.<UNDERLYING>`` declaration for the
+# duration of a test) and an ``other.result`` nobody produces.
+TOY_GAMMA = d.ResultDecl(
+    name="gamma.SPX",
+    description="toy gamma result of the API tests",
+    task="gamma",
+    cadence="session",
+    tables=(
+        d.Table(
+            "data",
+            (
+                d.Column("strike", "int", d.Unit.INDEX_POINTS, "strike"),
+                d.Column("net_gex_usd_per_1pct", "float", d.Unit.USD_PER_1PCT, "net GEX"),
+                d.Column("expiry", "time", d.Unit.TIME, "settlement"),
+                d.Column("kind", "str", d.Unit.LABEL, "call / put"),
+                d.Column("symbol", "str", d.Unit.LABEL, "root"),
+                d.Column("itm", "bool", d.Unit.FLAG, "in the money"),
+            ),
+            "toy main table",
+        ),
+        d.Table("profile", (d.Column("spot", "float", d.Unit.PRICE, "spot"), d.Column("gex_usd_per_1pct", "float", d.Unit.USD_PER_1PCT, "GEX")), "toy profile", optional=True),
+    ),
+    headline=(d.HeadlineKey("net_gex_usd_per_1pct", d.Unit.USD_PER_1PCT, "net GEX"), d.HeadlineKey("flip", d.Unit.PRICE, "flip")),
+)
+OTHER = d.ResultDecl(name="other.result", description="nobody's", task="demo", cadence="on-demand", tables=(d.Table("data", (d.Column("x_usd", "float", d.Unit.USD),)),))
+
+
+@pytest.fixture(autouse=True)
+def _toys_declared():
+    with declared(TOY_GAMMA, OTHER):
+        yield
 
 
 @pytest.fixture()
@@ -67,7 +103,6 @@ def _publish_gamma(store, *, computed_at=None, total=1.0, profile=True):
         tables,
         as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"),
         source="cboe-csv:quotedata.csv",
-        units={"data": {"net_gex_usd_per_1pct": "USD per 1% move", "strike": "index points"}, "profile": {"gex_usd_per_1pct": "USD per 1% move"}},
         headline={"net_gex_usd_per_1pct": total, "flip": float("nan")},
         computed_at=computed_at,
     )
@@ -88,6 +123,42 @@ def test_results_list_carries_provenance_and_freshness(client, store):
     assert res["headline"] == {"net_gex_usd_per_1pct": 2.5e9, "flip": None}  # NaN -> null
     assert res["units"]["data"]["net_gex_usd_per_1pct"] == "USD per 1% move"
     assert res["freshness"] == "amber"  # computed just now, but a 2024 option chain is old data
+    # from the declaration (issue 14): units of the headline, descriptions of everything
+    assert res["declaration"] == "gamma.SPX"
+    assert res["headline_units"] == {"net_gex_usd_per_1pct": "USD per 1% move", "flip": "index points / USD per share"}
+    assert res["description"] == "toy gamma result of the API tests"
+    assert res["descriptions"]["tables"] == {"data": "toy main table", "profile": "toy profile"}
+    assert res["descriptions"]["columns"]["profile"] == {"spot": "spot", "gex_usd_per_1pct": "GEX"}
+    assert res["descriptions"]["headline"] == {"net_gex_usd_per_1pct": "net GEX", "flip": "flip"}
+
+
+def test_a_result_of_a_placeholder_declaration_lists_its_declared_units(client, store):
+    """``gamma.QQQ`` (no toy): the real ``gamma.<UNDERLYING>`` declaration describes it."""
+    from tests.declared import tables_for
+
+    store.publish("gamma.QQQ", tables_for("gamma.QQQ"), as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"), source="t", headline={"net_gex_usd_per_1pct": -1.0, "regime": "short gamma"})
+    (res,) = client.get("/api/v1/results").get_json()["results"]
+    assert res["declaration"] == "gamma.<UNDERLYING>"
+    assert res["units"]["hedge_flow"]["dealer_trade_usd"] == "USD (+ = buy)"
+    assert res["headline_units"] == {"net_gex_usd_per_1pct": "USD per 1% move", "regime": "label"}
+    assert res["descriptions"]["headline"]["regime"] == "long gamma / short gamma (sign of the net GEX)"
+    assert res["descriptions"]["columns"]["by_strike"]["net_gex_usd_per_1pct"] == "call + put GEX"
+    meta = client.get("/api/v1/results/gamma.QQQ").get_json()["meta"]  # a result's own metadata
+    assert meta["declaration"] == "gamma.<UNDERLYING>" and meta["headline_units"]["regime"] == "label"
+    assert meta["units"]["by_strike"]["strike"] == "index points / USD per share"
+
+
+def test_declarations_endpoint_serves_the_reference(client):
+    body = client.get("/api/v1/declarations").get_json()
+    assert body == json.loads(json.dumps(d.reference()))
+    names = [r["name"] for r in body["results"]]
+    assert {"gamma.<UNDERLYING>", "gamma.summary", "letf.flows", "cftc.net_usd", "cftc.positions", "cftc.fx", "board.scenarios", "board.brief", "demo"} <= set(names)
+    one = client.get("/api/v1/declarations?result=gamma.NDX").get_json()
+    assert one["name"] == "gamma.<UNDERLYING>" and one["cadence"] == "session"
+    by_strike = next(t for t in one["tables"] if t["name"] == "by_strike")
+    assert {"name": "net_gex_usd_per_1pct", "kind": "float", "unit": "USD per 1% move", "description": "call + put GEX", "optional": False} in by_strike["columns"]
+    missing = client.get("/api/v1/declarations?result=nobody.here")
+    assert missing.status_code == 404 and "no declaration for result 'nobody.here'" in missing.get_json()["error"]
 
 
 def test_result_json_records_with_null_for_nan_and_iso_times(client, store):

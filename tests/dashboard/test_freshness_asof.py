@@ -15,6 +15,7 @@ import pytest
 from jobs.health import as_of_cadence, assess, expected_as_of
 from jobs.store import ResultMeta
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
+from tests.declared import tables_for
 
 UTC = "UTC"
 
@@ -80,20 +81,23 @@ def test_expected_as_of_of_cftc_reports(now, report):
     assert expected_as_of("cftc_weekly", ts(now)) == pd.Timestamp(report, tz="America/New_York").tz_convert(UTC)
 
 
-def test_cadence_from_family_or_declaration():
+def test_cadence_from_the_declaration_or_the_producer():
     def meta(name: str, extra: dict | None = None) -> ResultMeta:
         return ResultMeta(name=name, version="v", as_of="2026-11-30T15:00:00+00:00", computed_at="2026-11-30T15:00:00+00:00", source="t", schema_version=1, rows=1, tables=["data"], extra=extra or {})
 
     assert as_of_cadence(meta("gamma.SPX")) == ("session", 15.0)
     assert as_of_cadence(meta("cftc.net_usd")) == ("cftc_weekly", 0.0)
     assert as_of_cadence(meta("board.scenarios")) == ("none", 0.0)
+    assert as_of_cadence(meta("cftc.fx")) == ("cftc_weekly", 0.0)
+    assert as_of_cadence(meta("gamma.summary")) == ("session", 15.0)
+    assert as_of_cadence(meta("demo")) == ("none", 0.0)
     assert as_of_cadence(meta("something.new")) == ("none", 0.0)
     assert as_of_cadence(meta("letf.flows", {"as_of_cadence": "daily", "as_of_lag_minutes": 90})) == ("daily", 90.0)
     assert as_of_cadence(meta("gamma.SPX", {"as_of_cadence": "hourly?"})) == ("none", 0.0)  # unknown: no rule
 
 
 def _publish(store, name: str, as_of: str, computed_at: pd.Timestamp, **extra) -> None:
-    store.publish(name, pd.DataFrame({"x_usd": [1.0]}), as_of=pd.Timestamp(as_of), source="test", computed_at=computed_at, extra=extra or None)
+    store.publish(name, tables_for(name), as_of=pd.Timestamp(as_of), source="test", computed_at=computed_at, extra=extra or None)
 
 
 def test_a_2023_file_computed_now_is_old_data(settings, store):

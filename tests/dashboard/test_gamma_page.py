@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.app import create_app
+from flows.formatting import format_value
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -202,4 +203,5 @@ def test_figures_carry_units_convention_and_markers() -> None:
     for builder, frame in ((gfig.gex_by_strike, pd.DataFrame()), (gfig.gex_heatmap, pd.DataFrame())):
         empty_fig = builder(frame, spot=100.0)
         assert empty_fig.layout.annotations[0].text.startswith("No ")
-    assert gfig.format_usd(-1.234e9) == "−$1.23 bn" and gfig.format_usd(None) == "n/a"
+    # the cards write values by their declared unit (flows.formatting; issue 14)
+    assert format_value(-1.234e9, "USD per 1% move", minus="−") == "−$1.23 bn" and format_value(None, "USD per 1% move") == "n/a"

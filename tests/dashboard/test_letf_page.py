@@ -73,7 +73,7 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
     assert "equity total per 1% move" in cards.lower() and "implied trade, move so far" in cards.lower()  # CSS upper-cases titles
     assert format_usd(result.meta.headline["per_1pct_usd"]) in cards
     dash_duo.wait_for_contains_text("#letf-funds", "TQQQ", timeout=20)
-    assert "per_1pct_usd (USD per +1% move of the underlying (+ = buy))" in dash_duo.find_element("#letf-funds").text
+    assert "per_1pct_usd (USD per 1% move)" in dash_duo.find_element("#letf-funds").text  # the declared unit (issue 14)
     dash_duo.wait_for_contains_text("#letf-excluded", "TSYY", timeout=20)
     # what the daily figures leave out, by reason: the published table, its total in the title
     left = result.table("excluded_aum")

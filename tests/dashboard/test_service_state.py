@@ -48,7 +48,8 @@ def _fresh_caches(monkeypatch):
 
 
 def _publish_demo(store: ResultStore, value: float) -> None:
-    store.publish("demo", pd.DataFrame({"value_usd": [value]}), as_of=utcnow(), source="test", units={"data": {"value_usd": "USD"}}, headline={"total_usd": value})
+    frame = pd.DataFrame({"item": ["item-0"], "value_usd": [value], "computed_at": [utcnow()]})
+    store.publish("demo", frame, as_of=utcnow(), source="test", headline={"total_usd": value})
 
 
 def test_pages_store_serves_last_reads_marked_stale_while_the_api_says_503(tmp_path, monkeypatch, private_redis):

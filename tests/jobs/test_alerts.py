@@ -7,15 +7,17 @@ import json
 import pandas as pd
 import pytest
 
+from flows.errors import MetricError
 from jobs.alerts import (
-    CATALOGUE,
     RuleState,
+    catalogue,
     check_metric,
     clears,
     counts,
     enqueue_digest,
     evaluate_published,
     load_state,
+    metric_unit,
     outbox_entries,
     recent_events,
     resolve_metric,
@@ -23,8 +25,10 @@ from jobs.alerts import (
     step,
 )
 from jobs.config import AlertRule, ConfigError
+from jobs.declarations import PLACEHOLDERS
 from jobs.store import keys
 from jobs.validate import parse_settings
+from tests.declared import tables_for
 
 T0 = 1_700_000_000.0
 
@@ -142,10 +146,33 @@ def test_check_metric_uses_longest_family_and_the_catalogue():
     assert check_metric("cftc.net_usd.zscore_3y") == ("cftc.net_usd", "zscore_3y")
     assert check_metric("cftc.net_usd.net_usd_wide9") == ("cftc.net_usd", "net_usd_wide9")
     assert check_metric("cftc.net_usd.net_usd_levfunds_reuters6") == ("cftc.net_usd", "net_usd_levfunds_reuters6")
-    for family, keys_ in CATALOGUE.items():
+    examples = {"<UNDERLYING>": "NDX", "<SYMBOL>": "NVDA", "<BASKET>": "wide9", "<MARKET>": "sp500", "<CCY>": "EUR", "<WINDOW>": "3y"}
+    assert set(examples) >= set(PLACEHOLDERS) - {"<SERIES>"}
+    for family, keys_ in catalogue().items():
+        assert "quality_skipped_share" in keys_ and "quality_warnings" in keys_  # valid for every result
         for key in keys_:
-            name, key = family.replace("<UNDERLYING>", "NDX"), key.replace("<BASKET>", "wide9")
+            name, key = family, key
+            for ph, example in examples.items():
+                name, key = name.replace(ph, example), key.replace(ph, example)
             assert check_metric(f"{name}.{key}") == (name, key)
+
+
+def test_the_catalogue_is_the_declarations_numeric_alertable_keys():
+    """Issue 14: the catalogue is read from jobs.declarations; text, lists, flags and
+    parameters are declared but not metrics, and the error says why."""
+    cat = catalogue()
+    assert "regime" not in cat["gamma.<UNDERLYING>"] and "flips" not in cat["gamma.<UNDERLYING>"]
+    assert cat["gamma.<UNDERLYING>"]["net_gex_usd_per_1pct"].unit == "USD per 1% move"
+    assert metric_unit("gamma.SPX.flip_distance_pct") == "%"
+    assert metric_unit("cftc.net_usd.percentile_3y") == "percentile (0-100)"
+    assert metric_unit("letf.flows.quality_skipped_share") == "fraction (0-1)"
+    assert metric_unit("gamma.SPX.nope") is None
+    with pytest.raises(MetricError, match="headline key 'regime' of result 'gamma.SPX' is text, not a number"):
+        check_metric("gamma.SPX.regime")
+    with pytest.raises(MetricError, match="headline key 'r' of result 'gamma.SPX' is not alertable"):
+        check_metric("gamma.SPX.r")
+    with pytest.raises(MetricError, match="unknown headline key 'gross' for result 'letf.flows'"):
+        check_metric("letf.flows.gross")
 
 
 def test_resolve_metric_picks_the_longest_published_prefix():
@@ -237,13 +264,12 @@ def _settings(**rule_kw):
 
 
 def _publish_gamma(store, distance_pct: float, at: str) -> None:
-    frame = pd.DataFrame({"strike": [4500.0, 4550.0], "net_gex_usd_per_1pct": [1.0e9, -2.0e9]})
+    """A ``gamma.SPX`` with the declared tables (empty: the rules read only the headline)."""
     store.publish(
         "gamma.SPX",
-        frame,
+        tables_for("gamma.SPX"),
         as_of=pd.Timestamp(at, tz="America/New_York"),
         source="test",
-        units={"data": {"net_gex_usd_per_1pct": "USD per 1% move"}},
         headline={"net_gex_usd_per_1pct": -1.0e9, "flip_distance_pct": distance_pct},
     )
 
@@ -282,6 +308,7 @@ def test_evaluate_published_fires_resolves_and_queues_deliveries(store):
 
     rows = {r["rule"]: r for r in rule_states(settings, store.redis)}
     assert rows["spx_near_flip"]["state"] == "ok" and rows["spx_near_flip"]["last_value"] == 1.3
+    assert rows["spx_near_flip"]["unit"] == "%"
     assert rows["spx_near_flip"]["last_fired"] is not None
     assert rows["demo_big"]["state"] == "unknown"
 
@@ -321,7 +348,8 @@ def test_alerts_list_command_shows_rules_states_and_outbox(store, redis_url):
 
     res = CliRunner().invoke(alerts_cli, ["list"], obj={"settings": settings})
     assert res.exit_code == 0, res.output
-    assert "spx_near_flip" in res.output and "breach" in res.output and "last value 0.8" in res.output
+    assert "spx_near_flip" in res.output and "breach" in res.output and "last value 0.8 %" in res.output
+    assert "gamma.SPX.flip_distance_pct (%)" in res.output  # the metric's declared unit
     assert "Outbox: 2 pending, 0 in flight; 0 dead-lettered" in res.output
 
     res = CliRunner().invoke(alerts_cli, ["list", "--json"], obj={"settings": settings})

@@ -192,5 +192,6 @@ hours_to_close = 0.0
     assert {i["name"] for i in data["inputs"]} >= {"gamma.SPX", "letf.flows", "cftc.net_usd"}
     text = CliRunner().invoke(scenario, ["--move", "SPX=-3%", "--move", "QQQ=-4"])
     assert text.exit_code == 0 and "Mechanical flow:" in text.output
+    assert " bn USD (+ = buying)" in text.output and "-3.00%" in text.output  # written by the declared units
     bad = CliRunner().invoke(scenario, ["--move", "SPX minus 3"])
     assert bad.exit_code == 2 and "SYMBOL=PCT" in bad.output

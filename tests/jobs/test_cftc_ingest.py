@@ -96,7 +96,7 @@ def test_sample_backfill_publishes_both_results_then_update_adds_a_week(store, s
     table = fx.table("data")
     assert list(table.columns) == ["date", *cftc_ingest.FX_CURRENCIES]
     assert (table["USD"] == 1.0).all() and table["date"].max() == pd.Timestamp("2026-11-19")
-    assert fx.meta.units["data"]["JPY"] == "USD per 1 unit"
+    assert fx.meta.units["data"]["JPY"] == "USD per unit of the currency"  # the declared unit (jobs.declarations.cftc)
 
     # before Friday 15:30 ET nothing new; after it the 2026-11-17 week appears
     assert cftc_ingest.update_latest(sample_settings, store, now=pd.Timestamp("2026-11-20 15:00", tz=NY)) is False

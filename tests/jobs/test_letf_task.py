@@ -56,7 +56,7 @@ def test_sample_task_publishes_all_tables(store) -> None:
     assert "variable" in excluded.loc["TSYY", "reason"] and excluded.loc["BITX", "group"] == "crypto"
     groups = result.table("groups")
     assert set(groups["group"]) == {"crypto", "commodity"}
-    assert meta.units["by_underlying"]["per_1pct_usd"].startswith("USD per +1% move")
+    assert meta.units["by_underlying"]["per_1pct_usd"] == "USD per 1% move"  # the declared unit (jobs.declarations.letf)
     # deterministic by seed
     run_job(settings, store, "letf_final", now=NOW)
     again = store.read("letf.flows")

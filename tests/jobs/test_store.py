@@ -10,9 +10,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from jobs import declarations as d
 from jobs.store import ResultNotFound, ResultStore, RunRecord, keys
+from tests.declared import declared
 
 AS_OF = pd.Timestamp("2026-11-27 16:15", tz="America/New_York")
+
+_COLUMNS = (
+    d.Column("when", "time", d.Unit.TIME),
+    d.Column("kind", "str", d.Unit.LABEL),
+    d.Column("value_usd", "float", d.Unit.USD),
+    d.Column("contracts", "int", d.Unit.CONTRACTS),
+    d.Column("name", "str", d.Unit.LABEL),
+    d.Column("flag", "bool", d.Unit.FLAG),
+    d.Column("obj", "any", d.Unit.LABEL, optional=True),  # not Arrow-serialisable: a failed publish
+)
+TOY = d.ResultDecl(
+    name="t.<MARKET>",
+    description="the store tests' toy results (t.roundtrip, t.multi, ...)",
+    task="demo",
+    cadence="on-demand",
+    tables=tuple(d.Table(name, _COLUMNS, optional=True) for name in ("data", "strikes", "profile", "a", "b")),
+    headline=(d.HeadlineKey("total_usd", d.Unit.USD), d.HeadlineKey("nan_value", d.Unit.USD), d.HeadlineKey("marker", d.Unit.COUNT), d.HeadlineKey("i", d.Unit.COUNT)),
+)
+
+
+@pytest.fixture(autouse=True)
+def _toy_declared():
+    with declared(TOY):
+        yield
 
 
 def _frame(n: int = 6, marker: float = 0.0) -> pd.DataFrame:
@@ -35,7 +61,6 @@ def test_round_trip_keeps_every_dtype(store: ResultStore) -> None:
         frame,
         as_of=AS_OF,
         source="unit-test",
-        units={"data": {"value_usd": "USD", "contracts": "contracts"}},
         headline={"total_usd": 12.5, "nan_value": float("nan")},
     )
     got = store.read("t.roundtrip")
@@ -48,7 +73,9 @@ def test_round_trip_keeps_every_dtype(store: ResultStore) -> None:
     assert got.meta.version == meta.version
     assert got.meta.rows == 6
     assert got.meta.status == "ok"
-    assert got.meta.units["data"]["value_usd"] == "USD"
+    assert got.meta.units["data"] == {"when": "time (with time zone)", "kind": "label", "value_usd": "USD", "contracts": "contracts", "name": "label", "flag": "true / false"}
+    assert got.meta.headline_units == {"total_usd": "USD", "nan_value": "USD"}
+    assert got.meta.declaration == "t.<MARKET>"
     assert got.meta.headline == {"total_usd": 12.5, "nan_value": None}
     assert pd.Timestamp(got.meta.as_of) == AS_OF
 
@@ -75,8 +102,8 @@ def test_tables_are_arrow_not_pickle(store: ResultStore, redis_client) -> None:
 
 
 def test_keys_are_versioned_and_share_a_hash_slot(store: ResultStore, redis_client) -> None:
-    store.publish("gamma.SPX", _frame(), as_of=AS_OF, source="unit-test")
-    names = [k.decode() for k in redis_client.keys("flowdesk:v1:{res:gamma.SPX}:*")]
+    store.publish("t.keys", _frame(), as_of=AS_OF, source="unit-test")
+    names = [k.decode() for k in redis_client.keys("flowdesk:v1:{res:t.keys}:*")]
     assert names, "result keys must live under flowdesk:v1 with the {res:<name>} hash tag"
     slots = {_slot(n) for n in names}
     assert len(slots) == 1
@@ -85,6 +112,30 @@ def test_keys_are_versioned_and_share_a_hash_slot(store: ResultStore, redis_clie
 def _slot(key: str) -> str:
     start = key.index("{")
     return key[start + 1 : key.index("}", start)]
+
+
+@pytest.mark.parametrize(
+    ("name", "tables", "headline", "message"),
+    [
+        ("nobody.declared", {"data": _frame()}, {}, "result 'nobody.declared' has no declaration"),
+        ("t.off", {"other": _frame()}, {}, "t.off: table 'other' is not declared"),
+        ("t.off", {"data": _frame().assign(extra_usd=1.0)}, {}, "t.off.data: column 'extra_usd' is not declared"),
+        ("t.off", {"data": _frame().assign(contracts=1.5)}, {}, "t.off.data.contracts: declared int, published float64"),
+        ("t.off", {"data": _frame()}, {"gross_usd": 1.0}, "t.off: headline key 'gross_usd' is not declared"),
+        ("t.off", {"data": _frame()}, {"marker": "high"}, "t.off: headline key 'marker' is declared number, published str"),
+    ],
+)
+def test_a_publish_off_its_declaration_is_refused_and_writes_nothing(store: ResultStore, redis_client, name, tables, headline, message) -> None:
+    with pytest.raises(d.DeclarationError, match=message):
+        store.publish(name, tables, as_of=AS_OF, source="unit-test", headline=headline)
+    assert redis_client.keys("flowdesk:v1:{res:" + name + "}:*") == []
+    assert name not in store.names()
+
+
+def test_quality_keys_are_declared_for_every_result(store: ResultStore) -> None:
+    meta = store.publish("t.quality", _frame(), as_of=AS_OF, source="unit-test", quality={"skipped_share": 0.02, "warnings": ["a", "b"]})
+    assert meta.headline == {"quality_skipped_share": 0.02, "quality_warnings": 2}
+    assert meta.headline_units == {"quality_skipped_share": "fraction (0-1)", "quality_warnings": "count"}
 
 
 def test_unknown_result_raises(store: ResultStore) -> None:

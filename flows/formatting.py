@@ -1,0 +1,159 @@
+"""How numbers of each :class:`flows.units.Unit` are written: the one mapping unit -> format.
+
+Used by the dashboard's tables and cards and by the CLI summaries; the unit comes from the
+result's declaration (:mod:`jobs.declarations`), never from a column's name.
+
+* **Tables** (:func:`table_format`): a d3-format specifier for a Dash DataTable cell.  The cell
+  stays a number (numeric sort, exact CSV export); only its display is rounded: USD amounts and
+  counts whole with thousands separators, percentages two decimals, prices two decimals, small
+  per-option figures six significant digits.
+* **Text** (:func:`format_value`): a string for cards and the CLI.  USD amounts go through
+  :func:`flows.money.format_usd` (``+$12.34 bn``; keywords such as ``scale``, ``style``,
+  ``digits`` pass through, so each surface keeps its style); a fraction reads as a percentage
+  (``0.123`` -> ``12.3%``); missing, NaN or not a number -> ``n/a``.
+* **Headers** (:func:`header`): ``"Net GEX (USD per 1% move)"``: the unit's text after the
+  title, except for labels, flags, dates and times (their kind says it).
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flows.money import format_usd
+from flows.units import Unit, unit_of
+
+U = Unit
+
+
+@dataclass(frozen=True)
+class UnitFormat:
+    """How one unit is written: ``table`` a d3 specifier, ``text`` a function of a finite float."""
+
+    table: str
+    text: Callable[[float], str]
+
+
+def _fixed(digits: int, suffix: str = "") -> Callable[[float], str]:
+    return lambda v: f"{v:,.{digits}f}{suffix}"
+
+
+def _general(digits: int) -> Callable[[float], str]:
+    return lambda v: f"{v:,.{digits}g}"
+
+
+_USD_SIGNED = (U.USD_FLOW, U.USD_PER_1PCT, U.USD_PER_POINT, U.USD_PER_BP, U.USD_PER_VOL_POINT)
+"""USD units of flows and sensitivities: written with a sign (+ = buy / long)."""
+USD_UNITS = frozenset({U.USD, U.USD_PER_DAY, *_USD_SIGNED})
+"""Units written by :func:`flows.money.format_usd` (``USD_PER_UNIT``, an exchange rate, is not an amount)."""
+
+PERCENT_UNITS = frozenset({U.PERCENT, U.PCT_OF_ADV, U.PCT_OF_ADV_PER_1PCT, U.PCT_OF_AUCTION, U.PCT_OF_OI})
+"""Percentages (of a price, of volume ...): written ``1.23%``; ``signed=True`` adds ``+``."""
+
+_WHOLE = UnitFormat(",.0f", _fixed(0))
+_PCT = UnitFormat(",.2f", _fixed(2, "%"))
+_LEVEL = UnitFormat(",.2f", _fixed(2))
+FORMATS: dict[Unit, UnitFormat] = {
+    **{u: UnitFormat(",.0f", lambda v: format_usd(v)) for u in USD_UNITS},
+    U.USD_PER_UNIT: UnitFormat(",.6~g", _general(6)),
+    U.SHARES_PER_1PCT: _WHOLE,
+    U.SHARES: _WHOLE,
+    U.CONTRACTS: _WHOLE,
+    U.COUNT: _WHOLE,
+    U.RANK: _WHOLE,
+    U.WEEKS: _WHOLE,
+    U.UNITS_PER_CONTRACT: UnitFormat(",.6~g", _general(6)),
+    U.PERCENT: _PCT,
+    U.PCT_OF_ADV: _PCT,
+    U.PCT_OF_ADV_PER_1PCT: _PCT,
+    U.PCT_OF_AUCTION: _PCT,
+    U.PCT_OF_OI: _PCT,
+    U.FRACTION: UnitFormat(".4f", lambda v: f"{100.0 * v:.1f}%"),
+    U.FRACTION_PER_YEAR: UnitFormat(".4f", _fixed(4)),
+    U.PERCENTILE: UnitFormat(".1f", _fixed(0)),
+    U.INDEX_0_100: UnitFormat(".1f", _fixed(0)),
+    U.STDEV: UnitFormat("+.2f", lambda v: f"{v:+.2f}"),
+    U.DIMENSIONLESS: UnitFormat(".4~g", _general(4)),
+    U.MIXED: UnitFormat(",.4~g", _general(4)),
+    U.PRICE: _LEVEL,
+    U.INDEX_POINTS: _LEVEL,
+    U.VOL_POINTS: _LEVEL,
+    U.PER_POINT_PER_OPTION: UnitFormat(".6~g", _general(6)),
+    U.PER_OPTION: UnitFormat(".6~g", _general(6)),
+    U.YEARS: UnitFormat(".4f", _fixed(4)),
+    U.DAYS: UnitFormat(",.1~f", _fixed(1)),
+    U.HOURS: UnitFormat(",.2f", _fixed(1)),
+}
+"""Every numeric unit and how it is written (the non-numeric units are in :data:`NOT_NUMBERS`)."""
+
+NOT_NUMBERS = frozenset({U.DATE, U.TIME, U.LABEL, U.FLAG, U.TEXT, U.LIST})
+"""Units of dates, times, labels, flags, texts and lists: no number format, no unit in a header."""
+
+FALLBACK = UnitFormat(",.4~g", _general(4))
+"""For a unit flowdesk does not know (a result stored by an older version): 4 significant digits."""
+
+DATE_FORMAT = "%Y-%m-%d"
+TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+
+def _unit(unit: Unit | str | None) -> Unit | None:
+    return unit if isinstance(unit, Unit) else unit_of(unit)
+
+
+def table_format(unit: Unit | str | None) -> str:
+    """d3-format specifier of a table cell of ``unit`` (:data:`FALLBACK` for an unknown unit)."""
+    u = _unit(unit)
+    return FORMATS.get(u, FALLBACK).table if u is not None else FALLBACK.table
+
+
+def time_format(unit: Unit | str | None) -> str:
+    """strftime pattern of a date (``DATE``) or time (anything else) cell."""
+    return DATE_FORMAT if _unit(unit) is U.DATE else TIME_FORMAT
+
+
+def format_value(value: Any, unit: Unit | str | None, **usd: Any) -> str:
+    """``value`` written for people by its ``unit`` (rules in the module docstring).
+
+    ``usd`` keywords go to :func:`flows.money.format_usd` for USD units (``signed``, ``scale``,
+    ``style``, ``digits``, ``space``, ``minus``); ``signed=True`` also puts a ``+`` on a
+    positive percentage (:data:`PERCENT_UNITS`; other units ignore the USD keywords).  Text,
+    labels and flags come back as ``str(value)``; ``n/a`` for None or a number that is not
+    finite.
+    """
+    u = _unit(unit)
+    if value is None:
+        return "n/a"
+    if u in NOT_NUMBERS or isinstance(value, str):
+        return str(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "n/a"
+    if u in USD_UNITS:
+        return format_usd(v, **{"signed": u in _USD_SIGNED, **usd})
+    text = (FORMATS.get(u, FALLBACK) if u is not None else FALLBACK).text(v)
+    if usd.get("signed") and u in PERCENT_UNITS and v > 0:
+        text = "+" + text
+    return text
+
+
+def shown_unit(unit: Unit | str | None) -> str | None:
+    """The unit as a header shows it: None for labels, flags, dates and times (and no unit)."""
+    if unit is None or unit == "":
+        return None
+    u = _unit(unit)
+    if u in NOT_NUMBERS:
+        return None
+    return str(unit)
+
+
+def header(title: str, unit: Unit | str | None) -> str:
+    """``"Net GEX (USD per 1% move)"``: ``title`` with its unit (see :func:`shown_unit`)."""
+    shown = shown_unit(unit)
+    return f"{title} ({shown})" if shown else title

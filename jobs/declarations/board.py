@@ -1,0 +1,200 @@
+"""Declarations of ``board.scenarios`` and ``board.brief`` (:mod:`jobs.tasks.board`, analytics in
+:mod:`flows.scenarios`).
+
+Flows are USD of the underlying traded, + = buy; the components (dealers' gamma, vanna and charm
+hedging, leveraged ETFs) add up to ``total_usd``.  "Flag move" is ``[board] flag_move_pct`` (an
+index move, e.g. -3%).  Both are derived from the gamma, leveraged-ETF and CFTC results, whose
+own freshness is graded; stale inputs are left out and listed in ``inputs``.
+"""
+
+from __future__ import annotations
+
+from jobs.declarations import Column, HeadlineKey, ResultDecl, Table, Unit, declare
+
+U = Unit
+COMPONENTS = (
+    ("dealer_gamma_usd", "dealers' hedge of the price move (+ = dealers buy)"),
+    ("dealer_vanna_usd", "dealers' hedge of the IV shock (+ = dealers buy)"),
+    ("dealer_charm_usd", "dealers' hedge of time passing to the close (+ = dealers buy)"),
+    ("letf_usd", "leveraged ETFs' rebalance (+ = funds buy)"),
+)
+"""The flow components of :data:`flows.scenarios.COMPONENTS`, with what each is."""
+
+
+def _label(name: str, what: str) -> Column:
+    return Column(name, "str", U.LABEL, what)
+
+
+def _flows() -> tuple[Column, ...]:
+    return (*(Column(c, "float", U.USD_FLOW, what) for c, what in COMPONENTS), Column("total_usd", "float", U.USD_FLOW, "sum of the components (+ = buy)"))
+
+
+_MOVES = (
+    Column("index_move_pct", "float", U.PERCENT, "move of the board index"),
+    Column("iv_shock_pts", "float", U.VOL_POINTS, "implied-volatility shock"),
+)
+
+
+def _fx() -> Table:
+    return Table(
+        "fx",
+        (
+            _label("ccy", "currency"),
+            Column("usd", "float", U.USD, "speculators' position in the currency (+ = long the currency)"),
+            Column("currency_flow_usd", "float", U.USD_FLOW, "USD of the currency bought (+) in an unwind to the median"),
+            Column("cover_usd", "float", U.USD, "net-USD position covered"),
+            Column("benefits", "bool", U.FLAG, "the currency is bought in the unwind"),
+            Column("rank", "int", U.RANK, "beneficiary rank"),
+        ),
+        "the CFTC unwind of the headline series (empty without a usable cftc.net_usd)",
+    )
+
+
+def _inputs(description: str) -> Table:
+    return Table(
+        "inputs",
+        (
+            _label("name", "input result"),
+            _label("family", "gamma / letf / cftc"),
+            Column("as_of", "str", U.TIME, "its as-of time (ISO 8601; 'None' when missing)"),
+            Column("computed_at", "str", U.TIME, "when it was computed (ISO 8601)"),
+            _label("source", "its source"),
+            Column("age_hours", "float", U.HOURS, "age at the run (computed-at)"),
+            Column("stale", "bool", U.FLAG, "left out: stale or missing"),
+            Column("included", "bool", U.FLAG, "in the totals"),
+            Column("sample", "bool", U.FLAG, "generated sample data"),
+            _label("note", "ok, or why it was left out"),
+        ),
+        description,
+    )
+
+
+def _head(brief: bool) -> tuple[HeadlineKey, ...]:
+    """The board's headline (:func:`jobs.tasks.board._headline`); the brief's repeats it, not
+    alertable there (rules read ``board.scenarios``)."""
+    a = not brief
+    keys = [
+        HeadlineKey("index", U.LABEL, "the board index", kind="text", alertable=False),
+        HeadlineKey("flag_move_pct", U.PERCENT, "the flag move ([board] flag_move_pct)", alertable=False),
+        HeadlineKey("today_move_pct", U.PERCENT, "move of the board index since the prior close (None: unknown)", alertable=a),
+        HeadlineKey("total_usd_at_flag_move", U.USD_FLOW, "mechanical flow for the flag move (+ = buy)", alertable=a),
+        *(HeadlineKey(f"{c}_at_flag_move", U.USD_FLOW, what, alertable=a) for c, what in COMPONENTS),
+        HeadlineKey("letf_per_1pct_usd", U.USD_PER_1PCT, "leveraged ETFs: USD per 1% move (equity total)", alertable=a),
+        HeadlineKey("net_usd_position_usd", U.USD, "speculators' net USD position, headline basket (+ = net long USD)", alertable=a),
+        HeadlineKey("net_usd_percentile_3y", U.PERCENTILE, "its percentile over 3 years", alertable=a),
+        HeadlineKey("flags", U.COUNT, "regime flags raised", alertable=a),
+        HeadlineKey("stale_inputs", U.COUNT, "inputs left out as stale or missing", alertable=a),
+    ]
+    if brief:
+        keys += [
+            HeadlineKey("date", U.DATE, "the brief's date (exchange time zone)", kind="time", alertable=False),
+            HeadlineKey("text", U.TEXT, "the brief as plain text lines (the digest body)", kind="text", alertable=False),
+        ]
+    else:
+        keys.insert(8, HeadlineKey("total_usd_today_move", U.USD_FLOW, "mechanical flow for today's move so far (+ = buy)"))
+    return tuple(keys)
+
+
+SCENARIOS = declare(
+    ResultDecl(
+        name="board.scenarios",
+        description="The de-risking board: mechanical flow (dealer hedging and leveraged-ETF rebalancing) for each index move and IV shock, by underlying and in total, with regime flags and the inputs used.",
+        task="board",
+        cadence="derived",
+        tables=(
+            Table(
+                "grid",
+                (
+                    *_MOVES,
+                    _label("underlying", "underlying"),
+                    Column("beta", "float", U.DIMENSIONLESS, "beta to the board index"),
+                    Column("move_pct", "float", U.PERCENT, "move of the underlying = beta x index move"),
+                    *_flows(),
+                    Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume (NaN: not given)"),
+                    Column("total_pct_adv", "float", U.PCT_OF_ADV, "100 x |total_usd| / adv_usd"),
+                ),
+                "one row per index move, IV shock and underlying (the main table)",
+            ),
+            Table("totals", (*_MOVES, *_flows()), "the grid summed over underlyings"),
+            Table(
+                "ranking",
+                (
+                    _label("underlying", "underlying"),
+                    Column("beta", "float", U.DIMENSIONLESS, "beta to the board index"),
+                    Column("flow_per_1pct_usd", "float", U.USD_PER_1PCT, "mechanical flow per 1% index move"),
+                    Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume"),
+                    Column("flow_per_1pct_pct_adv", "float", U.PCT_OF_ADV_PER_1PCT, "flow per 1% index move, percent of ADV"),
+                ),
+                "underlyings ranked by flow per 1% index move",
+            ),
+            Table(
+                "flags",
+                (
+                    _label("kind", "amplifying / near_flip / letf_heavy / stale_input"),
+                    _label("underlying", "underlying or input"),
+                    _label("severity", "critical / warning / info"),
+                    _label("message", "what was found"),
+                ),
+                "regime flags",
+            ),
+            _inputs("every input, its freshness and whether it is in the totals"),
+            _fx(),
+            Table(
+                "underlyings",
+                (
+                    _label("underlying", "underlying"),
+                    Column("max_abs_total_usd", "float", U.USD, "largest |total flow| over the grid"),
+                ),
+                "underlyings with any flow, largest first (the explorer's list)",
+            ),
+        ),
+        headline=_head(brief=False),
+    )
+)
+
+BRIEF = declare(
+    ResultDecl(
+        name="board.brief",
+        description="The morning brief: one page after the morning refresh (gamma regime and flip per main index, leveraged-ETF USD per 1%, the board's flows, the net USD position, the biggest changes since the previous brief), kept by date and sent as a digest.",
+        task="brief",
+        cadence="derived",
+        tables=(
+            Table(
+                "gamma",
+                (
+                    _label("underlying", "index of [board] brief_indices"),
+                    Column("spot", "float", U.PRICE, "spot"),
+                    _label("regime", "long gamma / short gamma"),
+                    Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"),
+                    Column("flip", "float", U.PRICE, "zero-gamma level nearest spot"),
+                    Column("flip_distance_pct", "float", U.PERCENT, "(flip / spot - 1) x 100"),
+                    Column("as_of", "str", U.TIME, "snapshot time (ISO 8601)"),
+                ),
+                "gamma of the main indices (the main table)",
+            ),
+            Table(
+                "letf",
+                (
+                    _label("underlying", "underlying"),
+                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, "leveraged ETFs' trade per +1% move (+ = buy)"),
+                ),
+                "the 8 underlyings with the largest leveraged-ETF USD per 1%",
+            ),
+            Table("flows", (*_MOVES, *_flows()), "the board's totals for index moves of -5 to +5% without IV shock (empty without a usable board)"),
+            _fx(),
+            _inputs("every input of the brief"),
+            Table(
+                "changes",
+                (
+                    _label("figure", "the figure, with its unit"),
+                    Column("previous", "float", U.MIXED, "in the previous brief"),
+                    Column("current", "float", U.MIXED, "now"),
+                    Column("change", "float", U.MIXED, "current - previous"),
+                    Column("relative_change", "float", U.FRACTION, "|change| / |previous| (inf: previous 0)"),
+                ),
+                "changes since the previous brief, largest relative change first",
+            ),
+        ),
+        headline=_head(brief=True),
+    )
+)

@@ -1,0 +1,70 @@
+"""flows.formatting: the one mapping unit -> format (tables, cards, CLI), worked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from flows.formatting import (
+    FALLBACK,
+    FORMATS,
+    NOT_NUMBERS,
+    format_value,
+    header,
+    shown_unit,
+    table_format,
+    time_format,
+)
+from flows.units import Unit, unit_of
+
+
+def test_every_unit_has_a_format_or_is_not_a_number() -> None:
+    assert set(FORMATS) | set(NOT_NUMBERS) == set(Unit)
+    assert not set(FORMATS) & set(NOT_NUMBERS)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "style", "text"),
+    [
+        (-1.234e10, Unit.USD_PER_1PCT, {}, "-$12.34 bn"),  # flows and sensitivities carry a sign
+        (3.52e10, Unit.USD_FLOW, {}, "+$35.20 bn"),
+        (5.688e10, Unit.USD, {}, "$56.88 bn"),  # an amount (AUM) has none unless asked
+        (3.52e10, Unit.USD, {"signed": True, "digits": 1, "space": False}, "+$35.2bn"),  # the CFTC cards
+        (2e8, Unit.USD_FLOW, {"scale": "bn", "style": "code"}, "+0.20 bn USD"),  # the board
+        (-1.234e9, Unit.USD_PER_1PCT, {"minus": "\u2212"}, "\u2212$1.23 bn"),
+        (1.2345, Unit.PERCENT, {}, "1.23%"),
+        (1.2345, Unit.PERCENT, {"signed": True}, "+1.23%"),
+        (-0.5, Unit.PCT_OF_ADV, {"signed": True}, "-0.50%"),
+        (0.1234, Unit.FRACTION, {}, "12.3%"),  # stored 0-1, read as a percentage
+        (12345.6, Unit.CONTRACTS, {}, "12,346"),
+        (7, Unit.COUNT, {}, "7"),
+        (4697.2371, Unit.PRICE, {}, "4,697.24"),
+        (1.2345, Unit.STDEV, {}, "+1.23"),
+        (57.4, Unit.PERCENTILE, {"signed": True}, "57"),  # signed only marks percentages and USD
+        (0.006712345, Unit.USD_PER_UNIT, {}, "0.00671234"),
+        (3.0, Unit.DIMENSIONLESS, {}, "3"),
+        (0.25, Unit.FRACTION_PER_YEAR, {}, "0.2500"),
+        (None, Unit.USD, {}, "n/a"),
+        (math.nan, Unit.PERCENT, {}, "n/a"),
+        (math.inf, Unit.CONTRACTS, {}, "n/a"),
+        ("short gamma", Unit.LABEL, {}, "short gamma"),
+        ("not a number", Unit.USD, {}, "not a number"),
+        (1.23456, "furlongs", {}, "1.235"),  # a unit flowdesk does not know: 4 significant digits
+        (1.23456, None, {}, "1.235"),
+    ],
+)
+def test_format_value(value, unit, style, text) -> None:
+    assert format_value(value, unit, **style) == text
+
+
+def test_table_formats_and_headers() -> None:
+    assert table_format(Unit.USD_PER_1PCT) == ",.0f" and table_format("USD per 1% move") == ",.0f"
+    assert table_format(Unit.PERCENT) == ",.2f" and table_format(Unit.PER_POINT_PER_OPTION) == ".6~g"
+    assert table_format("an old unit text") == FALLBACK.table == table_format(None)
+    assert time_format(Unit.DATE) == "%Y-%m-%d" and time_format(Unit.TIME) == "%Y-%m-%d %H:%M %Z"
+    assert header("Net GEX", Unit.USD_PER_1PCT) == "Net GEX (USD per 1% move)"
+    assert header("regime", Unit.LABEL) == "regime" and header("expiry", Unit.DATE) == "expiry" and header("x", None) == "x"
+    assert header("share", "an old unit text") == "share (an old unit text)"  # shown as stored
+    assert shown_unit(Unit.FLAG) is None and shown_unit("") is None
+    assert unit_of("USD") is Unit.USD and unit_of("no such unit") is None and unit_of(None) is None
