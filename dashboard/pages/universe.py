@@ -23,12 +23,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import data
-from dashboard.components import card, missing, provenance
+from dashboard.components import card, headline_units, missing, provenance
 from dashboard.figures import gamma as gfig
 from dashboard.figures import universe as ufig
 from dashboard.figures.common import empty
 from flows.errors import ResultNotFound
-from flows.money import format_usd
+from flows.formatting import NOT_NUMBERS, format_value, header, table_format
+from jobs import declarations
 
 dash.register_page(__name__, path="/single-names", name="Single names", order=12, title="flowdesk · Single names")
 
@@ -37,31 +38,43 @@ log = logging.getLogger("flowdesk.web.universe")
 RESULT = "universe.table"
 RANKS = {"gex": ("|net GEX| (USD per 1% move)", "net_gex_usd_per_1pct"), "adv": ("|net GEX| as % of ADV", "gex_pct_adv")}
 
-_USD = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
-_PCT = {"function": "params.value == null ? 'no ADV' : d3.format(',.2f')(params.value)"}
-_PRICE = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
-_SHARE = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
-COLUMNS = [
-    {"field": "rank", "headerName": "#", "width": 70, "filter": False},
-    {"field": "symbol", "headerName": "Symbol", "pinned": "left", "width": 100},
-    {"field": "sector", "headerName": "Sector", "filter": "agTextColumnFilter"},
-    {"field": "spot", "headerName": "Spot (USD)", "valueFormatter": _PRICE, "filter": "agNumberColumnFilter"},
-    {"field": "net_gex_usd_per_1pct", "headerName": "Net GEX (USD per 1%)", "valueFormatter": _USD, "filter": "agNumberColumnFilter"},
-    {"field": "gex_pct_adv", "headerName": "Net GEX (% of ADV)", "valueFormatter": _PCT, "filter": "agNumberColumnFilter"},
-    {"field": "call_gex_usd_per_1pct", "headerName": "Call GEX (USD per 1%)", "valueFormatter": _USD, "filter": "agNumberColumnFilter"},
-    {"field": "put_gex_usd_per_1pct", "headerName": "Put GEX (USD per 1%)", "valueFormatter": _USD, "filter": "agNumberColumnFilter"},
-    {"field": "regime", "headerName": "Regime"},
-    {"field": "flip", "headerName": "Flip (USD)", "valueFormatter": _PRICE, "filter": "agNumberColumnFilter"},
-    {"field": "flip_distance_pct", "headerName": "Flip distance (%)", "valueFormatter": _PRICE, "filter": "agNumberColumnFilter"},
-    {"field": "call_wall", "headerName": "Call wall (USD)", "valueFormatter": _PRICE, "filter": "agNumberColumnFilter"},
-    {"field": "put_wall", "headerName": "Put wall (USD)", "valueFormatter": _PRICE, "filter": "agNumberColumnFilter"},
-    {"field": "zero_dte_share", "headerName": "0DTE share (% of gross)", "valueFormatter": _SHARE, "filter": "agNumberColumnFilter"},
-    {"field": "hedge_flow_down3_usd", "headerName": "Hedge trade -3% (USD, + = buy)", "valueFormatter": _USD, "filter": "agNumberColumnFilter"},
-    {"field": "hedge_flow_up3_usd", "headerName": "Hedge trade +3% (USD, + = buy)", "valueFormatter": _USD, "filter": "agNumberColumnFilter"},
-    {"field": "adv_usd", "headerName": "ADV (USD)", "valueFormatter": _USD, "filter": "agNumberColumnFilter"},
-    {"field": "contracts", "headerName": "Contracts", "filter": "agNumberColumnFilter"},
-    {"field": "baskets", "headerName": "Baskets"},
-]
+_TITLES = {
+    "symbol": "Symbol", "sector": "Sector", "spot": "Spot", "net_gex_usd_per_1pct": "Net GEX", "gex_pct_adv": "Net GEX per 1% move",
+    "call_gex_usd_per_1pct": "Call GEX", "put_gex_usd_per_1pct": "Put GEX", "regime": "Regime", "flip": "Flip", "flip_distance_pct": "Flip distance from spot",
+    "call_wall": "Call wall", "put_wall": "Put wall", "zero_dte_share": "0DTE share of gross GEX", "hedge_flow_down3_usd": "Dealers' hedge trade -3%",
+    "hedge_flow_up3_usd": "Dealers' hedge trade +3%", "adv_usd": "ADV", "contracts": "Contracts", "baskets": "Baskets",
+}
+"""Grid columns (in order) and their titles; each header adds the column's declared unit."""
+_WHEN_MISSING = {"gex_pct_adv": "no ADV"}
+"""What an empty cell says where a missing value has a meaning (otherwise blank)."""
+
+
+def _column_def(field: str, title: str, unit: str | None) -> dict[str, Any]:
+    """An AG Grid column: header ``title (unit)``, numbers written by the declared unit
+    (:func:`flows.formatting.table_format`, a d3 specifier: the cell stays a number, so sorting
+    and the number filter are numeric)."""
+    col: dict[str, Any] = {"field": field, "headerName": header(title, unit)}
+    if unit is not None and unit not in NOT_NUMBERS:
+        when_missing = _WHEN_MISSING.get(field, "")
+        col["valueFormatter"] = {"function": f"params.value == null ? '{when_missing}' : d3.format('{table_format(unit)}')(params.value)"}
+        col["filter"] = "agNumberColumnFilter"
+    elif field == "sector":
+        col["filter"] = "agTextColumnFilter"
+    return col
+
+
+def grid_columns() -> list[dict[str, Any]]:
+    """The grid's column definitions from ``universe.table``'s declaration (table ``names``)."""
+    names = declarations.lookup(RESULT).table("names")
+    cols = [{"field": "rank", "headerName": "#", "width": 70, "filter": False}]
+    for field, title in _TITLES.items():
+        declared = names.column(field)
+        cols.append(_column_def(field, title, declared.unit if declared is not None else None))
+    cols[1].update(pinned="left", width=100)
+    return cols
+
+
+COLUMNS = grid_columns()
 GRID_FIELDS = [c["field"] for c in COLUMNS if c["field"] != "rank"]
 
 
@@ -120,17 +133,21 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def cards(h: dict[str, Any]) -> list[html.Div]:
-    """Headline cards (published figures, formatted only)."""
+def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
+    """Headline cards (published figures, written by their declared units)."""
+
+    def fmt(key: str) -> str:
+        return format_value(h.get(key), units.get(key))
+
     out = [
-        card("Names", f"{h.get('names', 0):,}", f"{h.get('contracts', 0):,} contracts · {h.get('failed', 0)} left out", card_id="un-card-names"),
-        card("Net GEX, all names", format_usd(h.get("net_gex_usd_per_1pct")), f"per 1% move on every name · {h.get('short_gamma_names', 0):,} names short gamma", card_id="un-card-net"),
-        card("Hedge trade, every name -3%", format_usd(h.get("hedge_flow_down3_usd")), f"+3%: {format_usd(h.get('hedge_flow_up3_usd'))} · + = dealers buy", card_id="un-card-hedge"),
+        card("Names", fmt("names"), f"{fmt('contracts')} contracts · {fmt('failed')} left out", card_id="un-card-names"),
+        card("Net GEX, all names", fmt("net_gex_usd_per_1pct"), f"per 1% move on every name · {fmt('short_gamma_names')} names short gamma", card_id="un-card-net"),
+        card("Hedge trade, every name -3%", fmt("hedge_flow_down3_usd"), f"+3%: {fmt('hedge_flow_up3_usd')} · + = dealers buy", card_id="un-card-hedge"),
     ]
-    for key, value in h.items():
+    for key in h:
         if key.startswith("net_gex_usd_per_1pct_"):
             b = key.removeprefix("net_gex_usd_per_1pct_")
-            out.append(card(f"Basket {b}", format_usd(value), f"net GEX per 1% · -3%: {format_usd(h.get(f'hedge_flow_down3_usd_{b}'))}", card_id=f"un-card-basket-{b}"))
+            out.append(card(f"Basket {b}", fmt(key), f"net GEX per 1% · -3%: {fmt(f'hedge_flow_down3_usd_{b}')}", card_id=f"un-card-basket-{b}"))
     return out
 
 
@@ -141,7 +158,7 @@ def ranked(names: pd.DataFrame, rank: str, sectors: list[str] | None, basket: st
     if sectors:
         rows = rows[rows["sector"].isin(sectors)]
     if basket:
-        rows = rows[rows["baskets"].str.split(",").map(lambda bs: basket in bs)]
+        rows = rows[("," + rows["baskets"] + ",").str.contains(f",{basket},", regex=False)]
     if regime:
         rows = rows[rows["regime"] == regime]
     col = RANKS.get(rank, RANKS["gex"])[1]
@@ -179,7 +196,7 @@ def _render(_n: int, seen: str | None) -> tuple:
     return (
         meta.version,
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
-        cards(meta.headline),
+        cards(meta.headline, headline_units(meta)),
         ufig.sector_regime_heatmap(sectors),
         ufig.basket_bars(baskets),
         [{"label": s, "value": s} for s in sorted(names["sector"].unique())],
@@ -218,10 +235,15 @@ def _detail_figures(result: Any) -> tuple:
     conv = h.get("convention")
     strike = gfig.gex_by_strike(result.tables["by_strike"], spot=h.get("spot"), flip=h.get("flip"), call_wall=h.get("call_wall"), put_wall=h.get("put_wall"), convention=conv, underlying=sym)
     profile = gfig.gamma_profile(result.tables["profile"], spot=h.get("spot"), flips=h.get("flips"), convention=conv, underlying=sym)
+    units = headline_units(result.meta)
+
+    def fmt(key: str) -> str:
+        return format_value(h.get(key), units.get(key))
+
     cards_ = [
-        card("Net GEX", format_usd(h.get("net_gex_usd_per_1pct")), f"per 1% · {h.get('regime', '')}", card_id="un-detail-net"),
-        card("Flip", gfig.format_level(h.get("flip")), f"{gfig.format_level(h.get('flip_distance_pct'))} % from spot {gfig.format_level(h.get('spot'))}", card_id="un-detail-flip"),
-        card("Walls", f"{gfig.format_level(h.get('put_wall'))} / {gfig.format_level(h.get('call_wall'))}", "put / call (USD)", card_id="un-detail-walls"),
+        card("Net GEX", fmt("net_gex_usd_per_1pct"), f"per 1% move · {h.get('regime', '')}", card_id="un-detail-net"),
+        card("Flip", fmt("flip"), f"{format_value(h.get('flip_distance_pct'), units.get('flip_distance_pct'), signed=True)} from spot {fmt('spot')}", card_id="un-detail-flip"),
+        card("Walls", f"{fmt('put_wall')} / {fmt('call_wall')}", f"put / call ({units.get('call_wall', 'price')})", card_id="un-detail-walls"),
     ]
     tz, _ = data.display_settings("universe")
     return cards_, strike, profile, provenance(result.meta, tz=tz)

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from dashboard.app import create_app
-from flows.money import format_usd
+from flows.formatting import format_value, header, table_format
+from flows.units import Unit
 from jobs.tasks import TaskContext, load_tasks
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
 
@@ -54,12 +55,15 @@ def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, mon
     dash_duo.wait_for_contains_text("#un-count", "300 of 300 names", timeout=30)
     dash_duo.wait_for_contains_text("#un-grid", top["symbol"].iloc[0], timeout=20)
     grid = dash_duo.find_element("#un-grid").text
-    assert "Net GEX (USD per 1%)" in grid and "Net GEX (% of ADV)" in grid and "1 to 50 of 300" in grid  # units in the headers; paged
+    # every header states the column's declared unit (columns off screen are not rendered: test_single_names_grid_formats_by_declared_unit); paged
+    assert header("Net GEX", Unit.USD_PER_1PCT) in grid and header("Net GEX per 1% move", Unit.PCT_OF_ADV) in grid and "1 to 50 of 300" in grid
     # the first row is the largest |net GEX| and shows its published figure
     first = dash_duo.find_elements("#un-grid .ag-center-cols-container .ag-row[row-index='0']")[0].text
     assert f"{top['net_gex_usd_per_1pct'].iloc[0]:,.0f}".replace("-", "\u2212") in first  # d3 writes a true minus
     cards = dash_duo.find_element("#un-cards").text
-    assert format_usd(result.meta.headline["net_gex_usd_per_1pct"]) in cards and "mag7" in cards.lower()
+    h, units = result.meta.headline, result.meta.headline_units
+    assert units["net_gex_usd_per_1pct"] == Unit.USD_PER_1PCT and units["net_gex_usd_per_1pct_mag7"] == Unit.USD_PER_1PCT  # declared units stored
+    assert format_value(h["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT) in cards and format_value(h["net_gex_usd_per_1pct_mag7"], Unit.USD_PER_1PCT) in cards
     for gid in ("un-heatmap", "un-baskets"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)
     assert "USD bn per 1%" in dash_duo.find_element("#un-heatmap").text
@@ -79,7 +83,7 @@ def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, mon
     box.send_keys("NVDA\n")
     dash_duo.wait_for_element("#un-detail-strike .main-svg", timeout=20)
     nvda = store.meta("universe.NVDA").headline
-    dash_duo.wait_for_contains_text("#un-detail-cards", format_usd(nvda["net_gex_usd_per_1pct"]), timeout=20)
+    dash_duo.wait_for_contains_text("#un-detail-cards", format_value(nvda["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT), timeout=20)
 
     # a name outside the focus list: queued, computed by a worker process, then drawn
     other = next(s for s in semis["symbol"] if s != "NVDA")
@@ -92,9 +96,29 @@ def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, mon
         while "universe." + other not in store.names():
             assert time.monotonic() < deadline, "the worker did not compute the name"
             time.sleep(0.2)
-        dash_duo.wait_for_contains_text("#un-detail-cards", format_usd(store.meta(f"universe.{other}").headline["net_gex_usd_per_1pct"]), timeout=30)
+        dash_duo.wait_for_contains_text("#un-detail-cards", format_value(store.meta(f"universe.{other}").headline["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT), timeout=30)
         assert store.meta(f"universe.{other}").headline["on_demand"] is True
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     assert dash_duo.get_logs() == [] or all(entry["level"] != "SEVERE" for entry in dash_duo.get_logs())
+
+
+def test_single_names_grid_formats_by_declared_unit() -> None:
+    from jobs import declarations
+
+    create_app()  # registers the pages
+    from dashboard.pages.universe import grid_columns
+
+    table = declarations.lookup("universe.table").table("names")
+    cols = {c["field"]: c for c in grid_columns()}
+    for field, col in cols.items():
+        if field == "rank":
+            continue
+        unit = table.column(field).unit
+        assert col["headerName"].endswith(f"({unit})") == (unit not in (Unit.LABEL, Unit.FLAG, Unit.TIME)), field
+        if "valueFormatter" in col:
+            assert f"d3.format('{table_format(unit)}')" in col["valueFormatter"]["function"], field
+    assert cols["net_gex_usd_per_1pct"]["headerName"] == header("Net GEX", Unit.USD_PER_1PCT)
+    assert "'no ADV'" in cols["gex_pct_adv"]["valueFormatter"]["function"]  # a missing ADV says so
+    assert "valueFormatter" not in cols["symbol"] and cols["zero_dte_share"]["headerName"].endswith("(fraction (0-1))")
