@@ -278,6 +278,19 @@ def _params(settings: Settings) -> Any:
     return gamma_params(settings, "", pd.Timestamp.now(tz="UTC"))
 
 
+def warm_up(settings: Settings) -> None:
+    """Import what a shard job uses and fill the process-wide caches it reads (the exchange
+    calendar behind the gamma parameters): ``flowdesk worker`` calls it before forking its work
+    horses, which then inherit them instead of building them again for every job."""
+    import pyarrow.ipc  # noqa: F401
+    import rq.job  # noqa: F401
+
+    import flows.gamma  # noqa: F401
+    import flows.gamma_batch  # noqa: F401
+
+    _params(settings)
+
+
 def run_shard(round_id: str, shard: int) -> dict[str, Any]:
     """RQ job: analyse one shard's names (:func:`flows.gamma_batch.analyze_batch`), write its
     rows (one key, overwritten by a retry) and publish its focus names' full tables (once per
