@@ -122,3 +122,27 @@ def test_single_names_grid_formats_by_declared_unit() -> None:
     assert cols["net_gex_usd_per_1pct"]["headerName"] == header("Net GEX", Unit.USD_PER_1PCT)
     assert "'no ADV'" in cols["gex_pct_adv"]["valueFormatter"]["function"]  # a missing ADV says so
     assert "valueFormatter" not in cols["symbol"] and cols["zero_dte_share"]["headerName"].endswith("(fraction (0-1))")
+
+
+def test_ranking_and_filters_by_hand() -> None:
+    """|net GEX| largest first (sign ignored), names without an ADV last by % of ADV, ties in table
+    order; filters by sector, basket membership (whole names: 'semis' is not 'semis2') and regime;
+    the records of a version are built once and permuted."""
+    create_app()
+    from dashboard.pages.universe import GRID_FIELDS, grid_records, ranked, ranked_positions
+
+    names = pd.DataFrame({f: pd.Series([0.0] * 5) for f in GRID_FIELDS})
+    names["symbol"] = ["A", "B", "C", "D", "E"]
+    names["sector"] = ["Tech", "Tech", "Energy", "Tech", "Energy"]
+    names["baskets"] = ["semis", "", "semis2", "mag7,semis", "semis"]
+    names["regime"] = ["long gamma", "short gamma", "long gamma", "short gamma", "long gamma"]
+    names["net_gex_usd_per_1pct"] = [1e9, -3e9, 2e9, -2e9, 5e8]
+    names["gex_pct_adv"] = [float("nan"), 0.5, -4.0, 0.5, float("nan")]
+    assert list(ranked(names, "gex", None, None, None)["symbol"]) == ["B", "C", "D", "A", "E"]
+    assert list(ranked(names, "adv", None, None, None)["symbol"]) == ["C", "B", "D", "A", "E"]  # tie B/D in table order, NaN last
+    assert list(ranked(names, "gex", ["Tech"], "semis", None)["symbol"]) == ["D", "A"]
+    assert list(ranked(names, "gex", None, "semis", "long gamma")["symbol"]) == ["A", "E"]
+    assert list(ranked(names, "gex", None, None, None)["rank"]) == [1, 2, 3, 4, 5]
+    records = grid_records("v-test", names)
+    assert grid_records("v-test", names) is records and records[0]["gex_pct_adv"] is None  # once per version; NaN -> empty cell
+    assert [records[p]["symbol"] for p in ranked_positions(names, "adv", None, None, None)] == ["C", "B", "D", "A", "E"]
