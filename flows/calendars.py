@@ -138,7 +138,7 @@ def next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> pd.Timesta
 
 def hours_to_next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> float:
     """Hours from ``at`` to :func:`next_close` (> 0)."""
-    return (next_close(at, calendar) - pd.Timestamp(at).tz_convert("UTC")).total_seconds() / 3600.0
+    return float((next_close(at, calendar) - pd.Timestamp(at).tz_convert("UTC")).total_seconds() / 3600.0)
 
 
 # -- US federal calendar and the CFTC release rule ----------------------------------------------
@@ -146,7 +146,7 @@ def hours_to_next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> f
 def _federal_holidays_all() -> np.ndarray:
     from pandas.tseries.holiday import USFederalHolidayCalendar
 
-    return USFederalHolidayCalendar().holidays(pd.Timestamp(FIRST_DAY), pd.Timestamp(LAST_DAY)).to_numpy().astype("datetime64[D]")
+    return np.asarray(USFederalHolidayCalendar().holidays(pd.Timestamp(FIRST_DAY), pd.Timestamp(LAST_DAY)).to_numpy().astype("datetime64[D]"))
 
 
 def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
@@ -165,7 +165,7 @@ def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(hol[np.isin(year_of, sorted(ys))].astype("datetime64[ns]"))
 
 
-def cftc_release_times(as_of: Sequence | pd.DatetimeIndex, *, holidays: Sequence | None = None, tz: str = EXCHANGE_TZ) -> pd.DatetimeIndex:
+def cftc_release_times(as_of: Sequence[object] | pd.DatetimeIndex, *, holidays: Sequence[object] | None = None, tz: str = EXCHANGE_TZ) -> pd.DatetimeIndex:
     """Scheduled release instant of each COT report: the 3rd US federal business day after the
     as-of date, 15:30 Eastern (vectorised: one ``numpy.busday_offset`` over all dates).
 

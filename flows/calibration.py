@@ -85,5 +85,6 @@ def solve(published_usd: float, model_per_usd: float, *, method: str, start: pd.
         raise InputError("calibration", "window", f"the model moves by {model_per_usd!r} per USD of AUM over {start}..{end}: too little to calibrate on; pick a window with a clear flow")
     if (published_usd > 0) != (model_per_usd > 0):
         raise InputError("calibration", "published_usd", f"published USD {published_usd:+,.0f} and the model's direction ({model_per_usd:+.4f} per USD of AUM) disagree over {start}..{end}")
-    fmt = lambda d: pd.Timestamp(d).date().isoformat()  # noqa: E731
+    def fmt(d: pd.Timestamp | str) -> str:
+        return str(pd.Timestamp(d).date().isoformat())
     return Calibration(aum_usd=published_usd / model_per_usd, method=method, published_usd=float(published_usd), model_per_usd=float(model_per_usd), start=fmt(start), end=fmt(end), source=source)

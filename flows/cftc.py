@@ -27,6 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,7 +116,7 @@ def row_weight(values: Mapping[str, np.ndarray], report: str) -> np.ndarray:
     return out
 
 
-def check_report(frame: pd.DataFrame, report: str, source: str, *, rows: Sequence | None = None, fields: Mapping[str, str] | None = None) -> None:
+def check_report(frame: pd.DataFrame, report: str, source: str, *, rows: Sequence[object] | np.ndarray | None = None, fields: Mapping[str, str] | None = None) -> None:
     """Refuse a parsed COT frame holding an implausible value (:mod:`flows.limits`).
 
     Checks, on every row: open interest within ``cftc.open_interest``; every position column
@@ -194,7 +195,7 @@ def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | N
     return wide
 
 
-def align_fx(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, currencies: Iterable[str], *, max_lag_days: int = 7, source: str = "fx") -> pd.DataFrame:
+def align_fx(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, currencies: Iterable[str], *, max_lag_days: int = 7, source: str = "fx") -> pd.DataFrame:
     """USD per unit of each currency on each date, taking the previous available ECB day.
 
     ECB TARGET holidays have no row; the rate of the latest ECB date ``<= date`` is used, as long
@@ -232,7 +233,7 @@ def dxy_from_fx(usd_per_unit: pd.DataFrame) -> pd.Series:
     return pd.Series(ICE_DXY_CONSTANT * np.exp(logs), index=usd_per_unit.index, name=USD_INDEX)
 
 
-def usd_per_unit_frame(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, currencies: Iterable[str], *, dxy: pd.Series | None = None, max_lag_days: int = 7, require_dxy: bool = True, source: str = "fx") -> pd.DataFrame:
+def usd_per_unit_frame(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, currencies: Iterable[str], *, dxy: pd.Series | None = None, max_lag_days: int = 7, require_dxy: bool = True, source: str = "fx") -> pd.DataFrame:
     """USD per unit for every currency column of a positions frame, on the report dates.
 
     For ``DXY`` the column holds the index level (index points; a contract is worth
@@ -272,7 +273,7 @@ def _align_series(series: pd.Series, dates: pd.DatetimeIndex, max_lag_days: int)
     row, stale = _asof_rows(pd.DatetimeIndex(s.index), dates, max_lag_days)
     vals = s.to_numpy(dtype=float)[row]
     vals[stale] = np.nan
-    return vals
+    return np.asarray(vals, dtype=np.float64)
 
 
 def usd_values(net: pd.DataFrame, usd_per_unit: pd.DataFrame, *, contracts: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -583,7 +584,7 @@ class CftcAnalytics:
     unwind: pd.DataFrame
     latest_complete: pd.Timestamp | None
     headline_series: str
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 SERIES_PREFIX: Mapping[str, str] = {"noncomm": "net_usd", "lev_money": "net_usd_levfunds", "asset_mgr": "net_usd_assetmgr"}

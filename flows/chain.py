@@ -157,7 +157,7 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     return out
 
 
-def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable[object] | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DatetimeIndex:
     """Settlement instant per contract, tz-aware UTC (see the module docstring).
 
     Parameters

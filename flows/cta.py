@@ -52,6 +52,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -186,7 +187,7 @@ def _sign(diff: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def sigma(close: np.ndarray, params: CtaParams) -> np.ndarray:
     """EWMA volatility (annualised fraction, centre of mass ``vol_com_days``) at every session."""
-    return np.sqrt(ewma_variance(log_returns(close), params.decay, seed=params.seed_days, annualisation=params.annualisation))
+    return np.asarray(np.sqrt(ewma_variance(log_returns(close), params.decay, seed=params.seed_days, annualisation=params.annualisation)), dtype=np.float64)
 
 
 def _lagged(x: np.ndarray, lag: int) -> np.ndarray:
@@ -339,14 +340,14 @@ HEADLINE_UNITS = {
 class CtaReport:
     """Output of :func:`analyze` (units in :data:`UNITS` / :data:`HEADLINE_UNITS`)."""
 
-    headline: dict
+    headline: dict[str, Any]
     history: pd.DataFrame
     triggers: pd.DataFrame
     scenarios: pd.DataFrame
     shock_grid: pd.DataFrame
     calibration: calib.Calibration
     params: CtaParams
-    units: dict = field(default_factory=lambda: dict(UNITS))
+    units: dict[str, dict[str, str]] = field(default_factory=lambda: dict(UNITS))
     horizon: str = HORIZON
 
     def tables(self) -> dict[str, pd.DataFrame]:

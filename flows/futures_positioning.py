@@ -377,7 +377,7 @@ def window_stats(values: np.ndarray, window: int, min_periods: int) -> WindowSta
     roll = pd.Series(padded.T.ravel()).rolling(window, min_periods=min_periods)
 
     def back(series: pd.Series) -> np.ndarray:
-        return series.to_numpy(dtype=float).reshape(k, n + window - 1)[:, window - 1 :].T
+        return np.asarray(series.to_numpy(dtype=float).reshape(k, n + window - 1)[:, window - 1 :].T, dtype=np.float64)
 
     mean = back(roll.mean())
     std = back(roll.std(ddof=1))
@@ -817,7 +817,7 @@ def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], mi
             q.warn(f"{q.source}: {sym} absent on {len(days)} of {int(reported[span].sum())} report weeks of its history ({', '.join(days[:3])}{more}): no figures for {sym} those weeks; its statistics use the weeks present (no forward fill)")
         if have[-1] < n_w - 1:
             q.warn(f"{q.source}: {sym} has no report in the latest week {pd.Timestamp(grid.week_dates[-1]).date()} (last {info['history_end'][sym]})")
-    gaps = []
+    gaps: list[dict[str, Any]] = []
     missing = np.flatnonzero(~reported)
     if len(missing):
         breaks = np.flatnonzero(np.diff(missing) > 1)
@@ -875,9 +875,9 @@ def headline(latest: pd.DataFrame, crowding: pd.DataFrame, markets: pd.DataFrame
         has = by is not None and (sym, "dealer") in by.index
         if has:
             reported.append(sym)
-        out[f"{key}_dealer_net_contracts"] = by.loc[(sym, "dealer"), "net_contracts"] if has else None
+        out[f"{key}_dealer_net_contracts"] = by.loc[(sym, "dealer"), "net_contracts"] if has and by is not None else None
         for cls in HEADLINE_CLASSES:
-            row = by.loc[(sym, cls)] if has else None
+            row = by.loc[(sym, cls)] if has and by is not None else None
             base = f"{key}_{cls}"
             for c in ("net_contracts", "net_pct_oi", "net_change_contracts", *stat_cols):
                 out[f"{base}_{c}"] = row[c] if row is not None else None
@@ -890,7 +890,7 @@ def headline(latest: pd.DataFrame, crowding: pd.DataFrame, markets: pd.DataFrame
             continue
         for cls in HEADLINE_CLASSES:
             for c in cols:
-                vals = [out.get(f"{s}_{cls}_{c}") for s in members]
+                vals: list[Any] = [out.get(f"{s}_{cls}_{c}") for s in members]
                 ok = all(v is not None and np.isfinite(float(v)) for v in vals)
                 out[f"{grp}_{cls}_{c}"] = float(np.sum([float(v) for v in vals])) if ok else None
     flagged = crowding[crowding["flagged"]] if len(crowding) else crowding

@@ -103,6 +103,7 @@ import copy
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -221,7 +222,7 @@ class GammaReport:
     ``_contracts``, ...); the declared kind, unit and meaning of every column and headline key,
     as published in ``gamma.<UNDERLYING>``, are in :mod:`jobs.declarations.gamma`."""
 
-    headline: dict
+    headline: dict[str, Any]
     by_strike: pd.DataFrame
     by_expiry: pd.DataFrame
     grid: pd.DataFrame
@@ -269,7 +270,7 @@ def year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, at: pd.Timest
     at_ns = at.tz_convert("UTC").value
     alive = settle_ns > at_ns
     if basis == "calendar":
-        return (settle_ns - at_ns) / 1e9 / SECONDS_PER_YEAR
+        return np.asarray((settle_ns - at_ns) / 1e9 / SECONDS_PER_YEAR, dtype=np.float64)
     if basis == "busdays262":
         day = np.datetime64(at.tz_convert(EXCHANGE_TZ).date(), "D")
         n = np.busday_count(day, settle_days).astype(np.float64)
@@ -280,7 +281,7 @@ def year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, at: pd.Timest
 
 def _local_days(settle_ns: np.ndarray) -> np.ndarray:
     """Exchange-local calendar date (``datetime64[D]``) of each settlement instant."""
-    return pd.DatetimeIndex(settle_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(EXCHANGE_TZ).tz_localize(None).to_numpy().astype("datetime64[D]")
+    return np.asarray(pd.DatetimeIndex(settle_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(EXCHANGE_TZ).tz_localize(None).to_numpy().astype("datetime64[D]"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,7 +482,7 @@ def _group_sum(keys_inverse: np.ndarray, n_groups: int, values: np.ndarray) -> n
     return np.bincount(keys_inverse, weights=values, minlength=n_groups)
 
 
-def _f(x) -> float | None:
+def _f(x: Any) -> float | None:
     """JSON-able float (None for NaN/inf/None)."""
     if x is None:
         return None
@@ -603,7 +604,7 @@ def _settled_reasons(settle: pd.Series, am: np.ndarray, as_of: pd.Timestamp) -> 
     snap = as_of.tz_convert(EXCHANGE_TZ).isoformat()
     keys = pd.Series(local.asi8 * 2 + am.astype(np.int64))
     text = {k: f"settled at {pd.Timestamp(k // 2, tz='UTC').tz_convert(EXCHANGE_TZ).isoformat()} ({'AM, opening quotation' if k % 2 else 'PM, close'}), at or before the snapshot {snap}" for k in keys.unique()}
-    return keys.map(text).to_numpy(dtype=object)
+    return np.asarray(keys.map(text).to_numpy(dtype=object))
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Series:
@@ -675,7 +676,7 @@ def parity_forward(strike: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask
     return F, f"put-call parity, median of strikes {', '.join(f'{k:g}' for k in sorted(near))}"
 
 
-def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, ticks: np.ndarray, r: float, source: str) -> tuple[np.ndarray, list[dict]]:
+def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, ticks: np.ndarray, r: float, source: str) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Futures price per futures-priced contract (NaN elsewhere) and one note per expiry.
 
     The source's own :data:`flows.chain.FORWARD_COLUMN` where it has one for the expiry, else
@@ -683,7 +684,7 @@ def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.nda
     expiry when neither works: such a product is never priced off spot.
     """
     out = np.full(len(a), np.nan)
-    notes: list[dict] = []
+    notes: list[dict[str, Any]] = []
     given = a[FORWARD_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if FORWARD_COLUMN in a.columns else np.full(len(a), np.nan)
     for key in np.unique(settle_ns[fwd]):
         sel = fwd & (settle_ns == key)
@@ -769,7 +770,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     cls = products.classify_roots([str(x).upper() for x in root_names], chain.underlying, params.deliverables)
 
     def per_contract(col: str, dtype: object) -> np.ndarray:
-        return cls[col].to_numpy(dtype=dtype)[root_codes]
+        return np.asarray(cls[col].to_numpy(dtype=dtype)[root_codes])
 
     status = per_contract("status", object)
     units_all = per_contract("units", np.float64)
@@ -841,7 +842,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     T = year_fractions(settle_a, settle_days, as_of, params.time_basis)
 
     # the underlying each contract is valued on: spot (scaled), or the future of its expiry
-    forwards: list[dict] = []
+    forwards: list[dict[str, Any]] = []
     U = ratio * S
     q_i = np.full(n, q)
     if fwd.any():
@@ -966,7 +967,10 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     for cv in conventions:
         row = np.array([row_of[cv]])
         sampled = np.where(np.abs(curves[row_of[cv]]) <= noise, 0.0, curves[row_of[cv]])
-        flips_by_conv[cv] = find_flips(spots, sampled, lambda x, row=row: _gex_curve(model, x, rows=row)[0], tol)
+        def evaluate(x: np.ndarray, row: np.ndarray = row) -> np.ndarray:
+            return np.asarray(_gex_curve(model, x, rows=row)[0])
+
+        flips_by_conv[cv] = find_flips(spots, sampled, evaluate, tol)
 
     def nearest(fl: list[float]) -> float | None:
         return min(fl, key=lambda x: abs(x - S)) if fl else None

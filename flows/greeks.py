@@ -31,12 +31,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+_INV_SQRT_2PI: float = 1.0 / np.sqrt(2.0 * np.pi)
 
 FloatArray = NDArray[np.float64]
 
 
-def _prep(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike):
+def _prep(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     S, K, T, r, q, sigma = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q, sigma)))
     bad = ~((T > 0) & (sigma > 0) & (S > 0) & (K > 0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -58,14 +58,14 @@ def bsm_price(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLi
     pv_k = K * np.exp(-r * T)
     call = fwd_s * ndtr(d1) - pv_k * ndtr(d2)
     put = pv_k * ndtr(-d2) - fwd_s * ndtr(-d1)
-    return np.where(np.asarray(is_call, dtype=bool), call, put)
+    return np.asarray(np.where(np.asarray(is_call, dtype=bool), call, put), dtype=np.float64)
 
 
 def bsm_delta(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike, is_call: ArrayLike) -> FloatArray:
     """Delta, units of underlying per option: call ``e^{-qT} N(d1)``, put ``-e^{-qT} N(-d1)``."""
     S, K, T, r, q, sigma, _, _, d1 = _prep(S, K, T, r, q, sigma)
     disc_q = np.exp(-q * T)
-    return np.where(np.asarray(is_call, dtype=bool), disc_q * ndtr(d1), -disc_q * ndtr(-d1))
+    return np.asarray(np.where(np.asarray(is_call, dtype=bool), disc_q * ndtr(d1), -disc_q * ndtr(-d1)), dtype=np.float64)
 
 
 def bsm_gamma(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> FloatArray:
@@ -92,7 +92,7 @@ def bsm_charm(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLi
     disc_q = np.exp(-q * T)
     common = disc_q * _pdf(d1) * (2.0 * (r - q) * T - d2 * vol_t) / (2.0 * T * vol_t)
     call = q * disc_q * ndtr(d1) - common
-    return np.where(np.asarray(is_call, dtype=bool), call, call - q * disc_q)
+    return np.asarray(np.where(np.asarray(is_call, dtype=bool), call, call - q * disc_q), dtype=np.float64)
 
 
 def bsm_vega(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> FloatArray:

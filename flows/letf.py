@@ -91,7 +91,7 @@ CATEGORIES = {
 
 def gamma_factor(leverage: np.ndarray | pd.Series | float) -> np.ndarray:
     """``L**2 - L`` (dimensionless): exposure to buy per unit of assets per unit of return."""
-    lev = np.asarray(leverage, dtype=float)
+    lev = np.asarray(leverage, dtype=np.float64)
     return lev * lev - lev
 
 
@@ -112,7 +112,8 @@ def rebalance_usd(aum_usd: np.ndarray | pd.Series | float, leverage: np.ndarray 
     numpy.ndarray
         USD of underlying to trade into the close; + = buy, - = sell.  Broadcasts numpy-style.
     """
-    return np.asarray(aum_usd, dtype=float) * gamma_factor(leverage) * np.asarray(ret, dtype=float)
+    usd: np.ndarray = np.asarray(aum_usd, dtype=float) * gamma_factor(leverage) * np.asarray(ret, dtype=float)  # a float64 scalar for scalar inputs
+    return usd
 
 
 def rebalance_usd_post_move(aum_now_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
@@ -135,7 +136,7 @@ def creations_flow_usd(leverage: np.ndarray | pd.Series | float, net_creations_u
     ``C`` is net creations in USD (+ = inflow, e.g. ``ΔSO * NAV``).  An inverse fund receiving
     inflows sells (shorts more) the underlying.
     """
-    return np.asarray(leverage, dtype=float) * np.asarray(net_creations_usd, dtype=float)
+    return np.asarray(leverage, dtype=np.float64) * np.asarray(net_creations_usd, dtype=np.float64)
 
 
 def _norm_name(value: object) -> str:
@@ -371,7 +372,7 @@ def _lookup(keys: pd.Series, values: pd.Series | Mapping[str, float] | None) -> 
     if values is None:
         return np.full(len(keys), np.nan)
     series = pd.Series(dict(values) if isinstance(values, Mapping) else values, dtype=float)
-    return keys.map(series).astype(float).to_numpy()
+    return np.asarray(keys.map(series).astype(float).to_numpy(), dtype=np.float64)
 
 
 def scenario_matrix(per_1pct_usd: np.ndarray, moves_pct: np.ndarray) -> np.ndarray:
@@ -381,7 +382,7 @@ def scenario_matrix(per_1pct_usd: np.ndarray, moves_pct: np.ndarray) -> np.ndarr
     in percent.  Returns USD (+ = buy), shape ``(len(per_1pct_usd), len(moves_pct))``.  Exact for
     prior-close assets because the trade is linear in the move.
     """
-    return np.multiply.outer(np.asarray(per_1pct_usd, dtype=float), np.asarray(moves_pct, dtype=float))
+    return np.multiply.outer(np.asarray(per_1pct_usd, dtype=np.float64), np.asarray(moves_pct, dtype=np.float64))
 
 
 def per_underlying_1pct(flows: pd.DataFrame, *, group: str | None = EQUITY) -> tuple[np.ndarray, np.ndarray]:

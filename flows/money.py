@@ -46,6 +46,7 @@ def format_usd(
     sign = minus if v < 0 else ("+" if signed else "")
     a = abs(v)
     sizes = dict(SCALES)
+    suffix: str
     if scale is not None:
         amount, suffix = f"{a / sizes[scale]:,.{digits}f}", scale
     else:

@@ -264,7 +264,7 @@ def settlement_style(roots: Iterable[str] | pd.Series) -> np.ndarray:
     return np.where(codes >= 0, am[np.maximum(codes, 0)], False)
 
 
-def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable[object] | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Settlement instant (UTC) of each contract and whether its expiry date was moved.
 
     The settlement session is the expiry date, or the last session before it when the date is not

@@ -71,7 +71,7 @@ class DealerBook:
         for per-contract ``sigma`` and ``t_years`` (:func:`flows.greeks.dealer_delta`)."""
         n = self.strike.size
         anchor = np.full(n, self.spot)
-        return dealer_delta(spots, self.spot, anchor, self.strike, t_years, sigma, self.r, np.full(n, self.q), self.is_call, (self.weight * OPTION_MULTIPLIER)[None, :])[0]
+        return np.asarray(dealer_delta(spots, self.spot, anchor, self.strike, t_years, sigma, self.r, np.full(n, self.q), self.is_call, (self.weight * OPTION_MULTIPLIER)[None, :])[0], dtype=np.float64)
 
 
 def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: float, q: float, convention: str = "calls_long_puts_short", source: str = "gamma result") -> DealerBook:

@@ -62,6 +62,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -274,7 +275,7 @@ def active_funds(universe: pd.DataFrame, day: pd.Timestamp, next_day: pd.Timesta
 
     def on(d: pd.Timestamp) -> np.ndarray:
         t = np.datetime64(pd.Timestamp(d).to_datetime64())
-        return (start <= t) & (np.isnat(end) | (end >= t))
+        return np.asarray((start <= t) & (np.isnat(end) | (end >= t)), dtype=bool)
 
     today = universe.loc[on(day)].drop_duplicates("ticker")
     later = on(next_day)
@@ -290,7 +291,7 @@ def _assets(funds: pd.DataFrame, assets: pd.DataFrame | Mapping[str, float] | No
     if isinstance(assets, pd.DataFrame):
         validate_columns(assets, ["ticker", "aum_usd"], "vix etp assets")
         assets = dict(zip(assets["ticker"].astype(str).str.upper(), assets["aum_usd"].astype(float), strict=True))
-    return funds["ticker"].map({str(k).upper(): float(v) for k, v in assets.items()}).to_numpy(dtype=float)
+    return np.asarray(funds["ticker"].map({str(k).upper(): float(v) for k, v in assets.items()}).to_numpy(dtype=float), dtype=np.float64)
 
 
 @dataclass
@@ -368,7 +369,7 @@ def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, asset
         mult = price * VX_MULTIPLIER_USD
 
         def contracts(usd: np.ndarray, mult: np.ndarray = mult) -> np.ndarray:
-            return np.divide(usd, mult, out=np.zeros_like(usd), where=usd != 0)  # no trade: 0, even unpriced
+            return np.asarray(np.divide(usd, mult, out=np.zeros_like(usd), where=usd != 0), dtype=np.float64)  # no trade: 0, even unpriced
 
         net_part = (e1 - e0) * s_old
         roll_part = e1 * (s_new - s_old)
@@ -415,7 +416,7 @@ FUND_COLUMNS = [
 def _by_contract(indices: Mapping[str, IndexHistory], acc: Mapping[tuple[str, int], np.ndarray], day: pd.Timestamp) -> pd.DataFrame:
     """Sum the funds' contracts per VX contract (indices share one contract table per day)."""
     cols = ["contract", "expiry", "settle", "rebalance_contracts", "roll_contracts", "total_contracts", "volume", "pct_of_volume"]
-    merged: dict[str, dict[str, object]] = {}
+    merged: dict[str, dict[str, Any]] = {}
     for (name, c), (reb, roll) in acc.items():
         ih = indices[name]
         i = ih.dates.get_loc(day)
@@ -570,14 +571,14 @@ class VixEtpReport:
     """Output of :func:`analyze`: ``index`` (short-term), ``mid_index``, the session's ``funds``
     and ``by_contract`` trades, the ``scenarios`` for the next close, ``excluded`` funds."""
 
-    headline: dict
+    headline: dict[str, Any]
     index: pd.DataFrame
     mid_index: pd.DataFrame
     funds: pd.DataFrame
     by_contract: pd.DataFrame
     scenarios: pd.DataFrame
     excluded: pd.DataFrame
-    units: dict = field(default_factory=lambda: dict(UNITS))
+    units: dict[str, dict[str, str]] = field(default_factory=lambda: dict(UNITS))
     horizon: str = HORIZON
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -79,7 +79,7 @@ def ewma_variance_paths(last_variance: float | np.ndarray, returns: np.ndarray, 
     from scipy.signal import lfilter  # here, not at import: scipy.signal costs ~0.5 s to load
 
     y, _ = lfilter([1.0 - decay], [1.0, -decay], annualisation * r**2, axis=1, zi=(decay * v0)[:, None])
-    return y
+    return np.asarray(y, dtype=np.float64)
 
 
 def rolling_std(returns: np.ndarray, window: int, *, annualisation: int = ANNUALISATION) -> np.ndarray:

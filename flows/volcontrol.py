@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -293,14 +294,14 @@ class VolControlReport:
     """Output of :func:`analyze`.  ``headline`` is flat (numbers and a few labels); units in
     :data:`HEADLINE_UNITS` / :data:`UNITS`; ``horizon`` is :data:`HORIZON`."""
 
-    headline: dict
+    headline: dict[str, Any]
     history: pd.DataFrame
     scenarios: pd.DataFrame
     shock_grid: pd.DataFrame
     forward: pd.DataFrame
     calibration: calib.Calibration
     params: VolControlParams
-    units: dict = field(default_factory=lambda: dict(UNITS))
+    units: dict[str, dict[str, str]] = field(default_factory=lambda: dict(UNITS))
     horizon: str = HORIZON
 
     def tables(self) -> dict[str, pd.DataFrame]:

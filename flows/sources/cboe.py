@@ -56,6 +56,7 @@ from flows.errors import InputError, SourceError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
+from flows.sources.contract import Client
 from flows.sources.textio import decode_text
 
 BASE_URL = "https://cdn.cboe.com/api/global/delayed_quotes/options"
@@ -104,7 +105,7 @@ def build_query(symbol: str, *, base_url: str = BASE_URL, index_symbols: frozens
     return CboeQuery(underlying=cdn.lstrip("_"), symbol=cdn, url=f"{base_url.rstrip('/')}/{cdn}.json")
 
 
-def fetch(query: CboeQuery | str, client: Any) -> bytes:
+def fetch(query: CboeQuery | str, client: Client) -> bytes:
     """GET the chain (network only).  Returns the raw body; :func:`parse` decodes it.
 
     ``client`` is a :class:`flows.sources.http.HttpClient` (timeouts, retries with backoff on 429

@@ -207,8 +207,8 @@ def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _empty(col: pd.Series) -> np.ndarray:
     """Cells that are empty or an NA marker (real quote tables have none: CBOE writes 0)."""
     if pd.api.types.is_numeric_dtype(col.dtype):
-        return np.isnan(col.to_numpy(dtype=np.float64, na_value=np.nan))
-    return (col.isna() | (col.astype("str").str.strip() == "")).to_numpy()
+        return np.asarray(np.isnan(col.to_numpy(dtype=np.float64, na_value=np.nan)))
+    return np.asarray((col.isna() | (col.astype("str").str.strip() == "")).to_numpy())
 
 
 _LINE_RE = re.compile(r"line (\d+)")

@@ -53,6 +53,7 @@ import pandas as pd
 from flows.errors import DataQualityWarning, InputError, SourceError
 from flows.quality import Quality
 from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
+from flows.sources.contract import Client
 from flows.sources.textio import Parsed, decode_text
 
 Report = Literal["legacy", "tff"]
@@ -162,7 +163,7 @@ def bundle_query(report: Report, *, base: str = HISTORY_BASE) -> str:
 
 
 # -- step 2: fetch (network only) ----------------------------------------------------------
-def fetch(query: str, client) -> bytes:
+def fetch(query: str, client: Client) -> bytes:
     """Download the zip at ``query`` (a URL from :func:`build_query`); raises SourceError."""
     return client.get_bytes(query, source=query)
 
@@ -222,7 +223,7 @@ def _parse_dates(values: np.ndarray) -> np.ndarray:
             best = parsed
         if parsed.notna().all():
             break
-    return best.to_numpy(dtype="datetime64[ns]")  # type: ignore[union-attr]
+    return np.asarray(best.to_numpy(dtype="datetime64[ns]"))  # type: ignore[union-attr]
 
 
 _QUOTED = re.compile(r'"[^"]*"')
@@ -432,7 +433,10 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         v = values[c]
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(v) | (v != np.round(v))
-        reasons.append((bad, f"{names[c]}: not a whole number of contracts", lambda i, c=c: f"{names[c]} = {raw[c][i]!r}"))
+        def cell(i: int, c: str = c) -> str:
+            return f"{names[c]} = {raw[c][i]!r}"
+
+        reasons.append((bad, f"{names[c]}: not a whole number of contracts", cell))
     notes: list[str] = []
     for bad, reason, show in reasons:
         new = bad & ~skipped
@@ -574,7 +578,7 @@ def _not_published(data: bytes) -> str | None:
 def fetch_years(
     report: Report,
     years: Sequence[int],
-    client,
+    client: Client,
     progress: Callable[[str], None] | None = None,
     *,
     base: str = HISTORY_BASE,

@@ -37,6 +37,7 @@ from flows.errors import InputError, SourceError
 from flows.quality import Quality, enforce
 from flows.schema import COT_LEGACY_COLUMNS, COT_TFF_COLUMNS
 from flows.sources.cftc_files import row_labels
+from flows.sources.contract import Client
 from flows.sources.textio import Parsed
 
 BASE = "https://publicreporting.cftc.gov/resource"
@@ -164,7 +165,7 @@ def _load_json(body: bytes, source: str) -> Any:
         raise SourceError(source, f"malformed JSON in the response: {exc}") from None
 
 
-def fetch(query: SocrataQuery, client, app_token: str | None = None) -> list[dict[str, Any]]:
+def fetch(query: SocrataQuery, client: Client, app_token: str | None = None) -> list[dict[str, Any]]:
     """All rows of ``query``: pages with a growing ``$offset`` until the data ends.
 
     The data ends with an empty page, or with a page shorter than the page size the server

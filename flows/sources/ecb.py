@@ -34,6 +34,7 @@ import pandas as pd
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality, enforce
+from flows.sources.contract import Client
 from flows.sources.textio import Parsed, decode_text
 
 BASE = "https://www.ecb.europa.eu/stats/eurofxref"
@@ -60,7 +61,7 @@ def build_query(kind: str = "hist", *, base: str = BASE) -> str:
 
 
 # -- step 2: fetch (network only) ----------------------------------------------------------
-def fetch(query: str, client) -> bytes:
+def fetch(query: str, client: Client) -> bytes:
     """Download ``query`` (a URL from :func:`build_query`); raises SourceError."""
     return client.get_bytes(query, source=query)
 
@@ -252,6 +253,7 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
     if "USD" not in names:
         raise InputError(source, "USD", "column missing: USD per EUR is needed for every conversion")
     body = text if all(good) else "\n".join([lines[0], *(ln for _, ln in kept)])
+    notes: list[str]
     try:
         # fast path: every needed cell a number or N/A (the real file)
         raw = pd.read_csv(io.StringIO(body), usecols=["Date", *cols], dtype={c: float for c in cols}, na_values={c: ["N/A"] for c in cols}, keep_default_na=False, engine="c")
@@ -340,7 +342,7 @@ def read_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | N
         root = ET.fromstring(raw)
     except (ET.ParseError, RecursionError) as exc:
         raise InputError(source, None, f"malformed XML: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
-    rows = {}
+    rows: dict[pd.Timestamp, dict[str | None, float]] = {}
     for day_cube in root.iterfind(".//e:Cube[@time]", NS):
         day = pd.to_datetime(day_cube.get("time"), format="%Y-%m-%d", errors="coerce")
         if pd.isna(day):
@@ -377,7 +379,7 @@ def merge(older: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
     return both.sort_index()
 
 
-def fx_on(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, max_lag_days: int = 5, source: str = "ECB reference rates") -> pd.DataFrame:
+def fx_on(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, max_lag_days: int = 5, source: str = "ECB reference rates") -> pd.DataFrame:
     """FX rows for ``dates``: each date takes the last ECB row on or before it.
 
     TARGET holidays have no row, so 2025-12-25 and 2025-12-26 take 2025-12-24.  Raises
@@ -392,7 +394,7 @@ def fx_on(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, max_lag_days: in
     return out
 
 
-def fx_dates_for(fx: pd.DataFrame, dates: Sequence | pd.DatetimeIndex, max_lag_days: int = 5, source: str = "ECB reference rates") -> pd.DatetimeIndex:
+def fx_dates_for(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, max_lag_days: int = 5, source: str = "ECB reference rates") -> pd.DatetimeIndex:
     """The ECB date used for each requested date by :func:`fx_on` (same errors)."""
     idx = pd.DatetimeIndex(fx.index)
     if not idx.is_monotonic_increasing:
@@ -425,20 +427,20 @@ def parse(raw: bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_C
 
 
 # -- convenience: fetch + parse ------------------------------------------------------------
-def fetch_hist_parsed(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+def fetch_hist_parsed(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
     """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame and quality."""
     url = build_query("hist", base=base)
     return parse(fetch(url, client), url, currencies)
 
 
-def fetch_hist(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+def fetch_hist(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
     """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame."""
     fx, q = fetch_hist_parsed(client, base=base, currencies=currencies)
     enforce(q, 0.0)
     return fx
 
 
-def fetch_daily_parsed(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> Parsed:
+def fetch_daily_parsed(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> Parsed:
     """Download and parse the latest day -> one-row FX frame and quality.
 
     ``kind="xml"`` reads ``eurofxref-daily.xml``; ``kind="zip"`` reads the CSV inside
@@ -453,6 +455,6 @@ def fetch_daily_parsed(client, *, base: str = BASE, currencies: Iterable[str] | 
     return read_daily_xml(fetch(url, client), url, currencies)
 
 
-def fetch_daily(client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> pd.DataFrame:
+def fetch_daily(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> pd.DataFrame:
     """Download and parse the latest day -> one-row FX frame (see :func:`fetch_daily_parsed`)."""
     return fetch_daily_parsed(client, base=base, currencies=currencies, kind=kind).frame

@@ -57,7 +57,7 @@ def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random 
     """
     rng = rng or random._inst  # the module's shared generator (what random.uniform uses)
     cap = min(max_s, base_s * (2 ** max(0, attempt - 1)))
-    return cap / 2 + rng.uniform(0, cap / 2)
+    return float(cap / 2 + rng.uniform(0, cap / 2))
 
 
 @dataclass

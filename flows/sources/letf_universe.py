@@ -219,7 +219,7 @@ def parse(
     return universe
 
 
-def read(path: str | Path | None = None, **kwargs) -> Universe:
+def read(path: str | Path | None = None, **kwargs: pd.DataFrame | Mapping[str, str] | None) -> Universe:
     """``parse(fetch(build_query(path)), str(path))``: convenience for jobs and the CLI."""
     query = build_query(path)
     return parse(fetch(query), str(query), **kwargs)

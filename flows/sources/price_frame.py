@@ -208,7 +208,7 @@ def parse_delimited(
     dates = parse_dates(cells[:, di], lines, source, header[di])
     names = ["close", *(n for n in ("open", "high", "low", "volume") if _find(header, (optional or {}).get(n, ())) is not None)]
     idx = [ci, *(_find(header, (optional or {}).get(n, ())) for n in names[1:])]
-    nums, written = to_numbers(cells[:, idx])
+    nums, written = to_numbers(cells[:, np.asarray(idx, dtype=np.intp)])
     close, given = nums[:, 0], written[:, 0]
     cols: dict[str, np.ndarray] = {n: np.full(len(rows), np.nan) for n in ("close", "open", "high", "low", "volume")}
     cols.update({n: nums[:, k] for k, n in enumerate(names)})
