@@ -36,7 +36,7 @@ Pure: no I/O, no clock, no configuration.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +57,7 @@ from flows.gamma import (
     _local_days,
     _make_model,
     _mids,
+    _Model,
     _resolve_iv,
     _spot_parity_warning,
     analyze,
@@ -166,7 +167,7 @@ class BatchReport:
     fallback: list[int] = field(default_factory=list)
 
 
-def _failed_frame(rows: list[dict]) -> pd.DataFrame:
+def _failed_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chain", "underlying", "source", "field", "reason"]).astype({"chain": "int64", "underlying": "str", "source": "str", "field": "str", "reason": "str"})
 
 
@@ -216,7 +217,7 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
         raise InputError("gamma params", "convention", "the batched engine models calls_long_puts_short or short_all; use flows.gamma.analyze for source_position")
     G = len(batch)
     c = batch.contracts
-    failed: list[dict] = []
+    failed: list[dict[str, object]] = []
     fallback: list[int] = []
     if G == 0:
         return BatchReport(pd.DataFrame(columns=[*ROW_COLUMNS, "chain"]), _failed_frame([]), [])
@@ -227,8 +228,8 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     asof_ns = batch.as_of.as_unit("ns").asi8
     bad = np.zeros(G, dtype=bool)
 
-    def refuse(mask_g: np.ndarray, fld: str, why) -> None:
-        for g in np.flatnonzero(mask_g & ~bad):
+    def refuse(mask_g: np.ndarray, fld: str, why: str | Callable[[int], str]) -> None:
+        for g in np.flatnonzero(mask_g & ~bad).tolist():
             failed.append({"chain": int(g), "underlying": str(batch.underlying[g]), "source": str(batch.source[g]), "field": fld, "reason": why(g) if callable(why) else why})
         bad[mask_g] = True
 
@@ -387,7 +388,8 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
 def _year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, asof_ns: np.ndarray, g: np.ndarray, basis: str) -> np.ndarray:
     """:func:`flows.gamma.year_fractions` with each chain's own snapshot time."""
     if basis == "calendar":
-        return (settle_ns - asof_ns[g]) / 1e9 / (365.0 * 86400.0)
+        out: np.ndarray = (settle_ns - asof_ns[g]) / 1e9 / (365.0 * 86400.0)
+        return out
     out = np.empty(settle_ns.size)
     for ts in np.unique(asof_ns[g]):  # few distinct snapshot times: one call each
         m = asof_ns[g] == ts
@@ -397,7 +399,8 @@ def _year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, asof_ns: np.
 
 def _snap_days(as_of: pd.DatetimeIndex) -> np.ndarray:
     """The exchange-local date of each snapshot (``datetime64[D]``)."""
-    return as_of.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize().to_numpy().astype("datetime64[D]")
+    days: np.ndarray = as_of.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize().to_numpy().astype("datetime64[D]")
+    return days
 
 
 def _walls(g: np.ndarray, strike: np.ndarray, call_part: np.ndarray, put_part: np.ndarray, G: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -444,7 +447,7 @@ def _hedge_trades(g: np.ndarray, book: _Book, w: np.ndarray, S_g: np.ndarray, G:
     return trade[:, 0], trade[:, 1]
 
 
-def _flips(g: np.ndarray, book: _Book, model, w: np.ndarray, is_call: np.ndarray, S_g: np.ndarray, G: int, params: GammaParams, live: np.ndarray) -> np.ndarray:
+def _flips(g: np.ndarray, book: _Book, model: _Model, w: np.ndarray, is_call: np.ndarray, S_g: np.ndarray, G: int, params: GammaParams, live: np.ndarray) -> np.ndarray:
     """The flip nearest spot per chain (NaN without one): :func:`flows.gamma.find_flips` on each
     chain's model profile, every chain at once."""
     flip = np.full(G, np.nan)
@@ -526,7 +529,7 @@ def _flips(g: np.ndarray, book: _Book, model, w: np.ndarray, is_call: np.ndarray
     return flip
 
 
-def _model_at(bracket_g: np.ndarray, mid: np.ndarray, S_g: np.ndarray, mo: np.ndarray, cs: np.ndarray, model, w: np.ndarray) -> np.ndarray:
+def _model_at(bracket_g: np.ndarray, mid: np.ndarray, S_g: np.ndarray, mo: np.ndarray, cs: np.ndarray, model: _Model, w: np.ndarray) -> np.ndarray:
     """Model net GEX at ``mid`` (one spot per bracket) on the bracket's own chain, with the
     per-chain engine's cut-off (contracts beyond ``|d1| > 9`` over the chain's evaluated spots)."""
     x = np.log(mid / S_g[bracket_g])
@@ -545,7 +548,8 @@ def _model_at(bracket_g: np.ndarray, mid: np.ndarray, S_g: np.ndarray, mo: np.nd
     xi = x[pair_bracket]
     expo = -0.5 * d0 * d0 + (-d0 * b) * xi + (-0.5 * b * b) * (xi * xi)
     vals = np.where(keep, w[ci] * model.c[ci] * np.exp(expo), 0.0)
-    return np.bincount(pair_bracket, weights=vals, minlength=bracket_g.size) * mid
+    out: np.ndarray = np.bincount(pair_bracket, weights=vals, minlength=bracket_g.size) * mid
+    return out
 
 
 def analyze_chains(chains: Sequence[Chain], params: GammaParams, q: Sequence[float] | None = None) -> BatchReport:

@@ -28,7 +28,7 @@ import math
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -174,7 +174,24 @@ def expiry_calendar(today: date, calendar: str = calendars.DEFAULT_CALENDAR) -> 
     return frame.drop_duplicates("expiry").sort_values("expiry").reset_index(drop=True)
 
 
-def chain_table(row: Any, as_of: pd.Timestamp, seed: int, expiries: pd.DataFrame) -> tuple[float, pd.DataFrame]:
+class UniverseRow(Protocol):
+    """One row of :func:`universe` as ``DataFrame.itertuples`` gives it (the fields a chain reads)."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def sector(self) -> str: ...
+    @property
+    def spot(self) -> float: ...
+    @property
+    def adv_usd(self) -> float: ...
+    @property
+    def atm_vol(self) -> float: ...
+    @property
+    def contracts(self) -> int: ...
+
+
+def chain_table(row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.DataFrame) -> tuple[float, pd.DataFrame]:
     """``(spot, contracts)`` of one underlying of :func:`universe` at ``as_of`` (tz-aware).
 
     ``contracts`` has :data:`flows.schema.CHAIN_COLUMNS` (OSI symbols, PM settlement from
