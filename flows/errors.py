@@ -115,6 +115,11 @@ class GammaTaskError(FlowdeskError):
     """The gamma task could not publish any underlying."""
 
 
+class UniverseTaskError(FlowdeskError):
+    """The universe task could not publish its table (empty universe, nothing fetched, every
+    shard failed, its shards not done in time)."""
+
+
 class TargetConfigError(FlowdeskError, RuntimeError):
     """An alert target cannot be sent to: unknown name or a missing environment variable."""
 

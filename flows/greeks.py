@@ -188,7 +188,7 @@ def implied_vol(
             # Tighten the bracket with the sign of the error (price increases with sigma).
             a[act] = np.where(f < 0, xa, a[act])
             b[act] = np.where(f > 0, xa, b[act])
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny vega far from the money: the step is checked below
                 step = f / vega
             newton = xa - step
             # converged: the Newton step (the distance to the root) is below xtol, the premium
@@ -223,6 +223,8 @@ def dealer_delta(
     q: FloatArray,
     is_call: NDArray[np.bool_],
     weights: FloatArray,
+    groups: NDArray[np.int64] | None = None,
+    n_groups: int = 0,
 ) -> FloatArray:
     """Summed BSM delta of a book of options at each of ``spots``: THE dealer-delta kernel.
 
@@ -238,10 +240,14 @@ def dealer_delta(
     multiplier in them to get units of the underlying).  Returns ``(k, len(spots))``.  Evaluated
     in blocks of :data:`DELTA_BLOCK_ELEMENTS` contracts x spots; ``d1`` is affine in
     ``ln(s / anchor)``, so a block costs one outer product and one ``N``.
+
+    Many books at once (:mod:`flows.gamma_batch`): with ``groups`` (book index per contract,
+    0..``n_groups``-1) and ``weights`` of shape ``(n,)``, returns ``(n_groups, len(spots))``, the
+    sum over each book's contracts (``spots`` are then relative to each book's own anchor).
     """
     spots = np.asarray(spots, dtype=np.float64)
     W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    out = np.zeros((W.shape[0], spots.size))
+    out = np.zeros((n_groups if groups is not None else W.shape[0], spots.size))
     T = np.asarray(t_years, dtype=np.float64)
     if T.size == 0 or spots.size == 0:
         return out
@@ -260,5 +266,10 @@ def dealer_delta(
         nd = ndtr(d1)
         nd += put_shift[sl, None]
         nd *= disc_q[sl, None]
-        out += W[:, sl] @ nd
+        if groups is None:
+            out += W[:, sl] @ nd
+        else:
+            nd *= W[0, sl, None]
+            for j in range(spots.size):
+                out[:, j] += np.bincount(groups[sl], weights=nd[:, j], minlength=n_groups)
     return out

@@ -573,6 +573,63 @@ class BoardSettings(_Section):
         return value
 
 
+class UniverseSettings(_Section):
+    """``[universe]``: single-name dealer gamma across the listed-options universe (issue 15)."""
+
+    symbols: list[str] = Field(default_factory=list)
+    """Live mode: the underlyings to fetch (CBOE per-symbol JSON); with ``symbols_file``, both."""
+    symbols_file: str | None = None
+    """Live mode: CSV in ``service.drop_dir`` (or a path) with ``symbol`` and optionally ``sector``
+    and ``adv_usd`` (average daily dollar volume, USD) columns."""
+    sample_size: int = Field(default=5000, ge=1, le=20000)
+    """Sample mode: underlyings in the generated universe (chains of tens to tens of thousands of
+    contracts, ~1.5 million contracts for 5,000 names)."""
+    focus: list[str] = Field(default_factory=lambda: ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA"])
+    """Underlyings whose full per-underlying tables are published every refresh
+    (``universe.<SYMBOL>``); the rest get one row of the universe table (and full tables when a
+    user opens them)."""
+    baskets: dict[str, list[str]] = Field(default_factory=lambda: {"mag7": ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA"], "semis": ["NVDA", "AMD", "AVGO", "QCOM", "INTC", "MU", "TXN", "AMAT", "LRCX", "KLAC", "MRVL", "ARM", "TSM"]})
+    """Custom baskets (name: lower-case letters, digits, ``_``): summed on the Single names page
+    and in the universe headline (``net_gex_usd_per_1pct_<basket>``)."""
+    board_baskets: list[str] = Field(default_factory=list)
+    """Baskets the board's dealer component includes (stated as such on the board); empty: none."""
+    shard_contracts: int = Field(default=200_000, ge=1000)
+    """Target contracts per shard (shards are balanced by size: largest chains first into the
+    lightest shard)."""
+    shard_retries: int = Field(default=2, ge=0, le=10)
+    """Further attempts of a failed or abandoned shard before it is reported failed."""
+    shard_timeout_seconds: int = Field(default=900, ge=10)
+    wait_seconds: float = Field(default=1800.0, gt=0)
+    """How long the job waits for its shards before it fails."""
+    worker_heartbeat_seconds: int = Field(default=5, ge=1)
+    abandoned_after_seconds: int = Field(default=15, ge=1)
+    """A worker's job is retried this long after its last missed heartbeat."""
+    staging_ttl_hours: float = Field(default=36.0, gt=0)
+    """Fetched chains are kept this long in Redis for a resumed run (deleted once published)."""
+    detail_max_age_minutes: float = Field(default=30.0, gt=0)
+    """A name opened on the Single names page is recomputed when its tables are older than this."""
+
+    @field_validator("symbols", "focus")
+    @classmethod
+    def _upper(cls, value: list[str]) -> list[str]:
+        return [str(v).strip().upper().lstrip("_") for v in value if str(v).strip()]
+
+    @field_validator("baskets")
+    @classmethod
+    def _basket_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"basket name {name!r}: use lower-case letters, digits and '_'")
+        return {k: [str(v).strip().upper() for v in names] for k, names in value.items()}
+
+    @model_validator(mode="after")
+    def _known_board_baskets(self) -> UniverseSettings:
+        for b in self.board_baskets:
+            if b not in self.baskets:
+                raise _KeyedError("universe.board_baskets", f"unknown basket {b!r} (known: {', '.join(sorted(self.baskets)) or 'none'})")
+        return self
+
+
 class AlertTarget(_Section):
     """Where alerts go.  The URL and the signing secret come from environment variables."""
 
@@ -672,6 +729,7 @@ class Settings(_Section):
     volcontrol: VolControlSettings = Field(default_factory=VolControlSettings)
     cta: CtaSettings = Field(default_factory=CtaSettings)
     vixetp: VixEtpSettings = Field(default_factory=VixEtpSettings)
+    universe: UniverseSettings = Field(default_factory=UniverseSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     source_path: str = Field(default="<defaults>", exclude=True)

@@ -333,6 +333,21 @@ def build_scheduler(
             log.error("heartbeat failed error=%s: %s", type(exc).__name__, exc)
 
     scheduler.add_job(heartbeat, IntervalTrigger(seconds=renew_interval(settings), timezone=tz), id="flowdesk:heartbeat", next_run_time=datetime.now(tz), coalesce=True, misfire_grace_time=None)
+
+    def unattended_jobs() -> None:
+        """RQ jobs the web app asked for (a name opened on the Single names page) while no
+        ``flowdesk worker`` runs: executed here (jobs.workers), by the leader only (a standby
+        scheduler stays idle; RQ's dequeue is atomic anyway, so no job would run twice)."""
+        from jobs import workers
+
+        if not leader.held:
+            return
+        try:
+            workers.drain_if_unattended(store.redis)
+        except Exception as exc:  # a failing job is recorded by RQ; nothing here may stop the scheduler
+            log.error("in-process RQ jobs failed error=%s: %s", type(exc).__name__, exc)
+
+    scheduler.add_job(unattended_jobs, IntervalTrigger(seconds=2, timezone=tz), id="flowdesk:rq-unattended", coalesce=True, max_instances=1, misfire_grace_time=None)
     now = datetime.now(tz)
     for name, job in enabled.items():
         try:

@@ -29,7 +29,8 @@ from __future__ import annotations
 import json
 import math
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -74,15 +75,52 @@ class UnderlyingProfile:
 
 
 PROFILES: dict[str, UnderlyingProfile] = {
-    "SPX": UnderlyingProfile("S&P 500 Index", 6000.0, "index", 5, 25, 100, 0.15, 1.0, 0.013, "SPXW", "SPX", True, 600),
+    "SPX": UnderlyingProfile("S&P 500 Index", 6000.0, "index", 5, 25, 100, 0.15, 1.0, 0.013, "SPXW", "SPX", True, 520),
     "NDX": UnderlyingProfile("Nasdaq 100 Index", 21000.0, "index", 10, 50, 250, 0.19, 0.9, 0.007, "NDXP", "NDX", True, 60),
-    "SPY": UnderlyingProfile("SPDR S&P 500 ETF Trust", 600.0, "etf", 1, 5, 10, 0.15, 0.9, 0.013, "SPY", None, True, 1800),
+    "SPY": UnderlyingProfile("SPDR S&P 500 ETF Trust", 600.0, "etf", 1, 5, 10, 0.15, 0.9, 0.013, "SPY", None, True, 1900),
     "QQQ": UnderlyingProfile("Invesco QQQ Trust", 520.0, "etf", 1, 5, 10, 0.19, 0.8, 0.006, "QQQ", None, True, 1400),
     "IWM": UnderlyingProfile("iShares Russell 2000 ETF", 230.0, "etf", 1, 5, 10, 0.21, 0.7, 0.012, "IWM", None, True, 1000),
     "NVDA": UnderlyingProfile("NVIDIA Corporation", 180.0, "equity", 2.5, 5, 10, 0.45, 0.5, 0.0003, "NVDA", None, False, 2500),
     "TSLA": UnderlyingProfile("Tesla Inc", 400.0, "equity", 5, 25, 50, 0.55, 0.4, 0.0, "TSLA", None, False, 1500),
 }
 """Plausible late-2026 levels; unknown symbols get a generic single-name profile at 100."""
+
+
+@dataclass(frozen=True)
+class OiShape:
+    """Shape of open interest across strikes, in units of the expiry's OI width
+    ``0.7 * atm_vol * sqrt(T) + 0.02`` (log-moneyness).
+
+    Calibrated so that the sample SPX and SPY chains fall within the range of the three real
+    CBOE quote tables in ``tests/data/options`` (net and gross GEX, flip distance, share of open
+    interest within 5 % and 15 % of spot, put share, OI-weighted log-moneyness mean and spread;
+    ``tests/sources/test_sample_realism.py``).
+    """
+
+    call_center: float = 0.35
+    """Calls cluster just above the money (overwriting)."""
+    call_width: float = 1.0
+    put_center: float = 1.6
+    """Puts further out of the money (hedges): centre ``-put_center`` widths below."""
+    put_width: float = 1.3
+    tail_weight: float = 0.9
+    """Far out-of-the-money put tail relative to the near put bell."""
+    tail_by_kind: Mapping[str, float] = field(default_factory=lambda: {"index": 1.0, "etf": 0.6, "equity": 0.5})
+    """Index options carry the most far out-of-the-money put hedges (real SPX: an OI spread of
+    0.37 in log-moneyness, SPY 0.20)."""
+    tail_center: float = 2.0
+    tail_width: float = 0.25
+    """Tail width in log-moneyness per sqrt(year) (at least one month's)."""
+    call_otm: float = 1.2
+    put_otm: float = 1.4
+    itm: float = 0.35
+    """Weights of out-of-the-money calls, puts and of in-the-money contracts."""
+
+
+OI_SHAPE = OiShape()
+INTRADAY_VOL = 0.003
+"""Standard deviation of the snapshot's spot around the day's level (log), fraction: open
+interest is set at the day's level, so this is how far spot wanders from it intraday."""
 
 
 def profile_for(underlying: str) -> UnderlyingProfile:
@@ -193,7 +231,7 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     min_rng = _rng(seed, u, now_ny.strftime("%Y-%m-%dT%H:%M"))
     ref = prof.spot * math.exp(0.04 * day_rng.standard_normal())  # the day's level (strike grid, OI)
     prev_close = ref * math.exp(0.004 * day_rng.standard_normal())
-    spot = float(np.round(ref * math.exp(0.006 * min_rng.standard_normal()), 2))
+    spot = float(np.round(ref * math.exp(INTRADAY_VOL * min_rng.standard_normal()), 2))
     if prof.kind == "index":
         spot = float(np.round(spot, 4))
     r, q = RATE, prof.q
@@ -224,8 +262,12 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     m = np.log(k / ref)
     # Calls cluster just above the money (overwriting), puts further out of the money (hedges),
     # which gives the usual long-gamma-above / short-gamma-below shape with a flip under spot.
-    bell_c = np.exp(-0.5 * ((m - 0.35 * width) / width) ** 2)
-    bell_p = np.exp(-0.5 * ((m + 1.6 * width) / (1.3 * width)) ** 2)
+    sh = OI_SHAPE
+    bell_c = np.exp(-0.5 * ((m - sh.call_center * width) / (sh.call_width * width)) ** 2)
+    bell_p = np.exp(-0.5 * ((m + sh.put_center * width) / (sh.put_width * width)) ** 2)
+    # far out-of-the-money put hedges (portfolio protection, mostly long-dated): a broad tail
+    tail_w = sh.tail_width * np.sqrt(np.maximum(t_day, 1 / 12))
+    bell_p = bell_p + sh.tail_weight * sh.tail_by_kind.get(prof.kind, 1.0) * np.exp(-0.5 * ((m + sh.tail_center * tail_w) / tail_w) ** 2)
     on2 = np.isclose(np.mod(k, prof.round2), 0) | np.isclose(np.mod(k, prof.round2), prof.round2)
     on1 = np.isclose(np.mod(k, prof.round1), 0) | np.isclose(np.mod(k, prof.round1), prof.round1)
     round_w = np.where(on2, 6.0, np.where(on1, 2.5, 0.6))
@@ -236,10 +278,10 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     # OSI symbol = root + YYMMDD + C/P + strike x 1000 on 8 digits (vectorised string building)
     prefix = rows["prefix"].to_numpy(dtype=str)
     strike_code = np.char.zfill(np.round(k * 1000).astype(np.int64).astype(str), 8)
-    for cp, otm, pref, bell in (("C", k >= ref, 1.4, bell_c), ("P", k <= ref, 1.8, bell_p)):
+    for cp, otm, pref, bell in (("C", k >= ref, sh.call_otm, bell_c), ("P", k <= ref, sh.put_otm, bell_p)):
         is_call = np.full(n, cp == "C")
         price, delta, gamma = _bsm(spot, k, te, r, q, iv, is_call)
-        moneyness_w = np.where(otm, pref, 0.35)
+        moneyness_w = np.where(otm, pref, sh.itm)
         oi = prof.oi_scale * bell * round_w * kind_w * moneyness_w * day_rng.lognormal(0.0, 0.6, n)
         oi = np.floor(oi).astype(np.int64)
         vol = np.floor(oi * day_rng.uniform(0.0, 0.25, n) * np.where(zero_dte, 3.0, 1.0) + min_rng.integers(0, 3, n)).astype(np.int64)

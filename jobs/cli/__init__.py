@@ -42,6 +42,7 @@ COMMANDS: dict[str, Entry] = {
     "scheduler": Entry("jobs.cli.service:scheduler", "Run the scheduler process (needs REDIS_URL; stop with SIGTERM or Ctrl-C)."),
     "web": Entry("jobs.cli.service:web", "Serve the Dash app with the development server (production: gunicorn via the Procfile)."),
     "status": Entry("jobs.cli.status:status", "Last run of every job, staleness, errors, results, Redis and scheduler health."),
+    "worker": Entry("jobs.cli.worker:worker", "Run an RQ worker for the universe shards and on-demand names (any number, same REDIS_URL)."),
     "redis": Entry("jobs.cli.service:redis_cmd", "Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it."),
     "alerts": Entry("jobs.commands.alerts:alerts", "Alert rules, targets and webhook delivery."),
     "gamma": Entry("jobs.commands.gamma:gamma", "Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE."),

@@ -215,6 +215,7 @@ DECLARATION_MODULES: tuple[str, ...] = (
     "jobs.declarations.letf",
     "jobs.declarations.cftc",
     "jobs.declarations.board",
+    "jobs.declarations.universe",
 )
 """Modules of this package that declare results (imported on first lookup, in this order).
 A new family adds its module here (``tests`` check every publish is declared)."""

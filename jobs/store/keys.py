@@ -158,3 +158,40 @@ def refresh_progress() -> str:
 def brief_notes(date: str) -> str:
     """String: the desk's notes for the morning brief of ``date`` (ISO date), plain text."""
     return f"{PREFIX}:brief:notes:{date}"
+
+
+# -- the listed-options universe (jobs/tasks/universe.py) ----------------------------------
+def _universe() -> str:
+    return f"{PREFIX}:{{universe}}"
+
+
+def universe_round() -> str:
+    """String: JSON of the current universe round (id, universe hash, start, done)."""
+    return f"{_universe()}:round"
+
+
+def universe_chains(round_id: str) -> str:
+    """Hash: symbol -> Arrow IPC bytes of its fetched chain (staged for the shards; the spot,
+    as-of, source and parser quality in the schema metadata)."""
+    return f"{_universe()}:{round_id}:chains"
+
+
+def universe_fetch_failed(round_id: str) -> str:
+    """Hash: symbol -> JSON ``{"field", "reason"}`` of a fetch or parse that failed."""
+    return f"{_universe()}:{round_id}:fetch_failed"
+
+
+def universe_sizes(round_id: str) -> str:
+    """Hash: symbol -> contracts of its staged chain (what the shards are balanced on)."""
+    return f"{_universe()}:{round_id}:sizes"
+
+
+def universe_shards(round_id: str) -> str:
+    """Hash: shard number -> JSON list of its symbols."""
+    return f"{_universe()}:{round_id}:shards"
+
+
+def universe_shard_out(round_id: str, shard: int) -> str:
+    """Hash ``rows`` / ``failed`` -> Arrow IPC bytes of one shard's universe rows and failures
+    (written in one command, overwritten by a retried shard: never appended)."""
+    return f"{_universe()}:{round_id}:out:{shard}"

@@ -119,6 +119,7 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
             pass
         out.books[u] = scenarios.dealer_book(contracts, underlying=u, spot=float(head["spot"]), r=float(head.get("r", settings.gamma.risk_free_rate)), q=float(head.get("q", 0.0)), convention=str(head.get("convention", "calls_long_puts_short")), source=name)
         out.sample |= meta.sample
+    _basket_books(settings, store, now, out)
     meta = _meta_or_none(store, LETF_RESULT)
     st = _status(meta, LETF_RESULT, "letf", ages.get("letf", 36.0), now)
     out.inputs.append(st)
@@ -140,6 +141,28 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
         out.cftc_unwind = unwind.reset_index(drop=True)
         out.sample |= meta.sample
     return out
+
+
+def _basket_books(settings: Settings, store: ResultStore, now: datetime, out: BoardInputs) -> None:
+    """Dealer books of the members of ``[universe] board_baskets`` (behind config, off by
+    default): each member's full tables ``universe.<SYMBOL>`` (the focus list), listed in the
+    inputs as family ``basket <name>``; a member already on the board as ``gamma.<U>`` is not
+    counted twice, a member without full tables is listed as missing."""
+    for basket in settings.universe.board_baskets:
+        for sym in settings.universe.baskets.get(basket, []):
+            if sym in out.books or sym in settings.gamma.underlyings:
+                continue
+            name = f"universe.{sym}"
+            meta = _meta_or_none(store, name)
+            st = _status(meta, name, f"basket {basket}", settings.board.max_input_age_hours.get("gamma", 36.0), now)
+            out.inputs.append(st)
+            if meta is None or not st["included"]:
+                continue
+            head = meta.headline
+            contracts = store.read(name, version=meta.version, tables=["contracts"]).frame
+            out.books[sym] = scenarios.dealer_book(contracts, underlying=sym, spot=float(head["spot"]), r=float(head.get("r", settings.gamma.risk_free_rate)), q=float(head.get("q", 0.0)), convention=str(head.get("convention", "calls_long_puts_short")), source=f"{name} (basket {basket})")
+            out.gamma_headlines[sym] = dict(head)
+            out.sample |= meta.sample
 
 
 def hours_to_close(now: datetime, configured: float | None, calendar: str = calendars.DEFAULT_CALENDAR) -> float:
