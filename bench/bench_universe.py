@@ -116,7 +116,10 @@ def main() -> None:
     ap.add_argument("--shard-contracts", type=int, default=200_000)
     ap.add_argument("--baseline-names", type=int, default=200)
     ap.add_argument("--no-write", action="store_true", help="do not write bench/results/bench_universe.json")
+    ap.add_argument("--quick", action="store_true", help="scripts/bench --quick: 1,000 names, 0 and 1 worker (figures marked quick)")
     args = ap.parse_args()
+    if args.quick:
+        args.names, args.workers, args.baseline_names = min(args.names, 1000), "0,1", min(args.baseline_names, 50)
     logging.basicConfig(level=logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="bench-universe-"))
     cfg = tmp / "config.toml"
