@@ -308,7 +308,10 @@ def main() -> None:
     ap.add_argument("--no-browser", action="store_true", help="skip the first-paint measurement (headless Chromium)")
     ap.add_argument("--paint-only", action="store_true", help="only the first-paint measurement")
     ap.add_argument("--payload-only", action="store_true", help="only the refresh payloads, merged into --out's other records")
+    ap.add_argument("--quick", action="store_true", help="scripts/bench --quick: 8 requests per user and control, no first-paint browser run")
     args = ap.parse_args()
+    if args.quick:
+        args.requests, args.no_browser = min(args.requests, 8), True
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(143))  # stop gunicorn and Redis on a kill too
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-callbacks-"))
