@@ -74,7 +74,7 @@ def task(name: str, *, results: Callable[[Settings, dict[str, Any]], list[str]] 
     return deco
 
 
-TASK_MODULES = ("demo", "gamma", "letf", "cftc", "cftc_ingest", "board")
+TASK_MODULES = ("demo", "gamma", "letf", "cftc", "cftc_ingest", "prices", "systematic", "futures_positioning", "board")
 """Modules of this package that register tasks (explicit: an import error fails loudly)."""
 
 
