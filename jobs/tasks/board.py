@@ -196,6 +196,17 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     return {"grid": grid, "totals": scenarios.totals(grid), "ranking": scenarios.ranking(grid), "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid)}
 
 
+def add_systematic(settings: Settings, store: ResultStore, now: datetime, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Add the systematic components with their horizons, the per-horizon totals and the
+    positioning panel (:mod:`jobs.tasks.board_systematic`) to ``tables``; their headline keys."""
+    from jobs.tasks import board_systematic as bs
+
+    tables["systematic"] = bs.components(settings, store, now, tables.get("totals"))
+    tables["horizon_totals"] = bs.horizon_totals(tables["systematic"])
+    tables["positioning"] = bs.positioning(settings, store)
+    return bs.headline(tables["systematic"], tables["horizon_totals"], store, settings)
+
+
 def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
     """Underlyings with any flow in the grid, largest ``max |total_usd|`` first (the explorer's
     list): ``underlying``, ``max_abs_total_usd`` (USD)."""
@@ -235,13 +246,14 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     included = inp.included
     as_of = min(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)
     today_move = _today_move(inp, s.board.index)
+    systematic_head = add_systematic(s, ctx.store, ctx.now, tables)
     ctx.store.publish(
         RESULT,
         tables,
         as_of=as_of,
         source="flowdesk board: " + ", ".join(f"{i['name']}@{i['computed_at']}" for i in included),
         sample=inp.sample,
-        headline=_headline(s, tables, inp, today_move),
+        headline={**_headline(s, tables, inp, today_move), **systematic_head},
         extra={
             "index": s.board.index,
             "betas": dict(s.board.betas),
