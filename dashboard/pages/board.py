@@ -20,6 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, headline_units, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
+from dashboard.pages.board_systematic import systematic_panels
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
@@ -52,6 +53,7 @@ def layout(shock: str | None = None, **_query: Any) -> html.Div:
                 ],
                 className="fd-row",
             ),
+            systematic_panels(),
             html.H3("Inputs"),
             html.Div("Every input with its time and source. Stale or missing inputs are left out of the totals, never silently mixed.", className="fd-note"),
             datatable("board-inputs", page_size=12, export=False),
