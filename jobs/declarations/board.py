@@ -95,6 +95,13 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
         keys += [
             HeadlineKey("date", U.DATE, "the brief's date (exchange time zone)", kind="time", alertable=False),
             HeadlineKey("text", U.TEXT, "the brief as plain text lines (the digest body)", kind="text", alertable=False),
+            HeadlineKey("volcontrol_flow_usd_1d", U.USD_FLOW, "vol-control funds' flow at the next close (first index of [systematic] volcontrol_indices)", alertable=False),
+            HeadlineKey("volcontrol_flow_usd_1w_flat", U.USD_FLOW, "their flow over 5 sessions, unchanged prices", alertable=False),
+            HeadlineKey("cta_nearest_trigger", U.LABEL, "the CTA rule whose trigger is nearest", kind="text", alertable=False),
+            HeadlineKey("cta_nearest_trigger_level", U.INDEX_POINTS, "its level", alertable=False),
+            HeadlineKey("vixetp_rebalance_contracts", U.CONTRACTS, "the same in VX contracts", alertable=False),
+            HeadlineKey("futures_crowding_flags", U.COUNT, "crowding flags of cftc.futures_positioning", alertable=False),
+            HeadlineKey("futures_flagged", U.TEXT, "the flags raised", kind="text", alertable=False),
         ]
     else:
         keys.insert(8, HeadlineKey("total_usd_today_move", U.USD_FLOW, "mechanical flow for today's move so far (+ = buy)"))

@@ -366,7 +366,15 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     head = _headline(s, {"totals": totals if totals is not None else pd.DataFrame(columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]), "flags": pd.DataFrame()}, inp, None)
     head["date"] = pd.Timestamp(ctx.now).tz_convert(EXCHANGE_TZ).date().isoformat()
+    from jobs.tasks import board_systematic as bs
+
+    sys_head, sys_lines = bs.brief_headline(s, ctx.store)
+    head.update(sys_head)
+    figs.update({label: (float(sys_head[k]) if isinstance(sys_head.get(k), int | float) else None) for k, label in bs.brief_figures(s).items()})
+    tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     text = brief_text(s, head, tables)
+    if sys_lines:
+        text += "\n" + "\n".join(sys_lines)
     head["text"] = text
     included = inp.included
     as_of = max(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)

@@ -205,3 +205,61 @@ def headline(systematic: pd.DataFrame, totals: pd.DataFrame, store: ResultStore,
     res = _read(store, f"cta.{cta_index}") if cta_index else None
     out["cta_nearest_trigger_distance_pct"] = res.meta.headline.get("nearest_trigger_distance_pct") if res else None
     return out
+
+
+# -- the morning brief -------------------------------------------------------------------------
+BRIEF_KEYS = (
+    "volcontrol_flow_usd_1d", "volcontrol_flow_usd_1w_flat", "cta_nearest_trigger", "cta_nearest_trigger_level",
+    "cta_nearest_trigger_distance_pct", "vixetp_rebalance_usd", "vixetp_rebalance_contracts", "futures_crowding_flags", "futures_flagged",
+)
+"""Headline keys the brief adds (declared in :mod:`jobs.declarations.board`)."""
+
+
+def brief_figures(settings: Any) -> dict[str, str]:
+    """Brief headline key -> label of the figure compared from one brief to the next."""
+    return {
+        "volcontrol_flow_usd_1d": "Vol-control flow next session (USD)",
+        "cta_nearest_trigger_distance_pct": "CTA nearest trigger distance (%)",
+        "vixetp_rebalance_usd": "VIX ETP rebalance (USD)",
+        "futures_crowding_flags": "Futures crowding flags (count)",
+    }
+
+
+def brief_headline(settings: Any, store: ResultStore) -> tuple[dict[str, Any], list[str]]:
+    """The systematic and futures-positioning figures of the brief and their text lines (a
+    missing result gives None and no line)."""
+    from flows.money import format_usd
+
+    def bn(v: Any) -> str:
+        return format_usd(v, scale="bn", style="code")
+
+    head: dict[str, Any] = dict.fromkeys(BRIEF_KEYS)
+    lines: list[str] = []
+    s = settings.systematic
+    if s.volcontrol_indices:
+        idx = s.volcontrol_indices[0]
+        res = _read(store, f"volcontrol.{idx}")
+        if res is not None:
+            h = res.meta.headline
+            head["volcontrol_flow_usd_1d"], head["volcontrol_flow_usd_1w_flat"] = h.get("flow_usd_1d"), h.get("flow_usd_1w_flat")
+            lines.append(f"Vol-control ({idx}, next sessions, lagged): {bn(h.get('flow_usd_1d'))} at the next close, {bn(h.get('flow_usd_1w_flat'))} over 5 sessions if prices stay put (exposure {100 * float(h.get('exposure') or 0):.0f} % of AUM)")
+    if s.cta_indices:
+        idx = s.cta_indices[0]
+        res = _read(store, f"cta.{idx}")
+        if res is not None:
+            h = res.meta.headline
+            head["cta_nearest_trigger"], head["cta_nearest_trigger_level"], head["cta_nearest_trigger_distance_pct"] = h.get("nearest_trigger"), h.get("nearest_trigger_level"), h.get("nearest_trigger_distance_pct")
+            if h.get("nearest_trigger_level") is not None:
+                lines.append(f"CTAs ({idx}, this week): nearest trigger {h.get('nearest_trigger')} at {float(h['nearest_trigger_level']):,.2f} ({float(h['nearest_trigger_distance_pct']):+.2f} % from the close); position {bn(h.get('position_usd'))}")
+    res = _read(store, "vixetp.flows")
+    if res is not None:
+        h = res.meta.headline
+        head["vixetp_rebalance_usd"], head["vixetp_rebalance_contracts"] = h.get("rebalance_usd"), h.get("rebalance_contracts")
+        if h.get("rebalance_contracts") is not None:
+            lines.append(f"VIX ETPs (today, VX futures): rebalance {bn(h.get('rebalance_usd'))} = {float(h['rebalance_contracts']):+,.0f} contracts")
+    res = _read(store, "cftc.futures_positioning")
+    if res is not None:
+        h = res.meta.headline
+        head["futures_crowding_flags"], head["futures_flagged"] = h.get("crowding_flags"), h.get("flagged") or ""
+        lines.append(f"Futures positioning (CFTC {h.get('as_of')}): {h.get('crowding_flags', 0)} crowding flag(s)" + (f": {h['flagged']}" if h.get("flagged") else ""))
+    return head, lines
