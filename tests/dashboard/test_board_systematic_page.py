@@ -57,8 +57,8 @@ def test_board_shows_flows_by_horizon_and_positioning(dash_duo, tmp_path, monkey
     totals = res.table("horizon_totals").set_index(["horizon_group", "instrument"])
     week = totals.loc[("this week", "index futures / stocks"), "usd"]
     dash_duo.start_server(create_app())
-    dash_duo.wait_for_element("#board-flows .main-svg", timeout=30)
-    dash_duo.wait_for_contains_text("#board-systematic", "vol-control funds", timeout=30)
+    dash_duo.wait_for_element("#board-flows .main-svg", timeout=60)
+    dash_duo.wait_for_contains_text("#board-systematic", "vol-control funds", timeout=60)
     table = dash_duo.find_element("#board-systematic").text
     assert "next sessions (lagged)" in table and "this week" in table and "VX futures" in table
     assert "usd (USD (+ = buy))" in table
