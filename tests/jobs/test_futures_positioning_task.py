@@ -34,6 +34,7 @@ def test_sample_run_publishes_every_market_and_class(store) -> None:
     res = store.read("cftc.futures_positioning")
     meta = res.meta
     assert meta.sample and "SAMPLE" in meta.source
+    assert meta.quality["skipped_rows"] == 0 and meta.quality["repaired_rows"] == 0  # the sample prints each market in the table's unit
     assert meta.headline["as_of"] == "2026-06-02"  # the Tuesday report released that Friday 15:30
     latest, positions, crowding = res.table("latest"), res.table("positions"), res.table("crowding")
     assert set(latest["symbol"]) >= {"ES", "NQ", "RTY", "YM", "VX", "ZT", "ZF", "ZN", "TN", "ZB", "UB", "SR3"}

@@ -188,3 +188,26 @@ def test_live_vix_etps_on_feb_5_2018(store, http_server, test_data, tmp_path) ->
     assert store.read("vx.settlements").meta.headline["last_date"] == "2018-02-05"
     vxs = store.read("vx.settlements").meta
     assert vxs.headline["contracts"] == 8 and vxs.quality["warnings"] == []  # every contract fetched, Feb..Sep 2018
+
+
+def test_bad_price_file_fails_naming_it_and_the_last_good_result_stays(store, test_data, tmp_path) -> None:
+    """A dropped price file (source ``file``) that is good, then cut mid-row with a close of "-":
+    the second run fails with the file, line and field named; prices.SPX keeps its last good
+    version, marked stale."""
+    good = (test_data / "prices" / "GSPC_ohlcv_2019-01-02_2020-04-30.csv").read_bytes()
+    (tmp_path / "spx.csv").write_bytes(good)
+    extra = {"prices": {"symbols": ["SPX"], "sources": {"SPX": "file"}, "drop_files": {"SPX": "spx.csv"}}}
+    s = _settings(extra, source_mode="live", drop_dir=str(tmp_path))
+    now = datetime(2020, 4, 30, 17, 45, tzinfo=NY)
+    assert run_job(s, store, "prices", now=now).status == "ok"
+    version = store.meta("prices.SPX").version
+    lines = good.decode().splitlines()
+    cells = lines[5].split(",")
+    cells[4] = "-"  # the Close cell of the 5th data row
+    bad = "\n".join([*lines[:5], ",".join(cells), *lines[6:]]) + "\n"
+    (tmp_path / "spx.csv").write_text(bad[: len(bad) // 2])
+    rec = run_job(s, store, "prices", now=now)
+    assert rec.status == "failed"
+    assert "spx.csv: line 169" in rec.error and "file cut" in rec.error and "Traceback" not in rec.error
+    meta = store.meta("prices.SPX")
+    assert meta.version == version and meta.status == "stale"
