@@ -20,7 +20,7 @@ from dashboard import data
 from dashboard.components import card, datatable, headline_units, missing, provenance, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
-from dashboard.pages.board_systematic import systematic_panels
+from dashboard.pages.board_systematic import register_callbacks, systematic_panels
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
@@ -28,6 +28,7 @@ dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk ·
 
 log = logging.getLogger("flowdesk.web.board")
 RESULT = "board.scenarios"
+register_callbacks()  # the systematic panels' own callback (dashboard/pages/board_systematic.py)
 
 
 def layout(shock: str | None = None, **_query: Any) -> html.Div:

@@ -1,4 +1,4 @@
-"""The board's systematic panels (imported by the board page, drawn by their own callback):
+"""The board's systematic panels (placed and registered by the board page, drawn by their own callback):
 the mechanical flow by horizon (dealers and leveraged ETFs today, VIX ETPs today in VX futures,
 vol-control next sessions, CTAs this week; totals per horizon and instrument, never mixed) and
 the positioning panel (FX, equity index and rates side by side with their extremes).
@@ -53,14 +53,19 @@ def horizon_cards(totals: pd.DataFrame, head: dict[str, Any], units: dict[str, s
     return out
 
 
-@callback(
-    Output("board-horizon-cards", "children"),
-    Output("board-systematic", "data"),
-    Output("board-systematic", "columns"),
-    Output("board-positioning", "data"),
-    Output("board-positioning", "columns"),
-    Input("refresh-interval", "n_intervals"),
-)
+def register_callbacks() -> None:
+    """Register :func:`refresh_systematic` (called at the board page's module level: Dash runs
+    page modules once per app, this helper module only on its first import)."""
+    callback(
+        Output("board-horizon-cards", "children"),
+        Output("board-systematic", "data"),
+        Output("board-systematic", "columns"),
+        Output("board-positioning", "data"),
+        Output("board-positioning", "columns"),
+        Input("refresh-interval", "n_intervals"),
+    )(refresh_systematic)
+
+
 def refresh_systematic(_n: int) -> tuple:
     try:
         res = data.read_current(RESULT)
