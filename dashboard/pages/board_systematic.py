@@ -10,6 +10,7 @@ page's own blocks so each can change without the other.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from dashboard.components import card, datatable, frame_table, headline_units
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
+log = logging.getLogger("flowdesk.web.board")
 RESULT = "board.scenarios"
 TABLES = ["systematic", "horizon_totals", "positioning"]
 
@@ -71,6 +73,9 @@ def refresh_systematic(_n: int) -> tuple:
         res = data.read_current(RESULT)
     except ResultNotFound:
         return [], [], [], [], []
+    except Exception as exc:  # show, never raise (Redis down: the board's own block says so)
+        log.error("board systematic panels: %s", exc)
+        return [html.Div(f"Cannot read the store: {type(exc).__name__}", className="fd-note")], [], [], [], []
     meta = res.meta
     if not set(TABLES) <= set(meta.tables):
         return [html.Div("This board was computed without the systematic components.", className="fd-note")], [], [], [], []
