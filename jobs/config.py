@@ -472,6 +472,74 @@ class FlowCalibration(_Section):
         return value
 
 
+class PricesSettings(_Section):
+    """Daily index closes (task ``prices``, results ``prices.<SYMBOL>``)."""
+
+    symbols: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "RUT"])
+    """Symbols refreshed after the close (each one result ``prices.<SYMBOL>``)."""
+    sources: dict[str, Literal["cboe", "fred", "file"]] = Field(default_factory=dict)
+    """Live source per symbol: ``cboe`` (default: Cboe's daily price CSV), ``fred`` (FRED series
+    of :attr:`fred_series`) or ``file`` (a file of :attr:`drop_files` in ``service.drop_dir``)."""
+    fred_series: dict[str, str] = Field(default_factory=lambda: {"SPX": "SP500", "NDX": "NASDAQ100"})
+    drop_files: dict[str, str] = Field(default_factory=dict)
+    """Per symbol, a price file (Cboe, FRED or Yahoo layout) in ``service.drop_dir``."""
+    cboe_url: str = "https://cdn.cboe.com/api/global/us_indices/daily_prices/{symbol}_History.csv"
+    fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+    sample_sessions: int = Field(default=2520, ge=300, le=20000)
+    """Sessions of SAMPLE history generated (10 years: the CTA's 12-month rule and the 5-year
+    positioning windows need them)."""
+
+
+class SystematicSettings(_Section):
+    """Task ``systematic``: which indices the vol-control and CTA engines run on."""
+
+    volcontrol_indices: list[str] = Field(default_factory=lambda: ["SPX"])
+    """Indices with a ``volcontrol.<INDEX>`` result; the ``[volcontrol]`` calibration applies to the
+    first one, ``[volcontrol].aum_usd`` (or :attr:`volcontrol_aum_usd`) to every other."""
+    cta_indices: list[str] = Field(default_factory=lambda: ["SPX", "NDX"])
+    """Indices with a ``cta.<INDEX>`` result; the ``[cta]`` calibration applies to the first one."""
+    volcontrol_aum_usd: dict[str, float] = Field(default_factory=dict)
+    """AUM per index overriding ``[volcontrol].aum_usd`` (USD)."""
+    cta_aum_usd: dict[str, float] = Field(default_factory=dict)
+    """AUM per index overriding ``[cta].aum_usd`` (USD)."""
+    history_sessions: int = Field(default=756, ge=20, le=20000)
+    """Sessions of each engine's history published (3 years); the engines see the whole history."""
+    vx_months_back: int = Field(default=2, ge=0, le=24)
+    """Live: VX contracts fetched each run from this many months back (the stored history keeps the rest)."""
+    vx_months_ahead: int = Field(default=8, ge=2, le=12)
+
+
+class FuturesPositioningSettings(_Section):
+    """Task ``futures_positioning``: equity-index, VIX and rates futures from the CFTC TFF report."""
+
+    markets: list[str] = Field(default_factory=list)
+    """Market symbols of ``flows/data/tff_markets.csv`` (ES, NQ, RTY, YM, VX, ZT, ZF, ZN, TN, ZB,
+    UB, SR3, ES_CONS, ...); empty = every market of the table."""
+    markets_file: str | None = None
+    """Markets table CSV (default: the shipped ``flows/data/tff_markets.csv``)."""
+    windows_weeks: dict[str, int] = Field(default_factory=lambda: {"1y": 52, "3y": 156, "5y": 260})
+    """Statistics windows, label -> report weeks (labels like ``3y`` name the headline keys)."""
+    min_share: float = Field(default=0.9, gt=0, le=1)
+    """Share of a window's weeks that must be present for its statistics."""
+    dv01_usd_per_bp: dict[str, float] = Field(default_factory=dict)
+    """Contract DV01 overrides, USD per basis point per contract (e.g. ``{ ZN = 64.0 }``)."""
+    history_from_year: int = Field(default=2017, ge=2006)
+    """Live: first year of TFF history fetched when nothing is stored (annual files)."""
+    sample_years: int = Field(default=7, ge=2, le=20)
+    """Sample mode: years of generated weekly reports."""
+    closes: dict[str, str] = Field(default_factory=lambda: {"SPX": "SPX", "NDX": "NDX", "RUT": "RUT", "DJI": "DJI"})
+    """Underlying of the markets table -> ``prices.<SYMBOL>`` result giving its closes (a missing
+    result leaves the notional missing, stated in the result)."""
+
+    @field_validator("windows_weeks")
+    @classmethod
+    def _windows(cls, value: dict[str, int]) -> dict[str, int]:
+        for label, weeks in value.items():
+            if not re.fullmatch(r"[0-9]+y", label) or not (4 <= int(weeks) <= 1040):
+                raise ValueError(f"window {label!r} = {weeks!r}: labels are like '3y', weeks 4..1040")
+        return value
+
+
 class VolControlSettings(_Section):
     estimator: Literal["ewma", "sma"] = "ewma"
     ewma: VolControlEwmaSettings = Field(default_factory=VolControlEwmaSettings)
@@ -730,6 +798,9 @@ class Settings(_Section):
     cta: CtaSettings = Field(default_factory=CtaSettings)
     vixetp: VixEtpSettings = Field(default_factory=VixEtpSettings)
     universe: UniverseSettings = Field(default_factory=UniverseSettings)
+    prices: PricesSettings = Field(default_factory=PricesSettings)
+    systematic: SystematicSettings = Field(default_factory=SystematicSettings)
+    futures_positioning: FuturesPositioningSettings = Field(default_factory=FuturesPositioningSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     source_path: str = Field(default="<defaults>", exclude=True)

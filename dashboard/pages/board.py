@@ -21,6 +21,7 @@ from dashboard import data
 from dashboard.components import card, datatable, headline_units, missing, table_data
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
+from dashboard.pages.board_systematic import register_callbacks, systematic_panels
 from dashboard.render_cache import CACHE, freeze, plain, warmer
 from flows.formatting import format_time, format_value
 from jobs.store import ResultNotFound
@@ -29,6 +30,7 @@ dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk ·
 
 log = logging.getLogger("flowdesk.web.board")
 RESULT = "board.scenarios"
+register_callbacks()  # the systematic panels' own callback (dashboard/pages/board_systematic.py)
 
 
 LEVEL_TITLES = {
@@ -86,6 +88,7 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
             html.H3("End-of-day history"),
             html.Div("The last publish of each exchange day of every input, kept for years; the cards show the change since the previous day's close.", className="fd-note"),
             dcc.Graph(id="board-history", figure=plain(empty("Loading…")), config={"displaylogo": False}),
+            systematic_panels(),
             html.H3("Inputs"),
             html.Div("Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.", className="fd-note"),
             datatable("board-inputs", page_size=12, export=False),

@@ -40,12 +40,76 @@ def _graph(gid: str) -> html.Div:
     return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
 
 
-def layout(trader: str | None = None, **_query: Any) -> html.Div:
-    """Page layout; ``?trader=lev_money`` preselects the TFF view.  No store access here."""
+def layout(trader: str | None = None, market: str | None = None, **_query: Any) -> html.Div:
+    """Page layout; ``?trader=lev_money`` preselects the TFF view, ``?market=rates`` (or
+    ``equity_index``, ``vix``) the futures markets of ``cftc.futures_positioning``.  No store
+    access here."""
     value = trader if trader in cfig.TRADERS else "noncomm"
+    group = market if market in MARKET_GROUPS else "fx"
     return html.Div(
         [
-            html.H2("CFTC positioning: speculative net USD", className="fd-page-title"),
+            html.H2("CFTC positioning", className="fd-page-title"),
+            market_picker(group),
+            futures_panel(group),
+            html.Div(fx_panel(value), id="cftc-fx-panel", style=None if group == "fx" else {"display": "none"}),
+        ],
+        className="fd-page",
+    )
+
+
+MARKET_GROUPS = {"fx": "FX basket (net USD)", "equity_index": "Equity index futures", "vix": "VIX futures", "rates": "Treasury and SOFR futures"}
+"""The market picker: the FX basket (``cftc.net_usd``) or a group of ``cftc.futures_positioning``."""
+FP_RESULT = "cftc.futures_positioning"
+FP_GRAPHS = ("cftc-fp-net", "cftc-fp-stats", "cftc-fp-exposure", "cftc-fp-change")
+
+
+def market_picker(group: str) -> html.Div:
+    return html.Div(
+        [
+            html.Label("Market", htmlFor="cftc-market", className="fd-control-label"),
+            dcc.RadioItems(id="cftc-market", options=[{"label": v, "value": k} for k, v in MARKET_GROUPS.items()], value=group, inline=True),
+        ],
+        className="fd-controls",
+    )
+
+
+def futures_panel(group: str) -> html.Div:
+    """The futures markets' block (equity index, VIX, rates): same charts as the FX view."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Label("Contract", htmlFor="cftc-fp-symbol", className="fd-control-label"),
+                    dcc.Dropdown(id="cftc-fp-symbol", options=[], value=None, clearable=False, style={"width": "260px"}),
+                    html.Label("Trader class", htmlFor="cftc-fp-class", className="fd-control-label"),
+                    dcc.RadioItems(id="cftc-fp-class", options=[{"label": "asset managers", "value": "asset_manager"}, {"label": "leveraged funds", "value": "leveraged_funds"}, {"label": "dealers", "value": "dealer"}], value="asset_manager", inline=True),
+                ],
+                className="fd-controls",
+            ),
+            html.Div(id="cftc-fp-provenance", className="fd-provenance"),
+            html.Div(id="cftc-fp-cards", className="fd-cards"),
+            html.Div(
+                "Net = long − short contracts by trader class (TFF futures only); equity and VIX exposure in USD (net × multiplier × the index close of the report date, "
+                "never guessed without one), Treasuries and SOFR in DV01 (USD per basis point, + = long duration) and 10-year note equivalents.",
+                className="fd-note",
+            ),
+            html.Div([_graph("cftc-fp-net")], className="fd-row"),
+            html.Div([_graph("cftc-fp-stats"), _graph("cftc-fp-exposure")], className="fd-row"),
+            html.Div([_graph("cftc-fp-change")], className="fd-row"),
+            html.H3("Latest week: every market of the group and class", className="fd-section-title"),
+            datatable("cftc-fp-latest", page_size=25, filterable=False),
+            html.H3("Distance to previous extremes", className="fd-section-title"),
+            datatable("cftc-fp-extremes", page_size=15, filterable=False),
+            html.H3("Crowding flags", className="fd-section-title"),
+            datatable("cftc-fp-crowding", page_size=15, filterable=False),
+        ],
+        id="cftc-fp-panel",
+        style=None if group != "fx" else {"display": "none"},
+    )
+
+
+def fx_panel(value: str) -> list:
+    return [
             html.Div(
                 [
                     html.Label("Trader class", htmlFor="cftc-trader", className="fd-control-label"),
@@ -77,9 +141,7 @@ def layout(trader: str | None = None, **_query: Any) -> html.Div:
             html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
             html.Div(["Sortable; the Export button downloads these rows as CSV; every week since the first report: ", html.A("weekly table as CSV", href=f"/api/v1/results/{RESULT}?format=csv&table=weekly", id="cftc-all-weeks")], className="fd-note"),
             datatable("cftc-table", filterable=False, style_cell=None, style_header=None),
-        ],
-        className="fd-page",
-    )
+    ]
 
 
 def schedule_note(extra: dict[str, Any]) -> list:
@@ -215,3 +277,97 @@ def _warm_cftc(versions: dict[str, str]) -> None:
     if RESULT in versions:
         for trader in cfig.TRADERS:
             VIEWS["cftc"](trader, versions)
+
+
+@callback(Output("cftc-fx-panel", "style"), Output("cftc-fp-panel", "style"), Input("cftc-market", "value"))
+def _toggle(group: str | None) -> tuple:
+    """Show the FX view or the futures markets' block."""
+    hidden = {"display": "none"}
+    return (None, hidden) if group in (None, "fx") else (hidden, None)
+
+
+@callback(
+    Output("cftc-fp-provenance", "children"),
+    Output("cftc-fp-cards", "children"),
+    Output("cftc-fp-symbol", "options"),
+    Output("cftc-fp-symbol", "value"),
+    *(Output(g, "figure") for g in FP_GRAPHS),
+    Output("cftc-fp-latest", "data"),
+    Output("cftc-fp-latest", "columns"),
+    Output("cftc-fp-extremes", "data"),
+    Output("cftc-fp-extremes", "columns"),
+    Output("cftc-fp-crowding", "data"),
+    Output("cftc-fp-crowding", "columns"),
+    Input("cftc-market", "value"),
+    Input("cftc-fp-symbol", "value"),
+    Input("cftc-fp-class", "value"),
+    Input("data-version", "data"),  # redrawn only when a result is published
+)
+def _render_futures(group: str | None, symbol: str | None, trader_class: str | None, _versions: dict[str, str] | None) -> tuple:
+    """Read ``cftc.futures_positioning`` and draw the chosen group's market and class."""
+    from dashboard.figures import futures_positioning as ffig
+
+    blank = empty("Pick a futures market")
+    if group in (None, "fx"):
+        return [], [], [], None, *([blank] * len(FP_GRAPHS)), [], [], [], [], [], []
+    try:
+        result = data.store().read(FP_RESULT)
+    except KeyError:
+        blank = empty(f"No result {FP_RESULT}")
+        return missing(FP_RESULT), [], [], None, *([blank] * len(FP_GRAPHS)), [], [], [], [], [], []
+    meta = result.meta
+    tz, stale_after = data.display_settings("futures_positioning")
+    markets = result.tables.get("markets", pd.DataFrame())
+    mk = markets[markets["group"] == group]
+    options = [{"label": f"{s}: {n}", "value": s} for s, n in zip(mk["symbol"].astype(str), mk["name"].astype(str), strict=True)]
+    symbols = [o["value"] for o in options]
+    if symbol not in symbols:
+        head = mk[mk["headline"].astype(bool)]["symbol"].tolist()
+        symbol = head[0] if head else (symbols[0] if symbols else None)
+    trader_class = trader_class or "asset_manager"
+    positions = result.tables.get("positions", pd.DataFrame())
+    latest = result.tables.get("latest", pd.DataFrame())
+    name = str(mk.loc[mk["symbol"] == symbol, "name"].iloc[0]) if symbol in symbols else str(symbol)
+    windows = list(meta.extra.get("windows_weeks", {"1y": 52, "3y": 156, "5y": 260}))
+    figs = [
+        ffig.net_history(positions, symbol, name),
+        ffig.stats_panel(positions, symbol, trader_class, windows),
+        ffig.exposure(positions, symbol, trader_class, group),
+        ffig.weekly_change(positions, symbol),
+    ]
+    units = meta.units
+    lat = latest[(latest["group"] == group) & (latest["trader_class"] == trader_class)] if len(latest) else latest
+    ext = result.tables.get("extremes", pd.DataFrame())
+    ext = ext[(ext["symbol"] == symbol) & (ext["trader_class"] == trader_class)] if len(ext) else ext
+    crowd = result.tables.get("crowding", pd.DataFrame())
+    crowd = crowd[crowd["group"] == group] if len(crowd) else crowd
+    row = lat[lat["symbol"] == symbol]
+    return (
+        provenance(meta, stale_after_minutes=stale_after, tz=tz),
+        futures_cards(row.iloc[0] if len(row) else None, symbol, trader_class, group, units.get("latest", {})),
+        options,
+        symbol,
+        *figs,
+        *frame_table(lat, units.get("latest", {})),
+        *frame_table(ext, units.get("extremes", {})),
+        *frame_table(crowd, units.get("crowding", {})),
+    )
+
+
+def futures_cards(row: pd.Series | None, symbol: str | None, trader_class: str, group: str, units: dict[str, str]) -> list:
+    """Cards of the latest week for one market and class (values by their declared units)."""
+    if row is None:
+        return [card(f"{symbol}", "n/a", "no report in the latest week")]
+
+    def v(col: str, **style: Any) -> str:
+        return format_value(row.get(col), units.get(col), space=False, minus="\u2212", **style)
+
+    expo = ("DV01", v("dv01_usd_per_bp", signed=True), f"{v('ten_year_equivalents', signed=True)} 10-year note equivalents") if group == "rates" else (
+        "USD notional", v("notional_usd", signed=True) if pd.notna(row.get("notional_usd")) else "n/a (no close)", f"{v('usd_per_point', signed=True)} per point"
+    )
+    return [
+        card(f"{symbol} net ({trader_class.replace('_', ' ')})", f"{v('net_contracts', signed=True)} contracts", f"{v('net_pct_oi')} of open interest · week {v('net_change_contracts', signed=True)}", card_id="cftc-fp-card-net"),
+        card("Percentile 3y", v("percentile_3y"), f"1y {v('percentile_1y')} · 5y {v('percentile_5y')} · z 3y {v('zscore_3y')}", card_id="cftc-fp-card-pct"),
+        card("COT index 3y", v("cot_index_3y"), "0-100 between the 3-year low and high", card_id="cftc-fp-card-cot"),
+        card(expo[0], expo[1], expo[2], card_id="cftc-fp-card-exposure"),
+    ]

@@ -50,6 +50,10 @@ class SampleContract:
     exchange: str = "CME "
     per_eur: float = 1.0
     """Sample starting rate, units of the currency per EUR (ECB convention); 0 = not in ECB."""
+    am_bias: float = 0.0
+    """Mean asset-manager net position, in units of ``amp`` (0 for the currencies)."""
+    lev_bias: float = 0.0
+    """Mean leveraged-funds net position, in units of ``amp``."""
 
 
 CONTRACTS: tuple[SampleContract, ...] = (
@@ -66,6 +70,28 @@ CONTRACTS: tuple[SampleContract, ...] = (
     SampleContract("098662", "USD_INDEX", "USD INDEX - ICE FUTURES U.S.", "(U.S. DOLLAR INDEX X $1000)", 18_000, -1.0, exchange="ICUS", per_eur=0.0),
 )
 CODES: tuple[str, ...] = tuple(c.code for c in CONTRACTS)
+
+MARKET_CONTRACTS: tuple[SampleContract, ...] = (
+    # equity index, VIX and rates futures of flows/data/tff_markets.csv (TFF only; beta 0: no USD
+    # factor); asset managers structurally long equities and duration, leveraged funds short
+    # (the basis trade), leveraged funds short VIX futures
+    SampleContract("13874A", "ES", "E-MINI S&P 500 - CHICAGO MERCANTILE EXCHANGE", "($50 X S&P 500 INDEX)", 400_000, 0.0, per_eur=0.0, am_bias=2.0, lev_bias=-0.8),
+    SampleContract("209742", "NQ", "NASDAQ MINI - CHICAGO MERCANTILE EXCHANGE", "(NASDAQ 100 STOCK INDEX X $20)", 80_000, 0.0, per_eur=0.0, am_bias=1.5, lev_bias=-0.5),
+    SampleContract("239742", "RTY", "RUSSELL E-MINI - CHICAGO MERCANTILE EXCHANGE", "(RUSSEL 2000 INDEX X $50)", 120_000, 0.0, per_eur=0.0, am_bias=1.0, lev_bias=-0.8),
+    SampleContract("124603", "YM", "DJIA x $5 - CHICAGO BOARD OF TRADE", "($5 X DJIA INDEX)", 30_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=0.8, lev_bias=-0.3),
+    SampleContract("1170E1", "VX", "VIX FUTURES - CBOE FUTURES EXCHANGE", "($1000 X INDEX)", 80_000, 0.0, exchange="CFE ", per_eur=0.0, am_bias=0.3, lev_bias=-1.0),
+    SampleContract("042601", "ZT", "UST 2Y NOTE - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $200,000 FACE VALUE)", 600_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.5, lev_bias=-1.5),
+    SampleContract("044601", "ZF", "UST 5Y NOTE - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 800_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.5, lev_bias=-1.5),
+    SampleContract("043602", "ZN", "UST 10Y NOTE - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 700_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.2, lev_bias=-1.0),
+    SampleContract("043607", "TN", "ULTRA UST 10Y - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 300_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.2, lev_bias=-1.0),
+    SampleContract("020601", "ZB", "UST BOND - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 250_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.0, lev_bias=-0.6),
+    SampleContract("020604", "UB", "ULTRA UST BOND - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 250_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.0, lev_bias=-0.8),
+    SampleContract("134741", "SR3", "SOFR-3M - CHICAGO MERCANTILE EXCHANGE", "($2,500 x Contract IMM Index)", 1_000_000, 0.0, per_eur=0.0, am_bias=0.3, lev_bias=-0.3),
+)
+"""Sample futures of the markets table (:mod:`flows.sources.tff_markets`), TFF report only."""
+MARKET_CODES: tuple[str, ...] = tuple(c.code for c in MARKET_CONTRACTS)
+_MARKET_STREAM = 100
+"""Random streams of :data:`MARKET_CONTRACTS` start at this index (the currencies' never move)."""
 
 LEGACY_HEADER: tuple[str, ...] = (
     'Market and Exchange Names', 'As of Date in Form YYMMDD', 'As of Date in Form YYYY-MM-DD', 'CFTC Contract Market Code',
@@ -158,11 +184,13 @@ def _window(end: str | pd.Timestamp, start: str | pd.Timestamp | None) -> tuple[
     return max(start_ts, EPOCH), end_ts
 
 
-def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None) -> dict[str, pd.DataFrame]:
+def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None, contracts: tuple[SampleContract, ...] = CONTRACTS) -> dict[str, pd.DataFrame]:
     """Generated positions, contracts: ``{"legacy": frame, "tff": frame}`` in the schema layouts.
 
-    One row per contract and Tuesday in ``[start, end]`` (default: the 6 years before ``end``).
+    One row per contract and Tuesday in ``[start, end]`` (default: the 6 years before ``end``);
+    ``contracts`` :data:`CONTRACTS` (the currencies) or :data:`MARKET_CONTRACTS`.
     """
+    offset = _MARKET_STREAM if contracts is MARKET_CONTRACTS else 0
     start_ts, end_ts = _window(end, start)
     all_dates = report_dates(EPOCH, end_ts)
     n = len(all_dates)
@@ -172,7 +200,8 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
     factor = 0.55 * np.sin(2 * np.pi * t / 160.0 + 0.7) + 0.25 * np.sin(2 * np.pi * t / 61.0) + 0.6 * drift
     keep = all_dates >= start_ts
     legacy_rows, tff_rows = [], []
-    for i, c in enumerate(CONTRACTS):
+    for k, c in enumerate(contracts):
+        i = k + offset
         amp = c.amp
         net = -c.beta * amp * factor + _ar1(_rng(seed, i, "idio"), n, 0.9, 0.12 * amp)
         base = 0.35 * amp + 0.05 * amp * np.abs(_ar1(_rng(seed, i, "nc_base"), n, 0.95, 1.0))
@@ -200,8 +229,8 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
             }
         )
         # TFF: leveraged funds and asset managers carry parts of the speculative net.
-        lev_net = 0.7 * net + _ar1(_rng(seed, i, "lev"), n, 0.8, 0.1 * amp)
-        am_net = 0.5 * net + _ar1(_rng(seed, i, "am"), n, 0.9, 0.1 * amp)
+        lev_net = c.lev_bias * amp + 0.7 * net + _ar1(_rng(seed, i, "lev"), n, 0.8, 0.1 * amp)
+        am_net = c.am_bias * amp + 0.5 * net + _ar1(_rng(seed, i, "am"), n, 0.9, 0.1 * amp)
         or_net = _ar1(_rng(seed, i, "other"), n, 0.7, 0.03 * amp)
         sp = 0.02 * amp + np.abs(_rng(seed, i, "tff_spread").normal(0, 0.01 * amp, (n, 4))).T
         b = 0.2 * amp
@@ -310,13 +339,13 @@ def _quantities(frame: pd.DataFrame, report: str) -> dict[str, np.ndarray]:
     }
 
 
-def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int, newline: str) -> str:
+def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int, newline: str, contracts: tuple[SampleContract, ...] = CONTRACTS) -> str:
     """Format ``frame`` (newest report first, as CFTC does) in the real column layout."""
     frame = frame.sort_values(["code", "as_of"], kind="stable").reset_index(drop=True)
     qty = _quantities(frame, report)
     first = (frame["code"] != frame["code"].shift()).to_numpy()
     oi = qty["open_interest_all"].astype(float)
-    units = {c.code: c for c in CONTRACTS}
+    units = {c.code: c for c in contracts}
     trng = np.random.default_rng([int(seed), 4242])
     codes = frame["code"].tolist()  # plain lists: iterating Arrow-backed strings is slow
     markets = frame["market"].tolist()
@@ -391,6 +420,12 @@ def legacy_text(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | 
 def tff_text(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None) -> str:
     """TFF futures-only text (real 87-column header, padded numbers, CRLF), same contracts and weeks."""
     return _render(positions(seed, end, start)["tff"], "tff", TFF_HEADER, seed, "\r\n")
+
+
+def tff_markets_text(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None) -> str:
+    """TFF futures-only text (same layout) for the equity-index, VIX and rates futures of
+    :data:`MARKET_CONTRACTS` (the futures-positioning task's sample source)."""
+    return _render(positions(seed, end, start, MARKET_CONTRACTS)["tff"], "tff", TFF_HEADER, seed, "\r\n", MARKET_CONTRACTS)
 
 
 def target_business_days(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:

@@ -66,6 +66,7 @@ through them), ``on-demand`` = no schedule (the demo)."""
 PLACEHOLDERS: dict[str, str] = {
     "<UNDERLYING>": r"[A-Z0-9^_]{1,12}",
     "<SYMBOL>": r"[A-Z0-9^_]{1,12}",
+    "<INDEX>": r"[A-Z0-9^_]{1,12}",
     "<BASKET>": r"[a-z0-9_]+",
     "<MARKET>": r"[a-z0-9_]+",
     "<CCY>": r"[A-Z]{3}",
@@ -216,6 +217,9 @@ DECLARATION_MODULES: tuple[str, ...] = (
     "jobs.declarations.cftc",
     "jobs.declarations.board",
     "jobs.declarations.universe",
+    "jobs.declarations.prices",
+    "jobs.declarations.systematic",
+    "jobs.declarations.futures_positioning",
 )
 """Modules of this package that declare results (imported on first lookup, in this order).
 A new family adds its module here (``tests`` check every publish is declared)."""

@@ -74,8 +74,9 @@ def task(name: str, *, results: Callable[[Settings, dict[str, Any]], list[str]] 
     return deco
 
 
-TASK_MODULES = ("demo", "gamma", "letf", "cftc", "cftc_ingest", "board", "universe")
-"""Modules of this package that register tasks (explicit: an import error fails loudly)."""
+TASK_MODULES = ("demo", "gamma", "letf", "cftc", "cftc_ingest", "prices", "systematic", "futures_positioning", "board_systematic", "board", "universe")
+"""Modules of this package that register tasks or serve them (explicit: an import error fails
+loudly; ``board_systematic`` holds the board's systematic components and registers none)."""
 
 
 def load_tasks() -> dict[str, TaskSpec]:

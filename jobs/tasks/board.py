@@ -267,6 +267,17 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     return {"grid": grid, "totals": scenarios.totals(grid), "ranking": ranking, "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid), **levels_tables(settings, inp, now)}
 
 
+def add_systematic(settings: Settings, store: ResultStore, now: datetime, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Add the systematic components with their horizons, the per-horizon totals and the
+    positioning panel (:mod:`jobs.tasks.board_systematic`) to ``tables``; their headline keys."""
+    from jobs.tasks import board_systematic as bs
+
+    tables["systematic"] = bs.components(settings, store, now, tables.get("totals"))
+    tables["horizon_totals"] = bs.horizon_totals(tables["systematic"])
+    tables["positioning"] = bs.positioning(settings, store)
+    return bs.headline(tables["systematic"], tables["horizon_totals"], store, settings)
+
+
 def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
     """Underlyings with any flow in the grid, largest ``max |total_usd|`` first (the explorer's
     list): ``underlying``, ``max_abs_total_usd`` (USD)."""
@@ -315,13 +326,14 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     included = inp.included
     as_of = min(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)
     today_move = _today_move(inp, s.board.index)
+    systematic_head = add_systematic(s, ctx.store, ctx.now, tables)
     ctx.store.publish(
         RESULT,
         tables,
         as_of=as_of,
         source=f"flowdesk board from {len(included)} inputs: " + ", ".join(i["name"] for i in included) + " (their times: table inputs)",
         sample=inp.sample,
-        headline=_headline(s, tables, inp, today_move),
+        headline={**_headline(s, tables, inp, today_move), **systematic_head},
         extra={
             "index": s.board.index,
             "betas": dict(s.board.betas),
@@ -435,9 +447,19 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     head = _headline(s, {"totals": totals if totals is not None else pd.DataFrame(columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]), "flags": pd.DataFrame()}, inp, None)
     head["date"] = pd.Timestamp(ctx.now).tz_convert(EXCHANGE_TZ).date().isoformat()
+    from jobs.tasks import board_systematic as bs
+
+    sys_head, sys_lines = bs.brief_headline(s, ctx.store)
+    head.update(sys_head)
+    figs.update({label: (float(sys_head[k]) if isinstance(sys_head.get(k), int | float) else None) for k, label in bs.brief_figures(s).items()})
+    tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     notes_raw = ctx.store.redis.get(keys.brief_notes(head["date"]))
     notes = notes_raw.decode("utf-8", "replace") if notes_raw else ""
-    text = brief_text(s, head, tables) + (f"\nNotes: {notes.strip()}" if notes.strip() else "")
+    text = brief_text(s, head, tables)
+    if sys_lines:
+        text += "\n" + "\n".join(sys_lines)
+    if notes.strip():
+        text += f"\nNotes: {notes.strip()}"
     head["text"] = text
     head["notes"] = notes
     included = inp.included

@@ -146,7 +146,7 @@ def test_check_metric_uses_longest_family_and_the_catalogue():
     assert check_metric("cftc.net_usd.zscore_3y") == ("cftc.net_usd", "zscore_3y")
     assert check_metric("cftc.net_usd.net_usd_wide9") == ("cftc.net_usd", "net_usd_wide9")
     assert check_metric("cftc.net_usd.net_usd_levfunds_reuters6") == ("cftc.net_usd", "net_usd_levfunds_reuters6")
-    examples = {"<UNDERLYING>": "NDX", "<SYMBOL>": "NVDA", "<BASKET>": "wide9", "<MARKET>": "sp500", "<CCY>": "EUR", "<WINDOW>": "3y"}
+    examples = {"<UNDERLYING>": "NDX", "<SYMBOL>": "NVDA", "<INDEX>": "SPX", "<BASKET>": "wide9", "<MARKET>": "sp500", "<CCY>": "EUR", "<WINDOW>": "3y"}
     assert set(examples) >= set(PLACEHOLDERS) - {"<SERIES>"}
     for family, keys_ in catalogue().items():
         assert "quality_skipped_share" in keys_ and "quality_warnings" in keys_  # valid for every result
