@@ -332,7 +332,11 @@ def _curated_fields(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> None:
     """Plausibility of every readable number (:data:`flows.limits.LIMITS`); InputError names the line."""
-    lines = "line " + fields["line"].astype(str)
+    line = fields["line"].to_numpy()
+
+    def lines(i: int) -> str:  # the label of a refused row only
+        return f"line {int(line[i])}"
+
     check_range(fields["leverage"].where(fields["lev_ok"], fields["magnitude"]), "letf.leverage", source, rows=lines, field="leverage")
     check_range(_number(fields["aum_text"]), "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
     if layout == "curated":
@@ -347,37 +351,47 @@ def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, s
     blank = letf_reset.unreadable_text
     aum = _number(fields["aum_text"])
     quality.total_weight = float(aum[aum >= 0].sum())
+    blank_ticker, blank_name = blank(fields["ticker"]), blank(fields["name"])
+    blank_underlying, blank_underlying_asset = blank(fields["underlying"]), blank(fields["underlying_asset"])
     no_market_data = blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
-    name_or_family_lost = blank(fields["name"]) | blank(fields["issuer"])
+    name_or_family_lost = blank_name | blank(fields["issuer"])
     daily = reset["reset"].eq(letf_reset.DAILY)
+    unknown = reset["reset"].eq(letf_reset.UNKNOWN)
     # A fund the source has no market data for carries no assets into any figure: not counted.
-    eligible = (daily | (reset["reset"].eq(letf_reset.UNKNOWN) & name_or_family_lost)) & ~no_market_data
+    eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
     conditions = [
-        blank(fields["ticker"]),
+        blank_ticker,
         ~fields["variable"] & ~fields["lev_ok"] & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
         ~fields["direction_ok"],
         fields["aum_text"].ne("") & aum.isna(),
         fields["aum_text"].eq("") & ~no_market_data,
-        blank(fields["underlying"]) & blank(fields["underlying_asset"]),
+        blank_underlying & blank_underlying_asset,
         ~fields["asset_class_ok"],
-        reset["reset"].eq(letf_reset.UNKNOWN) & blank(fields["name"]),
-    ]
-    choices = [
-        "blank ticker",
-        "leverage '" + fields["lev_text"] + "' is not a positive number",
-        "direction '" + fields["direction"].astype(str) + "' is not long/short",
-        "assets '" + fields["aum_text"] + "' is not a number",
-        "assets blank while the row has a price or volume",
-        "unknown underlying (underlying_ticker and underlying_asset blank)",
-        "asset class '" + fields["asset_class"] + "' is not readable",
-        "name not readable: reset period cannot be determined",
+        unknown & blank_name,
     ]
     keys = ["blank ticker", "leverage not readable", "direction not long/short", "assets not readable", "assets blank", "unknown underlying", "asset class not readable", "name not readable"]
-    conds = [c.to_numpy(dtype=bool) for c in conditions]
-    defect = pd.Series(np.select(conds, [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default=""), index=fields.index).astype(str)
-    defect_key = pd.Series(np.select(conds, keys, default=""), index=fields.index).astype(str)
+    conds = [np.asarray(c, dtype=bool) for c in conditions]
+    first = np.select(conds, list(range(len(keys))), default=len(keys))
+    defect_key = pd.Series(np.array([*keys, ""], dtype=object)[first], index=fields.index).astype(str)
+    defect = pd.Series("", index=fields.index, dtype=object)
+    bad_rows = np.flatnonzero(first < len(keys))
+    if bad_rows.size:  # the messages quote the bad cell: built for the defective rows only
+        sub = fields.iloc[bad_rows]
+        choices = [
+            "blank ticker",
+            "leverage '" + sub["lev_text"] + "' is not a positive number",
+            "direction '" + sub["direction"].astype(str) + "' is not long/short",
+            "assets '" + sub["aum_text"] + "' is not a number",
+            "assets blank while the row has a price or volume",
+            "unknown underlying (underlying_ticker and underlying_asset blank)",
+            "asset class '" + sub["asset_class"] + "' is not readable",
+            "name not readable: reset period cannot be determined",
+        ]
+        at = first[bad_rows]
+        defect.iloc[bad_rows] = np.select([at == k for k in range(len(keys))], [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default="")
+    defect = defect.astype(str)
     has_defect = defect.ne("")
-    skip = has_defect & (eligible | blank(fields["ticker"]))
+    skip = has_defect & (eligible | blank_ticker)
     counted = has_defect & eligible
     for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby("reason", sort=False):
         known = grp["aum"].notna()
@@ -385,23 +399,24 @@ def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, s
             quality.skip(reason, int(known.sum()), float(grp.loc[known, "aum"].sum()))
         if (~known).any():
             quality.skip(reason, int((~known).sum()), None)
+    skip_rows = np.flatnonzero(skip.to_numpy(dtype=bool))
     skipped = pd.DataFrame(
         {
-            "ticker": fields.loc[skip, "ticker"].astype(str),
-            "line": fields.loc[skip, "line"].astype("int64"),
-            "reason": defect[skip].astype(str),
-            "aum_usd": aum[skip].astype(float),
-            "counted": counted[skip].astype(bool),
+            "ticker": fields["ticker"].iloc[skip_rows].astype(str),
+            "line": fields["line"].iloc[skip_rows].astype("int64"),
+            "reason": defect.iloc[skip_rows].astype(str),
+            "aum_usd": aum.iloc[skip_rows].astype(float),
+            "counted": counted.iloc[skip_rows].astype(bool),
         }
     ).reset_index(drop=True)
-    keep = ~skip
+    keep = np.flatnonzero(~skip.to_numpy(dtype=bool))
     lev = fields["leverage"].where(fields["lev_ok"] & ~fields["variable"])
     funds = pd.DataFrame(
         {
             "ticker": fields["ticker"],
             "name": fields["name"],
-            "underlying": fields["underlying"].where(~blank(fields["underlying"]), ""),
-            "underlying_asset": fields["underlying_asset"].where(~blank(fields["underlying_asset"]), ""),
+            "underlying": fields["underlying"].where(~blank_underlying, ""),
+            "underlying_asset": fields["underlying_asset"].where(~blank_underlying_asset, ""),
             "leverage": lev,
             "issuer": fields["issuer"],
             "fund_type": fields["fund_type"],
@@ -420,5 +435,8 @@ def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, s
         }
     )
     funds["leverage_kind"] = funds["leverage_kind"].astype(str)
-    funds = funds.loc[keep, [*LETF_COLUMNS, *EXTRA_COLUMNS]].reset_index(drop=True)
+    funds = funds[[*LETF_COLUMNS, *EXTRA_COLUMNS]]
+    if keep.size < len(funds):
+        funds = funds.iloc[keep]
+    funds = funds.reset_index(drop=True)
     return Universe(funds, skipped[SKIPPED_COLUMNS], quality)
