@@ -208,9 +208,9 @@ def parse(
     raw_frame["__line"] = np.asarray(lines, dtype="int64")
     raw_frame = _drop_exact_duplicates(raw_frame, header, source, quality)
     fields = _dataset_fields(raw_frame) if layout == "dataset" else _curated_fields(raw_frame)
-    _check_limits(fields, source, layout)
+    numbers = _check_limits(fields, source, layout)
     table = reset_table if reset_table is not None else _shipped_reset_table()
-    universe = _finish(fields, table, reset_overrides, quality)
+    universe = _finish(fields, numbers, table, reset_overrides, quality)
     if not text.endswith(("\n", "\r")):
         ticker = str(raw_frame["ticker"].iloc[-1]).strip()
         quality.warn(f"no line break at the end of the file: its last row (line {int(raw_frame['__line'].iloc[-1])}, ticker {ticker or '?'}) may be cut off")
@@ -330,26 +330,29 @@ def _curated_fields(raw: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> None:
-    """Plausibility of every readable number (:data:`flows.limits.LIMITS`); InputError names the line."""
+def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> dict[str, pd.Series]:
+    """Plausibility of every readable number (:data:`flows.limits.LIMITS`); InputError names the
+    line.  Returns the numbers read (``aum``, ``price``, ``volume``; NaN where blank or unreadable)."""
     line = fields["line"].to_numpy()
 
     def lines(i: int) -> str:  # the label of a refused row only
         return f"line {int(line[i])}"
 
     check_range(fields["leverage"].where(fields["lev_ok"], fields["magnitude"]), "letf.leverage", source, rows=lines, field="leverage")
-    check_range(_number(fields["aum_text"]), "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
+    numbers = {"aum": _number(fields["aum_text"]), "price": _number(fields["price_text"]), "volume": _number(fields["volume_text"])}
+    check_range(numbers["aum"], "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
     if layout == "curated":
         check_range(fields["sample_aum_usd"], "letf.aum_usd", source, rows=lines, field="sample_aum_usd")
-    check_range(_number(fields["price_text"]), "letf.price_usd", source, rows=lines, field="price")
-    check_range(_number(fields["volume_text"]), "letf.avg_volume", source, rows=lines, field="avg_volume")
+    check_range(numbers["price"], "letf.price_usd", source, rows=lines, field="price")
+    check_range(numbers["volume"], "letf.avg_volume", source, rows=lines, field="avg_volume")
+    return numbers
 
 
-def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
+def _finish(fields: pd.DataFrame, numbers: dict[str, pd.Series], table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
     """Reset class, defects, skipped rows and the skipped share (module docstring)."""
     reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
     blank = letf_reset.unreadable_text
-    aum = _number(fields["aum_text"])
+    aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())
     blank_ticker, blank_name = blank(fields["ticker"]), blank(fields["name"])
     blank_underlying, blank_underlying_asset = blank(fields["underlying"]), blank(fields["underlying_asset"])
@@ -422,8 +425,8 @@ def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, s
             "fund_type": fields["fund_type"],
             "asset_class": fields["asset_class"].where(fields["asset_class_ok"], ""),
             "aum_usd": aum,
-            "price": _number(fields["price_text"]),
-            "avg_volume": _number(fields["volume_text"]),
+            "price": numbers["price"],
+            "avg_volume": numbers["volume"],
             "reset": reset["reset"],
             "leverage_kind": np.where(fields["variable"], "variable", "fixed"),
             "sample_aum_usd": fields["sample_aum_usd"],
