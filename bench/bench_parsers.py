@@ -166,6 +166,12 @@ def figures(ctx: Context) -> list[Figure]:
         shipped = Path(mod.__file__).resolve().parents[1] / "data" / mod.SHIPPED
         if shipped.exists():
             figs.append(_family(label, [shipped], lambda raw, src, mod=mod: mod.parse(raw, src), lambda raw, src: _read_csv(raw), ctx, 21))
+            # what a process pays: the table is read once per process and file version
+            # (cached by path, modification time and size); the baseline reads the file too
+            load = tff_markets.load if mod is tff_markets else vixetp_universe.read
+            load(shipped)
+            s, b = compare(lambda load=load, shipped=shipped: load(shipped), lambda shipped=shipped: pd.read_csv(shipped), ctx.runs(21))
+            figs.append(ratio_figure(label.split(" (")[0] + f" ({mod.__name__.rsplit('.', 1)[1]}.{load.__name__}, cached per process by path and mtime)", s, b, "plain pandas.read_csv of the file", target_ratio=TARGET, note="a later call of the same file version: stat + a copy of the parsed table; the first call costs the parse above"))
 
     # -- prices and VX settlements --------------------------------------------------------------
     for shared, trimmed, parse_fn, kw in (

@@ -52,11 +52,14 @@ Pure: frames in, frames out, no I/O (the curated table is read by
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows.errors import InputError
 
@@ -72,23 +75,50 @@ RESETS = (DAILY, WEEKLY, MONTHLY, QUARTERLY, OPTIONS, UNKNOWN)
 RESET_TABLE_COLUMNS = ["ticker", "reset", "evidence"]
 
 
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
+"""Python's ``\\s`` on ASCII text, spelled for RE2 (whose ``\\s`` lacks ``\\x0b`` and ``\\x1c``-``\\x1f``)."""
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One classification rule: a case-insensitive pattern and the class it gives."""
+    """One classification rule: a case-insensitive pattern and the class it gives.
+
+    ``pattern`` (Python ``re``) is the rule.  ``ascii_pattern`` is the same rule in RE2 syntax
+    (pyarrow's regex engine, one call over a whole column), exact on ASCII text, where RE2's
+    ``\\b`` and case folding agree with Python's; rows with other characters are matched with
+    ``pattern`` (:func:`_first_match`).  RE2 has no look-ahead: ``unless`` (RE2) names the
+    occurrences of ``ascii_pattern`` that do not count (each one starts at an occurrence of
+    ``ascii_pattern``), and a row matches when it holds more occurrences of ``ascii_pattern``
+    than of ``unless``.
+    """
 
     key: str
     pattern: re.Pattern[str]
     reset: str
     why: str
+    ascii_pattern: str = ""
+    unless: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ascii_pattern:
+            object.__setattr__(self, "ascii_pattern", self.pattern.pattern)
 
 
 NAME_RULES: tuple[Rule, ...] = (
-    Rule("daily", re.compile(r"\bdaily\b(?!\s+(?:income|pay|premium|distribution))|\bdly\b", re.IGNORECASE), DAILY, "name says Daily"),
+    Rule(
+        "daily",
+        re.compile(r"\bdaily\b(?!\s+(?:income|pay|premium|distribution))|\bdly\b", re.IGNORECASE),
+        DAILY,
+        "name says Daily",
+        ascii_pattern=r"\bdaily\b|\bdly\b",
+        unless=rf"\bdaily{_ASCII_SPACE}+(?:income|pay|premium|distribution)",
+    ),
     Rule(
         "options",
         re.compile(r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+\s*income|covered call|boosted|\bcapped\b", re.IGNORECASE),
         OPTIONS,
         "name names an options payoff (buffer / accelerated / capped / option income)",
+        ascii_pattern=rf"yield{_ASCII_SPACE}*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+{_ASCII_SPACE}*income|covered call|boosted|\bcapped\b",
     ),
     Rule("weekly", re.compile(r"weekly", re.IGNORECASE), WEEKLY, "name says Weekly"),
     Rule("monthly", re.compile(r"monthly", re.IGNORECASE), MONTHLY, "name says Monthly"),
@@ -99,30 +129,90 @@ NAME_RULES: tuple[Rule, ...] = (
 FAMILY_RULES: tuple[Rule, ...] = (
     Rule("proshares", re.compile(r"\bproshares\b", re.IGNORECASE), DAILY, "ProShares leveraged and inverse funds reset daily"),
     Rule("graniteshares", re.compile(r"\bgraniteshares\b", re.IGNORECASE), DAILY, "GraniteShares leveraged funds reset daily (YieldBoost funds are caught by the name rules first)"),
-    Rule("leverage-shares", re.compile(r"\bleverage\s?shares\b", re.IGNORECASE), DAILY, "Leverage Shares 2x funds reset daily (Capped Accelerated funds are caught by the name rules first)"),
-    Rule("microsectors", re.compile(r"microsectors|\bbmo\b|bank of montreal|^\s*max\s*$|^\s*max\b", re.IGNORECASE), DAILY, "MicroSectors and MAX exchange-traded notes reset daily"),
+    Rule(
+        "leverage-shares",
+        re.compile(r"\bleverage\s?shares\b", re.IGNORECASE),
+        DAILY,
+        "Leverage Shares 2x funds reset daily (Capped Accelerated funds are caught by the name rules first)",
+        ascii_pattern=rf"\bleverage{_ASCII_SPACE}?shares\b",
+    ),
+    Rule(
+        "microsectors",
+        re.compile(r"microsectors|\bbmo\b|bank of montreal|^\s*max\s*$|^\s*max\b", re.IGNORECASE),
+        DAILY,
+        "MicroSectors and MAX exchange-traded notes reset daily",
+        # Python's $ also matches before a final line break; the space class takes it here
+        ascii_pattern=rf"microsectors|\bbmo\b|bank of montreal|^{_ASCII_SPACE}*max{_ASCII_SPACE}*$|^{_ASCII_SPACE}*max\b",
+    ),
     Rule("volatility-shares", re.compile(r"volatility shares|\bvs trust\b", re.IGNORECASE), DAILY, "Volatility Shares leveraged funds reset daily"),
     Rule("21shares", re.compile(r"\b21shares\b", re.IGNORECASE), DAILY, "21Shares 2x funds reset daily"),
-    Rule("t-rex", re.compile(r"\bt-?rex\b|^\s*rex\s*$", re.IGNORECASE), DAILY, "T-Rex / REX leveraged funds reset daily"),
-    Rule("db-notes", re.compile(r"deutsche bank|^\s*db\s*$|^\s*db\s", re.IGNORECASE), DAILY, "Deutsche Bank DB double long/short notes reset daily"),
+    Rule("t-rex", re.compile(r"\bt-?rex\b|^\s*rex\s*$", re.IGNORECASE), DAILY, "T-Rex / REX leveraged funds reset daily", ascii_pattern=rf"\bt-?rex\b|^{_ASCII_SPACE}*rex{_ASCII_SPACE}*$"),
+    Rule(
+        "db-notes",
+        re.compile(r"deutsche bank|^\s*db\s*$|^\s*db\s", re.IGNORECASE),
+        DAILY,
+        "Deutsche Bank DB double long/short notes reset daily",
+        ascii_pattern=rf"deutsche bank|^{_ASCII_SPACE}*db{_ASCII_SPACE}*$|^{_ASCII_SPACE}*db{_ASCII_SPACE}",
+    ),
     Rule("defined-outcome", re.compile(r"\binnovator\b|\bft vest\b|\byieldmax\b|\bneos\b|\bkurv\b", re.IGNORECASE), OPTIONS, "issuer of defined-outcome / option-income funds only"),
 )
 """Rules on the fund family (``issuer``; the name when the family is not readable)."""
 
 _BLANK_TEXT = {"", "-", "--", "nan", "n/a", "na", "none", "null"}
+_BLANK_VALUES = pa.array(sorted(_BLANK_TEXT), type=pa.large_string())
+_PY_SPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+"""Every character Python's ``str.strip()`` removes."""
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """The column as one Arrow string array ('' for missing cells); no copy for Arrow-backed text."""
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        values = values.fillna("").astype(str).astype(pd.StringDtype("pyarrow", na_value=np.nan))
+    arr = pa.array(values.array).cast(pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pc.fill_null(arr, "")
 
 
 def unreadable_text(values: pd.Series) -> pd.Series:
-    """True where a text cell carries nothing: blank, ``-``, ``NaN``, ``N/A``, ``None``, ``null``."""
-    return values.fillna("").astype(str).str.strip().str.lower().isin(_BLANK_TEXT)
+    """True where a text cell carries nothing: blank, ``-``, ``NaN``, ``N/A``, ``None``, ``null``
+    (whitespace around them as Python's ``str.strip`` removes it, any case).
+
+    One Arrow pass over the column (trim, lower, set lookup).
+    """
+    text = pc.utf8_lower(pc.utf8_trim(_arrow_text(values), characters=_PY_SPACE))
+    return pd.Series(pc.is_in(text, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False), index=values.index)
 
 
-def _first_match(text: pd.Series, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the class and the rule key of the first matching rule ('' where none matches)."""
-    conditions = [text.str.contains(r.pattern, na=False).to_numpy(dtype=bool) for r in rules]
-    reset = np.select(conditions, [r.reset for r in rules], default="")
-    key = np.select(conditions, [r.key for r in rules], default="")
-    return reset.astype(object), key.astype(object)
+def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
+    """Per rule, whether each row matches it: one RE2 call per rule over the whole column
+    (``Rule.ascii_pattern``), then the rows holding non-ASCII characters (rare: a few mojibake
+    names) again with the Python pattern, where RE2's ``\\b`` and case folding differ."""
+    arr = _arrow_text(text)
+    other = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
+    # the few non-ASCII cells (mojibake, accented names) as Python strings, matched with ``re``
+    others = arr.take(pa.array(other)).to_pylist() if other.size else []
+    out = []
+    for rule in rules:
+        if rule.unless:
+            hits = pc.greater(pc.count_substring_regex(arr, rule.ascii_pattern, ignore_case=True), pc.count_substring_regex(arr, rule.unless, ignore_case=True))
+        else:
+            hits = pc.match_substring_regex(arr, rule.ascii_pattern, ignore_case=True)
+        match = np.array(hits.to_numpy(zero_copy_only=False), dtype=bool)
+        if others:
+            match[other] = [rule.pattern.search(v) is not None for v in others]
+        out.append(match)
+    return out
+
+
+def _first_rule(text: pd.Series, rules: tuple[Rule, ...]) -> np.ndarray:
+    """Per row the position in ``rules`` of the first matching rule (``len(rules)``: none)."""
+    return np.select(_rule_matches(text, rules), list(range(len(rules))), default=len(rules))
+
+
+def _by_rule(values: list[str], none: str) -> np.ndarray:
+    """One value per rule and ``none`` last, to be indexed by :func:`_first_rule`'s positions."""
+    return np.array([*values, none], dtype=object)
 
 
 def classify_reset(
@@ -158,33 +248,35 @@ def classify_reset(
     ticker = funds["ticker"].fillna("").astype(str).str.strip().str.upper()
     name = funds["name"].fillna("").astype(str) if "name" in funds else pd.Series("", index=index)
     family = funds["issuer"].fillna("").astype(str) if "issuer" in funds else pd.Series("", index=index)
-    by_name, name_key = _first_match(name, NAME_RULES)
+    name_at = _first_rule(name, NAME_RULES)
     # The family rule reads the issuer column, and the brand in the name when the column is
     # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
-    fam_col, fam_key = _first_match(family.where(~unreadable_text(family), ""), FAMILY_RULES)
-    fam_name, fam_name_key = _first_match(name, FAMILY_RULES)
-    by_family = np.where(fam_col != "", fam_col, fam_name)
-    family_key = np.where(fam_col != "", fam_key, fam_name_key)
+    fam_col_at = _first_rule(family.where(~unreadable_text(family), ""), FAMILY_RULES)
+    fam_name_at = _first_rule(name, FAMILY_RULES)
+    family_at = np.where(fam_col_at < len(FAMILY_RULES), fam_col_at, fam_name_at)
+    by_name = _by_rule([r.reset for r in NAME_RULES], "")[name_at]
+    by_family = _by_rule([r.reset for r in FAMILY_RULES], "")[family_at]
+    name_why = _by_rule(["name rule: " + r.why for r in NAME_RULES], "")[name_at]
+    family_why = _by_rule(["family rule: " + r.why for r in FAMILY_RULES], "")[family_at]
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
     for t, r in over.items():
         if r not in RESETS:
             raise InputError("[letf] reset_overrides", t, f"unknown reset class {r!r} (use one of {', '.join(RESETS)})")
-    from_override = ticker.map(over)
-    cur_reset = pd.Series(np.nan, index=index, dtype=object)
-    cur_evidence = pd.Series("", index=index, dtype=object)
+    from_override = ticker.map(over).to_numpy(dtype=object) if over else np.full(len(index), np.nan, dtype=object)
+    cur_reset = np.full(len(index), np.nan, dtype=object)
+    cur_evidence = np.full(len(index), "", dtype=object)
     if curated is not None and not curated.empty:
-        table = curated.assign(ticker=curated["ticker"].astype(str).str.strip().str.upper()).set_index("ticker")
-        cur_reset = ticker.map(table["reset"])
-        cur_evidence = ticker.map(table["evidence"]).fillna("")
-    rules = {r.key: r.why for r in (*NAME_RULES, *FAMILY_RULES)}
-    conditions = [from_override.notna().to_numpy(), cur_reset.notna().to_numpy(), by_name != "", by_family != ""]
-    reset = np.select(conditions, [from_override.to_numpy(dtype=object), cur_reset.to_numpy(dtype=object), by_name, by_family], default=UNKNOWN)
+        # tickers are unique in a checked table (validate_reset_table): a lookup, -1 = not listed
+        at = pd.Index(curated["ticker"].astype(str).str.strip().str.upper()).get_indexer(ticker)
+        listed = at >= 0
+        cur_reset[listed] = curated["reset"].to_numpy(dtype=object)[at[listed]]
+        cur_evidence[listed] = curated["evidence"].fillna("").to_numpy(dtype=object)[at[listed]]
+    conditions = [pd.notna(from_override), pd.notna(cur_reset), by_name != "", by_family != ""]
+    reset = np.select(conditions, [from_override, cur_reset, by_name, by_family], default=UNKNOWN)
     source = np.select(conditions, ["override", "curated", "name", "family"], default="none")
-    name_why = pd.Series(name_key, index=index).map(rules).fillna("")
-    fam_why = pd.Series(family_key, index=index).map(rules).fillna("")
     evidence = np.select(
         conditions,
-        ["configured in [letf] reset_overrides", cur_evidence.to_numpy(dtype=object), ("name rule: " + name_why).to_numpy(dtype=object), ("family rule: " + fam_why).to_numpy(dtype=object)],
+        ["configured in [letf] reset_overrides", cur_evidence, name_why, family_why],
         default="not in the curated table; no name or family rule applies",
     )
     return pd.DataFrame({"reset": reset.astype(str), "reset_source": source.astype(str), "reset_evidence": evidence.astype(str)}, index=index)

@@ -207,20 +207,23 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     is_row = np.array([type(v) is str and bool(v.strip()) for v in opt], dtype=bool)
     # Column-wise lists are several times faster than a DataFrame of row dicts.
     symbols = pd.Series(opt, dtype=object).where(is_row, "").astype("str").str.strip().str.replace(" ", "", regex=False)
-    frame = pd.DataFrame({"symbol": symbols.to_numpy()}, index=np.arange(n))
+    # the columns as arrays, one frame built at the end (a frame grown column by column costs
+    # more than the reading on a small chain)
+    cols: dict[str, np.ndarray] = {"symbol": symbols.to_numpy()}
     unreadable = np.zeros(n, dtype=bool)
+    oi_bad = np.zeros(n, dtype=bool)
     for col in ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma"):
         vals, bad = _numbers(rows, col)
-        frame[col] = vals
+        cols[col] = vals
         bad &= is_row
         if col == "open_interest":
-            frame["oi_bad"] = bad
+            oi_bad = bad
         elif bad.any():
             example = next(o.get(col) for o, b in zip(rows, bad, strict=True) if b)
             q.repair(f"{col}: not a number (e.g. {example!r}), taken as missing", int(bad.sum()))
             if col in _GREEK_FIELDS:
                 unreadable |= bad
-    oi = frame["open_interest"].to_numpy()
+    oi = cols["open_interest"]
     q.total_rows += n
     q.total_weight += float(np.nansum(np.where(np.isinf(oi), 0.0, oi)))
     skipped = []
@@ -229,7 +232,6 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
         skipped.append({"row": int(i), "field": "option", "reason": "row without an option symbol"})
     if no_sym.any():
         q.skip("row without an option symbol", int(no_sym.sum()), weight=float(np.nansum(oi[no_sym])) if np.isfinite(oi[no_sym]).all() else None)
-    oi_bad = frame["oi_bad"].to_numpy() & is_row
     oi_missing = np.isnan(oi) & is_row & ~oi_bad
     for mask, why in ((oi_bad, "open_interest: not a number"), (oi_missing, "open_interest: missing")):
         for i in np.flatnonzero(mask):
@@ -239,13 +241,14 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     # plausibility (limits table): a value outside is a broken input, not a row to skip
     positions = np.flatnonzero(keep)  # row = 0-based position in data.options
     for col, key in _RANGES.items():
-        check_range(frame[col].to_numpy()[keep], key, source, rows=positions, field=f"data.options[].{col}")
-    frame["unreadable"] = unreadable
-    frame = frame.loc[keep].drop(columns="oi_bad")
+        check_range(cols[col][keep], key, source, rows=positions, field=f"data.options[].{col}")
+    cols["unreadable"] = unreadable
     # CBOE writes 0.0 where it did not compute IV: that is "missing", not zero.  Greeks of 0 stay
     # 0 (the source said 0: the engine models a live contract's gamma; NaN means the source gave
     # none, which the engine reports louder).
-    frame.loc[frame["iv"] <= 0, "iv"] = np.nan
+    with np.errstate(invalid="ignore"):
+        cols["iv"] = np.where(cols["iv"] <= 0, np.nan, cols["iv"])
+    frame = pd.DataFrame({k: v[keep] for k, v in cols.items()}, index=positions)
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])
 
 
@@ -342,13 +345,13 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     frame, osi, settle = frame.loc[ok], osi.loc[ok], settle[ok]
     if frame.empty:
         raise InputError(where, "data.options", "no row with a valid OSI option symbol")
-    contracts = pd.DataFrame({"symbol": frame["symbol"].to_numpy()})
+    values: dict[str, Any] = {"symbol": frame["symbol"].to_numpy()}
     for col in ("root", "type", "strike", "expiry"):
-        contracts[col] = osi[col].to_numpy()
-    contracts["settle_time"] = settle
+        values[col] = osi[col].to_numpy()
+    values["settle_time"] = settle
     for col in ("bid", "ask", "iv", "delta", "gamma", "open_interest", "volume"):
-        contracts[col] = frame[col].to_numpy()
-    contracts = contracts[list(CHAIN_COLUMNS)]
+        values[col] = frame[col].to_numpy()
+    contracts = pd.DataFrame({col: values[col] for col in CHAIN_COLUMNS})
     contracts[UNREADABLE_COLUMN] = frame["unreadable"].to_numpy()
     contracts, _rows = dedupe(contracts, frame.index.to_numpy(), where, quality)
     underlying = str(sym).lstrip("_").upper()

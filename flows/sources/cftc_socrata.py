@@ -297,15 +297,14 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
         more = f" and {int(skipped.sum()) - len(notes)} more" if skipped.sum() > len(notes) else ""
         q.warn(f"{source}: {int(skipped.sum())} row(s) skipped ({'; '.join(notes)}{more})")
     ok = ~skipped
-    frame = pd.DataFrame({"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)})
+    # frames built at once from column arrays (growing one column by column costs more than the rest)
+    text_cols: dict[str, np.ndarray] = {"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)}
     if units:
-        frame["contract_units"] = np.array([str(v).strip() if isinstance(v, str) else "" for v in columns["contract_units"]], dtype=object)[ok].astype(str)
-    for c in numbers:
-        frame[c] = values[c][ok]
+        text_cols["contract_units"] = np.array([str(v).strip() if isinstance(v, str) else "" for v in columns["contract_units"]], dtype=object)[ok].astype(str)
+    kept = {c: values[c][ok] for c in numbers}
     labels = row_labels("row ", rowno[ok], code[ok], dates[ok])
-    check_report(frame, report, source, rows=labels, fields={c: spec[c][0] for c in numbers})  # before any cast
-    frame[numbers] = frame[numbers].astype(np.int64)
-    frame["_row"] = rowno[ok]
+    check_report(pd.DataFrame({**text_cols, **kept}), report, source, rows=labels, fields={c: spec[c][0] for c in numbers})  # before any cast
+    frame = pd.DataFrame({**text_cols, **{c: v.astype(np.int64) for c, v in kept.items()}, "_row": rowno[ok]})
     frame = frame.sort_values(["as_of", "code", "_row"], kind="stable").reset_index(drop=True)
     key = frame.duplicated(["as_of", "code"], keep=False)
     if key.any():

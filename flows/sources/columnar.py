@@ -98,6 +98,21 @@ def split_lines_columns(body: str, width: int, *, types: dict[int, pa.DataType] 
     return None
 
 
+PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+"""Every character Python's ``str.strip()`` removes (Unicode whitespace and ``\\x1c``-``\\x1f``)."""
+
+
+def blank_rows(columns: list[pa.Array]) -> np.ndarray:
+    """Rows whose every cell is empty or whitespace (``str.strip()`` leaves nothing): a line of
+    commas only, which a line-by-line reader skips as it skips a blank line."""
+    out = np.ones(len(columns[0]) if columns else 0, dtype=bool)
+    for col in columns:
+        out &= pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim(col, characters=PY_SPACE)), 0), True).to_numpy(zero_copy_only=False)
+        if not out.any():
+            break
+    return out
+
+
 PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 """A decimal number as written in data files (no spaces, thousands separators, NaN or inf)."""
 

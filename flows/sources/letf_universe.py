@@ -208,9 +208,9 @@ def parse(
     raw_frame["__line"] = np.asarray(lines, dtype="int64")
     raw_frame = _drop_exact_duplicates(raw_frame, header, source, quality)
     fields = _dataset_fields(raw_frame) if layout == "dataset" else _curated_fields(raw_frame)
-    _check_limits(fields, source, layout)
+    numbers = _check_limits(fields, source, layout)
     table = reset_table if reset_table is not None else _shipped_reset_table()
-    universe = _finish(fields, table, reset_overrides, quality)
+    universe = _finish(fields, numbers, table, reset_overrides, quality)
     if not text.endswith(("\n", "\r")):
         ticker = str(raw_frame["ticker"].iloc[-1]).strip()
         quality.warn(f"no line break at the end of the file: its last row (line {int(raw_frame['__line'].iloc[-1])}, ticker {ticker or '?'}) may be cut off")
@@ -330,54 +330,71 @@ def _curated_fields(raw: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> None:
-    """Plausibility of every readable number (:data:`flows.limits.LIMITS`); InputError names the line."""
-    lines = "line " + fields["line"].astype(str)
+def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> dict[str, pd.Series]:
+    """Plausibility of every readable number (:data:`flows.limits.LIMITS`); InputError names the
+    line.  Returns the numbers read (``aum``, ``price``, ``volume``; NaN where blank or unreadable)."""
+    line = fields["line"].to_numpy()
+
+    def lines(i: int) -> str:  # the label of a refused row only
+        return f"line {int(line[i])}"
+
     check_range(fields["leverage"].where(fields["lev_ok"], fields["magnitude"]), "letf.leverage", source, rows=lines, field="leverage")
-    check_range(_number(fields["aum_text"]), "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
+    numbers = {"aum": _number(fields["aum_text"]), "price": _number(fields["price_text"]), "volume": _number(fields["volume_text"])}
+    check_range(numbers["aum"], "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
     if layout == "curated":
         check_range(fields["sample_aum_usd"], "letf.aum_usd", source, rows=lines, field="sample_aum_usd")
-    check_range(_number(fields["price_text"]), "letf.price_usd", source, rows=lines, field="price")
-    check_range(_number(fields["volume_text"]), "letf.avg_volume", source, rows=lines, field="avg_volume")
+    check_range(numbers["price"], "letf.price_usd", source, rows=lines, field="price")
+    check_range(numbers["volume"], "letf.avg_volume", source, rows=lines, field="avg_volume")
+    return numbers
 
 
-def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
+def _finish(fields: pd.DataFrame, numbers: dict[str, pd.Series], table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
     """Reset class, defects, skipped rows and the skipped share (module docstring)."""
     reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
     blank = letf_reset.unreadable_text
-    aum = _number(fields["aum_text"])
+    aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())
+    blank_ticker, blank_name = blank(fields["ticker"]), blank(fields["name"])
+    blank_underlying, blank_underlying_asset = blank(fields["underlying"]), blank(fields["underlying_asset"])
     no_market_data = blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
-    name_or_family_lost = blank(fields["name"]) | blank(fields["issuer"])
+    name_or_family_lost = blank_name | blank(fields["issuer"])
     daily = reset["reset"].eq(letf_reset.DAILY)
+    unknown = reset["reset"].eq(letf_reset.UNKNOWN)
     # A fund the source has no market data for carries no assets into any figure: not counted.
-    eligible = (daily | (reset["reset"].eq(letf_reset.UNKNOWN) & name_or_family_lost)) & ~no_market_data
+    eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
     conditions = [
-        blank(fields["ticker"]),
+        blank_ticker,
         ~fields["variable"] & ~fields["lev_ok"] & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
         ~fields["direction_ok"],
         fields["aum_text"].ne("") & aum.isna(),
         fields["aum_text"].eq("") & ~no_market_data,
-        blank(fields["underlying"]) & blank(fields["underlying_asset"]),
+        blank_underlying & blank_underlying_asset,
         ~fields["asset_class_ok"],
-        reset["reset"].eq(letf_reset.UNKNOWN) & blank(fields["name"]),
-    ]
-    choices = [
-        "blank ticker",
-        "leverage '" + fields["lev_text"] + "' is not a positive number",
-        "direction '" + fields["direction"].astype(str) + "' is not long/short",
-        "assets '" + fields["aum_text"] + "' is not a number",
-        "assets blank while the row has a price or volume",
-        "unknown underlying (underlying_ticker and underlying_asset blank)",
-        "asset class '" + fields["asset_class"] + "' is not readable",
-        "name not readable: reset period cannot be determined",
+        unknown & blank_name,
     ]
     keys = ["blank ticker", "leverage not readable", "direction not long/short", "assets not readable", "assets blank", "unknown underlying", "asset class not readable", "name not readable"]
-    conds = [c.to_numpy(dtype=bool) for c in conditions]
-    defect = pd.Series(np.select(conds, [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default=""), index=fields.index).astype(str)
-    defect_key = pd.Series(np.select(conds, keys, default=""), index=fields.index).astype(str)
+    conds = [np.asarray(c, dtype=bool) for c in conditions]
+    first = np.select(conds, list(range(len(keys))), default=len(keys))
+    defect_key = pd.Series(np.array([*keys, ""], dtype=object)[first], index=fields.index).astype(str)
+    defect = pd.Series("", index=fields.index, dtype=object)
+    bad_rows = np.flatnonzero(first < len(keys))
+    if bad_rows.size:  # the messages quote the bad cell: built for the defective rows only
+        sub = fields.iloc[bad_rows]
+        choices = [
+            "blank ticker",
+            "leverage '" + sub["lev_text"] + "' is not a positive number",
+            "direction '" + sub["direction"].astype(str) + "' is not long/short",
+            "assets '" + sub["aum_text"] + "' is not a number",
+            "assets blank while the row has a price or volume",
+            "unknown underlying (underlying_ticker and underlying_asset blank)",
+            "asset class '" + sub["asset_class"] + "' is not readable",
+            "name not readable: reset period cannot be determined",
+        ]
+        at = first[bad_rows]
+        defect.iloc[bad_rows] = np.select([at == k for k in range(len(keys))], [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default="")
+    defect = defect.astype(str)
     has_defect = defect.ne("")
-    skip = has_defect & (eligible | blank(fields["ticker"]))
+    skip = has_defect & (eligible | blank_ticker)
     counted = has_defect & eligible
     for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby("reason", sort=False):
         known = grp["aum"].notna()
@@ -385,30 +402,31 @@ def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, s
             quality.skip(reason, int(known.sum()), float(grp.loc[known, "aum"].sum()))
         if (~known).any():
             quality.skip(reason, int((~known).sum()), None)
+    skip_rows = np.flatnonzero(skip.to_numpy(dtype=bool))
     skipped = pd.DataFrame(
         {
-            "ticker": fields.loc[skip, "ticker"].astype(str),
-            "line": fields.loc[skip, "line"].astype("int64"),
-            "reason": defect[skip].astype(str),
-            "aum_usd": aum[skip].astype(float),
-            "counted": counted[skip].astype(bool),
+            "ticker": fields["ticker"].iloc[skip_rows].astype(str),
+            "line": fields["line"].iloc[skip_rows].astype("int64"),
+            "reason": defect.iloc[skip_rows].astype(str),
+            "aum_usd": aum.iloc[skip_rows].astype(float),
+            "counted": counted.iloc[skip_rows].astype(bool),
         }
     ).reset_index(drop=True)
-    keep = ~skip
+    keep = np.flatnonzero(~skip.to_numpy(dtype=bool))
     lev = fields["leverage"].where(fields["lev_ok"] & ~fields["variable"])
     funds = pd.DataFrame(
         {
             "ticker": fields["ticker"],
             "name": fields["name"],
-            "underlying": fields["underlying"].where(~blank(fields["underlying"]), ""),
-            "underlying_asset": fields["underlying_asset"].where(~blank(fields["underlying_asset"]), ""),
+            "underlying": fields["underlying"].where(~blank_underlying, ""),
+            "underlying_asset": fields["underlying_asset"].where(~blank_underlying_asset, ""),
             "leverage": lev,
             "issuer": fields["issuer"],
             "fund_type": fields["fund_type"],
             "asset_class": fields["asset_class"].where(fields["asset_class_ok"], ""),
             "aum_usd": aum,
-            "price": _number(fields["price_text"]),
-            "avg_volume": _number(fields["volume_text"]),
+            "price": numbers["price"],
+            "avg_volume": numbers["volume"],
             "reset": reset["reset"],
             "leverage_kind": np.where(fields["variable"], "variable", "fixed"),
             "sample_aum_usd": fields["sample_aum_usd"],
@@ -420,5 +438,8 @@ def _finish(fields: pd.DataFrame, table: pd.DataFrame, overrides: Mapping[str, s
         }
     )
     funds["leverage_kind"] = funds["leverage_kind"].astype(str)
-    funds = funds.loc[keep, [*LETF_COLUMNS, *EXTRA_COLUMNS]].reset_index(drop=True)
+    funds = funds[[*LETF_COLUMNS, *EXTRA_COLUMNS]]
+    if keep.size < len(funds):
+        funds = funds.iloc[keep]
+    funds = funds.reset_index(drop=True)
     return Universe(funds, skipped[SKIPPED_COLUMNS], quality)

@@ -45,10 +45,12 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
+from flows.sources import columnar
 from flows.sources.http import HttpClient
 from flows.sources.textio import decode_text
 
@@ -126,6 +128,32 @@ def _records(text: str, source: str, quality: Quality) -> tuple[list[str], list[
     return header, rows, lines
 
 
+def _regular_columns(text: str) -> tuple[list[str], list[pa.Array]] | None:
+    """Header and data columns of a regular file (no quotes, the header's number of fields on
+    every line, no blank line: :func:`flows.sources.columnar.split_lines_columns`), else None:
+    :func:`_records` then reads it line by line and names what is wrong."""
+    if not columnar.is_plain(text):
+        return None
+    end = text.find("\n")
+    if end < 0:
+        return None
+    header = [h.strip() for h in text[:end].rstrip("\r").split(",")]
+    if len(set(header)) != len(header):
+        return None
+    columns = columnar.split_lines_columns(text[end + 1 :], len(header), plain=True)
+    if columns is None or columnar.blank_rows(columns).any():  # a line of commas: skipped there
+        return None
+    return header, columns
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Numbers of a stripped text column (thousands commas allowed); NaN where blank or unreadable."""
+    fast = columnar.floats(pa.array(text.array)) if len(text) else None
+    if fast is not None:  # every cell a plain finite number
+        return pd.Series(fast[0], index=text.index)
+    return pd.to_numeric(text.str.replace(",", "", regex=False).where(text.ne("")), errors="coerce")
+
+
 def parse(raw: bytes, source: str) -> NavHistory:
     """Parse a NAV history CSV (see the module docstring).  Pure.
 
@@ -138,21 +166,39 @@ def parse(raw: bytes, source: str) -> NavHistory:
     if not text.strip():
         raise InputError(source, "line 1", "empty file")
     quality = Quality(source=source, basis="AUM")
-    header, rows, lines = _records(text, source, quality)
+    regular = _regular_columns(text)
+    if regular is not None:  # column-wise: what the exact reader below would read, line by line
+        header, columns = regular
+        n = len(columns[0]) if columns else 0
+        lines: list[int] | np.ndarray = np.arange(n, dtype="int64") + 2
+    else:
+        header, rows, lines = _records(text, source, quality)
+        n = len(rows)
     for col in COLUMNS:
         if col not in header:
             raise InputError(source, f"line 1, column '{col}'", f"required column missing (have: {', '.join(header)})")
-    if not rows:
+    if not n:
         raise InputError(source, "line 2", "no data rows")
-    quality.total_rows += len(rows)
-    decoded.note(quality, len(rows))
-    frame = pd.DataFrame(rows, columns=header, dtype=str)[list(COLUMNS)].rename(columns=COLUMNS)
+    quality.total_rows += n
+    decoded.note(quality, n)
+    if regular is not None:
+        frame = pd.DataFrame({new: pd.Series(columns[header.index(old)], dtype="str") for old, new in COLUMNS.items()})
+    else:
+        frame = pd.DataFrame(rows, columns=header, dtype=str)[list(COLUMNS)].rename(columns=COLUMNS)
     frame = frame.apply(lambda col: col.fillna("").str.strip())
     frame["line"] = np.asarray(lines, dtype="int64")
     text_of = {k: frame[k] for k in ("date", "ticker", "nav", "shares_thousands", "aum_usd")}
-    dates = pd.to_datetime(text_of["date"], format="%m/%d/%Y", errors="coerce")
-    nums = {c: pd.to_numeric(text_of[c].str.replace(",", "", regex=False).where(text_of[c].ne("")), errors="coerce") for c in ("nav", "shares_thousands", "aum_usd")}
-    where = "line " + frame["line"].astype(str)
+    days = columnar.us_days(pa.array(text_of["date"].array)) if regular is not None else None
+    if days is not None:  # every cell a valid M/D/YYYY date: the same dates, read at once
+        dates = pd.Series(days.astype("datetime64[us]"), index=frame.index)
+    else:
+        dates = pd.to_datetime(text_of["date"], format="%m/%d/%Y", errors="coerce")
+    nums = {c: _numbers(text_of[c]) for c in ("nav", "shares_thousands", "aum_usd")}
+    line_no = frame["line"].to_numpy()
+
+    def where(i: int) -> str:  # the label of a refused row only
+        return f"line {int(line_no[i])}"
+
     check_range(nums["nav"], "letf.price_usd", source, rows=where, field="NAV")
     check_range(nums["shares_thousands"] * 1000.0, "letf.shares_outstanding", source, rows=where, field="Shares Outstanding (000)")
     check_range(nums["aum_usd"], "letf.aum_usd", source, rows=where, field="Assets Under Management")

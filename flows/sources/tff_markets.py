@@ -37,6 +37,7 @@ the file, the line and the column.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from importlib import resources
@@ -154,7 +155,7 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     no_dv01 = rates & out["dv01_usd_per_bp"].isna().to_numpy()
     if no_dv01.any():
         raise InputError(source, "dv01_usd_per_bp", f"blank for the rates market {out['symbol'].iloc[np.flatnonzero(no_dv01)[0]]} (line {lines[np.flatnonzero(no_dv01)[0]]}): the DV01 figures need it")
-    check_range(out["dv01_usd_per_bp"].to_numpy(dtype=float), "futures.contract_dv01", source, rows=[f"line {n} ({s})" for n, s in zip(lines, out["symbol"], strict=True)], field="dv01_usd_per_bp")
+    check_range(out["dv01_usd_per_bp"].to_numpy(dtype=float), "futures.contract_dv01", source, rows=lambda i: f"line {lines[i]} ({out['symbol'].iloc[i]})", field="dv01_usd_per_bp")
     first = pd.to_datetime(table["first_report"].replace("", None), format="%Y-%m-%d", errors="coerce")
     bad = (table["first_report"] != "").to_numpy() & first.isna().to_numpy()
     if bad.any():
@@ -165,13 +166,27 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
 
 
 def _match(table: pd.DataFrame, col: str, pattern: re.Pattern[str], lines: np.ndarray, source: str, what: str) -> None:
-    ok = table[col].map(lambda v: bool(pattern.fullmatch(v))).to_numpy(dtype=bool)
+    ok = table[col].str.fullmatch(pattern.pattern).to_numpy(dtype=bool)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
         raise InputError(source, col, f"{table[col].iloc[i]!r} on line {lines[i]} is not {what}")
 
 
 def load(path: str | Path | None = None) -> pd.DataFrame:
-    """Read and parse the table at ``path`` (default: the shipped one)."""
+    """Read and parse the table at ``path`` (default: the shipped one).
+
+    Read once per process and file version: the parsed table is cached by (path, modification
+    time, size), so an edited file is read again; each call returns its own copy.
+    """
     query = build_query(path)
-    return parse(fetch(query), str(query))
+    try:
+        stat = query.stat()
+    except OSError:
+        return parse(fetch(query), str(query))  # fetch names the file in its InputError
+    return _load_cached(str(query), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The parsed table of one file version (``mtime_ns`` and ``size`` are the cache key)."""
+    return parse(fetch(Path(path)), path)

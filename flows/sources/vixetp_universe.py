@@ -22,6 +22,7 @@ line and column; overlapping periods of one ticker are refused.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     fail(~t["index"].isin(INDICES).to_numpy(), "index", f"index must be one of {', '.join(INDICES)}")
     lev = pd.to_numeric(t["leverage"].str.removesuffix("x"), errors="coerce")
     fail((lev.isna() | lev.eq(0)).to_numpy(), "leverage", "leverage must be a non-zero number")
-    check_range(lev.to_numpy(), "vixetp.leverage", source, rows=[f"line {n}" for n in lines], field="leverage")
+    check_range(lev.to_numpy(), "vixetp.leverage", source, rows=lambda i: f"line {lines[i]}", field="leverage")
     start = pd.to_datetime(t["valid_from"], format="%Y-%m-%d", errors="coerce")
     fail(start.isna().to_numpy(), "valid_from", "not a date YYYY-MM-DD")
     end = pd.to_datetime(t["valid_to"].where(t["valid_to"].ne("")), format="%Y-%m-%d", errors="coerce")
@@ -84,7 +85,7 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     fail((end < start).to_numpy(), "valid_to", "before valid_from")
     aum = pd.to_numeric(t["sample_aum_usd"].where(t["sample_aum_usd"].ne("")), errors="coerce")
     fail((t["sample_aum_usd"].ne("") & aum.isna()).to_numpy(), "sample_aum_usd", "not a number")
-    check_range(aum.to_numpy(), "vixetp.aum_usd", source, rows=[f"line {n}" for n in lines], field="sample_aum_usd")
+    check_range(aum.to_numpy(), "vixetp.aum_usd", source, rows=lambda i: f"line {lines[i]}", field="sample_aum_usd")
     out = pd.DataFrame(
         {
             "ticker": t["ticker"].str.upper(),
@@ -109,5 +110,20 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
 
 
 def read(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and parse the universe at ``path`` (default: the shipped one).
+
+    Read once per process and file version: the parsed table is cached by (path, modification
+    time, size), so an edited file is read again; each call returns its own copy.
+    """
     query = build_query(path)
-    return parse(fetch(query), str(query))
+    try:
+        stat = query.stat()
+    except OSError:
+        return parse(fetch(query), str(query))  # fetch names the file in its InputError
+    return _read_cached(str(query), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _read_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """The parsed universe of one file version (``mtime_ns`` and ``size`` are the cache key)."""
+    return parse(fetch(Path(path)), path)

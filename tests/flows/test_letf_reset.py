@@ -263,3 +263,60 @@ def test_real_snapshot_reset_classes(shared_data, day: str) -> None:
     assert resets.loc["daily", "aum_usd"] / total > 0.9
     assert resets.loc["unknown", "funds"] > 0  # explicit, and listed
     assert parsed.quality.skipped_share < 0.01  # a clean real file passes the default threshold
+
+
+# -- the column-wise matcher (RE2 over the column) agrees with the Python rules, row by row -------
+_TRICKY_NAMES = [
+    "Direxion Daily Income Daily Bull 3X",  # a payout "Daily" and a reset "Daily"
+    "Daily\x0bIncome Fund",  # Python's \s includes \x0b; RE2's does not
+    "Daily\x1fPay ETF",
+    "Daily\u00a0Income ETF",  # non-ASCII space: the Python pattern decides
+    "\u00e9Daily ETF",  # a non-ASCII letter before "Daily": no word boundary for Python
+    "DAILY",
+    "daily-income",
+    "max\n",
+    "  MAX  ",
+    "Max Bull 3X",
+    "maximum growth",
+    "DB ",
+    "db\x0b",
+    "rex",
+    "T-REX 2X",
+    "LeverageShares 2x",
+    "Leverage\x0cShares",
+    "yield\x1cboost",
+    "+\x1dincome",
+    "Option",
+    "OPTIONSX",
+    "Kelvin \u212a",
+    "",
+    "-",
+]
+
+
+def test_columnwise_rules_agree_with_the_python_patterns(shared_data_optional_names: list[str]) -> None:
+    names = pd.Series(_TRICKY_NAMES + shared_data_optional_names)
+    for rules in (letf_reset.NAME_RULES, letf_reset.FAMILY_RULES):
+        got = letf_reset._rule_matches(names, rules)
+        for rule, match in zip(rules, got, strict=True):
+            expected = np.array([rule.pattern.search(n) is not None for n in names])
+            bad = names[match != expected].tolist()
+            assert not bad, (rule.key, bad)
+
+
+def test_unreadable_text_is_strip_lower_in_the_blank_set() -> None:
+    values = pd.Series([" - ", "NaN", "N/A\x1f", "\u3000none", "NULL", "", "x", "--", "n.a.", "0", None, "na\u00a0"], dtype=object)
+    expected = [("" if v is None else v).strip().lower() in {"", "-", "--", "nan", "n/a", "na", "none", "null"} for v in values]
+    assert letf_reset.unreadable_text(values).tolist() == expected
+    assert letf_reset.unreadable_text(values.astype("str")).tolist() == expected
+
+
+@pytest.fixture
+def shared_data_optional_names(test_data) -> list[str]:
+    """Fund names and families of the trimmed snapshot in tests/data (and the shipped table)."""
+    names: list[str] = []
+    for path in [*sorted((test_data / "letf").glob("*.csv")), letf_universe.shipped_path()]:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            for row in csv.DictReader(fh):
+                names += [row.get("name") or "", row.get("fund_family") or row.get("issuer") or ""]
+    return names
