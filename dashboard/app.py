@@ -108,7 +108,7 @@ def _badge_state() -> tuple[str, str, str]:
         progress = _progress()
         if progress and progress.get("state") == "running":
             return "first refresh running", "fd-badge fd-badge-unknown", "The first refresh of every job is running; results appear as each job publishes."
-    return fresh.label, f"fd-badge {fresh.css_class}", fresh.tooltip()
+    return fresh.label, f"fd-badge {fresh.css_class}", fresh.tooltip(_tz())  # times, not ages: unchanged until a publish
 
 
 def _tz() -> str:

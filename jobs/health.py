@@ -159,9 +159,15 @@ class ResultFreshness:
     old_data: bool = False
     """True when graded amber because the data's as-of lags (not the computation)."""
 
-    def describe(self) -> str:
-        age = f"{format_age(self.age_s)} old" if self.age_s is not None else "never published"
-        return f"{self.name}: {self.reason} ({age})"
+    def describe(self, tz: str | None = None) -> str:
+        """``name: reason (age)``; with ``tz``, the computation time in that zone instead of an
+        age, so the text changes only when something is published (the header badge's tooltip
+        is then re-sent only on a change)."""
+        if self.age_s is None or self.computed_at is None:
+            return f"{self.name}: {self.reason} (never published)"
+        if tz is not None:
+            return f"{self.name}: {self.reason} (computed {format_time(self.computed_at, tz)})"
+        return f"{self.name}: {self.reason} ({format_age(self.age_s)} old)"
 
 
 @dataclass
@@ -179,14 +185,15 @@ class Freshness:
     def css_class(self) -> str:
         return {"ok": "fd-badge-ok", "amber": "fd-badge-amber", "red": "fd-badge-red"}.get(self.level, "fd-badge-unknown")
 
-    def tooltip(self) -> str:
-        """One line per result, worst first (the badge's ``title``)."""
+    def tooltip(self, tz: str | None = None) -> str:
+        """One line per result, worst first (the badge's ``title``; ``tz``: see
+        :meth:`ResultFreshness.describe`)."""
         if not self.redis_ok:
             return f"Redis unreachable: {self.error}"
         if not self.items:
             return "No result has been published yet: run `flowdesk refresh` or wait for the scheduler."
         order = {lvl: i for i, lvl in enumerate(reversed(LEVELS))}
-        return "\n".join(item.describe() for item in sorted(self.items, key=lambda i: (order[i.level], i.name)))
+        return "\n".join(item.describe(tz) for item in sorted(self.items, key=lambda i: (order[i.level], i.name)))
 
 
 def format_age(seconds: float | None) -> str:

@@ -376,6 +376,11 @@ def test_freshness_grades_ok_amber_red(settings, store):
     fresh = assess(settings, store)
     assert fresh.level == "amber"
     assert "other.result: older than 60 min" in fresh.tooltip()
+    # the badge's tooltip (desk zone) names computation times, not ages: the same text on the next
+    # tick while nothing is published, so the header re-sends nothing
+    desk = fresh.tooltip("America/New_York")
+    assert "other.result: older than 60 min (computed " in desk and " old)" not in desk
+    assert assess(settings, store).tooltip("America/New_York") == desk
 
     run_job(settings, store, "demo_broken")
     fresh = assess(settings, store)
