@@ -40,7 +40,8 @@ def test_deterministic_by_seed_and_time() -> None:
     later = sample_quotedata_csv("SPX", WED.replace(minute=45), SEED)
     assert later != a
     # Open interest is published once a day: the same for two snapshots of one day.
-    oi = lambda t: cboe.parse(sample_options_json("SPX", t, SEED)).contracts.set_index("symbol")["open_interest"]  # noqa: E731
+    def oi(t: pd.Timestamp) -> pd.Series:
+        return cboe.parse(sample_options_json("SPX", t, SEED)).contracts.set_index("symbol")["open_interest"]
     pd.testing.assert_series_equal(oi(WED), oi(WED.replace(minute=45)))
 
 
