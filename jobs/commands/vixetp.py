@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from jobs.commands._common import (
     emit,
@@ -77,6 +78,11 @@ def vixetp_report(vx_dir: Path, date: str, aum_file: Path | None) -> tuple[dict[
     for row in report.excluded.to_dict("records"):
         q.warn(f"{row['ticker']} left out: {row['reason']}")
     h = report.headline
+    if not np.isfinite(h["index_return"]):
+        # every fund would be left out and the page would print +nan% / +$0: refuse, naming what is missing
+        from flows.errors import InputError
+
+        raise InputError(str(vx_dir), "Settle", f"no short-term VIX futures index return on {day.date()}: the held contracts ({h.get('front') or '?'}, {h.get('second') or '?'}) need a settlement on that session and on the one before (a file, row or cell is missing)")
     funds = [
         {"ticker": r["ticker"], "leverage": plain(r["leverage"]), "rebalance_usd": plain(r["rebalance_usd"]), "roll_usd": plain(r["roll_usd"]), "contracts": plain(r["rebalance_contracts"])}
         for r in report.funds.to_dict("records")
@@ -95,10 +101,15 @@ def vixetp_report(vx_dir: Path, date: str, aum_file: Path | None) -> tuple[dict[
     return doc, report, q
 
 
+def _pct(x: float | None) -> str:
+    """A fraction as ``+96.10%``; ``n/a`` when not computed (e.g. the mid-term months are not in the folder)."""
+    return f"{x:+.2%}" if x is not None and np.isfinite(x) else "n/a"
+
+
 def summary_text(doc: dict[str, Any], report: Any) -> str:
     h = report.headline
     lines = [
-        f"VIX futures ETPs on {h['date']}: short-term index {h['index_return']:+.2%} (held {h['front']} {h['front_weight']:.0%} / {h['second']} {1 - h['front_weight']:.0%}), mid-term {h['mid_index_return']:+.2%}",
+        f"VIX futures ETPs on {h['date']}: short-term index {h['index_return']:+.2%} (held {h['front']} {h['front_weight']:.0%} / {h['second']} {1 - h['front_weight']:.0%}), mid-term {_pct(h['mid_index_return'])}",
         f"rebalance {money(h['rebalance_usd'])} = {h['rebalance_contracts']:+,.0f} VX contracts ({h['pct_of_volume']:.1f} % of the traded contracts' volume with the roll), roll {money(h['roll_usd'])}",
         f"{'fund':<6}{'L':>6}{'assets':>14}{'rebalance':>14}{'contracts':>12}{'roll':>14}",
     ]

@@ -37,7 +37,8 @@ QUALITY_FAMILY = "prices"
 
 def load_prices(path: Path, as_of: str, family: str = QUALITY_FAMILY) -> tuple[Any, Any, Any, Any]:
     """``(frame, quality, as_of date, settings)``: parse the file, enforce the quality
-    threshold, warn when ``as_of`` has no close (the last close before it is used)."""
+    threshold, warn when ``as_of`` is not a session (the session before it is used); refuse an
+    ``as_of`` whose session has no close in the file (InputError: a stale or gapped file)."""
     import pandas as pd
 
     from flows.errors import InputError
@@ -51,6 +52,13 @@ def load_prices(path: Path, as_of: str, family: str = QUALITY_FAMILY) -> tuple[A
     if day < dates[0]:
         raise InputError(str(path), "--as-of", f"{day.date()} is before the file's first close ({dates[0].date()})")
     used = dates[int(dates.searchsorted(day, side="right")) - 1]
+    from flows.calendars import session_on_or_before
+
+    session = session_on_or_before([day])[0]
+    if pd.notna(session) and used < session:
+        # a holiday or weekend --as-of takes the session before it; a session the file lacks (a
+        # stale drop file, a gap) would print old figures as today's: refused
+        raise InputError(str(path), "--as-of", f"no close for the session of {session.date()} (the last session on or before {day.date()}): the file's last close before it is {used.date()}; is the file stale?")
     if used != day:
         q.warn(f"no close on {day.date()} in the file: the last close before it ({used.date()}) is used")
     enforce(q, settings.quality.threshold(family))

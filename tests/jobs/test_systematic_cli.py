@@ -128,6 +128,9 @@ def test_calibration_from_the_config(sp500_file, tmp_path, monkeypatch) -> None:
         (["volcontrol", "{sp}", "--as-of", "2019-01-02"], "is before the file's first close (2023-01-03)"),
         (["volcontrol", "{sp}", "--as-of", "2024-08-05", "--aum", "-5"], "AUM must be a positive number"),
         (["cta", "{sp}", "--as-of", "2023-03-01"], "the signals need at least"),
+        # a session after the file's last close: a stale drop file is refused, not printed as today's
+        (["cta", "{sp}", "--as-of", "2030-01-02"], "no close for the session of 2030-01-02"),
+        (["volcontrol", "{sp}", "--as-of", "2030-01-05"], "no close for the session of 2030-01-04 (the last session on or before 2030-01-05)"),
         (["cta", "{bad}", "--as-of", "2024-08-05"], "unknown price file layout"),
         (["vixetp", "--vx", "{vx}", "--date", "2018-02-10"], "no VX settlements on 2018-02-10"),
         (["vixetp", "--vx", "{empty}", "--date", "2018-02-05"], "no *.csv VX contract files"),
@@ -165,3 +168,14 @@ def test_vx_folder_with_a_conflict(test_data, tmp_path) -> None:
     (tmp_path / "vx" / "more" / "CFE_G18_VX.csv").write_bytes(src.read_bytes().replace(b"33.225", b"33.250"))
     code, _, err = run("vixetp", "--vx", str(tmp_path / "vx"), "--date", "2018-02-05")
     assert code == 2 and "VXG18 on 2018-02-05: settle 33.25 differs from 33.225" in err
+
+
+def test_vixetp_without_the_second_month_is_refused_naming_the_contracts(test_data, tmp_path) -> None:
+    """Only the front month's file: the short-term index cannot be computed; the command refuses
+    (exit 2, naming both held contracts) instead of printing '+nan%' and a '+$0' total."""
+    folder = tmp_path / "vx"
+    folder.mkdir()
+    front = next(p for p in (test_data / "vix_futures").rglob("*G18*"))
+    (folder / front.name).write_bytes(front.read_bytes())
+    code, out, err = run("vixetp", "--vx", str(folder), "--date", "2018-02-05")
+    assert code == 2 and "no short-term VIX futures index return on 2018-02-05" in err and "(VXG18, VXH18)" in err, err
