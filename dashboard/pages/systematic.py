@@ -91,7 +91,7 @@ def cards(vc: Any, ct: Any, etp: Any) -> list[html.Div]:
         out.append(card("Vol-control flow, next session", v(m, "flow_usd_1d"), f"next 5 sessions {v(m, 'flow_usd_1w_flat')} · exposure {v(m, 'exposure')} · {m.headline.get('horizon')}", card_id="sys-card-vc"))
     if ct is not None:
         m = ct.meta
-        out.append(card("CTA nearest trigger", v(m, "nearest_trigger_level"), f"{m.headline.get('nearest_trigger')} · {v(m, 'nearest_trigger_distance_pct', signed=True)} from the close · flip in {v(m, 'min_days_to_flip')} sessions if flat", card_id="sys-card-cta-trigger"))
+        out.append(card("CTA nearest trigger", v(m, "nearest_trigger_level"), f"{m.headline.get('nearest_trigger')} · {v(m, 'nearest_trigger_distance_pct', signed=True)} from the close · that rule flips in {v(m, 'nearest_trigger_days_to_flip')} sessions if flat (first flip of any rule: {v(m, 'min_days_to_flip')})", card_id="sys-card-cta-trigger"))
         out.append(card("CTA position", v(m, "position_usd"), f"{v(m, 'position')} of AUM · −2σ week {v(m, 'flow_usd_down_1w')} · {m.headline.get('horizon')}", card_id="sys-card-cta"))
     if etp is not None:
         m = etp.meta

@@ -169,6 +169,9 @@ def test_april_2025_all_short_and_the_shock_grid(sp500) -> None:
     assert trig.loc["return:63", "level"] == sp500["close"].iloc[i - 62] == 5909.03  # 2025-01-07
     assert trig.loc["return:21", "level"] == sp500["close"].iloc[i - 20] == 5572.07  # 2025-03-11
     assert r.headline["nearest_trigger"] == "252d return" and r.headline["nearest_trigger_distance_pct"] == pytest.approx(100 * (5202.39 / 4982.77 - 1))
+    # the days to flip quoted beside the nearest trigger are that rule's, not the fewest of any rule
+    assert r.headline["nearest_trigger_days_to_flip"] == trig.loc["return:252", "days_to_flip"]
+    assert r.headline["min_days_to_flip"] == trig["days_to_flip"].min()
     grid = r.shock_grid.set_index("shock_pct")
     # a +5 % day lifts the close above 5202.39 (+4.4 %): the 12-month rule turns long
     assert grid.loc[4.0, "position"] == pytest.approx(r.headline["position"], rel=0.02)
