@@ -120,8 +120,10 @@ def scenario(moves: tuple[str, ...], iv_shock: float, hours_to_close: float | No
     if len(parsed) < len(pairs):
         twice = sorted({sym for sym, _ in pairs if sum(s == sym for s, _ in pairs) > 1})
         raise click.BadParameter(f"{', '.join(twice)} moved twice: give one move per symbol", param_hint="--move")
+    from jobs.cli.state import store_or_exit
+
+    store = store_or_exit(settings)  # README: 2 without a Redis URL, 3 when it cannot be reached
     try:
-        store = ResultStore.from_settings(settings)
         report = scenario_report(settings, store, parsed, iv_shock_pts=iv_shock, hours=hours_to_close, now=datetime.now(UTC))
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
