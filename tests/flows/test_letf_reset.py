@@ -320,3 +320,11 @@ def shared_data_optional_names(test_data) -> list[str]:
             for row in csv.DictReader(fh):
                 names += [row.get("name") or "", row.get("fund_family") or row.get("issuer") or ""]
     return names
+
+
+def test_the_written_out_whitespace_is_every_character_str_strip_removes() -> None:
+    import sys
+
+    from flows.letf_reset import _PY_SPACE
+
+    assert _PY_SPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
