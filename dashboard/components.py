@@ -130,7 +130,7 @@ def grid(
     options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False, "animateRows": False, "suppressFieldDotNotation": True, "enableCellTextSelection": True}
     kwargs: dict[str, Any] = {}
     if infinite:
-        options.update({"cacheBlockSize": page_size, "maxBlocksInCache": 4, "infiniteInitialRowCount": 0})
+        options.update({"cacheBlockSize": page_size, "maxBlocksInCache": 4})
         kwargs["rowModelType"] = "infinite"
     else:
         kwargs["rowData"] = []
