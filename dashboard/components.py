@@ -127,7 +127,7 @@ def grid(
         default_col.update({"filter": True, "floatingFilter": True})
     if wrap:
         default_col.update({"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "normal", "lineHeight": "1.4"}})
-    options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False, "animateRows": False, "suppressFieldDotNotation": True, "enableCellTextSelection": True}
+    options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False, "animateRows": False, "suppressFieldDotNotation": True, "enableCellTextSelection": True, "suppressColumnVirtualisation": True}
     kwargs: dict[str, Any] = {}
     if infinite:
         options.update({"cacheBlockSize": page_size, "maxBlocksInCache": 4})
@@ -165,6 +165,33 @@ def grid_exports(*table_ids: str) -> None:
         )
 
 
+def export_names(grids: Mapping[str, str], *, picker: tuple[str, str] | None = None) -> None:
+    """Name the CSV exports of ``grids`` (grid id -> result name) after each published version:
+    ``<grid id>_<the result's as-of date>[_<picker value>].csv`` (:func:`export_params`).
+
+    ``picker``: ``(component id, property)`` of the page's control that picks what the tables
+    show (an index, a market group); its value is the scenario part of the name and fills a
+    ``{}`` in a result name (``"volcontrol.{}"``).  Call once at the page module's top level.
+    """
+    ids = list(grids)
+    inputs = [Input("data-version", "data")] + ([Input(*picker)] if picker else [])
+
+    def name_exports(_versions: object, choice: object = None) -> list[dict[str, Any]]:
+        from dashboard import data  # late: data reads the settings
+
+        out = []
+        for gid in ids:
+            result = grids[gid].format(choice) if "{}" in grids[gid] else grids[gid]
+            try:
+                as_of = data.store().meta(result).as_of
+            except Exception:  # not published (yet), or Redis down: undated
+                as_of = None
+            out.append(export_params(gid, as_of, choice))
+        return out
+
+    dash.callback([Output(gid, "csvExportParams") for gid in ids], *inputs)(name_exports)
+
+
 def export_params(page: str, as_of: object, scenario: object = None) -> dict[str, Any]:
     """``csvExportParams`` naming the export ``<page>_<as-of date>[_<scenario>].csv``.
 
@@ -180,9 +207,22 @@ def export_params(page: str, as_of: object, scenario: object = None) -> dict[str
     return {"fileName": "_".join(parts) + ".csv"}
 
 
-def list_grid(table_id: str, columns: list[tuple[str, str]], *, page_size: int, row_style: dict | None = None) -> html.Div:
-    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no export."""
-    return grid(table_id, page_size=page_size, export=False, columns=[{"field": cid, "headerName": name} for cid, name in columns], wrap=True, row_style=row_style)
+RED, AMBER, GREEN = "#b42318", "#b54708", "#067647"
+RED_BG, AMBER_BG = "#fef3f2", "#fffaeb"
+
+
+def when(condition: str, color: str, *, bold: bool = True) -> dict[str, Any]:
+    """One AG Grid style condition (a JavaScript expression on ``params``): text ``color``."""
+    return {"condition": condition, "style": {"color": color, **({"fontWeight": "600"} if bold else {})}}
+
+
+def list_grid(table_id: str, columns: list[tuple[str, str]], *, page_size: int, row_style: dict | None = None, cell_styles: Mapping[str, dict] | None = None) -> html.Div:
+    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no
+    export.  ``row_style``: ``getRowStyle``; ``cell_styles``: column id -> its ``cellStyle``
+    (``{"styleConditions": [...]}`` or a plain style)."""
+    styles = cell_styles or {}
+    cols = [{"field": cid, "headerName": name, **({"cellStyle": styles[cid]} if cid in styles else {})} for cid, name in columns]
+    return grid(table_id, page_size=page_size, export=False, columns=cols, wrap=True, row_style=row_style)
 
 
 HOUSE_CELL_STYLE = {"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"}
