@@ -9,7 +9,7 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, dash_table, html
+from dash import Input, Output, html
 
 from flows.formatting import DEFAULT_TZ, format_time, header, table_format, time_format
 from flows.units import Unit
@@ -223,62 +223,6 @@ def list_grid(table_id: str, columns: list[tuple[str, str]], *, page_size: int, 
     styles = cell_styles or {}
     cols = [{"field": cid, "headerName": name, **({"cellStyle": styles[cid]} if cid in styles else {})} for cid, name in columns]
     return grid(table_id, page_size=page_size, export=False, columns=cols, wrap=True, row_style=row_style)
-
-
-HOUSE_CELL_STYLE = {"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"}
-HOUSE_HEADER_STYLE = {"fontWeight": "600"}
-
-TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-"""Same stack as the app's CSS (DataTable sets its own monospace font otherwise)."""
-
-LIST_CELL_STYLE = {"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"}
-"""Cells of the operational lists (Status, Alerts): long texts such as errors wrap."""
-LIST_HEADER_STYLE = {"fontWeight": "600", "backgroundColor": "#f2f4f7"}
-
-
-def datatable(
-    table_id: str,
-    *,
-    page_size: int = 20,
-    export: bool = True,
-    filterable: bool = True,
-    columns: list[dict] | None = None,
-    style_cell: dict | None = HOUSE_CELL_STYLE,
-    style_header: dict | None = HOUSE_HEADER_STYLE,
-    **kwargs: object,
-) -> dash_table.DataTable:
-    """A sortable, filterable table in the house style (CSV download unless ``export=False``).
-
-    ``filterable=False`` drops the filter row; ``columns`` are the initial DataTable columns (empty
-    when the callback sets them); ``style_cell`` / ``style_header`` replace the house styles
-    (``None``: DataTable's own).  Further keywords go to the DataTable as they are.
-    """
-    return dash_table.DataTable(
-        id=table_id,
-        data=[],
-        columns=columns or [],
-        sort_action="native",
-        **({"filter_action": "native"} if filterable else {}),
-        page_size=page_size,
-        export_format="csv" if export else "none",
-        style_table={"overflowX": "auto"},
-        **({"style_cell": style_cell} if style_cell is not None else {}),
-        **({"style_header": style_header} if style_header is not None else {}),
-        **kwargs,
-    )
-
-
-def list_table(table_id: str, columns: list[tuple[str, str]], *, page_size: int, style_data_conditional: list[dict]) -> dash_table.DataTable:
-    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no filter row."""
-    return datatable(
-        table_id,
-        page_size=page_size,
-        filterable=False,
-        columns=[{"id": cid, "name": name} for cid, name in columns],
-        style_cell=LIST_CELL_STYLE,
-        style_header=LIST_HEADER_STYLE,
-        style_data_conditional=style_data_conditional,
-    )
 
 
 def card(title: str, value: str, sub: str | None = None, *, card_id: str | None = None, level: str | None = None) -> html.Div:
