@@ -164,6 +164,11 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/brief")
     dash_duo.wait_for_contains_text("#brief-text", "Leveraged ETFs:", timeout=20)
+    # the key number: each underlying's net GEX in the brief's grid, as the stored brief has it (USD, whole)
+    brief_gamma = store.read("board.brief").table("gamma")
+    dash_duo.wait_for_element("#brief-gamma .ag-row .ag-cell[col-id='net_gex_usd_per_1pct']", timeout=20)
+    shown = {r.find_element("css selector", ".ag-cell[col-id='underlying']").text: r.find_element("css selector", ".ag-cell[col-id='net_gex_usd_per_1pct']").text.replace("\u2212", "-") for r in dash_duo.driver.find_elements("css selector", "#brief-gamma .ag-center-cols-container .ag-row")}
+    assert shown == {u: f"{v:,.0f}" for u, v in zip(brief_gamma["underlying"], brief_gamma["net_gex_usd_per_1pct"], strict=True)}
     dash_duo.find_element("#brief-pdf").click()
     deadline = time.time() + 60
     pdfs: list[Path] = []
