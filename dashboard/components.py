@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import dash
+import dash_ag_grid as dag
 import pandas as pd
-from dash import dash_table, html
+from dash import Input, Output, html
 
 from flows.formatting import DEFAULT_TZ, format_time, header, table_format, time_format
 from flows.units import Unit
@@ -88,60 +91,138 @@ def missing(name: str) -> html.Div:
     return html.Div(f"No published result '{name}' yet: run `flowdesk refresh` or wait for the scheduler.", className="fd-missing")
 
 
-HOUSE_CELL_STYLE = {"fontSize": "13px", "padding": "4px 8px", "textAlign": "left"}
-HOUSE_HEADER_STYLE = {"fontWeight": "600"}
-
-TABLE_FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-"""Same stack as the app's CSS (DataTable sets its own monospace font otherwise)."""
-
-LIST_CELL_STYLE = {"fontFamily": TABLE_FONT, "fontSize": "13px", "padding": "4px 8px", "textAlign": "left", "whiteSpace": "normal", "height": "auto", "maxWidth": "420px"}
-"""Cells of the operational lists (Status, Alerts): long texts such as errors wrap."""
-LIST_HEADER_STYLE = {"fontWeight": "600", "backgroundColor": "#f2f4f7"}
+GRID_CLASS = "ag-theme-alpine fd-grid"
 
 
-def datatable(
+def _height(page_size: int) -> str:
+    """A grid tall enough for ``page_size`` rows, its header, floating filter and pager."""
+    return f"{min(page_size, 25) * 34 + 130}px"
+
+
+def grid(
     table_id: str,
     *,
     page_size: int = 20,
     export: bool = True,
     filterable: bool = True,
     columns: list[dict] | None = None,
-    style_cell: dict | None = HOUSE_CELL_STYLE,
-    style_header: dict | None = HOUSE_HEADER_STYLE,
-    **kwargs: object,
-) -> dash_table.DataTable:
-    """A sortable, filterable table in the house style (CSV download unless ``export=False``).
+    wrap: bool = False,
+    row_style: dict | None = None,
+    infinite: bool = False,
+) -> html.Div:
+    """THE table of every page: an AG Grid (``dash-ag-grid``) in the house style.
 
-    ``filterable=False`` drops the filter row; ``columns`` are the initial DataTable columns (empty
-    when the callback sets them); ``style_cell`` / ``style_header`` replace the house styles
-    (``None``: DataTable's own).  Further keywords go to the DataTable as they are.
+    Columns are sortable, resizable and (``filterable``) filterable with a floating filter row;
+    rows are paged ``page_size`` at a time.  ``columns`` are the initial ``columnDefs`` (the
+    callbacks send ``rowData``/``columnDefs`` built by :func:`table_data` / :func:`frame_table`).
+    ``export``: a "CSV" button beside the grid; the file name comes from the grid's
+    ``csvExportParams`` (:func:`export_params`, sent by the page's callback), the click is wired by
+    :func:`grid_exports` (called once in the page module).  ``wrap``: long texts wrap (the
+    operational lists); ``row_style``: AG Grid ``getRowStyle`` (``styleConditions``).
+    ``infinite``: the infinite row model, the page's callback answering ``getRowsRequest`` with one
+    block of rows at a time (:func:`rows_block`), for tables too large to send whole.
     """
-    return dash_table.DataTable(
+    default_col: dict[str, Any] = {"sortable": True, "resizable": True, "minWidth": 90}
+    if filterable:
+        default_col.update({"filter": True, "floatingFilter": True})
+    if wrap:
+        default_col.update({"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "normal", "lineHeight": "1.4"}})
+    options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False, "animateRows": False, "suppressFieldDotNotation": True, "enableCellTextSelection": True, "suppressColumnVirtualisation": True}
+    kwargs: dict[str, Any] = {}
+    if infinite:
+        options.update({"cacheBlockSize": page_size, "maxBlocksInCache": 4})
+        kwargs["rowModelType"] = "infinite"
+    else:
+        kwargs["rowData"] = []
+    if row_style:
+        kwargs["getRowStyle"] = row_style
+    ag = dag.AgGrid(
         id=table_id,
-        data=[],
-        columns=columns or [],
-        sort_action="native",
-        **({"filter_action": "native"} if filterable else {}),
-        page_size=page_size,
-        export_format="csv" if export else "none",
-        style_table={"overflowX": "auto"},
-        **({"style_cell": style_cell} if style_cell is not None else {}),
-        **({"style_header": style_header} if style_header is not None else {}),
+        columnDefs=columns or [],
+        defaultColDef=default_col,
+        dashGridOptions=options,
+        columnSize="responsiveSizeToFit",
+        style={"height": _height(page_size), "width": "100%"},
+        className=GRID_CLASS,
         **kwargs,
     )
+    parts: list = [ag]
+    if export:
+        parts.insert(0, html.Button("CSV", id=f"{table_id}-csv", n_clicks=0, className="fd-grid-export", title="Download this table as CSV"))
+    return html.Div(parts, className="fd-grid-box")
 
 
-def list_table(table_id: str, columns: list[tuple[str, str]], *, page_size: int, style_data_conditional: list[dict]) -> dash_table.DataTable:
-    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no filter row."""
-    return datatable(
-        table_id,
-        page_size=page_size,
-        filterable=False,
-        columns=[{"id": cid, "name": name} for cid, name in columns],
-        style_cell=LIST_CELL_STYLE,
-        style_header=LIST_HEADER_STYLE,
-        style_data_conditional=style_data_conditional,
-    )
+def grid_exports(*table_ids: str) -> None:
+    """Wire the CSV buttons of the grids ``table_ids`` (call once at the page module's top level:
+    Dash runs page modules once per app).  The browser writes the file from the grid's rows under
+    the grid's ``csvExportParams`` (:func:`export_params`)."""
+    for tid in table_ids:
+        dash.clientside_callback(
+            "function(n) { return n ? true : window.dash_clientside.no_update; }",
+            Output(tid, "exportDataAsCsv"),
+            Input(f"{tid}-csv", "n_clicks"),
+            prevent_initial_call=True,
+        )
+
+
+def export_names(grids: Mapping[str, str], *, picker: tuple[str, str] | None = None) -> None:
+    """Name the CSV exports of ``grids`` (grid id -> result name) after each published version:
+    ``<grid id>_<the result's as-of date>[_<picker value>].csv`` (:func:`export_params`).
+
+    ``picker``: ``(component id, property)`` of the page's control that picks what the tables
+    show (an index, a market group); its value is the scenario part of the name and fills a
+    ``{}`` in a result name (``"volcontrol.{}"``).  Call once at the page module's top level.
+    """
+    ids = list(grids)
+    inputs = [Input("data-version", "data")] + ([Input(*picker)] if picker else [])
+
+    def name_exports(_versions: object, choice: object = None) -> list[dict[str, Any]]:
+        from dashboard import data  # late: data reads the settings
+
+        out = []
+        for gid in ids:
+            result = grids[gid].format(choice) if "{}" in grids[gid] else grids[gid]
+            try:
+                as_of = data.store().meta(result).as_of
+            except Exception:  # not published (yet), or Redis down: undated
+                as_of = None
+            out.append(export_params(gid, as_of, choice))
+        return out
+
+    dash.callback([Output(gid, "csvExportParams") for gid in ids], *inputs)(name_exports)
+
+
+def export_params(page: str, as_of: object, scenario: object = None) -> dict[str, Any]:
+    """``csvExportParams`` naming the export ``<page>_<as-of date>[_<scenario>].csv``.
+
+    ``as_of``: the result's as-of (its date in the desk zone, :func:`flows.formatting.format_time`);
+    ``scenario``: what the table shows besides the date (an underlying, an IV shock, a market),
+    reduced to file-name characters.  Values are exported as numbers (full precision), not as the
+    grid displays them.
+    """
+    day = format_time(as_of, desk_tz(), missing="undated")[:10]
+    parts = [page, day]
+    if scenario not in (None, ""):
+        parts.append(re.sub(r"[^A-Za-z0-9.+-]+", "_", str(scenario)).strip("_"))
+    return {"fileName": "_".join(parts) + ".csv"}
+
+
+RED, AMBER, GREEN = "#b42318", "#b54708", "#067647"
+RED_BG, AMBER_BG = "#fef3f2", "#fffaeb"
+
+
+def when(condition: str, color: str, *, bold: bool = True) -> dict[str, Any]:
+    """One AG Grid style condition (a JavaScript expression on ``params``): text ``color``."""
+    return {"condition": condition, "style": {"color": color, **({"fontWeight": "600"} if bold else {})}}
+
+
+def list_grid(table_id: str, columns: list[tuple[str, str]], *, page_size: int, row_style: dict | None = None, cell_styles: Mapping[str, dict] | None = None) -> html.Div:
+    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no
+    export.  ``row_style``: ``getRowStyle``; ``cell_styles``: column id -> its ``cellStyle``
+    (``{"styleConditions": [...]}`` or a plain style)."""
+    styles = cell_styles or {}
+    cols = [{"field": cid, "headerName": name, **({"cellStyle": styles[cid]} if cid in styles else {})} for cid, name in columns]
+    return grid(table_id, page_size=page_size, export=False, columns=cols, wrap=True, row_style=row_style)
 
 
 def card(title: str, value: str, sub: str | None = None, *, card_id: str | None = None, level: str | None = None) -> html.Div:
@@ -153,19 +234,23 @@ def card(title: str, value: str, sub: str | None = None, *, card_id: str | None 
     return html.Div(children, className=cls, **({"id": card_id} if card_id else {}))
 
 
+def _value_formatter(spec: str) -> dict[str, str]:
+    """An AG Grid ``valueFormatter`` writing a number by the d3 specifier ``spec`` (empty when missing)."""
+    return {"function": f"params.value == null ? '' : d3.format('{spec}')(params.value)"}
+
+
 def _column(cid: str, title: str, unit: str | None, series: pd.Series) -> dict[str, Any]:
-    """A DataTable column: header with the declared unit, numbers displayed by it
-    (:func:`flows.formatting.table_format`), numeric so that sorting is numeric and the CSV
-    export keeps full precision."""
-    col: dict[str, Any] = {"name": header(title, unit), "id": cid}
+    """An AG Grid column: header with the declared unit, numbers displayed by it
+    (:func:`flows.formatting.table_format` through d3-format), numeric so that sorting and the
+    number filter are numeric and the CSV export keeps full precision."""
+    col: dict[str, Any] = {"field": cid, "headerName": header(title, unit), "headerTooltip": header(title, unit)}
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        col["type"] = "numeric"
-        col["format"] = {"specifier": table_format(unit)}
+        col.update({"type": "numericColumn", "filter": "agNumberColumnFilter", "valueFormatter": _value_formatter(table_format(unit))})
     return col
 
 
 def _records(frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None) -> list[dict[str, Any]]:
-    """Records for a DataTable: datetimes as text (:func:`flows.formatting.time_format` of the
+    """Row data for a grid: datetimes as text (:func:`flows.formatting.time_format` of the
     column's unit) in the desk's time zone ``tz`` (default :func:`desk_tz`), text columns declared
     ``TIME`` (ISO instants) likewise, missing values ``None`` (an empty cell), booleans as
     ``true``/``false``."""
@@ -186,7 +271,7 @@ def _records(frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = Non
 
 
 def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str, str], *, tz: str | None = None) -> tuple[list[dict], list[dict]]:
-    """Records and DataTable columns for ``names`` (column -> title) present in ``frame``.
+    """``rowData`` and ``columnDefs`` for ``names`` (column -> title) present in ``frame``.
 
     ``units`` are the table's declared units (``meta.units[table]``): each header reads
     ``title (unit)`` and numbers are displayed by the unit (:mod:`flows.formatting`), never by
@@ -197,7 +282,70 @@ def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str
 
 
 def frame_table(frame: pd.DataFrame, units: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """DataTable records and columns of a whole result table (the pages' detail tables): every
+    """``rowData`` and ``columnDefs`` of a whole result table (the pages' detail tables): every
     column under its own name with its declared unit (``units``: ``meta.units[table]``), numbers
     displayed by that unit (see :func:`table_data`)."""
     return _records(frame, units), [_column(str(c), str(c), units.get(str(c)), frame[c]) for c in frame.columns]
+
+
+_NUMBER_TESTS = {
+    "equals": lambda s, a, b: s == a,
+    "notEqual": lambda s, a, b: s != a,
+    "lessThan": lambda s, a, b: s < a,
+    "lessThanOrEqual": lambda s, a, b: s <= a,
+    "greaterThan": lambda s, a, b: s > a,
+    "greaterThanOrEqual": lambda s, a, b: s >= a,
+    "inRange": lambda s, a, b: (s >= a) & (s <= b),
+    "blank": lambda s, a, b: s.isna(),
+    "notBlank": lambda s, a, b: s.notna(),
+}
+_TEXT_TESTS = {
+    "contains": lambda s, a: s.str.contains(a, regex=False),
+    "notContains": lambda s, a: ~s.str.contains(a, regex=False),
+    "equals": lambda s, a: s == a,
+    "notEqual": lambda s, a: s != a,
+    "startsWith": lambda s, a: s.str.startswith(a),
+    "endsWith": lambda s, a: s.str.endswith(a),
+    "blank": lambda s, a: s == "",
+    "notBlank": lambda s, a: s != "",
+}
+
+
+def _condition(column: pd.Series, model: Mapping[str, Any]) -> pd.Series:
+    """Boolean mask of one AG Grid filter condition (number or text filter; ``AND``/``OR`` of two)."""
+    if "conditions" in model:
+        masks = [_condition(column, m) for m in model["conditions"]]
+        out = masks[0]
+        for m in masks[1:]:
+            out = (out | m) if model.get("operator") == "OR" else (out & m)
+        return out
+    kind = model.get("type", "equals")
+    if model.get("filterType") == "number":
+        test = _NUMBER_TESTS.get(kind)
+        values = pd.to_numeric(column, errors="coerce")
+        return test(values, model.get("filter"), model.get("filterTo")).fillna(False).astype(bool) if test else pd.Series(True, index=column.index)
+    text = column.astype("string").fillna("").str.lower()
+    ttest = _TEXT_TESTS.get(kind)
+    return ttest(text, str(model.get("filter", "")).lower()).fillna(False).astype(bool) if ttest else pd.Series(True, index=column.index)
+
+
+def rows_block(frame: pd.DataFrame, request: Mapping[str, Any] | None, units: Mapping[str, str]) -> dict[str, Any]:
+    """One block of rows for an infinite-row-model grid (:func:`grid` ``infinite=True``).
+
+    ``request``: the grid's ``getRowsRequest`` (``startRow``, ``endRow``, ``sortModel``,
+    ``filterModel``); the whole ``frame`` is filtered and sorted here (on the numbers, not their
+    display), then rows ``startRow .. endRow-1`` are sent as :func:`frame_table` writes them, with
+    ``rowCount`` the filtered total so the pager knows the last page.  Unknown columns in the
+    models are ignored.
+    """
+    req = request or {}
+    f = frame
+    for col, model in (req.get("filterModel") or {}).items():
+        if col in f.columns:
+            f = f[_condition(f[col], model)]
+    sort = [s for s in (req.get("sortModel") or []) if s.get("colId") in f.columns]
+    if sort:
+        f = f.sort_values([s["colId"] for s in sort], ascending=[s.get("sort") != "desc" for s in sort], kind="stable", na_position="last")
+    start = max(int(req.get("startRow") or 0), 0)
+    end = max(int(req.get("endRow") or start + 100), start)
+    return {"rowData": _records(f.iloc[start:end], units), "rowCount": len(f)}

@@ -3,7 +3,8 @@
 Used by the dashboard's tables and cards and by the CLI summaries; the unit comes from the
 result's declaration (:mod:`jobs.declarations`), never from a column's name.
 
-* **Tables** (:func:`table_format`): a d3-format specifier for a Dash DataTable cell.  The cell
+* **Tables** (:func:`table_format`): a d3-format specifier for a table cell (the dashboard's AG Grid
+  ``valueFormatter`` applies it with d3-format).  The cell
   stays a number (numeric sort, exact CSV export); only its display is rounded: USD amounts and
   counts whole with thousands separators, percentages two decimals, prices two decimals, small
   per-option figures six significant digits.

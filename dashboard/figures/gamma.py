@@ -133,12 +133,16 @@ def gex_by_expiry(by_expiry: pd.DataFrame, *, as_of: Any = None, convention: str
     labels = exp.dt.strftime("%Y-%m-%d")
     y = by_expiry[net].to_numpy(dtype=float)
     colors = np.where(y >= 0, BUY, SELL).astype(object)
+    zero_dte = np.zeros(len(labels), dtype=bool)
     if as_of is not None:
         day = pd.Timestamp(as_of).tz_convert("America/New_York").strftime("%Y-%m-%d") if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of).strftime("%Y-%m-%d")
-        colors[(labels == day).to_numpy()] = ACCENT
+        zero_dte = (labels == day).to_numpy()
+        colors[zero_dte] = ACCENT
+    # The caption names the colour only when a 0DTE bar is there to carry it.
+    caption = "0DTE in orange" if zero_dte.any() else "no expiry on the as-of day"
     fig = go.Figure(go.Bar(x=labels, y=y, marker_color=list(colors), name="net GEX"))
     fig.update_xaxes(type="category")
-    styled(fig, title=f"{underlying} net GEX by expiry (0DTE in orange)".strip(), x_title="Expiry (date)", y_title=GEX_AXIS, note=convention_note(convention), height=380)
+    styled(fig, title=f"{underlying} net GEX by expiry ({caption})".strip(), x_title="Expiry (date)", y_title=GEX_AXIS, note=convention_note(convention), height=380)
     return usd_axis_format(fig)
 
 
@@ -200,22 +204,40 @@ def hedge_flow(hedge: pd.DataFrame, *, convention: str | None = None, underlying
     return usd_axis_format(fig)
 
 
-def history(series: pd.DataFrame, *, convention: str | None = None, underlying: str = "") -> go.Figure:
-    """Net GEX (USD per 1% move, left axis) and the flip level (right axis) across refreshes."""
-    if series is None or series.empty or "net_gex_usd_per_1pct" not in series.columns:
-        return empty("No refresh history yet")
-    s = series.sort_values("as_of")
+def history(closes: pd.DataFrame, intraday: pd.DataFrame | None = None, *, convention: str | None = None, underlying: str = "", tz: str = "America/New_York") -> go.Figure:
+    """Net GEX (USD per 1% move, left axis) and the flip level (right axis) over time: the
+    end-of-day closes (``ResultStore.eod_series``: one point per exchange day, the day's last
+    publish) and, after them, the latest day's intraday versions (``ResultStore.headline_series``
+    rows whose as-of falls on the last day).  Times on a real date axis in the desk zone ``tz``
+    (plotly chooses the tick spacing, so no label repeats)."""
+    parts = []
+    for frame, kind in ((closes, "close"), (intraday, "intraday")):
+        if frame is not None and not frame.empty and "net_gex_usd_per_1pct" in frame.columns:
+            f = frame.copy()
+            f["t"] = pd.to_datetime(f["as_of"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+            f["kind"] = kind
+            parts.append(f)
+    if not parts:
+        return empty("No history yet")
+    both = pd.concat(parts, ignore_index=True)
+    last_day = both["t"].max().normalize()
+    closes_s = both[(both["kind"] == "close") & (both["t"] < last_day)]  # the last day is drawn intraday
+    today = both[(both["kind"] == "intraday") & (both["t"] >= last_day)]
+    if today.empty:  # no intraday versions kept: the last day's close stands for it
+        today = both[(both["kind"] == "close") & (both["t"] >= last_day)]
+    s = pd.concat([closes_s, today]).drop_duplicates("t").sort_values("t")
     fig = go.Figure()
-    fig.add_scatter(x=s["as_of"], y=s["net_gex_usd_per_1pct"], mode="lines+markers", name="net GEX (USD per 1%)", line={"color": NET})
+    fig.add_scatter(x=closes_s["t"], y=closes_s["net_gex_usd_per_1pct"], mode="lines+markers", name="net GEX, daily close (USD per 1%)", line={"color": NET})
+    fig.add_scatter(x=today["t"], y=today["net_gex_usd_per_1pct"], mode="lines+markers", name=f"net GEX, {last_day:%Y-%m-%d} intraday", line={"color": NET, "dash": "dot"}, marker={"symbol": "diamond"})
     if "flip" in s.columns and pd.to_numeric(s["flip"], errors="coerce").notna().any():
-        fig.add_scatter(x=s["as_of"], y=pd.to_numeric(s["flip"], errors="coerce"), mode="lines+markers", name="flip (price)", line={"color": ACCENT, "dash": "dash"}, yaxis="y2")
+        fig.add_scatter(x=s["t"], y=pd.to_numeric(s["flip"], errors="coerce"), mode="lines+markers", name="flip (price)", line={"color": ACCENT, "dash": "dash"}, yaxis="y2")
     if "spot" in s.columns:
-        fig.add_scatter(x=s["as_of"], y=pd.to_numeric(s["spot"], errors="coerce"), mode="lines", name="spot (price)", line={"color": NEUTRAL, "width": 1}, yaxis="y2")
-    styled(fig, title=f"{underlying} net GEX and flip across refreshes".strip(), x_title="Snapshot time (UTC)", y_title=GEX_AXIS, note=convention_note(convention), height=380)
+        fig.add_scatter(x=s["t"], y=pd.to_numeric(s["spot"], errors="coerce"), mode="lines", name="spot (price)", line={"color": NEUTRAL, "width": 1}, yaxis="y2")
+    zone = pd.Timestamp.now(tz=tz).strftime("%Z") if tz else ""
+    styled(fig, title=f"{underlying} net GEX and flip: daily closes and today".strip(), x_title=f"As of ({tz}, {zone})", y_title=GEX_AXIS, note=convention_note(convention), height=380)
     fig.update_layout(yaxis2={"title": {"text": "Flip / spot (index points / USD per share)"}, "overlaying": "y", "side": "right", "showgrid": False})
+    fig.update_xaxes(type="date", nticks=8)
     return usd_axis_format(fig)
-
-
 
 
 def summary_rows(items: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import dash
 from dash import Input, Output, callback, html
 
 from dashboard import data
-from dashboard.components import card, list_table
+from dashboard.components import GREEN, RED, RED_BG, card, list_grid, when
 from flows.formatting import format_time
 from jobs.alerts import fmt_value, metric_unit
 
@@ -67,13 +67,11 @@ DEAD_COLUMNS = [
     ("event_id", "event id"),
 ]
 
-_STYLES = [
-    {"if": {"filter_query": '{state} = "breach" || {kind} = "fired"'}, "backgroundColor": "#fef3f2"},
-    {"if": {"filter_query": '{state} = "breach" || {kind} = "fired"', "column_id": ["state", "kind"]}, "color": "#b42318", "fontWeight": "600"},
-    {"if": {"filter_query": '{state} = "ok" || {kind} = "resolved"', "column_id": ["state", "kind"]}, "color": "#067647", "fontWeight": "600"},
-    {"if": {"filter_query": '{severity} = "critical"', "column_id": "severity"}, "color": "#b42318", "fontWeight": "600"},
-    {"if": {"column_id": "last_error"}, "color": "#b42318"},
-]
+_BREACH = "params.data.state === 'breach' || params.data.kind === 'fired'"
+_OK = "params.data.state === 'ok' || params.data.kind === 'resolved'"
+_ROWS = {"styleConditions": [{"condition": _BREACH, "style": {"backgroundColor": RED_BG}}]}
+_STATE = {"styleConditions": [when(_BREACH, RED), when(_OK, GREEN)]}
+_CELLS = {"state": _STATE, "kind": _STATE, "severity": {"styleConditions": [when("params.value === 'critical'", RED)]}, "last_error": {"color": RED}}
 
 
 def layout(**_query: str) -> html.Div:
@@ -83,7 +81,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="alerts-error"),
             html.Div(id="alerts-cards", className="fd-cards"),
             html.H3("Rules", className="fd-section-title"),
-            html.Div(list_table("alerts-rules-table", RULE_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
+            html.Div(list_grid("alerts-rules-table", RULE_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
             html.Div(
                 "A rule fires when its metric enters breach and resolves when it leaves it by more than its hysteresis "
                 "(a breach of '> T' resolves at '<= T - h', of '< T' at '>= T + h'); a breach re-entered within the "
@@ -91,11 +89,11 @@ def layout(**_query: str) -> html.Div:
                 className="fd-note",
             ),
             html.H3("Recent events", className="fd-section-title"),
-            html.Div(list_table("alerts-events-table", EVENT_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
+            html.Div(list_grid("alerts-events-table", EVENT_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
             html.H3("Outbox (pending and in flight)", className="fd-section-title"),
-            html.Div(list_table("alerts-outbox-table", OUTBOX_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
+            html.Div(list_grid("alerts-outbox-table", OUTBOX_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
             html.H3("Dead letters", className="fd-section-title"),
-            html.Div(list_table("alerts-dead-table", DEAD_COLUMNS, page_size=15, style_data_conditional=_STYLES), className="fd-table"),
+            html.Div(list_grid("alerts-dead-table", DEAD_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
             html.Div("Re-send a dead letter with `flowdesk alerts resend DELIVERY_ID` (same event id: receivers deduplicate).", className="fd-note"),
         ],
         className="fd-page",
@@ -173,10 +171,10 @@ def _delivery_rows(entries: list[dict[str, Any]], tz: Any) -> list[dict[str, Any
 
 @callback(
     Output("alerts-cards", "children"),
-    Output("alerts-rules-table", "data"),
-    Output("alerts-events-table", "data"),
-    Output("alerts-outbox-table", "data"),
-    Output("alerts-dead-table", "data"),
+    Output("alerts-rules-table", "rowData"),
+    Output("alerts-events-table", "rowData"),
+    Output("alerts-outbox-table", "rowData"),
+    Output("alerts-dead-table", "rowData"),
     Output("alerts-error", "children"),
     Input("refresh-interval", "n_intervals"),
 )

@@ -18,7 +18,15 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, headline_units, missing, table_data
+from dashboard.components import (
+    card,
+    export_params,
+    grid,
+    grid_exports,
+    headline_units,
+    missing,
+    table_data,
+)
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from dashboard.pages.board_systematic import register_callbacks, systematic_panels
@@ -48,6 +56,10 @@ LEVEL_TITLES = {
     "regime": "Regime",
 }
 """The key-levels columns (headers add the declared unit)."""
+EXPORTS = ("ranking", "fx", "levels", "expiries")
+"""The board's grids with a CSV button (file ``board-<table>_<as-of date>[_iv<shock>].csv``)."""
+NO_EXPORT = ({},) * len(EXPORTS)
+grid_exports(*(f"board-{t}" for t in EXPORTS))
 RANGES = [{"label": "±5% (today's range)", "value": "core"}, {"label": "all moves (tails)", "value": "all"}]
 
 
@@ -73,15 +85,15 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
             html.Div(id="board-flags"),
             html.Div(
                 [
-                    html.Div([html.H3("Underlyings ranked by flow per 1% index move, % of ADV"), datatable("board-ranking", page_size=12)], className="fd-col"),
-                    html.Div([html.H3("FX positioning (CFTC)"), html.Div(id="board-fx-cards", className="fd-cards"), datatable("board-fx", page_size=12)], className="fd-col"),
+                    html.Div([html.H3("Underlyings ranked by flow per 1% index move, % of ADV"), grid("board-ranking", page_size=12)], className="fd-col"),
+                    html.Div([html.H3("FX positioning (CFTC)"), html.Div(id="board-fx-cards", className="fd-cards"), grid("board-fx", page_size=12)], className="fd-col"),
                 ],
                 className="fd-row",
             ),
             html.Div(
                 [
-                    html.Div([html.H3("Key levels"), datatable("board-levels", page_size=12)], className="fd-col"),
-                    html.Div([html.H3("Expiry calendar: GEX rolling off"), datatable("board-expiries", page_size=12)], className="fd-col"),
+                    html.Div([html.H3("Key levels"), grid("board-levels", page_size=12)], className="fd-col"),
+                    html.Div([html.H3("Expiry calendar: GEX rolling off"), grid("board-expiries", page_size=12)], className="fd-col"),
                 ],
                 className="fd-row",
             ),
@@ -91,7 +103,7 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
             systematic_panels(),
             html.H3("Inputs"),
             html.Div("Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.", className="fd-note"),
-            datatable("board-inputs", page_size=12, export=False),
+            grid("board-inputs", page_size=12, export=False),
         ],
         className="fd-page",
     )
@@ -150,17 +162,21 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     Output("board-flows", "figure"),
     Output("board-sign-line", "children"),
     Output("board-flags", "children"),
-    Output("board-ranking", "data"),
-    Output("board-ranking", "columns"),
+    Output("board-ranking", "rowData"),
+    Output("board-ranking", "columnDefs"),
     Output("board-fx-cards", "children"),
-    Output("board-fx", "data"),
-    Output("board-fx", "columns"),
-    Output("board-inputs", "data"),
-    Output("board-inputs", "columns"),
-    Output("board-levels", "data"),
-    Output("board-levels", "columns"),
-    Output("board-expiries", "data"),
-    Output("board-expiries", "columns"),
+    Output("board-fx", "rowData"),
+    Output("board-fx", "columnDefs"),
+    Output("board-inputs", "rowData"),
+    Output("board-inputs", "columnDefs"),
+    Output("board-levels", "rowData"),
+    Output("board-levels", "columnDefs"),
+    Output("board-expiries", "rowData"),
+    Output("board-expiries", "columnDefs"),
+    Output("board-ranking", "csvExportParams"),
+    Output("board-fx", "csvExportParams"),
+    Output("board-levels", "csvExportParams"),
+    Output("board-expiries", "csvExportParams"),
     Input("data-version", "data"),
     Input("board-shock", "value"),
     Input("board-range", "value"),
@@ -176,10 +192,10 @@ def board_view(shock: float | None, view: str | None) -> tuple:
     try:
         meta = data.store().meta(RESULT)
     except ResultNotFound:
-        return missing(RESULT), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], []
+        return missing(RESULT), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], [], *NO_EXPORT
     except Exception as exc:  # show, never raise
         log.error("board: %s", exc)
-        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], []
+        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], [], *NO_EXPORT
     tz, stale_after = data.display_settings("board")
     aged = stale_after is not None and meta.age_seconds() > stale_after * 60
     key = ("board", meta.version, meta.status, aged, None if shock is None else float(shock), view or "core")
@@ -239,7 +255,9 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     lv_data, lv_cols = table_data(lv, LEVEL_TITLES, units.get("levels", {}))
     ex = res.tables.get("expiries", pd.DataFrame())
     ex_data, ex_cols = table_data(ex, {"date": "Date", "events": "Event", "underlying": "Underlying", "expiries": "Expiries", "net_gex_usd_per_1pct": "Net GEX", "gross_gex_usd_per_1pct": "Gross GEX", "share_of_gross": "Share of gross"}, units.get("expiries", {}))
-    return prov, cards, fig, sign_line(head, hu), flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols, lv_data, lv_cols, ex_data, ex_cols
+    scenario = f"iv{shock:+g}"
+    exports = tuple(export_params(f"board-{t}", meta.as_of, scenario if t in ("ranking", "fx") else None) for t in EXPORTS)
+    return prov, cards, fig, sign_line(head, hu), flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols, lv_data, lv_cols, ex_data, ex_cols, *exports
 
 
 def _eod(name: str) -> pd.DataFrame:

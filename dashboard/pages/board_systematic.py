@@ -17,7 +17,7 @@ import pandas as pd
 from dash import Input, Output, callback, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, headline_units
+from dashboard.components import card, frame_table, grid, headline_units
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
@@ -37,9 +37,9 @@ def systematic_panels() -> html.Div:
                 className="fd-note",
             ),
             html.Div(id="board-horizon-cards", className="fd-cards"),
-            datatable("board-systematic", page_size=10, filterable=False, export=False),
+            grid("board-systematic", page_size=10, filterable=False, export=False),
             html.H3("Positioning: FX, equity index and rates (CFTC)"),
-            datatable("board-positioning", page_size=12, filterable=False, export=False),
+            grid("board-positioning", page_size=12, filterable=False, export=False),
         ],
         id="board-systematic-panels",
     )
@@ -60,10 +60,10 @@ def register_callbacks() -> None:
     page modules once per app, this helper module only on its first import)."""
     callback(
         Output("board-horizon-cards", "children"),
-        Output("board-systematic", "data"),
-        Output("board-systematic", "columns"),
-        Output("board-positioning", "data"),
-        Output("board-positioning", "columns"),
+        Output("board-systematic", "rowData"),
+        Output("board-systematic", "columnDefs"),
+        Output("board-positioning", "rowData"),
+        Output("board-positioning", "columnDefs"),
         Input("data-version", "data"),  # redrawn only when a result is published
     )(refresh_systematic)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import datatable, missing, provenance, table_data
+from dashboard.components import grid, missing, provenance, table_data
 from dashboard.pages.board import LEVEL_TITLES
 from dashboard.render_cache import cached_view
 from jobs.store import Result, ResultNotFound, keys
@@ -40,7 +40,8 @@ def _or_none(table: tuple[list[dict], list[dict]]) -> tuple[list[dict], list[dic
     """An empty section's table says "none" in its first column."""
     records, columns = table
     if not records and columns:
-        return [{columns[0]["id"]: NONE}], [{**columns[0], "type": "text"}] if "type" in columns[0] else columns[:1]
+        first = {k: v for k, v in columns[0].items() if k not in ("type", "filter", "valueFormatter")}
+        return [{first["field"]: NONE}], [first]
     return records, columns
 
 
@@ -62,18 +63,18 @@ def layout(version: str | None = None, **_query: Any) -> html.Div:
             html.Div(id="brief-provenance", className="fd-provenance"),
             html.Pre(id="brief-text", className="fd-brief-text"),
             html.H3("Key levels"),
-            datatable("brief-levels", export=False),
+            grid("brief-levels", export=False),
             html.Div(
                 [
-                    html.Div([html.H3("Dealer gamma"), datatable("brief-gamma", export=False)], className="fd-col"),
-                    html.Div([html.H3("Biggest changes since the previous brief"), datatable("brief-changes", export=False)], className="fd-col"),
+                    html.Div([html.H3("Dealer gamma"), grid("brief-gamma", export=False)], className="fd-col"),
+                    html.Div([html.H3("Biggest changes since the previous brief"), grid("brief-changes", export=False)], className="fd-col"),
                 ],
                 className="fd-row",
             ),
             html.Div(
                 [
-                    html.Div([html.H3("Leveraged ETFs: USD per 1% move"), datatable("brief-letf", export=False)], className="fd-col"),
-                    html.Div([html.H3("Mechanical flow by index move"), datatable("brief-flows", export=False)], className="fd-col"),
+                    html.Div([html.H3("Leveraged ETFs: USD per 1% move"), grid("brief-letf", export=False)], className="fd-col"),
+                    html.Div([html.H3("Mechanical flow by index move"), grid("brief-flows", export=False)], className="fd-col"),
                 ],
                 className="fd-row",
             ),
@@ -105,17 +106,17 @@ def versions(_n: int, current: str | None) -> tuple[list[dict], str | None]:
 @callback(
     Output("brief-provenance", "children"),
     Output("brief-text", "children"),
-    Output("brief-gamma", "data"),
-    Output("brief-gamma", "columns"),
-    Output("brief-changes", "data"),
-    Output("brief-changes", "columns"),
-    Output("brief-letf", "data"),
-    Output("brief-letf", "columns"),
-    Output("brief-flows", "data"),
-    Output("brief-flows", "columns"),
+    Output("brief-gamma", "rowData"),
+    Output("brief-gamma", "columnDefs"),
+    Output("brief-changes", "rowData"),
+    Output("brief-changes", "columnDefs"),
+    Output("brief-letf", "rowData"),
+    Output("brief-letf", "columnDefs"),
+    Output("brief-flows", "rowData"),
+    Output("brief-flows", "columnDefs"),
     Output("brief-notes-shown", "children"),
-    Output("brief-levels", "data"),
-    Output("brief-levels", "columns"),
+    Output("brief-levels", "rowData"),
+    Output("brief-levels", "columnDefs"),
     Input("brief-version", "value"),
 )
 @cached_view("brief", lambda *_a: RESULT, task="brief")

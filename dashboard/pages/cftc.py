@@ -17,10 +17,18 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dash_table, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, missing, provenance
+from dashboard.components import (
+    card,
+    export_names,
+    frame_table,
+    grid,
+    grid_exports,
+    missing,
+    provenance,
+)
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
@@ -97,11 +105,11 @@ def futures_panel(group: str) -> html.Div:
             html.Div([_graph("cftc-fp-stats"), _graph("cftc-fp-exposure")], className="fd-row"),
             html.Div([_graph("cftc-fp-change")], className="fd-row"),
             html.H3("Latest week: every market of the group and class", className="fd-section-title"),
-            datatable("cftc-fp-latest", page_size=25, filterable=False),
+            grid("cftc-fp-latest", page_size=25, filterable=False),
             html.H3("Distance to previous extremes", className="fd-section-title"),
-            datatable("cftc-fp-extremes", page_size=15, filterable=False),
+            grid("cftc-fp-extremes", page_size=15, filterable=False),
             html.H3("Crowding flags", className="fd-section-title"),
-            datatable("cftc-fp-crowding", page_size=15, filterable=False),
+            grid("cftc-fp-crowding", page_size=15, filterable=False),
         ],
         id="cftc-fp-panel",
         style=None if group != "fx" else {"display": "none"},
@@ -137,10 +145,10 @@ def fx_panel(value: str) -> list:
             html.Div([_graph("cftc-stats"), _graph("cftc-change")], className="fd-row"),
             html.Div([_graph("cftc-unwind")], className="fd-row"),
             html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
-            dash_table.DataTable(id="cftc-crowding", data=[], columns=[], sort_action="native", style_table={"overflowX": "auto"}),
+            grid("cftc-crowding", page_size=15),
             html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
             html.Div(["Sortable; the Export button downloads these rows as CSV; every week since the first report: ", html.A("weekly table as CSV", href=f"/api/v1/results/{RESULT}?format=csv&table=weekly", id="cftc-all-weeks")], className="fd-note"),
-            datatable("cftc-table", filterable=False, style_cell=None, style_header=None),
+            grid("cftc-table", filterable=False),
     ]
 
 
@@ -187,10 +195,10 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: d
     Output("cftc-stats", "figure"),
     Output("cftc-change", "figure"),
     Output("cftc-unwind", "figure"),
-    Output("cftc-crowding", "data"),
-    Output("cftc-crowding", "columns"),
-    Output("cftc-table", "data"),
-    Output("cftc-table", "columns"),
+    Output("cftc-crowding", "rowData"),
+    Output("cftc-crowding", "columnDefs"),
+    Output("cftc-table", "rowData"),
+    Output("cftc-table", "columnDefs"),
     Input("cftc-trader", "value"),
     Input("data-version", "data"),
 )
@@ -292,12 +300,12 @@ def _toggle(group: str | None) -> tuple:
     Output("cftc-fp-symbol", "options"),
     Output("cftc-fp-symbol", "value"),
     *(Output(g, "figure") for g in FP_GRAPHS),
-    Output("cftc-fp-latest", "data"),
-    Output("cftc-fp-latest", "columns"),
-    Output("cftc-fp-extremes", "data"),
-    Output("cftc-fp-extremes", "columns"),
-    Output("cftc-fp-crowding", "data"),
-    Output("cftc-fp-crowding", "columns"),
+    Output("cftc-fp-latest", "rowData"),
+    Output("cftc-fp-latest", "columnDefs"),
+    Output("cftc-fp-extremes", "rowData"),
+    Output("cftc-fp-extremes", "columnDefs"),
+    Output("cftc-fp-crowding", "rowData"),
+    Output("cftc-fp-crowding", "columnDefs"),
     Input("cftc-market", "value"),
     Input("cftc-fp-symbol", "value"),
     Input("cftc-fp-class", "value"),
@@ -371,3 +379,8 @@ def futures_cards(row: pd.Series | None, symbol: str | None, trader_class: str, 
         card("COT index 3y", v("cot_index_3y"), "0-100 between the 3-year low and high", card_id="cftc-fp-card-cot"),
         card(expo[0], expo[1], expo[2], card_id="cftc-fp-card-exposure"),
     ]
+
+
+CFTC_GRIDS = {"cftc-crowding": RESULT, "cftc-table": RESULT, "cftc-fp-latest": FP_RESULT, "cftc-fp-extremes": FP_RESULT, "cftc-fp-crowding": FP_RESULT}
+grid_exports(*CFTC_GRIDS)
+export_names(CFTC_GRIDS)

@@ -17,7 +17,15 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, missing, provenance, table_data
+from dashboard.components import (
+    card,
+    export_params,
+    grid,
+    grid_exports,
+    missing,
+    provenance,
+    table_data,
+)
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
@@ -40,6 +48,9 @@ COLUMNS = {
     "total_pct_adv": "Total",
 }
 """Titles of the table's columns of ``grid``; the headers add each column's declared unit."""
+
+
+grid_exports("explorer-table")
 
 
 def layout(move: str | None = None, **_query: Any) -> html.Div:
@@ -71,7 +82,7 @@ def layout(move: str | None = None, **_query: Any) -> html.Div:
                 ],
                 className="fd-row",
             ),
-            datatable("explorer-table", page_size=15),
+            grid("explorer-table", page_size=15),
             dcc.Store(id="explorer-init"),
         ],
         className="fd-page",
@@ -118,8 +129,9 @@ def controls(_init: Any, _n: int) -> tuple:
     Output("explorer-cards", "children"),
     Output("explorer-chart", "figure"),
     Output("explorer-adv", "figure"),
-    Output("explorer-table", "data"),
-    Output("explorer-table", "columns"),
+    Output("explorer-table", "rowData"),
+    Output("explorer-table", "columnDefs"),
+    Output("explorer-table", "csvExportParams"),
     Input("explorer-move", "value"),
     Input("explorer-shock", "value"),
     Input("explorer-underlyings", "value"),
@@ -130,16 +142,16 @@ def explore(move: float | None, shock: float | None, underlyings: list[str] | No
     try:
         meta, tables = _board("grid", "totals", "underlyings")
     except (ResultNotFound, KeyError):  # none yet, or a board published before its "underlyings" table
-        return [], empty("No board yet"), empty("No board yet"), [], []
+        return [], empty("No board yet"), empty("No board yet"), [], [], {}
     move = -3.0 if move is None else float(move)
     shock = 0.0 if shock is None else float(shock)
     index = meta.headline.get("index", "index")
-    grid, totals = tables["grid"], tables["totals"]
+    by_underlying, totals = tables["grid"], tables["totals"]
     at = totals[np.isclose(totals["index_move_pct"], move) & np.isclose(totals["iv_shock_pts"], shock)]
     total = at.iloc[0] if not at.empty else pd.Series(dtype=float)
     active = tables["underlyings"]["underlying"]
     shown = list(underlyings) if underlyings else list(active)
-    rows = grid[np.isclose(grid["index_move_pct"], move) & np.isclose(grid["iv_shock_pts"], shock) & grid["underlying"].isin(shown)]
+    rows = by_underlying[np.isclose(by_underlying["index_move_pct"], move) & np.isclose(by_underlying["iv_shock_pts"], shock) & by_underlying["underlying"].isin(shown)]
     scope = f"all {len(active)} underlyings with flow" + (" (the selection narrows the chart and table)" if underlyings else "") + ", + = buying"
     dealer = [c for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd") if c in total.index]
     units = meta.units.get("totals", {})
@@ -150,7 +162,7 @@ def explore(move: float | None, shock: float | None, underlyings: list[str] | No
     ]
     title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
     records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS, meta.units.get("grid", {}))
-    return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), records, columns
+    return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), records, columns, export_params("explorer", meta.as_of, f"move{move:+g}_iv{shock:+g}")
 
 
 @warmer

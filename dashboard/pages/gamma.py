@@ -13,10 +13,20 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
+from dashboard.components import (
+    card,
+    export_params,
+    frame_table,
+    grid,
+    grid_exports,
+    headline_units,
+    missing,
+    provenance,
+    rows_block,
+)
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty, finite
 from dashboard.render_cache import VIEWS, cached_view, warmer
@@ -29,8 +39,10 @@ log = logging.getLogger("flowdesk.web.gamma")
 PREFIX = "gamma."
 GRAPHS = ("gamma-by-strike", "gamma-profile", "gamma-by-expiry", "gamma-heatmap", "gamma-hedge-flow", "gamma-history")
 HISTORY_FIELDS = ["net_gex_usd_per_1pct", "flip", "spot"]
-CONTRACT_ROWS = 500
-"""Contracts shown in the on-page table (largest |GEX| first); the download has them all."""
+CONTRACT_PAGE = 50
+"""Contracts sent to the browser per block of the contracts grid (AG Grid infinite row model);
+the download has them all."""
+grid_exports("gamma-sensitivity")
 
 
 def _graph(gid: str) -> html.Div:
@@ -58,16 +70,17 @@ def layout(underlying: str | None = None, **_query: Any) -> html.Div:
             html.Div([_graph("gamma-history")], className="fd-row"),
             html.H3("Sensitivity to the dealer sign convention"),
             html.Div("The same chain under each dealer-position assumption: how much of the headline is the assumption.", className="fd-note"),
-            dash_table.DataTable(id="gamma-sensitivity", data=[], columns=[], sort_action="native", style_table={"overflowX": "auto"}, css=[{"selector": "table", "rule": "width: 100%"}]),
+            grid("gamma-sensitivity", page_size=8, filterable=False),
             html.H3("Contracts"),
             html.Div(
                 [
-                    html.Span(f"Largest {CONTRACT_ROWS} contracts by |GEX|; sortable. ", className="fd-note"),
+                    html.Span(f"Every contract, largest |GEX| first, {CONTRACT_PAGE} a page (sorted and filtered on the server: a large chain is never sent whole). ", className="fd-note"),
                     html.Button("Download all contracts (CSV)", id="gamma-download-btn", n_clicks=0),
                     dcc.Download(id="gamma-download"),
                 ]
             ),
-            datatable("gamma-contracts", page_size=25, style_cell=None, style_header=None),
+            grid("gamma-contracts", page_size=CONTRACT_PAGE, export=False, infinite=True),
+            dcc.Store(id="gamma-contracts-reset"),
         ],
         className="fd-page",
     )
@@ -141,10 +154,10 @@ def fidelity_note(h: dict[str, Any]) -> str:
     Output("gamma-heatmap", "figure"),
     Output("gamma-hedge-flow", "figure"),
     Output("gamma-history", "figure"),
-    Output("gamma-sensitivity", "data"),
-    Output("gamma-sensitivity", "columns"),
-    Output("gamma-contracts", "data"),
-    Output("gamma-contracts", "columns"),
+    Output("gamma-sensitivity", "rowData"),
+    Output("gamma-sensitivity", "columnDefs"),
+    Output("gamma-sensitivity", "csvExportParams"),
+    Output("gamma-contracts", "columnDefs"),
     Input("gamma-underlying", "value"),
     Input("data-version", "data"),
 )
@@ -153,18 +166,19 @@ def _render(underlying: str | None, _n: int) -> tuple:
     """Read ``gamma.<underlying>`` and draw every block."""
     blank = empty("Pick an underlying")
     if not underlying:
-        return missing("gamma.<underlying>"), [], "", *([blank] * len(GRAPHS)), [], [], [], []
+        return missing("gamma.<underlying>"), [], "", *([blank] * len(GRAPHS)), [], [], {}, []
     name = f"{PREFIX}{underlying}"
     try:
         store = data.store()
         result = store.read(name)
         series = store.headline_series(name, HISTORY_FIELDS)
+        closes = store.eod_series(name, HISTORY_FIELDS)
     except KeyError:
-        return missing(name), [], "", *([empty(f"No result {name}")] * len(GRAPHS)), [], [], [], []
+        return missing(name), [], "", *([empty(f"No result {name}")] * len(GRAPHS)), [], [], {}, []
     except Exception as exc:  # Redis unreachable: say so on the page instead of a callback error
         log.error("gamma page cannot read %s: %s", name, exc)
         box = html.Div(f"Cannot read {name} from the result store: {exc}", className="fd-error")
-        return box, [], "", *([empty("Result store unavailable")] * len(GRAPHS)), [], [], [], []
+        return box, [], "", *([empty("Result store unavailable")] * len(GRAPHS)), [], [], {}, []
     meta = result.meta
     h = meta.headline
     tz, stale_after = data.display_settings("gamma")
@@ -191,15 +205,53 @@ def _render(underlying: str | None, _n: int) -> tuple:
         gfig.gex_by_expiry(tab("by_expiry"), as_of=meta.as_of, convention=conv, underlying=underlying),
         gfig.gex_heatmap(tab("grid"), spot=spot, window=window, convention=conv, underlying=underlying),
         gfig.hedge_flow(tab("hedge_flow"), convention=conv, underlying=underlying, iv_shock_points=params.get("iv_shock_points")),
-        gfig.history(series, convention=conv, underlying=underlying),
+        gfig.history(closes, series, convention=conv, underlying=underlying, tz=tz),
     ]
     sens_data, sens_cols = frame_table(tab("sensitivity"), meta.units.get("sensitivity", {}))
-    contracts = tab("contracts")
+    _, con_cols = frame_table(tab("contracts").head(0), meta.units.get("contracts", {}))
+    return provenance(meta, stale_after_minutes=stale_after, tz=tz), cards(h, headline_units(meta)), note, *figs, sens_data, sens_cols, export_params("gamma-sensitivity", meta.as_of, underlying), con_cols
+
+
+def by_abs_gex(contracts: pd.DataFrame) -> pd.DataFrame:
+    """The contracts, largest |net GEX| first (the grid's order before the user sorts)."""
     gcol = next((c for c in ("net_gex_usd_per_1pct", "gex_usd_per_1pct") if c in contracts.columns), None)
-    if gcol is not None and len(contracts) > CONTRACT_ROWS:
-        contracts = contracts.loc[contracts[gcol].abs().sort_values(ascending=False).index[:CONTRACT_ROWS]]
-    con_data, con_cols = frame_table(contracts.head(CONTRACT_ROWS), meta.units.get("contracts", {}))
-    return provenance(meta, stale_after_minutes=stale_after, tz=tz), cards(h, headline_units(meta)), note, *figs, sens_data, sens_cols, con_data, con_cols
+    return contracts if gcol is None else contracts.iloc[contracts[gcol].abs().argsort(kind="stable")[::-1]]
+
+
+@callback(
+    Output("gamma-contracts", "getRowsResponse"),
+    Input("gamma-contracts", "getRowsRequest"),
+    State("gamma-underlying", "value"),
+    prevent_initial_call=True,
+)
+def _contract_rows(request: dict | None, underlying: str | None) -> Any:
+    """One block of the contracts grid (``startRow`` .. ``endRow`` after the grid's sort and
+    filters): the chain stays on the server, the browser gets :data:`CONTRACT_PAGE` rows at a time."""
+    if not request:
+        return dash.no_update
+    if not underlying:  # asked before an underlying is picked: empty until the columns arrive
+        return {"rowData": [], "rowCount": 0}
+    try:
+        result = data.store().read(f"{PREFIX}{underlying}", tables=["contracts"])
+    except Exception as exc:  # no result or Redis down: an empty grid, the page's other blocks say why
+        log.error("gamma contracts %s: %s", underlying, exc)
+        return {"rowData": [], "rowCount": 0}
+    return rows_block(by_abs_gex(result.table("contracts")), request, result.meta.units.get("contracts", {}))
+
+
+# A new underlying or version (its columns are sent after each): the grid drops its blocks and asks again.
+dash.clientside_callback(
+    """function(columns) {
+        try {
+            const api = window.dash_ag_grid.getApi("gamma-contracts");
+            if (api) { api.purgeInfiniteCache(); }
+        } catch (e) { /* the grid is not drawn yet: it asks for its first block itself */ }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("gamma-contracts-reset", "data"),
+    Input("gamma-contracts", "columnDefs"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -214,8 +266,7 @@ def _download(n_clicks: int, underlying: str | None) -> Any:
         return dash.no_update
     result = data.store().read(f"{PREFIX}{underlying}", tables=["contracts"])
     frame = result.table("contracts")
-    stamp = pd.Timestamp(result.meta.as_of).strftime("%Y%m%dT%H%M")
-    return dcc.send_data_frame(frame.to_csv, f"gamma_{underlying}_contracts_{stamp}.csv", index=False)
+    return dcc.send_data_frame(frame.to_csv, export_params("gamma-contracts", result.meta.as_of, underlying)["fileName"], index=False)
 
 
 @warmer

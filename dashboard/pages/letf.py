@@ -18,7 +18,16 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
+from dashboard.components import (
+    card,
+    export_names,
+    frame_table,
+    grid,
+    grid_exports,
+    headline_units,
+    missing,
+    provenance,
+)
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
@@ -69,14 +78,14 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
             ),
             html.Div([html.Div(dcc.Graph(id="letf-single-graph", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col")], className="fd-row"),
             html.H3("Funds in the equity totals"),
-            html.Div(datatable("letf-funds"), className="fd-table"),
+            grid("letf-funds"),
             html.H3("Crypto and commodity groups (not in the equity totals)"),
-            html.Div(datatable("letf-groups", page_size=10), className="fd-table"),
+            grid("letf-groups", page_size=10),
             html.H3("Assets left out of the daily figures, by reason"),
             html.Div([_graph("letf-excluded-aum-graph")], className="fd-row"),
-            html.Div(datatable("letf-excluded-aum", page_size=15, filterable=False), className="fd-table"),
+            grid("letf-excluded-aum", page_size=15, filterable=False),
             html.H3("Excluded funds"),
-            html.Div(datatable("letf-excluded", page_size=15), className="fd-table"),
+            grid("letf-excluded", page_size=15),
         ],
         className="fd-page",
     )
@@ -114,14 +123,14 @@ def _left_out_sub(h: dict[str, Any], v: Any) -> str:
     Output("letf-scenarios", "figure"),
     Output("letf-history", "figure"),
     Output("letf-excluded-aum-graph", "figure"),
-    Output("letf-funds", "data"),
-    Output("letf-funds", "columns"),
-    Output("letf-groups", "data"),
-    Output("letf-groups", "columns"),
-    Output("letf-excluded", "data"),
-    Output("letf-excluded", "columns"),
-    Output("letf-excluded-aum", "data"),
-    Output("letf-excluded-aum", "columns"),
+    Output("letf-funds", "rowData"),
+    Output("letf-funds", "columnDefs"),
+    Output("letf-groups", "rowData"),
+    Output("letf-groups", "columnDefs"),
+    Output("letf-excluded", "rowData"),
+    Output("letf-excluded", "columnDefs"),
+    Output("letf-excluded-aum", "rowData"),
+    Output("letf-excluded-aum", "columnDefs"),
     Output("letf-single", "options"),
     Output("letf-single", "value"),
     Input("data-version", "data"),
@@ -214,3 +223,8 @@ def _warm_letf(versions: dict[str, str]) -> None:
     """The page's opening view, drawn after a publish."""
     if RESULT in versions:
         VIEWS["letf"](versions, None, None)
+
+
+LETF_GRIDS = {"letf-funds": RESULT, "letf-groups": RESULT, "letf-excluded-aum": RESULT, "letf-excluded": RESULT}
+grid_exports(*LETF_GRIDS)
+export_names(LETF_GRIDS)

@@ -14,7 +14,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, list_table
+from dashboard.components import AMBER, AMBER_BG, GREEN, RED, RED_BG, card, list_grid, when
 from flows.formatting import format_time
 from jobs.health import Freshness, Health, collect, format_age, heartbeat_state
 
@@ -65,14 +65,16 @@ RUN_COLUMNS = [
     ("error", "error"),
 ]
 
-_STATUS_STYLES = [
-    {"if": {"filter_query": '{status} = "failed" || {status} = "stale"', "column_id": "status"}, "color": "#b42318", "fontWeight": "600"},
-    {"if": {"filter_query": '{status} = "partial"', "column_id": "status"}, "color": "#b54708", "fontWeight": "600"},
-    {"if": {"filter_query": '{status} = "ok"', "column_id": "status"}, "color": "#067647", "fontWeight": "600"},
-    {"if": {"filter_query": '{staleness} contains "stale" || {freshness} = "stale"'}, "backgroundColor": "#fef3f2"},
-    {"if": {"filter_query": '{staleness} contains "aging" || {freshness} = "aging"'}, "backgroundColor": "#fffaeb"},
-    {"if": {"column_id": "error"}, "color": "#b42318"},
-]
+_STATUS_ROWS = {
+    "styleConditions": [
+        {"condition": "String(params.data.staleness || '').includes('stale') || params.data.freshness === 'stale'", "style": {"backgroundColor": RED_BG}},
+        {"condition": "String(params.data.staleness || '').includes('aging') || params.data.freshness === 'aging'", "style": {"backgroundColor": AMBER_BG}},
+    ]
+}
+_STATUS_CELLS = {
+    "status": {"styleConditions": [when("params.value === 'failed' || params.value === 'stale'", RED), when("params.value === 'partial'", AMBER), when("params.value === 'ok'", GREEN)]},
+    "error": {"color": RED},
+}
 
 
 def layout(**_query: str) -> html.Div:
@@ -82,7 +84,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="status-error"),
             html.Div(id="status-cards", className="fd-cards"),
             html.H3("Jobs", className="fd-section-title"),
-            html.Div(list_table("status-jobs-table", JOB_COLUMNS, page_size=25, style_data_conditional=_STATUS_STYLES), className="fd-table"),
+            html.Div(list_grid("status-jobs-table", JOB_COLUMNS, page_size=25, row_style=_STATUS_ROWS, cell_styles=_STATUS_CELLS), className="fd-table"),
             html.Div(
                 "Staleness (jobs.health, as in `flowdesk status`): a job is 'stale (last run failed)' when its last "
                 "refresh failed (its last good results are still served), 'aging' when its last success is older "
@@ -91,13 +93,13 @@ def layout(**_query: str) -> html.Div:
                 className="fd-note",
             ),
             html.H3("Results", className="fd-section-title"),
-            html.Div(list_table("status-results-table", RESULT_COLUMNS, page_size=25, style_data_conditional=_STATUS_STYLES), className="fd-table"),
+            html.Div(list_grid("status-results-table", RESULT_COLUMNS, page_size=25, row_style=_STATUS_ROWS, cell_styles=_STATUS_CELLS), className="fd-table"),
             html.H3("Recent runs", className="fd-section-title"),
             html.Div(
                 [html.Label("Job", htmlFor="status-job-select"), dcc.Dropdown(id="status-job-select", options=[], value=None, clearable=False, style={"minWidth": "240px"})],
                 className="fd-controls",
             ),
-            html.Div(list_table("status-runs-table", RUN_COLUMNS, page_size=15, style_data_conditional=_STATUS_STYLES), className="fd-table"),
+            html.Div(list_grid("status-runs-table", RUN_COLUMNS, page_size=15, row_style=_STATUS_ROWS, cell_styles=_STATUS_CELLS), className="fd-table"),
             html.Div(id="status-config", className="fd-note"),
         ],
         className="fd-page",
@@ -178,8 +180,8 @@ def _result_rows(health: Health, tz: Any) -> list[dict[str, Any]]:
 
 @callback(
     Output("status-cards", "children"),
-    Output("status-jobs-table", "data"),
-    Output("status-results-table", "data"),
+    Output("status-jobs-table", "rowData"),
+    Output("status-results-table", "rowData"),
     Output("status-job-select", "options"),
     Output("status-job-select", "value"),
     Output("status-error", "children"),
@@ -217,7 +219,7 @@ def refresh_status(_n: int, selected: str | None) -> tuple:
 
 
 @callback(
-    Output("status-runs-table", "data"),
+    Output("status-runs-table", "rowData"),
     Input("status-job-select", "value"),
     Input("refresh-interval", "n_intervals"),
 )

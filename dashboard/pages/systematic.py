@@ -16,7 +16,16 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import card, datatable, frame_table, headline_units, missing, provenance
+from dashboard.components import (
+    card,
+    export_names,
+    frame_table,
+    grid,
+    grid_exports,
+    headline_units,
+    missing,
+    provenance,
+)
 from dashboard.figures import systematic as sfig
 from dashboard.figures.common import empty
 from flows.formatting import format_value
@@ -48,20 +57,20 @@ def layout(index: str | None = None, **_query: Any) -> html.Div:
             html.H3("Vol-control funds (horizon: next sessions, lagged)"),
             html.Div(id="sys-vc-provenance", className="fd-provenance"),
             html.Div([_graph("sys-vc-history"), _graph("sys-vc-grid")], className="fd-row"),
-            html.Div(datatable("sys-vc-scenarios", page_size=10, filterable=False), className="fd-table"),
+            grid("sys-vc-scenarios", page_size=10, filterable=False),
             html.H3("CTA trend followers (horizon: this week)"),
             html.Div(id="sys-cta-provenance", className="fd-provenance"),
             html.Div([_graph("sys-cta-history"), _graph("sys-cta-scenarios")], className="fd-row"),
             html.H4("Trigger levels: the close that flips each rule at the next session"),
-            html.Div(datatable("sys-cta-triggers", page_size=10, filterable=False), className="fd-table"),
+            grid("sys-cta-triggers", page_size=10, filterable=False),
             html.H3("VIX futures ETPs (horizon: today, into the close)"),
             html.Div(id="sys-etp-provenance", className="fd-provenance"),
             html.Div([_graph("sys-etp-funds"), _graph("sys-etp-scenarios")], className="fd-row"),
-            html.Div(datatable("sys-etp-funds-table", page_size=12), className="fd-table"),
+            grid("sys-etp-funds-table", page_size=12),
             html.H4("Per VX contract: the funds' trades against the contract's volume"),
-            html.Div(datatable("sys-etp-contracts", page_size=12, filterable=False), className="fd-table"),
+            grid("sys-etp-contracts", page_size=12, filterable=False),
             html.H4("AUM calibrations in force"),
-            html.Div(datatable("sys-calibration", page_size=4, filterable=False, export=False), className="fd-table"),
+            grid("sys-calibration", page_size=4, filterable=False, export=False),
         ],
         className="fd-page",
     )
@@ -106,16 +115,16 @@ def cards(vc: Any, ct: Any, etp: Any) -> list[html.Div]:
     Output("sys-cta-provenance", "children"),
     Output("sys-etp-provenance", "children"),
     *(Output(g, "figure") for g in GRAPHS),
-    Output("sys-vc-scenarios", "data"),
-    Output("sys-vc-scenarios", "columns"),
-    Output("sys-cta-triggers", "data"),
-    Output("sys-cta-triggers", "columns"),
-    Output("sys-etp-funds-table", "data"),
-    Output("sys-etp-funds-table", "columns"),
-    Output("sys-etp-contracts", "data"),
-    Output("sys-etp-contracts", "columns"),
-    Output("sys-calibration", "data"),
-    Output("sys-calibration", "columns"),
+    Output("sys-vc-scenarios", "rowData"),
+    Output("sys-vc-scenarios", "columnDefs"),
+    Output("sys-cta-triggers", "rowData"),
+    Output("sys-cta-triggers", "columnDefs"),
+    Output("sys-etp-funds-table", "rowData"),
+    Output("sys-etp-funds-table", "columnDefs"),
+    Output("sys-etp-contracts", "rowData"),
+    Output("sys-etp-contracts", "columnDefs"),
+    Output("sys-calibration", "rowData"),
+    Output("sys-calibration", "columnDefs"),
     Input("data-version", "data"),  # redrawn only when a result is published
     Input("sys-index", "value"),
 )
@@ -165,3 +174,8 @@ def _render(_versions: dict[str, str] | None, index: str | None) -> tuple:
         cal_data,
         cal_cols,
     )
+
+
+SYSTEMATIC_GRIDS = {"sys-vc-scenarios": "volcontrol.{}", "sys-cta-triggers": "cta.{}", "sys-etp-funds-table": "vixetp.flows", "sys-etp-contracts": "vixetp.flows"}
+grid_exports(*SYSTEMATIC_GRIDS)
+export_names(SYSTEMATIC_GRIDS, picker=("sys-index", "value"))

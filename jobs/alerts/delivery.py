@@ -401,7 +401,7 @@ class DeliveryWorker:
             outcome, error = "dead", f"unknown target {target_name!r} (not in [alerts.targets] any more)"
         else:
             try:
-                url, body, headers = build_request(target, event, self.env)
+                url, body, headers = build_request(target, event, self.env, tz=self.settings.service.timezone)
             except TargetConfigError as exc:
                 outcome, error = "dead", f"target {target_name}: {exc}"
             else:
@@ -455,6 +455,6 @@ def send_test(settings: Settings, target_name: str, *, env: dict[str, str] | Non
         text=f"Test message to target '{target_name}' ({target.kind}). If you can read this, alerts will reach you.",
         targets=[target_name],
     )
-    url, body, headers = build_request(target, event, env, now)
+    url, body, headers = build_request(target, event, env, now, tz=settings.service.timezone)
     with requests.Session() as sess:
         return post(sess, url, body, headers, settings.alerts.timeout_seconds)

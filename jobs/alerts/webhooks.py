@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from flows.errors import TargetConfigError
+from flows.formatting import format_time
 from flows.sources.http import backoff_delay, retry_after_seconds
 from jobs.alerts.rules import AlertEvent, fmt_value
 from jobs.logs import mask_url_in
@@ -89,7 +90,8 @@ def verify(secret: str | bytes, header: str | None, body: bytes | str, now: floa
 _COLOURS = {"critical": "attention", "warning": "warning", "info": "accent"}
 
 
-def _facts(event: AlertEvent) -> list[tuple[str, str]]:
+def _facts(event: AlertEvent, tz: str | None = None) -> list[tuple[str, str]]:
+    """The event's facts for people: times in the desk zone ``tz`` (:func:`flows.formatting.format_time`)."""
     facts = []
     if event.metric:
         facts.append(("Metric", event.metric))
@@ -98,19 +100,22 @@ def _facts(event: AlertEvent) -> list[tuple[str, str]]:
     if event.threshold is not None:
         facts.append(("Condition", f"{event.op} {fmt_value(event.threshold)}" + (f" (hysteresis {fmt_value(event.hysteresis)})" if event.hysteresis else "")))
     if event.as_of:
-        facts.append(("Data as of", event.as_of))
+        facts.append(("Data as of", format_time(event.as_of, tz)))
+    if event.at:
+        facts.append(("Evaluated at", format_time(event.at, tz, seconds=True)))
     facts.append(("Event id", event.id))
     return facts
 
 
-def generic_payload(event: AlertEvent) -> dict[str, Any]:
-    """Generic webhook body: ``{"id", "type": "alert.<kind>", "created", "event"}``."""
+def generic_payload(event: AlertEvent, tz: str | None = None) -> dict[str, Any]:
+    """Generic webhook body: ``{"id", "type": "alert.<kind>", "created", "event"}`` (machine
+    readable: times stay ISO 8601 UTC; ``tz`` is unused)."""
     return {"id": event.id, "type": f"alert.{event.kind}", "created": event.at, "event": event.to_dict()}
 
 
-def slack_payload(event: AlertEvent) -> dict[str, Any]:
-    """Slack incoming-webhook body: fallback ``text`` plus Block Kit ``blocks``."""
-    fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event) if k != "Event id"]
+def slack_payload(event: AlertEvent, tz: str | None = None) -> dict[str, Any]:
+    """Slack incoming-webhook body: fallback ``text`` plus Block Kit ``blocks`` (times in ``tz``)."""
+    fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event, tz) if k != "Event id"]
     # Block Kit limits: header text 150 characters, section text 3,000.
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": (event.title or "flowdesk")[:150]}},
@@ -130,8 +135,9 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 12] + " … (clipped)"
 
 
-def teams_payload(event: AlertEvent) -> dict[str, Any]:
-    """Teams workflow ("When a Teams webhook request is received") body: one Adaptive Card."""
+def teams_payload(event: AlertEvent, tz: str | None = None) -> dict[str, Any]:
+    """Teams workflow ("When a Teams webhook request is received") body: one Adaptive Card
+    (times in ``tz``)."""
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -139,7 +145,7 @@ def teams_payload(event: AlertEvent) -> dict[str, Any]:
         "body": [
             {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": event.title or "flowdesk", "color": _COLOURS.get(event.severity, "default"), "wrap": True},
             {"type": "TextBlock", "text": event.text or " ", "wrap": True},
-            {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in _facts(event)]},
+            {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in _facts(event, tz)]},
         ],
     }
     return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
@@ -148,8 +154,9 @@ def teams_payload(event: AlertEvent) -> dict[str, Any]:
 PAYLOADS = {"webhook": generic_payload, "slack": slack_payload, "teams": teams_payload}
 
 
-def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | None = None, now: float | None = None) -> tuple[str, bytes, dict[str, str]]:
-    """URL, body bytes and headers for sending ``event`` to ``target``.
+def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | None = None, now: float | None = None, tz: str | None = None) -> tuple[str, bytes, dict[str, str]]:
+    """URL, body bytes and headers for sending ``event`` to ``target``; times people read in the
+    desk zone ``tz`` (``[service] timezone``; New York when None).
 
     Raises :class:`TargetConfigError` naming the environment variable when it is not set.
     """
@@ -157,7 +164,7 @@ def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | 
     url = env.get(target.url_env)
     if not url:
         raise TargetConfigError(f"environment variable {target.url_env} (url_env of the target) is not set")
-    body = json.dumps(PAYLOADS[target.kind](event), separators=(",", ":"), default=str).encode()
+    body = json.dumps(PAYLOADS[target.kind](event, tz), separators=(",", ":"), default=str).encode()
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, EVENT_ID_HEADER: event.id}
     if target.secret_env:
         secret = env.get(target.secret_env)

@@ -6,7 +6,6 @@ Exit 0 (even when stale: it is a report), 3 when Redis is unreachable.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -45,10 +44,11 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _short_time(iso: str | None) -> str:
-    if not iso:
-        return "-"
-    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+def _short_time(iso: str | None, tz: str | None = None) -> str:
+    """An instant in the desk zone ``tz`` (``2026-11-30 09:14:03 EST``; ``-`` when none)."""
+    from flows.formatting import format_time  # local: `flowdesk --help` stays light
+
+    return format_time(iso, tz, seconds=True, missing="-")
 
 
 def _fmt_minutes(m: float | None) -> str:
@@ -58,10 +58,11 @@ def _fmt_minutes(m: float | None) -> str:
     return format_age(m * 60.0 if m is not None else None)
 
 
-def format_status(report: dict[str, Any], states: dict[str, str] | None = None) -> str:
+def format_status(report: dict[str, Any], states: dict[str, str] | None = None, tz: str | None = None) -> str:
     """The text report: Redis, scheduler, a jobs table and a results table.
 
-    ``states``: job -> :data:`jobs.health.JOB_STATES` word (shown upper-case unless ``fresh``).
+    ``states``: job -> :data:`jobs.health.JOB_STATES` word (shown upper-case unless ``fresh``);
+    ``tz``: the desk zone every time is written in (``[service] timezone``; New York when None).
     """
     j_state = {job: (word if word == "fresh" else word.upper()) for job, word in (states or {}).items()}
     out = []
@@ -84,10 +85,10 @@ def format_status(report: dict[str, Any], states: dict[str, str] | None = None) 
                 j["task"],
                 j["cron"] + (f" s={j['second']}" if j.get("second", "0") != "0" else "") + ("" if j["enabled"] else " (disabled)"),
                 last.get("status", "never"),
-                _short_time(last.get("started_at")),
+                _short_time(last.get("started_at"), tz),
                 f"{last['duration_s']:.2f}s" if last.get("duration_s") is not None else "-",
                 str(last.get("rows", "-")),
-                _short_time((j["last_success"] or {}).get("ended_at")),
+                _short_time((j["last_success"] or {}).get("ended_at"), tz),
                 _fmt_minutes(j["age_minutes"]),
                 j_state.get(j["job"], "fresh" if not j["stale"] else "STALE"),
                 (j["error"] or (last.get("detail") if last.get("status") == "skipped" else "") or "")[:80],
@@ -99,8 +100,8 @@ def format_status(report: dict[str, Any], states: dict[str, str] | None = None) 
         rrows = [
             [
                 r["name"],
-                _short_time(r["as_of"]),
-                _short_time(r["computed_at"]),
+                _short_time(r["as_of"], tz),
+                _short_time(r["computed_at"], tz),
                 r["source"] + (" (SAMPLE)" if r["sample"] else ""),
                 r["status"].upper() if r["status"] != "ok" else "ok",
                 {"ok": "fresh", "amber": "AGING", "red": "STALE"}.get(r.get("freshness") or "", "-"),
@@ -131,6 +132,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=False, default=str))
     else:
-        click.echo(format_status(report, {j.job: j.state for j in health.jobs}))
+        click.echo(format_status(report, {j.job: j.state for j in health.jobs}, tz=settings.service.timezone))
     if not health.redis_ok:
         raise SystemExit(EXIT_REDIS)

@@ -6,11 +6,11 @@ import json
 import logging
 import signal
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
+from flows.formatting import format_time
 from jobs.config import ConfigError, Settings
 from jobs.logs import mask_secrets, secret_literals
 from jobs.store import ResultStore
@@ -54,10 +54,11 @@ def _echo(text: str, settings: Settings, **kw: Any) -> None:
     click.echo(_masked(text, settings), **kw)
 
 
-def _when(epoch: Any) -> str:
+def _when(epoch: Any, tz: str | None = None) -> str:
+    """Epoch seconds in the desk zone ``tz`` (:func:`flows.formatting.format_time`; ``-`` when none)."""
     if epoch in (None, ""):
         return "-"
-    return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return format_time(float(epoch), tz, seconds=True)
 
 
 @click.group("alerts")
@@ -110,19 +111,20 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
         doc = {"rules": rules, "targets": {n: t.model_dump() for n, t in settings.alerts.targets.items()}, "counts": totals, "outbox": outbox, "dead": dead, "events": events}
         _echo(json.dumps(doc, indent=2, default=str), settings)
         return
+    tz = settings.service.timezone
     click.echo(f"Rules ({len(rules)}):")
     for r in rules:
         value = fmt_value(r["last_value"])
         unit = f" {r['unit']}" if r.get("unit") else ""
-        click.echo(f"  {r['rule']:<24} {r['state']:<8} {r['metric']} ({r.get('unit') or 'unit unknown'}) {r['condition']}  [{r['severity']}]  last value {value}{unit}  last fired {r['last_fired'] or '-'}  -> {r['targets'] or '(no targets)'}")
+        click.echo(f"  {r['rule']:<24} {r['state']:<8} {r['metric']} ({r.get('unit') or 'unit unknown'}) {r['condition']}  [{r['severity']}]  last value {value}{unit}  last fired {format_time(r['last_fired'], tz, seconds=True, missing='-')}  -> {r['targets'] or '(no targets)'}")
     click.echo(f"Targets ({len(settings.alerts.targets)}): " + ", ".join(f"{n} ({t.kind}{', digest' if t.digest else ''})" for n, t in settings.alerts.targets.items()))
     click.echo(f"Outbox: {totals['pending']} pending, {totals['inflight']} in flight; {totals['dead']} dead-lettered; {totals['delivered']} delivered (recent)")
     for d in outbox:
-        _echo(f"  {d['id']}  {d['state']:<8} target={d['target']} attempts={d['attempts']} next={_when(d.get('next_attempt_at'))} {d.get('last_error') or ''}", settings)
+        _echo(f"  {d['id']}  {d['state']:<8} target={d['target']} attempts={d['attempts']} next={_when(d.get('next_attempt_at'), tz)} {d.get('last_error') or ''}", settings)
     if dead:
         click.echo("Dead letters (re-send with `flowdesk alerts resend ID`):")
         for d in dead:
-            _echo(f"  {d['id']}  target={d['target']} attempts={d['attempts']} at={_when(d.get('dead_at'))} {d.get('last_error') or ''}", settings)
+            _echo(f"  {d['id']}  target={d['target']} attempts={d['attempts']} at={_when(d.get('dead_at'), tz)} {d.get('last_error') or ''}", settings)
 
 
 @alerts.command("resend")

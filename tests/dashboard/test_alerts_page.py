@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from dashboard.app import create_app
-from jobs.alerts import DeliveryWorker, counts, dead_letters, evaluate_published
+from jobs.alerts import DeliveryWorker, counts, dead_letters, evaluate_published, fmt_value
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import DEMO_JOBS, reset_dashboard_caches, use_config
 from tests.httpserver import Reply
@@ -72,6 +73,10 @@ def test_alerts_page_shows_fired_and_dead_lettered_events(dash_duo, tmp_path, mo
     rules = dash_duo.find_element("#alerts-rules-table").text
     assert "breach" in rules and "demo.total_usd" in rules and "> -1,000,000,000,000,000" in rules
     assert "demo_rows" in rules  # rows=5 is not < 2: ok
+    # the key number: the rule's last value is the published headline figure, as the API serves it
+    api = requests.get(f"{dash_duo.server_url}/api/v1/results/demo", params={"limit": 1}, timeout=10).json()
+    shown = dash_duo.driver.execute_script("let v = null; dash_ag_grid.getApi('alerts-rules-table').forEachNode(n => { if (n.data.rule === 'demo_total') v = n.data.last_value; }); return v;")
+    assert shown == fmt_value(api["meta"]["headline"]["total_usd"])
 
     dash_duo.wait_for_contains_text("#alerts-events-table", fired[0].id)
     events = dash_duo.find_element("#alerts-events-table").text

@@ -8,9 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from dashboard.app import create_app
+from flows.formatting import format_time
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -109,6 +111,23 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     levels = board.table("levels").set_index("underlying")
     dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
     assert f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}" in dash_duo.find_element("#board-levels").text
+    # AG Grid: the SPX row's cell of that column, written by its declared unit (percent, 2 decimals).
+    spx_row = dash_duo.find_element(f"#board-levels .ag-center-cols-container .ag-row[row-index='{list(levels.index).index('SPX')}']")
+    assert spx_row.find_element("css selector", ".ag-cell[col-id='call_wall_distance_pct']").text == f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}"
+    headers = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-levels .ag-header-cell-text')].map(e => e.textContent)")
+    assert "Call wall distance (%)" in headers
+    # CSV export named by page, as-of date and scenario (the IV shock shown), full-precision numbers.
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element("#board-ranking-csv"))
+    day = format_time(board.meta.as_of, "America/New_York")[:10]
+    csv_path = tmp_path / f"board-ranking_{day}_iv+0.csv"
+    deadline = time.time() + 15
+    while time.time() < deadline and not csv_path.exists():
+        time.sleep(0.2)
+    assert csv_path.exists(), sorted(p.name for p in tmp_path.iterdir())
+    exported = pd.read_csv(csv_path)
+    ranking = board.table("ranking")
+    assert len(exported) == len(ranking) and exported.columns[0] == "Underlying"
     assert "OPEX" in dash_duo.find_element("#board-expiries").text
     # End-of-day history: today's close of each input is drawn (one point per exchange day).
     dash_duo.wait_for_element("#board-history .main-svg .scatterlayer", timeout=20)
@@ -145,6 +164,11 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/brief")
     dash_duo.wait_for_contains_text("#brief-text", "Leveraged ETFs:", timeout=20)
+    # the key number: each underlying's net GEX in the brief's grid, as the stored brief has it (USD, whole)
+    brief_gamma = store.read("board.brief").table("gamma")
+    dash_duo.wait_for_element("#brief-gamma .ag-row .ag-cell[col-id='net_gex_usd_per_1pct']", timeout=20)
+    shown = {r.find_element("css selector", ".ag-cell[col-id='underlying']").text: r.find_element("css selector", ".ag-cell[col-id='net_gex_usd_per_1pct']").text.replace("\u2212", "-") for r in dash_duo.driver.find_elements("css selector", "#brief-gamma .ag-center-cols-container .ag-row")}
+    assert shown == {u: f"{v:,.0f}" for u, v in zip(brief_gamma["underlying"], brief_gamma["net_gex_usd_per_1pct"], strict=True)}
     dash_duo.find_element("#brief-pdf").click()
     deadline = time.time() + 60
     pdfs: list[Path] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from dashboard.app import create_app
 from flows.formatting import format_value
@@ -17,6 +18,7 @@ from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
 from tests.realdata import full, root, trimmed
 
 NY = ZoneInfo("America/New_York")
+CONTRACT_PAGE = 50  # dashboard.pages.gamma.CONTRACT_PAGE (a page module is imported only by the app)
 GAMMA_JOB = """
 [jobs.gamma_intraday]
 task = "gamma"
@@ -70,16 +72,29 @@ def test_gamma_page_renders_and_the_picker_switches(dash_duo, tmp_path, monkeypa
     assert "by strike and expiry" in dash_duo.find_element("#gamma-heatmap").text
     hedge = dash_duo.find_element("#gamma-hedge-flow").text
     assert "dealer hedge flow by spot move" in hedge and "Dealer trade (USD)" in hedge and "Spot move (%)" in hedge
-    assert "across refreshes" in dash_duo.find_element("#gamma-history").text
+    assert "daily closes and today" in dash_duo.find_element("#gamma-history").text
+    ticks = dash_duo.driver.execute_script("return [...document.querySelectorAll('#gamma-history .xtick text')].map(e => e.textContent)")
+    assert ticks and len(ticks) == len(set(ticks)), ticks  # no repeated tick labels
     provenance = dash_duo.find_element("#gamma-provenance").text
     assert "SAMPLE" in provenance and "source: sample" in provenance and "as of 2026-11-18 10:15" in provenance
     cards = dash_duo.find_element("#gamma-cards").text.lower()  # card titles are upper-cased by CSS
     for title in ("Net GEX (USD per 1% move)", "Regime", "Gamma flip", "Call wall / put wall", "0DTE share"):
         assert title.lower() in cards
     assert "gamma" in dash_duo.find_element("#gamma-card-regime").text.lower()
+    # the key number equals the API's, written by its declared unit
+    api = requests.get(f"{dash_duo.server_url}/api/v1/results/gamma.SPX", params={"limit": 1}, timeout=10).json()
+    net = api["meta"]["headline"]["net_gex_usd_per_1pct"]
+    assert format_value(net, api["meta"]["headline_units"]["net_gex_usd_per_1pct"], minus="\u2212") in dash_duo.find_element("#gamma-card-net").text
     dash_duo.wait_for_contains_text("#gamma-sensitivity", "short_all", timeout=20)
-    dash_duo.wait_for_contains_text("#gamma-contracts", "SPX", timeout=20)
-    assert "gex_usd_per_1pct (USD per 1% move)" in dash_duo.find_element("#gamma-contracts").text
+    # contracts: AG Grid's infinite row model, one block of CONTRACT_PAGE rows from the server, largest |GEX| first
+    dash_duo.wait_for_element("#gamma-contracts .ag-row .ag-cell[col-id='symbol']", timeout=20)
+    headers = dash_duo.driver.execute_script("return [...document.querySelectorAll('#gamma-contracts .ag-header-cell-text')].map(e => e.textContent)")
+    assert "net_gex_usd_per_1pct (USD per 1% move)" in headers or "gex_usd_per_1pct (USD per 1% move)" in headers
+    contracts = store.read("gamma.SPX", tables=["contracts"]).table("contracts")
+    rows = dash_duo.driver.execute_script("const api = dash_ag_grid.getApi('gamma-contracts'); const out = []; api.forEachNode(n => { if (n.data) out.push(n.data); }); return out;")
+    assert 0 < len(rows) <= 2 * CONTRACT_PAGE < len(contracts)  # never the whole chain
+    gcol = "net_gex_usd_per_1pct" if "net_gex_usd_per_1pct" in contracts.columns else "gex_usd_per_1pct"
+    assert rows[0][gcol] == pytest.approx(float(contracts[gcol].abs().max()) * (1 if rows[0][gcol] > 0 else -1))
 
     # the picker switches to SPY
     dash_duo.find_element("#gamma-underlying").click()
@@ -199,6 +214,21 @@ def test_figures_carry_units_convention_and_markers() -> None:
     by_expiry = pd.DataFrame({"expiry": pd.to_datetime(["2026-11-18", "2026-11-20"]), "net_gex_usd_per_1pct": [-1e6, 2e6]})
     fig = gfig.gex_by_expiry(by_expiry, as_of="2026-11-18T15:00:00+00:00")
     assert list(fig.data[0].marker.color) == [gfig.ACCENT, BUY]  # today's expiry highlighted
+    assert gfig.ACCENT == "#ff7f0e" and "(0DTE in orange)" in fig.layout.title.text  # the caption's colour is the bar's
+    fig = gfig.gex_by_expiry(by_expiry, as_of="2026-11-17T15:00:00+00:00")
+    assert gfig.ACCENT not in list(fig.data[0].marker.color) and "orange" not in fig.layout.title.text
+
+    # history: daily closes before the last day, then the last day's intraday versions, in the desk zone
+    closes = pd.DataFrame({"date": pd.to_datetime(["2026-11-16", "2026-11-17", "2026-11-18"]), "as_of": pd.to_datetime(["2026-11-16T21:00Z", "2026-11-17T21:00Z", "2026-11-18T15:15Z"]), "net_gex_usd_per_1pct": [1e9, 2e9, 3e9], "flip": [99.0, 98.0, 97.0]})
+    intraday = pd.DataFrame({"as_of": pd.to_datetime(["2026-11-17T21:00Z", "2026-11-18T15:00Z", "2026-11-18T15:15Z"]), "net_gex_usd_per_1pct": [2e9, 2.5e9, 3e9], "flip": [98.0, 97.5, 97.0]})
+    fig = gfig.history(closes, intraday, underlying="XYZ", tz="America/New_York")
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["net GEX, daily close (USD per 1%)"].y) == [1e9, 2e9]
+    assert list(by_name["net GEX, 2026-11-18 intraday"].y) == [2.5e9, 3e9]
+    assert [str(x)[:16].replace("T", " ") for x in by_name["net GEX, 2026-11-18 intraday"].x] == ["2026-11-18 10:00", "2026-11-18 10:15"]  # 15:00 UTC = 10:00 EST
+    assert list(by_name["flip (price)"].y) == [99.0, 98.0, 97.5, 97.0]
+    assert fig.layout.xaxis.type == "date" and "America/New_York" in fig.layout.xaxis.title.text
+    assert gfig.history(closes.iloc[:0], None).layout.annotations[0].text.startswith("No ")
 
     for builder, frame in ((gfig.gex_by_strike, pd.DataFrame()), (gfig.gex_heatmap, pd.DataFrame())):
         empty_fig = builder(frame, spot=100.0)

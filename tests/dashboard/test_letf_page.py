@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from dashboard.app import create_app
+from flows.formatting import format_time
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -74,6 +77,15 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
     assert format_usd(result.meta.headline["per_1pct_usd"]) in cards
     dash_duo.wait_for_contains_text("#letf-funds", "TQQQ", timeout=20)
     assert "per_1pct_usd (USD per 1% move)" in dash_duo.find_element("#letf-funds").text  # the declared unit (issue 14)
+    # CSV export named by page table and the result's as-of date in the desk zone, every fund in it
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element("#letf-funds-csv"))
+    csv_path = tmp_path / f"letf-funds_{format_time(result.meta.as_of, 'America/New_York')[:10]}.csv"
+    deadline = time.time() + 15
+    while time.time() < deadline and not csv_path.exists():
+        time.sleep(0.2)
+    assert csv_path.exists(), sorted(p.name for p in tmp_path.iterdir())
+    assert len(pd.read_csv(csv_path)) == len(result.table("funds"))
     dash_duo.wait_for_contains_text("#letf-excluded", "TSYY", timeout=20)
     # what the daily figures leave out, by reason: the published table, its total in the title
     left = result.table("excluded_aum")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from dashboard.app import create_app
 from jobs.runner import run_job
@@ -54,6 +55,12 @@ def test_status_shows_demo_run_then_stale_after_failure(dash_duo, tmp_path, monk
     jobs_text = dash_duo.find_element("#status-jobs-table").text
     assert "*/15 * * * *" in jobs_text and "ok" in jobs_text and "fresh" in jobs_text
     dash_duo.wait_for_contains_text("#status-results-table", "SAMPLE")
+    # the key number: each result's row count equals the API's listing, cell by cell
+    listed = {r["name"]: r["rows"] for r in requests.get(f"{dash_duo.server_url}/api/v1/results", timeout=10).json()["results"]}
+    shown = dash_duo.driver.execute_script("const out = {}; dash_ag_grid.getApi('status-results-table').forEachNode(n => { out[n.data.name] = n.data.rows; }); return out;")
+    assert listed and shown == listed
+    cells = [c.text for c in dash_duo.driver.find_elements("css selector", "#status-results-table .ag-row .ag-cell[col-id='rows']")]
+    assert sorted(cells) == sorted(str(v) for v in listed.values())
     dash_duo.wait_for_contains_text("#status-redis", "PING ok")
     dash_duo.wait_for_contains_text("#status-scheduler", "leader pid")
     dash_duo.wait_for_contains_text("#status-runs-table", "manual-")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from flows.formatting import format_time
 from jobs.cli import main
 from jobs.redis_server import free_port
 from jobs.store import ResultStore
@@ -192,6 +194,10 @@ def test_status_text_is_a_table(flowdesk, store: ResultStore) -> None:
     assert " ok " in good and "fresh" in good
     off = next(line for line in lines if line.startswith("off "))
     assert "(disabled)" in off and "never" in off
+    # times in the desk zone ([service] timezone: New York here), never UTC "Z" stamps
+    run = store.runs("good", limit=1)[0]
+    assert format_time(run.started_at, "America/New_York", seconds=True) in good
+    assert not re.search(r"\d{2}:\d{2}:\d{2}Z", res.stdout)
 
 
 def test_status_unreachable_redis_exits_3_and_masks_password(flowdesk) -> None:

@@ -280,7 +280,20 @@ def test_slack_and_teams_payload_shapes(http_server, redis_client):
     assert card["body"][0]["type"] == "TextBlock" and card["body"][0]["text"] == "[CRITICAL] spx_near_flip FIRED"
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
     assert facts["Event id"] == ev.id and facts["Metric"] == "gamma.SPX.flip_distance_pct"
+    # times people read are in the desk zone ([service] timezone, New York by default), not UTC
+    assert facts["Data as of"] == "2024-01-05 09:45 EST" and facts["Evaluated at"] == "2024-01-05 09:45:00 EST"
+    assert {"type": "mrkdwn", "text": "*Data as of*\n2024-01-05 09:45 EST"} in fields
     assert counts(redis_client)["delivered"] == 2
+
+
+def test_alert_texts_follow_the_desk_time_zone():
+    from jobs.alerts.webhooks import slack_payload, teams_payload
+
+    ev = fired_event()
+    facts = {f["title"]: f["value"] for f in teams_payload(ev, "Europe/London")["attachments"][0]["content"]["body"][2]["facts"]}
+    assert facts["Data as of"] == "2024-01-05 14:45 GMT" and facts["Evaluated at"] == "2024-01-05 14:45:00 GMT"
+    fields = next(b for b in slack_payload(ev, "Asia/Tokyo")["blocks"] if "fields" in b)["fields"]
+    assert {"type": "mrkdwn", "text": "*Data as of*\n2024-01-05 23:45 JST"} in fields
 
 
 def test_alerts_test_command_reports_status(http_server, redis_client, monkeypatch):
