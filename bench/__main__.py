@@ -48,7 +48,9 @@ def select(names: list[str]) -> list[str]:
         stem = n if n.startswith("bench_") else f"bench_{n}"
         stem = stem.removesuffix(".py")
         if stem not in known:
-            raise SystemExit(f"scripts/bench: no benchmark {n!r} (known: {', '.join(s.removeprefix('bench_') for s in known)})")
+            raise SystemExit(
+                f"scripts/bench: no benchmark {n!r} (known: {', '.join(s.removeprefix('bench_') for s in known)})"
+            )
         out.append(stem)
     return out
 
@@ -79,7 +81,14 @@ def load_records(folder: Path = RESULTS) -> list[dict[str, Any]]:
             if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
                 raise ValueError("not a JSON list of records")
         except (OSError, ValueError) as exc:
-            out.append({"_file": path.stem, "benchmark": f"{path.name}: unreadable ({exc})", "figure": None, "unit": ""})
+            out.append(
+                {
+                    "_file": path.stem,
+                    "benchmark": f"{path.name}: unreadable ({exc})",
+                    "figure": None,
+                    "unit": "",
+                }
+            )
             continue
         for rec in data:
             out.append({**rec, "_file": path.stem})
@@ -111,7 +120,9 @@ def graded(rec: dict[str, Any]) -> bool | None:
         return bool(rec["met"])
     if not rec.get("target") or rec.get("figure") is None:
         return None
-    return target_met(str(rec["target"]), float(rec["figure"]), str(rec.get("unit", "")), rec.get("ratio"))
+    return target_met(
+        str(rec["target"]), float(rec["figure"]), str(rec.get("unit", "")), rec.get("ratio")
+    )
 
 
 def _run_of(rec: dict[str, Any]) -> str:
@@ -120,7 +131,10 @@ def _run_of(rec: dict[str, Any]) -> str:
         return NOT_RECORDED
     load = m.get("load_average")
     cpu = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores" if m else "machine not recorded"
-    return f"{rec.get('date') or 'date not recorded'}, {rec.get('commit') or 'commit not recorded'}; {cpu}" + (f", load {load}" if load is not None else "")
+    return (
+        f"{rec.get('date') or 'date not recorded'}, {rec.get('commit') or 'commit not recorded'}; {cpu}"
+        + (f", load {load}" if load is not None else "")
+    )
 
 
 def render(records: list[dict[str, Any]], *, now: dict[str, Any] | None = None) -> str:
@@ -144,32 +158,52 @@ def render(records: list[dict[str, Any]], *, now: dict[str, Any] | None = None) 
         f"Rendered {now['date']} at commit {now['commit']} on {now['cpu']} ({now['cores']} cores, load average {now['load_average']}); "
         f"{len(records)} figures from {len({r['_file'] for r in records})} files.",
         "",
-        f"**Targets: {len(targeted) - len(missed)} of {len(targeted)} met.**" + (" Missed:" if missed else ""),
+        f"**Targets: {len(targeted) - len(missed)} of {len(targeted)} met.**"
+        + (" Missed:" if missed else ""),
         "",
     ]
     for rec in missed:
-        lines.append(f"- {rec.get('area') or rec['_file']}: {rec['benchmark']}: {_num(rec.get('figure'))} {rec.get('unit', '')} (target {rec['target']}" + (f", ratio {_num(rec.get('ratio'))}" if rec.get("ratio") is not None else "") + ")")
+        lines.append(
+            f"- {rec.get('area') or rec['_file']}: {rec['benchmark']}: {_num(rec.get('figure'))} {rec.get('unit', '')} (target {rec['target']}"
+            + (f", ratio {_num(rec.get('ratio'))}" if rec.get("ratio") is not None else "")
+            + ")"
+        )
     if missed:
         lines.append("")
     for area in sorted(by_area):
         recs = by_area[area]
         files = sorted({r["_file"] for r in recs})
-        lines += [f"## {area}", "", "From " + ", ".join(f"`bench/results/{f}.json`" for f in files) + ".", ""]
+        lines += [
+            f"## {area}",
+            "",
+            "From " + ", ".join(f"`bench/results/{f}.json`" for f in files) + ".",
+            "",
+        ]
         runs = sorted({_run_of(r) for r in recs})
         for run_text in runs:
             lines.append(f"- run: {run_text}")
-        lines += ["", "| benchmark | figure | baseline (same run) | ratio | target | met | notes |", "| --- | ---: | --- | ---: | --- | --- | --- |"]
+        lines += [
+            "",
+            "| benchmark | figure | baseline (same run) | ratio | target | met | notes |",
+            "| --- | ---: | --- | ---: | --- | --- | --- |",
+        ]
         for rec in recs:
             g = graded(rec)
             met = "" if g is None else ("yes" if g else "**no**")
             base = ""
             if rec.get("baseline"):
-                base = f"{_cell(rec['baseline'])}: {_num(rec.get('baseline_figure'))} {_cell(rec.get('unit', ''))}" if rec.get("baseline_figure") is not None else _cell(rec["baseline"])
+                base = (
+                    f"{_cell(rec['baseline'])}: {_num(rec.get('baseline_figure'))} {_cell(rec.get('unit', ''))}"
+                    if rec.get("baseline_figure") is not None
+                    else _cell(rec["baseline"])
+                )
             figure = f"{_num(rec.get('figure'))} {_cell(rec.get('unit', ''))}".strip()
             notes = _cell(rec.get("notes") or "")
             if len(runs) > 1:
                 notes = (notes + "; " if notes else "") + f"run {_run_of(rec)}"
-            lines.append(f"| {_cell(rec['benchmark'])} | {figure} | {base} | {_num(rec.get('ratio'))} | {_cell(rec.get('target') or '')} | {met} | {notes} |")
+            lines.append(
+                f"| {_cell(rec['benchmark'])} | {figure} | {base} | {_num(rec.get('ratio'))} | {_cell(rec.get('target') or '')} | {met} | {notes} |"
+            )
         run_notes = sorted({n for r in recs for n in r.get("run_notes", [])})
         if run_notes:
             lines += [""] + [f"Note: {n}" for n in run_notes]
@@ -178,10 +212,17 @@ def render(records: list[dict[str, Any]], *, now: dict[str, Any] | None = None) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="scripts/bench", description="Run the benchmarks in bench/ and render docs/benchmarks.md.")
-    ap.add_argument("names", nargs="*", help="benchmarks to run (gamma, parsers, ...; default: all)")
+    ap = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Run the benchmarks in bench/ and render docs/benchmarks.md.",
+    )
+    ap.add_argument(
+        "names", nargs="*", help="benchmarks to run (gamma, parsers, ...; default: all)"
+    )
     ap.add_argument("--quick", action="store_true", help="short runs (fewer repeats)")
-    ap.add_argument("--render", action="store_true", help="only render docs/benchmarks.md from bench/results/")
+    ap.add_argument(
+        "--render", action="store_true", help="only render docs/benchmarks.md from bench/results/"
+    )
     ap.add_argument("--list", action="store_true", help="list the benchmarks")
     args = ap.parse_args(argv)
     if args.list:

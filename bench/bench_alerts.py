@@ -58,7 +58,13 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 def bench_step(n: int = 100_000) -> float:
-    rule = AlertRule(metric="gamma.SPX.flip_distance_pct", op="<", threshold=1.0, hysteresis=0.25, cooldown_minutes=30)
+    rule = AlertRule(
+        metric="gamma.SPX.flip_distance_pct",
+        op="<",
+        threshold=1.0,
+        hysteresis=0.25,
+        cooldown_minutes=30,
+    )
     values = [1.05 if i % 2 else 0.95 for i in range(n)]
     state = RuleState()
     t0 = time.perf_counter()
@@ -68,11 +74,25 @@ def bench_step(n: int = 100_000) -> float:
 
 
 def bench_evaluate(store: ResultStore, repeat: int) -> float:
-    rules = {f"r{i}": {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": 1.0 + i * 0.01, "cooldown_minutes": 0} for i in range(50)}
+    rules = {
+        f"r{i}": {
+            "metric": "gamma.SPX.flip_distance_pct",
+            "op": "<",
+            "threshold": 1.0 + i * 0.01,
+            "cooldown_minutes": 0,
+        }
+        for i in range(50)
+    }
     settings = parse_settings({"alerts": {"rules": rules}}, env={})
     times = []
     for k in range(repeat * 5):
-        store.publish("gamma.SPX", declarations.empty_tables("gamma.SPX"), as_of=pd.Timestamp("2024-01-05 09:30", tz="America/New_York"), source="bench", headline={"flip_distance_pct": 0.5 if k % 2 else 2.0})
+        store.publish(
+            "gamma.SPX",
+            declarations.empty_tables("gamma.SPX"),
+            as_of=pd.Timestamp("2024-01-05 09:30", tz="America/New_York"),
+            source="bench",
+            headline={"flip_distance_pct": 0.5 if k % 2 else 2.0},
+        )
         t0 = time.perf_counter()
         evaluate_published(settings, store, ["gamma.SPX"])
         times.append(time.perf_counter() - t0)
@@ -81,15 +101,37 @@ def bench_evaluate(store: ResultStore, repeat: int) -> float:
 
 def bench_delivery(client, events: int, threads: int, url: str) -> float:
     settings = parse_settings(
-        {"alerts": {"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05, "timeout_seconds": 5, "lease_seconds": 30, "poll_seconds": 0.01, "targets": {"hook": {"kind": "webhook", "url_env": "BENCH_URL", "secret_env": "BENCH_SECRET"}}}},
+        {
+            "alerts": {
+                "backoff_base_seconds": 0.01,
+                "backoff_max_seconds": 0.05,
+                "timeout_seconds": 5,
+                "lease_seconds": 30,
+                "poll_seconds": 0.01,
+                "targets": {
+                    "hook": {
+                        "kind": "webhook",
+                        "url_env": "BENCH_URL",
+                        "secret_env": "BENCH_SECRET",
+                    }
+                },
+            }
+        },
         env={},
     )
     client.flushall()
     with client.pipeline(transaction=True) as pipe:
         for i in range(events):
-            add_deliveries(pipe, settings, AlertEvent(id=new_event_id(), kind="fired", at="", rule=f"r{i}", value=float(i)), ["hook"])
+            add_deliveries(
+                pipe,
+                settings,
+                AlertEvent(id=new_event_id(), kind="fired", at="", rule=f"r{i}", value=float(i)),
+                ["hook"],
+            )
         pipe.execute()
-    worker = DeliveryWorker(settings, client, threads=threads, env={"BENCH_URL": url, "BENCH_SECRET": "s"})
+    worker = DeliveryWorker(
+        settings, client, threads=threads, env={"BENCH_URL": url, "BENCH_SECRET": "s"}
+    )
     t0 = time.perf_counter()
     worker.start()
     while counts(client)["delivered"] < events:
@@ -110,12 +152,25 @@ def main() -> None:
         args.repeat, args.events = 1, min(args.events, 300)
     figs = []
 
-    figs.append(value_figure("alerts: step() per observation (pure state machine)", statistics.median(bench_step() for _ in range(args.repeat)) * 1e6, "µs", note=f"median of {args.repeat}"))
+    figs.append(
+        value_figure(
+            "alerts: step() per observation (pure state machine)",
+            statistics.median(bench_step() for _ in range(args.repeat)) * 1e6,
+            "µs",
+            note=f"median of {args.repeat}",
+        )
+    )
     server = start_embedded_redis(quiet=True)
     try:
         client = connect(server.url)
         store = ResultStore(client)
-        figs.append(value_figure("alerts: evaluate_published() for 50 rules on one result (real Redis)", bench_evaluate(store, args.repeat) * 1e3, "ms"))
+        figs.append(
+            value_figure(
+                "alerts: evaluate_published() for 50 rules on one result (real Redis)",
+                bench_evaluate(store, args.repeat) * 1e3,
+                "ms",
+            )
+        )
         _Receiver.delay_s = args.delay_ms / 1000.0
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
         httpd.daemon_threads = True
@@ -124,7 +179,15 @@ def main() -> None:
         for threads in (1, 2, 4):
             runs = [bench_delivery(client, args.events, threads, url) for _ in range(args.repeat)]
             med = statistics.median(runs)
-            figs.append(value_figure(f"alerts: webhook delivery, {threads} thread(s)", args.events / med, "events/s", higher_is_better=True, note=f"{args.events} events to a local receiver answering after {args.delay_ms:g} ms; {med:.2f} s median"))
+            figs.append(
+                value_figure(
+                    f"alerts: webhook delivery, {threads} thread(s)",
+                    args.events / med,
+                    "events/s",
+                    higher_is_better=True,
+                    note=f"{args.events} events to a local receiver answering after {args.delay_ms:g} ms; {med:.2f} s median",
+                )
+            )
         httpd.shutdown()
     finally:
         server.stop()

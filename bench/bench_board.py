@@ -52,7 +52,9 @@ def main() -> None:
         assert record.status == "ok", (job, record.error)
     inp = load_inputs(settings, store, now)
     contracts = sum(b.strike.size for b in inp.books.values())
-    board_ms = _median_ms(lambda: compute_board(settings, load_inputs(settings, store, now), now), 5)
+    board_ms = _median_ms(
+        lambda: compute_board(settings, load_inputs(settings, store, now), now), 5
+    )
     grid_rows = len(store.read("board.scenarios", tables=["grid"]).frame)
 
     import dash
@@ -67,9 +69,24 @@ def main() -> None:
     subset_ms = _median_ms(lambda: explorer.explore(2.5, 0.0, ["SPX", "QQQ", "NVDA"], 0), n)
     server.stop()
     figs = [
-        value_figure("board: read every input from Redis + compute the whole scenario grid", board_ms, "ms", note=f"{len(inp.books)} dealer books ({contracts:,} contracts), grid {grid_rows:,} rows (SAMPLE data)"),
-        value_figure("board: one explorer interaction, all underlyings (server callback, one user)", explore_ms, "ms", target="< 300 ms"),
-        value_figure("board: one explorer interaction, 3 underlyings (one user)", subset_ms, "ms", target="< 300 ms"),
+        value_figure(
+            "board: read every input from Redis + compute the whole scenario grid",
+            board_ms,
+            "ms",
+            note=f"{len(inp.books)} dealer books ({contracts:,} contracts), grid {grid_rows:,} rows (SAMPLE data)",
+        ),
+        value_figure(
+            "board: one explorer interaction, all underlyings (server callback, one user)",
+            explore_ms,
+            "ms",
+            target="< 300 ms",
+        ),
+        value_figure(
+            "board: one explorer interaction, 3 underlyings (one user)",
+            subset_ms,
+            "ms",
+            target="< 300 ms",
+        ),
     ]
     finish("bench_board", figs, area="De-risking board", quick=quick)
 

@@ -65,12 +65,35 @@ def publish_sample(url: str, config: Path) -> ResultStore:
     return store
 
 
-def start_gunicorn(redis_url: str, config: Path, workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(
+    redis_url: str, config: Path, workers: int, threads: int, log: Path
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ, FLOWDESK_CONFIG=str(config), REDIS_URL=redis_url, PORT=str(port), WEB_BIND_HOST="127.0.0.1", WEB_CONCURRENCY=str(workers), WEB_THREADS=str(threads))
+    env = dict(
+        os.environ,
+        FLOWDESK_CONFIG=str(config),
+        REDIS_URL=redis_url,
+        PORT=str(port),
+        WEB_BIND_HOST="127.0.0.1",
+        WEB_CONCURRENCY=str(workers),
+        WEB_THREADS=str(threads),
+    )
     env.pop("FLOWDESK_USERS", None)
     sink = open(log, "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:dashboard.gunicorn_conf", "dashboard.wsgi:server"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:dashboard.gunicorn_conf",
+            "dashboard.wsgi:server",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -115,9 +138,17 @@ class Callbacks:
         outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outs]
 
         def fill(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [{"id": s["id"], "property": s["property"], "value": values.get(_prop_id(s))} for s in specs]
+            return [
+                {"id": s["id"], "property": s["property"], "value": values.get(_prop_id(s))}
+                for s in specs
+            ]
 
-        body: dict[str, Any] = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": fill(dep["inputs"]), "changedPropIds": changed}
+        body: dict[str, Any] = {
+            "output": dep["output"],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": fill(dep["inputs"]),
+            "changedPropIds": changed,
+        }
         if dep.get("state"):
             body["state"] = fill(dep["state"])
         return body
@@ -133,27 +164,112 @@ def post(session: requests.Session, base: str, body: dict[str, Any]) -> tuple[fl
 
 
 # -- the controls ---------------------------------------------------------------------------------
-def controls(store: ResultStore, settings_path: Path) -> dict[str, tuple[str, list[tuple[dict[str, Any], list[str]]]]]:
+def controls(
+    store: ResultStore, settings_path: Path
+) -> dict[str, tuple[str, list[tuple[dict[str, Any], list[str]]]]]:
     """Per page control: (an output of its callback, the (values, changed) of each request)."""
     settings = load_settings(settings_path)
     shocks = [float(s) for s in settings.board.iv_shocks_pts]
     gamma = [n.split(".", 1)[1] for n in store.names() if n.startswith("gamma.")]
-    letf = store.read("letf.flows", tables=["by_underlying"]).frame["underlying"].astype(str).tolist()[:6]
+    letf = (
+        store.read("letf.flows", tables=["by_underlying"])
+        .frame["underlying"]
+        .astype(str)
+        .tolist()[:6]
+    )
     briefs = [m.version for m in store.history("board.brief")]
     base = {"refresh-interval.n_intervals": 1, "explorer-init.data": None}
     out: dict[str, tuple[str, list]] = {}
-    out["board: IV shock"] = ("board-cards.children", [({**base, "board-shock.value": s, "board-range.value": "core"}, ["board-shock.value"]) for s in shocks])
-    out["board: tails toggle"] = ("board-cards.children", [({**base, "board-shock.value": 0.0, "board-range.value": r}, ["board-range.value"]) for r in ("all", "core")])
+    out["board: IV shock"] = (
+        "board-cards.children",
+        [
+            ({**base, "board-shock.value": s, "board-range.value": "core"}, ["board-shock.value"])
+            for s in shocks
+        ],
+    )
+    out["board: tails toggle"] = (
+        "board-cards.children",
+        [
+            ({**base, "board-shock.value": 0.0, "board-range.value": r}, ["board-range.value"])
+            for r in ("all", "core")
+        ],
+    )
     moves = [-10.0, -5.0, -3.0, -1.0, 1.0, 3.0, 5.0]
-    out["explorer: move"] = ("explorer-chart.figure", [({**base, "explorer-move.value": m, "explorer-shock.value": 0.0, "explorer-underlyings.value": []}, ["explorer-move.value"]) for m in moves])
-    out["explorer: IV shock"] = ("explorer-chart.figure", [({**base, "explorer-move.value": -3.0, "explorer-shock.value": s, "explorer-underlyings.value": []}, ["explorer-shock.value"]) for s in shocks])
+    out["explorer: move"] = (
+        "explorer-chart.figure",
+        [
+            (
+                {
+                    **base,
+                    "explorer-move.value": m,
+                    "explorer-shock.value": 0.0,
+                    "explorer-underlyings.value": [],
+                },
+                ["explorer-move.value"],
+            )
+            for m in moves
+        ],
+    )
+    out["explorer: IV shock"] = (
+        "explorer-chart.figure",
+        [
+            (
+                {
+                    **base,
+                    "explorer-move.value": -3.0,
+                    "explorer-shock.value": s,
+                    "explorer-underlyings.value": [],
+                },
+                ["explorer-shock.value"],
+            )
+            for s in shocks
+        ],
+    )
     picks = [["NDX", "QQQ"], ["SPX", "SPY", "QQQ"], ["NVDA"], []]
-    out["explorer: underlyings"] = ("explorer-chart.figure", [({**base, "explorer-move.value": -3.0, "explorer-shock.value": 0.0, "explorer-underlyings.value": p}, ["explorer-underlyings.value"]) for p in picks])
-    out["gamma: underlying"] = ("gamma-cards.children", [({**base, "gamma-underlying.value": u}, ["gamma-underlying.value"]) for u in gamma])
-    out["letf: single name"] = ("letf-single-graph.figure", [({**base, "letf-single.value": u, "letf-move.value": -10.0}, ["letf-single.value"]) for u in letf])
-    out["letf: move"] = ("letf-single-graph.figure", [({**base, "letf-single.value": letf[0], "letf-move.value": m}, ["letf-move.value"]) for m in (-17.0, -10.0, -5.0, 5.0)])
-    out["cftc: trader class"] = ("cftc-cards.children", [({**base, "cftc-trader.value": t}, ["cftc-trader.value"]) for t in ("noncomm", "lev_money", "asset_mgr")])
-    out["brief: version"] = ("brief-text.children", [({**base, "brief-version.value": v}, ["brief-version.value"]) for v in briefs])
+    out["explorer: underlyings"] = (
+        "explorer-chart.figure",
+        [
+            (
+                {
+                    **base,
+                    "explorer-move.value": -3.0,
+                    "explorer-shock.value": 0.0,
+                    "explorer-underlyings.value": p,
+                },
+                ["explorer-underlyings.value"],
+            )
+            for p in picks
+        ],
+    )
+    out["gamma: underlying"] = (
+        "gamma-cards.children",
+        [({**base, "gamma-underlying.value": u}, ["gamma-underlying.value"]) for u in gamma],
+    )
+    out["letf: single name"] = (
+        "letf-single-graph.figure",
+        [
+            ({**base, "letf-single.value": u, "letf-move.value": -10.0}, ["letf-single.value"])
+            for u in letf
+        ],
+    )
+    out["letf: move"] = (
+        "letf-single-graph.figure",
+        [
+            ({**base, "letf-single.value": letf[0], "letf-move.value": m}, ["letf-move.value"])
+            for m in (-17.0, -10.0, -5.0, 5.0)
+        ],
+    )
+    out["cftc: trader class"] = (
+        "cftc-cards.children",
+        [
+            ({**base, "cftc-trader.value": t}, ["cftc-trader.value"])
+            for t in ("noncomm", "lev_money", "asset_mgr")
+        ],
+    )
+    out["brief: version"] = (
+        "brief-text.children",
+        [({**base, "brief-version.value": v}, ["brief-version.value"]) for v in briefs],
+    )
     return out
 
 
@@ -163,7 +279,11 @@ def open_pages(base: str, cb: Callbacks, workers: int, settle_s: float) -> bool:
     usual views of the new publish in the background (``dashboard.render_cache.warm_if_new``).
     False when this version of the app has no such callback."""
     try:
-        body = cb.body("data-version.data", {"refresh-interval.n_intervals": 1, "data-version.data": None}, ["refresh-interval.n_intervals"])
+        body = cb.body(
+            "data-version.data",
+            {"refresh-interval.n_intervals": 1, "data-version.data": None},
+            ["refresh-interval.n_intervals"],
+        )
     except KeyError:
         return False
     s = requests.Session()
@@ -202,7 +322,11 @@ def run_control(base: str, bodies: list[dict[str, Any]], users: int, per_user: i
 
 
 def pct(values: list[float], q: float) -> float:
-    return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1]) if len(values) > 1 else float(values[0])
+    return (
+        float(statistics.quantiles(values, n=100, method="inclusive")[q - 1])
+        if len(values) > 1
+        else float(values[0])
+    )
 
 
 PAGES = ("board", "explorer", "brief", "gamma", "letf", "cftc", "alerts", "status")
@@ -220,7 +344,11 @@ def refresh_payloads(base: str, cb: Callbacks, ctl: dict[str, Any]) -> dict[str,
     direct = [d for d in cb.deps if any(i["id"] == "refresh-interval" for i in d["inputs"])]
     chained = [d for d in cb.deps if any(i["id"] == "data-version" for i in d["inputs"])]
     total: dict[str, int] = dict.fromkeys(PAGES, 0)
-    values: dict[str, Any] = {"refresh-interval.n_intervals": 1, "_pages_location.pathname": "/", "data-version.data": None}
+    values: dict[str, Any] = {
+        "refresh-interval.n_intervals": 1,
+        "_pages_location.pathname": "/",
+        "data-version.data": None,
+    }
     for _label, (_out, reqs) in ctl.items():
         values.update({k: v for k, v in reqs[0][0].items() if k not in values})
 
@@ -266,7 +394,9 @@ let cards = null;
 """
 
 
-def first_paint(base: str, runs: int = 3) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+def first_paint(
+    base: str, runs: int = 3
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """Seconds from navigation to the board drawn with every card and the flow chart's bars
     (headless Chromium): ``(cold, warm)``, cold = a new browser (no cached scripts: Plotly's
     3.5 MB bundle is fetched and compiled), warm = the same browser loading the board again (a
@@ -279,7 +409,18 @@ def first_paint(base: str, runs: int = 3) -> tuple[list[tuple[float, float]], li
     warm: list[tuple[float, float]] = []
     for _ in range(runs):
         opts = Options()
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1400,1000"):
+        for flag in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--window-size=1400,1000",
+        ):
             opts.add_argument(flag)
         opts.binary_location = "/usr/bin/chromium"
         driver = webdriver.Chrome(options=opts)
@@ -304,34 +445,69 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "16")))
     ap.add_argument("--label", default="", help="notes prefix (e.g. 'before')")
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--settle", type=float, default=15.0, help="seconds for the workers to draw the usual views after the pages' version check")
-    ap.add_argument("--no-browser", action="store_true", help="skip the first-paint measurement (headless Chromium)")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=15.0,
+        help="seconds for the workers to draw the usual views after the pages' version check",
+    )
+    ap.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="skip the first-paint measurement (headless Chromium)",
+    )
     ap.add_argument("--paint-only", action="store_true", help="only the first-paint measurement")
-    ap.add_argument("--payload-only", action="store_true", help="only the refresh payloads, merged into --out's other records")
-    ap.add_argument("--quick", action="store_true", help="scripts/bench --quick: 8 requests per user and control, no first-paint browser run")
+    ap.add_argument(
+        "--payload-only",
+        action="store_true",
+        help="only the refresh payloads, merged into --out's other records",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="scripts/bench --quick: 8 requests per user and control, no first-paint browser run",
+    )
     args = ap.parse_args()
     if args.quick:
         args.requests, args.no_browser = min(args.requests, 8), True
-    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(143))  # stop gunicorn and Redis on a kill too
+    signal.signal(
+        signal.SIGTERM, lambda *_a: sys.exit(143)
+    )  # stop gunicorn and Redis on a kill too
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-callbacks-"))
     config = tmp / "config.toml"
-    config.write_text((REPO / "config.toml").read_text().replace('require_login = "auto"', 'require_login = "never"'))
+    config.write_text(
+        (REPO / "config.toml")
+        .read_text()
+        .replace('require_login = "auto"', 'require_login = "never"')
+    )
     server = start_embedded_redis(quiet=True)
     os.environ["REDIS_URL"] = server.url
     t = time.perf_counter()
     store = publish_sample(server.url, config)
     print(f"sample results published in {time.perf_counter() - t:.1f} s")
-    proc, base = start_gunicorn(server.url, config, args.workers, args.threads, tmp / "gunicorn.log")
+    proc, base = start_gunicorn(
+        server.url, config, args.workers, args.threads, tmp / "gunicorn.log"
+    )
     records: list[dict[str, Any]] = []
     model = f"gunicorn gthread {args.workers} workers x {args.threads} threads"
     try:
         cb = Callbacks(base)
         ctl = controls(store, config)
         warmed = open_pages(base, cb, args.workers, args.settle)
-        print("pages opened: every worker drew the usual views of the publish" if warmed else "no data-version callback: pages draw on request only")
-        model += "; views of a publish drawn by each worker on the pages' first version check" if warmed else ""
-        print(f"{'control':28s} {'1 user p50':>10s} {'p95':>7s} {args.users:>3d} users p50 {'p95':>7s}  ms")
+        print(
+            "pages opened: every worker drew the usual views of the publish"
+            if warmed
+            else "no data-version callback: pages draw on request only"
+        )
+        model += (
+            "; views of a publish drawn by each worker on the pages' first version check"
+            if warmed
+            else ""
+        )
+        print(
+            f"{'control':28s} {'1 user p50':>10s} {'p95':>7s} {args.users:>3d} users p50 {'p95':>7s}  ms"
+        )
         for label, (output, reqs) in ({} if args.paint_only or args.payload_only else ctl).items():
             try:
                 bodies = [cb.body(output, values, changed) for values, changed in reqs]
@@ -343,29 +519,95 @@ def main() -> None:
             s50, s95, m50, m95 = pct(single, 50), pct(single, 95), pct(many, 50), pct(many, 95)
             print(f"{label:28s} {s50:10.0f} {s95:7.0f} {m50:13.0f} {m95:7.0f}")
             notes = f"{args.label + ': ' if args.label else ''}{model}; {len(many)} requests, {len(bodies)} distinct values; sample data"
-            records.append({"benchmark": f"callback p95 at {args.users} users: {label}", "figure": round(m95, 1), "unit": "ms", "target": f"<= {TARGET_MS:.0f} ms", "baseline": "the same control, 1 user", "baseline_figure": round(s95, 1), "ratio": round(m95 / s95, 2) if s95 else None, "notes": notes})
-            records.append({"benchmark": f"callback p50 at {args.users} users: {label}", "figure": round(m50, 1), "unit": "ms", "target": None, "baseline": "the same control, 1 user", "baseline_figure": round(s50, 1), "ratio": round(m50 / s50, 2) if s50 else None, "notes": notes})
+            records.append(
+                {
+                    "benchmark": f"callback p95 at {args.users} users: {label}",
+                    "figure": round(m95, 1),
+                    "unit": "ms",
+                    "target": f"<= {TARGET_MS:.0f} ms",
+                    "baseline": "the same control, 1 user",
+                    "baseline_figure": round(s95, 1),
+                    "ratio": round(m95 / s95, 2) if s95 else None,
+                    "notes": notes,
+                }
+            )
+            records.append(
+                {
+                    "benchmark": f"callback p50 at {args.users} users: {label}",
+                    "figure": round(m50, 1),
+                    "unit": "ms",
+                    "target": None,
+                    "baseline": "the same control, 1 user",
+                    "baseline_figure": round(s50, 1),
+                    "ratio": round(m50 / s50, 2) if s50 else None,
+                    "notes": notes,
+                }
+            )
         payload = {} if args.paint_only else refresh_payloads(base, cb, ctl)
         for page, size in sorted(payload.items()):
             print(f"payload per refresh, nothing new: {page:12s} {size:8d} bytes")
-            records.append({"benchmark": f"payload per page refresh, nothing published: {page}", "figure": float(size), "unit": "bytes", "target": "0 bytes", "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback a 30-s refresh tick fires on the {page} page, and of those it chains to (the result-version store), when nothing was published ('app': the header's badge, banner and version store)"})
+            records.append(
+                {
+                    "benchmark": f"payload per page refresh, nothing published: {page}",
+                    "figure": float(size),
+                    "unit": "bytes",
+                    "target": "0 bytes",
+                    "baseline": None,
+                    "baseline_figure": None,
+                    "ratio": None,
+                    "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback a 30-s refresh tick fires on the {page} page, and of those it chains to (the result-version store), when nothing was published ('app': the header's badge, banner and version store)",
+                }
+            )
         brief = store.meta("board.brief").extra
         if brief.get("render_seconds") and not args.payload_only:
-            print(f"brief rendered by its job in {brief['render_seconds']:.2f} s ({brief.get('render_error') or 'PDF and PNG stored'})")
-            records.append({"benchmark": "brief PDF + PNG render (in the brief job)", "figure": float(brief["render_seconds"]), "unit": "s", "target": None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}kaleido + headless Chromium start-up included; never in a web request"})
+            print(
+                f"brief rendered by its job in {brief['render_seconds']:.2f} s ({brief.get('render_error') or 'PDF and PNG stored'})"
+            )
+            records.append(
+                {
+                    "benchmark": "brief PDF + PNG render (in the brief job)",
+                    "figure": float(brief["render_seconds"]),
+                    "unit": "s",
+                    "target": None,
+                    "baseline": None,
+                    "baseline_figure": None,
+                    "ratio": None,
+                    "notes": f"{args.label + ': ' if args.label else ''}kaleido + headless Chromium start-up included; never in a web request",
+                }
+            )
         if not args.no_browser and not args.payload_only:
             cold, warm = first_paint(base)
-            for kind, paints in (("browser cache warm", warm), ("new browser, nothing cached", cold)):
-                print(f"board first paint ({kind}): cards {', '.join(f'{c:.2f}' for c, _ in paints)} s; flow chart {', '.join(f'{g:.2f}' for _, g in paints)} s")
+            for kind, paints in (
+                ("browser cache warm", warm),
+                ("new browser, nothing cached", cold),
+            ):
+                print(
+                    f"board first paint ({kind}): cards {', '.join(f'{c:.2f}' for c, _ in paints)} s; flow chart {', '.join(f'{g:.2f}' for _, g in paints)} s"
+                )
                 for what, i in (("every card", 0), ("the flow chart drawn", 1)):
-                    records.append({"benchmark": f"board first paint, {what} ({kind})", "figure": round(statistics.median(p[i] for p in paints), 3), "unit": "s", "target": "< 2 s" if i == 0 else None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"{args.label + ': ' if args.label else ''}median of {len(paints)} headless-Chromium loads of /, measured in the page from the navigation's start; {model}; the machine's 2 cores shared with gunicorn and other work"})
+                    records.append(
+                        {
+                            "benchmark": f"board first paint, {what} ({kind})",
+                            "figure": round(statistics.median(p[i] for p in paints), 3),
+                            "unit": "s",
+                            "target": "< 2 s" if i == 0 else None,
+                            "baseline": None,
+                            "baseline_figure": None,
+                            "ratio": None,
+                            "notes": f"{args.label + ': ' if args.label else ''}median of {len(paints)} headless-Chromium loads of /, measured in the page from the navigation's start; {model}; the machine's 2 cores shared with gunicorn and other work",
+                        }
+                    )
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         server.stop()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.payload_only and args.out.exists():  # keep the other records of the last full run
-        records = [r for r in json.loads(args.out.read_text()) if not r["benchmark"].startswith("payload per page refresh")] + records
+        records = [
+            r
+            for r in json.loads(args.out.read_text())
+            if not r["benchmark"].startswith("payload per page refresh")
+        ] + records
     args.out.write_text(json.dumps(records, indent=1) + "\n")
     print(f"wrote {args.out}")
 

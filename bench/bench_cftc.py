@@ -37,8 +37,12 @@ def read_texts() -> tuple[list[tuple[Path, str]], list[tuple[Path, str]], str]:
 
 def parse(legacy_texts, tff_texts, fx_text):
     codes = list(cftc.contract_table()["code"])
-    legacy = pd.concat([cftc_files.parse_legacy(t, str(p), codes) for p, t in legacy_texts], ignore_index=True)
-    tff = pd.concat([cftc_files.parse_tff(t, str(p), codes) for p, t in tff_texts], ignore_index=True)
+    legacy = pd.concat(
+        [cftc_files.parse_legacy(t, str(p), codes) for p, t in legacy_texts], ignore_index=True
+    )
+    tff = pd.concat(
+        [cftc_files.parse_tff(t, str(p), codes) for p, t in tff_texts], ignore_index=True
+    )
     fx = ecb.parse_hist_csv(fx_text, "eurofxref-hist.csv", currencies=None)
     return legacy, tff, fx
 
@@ -49,7 +53,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="3 repeats")
     args = ap.parse_args()
     if not (DATA / "fx" / "eurofxref-hist.csv").exists():
-        raise SystemExit(f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)")
+        raise SystemExit(
+            f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)"
+        )
     if args.quick:
         args.repeat = min(args.repeat, 3)
     texts = read_texts()
@@ -72,9 +78,25 @@ def main() -> None:
     what = f"{size / 1e6:.1f} MB of text, {len(texts[0])} legacy + {len(texts[1])} TFF files + ECB history; {len(res.weekly)} weeks ({res.info['partial_weeks']} partial); {args.repeat} runs"
     med = statistics.median
     figs = [
-        value_figure("cftc: parse the currency markets of every COT file + the ECB history", med(parse_t) * 1e3, "ms", note=f"{what}; CPU {med(cpu_p) * 1e3:.1f} ms"),
-        value_figure("cftc: analyse every week (nets, USD, baskets, statistics, peaks, unwind)", med(compute_t) * 1e3, "ms", note=f"CPU {med(cpu_c) * 1e3:.1f} ms"),
-        value_figure("cftc: parse + analyse", med(total_t) * 1e3, "ms", target="< 500 ms", note=f"net_usd_wide9 on 2025-01-14 = USD {w.loc['2025-01-14', 'net_usd_wide9'] / 1e9:.2f} bn (published about 35.2 bn)"),
+        value_figure(
+            "cftc: parse the currency markets of every COT file + the ECB history",
+            med(parse_t) * 1e3,
+            "ms",
+            note=f"{what}; CPU {med(cpu_p) * 1e3:.1f} ms",
+        ),
+        value_figure(
+            "cftc: analyse every week (nets, USD, baskets, statistics, peaks, unwind)",
+            med(compute_t) * 1e3,
+            "ms",
+            note=f"CPU {med(cpu_c) * 1e3:.1f} ms",
+        ),
+        value_figure(
+            "cftc: parse + analyse",
+            med(total_t) * 1e3,
+            "ms",
+            target="< 500 ms",
+            note=f"net_usd_wide9 on 2025-01-14 = USD {w.loc['2025-01-14', 'net_usd_wide9'] / 1e9:.2f} bn (published about 35.2 bn)",
+        ),
     ]
     finish("bench_cftc", figs, area="CFTC positioning", quick=args.quick)
 

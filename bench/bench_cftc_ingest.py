@@ -53,7 +53,15 @@ def main() -> None:
     t0 = time.perf_counter()
     cftc_release_times(dates)
     vectorised = time.perf_counter() - t0
-    figs = [value_figure(f"cftc ingest: release rule over {len(dates)} report dates (one vectorised call)", vectorised * 1e3, "ms", baseline="one call per date", baseline_value=per_date * 1e3)]
+    figs = [
+        value_figure(
+            f"cftc ingest: release rule over {len(dates)} report dates (one vectorised call)",
+            vectorised * 1e3,
+            "ms",
+            baseline="one call per date",
+            baseline_value=per_date * 1e3,
+        )
+    ]
 
     settings = parse_settings({"service": {"source_mode": "sample"}}, env={})
     server = start_embedded_redis(quiet=True)
@@ -72,8 +80,23 @@ def main() -> None:
             upd.append(time.perf_counter() - t0)
             upd_cpu.append(time.process_time() - c0)
         weeks = store.read(cftc_ingest.POSITIONS).table("legacy")["as_of"].nunique()
-        figs.append(value_figure(f"cftc ingest: SAMPLE back-fill {args.from_year}-{now.year} ({weeks} weekly reports, parse + publish)", statistics.median(back), "s", target="< 2 s", note=f"CPU {statistics.median(back_cpu):.3f} s; runs {', '.join(f'{x:.3f}' for x in back)}"))
-        figs.append(value_figure("cftc ingest: weekly update (one new report)", statistics.median(upd), "s", note=f"CPU {statistics.median(upd_cpu):.3f} s"))
+        figs.append(
+            value_figure(
+                f"cftc ingest: SAMPLE back-fill {args.from_year}-{now.year} ({weeks} weekly reports, parse + publish)",
+                statistics.median(back),
+                "s",
+                target="< 2 s",
+                note=f"CPU {statistics.median(back_cpu):.3f} s; runs {', '.join(f'{x:.3f}' for x in back)}",
+            )
+        )
+        figs.append(
+            value_figure(
+                "cftc ingest: weekly update (one new report)",
+                statistics.median(upd),
+                "s",
+                note=f"CPU {statistics.median(upd_cpu):.3f} s",
+            )
+        )
     finally:
         server.stop()
     finish("bench_cftc_ingest", figs, area="CFTC positioning", quick=args.quick)

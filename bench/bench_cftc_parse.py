@@ -18,7 +18,14 @@ from pathlib import Path
 from bench.harness import finish, value_figure
 from flows.sources import cftc_files, ecb
 
-DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "cftc"
+DATA = (
+    Path(
+        os.environ.get(
+            "FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+        )
+    )
+    / "cftc"
+)
 
 
 def main() -> None:
@@ -27,7 +34,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     args = parser.parse_args()
     if not (DATA / "fx" / "eurofxref-hist.csv").exists():
-        raise SystemExit(f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)")
+        raise SystemExit(
+            f"no CFTC files in {DATA} (set FLOWDESK_SHARED_DATA to the shared data folder)"
+        )
     if args.quick:
         args.repeat = min(args.repeat, 3)
     legacy = [(p.name, p.read_text()) for p in sorted((DATA / "legacy_futures_only").glob("*.txt"))]
@@ -64,10 +73,27 @@ def main() -> None:
     total, total_c = med["cot_fx_codes"] + med["ecb_hist"], medc["cot_fx_codes"] + medc["ecb_hist"]
     what = f"{len(legacy)} legacy + {len(tff)} TFF files, {mb:.1f} MB of text; ECB history {len(fx)} days; {args.repeat} runs"
     figs = [
-        value_figure(f"cftc parse: every market ({rows_all:,} rows)", med["cot_all_markets"] * 1e3, "ms", note=f"{what}; CPU {medc['cot_all_markets'] * 1e3:.0f} ms"),
-        value_figure(f"cftc parse: the 11 currency codes ({rows_fx:,} rows)", med["cot_fx_codes"] * 1e3, "ms", note=f"CPU {medc['cot_fx_codes'] * 1e3:.0f} ms"),
-        value_figure("cftc parse: ECB history (11 currencies)", med["ecb_hist"] * 1e3, "ms", note=f"CPU {medc['ecb_hist'] * 1e3:.0f} ms"),
-        value_figure("cftc parse: currency codes + FX", total * 1e3, "ms", note=f"CPU {total_c * 1e3:.0f} ms"),
+        value_figure(
+            f"cftc parse: every market ({rows_all:,} rows)",
+            med["cot_all_markets"] * 1e3,
+            "ms",
+            note=f"{what}; CPU {medc['cot_all_markets'] * 1e3:.0f} ms",
+        ),
+        value_figure(
+            f"cftc parse: the 11 currency codes ({rows_fx:,} rows)",
+            med["cot_fx_codes"] * 1e3,
+            "ms",
+            note=f"CPU {medc['cot_fx_codes'] * 1e3:.0f} ms",
+        ),
+        value_figure(
+            "cftc parse: ECB history (11 currencies)",
+            med["ecb_hist"] * 1e3,
+            "ms",
+            note=f"CPU {medc['ecb_hist'] * 1e3:.0f} ms",
+        ),
+        value_figure(
+            "cftc parse: currency codes + FX", total * 1e3, "ms", note=f"CPU {total_c * 1e3:.0f} ms"
+        ),
     ]
     finish("bench_cftc_parse", figs, area="CFTC positioning", quick=args.quick)
 

@@ -40,17 +40,48 @@ TARGETS = {"help": 0.5, "gamma": 1.5}
 def commands() -> list[tuple[str, str, list[str]]]:
     out = [
         ("flowdesk --help", "help", [str(FLOWDESK), "--help"]),
-        ("flowdesk gamma <trimmed SPX 2023-09-14> --json", "gamma", [str(FLOWDESK), "gamma", str(REPO / "tests/data/options/spx_quotedata_2023-09-14_trimmed.csv"), "--json"]),
+        (
+            "flowdesk gamma <trimmed SPX 2023-09-14> --json",
+            "gamma",
+            [
+                str(FLOWDESK),
+                "gamma",
+                str(REPO / "tests/data/options/spx_quotedata_2023-09-14_trimmed.csv"),
+                "--json",
+            ],
+        ),
     ]
     full = SHARED / "options" / "spx_quotedata_2023-09-14.csv"
     if full.exists():
-        out.append(("flowdesk gamma <full SPX 2023-09-14, 19,920 contracts> --json", "gamma", [str(FLOWDESK), "gamma", str(full), "--json"]))
+        out.append(
+            (
+                "flowdesk gamma <full SPX 2023-09-14, 19,920 contracts> --json",
+                "gamma",
+                [str(FLOWDESK), "gamma", str(full), "--json"],
+            )
+        )
     return out
 
 
 def with_hyperfine(argv: list[str], runs: int) -> list[float]:
     with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
-        subprocess.run(["hyperfine", "--warmup", "1", "--runs", str(runs), "--export-json", tmp.name, "--output", "null", "-N", " ".join(argv)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "hyperfine",
+                "--warmup",
+                "1",
+                "--runs",
+                str(runs),
+                "--export-json",
+                tmp.name,
+                "--output",
+                "null",
+                "-N",
+                " ".join(argv),
+            ],
+            check=True,
+            capture_output=True,
+        )
         return json.loads(Path(tmp.name).read_text())["results"][0]["times"]
 
 
@@ -66,7 +97,9 @@ def by_hand(argv: list[str], runs: int) -> list[float]:
 
 def help_imports() -> list[str]:
     code = "import sys, jobs.cli; from click.testing import CliRunner; CliRunner().invoke(jobs.cli.main, ['--help']); print(' '.join(sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'pydantic', 'redis', 'scipy', 'dash', 'exchange_calendars') if m in sys.modules)))"
-    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    return subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split()
 
 
 def main() -> None:
@@ -85,7 +118,9 @@ def main() -> None:
         note = f"fresh process each, {args.runs} runs ({tool}), min {best:.3f} s"
         if kind == "help":
             note += f"; heavy modules imported by --help: {', '.join(heavy) or 'none'}"
-        figs.append(value_figure(f"cli: {label}", median, "s", target=f"< {TARGETS[kind]} s", note=note))
+        figs.append(
+            value_figure(f"cli: {label}", median, "s", target=f"< {TARGETS[kind]} s", note=note)
+        )
     finish("bench_cli", figs, area="Command line", quick=args.quick)
 
 

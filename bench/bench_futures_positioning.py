@@ -26,7 +26,15 @@ from flows import futures_positioning as fp
 from flows.sources import cftc_files, tff_markets
 from flows.sources.textio import decode_text
 
-DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "cftc" / "tff_futures_only"
+DATA = (
+    Path(
+        os.environ.get(
+            "FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+        )
+    )
+    / "cftc"
+    / "tff_futures_only"
+)
 TARGET_S = 0.5
 
 
@@ -64,7 +72,12 @@ def main() -> None:
         t2, c2 = time.perf_counter(), time.process_time()
         rows = fp.wide(res.positions, res.reports)
         t3, c3 = time.perf_counter(), time.process_time()
-        for k, (w, c) in {"parse": (t1 - t0, c1 - c0), "analyse": (t2 - t1, c2 - c1), "total": (t2 - t0, c2 - c0), "wide": (t3 - t2, c3 - c2)}.items():
+        for k, (w, c) in {
+            "parse": (t1 - t0, c1 - c0),
+            "analyse": (t2 - t1, c2 - c1),
+            "total": (t2 - t0, c2 - c0),
+            "wide": (t3 - t2, c3 - c2),
+        }.items():
             wall[k].append(w)
             cpu[k].append(c)
     assert res is not None and frame is not None
@@ -72,10 +85,31 @@ def main() -> None:
     medc = {k: statistics.median(v) for k, v in cpu.items()}
     what = f"{len(files)} TFF files ({mb:.1f} MB), {len(frame)} rows of {len(markets)} markets, {res.info['weeks']} report weeks; positions {len(res.positions)} rows; {args.repeat} runs"
     figs = [
-        value_figure("futures positioning: decode + parse (15 markets)", med["parse"] * 1e3, "ms", note=f"{what}; CPU {medc['parse'] * 1e3:.0f} ms"),
-        value_figure("futures positioning: analyse every market's history", med["analyse"] * 1e3, "ms", note=f"CPU {medc['analyse'] * 1e3:.0f} ms"),
-        value_figure("futures positioning: parse + analyse", med["total"] * 1e3, "ms", target=f"< {TARGET_S * 1e3:g} ms", note=f"CPU {medc['total'] * 1e3:.0f} ms"),
-        value_figure(f"futures positioning: wide rows for the CLI ({len(rows)} rows, not in the total)", med["wide"] * 1e3, "ms", note=f"CPU {medc['wide'] * 1e3:.0f} ms"),
+        value_figure(
+            "futures positioning: decode + parse (15 markets)",
+            med["parse"] * 1e3,
+            "ms",
+            note=f"{what}; CPU {medc['parse'] * 1e3:.0f} ms",
+        ),
+        value_figure(
+            "futures positioning: analyse every market's history",
+            med["analyse"] * 1e3,
+            "ms",
+            note=f"CPU {medc['analyse'] * 1e3:.0f} ms",
+        ),
+        value_figure(
+            "futures positioning: parse + analyse",
+            med["total"] * 1e3,
+            "ms",
+            target=f"< {TARGET_S * 1e3:g} ms",
+            note=f"CPU {medc['total'] * 1e3:.0f} ms",
+        ),
+        value_figure(
+            f"futures positioning: wide rows for the CLI ({len(rows)} rows, not in the total)",
+            med["wide"] * 1e3,
+            "ms",
+            note=f"CPU {medc['wide'] * 1e3:.0f} ms",
+        ),
     ]
     finish("bench_futures_positioning", figs, area="CFTC positioning", quick=args.quick)
 

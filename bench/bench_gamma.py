@@ -35,7 +35,11 @@ from bench.harness import finish, value_figure  # noqa: E402
 from flows.gamma import GammaParams, analyze, gex_profile  # noqa: E402
 from flows.sources import cboe_csv  # noqa: E402
 
-DEFAULT_FILE = Path(os.environ.get("FLOWDESK_SHARED_DATA", ROOT.parent / "shared" / "data")) / "options" / "spx_quotedata_2023-09-14.csv"
+DEFAULT_FILE = (
+    Path(os.environ.get("FLOWDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    / "options"
+    / "spx_quotedata_2023-09-14.csv"
+)
 
 
 def timed(fn, runs: int) -> tuple[float, object]:
@@ -55,7 +59,16 @@ def timed(fn, runs: int) -> tuple[float, object]:
 CPU: dict = {}
 
 
-def profile_loop(S: float, K: np.ndarray, T: np.ndarray, iv: np.ndarray, w: np.ndarray, spots: np.ndarray, r: float, q: float) -> np.ndarray:
+def profile_loop(
+    S: float,
+    K: np.ndarray,
+    T: np.ndarray,
+    iv: np.ndarray,
+    w: np.ndarray,
+    spots: np.ndarray,
+    r: float,
+    q: float,
+) -> np.ndarray:
     """The baseline of the profile: a plain numpy loop over the spots, BSM gamma of every
     contract at each spot (Hull, Options, Futures and Other Derivatives, ch. 19:
     ``gamma = e^(-qT) N'(d1) / (s sigma sqrt T)``) times signed contracts x 100 x s^2 x 0.01."""
@@ -90,6 +103,7 @@ def main() -> None:
         return analyze(cboe_csv.parse(raw, source=str(args.file)), params)
 
     whole()  # warm-up (imports, caches)
+
     def parse():
         return cboe_csv.parse(raw, source=str(args.file))
 
@@ -106,6 +120,7 @@ def main() -> None:
     K, T, iv = (c.loc[m, col].to_numpy() for col in ("strike", "t_years", "iv_used"))
     w = np.where(c.loc[m, "type"] == "C", 1.0, -1.0) * c.loc[m, "open_interest"].to_numpy()
     spots = chain.spot * np.linspace(0.8, 1.2, 801)
+
     def profile():
         return gex_profile(chain.spot, K, T, iv, w, spots, params.r, params.q)
 
@@ -114,7 +129,9 @@ def main() -> None:
 
     t_profile, prof = timed(profile, args.runs)
     t_loop, prof_loop = timed(baseline, args.runs)
-    assert np.allclose(prof, prof_loop, rtol=1e-9, atol=1.0), "the profile and its numpy-loop baseline disagree"
+    assert np.allclose(prof, prof_loop, rtol=1e-9, atol=1.0), (
+        "the profile and its numpy-loop baseline disagree"
+    )
 
     gc.collect()
     tracemalloc.start()
@@ -127,12 +144,46 @@ def main() -> None:
     what = f"{args.file.name}, {len(chain.contracts):,} contracts ({h['contracts']:,} alive, {int(m.sum()):,} in the model), {args.runs} runs"
     cpu = lambda fn: f"CPU {CPU[fn] * 1e3:.1f} ms"  # noqa: E731
     figs = [
-        value_figure("gamma: parse the SPX quote table (cboe_csv.parse)", t_parse * 1e3, "ms", note=f"{what}; {cpu(parse)}"),
-        value_figure("gamma: analyze without parse (spot GEX, profile, flips, walls, hedge flows, sensitivity)", t_analyze * 1e3, "ms", note=cpu(analyze_only)),
-        value_figure("gamma: whole analysis (parse + analyze)", t_whole * 1e3, "ms", target="< 250 ms", note=f"{cpu(whole)}; net GEX {h['net_gex_usd_per_1pct'] / 1e9:,.2f} bn USD per 1 %, flip {h['flip']}"),
-        value_figure("gamma: 801-point GEX profile (flows.gamma.gex_profile)", t_profile * 1e3, "ms", target="< 50 ms", baseline="plain numpy loop over the 801 spots (BSM gamma of every contract per spot)", baseline_value=t_loop * 1e3, note=f"{cpu(profile)} vs {CPU[baseline] * 1e3:.1f} ms; {int(m.sum()):,} contracts x 801 spots"),
-        value_figure("gamma: peak traced allocations of one whole run (tracemalloc)", peak_traced / 2**20, "MB"),
-        value_figure("gamma: maximum resident set size of the bench process", max_rss_mb, "MB", target="< 300 MB", note="whole process incl. interpreter and libraries"),
+        value_figure(
+            "gamma: parse the SPX quote table (cboe_csv.parse)",
+            t_parse * 1e3,
+            "ms",
+            note=f"{what}; {cpu(parse)}",
+        ),
+        value_figure(
+            "gamma: analyze without parse (spot GEX, profile, flips, walls, hedge flows, sensitivity)",
+            t_analyze * 1e3,
+            "ms",
+            note=cpu(analyze_only),
+        ),
+        value_figure(
+            "gamma: whole analysis (parse + analyze)",
+            t_whole * 1e3,
+            "ms",
+            target="< 250 ms",
+            note=f"{cpu(whole)}; net GEX {h['net_gex_usd_per_1pct'] / 1e9:,.2f} bn USD per 1 %, flip {h['flip']}",
+        ),
+        value_figure(
+            "gamma: 801-point GEX profile (flows.gamma.gex_profile)",
+            t_profile * 1e3,
+            "ms",
+            target="< 50 ms",
+            baseline="plain numpy loop over the 801 spots (BSM gamma of every contract per spot)",
+            baseline_value=t_loop * 1e3,
+            note=f"{cpu(profile)} vs {CPU[baseline] * 1e3:.1f} ms; {int(m.sum()):,} contracts x 801 spots",
+        ),
+        value_figure(
+            "gamma: peak traced allocations of one whole run (tracemalloc)",
+            peak_traced / 2**20,
+            "MB",
+        ),
+        value_figure(
+            "gamma: maximum resident set size of the bench process",
+            max_rss_mb,
+            "MB",
+            target="< 300 MB",
+            note="whole process incl. interpreter and libraries",
+        ),
     ]
     finish("bench_gamma", figs, area="Dealer gamma", notes=notes, quick=args.quick)
 

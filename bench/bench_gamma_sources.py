@@ -24,7 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-DATA = Path(os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(
+    os.environ.get("FLOWDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 from bench.harness import finish, value_figure  # noqa: E402
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=ZoneInfo("America/New_York"))
@@ -50,18 +52,33 @@ def main() -> None:
     figs = []
 
     def fig(name: str, w: float, c: float, detail: str) -> None:
-        figs.append(value_figure(f"gamma sources: {name}", w * 1e3, "ms", note=f"CPU {c * 1e3:.1f} ms; {detail}"))
+        figs.append(
+            value_figure(
+                f"gamma sources: {name}", w * 1e3, "ms", note=f"CPU {c * 1e3:.1f} ms; {detail}"
+            )
+        )
 
     from flows.sources import cboe, cboe_csv, sample_options
 
     for u in ("SPX", "NDX", "SPY", "NVDA"):
-        w, c, payload = timed(lambda u=u: sample_options.sample_options_json(u, NOW, 1), args.repeat)
-        fig(f"generate the SAMPLE JSON chain {u}", w, c, f"{len(payload['data']['options']):,} contracts")
-        w, c, chain = timed(lambda payload=payload: cboe.parse(payload, source="sample"), args.repeat)
+        w, c, payload = timed(
+            lambda u=u: sample_options.sample_options_json(u, NOW, 1), args.repeat
+        )
+        fig(
+            f"generate the SAMPLE JSON chain {u}",
+            w,
+            c,
+            f"{len(payload['data']['options']):,} contracts",
+        )
+        w, c, chain = timed(
+            lambda payload=payload: cboe.parse(payload, source="sample"), args.repeat
+        )
         fig(f"cboe.parse SAMPLE {u}", w, c, f"{len(chain.contracts):,} rows")
         w, c, text = timed(lambda u=u: sample_options.sample_quotedata_csv(u, NOW, 1), args.repeat)
         fig(f"generate the SAMPLE quote table {u}", w, c, f"{len(text) / 1e6:.2f} MB")
-        w, c, chain = timed(lambda text=text, u=u: cboe_csv.parse(text, source="sample", underlying=u), args.repeat)
+        w, c, chain = timed(
+            lambda text=text, u=u: cboe_csv.parse(text, source="sample", underlying=u), args.repeat
+        )
         fig(f"cboe_csv.parse SAMPLE {u}", w, c, f"{len(chain.contracts):,} rows")
     mstr = DATA / "responses/cboe/options_MSTR_2026-07-10_trimmed.json"
     if mstr.exists():
@@ -77,10 +94,17 @@ def main() -> None:
     server = start_embedded_redis(quiet=True)
     try:
         store = ResultStore.from_url(server.url)
-        settings = parse_settings({"jobs": {"g": {"task": "gamma", "cron": "0 8 * * 1-5", "retries": 0}}}, env={})
+        settings = parse_settings(
+            {"jobs": {"g": {"task": "gamma", "cron": "0 8 * * 1-5", "retries": 0}}}, env={}
+        )
         run_job(settings, store, "g", now=NOW)  # warm-up: imports, exchange calendar
         w, c, rec = timed(lambda: run_job(settings, store, "g", now=NOW), max(1, args.repeat // 2))
-        fig("the gamma task, 7 underlyings (SAMPLE, published to Redis)", w, c, f"status {rec.status}, {rec.rows:,} contracts")
+        fig(
+            "the gamma task, 7 underlyings (SAMPLE, published to Redis)",
+            w,
+            c,
+            f"status {rec.status}, {rec.rows:,} contracts",
+        )
     finally:
         server.stop()
     finish("bench_gamma_sources", figs, area="Dealer gamma", quick=args.quick)

@@ -60,13 +60,29 @@ def main() -> None:
     funds = letf.classify(_universe(rng), {})
     flows = letf.fund_flows(funds)
     per = flows["per_1pct_usd"].to_numpy()
-    moves_frame = pd.DataFrame(np.outer(MOVES, np.ones(N_UNDERLYINGS)), columns=[f"U{i:03d}" for i in range(N_UNDERLYINGS)])
-    print(f"leveraged-ETF scenario benchmark: {N_FUNDS:,} funds, {N_UNDERLYINGS} underlyings, {len(MOVES)} moves")
+    moves_frame = pd.DataFrame(
+        np.outer(MOVES, np.ones(N_UNDERLYINGS)), columns=[f"U{i:03d}" for i in range(N_UNDERLYINGS)]
+    )
+    print(
+        f"leveraged-ETF scenario benchmark: {N_FUNDS:,} funds, {N_UNDERLYINGS} underlyings, {len(MOVES)} moves"
+    )
     names = pd.DataFrame(
         {
             "ticker": [f"F{i:05d}" for i in range(N_FUNDS)],
-            "name": rng.choice(["Direxion Daily X Bull 3X Shares", "ProShares Ultra X", "Tradr 2X Long X Monthly ETF", "Roundhill X WeeklyPay ETF", "Innovator X Accelerated ETF - Quarterly", "Some X Fund"], N_FUNDS),
-            "issuer": rng.choice(["Direxion", "ProShares", "Tradr ETFs", "Roundhill", "Innovator", "Other"], N_FUNDS),
+            "name": rng.choice(
+                [
+                    "Direxion Daily X Bull 3X Shares",
+                    "ProShares Ultra X",
+                    "Tradr 2X Long X Monthly ETF",
+                    "Roundhill X WeeklyPay ETF",
+                    "Innovator X Accelerated ETF - Quarterly",
+                    "Some X Fund",
+                ],
+                N_FUNDS,
+            ),
+            "issuer": rng.choice(
+                ["Direxion", "ProShares", "Tradr ETFs", "Roundhill", "Innovator", "Other"], N_FUNDS
+            ),
         }
     )
     table = letf_universe.reset_table()
@@ -74,18 +90,53 @@ def main() -> None:
     mine = letf.scenario_table(flows, MOVES).drop(index="TOTAL")
     base = plain_sum(funds, MOVES)
     assert np.allclose(mine.to_numpy(), base.loc[mine.index].to_numpy(), rtol=1e-12, atol=1e-3)
-    t_table, t_plain = compare(lambda: letf.scenario_table(flows, MOVES), lambda: plain_sum(funds, MOVES), reps(200))
-    t_whole, t_plain2 = compare(lambda: letf.scenario_table(letf.fund_flows(funds), MOVES), lambda: plain_sum(funds, MOVES), reps(50))
+    t_table, t_plain = compare(
+        lambda: letf.scenario_table(flows, MOVES), lambda: plain_sum(funds, MOVES), reps(200)
+    )
+    t_whole, t_plain2 = compare(
+        lambda: letf.scenario_table(letf.fund_flows(funds), MOVES),
+        lambda: plain_sum(funds, MOVES),
+        reps(50),
+    )
     plain = f"plain per-fund sum (A (L^2 - L) 1 % per fund, pandas groupby-sum by underlying, x {len(MOVES)} moves)"
     size = f"{N_FUNDS:,} funds, {N_UNDERLYINGS} underlyings, {len(MOVES)} moves"
     figs = [
-        time_figure("letf: scenario_table from fund flows (underlyings x moves, wide)", t_table, target_ms=5, baseline=plain, baseline_t=t_plain, note=size),
-        time_figure("letf: fund_flows + scenario_table (per-fund step and the grid)", t_whole, baseline=plain, baseline_t=t_plain2, note=size),
-        time_figure("letf: classify_reset (5,000 funds, name and family rules + curated table)", timed(lambda: letf_reset.classify_reset(names, table), reps(20))[0]),
-        time_figure("letf: scenario_matrix (funds x moves outer product)", timed(lambda: letf.scenario_matrix(per, MOVES), reps(200))[0]),
-        time_figure("letf: scenario_grid (the grid in long format, the published table)", timed(lambda: letf.scenario_grid(flows, MOVES), reps(50))[0], target_ms=5),
-        time_figure("letf: scenario_flows (41 scenarios x 400 underlyings given as moves)", timed(lambda: letf.scenario_flows(flows, moves_frame), reps(200))[0]),
-        time_figure("letf: fund_flows + by_underlying (the whole per-fund and per-underlying step)", timed(lambda: letf.by_underlying(letf.fund_flows(funds)), reps(30))[0]),
+        time_figure(
+            "letf: scenario_table from fund flows (underlyings x moves, wide)",
+            t_table,
+            target_ms=5,
+            baseline=plain,
+            baseline_t=t_plain,
+            note=size,
+        ),
+        time_figure(
+            "letf: fund_flows + scenario_table (per-fund step and the grid)",
+            t_whole,
+            baseline=plain,
+            baseline_t=t_plain2,
+            note=size,
+        ),
+        time_figure(
+            "letf: classify_reset (5,000 funds, name and family rules + curated table)",
+            timed(lambda: letf_reset.classify_reset(names, table), reps(20))[0],
+        ),
+        time_figure(
+            "letf: scenario_matrix (funds x moves outer product)",
+            timed(lambda: letf.scenario_matrix(per, MOVES), reps(200))[0],
+        ),
+        time_figure(
+            "letf: scenario_grid (the grid in long format, the published table)",
+            timed(lambda: letf.scenario_grid(flows, MOVES), reps(50))[0],
+            target_ms=5,
+        ),
+        time_figure(
+            "letf: scenario_flows (41 scenarios x 400 underlyings given as moves)",
+            timed(lambda: letf.scenario_flows(flows, moves_frame), reps(200))[0],
+        ),
+        time_figure(
+            "letf: fund_flows + by_underlying (the whole per-fund and per-underlying step)",
+            timed(lambda: letf.by_underlying(letf.fund_flows(funds)), reps(30))[0],
+        ),
     ]
     finish("bench_letf", figs, area="Leveraged ETFs", quick=quick)
 

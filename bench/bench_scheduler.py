@@ -45,7 +45,13 @@ retries = 0
 
 
 def _spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "jobs.cli", "scheduler"], cwd=REPO, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "scheduler"],
+        cwd=REPO,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+    )  # noqa: SIM115
 
 
 def _until(pred, timeout_s: float = 60.0) -> float:
@@ -65,7 +71,11 @@ def one_round(url: str, env: dict[str, str], tmp: Path) -> dict[str, float]:
     b = _spawn(env, tmp / "b.log")
     _until(lambda: len(store.runs("tick", 500)) >= 5)
     time.sleep(2)  # let the second process come up as a follower
-    latencies = [(datetime.fromisoformat(r.started_at) - datetime.fromisoformat(r.slot)).total_seconds() * 1000 for r in store.runs("tick", 500)]
+    latencies = [
+        (datetime.fromisoformat(r.started_at) - datetime.fromisoformat(r.slot)).total_seconds()
+        * 1000
+        for r in store.runs("tick", 500)
+    ]
     leader_pid = store.runs("tick", 1)[0].pid
     leader, follower = (a, b) if a.pid == leader_pid else (b, a)
     leader.send_signal(signal.SIGKILL)
@@ -76,9 +86,20 @@ def one_round(url: str, env: dict[str, str], tmp: Path) -> dict[str, float]:
     follower.send_signal(signal.SIGTERM)
     follower.wait(timeout=30)
     t1 = time.monotonic()
-    subprocess.run([sys.executable, "-m", "jobs.cli", "refresh", "tick"], cwd=REPO, env=env, capture_output=True, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "refresh", "tick"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
     refresh = time.monotonic() - t1
-    return {"startup_s": startup, "slot_latency_ms": statistics.median(latencies), "takeover_s": takeover, "refresh_s": refresh}
+    return {
+        "startup_s": startup,
+        "slot_latency_ms": statistics.median(latencies),
+        "takeover_s": takeover,
+        "refresh_s": refresh,
+    }
 
 
 def main() -> None:
@@ -93,21 +114,37 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir)
             (tmp / "config.toml").write_text(CONFIG)
-            env = {**os.environ, "FLOWDESK_CONFIG": str(tmp / "config.toml"), "REDIS_URL": server.url}
+            env = {
+                **os.environ,
+                "FLOWDESK_CONFIG": str(tmp / "config.toml"),
+                "REDIS_URL": server.url,
+            }
             rounds = [one_round(server.url, env, tmp) for _ in range(args.rounds)]
     finally:
         server.stop()
     label = {
         "startup_s": ("scheduler: start-up (spawned -> first leader heartbeat)", "s", None),
         "slot_latency_ms": ("scheduler: slot latency (fire time -> run started)", "ms", None),
-        "takeover_s": ("scheduler: take-over after the leader is killed (lease 5 s, heartbeat 1 s)", "s", "<= 6 s"),
+        "takeover_s": (
+            "scheduler: take-over after the leader is killed (lease 5 s, heartbeat 1 s)",
+            "s",
+            "<= 6 s",
+        ),
         "refresh_s": ("scheduler: flowdesk refresh demo (process start to exit)", "s", None),
     }
     figs = []
     for key in rounds[0]:
         values = [r[key] for r in rounds]
         name, unit, target = label[key]
-        figs.append(value_figure(name, statistics.median(values), unit, target=target, note=f"{args.rounds} round(s): min {min(values):.2f}, max {max(values):.2f}"))
+        figs.append(
+            value_figure(
+                name,
+                statistics.median(values),
+                unit,
+                target=target,
+                note=f"{args.rounds} round(s): min {min(values):.2f}, max {max(values):.2f}",
+            )
+        )
     finish("bench_scheduler", figs, area="Scheduler", quick=args.quick)
 
 

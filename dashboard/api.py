@@ -120,7 +120,11 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         frame = frame.reset_index()
     columns = [str(c) for c in frame.columns]
     values = [_column_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)] if columns else []
+    return (
+        [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+        if columns
+        else []
+    )
 
 
 def parse_as_of(value: str, tz: Any) -> pd.Timestamp:
@@ -138,7 +142,10 @@ def parse_as_of(value: str, tz: Any) -> pd.Timestamp:
         try:
             ts = ts.tz_localize(tz)
         except (ValueError, TypeError) as exc:  # a DST gap or overlap in the desk's time zone
-            raise ApiError(400, f"as_of: {value!r} is ambiguous or does not exist in {tz}: give a UTC offset ({exc})") from None
+            raise ApiError(
+                400,
+                f"as_of: {value!r} is ambiguous or does not exist in {tz}: give a UTC offset ({exc})",
+            ) from None
     return ts
 
 
@@ -165,7 +172,12 @@ def _int_arg(name: str, default: int, lo: int, hi: int | None = None) -> int:
     except ValueError:
         raise ApiError(400, f"{name}: not a whole number: {raw!r}") from None
     if value < lo or (hi is not None and value > hi):
-        raise ApiError(400, f"{name}: must be between {lo} and {hi}" if hi is not None else f"{name}: must be >= {lo}")
+        raise ApiError(
+            400,
+            f"{name}: must be between {lo} and {hi}"
+            if hi is not None
+            else f"{name}: must be >= {lo}",
+        )
     return value
 
 
@@ -199,17 +211,32 @@ def declared(meta: ResultMeta) -> dict[str, Any]:
     and its headline keys."""
     decl = declarations.find(meta.name)
     if decl is None:  # a result published before it was declared: its stored units only
-        return {"declaration": None, "description": None, "units": meta.units, "headline_units": meta.headline_units, "descriptions": {}}
+        return {
+            "declaration": None,
+            "description": None,
+            "units": meta.units,
+            "headline_units": meta.headline_units,
+            "descriptions": {},
+        }
     tables = {t: decl.table(t) for t in meta.tables}
     heads = {k: decl.headline_key(k) for k in meta.headline}
     return {
         "declaration": decl.name,
         "description": decl.description,
         "units": meta.units,
-        "headline_units": meta.headline_units or {k: str(h.unit) for k, h in heads.items() if h is not None},
+        "headline_units": meta.headline_units
+        or {k: str(h.unit) for k, h in heads.items() if h is not None},
         "descriptions": {
             "tables": {t: table.description for t, table in tables.items() if table is not None},
-            "columns": {t: {c: col.description for c in meta.units.get(t, {}) if (col := table.column(c)) is not None} for t, table in tables.items() if table is not None},
+            "columns": {
+                t: {
+                    c: col.description
+                    for c in meta.units.get(t, {})
+                    if (col := table.column(c)) is not None
+                }
+                for t, table in tables.items()
+                if table is not None
+            },
             "headline": {k: h.description for k, h in heads.items() if h is not None},
         },
     }
@@ -219,7 +246,10 @@ def declared(meta: ResultMeta) -> dict[str, Any]:
 def list_results() -> Response:
     store = data.live_store()
     metas = store.summaries()
-    grades = {item.name: item for item in assess(data.settings(), store, metas={m.name: m for m in metas}).items}
+    grades = {
+        item.name: item
+        for item in assess(data.settings(), store, metas={m.name: m for m in metas}).items
+    }
     out = []
     for meta in metas:
         grade = grades.get(meta.name)
@@ -251,7 +281,10 @@ def list_declarations() -> Response:
         return json_response(declarations.reference())
     decl = declarations.find(name)
     if decl is None:
-        raise ApiError(404, f"no declaration for result {name!r} (declared: {', '.join(d.name for d in declarations.declarations())})")
+        raise ApiError(
+            404,
+            f"no declaration for result {name!r} (declared: {', '.join(d.name for d in declarations.declarations())})",
+        )
     return json_response(decl.to_dict())
 
 
@@ -266,7 +299,9 @@ def get_result(name: str) -> Response:
     table = request.args.get("table") or None
     compression = request.args.get("compression")
     if compression not in (None, "", "zstd"):
-        raise ApiError(400, f"compression: only zstd (the stored bytes) is offered (got {compression!r})")
+        raise ApiError(
+            400, f"compression: only zstd (the stored bytes) is offered (got {compression!r})"
+        )
     if compression and fmt != "arrow":
         raise ApiError(400, "compression: only with format=arrow")
     offset = _int_arg("offset", 0, 0)
@@ -276,7 +311,11 @@ def get_result(name: str) -> Response:
         meta_obj, table, blob = store.table_bytes(name, as_of=as_of, version=version, table=table)
     except ResultNotFound as exc:
         what = f"version {version!r} of " if version else ""
-        raise ApiError(404, f"no published result {what}{name!r}" + (f" at or before {as_of.isoformat()}" if as_of is not None else "")) from exc
+        raise ApiError(
+            404,
+            f"no published result {what}{name!r}"
+            + (f" at or before {as_of.isoformat()}" if as_of is not None else ""),
+        ) from exc
     except KeyError as exc:  # unknown table, or one an older version no longer keeps
         raise ApiError(404, str(exc.args[0]) if exc.args else str(exc)) from exc
     meta = meta_obj.to_dict()
@@ -293,7 +332,17 @@ def get_result(name: str) -> Response:
         total = arrow.num_rows
         page = arrow.slice(offset, limit).to_pandas()  # only the page's rows leave Arrow
         nxt = offset + limit if offset + limit < total else None
-        return json_response({"meta": meta, "table": table, "total": total, "offset": offset, "limit": limit, "next_offset": nxt, "data": frame_records(page)})
+        return json_response(
+            {
+                "meta": meta,
+                "table": table,
+                "total": total,
+                "offset": offset,
+                "limit": limit,
+                "next_offset": nxt,
+                "data": frame_records(page),
+            }
+        )
     frame = codec.arrow_to_frame(blob)
     headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))
@@ -308,7 +357,9 @@ def get_history(name: str) -> Response:
     if series.empty:
         raise ApiError(404, f"no published result {name!r}")
     if fmt == "csv":
-        return Response(series.to_csv(index=False), mimetype="text/csv", headers={"X-Flowdesk-Result": name})
+        return Response(
+            series.to_csv(index=False), mimetype="text/csv", headers={"X-Flowdesk-Result": name}
+        )
     return json_response({"name": name, "history": frame_records(series)})
 
 
@@ -344,10 +395,24 @@ def healthz() -> Response:
     except redis.RedisError as exc:
         data.redis_outage().failed(exc)
         log.error("healthz: redis unreachable error=%s", type(exc).__name__)
-        return json_response({"redis": "unreachable", "error": type(exc).__name__, "scheduler_heartbeat_age_s": None}, 503)
+        return json_response(
+            {
+                "redis": "unreachable",
+                "error": type(exc).__name__,
+                "scheduler_heartbeat_age_s": None,
+            },
+            503,
+        )
     except Exception as exc:  # no Redis configured, invalid config: unhealthy, and say why
         log.error("healthz: %s", exc)
-        return json_response({"redis": "unknown", "error": f"{type(exc).__name__}: {exc}", "scheduler_heartbeat_age_s": None}, 503)
+        return json_response(
+            {
+                "redis": "unknown",
+                "error": f"{type(exc).__name__}: {exc}",
+                "scheduler_heartbeat_age_s": None,
+            },
+            503,
+        )
     return json_response(
         {
             "redis": "ok",

@@ -65,7 +65,12 @@ def _nav_id(page: dict) -> str:
 
 
 def _nav() -> html.Nav:
-    links = [dcc.Link(page["name"], href=page["relative_path"], className="fd-nav-link", id=_nav_id(page)) for page in _nav_pages()]
+    links = [
+        dcc.Link(
+            page["name"], href=page["relative_path"], className="fd-nav-link", id=_nav_id(page)
+        )
+        for page in _nav_pages()
+    ]
     return html.Nav(links, className="fd-nav")
 
 
@@ -87,7 +92,12 @@ def _web_settings() -> tuple[str, int, bool, auth.LoginLimits]:
     except Exception as exc:
         log.error("web: cannot load settings (%s); using defaults, login mode 'auto'", exc)
         return "auto", DEFAULT_REFRESH_SECONDS, False, auth.LoginLimits()
-    return s.web.require_login, s.web.refresh_seconds, s.sample_mode, auth.LoginLimits.from_settings(s.web)
+    return (
+        s.web.require_login,
+        s.web.refresh_seconds,
+        s.sample_mode,
+        auth.LoginLimits.from_settings(s.web),
+    )
 
 
 def _progress() -> dict[str, Any] | None:
@@ -107,8 +117,16 @@ def _badge_state() -> tuple[str, str, str]:
     if fresh.level == "unknown":
         progress = _progress()
         if progress and progress.get("state") == "running":
-            return "first refresh running", "fd-badge fd-badge-unknown", "The first refresh of every job is running; results appear as each job publishes."
-    return fresh.label, f"fd-badge {fresh.css_class}", fresh.tooltip(_tz())  # times, not ages: unchanged until a publish
+            return (
+                "first refresh running",
+                "fd-badge fd-badge-unknown",
+                "The first refresh of every job is running; results appear as each job publishes.",
+            )
+    return (
+        fresh.label,
+        f"fd-badge {fresh.css_class}",
+        fresh.tooltip(_tz()),
+    )  # times, not ages: unchanged until a publish
 
 
 def _tz() -> str:
@@ -136,11 +154,27 @@ def banner_state() -> tuple[list[Any], str, bool]:
         return [], "fd-banner fd-banner-hidden", True
     done, total = int(progress.get("done") or 0), int(progress.get("total") or 0)
     current = progress.get("current")
-    detail = f" · now: {current}" + (f" ({progress['message']})" if progress.get("message") else "") if current else ""
+    detail = (
+        f" · now: {current}" + (f" ({progress['message']})" if progress.get("message") else "")
+        if current
+        else ""
+    )
     failed = progress.get("failed") or []
-    text = f"First refresh running: {done} of {total} jobs done{detail}" + (f" · failed: {', '.join(failed)}" if failed else "") + ". Pages fill in as results are published."
+    text = (
+        f"First refresh running: {done} of {total} jobs done{detail}"
+        + (f" · failed: {', '.join(failed)}" if failed else "")
+        + ". Pages fill in as results are published."
+    )
     return (
-        [html.Span(text, id="service-banner-text"), html.Progress(id="first-refresh-progress", value=str(done), max=str(max(total, 1)), className="fd-progress")],
+        [
+            html.Span(text, id="service-banner-text"),
+            html.Progress(
+                id="first-refresh-progress",
+                value=str(done),
+                max=str(max(total, 1)),
+                className="fd-progress",
+            ),
+        ],
         "fd-banner fd-banner-info",
         False,
     )
@@ -223,11 +257,20 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         external_scripts=[],
     )
     if creds is not None:
-        auth.install(server, creds, limits=login_limits, redis_client=lambda: data.live_store().redis)
+        auth.install(
+            server, creds, limits=login_limits, redis_client=lambda: data.live_store().redis
+        )
     server.register_blueprint(api.bp)
 
     sample_label = (
-        [html.Span("SAMPLE DATA", id="sample-mode-label", className="fd-label fd-label-sample", title="service.source_mode = 'sample': generated data, not market data")]
+        [
+            html.Span(
+                "SAMPLE DATA",
+                id="sample-mode-label",
+                className="fd-label fd-label-sample",
+                title="service.source_mode = 'sample': generated data, not market data",
+            )
+        ]
         if sample_mode
         else []
     )
@@ -235,28 +278,47 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         [
             html.Header(
                 [
-                    html.Div([html.Span("flowdesk", className="fd-brand"), html.Span("mechanical-flow risk", className="fd-tagline")], className="fd-brand-block"),
+                    html.Div(
+                        [
+                            html.Span("flowdesk", className="fd-brand"),
+                            html.Span("mechanical-flow risk", className="fd-tagline"),
+                        ],
+                        className="fd-brand-block",
+                    ),
                     _nav(),
                     html.Div(
                         [
                             *sample_label,
-                            html.Div("…", id="freshness-badge", className="fd-badge fd-badge-unknown", title="checking data freshness"),
+                            html.Div(
+                                "…",
+                                id="freshness-badge",
+                                className="fd-badge fd-badge-unknown",
+                                title="checking data freshness",
+                            ),
                         ],
                         className="fd-header-right",
                     ),
                 ],
                 className="fd-header",
             ),
-            html.Div([], id="service-banner", className="fd-banner fd-banner-hidden", role="status"),
+            html.Div(
+                [], id="service-banner", className="fd-banner fd-banner-hidden", role="status"
+            ),
             dcc.Interval(id="refresh-interval", interval=refresh_s * 1000, n_intervals=0),
             dcc.Store(id="data-version", storage_type="memory"),
-            dcc.Interval(id="service-interval", interval=SERVICE_POLL_MS, n_intervals=0, disabled=False),
+            dcc.Interval(
+                id="service-interval", interval=SERVICE_POLL_MS, n_intervals=0, disabled=False
+            ),
             html.Main(dash.page_container, className="fd-main"),
         ],
         className="fd-app",
     )
 
-    @app.callback(Output("data-version", "data"), Input("refresh-interval", "n_intervals"), State("data-version", "data"))
+    @app.callback(
+        Output("data-version", "data"),
+        Input("refresh-interval", "n_intervals"),
+        State("data-version", "data"),
+    )
     def _data_version(_n: int, current: dict[str, str] | None) -> dict[str, str]:
         return data_versions(current)
 
@@ -285,7 +347,9 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
         Input("_pages_location", "pathname"),
         State("service-banner", "className"),
     )
-    def _update_banner(_n: int, _fast: int, _path: str | None, shown_class: str | None) -> tuple[list[Any], str, bool]:
+    def _update_banner(
+        _n: int, _fast: int, _path: str | None, shown_class: str | None
+    ) -> tuple[list[Any], str, bool]:
         children, cls, disabled = banner_state()
         if not children and shown_class == cls:
             raise PreventUpdate  # hidden and staying hidden: nothing is sent
@@ -294,9 +358,19 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
     pages = _nav_pages()
     if pages:
 
-        @app.callback([Output(_nav_id(p), "className") for p in pages], Input("_pages_location", "pathname"))
+        @app.callback(
+            [Output(_nav_id(p), "className") for p in pages], Input("_pages_location", "pathname")
+        )
         def _mark_current(pathname: str | None) -> list[str]:
-            return ["fd-nav-link active" if _is_current(pathname, p["relative_path"]) else "fd-nav-link" for p in pages]
+            return [
+                "fd-nav-link active" if _is_current(pathname, p["relative_path"]) else "fd-nav-link"
+                for p in pages
+            ]
 
-    log.info("web app built: login %s, refresh every %d s%s", "required" if need_login else "off (loopback)", refresh_s, ", SAMPLE mode" if sample_mode else "")
+    log.info(
+        "web app built: login %s, refresh every %d s%s",
+        "required" if need_login else "off (loopback)",
+        refresh_s,
+        ", SAMPLE mode" if sample_mode else "",
+    )
     return app

@@ -125,12 +125,18 @@ class Credentials:
         """Parse ``FLOWDESK_USERS`` and ``FLOWDESK_API_TOKENS`` (errors never echo a secret)."""
         env = os.environ if env is None else env
         users: dict[str, str] = {}
-        for i, entry in enumerate(filter(None, (e.strip() for e in env.get(USERS_ENV, "").split(",")))):
+        for i, entry in enumerate(
+            filter(None, (e.strip() for e in env.get(USERS_ENV, "").split(",")))
+        ):
             name, sep, pwhash = entry.partition(":")
             if not sep or not name or not pwhash:
-                raise AuthConfigError(f"{USERS_ENV}: entry {i + 1} is not 'user:<password hash>' (make a hash with `flowdesk hash-password`)")
+                raise AuthConfigError(
+                    f"{USERS_ENV}: entry {i + 1} is not 'user:<password hash>' (make a hash with `flowdesk hash-password`)"
+                )
             if "$" not in pwhash:
-                raise AuthConfigError(f"{USERS_ENV}: the entry for user {name!r} is not a werkzeug password hash (make one with `flowdesk hash-password`)")
+                raise AuthConfigError(
+                    f"{USERS_ENV}: the entry for user {name!r} is not a werkzeug password hash (make one with `flowdesk hash-password`)"
+                )
             users[name] = pwhash
         tokens = [t.strip() for t in env.get(TOKENS_ENV, "").split(",") if t.strip()]
         return cls(users, tokens)
@@ -147,7 +153,9 @@ class Credentials:
         try:
             return check_password_hash(pwhash, password)
         except ValueError:  # unsupported hash method: log without the hash itself
-            log.error("auth: cannot check the password hash of user=%s (unsupported hash method)", user)
+            log.error(
+                "auth: cannot check the password hash of user=%s (unsupported hash method)", user
+            )
             return False
 
     def check_token(self, token: str) -> bool:
@@ -192,7 +200,12 @@ class LoginLimits:
 
     @classmethod
     def from_settings(cls, web: Any) -> LoginLimits:
-        return cls(web.login_max_failures_per_client, web.login_max_failures_total, web.login_failure_window_seconds, web.login_cache_seconds)
+        return cls(
+            web.login_max_failures_per_client,
+            web.login_max_failures_total,
+            web.login_failure_window_seconds,
+            web.login_cache_seconds,
+        )
 
 
 class CredentialCache:
@@ -213,7 +226,9 @@ class CredentialCache:
         self.hits = 0
 
     def _digest(self, authorization: str) -> bytes:
-        return hmac.new(self._key, authorization.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
+        return hmac.new(
+            self._key, authorization.encode("utf-8", "surrogateescape"), hashlib.sha256
+        ).digest()
 
     def get(self, authorization: str) -> tuple[bool, str | None]:
         """``(True, user)`` when the header was verified less than ``ttl_s`` ago."""
@@ -246,7 +261,9 @@ class CredentialCache:
         with self._lock:
             self._entries.clear()
 
-    def verify(self, authorization: str, check: Callable[[], tuple[bool, str, str | None]]) -> tuple[bool, str, str | None]:
+    def verify(
+        self, authorization: str, check: Callable[[], tuple[bool, str, str | None]]
+    ) -> tuple[bool, str, str | None]:
         """Run ``check`` (the full credential check) once for concurrent identical headers.
 
         A browser opening a page fires several requests with the same credentials at once;
@@ -316,7 +333,9 @@ class FailureLimiter:
     that worker.
     """
 
-    def __init__(self, limits: LoginLimits, client: Callable[[], redis.Redis | None] | None = None) -> None:
+    def __init__(
+        self, limits: LoginLimits, client: Callable[[], redis.Redis | None] | None = None
+    ) -> None:
         self.limits = limits
         self._client = client
         self._lock = threading.Lock()
@@ -324,7 +343,10 @@ class FailureLimiter:
 
     def _keys(self, client_id: str, now: float) -> list[str]:
         window = int(now // self.limits.window_seconds)
-        return [keys.login_failures(f"client:{client_id}", window), keys.login_failures("all", window)]
+        return [
+            keys.login_failures(f"client:{client_id}", window),
+            keys.login_failures("all", window),
+        ]
 
     def _redis(self) -> redis.Redis | None:
         if self._client is None:
@@ -345,13 +367,21 @@ class FailureLimiter:
         client = self._redis()
         if client is not None:
             try:
-                blocked, wait_ms = client.register_script(_CHECK)(keys=names, args=[self.limits.max_failures_per_client, self.limits.max_failures_total])
+                blocked, wait_ms = client.register_script(_CHECK)(
+                    keys=names,
+                    args=[self.limits.max_failures_per_client, self.limits.max_failures_total],
+                )
             except redis.RedisError as exc:
-                log.warning("auth: login limiter falls back to this process (redis error %s)", type(exc).__name__)
+                log.warning(
+                    "auth: login limiter falls back to this process (redis error %s)",
+                    type(exc).__name__,
+                )
             else:
                 if not int(blocked):
                     return None
-                return max(1.0, int(wait_ms) / 1000.0) if int(wait_ms) > 0 else self._window_left(now)
+                return (
+                    max(1.0, int(wait_ms) / 1000.0) if int(wait_ms) > 0 else self._window_left(now)
+                )
         limits = (self.limits.max_failures_per_client, self.limits.max_failures_total)
         with self._lock:
             counts = [self._local.get(name, (0, 0.0))[0] for name in names]
@@ -412,7 +442,12 @@ def ensure_configured(creds: Credentials) -> None:
 class Gate:
     """The login decision for one request: cache, limiter, then the credential check."""
 
-    def __init__(self, creds: Credentials, limits: LoginLimits | None = None, redis_client: Callable[[], redis.Redis | None] | None = None) -> None:
+    def __init__(
+        self,
+        creds: Credentials,
+        limits: LoginLimits | None = None,
+        redis_client: Callable[[], redis.Redis | None] | None = None,
+    ) -> None:
         self.creds = creds
         self.limits = limits or LoginLimits()
         self.cache = CredentialCache(self.limits.cache_seconds)
@@ -427,17 +462,36 @@ class Gate:
             return None
         wait = self.limiter.blocked(client_id)
         if wait is not None:
-            log.warning("auth refused: too many failed logins path=%s remote=%s retry_after_s=%.0f", request.path, client_id, wait)
+            log.warning(
+                "auth refused: too many failed logins path=%s remote=%s retry_after_s=%.0f",
+                request.path,
+                client_id,
+                wait,
+            )
             return _too_many(wait)
-        ok, scheme, user = self.cache.verify(authorization, lambda: check_request(self.creds, authorization))
+        ok, scheme, user = self.cache.verify(
+            authorization, lambda: check_request(self.creds, authorization)
+        )
         if ok:
             return None
         self.limiter.failed(client_id)
-        log.warning("auth failed path=%s scheme=%s user=%s remote=%s", request.path, scheme, (user or "-")[:64], client_id)
+        log.warning(
+            "auth failed path=%s scheme=%s user=%s remote=%s",
+            request.path,
+            scheme,
+            (user or "-")[:64],
+            client_id,
+        )
         return _unauthorized()
 
 
-def install(server: Flask, creds: Credentials, *, limits: LoginLimits | None = None, redis_client: Callable[[], redis.Redis | None] | None = None) -> Gate:
+def install(
+    server: Flask,
+    creds: Credentials,
+    *,
+    limits: LoginLimits | None = None,
+    redis_client: Callable[[], redis.Redis | None] | None = None,
+) -> Gate:
     """Require credentials on every request to ``server`` except :data:`OPEN_PATHS`.
 
     Call it after ``Dash(server=...)``: the hook then runs after Dash's own set-up hooks (which

@@ -31,11 +31,19 @@ def desk_tz() -> str:
         return DEFAULT_TZ
 
 
-def provenance(meta: ResultMeta, *, stale_after_minutes: float | None = None, tz: str = "America/New_York") -> html.Div:
+def provenance(
+    meta: ResultMeta, *, stale_after_minutes: float | None = None, tz: str = "America/New_York"
+) -> html.Div:
     """One line under every chart block: as-of time, computed-at, source, SAMPLE / STALE labels."""
     labels: list = []
     if meta.sample:
-        labels.append(html.Span("SAMPLE DATA", className="fd-label fd-label-sample", title="Generated sample data, not market data"))
+        labels.append(
+            html.Span(
+                "SAMPLE DATA",
+                className="fd-label fd-label-sample",
+                title="Generated sample data, not market data",
+            )
+        )
     stale = meta.status == "stale"
     if stale_after_minutes is not None and meta.age_seconds() > stale_after_minutes * 60:
         stale = True
@@ -73,7 +81,13 @@ def quality_note(meta: ResultMeta) -> list:
         text += f", {int(q['repaired_rows']):,} repaired"
     out: list = [html.Span(text, className="fd-quality")]
     if warnings:
-        out.append(html.Span(f"{len(warnings)} WARNING{'S' if len(warnings) > 1 else ''}", className="fd-label fd-label-warning", title=" | ".join(warnings)))
+        out.append(
+            html.Span(
+                f"{len(warnings)} WARNING{'S' if len(warnings) > 1 else ''}",
+                className="fd-label fd-label-warning",
+                title=" | ".join(warnings),
+            )
+        )
         out.append(html.Div([html.Div(w) for w in warnings], className="fd-quality-warnings"))
     return out
 
@@ -83,12 +97,19 @@ def headline_units(meta: ResultMeta) -> dict[str, str]:
     (a version published before units were stored); ``{}`` for an undeclared result."""
     if meta.headline_units:
         return dict(meta.headline_units)
-    return declarations.headline_units(meta.name, meta.headline) if declarations.find(meta.name) else {}
+    return (
+        declarations.headline_units(meta.name, meta.headline)
+        if declarations.find(meta.name)
+        else {}
+    )
 
 
 def missing(name: str) -> html.Div:
     """Shown where a result has never been published."""
-    return html.Div(f"No published result '{name}' yet: run `flowdesk refresh` or wait for the scheduler.", className="fd-missing")
+    return html.Div(
+        f"No published result '{name}' yet: run `flowdesk refresh` or wait for the scheduler.",
+        className="fd-missing",
+    )
 
 
 GRID_CLASS = "ag-theme-alpine fd-grid"
@@ -126,8 +147,22 @@ def grid(
     if filterable:
         default_col.update({"filter": True, "floatingFilter": True})
     if wrap:
-        default_col.update({"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "normal", "lineHeight": "1.4"}})
-    options: dict[str, Any] = {"pagination": True, "paginationPageSize": page_size, "paginationPageSizeSelector": False, "animateRows": False, "suppressFieldDotNotation": True, "enableCellTextSelection": True, "suppressColumnVirtualisation": True}
+        default_col.update(
+            {
+                "wrapText": True,
+                "autoHeight": True,
+                "cellStyle": {"whiteSpace": "normal", "lineHeight": "1.4"},
+            }
+        )
+    options: dict[str, Any] = {
+        "pagination": True,
+        "paginationPageSize": page_size,
+        "paginationPageSizeSelector": False,
+        "animateRows": False,
+        "suppressFieldDotNotation": True,
+        "enableCellTextSelection": True,
+        "suppressColumnVirtualisation": True,
+    }
     kwargs: dict[str, Any] = {}
     if infinite:
         options.update({"cacheBlockSize": page_size, "maxBlocksInCache": 4})
@@ -148,7 +183,16 @@ def grid(
     )
     parts: list = [ag]
     if export:
-        parts.insert(0, html.Button("CSV", id=f"{table_id}-csv", n_clicks=0, className="fd-grid-export", title="Download this table as CSV"))
+        parts.insert(
+            0,
+            html.Button(
+                "CSV",
+                id=f"{table_id}-csv",
+                n_clicks=0,
+                className="fd-grid-export",
+                title="Download this table as CSV",
+            ),
+        )
     return html.Div(parts, className="fd-grid-box")
 
 
@@ -213,21 +257,46 @@ RED_BG, AMBER_BG = "#fef3f2", "#fffaeb"
 
 def when(condition: str, color: str, *, bold: bool = True) -> dict[str, Any]:
     """One AG Grid style condition (a JavaScript expression on ``params``): text ``color``."""
-    return {"condition": condition, "style": {"color": color, **({"fontWeight": "600"} if bold else {})}}
+    return {
+        "condition": condition,
+        "style": {"color": color, **({"fontWeight": "600"} if bold else {})},
+    }
 
 
-def list_grid(table_id: str, columns: list[tuple[str, str]], *, page_size: int, row_style: dict | None = None, cell_styles: Mapping[str, dict] | None = None) -> html.Div:
+def list_grid(
+    table_id: str,
+    columns: list[tuple[str, str]],
+    *,
+    page_size: int,
+    row_style: dict | None = None,
+    cell_styles: Mapping[str, dict] | None = None,
+) -> html.Div:
     """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no
     export.  ``row_style``: ``getRowStyle``; ``cell_styles``: column id -> its ``cellStyle``
     (``{"styleConditions": [...]}`` or a plain style)."""
     styles = cell_styles or {}
-    cols = [{"field": cid, "headerName": name, **({"cellStyle": styles[cid]} if cid in styles else {})} for cid, name in columns]
-    return grid(table_id, page_size=page_size, export=False, columns=cols, wrap=True, row_style=row_style)
+    cols = [
+        {"field": cid, "headerName": name, **({"cellStyle": styles[cid]} if cid in styles else {})}
+        for cid, name in columns
+    ]
+    return grid(
+        table_id, page_size=page_size, export=False, columns=cols, wrap=True, row_style=row_style
+    )
 
 
-def card(title: str, value: str, sub: str | None = None, *, card_id: str | None = None, level: str | None = None) -> html.Div:
+def card(
+    title: str,
+    value: str,
+    sub: str | None = None,
+    *,
+    card_id: str | None = None,
+    level: str | None = None,
+) -> html.Div:
     """A headline card: title, big value, optional sub-line; ``level`` (``ok``, ``amber``, ``red``) adds ``fd-card-<level>``."""
-    children = [html.Div(title, className="fd-card-title"), html.Div(value, className="fd-card-value")]
+    children = [
+        html.Div(title, className="fd-card-title"),
+        html.Div(value, className="fd-card-value"),
+    ]
     if sub:
         children.append(html.Div(sub, className="fd-card-sub"))
     cls = "fd-card" + (f" fd-card-{level}" if level else "")
@@ -243,13 +312,25 @@ def _column(cid: str, title: str, unit: str | None, series: pd.Series) -> dict[s
     """An AG Grid column: header with the declared unit, numbers displayed by it
     (:func:`flows.formatting.table_format` through d3-format), numeric so that sorting and the
     number filter are numeric and the CSV export keeps full precision."""
-    col: dict[str, Any] = {"field": cid, "headerName": header(title, unit), "headerTooltip": header(title, unit)}
+    col: dict[str, Any] = {
+        "field": cid,
+        "headerName": header(title, unit),
+        "headerTooltip": header(title, unit),
+    }
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        col.update({"type": "numericColumn", "filter": "agNumberColumnFilter", "valueFormatter": _value_formatter(table_format(unit))})
+        col.update(
+            {
+                "type": "numericColumn",
+                "filter": "agNumberColumnFilter",
+                "valueFormatter": _value_formatter(table_format(unit)),
+            }
+        )
     return col
 
 
-def _records(frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None) -> list[dict[str, Any]]:
+def _records(
+    frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None
+) -> list[dict[str, Any]]:
     """Row data for a grid: datetimes as text (:func:`flows.formatting.time_format` of the
     column's unit) in the desk's time zone ``tz`` (default :func:`desk_tz`), text columns declared
     ``TIME`` (ISO instants) likewise, missing values ``None`` (an empty cell), booleans as
@@ -264,13 +345,21 @@ def _records(frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = Non
                 zone = zone or tz or desk_tz()
                 col = col.dt.tz_convert(zone)
             f[c] = col.dt.strftime(time_format(unit))
-        elif unit == Unit.TIME and (pd.api.types.is_object_dtype(f[c]) or pd.api.types.is_string_dtype(f[c])):
+        elif unit == Unit.TIME and (
+            pd.api.types.is_object_dtype(f[c]) or pd.api.types.is_string_dtype(f[c])
+        ):
             zone = zone or tz or desk_tz()
             f[c] = [format_time(v, zone, missing="") for v in f[c]]
     return f.astype(object).where(f.notna(), None).to_dict("records")
 
 
-def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str, str], *, tz: str | None = None) -> tuple[list[dict], list[dict]]:
+def table_data(
+    frame: pd.DataFrame,
+    names: Mapping[str, str],
+    units: Mapping[str, str],
+    *,
+    tz: str | None = None,
+) -> tuple[list[dict], list[dict]]:
     """``rowData`` and ``columnDefs`` for ``names`` (column -> title) present in ``frame``.
 
     ``units`` are the table's declared units (``meta.units[table]``): each header reads
@@ -278,14 +367,20 @@ def table_data(frame: pd.DataFrame, names: Mapping[str, str], units: Mapping[str
     guessing from the column's name.
     """
     cols = [c for c in names if c in frame.columns]
-    return _records(frame[cols], units, tz), [_column(c, names[c], units.get(c), frame[c]) for c in cols]
+    return _records(frame[cols], units, tz), [
+        _column(c, names[c], units.get(c), frame[c]) for c in cols
+    ]
 
 
-def frame_table(frame: pd.DataFrame, units: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def frame_table(
+    frame: pd.DataFrame, units: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``rowData`` and ``columnDefs`` of a whole result table (the pages' detail tables): every
     column under its own name with its declared unit (``units``: ``meta.units[table]``), numbers
     displayed by that unit (see :func:`table_data`)."""
-    return _records(frame, units), [_column(str(c), str(c), units.get(str(c)), frame[c]) for c in frame.columns]
+    return _records(frame, units), [
+        _column(str(c), str(c), units.get(str(c)), frame[c]) for c in frame.columns
+    ]
 
 
 _NUMBER_TESTS = {
@@ -323,13 +418,23 @@ def _condition(column: pd.Series, model: Mapping[str, Any]) -> pd.Series:
     if model.get("filterType") == "number":
         test = _NUMBER_TESTS.get(kind)
         values = pd.to_numeric(column, errors="coerce")
-        return test(values, model.get("filter"), model.get("filterTo")).fillna(False).astype(bool) if test else pd.Series(True, index=column.index)
+        return (
+            test(values, model.get("filter"), model.get("filterTo")).fillna(False).astype(bool)
+            if test
+            else pd.Series(True, index=column.index)
+        )
     text = column.astype("string").fillna("").str.lower()
     ttest = _TEXT_TESTS.get(kind)
-    return ttest(text, str(model.get("filter", "")).lower()).fillna(False).astype(bool) if ttest else pd.Series(True, index=column.index)
+    return (
+        ttest(text, str(model.get("filter", "")).lower()).fillna(False).astype(bool)
+        if ttest
+        else pd.Series(True, index=column.index)
+    )
 
 
-def rows_block(frame: pd.DataFrame, request: Mapping[str, Any] | None, units: Mapping[str, str]) -> dict[str, Any]:
+def rows_block(
+    frame: pd.DataFrame, request: Mapping[str, Any] | None, units: Mapping[str, str]
+) -> dict[str, Any]:
     """One block of rows for an infinite-row-model grid (:func:`grid` ``infinite=True``).
 
     ``request``: the grid's ``getRowsRequest`` (``startRow``, ``endRow``, ``sortModel``,
@@ -345,7 +450,12 @@ def rows_block(frame: pd.DataFrame, request: Mapping[str, Any] | None, units: Ma
             f = f[_condition(f[col], model)]
     sort = [s for s in (req.get("sortModel") or []) if s.get("colId") in f.columns]
     if sort:
-        f = f.sort_values([s["colId"] for s in sort], ascending=[s.get("sort") != "desc" for s in sort], kind="stable", na_position="last")
+        f = f.sort_values(
+            [s["colId"] for s in sort],
+            ascending=[s.get("sort") != "desc" for s in sort],
+            kind="stable",
+            na_position="last",
+        )
     start = max(int(req.get("startRow") or 0), 0)
     end = max(int(req.get("endRow") or start + 100), start)
     return {"rowData": _records(f.iloc[start:end], units), "rowCount": len(f)}

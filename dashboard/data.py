@@ -102,7 +102,10 @@ class Outage:
         with self._lock:
             if self.since is None:
                 self.since = datetime.now(UTC)
-                log.error("redis unreachable: serving the last results read by this process, marked stale error=%s", type(exc).__name__)
+                log.error(
+                    "redis unreachable: serving the last results read by this process, marked stale error=%s",
+                    type(exc).__name__,
+                )
             self.error = f"{type(exc).__name__}: {exc}"
             self._next_try = time.monotonic() + RETRY_SECONDS
 
@@ -111,7 +114,10 @@ class Outage:
             return
         with self._lock:
             if self.since is not None:
-                log.warning("redis reachable again after %.0f s", (datetime.now(UTC) - self.since).total_seconds())
+                log.warning(
+                    "redis reachable again after %.0f s",
+                    (datetime.now(UTC) - self.since).total_seconds(),
+                )
             self.since = None
             self.error = None
             self._next_try = 0.0
@@ -163,7 +169,15 @@ def _freeze(value: Any) -> Any:
 
 def _stale_meta(meta: ResultMeta, since: datetime) -> ResultMeta:
     error = f"Redis unreachable since {since.isoformat(timespec='seconds')}: showing the last result this server read"
-    return dataclasses.replace(meta, status="stale", failure={"error": error, "failed_at": since.isoformat(), "job": (meta.failure or {}).get("job")})
+    return dataclasses.replace(
+        meta,
+        status="stale",
+        failure={
+            "error": error,
+            "failed_at": since.isoformat(),
+            "job": (meta.failure or {}).get("job"),
+        },
+    )
 
 
 def _mark_stale(value: Any, since: datetime) -> Any:
@@ -184,9 +198,27 @@ class ResilientStore:
     wrapped store's own.
     """
 
-    READS = frozenset({"read", "meta", "names", "versions", "history", "summaries", "headline_series", "eod_series", "last_run", "last_success", "runs", "job_names", "heartbeat"})
+    READS = frozenset(
+        {
+            "read",
+            "meta",
+            "names",
+            "versions",
+            "history",
+            "summaries",
+            "headline_series",
+            "eod_series",
+            "last_run",
+            "last_success",
+            "runs",
+            "job_names",
+            "heartbeat",
+        }
+    )
 
-    def __init__(self, inner: ResultStore, outage: Outage | None = None, max_entries: int = REMEMBERED_READS) -> None:
+    def __init__(
+        self, inner: ResultStore, outage: Outage | None = None, max_entries: int = REMEMBERED_READS
+    ) -> None:
         self.inner = inner
         self.outage = outage or _outage
         self.max_entries = max_entries
@@ -219,7 +251,9 @@ class ResilientStore:
             value = self._memory.get(key)
         since = self.outage.since or datetime.now(UTC)
         if not found:
-            raise RedisUnavailable(f"Redis unreachable since {since.isoformat(timespec='seconds')} ({self.outage.error}); nothing read before the outage for {name}{args!r}")
+            raise RedisUnavailable(
+                f"Redis unreachable since {since.isoformat(timespec='seconds')} ({self.outage.error}); nothing read before the outage for {name}{args!r}"
+            )
         return _mark_stale(value, since)
 
 
@@ -245,4 +279,3 @@ def read_current(name: str, tables: list[str] | None = None) -> Result:
     meta = store().meta(name)
     cached = _read_version(url, name, meta.version, tuple(tables) if tables else None)
     return Result(meta, cached.tables)
-

@@ -47,7 +47,9 @@ class MaskingLogger(Logger):
 
     _literals = LiveLiterals()
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
+    ) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
         literals = self._literals()
         for key, value in list(atoms.items()):
@@ -56,4 +58,3 @@ class MaskingLogger(Logger):
             elif isinstance(value, str):
                 atoms[key] = escape_controls(mask_secrets(value, literals))
         return atoms
-

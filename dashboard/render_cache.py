@@ -89,7 +89,9 @@ def freeze(value: Any) -> Hashable:
     return value
 
 
-def cached_view(page: str, result: Callable[..., str | None], *, task: str, skip: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def cached_view(
+    page: str, result: Callable[..., str | None], *, task: str, skip: tuple[int, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a page callback (under ``@callback``) so that its outputs are drawn once per
     (result version, status, staleness by age, control values) and process.
 
@@ -114,7 +116,9 @@ def cached_view(page: str, result: Callable[..., str | None], *, task: str, skip
             _tz, stale_after = data.display_settings(task)
             aged = stale_after is not None and meta.age_seconds() > stale_after * 60
             controls = tuple(freeze(a) for i, a in enumerate(args) if i not in skip)
-            return CACHE.get((page, name, meta.version, meta.status, aged, controls), lambda: fn(*args))
+            return CACHE.get(
+                (page, name, meta.version, meta.status, aged, controls), lambda: fn(*args)
+            )
 
         VIEWS[page] = wrapper
         return wrapper
@@ -150,7 +154,9 @@ def warm_if_new(versions: dict[str, str]) -> bool:
         if versions == _seen:
             return False
         _seen = dict(versions)
-    threading.Thread(target=_warm, args=(dict(versions),), name="flowdesk-warm", daemon=True).start()
+    threading.Thread(
+        target=_warm, args=(dict(versions),), name="flowdesk-warm", daemon=True
+    ).start()
     return True
 
 
@@ -158,5 +164,9 @@ def _warm(versions: dict[str, str]) -> None:
     for fn in list(WARMERS):
         try:
             fn(versions)
-        except Exception as exc:  # a view that cannot be drawn now is drawn (and shows its error) on request
-            log.warning("warming %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc)
+        except (
+            Exception
+        ) as exc:  # a view that cannot be drawn now is drawn (and shows its error) on request
+            log.warning(
+                "warming %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc
+            )

@@ -54,7 +54,9 @@ def exchange_calendar(name: str = DEFAULT_CALENDAR) -> Any:
     import exchange_calendars as xcals  # ~0.4 s import: only when a calendar is needed
 
     if name not in xcals.get_calendar_names(include_aliases=True):
-        raise ValueError(f"unknown exchange calendar {name!r} (exchange-calendars MIC such as XNYS, XLON, XTKS)")
+        raise ValueError(
+            f"unknown exchange calendar {name!r} (exchange-calendars MIC such as XNYS, XLON, XTKS)"
+        )
     with warnings.catch_warnings():
         # exchange-calendars trips pandas' deprecation warnings internally; not ours to fix.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -80,7 +82,11 @@ def _day_numbers(days: Any) -> np.ndarray:
     :func:`_dates` (strings, Timestamps, tz-aware values: their local date).
     """
     values = days.array if isinstance(days, pd.Series) else days
-    if isinstance(values, (np.ndarray, pd.DatetimeIndex, pd.arrays.DatetimeArray)) and getattr(values, "tz", None) is None and np.asarray(values).dtype.kind == "M":
+    if (
+        isinstance(values, (np.ndarray, pd.DatetimeIndex, pd.arrays.DatetimeArray))
+        and getattr(values, "tz", None) is None
+        and np.asarray(values).dtype.kind == "M"
+    ):
         return np.asarray(values).astype("datetime64[D]")  # floor: what normalize() does
     return np.asarray(_dates(days).to_numpy().astype("datetime64[D]"))
 
@@ -107,7 +113,9 @@ def _check_days(d: np.ndarray) -> None:
     """:class:`OutOfCalendarRange` when a (non-NaT) date lies outside FIRST_DAY..LAST_DAY."""
     valid = d[~np.isnat(d)]
     if valid.size and (valid.min() < _LOW_DAY or valid.max() > _HIGH_DAY):
-        raise OutOfCalendarRange(f"dates {pd.Timestamp(valid.min()).date()}..{pd.Timestamp(valid.max()).date()} outside the exchange calendar range {FIRST_DAY}..{LAST_DAY}")
+        raise OutOfCalendarRange(
+            f"dates {pd.Timestamp(valid.min()).date()}..{pd.Timestamp(valid.max()).date()} outside the exchange calendar range {FIRST_DAY}..{LAST_DAY}"
+        )
 
 
 def _session_index(d: np.ndarray, calendar: str) -> tuple[np.ndarray, np.ndarray]:
@@ -121,8 +129,12 @@ def _session_index(d: np.ndarray, calendar: str) -> tuple[np.ndarray, np.ndarray
 
 def _check_range(idx: pd.DatetimeIndex) -> None:
     valid = idx[~idx.isna()]
-    if len(valid) and (valid.min() < pd.Timestamp(FIRST_DAY) or valid.max() > pd.Timestamp(LAST_DAY)):
-        raise OutOfCalendarRange(f"dates {valid.min().date()}..{valid.max().date()} outside the exchange calendar range {FIRST_DAY}..{LAST_DAY}")
+    if len(valid) and (
+        valid.min() < pd.Timestamp(FIRST_DAY) or valid.max() > pd.Timestamp(LAST_DAY)
+    ):
+        raise OutOfCalendarRange(
+            f"dates {valid.min().date()}..{valid.max().date()} outside the exchange calendar range {FIRST_DAY}..{LAST_DAY}"
+        )
 
 
 def is_session(days: Any, calendar: str = DEFAULT_CALENDAR) -> np.ndarray:
@@ -184,13 +196,17 @@ def next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> pd.Timesta
     closes = pd.DatetimeIndex(exchange_calendar(calendar).closes)  # UTC, increasing
     i = int(closes.searchsorted(ts.tz_convert("UTC"), side="right"))
     if i >= len(closes):
-        raise OutOfCalendarRange(f"no session close after {ts.isoformat()} within {FIRST_DAY}..{LAST_DAY}")
+        raise OutOfCalendarRange(
+            f"no session close after {ts.isoformat()} within {FIRST_DAY}..{LAST_DAY}"
+        )
     return closes[i]
 
 
 def hours_to_next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> float:
     """Hours from ``at`` to :func:`next_close` (> 0)."""
-    return float((next_close(at, calendar) - pd.Timestamp(at).tz_convert("UTC")).total_seconds() / 3600.0)
+    return float(
+        (next_close(at, calendar) - pd.Timestamp(at).tz_convert("UTC")).total_seconds() / 3600.0
+    )
 
 
 # -- US federal calendar and the CFTC release rule ----------------------------------------------
@@ -198,7 +214,12 @@ def hours_to_next_close(at: pd.Timestamp, calendar: str = DEFAULT_CALENDAR) -> f
 def _federal_holidays_all() -> np.ndarray:
     from pandas.tseries.holiday import USFederalHolidayCalendar
 
-    return np.asarray(USFederalHolidayCalendar().holidays(pd.Timestamp(FIRST_DAY), pd.Timestamp(LAST_DAY)).to_numpy().astype("datetime64[D]"))
+    return np.asarray(
+        USFederalHolidayCalendar()
+        .holidays(pd.Timestamp(FIRST_DAY), pd.Timestamp(LAST_DAY))
+        .to_numpy()
+        .astype("datetime64[D]")
+    )
 
 
 def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
@@ -217,7 +238,12 @@ def us_federal_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(hol[np.isin(year_of, sorted(ys))].astype("datetime64[ns]"))
 
 
-def cftc_release_times(as_of: Sequence[object] | pd.DatetimeIndex, *, holidays: Sequence[object] | None = None, tz: str = EXCHANGE_TZ) -> pd.DatetimeIndex:
+def cftc_release_times(
+    as_of: Sequence[object] | pd.DatetimeIndex,
+    *,
+    holidays: Sequence[object] | None = None,
+    tz: str = EXCHANGE_TZ,
+) -> pd.DatetimeIndex:
     """Scheduled release instant of each COT report: the 3rd US federal business day after the
     as-of date, 15:30 Eastern (vectorised: one ``numpy.busday_offset`` over all dates).
 
@@ -230,7 +256,11 @@ def cftc_release_times(as_of: Sequence[object] | pd.DatetimeIndex, *, holidays: 
     if dates.tz is not None:
         dates = dates.tz_localize(None)
     days = dates.normalize().to_numpy().astype("datetime64[D]")
-    hol = _federal_holidays_all() if holidays is None else pd.DatetimeIndex(holidays).to_numpy().astype("datetime64[D]")
+    hol = (
+        _federal_holidays_all()
+        if holidays is None
+        else pd.DatetimeIndex(holidays).to_numpy().astype("datetime64[D]")
+    )
     released = np.busday_offset(days, CFTC_RELEASE_BUSINESS_DAYS, roll="forward", holidays=hol)
     times = pd.DatetimeIndex(released.astype("datetime64[ns]")) + CFTC_RELEASE_LOCAL
     return times.tz_localize(tz)
@@ -258,13 +288,17 @@ def third_fridays(years: Any, months: Any) -> pd.DatetimeIndex:
     return pd.DatetimeIndex((first + to_friday + 14).astype("datetime64[ns]"))
 
 
-def spx_standard_expiry(years: Any, months: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+def spx_standard_expiry(
+    years: Any, months: Any, calendar: str = DEFAULT_CALENDAR
+) -> pd.DatetimeIndex:
     """SPX standard (AM-settled monthly) expiry date of each ``(year, month)``: the third Friday,
     or the session before it when that Friday is a holiday (Good Friday 2014, 2025, ...)."""
     return session_on_or_before(third_fridays(years, months), calendar)
 
 
-def vx_final_settlement(years: Any, months: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+def vx_final_settlement(
+    years: Any, months: Any, calendar: str = DEFAULT_CALENDAR
+) -> pd.DatetimeIndex:
     """Final settlement date of the monthly VIX future (VX) expiring in each ``(year, month)``.
 
     Cboe Futures Exchange rule (VX contract specifications, "Final Settlement Date"): the
@@ -321,13 +355,20 @@ def next_session(days: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeInde
     sessions = exchange_calendar(calendar).sessions
     pos = sessions.searchsorted(idx, side="right")
     if len(pos) and pos.max() >= len(sessions):
-        raise OutOfCalendarRange(f"no session after {idx.max().date()} within {FIRST_DAY}..{LAST_DAY}")
+        raise OutOfCalendarRange(
+            f"no session after {idx.max().date()} within {FIRST_DAY}..{LAST_DAY}"
+        )
     return pd.DatetimeIndex(sessions[pos].to_numpy())
 
 
 def sessions_in(start: Any, end: Any, calendar: str = DEFAULT_CALENDAR) -> pd.DatetimeIndex:
     """The sessions from ``start`` to ``end``, both inclusive (tz-naive dates)."""
-    a, b = (_day_numbers(np.asarray([x], dtype="datetime64[ns]")) if isinstance(x, (pd.Timestamp, np.datetime64)) and getattr(x, "tz", None) is None else _day_numbers(x) for x in (start, end))
+    a, b = (
+        _day_numbers(np.asarray([x], dtype="datetime64[ns]"))
+        if isinstance(x, (pd.Timestamp, np.datetime64)) and getattr(x, "tz", None) is None
+        else _day_numbers(x)
+        for x in (start, end)
+    )
     _check_days(np.concatenate([a[:1], b[:1]]))
     sessions = _session_arrays(calendar)[0]
     lo, hi = np.searchsorted(sessions, a[0]), np.searchsorted(sessions, b[0], side="right")

@@ -62,17 +62,31 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["label"] = self.label()
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in out.items()
+        }
 
 
 def configured(aum_usd: float, source: str = "") -> Calibration:
     """A hand-set AUM (USD, > 0)."""
     if not (math.isfinite(aum_usd) and aum_usd > 0):
-        raise InputError("calibration", "aum_usd", f"AUM must be a positive number of USD, got {aum_usd!r}")
+        raise InputError(
+            "calibration", "aum_usd", f"AUM must be a positive number of USD, got {aum_usd!r}"
+        )
     return Calibration(aum_usd=float(aum_usd), source=source)
 
 
-def solve(published_usd: float, model_per_usd: float, *, method: str, start: pd.Timestamp | str, end: pd.Timestamp | str, source: str = "", min_abs_model: float = 1e-4) -> Calibration:
+def solve(
+    published_usd: float,
+    model_per_usd: float,
+    *,
+    method: str,
+    start: pd.Timestamp | str,
+    end: pd.Timestamp | str,
+    source: str = "",
+    min_abs_model: float = 1e-4,
+) -> Calibration:
     """``AUM = published_usd / model_per_usd``.
 
     Raises :class:`InputError` when the model quantity is (nearly) zero (|x| < ``min_abs_model``:
@@ -80,11 +94,33 @@ def solve(published_usd: float, model_per_usd: float, *, method: str, start: pd.
     figure (the model disagrees on the direction: a negative AUM is not an answer).
     """
     if not math.isfinite(published_usd) or published_usd == 0:
-        raise InputError("calibration", "published_usd", f"published figure must be a non-zero number of USD, got {published_usd!r}")
+        raise InputError(
+            "calibration",
+            "published_usd",
+            f"published figure must be a non-zero number of USD, got {published_usd!r}",
+        )
     if not math.isfinite(model_per_usd) or abs(model_per_usd) < min_abs_model:
-        raise InputError("calibration", "window", f"the model moves by {model_per_usd!r} per USD of AUM over {start}..{end}: too little to calibrate on; pick a window with a clear flow")
+        raise InputError(
+            "calibration",
+            "window",
+            f"the model moves by {model_per_usd!r} per USD of AUM over {start}..{end}: too little to calibrate on; pick a window with a clear flow",
+        )
     if (published_usd > 0) != (model_per_usd > 0):
-        raise InputError("calibration", "published_usd", f"published USD {published_usd:+,.0f} and the model's direction ({model_per_usd:+.4f} per USD of AUM) disagree over {start}..{end}")
+        raise InputError(
+            "calibration",
+            "published_usd",
+            f"published USD {published_usd:+,.0f} and the model's direction ({model_per_usd:+.4f} per USD of AUM) disagree over {start}..{end}",
+        )
+
     def fmt(d: pd.Timestamp | str) -> str:
         return str(pd.Timestamp(d).date().isoformat())
-    return Calibration(aum_usd=published_usd / model_per_usd, method=method, published_usd=float(published_usd), model_per_usd=float(model_per_usd), start=fmt(start), end=fmt(end), source=source)
+
+    return Calibration(
+        aum_usd=published_usd / model_per_usd,
+        method=method,
+        published_usd=float(published_usd),
+        model_per_usd=float(model_per_usd),
+        start=fmt(start),
+        end=fmt(end),
+        source=source,
+    )

@@ -51,7 +51,13 @@ _CONTRACT_ROWS: tuple[tuple[str, str, float, str, str], ...] = (
     ("MXN", "095741", 500_000.0, "MXN", "Mexican peso (CME)"),
     ("BRL", "102741", 100_000.0, "BRL", "Brazilian real (CME)"),
     ("ZAR", "122741", 500_000.0, "ZAR", "South African rand (CME)"),
-    (USD_INDEX, "098662", 1_000.0, "USD per index point", "U.S. Dollar Index (ICE); long = long USD"),
+    (
+        USD_INDEX,
+        "098662",
+        1_000.0,
+        "USD per index point",
+        "U.S. Dollar Index (ICE); long = long USD",
+    ),
 )
 
 
@@ -64,7 +70,9 @@ def contract_table() -> pd.DataFrame:
     currency, i.e. contributes ``-usd`` to net USD; -1 for the USD index, long = long USD).
     Crosses (EUR/GBP, EUR/JPY) are deliberately absent: they carry no USD leg.
     """
-    frame = pd.DataFrame(_CONTRACT_ROWS, columns=["ccy", "code", "contract_size", "size_unit", "description"])
+    frame = pd.DataFrame(
+        _CONTRACT_ROWS, columns=["ccy", "code", "contract_size", "size_unit", "description"]
+    )
     frame["sign"] = np.where(frame["ccy"] == USD_INDEX, -1, 1)
     return frame
 
@@ -76,13 +84,25 @@ TRADER_COLUMNS: Mapping[str, tuple[str, str]] = {
 }
 """Trader class -> (long, short) columns: legacy non-commercials, TFF leveraged funds, TFF asset managers."""
 
-ICE_DXY_WEIGHTS: Mapping[str, float] = {"EUR": 0.576, "JPY": 0.136, "GBP": 0.119, "CAD": 0.091, "SEK": 0.042, "CHF": 0.036}
+ICE_DXY_WEIGHTS: Mapping[str, float] = {
+    "EUR": 0.576,
+    "JPY": 0.136,
+    "GBP": 0.119,
+    "CAD": 0.091,
+    "SEK": 0.042,
+    "CHF": 0.036,
+}
 ICE_DXY_CONSTANT = 50.14348112
 """ICE U.S. Dollar Index formula constant: DXY = 50.14348112 × Π (USD per ccy)^(-w_ccy)."""
 
 
 # -- input plausibility ---------------------------------------------------------------------------
-TFF_SPREADS: tuple[str, ...] = ("dealer_spread", "asset_mgr_spread", "lev_money_spread", "other_rept_spread")
+TFF_SPREADS: tuple[str, ...] = (
+    "dealer_spread",
+    "asset_mgr_spread",
+    "lev_money_spread",
+    "other_rept_spread",
+)
 """TFF spreading columns: not in the schema frame, read by the parsers only to check the identity."""
 
 POSITION_SIDES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -91,8 +111,22 @@ POSITION_SIDES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("noncomm_short", "noncomm_spread", "comm_short", "nonrept_short"),
     ),
     "tff": (
-        ("dealer_long", "asset_mgr_long", "lev_money_long", "other_rept_long", "nonrept_long", *TFF_SPREADS),
-        ("dealer_short", "asset_mgr_short", "lev_money_short", "other_rept_short", "nonrept_short", *TFF_SPREADS),
+        (
+            "dealer_long",
+            "asset_mgr_long",
+            "lev_money_long",
+            "other_rept_long",
+            "nonrept_long",
+            *TFF_SPREADS,
+        ),
+        (
+            "dealer_short",
+            "asset_mgr_short",
+            "lev_money_short",
+            "other_rept_short",
+            "nonrept_short",
+            *TFF_SPREADS,
+        ),
     ),
 }
 """The columns whose sum is the open interest, per report and side (the COT report's identity:
@@ -116,7 +150,14 @@ def row_weight(values: Mapping[str, np.ndarray], report: str) -> np.ndarray:
     return out
 
 
-def check_report(frame: pd.DataFrame | Mapping[str, np.ndarray], report: str, source: str, *, rows: Sequence[object] | np.ndarray | Callable[[int], object] | None = None, fields: Mapping[str, str] | None = None) -> None:
+def check_report(
+    frame: pd.DataFrame | Mapping[str, np.ndarray],
+    report: str,
+    source: str,
+    *,
+    rows: Sequence[object] | np.ndarray | Callable[[int], object] | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> None:
     """Refuse a parsed COT frame holding an implausible value (:mod:`flows.limits`).
 
     ``frame``: the parsed frame, or a mapping of its columns (float arrays).  Checks, on every
@@ -140,27 +181,59 @@ def check_report(frame: pd.DataFrame | Mapping[str, np.ndarray], report: str, so
     columns = list(frame.columns) if isinstance(frame, pd.DataFrame) else list(frame)
     if not columns or not len(frame[columns[0]]):
         return
-    col = {c: np.asarray(frame[c], dtype=float) for c in columns if c == "open_interest" or c in POSITION_SIDES[report][0] or c in POSITION_SIDES[report][1]}
+    col = {
+        c: np.asarray(frame[c], dtype=float)
+        for c in columns
+        if c == "open_interest" or c in POSITION_SIDES[report][0] or c in POSITION_SIDES[report][1]
+    }
     names = dict(fields or {})
-    labels = rows if callable(rows) else np.asarray(rows if rows is not None else np.arange(len(col["open_interest"])), dtype=object).__getitem__
+    labels = (
+        rows
+        if callable(rows)
+        else np.asarray(
+            rows if rows is not None else np.arange(len(col["open_interest"])), dtype=object
+        ).__getitem__
+    )
     oi = col["open_interest"]
-    check_range(oi, "cftc.open_interest", source, rows=labels, field=names.get("open_interest", "open_interest"))
-    positions = [c for c in dict.fromkeys((*POSITION_SIDES[report][0], *POSITION_SIDES[report][1])) if c in col]
+    check_range(
+        oi,
+        "cftc.open_interest",
+        source,
+        rows=labels,
+        field=names.get("open_interest", "open_interest"),
+    )
+    positions = [
+        c
+        for c in dict.fromkeys((*POSITION_SIDES[report][0], *POSITION_SIDES[report][1]))
+        if c in col
+    ]
     for c in positions:
         v = col[c]
         bad = (v < 0) | (v > oi)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             lim = LIMITS["cftc.position"]
-            raise InputError(source, names.get(c, c), f"{int(bad.sum())} value(s) outside [0, open interest], e.g. {v[i]:.0f} with open interest {oi[i]:.0f} (row {labels(i)}): {lim.why}")
+            raise InputError(
+                source,
+                names.get(c, c),
+                f"{int(bad.sum())} value(s) outside [0, open interest], e.g. {v[i]:.0f} with open interest {oi[i]:.0f} (row {labels(i)}): {lim.why}",
+            )
     for side, cols in zip(("long", "short"), POSITION_SIDES[report], strict=True):
         if all(c in col for c in cols):
             gap = np.sum([col[c] for c in cols], axis=0) - oi
-            check_range(gap, "cftc.oi_identity_gap", source, rows=labels, field=f"{side} side - open interest")
+            check_range(
+                gap,
+                "cftc.oi_identity_gap",
+                source,
+                rows=labels,
+                field=f"{side} side - open interest",
+            )
 
 
 # -- positions -------------------------------------------------------------------------------
-def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | None = None, source: str = "cot") -> pd.DataFrame:
+def net_contracts(
+    cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | None = None, source: str = "cot"
+) -> pd.DataFrame:
     """Net position per report date and currency, in contracts.
 
     ``net = long - short`` of trader class ``trader`` (``noncomm`` for the legacy report;
@@ -172,7 +245,11 @@ def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | N
     :class:`DataQualityWarning` with the count.
     """
     if trader not in TRADER_COLUMNS:
-        raise InputError(source, "trader", f"unknown trader class {trader!r} (known: {', '.join(TRADER_COLUMNS)})")
+        raise InputError(
+            source,
+            "trader",
+            f"unknown trader class {trader!r} (known: {', '.join(TRADER_COLUMNS)})",
+        )
     contracts = contract_table() if contracts is None else contracts
     long_col, short_col = TRADER_COLUMNS[trader]
     for col in ("as_of", "code", long_col, short_col):
@@ -187,7 +264,11 @@ def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | N
     n_ccy = len(contracts)
     key = row * n_ccy + pos
     if len(np.unique(key)) < len(key):
-        warnings.warn(f"{source}: {len(key) - len(np.unique(key))} duplicated (as_of, code) rows; kept the last of each", DataQualityWarning, stacklevel=2)
+        warnings.warn(
+            f"{source}: {len(key) - len(np.unique(key))} duplicated (as_of, code) rows; kept the last of each",
+            DataQualityWarning,
+            stacklevel=2,
+        )
         last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
         row, pos, net = row[last], pos[last], net[last]
     matrix = np.full((len(uniq), n_ccy), np.nan)
@@ -195,11 +276,22 @@ def net_contracts(cot: pd.DataFrame, trader: str, *, contracts: pd.DataFrame | N
     present = np.zeros(n_ccy, dtype=bool)
     present[pos] = True
     cols = [c for c, ok in zip(contracts["ccy"], present, strict=True) if ok]
-    wide = pd.DataFrame(matrix[:, present], index=pd.DatetimeIndex(uniq, name="as_of"), columns=pd.Index(cols, name="ccy"))
+    wide = pd.DataFrame(
+        matrix[:, present],
+        index=pd.DatetimeIndex(uniq, name="as_of"),
+        columns=pd.Index(cols, name="ccy"),
+    )
     return wide
 
 
-def align_fx(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, currencies: Iterable[str], *, max_lag_days: int = 7, source: str = "fx") -> pd.DataFrame:
+def align_fx(
+    fx: pd.DataFrame,
+    dates: Sequence[object] | pd.DatetimeIndex,
+    currencies: Iterable[str],
+    *,
+    max_lag_days: int = 7,
+    source: str = "fx",
+) -> pd.DataFrame:
     """USD per unit of each currency on each date, taking the previous available ECB day.
 
     ECB TARGET holidays have no row; the rate of the latest ECB date ``<= date`` is used, as long
@@ -213,7 +305,11 @@ def align_fx(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, curre
     wanted = [c for c in currencies if c != USD_INDEX]
     missing = [c for c in wanted if c not in fx.columns]
     if missing:
-        raise InputError(source, missing[0], f"no FX column for {', '.join(missing)} (USD per unit needed for the USD value)")
+        raise InputError(
+            source,
+            missing[0],
+            f"no FX column for {', '.join(missing)} (USD per unit needed for the USD value)",
+        )
     fx = fx.sort_index()
     row, stale = _asof_rows(pd.DatetimeIndex(fx.index), dates, max_lag_days)
     values = fx[wanted].to_numpy(dtype=float)[row]
@@ -237,7 +333,16 @@ def dxy_from_fx(usd_per_unit: pd.DataFrame) -> pd.Series:
     return pd.Series(ICE_DXY_CONSTANT * np.exp(logs), index=usd_per_unit.index, name=USD_INDEX)
 
 
-def usd_per_unit_frame(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, currencies: Iterable[str], *, dxy: pd.Series | None = None, max_lag_days: int = 7, require_dxy: bool = True, source: str = "fx") -> pd.DataFrame:
+def usd_per_unit_frame(
+    fx: pd.DataFrame,
+    dates: Sequence[object] | pd.DatetimeIndex,
+    currencies: Iterable[str],
+    *,
+    dxy: pd.Series | None = None,
+    max_lag_days: int = 7,
+    require_dxy: bool = True,
+    source: str = "fx",
+) -> pd.DataFrame:
     """USD per unit for every currency column of a positions frame, on the report dates.
 
     For ``DXY`` the column holds the index level (index points; a contract is worth
@@ -252,23 +357,39 @@ def usd_per_unit_frame(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIn
             out[USD_INDEX] = _align_series(dxy, out.index, max_lag_days)
         elif all(c in fx.columns for c in ICE_DXY_WEIGHTS):
             needed = [c for c in ICE_DXY_WEIGHTS if c not in out.columns]
-            extra = align_fx(fx, dates, needed, max_lag_days=max_lag_days, source=source) if needed else None
+            extra = (
+                align_fx(fx, dates, needed, max_lag_days=max_lag_days, source=source)
+                if needed
+                else None
+            )
             rates = out if extra is None else pd.concat([out, extra], axis=1)
             out[USD_INDEX] = dxy_from_fx(rates).to_numpy()
         elif require_dxy:
             lacking = [c for c in ICE_DXY_WEIGHTS if c not in fx.columns]
-            raise InputError(source, lacking[0], f"the USD index level is reconstructed from {', '.join(ICE_DXY_WEIGHTS)}; missing {', '.join(lacking)} (or pass the index level)")
+            raise InputError(
+                source,
+                lacking[0],
+                f"the USD index level is reconstructed from {', '.join(ICE_DXY_WEIGHTS)}; missing {', '.join(lacking)} (or pass the index level)",
+            )
         else:
-            out[USD_INDEX] = np.nan  # USD index not in any basket: its USD value is informative only
+            out[USD_INDEX] = (
+                np.nan
+            )  # USD index not in any basket: its USD value is informative only
     return out[currencies]
 
 
-def _asof_rows(index: pd.DatetimeIndex, dates: pd.DatetimeIndex, max_lag_days: int) -> tuple[np.ndarray, np.ndarray]:
+def _asof_rows(
+    index: pd.DatetimeIndex, dates: pd.DatetimeIndex, max_lag_days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Row of the latest ``index`` date ``<= date`` for each date, and whether it is unusable
     (before the index starts or more than ``max_lag_days`` older).  ``index`` sorted ascending."""
     pos = index.searchsorted(dates, side="right") - 1
     row = np.where(pos >= 0, pos, 0)
-    lag = (dates.to_numpy() - index.to_numpy()[row]) / np.timedelta64(1, "D") if len(index) else np.full(len(dates), np.inf)
+    lag = (
+        (dates.to_numpy() - index.to_numpy()[row]) / np.timedelta64(1, "D")
+        if len(index)
+        else np.full(len(dates), np.inf)
+    )
     return row, (pos < 0) | (lag > max_lag_days)
 
 
@@ -280,7 +401,9 @@ def _align_series(series: pd.Series, dates: pd.DatetimeIndex, max_lag_days: int)
     return np.asarray(vals, dtype=np.float64)
 
 
-def usd_values(net: pd.DataFrame, usd_per_unit: pd.DataFrame, *, contracts: pd.DataFrame | None = None) -> pd.DataFrame:
+def usd_values(
+    net: pd.DataFrame, usd_per_unit: pd.DataFrame, *, contracts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """USD value of each net position: ``net × contract_size × usd_per_unit`` (USD).
 
     ``net`` and ``usd_per_unit`` are wide frames with the same index (report dates) and
@@ -290,7 +413,9 @@ def usd_values(net: pd.DataFrame, usd_per_unit: pd.DataFrame, *, contracts: pd.D
     contracts = contract_table() if contracts is None else contracts
     size = contracts.set_index("ccy")["contract_size"].reindex(net.columns).to_numpy(dtype=float)
     fxv = usd_per_unit.reindex(index=net.index, columns=net.columns).to_numpy(dtype=float)
-    return pd.DataFrame(net.to_numpy(dtype=float) * size * fxv, index=net.index, columns=net.columns)
+    return pd.DataFrame(
+        net.to_numpy(dtype=float) * size * fxv, index=net.index, columns=net.columns
+    )
 
 
 def _signs(columns: Iterable[str]) -> np.ndarray:
@@ -317,7 +442,14 @@ def partial_weeks(usd: pd.DataFrame, currencies: Iterable[str]) -> pd.Series:
     return pd.Series(frame.isna().any(axis=1).to_numpy(), index=usd.index)
 
 
-def change_decomposition(net: pd.DataFrame, usd_per_unit: pd.DataFrame, basket: Sequence[str], *, contracts: pd.DataFrame | None = None, max_gap_days: int = 14) -> pd.DataFrame:
+def change_decomposition(
+    net: pd.DataFrame,
+    usd_per_unit: pd.DataFrame,
+    basket: Sequence[str],
+    *,
+    contracts: pd.DataFrame | None = None,
+    max_gap_days: int = 14,
+) -> pd.DataFrame:
     """Week-on-week change of the basket's net USD position, split into position and FX.
 
     For each currency ``c`` with size ``k_c`` between report dates ``t-1`` and ``t``
@@ -351,7 +483,9 @@ def change_decomposition(net: pd.DataFrame, usd_per_unit: pd.DataFrame, basket: 
     pos[bad] = np.nan
     fxr[bad] = np.nan
     # Summing the two parts (not differencing the levels) keeps the identity exact in floats.
-    return pd.DataFrame({"change_usd": pos + fxr, "change_position_usd": pos, "change_fx_usd": fxr}, index=net.index)
+    return pd.DataFrame(
+        {"change_usd": pos + fxr, "change_position_usd": pos, "change_fx_usd": fxr}, index=net.index
+    )
 
 
 # -- statistics --------------------------------------------------------------------------------
@@ -378,7 +512,9 @@ class RollingStats:
     count: np.ndarray
 
 
-def rolling_stats(values: np.ndarray, window: int, *, min_periods: int | None = None) -> RollingStats:
+def rolling_stats(
+    values: np.ndarray, window: int, *, min_periods: int | None = None
+) -> RollingStats:
     """Vectorised rolling statistics over the last ``window`` rows including the current one.
 
     For each row ``t`` and column, over the valid values ``x_i`` of rows ``t-window+1 .. t``:
@@ -412,7 +548,9 @@ def rolling_stats(values: np.ndarray, window: int, *, min_periods: int | None = 
         z = np.where(ok & (std > 0), (x - mean) / std, np.nan)
         pct = np.where(ok, 100.0 * below / count, np.nan)
         rng = hi - lo
-        cot = np.where(ok, np.where(rng > 0, 100.0 * (x - lo) / np.where(rng > 0, rng, 1.0), 50.0), np.nan)
+        cot = np.where(
+            ok, np.where(rng > 0, 100.0 * (x - lo) / np.where(rng > 0, rng, 1.0), 50.0), np.nan
+        )
     nan_if = ~ok
     out = RollingStats(
         mean=np.where(nan_if, np.nan, mean),
@@ -436,16 +574,24 @@ def rolling_zscore(series: pd.Series, window: int, *, min_periods: int | None = 
     ``std`` is the sample standard deviation (ddof=1).  NaN with fewer than ``min_periods``
     valid values (default: 90 % of the window) or zero dispersion.  Dimensionless.
     """
-    return pd.Series(rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).zscore, index=series.index)
+    return pd.Series(
+        rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).zscore,
+        index=series.index,
+    )
 
 
-def rolling_percentile(series: pd.Series, window: int, *, min_periods: int | None = None) -> pd.Series:
+def rolling_percentile(
+    series: pd.Series, window: int, *, min_periods: int | None = None
+) -> pd.Series:
     """Percentile rank of ``x_t`` in its last ``window`` observations, 0-100.
 
     ``100 × #{x_i <= x_t} / #{valid x_i}`` over the window including ``t`` (so the maximum of the
     window is 100).  NaN with fewer than ``min_periods`` valid values.
     """
-    return pd.Series(rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).percentile, index=series.index)
+    return pd.Series(
+        rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).percentile,
+        index=series.index,
+    )
 
 
 def cot_index(series: pd.Series, window: int, *, min_periods: int | None = None) -> pd.Series:
@@ -454,14 +600,19 @@ def cot_index(series: pd.Series, window: int, *, min_periods: int | None = None)
     0 = the most bearish reading of the window, 100 = the most bullish; 50 when the window has no
     range.  NaN with fewer than ``min_periods`` valid values.
     """
-    return pd.Series(rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).cot_index, index=series.index)
+    return pd.Series(
+        rolling_stats(series.to_numpy(dtype=float), window, min_periods=min_periods).cot_index,
+        index=series.index,
+    )
 
 
 WINDOWS_WEEKS: Mapping[str, int] = {"1y": 52, "3y": 156, "5y": 260}
 """Look-back windows of the z-scores and percentiles, in weekly reports."""
 
 
-def previous_peaks(series: pd.Series, *, half_window: int = 26, current: float | None = None) -> pd.DataFrame:
+def previous_peaks(
+    series: pd.Series, *, half_window: int = 26, current: float | None = None
+) -> pd.DataFrame:
     """Previous cycle peaks and troughs of a weekly series.
 
     A week is a peak (trough) when its value is the maximum (minimum) of the centred window of
@@ -475,7 +626,9 @@ def previous_peaks(series: pd.Series, *, half_window: int = 26, current: float |
     s = series.dropna()
     cols = ["as_of", "kind", "value_usd", "distance_usd", "weeks_ago"]
     if len(s) < 2 * half_window + 1:
-        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else float) for c in cols}).assign(kind=pd.Series(dtype=str))[cols]
+        return pd.DataFrame(
+            {c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else float) for c in cols}
+        ).assign(kind=pd.Series(dtype=str))[cols]
     w = 2 * half_window + 1
     hi = s.rolling(w, center=True).max()
     lo = s.rolling(w, center=True).min()
@@ -489,12 +642,26 @@ def previous_peaks(series: pd.Series, *, half_window: int = 26, current: float |
     rows = []
     for kind, mask in (("peak", is_peak & confirmed), ("trough", is_trough & confirmed)):
         where = np.flatnonzero(mask)
-        rows.append(pd.DataFrame({"as_of": s.index[where], "kind": kind, "value_usd": vals[where], "distance_usd": cur - vals[where], "weeks_ago": (n - 1 - where).astype(float)}))
-    out = pd.concat(rows, ignore_index=True).sort_values("as_of", ascending=False, ignore_index=True)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "as_of": s.index[where],
+                    "kind": kind,
+                    "value_usd": vals[where],
+                    "distance_usd": cur - vals[where],
+                    "weeks_ago": (n - 1 - where).astype(float),
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True).sort_values(
+        "as_of", ascending=False, ignore_index=True
+    )
     return out[cols]
 
 
-def crowding(net: pd.DataFrame, usd: pd.DataFrame, *, window: int = 156, by: str = "zscore") -> pd.DataFrame:
+def crowding(
+    net: pd.DataFrame, usd: pd.DataFrame, *, window: int = 156, by: str = "zscore"
+) -> pd.DataFrame:
     """Crowding ranking of currencies on the latest report date.
 
     For each currency: ``net_contracts`` and ``usd`` on the last date, ``zscore`` and
@@ -520,8 +687,12 @@ def crowding(net: pd.DataFrame, usd: pd.DataFrame, *, window: int = 156, by: str
     )
     out["extremity"] = (out["cot_index"] - 50.0).abs() * 2.0
     out["direction"] = np.where(out["net_contracts"] >= 0, "long", "short")
-    out["rank_zscore"] = out["zscore"].abs().rank(ascending=False, method="first", na_option="bottom").astype(int)
-    out["rank_extremity"] = out["extremity"].rank(ascending=False, method="first", na_option="bottom").astype(int)
+    out["rank_zscore"] = (
+        out["zscore"].abs().rank(ascending=False, method="first", na_option="bottom").astype(int)
+    )
+    out["rank_extremity"] = (
+        out["extremity"].rank(ascending=False, method="first", na_option="bottom").astype(int)
+    )
     out["rank"] = out["rank_zscore"] if by == "zscore" else out["rank_extremity"]
     return out.sort_values("rank", ignore_index=True)
 
@@ -565,7 +736,9 @@ def unwind(usd_last: pd.Series, current_net_usd: float, target_net_usd: float) -
     out["benefits"] = (out["currency_flow_usd"] > 0) & (out["ccy"] != USD_INDEX)
     order = out["currency_flow_usd"].where(out["benefits"]).rank(ascending=False, method="first")
     out["rank"] = order.fillna(0).astype(int)
-    out = out.sort_values(["benefits", "currency_flow_usd"], ascending=[False, False], ignore_index=True)
+    out = out.sort_values(
+        ["benefits", "currency_flow_usd"], ascending=[False, False], ignore_index=True
+    )
     return out
 
 
@@ -591,7 +764,11 @@ class CftcAnalytics:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-SERIES_PREFIX: Mapping[str, str] = {"noncomm": "net_usd", "lev_money": "net_usd_levfunds", "asset_mgr": "net_usd_assetmgr"}
+SERIES_PREFIX: Mapping[str, str] = {
+    "noncomm": "net_usd",
+    "lev_money": "net_usd_levfunds",
+    "asset_mgr": "net_usd_assetmgr",
+}
 """Trader class -> weekly column prefix (``net_usd_<basket>``, ``net_usd_levfunds_<basket>`` ...)."""
 
 
@@ -657,14 +834,22 @@ def analyse(
     if legacy is None and tff is None:
         raise InputError("cftc", None, "no COT report given (need a legacy and/or a TFF frame)")
     if headline_basket not in baskets:
-        raise InputError("cftc", "headline_basket", f"basket {headline_basket!r} not configured (have {', '.join(baskets)})")
+        raise InputError(
+            "cftc",
+            "headline_basket",
+            f"basket {headline_basket!r} not configured (have {', '.join(baskets)})",
+        )
     if unwind_to not in ("median", "zero"):
         raise InputError("cftc", "unwind_to", f"must be 'median' or 'zero' (got {unwind_to!r})")
     contracts = contract_table()
     members = list(dict.fromkeys(c for b in baskets.values() for c in b))
     unknown = [c for c in members if c not in set(contracts["ccy"])]
     if unknown:
-        raise InputError("cftc", "baskets", f"unknown currency {unknown[0]!r} (contracts: {', '.join(contracts['ccy'])})")
+        raise InputError(
+            "cftc",
+            "baskets",
+            f"unknown currency {unknown[0]!r} (contracts: {', '.join(contracts['ccy'])})",
+        )
     all_ccy = list(contracts["ccy"])
 
     nets: dict[str, pd.DataFrame] = {}
@@ -673,16 +858,24 @@ def analyse(
     if tff is not None:
         nets["lev_money"] = net_contracts(tff, "lev_money", contracts=contracts, source="tff")
         nets["asset_mgr"] = net_contracts(tff, "asset_mgr", contracts=contracts, source="tff")
-    dates = pd.DatetimeIndex(sorted(set().union(*[set(n.index) for n in nets.values()])), name="as_of")
+    dates = pd.DatetimeIndex(
+        sorted(set().union(*[set(n.index) for n in nets.values()])), name="as_of"
+    )
     nets = {k: v.reindex(index=dates, columns=all_ccy) for k, v in nets.items()}
     # Basket members must have an FX column (InputError otherwise); other contracts only if quoted.
     priced = [c for c in all_ccy if c in members or c == USD_INDEX or c in fx.columns]
-    rates = usd_per_unit_frame(fx, dates, priced, dxy=dxy, require_dxy=USD_INDEX in members, source="fx").reindex(columns=all_ccy)
+    rates = usd_per_unit_frame(
+        fx, dates, priced, dxy=dxy, require_dxy=USD_INDEX in members, source="fx"
+    ).reindex(columns=all_ccy)
     # Everything is aligned on (dates × all_ccy) now: USD values are one array product per class.
     usds = {k: usd_values(v, rates, contracts=contracts) for k, v in nets.items()}
 
     wk: dict[str, object] = {}
-    releases = expected_release(dates, tz=tz) if release_times is None else pd.DatetimeIndex(pd.Series(release_times).reindex(dates))
+    releases = (
+        expected_release(dates, tz=tz)
+        if release_times is None
+        else pd.DatetimeIndex(pd.Series(release_times).reindex(dates))
+    )
     wk["release_time"] = releases
     for trader, prefix in SERIES_PREFIX.items():
         if trader not in usds:
@@ -699,12 +892,19 @@ def analyse(
         if trader not in nets:
             continue
         col = f"{prefix}_{headline_basket}"
-        dec = change_decomposition(nets[trader], rates, baskets[headline_basket], contracts=contracts)
+        dec = change_decomposition(
+            nets[trader], rates, baskets[headline_basket], contracts=contracts
+        )
         for c in dec.columns:
             wk[f"{col}_{c}"] = dec[c].to_numpy()
 
     # z-scores, percentiles and COT index: one vectorised pass per window over every series.
-    series_cols = [f"{prefix}_{b}" for trader, prefix in SERIES_PREFIX.items() if trader in nets for b in baskets]
+    series_cols = [
+        f"{prefix}_{b}"
+        for trader, prefix in SERIES_PREFIX.items()
+        if trader in nets
+        for b in baskets
+    ]
     mat = np.column_stack([np.asarray(wk[c], dtype=float) for c in series_cols])
     rolled = {label: rolling_stats(mat, w) for label, w in WINDOWS_WEEKS.items()}
     for trader, prefix in SERIES_PREFIX.items():
@@ -731,7 +931,12 @@ def analyse(
         "assetmgr_usd": usds.get("asset_mgr"),
     }
     n_d, n_c = len(dates), len(all_ccy)
-    currencies = pd.DataFrame({"as_of": np.repeat(dates.to_numpy(), n_c), "ccy": np.tile(np.array(all_ccy, dtype=object), n_d)})
+    currencies = pd.DataFrame(
+        {
+            "as_of": np.repeat(dates.to_numpy(), n_c),
+            "ccy": np.tile(np.array(all_ccy, dtype=object), n_d),
+        }
+    )
     currencies["code"] = np.tile(contracts["code"].to_numpy(dtype=object), n_d)
     for name, frame in cur_parts.items():
         currencies[name] = frame.to_numpy(dtype=float).ravel() if frame is not None else np.nan
@@ -798,7 +1003,10 @@ def analyse(
                 cr.insert(1, "as_of", ok_dates[-1])
                 crowd_frames.append(cr)
                 # Both scenarios are published; ``unwind_to`` names the headline one.
-                for scenario, target in (("median", float(s.iloc[-unwind_weeks:].median())), ("zero", 0.0)):
+                for scenario, target in (
+                    ("median", float(s.iloc[-unwind_weeks:].median())),
+                    ("zero", 0.0),
+                ):
                     uw = unwind(u_ok.iloc[-1], last, target)
                     uw.insert(0, "series", col)
                     uw.insert(1, "scenario", scenario)
@@ -808,7 +1016,13 @@ def analyse(
                     unwind_frames.append(uw)
 
     stats = pd.DataFrame(stat_rows)
-    peaks = pd.concat(peaks_frames, ignore_index=True) if peaks_frames else pd.DataFrame(columns=["series", "as_of", "kind", "value_usd", "distance_usd", "weeks_ago"])
+    peaks = (
+        pd.concat(peaks_frames, ignore_index=True)
+        if peaks_frames
+        else pd.DataFrame(
+            columns=["series", "as_of", "kind", "value_usd", "distance_usd", "weeks_ago"]
+        )
+    )
     crowd = pd.concat(crowd_frames, ignore_index=True) if crowd_frames else pd.DataFrame()
     unw = pd.concat(unwind_frames, ignore_index=True) if unwind_frames else pd.DataFrame()
     weekly = weekly.reset_index()
@@ -821,5 +1035,10 @@ def analyse(
         unwind=unw,
         latest_complete=latest,
         headline_series=head,
-        info={"partial_weeks": int(weekly["partial"].sum()), "weeks": int(len(weekly)), "unwind_to": unwind_to, "unwind_weeks": unwind_weeks},
+        info={
+            "partial_weeks": int(weekly["partial"].sum()),
+            "weeks": int(len(weekly)),
+            "unwind_to": unwind_to,
+            "unwind_weeks": unwind_weeks,
+        },
     )

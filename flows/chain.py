@@ -69,7 +69,13 @@ def empty_contracts() -> pd.DataFrame:
 
 
 def empty_skipped() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"), "reason": pd.Series(dtype="str")})
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "field": pd.Series(dtype="str"),
+            "reason": pd.Series(dtype="str"),
+        }
+    )
 
 
 @dataclass
@@ -104,7 +110,9 @@ class Chain:
     contracts: pd.DataFrame
     skipped: pd.DataFrame = field(default_factory=empty_skipped)
     quality: Quality | None = None
-    _validated: tuple[object, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _validated: tuple[object, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def is_validated(self) -> bool:
         """True when :func:`validate_chain` passed on exactly these contracts, spot and time
@@ -125,12 +133,18 @@ def underlying_from_root(root: str) -> str:
 def _parse_dates(values: pa.Array, fmt: str) -> np.ndarray:
     """Parse date strings via their distinct values (a chain has few expiries); NaT if invalid."""
     enc = pc.dictionary_encode(values)
-    parsed = pd.to_datetime(pd.Series(enc.dictionary, dtype="str"), format=fmt, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    parsed = pd.to_datetime(
+        pd.Series(enc.dictionary, dtype="str"), format=fmt, errors="coerce"
+    ).to_numpy(dtype="datetime64[ns]")
     codes = enc.indices.to_numpy(zero_copy_only=False)
     nat = np.datetime64("NaT", "ns")
     if parsed.size == 0:
         return np.full(len(values), nat)
-    valid = ~np.isnan(codes.astype(np.float64)) if codes.dtype.kind == "f" else np.ones(len(codes), dtype=bool)
+    valid = (
+        ~np.isnan(codes.astype(np.float64))
+        if codes.dtype.kind == "f"
+        else np.ones(len(codes), dtype=bool)
+    )
     return np.where(valid, parsed[np.nan_to_num(codes, nan=0).astype(np.int64)], nat)
 
 
@@ -182,8 +196,16 @@ def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Offsets (int32, ``len + 1``) and data bytes of a string/binary array, without copying."""
     n = len(arr)
     bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=arr.offset * 4) if n else np.zeros(1, dtype=np.int32)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if n and bufs[2] is not None else np.zeros(0, dtype=np.uint8)
+    offsets = (
+        np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=arr.offset * 4)
+        if n
+        else np.zeros(1, dtype=np.int32)
+    )
+    data = (
+        np.frombuffer(bufs[2], dtype=np.uint8)
+        if n and bufs[2] is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
     return offsets, data
 
 
@@ -206,7 +228,9 @@ def _yymmdd_dates(values: np.ndarray) -> np.ndarray:
     year = np.where(yy >= 69, 1900 + yy, 2000 + yy)
     month = ((year - 1970) * 12 + (mm - 1)).astype("datetime64[M]")
     day = month.astype("datetime64[D]") + (dd - 1)
-    valid = (values >= 0) & (mm >= 1) & (mm <= 12) & (dd >= 1) & (day.astype("datetime64[M]") == month)
+    valid = (
+        (values >= 0) & (mm >= 1) & (mm <= 12) & (dd >= 1) & (day.astype("datetime64[M]") == month)
+    )
     return np.where(valid, day.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
 
 
@@ -225,7 +249,9 @@ def osi_fields(symbols: Iterable[str] | pd.Series | pa.Array) -> OsiFields:
     n = len(arr)
     offsets, data = _buffers(arr)
     region = data[offsets[0] : offsets[-1]]
-    if region.size and ((region == ord(" ")).any() or ((region >= ord("a")) & (region <= ord("z"))).any()):
+    if region.size and (
+        (region == ord(" ")).any() or ((region >= ord("a")) & (region <= ord("z"))).any()
+    ):
         arr = pc.utf8_upper(pc.replace_substring(arr, " ", ""))  # the normalised form
         offsets, data = _buffers(arr)
     length = np.diff(offsets.astype(np.int64))
@@ -247,20 +273,41 @@ def osi_fields(symbols: Iterable[str] | pd.Series | pa.Array) -> OsiFields:
     # the root: its distinct values are few (SPX, SPXW): each checked once
     enc = pc.binary_slice(raw, 0, -_TAIL).dictionary_encode()
     codes = enc.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes.astype(np.int64)
-    names = [v.decode("ascii", "replace") if v is not None else "" for v in enc.dictionary.to_pylist()]
-    good = np.array([bool(re.fullmatch(r"[A-Z0-9.]{1,6}", v)) and v.isascii() for v in names] + [False], dtype=bool)
+    codes = (
+        np.where(np.isnan(codes), -1, codes).astype(np.int64)
+        if codes.dtype.kind == "f"
+        else codes.astype(np.int64)
+    )
+    names = [
+        v.decode("ascii", "replace") if v is not None else "" for v in enc.dictionary.to_pylist()
+    ]
+    good = np.array(
+        [bool(re.fullmatch(r"[A-Z0-9.]{1,6}", v)) and v.isascii() for v in names] + [False],
+        dtype=bool,
+    )
     ok &= good[codes]
-    used = np.flatnonzero(np.bincount(codes[ok], minlength=len(names) + 1)) if ok.any() else np.zeros(0, dtype=np.int64)
+    used = (
+        np.flatnonzero(np.bincount(codes[ok], minlength=len(names) + 1))
+        if ok.any()
+        else np.zeros(0, dtype=np.int64)
+    )
     roots = [names[i] for i in used]
     remap = np.full(len(names) + 1, -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     root_code = np.where(ok, remap[codes], -1)
     # numbers from the digit matrix; distinct expiries turned into dates once
-    strike_units = (tail[:, 7:].astype(np.int64) - _DIGIT_LO) @ (10 ** np.arange(7, -1, -1, dtype=np.int64))
-    yymmdd = np.where(ok, (tail[:, :6].astype(np.int64) - _DIGIT_LO) @ (10 ** np.arange(5, -1, -1, dtype=np.int64)), -1)
+    strike_units = (tail[:, 7:].astype(np.int64) - _DIGIT_LO) @ (
+        10 ** np.arange(7, -1, -1, dtype=np.int64)
+    )
+    yymmdd = np.where(
+        ok,
+        (tail[:, :6].astype(np.int64) - _DIGIT_LO) @ (10 ** np.arange(5, -1, -1, dtype=np.int64)),
+        -1,
+    )
     exp_code, uexp = pd.factorize(yymmdd)
-    expiry = _yymmdd_dates(np.asarray(uexp))[exp_code] if n else np.array([], dtype="datetime64[ns]")
+    expiry = (
+        _yymmdd_dates(np.asarray(uexp))[exp_code] if n else np.array([], dtype="datetime64[ns]")
+    )
     return OsiFields(
         ok=ok,
         symbol=pc.if_else(pa.array(ok), arr, pa.scalar(None, pa.string())) if not ok.all() else arr,
@@ -304,7 +351,11 @@ def parse_osi(symbols: Iterable[str] | pd.Series) -> pd.DataFrame:
     return out
 
 
-def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable[object] | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DatetimeIndex:
+def settlement_times(
+    roots: Iterable[str] | pd.Series,
+    expiries: Iterable[object] | pd.Series,
+    calendar: str = calendars.DEFAULT_CALENDAR,
+) -> pd.DatetimeIndex:
     """Settlement instant per contract, tz-aware UTC (see the module docstring).
 
     Parameters
@@ -326,7 +377,14 @@ def settlement_times(roots: Iterable[str] | pd.Series, expiries: Iterable[object
 def _fingerprint(chain: Chain) -> tuple[object, ...]:
     """What a validation vouches for: the contracts frame object (held, so its id cannot be
     reused) and its length, the spot, the time and the source."""
-    return (chain.contracts, id(chain.contracts), len(chain.contracts), chain.spot, chain.as_of, chain.source)
+    return (
+        chain.contracts,
+        id(chain.contracts),
+        len(chain.contracts),
+        chain.spot,
+        chain.as_of,
+        chain.source,
+    )
 
 
 def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
@@ -345,7 +403,9 @@ def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
     """
     src = chain.source
     if not isinstance(chain.as_of, pd.Timestamp) or chain.as_of.tzinfo is None:
-        raise InputError(src, "as_of", f"snapshot time must be a tz-aware timestamp, got {chain.as_of!r}")
+        raise InputError(
+            src, "as_of", f"snapshot time must be a tz-aware timestamp, got {chain.as_of!r}"
+        )
     try:
         spot = float(chain.spot)
     except (TypeError, ValueError):
@@ -360,15 +420,29 @@ def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
         raise InputError(src, "contracts", "empty chain: no option rows")
     if not symbols_unique and not c["symbol"].is_unique:
         dup = c["symbol"].duplicated()
-        raise InputError(src, "symbol", f"{int(dup.sum())} duplicate option symbols, e.g. {c.loc[dup, 'symbol'].iloc[0]}")
+        raise InputError(
+            src,
+            "symbol",
+            f"{int(dup.sum())} duplicate option symbols, e.g. {c.loc[dup, 'symbol'].iloc[0]}",
+        )
     oi = pd.to_numeric(c["open_interest"], errors="coerce").to_numpy(dtype=float)
     if np.isnan(oi).any():
-        raise InputError(src, "open_interest", f"{int(np.isnan(oi).sum())} contracts with missing open interest")
+        raise InputError(
+            src, "open_interest", f"{int(np.isnan(oi).sum())} contracts with missing open interest"
+        )
     if (oi < 0).any():
-        raise InputError(src, "open_interest", f"{int((oi < 0).sum())} contracts with negative open interest, e.g. {c.loc[oi < 0, 'symbol'].iloc[0]}")
+        raise InputError(
+            src,
+            "open_interest",
+            f"{int((oi < 0).sum())} contracts with negative open interest, e.g. {c.loc[oi < 0, 'symbol'].iloc[0]}",
+        )
     settle = pd.DatetimeIndex(c["settle_time"])
     if settle.isna().any():
-        raise InputError(src, "settle_time", f"{int(settle.isna().sum())} contracts without a settlement instant (expiry missing or outside the exchange calendar), e.g. {c.loc[settle.isna(), 'symbol'].iloc[0]}")
+        raise InputError(
+            src,
+            "settle_time",
+            f"{int(settle.isna().sum())} contracts without a settlement instant (expiry missing or outside the exchange calendar), e.g. {c.loc[settle.isna(), 'symbol'].iloc[0]}",
+        )
     strike = pd.to_numeric(c["strike"], errors="coerce").to_numpy(dtype=float)
     if not (np.isfinite(strike) & (strike > 0)).all():
         raise InputError(src, "strike", "strikes must be finite and positive")

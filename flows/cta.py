@@ -99,14 +99,26 @@ def parse_signal(spec: str) -> Signal:
     """``"return:21"`` -> 21-session return sign; ``"ma:20/120"`` -> 20/120 crossover."""
     m = _SPEC.match(str(spec))
     if not m:
-        raise InputError("cta parameters", "signals", f"not a signal spec: {spec!r} (expected 'return:21' or 'ma:20/120')")
+        raise InputError(
+            "cta parameters",
+            "signals",
+            f"not a signal spec: {spec!r} (expected 'return:21' or 'ma:20/120')",
+        )
     kind, a, b = m.group(1).lower(), int(m.group(2)), m.group(3)
     if kind == "return":
         if b is not None or a < 1:
-            raise InputError("cta parameters", "signals", f"return lookback must be one whole number of sessions >= 1: {spec!r}")
+            raise InputError(
+                "cta parameters",
+                "signals",
+                f"return lookback must be one whole number of sessions >= 1: {spec!r}",
+            )
         return Signal("return", a)
     if b is None or not 1 <= a < int(b):
-        raise InputError("cta parameters", "signals", f"moving-average crossover needs fast < slow sessions, e.g. 'ma:20/120': {spec!r}")
+        raise InputError(
+            "cta parameters",
+            "signals",
+            f"moving-average crossover needs fast < slow sessions, e.g. 'ma:20/120': {spec!r}",
+        )
     return Signal("ma", int(b), a)
 
 
@@ -136,7 +148,9 @@ class CtaParams:
             if not (math.isfinite(v) and v > 0):
                 raise InputError("cta parameters", name, f"must be a positive number, got {v!r}")
         if self.vol_lag < 0:
-            raise InputError("cta parameters", "vol_lag", f"must be >= 0 sessions, got {self.vol_lag!r}")
+            raise InputError(
+                "cta parameters", "vol_lag", f"must be >= 0 sessions, got {self.vol_lag!r}"
+            )
         return self
 
     @property
@@ -187,7 +201,17 @@ def _sign(diff: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def sigma(close: np.ndarray, params: CtaParams) -> np.ndarray:
     """EWMA volatility (annualised fraction, centre of mass ``vol_com_days``) at every session."""
-    return np.asarray(np.sqrt(ewma_variance(log_returns(close), params.decay, seed=params.seed_days, annualisation=params.annualisation)), dtype=np.float64)
+    return np.asarray(
+        np.sqrt(
+            ewma_variance(
+                log_returns(close),
+                params.decay,
+                seed=params.seed_days,
+                annualisation=params.annualisation,
+            )
+        ),
+        dtype=np.float64,
+    )
 
 
 def _lagged(x: np.ndarray, lag: int) -> np.ndarray:
@@ -206,7 +230,9 @@ def _position(signal: np.ndarray, vol: np.ndarray, params: CtaParams) -> np.ndar
     return np.where(signal == 0, np.where(np.isnan(vol), np.nan, 0.0), raw)
 
 
-def history(prices: pd.DataFrame, params: CtaParams = DEFAULT, aum_usd: float = 1.0) -> pd.DataFrame:
+def history(
+    prices: pd.DataFrame, params: CtaParams = DEFAULT, aum_usd: float = 1.0
+) -> pd.DataFrame:
     """Signals, volatility, position and flow at every session of ``prices``.
 
     Columns: ``date``, ``close`` (index points), ``signal_<spec>`` per rule (-1/0/+1),
@@ -217,13 +243,27 @@ def history(prices: pd.DataFrame, params: CtaParams = DEFAULT, aum_usd: float = 
     params.validate()
     close = prices["close"].to_numpy(dtype=float)
     rules = params.rules()
-    sigs = {f"signal_{spec}": signal_values(close, rule, params) for spec, rule in zip(params.signals, rules, strict=True)}
+    sigs = {
+        f"signal_{spec}": signal_values(close, rule, params)
+        for spec, rule in zip(params.signals, rules, strict=True)
+    }
     mean = np.mean(np.vstack(list(sigs.values())), axis=0)
     vol = sigma(close, params)
     pos = _position(mean, _lagged(vol, params.vol_lag), params)
     flow = np.full(pos.shape, np.nan)
     flow[1:] = aum_usd * np.diff(pos)
-    return pd.DataFrame({"date": prices["date"].to_numpy(), "close": close, **sigs, "signal_mean": mean, "sigma": vol, "position": pos, "position_usd": aum_usd * pos, "flow_usd": flow})
+    return pd.DataFrame(
+        {
+            "date": prices["date"].to_numpy(),
+            "close": close,
+            **sigs,
+            "signal_mean": mean,
+            "sigma": vol,
+            "position": pos,
+            "position_usd": aum_usd * pos,
+            "flow_usd": flow,
+        }
+    )
 
 
 # -- trigger levels --------------------------------------------------------------------------
@@ -263,12 +303,25 @@ def trigger_levels(close: np.ndarray, params: CtaParams = DEFAULT) -> pd.DataFra
             path = _sign(ma_f - ma_s, ma_s)
         changed = np.flatnonzero(path != now)
         days = float(changed[0] + 1) if len(changed) else math.nan
-        rows.append({"lookback": rule.label, "spec": spec, "signal": now, "level": float(level), "distance_pct": 100.0 * (level / spot - 1.0) if math.isfinite(level) else math.nan, "days_to_flip": days})
-    return pd.DataFrame(rows, columns=["lookback", "spec", "signal", "level", "distance_pct", "days_to_flip"])
+        rows.append(
+            {
+                "lookback": rule.label,
+                "spec": spec,
+                "signal": now,
+                "level": float(level),
+                "distance_pct": 100.0 * (level / spot - 1.0) if math.isfinite(level) else math.nan,
+                "days_to_flip": days,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["lookback", "spec", "signal", "level", "distance_pct", "days_to_flip"]
+    )
 
 
 # -- forward paths -----------------------------------------------------------------------------
-def path_positions(close: np.ndarray, paths: np.ndarray, params: CtaParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def path_positions(
+    close: np.ndarray, paths: np.ndarray, params: CtaParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Along each path of daily log returns after the history ``close`` (1-D, ending at ``T``):
     ``(position, signal_mean, sigma_used)``, each ``(n, h)`` for sessions ``T+1..T+h``."""
     p = np.asarray(close, dtype=float)
@@ -280,14 +333,24 @@ def path_positions(close: np.ndarray, paths: np.ndarray, params: CtaParams) -> t
     ext = np.concatenate([tail, p[-1] * np.exp(np.cumsum(paths, axis=1))], axis=1)
     sig = np.mean(np.stack([signal_values(ext, r, params)[:, m:] for r in rules]), axis=0)
     vol_hist = sigma(p, params)
-    v_path = ewma_variance_paths(vol_hist[-1] ** 2, paths, params.decay, annualisation=params.annualisation)
+    v_path = ewma_variance_paths(
+        vol_hist[-1] ** 2, paths, params.decay, annualisation=params.annualisation
+    )
     lag = params.vol_lag
     known = vol_hist[len(vol_hist) - lag :] if lag else np.empty(0)
-    vol_used = np.concatenate([np.broadcast_to(known, (n, len(known))), np.sqrt(v_path)], axis=1)[:, :h]
+    vol_used = np.concatenate([np.broadcast_to(known, (n, len(known))), np.sqrt(v_path)], axis=1)[
+        :, :h
+    ]
     return _position(sig, vol_used, params), sig, vol_used
 
 
-def tape_paths(sigma_now: float, tapes: Sequence[str], horizons: Mapping[str, int], n_sigma: float = DEFAULT_TAPE_SIGMAS, annualisation: int = ANNUALISATION) -> list[tuple[str, str, int, float]]:
+def tape_paths(
+    sigma_now: float,
+    tapes: Sequence[str],
+    horizons: Mapping[str, int],
+    n_sigma: float = DEFAULT_TAPE_SIGMAS,
+    annualisation: int = ANNUALISATION,
+) -> list[tuple[str, str, int, float]]:
     """``(tape, horizon, sessions, daily log return)`` per scenario: total move
     ``+/- n_sigma * sigma_now * sqrt(h / 252)`` (log), spread evenly; ``flat`` = 0."""
     out = []
@@ -300,23 +363,67 @@ def tape_paths(sigma_now: float, tapes: Sequence[str], horizons: Mapping[str, in
 
 
 # -- calibration -----------------------------------------------------------------------------
-def calibrate(prices: pd.DataFrame, published_position_usd: float, on: str | pd.Timestamp, params: CtaParams = DEFAULT, source: str = "") -> calib.Calibration:
+def calibrate(
+    prices: pd.DataFrame,
+    published_position_usd: float,
+    on: str | pd.Timestamp,
+    params: CtaParams = DEFAULT,
+    source: str = "",
+) -> calib.Calibration:
     """AUM from a published modelled position ("CTAs are USD 80 bn long") on session ``on``:
     ``AUM = published / position_on`` (+ = long)."""
     hist = history(prices, params)
     dates = pd.DatetimeIndex(hist["date"])
     i = int(dates.searchsorted(pd.Timestamp(on), side="right")) - 1
     if i < 0:
-        raise InputError(prices.attrs.get("source", "prices"), "as_of", f"{pd.Timestamp(on).date()} is before the first close")
-    return calib.solve(published_position_usd, float(hist["position"].iloc[i]), method="position on date", start=dates[i], end=dates[i], source=source)
+        raise InputError(
+            prices.attrs.get("source", "prices"),
+            "as_of",
+            f"{pd.Timestamp(on).date()} is before the first close",
+        )
+    return calib.solve(
+        published_position_usd,
+        float(hist["position"].iloc[i]),
+        method="position on date",
+        start=dates[i],
+        end=dates[i],
+        source=source,
+    )
 
 
 # -- the report ------------------------------------------------------------------------------
 UNITS: dict[str, dict[str, str]] = {
-    "history": {"date": "session date", "close": "index points", "signal_mean": "-1..+1 (mean of the rules' signs)", "sigma": "fraction per year (EWMA, unlagged)", "position": "fraction of AUM (+ = long)", "position_usd": "USD of index futures (+ = long)", "flow_usd": "USD at the close (+ = buy)"},
-    "triggers": {"lookback": "rule", "signal": "-1/0/+1 today", "level": "index points (close at which the rule flips at the next session)", "distance_pct": "percent from today's close", "days_to_flip": "sessions if every close equals today's"},
-    "scenarios": {"tape": "flat / up / down", "horizon": "1w / 1m", "sessions": "sessions", "move_pct": "percent over the horizon", "flow_usd": "USD over the horizon (+ = buy)", "flow_signal_usd": "USD from signal changes", "flow_vol_usd": "USD from volatility changes", "position_end": "fraction of AUM"},
-    "shock_grid": {"shock_pct": "percent (next session)", "position": "fraction of AUM after the close", "flow_usd": "USD at the next close (+ = buy)"},
+    "history": {
+        "date": "session date",
+        "close": "index points",
+        "signal_mean": "-1..+1 (mean of the rules' signs)",
+        "sigma": "fraction per year (EWMA, unlagged)",
+        "position": "fraction of AUM (+ = long)",
+        "position_usd": "USD of index futures (+ = long)",
+        "flow_usd": "USD at the close (+ = buy)",
+    },
+    "triggers": {
+        "lookback": "rule",
+        "signal": "-1/0/+1 today",
+        "level": "index points (close at which the rule flips at the next session)",
+        "distance_pct": "percent from today's close",
+        "days_to_flip": "sessions if every close equals today's",
+    },
+    "scenarios": {
+        "tape": "flat / up / down",
+        "horizon": "1w / 1m",
+        "sessions": "sessions",
+        "move_pct": "percent over the horizon",
+        "flow_usd": "USD over the horizon (+ = buy)",
+        "flow_signal_usd": "USD from signal changes",
+        "flow_vol_usd": "USD from volatility changes",
+        "position_end": "fraction of AUM",
+    },
+    "shock_grid": {
+        "shock_pct": "percent (next session)",
+        "position": "fraction of AUM after the close",
+        "flow_usd": "USD at the next close (+ = buy)",
+    },
 }
 HEADLINE_UNITS = {
     "close": "index points",
@@ -352,7 +459,12 @@ class CtaReport:
     horizon: str = HORIZON
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"history": self.history, "triggers": self.triggers, "scenarios": self.scenarios, "shock_grid": self.shock_grid}
+        return {
+            "history": self.history,
+            "triggers": self.triggers,
+            "scenarios": self.scenarios,
+            "shock_grid": self.shock_grid,
+        }
 
 
 def analyze(
@@ -372,11 +484,23 @@ def analyze(
     src = prices.attrs.get("source", "prices")
     validate_columns(prices, ["date", "close"], src)
     dates = pd.DatetimeIndex(prices["date"])
-    i = len(prices) - 1 if as_of is None else int(dates.searchsorted(pd.Timestamp(as_of), side="right")) - 1
+    i = (
+        len(prices) - 1
+        if as_of is None
+        else int(dates.searchsorted(pd.Timestamp(as_of), side="right")) - 1
+    )
     if i < 0:
-        raise InputError(src, "as_of", f"{pd.Timestamp(as_of).date()} is before the first close ({dates[0].date()})")
+        raise InputError(
+            src,
+            "as_of",
+            f"{pd.Timestamp(as_of).date()} is before the first close ({dates[0].date()})",
+        )
     if i + 1 < params.warmup + 1:
-        raise InputError(src, "as_of", f"{i + 1} sessions up to {dates[i].date()}: the signals need at least {params.warmup + 1}")
+        raise InputError(
+            src,
+            "as_of",
+            f"{i + 1} sessions up to {dates[i].date()}: the signals need at least {params.warmup + 1}",
+        )
     px = prices.iloc[: i + 1]
     px.attrs.update(prices.attrs)
     hist = history(px, params, cal.aum_usd)
@@ -386,7 +510,9 @@ def analyze(
     vol_used_now = float(vol[-1 - params.vol_lag])
     trig = trigger_levels(close, params)
 
-    specs = tape_paths(float(vol[-1]), ("flat", "up", "down"), tape_horizons, tape_sigmas, params.annualisation)
+    specs = tape_paths(
+        float(vol[-1]), ("flat", "up", "down"), tape_horizons, tape_sigmas, params.annualisation
+    )
     h_max = max(s[2] for s in specs)
     paths = np.zeros((len(specs), h_max))
     for j, (_, _, h, mu) in enumerate(specs):
@@ -410,11 +536,23 @@ def analyze(
     )
     shocks = np.log1p(np.asarray(shock_grid_pct, dtype=float) / 100.0)[:, None]
     pos1, _, _ = path_positions(close, shocks, params)
-    grid = pd.DataFrame({"shock_pct": np.asarray(shock_grid_pct, dtype=float), "position": pos1[:, 0], "flow_usd": cal.aum_usd * (pos1[:, 0] - pos_now)})
+    grid = pd.DataFrame(
+        {
+            "shock_pct": np.asarray(shock_grid_pct, dtype=float),
+            "position": pos1[:, 0],
+            "flow_usd": cal.aum_usd * (pos1[:, 0] - pos_now),
+        }
+    )
 
     finite = trig[np.isfinite(trig["distance_pct"])]
-    nearest = finite.iloc[int(np.argmin(np.abs(finite["distance_pct"].to_numpy())))] if len(finite) else None
-    by = {(t, h): f for t, h, f in zip(scen["tape"], scen["horizon"], scen["flow_usd"], strict=True)}
+    nearest = (
+        finite.iloc[int(np.argmin(np.abs(finite["distance_pct"].to_numpy())))]
+        if len(finite)
+        else None
+    )
+    by = {
+        (t, h): f for t, h, f in zip(scen["tape"], scen["horizon"], scen["flow_usd"], strict=True)
+    }
     headline = {
         "as_of": hist["date"].iloc[-1].date().isoformat(),
         "close": float(close[-1]),
@@ -425,13 +563,29 @@ def analyze(
         "flow_usd_1d": float(hist["flow_usd"].iloc[-1]),
         "nearest_trigger": None if nearest is None else str(nearest["lookback"]),
         "nearest_trigger_level": math.nan if nearest is None else float(nearest["level"]),
-        "nearest_trigger_distance_pct": math.nan if nearest is None else float(nearest["distance_pct"]),
-        "nearest_trigger_abs_distance_pct": math.nan if nearest is None else abs(float(nearest["distance_pct"])),
-        "nearest_trigger_days_to_flip": math.nan if nearest is None or pd.isna(nearest["days_to_flip"]) else float(nearest["days_to_flip"]),
-        "min_days_to_flip": float(np.nanmin(trig["days_to_flip"])) if trig["days_to_flip"].notna().any() else math.nan,
+        "nearest_trigger_distance_pct": math.nan
+        if nearest is None
+        else float(nearest["distance_pct"]),
+        "nearest_trigger_abs_distance_pct": math.nan
+        if nearest is None
+        else abs(float(nearest["distance_pct"])),
+        "nearest_trigger_days_to_flip": math.nan
+        if nearest is None or pd.isna(nearest["days_to_flip"])
+        else float(nearest["days_to_flip"]),
+        "min_days_to_flip": float(np.nanmin(trig["days_to_flip"]))
+        if trig["days_to_flip"].notna().any()
+        else math.nan,
         **{f"flow_usd_{t}_{h}": float(by[(t, h)]) for t, h in by if h == "1w"},
         "aum_usd": float(cal.aum_usd),
         "calibration": cal.label(),
         "horizon": HORIZON,
     }
-    return CtaReport(headline=headline, history=hist, triggers=trig, scenarios=scen, shock_grid=grid, calibration=cal, params=params)
+    return CtaReport(
+        headline=headline,
+        history=hist,
+        triggers=trig,
+        scenarios=scen,
+        shock_grid=grid,
+        calibration=cal,
+        params=params,
+    )

@@ -87,7 +87,10 @@ class ConfigError(FlowdeskError):
     def __init__(self, path: str | Path, problems: list[tuple[str, str]]) -> None:
         self.path = str(path)
         self.problems = problems
-        lines = [f"{self.path}: {key}: {reason}" if key else f"{self.path}: {reason}" for key, reason in problems]
+        lines = [
+            f"{self.path}: {key}: {reason}" if key else f"{self.path}: {reason}"
+            for key, reason in problems
+        ]
         super().__init__("invalid configuration\n" + "\n".join(lines))
 
 

@@ -56,7 +56,9 @@ _USD_SIGNED = (U.USD_FLOW, U.USD_PER_1PCT, U.USD_PER_POINT, U.USD_PER_BP, U.USD_
 USD_UNITS = frozenset({U.USD, U.USD_PER_DAY, *_USD_SIGNED})
 """Units written by :func:`flows.money.format_usd` (``USD_PER_UNIT``, an exchange rate, is not an amount)."""
 
-PERCENT_UNITS = frozenset({U.PERCENT, U.PCT_OF_ADV, U.PCT_OF_ADV_PER_1PCT, U.PCT_OF_AUCTION, U.PCT_OF_OI})
+PERCENT_UNITS = frozenset(
+    {U.PERCENT, U.PCT_OF_ADV, U.PCT_OF_ADV_PER_1PCT, U.PCT_OF_AUCTION, U.PCT_OF_OI}
+)
 """Percentages (of a price, of volume ...): written ``1.23%``; ``signed=True`` adds ``+``."""
 
 _WHOLE = UnitFormat(",.0f", _fixed(0))
@@ -172,7 +174,9 @@ DEFAULT_TZ = "America/New_York"
 """The desk time zone when the caller has none (``[service] timezone``'s default)."""
 
 
-def format_time(value: object, tz: str | None = None, *, seconds: bool = False, missing: str = "n/a") -> str:
+def format_time(
+    value: object, tz: str | None = None, *, seconds: bool = False, missing: str = "n/a"
+) -> str:
     """``value`` (an instant: ISO text, datetime, pandas Timestamp or epoch seconds) in the desk's
     time zone ``tz``: ``2026-11-30 09:14 EST`` (``seconds``: ``09:14:03``).  A date without a
     time (``datetime.date`` or ``"2026-11-17"``) is written as the date alone (a date has no time
@@ -188,11 +192,17 @@ def format_time(value: object, tz: str | None = None, *, seconds: bool = False, 
     if isinstance(value, str) and len(value.strip()) == 10:
         return value.strip()
     try:
-        stamp = pd.Timestamp(value, unit="s") if isinstance(value, int | float) else pd.Timestamp(value)
+        stamp = (
+            pd.Timestamp(value, unit="s") if isinstance(value, int | float) else pd.Timestamp(value)
+        )
     except (ValueError, TypeError):
         return str(value)
     if stamp is pd.NaT:
         return missing
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
-    return str(stamp.tz_convert(tz or DEFAULT_TZ).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else TIME_FORMAT))
+    return str(
+        stamp.tz_convert(tz or DEFAULT_TZ).strftime(
+            "%Y-%m-%d %H:%M:%S %Z" if seconds else TIME_FORMAT
+        )
+    )

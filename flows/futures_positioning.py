@@ -125,15 +125,62 @@ class FlagRule:
 
 
 DEFAULT_FLAGS: tuple[FlagRule, ...] = (
-    FlagRule("rates_levfunds_short_extreme", "rates", "leveraged_funds", "percentile_5y", "<=", 5.0, -1, "leveraged funds net short at a 5-year extreme (bottom 5 % of 5 years of weeks): the basis-trade short a squeeze unwinds"),
-    FlagRule("rates_assetmgr_long_extreme", "rates", "asset_manager", "percentile_5y", ">=", 95.0, 1, "asset managers net long at a 5-year extreme (top 5 %): the other side of the basis trade"),
-    FlagRule("equity_assetmgr_long_top_decile", "equity_index", "asset_manager", "percentile_3y", ">=", 90.0, 1, "asset managers' equity-index length in the top decile of 3 years"),
-    FlagRule("equity_levfunds_short_extreme", "equity_index", "leveraged_funds", "percentile_3y", "<=", 10.0, -1, "leveraged funds' equity-index short in the bottom decile of 3 years"),
-    FlagRule("vix_levfunds_short_extreme", "vix", "leveraged_funds", "percentile_3y", "<=", 10.0, -1, "leveraged funds' VIX futures short (short volatility) in the bottom decile of 3 years"),
+    FlagRule(
+        "rates_levfunds_short_extreme",
+        "rates",
+        "leveraged_funds",
+        "percentile_5y",
+        "<=",
+        5.0,
+        -1,
+        "leveraged funds net short at a 5-year extreme (bottom 5 % of 5 years of weeks): the basis-trade short a squeeze unwinds",
+    ),
+    FlagRule(
+        "rates_assetmgr_long_extreme",
+        "rates",
+        "asset_manager",
+        "percentile_5y",
+        ">=",
+        95.0,
+        1,
+        "asset managers net long at a 5-year extreme (top 5 %): the other side of the basis trade",
+    ),
+    FlagRule(
+        "equity_assetmgr_long_top_decile",
+        "equity_index",
+        "asset_manager",
+        "percentile_3y",
+        ">=",
+        90.0,
+        1,
+        "asset managers' equity-index length in the top decile of 3 years",
+    ),
+    FlagRule(
+        "equity_levfunds_short_extreme",
+        "equity_index",
+        "leveraged_funds",
+        "percentile_3y",
+        "<=",
+        10.0,
+        -1,
+        "leveraged funds' equity-index short in the bottom decile of 3 years",
+    ),
+    FlagRule(
+        "vix_levfunds_short_extreme",
+        "vix",
+        "leveraged_funds",
+        "percentile_3y",
+        "<=",
+        10.0,
+        -1,
+        "leveraged funds' VIX futures short (short volatility) in the bottom decile of 3 years",
+    ),
 )
 """Default crowding rules (thresholds are parameters of :func:`analyse`)."""
 
-STAT_METRICS: tuple[str, ...] = tuple(f"{m}_{w}" for w in WINDOWS for m in ("zscore", "percentile", "cot_index"))
+STAT_METRICS: tuple[str, ...] = tuple(
+    f"{m}_{w}" for w in WINDOWS for m in ("zscore", "percentile", "cot_index")
+)
 """Statistic columns of the positions table (for the default windows)."""
 
 UNITS: Mapping[str, Mapping[str, str]] = {
@@ -186,7 +233,10 @@ UNITS: Mapping[str, Mapping[str, str]] = {
         "net_contracts": "contracts",
         "flagged": "bool",
     },
-    "markets": {"multiplier": "USD per point of the quote", "dv01_usd_per_bp": "USD per basis point per contract (as applied)"},
+    "markets": {
+        "multiplier": "USD per point of the quote",
+        "dv01_usd_per_bp": "USD per basis point per contract (as applied)",
+    },
 }
 """Unit of every column of every table of :class:`FuturesPositioning` (``store.publish(units=...)``)."""
 
@@ -258,7 +308,14 @@ class FuturesPositioning:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to publish, main table first."""
-        return {"positions": self.positions, "reports": self.reports, "latest": self.latest, "extremes": self.extremes, "crowding": self.crowding, "markets": self.markets}
+        return {
+            "positions": self.positions,
+            "reports": self.reports,
+            "latest": self.latest,
+            "extremes": self.extremes,
+            "crowding": self.crowding,
+            "markets": self.markets,
+        }
 
 
 def merge_quality(parsed: Quality, step: Quality) -> Quality:
@@ -271,7 +328,9 @@ def merge_quality(parsed: Quality, step: Quality) -> Quality:
 
 
 # -- inputs ---------------------------------------------------------------------------------------
-def with_dv01(markets: pd.DataFrame, overrides: Mapping[str, float] | None, *, source: str = "dv01") -> pd.DataFrame:
+def with_dv01(
+    markets: pd.DataFrame, overrides: Mapping[str, float] | None, *, source: str = "dv01"
+) -> pd.DataFrame:
     """The markets table with the DV01 of some rates markets replaced (symbol -> USD per bp).
 
     ``dv01_source`` of a replaced row says so.  Raises :class:`InputError` for an unknown
@@ -290,7 +349,9 @@ def with_dv01(markets: pd.DataFrame, overrides: Mapping[str, float] | None, *, s
     return out
 
 
-def select_markets(markets: pd.DataFrame, symbols: Iterable[str] | None, *, source: str = "market") -> pd.DataFrame:
+def select_markets(
+    markets: pd.DataFrame, symbols: Iterable[str] | None, *, source: str = "market"
+) -> pd.DataFrame:
     """The rows of ``markets`` for ``symbols`` (case-insensitive; None = every row).
 
     Raises :class:`InputError` naming an unknown symbol and listing the known ones.
@@ -312,7 +373,10 @@ def closes_frame(prices: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     (columns ``date``, ``close``).  Returns DatetimeIndex (union of dates) x symbols, index
     points; NaN where a symbol has no close that day.
     """
-    cols = {sym: pd.Series(f["close"].to_numpy(dtype=float), index=pd.DatetimeIndex(f["date"])) for sym, f in prices.items()}
+    cols = {
+        sym: pd.Series(f["close"].to_numpy(dtype=float), index=pd.DatetimeIndex(f["date"]))
+        for sym, f in prices.items()
+    }
     if not cols:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
     out = pd.DataFrame(cols).sort_index()
@@ -335,7 +399,12 @@ def unit_scale(printed: Sequence[str], table_units: Sequence[str]) -> np.ndarray
     documents); NaN where the row's text differs and names no dollar amount (unknown unit).
     """
     p = pd.Series(np.asarray(printed, dtype=object)).astype(str).str.strip().to_numpy(dtype=object)
-    t = pd.Series(np.asarray(table_units, dtype=object)).astype(str).str.strip().to_numpy(dtype=object)
+    t = (
+        pd.Series(np.asarray(table_units, dtype=object))
+        .astype(str)
+        .str.strip()
+        .to_numpy(dtype=object)
+    )
     texts = pd.unique(np.concatenate([p, t]))  # a handful of distinct texts: parse each once
     amount = dict(zip(texts, (usd_amount(u) for u in texts), strict=True))
     amounts_p = np.array([amount[u] for u in p], dtype=float)
@@ -377,7 +446,10 @@ def window_stats(values: np.ndarray, window: int, min_periods: int) -> WindowSta
     roll = pd.Series(padded.T.ravel()).rolling(window, min_periods=min_periods)
 
     def back(series: pd.Series) -> np.ndarray:
-        return np.asarray(series.to_numpy(dtype=float).reshape(k, n + window - 1)[:, window - 1 :].T, dtype=np.float64)
+        return np.asarray(
+            series.to_numpy(dtype=float).reshape(k, n + window - 1)[:, window - 1 :].T,
+            dtype=np.float64,
+        )
 
     mean = back(roll.mean())
     std = back(roll.std(ddof=1))
@@ -390,7 +462,9 @@ def window_stats(values: np.ndarray, window: int, min_periods: int) -> WindowSta
     with np.errstate(invalid="ignore", divide="ignore"):
         # rolling std of a constant window can come out as ~1e-10, not 0: no range = no z-score
         z = np.where(ok & (rng > 0) & (std > 0), (x - mean) / std, np.nan)
-        cot = np.where(ok, np.where(rng > 0, 100.0 * (x - lo) / np.where(rng > 0, rng, 1.0), 50.0), np.nan)
+        cot = np.where(
+            ok, np.where(rng > 0, 100.0 * (x - lo) / np.where(rng > 0, rng, 1.0), 50.0), np.nan
+        )
     pct = np.where(ok, 100.0 * rank, np.nan)
     return WindowStats(zscore=z, percentile=pct, cot_index=cot, count=count)
 
@@ -417,7 +491,9 @@ class _Grid:
 def _check_input(tff: pd.DataFrame, source: str) -> None:
     missing = [c for c in _NEEDED if c not in tff.columns]
     if missing:
-        raise InputError(source, missing[0], f"missing column (the TFF frame needs {', '.join(_NEEDED)})")
+        raise InputError(
+            source, missing[0], f"missing column (the TFF frame needs {', '.join(_NEEDED)})"
+        )
 
 
 def analyse(
@@ -482,19 +558,32 @@ def analyse(
         raise InputError(source, "markets", "no market to analyse")
     for rule in flags:
         if rule.trader_class not in CLASSES:
-            raise InputError(source, "flags", f"rule {rule.name}: unknown trader class {rule.trader_class!r}")
-        if rule.metric not in {f"{m}_{w}" for w in windows for m in ("zscore", "percentile", "cot_index")}:
+            raise InputError(
+                source, "flags", f"rule {rule.name}: unknown trader class {rule.trader_class!r}"
+            )
+        if rule.metric not in {
+            f"{m}_{w}" for w in windows for m in ("zscore", "percentile", "cot_index")
+        }:
             raise InputError(source, "flags", f"rule {rule.name}: unknown metric {rule.metric!r}")
         if rule.op not in ("<=", ">="):
-            raise InputError(source, "flags", f"rule {rule.name}: op must be '<=' or '>=' (got {rule.op!r})")
+            raise InputError(
+                source, "flags", f"rule {rule.name}: op must be '<=' or '>=' (got {rule.op!r})"
+            )
     markets = markets.reset_index(drop=True)
     codes = markets["code"].astype(str).tolist()
     rows = tff[tff["code"].astype(str).isin(codes)]
     if rows.empty:
         asked = ", ".join(f"{s} ({c})" for s, c in zip(markets["symbol"], codes, strict=True))
         raise InputError(source, "code", f"no rows of the requested markets: {asked}")
-    check_report(rows, "tff", source)  # positions within [0, open interest]: rows may come from the store
-    q = Quality(source=source, basis="positions", total_rows=len(rows), total_weight=float(rows["open_interest"].sum()))
+    check_report(
+        rows, "tff", source
+    )  # positions within [0, open interest]: rows may come from the store
+    q = Quality(
+        source=source,
+        basis="positions",
+        total_rows=len(rows),
+        total_weight=float(rows["open_interest"].sum()),
+    )
     rows, scale = _to_table_units(rows, markets, q)
     grid = _grid(rows, markets, scale, source)
     n_w, n_m = grid.present.shape
@@ -506,7 +595,9 @@ def analyse(
     prev = np.vstack([np.full((1, n_m, n_k), np.nan), net[:-1]])
     change = net - prev  # NaN when the previous week is missing: no change across a gap
     flat = net.reshape(n_w, n_m * n_k)
-    stats = {label: window_stats(flat, w, min_periods_for(w, min_share)) for label, w in windows.items()}
+    stats = {
+        label: window_stats(flat, w, min_periods_for(w, min_share)) for label, w in windows.items()
+    }
 
     # exposure
     symbols = markets["symbol"].astype(str).to_numpy()
@@ -518,7 +609,9 @@ def analyse(
     close, notional_missing = _aligned_closes(closes, markets, grid, close_max_lag_days, source)
     usd_per_point = np.where(priced[None, :, None], net * mult[None, :, None], np.nan)
     notional = usd_per_point * close[:, :, None]
-    dv01_exp = np.where(rates[None, :, None], net * np.nan_to_num(dv01, nan=0.0)[None, :, None], np.nan)
+    dv01_exp = np.where(
+        rates[None, :, None], net * np.nan_to_num(dv01, nan=0.0)[None, :, None], np.nan
+    )
     if ten_year_dv01 is None:
         zn = markets.loc[markets["symbol"] == TEN_YEAR, "dv01_usd_per_bp"]
         ten_year_dv01 = float(zn.iloc[0]) if len(zn) else math.nan
@@ -562,12 +655,16 @@ def analyse(
     reports = _reports(rows, markets, grid, tz)
     last_w = n_w - 1
     latest_as_of = pd.Timestamp(grid.week_dates[last_w])
-    latest = positions[rep_w == last_w].reset_index(drop=True)  # the last report week (a Monday report included)
+    latest = positions[rep_w == last_w].reset_index(
+        drop=True
+    )  # the last report week (a Monday report included)
     extremes = _extremes(net, grid, symbols, codes, names, windows, min_share)
     crowd = _crowding(flags, markets, stats, net, grid, names, latest_as_of)
     info = _coverage(grid, markets, windows, min_share, notional_missing, q)
     head = headline(latest, crowd, markets, latest_as_of, reports)
-    applied = markets.drop(columns=[c for c in ("line",) if c in markets.columns]).reset_index(drop=True)
+    applied = markets.drop(columns=[c for c in ("line",) if c in markets.columns]).reset_index(
+        drop=True
+    )
     return FuturesPositioning(
         positions=positions,
         reports=reports,
@@ -582,14 +679,22 @@ def analyse(
     )
 
 
-def _to_table_units(rows: pd.DataFrame, markets: pd.DataFrame, q: Quality) -> tuple[pd.DataFrame, np.ndarray]:
+def _to_table_units(
+    rows: pd.DataFrame, markets: pd.DataFrame, q: Quality
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows with a readable unit and each one's scale to the table's unit (skips and repairs in ``q``)."""
-    table_units = markets.set_index("code")["contract_units"].reindex(rows["code"].astype(str)).to_numpy(dtype=object)
+    table_units = (
+        markets.set_index("code")["contract_units"]
+        .reindex(rows["code"].astype(str))
+        .to_numpy(dtype=object)
+    )
     if "contract_units" not in rows.columns:
         kinds = markets.set_index("code")["kind"]
         cons = sorted(set(rows["code"].astype(str)) & set(kinds[kinds == "consolidated"].index))
         if cons:
-            q.warn(f"{q.source}: no contract_units column: the consolidated rows {', '.join(cons)} are taken in the table's unit, which they used only from 2024 (parse with units=True)")
+            q.warn(
+                f"{q.source}: no contract_units column: the consolidated rows {', '.join(cons)} are taken in the table's unit, which they used only from 2024 (parse with units=True)"
+            )
         return rows, np.ones(len(rows))
     printed = rows["contract_units"].astype(str).to_numpy(dtype=object)
     scale = unit_scale(printed, table_units)
@@ -599,19 +704,29 @@ def _to_table_units(rows: pd.DataFrame, markets: pd.DataFrame, q: Quality) -> tu
         first = rows[bad].iloc[0]
         reason = "contract_units: unit not readable (no dollar amount) and not the table's"
         q.skip(reason, int(bad.sum()), float(oi[bad].sum()))
-        q.warn(f"{q.source}: {int(bad.sum())} row(s) skipped: {first['code']} on {pd.Timestamp(first['as_of']).date()} printed in {first['contract_units']!r}, the table's unit is {table_units[np.flatnonzero(bad)[0]]!r}")
+        q.warn(
+            f"{q.source}: {int(bad.sum())} row(s) skipped: {first['code']} on {pd.Timestamp(first['as_of']).date()} printed in {first['contract_units']!r}, the table's unit is {table_units[np.flatnonzero(bad)[0]]!r}"
+        )
     rescaled = np.isfinite(scale) & (scale != 1.0)
     if rescaled.any():
         r = rows[rescaled]
         kinds = markets.set_index("code")["kind"]
         units_of = markets.set_index("code")["contract_units"]
         for (code, units), n in r.groupby(["code", "contract_units"]).size().items():
-            s = float(scale[np.flatnonzero(rescaled & (rows["code"].to_numpy() == code) & (printed == units))[0]])
+            s = float(
+                scale[
+                    np.flatnonzero(
+                        rescaled & (rows["code"].to_numpy() == code) & (printed == units)
+                    )[0]
+                ]
+            )
             q.repair(f"{code} printed in {units}: positions x {s:g} to the table's unit", int(n))
             if kinds.get(code) != "consolidated":
                 # a consolidated row's unit changed by design (documented in the table); a single
                 # contract printed in another unit is a respecification or a damaged cell: say so
-                q.warn(f"{q.source}: {code} printed in {units} on {int(n)} row(s), the table's unit is {units_of.get(code)}: positions rescaled x {s:g}")
+                q.warn(
+                    f"{q.source}: {code} printed in {units} on {int(n)} row(s), the table's unit is {units_of.get(code)}: positions rescaled x {s:g}"
+                )
     keep = ~bad
     return rows[keep], scale[keep]
 
@@ -620,13 +735,19 @@ def _grid(rows: pd.DataFrame, markets: pd.DataFrame, scale: np.ndarray, source: 
     codes = markets["code"].astype(str).tolist()
     m = pd.Index(codes).get_indexer(rows["code"].astype(str))
     days = rows["as_of"].to_numpy(dtype="datetime64[ns]")
-    week = ((days.astype("datetime64[D]") - _WEEK_ORIGIN) // np.timedelta64(7, "D")).astype(np.int64)
+    week = ((days.astype("datetime64[D]") - _WEEK_ORIGIN) // np.timedelta64(7, "D")).astype(
+        np.int64
+    )
     key = (week - week.min()) * len(codes) + m
     uniq, counts = np.unique(key, return_counts=True)
     if (counts > 1).any():
         k = uniq[counts > 1][0]
         hit = rows[key == k]
-        raise InputError(source, "as_of", f"two reports of {hit['code'].iloc[0]} in one week ({', '.join(str(pd.Timestamp(d).date()) for d in hit['as_of'])}): one report a week expected")
+        raise InputError(
+            source,
+            "as_of",
+            f"two reports of {hit['code'].iloc[0]} in one week ({', '.join(str(pd.Timestamp(d).date()) for d in hit['as_of'])}): one report a week expected",
+        )
     w0 = int(week.min())
     n_w, n_m, n_k = int(week.max()) - w0 + 1, len(codes), len(CLASSES)
     wi = week - w0
@@ -644,10 +765,20 @@ def _grid(rows: pd.DataFrame, markets: pd.DataFrame, scale: np.ndarray, source: 
     for k, (lc, sc) in enumerate(CLASSES.values()):
         long[wi, m, k] = rows[lc].to_numpy(dtype=float) * scale
         short[wi, m, k] = rows[sc].to_numpy(dtype=float) * scale
-    return _Grid(weeks=np.arange(n_w) + w0, dates=dates, week_dates=week_dates, present=present, oi=oi, long=long, short=short)
+    return _Grid(
+        weeks=np.arange(n_w) + w0,
+        dates=dates,
+        week_dates=week_dates,
+        present=present,
+        oi=oi,
+        long=long,
+        short=short,
+    )
 
 
-def _aligned_closes(closes: pd.DataFrame | None, markets: pd.DataFrame, grid: _Grid, max_lag_days: int, source: str) -> tuple[np.ndarray, list[str]]:
+def _aligned_closes(
+    closes: pd.DataFrame | None, markets: pd.DataFrame, grid: _Grid, max_lag_days: int, source: str
+) -> tuple[np.ndarray, list[str]]:
     """Close of each market's underlying on each report date (weeks x markets; NaN = none)."""
     n_w, n_m = grid.present.shape
     out = np.full((n_w, n_m), np.nan)
@@ -661,8 +792,18 @@ def _aligned_closes(closes: pd.DataFrame | None, markets: pd.DataFrame, grid: _G
             missing.append(str(sym))
             continue
         s = closes[und].dropna().sort_index()
-        check_range(s.to_numpy(dtype=float), "price.close", f"closes ({und})", rows=[str(pd.Timestamp(d).date()) for d in s.index], field=und)
-        idx = pd.DatetimeIndex(s.index).tz_localize(None) if pd.DatetimeIndex(s.index).tz is not None else pd.DatetimeIndex(s.index)
+        check_range(
+            s.to_numpy(dtype=float),
+            "price.close",
+            f"closes ({und})",
+            rows=[str(pd.Timestamp(d).date()) for d in s.index],
+            field=und,
+        )
+        idx = (
+            pd.DatetimeIndex(s.index).tz_localize(None)
+            if pd.DatetimeIndex(s.index).tz is not None
+            else pd.DatetimeIndex(s.index)
+        )
         days = grid.dates[:, j]
         have = ~np.isnat(days)
         pos = idx.searchsorted(days[have], side="right") - 1
@@ -683,22 +824,57 @@ def _aligned_closes(closes: pd.DataFrame | None, markets: pd.DataFrame, grid: _G
 def _reports(rows: pd.DataFrame, markets: pd.DataFrame, grid: _Grid, tz: str) -> pd.DataFrame:
     sym = markets.set_index("code")["symbol"]
     table_units = markets.set_index("code")["contract_units"]
-    out = pd.DataFrame({"as_of": rows["as_of"].to_numpy(dtype="datetime64[ns]"), "code": rows["code"].astype(str).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "as_of": rows["as_of"].to_numpy(dtype="datetime64[ns]"),
+            "code": rows["code"].astype(str).to_numpy(),
+        }
+    )
     out["symbol"] = sym.reindex(out["code"]).to_numpy()
     out["market"] = rows["market"].astype(str).to_numpy() if "market" in rows.columns else ""
-    units = rows["contract_units"].astype(str).to_numpy() if "contract_units" in rows.columns else table_units.reindex(out["code"]).to_numpy()
+    units = (
+        rows["contract_units"].astype(str).to_numpy()
+        if "contract_units" in rows.columns
+        else table_units.reindex(out["code"]).to_numpy()
+    )
     out["contract_units"] = units
     out["unit_scale"] = unit_scale(units, table_units.reindex(out["code"]).to_numpy())
-    out["open_interest"] = rows["open_interest"].to_numpy(dtype=float) * out["unit_scale"].to_numpy()
+    out["open_interest"] = (
+        rows["open_interest"].to_numpy(dtype=float) * out["unit_scale"].to_numpy()
+    )
     out["release_time"] = cftc_release_times(pd.DatetimeIndex(out["as_of"]), tz=tz)
     order = pd.Index(markets["code"]).get_indexer(out["code"])
-    out = out.assign(_m=order).sort_values(["as_of", "_m"], kind="stable").drop(columns="_m").reset_index(drop=True)
+    out = (
+        out.assign(_m=order)
+        .sort_values(["as_of", "_m"], kind="stable")
+        .drop(columns="_m")
+        .reset_index(drop=True)
+    )
     for c in ("code", "symbol", "market", "contract_units"):
         out[c] = out[c].astype(str)
-    return out[["as_of", "symbol", "code", "market", "contract_units", "unit_scale", "open_interest", "release_time"]]
+    return out[
+        [
+            "as_of",
+            "symbol",
+            "code",
+            "market",
+            "contract_units",
+            "unit_scale",
+            "open_interest",
+            "release_time",
+        ]
+    ]
 
 
-def _extremes(net: np.ndarray, grid: _Grid, symbols: np.ndarray, codes: list[str], names: list[str], windows: Mapping[str, int], min_share: float) -> pd.DataFrame:
+def _extremes(
+    net: np.ndarray,
+    grid: _Grid,
+    symbols: np.ndarray,
+    codes: list[str],
+    names: list[str],
+    windows: Mapping[str, int],
+    min_share: float,
+) -> pd.DataFrame:
     """Previous extremes of the latest week, per market, class and window (module docstring)."""
     n_w, n_m, n_k = net.shape
     t = n_w - 1
@@ -753,7 +929,15 @@ def _extremes(net: np.ndarray, grid: _Grid, symbols: np.ndarray, codes: list[str
     return out
 
 
-def _crowding(flags: Sequence[FlagRule], markets: pd.DataFrame, stats: Mapping[str, WindowStats], net: np.ndarray, grid: _Grid, names: list[str], latest_as_of: pd.Timestamp) -> pd.DataFrame:
+def _crowding(
+    flags: Sequence[FlagRule],
+    markets: pd.DataFrame,
+    stats: Mapping[str, WindowStats],
+    net: np.ndarray,
+    grid: _Grid,
+    names: list[str],
+    latest_as_of: pd.Timestamp,
+) -> pd.DataFrame:
     """One row per (headline market of the rule's group, rule) on the latest week."""
     n_w, n_m, n_k = net.shape
     t = n_w - 1
@@ -785,18 +969,47 @@ def _crowding(flags: Sequence[FlagRule], markets: pd.DataFrame, stats: Mapping[s
                     "description": rule.description,
                 }
             )
-    cols = ["as_of", "symbol", "code", "group", "trader_class", "flag", "metric", "op", "value", "threshold", "net_contracts", "flagged", "description"]
+    cols = [
+        "as_of",
+        "symbol",
+        "code",
+        "group",
+        "trader_class",
+        "flag",
+        "metric",
+        "op",
+        "value",
+        "threshold",
+        "net_contracts",
+        "flagged",
+        "description",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     if out.empty:
-        out = out.astype({"value": float, "threshold": float, "net_contracts": float, "flagged": bool})
+        out = out.astype(
+            {"value": float, "threshold": float, "net_contracts": float, "flagged": bool}
+        )
     return out
 
 
-def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], min_share: float, notional_missing: list[str], q: Quality) -> dict[str, Any]:
+def _coverage(
+    grid: _Grid,
+    markets: pd.DataFrame,
+    windows: Mapping[str, int],
+    min_share: float,
+    notional_missing: list[str],
+    q: Quality,
+) -> dict[str, Any]:
     """Coverage facts for ``info``; a market absent in a week its history spans is a warning."""
     n_w, n_m = grid.present.shape
     reported = ~np.isnat(grid.week_dates)
-    info: dict[str, Any] = {"weeks": int(reported.sum()), "markets": list(markets["symbol"].astype(str)), "history_start": {}, "history_end": {}, "notes": []}
+    info: dict[str, Any] = {
+        "weeks": int(reported.sum()),
+        "markets": list(markets["symbol"].astype(str)),
+        "history_start": {},
+        "history_end": {},
+        "notes": [],
+    }
     for j, sym in enumerate(markets["symbol"].astype(str)):
         have = np.flatnonzero(grid.present[:, j])
         if not len(have):
@@ -806,17 +1019,30 @@ def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], mi
         info["history_end"][sym] = str(pd.Timestamp(grid.dates[have[-1], j]).date())
         listed = markets["first_report"].iloc[j] if "first_report" in markets.columns else pd.NaT
         first_week = int(np.flatnonzero(reported)[0])
-        if have[0] > first_week and (pd.isna(listed) or pd.Timestamp(grid.dates[have[0], j]) > pd.Timestamp(listed) + pd.Timedelta(days=6)):
-            since = f"since {pd.Timestamp(listed).date()}" if not pd.isna(listed) else "since 2017-01-03 or earlier"
-            q.warn(f"{q.source}: {sym} starts on {info['history_start'][sym]}, {int(reported[first_week : have[0]].sum())} report week(s) after the history's first ({pd.Timestamp(grid.week_dates[first_week]).date()}), though it has reported {since}: its earlier weeks are missing (a cut file?)")
+        if have[0] > first_week and (
+            pd.isna(listed)
+            or pd.Timestamp(grid.dates[have[0], j]) > pd.Timestamp(listed) + pd.Timedelta(days=6)
+        ):
+            since = (
+                f"since {pd.Timestamp(listed).date()}"
+                if not pd.isna(listed)
+                else "since 2017-01-03 or earlier"
+            )
+            q.warn(
+                f"{q.source}: {sym} starts on {info['history_start'][sym]}, {int(reported[first_week : have[0]].sum())} report week(s) after the history's first ({pd.Timestamp(grid.week_dates[first_week]).date()}), though it has reported {since}: its earlier weeks are missing (a cut file?)"
+            )
         span = np.arange(have[0], have[-1] + 1)
         absent = span[reported[span] & ~grid.present[span, j]]
         if len(absent):
             days = [str(pd.Timestamp(grid.week_dates[i]).date()) for i in absent]
             more = f" and {len(days) - 3} more" if len(days) > 3 else ""
-            q.warn(f"{q.source}: {sym} absent on {len(days)} of {int(reported[span].sum())} report weeks of its history ({', '.join(days[:3])}{more}): no figures for {sym} those weeks; its statistics use the weeks present (no forward fill)")
+            q.warn(
+                f"{q.source}: {sym} absent on {len(days)} of {int(reported[span].sum())} report weeks of its history ({', '.join(days[:3])}{more}): no figures for {sym} those weeks; its statistics use the weeks present (no forward fill)"
+            )
         if have[-1] < n_w - 1:
-            q.warn(f"{q.source}: {sym} has no report in the latest week {pd.Timestamp(grid.week_dates[-1]).date()} (last {info['history_end'][sym]})")
+            q.warn(
+                f"{q.source}: {sym} has no report in the latest week {pd.Timestamp(grid.week_dates[-1]).date()} (last {info['history_end'][sym]})"
+            )
     gaps: list[dict[str, Any]] = []
     missing = np.flatnonzero(~reported)
     if len(missing):
@@ -827,29 +1053,51 @@ def _coverage(grid: _Grid, markets: pd.DataFrame, windows: Mapping[str, int], mi
         for a, b in zip(starts, ends, strict=True):
             first = origin + np.timedelta64(int(grid.weeks[a]) * 7 + 3, "D")  # that week's Tuesday
             last = origin + np.timedelta64(int(grid.weeks[b]) * 7 + 3, "D")
-            gaps.append({"from": str(pd.Timestamp(first).date()), "to": str(pd.Timestamp(last).date()), "weeks": int(b - a + 1)})
+            gaps.append(
+                {
+                    "from": str(pd.Timestamp(first).date()),
+                    "to": str(pd.Timestamp(last).date()),
+                    "weeks": int(b - a + 1),
+                }
+            )
     info["history_gaps"] = gaps
     if gaps:
         total = sum(g["weeks"] for g in gaps)
-        info["notes"].append(f"the history has no report in {total} week(s) ({'; '.join(g['from'] + '..' + g['to'] for g in gaps[:3])}{' ...' if len(gaps) > 3 else ''}): windows spanning them count only the weeks present")
+        info["notes"].append(
+            f"the history has no report in {total} week(s) ({'; '.join(g['from'] + '..' + g['to'] for g in gaps[:3])}{' ...' if len(gaps) > 3 else ''}): windows spanning them count only the weeks present"
+        )
     cov = {}
     t = n_w - 1
     for label, w in windows.items():
         lo = max(0, t - w + 1)
         present = int(reported[lo : t + 1].sum())
-        cov[label] = {"weeks_present": present, "window_weeks": int(w), "needed": min_periods_for(w, min_share)}
+        cov[label] = {
+            "weeks_present": present,
+            "window_weeks": int(w),
+            "needed": min_periods_for(w, min_share),
+        }
         if present < min_periods_for(w, min_share):
-            info["notes"].append(f"latest week {pd.Timestamp(grid.week_dates[t]).date()}: {label} statistics not computed ({present} of {w} weeks present, {min_periods_for(w, min_share)} needed)")
+            info["notes"].append(
+                f"latest week {pd.Timestamp(grid.week_dates[t]).date()}: {label} statistics not computed ({present} of {w} weeks present, {min_periods_for(w, min_share)} needed)"
+            )
     info["window_coverage"] = cov
     info["min_share"] = float(min_share)
     info["notional_missing"] = list(notional_missing)
     if notional_missing:
-        info["notes"].append(f"no close for {', '.join(notional_missing)}: notional_usd not computed (usd_per_point is)")
+        info["notes"].append(
+            f"no close for {', '.join(notional_missing)}: notional_usd not computed (usd_per_point is)"
+        )
     return info
 
 
 # -- headline -------------------------------------------------------------------------------------
-def headline(latest: pd.DataFrame, crowding: pd.DataFrame, markets: pd.DataFrame, as_of: pd.Timestamp | None, reports: pd.DataFrame | None = None) -> dict[str, Any]:
+def headline(
+    latest: pd.DataFrame,
+    crowding: pd.DataFrame,
+    markets: pd.DataFrame,
+    as_of: pd.Timestamp | None,
+    reports: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """Flat headline of the latest week (keys and units in :data:`HEADLINE_UNITS`).
 
     Per headline market ``s`` (lower case) and class ``c`` of :data:`HEADLINE_CLASSES`:
@@ -862,29 +1110,42 @@ def headline(latest: pd.DataFrame, crowding: pd.DataFrame, markets: pd.DataFrame
     figure that week (a partial sum is never published).  ``crowding_flags``, ``flag_<rule>``,
     ``flagged`` (text), ``markets_reported``, ``markets_missing`` (text).  NaN -> None.
     """
-    out: dict[str, Any] = {"as_of": None if as_of is None or pd.isna(as_of) else pd.Timestamp(as_of).date().isoformat()}
+    out: dict[str, Any] = {
+        "as_of": None if as_of is None or pd.isna(as_of) else pd.Timestamp(as_of).date().isoformat()
+    }
     if reports is not None and as_of is not None and len(reports):
         rel = reports.loc[reports["as_of"] == as_of, "release_time"]
         out["release_time"] = pd.Timestamp(rel.iloc[0]).isoformat() if len(rel) else None
     head = markets[markets["headline"].to_numpy(dtype=bool)]
     by = latest.set_index(["symbol", "trader_class"]) if len(latest) else None
-    stat_cols = [c for c in latest.columns if c.startswith("percentile_")] + [c for c in ("zscore_3y", "cot_index_3y") if c in latest.columns]
+    stat_cols = [c for c in latest.columns if c.startswith("percentile_")] + [
+        c for c in ("zscore_3y", "cot_index_3y") if c in latest.columns
+    ]
     reported = []
     for sym, grp in zip(head["symbol"].astype(str), head["group"].astype(str), strict=True):
         key = sym.lower()
         has = by is not None and (sym, "dealer") in by.index
         if has:
             reported.append(sym)
-        out[f"{key}_dealer_net_contracts"] = by.loc[(sym, "dealer"), "net_contracts"] if has and by is not None else None
+        out[f"{key}_dealer_net_contracts"] = (
+            by.loc[(sym, "dealer"), "net_contracts"] if has and by is not None else None
+        )
         for cls in HEADLINE_CLASSES:
             row = by.loc[(sym, cls)] if has and by is not None else None
             base = f"{key}_{cls}"
             for c in ("net_contracts", "net_pct_oi", "net_change_contracts", *stat_cols):
                 out[f"{base}_{c}"] = row[c] if row is not None else None
-            exposure = ("usd_per_point", "notional_usd") if grp in ("equity_index", "vix") else ("dv01_usd_per_bp", "ten_year_equivalents")
+            exposure = (
+                ("usd_per_point", "notional_usd")
+                if grp in ("equity_index", "vix")
+                else ("dv01_usd_per_bp", "ten_year_equivalents")
+            )
             for c in exposure:
                 out[f"{base}_{c}"] = row[c] if row is not None else None
-    for grp, cols in (("equity_index", ("notional_usd",)), ("rates", ("dv01_usd_per_bp", "ten_year_equivalents"))):
+    for grp, cols in (
+        ("equity_index", ("notional_usd",)),
+        ("rates", ("dv01_usd_per_bp", "ten_year_equivalents")),
+    ):
         members = head.loc[head["group"] == grp, "symbol"].astype(str).str.lower().tolist()
         if not members:
             continue
@@ -897,7 +1158,11 @@ def headline(latest: pd.DataFrame, crowding: pd.DataFrame, markets: pd.DataFrame
     out["crowding_flags"] = len(flagged)
     for name in dict.fromkeys(crowding["flag"]) if len(crowding) else []:
         out[f"flag_{name}"] = int((flagged["flag"] == name).sum())
-    out["flagged"] = ", ".join(f"{r.symbol} {r.trader_class} {r.flag}" for r in flagged.itertuples()) if len(flagged) else ""
+    out["flagged"] = (
+        ", ".join(f"{r.symbol} {r.trader_class} {r.flag}" for r in flagged.itertuples())
+        if len(flagged)
+        else ""
+    )
     out["markets_reported"] = len(reported)
     out["markets_missing"] = ", ".join(s for s in head["symbol"].astype(str) if s not in reported)
     return {k: _plain(v) for k, v in out.items()}
@@ -912,7 +1177,18 @@ def _plain(value: Any) -> Any:
 
 
 # -- wide rows (CLI --json, API) ------------------------------------------------------------------
-WIDE_METRICS: tuple[str, ...] = ("long", "short", "net_contracts", "net_pct_oi", "net_change_contracts", *STAT_METRICS, "usd_per_point", "notional_usd", "dv01_usd_per_bp", "ten_year_equivalents")
+WIDE_METRICS: tuple[str, ...] = (
+    "long",
+    "short",
+    "net_contracts",
+    "net_pct_oi",
+    "net_change_contracts",
+    *STAT_METRICS,
+    "usd_per_point",
+    "notional_usd",
+    "dv01_usd_per_bp",
+    "ten_year_equivalents",
+)
 """Per-class columns of :func:`wide` (``<class>_<metric>``)."""
 
 
@@ -929,9 +1205,17 @@ def wide(positions: pd.DataFrame, reports: pd.DataFrame | None = None) -> pd.Dat
     metrics = [m for m in WIDE_METRICS if m in positions.columns]
     table = positions.set_index([*keys, "trader_class"])[metrics].unstack("trader_class")
     table = table.reindex(pd.MultiIndex.from_frame(cell[keys]))
-    cols = {f"{cls}_{metric}": table[(metric, cls)].to_numpy() if (metric, cls) in table.columns else np.nan for cls in CLASSES for metric in metrics}
+    cols = {
+        f"{cls}_{metric}": table[(metric, cls)].to_numpy()
+        if (metric, cls) in table.columns
+        else np.nan
+        for cls in CLASSES
+        for metric in metrics
+    }
     out = pd.concat([cell.rename(columns={"symbol": "market"}), pd.DataFrame(cols)], axis=1)
     if reports is not None and len(reports):
         names = reports.set_index(["as_of", "code"])["market"]
-        out.insert(3, "name", names.reindex(pd.MultiIndex.from_frame(out[["as_of", "code"]])).to_numpy())
+        out.insert(
+            3, "name", names.reindex(pd.MultiIndex.from_frame(out[["as_of", "code"]])).to_numpy()
+        )
     return out

@@ -257,7 +257,9 @@ class GammaReport:
 # time
 
 
-def year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, at: pd.Timestamp, basis: str) -> np.ndarray:
+def year_fractions(
+    settle_ns: np.ndarray, settle_days: np.ndarray, at: pd.Timestamp, basis: str
+) -> np.ndarray:
     """Time from ``at`` to settlement, years, per contract (<= 0 when settled by ``at``).
 
     Parameters
@@ -282,12 +284,21 @@ def year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, at: pd.Timest
         n = np.busday_count(day, settle_days).astype(np.float64)
         t = np.where(n > 0, n, 1.0) / BUSDAYS_PER_YEAR
         return np.where(alive, t, 0.0)
-    raise InputError("gamma params", "time_basis", f"unknown time basis {basis!r}; use one of {TIME_BASES}")
+    raise InputError(
+        "gamma params", "time_basis", f"unknown time basis {basis!r}; use one of {TIME_BASES}"
+    )
 
 
 def _local_days(settle_ns: np.ndarray) -> np.ndarray:
     """Exchange-local calendar date (``datetime64[D]``) of each settlement instant."""
-    return np.asarray(pd.DatetimeIndex(settle_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(EXCHANGE_TZ).tz_localize(None).to_numpy().astype("datetime64[D]"))
+    return np.asarray(
+        pd.DatetimeIndex(settle_ns.astype("datetime64[ns]"))
+        .tz_localize("UTC")
+        .tz_convert(EXCHANGE_TZ)
+        .tz_localize(None)
+        .to_numpy()
+        .astype("datetime64[D]")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,7 +365,9 @@ def _gex_curve(model: _Model, spots: np.ndarray, rows: np.ndarray | None = None)
     if model.d0.size == 0 or spots.size == 0:
         return out
     x = np.log(spots / model.S)
-    keep = (model.d0 + model.b * x.min() <= D1_CUTOFF) & (model.d0 + model.b * x.max() >= -D1_CUTOFF)
+    keep = (model.d0 + model.b * x.min() <= D1_CUTOFF) & (
+        model.d0 + model.b * x.max() >= -D1_CUTOFF
+    )
     idx = np.flatnonzero(keep)
     if idx.size == 0:
         return out
@@ -374,13 +387,32 @@ def _gex_curve(model: _Model, spots: np.ndarray, rows: np.ndarray | None = None)
     return out
 
 
-def _standard_book(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarray, q: float) -> _Book:
+def _standard_book(
+    S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarray, q: float
+) -> _Book:
     K = np.asarray(strike, dtype=np.float64)
     n = K.size
-    return _Book(U=np.full(n, float(S)), K=K, T=np.asarray(t_years, dtype=np.float64), sigma=np.asarray(iv, dtype=np.float64), q=np.full(n, float(q)), scale=np.full(n, products.STANDARD_MULTIPLIER), is_call=np.ones(n, dtype=bool))
+    return _Book(
+        U=np.full(n, float(S)),
+        K=K,
+        T=np.asarray(t_years, dtype=np.float64),
+        sigma=np.asarray(iv, dtype=np.float64),
+        q=np.full(n, float(q)),
+        scale=np.full(n, products.STANDARD_MULTIPLIER),
+        is_call=np.ones(n, dtype=bool),
+    )
 
 
-def gex_profile(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarray, weights: np.ndarray, spots: np.ndarray, r: float, q: float) -> np.ndarray:
+def gex_profile(
+    S: float,
+    strike: np.ndarray,
+    t_years: np.ndarray,
+    iv: np.ndarray,
+    weights: np.ndarray,
+    spots: np.ndarray,
+    r: float,
+    q: float,
+) -> np.ndarray:
     """Model GEX (USD per 1 % move) at each of ``spots`` for signed dealer positions in standard
     100-unit contracts on the spot itself.
 
@@ -395,7 +427,15 @@ def gex_profile(S: float, strike: np.ndarray, t_years: np.ndarray, iv: np.ndarra
     return out[0] if np.ndim(weights) == 1 else out
 
 
-def _dealer_delta(S: float, book: _Book, W: np.ndarray, spots: np.ndarray, r: float, sigma: np.ndarray | None = None, T: np.ndarray | None = None) -> np.ndarray:
+def _dealer_delta(
+    S: float,
+    book: _Book,
+    W: np.ndarray,
+    spots: np.ndarray,
+    r: float,
+    sigma: np.ndarray | None = None,
+    T: np.ndarray | None = None,
+) -> np.ndarray:
     """Dealer option delta, spot-equivalent units, per weight row and spot: (k, len(spots)).
 
     ``D(s) = sum_i w_i * scale_i * delta_i(U_i s / S)``: :func:`flows.greeks.dealer_delta` on the
@@ -419,7 +459,9 @@ def _dealer_delta(S: float, book: _Book, W: np.ndarray, spots: np.ndarray, r: fl
 # flips
 
 
-def find_flips(spots: np.ndarray, values: np.ndarray, evaluate: Callable[[np.ndarray], np.ndarray], tol: float) -> list[float]:
+def find_flips(
+    spots: np.ndarray, values: np.ndarray, evaluate: Callable[[np.ndarray], np.ndarray], tol: float
+) -> list[float]:
     """Every sign change of a sampled curve, refined by bisection on the exact function.
 
     Parameters
@@ -471,17 +513,24 @@ def find_flips(spots: np.ndarray, values: np.ndarray, evaluate: Callable[[np.nda
 # the engine
 
 
-
-def _convention_weights(conv: str, is_call: np.ndarray, oi: np.ndarray, position: np.ndarray | None, source: str) -> np.ndarray:
+def _convention_weights(
+    conv: str, is_call: np.ndarray, oi: np.ndarray, position: np.ndarray | None, source: str
+) -> np.ndarray:
     if conv == "calls_long_puts_short":
         return np.where(is_call, oi, -oi)
     if conv == "short_all":
         return -oi
     if conv == "source_position":
         if position is None:
-            raise InputError(source, DEALER_POSITION_COLUMN, "convention 'source_position' needs a per-contract dealer position column")
+            raise InputError(
+                source,
+                DEALER_POSITION_COLUMN,
+                "convention 'source_position' needs a per-contract dealer position column",
+            )
         return position
-    raise InputError("gamma params", "convention", f"unknown convention {conv!r}; use one of {CONVENTIONS}")
+    raise InputError(
+        "gamma params", "convention", f"unknown convention {conv!r}; use one of {CONVENTIONS}"
+    )
 
 
 def _group_sum(keys_inverse: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
@@ -499,9 +548,13 @@ def _f(x: Any) -> float | None:
 def _check_params(p: GammaParams) -> None:
     where = "gamma params"
     if p.time_basis not in TIME_BASES:
-        raise InputError(where, "time_basis", f"unknown time basis {p.time_basis!r}; use one of {TIME_BASES}")
+        raise InputError(
+            where, "time_basis", f"unknown time basis {p.time_basis!r}; use one of {TIME_BASES}"
+        )
     if p.convention not in CONVENTIONS:
-        raise InputError(where, "convention", f"unknown convention {p.convention!r}; use one of {CONVENTIONS}")
+        raise InputError(
+            where, "convention", f"unknown convention {p.convention!r}; use one of {CONVENTIONS}"
+        )
     if not 0 < p.window < 1:
         raise InputError(where, "window", f"window must be in (0, 1), got {p.window}")
     if p.n_points < 3:
@@ -510,12 +563,23 @@ def _check_params(p: GammaParams) -> None:
         if not math.isfinite(float(getattr(p, name))):
             raise InputError(where, name, f"must be finite, got {getattr(p, name)}")
     if not (math.isfinite(float(p.consistency_factor)) and p.consistency_factor > 1):
-        raise InputError(where, "consistency_factor", f"must be a number above 1, got {p.consistency_factor}")
+        raise InputError(
+            where, "consistency_factor", f"must be a number above 1, got {p.consistency_factor}"
+        )
     if any(not math.isfinite(float(m)) or m <= -100 for m in p.moves_pct):
         raise InputError(where, "moves_pct", "moves must be finite and above -100 %")
 
 
-def _hedge_flows(S: float, moves_pct: np.ndarray, book: _Book, T_next: np.ndarray, W: np.ndarray, gamma_spot: np.ndarray, shock: float, r: float) -> tuple[np.ndarray, ...]:
+def _hedge_flows(
+    S: float,
+    moves_pct: np.ndarray,
+    book: _Book,
+    T_next: np.ndarray,
+    W: np.ndarray,
+    gamma_spot: np.ndarray,
+    shock: float,
+    r: float,
+) -> tuple[np.ndarray, ...]:
     """Dealer hedge trades per weight row (rows of ``W``) and move (module docstring formulas).
 
     ``gamma_spot``: ``(U/S) * gamma`` per contract, so that ``scale * gamma_spot`` is the contract's
@@ -529,12 +593,23 @@ def _hedge_flows(S: float, moves_pct: np.ndarray, book: _Book, T_next: np.ndarra
     trade = -(D_new - D_spot) * new_spots
     vanna = -(_dealer_delta(S, book, W, new_spots, r, sigma=book.sigma + shock) - D_new) * new_spots
     charm = -(_dealer_delta(S, book, W, new_spots, r, T=T_next) - D_new) * new_spots
-    gamma_units = W @ (book.scale * gamma_spot)  # dD/ds: dealer gamma, spot-equivalent units per point
+    gamma_units = W @ (
+        book.scale * gamma_spot
+    )  # dD/ds: dealer gamma, spot-equivalent units per point
     gamma_approx = -gamma_units[:, None] * (new_spots - S) * new_spots
     return new_spots, trade, gamma_approx, vanna, charm
 
 
-def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, oi: np.ndarray, gex: np.ndarray, modelled: np.ndarray, zero_dte: np.ndarray, snap_day: np.datetime64) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _group_tables(
+    K: np.ndarray,
+    expiry_days: np.ndarray,
+    is_call: np.ndarray,
+    oi: np.ndarray,
+    gex: np.ndarray,
+    modelled: np.ndarray,
+    zero_dte: np.ndarray,
+    snap_day: np.datetime64,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``by_strike``, ``by_expiry`` and the long ``grid`` from per-contract spot GEX.
 
     Group sums with ``numpy.unique`` + ``bincount``; strikes are grouped by exact value, so a
@@ -566,7 +641,9 @@ def _group_tables(K: np.ndarray, expiry_days: np.ndarray, is_call: np.ndarray, o
             "call_gex_usd_per_1pct": _group_sum(e_inv, ne, call_part),
             "put_gex_usd_per_1pct": _group_sum(e_inv, ne, put_part),
             "gross_gex_usd_per_1pct": _group_sum(e_inv, ne, np.abs(gex)),
-            "modelled_gex_usd_per_1pct": _group_sum(e_inv, ne, np.where(modelled, np.abs(gex), 0.0)),
+            "modelled_gex_usd_per_1pct": _group_sum(
+                e_inv, ne, np.where(modelled, np.abs(gex), 0.0)
+            ),
             "zero_dte": _group_sum(e_inv, ne, zero_dte.astype(np.float64)) > 0,
         }
     )
@@ -609,18 +686,32 @@ def _settled_reasons(settle: pd.Series, am: np.ndarray, as_of: pd.Timestamp) -> 
     local = pd.DatetimeIndex(settle).tz_convert(EXCHANGE_TZ)
     snap = as_of.tz_convert(EXCHANGE_TZ).isoformat()
     keys = pd.Series(local.asi8 * 2 + am.astype(np.int64))
-    text = {k: f"settled at {pd.Timestamp(k // 2, tz='UTC').tz_convert(EXCHANGE_TZ).isoformat()} ({'AM, opening quotation' if k % 2 else 'PM, close'}), at or before the snapshot {snap}" for k in keys.unique()}
+    text = {
+        k: f"settled at {pd.Timestamp(k // 2, tz='UTC').tz_convert(EXCHANGE_TZ).isoformat()} ({'AM, opening quotation' if k % 2 else 'PM, close'}), at or before the snapshot {snap}"
+        for k in keys.unique()
+    }
     return np.asarray(keys.map(text).to_numpy(dtype=object))
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Series:
     """A ``str`` column from integer codes into ``names`` (built in Arrow: ~10x faster than
     converting an object array of 20,000 strings)."""
-    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(names), type=pa.string())).cast(pa.string())
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(names), type=pa.string())
+    ).cast(pa.string())
     return pd.Series(pd.array(arr, dtype="str"))
 
 
-def _resolve_iv(iv_file: np.ndarray, mid_unit: np.ndarray, U: np.ndarray, K: np.ndarray, T: np.ndarray, r: float, q: np.ndarray, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _resolve_iv(
+    iv_file: np.ndarray,
+    mid_unit: np.ndarray,
+    U: np.ndarray,
+    K: np.ndarray,
+    T: np.ndarray,
+    r: float,
+    q: np.ndarray,
+    is_call: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """IV per contract: the source's where positive, else solved from the mid per unit.
 
     ``mid_unit`` is the bid/ask mid per unit of the contract's underlying (NaN without a usable
@@ -649,7 +740,9 @@ def _mids(bid: np.ndarray, ask: np.ndarray, *, two_sided: bool = False) -> np.nd
     return np.where(ok, 0.5 * (bid + ask), np.nan)
 
 
-def parity_forward(strike: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: float, r: float) -> tuple[float, str]:
+def parity_forward(
+    strike: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: float, r: float
+) -> tuple[float, str]:
     """Forward of one expiry by put-call parity on the chain's own mids: ``F = K + e^{rT}(C - P)``.
 
     Robust version: strikes where the call and the put both have a two-sided quote (``bid > 0``,
@@ -662,13 +755,17 @@ def parity_forward(strike: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask
     Returns ``(F, detail)`` with ``detail`` naming the strikes used.
     """
     K = np.asarray(strike, dtype=np.float64)
-    mid = _mids(np.asarray(bid, dtype=np.float64), np.asarray(ask, dtype=np.float64), two_sided=True)
+    mid = _mids(
+        np.asarray(bid, dtype=np.float64), np.asarray(ask, dtype=np.float64), two_sided=True
+    )
     ok = np.isfinite(mid)
     kc, ic = np.unique(K[is_call & ok], return_index=True)  # first quote per strike
     kp, ip = np.unique(K[~is_call & ok], return_index=True)
     common, jc, jp = np.intersect1d(kc, kp, assume_unique=True, return_indices=True)
     if common.size < PARITY_MIN_STRIKES:
-        raise ValueError(f"only {common.size} strike(s) with two-sided call and put quotes (need {PARITY_MIN_STRIKES})")
+        raise ValueError(
+            f"only {common.size} strike(s) with two-sided call and put quotes (need {PARITY_MIN_STRIKES})"
+        )
     d_all = mid[is_call & ok][ic[jc]] - mid[~is_call & ok][ip[jp]]
     order = np.argsort(np.abs(d_all), kind="stable")[:PARITY_USE_STRIKES]
     near, d = common[order], d_all[order]
@@ -678,11 +775,25 @@ def parity_forward(strike: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask
         raise ValueError(f"parity gives a non-positive forward {F:g}")
     spread = float(np.max(np.abs(est - F)) / F)
     if spread > PARITY_MAX_DISPERSION:
-        raise ValueError(f"estimates at strikes {', '.join(f'{k:g}' for k in near)} disagree ({', '.join(f'{e:.4f}' for e in est)}: {spread * 100:.1f} % from their median)")
+        raise ValueError(
+            f"estimates at strikes {', '.join(f'{k:g}' for k in near)} disagree ({', '.join(f'{e:.4f}' for e in est)}: {spread * 100:.1f} % from their median)"
+        )
     return F, f"put-call parity, median of strikes {', '.join(f'{k:g}' for k in sorted(near))}"
 
 
-def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, ticks: np.ndarray, r: float, source: str) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def _forwards(
+    a: pd.DataFrame,
+    fwd: np.ndarray,
+    settle_ns: np.ndarray,
+    K: np.ndarray,
+    is_call: np.ndarray,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    T: np.ndarray,
+    ticks: np.ndarray,
+    r: float,
+    source: str,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Futures price per futures-priced contract (NaN elsewhere) and one note per expiry.
 
     The source's own :data:`flows.chain.FORWARD_COLUMN` where it has one for the expiry, else
@@ -691,7 +802,11 @@ def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.nda
     """
     out = np.full(len(a), np.nan)
     notes: list[dict[str, Any]] = []
-    given = a[FORWARD_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if FORWARD_COLUMN in a.columns else np.full(len(a), np.nan)
+    given = (
+        a[FORWARD_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan)
+        if FORWARD_COLUMN in a.columns
+        else np.full(len(a), np.nan)
+    )
     for key in np.unique(settle_ns[fwd]):
         sel = fwd & (settle_ns == key)
         expiry = pd.Timestamp(a["expiry"].to_numpy()[sel][0]).date().isoformat()
@@ -701,10 +816,16 @@ def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.nda
             F, how = float(np.median(g)), "source"
         else:
             try:
-                F, how = parity_forward(K[sel], is_call[sel], bid[sel], ask[sel], float(T[sel][0]), r)
+                F, how = parity_forward(
+                    K[sel], is_call[sel], bid[sel], ask[sel], float(T[sel][0]), r
+                )
             except ValueError as exc:
                 roots = "/".join(sorted(set(a["root"].to_numpy()[sel])))
-                raise InputError(source, "forward", f"{roots} options expiring {expiry}: the source gives no futures price and put-call parity failed ({exc}); refusing rather than pricing them off spot") from None
+                raise InputError(
+                    source,
+                    "forward",
+                    f"{roots} options expiring {expiry}: the source gives no futures price and put-call parity failed ({exc}); refusing rather than pricing them off spot",
+                ) from None
             tick = ticks[sel][0]
             if math.isfinite(tick) and tick > 0:
                 raw = F
@@ -715,7 +836,20 @@ def _forwards(a: pd.DataFrame, fwd: np.ndarray, settle_ns: np.ndarray, K: np.nda
     return out, notes
 
 
-def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np.ndarray, is_call: np.ndarray, bid: np.ndarray, ask: np.ndarray, T: np.ndarray, U_ratio: np.ndarray, r: float, q: float, source: str = "") -> str | None:
+def _spot_parity_warning(
+    S: float,
+    std: np.ndarray,
+    settle_ns: np.ndarray,
+    K: np.ndarray,
+    is_call: np.ndarray,
+    bid: np.ndarray,
+    ask: np.ndarray,
+    T: np.ndarray,
+    U_ratio: np.ndarray,
+    r: float,
+    q: float,
+    source: str = "",
+) -> str | None:
     """Spot against the nearest usable expiry's put-call parity: an :class:`InputError` beyond the
     ``option.spot_vs_parity`` limit (25 %), a warning beyond :data:`SPOT_PARITY_WARN` (5 %);
     ``None`` when consistent or when no expiry qualifies."""
@@ -729,7 +863,13 @@ def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np
         t = float(T[sel][0])
         implied = F * math.exp(-(r - q) * t) / float(np.median(U_ratio[sel]))
         day = pd.Timestamp(int(key), tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
-        check_range([S / implied - 1.0], "option.spot_vs_parity", source, rows=[f"the {day} options imply spot {implied:.6g}"], field="spot")
+        check_range(
+            [S / implied - 1.0],
+            "option.spot_vs_parity",
+            source,
+            rows=[f"the {day} options imply spot {implied:.6g}"],
+            field="spot",
+        )
         if abs(S / implied - 1.0) > SPOT_PARITY_WARN:
             return f"spot {S:g} disagrees with the put-call parity of the {day} options (implied spot {implied:.4g}, {abs(S / implied - 1) * 100:.1f} % away): wrong spot in the source?"
         return None
@@ -739,7 +879,12 @@ def _spot_parity_warning(S: float, std: np.ndarray, settle_ns: np.ndarray, K: np
 def _start_quality(chain: Chain, oi: np.ndarray) -> Quality:
     if chain.quality is not None:
         return copy.deepcopy(chain.quality)
-    return Quality(source=chain.source, basis="open interest", total_rows=len(oi), total_weight=float(np.nansum(oi)))
+    return Quality(
+        source=chain.source,
+        basis="open interest",
+        total_rows=len(oi),
+        total_weight=float(np.nansum(oi)),
+    )
 
 
 def analyze(chain: Chain, params: GammaParams) -> GammaReport:
@@ -774,7 +919,9 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
 
     # products: how each root is modelled (standard, deliverable, excluded)
     root_codes, root_names = pd.factorize(c["root"])
-    cls = products.classify_roots([str(x).upper() for x in root_names], chain.underlying, params.deliverables)
+    cls = products.classify_roots(
+        [str(x).upper() for x in root_names], chain.underlying, params.deliverables
+    )
 
     def per_contract(col: str, dtype: object) -> np.ndarray:
         return np.asarray(cls[col].to_numpy(dtype=dtype)[root_codes])
@@ -784,11 +931,15 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     cash_all = per_contract("cash", np.float64)
     strike_all = c["strike"].to_numpy(dtype=np.float64)
     deliv = status == products.STATUS_DELIVERABLE
-    K_unit_all = np.where(deliv, (strike_all * products.STANDARD_MULTIPLIER - cash_all) / units_all, strike_all)
+    K_unit_all = np.where(
+        deliv, (strike_all * products.STANDARD_MULTIPLIER - cash_all) / units_all, strike_all
+    )
     excluded = np.isin(status, [products.STATUS_NONSTANDARD, products.STATUS_OTHER_UNDERLYING])
     bad_deliv = deliv & ~(K_unit_all > 0)
     excl_reason = per_contract("reason", object).copy()
-    excl_reason[bad_deliv] = "non-standard deliverable: the per-share strike (strike * 100 - cash) / shares is not positive"
+    excl_reason[bad_deliv] = (
+        "non-standard deliverable: the per-share strike (strike * 100 - cash) / shares is not positive"
+    )
     excluded |= bad_deliv
     fwd_all = per_contract("forward_priced", bool)
     ratio_all = per_contract("level_ratio", np.float64)
@@ -799,17 +950,35 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         x = K_unit_all[on_spot] / ratio_all[on_spot]
         lo, hi = float(x.min()), float(x.max())
         if not lo <= S <= hi:
-            raise InputError(src, "spot", f"spot {S:g} lies outside the listed strikes {lo:g}..{hi:g} of the chain's {int(on_spot.sum())} contracts: a wrong spot or the wrong underlying (limit option.spot)")
+            raise InputError(
+                src,
+                "spot",
+                f"spot {S:g} lies outside the listed strikes {lo:g}..{hi:g} of the chain's {int(on_spot.sum())} contracts: a wrong spot or the wrong underlying (limit option.spot)",
+            )
 
     settle_ns_all = pd.DatetimeIndex(c["settle_time"]).as_unit("ns").asi8
     settled = settle_ns_all <= as_of.value
     dropped_parts = []
     if settled.any():
         dead = c.loc[settled]
-        dropped_parts.append(_dropped_frame(dead, "settled", _settled_reasons(dead["settle_time"], products.settlement_style(dead["root"].astype(str).str.upper()), as_of)))
+        dropped_parts.append(
+            _dropped_frame(
+                dead,
+                "settled",
+                _settled_reasons(
+                    dead["settle_time"],
+                    products.settlement_style(dead["root"].astype(str).str.upper()),
+                    as_of,
+                ),
+            )
+        )
     live_excl = excluded & ~settled
     if live_excl.any():
-        kinds = np.where(status[live_excl] == products.STATUS_OTHER_UNDERLYING, "other underlying", "non-standard")
+        kinds = np.where(
+            status[live_excl] == products.STATUS_OTHER_UNDERLYING,
+            "other underlying",
+            "non-standard",
+        )
         frame = _dropped_frame(c.loc[live_excl], "non-standard", excl_reason[live_excl])
         frame["kind"] = kinds
         dropped_parts.append(frame)
@@ -818,15 +987,32 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
             if m.any():
                 ex_oi = float(oi_all[live_excl][m].sum())
                 series = sorted(set(c.loc[live_excl, "root"].astype(str).to_numpy()[m]))
-                what = "non-standard series" if kind == "non-standard" else "series on another underlying"
-                quality.warn(f"{int(m.sum())} contracts of {what} ({', '.join(series)}; {ex_oi:,.0f} contracts of open interest, {ex_oi / total_oi * 100 if total_oi else 0:.1f} % of the chain) excluded from every figure" + (": give their deliverable in [gamma.deliverables] to model them" if kind == "non-standard" else ""))
+                what = (
+                    "non-standard series"
+                    if kind == "non-standard"
+                    else "series on another underlying"
+                )
+                quality.warn(
+                    f"{int(m.sum())} contracts of {what} ({', '.join(series)}; {ex_oi:,.0f} contracts of open interest, {ex_oi / total_oi * 100 if total_oi else 0:.1f} % of the chain) excluded from every figure"
+                    + (
+                        ": give their deliverable in [gamma.deliverables] to model them"
+                        if kind == "non-standard"
+                        else ""
+                    )
+                )
 
     alive = ~settled & ~excluded
     n = int(alive.sum())
     if n == 0:
         if live_excl.any():
-            raise InputError(src, "root", f"no contract can be modelled: every live contract is excluded ({excl_reason[live_excl][0]})")
-        raise InputError(src, "expiry", f"every contract settled at or before the snapshot {as_of.isoformat()}")
+            raise InputError(
+                src,
+                "root",
+                f"no contract can be modelled: every live contract is excluded ({excl_reason[live_excl][0]})",
+            )
+        raise InputError(
+            src, "expiry", f"every contract settled at or before the snapshot {as_of.isoformat()}"
+        )
     a = c.loc[alive].reset_index(drop=True)
     settle_a = settle_ns_all[alive]
     settle_days = _local_days(settle_a)
@@ -841,8 +1027,16 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     gamma_file = a["gamma"].to_numpy(dtype=np.float64, na_value=np.nan)
     bid = a["bid"].to_numpy(dtype=np.float64, na_value=np.nan)
     ask = a["ask"].to_numpy(dtype=np.float64, na_value=np.nan)
-    unreadable = a[UNREADABLE_COLUMN].to_numpy(dtype=bool, na_value=False) if UNREADABLE_COLUMN in a.columns else np.zeros(n, dtype=bool)
-    position = a[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan) if DEALER_POSITION_COLUMN in a.columns else None
+    unreadable = (
+        a[UNREADABLE_COLUMN].to_numpy(dtype=bool, na_value=False)
+        if UNREADABLE_COLUMN in a.columns
+        else np.zeros(n, dtype=bool)
+    )
+    position = (
+        a[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan)
+        if DEALER_POSITION_COLUMN in a.columns
+        else None
+    )
     if position is not None:
         position = np.nan_to_num(position)
 
@@ -853,12 +1047,26 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     U = ratio * S
     q_i = np.full(n, q)
     if fwd.any():
-        F, forwards = _forwards(a, fwd, settle_a, K, is_call, bid, ask, T, per_contract("futures_tick", np.float64)[alive], r, src)
+        F, forwards = _forwards(
+            a,
+            fwd,
+            settle_a,
+            K,
+            is_call,
+            bid,
+            ask,
+            T,
+            per_contract("futures_tick", np.float64)[alive],
+            r,
+            src,
+        )
         U = np.where(fwd, F, U)
         q_i = np.where(fwd, r, q_i)  # Black-76: the future has no drift
 
     # conventions: the public one, short-all, and the source's own positions when present
-    conventions = ["calls_long_puts_short", "short_all"] + (["source_position"] if position is not None else [])
+    conventions = ["calls_long_puts_short", "short_all"] + (
+        ["source_position"] if position is not None else []
+    )
     if params.convention not in conventions:
         _convention_weights(params.convention, is_call, oi, position, src)  # raises the clear error
     weights = {cv: _convention_weights(cv, is_call, oi, position, src) for cv in conventions}
@@ -869,18 +1077,34 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
 
     # implied vol: the file's, else solved from the mid per unit of the contract's underlying
     mid_unit = _mids(bid, ask) * products.STANDARD_MULTIPLIER / units
-    iv_used, iv_code = _resolve_iv(a["iv"].to_numpy(dtype=np.float64, na_value=np.nan), mid_unit, U, K, T, r, q_i, is_call)
+    iv_used, iv_code = _resolve_iv(
+        a["iv"].to_numpy(dtype=np.float64, na_value=np.nan), mid_unit, U, K, T, r, q_i, is_call
+    )
 
     # model set: a position, a usable IV and time left
     mset = has_pos & np.isfinite(iv_used) & (iv_used > 0) & (T > 0)
     mi = np.flatnonzero(mset)
-    book = _Book(U=U[mi], K=K[mi], T=T[mi], sigma=iv_used[mi], q=q_i[mi], scale=units[mi] * U[mi] / S, is_call=is_call[mi])
+    book = _Book(
+        U=U[mi],
+        K=K[mi],
+        T=T[mi],
+        sigma=iv_used[mi],
+        q=q_i[mi],
+        scale=units[mi] * U[mi] / S,
+        is_call=is_call[mi],
+    )
     Wrows = [w * is_call, w * ~is_call] + [weights[cv] for cv in conventions]
     W = np.vstack(Wrows)[:, mi]
     model = _make_model(S, book, r, W)
     gamma_model = np.full(n, np.nan)
     # gamma per 1 point of U per unit = e^{-qT} phi(d0) b / U
-    gamma_model[mi] = np.exp(-book.q * book.T) * _INV_SQRT_2PI * np.exp(-0.5 * model.d0 * model.d0) * model.b / book.U
+    gamma_model[mi] = (
+        np.exp(-book.q * book.T)
+        * _INV_SQRT_2PI
+        * np.exp(-0.5 * model.d0 * model.d0)
+        * model.b
+        / book.U
+    )
 
     # spot GEX: the source's gamma where positive (standard contracts), else the model's
     use_file = np.isfinite(gamma_file) & (gamma_file > 0) & ~deliv[alive]
@@ -898,7 +1122,9 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         lower, _ = price_bounds(U[li], K[li], np.maximum(T[li], 0.0), r, q_i[li], is_call[li])
         at_intrinsic = np.zeros(n, dtype=bool)
         with np.errstate(invalid="ignore"):
-            at_intrinsic[li] = np.isfinite(mid_unit[li]) & (mid_unit[li] <= lower * (1.0 + 1e-6) + 1e-12)
+            at_intrinsic[li] = np.isfinite(mid_unit[li]) & (
+                mid_unit[li] <= lower * (1.0 + 1e-6) + 1e-12
+            )
         why = np.array(
             [
                 "unsolved IV: no IV or gamma in the source and the mid cannot be solved for an IV",
@@ -908,22 +1134,36 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
             ],
             dtype=object,
         )
-        code = np.where(lost_unread, 3, np.where(~np.isfinite(mid_unit), 2, np.where(at_intrinsic, 1, 0)))
+        code = np.where(
+            lost_unread, 3, np.where(~np.isfinite(mid_unit), 2, np.where(at_intrinsic, 1, 0))
+        )
         for mask, kind in ((lost_unread, "unreadable"), (lost_plain, "unsolved")):
             if mask.any():
-                dropped_parts.append(_dropped_frame(a.loc[mask], kind, why[code[mask]] + ": left out of every figure"))
+                dropped_parts.append(
+                    _dropped_frame(
+                        a.loc[mask], kind, why[code[mask]] + ": left out of every figure"
+                    )
+                )
         if lost_unread.any():
-            quality.skip("IV/gamma unreadable and not modelled", rows=int(lost_unread.sum()), weight=float(oi[lost_unread].sum()))
+            quality.skip(
+                "IV/gamma unreadable and not modelled",
+                rows=int(lost_unread.sum()),
+                weight=float(oi[lost_unread].sum()),
+            )
         unexplained = lost_plain & ~at_intrinsic
         plain_oi = float(oi[unexplained].sum())
         if total_oi > 0 and plain_oi / total_oi > MODELLED_WARN_SHARE:
-            quality.warn(f"{int(unexplained.sum())} contracts with a position ({plain_oi / total_oi * 100:.1f} % of open interest) have no gamma, no IV and no solvable mid: left out")
+            quality.warn(
+                f"{int(unexplained.sum())} contracts with a position ({plain_oi / total_oi * 100:.1f} % of open interest) have no gamma, no IV and no solvable mid: left out"
+            )
         intrinsic = lost_plain & at_intrinsic
         intrinsic_oi = float(oi[intrinsic].sum())
         if total_oi > 0 and intrinsic_oi / total_oi > INTRINSIC_WARN_SHARE:
             # not a loss of input (their gamma is ~0 and their delta ~1 in every scenario), but a
             # desk should see that a large block of the chain was set aside
-            quality.warn(f"{int(intrinsic.sum())} contracts ({intrinsic_oi / total_oi * 100:.1f} % of open interest) have no gamma or IV in the source and a mid at intrinsic value (no time value): left out with gamma ~0 (listed in dropped)")
+            quality.warn(
+                f"{int(intrinsic.sum())} contracts ({intrinsic_oi / total_oi * 100:.1f} % of open interest) have no gamma or IV in the source and a mid at intrinsic value (no time value): left out with gamma ~0 (listed in dropped)"
+            )
 
     call_gex = float(gex[is_call].sum())
     put_gex = float(gex[~is_call].sum())
@@ -934,19 +1174,26 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     modelled_abs = float(np.abs(gex[use_model]).sum())
     modelled_share = modelled_abs / gross if gross > 0 else 0.0
     n_modelled = int((use_model & has_pos).sum())
+
     def share(mask: np.ndarray) -> float:
         return float(np.abs(gex[mask]).sum()) / gross * 100 if gross > 0 else 0.0
 
     unread_used = unreadable & has_pos & keep
     if unread_used.any():
-        quality.warn(f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({share(unread_used & use_model):.1f} % of |GEX|)")
+        quality.warn(
+            f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({share(unread_used & use_model):.1f} % of |GEX|)"
+        )
     standard_model = use_model & has_pos & ~deliv[alive] & ~unreadable
     missing = standard_model & np.isnan(gamma_file)  # the source gave no gamma at all
     zero = standard_model & ~np.isnan(gamma_file)  # the source gave 0 (rounding, or a 0DTE habit)
     if missing.any():
-        quality.warn(f"gamma missing in the source for {int(missing.sum())} of {int(has_pos.sum())} contracts with a position: modelled (BSM at the contract's IV), {share(missing):.1f} % of |GEX|")
+        quality.warn(
+            f"gamma missing in the source for {int(missing.sum())} of {int(has_pos.sum())} contracts with a position: modelled (BSM at the contract's IV), {share(missing):.1f} % of |GEX|"
+        )
     if zero.any() and share(zero) >= MODELLED_WARN_SHARE * 100:
-        quality.warn(f"gamma 0 in the source for {int(zero.sum())} live contracts with a position: modelled (BSM at the contract's IV), {share(zero):.1f} % of |GEX|")
+        quality.warn(
+            f"gamma 0 in the source for {int(zero.sum())} live contracts with a position: modelled (BSM at the contract's IV), {share(zero):.1f} % of |GEX|"
+        )
 
     # profile (rows: main calls, main puts, then each convention's net)
     spots = S * np.linspace(1.0 - params.window, 1.0 + params.window, params.n_points)
@@ -965,11 +1212,29 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     model_gex_at_spot = float(_gex_curve(model, np.array([S]), rows=np.array([main_row]))[0, 0])
 
     # consistency of the spot figure with the model at spot
-    big, small = max(abs(net_gex), abs(model_gex_at_spot)), min(abs(net_gex), abs(model_gex_at_spot))
-    if gross > 0 and big > NEGLIGIBLE_SHARE * gross and (np.sign(net_gex) != np.sign(model_gex_at_spot) or big > params.consistency_factor * small):
-        how = "in sign" if np.sign(net_gex) != np.sign(model_gex_at_spot) else f"by more than a factor {params.consistency_factor:g}"
-        quality.warn(f"spot net GEX {net_gex:,.0f} and model GEX at spot {model_gex_at_spot:,.0f} USD per 1 % disagree {how}: check the source's gamma")
-    spot_warning = _spot_parity_warning(S, std & ~unreadable, settle_a, K, is_call, bid, ask, T, ratio, r, q, src)
+    big, small = (
+        max(abs(net_gex), abs(model_gex_at_spot)),
+        min(abs(net_gex), abs(model_gex_at_spot)),
+    )
+    if (
+        gross > 0
+        and big > NEGLIGIBLE_SHARE * gross
+        and (
+            np.sign(net_gex) != np.sign(model_gex_at_spot)
+            or big > params.consistency_factor * small
+        )
+    ):
+        how = (
+            "in sign"
+            if np.sign(net_gex) != np.sign(model_gex_at_spot)
+            else f"by more than a factor {params.consistency_factor:g}"
+        )
+        quality.warn(
+            f"spot net GEX {net_gex:,.0f} and model GEX at spot {model_gex_at_spot:,.0f} USD per 1 % disagree {how}: check the source's gamma"
+        )
+    spot_warning = _spot_parity_warning(
+        S, std & ~unreadable, settle_a, K, is_call, bid, ask, T, ratio, r, q, src
+    )
     if spot_warning:
         quality.warn(spot_warning)
 
@@ -980,6 +1245,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     for cv in conventions:
         row = np.array([row_of[cv]])
         sampled = np.where(np.abs(curves[row_of[cv]]) <= noise, 0.0, curves[row_of[cv]])
+
         def evaluate(x: np.ndarray, row: np.ndarray = row) -> np.ndarray:
             return np.asarray(_gex_curve(model, x, rows=row)[0])
 
@@ -992,12 +1258,26 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     moves = np.asarray(params.moves_pct, dtype=np.float64)
     # the table's moves plus -3 % / +3 % for the headline and the sensitivity table, each once
     all_moves = np.unique(np.concatenate([moves, [-3.0, 3.0]]))
-    next_close = params.next_close if params.next_close is not None else calendars.next_close(chain.as_of, params.calendar)
+    next_close = (
+        params.next_close
+        if params.next_close is not None
+        else calendars.next_close(chain.as_of, params.calendar)
+    )
     if next_close.tzinfo is None or next_close <= chain.as_of:
-        raise InputError("gamma params", "next_close", f"next_close must be tz-aware and after the snapshot {chain.as_of.isoformat()}, got {next_close!r}")
-    T_next = np.maximum(year_fractions(settle_a[mi], settle_days[mi], next_close, params.time_basis), T_FLOOR_YEARS)
-    gamma_spot_equiv = (book.U / S) * gamma_model[mi]  # times scale (= m U/S) gives d2(value)/dS2 per contract
-    new_spots, trade, gamma_approx, vanna, charm = _hedge_flows(S, all_moves, book, T_next, W, gamma_spot_equiv, params.iv_shock_points / 100.0, r)
+        raise InputError(
+            "gamma params",
+            "next_close",
+            f"next_close must be tz-aware and after the snapshot {chain.as_of.isoformat()}, got {next_close!r}",
+        )
+    T_next = np.maximum(
+        year_fractions(settle_a[mi], settle_days[mi], next_close, params.time_basis), T_FLOOR_YEARS
+    )
+    gamma_spot_equiv = (book.U / S) * gamma_model[
+        mi
+    ]  # times scale (= m U/S) gives d2(value)/dS2 per contract
+    new_spots, trade, gamma_approx, vanna, charm = _hedge_flows(
+        S, all_moves, book, T_next, W, gamma_spot_equiv, params.iv_shock_points / 100.0, r
+    )
     col = np.searchsorted(all_moves, moves)  # table rows in the caller's order
     i_down3, i_up3 = np.searchsorted(all_moves, [-3.0, 3.0])
     hedge_flow = pd.DataFrame(
@@ -1027,13 +1307,24 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     sensitivity["convention"] = sensitivity["convention"].astype("str")
 
     K_equiv = np.where(fwd, K, K / ratio)  # strikes in the chain's underlying's units
-    by_strike, by_expiry, grid = _group_tables(K_equiv[keep], expiry_days[keep], is_call[keep], oi[keep], gex[keep], use_model[keep], zero_dte[keep], snap_day)
+    by_strike, by_expiry, grid = _group_tables(
+        K_equiv[keep],
+        expiry_days[keep],
+        is_call[keep],
+        oi[keep],
+        gex[keep],
+        use_model[keep],
+        zero_dte[keep],
+        snap_day,
+    )
     strikes_u = by_strike["strike"].to_numpy()
     abs_call = np.abs(by_strike["call_gex_usd_per_1pct"].to_numpy())
     abs_put = np.abs(by_strike["put_gex_usd_per_1pct"].to_numpy())
 
     def wall(values: np.ndarray) -> float | None:
-        return float(strikes_u[int(np.argmax(values))]) if values.size and values.max() > 0 else None
+        return (
+            float(strikes_u[int(np.argmax(values))]) if values.size and values.max() > 0 else None
+        )
 
     a_kept = a[["symbol", "root", "type", "strike", "expiry", "settle_time"]]
     if not keep.all():
@@ -1061,7 +1352,11 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     )
     if position is not None:
         contracts.insert(9, DEALER_POSITION_COLUMN, position[keep])
-    dropped = pd.concat(dropped_parts, ignore_index=True) if dropped_parts else _dropped_frame(c.iloc[:0], "settled", np.array([], dtype=object))
+    dropped = (
+        pd.concat(dropped_parts, ignore_index=True)
+        if dropped_parts
+        else _dropped_frame(c.iloc[:0], "settled", np.array([], dtype=object))
+    )
     for col_name in ("symbol", "root", "type", "kind", "reason"):
         dropped[col_name] = dropped[col_name].astype("str")
 
@@ -1076,7 +1371,12 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     n_excl, oi_excl = kind_count(("non-standard", "other underlying"))
     n_lost, oi_lost = kind_count(("unsolved", "unreadable"))
     moved = settle_days != expiry_days  # the settlement session is before the listed date
-    moved_pairs = sorted({(pd.Timestamp(e).date().isoformat(), str(pd.Timestamp(d).date())) for e, d in zip(a["expiry"].to_numpy()[moved], settle_days[moved], strict=True)})
+    moved_pairs = sorted(
+        {
+            (pd.Timestamp(e).date().isoformat(), str(pd.Timestamp(d).date()))
+            for e, d in zip(a["expiry"].to_numpy()[moved], settle_days[moved], strict=True)
+        }
+    )
 
     flip = nearest(flips_by_conv[params.convention])
     down3 = float(trade[main_row, i_down3])
@@ -1116,7 +1416,10 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         "abs_gamma_strike": wall(abs_call + abs_put),
         "hedge_flow_down3_usd": down3,
         "hedge_flow_up3_usd": up3,
-        "forwards": [{"expiry": f["expiry"], "forward": float(f["forward"]), "method": str(f["method"])} for f in forwards],
+        "forwards": [
+            {"expiry": f["expiry"], "forward": float(f["forward"]), "method": str(f["method"])}
+            for f in forwards
+        ],
         "moved_expiries": [{"expiry": e, "settles": d} for e, d in moved_pairs],
         "r": r,
         "q": q,

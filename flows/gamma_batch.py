@@ -131,7 +131,11 @@ class ChainBatch:
             c = ch.contracts.copy()
             c["chain"] = np.int32(i)
             frames.append(c)
-        contracts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in (*CHAIN_COLUMNS, "chain")})
+        contracts = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame({c: [] for c in (*CHAIN_COLUMNS, "chain")})
+        )
         return cls(
             underlying=np.array([c.underlying for c in chains], dtype=object),
             spot=np.array([float(c.spot) for c in chains], dtype=np.float64),
@@ -149,7 +153,13 @@ class ChainBatch:
         """Chain ``g`` as a :class:`flows.chain.Chain` (for the per-chain engine)."""
         b = self.bounds()
         c = self.contracts.iloc[b[g] : b[g + 1]].drop(columns="chain").reset_index(drop=True)
-        return Chain(underlying=str(self.underlying[g]), spot=float(self.spot[g]), as_of=self.as_of[g], source=str(self.source[g]), contracts=c)
+        return Chain(
+            underlying=str(self.underlying[g]),
+            spot=float(self.spot[g]),
+            as_of=self.as_of[g],
+            source=str(self.source[g]),
+            contracts=c,
+        )
 
 
 @dataclass
@@ -168,10 +178,18 @@ class BatchReport:
 
 
 def _failed_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["chain", "underlying", "source", "field", "reason"]).astype({"chain": "int64", "underlying": "str", "source": "str", "field": "str", "reason": "str"})
+    return pd.DataFrame(rows, columns=["chain", "underlying", "source", "field", "reason"]).astype(
+        {"chain": "int64", "underlying": "str", "source": "str", "field": "str", "reason": "str"}
+    )
 
 
-def _classify(batch: ChainBatch, root_codes: np.ndarray, roots: Sequence[str], group: np.ndarray, params: GammaParams) -> dict[str, np.ndarray]:
+def _classify(
+    batch: ChainBatch,
+    root_codes: np.ndarray,
+    roots: Sequence[str],
+    group: np.ndarray,
+    params: GammaParams,
+) -> dict[str, np.ndarray]:
     """Per-contract product classification (:func:`flows.products.classify_roots`) for every
     distinct (chain underlying, root) pair; a root equal to its plain underlying (the common
     single-name case) is standard with ratio 1 without a table lookup."""
@@ -190,7 +208,12 @@ def _classify(batch: ChainBatch, root_codes: np.ndarray, roots: Sequence[str], g
     for k, p in enumerate(pairs):
         u = str(u_names[p // len(roots)])
         r = str(roots[p % len(roots)]).upper()
-        if r == u.upper() and r not in products.PRODUCTS and r not in deliverables and not products.is_adjusted_root(r):
+        if (
+            r == u.upper()
+            and r not in products.PRODUCTS
+            and r not in deliverables
+            and not products.is_adjusted_root(r)
+        ):
             out["status"][k] = products.STATUS_STANDARD
             continue
         rec = products.classify_roots([r], u, deliverables).iloc[0]
@@ -214,7 +237,11 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     """
     _check_params(params)
     if params.convention == "source_position":
-        raise InputError("gamma params", "convention", "the batched engine models calls_long_puts_short or short_all; use flows.gamma.analyze for source_position")
+        raise InputError(
+            "gamma params",
+            "convention",
+            "the batched engine models calls_long_puts_short or short_all; use flows.gamma.analyze for source_position",
+        )
     G = len(batch)
     c = batch.contracts
     failed: list[dict[str, object]] = []
@@ -230,25 +257,57 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
 
     def refuse(mask_g: np.ndarray, fld: str, why: str | Callable[[int], str]) -> None:
         for g in np.flatnonzero(mask_g & ~bad).tolist():
-            failed.append({"chain": int(g), "underlying": str(batch.underlying[g]), "source": str(batch.source[g]), "field": fld, "reason": why(g) if callable(why) else why})
+            failed.append(
+                {
+                    "chain": int(g),
+                    "underlying": str(batch.underlying[g]),
+                    "source": str(batch.source[g]),
+                    "field": fld,
+                    "reason": why(g) if callable(why) else why,
+                }
+            )
         bad[mask_g] = True
 
     # -- validate_chain, per chain, vectorised
     n_g = np.bincount(group, minlength=G)
-    refuse(~(np.isfinite(S_g) & (S_g > 0)), "spot", lambda g: f"spot must be a finite positive price, got {S_g[g]!r}")
+    refuse(
+        ~(np.isfinite(S_g) & (S_g > 0)),
+        "spot",
+        lambda g: f"spot must be a finite positive price, got {S_g[g]!r}",
+    )
     refuse(n_g == 0, "contracts", "empty chain: no option rows")
     dup = pd.DataFrame({"g": group, "s": c["symbol"].to_numpy()}).duplicated().to_numpy()
     refuse(np.bincount(group[dup], minlength=G) > 0, "symbol", "duplicate option symbols")
     oi_all = c["open_interest"].to_numpy(dtype=np.float64, na_value=np.nan)
-    refuse(np.bincount(group[np.isnan(oi_all)], minlength=G) > 0, "open_interest", "contracts with missing open interest")
-    refuse(np.bincount(group[oi_all < 0], minlength=G) > 0, "open_interest", "contracts with negative open interest")
+    refuse(
+        np.bincount(group[np.isnan(oi_all)], minlength=G) > 0,
+        "open_interest",
+        "contracts with missing open interest",
+    )
+    refuse(
+        np.bincount(group[oi_all < 0], minlength=G) > 0,
+        "open_interest",
+        "contracts with negative open interest",
+    )
     settle_ns_all = pd.DatetimeIndex(c["settle_time"]).as_unit("ns").asi8
     nat = settle_ns_all == np.iinfo(np.int64).min
-    refuse(np.bincount(group[nat], minlength=G) > 0, "settle_time", "contracts without a settlement instant")
+    refuse(
+        np.bincount(group[nat], minlength=G) > 0,
+        "settle_time",
+        "contracts without a settlement instant",
+    )
     strike_all = c["strike"].to_numpy(dtype=np.float64, na_value=np.nan)
-    refuse(np.bincount(group[~(np.isfinite(strike_all) & (strike_all > 0))], minlength=G) > 0, "strike", "strikes must be finite and positive")
+    refuse(
+        np.bincount(group[~(np.isfinite(strike_all) & (strike_all > 0))], minlength=G) > 0,
+        "strike",
+        "strikes must be finite and positive",
+    )
     iv_all = c["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
-    refuse(np.bincount(group[np.nan_to_num(iv_all) > 0], minlength=G) == 0, "iv", "implied volatility is zero or missing on every contract")
+    refuse(
+        np.bincount(group[np.nan_to_num(iv_all) > 0], minlength=G) == 0,
+        "iv",
+        "implied volatility is zero or missing on every contract",
+    )
 
     # -- products
     root_codes, roots = pd.factorize(c["root"])
@@ -277,12 +336,26 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     np.minimum.at(lo, group[on_spot], x_on[on_spot])
     np.maximum.at(hi, group[on_spot], x_on[on_spot])
     has_on = np.bincount(group[on_spot], minlength=G) > 0
-    refuse(has_on & ~((lo <= S_g) & (S_g <= hi)) & ~bad_or_special, "spot", lambda g: f"spot {S_g[g]:g} lies outside the listed strikes {lo[g]:g}..{hi[g]:g} of the chain's contracts: a wrong spot or the wrong underlying (limit option.spot)")
+    refuse(
+        has_on & ~((lo <= S_g) & (S_g <= hi)) & ~bad_or_special,
+        "spot",
+        lambda g: (
+            f"spot {S_g[g]:g} lies outside the listed strikes {lo[g]:g}..{hi[g]:g} of the chain's contracts: a wrong spot or the wrong underlying (limit option.spot)"
+        ),
+    )
     alive &= ~bad[group] & ~special[group]
     n_alive = np.bincount(group[alive], minlength=G)
     live_excl = excluded & ~settled
-    refuse((n_alive == 0) & (np.bincount(group[live_excl], minlength=G) > 0) & ~special, "root", "no contract can be modelled: every live contract is excluded")
-    refuse((n_alive == 0) & ~special, "expiry", lambda g: f"every contract settled at or before the snapshot {batch.as_of[g].isoformat()}")
+    refuse(
+        (n_alive == 0) & (np.bincount(group[live_excl], minlength=G) > 0) & ~special,
+        "root",
+        "no contract can be modelled: every live contract is excluded",
+    )
+    refuse(
+        (n_alive == 0) & ~special,
+        "expiry",
+        lambda g: f"every contract settled at or before the snapshot {batch.as_of[g].isoformat()}",
+    )
     alive &= ~bad[group]
 
     # -- per contract (alive), every chain at once
@@ -295,12 +368,16 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     K = strike_all[ia]
     units = units_all[ia]
     ratio = ratio_all[ia]
-    is_call = (c["type"].to_numpy()[ia] == "C")
+    is_call = c["type"].to_numpy()[ia] == "C"
     oi = oi_all[ia]
     gamma_file = c["gamma"].to_numpy(dtype=np.float64, na_value=np.nan)[ia]
     bid = c["bid"].to_numpy(dtype=np.float64, na_value=np.nan)[ia]
     ask = c["ask"].to_numpy(dtype=np.float64, na_value=np.nan)[ia]
-    unreadable = c[UNREADABLE_COLUMN].to_numpy(dtype=bool, na_value=False)[ia] if UNREADABLE_COLUMN in c.columns else np.zeros(ia.size, dtype=bool)
+    unreadable = (
+        c[UNREADABLE_COLUMN].to_numpy(dtype=bool, na_value=False)[ia]
+        if UNREADABLE_COLUMN in c.columns
+        else np.zeros(ia.size, dtype=bool)
+    )
     T = _year_fractions(settle_a, settle_days, asof_ns, g, params.time_basis)
     U = ratio * S
     w = np.where(is_call, oi, -oi) if params.convention == "calls_long_puts_short" else -oi
@@ -309,10 +386,26 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     iv_used, _code = _resolve_iv(iv_all[ia], mid_unit, U, K, T, r, q, is_call)
     mset = has_pos & np.isfinite(iv_used) & (iv_used > 0) & (T > 0)
     mi = np.flatnonzero(mset)
-    book = _Book(U=U[mi], K=K[mi], T=T[mi], sigma=iv_used[mi], q=q[mi], scale=units[mi] * U[mi] / S[mi], is_call=is_call[mi])
-    model = _make_model(1.0, book, r, np.zeros((0, mi.size)))  # d0, b, c per contract (S only scales)
+    book = _Book(
+        U=U[mi],
+        K=K[mi],
+        T=T[mi],
+        sigma=iv_used[mi],
+        q=q[mi],
+        scale=units[mi] * U[mi] / S[mi],
+        is_call=is_call[mi],
+    )
+    model = _make_model(
+        1.0, book, r, np.zeros((0, mi.size))
+    )  # d0, b, c per contract (S only scales)
     gamma_model = np.full(ia.size, np.nan)
-    gamma_model[mi] = np.exp(-book.q * book.T) * (1.0 / math.sqrt(2.0 * math.pi)) * np.exp(-0.5 * model.d0 * model.d0) * model.b / book.U
+    gamma_model[mi] = (
+        np.exp(-book.q * book.T)
+        * (1.0 / math.sqrt(2.0 * math.pi))
+        * np.exp(-0.5 * model.d0 * model.d0)
+        * model.b
+        / book.U
+    )
     use_file = np.isfinite(gamma_file) & (gamma_file > 0)
     use_model = ~use_file & mset
     gamma_used = np.where(use_file, gamma_file, np.where(use_model, gamma_model, 0.0))
@@ -327,7 +420,20 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     for k in np.flatnonzero(n_alive > 0):
         sl = slice(bounds[k], bounds[k + 1])
         try:
-            _spot_parity_warning(float(S_g[k]), std[sl], settle_a[sl], K[sl], is_call[sl], bid[sl], ask[sl], T[sl], ratio[sl], r, float(q_g[k]), str(batch.source[k]))
+            _spot_parity_warning(
+                float(S_g[k]),
+                std[sl],
+                settle_a[sl],
+                K[sl],
+                is_call[sl],
+                bid[sl],
+                ask[sl],
+                T[sl],
+                ratio[sl],
+                r,
+                float(q_g[k]),
+                str(batch.source[k]),
+            )
         except InputError as exc:
             refuse(np.arange(G) == k, exc.field or "spot", exc.reason)
 
@@ -347,7 +453,13 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     n_keep = np.bincount(g[keep], minlength=G)
 
     # -- walls: spot GEX by (chain, strike in the chain's underlying's units) of kept contracts
-    call_wall, put_wall, abs_wall = _walls(g[keep], (K / ratio)[keep], np.where(is_call, gex, 0.0)[keep], np.where(is_call, 0.0, gex)[keep], G)
+    call_wall, put_wall, abs_wall = _walls(
+        g[keep],
+        (K / ratio)[keep],
+        np.where(is_call, gex, 0.0)[keep],
+        np.where(is_call, 0.0, gex)[keep],
+        G,
+    )
 
     # -- profile and flips (model set), and the hedge trades for -3 % / +3 %
     flip = _flips(g[mi], book, model, w[mi], is_call[mi], S_g, G, params, n_alive > 0)
@@ -385,7 +497,9 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     return BatchReport(table=table, failed=_failed_frame(failed), fallback=fallback)
 
 
-def _year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, asof_ns: np.ndarray, g: np.ndarray, basis: str) -> np.ndarray:
+def _year_fractions(
+    settle_ns: np.ndarray, settle_days: np.ndarray, asof_ns: np.ndarray, g: np.ndarray, basis: str
+) -> np.ndarray:
     """:func:`flows.gamma.year_fractions` with each chain's own snapshot time."""
     if basis == "calendar":
         out: np.ndarray = (settle_ns - asof_ns[g]) / 1e9 / (365.0 * 86400.0)
@@ -393,17 +507,27 @@ def _year_fractions(settle_ns: np.ndarray, settle_days: np.ndarray, asof_ns: np.
     out = np.empty(settle_ns.size)
     for ts in np.unique(asof_ns[g]):  # few distinct snapshot times: one call each
         m = asof_ns[g] == ts
-        out[m] = year_fractions(settle_ns[m], settle_days[m], pd.Timestamp(int(ts), tz="UTC"), basis)
+        out[m] = year_fractions(
+            settle_ns[m], settle_days[m], pd.Timestamp(int(ts), tz="UTC"), basis
+        )
     return out
 
 
 def _snap_days(as_of: pd.DatetimeIndex) -> np.ndarray:
     """The exchange-local date of each snapshot (``datetime64[D]``)."""
-    days: np.ndarray = as_of.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize().to_numpy().astype("datetime64[D]")
+    days: np.ndarray = (
+        as_of.tz_convert(EXCHANGE_TZ)
+        .tz_localize(None)
+        .normalize()
+        .to_numpy()
+        .astype("datetime64[D]")
+    )
     return days
 
 
-def _walls(g: np.ndarray, strike: np.ndarray, call_part: np.ndarray, put_part: np.ndarray, G: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _walls(
+    g: np.ndarray, strike: np.ndarray, call_part: np.ndarray, put_part: np.ndarray, G: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Call wall, put wall and absolute-gamma strike per chain (NaN where none is positive).
 
     Sums per (chain, strike) with ``bincount`` in the contracts' own order (the per-chain engine's
@@ -434,20 +558,45 @@ def _walls(g: np.ndarray, strike: np.ndarray, call_part: np.ndarray, put_part: n
     return out[0], out[1], out[2]
 
 
-def _hedge_trades(g: np.ndarray, book: _Book, w: np.ndarray, S_g: np.ndarray, G: int, r: float) -> tuple[np.ndarray, np.ndarray]:
+def _hedge_trades(
+    g: np.ndarray, book: _Book, w: np.ndarray, S_g: np.ndarray, G: int, r: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Dealer trade ``-(D(S') - D(S)) * S'`` for each move of :data:`HEDGE_MOVES_PCT`, per chain.
 
     ``D(s)`` is :func:`flows.greeks.dealer_delta` of each chain's book (weights ``w * m * U/S``),
     all books at once (its ``groups`` mode, spots relative to each chain's spot).
     """
     rel = np.concatenate([[1.0], 1.0 + np.asarray(HEDGE_MOVES_PCT) / 100.0])
-    D = dealer_delta(rel, 1.0, book.U, book.K, book.T, book.sigma, r, book.q, book.is_call, w * book.scale, groups=g, n_groups=G)
+    D = dealer_delta(
+        rel,
+        1.0,
+        book.U,
+        book.K,
+        book.T,
+        book.sigma,
+        r,
+        book.q,
+        book.is_call,
+        w * book.scale,
+        groups=g,
+        n_groups=G,
+    )
     new_spots = S_g[:, None] * rel[None, 1:]
     trade = -(D[:, 1:] - D[:, :1]) * new_spots
     return trade[:, 0], trade[:, 1]
 
 
-def _flips(g: np.ndarray, book: _Book, model: _Model, w: np.ndarray, is_call: np.ndarray, S_g: np.ndarray, G: int, params: GammaParams, live: np.ndarray) -> np.ndarray:
+def _flips(
+    g: np.ndarray,
+    book: _Book,
+    model: _Model,
+    w: np.ndarray,
+    is_call: np.ndarray,
+    S_g: np.ndarray,
+    G: int,
+    params: GammaParams,
+    live: np.ndarray,
+) -> np.ndarray:
     """The flip nearest spot per chain (NaN without one): :func:`flows.gamma.find_flips` on each
     chain's model profile, every chain at once."""
     flip = np.full(G, np.nan)
@@ -494,7 +643,13 @@ def _flips(g: np.ndarray, book: _Book, model: _Model, w: np.ndarray, is_call: np
     rows, left, right = rows[change], left[change], right[change]
     adjacent = right == left + 1
     cand_g = [rows[~adjacent]]
-    cand_x = [0.5 * (spots[rows[~adjacent], left[~adjacent] + 1] + spots[rows[~adjacent], right[~adjacent] - 1])]
+    cand_x = [
+        0.5
+        * (
+            spots[rows[~adjacent], left[~adjacent] + 1]
+            + spots[rows[~adjacent], right[~adjacent] - 1]
+        )
+    ]
     if adjacent.any():
         bg = rows[adjacent]
         a = spots[bg, left[adjacent]]
@@ -529,7 +684,15 @@ def _flips(g: np.ndarray, book: _Book, model: _Model, w: np.ndarray, is_call: np
     return flip
 
 
-def _model_at(bracket_g: np.ndarray, mid: np.ndarray, S_g: np.ndarray, mo: np.ndarray, cs: np.ndarray, model: _Model, w: np.ndarray) -> np.ndarray:
+def _model_at(
+    bracket_g: np.ndarray,
+    mid: np.ndarray,
+    S_g: np.ndarray,
+    mo: np.ndarray,
+    cs: np.ndarray,
+    model: _Model,
+    w: np.ndarray,
+) -> np.ndarray:
     """Model net GEX at ``mid`` (one spot per bracket) on the bracket's own chain, with the
     per-chain engine's cut-off (contracts beyond ``|d1| > 9`` over the chain's evaluated spots)."""
     x = np.log(mid / S_g[bracket_g])
@@ -552,7 +715,9 @@ def _model_at(bracket_g: np.ndarray, mid: np.ndarray, S_g: np.ndarray, mo: np.nd
     return out
 
 
-def analyze_chains(chains: Sequence[Chain], params: GammaParams, q: Sequence[float] | None = None) -> BatchReport:
+def analyze_chains(
+    chains: Sequence[Chain], params: GammaParams, q: Sequence[float] | None = None
+) -> BatchReport:
     """:func:`analyze_batch` on ``chains``, with the fallback chains analysed one by one by
     :func:`flows.gamma.analyze` and merged into the table (rows in the chains' order)."""
     batch = ChainBatch.from_chains(chains, q)
@@ -568,7 +733,19 @@ def complete(batch: ChainBatch, report: BatchReport, params: GammaParams) -> Bat
         try:
             h = analyze(chain, p).headline
         except InputError as exc:
-            failed.append(_failed_frame([{"chain": g, "underlying": chain.underlying, "source": chain.source, "field": exc.field or "", "reason": exc.reason}]))
+            failed.append(
+                _failed_frame(
+                    [
+                        {
+                            "chain": g,
+                            "underlying": chain.underlying,
+                            "source": chain.source,
+                            "field": exc.field or "",
+                            "reason": exc.reason,
+                        }
+                    ]
+                )
+            )
             continue
         row = {k: h.get(k) for k in ROW_COLUMNS}
         row["as_of"] = batch.as_of[g]
@@ -576,8 +753,14 @@ def complete(batch: ChainBatch, report: BatchReport, params: GammaParams) -> Bat
         rows.append(row)
     if not rows:
         return BatchReport(report.table, pd.concat(failed, ignore_index=True), [])
-    extra = pd.DataFrame(rows).astype({k: report.table[k].dtype for k in report.table.columns if k != "as_of"})
-    table = pd.concat([report.table, extra], ignore_index=True).sort_values("chain", kind="stable").reset_index(drop=True)
+    extra = pd.DataFrame(rows).astype(
+        {k: report.table[k].dtype for k in report.table.columns if k != "as_of"}
+    )
+    table = (
+        pd.concat([report.table, extra], ignore_index=True)
+        .sort_values("chain", kind="stable")
+        .reset_index(drop=True)
+    )
     return BatchReport(table, pd.concat(failed, ignore_index=True), [])
 
 

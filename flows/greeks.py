@@ -36,8 +36,22 @@ _INV_SQRT_2PI: float = 1.0 / np.sqrt(2.0 * np.pi)
 FloatArray = NDArray[np.float64]
 
 
-def _prep(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    S, K, T, r, q, sigma = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q, sigma)))
+def _prep(
+    S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike
+) -> tuple[
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+    FloatArray,
+]:
+    S, K, T, r, q, sigma = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q, sigma))
+    )
     bad = ~((T > 0) & (sigma > 0) & (S > 0) & (K > 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         sqrt_t = np.sqrt(np.where(bad, np.nan, T))
@@ -50,7 +64,15 @@ def _pdf(x: FloatArray) -> FloatArray:
     return _INV_SQRT_2PI * np.exp(-0.5 * x * x)
 
 
-def bsm_price(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike, is_call: ArrayLike) -> FloatArray:
+def bsm_price(
+    S: ArrayLike,
+    K: ArrayLike,
+    T: ArrayLike,
+    r: ArrayLike,
+    q: ArrayLike,
+    sigma: ArrayLike,
+    is_call: ArrayLike,
+) -> FloatArray:
     """BSM premium per unit of underlying (see module docstring for the formula)."""
     S, K, T, r, q, sigma, _, vol_t, d1 = _prep(S, K, T, r, q, sigma)
     d2 = d1 - vol_t
@@ -61,27 +83,50 @@ def bsm_price(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLi
     return np.asarray(np.where(np.asarray(is_call, dtype=bool), call, put), dtype=np.float64)
 
 
-def bsm_delta(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike, is_call: ArrayLike) -> FloatArray:
+def bsm_delta(
+    S: ArrayLike,
+    K: ArrayLike,
+    T: ArrayLike,
+    r: ArrayLike,
+    q: ArrayLike,
+    sigma: ArrayLike,
+    is_call: ArrayLike,
+) -> FloatArray:
     """Delta, units of underlying per option: call ``e^{-qT} N(d1)``, put ``-e^{-qT} N(-d1)``."""
     S, K, T, r, q, sigma, _, _, d1 = _prep(S, K, T, r, q, sigma)
     disc_q = np.exp(-q * T)
-    return np.asarray(np.where(np.asarray(is_call, dtype=bool), disc_q * ndtr(d1), -disc_q * ndtr(-d1)), dtype=np.float64)
+    return np.asarray(
+        np.where(np.asarray(is_call, dtype=bool), disc_q * ndtr(d1), -disc_q * ndtr(-d1)),
+        dtype=np.float64,
+    )
 
 
-def bsm_gamma(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> FloatArray:
+def bsm_gamma(
+    S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike
+) -> FloatArray:
     """Gamma per 1 point of the underlying: ``e^{-qT} phi(d1) / (S sigma sqrt(T))`` (calls = puts)."""
     S, K, T, r, q, sigma, _, vol_t, d1 = _prep(S, K, T, r, q, sigma)
     return np.exp(-q * T) * _pdf(d1) / (S * vol_t)
 
 
-def bsm_vanna(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> FloatArray:
+def bsm_vanna(
+    S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike
+) -> FloatArray:
     """Vanna = d delta / d sigma per 1.00 of vol: ``-e^{-qT} phi(d1) d2 / sigma`` (calls = puts)."""
     S, K, T, r, q, sigma, _, vol_t, d1 = _prep(S, K, T, r, q, sigma)
     d2 = d1 - vol_t
     return -np.exp(-q * T) * _pdf(d1) * d2 / sigma
 
 
-def bsm_charm(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike, is_call: ArrayLike) -> FloatArray:
+def bsm_charm(
+    S: ArrayLike,
+    K: ArrayLike,
+    T: ArrayLike,
+    r: ArrayLike,
+    q: ArrayLike,
+    sigma: ArrayLike,
+    is_call: ArrayLike,
+) -> FloatArray:
     """Charm = d delta / d t per year, ``t`` = calendar time passing (``= -d delta / d T``).
 
     ``call: q e^{-qT} N(d1) - e^{-qT} phi(d1) (2(r-q)T - d2 sigma sqrt(T)) / (2 T sigma sqrt(T))``;
@@ -92,22 +137,30 @@ def bsm_charm(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLi
     disc_q = np.exp(-q * T)
     common = disc_q * _pdf(d1) * (2.0 * (r - q) * T - d2 * vol_t) / (2.0 * T * vol_t)
     call = q * disc_q * ndtr(d1) - common
-    return np.asarray(np.where(np.asarray(is_call, dtype=bool), call, call - q * disc_q), dtype=np.float64)
+    return np.asarray(
+        np.where(np.asarray(is_call, dtype=bool), call, call - q * disc_q), dtype=np.float64
+    )
 
 
-def bsm_vega(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> FloatArray:
+def bsm_vega(
+    S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike
+) -> FloatArray:
     """Vega = d price / d sigma per 1.00 of vol: ``S e^{-qT} phi(d1) sqrt(T)``."""
     S, K, T, r, q, sigma, sqrt_t, _, d1 = _prep(S, K, T, r, q, sigma)
     return S * np.exp(-q * T) * _pdf(d1) * sqrt_t
 
 
-def price_bounds(S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, is_call: ArrayLike) -> tuple[FloatArray, FloatArray]:
+def price_bounds(
+    S: ArrayLike, K: ArrayLike, T: ArrayLike, r: ArrayLike, q: ArrayLike, is_call: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """No-arbitrage bounds of a European premium: (lower, upper).
 
     call: ``max(S e^{-qT} - K e^{-rT}, 0) <= C <= S e^{-qT}``;
     put:  ``max(K e^{-rT} - S e^{-qT}, 0) <= P <= K e^{-rT}``.
     """
-    S, K, T, r, q, is_call = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q)), np.asarray(is_call, dtype=bool))
+    S, K, T, r, q, is_call = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (S, K, T, r, q)), np.asarray(is_call, dtype=bool)
+    )
     fwd_s = S * np.exp(-q * T)
     pv_k = K * np.exp(-r * T)
     lower = np.where(is_call, np.maximum(fwd_s - pv_k, 0.0), np.maximum(pv_k - fwd_s, 0.0))
@@ -158,14 +211,25 @@ def implied_vol(
         ``[lo, hi]`` can produce (including outside the no-arbitrage bounds), or the iteration
         did not converge.
     """
-    price, S, K, T, r, q = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (price, S, K, T, r, q)))
+    price, S, K, T, r, q = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (price, S, K, T, r, q))
+    )
     is_call = np.broadcast_to(np.asarray(is_call, dtype=bool), price.shape)
     shape = price.shape
     price, S, K, T, r, q, is_call = (np.ravel(x) for x in (price, S, K, T, r, q, is_call))
     n = price.size
     iv = np.full(n, np.nan)
     solved = np.zeros(n, dtype=bool)
-    valid = np.isfinite(price) & np.isfinite(S) & np.isfinite(K) & np.isfinite(T) & (T > 0) & (S > 0) & (K > 0) & (price > 0)
+    valid = (
+        np.isfinite(price)
+        & np.isfinite(S)
+        & np.isfinite(K)
+        & np.isfinite(T)
+        & (T > 0)
+        & (S > 0)
+        & (K > 0)
+        & (price > 0)
+    )
     idx = np.flatnonzero(valid)
     if idx.size:
         p, s, k, t, rr, qq, c = price[idx], S[idx], K[idx], T[idx], r[idx], q[idx], is_call[idx]
@@ -188,7 +252,9 @@ def implied_vol(
             # Tighten the bracket with the sign of the error (price increases with sigma).
             a[act] = np.where(f < 0, xa, a[act])
             b[act] = np.where(f > 0, xa, b[act])
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny vega far from the money: the step is checked below
+            with np.errstate(
+                divide="ignore", invalid="ignore", over="ignore"
+            ):  # tiny vega far from the money: the step is checked below
                 step = f / vega
             newton = xa - step
             # converged: the Newton step (the distance to the root) is below xtol, the premium
@@ -254,7 +320,10 @@ def dealer_delta(
     sigma = np.asarray(sigma, dtype=np.float64)
     q = np.asarray(q, dtype=np.float64)
     b = 1.0 / (sigma * np.sqrt(T))
-    d0 = (np.log(np.asarray(underlying, dtype=np.float64) / np.asarray(strike, dtype=np.float64)) + (r - q + 0.5 * sigma * sigma) * T) * b
+    d0 = (
+        np.log(np.asarray(underlying, dtype=np.float64) / np.asarray(strike, dtype=np.float64))
+        + (r - q + 0.5 * sigma * sigma) * T
+    ) * b
     disc_q = np.exp(-q * T)
     put_shift = np.where(np.asarray(is_call, dtype=bool), 0.0, -1.0)
     x = np.log(spots / anchor)

@@ -95,7 +95,11 @@ def gamma_factor(leverage: np.ndarray | pd.Series | float) -> np.ndarray:
     return lev * lev - lev
 
 
-def rebalance_usd(aum_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
+def rebalance_usd(
+    aum_usd: np.ndarray | pd.Series | float,
+    leverage: np.ndarray | pd.Series | float,
+    ret: np.ndarray | pd.Series | float,
+) -> np.ndarray:
     """Required exposure change from prior-close assets: ``A * (L**2 - L) * r``.
 
     The formula holds while the fund survives the move (``1 + L*r > 0``).  A move at or past
@@ -129,15 +133,23 @@ def rebalance_usd(aum_usd: np.ndarray | pd.Series | float, leverage: np.ndarray 
     return out
 
 
-def wiped_out(leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
+def wiped_out(
+    leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float
+) -> np.ndarray:
     """True where the move ``ret`` (fraction) wipes a fund of leverage ``L`` out: ``1 + L*r <= 0``
     (a 3x fund at -33.3 %, a -1x fund at +100 %); its trade is then the liquidation of its
     exposure (:func:`rebalance_usd`)."""
     with np.errstate(invalid="ignore"):
-        return np.asarray(1.0 + np.asarray(leverage, dtype=float) * np.asarray(ret, dtype=float) <= 0.0)
+        return np.asarray(
+            1.0 + np.asarray(leverage, dtype=float) * np.asarray(ret, dtype=float) <= 0.0
+        )
 
 
-def rebalance_usd_post_move(aum_now_usd: np.ndarray | pd.Series | float, leverage: np.ndarray | pd.Series | float, ret: np.ndarray | pd.Series | float) -> np.ndarray:
+def rebalance_usd_post_move(
+    aum_now_usd: np.ndarray | pd.Series | float,
+    leverage: np.ndarray | pd.Series | float,
+    ret: np.ndarray | pd.Series | float,
+) -> np.ndarray:
     """The same trade from current (post-move) assets: ``A_now * (L**2 - L) * r / (1 + L*r)``.
 
     ``A_now = A * (1 + L*r)``, so this equals :func:`rebalance_usd` on ``A``.  Units and sign as
@@ -151,7 +163,9 @@ def rebalance_usd_post_move(aum_now_usd: np.ndarray | pd.Series | float, leverag
     return np.where(denom > 0, out, np.nan)
 
 
-def creations_flow_usd(leverage: np.ndarray | pd.Series | float, net_creations_usd: np.ndarray | pd.Series | float) -> np.ndarray:
+def creations_flow_usd(
+    leverage: np.ndarray | pd.Series | float, net_creations_usd: np.ndarray | pd.Series | float
+) -> np.ndarray:
     """Underlying to trade for new money: ``L * C`` (USD, + = buy).
 
     ``C`` is net creations in USD (+ = inflow, e.g. ``ΔSO * NAV``).  An inverse fund receiving
@@ -179,13 +193,19 @@ def map_underlyings(universe: pd.DataFrame, proxies: Mapping[str, str]) -> pd.Da
     by_ticker = {str(k).strip().upper(): v for k, v in proxies.items()}
     by_name = {_norm_name(k): v for k, v in proxies.items()}
     ticker = out["underlying"].fillna("").astype(str).str.strip().str.upper()
-    asset = out["underlying_asset"].fillna("").astype(str) if "underlying_asset" in out else pd.Series("", index=out.index)
+    asset = (
+        out["underlying_asset"].fillna("").astype(str)
+        if "underlying_asset" in out
+        else pd.Series("", index=out.index)
+    )
     from_ticker = ticker.map(by_ticker)
     from_name = asset.map(_norm_name).map(by_name)
     blank = ticker.eq("")
     mapped = from_ticker.where(from_ticker.notna(), ticker.where(~blank, from_name))
     out["underlying"] = mapped.fillna("").astype(str)
-    src = np.where(from_ticker.notna() | (blank & from_name.notna()), "proxy", np.where(blank, "", "ticker"))
+    src = np.where(
+        from_ticker.notna() | (blank & from_name.notna()), "proxy", np.where(blank, "", "ticker")
+    )
     out["underlying_source"] = pd.Series(src, index=out.index).astype(str)
     return out
 
@@ -214,8 +234,16 @@ def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -
     reset = out["reset"].fillna(letf_reset.UNKNOWN).astype(str)
     lev = pd.to_numeric(out["leverage"], errors="coerce")
     aum = pd.to_numeric(out["aum_usd"], errors="coerce")
-    kind = out["leverage_kind"].fillna("").astype(str) if "leverage_kind" in out else pd.Series("", index=out.index)
-    aclass = out["asset_class"].fillna("").astype(str).str.strip().str.lower() if "asset_class" in out else pd.Series(EQUITY, index=out.index)
+    kind = (
+        out["leverage_kind"].fillna("").astype(str)
+        if "leverage_kind" in out
+        else pd.Series("", index=out.index)
+    )
+    aclass = (
+        out["asset_class"].fillna("").astype(str).str.strip().str.lower()
+        if "asset_class" in out
+        else pd.Series(EQUITY, index=out.index)
+    )
     no_underlying = out["underlying"].eq("")
     not_daily = reset.ne(letf_reset.DAILY)
     conditions = [
@@ -242,16 +270,30 @@ def classify(universe: pd.DataFrame, proxies: Mapping[str, str] | None = None) -
         REASON_UNKNOWN_UNDERLYING,
     ]
     texts = [r.to_numpy(dtype=object) if isinstance(r, pd.Series) else r for r in reasons]
-    reason = pd.Series(np.select([c.to_numpy(dtype=bool) for c in conditions], texts, default=""), index=out.index).astype(str)
-    group = np.where(reason.eq(""), EQUITY, np.where(reason.str.startswith("group:"), reason.str.removeprefix("group:"), "excluded"))
+    reason = pd.Series(
+        np.select([c.to_numpy(dtype=bool) for c in conditions], texts, default=""), index=out.index
+    ).astype(str)
+    group = np.where(
+        reason.eq(""),
+        EQUITY,
+        np.where(reason.str.startswith("group:"), reason.str.removeprefix("group:"), "excluded"),
+    )
     out["group"] = pd.Series(group, index=out.index).astype(str)
     is_group = out["group"].isin(GROUPS)
-    out["reason"] = reason.where(~is_group, out["group"] + " underlying: own group, not in the equity totals")
+    out["reason"] = reason.where(
+        ~is_group, out["group"] + " underlying: own group, not in the equity totals"
+    )
     category = reason.map(CATEGORIES).fillna("non-equity underlying")
     out["exclusion"] = category.where(out["group"].eq("excluded"), "").astype(str)
     # A crypto/commodity fund without a ticker is still grouped; label it by what it tracks.
-    label = out["underlying_asset"].fillna("").astype(str) if "underlying_asset" in out else pd.Series("", index=out.index)
-    out.loc[is_group & no_underlying, "underlying"] = label[is_group & no_underlying].where(label[is_group & no_underlying].ne(""), out.loc[is_group & no_underlying, "ticker"])
+    label = (
+        out["underlying_asset"].fillna("").astype(str)
+        if "underlying_asset" in out
+        else pd.Series("", index=out.index)
+    )
+    out.loc[is_group & no_underlying, "underlying"] = label[is_group & no_underlying].where(
+        label[is_group & no_underlying].ne(""), out.loc[is_group & no_underlying, "ticker"]
+    )
     out["reset"] = reset
     out["leverage"] = lev
     out["aum_usd"] = aum
@@ -275,10 +317,23 @@ def warn_unmapped(funds: pd.DataFrame, quality: Quality, *, listed: int = 8) -> 
     aum = pd.to_numeric(sel["aum_usd"], errors="coerce").fillna(0.0)
     total = float(np.nansum(pd.to_numeric(funds["aum_usd"], errors="coerce").to_numpy(dtype=float)))
     top = sel.assign(a=aum).sort_values(["a", "ticker"], ascending=[False, True]).head(listed)
-    names = ", ".join(f"{t} ({u or '?'})" for t, u in zip(top["ticker"], top["underlying_asset"] if "underlying_asset" in top else top["ticker"], strict=True))
-    share = f"{100.0 * float(aum.sum()) / total:.2f} % of the universe's assets" if total > 0 else "assets unknown"
+    names = ", ".join(
+        f"{t} ({u or '?'})"
+        for t, u in zip(
+            top["ticker"],
+            top["underlying_asset"] if "underlying_asset" in top else top["ticker"],
+            strict=True,
+        )
+    )
+    share = (
+        f"{100.0 * float(aum.sum()) / total:.2f} % of the universe's assets"
+        if total > 0
+        else "assets unknown"
+    )
     more = f" and {len(sel) - listed} more" if len(sel) > listed else ""
-    quality.warn(f"{len(sel)} daily-reset fund(s) left out for an unknown underlying ({share}; add the index to [letf] index_proxies): {names}{more}")
+    quality.warn(
+        f"{len(sel)} daily-reset fund(s) left out for an unknown underlying ({share}; add the index to [letf] index_proxies): {names}{more}"
+    )
     return quality
 
 
@@ -317,14 +372,31 @@ def fund_flows(
     aum = out["aum_usd"].to_numpy(dtype=float)
     out["gamma_factor"] = gamma_factor(lev)
     out["per_1pct_usd"] = aum * out["gamma_factor"].to_numpy() * 0.01
-    moves = pd.Series(dict(moves_pct) if isinstance(moves_pct, Mapping) else moves_pct, dtype=float) if moves_pct is not None else pd.Series(dtype=float)
+    moves = (
+        pd.Series(dict(moves_pct) if isinstance(moves_pct, Mapping) else moves_pct, dtype=float)
+        if moves_pct is not None
+        else pd.Series(dtype=float)
+    )
     move = out["underlying"].map(moves).astype(float)
     out["move_pct"] = move
     r = move.to_numpy() / 100.0
-    out["rebalance_usd"] = rebalance_usd_post_move(aum, lev, r) if aum_is_post_move else rebalance_usd(aum, lev, r)
+    out["rebalance_usd"] = (
+        rebalance_usd_post_move(aum, lev, r) if aum_is_post_move else rebalance_usd(aum, lev, r)
+    )
     out["wiped_out"] = wiped_out(lev, r)
-    creations = pd.Series(dict(net_creations_usd) if isinstance(net_creations_usd, Mapping) else net_creations_usd, dtype=float) if net_creations_usd is not None else pd.Series(dtype=float)
-    out["creations_usd"] = creations_flow_usd(lev, out["ticker"].map(creations).astype(float).fillna(0.0).to_numpy())
+    creations = (
+        pd.Series(
+            dict(net_creations_usd)
+            if isinstance(net_creations_usd, Mapping)
+            else net_creations_usd,
+            dtype=float,
+        )
+        if net_creations_usd is not None
+        else pd.Series(dtype=float)
+    )
+    out["creations_usd"] = creations_flow_usd(
+        lev, out["ticker"].map(creations).astype(float).fillna(0.0).to_numpy()
+    )
     out["total_flow_usd"] = out["rebalance_usd"] + out["creations_usd"]
     return out
 
@@ -359,7 +431,9 @@ def by_underlying(
     n = len(codes)
 
     def col(name: str) -> np.ndarray:
-        return flows[name].to_numpy(dtype=float)[mask] if name in flows else np.zeros(int(mask.sum()))
+        return (
+            flows[name].to_numpy(dtype=float)[mask] if name in flows else np.zeros(int(mask.sum()))
+        )
 
     def total(values: np.ndarray) -> np.ndarray:
         return np.bincount(idx, weights=np.nan_to_num(values, nan=0.0), minlength=n)
@@ -384,10 +458,14 @@ def by_underlying(
     auction = _lookup(agg["underlying"], auction_usd)
     agg["adv_usd"] = adv
     with np.errstate(divide="ignore", invalid="ignore"):
-        agg["rebalance_pct_adv"] = np.where(adv > 0, 100.0 * agg["rebalance_usd"].abs() / adv, np.nan)
+        agg["rebalance_pct_adv"] = np.where(
+            adv > 0, 100.0 * agg["rebalance_usd"].abs() / adv, np.nan
+        )
         agg["per_1pct_pct_adv"] = np.where(adv > 0, 100.0 * agg["per_1pct_usd"].abs() / adv, np.nan)
         agg["auction_usd"] = auction
-        agg["rebalance_pct_auction"] = np.where(auction > 0, 100.0 * agg["rebalance_usd"].abs() / auction, np.nan)
+        agg["rebalance_pct_auction"] = np.where(
+            auction > 0, 100.0 * agg["rebalance_usd"].abs() / auction, np.nan
+        )
     return agg.sort_values("per_1pct_usd", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -405,10 +483,14 @@ def scenario_matrix(per_1pct_usd: np.ndarray, moves_pct: np.ndarray) -> np.ndarr
     in percent.  Returns USD (+ = buy), shape ``(len(per_1pct_usd), len(moves_pct))``.  Exact for
     prior-close assets because the trade is linear in the move.
     """
-    return np.multiply.outer(np.asarray(per_1pct_usd, dtype=np.float64), np.asarray(moves_pct, dtype=np.float64))
+    return np.multiply.outer(
+        np.asarray(per_1pct_usd, dtype=np.float64), np.asarray(moves_pct, dtype=np.float64)
+    )
 
 
-def per_underlying_1pct(flows: pd.DataFrame, *, group: str | None = EQUITY) -> tuple[np.ndarray, np.ndarray]:
+def per_underlying_1pct(
+    flows: pd.DataFrame, *, group: str | None = EQUITY
+) -> tuple[np.ndarray, np.ndarray]:
     """``(underlyings, usd_per_1pct)``: USD per +1% move summed per underlying (funds of ``group``;
     ``None`` = every row).  Indicator-matrix product ``M @ c`` done as a weighted ``bincount``.
 
@@ -419,15 +501,27 @@ def per_underlying_1pct(flows: pd.DataFrame, *, group: str | None = EQUITY) -> t
         per = flows["per_1pct_usd"].to_numpy(dtype=float)
     else:
         per = flows["aum_usd"].to_numpy(dtype=float) * gamma_factor(flows["leverage"]) * 0.01
-    mask = np.ones(len(flows), dtype=bool) if group is None or "group" not in flows else np.asarray(flows["group"].array == group, dtype=bool)
+    mask = (
+        np.ones(len(flows), dtype=bool)
+        if group is None or "group" not in flows
+        else np.asarray(flows["group"].array == group, dtype=bool)
+    )
     codes, uniques = pd.factorize(flows["underlying"], sort=False)
     n = len(uniques)
-    members = np.bincount(codes, weights=mask, minlength=n) > 0 if len(codes) else np.zeros(0, dtype=bool)
-    sums = np.bincount(codes, weights=np.where(mask, per, 0.0), minlength=n) if len(codes) else np.zeros(0)
+    members = (
+        np.bincount(codes, weights=mask, minlength=n) > 0 if len(codes) else np.zeros(0, dtype=bool)
+    )
+    sums = (
+        np.bincount(codes, weights=np.where(mask, per, 0.0), minlength=n)
+        if len(codes)
+        else np.zeros(0)
+    )
     return np.asarray(uniques, dtype=object)[members], sums[members]
 
 
-def scenario_table(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY) -> pd.DataFrame:
+def scenario_table(
+    flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY
+) -> pd.DataFrame:
     """Per-underlying trade over a grid of uniform moves, wide: underlyings x moves (USD, + = buy).
 
     Row ``u``, column ``m``: the trade if underlying ``u`` moves ``m`` percent, i.e.
@@ -442,7 +536,9 @@ def scenario_table(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, 
     return pd.DataFrame(mat, index=index, columns=pd.Index(grid, name="move_pct"))
 
 
-def scenario_grid(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY) -> pd.DataFrame:
+def scenario_grid(
+    flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, group: str = EQUITY
+) -> pd.DataFrame:
     """:func:`scenario_table` in long format: ``underlying``, ``move_pct`` (percent),
     ``rebalance_usd`` (USD, + = buy); includes the ``TOTAL`` rows."""
     table = scenario_table(flows, moves_pct, group=group)
@@ -456,7 +552,12 @@ def scenario_grid(flows: pd.DataFrame, moves_pct: list[float] | np.ndarray, *, g
     )
 
 
-def scenario_flows(funds: pd.DataFrame, moves: pd.Series | pd.DataFrame | Mapping[str, float], *, group: str = EQUITY) -> pd.DataFrame:
+def scenario_flows(
+    funds: pd.DataFrame,
+    moves: pd.Series | pd.DataFrame | Mapping[str, float],
+    *,
+    group: str = EQUITY,
+) -> pd.DataFrame:
     """Rebalance USD per underlying for given moves (the de-risking board calls this).
 
     Parameters
@@ -483,13 +584,22 @@ def scenario_flows(funds: pd.DataFrame, moves: pd.Series | pd.DataFrame | Mappin
     if isinstance(moves, pd.DataFrame):
         # Column lookup by position (no reindex copy): underlyings without a move column -> 0.
         pos = moves.columns.get_indexer(pd.Index(names, dtype=object))
-        given = moves.to_numpy(dtype=float)[:, np.maximum(pos, 0)] if len(moves.columns) else np.zeros((len(moves), len(names)))
+        given = (
+            moves.to_numpy(dtype=float)[:, np.maximum(pos, 0)]
+            if len(moves.columns)
+            else np.zeros((len(moves), len(names)))
+        )
         m = np.where(pos[None, :] >= 0, given, 0.0)
         flows = np.where(np.isnan(m), 0.0, m) * per[None, :]
         out = pd.DataFrame(flows, index=moves.index, columns=pd.Index(names, dtype=object))
         out["TOTAL"] = flows.sum(axis=1)
         return out
-    move = pd.Series(dict(moves) if isinstance(moves, Mapping) else moves, dtype=float).reindex(pd.Index(names, dtype=object)).fillna(0.0).to_numpy()
+    move = (
+        pd.Series(dict(moves) if isinstance(moves, Mapping) else moves, dtype=float)
+        .reindex(pd.Index(names, dtype=object))
+        .fillna(0.0)
+        .to_numpy()
+    )
     return pd.DataFrame(
         {
             "underlying": names.astype(str),
@@ -505,21 +615,41 @@ def group_totals(flows: pd.DataFrame) -> pd.DataFrame:
     ``aum_usd``, ``per_1pct_usd`` (USD per +1% move of that underlying), ``rebalance_usd``."""
     sel = flows[flows["group"].isin(GROUPS)]
     if sel.empty:
-        return pd.DataFrame({"group": pd.Series(dtype=str), "underlying": pd.Series(dtype=str), "funds": pd.Series(dtype="int64"), "aum_usd": pd.Series(dtype=float), "per_1pct_usd": pd.Series(dtype=float), "rebalance_usd": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "group": pd.Series(dtype=str),
+                "underlying": pd.Series(dtype=str),
+                "funds": pd.Series(dtype="int64"),
+                "aum_usd": pd.Series(dtype=float),
+                "per_1pct_usd": pd.Series(dtype=float),
+                "rebalance_usd": pd.Series(dtype=float),
+            }
+        )
     agg = (
         sel.groupby(["group", "underlying"], sort=False)
-        .agg(funds=("ticker", "size"), aum_usd=("aum_usd", "sum"), per_1pct_usd=("per_1pct_usd", "sum"), rebalance_usd=("rebalance_usd", lambda s: s.sum(min_count=1)))
+        .agg(
+            funds=("ticker", "size"),
+            aum_usd=("aum_usd", "sum"),
+            per_1pct_usd=("per_1pct_usd", "sum"),
+            rebalance_usd=("rebalance_usd", lambda s: s.sum(min_count=1)),
+        )
         .reset_index()
     )
     agg["funds"] = agg["funds"].astype("int64")
-    return agg.sort_values(["group", "per_1pct_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    return agg.sort_values(
+        ["group", "per_1pct_usd"], ascending=[True, False], kind="stable"
+    ).reset_index(drop=True)
 
 
 def excluded(flows: pd.DataFrame) -> pd.DataFrame:
     """Funds left out of the equity totals: ``ticker``, ``underlying``, ``reset``, ``aum_usd``,
     ``group``, ``exclusion`` (category), ``reason``."""
     sel = flows[flows["group"] != EQUITY]
-    cols = [c for c in ("ticker", "underlying", "reset", "aum_usd", "group", "exclusion", "reason") if c in sel]
+    cols = [
+        c
+        for c in ("ticker", "underlying", "reset", "aum_usd", "group", "exclusion", "reason")
+        if c in sel
+    ]
     return sel[cols].reset_index(drop=True)
 
 
@@ -545,16 +675,36 @@ def excluded_aum(flows: pd.DataFrame, skipped: pd.DataFrame | None = None) -> pd
         sorted by ``aum_usd`` descending.  By construction ``aum_usd.sum()`` = universe assets
         - assets in the daily figures.
     """
-    sel = flows.loc[flows["group"].eq("excluded"), ["exclusion", "aum_usd"]].rename(columns={"exclusion": "category"})
+    sel = flows.loc[flows["group"].eq("excluded"), ["exclusion", "aum_usd"]].rename(
+        columns={"exclusion": "category"}
+    )
     parts = [sel]
     if skipped is not None and not skipped.empty:
-        parts.append(pd.DataFrame({"category": EXCLUSION_SKIPPED, "aum_usd": pd.to_numeric(skipped["aum_usd"], errors="coerce") if "aum_usd" in skipped else np.nan}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "category": EXCLUSION_SKIPPED,
+                    "aum_usd": pd.to_numeric(skipped["aum_usd"], errors="coerce")
+                    if "aum_usd" in skipped
+                    else np.nan,
+                }
+            )
+        )
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else sel
     universe_aum = float(np.nansum(flows["aum_usd"].to_numpy(dtype=float)))
     if skipped is not None and "aum_usd" in skipped:
-        universe_aum += float(np.nansum(pd.to_numeric(skipped["aum_usd"], errors="coerce").to_numpy(dtype=float)))
+        universe_aum += float(
+            np.nansum(pd.to_numeric(skipped["aum_usd"], errors="coerce").to_numpy(dtype=float))
+        )
     if rows.empty:
-        return pd.DataFrame({"category": pd.Series(dtype=str), "funds": pd.Series(dtype="int64"), "aum_usd": pd.Series(dtype=float), "share_pct": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "category": pd.Series(dtype=str),
+                "funds": pd.Series(dtype="int64"),
+                "aum_usd": pd.Series(dtype=float),
+                "share_pct": pd.Series(dtype=float),
+            }
+        )
     codes, names = pd.factorize(rows["category"].astype(str), sort=True)
     aum = np.nan_to_num(rows["aum_usd"].to_numpy(dtype=float), nan=0.0)
     out = pd.DataFrame(
@@ -565,7 +715,9 @@ def excluded_aum(flows: pd.DataFrame, skipped: pd.DataFrame | None = None) -> pd
         }
     )
     out["share_pct"] = 100.0 * out["aum_usd"] / universe_aum if universe_aum > 0 else np.nan
-    return out.sort_values(["aum_usd", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["aum_usd", "category"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def included_aum(flows: pd.DataFrame) -> float:
@@ -577,19 +729,41 @@ def included_aum(flows: pd.DataFrame) -> float:
 def by_reset(flows: pd.DataFrame) -> pd.DataFrame:
     """Funds and assets per reset period: ``reset``, ``funds``, ``aum_usd`` (USD; unknown assets
     add 0), in the order of :data:`flows.letf_reset.RESETS`."""
-    reset = flows["reset"].astype(str) if "reset" in flows else pd.Series(letf_reset.UNKNOWN, index=flows.index)
-    aum = pd.Series(np.nan_to_num(flows["aum_usd"].to_numpy(dtype=float), nan=0.0), index=flows.index)
-    agg = pd.DataFrame({"funds": reset.value_counts(), "aum_usd": aum.groupby(reset).sum()}).reindex(list(letf_reset.RESETS)).fillna(0.0)
-    return pd.DataFrame({"reset": agg.index.astype(str), "funds": agg["funds"].astype("int64").to_numpy(), "aum_usd": agg["aum_usd"].to_numpy(dtype=float)})
+    reset = (
+        flows["reset"].astype(str)
+        if "reset" in flows
+        else pd.Series(letf_reset.UNKNOWN, index=flows.index)
+    )
+    aum = pd.Series(
+        np.nan_to_num(flows["aum_usd"].to_numpy(dtype=float), nan=0.0), index=flows.index
+    )
+    agg = (
+        pd.DataFrame({"funds": reset.value_counts(), "aum_usd": aum.groupby(reset).sum()})
+        .reindex(list(letf_reset.RESETS))
+        .fillna(0.0)
+    )
+    return pd.DataFrame(
+        {
+            "reset": agg.index.astype(str),
+            "funds": agg["funds"].astype("int64").to_numpy(),
+            "aum_usd": agg["aum_usd"].to_numpy(dtype=float),
+        }
+    )
 
 
-def override_assets(universe: pd.DataFrame, assets_usd: pd.Series | Mapping[str, float]) -> pd.DataFrame:
+def override_assets(
+    universe: pd.DataFrame, assets_usd: pd.Series | Mapping[str, float]
+) -> pd.DataFrame:
     """A copy of ``universe`` whose ``aum_usd`` is replaced by ``assets_usd`` (USD, keyed by fund
     ticker) where given: NAV histories and drop files override the universe file's assets."""
     out = universe.copy()
-    given = pd.Series(dict(assets_usd) if isinstance(assets_usd, Mapping) else assets_usd, dtype=float)
+    given = pd.Series(
+        dict(assets_usd) if isinstance(assets_usd, Mapping) else assets_usd, dtype=float
+    )
     mapped = out["ticker"].map(given)
-    out["aum_usd"] = mapped.where(mapped.notna(), pd.to_numeric(out["aum_usd"], errors="coerce")).astype(float)
+    out["aum_usd"] = mapped.where(
+        mapped.notna(), pd.to_numeric(out["aum_usd"], errors="coerce")
+    ).astype(float)
     return out
 
 
@@ -597,4 +771,6 @@ def require_columns(frame: pd.DataFrame, columns: list[str], source: str) -> Non
     """:class:`InputError` naming ``source`` and the first missing column."""
     for col in columns:
         if col not in frame.columns:
-            raise InputError(source, col, f"missing column (have: {', '.join(map(str, frame.columns))})")
+            raise InputError(
+                source, col, f"missing column (have: {', '.join(map(str, frame.columns))})"
+            )

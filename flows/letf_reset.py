@@ -114,7 +114,10 @@ NAME_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "options",
-        re.compile(r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+\s*income|covered call|boosted|\bcapped\b", re.IGNORECASE),
+        re.compile(
+            r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+\s*income|covered call|boosted|\bcapped\b",
+            re.IGNORECASE,
+        ),
         OPTIONS,
         "name names an options payoff (buffer / accelerated / capped / option income)",
         ascii_pattern=rf"yield{_ASCII_SPACE}*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+{_ASCII_SPACE}*income|covered call|boosted|\bcapped\b",
@@ -126,8 +129,18 @@ NAME_RULES: tuple[Rule, ...] = (
 """Rules on the fund name, applied in this order (first match wins)."""
 
 FAMILY_RULES: tuple[Rule, ...] = (
-    Rule("proshares", re.compile(r"\bproshares\b", re.IGNORECASE), DAILY, "ProShares leveraged and inverse funds reset daily"),
-    Rule("graniteshares", re.compile(r"\bgraniteshares\b", re.IGNORECASE), DAILY, "GraniteShares leveraged funds reset daily (YieldBoost funds are caught by the name rules first)"),
+    Rule(
+        "proshares",
+        re.compile(r"\bproshares\b", re.IGNORECASE),
+        DAILY,
+        "ProShares leveraged and inverse funds reset daily",
+    ),
+    Rule(
+        "graniteshares",
+        re.compile(r"\bgraniteshares\b", re.IGNORECASE),
+        DAILY,
+        "GraniteShares leveraged funds reset daily (YieldBoost funds are caught by the name rules first)",
+    ),
     Rule(
         "leverage-shares",
         re.compile(r"\bleverage\s?shares\b", re.IGNORECASE),
@@ -143,9 +156,25 @@ FAMILY_RULES: tuple[Rule, ...] = (
         # Python's $ also matches before a final line break; the space class takes it here
         ascii_pattern=rf"microsectors|\bbmo\b|bank of montreal|^{_ASCII_SPACE}*max{_ASCII_SPACE}*$|^{_ASCII_SPACE}*max\b",
     ),
-    Rule("volatility-shares", re.compile(r"volatility shares|\bvs trust\b", re.IGNORECASE), DAILY, "Volatility Shares leveraged funds reset daily"),
-    Rule("21shares", re.compile(r"\b21shares\b", re.IGNORECASE), DAILY, "21Shares 2x funds reset daily"),
-    Rule("t-rex", re.compile(r"\bt-?rex\b|^\s*rex\s*$", re.IGNORECASE), DAILY, "T-Rex / REX leveraged funds reset daily", ascii_pattern=rf"\bt-?rex\b|^{_ASCII_SPACE}*rex{_ASCII_SPACE}*$"),
+    Rule(
+        "volatility-shares",
+        re.compile(r"volatility shares|\bvs trust\b", re.IGNORECASE),
+        DAILY,
+        "Volatility Shares leveraged funds reset daily",
+    ),
+    Rule(
+        "21shares",
+        re.compile(r"\b21shares\b", re.IGNORECASE),
+        DAILY,
+        "21Shares 2x funds reset daily",
+    ),
+    Rule(
+        "t-rex",
+        re.compile(r"\bt-?rex\b|^\s*rex\s*$", re.IGNORECASE),
+        DAILY,
+        "T-Rex / REX leveraged funds reset daily",
+        ascii_pattern=rf"\bt-?rex\b|^{_ASCII_SPACE}*rex{_ASCII_SPACE}*$",
+    ),
     Rule(
         "db-notes",
         re.compile(r"deutsche bank|^\s*db\s*$|^\s*db\s", re.IGNORECASE),
@@ -153,7 +182,12 @@ FAMILY_RULES: tuple[Rule, ...] = (
         "Deutsche Bank DB double long/short notes reset daily",
         ascii_pattern=rf"deutsche bank|^{_ASCII_SPACE}*db{_ASCII_SPACE}*$|^{_ASCII_SPACE}*db{_ASCII_SPACE}",
     ),
-    Rule("defined-outcome", re.compile(r"\binnovator\b|\bft vest\b|\byieldmax\b|\bneos\b|\bkurv\b", re.IGNORECASE), OPTIONS, "issuer of defined-outcome / option-income funds only"),
+    Rule(
+        "defined-outcome",
+        re.compile(r"\binnovator\b|\bft vest\b|\byieldmax\b|\bneos\b|\bkurv\b", re.IGNORECASE),
+        OPTIONS,
+        "issuer of defined-outcome / option-income funds only",
+    ),
 )
 """Rules on the fund family (``issuer``; the name when the family is not readable)."""
 
@@ -181,7 +215,9 @@ def unreadable_text(values: pd.Series) -> pd.Series:
     One Arrow pass over the column (trim, lower, set lookup).
     """
     text = pc.utf8_lower(pc.utf8_trim(_arrow_text(values), characters=_PY_SPACE))
-    return pd.Series(pc.is_in(text, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False), index=values.index)
+    return pd.Series(
+        pc.is_in(text, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False), index=values.index
+    )
 
 
 def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
@@ -195,7 +231,10 @@ def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
     out = []
     for rule in rules:
         if rule.unless:
-            hits = pc.greater(pc.count_substring_regex(arr, rule.ascii_pattern, ignore_case=True), pc.count_substring_regex(arr, rule.unless, ignore_case=True))
+            hits = pc.greater(
+                pc.count_substring_regex(arr, rule.ascii_pattern, ignore_case=True),
+                pc.count_substring_regex(arr, rule.unless, ignore_case=True),
+            )
         else:
             hits = pc.match_substring_regex(arr, rule.ascii_pattern, ignore_case=True)
         match = np.array(hits.to_numpy(zero_copy_only=False), dtype=bool)
@@ -247,7 +286,9 @@ def classify_reset(
     index = funds.index
     ticker = funds["ticker"].fillna("").astype(str).str.strip().str.upper()
     name = funds["name"].fillna("").astype(str) if "name" in funds else pd.Series("", index=index)
-    family = funds["issuer"].fillna("").astype(str) if "issuer" in funds else pd.Series("", index=index)
+    family = (
+        funds["issuer"].fillna("").astype(str) if "issuer" in funds else pd.Series("", index=index)
+    )
     name_at = _first_rule(name, NAME_RULES)
     # The family rule reads the issuer column, and the brand in the name when the column is
     # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
@@ -261,8 +302,16 @@ def classify_reset(
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
     for t, r in over.items():
         if r not in RESETS:
-            raise InputError("[letf] reset_overrides", t, f"unknown reset class {r!r} (use one of {', '.join(RESETS)})")
-    from_override = ticker.map(over).to_numpy(dtype=object) if over else np.full(len(index), np.nan, dtype=object)
+            raise InputError(
+                "[letf] reset_overrides",
+                t,
+                f"unknown reset class {r!r} (use one of {', '.join(RESETS)})",
+            )
+    from_override = (
+        ticker.map(over).to_numpy(dtype=object)
+        if over
+        else np.full(len(index), np.nan, dtype=object)
+    )
     cur_reset = np.full(len(index), np.nan, dtype=object)
     cur_evidence = np.full(len(index), "", dtype=object)
     if curated is not None and not curated.empty:
@@ -279,7 +328,14 @@ def classify_reset(
         ["configured in [letf] reset_overrides", cur_evidence, name_why, family_why],
         default="not in the curated table; no name or family rule applies",
     )
-    return pd.DataFrame({"reset": reset.astype(str), "reset_source": source.astype(str), "reset_evidence": evidence.astype(str)}, index=index)
+    return pd.DataFrame(
+        {
+            "reset": reset.astype(str),
+            "reset_source": source.astype(str),
+            "reset_evidence": evidence.astype(str),
+        },
+        index=index,
+    )
 
 
 def validate_reset_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -287,7 +343,11 @@ def validate_reset_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
     evidence given.  Returns it with upper-case tickers; :class:`InputError` names the row."""
     for col in RESET_TABLE_COLUMNS:
         if col not in table.columns:
-            raise InputError(source, f"column '{col}'", f"required column missing (have: {', '.join(map(str, table.columns))})")
+            raise InputError(
+                source,
+                f"column '{col}'",
+                f"required column missing (have: {', '.join(map(str, table.columns))})",
+            )
     out = table[RESET_TABLE_COLUMNS].copy()
     for col in RESET_TABLE_COLUMNS:
         out[col] = out[col].fillna("").astype(str).str.strip()
@@ -295,8 +355,14 @@ def validate_reset_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
     bad = ~out["reset"].isin(RESETS) | out["ticker"].eq("") | out["evidence"].eq("")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(source, f"line {i + 2}", f"every row needs a ticker, a reset class in {RESETS} and its evidence (got {out.iloc[i].to_dict()})")
+        raise InputError(
+            source,
+            f"line {i + 2}",
+            f"every row needs a ticker, a reset class in {RESETS} and its evidence (got {out.iloc[i].to_dict()})",
+        )
     dup = out["ticker"].duplicated(keep=False)
     if dup.any():
-        raise InputError(source, "ticker", f"listed twice: {', '.join(sorted(set(out.loc[dup, 'ticker'])))}")
+        raise InputError(
+            source, "ticker", f"listed twice: {', '.join(sorted(set(out.loc[dup, 'ticker'])))}"
+        )
     return out.reset_index(drop=True)

@@ -23,7 +23,14 @@ import pandas as pd
 LEVELS = ("flip", "call_wall", "put_wall", "abs_gamma_strike")
 """Levels of :func:`key_levels`, each with a ``<level>_distance_pct`` column."""
 
-LEVEL_COLUMNS = ("underlying", "spot", *(c for lv in LEVELS for c in (lv, f"{lv}_distance_pct")), "zero_dte_share", "net_gex_usd_per_1pct", "regime")
+LEVEL_COLUMNS = (
+    "underlying",
+    "spot",
+    *(c for lv in LEVELS for c in (lv, f"{lv}_distance_pct")),
+    "zero_dte_share",
+    "net_gex_usd_per_1pct",
+    "regime",
+)
 
 
 def _num(v: Any) -> float:
@@ -49,16 +56,34 @@ def key_levels(headlines: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
             level = np.array([_num(headlines[u].get(lv)) for u in names], dtype=float)
             out[lv] = level
             out[f"{lv}_distance_pct"] = np.where(spot > 0, (level / spot - 1.0) * 100.0, np.nan)
-    out["zero_dte_share"] = np.array([_num(headlines[u].get("zero_dte_share")) for u in names], dtype=float)
-    out["net_gex_usd_per_1pct"] = np.array([_num(headlines[u].get("net_gex_usd_per_1pct")) for u in names], dtype=float)
+    out["zero_dte_share"] = np.array(
+        [_num(headlines[u].get("zero_dte_share")) for u in names], dtype=float
+    )
+    out["net_gex_usd_per_1pct"] = np.array(
+        [_num(headlines[u].get("net_gex_usd_per_1pct")) for u in names], dtype=float
+    )
     out["regime"] = pd.Series([str(headlines[u].get("regime") or "") for u in names], dtype=str)
     return out[list(LEVEL_COLUMNS)]
 
 
-CALENDAR_COLUMNS = ("date", "events", "underlying", "expiries", "net_gex_usd_per_1pct", "gross_gex_usd_per_1pct", "share_of_gross")
+CALENDAR_COLUMNS = (
+    "date",
+    "events",
+    "underlying",
+    "expiries",
+    "net_gex_usd_per_1pct",
+    "gross_gex_usd_per_1pct",
+    "share_of_gross",
+)
 
 
-def expiry_calendar(by_expiry: Mapping[str, pd.DataFrame], events: Mapping[str, Sequence[object]], *, start: object, count: int = 6) -> pd.DataFrame:
+def expiry_calendar(
+    by_expiry: Mapping[str, pd.DataFrame],
+    events: Mapping[str, Sequence[object]],
+    *,
+    start: object,
+    count: int = 6,
+) -> pd.DataFrame:
     """GEX rolling off at each of the next ``count`` event dates on or after ``start``.
 
     ``by_expiry``: per underlying the gamma result's ``by_expiry`` table (``expiry`` date,
@@ -69,7 +94,11 @@ def expiry_calendar(by_expiry: Mapping[str, pd.DataFrame], events: Mapping[str, 
     fraction (0-1) of the underlying's gross GEX over every expiry.  An underlying with nothing
     expiring that day has a row of zeros (the calendar says so rather than leaving it out).
     """
-    start_day = pd.Timestamp(start).tz_localize(None).normalize() if pd.Timestamp(start).tzinfo else pd.Timestamp(start).normalize()
+    start_day = (
+        pd.Timestamp(start).tz_localize(None).normalize()
+        if pd.Timestamp(start).tzinfo
+        else pd.Timestamp(start).normalize()
+    )
     labelled: dict[pd.Timestamp, list[str]] = {}
     for name, days in events.items():
         for d in pd.DatetimeIndex(pd.to_datetime(list(days))).normalize():
@@ -78,7 +107,11 @@ def expiry_calendar(by_expiry: Mapping[str, pd.DataFrame], events: Mapping[str, 
     dates = sorted(labelled)[:count]
     rows: list[dict[str, Any]] = []
     for u, table in by_expiry.items():
-        exp = pd.to_datetime(table["expiry"]).dt.tz_localize(None).dt.normalize() if getattr(pd.to_datetime(table["expiry"]).dt, "tz", None) else pd.to_datetime(table["expiry"]).dt.normalize()
+        exp = (
+            pd.to_datetime(table["expiry"]).dt.tz_localize(None).dt.normalize()
+            if getattr(pd.to_datetime(table["expiry"]).dt, "tz", None)
+            else pd.to_datetime(table["expiry"]).dt.normalize()
+        )
         gross_all = float(np.nansum(table["gross_gex_usd_per_1pct"].to_numpy(dtype=float)))
         for d in dates:
             on = (exp == d).to_numpy()
@@ -89,7 +122,9 @@ def expiry_calendar(by_expiry: Mapping[str, pd.DataFrame], events: Mapping[str, 
                     "events": ", ".join(labelled[d]),
                     "underlying": str(u),
                     "expiries": int(on.sum()),
-                    "net_gex_usd_per_1pct": float(np.nansum(table["net_gex_usd_per_1pct"].to_numpy(dtype=float)[on])),
+                    "net_gex_usd_per_1pct": float(
+                        np.nansum(table["net_gex_usd_per_1pct"].to_numpy(dtype=float)[on])
+                    ),
                     "gross_gex_usd_per_1pct": gross,
                     "share_of_gross": gross / gross_all if gross_all > 0 else float("nan"),
                 }

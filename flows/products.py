@@ -162,14 +162,68 @@ PRODUCTS: dict[str, OptionProduct] = {
         OptionProduct("OEX", "OEX", "index", "American", PM, _EXPIRY_DAY),
         OptionProduct("XEO", "OEX", "index", "European", PM, _EXPIRY_DAY),
         OptionProduct("VIX", "VIX", "vix_future", "European", AM, _VIX_DAY, futures_tick=0.05),
-        OptionProduct("VIXW", "VIX", "vix_future", "European", AM, "weekly Wednesday, Special Opening Quotation (previous session if not a session)", futures_tick=0.05),
+        OptionProduct(
+            "VIXW",
+            "VIX",
+            "vix_future",
+            "European",
+            AM,
+            "weekly Wednesday, Special Opening Quotation (previous session if not a session)",
+            futures_tick=0.05,
+        ),
     )
 }
 """Option roots with a rule of their own (index products); ETFs and equities follow
 :func:`default_product`."""
 
 KNOWN_ETFS: frozenset[str] = frozenset(
-    {"SPY", "QQQ", "IWM", "DIA", "MDY", "GLD", "SLV", "TLT", "IEF", "HYG", "LQD", "EEM", "EFA", "FXI", "EWZ", "XLF", "XLE", "XLK", "XLV", "XLI", "XLY", "XLP", "XLU", "SMH", "SOXX", "KRE", "XBI", "ARKK", "USO", "UNG", "UVXY", "VXX", "SVXY", "TQQQ", "SQQQ", "SOXL", "SOXS", "UPRO", "SPXU", "SSO", "SDS", "QLD", "QID", "TNA", "TZA"}
+    {
+        "SPY",
+        "QQQ",
+        "IWM",
+        "DIA",
+        "MDY",
+        "GLD",
+        "SLV",
+        "TLT",
+        "IEF",
+        "HYG",
+        "LQD",
+        "EEM",
+        "EFA",
+        "FXI",
+        "EWZ",
+        "XLF",
+        "XLE",
+        "XLK",
+        "XLV",
+        "XLI",
+        "XLY",
+        "XLP",
+        "XLU",
+        "SMH",
+        "SOXX",
+        "KRE",
+        "XBI",
+        "ARKK",
+        "USO",
+        "UNG",
+        "UVXY",
+        "VXX",
+        "SVXY",
+        "TQQQ",
+        "SQQQ",
+        "SOXL",
+        "SOXS",
+        "UPRO",
+        "SPXU",
+        "SSO",
+        "SDS",
+        "QLD",
+        "QID",
+        "TNA",
+        "TZA",
+    }
 )
 """ETFs/ETNs whose options follow the default rule but are labelled ``etf`` (documentation only:
 ETF and equity options are treated alike)."""
@@ -252,19 +306,27 @@ def underlying_of_root(root: str) -> str:
 def cdn_index_symbols() -> frozenset[str]:
     """Symbols that take a leading underscore on Cboe's CDN (``_SPX``): the cash indices and the
     roots of index products."""
-    return frozenset(CASH_INDICES) | frozenset(r for r, p in PRODUCTS.items() if p.underlying_kind in ("index", "vix_future"))
+    return frozenset(CASH_INDICES) | frozenset(
+        r for r, p in PRODUCTS.items() if p.underlying_kind in ("index", "vix_future")
+    )
 
 
 def settlement_style(roots: Iterable[str] | pd.Series) -> np.ndarray:
     """Per root: ``True`` when AM-settled (opening quotation), ``False`` when PM-settled."""
-    codes, uniques = pd.factorize(roots if isinstance(roots, pd.Series) else np.asarray(list(roots), dtype=object))
+    codes, uniques = pd.factorize(
+        roots if isinstance(roots, pd.Series) else np.asarray(list(roots), dtype=object)
+    )
     if len(codes) == 0:
         return np.zeros(0, dtype=bool)
     am = np.array([product(str(u)).settlement == AM for u in uniques], dtype=bool)
     return np.where(codes >= 0, am[np.maximum(codes, 0)], False)
 
 
-def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable[object] | pd.Series, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def settlement_instants(
+    roots: Iterable[str] | pd.Series,
+    expiries: Iterable[object] | pd.Series,
+    calendar: str = calendars.DEFAULT_CALENDAR,
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Settlement instant (UTC) of each contract and whether its expiry date was moved.
 
     The settlement session is the expiry date, or the last session before it when the date is not
@@ -280,7 +342,11 @@ def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable[obj
         array, True where the settlement session is before the listed date.
     """
     am = settlement_style(roots)
-    raw = expiries.to_numpy() if isinstance(expiries, pd.Series) else np.asarray(list(expiries) if not isinstance(expiries, np.ndarray) else expiries)
+    raw = (
+        expiries.to_numpy()
+        if isinstance(expiries, pd.Series)
+        else np.asarray(list(expiries) if not isinstance(expiries, np.ndarray) else expiries)
+    )
     if raw.dtype.kind != "M":
         raw = pd.to_datetime(raw).to_numpy()
     days = raw.astype("datetime64[ns]")
@@ -310,7 +376,9 @@ def settlement_instants(roots: Iterable[str] | pd.Series, expiries: Iterable[obj
     return out, moved_u[inv]
 
 
-def classify_roots(roots: Iterable[str], underlying: str, deliverables: Mapping[str, Deliverable] | None = None) -> pd.DataFrame:
+def classify_roots(
+    roots: Iterable[str], underlying: str, deliverables: Mapping[str, Deliverable] | None = None
+) -> pd.DataFrame:
     """How each distinct root of a chain on ``underlying`` is modelled.
 
     Returns
@@ -327,27 +395,71 @@ def classify_roots(roots: Iterable[str], underlying: str, deliverables: Mapping[
     u_family, u_scale = level(underlying)
     rows = []
     for root in dict.fromkeys(str(r).upper() for r in roots):
-        rec = {"root": root, "status": STATUS_STANDARD, "kind": "", "units": STANDARD_MULTIPLIER, "cash": 0.0, "level_ratio": 1.0, "forward_priced": False, "futures_tick": np.nan, "reason": ""}
+        rec = {
+            "root": root,
+            "status": STATUS_STANDARD,
+            "kind": "",
+            "units": STANDARD_MULTIPLIER,
+            "cash": 0.0,
+            "level_ratio": 1.0,
+            "forward_priced": False,
+            "futures_tick": np.nan,
+            "reason": "",
+        }
         if root in deliverables:
             d = deliverables[root]
-            rec.update(status=STATUS_DELIVERABLE, kind="adjusted series", units=float(d.shares), cash=float(d.cash))
+            rec.update(
+                status=STATUS_DELIVERABLE,
+                kind="adjusted series",
+                units=float(d.shares),
+                cash=float(d.cash),
+            )
         elif root in PRODUCTS:
             p = PRODUCTS[root]
             family, scale = level(p.underlying)
-            rec.update(kind=p.underlying_kind, units=p.multiplier, forward_priced=p.underlying_kind == "vix_future", futures_tick=p.futures_tick if p.futures_tick else np.nan)
+            rec.update(
+                kind=p.underlying_kind,
+                units=p.multiplier,
+                forward_priced=p.underlying_kind == "vix_future",
+                futures_tick=p.futures_tick if p.futures_tick else np.nan,
+            )
             if family != u_family:
-                rec.update(status=STATUS_OTHER_UNDERLYING, level_ratio=np.nan, reason=f"root {root} is an option on {p.underlying}, not on the chain's underlying {underlying}")
+                rec.update(
+                    status=STATUS_OTHER_UNDERLYING,
+                    level_ratio=np.nan,
+                    reason=f"root {root} is an option on {p.underlying}, not on the chain's underlying {underlying}",
+                )
             else:
                 rec["level_ratio"] = scale / u_scale
         elif is_adjusted_root(root):
-            rec.update(status=STATUS_NONSTANDARD, kind="adjusted series", level_ratio=np.nan, reason=f"non-standard deliverable: {root} is an adjusted series (root with a digit suffix); give its deliverable in [gamma.deliverables] to model it")
+            rec.update(
+                status=STATUS_NONSTANDARD,
+                kind="adjusted series",
+                level_ratio=np.nan,
+                reason=f"non-standard deliverable: {root} is an adjusted series (root with a digit suffix); give its deliverable in [gamma.deliverables] to model it",
+            )
         elif _alnum(root) == _alnum(underlying) or level(root)[0] == u_family:
             p = default_product(root)
             rec.update(kind=p.underlying_kind, level_ratio=level(root)[1] / u_scale)
         else:
-            rec.update(status=STATUS_NONSTANDARD, kind="unknown", level_ratio=np.nan, reason=f"non-standard: root {root} is not in the product table and is not the chain's underlying {underlying} (deliverable unknown)")
+            rec.update(
+                status=STATUS_NONSTANDARD,
+                kind="unknown",
+                level_ratio=np.nan,
+                reason=f"non-standard: root {root} is not in the product table and is not the chain's underlying {underlying} (deliverable unknown)",
+            )
         rows.append(rec)
-    cols = ["root", "status", "kind", "units", "cash", "level_ratio", "forward_priced", "futures_tick", "reason"]
+    cols = [
+        "root",
+        "status",
+        "kind",
+        "units",
+        "cash",
+        "level_ratio",
+        "forward_priced",
+        "futures_tick",
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=cols).set_index("root")
 
 
@@ -356,5 +468,17 @@ def table_frame() -> pd.DataFrame:
     recs = []
     for p in PRODUCTS.values():
         family, scale = level(p.underlying)
-        recs.append({"root": p.root, "underlying": p.underlying, "family": family, "level_vs_family": scale, "kind": p.underlying_kind, "exercise": p.exercise, "settlement": p.settlement, "settlement_day": p.settlement_day, "multiplier": p.multiplier})
+        recs.append(
+            {
+                "root": p.root,
+                "underlying": p.underlying,
+                "family": family,
+                "level_vs_family": scale,
+                "kind": p.underlying_kind,
+                "exercise": p.exercise,
+                "settlement": p.settlement,
+                "settlement_day": p.settlement_day,
+                "multiplier": p.multiplier,
+            }
+        )
     return pd.DataFrame(recs)

@@ -168,18 +168,29 @@ class Quality:
 
     def headline(self) -> dict[str, float | int]:
         """The two figures alerts can use: ``quality_skipped_share`` (0-1), ``quality_warnings``."""
-        return {"quality_skipped_share": float(self.skipped_share), "quality_warnings": len(self.warnings)}
+        return {
+            "quality_skipped_share": float(self.skipped_share),
+            "quality_warnings": len(self.warnings),
+        }
 
     def summary(self) -> str:
         """One line for people: ``12 rows skipped (0.3 % of open interest): ...; 1 warning``."""
         parts = []
         if self.skipped_rows:
-            why = ", ".join(f"{n} {r}" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3])
-            parts.append(f"{self.skipped_rows} of {self.total_rows} rows skipped ({self.skipped_share * 100:.2f} % of {self.basis}): {why}")
+            why = ", ".join(
+                f"{n} {r}" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3]
+            )
+            parts.append(
+                f"{self.skipped_rows} of {self.total_rows} rows skipped ({self.skipped_share * 100:.2f} % of {self.basis}): {why}"
+            )
         else:
             parts.append(f"{self.total_rows} rows, none skipped")
         if self.repaired_rows:
-            parts.append(f"{self.repaired_rows} repaired (" + ", ".join(f"{n} {k}" for k, n in self.repairs.items()) + ")")
+            parts.append(
+                f"{self.repaired_rows} repaired ("
+                + ", ".join(f"{n} {k}" for k, n in self.repairs.items())
+                + ")"
+            )
         if self.warnings:
             parts.append(f"{len(self.warnings)} warning(s): " + " | ".join(self.warnings))
         return "; ".join(parts)

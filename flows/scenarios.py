@@ -75,10 +75,33 @@ class DealerBook:
         for per-contract ``sigma`` and ``t_years`` (:func:`flows.greeks.dealer_delta`)."""
         n = self.strike.size
         anchor = np.full(n, self.spot)
-        return np.asarray(dealer_delta(spots, self.spot, anchor, self.strike, t_years, sigma, self.r, np.full(n, self.q), self.is_call, (self.weight * OPTION_MULTIPLIER)[None, :])[0], dtype=np.float64)
+        return np.asarray(
+            dealer_delta(
+                spots,
+                self.spot,
+                anchor,
+                self.strike,
+                t_years,
+                sigma,
+                self.r,
+                np.full(n, self.q),
+                self.is_call,
+                (self.weight * OPTION_MULTIPLIER)[None, :],
+            )[0],
+            dtype=np.float64,
+        )
 
 
-def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: float, q: float, convention: str = "calls_long_puts_short", source: str = "gamma result") -> DealerBook:
+def dealer_book(
+    contracts: pd.DataFrame,
+    *,
+    underlying: str,
+    spot: float,
+    r: float,
+    q: float,
+    convention: str = "calls_long_puts_short",
+    source: str = "gamma result",
+) -> DealerBook:
     """Build a :class:`DealerBook` from the ``contracts`` table of a published gamma result.
 
     ``contracts`` needs ``type`` ('C'/'P'), ``strike``, ``open_interest`` (contracts),
@@ -91,7 +114,9 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
     needed = ["type", "strike", "open_interest", "t_years", "iv_used"]
     missing = [c for c in needed if c not in contracts.columns]
     if missing:
-        raise InputError(source, missing[0], f"gamma contracts table lacks column(s) {', '.join(missing)}")
+        raise InputError(
+            source, missing[0], f"gamma contracts table lacks column(s) {', '.join(missing)}"
+        )
     if not np.isfinite(spot) or spot <= 0:
         raise InputError(source, "spot", f"spot must be a positive number (got {spot!r})")
     is_call = (contracts["type"].astype(str) == "C").to_numpy()
@@ -102,7 +127,11 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
         weight = -oi
     elif convention == "source_position":
         if DEALER_POSITION_COLUMN not in contracts.columns:
-            raise InputError(source, DEALER_POSITION_COLUMN, "convention 'source_position' needs a per-contract dealer position column")
+            raise InputError(
+                source,
+                DEALER_POSITION_COLUMN,
+                "convention 'source_position' needs a per-contract dealer position column",
+            )
         weight = contracts[DEALER_POSITION_COLUMN].to_numpy(dtype=np.float64, na_value=0.0)
     else:
         raise InputError(source, "convention", f"unknown dealer convention {convention!r}")
@@ -114,10 +143,25 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
         # series' deliverable, a VIX future): in spot terms, strike K S/U and U/S * m/100 of a
         # standard contract (exact for a shared dividend yield; futures-priced contracts are
         # carried with the book's q instead of Black-76's q = r, a delta error of e^{-rT} - 1)
-        ratio = contracts["underlying_price"].to_numpy(dtype=np.float64, na_value=np.nan) / float(spot)
+        ratio = contracts["underlying_price"].to_numpy(dtype=np.float64, na_value=np.nan) / float(
+            spot
+        )
         strike = contracts["strike_per_unit"].to_numpy(dtype=np.float64, na_value=np.nan) / ratio
-        weight = weight * ratio * contracts["units_per_contract"].to_numpy(dtype=np.float64, na_value=np.nan) / OPTION_MULTIPLIER
-    keep = (weight != 0) & np.isfinite(weight) & np.isfinite(strike) & np.isfinite(t) & (t > 0) & np.isfinite(iv) & (iv > 0)
+        weight = (
+            weight
+            * ratio
+            * contracts["units_per_contract"].to_numpy(dtype=np.float64, na_value=np.nan)
+            / OPTION_MULTIPLIER
+        )
+    keep = (
+        (weight != 0)
+        & np.isfinite(weight)
+        & np.isfinite(strike)
+        & np.isfinite(t)
+        & (t > 0)
+        & np.isfinite(iv)
+        & (iv > 0)
+    )
     return DealerBook(
         underlying=underlying,
         spot=float(spot),
@@ -131,7 +175,13 @@ def dealer_book(contracts: pd.DataFrame, *, underlying: str, spot: float, r: flo
     )
 
 
-def dealer_flows(book: DealerBook, moves_pct: Sequence[float] | np.ndarray, *, iv_shocks_pts: Sequence[float] = (0.0,), hours_to_close: float = 0.0) -> pd.DataFrame:
+def dealer_flows(
+    book: DealerBook,
+    moves_pct: Sequence[float] | np.ndarray,
+    *,
+    iv_shocks_pts: Sequence[float] = (0.0,),
+    hours_to_close: float = 0.0,
+) -> pd.DataFrame:
     """Dealer hedging flow components for each (IV shock, move) of the book's underlying.
 
     Returns a long frame with ``iv_shock_pts``, ``move_pct``, ``spot``, ``dealer_gamma_usd``,
@@ -169,7 +219,12 @@ def dealer_flows(book: DealerBook, moves_pct: Sequence[float] | np.ndarray, *, i
     return pd.concat(blocks, ignore_index=True)
 
 
-def underlying_moves(index_moves_pct: Sequence[float] | np.ndarray, betas: Mapping[str, float], underlyings: Sequence[str], default_beta: float = 1.0) -> pd.DataFrame:
+def underlying_moves(
+    index_moves_pct: Sequence[float] | np.ndarray,
+    betas: Mapping[str, float],
+    underlyings: Sequence[str],
+    default_beta: float = 1.0,
+) -> pd.DataFrame:
     """Map index moves (percent) to each underlying by its beta: ``move_u = beta_u * index_move``.
 
     Returns a frame indexed by the index move with one column per underlying (percent).
@@ -182,10 +237,16 @@ def underlying_moves(index_moves_pct: Sequence[float] | np.ndarray, betas: Mappi
     data = {u: idx.to_numpy() * float(betas.get(u, default_beta)) for u in underlyings}
     lim = LIMITS["scenario.move_pct"]
     for u, moved in data.items():
-        bad = (moved < (lim.low if lim.low is not None else -np.inf)) | (moved > (lim.high if lim.high is not None else np.inf))
+        bad = (moved < (lim.low if lim.low is not None else -np.inf)) | (
+            moved > (lim.high if lim.high is not None else np.inf)
+        )
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError("scenario", "move_pct", f"{u}: beta {float(betas.get(u, default_beta)):g} x index move {idx[i]:+g}% = {moved[i]:+g}%, outside [{lim.low:g}, {lim.high:g}] {lim.unit}")
+            raise InputError(
+                "scenario",
+                "move_pct",
+                f"{u}: beta {float(betas.get(u, default_beta)):g} x index move {idx[i]:+g}% = {moved[i]:+g}%, outside [{lim.low:g}, {lim.high:g}] {lim.unit}",
+            )
     return pd.DataFrame(data, index=idx)
 
 
@@ -224,28 +285,69 @@ def scenario_grid(
         ``index_move_pct``, ``iv_shock_pts``, ``underlying``, ``beta``, ``move_pct``, the four
         :data:`COMPONENTS`, ``total_usd``, ``adv_usd``, ``total_pct_adv``.
     """
-    letf_under = [] if letf_funds is None or letf_funds.empty else list(pd.unique(letf_funds["underlying"].astype(str)))
+    letf_under = (
+        []
+        if letf_funds is None or letf_funds.empty
+        else list(pd.unique(letf_funds["underlying"].astype(str)))
+    )
     names = list(underlyings) if underlyings is not None else sorted(set(books) | set(letf_under))
     moves = underlying_moves(index_moves_pct, betas, names, default_beta)
-    letf_part = scenario_flows(letf_funds, moves) if letf_under else pd.DataFrame(0.0, index=moves.index, columns=names)
-    dealer = {u: dealer_flows(books[u], moves[u].to_numpy(), iv_shocks_pts=iv_shocks_pts, hours_to_close=hours_to_close) for u in names if u in books}
+    letf_part = (
+        scenario_flows(letf_funds, moves)
+        if letf_under
+        else pd.DataFrame(0.0, index=moves.index, columns=names)
+    )
+    dealer = {
+        u: dealer_flows(
+            books[u],
+            moves[u].to_numpy(),
+            iv_shocks_pts=iv_shocks_pts,
+            hours_to_close=hours_to_close,
+        )
+        for u in names
+        if u in books
+    }
     frames = []
     for k, shock in enumerate(iv_shocks_pts):
         for u in names:
             m = moves[u].to_numpy()
-            block = pd.DataFrame({"index_move_pct": moves.index.to_numpy(), "iv_shock_pts": float(shock), "underlying": u, "beta": float(betas.get(u, default_beta)), "move_pct": m})
+            block = pd.DataFrame(
+                {
+                    "index_move_pct": moves.index.to_numpy(),
+                    "iv_shock_pts": float(shock),
+                    "underlying": u,
+                    "beta": float(betas.get(u, default_beta)),
+                    "move_pct": m,
+                }
+            )
             for col in COMPONENTS[:3]:
-                block[col] = dealer[u][col].to_numpy()[k * m.size : (k + 1) * m.size] if u in dealer else 0.0
+                block[col] = (
+                    dealer[u][col].to_numpy()[k * m.size : (k + 1) * m.size] if u in dealer else 0.0
+                )
             block["letf_usd"] = letf_part[u].to_numpy() if u in letf_part.columns else 0.0
             frames.append(block)
     if not frames:
-        return pd.DataFrame(columns=["index_move_pct", "iv_shock_pts", "underlying", "beta", "move_pct", *COMPONENTS, "total_usd", "adv_usd", "total_pct_adv"])
+        return pd.DataFrame(
+            columns=[
+                "index_move_pct",
+                "iv_shock_pts",
+                "underlying",
+                "beta",
+                "move_pct",
+                *COMPONENTS,
+                "total_usd",
+                "adv_usd",
+                "total_pct_adv",
+            ]
+        )
     grid = pd.concat(frames, ignore_index=True)
     grid["total_usd"] = grid[list(COMPONENTS)].sum(axis=1)
     adv = pd.Series(dict(adv_usd or {}), dtype=float)
     grid["adv_usd"] = grid["underlying"].map(adv).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        grid["total_pct_adv"] = np.where(grid["adv_usd"] > 0, grid["total_usd"] / grid["adv_usd"] * 100.0, np.nan)
+        grid["total_pct_adv"] = np.where(
+            grid["adv_usd"] > 0, grid["total_usd"] / grid["adv_usd"] * 100.0, np.nan
+        )
     grid["underlying"] = grid["underlying"].astype(str)
     return grid
 
@@ -260,7 +362,9 @@ DEALER_COMPONENTS = ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd")
 """The dealers' components of a scenario (hedging of the price move, the IV shock, the decay)."""
 
 
-def dealer_sign_changes(totals_frame: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> tuple[float | None, float | None]:
+def dealer_sign_changes(
+    totals_frame: pd.DataFrame, *, iv_shock_pts: float = 0.0
+) -> tuple[float | None, float | None]:
     """Index moves (%) where the dealers' flow changes sign away from today's level.
 
     The dealers' flow (the sum of :data:`DEALER_COMPONENTS`, USD, + = buy) is 0 at a 0 % move and
@@ -271,7 +375,9 @@ def dealer_sign_changes(totals_frame: pd.DataFrame, *, iv_shock_pts: float = 0.0
     ``totals_frame``: the :func:`totals` table (columns ``index_move_pct``, ``iv_shock_pts`` and
     the components).
     """
-    t = totals_frame[np.isclose(totals_frame["iv_shock_pts"], iv_shock_pts)].sort_values("index_move_pct")
+    t = totals_frame[np.isclose(totals_frame["iv_shock_pts"], iv_shock_pts)].sort_values(
+        "index_move_pct"
+    )
     moves = t["index_move_pct"].to_numpy(dtype=float)
     flow = t[list(DEALER_COMPONENTS)].to_numpy(dtype=float).sum(axis=1)
     out: list[float | None] = []
@@ -296,17 +402,30 @@ def ranking(grid: pd.DataFrame, *, iv_shock_pts: float = 0.0) -> pd.DataFrame:
     g = grid[np.isclose(grid["iv_shock_pts"], iv_shock_pts)]
     moves = np.sort(g["index_move_pct"].unique())
     if moves.size == 0:
-        return pd.DataFrame(columns=["underlying", "beta", "flow_per_1pct_usd", "adv_usd", "flow_per_1pct_pct_adv"])
+        return pd.DataFrame(
+            columns=["underlying", "beta", "flow_per_1pct_usd", "adv_usd", "flow_per_1pct_pct_adv"]
+        )
     up = moves[moves > 0].min() if (moves > 0).any() else moves.max()
     down = moves[moves < 0].max() if (moves < 0).any() else moves.min()
     width = up - down if up != down else 1.0
     up_rows = g[g["index_move_pct"] == up].set_index("underlying")
     down_rows = g[g["index_move_pct"] == down].set_index("underlying")
     per1 = (up_rows["total_usd"] - down_rows["total_usd"]) / width
-    out = pd.DataFrame({"underlying": per1.index.astype(str), "beta": up_rows["beta"].to_numpy(), "flow_per_1pct_usd": per1.to_numpy(), "adv_usd": up_rows["adv_usd"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "underlying": per1.index.astype(str),
+            "beta": up_rows["beta"].to_numpy(),
+            "flow_per_1pct_usd": per1.to_numpy(),
+            "adv_usd": up_rows["adv_usd"].to_numpy(),
+        }
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["flow_per_1pct_pct_adv"] = np.where(out["adv_usd"] > 0, out["flow_per_1pct_usd"] / out["adv_usd"] * 100.0, np.nan)
-    order = np.argsort(-np.nan_to_num(np.abs(out["flow_per_1pct_pct_adv"].to_numpy()), nan=-1.0), kind="stable")
+        out["flow_per_1pct_pct_adv"] = np.where(
+            out["adv_usd"] > 0, out["flow_per_1pct_usd"] / out["adv_usd"] * 100.0, np.nan
+        )
+    order = np.argsort(
+        -np.nan_to_num(np.abs(out["flow_per_1pct_pct_adv"].to_numpy()), nan=-1.0), kind="stable"
+    )
     return out.iloc[order].reset_index(drop=True)
 
 
@@ -333,20 +452,43 @@ def regime_flags(
     """
     rows: list[dict[str, object]] = []
     where = move_label or f"an index move of {index_move_pct:+g}%"
-    sel = grid[np.isclose(grid["iv_shock_pts"], 0.0) & np.isclose(grid["index_move_pct"], index_move_pct)].set_index("underlying")
+    sel = grid[
+        np.isclose(grid["iv_shock_pts"], 0.0) & np.isclose(grid["index_move_pct"], index_move_pct)
+    ].set_index("underlying")
     for u, head in gamma_headlines.items():
         net = head.get("net_gex_usd_per_1pct")
         dist = head.get("flip_distance_pct")
         if u in sel.index and isinstance(net, int | float) and net < 0:
             d, lf = float(sel.at[u, "dealer_gamma_usd"]), float(sel.at[u, "letf_usd"])
             if d * lf > 0:
-                rows.append({"kind": "amplifying", "underlying": u, "severity": "critical", "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at {where} (dealers {format_usd(d, scale='bn', style='code')}, LETFs {format_usd(lf, scale='bn', style='code')})"})
+                rows.append(
+                    {
+                        "kind": "amplifying",
+                        "underlying": u,
+                        "severity": "critical",
+                        "message": f"{u}: dealers short gamma and leveraged ETFs trade the same way at {where} (dealers {format_usd(d, scale='bn', style='code')}, LETFs {format_usd(lf, scale='bn', style='code')})",
+                    }
+                )
         if isinstance(dist, int | float) and abs(dist) <= flip_proximity_pct:
-            rows.append({"kind": "near_flip", "underlying": u, "severity": "warning", "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({format_value(head.get('flip'), Unit.PRICE)})"})
+            rows.append(
+                {
+                    "kind": "near_flip",
+                    "underlying": u,
+                    "severity": "warning",
+                    "message": f"{u}: spot is {dist:+.2f}% from its gamma flip ({format_value(head.get('flip'), Unit.PRICE)})",
+                }
+            )
     if "letf_usd" in sel.columns:
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = sel["letf_usd"] / sel["adv_usd"] * 100.0
         for u, p in pct.items():
             if np.isfinite(p) and abs(p) > letf_adv_threshold_pct:
-                rows.append({"kind": "letf_heavy", "underlying": str(u), "severity": "warning", "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at {where}"})
+                rows.append(
+                    {
+                        "kind": "letf_heavy",
+                        "underlying": str(u),
+                        "severity": "warning",
+                        "message": f"{u}: leveraged-ETF rebalance is {p:+.1f}% of ADV at {where}",
+                    }
+                )
     return pd.DataFrame(rows, columns=["kind", "underlying", "severity", "message"]).astype(str)

@@ -106,7 +106,9 @@ VX_MULTIPLIER_USD = 1000.0
 """USD per VIX point per VX contract (since 2007-03-26; before, prices were quoted on 10 x VIX
 with USD 100 per point, which the connector rescales)."""
 
-FX_USD_PER_UNIT = "FX frame: DatetimeIndex of ECB dates (tz-naive), one column per ISO currency, USD per 1 unit"
+FX_USD_PER_UNIT = (
+    "FX frame: DatetimeIndex of ECB dates (tz-naive), one column per ISO currency, USD per 1 unit"
+)
 
 
 def validate_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
@@ -114,4 +116,6 @@ def validate_columns(frame: pd.DataFrame, required: Iterable[str], source: str) 
     missing = [c for c in required if c not in frame.columns]
     if missing:
         have = ", ".join(map(str, frame.columns[:30]))
-        raise InputError(source, missing[0], f"missing column(s) {', '.join(missing)} (columns present: {have})")
+        raise InputError(
+            source, missing[0], f"missing column(s) {', '.join(missing)} (columns present: {have})"
+        )

@@ -97,34 +97,64 @@ INDICES: dict[str, IndexSpec] = {SHORT_TERM.name: SHORT_TERM, MID_TERM.name: MID
 
 
 # -- contract calendar and roll weights --------------------------------------------------------
-def contract_table(first: pd.Timestamp, last: pd.Timestamp, *, months_ahead: int = 10, calendar: str = calendars.DEFAULT_CALENDAR) -> pd.DataFrame:
+def contract_table(
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    *,
+    months_ahead: int = 10,
+    calendar: str = calendars.DEFAULT_CALENDAR,
+) -> pd.DataFrame:
     """Every monthly VX contract from the month before ``first`` to ``months_ahead`` after
     ``last``: ``contract`` (code), ``year``, ``month``, ``expiry`` (final settlement date)."""
-    months = pd.period_range(pd.Period(first, "M") - 1, pd.Period(last, "M") + months_ahead, freq="M")
+    months = pd.period_range(
+        pd.Period(first, "M") - 1, pd.Period(last, "M") + months_ahead, freq="M"
+    )
     y, m = months.year.to_numpy(), months.month.to_numpy()
-    return pd.DataFrame({"contract": calendars.vx_contract_code(y, m), "year": y, "month": m, "expiry": calendars.vx_final_settlement(y, m, calendar)})
+    return pd.DataFrame(
+        {
+            "contract": calendars.vx_contract_code(y, m),
+            "year": y,
+            "month": m,
+            "expiry": calendars.vx_final_settlement(y, m, calendar),
+        }
+    )
 
 
-def _schedule(dates: pd.DatetimeIndex, expiries: pd.DatetimeIndex, months: int, calendar: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _schedule(
+    dates: pd.DatetimeIndex, expiries: pd.DatetimeIndex, months: int, calendar: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(front, dr, dt)``: position in ``expiries`` of the first-month contract at the close of
     each session (the first settling after the next session) and the roll-period day counts."""
     nb = calendars.next_session(dates, calendar)
     k0 = expiries.searchsorted(nb, side="right")
     if (k0 < 1).any() or (k0 + months > len(expiries)).any():
-        raise InputError("vixetp", "expiries", f"the contract table {expiries[0].date()}..{expiries[-1].date()} does not cover the roll schedule of {dates[0].date()}..{dates[-1].date()}")
+        raise InputError(
+            "vixetp",
+            "expiries",
+            f"the contract table {expiries[0].date()}..{expiries[-1].date()} does not cover the roll schedule of {dates[0].date()}..{dates[-1].date()}",
+        )
     dt = calendars.sessions_between(expiries[k0 - 1], expiries[k0], calendar)
     dr = calendars.sessions_between(nb, expiries[k0], calendar)
     return np.asarray(k0, dtype=np.int64), dr, dt
 
 
-def _legs_weights(front: np.ndarray, dr: np.ndarray, dt: np.ndarray, spec: IndexSpec) -> tuple[np.ndarray, np.ndarray]:
+def _legs_weights(
+    front: np.ndarray, dr: np.ndarray, dt: np.ndarray, spec: IndexSpec
+) -> tuple[np.ndarray, np.ndarray]:
     legs = (front + spec.roll_from - 1)[:, None] + np.arange(spec.holds + 2)[None, :]
     frac = dr / dt
-    weights = np.column_stack([frac, *([np.ones(len(front))] * spec.holds), 1.0 - frac]) / (spec.holds + 1)
+    weights = np.column_stack([frac, *([np.ones(len(front))] * spec.holds), 1.0 - frac]) / (
+        spec.holds + 1
+    )
     return legs, weights
 
 
-def roll_weights(dates: pd.DatetimeIndex, expiries: pd.DatetimeIndex, spec: IndexSpec = SHORT_TERM, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def roll_weights(
+    dates: pd.DatetimeIndex,
+    expiries: pd.DatetimeIndex,
+    spec: IndexSpec = SHORT_TERM,
+    calendar: str = calendars.DEFAULT_CALENDAR,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weights at the close of each session in ``dates``.
 
     Returns ``(legs, weights, dr, dt)``: ``legs`` ``(n, k)`` positions into ``expiries`` (sorted
@@ -158,7 +188,9 @@ class SettlementGrid:
     settles: np.ndarray
     volumes: np.ndarray
 
-    def at(self, matrix: np.ndarray, rows: np.ndarray | int, contracts: np.ndarray | int) -> np.ndarray:
+    def at(
+        self, matrix: np.ndarray, rows: np.ndarray | int, contracts: np.ndarray | int
+    ) -> np.ndarray:
         """Values of ``matrix`` (``settles`` or ``volumes``) for sessions ``rows`` and contract
         positions ``contracts`` (broadcast); NaN outside the window."""
         r = np.asarray(rows)
@@ -173,7 +205,9 @@ class SettlementGrid:
         return self.at(self.volumes, rows, contracts)
 
 
-def settlement_grid(settlements: pd.DataFrame, calendar: str = calendars.DEFAULT_CALENDAR) -> SettlementGrid:
+def settlement_grid(
+    settlements: pd.DataFrame, calendar: str = calendars.DEFAULT_CALENDAR
+) -> SettlementGrid:
     """The sessions of ``settlements`` (non-session trade dates dropped), the contract table, the
     roll schedule and the settlements / volumes around each session's first month."""
     validate_columns(settlements, ["date", "contract", "settle"], "vix futures settlements")
@@ -187,7 +221,11 @@ def settlement_grid(settlements: pd.DataFrame, calendar: str = calendars.DEFAULT
     pos_d = dates.get_indexer(pd.DatetimeIndex(settlements["date"]))
     codes, uniques = pd.factorize(settlements["contract"])
     where = {c: k for k, c in enumerate(contracts["contract"])}
-    pos_c = np.asarray([where.get(str(u), -1) for u in uniques], dtype=np.int64)[codes] if len(uniques) else np.empty(0, dtype=np.int64)
+    pos_c = (
+        np.asarray([where.get(str(u), -1) for u in uniques], dtype=np.int64)[codes]
+        if len(uniques)
+        else np.empty(0, dtype=np.int64)
+    )
     j = pos_c - (front[np.maximum(pos_d, 0)] - 1)
     ok = (pos_d >= 0) & (pos_c >= 0) & (j >= 0) & (j < WINDOW)
     blocks = []
@@ -213,7 +251,13 @@ class IndexHistory:
     dates: pd.DatetimeIndex
 
 
-def index_history(settlements: pd.DataFrame, spec: IndexSpec = SHORT_TERM, calendar: str = calendars.DEFAULT_CALENDAR, *, grid: SettlementGrid | None = None) -> IndexHistory:
+def index_history(
+    settlements: pd.DataFrame,
+    spec: IndexSpec = SHORT_TERM,
+    calendar: str = calendars.DEFAULT_CALENDAR,
+    *,
+    grid: SettlementGrid | None = None,
+) -> IndexHistory:
     """The index of ``spec`` at every session of ``settlements`` (:data:`flows.schema.VX_COLUMNS`).
 
     ``table`` columns: ``date``; per leg (``front``, ``second`` / ``m4`` .. ``m7``) the contract
@@ -290,8 +334,19 @@ def _assets(funds: pd.DataFrame, assets: pd.DataFrame | Mapping[str, float] | No
         return np.full(len(funds), np.nan)
     if isinstance(assets, pd.DataFrame):
         validate_columns(assets, ["ticker", "aum_usd"], "vix etp assets")
-        assets = dict(zip(assets["ticker"].astype(str).str.upper(), assets["aum_usd"].astype(float), strict=True))
-    return np.asarray(funds["ticker"].map({str(k).upper(): float(v) for k, v in assets.items()}).to_numpy(dtype=float), dtype=np.float64)
+        assets = dict(
+            zip(
+                assets["ticker"].astype(str).str.upper(),
+                assets["aum_usd"].astype(float),
+                strict=True,
+            )
+        )
+    return np.asarray(
+        funds["ticker"]
+        .map({str(k).upper(): float(v) for k, v in assets.items()})
+        .to_numpy(dtype=float),
+        dtype=np.float64,
+    )
 
 
 @dataclass
@@ -319,7 +374,16 @@ def _leg_shares(ih: IndexHistory, i: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return union, price, np.where(q_old > 0, s_old, 0.0), np.where(q_new > 0, s_new, 0.0)
 
 
-def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, assets: pd.DataFrame | Mapping[str, float] | None, day: pd.Timestamp, *, creations_usd: Mapping[str, float] | None = None, calendar: str = calendars.DEFAULT_CALENDAR, funds: pd.DataFrame | None = None) -> DayFlows:
+def day_flows(
+    indices: Mapping[str, IndexHistory],
+    universe: pd.DataFrame,
+    assets: pd.DataFrame | Mapping[str, float] | None,
+    day: pd.Timestamp,
+    *,
+    creations_usd: Mapping[str, float] | None = None,
+    calendar: str = calendars.DEFAULT_CALENDAR,
+    funds: pd.DataFrame | None = None,
+) -> DayFlows:
     """The funds' trades at the close of session ``day`` (present in every index history used).
 
     ``assets``: prior-close net assets per ticker, USD (funds without assets get NaN trades).
@@ -354,7 +418,11 @@ def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, asset
         ih = indices[name]
         i = ih.dates.get_loc(day) if day in ih.dates else -1
         if i < 1:
-            raise InputError("vix futures settlements", "date", f"no {name} index return on {day.date()} (the session and the one before must be in the data)")
+            raise InputError(
+                "vix futures settlements",
+                "date",
+                f"no {name} index return on {day.date()} (the session and the one before must be in the data)",
+            )
         per_index[name] = (i, *_leg_shares(ih, i), float(ih.table["index_return"].to_numpy()[i]))
     for j, fund in enumerate(funds.itertuples(index=False)):
         i, union, price, s_old, s_new, r = per_index[fund.index]
@@ -369,7 +437,9 @@ def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, asset
         mult = price * VX_MULTIPLIER_USD
 
         def contracts(usd: np.ndarray, mult: np.ndarray = mult) -> np.ndarray:
-            return np.asarray(np.divide(usd, mult, out=np.zeros_like(usd), where=usd != 0), dtype=np.float64)  # no trade: 0, even unpriced
+            return np.asarray(
+                np.divide(usd, mult, out=np.zeros_like(usd), where=usd != 0), dtype=np.float64
+            )  # no trade: 0, even unpriced
 
         net_part = (e1 - e0) * s_old
         roll_part = e1 * (s_new - s_old)
@@ -408,26 +478,71 @@ def day_flows(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, asset
 
 
 FUND_COLUMNS = [
-    "ticker", "name", "index", "leverage", "leverage_next", "aum_prev_usd", "index_return", "rebalance_usd", "releverage_usd", "creations_usd", "net_usd", "roll_usd",
-    "rebalance_contracts", "roll_out_contracts", "roll_in_contracts", "net_contracts", "vega_usd_per_vol_pt", "position_usd", "position_contracts",
+    "ticker",
+    "name",
+    "index",
+    "leverage",
+    "leverage_next",
+    "aum_prev_usd",
+    "index_return",
+    "rebalance_usd",
+    "releverage_usd",
+    "creations_usd",
+    "net_usd",
+    "roll_usd",
+    "rebalance_contracts",
+    "roll_out_contracts",
+    "roll_in_contracts",
+    "net_contracts",
+    "vega_usd_per_vol_pt",
+    "position_usd",
+    "position_contracts",
 ]
 
 
-def _by_contract(indices: Mapping[str, IndexHistory], acc: Mapping[tuple[str, int], np.ndarray], day: pd.Timestamp) -> pd.DataFrame:
+def _by_contract(
+    indices: Mapping[str, IndexHistory],
+    acc: Mapping[tuple[str, int], np.ndarray],
+    day: pd.Timestamp,
+) -> pd.DataFrame:
     """Sum the funds' contracts per VX contract (indices share one contract table per day)."""
-    cols = ["contract", "expiry", "settle", "rebalance_contracts", "roll_contracts", "total_contracts", "volume", "pct_of_volume"]
+    cols = [
+        "contract",
+        "expiry",
+        "settle",
+        "rebalance_contracts",
+        "roll_contracts",
+        "total_contracts",
+        "volume",
+        "pct_of_volume",
+    ]
     merged: dict[str, dict[str, Any]] = {}
     for (name, c), (reb, roll) in acc.items():
         ih = indices[name]
         i = ih.dates.get_loc(day)
         code = str(ih.contracts["contract"].iloc[c])
-        row = merged.setdefault(code, {"contract": code, "expiry": ih.contracts["expiry"].iloc[c], "settle": float(ih.grid.settle(i, c)), "rebalance_contracts": 0.0, "roll_contracts": 0.0, "volume": float(ih.grid.volume(i, c))})
+        row = merged.setdefault(
+            code,
+            {
+                "contract": code,
+                "expiry": ih.contracts["expiry"].iloc[c],
+                "settle": float(ih.grid.settle(i, c)),
+                "rebalance_contracts": 0.0,
+                "roll_contracts": 0.0,
+                "volume": float(ih.grid.volume(i, c)),
+            },
+        )
         row["rebalance_contracts"] = float(row["rebalance_contracts"]) + float(reb)
         row["roll_contracts"] = float(row["roll_contracts"]) + float(roll)
-    out = pd.DataFrame(list(merged.values()), columns=[c for c in cols if c not in ("total_contracts", "pct_of_volume")])
+    out = pd.DataFrame(
+        list(merged.values()),
+        columns=[c for c in cols if c not in ("total_contracts", "pct_of_volume")],
+    )
     out["total_contracts"] = out["rebalance_contracts"] + out["roll_contracts"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["pct_of_volume"] = np.where(out["volume"] > 0, 100.0 * out["total_contracts"].abs() / out["volume"], np.nan)
+        out["pct_of_volume"] = np.where(
+            out["volume"] > 0, 100.0 * out["total_contracts"].abs() / out["volume"], np.nan
+        )
     return out[cols].sort_values("expiry", kind="stable").reset_index(drop=True)
 
 
@@ -439,10 +554,18 @@ def assets_before(nav: pd.DataFrame, day: pd.Timestamp | str) -> pd.DataFrame:
     validate_columns(nav, ["date", "ticker", "aum_usd"], "vix etp assets")
     before = nav[pd.DatetimeIndex(nav["date"]) < pd.Timestamp(day)]
     last = before.sort_values("date", kind="stable").groupby("ticker", sort=True).tail(1)
-    return pd.DataFrame({"ticker": last["ticker"].astype(str).str.upper(), "aum_usd": last["aum_usd"].astype(float), "as_of": last["date"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "ticker": last["ticker"].astype(str).str.upper(),
+            "aum_usd": last["aum_usd"].astype(float),
+            "as_of": last["date"],
+        }
+    ).reset_index(drop=True)
 
 
-def leverage_matrix(universe: pd.DataFrame, dates: pd.DatetimeIndex, tickers: Sequence[str]) -> np.ndarray:
+def leverage_matrix(
+    universe: pd.DataFrame, dates: pd.DatetimeIndex, tickers: Sequence[str]
+) -> np.ndarray:
     """``(len(dates), len(tickers))`` leverage applying to each session's return (NaN when the
     fund did not exist); one vectorised mask per universe row."""
     out = np.full((len(dates), len(tickers)), np.nan)
@@ -458,7 +581,9 @@ def leverage_matrix(universe: pd.DataFrame, dates: pd.DatetimeIndex, tickers: Se
     return out
 
 
-def rebalance_history(indices: Mapping[str, IndexHistory], universe: pd.DataFrame, nav: pd.DataFrame) -> pd.DataFrame:
+def rebalance_history(
+    indices: Mapping[str, IndexHistory], universe: pd.DataFrame, nav: pd.DataFrame
+) -> pd.DataFrame:
     """Daily rebalance of every fund with an assets history (vectorised over sessions x funds).
 
     ``nav``: ``date``, ``ticker``, ``aum_usd`` (daily net assets, USD).  Long frame, one row per
@@ -475,7 +600,9 @@ def rebalance_history(indices: Mapping[str, IndexHistory], universe: pd.DataFram
         if not names:
             continue
         dates = ih.dates
-        wide = nav.assign(ticker=nav["ticker"].astype(str).str.upper()).pivot_table(index="date", columns="ticker", values="aum_usd", aggfunc="last")
+        wide = nav.assign(ticker=nav["ticker"].astype(str).str.upper()).pivot_table(
+            index="date", columns="ticker", values="aum_usd", aggfunc="last"
+        )
         wide = wide.reindex(columns=names)
         # prior-close assets: the last NAV row strictly before each session
         pos = wide.index.searchsorted(dates, side="left") - 1
@@ -497,14 +624,33 @@ def rebalance_history(indices: Mapping[str, IndexHistory], universe: pd.DataFram
             }
         )
         parts.append(frame[frame["aum_prev_usd"].notna() & frame["leverage"].notna()])
-    cols = ["date", "ticker", "index", "leverage", "aum_prev_usd", "index_return", "rebalance_usd", "rebalance_contracts"]
+    cols = [
+        "date",
+        "ticker",
+        "index",
+        "leverage",
+        "aum_prev_usd",
+        "index_return",
+        "rebalance_usd",
+        "rebalance_contracts",
+    ]
     if not parts:
         return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True).sort_values(["date", "ticker"], kind="stable").reset_index(drop=True)[cols]
+    return (
+        pd.concat(parts, ignore_index=True)
+        .sort_values(["date", "ticker"], kind="stable")
+        .reset_index(drop=True)[cols]
+    )
 
 
 # -- scenarios ---------------------------------------------------------------------------------
-def scenario_grid(indices: Mapping[str, IndexHistory], funds: pd.DataFrame, aum: np.ndarray, prev: pd.Timestamp, moves_pct: Sequence[float] = DEFAULT_SCENARIO_MOVES_PCT) -> pd.DataFrame:
+def scenario_grid(
+    indices: Mapping[str, IndexHistory],
+    funds: pd.DataFrame,
+    aum: np.ndarray,
+    prev: pd.Timestamp,
+    moves_pct: Sequence[float] = DEFAULT_SCENARIO_MOVES_PCT,
+) -> pd.DataFrame:
     """Rebalance for VX futures moving by each of ``moves_pct`` (percent, every contract) from
     the settlements of session ``prev`` into the next close (vectorised: moves x funds).
 
@@ -523,7 +669,9 @@ def scenario_grid(indices: Mapping[str, IndexHistory], funds: pd.DataFrame, aum:
     held: dict[int, float] = {}
     for name, ih in indices.items():
         i = ih.dates.get_loc(pd.Timestamp(prev))
-        value[(funds["index"] == name).to_numpy()] = float(np.sum(ih.weights[i] * ih.grid.settle(i, ih.legs[i])))
+        value[(funds["index"] == name).to_numpy()] = float(
+            np.sum(ih.weights[i] * ih.grid.settle(i, ih.legs[i]))
+        )
         if (funds["index"] == name).any():
             held.update({int(c): float(np.nan_to_num(ih.grid.volume(i, c))) for c in ih.legs[i]})
     volume = sum(held.values())
@@ -545,10 +693,41 @@ def scenario_grid(indices: Mapping[str, IndexHistory], funds: pd.DataFrame, aum:
 
 # -- the report --------------------------------------------------------------------------------
 UNITS: dict[str, dict[str, str]] = {
-    "index": {"date": "session date", "front_weight": "quantity weight of the front month held over the session (0-1)", "front_settle": "VIX points", "second_settle": "VIX points", "index_return": "fraction (excess return of the session)", "index_level": "index points (100 at the first session)"},
-    "funds": {"leverage": "signed, dimensionless", "aum_prev_usd": "USD", "index_return": "fraction", "rebalance_usd": "USD of VX futures (+ = buy)", "releverage_usd": "USD", "roll_usd": "USD moved front -> second (signed as the exposure)", "rebalance_contracts": "VX contracts (USD 1,000 per point)", "net_contracts": "VX contracts", "vega_usd_per_vol_pt": "USD per vol point", "position_usd": "USD of index after the close"},
-    "by_contract": {"settle": "VIX points", "rebalance_contracts": "contracts (+ = buy)", "roll_contracts": "contracts", "total_contracts": "contracts", "volume": "contracts traded that session", "pct_of_volume": "percent"},
-    "scenarios": {"move_pct": "percent, every VX contract, into the close", "rebalance_usd": "USD (+ = buy)", "rebalance_contracts": "VX contracts", "vega_usd_per_vol_pt": "USD per vol point", "pct_of_volume": "percent of the previous session's volume in the held contracts"},
+    "index": {
+        "date": "session date",
+        "front_weight": "quantity weight of the front month held over the session (0-1)",
+        "front_settle": "VIX points",
+        "second_settle": "VIX points",
+        "index_return": "fraction (excess return of the session)",
+        "index_level": "index points (100 at the first session)",
+    },
+    "funds": {
+        "leverage": "signed, dimensionless",
+        "aum_prev_usd": "USD",
+        "index_return": "fraction",
+        "rebalance_usd": "USD of VX futures (+ = buy)",
+        "releverage_usd": "USD",
+        "roll_usd": "USD moved front -> second (signed as the exposure)",
+        "rebalance_contracts": "VX contracts (USD 1,000 per point)",
+        "net_contracts": "VX contracts",
+        "vega_usd_per_vol_pt": "USD per vol point",
+        "position_usd": "USD of index after the close",
+    },
+    "by_contract": {
+        "settle": "VIX points",
+        "rebalance_contracts": "contracts (+ = buy)",
+        "roll_contracts": "contracts",
+        "total_contracts": "contracts",
+        "volume": "contracts traded that session",
+        "pct_of_volume": "percent",
+    },
+    "scenarios": {
+        "move_pct": "percent, every VX contract, into the close",
+        "rebalance_usd": "USD (+ = buy)",
+        "rebalance_contracts": "VX contracts",
+        "vega_usd_per_vol_pt": "USD per vol point",
+        "pct_of_volume": "percent of the previous session's volume in the held contracts",
+    },
 }
 HEADLINE_UNITS = {
     "index_return": "fraction (short-term index, the session)",
@@ -582,7 +761,14 @@ class VixEtpReport:
     horizon: str = HORIZON
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"funds": self.funds, "by_contract": self.by_contract, "scenarios": self.scenarios, "index": self.index, "mid_index": self.mid_index, "excluded": self.excluded}
+        return {
+            "funds": self.funds,
+            "by_contract": self.by_contract,
+            "scenarios": self.scenarios,
+            "index": self.index,
+            "mid_index": self.mid_index,
+            "excluded": self.excluded,
+        }
 
 
 def analyze(
@@ -611,27 +797,65 @@ def analyze(
     indices = {SHORT_TERM.name: short, MID_TERM.name: mid}
     day = short.dates[-1] if date is None else pd.Timestamp(date)
     if day not in short.dates:
-        raise InputError("vix futures settlements", "date", f"no VX settlements on {day.date()} (sessions {short.dates[0].date()}..{short.dates[-1].date()})")
+        raise InputError(
+            "vix futures settlements",
+            "date",
+            f"no VX settlements on {day.date()} (sessions {short.dates[0].date()}..{short.dates[-1].date()})",
+        )
     i = short.dates.get_loc(day)
     if i < 1:
-        raise InputError("vix futures settlements", "date", f"{day.date()} is the first session of the data: no previous settlement")
+        raise InputError(
+            "vix futures settlements",
+            "date",
+            f"{day.date()} is the first session of the data: no previous settlement",
+        )
     nxt = calendars.next_session([day], calendar)[0]
     active = active_funds(universe, day, nxt)
     aum = _assets(active, assets)
     ret_of = {name: float(ih.table["index_return"].iloc[i]) for name, ih in indices.items()}
     no_return = active["index"].map(ret_of).isna().to_numpy()
     no_assets = np.isnan(aum)
-    reason = np.where(no_return, "no " + active["index"] + " index return on " + day.date().isoformat() + " (a held contract has no settlement)", np.where(no_assets, "no assets (prior-close net assets not given)", ""))
+    reason = np.where(
+        no_return,
+        "no "
+        + active["index"]
+        + " index return on "
+        + day.date().isoformat()
+        + " (a held contract has no settlement)",
+        np.where(no_assets, "no assets (prior-close net assets not given)", ""),
+    )
     keep = reason == ""
-    excluded = pd.DataFrame({"ticker": active["ticker"][~keep], "reason": reason[~keep]}).reset_index(drop=True)
+    excluded = pd.DataFrame(
+        {"ticker": active["ticker"][~keep], "reason": reason[~keep]}
+    ).reset_index(drop=True)
     used = active[keep]
-    flows = day_flows(indices, universe, dict(zip(active["ticker"], aum, strict=True)), day, creations_usd=creations_usd, calendar=calendar, funds=used.reset_index(drop=True))
+    flows = day_flows(
+        indices,
+        universe,
+        dict(zip(active["ticker"], aum, strict=True)),
+        day,
+        creations_usd=creations_usd,
+        calendar=calendar,
+        funds=used.reset_index(drop=True),
+    )
     f, bc = flows.funds, flows.by_contract
     # scenarios for the next close: funds alive then, assets after today's close
     after = f.set_index("ticker")
     nxt_funds = active_funds(universe, nxt, calendars.next_session([nxt], calendar)[0])
-    a_next = nxt_funds["ticker"].map((after["aum_prev_usd"] * (1.0 + after["leverage"] * after["index_return"]) + after["creations_usd"] / after["leverage_next"].where(after["leverage_next"] != 0)).to_dict()).to_numpy(dtype=float)
-    priced = {name: bool(np.isfinite(np.sum(ih.weights[i] * ih.grid.settle(i, ih.legs[i])))) for name, ih in indices.items()}
+    a_next = (
+        nxt_funds["ticker"]
+        .map(
+            (
+                after["aum_prev_usd"] * (1.0 + after["leverage"] * after["index_return"])
+                + after["creations_usd"] / after["leverage_next"].where(after["leverage_next"] != 0)
+            ).to_dict()
+        )
+        .to_numpy(dtype=float)
+    )
+    priced = {
+        name: bool(np.isfinite(np.sum(ih.weights[i] * ih.grid.settle(i, ih.legs[i]))))
+        for name, ih in indices.items()
+    }
     ok = np.isfinite(a_next) & nxt_funds["index"].map(priced).to_numpy(dtype=bool)
     scen_funds = nxt_funds[ok].reset_index(drop=True)
     both = scenario_grid(indices, scen_funds, a_next[ok], day, [*moves_pct, 1.0])
@@ -652,7 +876,11 @@ def analyze(
         "rebalance_contracts": float(f["rebalance_contracts"].sum()),
         "net_contracts": float(f["net_contracts"].sum()),
         "vega_usd_per_vol_pt": float(f["vega_usd_per_vol_pt"].sum()),
-        "pct_of_volume": float(100.0 * bc.loc[traded, "total_contracts"].abs().sum() / bc.loc[traded, "volume"].sum()) if traded.any() else math.nan,
+        "pct_of_volume": float(
+            100.0 * bc.loc[traded, "total_contracts"].abs().sum() / bc.loc[traded, "volume"].sum()
+        )
+        if traded.any()
+        else math.nan,
         "per_1pct_usd": float(one["rebalance_usd"].iloc[0]),
         "per_1pct_contracts": float(one["rebalance_contracts"].iloc[0]),
         "funds": int(len(f)),

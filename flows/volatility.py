@@ -40,11 +40,15 @@ def log_returns(close: np.ndarray) -> np.ndarray:
 def decay_from_com(com_days: float) -> float:
     """EWMA decay ``lambda = c / (1 + c)`` for a centre of mass of ``c`` days."""
     if not com_days > 0:
-        raise InputError("volatility", "com_days", f"centre of mass must be > 0 days, got {com_days!r}")
+        raise InputError(
+            "volatility", "com_days", f"centre of mass must be > 0 days, got {com_days!r}"
+        )
     return com_days / (1.0 + com_days)
 
 
-def ewma_variance(returns: np.ndarray, decay: float, *, seed: int = 20, annualisation: int = ANNUALISATION) -> np.ndarray:
+def ewma_variance(
+    returns: np.ndarray, decay: float, *, seed: int = 20, annualisation: int = ANNUALISATION
+) -> np.ndarray:
     """Annualised EWMA variance of a 1-D series of daily log returns (first element may be NaN).
 
     ``v`` at index ``seed`` (the ``seed``-th return, counting from index 1) is the mean of
@@ -67,7 +71,13 @@ def ewma_variance(returns: np.ndarray, decay: float, *, seed: int = 20, annualis
     return out
 
 
-def ewma_variance_paths(last_variance: float | np.ndarray, returns: np.ndarray, decay: float, *, annualisation: int = ANNUALISATION) -> np.ndarray:
+def ewma_variance_paths(
+    last_variance: float | np.ndarray,
+    returns: np.ndarray,
+    decay: float,
+    *,
+    annualisation: int = ANNUALISATION,
+) -> np.ndarray:
     """Continue the EWMA recursion along scenario paths.
 
     ``returns`` is ``(n_paths, h)`` daily log returns after the last observation, whose
@@ -78,18 +88,24 @@ def ewma_variance_paths(last_variance: float | np.ndarray, returns: np.ndarray, 
     v0 = np.broadcast_to(np.asarray(last_variance, dtype=float), (r.shape[0],))
     from scipy.signal import lfilter  # here, not at import: scipy.signal costs ~0.5 s to load
 
-    y, _ = lfilter([1.0 - decay], [1.0, -decay], annualisation * r**2, axis=1, zi=(decay * v0)[:, None])
+    y, _ = lfilter(
+        [1.0 - decay], [1.0, -decay], annualisation * r**2, axis=1, zi=(decay * v0)[:, None]
+    )
     return np.asarray(y, dtype=np.float64)
 
 
-def rolling_std(returns: np.ndarray, window: int, *, annualisation: int = ANNUALISATION) -> np.ndarray:
+def rolling_std(
+    returns: np.ndarray, window: int, *, annualisation: int = ANNUALISATION
+) -> np.ndarray:
     """Annualised sample standard deviation of the last ``window`` returns, along the last axis.
 
     Position ``i`` uses returns ``i-window+1 .. i``; positions without a full window of finite
     returns are NaN.  Cumulative sums: O(n), no Python loop.
     """
     if window < 2:
-        raise InputError("volatility", "window", f"a volatility window needs at least 2 returns, got {window}")
+        raise InputError(
+            "volatility", "window", f"a volatility window needs at least 2 returns, got {window}"
+        )
     r = np.asarray(returns, dtype=float)
     finite = np.isfinite(r)
     x = np.where(finite, r, 0.0)
@@ -102,5 +118,7 @@ def rolling_std(returns: np.ndarray, window: int, *, annualisation: int = ANNUAL
     n = cn[..., window:] - cn[..., :-window]
     var = (s2 - s1 * s1 / window) / (window - 1)
     out = np.full(r.shape, np.nan)
-    out[..., window - 1 :] = np.where(n == window, np.sqrt(np.maximum(var, 0.0) * annualisation), np.nan)
+    out[..., window - 1 :] = np.where(
+        n == window, np.sqrt(np.maximum(var, 0.0) * annualisation), np.nan
+    )
     return out

@@ -101,14 +101,20 @@ class VolControlParams:
         """Self, or :class:`InputError` naming the bad parameter."""
         src = "volcontrol parameters"
         if self.estimator not in PRESETS:
-            raise InputError(src, "estimator", f"unknown estimator {self.estimator!r} (ewma or sma)")
+            raise InputError(
+                src, "estimator", f"unknown estimator {self.estimator!r} (ewma or sma)"
+            )
         if not (self.target_vol > 0 and math.isfinite(self.target_vol)):
-            raise InputError(src, "target_vol", f"must be a positive fraction, got {self.target_vol!r}")
+            raise InputError(
+                src, "target_vol", f"must be a positive fraction, got {self.target_vol!r}"
+            )
         if not (self.cap > 0 and math.isfinite(self.cap)):
             raise InputError(src, "cap", f"must be a positive fraction, got {self.cap!r}")
         if self.lag < 0:
             raise InputError(src, "lag", f"must be >= 0 sessions, got {self.lag!r}")
-        if self.estimator == "ewma" and (not self.decays or not all(0 < d < 1 for d in self.decays)):
+        if self.estimator == "ewma" and (
+            not self.decays or not all(0 < d < 1 for d in self.decays)
+        ):
             raise InputError(src, "decays", f"EWMA decays must be in (0, 1), got {self.decays!r}")
         if self.estimator == "sma" and (not self.windows or min(self.windows) < 2):
             raise InputError(src, "windows", f"windows must be >= 2 sessions, got {self.windows!r}")
@@ -137,7 +143,9 @@ PRESETS: dict[str, VolControlParams] = {"ewma": EWMA, "sma": SMA}
 def preset(estimator: str, **overrides: object) -> VolControlParams:
     """The preset of ``estimator`` (``ewma`` / ``sma``) with ``overrides`` applied, validated."""
     if estimator not in PRESETS:
-        raise InputError("volcontrol parameters", "estimator", f"unknown estimator {estimator!r} (ewma or sma)")
+        raise InputError(
+            "volcontrol parameters", "estimator", f"unknown estimator {estimator!r} (ewma or sma)"
+        )
     return replace(PRESETS[estimator], **overrides).validate()  # type: ignore[arg-type]
 
 
@@ -146,8 +154,16 @@ def sigma_components(returns: np.ndarray, params: VolControlParams) -> dict[str,
     """Each estimator's annualised volatility (fraction) at every session (NaN in the warm-up)."""
     names = params.component_names()
     if params.estimator == "ewma":
-        return {n: np.sqrt(ewma_variance(returns, d, seed=params.seed_days, annualisation=params.annualisation)) for n, d in zip(names, params.decays, strict=True)}
-    return {n: rolling_std(returns, w, annualisation=params.annualisation) for n, w in zip(names, params.windows, strict=True)}
+        return {
+            n: np.sqrt(
+                ewma_variance(returns, d, seed=params.seed_days, annualisation=params.annualisation)
+            )
+            for n, d in zip(names, params.decays, strict=True)
+        }
+    return {
+        n: rolling_std(returns, w, annualisation=params.annualisation)
+        for n, w in zip(names, params.windows, strict=True)
+    }
 
 
 def exposure_from_sigma(sigma: np.ndarray, params: VolControlParams) -> np.ndarray:
@@ -163,7 +179,9 @@ def exposure_from_sigma(sigma: np.ndarray, params: VolControlParams) -> np.ndarr
     return np.where(np.isnan(lagged), np.nan, e)
 
 
-def history(prices: pd.DataFrame, params: VolControlParams = EWMA, aum_usd: float = 1.0) -> pd.DataFrame:
+def history(
+    prices: pd.DataFrame, params: VolControlParams = EWMA, aum_usd: float = 1.0
+) -> pd.DataFrame:
     """Exposure and flow at every session of ``prices`` (:data:`flows.schema.PRICE_COLUMNS`).
 
     Columns: ``date``, ``close`` (index points), ``log_return`` (fraction), one ``sigma_*`` per
@@ -179,7 +197,18 @@ def history(prices: pd.DataFrame, params: VolControlParams = EWMA, aum_usd: floa
     e = exposure_from_sigma(sig, params)
     flow = np.full(e.shape, np.nan)
     flow[1:] = aum_usd * np.diff(e)
-    out = pd.DataFrame({"date": prices["date"].to_numpy(), "close": close, "log_return": r, **comps, "sigma": sig, "exposure": e, "notional_usd": aum_usd * e, "flow_usd": flow})
+    out = pd.DataFrame(
+        {
+            "date": prices["date"].to_numpy(),
+            "close": close,
+            "log_return": r,
+            **comps,
+            "sigma": sig,
+            "exposure": e,
+            "notional_usd": aum_usd * e,
+            "flow_usd": flow,
+        }
+    )
     return out
 
 
@@ -209,19 +238,29 @@ def forward_exposure(hist: pd.DataFrame, paths: np.ndarray, params: VolControlPa
     if params.estimator == "ewma":
         for name, d in zip(names, params.decays, strict=True):
             v_last = float(hist[name].iloc[-1]) ** 2
-            comps.append(np.sqrt(ewma_variance_paths(v_last, paths, d, annualisation=params.annualisation)))
+            comps.append(
+                np.sqrt(ewma_variance_paths(v_last, paths, d, annualisation=params.annualisation))
+            )
     else:
         for w in params.windows:
             tail = np.broadcast_to(r_hist[-(w - 1) :], (n, w - 1))
-            comps.append(rolling_std(np.concatenate([tail, paths], axis=1), w, annualisation=params.annualisation)[:, w - 1 :])
+            comps.append(
+                rolling_std(
+                    np.concatenate([tail, paths], axis=1), w, annualisation=params.annualisation
+                )[:, w - 1 :]
+            )
     sig_path = np.max(np.stack(comps), axis=0)
-    known = hist["sigma"].to_numpy(dtype=float)[len(hist) - params.lag :] if params.lag else np.empty(0)
+    known = (
+        hist["sigma"].to_numpy(dtype=float)[len(hist) - params.lag :] if params.lag else np.empty(0)
+    )
     sig = np.concatenate([np.broadcast_to(known, (n, len(known))), sig_path], axis=1)[:, :h]
     with np.errstate(divide="ignore"):  # zero volatility (a flat tape): the cap
         return np.minimum(params.cap, params.target_vol / sig)
 
 
-def forward_flows(hist: pd.DataFrame, paths: np.ndarray, params: VolControlParams, aum_usd: float) -> np.ndarray:
+def forward_flows(
+    hist: pd.DataFrame, paths: np.ndarray, params: VolControlParams, aum_usd: float
+) -> np.ndarray:
     """``(n, h)`` flows, USD (+ = buy), of sessions ``T+1..T+h`` along each path."""
     e = forward_exposure(hist, paths, params)
     e_now = float(hist["exposure"].iloc[-1])
@@ -229,7 +268,14 @@ def forward_flows(hist: pd.DataFrame, paths: np.ndarray, params: VolControlParam
 
 
 # -- calibration -----------------------------------------------------------------------------
-def calibrate(prices: pd.DataFrame, published_flow_usd: float, start: str | pd.Timestamp, end: str | pd.Timestamp, params: VolControlParams = EWMA, source: str = "") -> calib.Calibration:
+def calibrate(
+    prices: pd.DataFrame,
+    published_flow_usd: float,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    params: VolControlParams = EWMA,
+    source: str = "",
+) -> calib.Calibration:
     """AUM from a published flow over sessions ``start..end`` (both inclusive), USD (+ = bought).
 
     ``model = e_end - e_(session before start)`` (the sum of the per-USD flows over the window);
@@ -243,17 +289,34 @@ def calibrate(prices: pd.DataFrame, published_flow_usd: float, start: str | pd.T
     if dates[i_start] < pd.Timestamp(start):
         i_start += 1
     if i_start < 1 or i_start > i_end:
-        raise InputError(prices.attrs.get("source", "prices"), "window", f"calibration window {start}..{end} is not inside the history ({dates[0].date()}..{dates[-1].date()})")
+        raise InputError(
+            prices.attrs.get("source", "prices"),
+            "window",
+            f"calibration window {start}..{end} is not inside the history ({dates[0].date()}..{dates[-1].date()})",
+        )
     e = hist["exposure"].to_numpy()
     model = float(e[i_end] - e[i_start - 1])
-    return calib.solve(published_flow_usd, model, method="flow over window", start=dates[i_start], end=dates[i_end], source=source)
+    return calib.solve(
+        published_flow_usd,
+        model,
+        method="flow over window",
+        start=dates[i_start],
+        end=dates[i_end],
+        source=source,
+    )
 
 
-def _pos_on_or_before(dates: pd.DatetimeIndex, when: str | pd.Timestamp, prices: pd.DataFrame) -> int:
+def _pos_on_or_before(
+    dates: pd.DatetimeIndex, when: str | pd.Timestamp, prices: pd.DataFrame
+) -> int:
     ts = pd.Timestamp(when)
     i = int(dates.searchsorted(ts, side="right")) - 1
     if i < 0:
-        raise InputError(prices.attrs.get("source", "prices"), "as_of", f"{ts.date()} is before the first close ({dates[0].date()})")
+        raise InputError(
+            prices.attrs.get("source", "prices"),
+            "as_of",
+            f"{ts.date()} is before the first close ({dates[0].date()})",
+        )
     return i
 
 
@@ -268,9 +331,24 @@ UNITS: dict[str, dict[str, str]] = {
         "notional_usd": "USD of index futures held",
         "flow_usd": "USD at the close of the session (+ = buy)",
     },
-    "scenarios": {"daily_move_pct": "percent per session (alternating sign)", "sessions": "sessions", "flow_usd": "USD over the sessions (+ = buy)", "exposure_end": "fraction of AUM after the last session"},
-    "shock_grid": {"shock_pct": "percent (next session, then unchanged)", "flow_1d_usd": "USD (+ = buy)", "flow_1w_usd": "USD over 5 sessions", "flow_2w_usd": "USD over 10 sessions"},
-    "forward": {"session": "sessions after the as-of close", "exposure": "fraction of AUM with unchanged prices", "flow_usd": "USD (+ = buy)", "cumulative_flow_usd": "USD"},
+    "scenarios": {
+        "daily_move_pct": "percent per session (alternating sign)",
+        "sessions": "sessions",
+        "flow_usd": "USD over the sessions (+ = buy)",
+        "exposure_end": "fraction of AUM after the last session",
+    },
+    "shock_grid": {
+        "shock_pct": "percent (next session, then unchanged)",
+        "flow_1d_usd": "USD (+ = buy)",
+        "flow_1w_usd": "USD over 5 sessions",
+        "flow_2w_usd": "USD over 10 sessions",
+    },
+    "forward": {
+        "session": "sessions after the as-of close",
+        "exposure": "fraction of AUM with unchanged prices",
+        "flow_usd": "USD (+ = buy)",
+        "cumulative_flow_usd": "USD",
+    },
 }
 HEADLINE_UNITS = {
     "close": "index points",
@@ -306,7 +384,12 @@ class VolControlReport:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Tables in publishing order (``history`` first)."""
-        return {"history": self.history, "scenarios": self.scenarios, "shock_grid": self.shock_grid, "forward": self.forward}
+        return {
+            "history": self.history,
+            "scenarios": self.scenarios,
+            "shock_grid": self.shock_grid,
+            "forward": self.forward,
+        }
 
 
 def analyze(
@@ -336,13 +419,19 @@ def analyze(
     px = prices.iloc[: i + 1]
     px.attrs.update(prices.attrs)
     if len(px) < params.warmup + 10:
-        raise InputError(src, "as_of", f"{len(px)} sessions up to {dates[i].date()}: the {params.estimator} estimator needs at least {params.warmup + 10}")
+        raise InputError(
+            src,
+            "as_of",
+            f"{len(px)} sessions up to {dates[i].date()}: the {params.estimator} estimator needs at least {params.warmup + 10}",
+        )
     hist = history(px, params, cal.aum_usd)
     e = hist["exposure"].to_numpy()
     h_max = max(max(horizons.values()), scenario_sessions, 10)
     flat = forward_flows(hist, np.zeros((1, h_max)), params, cal.aum_usd)[0]
     e_flat = float(e[-1]) + np.cumsum(flat) / cal.aum_usd
-    alt = forward_flows(hist, alternating_paths(scenario_moves_pct, scenario_sessions), params, cal.aum_usd)
+    alt = forward_flows(
+        hist, alternating_paths(scenario_moves_pct, scenario_sessions), params, cal.aum_usd
+    )
     scen = pd.DataFrame(
         {
             "daily_move_pct": np.asarray(scenario_moves_pct, dtype=float),
@@ -353,8 +442,20 @@ def analyze(
     )
     shock = forward_flows(hist, shock_paths(shock_grid_pct, h_max), params, cal.aum_usd)
     cum = np.cumsum(shock, axis=1)
-    grid = pd.DataFrame({"shock_pct": np.asarray(shock_grid_pct, dtype=float), **{f"flow_{k}_usd": cum[:, n - 1] for k, n in horizons.items()}})
-    forward = pd.DataFrame({"session": np.arange(1, h_max + 1, dtype=np.int64), "exposure": e_flat, "flow_usd": flat, "cumulative_flow_usd": np.cumsum(flat)})
+    grid = pd.DataFrame(
+        {
+            "shock_pct": np.asarray(shock_grid_pct, dtype=float),
+            **{f"flow_{k}_usd": cum[:, n - 1] for k, n in horizons.items()},
+        }
+    )
+    forward = pd.DataFrame(
+        {
+            "session": np.arange(1, h_max + 1, dtype=np.int64),
+            "exposure": e_flat,
+            "flow_usd": flat,
+            "cumulative_flow_usd": np.cumsum(flat),
+        }
+    )
     headline = {
         "as_of": hist["date"].iloc[-1].date().isoformat(),
         "close": float(hist["close"].iloc[-1]),
@@ -374,4 +475,12 @@ def analyze(
         "lag": int(params.lag),
         "horizon": HORIZON,
     }
-    return VolControlReport(headline=headline, history=hist, scenarios=scen, shock_grid=grid, forward=forward, calibration=cal, params=params)
+    return VolControlReport(
+        headline=headline,
+        history=hist,
+        scenarios=scen,
+        shock_grid=grid,
+        forward=forward,
+        calibration=cal,
+        params=params,
+    )

@@ -50,6 +50,7 @@ def check_threshold(value: Any) -> float:
 _CRONTAB_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Crontab day-of-week numbers 0..7 (0 and 7 are Sunday) as names, which APScheduler reads unambiguously."""
 
+
 def crontab_day_of_week(field: str) -> str:
     """Translate a crontab day-of-week field into APScheduler 3 syntax.
 
@@ -79,9 +80,13 @@ def crontab_day_of_week(field: str) -> str:
                 lo = int(base)
                 hi = 7 if step_text else lo
         except ValueError:
-            raise ValueError(f"day-of-week field {field!r}: use crontab numbers (0-7, 0 or 7 = Sunday) or names (mon-fri), not both") from None
+            raise ValueError(
+                f"day-of-week field {field!r}: use crontab numbers (0-7, 0 or 7 = Sunday) or names (mon-fri), not both"
+            ) from None
         if not (0 <= lo <= 7 and 0 <= hi <= 7) or lo > hi or step < 1:
-            raise ValueError(f"day-of-week field {field!r}: {part!r} is not a range within 0-7 (0 or 7 = Sunday)")
+            raise ValueError(
+                f"day-of-week field {field!r}: {part!r} is not a range within 0-7 (0 or 7 = Sunday)"
+            )
         days.update(d % 7 for d in range(lo, hi + 1, step))
     return ",".join(_CRONTAB_DAY_NAMES[d] for d in sorted(days))
 
@@ -90,9 +95,19 @@ def cron_trigger(job: JobSettings, tz: ZoneInfo) -> CronTrigger:
     """The APScheduler trigger of ``job``: its crontab (desk time zone) plus its ``second`` field."""
     fields = job.cron.split()
     if len(fields) != 5:
-        raise ValueError(f"cron {job.cron!r}: expected 5 fields (minute hour day month day-of-week), got {len(fields)}")
+        raise ValueError(
+            f"cron {job.cron!r}: expected 5 fields (minute hour day month day-of-week), got {len(fields)}"
+        )
     minute, hour, day, month, dow = fields
-    return CronTrigger(second=job.second, minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_day_of_week(dow), timezone=tz)
+    return CronTrigger(
+        second=job.second,
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=crontab_day_of_week(dow),
+        timezone=tz,
+    )
 
 
 class _Section(BaseModel):
@@ -129,7 +144,9 @@ class ServiceSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'America/New_York')") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'America/New_York')"
+            ) from exc
         return value
 
 
@@ -240,16 +257,28 @@ class DeliverableSettings(_Section):
 
 
 class GammaSettings(_Section):
-    underlyings: list[str] = Field(default_factory=lambda: ["SPX", "SPY", "QQQ", "NDX", "IWM", "NVDA", "TSLA"])
+    underlyings: list[str] = Field(
+        default_factory=lambda: ["SPX", "SPY", "QQQ", "NDX", "IWM", "NVDA", "TSLA"]
+    )
     risk_free_rate: float = 0.045
     """Continuously compounded risk-free rate, fraction per year."""
-    dividend_yield: dict[str, float] = Field(default_factory=lambda: {"default": 0.0, "SPX": 0.013, "SPY": 0.013, "NDX": 0.007, "QQQ": 0.007})
+    dividend_yield: dict[str, float] = Field(
+        default_factory=lambda: {
+            "default": 0.0,
+            "SPX": 0.013,
+            "SPY": 0.013,
+            "NDX": 0.007,
+            "QQQ": 0.007,
+        }
+    )
     """Continuous dividend yield per underlying, fraction per year (``default`` for the rest)."""
     window: float = Field(default=0.20, gt=0, lt=1)
     """Half-width of the gamma profile window, fraction of spot."""
     profile_points: int = Field(default=801, ge=11)
     time_basis: Literal["calendar", "busdays262"] = "calendar"
-    conventions: dict[str, Literal["calls_long_puts_short", "short_all", "source_position"]] = Field(default_factory=dict)
+    conventions: dict[str, Literal["calls_long_puts_short", "short_all", "source_position"]] = (
+        Field(default_factory=dict)
+    )
     """Dealer sign convention per underlying; absent = ``calls_long_puts_short`` (the public one)."""
     hedge_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
     iv_shock_points: float = 5.0
@@ -278,7 +307,9 @@ class GammaSettings(_Section):
 class LetfSettings(_Section):
     universe_file: str | None = None
     """CSV universe to use instead of the shipped one (layout of the public dataset)."""
-    scenario_moves_pct: list[float] = Field(default_factory=lambda: [float(m) for m in range(-10, 11)])
+    scenario_moves_pct: list[float] = Field(
+        default_factory=lambda: [float(m) for m in range(-10, 11)]
+    )
     index_proxies: dict[str, str] = Field(
         default_factory=lambda: {
             # index tickers some files give as the underlying -> the ETF a desk hedges with
@@ -385,7 +416,9 @@ class LetfSettings(_Section):
         out = {}
         for ticker, reset in value.items():
             if reset not in RESETS:
-                raise ValueError(f"{ticker}: unknown reset period {reset!r} (use one of {', '.join(RESETS)})")
+                raise ValueError(
+                    f"{ticker}: unknown reset period {reset!r} (use one of {', '.join(RESETS)})"
+                )
             out[str(ticker).strip().upper()] = reset
         return out
 
@@ -480,7 +513,9 @@ class PricesSettings(_Section):
     sources: dict[str, Literal["cboe", "fred", "file"]] = Field(default_factory=dict)
     """Live source per symbol: ``cboe`` (default: Cboe's daily price CSV), ``fred`` (FRED series
     of :attr:`fred_series`) or ``file`` (a file of :attr:`drop_files` in ``service.drop_dir``)."""
-    fred_series: dict[str, str] = Field(default_factory=lambda: {"SPX": "SP500", "NDX": "NASDAQ100"})
+    fred_series: dict[str, str] = Field(
+        default_factory=lambda: {"SPX": "SP500", "NDX": "NASDAQ100"}
+    )
     drop_files: dict[str, str] = Field(default_factory=dict)
     """Per symbol, a price file (Cboe, FRED or Yahoo layout) in ``service.drop_dir``."""
     cboe_url: str = "https://cdn.cboe.com/api/global/us_indices/daily_prices/{symbol}_History.csv"
@@ -527,7 +562,9 @@ class FuturesPositioningSettings(_Section):
     """Live: first year of TFF history fetched when nothing is stored (annual files)."""
     sample_years: int = Field(default=7, ge=2, le=20)
     """Sample mode: years of generated weekly reports."""
-    closes: dict[str, str] = Field(default_factory=lambda: {"SPX": "SPX", "NDX": "NDX", "RUT": "RUT", "DJI": "DJI"})
+    closes: dict[str, str] = Field(
+        default_factory=lambda: {"SPX": "SPX", "NDX": "NDX", "RUT": "RUT", "DJI": "DJI"}
+    )
     """Underlying of the markets table -> ``prices.<SYMBOL>`` result giving its closes (a missing
     result leaves the notional missing, stated in the result)."""
 
@@ -536,7 +573,9 @@ class FuturesPositioningSettings(_Section):
     def _windows(cls, value: dict[str, int]) -> dict[str, int]:
         for label, weeks in value.items():
             if not re.fullmatch(r"[0-9]+y", label) or not (4 <= int(weeks) <= 1040):
-                raise ValueError(f"window {label!r} = {weeks!r}: labels are like '3y', weeks 4..1040")
+                raise ValueError(
+                    f"window {label!r} = {weeks!r}: labels are like '3y', weeks 4..1040"
+                )
         return value
 
 
@@ -596,16 +635,30 @@ class VixEtpSettings(_Section):
     """File in ``service.drop_dir`` with ``ticker, aum_usd[, as_of]`` (prior-close net assets)."""
     proshares_tickers: list[str] = Field(default_factory=lambda: ["UVXY", "SVXY", "VIXY", "VIXM"])
     """Funds whose daily assets come from the ProShares NAV history (``[letf].proshares_url``)."""
-    vx_url: str = "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
+    vx_url: str = (
+        "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
+    )
     """Cboe's per-contract VX settlement history (``{expiry}``: final settlement date)."""
-    scenario_moves_pct: list[float] = Field(default_factory=lambda: [float(x) for x in range(-40, 41, 2)])
+    scenario_moves_pct: list[float] = Field(
+        default_factory=lambda: [float(x) for x in range(-40, 41, 2)]
+    )
     """VX futures moves into the close, percent (41 points -40..+40)."""
 
 
 class BoardSettings(_Section):
     index: str = "NDX"
     """The index whose move drives the scenario grid."""
-    betas: dict[str, float] = Field(default_factory=lambda: {"NDX": 1.0, "QQQ": 1.0, "SPX": 0.8, "SPY": 0.8, "IWM": 0.9, "NVDA": 1.6, "TSLA": 1.8})
+    betas: dict[str, float] = Field(
+        default_factory=lambda: {
+            "NDX": 1.0,
+            "QQQ": 1.0,
+            "SPX": 0.8,
+            "SPY": 0.8,
+            "IWM": 0.9,
+            "NVDA": 1.6,
+            "TSLA": 1.8,
+        }
+    )
     moves_pct: list[float] = Field(default_factory=lambda: [m / 2 for m in range(-20, 21)])
     """Index moves of the scenario grid, percent (default -10 % .. +10 % in 0.5 % steps)."""
     default_beta: float = 1.0
@@ -621,7 +674,9 @@ class BoardSettings(_Section):
     """Flag an underlying whose spot is within this many percent of its gamma flip."""
     letf_adv_threshold_pct: float = Field(default=5.0, ge=0)
     """Flag a leveraged-ETF trade above this share of the underlying's ADV, percent."""
-    max_input_age_hours: dict[str, float] = Field(default_factory=lambda: {"gamma": 36.0, "letf": 36.0, "cftc": 24.0 * 10})
+    max_input_age_hours: dict[str, float] = Field(
+        default_factory=lambda: {"gamma": 36.0, "letf": 36.0, "cftc": 24.0 * 10}
+    )
     """Inputs older than this (by family) are stale: flagged and excluded from totals."""
     brief_indices: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "SPY", "QQQ"])
     """Underlyings whose gamma regime and flip distance head the morning brief."""
@@ -652,11 +707,32 @@ class UniverseSettings(_Section):
     sample_size: int = Field(default=5000, ge=1, le=20000)
     """Sample mode: underlyings in the generated universe (chains of tens to tens of thousands of
     contracts, ~1.5 million contracts for 5,000 names)."""
-    focus: list[str] = Field(default_factory=lambda: ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA"])
+    focus: list[str] = Field(
+        default_factory=lambda: ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA"]
+    )
     """Underlyings whose full per-underlying tables are published every refresh
     (``universe.<SYMBOL>``); the rest get one row of the universe table (and full tables when a
     user opens them)."""
-    baskets: dict[str, list[str]] = Field(default_factory=lambda: {"mag7": ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA"], "semis": ["NVDA", "AMD", "AVGO", "QCOM", "INTC", "MU", "TXN", "AMAT", "LRCX", "KLAC", "MRVL", "ARM", "TSM"]})
+    baskets: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "mag7": ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA"],
+            "semis": [
+                "NVDA",
+                "AMD",
+                "AVGO",
+                "QCOM",
+                "INTC",
+                "MU",
+                "TXN",
+                "AMAT",
+                "LRCX",
+                "KLAC",
+                "MRVL",
+                "ARM",
+                "TSM",
+            ],
+        }
+    )
     """Custom baskets (name: lower-case letters, digits, ``_``): summed on the Single names page
     and in the universe headline (``net_gex_usd_per_1pct_<basket>``)."""
     board_baskets: list[str] = Field(default_factory=list)
@@ -694,7 +770,10 @@ class UniverseSettings(_Section):
     def _known_board_baskets(self) -> UniverseSettings:
         for b in self.board_baskets:
             if b not in self.baskets:
-                raise _KeyedError("universe.board_baskets", f"unknown basket {b!r} (known: {', '.join(sorted(self.baskets)) or 'none'})")
+                raise _KeyedError(
+                    "universe.board_baskets",
+                    f"unknown basket {b!r} (known: {', '.join(sorted(self.baskets)) or 'none'})",
+                )
         return self
 
 
@@ -714,7 +793,9 @@ class AlertTarget(_Section):
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV_NAME.match(value):
-            raise ValueError(f"must be the NAME of an environment variable (letters, digits, '_'), not {value!r}; put the URL/secret itself in the environment")
+            raise ValueError(
+                f"must be the NAME of an environment variable (letters, digits, '_'), not {value!r}; put the URL/secret itself in the environment"
+            )
         return value
 
 
@@ -769,14 +850,23 @@ class AlertSettings(_Section):
     @model_validator(mode="after")
     def _check_delivery(self) -> AlertSettings:
         if self.lease_seconds <= self.timeout_seconds:
-            raise _KeyedError("alerts.lease_seconds", f"must exceed alerts.timeout_seconds ({self.timeout_seconds:g}), or a slow delivery would be sent twice")
+            raise _KeyedError(
+                "alerts.lease_seconds",
+                f"must exceed alerts.timeout_seconds ({self.timeout_seconds:g}), or a slow delivery would be sent twice",
+            )
         if self.backoff_max_seconds < self.backoff_base_seconds:
-            raise _KeyedError("alerts.backoff_max_seconds", f"must be >= alerts.backoff_base_seconds ({self.backoff_base_seconds:g})")
+            raise _KeyedError(
+                "alerts.backoff_max_seconds",
+                f"must be >= alerts.backoff_base_seconds ({self.backoff_base_seconds:g})",
+            )
         for name, rule in self.rules.items():
             for target in rule.targets:
                 if target not in self.targets:
                     known = ", ".join(sorted(self.targets)) or "none configured"
-                    raise _KeyedError(f"alerts.rules.{name}.targets", f"unknown target {target!r} (known: {known})")
+                    raise _KeyedError(
+                        f"alerts.rules.{name}.targets",
+                        f"unknown target {target!r} (known: {known})",
+                    )
         return self
 
 
@@ -800,7 +890,9 @@ class Settings(_Section):
     universe: UniverseSettings = Field(default_factory=UniverseSettings)
     prices: PricesSettings = Field(default_factory=PricesSettings)
     systematic: SystematicSettings = Field(default_factory=SystematicSettings)
-    futures_positioning: FuturesPositioningSettings = Field(default_factory=FuturesPositioningSettings)
+    futures_positioning: FuturesPositioningSettings = Field(
+        default_factory=FuturesPositioningSettings
+    )
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     source_path: str = Field(default="<defaults>", exclude=True)
@@ -813,7 +905,9 @@ class Settings(_Section):
             try:
                 cron_trigger(job, tz)  # the trigger the scheduler will build (crontab weekdays)
             except ValueError as exc:
-                raise _KeyedError(f"jobs.{name}.cron", f"invalid cron expression {job.cron!r}: {exc}") from exc
+                raise _KeyedError(
+                    f"jobs.{name}.cron", f"invalid cron expression {job.cron!r}: {exc}"
+                ) from exc
         return self
 
     @property
@@ -843,12 +937,18 @@ def _format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
             problems.append((ctx_error.key, ctx_error.reason))
             continue
         if err["type"] == "extra_forbidden":
-            reason = "unknown key (check the spelling; see config.toml in the repository for every key)"
+            reason = (
+                "unknown key (check the spelling; see config.toml in the repository for every key)"
+            )
         elif err["type"] == "missing":
             reason = "required key is missing"
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            reason = f"{msg} (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else msg
+            reason = (
+                f"{msg} (got {err['input']!r})"
+                if "input" in err and not isinstance(err["input"], dict)
+                else msg
+            )
         problems.append((key, reason))
     return problems
 
@@ -862,7 +962,9 @@ def default_config_path() -> Path:
     return local if local.exists() else PROJECT_ROOT / "config.toml"
 
 
-def parse_settings(data: dict[str, Any], source: str = "<dict>", env: dict[str, str] | None = None) -> Settings:
+def parse_settings(
+    data: dict[str, Any], source: str = "<dict>", env: dict[str, str] | None = None
+) -> Settings:
     """Validate a parsed TOML mapping and apply environment overrides.
 
     Raises :class:`ConfigError` naming ``source``, the dotted key and the reason.
@@ -878,7 +980,10 @@ def parse_settings(data: dict[str, Any], source: str = "<dict>", env: dict[str, 
     if env.get("FLOWDESK_SOURCE_MODE"):
         mode = env["FLOWDESK_SOURCE_MODE"]
         if mode not in ("sample", "live"):
-            raise ConfigError("environment", [("FLOWDESK_SOURCE_MODE", f"must be 'sample' or 'live' (got {mode!r})")])
+            raise ConfigError(
+                "environment",
+                [("FLOWDESK_SOURCE_MODE", f"must be 'sample' or 'live' (got {mode!r})")],
+            )
         settings.service.source_mode = mode  # type: ignore[assignment]
     return settings
 

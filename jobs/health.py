@@ -80,7 +80,13 @@ CADENCES = ("session", "daily", "cftc_weekly", "none")
 """Known as-of cadences (see the module docstring)."""
 NATURAL_LAG_MINUTES = {"session": 15.0, "daily": 24 * 60.0, "cftc_weekly": 0.0, "none": 0.0}
 """Default natural lag of each cadence, minutes."""
-DECLARED_CADENCE = {"session": "session", "daily": "daily", "weekly-cftc": "cftc_weekly", "derived": "none", "on-demand": "none"}
+DECLARED_CADENCE = {
+    "session": "session",
+    "daily": "daily",
+    "weekly-cftc": "cftc_weekly",
+    "derived": "none",
+    "on-demand": "none",
+}
 """The health cadence of each declared cadence (:data:`jobs.declarations.CADENCES`): derived
 results are graded through their inputs, on-demand ones have no as-of rule."""
 
@@ -123,7 +129,10 @@ def expected_as_of(cadence: str, now: datetime, calendar: str = "XNYS") -> pd.Ti
     if cadence in ("session", "daily"):
         day = ts.tz_convert(calendars.EXCHANGE_TZ).tz_localize(None).normalize()
         session = calendars.session_on_or_before([day], calendar)[0]
-        open_, close = calendars.session_opens([session], calendar)[0], calendars.session_closes([session], calendar)[0]
+        open_, close = (
+            calendars.session_opens([session], calendar)[0],
+            calendars.session_closes([session], calendar)[0],
+        )
         if ts >= close:
             return close
         if cadence == "session" and ts >= open_:
@@ -132,7 +141,9 @@ def expected_as_of(cadence: str, now: datetime, calendar: str = "XNYS") -> pd.Ti
         return calendars.session_closes([previous], calendar)[0]
     if cadence == "cftc_weekly":
         local = ts.tz_convert(calendars.EXCHANGE_TZ).tz_localize(None).normalize()
-        tuesdays = pd.DatetimeIndex([local - pd.Timedelta(days=(local.day_of_week - 1) % 7 + 7 * k) for k in range(4)])
+        tuesdays = pd.DatetimeIndex(
+            [local - pd.Timedelta(days=(local.day_of_week - 1) % 7 + 7 * k) for k in range(4)]
+        )
         released = calendars.cftc_release_times(tuesdays)
         ok = tuesdays[released <= ts.tz_convert(calendars.EXCHANGE_TZ)]
         return ok.max().tz_localize(calendars.EXCHANGE_TZ).tz_convert("UTC") if len(ok) else None
@@ -183,7 +194,9 @@ class Freshness:
 
     @property
     def css_class(self) -> str:
-        return {"ok": "fd-badge-ok", "amber": "fd-badge-amber", "red": "fd-badge-red"}.get(self.level, "fd-badge-unknown")
+        return {"ok": "fd-badge-ok", "amber": "fd-badge-amber", "red": "fd-badge-red"}.get(
+            self.level, "fd-badge-unknown"
+        )
 
     def tooltip(self, tz: str | None = None) -> str:
         """One line per result, worst first (the badge's ``title``; ``tz``: see
@@ -193,7 +206,9 @@ class Freshness:
         if not self.items:
             return "No result has been published yet: run `flowdesk refresh` or wait for the scheduler."
         order = {lvl: i for i, lvl in enumerate(reversed(LEVELS))}
-        return "\n".join(item.describe(tz) for item in sorted(self.items, key=lambda i: (order[i.level], i.name)))
+        return "\n".join(
+            item.describe(tz) for item in sorted(self.items, key=lambda i: (order[i.level], i.name))
+        )
 
 
 def format_age(seconds: float | None) -> str:
@@ -253,7 +268,13 @@ def fallback_stale_after(settings: Settings) -> float:
     return min(values) if values else DEFAULT_STALE_AFTER_MINUTES
 
 
-def assess(settings: Settings, store: ResultStore, now: datetime | None = None, *, metas: Mapping[str, ResultMeta] | None = None) -> Freshness:
+def assess(
+    settings: Settings,
+    store: ResultStore,
+    now: datetime | None = None,
+    *,
+    metas: Mapping[str, ResultMeta] | None = None,
+) -> Freshness:
     """Grade every published result (see the module docstring).  Never raises on Redis errors.
 
     ``metas``: current metadata already read (``store.summaries()`` by name), not read again."""
@@ -261,9 +282,13 @@ def assess(settings: Settings, store: ResultStore, now: datetime | None = None, 
     try:
         names = store.names()
         mapping = result_jobs(settings, store)
-        items = [_grade(settings, store, name, mapping, now, (metas or {}).get(name)) for name in names]
+        items = [
+            _grade(settings, store, name, mapping, now, (metas or {}).get(name)) for name in names
+        ]
     except redis.RedisError as exc:
-        return Freshness("red", "Redis unreachable", [], redis_ok=False, error=f"{type(exc).__name__}: {exc}")
+        return Freshness(
+            "red", "Redis unreachable", [], redis_ok=False, error=f"{type(exc).__name__}: {exc}"
+        )
     items = [i for i in items if i is not None]
     if not items:
         return Freshness("unknown", "no data yet", [])
@@ -273,11 +298,20 @@ def assess(settings: Settings, store: ResultStore, now: datetime | None = None, 
         return Freshness("red", f"stale: {len(red)} result{'s' if len(red) > 1 else ''}", items)
     if amber:
         word = "old data" if any(i.old_data for i in amber) else "aging"
-        return Freshness("amber", f"{word}: {len(amber)} result{'s' if len(amber) > 1 else ''}", items)
+        return Freshness(
+            "amber", f"{word}: {len(amber)} result{'s' if len(amber) > 1 else ''}", items
+        )
     return Freshness("ok", "fresh", items)
 
 
-def _grade(settings: Settings, store: ResultStore, name: str, mapping: dict[str, str], now: datetime, meta: ResultMeta | None = None) -> ResultFreshness | None:
+def _grade(
+    settings: Settings,
+    store: ResultStore,
+    name: str,
+    mapping: dict[str, str],
+    now: datetime,
+    meta: ResultMeta | None = None,
+) -> ResultFreshness | None:
     try:
         meta = meta if meta is not None else store.meta(name)
     except ResultNotFound:
@@ -286,15 +320,37 @@ def _grade(settings: Settings, store: ResultStore, name: str, mapping: dict[str,
         if raw is None:
             return None
         failure = json.loads(raw)
-        return ResultFreshness(name, failure.get("job") or mapping.get(name), "red", f"failed, never published: {failure.get('error')}", failure=failure)
+        return ResultFreshness(
+            name,
+            failure.get("job") or mapping.get(name),
+            "red",
+            f"failed, never published: {failure.get('error')}",
+            failure=failure,
+        )
     job = mapping.get(name) or (meta.failure or {}).get("job")
-    stale_after = settings.jobs[job].stale_after_minutes if job in settings.jobs else fallback_stale_after(settings)
+    stale_after = (
+        settings.jobs[job].stale_after_minutes
+        if job in settings.jobs
+        else fallback_stale_after(settings)
+    )
     age = meta.age_seconds(now)
-    item = ResultFreshness(name, job, "ok", "ok", computed_at=meta.computed_at, age_s=age, stale_after_minutes=stale_after, failure=meta.failure, as_of=meta.as_of)
+    item = ResultFreshness(
+        name,
+        job,
+        "ok",
+        "ok",
+        computed_at=meta.computed_at,
+        age_s=age,
+        stale_after_minutes=stale_after,
+        failure=meta.failure,
+        as_of=meta.as_of,
+    )
     old = _old_data(settings, meta, stale_after, now)
     if meta.status == "stale":
         item.level = "red"
-        item.reason = f"stale, last refresh failed: {(meta.failure or {}).get('error') or 'unknown error'}"
+        item.reason = (
+            f"stale, last refresh failed: {(meta.failure or {}).get('error') or 'unknown error'}"
+        )
     elif old is not None:
         item.level, item.old_data = "amber", True
         item.expected_as_of, item.reason = old
@@ -311,13 +367,20 @@ def _expected_as_of_cached(cadence: str, now: datetime, calendar: str) -> pd.Tim
     return expected_as_of(cadence, now, calendar)
 
 
-def _old_data(settings: Settings, meta: ResultMeta, stale_after_min: float, now: datetime) -> tuple[str, str] | None:
+def _old_data(
+    settings: Settings, meta: ResultMeta, stale_after_min: float, now: datetime
+) -> tuple[str, str] | None:
     """``(expected as-of ISO, reason)`` when the data's as-of lags too far (module docstring)."""
     cadence, lag_min = as_of_cadence(meta)
     try:
         expected = _expected_as_of_cached(cadence, now, settings.scheduler.calendar)
         as_of = pd.Timestamp(meta.as_of)
-    except (ValueError, TypeError, KeyError, IndexError):  # outside the calendar, bad time: no verdict
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+    ):  # outside the calendar, bad time: no verdict
         return None
     if expected is None or as_of.tzinfo is None:
         return None
@@ -344,14 +407,20 @@ def heartbeat_late_after(heartbeat_seconds: float, lease_seconds: float = 0.0) -
     return float(max(lease_seconds, LATE_BEATS * heartbeat_seconds))
 
 
-def heartbeat_state(beat: dict | None, heartbeat_seconds: float, lease_seconds: float = 0.0) -> tuple[str, str, str]:
+def heartbeat_state(
+    beat: dict | None, heartbeat_seconds: float, lease_seconds: float = 0.0
+) -> tuple[str, str, str]:
     """``(level, text, detail)`` of the scheduler heartbeat.
 
     ``beat`` is :meth:`jobs.store.ResultStore.heartbeat` (``None`` once it expired): ``amber``
     when missing or late (:func:`heartbeat_late_after`), else ``ok``.
     """
     if beat is None:
-        return "amber", "no heartbeat", "no scheduler process has reported recently (flowdesk scheduler)"
+        return (
+            "amber",
+            "no heartbeat",
+            "no scheduler process has reported recently (flowdesk scheduler)",
+        )
     role = "leader" if beat.get("leader") else "standby"
     late = beat["age_s"] > heartbeat_late_after(heartbeat_seconds, lease_seconds)
     text = f"beat {format_age(beat['age_s'])} ago" + (" (late)" if late else "")
@@ -363,7 +432,9 @@ def scheduler_health(settings: Settings, store: ResultStore) -> dict[str, Any] |
     beat = store.heartbeat()
     if beat is not None:
         s = settings.scheduler
-        beat["alive"] = beat["age_s"] <= heartbeat_late_after(s.heartbeat_seconds, s.leader_lease_seconds)
+        beat["alive"] = beat["age_s"] <= heartbeat_late_after(
+            s.heartbeat_seconds, s.leader_lease_seconds
+        )
     return beat
 
 
@@ -421,7 +492,12 @@ def _age_minutes(iso: str | None, now: datetime) -> float | None:
     return round((now - datetime.fromisoformat(iso)).total_seconds() / 60.0, 2)
 
 
-def job_state(last: RunRecord | None, success: RunRecord | None, age_minutes: float | None, stale_after_minutes: float) -> str:
+def job_state(
+    last: RunRecord | None,
+    success: RunRecord | None,
+    age_minutes: float | None,
+    stale_after_minutes: float,
+) -> str:
     """The state of a job (one of :data:`JOB_STATES`; rule in the module docstring)."""
     if last is not None and last.status == "failed":
         return "stale (last run failed)"
@@ -432,7 +508,13 @@ def job_state(last: RunRecord | None, success: RunRecord | None, age_minutes: fl
     return "fresh"
 
 
-def job_health(settings: Settings, store: ResultStore | None, now: datetime | None = None, *, include_unconfigured: bool = False) -> list[JobHealth]:
+def job_health(
+    settings: Settings,
+    store: ResultStore | None,
+    now: datetime | None = None,
+    *,
+    include_unconfigured: bool = False,
+) -> list[JobHealth]:
     """Every configured job (config order), then, with ``include_unconfigured``, the jobs the store
     has records of that are no longer configured (sorted).  ``store`` None: no records."""
     now = now or datetime.now(UTC)
@@ -446,7 +528,9 @@ def job_health(settings: Settings, store: ResultStore | None, now: datetime | No
         success = store.last_success(name) if store else None
         age = _age_minutes((success.ended_at or success.started_at) if success else None, now)
         stale_after = spec.stale_after_minutes if spec else fallback_stale_after(settings)
-        out.append(JobHealth(name, spec, last, success, age, job_state(last, success, age, stale_after)))
+        out.append(
+            JobHealth(name, spec, last, success, age, job_state(last, success, age, stale_after))
+        )
     return out
 
 
@@ -528,7 +612,13 @@ class Health:
         }
 
 
-def collect(settings: Settings, store: ResultStore | None = None, now: datetime | None = None, *, include_unconfigured: bool = False) -> Health:
+def collect(
+    settings: Settings,
+    store: ResultStore | None = None,
+    now: datetime | None = None,
+    *,
+    include_unconfigured: bool = False,
+) -> Health:
     """Grade everything (see the module docstring); never raises on Redis errors.
 
     ``store``: a store to read (the web app passes its own); None connects to
@@ -538,7 +628,10 @@ def collect(settings: Settings, store: ResultStore | None = None, now: datetime 
     if store is None:
         info, store = redis_health(settings)
     else:
-        info = {"ok": True, "url": mask_secrets(settings.service.redis_url) if settings.service.redis_url else None}
+        info = {
+            "ok": True,
+            "url": mask_secrets(settings.service.redis_url) if settings.service.redis_url else None,
+        }
         try:
             store.redis.ping()
         except Exception as exc:

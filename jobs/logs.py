@@ -42,8 +42,13 @@ from urllib.parse import quote, unquote, urlsplit
 
 MASK = "***"
 
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)(?P<secret>[^\s@/]+)(?P<tail>@)")
-_AUTH_HEADER = re.compile(r"(?P<head>\bauthorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|digest)\s+)?)(?P<secret>[^\s\"',;}]+)", re.IGNORECASE)
+_URL_PASSWORD = re.compile(
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)(?P<secret>[^\s@/]+)(?P<tail>@)"
+)
+_AUTH_HEADER = re.compile(
+    r"(?P<head>\bauthorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|digest)\s+)?)(?P<secret>[^\s\"',;}]+)",
+    re.IGNORECASE,
+)
 _KEY_VALUE = re.compile(
     r"(?P<head>\b(?:[a-z_]*token|[a-z_]*secret|password|passwd|pwd|api[_-]?key|access[_-]?key|sig|signature)[\"']?\s*[:=]\s*[\"']?)(?P<secret>[^\s\"',;&}]+)",
     re.IGNORECASE,
@@ -63,7 +68,12 @@ _MIN_LITERAL = 6
 mask common words such as ``/hook``)."""
 
 _HANDLER_FLAG = "_flowdesk_handler"
-_NOISY = {"apscheduler.executors": logging.WARNING, "apscheduler.scheduler": logging.WARNING, "werkzeug": logging.WARNING, "urllib3": logging.WARNING}
+_NOISY = {
+    "apscheduler.executors": logging.WARNING,
+    "apscheduler.scheduler": logging.WARNING,
+    "werkzeug": logging.WARNING,
+    "urllib3": logging.WARNING,
+}
 """Libraries that log a second line for events flowdesk already logs (or one per HTTP request)."""
 
 
@@ -86,7 +96,9 @@ def url_secret_forms(url: str) -> list[str]:
     for form in list(forms):
         forms.add(unquote(form))
         forms.add(quote(form, safe="/:?&=@%+~"))
-    return sorted((f for f in forms if f and len(f) >= _MIN_LITERAL and f.strip("/")), key=len, reverse=True)
+    return sorted(
+        (f for f in forms if f and len(f) >= _MIN_LITERAL and f.strip("/")), key=len, reverse=True
+    )
 
 
 def mask_secrets(text: str, literals: Iterable[str] = ()) -> str:
@@ -140,7 +152,9 @@ def secret_literals(settings: Any | None = None, env: Mapping[str, str] | None =
             continue
         values.add(value)
         if "," in value:  # FLOWDESK_API_TOKENS="tok1,tok2": each token alone is a secret too
-            values.update(part.strip() for part in value.split(",") if len(part.strip()) >= _MIN_LITERAL)
+            values.update(
+                part.strip() for part in value.split(",") if len(part.strip()) >= _MIN_LITERAL
+            )
         if "://" in value:
             values.update(url_secret_forms(value))
     return sorted(values, key=len, reverse=True)
@@ -241,7 +255,13 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r"}
 
 def escape_controls(text: str) -> str:
     """``text`` with line breaks and other control characters (not tab) escaped: one line, always."""
-    return _CONTROL.sub(lambda m: _ESCAPES.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"), text)
+    return _CONTROL.sub(
+        lambda m: (
+            _ESCAPES.get(m[0])
+            or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}")
+        ),
+        text,
+    )
 
 
 def _utc_stamp(created: float) -> str:
@@ -259,7 +279,9 @@ class TextFormatter(logging.Formatter):
         line = f"{_utc_stamp(record.created)} {record.levelname} {record.name} {escape_controls(record.getMessage())}"
         exc = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
         if exc:
-            line += " exc=" + escape_controls(" | ".join(part.strip() for part in exc.splitlines() if part.strip()))
+            line += " exc=" + escape_controls(
+                " | ".join(part.strip() for part in exc.splitlines() if part.strip())
+            )
         return line
 
 
@@ -279,7 +301,11 @@ class JsonFormatter(logging.Formatter):
             payload["exc"] = exc
         # JSON escapes CR/LF; U+2028/U+2029 stay raw with ensure_ascii=False and some readers
         # split lines on them, so escape those too: one event, one line.
-        return json.dumps(payload, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        return (
+            json.dumps(payload, ensure_ascii=False)
+            .replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029")
+        )
 
 
 class _CurrentStderr:
@@ -295,7 +321,13 @@ class _CurrentStderr:
         return sys.stderr.isatty()
 
 
-def configure_logging(settings: Any | None = None, *, stream: IO[str] | None = None, level: str | None = None, fmt: str | None = None) -> logging.Handler:
+def configure_logging(
+    settings: Any | None = None,
+    *,
+    stream: IO[str] | None = None,
+    level: str | None = None,
+    fmt: str | None = None,
+) -> logging.Handler:
     """Install flowdesk's handler on the root logger (idempotent: replaces a previous one).
 
     Parameters

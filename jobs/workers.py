@@ -71,7 +71,9 @@ def _worker_classes() -> tuple[type, type]:
         def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
             if job.timeout and job.timeout > 0:
                 remaining = job.timeout - working_time
-                return int(max(1, min(remaining, self.job_monitoring_interval))) + self.abandoned_after
+                return (
+                    int(max(1, min(remaining, self.job_monitoring_interval))) + self.abandoned_after
+                )
             return int(self.job_monitoring_interval) + self.abandoned_after
 
     class InProcessWorker(SimpleWorker):
@@ -86,12 +88,21 @@ def _worker_classes() -> tuple[type, type]:
     return Worker, InProcessWorker
 
 
-def make_worker(connection: redis.Redis, *, name: str | None = None, timing: WorkerTiming | None = None) -> Any:
+def make_worker(
+    connection: redis.Redis, *, name: str | None = None, timing: WorkerTiming | None = None
+) -> Any:
     """A :class:`Worker` on :data:`QUEUE` (``flowdesk worker``)."""
     worker_cls, _ = _worker_classes()
     timing = timing or WorkerTiming()
     worker_cls.abandoned_after = int(timing.abandoned_after_seconds)
-    return worker_cls([queue(connection)], connection=connection, name=name, serializer=SERIALIZER, job_monitoring_interval=int(timing.heartbeat_seconds), worker_ttl=max(30, 3 * int(timing.heartbeat_seconds)))
+    return worker_cls(
+        [queue(connection)],
+        connection=connection,
+        name=name,
+        serializer=SERIALIZER,
+        job_monitoring_interval=int(timing.heartbeat_seconds),
+        worker_ttl=max(30, 3 * int(timing.heartbeat_seconds)),
+    )
 
 
 def live_workers(connection: redis.Redis) -> int:
@@ -127,7 +138,18 @@ def drain_if_unattended(connection: redis.Redis) -> int:
     return n
 
 
-def ensure_job(q: Any, path: str, args: Sequence[Any], *, job_id: str, retries: int = 0, timeout_s: int = 600, depends_on: Any = None, result_ttl_s: int = 86400, reuse_finished: bool = True) -> Any:
+def ensure_job(
+    q: Any,
+    path: str,
+    args: Sequence[Any],
+    *,
+    job_id: str,
+    retries: int = 0,
+    timeout_s: int = 600,
+    depends_on: Any = None,
+    result_ttl_s: int = 86400,
+    reuse_finished: bool = True,
+) -> Any:
     """Enqueue ``path(*args)`` as ``job_id`` unless that job already exists and is not failed
     (a re-run of the same round reuses its jobs: nothing is enqueued twice); a finished job is
     reused too unless ``reuse_finished`` is false (a fresh computation is wanted)."""
@@ -138,16 +160,35 @@ def ensure_job(q: Any, path: str, args: Sequence[Any], *, job_id: str, retries: 
     try:
         job = Job.fetch(job_id, connection=q.connection, serializer=SERIALIZER)
         status = job.get_status()
-        done = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None) + (() if reuse_finished else (JobStatus.FINISHED,))
+        done = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None) + (
+            () if reuse_finished else (JobStatus.FINISHED,)
+        )
         if status not in done:
             return job
         job.delete()
     except NoSuchJobError:
         pass
-    return q.enqueue(path, *args, job_id=job_id, retry=Retry(max=retries) if retries > 0 else None, job_timeout=timeout_s, depends_on=depends_on, result_ttl=result_ttl_s, failure_ttl=result_ttl_s)
+    return q.enqueue(
+        path,
+        *args,
+        job_id=job_id,
+        retry=Retry(max=retries) if retries > 0 else None,
+        job_timeout=timeout_s,
+        depends_on=depends_on,
+        result_ttl=result_ttl_s,
+        failure_ttl=result_ttl_s,
+    )
 
 
-def wait_for(connection: redis.Redis, job: Any, *, timeout_s: float, poll_s: float = 0.5, progress: Callable[[str], None] | None = None, describe: Callable[[], str] | None = None) -> str:
+def wait_for(
+    connection: redis.Redis,
+    job: Any,
+    *,
+    timeout_s: float,
+    poll_s: float = 0.5,
+    progress: Callable[[str], None] | None = None,
+    describe: Callable[[], str] | None = None,
+) -> str:
     """Wait until ``job`` is finished or failed; returns its final status.
 
     Meanwhile, every ``poll_s``: jobs of dead workers are retried (:func:`reap_abandoned`), and
@@ -183,11 +224,21 @@ REQUESTABLE = {"universe-name": "jobs.tasks.universe.compute_name"}
 imports tasks)."""
 
 
-def request(connection: redis.Redis, kind: str, arg: str, *, timeout_s: int = 300) -> tuple[str, str]:
+def request(
+    connection: redis.Redis, kind: str, arg: str, *, timeout_s: int = 300
+) -> tuple[str, str]:
     """Enqueue ``kind`` (:data:`REQUESTABLE`) for ``arg`` once (job id ``<kind>-<arg>``): a job
     already queued or running is not queued again.  Returns ``(job id, status)``."""
     job_id = f"{kind}-{arg}"
-    job = ensure_job(queue(connection), REQUESTABLE[kind], [arg], job_id=job_id, timeout_s=timeout_s, result_ttl_s=600, reuse_finished=False)
+    job = ensure_job(
+        queue(connection),
+        REQUESTABLE[kind],
+        [arg],
+        job_id=job_id,
+        timeout_s=timeout_s,
+        result_ttl_s=600,
+        reuse_finished=False,
+    )
     status = job.get_status()
     return job_id, str(getattr(status, "value", status))
 
@@ -205,5 +256,9 @@ def job_state(connection: redis.Redis, job_id: str) -> tuple[str | None, str | N
     err = None
     if status == "failed":
         res = job.latest_result()
-        err = (res.exc_string or "").strip().splitlines()[-1] if res is not None and res.exc_string else "failed"
+        err = (
+            (res.exc_string or "").strip().splitlines()[-1]
+            if res is not None and res.exc_string
+            else "failed"
+        )
     return str(getattr(status, "value", status)), err

@@ -55,13 +55,19 @@ def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
 
-def cut_weeks(text: str, last: str | pd.Timestamp | None = None, first: str | pd.Timestamp | None = None) -> str:
+def cut_weeks(
+    text: str, last: str | pd.Timestamp | None = None, first: str | pd.Timestamp | None = None
+) -> str:
     """The annual text with only the rows dated within ``[first, last]`` (header and order kept)."""
     nl = _newline(text)
     lines = [ln for ln in text.split(nl) if ln.strip()]
     lo = pd.Timestamp(first) if first is not None else pd.Timestamp.min
     hi = pd.Timestamp(last) if last is not None else pd.Timestamp.max
-    kept = [ln for ln in lines[1:] if lo <= pd.Timestamp(next(csv.reader([ln], skipinitialspace=True))[2].strip()) <= hi]
+    kept = [
+        ln
+        for ln in lines[1:]
+        if lo <= pd.Timestamp(next(csv.reader([ln], skipinitialspace=True))[2].strip()) <= hi
+    ]
     return nl.join([lines[0], *kept]) + nl
 
 
@@ -100,7 +106,9 @@ def socrata_rows(report: str, text: str | None = None) -> list[dict[str, str]]:
         row = dict(template)
         for col, names in api_names.items():
             value = rec[file_names[col][0]]
-            row[names[0]] = day.strftime("%Y-%m-%dT00:00:00.000") if col == "as_of" else value.strip('"')
+            row[names[0]] = (
+                day.strftime("%Y-%m-%dT00:00:00.000") if col == "as_of" else value.strip('"')
+            )
         if "id" in row:
             row["id"] = day.strftime("%y%m%d") + code + "F"
         if "yyyy_report_week_ww" in row:
@@ -151,7 +159,9 @@ class SocrataDataset:
                 since = pd.Timestamp(m.group(1))
                 rows = [r for r in rows if self._day(r) >= since]
         if q.get("$order", "").startswith(cftc_socrata.DATE_FIELD):
-            rows = sorted(rows, key=lambda r: (r[cftc_socrata.DATE_FIELD], r[cftc_socrata.CODE_FIELD]))
+            rows = sorted(
+                rows, key=lambda r: (r[cftc_socrata.DATE_FIELD], r[cftc_socrata.CODE_FIELD])
+            )
         offset = int(q.get("$offset", 0))
         limit = int(q.get("$limit", 1000))
         if self.cap is not None:

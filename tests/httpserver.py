@@ -46,18 +46,28 @@ class LocalHTTPServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body in one packet: no 40 ms delayed-ACK stall
+            disable_nagle_algorithm = (
+                True  # headers and body in one packet: no 40 ms delayed-ACK stall
+            )
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                req = Request(self.command, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body)
+                req = Request(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 with outer._lock:
                     outer.requests.append(req)
                     script = outer.routes.get(parts.path)
                     if script is None:
-                        reply = Reply(404, b'{"error": "no such route"}', {"Content-Type": "application/json"})
+                        reply = Reply(
+                            404, b'{"error": "no such route"}', {"Content-Type": "application/json"}
+                        )
                     elif callable(script):
                         reply = None
                     else:

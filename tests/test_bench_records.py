@@ -8,7 +8,13 @@ import json
 from bench.__main__ import graded, load_records, render
 from bench.harness import Figure, target_met, value_figure
 
-NOW = {"date": "2026-11-30 07:00 UTC", "commit": "abc1234", "cpu": "Test CPU", "cores": 2, "load_average": 1.5}
+NOW = {
+    "date": "2026-11-30 07:00 UTC",
+    "commit": "abc1234",
+    "cpu": "Test CPU",
+    "cores": 2,
+    "load_average": 1.5,
+}
 
 
 def test_target_met_reads_the_target_text() -> None:
@@ -26,20 +32,61 @@ def test_target_met_reads_the_target_text() -> None:
 
 
 def test_figure_record_has_the_shared_keys() -> None:
-    rec = value_figure("x", 8.0, "ms", target="ratio <= 1.0", baseline="plain read", baseline_value=10.0).to_record()
-    assert {"benchmark", "figure", "unit", "target", "baseline", "baseline_figure", "ratio", "notes"} <= set(rec)
+    rec = value_figure(
+        "x", 8.0, "ms", target="ratio <= 1.0", baseline="plain read", baseline_value=10.0
+    ).to_record()
+    assert {
+        "benchmark",
+        "figure",
+        "unit",
+        "target",
+        "baseline",
+        "baseline_figure",
+        "ratio",
+        "notes",
+    } <= set(rec)
     assert rec["ratio"] == 0.8 and rec["met"] is True
     assert Figure("y", 1.0, "ms").to_record()["ratio"] is None
 
 
 def test_render_takes_every_file_and_grades_targets(tmp_path) -> None:
-    (tmp_path / "bench_a.json").write_text(json.dumps([
-        {"benchmark": "a parse", "figure": 12.0, "unit": "ms", "target": "ratio <= 1.0", "baseline": "read_csv", "baseline_figure": 10.0, "ratio": 1.2, "notes": "", "area": "Parsers", "machine": {"cpu": "EPYC", "cores": 2, "load_average": 2.1}, "date": "2026-11-30 06:00 UTC", "commit": "f00ba12"},
-    ]))
+    (tmp_path / "bench_a.json").write_text(
+        json.dumps(
+            [
+                {
+                    "benchmark": "a parse",
+                    "figure": 12.0,
+                    "unit": "ms",
+                    "target": "ratio <= 1.0",
+                    "baseline": "read_csv",
+                    "baseline_figure": 10.0,
+                    "ratio": 1.2,
+                    "notes": "",
+                    "area": "Parsers",
+                    "machine": {"cpu": "EPYC", "cores": 2, "load_average": 2.1},
+                    "date": "2026-11-30 06:00 UTC",
+                    "commit": "f00ba12",
+                },
+            ]
+        )
+    )
     # another engineer's load test: the bare convention, no area, machine or date
-    (tmp_path / "bench_web_load.json").write_text(json.dumps([
-        {"benchmark": "explorer p95, 8 users", "figure": 280.0, "unit": "ms", "target": "<= 300 ms", "baseline": None, "baseline_figure": None, "ratio": None, "notes": "8 users"},
-    ]))
+    (tmp_path / "bench_web_load.json").write_text(
+        json.dumps(
+            [
+                {
+                    "benchmark": "explorer p95, 8 users",
+                    "figure": 280.0,
+                    "unit": "ms",
+                    "target": "<= 300 ms",
+                    "baseline": None,
+                    "baseline_figure": None,
+                    "ratio": None,
+                    "notes": "8 users",
+                },
+            ]
+        )
+    )
     (tmp_path / "broken.json").write_text("{not json")
     records = load_records(tmp_path)
     assert [r["_file"] for r in records] == ["bench_a", "bench_web_load", "broken"]

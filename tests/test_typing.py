@@ -69,11 +69,20 @@ def public_signatures_with_any() -> set[str]:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 funcs = list(node.body)
             for f in funcs:
-                if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) or f.name.startswith("_"):
+                if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) or f.name.startswith(
+                    "_"
+                ):
                     continue
                 a = f.args
-                params = [*a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x)]
-                anns = [p.annotation for p in params if p.annotation] + ([f.returns] if f.returns else [])
+                params = [
+                    *a.posonlyargs,
+                    *a.args,
+                    *a.kwonlyargs,
+                    *(x for x in (a.vararg, a.kwarg) if x),
+                ]
+                anns = [p.annotation for p in params if p.annotation] + (
+                    [f.returns] if f.returns else []
+                )
                 if any("Any" in ast.unparse(ann) for ann in anns):
                     found.add(f"{path.relative_to(FLOWS).as_posix()}:{f.name}")
     return found
@@ -81,4 +90,6 @@ def public_signatures_with_any() -> set[str]:
 
 def test_no_new_any_in_public_signatures() -> None:
     new = public_signatures_with_any() - ALLOWED
-    assert not new, f"public signatures with Any added in flows/: {sorted(new)} (type them precisely)"
+    assert not new, (
+        f"public signatures with Any added in flows/: {sorted(new)} (type them precisely)"
+    )

@@ -27,30 +27,70 @@ from dashboard.figures.common import (
 from flows import money
 
 TRADERS: dict[str, dict[str, str]] = {
-    "noncomm": {"label": "Legacy non-commercials", "prefix": "net_usd", "contrib": "contribution_usd", "contracts": "net_contracts"},
-    "lev_money": {"label": "TFF leveraged funds", "prefix": "net_usd_levfunds", "contrib": "levfunds_contribution_usd", "contracts": "levfunds_net_contracts"},
-    "asset_mgr": {"label": "TFF asset managers", "prefix": "net_usd_assetmgr", "contrib": "assetmgr_contribution_usd", "contracts": "assetmgr_net_contracts"},
+    "noncomm": {
+        "label": "Legacy non-commercials",
+        "prefix": "net_usd",
+        "contrib": "contribution_usd",
+        "contracts": "net_contracts",
+    },
+    "lev_money": {
+        "label": "TFF leveraged funds",
+        "prefix": "net_usd_levfunds",
+        "contrib": "levfunds_contribution_usd",
+        "contracts": "levfunds_net_contracts",
+    },
+    "asset_mgr": {
+        "label": "TFF asset managers",
+        "prefix": "net_usd_assetmgr",
+        "contrib": "assetmgr_contribution_usd",
+        "contracts": "assetmgr_net_contracts",
+    },
 }
 """Trader class -> label and the published column names it reads."""
-
-
-
 
 
 def format_usd(x: Any, signed: bool = True) -> str:
     """``+$35.2bn`` style (n/a for missing): :func:`flows.money.format_usd`."""
     return money.format_usd(x, signed=signed, digits=1, space=False)
 
-def net_usd_history(weekly: pd.DataFrame, peaks: pd.DataFrame, series: str, *, title: str, other: list[str] | None = None) -> go.Figure:
+
+def net_usd_history(
+    weekly: pd.DataFrame,
+    peaks: pd.DataFrame,
+    series: str,
+    *,
+    title: str,
+    other: list[str] | None = None,
+) -> go.Figure:
     """Net USD position over time (USD) with the previous cycle peaks/troughs marked."""
     if weekly.empty or series not in weekly.columns or weekly[series].notna().sum() == 0:
         return empty(f"No data for {series}")
     fig = go.Figure()
     for i, col in enumerate(other or []):
         if col in weekly.columns and col != series:
-            fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[col], name=col, mode="lines", line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1}))
-    fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[series], name=series, mode="lines", line={"color": NET, "width": 2}))
-    pk = peaks[peaks["series"] == series] if not peaks.empty and "series" in peaks.columns else peaks.iloc[0:0]
+            fig.add_trace(
+                go.Scatter(
+                    x=weekly["as_of"],
+                    y=weekly[col],
+                    name=col,
+                    mode="lines",
+                    line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1},
+                )
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=weekly["as_of"],
+            y=weekly[series],
+            name=series,
+            mode="lines",
+            line={"color": NET, "width": 2},
+        )
+    )
+    pk = (
+        peaks[peaks["series"] == series]
+        if not peaks.empty and "series" in peaks.columns
+        else peaks.iloc[0:0]
+    )
     for kind, colour, symbol in (("peak", SELL, "triangle-down"), ("trough", BUY, "triangle-up")):
         sel = pk[pk["kind"] == kind] if not pk.empty else pk
         if len(sel):
@@ -66,16 +106,33 @@ def net_usd_history(weekly: pd.DataFrame, peaks: pd.DataFrame, series: str, *, t
                 )
             )
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
-    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="Net USD position (USD, + = long USD)", note="Peaks/troughs: extreme of ±26 weekly reports around them (confirmed only).")
+    styled(
+        fig,
+        title=title,
+        x_title="CFTC report date (as of)",
+        y_title="Net USD position (USD, + = long USD)",
+        note="Peaks/troughs: extreme of ±26 weekly reports around them (confirmed only).",
+    )
     return usd_axis_format(fig)
 
 
-def currency_bars(currencies: pd.DataFrame, value_col: str, *, basket: list[str] | None = None, weeks: int = 156, title: str) -> go.Figure:
+def currency_bars(
+    currencies: pd.DataFrame,
+    value_col: str,
+    *,
+    basket: list[str] | None = None,
+    weeks: int = 156,
+    title: str,
+) -> go.Figure:
     """Stacked bars per report date: each basket currency's contribution to net USD (USD).
 
     With ``basket`` only its members are drawn, so the stack adds up to the basket's net USD.
     """
-    if currencies.empty or value_col not in currencies.columns or currencies[value_col].notna().sum() == 0:
+    if (
+        currencies.empty
+        or value_col not in currencies.columns
+        or currencies[value_col].notna().sum() == 0
+    ):
         return empty("No per-currency positions")
     frame = currencies[currencies[value_col].notna()]
     if basket:
@@ -84,9 +141,22 @@ def currency_bars(currencies: pd.DataFrame, value_col: str, *, basket: list[str]
     frame = frame[frame["as_of"].isin(dates)]
     fig = go.Figure()
     for i, (ccy, part) in enumerate(frame.groupby("ccy", sort=False)):
-        fig.add_trace(go.Bar(x=part["as_of"], y=part[value_col], name=str(ccy), marker_color=PALETTE[i % len(PALETTE)]))
+        fig.add_trace(
+            go.Bar(
+                x=part["as_of"],
+                y=part[value_col],
+                name=str(ccy),
+                marker_color=PALETTE[i % len(PALETTE)],
+            )
+        )
     fig.update_layout(barmode="relative")
-    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="Contribution to net USD (USD, + = long USD)", note="Short a currency = long USD: a currency's contribution is minus its position value (USD index: + its value).")
+    styled(
+        fig,
+        title=title,
+        x_title="CFTC report date (as of)",
+        y_title="Contribution to net USD (USD, + = long USD)",
+        note="Short a currency = long USD: a currency's contribution is minus its position value (USD index: + its value).",
+    )
     return usd_axis_format(fig)
 
 
@@ -98,10 +168,29 @@ def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for i, c in enumerate(cols):
         if c in weekly.columns:
-            fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[c], name=f"z {c.rsplit('_', 1)[-1]}", mode="lines", line={"color": PALETTE[i]}), row=1, col=1)
-    for c, colour, name in ((f"{series}_pct_3y", ACCENT, "percentile 3y"), (f"{series}_cot_index_3y", NEUTRAL, "COT index 3y")):
+            fig.add_trace(
+                go.Scatter(
+                    x=weekly["as_of"],
+                    y=weekly[c],
+                    name=f"z {c.rsplit('_', 1)[-1]}",
+                    mode="lines",
+                    line={"color": PALETTE[i]},
+                ),
+                row=1,
+                col=1,
+            )
+    for c, colour, name in (
+        (f"{series}_pct_3y", ACCENT, "percentile 3y"),
+        (f"{series}_cot_index_3y", NEUTRAL, "COT index 3y"),
+    ):
         if c in weekly.columns:
-            fig.add_trace(go.Scatter(x=weekly["as_of"], y=weekly[c], name=name, mode="lines", line={"color": colour}), row=2, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=weekly["as_of"], y=weekly[c], name=name, mode="lines", line={"color": colour}
+                ),
+                row=2,
+                col=1,
+            )
     styled(fig, title=title, x_title="", y_title="z-score (standard deviations)", height=460)
     fig.update_yaxes(title_text="z-score (standard deviations)", row=1, col=1)
     fig.update_yaxes(title_text="percentile / COT index (0-100)", range=[0, 100], row=2, col=1)
@@ -109,33 +198,81 @@ def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
     return fig
 
 
-def change_decomposition(weekly: pd.DataFrame, series: str, *, weeks: int = 52, title: str) -> go.Figure:
+def change_decomposition(
+    weekly: pd.DataFrame, series: str, *, weeks: int = 52, title: str
+) -> go.Figure:
     """Week-on-week change of net USD split into position change and FX revaluation (USD)."""
     cols = [f"{series}_change_position_usd", f"{series}_change_fx_usd", f"{series}_change_usd"]
-    if weekly.empty or any(c not in weekly.columns for c in cols) or weekly[cols[2]].notna().sum() == 0:
+    if (
+        weekly.empty
+        or any(c not in weekly.columns for c in cols)
+        or weekly[cols[2]].notna().sum() == 0
+    ):
         return empty("No week-on-week changes yet")
     w = weekly[weekly[cols[2]].notna()].tail(weeks)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=w["as_of"], y=w[cols[0]], name="position change (Δnet × old FX)", marker_color=BUY))
-    fig.add_trace(go.Bar(x=w["as_of"], y=w[cols[1]], name="FX revaluation (new net × ΔFX)", marker_color=ACCENT))
-    fig.add_trace(go.Scatter(x=w["as_of"], y=w[cols[2]], name="total change", mode="markers", marker={"color": NET, "size": 7}))
+    fig.add_trace(
+        go.Bar(x=w["as_of"], y=w[cols[0]], name="position change (Δnet × old FX)", marker_color=BUY)
+    )
+    fig.add_trace(
+        go.Bar(
+            x=w["as_of"], y=w[cols[1]], name="FX revaluation (new net × ΔFX)", marker_color=ACCENT
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=w["as_of"],
+            y=w[cols[2]],
+            name="total change",
+            mode="markers",
+            marker={"color": NET, "size": 7},
+        )
+    )
     fig.update_layout(barmode="relative")
-    styled(fig, title=title, x_title="CFTC report date (as of)", y_title="Change in net USD (USD per week)")
+    styled(
+        fig,
+        title=title,
+        x_title="CFTC report date (as of)",
+        y_title="Change in net USD (USD per week)",
+    )
     return usd_axis_format(fig)
 
 
-def unwind_bars(unwind: pd.DataFrame, series: str, *, scenario: str = "median", title: str) -> go.Figure:
+def unwind_bars(
+    unwind: pd.DataFrame, series: str, *, scenario: str = "median", title: str
+) -> go.Figure:
     """USD notional of each currency bought (+) / sold (-) if net USD reverts to its target."""
-    u = unwind[unwind["series"] == series] if not unwind.empty and "series" in unwind.columns else unwind.iloc[0:0]
+    u = (
+        unwind[unwind["series"] == series]
+        if not unwind.empty and "series" in unwind.columns
+        else unwind.iloc[0:0]
+    )
     if "scenario" in u.columns:
         u = u[u["scenario"] == scenario]
     if u.empty:
         return empty("No unwind scenario")
     u = u.sort_values("currency_flow_usd")
-    colours = [BUY if b else (SELL if v < 0 else NEUTRAL) for b, v in zip(u["benefits"], u["currency_flow_usd"], strict=True)]
-    fig = go.Figure(go.Bar(x=u["currency_flow_usd"], y=u["ccy"], orientation="h", marker_color=colours, name="currency bought (+) / sold (−)"))
+    colours = [
+        BUY if b else (SELL if v < 0 else NEUTRAL)
+        for b, v in zip(u["benefits"], u["currency_flow_usd"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=u["currency_flow_usd"],
+            y=u["ccy"],
+            orientation="h",
+            marker_color=colours,
+            name="currency bought (+) / sold (−)",
+        )
+    )
     first = u.iloc[0]
     note = f"Reversion from {format_usd(first['current_net_usd'])} to {format_usd(first['target_net_usd'])} net USD; blue = beneficiaries (specs cover shorts)."
-    styled(fig, title=title, x_title="Currency bought (+) / sold (−) in the unwind (USD)", y_title="Currency", note=note)
+    styled(
+        fig,
+        title=title,
+        x_title="Currency bought (+) / sold (−) in the unwind (USD)",
+        y_title="Currency",
+        note=note,
+    )
     fig.update_layout(hovermode="closest")
     return usd_axis_format(fig, "x")

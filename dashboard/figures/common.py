@@ -23,8 +23,18 @@ CALL = "#2ca02c"
 PUT = "#d62728"
 NEUTRAL = "#7f7f7f"
 ACCENT = "#ff7f0e"
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 def finite(x: Any) -> bool:
@@ -42,7 +52,12 @@ _HOUSE = {
     "colorway": PALETTE,
     "font": {"family": "Helvetica, Arial, sans-serif", "size": 12, "color": "#2a3f5f"},
     "xaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, "automargin": True},
-    "yaxis": {"gridcolor": _GRID, "zerolinecolor": "#b8c2d0", "linecolor": _GRID, "automargin": True},
+    "yaxis": {
+        "gridcolor": _GRID,
+        "zerolinecolor": "#b8c2d0",
+        "linecolor": _GRID,
+        "automargin": True,
+    },
 }
 HOUSE_LAYOUT = _HOUSE
 """House look, set property by property: a named template (``plotly_white``) costs ~0.1-0.2 s per
@@ -57,11 +72,30 @@ def _house_layout() -> go.Layout:
     copy, not a walk through Plotly's validators: ~15 ms instead of ~55 ms per figure)."""
     global _HOUSE_OBJ
     if _HOUSE_OBJ is None:
-        _HOUSE_OBJ = go.Layout(**_HOUSE, legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0}, hovermode="x unified", title={"x": 0.01, "xanchor": "left", "font": {"size": 15}})
+        _HOUSE_OBJ = go.Layout(
+            **_HOUSE,
+            legend={
+                "orientation": "h",
+                "yanchor": "bottom",
+                "y": 1.0,
+                "xanchor": "right",
+                "x": 1.0,
+            },
+            hovermode="x unified",
+            title={"x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        )
     return _HOUSE_OBJ
 
 
-def styled(fig: go.Figure, *, title: str, x_title: str, y_title: str, note: str | None = None, height: int = 380) -> go.Figure:
+def styled(
+    fig: go.Figure,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    note: str | None = None,
+    height: int = 380,
+) -> go.Figure:
     """Apply the house layout.  ``x_title`` / ``y_title`` must include the unit, e.g. ``"Spot (index points)"``.
 
     What the figure's layout already holds (bar mode, lines and notes added before) is kept over
@@ -69,7 +103,9 @@ def styled(fig: go.Figure, *, title: str, x_title: str, y_title: str, note: str 
     the same view (a new underlying or trader class has a new title and starts unzoomed).
     """
     prior = fig.layout.to_plotly_json()
-    prior.pop("template", None)  # Plotly's default template: ~7 kB per figure, replaced by the house look
+    prior.pop(
+        "template", None
+    )  # Plotly's default template: ~7 kB per figure, replaced by the house look
     fig.layout = _house_layout()
     fig.update_layout(
         prior,
@@ -81,15 +117,39 @@ def styled(fig: go.Figure, *, title: str, x_title: str, y_title: str, note: str 
         uirevision=title,
     )
     if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=-0.18, showarrow=False, xanchor="left", font={"size": 11, "color": NEUTRAL})
+        fig.add_annotation(
+            text=note,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.18,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11, "color": NEUTRAL},
+        )
     return fig
 
 
 def empty(message: str, *, height: int = 300) -> go.Figure:
     """A blank figure that says why it is blank (no data yet, stale, unknown underlying...)."""
     fig = go.Figure()
-    fig.add_annotation(text=message, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 14, "color": NEUTRAL})
-    fig.update_layout(height=height, xaxis={"visible": False}, yaxis={"visible": False}, margin={"l": 20, "r": 20, "t": 20, "b": 20}, paper_bgcolor="white", plot_bgcolor="white")
+    fig.add_annotation(
+        text=message,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 14, "color": NEUTRAL},
+    )
+    fig.update_layout(
+        height=height,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        margin={"l": 20, "r": 20, "t": 20, "b": 20},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
     return fig
 
 

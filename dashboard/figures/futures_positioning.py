@@ -29,12 +29,31 @@ def net_history(positions: pd.DataFrame, symbol: str, name: str) -> go.Figure:
     for i, (cls, label) in enumerate(CLASS_LABELS.items()):
         part = f[f["trader_class"] == cls]
         if len(part):
-            fig.add_trace(go.Scatter(x=part["as_of"], y=part["net_contracts"], name=label, mode="lines", line={"color": PALETTE[i % len(PALETTE)], "width": 2 if cls in ("asset_manager", "leveraged_funds") else 1}, hovertemplate="%{x|%Y-%m-%d}: %{y:+,.0f} contracts<extra>" + label + "</extra>"))
-    styled(fig, title=f"{name} ({symbol}): net position by trader class", x_title="Report date (Tuesday)", y_title="Net position (contracts, + long / − short)")
+            fig.add_trace(
+                go.Scatter(
+                    x=part["as_of"],
+                    y=part["net_contracts"],
+                    name=label,
+                    mode="lines",
+                    line={
+                        "color": PALETTE[i % len(PALETTE)],
+                        "width": 2 if cls in ("asset_manager", "leveraged_funds") else 1,
+                    },
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:+,.0f} contracts<extra>" + label + "</extra>",
+                )
+            )
+    styled(
+        fig,
+        title=f"{name} ({symbol}): net position by trader class",
+        x_title="Report date (Tuesday)",
+        y_title="Net position (contracts, + long / − short)",
+    )
     return fig
 
 
-def stats_panel(positions: pd.DataFrame, symbol: str, trader_class: str, windows: list[str]) -> go.Figure:
+def stats_panel(
+    positions: pd.DataFrame, symbol: str, trader_class: str, windows: list[str]
+) -> go.Figure:
     """Percentiles over each window and the 3-year COT index of one class (0-100)."""
     f = positions[(positions["symbol"] == symbol) & (positions["trader_class"] == trader_class)]
     if f.empty:
@@ -43,10 +62,31 @@ def stats_panel(positions: pd.DataFrame, symbol: str, trader_class: str, windows
     for i, w in enumerate(windows):
         col = f"percentile_{w}"
         if col in f.columns:
-            fig.add_trace(go.Scatter(x=f["as_of"], y=f[col], name=f"percentile {w}", mode="lines", line={"color": PALETTE[i % len(PALETTE)]}))
+            fig.add_trace(
+                go.Scatter(
+                    x=f["as_of"],
+                    y=f[col],
+                    name=f"percentile {w}",
+                    mode="lines",
+                    line={"color": PALETTE[i % len(PALETTE)]},
+                )
+            )
     if "cot_index_3y" in f.columns:
-        fig.add_trace(go.Scatter(x=f["as_of"], y=f["cot_index_3y"], name="COT index 3y", mode="lines", line={"color": NET, "dash": "dot"}))
-    styled(fig, title=f"{symbol} {CLASS_LABELS.get(trader_class, trader_class)}: percentile and COT index", x_title="Report date (Tuesday)", y_title="Percentile / COT index (0-100)")
+        fig.add_trace(
+            go.Scatter(
+                x=f["as_of"],
+                y=f["cot_index_3y"],
+                name="COT index 3y",
+                mode="lines",
+                line={"color": NET, "dash": "dot"},
+            )
+        )
+    styled(
+        fig,
+        title=f"{symbol} {CLASS_LABELS.get(trader_class, trader_class)}: percentile and COT index",
+        x_title="Report date (Tuesday)",
+        y_title="Percentile / COT index (0-100)",
+    )
     fig.update_yaxes(range=[0, 100])
     return fig
 
@@ -58,20 +98,45 @@ def exposure(positions: pd.DataFrame, symbol: str, trader_class: str, group: str
         return empty(f"No exposure for {symbol}")
     label = CLASS_LABELS.get(trader_class, trader_class)
     if group == "rates":
-        col, y_title, title = "dv01_usd_per_bp", "DV01, USD per basis point (+ = long duration)", f"{symbol} {label}: DV01"
+        col, y_title, title = (
+            "dv01_usd_per_bp",
+            "DV01, USD per basis point (+ = long duration)",
+            f"{symbol} {label}: DV01",
+        )
     elif f["notional_usd"].notna().any():
-        col, y_title, title = "notional_usd", "Notional, USD (net x multiplier x close)", f"{symbol} {label}: USD notional"
+        col, y_title, title = (
+            "notional_usd",
+            "Notional, USD (net x multiplier x close)",
+            f"{symbol} {label}: USD notional",
+        )
     else:
-        col, y_title, title = "usd_per_point", "USD per index point (no close: notional not computed)", f"{symbol} {label}: USD per point"
+        col, y_title, title = (
+            "usd_per_point",
+            "USD per index point (no close: notional not computed)",
+            f"{symbol} {label}: USD per point",
+        )
     colors = [BUY if v >= 0 else SELL for v in f[col].fillna(0.0)]
-    fig = go.Figure([go.Bar(x=f["as_of"], y=f[col], marker_color=colors, name=label, hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra></extra>")])
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=f["as_of"],
+                y=f[col],
+                marker_color=colors,
+                name=label,
+                hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra></extra>",
+            )
+        ]
+    )
     styled(fig, title=title, x_title="Report date (Tuesday)", y_title=y_title)
     return usd_axis_format(fig)
 
 
 def weekly_change(positions: pd.DataFrame, symbol: str, *, weeks: int = 52) -> go.Figure:
     """Week-on-week change of the net position, asset managers and leveraged funds (contracts)."""
-    f = positions[(positions["symbol"] == symbol) & positions["trader_class"].isin(["asset_manager", "leveraged_funds"])]
+    f = positions[
+        (positions["symbol"] == symbol)
+        & positions["trader_class"].isin(["asset_manager", "leveraged_funds"])
+    ]
     if f.empty:
         return empty(f"No weekly change for {symbol}")
     last = sorted(f["as_of"].unique())[-weeks:]
@@ -79,7 +144,19 @@ def weekly_change(positions: pd.DataFrame, symbol: str, *, weeks: int = 52) -> g
     fig = go.Figure()
     for cls, color in (("asset_manager", BUY), ("leveraged_funds", SELL)):
         part = f[f["trader_class"] == cls]
-        fig.add_trace(go.Bar(x=part["as_of"], y=part["net_change_contracts"], name=CLASS_LABELS[cls], marker_color=color))
+        fig.add_trace(
+            go.Bar(
+                x=part["as_of"],
+                y=part["net_change_contracts"],
+                name=CLASS_LABELS[cls],
+                marker_color=color,
+            )
+        )
     fig.update_layout(barmode="group")
-    styled(fig, title=f"{symbol}: weekly change of the net position", x_title="Report date (Tuesday)", y_title="Change (contracts; none across a missing week)")
+    styled(
+        fig,
+        title=f"{symbol}: weekly change of the net position",
+        x_title="Report date (Tuesday)",
+        y_title="Change (contracts; none across a missing week)",
+    )
     return fig

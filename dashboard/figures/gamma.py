@@ -49,7 +49,10 @@ CONVENTION_TEXT = {
 
 def convention_note(convention: str | None) -> str:
     """The sign-convention sentence printed under every gamma chart."""
-    return CONVENTION_TEXT.get(convention or "calls_long_puts_short", f"Dealer convention: {convention}. + = dealers long gamma.")
+    return CONVENTION_TEXT.get(
+        convention or "calls_long_puts_short",
+        f"Dealer convention: {convention}. + = dealers long gamma.",
+    )
 
 
 def _col(frame: pd.DataFrame, *names: str) -> str | None:
@@ -59,9 +62,17 @@ def _col(frame: pd.DataFrame, *names: str) -> str | None:
     return None
 
 
-def _vline(fig: go.Figure, x: Any, label: str, color: str, dash: str = "dash", position: str = "top") -> None:
+def _vline(
+    fig: go.Figure, x: Any, label: str, color: str, dash: str = "dash", position: str = "top"
+) -> None:
     if finite(x):
-        fig.add_vline(x=float(x), line={"color": color, "dash": dash, "width": 1.5}, annotation_text=label, annotation_position=f"{position} right", annotation_font={"size": 10, "color": color})
+        fig.add_vline(
+            x=float(x),
+            line={"color": color, "dash": dash, "width": 1.5},
+            annotation_text=label,
+            annotation_position=f"{position} right",
+            annotation_font={"size": 10, "color": color},
+        )
 
 
 def gex_by_strike(
@@ -83,7 +94,10 @@ def gex_by_strike(
         return empty("No GEX by strike in this result")
     fig = go.Figure()
     x = by_strike["strike"]
-    for col, name, color in (("call_gex_usd_per_1pct", "calls", CALL), ("put_gex_usd_per_1pct", "puts", PUT)):
+    for col, name, color in (
+        ("call_gex_usd_per_1pct", "calls", CALL),
+        ("put_gex_usd_per_1pct", "puts", PUT),
+    ):
         if col in by_strike.columns:
             fig.add_bar(x=x, y=by_strike[col], name=name, marker_color=color, opacity=0.55)
     net = _col(by_strike, "net_gex_usd_per_1pct")
@@ -96,11 +110,25 @@ def gex_by_strike(
     _vline(fig, put_wall, "put wall", PUT, "dot", "bottom")
     if finite(spot):
         fig.update_xaxes(range=[float(spot) * (1 - window), float(spot) * (1 + window)])
-    styled(fig, title=f"{underlying} dealer GEX by strike".strip(), x_title=STRIKE_AXIS, y_title=GEX_AXIS, note=convention_note(convention), height=420)
+    styled(
+        fig,
+        title=f"{underlying} dealer GEX by strike".strip(),
+        x_title=STRIKE_AXIS,
+        y_title=GEX_AXIS,
+        note=convention_note(convention),
+        height=420,
+    )
     return usd_axis_format(fig)
 
 
-def gamma_profile(profile: pd.DataFrame, *, spot: float, flips: Sequence[float] | None = None, convention: str | None = None, underlying: str = "") -> go.Figure:
+def gamma_profile(
+    profile: pd.DataFrame,
+    *,
+    spot: float,
+    flips: Sequence[float] | None = None,
+    convention: str | None = None,
+    underlying: str = "",
+) -> go.Figure:
     """Total dealer gamma (USD per 1% move) as a function of spot, zero line and every flip marked."""
     if profile is None or profile.empty:
         return empty("No gamma profile in this result")
@@ -111,18 +139,51 @@ def gamma_profile(profile: pd.DataFrame, *, spot: float, flips: Sequence[float] 
     y = profile[ycol].to_numpy(dtype=float)
     fig = go.Figure()
     # Shade long-gamma (stabilising) and short-gamma (amplifying) regions by sign.
-    fig.add_scatter(x=profile[xcol], y=np.where(y >= 0, y, 0.0), mode="lines", line={"width": 0}, fill="tozeroy", fillcolor="rgba(31,119,180,0.15)", name="long gamma", hoverinfo="skip")
-    fig.add_scatter(x=profile[xcol], y=np.where(y < 0, y, 0.0), mode="lines", line={"width": 0}, fill="tozeroy", fillcolor="rgba(214,39,40,0.15)", name="short gamma", hoverinfo="skip")
-    fig.add_scatter(x=profile[xcol], y=y, mode="lines", line={"color": NET, "width": 2}, name="dealer gamma")
+    fig.add_scatter(
+        x=profile[xcol],
+        y=np.where(y >= 0, y, 0.0),
+        mode="lines",
+        line={"width": 0},
+        fill="tozeroy",
+        fillcolor="rgba(31,119,180,0.15)",
+        name="long gamma",
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=profile[xcol],
+        y=np.where(y < 0, y, 0.0),
+        mode="lines",
+        line={"width": 0},
+        fill="tozeroy",
+        fillcolor="rgba(214,39,40,0.15)",
+        name="short gamma",
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=profile[xcol], y=y, mode="lines", line={"color": NET, "width": 2}, name="dealer gamma"
+    )
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
     _vline(fig, spot, "spot", NEUTRAL, "solid")
     for i, f in enumerate(flips or []):
         _vline(fig, f, "flip" if i == 0 else "", ACCENT, "dash", "bottom")
-    styled(fig, title=f"{underlying} gamma profile vs spot".strip(), x_title=SPOT_AXIS, y_title=GEX_AXIS, note=convention_note(convention), height=420)
+    styled(
+        fig,
+        title=f"{underlying} gamma profile vs spot".strip(),
+        x_title=SPOT_AXIS,
+        y_title=GEX_AXIS,
+        note=convention_note(convention),
+        height=420,
+    )
     return usd_axis_format(fig)
 
 
-def gex_by_expiry(by_expiry: pd.DataFrame, *, as_of: Any = None, convention: str | None = None, underlying: str = "") -> go.Figure:
+def gex_by_expiry(
+    by_expiry: pd.DataFrame,
+    *,
+    as_of: Any = None,
+    convention: str | None = None,
+    underlying: str = "",
+) -> go.Figure:
     """Net GEX per expiry (USD per 1% move); the snapshot-date (0DTE) bar is highlighted."""
     if by_expiry is None or by_expiry.empty or "expiry" not in by_expiry.columns:
         return empty("No GEX by expiry in this result")
@@ -135,18 +196,37 @@ def gex_by_expiry(by_expiry: pd.DataFrame, *, as_of: Any = None, convention: str
     colors = np.where(y >= 0, BUY, SELL).astype(object)
     zero_dte = np.zeros(len(labels), dtype=bool)
     if as_of is not None:
-        day = pd.Timestamp(as_of).tz_convert("America/New_York").strftime("%Y-%m-%d") if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of).strftime("%Y-%m-%d")
+        day = (
+            pd.Timestamp(as_of).tz_convert("America/New_York").strftime("%Y-%m-%d")
+            if pd.Timestamp(as_of).tzinfo
+            else pd.Timestamp(as_of).strftime("%Y-%m-%d")
+        )
         zero_dte = (labels == day).to_numpy()
         colors[zero_dte] = ACCENT
     # The caption names the colour only when a 0DTE bar is there to carry it.
     caption = "0DTE in orange" if zero_dte.any() else "no expiry on the as-of day"
     fig = go.Figure(go.Bar(x=labels, y=y, marker_color=list(colors), name="net GEX"))
     fig.update_xaxes(type="category")
-    styled(fig, title=f"{underlying} net GEX by expiry ({caption})".strip(), x_title="Expiry (date)", y_title=GEX_AXIS, note=convention_note(convention), height=380)
+    styled(
+        fig,
+        title=f"{underlying} net GEX by expiry ({caption})".strip(),
+        x_title="Expiry (date)",
+        y_title=GEX_AXIS,
+        note=convention_note(convention),
+        height=380,
+    )
     return usd_axis_format(fig)
 
 
-def gex_heatmap(grid: pd.DataFrame, *, spot: float, window: float = 0.2, max_expiries: int = 20, convention: str | None = None, underlying: str = "") -> go.Figure:
+def gex_heatmap(
+    grid: pd.DataFrame,
+    *,
+    spot: float,
+    window: float = 0.2,
+    max_expiries: int = 20,
+    convention: str | None = None,
+    underlying: str = "",
+) -> go.Figure:
     """Strike x expiry heatmap of net GEX (USD per 1% move), strikes within ``spot*(1±window)``."""
     if grid is None or grid.empty or not {"strike", "expiry"} <= set(grid.columns):
         return empty("No strike x expiry grid in this result")
@@ -177,14 +257,32 @@ def gex_heatmap(grid: pd.DataFrame, *, spot: float, window: float = 0.2, max_exp
         )
     )
     if finite(spot):
-        fig.add_hline(y=float(spot), line={"color": NEUTRAL, "dash": "dash", "width": 1}, annotation_text="spot", annotation_font={"size": 10})
+        fig.add_hline(
+            y=float(spot),
+            line={"color": NEUTRAL, "dash": "dash", "width": 1},
+            annotation_text="spot",
+            annotation_font={"size": 10},
+        )
     fig.update_xaxes(type="category")
-    styled(fig, title=f"{underlying} net GEX by strike and expiry".strip(), x_title="Expiry (date)", y_title=STRIKE_AXIS, note=convention_note(convention), height=460)
+    styled(
+        fig,
+        title=f"{underlying} net GEX by strike and expiry".strip(),
+        x_title="Expiry (date)",
+        y_title=STRIKE_AXIS,
+        note=convention_note(convention),
+        height=460,
+    )
     fig.update_layout(hovermode="closest")
     return fig
 
 
-def hedge_flow(hedge: pd.DataFrame, *, convention: str | None = None, underlying: str = "", iv_shock_points: float | None = None) -> go.Figure:
+def hedge_flow(
+    hedge: pd.DataFrame,
+    *,
+    convention: str | None = None,
+    underlying: str = "",
+    iv_shock_points: float | None = None,
+) -> go.Figure:
     """USD notional dealers trade to stay delta-hedged per spot move (+ = dealers buy).
 
     Bars of ``dealer_trade_usd`` by ``move_pct``; when present, the vanna flow (IV shock) and the
@@ -193,18 +291,51 @@ def hedge_flow(hedge: pd.DataFrame, *, convention: str | None = None, underlying
     if hedge is None or hedge.empty or not {"move_pct", "dealer_trade_usd"} <= set(hedge.columns):
         return empty("No hedge-flow table in this result")
     y = hedge["dealer_trade_usd"].to_numpy(dtype=float)
-    fig = go.Figure(go.Bar(x=hedge["move_pct"], y=y, marker_color=list(np.where(y >= 0, BUY, SELL)), name="delta hedge"))
+    fig = go.Figure(
+        go.Bar(
+            x=hedge["move_pct"],
+            y=y,
+            marker_color=list(np.where(y >= 0, BUY, SELL)),
+            name="delta hedge",
+        )
+    )
     shock = f" +{iv_shock_points:g} vol" if iv_shock_points else ""
-    for col, name, color in (("vanna_flow_usd", f"vanna{shock}", "#9467bd"), ("charm_flow_usd", "charm to close", "#8c564b")):
+    for col, name, color in (
+        ("vanna_flow_usd", f"vanna{shock}", "#9467bd"),
+        ("charm_flow_usd", "charm to close", "#8c564b"),
+    ):
         if col in hedge.columns and hedge[col].notna().any():
-            fig.add_scatter(x=hedge["move_pct"], y=hedge[col], mode="lines+markers", name=name, line={"color": color})
+            fig.add_scatter(
+                x=hedge["move_pct"],
+                y=hedge[col],
+                mode="lines+markers",
+                name=name,
+                line={"color": color},
+            )
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
-    note = convention_note(convention) + " Flow: + = dealers buy, − = dealers sell (full delta re-pricing)."
-    styled(fig, title=f"{underlying} dealer hedge flow by spot move".strip(), x_title="Spot move (%)", y_title="Dealer trade (USD)", note=note, height=400)
+    note = (
+        convention_note(convention)
+        + " Flow: + = dealers buy, − = dealers sell (full delta re-pricing)."
+    )
+    styled(
+        fig,
+        title=f"{underlying} dealer hedge flow by spot move".strip(),
+        x_title="Spot move (%)",
+        y_title="Dealer trade (USD)",
+        note=note,
+        height=400,
+    )
     return usd_axis_format(fig)
 
 
-def history(closes: pd.DataFrame, intraday: pd.DataFrame | None = None, *, convention: str | None = None, underlying: str = "", tz: str = "America/New_York") -> go.Figure:
+def history(
+    closes: pd.DataFrame,
+    intraday: pd.DataFrame | None = None,
+    *,
+    convention: str | None = None,
+    underlying: str = "",
+    tz: str = "America/New_York",
+) -> go.Figure:
     """Net GEX (USD per 1% move, left axis) and the flip level (right axis) over time: the
     end-of-day closes (``ResultStore.eod_series``: one point per exchange day, the day's last
     publish) and, after them, the latest day's intraday versions (``ResultStore.headline_series``
@@ -221,21 +352,64 @@ def history(closes: pd.DataFrame, intraday: pd.DataFrame | None = None, *, conve
         return empty("No history yet")
     both = pd.concat(parts, ignore_index=True)
     last_day = both["t"].max().normalize()
-    closes_s = both[(both["kind"] == "close") & (both["t"] < last_day)]  # the last day is drawn intraday
+    closes_s = both[
+        (both["kind"] == "close") & (both["t"] < last_day)
+    ]  # the last day is drawn intraday
     today = both[(both["kind"] == "intraday") & (both["t"] >= last_day)]
     if today.empty:  # no intraday versions kept: the last day's close stands for it
         today = both[(both["kind"] == "close") & (both["t"] >= last_day)]
     s = pd.concat([closes_s, today]).drop_duplicates("t").sort_values("t")
     fig = go.Figure()
-    fig.add_scatter(x=closes_s["t"], y=closes_s["net_gex_usd_per_1pct"], mode="lines+markers", name="net GEX, daily close (USD per 1%)", line={"color": NET})
-    fig.add_scatter(x=today["t"], y=today["net_gex_usd_per_1pct"], mode="lines+markers", name=f"net GEX, {last_day:%Y-%m-%d} intraday", line={"color": NET, "dash": "dot"}, marker={"symbol": "diamond"})
+    fig.add_scatter(
+        x=closes_s["t"],
+        y=closes_s["net_gex_usd_per_1pct"],
+        mode="lines+markers",
+        name="net GEX, daily close (USD per 1%)",
+        line={"color": NET},
+    )
+    fig.add_scatter(
+        x=today["t"],
+        y=today["net_gex_usd_per_1pct"],
+        mode="lines+markers",
+        name=f"net GEX, {last_day:%Y-%m-%d} intraday",
+        line={"color": NET, "dash": "dot"},
+        marker={"symbol": "diamond"},
+    )
     if "flip" in s.columns and pd.to_numeric(s["flip"], errors="coerce").notna().any():
-        fig.add_scatter(x=s["t"], y=pd.to_numeric(s["flip"], errors="coerce"), mode="lines+markers", name="flip (price)", line={"color": ACCENT, "dash": "dash"}, yaxis="y2")
+        fig.add_scatter(
+            x=s["t"],
+            y=pd.to_numeric(s["flip"], errors="coerce"),
+            mode="lines+markers",
+            name="flip (price)",
+            line={"color": ACCENT, "dash": "dash"},
+            yaxis="y2",
+        )
     if "spot" in s.columns:
-        fig.add_scatter(x=s["t"], y=pd.to_numeric(s["spot"], errors="coerce"), mode="lines", name="spot (price)", line={"color": NEUTRAL, "width": 1}, yaxis="y2")
+        fig.add_scatter(
+            x=s["t"],
+            y=pd.to_numeric(s["spot"], errors="coerce"),
+            mode="lines",
+            name="spot (price)",
+            line={"color": NEUTRAL, "width": 1},
+            yaxis="y2",
+        )
     zone = pd.Timestamp.now(tz=tz).strftime("%Z") if tz else ""
-    styled(fig, title=f"{underlying} net GEX and flip: daily closes and today".strip(), x_title=f"As of ({tz}, {zone})", y_title=GEX_AXIS, note=convention_note(convention), height=380)
-    fig.update_layout(yaxis2={"title": {"text": "Flip / spot (index points / USD per share)"}, "overlaying": "y", "side": "right", "showgrid": False})
+    styled(
+        fig,
+        title=f"{underlying} net GEX and flip: daily closes and today".strip(),
+        x_title=f"As of ({tz}, {zone})",
+        y_title=GEX_AXIS,
+        note=convention_note(convention),
+        height=380,
+    )
+    fig.update_layout(
+        yaxis2={
+            "title": {"text": "Flip / spot (index points / USD per share)"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+        }
+    )
     fig.update_xaxes(type="date", nticks=8)
     return usd_axis_format(fig)
 

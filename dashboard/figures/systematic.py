@@ -24,9 +24,33 @@ def volcontrol_history(history: pd.DataFrame, index: str) -> go.Figure:
     if history.empty:
         return empty("No vol-control history")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(name="flow at the close", x=history["date"], y=history["flow_usd"], marker_color=_bar_colors(history["flow_usd"]), hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra>flow</extra>"), secondary_y=False)
-    fig.add_trace(go.Scatter(name="exposure", x=history["date"], y=100.0 * history["exposure"], line={"color": NET}, hovertemplate="%{y:.1f} %<extra>exposure</extra>"), secondary_y=True)
-    styled(fig, title=f"Vol-control on {index}: exposure and flow", x_title="Session (date)", y_title="Flow, USD of index futures (+ buy / − sell)", note=SIGN)
+    fig.add_trace(
+        go.Bar(
+            name="flow at the close",
+            x=history["date"],
+            y=history["flow_usd"],
+            marker_color=_bar_colors(history["flow_usd"]),
+            hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra>flow</extra>",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            name="exposure",
+            x=history["date"],
+            y=100.0 * history["exposure"],
+            line={"color": NET},
+            hovertemplate="%{y:.1f} %<extra>exposure</extra>",
+        ),
+        secondary_y=True,
+    )
+    styled(
+        fig,
+        title=f"Vol-control on {index}: exposure and flow",
+        x_title="Session (date)",
+        y_title="Flow, USD of index futures (+ buy / − sell)",
+        note=SIGN,
+    )
     fig.update_yaxes(title_text="Exposure (% of AUM)", secondary_y=True)
     return usd_axis_format(fig)
 
@@ -36,9 +60,28 @@ def volcontrol_shock_grid(grid: pd.DataFrame, index: str) -> go.Figure:
     if grid.empty:
         return empty("No shock grid")
     fig = go.Figure()
-    for col, name, color in (("flow_1d_usd", "1 session", NEUTRAL), ("flow_1w_usd", "1 week (5 sessions)", ACCENT), ("flow_2w_usd", "2 weeks (10 sessions)", NET)):
-        fig.add_trace(go.Scatter(name=name, x=grid["shock_pct"], y=grid[col], mode="lines+markers", line={"color": color}, hovertemplate="%{x:+.1f} %: %{y:$,.3s}<extra>" + name + "</extra>"))
-    styled(fig, title=f"Vol-control flow after a one-day {index} shock", x_title="Index move on the next session (%)", y_title="Cumulative flow, USD (+ buy / − sell)", note="lag 1: the first session's flow is already fixed whatever the shock")
+    for col, name, color in (
+        ("flow_1d_usd", "1 session", NEUTRAL),
+        ("flow_1w_usd", "1 week (5 sessions)", ACCENT),
+        ("flow_2w_usd", "2 weeks (10 sessions)", NET),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                name=name,
+                x=grid["shock_pct"],
+                y=grid[col],
+                mode="lines+markers",
+                line={"color": color},
+                hovertemplate="%{x:+.1f} %: %{y:$,.3s}<extra>" + name + "</extra>",
+            )
+        )
+    styled(
+        fig,
+        title=f"Vol-control flow after a one-day {index} shock",
+        x_title="Index move on the next session (%)",
+        y_title="Cumulative flow, USD (+ buy / − sell)",
+        note="lag 1: the first session's flow is already fixed whatever the shock",
+    )
     return usd_axis_format(fig)
 
 
@@ -47,9 +90,33 @@ def cta_history(history: pd.DataFrame, index: str) -> go.Figure:
     if history.empty:
         return empty("No CTA history")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(name="position", x=history["date"], y=history["position_usd"], fill="tozeroy", line={"color": BUY}, hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra>position</extra>"), secondary_y=False)
-    fig.add_trace(go.Scatter(name=f"{index} close", x=history["date"], y=history["close"], line={"color": NEUTRAL, "width": 1}, hovertemplate="%{y:,.2f}<extra>close</extra>"), secondary_y=True)
-    styled(fig, title=f"CTA position on {index}", x_title="Session (date)", y_title="Position, USD of index futures (+ long / − short)")
+    fig.add_trace(
+        go.Scatter(
+            name="position",
+            x=history["date"],
+            y=history["position_usd"],
+            fill="tozeroy",
+            line={"color": BUY},
+            hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra>position</extra>",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            name=f"{index} close",
+            x=history["date"],
+            y=history["close"],
+            line={"color": NEUTRAL, "width": 1},
+            hovertemplate="%{y:,.2f}<extra>close</extra>",
+        ),
+        secondary_y=True,
+    )
+    styled(
+        fig,
+        title=f"CTA position on {index}",
+        x_title="Session (date)",
+        y_title="Position, USD of index futures (+ long / − short)",
+    )
     fig.update_yaxes(title_text=f"{index} close (index points)", secondary_y=True)
     return usd_axis_format(fig)
 
@@ -61,13 +128,38 @@ def cta_scenarios(scenarios: pd.DataFrame, index: str) -> go.Figure:
     label = scenarios["tape"] + " · " + scenarios["horizon"]
     fig = go.Figure(
         [
-            go.Bar(name="signal changes", x=label, y=scenarios["flow_signal_usd"], marker_color=ACCENT, hovertemplate="%{x}: %{y:$,.3s}<extra>signal</extra>"),
-            go.Bar(name="volatility changes", x=label, y=scenarios["flow_vol_usd"], marker_color=NEUTRAL, hovertemplate="%{x}: %{y:$,.3s}<extra>volatility</extra>"),
-            go.Scatter(name="total", x=label, y=scenarios["flow_usd"], mode="markers", marker={"color": NET, "size": 10, "symbol": "diamond"}, hovertemplate="%{x}: %{y:$,.3s}<extra>total</extra>"),
+            go.Bar(
+                name="signal changes",
+                x=label,
+                y=scenarios["flow_signal_usd"],
+                marker_color=ACCENT,
+                hovertemplate="%{x}: %{y:$,.3s}<extra>signal</extra>",
+            ),
+            go.Bar(
+                name="volatility changes",
+                x=label,
+                y=scenarios["flow_vol_usd"],
+                marker_color=NEUTRAL,
+                hovertemplate="%{x}: %{y:$,.3s}<extra>volatility</extra>",
+            ),
+            go.Scatter(
+                name="total",
+                x=label,
+                y=scenarios["flow_usd"],
+                mode="markers",
+                marker={"color": NET, "size": 10, "symbol": "diamond"},
+                hovertemplate="%{x}: %{y:$,.3s}<extra>total</extra>",
+            ),
         ]
     )
     fig.update_layout(barmode="relative")
-    styled(fig, title=f"CTA flow on {index} tapes (±2 sigma)", x_title="Tape · horizon", y_title="Flow over the horizon, USD (+ buy / − sell)", note=SIGN)
+    styled(
+        fig,
+        title=f"CTA flow on {index} tapes (±2 sigma)",
+        x_title="Tape · horizon",
+        y_title="Flow over the horizon, USD (+ buy / − sell)",
+        note=SIGN,
+    )
     return usd_axis_format(fig)
 
 
@@ -76,9 +168,33 @@ def vixetp_scenarios(scenarios: pd.DataFrame) -> go.Figure:
     if scenarios.empty:
         return empty("No VIX ETP scenarios")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(name="rebalance", x=scenarios["move_pct"], y=scenarios["rebalance_usd"], marker_color=_bar_colors(scenarios["rebalance_usd"]), hovertemplate="%{x:+.0f} %: %{y:$,.3s}<extra>rebalance</extra>"), secondary_y=False)
-    fig.add_trace(go.Scatter(name="VX contracts", x=scenarios["move_pct"], y=scenarios["rebalance_contracts"], line={"color": NET}, hovertemplate="%{y:+,.0f} contracts<extra>VX</extra>"), secondary_y=True)
-    styled(fig, title="VIX ETPs: rebalance into the next close", x_title="VX futures move into the close (%)", y_title="Rebalance, USD of VX futures (+ buy / − sell)", note="long and inverse funds both buy after a rise")
+    fig.add_trace(
+        go.Bar(
+            name="rebalance",
+            x=scenarios["move_pct"],
+            y=scenarios["rebalance_usd"],
+            marker_color=_bar_colors(scenarios["rebalance_usd"]),
+            hovertemplate="%{x:+.0f} %: %{y:$,.3s}<extra>rebalance</extra>",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            name="VX contracts",
+            x=scenarios["move_pct"],
+            y=scenarios["rebalance_contracts"],
+            line={"color": NET},
+            hovertemplate="%{y:+,.0f} contracts<extra>VX</extra>",
+        ),
+        secondary_y=True,
+    )
+    styled(
+        fig,
+        title="VIX ETPs: rebalance into the next close",
+        x_title="VX futures move into the close (%)",
+        y_title="Rebalance, USD of VX futures (+ buy / − sell)",
+        note="long and inverse funds both buy after a rise",
+    )
     fig.update_yaxes(title_text="VX contracts (USD 1,000 per point)", secondary_y=True)
     return usd_axis_format(fig)
 
@@ -89,10 +205,27 @@ def vixetp_funds(funds: pd.DataFrame) -> go.Figure:
         return empty("No VIX ETP in the result")
     fig = go.Figure(
         [
-            go.Bar(name="rebalance", x=funds["ticker"], y=funds["rebalance_usd"], marker_color=BUY, hovertemplate="%{x}: %{y:$,.3s}<extra>rebalance</extra>"),
-            go.Bar(name="roll (front → second)", x=funds["ticker"], y=funds["roll_usd"], marker_color=ACCENT, hovertemplate="%{x}: %{y:$,.3s}<extra>roll</extra>"),
+            go.Bar(
+                name="rebalance",
+                x=funds["ticker"],
+                y=funds["rebalance_usd"],
+                marker_color=BUY,
+                hovertemplate="%{x}: %{y:$,.3s}<extra>rebalance</extra>",
+            ),
+            go.Bar(
+                name="roll (front → second)",
+                x=funds["ticker"],
+                y=funds["roll_usd"],
+                marker_color=ACCENT,
+                hovertemplate="%{x}: %{y:$,.3s}<extra>roll</extra>",
+            ),
         ]
     )
     fig.update_layout(barmode="group")
-    styled(fig, title="VIX ETPs today: rebalance and roll per fund", x_title="Fund", y_title="USD of VX futures (rebalance: + buy; roll: signed as the exposure)")
+    styled(
+        fig,
+        title="VIX ETPs today: rebalance and roll per fund",
+        x_title="Fund",
+        y_title="USD of VX futures (rebalance: + buy; roll: signed as the exposure)",
+    )
     return usd_axis_format(fig)

@@ -16,8 +16,12 @@ def sector_regime_heatmap(sectors: pd.DataFrame) -> go.Figure:
     gives the number of names."""
     if sectors is None or sectors.empty:
         return empty("No sector table in this result")
-    z = sectors.pivot_table(index="sector", columns="regime", values="net_gex_usd_per_1pct", aggfunc="sum").reindex(columns=["long gamma", "short gamma"])
-    n = sectors.pivot_table(index="sector", columns="regime", values="names", aggfunc="sum").reindex(index=z.index, columns=z.columns)
+    z = sectors.pivot_table(
+        index="sector", columns="regime", values="net_gex_usd_per_1pct", aggfunc="sum"
+    ).reindex(columns=["long gamma", "short gamma"])
+    n = sectors.pivot_table(
+        index="sector", columns="regime", values="names", aggfunc="sum"
+    ).reindex(index=z.index, columns=z.columns)
     z = z.loc[z.abs().sum(axis=1).sort_values().index]
     n = n.loc[z.index]
     text = np.where(n.notna(), n.fillna(0).astype(int).astype(str) + " names", "")
@@ -36,7 +40,13 @@ def sector_regime_heatmap(sectors: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y} · %{x}<br>net GEX %{z:,.2f} bn USD per 1%<br>%{text}<extra></extra>",
         )
     )
-    return styled(fig, title="Net dealer GEX by sector and gamma regime", x_title="dealer gamma regime of the names", y_title="sector", height=460)
+    return styled(
+        fig,
+        title="Net dealer GEX by sector and gamma regime",
+        x_title="dealer gamma regime of the names",
+        y_title="sector",
+        height=460,
+    )
 
 
 def basket_bars(baskets: pd.DataFrame) -> go.Figure:
@@ -45,9 +55,30 @@ def basket_bars(baskets: pd.DataFrame) -> go.Figure:
     if baskets is None or baskets.empty:
         return empty("No baskets configured ([universe.baskets])")
     fig = go.Figure()
-    fig.add_bar(x=baskets["basket"], y=baskets["net_gex_usd_per_1pct"], name="net GEX per 1% (USD)", marker_color="#222222")
-    fig.add_bar(x=baskets["basket"], y=baskets["hedge_flow_down3_usd"], name="hedge trade, -3% (USD)", marker_color=BUY)
-    fig.add_bar(x=baskets["basket"], y=baskets["hedge_flow_up3_usd"], name="hedge trade, +3% (USD)", marker_color=SELL)
+    fig.add_bar(
+        x=baskets["basket"],
+        y=baskets["net_gex_usd_per_1pct"],
+        name="net GEX per 1% (USD)",
+        marker_color="#222222",
+    )
+    fig.add_bar(
+        x=baskets["basket"],
+        y=baskets["hedge_flow_down3_usd"],
+        name="hedge trade, -3% (USD)",
+        marker_color=BUY,
+    )
+    fig.add_bar(
+        x=baskets["basket"],
+        y=baskets["hedge_flow_up3_usd"],
+        name="hedge trade, +3% (USD)",
+        marker_color=SELL,
+    )
     fig.update_layout(barmode="group")
-    styled(fig, title="Baskets: dealer gamma and hedge trades", x_title="basket", y_title="USD (GEX per 1% move; trades + = dealers buy)", height=380)
+    styled(
+        fig,
+        title="Baskets: dealer gamma and hedge trades",
+        x_title="basket",
+        y_title="USD (GEX per 1% move; trades + = dealers buy)",
+        height=380,
+    )
     return usd_axis_format(fig)

@@ -71,7 +71,12 @@ _BREACH = "params.data.state === 'breach' || params.data.kind === 'fired'"
 _OK = "params.data.state === 'ok' || params.data.kind === 'resolved'"
 _ROWS = {"styleConditions": [{"condition": _BREACH, "style": {"backgroundColor": RED_BG}}]}
 _STATE = {"styleConditions": [when(_BREACH, RED), when(_OK, GREEN)]}
-_CELLS = {"state": _STATE, "kind": _STATE, "severity": {"styleConditions": [when("params.value === 'critical'", RED)]}, "last_error": {"color": RED}}
+_CELLS = {
+    "state": _STATE,
+    "kind": _STATE,
+    "severity": {"styleConditions": [when("params.value === 'critical'", RED)]},
+    "last_error": {"color": RED},
+}
 
 
 def layout(**_query: str) -> html.Div:
@@ -81,7 +86,16 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="alerts-error"),
             html.Div(id="alerts-cards", className="fd-cards"),
             html.H3("Rules", className="fd-section-title"),
-            html.Div(list_grid("alerts-rules-table", RULE_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
+            html.Div(
+                list_grid(
+                    "alerts-rules-table",
+                    RULE_COLUMNS,
+                    page_size=15,
+                    row_style=_ROWS,
+                    cell_styles=_CELLS,
+                ),
+                className="fd-table",
+            ),
             html.Div(
                 "A rule fires when its metric enters breach and resolves when it leaves it by more than its hysteresis "
                 "(a breach of '> T' resolves at '<= T - h', of '< T' at '>= T + h'); a breach re-entered within the "
@@ -89,12 +103,42 @@ def layout(**_query: str) -> html.Div:
                 className="fd-note",
             ),
             html.H3("Recent events", className="fd-section-title"),
-            html.Div(list_grid("alerts-events-table", EVENT_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
+            html.Div(
+                list_grid(
+                    "alerts-events-table",
+                    EVENT_COLUMNS,
+                    page_size=15,
+                    row_style=_ROWS,
+                    cell_styles=_CELLS,
+                ),
+                className="fd-table",
+            ),
             html.H3("Outbox (pending and in flight)", className="fd-section-title"),
-            html.Div(list_grid("alerts-outbox-table", OUTBOX_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
+            html.Div(
+                list_grid(
+                    "alerts-outbox-table",
+                    OUTBOX_COLUMNS,
+                    page_size=15,
+                    row_style=_ROWS,
+                    cell_styles=_CELLS,
+                ),
+                className="fd-table",
+            ),
             html.H3("Dead letters", className="fd-section-title"),
-            html.Div(list_grid("alerts-dead-table", DEAD_COLUMNS, page_size=15, row_style=_ROWS, cell_styles=_CELLS), className="fd-table"),
-            html.Div("Re-send a dead letter with `flowdesk alerts resend DELIVERY_ID` (same event id: receivers deduplicate).", className="fd-note"),
+            html.Div(
+                list_grid(
+                    "alerts-dead-table",
+                    DEAD_COLUMNS,
+                    page_size=15,
+                    row_style=_ROWS,
+                    cell_styles=_CELLS,
+                ),
+                className="fd-table",
+            ),
+            html.Div(
+                "Re-send a dead letter with `flowdesk alerts resend DELIVERY_ID` (same event id: receivers deduplicate).",
+                className="fd-note",
+            ),
         ],
         className="fd-page",
     )
@@ -103,8 +147,6 @@ def layout(**_query: str) -> html.Div:
 def _time(value: Any, tz: Any) -> str:
     """ISO string or epoch seconds -> desk-time text."""
     return format_time(value, str(tz), seconds=True, missing="-")
-
-
 
 
 def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
@@ -185,7 +227,14 @@ def refresh_alerts(_n: int) -> tuple:
         settings = data.settings()
         client = data.store().redis
     except Exception as exc:
-        return [], [], [], [], [], html.Div(f"Configuration or store error: {exc}", className="fd-error")
+        return (
+            [],
+            [],
+            [],
+            [],
+            [],
+            html.Div(f"Configuration or store error: {exc}", className="fd-error"),
+        )
     try:
         tz = settings.tz
         rules = _rule_rows(settings, client, tz)
@@ -195,11 +244,39 @@ def refresh_alerts(_n: int) -> tuple:
         totals = counts(client)
     except Exception as exc:  # Redis down or a malformed record: show it, keep the page
         log.error("alerts page: %s", exc)
-        return [], [], [], [], [], html.Div(f"Cannot read alerts from the store: {type(exc).__name__}: {exc}", className="fd-error")
+        return (
+            [],
+            [],
+            [],
+            [],
+            [],
+            html.Div(
+                f"Cannot read alerts from the store: {type(exc).__name__}: {exc}",
+                className="fd-error",
+            ),
+        )
     breaches = sum(1 for r in rules if r["state"].startswith("breach"))
     cards = [
-        card("Rules", str(len(rules)), f"{breaches} in breach", level="red" if breaches else "ok", card_id="alerts-card-rules"),
-        card("Outbox", f"{totals['pending'] + totals['inflight']} queued", f"{totals['inflight']} in flight · {totals['delivered']} delivered recently", level="amber" if totals["pending"] + totals["inflight"] else "ok", card_id="alerts-card-outbox"),
-        card("Dead letters", str(totals["dead"]), "deliveries that gave up or were refused", level="red" if totals["dead"] else "ok", card_id="alerts-card-dead"),
+        card(
+            "Rules",
+            str(len(rules)),
+            f"{breaches} in breach",
+            level="red" if breaches else "ok",
+            card_id="alerts-card-rules",
+        ),
+        card(
+            "Outbox",
+            f"{totals['pending'] + totals['inflight']} queued",
+            f"{totals['inflight']} in flight · {totals['delivered']} delivered recently",
+            level="amber" if totals["pending"] + totals["inflight"] else "ok",
+            card_id="alerts-card-outbox",
+        ),
+        card(
+            "Dead letters",
+            str(totals["dead"]),
+            "deliveries that gave up or were refused",
+            level="red" if totals["dead"] else "ok",
+            card_id="alerts-card-dead",
+        ),
     ]
     return cards, rules, events, outbox, dead, None

@@ -60,75 +60,169 @@ EXPORTS = ("ranking", "fx", "levels", "expiries")
 """The board's grids with a CSV button (file ``board-<table>_<as-of date>[_iv<shock>].csv``)."""
 NO_EXPORT = ({},) * len(EXPORTS)
 grid_exports(*(f"board-{t}" for t in EXPORTS))
-RANGES = [{"label": "±5% (today's range)", "value": "core"}, {"label": "all moves (tails)", "value": "all"}]
+RANGES = [
+    {"label": "±5% (today's range)", "value": "core"},
+    {"label": "all moves (tails)", "value": "all"},
+]
 
 
 def layout(shock: str | None = None, moves: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
         [
-            html.H2("De-risking board: mechanical flow if the market moves today", className="fd-page-title"),
+            html.H2(
+                "De-risking board: mechanical flow if the market moves today",
+                className="fd-page-title",
+            ),
             html.Div(id="board-provenance", className="fd-provenance"),
             html.Div(id="board-cards", className="fd-cards"),
             html.Div(
                 [
-                    html.Label("IV shock (vol points)", htmlFor="board-shock", className="fd-control-label"),
-                    dcc.RadioItems(id="board-shock", options=[{"label": f"{s:+g}", "value": s} for s in data.settings().board.iv_shocks_pts], value=float(shock) if shock else 0.0, inline=True),
+                    html.Label(
+                        "IV shock (vol points)", htmlFor="board-shock", className="fd-control-label"
+                    ),
+                    dcc.RadioItems(
+                        id="board-shock",
+                        options=[
+                            {"label": f"{s:+g}", "value": s}
+                            for s in data.settings().board.iv_shocks_pts
+                        ],
+                        value=float(shock) if shock else 0.0,
+                        inline=True,
+                    ),
                     html.Label("Index moves", htmlFor="board-range", className="fd-control-label"),
-                    dcc.RadioItems(id="board-range", options=RANGES, value=moves if moves in ("core", "all") else "core", inline=True),
+                    dcc.RadioItems(
+                        id="board-range",
+                        options=RANGES,
+                        value=moves if moves in ("core", "all") else "core",
+                        inline=True,
+                    ),
                     dcc.Link("Open the scenario explorer →", href="/explorer", className="fd-link"),
                 ],
                 className="fd-controls",
             ),
-            dcc.Graph(id="board-flows", figure=plain(empty("Loading…")), config={"displaylogo": False}),
+            dcc.Graph(
+                id="board-flows", figure=plain(empty("Loading…")), config={"displaylogo": False}
+            ),
             html.Div(bfig.NOTE, className="fd-note", id="board-flows-note"),
             html.Div(id="board-sign-line", className="fd-note fd-sign-line"),
             html.Div(id="board-flags"),
             html.Div(
                 [
-                    html.Div([html.H3("Underlyings ranked by flow per 1% index move, % of ADV"), grid("board-ranking", page_size=12)], className="fd-col"),
-                    html.Div([html.H3("FX positioning (CFTC)"), html.Div(id="board-fx-cards", className="fd-cards"), grid("board-fx", page_size=12)], className="fd-col"),
+                    html.Div(
+                        [
+                            html.H3("Underlyings ranked by flow per 1% index move, % of ADV"),
+                            grid("board-ranking", page_size=12),
+                        ],
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        [
+                            html.H3("FX positioning (CFTC)"),
+                            html.Div(id="board-fx-cards", className="fd-cards"),
+                            grid("board-fx", page_size=12),
+                        ],
+                        className="fd-col",
+                    ),
                 ],
                 className="fd-row",
             ),
             html.Div(
                 [
-                    html.Div([html.H3("Key levels"), grid("board-levels", page_size=12)], className="fd-col"),
-                    html.Div([html.H3("Expiry calendar: GEX rolling off"), grid("board-expiries", page_size=12)], className="fd-col"),
+                    html.Div(
+                        [html.H3("Key levels"), grid("board-levels", page_size=12)],
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        [
+                            html.H3("Expiry calendar: GEX rolling off"),
+                            grid("board-expiries", page_size=12),
+                        ],
+                        className="fd-col",
+                    ),
                 ],
                 className="fd-row",
             ),
             html.H3("End-of-day history"),
-            html.Div("The last publish of each exchange day of every input, kept for years; the cards show the change since the previous day's close.", className="fd-note"),
-            dcc.Graph(id="board-history", figure=plain(empty("Loading…")), config={"displaylogo": False}),
+            html.Div(
+                "The last publish of each exchange day of every input, kept for years; the cards show the change since the previous day's close.",
+                className="fd-note",
+            ),
+            dcc.Graph(
+                id="board-history", figure=plain(empty("Loading…")), config={"displaylogo": False}
+            ),
             systematic_panels(),
             html.H3("Inputs"),
-            html.Div("Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.", className="fd-note"),
+            html.Div(
+                "Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.",
+                className="fd-note",
+            ),
             grid("board-inputs", page_size=12, export=False),
         ],
         className="fd-page",
     )
 
 
-def times_line(meta: Any, inputs: pd.DataFrame, *, tz: str, stale_after_minutes: float | None) -> html.Div:
+def times_line(
+    meta: Any, inputs: pd.DataFrame, *, tz: str, stale_after_minutes: float | None
+) -> html.Div:
     """The board's header line: the freshest input's as-of and the oldest one flagged (each with
     its name), when the board was computed, SAMPLE / STALE labels.  Every time in ``tz``."""
     labels: list = []
     if meta.sample:
-        labels.append(html.Span("SAMPLE DATA", className="fd-label fd-label-sample", title="Generated sample data, not market data"))
-    stale = meta.status == "stale" or (stale_after_minutes is not None and meta.age_seconds() > stale_after_minutes * 60)
+        labels.append(
+            html.Span(
+                "SAMPLE DATA",
+                className="fd-label fd-label-sample",
+                title="Generated sample data, not market data",
+            )
+        )
+    stale = meta.status == "stale" or (
+        stale_after_minutes is not None and meta.age_seconds() > stale_after_minutes * 60
+    )
     if stale:
-        labels.append(html.Span("STALE", className="fd-label fd-label-stale", title=(meta.failure or {}).get("error") or "older than its refresh interval"))
-    known = inputs[inputs["as_of"].notna() & ~inputs["as_of"].isin(["None", ""])] if "as_of" in inputs else inputs.iloc[0:0]
+        labels.append(
+            html.Span(
+                "STALE",
+                className="fd-label fd-label-stale",
+                title=(meta.failure or {}).get("error") or "older than its refresh interval",
+            )
+        )
+    known = (
+        inputs[inputs["as_of"].notna() & ~inputs["as_of"].isin(["None", ""])]
+        if "as_of" in inputs
+        else inputs.iloc[0:0]
+    )
     parts: list = []
     if not known.empty:
         stamps = pd.to_datetime(known["as_of"], utc=True, format="ISO8601")
         newest, oldest = known.iloc[int(stamps.argmax())], known.iloc[int(stamps.argmin())]
-        parts.append(html.Span(f"freshest input as of {format_time(newest['as_of'], tz)} ({newest['name']})", className="fd-asof"))
+        parts.append(
+            html.Span(
+                f"freshest input as of {format_time(newest['as_of'], tz)} ({newest['name']})",
+                className="fd-asof",
+            )
+        )
         if oldest["name"] != newest["name"]:
-            parts.append(html.Span([" · oldest: ", html.Span(f"{oldest['name']} as of {format_time(oldest['as_of'], tz)}", className="fd-oldest", title="each input keeps its own cadence: see Inputs")]))
+            parts.append(
+                html.Span(
+                    [
+                        " · oldest: ",
+                        html.Span(
+                            f"{oldest['name']} as of {format_time(oldest['as_of'], tz)}",
+                            className="fd-oldest",
+                            title="each input keeps its own cadence: see Inputs",
+                        ),
+                    ]
+                )
+            )
     parts.append(html.Span(f" · board computed {format_time(meta.computed_at, tz)}"))
     if np.any(inputs.get("stale", pd.Series(dtype=bool)).astype(bool)):
-        parts.append(html.Span(" · some inputs are stale and left out (see Inputs)", className="fd-label fd-label-stale"))
+        parts.append(
+            html.Span(
+                " · some inputs are stale and left out (see Inputs)",
+                className="fd-label fd-label-stale",
+            )
+        )
     return html.Div([*labels, *parts], className="fd-provenance", id="board-times")
 
 
@@ -143,14 +237,25 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     """One line on a change of sign of the dealers' flow across the gamma flip (from the task's
     headline: :func:`flows.scenarios.dealer_sign_changes`)."""
     index = head.get("index", "the index")
-    down, up = head.get("dealer_flow_sign_change_down_pct"), head.get("dealer_flow_sign_change_up_pct")
+    down, up = (
+        head.get("dealer_flow_sign_change_down_pct"),
+        head.get("dealer_flow_sign_change_up_pct"),
+    )
     flip_u, flip_d = head.get("index_gamma_underlying"), head.get("index_flip_distance_pct")
-    flip = f"; the {flip_u} gamma flip is {format_value(flip_d, hu.get('index_flip_distance_pct'), signed=True)} from spot" if flip_u and flip_d is not None else ""
+    flip = (
+        f"; the {flip_u} gamma flip is {format_value(flip_d, hu.get('index_flip_distance_pct'), signed=True)} from spot"
+        if flip_u and flip_d is not None
+        else ""
+    )
     said = []
     if down is not None:
-        said.append(f"below {index} {format_value(down, hu.get('dealer_flow_sign_change_down_pct'), signed=True)}")
+        said.append(
+            f"below {index} {format_value(down, hu.get('dealer_flow_sign_change_down_pct'), signed=True)}"
+        )
     if up is not None:
-        said.append(f"above {index} {format_value(up, hu.get('dealer_flow_sign_change_up_pct'), signed=True)}")
+        said.append(
+            f"above {index} {format_value(up, hu.get('dealer_flow_sign_change_up_pct'), signed=True)}"
+        )
     if not said:
         return f"Dealer flow keeps one side of the market on each side of today's level over the whole grid (no gamma flip crossed){flip}."
     return f"Dealer flow changes sign {' and '.join(said)}: past the gamma flip the dealers' gamma changes sign, so they hedge the other way (buying into rises / selling into falls when short gamma){flip}."
@@ -192,13 +297,56 @@ def board_view(shock: float | None, view: str | None) -> tuple:
     try:
         meta = data.store().meta(RESULT)
     except ResultNotFound:
-        return missing(RESULT), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], [], *NO_EXPORT
+        return (
+            missing(RESULT),
+            [],
+            blank,
+            "",
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            *NO_EXPORT,
+        )
     except Exception as exc:  # show, never raise
         log.error("board: %s", exc)
-        return html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), [], blank, "", [], [], [], [], [], [], [], [], [], [], [], [], *NO_EXPORT
+        return (
+            html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"),
+            [],
+            blank,
+            "",
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            *NO_EXPORT,
+        )
     tz, stale_after = data.display_settings("board")
     aged = stale_after is not None and meta.age_seconds() > stale_after * 60
-    key = ("board", meta.version, meta.status, aged, None if shock is None else float(shock), view or "core")
+    key = (
+        "board",
+        meta.version,
+        meta.status,
+        aged,
+        None if shock is None else float(shock),
+        view or "core",
+    )
     return CACHE.get(key, lambda: _draw(shock, view, tz, stale_after))
 
 
@@ -217,47 +365,193 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     shock = float(shock) if shock is not None and float(shock) in shocks else 0.0
     move = head.get("flag_move_pct", -3.0)
     today = head.get("today_move_pct")
-    at = totals[np.isclose(totals["iv_shock_pts"], shock) & np.isclose(totals["index_move_pct"], move)]
+    at = totals[
+        np.isclose(totals["iv_shock_pts"], shock) & np.isclose(totals["index_move_pct"], move)
+    ]
     row = at.iloc[0] if not at.empty else pd.Series(dtype=float)
-    dealers = float(sum(row.get(c, 0.0) for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd"))) if not row.empty else None
+    dealers = (
+        float(
+            sum(
+                row.get(c, 0.0)
+                for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd")
+            )
+        )
+        if not row.empty
+        else None
+    )
     shock_txt = "no IV shock" if shock == 0 else f"IV shock {shock:+g} vol pts"
     today_total = None
     if today is not None and np.isfinite(today):
         z = totals[np.isclose(totals["iv_shock_pts"], shock)].sort_values("index_move_pct")
         if not z.empty and z["index_move_pct"].min() <= today <= z["index_move_pct"].max():
-            today_total = float(np.interp(today, z["index_move_pct"], z["total_usd"]))  # a read between grid rows
-    prev_total = previous_close(RESULT, "total_usd_at_flag_move", meta.as_of) if shock == 0 else None
-    dod = f" · {bn(row.get('total_usd') - prev_total, 'total_usd_at_flag_move')} vs the previous close" if prev_total is not None and not row.empty else ""
+            today_total = float(
+                np.interp(today, z["index_move_pct"], z["total_usd"])
+            )  # a read between grid rows
+    prev_total = (
+        previous_close(RESULT, "total_usd_at_flag_move", meta.as_of) if shock == 0 else None
+    )
+    dod = (
+        f" · {bn(row.get('total_usd') - prev_total, 'total_usd_at_flag_move')} vs the previous close"
+        if prev_total is not None and not row.empty
+        else ""
+    )
     cards = [
-        card(f"If {index} moves {move:+g}% today", bn(row.get("total_usd"), "total_usd_at_flag_move"), f"mechanical flow, + = buying, {shock_txt}{dod}", card_id="board-card-total"),
-        card("of which dealers", bn(dealers, "dealer_gamma_usd_at_flag_move"), f"hedging, {shock_txt}", card_id="board-card-dealers"),
-        card("of which leveraged ETFs", bn(row.get("letf_usd"), "letf_usd_at_flag_move"), "rebalance into the close", card_id="board-card-letf"),
-        card(f"{index} move so far", format_value(today, hu.get("today_move_pct"), signed=True), "n/a" if today_total is None else f"implies {bn(today_total, 'total_usd_today_move')} ({shock_txt})", card_id="board-card-today"),
-        card("Flags", format_value(head.get("flags", 0), hu.get("flags")), f"{head.get('stale_inputs', 0)} stale or missing input(s)", card_id="board-card-flags"),
+        card(
+            f"If {index} moves {move:+g}% today",
+            bn(row.get("total_usd"), "total_usd_at_flag_move"),
+            f"mechanical flow, + = buying, {shock_txt}{dod}",
+            card_id="board-card-total",
+        ),
+        card(
+            "of which dealers",
+            bn(dealers, "dealer_gamma_usd_at_flag_move"),
+            f"hedging, {shock_txt}",
+            card_id="board-card-dealers",
+        ),
+        card(
+            "of which leveraged ETFs",
+            bn(row.get("letf_usd"), "letf_usd_at_flag_move"),
+            "rebalance into the close",
+            card_id="board-card-letf",
+        ),
+        card(
+            f"{index} move so far",
+            format_value(today, hu.get("today_move_pct"), signed=True),
+            "n/a"
+            if today_total is None
+            else f"implies {bn(today_total, 'total_usd_today_move')} ({shock_txt})",
+            card_id="board-card-today",
+        ),
+        card(
+            "Flags",
+            format_value(head.get("flags", 0), hu.get("flags")),
+            f"{head.get('stale_inputs', 0)} stale or missing input(s)",
+            card_id="board-card-flags",
+        ),
     ]
     flip_d = head.get("index_flip_distance_pct")
-    fig = bfig.flows_by_move(totals, index=index, iv_shock_pts=shock, today_move_pct=today, span_pct=None if view == "all" else bfig.CORE_SPAN_PCT, flip_move_pct=flip_d if head.get("index_gamma_underlying") else None)
+    fig = bfig.flows_by_move(
+        totals,
+        index=index,
+        iv_shock_pts=shock,
+        today_move_pct=today,
+        span_pct=None if view == "all" else bfig.CORE_SPAN_PCT,
+        flip_move_pct=flip_d if head.get("index_gamma_underlying") else None,
+    )
     flags = res.table("flags")
-    flag_items = [html.Li(f["message"], className=f"fd-flag fd-flag-{f['severity']}") for f in flags.to_dict("records")]
-    flags_block = html.Div([html.H3(f"Regime flags at {index} {move:+g}%"), html.Ul(flag_items) if flag_items else html.Div("No flag: flows do not feed on themselves at this move.", className="fd-note")], id="board-flags-list")
+    flag_items = [
+        html.Li(f["message"], className=f"fd-flag fd-flag-{f['severity']}")
+        for f in flags.to_dict("records")
+    ]
+    flags_block = html.Div(
+        [
+            html.H3(f"Regime flags at {index} {move:+g}%"),
+            html.Ul(flag_items)
+            if flag_items
+            else html.Div(
+                "No flag: flows do not feed on themselves at this move.", className="fd-note"
+            ),
+        ],
+        id="board-flags-list",
+    )
     units = meta.units
-    rank_data, rank_cols = table_data(res.table("ranking"), {"underlying": "Underlying", "beta": "Beta to index", "flow_per_1pct_usd": "Flow", "adv_usd": "ADV", "flow_per_1pct_pct_adv": "Flow", "adv_note": "Note"}, units.get("ranking", {}))
+    rank_data, rank_cols = table_data(
+        res.table("ranking"),
+        {
+            "underlying": "Underlying",
+            "beta": "Beta to index",
+            "flow_per_1pct_usd": "Flow",
+            "adv_usd": "ADV",
+            "flow_per_1pct_pct_adv": "Flow",
+            "adv_note": "Note",
+        },
+        units.get("ranking", {}),
+    )
     fx = res.table("fx")
-    fx_data, fx_cols = table_data(fx, {"scenario": "Unwind to", "ccy": "Currency", "usd": "Spec position", "currency_flow_usd": "Bought (+) / sold (-) in the unwind", "rank": "Beneficiary rank"}, units.get("fx", {}))
+    fx_data, fx_cols = table_data(
+        fx,
+        {
+            "scenario": "Unwind to",
+            "ccy": "Currency",
+            "usd": "Spec position",
+            "currency_flow_usd": "Bought (+) / sold (-) in the unwind",
+            "rank": "Beneficiary rank",
+        },
+        units.get("fx", {}),
+    )
     fx_cards = [
-        card("Net USD position", bn(head.get("net_usd_position_usd"), "net_usd_position_usd"), "speculators, + = long USD" + _change(head.get("net_usd_position_usd"), previous_close(RESULT, "net_usd_position_usd", meta.as_of), bn, "net_usd_position_usd")),
-        card("Percentile (3 years)", format_value(head.get("net_usd_percentile_3y"), hu.get("net_usd_percentile_3y")), "0 = most short USD, 100 = most long"),
+        card(
+            "Net USD position",
+            bn(head.get("net_usd_position_usd"), "net_usd_position_usd"),
+            "speculators, + = long USD"
+            + _change(
+                head.get("net_usd_position_usd"),
+                previous_close(RESULT, "net_usd_position_usd", meta.as_of),
+                bn,
+                "net_usd_position_usd",
+            ),
+        ),
+        card(
+            "Percentile (3 years)",
+            format_value(head.get("net_usd_percentile_3y"), hu.get("net_usd_percentile_3y")),
+            "0 = most short USD, 100 = most long",
+        ),
     ]
     inputs = res.table("inputs")
-    in_data, in_cols = table_data(inputs, {"name": "Input", "as_of": "As of", "computed_at": "Computed at", "source": "Source", "age_hours": "Age", "note": "Status"}, units.get("inputs", {}), tz=tz)
+    in_data, in_cols = table_data(
+        inputs,
+        {
+            "name": "Input",
+            "as_of": "As of",
+            "computed_at": "Computed at",
+            "source": "Source",
+            "age_hours": "Age",
+            "note": "Status",
+        },
+        units.get("inputs", {}),
+        tz=tz,
+    )
     prov = times_line(meta, inputs, tz=tz, stale_after_minutes=stale_after)
     lv = res.tables.get("levels", pd.DataFrame())
     lv_data, lv_cols = table_data(lv, LEVEL_TITLES, units.get("levels", {}))
     ex = res.tables.get("expiries", pd.DataFrame())
-    ex_data, ex_cols = table_data(ex, {"date": "Date", "events": "Event", "underlying": "Underlying", "expiries": "Expiries", "net_gex_usd_per_1pct": "Net GEX", "gross_gex_usd_per_1pct": "Gross GEX", "share_of_gross": "Share of gross"}, units.get("expiries", {}))
+    ex_data, ex_cols = table_data(
+        ex,
+        {
+            "date": "Date",
+            "events": "Event",
+            "underlying": "Underlying",
+            "expiries": "Expiries",
+            "net_gex_usd_per_1pct": "Net GEX",
+            "gross_gex_usd_per_1pct": "Gross GEX",
+            "share_of_gross": "Share of gross",
+        },
+        units.get("expiries", {}),
+    )
     scenario = f"iv{shock:+g}"
-    exports = tuple(export_params(f"board-{t}", meta.as_of, scenario if t in ("ranking", "fx") else None) for t in EXPORTS)
-    return prov, cards, fig, sign_line(head, hu), flags_block, rank_data, rank_cols, fx_cards, fx_data, fx_cols, in_data, in_cols, lv_data, lv_cols, ex_data, ex_cols, *exports
+    exports = tuple(
+        export_params(f"board-{t}", meta.as_of, scenario if t in ("ranking", "fx") else None)
+        for t in EXPORTS
+    )
+    return (
+        prov,
+        cards,
+        fig,
+        sign_line(head, hu),
+        flags_block,
+        rank_data,
+        rank_cols,
+        fx_cards,
+        fx_data,
+        fx_cols,
+        in_data,
+        in_cols,
+        lv_data,
+        lv_cols,
+        ex_data,
+        ex_cols,
+        *exports,
+    )
 
 
 def _eod(name: str) -> pd.DataFrame:
@@ -292,7 +586,13 @@ def _history() -> dict:
         series["net_gex"].append((f"{u} net GEX", eod, "net_gex_usd_per_1pct"))
         series["flip_distance"].append((f"{u} flip distance", eod, "flip_distance_pct"))
     series["letf"].append(("leveraged ETFs per 1%", _eod("letf.flows"), "per_1pct_usd"))
-    series["net_usd"].append((f"net USD ({s.cftc.headline_basket})", _eod("cftc.net_usd"), f"net_usd_{s.cftc.headline_basket}"))
+    series["net_usd"].append(
+        (
+            f"net USD ({s.cftc.headline_basket})",
+            _eod("cftc.net_usd"),
+            f"net_usd_{s.cftc.headline_basket}",
+        )
+    )
     return bfig.eod_history(series)
 
 

@@ -45,13 +45,29 @@ def systematic_panels() -> html.Div:
     )
 
 
-def horizon_cards(totals: pd.DataFrame, head: dict[str, Any], units: dict[str, str], total_unit: str | None) -> list:
+def horizon_cards(
+    totals: pd.DataFrame, head: dict[str, Any], units: dict[str, str], total_unit: str | None
+) -> list:
     out = []
     for r in totals.to_dict("records"):
-        out.append(card(f"{r['horizon_group']} · {r['instrument']}", format_value(r["usd"], total_unit, scale="bn", style="code"), r["components"], card_id=f"board-horizon-{r['horizon_group'].replace(' ', '-')}-{'vx' if 'VX' in r['instrument'] else 'index'}"))
+        out.append(
+            card(
+                f"{r['horizon_group']} · {r['instrument']}",
+                format_value(r["usd"], total_unit, scale="bn", style="code"),
+                r["components"],
+                card_id=f"board-horizon-{r['horizon_group'].replace(' ', '-')}-{'vx' if 'VX' in r['instrument'] else 'index'}",
+            )
+        )
     dist = head.get("cta_nearest_trigger_distance_pct")
     if dist is not None:
-        out.append(card("CTA nearest trigger", format_value(dist, units.get("cta_nearest_trigger_distance_pct"), signed=True), "from the close", card_id="board-cta-trigger"))
+        out.append(
+            card(
+                "CTA nearest trigger",
+                format_value(dist, units.get("cta_nearest_trigger_distance_pct"), signed=True),
+                "from the close",
+                card_id="board-cta-trigger",
+            )
+        )
     return out
 
 
@@ -75,12 +91,34 @@ def refresh_systematic(_versions: dict[str, str] | None) -> tuple:
         return [], [], [], [], []
     except Exception as exc:  # show, never raise (Redis down: the board's own block says so)
         log.error("board systematic panels: %s", exc)
-        return [html.Div(f"Cannot read the store: {type(exc).__name__}", className="fd-note")], [], [], [], []
+        return (
+            [html.Div(f"Cannot read the store: {type(exc).__name__}", className="fd-note")],
+            [],
+            [],
+            [],
+            [],
+        )
     meta = res.meta
     if not set(TABLES) <= set(meta.tables):
-        return [html.Div("This board was computed without the systematic components.", className="fd-note")], [], [], [], []
+        return (
+            [
+                html.Div(
+                    "This board was computed without the systematic components.",
+                    className="fd-note",
+                )
+            ],
+            [],
+            [],
+            [],
+            [],
+        )
     units = meta.units
     sys_data, sys_cols = frame_table(res.table("systematic"), units.get("systematic", {}))
     pos_data, pos_cols = frame_table(res.table("positioning"), units.get("positioning", {}))
-    cards = horizon_cards(res.table("horizon_totals"), meta.headline, headline_units(meta), units.get("horizon_totals", {}).get("usd"))
+    cards = horizon_cards(
+        res.table("horizon_totals"),
+        meta.headline,
+        headline_units(meta),
+        units.get("horizon_totals", {}).get("usd"),
+    )
     return cards, sys_data, sys_cols, pos_data, pos_cols

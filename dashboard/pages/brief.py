@@ -23,7 +23,9 @@ from dashboard.pages.board import LEVEL_TITLES
 from dashboard.render_cache import cached_view
 from jobs.store import Result, ResultNotFound, keys
 
-dash.register_page(__name__, path="/brief", name="Morning brief", order=6, title="flowdesk · Morning brief")
+dash.register_page(
+    __name__, path="/brief", name="Morning brief", order=6, title="flowdesk · Morning brief"
+)
 
 log = logging.getLogger("flowdesk.web.brief")
 RESULT = "board.brief"
@@ -32,7 +34,14 @@ EXCHANGE_TZ = "America/New_York"
 NONE = "none"
 MAX_NOTES = 2000
 NOTES_KEPT_DAYS = 400
-FLOW_COLUMNS = (("index_move_pct", "Index move"), ("dealer_gamma_usd", "Dealers, price"), ("dealer_vanna_usd", "Dealers, vanna"), ("dealer_charm_usd", "Dealers, charm"), ("letf_usd", "Leveraged ETFs"), ("total_usd", "Total"))
+FLOW_COLUMNS = (
+    ("index_move_pct", "Index move"),
+    ("dealer_gamma_usd", "Dealers, price"),
+    ("dealer_vanna_usd", "Dealers, vanna"),
+    ("dealer_charm_usd", "Dealers, charm"),
+    ("letf_usd", "Leveraged ETFs"),
+    ("total_usd", "Total"),
+)
 """As in the PDF (``jobs.tasks.board.BRIEF_FLOW_COLUMNS``): the components add up to the total."""
 
 
@@ -40,7 +49,9 @@ def _or_none(table: tuple[list[dict], list[dict]]) -> tuple[list[dict], list[dic
     """An empty section's table says "none" in its first column."""
     records, columns = table
     if not records and columns:
-        first = {k: v for k, v in columns[0].items() if k not in ("type", "filter", "valueFormatter")}
+        first = {
+            k: v for k, v in columns[0].items() if k not in ("type", "filter", "valueFormatter")
+        }
         return [{first["field"]: NONE}], [first]
     return records, columns
 
@@ -52,7 +63,13 @@ def layout(version: str | None = None, **_query: Any) -> html.Div:
             html.Div(
                 [
                     html.Label("Brief", htmlFor="brief-version", className="fd-control-label"),
-                    dcc.Dropdown(id="brief-version", options=[], value=version, clearable=False, style={"width": "360px"}),
+                    dcc.Dropdown(
+                        id="brief-version",
+                        options=[],
+                        value=version,
+                        clearable=False,
+                        style={"width": "360px"},
+                    ),
                     html.Button("Download PDF", id="brief-pdf", className="fd-button"),
                     html.Button("Download PNG", id="brief-png", className="fd-button"),
                     dcc.Download(id="brief-download"),
@@ -66,15 +83,36 @@ def layout(version: str | None = None, **_query: Any) -> html.Div:
             grid("brief-levels", export=False),
             html.Div(
                 [
-                    html.Div([html.H3("Dealer gamma"), grid("brief-gamma", export=False)], className="fd-col"),
-                    html.Div([html.H3("Biggest changes since the previous brief"), grid("brief-changes", export=False)], className="fd-col"),
+                    html.Div(
+                        [html.H3("Dealer gamma"), grid("brief-gamma", export=False)],
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        [
+                            html.H3("Biggest changes since the previous brief"),
+                            grid("brief-changes", export=False),
+                        ],
+                        className="fd-col",
+                    ),
                 ],
                 className="fd-row",
             ),
             html.Div(
                 [
-                    html.Div([html.H3("Leveraged ETFs: USD per 1% move"), grid("brief-letf", export=False)], className="fd-col"),
-                    html.Div([html.H3("Mechanical flow by index move"), grid("brief-flows", export=False)], className="fd-col"),
+                    html.Div(
+                        [
+                            html.H3("Leveraged ETFs: USD per 1% move"),
+                            grid("brief-letf", export=False),
+                        ],
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        [
+                            html.H3("Mechanical flow by index move"),
+                            grid("brief-flows", export=False),
+                        ],
+                        className="fd-col",
+                    ),
                 ],
                 className="fd-row",
             ),
@@ -94,11 +132,22 @@ def _read(version: str | None) -> Result:
     return data.store().read(RESULT, version=version) if version else data.store().read(RESULT)
 
 
-@callback(Output("brief-version", "options"), Output("brief-version", "value"), Input("data-version", "data"), State("brief-version", "value"))
+@callback(
+    Output("brief-version", "options"),
+    Output("brief-version", "value"),
+    Input("data-version", "data"),
+    State("brief-version", "value"),
+)
 def versions(_n: int, current: str | None) -> tuple[list[dict], str | None]:
     metas = data.store().history(RESULT)
     tz = data.settings().service.timezone
-    options = [{"label": f"{m.headline.get('date', '?')} (computed {pd.Timestamp(m.computed_at).tz_convert(tz):%Y-%m-%d %H:%M %Z})", "value": m.version} for m in reversed(metas)]
+    options = [
+        {
+            "label": f"{m.headline.get('date', '?')} (computed {pd.Timestamp(m.computed_at).tz_convert(tz):%Y-%m-%d %H:%M %Z})",
+            "value": m.version,
+        }
+        for m in reversed(metas)
+    ]
     known = {o["value"] for o in options}
     return options, current if current in known else (options[0]["value"] if options else None)
 
@@ -127,11 +176,42 @@ def show(version: str | None) -> tuple:
         return (missing(RESULT), "", [], [], [], [], [], [], [], [], "", [], [])
     units = res.meta.units
     notes = str(res.meta.headline.get("notes") or "").strip() or NONE
-    g = table_data(res.table("gamma"), {"underlying": "Underlying", "regime": "Regime", "net_gex_usd_per_1pct": "Net GEX", "flip": "Flip", "flip_distance_pct": "Flip distance"}, units.get("gamma", {}))
-    c = table_data(res.table("changes"), {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"}, units.get("changes", {}))
-    lt = table_data(res.table("letf"), {"underlying": "Underlying", "per_1pct_usd": "Leveraged ETFs"}, units.get("letf", {}))
+    g = table_data(
+        res.table("gamma"),
+        {
+            "underlying": "Underlying",
+            "regime": "Regime",
+            "net_gex_usd_per_1pct": "Net GEX",
+            "flip": "Flip",
+            "flip_distance_pct": "Flip distance",
+        },
+        units.get("gamma", {}),
+    )
+    c = table_data(
+        res.table("changes"),
+        {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"},
+        units.get("changes", {}),
+    )
+    lt = table_data(
+        res.table("letf"),
+        {"underlying": "Underlying", "per_1pct_usd": "Leveraged ETFs"},
+        units.get("letf", {}),
+    )
     fl = table_data(res.table("flows"), dict(FLOW_COLUMNS), units.get("flows", {}))
-    return (provenance(res.meta, tz=data.settings().service.timezone), res.meta.headline.get("text", ""), *_or_none(g), *_or_none(c), *_or_none(lt), *_or_none(fl), notes, *_or_none(table_data(res.tables.get("levels", pd.DataFrame()), LEVEL_TITLES, units.get("levels", {}))))
+    return (
+        provenance(res.meta, tz=data.settings().service.timezone),
+        res.meta.headline.get("text", ""),
+        *_or_none(g),
+        *_or_none(c),
+        *_or_none(lt),
+        *_or_none(fl),
+        notes,
+        *_or_none(
+            table_data(
+                res.tables.get("levels", pd.DataFrame()), LEVEL_TITLES, units.get("levels", {})
+            )
+        ),
+    )
 
 
 @callback(
@@ -145,7 +225,11 @@ def show(version: str | None) -> tuple:
 def download(_pdf: int | None, _png: int | None, version: str | None) -> tuple:
     """The stored document of the shown brief, bytes as the brief job rendered them."""
     fmt = "pdf" if dash.ctx.triggered_id == "brief-pdf" else "png"
-    res = data.store().read(RESULT, version=version, tables=["documents"]) if version else data.store().read(RESULT, tables=["documents"])
+    res = (
+        data.store().read(RESULT, version=version, tables=["documents"])
+        if version
+        else data.store().read(RESULT, tables=["documents"])
+    )
     docs = res.tables.get("documents")
     row = docs[docs["format"] == fmt] if docs is not None and "format" in docs else None
     if row is None or row.empty:
@@ -159,7 +243,12 @@ def _today() -> str:
     return pd.Timestamp.now(tz=EXCHANGE_TZ).date().isoformat()
 
 
-@callback(Output("brief-notes", "value"), Output("brief-notes-help", "children"), Input("data-version", "data"), State("brief-notes", "value"))
+@callback(
+    Output("brief-notes", "value"),
+    Output("brief-notes-help", "children"),
+    Input("data-version", "data"),
+    State("brief-notes", "value"),
+)
 def notes_load(_versions: Any, typed: str | None) -> tuple:
     """Today's saved notes (never overwriting what the desk is typing)."""
     date = _today()
@@ -173,12 +262,19 @@ def notes_load(_versions: Any, typed: str | None) -> tuple:
     return (raw.decode("utf-8", "replace") if raw else ""), help_text
 
 
-@callback(Output("brief-notes-status", "children"), Input("brief-notes-save", "n_clicks"), State("brief-notes", "value"), prevent_initial_call=True)
+@callback(
+    Output("brief-notes-status", "children"),
+    Input("brief-notes-save", "n_clicks"),
+    State("brief-notes", "value"),
+    prevent_initial_call=True,
+)
 def notes_save(_n: int | None, text: str | None) -> str:
     date = _today()
     body = (text or "")[:MAX_NOTES]
     try:
-        data.live_store().redis.set(keys.brief_notes(date), body.encode("utf-8"), ex=NOTES_KEPT_DAYS * 86400)
+        data.live_store().redis.set(
+            keys.brief_notes(date), body.encode("utf-8"), ex=NOTES_KEPT_DAYS * 86400
+        )
     except Exception as exc:
         return f"Not saved: {type(exc).__name__}: {exc}"
     return f"Saved for {date} ({len(body)} characters)."

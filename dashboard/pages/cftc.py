@@ -34,7 +34,9 @@ from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 
-dash.register_page(__name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning")
+dash.register_page(
+    __name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning"
+)
 
 log = logging.getLogger("flowdesk.web.cftc")
 
@@ -45,7 +47,10 @@ GRAPHS = ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-
 
 
 def _graph(gid: str) -> html.Div:
-    return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
+    return html.Div(
+        dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})),
+        className="fd-col",
+    )
 
 
 def layout(trader: str | None = None, market: str | None = None, **_query: Any) -> html.Div:
@@ -59,13 +64,22 @@ def layout(trader: str | None = None, market: str | None = None, **_query: Any) 
             html.H2("CFTC positioning", className="fd-page-title"),
             market_picker(group),
             futures_panel(group),
-            html.Div(fx_panel(value), id="cftc-fx-panel", style=None if group == "fx" else {"display": "none"}),
+            html.Div(
+                fx_panel(value),
+                id="cftc-fx-panel",
+                style=None if group == "fx" else {"display": "none"},
+            ),
         ],
         className="fd-page",
     )
 
 
-MARKET_GROUPS = {"fx": "FX basket (net USD)", "equity_index": "Equity index futures", "vix": "VIX futures", "rates": "Treasury and SOFR futures"}
+MARKET_GROUPS = {
+    "fx": "FX basket (net USD)",
+    "equity_index": "Equity index futures",
+    "vix": "VIX futures",
+    "rates": "Treasury and SOFR futures",
+}
 """The market picker: the FX basket (``cftc.net_usd``) or a group of ``cftc.futures_positioning``."""
 FP_RESULT = "cftc.futures_positioning"
 FP_GRAPHS = ("cftc-fp-net", "cftc-fp-stats", "cftc-fp-exposure", "cftc-fp-change")
@@ -75,7 +89,12 @@ def market_picker(group: str) -> html.Div:
     return html.Div(
         [
             html.Label("Market", htmlFor="cftc-market", className="fd-control-label"),
-            dcc.RadioItems(id="cftc-market", options=[{"label": v, "value": k} for k, v in MARKET_GROUPS.items()], value=group, inline=True),
+            dcc.RadioItems(
+                id="cftc-market",
+                options=[{"label": v, "value": k} for k, v in MARKET_GROUPS.items()],
+                value=group,
+                inline=True,
+            ),
         ],
         className="fd-controls",
     )
@@ -88,9 +107,26 @@ def futures_panel(group: str) -> html.Div:
             html.Div(
                 [
                     html.Label("Contract", htmlFor="cftc-fp-symbol", className="fd-control-label"),
-                    dcc.Dropdown(id="cftc-fp-symbol", options=[], value=None, clearable=False, style={"width": "260px"}),
-                    html.Label("Trader class", htmlFor="cftc-fp-class", className="fd-control-label"),
-                    dcc.RadioItems(id="cftc-fp-class", options=[{"label": "asset managers", "value": "asset_manager"}, {"label": "leveraged funds", "value": "leveraged_funds"}, {"label": "dealers", "value": "dealer"}], value="asset_manager", inline=True),
+                    dcc.Dropdown(
+                        id="cftc-fp-symbol",
+                        options=[],
+                        value=None,
+                        clearable=False,
+                        style={"width": "260px"},
+                    ),
+                    html.Label(
+                        "Trader class", htmlFor="cftc-fp-class", className="fd-control-label"
+                    ),
+                    dcc.RadioItems(
+                        id="cftc-fp-class",
+                        options=[
+                            {"label": "asset managers", "value": "asset_manager"},
+                            {"label": "leveraged funds", "value": "leveraged_funds"},
+                            {"label": "dealers", "value": "dealer"},
+                        ],
+                        value="asset_manager",
+                        inline=True,
+                    ),
                 ],
                 className="fd-controls",
             ),
@@ -104,7 +140,9 @@ def futures_panel(group: str) -> html.Div:
             html.Div([_graph("cftc-fp-net")], className="fd-row"),
             html.Div([_graph("cftc-fp-stats"), _graph("cftc-fp-exposure")], className="fd-row"),
             html.Div([_graph("cftc-fp-change")], className="fd-row"),
-            html.H3("Latest week: every market of the group and class", className="fd-section-title"),
+            html.H3(
+                "Latest week: every market of the group and class", className="fd-section-title"
+            ),
             grid("cftc-fp-latest", page_size=25, filterable=False),
             html.H3("Distance to previous extremes", className="fd-section-title"),
             grid("cftc-fp-extremes", page_size=15, filterable=False),
@@ -118,37 +156,47 @@ def futures_panel(group: str) -> html.Div:
 
 def fx_panel(value: str) -> list:
     return [
-            html.Div(
-                [
-                    html.Label("Trader class", htmlFor="cftc-trader", className="fd-control-label"),
-                    dcc.RadioItems(
-                        id="cftc-trader",
-                        options=[{"label": v["label"], "value": k} for k, v in cfig.TRADERS.items()],
-                        value=value,
-                        inline=True,
-                    ),
-                ],
-                className="fd-controls",
-            ),
-            html.Div(id="cftc-provenance", className="fd-provenance"),
-            html.Div(id="cftc-schedule"),
-            html.Div(id="cftc-dates", className="fd-note"),
-            html.Div(id="cftc-cards", className="fd-cards"),
-            html.Div(
-                "Net USD = minus the sum of the speculative positions in the basket's currency futures, "
-                "each valued at contracts × contract size × USD per unit (ECB rate of the report date, or the previous ECB day); "
-                "+ = speculators net long USD. Weeks where a basket currency is missing are partial and never shown as complete.",
-                className="fd-note",
-            ),
-            html.Div([_graph("cftc-history")], className="fd-row"),
-            html.Div([_graph("cftc-currencies")], className="fd-row"),
-            html.Div([_graph("cftc-stats"), _graph("cftc-change")], className="fd-row"),
-            html.Div([_graph("cftc-unwind")], className="fd-row"),
-            html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
-            grid("cftc-crowding", page_size=15),
-            html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
-            html.Div(["Sortable; the Export button downloads these rows as CSV; every week since the first report: ", html.A("weekly table as CSV", href=f"/api/v1/results/{RESULT}?format=csv&table=weekly", id="cftc-all-weeks")], className="fd-note"),
-            grid("cftc-table", filterable=False),
+        html.Div(
+            [
+                html.Label("Trader class", htmlFor="cftc-trader", className="fd-control-label"),
+                dcc.RadioItems(
+                    id="cftc-trader",
+                    options=[{"label": v["label"], "value": k} for k, v in cfig.TRADERS.items()],
+                    value=value,
+                    inline=True,
+                ),
+            ],
+            className="fd-controls",
+        ),
+        html.Div(id="cftc-provenance", className="fd-provenance"),
+        html.Div(id="cftc-schedule"),
+        html.Div(id="cftc-dates", className="fd-note"),
+        html.Div(id="cftc-cards", className="fd-cards"),
+        html.Div(
+            "Net USD = minus the sum of the speculative positions in the basket's currency futures, "
+            "each valued at contracts × contract size × USD per unit (ECB rate of the report date, or the previous ECB day); "
+            "+ = speculators net long USD. Weeks where a basket currency is missing are partial and never shown as complete.",
+            className="fd-note",
+        ),
+        html.Div([_graph("cftc-history")], className="fd-row"),
+        html.Div([_graph("cftc-currencies")], className="fd-row"),
+        html.Div([_graph("cftc-stats"), _graph("cftc-change")], className="fd-row"),
+        html.Div([_graph("cftc-unwind")], className="fd-row"),
+        html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
+        grid("cftc-crowding", page_size=15),
+        html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
+        html.Div(
+            [
+                "Sortable; the Export button downloads these rows as CSV; every week since the first report: ",
+                html.A(
+                    "weekly table as CSV",
+                    href=f"/api/v1/results/{RESULT}?format=csv&table=weekly",
+                    id="cftc-all-weeks",
+                ),
+            ],
+            className="fd-note",
+        ),
+        grid("cftc-table", filterable=False),
     ]
 
 
@@ -159,12 +207,18 @@ def schedule_note(extra: dict[str, Any]) -> list:
         return []
     weeks = int(sched.get("behind_weeks", 0))
     return [
-        html.Span(f"BEHIND SCHEDULE: {weeks} WEEK{'S' if weeks != 1 else ''}", className="fd-label fd-label-warning", title=sched.get("message", "")),
+        html.Span(
+            f"BEHIND SCHEDULE: {weeks} WEEK{'S' if weeks != 1 else ''}",
+            className="fd-label fd-label-warning",
+            title=sched.get("message", ""),
+        ),
         html.Span(f" {sched.get('message', '')}", className="fd-quality-warnings"),
     ]
 
 
-def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: dict[str, str]) -> list[html.Div]:
+def cards(
+    row: pd.Series, series: str, baskets: list[str], prefix: str, units: dict[str, str]
+) -> list[html.Div]:
     """Headline cards from the latest complete weekly row of ``series``, written by the declared
     ``units`` of the weekly table (:func:`flows.formatting.format_value`)."""
 
@@ -178,9 +232,24 @@ def cards(row: pd.Series, series: str, baskets: list[str], prefix: str, units: d
         if col in row.index:
             out.append(card(f"Net USD {b}", v(col), "USD, + = long USD", card_id=f"cftc-card-{b}"))
     out += [
-        card("Weekly change", v(f"{series}_change_usd"), f"position {v(f'{series}_change_position_usd')} · FX {v(f'{series}_change_fx_usd')}", card_id="cftc-card-change"),
-        card("z-score 3y", v(f"{series}_z_3y"), f"1y {v(f'{series}_z_1y')} · 5y {v(f'{series}_z_5y')} ({units.get(f'{series}_z_3y', 'standard deviations')})", card_id="cftc-card-z"),
-        card("Percentile 3y", v(f"{series}_pct_3y"), f"COT index 3y {v(f'{series}_cot_index_3y')} ({units.get(f'{series}_cot_index_3y', '0-100')})", card_id="cftc-card-pct"),
+        card(
+            "Weekly change",
+            v(f"{series}_change_usd"),
+            f"position {v(f'{series}_change_position_usd')} · FX {v(f'{series}_change_fx_usd')}",
+            card_id="cftc-card-change",
+        ),
+        card(
+            "z-score 3y",
+            v(f"{series}_z_3y"),
+            f"1y {v(f'{series}_z_1y')} · 5y {v(f'{series}_z_5y')} ({units.get(f'{series}_z_3y', 'standard deviations')})",
+            card_id="cftc-card-z",
+        ),
+        card(
+            "Percentile 3y",
+            v(f"{series}_pct_3y"),
+            f"COT index 3y {v(f'{series}_cot_index_3y')} ({units.get(f'{series}_cot_index_3y', '0-100')})",
+            card_id="cftc-card-pct",
+        ),
     ]
     return out
 
@@ -222,17 +291,43 @@ def _render(trader: str | None, _n: int) -> tuple:
     series = f"{prefix}_{head_basket}"
     label = spec["label"]
     if series not in weekly.columns:
-        blank = empty(f"{label}: not in this result (no {'TFF' if trader != 'noncomm' else 'legacy'} report ingested)")
-        return provenance(meta, stale_after_minutes=stale_after, tz=tz), schedule, "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        blank = empty(
+            f"{label}: not in this result (no {'TFF' if trader != 'noncomm' else 'legacy'} report ingested)"
+        )
+        return (
+            provenance(meta, stale_after_minutes=stale_after, tz=tz),
+            schedule,
+            "",
+            [],
+            *([blank] * len(GRAPHS)),
+            [],
+            [],
+            [],
+            [],
+        )
     # Only the weeks this trader class reported (a legacy-only history has no TFF rows, and back).
     own = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" in weekly.columns] or [series]
     weekly = weekly[weekly[own].notna().any(axis=1)]
     if weekly.empty:
         blank = empty(f"{label}: no week with positions in this result")
-        return provenance(meta, stale_after_minutes=stale_after, tz=tz), schedule, "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        return (
+            provenance(meta, stale_after_minutes=stale_after, tz=tz),
+            schedule,
+            "",
+            [],
+            *([blank] * len(GRAPHS)),
+            [],
+            [],
+            [],
+            [],
+        )
     complete = weekly[weekly[series].notna()]
     last = complete.iloc[-1] if len(complete) else weekly.iloc[-1]
-    release = pd.Timestamp(last["release_time"]).tz_convert(tz).strftime("%a %Y-%m-%d %H:%M %Z") if pd.notna(last["release_time"]) else "n/a"
+    release = (
+        pd.Timestamp(last["release_time"]).tz_convert(tz).strftime("%a %Y-%m-%d %H:%M %Z")
+        if pd.notna(last["release_time"])
+        else "n/a"
+    )
     dates = f"Report as of {pd.Timestamp(last['as_of']).strftime('%a %Y-%m-%d')} · released {release} · {label}, basket {head_basket}"
     partial = int(weekly["partial"].sum()) if "partial" in weekly.columns else 0
     if partial:
@@ -241,7 +336,13 @@ def _render(trader: str | None, _n: int) -> tuple:
     scenario = meta.extra.get("unwind_to", "median")
     years = round(int(meta.extra.get("unwind_weeks", 156)) / 52)
     figs = [
-        cfig.net_usd_history(weekly, result.tables.get("peaks", pd.DataFrame()), series, title=f"Net USD position, {label} ({head_basket})", other=others),
+        cfig.net_usd_history(
+            weekly,
+            result.tables.get("peaks", pd.DataFrame()),
+            series,
+            title=f"Net USD position, {label} ({head_basket})",
+            other=others,
+        ),
         cfig.currency_bars(
             result.tables.get("currencies", pd.DataFrame()),
             spec["contrib"],
@@ -249,7 +350,9 @@ def _render(trader: str | None, _n: int) -> tuple:
             title=f"Contribution to net USD by currency, {label} ({head_basket}; the stack sums to net USD)",
         ),
         cfig.stats_panel(weekly, series, title="z-scores, percentile and COT index"),
-        cfig.change_decomposition(weekly, series, title="Weekly change: position vs FX revaluation"),
+        cfig.change_decomposition(
+            weekly, series, title="Weekly change: position vs FX revaluation"
+        ),
         cfig.unwind_bars(
             result.tables.get("unwind", pd.DataFrame()),
             series,
@@ -259,12 +362,40 @@ def _render(trader: str | None, _n: int) -> tuple:
     ]
     crowd = result.tables.get("crowding", pd.DataFrame())
     crowd = crowd[crowd["series"] == series] if "series" in crowd.columns else crowd
-    crowd_data, crowd_cols = frame_table(crowd.drop(columns=[c for c in ("series",) if c in crowd.columns]), meta.units.get("crowding", {}))
-    keep = ["as_of", "release_time", *[c for c in weekly.columns if c.startswith(prefix + "_") and c.count("_") <= (prefix.count("_") + 1)]]
-    keep += [f"{series}_{s}" for s in ("change_usd", "change_position_usd", "change_fx_usd", "z_1y", "z_3y", "z_5y", "pct_3y", "cot_index_3y") if f"{series}_{s}" in weekly.columns]
+    crowd_data, crowd_cols = frame_table(
+        crowd.drop(columns=[c for c in ("series",) if c in crowd.columns]),
+        meta.units.get("crowding", {}),
+    )
+    keep = [
+        "as_of",
+        "release_time",
+        *[
+            c
+            for c in weekly.columns
+            if c.startswith(prefix + "_") and c.count("_") <= (prefix.count("_") + 1)
+        ],
+    ]
+    keep += [
+        f"{series}_{s}"
+        for s in (
+            "change_usd",
+            "change_position_usd",
+            "change_fx_usd",
+            "z_1y",
+            "z_3y",
+            "z_5y",
+            "pct_3y",
+            "cot_index_3y",
+        )
+        if f"{series}_{s}" in weekly.columns
+    ]
     keep += ["partial"]
     # the page carries the last TABLE_WEEKS reports (the whole history, 20 years, was ~0.5 MB per draw): the link above serves every week
-    table = weekly[list(dict.fromkeys(c for c in keep if c in weekly.columns))].iloc[::-1].head(TABLE_WEEKS)
+    table = (
+        weekly[list(dict.fromkeys(c for c in keep if c in weekly.columns))]
+        .iloc[::-1]
+        .head(TABLE_WEEKS)
+    )
     tab_data, tab_cols = frame_table(table, meta.units.get("weekly", {}))
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
@@ -287,7 +418,11 @@ def _warm_cftc(versions: dict[str, str]) -> None:
             VIEWS["cftc"](trader, versions)
 
 
-@callback(Output("cftc-fx-panel", "style"), Output("cftc-fp-panel", "style"), Input("cftc-market", "value"))
+@callback(
+    Output("cftc-fx-panel", "style"),
+    Output("cftc-fp-panel", "style"),
+    Input("cftc-market", "value"),
+)
 def _toggle(group: str | None) -> tuple:
     """Show the FX view or the futures markets' block."""
     hidden = {"display": "none"}
@@ -311,7 +446,12 @@ def _toggle(group: str | None) -> tuple:
     Input("cftc-fp-class", "value"),
     Input("data-version", "data"),  # redrawn only when a result is published
 )
-def _render_futures(group: str | None, symbol: str | None, trader_class: str | None, _versions: dict[str, str] | None) -> tuple:
+def _render_futures(
+    group: str | None,
+    symbol: str | None,
+    trader_class: str | None,
+    _versions: dict[str, str] | None,
+) -> tuple:
     """Read ``cftc.futures_positioning`` and draw the chosen group's market and class."""
     from dashboard.figures import futures_positioning as ffig
 
@@ -327,7 +467,10 @@ def _render_futures(group: str | None, symbol: str | None, trader_class: str | N
     tz, stale_after = data.display_settings("futures_positioning")
     markets = result.tables.get("markets", pd.DataFrame())
     mk = markets[markets["group"] == group]
-    options = [{"label": f"{s}: {n}", "value": s} for s, n in zip(mk["symbol"].astype(str), mk["name"].astype(str), strict=True)]
+    options = [
+        {"label": f"{s}: {n}", "value": s}
+        for s, n in zip(mk["symbol"].astype(str), mk["name"].astype(str), strict=True)
+    ]
     symbols = [o["value"] for o in options]
     if symbol not in symbols:
         head = mk[mk["headline"].astype(bool)]["symbol"].tolist()
@@ -344,15 +487,23 @@ def _render_futures(group: str | None, symbol: str | None, trader_class: str | N
         ffig.weekly_change(positions, symbol),
     ]
     units = meta.units
-    lat = latest[(latest["group"] == group) & (latest["trader_class"] == trader_class)] if len(latest) else latest
+    lat = (
+        latest[(latest["group"] == group) & (latest["trader_class"] == trader_class)]
+        if len(latest)
+        else latest
+    )
     ext = result.tables.get("extremes", pd.DataFrame())
-    ext = ext[(ext["symbol"] == symbol) & (ext["trader_class"] == trader_class)] if len(ext) else ext
+    ext = (
+        ext[(ext["symbol"] == symbol) & (ext["trader_class"] == trader_class)] if len(ext) else ext
+    )
     crowd = result.tables.get("crowding", pd.DataFrame())
     crowd = crowd[crowd["group"] == group] if len(crowd) else crowd
     row = lat[lat["symbol"] == symbol]
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
-        futures_cards(row.iloc[0] if len(row) else None, symbol, trader_class, group, units.get("latest", {})),
+        futures_cards(
+            row.iloc[0] if len(row) else None, symbol, trader_class, group, units.get("latest", {})
+        ),
         options,
         symbol,
         *figs,
@@ -362,7 +513,9 @@ def _render_futures(group: str | None, symbol: str | None, trader_class: str | N
     )
 
 
-def futures_cards(row: pd.Series | None, symbol: str | None, trader_class: str, group: str, units: dict[str, str]) -> list:
+def futures_cards(
+    row: pd.Series | None, symbol: str | None, trader_class: str, group: str, units: dict[str, str]
+) -> list:
     """Cards of the latest week for one market and class (values by their declared units)."""
     if row is None:
         return [card(f"{symbol}", "n/a", "no report in the latest week")]
@@ -370,17 +523,50 @@ def futures_cards(row: pd.Series | None, symbol: str | None, trader_class: str, 
     def v(col: str, **style: Any) -> str:
         return format_value(row.get(col), units.get(col), space=False, minus="\u2212", **style)
 
-    expo = ("DV01", v("dv01_usd_per_bp", signed=True), f"{v('ten_year_equivalents', signed=True)} 10-year note equivalents") if group == "rates" else (
-        "USD notional", v("notional_usd", signed=True) if pd.notna(row.get("notional_usd")) else "n/a (no close)", f"{v('usd_per_point', signed=True)} per point"
+    expo = (
+        (
+            "DV01",
+            v("dv01_usd_per_bp", signed=True),
+            f"{v('ten_year_equivalents', signed=True)} 10-year note equivalents",
+        )
+        if group == "rates"
+        else (
+            "USD notional",
+            v("notional_usd", signed=True)
+            if pd.notna(row.get("notional_usd"))
+            else "n/a (no close)",
+            f"{v('usd_per_point', signed=True)} per point",
+        )
     )
     return [
-        card(f"{symbol} net ({trader_class.replace('_', ' ')})", f"{v('net_contracts', signed=True)} contracts", f"{v('net_pct_oi')} of open interest · week {v('net_change_contracts', signed=True)}", card_id="cftc-fp-card-net"),
-        card("Percentile 3y", v("percentile_3y"), f"1y {v('percentile_1y')} · 5y {v('percentile_5y')} · z 3y {v('zscore_3y')}", card_id="cftc-fp-card-pct"),
-        card("COT index 3y", v("cot_index_3y"), "0-100 between the 3-year low and high", card_id="cftc-fp-card-cot"),
+        card(
+            f"{symbol} net ({trader_class.replace('_', ' ')})",
+            f"{v('net_contracts', signed=True)} contracts",
+            f"{v('net_pct_oi')} of open interest · week {v('net_change_contracts', signed=True)}",
+            card_id="cftc-fp-card-net",
+        ),
+        card(
+            "Percentile 3y",
+            v("percentile_3y"),
+            f"1y {v('percentile_1y')} · 5y {v('percentile_5y')} · z 3y {v('zscore_3y')}",
+            card_id="cftc-fp-card-pct",
+        ),
+        card(
+            "COT index 3y",
+            v("cot_index_3y"),
+            "0-100 between the 3-year low and high",
+            card_id="cftc-fp-card-cot",
+        ),
         card(expo[0], expo[1], expo[2], card_id="cftc-fp-card-exposure"),
     ]
 
 
-CFTC_GRIDS = {"cftc-crowding": RESULT, "cftc-table": RESULT, "cftc-fp-latest": FP_RESULT, "cftc-fp-extremes": FP_RESULT, "cftc-fp-crowding": FP_RESULT}
+CFTC_GRIDS = {
+    "cftc-crowding": RESULT,
+    "cftc-table": RESULT,
+    "cftc-fp-latest": FP_RESULT,
+    "cftc-fp-extremes": FP_RESULT,
+    "cftc-fp-crowding": FP_RESULT,
+}
 grid_exports(*CFTC_GRIDS)
 export_names(CFTC_GRIDS)

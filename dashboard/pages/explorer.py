@@ -32,7 +32,13 @@ from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
-dash.register_page(__name__, path="/explorer", name="Scenario explorer", order=5, title="flowdesk · Scenario explorer")
+dash.register_page(
+    __name__,
+    path="/explorer",
+    name="Scenario explorer",
+    order=5,
+    title="flowdesk · Scenario explorer",
+)
 
 log = logging.getLogger("flowdesk.web.explorer")
 RESULT = "board.scenarios"
@@ -60,25 +66,63 @@ def layout(move: str | None = None, **_query: Any) -> html.Div:
             html.Div(id="explorer-provenance", className="fd-provenance"),
             html.Div(
                 [
-                    html.Label("Index move (%)", htmlFor="explorer-move", className="fd-control-label"),
-                    html.Div(dcc.Slider(id="explorer-move", min=-10, max=10, step=0.5, value=float(move) if move else -3.0, marks={}), style={"width": "520px"}),
-                    html.Label("IV shock (vol points)", htmlFor="explorer-shock", className="fd-control-label"),
+                    html.Label(
+                        "Index move (%)", htmlFor="explorer-move", className="fd-control-label"
+                    ),
+                    html.Div(
+                        dcc.Slider(
+                            id="explorer-move",
+                            min=-10,
+                            max=10,
+                            step=0.5,
+                            value=float(move) if move else -3.0,
+                            marks={},
+                        ),
+                        style={"width": "520px"},
+                    ),
+                    html.Label(
+                        "IV shock (vol points)",
+                        htmlFor="explorer-shock",
+                        className="fd-control-label",
+                    ),
                     dcc.RadioItems(id="explorer-shock", options=[], value=0.0, inline=True),
                 ],
                 className="fd-controls",
             ),
             html.Div(
                 [
-                    html.Label("Underlyings", htmlFor="explorer-underlyings", className="fd-control-label"),
-                    dcc.Dropdown(id="explorer-underlyings", options=[], value=[], multi=True, placeholder="all with dealer or leveraged-ETF flow"),
+                    html.Label(
+                        "Underlyings", htmlFor="explorer-underlyings", className="fd-control-label"
+                    ),
+                    dcc.Dropdown(
+                        id="explorer-underlyings",
+                        options=[],
+                        value=[],
+                        multi=True,
+                        placeholder="all with dealer or leveraged-ETF flow",
+                    ),
                 ],
                 className="fd-controls",
             ),
             html.Div(id="explorer-cards", className="fd-cards"),
             html.Div(
                 [
-                    html.Div(dcc.Graph(id="explorer-chart", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col"),
-                    html.Div(dcc.Graph(id="explorer-adv", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col"),
+                    html.Div(
+                        dcc.Graph(
+                            id="explorer-chart",
+                            figure=empty("Loading…"),
+                            config={"displaylogo": False},
+                        ),
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        dcc.Graph(
+                            id="explorer-adv",
+                            figure=empty("Loading…"),
+                            config={"displaylogo": False},
+                        ),
+                        className="fd-col",
+                    ),
                 ],
                 className="fd-row",
             ),
@@ -113,16 +157,29 @@ def _bn(v: Any, unit: str | None) -> str:
 def controls(_init: Any, _n: int) -> tuple:
     try:
         meta, tables = _board("totals", "underlyings")
-    except (ResultNotFound, KeyError):  # none yet, or a board published before its "underlyings" table
+    except (
+        ResultNotFound,
+        KeyError,
+    ):  # none yet, or a board published before its "underlyings" table
         return {}, 1.0, -10, 10, [], [], missing(RESULT)
     totals = tables["totals"]
     moves = np.sort(totals["index_move_pct"].unique())
     # Label every second whole percent; the step lets the handle stop on every grid move.
     marks = {int(m): f"{m:+g}" for m in moves if float(m).is_integer() and int(m) % 2 == 0}
     step = float(np.min(np.diff(moves))) if moves.size > 1 else 1.0
-    shocks = [{"label": f"{s:+g}", "value": float(s)} for s in sorted(totals["iv_shock_pts"].unique())]
+    shocks = [
+        {"label": f"{s:+g}", "value": float(s)} for s in sorted(totals["iv_shock_pts"].unique())
+    ]
     options = [{"label": u, "value": u} for u in tables["underlyings"]["underlying"]]
-    return marks, step, float(moves.min()), float(moves.max()), shocks, options, provenance(meta, tz=data.settings().service.timezone)
+    return (
+        marks,
+        step,
+        float(moves.min()),
+        float(moves.max()),
+        shocks,
+        options,
+        provenance(meta, tz=data.settings().service.timezone),
+    )
 
 
 @callback(
@@ -138,31 +195,72 @@ def controls(_init: Any, _n: int) -> tuple:
     State("data-version", "data"),
 )
 @cached_view("explorer", lambda *_a: RESULT, task="board", skip=(3,))
-def explore(move: float | None, shock: float | None, underlyings: list[str] | None, _n: int) -> tuple:
+def explore(
+    move: float | None, shock: float | None, underlyings: list[str] | None, _n: int
+) -> tuple:
     try:
         meta, tables = _board("grid", "totals", "underlyings")
-    except (ResultNotFound, KeyError):  # none yet, or a board published before its "underlyings" table
+    except (
+        ResultNotFound,
+        KeyError,
+    ):  # none yet, or a board published before its "underlyings" table
         return [], empty("No board yet"), empty("No board yet"), [], [], {}
     move = -3.0 if move is None else float(move)
     shock = 0.0 if shock is None else float(shock)
     index = meta.headline.get("index", "index")
     by_underlying, totals = tables["grid"], tables["totals"]
-    at = totals[np.isclose(totals["index_move_pct"], move) & np.isclose(totals["iv_shock_pts"], shock)]
+    at = totals[
+        np.isclose(totals["index_move_pct"], move) & np.isclose(totals["iv_shock_pts"], shock)
+    ]
     total = at.iloc[0] if not at.empty else pd.Series(dtype=float)
     active = tables["underlyings"]["underlying"]
     shown = list(underlyings) if underlyings else list(active)
-    rows = by_underlying[np.isclose(by_underlying["index_move_pct"], move) & np.isclose(by_underlying["iv_shock_pts"], shock) & by_underlying["underlying"].isin(shown)]
-    scope = f"all {len(active)} underlyings with flow" + (" (the selection narrows the chart and table)" if underlyings else "") + ", + = buying"
-    dealer = [c for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd") if c in total.index]
+    rows = by_underlying[
+        np.isclose(by_underlying["index_move_pct"], move)
+        & np.isclose(by_underlying["iv_shock_pts"], shock)
+        & by_underlying["underlying"].isin(shown)
+    ]
+    scope = (
+        f"all {len(active)} underlyings with flow"
+        + (" (the selection narrows the chart and table)" if underlyings else "")
+        + ", + = buying"
+    )
+    dealer = [
+        c for c in ("dealer_gamma_usd", "dealer_vanna_usd", "dealer_charm_usd") if c in total.index
+    ]
     units = meta.units.get("totals", {})
     cards = [
-        card(f"Total at {index} {move:+g}%, IV {shock:+g}", _bn(total.get("total_usd"), units.get("total_usd")), scope, card_id="explorer-total"),
-        card("Dealer hedging", _bn(total[dealer].sum() if dealer else None, units.get("dealer_gamma_usd")), f"of which vanna {_bn(total.get('dealer_vanna_usd'), units.get('dealer_vanna_usd'))}, charm {_bn(total.get('dealer_charm_usd'), units.get('dealer_charm_usd'))}"),
-        card("Leveraged ETFs", _bn(total.get("letf_usd"), units.get("letf_usd")), "rebalance into the close"),
+        card(
+            f"Total at {index} {move:+g}%, IV {shock:+g}",
+            _bn(total.get("total_usd"), units.get("total_usd")),
+            scope,
+            card_id="explorer-total",
+        ),
+        card(
+            "Dealer hedging",
+            _bn(total[dealer].sum() if dealer else None, units.get("dealer_gamma_usd")),
+            f"of which vanna {_bn(total.get('dealer_vanna_usd'), units.get('dealer_vanna_usd'))}, charm {_bn(total.get('dealer_charm_usd'), units.get('dealer_charm_usd'))}",
+        ),
+        card(
+            "Leveraged ETFs",
+            _bn(total.get("letf_usd"), units.get("letf_usd")),
+            "rebalance into the close",
+        ),
     ]
     title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
-    records, columns = table_data(rows.sort_values("total_usd", key=np.abs, ascending=False), COLUMNS, meta.units.get("grid", {}))
-    return cards, bfig.flows_by_underlying(rows.head(25), title=title), bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"), records, columns, export_params("explorer", meta.as_of, f"move{move:+g}_iv{shock:+g}")
+    records, columns = table_data(
+        rows.sort_values("total_usd", key=np.abs, ascending=False),
+        COLUMNS,
+        meta.units.get("grid", {}),
+    )
+    return (
+        cards,
+        bfig.flows_by_underlying(rows.head(25), title=title),
+        bfig.pct_adv_by_underlying(rows, title="Total flow as % of average daily dollar volume"),
+        records,
+        columns,
+        export_params("explorer", meta.as_of, f"move{move:+g}_iv{shock:+g}"),
+    )
 
 
 @warmer

@@ -33,18 +33,29 @@ from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
 from flows.formatting import format_value
 
-dash.register_page(__name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs")
+dash.register_page(
+    __name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs"
+)
 
 log = logging.getLogger("flowdesk.web.letf")
 
 RESULT = "letf.flows"
-GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history", "letf-excluded-aum-graph")
+GRAPHS = (
+    "letf-per-1pct",
+    "letf-trade",
+    "letf-scenarios",
+    "letf-history",
+    "letf-excluded-aum-graph",
+)
 DEFAULT_SINGLE = "NVDA"
 DEFAULT_MOVE = -17.0
 
 
 def _graph(gid: str) -> html.Div:
-    return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
+    return html.Div(
+        dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})),
+        className="fd-col",
+    )
 
 
 def layout(underlying: str | None = None, move: str | None = None, **_query: Any) -> html.Div:
@@ -55,7 +66,9 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
         move_value = DEFAULT_MOVE
     return html.Div(
         [
-            html.H2("Leveraged and inverse ETFs: rebalance into the close", className="fd-page-title"),
+            html.H2(
+                "Leveraged and inverse ETFs: rebalance into the close", className="fd-page-title"
+            ),
             dcc.Store(id="letf-single-wanted", data=(underlying or DEFAULT_SINGLE).upper()),
             html.Div(id="letf-provenance", className="fd-provenance"),
             html.Div(id="letf-cards", className="fd-cards"),
@@ -66,9 +79,22 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
             html.Div(
                 [
                     html.Label("Underlying", htmlFor="letf-single", className="fd-control-label"),
-                    dcc.Dropdown(id="letf-single", options=[], value=(underlying or DEFAULT_SINGLE).upper(), clearable=False, style={"width": "200px"}),
+                    dcc.Dropdown(
+                        id="letf-single",
+                        options=[],
+                        value=(underlying or DEFAULT_SINGLE).upper(),
+                        clearable=False,
+                        style={"width": "200px"},
+                    ),
                     html.Label("Move (%)", htmlFor="letf-move", className="fd-control-label"),
-                    dcc.Input(id="letf-move", type="number", value=move_value, step=0.5, debounce=True, style={"width": "90px"}),
+                    dcc.Input(
+                        id="letf-move",
+                        type="number",
+                        value=move_value,
+                        step=0.5,
+                        debounce=True,
+                        style={"width": "90px"},
+                    ),
                 ],
                 className="fd-controls",
             ),
@@ -76,7 +102,19 @@ def layout(underlying: str | None = None, move: str | None = None, **_query: Any
                 "Each fund's trade = its published USD per 1% × the move (exact for prior-close assets: A·(L²−L)·r is linear in r).",
                 className="fd-note",
             ),
-            html.Div([html.Div(dcc.Graph(id="letf-single-graph", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col")], className="fd-row"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(
+                            id="letf-single-graph",
+                            figure=empty("Loading…"),
+                            config={"displaylogo": False},
+                        ),
+                        className="fd-col",
+                    )
+                ],
+                className="fd-row",
+            ),
             html.H3("Funds in the equity totals"),
             grid("letf-funds"),
             html.H3("Crypto and commodity groups (not in the equity totals)"),
@@ -98,11 +136,36 @@ def cards(h: dict[str, Any], extra: dict[str, Any], units: dict[str, str]) -> li
         return format_value(h.get(key), units.get(key), space=False, minus="\u2212", **style)
 
     return [
-        card("Equity total per 1% move", v("per_1pct_usd", signed=False), f"long {v('long_per_1pct_usd', signed=False)} · inverse {v('inverse_per_1pct_usd', signed=False)}", card_id="letf-card-per1pct"),
-        card("Implied trade, move so far", v("rebalance_usd"), "USD into the close; + = buy", card_id="letf-card-trade"),
-        card("Biggest underlying", str(h.get("biggest_underlying") or "n/a"), f"{v('biggest_per_1pct_usd', signed=False)} per 1% · today {v('biggest_rebalance_usd')}", card_id="letf-card-biggest"),
-        card("Funds", v("funds"), f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}", card_id="letf-card-funds"),
-        card("Left out of the daily figures", v("excluded_aum_usd"), _left_out_sub(h, v), card_id="letf-card-left-out"),
+        card(
+            "Equity total per 1% move",
+            v("per_1pct_usd", signed=False),
+            f"long {v('long_per_1pct_usd', signed=False)} · inverse {v('inverse_per_1pct_usd', signed=False)}",
+            card_id="letf-card-per1pct",
+        ),
+        card(
+            "Implied trade, move so far",
+            v("rebalance_usd"),
+            "USD into the close; + = buy",
+            card_id="letf-card-trade",
+        ),
+        card(
+            "Biggest underlying",
+            str(h.get("biggest_underlying") or "n/a"),
+            f"{v('biggest_per_1pct_usd', signed=False)} per 1% · today {v('biggest_rebalance_usd')}",
+            card_id="letf-card-biggest",
+        ),
+        card(
+            "Funds",
+            v("funds"),
+            f"{h.get('excluded', 0)} excluded · phase {extra.get('phase', 'n/a')}",
+            card_id="letf-card-funds",
+        ),
+        card(
+            "Left out of the daily figures",
+            v("excluded_aum_usd"),
+            _left_out_sub(h, v),
+            card_id="letf-card-left-out",
+        ),
     ]
 
 
@@ -145,7 +208,22 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         result = store.read(RESULT)
     except KeyError:
         blank = empty(f"No result {RESULT}")
-        return missing(RESULT), [], "", *([blank] * len(GRAPHS)), [], [], [], [], [], [], [], [], [], current
+        return (
+            missing(RESULT),
+            [],
+            "",
+            *([blank] * len(GRAPHS)),
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            current,
+        )
     meta = result.meta
     tz, stale_after = data.display_settings("letf")
     tables = result.tables
@@ -155,9 +233,17 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
 
     by_u = tab("by_underlying")
     extra = meta.extra
-    top = by_u.sort_values("per_1pct_usd", ascending=False)["underlying"].head(4).tolist() if not by_u.empty else []
+    top = (
+        by_u.sort_values("per_1pct_usd", ascending=False)["underlying"].head(4).tolist()
+        if not by_u.empty
+        else []
+    )
     price_time = extra.get("price_time")
-    when = pd.Timestamp(price_time).tz_convert(tz).strftime("%Y-%m-%d %H:%M %Z") if price_time else "n/a (sample moves)"
+    when = (
+        pd.Timestamp(price_time).tz_convert(tz).strftime("%Y-%m-%d %H:%M %Z")
+        if price_time
+        else "n/a (sample moves)"
+    )
     note = (
         "Per fund: trade = A·(L²−L)·r (A prior-close assets in USD, L signed daily leverage, r the underlying's move since the prior close); "
         "+ = buy. Long and inverse funds trade the same way and never offset. Daily-reset funds only: weekly, monthly, quarterly and options-based funds "
@@ -170,7 +256,9 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         lfig.implied_trade(by_u),
         lfig.scenario_curve(tab("scenarios"), underlyings=["TOTAL", *top]),
         lfig.history(store.headline_series(RESULT, ["per_1pct_usd"])),
-        lfig.excluded_aum_bars(tab("excluded_aum"), universe_aum_usd=meta.headline.get("universe_aum_usd")),
+        lfig.excluded_aum_bars(
+            tab("excluded_aum"), universe_aum_usd=meta.headline.get("universe_aum_usd")
+        ),
     ]
     funds_data, funds_cols = frame_table(tab("funds"), meta.units.get("funds", {}))
     groups_data, groups_cols = frame_table(tab("groups"), meta.units.get("groups", {}))
@@ -180,8 +268,18 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
     options = sorted(funds["underlying"].unique().tolist()) if not funds.empty else []
     # keep the user's pick; else the one asked for in the URL; else the largest single stock
     if current not in options:
-        singles = funds[funds["fund_type"].str.lower().eq("single stock")] if not funds.empty else funds
-        current = wanted if wanted in options else (singles["underlying"].iloc[0] if not singles.empty else (options[0] if options else None))
+        singles = (
+            funds[funds["fund_type"].str.lower().eq("single stock")] if not funds.empty else funds
+        )
+        current = (
+            wanted
+            if wanted in options
+            else (
+                singles["underlying"].iloc[0]
+                if not singles.empty
+                else (options[0] if options else None)
+            )
+        )
     return (
         provenance(meta, stale_after_minutes=stale_after, tz=tz),
         cards(meta.headline, extra, headline_units(meta)),
@@ -225,6 +323,11 @@ def _warm_letf(versions: dict[str, str]) -> None:
         VIEWS["letf"](versions, None, None)
 
 
-LETF_GRIDS = {"letf-funds": RESULT, "letf-groups": RESULT, "letf-excluded-aum": RESULT, "letf-excluded": RESULT}
+LETF_GRIDS = {
+    "letf-funds": RESULT,
+    "letf-groups": RESULT,
+    "letf-excluded-aum": RESULT,
+    "letf-excluded": RESULT,
+}
 grid_exports(*LETF_GRIDS)
 export_names(LETF_GRIDS)

@@ -67,12 +67,24 @@ RUN_COLUMNS = [
 
 _STATUS_ROWS = {
     "styleConditions": [
-        {"condition": "String(params.data.staleness || '').includes('stale') || params.data.freshness === 'stale'", "style": {"backgroundColor": RED_BG}},
-        {"condition": "String(params.data.staleness || '').includes('aging') || params.data.freshness === 'aging'", "style": {"backgroundColor": AMBER_BG}},
+        {
+            "condition": "String(params.data.staleness || '').includes('stale') || params.data.freshness === 'stale'",
+            "style": {"backgroundColor": RED_BG},
+        },
+        {
+            "condition": "String(params.data.staleness || '').includes('aging') || params.data.freshness === 'aging'",
+            "style": {"backgroundColor": AMBER_BG},
+        },
     ]
 }
 _STATUS_CELLS = {
-    "status": {"styleConditions": [when("params.value === 'failed' || params.value === 'stale'", RED), when("params.value === 'partial'", AMBER), when("params.value === 'ok'", GREEN)]},
+    "status": {
+        "styleConditions": [
+            when("params.value === 'failed' || params.value === 'stale'", RED),
+            when("params.value === 'partial'", AMBER),
+            when("params.value === 'ok'", GREEN),
+        ]
+    },
     "error": {"color": RED},
 }
 
@@ -84,7 +96,16 @@ def layout(**_query: str) -> html.Div:
             html.Div(id="status-error"),
             html.Div(id="status-cards", className="fd-cards"),
             html.H3("Jobs", className="fd-section-title"),
-            html.Div(list_grid("status-jobs-table", JOB_COLUMNS, page_size=25, row_style=_STATUS_ROWS, cell_styles=_STATUS_CELLS), className="fd-table"),
+            html.Div(
+                list_grid(
+                    "status-jobs-table",
+                    JOB_COLUMNS,
+                    page_size=25,
+                    row_style=_STATUS_ROWS,
+                    cell_styles=_STATUS_CELLS,
+                ),
+                className="fd-table",
+            ),
             html.Div(
                 "Staleness (jobs.health, as in `flowdesk status`): a job is 'stale (last run failed)' when its last "
                 "refresh failed (its last good results are still served), 'aging' when its last success is older "
@@ -93,13 +114,40 @@ def layout(**_query: str) -> html.Div:
                 className="fd-note",
             ),
             html.H3("Results", className="fd-section-title"),
-            html.Div(list_grid("status-results-table", RESULT_COLUMNS, page_size=25, row_style=_STATUS_ROWS, cell_styles=_STATUS_CELLS), className="fd-table"),
+            html.Div(
+                list_grid(
+                    "status-results-table",
+                    RESULT_COLUMNS,
+                    page_size=25,
+                    row_style=_STATUS_ROWS,
+                    cell_styles=_STATUS_CELLS,
+                ),
+                className="fd-table",
+            ),
             html.H3("Recent runs", className="fd-section-title"),
             html.Div(
-                [html.Label("Job", htmlFor="status-job-select"), dcc.Dropdown(id="status-job-select", options=[], value=None, clearable=False, style={"minWidth": "240px"})],
+                [
+                    html.Label("Job", htmlFor="status-job-select"),
+                    dcc.Dropdown(
+                        id="status-job-select",
+                        options=[],
+                        value=None,
+                        clearable=False,
+                        style={"minWidth": "240px"},
+                    ),
+                ],
                 className="fd-controls",
             ),
-            html.Div(list_grid("status-runs-table", RUN_COLUMNS, page_size=15, row_style=_STATUS_ROWS, cell_styles=_STATUS_CELLS), className="fd-table"),
+            html.Div(
+                list_grid(
+                    "status-runs-table",
+                    RUN_COLUMNS,
+                    page_size=15,
+                    row_style=_STATUS_ROWS,
+                    cell_styles=_STATUS_CELLS,
+                ),
+                className="fd-table",
+            ),
             html.Div(id="status-config", className="fd-note"),
         ],
         className="fd-page",
@@ -115,20 +163,34 @@ def _redis_card(store: Any) -> html.Div:
         store.redis.ping()
         info = store.redis.info()
     except Exception as exc:  # show, never raise: the page must render with Redis down
-        return card("Redis", "unreachable", f"{type(exc).__name__}: {exc}", level="red", card_id="status-redis")
+        return card(
+            "Redis",
+            "unreachable",
+            f"{type(exc).__name__}: {exc}",
+            level="red",
+            card_id="status-redis",
+        )
     sub = f"Redis {info.get('redis_version', '?')} · {info.get('used_memory_human', '?')} used · {info.get('connected_clients', '?')} clients"
     return card("Redis", "PING ok", sub, level="ok", card_id="status-redis")
 
 
 def _scheduler_card(health: Health, settings: Any) -> html.Div:
     s = settings.scheduler
-    level, text, detail = heartbeat_state(health.scheduler, s.heartbeat_seconds, s.leader_lease_seconds)
+    level, text, detail = heartbeat_state(
+        health.scheduler, s.heartbeat_seconds, s.leader_lease_seconds
+    )
     return card("Scheduler", text, detail, level=level, card_id="status-scheduler")
 
 
 def _freshness_card(fresh: Freshness) -> html.Div:
     level = {"ok": "ok", "amber": "amber", "red": "red"}.get(fresh.level)
-    return card("Data", fresh.label, f"{len(fresh.items)} results published", level=level, card_id="status-freshness")
+    return card(
+        "Data",
+        fresh.label,
+        f"{len(fresh.items)} results published",
+        level=level,
+        card_id="status-freshness",
+    )
 
 
 def _job_rows(health: Health, tz: Any) -> list[dict[str, Any]]:
@@ -146,10 +208,16 @@ def _job_rows(health: Health, tz: Any) -> list[dict[str, Any]]:
                 "duration_s": last.duration_s if last else None,
                 "rows": last.rows if last else None,
                 "attempts": last.attempts if last else None,
-                "last_success": _fmt_time(success.ended_at or success.started_at, tz) if success else "never",
-                "success_age": format_age(j.age_minutes * 60 if j.age_minutes is not None else None),
+                "last_success": _fmt_time(success.ended_at or success.started_at, tz)
+                if success
+                else "never",
+                "success_age": format_age(
+                    j.age_minutes * 60 if j.age_minutes is not None else None
+                ),
                 "staleness": j.state,
-                "error": (last.error or (last.detail if last.status == "skipped" else "") or "") if last else "",
+                "error": (last.error or (last.detail if last.status == "skipped" else "") or "")
+                if last
+                else "",
             }
         )
     return rows
@@ -193,7 +261,15 @@ def refresh_status(_n: int, selected: str | None) -> tuple:
     try:
         settings = data.settings()
     except Exception as exc:
-        return [], [], [], [], None, html.Div(f"Configuration error: {exc}", className="fd-error"), ""
+        return (
+            [],
+            [],
+            [],
+            [],
+            None,
+            html.Div(f"Configuration error: {exc}", className="fd-error"),
+            "",
+        )
     config_note = f"Configuration: {settings.source_path} · source mode: {settings.service.source_mode} · times in {settings.service.timezone}"
     try:
         store = data.store()
@@ -202,7 +278,15 @@ def refresh_status(_n: int, selected: str | None) -> tuple:
     health = collect(settings, store, include_unconfigured=True)
     cards = [_redis_card(store)]
     if not health.redis_ok:
-        return cards, [], [], [], selected, html.Div(f"Redis unreachable: {health.freshness.error}", className="fd-error"), config_note
+        return (
+            cards,
+            [],
+            [],
+            [],
+            selected,
+            html.Div(f"Redis unreachable: {health.freshness.error}", className="fd-error"),
+            config_note,
+        )
     try:
         tz = settings.tz
         cards += [_scheduler_card(health, settings), _freshness_card(health.freshness)]
@@ -210,7 +294,15 @@ def refresh_status(_n: int, selected: str | None) -> tuple:
         results = _result_rows(health, tz)
     except Exception as exc:  # a malformed record: show it, keep the page
         log.error("status page: %s", exc)
-        return cards, [], [], [], selected, html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"), config_note
+        return (
+            cards,
+            [],
+            [],
+            [],
+            selected,
+            html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"),
+            config_note,
+        )
     options = [{"label": row["job"], "value": row["job"]} for row in jobs]
     names = [row["job"] for row in jobs]
     if selected not in names:

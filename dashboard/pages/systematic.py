@@ -30,26 +30,46 @@ from dashboard.figures import systematic as sfig
 from dashboard.figures.common import empty
 from flows.formatting import format_value
 
-dash.register_page(__name__, path="/systematic", name="Systematic", order=25, title="flowdesk · Systematic")
+dash.register_page(
+    __name__, path="/systematic", name="Systematic", order=25, title="flowdesk · Systematic"
+)
 
 VIXETP = "vixetp.flows"
 DEFAULT_INDEX = "SPX"
-GRAPHS = ("sys-vc-history", "sys-vc-grid", "sys-cta-history", "sys-cta-scenarios", "sys-etp-scenarios", "sys-etp-funds")
+GRAPHS = (
+    "sys-vc-history",
+    "sys-vc-grid",
+    "sys-cta-history",
+    "sys-cta-scenarios",
+    "sys-etp-scenarios",
+    "sys-etp-funds",
+)
 
 
 def _graph(gid: str) -> html.Div:
-    return html.Div(dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})), className="fd-col")
+    return html.Div(
+        dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})),
+        className="fd-col",
+    )
 
 
 def layout(index: str | None = None, **_query: Any) -> html.Div:
     """Page layout; ``?index=NDX`` picks the index of the vol-control and CTA blocks."""
     return html.Div(
         [
-            html.H2("Systematic flows: vol-control funds, CTAs, VIX ETPs", className="fd-page-title"),
+            html.H2(
+                "Systematic flows: vol-control funds, CTAs, VIX ETPs", className="fd-page-title"
+            ),
             html.Div(
                 [
                     html.Label("Index", htmlFor="sys-index", className="fd-control-label"),
-                    dcc.Dropdown(id="sys-index", options=[(index or DEFAULT_INDEX).upper()], value=(index or DEFAULT_INDEX).upper(), clearable=False, style={"width": "160px"}),
+                    dcc.Dropdown(
+                        id="sys-index",
+                        options=[(index or DEFAULT_INDEX).upper()],
+                        value=(index or DEFAULT_INDEX).upper(),
+                        clearable=False,
+                        style={"width": "160px"},
+                    ),
                 ],
                 className="fd-controls",
             ),
@@ -93,18 +113,52 @@ def cards(vc: Any, ct: Any, etp: Any) -> list[html.Div]:
     out = []
 
     def v(meta: Any, key: str, **style: Any) -> str:
-        return format_value(meta.headline.get(key), headline_units(meta).get(key), space=False, minus="\u2212", **style)
+        return format_value(
+            meta.headline.get(key),
+            headline_units(meta).get(key),
+            space=False,
+            minus="\u2212",
+            **style,
+        )
 
     if vc is not None:
         m = vc.meta
-        out.append(card("Vol-control flow, next session", v(m, "flow_usd_1d"), f"next 5 sessions {v(m, 'flow_usd_1w_flat')} · exposure {v(m, 'exposure')} · {m.headline.get('horizon')}", card_id="sys-card-vc"))
+        out.append(
+            card(
+                "Vol-control flow, next session",
+                v(m, "flow_usd_1d"),
+                f"next 5 sessions {v(m, 'flow_usd_1w_flat')} · exposure {v(m, 'exposure')} · {m.headline.get('horizon')}",
+                card_id="sys-card-vc",
+            )
+        )
     if ct is not None:
         m = ct.meta
-        out.append(card("CTA nearest trigger", v(m, "nearest_trigger_level"), f"{m.headline.get('nearest_trigger')} · {v(m, 'nearest_trigger_distance_pct', signed=True)} from the close · that rule flips in {v(m, 'nearest_trigger_days_to_flip')} sessions if flat (first flip of any rule: {v(m, 'min_days_to_flip')})", card_id="sys-card-cta-trigger"))
-        out.append(card("CTA position", v(m, "position_usd"), f"{v(m, 'position')} of AUM · −2σ week {v(m, 'flow_usd_down_1w')} · {m.headline.get('horizon')}", card_id="sys-card-cta"))
+        out.append(
+            card(
+                "CTA nearest trigger",
+                v(m, "nearest_trigger_level"),
+                f"{m.headline.get('nearest_trigger')} · {v(m, 'nearest_trigger_distance_pct', signed=True)} from the close · that rule flips in {v(m, 'nearest_trigger_days_to_flip')} sessions if flat (first flip of any rule: {v(m, 'min_days_to_flip')})",
+                card_id="sys-card-cta-trigger",
+            )
+        )
+        out.append(
+            card(
+                "CTA position",
+                v(m, "position_usd"),
+                f"{v(m, 'position')} of AUM · −2σ week {v(m, 'flow_usd_down_1w')} · {m.headline.get('horizon')}",
+                card_id="sys-card-cta",
+            )
+        )
     if etp is not None:
         m = etp.meta
-        out.append(card("VIX ETP rebalance today", v(m, "rebalance_usd"), f"{v(m, 'rebalance_contracts')} VX contracts · {v(m, 'pct_of_volume')} of the traded contracts' volume · {m.headline.get('horizon')}", card_id="sys-card-etp"))
+        out.append(
+            card(
+                "VIX ETP rebalance today",
+                v(m, "rebalance_usd"),
+                f"{v(m, 'rebalance_contracts')} VX contracts · {v(m, 'pct_of_volume')} of the traded contracts' volume · {m.headline.get('horizon')}",
+                card_id="sys-card-etp",
+            )
+        )
     return out
 
 
@@ -133,23 +187,45 @@ def _render(_versions: dict[str, str] | None, index: str | None) -> tuple:
     store = data.store()
     index = (index or DEFAULT_INDEX).upper()
     tz, stale_after = data.display_settings("systematic")
-    vc, ct, etp = _read(store, f"volcontrol.{index}"), _read(store, f"cta.{index}"), _read(store, VIXETP)
+    vc, ct, etp = (
+        _read(store, f"volcontrol.{index}"),
+        _read(store, f"cta.{index}"),
+        _read(store, VIXETP),
+    )
 
     def tab(res: Any, name: str) -> pd.DataFrame:
         return res.tables.get(name, pd.DataFrame()) if res is not None else pd.DataFrame()
 
     def prov(res: Any, name: str) -> Any:
-        return provenance(res.meta, stale_after_minutes=stale_after, tz=tz) if res is not None else missing(name)
+        return (
+            provenance(res.meta, stale_after_minutes=stale_after, tz=tz)
+            if res is not None
+            else missing(name)
+        )
 
     def table(res: Any, name: str) -> tuple[list, list]:
-        return frame_table(tab(res, name), res.meta.units.get(name, {})) if res is not None else ([], [])
+        return (
+            frame_table(tab(res, name), res.meta.units.get(name, {}))
+            if res is not None
+            else ([], [])
+        )
 
     figs = [
-        sfig.volcontrol_history(tab(vc, "history"), index) if vc is not None else empty(f"No result volcontrol.{index}"),
-        sfig.volcontrol_shock_grid(tab(vc, "shock_grid"), index) if vc is not None else empty(f"No result volcontrol.{index}"),
-        sfig.cta_history(tab(ct, "history"), index) if ct is not None else empty(f"No result cta.{index}"),
-        sfig.cta_scenarios(tab(ct, "scenarios"), index) if ct is not None else empty(f"No result cta.{index}"),
-        sfig.vixetp_scenarios(tab(etp, "scenarios")) if etp is not None else empty(f"No result {VIXETP}"),
+        sfig.volcontrol_history(tab(vc, "history"), index)
+        if vc is not None
+        else empty(f"No result volcontrol.{index}"),
+        sfig.volcontrol_shock_grid(tab(vc, "shock_grid"), index)
+        if vc is not None
+        else empty(f"No result volcontrol.{index}"),
+        sfig.cta_history(tab(ct, "history"), index)
+        if ct is not None
+        else empty(f"No result cta.{index}"),
+        sfig.cta_scenarios(tab(ct, "scenarios"), index)
+        if ct is not None
+        else empty(f"No result cta.{index}"),
+        sfig.vixetp_scenarios(tab(etp, "scenarios"))
+        if etp is not None
+        else empty(f"No result {VIXETP}"),
         sfig.vixetp_funds(tab(etp, "funds")) if etp is not None else empty(f"No result {VIXETP}"),
     ]
     cal_frames = []
@@ -159,7 +235,10 @@ def _render(_versions: dict[str, str] | None, index: str | None) -> tuple:
             cal_frames.append(res.tables["calibration"].assign(result=res.meta.name))
             cal_units = {**res.meta.units.get("calibration", {}), "result": "label"}
     cal = pd.concat(cal_frames, ignore_index=True) if cal_frames else pd.DataFrame()
-    cal_data, cal_cols = frame_table(cal[["result", *[c for c in cal.columns if c != "result"]]] if not cal.empty else cal, cal_units)
+    cal_data, cal_cols = frame_table(
+        cal[["result", *[c for c in cal.columns if c != "result"]]] if not cal.empty else cal,
+        cal_units,
+    )
     return (
         [{"label": i, "value": i} for i in _indices(store)],
         cards(vc, ct, etp),
@@ -176,6 +255,11 @@ def _render(_versions: dict[str, str] | None, index: str | None) -> tuple:
     )
 
 
-SYSTEMATIC_GRIDS = {"sys-vc-scenarios": "volcontrol.{}", "sys-cta-triggers": "cta.{}", "sys-etp-funds-table": "vixetp.flows", "sys-etp-contracts": "vixetp.flows"}
+SYSTEMATIC_GRIDS = {
+    "sys-vc-scenarios": "volcontrol.{}",
+    "sys-cta-triggers": "cta.{}",
+    "sys-etp-funds-table": "vixetp.flows",
+    "sys-etp-contracts": "vixetp.flows",
+}
 grid_exports(*SYSTEMATIC_GRIDS)
 export_names(SYSTEMATIC_GRIDS, picker=("sys-index", "value"))

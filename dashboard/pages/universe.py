@@ -33,18 +33,37 @@ from flows.errors import ResultNotFound
 from flows.formatting import NOT_NUMBERS, format_value, header, table_format
 from jobs import declarations
 
-dash.register_page(__name__, path="/single-names", name="Single names", order=12, title="flowdesk · Single names")
+dash.register_page(
+    __name__, path="/single-names", name="Single names", order=12, title="flowdesk · Single names"
+)
 
 log = logging.getLogger("flowdesk.web.universe")
 
 RESULT = "universe.table"
-RANKS = {"gex": ("|net GEX| (USD per 1% move)", "net_gex_usd_per_1pct"), "adv": ("|net GEX| as % of ADV", "gex_pct_adv")}
+RANKS = {
+    "gex": ("|net GEX| (USD per 1% move)", "net_gex_usd_per_1pct"),
+    "adv": ("|net GEX| as % of ADV", "gex_pct_adv"),
+}
 
 _TITLES = {
-    "symbol": "Symbol", "sector": "Sector", "spot": "Spot", "net_gex_usd_per_1pct": "Net GEX", "gex_pct_adv": "Net GEX per 1% move",
-    "call_gex_usd_per_1pct": "Call GEX", "put_gex_usd_per_1pct": "Put GEX", "regime": "Regime", "flip": "Flip", "flip_distance_pct": "Flip distance from spot",
-    "call_wall": "Call wall", "put_wall": "Put wall", "zero_dte_share": "0DTE share of gross GEX", "hedge_flow_down3_usd": "Dealers' hedge trade -3%",
-    "hedge_flow_up3_usd": "Dealers' hedge trade +3%", "adv_usd": "ADV", "contracts": "Contracts", "baskets": "Baskets",
+    "symbol": "Symbol",
+    "sector": "Sector",
+    "spot": "Spot",
+    "net_gex_usd_per_1pct": "Net GEX",
+    "gex_pct_adv": "Net GEX per 1% move",
+    "call_gex_usd_per_1pct": "Call GEX",
+    "put_gex_usd_per_1pct": "Put GEX",
+    "regime": "Regime",
+    "flip": "Flip",
+    "flip_distance_pct": "Flip distance from spot",
+    "call_wall": "Call wall",
+    "put_wall": "Put wall",
+    "zero_dte_share": "0DTE share of gross GEX",
+    "hedge_flow_down3_usd": "Dealers' hedge trade -3%",
+    "hedge_flow_up3_usd": "Dealers' hedge trade +3%",
+    "adv_usd": "ADV",
+    "contracts": "Contracts",
+    "baskets": "Baskets",
 }
 """Grid columns (in order) and their titles; each header adds the column's declared unit."""
 _WHEN_MISSING = {"gex_pct_adv": "no ADV"}
@@ -58,7 +77,9 @@ def _column_def(field: str, title: str, unit: str | None) -> dict[str, Any]:
     col: dict[str, Any] = {"field": field, "headerName": header(title, unit)}
     if unit is not None and unit not in NOT_NUMBERS:
         when_missing = _WHEN_MISSING.get(field, "")
-        col["valueFormatter"] = {"function": f"params.value == null ? '{when_missing}' : d3.format('{table_format(unit)}')(params.value)"}
+        col["valueFormatter"] = {
+            "function": f"params.value == null ? '{when_missing}' : d3.format('{table_format(unit)}')(params.value)"
+        }
         col["filter"] = "agNumberColumnFilter"
     elif field == "sector":
         col["filter"] = "agTextColumnFilter"
@@ -83,7 +104,9 @@ GRID_FIELDS = [c["field"] for c in COLUMNS if c["field"] != "rank"]
 def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
-            html.H2("Single names: dealer gamma across the listed universe", className="fd-page-title"),
+            html.H2(
+                "Single names: dealer gamma across the listed universe", className="fd-page-title"
+            ),
             dcc.Store(id="un-version"),
             dcc.Store(id="un-pending"),
             dcc.Interval(id="un-poll", interval=1000, disabled=True),
@@ -97,13 +120,41 @@ def layout(**_query: Any) -> html.Div:
             html.Div(
                 [
                     html.Label("Rank by", htmlFor="un-rank", className="fd-control-label"),
-                    dcc.RadioItems(id="un-rank", options=[{"label": v[0], "value": k} for k, v in RANKS.items()], value="gex", inline=True),
+                    dcc.RadioItems(
+                        id="un-rank",
+                        options=[{"label": v[0], "value": k} for k, v in RANKS.items()],
+                        value="gex",
+                        inline=True,
+                    ),
                     html.Label("Sector", htmlFor="un-sector", className="fd-control-label"),
-                    dcc.Dropdown(id="un-sector", options=[], multi=True, placeholder="all sectors", style={"minWidth": "260px"}),
+                    dcc.Dropdown(
+                        id="un-sector",
+                        options=[],
+                        multi=True,
+                        placeholder="all sectors",
+                        style={"minWidth": "260px"},
+                    ),
                     html.Label("Basket", htmlFor="un-basket", className="fd-control-label"),
-                    dcc.RadioItems(id="un-basket", options=[{"label": "all names", "value": ""}], value="", inline=True),
+                    dcc.RadioItems(
+                        id="un-basket",
+                        options=[{"label": "all names", "value": ""}],
+                        value="",
+                        inline=True,
+                    ),
                     html.Label("Regime", htmlFor="un-regime", className="fd-control-label"),
-                    dcc.RadioItems(id="un-regime", options=[{"label": r, "value": v} for r, v in (("both", ""), ("long gamma", "long gamma"), ("short gamma", "short gamma"))], value="", inline=True),
+                    dcc.RadioItems(
+                        id="un-regime",
+                        options=[
+                            {"label": r, "value": v}
+                            for r, v in (
+                                ("both", ""),
+                                ("long gamma", "long gamma"),
+                                ("short gamma", "short gamma"),
+                            )
+                        ],
+                        value="",
+                        inline=True,
+                    ),
                 ],
                 className="fd-controls",
             ),
@@ -112,24 +163,77 @@ def layout(**_query: Any) -> html.Div:
                 id="un-grid",
                 columnDefs=COLUMNS,
                 rowData=[],
-                defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True, "minWidth": 90},
-                dashGridOptions={"pagination": True, "paginationPageSize": 50, "rowSelection": {"mode": "singleRow", "enableClickSelection": True}, "animateRows": False},
+                defaultColDef={
+                    "sortable": True,
+                    "filter": True,
+                    "resizable": True,
+                    "floatingFilter": True,
+                    "minWidth": 90,
+                },
+                dashGridOptions={
+                    "pagination": True,
+                    "paginationPageSize": 50,
+                    "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+                    "animateRows": False,
+                },
                 getRowId="params.data.symbol",
                 style={"height": "560px"},
                 className="ag-theme-alpine",
             ),
-            html.Div([html.Div(dcc.Graph(id="un-heatmap", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col"), html.Div(dcc.Graph(id="un-baskets", figure=empty("Loading…"), config={"displaylogo": False}), className="fd-col")], className="fd-row"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(
+                            id="un-heatmap", figure=empty("Loading…"), config={"displaylogo": False}
+                        ),
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        dcc.Graph(
+                            id="un-baskets", figure=empty("Loading…"), config={"displaylogo": False}
+                        ),
+                        className="fd-col",
+                    ),
+                ],
+                className="fd-row",
+            ),
             html.H3("Drill-down"),
             html.Div(
                 [
                     html.Label("Name", htmlFor="un-name", className="fd-control-label"),
-                    dcc.Input(id="un-name", type="text", placeholder="pick a row or type a symbol", debounce=True, style={"width": "200px"}),
+                    dcc.Input(
+                        id="un-name",
+                        type="text",
+                        placeholder="pick a row or type a symbol",
+                        debounce=True,
+                        style={"width": "200px"},
+                    ),
                 ],
                 className="fd-controls",
             ),
             html.Div(id="un-detail-status", className="fd-note"),
             html.Div(id="un-detail-cards", className="fd-cards"),
-            html.Div([html.Div(dcc.Graph(id="un-detail-strike", figure=empty("Pick a name"), config={"displaylogo": False}), className="fd-col"), html.Div(dcc.Graph(id="un-detail-profile", figure=empty("Pick a name"), config={"displaylogo": False}), className="fd-col")], className="fd-row"),
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(
+                            id="un-detail-strike",
+                            figure=empty("Pick a name"),
+                            config={"displaylogo": False},
+                        ),
+                        className="fd-col",
+                    ),
+                    html.Div(
+                        dcc.Graph(
+                            id="un-detail-profile",
+                            figure=empty("Pick a name"),
+                            config={"displaylogo": False},
+                        ),
+                        className="fd-col",
+                    ),
+                ],
+                className="fd-row",
+            ),
         ],
         className="fd-page",
     )
@@ -142,18 +246,46 @@ def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
         return format_value(h.get(key), units.get(key))
 
     out = [
-        card("Names", fmt("names"), f"{fmt('contracts')} contracts · {fmt('failed')} left out", card_id="un-card-names"),
-        card("Net GEX, all names", fmt("net_gex_usd_per_1pct"), f"per 1% move on every name · {fmt('short_gamma_names')} names short gamma", card_id="un-card-net"),
-        card("Hedge trade, every name -3%", fmt("hedge_flow_down3_usd"), f"+3%: {fmt('hedge_flow_up3_usd')} · + = dealers buy", card_id="un-card-hedge"),
+        card(
+            "Names",
+            fmt("names"),
+            f"{fmt('contracts')} contracts · {fmt('failed')} left out",
+            card_id="un-card-names",
+        ),
+        card(
+            "Net GEX, all names",
+            fmt("net_gex_usd_per_1pct"),
+            f"per 1% move on every name · {fmt('short_gamma_names')} names short gamma",
+            card_id="un-card-net",
+        ),
+        card(
+            "Hedge trade, every name -3%",
+            fmt("hedge_flow_down3_usd"),
+            f"+3%: {fmt('hedge_flow_up3_usd')} · + = dealers buy",
+            card_id="un-card-hedge",
+        ),
     ]
     for key in h:
         if key.startswith("net_gex_usd_per_1pct_"):
             b = key.removeprefix("net_gex_usd_per_1pct_")
-            out.append(card(f"Basket {b}", fmt(key), f"net GEX per 1% · -3%: {fmt(f'hedge_flow_down3_usd_{b}')}", card_id=f"un-card-basket-{b}"))
+            out.append(
+                card(
+                    f"Basket {b}",
+                    fmt(key),
+                    f"net GEX per 1% · -3%: {fmt(f'hedge_flow_down3_usd_{b}')}",
+                    card_id=f"un-card-basket-{b}",
+                )
+            )
     return out
 
 
-def ranked_positions(names: pd.DataFrame, rank: str, sectors: list[str] | None, basket: str | None, regime: str | None) -> np.ndarray:
+def ranked_positions(
+    names: pd.DataFrame,
+    rank: str,
+    sectors: list[str] | None,
+    basket: str | None,
+    regime: str | None,
+) -> np.ndarray:
     """Positions (in ``names``) of the rows shown: filtered by sector, basket and regime, ranked
     by ``|rank column|`` (largest first, ties in table order; names without an ADV last when
     ranking by % of ADV)."""
@@ -167,12 +299,22 @@ def ranked_positions(names: pd.DataFrame, rank: str, sectors: list[str] | None, 
     pos = np.flatnonzero(keep)
     size = np.abs(names[RANKS.get(rank, RANKS["gex"])[1]].to_numpy(dtype=np.float64)[pos])
     missing = np.isnan(size)
-    return pos[np.lexsort((pos, -np.where(missing, 0.0, size), missing))]  # last key first: missing, then size descending, then position
+    return pos[
+        np.lexsort((pos, -np.where(missing, 0.0, size), missing))
+    ]  # last key first: missing, then size descending, then position
 
 
-def ranked(names: pd.DataFrame, rank: str, sectors: list[str] | None, basket: str | None, regime: str | None) -> pd.DataFrame:
+def ranked(
+    names: pd.DataFrame,
+    rank: str,
+    sectors: list[str] | None,
+    basket: str | None,
+    regime: str | None,
+) -> pd.DataFrame:
     """The rows shown (:func:`ranked_positions`) as a frame with their ``rank`` (1 = first)."""
-    out = names.iloc[ranked_positions(names, rank, sectors, basket, regime)][GRID_FIELDS].reset_index(drop=True)
+    out = names.iloc[ranked_positions(names, rank, sectors, basket, regime)][
+        GRID_FIELDS
+    ].reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     return out
 
@@ -217,7 +359,15 @@ def _render(_n: int, seen: str | None) -> tuple:
         return None, missing(RESULT), [], blank, blank, [], []
     tz, stale_after = data.display_settings("universe")
     if meta.version == seen:
-        return no_update, provenance(meta, stale_after_minutes=stale_after, tz=tz), no_update, no_update, no_update, no_update, no_update
+        return (
+            no_update,
+            provenance(meta, stale_after_minutes=stale_after, tz=tz),
+            no_update,
+            no_update,
+            no_update,
+            no_update,
+            no_update,
+        )
     result = data.read_current(RESULT)
     sectors = result.tables["sectors"]
     baskets = result.tables["baskets"]
@@ -229,7 +379,8 @@ def _render(_n: int, seen: str | None) -> tuple:
         ufig.sector_regime_heatmap(sectors),
         ufig.basket_bars(baskets),
         [{"label": s, "value": s} for s in sorted(names["sector"].unique())],
-        [{"label": "all names", "value": ""}] + [{"label": b, "value": b} for b in baskets["basket"]],
+        [{"label": "all names", "value": ""}]
+        + [{"label": b, "value": b} for b in baskets["basket"]],
     )
 
 
@@ -242,15 +393,27 @@ def _render(_n: int, seen: str | None) -> tuple:
     Input("un-basket", "value"),
     Input("un-regime", "value"),
 )
-def _rank(version: str | None, rank: str, sectors: list[str] | None, basket: str | None, regime: str | None) -> tuple:
+def _rank(
+    version: str | None,
+    rank: str,
+    sectors: list[str] | None,
+    basket: str | None,
+    regime: str | None,
+) -> tuple:
     """The ranked, filtered rows (server side: a sort of published figures)."""
     if not version:
         return [], ""
     result = data.read_current(RESULT, ["names"])
     names = result.tables["names"]
     records = grid_records(result.meta.version, names)
-    rows = [{"rank": i, **records[p]} for i, p in enumerate(ranked_positions(names, rank, sectors, basket, regime).tolist(), 1)]
-    return rows, f"{len(rows):,} of {len(names):,} names, ranked by {RANKS.get(rank, RANKS['gex'])[0]}; click a row to open it."
+    rows = [
+        {"rank": i, **records[p]}
+        for i, p in enumerate(ranked_positions(names, rank, sectors, basket, regime).tolist(), 1)
+    ]
+    return (
+        rows,
+        f"{len(rows):,} of {len(names):,} names, ranked by {RANKS.get(rank, RANKS['gex'])[0]}; click a row to open it.",
+    )
 
 
 @callback(Output("un-name", "value"), Input("un-grid", "selectedRows"), prevent_initial_call=True)
@@ -264,17 +427,46 @@ def _detail_figures(result: Any) -> tuple:
     h = result.meta.headline
     sym = h.get("underlying", "")
     conv = h.get("convention")
-    strike = gfig.gex_by_strike(result.tables["by_strike"], spot=h.get("spot"), flip=h.get("flip"), call_wall=h.get("call_wall"), put_wall=h.get("put_wall"), convention=conv, underlying=sym)
-    profile = gfig.gamma_profile(result.tables["profile"], spot=h.get("spot"), flips=h.get("flips"), convention=conv, underlying=sym)
+    strike = gfig.gex_by_strike(
+        result.tables["by_strike"],
+        spot=h.get("spot"),
+        flip=h.get("flip"),
+        call_wall=h.get("call_wall"),
+        put_wall=h.get("put_wall"),
+        convention=conv,
+        underlying=sym,
+    )
+    profile = gfig.gamma_profile(
+        result.tables["profile"],
+        spot=h.get("spot"),
+        flips=h.get("flips"),
+        convention=conv,
+        underlying=sym,
+    )
     units = headline_units(result.meta)
 
     def fmt(key: str) -> str:
         return format_value(h.get(key), units.get(key))
 
     cards_ = [
-        card("Net GEX", fmt("net_gex_usd_per_1pct"), f"per 1% move · {h.get('regime', '')}", card_id="un-detail-net"),
-        card("Flip", fmt("flip"), f"{format_value(h.get('flip_distance_pct'), units.get('flip_distance_pct'), signed=True)} from spot {fmt('spot')}", card_id="un-detail-flip"),
-        card("Walls", f"{fmt('put_wall')} / {fmt('call_wall')}", f"put / call ({units.get('call_wall', 'price')})", card_id="un-detail-walls"),
+        card(
+            "Net GEX",
+            fmt("net_gex_usd_per_1pct"),
+            f"per 1% move · {h.get('regime', '')}",
+            card_id="un-detail-net",
+        ),
+        card(
+            "Flip",
+            fmt("flip"),
+            f"{format_value(h.get('flip_distance_pct'), units.get('flip_distance_pct'), signed=True)} from spot {fmt('spot')}",
+            card_id="un-detail-flip",
+        ),
+        card(
+            "Walls",
+            f"{fmt('put_wall')} / {fmt('call_wall')}",
+            f"put / call ({units.get('call_wall', 'price')})",
+            card_id="un-detail-walls",
+        ),
     ]
     tz, _ = data.display_settings("universe")
     return cards_, strike, profile, provenance(result.meta, tz=tz)
@@ -308,9 +500,23 @@ def _detail(name: str | None, _tick: int, pending: dict | None) -> tuple:
     if trigger == "un-poll" and pending and pending.get("symbol") == sym:
         status, err = workers.job_state(data.live_store().redis, pending["job"])
         if status == "failed":
-            return f"{sym}: the worker could not compute it: {err}", [], empty(f"{sym}: failed"), empty(f"{sym}: failed"), None, True
+            return (
+                f"{sym}: the worker could not compute it: {err}",
+                [],
+                empty(f"{sym}: failed"),
+                empty(f"{sym}: failed"),
+                None,
+                True,
+            )
         if status != "finished" or result is None:
-            return f"{sym}: {status or 'queued'} on a worker…", no_update, no_update, no_update, pending, False
+            return (
+                f"{sym}: {status or 'queued'} on a worker…",
+                no_update,
+                no_update,
+                no_update,
+                pending,
+                False,
+            )
         fresh = True
     if fresh:
         cards_, strike, profile, prov = _detail_figures(result)
@@ -318,6 +524,10 @@ def _detail(name: str | None, _tick: int, pending: dict | None) -> tuple:
     conn = data.live_store().redis
     job_id, status = workers.request(conn, "universe-name", sym)
     n_workers = workers.live_workers(conn)
-    note = f"{sym}: computing its full tables on a worker ({status})…" if n_workers else f"{sym}: queued; no worker is running (start `flowdesk worker`; the next universe refresh also runs queued names)"
+    note = (
+        f"{sym}: computing its full tables on a worker ({status})…"
+        if n_workers
+        else f"{sym}: queued; no worker is running (start `flowdesk worker`; the next universe refresh also runs queued names)"
+    )
     keep = (no_update, no_update, no_update) if result is None else _detail_figures(result)[:3]
     return note, *keep, {"symbol": sym, "job": job_id}, False

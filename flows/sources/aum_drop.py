@@ -61,7 +61,9 @@ def fetch(query: Path) -> bytes | None:
         raise InputError(str(query), None, f"cannot read the file: {exc.strerror or exc}") from None
 
 
-def _table(raw: bytes, source: str, key: str, required: list[str], quality: Quality) -> pd.DataFrame:
+def _table(
+    raw: bytes, source: str, key: str, required: list[str], quality: Quality
+) -> pd.DataFrame:
     decoded = decode_text(raw, source)
     text = decoded.text
     try:
@@ -73,48 +75,70 @@ def _table(raw: bytes, source: str, key: str, required: list[str], quality: Qual
     header = [h.strip().lower() for h in records[0]]
     for col in [key, *required]:
         if col not in header:
-            raise InputError(source, f"line 1, column '{col}'", f"required column missing (header: {', '.join(header)})")
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                f"required column missing (header: {', '.join(header)})",
+            )
     rows, lines = [], []
     for i, rec in enumerate(records[1:], start=2):
         if not rec or all(not f.strip() for f in rec):
             continue
         if len(rec) != len(header):
-            raise InputError(source, f"line {i}, column {min(len(rec), len(header)) + 1}", f"row has {len(rec)} fields, the header has {len(header)}")
+            raise InputError(
+                source,
+                f"line {i}, column {min(len(rec), len(header)) + 1}",
+                f"row has {len(rec)} fields, the header has {len(header)}",
+            )
         rows.append([f.strip() for f in rec])
         lines.append(i)
     if not rows:
-        raise InputError(source, "line 2", "no data rows (a header only): remove the file or fill it")
+        raise InputError(
+            source, "line 2", "no data rows (a header only): remove the file or fill it"
+        )
     quality.total_rows = len(rows)
     decoded.note(quality, len(rows))
     if not text.endswith(("\n", "\r")):
-        quality.warn(f"no line break at the end of the file: its last row (line {lines[-1]}) may be cut off")
+        quality.warn(
+            f"no line break at the end of the file: its last row (line {lines[-1]}) may be cut off"
+        )
     frame = pd.DataFrame(rows, columns=header, dtype=str)
     frame["line"] = pd.Series(lines, dtype="int64")
     frame[key] = frame[key].str.upper()
     return _dedupe(frame, header, key, source, quality)
 
 
-def _dedupe(frame: pd.DataFrame, header: list[str], key: str, source: str, quality: Quality) -> pd.DataFrame:
+def _dedupe(
+    frame: pd.DataFrame, header: list[str], key: str, source: str, quality: Quality
+) -> pd.DataFrame:
     dup = frame[key].ne("") & frame[key].duplicated(keep=False)
     if not dup.any():
         return frame
     for k in pd.unique(frame.loc[dup, key]):
         rows = frame[frame[key].eq(k)]
         if len(rows[header].drop_duplicates()) > 1:
-            raise InputError(source, f"{key} {k}", f"listed twice with different values (lines {', '.join(map(str, rows['line']))}): which one is right cannot be told")
+            raise InputError(
+                source,
+                f"{key} {k}",
+                f"listed twice with different values (lines {', '.join(map(str, rows['line']))}): which one is right cannot be told",
+            )
     exact = frame[key].ne("") & frame[header].duplicated(keep="first")
     quality.repair("exact duplicate row dropped", int(exact.sum()))
     return frame.loc[~exact].reset_index(drop=True)
 
 
-def _numbers(frame: pd.DataFrame, key: str, cols: list[str], weight: str, quality: Quality) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _numbers(
+    frame: pd.DataFrame, key: str, cols: list[str], weight: str, quality: Quality
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     reasons = pd.Series("", index=frame.index, dtype=str)
     for col in cols:
         if col not in frame:
             frame[col] = float("nan")
             continue
         text = frame[col].astype(str)
-        values = pd.to_numeric(text.str.replace(",", "", regex=False).where(text.ne("")), errors="coerce")
+        values = pd.to_numeric(
+            text.str.replace(",", "", regex=False).where(text.ne("")), errors="coerce"
+        )
         required = col == weight
         bad = (text.ne("") & values.isna()) | (required & text.eq(""))
         reasons = reasons.where(~(bad & reasons.eq("")), col + " '" + text + "' is not a number")
@@ -125,7 +149,9 @@ def _numbers(frame: pd.DataFrame, key: str, cols: list[str], weight: str, qualit
     known = bad & w.notna()
     quality.skip("not a number", int(known.sum()), float(w[known].sum()))
     quality.skip("not a number", int((bad & w.isna()).sum()), None)
-    skipped = pd.DataFrame({"ticker": frame.loc[bad, key], "line": frame.loc[bad, "line"], "reason": reasons[bad]}).reset_index(drop=True)
+    skipped = pd.DataFrame(
+        {"ticker": frame.loc[bad, key], "line": frame.loc[bad, "line"], "reason": reasons[bad]}
+    ).reset_index(drop=True)
     return frame.loc[~bad].drop(columns="line").reset_index(drop=True), skipped
 
 
@@ -137,8 +163,15 @@ def parse_aum(raw: bytes, source: str) -> DropTable:
     if "as_of" not in frame:
         frame["as_of"] = ""
     where = "line " + frame["line"].astype(str)
-    _limits(frame, source, where, {"aum_usd": "letf.aum_usd", "shares_outstanding": "letf.shares_outstanding"})
-    frame, skipped = _numbers(frame, "ticker", ["aum_usd", "shares_outstanding"], "aum_usd", quality)
+    _limits(
+        frame,
+        source,
+        where,
+        {"aum_usd": "letf.aum_usd", "shares_outstanding": "letf.shares_outstanding"},
+    )
+    frame, skipped = _numbers(
+        frame, "ticker", ["aum_usd", "shares_outstanding"], "aum_usd", quality
+    )
     return DropTable(frame[["ticker", "aum_usd", "shares_outstanding", "as_of"]], skipped, quality)
 
 
@@ -148,11 +181,18 @@ def parse_adv(raw: bytes, source: str) -> DropTable:
     frame = _table(raw, source, "underlying", ["adv_usd"], quality)
     for col in ("adv_usd", "auction_usd"):
         if col in frame:
-            values = pd.to_numeric(frame[col].str.replace(",", "", regex=False).where(frame[col].ne("")), errors="coerce").to_numpy(dtype=float)
+            values = pd.to_numeric(
+                frame[col].str.replace(",", "", regex=False).where(frame[col].ne("")),
+                errors="coerce",
+            ).to_numpy(dtype=float)
             bad = (values < 0) | np.isinf(values)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise InputError(source, col, f"line {int(frame['line'].iloc[i])}: a dollar volume is a finite number >= 0 (got {frame[col].iloc[i]!r})")
+                raise InputError(
+                    source,
+                    col,
+                    f"line {int(frame['line'].iloc[i])}: a dollar volume is a finite number >= 0 (got {frame[col].iloc[i]!r})",
+                )
     frame, skipped = _numbers(frame, "underlying", ["adv_usd", "auction_usd"], "adv_usd", quality)
     return DropTable(frame[["underlying", "adv_usd", "auction_usd"]], skipped, quality)
 
@@ -160,5 +200,8 @@ def parse_adv(raw: bytes, source: str) -> DropTable:
 def _limits(frame: pd.DataFrame, source: str, where: pd.Series, limits: dict[str, str]) -> None:
     for col, key in limits.items():
         if col in frame:
-            values = pd.to_numeric(frame[col].str.replace(",", "", regex=False).where(frame[col].ne("")), errors="coerce")
+            values = pd.to_numeric(
+                frame[col].str.replace(",", "", regex=False).where(frame[col].ne("")),
+                errors="coerce",
+            )
             check_range(values, key, source, rows=where, field=col)

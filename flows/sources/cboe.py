@@ -95,14 +95,21 @@ def cdn_symbol(underlying: str, index_symbols: frozenset[str] | set[str] = INDEX
     return f"_{sym}" if sym in index_symbols else sym
 
 
-def build_query(symbol: str, *, base_url: str = BASE_URL, index_symbols: frozenset[str] | set[str] = INDEX_SYMBOLS) -> CboeQuery:
+def build_query(
+    symbol: str,
+    *,
+    base_url: str = BASE_URL,
+    index_symbols: frozenset[str] | set[str] = INDEX_SYMBOLS,
+) -> CboeQuery:
     """The CDN request for ``symbol`` (pure).
 
     >>> build_query("spx").url
     'https://cdn.cboe.com/api/global/delayed_quotes/options/_SPX.json'
     """
     cdn = cdn_symbol(symbol, index_symbols)
-    return CboeQuery(underlying=cdn.lstrip("_"), symbol=cdn, url=f"{base_url.rstrip('/')}/{cdn}.json")
+    return CboeQuery(
+        underlying=cdn.lstrip("_"), symbol=cdn, url=f"{base_url.rstrip('/')}/{cdn}.json"
+    )
 
 
 def fetch(query: CboeQuery | str, client: Client) -> bytes:
@@ -119,11 +126,15 @@ def fetch(query: CboeQuery | str, client: Client) -> bytes:
         return client.get_bytes(query.url, source=name, headers={"Accept": "application/json"})
     except SourceError as exc:
         if exc.status == 404:
-            raise SourceError(name, f"unknown symbol {query.symbol!r}: CBOE has no option chain for it", 404) from None
+            raise SourceError(
+                name, f"unknown symbol {query.symbol!r}: CBOE has no option chain for it", 404
+            ) from None
         raise
 
 
-def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> tuple[Mapping[str, Any], list[str]]:
+def _decode(
+    payload: bytes | str | Mapping[str, Any], source: str
+) -> tuple[Mapping[str, Any], list[str]]:
     if isinstance(payload, Mapping):
         return payload, []
     decoded = decode_text(payload, source)
@@ -131,9 +142,15 @@ def _decode(payload: bytes | str | Mapping[str, Any], source: str) -> tuple[Mapp
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(source, None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise InputError(
+            source, None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except RecursionError:
-        raise InputError(source, None, "JSON nested too deeply (deeper than the decoder's recursion limit; a CBOE chain is 4 levels deep)") from None
+        raise InputError(
+            source,
+            None,
+            "JSON nested too deeply (deeper than the decoder's recursion limit; a CBOE chain is 4 levels deep)",
+        ) from None
     except ValueError as exc:  # e.g. a number too long to convert
         raise InputError(source, None, f"malformed JSON: {exc}") from None
     if not isinstance(obj, Mapping):
@@ -160,13 +177,24 @@ def parse_timestamp(value: Any, source: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(pd.to_datetime(value.strip(), format="ISO8601"))
     except (ValueError, TypeError):
-        raise InputError(source, "timestamp", f"unknown date layout {value!r} (expected 'YYYY-MM-DD HH:MM:SS', UTC)") from None
+        raise InputError(
+            source,
+            "timestamp",
+            f"unknown date layout {value!r} (expected 'YYYY-MM-DD HH:MM:SS', UTC)",
+        ) from None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 _GREEK_FIELDS = ("iv", "gamma", "bid", "ask")
 """Unreadable cells here are marked for the engine (they feed the gamma or the IV solve)."""
-_RANGES = {"open_interest": "option.open_interest", "volume": "option.volume", "iv": "option.iv", "delta": "option.delta", "bid": "option.price", "ask": "option.price"}
+_RANGES = {
+    "open_interest": "option.open_interest",
+    "volume": "option.volume",
+    "iv": "option.iv",
+    "delta": "option.delta",
+    "bid": "option.price",
+    "ask": "option.price",
+}
 
 
 def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -182,7 +210,9 @@ def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.nd
     except (TypeError, ValueError):
         s = pd.Series(values, dtype=object)
         bools = s.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
-        arr = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        arr = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         unread = (s.notna().to_numpy() & np.isnan(arr)) | bools
     nan = np.flatnonzero(np.isnan(arr) & ~unread)
     if nan.size:  # null or NaN where the key is present: unreadable, not "left out"
@@ -190,7 +220,9 @@ def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.nd
     return arr, unread
 
 
-def rows_frame(options: list[Any], source: str, quality: Quality | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def rows_frame(
+    options: list[Any], source: str, quality: Quality | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Option rows -> (numeric frame of the fields read, skipped rows).
 
     ``skipped`` has :data:`flows.chain.SKIPPED_COLUMNS` (``row`` = 0-based position in
@@ -206,7 +238,13 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     opt = [o.get("option") for o in rows]
     is_row = np.array([type(v) is str and bool(v.strip()) for v in opt], dtype=bool)
     # Column-wise lists are several times faster than a DataFrame of row dicts.
-    symbols = pd.Series(opt, dtype=object).where(is_row, "").astype("str").str.strip().str.replace(" ", "", regex=False)
+    symbols = (
+        pd.Series(opt, dtype=object)
+        .where(is_row, "")
+        .astype("str")
+        .str.strip()
+        .str.replace(" ", "", regex=False)
+    )
     # the columns as arrays, one frame built at the end (a frame grown column by column costs
     # more than the reading on a small chain)
     cols: dict[str, np.ndarray] = {"symbol": symbols.to_numpy()}
@@ -231,9 +269,16 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     for i in np.flatnonzero(no_sym):
         skipped.append({"row": int(i), "field": "option", "reason": "row without an option symbol"})
     if no_sym.any():
-        q.skip("row without an option symbol", int(no_sym.sum()), weight=float(np.nansum(oi[no_sym])) if np.isfinite(oi[no_sym]).all() else None)
+        q.skip(
+            "row without an option symbol",
+            int(no_sym.sum()),
+            weight=float(np.nansum(oi[no_sym])) if np.isfinite(oi[no_sym]).all() else None,
+        )
     oi_missing = np.isnan(oi) & is_row & ~oi_bad
-    for mask, why in ((oi_bad, "open_interest: not a number"), (oi_missing, "open_interest: missing")):
+    for mask, why in (
+        (oi_bad, "open_interest: not a number"),
+        (oi_missing, "open_interest: missing"),
+    ):
         for i in np.flatnonzero(mask):
             skipped.append({"row": int(i), "field": "open_interest", "reason": why})
         q.skip(why, int(mask.sum()), weight=None)
@@ -252,7 +297,9 @@ def rows_frame(options: list[Any], source: str, quality: Quality | None = None) 
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])
 
 
-def dedupe(contracts: pd.DataFrame, rows: np.ndarray, source: str, quality: Quality) -> tuple[pd.DataFrame, np.ndarray]:
+def dedupe(
+    contracts: pd.DataFrame, rows: np.ndarray, source: str, quality: Quality
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Drop exact duplicate contracts (same symbol, same values: a repair); a symbol repeated
     with different values is an :class:`InputError` naming the symbol and both rows."""
     dup_any = contracts["symbol"].duplicated(keep=False).to_numpy()
@@ -267,14 +314,27 @@ def dedupe(contracts: pd.DataFrame, rows: np.ndarray, source: str, quality: Qual
         first = contracts.loc[contracts["symbol"] == sym]
         diff = [c for c in first.columns if first[c].nunique(dropna=False) > 1]
         vals = {c: first[c].tolist() for c in diff[:3]}
-        raise InputError(source, "option", f"conflicting duplicate option symbol {sym} (rows {', '.join(str(r) for r in where[:2])}): " + ", ".join(f"{c} {v[0]!r} vs {v[1]!r}" for c, v in vals.items()))
+        raise InputError(
+            source,
+            "option",
+            f"conflicting duplicate option symbol {sym} (rows {', '.join(str(r) for r in where[:2])}): "
+            + ", ".join(f"{c} {v[0]!r} vs {v[1]!r}" for c, v in vals.items()),
+        )
     quality.repair("exact duplicate option row dropped", int(exact.sum()))
     quality.total_rows -= int(exact.sum())
-    quality.total_weight -= float(np.nansum(contracts.loc[exact, "open_interest"].to_numpy(dtype=np.float64)))
+    quality.total_weight -= float(
+        np.nansum(contracts.loc[exact, "open_interest"].to_numpy(dtype=np.float64))
+    )
     return contracts.loc[~exact].reset_index(drop=True), rows[~exact]
 
 
-def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of: datetime | None = None, *, symbol: str | None = None) -> Any:
+def parse(
+    payload: bytes | str | Mapping[str, Any],
+    source: str = SOURCE,
+    as_of: datetime | None = None,
+    *,
+    symbol: str | None = None,
+) -> Any:
     """Decode a CDN response into a :class:`flows.chain.Chain` (pure).
 
     Parameters
@@ -308,7 +368,15 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     obj, repairs = _decode(payload, where)
     sym = obj.get("symbol") if isinstance(obj.get("symbol"), str) else symbol
     data = obj.get("data")
-    sym = (data.get("symbol") if isinstance(data, Mapping) and isinstance(data.get("symbol"), str) else sym) or symbol or "?"
+    sym = (
+        (
+            data.get("symbol")
+            if isinstance(data, Mapping) and isinstance(data.get("symbol"), str)
+            else sym
+        )
+        or symbol
+        or "?"
+    )
     where = f"cboe:{sym}" if source in (SOURCE, "sample") else f"{source} (cboe:{sym})"
     if not isinstance(data, Mapping):
         raise InputError(where, "data", "missing (the response has no 'data' object)")
@@ -321,7 +389,11 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
         raise InputError(where, "data.current_price", "missing (no spot price)")
     spot = _number(data["current_price"], where, "data.current_price")
     check_range([spot], "option.spot", where, field="data.current_price")
-    ts = pd.Timestamp(as_of).tz_convert("UTC") if as_of is not None else parse_timestamp(obj.get("timestamp"), where)
+    ts = (
+        pd.Timestamp(as_of).tz_convert("UTC")
+        if as_of is not None
+        else parse_timestamp(obj.get("timestamp"), where)
+    )
     quality = Quality(source=source, basis="open interest")
     for repair in repairs:
         quality.repair(repair, 1)
@@ -331,16 +403,35 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     if frame.empty:
         raise InputError(where, "data.options", f"no readable option row ({quality.summary()})")
     gx = frame["gamma"].to_numpy() * spot
-    check_range(gx, "option.gamma_x_spot", where, rows=frame.index.to_numpy(), field="data.options[].gamma")
+    check_range(
+        gx, "option.gamma_x_spot", where, rows=frame.index.to_numpy(), field="data.options[].gamma"
+    )
     osi = parse_osi(frame["symbol"])
     settle = settlement_times(osi["root"].fillna(""), osi["expiry"])
     bad = osi["expiry"].isna() | osi["strike"].isna() | osi["type"].isna()
     no_settle = ~bad & pd.Series(settle.isna(), index=frame.index)
     oi = frame["open_interest"].to_numpy()
-    for mask, reason in ((bad, "not an OSI option symbol: "), (no_settle, "expiry outside the exchange calendar: ")):
+    for mask, reason in (
+        (bad, "not an OSI option symbol: "),
+        (no_settle, "expiry outside the exchange calendar: "),
+    ):
         if mask.any():
-            skipped = pd.concat([skipped, pd.DataFrame({"row": frame.index[mask], "field": "option", "reason": reason + frame.loc[mask, "symbol"]})], ignore_index=True)
-            quality.skip(reason.rstrip(": "), int(mask.sum()), weight=float(oi[mask.to_numpy()].sum()))
+            skipped = pd.concat(
+                [
+                    skipped,
+                    pd.DataFrame(
+                        {
+                            "row": frame.index[mask],
+                            "field": "option",
+                            "reason": reason + frame.loc[mask, "symbol"],
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            quality.skip(
+                reason.rstrip(": "), int(mask.sum()), weight=float(oi[mask.to_numpy()].sum())
+            )
     ok = ~(bad | no_settle).to_numpy()
     frame, osi, settle = frame.loc[ok], osi.loc[ok], settle[ok]
     if frame.empty:
@@ -356,4 +447,12 @@ def parse(payload: bytes | str | Mapping[str, Any], source: str = SOURCE, as_of:
     contracts, _rows = dedupe(contracts, frame.index.to_numpy(), where, quality)
     underlying = str(sym).lstrip("_").upper()
     skipped["row"] = skipped["row"].astype("int64")
-    return Chain(underlying=underlying, spot=spot, as_of=ts, source=source, contracts=contracts, skipped=skipped.reset_index(drop=True), quality=quality)
+    return Chain(
+        underlying=underlying,
+        spot=spot,
+        as_of=ts,
+        source=source,
+        contracts=contracts,
+        skipped=skipped.reset_index(drop=True),
+        quality=quality,
+    )

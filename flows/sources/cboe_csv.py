@@ -114,8 +114,26 @@ HEADER: tuple[str, ...] = (
 )
 """The 22 header names, by position (call block 1-10, Strike 11, put block 12-21)."""
 
-_CALL_POS = {"symbol": 1, "bid": 4, "ask": 5, "volume": 6, "iv": 7, "delta": 8, "gamma": 9, "open_interest": 10}
-_PUT_POS = {"symbol": 12, "bid": 15, "ask": 16, "volume": 17, "iv": 18, "delta": 19, "gamma": 20, "open_interest": 21}
+_CALL_POS = {
+    "symbol": 1,
+    "bid": 4,
+    "ask": 5,
+    "volume": 6,
+    "iv": 7,
+    "delta": 8,
+    "gamma": 9,
+    "open_interest": 10,
+}
+_PUT_POS = {
+    "symbol": 12,
+    "bid": 15,
+    "ask": 16,
+    "volume": 17,
+    "iv": 18,
+    "delta": 19,
+    "gamma": 20,
+    "open_interest": 21,
+}
 _STRIKE_POS = 11
 _EXPIRY_POS = 0
 _BODY_START_LINE = 5
@@ -123,18 +141,70 @@ _BODY_START_LINE = 5
 
 _SPOT_RE = re.compile(r"Last:\s*([-+]?[0-9][0-9,]*\.?[0-9]*)")
 
-_EN_MONTHS = {m.lower(): i for i, m in enumerate(["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"], 1)}
+_EN_MONTHS = {
+    m.lower(): i
+    for i, m in enumerate(
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        1,
+    )
+}
 _EN_MONTHS.update({k[:3]: v for k, v in list(_EN_MONTHS.items())})
 _EN_MONTHS["sept"] = 9
-_ES_MONTHS = {m: i for i, m in enumerate(["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"], 1)}
+_ES_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ],
+        1,
+    )
+}
 _ES_MONTHS["setiembre"] = 9
 
 _TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2})?\s*(?P<ampm>[AaPp]\.?\s?[Mm]\.?)?\s*(?P<tz>[A-Z]{2,4})?\s*$"
 _DATE_LAYOUTS: tuple[tuple[str, re.Pattern[str], dict[str, int]], ...] = (
     # "Date: September 14, 2023 at 4:31 PM EDT" and the older "Date: June 11, 2022, 8:47 PM EDT"
-    ("english", re.compile(r"^Date:\s*(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})(?:\s+at|\s*,)?\s+" + _TIME), _EN_MONTHS),
+    (
+        "english",
+        re.compile(
+            r"^Date:\s*(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})(?:\s+at|\s*,)?\s+"
+            + _TIME
+        ),
+        _EN_MONTHS,
+    ),
     # "Date: 23 de marzo de 2022, 8:47 PM EDT" / "... de 2022 a las 20:47"
-    ("spanish", re.compile(r"^Date:\s*(?P<day>\d{1,2})\s+de\s+(?P<month>[A-Za-z\u00e1\u00e9\u00ed\u00f3\u00fa]+)\s+de\s+(?P<year>\d{4})(?:\s+a\s+las|\s*,)?\s+" + _TIME), _ES_MONTHS),
+    (
+        "spanish",
+        re.compile(
+            r"^Date:\s*(?P<day>\d{1,2})\s+de\s+(?P<month>[A-Za-z\u00e1\u00e9\u00ed\u00f3\u00fa]+)\s+de\s+(?P<year>\d{4})(?:\s+a\s+las|\s*,)?\s+"
+            + _TIME
+        ),
+        _ES_MONTHS,
+    ),
 )
 _TZ_OFFSETS = {"EDT": -4, "EST": -5}
 """Abbreviations CBOE prints; ``ET`` or none means New York local time."""
@@ -167,16 +237,26 @@ def parse_date_line(text: str, source: str) -> pd.Timestamp:
                 raise InputError(source, "Date", f"hour {hour} with {m['ampm']} in {cell!r}")
             hour = hour % 12 + (12 if ampm == "pm" else 0)
         try:
-            naive = pd.Timestamp(year=int(m["year"]), month=month, day=int(m["day"]), hour=hour, minute=minute)
+            naive = pd.Timestamp(
+                year=int(m["year"]), month=month, day=int(m["day"]), hour=hour, minute=minute
+            )
         except ValueError as exc:
             raise InputError(source, "Date", f"impossible date/time in {cell!r}: {exc}") from None
         tz = m["tz"]
         if tz in _TZ_OFFSETS:
-            return (naive - pd.Timedelta(hours=_TZ_OFFSETS[tz])).tz_localize("UTC").tz_convert(EXCHANGE_TZ)
+            return (
+                (naive - pd.Timedelta(hours=_TZ_OFFSETS[tz]))
+                .tz_localize("UTC")
+                .tz_convert(EXCHANGE_TZ)
+            )
         if tz not in (None, "ET"):
             raise InputError(source, "Date", f"unknown time zone {tz!r} in {cell!r}")
         return naive.tz_localize(EXCHANGE_TZ, ambiguous=True, nonexistent="shift_forward")
-    raise InputError(source, "Date", f"unknown date layout {cell!r} (expected e.g. 'Date: September 14, 2023 at 4:31 PM EDT')")
+    raise InputError(
+        source,
+        "Date",
+        f"unknown date layout {cell!r} (expected e.g. 'Date: September 14, 2023 at 4:31 PM EDT')",
+    )
 
 
 def parse_spot_line(text: str, source: str) -> float:
@@ -194,9 +274,17 @@ def _check_header(line: str, source: str) -> None:
     names = [c.strip() for c in next(csv.reader([line]))] if line.strip() else []
     for i, expected in enumerate(HEADER):
         if i >= len(names):
-            raise InputError(source, expected, f"header has {len(names)} columns, column {i + 1} ({expected!r}) is missing")
+            raise InputError(
+                source,
+                expected,
+                f"header has {len(names)} columns, column {i + 1} ({expected!r}) is missing",
+            )
         if names[i] != expected:
-            raise InputError(source, expected, f"header column {i + 1} is {names[i]!r}, expected {expected!r} (renamed or missing column)")
+            raise InputError(
+                source,
+                expected,
+                f"header column {i + 1} is {names[i]!r}, expected {expected!r} (renamed or missing column)",
+            )
 
 
 def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +292,9 @@ def _numeric(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(col), dtype=bool)
     raw = col.astype("str")
-    vals = pd.to_numeric(raw.str.replace(",", "", regex=False).str.strip(), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    vals = pd.to_numeric(
+        raw.str.replace(",", "", regex=False).str.strip(), errors="coerce"
+    ).to_numpy(dtype=np.float64, na_value=np.nan)
     present = col.notna().to_numpy() & (raw.str.strip() != "").to_numpy()
     return vals, present & np.isnan(vals)
 
@@ -217,7 +307,14 @@ def _empty(col: pd.Series) -> np.ndarray:
 
 
 _LINE_RE = re.compile(r"line (\d+)")
-_RANGE_KEYS = {"open_interest": "option.open_interest", "volume": "option.volume", "iv": "option.iv", "delta": "option.delta", "bid": "option.price", "ask": "option.price"}
+_RANGE_KEYS = {
+    "open_interest": "option.open_interest",
+    "volume": "option.volume",
+    "iv": "option.iv",
+    "delta": "option.delta",
+    "bid": "option.price",
+    "ask": "option.price",
+}
 _GREEK_FIELDS = ("iv", "gamma", "bid", "ask")
 
 
@@ -228,8 +325,22 @@ def _read_body(body: str, source: str) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            return pd.read_csv(io.StringIO(body), header=None, names=list(range(len(HEADER))), skip_blank_lines=False, index_col=False, thousands=",", low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError, csv.Error) as exc:
+            return pd.read_csv(
+                io.StringIO(body),
+                header=None,
+                names=list(range(len(HEADER))),
+                skip_blank_lines=False,
+                index_col=False,
+                thousands=",",
+                low_memory=False,
+            )
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        ValueError,
+        OverflowError,
+        csv.Error,
+    ) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         m = _LINE_RE.search(msg)
         where = f"line {int(m.group(1)) + _BODY_START_LINE - 1}" if m else "body"
@@ -249,8 +360,14 @@ def _check_cut(body: str, source: str, quality: Quality) -> None:
     except csv.Error:
         nfields = 0
     if nfields < len(HEADER):
-        raise InputError(source, f"line {line_no}", f"file cut mid-body: its last line has {nfields} of {len(HEADER)} fields and no line end (a broken download); the whole file is refused")
-    quality.warn(f"the file does not end with a newline: its last line (line {line_no}) may be cut inside its last field")
+        raise InputError(
+            source,
+            f"line {line_no}",
+            f"file cut mid-body: its last line has {nfields} of {len(HEADER)} fields and no line end (a broken download); the whole file is refused",
+        )
+    quality.warn(
+        f"the file does not end with a newline: its last line (line {line_no}) may be cut inside its last field"
+    )
 
 
 CUT_TOP_CALL_DELTA = 0.35
@@ -262,7 +379,16 @@ CUT_MIN_LAST_EXPIRY_DAYS = 90
 a last expiry closer than this to the snapshot suggests the later expiries were cut (a warning)."""
 
 
-def _check_boundary_cut(expiry: np.ndarray, strike: np.ndarray, call_delta: np.ndarray, ok: np.ndarray, spot: float, as_of: pd.Timestamp, source: str, quality: Quality) -> None:
+def _check_boundary_cut(
+    expiry: np.ndarray,
+    strike: np.ndarray,
+    call_delta: np.ndarray,
+    ok: np.ndarray,
+    spot: float,
+    as_of: pd.Timestamp,
+    source: str,
+    quality: Quality,
+) -> None:
     """A file cut at a line boundary (see the module docstring): refuse a last expiry whose
     strikes stop below spot; warn when its top call is still near the money or when the last
     expiry is close to the snapshot.  Only for a file in CBOE's order."""
@@ -279,16 +405,44 @@ def _check_boundary_cut(expiry: np.ndarray, strike: np.ndarray, call_delta: np.n
     day = pd.Timestamp(last_expiry).date().isoformat()
     top = float(k[last].max())
     if top < spot <= float(k.max()):  # (a spot beyond every strike is the engine's spot check)
-        raise InputError(source, "Strike", f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused")
+        raise InputError(
+            source,
+            "Strike",
+            f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused",
+        )
     top_delta = float(call_delta[ok][last][-1])
     if np.isfinite(top_delta) and top_delta >= CUT_TOP_CALL_DELTA:
-        quality.warn(f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary")
+        quality.warn(
+            f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"
+        )
     days = (pd.Timestamp(last_expiry) - pd.Timestamp(as_of.tz_convert(EXCHANGE_TZ).date())).days
     if days < CUT_MIN_LAST_EXPIRY_DAYS:
-        quality.warn(f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off")
+        quality.warn(
+            f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off"
+        )
 
 
-PANDAS_NA_MARKERS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+PANDAS_NA_MARKERS = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
 fast reader (:func:`_read_body_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
@@ -317,7 +471,12 @@ class _Body:
 
 
 _WEEKDAYS3 = frozenset({"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
-_MONTHS3 = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTHS3 = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 
 
 def _expiry_text_date(text: object) -> np.datetime64 | None:
@@ -328,7 +487,12 @@ def _expiry_text_date(text: object) -> np.datetime64 | None:
     if len(parts) != 4:
         return None
     weekday, month, day, year = parts
-    if weekday.lower() not in _WEEKDAYS3 or month.lower() not in _MONTHS3 or not (day.isascii() and day.isdigit() and len(day) <= 2) or not (year.isascii() and year.isdigit() and len(year) == 4):
+    if (
+        weekday.lower() not in _WEEKDAYS3
+        or month.lower() not in _MONTHS3
+        or not (day.isascii() and day.isdigit() and len(day) <= 2)
+        or not (year.isascii() and year.isdigit() and len(year) == 4)
+    ):
         return None
     try:
         return np.datetime64(date(int(year), _MONTHS3[month.lower()], int(day)), "ns")
@@ -342,7 +506,11 @@ def _parse_expiries(codes: np.ndarray, uniques: Sequence[object]) -> np.ndarray:
     if all(d is not None for d in fast):
         parsed = np.array(fast, dtype="datetime64[ns]")
     else:
-        parsed = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object), dtype="str"), format="%a %b %d %Y", errors="coerce").to_numpy(dtype="datetime64[ns]")
+        parsed = pd.to_datetime(
+            pd.Series(np.asarray(uniques, dtype=object), dtype="str"),
+            format="%a %b %d %Y",
+            errors="coerce",
+        ).to_numpy(dtype="datetime64[ns]")
     nat = np.datetime64("NaT", "ns")
     return np.where(codes >= 0, parsed[np.maximum(codes, 0)] if parsed.size else nat, nat)
 
@@ -355,7 +523,9 @@ def _body_from_frame(frame: pd.DataFrame) -> _Body:
     for name in _NUMERIC_NAMES:
         (vc, bc), (vp, bp) = _numeric(frame[_CALL_POS[name]]), _numeric(frame[_PUT_POS[name]])
         values[name], bad[name] = np.concatenate([vc, vp]), np.concatenate([bc, bp])
-        empty[name] = np.concatenate([_empty(frame[_CALL_POS[name]]), _empty(frame[_PUT_POS[name]])])
+        empty[name] = np.concatenate(
+            [_empty(frame[_CALL_POS[name]]), _empty(frame[_PUT_POS[name]])]
+        )
     sym = pd.concat([frame[_CALL_POS["symbol"]], frame[_PUT_POS["symbol"]]], ignore_index=True)
     return _Body(
         n=n,
@@ -365,7 +535,11 @@ def _body_from_frame(frame: pd.DataFrame) -> _Body:
         values=values,
         bad=bad,
         empty=empty,
-        symbols=pa.array(sym.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True) if n else pa.array([], type=pa.string()),
+        symbols=pa.array(
+            sym.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True
+        )
+        if n
+        else pa.array([], type=pa.string()),
         cell=lambda pos, row: frame[pos].iloc[row],
     )
 
@@ -389,16 +563,30 @@ def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
     if not body or body.isspace():
         return None
     names = [str(i) for i in range(len(HEADER))]
-    numeric = [i for i in range(len(HEADER)) if i not in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])]
+    numeric = [
+        i
+        for i in range(len(HEADER))
+        if i not in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
+    ]
     wanted = [i for i in range(len(HEADER)) if HEADER[i] not in ("Last Sale", "Net")]
     types = {names[i]: (pa.float64() if i in numeric else pa.string()) for i in wanted}
     buf = pa.py_buffer(data if data is not None else body.encode("utf-8"))
     try:
         table = pacsv.read_csv(
             pa.BufferReader(buf),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=max(1 << 19, buf.size // 2 + 1)),
+            read_options=pacsv.ReadOptions(
+                column_names=names, block_size=max(1 << 19, buf.size // 2 + 1)
+            ),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types=types, include_columns=[names[i] for i in wanted], null_values=list(PANDAS_NA_MARKERS), strings_can_be_null=True, quoted_strings_can_be_null=True, true_values=[], false_values=[]),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=[names[i] for i in wanted],
+                null_values=list(PANDAS_NA_MARKERS),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                true_values=[],
+                false_values=[],
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
@@ -407,7 +595,9 @@ def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
     if expiry_col.null_count:
         return None  # a row without its expiry (perhaps blank): the exact reader decides
     enc = expiry_col.dictionary_encode()
-    expiry = _parse_expiries(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist())
+    expiry = _parse_expiries(
+        enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+    )
 
     def floats(pos: int) -> np.ndarray:
         return np.asarray(table.column(names[pos]).to_numpy())
@@ -417,7 +607,13 @@ def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
         values[name] = np.concatenate([floats(_CALL_POS[name]), floats(_PUT_POS[name])])
         bad[name] = np.zeros(2 * n, dtype=bool)
         empty[name] = np.isnan(values[name])
-    symbols = pa.chunked_array([*table.column(names[_CALL_POS["symbol"]]).chunks, *table.column(names[_PUT_POS["symbol"]]).chunks], type=pa.string()).combine_chunks()
+    symbols = pa.chunked_array(
+        [
+            *table.column(names[_CALL_POS["symbol"]]).chunks,
+            *table.column(names[_PUT_POS["symbol"]]).chunks,
+        ],
+        type=pa.string(),
+    ).combine_chunks()
     return _Body(
         n=n,
         blank=np.zeros(n, dtype=bool),
@@ -468,8 +664,15 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     decoded.note(quality)
     starts = _line_starts(text, 5)  # the first four lines, then the body (no copy of the body yet)
     if len(starts) < 4:
-        raise InputError(source, "header", f"file has {len(starts)} line(s); expected spot, date and header lines")
-    line2, line3, line4 = (text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))].rstrip("\r") for k in (1, 2, 3))
+        raise InputError(
+            source,
+            "header",
+            f"file has {len(starts)} line(s); expected spot, date and header lines",
+        )
+    line2, line3, line4 = (
+        text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))].rstrip("\r")
+        for k in (1, 2, 3)
+    )
     spot = parse_spot_line(line2, source)
     check_range([spot], "option.spot", source, field="Last")
     try:
@@ -480,9 +683,20 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     _check_header(line4, source)
     body_text = text[starts[4] :] if len(starts) > 4 else ""
     _check_cut(body_text, source, quality)
-    plain_utf8 = isinstance(raw, bytes) and decoded.encoding == "utf-8" and not decoded.bom and raw[:2] != GZIP_MAGIC
-    body_bytes = memoryview(raw)[_line_starts(raw, 5)[4] :] if isinstance(raw, bytes) and plain_utf8 and len(starts) > 4 else None  # the same bytes, not copied
-    body = _read_body_arrow(body_text, body_bytes) or _body_from_frame(_read_body(body_text, source))
+    plain_utf8 = (
+        isinstance(raw, bytes)
+        and decoded.encoding == "utf-8"
+        and not decoded.bom
+        and raw[:2] != GZIP_MAGIC
+    )
+    body_bytes = (
+        memoryview(raw)[_line_starts(raw, 5)[4] :]
+        if isinstance(raw, bytes) and plain_utf8 and len(starts) > 4
+        else None
+    )  # the same bytes, not copied
+    body = _read_body_arrow(body_text, body_bytes) or _body_from_frame(
+        _read_body(body_text, source)
+    )
 
     skipped: list[tuple[int, str, str]] = []
     n = body.n
@@ -492,35 +706,66 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     oi = values["open_interest"]
     oi_weight = np.where(np.isfinite(oi) & ~bad_cells["open_interest"], oi, np.nan)
     quality.total_rows = int(2 * (~blank).sum())
-    quality.total_weight = float(np.nansum(np.where(np.tile(~blank, 2), np.where(np.isinf(oi_weight), 0.0, oi_weight), 0.0)))
+    quality.total_weight = float(
+        np.nansum(np.where(np.tile(~blank, 2), np.where(np.isinf(oi_weight), 0.0, oi_weight), 0.0))
+    )
 
     # both sides stacked: element i < n is the call of row i, n + i the put of row i
     side_line = np.concatenate([lines, lines])
     side_name = np.repeat(np.array(["call", "put"]), n)
     exp_bad = ~blank & np.isnat(expiry)
     strike_bad = ~blank & ~exp_bad & ~(np.isfinite(strike) & (strike > 0))
-    for mask, field, reason in ((exp_bad, "Expiration Date", "not a date (%a %b %d %Y)"), (strike_bad, "Strike", "strike missing, not a number or not positive")):
+    for mask, field, reason in (
+        (exp_bad, "Expiration Date", "not a date (%a %b %d %Y)"),
+        (strike_bad, "Strike", "strike missing, not a number or not positive"),
+    ):
         if mask.any():
             for ln in lines[mask]:
                 skipped.append((int(ln), field, reason))
             w = oi_weight.reshape(2, n)[:, mask]
-            quality.skip(f"{field}: {reason}", int(2 * mask.sum()), weight=float(np.nansum(w)) if np.isfinite(w).all() else None)
+            quality.skip(
+                f"{field}: {reason}",
+                int(2 * mask.sum()),
+                weight=float(np.nansum(w)) if np.isfinite(w).all() else None,
+            )
     keep = np.tile(~blank & ~exp_bad & ~strike_bad, 2)
     osi = osi_fields(body.symbols)  # once: root, expiry, type and strike of every symbol
     osi_ok = osi.ok
     bad_sym = keep & ~osi_ok
     for i in np.flatnonzero(bad_sym):
-        skipped.append((int(side_line[i]), HEADER[_CALL_POS["symbol"] if i < n else _PUT_POS["symbol"]], "missing or not an OSI option symbol"))
+        skipped.append(
+            (
+                int(side_line[i]),
+                HEADER[_CALL_POS["symbol"] if i < n else _PUT_POS["symbol"]],
+                "missing or not an OSI option symbol",
+            )
+        )
     if bad_sym.any():
         w = oi_weight[bad_sym]
-        quality.skip("Calls/Puts: missing or not an OSI option symbol", int(bad_sym.sum()), weight=float(np.nansum(w)) if np.isfinite(w).all() else None)
+        quality.skip(
+            "Calls/Puts: missing or not an OSI option symbol",
+            int(bad_sym.sum()),
+            weight=float(np.nansum(w)) if np.isfinite(w).all() else None,
+        )
     keep &= osi_ok
     oi_bad = keep & bad_cells["open_interest"]
     oi_missing = keep & ~oi_bad & np.isnan(oi)
     for mask, reason in ((oi_bad, "not a number"), (oi_missing, "missing")):
         for i in np.flatnonzero(mask):
-            cell = body.cell(_CALL_POS["open_interest"] if i < n else _PUT_POS["open_interest"], int(i % n)) if reason != "missing" else None
-            skipped.append((int(side_line[i]), f"Open Interest ({side_name[i]})", f"not a number: {cell!r}" if reason != "missing" else "missing open interest"))
+            cell = (
+                body.cell(
+                    _CALL_POS["open_interest"] if i < n else _PUT_POS["open_interest"], int(i % n)
+                )
+                if reason != "missing"
+                else None
+            )
+            skipped.append(
+                (
+                    int(side_line[i]),
+                    f"Open Interest ({side_name[i]})",
+                    f"not a number: {cell!r}" if reason != "missing" else "missing open interest",
+                )
+            )
         if mask.any():
             quality.skip(f"Open Interest: {reason}", int(mask.sum()), weight=None)
     keep &= ~oi_bad & ~oi_missing
@@ -530,21 +775,41 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     for name, key in _RANGE_KEYS.items():
         for side, half in zip(("call", "put"), halves, strict=True):
             m = keep & half
-            check_range(values[name][m], key, source, rows=lambda i, m=m: side_line[m][i], field=f"{HEADER[_CALL_POS[name]]} ({side})")
+            check_range(
+                values[name][m],
+                key,
+                source,
+                rows=lambda i, m=m: side_line[m][i],
+                field=f"{HEADER[_CALL_POS[name]]} ({side})",
+            )
     for side, half in zip(("call", "put"), halves, strict=True):
         m = keep & half
-        check_range(values["gamma"][m] * spot, "option.gamma_x_spot", source, rows=lambda i, m=m: side_line[m][i], field=f"Gamma ({side})")
+        check_range(
+            values["gamma"][m] * spot,
+            "option.gamma_x_spot",
+            source,
+            rows=lambda i, m=m: side_line[m][i],
+            field=f"Gamma ({side})",
+        )
     row_of_side = np.concatenate([np.arange(n), np.arange(n)])
     osi_strike = osi.strike
     off = keep & ~(np.abs(osi_strike - strike[row_of_side]) <= 5e-4)
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise InputError(source, "Strike", f"line {side_line[i]}: Strike {strike[row_of_side][i]:g} but the {side_name[i]} symbol {osi.symbol[i].as_py()} encodes {osi_strike[i]:g} ({int(off.sum())} such contracts; limit option.strike)")
+        raise InputError(
+            source,
+            "Strike",
+            f"line {side_line[i]}: Strike {strike[row_of_side][i]:g} but the {side_name[i]} symbol {osi.symbol[i].as_py()} encodes {osi_strike[i]:g} ({int(off.sum())} such contracts; limit option.strike)",
+        )
     osi_exp = osi.expiry
     off = keep & (osi_exp != expiry[row_of_side])
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise InputError(source, "Expiration Date", f"line {side_line[i]}: {body.cell(_EXPIRY_POS, i % n)!r} but the {side_name[i]} symbol {osi.symbol[i].as_py()} encodes {pd.Timestamp(osi_exp[i]).date()} ({int(off.sum())} such contracts)")
+        raise InputError(
+            source,
+            "Expiration Date",
+            f"line {side_line[i]}: {body.cell(_EXPIRY_POS, i % n)!r} but the {side_name[i]} symbol {osi.symbol[i].as_py()} encodes {pd.Timestamp(osi_exp[i]).date()} ({int(off.sum())} such contracts)",
+        )
 
     # unreadable or empty IV / greek / quote cells: missing, marked for the engine; others: repairs
     unreadable = np.zeros(2 * n, dtype=bool)
@@ -553,9 +818,14 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         empty = keep & body.empty[name]
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            quality.repair(f"{HEADER[_CALL_POS[name]]}: not a number (e.g. {body.cell(_CALL_POS[name] if i < n else _PUT_POS[name], i % n)!r}), taken as missing", int(bad.sum()))
+            quality.repair(
+                f"{HEADER[_CALL_POS[name]]}: not a number (e.g. {body.cell(_CALL_POS[name] if i < n else _PUT_POS[name], i % n)!r}), taken as missing",
+                int(bad.sum()),
+            )
         if empty.any():
-            quality.repair(f"{HEADER[_CALL_POS[name]]}: empty cell, taken as missing", int(empty.sum()))
+            quality.repair(
+                f"{HEADER[_CALL_POS[name]]}: empty cell, taken as missing", int(empty.sum())
+            )
         if name in _GREEK_FIELDS:
             unreadable |= bad | empty
 
@@ -568,21 +838,54 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
     root_code = osi.root_code[idx]
     exp_kept = expiry[row_of]
     # settlement instants per distinct (root, expiry) pair (a chain has ~100), then per contract
-    pair = pd.factorize(root_code * 1_000_000 + exp_kept.astype("datetime64[D]").astype(np.int64))[0]
+    pair = pd.factorize(root_code * 1_000_000 + exp_kept.astype("datetime64[D]").astype(np.int64))[
+        0
+    ]
     firsts = np.zeros(int(pair.max()) + 1 if pair.size else 0, dtype=np.int64)
     firsts[pair[::-1]] = np.arange(pair.size)[::-1]  # first contract of each pair
-    pair_settle = settlement_times([osi.roots[c] for c in root_code[firsts]], exp_kept[firsts]).as_unit("ns")
-    settle = pd.DatetimeIndex(pair_settle.tz_convert(None).to_numpy()[pair], tz="UTC") if pair.size else pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+    pair_settle = settlement_times(
+        [osi.roots[c] for c in root_code[firsts]], exp_kept[firsts]
+    ).as_unit("ns")
+    settle = (
+        pd.DatetimeIndex(pair_settle.tz_convert(None).to_numpy()[pair], tz="UTC")
+        if pair.size
+        else pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+    )
     no_settle = np.asarray(settle.isna())
     if no_settle.any():
         gone = idx[no_settle]
-        skipped.extend((int(side_line[i]), "Expiration Date", "outside the exchange calendar") for i in gone)
-        quality.skip("Expiration Date: outside the exchange calendar", int(gone.size), weight=float(np.nansum(oi_weight[gone])))
-        idx, row_of, exp_kept, settle, root_code = idx[~no_settle], row_of[~no_settle], exp_kept[~no_settle], settle[~no_settle], root_code[~no_settle]
-    _check_boundary_cut(expiry, strike, values["delta"][:n], ~blank & ~exp_bad & ~strike_bad, spot, as_of, source, quality)
+        skipped.extend(
+            (int(side_line[i]), "Expiration Date", "outside the exchange calendar") for i in gone
+        )
+        quality.skip(
+            "Expiration Date: outside the exchange calendar",
+            int(gone.size),
+            weight=float(np.nansum(oi_weight[gone])),
+        )
+        idx, row_of, exp_kept, settle, root_code = (
+            idx[~no_settle],
+            row_of[~no_settle],
+            exp_kept[~no_settle],
+            settle[~no_settle],
+            root_code[~no_settle],
+        )
+    _check_boundary_cut(
+        expiry,
+        strike,
+        values["delta"][:n],
+        ~blank & ~exp_bad & ~strike_bad,
+        spot,
+        as_of,
+        source,
+        quality,
+    )
     iv = values["iv"][idx]
     no_iv = ~(iv > 0)
-    roots = pa.array(osi.roots, type=pa.string()).take(pa.array(root_code)) if osi.roots else pa.array([], type=pa.string())
+    roots = (
+        pa.array(osi.roots, type=pa.string()).take(pa.array(root_code))
+        if osi.roots
+        else pa.array([], type=pa.string())
+    )
     contracts = pd.DataFrame(
         {
             "symbol": pd.Series(osi.symbol.take(pa.array(idx)), dtype="str"),
@@ -603,7 +906,10 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         copy=False,  # fresh arrays, in CHAIN_COLUMNS order
     )
     # duplicates: one integer key per contract (root, expiry, type, strike: the symbol's fields)
-    key = ((root_code * 100_000 + (exp_kept.astype("datetime64[D]").astype(np.int64) - _DAY0)) * 2 + osi.is_call[idx]) * 100_000_000 + np.round(osi_strike[idx] * 1000).astype(np.int64)
+    key = (
+        (root_code * 100_000 + (exp_kept.astype("datetime64[D]").astype(np.int64) - _DAY0)) * 2
+        + osi.is_call[idx]
+    ) * 100_000_000 + np.round(osi_strike[idx] * 1000).astype(np.int64)
     unique_symbols = not (len(key) and pd.Index(key).has_duplicates)
     if not unique_symbols:
         contracts, _ = dedupe(contracts, side_line[idx], source, quality)
@@ -623,8 +929,22 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
             counts = contracts["root"].value_counts()
             by_underlying = counts.groupby(counts.index.map(underlying_from_root)).sum()
             underlying = str(by_underlying.idxmax())
-    skipped_frame = pd.DataFrame(skipped, columns=["row", "field", "reason"]).astype({"row": "int64", "field": "str", "reason": "str"}) if skipped else _NO_SKIPPED.copy()
-    chain = Chain(underlying=underlying, spot=spot, as_of=as_of, source=source, contracts=contracts, skipped=skipped_frame, quality=quality)
+    skipped_frame = (
+        pd.DataFrame(skipped, columns=["row", "field", "reason"]).astype(
+            {"row": "int64", "field": "str", "reason": "str"}
+        )
+        if skipped
+        else _NO_SKIPPED.copy()
+    )
+    chain = Chain(
+        underlying=underlying,
+        spot=spot,
+        as_of=as_of,
+        source=source,
+        contracts=contracts,
+        skipped=skipped_frame,
+        quality=quality,
+    )
     if len(contracts) == 0 and quality.skipped_rows:
         raise InputError(source, "contracts", f"no readable option row: {quality.summary()}")
     validate_chain(chain, symbols_unique=True)  # duplicates were dropped or refused above
@@ -670,5 +990,9 @@ def list_drop_folder(folder: str | Path, underlying: str) -> Path:
     pattern = re.compile(rf"^{re.escape(underlying.lower())}(?:[_\-. ].*)?\.csv$")
     files = [p for p in root.iterdir() if p.is_file() and pattern.match(p.name.lower())]
     if not files:
-        raise InputError(str(root), "underlying", f"no quote-table CSV for {underlying} (expected e.g. {underlying.lower()}_quotedata.csv)")
+        raise InputError(
+            str(root),
+            "underlying",
+            f"no quote-table CSV for {underlying} (expected e.g. {underlying.lower()}_quotedata.csv)",
+        )
     return max(files, key=lambda p: (p.stat().st_mtime, p.name))

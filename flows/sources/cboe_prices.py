@@ -50,4 +50,6 @@ def fetch(query: PriceQuery, client: HttpClient) -> bytes:
 
 def parse(raw: bytes, source: str, symbol: str = "VIX") -> tuple[pd.DataFrame, Quality]:
     """Parse a Cboe daily price CSV (pure); see :func:`flows.sources.price_frame.parse_delimited`."""
-    return parse_delimited(raw, source, symbol=symbol, date_names=("DATE",), close_names=("CLOSE",), optional=OPTIONAL)
+    return parse_delimited(
+        raw, source, symbol=symbol, date_names=("DATE",), close_names=("CLOSE",), optional=OPTIONAL
+    )

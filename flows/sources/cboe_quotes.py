@@ -36,7 +36,14 @@ URL_TEMPLATE = "https://cdn.cboe.com/api/global/delayed_quotes/quotes/{symbol}.j
 SOURCE = "cboe-quotes"
 NEW_YORK = "America/New_York"
 
-QUOTE_COLUMNS = ["symbol", "price", "prev_close", "return_since_prev_close", "volume_shares", "price_time"]
+QUOTE_COLUMNS = [
+    "symbol",
+    "price",
+    "prev_close",
+    "return_since_prev_close",
+    "volume_shares",
+    "price_time",
+]
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,13 @@ def parse(payload: Any, source: str) -> pd.DataFrame:
     when = pd.NaT
     if data.get("last_trade_time"):
         try:
-            when = pd.Timestamp(str(data["last_trade_time"])).tz_localize(NEW_YORK).tz_convert("UTC")
+            when = (
+                pd.Timestamp(str(data["last_trade_time"])).tz_localize(NEW_YORK).tz_convert("UTC")
+            )
         except (ValueError, TypeError):
-            raise InputError(source, "last_trade_time", f"not a time: {data['last_trade_time']!r}") from None
+            raise InputError(
+                source, "last_trade_time", f"not a time: {data['last_trade_time']!r}"
+            ) from None
     elif payload.get("timestamp"):
         try:
             when = pd.Timestamp(str(payload["timestamp"])).tz_localize("UTC")
@@ -117,7 +128,9 @@ def parse(payload: Any, source: str) -> pd.DataFrame:
     )
 
 
-def quotes(symbols: list[str], client: HttpClient, *, url_template: str = URL_TEMPLATE) -> tuple[pd.DataFrame, dict[str, str]]:
+def quotes(
+    symbols: list[str], client: HttpClient, *, url_template: str = URL_TEMPLATE
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Fetch and parse several symbols; returns ``(frame, failures)``.
 
     A symbol that fails (HTTP error, malformed body) is left out of the frame and reported in
@@ -131,5 +144,18 @@ def quotes(symbols: list[str], client: HttpClient, *, url_template: str = URL_TE
             frames.append(parse(fetch(query, client), f"{SOURCE}:{query.symbol}"))
         except FlowdeskError as exc:
             failures[query.symbol] = str(exc)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: pd.Series(dtype="datetime64[ns, UTC]" if c == "price_time" else (str if c == "symbol" else float)) for c in QUOTE_COLUMNS})
+    frame = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype="datetime64[ns, UTC]"
+                    if c == "price_time"
+                    else (str if c == "symbol" else float)
+                )
+                for c in QUOTE_COLUMNS
+            }
+        )
+    )
     return frame, failures

@@ -54,7 +54,9 @@ from flows.sources.http import HttpClient
 from flows.sources.price_frame import cell_dates, cell_numbers, read_cells
 from flows.sources.textio import decode_text
 
-URL_TEMPLATE = "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
+URL_TEMPLATE = (
+    "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
+)
 SOURCE = "cboe-vx"
 RESCALE_DATE = pd.Timestamp("2007-03-26")
 """First trade date quoted in VIX points; earlier VX prices are 10 x VIX (divided by 10 here)."""
@@ -62,7 +64,14 @@ RESCALE_FACTOR = 10.0
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 FUTURES_PATTERN = re.compile(r"^\s*([FGHJKMNQUVXZ])\s*\(\s*([A-Za-z]{3})\s+(\d{2}|\d{4})\s*\)\s*$")
 REQUIRED = ("Trade Date", "Futures", "Settle")
-OPTIONAL = {"open": "Open", "high": "High", "low": "Low", "close": "Close", "volume": "Total Volume", "open_interest": "Open Interest"}
+OPTIONAL = {
+    "open": "Open",
+    "high": "High",
+    "low": "Low",
+    "close": "Close",
+    "volume": "Total Volume",
+    "open_interest": "Open Interest",
+}
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,22 @@ def build_query(year: int, month: int, *, url_template: str = URL_TEMPLATE) -> V
         raise InputError(SOURCE, "month", f"not a month: {month!r}")
     expiry = calendars.vx_final_settlement([year], [month])[0]
     code = str(calendars.vx_contract_code([year], [month])[0])
-    return VxQuery(contract=code, year=int(year), month=int(month), expiry=expiry, url=url_template.format(expiry=expiry.date().isoformat(), contract=code))
+    return VxQuery(
+        contract=code,
+        year=int(year),
+        month=int(month),
+        expiry=expiry,
+        url=url_template.format(expiry=expiry.date().isoformat(), contract=code),
+    )
 
 
-def queries_for(as_of: pd.Timestamp | str, months_back: int = 2, months_ahead: int = 8, *, url_template: str = URL_TEMPLATE) -> list[VxQuery]:
+def queries_for(
+    as_of: pd.Timestamp | str,
+    months_back: int = 2,
+    months_ahead: int = 8,
+    *,
+    url_template: str = URL_TEMPLATE,
+) -> list[VxQuery]:
     """Queries of every monthly contract from ``months_back`` before to ``months_ahead`` after
     the month of ``as_of`` (the short-term index needs months 1-2, the mid-term one months 4-7)."""
     base = pd.Period(pd.Timestamp(as_of), freq="M")
@@ -102,11 +123,19 @@ def fetch(query: VxQuery, client: HttpClient) -> bytes:
 def _contract_of(text: str, source: str, line: int) -> tuple[int, int]:
     m = FUTURES_PATTERN.match(text)
     if not m:
-        raise InputError(source, f"line {line}, column 'Futures'", f"not a VX contract like 'G (Feb 2018)': {text!r}")
+        raise InputError(
+            source,
+            f"line {line}, column 'Futures'",
+            f"not a VX contract like 'G (Feb 2018)': {text!r}",
+        )
     code, mon, yy = m.groups()
     month = calendars.VX_MONTH_CODES.index(code) + 1
     if mon.capitalize() != MONTHS[month - 1]:
-        raise InputError(source, f"line {line}, column 'Futures'", f"month code {code} is {MONTHS[month - 1]}, the text says {mon!r}")
+        raise InputError(
+            source,
+            f"line {line}, column 'Futures'",
+            f"month code {code} is {MONTHS[month - 1]}, the text says {mon!r}",
+        )
     year = int(yy) if len(yy) == 4 else 2000 + int(yy)
     return year, month
 
@@ -114,13 +143,19 @@ def _contract_of(text: str, source: str, line: int) -> tuple[int, int]:
 @functools.lru_cache(maxsize=1024)
 def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
     """Code and final settlement date of a contract (:mod:`flows.calendars`; once per contract)."""
-    return str(calendars.vx_contract_code([year], [month])[0]), calendars.vx_final_settlement([year], [month], calendar)[0]
+    return str(calendars.vx_contract_code([year], [month])[0]), calendars.vx_final_settlement(
+        [year], [month], calendar
+    )[0]
 
 
 def _types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
     """Columns a large regular file reads typed (:func:`flows.sources.price_frame.read_cells`)."""
     skip = 1 if header[:2] == ["", "Trade Date"] else 0
-    out = {skip + header[skip:].index(c): pa.float64() for c in ("Settle", *OPTIONAL.values()) if c in header[skip:]}
+    out = {
+        skip + header[skip:].index(c): pa.float64()
+        for c in ("Settle", *OPTIONAL.values())
+        if c in header[skip:]
+    }
     if "Trade Date" in header:
         j = header.index("Trade Date")
         if j < len(first) and len(first[j]) == 10 and first[j][4:5] == "-":
@@ -128,7 +163,9 @@ def _types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
     return out
 
 
-def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR) -> tuple[pd.DataFrame, Quality]:
+def parse(
+    raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
+) -> tuple[pd.DataFrame, Quality]:
     """Parse one contract's settlement history (pure); see the module docstring.
 
     Returns ``(frame, quality)``: :data:`flows.schema.VX_COLUMNS`, oldest first.
@@ -142,10 +179,23 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
         header = cells.header
     for col in REQUIRED:
         if col not in header:
-            raise InputError(source, f"line 1, column '{col}'", f"required column missing (header: {', '.join(header)})")
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                f"required column missing (header: {', '.join(header)})",
+            )
     n = len(cells)
     if not n:  # a listed contract without any settlement yet (CFE publishes the header only)
-        empty = pd.DataFrame({k: pd.Series(dtype="datetime64[ns]" if k in ("date", "expiry") else (str if k == "contract" else float)) for k in VX_COLUMNS})
+        empty = pd.DataFrame(
+            {
+                k: pd.Series(
+                    dtype="datetime64[ns]"
+                    if k in ("date", "expiry")
+                    else (str if k == "contract" else float)
+                )
+                for k in VX_COLUMNS
+            }
+        )
         return empty, Quality(source=source, basis="open interest")
     lines = cells.lines
     col = {name: header.index(name) for name in header}
@@ -154,7 +204,11 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
     year, month = _contract_of(first, source, int(lines[0]))
     if (futures != first).any():
         other = int(np.flatnonzero(futures != first)[0])
-        raise InputError(source, f"line {lines[other]}, column 'Futures'", f"file mixes contracts: {first!r} and {str(futures[other])!r}")
+        raise InputError(
+            source,
+            f"line {lines[other]}, column 'Futures'",
+            f"file mixes contracts: {first!r} and {str(futures[other])!r}",
+        )
     code, expiry = _contract(year, month, calendar)
     day = cell_dates(cells, col["Trade Date"], source, "Trade Date")
     present = [name for name, c in OPTIONAL.items() if c in col]
@@ -163,15 +217,23 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
     cols = {name: np.full(n, np.nan) for name in OPTIONAL}
     cols.update({name: nums[:, k + 1] for k, name in enumerate(present)})
     oi = cols["open_interest"]
-    q = Quality(source=source, basis="open interest", total_rows=n, total_weight=float(np.nansum(oi)))
+    q = Quality(
+        source=source, basis="open interest", total_rows=n, total_weight=float(np.nansum(oi))
+    )
     for r in repairs:
         q.repair(r, n)
 
     after = day > expiry.to_datetime64()
     if after.any():
         i = int(np.flatnonzero(after)[0])
-        raise InputError(source, f"line {lines[i]}, column 'Trade Date'", f"{pd.Timestamp(day[i]).date()} is after {code}'s final settlement {expiry.date()}")
-    no_trade_yet = (given & (settle == 0) & ~(np.nan_to_num(oi) > 0)) | (~given & ~(np.nan_to_num(oi) > 0) & ~(np.nan_to_num(cols["volume"]) > 0))
+        raise InputError(
+            source,
+            f"line {lines[i]}, column 'Trade Date'",
+            f"{pd.Timestamp(day[i]).date()} is after {code}'s final settlement {expiry.date()}",
+        )
+    no_trade_yet = (given & (settle == 0) & ~(np.nan_to_num(oi) > 0)) | (
+        ~given & ~(np.nan_to_num(oi) > 0) & ~(np.nan_to_num(cols["volume"]) > 0)
+    )
     usable = np.isfinite(settle) & (settle > 0)
     bad = ~usable & ~no_trade_yet
     if bad.any():
@@ -182,19 +244,31 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
         ):
             if mask.any():
                 w = oi[mask]
-                q.skip(reason, int(mask.sum()), float(np.nansum(w)) if np.isfinite(w).all() else None)
+                q.skip(
+                    reason, int(mask.sum()), float(np.nansum(w)) if np.isfinite(w).all() else None
+                )
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={str(cells.text(col['Settle'])[i])!r})")
+        q.warn(
+            f"{source}: {code}: {int(bad.sum())} row(s) without a usable settle skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={str(cells.text(col['Settle'])[i])!r})"
+        )
     keep = usable
     old = (day < RESCALE_DATE.to_datetime64()) & keep
     prices = {k: cols[k] for k in ("open", "high", "low", "close")}
     if old.any():
         settle = np.where(old, settle / RESCALE_FACTOR, settle)
         prices = {k: np.where(old, v / RESCALE_FACTOR, v) for k, v in prices.items()}
-        q.repair(f"prices before {RESCALE_DATE.date()} on the 10 x VIX scale divided by {RESCALE_FACTOR:g}", int(old.sum()))
+        q.repair(
+            f"prices before {RESCALE_DATE.date()} on the 10 x VIX scale divided by {RESCALE_FACTOR:g}",
+            int(old.sum()),
+        )
     with np.errstate(invalid="ignore"):
         prices = {k: np.where(v > 0, v, np.nan) for k, v in prices.items()}  # 0.00 = no trade
-    values = {"settle": settle[keep], **{k: v[keep] for k, v in prices.items()}, "volume": cols["volume"][keep], "open_interest": oi[keep]}
+    values = {
+        "settle": settle[keep],
+        **{k: v[keep] for k, v in prices.items()},
+        "volume": cols["volume"][keep],
+        "open_interest": oi[keep],
+    }
     day, kept_lines = day[keep], lines[keep]
     if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
         order = np.argsort(day, kind="stable")
@@ -210,14 +284,26 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
             conflict = dup & (values["settle"][first_of] != values["settle"])
             if conflict.any():
                 i = int(np.flatnonzero(conflict)[0])
-                raise InputError(source, f"line {kept_lines[i]}, column 'Settle'", f"{pd.Timestamp(day[i]).date()} repeated with a different settle")
+                raise InputError(
+                    source,
+                    f"line {kept_lines[i]}, column 'Settle'",
+                    f"{pd.Timestamp(day[i]).date()} repeated with a different settle",
+                )
             q.repair("repeated rows dropped", int(dup.sum()))
             day, kept_lines = day[~dup], kept_lines[~dup]
             values = {k: v[~dup] for k, v in values.items()}
     day, values, kept_lines = _drop_spikes(day, values, kept_lines, q, source, code)
-    check_range(values["settle"], "vx.settle", source, rows=lambda i: f"line {kept_lines[i]}", field="Settle")
+    check_range(
+        values["settle"],
+        "vx.settle",
+        source,
+        rows=lambda i: f"line {kept_lines[i]}",
+        field="Settle",
+    )
     if not text.endswith(("\n", "\r")) and len(day):
-        q.warn(f"{source}: {code}: the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut")
+        q.warn(
+            f"{source}: {code}: the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut"
+        )
     frame = pd.DataFrame(
         {
             "date": day,
@@ -231,7 +317,14 @@ def parse(raw: bytes, source: str, *, calendar: str = calendars.DEFAULT_CALENDAR
     return frame, q
 
 
-def _drop_spikes(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarray, q: Quality, source: str, code: str) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def _drop_spikes(
+    day: np.ndarray,
+    values: dict[str, np.ndarray],
+    lines: np.ndarray,
+    q: Quality,
+    source: str,
+    code: str,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Skip isolated misprints; refuse level shifts.
 
     A settle whose log change from the previous row and to the next row both exceed
@@ -254,9 +347,15 @@ def _drop_spikes(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarr
         spike[:] = False  # two rows: no way to tell which one is wrong
     if spike.any():
         oi = values["open_interest"][spike]
-        q.skip("settle an isolated misprint (a factor e or more off both neighbours)", int(spike.sum()), float(np.nansum(oi)) if np.isfinite(oi).all() else None)
+        q.skip(
+            "settle an isolated misprint (a factor e or more off both neighbours)",
+            int(spike.sum()),
+            float(np.nansum(oi)) if np.isfinite(oi).all() else None,
+        )
         i = int(np.flatnonzero(spike)[0])
-        q.warn(f"{source}: {code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={float(settle[i])!r})")
+        q.warn(
+            f"{source}: {code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={float(settle[i])!r})"
+        )
         day, lines = day[~spike], lines[~spike]
         values = {k: v[~spike] for k, v in values.items()}
         settle = values["settle"]
@@ -264,11 +363,17 @@ def _drop_spikes(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarr
     jump = (step < lim.low) | (step > lim.high)
     if jump.any():
         i = int(np.flatnonzero(jump)[0]) + 1
-        raise InputError(source, f"line {lines[i]}, column 'Settle'", f"{code} settle {float(settle[i])!r} on {pd.Timestamp(day[i]).date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(settle[i - 1])!r} and stays there: a change of scale, not a market move ({lim.why})")
+        raise InputError(
+            source,
+            f"line {lines[i]}, column 'Settle'",
+            f"{code} settle {float(settle[i])!r} on {pd.Timestamp(day[i]).date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(settle[i - 1])!r} and stays there: a change of scale, not a market move ({lim.why})",
+        )
     return day, values, lines
 
 
-def combine(parts: Sequence[tuple[pd.DataFrame, Quality]], source: str | None = None) -> tuple[pd.DataFrame, Quality]:
+def combine(
+    parts: Sequence[tuple[pd.DataFrame, Quality]], source: str | None = None
+) -> tuple[pd.DataFrame, Quality]:
     """Merge parsed contract files into one frame sorted by ``(expiry, date)``.
 
     The merged quality is named ``source`` (the folder or URL list; default: the files joined).
@@ -284,7 +389,11 @@ def combine(parts: Sequence[tuple[pd.DataFrame, Quality]], source: str | None = 
         f = frame.copy()
         f["_src"] = i
         frames.append(f)
-    allf = pd.concat(frames, ignore_index=True).sort_values(["expiry", "date", "_src"], kind="stable").reset_index(drop=True)
+    allf = (
+        pd.concat(frames, ignore_index=True)
+        .sort_values(["expiry", "date", "_src"], kind="stable")
+        .reset_index(drop=True)
+    )
     q = combine_quality(p[1] for p in parts) or Quality(SOURCE)
     if source is not None:
         q.source = source
@@ -295,9 +404,18 @@ def combine(parts: Sequence[tuple[pd.DataFrame, Quality]], source: str | None = 
         if differ.any():
             i = int(np.flatnonzero(differ)[0])
             row = allf.iloc[i]
-            j = int(np.flatnonzero((allf["contract"] == row["contract"]).to_numpy() & (allf["date"] == row["date"]).to_numpy())[0])
+            j = int(
+                np.flatnonzero(
+                    (allf["contract"] == row["contract"]).to_numpy()
+                    & (allf["date"] == row["date"]).to_numpy()
+                )[0]
+            )
             a, b = parts[int(allf["_src"].iloc[j])][1].source, parts[int(row["_src"])][1].source
-            raise InputError(b, "Settle", f"{row['contract']} on {row['date'].date()}: settle {float(row['settle'])!r} differs from {float(allf['settle'].iloc[j])!r} in {a}")
+            raise InputError(
+                b,
+                "Settle",
+                f"{row['contract']} on {row['date'].date()}: settle {float(row['settle'])!r} differs from {float(allf['settle'].iloc[j])!r} in {a}",
+            )
         q.repair("rows present in two files (identical settles) kept once", int(dup.sum()))
         allf = allf.loc[~dup]
     out = allf.drop(columns="_src").reset_index(drop=True)
@@ -313,11 +431,15 @@ def files_in(folder: str | Path) -> list[Path]:
         raise InputError(str(root), None, "not a folder")
     files = sorted(p for p in root.rglob("*.csv") if p.is_file() and "VX" in p.name.upper())
     if not files:
-        raise InputError(str(root), None, "no *.csv VX contract files (names containing 'VX') in the folder")
+        raise InputError(
+            str(root), None, "no *.csv VX contract files (names containing 'VX') in the folder"
+        )
     return files
 
 
-def read_files(paths: Iterable[str | Path], source: str | None = None) -> tuple[pd.DataFrame, Quality]:
+def read_files(
+    paths: Iterable[str | Path], source: str | None = None
+) -> tuple[pd.DataFrame, Quality]:
     """Read and parse each file, then :func:`combine` (the only I/O: reading the files)."""
     parts = []
     for path in paths:

@@ -189,10 +189,25 @@ def zip_member(data: bytes, source: str) -> tuple[str, bytes]:
             members = [i for i in zf.infolist() if not i.is_dir()]
             if len(members) != 1:
                 names = ", ".join(i.filename for i in members) or "none"
-                raise InputError(source, None, f"expected exactly one file in the zip, found {len(members)} ({names})")
+                raise InputError(
+                    source,
+                    None,
+                    f"expected exactly one file in the zip, found {len(members)} ({names})",
+                )
             return members[0].filename, zf.read(members[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
-        raise InputError(source, None, f"not a zip archive or a damaged one ({type(exc).__name__}: {exc}; first bytes {data[:16]!r})") from None
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        zlib.error,
+    ) as exc:
+        raise InputError(
+            source,
+            None,
+            f"not a zip archive or a damaged one ({type(exc).__name__}: {exc}; first bytes {data[:16]!r})",
+        ) from None
 
 
 def read_zip(data: bytes, source: str) -> str:
@@ -219,9 +234,13 @@ def _parse_dates(values: np.ndarray) -> np.ndarray:
     file has a few dozen distinct dates: each distinct text is parsed once, counted by its rows.
     """
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    if (codes >= 0).all() and all(isinstance(u, str) and len(u) == 10 and u[4] == "-" and u[7] == "-" for u in uniques):
+    if (codes >= 0).all() and all(
+        isinstance(u, str) and len(u) == 10 and u[4] == "-" and u[7] == "-" for u in uniques
+    ):
         try:  # every row ISO (the yearly files): numpy's strict reader, once per distinct date
-            return np.asarray(np.asarray(uniques, dtype="datetime64[D]").astype("datetime64[ns]")[codes])
+            return np.asarray(
+                np.asarray(uniques, dtype="datetime64[D]").astype("datetime64[ns]")[codes]
+            )
         except ValueError:
             pass  # an impossible date: the rule below decides
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).str.strip()
@@ -234,8 +253,16 @@ def _parse_dates(values: np.ndarray) -> np.ndarray:
             best, best_rows = parsed, read
         if parsed.notna().all() and (codes >= 0).all():
             break
-    days = best.to_numpy(dtype="datetime64[ns]") if best is not None else np.array([], dtype="datetime64[ns]")
-    return np.where(codes >= 0, days[np.maximum(codes, 0)] if days.size else np.datetime64("NaT", "ns"), np.datetime64("NaT", "ns"))
+    days = (
+        best.to_numpy(dtype="datetime64[ns]")
+        if best is not None
+        else np.array([], dtype="datetime64[ns]")
+    )
+    return np.where(
+        codes >= 0,
+        days[np.maximum(codes, 0)] if days.size else np.datetime64("NaT", "ns"),
+        np.datetime64("NaT", "ns"),
+    )
 
 
 _QUOTED = re.compile(r'"[^"]*"')
@@ -260,13 +287,23 @@ def _strip_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A text column as an object array, each value ``.strip().strip('"').strip()`` (as the
     exact reader leaves it), computed once per distinct value."""
     enc = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).dictionary_encode()
-    uniques = np.array([v.strip().strip('"').strip() if v is not None else "" for v in enc.dictionary.to_pylist()] + [""], dtype=object)
+    uniques = np.array(
+        [v.strip().strip('"').strip() if v is not None else "" for v in enc.dictionary.to_pylist()]
+        + [""],
+        dtype=object,
+    )
     codes = enc.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(codes), len(uniques) - 1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes
+    codes = (
+        np.where(np.isnan(codes), len(uniques) - 1, codes).astype(np.int64)
+        if codes.dtype.kind == "f"
+        else codes
+    )
     return np.asarray(uniques[codes])
 
 
-def _arrow_rows(text: str, width: int, text_pos: list[int], num_pos: list[int]) -> tuple[int, dict[int, np.ndarray], dict[int, np.ndarray]] | None:
+def _arrow_rows(
+    text: str, width: int, text_pos: list[int], num_pos: list[int]
+) -> tuple[int, dict[int, np.ndarray], dict[int, np.ndarray]] | None:
     """Every data line read column-wise by pyarrow (threads): ``(rows, text, numbers)`` with the
     text columns stripped as the exact reader strips them and the numbers as floats (``.`` =
     NaN), or None when the file is not regular: a blank or whitespace-only line, a bare ``\\r``,
@@ -292,7 +329,10 @@ def _arrow_rows(text: str, width: int, text_pos: list[int], num_pos: list[int]) 
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 include_columns=[names[i] for i in used],
-                column_types={**{names[i]: pa.string() for i in text_pos}, **{names[i]: pa.float64() for i in num_pos}},
+                column_types={
+                    **{names[i]: pa.string() for i in text_pos},
+                    **{names[i]: pa.float64() for i in num_pos},
+                },
                 null_values=["."],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -307,10 +347,16 @@ def _arrow_rows(text: str, width: int, text_pos: list[int], num_pos: list[int]) 
     lines_after_header = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     if invalid or table.num_rows != lines_after_header:
         return None
-    return table.num_rows, {p: _strip_text(table.column(names[p])) for p in text_pos}, {p: table.column(names[p]).to_numpy() for p in num_pos}
+    return (
+        table.num_rows,
+        {p: _strip_text(table.column(names[p])) for p in text_pos},
+        {p: table.column(names[p]).to_numpy() for p in num_pos},
+    )
 
 
-def _needed_fields(lines: list[str], whole: np.ndarray, width: int, text_pos: list[int], num_pos: list[int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+def _needed_fields(
+    lines: list[str], whole: np.ndarray, width: int, text_pos: list[int], num_pos: list[int]
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """The fields of every line at ``text_pos`` (object arrays of text, stripped of spaces and
     quotes) and ``num_pos`` (float arrays; NaN where the cell is not a number: ``.``, ``-``, empty).
 
@@ -325,19 +371,43 @@ def _needed_fields(lines: list[str], whole: np.ndarray, width: int, text_pos: li
     used = sorted({*text_pos, *num_pos})
     if len(good_idx):
         body = io.StringIO("\n".join(lines[i] for i in good_idx))
-        options = dict(header=None, names=list(range(width)), usecols=used, keep_default_na=False, skipinitialspace=True, engine="c")
+        options = dict(
+            header=None,
+            names=list(range(width)),
+            usecols=used,
+            keep_default_na=False,
+            skipinitialspace=True,
+            engine="c",
+        )
         try:
-            parsed = pd.read_csv(body, dtype={**{p: str for p in text_pos}, **{p: float for p in num_pos}}, na_values={p: ["."] for p in num_pos}, **options)
+            parsed = pd.read_csv(
+                body,
+                dtype={**{p: str for p in text_pos}, **{p: float for p in num_pos}},
+                na_values={p: ["."] for p in num_pos},
+                **options,
+            )
             for p in num_pos:
                 nums[p][good_idx] = parsed[p].to_numpy(dtype=float)
-        except (ValueError, pd.errors.ParserError):  # a cell that is not a number (or a quoting fault)
+        except (
+            ValueError,
+            pd.errors.ParserError,
+        ):  # a cell that is not a number (or a quoting fault)
             try:
                 body.seek(0)
                 parsed = pd.read_csv(body, dtype=str, **options)
             except (ValueError, pd.errors.ParserError):
-                parsed = pd.DataFrame([[r[p] if p < len(r) else "" for p in used] for r in csv.reader([lines[i] for i in good_idx], skipinitialspace=True)], columns=used, dtype=object)
+                parsed = pd.DataFrame(
+                    [
+                        [r[p] if p < len(r) else "" for p in used]
+                        for r in csv.reader([lines[i] for i in good_idx], skipinitialspace=True)
+                    ],
+                    columns=used,
+                    dtype=object,
+                )
             for p in num_pos:
-                nums[p][good_idx] = pd.to_numeric(parsed[p].astype(object), errors="coerce").to_numpy(dtype=float)
+                nums[p][good_idx] = pd.to_numeric(
+                    parsed[p].astype(object), errors="coerce"
+                ).to_numpy(dtype=float)
         for p in text_pos:
             text[p][good_idx] = parsed[p].astype(object).to_numpy(dtype=object)
     bad = np.flatnonzero(~whole)
@@ -346,17 +416,32 @@ def _needed_fields(lines: list[str], whole: np.ndarray, width: int, text_pos: li
         for p in text_pos:
             text[p][bad] = [r[p] if p < len(r) else "" for r in rows]
         for p in num_pos:
-            nums[p][bad] = pd.to_numeric(pd.Series([r[p] if p < len(r) else "" for r in rows], dtype=object), errors="coerce").to_numpy(dtype=float)
+            nums[p][bad] = pd.to_numeric(
+                pd.Series([r[p] if p < len(r) else "" for r in rows], dtype=object), errors="coerce"
+            ).to_numpy(dtype=float)
     for p in text_pos:
         text[p] = np.array([v.strip().strip('"').strip() for v in text[p].tolist()], dtype=object)
     return text, nums
 
 
-def row_labels(prefix: str, numbers: np.ndarray, codes: np.ndarray, dates: np.ndarray) -> np.ndarray:
+def row_labels(
+    prefix: str, numbers: np.ndarray, codes: np.ndarray, dates: np.ndarray
+) -> np.ndarray:
     """``line 90 (099741 (EUR) 2025-01-14)`` per row (errors name the offending row)."""
     days = np.datetime_as_string(np.asarray(dates, dtype="datetime64[D]"), unit="D").tolist()
     names = {c: _label(c) for c in set(np.asarray(codes, dtype=object).tolist())}
-    return np.array([f"{prefix}{n} ({names[c]} {d})" for n, c, d in zip(np.asarray(numbers).tolist(), np.asarray(codes, dtype=object).tolist(), days, strict=True)], dtype=object)
+    return np.array(
+        [
+            f"{prefix}{n} ({names[c]} {d})"
+            for n, c, d in zip(
+                np.asarray(numbers).tolist(),
+                np.asarray(codes, dtype=object).tolist(),
+                days,
+                strict=True,
+            )
+        ],
+        dtype=object,
+    )
 
 
 def _label(code: str) -> str:
@@ -364,7 +449,12 @@ def _label(code: str) -> str:
     return f"{code} ({ccy})" if ccy else code
 
 
-def coverage_warnings(frame: pd.DataFrame, codes: Iterable[str], quality: Quality, skipped: Iterable[tuple[str, Any]] = ()) -> None:
+def coverage_warnings(
+    frame: pd.DataFrame,
+    codes: Iterable[str],
+    quality: Quality,
+    skipped: Iterable[tuple[str, Any]] = (),
+) -> None:
     """Warn (in ``quality``) about requested markets missing from some or all report dates.
 
     A market absent on a report date makes that week *partial* in the analytics (never a zero
@@ -378,18 +468,34 @@ def coverage_warnings(frame: pd.DataFrame, codes: Iterable[str], quality: Qualit
     by_code = frame.groupby("code")["as_of"].nunique()
     absent = [c for c in codes if c not in by_code.index and not any(k[0] == c for k in known)]
     if absent:
-        quality.warn(f"{quality.source}: no rows for {', '.join(_label(c) for c in absent)}: every week of the file lacks them (partial)")
+        quality.warn(
+            f"{quality.source}: no rows for {', '.join(_label(c) for c in absent)}: every week of the file lacks them (partial)"
+        )
     for code, n in by_code.items():
         if n < len(dates):
-            have = set(frame.loc[frame["code"] == code, "as_of"]) | {d for c, d in known if c == code}
-            gaps = [pd.Timestamp(d).date().isoformat() for d in dates if pd.Timestamp(d) not in have]
+            have = set(frame.loc[frame["code"] == code, "as_of"]) | {
+                d for c, d in known if c == code
+            }
+            gaps = [
+                pd.Timestamp(d).date().isoformat() for d in dates if pd.Timestamp(d) not in have
+            ]
             if not gaps:
                 continue
             more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
-            quality.warn(f"{quality.source}: {_label(str(code))} absent on {len(gaps)} of {len(dates)} report dates ({', '.join(gaps[:3])}{more}): those weeks are partial")
+            quality.warn(
+                f"{quality.source}: {_label(str(code))} absent on {len(gaps)} of {len(dates)} report dates ({', '.join(gaps[:3])}{more}): those weeks are partial"
+            )
 
 
-def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | None = None, *, coverage: bool = True, units: bool = False) -> Parsed:
+def parse_report(
+    text: str,
+    report: Report,
+    source: str,
+    codes: Iterable[str] | None = None,
+    *,
+    coverage: bool = True,
+    units: bool = False,
+) -> Parsed:
     """Parse one Historical Compressed text file into the schema frame of ``report`` and its quality.
 
     Parameters
@@ -440,7 +546,11 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     for col, candidates in spec.items():
         found = next((index[c] for c in candidates if c in index), None)
         if found is None:
-            raise InputError(source, candidates[0], f"column missing from the header (changed layout?); expected one of {list(candidates)} for {col!r}; header has {len(header)} columns")
+            raise InputError(
+                source,
+                candidates[0],
+                f"column missing from the header (changed layout?); expected one of {list(candidates)} for {col!r}; header has {len(header)} columns",
+            )
         positions[col] = found
     # identity-check columns: read when present (every real TFF file has them)
     for col, candidates in _CHECK_HEADERS[report].items():
@@ -451,7 +561,9 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     units_pos = next((index[c] for c in _UNITS_HEADERS if c in index), None) if units else None
     names = {c: header[p] for c, p in positions.items()}
     width = len(header)
-    text_pos = [positions[c] for c in _TEXT_COLUMNS] + ([units_pos] if units_pos is not None else [])
+    text_pos = [positions[c] for c in _TEXT_COLUMNS] + (
+        [units_pos] if units_pos is not None else []
+    )
     num_pos = sorted({positions[c] for c in numbers})
     wanted = {str(c).strip() for c in codes} if codes is not None else None
     fast = _arrow_rows(text, width, text_pos, num_pos)
@@ -463,7 +575,11 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         n_fields = np.full(n_data, width, dtype=np.int64)
         code_text = text_cols[positions["code"]]
         zfilled = {c: c.zfill(6) for c in pd.unique(code_text)}
-        code = np.array([zfilled[c] for c in code_text.tolist()], dtype=object) if any(k != v for k, v in zfilled.items()) else code_text
+        code = (
+            np.array([zfilled[c] for c in code_text.tolist()], dtype=object)
+            if any(k != v for k, v in zfilled.items())
+            else code_text
+        )
         all_lines: list[str] = []
 
         def line_at(i: int) -> str:
@@ -489,7 +605,9 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
             # the coverage warnings then name the market missing on that date).
             # Leading zeros and quotes are optional so a file that prints 99741 or "099741" is kept.
             alternatives = "|".join(re.escape(c.lstrip("0")) for c in sorted(wanted))
-            pattern = re.compile(r'^\s*(?:"[^"]*"|[^,"]*),[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,')
+            pattern = re.compile(
+                r'^\s*(?:"[^"]*"|[^,"]*),[^,]*,[^,]*,\s*"?0*(?:' + alternatives + r')"?\s*,'
+            )
             kept = [(i, ln) for i, ln in data if pattern.match(ln)]
         else:
             kept = data
@@ -497,14 +615,24 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         # fields per line (quoted fields hold no delimiter here once removed): a line cut short or
         # shifted by an extra comma is skipped below, never read into the wrong columns
         n_fields = np.array([_QUOTED.sub("", ln).count(",") + 1 for _, ln in kept], dtype=np.int64)
-        text_cols, nums = _needed_fields([ln for _, ln in kept], n_fields == width, width, text_pos, num_pos)
+        text_cols, nums = _needed_fields(
+            [ln for _, ln in kept], n_fields == width, width, text_pos, num_pos
+        )
         code = np.array([c.zfill(6) for c in text_cols[positions["code"]].tolist()], dtype=object)
         keep = np.ones(len(kept), dtype=bool) if wanted is None else np.isin(code, list(wanted))
         line_of = [ln for (_, ln), k in zip(kept, keep, strict=True) if k]
     if not keep.any():
-        what = "no currency markets in the file" if wanted is not None and wanted <= set(CURRENCY_CODES) else "none of the requested markets in the file"
-        asked = f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
-        raise InputError(source, names["code"], f"{what}{asked}; {n_data} data row(s) of other markets")
+        what = (
+            "no currency markets in the file"
+            if wanted is not None and wanted <= set(CURRENCY_CODES)
+            else "none of the requested markets in the file"
+        )
+        asked = (
+            f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
+        )
+        raise InputError(
+            source, names["code"], f"{what}{asked}; {n_data} data row(s) of other markets"
+        )
     line_no, n_fields, code = line_no[keep], n_fields[keep], code[keep]
     q = Quality(source=source, basis="positions", total_rows=int(keep.sum()))
     raw = {c: text_cols[positions[c]][keep] for c in ("as_of", "market")}
@@ -517,13 +645,22 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
     # Each skipped row is counted once, under its first reason.
     skipped = np.zeros(len(code), dtype=bool)
     reasons: list[tuple[np.ndarray, str, Callable[[int], str]]] = [
-        (n_fields != width, f"row has a different number of fields than the header's {width} (cut short or shifted)", lambda i: f"{n_fields[i]} fields"),
-        (np.isnat(dates), f"{names['as_of']}: unreadable report date", lambda i: repr(raw["as_of"][i])),
+        (
+            n_fields != width,
+            f"row has a different number of fields than the header's {width} (cut short or shifted)",
+            lambda i: f"{n_fields[i]} fields",
+        ),
+        (
+            np.isnat(dates),
+            f"{names['as_of']}: unreadable report date",
+            lambda i: repr(raw["as_of"][i]),
+        ),
     ]
     for c in numbers:
         v = values[c]
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(v) | (v != np.round(v))
+
         def cell(i: int, c: str = c) -> str:
             return f"{names[c]} = {raw[c][i]!r}"
 
@@ -541,18 +678,36 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         skipped |= new
     if skipped.any():
         more = f" and {int(skipped.sum()) - len(notes)} more" if skipped.sum() > len(notes) else ""
-        q.warn(f"{source}: {int(skipped.sum())} row(s) of the requested markets skipped ({'; '.join(notes)}{more})")
+        q.warn(
+            f"{source}: {int(skipped.sum())} row(s) of the requested markets skipped ({'; '.join(notes)}{more})"
+        )
     ok = ~skipped
     day, code_ok, line_ok = dates[ok], code[ok], line_no[ok]
     floats = {c: values[c][ok] for c in numbers}
-    check_report(floats, report, source, rows=lambda i: row_labels("line ", line_ok[i : i + 1], code_ok[i : i + 1], day[i : i + 1])[0], fields=names)  # on the floats (file order): before any cast
+    check_report(
+        floats,
+        report,
+        source,
+        rows=lambda i: row_labels("line ", line_ok[i : i + 1], code_ok[i : i + 1], day[i : i + 1])[
+            0
+        ],
+        fields=names,
+    )  # on the floats (file order): before any cast
     # sorted by (as_of, code, line) once, on integer keys; the frame is built in that order
     code_key = pd.factorize(code_ok, sort=True)[0]
     order = np.lexsort((line_ok, code_key, day.astype(np.int64)))
     day, code_ok, line_ok, code_key = day[order], code_ok[order], line_ok[order], code_key[order]
-    columns: dict[str, object] = {"as_of": day, "code": code_ok.astype(str), "market": raw["market"][ok][order].astype(str)}
+    columns: dict[str, object] = {
+        "as_of": day,
+        "code": code_ok.astype(str),
+        "market": raw["market"][ok][order].astype(str),
+    }
     if units:
-        columns[UNITS_COLUMN] = text_cols[units_pos][keep][ok][order].astype(str) if units_pos is not None else np.full(len(day), "", dtype=object)
+        columns[UNITS_COLUMN] = (
+            text_cols[units_pos][keep][ok][order].astype(str)
+            if units_pos is not None
+            else np.full(len(day), "", dtype=object)
+        )
     columns.update({c: v[order].astype(np.int64) for c, v in floats.items()})
     columns["_line"] = line_ok
     frame = pd.DataFrame(columns, copy=False)
@@ -562,10 +717,14 @@ def parse_report(text: str, report: Report, source: str, codes: Iterable[str] | 
         frame = _drop_duplicates(frame, numbers, source, q, names["code"])
     if coverage and wanted is not None:
         coverage_warnings(frame, sorted(wanted), q, zip(code[skipped], dates[skipped], strict=True))
-    return Parsed(frame[list(_COLUMNS[report]) + ([UNITS_COLUMN] if units else [])].reset_index(drop=True), q)
+    return Parsed(
+        frame[list(_COLUMNS[report]) + ([UNITS_COLUMN] if units else [])].reset_index(drop=True), q
+    )
 
 
-def _drop_duplicates(frame: pd.DataFrame, numbers: list[str], source: str, quality: Quality, code_field: str) -> pd.DataFrame:
+def _drop_duplicates(
+    frame: pd.DataFrame, numbers: list[str], source: str, quality: Quality, code_field: str
+) -> pd.DataFrame:
     """Drop exact duplicate (as_of, code) rows (a repair); conflicting ones are an InputError."""
     key = frame.duplicated(["as_of", "code"], keep=False)
     if not key.any():
@@ -577,13 +736,21 @@ def _drop_duplicates(frame: pd.DataFrame, numbers: list[str], source: str, quali
         if g[numbers].nunique().max() > 1:
             first, other = g.iloc[0], g[(g[numbers] != g.iloc[0][numbers]).any(axis=1)].iloc[0]
             field = next(c for c in numbers if first[c] != other[c])
-            where = f" (lines {first['_line']} and {other['_line']})" if "_line" in g.columns else ""
-            raise InputError(source, code_field, f"conflicting duplicate rows for code {_label(str(code))} on {pd.Timestamp(day).date()}{where}: {field} {first[field]} vs {other[field]}")
+            where = (
+                f" (lines {first['_line']} and {other['_line']})" if "_line" in g.columns else ""
+            )
+            raise InputError(
+                source,
+                code_field,
+                f"conflicting duplicate rows for code {_label(str(code))} on {pd.Timestamp(day).date()}{where}: {field} {first[field]} vs {other[field]}",
+            )
     quality.repair("exact duplicate row dropped", int(exact.sum()))
     return frame.drop(index=dups.index[exact.to_numpy()])
 
 
-def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
+def parse(
+    text: str, report: Report, source: str, codes: Iterable[str] | None = None
+) -> pd.DataFrame:
     """The frame of :func:`parse_report` alone (same errors).
 
     Skipped rows are announced with a :class:`DataQualityWarning` ("dropped N row(s)"); the
@@ -592,7 +759,11 @@ def parse(text: str, report: Report, source: str, codes: Iterable[str] | None = 
     """
     frame, q = parse_report(text, report, source, codes)
     if q.skipped_rows:
-        warnings.warn(f"{source}: dropped {q.skipped_rows} row(s) with a blank or unreadable position value: {q.summary()}", DataQualityWarning, stacklevel=2)
+        warnings.warn(
+            f"{source}: dropped {q.skipped_rows} row(s) with a blank or unreadable position value: {q.summary()}",
+            DataQualityWarning,
+            stacklevel=2,
+        )
     return frame
 
 
@@ -650,10 +821,24 @@ class YearFiles:
             quality = quality.merge(q)
         if not frames:
             cols = [*_COLUMNS[self.report], *([UNITS_COLUMN] if units else [])]
-            return Parsed(pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in (*_TEXT_COLUMNS, UNITS_COLUMN) else "int64")) for c in cols}), quality)
+            return Parsed(
+                pd.DataFrame(
+                    {
+                        c: pd.Series(
+                            dtype="datetime64[ns]"
+                            if c == "as_of"
+                            else ("str" if c in (*_TEXT_COLUMNS, UNITS_COLUMN) else "int64")
+                        )
+                        for c in cols
+                    }
+                ),
+                quality,
+            )
         out = pd.concat(frames, ignore_index=True)
         out = out.drop_duplicates(["as_of", "code"], keep="last")
-        return Parsed(out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True), quality)
+        return Parsed(
+            out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True), quality
+        )
 
     def parse(self, codes: Iterable[str] | None = None) -> pd.DataFrame:
         """The frame of :meth:`parse_report` alone."""
@@ -705,7 +890,9 @@ def fetch_years(
     in_bundle = tuple(y for y in wanted if y <= last)
     if in_bundle:
         if in_bundle[0] < first:
-            raise InputError("cftc", "years", f"{report} history starts in {first} (asked for {in_bundle[0]})")
+            raise InputError(
+                "cftc", "years", f"{report} history starts in {first} (asked for {in_bundle[0]})"
+            )
         url = bundle_query(report, base=base)
         out.texts[url] = read_zip(fetch(url, client), url)
         out.years[url] = in_bundle

@@ -112,7 +112,9 @@ class SocrataQuery(NamedTuple):
 
 def _check_report(report: str) -> None:
     if report not in DATASETS:
-        raise InputError("cftc-socrata", "report", f"must be one of {', '.join(DATASETS)} (got {report!r})")
+        raise InputError(
+            "cftc-socrata", "report", f"must be one of {', '.join(DATASETS)} (got {report!r})"
+        )
 
 
 def build_query(
@@ -139,13 +141,22 @@ def build_query(
     if codes:
         for c in codes:
             if not CODE_PATTERN.fullmatch(str(c)):
-                raise InputError("cftc-socrata", "codes", f"contract market codes are 6 letters/digits, '+' for a consolidated row (got {c!r})")
+                raise InputError(
+                    "cftc-socrata",
+                    "codes",
+                    f"contract market codes are 6 letters/digits, '+' for a consolidated row (got {c!r})",
+                )
         clauses.append(f"{CODE_FIELD} in ({', '.join(repr(str(c)) for c in codes)})")
     if since is not None:
         day = pd.Timestamp(since).strftime("%Y-%m-%d")
         clauses.append(f"{DATE_FIELD} >= '{day}T00:00:00'")
     params = {
-        "$select": ", ".join([*(names[0] for names in {**FIELDS[report], **CHECK_FIELDS[report]}.values()), UNITS_FIELD]),
+        "$select": ", ".join(
+            [
+                *(names[0] for names in {**FIELDS[report], **CHECK_FIELDS[report]}.values()),
+                UNITS_FIELD,
+            ]
+        ),
         "$order": f"{DATE_FIELD} ASC, {CODE_FIELD} ASC",
         "$limit": str(int(page_size)),
         "$offset": "0",
@@ -165,7 +176,9 @@ def _load_json(body: bytes, source: str) -> Any:
         raise SourceError(source, f"malformed JSON in the response: {exc}") from None
 
 
-def fetch(query: SocrataQuery, client: Client, app_token: str | None = None) -> list[dict[str, Any]]:
+def fetch(
+    query: SocrataQuery, client: Client, app_token: str | None = None
+) -> list[dict[str, Any]]:
     """All rows of ``query``: pages with a growing ``$offset`` until the data ends.
 
     The data ends with an empty page, or with a page shorter than the page size the server
@@ -192,14 +205,21 @@ def fetch(query: SocrataQuery, client: Client, app_token: str | None = None) -> 
     offset = 0
     for page in range(MAX_PAGES):
         params = dict(query.params, **{"$offset": str(offset)})
-        body = _load_json(client.get_bytes(query.url, params=params, headers=headers, source=query.url), query.url)
+        body = _load_json(
+            client.get_bytes(query.url, params=params, headers=headers, source=query.url), query.url
+        )
         if not isinstance(body, list):
             snippet = str(body)[:200]
-            raise SourceError(query.url, f"expected a JSON array of rows, got {type(body).__name__}: {snippet}")
+            raise SourceError(
+                query.url, f"expected a JSON array of rows, got {type(body).__name__}: {snippet}"
+            )
         if not body:
             return rows
         if page > 0 and body[0] == previous_first:
-            raise SourceError(query.url, f"the page at $offset {offset} repeats the previous page: the server ignores $offset")
+            raise SourceError(
+                query.url,
+                f"the page at $offset {offset} repeats the previous page: the server ignores $offset",
+            )
         previous_first = body[0]
         rows.extend(body)
         n = len(body)
@@ -213,7 +233,9 @@ def fetch(query: SocrataQuery, client: Client, app_token: str | None = None) -> 
         if applied is not None and n < applied:
             return rows
         offset += n
-    raise SourceError(query.url, f"more than {MAX_PAGES} pages of {applied or size} rows; narrow the query")
+    raise SourceError(
+        query.url, f"more than {MAX_PAGES} pages of {applied or size} rows; narrow the query"
+    )
 
 
 def _value_error(value: Any) -> bool:
@@ -221,7 +243,14 @@ def _value_error(value: Any) -> bool:
     return isinstance(value, dict | list | bool)
 
 
-def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None, *, units: bool = False) -> Parsed:
+def parse_rows(
+    rows: Iterable[Mapping[str, Any]],
+    report: str,
+    source: str,
+    codes: Iterable[str] | None = None,
+    *,
+    units: bool = False,
+) -> Parsed:
     """Socrata rows -> the frame of :func:`flows.sources.cftc_files.parse_report` and its quality.
 
     ``units`` adds the text column ``contract_units`` (``""`` where a row lacks the field), as
@@ -245,7 +274,11 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
     from flows.cftc import check_report, row_weight
 
     _check_report(report)
-    spec = {**FIELDS[report], **CHECK_FIELDS[report], **({"contract_units": (UNITS_FIELD,)} if units else {})}
+    spec = {
+        **FIELDS[report],
+        **CHECK_FIELDS[report],
+        **({"contract_units": (UNITS_FIELD,)} if units else {}),
+    }
     wanted = {str(c).strip() for c in codes} if codes is not None else None
     columns: dict[str, list[Any]] = {c: [] for c in spec}
     index: list[int] = []
@@ -262,27 +295,67 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
     q = Quality(source=source, basis="positions", total_rows=len(index))
     out_cols = [*_COLUMNS[report], *(["contract_units"] if units else [])]
     if not index:
-        out = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "as_of" else ("str" if c in (*_TEXT, "contract_units") else "int64")) for c in out_cols})
+        out = pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype="datetime64[ns]"
+                    if c == "as_of"
+                    else ("str" if c in (*_TEXT, "contract_units") else "int64")
+                )
+                for c in out_cols
+            }
+        )
         return Parsed(out, q)
     rowno = np.array(index)
     for col, names in FIELDS[report].items():
         if all(v is None for v in columns[col]):
-            raise InputError(source, names[0], f"missing in every row (row {index[0]} first, code {columns['code'][0]}, date {columns['as_of'][0]}): changed layout?")
-    checks = [c for c, names in CHECK_FIELDS[report].items() if any(v is not None for v in columns[c])]
-    numbers = [c for c in FIELDS[report] if c not in _TEXT] + [c for c in checks if all(v is not None for v in columns[c])]
-    code = np.array([str(v).strip() if v is not None else "" for v in columns["code"]], dtype=object)
-    values = {c: pd.to_numeric(pd.Series([None if (v is None or _value_error(v)) else str(v).strip() for v in columns[c]], dtype=object), errors="coerce").to_numpy(dtype=float) for c in numbers}
-    day_text = pd.Series([str(v)[:10] if isinstance(v, str) else "" for v in columns["as_of"]], dtype=object)
-    dates = pd.to_datetime(day_text, format="%Y-%m-%d", errors="coerce").to_numpy(dtype="datetime64[ns]")
+            raise InputError(
+                source,
+                names[0],
+                f"missing in every row (row {index[0]} first, code {columns['code'][0]}, date {columns['as_of'][0]}): changed layout?",
+            )
+    checks = [
+        c for c, names in CHECK_FIELDS[report].items() if any(v is not None for v in columns[c])
+    ]
+    numbers = [c for c in FIELDS[report] if c not in _TEXT] + [
+        c for c in checks if all(v is not None for v in columns[c])
+    ]
+    code = np.array(
+        [str(v).strip() if v is not None else "" for v in columns["code"]], dtype=object
+    )
+    values = {
+        c: pd.to_numeric(
+            pd.Series(
+                [None if (v is None or _value_error(v)) else str(v).strip() for v in columns[c]],
+                dtype=object,
+            ),
+            errors="coerce",
+        ).to_numpy(dtype=float)
+        for c in numbers
+    }
+    day_text = pd.Series(
+        [str(v)[:10] if isinstance(v, str) else "" for v in columns["as_of"]], dtype=object
+    )
+    dates = pd.to_datetime(day_text, format="%Y-%m-%d", errors="coerce").to_numpy(
+        dtype="datetime64[ns]"
+    )
     oi = row_weight(values, report)  # open interest, or the long side where it is unreadable
     q.total_weight = float(np.nansum(oi))
     skipped = np.zeros(len(index), dtype=bool)
     notes: list[str] = []
-    tests: list[tuple[np.ndarray, str, str]] = [(np.isnat(dates), f"{DATE_FIELD}: unreadable date", "as_of")]
+    tests: list[tuple[np.ndarray, str, str]] = [
+        (np.isnat(dates), f"{DATE_FIELD}: unreadable date", "as_of")
+    ]
     for c in numbers:
         v = values[c]
         with np.errstate(invalid="ignore"):
-            tests.append((~np.isfinite(v) | (v != np.round(v)), f"{spec[c][0]}: missing or not a whole number of contracts", c))
+            tests.append(
+                (
+                    ~np.isfinite(v) | (v != np.round(v)),
+                    f"{spec[c][0]}: missing or not a whole number of contracts",
+                    c,
+                )
+            )
     for bad, reason, col in tests:
         new = bad & ~skipped
         if not new.any():
@@ -291,20 +364,39 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
         q.skip(reason, int(weighed.sum()), float(oi[weighed].sum()))
         q.skip(reason, int((new & ~weighed).sum()), None)
         for i in np.flatnonzero(new)[: max(0, 3 - len(notes))]:
-            notes.append(f"row {rowno[i]} (code {code[i]}, date {columns['as_of'][i]}): {spec[col][0]} = {columns[col][i]!r}")
+            notes.append(
+                f"row {rowno[i]} (code {code[i]}, date {columns['as_of'][i]}): {spec[col][0]} = {columns[col][i]!r}"
+            )
         skipped |= new
     if skipped.any():
         more = f" and {int(skipped.sum()) - len(notes)} more" if skipped.sum() > len(notes) else ""
         q.warn(f"{source}: {int(skipped.sum())} row(s) skipped ({'; '.join(notes)}{more})")
     ok = ~skipped
     # frames built at once from column arrays (growing one column by column costs more than the rest)
-    text_cols: dict[str, np.ndarray] = {"as_of": dates[ok], "code": code[ok].astype(str), "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(str)}
+    text_cols: dict[str, np.ndarray] = {
+        "as_of": dates[ok],
+        "code": code[ok].astype(str),
+        "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[ok].astype(
+            str
+        ),
+    }
     if units:
-        text_cols["contract_units"] = np.array([str(v).strip() if isinstance(v, str) else "" for v in columns["contract_units"]], dtype=object)[ok].astype(str)
+        text_cols["contract_units"] = np.array(
+            [str(v).strip() if isinstance(v, str) else "" for v in columns["contract_units"]],
+            dtype=object,
+        )[ok].astype(str)
     kept = {c: values[c][ok] for c in numbers}
     labels = row_labels("row ", rowno[ok], code[ok], dates[ok])
-    check_report(pd.DataFrame({**text_cols, **kept}), report, source, rows=labels, fields={c: spec[c][0] for c in numbers})  # before any cast
-    frame = pd.DataFrame({**text_cols, **{c: v.astype(np.int64) for c, v in kept.items()}, "_row": rowno[ok]})
+    check_report(
+        pd.DataFrame({**text_cols, **kept}),
+        report,
+        source,
+        rows=labels,
+        fields={c: spec[c][0] for c in numbers},
+    )  # before any cast
+    frame = pd.DataFrame(
+        {**text_cols, **{c: v.astype(np.int64) for c, v in kept.items()}, "_row": rowno[ok]}
+    )
     frame = frame.sort_values(["as_of", "code", "_row"], kind="stable").reset_index(drop=True)
     key = frame.duplicated(["as_of", "code"], keep=False)
     if key.any():
@@ -313,14 +405,20 @@ def parse_rows(rows: Iterable[Mapping[str, Any]], report: str, source: str, code
             if g[numbers].nunique().max() > 1:
                 other = g[(g[numbers] != g.iloc[0][numbers]).any(axis=1)].iloc[0]
                 field = next(n for n in numbers if g.iloc[0][n] != other[n])
-                raise InputError(source, CODE_FIELD, f"conflicting duplicate rows for code {c} on {pd.Timestamp(day).date()} (rows {g.iloc[0]['_row']} and {other['_row']}): {spec[field][0]} {g.iloc[0][field]} vs {other[field]}")
+                raise InputError(
+                    source,
+                    CODE_FIELD,
+                    f"conflicting duplicate rows for code {c} on {pd.Timestamp(day).date()} (rows {g.iloc[0]['_row']} and {other['_row']}): {spec[field][0]} {g.iloc[0][field]} vs {other[field]}",
+                )
         exact = dups.duplicated(["as_of", "code"], keep="first")
         q.repair("exact duplicate row dropped (paging overlap?)", int(exact.sum()))
         frame = frame.drop(index=dups.index[exact.to_numpy()])
     return Parsed(frame[out_cols].reset_index(drop=True), q)
 
 
-def parse(rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
+def parse(
+    rows: Iterable[Mapping[str, Any]], report: str, source: str, codes: Iterable[str] | None = None
+) -> pd.DataFrame:
     """The frame of :func:`parse_rows`, refusing any skipped row (:class:`flows.quality.QualityError`,
     an InputError whose message names the field and the row)."""
     frame, q = parse_rows(rows, report, source, codes)

@@ -54,7 +54,14 @@ def case_variants(tokens: frozenset[str] | tuple[str, ...]) -> list[str]:
     return sorted(out)
 
 
-def split_lines_columns(body: str, width: int, *, types: dict[int, pa.DataType] | None = None, missing: frozenset[str] = frozenset(), plain: bool = False) -> list[pa.Array] | None:
+def split_lines_columns(
+    body: str,
+    width: int,
+    *,
+    types: dict[int, pa.DataType] | None = None,
+    missing: frozenset[str] = frozenset(),
+    plain: bool = False,
+) -> list[pa.Array] | None:
     """The data lines ``body`` (text after the header line) as ``width`` columns.
 
     Columns are strings, except those named in ``types`` (position -> Arrow type, e.g.
@@ -86,9 +93,19 @@ def split_lines_columns(body: str, width: int, *, types: dict[int, pa.DataType] 
         try:
             table = pacsv.read_csv(
                 io.BytesIO(data),
-                read_options=pacsv.ReadOptions(column_names=names, use_threads=len(data) > THREADED_BYTES, block_size=max(1 << 20, min(len(data) + 1, THREADED_BYTES))),
+                read_options=pacsv.ReadOptions(
+                    column_names=names,
+                    use_threads=len(data) > THREADED_BYTES,
+                    block_size=max(1 << 20, min(len(data) + 1, THREADED_BYTES)),
+                ),
                 parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
-                convert_options=pacsv.ConvertOptions(column_types={n: column_types.get(n, pa.string()) for n in names}, strings_can_be_null=False, null_values=case_variants(missing) if column_types else [], true_values=[], false_values=[]),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: column_types.get(n, pa.string()) for n in names},
+                    strings_can_be_null=False,
+                    null_values=case_variants(missing) if column_types else [],
+                    true_values=[],
+                    false_values=[],
+                ),
             )
         except pa.ArrowInvalid as exc:
             if "conversion error" in str(exc):
@@ -107,7 +124,9 @@ def blank_rows(columns: list[pa.Array]) -> np.ndarray:
     commas only, which a line-by-line reader skips as it skips a blank line."""
     out = np.ones(len(columns[0]) if columns else 0, dtype=bool)
     for col in columns:
-        out &= pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim(col, characters=PY_SPACE)), 0), True).to_numpy(zero_copy_only=False)
+        out &= pc.fill_null(
+            pc.equal(pc.utf8_length(pc.utf8_trim(col, characters=PY_SPACE)), 0), True
+        ).to_numpy(zero_copy_only=False)
         if not out.any():
             break
     return out
@@ -117,7 +136,9 @@ PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 """A decimal number as written in data files (no spaces, thousands separators, NaN or inf)."""
 
 
-def floats(arr: pa.Array, missing: frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray] | None:
+def floats(
+    arr: pa.Array, missing: frozenset[str] = frozenset()
+) -> tuple[np.ndarray, np.ndarray] | None:
     """``(values, given)`` of a column whose every cell is a plain finite number or a missing
     token (``given=False``, value NaN), else None: the caller's exact conversion then decides
     cell by cell (what ``"1,5"``, ``" 2"`` or ``"inf"`` is).
@@ -138,14 +159,18 @@ def floats(arr: pa.Array, missing: frozenset[str] = frozenset()) -> tuple[np.nda
     if not missing:
         return None
     text = pc.replace_substring(pc.utf8_trim_whitespace(arr), ",", "")
-    gap = pc.fill_null(pc.is_in(pc.utf8_lower(text), value_set=pa.array(sorted(missing), type=pa.string())), True)
+    gap = pc.fill_null(
+        pc.is_in(pc.utf8_lower(text), value_set=pa.array(sorted(missing), type=pa.string())), True
+    )
     number = pc.fill_null(pc.match_substring_regex(text, PLAIN_NUMBER), False)
     if not pc.all(pc.or_(gap, number)).as_py():
         return None
     given = ~gap.to_numpy(zero_copy_only=False)
     values = np.full(len(arr), np.nan)
     if given.any():
-        values[given] = pc.cast(pc.filter(text, pc.invert(gap)), pa.float64()).to_numpy(zero_copy_only=False)
+        values[given] = pc.cast(pc.filter(text, pc.invert(gap)), pa.float64()).to_numpy(
+            zero_copy_only=False
+        )
     return values, given
 
 
@@ -153,11 +178,17 @@ def iso_days(arr: pa.Array) -> np.ndarray | None:
     """``datetime64[D]`` of a string column when every cell is a valid ``YYYY-MM-DD`` date
     (Arrow's strict ISO cast: ``2024-02-30`` is refused), else None."""
     if pa.types.is_date32(arr.type):
-        return arr.to_numpy(zero_copy_only=False).astype("datetime64[D]") if not arr.null_count else None
+        return (
+            arr.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+            if not arr.null_count
+            else None
+        )
     if len(arr) and not pc.all(pc.equal(pc.utf8_length(arr), 10)).as_py():
         return None
     try:
-        return np.asarray(pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]"))
+        return np.asarray(
+            pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 

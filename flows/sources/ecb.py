@@ -43,8 +43,23 @@ BASE = "https://www.ecb.europa.eu/stats/eurofxref"
 HIST_ZIP = "eurofxref-hist.zip"
 DAILY_XML = "eurofxref-daily.xml"
 DAILY_ZIP = "eurofxref.zip"
-NS = {"g": "http://www.gesmes.org/xml/2002-08-01", "e": "http://www.ecb.int/vocabulary/2002-08-01/eurofxref"}
-FLOWDESK_CURRENCIES: tuple[str, ...] = ("USD", "EUR", "JPY", "GBP", "CHF", "CAD", "AUD", "NZD", "MXN", "BRL", "ZAR")
+NS = {
+    "g": "http://www.gesmes.org/xml/2002-08-01",
+    "e": "http://www.ecb.int/vocabulary/2002-08-01/eurofxref",
+}
+FLOWDESK_CURRENCIES: tuple[str, ...] = (
+    "USD",
+    "EUR",
+    "JPY",
+    "GBP",
+    "CHF",
+    "CAD",
+    "AUD",
+    "NZD",
+    "MXN",
+    "BRL",
+    "ZAR",
+)
 """Currencies the CFTC analytics need (USD per unit), in display order."""
 CHECKED_CURRENCIES: frozenset[str] = frozenset({*FLOWDESK_CURRENCIES, "SEK"})
 """Currencies whose rates are checked for plausibility (:func:`check_fx`): the ones flowdesk
@@ -80,10 +95,23 @@ def zip_text(data: bytes, source: str, quality: Quality | None = None) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
             if len(members) != 1:
-                raise InputError(source, None, f"expected one file in the zip, found {[i.filename for i in members]}")
+                raise InputError(
+                    source,
+                    None,
+                    f"expected one file in the zip, found {[i.filename for i in members]}",
+                )
             raw = zf.read(members[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
-        raise InputError(source, None, f"not a zip archive or a damaged one ({type(exc).__name__}: {exc})") from None
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        zlib.error,
+    ) as exc:
+        raise InputError(
+            source, None, f"not a zip archive or a damaged one ({type(exc).__name__}: {exc})"
+        ) from None
     decoded = decode_text(raw, source)
     if quality is not None:
         decoded.note(quality)
@@ -105,7 +133,9 @@ def _collector(rows: list[object]) -> Callable[[object], str]:
     return handle
 
 
-def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None = None) -> pd.DataFrame:
+def to_usd_per_unit(
+    per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Units-per-EUR rates (columns = ISO codes, ``USD`` required) -> USD per 1 unit.
 
     ``usd[CCY] = per_eur[USD] / per_eur[CCY]``, ``usd[EUR] = per_eur[USD]``, ``usd[USD] = 1``.
@@ -113,7 +143,9 @@ def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str
     currency absent from the input raises :class:`InputError`.  ``N/A`` stays NaN.
     """
     if "USD" not in per_eur.columns:
-        raise InputError(source, "USD", "column missing: USD per EUR is needed for every conversion")
+        raise InputError(
+            source, "USD", "column missing: USD per EUR is needed for every conversion"
+        )
     usd = per_eur["USD"].to_numpy(dtype=float)
     if np.any(usd <= 0):
         day = per_eur.index[np.flatnonzero(usd <= 0)[0]]
@@ -126,7 +158,11 @@ def to_usd_per_unit(per_eur: pd.DataFrame, source: str, currencies: Iterable[str
         wanted = list(currencies)
         missing = [c for c in wanted if c not in out.columns]
         if missing:
-            raise InputError(source, missing[0], f"currency not in the ECB data (have {', '.join(per_eur.columns)})")
+            raise InputError(
+                source,
+                missing[0],
+                f"currency not in the ECB data (have {', '.join(per_eur.columns)})",
+            )
         out = out[wanted]
     else:
         out = out[["USD", "EUR"] + [c for c in per_eur.columns if c != "USD"]]
@@ -141,7 +177,9 @@ def _day_labels(index: pd.Index) -> Callable[[int], str]:
     return lambda i: str(days[i])
 
 
-def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, new_from: pd.Timestamp | None) -> None:
+def _check_band(
+    frame: pd.DataFrame, cols: list[str], source: str, unit: str, new_from: pd.Timestamp | None
+) -> None:
     """Log change of each column from the previous row where both are quoted, within
     ``fx.daily_log_change`` (rows from ``new_from`` on, each against its predecessor)."""
     if not cols or len(frame) < 2:
@@ -153,7 +191,13 @@ def _check_band(frame: pd.DataFrame, cols: list[str], source: str, unit: str, ne
         change = np.diff(np.log(frame[cols].to_numpy(dtype=float)), axis=0)  # row i+1 vs row i
     start = max(first - 1, 0)
     for j, c in enumerate(cols):
-        check_range(change[start:, j], "fx.daily_log_change", source, rows=lambda i, start=start: label(start + 1 + i), field=f"{c} ({unit}; log change from the previous ECB day)")
+        check_range(
+            change[start:, j],
+            "fx.daily_log_change",
+            source,
+            rows=lambda i, start=start: label(start + 1 + i),
+            field=f"{c} ({unit}; log change from the previous ECB day)",
+        )
 
 
 def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = None) -> None:
@@ -179,11 +223,19 @@ def check_fx(fx: pd.DataFrame, source: str, *, new_from: pd.Timestamp | None = N
     label = _day_labels(dates)
     values = fx[cols].to_numpy(dtype=float)
     for j, c in enumerate(cols):
-        check_range(values[first:, j], "fx.usd_per_unit", source, rows=lambda i, first=first: label(first + i), field=c)
+        check_range(
+            values[first:, j],
+            "fx.usd_per_unit",
+            source,
+            rows=lambda i, first=first: label(first + i),
+            field=c,
+        )
     _check_band(fx, cols, source, "USD per unit", new_from)
 
 
-def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None, quality: Quality) -> Parsed:
+def _finish(
+    per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None, quality: Quality
+) -> Parsed:
     """Sort, drop exact duplicate days (a repair; conflicting ones raise), convert, check."""
     per_eur = per_eur.sort_index(kind="stable")  # equal dates keep the file order (messages)
     if per_eur.index.has_duplicates:
@@ -191,7 +243,11 @@ def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None
             rows = per_eur.loc[[day]]
             if len(rows.drop_duplicates()) > 1:  # NaN (N/A) counts as equal to NaN here
                 diff = next(c for c in rows.columns if len(rows[c].drop_duplicates()) > 1)
-                raise InputError(source, "Date", f"conflicting duplicate rows for {pd.Timestamp(day).date()}: {diff} {rows[diff].iloc[0]} vs {rows[diff].iloc[1]}")
+                raise InputError(
+                    source,
+                    "Date",
+                    f"conflicting duplicate rows for {pd.Timestamp(day).date()}: {diff} {rows[diff].iloc[0]} vs {rows[diff].iloc[1]}",
+                )
         exact = per_eur.index.duplicated(keep="first")
         quality.repair("exact duplicate day dropped", int(exact.sum()))
         per_eur = per_eur[~exact]
@@ -202,17 +258,27 @@ def _finish(per_eur: pd.DataFrame, source: str, currencies: Iterable[str] | None
         if no_usd.any() and not no_usd.all():
             days = ", ".join(str(pd.Timestamp(d).date()) for d in per_eur.index[no_usd][:3])
             quality.skip("USD per EUR not quoted (N/A)", int(no_usd.sum()))
-            quality.warn(f"{source}: {int(no_usd.sum())} day(s) without a USD rate (N/A: {days}) skipped; the previous ECB day serves those dates")
+            quality.warn(
+                f"{source}: {int(no_usd.sum())} day(s) without a USD rate (N/A: {days}) skipped; the previous ECB day serves those dates"
+            )
             per_eur = per_eur[~no_usd]
     if per_eur.empty:
         raise InputError(source, None, "no readable day of rates")
-    _check_band(per_eur, [c for c in per_eur.columns if c in CHECKED_CURRENCIES], source, "units per EUR as printed", None)
+    _check_band(
+        per_eur,
+        [c for c in per_eur.columns if c in CHECKED_CURRENCIES],
+        source,
+        "units per EUR as printed",
+        None,
+    )
     fx = to_usd_per_unit(per_eur, source, currencies)
     check_fx(fx, source)
     return Parsed(fx, quality)
 
 
-def _numbers(raw: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+def _numbers(
+    raw: pd.DataFrame, columns: Sequence[str]
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """Rates of ``columns`` as floats (``N/A`` = NaN), the rows holding a cell that is neither a
     number nor ``N/A``, and a description of the first few (``line 12: JPY '-'``)."""
     out = {}
@@ -225,12 +291,18 @@ def _numbers(raw: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, n
     values = pd.DataFrame(out, index=raw.index)
     notes = []
     for i in np.flatnonzero(bad)[:3]:
-        col = next(c for c in columns if str(raw[c].iloc[i]).strip() != "N/A" and not np.isfinite(values[c].iloc[i]))
+        col = next(
+            c
+            for c in columns
+            if str(raw[c].iloc[i]).strip() != "N/A" and not np.isfinite(values[c].iloc[i])
+        )
         notes.append(f"line {raw.index[i]}: {col} {raw[col].iloc[i]!r}")
     return values, bad, notes
 
 
-def _arrow_hist(text: str, header: list[str], cols: list[str]) -> tuple[np.ndarray, pd.DataFrame] | None:
+def _arrow_hist(
+    text: str, header: list[str], cols: list[str]
+) -> tuple[np.ndarray, pd.DataFrame] | None:
     """The history read column-wise by pyarrow: ``(dates, rates)`` in file order, or None when
     the file is not regular (a line of another field count, a blank line, a date that is not a
     valid ``YYYY-MM-DD``, a rate that is neither a number nor ``N/A``): the exact reader then
@@ -245,9 +317,23 @@ def _arrow_hist(text: str, header: list[str], cols: list[str]) -> tuple[np.ndarr
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(memoryview(data)[start:])),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=max(1 << 20, len(data) + 1)),
-            parse_options=pacsv.ParseOptions(quote_char=False, invalid_row_handler=_collector(invalid)),
-            convert_options=pacsv.ConvertOptions(include_columns=[names[p] for p in pos.values()], column_types={names[pos["Date"]]: pa.date32(), **{names[pos[c]]: pa.float64() for c in cols}}, null_values=["N/A"], strings_can_be_null=False, true_values=[], false_values=[]),
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=max(1 << 20, len(data) + 1)
+            ),
+            parse_options=pacsv.ParseOptions(
+                quote_char=False, invalid_row_handler=_collector(invalid)
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[p] for p in pos.values()],
+                column_types={
+                    names[pos["Date"]]: pa.date32(),
+                    **{names[pos[c]]: pa.float64() for c in cols},
+                },
+                null_values=["N/A"],
+                strings_can_be_null=False,
+                true_values=[],
+                false_values=[],
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
@@ -256,11 +342,17 @@ def _arrow_hist(text: str, header: list[str], cols: list[str]) -> tuple[np.ndarr
     days = table.column(names[pos["Date"]])
     if days.null_count:
         return None
-    values = pd.DataFrame({c: table.column(names[pos[c]]).to_numpy() for c in cols}, index=pd.RangeIndex(2, table.num_rows + 2, name="line"), copy=False)
+    values = pd.DataFrame(
+        {c: table.column(names[pos[c]]).to_numpy() for c in cols},
+        index=pd.RangeIndex(2, table.num_rows + 2, name="line"),
+        copy=False,
+    )
     return days.to_numpy().astype("datetime64[D]"), values
 
 
-def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+def read_hist_csv(
+    text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> Parsed:
     """``eurofxref-hist.csv`` -> FX frame (ascending DatetimeIndex ``date`` x currencies) and quality.
 
     Handles the trailing comma (an unnamed empty last column, dropped), newest-first order
@@ -292,8 +384,14 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
         cols = [c for c in names if c != "Date"]
     else:
         cols = list(dict.fromkeys(["USD", *[c for c in currencies if c not in ("USD", "EUR")]]))
-    fast = _arrow_hist(text, header, cols) if "USD" in names and all(c in names for c in cols) else None
-    if fast is not None:  # a regular file: one row per line, every date ISO, every rate a number or N/A
+    fast = (
+        _arrow_hist(text, header, cols)
+        if "USD" in names and all(c in names for c in cols)
+        else None
+    )
+    if (
+        fast is not None
+    ):  # a regular file: one row per line, every date ISO, every rate a number or N/A
         days, values = fast
         if not len(days):
             raise InputError(source, None, "no data rows (header only)")
@@ -310,8 +408,13 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
     good = [ln.count(",") + 1 == width for _, ln in data]
     if not all(good):
         cut = [i for (i, _), g in zip(data, good, strict=True) if not g]
-        q.skip(f"line has a different number of fields than the header's {width} (cut short or shifted)", len(cut))
-        q.warn(f"{source}: {len(cut)} line(s) skipped: wrong number of fields (line {cut[0]}{' and more' if len(cut) > 1 else ''})")
+        q.skip(
+            f"line has a different number of fields than the header's {width} (cut short or shifted)",
+            len(cut),
+        )
+        q.warn(
+            f"{source}: {len(cut)} line(s) skipped: wrong number of fields (line {cut[0]}{' and more' if len(cut) > 1 else ''})"
+        )
     kept = [(i, ln) for (i, ln), g in zip(data, good, strict=True) if g]
     if currencies is None:
         cols = [c for c in names if c != "Date"]
@@ -319,19 +422,38 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
         cols = list(dict.fromkeys(["USD", *[c for c in currencies if c not in ("USD", "EUR")]]))
         missing = [c for c in cols if c not in names]
         if missing:
-            raise InputError(source, missing[0], f"currency not in the ECB data (have {', '.join(c for c in names if c != 'Date')})")
+            raise InputError(
+                source,
+                missing[0],
+                f"currency not in the ECB data (have {', '.join(c for c in names if c != 'Date')})",
+            )
     if "USD" not in names:
-        raise InputError(source, "USD", "column missing: USD per EUR is needed for every conversion")
+        raise InputError(
+            source, "USD", "column missing: USD per EUR is needed for every conversion"
+        )
     body = text if all(good) else "\n".join([lines[0], *(ln for _, ln in kept)])
     notes: list[str]
     try:
         # fast path: every needed cell a number or N/A (the real file)
-        raw = pd.read_csv(io.StringIO(body), usecols=["Date", *cols], dtype={c: float for c in cols}, na_values={c: ["N/A"] for c in cols}, keep_default_na=False, engine="c")
+        raw = pd.read_csv(
+            io.StringIO(body),
+            usecols=["Date", *cols],
+            dtype={c: float for c in cols},
+            na_values={c: ["N/A"] for c in cols},
+            keep_default_na=False,
+            engine="c",
+        )
         values, unreadable, notes = raw[cols], np.zeros(len(raw), dtype=bool), []
         values.index = pd.Index([i for i, _ in kept], name="line")
     except ValueError:
         try:
-            raw = pd.read_csv(io.StringIO(body), usecols=["Date", *cols], dtype=str, keep_default_na=False, engine="c")
+            raw = pd.read_csv(
+                io.StringIO(body),
+                usecols=["Date", *cols],
+                dtype=str,
+                keep_default_na=False,
+                engine="c",
+            )
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError(source, None, f"malformed CSV: {exc}") from None
         raw.index = pd.Index([i for i, _ in kept], name="line")
@@ -343,31 +465,45 @@ def read_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLO
     bad_date = dates.isna().to_numpy()
     if bad_date.any():
         q.skip("Date: unreadable (expected YYYY-MM-DD)", int(bad_date.sum()))
-        q.warn(f"{source}: {int(bad_date.sum())} row(s) with an unreadable date skipped (line {raw.index[np.flatnonzero(bad_date)[0]]}: {raw['Date'].iloc[np.flatnonzero(bad_date)[0]]!r})")
+        q.warn(
+            f"{source}: {int(bad_date.sum())} row(s) with an unreadable date skipped (line {raw.index[np.flatnonzero(bad_date)[0]]}: {raw['Date'].iloc[np.flatnonzero(bad_date)[0]]!r})"
+        )
     unreadable &= ~bad_date
     if unreadable.any():
         q.skip("a rate that is neither a number nor N/A", int(unreadable.sum()))
-        more = f" and {int(unreadable.sum()) - len(notes)} more" if unreadable.sum() > len(notes) else ""
-        q.warn(f"{source}: {int(unreadable.sum())} day(s) skipped for a rate that is neither a number nor N/A ({'; '.join(notes)}{more}); the previous ECB day serves those dates")
+        more = (
+            f" and {int(unreadable.sum()) - len(notes)} more"
+            if unreadable.sum() > len(notes)
+            else ""
+        )
+        q.warn(
+            f"{source}: {int(unreadable.sum())} day(s) skipped for a rate that is neither a number nor N/A ({'; '.join(notes)}{more}); the previous ECB day serves those dates"
+        )
     keep = ~(bad_date | unreadable)
     per_eur = values[keep]
     per_eur.index = pd.DatetimeIndex(dates[keep].to_numpy(dtype="datetime64[ns]"), name="date")
     return _finish(per_eur, source, currencies, q)
 
 
-def parse_hist_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+def parse_hist_csv(
+    text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> pd.DataFrame:
     """The frame of :func:`read_hist_csv`, refusing any skipped day (QualityError, an InputError)."""
     fx, q = read_hist_csv(text, source, currencies)
     enforce(q, 0.0)
     return fx
 
 
-def read_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+def read_daily_csv(
+    text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> Parsed:
     """``eurofxref.csv`` (the daily zip's member; ``", "`` separators, ``13 April 2026``) -> FX frame."""
     q = Quality(source=source, basis="rows")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
-        raise InputError(source, None, f"expected a header and a data line, got {len(lines)} line(s)")
+        raise InputError(
+            source, None, f"expected a header and a data line, got {len(lines)} line(s)"
+        )
     header = [h.strip() for h in lines[0].split(",")]
     values = [v.strip() for v in lines[1].split(",")]
     while header and not header[-1]:
@@ -379,7 +515,9 @@ def read_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FL
         raise InputError(source, None, f"{len(header)} header fields but {len(values)} values")
     day = pd.to_datetime(values[0], format="%d %B %Y", errors="coerce")
     if pd.isna(day):
-        raise InputError(source, "Date", f"unreadable date {values[0]!r} (expected e.g. 13 April 2026)")
+        raise InputError(
+            source, "Date", f"unreadable date {values[0]!r} (expected e.g. 13 April 2026)"
+        )
     rates = {}
     for ccy, v in zip(header[1:], values[1:], strict=True):
         try:
@@ -387,16 +525,22 @@ def read_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FL
         except ValueError:
             raise InputError(source, ccy, f"not a number: {v!r}") from None
     q.total_rows = 1
-    frame = pd.DataFrame([rates], index=pd.DatetimeIndex([day], name="date").astype("datetime64[ns]"))
+    frame = pd.DataFrame(
+        [rates], index=pd.DatetimeIndex([day], name="date").astype("datetime64[ns]")
+    )
     return _finish(frame, source, currencies, q)
 
 
-def parse_daily_csv(text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+def parse_daily_csv(
+    text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> pd.DataFrame:
     """The frame of :func:`read_daily_csv`."""
     return read_daily_csv(text, source, currencies).frame
 
 
-def read_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+def read_daily_xml(
+    data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> Parsed:
     """``eurofxref-daily.xml`` (namespaced, single-quoted attributes) -> FX frame (one or more days).
 
     Raises :class:`InputError` naming ``source`` for malformed XML (entity expansions and DTDs are
@@ -407,11 +551,17 @@ def read_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | N
     q = Quality(source=source, basis="rows")
     raw = data.encode() if isinstance(data, str) else data
     if b"<!DOCTYPE" in raw[:2048].upper() or b"<!ENTITY" in raw.upper():
-        raise InputError(source, None, "XML with a DTD or entity declarations is refused (the ECB file has none)")
+        raise InputError(
+            source, None, "XML with a DTD or entity declarations is refused (the ECB file has none)"
+        )
     try:
         root = ET.fromstring(raw)
     except (ET.ParseError, RecursionError) as exc:
-        raise InputError(source, None, f"malformed XML: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
+        raise InputError(
+            source,
+            None,
+            f"malformed XML: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}",
+        ) from None
     rows: dict[pd.Timestamp, dict[str | None, float]] = {}
     for day_cube in root.iterfind(".//e:Cube[@time]", NS):
         day = pd.to_datetime(day_cube.get("time"), format="%Y-%m-%d", errors="coerce")
@@ -430,14 +580,18 @@ def read_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | N
             q.repair("exact duplicate day dropped")
         rows[day] = rates
     if not rows:
-        raise InputError(source, "Cube", "no <Cube time=...> element (namespace or layout changed?)")
+        raise InputError(
+            source, "Cube", "no <Cube time=...> element (namespace or layout changed?)"
+        )
     q.total_rows = len(rows)
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.DatetimeIndex(frame.index, name="date").astype("datetime64[ns]")
     return _finish(frame, source, currencies, q)
 
 
-def parse_daily_xml(data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+def parse_daily_xml(
+    data: str | bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> pd.DataFrame:
     """The frame of :func:`read_daily_xml`."""
     return read_daily_xml(data, source, currencies).frame
 
@@ -449,7 +603,12 @@ def merge(older: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
     return both.sort_index()
 
 
-def fx_on(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, max_lag_days: int = 5, source: str = "ECB reference rates") -> pd.DataFrame:
+def fx_on(
+    fx: pd.DataFrame,
+    dates: Sequence[object] | pd.DatetimeIndex,
+    max_lag_days: int = 5,
+    source: str = "ECB reference rates",
+) -> pd.DataFrame:
     """FX rows for ``dates``: each date takes the last ECB row on or before it.
 
     TARGET holidays have no row, so 2025-12-25 and 2025-12-26 take 2025-12-24.  Raises
@@ -464,7 +623,12 @@ def fx_on(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, max_lag_
     return out
 
 
-def fx_dates_for(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, max_lag_days: int = 5, source: str = "ECB reference rates") -> pd.DatetimeIndex:
+def fx_dates_for(
+    fx: pd.DataFrame,
+    dates: Sequence[object] | pd.DatetimeIndex,
+    max_lag_days: int = 5,
+    source: str = "ECB reference rates",
+) -> pd.DatetimeIndex:
     """The ECB date used for each requested date by :func:`fx_on` (same errors)."""
     idx = pd.DatetimeIndex(fx.index)
     if not idx.is_monotonic_increasing:
@@ -473,12 +637,20 @@ def fx_dates_for(fx: pd.DataFrame, dates: Sequence[object] | pd.DatetimeIndex, m
     pos = idx.searchsorted(want, side="right") - 1
     for i, p in enumerate(pos):
         if p < 0 or (want[i] - idx[p]).days > max_lag_days:
-            have = f"latest before it {idx[p].date()}" if p >= 0 else f"history starts {idx[0].date() if len(idx) else 'nowhere'}"
-            raise InputError(source, f"date {want[i].date()}", f"no FX rate within {max_lag_days} days ({have})")
+            have = (
+                f"latest before it {idx[p].date()}"
+                if p >= 0
+                else f"history starts {idx[0].date() if len(idx) else 'nowhere'}"
+            )
+            raise InputError(
+                source, f"date {want[i].date()}", f"no FX rate within {max_lag_days} days ({have})"
+            )
     return idx[pos]
 
 
-def parse(raw: bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+def parse(
+    raw: bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> Parsed:
     """Any ECB body -> FX frame (USD per unit) and quality: the connector contract's ``parse``.
 
     The body says what it is: a zip (``PK``) holds the history CSV (ISO dates) or the daily CSV
@@ -497,20 +669,30 @@ def parse(raw: bytes, source: str, currencies: Iterable[str] | None = FLOWDESK_C
 
 
 # -- convenience: fetch + parse ------------------------------------------------------------
-def fetch_hist_parsed(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> Parsed:
+def fetch_hist_parsed(
+    client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> Parsed:
     """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame and quality."""
     url = build_query("hist", base=base)
     return parse(fetch(url, client), url, currencies)
 
 
-def fetch_hist(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES) -> pd.DataFrame:
+def fetch_hist(
+    client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
+) -> pd.DataFrame:
     """Download and parse the full history (``eurofxref-hist.zip``) -> FX frame."""
     fx, q = fetch_hist_parsed(client, base=base, currencies=currencies)
     enforce(q, 0.0)
     return fx
 
 
-def fetch_daily_parsed(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> Parsed:
+def fetch_daily_parsed(
+    client: Client,
+    *,
+    base: str = BASE,
+    currencies: Iterable[str] | None = FLOWDESK_CURRENCIES,
+    kind: str = "xml",
+) -> Parsed:
     """Download and parse the latest day -> one-row FX frame and quality.
 
     ``kind="xml"`` reads ``eurofxref-daily.xml``; ``kind="zip"`` reads the CSV inside
@@ -525,6 +707,12 @@ def fetch_daily_parsed(client: Client, *, base: str = BASE, currencies: Iterable
     return read_daily_xml(fetch(url, client), url, currencies)
 
 
-def fetch_daily(client: Client, *, base: str = BASE, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES, kind: str = "xml") -> pd.DataFrame:
+def fetch_daily(
+    client: Client,
+    *,
+    base: str = BASE,
+    currencies: Iterable[str] | None = FLOWDESK_CURRENCIES,
+    kind: str = "xml",
+) -> pd.DataFrame:
     """Download and parse the latest day -> one-row FX frame (see :func:`fetch_daily_parsed`)."""
     return fetch_daily_parsed(client, base=base, currencies=currencies, kind=kind).frame

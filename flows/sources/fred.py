@@ -48,7 +48,9 @@ def fetch(query: SeriesQuery, client: HttpClient) -> bytes:
 
 def parse(raw: bytes, source: str, symbol: str | None = None) -> tuple[pd.DataFrame, Quality]:
     """Parse a ``fredgraph.csv`` (pure).  ``symbol`` defaults to the value column's name."""
-    frame, q = parse_delimited(raw, source, symbol=symbol or "", date_names=("observation_date", "DATE"), close_names=())
+    frame, q = parse_delimited(
+        raw, source, symbol=symbol or "", date_names=("observation_date", "DATE"), close_names=()
+    )
     if not symbol:
         frame.attrs["symbol"] = _series_name(raw)
     return frame, q

@@ -48,7 +48,9 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int, base_s: float, max_s: float, rng: random.Random | None = None
+) -> float:
     """Delay before attempt ``attempt + 1``, seconds: exponential, capped, with "equal jitter".
 
     ``cap = min(max_s, base_s * 2**(attempt - 1))``; the delay is drawn uniformly in
@@ -91,7 +93,12 @@ class HttpClient:
     @classmethod
     def from_settings(cls, settings: Any) -> HttpClient:
         s = settings.service
-        return cls(timeout_s=s.http_timeout_seconds, retries=s.http_retries, min_interval_s=s.http_min_interval_seconds, user_agent=s.user_agent)
+        return cls(
+            timeout_s=s.http_timeout_seconds,
+            retries=s.http_retries,
+            min_interval_s=s.http_min_interval_seconds,
+            user_agent=s.user_agent,
+        )
 
     def _wait_for_host(self, url: str) -> None:
         host = urlsplit(url).netloc
@@ -106,7 +113,14 @@ class HttpClient:
     def _backoff(self, attempt: int) -> float:
         return backoff_delay(attempt, self.backoff_base_s, self.backoff_max_s)
 
-    def get(self, url: str, *, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None, source: str | None = None) -> requests.Response:
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        source: str | None = None,
+    ) -> requests.Response:
         """GET ``url``; returns the response of the first 2xx/3xx answer or raises SourceError."""
         name = source or url
         hdrs = {"User-Agent": self.user_agent, "Accept": "*/*"}
@@ -125,7 +139,11 @@ class HttpClient:
                     return resp
                 status = resp.status_code
                 if status not in RETRY_STATUSES:
-                    reason = "not found (unknown symbol or dataset?)" if status == 404 else f"request refused: {resp.text[:200]!r}"
+                    reason = (
+                        "not found (unknown symbol or dataset?)"
+                        if status == 404
+                        else f"request refused: {resp.text[:200]!r}"
+                    )
                     raise SourceError(name, reason, status)
                 last_error = f"server answered {status}"
                 delay = retry_after_seconds(resp.headers.get("Retry-After"))
@@ -139,7 +157,11 @@ class HttpClient:
         try:
             return resp.json()
         except ValueError as exc:
-            raise SourceError(kwargs.get("source") or url, f"malformed JSON in the response: {exc}", resp.status_code) from None
+            raise SourceError(
+                kwargs.get("source") or url,
+                f"malformed JSON in the response: {exc}",
+                resp.status_code,
+            ) from None
 
     def get_bytes(self, url: str, **kwargs: Any) -> bytes:
         return self.get(url, **kwargs).content

@@ -78,12 +78,27 @@ from flows.schema import LETF_COLUMNS
 from flows.sources.contract import read_file
 from flows.sources.textio import decode_text
 
-DATASET_REQUIRED = ["ticker", "underlying_asset", "underlying_ticker", "leverage", "direction", "aum"]
+DATASET_REQUIRED = [
+    "ticker",
+    "underlying_asset",
+    "underlying_ticker",
+    "leverage",
+    "direction",
+    "aum",
+]
 CURATED_REQUIRED = ["ticker", "underlying", "leverage"]
 SKIPPED_COLUMNS = ["ticker", "line", "reason", "aum_usd", "counted"]
 SHIPPED = "letf_universe.csv"
 RESET_TABLE = "letf_reset.csv"
-EXTRA_COLUMNS = ["leverage_kind", "sample_aum_usd", "line", "as_of", "reset_source", "reset_evidence", "defect"]
+EXTRA_COLUMNS = [
+    "leverage_kind",
+    "sample_aum_usd",
+    "line",
+    "as_of",
+    "reset_source",
+    "reset_evidence",
+    "defect",
+]
 
 
 class Universe(NamedTuple):
@@ -156,7 +171,11 @@ def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]
                 continue
             if len(record) != len(header):
                 col = min(len(record), len(header)) + 1
-                raise InputError(source, f"line {start}, column {col}", f"row has {len(record)} fields, the header has {len(header)}")
+                raise InputError(
+                    source,
+                    f"line {start}, column {col}",
+                    f"row has {len(record)} fields, the header has {len(header)}",
+                )
             rows.append(record)
             lines.append(start)
             start = reader.line_num + 1
@@ -168,7 +187,11 @@ def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]
 def _require(header: list[str], required: list[str], source: str) -> None:
     for name in required:
         if name not in header:
-            raise InputError(source, f"line 1, column '{name}'", f"required column missing (header: {', '.join(header[:25])})")
+            raise InputError(
+                source,
+                f"line 1, column '{name}'",
+                f"required column missing (header: {', '.join(header[:25])})",
+            )
 
 
 def parse(
@@ -201,7 +224,11 @@ def parse(
         _require(header, CURATED_REQUIRED, source)
         layout = "curated"
     else:
-        raise InputError(source, "line 1", "unknown layout: expected the dataset columns (ticker, underlying_ticker, leverage, direction, aum, ...) or the curated ones (ticker, underlying, leverage, ...)")
+        raise InputError(
+            source,
+            "line 1",
+            "unknown layout: expected the dataset columns (ticker, underlying_ticker, leverage, direction, aum, ...) or the curated ones (ticker, underlying, leverage, ...)",
+        )
     quality = Quality(source=source, basis="AUM", total_rows=len(rows))
     decoded.note(quality, len(rows))
     raw_frame = pd.DataFrame(rows, columns=header, dtype=str)
@@ -213,20 +240,30 @@ def parse(
     universe = _finish(fields, numbers, table, reset_overrides, quality)
     if not text.endswith(("\n", "\r")):
         ticker = str(raw_frame["ticker"].iloc[-1]).strip()
-        quality.warn(f"no line break at the end of the file: its last row (line {int(raw_frame['__line'].iloc[-1])}, ticker {ticker or '?'}) may be cut off")
+        quality.warn(
+            f"no line break at the end of the file: its last row (line {int(raw_frame['__line'].iloc[-1])}, ticker {ticker or '?'}) may be cut off"
+        )
     if universe.funds.empty:
-        raise InputError(source, None, f"empty universe: none of the {len(rows)} rows can be used ({quality.summary()})")
+        raise InputError(
+            source,
+            None,
+            f"empty universe: none of the {len(rows)} rows can be used ({quality.summary()})",
+        )
     return universe
 
 
-def read(path: str | Path | None = None, **kwargs: pd.DataFrame | Mapping[str, str] | None) -> Universe:
+def read(
+    path: str | Path | None = None, **kwargs: pd.DataFrame | Mapping[str, str] | None
+) -> Universe:
     """``parse(fetch(build_query(path)), str(path))``: convenience for jobs and the CLI."""
     query = build_query(path)
     return parse(fetch(query), str(query), **kwargs)
 
 
 # -- steps ------------------------------------------------------------------------------------
-def _drop_exact_duplicates(frame: pd.DataFrame, header: list[str], source: str, quality: Quality) -> pd.DataFrame:
+def _drop_exact_duplicates(
+    frame: pd.DataFrame, header: list[str], source: str, quality: Quality
+) -> pd.DataFrame:
     """Drop identical copies of a ticker's row (repair); refuse a ticker listed with different values."""
     ticker = frame["ticker"].fillna("").str.strip().str.upper()
     named = ticker.ne("") & ~letf_reset.unreadable_text(ticker)
@@ -264,7 +301,9 @@ def _number(text: pd.Series) -> pd.Series:
 def _dataset_fields(raw: pd.DataFrame) -> pd.DataFrame:
     """Per row the typed fields of the dataset layout, and the text they came from."""
     lev_text = _text(raw, "leverage").str.lower()
-    magnitude = pd.to_numeric(lev_text.str.removesuffix("x").where(lev_text.ne("")), errors="coerce")
+    magnitude = pd.to_numeric(
+        lev_text.str.removesuffix("x").where(lev_text.ne("")), errors="coerce"
+    )
     direction = _text(raw, "direction").str.lower()
     sign = direction.map({"long": 1.0, "short": -1.0})
     asset_class = _text(raw, "asset_class").str.lower()
@@ -291,7 +330,12 @@ def _dataset_fields(raw: pd.DataFrame) -> pd.DataFrame:
             "aum_col": "aum",
             "sample_aum_usd": np.nan,
             "line": raw["__line"].to_numpy(dtype="int64"),
-            "as_of": pd.to_datetime(_text(raw, "updated_at").where(lambda s: s.ne("")), utc=True, errors="coerce", format="ISO8601"),
+            "as_of": pd.to_datetime(
+                _text(raw, "updated_at").where(lambda s: s.ne("")),
+                utc=True,
+                errors="coerce",
+                format="ISO8601",
+            ),
         }
     )
 
@@ -319,7 +363,9 @@ def _curated_fields(raw: pd.DataFrame) -> pd.DataFrame:
             "fund_type": _text(raw, "fund_type"),
             "asset_class": asset_class,
             "asset_class_ok": ~letf_reset.unreadable_text(asset_class),
-            "aum_text": _text(raw, "aum_usd") if aum_col == "aum_usd" else pd.Series("", index=raw.index, dtype=str),
+            "aum_text": _text(raw, "aum_usd")
+            if aum_col == "aum_usd"
+            else pd.Series("", index=raw.index, dtype=str),
             "price_text": _text(raw, "price"),
             "volume_text": _text(raw, "avg_volume"),
             "aum_col": "aum_usd",
@@ -338,25 +384,50 @@ def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> dict[str, p
     def lines(i: int) -> str:  # the label of a refused row only
         return f"line {int(line[i])}"
 
-    check_range(fields["leverage"].where(fields["lev_ok"], fields["magnitude"]), "letf.leverage", source, rows=lines, field="leverage")
-    numbers = {"aum": _number(fields["aum_text"]), "price": _number(fields["price_text"]), "volume": _number(fields["volume_text"])}
-    check_range(numbers["aum"], "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0]))
+    check_range(
+        fields["leverage"].where(fields["lev_ok"], fields["magnitude"]),
+        "letf.leverage",
+        source,
+        rows=lines,
+        field="leverage",
+    )
+    numbers = {
+        "aum": _number(fields["aum_text"]),
+        "price": _number(fields["price_text"]),
+        "volume": _number(fields["volume_text"]),
+    }
+    check_range(
+        numbers["aum"], "letf.aum_usd", source, rows=lines, field=str(fields["aum_col"].iloc[0])
+    )
     if layout == "curated":
-        check_range(fields["sample_aum_usd"], "letf.aum_usd", source, rows=lines, field="sample_aum_usd")
+        check_range(
+            fields["sample_aum_usd"], "letf.aum_usd", source, rows=lines, field="sample_aum_usd"
+        )
     check_range(numbers["price"], "letf.price_usd", source, rows=lines, field="price")
     check_range(numbers["volume"], "letf.avg_volume", source, rows=lines, field="avg_volume")
     return numbers
 
 
-def _finish(fields: pd.DataFrame, numbers: dict[str, pd.Series], table: pd.DataFrame, overrides: Mapping[str, str] | None, quality: Quality) -> Universe:
+def _finish(
+    fields: pd.DataFrame,
+    numbers: dict[str, pd.Series],
+    table: pd.DataFrame,
+    overrides: Mapping[str, str] | None,
+    quality: Quality,
+) -> Universe:
     """Reset class, defects, skipped rows and the skipped share (module docstring)."""
     reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
     blank = letf_reset.unreadable_text
     aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())
     blank_ticker, blank_name = blank(fields["ticker"]), blank(fields["name"])
-    blank_underlying, blank_underlying_asset = blank(fields["underlying"]), blank(fields["underlying_asset"])
-    no_market_data = blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
+    blank_underlying, blank_underlying_asset = (
+        blank(fields["underlying"]),
+        blank(fields["underlying_asset"]),
+    )
+    no_market_data = (
+        blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
+    )
     name_or_family_lost = blank_name | blank(fields["issuer"])
     daily = reset["reset"].eq(letf_reset.DAILY)
     unknown = reset["reset"].eq(letf_reset.UNKNOWN)
@@ -364,7 +435,9 @@ def _finish(fields: pd.DataFrame, numbers: dict[str, pd.Series], table: pd.DataF
     eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
     conditions = [
         blank_ticker,
-        ~fields["variable"] & ~fields["lev_ok"] & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
+        ~fields["variable"]
+        & ~fields["lev_ok"]
+        & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
         ~fields["direction_ok"],
         fields["aum_text"].ne("") & aum.isna(),
         fields["aum_text"].eq("") & ~no_market_data,
@@ -372,10 +445,21 @@ def _finish(fields: pd.DataFrame, numbers: dict[str, pd.Series], table: pd.DataF
         ~fields["asset_class_ok"],
         unknown & blank_name,
     ]
-    keys = ["blank ticker", "leverage not readable", "direction not long/short", "assets not readable", "assets blank", "unknown underlying", "asset class not readable", "name not readable"]
+    keys = [
+        "blank ticker",
+        "leverage not readable",
+        "direction not long/short",
+        "assets not readable",
+        "assets blank",
+        "unknown underlying",
+        "asset class not readable",
+        "name not readable",
+    ]
     conds = [np.asarray(c, dtype=bool) for c in conditions]
     first = np.select(conds, list(range(len(keys))), default=len(keys))
-    defect_key = pd.Series(np.array([*keys, ""], dtype=object)[first], index=fields.index).astype(str)
+    defect_key = pd.Series(np.array([*keys, ""], dtype=object)[first], index=fields.index).astype(
+        str
+    )
     defect = pd.Series("", index=fields.index, dtype=object)
     bad_rows = np.flatnonzero(first < len(keys))
     if bad_rows.size:  # the messages quote the bad cell: built for the defective rows only
@@ -391,12 +475,18 @@ def _finish(fields: pd.DataFrame, numbers: dict[str, pd.Series], table: pd.DataF
             "name not readable: reset period cannot be determined",
         ]
         at = first[bad_rows]
-        defect.iloc[bad_rows] = np.select([at == k for k in range(len(keys))], [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices], default="")
+        defect.iloc[bad_rows] = np.select(
+            [at == k for k in range(len(keys))],
+            [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices],
+            default="",
+        )
     defect = defect.astype(str)
     has_defect = defect.ne("")
     skip = has_defect & (eligible | blank_ticker)
     counted = has_defect & eligible
-    for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby("reason", sort=False):
+    for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby(
+        "reason", sort=False
+    ):
         known = grp["aum"].notna()
         if known.any():
             quality.skip(reason, int(known.sum()), float(grp.loc[known, "aum"].sum()))

@@ -40,7 +40,11 @@ def detect_layout(raw: bytes, source: str) -> str:
         return "cboe"
     if first.lower() == "date":
         return "yahoo"
-    raise InputError(source, "line 1", f"unknown price file layout (header {first_line[:80]!r}): expected FRED 'observation_date,...', Cboe 'DATE,OPEN,HIGH,LOW,CLOSE' or Yahoo 'Date,Open,High,Low,Close,...'")
+    raise InputError(
+        source,
+        "line 1",
+        f"unknown price file layout (header {first_line[:80]!r}): expected FRED 'observation_date,...', Cboe 'DATE,OPEN,HIGH,LOW,CLOSE' or Yahoo 'Date,Open,High,Low,Close,...'",
+    )
 
 
 def build_query(path: str | Path) -> Path:
@@ -59,7 +63,9 @@ def parse(raw: bytes, source: str, symbol: str | None = None) -> tuple[pd.DataFr
     if layout == "fred":
         return fred.parse(raw, source, symbol)
     if layout == "cboe":
-        return cboe_prices.parse(raw, source, symbol or yahoo_csv.symbol_from_name(source).split("_HISTORY")[0])
+        return cboe_prices.parse(
+            raw, source, symbol or yahoo_csv.symbol_from_name(source).split("_HISTORY")[0]
+        )
     return yahoo_csv.parse(raw, source, symbol)
 
 

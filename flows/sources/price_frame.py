@@ -61,7 +61,14 @@ ISO_FORMAT = "%Y-%m-%d"
 US_FORMAT = "%m/%d/%Y"
 
 
-def read_rows(text: str, source: str, *, header_contains: str | None = None, max_preamble: int = 5, allow_empty: bool = False) -> tuple[list[str], list[list[str]], np.ndarray, int]:
+def read_rows(
+    text: str,
+    source: str,
+    *,
+    header_contains: str | None = None,
+    max_preamble: int = 5,
+    allow_empty: bool = False,
+) -> tuple[list[str], list[list[str]], np.ndarray, int]:
     """``(header, rows, line_numbers, preamble_lines)`` of a delimited text.
 
     With ``header_contains`` the header is the first line containing it (case-insensitive)
@@ -82,10 +89,16 @@ def read_rows(text: str, source: str, *, header_contains: str | None = None, max
                 if not record or all(not f.strip() for f in record):
                     start = reader.line_num + 1
                     continue
-                if header_contains and not any(header_contains.lower() in f.lower() for f in record):
+                if header_contains and not any(
+                    header_contains.lower() in f.lower() for f in record
+                ):
                     preamble += 1
                     if preamble > max_preamble:
-                        raise InputError(source, f"line {start}", f"no header row containing '{header_contains}' in the first {max_preamble + 1} lines")
+                        raise InputError(
+                            source,
+                            f"line {start}",
+                            f"no header row containing '{header_contains}' in the first {max_preamble + 1} lines",
+                        )
                     start = reader.line_num + 1
                     continue
                 header = [h.strip() for h in record]
@@ -98,7 +111,11 @@ def read_rows(text: str, source: str, *, header_contains: str | None = None, max
                 record = record[: len(header)]
             if len(record) != len(header):
                 col = min(len(record), len(header)) + 1
-                raise InputError(source, f"line {start}, column {col}", f"row has {len(record)} fields, the header has {len(header)} (file cut or shifted?)")
+                raise InputError(
+                    source,
+                    f"line {start}, column {col}",
+                    f"row has {len(record)} fields, the header has {len(header)} (file cut or shifted?)",
+                )
             rows.append(record)
             lines.append(start)
             start = reader.line_num + 1
@@ -140,7 +157,9 @@ class Cells:
             col = self.arrow[j]
             if not pa.types.is_string(col.type):
                 if self._raw is None:
-                    self._raw = columnar.split_lines_columns(self.body, len(self.arrow) + self._skip, plain=True)
+                    self._raw = columnar.split_lines_columns(
+                        self.body, len(self.arrow) + self._skip, plain=True
+                    )
                 assert self._raw is not None
                 col = self._raw[j + self._skip]
             return np.asarray(col.to_numpy(zero_copy_only=False), dtype=str)
@@ -154,11 +173,26 @@ class Cells:
     def drop_first(self) -> Cells:
         """Without the first column (CFE's leading unnamed index column)."""
         if self.arrow is not None:
-            return Cells(self.header[1:], self.lines, self.preamble, arrow=self.arrow[1:], body=self.body, _raw=self._raw, _skip=self._skip + 1)
-        return Cells(self.header[1:], self.lines, self.preamble, rows=self.rows[:, 1:] if self.rows is not None and len(self.rows) else self.rows)
+            return Cells(
+                self.header[1:],
+                self.lines,
+                self.preamble,
+                arrow=self.arrow[1:],
+                body=self.body,
+                _raw=self._raw,
+                _skip=self._skip + 1,
+            )
+        return Cells(
+            self.header[1:],
+            self.lines,
+            self.preamble,
+            rows=self.rows[:, 1:] if self.rows is not None and len(self.rows) else self.rows,
+        )
 
 
-def _fast_header(text: str, header_contains: str | None, max_preamble: int) -> tuple[list[str], str, int, int] | None:
+def _fast_header(
+    text: str, header_contains: str | None, max_preamble: int
+) -> tuple[list[str], str, int, int] | None:
     """Header, data text, header line number and preamble count by :func:`read_rows`' rules,
     for a text without quotes; None where the exact path must decide (no header found)."""
     pos, line_no, preamble = 0, 0, 0
@@ -168,12 +202,21 @@ def _fast_header(text: str, header_contains: str | None, max_preamble: int) -> t
         line_no += 1
         fields = line.split(",")
         blank = all(not f.strip() for f in fields)
-        if not blank and header_contains and not any(header_contains.lower() in f.lower() for f in fields):
+        if (
+            not blank
+            and header_contains
+            and not any(header_contains.lower() in f.lower() for f in fields)
+        ):
             preamble += 1
             if preamble > max_preamble:
                 return None
         elif not blank:
-            return [h.strip() for h in fields], (text[end + 1 :] if end >= 0 else ""), line_no, preamble
+            return (
+                [h.strip() for h in fields],
+                (text[end + 1 :] if end >= 0 else ""),
+                line_no,
+                preamble,
+            )
         if end < 0:
             return None
         pos = end + 1
@@ -185,7 +228,16 @@ TypeHint = Callable[[list[str], list[str]], dict[int, pa.DataType]]
 regular text may read typed at once (:func:`flows.sources.columnar.split_lines_columns`)."""
 
 
-def read_cells(text: str, source: str, *, header_contains: str | None = None, max_preamble: int = 5, allow_empty: bool = False, types: TypeHint | None = None, missing: frozenset[str] = MISSING_TOKENS) -> Cells:
+def read_cells(
+    text: str,
+    source: str,
+    *,
+    header_contains: str | None = None,
+    max_preamble: int = 5,
+    allow_empty: bool = False,
+    types: TypeHint | None = None,
+    missing: frozenset[str] = MISSING_TOKENS,
+) -> Cells:
     """:func:`read_rows` column by column: the same header, rows, line numbers and errors.
 
     A regular text (:mod:`flows.sources.columnar`: no quotes, every data line with the header's
@@ -197,13 +249,32 @@ def read_cells(text: str, source: str, *, header_contains: str | None = None, ma
         found = _fast_header(text, header_contains, max_preamble)
         if found is not None:
             header, body, header_line, preamble = found
-            hint = types(header, body[: body.find("\n")].removesuffix("\r").split(",")) if types is not None else None
-            columns = columnar.split_lines_columns(body, len(header), types=hint, missing=missing, plain=True)
+            hint = (
+                types(header, body[: body.find("\n")].removesuffix("\r").split(","))
+                if types is not None
+                else None
+            )
+            columns = columnar.split_lines_columns(
+                body, len(header), types=hint, missing=missing, plain=True
+            )
             if columns is not None and (len(columns[0]) or allow_empty):
-                lines = np.arange(header_line + 1, header_line + 1 + len(columns[0]), dtype=np.int64)
+                lines = np.arange(
+                    header_line + 1, header_line + 1 + len(columns[0]), dtype=np.int64
+                )
                 return Cells(header, lines, preamble, arrow=columns, body=body)
-    header, rows, lines, preamble = read_rows(text, source, header_contains=header_contains, max_preamble=max_preamble, allow_empty=allow_empty)
-    return Cells(header, lines, preamble, rows=np.array(rows, dtype=str) if rows else np.empty((0, len(header)), dtype=str))
+    header, rows, lines, preamble = read_rows(
+        text,
+        source,
+        header_contains=header_contains,
+        max_preamble=max_preamble,
+        allow_empty=allow_empty,
+    )
+    return Cells(
+        header,
+        lines,
+        preamble,
+        rows=np.array(rows, dtype=str) if rows else np.empty((0, len(header)), dtype=str),
+    )
 
 
 def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
@@ -212,10 +283,16 @@ def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     arr = cells.column(j)
     if arr is not None and len(arr):
         first = str(arr[0].as_py()).strip() if pa.types.is_string(arr.type) else ""
-        fast = columnar.iso_days(arr) if not first or (len(first) >= 8 and first[4:5] == "-") else columnar.us_days(arr)
+        fast = (
+            columnar.iso_days(arr)
+            if not first or (len(first) >= 8 and first[4:5] == "-")
+            else columnar.us_days(arr)
+        )
         if fast is not None:
             return fast.astype("datetime64[ns]")
-    return np.asarray(parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]"))
+    return np.asarray(
+        parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]")
+    )
 
 
 def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +310,9 @@ def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.n
     return nums, given
 
 
-def parse_dates(values: np.ndarray | pd.Series, lines: np.ndarray, source: str, field: str) -> pd.Series:
+def parse_dates(
+    values: np.ndarray | pd.Series, lines: np.ndarray, source: str, field: str
+) -> pd.Series:
     """Dates in ISO or US layout (decided by the first row); InputError naming the first bad line."""
     stripped = np.strings.strip(np.asarray(values, dtype=str))
     first = str(stripped[0])
@@ -249,7 +328,11 @@ def parse_dates(values: np.ndarray | pd.Series, lines: np.ndarray, source: str, 
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         layout = "YYYY-MM-DD" if fmt == ISO_FORMAT else "M/D/YYYY"
-        raise InputError(source, f"line {lines[i]}, column '{field}'", f"not a date in the file's layout {layout}: {text.iloc[i]!r}")
+        raise InputError(
+            source,
+            f"line {lines[i]}, column '{field}'",
+            f"not a date in the file's layout {layout}: {text.iloc[i]!r}",
+        )
     return dates.astype("datetime64[ns]")  # one resolution whichever path parsed the file
 
 
@@ -267,7 +350,11 @@ def to_numbers(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     except ValueError:
         pass
     flat = pd.Series(np.where(given, text, "").ravel())
-    nums = pd.to_numeric(flat.where(flat.ne("")), errors="coerce").to_numpy(dtype=float).reshape(arr.shape)
+    nums = (
+        pd.to_numeric(flat.where(flat.ne("")), errors="coerce")
+        .to_numpy(dtype=float)
+        .reshape(arr.shape)
+    )
     return nums, given
 
 
@@ -316,7 +403,11 @@ def parse_delimited(
     text, repairs = decoded.text, decoded.repairs
 
     def types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
-        out = {j: pa.float64() for names in (close_names, *(optional or {}).values()) if (j := _find(header, names)) is not None}
+        out = {
+            j: pa.float64()
+            for names in (close_names, *(optional or {}).values())
+            if (j := _find(header, names)) is not None
+        }
         di = _find(header, date_names)
         if di is not None and di < len(first) and len(first[di]) == 10 and first[di][4:5] == "-":
             out[di] = pa.date32()
@@ -329,26 +420,49 @@ def parse_delimited(
         q.repair(r, len(cells))
     di = _find(header, date_names)
     if di is None:
-        raise InputError(source, f"line 1, column '{date_names[0]}'", f"date column missing (header: {', '.join(header)})")
+        raise InputError(
+            source,
+            f"line 1, column '{date_names[0]}'",
+            f"date column missing (header: {', '.join(header)})",
+        )
     ci = _find(header, close_names)
     if ci is None:
         others = [i for i in range(len(header)) if i != di and header[i]]
         if len(others) != 1:
             if close_names:
-                raise InputError(source, f"line 1, column '{close_names[0]}'", f"close column missing (header: {', '.join(header)})")
-            raise InputError(source, "line 1", f"expected one value column besides '{header[di]}' (header: {', '.join(header)})")
+                raise InputError(
+                    source,
+                    f"line 1, column '{close_names[0]}'",
+                    f"close column missing (header: {', '.join(header)})",
+                )
+            raise InputError(
+                source,
+                "line 1",
+                f"expected one value column besides '{header[di]}' (header: {', '.join(header)})",
+            )
         ci = others[0]
     dates = cell_dates(cells, di, source, header[di])
-    names = ["close", *(n for n in ("open", "high", "low", "volume") if _find(header, (optional or {}).get(n, ())) is not None)]
+    names = [
+        "close",
+        *(
+            n
+            for n in ("open", "high", "low", "volume")
+            if _find(header, (optional or {}).get(n, ())) is not None
+        ),
+    ]
     idx = [ci, *(_find(header, (optional or {}).get(n, ())) for n in names[1:])]
     nums, written = cell_numbers(cells, [i for i in idx if i is not None])
     close, given = nums[:, 0], written[:, 0]
     n_rows = len(cells)
-    cols: dict[str, np.ndarray] = {n: np.full(n_rows, np.nan) for n in ("close", "open", "high", "low", "volume")}
+    cols: dict[str, np.ndarray] = {
+        n: np.full(n_rows, np.nan) for n in ("close", "open", "high", "low", "volume")
+    }
     cols.update({n: nums[:, k] for k, n in enumerate(names)})
 
     date_arr = dates
-    in_range = (date_arr >= np.datetime64(calendars.FIRST_DAY)) & (date_arr <= np.datetime64(calendars.LAST_DAY))
+    in_range = (date_arr >= np.datetime64(calendars.FIRST_DAY)) & (
+        date_arr <= np.datetime64(calendars.LAST_DAY)
+    )
     session = np.ones(n_rows, dtype=bool)
     if in_range.any():
         session[in_range] = calendars.is_session(date_arr[in_range], calendar)
@@ -362,15 +476,24 @@ def parse_delimited(
         not_number = bad & given & ~np.isfinite(close)
         not_positive = bad & np.isfinite(close)
         missing = bad & ~given
-        for mask, reason in ((missing, "close missing on a session"), (not_number, "close not a number"), (not_positive, "close not positive")):
+        for mask, reason in (
+            (missing, "close missing on a session"),
+            (not_number, "close not a number"),
+            (not_positive, "close not positive"),
+        ):
             if mask.any():
                 q.skip(reason, int(mask.sum()))
         i = int(np.flatnonzero(bad)[0])
-        q.warn(f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({pd.Timestamp(date_arr[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})")
+        q.warn(
+            f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({pd.Timestamp(date_arr[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})"
+        )
     if sessions_only:
         off = keep & ~session
         if off.any():
-            q.repair("rows on non-session dates dropped (published on an exchange holiday)", int(off.sum()))
+            q.repair(
+                "rows on non-session dates dropped (published on an exchange holiday)",
+                int(off.sum()),
+            )
             keep &= session
 
     day = date_arr[keep]
@@ -380,7 +503,9 @@ def parse_delimited(
         raise InputError(source, header[ci], "no row with a usable close")
     day, values, kept_lines = _order(day, values, kept_lines, q, source, header[ci])
     close = values["close"]
-    check_range(close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci])
+    check_range(
+        close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
+    )
     lim = LIMITS["price.daily_log_change"]
     step = np.diff(np.log(close))
     jump = (step < lim.low) | (step > lim.high)
@@ -393,15 +518,26 @@ def parse_delimited(
         )
     missing_sessions = _missing_sessions(day, q, calendar)
     if not text.endswith(("\n", "\r")):
-        q.warn(f"the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut")
-    frame = pd.DataFrame({"date": day, **{c: values[c] for c in PRICE_COLUMNS if c != "date"}}, copy=False)  # fresh arrays
+        q.warn(
+            f"the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut"
+        )
+    frame = pd.DataFrame(
+        {"date": day, **{c: values[c] for c in PRICE_COLUMNS if c != "date"}}, copy=False
+    )  # fresh arrays
     if missing_sessions:
         frame.attrs["missing_sessions"] = missing_sessions
     frame.attrs.update({"symbol": symbol, "source": source})
     return frame, q
 
 
-def _order(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarray, q: Quality, source: str, field: str) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def _order(
+    day: np.ndarray,
+    values: dict[str, np.ndarray],
+    lines: np.ndarray,
+    q: Quality,
+    source: str,
+    field: str,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Sort by date; drop exact repeats; refuse a date repeated with another close."""
     if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
         order = np.argsort(day, kind="stable")
@@ -415,7 +551,11 @@ def _order(day: np.ndarray, values: dict[str, np.ndarray], lines: np.ndarray, q:
             conflict = same[close[same] != close[same + 1]]
             if len(conflict):
                 i = int(conflict[0])
-                raise InputError(source, f"line {lines[i + 1]}, column '{field}'", f"date {pd.Timestamp(day[i]).date()} repeated with a different close ({float(close[i])!r} on line {lines[i]}, {float(close[i + 1])!r})")
+                raise InputError(
+                    source,
+                    f"line {lines[i + 1]}, column '{field}'",
+                    f"date {pd.Timestamp(day[i]).date()} repeated with a different close ({float(close[i])!r} on line {lines[i]}, {float(close[i + 1])!r})",
+                )
             drop = np.zeros(len(day), dtype=bool)
             drop[same + 1] = True
             q.repair("repeated rows dropped", int(drop.sum()))
@@ -431,7 +571,9 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     hi = min(day[-1], np.datetime64(calendars.LAST_DAY, "ns"))
     if lo > hi:
         return []
-    expected = calendars.sessions_in(pd.Timestamp(lo), pd.Timestamp(hi), calendar).to_numpy(dtype="datetime64[ns]")
+    expected = calendars.sessions_in(pd.Timestamp(lo), pd.Timestamp(hi), calendar).to_numpy(
+        dtype="datetime64[ns]"
+    )
     pos = np.clip(np.searchsorted(day, expected), 0, len(day) - 1)
     absent = expected[day[pos] != expected]
     if len(absent) == 0:
@@ -439,5 +581,7 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
     recent = absent[absent >= expected[max(0, len(expected) - RECENT_SESSIONS)]]
     if len(recent):
-        q.warn(f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {pd.Timestamp(recent[0]).date()}): returns span the gap")
+        q.warn(
+            f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {pd.Timestamp(recent[0]).date()}): returns span the gap"
+        )
     return [str(d) for d in np.datetime_as_string(absent, unit="D")]

@@ -96,7 +96,9 @@ def fetch(query: NavQuery, client: HttpClient) -> bytes:
     return client.get_bytes(query.url, source=f"{SOURCE}:{query.ticker} ({query.url})")
 
 
-def _records(text: str, source: str, quality: Quality) -> tuple[list[str], list[list[str]], list[int]]:
+def _records(
+    text: str, source: str, quality: Quality
+) -> tuple[list[str], list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] = []
     rows: list[list[str]] = []
@@ -116,10 +118,16 @@ def _records(text: str, source: str, quality: Quality) -> tuple[list[str], list[
                 if at_end and len(record) < len(header):
                     quality.total_rows += 1
                     quality.skip("last row cut off", 1, None)
-                    quality.warn(f"the last row (line {start}) has {len(record)} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)")
+                    quality.warn(
+                        f"the last row (line {start}) has {len(record)} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)"
+                    )
                     break
                 col = min(len(record), len(header)) + 1
-                raise InputError(source, f"line {start}, column {col}", f"row has {len(record)} fields, the header has {len(header)}")
+                raise InputError(
+                    source,
+                    f"line {start}, column {col}",
+                    f"row has {len(record)} fields, the header has {len(header)}",
+                )
             rows.append(record)
             lines.append(start)
             start = reader.line_num + 1
@@ -176,13 +184,22 @@ def parse(raw: bytes, source: str) -> NavHistory:
         n = len(rows)
     for col in COLUMNS:
         if col not in header:
-            raise InputError(source, f"line 1, column '{col}'", f"required column missing (have: {', '.join(header)})")
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                f"required column missing (have: {', '.join(header)})",
+            )
     if not n:
         raise InputError(source, "line 2", "no data rows")
     quality.total_rows += n
     decoded.note(quality, n)
     if regular is not None:
-        frame = pd.DataFrame({new: pd.Series(columns[header.index(old)], dtype="str") for old, new in COLUMNS.items()})
+        frame = pd.DataFrame(
+            {
+                new: pd.Series(columns[header.index(old)], dtype="str")
+                for old, new in COLUMNS.items()
+            }
+        )
     else:
         frame = pd.DataFrame(rows, columns=header, dtype=str)[list(COLUMNS)].rename(columns=COLUMNS)
     frame = frame.apply(lambda col: col.fillna("").str.strip())
@@ -200,20 +217,50 @@ def parse(raw: bytes, source: str) -> NavHistory:
         return f"line {int(line_no[i])}"
 
     check_range(nums["nav"], "letf.price_usd", source, rows=where, field="NAV")
-    check_range(nums["shares_thousands"] * 1000.0, "letf.shares_outstanding", source, rows=where, field="Shares Outstanding (000)")
-    check_range(nums["aum_usd"], "letf.aum_usd", source, rows=where, field="Assets Under Management")
+    check_range(
+        nums["shares_thousands"] * 1000.0,
+        "letf.shares_outstanding",
+        source,
+        rows=where,
+        field="Shares Outstanding (000)",
+    )
+    check_range(
+        nums["aum_usd"], "letf.aum_usd", source, rows=where, field="Assets Under Management"
+    )
     ticker = text_of["ticker"].str.upper()
     bad_ticker = ticker.str.lower().isin(_BLANK)
     tickers = sorted(set(ticker[~bad_ticker]))
     if len(tickers) > 1:
-        raise InputError(source, "column 'Ticker'", f"more than one fund in one NAV file: {', '.join(tickers[:5])}")
+        raise InputError(
+            source,
+            "column 'Ticker'",
+            f"more than one fund in one NAV file: {', '.join(tickers[:5])}",
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = (nums["nav"] * nums["shares_thousands"] * 1000.0 / nums["aum_usd"] - 1.0).abs()
-    conditions = [dates.isna(), bad_ticker, nums["nav"].isna(), nums["shares_thousands"].isna(), nums["aum_usd"].isna(), gap.gt(CONSISTENCY_TOLERANCE) & nums["aum_usd"].gt(0)]
-    keys = ["date not readable (MM/DD/YYYY)", "ticker not readable", "NAV not a number", "shares outstanding not a number", "assets not a number", "NAV x shares does not match the assets"]
-    reason = pd.Series(np.select([c.to_numpy(dtype=bool) for c in conditions], keys, default=""), index=frame.index)
+    conditions = [
+        dates.isna(),
+        bad_ticker,
+        nums["nav"].isna(),
+        nums["shares_thousands"].isna(),
+        nums["aum_usd"].isna(),
+        gap.gt(CONSISTENCY_TOLERANCE) & nums["aum_usd"].gt(0),
+    ]
+    keys = [
+        "date not readable (MM/DD/YYYY)",
+        "ticker not readable",
+        "NAV not a number",
+        "shares outstanding not a number",
+        "assets not a number",
+        "NAV x shares does not match the assets",
+    ]
+    reason = pd.Series(
+        np.select([c.to_numpy(dtype=bool) for c in conditions], keys, default=""), index=frame.index
+    )
     quality.total_weight = float(nums["aum_usd"][nums["aum_usd"] >= 0].sum())
-    for why, grp in pd.DataFrame({"why": reason[reason.ne("")], "aum": nums["aum_usd"][reason.ne("")]}).groupby("why", sort=False):
+    for why, grp in pd.DataFrame(
+        {"why": reason[reason.ne("")], "aum": nums["aum_usd"][reason.ne("")]}
+    ).groupby("why", sort=False):
         known = grp["aum"].notna()
         quality.skip(str(why), int(known.sum()), float(grp.loc[known, "aum"].sum()))
         quality.skip(str(why), int((~known).sum()), None)
@@ -247,7 +294,11 @@ def _dedupe_dates(out: pd.DataFrame, source: str, quality: Quality) -> pd.DataFr
     if conflicting.any():
         day = values[dup_date].drop_duplicates().loc[conflicting, "date"].iloc[0]
         lines = out.loc[out["date"].eq(day), "line"].tolist()
-        raise InputError(source, f"date {day:%m/%d/%Y}", f"listed on lines {', '.join(map(str, lines))} with different values: which one is right cannot be told")
+        raise InputError(
+            source,
+            f"date {day:%m/%d/%Y}",
+            f"listed on lines {', '.join(map(str, lines))} with different values: which one is right cannot be told",
+        )
     exact = values.duplicated(keep="first")
     quality.repair("exact duplicate row dropped", int(exact.sum()))
     return out.loc[~exact]

@@ -57,17 +57,106 @@ class SampleContract:
 
 
 CONTRACTS: tuple[SampleContract, ...] = (
-    SampleContract("099741", "EUR", "EURO FX - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF EUR 125,000)", 120_000, 1.0, per_eur=1.0),
-    SampleContract("097741", "JPY", "JAPANESE YEN - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF JPY 12,500,000)", 80_000, 1.1, per_eur=150.0),
-    SampleContract("096742", "GBP", "BRITISH POUND - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF GBP 62,500)", 60_000, 0.8, per_eur=0.86),
-    SampleContract("092741", "CHF", "SWISS FRANC - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF CHF 125,000)", 25_000, 0.9, per_eur=0.96),
-    SampleContract("090741", "CAD", "CANADIAN DOLLAR - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF CAD 100,000)", 60_000, 0.7, per_eur=1.47),
-    SampleContract("232741", "AUD", "AUSTRALIAN DOLLAR - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF AUD 100,000)", 60_000, 0.8, per_eur=1.62),
-    SampleContract("112741", "NZD", "NZ DOLLAR - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF NZD 100,000)", 25_000, 0.7, per_eur=1.78),
-    SampleContract("095741", "MXN", "MEXICAN PESO - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF MXN 500,000)", 90_000, 0.5, per_eur=20.5),
-    SampleContract("102741", "BRL", "BRAZILIAN REAL - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF BRL 100,000)", 35_000, 0.5, per_eur=5.8),
-    SampleContract("122741", "ZAR", "SO AFRICAN RAND - CHICAGO MERCANTILE EXCHANGE", "(CONTRACTS OF ZAR 500,000)", 15_000, 0.4, per_eur=20.0),
-    SampleContract("098662", "USD_INDEX", "USD INDEX - ICE FUTURES U.S.", "(U.S. DOLLAR INDEX X $1000)", 18_000, -1.0, exchange="ICUS", per_eur=0.0),
+    SampleContract(
+        "099741",
+        "EUR",
+        "EURO FX - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF EUR 125,000)",
+        120_000,
+        1.0,
+        per_eur=1.0,
+    ),
+    SampleContract(
+        "097741",
+        "JPY",
+        "JAPANESE YEN - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF JPY 12,500,000)",
+        80_000,
+        1.1,
+        per_eur=150.0,
+    ),
+    SampleContract(
+        "096742",
+        "GBP",
+        "BRITISH POUND - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF GBP 62,500)",
+        60_000,
+        0.8,
+        per_eur=0.86,
+    ),
+    SampleContract(
+        "092741",
+        "CHF",
+        "SWISS FRANC - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF CHF 125,000)",
+        25_000,
+        0.9,
+        per_eur=0.96,
+    ),
+    SampleContract(
+        "090741",
+        "CAD",
+        "CANADIAN DOLLAR - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF CAD 100,000)",
+        60_000,
+        0.7,
+        per_eur=1.47,
+    ),
+    SampleContract(
+        "232741",
+        "AUD",
+        "AUSTRALIAN DOLLAR - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF AUD 100,000)",
+        60_000,
+        0.8,
+        per_eur=1.62,
+    ),
+    SampleContract(
+        "112741",
+        "NZD",
+        "NZ DOLLAR - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF NZD 100,000)",
+        25_000,
+        0.7,
+        per_eur=1.78,
+    ),
+    SampleContract(
+        "095741",
+        "MXN",
+        "MEXICAN PESO - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF MXN 500,000)",
+        90_000,
+        0.5,
+        per_eur=20.5,
+    ),
+    SampleContract(
+        "102741",
+        "BRL",
+        "BRAZILIAN REAL - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF BRL 100,000)",
+        35_000,
+        0.5,
+        per_eur=5.8,
+    ),
+    SampleContract(
+        "122741",
+        "ZAR",
+        "SO AFRICAN RAND - CHICAGO MERCANTILE EXCHANGE",
+        "(CONTRACTS OF ZAR 500,000)",
+        15_000,
+        0.4,
+        per_eur=20.0,
+    ),
+    SampleContract(
+        "098662",
+        "USD_INDEX",
+        "USD INDEX - ICE FUTURES U.S.",
+        "(U.S. DOLLAR INDEX X $1000)",
+        18_000,
+        -1.0,
+        exchange="ICUS",
+        per_eur=0.0,
+    ),
 )
 CODES: tuple[str, ...] = tuple(c.code for c in CONTRACTS)
 
@@ -75,18 +164,146 @@ MARKET_CONTRACTS: tuple[SampleContract, ...] = (
     # equity index, VIX and rates futures of flows/data/tff_markets.csv (TFF only; beta 0: no USD
     # factor); asset managers structurally long equities and duration, leveraged funds short
     # (the basis trade), leveraged funds short VIX futures
-    SampleContract("13874A", "ES", "E-MINI S&P 500 - CHICAGO MERCANTILE EXCHANGE", "($50 X S&P 500 INDEX)", 400_000, 0.0, per_eur=0.0, am_bias=2.0, lev_bias=-0.8),
-    SampleContract("209742", "NQ", "NASDAQ MINI - CHICAGO MERCANTILE EXCHANGE", "(NASDAQ 100 STOCK INDEX X $20)", 80_000, 0.0, per_eur=0.0, am_bias=1.5, lev_bias=-0.5),
-    SampleContract("239742", "RTY", "RUSSELL E-MINI - CHICAGO MERCANTILE EXCHANGE", "(RUSSEL 2000 INDEX X $50)", 120_000, 0.0, per_eur=0.0, am_bias=1.0, lev_bias=-0.8),
-    SampleContract("124603", "YM", "DJIA x $5 - CHICAGO BOARD OF TRADE", "($5 X DJIA INDEX)", 30_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=0.8, lev_bias=-0.3),
-    SampleContract("1170E1", "VX", "VIX FUTURES - CBOE FUTURES EXCHANGE", "($1000 X INDEX)", 80_000, 0.0, exchange="CFE ", per_eur=0.0, am_bias=0.3, lev_bias=-1.0),
-    SampleContract("042601", "ZT", "UST 2Y NOTE - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $200,000 FACE VALUE)", 600_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.5, lev_bias=-1.5),
-    SampleContract("044601", "ZF", "UST 5Y NOTE - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 800_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.5, lev_bias=-1.5),
-    SampleContract("043602", "ZN", "UST 10Y NOTE - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 700_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.2, lev_bias=-1.0),
-    SampleContract("043607", "TN", "ULTRA UST 10Y - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 300_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.2, lev_bias=-1.0),
-    SampleContract("020601", "ZB", "UST BOND - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 250_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.0, lev_bias=-0.6),
-    SampleContract("020604", "UB", "ULTRA UST BOND - CHICAGO BOARD OF TRADE", "(CONTRACTS OF $100,000 FACE VALUE)", 250_000, 0.0, exchange="CBT ", per_eur=0.0, am_bias=1.0, lev_bias=-0.8),
-    SampleContract("134741", "SR3", "SOFR-3M - CHICAGO MERCANTILE EXCHANGE", "($2,500 x Contract IMM Index)", 1_000_000, 0.0, per_eur=0.0, am_bias=0.3, lev_bias=-0.3),
+    SampleContract(
+        "13874A",
+        "ES",
+        "E-MINI S&P 500 - CHICAGO MERCANTILE EXCHANGE",
+        "($50 X S&P 500 INDEX)",
+        400_000,
+        0.0,
+        per_eur=0.0,
+        am_bias=2.0,
+        lev_bias=-0.8,
+    ),
+    SampleContract(
+        "209742",
+        "NQ",
+        "NASDAQ MINI - CHICAGO MERCANTILE EXCHANGE",
+        "(NASDAQ 100 STOCK INDEX X $20)",
+        80_000,
+        0.0,
+        per_eur=0.0,
+        am_bias=1.5,
+        lev_bias=-0.5,
+    ),
+    SampleContract(
+        "239742",
+        "RTY",
+        "RUSSELL E-MINI - CHICAGO MERCANTILE EXCHANGE",
+        "(RUSSEL 2000 INDEX X $50)",
+        120_000,
+        0.0,
+        per_eur=0.0,
+        am_bias=1.0,
+        lev_bias=-0.8,
+    ),
+    SampleContract(
+        "124603",
+        "YM",
+        "DJIA x $5 - CHICAGO BOARD OF TRADE",
+        "($5 X DJIA INDEX)",
+        30_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=0.8,
+        lev_bias=-0.3,
+    ),
+    SampleContract(
+        "1170E1",
+        "VX",
+        "VIX FUTURES - CBOE FUTURES EXCHANGE",
+        "($1000 X INDEX)",
+        80_000,
+        0.0,
+        exchange="CFE ",
+        per_eur=0.0,
+        am_bias=0.3,
+        lev_bias=-1.0,
+    ),
+    SampleContract(
+        "042601",
+        "ZT",
+        "UST 2Y NOTE - CHICAGO BOARD OF TRADE",
+        "(CONTRACTS OF $200,000 FACE VALUE)",
+        600_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=1.5,
+        lev_bias=-1.5,
+    ),
+    SampleContract(
+        "044601",
+        "ZF",
+        "UST 5Y NOTE - CHICAGO BOARD OF TRADE",
+        "(CONTRACTS OF $100,000 FACE VALUE)",
+        800_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=1.5,
+        lev_bias=-1.5,
+    ),
+    SampleContract(
+        "043602",
+        "ZN",
+        "UST 10Y NOTE - CHICAGO BOARD OF TRADE",
+        "(CONTRACTS OF $100,000 FACE VALUE)",
+        700_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=1.2,
+        lev_bias=-1.0,
+    ),
+    SampleContract(
+        "043607",
+        "TN",
+        "ULTRA UST 10Y - CHICAGO BOARD OF TRADE",
+        "(CONTRACTS OF $100,000 FACE VALUE)",
+        300_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=1.2,
+        lev_bias=-1.0,
+    ),
+    SampleContract(
+        "020601",
+        "ZB",
+        "UST BOND - CHICAGO BOARD OF TRADE",
+        "(CONTRACTS OF $100,000 FACE VALUE)",
+        250_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=1.0,
+        lev_bias=-0.6,
+    ),
+    SampleContract(
+        "020604",
+        "UB",
+        "ULTRA UST BOND - CHICAGO BOARD OF TRADE",
+        "(CONTRACTS OF $100,000 FACE VALUE)",
+        250_000,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=1.0,
+        lev_bias=-0.8,
+    ),
+    SampleContract(
+        "134741",
+        "SR3",
+        "SOFR-3M - CHICAGO MERCANTILE EXCHANGE",
+        "($2,500 x Contract IMM Index)",
+        1_000_000,
+        0.0,
+        per_eur=0.0,
+        am_bias=0.3,
+        lev_bias=-0.3,
+    ),
 )
 """Sample futures of the markets table (:mod:`flows.sources.tff_markets`), TFF report only."""
 MARKET_CODES: tuple[str, ...] = tuple(c.code for c in MARKET_CONTRACTS)
@@ -94,67 +311,242 @@ _MARKET_STREAM = 100
 """Random streams of :data:`MARKET_CONTRACTS` start at this index (the currencies' never move)."""
 
 LEGACY_HEADER: tuple[str, ...] = (
-    'Market and Exchange Names', 'As of Date in Form YYMMDD', 'As of Date in Form YYYY-MM-DD', 'CFTC Contract Market Code',
-    'CFTC Market Code in Initials', 'CFTC Region Code', 'CFTC Commodity Code', 'Open Interest (All)',
-    'Noncommercial Positions-Long (All)', 'Noncommercial Positions-Short (All)', 'Noncommercial Positions-Spreading (All)', 'Commercial Positions-Long (All)',
-    'Commercial Positions-Short (All)', ' Total Reportable Positions-Long (All)', 'Total Reportable Positions-Short (All)', 'Nonreportable Positions-Long (All)',
-    'Nonreportable Positions-Short (All)', 'Open Interest (Old)', 'Noncommercial Positions-Long (Old)', 'Noncommercial Positions-Short (Old)',
-    'Noncommercial Positions-Spreading (Old)', 'Commercial Positions-Long (Old)', 'Commercial Positions-Short (Old)', 'Total Reportable Positions-Long (Old)',
-    'Total Reportable Positions-Short (Old)', 'Nonreportable Positions-Long (Old)', 'Nonreportable Positions-Short (Old)', 'Open Interest (Other)',
-    'Noncommercial Positions-Long (Other)', 'Noncommercial Positions-Short (Other)', 'Noncommercial Positions-Spreading (Other)', 'Commercial Positions-Long (Other)',
-    'Commercial Positions-Short (Other)', 'Total Reportable Positions-Long (Other)', 'Total Reportable Positions-Short (Other)', 'Nonreportable Positions-Long (Other)',
-    'Nonreportable Positions-Short (Other)', 'Change in Open Interest (All)', 'Change in Noncommercial-Long (All)', 'Change in Noncommercial-Short (All)',
-    'Change in Noncommercial-Spreading (All)', 'Change in Commercial-Long (All)', 'Change in Commercial-Short (All)', 'Change in Total Reportable-Long (All)',
-    'Change in Total Reportable-Short (All)', 'Change in Nonreportable-Long (All)', 'Change in Nonreportable-Short (All)', '% of Open Interest (OI) (All)',
-    '% of OI-Noncommercial-Long (All)', '% of OI-Noncommercial-Short (All)', '% of OI-Noncommercial-Spreading (All)', '% of OI-Commercial-Long (All)',
-    '% of OI-Commercial-Short (All)', '% of OI-Total Reportable-Long (All)', '% of OI-Total Reportable-Short (All)', '% of OI-Nonreportable-Long (All)',
-    '% of OI-Nonreportable-Short (All)', '% of Open Interest (OI)(Old)', '% of OI-Noncommercial-Long (Old)', '% of OI-Noncommercial-Short (Old)',
-    '% of OI-Noncommercial-Spreading (Old)', '% of OI-Commercial-Long (Old)', '% of OI-Commercial-Short (Old)', '% of OI-Total Reportable-Long (Old)',
-    '% of OI-Total Reportable-Short (Old)', '% of OI-Nonreportable-Long (Old)', '% of OI-Nonreportable-Short (Old)', '% of Open Interest (OI) (Other)',
-    '% of OI-Noncommercial-Long (Other)', '% of OI-Noncommercial-Short (Other)', '% of OI-Noncommercial-Spreading (Other)', '% of OI-Commercial-Long (Other)',
-    '% of OI-Commercial-Short (Other)', '% of OI-Total Reportable-Long (Other)', '% of OI-Total Reportable-Short (Other)', '% of OI-Nonreportable-Long (Other)',
-    '% of OI-Nonreportable-Short (Other)', 'Traders-Total (All)', 'Traders-Noncommercial-Long (All)', 'Traders-Noncommercial-Short (All)',
-    'Traders-Noncommercial-Spreading (All)', 'Traders-Commercial-Long (All)', 'Traders-Commercial-Short (All)', 'Traders-Total Reportable-Long (All)',
-    'Traders-Total Reportable-Short (All)', 'Traders-Total (Old)', 'Traders-Noncommercial-Long (Old)', 'Traders-Noncommercial-Short (Old)',
-    'Traders-Noncommercial-Spreading (Old)', 'Traders-Commercial-Long (Old)', 'Traders-Commercial-Short (Old)', 'Traders-Total Reportable-Long (Old)',
-    'Traders-Total Reportable-Short (Old)', 'Traders-Total (Other)', 'Traders-Noncommercial-Long (Other)', 'Traders-Noncommercial-Short (Other)',
-    'Traders-Noncommercial-Spreading (Other)', 'Traders-Commercial-Long (Other)', 'Traders-Commercial-Short (Other)', 'Traders-Total Reportable-Long (Other)',
-    'Traders-Total Reportable-Short (Other)', 'Concentration-Gross LT = 4 TDR-Long (All)', 'Concentration-Gross LT =4 TDR-Short (All)', 'Concentration-Gross LT =8 TDR-Long (All)',
-    'Concentration-Gross LT =8 TDR-Short (All)', 'Concentration-Net LT =4 TDR-Long (All)', 'Concentration-Net LT =4 TDR-Short (All)', 'Concentration-Net LT =8 TDR-Long (All)',
-    'Concentration-Net LT =8 TDR-Short (All)', 'Concentration-Gross LT =4 TDR-Long (Old)', 'Concentration-Gross LT =4 TDR-Short (Old)', 'Concentration-Gross LT =8 TDR-Long (Old)',
-    'Concentration-Gross LT =8 TDR-Short (Old)', 'Concentration-Net LT =4 TDR-Long (Old)', 'Concentration-Net LT =4 TDR-Short (Old)', 'Concentration-Net LT =8 TDR-Long (Old)',
-    'Concentration-Net LT =8 TDR-Short (Old)', 'Concentration-Gross LT =4 TDR-Long (Other)', 'Concentration-Gross LT =4 TDR-Short(Other)', 'Concentration-Gross LT =8 TDR-Long (Other)',
-    'Concentration-Gross LT =8 TDR-Short(Other)', 'Concentration-Net LT =4 TDR-Long (Other)', 'Concentration-Net LT =4 TDR-Short (Other)', 'Concentration-Net LT =8 TDR-Long (Other)',
-    'Concentration-Net LT =8 TDR-Short (Other)', 'Contract Units', 'CFTC Contract Market Code (Quotes)', 'CFTC Market Code in Initials (Quotes)',
-    'CFTC Commodity Code (Quotes)',
+    "Market and Exchange Names",
+    "As of Date in Form YYMMDD",
+    "As of Date in Form YYYY-MM-DD",
+    "CFTC Contract Market Code",
+    "CFTC Market Code in Initials",
+    "CFTC Region Code",
+    "CFTC Commodity Code",
+    "Open Interest (All)",
+    "Noncommercial Positions-Long (All)",
+    "Noncommercial Positions-Short (All)",
+    "Noncommercial Positions-Spreading (All)",
+    "Commercial Positions-Long (All)",
+    "Commercial Positions-Short (All)",
+    " Total Reportable Positions-Long (All)",
+    "Total Reportable Positions-Short (All)",
+    "Nonreportable Positions-Long (All)",
+    "Nonreportable Positions-Short (All)",
+    "Open Interest (Old)",
+    "Noncommercial Positions-Long (Old)",
+    "Noncommercial Positions-Short (Old)",
+    "Noncommercial Positions-Spreading (Old)",
+    "Commercial Positions-Long (Old)",
+    "Commercial Positions-Short (Old)",
+    "Total Reportable Positions-Long (Old)",
+    "Total Reportable Positions-Short (Old)",
+    "Nonreportable Positions-Long (Old)",
+    "Nonreportable Positions-Short (Old)",
+    "Open Interest (Other)",
+    "Noncommercial Positions-Long (Other)",
+    "Noncommercial Positions-Short (Other)",
+    "Noncommercial Positions-Spreading (Other)",
+    "Commercial Positions-Long (Other)",
+    "Commercial Positions-Short (Other)",
+    "Total Reportable Positions-Long (Other)",
+    "Total Reportable Positions-Short (Other)",
+    "Nonreportable Positions-Long (Other)",
+    "Nonreportable Positions-Short (Other)",
+    "Change in Open Interest (All)",
+    "Change in Noncommercial-Long (All)",
+    "Change in Noncommercial-Short (All)",
+    "Change in Noncommercial-Spreading (All)",
+    "Change in Commercial-Long (All)",
+    "Change in Commercial-Short (All)",
+    "Change in Total Reportable-Long (All)",
+    "Change in Total Reportable-Short (All)",
+    "Change in Nonreportable-Long (All)",
+    "Change in Nonreportable-Short (All)",
+    "% of Open Interest (OI) (All)",
+    "% of OI-Noncommercial-Long (All)",
+    "% of OI-Noncommercial-Short (All)",
+    "% of OI-Noncommercial-Spreading (All)",
+    "% of OI-Commercial-Long (All)",
+    "% of OI-Commercial-Short (All)",
+    "% of OI-Total Reportable-Long (All)",
+    "% of OI-Total Reportable-Short (All)",
+    "% of OI-Nonreportable-Long (All)",
+    "% of OI-Nonreportable-Short (All)",
+    "% of Open Interest (OI)(Old)",
+    "% of OI-Noncommercial-Long (Old)",
+    "% of OI-Noncommercial-Short (Old)",
+    "% of OI-Noncommercial-Spreading (Old)",
+    "% of OI-Commercial-Long (Old)",
+    "% of OI-Commercial-Short (Old)",
+    "% of OI-Total Reportable-Long (Old)",
+    "% of OI-Total Reportable-Short (Old)",
+    "% of OI-Nonreportable-Long (Old)",
+    "% of OI-Nonreportable-Short (Old)",
+    "% of Open Interest (OI) (Other)",
+    "% of OI-Noncommercial-Long (Other)",
+    "% of OI-Noncommercial-Short (Other)",
+    "% of OI-Noncommercial-Spreading (Other)",
+    "% of OI-Commercial-Long (Other)",
+    "% of OI-Commercial-Short (Other)",
+    "% of OI-Total Reportable-Long (Other)",
+    "% of OI-Total Reportable-Short (Other)",
+    "% of OI-Nonreportable-Long (Other)",
+    "% of OI-Nonreportable-Short (Other)",
+    "Traders-Total (All)",
+    "Traders-Noncommercial-Long (All)",
+    "Traders-Noncommercial-Short (All)",
+    "Traders-Noncommercial-Spreading (All)",
+    "Traders-Commercial-Long (All)",
+    "Traders-Commercial-Short (All)",
+    "Traders-Total Reportable-Long (All)",
+    "Traders-Total Reportable-Short (All)",
+    "Traders-Total (Old)",
+    "Traders-Noncommercial-Long (Old)",
+    "Traders-Noncommercial-Short (Old)",
+    "Traders-Noncommercial-Spreading (Old)",
+    "Traders-Commercial-Long (Old)",
+    "Traders-Commercial-Short (Old)",
+    "Traders-Total Reportable-Long (Old)",
+    "Traders-Total Reportable-Short (Old)",
+    "Traders-Total (Other)",
+    "Traders-Noncommercial-Long (Other)",
+    "Traders-Noncommercial-Short (Other)",
+    "Traders-Noncommercial-Spreading (Other)",
+    "Traders-Commercial-Long (Other)",
+    "Traders-Commercial-Short (Other)",
+    "Traders-Total Reportable-Long (Other)",
+    "Traders-Total Reportable-Short (Other)",
+    "Concentration-Gross LT = 4 TDR-Long (All)",
+    "Concentration-Gross LT =4 TDR-Short (All)",
+    "Concentration-Gross LT =8 TDR-Long (All)",
+    "Concentration-Gross LT =8 TDR-Short (All)",
+    "Concentration-Net LT =4 TDR-Long (All)",
+    "Concentration-Net LT =4 TDR-Short (All)",
+    "Concentration-Net LT =8 TDR-Long (All)",
+    "Concentration-Net LT =8 TDR-Short (All)",
+    "Concentration-Gross LT =4 TDR-Long (Old)",
+    "Concentration-Gross LT =4 TDR-Short (Old)",
+    "Concentration-Gross LT =8 TDR-Long (Old)",
+    "Concentration-Gross LT =8 TDR-Short (Old)",
+    "Concentration-Net LT =4 TDR-Long (Old)",
+    "Concentration-Net LT =4 TDR-Short (Old)",
+    "Concentration-Net LT =8 TDR-Long (Old)",
+    "Concentration-Net LT =8 TDR-Short (Old)",
+    "Concentration-Gross LT =4 TDR-Long (Other)",
+    "Concentration-Gross LT =4 TDR-Short(Other)",
+    "Concentration-Gross LT =8 TDR-Long (Other)",
+    "Concentration-Gross LT =8 TDR-Short(Other)",
+    "Concentration-Net LT =4 TDR-Long (Other)",
+    "Concentration-Net LT =4 TDR-Short (Other)",
+    "Concentration-Net LT =8 TDR-Long (Other)",
+    "Concentration-Net LT =8 TDR-Short (Other)",
+    "Contract Units",
+    "CFTC Contract Market Code (Quotes)",
+    "CFTC Market Code in Initials (Quotes)",
+    "CFTC Commodity Code (Quotes)",
 )
 TFF_HEADER: tuple[str, ...] = (
-    'Market_and_Exchange_Names', 'As_of_Date_In_Form_YYMMDD', 'Report_Date_as_YYYY-MM-DD', 'CFTC_Contract_Market_Code',
-    'CFTC_Market_Code', 'CFTC_Region_Code', 'CFTC_Commodity_Code', 'Open_Interest_All',
-    'Dealer_Positions_Long_All', 'Dealer_Positions_Short_All', 'Dealer_Positions_Spread_All', 'Asset_Mgr_Positions_Long_All',
-    'Asset_Mgr_Positions_Short_All', 'Asset_Mgr_Positions_Spread_All', 'Lev_Money_Positions_Long_All', 'Lev_Money_Positions_Short_All',
-    'Lev_Money_Positions_Spread_All', 'Other_Rept_Positions_Long_All', 'Other_Rept_Positions_Short_All', 'Other_Rept_Positions_Spread_All',
-    'Tot_Rept_Positions_Long_All', 'Tot_Rept_Positions_Short_All', 'NonRept_Positions_Long_All', 'NonRept_Positions_Short_All',
-    'Change_in_Open_Interest_All', 'Change_in_Dealer_Long_All', 'Change_in_Dealer_Short_All', 'Change_in_Dealer_Spread_All',
-    'Change_in_Asset_Mgr_Long_All', 'Change_in_Asset_Mgr_Short_All', 'Change_in_Asset_Mgr_Spread_All', 'Change_in_Lev_Money_Long_All',
-    'Change_in_Lev_Money_Short_All', 'Change_in_Lev_Money_Spread_All', 'Change_in_Other_Rept_Long_All', 'Change_in_Other_Rept_Short_All',
-    'Change_in_Other_Rept_Spread_All', 'Change_in_Tot_Rept_Long_All', 'Change_in_Tot_Rept_Short_All', 'Change_in_NonRept_Long_All',
-    'Change_in_NonRept_Short_All', 'Pct_of_Open_Interest_All', 'Pct_of_OI_Dealer_Long_All', 'Pct_of_OI_Dealer_Short_All',
-    'Pct_of_OI_Dealer_Spread_All', 'Pct_of_OI_Asset_Mgr_Long_All', 'Pct_of_OI_Asset_Mgr_Short_All', 'Pct_of_OI_Asset_Mgr_Spread_All',
-    'Pct_of_OI_Lev_Money_Long_All', 'Pct_of_OI_Lev_Money_Short_All', 'Pct_of_OI_Lev_Money_Spread_All', 'Pct_of_OI_Other_Rept_Long_All',
-    'Pct_of_OI_Other_Rept_Short_All', 'Pct_of_OI_Other_Rept_Spread_All', 'Pct_of_OI_Tot_Rept_Long_All', 'Pct_of_OI_Tot_Rept_Short_All',
-    'Pct_of_OI_NonRept_Long_All', 'Pct_of_OI_NonRept_Short_All', 'Traders_Tot_All', 'Traders_Dealer_Long_All',
-    'Traders_Dealer_Short_All', 'Traders_Dealer_Spread_All', 'Traders_Asset_Mgr_Long_All', 'Traders_Asset_Mgr_Short_All',
-    'Traders_Asset_Mgr_Spread_All', 'Traders_Lev_Money_Long_All', 'Traders_Lev_Money_Short_All', 'Traders_Lev_Money_Spread_All',
-    'Traders_Other_Rept_Long_All', 'Traders_Other_Rept_Short_All', 'Traders_Other_Rept_Spread_All', 'Traders_Tot_Rept_Long_All',
-    'Traders_Tot_Rept_Short_All', 'Conc_Gross_LE_4_TDR_Long_All', 'Conc_Gross_LE_4_TDR_Short_All', 'Conc_Gross_LE_8_TDR_Long_All',
-    'Conc_Gross_LE_8_TDR_Short_All', 'Conc_Net_LE_4_TDR_Long_All', 'Conc_Net_LE_4_TDR_Short_All', 'Conc_Net_LE_8_TDR_Long_All',
-    'Conc_Net_LE_8_TDR_Short_All', 'Contract_Units', 'CFTC_Contract_Market_Code_Quotes', 'CFTC_Market_Code_Quotes',
-    'CFTC_Commodity_Code_Quotes', 'CFTC_SubGroup_Code', 'FutOnly_or_Combined',
+    "Market_and_Exchange_Names",
+    "As_of_Date_In_Form_YYMMDD",
+    "Report_Date_as_YYYY-MM-DD",
+    "CFTC_Contract_Market_Code",
+    "CFTC_Market_Code",
+    "CFTC_Region_Code",
+    "CFTC_Commodity_Code",
+    "Open_Interest_All",
+    "Dealer_Positions_Long_All",
+    "Dealer_Positions_Short_All",
+    "Dealer_Positions_Spread_All",
+    "Asset_Mgr_Positions_Long_All",
+    "Asset_Mgr_Positions_Short_All",
+    "Asset_Mgr_Positions_Spread_All",
+    "Lev_Money_Positions_Long_All",
+    "Lev_Money_Positions_Short_All",
+    "Lev_Money_Positions_Spread_All",
+    "Other_Rept_Positions_Long_All",
+    "Other_Rept_Positions_Short_All",
+    "Other_Rept_Positions_Spread_All",
+    "Tot_Rept_Positions_Long_All",
+    "Tot_Rept_Positions_Short_All",
+    "NonRept_Positions_Long_All",
+    "NonRept_Positions_Short_All",
+    "Change_in_Open_Interest_All",
+    "Change_in_Dealer_Long_All",
+    "Change_in_Dealer_Short_All",
+    "Change_in_Dealer_Spread_All",
+    "Change_in_Asset_Mgr_Long_All",
+    "Change_in_Asset_Mgr_Short_All",
+    "Change_in_Asset_Mgr_Spread_All",
+    "Change_in_Lev_Money_Long_All",
+    "Change_in_Lev_Money_Short_All",
+    "Change_in_Lev_Money_Spread_All",
+    "Change_in_Other_Rept_Long_All",
+    "Change_in_Other_Rept_Short_All",
+    "Change_in_Other_Rept_Spread_All",
+    "Change_in_Tot_Rept_Long_All",
+    "Change_in_Tot_Rept_Short_All",
+    "Change_in_NonRept_Long_All",
+    "Change_in_NonRept_Short_All",
+    "Pct_of_Open_Interest_All",
+    "Pct_of_OI_Dealer_Long_All",
+    "Pct_of_OI_Dealer_Short_All",
+    "Pct_of_OI_Dealer_Spread_All",
+    "Pct_of_OI_Asset_Mgr_Long_All",
+    "Pct_of_OI_Asset_Mgr_Short_All",
+    "Pct_of_OI_Asset_Mgr_Spread_All",
+    "Pct_of_OI_Lev_Money_Long_All",
+    "Pct_of_OI_Lev_Money_Short_All",
+    "Pct_of_OI_Lev_Money_Spread_All",
+    "Pct_of_OI_Other_Rept_Long_All",
+    "Pct_of_OI_Other_Rept_Short_All",
+    "Pct_of_OI_Other_Rept_Spread_All",
+    "Pct_of_OI_Tot_Rept_Long_All",
+    "Pct_of_OI_Tot_Rept_Short_All",
+    "Pct_of_OI_NonRept_Long_All",
+    "Pct_of_OI_NonRept_Short_All",
+    "Traders_Tot_All",
+    "Traders_Dealer_Long_All",
+    "Traders_Dealer_Short_All",
+    "Traders_Dealer_Spread_All",
+    "Traders_Asset_Mgr_Long_All",
+    "Traders_Asset_Mgr_Short_All",
+    "Traders_Asset_Mgr_Spread_All",
+    "Traders_Lev_Money_Long_All",
+    "Traders_Lev_Money_Short_All",
+    "Traders_Lev_Money_Spread_All",
+    "Traders_Other_Rept_Long_All",
+    "Traders_Other_Rept_Short_All",
+    "Traders_Other_Rept_Spread_All",
+    "Traders_Tot_Rept_Long_All",
+    "Traders_Tot_Rept_Short_All",
+    "Conc_Gross_LE_4_TDR_Long_All",
+    "Conc_Gross_LE_4_TDR_Short_All",
+    "Conc_Gross_LE_8_TDR_Long_All",
+    "Conc_Gross_LE_8_TDR_Short_All",
+    "Conc_Net_LE_4_TDR_Long_All",
+    "Conc_Net_LE_4_TDR_Short_All",
+    "Conc_Net_LE_8_TDR_Long_All",
+    "Conc_Net_LE_8_TDR_Short_All",
+    "Contract_Units",
+    "CFTC_Contract_Market_Code_Quotes",
+    "CFTC_Market_Code_Quotes",
+    "CFTC_Commodity_Code_Quotes",
+    "CFTC_SubGroup_Code",
+    "FutOnly_or_Combined",
 )
 
 
-_COMPONENTS = ("idio", "nc_base", "nc_noise", "spread", "nonrept", "lev", "am", "other", "tff_spread", "traders", "fx", "oi", "tff_oi")
+_COMPONENTS = (
+    "idio",
+    "nc_base",
+    "nc_noise",
+    "spread",
+    "nonrept",
+    "lev",
+    "am",
+    "other",
+    "tff_spread",
+    "traders",
+    "fx",
+    "oi",
+    "tff_oi",
+)
 
 
 def _rng(seed: int, i: int, component: str) -> np.random.Generator:
@@ -177,14 +569,21 @@ def _ar1(rng: np.random.Generator, n: int, phi: float, sigma: float) -> np.ndarr
     return out
 
 
-def _window(end: str | pd.Timestamp, start: str | pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(
+    end: str | pd.Timestamp, start: str | pd.Timestamp | None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     end_ts = pd.Timestamp(end).tz_localize(None) if pd.Timestamp(end).tzinfo else pd.Timestamp(end)
     end_ts = end_ts.normalize()
     start_ts = pd.Timestamp(start) if start is not None else end_ts - pd.DateOffset(years=6)
     return max(start_ts, EPOCH), end_ts
 
 
-def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None, contracts: tuple[SampleContract, ...] = CONTRACTS) -> dict[str, pd.DataFrame]:
+def positions(
+    seed: int,
+    end: str | pd.Timestamp,
+    start: str | pd.Timestamp | None = None,
+    contracts: tuple[SampleContract, ...] = CONTRACTS,
+) -> dict[str, pd.DataFrame]:
     """Generated positions, contracts: ``{"legacy": frame, "tff": frame}`` in the schema layouts.
 
     One row per contract and Tuesday in ``[start, end]`` (default: the 6 years before ``end``);
@@ -197,7 +596,11 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
     t = np.arange(n, dtype=float)
     base_rng = np.random.default_rng([int(seed), 999])
     drift = _ar1(base_rng, n, 0.985, 0.06)
-    factor = 0.55 * np.sin(2 * np.pi * t / 160.0 + 0.7) + 0.25 * np.sin(2 * np.pi * t / 61.0) + 0.6 * drift
+    factor = (
+        0.55 * np.sin(2 * np.pi * t / 160.0 + 0.7)
+        + 0.25 * np.sin(2 * np.pi * t / 61.0)
+        + 0.6 * drift
+    )
     keep = all_dates >= start_ts
     legacy_rows, tff_rows = [], []
     for k, c in enumerate(contracts):
@@ -212,7 +615,11 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
         nr = 0.15 * amp + np.abs(_rng(seed, i, "nonrept").normal(0, 0.03 * amp, (n, 2))).T
         side_l = nc_long + spread + nr[0]
         side_s = nc_short + spread + nr[1]
-        oi = np.maximum(side_l, side_s) + 0.9 * amp + np.abs(_ar1(_rng(seed, i, "oi"), n, 0.9, 0.05 * amp))
+        oi = (
+            np.maximum(side_l, side_s)
+            + 0.9 * amp
+            + np.abs(_ar1(_rng(seed, i, "oi"), n, 0.9, 0.05 * amp))
+        )
         legacy = pd.DataFrame(
             {
                 "as_of": all_dates,
@@ -239,7 +646,11 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
         or_l, or_s = 0.2 * b + np.maximum(or_net, 0), 0.2 * b + np.maximum(-or_net, 0)
         rest_l = am_l + lev_l + or_l + sp.sum(axis=0) + nr[0]
         rest_s = am_s + lev_s + or_s + sp.sum(axis=0) + nr[1]
-        toi = np.maximum(rest_l, rest_s) + 0.5 * amp + np.abs(_ar1(_rng(seed, i, "tff_oi"), n, 0.9, 0.05 * amp))
+        toi = (
+            np.maximum(rest_l, rest_s)
+            + 0.5 * amp
+            + np.abs(_ar1(_rng(seed, i, "tff_oi"), n, 0.9, 0.05 * amp))
+        )
         tff = pd.DataFrame(
             {
                 "as_of": all_dates,
@@ -268,15 +679,39 @@ def positions(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | No
         frame[num] = np.rint(frame[num].astype(float)).astype(np.int64)
         if name == "legacy":
             # rounding may break the identity by a contract: re-balance with the commercials
-            frame["comm_long"] = frame["open_interest"] - frame["noncomm_long"] - frame["noncomm_spread"] - frame["nonrept_long"]
-            frame["comm_short"] = frame["open_interest"] - frame["noncomm_short"] - frame["noncomm_spread"] - frame["nonrept_short"]
+            frame["comm_long"] = (
+                frame["open_interest"]
+                - frame["noncomm_long"]
+                - frame["noncomm_spread"]
+                - frame["nonrept_long"]
+            )
+            frame["comm_short"] = (
+                frame["open_interest"]
+                - frame["noncomm_short"]
+                - frame["noncomm_spread"]
+                - frame["nonrept_short"]
+            )
         else:
             sp_int = np.rint(np.vstack(frame["_spread"].to_numpy())).astype(np.int64)
             frame[["dealer_spread", "am_spread", "lev_spread", "or_spread"]] = sp_int
             frame = frame.drop(columns="_spread")
             sprs = sp_int.sum(axis=1)
-            frame["dealer_long"] = frame["open_interest"] - frame["asset_mgr_long"] - frame["lev_money_long"] - frame["other_rept_long"] - sprs - frame["nonrept_long"]
-            frame["dealer_short"] = frame["open_interest"] - frame["asset_mgr_short"] - frame["lev_money_short"] - frame["other_rept_short"] - sprs - frame["nonrept_short"]
+            frame["dealer_long"] = (
+                frame["open_interest"]
+                - frame["asset_mgr_long"]
+                - frame["lev_money_long"]
+                - frame["other_rept_long"]
+                - sprs
+                - frame["nonrept_long"]
+            )
+            frame["dealer_short"] = (
+                frame["open_interest"]
+                - frame["asset_mgr_short"]
+                - frame["lev_money_short"]
+                - frame["other_rept_short"]
+                - sprs
+                - frame["nonrept_short"]
+            )
         frame = frame.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True)
         out[name] = frame
     return out
@@ -293,7 +728,7 @@ def _key(name: str) -> str:
     n = _norm(name)
     for prefix in ("change_in_", "pct_of_oi_", "of_oi_"):
         if n.startswith(prefix):
-            n = n[len(prefix):]
+            n = n[len(prefix) :]
             break
     if n in ("pct_of_open_interest_all", "of_open_interest_oi_all", "open_interest_all"):
         return "open_interest_all"
@@ -339,7 +774,14 @@ def _quantities(frame: pd.DataFrame, report: str) -> dict[str, np.ndarray]:
     }
 
 
-def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int, newline: str, contracts: tuple[SampleContract, ...] = CONTRACTS) -> str:
+def _render(
+    frame: pd.DataFrame,
+    report: str,
+    header: tuple[str, ...],
+    seed: int,
+    newline: str,
+    contracts: tuple[SampleContract, ...] = CONTRACTS,
+) -> str:
     """Format ``frame`` (newest report first, as CFTC does) in the real column layout."""
     frame = frame.sort_values(["code", "as_of"], kind="stable").reset_index(drop=True)
     qty = _quantities(frame, report)
@@ -381,7 +823,9 @@ def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int
         elif n == "futonly_or_combined":
             col = ['"FutOnly"'] * len(frame)
         elif n.endswith("_other"):
-            col = [f"{0.0:7.1f}" if n.startswith(("of_", "concentration")) else f"{0:8d}"] * len(frame)
+            col = [f"{0.0:7.1f}" if n.startswith(("of_", "concentration")) else f"{0:8d}"] * len(
+                frame
+            )
         else:
             all_key = key[: -len("_old")] + "_all" if key.endswith("_old") else key
             if n.startswith("traders"):
@@ -395,11 +839,16 @@ def _render(frame: pd.DataFrame, report: str, header: tuple[str, ...], seed: int
             elif n.startswith("change_in"):
                 v = qty[all_key]
                 d = np.diff(v, prepend=v[:1])
-                col = ["       ." if f else f"{x:8d}" for f, x in zip(first.tolist(), d.tolist(), strict=True)]
+                col = [
+                    "       ." if f else f"{x:8d}"
+                    for f, x in zip(first.tolist(), d.tolist(), strict=True)
+                ]
             elif n.startswith(("pct_of", "of_")):
                 col = [f"{x:7.1f}" for x in (100.0 * qty[all_key] / oi).tolist()]
             else:
-                col = [f"{x:8d}" for x in qty[all_key].tolist()]  # Python ints: twice as fast to format
+                col = [
+                    f"{x:8d}" for x in qty[all_key].tolist()
+                ]  # Python ints: twice as fast to format
             memo[(n[:6], all_key)] = col
         columns.append(col)
     head = ",".join('"' + h + '"' for h in header)
@@ -422,21 +871,40 @@ def tff_text(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | Non
     return _render(positions(seed, end, start)["tff"], "tff", TFF_HEADER, seed, "\r\n")
 
 
-def tff_markets_text(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None) -> str:
+def tff_markets_text(
+    seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None
+) -> str:
     """TFF futures-only text (same layout) for the equity-index, VIX and rates futures of
     :data:`MARKET_CONTRACTS` (the futures-positioning task's sample source)."""
-    return _render(positions(seed, end, start, MARKET_CONTRACTS)["tff"], "tff", TFF_HEADER, seed, "\r\n", MARKET_CONTRACTS)
+    return _render(
+        positions(seed, end, start, MARKET_CONTRACTS)["tff"],
+        "tff",
+        TFF_HEADER,
+        seed,
+        "\r\n",
+        MARKET_CONTRACTS,
+    )
 
 
 def target_business_days(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
     """Weekdays without the TARGET closing days (1 Jan, Good Friday, Easter Monday, 1 May, 25-26 Dec)."""
     days = pd.bdate_range(pd.Timestamp(start), pd.Timestamp(end))
-    fixed = (days.month == 1) & (days.day == 1) | (days.month == 5) & (days.day == 1) | (days.month == 12) & days.day.isin([25, 26])
-    easter = GoodFriday.dates(days.min(), days.max()).append(EasterMonday.dates(days.min(), days.max())) if len(days) else pd.DatetimeIndex([])
+    fixed = (
+        (days.month == 1) & (days.day == 1)
+        | (days.month == 5) & (days.day == 1)
+        | (days.month == 12) & days.day.isin([25, 26])
+    )
+    easter = (
+        GoodFriday.dates(days.min(), days.max()).append(EasterMonday.dates(days.min(), days.max()))
+        if len(days)
+        else pd.DatetimeIndex([])
+    )
     return days[~fixed & ~days.isin(easter)]
 
 
-def fx_per_eur(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def fx_per_eur(
+    seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Sample ECB rates, units of currency per 1 EUR, indexed by TARGET business days.
 
     Each log rate mean-reverts slowly (daily AR(1), phi 0.999, ~0.5 % daily moves, ~11 % long-run
@@ -445,7 +913,9 @@ def fx_per_eur(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | N
     start_ts, end_ts = _window(end, start)
     days = target_business_days(EPOCH, end_ts)
     n = len(days)
-    cols: dict[str, np.ndarray] = {"USD": 1.10 * np.exp(_ar1(np.random.default_rng([int(seed), 7777]), n, 0.999, 0.005))}
+    cols: dict[str, np.ndarray] = {
+        "USD": 1.10 * np.exp(_ar1(np.random.default_rng([int(seed), 7777]), n, 0.999, 0.005))
+    }
     for i, c in enumerate(CONTRACTS):
         if c.per_eur <= 0 or c.ccy == "EUR":
             continue
@@ -454,12 +924,18 @@ def fx_per_eur(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | N
     return frame[frame.index >= start_ts]
 
 
-def ecb_hist_csv(seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None) -> str:
+def ecb_hist_csv(
+    seed: int, end: str | pd.Timestamp, start: str | pd.Timestamp | None = None
+) -> str:
     """ECB ``eurofxref-hist.csv``-layout text (newest first, trailing commas, ``N/A`` none),
     units per EUR, 4-5 significant decimals as the ECB prints them."""
     frame = fx_per_eur(seed, end, start).iloc[::-1]
     lines = ["Date," + ",".join(frame.columns) + ","]
     fmt = {c: ("%.2f" if frame[c].iloc[0] > 50 else "%.4f") for c in frame.columns}
-    for day, row in zip(frame.index.strftime("%Y-%m-%d"), frame.itertuples(index=False), strict=True):
-        lines.append(day + "," + ",".join(fmt[c] % v for c, v in zip(frame.columns, row, strict=True)) + ",")
+    for day, row in zip(
+        frame.index.strftime("%Y-%m-%d"), frame.itertuples(index=False), strict=True
+    ):
+        lines.append(
+            day + "," + ",".join(fmt[c] % v for c, v in zip(frame.columns, row, strict=True)) + ","
+        )
     return "\n".join(lines) + "\n"

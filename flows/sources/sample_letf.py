@@ -24,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 SOURCE = "sample"
-BROAD = frozenset({"QQQ", "SPY", "IWM", "DIA", "MDY", "SOXX", "XLK", "XLF", "XLE", "XBI", "KRE", "GDX", "FXI"})
+BROAD = frozenset(
+    {"QQQ", "SPY", "IWM", "DIA", "MDY", "SOXX", "XLK", "XLF", "XLE", "XBI", "KRE", "GDX", "FXI"}
+)
 
 
 def _rng(seed: int, salt: str) -> np.random.Generator:
@@ -41,7 +43,9 @@ def sample_assets(universe: pd.DataFrame, seed: int, *, day: str = "") -> pd.Ser
     return pd.Series(base * factor, index=universe["ticker"].to_numpy(), name="aum_usd")
 
 
-def sample_moves(underlyings: list[str] | pd.Index, seed: int, *, phase: str = "intraday", day: str = "") -> pd.Series:
+def sample_moves(
+    underlyings: list[str] | pd.Index, seed: int, *, phase: str = "intraday", day: str = ""
+) -> pd.Series:
     """SAMPLE move since the prior close per underlying, **percent**."""
     names = [str(u) for u in underlyings]
     rng = _rng(seed, "moves" + day)

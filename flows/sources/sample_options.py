@@ -75,13 +75,51 @@ class UnderlyingProfile:
 
 
 PROFILES: dict[str, UnderlyingProfile] = {
-    "SPX": UnderlyingProfile("S&P 500 Index", 6000.0, "index", 5, 25, 100, 0.15, 1.0, 0.013, "SPXW", "SPX", True, 520),
-    "NDX": UnderlyingProfile("Nasdaq 100 Index", 21000.0, "index", 10, 50, 250, 0.19, 0.9, 0.007, "NDXP", "NDX", True, 60),
-    "SPY": UnderlyingProfile("SPDR S&P 500 ETF Trust", 600.0, "etf", 1, 5, 10, 0.15, 0.9, 0.013, "SPY", None, True, 1900),
-    "QQQ": UnderlyingProfile("Invesco QQQ Trust", 520.0, "etf", 1, 5, 10, 0.19, 0.8, 0.006, "QQQ", None, True, 1400),
-    "IWM": UnderlyingProfile("iShares Russell 2000 ETF", 230.0, "etf", 1, 5, 10, 0.21, 0.7, 0.012, "IWM", None, True, 1000),
-    "NVDA": UnderlyingProfile("NVIDIA Corporation", 180.0, "equity", 2.5, 5, 10, 0.45, 0.5, 0.0003, "NVDA", None, False, 2500),
-    "TSLA": UnderlyingProfile("Tesla Inc", 400.0, "equity", 5, 25, 50, 0.55, 0.4, 0.0, "TSLA", None, False, 1500),
+    "SPX": UnderlyingProfile(
+        "S&P 500 Index", 6000.0, "index", 5, 25, 100, 0.15, 1.0, 0.013, "SPXW", "SPX", True, 520
+    ),
+    "NDX": UnderlyingProfile(
+        "Nasdaq 100 Index", 21000.0, "index", 10, 50, 250, 0.19, 0.9, 0.007, "NDXP", "NDX", True, 60
+    ),
+    "SPY": UnderlyingProfile(
+        "SPDR S&P 500 ETF Trust", 600.0, "etf", 1, 5, 10, 0.15, 0.9, 0.013, "SPY", None, True, 1900
+    ),
+    "QQQ": UnderlyingProfile(
+        "Invesco QQQ Trust", 520.0, "etf", 1, 5, 10, 0.19, 0.8, 0.006, "QQQ", None, True, 1400
+    ),
+    "IWM": UnderlyingProfile(
+        "iShares Russell 2000 ETF",
+        230.0,
+        "etf",
+        1,
+        5,
+        10,
+        0.21,
+        0.7,
+        0.012,
+        "IWM",
+        None,
+        True,
+        1000,
+    ),
+    "NVDA": UnderlyingProfile(
+        "NVIDIA Corporation",
+        180.0,
+        "equity",
+        2.5,
+        5,
+        10,
+        0.45,
+        0.5,
+        0.0003,
+        "NVDA",
+        None,
+        False,
+        2500,
+    ),
+    "TSLA": UnderlyingProfile(
+        "Tesla Inc", 400.0, "equity", 5, 25, 50, 0.55, 0.4, 0.0, "TSLA", None, False, 1500
+    ),
 }
 """Plausible late-2026 levels; unknown symbols get a generic single-name profile at 100."""
 
@@ -105,7 +143,9 @@ class OiShape:
     put_width: float = 1.3
     tail_weight: float = 0.9
     """Far out-of-the-money put tail relative to the near put bell."""
-    tail_by_kind: Mapping[str, float] = field(default_factory=lambda: {"index": 1.0, "etf": 0.6, "equity": 0.5})
+    tail_by_kind: Mapping[str, float] = field(
+        default_factory=lambda: {"index": 1.0, "etf": 0.6, "equity": 0.5}
+    )
     """Index options carry the most far out-of-the-money put hedges (real SPX: an OI spread of
     0.37 in log-moneyness, SPY 0.20)."""
     tail_center: float = 2.0
@@ -128,7 +168,9 @@ def profile_for(underlying: str) -> UnderlyingProfile:
     u = underlying.strip().upper().lstrip("_")
     if u in PROFILES:
         return PROFILES[u]
-    return UnderlyingProfile(f"{u} (sample)", 100.0, "equity", 1, 5, 10, 0.35, 0.5, 0.0, u[:5] or "X", None, False, 2000)
+    return UnderlyingProfile(
+        f"{u} (sample)", 100.0, "equity", 1, 5, 10, 0.35, 0.5, 0.0, u[:5] or "X", None, False, 2000
+    )
 
 
 def _rng(seed: int, *parts: Any) -> np.random.Generator:
@@ -170,13 +212,21 @@ def _expiries(prof: UnderlyingProfile, today: date) -> list[tuple[date, str, str
     # a Friday (weekly, monthly) that is not a session is listed on the session before it, as
     # the exchanges list them (Good Friday -> Thursday)
     listed = sorted(short | monthly)
-    moved = dict(zip(listed, (t.date() for t in calendars.session_on_or_before(listed)), strict=True))
+    moved = dict(
+        zip(listed, (t.date() for t in calendars.session_on_or_before(listed)), strict=True)
+    )
     monthly = {moved[d] for d in monthly}
     quarterly = {moved[d] for d in quarterly}
     short = {moved[d] for d in short}
     out: list[tuple[date, str, str]] = []
     for d in sorted(short | monthly):
-        kind = "quarterly" if d in quarterly else "monthly" if d in monthly else ("weekly" if d.weekday() == 4 else "daily")
+        kind = (
+            "quarterly"
+            if d in quarterly
+            else "monthly"
+            if d in monthly
+            else ("weekly" if d.weekday() == 4 else "daily")
+        )
         if d in monthly and prof.am_root:
             out.append((d, prof.am_root, kind))
         out.append((d, prof.pm_root, kind))
@@ -190,8 +240,12 @@ def _strikes(prof: UnderlyingProfile, ref: float, t_years: float) -> np.ndarray:
     hi = math.ceil(ref * (1 + half) / prof.round2) * prof.round2
     grid = np.round(np.arange(lo, hi + prof.step / 2, prof.step), 4)
     dist = np.abs(grid / ref - 1)
-    on1 = np.isclose(np.mod(grid, prof.round1), 0) | np.isclose(np.mod(grid, prof.round1), prof.round1)
-    on2 = np.isclose(np.mod(grid, prof.round2), 0) | np.isclose(np.mod(grid, prof.round2), prof.round2)
+    on1 = np.isclose(np.mod(grid, prof.round1), 0) | np.isclose(
+        np.mod(grid, prof.round1), prof.round1
+    )
+    on2 = np.isclose(np.mod(grid, prof.round2), 0) | np.isclose(
+        np.mod(grid, prof.round2), prof.round2
+    )
     keep = (dist <= 0.025) | ((dist <= 0.08) & on1) | on2
     strikes = grid[keep & (grid > 0)]
     if prof.kind == "etf" and prof.step == 1 and t_years < 8 / 365:
@@ -201,14 +255,28 @@ def _strikes(prof: UnderlyingProfile, ref: float, t_years: float) -> np.ndarray:
     return strikes
 
 
-def _bsm(spot: float, strike: np.ndarray, t: np.ndarray, r: float, q: float, iv: np.ndarray, is_call: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _bsm(
+    spot: float,
+    strike: np.ndarray,
+    t: np.ndarray,
+    r: float,
+    q: float,
+    iv: np.ndarray,
+    is_call: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Price, delta and gamma (per 1 point of the underlying, per unit) from :mod:`flows.greeks`."""
     from flows.greeks import bsm_delta, bsm_gamma, bsm_price
 
-    return bsm_price(spot, strike, t, r, q, iv, is_call), bsm_delta(spot, strike, t, r, q, iv, is_call), bsm_gamma(spot, strike, t, r, q, iv)
+    return (
+        bsm_price(spot, strike, t, r, q, iv, is_call),
+        bsm_delta(spot, strike, t, r, q, iv, is_call),
+        bsm_gamma(spot, strike, t, r, q, iv),
+    )
 
 
-def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+def sample_contracts(
+    underlying: str, as_of: datetime, seed: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The generated chain as one row per (expiry, root, strike) with both sides, plus quote data.
 
     Returns
@@ -229,7 +297,9 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     today = now_ny.date()
     day_rng = _rng(seed, u, today.isoformat())
     min_rng = _rng(seed, u, now_ny.strftime("%Y-%m-%dT%H:%M"))
-    ref = prof.spot * math.exp(0.04 * day_rng.standard_normal())  # the day's level (strike grid, OI)
+    ref = prof.spot * math.exp(
+        0.04 * day_rng.standard_normal()
+    )  # the day's level (strike grid, OI)
     prev_close = ref * math.exp(0.004 * day_rng.standard_normal())
     spot = float(np.round(ref * math.exp(INTRADAY_VOL * min_rng.standard_normal()), 2))
     if prof.kind == "index":
@@ -238,12 +308,25 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     blocks = []
     listed = _expiries(prof, today)
     # settlement instants from the product table and the exchange calendar (early closes too)
-    settles = settlement_instants([root for _, root, _ in listed], [pd.Timestamp(e) for e, _, _ in listed])[0]
+    settles = settlement_instants(
+        [root for _, root, _ in listed], [pd.Timestamp(e) for e, _, _ in listed]
+    )[0]
     for (expiry, root, kind), settle in zip(listed, settles, strict=True):
         t = (settle - now_ny).total_seconds() / (365.0 * 86400.0)
         strikes = _strikes(prof, ref, max(t, 0.0))
         n = len(strikes)
-        blocks.append(pd.DataFrame({"expiry": [expiry] * n, "root": root, "kind": kind, "t": t, "strike": strikes, "prefix": f"{root}{expiry:%y%m%d}"}))
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "expiry": [expiry] * n,
+                    "root": root,
+                    "kind": kind,
+                    "t": t,
+                    "strike": strikes,
+                    "prefix": f"{root}{expiry:%y%m%d}",
+                }
+            )
+        )
     rows = pd.concat(blocks, ignore_index=True)
     n = len(rows)
     t = rows["t"].to_numpy()
@@ -267,24 +350,36 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     bell_p = np.exp(-0.5 * ((m + sh.put_center * width) / (sh.put_width * width)) ** 2)
     # far out-of-the-money put hedges (portfolio protection, mostly long-dated): a broad tail
     tail_w = sh.tail_width * np.sqrt(np.maximum(t_day, 1 / 12))
-    bell_p = bell_p + sh.tail_weight * sh.tail_by_kind.get(prof.kind, 1.0) * np.exp(-0.5 * ((m + sh.tail_center * tail_w) / tail_w) ** 2)
+    bell_p = bell_p + sh.tail_weight * sh.tail_by_kind.get(prof.kind, 1.0) * np.exp(
+        -0.5 * ((m + sh.tail_center * tail_w) / tail_w) ** 2
+    )
     on2 = np.isclose(np.mod(k, prof.round2), 0) | np.isclose(np.mod(k, prof.round2), prof.round2)
     on1 = np.isclose(np.mod(k, prof.round1), 0) | np.isclose(np.mod(k, prof.round1), prof.round1)
     round_w = np.where(on2, 6.0, np.where(on1, 2.5, 0.6))
-    kind_w = rows["kind"].map({"daily": 0.5, "weekly": 1.0, "monthly": 2.5, "quarterly": 3.5}).to_numpy(dtype=float)
+    kind_w = (
+        rows["kind"]
+        .map({"daily": 0.5, "weekly": 1.0, "monthly": 2.5, "quarterly": 3.5})
+        .to_numpy(dtype=float)
+    )
     zero_dte = np.array([d == today for d in rows["expiry"]])
     kind_w = np.where(zero_dte, 0.7, kind_w) / (1 + 0.8 * t_day)
     side: dict[str, dict[str, np.ndarray]] = {}
     # OSI symbol = root + YYMMDD + C/P + strike x 1000 on 8 digits (vectorised string building)
     prefix = rows["prefix"].to_numpy(dtype=str)
     strike_code = np.char.zfill(np.round(k * 1000).astype(np.int64).astype(str), 8)
-    for cp, otm, pref, bell in (("C", k >= ref, sh.call_otm, bell_c), ("P", k <= ref, sh.put_otm, bell_p)):
+    for cp, otm, pref, bell in (
+        ("C", k >= ref, sh.call_otm, bell_c),
+        ("P", k <= ref, sh.put_otm, bell_p),
+    ):
         is_call = np.full(n, cp == "C")
         price, delta, gamma = _bsm(spot, k, te, r, q, iv, is_call)
         moneyness_w = np.where(otm, pref, sh.itm)
         oi = prof.oi_scale * bell * round_w * kind_w * moneyness_w * day_rng.lognormal(0.0, 0.6, n)
         oi = np.floor(oi).astype(np.int64)
-        vol = np.floor(oi * day_rng.uniform(0.0, 0.25, n) * np.where(zero_dte, 3.0, 1.0) + min_rng.integers(0, 3, n)).astype(np.int64)
+        vol = np.floor(
+            oi * day_rng.uniform(0.0, 0.25, n) * np.where(zero_dte, 3.0, 1.0)
+            + min_rng.integers(0, 3, n)
+        ).astype(np.int64)
         intrinsic = np.maximum(0.0, (spot - k) if cp == "C" else (k - spot))
         price = np.where(alive, price, intrinsic)
         tiny = alive & (price < 0.01)
@@ -307,7 +402,11 @@ def sample_contracts(underlying: str, as_of: datetime, seed: int) -> tuple[pd.Da
     for cp, cols in side.items():
         for name, values in cols.items():
             rows[f"{cp.lower()}_{name}"] = values
-    rows = rows.drop(columns=["prefix"]).sort_values(["expiry", "root", "strike"], kind="stable").reset_index(drop=True)
+    rows = (
+        rows.drop(columns=["prefix"])
+        .sort_values(["expiry", "root", "strike"], kind="stable")
+        .reset_index(drop=True)
+    )
     quote = {
         "name": prof.name,
         "symbol": u,
@@ -342,7 +441,11 @@ def sample_quotedata_csv(underlying: str, as_of: datetime, seed: int) -> str:
     t = pd.Timestamp(quote["as_of"]).tz_convert(NY)
     hour = t.hour % 12 or 12
     date_line = f"Date: {t:%B} {t.day}, {t.year} at {hour}:{t:%M} {'AM' if t.hour < 12 else 'PM'} {t.tzname()}"
-    vol = f'"Volume: {quote["volume"]:,}"' if quote["volume"] >= 1000 else f"Volume: {quote['volume']}"
+    vol = (
+        f'"Volume: {quote["volume"]:,}"'
+        if quote["volume"] >= 1000
+        else f"Volume: {quote['volume']}"
+    )
     lines = [
         "",
         f"{quote['name']},Last: {quote['spot']:.4f},Change: {quote['change']: .4f}",
@@ -351,7 +454,10 @@ def sample_quotedata_csv(underlying: str, as_of: datetime, seed: int) -> str:
     ]
     exp_txt = {d: pd.Timestamp(d).strftime("%a %b %d %Y") for d in rows["expiry"].unique()}
     cols = ["last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi"]
-    columns: list[list[str]] = [rows["expiry"].map(exp_txt).tolist(), rows["c_symbol"].astype(str).tolist()]
+    columns: list[list[str]] = [
+        rows["expiry"].map(exp_txt).tolist(),
+        rows["c_symbol"].astype(str).tolist(),
+    ]
     columns += [_num(rows[f"c_{name}"].to_numpy()).tolist() for name in cols]
     columns.append(np.char.mod("%.2f", rows["strike"].to_numpy(dtype=np.float64)).tolist())
     columns.append(rows["p_symbol"].astype(str).tolist())
@@ -370,10 +476,48 @@ def sample_options_json(underlying: str, as_of: datetime, seed: int) -> dict[str
     rows, quote = sample_contracts(underlying, as_of, seed)
     t_ny = pd.Timestamp(quote["as_of"]).tz_convert(NY)
     last_trade = t_ny.strftime("%Y-%m-%dT%H:%M:%S")
-    keys = ("option", "bid", "bid_size", "ask", "ask_size", "iv", "open_interest", "volume", "delta", "gamma", "vega", "theta", "rho", "theo", "change", "open", "high", "low", "tick", "last_trade_price", "last_trade_time", "percent_change", "prev_day_close")
+    keys = (
+        "option",
+        "bid",
+        "bid_size",
+        "ask",
+        "ask_size",
+        "iv",
+        "open_interest",
+        "volume",
+        "delta",
+        "gamma",
+        "vega",
+        "theta",
+        "rho",
+        "theo",
+        "change",
+        "open",
+        "high",
+        "low",
+        "tick",
+        "last_trade_price",
+        "last_trade_time",
+        "percent_change",
+        "prev_day_close",
+    )
     options: list[dict[str, Any]] = []
     for pre in ("c", "p"):
-        col = {name: rows[f"{pre}_{name}"].to_numpy() for name in ("symbol", "last", "net", "bid", "ask", "volume", "iv", "delta", "gamma", "oi")}
+        col = {
+            name: rows[f"{pre}_{name}"].to_numpy()
+            for name in (
+                "symbol",
+                "last",
+                "net",
+                "bid",
+                "ask",
+                "volume",
+                "iv",
+                "delta",
+                "gamma",
+                "oi",
+            )
+        }
         n = len(rows)
         last = col["last"].astype(np.float64)
         # Python lists (``tolist``) give plain floats/str for json; rows are zipped, not indexed.
@@ -437,4 +581,3 @@ def sample_options_json(underlying: str, as_of: datetime, seed: int) -> dict[str
 def sample_options_bytes(underlying: str, as_of: datetime, seed: int) -> bytes:
     """:func:`sample_options_json` serialised as the CDN sends it (one compact line)."""
     return json.dumps(sample_options_json(underlying, as_of, seed), separators=(",", ":")).encode()
-

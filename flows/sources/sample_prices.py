@@ -88,7 +88,9 @@ def _spot(symbol: str) -> float:
         return DEFAULT_SPOT.get(symbol, 1000.0)
 
 
-def simulate(symbol: str = "SPX", *, end: pd.Timestamp | str, seed: int, sessions: int = DEFAULT_SESSIONS) -> pd.DataFrame:
+def simulate(
+    symbol: str = "SPX", *, end: pd.Timestamp | str, seed: int, sessions: int = DEFAULT_SESSIONS
+) -> pd.DataFrame:
     """The SAMPLE path: ``date``, ``close``, ``open``, ``high``, ``low``, ``volume`` (the index)
     plus ``sigma_daily`` (the model's daily volatility, fraction) and ``vix`` (points)."""
     base, mu, vol_scale = PROFILES.get(symbol, PROFILES["SPX"])
@@ -112,9 +114,29 @@ def simulate(symbol: str = "SPX", *, end: pd.Timestamp | str, seed: int, session
     hi = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0.0, 0.4, n)) * sigma)
     lo = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0.0, 0.4, n)) * sigma)
     volume = np.round(vol_scale * np.exp(rng.normal(0.0, 0.25, n)) * (sigma / base) ** 0.5, -4)
-    sigma_next = base * np.exp(h - var_h / 2.0)  # what the close of t implies for t+1: the VIX's horizon
-    vix = np.round(100.0 * np.sqrt(252.0) * np.sqrt(sigma_next**2 + VIX_FLOOR_DAILY**2) * 1.15 * np.exp(rng.normal(0.0, 0.04, n)), 2)
-    return pd.DataFrame({"date": dates, "close": np.round(close, 2), "open": np.round(open_, 2), "high": np.round(hi, 2), "low": np.round(lo, 2), "volume": volume, "sigma_daily": sigma, "vix": vix})
+    sigma_next = base * np.exp(
+        h - var_h / 2.0
+    )  # what the close of t implies for t+1: the VIX's horizon
+    vix = np.round(
+        100.0
+        * np.sqrt(252.0)
+        * np.sqrt(sigma_next**2 + VIX_FLOOR_DAILY**2)
+        * 1.15
+        * np.exp(rng.normal(0.0, 0.04, n)),
+        2,
+    )
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "close": np.round(close, 2),
+            "open": np.round(open_, 2),
+            "high": np.round(hi, 2),
+            "low": np.round(lo, 2),
+            "volume": volume,
+            "sigma_daily": sigma,
+            "vix": vix,
+        }
+    )
 
 
 # -- writers in the real layouts -----------------------------------------------------------------
@@ -128,7 +150,10 @@ def cboe_file(path: pd.DataFrame, column: str = "close") -> bytes:
         o = np.concatenate([[c[0]], c[:-1]])
         h, lo = np.maximum(o, c) * 1.03, np.minimum(o, c) * 0.97
     dates = pd.DatetimeIndex(path["date"]).strftime("%m/%d/%Y")
-    lines = ["DATE,OPEN,HIGH,LOW,CLOSE"] + [f"{d},{a:.6f},{b:.6f},{e:.6f},{f:.6f}" for d, a, b, e, f in zip(dates, o, h, lo, c, strict=True)]
+    lines = ["DATE,OPEN,HIGH,LOW,CLOSE"] + [
+        f"{d},{a:.6f},{b:.6f},{e:.6f},{f:.6f}"
+        for d, a, b, e, f in zip(dates, o, h, lo, c, strict=True)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -136,14 +161,27 @@ def fred_file(path: pd.DataFrame, series: str = "SP500") -> bytes:
     """FRED ``fredgraph.csv``: every weekday from the first to the last date, empty on holidays."""
     days = pd.bdate_range(path["date"].iloc[0], path["date"].iloc[-1])
     closes = pd.Series(path["close"].to_numpy(), index=pd.DatetimeIndex(path["date"])).reindex(days)
-    text = [f"observation_date,{series}"] + [f"{d:%Y-%m-%d},{'' if np.isnan(v) else f'{v:.2f}'}" for d, v in zip(days, closes.to_numpy(), strict=True)]
+    text = [f"observation_date,{series}"] + [
+        f"{d:%Y-%m-%d},{'' if np.isnan(v) else f'{v:.2f}'}"
+        for d, v in zip(days, closes.to_numpy(), strict=True)
+    ]
     return ("\n".join(text) + "\n").encode()
 
 
 def yahoo_file(path: pd.DataFrame) -> bytes:
     """Yahoo-style ``Date,Open,High,Low,Close,Adj Close,Volume`` (ISO dates)."""
     buf = io.StringIO()
-    out = pd.DataFrame({"Date": pd.DatetimeIndex(path["date"]).strftime("%Y-%m-%d"), "Open": path["open"], "High": path["high"], "Low": path["low"], "Close": path["close"], "Adj Close": path["close"], "Volume": path["volume"].astype(np.int64)})
+    out = pd.DataFrame(
+        {
+            "Date": pd.DatetimeIndex(path["date"]).strftime("%Y-%m-%d"),
+            "Open": path["open"],
+            "High": path["high"],
+            "Low": path["low"],
+            "Close": path["close"],
+            "Adj Close": path["close"],
+            "Volume": path["volume"].astype(np.int64),
+        }
+    )
     out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode()
 
@@ -152,7 +190,14 @@ def _label(layout: str, symbol: str, seed: int) -> str:
     return f"{SOURCE} {layout} {symbol} (seed {seed})"
 
 
-def sample_prices(symbol: str = "SPX", *, end: pd.Timestamp | str, seed: int, sessions: int = DEFAULT_SESSIONS, layout: str = "cboe") -> tuple[pd.DataFrame, Quality]:
+def sample_prices(
+    symbol: str = "SPX",
+    *,
+    end: pd.Timestamp | str,
+    seed: int,
+    sessions: int = DEFAULT_SESSIONS,
+    layout: str = "cboe",
+) -> tuple[pd.DataFrame, Quality]:
     """SAMPLE closes of ``symbol`` written in ``layout`` (``cboe``, ``fred``, ``yahoo``) and parsed
     back by that layout's real parser; ``symbol="VIX"`` gives the sample VIX (Cboe layout)."""
     if symbol == "VIX":
@@ -163,7 +208,9 @@ def sample_prices(symbol: str = "SPX", *, end: pd.Timestamp | str, seed: int, se
     if layout == "cboe":
         return cboe_prices.parse(cboe_file(path), label, symbol)
     if layout == "fred":
-        return fred.parse(fred_file(path, {"SPX": "SP500", "NDX": "NASDAQ100"}.get(symbol, symbol)), label, symbol)
+        return fred.parse(
+            fred_file(path, {"SPX": "SP500", "NDX": "NASDAQ100"}.get(symbol, symbol)), label, symbol
+        )
     if layout == "yahoo":
         return yahoo_csv.parse(yahoo_file(path), label, symbol)
     raise ValueError(f"unknown sample layout {layout!r} (cboe, fred, yahoo)")
@@ -175,7 +222,9 @@ def vx_curve(path: pd.DataFrame, *, seed: int, months_ahead: int = 9) -> pd.Data
     ``date``, ``year``, ``month``, ``expiry``, ``settle``, ``volume``, ``open_interest``,
     ``open``, ``high``, ``low``, ``close``).  Vectorised over dates x contracts."""
     dates = pd.DatetimeIndex(path["date"])
-    months = pd.period_range(pd.Period(dates[0], "M"), pd.Period(dates[-1], "M") + months_ahead, freq="M")
+    months = pd.period_range(
+        pd.Period(dates[0], "M"), pd.Period(dates[-1], "M") + months_ahead, freq="M"
+    )
     y, m = months.year.to_numpy(), months.month.to_numpy()
     expiry = calendars.vx_final_settlement(y, m)
     d = dates.to_numpy()[:, None]
@@ -187,7 +236,9 @@ def vx_curve(path: pd.DataFrame, *, seed: int, months_ahead: int = 9) -> pd.Data
     settle = np.where(tau <= 0, np.round(vix, 2), np.round(fut / 0.025) * 0.025)
     rank = np.cumsum(listed & (tau > 0), axis=1)  # 1 = front month on that date
     rng = _rng(seed, "vx")
-    size = np.where(rank == 1, 180_000, np.where(rank == 2, 120_000, 40_000 / np.maximum(rank - 1, 1)))
+    size = np.where(
+        rank == 1, 180_000, np.where(rank == 2, 120_000, 40_000 / np.maximum(rank - 1, 1))
+    )
     volume = np.round(size * np.exp(rng.normal(0.0, 0.3, size.shape)))
     oi = np.round(volume * 1.6)
     i, j = np.nonzero(listed)
@@ -222,8 +273,12 @@ def vx_files(curve: pd.DataFrame, layout: str = "clean") -> dict[str, bytes]:
     for (yr, mo), part in curve.groupby(["year", "month"], sort=True):
         code = calendars.VX_MONTH_CODES[int(mo) - 1]
         # before 2007-03-26 CFE quoted VX on 10 x VIX (the parser divides by 10 again)
-        scale = np.where(pd.DatetimeIndex(part["date"]) < cboe_vx.RESCALE_DATE, cboe_vx.RESCALE_FACTOR, 1.0)
-        part = part.assign(**{c: part[c] * scale for c in ("open", "high", "low", "close", "settle")})
+        scale = np.where(
+            pd.DatetimeIndex(part["date"]) < cboe_vx.RESCALE_DATE, cboe_vx.RESCALE_FACTOR, 1.0
+        )
+        part = part.assign(
+            **{c: part[c] * scale for c in ("open", "high", "low", "close", "settle")}
+        )
         change = np.diff(np.concatenate([[0.0], part["settle"].to_numpy()]))
         if layout == "disclaimer":
             fut = f"{code} ({MONTH_NAMES[int(mo) - 1]} {int(yr) % 100:02d})"
@@ -233,7 +288,18 @@ def vx_files(curve: pd.DataFrame, layout: str = "clean") -> dict[str, bytes]:
             dates = pd.DatetimeIndex(part["date"]).strftime("%Y-%m-%d")
         rows = [
             f"{d},{fut},{o:.2f},{h:.2f},{lo:.2f},{c:.2f},{s:.3f},{ch:.3f},{int(v)},0,{int(oi)}"
-            for d, o, h, lo, c, s, ch, v, oi in zip(dates, part["open"], part["high"], part["low"], part["close"], part["settle"], change, part["volume"], part["open_interest"], strict=True)
+            for d, o, h, lo, c, s, ch, v, oi in zip(
+                dates,
+                part["open"],
+                part["high"],
+                part["low"],
+                part["close"],
+                part["settle"],
+                change,
+                part["volume"],
+                part["open_interest"],
+                strict=True,
+            )
         ]
         if layout == "indexed":
             lines = ["," + header] + [f"{k},{r}" for k, r in enumerate(rows)]
@@ -249,18 +315,34 @@ def vx_files(curve: pd.DataFrame, layout: str = "clean") -> dict[str, bytes]:
     return out
 
 
-def sample_vx(*, end: pd.Timestamp | str, seed: int, sessions: int = DEFAULT_SESSIONS, layout: str = "clean") -> tuple[pd.DataFrame, Quality]:
+def sample_vx(
+    *, end: pd.Timestamp | str, seed: int, sessions: int = DEFAULT_SESSIONS, layout: str = "clean"
+) -> tuple[pd.DataFrame, Quality]:
     """SAMPLE VX settlements (``flows.schema.VX_COLUMNS``): written per contract in ``layout``
     and parsed back with :func:`flows.sources.cboe_vx.parse` / :func:`~flows.sources.cboe_vx.combine`."""
-    files = vx_files(vx_curve(simulate("SPX", end=end, seed=seed, sessions=sessions), seed=seed), layout)
+    files = vx_files(
+        vx_curve(simulate("SPX", end=end, seed=seed, sessions=sessions), seed=seed), layout
+    )
     parts = [cboe_vx.parse(raw, f"{SOURCE} {name} (seed {seed})") for name, raw in files.items()]
     return cboe_vx.combine(parts)
 
 
-def sample_etp_assets(universe: pd.DataFrame, seed: int, *, day: pd.Timestamp | str) -> pd.DataFrame:
+def sample_etp_assets(
+    universe: pd.DataFrame, seed: int, *, day: pd.Timestamp | str
+) -> pd.DataFrame:
     """SAMPLE prior-close assets of the VIX ETPs alive on ``day``: the universe's
     ``sample_aum_usd`` times a log-normal factor (sd 15 %).  ``ticker``, ``aum_usd``, ``as_of``."""
     d = pd.Timestamp(day)
-    live = universe[(universe["valid_from"] <= d) & (universe["valid_to"].isna() | (universe["valid_to"] >= d)) & universe["sample_aum_usd"].notna()].drop_duplicates("ticker")
+    live = universe[
+        (universe["valid_from"] <= d)
+        & (universe["valid_to"].isna() | (universe["valid_to"] >= d))
+        & universe["sample_aum_usd"].notna()
+    ].drop_duplicates("ticker")
     factor = np.exp(_rng(seed, f"etp:{d.date()}").normal(0.0, 0.15, len(live)))
-    return pd.DataFrame({"ticker": live["ticker"].to_numpy(), "aum_usd": live["sample_aum_usd"].to_numpy() * factor, "as_of": f"{d.date()} (SAMPLE)"})
+    return pd.DataFrame(
+        {
+            "ticker": live["ticker"].to_numpy(),
+            "aum_usd": live["sample_aum_usd"].to_numpy() * factor,
+            "as_of": f"{d.date()} (SAMPLE)",
+        }
+    )

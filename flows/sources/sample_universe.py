@@ -100,7 +100,9 @@ class Universe:
 
 def _rng(seed: int, *parts: Any) -> np.random.Generator:
     # Stable across processes (str hash() is salted): CRC32 of the parts.
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF] + [zlib.crc32(str(p).encode()) for p in parts])
+    return np.random.default_rng(
+        [int(seed) & 0xFFFFFFFF] + [zlib.crc32(str(p).encode()) for p in parts]
+    )
 
 
 def _ticker(i: int) -> str:
@@ -125,7 +127,7 @@ def universe(n: int, seed: int) -> pd.DataFrame:
     m = n - len(named)
     size = np.clip(np.round(rng.lognormal(math.log(124.0), 1.33, m)), 12, 20_000).astype(np.int64)
     spot = np.round(np.exp(rng.normal(math.log(45.0), 1.0, m)), 2).clip(1.0, 3000.0)
-    adv = np.round(1e6 * size ** 1.1 * np.exp(rng.normal(0, 0.6, m)) / 20.0, -3)
+    adv = np.round(1e6 * size**1.1 * np.exp(rng.normal(0, 0.6, m)) / 20.0, -3)
     vol = np.round(np.clip(rng.lognormal(math.log(0.45), 0.35, m), 0.15, 2.5), 3)
     sector = np.asarray(SECTORS)[rng.integers(0, len(SECTORS), m)]
     gen = pd.DataFrame(
@@ -139,10 +141,22 @@ def universe(n: int, seed: int) -> pd.DataFrame:
             "contracts": size,
         }
     )
-    top = pd.DataFrame(named, columns=["symbol", "name", "sector", "spot", "adv_usd", "atm_vol", "contracts"])
+    top = pd.DataFrame(
+        named, columns=["symbol", "name", "sector", "spot", "adv_usd", "atm_vol", "contracts"]
+    )
     top["adv_usd"] = top["adv_usd"] * 1e9
     out = pd.concat([top, gen], ignore_index=True) if len(top) else gen
-    out = out.astype({"symbol": "str", "name": "str", "sector": "str", "spot": "float64", "adv_usd": "float64", "atm_vol": "float64", "contracts": "int64"})
+    out = out.astype(
+        {
+            "symbol": "str",
+            "name": "str",
+            "sector": "str",
+            "spot": "float64",
+            "adv_usd": "float64",
+            "atm_vol": "float64",
+            "contracts": "int64",
+        }
+    )
     return out.sort_values("contracts", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -168,9 +182,13 @@ def expiry_calendar(today: date, calendar: str = calendars.DEFAULT_CALENDAR) -> 
     listed = sorted(weekly | monthly | leaps)
     moved = [t.date() for t in calendars.session_on_or_before(listed, calendar)]
     kind = ["leaps" if d in leaps else "monthly" if d in monthly else "weekly" for d in listed]
-    settle, _ = settlement_instants(["XSAMPLE"] * len(moved), [pd.Timestamp(d) for d in moved], calendar)
+    settle, _ = settlement_instants(
+        ["XSAMPLE"] * len(moved), [pd.Timestamp(d) for d in moved], calendar
+    )
     frame = pd.DataFrame({"expiry": pd.to_datetime(moved), "kind": kind, "settle_time": settle})
-    frame["oi_weight"] = frame["kind"].map({"weekly": 0.8, "monthly": 2.5, "leaps": 2.0}).astype(float)
+    frame["oi_weight"] = (
+        frame["kind"].map({"weekly": 0.8, "monthly": 2.5, "leaps": 2.0}).astype(float)
+    )
     return frame.drop_duplicates("expiry").sort_values("expiry").reset_index(drop=True)
 
 
@@ -191,7 +209,9 @@ class UniverseRow(Protocol):
     def contracts(self) -> int: ...
 
 
-def chain_table(row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.DataFrame) -> tuple[float, pd.DataFrame]:
+def chain_table(
+    row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.DataFrame
+) -> tuple[float, pd.DataFrame]:
     """``(spot, contracts)`` of one underlying of :func:`universe` at ``as_of`` (tz-aware).
 
     ``contracts`` has :data:`flows.schema.CHAIN_COLUMNS` (OSI symbols, PM settlement from
@@ -221,7 +241,14 @@ def chain_table(row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.D
     half = np.clip(3.5 * vol * np.sqrt(np.maximum(t, 7 / 365)), 0.08, 0.9)
     raw_step = 2 * ref * half / per_exp
     mag = 10.0 ** np.floor(np.log10(raw_step))
-    step = np.select([raw_step / mag < 1.5, raw_step / mag < 3.5, raw_step / mag < 7.5], [1.0, 2.5, 5.0], 10.0) * mag
+    step = (
+        np.select(
+            [raw_step / mag < 1.5, raw_step / mag < 3.5, raw_step / mag < 7.5],
+            [1.0, 2.5, 5.0],
+            10.0,
+        )
+        * mag
+    )
     step = np.maximum(step, 0.5 if ref < 25 else 1.0)
     first = np.ceil((ref - per_exp / 2 * step) / step) * step
     j = np.arange(per_exp)
@@ -236,7 +263,9 @@ def chain_table(row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.D
     te = np.where(alive, T, 1.0)
     m_fwd = np.log(K / (spot * np.exp(RATE * te)))
     sqt = np.sqrt(np.maximum(te, 2 / 365))
-    iv = (vol * (0.9 + 0.2 * (1 - np.exp(-2 * te))) - 0.08 / sqt * m_fwd + 0.15 / sqt * m_fwd**2) * np.exp(0.01 * day_rng.standard_normal(n))
+    iv = (
+        vol * (0.9 + 0.2 * (1 - np.exp(-2 * te))) - 0.08 / sqt * m_fwd + 0.15 / sqt * m_fwd**2
+    ) * np.exp(0.01 * day_rng.standard_normal(n))
     iv = np.clip(iv, 0.35 * vol, 4 * vol)
     # open interest: the shape of the index/ETF sample (flows.sources.sample_options), scaled by ADV
     t_day = np.maximum(T, 1 / 365)
@@ -246,15 +275,27 @@ def chain_table(row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.D
     fund = str(row.sector) == "Fund"
     # index ETFs carry more (and far out-of-the-money) put hedges; single names lean to calls
     tail = 0.45 if fund else 0.2
-    bell_p = np.exp(-0.5 * ((m + 1.6 * width) / (1.3 * width)) ** 2) + tail * np.exp(-0.5 * ((m + 0.5 * np.sqrt(t_day)) / (0.25 * np.sqrt(t_day))) ** 2)
+    bell_p = np.exp(-0.5 * ((m + 1.6 * width) / (1.3 * width)) ** 2) + tail * np.exp(
+        -0.5 * ((m + 0.5 * np.sqrt(t_day)) / (0.25 * np.sqrt(t_day))) ** 2
+    )
     kind_w = exp["oi_weight"].to_numpy()[e_idx] / (1 + 0.8 * t_day)
     noise = day_rng.lognormal(0.0, 0.6, (2, n))
-    raw = {"C": bell_c * kind_w * np.where(K >= ref, 1.2, 0.35) * noise[0], "P": bell_p * kind_w * np.where(K <= ref, 1.4 if fund else 0.9, 0.35) * noise[1]}
+    raw = {
+        "C": bell_c * kind_w * np.where(K >= ref, 1.2, 0.35) * noise[0],
+        "P": bell_p * kind_w * np.where(K <= ref, 1.4 if fund else 0.9, 0.35) * noise[1],
+    }
     # total open interest ~ OI_TO_ADV_SHARES x the day's volume in shares (in contracts of 100)
-    level = OI_TO_ADV_SHARES["Fund" if fund else "stock"] * float(row.adv_usd) / spot / (raw["C"].sum() + raw["P"].sum())
+    level = (
+        OI_TO_ADV_SHARES["Fund" if fund else "stock"]
+        * float(row.adv_usd)
+        / spot
+        / (raw["C"].sum() + raw["P"].sum())
+    )
     cols: dict[str, list[np.ndarray]] = {c: [] for c in CHAIN_COLUMNS}
     exp_dates = exp["expiry"].to_numpy().astype("datetime64[ns]")[e_idx]
-    prefix = np.asarray([f"{sym}{d:%y%m%d}" for d in exp["expiry"]])[e_idx]  # root + YYMMDD, per expiry
+    prefix = np.asarray([f"{sym}{d:%y%m%d}" for d in exp["expiry"]])[
+        e_idx
+    ]  # root + YYMMDD, per expiry
     code = np.char.zfill(np.round(K * 1000).astype(np.int64).astype(str), 8)
     for cp in ("C", "P"):
         is_call = cp == "C"
@@ -281,7 +322,9 @@ def chain_table(row: UniverseRow, as_of: pd.Timestamp, seed: int, expiries: pd.D
         cols["open_interest"].append(oi)
         cols["volume"].append(np.floor(oi * day_rng.uniform(0.0, 0.2, n)))
     frame = pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
-    frame["settle_time"] = pd.DatetimeIndex(frame["settle_time"].to_numpy().astype("datetime64[ns]")).tz_localize("UTC")
+    frame["settle_time"] = pd.DatetimeIndex(
+        frame["settle_time"].to_numpy().astype("datetime64[ns]")
+    ).tz_localize("UTC")
     frame["symbol"] = frame["symbol"].astype("str")
     frame["root"] = frame["root"].astype("str")
     frame["type"] = frame["type"].astype("str")

@@ -69,7 +69,11 @@ class Parsed(NamedTuple):
     quality: Quality
 
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def decode_text(raw: bytes | bytearray | str, source: str) -> Decoded:
@@ -82,20 +86,30 @@ def decode_text(raw: bytes | bytearray | str, source: str) -> Decoded:
         BOM); a malformed BOM-declared UTF-16 text.
     """
     if isinstance(raw, str):
-        return _checked(Decoded(raw.removeprefix("\ufeff"), "utf-8", raw.startswith("\ufeff")), source)
+        return _checked(
+            Decoded(raw.removeprefix("\ufeff"), "utf-8", raw.startswith("\ufeff")), source
+        )
     data = bytes(raw)
     if data[:2] == GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(source, None, f"broken gzip stream (file cut or not gzip): {exc}") from None
+            raise InputError(
+                source, None, f"broken gzip stream (file cut or not gzip): {exc}"
+            ) from None
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
                 text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
-                raise InputError(source, None, f"starts with a {encoding} byte-order mark but does not decode as {encoding} ({exc.reason} at byte {exc.start})") from None
-            return _checked(Decoded(text, "utf-16" if encoding.startswith("utf-16") else encoding, True), source)
+                raise InputError(
+                    source,
+                    None,
+                    f"starts with a {encoding} byte-order mark but does not decode as {encoding} ({exc.reason} at byte {exc.start})",
+                ) from None
+            return _checked(
+                Decoded(text, "utf-16" if encoding.startswith("utf-16") else encoding, True), source
+            )
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             return _checked(Decoded(data.decode(encoding), encoding, False), source)
@@ -106,5 +120,9 @@ def decode_text(raw: bytes | bytearray | str, source: str) -> Decoded:
 
 def _checked(decoded: Decoded, source: str) -> Decoded:
     if "\x00" in decoded.text:
-        raise InputError(source, None, "binary data (NUL bytes): not a text file (UTF-16 without a byte-order mark?)")
+        raise InputError(
+            source,
+            None,
+            "binary data (NUL bytes): not a text file (UTF-16 without a byte-order mark?)",
+        )
     return decoded

@@ -111,13 +111,17 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     """
     text = decode_text(raw, source).text
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(source, None, f"not a readable CSV table: {exc}") from None
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(source, missing[0], f"column missing from the header (has {', '.join(table.columns)})")
+        raise InputError(
+            source, missing[0], f"column missing from the header (has {', '.join(table.columns)})"
+        )
     table = table[list(COLUMNS)].apply(lambda s: s.astype(str).str.strip())
     if table.empty:
         raise InputError(source, None, "no markets in the table")
@@ -126,46 +130,96 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
         blank = table[col] == ""
         if blank.any():
             raise InputError(source, col, f"blank on line {lines[np.flatnonzero(blank)[0]]}")
-    _match(table, "code", CODE_RE, lines, source, "a 6-character CFTC contract market code (digits, capitals, '+')")
+    _match(
+        table,
+        "code",
+        CODE_RE,
+        lines,
+        source,
+        "a 6-character CFTC contract market code (digits, capitals, '+')",
+    )
     _match(table, "symbol", SYMBOL_RE, lines, source, "a short name of capitals, digits and '_'")
     for col in ("code", "symbol"):
         dup = table[col].duplicated()
         if dup.any():
-            raise InputError(source, col, f"{table[col][dup].iloc[0]!r} twice (line {lines[np.flatnonzero(dup)[0]]})")
+            raise InputError(
+                source,
+                col,
+                f"{table[col][dup].iloc[0]!r} twice (line {lines[np.flatnonzero(dup)[0]]})",
+            )
     for col, allowed in (("group", GROUPS), ("kind", KINDS)):
         bad = ~table[col].isin(allowed)
         if bad.any():
-            raise InputError(source, col, f"{table[col][bad].iloc[0]!r} on line {lines[np.flatnonzero(bad)[0]]}: expected one of {', '.join(allowed)}")
+            raise InputError(
+                source,
+                col,
+                f"{table[col][bad].iloc[0]!r} on line {lines[np.flatnonzero(bad)[0]]}: expected one of {', '.join(allowed)}",
+            )
     flag = table["headline"].str.lower()
     bad = ~flag.isin(["true", "false"])
     if bad.any():
-        raise InputError(source, "headline", f"{table['headline'][bad].iloc[0]!r} on line {lines[np.flatnonzero(bad)[0]]}: expected true or false")
+        raise InputError(
+            source,
+            "headline",
+            f"{table['headline'][bad].iloc[0]!r} on line {lines[np.flatnonzero(bad)[0]]}: expected true or false",
+        )
     out = table.copy()
     out["headline"] = flag == "true"
     for col in ("multiplier", "dv01_usd_per_bp"):
         values = pd.to_numeric(table[col].replace("", np.nan), errors="coerce")
         bad = values.isna() & (table[col] != "")
         if bad.any():
-            raise InputError(source, col, f"not a number on line {lines[np.flatnonzero(bad)[0]]}: {table[col][bad].iloc[0]!r}")
+            raise InputError(
+                source,
+                col,
+                f"not a number on line {lines[np.flatnonzero(bad)[0]]}: {table[col][bad].iloc[0]!r}",
+            )
         out[col] = values.to_numpy(dtype=float)
     bad = ~(out["multiplier"] > 0)
     if bad.any():
-        raise InputError(source, "multiplier", f"must be a positive number of USD per point (line {lines[np.flatnonzero(bad)[0]]})")
+        raise InputError(
+            source,
+            "multiplier",
+            f"must be a positive number of USD per point (line {lines[np.flatnonzero(bad)[0]]})",
+        )
     rates = (out["group"] == "rates").to_numpy()
     no_dv01 = rates & out["dv01_usd_per_bp"].isna().to_numpy()
     if no_dv01.any():
-        raise InputError(source, "dv01_usd_per_bp", f"blank for the rates market {out['symbol'].iloc[np.flatnonzero(no_dv01)[0]]} (line {lines[np.flatnonzero(no_dv01)[0]]}): the DV01 figures need it")
-    check_range(out["dv01_usd_per_bp"].to_numpy(dtype=float), "futures.contract_dv01", source, rows=lambda i: f"line {lines[i]} ({out['symbol'].iloc[i]})", field="dv01_usd_per_bp")
-    first = pd.to_datetime(table["first_report"].replace("", None), format="%Y-%m-%d", errors="coerce")
+        raise InputError(
+            source,
+            "dv01_usd_per_bp",
+            f"blank for the rates market {out['symbol'].iloc[np.flatnonzero(no_dv01)[0]]} (line {lines[np.flatnonzero(no_dv01)[0]]}): the DV01 figures need it",
+        )
+    check_range(
+        out["dv01_usd_per_bp"].to_numpy(dtype=float),
+        "futures.contract_dv01",
+        source,
+        rows=lambda i: f"line {lines[i]} ({out['symbol'].iloc[i]})",
+        field="dv01_usd_per_bp",
+    )
+    first = pd.to_datetime(
+        table["first_report"].replace("", None), format="%Y-%m-%d", errors="coerce"
+    )
     bad = (table["first_report"] != "").to_numpy() & first.isna().to_numpy()
     if bad.any():
-        raise InputError(source, "first_report", f"not a date YYYY-MM-DD on line {lines[np.flatnonzero(bad)[0]]}: {table['first_report'][bad].iloc[0]!r}")
+        raise InputError(
+            source,
+            "first_report",
+            f"not a date YYYY-MM-DD on line {lines[np.flatnonzero(bad)[0]]}: {table['first_report'][bad].iloc[0]!r}",
+        )
     out["first_report"] = first.to_numpy(dtype="datetime64[ns]")
     out["line"] = lines
     return out.reset_index(drop=True)
 
 
-def _match(table: pd.DataFrame, col: str, pattern: re.Pattern[str], lines: np.ndarray, source: str, what: str) -> None:
+def _match(
+    table: pd.DataFrame,
+    col: str,
+    pattern: re.Pattern[str],
+    lines: np.ndarray,
+    source: str,
+    what: str,
+) -> None:
     ok = table[col].str.fullmatch(pattern.pattern).to_numpy(dtype=bool)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])

@@ -38,7 +38,18 @@ from flows.sources.textio import decode_text
 SHIPPED = "vix_etp_universe.csv"
 INDICES = ("short_term", "mid_term")
 REQUIRED = ("ticker", "index", "leverage", "valid_from")
-COLUMNS = ["ticker", "name", "issuer", "index", "leverage", "valid_from", "valid_to", "sample_aum_usd", "note", "line"]
+COLUMNS = [
+    "ticker",
+    "name",
+    "issuer",
+    "index",
+    "leverage",
+    "valid_from",
+    "valid_to",
+    "sample_aum_usd",
+    "note",
+    "line",
+]
 
 
 def shipped_path() -> Path:
@@ -62,7 +73,11 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     header = [h.lower() for h in header]
     for col in REQUIRED:
         if col not in header:
-            raise InputError(source, f"line 1, column '{col}'", f"required column missing (header: {', '.join(header)})")
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                f"required column missing (header: {', '.join(header)})",
+            )
     t = pd.DataFrame(rows, columns=header, dtype=str).apply(lambda s: s.str.strip())
     for col in ("name", "issuer", "valid_to", "sample_aum_usd", "note"):
         if col not in t:
@@ -71,21 +86,39 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     def fail(mask: np.ndarray, col: str, what: str) -> None:
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
-            raise InputError(source, f"line {lines[i]}, column '{col}'", f"{what}: {t[col].iloc[i]!r}")
+            raise InputError(
+                source, f"line {lines[i]}, column '{col}'", f"{what}: {t[col].iloc[i]!r}"
+            )
 
     fail(t["ticker"].eq("").to_numpy(), "ticker", "blank ticker")
-    fail(~t["index"].isin(INDICES).to_numpy(), "index", f"index must be one of {', '.join(INDICES)}")
+    fail(
+        ~t["index"].isin(INDICES).to_numpy(), "index", f"index must be one of {', '.join(INDICES)}"
+    )
     lev = pd.to_numeric(t["leverage"].str.removesuffix("x"), errors="coerce")
     fail((lev.isna() | lev.eq(0)).to_numpy(), "leverage", "leverage must be a non-zero number")
-    check_range(lev.to_numpy(), "vixetp.leverage", source, rows=lambda i: f"line {lines[i]}", field="leverage")
+    check_range(
+        lev.to_numpy(),
+        "vixetp.leverage",
+        source,
+        rows=lambda i: f"line {lines[i]}",
+        field="leverage",
+    )
     start = pd.to_datetime(t["valid_from"], format="%Y-%m-%d", errors="coerce")
     fail(start.isna().to_numpy(), "valid_from", "not a date YYYY-MM-DD")
-    end = pd.to_datetime(t["valid_to"].where(t["valid_to"].ne("")), format="%Y-%m-%d", errors="coerce")
+    end = pd.to_datetime(
+        t["valid_to"].where(t["valid_to"].ne("")), format="%Y-%m-%d", errors="coerce"
+    )
     fail((t["valid_to"].ne("") & end.isna()).to_numpy(), "valid_to", "not a date YYYY-MM-DD")
     fail((end < start).to_numpy(), "valid_to", "before valid_from")
     aum = pd.to_numeric(t["sample_aum_usd"].where(t["sample_aum_usd"].ne("")), errors="coerce")
     fail((t["sample_aum_usd"].ne("") & aum.isna()).to_numpy(), "sample_aum_usd", "not a number")
-    check_range(aum.to_numpy(), "vixetp.aum_usd", source, rows=lambda i: f"line {lines[i]}", field="sample_aum_usd")
+    check_range(
+        aum.to_numpy(),
+        "vixetp.aum_usd",
+        source,
+        rows=lambda i: f"line {lines[i]}",
+        field="sample_aum_usd",
+    )
     out = pd.DataFrame(
         {
             "ticker": t["ticker"].str.upper(),
@@ -105,7 +138,11 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     overlap = same & (prev_end.isna() | (out["valid_from"] <= prev_end))
     if overlap.any():
         row = out[overlap].iloc[0]
-        raise InputError(source, f"line {row['line']}, column 'valid_from'", f"{row['ticker']}: period starting {row['valid_from'].date()} overlaps the previous one")
+        raise InputError(
+            source,
+            f"line {row['line']}, column 'valid_from'",
+            f"{row['ticker']}: period starting {row['valid_from'].date()} overlaps the previous one",
+        )
     return out.reset_index(drop=True)[COLUMNS]
 
 

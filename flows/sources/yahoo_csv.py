@@ -45,4 +45,11 @@ def symbol_from_name(path: str | Path) -> str:
 
 def parse(raw: bytes, source: str, symbol: str | None = None) -> tuple[pd.DataFrame, Quality]:
     """Parse a Yahoo-style OHLCV file (pure); ``symbol`` defaults to the file name."""
-    return parse_delimited(raw, source, symbol=symbol or symbol_from_name(source), date_names=("Date",), close_names=("Close",), optional=OPTIONAL)
+    return parse_delimited(
+        raw,
+        source,
+        symbol=symbol or symbol_from_name(source),
+        date_names=("Date",),
+        close_names=("Close",),
+        optional=OPTIONAL,
+    )

@@ -75,7 +75,14 @@ def new_delivery_id(event_id: str, target: str) -> str:
     return f"dlv_{event_id.removeprefix('evt_')}_{target}_{secrets.token_hex(2)}"
 
 
-def add_deliveries(pipe: redis.client.Pipeline, settings: Settings, event: AlertEvent, targets: list[str], *, now: float | None = None) -> list[str]:
+def add_deliveries(
+    pipe: redis.client.Pipeline,
+    settings: Settings,
+    event: AlertEvent,
+    targets: list[str],
+    *,
+    now: float | None = None,
+) -> list[str]:
     """Queue ``event`` for each target on ``pipe`` (a ``MULTI`` pipeline the caller executes).
 
     Unknown target names are queued too and dead-lettered by the worker with a clear error, so
@@ -108,7 +115,14 @@ def add_deliveries(pipe: redis.client.Pipeline, settings: Settings, event: Alert
     return ids
 
 
-def enqueue(client: redis.Redis, settings: Settings, event: AlertEvent, targets: list[str], *, now: float | None = None) -> list[str]:
+def enqueue(
+    client: redis.Redis,
+    settings: Settings,
+    event: AlertEvent,
+    targets: list[str],
+    *,
+    now: float | None = None,
+) -> list[str]:
     """Atomically queue ``event`` for ``targets``; returns the delivery ids."""
     with client.pipeline(transaction=True) as pipe:
         ids = add_deliveries(pipe, settings, event, targets, now=now)
@@ -181,11 +195,17 @@ def resend(client: redis.Redis, delivery_id: str, *, now: float | None = None) -
     Raises ``KeyError`` for an unknown id and ``ValueError`` if it is not dead-lettered.
     """
     t = time.time() if now is None else now
-    res = client.register_script(_RESEND)(keys=[keys.alert_outbox(), keys.alert_dead()], args=[delivery_id, t, _DELIVERY_PREFIX])
+    res = client.register_script(_RESEND)(
+        keys=[keys.alert_outbox(), keys.alert_dead()], args=[delivery_id, t, _DELIVERY_PREFIX]
+    )
     if res == -1:
-        raise KeyError(f"no delivery {delivery_id!r} (see `flowdesk alerts list` for dead-letter ids)")
+        raise KeyError(
+            f"no delivery {delivery_id!r} (see `flowdesk alerts list` for dead-letter ids)"
+        )
     if res == 0:
-        raise ValueError(f"delivery {delivery_id!r} is not dead-lettered (state {get_delivery(client, delivery_id).get('state')!r})")
+        raise ValueError(
+            f"delivery {delivery_id!r} is not dead-lettered (state {get_delivery(client, delivery_id).get('state')!r})"
+        )
 
 
 def get_delivery(client: redis.Redis, delivery_id: str) -> dict[str, Any]:
@@ -255,7 +275,14 @@ class DeliveryWorker:
     Any number of workers (threads or processes) may run against one Redis: claims are atomic.
     """
 
-    def __init__(self, settings: Settings, client: redis.Redis, *, threads: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: redis.Redis,
+        *,
+        threads: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.cfg = settings.alerts
         self.client = client
@@ -310,7 +337,11 @@ class DeliveryWorker:
             except Exception as exc:  # Redis down or a bug: never kill the thread; back off
                 errors += 1
                 if isinstance(exc, redis.RedisError):
-                    log.error("delivery worker: redis error %s (retrying in %.1fs)", exc, self._error_wait(errors))
+                    log.error(
+                        "delivery worker: redis error %s (retrying in %.1fs)",
+                        exc,
+                        self._error_wait(errors),
+                    )
                 else:
                     log.exception("delivery worker: unexpected error")
                 self._stop.wait(self._error_wait(errors))
@@ -348,7 +379,10 @@ class DeliveryWorker:
     def _claim(self, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
         now = time.time()
         token = secrets.token_hex(8)
-        res = self._claim_script(keys=[keys.alert_outbox(), keys.alert_inflight()], args=[now, now + self.cfg.lease_seconds, limit, token, _DELIVERY_PREFIX])
+        res = self._claim_script(
+            keys=[keys.alert_outbox(), keys.alert_inflight()],
+            args=[now, now + self.cfg.lease_seconds, limit, token, _DELIVERY_PREFIX],
+        )
         out = []
         for did, tok, flat in res:
             fields = {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
@@ -398,10 +432,15 @@ class DeliveryWorker:
         if event is None:
             outcome, error = "dead", damage
         elif target is None:
-            outcome, error = "dead", f"unknown target {target_name!r} (not in [alerts.targets] any more)"
+            outcome, error = (
+                "dead",
+                f"unknown target {target_name!r} (not in [alerts.targets] any more)",
+            )
         else:
             try:
-                url, body, headers = build_request(target, event, self.env, tz=self.settings.service.timezone)
+                url, body, headers = build_request(
+                    target, event, self.env, tz=self.settings.service.timezone
+                )
             except TargetConfigError as exc:
                 outcome, error = "dead", f"target {target_name}: {exc}"
             else:
@@ -416,7 +455,12 @@ class DeliveryWorker:
                     outcome, error = "dead", f"gave up after {attempts} attempts; last: {error}"
                 else:
                     outcome = "retry"
-                    delay = backoff_delay(attempts, self.cfg.backoff_base_seconds, self.cfg.backoff_max_seconds, self._rng)
+                    delay = backoff_delay(
+                        attempts,
+                        self.cfg.backoff_base_seconds,
+                        self.cfg.backoff_max_seconds,
+                        self._rng,
+                    )
                     if result.retry_after_s is not None:  # the receiver knows best, within reason
                         delay = max(delay, min(RETRY_AFTER_MAX_S, result.retry_after_s))
                     d["next"] = time.time() + delay
@@ -424,19 +468,46 @@ class DeliveryWorker:
         error = mask_secrets(error, secret_literals(self.settings, self.env))
         now = time.time()
         ok = self._finish_script(
-            keys=[keys.alert_outbox(), keys.alert_inflight(), keys.alert_dead(), keys.alert_delivered()],
-            args=[delivery_id, token, outcome, now, d.get("next", now), error[:1000], status, _DELIVERY_PREFIX, DELIVERED_KEPT, DELIVERED_TTL_S],
+            keys=[
+                keys.alert_outbox(),
+                keys.alert_inflight(),
+                keys.alert_dead(),
+                keys.alert_delivered(),
+            ],
+            args=[
+                delivery_id,
+                token,
+                outcome,
+                now,
+                d.get("next", now),
+                error[:1000],
+                status,
+                _DELIVERY_PREFIX,
+                DELIVERED_KEPT,
+                DELIVERED_TTL_S,
+            ],
         )
         if not ok:  # our lease expired and another worker took over: it owns the outcome
             log.warning("delivery %s: lease lost before finishing (%s)", delivery_id, outcome)
             return "lost"
         level = logging.INFO if outcome == "delivered" else logging.WARNING
-        log.log(level, "delivery %s target=%s event=%s attempt=%d outcome=%s%s", delivery_id, target_name, d.get("event_id"), attempts, outcome, f" error={error}" if error else "")
+        log.log(
+            level,
+            "delivery %s target=%s event=%s attempt=%d outcome=%s%s",
+            delivery_id,
+            target_name,
+            d.get("event_id"),
+            attempts,
+            outcome,
+            f" error={error}" if error else "",
+        )
         return outcome
 
 
 # -- test messages ----------------------------------------------------------------------------------
-def send_test(settings: Settings, target_name: str, *, env: dict[str, str] | None = None) -> Attempt:
+def send_test(
+    settings: Settings, target_name: str, *, env: dict[str, str] | None = None
+) -> Attempt:
     """Send a test message to ``target_name`` now (not through the outbox); return the attempt.
 
     Raises :class:`TargetConfigError` for an unknown target or a missing environment variable.

@@ -54,7 +54,9 @@ def load_state(client: redis.Redis, rule: str) -> RuleState:
     return RuleState.from_dict(json.loads(raw)) if raw else RuleState()
 
 
-def rules_reading(settings: Settings, names: Iterable[str], published: Iterable[str] = ()) -> list[tuple[str, AlertRule, str, str]]:
+def rules_reading(
+    settings: Settings, names: Iterable[str], published: Iterable[str] = ()
+) -> list[tuple[str, AlertRule, str, str]]:
     """Rules whose metric reads one of ``names``: ``(rule name, rule, result, headline key)``.
 
     The metric is split at the longest result name known (``names`` plus ``published``).
@@ -71,7 +73,9 @@ def rules_reading(settings: Settings, names: Iterable[str], published: Iterable[
     return out
 
 
-def evaluate_published(settings: Settings, store: ResultStore, names: list[str], *, now: float | datetime | None = None) -> list[AlertEvent]:
+def evaluate_published(
+    settings: Settings, store: ResultStore, names: list[str], *, now: float | datetime | None = None
+) -> list[AlertEvent]:
     """Evaluate every rule reading one of the just-published results ``names``.
 
     Called after each publish (the runner's ``after_publish`` hook).  For each rule: read the
@@ -83,7 +87,11 @@ def evaluate_published(settings: Settings, store: ResultStore, names: list[str],
     """
     from jobs.store import ResultNotFound
 
-    t = time.time() if now is None else (now.timestamp() if isinstance(now, datetime) else float(now))
+    t = (
+        time.time()
+        if now is None
+        else (now.timestamp() if isinstance(now, datetime) else float(now))
+    )
     client = store.redis
     events: list[AlertEvent] = []
     metas: dict[str, Any] = {}  # one metadata read per result, however many rules read it
@@ -98,22 +106,47 @@ def evaluate_published(settings: Settings, store: ResultStore, names: list[str],
             continue
         value = meta.headline.get(key)
         if value is not None and not isinstance(value, int | float):
-            log.warning("alert rule %s: headline %s of %s is not a number (%r)", rname, key, result, value)
+            log.warning(
+                "alert rule %s: headline %s of %s is not a number (%r)", rname, key, result, value
+            )
             continue
         if value is None:
-            log.warning("alert rule %s: result %s has no headline %r (has: %s)", rname, result, key, ", ".join(sorted(meta.headline)))
+            log.warning(
+                "alert rule %s: result %s has no headline %r (has: %s)",
+                rname,
+                result,
+                key,
+                ", ".join(sorted(meta.headline)),
+            )
         try:
             ev = _commit_step(client, settings, rname, rule, value, t, result, meta.as_of)
         except Exception:  # one broken rule never stops the others nor the job
             log.exception("alert rule %s: evaluation failed", rname)
             continue
         if ev is not None:
-            log.info("alert %s rule=%s value=%s threshold=%s%s id=%s", ev.kind, rname, ev.value, rule.op, rule.threshold, ev.id)
+            log.info(
+                "alert %s rule=%s value=%s threshold=%s%s id=%s",
+                ev.kind,
+                rname,
+                ev.value,
+                rule.op,
+                rule.threshold,
+                ev.id,
+            )
             events.append(ev)
     return events
 
 
-def _commit_step(client: redis.Redis, settings: Settings, rname: str, rule: AlertRule, value: Any, t: float, result: str, as_of: str) -> AlertEvent | None:
+def _commit_step(
+    client: redis.Redis,
+    settings: Settings,
+    rname: str,
+    rule: AlertRule,
+    value: Any,
+    t: float,
+    result: str,
+    as_of: str,
+) -> AlertEvent | None:
 
     skey = keys.alert_state(rname)
     for _ in range(20):
@@ -138,7 +171,15 @@ def _commit_step(client: redis.Redis, settings: Settings, rname: str, rule: Aler
     raise RuntimeError(f"alert rule {rname}: state kept changing under concurrent evaluation")
 
 
-def enqueue_digest(settings: Settings, store: ResultStore, title: str, text: str, data: dict[str, Any], *, now: float | None = None) -> list[str]:
+def enqueue_digest(
+    settings: Settings,
+    store: ResultStore,
+    title: str,
+    text: str,
+    data: dict[str, Any],
+    *,
+    now: float | None = None,
+) -> list[str]:
     """Queue the morning brief for every target with ``digest = true``; return the delivery ids.
 
     The digest is recorded as an event of kind ``digest`` (shown on the Alerts page).
@@ -146,7 +187,15 @@ def enqueue_digest(settings: Settings, store: ResultStore, title: str, text: str
 
     t = time.time() if now is None else now
     targets = [name for name, target in settings.alerts.targets.items() if target.digest]
-    ev = AlertEvent(id=new_event_id(t), kind="digest", at=epoch_iso(t), title=title, text=text, targets=targets, data=dict(data))
+    ev = AlertEvent(
+        id=new_event_id(t),
+        kind="digest",
+        at=epoch_iso(t),
+        title=title,
+        text=text,
+        targets=targets,
+        data=dict(data),
+    )
     with store.redis.pipeline(transaction=True) as pipe:
         pipe.lpush(keys.alert_events(), json.dumps(ev.to_dict(), default=str))
         pipe.ltrim(keys.alert_events(), 0, EVENTS_KEPT - 1)
@@ -167,7 +216,10 @@ def start_delivery_worker(settings: Settings, store: ResultStore) -> DeliveryWor
 # -- reads for the Alerts page and the CLI ----------------------------------------------------
 def recent_events(client: redis.Redis, limit: int = 100) -> list[AlertEvent]:
     """Newest first."""
-    return [AlertEvent.from_dict(json.loads(_decode(r) or "{}")) for r in client.lrange(keys.alert_events(), 0, limit - 1)]
+    return [
+        AlertEvent.from_dict(json.loads(_decode(r) or "{}"))
+        for r in client.lrange(keys.alert_events(), 0, limit - 1)
+    ]
 
 
 def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]:
@@ -185,7 +237,9 @@ def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]
                 "rule": name,
                 "metric": rule.metric,
                 "unit": metric_unit(rule.metric),
-                "condition": ("|value| " if rule.absolute else "") + f"{rule.op} {fmt_value(rule.threshold)}" + (f" (hysteresis {fmt_value(rule.hysteresis)})" if rule.hysteresis else ""),
+                "condition": ("|value| " if rule.absolute else "")
+                + f"{rule.op} {fmt_value(rule.threshold)}"
+                + (f" (hysteresis {fmt_value(rule.hysteresis)})" if rule.hysteresis else ""),
                 "severity": rule.severity,
                 "enabled": rule.enabled,
                 "state": state.status if text else "unknown",

@@ -39,7 +39,6 @@ from jobs import declarations
 from jobs.declarations import HeadlineKey
 
 if TYPE_CHECKING:
-
     from jobs.config import AlertRule
 
 log = logging.getLogger("flowdesk.alerts")
@@ -81,7 +80,9 @@ def check_metric(metric: str) -> tuple[str, str]:
     the key is declared but is not a number a rule can compare (text, a list, a parameter).
     """
     if not isinstance(metric, str) or "." not in metric:
-        raise MetricError(f"metric {metric!r} must be '<result>.<headline key>', e.g. 'gamma.SPX.net_gex_usd_per_1pct'")
+        raise MetricError(
+            f"metric {metric!r} must be '<result>.<headline key>', e.g. 'gamma.SPX.net_gex_usd_per_1pct'"
+        )
     parts = metric.split(".")
     # Longest result-name prefix first, as at evaluation time.
     for cut in range(len(parts) - 1, 0, -1):
@@ -91,8 +92,14 @@ def check_metric(metric: str) -> tuple[str, str]:
             continue
         if not known_key(family, key):
             declared = declarations.lookup(family).headline_key(key)
-            why = f"headline key {key!r} of result {result!r} is {declared.kind}, not a number a rule can compare" if declared is not None and declared.kind != "number" else (
-                f"headline key {key!r} of result {result!r} is not alertable ({declared.description})" if declared is not None else f"unknown headline key {key!r} for result {result!r}"
+            why = (
+                f"headline key {key!r} of result {result!r} is {declared.kind}, not a number a rule can compare"
+                if declared is not None and declared.kind != "number"
+                else (
+                    f"headline key {key!r} of result {result!r} is not alertable ({declared.description})"
+                    if declared is not None
+                    else f"unknown headline key {key!r} for result {result!r}"
+                )
             )
             raise MetricError(f"{why} (known: {', '.join(sorted(catalogue()[family]))})")
         return result, key
@@ -184,7 +191,9 @@ class AlertEvent(_Record):
 
 def new_event_id(now: float | None = None) -> str:
     """Sortable, unique: ``evt_<UTC time>_<random>``."""
-    stamp = datetime.fromtimestamp(now if now is not None else time.time(), UTC).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.fromtimestamp(now if now is not None else time.time(), UTC).strftime(
+        "%Y%m%dT%H%M%S%f"
+    )
     return f"evt_{stamp}_{secrets.token_hex(5)}"
 
 
@@ -231,7 +240,9 @@ def _describe(name: str, rule: AlertRule, value: float, kind: str) -> tuple[str,
     return title, text
 
 
-def step(state: RuleState, value: float | None, now: float | datetime, rule: AlertRule, name: str = "") -> tuple[RuleState, AlertEvent | None]:
+def step(
+    state: RuleState, value: float | None, now: float | datetime, rule: AlertRule, name: str = ""
+) -> tuple[RuleState, AlertEvent | None]:
     """Advance one rule by one observation.  Pure: no I/O, no clock (``now`` is given).
 
     Parameters
@@ -285,11 +296,20 @@ def step(state: RuleState, value: float | None, now: float | datetime, rule: Ale
         if cooling:  # entered breach again too soon after the last fire: remember, stay quiet
             return replace(observed, status="breach", notified=False, breach_since=t), None
         ev = event("fired")
-        return replace(observed, status="breach", notified=True, breach_since=t, last_fired_at=t, last_event_id=ev.id), ev
+        return replace(
+            observed,
+            status="breach",
+            notified=True,
+            breach_since=t,
+            last_fired_at=t,
+            last_event_id=ev.id,
+        ), ev
 
     # status == "breach"
     if clears(value, rule.op, rule.threshold, rule.hysteresis):
-        resolved = replace(observed, status="ok", notified=False, breach_since=None, last_resolved_at=t)
+        resolved = replace(
+            observed, status="ok", notified=False, breach_since=None, last_resolved_at=t
+        )
         if not state.notified:
             return resolved, None
         ev = event("resolved")

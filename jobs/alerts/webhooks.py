@@ -35,7 +35,18 @@ from jobs.logs import mask_url_in
 if TYPE_CHECKING:
     from jobs.config import AlertTarget
 
-__all__ = ["Attempt", "backoff_delay", "build_request", "generic_payload", "post", "sign", "signature_header", "slack_payload", "teams_payload", "verify"]
+__all__ = [
+    "Attempt",
+    "backoff_delay",
+    "build_request",
+    "generic_payload",
+    "post",
+    "sign",
+    "signature_header",
+    "slack_payload",
+    "teams_payload",
+    "verify",
+]
 
 SIGNATURE_HEADER = "X-Flowdesk-Signature"
 EVENT_ID_HEADER = "X-Flowdesk-Event-Id"
@@ -48,7 +59,9 @@ USER_AGENT = "flowdesk-webhooks/0.1"
 def sign(secret: str | bytes, timestamp: int, body: bytes | str) -> str:
     """Hex HMAC-SHA256 of ``f"{timestamp}." + body`` with ``secret``."""
     key = secret.encode() if isinstance(secret, str) else secret
-    payload = str(int(timestamp)).encode() + b"." + (body.encode() if isinstance(body, str) else body)
+    payload = (
+        str(int(timestamp)).encode() + b"." + (body.encode() if isinstance(body, str) else body)
+    )
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
@@ -57,7 +70,13 @@ def signature_header(secret: str | bytes, timestamp: int, body: bytes | str) -> 
     return f"t={int(timestamp)},v1={sign(secret, timestamp, body)}"
 
 
-def verify(secret: str | bytes, header: str | None, body: bytes | str, now: float, tolerance_s: float = DEFAULT_TOLERANCE_S) -> bool:
+def verify(
+    secret: str | bytes,
+    header: str | None,
+    body: bytes | str,
+    now: float,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
+) -> bool:
     """Check an ``X-Flowdesk-Signature`` header against ``body`` (the raw bytes received).
 
     True only if the header parses, its timestamp is within ``tolerance_s`` of ``now`` (epoch
@@ -98,7 +117,13 @@ def _facts(event: AlertEvent, tz: str | None = None) -> list[tuple[str, str]]:
     if event.value is not None:
         facts.append(("Value", fmt_value(event.value)))
     if event.threshold is not None:
-        facts.append(("Condition", f"{event.op} {fmt_value(event.threshold)}" + (f" (hysteresis {fmt_value(event.hysteresis)})" if event.hysteresis else "")))
+        facts.append(
+            (
+                "Condition",
+                f"{event.op} {fmt_value(event.threshold)}"
+                + (f" (hysteresis {fmt_value(event.hysteresis)})" if event.hysteresis else ""),
+            )
+        )
     if event.as_of:
         facts.append(("Data as of", format_time(event.as_of, tz)))
     if event.at:
@@ -110,20 +135,38 @@ def _facts(event: AlertEvent, tz: str | None = None) -> list[tuple[str, str]]:
 def generic_payload(event: AlertEvent, tz: str | None = None) -> dict[str, Any]:
     """Generic webhook body: ``{"id", "type": "alert.<kind>", "created", "event"}`` (machine
     readable: times stay ISO 8601 UTC; ``tz`` is unused)."""
-    return {"id": event.id, "type": f"alert.{event.kind}", "created": event.at, "event": event.to_dict()}
+    return {
+        "id": event.id,
+        "type": f"alert.{event.kind}",
+        "created": event.at,
+        "event": event.to_dict(),
+    }
 
 
 def slack_payload(event: AlertEvent, tz: str | None = None) -> dict[str, Any]:
     """Slack incoming-webhook body: fallback ``text`` plus Block Kit ``blocks`` (times in ``tz``)."""
-    fields = [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event, tz) if k != "Event id"]
+    fields = [
+        {"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in _facts(event, tz) if k != "Event id"
+    ]
     # Block Kit limits: header text 150 characters, section text 3,000.
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": (event.title or "flowdesk")[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(event.text or " ", SLACK_TEXT_MAX)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": (event.title or "flowdesk")[:150]},
+        },
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _clip(event.text or " ", SLACK_TEXT_MAX)},
+        },
     ]
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"flowdesk · {event.kind} · `{event.id}`"}]})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"flowdesk · {event.kind} · `{event.id}`"}],
+        }
+    )
     return {"text": _clip(f"{event.title}: {event.text}", SLACK_TEXT_MAX), "blocks": blocks}
 
 
@@ -143,18 +186,40 @@ def teams_payload(event: AlertEvent, tz: str | None = None) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": event.title or "flowdesk", "color": _COLOURS.get(event.severity, "default"), "wrap": True},
+            {
+                "type": "TextBlock",
+                "size": "Medium",
+                "weight": "Bolder",
+                "text": event.title or "flowdesk",
+                "color": _COLOURS.get(event.severity, "default"),
+                "wrap": True,
+            },
             {"type": "TextBlock", "text": event.text or " ", "wrap": True},
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in _facts(event, tz)]},
         ],
     }
-    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
 
 
 PAYLOADS = {"webhook": generic_payload, "slack": slack_payload, "teams": teams_payload}
 
 
-def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | None = None, now: float | None = None, tz: str | None = None) -> tuple[str, bytes, dict[str, str]]:
+def build_request(
+    target: AlertTarget,
+    event: AlertEvent,
+    env: dict[str, str] | None = None,
+    now: float | None = None,
+    tz: str | None = None,
+) -> tuple[str, bytes, dict[str, str]]:
     """URL, body bytes and headers for sending ``event`` to ``target``; times people read in the
     desk zone ``tz`` (``[service] timezone``; New York when None).
 
@@ -163,14 +228,24 @@ def build_request(target: AlertTarget, event: AlertEvent, env: dict[str, str] | 
     env = os.environ if env is None else env
     url = env.get(target.url_env)
     if not url:
-        raise TargetConfigError(f"environment variable {target.url_env} (url_env of the target) is not set")
+        raise TargetConfigError(
+            f"environment variable {target.url_env} (url_env of the target) is not set"
+        )
     body = json.dumps(PAYLOADS[target.kind](event, tz), separators=(",", ":"), default=str).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, EVENT_ID_HEADER: event.id}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_ID_HEADER: event.id,
+    }
     if target.secret_env:
         secret = env.get(target.secret_env)
         if not secret:
-            raise TargetConfigError(f"environment variable {target.secret_env} (secret_env of the target) is not set")
-        headers[SIGNATURE_HEADER] = signature_header(secret, int(now if now is not None else time.time()), body)
+            raise TargetConfigError(
+                f"environment variable {target.secret_env} (secret_env of the target) is not set"
+            )
+        headers[SIGNATURE_HEADER] = signature_header(
+            secret, int(now if now is not None else time.time()), body
+        )
     return url, body, headers
 
 
@@ -186,14 +261,18 @@ class Attempt:
     retry_after_s: float | None = None
 
 
-def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> Attempt:
+def post(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout_s: float
+) -> Attempt:
     """POST once and classify the answer (never raises for network problems).
 
     The error text never contains the URL: ``requests`` quotes it (or its path) in its
     messages, and a receiver may echo it in an error body, so every form of it is masked.
     """
     try:
-        resp = session.post(url, data=body, headers=headers, timeout=timeout_s, allow_redirects=False)
+        resp = session.post(
+            url, data=body, headers=headers, timeout=timeout_s, allow_redirects=False
+        )
     except requests.Timeout as exc:
         return Attempt(False, True, None, f"timeout after {timeout_s:g}s: {type(exc).__name__}")
     except requests.ConnectionError as exc:
@@ -205,5 +284,11 @@ def post(session: requests.Session, url: str, body: bytes, headers: dict[str, st
         return Attempt(True, False, status)
     snippet = mask_url_in(resp.text[:200].replace("\n", " ").replace("\r", " "), url)
     if status == 429 or status >= 500:
-        return Attempt(False, True, status, f"HTTP {status}: {snippet}", retry_after_seconds(resp.headers.get("Retry-After")))
+        return Attempt(
+            False,
+            True,
+            status,
+            f"HTTP {status}: {snippet}",
+            retry_after_seconds(resp.headers.get("Retry-After")),
+        )
     return Attempt(False, False, status, f"HTTP {status} (not retried): {snippet}")

@@ -26,7 +26,16 @@ import click
 
 from jobs.cli.state import EXIT_CONFIG, EXIT_FAILED, EXIT_REDIS, CliState, state, store_or_exit
 
-__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_FAILED", "EXIT_REDIS", "CliState", "main", "state", "store_or_exit"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_CONFIG",
+    "EXIT_FAILED",
+    "EXIT_REDIS",
+    "CliState",
+    "main",
+    "state",
+    "store_or_exit",
+]
 
 
 class Entry(NamedTuple):
@@ -37,24 +46,75 @@ class Entry(NamedTuple):
 
 
 COMMANDS: dict[str, Entry] = {
-    "run": Entry("jobs.cli.service:run", "Everything on one machine: Redis (embedded if none), the web app, a refresh, the scheduler."),
-    "refresh": Entry("jobs.cli.refresh:refresh", "Run JOBS now (every enabled job when none is named); exit 1 if any failed."),
-    "scheduler": Entry("jobs.cli.service:scheduler", "Run the scheduler process (needs REDIS_URL; stop with SIGTERM or Ctrl-C)."),
-    "web": Entry("jobs.cli.service:web", "Serve the Dash app with the development server (production: gunicorn via the Procfile)."),
-    "status": Entry("jobs.cli.status:status", "Last run of every job, staleness, errors, results, Redis and scheduler health."),
-    "worker": Entry("jobs.cli.worker:worker", "Run an RQ worker for the universe shards and on-demand names (any number, same REDIS_URL)."),
-    "redis": Entry("jobs.cli.service:redis_cmd", "Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it."),
+    "run": Entry(
+        "jobs.cli.service:run",
+        "Everything on one machine: Redis (embedded if none), the web app, a refresh, the scheduler.",
+    ),
+    "refresh": Entry(
+        "jobs.cli.refresh:refresh",
+        "Run JOBS now (every enabled job when none is named); exit 1 if any failed.",
+    ),
+    "scheduler": Entry(
+        "jobs.cli.service:scheduler",
+        "Run the scheduler process (needs REDIS_URL; stop with SIGTERM or Ctrl-C).",
+    ),
+    "web": Entry(
+        "jobs.cli.service:web",
+        "Serve the Dash app with the development server (production: gunicorn via the Procfile).",
+    ),
+    "status": Entry(
+        "jobs.cli.status:status",
+        "Last run of every job, staleness, errors, results, Redis and scheduler health.",
+    ),
+    "worker": Entry(
+        "jobs.cli.worker:worker",
+        "Run an RQ worker for the universe shards and on-demand names (any number, same REDIS_URL).",
+    ),
+    "redis": Entry(
+        "jobs.cli.service:redis_cmd",
+        "Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it.",
+    ),
     "alerts": Entry("jobs.commands.alerts:alerts", "Alert rules, targets and webhook delivery."),
-    "gamma": Entry("jobs.commands.gamma:gamma", "Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE."),
-    "letf": Entry("jobs.commands.letf:letf", "Leveraged/inverse ETF rebalance flows (USD per 1% move, trade for --move) of UNIVERSE_FILE."),
-    "cftc": Entry("jobs.commands.cftc:cftc", "Net USD positioning (minus the sum of IMM currency positions) from local COT files."),
-    "cftc-backfill": Entry("jobs.commands.cftc:cftc_backfill", "Backfill cftc.positions / cftc.fx (live: CFTC yearly files + ECB; sample: generated), then publish cftc.net_usd."),
-    "scenario": Entry("jobs.commands.scenario:scenario", "Mechanical flow (dealer hedging + leveraged ETFs) for a move, from the cached results."),
-    "volcontrol": Entry("jobs.commands.volcontrol:volcontrol_command", "Volatility-control funds: exposure, next-session flow and volatility scenarios from PRICES_FILE."),
-    "cta": Entry("jobs.commands.cta:cta_command", "CTA trend followers: position, trigger levels and tape scenarios from PRICES_FILE."),
-    "vixetp": Entry("jobs.commands.vixetp:vixetp_command", "VIX futures ETPs: index return, rebalance and roll per fund on DATE from the VX files in --vx."),
-    "futures-positioning": Entry("jobs.commands.futures_positioning:futures_positioning", "Equity-index, VIX and Treasury futures positioning by trader class (CFTC TFF files)."),
-    "hash-password": Entry("jobs.commands.web_auth:hash_password", "Print a werkzeug password hash for FLOWDESK_USERS (the dashboard's login)."),
+    "gamma": Entry(
+        "jobs.commands.gamma:gamma",
+        "Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE.",
+    ),
+    "letf": Entry(
+        "jobs.commands.letf:letf",
+        "Leveraged/inverse ETF rebalance flows (USD per 1% move, trade for --move) of UNIVERSE_FILE.",
+    ),
+    "cftc": Entry(
+        "jobs.commands.cftc:cftc",
+        "Net USD positioning (minus the sum of IMM currency positions) from local COT files.",
+    ),
+    "cftc-backfill": Entry(
+        "jobs.commands.cftc:cftc_backfill",
+        "Backfill cftc.positions / cftc.fx (live: CFTC yearly files + ECB; sample: generated), then publish cftc.net_usd.",
+    ),
+    "scenario": Entry(
+        "jobs.commands.scenario:scenario",
+        "Mechanical flow (dealer hedging + leveraged ETFs) for a move, from the cached results.",
+    ),
+    "volcontrol": Entry(
+        "jobs.commands.volcontrol:volcontrol_command",
+        "Volatility-control funds: exposure, next-session flow and volatility scenarios from PRICES_FILE.",
+    ),
+    "cta": Entry(
+        "jobs.commands.cta:cta_command",
+        "CTA trend followers: position, trigger levels and tape scenarios from PRICES_FILE.",
+    ),
+    "vixetp": Entry(
+        "jobs.commands.vixetp:vixetp_command",
+        "VIX futures ETPs: index return, rebalance and roll per fund on DATE from the VX files in --vx.",
+    ),
+    "futures-positioning": Entry(
+        "jobs.commands.futures_positioning:futures_positioning",
+        "Equity-index, VIX and Treasury futures positioning by trader class (CFTC TFF files).",
+    ),
+    "hash-password": Entry(
+        "jobs.commands.web_auth:hash_password",
+        "Print a werkzeug password hash for FLOWDESK_USERS (the dashboard's login).",
+    ),
 }
 """Every ``flowdesk`` sub-command: name -> where it lives and its one-line help."""
 

@@ -81,7 +81,17 @@ def refresh_jobs(
         with tqdm(names, desc="refresh", unit="job", file=sys.stderr, dynamic_ncols=True) as bar:
             for name in bar:
                 bar.set_postfix_str(name)
-                records.append(run_job(settings, store, name, after_publish=after_publish, progress=lambda msg, _n=name, _b=bar: _b.set_postfix_str(f"{_n}: {msg}"[:60])))
+                records.append(
+                    run_job(
+                        settings,
+                        store,
+                        name,
+                        after_publish=after_publish,
+                        progress=lambda msg, _n=name, _b=bar: _b.set_postfix_str(
+                            f"{_n}: {msg}"[:60]
+                        ),
+                    )
+                )
     finally:
         if old_stream is not None and isinstance(log_handler, logging.StreamHandler):
             log_handler.setStream(old_stream)
@@ -96,11 +106,14 @@ def _echo_records(records: list[Any]) -> None:
         click.echo(line)
 
 
-
-
 @click.command()
 @click.argument("jobs", nargs=-1)
-@click.option("--record-progress", is_flag=True, hidden=True, help="Keep a progress record in Redis for the web header (flowdesk run's first refresh).")
+@click.option(
+    "--record-progress",
+    is_flag=True,
+    hidden=True,
+    help="Keep a progress record in Redis for the web header (flowdesk run's first refresh).",
+)
 @click.pass_context
 def refresh(ctx: click.Context, jobs: tuple[str, ...], record_progress: bool) -> None:
     """Run JOBS now (every enabled job when none is named); exit 1 if any failed."""
@@ -109,7 +122,10 @@ def refresh(ctx: click.Context, jobs: tuple[str, ...], record_progress: bool) ->
     unknown = [j for j in jobs if j not in settings.jobs]
     if unknown:
         known = ", ".join(sorted(settings.jobs)) or "none configured"
-        click.echo(f"flowdesk: unknown job(s): {', '.join(unknown)} (known jobs in {settings.source_path}: {known})", err=True)
+        click.echo(
+            f"flowdesk: unknown job(s): {', '.join(unknown)} (known jobs in {settings.source_path}: {known})",
+            err=True,
+        )
         raise SystemExit(EXIT_CONFIG)
     names = list(jobs) or [n for n, j in settings.jobs.items() if j.enabled]
     if not names:
@@ -123,7 +139,14 @@ def refresh(ctx: click.Context, jobs: tuple[str, ...], record_progress: bool) ->
         from jobs.refresh_progress import RefreshProgress
 
         record = RefreshProgress(store.redis, names)
-    records = refresh_jobs(settings, store, names, after_publish=alerts_hook(settings, store), log_handler=state.log_handler, record=record)
+    records = refresh_jobs(
+        settings,
+        store,
+        names,
+        after_publish=alerts_hook(settings, store),
+        log_handler=state.log_handler,
+        record=record,
+    )
     _echo_records(records)
     if any(r.status != "ok" for r in records):
         raise SystemExit(EXIT_FAILED)

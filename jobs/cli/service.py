@@ -31,6 +31,7 @@ from jobs.logs import configure_logging
 
 log = logging.getLogger("flowdesk.cli")
 
+
 # -- shared by the commands -------------------------------------------------------------
 def _sigterm_is_ctrl_c(*, unless_handled: bool = False) -> None:
     """From now on SIGTERM raises KeyboardInterrupt (werkzeug and the clean-ups stop on it);
@@ -65,7 +66,9 @@ def _web_app(host: str) -> Any:
     try:
         app = create_app(host=host)
         warm_up(app)  # Dash's one-time set-up, before the server's threads race into it
-    except FlowdeskError as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
+    except (
+        FlowdeskError
+    ) as exc:  # e.g. an exposed host without FLOWDESK_USERS / FLOWDESK_API_TOKENS
         click.echo(f"flowdesk: cannot serve the web app on {host}: {exc}", err=True)
         raise SystemExit(EXIT_CONFIG) from None
     return app
@@ -73,7 +76,10 @@ def _web_app(host: str) -> Any:
 
 def _announce(host: str, port: int) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n", err=True)
+    click.echo(
+        f"\n  flowdesk dashboard: http://{shown}:{port}/   (bound to {host}; Ctrl-C to stop)\n",
+        err=True,
+    )
 
 
 # -- scheduler ----------------------------------------------------------------------------
@@ -84,7 +90,9 @@ def scheduler(ctx: click.Context) -> None:
     state = cli_state(ctx)
     settings = state.setup_logging()
     if not settings.service.redis_url:
-        click.echo(f"flowdesk: the scheduler never starts an embedded Redis; {NO_REDIS_MESSAGE}", err=True)
+        click.echo(
+            f"flowdesk: the scheduler never starts an embedded Redis; {NO_REDIS_MESSAGE}", err=True
+        )
         raise SystemExit(EXIT_CONFIG)
     from jobs.scheduler import run_scheduler
 
@@ -107,7 +115,11 @@ def _serve(host: str, port: int) -> None:
 
 
 @click.command()
-@click.option("--host", default=None, help="Address to bind (default: web.host, 127.0.0.1). Non-loopback requires login.")
+@click.option(
+    "--host",
+    default=None,
+    help="Address to bind (default: web.host, 127.0.0.1). Non-loopback requires login.",
+)
 @click.option("--port", default=None, type=int, help="Port (default: web.port, 8050).")
 @click.pass_context
 def web(ctx: click.Context, host: str | None, port: int | None) -> None:
@@ -123,13 +135,33 @@ def web(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 # -- run ----------------------------------------------------------------------------------
 @click.command()
-@click.option("--host", default=None, help="Address to bind (default: web.host, 127.0.0.1). Non-loopback requires login.")
+@click.option(
+    "--host",
+    default=None,
+    help="Address to bind (default: web.host, 127.0.0.1). Non-loopback requires login.",
+)
 @click.option("--port", default=None, type=int, help="Port (default: web.port, 8050).")
 @click.option("--no-refresh", is_flag=True, help="Skip the first refresh of every job.")
-@click.option("--ephemeral", is_flag=True, help="Embedded Redis without persistence (the data vanish when flowdesk stops).")
-@click.option("--redis-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data folder of the embedded Redis (default: service.redis_dir, var/redis).")
+@click.option(
+    "--ephemeral",
+    is_flag=True,
+    help="Embedded Redis without persistence (the data vanish when flowdesk stops).",
+)
+@click.option(
+    "--redis-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data folder of the embedded Redis (default: service.redis_dir, var/redis).",
+)
 @click.pass_context
-def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool, ephemeral: bool, redis_dir: Path | None) -> None:
+def run(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    no_refresh: bool,
+    ephemeral: bool,
+    redis_dir: Path | None,
+) -> None:
     """Everything on one machine: Redis (embedded if none), the web app, a refresh, the scheduler.
 
     The web app answers at once; the first refresh runs beside it (progress in the page header)
@@ -147,7 +179,9 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
     # Main thread, before any other thread: the embedded server's PDEATHSIG follows this thread.
     try:
         with _redis_start_errors():
-            url, embedded = ensure_redis_url(os.environ, settings.service.redis_url, data_dir=data_dir)
+            url, embedded = ensure_redis_url(
+                os.environ, settings.service.redis_url, data_dir=data_dir
+            )
     except KeyboardInterrupt:
         return
     supervisor = Supervisor(embedded, refresh=not no_refresh)
@@ -165,7 +199,10 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
         try:
             web_server, supervisor.web_thread = serve_in_thread(app, host, port)
         except OSError as exc:
-            click.echo(f"flowdesk: cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? use --port)", err=True)
+            click.echo(
+                f"flowdesk: cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? use --port)",
+                err=True,
+            )
             raise SystemExit(EXIT_CONFIG) from None
         _announce(host, port)
         supervisor.begin()
@@ -196,18 +233,27 @@ def run(ctx: click.Context, host: str | None, port: int | None, no_refresh: bool
 @click.command("redis")
 @click.option("--port", default=6390, show_default=True, type=int, help="Port on 127.0.0.1.")
 @click.option("--ephemeral", is_flag=True, help="No persistence (the data vanish when it stops).")
-@click.option("--redis-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data folder (default: service.redis_dir, var/redis).")
+@click.option(
+    "--redis-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data folder (default: service.redis_dir, var/redis).",
+)
 @click.pass_context
 def redis_cmd(ctx: click.Context, port: int, ephemeral: bool, redis_dir: Path | None) -> None:
     """Run the embedded development Redis in the foreground (Procfile.dev); Ctrl-C stops it."""
     configure_logging(None)
     from jobs.redis_server import start_embedded_redis
 
-    data_dir = None if ephemeral else (redis_dir or Path(cli_state(ctx).settings().service.redis_dir))
+    data_dir = (
+        None if ephemeral else (redis_dir or Path(cli_state(ctx).settings().service.redis_dir))
+    )
     with _redis_start_errors():
         server = start_embedded_redis(port=port, data_dir=data_dir)
     kept = f"persisting to {server.data_dir}" if server.persistent else "not persistent"
-    click.echo(f"embedded redis ready: REDIS_URL={server.url}  (development only, {kept})", err=True)
+    click.echo(
+        f"embedded redis ready: REDIS_URL={server.url}  (development only, {kept})", err=True
+    )
 
     _sigterm_is_ctrl_c()
     try:
@@ -219,5 +265,3 @@ def redis_cmd(ctx: click.Context, port: int, ephemeral: bool, redis_dir: Path | 
     finally:
         server.stop()
         log.info("embedded redis stopped port=%d", port)
-
-

@@ -73,6 +73,8 @@ def store_or_exit(settings: Settings, *, code_without_url: int = EXIT_CONFIG) ->
         raise SystemExit(code_without_url)
     store = ResultStore.from_settings(settings)
     if not store.ping():
-        click.echo(f"flowdesk: cannot reach Redis at {mask_secrets(settings.service.redis_url)}", err=True)
+        click.echo(
+            f"flowdesk: cannot reach Redis at {mask_secrets(settings.service.redis_url)}", err=True
+        )
         raise SystemExit(EXIT_REDIS)
     return store

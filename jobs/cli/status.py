@@ -40,7 +40,9 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=False)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows
+    ]
     return "\n".join(lines)
 
 
@@ -58,21 +60,30 @@ def _fmt_minutes(m: float | None) -> str:
     return format_age(m * 60.0 if m is not None else None)
 
 
-def format_status(report: dict[str, Any], states: dict[str, str] | None = None, tz: str | None = None) -> str:
+def format_status(
+    report: dict[str, Any], states: dict[str, str] | None = None, tz: str | None = None
+) -> str:
     """The text report: Redis, scheduler, a jobs table and a results table.
 
     ``states``: job -> :data:`jobs.health.JOB_STATES` word (shown upper-case unless ``fresh``);
     ``tz``: the desk zone every time is written in (``[service] timezone``; New York when None).
     """
-    j_state = {job: (word if word == "fresh" else word.upper()) for job, word in (states or {}).items()}
+    j_state = {
+        job: (word if word == "fresh" else word.upper()) for job, word in (states or {}).items()
+    }
     out = []
     redis_info = report["redis"]
     out.append(f"config:    {report['config']}")
-    out.append(f"redis:     {'ok' if redis_info['ok'] else 'UNREACHABLE'}  {redis_info['url'] or '-'}" + (f"  ({redis_info['error']})" if redis_info.get("error") else ""))
+    out.append(
+        f"redis:     {'ok' if redis_info['ok'] else 'UNREACHABLE'}  {redis_info['url'] or '-'}"
+        + (f"  ({redis_info['error']})" if redis_info.get("error") else "")
+    )
     beat = report["scheduler"]
     if beat:
         state = "ok" if beat.get("alive") else "NOT BEATING"
-        out.append(f"scheduler: {state}, heartbeat {beat['age_s']:.0f} s ago (pid {beat.get('pid')} on {beat.get('host')}, leader={beat.get('leader')})")
+        out.append(
+            f"scheduler: {state}, heartbeat {beat['age_s']:.0f} s ago (pid {beat.get('pid')} on {beat.get('host')}, leader={beat.get('leader')})"
+        )
     else:
         out.append("scheduler: no heartbeat (is `flowdesk scheduler` running?)")
     out.append("")
@@ -83,7 +94,9 @@ def format_status(report: dict[str, Any], states: dict[str, str] | None = None, 
             [
                 j["job"],
                 j["task"],
-                j["cron"] + (f" s={j['second']}" if j.get("second", "0") != "0" else "") + ("" if j["enabled"] else " (disabled)"),
+                j["cron"]
+                + (f" s={j['second']}" if j.get("second", "0") != "0" else "")
+                + ("" if j["enabled"] else " (disabled)"),
                 last.get("status", "never"),
                 _short_time(last.get("started_at"), tz),
                 f"{last['duration_s']:.2f}s" if last.get("duration_s") is not None else "-",
@@ -91,10 +104,31 @@ def format_status(report: dict[str, Any], states: dict[str, str] | None = None, 
                 _short_time((j["last_success"] or {}).get("ended_at"), tz),
                 _fmt_minutes(j["age_minutes"]),
                 j_state.get(j["job"], "fresh" if not j["stale"] else "STALE"),
-                (j["error"] or (last.get("detail") if last.get("status") == "skipped" else "") or "")[:80],
+                (
+                    j["error"]
+                    or (last.get("detail") if last.get("status") == "skipped" else "")
+                    or ""
+                )[:80],
             ]
         )
-    out.append(_table(rows, ["JOB", "TASK", "CRON", "LAST", "STARTED", "DURATION", "ROWS", "LAST SUCCESS", "AGE", "STATE", "ERROR"]))
+    out.append(
+        _table(
+            rows,
+            [
+                "JOB",
+                "TASK",
+                "CRON",
+                "LAST",
+                "STARTED",
+                "DURATION",
+                "ROWS",
+                "LAST SUCCESS",
+                "AGE",
+                "STATE",
+                "ERROR",
+            ],
+        )
+    )
     out.append("")
     if report["results"]:
         rrows = [
@@ -104,13 +138,20 @@ def format_status(report: dict[str, Any], states: dict[str, str] | None = None, 
                 _short_time(r["computed_at"], tz),
                 r["source"] + (" (SAMPLE)" if r["sample"] else ""),
                 r["status"].upper() if r["status"] != "ok" else "ok",
-                {"ok": "fresh", "amber": "AGING", "red": "STALE"}.get(r.get("freshness") or "", "-"),
+                {"ok": "fresh", "amber": "AGING", "red": "STALE"}.get(
+                    r.get("freshness") or "", "-"
+                ),
                 str(r["rows"]),
                 (r["error"] or r.get("freshness_reason") or "")[:80],
             ]
             for r in report["results"]
         ]
-        out.append(_table(rrows, ["RESULT", "AS OF", "COMPUTED", "SOURCE", "STATUS", "FRESHNESS", "ROWS", "ERROR"]))
+        out.append(
+            _table(
+                rrows,
+                ["RESULT", "AS OF", "COMPUTED", "SOURCE", "STATUS", "FRESHNESS", "ROWS", "ERROR"],
+            )
+        )
         for r in report["results"]:
             for w in r.get("warnings") or []:
                 out.append(f"warning: {r['name']}: {w}")
@@ -132,6 +173,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=False, default=str))
     else:
-        click.echo(format_status(report, {j.job: j.state for j in health.jobs}, tz=settings.service.timezone))
+        click.echo(
+            format_status(
+                report, {j.job: j.state for j in health.jobs}, tz=settings.service.timezone
+            )
+        )
     if not health.redis_ok:
         raise SystemExit(EXIT_REDIS)

@@ -33,6 +33,10 @@ def worker(ctx: click.Context, burst: bool, name: str | None) -> None:
     load_tasks()
     warm_up(settings)
     u = settings.universe
-    w = workers.make_worker(store.redis, name=name, timing=workers.WorkerTiming(u.worker_heartbeat_seconds, u.abandoned_after_seconds))
+    w = workers.make_worker(
+        store.redis,
+        name=name,
+        timing=workers.WorkerTiming(u.worker_heartbeat_seconds, u.abandoned_after_seconds),
+    )
     click.echo(f"flowdesk worker {w.name}: queue {workers.QUEUE}", err=True)
     w.work(burst=burst, logging_level=settings.service.log_level, with_scheduler=False)

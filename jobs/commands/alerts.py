@@ -39,7 +39,9 @@ def _store(settings: Settings) -> ResultStore:
         click.echo(f"flowdesk: {exc}", err=True)
         raise SystemExit(2) from None
     if not store.ping():
-        click.echo(f"flowdesk: cannot reach Redis at {_masked(settings.service.redis_url or '')}", err=True)
+        click.echo(
+            f"flowdesk: cannot reach Redis at {_masked(settings.service.redis_url or '')}", err=True
+        )
         raise SystemExit(3)
     return store
 
@@ -87,7 +89,9 @@ def test_cmd(ctx: click.Context, target: str) -> None:
 
 @alerts.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--limit", default=20, show_default=True, help="Rows of outbox, dead letters and events shown.")
+@click.option(
+    "--limit", default=20, show_default=True, help="Rows of outbox, dead letters and events shown."
+)
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Rules with their current state, the outbox (pending / in flight) and dead letters."""
@@ -108,7 +112,14 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     events = [e.to_dict() for e in recent_events(client, limit)]
     totals = counts(client)
     if as_json:
-        doc = {"rules": rules, "targets": {n: t.model_dump() for n, t in settings.alerts.targets.items()}, "counts": totals, "outbox": outbox, "dead": dead, "events": events}
+        doc = {
+            "rules": rules,
+            "targets": {n: t.model_dump() for n, t in settings.alerts.targets.items()},
+            "counts": totals,
+            "outbox": outbox,
+            "dead": dead,
+            "events": events,
+        }
         _echo(json.dumps(doc, indent=2, default=str), settings)
         return
     tz = settings.service.timezone
@@ -116,15 +127,31 @@ def list_cmd(ctx: click.Context, as_json: bool, limit: int) -> None:
     for r in rules:
         value = fmt_value(r["last_value"])
         unit = f" {r['unit']}" if r.get("unit") else ""
-        click.echo(f"  {r['rule']:<24} {r['state']:<8} {r['metric']} ({r.get('unit') or 'unit unknown'}) {r['condition']}  [{r['severity']}]  last value {value}{unit}  last fired {format_time(r['last_fired'], tz, seconds=True, missing='-')}  -> {r['targets'] or '(no targets)'}")
-    click.echo(f"Targets ({len(settings.alerts.targets)}): " + ", ".join(f"{n} ({t.kind}{', digest' if t.digest else ''})" for n, t in settings.alerts.targets.items()))
-    click.echo(f"Outbox: {totals['pending']} pending, {totals['inflight']} in flight; {totals['dead']} dead-lettered; {totals['delivered']} delivered (recent)")
+        click.echo(
+            f"  {r['rule']:<24} {r['state']:<8} {r['metric']} ({r.get('unit') or 'unit unknown'}) {r['condition']}  [{r['severity']}]  last value {value}{unit}  last fired {format_time(r['last_fired'], tz, seconds=True, missing='-')}  -> {r['targets'] or '(no targets)'}"
+        )
+    click.echo(
+        f"Targets ({len(settings.alerts.targets)}): "
+        + ", ".join(
+            f"{n} ({t.kind}{', digest' if t.digest else ''})"
+            for n, t in settings.alerts.targets.items()
+        )
+    )
+    click.echo(
+        f"Outbox: {totals['pending']} pending, {totals['inflight']} in flight; {totals['dead']} dead-lettered; {totals['delivered']} delivered (recent)"
+    )
     for d in outbox:
-        _echo(f"  {d['id']}  {d['state']:<8} target={d['target']} attempts={d['attempts']} next={_when(d.get('next_attempt_at'), tz)} {d.get('last_error') or ''}", settings)
+        _echo(
+            f"  {d['id']}  {d['state']:<8} target={d['target']} attempts={d['attempts']} next={_when(d.get('next_attempt_at'), tz)} {d.get('last_error') or ''}",
+            settings,
+        )
     if dead:
         click.echo("Dead letters (re-send with `flowdesk alerts resend ID`):")
         for d in dead:
-            _echo(f"  {d['id']}  target={d['target']} attempts={d['attempts']} at={_when(d.get('dead_at'), tz)} {d.get('last_error') or ''}", settings)
+            _echo(
+                f"  {d['id']}  target={d['target']} attempts={d['attempts']} at={_when(d.get('dead_at'), tz)} {d.get('last_error') or ''}",
+                settings,
+            )
 
 
 @alerts.command("resend")
@@ -143,8 +170,12 @@ def resend_cmd(ctx: click.Context, delivery_id: str) -> None:
 
 
 @alerts.command("deliver")
-@click.option("--threads", type=int, default=None, help="Worker threads (default: alerts.delivery_threads).")
-@click.option("--until-idle", is_flag=True, help="Exit once the outbox is empty instead of running forever.")
+@click.option(
+    "--threads", type=int, default=None, help="Worker threads (default: alerts.delivery_threads)."
+)
+@click.option(
+    "--until-idle", is_flag=True, help="Exit once the outbox is empty instead of running forever."
+)
 @click.pass_context
 def deliver_cmd(ctx: click.Context, threads: int | None, until_idle: bool) -> None:
     """Run the webhook delivery worker in the foreground (a Procfile line: `alerts: flowdesk alerts deliver`)."""
@@ -156,7 +187,10 @@ def deliver_cmd(ctx: click.Context, threads: int | None, until_idle: bool) -> No
     if callable(setup):  # the flowdesk group's logging (text or JSON, per config)
         setup()
     elif not logging.getLogger().handlers:
-        logging.basicConfig(level=settings.service.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=settings.service.log_level,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
     worker = DeliveryWorker(settings, store.redis, threads=threads)
     if until_idle:
         worker.run_until_idle(timeout_s=3600)
@@ -166,7 +200,9 @@ def deliver_cmd(ctx: click.Context, threads: int | None, until_idle: bool) -> No
         worker.stop(timeout=0)
 
     signal.signal(signal.SIGTERM, _term)
-    click.echo(f"delivering alerts from the outbox ({worker.threads_n} threads); Ctrl-C to stop", err=True)
+    click.echo(
+        f"delivering alerts from the outbox ({worker.threads_n} threads); Ctrl-C to stop", err=True
+    )
     try:
         worker.run_forever()
     except KeyboardInterrupt:

@@ -42,7 +42,20 @@ from jobs.commands._common import (
     writer,
 )
 
-FX_FILE_CURRENCIES = ("USD", "EUR", "JPY", "GBP", "CHF", "CAD", "AUD", "NZD", "MXN", "BRL", "ZAR", "SEK")
+FX_FILE_CURRENCIES = (
+    "USD",
+    "EUR",
+    "JPY",
+    "GBP",
+    "CHF",
+    "CAD",
+    "AUD",
+    "NZD",
+    "MXN",
+    "BRL",
+    "ZAR",
+    "SEK",
+)
 """ECB columns the command reads: the currency futures' and SEK (the reconstructed USD index)."""
 
 
@@ -112,7 +125,9 @@ def load_files(legacy: list[Path], tff: list[Path], fx: Path) -> Loaded:
         if not twice.empty:
             revised = twice.groupby(["as_of", "code"])[numbers].nunique().max(axis=1) > 1
             for day, code in revised[revised].index[:3]:
-                quality.warn(f"{report}: {code} on {pd.Timestamp(day).date()} differs between two files; the later file's row is used")
+                quality.warn(
+                    f"{report}: {code} on {pd.Timestamp(day).date()} differs between two files; the later file's row is used"
+                )
         frame = frame.drop_duplicates(["as_of", "code"], keep="last").drop(columns="_file")
         return frame.sort_values(["as_of", "code"], ignore_index=True)
 
@@ -120,21 +135,29 @@ def load_files(legacy: list[Path], tff: list[Path], fx: Path) -> Loaded:
     tff_frame = parse_all(tff, "tff")
     try:
         fq = Quality(source=str(fx), basis="rows")
-        fx_frame, parsed = ecb.read_hist_csv(_read_text(fx, "fx", fq), str(fx), currencies=FX_FILE_CURRENCIES)
+        fx_frame, parsed = ecb.read_hist_csv(
+            _read_text(fx, "fx", fq), str(fx), currencies=FX_FILE_CURRENCIES
+        )
         fx_quality = fq.merge(parsed) if fq.repaired_rows else parsed
     except InputError as exc:
         raise _named(exc, fx) from None
     return Loaded(legacy_frame, tff_frame, fx_frame, quality, fx_quality)
 
 
-def partial_reasons(res: Any, baskets: dict[str, list[str]], *, trader_col: str) -> dict[pd.Timestamp, str]:
+def partial_reasons(
+    res: Any, baskets: dict[str, list[str]], *, trader_col: str
+) -> dict[pd.Timestamp, str]:
     """Why each partial week is partial: the basket currencies with no position (column
     ``trader_col`` of the ``currencies`` table) or no FX rate that week.  Formatting only."""
     members = list(dict.fromkeys(c for b in baskets.values() for c in b))
     cur = res.currencies[res.currencies["ccy"].isin(members)]
     report = "legacy" if trader_col == "net_contracts" else "TFF"
     reported = res.currencies.loc[res.currencies[trader_col].notna(), "as_of"]
-    span = f"{pd.Timestamp(reported.min()).date()}..{pd.Timestamp(reported.max()).date()}" if len(reported) else "none"
+    span = (
+        f"{pd.Timestamp(reported.min()).date()}..{pd.Timestamp(reported.max()).date()}"
+        if len(reported)
+        else "none"
+    )
     out: dict[pd.Timestamp, str] = {}
     partial = res.weekly.loc[res.weekly["partial"], "as_of"]
     for day in partial:
@@ -152,7 +175,9 @@ def partial_reasons(res: Any, baskets: dict[str, list[str]], *, trader_col: str)
     return out
 
 
-def weeks_json(res: Any, baskets: dict[str, list[str]], *, with_tff: bool, with_legacy: bool) -> list[dict[str, Any]]:
+def weeks_json(
+    res: Any, baskets: dict[str, list[str]], *, with_tff: bool, with_legacy: bool
+) -> list[dict[str, Any]]:
     """The ``weeks`` list of the ``--json`` document (see the module docstring)."""
     from flows.cftc import SERIES_PREFIX
 
@@ -164,17 +189,31 @@ def weeks_json(res: Any, baskets: dict[str, list[str]], *, with_tff: bool, with_
             cols += [f"{prefix}_{b}" for b in baskets]
     cur_cols = ["ccy", "code", "net_contracts", "usd", "usd_per_unit"]
     if with_tff:
-        cur_cols += ["levfunds_net_contracts", "levfunds_usd", "assetmgr_net_contracts", "assetmgr_usd"]
-    why = partial_reasons(res, baskets, trader_col="net_contracts" if with_legacy else "levfunds_net_contracts")
+        cur_cols += [
+            "levfunds_net_contracts",
+            "levfunds_usd",
+            "assetmgr_net_contracts",
+            "assetmgr_usd",
+        ]
+    why = partial_reasons(
+        res, baskets, trader_col="net_contracts" if with_legacy else "levfunds_net_contracts"
+    )
     groups = dict(tuple(cur.groupby("as_of", sort=True)))
     out = []
     for _, row in weekly.iterrows():  # one JSON object per week: output formatting, not analytics
         day = pd.Timestamp(row["as_of"])
-        doc: dict[str, Any] = {"as_of": day.date().isoformat(), "release_time": pd.Timestamp(row["release_time"]).isoformat(), "partial": bool(row["partial"]), "partial_reason": why.get(day)}
+        doc: dict[str, Any] = {
+            "as_of": day.date().isoformat(),
+            "release_time": pd.Timestamp(row["release_time"]).isoformat(),
+            "partial": bool(row["partial"]),
+            "partial_reason": why.get(day),
+        }
         for c in cols:
             doc[c] = plain(row[c])
         rows = groups[day][cur_cols]
-        doc["currencies"] = [{k: _contracts(k, plain(v)) for k, v in r.items()} for r in rows.to_dict("records")]
+        doc["currencies"] = [
+            {k: _contracts(k, plain(v)) for k, v in r.items()} for r in rows.to_dict("records")
+        ]
         out.append(doc)
     return out
 
@@ -182,8 +221,6 @@ def weeks_json(res: Any, baskets: dict[str, list[str]], *, with_tff: bool, with_
 def _contracts(key: str, value: Any) -> Any:
     """Contract counts are whole numbers: print them as integers."""
     return int(value) if key.endswith("net_contracts") and isinstance(value, float) else value
-
-
 
 
 def _partial_warnings(weeks: list[dict[str, Any]], quality: Any) -> None:
@@ -196,10 +233,30 @@ def _partial_warnings(weeks: list[dict[str, Any]], quality: Any) -> None:
 
 
 @click.command("cftc")
-@click.option("--legacy", "legacy", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Legacy futures-only file (annual.txt or deacotYYYY.zip); repeatable.")
-@click.option("--tff", "tff", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="TFF futures-only file (FinFutYY.txt or fut_fin_txt_YYYY.zip); repeatable.")
-@click.option("--fx", "fx", required=True, type=click.Path(path_type=Path, dir_okay=False), help="ECB eurofxref-hist.csv (or .zip).")
-@click.option("--json", "as_json", is_flag=True, help="Print the weeks and the input quality as JSON.")
+@click.option(
+    "--legacy",
+    "legacy",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Legacy futures-only file (annual.txt or deacotYYYY.zip); repeatable.",
+)
+@click.option(
+    "--tff",
+    "tff",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TFF futures-only file (FinFutYY.txt or fut_fin_txt_YYYY.zip); repeatable.",
+)
+@click.option(
+    "--fx",
+    "fx",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="ECB eurofxref-hist.csv (or .zip).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the weeks and the input quality as JSON."
+)
 def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: bool) -> None:
     """Net USD positioning (minus the sum of IMM currency positions) from local COT files."""
     from flows.quality import enforce
@@ -218,10 +275,24 @@ def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: boo
         res = compute(loaded.legacy, loaded.tff, loaded.fx, settings)
     quality = loaded.quality
     fx_quality_note(loaded.fx_quality, quality)
-    weeks = weeks_json(res, settings.cftc.baskets, with_tff=loaded.tff is not None, with_legacy=loaded.legacy is not None)
+    weeks = weeks_json(
+        res,
+        settings.cftc.baskets,
+        with_tff=loaded.tff is not None,
+        with_legacy=loaded.legacy is not None,
+    )
     _partial_warnings(weeks, quality)
     if as_json:
-        click.echo(json.dumps({"weeks": weeks, "quality": quality.to_dict(), "fx_quality": loaded.fx_quality.to_dict()}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "weeks": weeks,
+                    "quality": quality.to_dict(),
+                    "fx_quality": loaded.fx_quality.to_dict(),
+                },
+                indent=2,
+            )
+        )
         return
     echo_quality(quality)
     series = [k for k in weeks[0] if k.startswith("net_usd_")] if weeks else []
@@ -229,15 +300,36 @@ def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: boo
     click.echo("as_of       " + "  ".join(f"{s:>24}" for s in series) + "  (USD, + = net long USD)")
     for week in weeks:
         flag = f"  PARTIAL ({week['partial_reason']})" if week["partial"] else ""
-        click.echo(f"{week['as_of']}  " + "  ".join(f"{w(s, week[s], signed=True, scale='bn', style='bare', space=False):>24}" for s in series) + flag)
+        click.echo(
+            f"{week['as_of']}  "
+            + "  ".join(
+                f"{w(s, week[s], signed=True, scale='bn', style='bare', space=False):>24}"
+                for s in series
+            )
+            + flag
+        )
 
 
 @click.command("cftc-backfill")
-@click.option("--from", "from_year", type=int, default=None, help="First report year (default [cftc].history_from_year).")
-@click.option("--to", "to_year", type=int, default=None, help="Last report year (default: the current one).")
-@click.option("--replace", is_flag=True, help="Replace a stored history that reaches further than the back-fill (refused otherwise).")
+@click.option(
+    "--from",
+    "from_year",
+    type=int,
+    default=None,
+    help="First report year (default [cftc].history_from_year).",
+)
+@click.option(
+    "--to", "to_year", type=int, default=None, help="Last report year (default: the current one)."
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace a stored history that reaches further than the back-fill (refused otherwise).",
+)
 @click.pass_context
-def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None, replace: bool) -> None:
+def cftc_backfill(
+    ctx: click.Context, from_year: int | None, to_year: int | None, replace: bool
+) -> None:
     """Backfill cftc.positions / cftc.fx (live: CFTC yearly files + ECB; sample: generated), then publish cftc.net_usd."""
     from tqdm import tqdm
 
@@ -250,7 +342,9 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
     store = store_or_exit(settings)
     start = from_year or settings.cftc.history_from_year
     now = utcnow().astimezone(settings.tz)
-    with tqdm(desc="cftc backfill", unit="step", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+    with tqdm(
+        desc="cftc backfill", unit="step", file=sys.stderr, disable=not sys.stderr.isatty()
+    ) as bar:
 
         def progress(msg: str) -> None:
             bar.update(1)
@@ -259,7 +353,9 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
                 click.echo(f"cftc backfill: {msg}", err=True)
 
         try:
-            summary = cftc_ingest.backfill(settings, store, start, to_year, progress=progress, now=now, replace=replace)
+            summary = cftc_ingest.backfill(
+                settings, store, start, to_year, progress=progress, now=now, replace=replace
+            )
             res = recompute(store, settings, now, replace=replace)
         except FlowdeskError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -268,7 +364,9 @@ def cftc_backfill(ctx: click.Context, from_year: int | None, to_year: int | None
         click.echo(f"note: {note}", err=True)
     for w in summary["quality"]["warnings"]:
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"cftc.net_usd published: {len(res.weekly)} weeks, latest complete {res.latest_complete.date()}")
+    click.echo(
+        f"cftc.net_usd published: {len(res.weekly)} weeks, latest complete {res.latest_complete.date()}"
+    )
 
 
 COMMANDS = [cftc, cftc_backfill]

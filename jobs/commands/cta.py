@@ -33,7 +33,14 @@ def cta_report(path: Path, as_of: str, aum: float | None) -> tuple[dict[str, Any
 
     frame, q, day, settings = load_prices(path, as_of)
     cfg = settings.cta
-    params = cta.CtaParams(signals=tuple(cfg.signals), target_vol=cfg.target_vol, cap=cfg.cap, vol_com_days=cfg.vol_com_days, vol_lag=cfg.vol_lag, cash_rate=cfg.cash_rate)
+    params = cta.CtaParams(
+        signals=tuple(cfg.signals),
+        target_vol=cfg.target_vol,
+        cap=cfg.cap,
+        vol_com_days=cfg.vol_com_days,
+        vol_lag=cfg.vol_lag,
+        cash_rate=cfg.cash_rate,
+    )
     if aum is not None:
         cal = calibration.configured(aum, "--aum")
     elif cfg.calibration is not None:
@@ -41,15 +48,37 @@ def cta_report(path: Path, as_of: str, aum: float | None) -> tuple[dict[str, Any
         try:
             cal = cta.calibrate(frame, c.published_usd, c.end, params, c.source)
         except InputError as exc:
-            q.warn(f"[cta.calibration] not usable on this file ({exc.reason}): configured aum_usd used")
+            q.warn(
+                f"[cta.calibration] not usable on this file ({exc.reason}): configured aum_usd used"
+            )
             cal = calibration.configured(cfg.aum_usd, "[cta].aum_usd")
     else:
         cal = calibration.configured(cfg.aum_usd, "[cta].aum_usd")
-    report = cta.analyze(frame, as_of=day, aum=cal, params=params, tape_sigmas=cfg.tape_sigmas, shock_grid_pct=cfg.shock_grid_pct)
+    report = cta.analyze(
+        frame,
+        as_of=day,
+        aum=cal,
+        params=params,
+        tape_sigmas=cfg.tape_sigmas,
+        shock_grid_pct=cfg.shock_grid_pct,
+    )
     doc = {
         "position": plain(report.headline["position"]),
-        "triggers": [{"lookback": r["lookback"], "level": plain(r["level"]), "distance_pct": plain(r["distance_pct"]), "days_to_flip": None if r["days_to_flip"] != r["days_to_flip"] else int(r["days_to_flip"])} for r in report.triggers.to_dict("records")],
-        "scenarios": [{"tape": r["tape"], "horizon": r["horizon"], "flow_usd": plain(r["flow_usd"])} for r in report.scenarios.to_dict("records")],
+        "triggers": [
+            {
+                "lookback": r["lookback"],
+                "level": plain(r["level"]),
+                "distance_pct": plain(r["distance_pct"]),
+                "days_to_flip": None
+                if r["days_to_flip"] != r["days_to_flip"]
+                else int(r["days_to_flip"]),
+            }
+            for r in report.triggers.to_dict("records")
+        ],
+        "scenarios": [
+            {"tape": r["tape"], "horizon": r["horizon"], "flow_usd": plain(r["flow_usd"])}
+            for r in report.scenarios.to_dict("records")
+        ],
         "quality": q.to_dict(),
     }
     return doc, report, q
@@ -70,16 +99,32 @@ def summary_text(doc: dict[str, Any], report: Any) -> str:
         lines.append(f"{t['lookback']:<14}{int(t['signal']):>+7d}{level:>12}{dist:>10}{days:>22}")
     lines.append(f"{'tape':<6}{'horizon':>8}{'move':>9}{'flow':>16}")
     for s in report.scenarios.to_dict("records"):
-        lines.append(f"{s['tape']:<6}{s['horizon']:>8}{s['move_pct']:>+8.2f}%{money(s['flow_usd']):>16}")
+        lines.append(
+            f"{s['tape']:<6}{s['horizon']:>8}{s['move_pct']:>+8.2f}%{money(s['flow_usd']):>16}"
+        )
     lines.append("(+ = buy index futures; up/down tapes move +/- 2 sigma over the horizon)")
     return "\n".join(lines)
 
 
 @click.command("cta")
 @click.argument("prices_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD", help="Close to compute at (the last close on or before it).")
-@click.option("--aum", type=float, default=None, metavar="USD", help="CTA capital on this index in USD (default: [cta] calibration or aum_usd).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (position, triggers, scenarios, quality).")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Close to compute at (the last close on or before it).",
+)
+@click.option(
+    "--aum",
+    type=float,
+    default=None,
+    metavar="USD",
+    help="CTA capital on this index in USD (default: [cta] calibration or aum_usd).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (position, triggers, scenarios, quality)."
+)
 def cta_command(prices_file: Path, as_of: str, aum: float | None, as_json: bool) -> None:
     """CTA trend followers: position, trigger levels and tape scenarios from PRICES_FILE."""
     with exit_on_input_error():

@@ -76,23 +76,31 @@ def parse_files(paths: list[Path], codes: list[str]) -> tuple[pd.DataFrame, Any]
         try:
             q = Quality(source=str(p), basis="positions")
             text = _read_text(p, "tff", q)
-            frame, parsed = cftc_files.parse_report(text, "tff", str(p), codes, coverage=False, units=True)
+            frame, parsed = cftc_files.parse_report(
+                text, "tff", str(p), codes, coverage=False, units=True
+            )
         except InputError as exc:
             raise _named(exc, p) from None
         quality = quality.merge(q).merge(parsed)
         frames.append(frame.assign(_file=i))
     frame = pd.concat(frames, ignore_index=True)
-    numbers = [c for c in frame.columns if c not in ("as_of", "code", "market", "contract_units", "_file")]
+    numbers = [
+        c for c in frame.columns if c not in ("as_of", "code", "market", "contract_units", "_file")
+    ]
     twice = frame[frame.duplicated(["as_of", "code"], keep=False)]
     if not twice.empty:
         revised = twice.groupby(["as_of", "code"])[numbers].nunique().max(axis=1) > 1
         for day, code in revised[revised].index[:3]:
-            quality.warn(f"tff: {code} on {pd.Timestamp(day).date()} differs between two files; the later file's row is used")
+            quality.warn(
+                f"tff: {code} on {pd.Timestamp(day).date()} differs between two files; the later file's row is used"
+            )
     frame = frame.drop_duplicates(["as_of", "code"], keep="last").drop(columns="_file")
     return frame.sort_values(["as_of", "code"], ignore_index=True), quality
 
 
-def load_closes(spec: dict[str, str], threshold: float, quality: Any) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+def load_closes(
+    spec: dict[str, str], threshold: float, quality: Any
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """Closes frame from ``SYMBOL -> file`` (any price layout, :mod:`flows.sources.price_files`);
     each file's findings are carried into ``quality`` as warnings; its own quality is returned."""
     from flows.futures_positioning import closes_frame
@@ -106,7 +114,9 @@ def load_closes(spec: dict[str, str], threshold: float, quality: Any) -> tuple[p
         frame, q = price_files.read(path, sym)
         enforce(q, threshold)
         if q.skipped_rows:
-            quality.warn(f"{path}: {q.skipped_rows} of {q.total_rows} close(s) skipped ({', '.join(q.reasons)})")
+            quality.warn(
+                f"{path}: {q.skipped_rows} of {q.total_rows} close(s) skipped ({', '.join(q.reasons)})"
+            )
         for w in q.warnings:
             quality.warn(w)
         frames[sym] = frame
@@ -114,7 +124,14 @@ def load_closes(spec: dict[str, str], threshold: float, quality: Any) -> tuple[p
     return closes_frame(frames), qualities
 
 
-def run(tff: list[Path], markets: list[str], closes: dict[str, str], dv01: dict[str, str], table_path: Path | None, min_share: float) -> tuple[Any, Any, dict[str, Any]]:
+def run(
+    tff: list[Path],
+    markets: list[str],
+    closes: dict[str, str],
+    dv01: dict[str, str],
+    table_path: Path | None,
+    min_share: float,
+) -> tuple[Any, Any, dict[str, Any]]:
     """``(result, quality, closes quality)``; errors are :class:`InputError` (exit 2)."""
     from flows import futures_positioning as fp
     from flows.quality import enforce
@@ -127,13 +144,22 @@ def run(tff: list[Path], markets: list[str], closes: dict[str, str], dv01: dict[
         try:
             overrides[sym] = float(value)
         except ValueError:
-            raise InputError("--dv01", sym, f"not a number of USD per basis point: {value!r}") from None
+            raise InputError(
+                "--dv01", sym, f"not a number of USD per basis point: {value!r}"
+            ) from None
     table = fp.with_dv01(table, overrides, source="--dv01")
     chosen = fp.select_markets(table, markets or None, source="--market")
     frame, quality = parse_files(tff, list(chosen["code"]))
     closes_df, closes_q = load_closes(closes, settings.quality.threshold(PRICES_FAMILY), quality)
     zn = table.loc[table["symbol"] == fp.TEN_YEAR, "dv01_usd_per_bp"]
-    res = fp.analyse(frame, chosen, closes=closes_df, min_share=min_share, ten_year_dv01=float(zn.iloc[0]) if len(zn) else None, source="tff")
+    res = fp.analyse(
+        frame,
+        chosen,
+        closes=closes_df,
+        min_share=min_share,
+        ten_year_dv01=float(zn.iloc[0]) if len(zn) else None,
+        source="tff",
+    )
     quality = fp.merge_quality(quality, res.quality)
     enforce(quality, settings.quality.threshold(QUALITY_FAMILY))
     return res, quality, closes_q
@@ -146,11 +172,23 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         row = {}
         for k, v in rec.items():
             if isinstance(v, pd.Timestamp):
-                v = None if pd.isna(v) else (v.date().isoformat() if v == v.normalize() and v.tzinfo is None else v.isoformat())
+                v = (
+                    None
+                    if pd.isna(v)
+                    else (
+                        v.date().isoformat()
+                        if v == v.normalize() and v.tzinfo is None
+                        else v.isoformat()
+                    )
+                )
             elif v is pd.NaT:
                 v = None
             v = plain(v)
-            if isinstance(v, float) and v.is_integer() and (k in ("open_interest",) or k.endswith(("_long", "_short", "_contracts"))):
+            if (
+                isinstance(v, float)
+                and v.is_integer()
+                and (k in ("open_interest",) or k.endswith(("_long", "_short", "_contracts")))
+            ):
                 v = int(v)
             row[k] = v
         out.append(row)
@@ -162,20 +200,81 @@ def _num(x: Any, fmt: str = "{:,.0f}") -> str:
 
 
 @click.command("futures-positioning")
-@click.option("--tff", "tff", multiple=True, required=True, type=click.Path(path_type=Path, dir_okay=False), help="TFF futures-only file (FinFutYY.txt or fut_fin_txt_YYYY.zip); repeatable.")
-@click.option("--market", "markets", multiple=True, help="Market symbol of the markets table (ES, NQ, RTY, YM, VX, ZT, ZF, ZN, TN, ZB, UB, SR3, ES_CONS ...); repeatable; default all.")
-@click.option("--close", "closes", multiple=True, help="UNDERLYING=FILE: daily closes for the notional (SPX, NDX, RUT, DJI; VX = a VIX futures level), any price file layout; repeatable.")
-@click.option("--dv01", "dv01", multiple=True, help="SYMBOL=USD: contract DV01 override, USD per basis point (e.g. ZN=64); repeatable.")
-@click.option("--markets-table", "table_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Markets table CSV (default: the shipped flows/data/tff_markets.csv).")
-@click.option("--min-share", type=click.FloatRange(0.01, 1.0), default=0.9, show_default=True, help="Share of a window's weeks that must be present for its statistics.")
-@click.option("--last", "last", type=click.IntRange(min=1), default=None, help="Print only the last N report weeks.")
-@click.option("--json", "as_json", is_flag=True, help="Print the rows, crowding flags, extremes, headline and input quality as JSON.")
-def futures_positioning(tff: tuple[Path, ...], markets: tuple[str, ...], closes: tuple[str, ...], dv01: tuple[str, ...], table_path: Path | None, min_share: float, last: int | None, as_json: bool) -> None:
+@click.option(
+    "--tff",
+    "tff",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TFF futures-only file (FinFutYY.txt or fut_fin_txt_YYYY.zip); repeatable.",
+)
+@click.option(
+    "--market",
+    "markets",
+    multiple=True,
+    help="Market symbol of the markets table (ES, NQ, RTY, YM, VX, ZT, ZF, ZN, TN, ZB, UB, SR3, ES_CONS ...); repeatable; default all.",
+)
+@click.option(
+    "--close",
+    "closes",
+    multiple=True,
+    help="UNDERLYING=FILE: daily closes for the notional (SPX, NDX, RUT, DJI; VX = a VIX futures level), any price file layout; repeatable.",
+)
+@click.option(
+    "--dv01",
+    "dv01",
+    multiple=True,
+    help="SYMBOL=USD: contract DV01 override, USD per basis point (e.g. ZN=64); repeatable.",
+)
+@click.option(
+    "--markets-table",
+    "table_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Markets table CSV (default: the shipped flows/data/tff_markets.csv).",
+)
+@click.option(
+    "--min-share",
+    type=click.FloatRange(0.01, 1.0),
+    default=0.9,
+    show_default=True,
+    help="Share of a window's weeks that must be present for its statistics.",
+)
+@click.option(
+    "--last",
+    "last",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Print only the last N report weeks.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the rows, crowding flags, extremes, headline and input quality as JSON.",
+)
+def futures_positioning(
+    tff: tuple[Path, ...],
+    markets: tuple[str, ...],
+    closes: tuple[str, ...],
+    dv01: tuple[str, ...],
+    table_path: Path | None,
+    min_share: float,
+    last: int | None,
+    as_json: bool,
+) -> None:
     """Equity-index, VIX and Treasury futures positioning by trader class (CFTC TFF files)."""
     from flows import futures_positioning as fp
 
     with exit_on_input_error():
-        res, quality, closes_q = run(list(tff), list(markets), _pairs(closes, "--close"), _pairs(dv01, "--dv01"), table_path, min_share)
+        res, quality, closes_q = run(
+            list(tff),
+            list(markets),
+            _pairs(closes, "--close"),
+            _pairs(dv01, "--dv01"),
+            table_path,
+            min_share,
+        )
     rows = fp.wide(res.positions, res.reports)
     if last is not None and len(rows):
         keep = pd.Series(rows["as_of"].unique()).sort_values().iloc[-last:]
@@ -200,7 +299,9 @@ def futures_positioning(tff: tuple[Path, ...], markets: tuple[str, ...], closes:
     latest = rows[rows["as_of"] == rows["as_of"].max()] if len(rows) else rows
     day = pd.Timestamp(latest["as_of"].iloc[0]).date() if len(latest) else "n/a"
     click.echo(f"latest report week {day}: net contracts (percentile over 3 years, 0-100)")
-    click.echo(f"{'market':<8} {'open int.':>12} {'dealers':>12} {'asset managers':>22} {'leveraged funds':>22}  exposure (asset managers / leveraged funds)")
+    click.echo(
+        f"{'market':<8} {'open int.':>12} {'dealers':>12} {'asset managers':>22} {'leveraged funds':>22}  exposure (asset managers / leveraged funds)"
+    )
     for r in latest.to_dict("records"):
         am = f"{_num(r['asset_manager_net_contracts'])} ({_num(r.get('asset_manager_percentile_3y'), '{:.0f}')})"
         lf = f"{_num(r['leveraged_funds_net_contracts'])} ({_num(r.get('leveraged_funds_percentile_3y'), '{:.0f}')})"
@@ -210,10 +311,14 @@ def futures_positioning(tff: tuple[Path, ...], markets: tuple[str, ...], closes:
             expo = f"USD {_num(r['asset_manager_notional_usd'])} / {_num(r['leveraged_funds_notional_usd'])} notional"
         else:
             expo = f"USD {_num(r['asset_manager_usd_per_point'])} / {_num(r['leveraged_funds_usd_per_point'])} per point (no close)"
-        click.echo(f"{r['market']:<8} {_num(r['open_interest']):>12} {_num(r['dealer_net_contracts']):>12} {am:>22} {lf:>22}  {expo}")
+        click.echo(
+            f"{r['market']:<8} {_num(r['open_interest']):>12} {_num(r['dealer_net_contracts']):>12} {am:>22} {lf:>22}  {expo}"
+        )
     flagged = res.crowding[res.crowding["flagged"]]
     for r in flagged.itertuples():
-        click.echo(f"CROWDED {r.symbol} {r.trader_class}: {r.flag} ({r.metric} {r.value:.1f} {r.op} {r.threshold:g})")
+        click.echo(
+            f"CROWDED {r.symbol} {r.trader_class}: {r.flag} ({r.metric} {r.value:.1f} {r.op} {r.threshold:g})"
+        )
     if not len(flagged):
         click.echo("no crowding flag this week")
     sys.stdout.flush()

@@ -87,7 +87,11 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
 def gamma_json(report: Any) -> dict[str, Any]:
     """The ``--json`` document: headline keys plus ``by_expiry`` and ``hedge_flow`` lists."""
     h = report.headline
-    out: dict[str, Any] = {k: plain(h.get(k)) for k in JSON_KEYS if k not in ("by_expiry", "hedge_flow", "quality", "forwards")}
+    out: dict[str, Any] = {
+        k: plain(h.get(k))
+        for k in JSON_KEYS
+        if k not in ("by_expiry", "hedge_flow", "quality", "forwards")
+    }
     out["flips"] = [plain(f) for f in (h.get("flips") or [])]
     out["forwards"] = [{k: plain(v) for k, v in f.items()} for f in (h.get("forwards") or [])]
     q = getattr(report, "quality", None)
@@ -98,10 +102,11 @@ def gamma_json(report: Any) -> dict[str, Any]:
         for e, v in zip(be["expiry"], be["net_gex_usd_per_1pct"], strict=True)
     ]
     hf = report.hedge_flow
-    out["hedge_flow"] = [{"move_pct": plain(float(m)), "dealer_trade_usd": plain(float(v))} for m, v in zip(hf["move_pct"], hf["dealer_trade_usd"], strict=True)]
+    out["hedge_flow"] = [
+        {"move_pct": plain(float(m)), "dealer_trade_usd": plain(float(v))}
+        for m, v in zip(hf["move_pct"], hf["dealer_trade_usd"], strict=True)
+    ]
     return {k: out[k] for k in JSON_KEYS}
-
-
 
 
 def summary_text(report: Any, doc: dict[str, Any]) -> str:
@@ -113,7 +118,11 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     by_expiry = writer(RESULT, "by_expiry")
 
     def level(key: str, x: Any) -> str:
-        return "none in window" if x is None or (isinstance(x, float) and not math.isfinite(x)) else w(key, x)
+        return (
+            "none in window"
+            if x is None or (isinstance(x, float) and not math.isfinite(x))
+            else w(key, x)
+        )
 
     conv = h.get("convention", "calls_long_puts_short")
     lines = [
@@ -125,15 +134,25 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
         f"walls     call {level('call_wall', doc['call_wall'])}  put {level('put_wall', doc['put_wall'])}  abs-gamma strike {level('abs_gamma_strike', doc['abs_gamma_strike'])}",
         "hedge flow (USD dealers trade to stay delta-hedged; + = buy):",
     ]
-    lines += [f"  {flow('move_pct', row['move_pct'], signed=True):>7}  {flow('dealer_trade_usd', row['dealer_trade_usd'])}" for row in doc["hedge_flow"]]
+    lines += [
+        f"  {flow('move_pct', row['move_pct'], signed=True):>7}  {flow('dealer_trade_usd', row['dealer_trade_usd'])}"
+        for row in doc["hedge_flow"]
+    ]
     if h.get("modelled_gamma_contracts"):
-        lines.append(f"gamma modelled for {h['modelled_gamma_contracts']:,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f} % of |GEX|): the source gave no gamma, 0, or a non-standard deliverable")
+        lines.append(
+            f"gamma modelled for {h['modelled_gamma_contracts']:,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f} % of |GEX|): the source gave no gamma, 0, or a non-standard deliverable"
+        )
     if h.get("excluded_contracts"):
-        lines.append(f"excluded: {h['excluded_contracts']:,} contracts of non-standard series or other underlyings ({h.get('excluded_oi', 0):,.0f} contracts of open interest; see the dropped table)")
+        lines.append(
+            f"excluded: {h['excluded_contracts']:,} contracts of non-standard series or other underlyings ({h.get('excluded_oi', 0):,.0f} contracts of open interest; see the dropped table)"
+        )
     for f in h.get("forwards") or []:
         lines.append(f"forward {f['expiry']}: {f['forward']:,.4g} ({f['method']})")
     lines.append("by expiry (net GEX, USD per 1% move):")
-    lines += [f"  {row['expiry']}  {by_expiry('net_gex_usd_per_1pct', row['net_gex_usd_per_1pct'])}" for row in doc["by_expiry"][:12]]
+    lines += [
+        f"  {row['expiry']}  {by_expiry('net_gex_usd_per_1pct', row['net_gex_usd_per_1pct'])}"
+        for row in doc["by_expiry"][:12]
+    ]
     if len(doc["by_expiry"]) > 12:
         lines.append(f"  ... {len(doc['by_expiry']) - 12} more expiries")
     return "\n".join(lines)
@@ -141,11 +160,27 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
 
 @click.command("gamma")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (keys listed in the docs).")
-@click.option("--time-basis", type=click.Choice(["calendar", "busdays262"]), default=None, help="Time to expiry: calendar year fraction (default) or business days / 262.")
-@click.option("--window", type=click.FloatRange(0.01, 0.9), default=None, help="Profile half-width, fraction of spot (default 0.2).")
-@click.option("--underlying", default=None, help="Underlying name when the file does not say (e.g. SPX).")
-def gamma(file: Path, as_json: bool, time_basis: str | None, window: float | None, underlying: str | None) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (keys listed in the docs)."
+)
+@click.option(
+    "--time-basis",
+    type=click.Choice(["calendar", "busdays262"]),
+    default=None,
+    help="Time to expiry: calendar year fraction (default) or business days / 262.",
+)
+@click.option(
+    "--window",
+    type=click.FloatRange(0.01, 0.9),
+    default=None,
+    help="Profile half-width, fraction of spot (default 0.2).",
+)
+@click.option(
+    "--underlying", default=None, help="Underlying name when the file does not say (e.g. SPX)."
+)
+def gamma(
+    file: Path, as_json: bool, time_basis: str | None, window: float | None, underlying: str | None
+) -> None:
     """Dealer gamma exposure of a local CBOE quote-table CSV or options JSON FILE."""
     from flows.gamma import analyze
     from flows.quality import enforce

@@ -53,7 +53,9 @@ def read_assets(path: Path) -> Any:
     return frame
 
 
-def vixetp_report(vx_dir: Path, date: str, aum_file: Path | None) -> tuple[dict[str, Any], Any, Any]:
+def vixetp_report(
+    vx_dir: Path, date: str, aum_file: Path | None
+) -> tuple[dict[str, Any], Any, Any]:
     """``(json document, report, quality)`` for the command."""
     import numpy as np
 
@@ -69,12 +71,22 @@ def vixetp_report(vx_dir: Path, date: str, aum_file: Path | None) -> tuple[dict[
     universe = vixetp_universe.read(settings.vixetp.universe_file)
     if aum_file is not None:
         assets = read_assets(aum_file)
-        check_range(assets["aum_usd"].to_numpy(), "vixetp.aum_usd", str(aum_file), rows=assets["ticker"].to_numpy(), field="aum_usd")
+        check_range(
+            assets["aum_usd"].to_numpy(),
+            "vixetp.aum_usd",
+            str(aum_file),
+            rows=assets["ticker"].to_numpy(),
+            field="aum_usd",
+        )
     else:
         typical = universe.dropna(subset=["sample_aum_usd"]).drop_duplicates("ticker", keep="last")
         assets = dict(zip(typical["ticker"], typical["sample_aum_usd"], strict=True))
-        q.warn("assets: typical SAMPLE values from the shipped universe, not market data (pass --aum FILE with prior-close net assets)")
-    report = vixetp.analyze(settlements, universe, assets, date=day, moves_pct=settings.vixetp.scenario_moves_pct)
+        q.warn(
+            "assets: typical SAMPLE values from the shipped universe, not market data (pass --aum FILE with prior-close net assets)"
+        )
+    report = vixetp.analyze(
+        settlements, universe, assets, date=day, moves_pct=settings.vixetp.scenario_moves_pct
+    )
     for row in report.excluded.to_dict("records"):
         q.warn(f"{row['ticker']} left out: {row['reason']}")
     h = report.headline
@@ -82,13 +94,35 @@ def vixetp_report(vx_dir: Path, date: str, aum_file: Path | None) -> tuple[dict[
         # every fund would be left out and the page would print +nan% / +$0: refuse, naming what is missing
         from flows.errors import InputError
 
-        raise InputError(str(vx_dir), "Settle", f"no short-term VIX futures index return on {day.date()}: the held contracts ({h.get('front') or '?'}, {h.get('second') or '?'}) need a settlement on that session and on the one before (a file, row or cell is missing)")
+        raise InputError(
+            str(vx_dir),
+            "Settle",
+            f"no short-term VIX futures index return on {day.date()}: the held contracts ({h.get('front') or '?'}, {h.get('second') or '?'}) need a settlement on that session and on the one before (a file, row or cell is missing)",
+        )
     funds = [
-        {"ticker": r["ticker"], "leverage": plain(r["leverage"]), "rebalance_usd": plain(r["rebalance_usd"]), "roll_usd": plain(r["roll_usd"]), "contracts": plain(r["rebalance_contracts"])}
+        {
+            "ticker": r["ticker"],
+            "leverage": plain(r["leverage"]),
+            "rebalance_usd": plain(r["rebalance_usd"]),
+            "roll_usd": plain(r["roll_usd"]),
+            "contracts": plain(r["rebalance_contracts"]),
+        }
         for r in report.funds.to_dict("records")
     ]
-    lev = {r["ticker"]: r["leverage"] for r in vixetp.active_funds(universe, day, day).to_dict("records")}
-    funds += [{"ticker": t, "leverage": plain(lev.get(t, np.nan)), "rebalance_usd": None, "roll_usd": None, "contracts": None} for t in report.excluded["ticker"]]
+    lev = {
+        r["ticker"]: r["leverage"]
+        for r in vixetp.active_funds(universe, day, day).to_dict("records")
+    }
+    funds += [
+        {
+            "ticker": t,
+            "leverage": plain(lev.get(t, np.nan)),
+            "rebalance_usd": None,
+            "roll_usd": None,
+            "contracts": None,
+        }
+        for t in report.excluded["ticker"]
+    ]
     doc = {
         "date": h["date"],
         "index_return": plain(h["index_return"]),
@@ -114,16 +148,43 @@ def summary_text(doc: dict[str, Any], report: Any) -> str:
         f"{'fund':<6}{'L':>6}{'assets':>14}{'rebalance':>14}{'contracts':>12}{'roll':>14}",
     ]
     for r in report.funds.to_dict("records"):
-        lines.append(f"{r['ticker']:<6}{r['leverage']:>+6.1f}{money(r['aum_prev_usd'], signed=False):>14}{money(r['rebalance_usd']):>14}{r['rebalance_contracts']:>+12,.0f}{money(r['roll_usd']):>14}")
-    lines.append(f"next close: {money(h['per_1pct_usd'])} ({h['per_1pct_contracts']:+,.0f} contracts) per +1 % move of VIX futures (+ = buy)")
+        lines.append(
+            f"{r['ticker']:<6}{r['leverage']:>+6.1f}{money(r['aum_prev_usd'], signed=False):>14}{money(r['rebalance_usd']):>14}{r['rebalance_contracts']:>+12,.0f}{money(r['roll_usd']):>14}"
+        )
+    lines.append(
+        f"next close: {money(h['per_1pct_usd'])} ({h['per_1pct_contracts']:+,.0f} contracts) per +1 % move of VIX futures (+ = buy)"
+    )
     return "\n".join(lines)
 
 
 @click.command("vixetp")
-@click.option("--vx", "vx_dir", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder of VX settlement CSVs (CFE per-contract files, any layout).")
-@click.option("--date", "date", required=True, metavar="YYYY-MM-DD", help="Session whose index return and trades to compute.")
-@click.option("--aum", "aum_file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="CSV ticker,aum_usd of prior-close net assets (default: SAMPLE typical assets, warned).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (date, index_return, front, second, front_weight, funds, quality).")
+@click.option(
+    "--vx",
+    "vx_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of VX settlement CSVs (CFE per-contract files, any layout).",
+)
+@click.option(
+    "--date",
+    "date",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Session whose index return and trades to compute.",
+)
+@click.option(
+    "--aum",
+    "aum_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV ticker,aum_usd of prior-close net assets (default: SAMPLE typical assets, warned).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON (date, index_return, front, second, front_weight, funds, quality).",
+)
 def vixetp_command(vx_dir: Path, date: str, aum_file: Path | None, as_json: bool) -> None:
     """VIX futures ETPs: index return, rebalance and roll per fund on DATE from the VX files in --vx."""
     with exit_on_input_error():

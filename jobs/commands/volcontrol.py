@@ -50,7 +50,11 @@ def load_prices(path: Path, as_of: str, family: str = QUALITY_FAMILY) -> tuple[A
     frame, q = price_files.read(path)
     dates = pd.DatetimeIndex(frame["date"])
     if day < dates[0]:
-        raise InputError(str(path), "--as-of", f"{day.date()} is before the file's first close ({dates[0].date()})")
+        raise InputError(
+            str(path),
+            "--as-of",
+            f"{day.date()} is before the file's first close ({dates[0].date()})",
+        )
     used = dates[int(dates.searchsorted(day, side="right")) - 1]
     from flows.calendars import session_on_or_before
 
@@ -58,14 +62,22 @@ def load_prices(path: Path, as_of: str, family: str = QUALITY_FAMILY) -> tuple[A
     if pd.notna(session) and used < session:
         # a holiday or weekend --as-of takes the session before it; a session the file lacks (a
         # stale drop file, a gap) would print old figures as today's: refused
-        raise InputError(str(path), "--as-of", f"no close for the session of {session.date()} (the last session on or before {day.date()}): the file's last close before it is {used.date()}; is the file stale?")
+        raise InputError(
+            str(path),
+            "--as-of",
+            f"no close for the session of {session.date()} (the last session on or before {day.date()}): the file's last close before it is {used.date()}; is the file stale?",
+        )
     if used != day:
-        q.warn(f"no close on {day.date()} in the file: the last close before it ({used.date()}) is used")
+        q.warn(
+            f"no close on {day.date()} in the file: the last close before it ({used.date()}) is used"
+        )
     enforce(q, settings.quality.threshold(family))
     return frame, q, used, settings
 
 
-def volcontrol_report(path: Path, as_of: str, aum: float | None, estimator: str | None) -> tuple[dict[str, Any], Any, Any]:
+def volcontrol_report(
+    path: Path, as_of: str, aum: float | None, estimator: str | None
+) -> tuple[dict[str, Any], Any, Any]:
     """``(json document, report, quality)`` for the command."""
     from flows import calibration, volcontrol
     from flows.errors import InputError
@@ -81,19 +93,38 @@ def volcontrol_report(path: Path, as_of: str, aum: float | None, estimator: str 
     elif cfg.calibration is not None:
         c = cfg.calibration
         try:
-            cal = volcontrol.calibrate(frame, c.published_usd, c.start or c.end, c.end, params, c.source)
+            cal = volcontrol.calibrate(
+                frame, c.published_usd, c.start or c.end, c.end, params, c.source
+            )
         except InputError as exc:
-            q.warn(f"[volcontrol.calibration] not usable on this file ({exc.reason}): configured aum_usd used")
+            q.warn(
+                f"[volcontrol.calibration] not usable on this file ({exc.reason}): configured aum_usd used"
+            )
             cal = calibration.configured(cfg.aum_usd, "[volcontrol].aum_usd")
     else:
         cal = calibration.configured(cfg.aum_usd, "[volcontrol].aum_usd")
-    report = volcontrol.analyze(frame, as_of=day, aum=cal, params=params, scenario_moves_pct=cfg.scenario_moves_pct, scenario_sessions=cfg.scenario_sessions, shock_grid_pct=cfg.shock_grid_pct)
+    report = volcontrol.analyze(
+        frame,
+        as_of=day,
+        aum=cal,
+        params=params,
+        scenario_moves_pct=cfg.scenario_moves_pct,
+        scenario_sessions=cfg.scenario_sessions,
+        shock_grid_pct=cfg.shock_grid_pct,
+    )
     h = report.headline
     doc = {
         "exposure": plain(h["exposure"]),
         "exposure_change_10d": plain(h["exposure_change_10d"]),
         "flow_usd_1d": plain(h["flow_usd_1d"]),
-        "scenarios": [{"daily_move_pct": plain(r["daily_move_pct"]), "sessions": plain(r["sessions"]), "flow_usd": plain(r["flow_usd"])} for r in report.scenarios.to_dict("records")],
+        "scenarios": [
+            {
+                "daily_move_pct": plain(r["daily_move_pct"]),
+                "sessions": plain(r["sessions"]),
+                "flow_usd": plain(r["flow_usd"]),
+            }
+            for r in report.scenarios.to_dict("records")
+        ],
         "quality": q.to_dict(),
     }
     return doc, report, q
@@ -111,17 +142,43 @@ def summary_text(doc: dict[str, Any], report: Any) -> str:
     ]
     for s in doc["scenarios"]:
         lines.append(f"{s['daily_move_pct']:>10.2f}%{s['sessions']:>10}{money(s['flow_usd']):>18}")
-    lines.append("(+ = buy index futures; alternating moves keep the level and change only volatility)")
+    lines.append(
+        "(+ = buy index futures; alternating moves keep the level and change only volatility)"
+    )
     return "\n".join(lines)
 
 
 @click.command("volcontrol")
 @click.argument("prices_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD", help="Close to compute at (the last close on or before it).")
-@click.option("--aum", type=float, default=None, metavar="USD", help="Vol-control AUM in USD (default: [volcontrol] calibration or aum_usd).")
-@click.option("--estimator", type=click.Choice(["ewma", "sma"]), default=None, help="ewma: max of EWMA 0.94/0.97 (default); sma: max of 20/40-session vol.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (exposure, exposure_change_10d, flow_usd_1d, scenarios, quality).")
-def volcontrol_command(prices_file: Path, as_of: str, aum: float | None, estimator: str | None, as_json: bool) -> None:
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Close to compute at (the last close on or before it).",
+)
+@click.option(
+    "--aum",
+    type=float,
+    default=None,
+    metavar="USD",
+    help="Vol-control AUM in USD (default: [volcontrol] calibration or aum_usd).",
+)
+@click.option(
+    "--estimator",
+    type=click.Choice(["ewma", "sma"]),
+    default=None,
+    help="ewma: max of EWMA 0.94/0.97 (default); sma: max of 20/40-session vol.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON (exposure, exposure_change_10d, flow_usd_1d, scenarios, quality).",
+)
+def volcontrol_command(
+    prices_file: Path, as_of: str, aum: float | None, estimator: str | None, as_json: bool
+) -> None:
     """Volatility-control funds: exposure, next-session flow and volatility scenarios from PRICES_FILE."""
     with exit_on_input_error():
         doc, report, q = volcontrol_report(prices_file, as_of, aum, estimator)

@@ -20,7 +20,12 @@ MIN_LENGTH = 8
 
 @click.command("hash-password")
 @click.option("--user", default=None, help="Print a ready 'user:hash' entry for FLOWDESK_USERS.")
-@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from the first line of standard input (no prompt).")
+@click.option(
+    "--stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (no prompt).",
+)
 def hash_password(user: str | None, from_stdin: bool) -> None:
     """Print a werkzeug password hash for FLOWDESK_USERS (the dashboard's login)."""
     if from_stdin:

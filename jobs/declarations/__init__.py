@@ -46,9 +46,29 @@ from flows.errors import DeclarationError
 from flows.units import Unit
 
 __all__ = [
-    "CADENCES", "DECLARATION_MODULES", "KINDS", "PLACEHOLDERS", "QUALITY_HEADLINE", "Column", "DeclarationError",
-    "HeadlineKey", "ResultDecl", "Table", "Unit", "alert_catalogue", "declarations", "declare", "empty_table",
-    "empty_tables", "find", "headline_units", "lookup", "markdown", "readme_block", "reference", "render_readme",
+    "CADENCES",
+    "DECLARATION_MODULES",
+    "KINDS",
+    "PLACEHOLDERS",
+    "QUALITY_HEADLINE",
+    "Column",
+    "DeclarationError",
+    "HeadlineKey",
+    "ResultDecl",
+    "Table",
+    "Unit",
+    "alert_catalogue",
+    "declarations",
+    "declare",
+    "empty_table",
+    "empty_tables",
+    "find",
+    "headline_units",
+    "lookup",
+    "markdown",
+    "readme_block",
+    "reference",
+    "render_readme",
     "validate",
 ]
 
@@ -152,7 +172,11 @@ class HeadlineKey:
 
 
 QUALITY_HEADLINE: tuple[HeadlineKey, ...] = (
-    HeadlineKey("quality_skipped_share", Unit.FRACTION, "share of the input's basis (open interest / AUM / positions) in skipped rows, 0-1"),
+    HeadlineKey(
+        "quality_skipped_share",
+        Unit.FRACTION,
+        "share of the input's basis (open interest / AUM / positions) in skipped rows, 0-1",
+    ),
     HeadlineKey("quality_warnings", Unit.COUNT, "input-quality warnings"),
 )
 """Headline keys :meth:`jobs.store.ResultStore.publish` adds to every result published with an
@@ -201,11 +225,30 @@ class ResultDecl:
                     "description": t.description,
                     "optional": t.optional,
                     "history": t.history,
-                    "columns": [{"name": c.name, "kind": c.kind, "unit": str(c.unit), "description": c.description, "optional": c.optional, "storage": c.storage} for c in t.columns],
+                    "columns": [
+                        {
+                            "name": c.name,
+                            "kind": c.kind,
+                            "unit": str(c.unit),
+                            "description": c.description,
+                            "optional": c.optional,
+                            "storage": c.storage,
+                        }
+                        for c in t.columns
+                    ],
                 }
                 for t in self.tables
             ],
-            "headline": [{"key": h.key, "kind": h.kind, "unit": str(h.unit), "description": h.description, "alertable": h.alertable} for h in (*self.headline, *QUALITY_HEADLINE)],
+            "headline": [
+                {
+                    "key": h.key,
+                    "kind": h.kind,
+                    "unit": str(h.unit),
+                    "description": h.description,
+                    "alertable": h.alertable,
+                }
+                for h in (*self.headline, *QUALITY_HEADLINE)
+            ],
         }
 
 
@@ -233,7 +276,9 @@ def _check(decl: ResultDecl) -> None:
     a numeric column or key with a non-numeric unit, duplicate tables or columns."""
     where = f"declaration {decl.name!r}"
     if decl.cadence not in CADENCES:
-        raise DeclarationError(f"{where}: cadence {decl.cadence!r} is not one of {', '.join(CADENCES)}")
+        raise DeclarationError(
+            f"{where}: cadence {decl.cadence!r} is not one of {', '.join(CADENCES)}"
+        )
     names = [t.name for t in decl.tables]
     if len(set(names)) != len(names):
         raise DeclarationError(f"{where}: a table is declared twice ({', '.join(names)})")
@@ -243,16 +288,22 @@ def _check(decl: ResultDecl) -> None:
             raise DeclarationError(f"{where}.{t.name}: a column is declared twice")
         for c in t.columns:
             if c.kind not in KINDS:
-                raise DeclarationError(f"{where}.{t.name}.{c.name}: kind {c.kind!r} is not one of {', '.join(KINDS)}")
+                raise DeclarationError(
+                    f"{where}.{t.name}.{c.name}: kind {c.kind!r} is not one of {', '.join(KINDS)}"
+                )
             _check_unit(f"{where}.{t.name}.{c.name}", c.unit, numeric=c.kind in ("float", "int"))
     keys = [h.key for h in decl.headline]
     if len(set(keys)) != len(keys):
         raise DeclarationError(f"{where}: a headline key is declared twice")
     for h in decl.headline:
         if h.kind not in HEADLINE_KINDS:
-            raise DeclarationError(f"{where}: headline {h.key!r}: kind {h.kind!r} is not one of {', '.join(HEADLINE_KINDS)}")
+            raise DeclarationError(
+                f"{where}: headline {h.key!r}: kind {h.kind!r} is not one of {', '.join(HEADLINE_KINDS)}"
+            )
         if h.alertable and h.kind != "number":
-            raise DeclarationError(f"{where}: headline {h.key!r} is {h.kind}: only numbers are alertable (alertable=False)")
+            raise DeclarationError(
+                f"{where}: headline {h.key!r} is {h.kind}: only numbers are alertable (alertable=False)"
+            )
         _check_unit(f"{where}: headline {h.key!r}", h.unit, numeric=h.kind == "number")
 
 
@@ -312,7 +363,9 @@ def lookup(name: str) -> ResultDecl:
     decl = find(name)
     if decl is None:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise DeclarationError(f"result {name!r} has no declaration (declared: {known}); declare it in jobs/declarations/")
+        raise DeclarationError(
+            f"result {name!r} has no declaration (declared: {known}); declare it in jobs/declarations/"
+        )
     return decl
 
 
@@ -322,13 +375,21 @@ def _kind_ok(kind: str, series: pd.Series) -> bool:
     if kind == "any" or len(series) == 0:  # an empty column carries no values of another kind
         return True
     if kind == "float":
-        return pd.api.types.is_float_dtype(dt) or pd.api.types.is_integer_dtype(dt) or (pd.api.types.is_object_dtype(dt) and bool(series.isna().all()))
+        return (
+            pd.api.types.is_float_dtype(dt)
+            or pd.api.types.is_integer_dtype(dt)
+            or (pd.api.types.is_object_dtype(dt) and bool(series.isna().all()))
+        )
     if kind == "int":
         return pd.api.types.is_integer_dtype(dt)
     if kind == "bool":
         return pd.api.types.is_bool_dtype(dt)
     if kind == "str":
-        return pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt) or isinstance(dt, pd.CategoricalDtype)
+        return (
+            pd.api.types.is_string_dtype(dt)
+            or pd.api.types.is_object_dtype(dt)
+            or isinstance(dt, pd.CategoricalDtype)
+        )
     if kind == "date":
         return not isinstance(dt, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(dt)
     if kind == "time":
@@ -350,7 +411,9 @@ def _value_ok(kind: str, value: Any) -> bool:
     return False
 
 
-def validate(name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[str, Any] | None = None) -> dict[str, dict[str, str]]:
+def validate(
+    name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, str]]:
     """Check one publish of ``name`` against its declaration; return the column units.
 
     Refused (:class:`DeclarationError` naming the result, table and column or key): an
@@ -361,22 +424,30 @@ def validate(name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[st
     decl = lookup(name)
     for t in decl.tables:
         if not t.optional and t.name not in tables:
-            raise DeclarationError(f"{name}: table {t.name!r} is declared but not published (published: {', '.join(tables)})")
+            raise DeclarationError(
+                f"{name}: table {t.name!r} is declared but not published (published: {', '.join(tables)})"
+            )
     units: dict[str, dict[str, str]] = {}
     for tname, frame in tables.items():
         table = decl.table(tname)
         if table is None:
-            raise DeclarationError(f"{name}: table {tname!r} is not declared (declared: {', '.join(t.name for t in decl.tables)})")
+            raise DeclarationError(
+                f"{name}: table {tname!r} is not declared (declared: {', '.join(t.name for t in decl.tables)})"
+            )
         for col in table.columns:
             if not col.optional and "<" not in col.name and col.name not in frame.columns:
-                raise DeclarationError(f"{name}.{tname}: column {col.name!r} is declared but missing")
+                raise DeclarationError(
+                    f"{name}.{tname}: column {col.name!r} is declared but missing"
+                )
         units[tname] = {}
         for cname in map(str, frame.columns):
             col = table.column(cname)
             if col is None:
                 raise DeclarationError(f"{name}.{tname}: column {cname!r} is not declared")
             if not _kind_ok(col.kind, frame[cname]):
-                raise DeclarationError(f"{name}.{tname}.{cname}: declared {col.kind}, published {frame[cname].dtype}")
+                raise DeclarationError(
+                    f"{name}.{tname}.{cname}: declared {col.kind}, published {frame[cname].dtype}"
+                )
             units[tname][cname] = str(col.unit)
     if headline and not decl.extra_headline:
         for key, value in headline.items():
@@ -384,11 +455,21 @@ def validate(name: str, tables: Mapping[str, pd.DataFrame], headline: Mapping[st
             if h is None:
                 raise DeclarationError(f"{name}: headline key {key!r} is not declared")
             if not _value_ok(h.kind, value):
-                raise DeclarationError(f"{name}: headline key {key!r} is declared {h.kind}, published {type(value).__name__} {value!r:.60}")
+                raise DeclarationError(
+                    f"{name}: headline key {key!r} is declared {h.kind}, published {type(value).__name__} {value!r:.60}"
+                )
     return units
 
 
-_DTYPES = {"float": "float64", "int": "int64", "str": "object", "bool": "bool", "date": "datetime64[ns]", "time": "datetime64[ns, UTC]", "any": "object"}
+_DTYPES = {
+    "float": "float64",
+    "int": "int64",
+    "str": "object",
+    "bool": "bool",
+    "date": "datetime64[ns]",
+    "time": "datetime64[ns, UTC]",
+    "any": "object",
+}
 
 
 def empty_table(name: str, table: str) -> pd.DataFrame:
@@ -398,8 +479,12 @@ def empty_table(name: str, table: str) -> pd.DataFrame:
     decl = lookup(name)
     t = decl.table(table)
     if t is None:
-        raise DeclarationError(f"{name}: table {table!r} is not declared (declared: {', '.join(x.name for x in decl.tables)})")
-    return pd.DataFrame({c.name: pd.Series(dtype=_DTYPES[c.kind]) for c in t.columns if "<" not in c.name})
+        raise DeclarationError(
+            f"{name}: table {table!r} is not declared (declared: {', '.join(x.name for x in decl.tables)})"
+        )
+    return pd.DataFrame(
+        {c.name: pd.Series(dtype=_DTYPES[c.kind]) for c in t.columns if "<" not in c.name}
+    )
 
 
 def empty_tables(name: str) -> dict[str, pd.DataFrame]:
@@ -420,7 +505,12 @@ def headline_units(name: str, keys: Iterable[str]) -> dict[str, str]:
 def alert_catalogue() -> dict[str, dict[str, HeadlineKey]]:
     """The metrics alert rules may read: ``{result name (or pattern): {key: HeadlineKey}}``, the
     numeric ``alertable`` headline keys of every declaration plus :data:`QUALITY_HEADLINE`."""
-    return {d.name: {h.key: h for h in (*d.headline, *QUALITY_HEADLINE) if h.alertable and h.kind == "number"} for d in declarations()}
+    return {
+        d.name: {
+            h.key: h for h in (*d.headline, *QUALITY_HEADLINE) if h.alertable and h.kind == "number"
+        }
+        for d in declarations()
+    }
 
 
 def reference() -> dict[str, Any]:
@@ -433,7 +523,9 @@ def reference() -> dict[str, Any]:
 
 
 # -- the reference documents --------------------------------------------------------------------
-README_BEGIN = "<!-- results: rendered by `python -m jobs.declarations --write` from jobs/declarations/ -->"
+README_BEGIN = (
+    "<!-- results: rendered by `python -m jobs.declarations --write` from jobs/declarations/ -->"
+)
 README_END = "<!-- results: end -->"
 """Markers of the block of the README's API section rendered by :func:`readme_block`."""
 
@@ -442,11 +534,18 @@ def readme_block() -> str:
     """The README's list of published results (between :data:`README_BEGIN` and
     :data:`README_END`): name, cadence, tables and headline keys; the details are in
     ``docs/results.md``."""
-    lines = [README_BEGIN, "", "| result | cadence | tables | headline keys | what |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        README_BEGIN,
+        "",
+        "| result | cadence | tables | headline keys | what |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for d in declarations():
         tables = ", ".join(f"`{t.name}`" for t in d.tables)
         alertable = sum(h.alertable for h in d.headline)
-        lines.append(f"| `{d.name}` | {d.cadence} | {tables} | {len(d.headline)} ({alertable} alertable) | {d.description} |")
+        lines.append(
+            f"| `{d.name}` | {d.cadence} | {tables} | {len(d.headline)} ({alertable} alertable) | {d.description} |"
+        )
     lines += ["", README_END]
     return "\n".join(lines)
 
@@ -457,7 +556,9 @@ def render_readme(text: str) -> str:
     Raises :class:`DeclarationError` when the markers are missing."""
     start, end = text.find(README_BEGIN), text.find(README_END)
     if start < 0 or end < start:
-        raise DeclarationError(f"README: the markers {README_BEGIN!r} ... {README_END!r} are missing")
+        raise DeclarationError(
+            f"README: the markers {README_BEGIN!r} ... {README_END!r} are missing"
+        )
     return text[:start] + readme_block() + text[end + len(README_END) :]
 
 
@@ -486,11 +587,23 @@ def markdown() -> str:
     for d in declarations():
         lines.append(f"### `{d.name}` ({d.cadence}, task `{d.task}`)\n\n{d.description}\n")
         for t in d.tables:
-            kept = " (latest versions only: older versions keep the other tables)" if t.history == "latest" else ""
-            lines.append(f"- table `{t.name}`{' (optional)' if t.optional else ''}{kept}: {t.description}")
-            lines.extend(f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{', stored as float32' if c.storage == 'float32' else ''}{': ' + c.description if c.description else ''}" for c in t.columns)
+            kept = (
+                " (latest versions only: older versions keep the other tables)"
+                if t.history == "latest"
+                else ""
+            )
+            lines.append(
+                f"- table `{t.name}`{' (optional)' if t.optional else ''}{kept}: {t.description}"
+            )
+            lines.extend(
+                f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{', stored as float32' if c.storage == 'float32' else ''}{': ' + c.description if c.description else ''}"
+                for c in t.columns
+            )
         if d.headline:
             lines.append("- headline:")
-            lines.extend(f"  - `{h.key}` ({h.unit}){'' if h.alertable else ', not alertable'}{': ' + h.description if h.description else ''}" for h in d.headline)
+            lines.extend(
+                f"  - `{h.key}` ({h.unit}){'' if h.alertable else ', not alertable'}{': ' + h.description if h.description else ''}"
+                for h in d.headline
+            )
         lines.append("")
     return "\n".join(lines)

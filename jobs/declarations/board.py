@@ -26,7 +26,10 @@ def _label(name: str, what: str) -> Column:
 
 
 def _flows() -> tuple[Column, ...]:
-    return (*(Column(c, "float", U.USD_FLOW, what) for c, what in COMPONENTS), Column("total_usd", "float", U.USD_FLOW, "sum of the components (+ = buy)"))
+    return (
+        *(Column(c, "float", U.USD_FLOW, what) for c, what in COMPONENTS),
+        Column("total_usd", "float", U.USD_FLOW, "sum of the components (+ = buy)"),
+    )
 
 
 _MOVES = (
@@ -41,8 +44,18 @@ def _fx() -> Table:
         (
             _label("scenario", "the unwind: to the median of the unwind window, or to zero"),
             _label("ccy", "currency"),
-            Column("usd", "float", U.USD, "speculators' position in the currency (+ = long the currency)"),
-            Column("currency_flow_usd", "float", U.USD_FLOW, "USD of the currency bought (+) in an unwind to the median"),
+            Column(
+                "usd",
+                "float",
+                U.USD,
+                "speculators' position in the currency (+ = long the currency)",
+            ),
+            Column(
+                "currency_flow_usd",
+                "float",
+                U.USD_FLOW,
+                "USD of the currency bought (+) in an unwind to the median",
+            ),
             Column("cover_usd", "float", U.USD, "net-USD position covered"),
             Column("benefits", "bool", U.FLAG, "the currency is bought in the unwind"),
             Column("rank", "int", U.RANK, "beneficiary rank"),
@@ -52,12 +65,35 @@ def _fx() -> Table:
 
 
 def _levels() -> Table:
-    cols = [_label("underlying", "gamma underlying"), Column("spot", "float", U.PRICE, "spot at the snapshot")]
-    for lv, what in (("flip", "gamma flip nearest spot (NaN: none in the window)"), ("call_wall", "strike with the largest |call GEX|"), ("put_wall", "strike with the largest |put GEX|"), ("abs_gamma_strike", "strike with the largest |call GEX| + |put GEX|")):
-        cols += [Column(lv, "float", U.PRICE, what), Column(f"{lv}_distance_pct", "float", U.PERCENT, f"{lv.replace('_', ' ')} distance from spot, (level / spot - 1) x 100")]
+    cols = [
+        _label("underlying", "gamma underlying"),
+        Column("spot", "float", U.PRICE, "spot at the snapshot"),
+    ]
+    for lv, what in (
+        ("flip", "gamma flip nearest spot (NaN: none in the window)"),
+        ("call_wall", "strike with the largest |call GEX|"),
+        ("put_wall", "strike with the largest |put GEX|"),
+        ("abs_gamma_strike", "strike with the largest |call GEX| + |put GEX|"),
+    ):
+        cols += [
+            Column(lv, "float", U.PRICE, what),
+            Column(
+                f"{lv}_distance_pct",
+                "float",
+                U.PERCENT,
+                f"{lv.replace('_', ' ')} distance from spot, (level / spot - 1) x 100",
+            ),
+        ]
     cols += [
-        Column("zero_dte_share", "float", U.FRACTION, "share of gross GEX settling in the snapshot's session"),
-        Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"),
+        Column(
+            "zero_dte_share",
+            "float",
+            U.FRACTION,
+            "share of gross GEX settling in the snapshot's session",
+        ),
+        Column(
+            "net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"
+        ),
         _label("regime", "long gamma / short gamma"),
     ]
     return Table("levels", tuple(cols), "key levels per gamma underlying (flows.levels.key_levels)")
@@ -73,7 +109,12 @@ def _expiries() -> Table:
             Column("expiries", "int", U.COUNT, "listed expiries settling that day"),
             Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX rolling off"),
             Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "gross spot GEX rolling off"),
-            Column("share_of_gross", "float", U.FRACTION, "share of the underlying's gross GEX rolling off"),
+            Column(
+                "share_of_gross",
+                "float",
+                U.FRACTION,
+                "share of the underlying's gross GEX rolling off",
+            ),
         ),
         "the expiry calendar: GEX rolling off at the next OPEX, VIX expiries and quarter ends (flows.levels.expiry_calendar)",
     )
@@ -104,41 +145,172 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
     a = not brief
     keys = [
         HeadlineKey("index", U.LABEL, "the board index", kind="text", alertable=False),
-        HeadlineKey("flag_move_pct", U.PERCENT, "the flag move ([board] flag_move_pct)", alertable=False),
-        HeadlineKey("today_move_pct", U.PERCENT, "move of the board index since the prior close (None: unknown)", alertable=a),
-        HeadlineKey("total_usd_at_flag_move", U.USD_FLOW, "mechanical flow for the flag move (+ = buy)", alertable=a),
-        *(HeadlineKey(f"{c}_at_flag_move", U.USD_FLOW, what, alertable=a) for c, what in COMPONENTS),
-        HeadlineKey("letf_per_1pct_usd", U.USD_PER_1PCT, "leveraged ETFs: USD per 1% move (equity total)", alertable=a),
-        HeadlineKey("net_usd_position_usd", U.USD, "speculators' net USD position, headline basket (+ = net long USD)", alertable=a),
-        HeadlineKey("net_usd_percentile_3y", U.PERCENTILE, "its percentile over 3 years", alertable=a),
-        HeadlineKey("dealer_flow_sign_change_down_pct", U.PERCENT, "index fall at which the dealers' flow changes sign (a gamma flip crossed; None: no change on the grid)", alertable=False),
-        HeadlineKey("dealer_flow_sign_change_up_pct", U.PERCENT, "index rise at which the dealers' flow changes sign (None: no change on the grid)", alertable=False),
-        HeadlineKey("index_gamma_underlying", U.LABEL, "the index (or its ETF) whose gamma flip is quoted", kind="text", alertable=False),
-        HeadlineKey("index_flip_distance_pct", U.PERCENT, "its gamma flip, % from spot (None: no flip in the window)", alertable=False),
+        HeadlineKey(
+            "flag_move_pct", U.PERCENT, "the flag move ([board] flag_move_pct)", alertable=False
+        ),
+        HeadlineKey(
+            "today_move_pct",
+            U.PERCENT,
+            "move of the board index since the prior close (None: unknown)",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "total_usd_at_flag_move",
+            U.USD_FLOW,
+            "mechanical flow for the flag move (+ = buy)",
+            alertable=a,
+        ),
+        *(
+            HeadlineKey(f"{c}_at_flag_move", U.USD_FLOW, what, alertable=a)
+            for c, what in COMPONENTS
+        ),
+        HeadlineKey(
+            "letf_per_1pct_usd",
+            U.USD_PER_1PCT,
+            "leveraged ETFs: USD per 1% move (equity total)",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "net_usd_position_usd",
+            U.USD,
+            "speculators' net USD position, headline basket (+ = net long USD)",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "net_usd_percentile_3y", U.PERCENTILE, "its percentile over 3 years", alertable=a
+        ),
+        HeadlineKey(
+            "dealer_flow_sign_change_down_pct",
+            U.PERCENT,
+            "index fall at which the dealers' flow changes sign (a gamma flip crossed; None: no change on the grid)",
+            alertable=False,
+        ),
+        HeadlineKey(
+            "dealer_flow_sign_change_up_pct",
+            U.PERCENT,
+            "index rise at which the dealers' flow changes sign (None: no change on the grid)",
+            alertable=False,
+        ),
+        HeadlineKey(
+            "index_gamma_underlying",
+            U.LABEL,
+            "the index (or its ETF) whose gamma flip is quoted",
+            kind="text",
+            alertable=False,
+        ),
+        HeadlineKey(
+            "index_flip_distance_pct",
+            U.PERCENT,
+            "its gamma flip, % from spot (None: no flip in the window)",
+            alertable=False,
+        ),
         HeadlineKey("flags", U.COUNT, "regime flags raised", alertable=a),
-        HeadlineKey("today_index_usd_at_flag_move", U.USD_FLOW, "today's index flow at the flag move: dealers + leveraged ETFs (horizon 'today'; None without them)", alertable=a),
-        HeadlineKey("week_index_usd_at_flag_move", U.USD_FLOW, "this week's index flow after a flag-move day: vol-control funds (5 sessions) + CTAs (horizon 'this week')", alertable=a),
-        HeadlineKey("vixetp_rebalance_usd", U.USD_FLOW, "VIX ETPs' rebalance today, VX futures (never added to index flows)", alertable=a),
-        HeadlineKey("volcontrol_usd_at_flag_move", U.USD_FLOW, "vol-control funds over 5 sessions after a flag-move day", alertable=a),
-        HeadlineKey("cta_usd_at_flag_move", U.USD_FLOW, "CTAs' position change after a flag-move day (over the week)", alertable=a),
-        HeadlineKey("cta_nearest_trigger_distance_pct", U.PERCENT, "distance of the nearest CTA trigger from the close (signed)", alertable=a),
+        HeadlineKey(
+            "today_index_usd_at_flag_move",
+            U.USD_FLOW,
+            "today's index flow at the flag move: dealers + leveraged ETFs (horizon 'today'; None without them)",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "week_index_usd_at_flag_move",
+            U.USD_FLOW,
+            "this week's index flow after a flag-move day: vol-control funds (5 sessions) + CTAs (horizon 'this week')",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "vixetp_rebalance_usd",
+            U.USD_FLOW,
+            "VIX ETPs' rebalance today, VX futures (never added to index flows)",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "volcontrol_usd_at_flag_move",
+            U.USD_FLOW,
+            "vol-control funds over 5 sessions after a flag-move day",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "cta_usd_at_flag_move",
+            U.USD_FLOW,
+            "CTAs' position change after a flag-move day (over the week)",
+            alertable=a,
+        ),
+        HeadlineKey(
+            "cta_nearest_trigger_distance_pct",
+            U.PERCENT,
+            "distance of the nearest CTA trigger from the close (signed)",
+            alertable=a,
+        ),
         HeadlineKey("stale_inputs", U.COUNT, "inputs left out as stale or missing", alertable=a),
     ]
     if brief:
         keys += [
-            HeadlineKey("date", U.DATE, "the brief's date (exchange time zone)", kind="time", alertable=False),
-            HeadlineKey("text", U.TEXT, "the brief as plain text lines (the digest body)", kind="text", alertable=False),
-            HeadlineKey("notes", U.TEXT, "the desk's notes in the brief as rendered (empty: none)", kind="text", alertable=False),
-            HeadlineKey("volcontrol_flow_usd_1d", U.USD_FLOW, "vol-control funds' flow at the next close (first index of [systematic] volcontrol_indices)", alertable=False),
-            HeadlineKey("volcontrol_flow_usd_1w_flat", U.USD_FLOW, "their flow over 5 sessions, unchanged prices", alertable=False),
-            HeadlineKey("cta_nearest_trigger", U.LABEL, "the CTA rule whose trigger is nearest", kind="text", alertable=False),
+            HeadlineKey(
+                "date",
+                U.DATE,
+                "the brief's date (exchange time zone)",
+                kind="time",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "text",
+                U.TEXT,
+                "the brief as plain text lines (the digest body)",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "notes",
+                U.TEXT,
+                "the desk's notes in the brief as rendered (empty: none)",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "volcontrol_flow_usd_1d",
+                U.USD_FLOW,
+                "vol-control funds' flow at the next close (first index of [systematic] volcontrol_indices)",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "volcontrol_flow_usd_1w_flat",
+                U.USD_FLOW,
+                "their flow over 5 sessions, unchanged prices",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "cta_nearest_trigger",
+                U.LABEL,
+                "the CTA rule whose trigger is nearest",
+                kind="text",
+                alertable=False,
+            ),
             HeadlineKey("cta_nearest_trigger_level", U.INDEX_POINTS, "its level", alertable=False),
-            HeadlineKey("vixetp_rebalance_contracts", U.CONTRACTS, "the same in VX contracts", alertable=False),
-            HeadlineKey("futures_crowding_flags", U.COUNT, "crowding flags of cftc.futures_positioning", alertable=False),
-            HeadlineKey("futures_flagged", U.TEXT, "the flags raised", kind="text", alertable=False),
+            HeadlineKey(
+                "vixetp_rebalance_contracts",
+                U.CONTRACTS,
+                "the same in VX contracts",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "futures_crowding_flags",
+                U.COUNT,
+                "crowding flags of cftc.futures_positioning",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "futures_flagged", U.TEXT, "the flags raised", kind="text", alertable=False
+            ),
         ]
     else:
-        keys.insert(8, HeadlineKey("total_usd_today_move", U.USD_FLOW, "mechanical flow for today's move so far (+ = buy)"))
+        keys.insert(
+            8,
+            HeadlineKey(
+                "total_usd_today_move",
+                U.USD_FLOW,
+                "mechanical flow for today's move so far (+ = buy)",
+            ),
+        )
     return tuple(keys)
 
 
@@ -155,9 +327,16 @@ SCENARIOS = declare(
                     *_MOVES,
                     _label("underlying", "underlying"),
                     Column("beta", "float", U.DIMENSIONLESS, "beta to the board index"),
-                    Column("move_pct", "float", U.PERCENT, "move of the underlying = beta x index move"),
+                    Column(
+                        "move_pct", "float", U.PERCENT, "move of the underlying = beta x index move"
+                    ),
                     *_flows(),
-                    Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume (NaN: not given)"),
+                    Column(
+                        "adv_usd",
+                        "float",
+                        U.USD_PER_DAY,
+                        "average daily dollar volume (NaN: not given)",
+                    ),
                     Column("total_pct_adv", "float", U.PCT_OF_ADV, "100 x |total_usd| / adv_usd"),
                 ),
                 "one row per index move, IV shock and underlying (the main table)",
@@ -168,9 +347,19 @@ SCENARIOS = declare(
                 (
                     _label("underlying", "underlying"),
                     Column("beta", "float", U.DIMENSIONLESS, "beta to the board index"),
-                    Column("flow_per_1pct_usd", "float", U.USD_PER_1PCT, "mechanical flow per 1% index move"),
+                    Column(
+                        "flow_per_1pct_usd",
+                        "float",
+                        U.USD_PER_1PCT,
+                        "mechanical flow per 1% index move",
+                    ),
                     Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume"),
-                    Column("flow_per_1pct_pct_adv", "float", U.PCT_OF_ADV_PER_1PCT, "flow per 1% index move, percent of ADV"),
+                    Column(
+                        "flow_per_1pct_pct_adv",
+                        "float",
+                        U.PCT_OF_ADV_PER_1PCT,
+                        "flow per 1% index move, percent of ADV",
+                    ),
                     _label("adv_note", "empty, or why the row has no % of ADV (the row is kept)"),
                 ),
                 "underlyings ranked by flow per 1% index move",
@@ -191,7 +380,9 @@ SCENARIOS = declare(
                 "underlyings",
                 (
                     _label("underlying", "underlying"),
-                    Column("max_abs_total_usd", "float", U.USD, "largest |total flow| over the grid"),
+                    Column(
+                        "max_abs_total_usd", "float", U.USD, "largest |total flow| over the grid"
+                    ),
                 ),
                 "underlyings with any flow, largest first (the explorer's list)",
             ),
@@ -200,14 +391,35 @@ SCENARIOS = declare(
             Table(
                 "systematic",
                 (
-                    _label("component", "dealers / leveraged ETFs / VIX ETPs / vol-control funds / CTAs"),
-                    _label("horizon", "when it trades: today (into the close), next sessions (lagged), this week"),
+                    _label(
+                        "component",
+                        "dealers / leveraged ETFs / VIX ETPs / vol-control funds / CTAs",
+                    ),
+                    _label(
+                        "horizon",
+                        "when it trades: today (into the close), next sessions (lagged), this week",
+                    ),
                     _label("horizon_group", "today / this week: the totals' grouping"),
                     _label("instrument", "index futures / stocks, or VX futures"),
-                    Column("usd", "float", U.USD_FLOW, "flow at the board's flag move (+ = buy; NaN when left out)"),
-                    Column("basis", "str", U.TEXT, "what the figure is (grid point, shock grid, today's rebalance)"),
+                    Column(
+                        "usd",
+                        "float",
+                        U.USD_FLOW,
+                        "flow at the board's flag move (+ = buy; NaN when left out)",
+                    ),
+                    Column(
+                        "basis",
+                        "str",
+                        U.TEXT,
+                        "what the figure is (grid point, shock grid, today's rebalance)",
+                    ),
                     _label("source", "the result read"),
-                    Column("as_of", "str", U.TIME, "its as-of (ISO 8601; empty for the board's own grid)"),
+                    Column(
+                        "as_of",
+                        "str",
+                        U.TIME,
+                        "its as-of (ISO 8601; empty for the board's own grid)",
+                    ),
                     Column("included", "bool", U.FLAG, "in the horizon totals"),
                     _label("note", "ok, or why it was left out"),
                 ),
@@ -235,11 +447,26 @@ SCENARIOS = declare(
                     _label("net_unit", "USD or contracts"),
                     Column("percentile_3y", "float", U.PERCENTILE, "percentile over 3 years"),
                     Column("zscore_3y", "float", U.STDEV, "z-score over 3 years"),
-                    Column("previous_max_3y", "float", U.MIXED, "previous 3-year high (FX: previous cycle peak), in net_unit"),
-                    Column("previous_min_3y", "float", U.MIXED, "previous 3-year low (FX: previous cycle trough), in net_unit"),
+                    Column(
+                        "previous_max_3y",
+                        "float",
+                        U.MIXED,
+                        "previous 3-year high (FX: previous cycle peak), in net_unit",
+                    ),
+                    Column(
+                        "previous_min_3y",
+                        "float",
+                        U.MIXED,
+                        "previous 3-year low (FX: previous cycle trough), in net_unit",
+                    ),
                     Column("distance_to_max", "float", U.MIXED, "net - previous high"),
                     Column("distance_to_min", "float", U.MIXED, "net - previous low"),
-                    Column("exposure", "float", U.MIXED, "USD notional, net USD or DV01, in exposure_unit"),
+                    Column(
+                        "exposure",
+                        "float",
+                        U.MIXED,
+                        "USD notional, net USD or DV01, in exposure_unit",
+                    ),
                     _label("exposure_unit", "unit of exposure"),
                     Column("as_of", "str", U.TIME, "report date"),
                     _label("source", "the result read"),
@@ -265,7 +492,12 @@ BRIEF = declare(
                     _label("underlying", "index of [board] brief_indices"),
                     Column("spot", "float", U.PRICE, "spot"),
                     _label("regime", "long gamma / short gamma"),
-                    Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"),
+                    Column(
+                        "net_gex_usd_per_1pct",
+                        "float",
+                        U.USD_PER_1PCT,
+                        "net spot GEX (+ = dealers long gamma)",
+                    ),
                     Column("flip", "float", U.PRICE, "zero-gamma level nearest spot"),
                     Column("flip_distance_pct", "float", U.PERCENT, "(flip / spot - 1) x 100"),
                     Column("as_of", "str", U.TIME, "snapshot time (ISO 8601)"),
@@ -277,11 +509,20 @@ BRIEF = declare(
                 "letf",
                 (
                     _label("underlying", "underlying"),
-                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, "leveraged ETFs' trade per +1% move (+ = buy)"),
+                    Column(
+                        "per_1pct_usd",
+                        "float",
+                        U.USD_PER_1PCT,
+                        "leveraged ETFs' trade per +1% move (+ = buy)",
+                    ),
                 ),
                 "the 8 underlyings with the largest leveraged-ETF USD per 1%",
             ),
-            Table("flows", (*_MOVES, *_flows()), "the board's totals for index moves of -5 to +5% without IV shock (empty without a usable board)"),
+            Table(
+                "flows",
+                (*_MOVES, *_flows()),
+                "the board's totals for index moves of -5 to +5% without IV shock (empty without a usable board)",
+            ),
             _fx(),
             _inputs("every input of the brief"),
             Table(
@@ -291,7 +532,12 @@ BRIEF = declare(
                     Column("previous", "float", U.MIXED, "in the previous brief"),
                     Column("current", "float", U.MIXED, "now"),
                     Column("change", "float", U.MIXED, "current - previous"),
-                    Column("relative_change", "float", U.FRACTION, "|change| / |previous| (inf: previous 0)"),
+                    Column(
+                        "relative_change",
+                        "float",
+                        U.FRACTION,
+                        "|change| / |previous| (inf: previous 0)",
+                    ),
                 ),
                 "changes since the previous brief, largest relative change first",
             ),
@@ -301,7 +547,12 @@ BRIEF = declare(
                     _label("format", "pdf / png"),
                     _label("media_type", "MIME type"),
                     Column("size_bytes", "int", U.COUNT, "size of the document in bytes"),
-                    Column("data", "any", U.TEXT, "the document's bytes (rendered by the brief job; the web tier serves them as they are)"),
+                    Column(
+                        "data",
+                        "any",
+                        U.TEXT,
+                        "the document's bytes (rendered by the brief job; the web tier serves them as they are)",
+                    ),
                 ),
                 "the brief rendered as PDF and PNG by its job (empty when rendering failed: extra.render_error says why)",
             ),

@@ -20,8 +20,16 @@ _KEYS = ("as_of", "code", "market")
 
 def _cot(described: Mapping[str, str]) -> tuple[Column, ...]:
     """A COT report table: the parser's layout (:mod:`flows.schema`), positions in contracts."""
-    out = [Column("as_of", "date", U.DATE, described["as_of"]), Column("code", "str", U.LABEL, described["code"]), Column("market", "str", U.LABEL, described["market"])]
-    out += [Column(name, "int", U.CONTRACTS, text) for name, text in described.items() if name not in _KEYS]
+    out = [
+        Column("as_of", "date", U.DATE, described["as_of"]),
+        Column("code", "str", U.LABEL, described["code"]),
+        Column("market", "str", U.LABEL, described["market"]),
+    ]
+    out += [
+        Column(name, "int", U.CONTRACTS, text)
+        for name, text in described.items()
+        if name not in _KEYS
+    ]
     return tuple(out)
 
 
@@ -32,16 +40,38 @@ POSITIONS = declare(
         task="cftc",
         cadence="weekly-cftc",
         tables=(
-            Table("legacy", _cot(COT_LEGACY_COLUMNS), "legacy futures-only report, one row per report date and market code"),
-            Table("tff", _cot(COT_TFF_COLUMNS), "traders in financial futures report, one row per report date and market code"),
+            Table(
+                "legacy",
+                _cot(COT_LEGACY_COLUMNS),
+                "legacy futures-only report, one row per report date and market code",
+            ),
+            Table(
+                "tff",
+                _cot(COT_TFF_COLUMNS),
+                "traders in financial futures report, one row per report date and market code",
+            ),
             Table(
                 "releases",
                 (
                     Column("as_of", "date", U.DATE, "report date (CFTC as-of, tz-naive)"),
-                    Column("scheduled_release", "time", U.TIME, "scheduled release (3rd federal business day, 15:30 ET)"),
-                    Column("first_seen", "time", U.TIME, "when this ingest first stored the report"),
-                    Column("release_time", "time", U.TIME, "release time used downstream: first_seen, or for back-filled history the scheduled release"),
-                    Column("release_basis", "str", U.LABEL, "'first seen' or 'scheduled (back-fill)'"),
+                    Column(
+                        "scheduled_release",
+                        "time",
+                        U.TIME,
+                        "scheduled release (3rd federal business day, 15:30 ET)",
+                    ),
+                    Column(
+                        "first_seen", "time", U.TIME, "when this ingest first stored the report"
+                    ),
+                    Column(
+                        "release_time",
+                        "time",
+                        U.TIME,
+                        "release time used downstream: first_seen, or for back-filled history the scheduled release",
+                    ),
+                    Column(
+                        "release_basis", "str", U.LABEL, "'first seen' or 'scheduled (back-fill)'"
+                    ),
                 ),
                 "one row per report date",
             ),
@@ -65,12 +95,19 @@ FX = declare(
                 "data",
                 (
                     Column("date", "date", U.DATE, "ECB business day"),
-                    Column("<CCY>", "float", U.USD_PER_UNIT, "USD per 1 unit of the currency = ECB USD / ECB CCY (USD = 1)"),
+                    Column(
+                        "<CCY>",
+                        "float",
+                        U.USD_PER_UNIT,
+                        "USD per 1 unit of the currency = ECB USD / ECB CCY (USD = 1)",
+                    ),
                 ),
                 "one row per ECB day, one column per currency",
             ),
         ),
-        headline=(HeadlineKey("fx_last_date", U.DATE, "latest ECB day", kind="time", alertable=False),),
+        headline=(
+            HeadlineKey("fx_last_date", U.DATE, "latest ECB day", kind="time", alertable=False),
+        ),
     )
 )
 
@@ -87,19 +124,80 @@ NET_USD = declare(
                 "weekly",
                 (
                     Column("as_of", "date", U.DATE, "report date (CFTC as-of, usually a Tuesday)"),
-                    Column("release_time", "time", U.TIME, "when the ingest first saw the report (back-filled history: the scheduled release)"),
+                    Column(
+                        "release_time",
+                        "time",
+                        U.TIME,
+                        "when the ingest first saw the report (back-filled history: the scheduled release)",
+                    ),
                     # the more specific patterns first: net_usd_<BASKET> would match them too
-                    Column("<SERIES>_change_usd", "float", U.USD, "week-on-week change of the headline basket's series = position + FX"),
-                    Column("<SERIES>_change_position_usd", "float", U.USD, "part of the change from positions: -sum(delta net x size x old USD per unit)"),
-                    Column("<SERIES>_change_fx_usd", "float", U.USD, "part of the change from FX: -sum(new net x size x delta USD per unit)"),
-                    Column("<SERIES>_z_<WINDOW>", "float", U.STDEV, "z-score of the series over the window's weekly reports"),
-                    Column("<SERIES>_pct_<WINDOW>", "float", U.PERCENTILE, "percentile rank of the series over the window"),
-                    Column("<SERIES>_cot_index_<WINDOW>", "float", U.INDEX_0_100, "COT index: min-max position of the series over the window"),
-                    Column("net_usd_levfunds_<BASKET>", "float", U.USD, "TFF leveraged funds' net USD over the basket (+ = net long USD)"),
-                    Column("net_usd_assetmgr_<BASKET>", "float", U.USD, "TFF asset managers' net USD over the basket (+ = net long USD)"),
-                    Column("net_usd_<BASKET>", "float", U.USD, "legacy non-commercials' net USD over the basket (+ = net long USD)"),
-                    Column("partial", "bool", U.FLAG, "a basket currency has no position or no FX that week (not complete)"),
-                    Column("partial_tff", "bool", U.FLAG, "the same for the TFF leveraged funds (when both reports are given)", optional=True),
+                    Column(
+                        "<SERIES>_change_usd",
+                        "float",
+                        U.USD,
+                        "week-on-week change of the headline basket's series = position + FX",
+                    ),
+                    Column(
+                        "<SERIES>_change_position_usd",
+                        "float",
+                        U.USD,
+                        "part of the change from positions: -sum(delta net x size x old USD per unit)",
+                    ),
+                    Column(
+                        "<SERIES>_change_fx_usd",
+                        "float",
+                        U.USD,
+                        "part of the change from FX: -sum(new net x size x delta USD per unit)",
+                    ),
+                    Column(
+                        "<SERIES>_z_<WINDOW>",
+                        "float",
+                        U.STDEV,
+                        "z-score of the series over the window's weekly reports",
+                    ),
+                    Column(
+                        "<SERIES>_pct_<WINDOW>",
+                        "float",
+                        U.PERCENTILE,
+                        "percentile rank of the series over the window",
+                    ),
+                    Column(
+                        "<SERIES>_cot_index_<WINDOW>",
+                        "float",
+                        U.INDEX_0_100,
+                        "COT index: min-max position of the series over the window",
+                    ),
+                    Column(
+                        "net_usd_levfunds_<BASKET>",
+                        "float",
+                        U.USD,
+                        "TFF leveraged funds' net USD over the basket (+ = net long USD)",
+                    ),
+                    Column(
+                        "net_usd_assetmgr_<BASKET>",
+                        "float",
+                        U.USD,
+                        "TFF asset managers' net USD over the basket (+ = net long USD)",
+                    ),
+                    Column(
+                        "net_usd_<BASKET>",
+                        "float",
+                        U.USD,
+                        "legacy non-commercials' net USD over the basket (+ = net long USD)",
+                    ),
+                    Column(
+                        "partial",
+                        "bool",
+                        U.FLAG,
+                        "a basket currency has no position or no FX that week (not complete)",
+                    ),
+                    Column(
+                        "partial_tff",
+                        "bool",
+                        U.FLAG,
+                        "the same for the TFF leveraged funds (when both reports are given)",
+                        optional=True,
+                    ),
                 ),
                 "one row per report date (the main table)",
             ),
@@ -109,17 +207,61 @@ NET_USD = declare(
                     Column("as_of", "date", U.DATE, "report date"),
                     Column("ccy", "str", U.LABEL, "ISO currency (DXY: the USD index contract)"),
                     Column("code", "str", U.LABEL, "CFTC contract market code"),
-                    Column("net_contracts", "float", U.CONTRACTS, "legacy non-commercial long - short"),
-                    Column("levfunds_net_contracts", "float", U.CONTRACTS, "TFF leveraged funds long - short"),
-                    Column("assetmgr_net_contracts", "float", U.CONTRACTS, "TFF asset managers long - short"),
-                    Column("usd", "float", U.USD, "value of the non-commercial position (+ = long the currency; DXY: long USD)"),
-                    Column("levfunds_usd", "float", U.USD, "value of the leveraged funds' position"),
+                    Column(
+                        "net_contracts", "float", U.CONTRACTS, "legacy non-commercial long - short"
+                    ),
+                    Column(
+                        "levfunds_net_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "TFF leveraged funds long - short",
+                    ),
+                    Column(
+                        "assetmgr_net_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "TFF asset managers long - short",
+                    ),
+                    Column(
+                        "usd",
+                        "float",
+                        U.USD,
+                        "value of the non-commercial position (+ = long the currency; DXY: long USD)",
+                    ),
+                    Column(
+                        "levfunds_usd", "float", U.USD, "value of the leveraged funds' position"
+                    ),
                     Column("assetmgr_usd", "float", U.USD, "value of the asset managers' position"),
-                    Column("usd_per_unit", "float", U.USD_PER_UNIT, "USD per 1 unit of the currency (DXY: the index level)"),
-                    Column("contract_size", "float", U.UNITS_PER_CONTRACT, "currency units per contract (DXY: USD per index point)"),
-                    Column("contribution_usd", "float", U.USD, "contribution to net USD (-usd; DXY +usd)"),
-                    Column("levfunds_contribution_usd", "float", U.USD, "leveraged funds' contribution to net USD"),
-                    Column("assetmgr_contribution_usd", "float", U.USD, "asset managers' contribution to net USD"),
+                    Column(
+                        "usd_per_unit",
+                        "float",
+                        U.USD_PER_UNIT,
+                        "USD per 1 unit of the currency (DXY: the index level)",
+                    ),
+                    Column(
+                        "contract_size",
+                        "float",
+                        U.UNITS_PER_CONTRACT,
+                        "currency units per contract (DXY: USD per index point)",
+                    ),
+                    Column(
+                        "contribution_usd",
+                        "float",
+                        U.USD,
+                        "contribution to net USD (-usd; DXY +usd)",
+                    ),
+                    Column(
+                        "levfunds_contribution_usd",
+                        "float",
+                        U.USD,
+                        "leveraged funds' contribution to net USD",
+                    ),
+                    Column(
+                        "assetmgr_contribution_usd",
+                        "float",
+                        U.USD,
+                        "asset managers' contribution to net USD",
+                    ),
                 ),
                 "one row per report date and currency",
             ),
@@ -141,7 +283,9 @@ NET_USD = declare(
                     Column("std_usd", "float", U.USD, "standard deviation over the window"),
                     Column("min_usd", "float", U.USD, "minimum over the window"),
                     Column("max_usd", "float", U.USD, "maximum over the window"),
-                    Column("weeks_available", "int", U.WEEKS, "complete weekly reports in the window"),
+                    Column(
+                        "weeks_available", "int", U.WEEKS, "complete weekly reports in the window"
+                    ),
                 ),
                 "statistics of every series over each window",
             ),
@@ -166,7 +310,12 @@ NET_USD = declare(
                     Column("net_contracts", "float", U.CONTRACTS, "net position"),
                     Column("usd", "float", U.USD, "its value (+ = long the currency)"),
                     Column("zscore", "float", U.STDEV, "z-score of the net contracts over 3 years"),
-                    Column("cot_index", "float", U.INDEX_0_100, "COT index of the net contracts over 3 years"),
+                    Column(
+                        "cot_index",
+                        "float",
+                        U.INDEX_0_100,
+                        "COT index of the net contracts over 3 years",
+                    ),
                     Column("extremity", "float", U.INDEX_0_100, "|cot_index - 50| x 2"),
                     Column("direction", "str", U.LABEL, "long / short"),
                     Column("rank_zscore", "int", U.RANK, "rank by |zscore| (1 = most crowded)"),
@@ -179,14 +328,24 @@ NET_USD = declare(
                 "unwind",
                 (
                     Column("series", "str", U.LABEL, _SERIES),
-                    Column("scenario", "str", U.LABEL, "median (revert to the unwind_years median) / zero"),
+                    Column(
+                        "scenario",
+                        "str",
+                        U.LABEL,
+                        "median (revert to the unwind_years median) / zero",
+                    ),
                     Column("as_of", "date", U.DATE, "latest complete report"),
                     Column("ccy", "str", U.LABEL, "currency"),
                     Column("usd", "float", U.USD, "value of the position (+ = long the currency)"),
                     Column("contribution_usd", "float", U.USD, "contribution to net USD"),
                     Column("share", "float", U.FRACTION, "share of the unwound side"),
                     Column("cover_usd", "float", U.USD, "net-USD position covered"),
-                    Column("currency_flow_usd", "float", U.USD_FLOW, "USD of the currency bought (+) / sold (-) in the unwind"),
+                    Column(
+                        "currency_flow_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "USD of the currency bought (+) / sold (-) in the unwind",
+                    ),
                     Column("benefits", "bool", U.FLAG, "the currency is bought in the unwind"),
                     Column("rank", "int", U.RANK, "beneficiary rank (1 = bought most)"),
                     Column("target_net_usd", "float", U.USD, "net USD after the unwind"),
@@ -196,21 +355,53 @@ NET_USD = declare(
             ),
         ),
         headline=(
-            HeadlineKey("as_of", U.DATE, "latest complete report date", kind="time", alertable=False),
+            HeadlineKey(
+                "as_of", U.DATE, "latest complete report date", kind="time", alertable=False
+            ),
             HeadlineKey("release_time", U.TIME, "its release time", kind="time", alertable=False),
             HeadlineKey("basket", U.LABEL, "headline basket", kind="text", alertable=False),
             HeadlineKey("change_usd", U.USD, "week-on-week change of the headline series"),
             HeadlineKey("change_position_usd", U.USD, "part of the change from positions"),
             HeadlineKey("change_fx_usd", U.USD, "part of the change from FX revaluation"),
-            HeadlineKey("cot_index_3y", U.INDEX_0_100, "COT index of the headline series over 3 years"),
-            HeadlineKey("unwind_beneficiaries", U.LABEL, "currencies bought in the headline unwind, most first", kind="text", alertable=False),
+            HeadlineKey(
+                "cot_index_3y", U.INDEX_0_100, "COT index of the headline series over 3 years"
+            ),
+            HeadlineKey(
+                "unwind_beneficiaries",
+                U.LABEL,
+                "currencies bought in the headline unwind, most first",
+                kind="text",
+                alertable=False,
+            ),
             HeadlineKey("unwind_target_net_usd", U.USD, "net USD after the headline unwind"),
-            HeadlineKey("zscore_<WINDOW>", U.STDEV, "z-score of the headline series over the window"),
-            HeadlineKey("percentile_<WINDOW>", U.PERCENTILE, "percentile rank of the headline series over the window"),
-            HeadlineKey("net_usd_levfunds_<BASKET>", U.USD, "TFF leveraged funds' net USD over the basket (+ = net long USD)"),
-            HeadlineKey("net_usd_assetmgr_<BASKET>", U.USD, "TFF asset managers' net USD over the basket (+ = net long USD)"),
-            HeadlineKey("net_usd_<BASKET>", U.USD, "legacy non-commercials' net USD over the basket (+ = speculators net long USD)"),
-            HeadlineKey("behind_schedule_weeks", U.WEEKS, "weekly reports the newest stored report is behind the CFTC calendar (0 = on schedule)"),
+            HeadlineKey(
+                "zscore_<WINDOW>", U.STDEV, "z-score of the headline series over the window"
+            ),
+            HeadlineKey(
+                "percentile_<WINDOW>",
+                U.PERCENTILE,
+                "percentile rank of the headline series over the window",
+            ),
+            HeadlineKey(
+                "net_usd_levfunds_<BASKET>",
+                U.USD,
+                "TFF leveraged funds' net USD over the basket (+ = net long USD)",
+            ),
+            HeadlineKey(
+                "net_usd_assetmgr_<BASKET>",
+                U.USD,
+                "TFF asset managers' net USD over the basket (+ = net long USD)",
+            ),
+            HeadlineKey(
+                "net_usd_<BASKET>",
+                U.USD,
+                "legacy non-commercials' net USD over the basket (+ = speculators net long USD)",
+            ),
+            HeadlineKey(
+                "behind_schedule_weeks",
+                U.WEEKS,
+                "weekly reports the newest stored report is behind the CFTC calendar (0 = on schedule)",
+            ),
         ),
     )
 )

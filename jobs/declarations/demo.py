@@ -15,7 +15,12 @@ DEMO = declare(
                 "data",
                 (
                     Column("item", "str", Unit.LABEL, "row label"),
-                    Column("value_usd", "float", Unit.USD, "a random amount (seeded by service.sample_seed)"),
+                    Column(
+                        "value_usd",
+                        "float",
+                        Unit.USD,
+                        "a random amount (seeded by service.sample_seed)",
+                    ),
                     Column("computed_at", "time", Unit.TIME, "the run time, UTC"),
                 ),
                 "the demo rows",

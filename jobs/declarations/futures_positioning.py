@@ -19,9 +19,24 @@ def _label(name: str, what: str) -> Column:
 
 
 STATS = (
-    Column("zscore_<WINDOW>", "float", U.STDEV, "z-score of the net position over the window's report weeks (sample std)"),
-    Column("percentile_<WINDOW>", "float", U.PERCENTILE, "percentile of the net position over the window (0-100)"),
-    Column("cot_index_<WINDOW>", "float", U.INDEX_0_100, "COT index 100 (x - min) / (max - min) over the window"),
+    Column(
+        "zscore_<WINDOW>",
+        "float",
+        U.STDEV,
+        "z-score of the net position over the window's report weeks (sample std)",
+    ),
+    Column(
+        "percentile_<WINDOW>",
+        "float",
+        U.PERCENTILE,
+        "percentile of the net position over the window (0-100)",
+    ),
+    Column(
+        "cot_index_<WINDOW>",
+        "float",
+        U.INDEX_0_100,
+        "COT index 100 (x - min) / (max - min) over the window",
+    ),
 )
 
 POSITION_COLUMNS = (
@@ -29,19 +44,49 @@ POSITION_COLUMNS = (
     _label("symbol", "market (markets table)"),
     _label("code", "CFTC contract market code"),
     _label("group", "equity_index / vix / rates"),
-    _label("trader_class", "dealer / asset_manager / leveraged_funds / other_reportables / nonreportables"),
+    _label(
+        "trader_class",
+        "dealer / asset_manager / leveraged_funds / other_reportables / nonreportables",
+    ),
     Column("open_interest", "float", U.CONTRACTS, "open interest (in the table's contract unit)"),
     Column("long", "float", U.CONTRACTS, "long positions"),
     Column("short", "float", U.CONTRACTS, "short positions"),
     Column("net_contracts", "float", U.CONTRACTS, "long - short (+ = net long)"),
     Column("net_pct_oi", "float", U.PCT_OF_OI, "net as percent of open interest"),
-    Column("net_change_contracts", "float", U.CONTRACTS, "change from the previous report week (NaN across a missing week)"),
+    Column(
+        "net_change_contracts",
+        "float",
+        U.CONTRACTS,
+        "change from the previous report week (NaN across a missing week)",
+    ),
     *STATS,
-    Column("usd_per_point", "float", U.USD_PER_POINT, "equity / VIX: net x multiplier (USD per index or VIX futures point)"),
-    Column("close", "float", U.INDEX_POINTS, "index close of the report date used for the notional (NaN: none)"),
-    Column("notional_usd", "float", U.USD, "equity / VIX: net x multiplier x close (NaN when no close: never guessed)"),
-    Column("dv01_usd_per_bp", "float", U.USD_PER_BP, "rates: net x contract DV01 (+ = long duration)"),
-    Column("ten_year_equivalents", "float", U.CONTRACTS, "rates: DV01 / the 10-year note's DV01 (ZN contracts)"),
+    Column(
+        "usd_per_point",
+        "float",
+        U.USD_PER_POINT,
+        "equity / VIX: net x multiplier (USD per index or VIX futures point)",
+    ),
+    Column(
+        "close",
+        "float",
+        U.INDEX_POINTS,
+        "index close of the report date used for the notional (NaN: none)",
+    ),
+    Column(
+        "notional_usd",
+        "float",
+        U.USD,
+        "equity / VIX: net x multiplier x close (NaN when no close: never guessed)",
+    ),
+    Column(
+        "dv01_usd_per_bp", "float", U.USD_PER_BP, "rates: net x contract DV01 (+ = long duration)"
+    ),
+    Column(
+        "ten_year_equivalents",
+        "float",
+        U.CONTRACTS,
+        "rates: DV01 / the 10-year note's DV01 (ZN contracts)",
+    ),
 )
 
 FUTURES = declare(
@@ -51,7 +96,9 @@ FUTURES = declare(
         task="futures_positioning",
         cadence="weekly-cftc",
         tables=(
-            Table("latest", POSITION_COLUMNS, "positions of the latest report week (the main table)"),
+            Table(
+                "latest", POSITION_COLUMNS, "positions of the latest report week (the main table)"
+            ),
             Table("positions", POSITION_COLUMNS, "every report week, market and trader class"),
             Table(
                 "extremes",
@@ -61,14 +108,36 @@ FUTURES = declare(
                     _label("code", "CFTC contract market code"),
                     _label("trader_class", "trader class"),
                     _label("window", "1y / 3y / 5y"),
-                    Column("weeks_present", "int", U.WEEKS, "earlier weeks of the window with a report"),
+                    Column(
+                        "weeks_present", "int", U.WEEKS, "earlier weeks of the window with a report"
+                    ),
                     Column("net_contracts", "float", U.CONTRACTS, "net position, latest week"),
-                    Column("previous_max_contracts", "float", U.CONTRACTS, "highest net of the window's earlier weeks"),
+                    Column(
+                        "previous_max_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "highest net of the window's earlier weeks",
+                    ),
                     Column("previous_max_date", "date", U.DATE, "its report date"),
-                    Column("previous_min_contracts", "float", U.CONTRACTS, "lowest net of the window's earlier weeks"),
+                    Column(
+                        "previous_min_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "lowest net of the window's earlier weeks",
+                    ),
                     Column("previous_min_date", "date", U.DATE, "its report date"),
-                    Column("distance_to_max_contracts", "float", U.CONTRACTS, "net - previous max (> 0 = new high)"),
-                    Column("distance_to_min_contracts", "float", U.CONTRACTS, "net - previous min (< 0 = new low)"),
+                    Column(
+                        "distance_to_max_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "net - previous max (> 0 = new high)",
+                    ),
+                    Column(
+                        "distance_to_min_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "net - previous min (< 0 = new low)",
+                    ),
                 ),
                 "distance to previous extremes, per market, class and window",
             ),
@@ -83,8 +152,15 @@ FUTURES = declare(
                     _label("flag", "rule"),
                     _label("metric", "statistic the rule reads"),
                     _label("op", "<= / >="),
-                    Column("value", "float", U.MIXED, "the statistic (0-100 for percentiles and COT indices, standard deviations for z)"),
-                    Column("threshold", "float", U.MIXED, "the rule's threshold, same unit as value"),
+                    Column(
+                        "value",
+                        "float",
+                        U.MIXED,
+                        "the statistic (0-100 for percentiles and COT indices, standard deviations for z)",
+                    ),
+                    Column(
+                        "threshold", "float", U.MIXED, "the rule's threshold, same unit as value"
+                    ),
                     Column("net_contracts", "float", U.CONTRACTS, "net position"),
                     Column("flagged", "bool", U.FLAG, "beyond the threshold with the rule's sign"),
                     _label("description", "what the rule means"),
@@ -99,8 +175,18 @@ FUTURES = declare(
                     _label("code", "CFTC contract market code"),
                     _label("market", "market and exchange name as printed that week"),
                     _label("contract_units", "contract units as printed that week"),
-                    Column("unit_scale", "float", U.DIMENSIONLESS, "factor applied to the printed contracts (1 = the table's unit)"),
-                    Column("open_interest", "float", U.CONTRACTS, "open interest (in the table's contract unit)"),
+                    Column(
+                        "unit_scale",
+                        "float",
+                        U.DIMENSIONLESS,
+                        "factor applied to the printed contracts (1 = the table's unit)",
+                    ),
+                    Column(
+                        "open_interest",
+                        "float",
+                        U.CONTRACTS,
+                        "open interest (in the table's contract unit)",
+                    ),
                     Column("release_time", "time", U.TIME, "scheduled release"),
                 ),
                 "one row per report date and market",
@@ -118,9 +204,19 @@ FUTURES = declare(
                     _label("multiplier_unit", "what the multiplier is"),
                     _label("contract_units", "contract units"),
                     _label("underlying", "index whose close values the notional (empty for rates)"),
-                    Column("dv01_usd_per_bp", "float", U.USD_PER_BP, "contract DV01 as applied (overrides included)"),
+                    Column(
+                        "dv01_usd_per_bp",
+                        "float",
+                        U.USD_PER_BP,
+                        "contract DV01 as applied (overrides included)",
+                    ),
                     _label("dv01_source", "where the DV01 comes from"),
-                    Column("first_report", "date", U.DATE, "first report of the market (NaT: before the files)"),
+                    Column(
+                        "first_report",
+                        "date",
+                        U.DATE,
+                        "first report of the market (NaT: before the files)",
+                    ),
                     _label("cftc_names", "names printed by the CFTC"),
                     _label("notes", "notes"),
                 ),
@@ -134,7 +230,12 @@ FUTURES = declare(
                     _label("market", "market and exchange name as printed"),
                     Column("open_interest", "int", U.CONTRACTS, "open interest as printed"),
                     *(
-                        Column(f"{cls}_{side}", "int", U.CONTRACTS, f"{cls.replace('_', ' ')} {side}, as printed")
+                        Column(
+                            f"{cls}_{side}",
+                            "int",
+                            U.CONTRACTS,
+                            f"{cls.replace('_', ' ')} {side}, as printed",
+                        )
                         for cls in ("dealer", "asset_mgr", "lev_money", "other_rept", "nonrept")
                         for side in ("long", "short")
                     ),
@@ -145,12 +246,28 @@ FUTURES = declare(
         ),
         headline=(
             HeadlineKey("as_of", U.DATE, "latest report date", kind="text", alertable=False),
-            HeadlineKey("release_time", U.TIME, "its scheduled release", kind="time", alertable=False),
+            HeadlineKey(
+                "release_time", U.TIME, "its scheduled release", kind="time", alertable=False
+            ),
             HeadlineKey("crowding_flags", U.COUNT, "flagged (market, rule) pairs"),
             HeadlineKey("flagged", U.TEXT, "the flags raised", kind="text", alertable=False),
-            HeadlineKey("markets_reported", U.COUNT, "headline markets with a report in the latest week"),
-            HeadlineKey("markets_missing", U.TEXT, "headline markets without one", kind="text", alertable=False),
-            HeadlineKey("notional_missing", U.TEXT, "markets whose USD notional is missing (no close)", kind="text", alertable=False),
+            HeadlineKey(
+                "markets_reported", U.COUNT, "headline markets with a report in the latest week"
+            ),
+            HeadlineKey(
+                "markets_missing",
+                U.TEXT,
+                "headline markets without one",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "notional_missing",
+                U.TEXT,
+                "markets whose USD notional is missing (no close)",
+                kind="text",
+                alertable=False,
+            ),
             HeadlineKey("flag_<MARKET>", U.COUNT, "markets flagged by the rule <MARKET>"),
             HeadlineKey("<MARKET>_net_contracts", U.CONTRACTS, "net position of <symbol>_<class>"),
             HeadlineKey("<MARKET>_net_pct_oi", U.PCT_OF_OI, "net as percent of open interest"),

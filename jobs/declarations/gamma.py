@@ -46,8 +46,16 @@ GAMMA = declare(
                     _gex("call_gex_usd_per_1pct", "spot GEX of the calls"),
                     _gex("put_gex_usd_per_1pct", "spot GEX of the puts"),
                     _gex("gross_gex_usd_per_1pct", "sum of |GEX| of the contracts"),
-                    _gex("modelled_gex_usd_per_1pct", "|GEX| of the contracts whose gamma was modelled (BSM) rather than read"),
-                    Column("zero_dte", "bool", U.FLAG, "some contract of the expiry settles in the snapshot's session"),
+                    _gex(
+                        "modelled_gex_usd_per_1pct",
+                        "|GEX| of the contracts whose gamma was modelled (BSM) rather than read",
+                    ),
+                    Column(
+                        "zero_dte",
+                        "bool",
+                        U.FLAG,
+                        "some contract of the expiry settles in the snapshot's session",
+                    ),
                 ),
                 "spot GEX by expiry, all strikes",
             ),
@@ -65,7 +73,12 @@ GAMMA = declare(
                 "profile",
                 (
                     Column("spot", "float", U.PRICE, "hypothetical spot of the underlying"),
-                    Column("spot_pct_from_current", "float", U.PERCENT, "(spot / current spot - 1) x 100"),
+                    Column(
+                        "spot_pct_from_current",
+                        "float",
+                        U.PERCENT,
+                        "(spot / current spot - 1) x 100",
+                    ),
                     _gex("net_gex_usd_per_1pct", "model GEX at that spot (IV and time held)"),
                     _gex("call_gex_usd_per_1pct", "model GEX of the calls"),
                     _gex("put_gex_usd_per_1pct", "model GEX of the puts"),
@@ -78,10 +91,30 @@ GAMMA = declare(
                 (
                     Column("move_pct", "float", U.PERCENT, "move of the underlying"),
                     Column("spot", "float", U.PRICE, "spot after the move"),
-                    Column("dealer_trade_usd", "float", U.USD_FLOW, "USD of underlying dealers trade to stay delta-hedged (full re-pricing; + = dealers buy)"),
-                    Column("gamma_approx_usd", "float", U.USD_FLOW, "the same by the gamma approximation (+ = dealers buy)"),
-                    Column("vanna_flow_usd", "float", U.USD_FLOW, "trade from an IV shock of iv_shock_points at the moved spot (+ = dealers buy)"),
-                    Column("charm_flow_usd", "float", U.USD_FLOW, "trade from time passing to the next session close (+ = dealers buy)"),
+                    Column(
+                        "dealer_trade_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "USD of underlying dealers trade to stay delta-hedged (full re-pricing; + = dealers buy)",
+                    ),
+                    Column(
+                        "gamma_approx_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "the same by the gamma approximation (+ = dealers buy)",
+                    ),
+                    Column(
+                        "vanna_flow_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "trade from an IV shock of iv_shock_points at the moved spot (+ = dealers buy)",
+                    ),
+                    Column(
+                        "charm_flow_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "trade from time passing to the next session close (+ = dealers buy)",
+                    ),
                 ),
                 "the dealers' hedge trade for each move of the underlying",
             ),
@@ -90,9 +123,24 @@ GAMMA = declare(
                 (
                     Column("convention", "str", U.LABEL, "dealer sign convention"),
                     _gex("net_gex_usd_per_1pct", "net spot GEX under the convention"),
-                    Column("flip", "float", U.PRICE, "nearest zero-gamma level under the convention (NaN: none in the window)"),
-                    Column("hedge_flow_down3_usd", "float", U.USD_FLOW, "dealer trade for a -3% move (+ = dealers buy)"),
-                    Column("hedge_flow_up3_usd", "float", U.USD_FLOW, "dealer trade for a +3% move (+ = dealers buy)"),
+                    Column(
+                        "flip",
+                        "float",
+                        U.PRICE,
+                        "nearest zero-gamma level under the convention (NaN: none in the window)",
+                    ),
+                    Column(
+                        "hedge_flow_down3_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "dealer trade for a -3% move (+ = dealers buy)",
+                    ),
+                    Column(
+                        "hedge_flow_up3_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "dealer trade for a +3% move (+ = dealers buy)",
+                    ),
                 ),
                 "the headline under each dealer-position convention",
             ),
@@ -103,19 +151,57 @@ GAMMA = declare(
                     Column("root", "str", U.LABEL, "option root"),
                     Column("type", "str", U.LABEL, "'C' or 'P'"),
                     Column("strike", "float", U.PRICE, "strike as listed"),
-                    Column("strike_per_unit", "float", U.PRICE, "strike per unit of the contract's own underlying (per share for adjusted series)"),
+                    Column(
+                        "strike_per_unit",
+                        "float",
+                        U.PRICE,
+                        "strike per unit of the contract's own underlying (per share for adjusted series)",
+                    ),
                     Column("expiry", "date", U.DATE, "listed expiration date"),
                     Column("settle_time", "time", U.TIME, "settlement instant, UTC"),
                     Column("t_years", "float", U.YEARS, "time to settlement"),
                     Column("open_interest", "float", U.CONTRACTS, "open interest"),
-                    Column("dealer_position_contracts", "float", U.CONTRACTS, "dealer position from the source (+ = dealers long); only when the source has one", optional=True),
-                    Column("units_per_contract", "float", U.UNITS_PER_CONTRACT, "units of the contract's own underlying per contract"),
-                    Column("underlying_price", "float", U.PRICE, "price of the contract's own underlying (spot, scaled index or futures price)"),
+                    Column(
+                        "dealer_position_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "dealer position from the source (+ = dealers long); only when the source has one",
+                        optional=True,
+                    ),
+                    Column(
+                        "units_per_contract",
+                        "float",
+                        U.UNITS_PER_CONTRACT,
+                        "units of the contract's own underlying per contract",
+                    ),
+                    Column(
+                        "underlying_price",
+                        "float",
+                        U.PRICE,
+                        "price of the contract's own underlying (spot, scaled index or futures price)",
+                    ),
                     Column("iv_used", "float", U.FRACTION_PER_YEAR, "implied volatility used"),
                     Column("iv_source", "str", U.LABEL, "file / solved / unsolved"),
-                    Column("gamma_file", "float", U.PER_POINT_PER_OPTION, "the source's gamma (NaN where none)", storage="float32"),
-                    Column("gamma_model", "float", U.PER_POINT_PER_OPTION, "BSM gamma at iv_used", storage="float32"),
-                    Column("gamma_source", "str", U.LABEL, "file / model / none: which gamma the GEX uses"),
+                    Column(
+                        "gamma_file",
+                        "float",
+                        U.PER_POINT_PER_OPTION,
+                        "the source's gamma (NaN where none)",
+                        storage="float32",
+                    ),
+                    Column(
+                        "gamma_model",
+                        "float",
+                        U.PER_POINT_PER_OPTION,
+                        "BSM gamma at iv_used",
+                        storage="float32",
+                    ),
+                    Column(
+                        "gamma_source",
+                        "str",
+                        U.LABEL,
+                        "file / model / none: which gamma the GEX uses",
+                    ),
                     _gex("gex_usd_per_1pct", "spot GEX of the contract"),
                 ),
                 "every contract in the figures",
@@ -131,7 +217,12 @@ GAMMA = declare(
                     Column("expiry", "date", U.DATE, "listed expiration date"),
                     Column("settle_time", "time", U.TIME, "settlement instant, UTC"),
                     Column("open_interest", "float", U.CONTRACTS, "open interest"),
-                    Column("kind", "str", U.LABEL, "settled / non-standard / other underlying / unsolved / unreadable"),
+                    Column(
+                        "kind",
+                        "str",
+                        U.LABEL,
+                        "settled / non-standard / other underlying / unsolved / unreadable",
+                    ),
                     Column("reason", "str", U.LABEL, "why it was left out"),
                 ),
                 "contracts left out of every figure, with the reason",
@@ -139,46 +230,132 @@ GAMMA = declare(
             ),
         ),
         headline=(
-            HeadlineKey("underlying", U.LABEL, "the chain's underlying", kind="text", alertable=False),
+            HeadlineKey(
+                "underlying", U.LABEL, "the chain's underlying", kind="text", alertable=False
+            ),
             HeadlineKey("spot", U.PRICE, "spot of the underlying at the snapshot"),
-            HeadlineKey("as_of", U.TIME, "snapshot time of the chain", kind="time", alertable=False),
-            HeadlineKey("source", U.LABEL, "where the chain came from", kind="text", alertable=False),
-            HeadlineKey("convention", U.LABEL, "dealer sign convention of every figure", kind="text", alertable=False),
-            HeadlineKey("time_basis", U.LABEL, "calendar or busdays262", kind="text", alertable=False),
+            HeadlineKey(
+                "as_of", U.TIME, "snapshot time of the chain", kind="time", alertable=False
+            ),
+            HeadlineKey(
+                "source", U.LABEL, "where the chain came from", kind="text", alertable=False
+            ),
+            HeadlineKey(
+                "convention",
+                U.LABEL,
+                "dealer sign convention of every figure",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "time_basis", U.LABEL, "calendar or busdays262", kind="text", alertable=False
+            ),
             HeadlineKey("contracts", U.COUNT, "contracts in the figures"),
             HeadlineKey("expired_dropped", U.COUNT, "contracts dropped as settled by the snapshot"),
             HeadlineKey("expired_dropped_oi", U.CONTRACTS, "their open interest"),
-            HeadlineKey("excluded_contracts", U.COUNT, "contracts of non-standard series or other underlyings excluded"),
+            HeadlineKey(
+                "excluded_contracts",
+                U.COUNT,
+                "contracts of non-standard series or other underlyings excluded",
+            ),
             HeadlineKey("excluded_oi", U.CONTRACTS, "their open interest"),
-            HeadlineKey("unsolved_dropped", U.COUNT, "contracts without a usable gamma or IV left out"),
+            HeadlineKey(
+                "unsolved_dropped", U.COUNT, "contracts without a usable gamma or IV left out"
+            ),
             HeadlineKey("unsolved_dropped_oi", U.CONTRACTS, "their open interest"),
-            HeadlineKey("unsolved_iv", U.COUNT, "contracts with open interest whose IV could not be solved"),
-            HeadlineKey("deliverable_contracts", U.COUNT, "contracts of adjusted series modelled with their deliverable"),
-            HeadlineKey("modelled_gamma_contracts", U.COUNT, "contracts whose gamma was modelled (BSM)"),
-            HeadlineKey("modelled_gamma_share", U.FRACTION, "share of gross GEX from modelled gamma"),
-            HeadlineKey("net_gex_usd_per_1pct", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"),
+            HeadlineKey(
+                "unsolved_iv", U.COUNT, "contracts with open interest whose IV could not be solved"
+            ),
+            HeadlineKey(
+                "deliverable_contracts",
+                U.COUNT,
+                "contracts of adjusted series modelled with their deliverable",
+            ),
+            HeadlineKey(
+                "modelled_gamma_contracts", U.COUNT, "contracts whose gamma was modelled (BSM)"
+            ),
+            HeadlineKey(
+                "modelled_gamma_share", U.FRACTION, "share of gross GEX from modelled gamma"
+            ),
+            HeadlineKey(
+                "net_gex_usd_per_1pct", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"
+            ),
             HeadlineKey("call_gex_usd_per_1pct", U.USD_PER_1PCT, "spot GEX of the calls"),
             HeadlineKey("put_gex_usd_per_1pct", U.USD_PER_1PCT, "spot GEX of the puts"),
             HeadlineKey("gross_gex_usd_per_1pct", U.USD_PER_1PCT, "sum of |GEX| of every contract"),
-            HeadlineKey("net_gex_usd_per_point", U.USD_PER_POINT, "net GEX per 1 point of the underlying"),
-            HeadlineKey("net_gex_shares_per_1pct", U.SHARES_PER_1PCT, "net GEX in units of the underlying"),
-            HeadlineKey("zero_dte_share", U.FRACTION, "share of gross GEX from contracts settling in the snapshot's session"),
-            HeadlineKey("model_gex_at_spot_usd_per_1pct", U.USD_PER_1PCT, "the profile at spot (model greeks): the consistency check of the net GEX"),
-            HeadlineKey("regime", U.LABEL, "long gamma / short gamma (sign of the net GEX)", kind="text", alertable=False),
-            HeadlineKey("flip", U.PRICE, "zero-gamma level nearest spot (None: no crossing in the window)"),
-            HeadlineKey("flip_distance_pct", U.PERCENT, "(flip / spot - 1) x 100; negative: flip below spot"),
-            HeadlineKey("flips", U.LIST, "every zero crossing of the profile, price units", kind="list", alertable=False),
+            HeadlineKey(
+                "net_gex_usd_per_point", U.USD_PER_POINT, "net GEX per 1 point of the underlying"
+            ),
+            HeadlineKey(
+                "net_gex_shares_per_1pct", U.SHARES_PER_1PCT, "net GEX in units of the underlying"
+            ),
+            HeadlineKey(
+                "zero_dte_share",
+                U.FRACTION,
+                "share of gross GEX from contracts settling in the snapshot's session",
+            ),
+            HeadlineKey(
+                "model_gex_at_spot_usd_per_1pct",
+                U.USD_PER_1PCT,
+                "the profile at spot (model greeks): the consistency check of the net GEX",
+            ),
+            HeadlineKey(
+                "regime",
+                U.LABEL,
+                "long gamma / short gamma (sign of the net GEX)",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "flip", U.PRICE, "zero-gamma level nearest spot (None: no crossing in the window)"
+            ),
+            HeadlineKey(
+                "flip_distance_pct", U.PERCENT, "(flip / spot - 1) x 100; negative: flip below spot"
+            ),
+            HeadlineKey(
+                "flips",
+                U.LIST,
+                "every zero crossing of the profile, price units",
+                kind="list",
+                alertable=False,
+            ),
             HeadlineKey("call_wall", U.PRICE, "strike with the largest |call GEX|"),
             HeadlineKey("put_wall", U.PRICE, "strike with the largest |put GEX|"),
-            HeadlineKey("abs_gamma_strike", U.PRICE, "strike with the largest |call GEX| + |put GEX|"),
-            HeadlineKey("hedge_flow_down3_usd", U.USD_FLOW, "dealer trade for a -3% move (+ = dealers buy)"),
-            HeadlineKey("hedge_flow_up3_usd", U.USD_FLOW, "dealer trade for a +3% move (+ = dealers buy)"),
-            HeadlineKey("forwards", U.LIST, "futures prices used for futures-priced products: {expiry, forward, method}", kind="list", alertable=False),
-            HeadlineKey("moved_expiries", U.LIST, "expiries that settle on an earlier session (a holiday): {expiry, settles}", kind="list", alertable=False),
+            HeadlineKey(
+                "abs_gamma_strike", U.PRICE, "strike with the largest |call GEX| + |put GEX|"
+            ),
+            HeadlineKey(
+                "hedge_flow_down3_usd", U.USD_FLOW, "dealer trade for a -3% move (+ = dealers buy)"
+            ),
+            HeadlineKey(
+                "hedge_flow_up3_usd", U.USD_FLOW, "dealer trade for a +3% move (+ = dealers buy)"
+            ),
+            HeadlineKey(
+                "forwards",
+                U.LIST,
+                "futures prices used for futures-priced products: {expiry, forward, method}",
+                kind="list",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "moved_expiries",
+                U.LIST,
+                "expiries that settle on an earlier session (a holiday): {expiry, settles}",
+                kind="list",
+                alertable=False,
+            ),
             HeadlineKey("r", U.FRACTION_PER_YEAR, "risk-free rate used", alertable=False),
             HeadlineKey("q", U.FRACTION_PER_YEAR, "dividend yield used", alertable=False),
-            HeadlineKey("next_close", U.TIME, "session close the charm flow runs to", kind="time", alertable=False),
-            HeadlineKey("sample", U.FLAG, "computed on generated sample data", kind="bool", alertable=False),
+            HeadlineKey(
+                "next_close",
+                U.TIME,
+                "session close the charm flow runs to",
+                kind="time",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "sample", U.FLAG, "computed on generated sample data", kind="bool", alertable=False
+            ),
         ),
     )
 )
@@ -194,7 +371,12 @@ SUMMARY = declare(
                 "summary",
                 (
                     Column("underlying", "str", U.LABEL, "underlying"),
-                    Column("status", "str", U.LABEL, "ok / stale (last refresh failed: its last good figures) / failed (never published)"),
+                    Column(
+                        "status",
+                        "str",
+                        U.LABEL,
+                        "ok / stale (last refresh failed: its last good figures) / failed (never published)",
+                    ),
                     Column("as_of", "time", U.TIME, "snapshot time of the figures"),
                     Column("source", "str", U.LABEL, "where the chain came from"),
                     Column("spot", "float", U.PRICE, "spot of the underlying"),
@@ -202,18 +384,43 @@ SUMMARY = declare(
                     _gex("call_gex_usd_per_1pct", "spot GEX of the calls"),
                     _gex("put_gex_usd_per_1pct", "spot GEX of the puts"),
                     _gex("gross_gex_usd_per_1pct", "sum of |GEX|"),
-                    Column("zero_dte_share", "float", U.FRACTION, "share of gross GEX settling in the snapshot's session"),
+                    Column(
+                        "zero_dte_share",
+                        "float",
+                        U.FRACTION,
+                        "share of gross GEX settling in the snapshot's session",
+                    ),
                     Column("regime", "str", U.LABEL, "long gamma / short gamma"),
                     Column("flip", "float", U.PRICE, "zero-gamma level nearest spot"),
                     Column("flip_distance_pct", "float", U.PERCENT, "(flip / spot - 1) x 100"),
                     Column("call_wall", "float", U.PRICE, "strike with the largest |call GEX|"),
                     Column("put_wall", "float", U.PRICE, "strike with the largest |put GEX|"),
-                    Column("abs_gamma_strike", "float", U.PRICE, "strike with the largest |call| + |put| GEX"),
-                    Column("hedge_flow_down3_usd", "float", U.USD_FLOW, "dealer trade for a -3% move (+ = dealers buy)"),
-                    Column("hedge_flow_up3_usd", "float", U.USD_FLOW, "dealer trade for a +3% move (+ = dealers buy)"),
+                    Column(
+                        "abs_gamma_strike",
+                        "float",
+                        U.PRICE,
+                        "strike with the largest |call| + |put| GEX",
+                    ),
+                    Column(
+                        "hedge_flow_down3_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "dealer trade for a -3% move (+ = dealers buy)",
+                    ),
+                    Column(
+                        "hedge_flow_up3_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "dealer trade for a +3% move (+ = dealers buy)",
+                    ),
                     Column("convention", "str", U.LABEL, "dealer sign convention"),
                     Column("contracts", "float", U.COUNT, "contracts in the figures"),
-                    Column("modelled_gamma_share", "float", U.FRACTION, "share of gross GEX from modelled gamma"),
+                    Column(
+                        "modelled_gamma_share",
+                        "float",
+                        U.FRACTION,
+                        "share of gross GEX from modelled gamma",
+                    ),
                     Column("error", "str", U.LABEL, "the refresh error when not ok"),
                 ),
                 "one row per underlying",
@@ -222,7 +429,9 @@ SUMMARY = declare(
         headline=(
             HeadlineKey("underlyings", U.COUNT, "underlyings configured"),
             HeadlineKey("ok", U.COUNT, "underlyings refreshed by this run"),
-            HeadlineKey("failed", U.COUNT, "underlyings that failed (their last good figures are kept)"),
+            HeadlineKey(
+                "failed", U.COUNT, "underlyings that failed (their last good figures are kept)"
+            ),
         ),
     )
 )

@@ -31,17 +31,64 @@ LETF = declare(
                     _label("underlying", "hedge ticker the funds trade"),
                     Column("funds", "int", U.COUNT, "daily-reset equity funds on it"),
                     Column("aum_usd", "float", U.USD, "their prior-close assets"),
-                    Column("long_per_1pct_usd", "float", U.USD_PER_1PCT, "funds with L > 0: " + PER_1PCT),
-                    Column("inverse_per_1pct_usd", "float", U.USD_PER_1PCT, "funds with L < 0: " + PER_1PCT),
+                    Column(
+                        "long_per_1pct_usd",
+                        "float",
+                        U.USD_PER_1PCT,
+                        "funds with L > 0: " + PER_1PCT,
+                    ),
+                    Column(
+                        "inverse_per_1pct_usd",
+                        "float",
+                        U.USD_PER_1PCT,
+                        "funds with L < 0: " + PER_1PCT,
+                    ),
                     Column("per_1pct_usd", "float", U.USD_PER_1PCT, "every fund: " + PER_1PCT),
-                    Column("move_pct", "float", U.PERCENT, "move of the underlying since the prior close"),
-                    Column("rebalance_usd", "float", U.USD_FLOW, "trade implied by the move so far (+ = buy)"),
-                    Column("creations_usd", "float", U.USD_FLOW, "net creations of the funds (+ = buy)"),
-                    Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume of the underlying (NaN: not given)"),
-                    Column("rebalance_pct_adv", "float", U.PCT_OF_ADV, "100 x |rebalance_usd| / adv_usd"),
-                    Column("per_1pct_pct_adv", "float", U.PCT_OF_ADV_PER_1PCT, "100 x |per_1pct_usd| / adv_usd"),
-                    Column("auction_usd", "float", U.USD, "closing-auction notional of the underlying (NaN: not given)"),
-                    Column("rebalance_pct_auction", "float", U.PCT_OF_AUCTION, "100 x |rebalance_usd| / auction_usd"),
+                    Column(
+                        "move_pct",
+                        "float",
+                        U.PERCENT,
+                        "move of the underlying since the prior close",
+                    ),
+                    Column(
+                        "rebalance_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "trade implied by the move so far (+ = buy)",
+                    ),
+                    Column(
+                        "creations_usd", "float", U.USD_FLOW, "net creations of the funds (+ = buy)"
+                    ),
+                    Column(
+                        "adv_usd",
+                        "float",
+                        U.USD_PER_DAY,
+                        "average daily dollar volume of the underlying (NaN: not given)",
+                    ),
+                    Column(
+                        "rebalance_pct_adv",
+                        "float",
+                        U.PCT_OF_ADV,
+                        "100 x |rebalance_usd| / adv_usd",
+                    ),
+                    Column(
+                        "per_1pct_pct_adv",
+                        "float",
+                        U.PCT_OF_ADV_PER_1PCT,
+                        "100 x |per_1pct_usd| / adv_usd",
+                    ),
+                    Column(
+                        "auction_usd",
+                        "float",
+                        U.USD,
+                        "closing-auction notional of the underlying (NaN: not given)",
+                    ),
+                    Column(
+                        "rebalance_pct_auction",
+                        "float",
+                        U.PCT_OF_AUCTION,
+                        "100 x |rebalance_usd| / auction_usd",
+                    ),
                 ),
                 "equity funds aggregated per underlying, largest USD per 1% first (the main table)",
             ),
@@ -51,17 +98,34 @@ LETF = declare(
                     _label("ticker", "fund ticker"),
                     _label("name", "fund name"),
                     _label("underlying", "hedge ticker the fund trades"),
-                    Column("leverage", "float", U.DIMENSIONLESS, "signed daily leverage L (+3, -1, ...)"),
+                    Column(
+                        "leverage",
+                        "float",
+                        U.DIMENSIONLESS,
+                        "signed daily leverage L (+3, -1, ...)",
+                    ),
                     _label("issuer", "fund family"),
                     _label("fund_type", "Index / Sector / Single Stock / ..."),
                     _label("group", "equity (the only group in this table)"),
                     Column("aum_usd", "float", U.USD, "prior-close net assets"),
                     Column("gamma_factor", "float", U.DIMENSIONLESS, "L^2 - L"),
                     Column("per_1pct_usd", "float", U.USD_PER_1PCT, PER_1PCT),
-                    Column("move_pct", "float", U.PERCENT, "move of the underlying since the prior close"),
-                    Column("rebalance_usd", "float", U.USD_FLOW, "trade implied by the move so far (+ = buy)"),
+                    Column(
+                        "move_pct",
+                        "float",
+                        U.PERCENT,
+                        "move of the underlying since the prior close",
+                    ),
+                    Column(
+                        "rebalance_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "trade implied by the move so far (+ = buy)",
+                    ),
                     Column("creations_usd", "float", U.USD_FLOW, "net creations (+ = buy)"),
-                    Column("total_flow_usd", "float", U.USD_FLOW, "rebalance + creations (+ = buy)"),
+                    Column(
+                        "total_flow_usd", "float", U.USD_FLOW, "rebalance + creations (+ = buy)"
+                    ),
                 ),
                 "the daily-reset equity funds in the totals",
             ),
@@ -95,17 +159,27 @@ LETF = declare(
                     Column("funds", "int", U.COUNT, "funds"),
                     Column("aum_usd", "float", U.USD, "their prior-close assets"),
                     Column("per_1pct_usd", "float", U.USD_PER_1PCT, PER_1PCT),
-                    Column("rebalance_usd", "float", U.USD_FLOW, "trade implied by the move so far (+ = buy)"),
+                    Column(
+                        "rebalance_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "trade implied by the move so far (+ = buy)",
+                    ),
                 ),
                 "crypto and commodity groups (not in the equity totals)",
             ),
             Table(
                 "excluded_aum",
                 (
-                    _label("category", "why the assets are left out (reset: monthly, variable leverage, ...)"),
+                    _label(
+                        "category",
+                        "why the assets are left out (reset: monthly, variable leverage, ...)",
+                    ),
                     Column("funds", "int", U.COUNT, "funds"),
                     Column("aum_usd", "float", U.USD, "their assets (unknown assets count 0)"),
-                    Column("share_pct", "float", U.PERCENT, "percent of the universe's known assets"),
+                    Column(
+                        "share_pct", "float", U.PERCENT, "percent of the universe's known assets"
+                    ),
                 ),
                 "assets left out of every daily figure, by category",
             ),
@@ -114,17 +188,33 @@ LETF = declare(
             HeadlineKey("per_1pct_usd", U.USD_PER_1PCT, "equity total: " + PER_1PCT),
             HeadlineKey("long_per_1pct_usd", U.USD_PER_1PCT, "long funds"),
             HeadlineKey("inverse_per_1pct_usd", U.USD_PER_1PCT, "inverse funds"),
-            HeadlineKey("rebalance_usd", U.USD_FLOW, "trade implied by the moves so far (+ = buy; None without moves)"),
-            HeadlineKey("biggest_underlying", U.LABEL, "underlying with the largest USD per 1%", kind="text", alertable=False),
+            HeadlineKey(
+                "rebalance_usd",
+                U.USD_FLOW,
+                "trade implied by the moves so far (+ = buy; None without moves)",
+            ),
+            HeadlineKey(
+                "biggest_underlying",
+                U.LABEL,
+                "underlying with the largest USD per 1%",
+                kind="text",
+                alertable=False,
+            ),
             HeadlineKey("biggest_per_1pct_usd", U.USD_PER_1PCT, "its USD per 1% move"),
-            HeadlineKey("biggest_rebalance_usd", U.USD_FLOW, "its trade implied by the move so far"),
+            HeadlineKey(
+                "biggest_rebalance_usd", U.USD_FLOW, "its trade implied by the move so far"
+            ),
             HeadlineKey("funds", U.COUNT, "equity funds in the totals"),
             HeadlineKey("excluded", U.COUNT, "funds left out of the equity totals"),
             HeadlineKey("universe_aum_usd", U.USD, "assets of the whole universe"),
             HeadlineKey("included_aum_usd", U.USD, "assets in a daily figure"),
             HeadlineKey("excluded_aum_usd", U.USD, "assets left out of every daily figure"),
-            HeadlineKey("excluded_not_daily_aum_usd", U.USD, "of which funds that do not reset daily"),
-            HeadlineKey("phase", U.LABEL, "preopen / intraday / final", kind="text", alertable=False),
+            HeadlineKey(
+                "excluded_not_daily_aum_usd", U.USD, "of which funds that do not reset daily"
+            ),
+            HeadlineKey(
+                "phase", U.LABEL, "preopen / intraday / final", kind="text", alertable=False
+            ),
         ),
     )
 )

@@ -20,17 +20,29 @@ PRICES = declare(
                 (
                     Column("date", "date", U.DATE, "session date"),
                     Column("close", "float", U.INDEX_POINTS, "closing level"),
-                    Column("open", "float", U.INDEX_POINTS, "opening level (NaN where the source has none)"),
+                    Column(
+                        "open",
+                        "float",
+                        U.INDEX_POINTS,
+                        "opening level (NaN where the source has none)",
+                    ),
                     Column("high", "float", U.INDEX_POINTS, "session high (NaN where none)"),
                     Column("low", "float", U.INDEX_POINTS, "session low (NaN where none)"),
-                    Column("volume", "float", U.SHARES, "volume as the source counts it (NaN where none)"),
+                    Column(
+                        "volume",
+                        "float",
+                        U.SHARES,
+                        "volume as the source counts it (NaN where none)",
+                    ),
                 ),
                 "one row per session, oldest first",
             ),
         ),
         headline=(
             HeadlineKey("close", U.INDEX_POINTS, "latest close"),
-            HeadlineKey("return_1d_pct", U.PERCENT, "change of the latest close from the previous one"),
+            HeadlineKey(
+                "return_1d_pct", U.PERCENT, "change of the latest close from the previous one"
+            ),
             HeadlineKey("sessions", U.COUNT, "sessions in the history"),
             HeadlineKey("first_date", U.DATE, "first session", kind="text", alertable=False),
             HeadlineKey("last_date", U.DATE, "latest session", kind="text", alertable=False),
@@ -51,8 +63,15 @@ VX = declare(
                     Column("date", "date", U.DATE, "trade date"),
                     Column("contract", "str", U.LABEL, "contract code, e.g. VXG18"),
                     Column("expiry", "date", U.DATE, "final settlement date"),
-                    Column("settle", "float", U.VOL_POINTS, "daily settlement (USD 1,000 per point per contract)"),
-                    Column("open", "float", U.VOL_POINTS, "open (NaN when the contract did not trade)"),
+                    Column(
+                        "settle",
+                        "float",
+                        U.VOL_POINTS,
+                        "daily settlement (USD 1,000 per point per contract)",
+                    ),
+                    Column(
+                        "open", "float", U.VOL_POINTS, "open (NaN when the contract did not trade)"
+                    ),
                     Column("high", "float", U.VOL_POINTS, "high"),
                     Column("low", "float", U.VOL_POINTS, "low"),
                     Column("close", "float", U.VOL_POINTS, "close"),
@@ -65,7 +84,11 @@ VX = declare(
         headline=(
             HeadlineKey("contracts", U.COUNT, "contracts in the history"),
             HeadlineKey("sessions", U.COUNT, "trade dates in the history"),
-            HeadlineKey("front_settle", U.VOL_POINTS, "latest settlement of the nearest contract not settling that day"),
+            HeadlineKey(
+                "front_settle",
+                U.VOL_POINTS,
+                "latest settlement of the nearest contract not settling that day",
+            ),
             HeadlineKey("last_date", U.DATE, "latest trade date", kind="text", alertable=False),
         ),
     )

@@ -11,41 +11,86 @@ U = Unit
 
 _ROW = (
     Column("symbol", "str", U.LABEL, "underlying ticker"),
-    Column("sector", "str", U.LABEL, "GICS sector (Fund for ETFs; unknown without a universe file)"),
+    Column(
+        "sector", "str", U.LABEL, "GICS sector (Fund for ETFs; unknown without a universe file)"
+    ),
     Column("spot", "float", U.PRICE, "underlying price at the snapshot"),
     Column("as_of", "time", U.TIME, "snapshot time of the chain"),
     Column("source", "str", U.LABEL, "where the chain came from (cboe-json, sample)"),
     Column("contracts", "int", U.COUNT, "contracts in the figures"),
-    Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "dealer spot GEX, net (+ = dealers long gamma)"),
+    Column(
+        "net_gex_usd_per_1pct",
+        "float",
+        U.USD_PER_1PCT,
+        "dealer spot GEX, net (+ = dealers long gamma)",
+    ),
     Column("call_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "spot GEX of the calls"),
     Column("put_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "spot GEX of the puts"),
     Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of |GEX| over contracts"),
-    Column("zero_dte_share", "float", U.FRACTION, "share of gross GEX settling in the snapshot's session"),
-    Column("modelled_gamma_share", "float", U.FRACTION, "share of gross GEX from model (BSM) gamma"),
+    Column(
+        "zero_dte_share",
+        "float",
+        U.FRACTION,
+        "share of gross GEX settling in the snapshot's session",
+    ),
+    Column(
+        "modelled_gamma_share", "float", U.FRACTION, "share of gross GEX from model (BSM) gamma"
+    ),
     Column("regime", "str", U.LABEL, "long gamma / short gamma (sign of net GEX)"),
-    Column("flip", "float", U.PRICE, "gamma flip nearest spot (NaN: none within the profile window)"),
+    Column(
+        "flip", "float", U.PRICE, "gamma flip nearest spot (NaN: none within the profile window)"
+    ),
     Column("flip_distance_pct", "float", U.PERCENT, "flip relative to spot, % (+ = above spot)"),
     Column("call_wall", "float", U.PRICE, "strike with the largest |call GEX|"),
     Column("put_wall", "float", U.PRICE, "strike with the largest |put GEX|"),
     Column("abs_gamma_strike", "float", U.PRICE, "strike with the largest |call GEX| + |put GEX|"),
-    Column("hedge_flow_down3_usd", "float", U.USD_FLOW, "dealers' hedge trade for a -3 % move (full re-pricing)"),
+    Column(
+        "hedge_flow_down3_usd",
+        "float",
+        U.USD_FLOW,
+        "dealers' hedge trade for a -3 % move (full re-pricing)",
+    ),
     Column("hedge_flow_up3_usd", "float", U.USD_FLOW, "dealers' hedge trade for a +3 % move"),
-    Column("adv_usd", "float", U.USD, "average daily dollar volume of the underlying (NaN: no ADV)"),
+    Column(
+        "adv_usd", "float", U.USD, "average daily dollar volume of the underlying (NaN: no ADV)"
+    ),
     Column("gex_pct_adv", "float", U.PCT_OF_ADV, "net GEX per 1 % as % of ADV (NaN: no ADV)"),
-    Column("baskets", "str", U.LABEL, "baskets of [universe.baskets] the name belongs to, comma-separated"),
+    Column(
+        "baskets",
+        "str",
+        U.LABEL,
+        "baskets of [universe.baskets] the name belongs to, comma-separated",
+    ),
     Column("focus", "bool", U.FLAG, "full tables published every refresh (universe.<SYMBOL>)"),
 )
 
 _AGG = (
     Column("names", "int", U.COUNT, "names in the group"),
-    Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' net GEX (+ = dealers long gamma)"),
+    Column(
+        "net_gex_usd_per_1pct",
+        "float",
+        U.USD_PER_1PCT,
+        "sum of the names' net GEX (+ = dealers long gamma)",
+    ),
     Column("call_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' call GEX"),
     Column("put_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' put GEX"),
     Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' gross GEX"),
-    Column("hedge_flow_down3_usd", "float", U.USD_FLOW, "sum of the dealers' hedge trades if every name falls 3 % (+ = dealers buy)"),
-    Column("hedge_flow_up3_usd", "float", U.USD_FLOW, "sum of the dealers' hedge trades if every name rises 3 % (+ = dealers buy)"),
+    Column(
+        "hedge_flow_down3_usd",
+        "float",
+        U.USD_FLOW,
+        "sum of the dealers' hedge trades if every name falls 3 % (+ = dealers buy)",
+    ),
+    Column(
+        "hedge_flow_up3_usd",
+        "float",
+        U.USD_FLOW,
+        "sum of the dealers' hedge trades if every name rises 3 % (+ = dealers buy)",
+    ),
     Column("adv_usd", "float", U.USD, "sum of the names' ADV (names with one)"),
-    Column("gex_pct_adv", "float", U.PCT_OF_ADV, "net GEX of the names with an ADV as % of their ADV"),
+    Column(
+        "gex_pct_adv", "float", U.PCT_OF_ADV, "net GEX of the names with an ADV as % of their ADV"
+    ),
 )
 
 UNIVERSE_TABLE = declare(
@@ -56,25 +101,82 @@ UNIVERSE_TABLE = declare(
         cadence="session",
         tables=(
             Table("names", _ROW, "one row per underlying (computed in shards on RQ workers)"),
-            Table("sectors", (Column("sector", "str", U.LABEL, "sector of the names"), Column("regime", "str", U.LABEL, "long gamma / short gamma"), *_AGG), "sums per sector and gamma regime (the heatmap)"),
-            Table("baskets", (Column("basket", "str", U.LABEL, "basket name (a key of [universe.baskets])"), Column("members", "str", U.LABEL, "the basket's names found in the universe"), *_AGG), "sums per custom basket ([universe.baskets])"),
-            Table("failed", (Column("symbol", "str", U.LABEL, "underlying ticker"), Column("stage", "str", U.LABEL, "fetch, analysis or shard"), Column("field", "str", U.LABEL, "the input field at fault (empty when none)"), Column("reason", "str", U.LABEL, "why the name was left out")), "names left out, with why"),
+            Table(
+                "sectors",
+                (
+                    Column("sector", "str", U.LABEL, "sector of the names"),
+                    Column("regime", "str", U.LABEL, "long gamma / short gamma"),
+                    *_AGG,
+                ),
+                "sums per sector and gamma regime (the heatmap)",
+            ),
+            Table(
+                "baskets",
+                (
+                    Column("basket", "str", U.LABEL, "basket name (a key of [universe.baskets])"),
+                    Column("members", "str", U.LABEL, "the basket's names found in the universe"),
+                    *_AGG,
+                ),
+                "sums per custom basket ([universe.baskets])",
+            ),
+            Table(
+                "failed",
+                (
+                    Column("symbol", "str", U.LABEL, "underlying ticker"),
+                    Column("stage", "str", U.LABEL, "fetch, analysis or shard"),
+                    Column("field", "str", U.LABEL, "the input field at fault (empty when none)"),
+                    Column("reason", "str", U.LABEL, "why the name was left out"),
+                ),
+                "names left out, with why",
+            ),
         ),
         headline=(
             HeadlineKey("names", U.COUNT, "underlyings in the table"),
             HeadlineKey("contracts", U.COUNT, "contracts in the figures"),
             HeadlineKey("failed", U.COUNT, "underlyings left out (see the failed table)"),
-            HeadlineKey("net_gex_usd_per_1pct", U.USD_PER_1PCT, "sum of every name's net spot GEX (+ = dealers long gamma)"),
-            HeadlineKey("gross_gex_usd_per_1pct", U.USD_PER_1PCT, "sum of every name's gross GEX (sum of |GEX|)"),
-            HeadlineKey("short_gamma_names", U.COUNT, "names whose dealers are short gamma (net GEX < 0)"),
-            HeadlineKey("hedge_flow_down3_usd", U.USD_FLOW, "USD dealers trade if every name falls 3 % (full re-pricing; + = dealers buy)"),
-            HeadlineKey("hedge_flow_up3_usd", U.USD_FLOW, "USD dealers trade if every name rises 3 % (+ = dealers buy)"),
-            HeadlineKey("net_gex_usd_per_1pct_<BASKET>", U.USD_PER_1PCT, "a basket's net GEX (<BASKET>: a key of [universe.baskets]; + = dealers long gamma)"),
-            HeadlineKey("hedge_flow_down3_usd_<BASKET>", U.USD_FLOW, "USD dealers trade if the basket's names fall 3 % (+ = dealers buy)"),
-            HeadlineKey("hedge_flow_up3_usd_<BASKET>", U.USD_FLOW, "USD dealers trade if the basket's names rise 3 % (+ = dealers buy)"),
+            HeadlineKey(
+                "net_gex_usd_per_1pct",
+                U.USD_PER_1PCT,
+                "sum of every name's net spot GEX (+ = dealers long gamma)",
+            ),
+            HeadlineKey(
+                "gross_gex_usd_per_1pct",
+                U.USD_PER_1PCT,
+                "sum of every name's gross GEX (sum of |GEX|)",
+            ),
+            HeadlineKey(
+                "short_gamma_names", U.COUNT, "names whose dealers are short gamma (net GEX < 0)"
+            ),
+            HeadlineKey(
+                "hedge_flow_down3_usd",
+                U.USD_FLOW,
+                "USD dealers trade if every name falls 3 % (full re-pricing; + = dealers buy)",
+            ),
+            HeadlineKey(
+                "hedge_flow_up3_usd",
+                U.USD_FLOW,
+                "USD dealers trade if every name rises 3 % (+ = dealers buy)",
+            ),
+            HeadlineKey(
+                "net_gex_usd_per_1pct_<BASKET>",
+                U.USD_PER_1PCT,
+                "a basket's net GEX (<BASKET>: a key of [universe.baskets]; + = dealers long gamma)",
+            ),
+            HeadlineKey(
+                "hedge_flow_down3_usd_<BASKET>",
+                U.USD_FLOW,
+                "USD dealers trade if the basket's names fall 3 % (+ = dealers buy)",
+            ),
+            HeadlineKey(
+                "hedge_flow_up3_usd_<BASKET>",
+                U.USD_FLOW,
+                "USD dealers trade if the basket's names rise 3 % (+ = dealers buy)",
+            ),
             HeadlineKey("shards", U.COUNT, "shards the names were analysed in", alertable=False),
             HeadlineKey("round", U.LABEL, "id of the refresh round", kind="text", alertable=False),
-            HeadlineKey("sample", U.FLAG, "computed on generated sample data", kind="bool", alertable=False),
+            HeadlineKey(
+                "sample", U.FLAG, "computed on generated sample data", kind="bool", alertable=False
+            ),
         ),
     )
 )
@@ -88,9 +190,27 @@ UNIVERSE_NAME = declare(
         tables=GAMMA.tables,
         headline=(
             *GAMMA.headline,
-            HeadlineKey("sector", U.LABEL, "sector of the name in the universe list (on-demand names)", kind="text", alertable=False),
-            HeadlineKey("round", U.LABEL, "id of the refresh round (on-demand-<time> for a name opened on the page)", kind="text", alertable=False),
-            HeadlineKey("on_demand", U.FLAG, "computed because a user opened the name (not in the focus list)", kind="bool", alertable=False),
+            HeadlineKey(
+                "sector",
+                U.LABEL,
+                "sector of the name in the universe list (on-demand names)",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "round",
+                U.LABEL,
+                "id of the refresh round (on-demand-<time> for a name opened on the page)",
+                kind="text",
+                alertable=False,
+            ),
+            HeadlineKey(
+                "on_demand",
+                U.FLAG,
+                "computed because a user opened the name (not in the focus list)",
+                kind="bool",
+                alertable=False,
+            ),
         ),
     )
 )

@@ -22,4 +22,16 @@ from jobs.store.results import (
     utcnow,
 )
 
-__all__ = ["MAIN_TABLE", "Result", "ResultMeta", "ResultNotFound", "ResultStore", "RunRecord", "codec", "connect", "dumps", "keys", "utcnow"]
+__all__ = [
+    "MAIN_TABLE",
+    "Result",
+    "ResultMeta",
+    "ResultNotFound",
+    "ResultStore",
+    "RunRecord",
+    "codec",
+    "connect",
+    "dumps",
+    "keys",
+    "utcnow",
+]

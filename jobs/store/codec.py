@@ -51,11 +51,18 @@ def dumps(value: Any, *, strict: bool = True) -> str:
     ``strict``: raise ``TypeError`` for a value JSON cannot hold (the store refuses to keep it);
     otherwise write its ``str()`` (the API's answers).
     """
-    return json.dumps(plain(value), default=_strict_default if strict else str, allow_nan=False, separators=(",", ":"))
+    return json.dumps(
+        plain(value),
+        default=_strict_default if strict else str,
+        allow_nan=False,
+        separators=(",", ":"),
+    )
 
 
 # -- Arrow ----------------------------------------------------------------------------------------
-def frame_to_arrow(frame: pd.DataFrame, *, metadata: dict[str, Any] | None = None, compression: str | None = ZSTD) -> bytes:
+def frame_to_arrow(
+    frame: pd.DataFrame, *, metadata: dict[str, Any] | None = None, compression: str | None = ZSTD
+) -> bytes:
     """Serialise ``frame`` as Arrow IPC stream bytes (index included when it is not a default
     RangeIndex).  ``metadata``: JSON written into the schema metadata under ``flowdesk`` (the API's
     downloads carry their provenance there); ``compression``: ``"zstd"`` (Redis) or None (files

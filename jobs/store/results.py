@@ -147,7 +147,9 @@ class Result:
         try:
             return self.tables[name]
         except KeyError:
-            raise KeyError(f"result {self.meta.name!r} has no table {name!r} (has: {', '.join(self.meta.tables)})") from None
+            raise KeyError(
+                f"result {self.meta.name!r} has no table {name!r} (has: {', '.join(self.meta.tables)})"
+            ) from None
 
 
 @dataclass
@@ -187,8 +189,17 @@ def eod_close(meta: ResultMeta) -> tuple[str, dict[str, Any]]:
     """``(exchange date of the as-of, record)`` of a publish for the end-of-day hash: the numeric
     headline figures (numbers and None; text, lists and flags left out), as-of and version."""
     day = pd.Timestamp(meta.as_of).tz_convert(EOD_TZ).date().isoformat()
-    numbers = {k: v for k, v in meta.headline.items() if v is None or (isinstance(v, int | float) and not isinstance(v, bool))}
-    return day, {"as_of": meta.as_of, "computed_at": meta.computed_at, "version": meta.version, "headline": numbers}
+    numbers = {
+        k: v
+        for k, v in meta.headline.items()
+        if v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+    }
+    return day, {
+        "as_of": meta.as_of,
+        "computed_at": meta.computed_at,
+        "version": meta.version,
+        "headline": numbers,
+    }
 
 
 def _stored(frame: pd.DataFrame, table: declarations.Table | None) -> pd.DataFrame:
@@ -196,7 +207,14 @@ def _stored(frame: pd.DataFrame, table: declarations.Table | None) -> pd.DataFra
     declaration says why each may be); everything else as published."""
     if table is None:
         return frame
-    cast = [c for c in map(str, frame.columns) if (col := table.column(c)) is not None and col.storage == "float32" and pd.api.types.is_float_dtype(frame[c].dtype) and frame[c].dtype != "float32"]
+    cast = [
+        c
+        for c in map(str, frame.columns)
+        if (col := table.column(c)) is not None
+        and col.storage == "float32"
+        and pd.api.types.is_float_dtype(frame[c].dtype)
+        and frame[c].dtype != "float32"
+    ]
     if not cast:
         return frame
     return frame.astype({c: "float32" for c in cast})
@@ -321,7 +339,9 @@ class ResultStore:
             raise ValueError(f"result {name!r}: nothing to publish (no tables)")
         for tname, frame in tables.items():
             if not isinstance(frame, pd.DataFrame):
-                raise TypeError(f"result {name!r}: table {tname!r} is a {type(frame).__name__}, not a DataFrame")
+                raise TypeError(
+                    f"result {name!r}: table {tname!r} is a {type(frame).__name__}, not a DataFrame"
+                )
             if ":" in tname:
                 raise ValueError(f"result {name!r}: table name {tname!r} may not contain ':'")
         head = dict(headline or {})
@@ -332,8 +352,17 @@ class ResultStore:
         decl = declarations.lookup(name)
         computed = computed_at or utcnow()
         version = _new_version(computed)
-        encoded = {tname: frame_to_arrow(_stored(frame, decl.table(tname))) for tname, frame in tables.items()}
-        latest_only = [t for t in tables if (d := decl.table(t)) is not None and d.history == "latest" and t != next(iter(tables))]
+        encoded = {
+            tname: frame_to_arrow(_stored(frame, decl.table(tname)))
+            for tname, frame in tables.items()
+        }
+        latest_only = [
+            t
+            for t in tables
+            if (d := decl.table(t)) is not None
+            and d.history == "latest"
+            and t != next(iter(tables))
+        ]
         names = list(tables)
         meta = ResultMeta(
             name=name,
@@ -373,7 +402,9 @@ class ResultStore:
         self._cap_bytes(name)
         return meta
 
-    def mark_failed(self, name: str, error: str, *, job: str | None = None, at: datetime | None = None) -> None:
+    def mark_failed(
+        self, name: str, error: str, *, job: str | None = None, at: datetime | None = None
+    ) -> None:
         """Record that refreshing ``name`` failed: the current version stays, shown as stale."""
         failure = {"error": str(error), "failed_at": _iso(at or utcnow()), "job": job}
         self.redis.set(keys.result_status(name), dumps(failure))
@@ -402,7 +433,10 @@ class ResultStore:
                 pipe.zrem(keys.result_history(name), version)
                 pipe.hdel(keys.result_sizes(name), version)
                 pipe.srem(keys.result_full(name), version)
-                pipe.delete(keys.result_meta(name, version), *[keys.result_table(name, version, t) for t in tables])
+                pipe.delete(
+                    keys.result_meta(name, version),
+                    *[keys.result_table(name, version, t) for t in tables],
+                )
             pipe.execute()
 
     def _slim(self, name: str, decl: declarations.ResultDecl) -> None:
@@ -412,7 +446,10 @@ class ResultStore:
         full = [v.decode() for v in self.redis.smembers(keys.result_full(name))]
         if len(full) <= self.full_versions:
             return
-        keep = {v.decode() for v in self.redis.zrange(keys.result_history(name), -self.full_versions, -1)}
+        keep = {
+            v.decode()
+            for v in self.redis.zrange(keys.result_history(name), -self.full_versions, -1)
+        }
         current = self._current_version(name)
         if current is not None:
             keep.add(current)
@@ -466,7 +503,9 @@ class ResultStore:
         if meta_raw is None:
             return 0
         meta = ResultMeta.from_json(meta_raw)
-        total = len(meta_raw) + sum(self.redis.strlen(keys.result_table(name, version, t)) for t in meta.tables)
+        total = len(meta_raw) + sum(
+            self.redis.strlen(keys.result_table(name, version, t)) for t in meta.tables
+        )
         self.redis.hset(keys.result_sizes(name), version, total)
         return total
 
@@ -502,7 +541,9 @@ class ResultStore:
         return raw.decode() if raw is not None else None
 
     def _version_at(self, name: str, as_of: datetime) -> str | None:
-        found = self.redis.zrevrangebyscore(keys.result_history(name), pd.Timestamp(as_of).timestamp(), "-inf", start=0, num=1)
+        found = self.redis.zrevrangebyscore(
+            keys.result_history(name), pd.Timestamp(as_of).timestamp(), "-inf", start=0, num=1
+        )
         return found[0].decode() if found else None
 
     def _meta_of(self, name: str, version: str) -> ResultMeta | None:
@@ -517,10 +558,14 @@ class ResultStore:
                 meta.failure = json.loads(failure)
         return meta
 
-    def meta(self, name: str, *, as_of: datetime | None = None, version: str | None = None) -> ResultMeta:
+    def meta(
+        self, name: str, *, as_of: datetime | None = None, version: str | None = None
+    ) -> ResultMeta:
         """Metadata of the current version (or the one at/before ``as_of``, or ``version``)."""
         for _ in range(5):
-            ver = version or (self._version_at(name, as_of) if as_of else self._current_version(name))
+            ver = version or (
+                self._version_at(name, as_of) if as_of else self._current_version(name)
+            )
             if ver is None:
                 raise ResultNotFound(name, as_of)
             meta = self._meta_of(name, ver)
@@ -544,7 +589,9 @@ class ResultStore:
         table read (only possible for old versions), the lookup is retried.
         """
         for _ in range(5):
-            ver = version or (self._version_at(name, as_of) if as_of else self._current_version(name))
+            ver = version or (
+                self._version_at(name, as_of) if as_of else self._current_version(name)
+            )
             if ver is None:
                 raise ResultNotFound(name, as_of)
             meta = self._meta_of(name, ver)
@@ -556,15 +603,21 @@ class ResultStore:
             missing = [t for t in wanted if t not in meta.tables]
             if missing:
                 if missing[0] in meta.slimmed:
-                    raise KeyError(f"result {name!r} version {ver}: table {missing[0]!r} is kept in the newest versions only (this older version keeps: {', '.join(meta.tables)}; [store] full_versions)")
-                raise KeyError(f"result {name!r} has no table {missing[0]!r} (has: {', '.join(meta.tables)})")
+                    raise KeyError(
+                        f"result {name!r} version {ver}: table {missing[0]!r} is kept in the newest versions only (this older version keeps: {', '.join(meta.tables)}; [store] full_versions)"
+                    )
+                raise KeyError(
+                    f"result {name!r} has no table {missing[0]!r} (has: {', '.join(meta.tables)})"
+                )
             blobs = self.redis.mget([keys.result_table(name, ver, t) for t in wanted])
             if any(b is None for b in blobs):
                 if version:
                     break
                 continue
             frames = {t: arrow_to_frame(b) for t, b in zip(wanted, blobs, strict=True)}
-            return Result(self._with_status(meta, current=ver == self._current_version(name)), frames)
+            return Result(
+                self._with_status(meta, current=ver == self._current_version(name)), frames
+            )
         raise ResultNotFound(name, as_of)
 
     def history(self, name: str, *, limit: int | None = None) -> list[ResultMeta]:
@@ -576,7 +629,9 @@ class ResultStore:
         raws = self.redis.mget([keys.result_meta(name, v) for v in versions])
         return [ResultMeta.from_json(r) for r in raws if r is not None]
 
-    def headline_series(self, name: str, fields: list[str] | None = None, *, limit: int | None = None) -> pd.DataFrame:
+    def headline_series(
+        self, name: str, fields: list[str] | None = None, *, limit: int | None = None
+    ) -> pd.DataFrame:
         """Time series of headline figures across kept versions.
 
         Columns: ``computed_at`` and ``as_of`` (tz-aware UTC), ``version``, then one column per
@@ -588,7 +643,9 @@ class ResultStore:
             row = {"computed_at": m.computed_at, "as_of": m.as_of, "version": m.version}
             row.update({k: v for k, v in m.headline.items() if fields is None or k in fields})
             rows.append(row)
-        frame = pd.DataFrame(rows, columns=None if rows else ["computed_at", "as_of", "version", *(fields or [])])
+        frame = pd.DataFrame(
+            rows, columns=None if rows else ["computed_at", "as_of", "version", *(fields or [])]
+        )
         if rows:
             frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True, format="ISO8601")
             frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True, format="ISO8601")
@@ -604,9 +661,17 @@ class ResultStore:
         for day, blob in raw.items():
             rec = json.loads(blob)
             row = {"date": day.decode(), "as_of": rec.get("as_of"), "version": rec.get("version")}
-            row.update({k: v for k, v in (rec.get("headline") or {}).items() if fields is None or k in fields})
+            row.update(
+                {
+                    k: v
+                    for k, v in (rec.get("headline") or {}).items()
+                    if fields is None or k in fields
+                }
+            )
             rows.append(row)
-        frame = pd.DataFrame(rows, columns=None if rows else ["date", "as_of", "version", *(fields or [])])
+        frame = pd.DataFrame(
+            rows, columns=None if rows else ["date", "as_of", "version", *(fields or [])]
+        )
         frame["date"] = pd.to_datetime(frame["date"])
         frame["as_of"] = pd.to_datetime(frame["as_of"], utc=True, format="ISO8601")
         return frame.sort_values("date", kind="stable").reset_index(drop=True)
@@ -646,12 +711,21 @@ class ResultStore:
             out.append(meta)
         return out
 
-    def table_bytes(self, name: str, *, as_of: datetime | None = None, version: str | None = None, table: str | None = None) -> tuple[ResultMeta, str, bytes]:
+    def table_bytes(
+        self,
+        name: str,
+        *,
+        as_of: datetime | None = None,
+        version: str | None = None,
+        table: str | None = None,
+    ) -> tuple[ResultMeta, str, bytes]:
         """``(meta, table, bytes)``: one table of a version as stored (Arrow IPC stream, zstd),
         without decoding it (the API serves it as it is).  ``table`` default: the main one.
         Raises :class:`ResultNotFound` and ``KeyError`` (unknown or slimmed table) as :meth:`read`."""
         for _ in range(5):
-            ver = version or (self._version_at(name, as_of) if as_of else self._current_version(name))
+            ver = version or (
+                self._version_at(name, as_of) if as_of else self._current_version(name)
+            )
             if ver is None:
                 raise ResultNotFound(name, as_of)
             meta = self._meta_of(name, ver)
@@ -662,8 +736,12 @@ class ResultStore:
             wanted = table or meta.tables[0]
             if wanted not in meta.tables:
                 if wanted in meta.slimmed:
-                    raise KeyError(f"result {name!r} version {ver}: table {wanted!r} is kept in the newest versions only (this older version keeps: {', '.join(meta.tables)}; [store] full_versions)")
-                raise KeyError(f"result {name!r} has no table {wanted!r} (has: {', '.join(meta.tables)})")
+                    raise KeyError(
+                        f"result {name!r} version {ver}: table {wanted!r} is kept in the newest versions only (this older version keeps: {', '.join(meta.tables)}; [store] full_versions)"
+                    )
+                raise KeyError(
+                    f"result {name!r} has no table {wanted!r} (has: {', '.join(meta.tables)})"
+                )
             blob = self.redis.get(keys.result_table(name, ver, wanted))
             if blob is None:
                 if version:
@@ -701,7 +779,12 @@ class ResultStore:
 
     # -- scheduler heartbeat --------------------------------------------------------------
     def beat(self, *, leader: bool, ttl_s: int = 120) -> None:
-        payload = {"at": time.time(), "pid": os.getpid(), "host": socket.gethostname(), "leader": leader}
+        payload = {
+            "at": time.time(),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "leader": leader,
+        }
         self.redis.set(keys.scheduler_heartbeat(), dumps(payload), ex=ttl_s)
 
     def heartbeat(self) -> dict[str, Any] | None:

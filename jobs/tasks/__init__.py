@@ -63,18 +63,37 @@ class TaskSpec:
 TASKS: dict[str, TaskSpec] = {}
 
 
-def task(name: str, *, results: Callable[[Settings, dict[str, Any]], list[str]] | list[str], description: str = "") -> Callable[[TaskFn], TaskFn]:
+def task(
+    name: str,
+    *,
+    results: Callable[[Settings, dict[str, Any]], list[str]] | list[str],
+    description: str = "",
+) -> Callable[[TaskFn], TaskFn]:
     """Register ``fn`` as task ``name``; ``results`` lists (or computes) the result names."""
 
     def deco(fn: TaskFn) -> TaskFn:
         res = results if callable(results) else (lambda _s, _a, _r=list(results): list(_r))
-        TASKS[name] = TaskSpec(name, fn, res, description or (fn.__doc__ or "").strip().splitlines()[0])
+        TASKS[name] = TaskSpec(
+            name, fn, res, description or (fn.__doc__ or "").strip().splitlines()[0]
+        )
         return fn
 
     return deco
 
 
-TASK_MODULES = ("demo", "gamma", "letf", "cftc", "cftc_ingest", "prices", "systematic", "futures_positioning", "board_systematic", "board", "universe")
+TASK_MODULES = (
+    "demo",
+    "gamma",
+    "letf",
+    "cftc",
+    "cftc_ingest",
+    "prices",
+    "systematic",
+    "futures_positioning",
+    "board_systematic",
+    "board",
+    "universe",
+)
 """Modules of this package that register tasks or serve them (explicit: an import error fails
 loudly; ``board_systematic`` holds the board's systematic components and registers none)."""
 

@@ -45,6 +45,7 @@ EXCHANGE_TZ = "America/New_York"
 INDEX_ETF = {"NDX": "QQQ", "SPX": "SPY", "RUT": "IWM", "DJX": "DIA"}
 """ETF whose move so far stands for an index's move (leveraged-ETF quotes are of ETFs)."""
 
+
 @dataclass
 class BoardInputs:
     """Everything the scenario engine needs, read from the store, with each input's status."""
@@ -65,9 +66,22 @@ class BoardInputs:
         return [i for i in self.inputs if i["included"]]
 
 
-def _status(meta: ResultMeta | None, name: str, family: str, max_age_h: float, now: datetime) -> dict[str, Any]:
+def _status(
+    meta: ResultMeta | None, name: str, family: str, max_age_h: float, now: datetime
+) -> dict[str, Any]:
     if meta is None:
-        return {"name": name, "family": family, "as_of": None, "computed_at": None, "source": None, "age_hours": None, "stale": True, "included": False, "sample": False, "note": "missing: never published"}
+        return {
+            "name": name,
+            "family": family,
+            "as_of": None,
+            "computed_at": None,
+            "source": None,
+            "age_hours": None,
+            "stale": True,
+            "included": False,
+            "sample": False,
+            "note": "missing: never published",
+        }
     age_h = (pd.Timestamp(now) - pd.Timestamp(meta.computed_at)).total_seconds() / 3600.0
     note = ""
     if meta.status == "stale":
@@ -114,10 +128,20 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
         head = meta.headline
         contracts = store.read(name, version=meta.version, tables=["contracts"]).frame
         try:
-            out.gamma_by_expiry[u] = store.read(name, version=meta.version, tables=["by_expiry"]).frame
+            out.gamma_by_expiry[u] = store.read(
+                name, version=meta.version, tables=["by_expiry"]
+            ).frame
         except KeyError:  # a result published before the table existed
             pass
-        out.books[u] = scenarios.dealer_book(contracts, underlying=u, spot=float(head["spot"]), r=float(head.get("r", settings.gamma.risk_free_rate)), q=float(head.get("q", 0.0)), convention=str(head.get("convention", "calls_long_puts_short")), source=name)
+        out.books[u] = scenarios.dealer_book(
+            contracts,
+            underlying=u,
+            spot=float(head["spot"]),
+            r=float(head.get("r", settings.gamma.risk_free_rate)),
+            q=float(head.get("q", 0.0)),
+            convention=str(head.get("convention", "calls_long_puts_short")),
+            source=name,
+        )
         out.sample |= meta.sample
     _basket_books(settings, store, now, out)
     meta = _meta_or_none(store, LETF_RESULT)
@@ -154,18 +178,34 @@ def _basket_books(settings: Settings, store: ResultStore, now: datetime, out: Bo
                 continue
             name = f"universe.{sym}"
             meta = _meta_or_none(store, name)
-            st = _status(meta, name, f"basket {basket}", settings.board.max_input_age_hours.get("gamma", 36.0), now)
+            st = _status(
+                meta,
+                name,
+                f"basket {basket}",
+                settings.board.max_input_age_hours.get("gamma", 36.0),
+                now,
+            )
             out.inputs.append(st)
             if meta is None or not st["included"]:
                 continue
             head = meta.headline
             contracts = store.read(name, version=meta.version, tables=["contracts"]).frame
-            out.books[sym] = scenarios.dealer_book(contracts, underlying=sym, spot=float(head["spot"]), r=float(head.get("r", settings.gamma.risk_free_rate)), q=float(head.get("q", 0.0)), convention=str(head.get("convention", "calls_long_puts_short")), source=f"{name} (basket {basket})")
+            out.books[sym] = scenarios.dealer_book(
+                contracts,
+                underlying=sym,
+                spot=float(head["spot"]),
+                r=float(head.get("r", settings.gamma.risk_free_rate)),
+                q=float(head.get("q", 0.0)),
+                convention=str(head.get("convention", "calls_long_puts_short")),
+                source=f"{name} (basket {basket})",
+            )
             out.gamma_headlines[sym] = dict(head)
             out.sample |= meta.sample
 
 
-def hours_to_close(now: datetime, configured: float | None, calendar: str = calendars.DEFAULT_CALENDAR) -> float:
+def hours_to_close(
+    now: datetime, configured: float | None, calendar: str = calendars.DEFAULT_CALENDAR
+) -> float:
     """Configured hours, else hours from ``now`` to the next session close of the exchange
     calendar (early closes included; after today's close: the next session's close, so a
     pre-open refresh gets a full day of charm)."""
@@ -215,17 +255,29 @@ CALENDAR_EVENTS = 6
 """Event dates in the expiry calendar (the next monthly OPEX, VIX expiries and quarter ends)."""
 
 
-def calendar_events(now: datetime, calendar: str = calendars.DEFAULT_CALENDAR, months: int = 4) -> dict[str, pd.DatetimeIndex]:
+def calendar_events(
+    now: datetime, calendar: str = calendars.DEFAULT_CALENDAR, months: int = 4
+) -> dict[str, pd.DatetimeIndex]:
     """The dated events of the expiry calendar over the next ``months`` months: SPX monthly
     OPEX, VIX final settlement, quarter end (last session of March, June, September, December)."""
-    day = pd.Timestamp(now).tz_convert(EXCHANGE_TZ) if pd.Timestamp(now).tzinfo else pd.Timestamp(now)
+    day = (
+        pd.Timestamp(now).tz_convert(EXCHANGE_TZ) if pd.Timestamp(now).tzinfo else pd.Timestamp(now)
+    )
     ym = np.arange(months + 1) + day.year * 12 + day.month - 1
     years, mons = ym // 12, ym % 12 + 1
-    month_ends = pd.DatetimeIndex([pd.Timestamp(int(y), int(m), 1) + pd.offsets.MonthEnd(0) for y, m in zip(years, mons, strict=True) if m % 3 == 0])
+    month_ends = pd.DatetimeIndex(
+        [
+            pd.Timestamp(int(y), int(m), 1) + pd.offsets.MonthEnd(0)
+            for y, m in zip(years, mons, strict=True)
+            if m % 3 == 0
+        ]
+    )
     return {
         "OPEX": calendars.spx_standard_expiry(years, mons, calendar),
         "VIX expiry": calendars.vx_final_settlement(years, mons, calendar),
-        "quarter end": calendars.session_on_or_before(month_ends, calendar) if len(month_ends) else pd.DatetimeIndex([]),
+        "quarter end": calendars.session_on_or_before(month_ends, calendar)
+        if len(month_ends)
+        else pd.DatetimeIndex([]),
     }
 
 
@@ -233,9 +285,18 @@ def levels_tables(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     """``levels`` (key levels per gamma underlying) and ``expiries`` (GEX rolling off at the next
     OPEX, VIX expiry and quarter end) from the gamma inputs (:mod:`flows.levels`)."""
     heads = {u: h for u, h in inp.gamma_headlines.items() if u in inp.books}
-    day = pd.Timestamp(now).tz_convert(EXCHANGE_TZ).tz_localize(None).normalize() if pd.Timestamp(now).tzinfo else pd.Timestamp(now).normalize()
+    day = (
+        pd.Timestamp(now).tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
+        if pd.Timestamp(now).tzinfo
+        else pd.Timestamp(now).normalize()
+    )
     events = calendar_events(now, settings.scheduler.calendar)
-    expiries = levels.expiry_calendar({u: t for u, t in inp.gamma_by_expiry.items() if u in heads}, events, start=day, count=CALENDAR_EVENTS)
+    expiries = levels.expiry_calendar(
+        {u: t for u, t in inp.gamma_by_expiry.items() if u in heads},
+        events,
+        start=day,
+        count=CALENDAR_EVENTS,
+    )
     return {"levels": levels.key_levels(heads), "expiries": expiries}
 
 
@@ -244,7 +305,9 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
     cfg = settings.board
     if not inp.books and inp.letf_funds is None:
         problems = "; ".join(f"{i['name']}: {i['note']}" for i in inp.inputs)
-        raise FlowdeskError(f"{RESULT}: no usable equity input (every gamma and leveraged-ETF result is missing or stale): {problems}")
+        raise FlowdeskError(
+            f"{RESULT}: no usable equity input (every gamma and leveraged-ETF result is missing or stale): {problems}"
+        )
     grid = scenarios.scenario_grid(
         inp.books,
         inp.letf_funds,
@@ -255,8 +318,23 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
         adv_usd=_adv(inp, cfg.adv_usd),
         default_beta=cfg.default_beta,
     )
-    flags = scenarios.regime_flags(grid, {u: inp.gamma_headlines[u] for u in inp.books}, index_move_pct=cfg.flag_move_pct, flip_proximity_pct=cfg.flip_proximity_pct, letf_adv_threshold_pct=cfg.letf_adv_threshold_pct)
-    stale_rows = [{"kind": "stale_input", "underlying": i["name"], "severity": "warning", "message": f"{i['name']} left out of the totals: {i['note']}"} for i in inp.inputs if not i["included"]]
+    flags = scenarios.regime_flags(
+        grid,
+        {u: inp.gamma_headlines[u] for u in inp.books},
+        index_move_pct=cfg.flag_move_pct,
+        flip_proximity_pct=cfg.flip_proximity_pct,
+        letf_adv_threshold_pct=cfg.letf_adv_threshold_pct,
+    )
+    stale_rows = [
+        {
+            "kind": "stale_input",
+            "underlying": i["name"],
+            "severity": "warning",
+            "message": f"{i['name']} left out of the totals: {i['note']}",
+        }
+        for i in inp.inputs
+        if not i["included"]
+    ]
     if stale_rows:
         flags = pd.concat([flags, pd.DataFrame(stale_rows).astype(str)], ignore_index=True)
     inputs = pd.DataFrame(inp.inputs)
@@ -264,10 +342,21 @@ def compute_board(settings: Settings, inp: BoardInputs, now: datetime) -> dict[s
         inputs[col] = inputs[col].astype("str")
     ranking = scenarios.ranking(grid)
     ranking["adv_note"] = np.where(ranking["adv_usd"].gt(0), "", NO_ADV).astype(str)
-    return {"grid": grid, "totals": scenarios.totals(grid), "ranking": ranking, "flags": flags, "inputs": inputs, "fx": _fx_table(inp), "underlyings": _active_underlyings(grid), **levels_tables(settings, inp, now)}
+    return {
+        "grid": grid,
+        "totals": scenarios.totals(grid),
+        "ranking": ranking,
+        "flags": flags,
+        "inputs": inputs,
+        "fx": _fx_table(inp),
+        "underlyings": _active_underlyings(grid),
+        **levels_tables(settings, inp, now),
+    }
 
 
-def add_systematic(settings: Settings, store: ResultStore, now: datetime, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def add_systematic(
+    settings: Settings, store: ResultStore, now: datetime, tables: dict[str, pd.DataFrame]
+) -> dict[str, Any]:
     """Add the systematic components with their horizons, the per-horizon totals and the
     positioning panel (:mod:`jobs.tasks.board_systematic`) to ``tables``; their headline keys."""
     from jobs.tasks import board_systematic as bs
@@ -281,16 +370,30 @@ def add_systematic(settings: Settings, store: ResultStore, now: datetime, tables
 def _active_underlyings(grid: pd.DataFrame) -> pd.DataFrame:
     """Underlyings with any flow in the grid, largest ``max |total_usd|`` first (the explorer's
     list): ``underlying``, ``max_abs_total_usd`` (USD)."""
-    peak = grid.assign(abs_total=grid["total_usd"].abs()).groupby("underlying", sort=False)["abs_total"].max()
+    peak = (
+        grid.assign(abs_total=grid["total_usd"].abs())
+        .groupby("underlying", sort=False)["abs_total"]
+        .max()
+    )
     peak = peak[peak > 0].sort_values(ascending=False, kind="stable")
-    return pd.DataFrame({"underlying": peak.index.astype(str), "max_abs_total_usd": peak.to_numpy(dtype=float)})
+    return pd.DataFrame(
+        {"underlying": peak.index.astype(str), "max_abs_total_usd": peak.to_numpy(dtype=float)}
+    )
 
 
-def _headline(settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInputs, today_move: float | None) -> dict[str, Any]:
+def _headline(
+    settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInputs, today_move: float | None
+) -> dict[str, Any]:
     cfg = settings.board
     tot = tables["totals"]
-    row = tot[np.isclose(tot["iv_shock_pts"], 0.0) & np.isclose(tot["index_move_pct"], cfg.flag_move_pct)]
-    head: dict[str, Any] = {"index": cfg.index, "flag_move_pct": cfg.flag_move_pct, "today_move_pct": today_move}
+    row = tot[
+        np.isclose(tot["iv_shock_pts"], 0.0) & np.isclose(tot["index_move_pct"], cfg.flag_move_pct)
+    ]
+    head: dict[str, Any] = {
+        "index": cfg.index,
+        "flag_move_pct": cfg.flag_move_pct,
+        "today_move_pct": today_move,
+    }
     if not row.empty:
         r = row.iloc[0]
         head["total_usd_at_flag_move"] = float(r["total_usd"])
@@ -299,7 +402,9 @@ def _headline(settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInp
     if today_move is not None:
         z = tot[np.isclose(tot["iv_shock_pts"], 0.0)]
         if not z.empty:
-            head["total_usd_today_move"] = float(np.interp(today_move, z["index_move_pct"], z["total_usd"]))
+            head["total_usd_today_move"] = float(
+                np.interp(today_move, z["index_move_pct"], z["total_usd"])
+            )
     head["letf_per_1pct_usd"] = inp.letf_headline.get("per_1pct_usd")
     head["net_usd_position_usd"] = inp.cftc_headline.get(f"net_usd_{settings.cftc.headline_basket}")
     head["net_usd_percentile_3y"] = inp.cftc_headline.get("percentile_3y")
@@ -317,21 +422,31 @@ def _headline(settings: Settings, tables: dict[str, pd.DataFrame], inp: BoardInp
     return head
 
 
-@task("board", results=[RESULT], description="De-risking board: mechanical flow by index move from the cached gamma, leveraged-ETF and CFTC results.")
+@task(
+    "board",
+    results=[RESULT],
+    description="De-risking board: mechanical flow by index move from the cached gamma, leveraged-ETF and CFTC results.",
+)
 def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Publish ``board.scenarios`` (see module docstring)."""
     s = ctx.settings
     inp = load_inputs(s, ctx.store, ctx.now)
     tables = compute_board(s, inp, ctx.now)
     included = inp.included
-    as_of = min(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)
+    as_of = (
+        min(pd.Timestamp(i["as_of"]) for i in included if i["as_of"])
+        if included
+        else pd.Timestamp(ctx.now)
+    )
     today_move = _today_move(inp, s.board.index)
     systematic_head = add_systematic(s, ctx.store, ctx.now, tables)
     ctx.store.publish(
         RESULT,
         tables,
         as_of=as_of,
-        source=f"flowdesk board from {len(included)} inputs: " + ", ".join(i["name"] for i in included) + " (their times: table inputs)",
+        source=f"flowdesk board from {len(included)} inputs: "
+        + ", ".join(i["name"] for i in included)
+        + " (their times: table inputs)",
         sample=inp.sample,
         headline={**_headline(s, tables, inp, today_move), **systematic_head},
         extra={
@@ -343,10 +458,21 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             "dealer_conventions": {u: inp.gamma_headlines[u].get("convention") for u in inp.books},
         },
     )
-    return TaskOutcome(published=[RESULT], rows=len(tables["grid"]), detail=f"{len(inp.books)} dealer books, {0 if inp.letf_funds is None else len(inp.letf_funds)} funds, {len(tables['flags'])} flags")
+    return TaskOutcome(
+        published=[RESULT],
+        rows=len(tables["grid"]),
+        detail=f"{len(inp.books)} dealer books, {0 if inp.letf_funds is None else len(inp.letf_funds)} funds, {len(tables['flags'])} flags",
+    )
 
 
-def explicit_scenario(settings: Settings, inp: BoardInputs, moves: dict[str, float], *, iv_shock_pts: float = 0.0, hours: float = 0.0) -> pd.DataFrame:
+def explicit_scenario(
+    settings: Settings,
+    inp: BoardInputs,
+    moves: dict[str, float],
+    *,
+    iv_shock_pts: float = 0.0,
+    hours: float = 0.0,
+) -> pd.DataFrame:
     """One scenario of explicit or index-mapped moves, per underlying (``flowdesk scenario``).
 
     One move given: it is read as the index-equivalent move of that underlying and mapped to the
@@ -354,37 +480,100 @@ def explicit_scenario(settings: Settings, inp: BoardInputs, moves: dict[str, flo
     """
     cfg = settings.board
     if len(moves) == 1:
-        (sym, pct), = moves.items()
+        ((sym, pct),) = moves.items()
         beta = float(cfg.betas.get(sym, cfg.default_beta))
         if beta == 0:
-            raise FlowdeskError(f"scenario: {sym} has beta 0 to {cfg.index}; give explicit moves instead")
+            raise FlowdeskError(
+                f"scenario: {sym} has beta 0 to {cfg.index}; give explicit moves instead"
+            )
         betas, index_moves, default_beta = dict(cfg.betas), [pct / beta], cfg.default_beta
     else:
         # every underlying moves by its own figure: beta = its move for a unit index move
         betas, index_moves, default_beta = dict(moves), [1.0], 0.0
-    grid = scenarios.scenario_grid(inp.books, inp.letf_funds, index_moves, betas, iv_shocks_pts=[iv_shock_pts], hours_to_close=hours, adv_usd=_adv(inp, cfg.adv_usd), default_beta=default_beta)
+    grid = scenarios.scenario_grid(
+        inp.books,
+        inp.letf_funds,
+        index_moves,
+        betas,
+        iv_shocks_pts=[iv_shock_pts],
+        hours_to_close=hours,
+        adv_usd=_adv(inp, cfg.adv_usd),
+        default_beta=default_beta,
+    )
     return grid
 
 
-def _brief_tables(settings: Settings, inp: BoardInputs, board_totals: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def _brief_tables(
+    settings: Settings, inp: BoardInputs, board_totals: pd.DataFrame | None
+) -> dict[str, pd.DataFrame]:
     rows = []
     for u in settings.board.brief_indices:
         h = inp.gamma_headlines.get(u)
         if h:
-            rows.append({"underlying": u, "spot": h.get("spot"), "regime": h.get("regime"), "net_gex_usd_per_1pct": h.get("net_gex_usd_per_1pct"), "flip": h.get("flip"), "flip_distance_pct": h.get("flip_distance_pct"), "as_of": h.get("as_of")})
-    gamma = pd.DataFrame(rows, columns=["underlying", "spot", "regime", "net_gex_usd_per_1pct", "flip", "flip_distance_pct", "as_of"])
+            rows.append(
+                {
+                    "underlying": u,
+                    "spot": h.get("spot"),
+                    "regime": h.get("regime"),
+                    "net_gex_usd_per_1pct": h.get("net_gex_usd_per_1pct"),
+                    "flip": h.get("flip"),
+                    "flip_distance_pct": h.get("flip_distance_pct"),
+                    "as_of": h.get("as_of"),
+                }
+            )
+    gamma = pd.DataFrame(
+        rows,
+        columns=[
+            "underlying",
+            "spot",
+            "regime",
+            "net_gex_usd_per_1pct",
+            "flip",
+            "flip_distance_pct",
+            "as_of",
+        ],
+    )
     for col in ("underlying", "regime", "as_of"):
         gamma[col] = gamma[col].astype("str")
     for col in ("spot", "net_gex_usd_per_1pct", "flip", "flip_distance_pct"):
         gamma[col] = pd.to_numeric(gamma[col], errors="coerce").astype(float)
     if inp.letf_by_underlying is not None:
-        letf_top = inp.letf_by_underlying.sort_values("per_1pct_usd", key=np.abs, ascending=False).head(8)[["underlying", "per_1pct_usd"]].reset_index(drop=True)
+        letf_top = (
+            inp.letf_by_underlying.sort_values("per_1pct_usd", key=np.abs, ascending=False)
+            .head(8)[["underlying", "per_1pct_usd"]]
+            .reset_index(drop=True)
+        )
     else:
-        letf_top = pd.DataFrame({"underlying": pd.Series(dtype=str), "per_1pct_usd": pd.Series(dtype=float)})
-    flows = board_totals[np.isclose(board_totals["iv_shock_pts"], 0.0) & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])].reset_index(drop=True) if board_totals is not None else declarations.empty_table(BRIEF, "flows")
+        letf_top = pd.DataFrame(
+            {"underlying": pd.Series(dtype=str), "per_1pct_usd": pd.Series(dtype=float)}
+        )
+    flows = (
+        board_totals[
+            np.isclose(board_totals["iv_shock_pts"], 0.0)
+            & board_totals["index_move_pct"].isin([-5.0, -3.0, -1.0, 1.0, 3.0, 5.0])
+        ].reset_index(drop=True)
+        if board_totals is not None
+        else declarations.empty_table(BRIEF, "flows")
+    )
     fx = _fx_table(inp)  # both unwind scenarios; the PDF lists the beneficiaries
     key = levels.key_levels({u: h for u, h in inp.gamma_headlines.items() if u in inp.books})
-    return {"gamma": gamma, "letf": letf_top, "flows": flows, "fx": fx, "inputs": pd.DataFrame(inp.inputs).astype({"name": "str", "note": "str", "as_of": "str", "computed_at": "str", "source": "str", "family": "str"}), "levels": key}
+    return {
+        "gamma": gamma,
+        "letf": letf_top,
+        "flows": flows,
+        "fx": fx,
+        "inputs": pd.DataFrame(inp.inputs).astype(
+            {
+                "name": "str",
+                "note": "str",
+                "as_of": "str",
+                "computed_at": "str",
+                "source": "str",
+                "family": "str",
+            }
+        ),
+        "levels": key,
+    }
 
 
 def _brief_figures(settings: Settings, inp: BoardInputs) -> dict[str, float | None]:
@@ -395,9 +584,14 @@ def _brief_figures(settings: Settings, inp: BoardInputs) -> dict[str, float | No
         figs[f"{u} net GEX (USD per 1%)"] = h.get("net_gex_usd_per_1pct")
         figs[f"{u} flip distance (%)"] = h.get("flip_distance_pct")
     figs["LETF USD per 1%"] = inp.letf_headline.get("per_1pct_usd")
-    figs["Net USD position (USD)"] = inp.cftc_headline.get(f"net_usd_{settings.cftc.headline_basket}")
+    figs["Net USD position (USD)"] = inp.cftc_headline.get(
+        f"net_usd_{settings.cftc.headline_basket}"
+    )
     figs["Net USD percentile 3y (%)"] = inp.cftc_headline.get("percentile_3y")
-    return {k: (float(v) if isinstance(v, int | float) and np.isfinite(v) else None) for k, v in figs.items()}
+    return {
+        k: (float(v) if isinstance(v, int | float) and np.isfinite(v) else None)
+        for k, v in figs.items()
+    }
 
 
 def _changes(now_figs: dict[str, float | None], prev_figs: dict[str, Any]) -> pd.DataFrame:
@@ -408,50 +602,100 @@ def _changes(now_figs: dict[str, float | None], prev_figs: dict[str, Any]) -> pd
             continue
         change = v - float(p)
         rel = abs(change) / abs(float(p)) if p else np.inf
-        rows.append({"figure": k, "previous": float(p), "current": v, "change": change, "relative_change": rel})
-    frame = pd.DataFrame(rows, columns=["figure", "previous", "current", "change", "relative_change"])
+        rows.append(
+            {
+                "figure": k,
+                "previous": float(p),
+                "current": v,
+                "change": change,
+                "relative_change": rel,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["figure", "previous", "current", "change", "relative_change"]
+    )
     frame["figure"] = frame["figure"].astype("str")
-    return frame.sort_values("relative_change", ascending=False, kind="stable").reset_index(drop=True)
-
-
+    return frame.sort_values("relative_change", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
 
 
 def brief_text(settings: Settings, head: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
     """The brief as plain text lines (the digest body)."""
     lines = []
     for r in tables["gamma"].itertuples():
-        dist = "no flip in the window" if not np.isfinite(r.flip_distance_pct) else f"flip {r.flip:,.0f} ({r.flip_distance_pct:+.1f}% away)"
-        lines.append(f"{r.underlying}: {r.regime}, net GEX {_fmt_bn(r.net_gex_usd_per_1pct)} per 1%, {dist}")
-    lines.append(f"Leveraged ETFs: {_fmt_bn(head.get('letf_per_1pct_usd'))} per 1% move (equity total)")
+        dist = (
+            "no flip in the window"
+            if not np.isfinite(r.flip_distance_pct)
+            else f"flip {r.flip:,.0f} ({r.flip_distance_pct:+.1f}% away)"
+        )
+        lines.append(
+            f"{r.underlying}: {r.regime}, net GEX {_fmt_bn(r.net_gex_usd_per_1pct)} per 1%, {dist}"
+        )
+    lines.append(
+        f"Leveraged ETFs: {_fmt_bn(head.get('letf_per_1pct_usd'))} per 1% move (equity total)"
+    )
     if head.get("total_usd_at_flag_move") is not None:
-        lines.append(f"If {settings.board.index} moves {settings.board.flag_move_pct:+g}% today: mechanical flow {_fmt_bn(head['total_usd_at_flag_move'])}")
+        lines.append(
+            f"If {settings.board.index} moves {settings.board.flag_move_pct:+g}% today: mechanical flow {_fmt_bn(head['total_usd_at_flag_move'])}"
+        )
     pct = head.get("net_usd_percentile_3y")
-    lines.append(f"Net USD position: {_fmt_bn(head.get('net_usd_position_usd'))}" + (f", percentile {pct:.0f} of the last 3 years" if isinstance(pct, int | float) else ""))
+    lines.append(
+        f"Net USD position: {_fmt_bn(head.get('net_usd_position_usd'))}"
+        + (f", percentile {pct:.0f} of the last 3 years" if isinstance(pct, int | float) else "")
+    )
     for r in tables["changes"].head(3).itertuples():
-        lines.append(f"Change since the previous brief: {r.figure} {r.previous:,.3g} -> {r.current:,.3g}")
+        lines.append(
+            f"Change since the previous brief: {r.figure} {r.previous:,.3g} -> {r.current:,.3g}"
+        )
     if head.get("stale_inputs"):
         lines.append(f"WARNING: {head['stale_inputs']} input(s) stale or missing, left out")
     return "\n".join(lines)
 
 
-@task("brief", results=[BRIEF], description="Morning brief: one-page summary after the morning refresh, kept by date and sent as a digest.")
+@task(
+    "brief",
+    results=[BRIEF],
+    description="Morning brief: one-page summary after the morning refresh, kept by date and sent as a digest.",
+)
 def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Publish ``board.brief`` and queue the digest for targets with ``digest = true``."""
     s = ctx.settings
     inp = load_inputs(s, ctx.store, ctx.now)
     board_meta = _meta_or_none(ctx.store, RESULT)
-    totals = ctx.store.read(RESULT, version=board_meta.version, tables=["totals"]).frame if board_meta is not None and board_meta.status == "ok" else None
+    totals = (
+        ctx.store.read(RESULT, version=board_meta.version, tables=["totals"]).frame
+        if board_meta is not None and board_meta.status == "ok"
+        else None
+    )
     tables = _brief_tables(s, inp, totals)
     figs = _brief_figures(s, inp)
     prev = _meta_or_none(ctx.store, BRIEF)
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
-    head = _headline(s, {"totals": totals if totals is not None else pd.DataFrame(columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]), "flags": pd.DataFrame()}, inp, None)
+    head = _headline(
+        s,
+        {
+            "totals": totals
+            if totals is not None
+            else pd.DataFrame(
+                columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]
+            ),
+            "flags": pd.DataFrame(),
+        },
+        inp,
+        None,
+    )
     head["date"] = pd.Timestamp(ctx.now).tz_convert(EXCHANGE_TZ).date().isoformat()
     from jobs.tasks import board_systematic as bs
 
     sys_head, sys_lines = bs.brief_headline(s, ctx.store)
     head.update(sys_head)
-    figs.update({label: (float(sys_head[k]) if isinstance(sys_head.get(k), int | float) else None) for k, label in bs.brief_figures(s).items()})
+    figs.update(
+        {
+            label: (float(sys_head[k]) if isinstance(sys_head.get(k), int | float) else None)
+            for k, label in bs.brief_figures(s).items()
+        }
+    )
     tables["changes"] = _changes(figs, (prev.extra.get("figures") or {}) if prev else {})
     notes_raw = ctx.store.redis.get(keys.brief_notes(head["date"]))
     notes = notes_raw.decode("utf-8", "replace") if notes_raw else ""
@@ -463,14 +707,24 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     head["text"] = text
     head["notes"] = notes
     included = inp.included
-    as_of = max(pd.Timestamp(i["as_of"]) for i in included if i["as_of"]) if included else pd.Timestamp(ctx.now)
+    as_of = (
+        max(pd.Timestamp(i["as_of"]) for i in included if i["as_of"])
+        if included
+        else pd.Timestamp(ctx.now)
+    )
     tz = s.service.timezone
     title = f"flowdesk morning brief {head['date']}" + (" - SAMPLE DATA" if inp.sample else "")
     subtitle = f"inputs as of {formatting.format_time(as_of, tz)} · computed {formatting.format_time(ctx.now, tz)} · from {', '.join(i['name'] for i in included) or 'no input'}"
     if s.board.brief_documents:
-        tables["documents"], render_s, render_error = render_brief(tables, title=title, subtitle=subtitle, notes=notes)
+        tables["documents"], render_s, render_error = render_brief(
+            tables, title=title, subtitle=subtitle, notes=notes
+        )
     else:
-        tables["documents"], render_s, render_error = declarations.empty_table(BRIEF, "documents"), 0.0, "not rendered: [board] brief_documents = false"
+        tables["documents"], render_s, render_error = (
+            declarations.empty_table(BRIEF, "documents"),
+            0.0,
+            "not rendered: [board] brief_documents = false",
+        )
     ctx.store.publish(
         BRIEF,
         tables,
@@ -478,22 +732,49 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         source="flowdesk brief: " + ", ".join(i["name"] for i in included),
         sample=inp.sample,
         headline=head,
-        extra={"figures": figs, "previous_version": prev.version if prev else None, "render_seconds": round(render_s, 3), "render_error": render_error, "notes_at_render": notes},
+        extra={
+            "figures": figs,
+            "previous_version": prev.version if prev else None,
+            "render_seconds": round(render_s, 3),
+            "render_error": render_error,
+            "notes_at_render": notes,
+        },
     )
     from jobs import alerts  # late import: alerts import the config and store
 
-    alerts.enqueue_digest(s, ctx.store, f"flowdesk morning brief {head['date']}" + (" (SAMPLE)" if inp.sample else ""), text, {"date": head["date"], "figures": figs})
-    return TaskOutcome(published=[BRIEF], rows=len(tables["gamma"]), detail=text.splitlines()[0] if text else None)
+    alerts.enqueue_digest(
+        s,
+        ctx.store,
+        f"flowdesk morning brief {head['date']}" + (" (SAMPLE)" if inp.sample else ""),
+        text,
+        {"date": head["date"], "figures": figs},
+    )
+    return TaskOutcome(
+        published=[BRIEF], rows=len(tables["gamma"]), detail=text.splitlines()[0] if text else None
+    )
 
 
-BRIEF_FLOW_COLUMNS = (("index_move_pct", "Index move (%)"), ("dealer_gamma_usd", "Dealers, price"), ("dealer_vanna_usd", "Dealers, vanna"), ("dealer_charm_usd", "Dealers, charm"), ("letf_usd", "Leveraged ETFs"), ("total_usd", "Total"))
+BRIEF_FLOW_COLUMNS = (
+    ("index_move_pct", "Index move (%)"),
+    ("dealer_gamma_usd", "Dealers, price"),
+    ("dealer_vanna_usd", "Dealers, vanna"),
+    ("dealer_charm_usd", "Dealers, charm"),
+    ("letf_usd", "Leveraged ETFs"),
+    ("total_usd", "Total"),
+)
 """The brief's flow columns, on the web and in the PDF alike: the components add up to the total."""
 NONE = "none"
 """What an empty section of the brief says."""
 
 
 def _ascii(text: str) -> str:
-    return text.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return (
+        text.encode("ascii", "replace")
+        .decode()
+        .replace("\\", "\\\\")
+        .replace("(", "\\(")
+        .replace(")", "\\)")
+    )
 
 
 def pdf_with_title(pdf: bytes, title: str, *, creator: str = "flowdesk") -> bytes:
@@ -513,7 +794,9 @@ def pdf_with_title(pdf: bytes, title: str, *, creator: str = "flowdesk") -> byte
     n = int(size.group(1))
     body = pdf if pdf.endswith(b"\n") else pdf + b"\n"
     offset = len(body)
-    obj = f"{n} 0 obj\n<</Title ({_ascii(title)})\n/Creator ({_ascii(creator)})>>\nendobj\n".encode()
+    obj = (
+        f"{n} 0 obj\n<</Title ({_ascii(title)})\n/Creator ({_ascii(creator)})>>\nendobj\n".encode()
+    )
     xref_at = offset + len(obj)
     xref = f"xref\n{n} 1\n{offset:010d} 00000 n \n".encode()
     tail = f"trailer\n<</Size {n + 1}\n/Root {root.group(1).decode()}\n/Info {n} 0 R\n/Prev {int(start.group(1))}>>\nstartxref\n{xref_at}\n%%EOF\n".encode()
@@ -531,8 +814,22 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
     fig = make_subplots(
         rows=5,
         cols=2,
-        specs=[[{"type": "table", "colspan": 2}, None], [{"type": "table", "colspan": 2}, None], [{"type": "xy"}, {"type": "table"}], [{"type": "table"}, {"type": "table"}], [{"type": "table", "colspan": 2}, None]],
-        subplot_titles=("Dealer gamma and key levels", "Mechanical flow by index move (USD bn, + = buy; the components add up to the total)", "Total mechanical flow by index move (USD bn)", "Leveraged ETFs: USD per 1% move", "FX positioning: unwind beneficiaries", "Biggest changes since the previous brief", "Desk notes"),
+        specs=[
+            [{"type": "table", "colspan": 2}, None],
+            [{"type": "table", "colspan": 2}, None],
+            [{"type": "xy"}, {"type": "table"}],
+            [{"type": "table"}, {"type": "table"}],
+            [{"type": "table", "colspan": 2}, None],
+        ],
+        subplot_titles=(
+            "Dealer gamma and key levels",
+            "Mechanical flow by index move (USD bn, + = buy; the components add up to the total)",
+            "Total mechanical flow by index move (USD bn)",
+            "Leveraged ETFs: USD per 1% move",
+            "FX positioning: unwind beneficiaries",
+            "Biggest changes since the previous brief",
+            "Desk notes",
+        ),
         vertical_spacing=0.045,
         row_heights=[0.26, 0.16, 0.24, 0.20, 0.06],
     )
@@ -542,7 +839,11 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
     def table(heads: list[str], columns: list[list[str]], row: int, col: int) -> None:
         if not columns or not len(columns[0]):
             heads, columns = [heads[0]], [[NONE]]
-        fig.add_trace(go.Table(header={**header, "values": heads}, cells={**cells, "values": columns}), row=row, col=col)
+        fig.add_trace(
+            go.Table(header={**header, "values": heads}, cells={**cells, "values": columns}),
+            row=row,
+            col=col,
+        )
 
     def usd(values: Any, unit: Any) -> list[str]:
         return [format_value(v, unit, scale="bn", style="bare") for v in values]
@@ -553,23 +854,92 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
     g = tables["levels"]
 
     def level(name: str) -> list[str]:
-        return [f"{format_value(v, U.PRICE)} ({format_value(d, U.PERCENT, signed=True)})" if np.isfinite(v) else "none" for v, d in zip(g[name], g[f"{name}_distance_pct"], strict=True)]
+        return [
+            f"{format_value(v, U.PRICE)} ({format_value(d, U.PERCENT, signed=True)})"
+            if np.isfinite(v)
+            else "none"
+            for v, d in zip(g[name], g[f"{name}_distance_pct"], strict=True)
+        ]
 
-    table(["Underlying", "Spot", "Regime", "Net GEX (USD bn per 1%)", "Flip (distance)", "Call wall", "Put wall", "Abs-gamma strike", "0DTE share"], [g["underlying"].tolist(), by_unit(g["spot"], U.PRICE), g["regime"].tolist(), usd(g["net_gex_usd_per_1pct"], U.USD_PER_1PCT), level("flip"), level("call_wall"), level("put_wall"), level("abs_gamma_strike"), by_unit(g["zero_dte_share"], U.FRACTION)], 1, 1)
+    table(
+        [
+            "Underlying",
+            "Spot",
+            "Regime",
+            "Net GEX (USD bn per 1%)",
+            "Flip (distance)",
+            "Call wall",
+            "Put wall",
+            "Abs-gamma strike",
+            "0DTE share",
+        ],
+        [
+            g["underlying"].tolist(),
+            by_unit(g["spot"], U.PRICE),
+            g["regime"].tolist(),
+            usd(g["net_gex_usd_per_1pct"], U.USD_PER_1PCT),
+            level("flip"),
+            level("call_wall"),
+            level("put_wall"),
+            level("abs_gamma_strike"),
+            by_unit(g["zero_dte_share"], U.FRACTION),
+        ],
+        1,
+        1,
+    )
     f = tables["flows"]
-    table([t for _c, t in BRIEF_FLOW_COLUMNS], [by_unit(f["index_move_pct"], U.PERCENT, signed=True), *(usd(f[c], U.USD_FLOW) for c, _t in BRIEF_FLOW_COLUMNS[1:])], 2, 1)
+    table(
+        [t for _c, t in BRIEF_FLOW_COLUMNS],
+        [
+            by_unit(f["index_move_pct"], U.PERCENT, signed=True),
+            *(usd(f[c], U.USD_FLOW) for c, _t in BRIEF_FLOW_COLUMNS[1:]),
+        ],
+        2,
+        1,
+    )
     if not f.empty:
         y = f["total_usd"].to_numpy(dtype=float) / 1e9
-        fig.add_trace(go.Bar(x=[f"{m:+g}%" for m in f["index_move_pct"]], y=y, marker_color=np.where(y < 0, "#d62728", "#1f77b4"), showlegend=False), row=3, col=1)
+        fig.add_trace(
+            go.Bar(
+                x=[f"{m:+g}%" for m in f["index_move_pct"]],
+                y=y,
+                marker_color=np.where(y < 0, "#d62728", "#1f77b4"),
+                showlegend=False,
+            ),
+            row=3,
+            col=1,
+        )
     else:
-        fig.add_annotation(text=NONE, xref="x domain", yref="y domain", x=0.5, y=0.5, showarrow=False, row=3, col=1)
+        fig.add_annotation(
+            text=NONE, xref="x domain", yref="y domain", x=0.5, y=0.5, showarrow=False, row=3, col=1
+        )
     lt = tables["letf"]
-    table(["Underlying", "USD bn per 1% move"], [lt["underlying"].tolist(), usd(lt["per_1pct_usd"], U.USD_PER_1PCT)], 3, 2)
+    table(
+        ["Underlying", "USD bn per 1% move"],
+        [lt["underlying"].tolist(), usd(lt["per_1pct_usd"], U.USD_PER_1PCT)],
+        3,
+        2,
+    )
     fx = tables["fx"]
     fx = fx[fx["benefits"].astype(bool)] if "benefits" in fx else fx.iloc[0:0]
-    table(["Unwind to", "Currency", "Spec position (USD bn)", "Bought in the unwind (USD bn)"], [fx.get("scenario", pd.Series(dtype=str)).tolist(), fx["ccy"].tolist(), usd(fx["usd"], U.USD), usd(fx["currency_flow_usd"], U.USD_FLOW)], 4, 1)
+    table(
+        ["Unwind to", "Currency", "Spec position (USD bn)", "Bought in the unwind (USD bn)"],
+        [
+            fx.get("scenario", pd.Series(dtype=str)).tolist(),
+            fx["ccy"].tolist(),
+            usd(fx["usd"], U.USD),
+            usd(fx["currency_flow_usd"], U.USD_FLOW),
+        ],
+        4,
+        1,
+    )
     ch = tables["changes"].head(6)
-    table(["Figure", "Previous", "Current"], [ch["figure"].tolist(), by_unit(ch["previous"], U.MIXED), by_unit(ch["current"], U.MIXED)], 4, 2)
+    table(
+        ["Figure", "Previous", "Current"],
+        [ch["figure"].tolist(), by_unit(ch["previous"], U.MIXED), by_unit(ch["current"], U.MIXED)],
+        4,
+        2,
+    )
     table(["Notes"], [[notes.strip() or NONE]], 5, 1)
     fig.update_layout(
         title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0.01, "xanchor": "left"},
@@ -583,7 +953,9 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
     return fig
 
 
-def render_brief(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str) -> tuple[pd.DataFrame, float, str | None]:
+def render_brief(
+    tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str
+) -> tuple[pd.DataFrame, float, str | None]:
     """The brief as PDF and PNG bytes (Plotly static export: kaleido and a headless Chromium on
     the job's machine, never in a web request): ``(documents table, seconds, error)``; on a
     rendering failure the table is empty and ``error`` says why (the brief is published all the
@@ -596,8 +968,19 @@ def render_brief(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
         pdf = pdf_with_title(fig.to_image(format="pdf"), title)
         png = fig.to_image(format="png")
     except Exception as exc:  # no Chromium / kaleido on this machine: publish without documents
-        return declarations.empty_table(BRIEF, "documents"), time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
-    docs = pd.DataFrame({"format": ["pdf", "png"], "media_type": ["application/pdf", "image/png"], "size_bytes": [len(pdf), len(png)], "data": [pdf, png]})
+        return (
+            declarations.empty_table(BRIEF, "documents"),
+            time.perf_counter() - started,
+            f"{type(exc).__name__}: {exc}",
+        )
+    docs = pd.DataFrame(
+        {
+            "format": ["pdf", "png"],
+            "media_type": ["application/pdf", "image/png"],
+            "size_bytes": [len(pdf), len(png)],
+            "data": [pdf, png],
+        }
+    )
     return docs, time.perf_counter() - started, None
 
 

@@ -46,9 +46,36 @@ TODAY = "today"
 WEEK = "this week"
 INDEX_INSTRUMENT = "index futures / stocks"
 VX_INSTRUMENT = "VX futures"
-SYSTEMATIC_COLUMNS = ["component", "horizon", "horizon_group", "instrument", "usd", "basis", "source", "as_of", "included", "note"]
+SYSTEMATIC_COLUMNS = [
+    "component",
+    "horizon",
+    "horizon_group",
+    "instrument",
+    "usd",
+    "basis",
+    "source",
+    "as_of",
+    "included",
+    "note",
+]
 TOTAL_COLUMNS = ["horizon_group", "instrument", "usd", "components"]
-POSITIONING_COLUMNS = ["panel", "market", "trader_class", "net", "net_unit", "percentile_3y", "zscore_3y", "previous_max_3y", "previous_min_3y", "distance_to_max", "distance_to_min", "exposure", "exposure_unit", "as_of", "source"]
+POSITIONING_COLUMNS = [
+    "panel",
+    "market",
+    "trader_class",
+    "net",
+    "net_unit",
+    "percentile_3y",
+    "zscore_3y",
+    "previous_max_3y",
+    "previous_min_3y",
+    "distance_to_max",
+    "distance_to_min",
+    "exposure",
+    "exposure_unit",
+    "as_of",
+    "source",
+]
 PANEL_MARKETS = (("equity_index", "ES"), ("rates", "ZN"))
 PANEL_CLASSES = ("asset_manager", "leveraged_funds")
 
@@ -68,12 +95,22 @@ def _fresh(meta: Any, now: datetime, calendar: str) -> tuple[bool, str]:
     if meta is None:
         return False, "missing: never published"
     if meta.status == "stale":
-        return False, f"stale: last refresh failed ({(meta.failure or {}).get('error', 'unknown error')})"
+        return (
+            False,
+            f"stale: last refresh failed ({(meta.failure or {}).get('error', 'unknown error')})",
+        )
     last = last_closed_session(pd.Timestamp(now), calendar)
     oldest = calendars.session_on_or_before([last - pd.Timedelta(days=1)], calendar)[0]
-    day = pd.Timestamp(meta.as_of).tz_localize(None).normalize() if pd.Timestamp(meta.as_of).tzinfo is None else pd.Timestamp(meta.as_of).tz_convert("America/New_York").tz_localize(None).normalize()
+    day = (
+        pd.Timestamp(meta.as_of).tz_localize(None).normalize()
+        if pd.Timestamp(meta.as_of).tzinfo is None
+        else pd.Timestamp(meta.as_of).tz_convert("America/New_York").tz_localize(None).normalize()
+    )
     if day < oldest:
-        return False, f"stale: data as of {day.date()}, older than the session before the last close ({oldest.date()})"
+        return (
+            False,
+            f"stale: data as of {day.date()}, older than the session before the last close ({oldest.date()})",
+        )
     return True, "ok"
 
 
@@ -84,7 +121,9 @@ def mapped_move(settings: Any, index: str) -> float:
     return float(cfg.flag_move_pct) * float(cfg.betas.get(index, cfg.default_beta)) / b_board
 
 
-def components(settings: Any, store: ResultStore, now: datetime, totals: pd.DataFrame | None) -> pd.DataFrame:
+def components(
+    settings: Any, store: ResultStore, now: datetime, totals: pd.DataFrame | None
+) -> pd.DataFrame:
     """The ``systematic`` table (:data:`SYSTEMATIC_COLUMNS`), one row per component."""
     cfg = settings.board
     cal = settings.scheduler.calendar
@@ -92,15 +131,53 @@ def components(settings: Any, store: ResultStore, now: datetime, totals: pd.Data
     flag = float(cfg.flag_move_pct)
     grid_row = None
     if totals is not None and len(totals):
-        sel = totals[np.isclose(totals["iv_shock_pts"], 0.0) & np.isclose(totals["index_move_pct"], flag)]
+        sel = totals[
+            np.isclose(totals["iv_shock_pts"], 0.0) & np.isclose(totals["index_move_pct"], flag)
+        ]
         grid_row = sel.iloc[0] if len(sel) else None
     basis = f"board grid at {cfg.index} {flag:+g} %, no IV shock"
-    for comp, value in (("dealers", None if grid_row is None else float(grid_row["total_usd"] - grid_row["letf_usd"])), ("leveraged ETFs", None if grid_row is None else float(grid_row["letf_usd"]))):
-        rows.append({"component": comp, "horizon": "today (into the close)", "horizon_group": TODAY, "instrument": INDEX_INSTRUMENT, "usd": value, "basis": basis, "source": "board.scenarios (gamma.*, letf.flows)", "as_of": "", "included": value is not None, "note": "ok" if value is not None else "no board grid"})
+    for comp, value in (
+        (
+            "dealers",
+            None if grid_row is None else float(grid_row["total_usd"] - grid_row["letf_usd"]),
+        ),
+        ("leveraged ETFs", None if grid_row is None else float(grid_row["letf_usd"])),
+    ):
+        rows.append(
+            {
+                "component": comp,
+                "horizon": "today (into the close)",
+                "horizon_group": TODAY,
+                "instrument": INDEX_INSTRUMENT,
+                "usd": value,
+                "basis": basis,
+                "source": "board.scenarios (gamma.*, letf.flows)",
+                "as_of": "",
+                "included": value is not None,
+                "note": "ok" if value is not None else "no board grid",
+            }
+        )
     etp = _read(store, "vixetp.flows")
     ok, note = _fresh(etp.meta if etp else None, now, cal)
-    rows.append({"component": "VIX ETPs", "horizon": "today (into the close)", "horizon_group": TODAY, "instrument": VX_INSTRUMENT, "usd": etp.meta.headline.get("rebalance_usd") if etp and ok else None, "basis": "today's rebalance for the VX move of the session (A (L^2 - L) R)", "source": "vixetp.flows", "as_of": etp.meta.as_of if etp else "", "included": ok, "note": note})
-    vc_index = settings.systematic.volcontrol_indices[0] if settings.systematic.volcontrol_indices else None
+    rows.append(
+        {
+            "component": "VIX ETPs",
+            "horizon": "today (into the close)",
+            "horizon_group": TODAY,
+            "instrument": VX_INSTRUMENT,
+            "usd": etp.meta.headline.get("rebalance_usd") if etp and ok else None,
+            "basis": "today's rebalance for the VX move of the session (A (L^2 - L) R)",
+            "source": "vixetp.flows",
+            "as_of": etp.meta.as_of if etp else "",
+            "included": ok,
+            "note": note,
+        }
+    )
+    vc_index = (
+        settings.systematic.volcontrol_indices[0]
+        if settings.systematic.volcontrol_indices
+        else None
+    )
     if vc_index:
         res = _read(store, f"volcontrol.{vc_index}")
         ok, note = _fresh(res.meta if res else None, now, cal)
@@ -109,7 +186,20 @@ def components(settings: Any, store: ResultStore, now: datetime, totals: pd.Data
         if res is not None and ok:
             g = res.table("shock_grid").sort_values("shock_pct")
             value = float(np.interp(move, g["shock_pct"], g["flow_1w_usd"]))
-        rows.append({"component": "vol-control funds", "horizon": "next sessions (lagged)", "horizon_group": WEEK, "instrument": INDEX_INSTRUMENT, "usd": value, "basis": f"flow over 5 sessions after a {move:+.2f} % {vc_index} day (shock grid; the first session is already fixed by the lag)", "source": f"volcontrol.{vc_index}", "as_of": res.meta.as_of if res else "", "included": ok, "note": note})
+        rows.append(
+            {
+                "component": "vol-control funds",
+                "horizon": "next sessions (lagged)",
+                "horizon_group": WEEK,
+                "instrument": INDEX_INSTRUMENT,
+                "usd": value,
+                "basis": f"flow over 5 sessions after a {move:+.2f} % {vc_index} day (shock grid; the first session is already fixed by the lag)",
+                "source": f"volcontrol.{vc_index}",
+                "as_of": res.meta.as_of if res else "",
+                "included": ok,
+                "note": note,
+            }
+        )
     cta_index = settings.systematic.cta_indices[0] if settings.systematic.cta_indices else None
     if cta_index:
         res = _read(store, f"cta.{cta_index}")
@@ -119,11 +209,33 @@ def components(settings: Any, store: ResultStore, now: datetime, totals: pd.Data
         if res is not None and ok:
             g = res.table("shock_grid").sort_values("shock_pct")
             value = float(np.interp(move, g["shock_pct"], g["flow_usd"]))
-        rows.append({"component": "CTAs", "horizon": "this week", "horizon_group": WEEK, "instrument": INDEX_INSTRUMENT, "usd": value, "basis": f"position change after a {move:+.2f} % {cta_index} day (shock grid), executed over the week", "source": f"cta.{cta_index}", "as_of": res.meta.as_of if res else "", "included": ok, "note": note})
+        rows.append(
+            {
+                "component": "CTAs",
+                "horizon": "this week",
+                "horizon_group": WEEK,
+                "instrument": INDEX_INSTRUMENT,
+                "usd": value,
+                "basis": f"position change after a {move:+.2f} % {cta_index} day (shock grid), executed over the week",
+                "source": f"cta.{cta_index}",
+                "as_of": res.meta.as_of if res else "",
+                "included": ok,
+                "note": note,
+            }
+        )
     out = pd.DataFrame(rows, columns=SYSTEMATIC_COLUMNS)
     out["usd"] = pd.to_numeric(out["usd"], errors="coerce").astype(float)
     out["included"] = out["included"].astype(bool) & out["usd"].notna()
-    for c in ("component", "horizon", "horizon_group", "instrument", "basis", "source", "as_of", "note"):
+    for c in (
+        "component",
+        "horizon",
+        "horizon_group",
+        "instrument",
+        "basis",
+        "source",
+        "as_of",
+        "note",
+    ):
         out[c] = out[c].astype(str)
     return out
 
@@ -133,7 +245,14 @@ def horizon_totals(systematic: pd.DataFrame) -> pd.DataFrame:
     inc = systematic[systematic["included"]]
     rows = []
     for (group, instrument), part in inc.groupby(["horizon_group", "instrument"], sort=False):
-        rows.append({"horizon_group": group, "instrument": instrument, "usd": float(part["usd"].sum()), "components": ", ".join(part["component"])})
+        rows.append(
+            {
+                "horizon_group": group,
+                "instrument": instrument,
+                "usd": float(part["usd"].sum()),
+                "components": ", ".join(part["component"]),
+            }
+        )
     out = pd.DataFrame(rows, columns=TOTAL_COLUMNS)
     out["usd"] = out["usd"].astype(float)
     for c in ("horizon_group", "instrument", "components"):
@@ -154,7 +273,23 @@ def positioning(settings: Any, store: ResultStore) -> pd.DataFrame:
         pk = peaks[peaks["series"] == series] if "series" in peaks.columns else peaks.iloc[0:0]
         hi = float(pk.loc[pk["kind"] == "peak", "value_usd"].max()) if len(pk) else np.nan
         lo = float(pk.loc[pk["kind"] == "trough", "value_usd"].min()) if len(pk) else np.nan
-        rows.append({"panel": "FX", "market": f"net USD ({basket})", "trader_class": "speculators", "net": net, "net_unit": "USD", "percentile_3y": h.get("percentile_3y"), "zscore_3y": h.get("zscore_3y"), "previous_max_3y": hi, "previous_min_3y": lo, "exposure": net, "exposure_unit": "USD (+ = long USD)", "as_of": str(h.get("as_of") or fx.meta.as_of), "source": "cftc.net_usd"})
+        rows.append(
+            {
+                "panel": "FX",
+                "market": f"net USD ({basket})",
+                "trader_class": "speculators",
+                "net": net,
+                "net_unit": "USD",
+                "percentile_3y": h.get("percentile_3y"),
+                "zscore_3y": h.get("zscore_3y"),
+                "previous_max_3y": hi,
+                "previous_min_3y": lo,
+                "exposure": net,
+                "exposure_unit": "USD (+ = long USD)",
+                "as_of": str(h.get("as_of") or fx.meta.as_of),
+                "source": "cftc.net_usd",
+            }
+        )
     fp = _read(store, "cftc.futures_positioning")
     if fp is not None:
         latest = fp.tables.get("latest", pd.DataFrame())
@@ -165,16 +300,61 @@ def positioning(settings: Any, store: ResultStore) -> pd.DataFrame:
                 if r.empty:
                     continue
                 r = r.iloc[0]
-                e = ext[(ext["symbol"] == sym) & (ext["trader_class"] == cls) & (ext["window"] == "3y")]
+                e = ext[
+                    (ext["symbol"] == sym) & (ext["trader_class"] == cls) & (ext["window"] == "3y")
+                ]
                 e = e.iloc[0] if len(e) else None
-                expo, unit = (r["dv01_usd_per_bp"], "USD per basis point (+ = long duration)") if group == "rates" else (r["notional_usd"], "USD notional")
-                rows.append({"panel": "rates" if group == "rates" else "equity index", "market": sym, "trader_class": cls, "net": r["net_contracts"], "net_unit": "contracts", "percentile_3y": r.get("percentile_3y"), "zscore_3y": r.get("zscore_3y"), "previous_max_3y": None if e is None else e["previous_max_contracts"], "previous_min_3y": None if e is None else e["previous_min_contracts"], "exposure": expo, "exposure_unit": unit, "as_of": fp.meta.headline.get("as_of") or "", "source": "cftc.futures_positioning"})
+                expo, unit = (
+                    (r["dv01_usd_per_bp"], "USD per basis point (+ = long duration)")
+                    if group == "rates"
+                    else (r["notional_usd"], "USD notional")
+                )
+                rows.append(
+                    {
+                        "panel": "rates" if group == "rates" else "equity index",
+                        "market": sym,
+                        "trader_class": cls,
+                        "net": r["net_contracts"],
+                        "net_unit": "contracts",
+                        "percentile_3y": r.get("percentile_3y"),
+                        "zscore_3y": r.get("zscore_3y"),
+                        "previous_max_3y": None if e is None else e["previous_max_contracts"],
+                        "previous_min_3y": None if e is None else e["previous_min_contracts"],
+                        "exposure": expo,
+                        "exposure_unit": unit,
+                        "as_of": fp.meta.headline.get("as_of") or "",
+                        "source": "cftc.futures_positioning",
+                    }
+                )
         for cls in PANEL_CLASSES:
             total = fp.meta.headline.get(f"rates_{cls}_dv01_usd_per_bp")
             if total is not None:
-                rows.append({"panel": "rates", "market": "all Treasury and SOFR futures", "trader_class": cls, "net": np.nan, "net_unit": "", "percentile_3y": np.nan, "zscore_3y": np.nan, "previous_max_3y": np.nan, "previous_min_3y": np.nan, "exposure": total, "exposure_unit": "USD per basis point (+ = long duration)", "as_of": fp.meta.headline.get("as_of") or "", "source": "cftc.futures_positioning"})
+                rows.append(
+                    {
+                        "panel": "rates",
+                        "market": "all Treasury and SOFR futures",
+                        "trader_class": cls,
+                        "net": np.nan,
+                        "net_unit": "",
+                        "percentile_3y": np.nan,
+                        "zscore_3y": np.nan,
+                        "previous_max_3y": np.nan,
+                        "previous_min_3y": np.nan,
+                        "exposure": total,
+                        "exposure_unit": "USD per basis point (+ = long duration)",
+                        "as_of": fp.meta.headline.get("as_of") or "",
+                        "source": "cftc.futures_positioning",
+                    }
+                )
     out = pd.DataFrame(rows, columns=POSITIONING_COLUMNS)
-    for c in ("net", "percentile_3y", "zscore_3y", "previous_max_3y", "previous_min_3y", "exposure"):
+    for c in (
+        "net",
+        "percentile_3y",
+        "zscore_3y",
+        "previous_max_3y",
+        "previous_min_3y",
+        "exposure",
+    ):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     out["distance_to_max"] = out["net"] - out["previous_max_3y"]
     out["distance_to_min"] = out["net"] - out["previous_min_3y"]
@@ -183,7 +363,9 @@ def positioning(settings: Any, store: ResultStore) -> pd.DataFrame:
     return out[POSITIONING_COLUMNS]
 
 
-def headline(systematic: pd.DataFrame, totals: pd.DataFrame, store: ResultStore, settings: Any) -> dict[str, Any]:
+def headline(
+    systematic: pd.DataFrame, totals: pd.DataFrame, store: ResultStore, settings: Any
+) -> dict[str, Any]:
     """Board headline keys of the systematic components (None when left out)."""
 
     def comp(name: str) -> float | None:
@@ -203,14 +385,23 @@ def headline(systematic: pd.DataFrame, totals: pd.DataFrame, store: ResultStore,
     }
     cta_index = settings.systematic.cta_indices[0] if settings.systematic.cta_indices else None
     res = _read(store, f"cta.{cta_index}") if cta_index else None
-    out["cta_nearest_trigger_distance_pct"] = res.meta.headline.get("nearest_trigger_distance_pct") if res else None
+    out["cta_nearest_trigger_distance_pct"] = (
+        res.meta.headline.get("nearest_trigger_distance_pct") if res else None
+    )
     return out
 
 
 # -- the morning brief -------------------------------------------------------------------------
 BRIEF_KEYS = (
-    "volcontrol_flow_usd_1d", "volcontrol_flow_usd_1w_flat", "cta_nearest_trigger", "cta_nearest_trigger_level",
-    "cta_nearest_trigger_distance_pct", "vixetp_rebalance_usd", "vixetp_rebalance_contracts", "futures_crowding_flags", "futures_flagged",
+    "volcontrol_flow_usd_1d",
+    "volcontrol_flow_usd_1w_flat",
+    "cta_nearest_trigger",
+    "cta_nearest_trigger_level",
+    "cta_nearest_trigger_distance_pct",
+    "vixetp_rebalance_usd",
+    "vixetp_rebalance_contracts",
+    "futures_crowding_flags",
+    "futures_flagged",
 )
 """Headline keys the brief adds (declared in :mod:`jobs.declarations.board`)."""
 
@@ -241,25 +432,51 @@ def brief_headline(settings: Any, store: ResultStore) -> tuple[dict[str, Any], l
         res = _read(store, f"volcontrol.{idx}")
         if res is not None:
             h = res.meta.headline
-            head["volcontrol_flow_usd_1d"], head["volcontrol_flow_usd_1w_flat"] = h.get("flow_usd_1d"), h.get("flow_usd_1w_flat")
-            lines.append(f"Vol-control ({idx}, next sessions, lagged): {bn(h.get('flow_usd_1d'))} at the next close, {bn(h.get('flow_usd_1w_flat'))} over 5 sessions if prices stay put (exposure {100 * float(h.get('exposure') or 0):.0f} % of AUM)")
+            head["volcontrol_flow_usd_1d"], head["volcontrol_flow_usd_1w_flat"] = (
+                h.get("flow_usd_1d"),
+                h.get("flow_usd_1w_flat"),
+            )
+            lines.append(
+                f"Vol-control ({idx}, next sessions, lagged): {bn(h.get('flow_usd_1d'))} at the next close, {bn(h.get('flow_usd_1w_flat'))} over 5 sessions if prices stay put (exposure {100 * float(h.get('exposure') or 0):.0f} % of AUM)"
+            )
     if s.cta_indices:
         idx = s.cta_indices[0]
         res = _read(store, f"cta.{idx}")
         if res is not None:
             h = res.meta.headline
-            head["cta_nearest_trigger"], head["cta_nearest_trigger_level"], head["cta_nearest_trigger_distance_pct"] = h.get("nearest_trigger"), h.get("nearest_trigger_level"), h.get("nearest_trigger_distance_pct")
+            (
+                head["cta_nearest_trigger"],
+                head["cta_nearest_trigger_level"],
+                head["cta_nearest_trigger_distance_pct"],
+            ) = (
+                h.get("nearest_trigger"),
+                h.get("nearest_trigger_level"),
+                h.get("nearest_trigger_distance_pct"),
+            )
             if h.get("nearest_trigger_level") is not None:
-                lines.append(f"CTAs ({idx}, this week): nearest trigger {h.get('nearest_trigger')} at {float(h['nearest_trigger_level']):,.2f} ({float(h['nearest_trigger_distance_pct']):+.2f} % from the close); position {bn(h.get('position_usd'))}")
+                lines.append(
+                    f"CTAs ({idx}, this week): nearest trigger {h.get('nearest_trigger')} at {float(h['nearest_trigger_level']):,.2f} ({float(h['nearest_trigger_distance_pct']):+.2f} % from the close); position {bn(h.get('position_usd'))}"
+                )
     res = _read(store, "vixetp.flows")
     if res is not None:
         h = res.meta.headline
-        head["vixetp_rebalance_usd"], head["vixetp_rebalance_contracts"] = h.get("rebalance_usd"), h.get("rebalance_contracts")
+        head["vixetp_rebalance_usd"], head["vixetp_rebalance_contracts"] = (
+            h.get("rebalance_usd"),
+            h.get("rebalance_contracts"),
+        )
         if h.get("rebalance_contracts") is not None:
-            lines.append(f"VIX ETPs (today, VX futures): rebalance {bn(h.get('rebalance_usd'))} = {float(h['rebalance_contracts']):+,.0f} contracts")
+            lines.append(
+                f"VIX ETPs (today, VX futures): rebalance {bn(h.get('rebalance_usd'))} = {float(h['rebalance_contracts']):+,.0f} contracts"
+            )
     res = _read(store, "cftc.futures_positioning")
     if res is not None:
         h = res.meta.headline
-        head["futures_crowding_flags"], head["futures_flagged"] = h.get("crowding_flags"), h.get("flagged") or ""
-        lines.append(f"Futures positioning (CFTC {h.get('as_of')}): {h.get('crowding_flags', 0)} crowding flag(s)" + (f": {h['flagged']}" if h.get("flagged") else ""))
+        head["futures_crowding_flags"], head["futures_flagged"] = (
+            h.get("crowding_flags"),
+            h.get("flagged") or "",
+        )
+        lines.append(
+            f"Futures positioning (CFTC {h.get('as_of')}): {h.get('crowding_flags', 0)} crowding flag(s)"
+            + (f": {h['flagged']}" if h.get("flagged") else "")
+        )
     return head, lines

@@ -67,13 +67,17 @@ def expected_report_date(now: datetime, *, tz: str = "America/New_York") -> pd.T
     today = local.normalize().tz_localize(None)
     this_tuesday = today - pd.Timedelta(days=(today.day_of_week - 1) % 7)
     tuesdays = pd.DatetimeIndex([this_tuesday - pd.Timedelta(weeks=k) for k in range(4)])
-    tuesdays = pd.DatetimeIndex(np.where(is_session(tuesdays), tuesdays, session_on_or_before(tuesdays)))
+    tuesdays = pd.DatetimeIndex(
+        np.where(is_session(tuesdays), tuesdays, session_on_or_before(tuesdays))
+    )
     released = analytics.expected_release(tuesdays, tz=tz)
     ok = released <= local
     return tuesdays[np.flatnonzero(ok)[0]]
 
 
-def schedule_status(latest: pd.Timestamp, now: datetime, *, tz: str = "America/New_York", grace_days: int = 3) -> dict[str, Any]:
+def schedule_status(
+    latest: pd.Timestamp, now: datetime, *, tz: str = "America/New_York", grace_days: int = 3
+) -> dict[str, Any]:
     """Is the newest stored report the one the calendar expects by ``now``?
 
     ``latest`` is the newest report date every stored report (legacy and TFF) has.  The
@@ -95,7 +99,13 @@ def schedule_status(latest: pd.Timestamp, now: datetime, *, tz: str = "America/N
         if behind
         else f"on schedule: latest report {latest.date()} (expected {expected.date()})"
     )
-    return {"expected_report": expected.date().isoformat(), "latest_report": latest.date().isoformat(), "behind_weeks": weeks, "behind": behind, "message": message}
+    return {
+        "expected_report": expected.date().isoformat(),
+        "latest_report": latest.date().isoformat(),
+        "behind_weeks": weeks,
+        "behind": behind,
+        "message": message,
+    }
 
 
 def _fx_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +168,9 @@ def headline(res: analytics.CftcAnalytics, basket: str, baskets: Any) -> dict[st
     if not uw.empty:
         scen = uw[(uw["series"] == head) & (uw["scenario"] == res.info["unwind_to"])]
         if len(scen):
-            out["unwind_beneficiaries"] = ", ".join(scen[scen["benefits"]].sort_values("rank")["ccy"].astype(str))
+            out["unwind_beneficiaries"] = ", ".join(
+                scen[scen["benefits"]].sort_values("rank")["ccy"].astype(str)
+            )
             out["unwind_target_net_usd"] = float(scen["target_net_usd"].iloc[0])
     for label in analytics.WINDOWS_WEEKS:
         out[f"zscore_{label}"] = row.get(f"{head}_z_{label}")
@@ -196,15 +208,26 @@ def publish(
         (never a regression: the published result stays).
     """
     if res.latest_complete is None:
-        raise FlowdeskError(f"{RESULT}: no complete week (every week misses a basket currency or its FX rate); nothing published")
+        raise FlowdeskError(
+            f"{RESULT}: no complete week (every week misses a basket currency or its FX rate); nothing published"
+        )
     tz = settings.service.timezone
     as_of = pd.Timestamp(res.latest_complete).tz_localize(tz)
     try:
         previous = store.meta(RESULT)
     except ResultNotFound:
         previous = None
-    if not replace and previous is not None and previous.sample == sample and previous.as_of_ts > as_of:
-        raise InputError(RESULT, "as_of", f"latest complete week {as_of.date()} is older than the published {previous.as_of_ts.date()}: refusing to publish a regression")
+    if (
+        not replace
+        and previous is not None
+        and previous.sample == sample
+        and previous.as_of_ts > as_of
+    ):
+        raise InputError(
+            RESULT,
+            "as_of",
+            f"latest complete week {as_of.date()} is older than the published {previous.as_of_ts.date()}: refusing to publish a regression",
+        )
     head = headline(res, settings.cftc.headline_basket, settings.cftc.baskets)
     extra: dict[str, Any] = {
         "baskets": {k: list(v) for k, v in settings.cftc.baskets.items()},
@@ -244,7 +267,9 @@ def _endpoints(args: dict[str, Any]) -> cftc_ingest.Endpoints | None:
         return None
     unknown = set(given) - {"cftc_history", "socrata", "ecb"}
     if unknown:
-        raise FlowdeskError(f"jobs args.endpoints: unknown key(s) {', '.join(sorted(unknown))} (known: cftc_history, socrata, ecb)")
+        raise FlowdeskError(
+            f"jobs args.endpoints: unknown key(s) {', '.join(sorted(unknown))} (known: cftc_history, socrata, ecb)"
+        )
     return cftc_ingest.Endpoints(**given)
 
 
@@ -267,13 +292,21 @@ def release_series(positions: Any) -> pd.Series | None:
     index = pd.DatetimeIndex(pd.to_datetime(rel["as_of"]))
     if index.tz is not None:
         index = index.tz_localize(None)
-    return pd.Series(pd.DatetimeIndex(pd.to_datetime(rel["release_time"])), index=index.astype("datetime64[ns]"), name="release_time")
+    return pd.Series(
+        pd.DatetimeIndex(pd.to_datetime(rel["release_time"])),
+        index=index.astype("datetime64[ns]"),
+        name="release_time",
+    )
 
 
 def input_quality(positions: Any, settings: Any) -> Quality:
     """The input quality of ``cftc.net_usd``: the stored positions' (FX findings included as
     warnings by the ingest), enforced against ``[quality]`` ``cftc``."""
-    q = Quality.from_dict(positions.meta.quality) if positions.meta.quality else Quality(source=cftc_ingest.POSITIONS, basis="positions")
+    q = (
+        Quality.from_dict(positions.meta.quality)
+        if positions.meta.quality
+        else Quality(source=cftc_ingest.POSITIONS, basis="positions")
+    )
     return enforce(q, settings.quality.threshold("cftc"))
 
 
@@ -282,13 +315,35 @@ def _latest_stored(legacy: pd.DataFrame | None, tff: pd.DataFrame | None) -> pd.
     return min(f["as_of"].max() for f in (legacy, tff) if f is not None and len(f))
 
 
-def recompute(store: ResultStore, settings: Any, now: datetime | None = None, *, replace: bool = False) -> analytics.CftcAnalytics:
+def recompute(
+    store: ResultStore, settings: Any, now: datetime | None = None, *, replace: bool = False
+) -> analytics.CftcAnalytics:
     """Compute and publish ``cftc.net_usd`` from the stored inputs (used after a backfill; with
     ``now`` the schedule is checked as by the weekly task)."""
     positions, fx_result, legacy, tff = read_inputs(store)
-    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings, release_series(positions))
-    schedule = schedule_status(_latest_stored(legacy, tff), now, tz=settings.service.timezone, grace_days=settings.cftc.release_grace_days) if now is not None else None
-    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample), quality=input_quality(positions, settings), schedule=schedule, replace=replace)
+    res = compute(
+        legacy, tff, _fx_frame(fx_result.table("data")), settings, release_series(positions)
+    )
+    schedule = (
+        schedule_status(
+            _latest_stored(legacy, tff),
+            now,
+            tz=settings.service.timezone,
+            grace_days=settings.cftc.release_grace_days,
+        )
+        if now is not None
+        else None
+    )
+    publish(
+        store,
+        res,
+        settings,
+        source=f"{positions.meta.source} + {fx_result.meta.source}",
+        sample=bool(positions.meta.sample),
+        quality=input_quality(positions, settings),
+        schedule=schedule,
+        replace=replace,
+    )
     return res
 
 
@@ -296,7 +351,11 @@ def _results(settings: Any, args: dict[str, Any]) -> list[str]:
     return [RESULT]
 
 
-@task("cftc", results=_results, description="Weekly CFTC positioning: ingest the newest COT weeks, publish cftc.net_usd.")
+@task(
+    "cftc",
+    results=_results,
+    description="Weekly CFTC positioning: ingest the newest COT weeks, publish cftc.net_usd.",
+)
 def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Ingest (sample: backfill once then extend; live: every new week), publish, check the schedule."""
     settings, store = ctx.settings, ctx.store
@@ -310,7 +369,9 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             have = False
         if not have:
             ctx.progress(f"generating sample COT history from {settings.cftc.history_from_year}")
-            cftc_ingest.backfill(settings, store, settings.cftc.history_from_year, progress=ctx.progress, now=ctx.now)
+            cftc_ingest.backfill(
+                settings, store, settings.cftc.history_from_year, progress=ctx.progress, now=ctx.now
+            )
             published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
         elif cftc_ingest.update_latest(settings, store, now=ctx.now):
             published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
@@ -318,10 +379,25 @@ def cftc_weekly(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         published += [cftc_ingest.POSITIONS, cftc_ingest.FX]
 
     positions, fx_result, legacy, tff = read_inputs(store)
-    schedule = schedule_status(_latest_stored(legacy, tff), ctx.now, tz=settings.service.timezone, grace_days=settings.cftc.release_grace_days)
+    schedule = schedule_status(
+        _latest_stored(legacy, tff),
+        ctx.now,
+        tz=settings.service.timezone,
+        grace_days=settings.cftc.release_grace_days,
+    )
     quality = input_quality(positions, settings)
-    res = compute(legacy, tff, _fx_frame(fx_result.table("data")), settings, release_series(positions))
-    publish(store, res, settings, source=f"{positions.meta.source} + {fx_result.meta.source}", sample=bool(positions.meta.sample), quality=quality, schedule=schedule)
+    res = compute(
+        legacy, tff, _fx_frame(fx_result.table("data")), settings, release_series(positions)
+    )
+    publish(
+        store,
+        res,
+        settings,
+        source=f"{positions.meta.source} + {fx_result.meta.source}",
+        sample=bool(positions.meta.sample),
+        quality=quality,
+        schedule=schedule,
+    )
     published.append(RESULT)
     weeks = len(res.weekly)
     detail = f"{weeks} weeks, latest complete {res.latest_complete.date()}, {res.info['partial_weeks']} partial"

@@ -113,7 +113,9 @@ class Stored(NamedTuple):
 def release_times(as_of: Iterable[Any]) -> pd.DatetimeIndex:
     """Scheduled CFTC release of every report date in ``as_of`` at once, 15:30 America/New_York
     (:func:`flows.calendars.cftc_release_times`: one vectorised business-day offset)."""
-    idx = pd.DatetimeIndex(pd.to_datetime(list(as_of) if not isinstance(as_of, pd.DatetimeIndex) else as_of))
+    idx = pd.DatetimeIndex(
+        pd.to_datetime(list(as_of) if not isinstance(as_of, pd.DatetimeIndex) else as_of)
+    )
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     return cftc_release_times(idx.normalize(), tz=RELEASE_TZ)
@@ -127,10 +129,14 @@ def release_time(as_of: pd.Timestamp | str) -> pd.Timestamp:
 def report_dates(frames: Iterable[pd.DataFrame]) -> pd.DatetimeIndex:
     """Sorted distinct report dates of the ``as_of`` columns of ``frames`` (tz-naive)."""
     arrays = [f["as_of"].to_numpy(dtype="datetime64[ns]") for f in frames]
-    return pd.DatetimeIndex(np.unique(np.concatenate(arrays)) if arrays else np.array([], dtype="datetime64[ns]"))
+    return pd.DatetimeIndex(
+        np.unique(np.concatenate(arrays)) if arrays else np.array([], dtype="datetime64[ns]")
+    )
 
 
-def update_releases(old: pd.DataFrame | None, dates: Iterable[Any], now: pd.Timestamp, *, backfill: bool) -> pd.DataFrame:
+def update_releases(
+    old: pd.DataFrame | None, dates: Iterable[Any], now: pd.Timestamp, *, backfill: bool
+) -> pd.DataFrame:
     """The ``releases`` table (:data:`RELEASE_COLUMNS`) for ``dates``.
 
     Dates already in ``old`` keep their row (first seen once, never re-dated).  New dates get
@@ -138,7 +144,13 @@ def update_releases(old: pd.DataFrame | None, dates: Iterable[Any], now: pd.Time
     release time ``now`` (``release_basis`` "first seen"); from a back-fill the scheduled release
     (the report was out before flowdesk looked; "scheduled (back-fill)").
     """
-    days = pd.DatetimeIndex(np.unique(pd.DatetimeIndex(dates if isinstance(dates, pd.DatetimeIndex | np.ndarray) else list(dates)).to_numpy(dtype="datetime64[ns]")))
+    days = pd.DatetimeIndex(
+        np.unique(
+            pd.DatetimeIndex(
+                dates if isinstance(dates, pd.DatetimeIndex | np.ndarray) else list(dates)
+            ).to_numpy(dtype="datetime64[ns]")
+        )
+    )
     keep = old[old["as_of"].isin(days)] if old is not None and not old.empty else None
     new = days if keep is None else days[~days.isin(keep["as_of"])]
     seen = pd.Timestamp(now).tz_convert(RELEASE_TZ)
@@ -147,12 +159,20 @@ def update_releases(old: pd.DataFrame | None, dates: Iterable[Any], now: pd.Time
         {
             "as_of": new,
             "scheduled_release": scheduled,
-            "first_seen": pd.DatetimeIndex([seen] * len(new), tz=RELEASE_TZ) if len(new) else pd.DatetimeIndex([], tz=RELEASE_TZ),
-            "release_time": scheduled if backfill else pd.DatetimeIndex([seen] * len(new), tz=RELEASE_TZ),
+            "first_seen": pd.DatetimeIndex([seen] * len(new), tz=RELEASE_TZ)
+            if len(new)
+            else pd.DatetimeIndex([], tz=RELEASE_TZ),
+            "release_time": scheduled
+            if backfill
+            else pd.DatetimeIndex([seen] * len(new), tz=RELEASE_TZ),
             "release_basis": [SCHEDULED if backfill else FIRST_SEEN] * len(new),
         }
     )
-    out = fresh if keep is None or keep.empty else pd.concat([keep[list(RELEASE_COLUMNS)], fresh], ignore_index=True)
+    out = (
+        fresh
+        if keep is None or keep.empty
+        else pd.concat([keep[list(RELEASE_COLUMNS)], fresh], ignore_index=True)
+    )
     return out.sort_values("as_of", kind="stable").reset_index(drop=True)
 
 
@@ -181,7 +201,12 @@ def merge_positions(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["as_of", "code"], kind="stable").reset_index(drop=True)
 
 
-def complete_weeks(frame: pd.DataFrame, report: str, now: pd.Timestamp | None = None, grace: pd.Timedelta = PARTIAL_GRACE) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+def complete_weeks(
+    frame: pd.DataFrame,
+    report: str,
+    now: pd.Timestamp | None = None,
+    grace: pd.Timedelta = PARTIAL_GRACE,
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Withhold the newest report date when it lacks a code the week before had.
 
     Returns the frame without that date and a description (``report``, ``date``, ``missing``
@@ -202,9 +227,20 @@ def complete_weeks(frame: pd.DataFrame, report: str, now: pd.Timestamp | None = 
     if not missing:
         return frame, None
     accepted = now is not None and now >= release_time(last) + grace
-    info = {"report": report, "date": last.strftime("%Y-%m-%d"), "missing": missing, "accepted": bool(accepted)}
-    what = f"kept without them ({grace} after its release)" if accepted else "withheld (partial week)"
-    warnings.warn(f"{POSITIONS} {report}: week {info['date']} lacks {', '.join(missing)}: {what}", DataQualityWarning, stacklevel=2)
+    info = {
+        "report": report,
+        "date": last.strftime("%Y-%m-%d"),
+        "missing": missing,
+        "accepted": bool(accepted),
+    }
+    what = (
+        f"kept without them ({grace} after its release)" if accepted else "withheld (partial week)"
+    )
+    warnings.warn(
+        f"{POSITIONS} {report}: week {info['date']} lacks {', '.join(missing)}: {what}",
+        DataQualityWarning,
+        stacklevel=2,
+    )
     if accepted:
         return frame, info
     return frame[frame["as_of"] != last].reset_index(drop=True), info
@@ -217,7 +253,9 @@ def check_fx_coverage(fx: pd.DataFrame, dates: Iterable[pd.Timestamp]) -> None:
         ecb.fx_dates_for(fx, dates, FX_LAG_DAYS, source=FX)
 
 
-def check_no_regression(report: str, fetched: pd.DataFrame, stored_last: pd.Timestamp | None, source: str) -> None:
+def check_no_regression(
+    report: str, fetched: pd.DataFrame, stored_last: pd.Timestamp | None, source: str
+) -> None:
     """Raise when ``fetched`` holds rows yet its newest report date is older than ``stored_last``.
 
     An empty fetch is "nothing new", not a regression.  The error names the source and both
@@ -227,7 +265,11 @@ def check_no_regression(report: str, fetched: pd.DataFrame, stored_last: pd.Time
         return
     newest = fetched["as_of"].max()
     if newest < stored_last:
-        raise InputError(source, "report date", f"{report}: the newest report fetched is {newest.date()}, older than the {stored_last.date()} already stored: refusing to publish a regression (a stale mirror or snapshot?)")
+        raise InputError(
+            source,
+            "report date",
+            f"{report}: the newest report fetched is {newest.date()}, older than the {stored_last.date()} already stored: refusing to publish a regression (a stale mirror or snapshot?)",
+        )
 
 
 def _now(settings: Any, now: datetime | None) -> pd.Timestamp:
@@ -238,7 +280,9 @@ def _now(settings: Any, now: datetime | None) -> pd.Timestamp:
 def fx_quality_note(q: Quality, into: Quality) -> None:
     """Carry the FX input's findings into the positions quality as warnings (other basis)."""
     if q.skipped_rows:
-        into.warn(f"ECB rates: {q.skipped_rows} of {q.total_rows} day(s) skipped ({', '.join(q.reasons)}); the previous ECB day serves those dates")
+        into.warn(
+            f"ECB rates: {q.skipped_rows} of {q.total_rows} day(s) skipped ({', '.join(q.reasons)}); the previous ECB day serves those dates"
+        )
     for w in q.warnings:
         into.warn(w)
 
@@ -265,30 +309,59 @@ def _publish(
     absent = {k: sorted(set(CODES) - set(f["code"])) for k, f in positions.items()}
     for k, codes in absent.items():
         if codes:
-            warnings.warn(f"{POSITIONS} {k}: no rows at all for {', '.join(codes)}", DataQualityWarning, stacklevel=2)
-    releases = releases[releases["as_of"].isin(report_dates(positions.values()))].reset_index(drop=True)
+            warnings.warn(
+                f"{POSITIONS} {k}: no rows at all for {', '.join(codes)}",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+    releases = releases[releases["as_of"].isin(report_dates(positions.values()))].reset_index(
+        drop=True
+    )
     row = releases.set_index("as_of").loc[pd.Timestamp(last)]
     extra = {
         "release_time": pd.Timestamp(row["release_time"]).isoformat(),
         "scheduled_release": pd.Timestamp(row["scheduled_release"]).isoformat(),
         "release_basis": str(row["release_basis"]),
         "report_date": last.strftime("%Y-%m-%d"),
-        "last_dates": {k: (f["as_of"].max().strftime("%Y-%m-%d") if not f.empty else None) for k, f in positions.items()},
+        "last_dates": {
+            k: (f["as_of"].max().strftime("%Y-%m-%d") if not f.empty else None)
+            for k, f in positions.items()
+        },
         "codes": list(CODES),
         "withheld": withheld,
         "absent_codes": absent,
         "notes": list(notes),
     }
-    headline = {"report_date": extra["report_date"], "weeks_legacy": int(positions["legacy"]["as_of"].nunique()), "weeks_tff": int(positions["tff"]["as_of"].nunique())}
-    store.publish(POSITIONS, {**positions, "releases": releases}, as_of=as_of, source=source, sample=sample, headline=headline, extra=extra, quality=quality.to_dict())
+    headline = {
+        "report_date": extra["report_date"],
+        "weeks_legacy": int(positions["legacy"]["as_of"].nunique()),
+        "weeks_tff": int(positions["tff"]["as_of"].nunique()),
+    }
+    store.publish(
+        POSITIONS,
+        {**positions, "releases": releases},
+        as_of=as_of,
+        source=source,
+        sample=sample,
+        headline=headline,
+        extra=extra,
+        quality=quality.to_dict(),
+    )
     if fx is not None:
         table = fx.reset_index().rename(columns={fx.index.name or "index": "date"})
-        fx_extra = {"release_time": extra["release_time"], "report_date": extra["report_date"], "fx_last_date": fx.index.max().strftime("%Y-%m-%d"), "convention": "USD per 1 unit of the currency = ECB USD / ECB CCY"}
+        fx_extra = {
+            "release_time": extra["release_time"],
+            "report_date": extra["report_date"],
+            "fx_last_date": fx.index.max().strftime("%Y-%m-%d"),
+            "convention": "USD per 1 unit of the currency = ECB USD / ECB CCY",
+        }
         store.publish(
             FX,
             {"data": table},
             as_of=as_of,
-            source="sample ECB reference rates (generated)" if sample else "ECB euro foreign exchange reference rates",
+            source="sample ECB reference rates (generated)"
+            if sample
+            else "ECB euro foreign exchange reference rates",
             sample=sample,
             headline={"fx_last_date": fx_extra["fx_last_date"]},
             extra=fx_extra,
@@ -318,7 +391,12 @@ def read_stored(store: Any) -> Stored | None:
         for col in ("scheduled_release", "first_seen", "release_time"):
             releases[col] = pd.to_datetime(releases[col]).dt.tz_convert(RELEASE_TZ)
         if not dates.isin(releases["as_of"]).all():
-            releases = update_releases(releases, dates.union(pd.DatetimeIndex(releases["as_of"])), res.meta.computed_at_ts, backfill=True)
+            releases = update_releases(
+                releases,
+                dates.union(pd.DatetimeIndex(releases["as_of"])),
+                res.meta.computed_at_ts,
+                backfill=True,
+            )
     else:
         releases = update_releases(None, dates, res.meta.computed_at_ts, backfill=True)
     try:
@@ -376,14 +454,21 @@ def backfill(
     if settings.sample_mode:
         seed = settings.service.sample_seed
         positions = {}
-        for report, text, name in (("legacy", sample_cftc.legacy_text(seed, end, start), "sample annual.txt"), ("tff", sample_cftc.tff_text(seed, end, start), "sample FinFutYY.txt")):
+        for report, text, name in (
+            ("legacy", sample_cftc.legacy_text(seed, end, start), "sample annual.txt"),
+            ("tff", sample_cftc.tff_text(seed, end, start), "sample FinFutYY.txt"),
+        ):
             frame, q = cftc_files.parse_report(text, report, name, CODES)  # type: ignore[arg-type]
             positions[report] = frame
             qualities.append(q)
         for report in REPORTS:
             for year in range(int(from_year), to_year + 1):
                 say(f"sample {report} {year}")
-        fx, fx_q = ecb.read_hist_csv(sample_cftc.ecb_hist_csv(seed, end, start - pd.Timedelta(days=14)), "sample eurofxref-hist.csv", FX_CURRENCIES)
+        fx, fx_q = ecb.read_hist_csv(
+            sample_cftc.ecb_hist_csv(seed, end, start - pd.Timedelta(days=14)),
+            "sample eurofxref-hist.csv",
+            FX_CURRENCIES,
+        )
         say("sample FX")
         positions = {k: _released(v, ts) for k, v in positions.items()}
         source = "sample CFTC COT (generated in the Historical Compressed layout)"
@@ -395,15 +480,23 @@ def backfill(
         years = list(range(int(from_year), to_year + 1))
         positions = {}
         for report in REPORTS:
-            files = cftc_files.fetch_years(report, years, client, say, base=ep.cftc_history, current_year=ts.year)  # type: ignore[arg-type]
+            files = cftc_files.fetch_years(
+                report, years, client, say, base=ep.cftc_history, current_year=ts.year
+            )  # type: ignore[arg-type]
             frame, q = files.parse_report(CODES)
             qualities.append(q)
             notes += files.notes
             if files.missing_current is not None:
                 missing_years.append(files.missing_current)
-                since = frame["as_of"].max() + pd.Timedelta(days=1) if not frame.empty else pd.Timestamp(files.missing_current, 1, 1)
+                since = (
+                    frame["as_of"].max() + pd.Timedelta(days=1)
+                    if not frame.empty
+                    else pd.Timestamp(files.missing_current, 1, 1)
+                )
                 query = cftc_socrata.build_query(report, CODES, since, base=ep.socrata)
-                top, tq = cftc_socrata.parse_rows(cftc_socrata.fetch(query, client), report, f"{ep.socrata} ({report})", CODES)
+                top, tq = cftc_socrata.parse_rows(
+                    cftc_socrata.fetch(query, client), report, f"{ep.socrata} ({report})", CODES
+                )
                 qualities.append(tq)
                 frame = merge_positions(frame, top)
                 say(f"{report} weekly data since {since.date()}")
@@ -427,14 +520,39 @@ def backfill(
     if stored is not None and not replace:
         for report in REPORTS:
             old = stored.positions[report]
-            check_no_regression(report, positions[report], old["as_of"].max() if not old.empty else None, f"{POSITIONS} back-fill {from_year}-{to_year} (pass replace=True / --replace to overwrite)")
+            check_no_regression(
+                report,
+                positions[report],
+                old["as_of"].max() if not old.empty else None,
+                f"{POSITIONS} back-fill {from_year}-{to_year} (pass replace=True / --replace to overwrite)",
+            )
     check_fx_coverage(fx, pd.concat([f["as_of"] for f in positions.values()]))
-    releases = update_releases(stored.releases if stored is not None else None, report_dates(positions.values()), ts, backfill=True)
-    as_of = _publish(store, settings, positions, fx, releases, source=source, sample=settings.sample_mode, withheld=withheld, quality=quality, fx_quality=fx_q, notes=notes)
+    releases = update_releases(
+        stored.releases if stored is not None else None,
+        report_dates(positions.values()),
+        ts,
+        backfill=True,
+    )
+    as_of = _publish(
+        store,
+        settings,
+        positions,
+        fx,
+        releases,
+        source=source,
+        sample=settings.sample_mode,
+        withheld=withheld,
+        quality=quality,
+        fx_quality=fx_q,
+        notes=notes,
+    )
     return {
         "as_of": as_of.isoformat(),
         "rows": {k: len(v) for k, v in positions.items()},
-        "first": {k: (v["as_of"].min().strftime("%Y-%m-%d") if not v.empty else None) for k, v in positions.items()},
+        "first": {
+            k: (v["as_of"].min().strftime("%Y-%m-%d") if not v.empty else None)
+            for k, v in positions.items()
+        },
         "missing_current_year": missing_years,
         "notes": notes,
         "withheld": withheld,
@@ -443,7 +561,13 @@ def backfill(
 
 
 # -- weekly update -------------------------------------------------------------------------
-def update_latest(settings: Any, store: Any, client: Any = None, now: datetime | None = None, endpoints: Endpoints | None = None) -> bool:
+def update_latest(
+    settings: Any,
+    store: Any,
+    client: Any = None,
+    now: datetime | None = None,
+    endpoints: Endpoints | None = None,
+) -> bool:
     """Merge the newest weeks into ``cftc.positions`` / ``cftc.fx``; True if a new week appeared.
 
     Live: Socrata rows from the last stored date on (both reports; every page, see
@@ -472,7 +596,9 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
         backfill(settings, store, start, client=client, now=ts, endpoints=endpoints)
         return True
     old, old_fx = stored.positions, stored.fx
-    last = {k: (v["as_of"].max() if not v.empty else pd.Timestamp("2005-12-31")) for k, v in old.items()}
+    last = {
+        k: (v["as_of"].max() if not v.empty else pd.Timestamp("2005-12-31")) for k, v in old.items()
+    }
     since = min(last.values()) + pd.Timedelta(days=1)
     end = ts.tz_localize(None).normalize()
     new: dict[str, pd.DataFrame] = {}
@@ -482,14 +608,25 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
         seed = settings.service.sample_seed
         if len(sample_cftc.report_dates(since, end)) == 0:
             return False
-        for report, text, name in (("legacy", sample_cftc.legacy_text(seed, end, since), "sample annual.txt"), ("tff", sample_cftc.tff_text(seed, end, since), "sample FinFutYY.txt")):
+        for report, text, name in (
+            ("legacy", sample_cftc.legacy_text(seed, end, since), "sample annual.txt"),
+            ("tff", sample_cftc.tff_text(seed, end, since), "sample FinFutYY.txt"),
+        ):
             frame, q = cftc_files.parse_report(text, report, name, CODES)  # type: ignore[arg-type]
             new[report] = _released(frame, ts)
             qualities.append(q)
-        fx_start = old_fx.index.max() + pd.Timedelta(days=1) if old_fx is not None else since - pd.Timedelta(days=14)
+        fx_start = (
+            old_fx.index.max() + pd.Timedelta(days=1)
+            if old_fx is not None
+            else since - pd.Timedelta(days=14)
+        )
         fx_new = None
         if len(sample_cftc.target_business_days(fx_start, end)):
-            fx_new, fx_q = ecb.read_hist_csv(sample_cftc.ecb_hist_csv(seed, end, fx_start), "sample eurofxref-hist.csv", FX_CURRENCIES)
+            fx_new, fx_q = ecb.read_hist_csv(
+                sample_cftc.ecb_hist_csv(seed, end, fx_start),
+                "sample eurofxref-hist.csv",
+                FX_CURRENCIES,
+            )
         fx_source = "sample eurofxref-hist.csv"
         source = "sample CFTC COT (generated in the Historical Compressed layout)"
     else:
@@ -501,7 +638,9 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
             # from the last stored week inclusive: a market that arrived late for that week
             # (an accepted partial week) is merged in too
             query = cftc_socrata.build_query(report, CODES, last[report], base=ep.socrata)
-            frame, q = cftc_socrata.parse_rows(cftc_socrata.fetch(query, client), report, query.url, CODES)
+            frame, q = cftc_socrata.parse_rows(
+                cftc_socrata.fetch(query, client), report, query.url, CODES
+            )
             check_no_regression(report, frame, last[report], query.url)
             new[report] = frame
             qualities.append(q)
@@ -535,5 +674,17 @@ def update_latest(settings: Any, store: Any, client: Any = None, now: datetime |
         ecb.check_fx(fx, fx_source, new_from=fx_new.index.min())
     check_fx_coverage(fx, pd.concat([f["as_of"] for f in merged.values()]))
     releases = update_releases(stored.releases, report_dates(merged.values()), ts, backfill=False)
-    _publish(store, settings, merged, fx, releases, source=source, sample=settings.sample_mode, withheld=withheld, quality=quality, fx_quality=fx_q, notes=[])
+    _publish(
+        store,
+        settings,
+        merged,
+        fx,
+        releases,
+        source=source,
+        sample=settings.sample_mode,
+        withheld=withheld,
+        quality=quality,
+        fx_quality=fx_q,
+        notes=[],
+    )
     return grew

@@ -40,7 +40,23 @@ from jobs.tasks import prices as prices_task
 
 RESULT = "cftc.futures_positioning"
 QUALITY_FAMILY = "cftc"
-ROW_COLUMNS = ["as_of", "code", "market", "open_interest", "dealer_long", "dealer_short", "asset_mgr_long", "asset_mgr_short", "lev_money_long", "lev_money_short", "other_rept_long", "other_rept_short", "nonrept_long", "nonrept_short", "contract_units"]
+ROW_COLUMNS = [
+    "as_of",
+    "code",
+    "market",
+    "open_interest",
+    "dealer_long",
+    "dealer_short",
+    "asset_mgr_long",
+    "asset_mgr_short",
+    "lev_money_long",
+    "lev_money_short",
+    "other_rept_long",
+    "other_rept_short",
+    "nonrept_long",
+    "nonrept_short",
+    "contract_units",
+]
 
 
 def markets_table(settings: Any) -> pd.DataFrame:
@@ -48,7 +64,11 @@ def markets_table(settings: Any) -> pd.DataFrame:
 
     cfg = settings.futures_positioning
     table = tff_markets.load(cfg.markets_file)
-    table = fp.with_dv01(table, cfg.dv01_usd_per_bp, source=f"{settings.source_path}: futures_positioning.dv01_usd_per_bp")
+    table = fp.with_dv01(
+        table,
+        cfg.dv01_usd_per_bp,
+        source=f"{settings.source_path}: futures_positioning.dv01_usd_per_bp",
+    )
     return table
 
 
@@ -74,19 +94,31 @@ def _rows(frame: pd.DataFrame) -> pd.DataFrame:
     return out[ROW_COLUMNS]
 
 
-def fetch_rows(ctx: TaskContext, codes: list[str], args: dict[str, Any]) -> tuple[pd.DataFrame, Quality, str]:
+def fetch_rows(
+    ctx: TaskContext, codes: list[str], args: dict[str, Any]
+) -> tuple[pd.DataFrame, Quality, str]:
     """Every TFF row of ``codes`` (stored + new), its quality and the source text."""
     s = ctx.settings
     now = pd.Timestamp(ctx.now)
-    end = now.tz_localize(None).normalize() if now.tzinfo is None else now.tz_convert(s.service.timezone).tz_localize(None).normalize()
+    end = (
+        now.tz_localize(None).normalize()
+        if now.tzinfo is None
+        else now.tz_convert(s.service.timezone).tz_localize(None).normalize()
+    )
     if s.sample_mode:
         from flows.sources import cftc_files, sample_cftc
 
         start = end - pd.DateOffset(years=s.futures_positioning.sample_years)
         text = sample_cftc.tff_markets_text(s.service.sample_seed, end, start)
-        frame, q = cftc_files.parse_report(text, "tff", "SAMPLE FinFutYY.txt (markets)", codes, coverage=False, units=True)
+        frame, q = cftc_files.parse_report(
+            text, "tff", "SAMPLE FinFutYY.txt (markets)", codes, coverage=False, units=True
+        )
         frame = cftc_ingest._released(frame, now)
-        return _rows(frame), q, f"SAMPLE CFTC TFF futures-only (seed {s.service.sample_seed}, generated in the FinFutYY.txt layout)"
+        return (
+            _rows(frame),
+            q,
+            f"SAMPLE CFTC TFF futures-only (seed {s.service.sample_seed}, generated in the FinFutYY.txt layout)",
+        )
     from flows.sources import cftc_files, cftc_socrata
     from flows.sources.http import HttpClient
 
@@ -96,21 +128,37 @@ def fetch_rows(ctx: TaskContext, codes: list[str], args: dict[str, Any]) -> tupl
     q = Quality(source=f"{RESULT} TFF", basis="positions")
     if stored is None or stored.empty:
         years = list(range(s.futures_positioning.history_from_year, end.year + 1))
-        files = cftc_files.fetch_years("tff", years, client, ctx.progress, base=ep.cftc_history, current_year=end.year)
+        files = cftc_files.fetch_years(
+            "tff", years, client, ctx.progress, base=ep.cftc_history, current_year=end.year
+        )
         frame, fq = files.parse_report(codes, units=True)
         q = q.merge(fq)
         for note in files.notes:
             q.warn(note)
         if files.missing_current is not None:
-            since = frame["as_of"].max() + pd.Timedelta(days=1) if not frame.empty else pd.Timestamp(files.missing_current, 1, 1)
+            since = (
+                frame["as_of"].max() + pd.Timedelta(days=1)
+                if not frame.empty
+                else pd.Timestamp(files.missing_current, 1, 1)
+            )
             query = cftc_socrata.build_query("tff", codes, since, base=ep.socrata)
-            top, tq = cftc_socrata.parse_rows(cftc_socrata.fetch(query, client), "tff", query.url, codes, units=True)
+            top, tq = cftc_socrata.parse_rows(
+                cftc_socrata.fetch(query, client), "tff", query.url, codes, units=True
+            )
             q = q.merge(tq)
-            frame = cftc_ingest.merge_positions(_rows(frame), _rows(top)) if not top.empty else frame
-        return _rows(frame), q, "CFTC TFF futures-only (historical compressed files + Public Reporting API)"
+            frame = (
+                cftc_ingest.merge_positions(_rows(frame), _rows(top)) if not top.empty else frame
+            )
+        return (
+            _rows(frame),
+            q,
+            "CFTC TFF futures-only (historical compressed files + Public Reporting API)",
+        )
     last = stored["as_of"].max()
     query = cftc_socrata.build_query("tff", codes, last, base=ep.socrata)
-    new, nq = cftc_socrata.parse_rows(cftc_socrata.fetch(query, client), "tff", query.url, codes, units=True)
+    new, nq = cftc_socrata.parse_rows(
+        cftc_socrata.fetch(query, client), "tff", query.url, codes, units=True
+    )
     cftc_ingest.check_no_regression("tff", new, last, query.url)
     q = q.merge(nq)
     merged = stored if new.empty else cftc_ingest.merge_positions(stored, _rows(new))
@@ -139,13 +187,19 @@ def load_closes(ctx: TaskContext, markets: pd.DataFrame) -> tuple[pd.DataFrame |
     return (fp.closes_frame(frames) if frames else None), missing
 
 
-@task("futures_positioning", results=[RESULT], description="Equity-index, VIX and rates futures positioning (CFTC TFF) into cftc.futures_positioning.")
+@task(
+    "futures_positioning",
+    results=[RESULT],
+    description="Equity-index, VIX and rates futures positioning (CFTC TFF) into cftc.futures_positioning.",
+)
 def futures_positioning(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Fetch (or generate) the TFF rows, analyse every market, publish ``cftc.futures_positioning``."""
     s = ctx.settings
     cfg = s.futures_positioning
     table = markets_table(s)
-    chosen = fp.select_markets(table, cfg.markets or None, source=f"{s.source_path}: futures_positioning.markets")
+    chosen = fp.select_markets(
+        table, cfg.markets or None, source=f"{s.source_path}: futures_positioning.markets"
+    )
     codes = list(chosen["code"])
     ctx.progress("TFF rows")
     rows, quality, source = fetch_rows(ctx, codes, args)
@@ -154,7 +208,16 @@ def futures_positioning(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     closes, no_close = load_closes(ctx, chosen)
     zn = table.loc[table["symbol"] == fp.TEN_YEAR, "dv01_usd_per_bp"]
     ctx.progress("analysis")
-    res = fp.analyse(rows, chosen, closes=closes, windows=cfg.windows_weeks, min_share=cfg.min_share, ten_year_dv01=float(zn.iloc[0]) if len(zn) else None, tz=s.service.timezone, source=source)
+    res = fp.analyse(
+        rows,
+        chosen,
+        closes=closes,
+        windows=cfg.windows_weeks,
+        min_share=cfg.min_share,
+        ten_year_dv01=float(zn.iloc[0]) if len(zn) else None,
+        tz=s.service.timezone,
+        source=source,
+    )
     quality = fp.merge_quality(quality, res.quality)
     for und in no_close:
         quality.warn(f"no prices.{cfg.closes.get(und, und)} result: {und} notional not computed")
@@ -179,6 +242,16 @@ def futures_positioning(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         sample=s.sample_mode,
         headline=head,
         quality=quality.to_dict(),
-        extra={"release_time": head.get("release_time"), "notes": list(res.info.get("notes", [])), "coverage": {k: v for k, v in res.info.items() if k != "notes"}, "windows_weeks": dict(cfg.windows_weeks), "convention": "net = long - short, contracts; equity/VIX notional = net x multiplier x close (USD); rates DV01 = net x contract DV01 (USD per bp, + = long duration)"},
+        extra={
+            "release_time": head.get("release_time"),
+            "notes": list(res.info.get("notes", [])),
+            "coverage": {k: v for k, v in res.info.items() if k != "notes"},
+            "windows_weeks": dict(cfg.windows_weeks),
+            "convention": "net = long - short, contracts; equity/VIX notional = net x multiplier x close (USD); rates DV01 = net x contract DV01 (USD per bp, + = long duration)",
+        },
     )
-    return TaskOutcome(published=[RESULT], rows=len(res.latest), detail=f"{len(chosen)} markets, latest week {pd.Timestamp(res.latest_as_of).date()}, {head.get('crowding_flags', 0)} crowding flags")
+    return TaskOutcome(
+        published=[RESULT],
+        rows=len(res.latest),
+        detail=f"{len(chosen)} markets, latest week {pd.Timestamp(res.latest_as_of).date()}, {head.get('crowding_flags', 0)} crowding flags",
+    )

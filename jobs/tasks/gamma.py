@@ -91,7 +91,9 @@ def gamma_params(settings: Settings, underlying: str, as_of: pd.Timestamp) -> An
     q = g.dividend_yield.get(underlying, g.dividend_yield.get("default", 0.0))
     return GammaParams(
         calendar=settings.scheduler.calendar,
-        deliverables={root: Deliverable(shares=d.shares, cash=d.cash) for root, d in g.deliverables.items()},
+        deliverables={
+            root: Deliverable(shares=d.shares, cash=d.cash) for root, d in g.deliverables.items()
+        },
         consistency_factor=g.consistency_factor,
         r=g.risk_free_rate,
         q=q,
@@ -107,10 +109,16 @@ def gamma_params(settings: Settings, underlying: str, as_of: pd.Timestamp) -> An
 
 def _drop_dir(settings: Settings) -> Path:
     path = Path(settings.service.drop_dir)
-    return path if path.is_absolute() else (Path.cwd() / path if (Path.cwd() / path).exists() else PROJECT_ROOT / path)
+    return (
+        path
+        if path.is_absolute()
+        else (Path.cwd() / path if (Path.cwd() / path).exists() else PROJECT_ROOT / path)
+    )
 
 
-def load_chain(ctx: TaskContext, underlying: str, client: Any = None) -> tuple[Any, bool, dict[str, Any]]:
+def load_chain(
+    ctx: TaskContext, underlying: str, client: Any = None
+) -> tuple[Any, bool, dict[str, Any]]:
     """Fetch and parse the chain for ``underlying``: ``(chain, sample, notes)``.
 
     ``notes`` records choices made (drop file used or refused, CBOE error) for the result's
@@ -155,11 +163,19 @@ def load_chain(ctx: TaskContext, underlying: str, client: Any = None) -> tuple[A
             except FlowdeskError as exc:
                 notes["drop_file_error"] = str(exc)
                 if live_chain is None:
-                    raise InputError(str(path), getattr(exc, "field", None), f"{exc} (and CBOE failed: {live_error})") from None
+                    raise InputError(
+                        str(path),
+                        getattr(exc, "field", None),
+                        f"{exc} (and CBOE failed: {live_error})",
+                    ) from None
 
-    if drop_chain is not None and (live_chain is None or pd.Timestamp(drop_chain.as_of) > pd.Timestamp(live_chain.as_of)):
+    if drop_chain is not None and (
+        live_chain is None or pd.Timestamp(drop_chain.as_of) > pd.Timestamp(live_chain.as_of)
+    ):
         notes["used"] = "drop folder"
-        notes["drop_file_age_hours"] = round((pd.Timestamp(ctx.now) - pd.Timestamp(drop_chain.as_of)).total_seconds() / 3600.0, 2)
+        notes["drop_file_age_hours"] = round(
+            (pd.Timestamp(ctx.now) - pd.Timestamp(drop_chain.as_of)).total_seconds() / 3600.0, 2
+        )
         return drop_chain, False, notes
     if drop_chain is not None:
         notes["drop_file_ignored"] = f"{drop_chain.source} is older than CBOE's snapshot"
@@ -174,7 +190,15 @@ class _LiveFailure(FlowdeskError):
         super().__init__(f"gamma.{underlying}: no chain: {error}")
 
 
-def publish_report(ctx: TaskContext, underlying: str, chain: Any, report: Any, sample: bool, notes: Mapping[str, Any], params: Any) -> str:
+def publish_report(
+    ctx: TaskContext,
+    underlying: str,
+    chain: Any,
+    report: Any,
+    sample: bool,
+    notes: Mapping[str, Any],
+    params: Any,
+) -> str:
     """Publish one analysed chain as ``gamma.<underlying>``; returns the result name.
 
     The report's input quality (:attr:`flows.gamma.GammaReport.quality`) must already have passed
@@ -198,10 +222,14 @@ def publish_report(ctx: TaskContext, underlying: str, chain: Any, report: Any, s
             "next_close": params.next_close.isoformat() if params.next_close is not None else None,
             "calendar": params.calendar,
             "consistency_factor": params.consistency_factor,
-            "deliverables": {k: {"shares": v.shares, "cash": v.cash} for k, v in params.deliverables.items()},
+            "deliverables": {
+                k: {"shares": v.shares, "cash": v.cash} for k, v in params.deliverables.items()
+            },
         },
         "skipped_rows": 0 if skipped is None else len(skipped),
-        "skipped_examples": [] if skipped is None else skipped.head(20).astype(str).to_dict("records"),
+        "skipped_examples": []
+        if skipped is None
+        else skipped.head(20).astype(str).to_dict("records"),
         "chain_source": chain.source,
         **{k: v for k, v in notes.items()},
     }
@@ -231,7 +259,11 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-@task("gamma", results=gamma_results, description="Dealer gamma per underlying: fetch chains, analyse, publish gamma.<U> and gamma.summary.")
+@task(
+    "gamma",
+    results=gamma_results,
+    description="Dealer gamma per underlying: fetch chains, analyse, publish gamma.<U> and gamma.summary.",
+)
 def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Fetch, analyse and publish ``gamma.<U>`` for each underlying, then ``gamma.summary``."""
     from flows.gamma import analyze
@@ -268,7 +300,9 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     if underlyings and not published:
         # Nothing worked (network down, CBOE blocking us): fail the run as a whole so the runner
         # retries it and marks every gamma result stale, instead of recording a "partial" success.
-        raise GammaTaskError("every underlying failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+        raise GammaTaskError(
+            "every underlying failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items())
+        )
     if summary:
         frame = summary_frame(summary)
         ok = frame[frame["status"] == "ok"]
@@ -279,7 +313,11 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             as_of=pd.Timestamp(as_of),
             source="sample" if settings.sample_mode else "gamma task",
             sample=settings.sample_mode,
-            headline={"underlyings": len(frame), "ok": int((frame["status"] == "ok").sum()), "failed": len(failed)},
+            headline={
+                "underlyings": len(frame),
+                "ok": int((frame["status"] == "ok").sum()),
+                "failed": len(failed),
+            },
             extra={"failed": failed},
         )
         published.append("gamma.summary")
@@ -287,8 +325,21 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     return TaskOutcome(published=published, rows=rows, failed=failed, detail=detail)
 
 
-def _summary_row(u: str, status: str, as_of: Any, source: str | None, headline: Mapping[str, Any], error: str | None) -> dict[str, Any]:
-    row: dict[str, Any] = {"underlying": u, "status": status, "as_of": pd.Timestamp(as_of).isoformat() if as_of is not None else None, "source": source, "error": error}
+def _summary_row(
+    u: str,
+    status: str,
+    as_of: Any,
+    source: str | None,
+    headline: Mapping[str, Any],
+    error: str | None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "underlying": u,
+        "status": status,
+        "as_of": pd.Timestamp(as_of).isoformat() if as_of is not None else None,
+        "source": source,
+        "error": error,
+    }
     for f in SUMMARY_FIELDS:
         row[f] = headline.get(f)
     return row

@@ -36,7 +36,22 @@ from jobs.tasks import TaskContext, TaskOutcome, task
 RESULT = "letf.flows"
 PHASES = ("preopen", "intraday", "final")
 
-FUND_COLUMNS = ["ticker", "name", "underlying", "leverage", "issuer", "fund_type", "group", "aum_usd", "gamma_factor", "per_1pct_usd", "move_pct", "rebalance_usd", "creations_usd", "total_flow_usd"]
+FUND_COLUMNS = [
+    "ticker",
+    "name",
+    "underlying",
+    "leverage",
+    "issuer",
+    "fund_type",
+    "group",
+    "aum_usd",
+    "gamma_factor",
+    "per_1pct_usd",
+    "move_pct",
+    "rebalance_usd",
+    "creations_usd",
+    "total_flow_usd",
+]
 
 
 def _carry(other: Quality, quality: Quality) -> None:
@@ -47,7 +62,13 @@ def _carry(other: Quality, quality: Quality) -> None:
         quality.warn(f"{other.source}: {w}")
 
 
-def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, failures: dict[str, str], quality: Quality) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+def _assets_live(
+    ctx: TaskContext,
+    universe: pd.DataFrame,
+    client: HttpClient,
+    failures: dict[str, str],
+    quality: Quality,
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """Live assets: file AUM, then ProShares NAV history, then the drop file (wins)."""
     cfg = ctx.settings.letf
     threshold = ctx.settings.quality.threshold("letf")
@@ -55,7 +76,10 @@ def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, f
     creations = pd.Series(dtype=float)
     if universe["as_of"].notna().any():
         dates.append(universe["as_of"].max().date().isoformat())
-    pro = universe[universe["issuer"].str.contains("proshares", case=False, na=False) & universe["reset"].eq(letf_reset.DAILY)]
+    pro = universe[
+        universe["issuer"].str.contains("proshares", case=False, na=False)
+        & universe["reset"].eq(letf_reset.DAILY)
+    ]
     nav_assets: dict[str, float] = {}
     for ticker in pro["ticker"]:
         query = proshares.build_query(ticker, url_template=cfg.proshares_url)
@@ -64,12 +88,16 @@ def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, f
             enforce(nav.quality, threshold)
         except FlowdeskError as exc:
             failures[f"proshares:{ticker}"] = str(exc)
-            quality.warn(f"proshares:{ticker} unusable, assets from the universe file instead: {exc}")
+            quality.warn(
+                f"proshares:{ticker} unusable, assets from the universe file instead: {exc}"
+            )
             continue
         _carry(nav.quality, quality)
         last = proshares.latest(nav)
         nav_assets[ticker] = float(last["aum_usd"])
-        creations[ticker] = float(last["net_creations_usd"]) if pd.notna(last["net_creations_usd"]) else 0.0
+        creations[ticker] = (
+            float(last["net_creations_usd"]) if pd.notna(last["net_creations_usd"]) else 0.0
+        )
         dates.append(pd.Timestamp(last["date"]).date().isoformat())
     drop_path = aum_drop.build_query(ctx.settings.service.drop_dir, cfg.aum_drop_file)
     raw = aum_drop.fetch(drop_path)
@@ -80,18 +108,27 @@ def _assets_live(ctx: TaskContext, universe: pd.DataFrame, client: HttpClient, f
         _carry(drop.quality, quality)
         for row in drop.skipped.itertuples():
             failures[f"drop:{row.ticker}"] = f"{drop_path} line {row.line}: {row.reason}"
-        drop_assets = dict(zip(drop.frame["ticker"], drop.frame["aum_usd"].astype(float), strict=True))
+        drop_assets = dict(
+            zip(drop.frame["ticker"], drop.frame["aum_usd"].astype(float), strict=True)
+        )
         dates.extend(d for d in drop.frame["as_of"] if d)
     universe = letf.override_assets(universe, {**nav_assets, **drop_assets})
     return universe, creations, dates
 
 
-def _moves_live(ctx: TaskContext, underlyings: list[str], client: HttpClient, failures: dict[str, str]) -> tuple[pd.Series, pd.Timestamp | None]:
+def _moves_live(
+    ctx: TaskContext, underlyings: list[str], client: HttpClient, failures: dict[str, str]
+) -> tuple[pd.Series, pd.Timestamp | None]:
     frame, bad = cboe_quotes.quotes(underlyings, client, url_template=ctx.settings.letf.quote_url)
     failures.update({f"quote:{k}": v for k, v in bad.items()})
     if frame.empty:
-        raise SourceError("cboe-quotes", f"no quote for any of {len(underlyings)} underlyings (first error: {next(iter(bad.values()), 'none')})")
-    moves = pd.Series(frame["return_since_prev_close"].to_numpy() * 100.0, index=frame["symbol"].to_numpy())
+        raise SourceError(
+            "cboe-quotes",
+            f"no quote for any of {len(underlyings)} underlyings (first error: {next(iter(bad.values()), 'none')})",
+        )
+    moves = pd.Series(
+        frame["return_since_prev_close"].to_numpy() * 100.0, index=frame["symbol"].to_numpy()
+    )
     when = frame["price_time"].max()
     return moves, (None if pd.isna(when) else pd.Timestamp(when))
 
@@ -108,25 +145,35 @@ def _adv_live(ctx: TaskContext, failures: dict[str, str], quality: Quality) -> p
     return adv.frame
 
 
-@task("letf", results=[RESULT], description="Leveraged/inverse ETF rebalance estimate: USD per 1%, today's trade, scenarios.")
+@task(
+    "letf",
+    results=[RESULT],
+    description="Leveraged/inverse ETF rebalance estimate: USD per 1%, today's trade, scenarios.",
+)
 def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Build universe, assets and moves, compute and publish ``letf.flows`` (see module docstring)."""
     phase = str(args.get("phase", "intraday"))
     if phase not in PHASES:
-        raise InputError(f"jobs.{ctx.job}.args", "phase", f"must be one of {', '.join(PHASES)} (got {phase!r})")
+        raise InputError(
+            f"jobs.{ctx.job}.args", "phase", f"must be one of {', '.join(PHASES)} (got {phase!r})"
+        )
     s = ctx.settings
     cfg = s.letf
     seed = s.service.sample_seed
     day = ctx.now.date().isoformat()
     ctx.progress("reading universe")
     universe_path = letf_universe.build_query(cfg.universe_file)
-    parsed = letf_universe.parse(letf_universe.fetch(universe_path), str(universe_path), reset_overrides=cfg.reset_overrides)
+    parsed = letf_universe.parse(
+        letf_universe.fetch(universe_path), str(universe_path), reset_overrides=cfg.reset_overrides
+    )
     universe, skipped, quality = parsed.funds, parsed.skipped, parsed.quality
     failures: dict[str, str] = {}
     creations: pd.Series | None = None
     price_time: pd.Timestamp | None = None
     if s.sample_mode:
-        universe["aum_usd"] = universe["ticker"].map(sample_letf.sample_assets(universe, seed, day=day)).astype(float)
+        universe["aum_usd"] = (
+            universe["ticker"].map(sample_letf.sample_assets(universe, seed, day=day)).astype(float)
+        )
         assets_dates = [f"{day} (SAMPLE)"]
     else:
         client = HttpClient.from_settings(s)
@@ -139,7 +186,13 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     enforce(quality, s.quality.threshold("letf"))
     counted = funds[funds["group"].isin([letf.EQUITY, *letf.GROUPS])]
     per_1pct = counted["aum_usd"] * letf.gamma_factor(counted["leverage"]) * 0.01
-    ranked = per_1pct.groupby(counted["underlying"]).sum().abs().sort_values(ascending=False).index.tolist()
+    ranked = (
+        per_1pct.groupby(counted["underlying"])
+        .sum()
+        .abs()
+        .sort_values(ascending=False)
+        .index.tolist()
+    )
     if s.sample_mode:
         moves = sample_letf.sample_moves(ranked, seed, phase=phase, day=day)
         adv = sample_letf.sample_adv(ranked, seed)
@@ -168,19 +221,29 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         excl = pd.concat([excl, imported], ignore_index=True)
     left_out = letf.excluded_aum(flows, skipped)
     included_aum = letf.included_aum(flows)
-    reset_left_out = float(left_out.loc[left_out["category"].str.startswith("reset: "), "aum_usd"].sum())
+    reset_left_out = float(
+        left_out.loc[left_out["category"].str.startswith("reset: "), "aum_usd"].sum()
+    )
     groups = letf.group_totals(flows)
-    fund_table = flows[flows["group"] == letf.EQUITY][FUND_COLUMNS].sort_values("per_1pct_usd", ascending=False, kind="stable").reset_index(drop=True)
+    fund_table = (
+        flows[flows["group"] == letf.EQUITY][FUND_COLUMNS]
+        .sort_values("per_1pct_usd", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
     as_of = price_time if price_time is not None else pd.Timestamp(ctx.now)
     top = table.iloc[0] if not table.empty else None
     headline = {
         "per_1pct_usd": float(table["per_1pct_usd"].sum()),
         "long_per_1pct_usd": float(table["long_per_1pct_usd"].sum()),
         "inverse_per_1pct_usd": float(table["inverse_per_1pct_usd"].sum()),
-        "rebalance_usd": float(table["rebalance_usd"].sum(min_count=1)) if table["rebalance_usd"].notna().any() else None,
+        "rebalance_usd": float(table["rebalance_usd"].sum(min_count=1))
+        if table["rebalance_usd"].notna().any()
+        else None,
         "biggest_underlying": None if top is None else str(top["underlying"]),
         "biggest_per_1pct_usd": None if top is None else float(top["per_1pct_usd"]),
-        "biggest_rebalance_usd": None if top is None or pd.isna(top["rebalance_usd"]) else float(top["rebalance_usd"]),
+        "biggest_rebalance_usd": None
+        if top is None or pd.isna(top["rebalance_usd"])
+        else float(top["rebalance_usd"]),
         "funds": int(len(fund_table)),
         "excluded": int(len(excl)),
         "universe_aum_usd": included_aum + float(left_out["aum_usd"].sum()),
@@ -191,7 +254,14 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     }
     ctx.store.publish(
         RESULT,
-        {"by_underlying": table, "funds": fund_table, "scenarios": scenarios, "excluded": excl, "groups": groups, "excluded_aum": left_out},
+        {
+            "by_underlying": table,
+            "funds": fund_table,
+            "scenarios": scenarios,
+            "excluded": excl,
+            "groups": groups,
+            "excluded_aum": left_out,
+        },
         as_of=as_of,
         source="sample" if s.sample_mode else "cboe-quotes+proshares+file",
         sample=s.sample_mode,

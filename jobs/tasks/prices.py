@@ -52,7 +52,7 @@ def last_closed_session(now: pd.Timestamp, calendar: str) -> pd.Timestamp:
 def close_instant(day: pd.Timestamp, tz: str, calendar: str) -> pd.Timestamp:
     """The close of session ``day`` in the desk's time zone (midnight when not a session)."""
     c = calendars.session_closes([pd.Timestamp(day)], calendar)[0]
-    return (pd.Timestamp(day).tz_localize(tz) if pd.isna(c) else c.tz_convert(tz))
+    return pd.Timestamp(day).tz_localize(tz) if pd.isna(c) else c.tz_convert(tz)
 
 
 def read_history(store: Any, symbol: str) -> pd.DataFrame | None:
@@ -91,13 +91,21 @@ def _fetch_live(ctx: TaskContext, symbol: str, client: Any) -> tuple[pd.DataFram
     if kind == "fred":
         series = cfg.fred_series.get(symbol)
         if not series:
-            raise InputError(f"{ctx.settings.source_path}: prices.fred_series", symbol, "no FRED series configured for this symbol")
+            raise InputError(
+                f"{ctx.settings.source_path}: prices.fred_series",
+                symbol,
+                "no FRED series configured for this symbol",
+            )
         query = fred.build_query(series, url_template=cfg.fred_url)
         frame, q = fred.parse(fred.fetch(query, client), query.url, symbol)
         return frame, q, f"FRED {series} ({query.url})"
     name = cfg.drop_files.get(symbol)
     if not name:
-        raise InputError(f"{ctx.settings.source_path}: prices.drop_files", symbol, "source 'file' needs a file name in [prices].drop_files")
+        raise InputError(
+            f"{ctx.settings.source_path}: prices.drop_files",
+            symbol,
+            "source 'file' needs a file name in [prices].drop_files",
+        )
     path = price_files.build_query(f"{ctx.settings.service.drop_dir}/{name}")
     frame, q = price_files.parse(price_files.fetch(path), str(path), symbol)
     return frame, q, f"file {path}"
@@ -112,8 +120,13 @@ def refresh_symbol(ctx: TaskContext, symbol: str, client: Any = None) -> pd.Data
         from flows.sources import sample_prices
 
         end = last_closed_session(now, cal)
-        frame, q = sample_prices.sample_prices(symbol, end=end, seed=s.service.sample_seed, sessions=s.prices.sample_sessions)
-        history, source = frame[COLUMNS].reset_index(drop=True), f"SAMPLE cboe {symbol} (seed {s.service.sample_seed}, generated)"
+        frame, q = sample_prices.sample_prices(
+            symbol, end=end, seed=s.service.sample_seed, sessions=s.prices.sample_sessions
+        )
+        history, source = (
+            frame[COLUMNS].reset_index(drop=True),
+            f"SAMPLE cboe {symbol} (seed {s.service.sample_seed}, generated)",
+        )
     else:
         frame, q, source = _fetch_live(ctx, symbol, client)
         history = merge_history(read_history(ctx.store, symbol), frame)
@@ -146,7 +159,11 @@ def _results(settings: Any, _args: dict[str, Any]) -> list[str]:
     return [result_name(sym) for sym in settings.prices.symbols]
 
 
-@task("prices", results=_results, description="Daily index closes (Cboe / FRED / file, or SAMPLE) into prices.<SYMBOL>.")
+@task(
+    "prices",
+    results=_results,
+    description="Daily index closes (Cboe / FRED / file, or SAMPLE) into prices.<SYMBOL>.",
+)
 def prices(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Refresh every symbol of ``[prices].symbols`` (``args.symbols`` narrows it)."""
     symbols = [str(x).upper() for x in args.get("symbols", ctx.settings.prices.symbols)]
@@ -166,6 +183,10 @@ def prices(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         out.published.append(result_name(sym))
         out.rows += len(hist)
     if not out.published:
-        raise InputError("prices", None, "; ".join(f"{k}: {v}" for k, v in out.failed.items()) or "no symbol configured")
+        raise InputError(
+            "prices",
+            None,
+            "; ".join(f"{k}: {v}" for k, v in out.failed.items()) or "no symbol configured",
+        )
     out.detail = f"{len(out.published)} symbols, {out.rows} sessions"
     return out

@@ -45,7 +45,16 @@ from jobs.tasks import prices as prices_task
 VX_RESULT = "vx.settlements"
 VIXETP_RESULT = "vixetp.flows"
 VX_FAMILY = "vix_futures"
-INDEX_COLUMNS = ["date", "front", "front_weight", "front_settle", "second", "second_settle", "index_return", "index_level"]
+INDEX_COLUMNS = [
+    "date",
+    "front",
+    "front_weight",
+    "front_settle",
+    "second",
+    "second_settle",
+    "index_return",
+    "index_level",
+]
 VC_HISTORY = ["date", "close", "log_return", "sigma", "exposure", "notional_usd", "flow_usd"]
 CTA_HISTORY = ["date", "close", "signal_mean", "sigma", "position", "position_usd", "flow_usd"]
 SHOCK_HEADLINE_PCT = -5.0
@@ -62,7 +71,12 @@ def cta_name(index: str) -> str:
 
 def _results(settings: Any, _args: dict[str, Any]) -> list[str]:
     s = settings.systematic
-    return [*(vc_name(i) for i in s.volcontrol_indices), *(cta_name(i) for i in s.cta_indices), VX_RESULT, VIXETP_RESULT]
+    return [
+        *(vc_name(i) for i in s.volcontrol_indices),
+        *(cta_name(i) for i in s.cta_indices),
+        VX_RESULT,
+        VIXETP_RESULT,
+    ]
 
 
 @dataclass
@@ -131,30 +145,45 @@ def refresh_vx(ctx: TaskContext, end: pd.Timestamp) -> tuple[pd.DataFrame, Quali
     s = ctx.settings
     stored = read_vx(ctx.store)
     if s.sample_mode:
-        if stored is not None and stored[1].sample and stored[1].headline.get("last_date") == end.date().isoformat():
+        if (
+            stored is not None
+            and stored[1].sample
+            and stored[1].headline.get("last_date") == end.date().isoformat()
+        ):
             frame, meta = stored
             q = Quality(source=meta.source, basis="open interest", total_rows=len(frame))
             return frame, q, meta.source
         from flows.sources import sample_prices
 
-        frame, q = sample_prices.sample_vx(end=end, seed=s.service.sample_seed, sessions=s.prices.sample_sessions)
+        frame, q = sample_prices.sample_vx(
+            end=end, seed=s.service.sample_seed, sessions=s.prices.sample_sessions
+        )
         source = f"SAMPLE CFE VX settlements (seed {s.service.sample_seed}, generated)"
     else:
         from flows.sources import cboe_vx
 
         client = _client(ctx)
         parts, missing = [], []
-        for query in cboe_vx.queries_for(end, s.systematic.vx_months_back, s.systematic.vx_months_ahead, url_template=s.vixetp.vx_url):
+        for query in cboe_vx.queries_for(
+            end,
+            s.systematic.vx_months_back,
+            s.systematic.vx_months_ahead,
+            url_template=s.vixetp.vx_url,
+        ):
             try:
                 parts.append(cboe_vx.parse(cboe_vx.fetch(query, client), query.url))
             except FlowdeskError as exc:
                 missing.append(f"{query.contract}: {exc}")
         if not parts:
-            raise InputError("cboe-vx", None, f"no VX contract file could be read ({'; '.join(missing[:3])})")
+            raise InputError(
+                "cboe-vx", None, f"no VX contract file could be read ({'; '.join(missing[:3])})"
+            )
         fetched, q = cboe_vx.combine(parts, f"cboe-vx ({len(parts)} contracts)")
         for m in missing:
             q.warn(f"VX contract not fetched: {m}")
-        fetched = fetched[fetched["date"] <= end]  # a settlement after the last closed session is not one yet
+        fetched = fetched[
+            fetched["date"] <= end
+        ]  # a settlement after the last closed session is not one yet
         frame = merge_vx(stored[0] if stored is not None else None, fetched)
         source = "Cboe VX settlement history (per-contract files), merged into the stored history"
     enforce(q, s.quality.threshold(VX_FAMILY))
@@ -180,13 +209,17 @@ def refresh_vx(ctx: TaskContext, end: pd.Timestamp) -> tuple[pd.DataFrame, Quali
     return frame, q, source
 
 
-def etp_assets(ctx: TaskContext, universe: pd.DataFrame, day: pd.Timestamp, quality: Quality) -> tuple[Any, str]:
+def etp_assets(
+    ctx: TaskContext, universe: pd.DataFrame, day: pd.Timestamp, quality: Quality
+) -> tuple[Any, str]:
     """Prior-close assets per VIX ETP and where they come from."""
     s = ctx.settings
     if s.sample_mode:
         from flows.sources import sample_prices
 
-        return sample_prices.sample_etp_assets(universe, s.service.sample_seed, day=day), "SAMPLE assets (typical values x noise)"
+        return sample_prices.sample_etp_assets(
+            universe, s.service.sample_seed, day=day
+        ), "SAMPLE assets (typical values x noise)"
     from flows.sources import aum_drop, proshares
 
     client = _client(ctx)
@@ -212,7 +245,9 @@ def etp_assets(ctx: TaskContext, universe: pd.DataFrame, day: pd.Timestamp, qual
         enforce(drop.quality, s.quality.threshold("letf"))
         for w in drop.quality.warnings:
             quality.warn(f"{path}: {w}")
-        assets.update(dict(zip(drop.frame["ticker"], drop.frame["aum_usd"].astype(float), strict=True)))
+        assets.update(
+            dict(zip(drop.frame["ticker"], drop.frame["aum_usd"].astype(float), strict=True))
+        )
         where.append(str(path))
     return assets, " + ".join(where) or "no assets source (every fund left out)"
 
@@ -243,16 +278,31 @@ def _plain(v: Any) -> Any:
 def vc_params(settings: Any) -> volcontrol.VolControlParams:
     cfg = settings.volcontrol
     sub = cfg.ewma if cfg.estimator == "ewma" else cfg.sma
-    extra = {"decays": tuple(sub.decays)} if cfg.estimator == "ewma" else {"windows": tuple(sub.windows)}
-    return volcontrol.preset(cfg.estimator, target_vol=sub.target_vol, cap=sub.cap, lag=sub.lag, **extra)
+    extra = (
+        {"decays": tuple(sub.decays)}
+        if cfg.estimator == "ewma"
+        else {"windows": tuple(sub.windows)}
+    )
+    return volcontrol.preset(
+        cfg.estimator, target_vol=sub.target_vol, cap=sub.cap, lag=sub.lag, **extra
+    )
 
 
 def cta_params(settings: Any) -> cta.CtaParams:
     c = settings.cta
-    return cta.CtaParams(signals=tuple(c.signals), target_vol=c.target_vol, cap=c.cap, vol_com_days=c.vol_com_days, vol_lag=c.vol_lag, cash_rate=c.cash_rate)
+    return cta.CtaParams(
+        signals=tuple(c.signals),
+        target_vol=c.target_vol,
+        cap=c.cap,
+        vol_com_days=c.vol_com_days,
+        vol_lag=c.vol_lag,
+        cash_rate=c.cash_rate,
+    )
 
 
-def _aum(kind: str, settings: Any, index: str, first: bool, prices: pd.DataFrame, params: Any, q: Quality) -> calibration.Calibration:
+def _aum(
+    kind: str, settings: Any, index: str, first: bool, prices: pd.DataFrame, params: Any, q: Quality
+) -> calibration.Calibration:
     cfg = getattr(settings, kind)
     per_index = getattr(settings.systematic, f"{kind}_aum_usd")
     if index in per_index:
@@ -261,64 +311,118 @@ def _aum(kind: str, settings: Any, index: str, first: bool, prices: pd.DataFrame
     if first and c is not None:
         try:
             if kind == "volcontrol":
-                return volcontrol.calibrate(prices, c.published_usd, c.start or c.end, c.end, params, c.source)
+                return volcontrol.calibrate(
+                    prices, c.published_usd, c.start or c.end, c.end, params, c.source
+                )
             return cta.calibrate(prices, c.published_usd, c.end, params, c.source)
         except InputError as exc:
             q.warn(f"[{kind}.calibration] not usable ({exc.reason}): configured aum_usd used")
     return calibration.configured(cfg.aum_usd, f"[{kind}].aum_usd")
 
 
-def publish_volcontrol(ctx: TaskContext, index: str, prices: pd.DataFrame, q: Quality, first: bool) -> dict[str, Any]:
+def publish_volcontrol(
+    ctx: TaskContext, index: str, prices: pd.DataFrame, q: Quality, first: bool
+) -> dict[str, Any]:
     s = ctx.settings
     params = vc_params(s)
     q = _copy(q)
     cal = _aum("volcontrol", s, index, first, prices, params, q)
     cfg = s.volcontrol
-    rep = volcontrol.analyze(prices, aum=cal, params=params, scenario_moves_pct=cfg.scenario_moves_pct, scenario_sessions=cfg.scenario_sessions, shock_grid_pct=cfg.shock_grid_pct)
+    rep = volcontrol.analyze(
+        prices,
+        aum=cal,
+        params=params,
+        scenario_moves_pct=cfg.scenario_moves_pct,
+        scenario_sessions=cfg.scenario_sessions,
+        shock_grid_pct=cfg.shock_grid_pct,
+    )
     keep = s.systematic.history_sessions
     hist = rep.history[VC_HISTORY].iloc[-keep:].reset_index(drop=True)
     grid = rep.shock_grid
     at = np.isclose(grid["shock_pct"].to_numpy(), SHOCK_HEADLINE_PCT)
     head = {k: _plain(v) for k, v in rep.headline.items()}
-    head["flow_usd_shock_down_5pct_1w"] = float(grid.loc[at, "flow_1w_usd"].iloc[0]) if at.any() else None
+    head["flow_usd_shock_down_5pct_1w"] = (
+        float(grid.loc[at, "flow_1w_usd"].iloc[0]) if at.any() else None
+    )
     day = pd.Timestamp(rep.history["date"].iloc[-1])
     ctx.store.publish(
         vc_name(index),
-        {"history": hist, "forward": rep.forward, "scenarios": rep.scenarios, "shock_grid": grid, "calibration": _calibration_table(cal)},
+        {
+            "history": hist,
+            "forward": rep.forward,
+            "scenarios": rep.scenarios,
+            "shock_grid": grid,
+            "calibration": _calibration_table(cal),
+        },
         as_of=prices_task.close_instant(day, s.service.timezone, s.scheduler.calendar),
         source=f"{prices.attrs.get('source', index)}; flows.volcontrol ({params.estimator})",
         sample=bool(prices.attrs.get("sample", s.sample_mode)),
         headline=head,
         quality=q.to_dict(),
-        extra={"index": index, "horizon": rep.horizon, "calibration": cal.to_dict(), "params": {"estimator": params.estimator, "target_vol": params.target_vol, "cap": params.cap, "lag": params.lag}, "convention": "flow = AUM x (e_t - e_(t-1)), USD of index futures, + = buy; exposure fraction of AUM"},
+        extra={
+            "index": index,
+            "horizon": rep.horizon,
+            "calibration": cal.to_dict(),
+            "params": {
+                "estimator": params.estimator,
+                "target_vol": params.target_vol,
+                "cap": params.cap,
+                "lag": params.lag,
+            },
+            "convention": "flow = AUM x (e_t - e_(t-1)), USD of index futures, + = buy; exposure fraction of AUM",
+        },
     )
     return head
 
 
-def publish_cta(ctx: TaskContext, index: str, prices: pd.DataFrame, q: Quality, first: bool) -> dict[str, Any]:
+def publish_cta(
+    ctx: TaskContext, index: str, prices: pd.DataFrame, q: Quality, first: bool
+) -> dict[str, Any]:
     s = ctx.settings
     params = cta_params(s)
     q = _copy(q)
     cal = _aum("cta", s, index, first, prices, params, q)
-    rep = cta.analyze(prices, aum=cal, params=params, tape_sigmas=s.cta.tape_sigmas, shock_grid_pct=s.cta.shock_grid_pct)
-    hist = rep.history[CTA_HISTORY].iloc[-s.systematic.history_sessions:].reset_index(drop=True)
+    rep = cta.analyze(
+        prices,
+        aum=cal,
+        params=params,
+        tape_sigmas=s.cta.tape_sigmas,
+        shock_grid_pct=s.cta.shock_grid_pct,
+    )
+    hist = rep.history[CTA_HISTORY].iloc[-s.systematic.history_sessions :].reset_index(drop=True)
     head = {k: _plain(v) for k, v in rep.headline.items()}
     day = pd.Timestamp(rep.history["date"].iloc[-1])
-    triggers = rep.triggers.assign(lookback=rep.triggers["lookback"].astype(str), spec=rep.triggers["spec"].astype(str))
+    triggers = rep.triggers.assign(
+        lookback=rep.triggers["lookback"].astype(str), spec=rep.triggers["spec"].astype(str)
+    )
     ctx.store.publish(
         cta_name(index),
-        {"history": hist, "triggers": triggers, "scenarios": rep.scenarios, "shock_grid": rep.shock_grid, "calibration": _calibration_table(cal)},
+        {
+            "history": hist,
+            "triggers": triggers,
+            "scenarios": rep.scenarios,
+            "shock_grid": rep.shock_grid,
+            "calibration": _calibration_table(cal),
+        },
         as_of=prices_task.close_instant(day, s.service.timezone, s.scheduler.calendar),
         source=f"{prices.attrs.get('source', index)}; flows.cta ({', '.join(params.signals)})",
         sample=bool(prices.attrs.get("sample", s.sample_mode)),
         headline=head,
         quality=q.to_dict(),
-        extra={"index": index, "horizon": rep.horizon, "calibration": cal.to_dict(), "signals": list(params.signals), "convention": "position = mean signal x target vol / sigma (lagged), capped; flows USD of index futures, + = buy"},
+        extra={
+            "index": index,
+            "horizon": rep.horizon,
+            "calibration": cal.to_dict(),
+            "signals": list(params.signals),
+            "convention": "position = mean signal x target vol / sigma (lagged), capped; flows USD of index futures, + = buy",
+        },
     )
     return head
 
 
-def publish_vixetp(ctx: TaskContext, vx: pd.DataFrame, vx_q: Quality, vx_source: str) -> dict[str, Any]:
+def publish_vixetp(
+    ctx: TaskContext, vx: pd.DataFrame, vx_q: Quality, vx_source: str
+) -> dict[str, Any]:
     from flows.sources import vixetp_universe
 
     s = ctx.settings
@@ -326,7 +430,14 @@ def publish_vixetp(ctx: TaskContext, vx: pd.DataFrame, vx_q: Quality, vx_source:
     universe = vixetp_universe.read(s.vixetp.universe_file)
     day = pd.Timestamp(vx["date"].max())
     assets, assets_source = etp_assets(ctx, universe, day, q)
-    rep = vixetp.analyze(vx, universe, assets, date=day, moves_pct=s.vixetp.scenario_moves_pct, calendar=s.scheduler.calendar)
+    rep = vixetp.analyze(
+        vx,
+        universe,
+        assets,
+        date=day,
+        moves_pct=s.vixetp.scenario_moves_pct,
+        calendar=s.scheduler.calendar,
+    )
     for row in rep.excluded.to_dict("records"):
         q.warn(f"{row['ticker']} left out: {row['reason']}")
     idx = rep.index[INDEX_COLUMNS].copy()
@@ -334,20 +445,32 @@ def publish_vixetp(ctx: TaskContext, vx: pd.DataFrame, vx_q: Quality, vx_source:
         idx[c] = idx[c].astype(str)
     mid = rep.mid_index.set_index("date")["index_return"]
     idx["mid_index_return"] = mid.reindex(pd.DatetimeIndex(idx["date"])).to_numpy(dtype=float)
-    idx = idx.iloc[-s.systematic.history_sessions:].reset_index(drop=True)
+    idx = idx.iloc[-s.systematic.history_sessions :].reset_index(drop=True)
     head = {k: _plain(v) for k, v in rep.headline.items()}
-    excluded = rep.excluded.assign(ticker=rep.excluded["ticker"].astype(str), reason=rep.excluded["reason"].astype(str))
+    excluded = rep.excluded.assign(
+        ticker=rep.excluded["ticker"].astype(str), reason=rep.excluded["reason"].astype(str)
+    )
     funds = rep.funds.assign(**{c: rep.funds[c].astype(str) for c in ("ticker", "name", "index")})
     by_contract = rep.by_contract.assign(contract=rep.by_contract["contract"].astype(str))
     ctx.store.publish(
         VIXETP_RESULT,
-        {"funds": funds, "by_contract": by_contract, "scenarios": rep.scenarios, "index": idx, "excluded": excluded},
+        {
+            "funds": funds,
+            "by_contract": by_contract,
+            "scenarios": rep.scenarios,
+            "index": idx,
+            "excluded": excluded,
+        },
         as_of=prices_task.close_instant(day, s.service.timezone, s.scheduler.calendar),
         source=f"{vx_source}; assets: {assets_source}",
         sample=s.sample_mode,
         headline=head,
         quality=q.to_dict(),
-        extra={"horizon": rep.horizon, "assets_source": assets_source, "convention": "rebalance A (L^2 - L) R, USD of VX futures, + = buy; contracts at USD 1,000 per VIX point; roll front -> second"},
+        extra={
+            "horizon": rep.horizon,
+            "assets_source": assets_source,
+            "convention": "rebalance A (L^2 - L) R, USD of VX futures, + = buy; contracts at USD 1,000 per VIX point; roll front -> second",
+        },
     )
     return head
 
@@ -358,7 +481,11 @@ def _copy(q: Quality) -> Quality:
     return replace(q, reasons=dict(q.reasons), repairs=dict(q.repairs), warnings=list(q.warnings))
 
 
-@task("systematic", results=_results, description="Vol-control, CTA and VIX ETP flows from the stored price and VX histories.")
+@task(
+    "systematic",
+    results=_results,
+    description="Vol-control, CTA and VIX ETP flows from the stored price and VX histories.",
+)
 def systematic(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Publish ``volcontrol.<INDEX>``, ``cta.<INDEX>``, ``vx.settlements`` and ``vixetp.flows``
     (see the module docstring); one engine failing leaves the others published (partial)."""
@@ -372,7 +499,10 @@ def systematic(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         except FlowdeskError as exc:
             for name in (vc_name(index), cta_name(index)):
                 out.failed[name] = str(exc)
-    jobs = [(vc_name(i), publish_volcontrol, i, n == 0) for n, i in enumerate(s.systematic.volcontrol_indices)]
+    jobs = [
+        (vc_name(i), publish_volcontrol, i, n == 0)
+        for n, i in enumerate(s.systematic.volcontrol_indices)
+    ]
     jobs += [(cta_name(i), publish_cta, i, n == 0) for n, i in enumerate(s.systematic.cta_indices)]
     for name, fn, index, first in jobs:
         if index not in loaded:
@@ -400,5 +530,7 @@ def systematic(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
                 out.failed[name] = str(exc)
     if not out.published:
         raise InputError("systematic", None, "; ".join(f"{k}: {v}" for k, v in out.failed.items()))
-    out.detail = f"{len(out.published)} results" + (f", {len(out.failed)} failed" if out.failed else "")
+    out.detail = f"{len(out.published)} results" + (
+        f", {len(out.failed)} failed" if out.failed else ""
+    )
     return out

@@ -46,8 +46,30 @@ from jobs.tasks import TaskContext, TaskOutcome, task
 SOURCE_SAMPLE = "sample"
 NAME_PREFIX = "universe."
 TABLE_RESULT = "universe.table"
-GAMMA_TABLES = ("by_strike", "by_expiry", "grid", "profile", "hedge_flow", "sensitivity", "contracts", "dropped")
-STAGED_COLUMNS = ("symbol", "root", "type", "strike", "expiry", "settle_time", "bid", "ask", "iv", "gamma", "open_interest", "unreadable")
+GAMMA_TABLES = (
+    "by_strike",
+    "by_expiry",
+    "grid",
+    "profile",
+    "hedge_flow",
+    "sensitivity",
+    "contracts",
+    "dropped",
+)
+STAGED_COLUMNS = (
+    "symbol",
+    "root",
+    "type",
+    "strike",
+    "expiry",
+    "settle_time",
+    "bid",
+    "ask",
+    "iv",
+    "gamma",
+    "open_interest",
+    "unreadable",
+)
 """Chain columns staged for the shards: what the figures use (the source's delta and volume are
 not: leaving them out makes the staged universe ~18 % smaller; they are NaN in a staged chain)."""
 
@@ -66,14 +88,24 @@ def universe_list(settings: Settings) -> pd.DataFrame:
         path = Path(u.symbols_file)
         if not path.is_absolute():
             drop = Path(settings.service.drop_dir)
-            drop = drop if drop.is_absolute() else (Path.cwd() / drop if (Path.cwd() / drop).exists() else PROJECT_ROOT / drop)
+            drop = (
+                drop
+                if drop.is_absolute()
+                else (Path.cwd() / drop if (Path.cwd() / drop).exists() else PROJECT_ROOT / drop)
+            )
             path = drop / path
         try:
             f = pd.read_csv(path, dtype=str)
         except OSError as exc:
-            raise InputError(str(path), None, f"cannot read the universe file: {exc.strerror or exc}") from None
+            raise InputError(
+                str(path), None, f"cannot read the universe file: {exc.strerror or exc}"
+            ) from None
         if "symbol" not in f.columns:
-            raise InputError(str(path), "symbol", "the universe file needs a 'symbol' column (optional: sector, adv_usd)")
+            raise InputError(
+                str(path),
+                "symbol",
+                "the universe file needs a 'symbol' column (optional: sector, adv_usd)",
+            )
         frames.append(f)
     if u.symbols:
         frames.append(pd.DataFrame({"symbol": u.symbols}))
@@ -81,8 +113,14 @@ def universe_list(settings: Settings) -> pd.DataFrame:
     frame["symbol"] = frame["symbol"].astype(str).str.strip().str.upper().str.lstrip("_")
     frame = frame[frame["symbol"] != ""].drop_duplicates("symbol", keep="first")
     frame["sector"] = frame["sector"].fillna("unknown") if "sector" in frame else "unknown"
-    frame["adv_usd"] = pd.to_numeric(frame["adv_usd"], errors="coerce") if "adv_usd" in frame else np.nan
-    return frame[["symbol", "sector", "adv_usd"]].reset_index(drop=True).astype({"symbol": "str", "sector": "str", "adv_usd": "float64"})
+    frame["adv_usd"] = (
+        pd.to_numeric(frame["adv_usd"], errors="coerce") if "adv_usd" in frame else np.nan
+    )
+    return (
+        frame[["symbol", "sector", "adv_usd"]]
+        .reset_index(drop=True)
+        .astype({"symbol": "str", "sector": "str", "adv_usd": "float64"})
+    )
 
 
 def universe_results(settings: Settings, args: dict[str, Any]) -> list[str]:
@@ -108,7 +146,9 @@ def _hash(symbols: Sequence[str], mode: str, seed: int) -> str:
     return hashlib.sha256(("|".join(symbols) + f"|{mode}|{seed}").encode()).hexdigest()[:16]
 
 
-def open_round(conn: Any, symbols: Sequence[str], settings: Settings, now: datetime) -> tuple[Round, bool]:
+def open_round(
+    conn: Any, symbols: Sequence[str], settings: Settings, now: datetime
+) -> tuple[Round, bool]:
     """The round to work on: the current one when it is unfinished, for the same universe and
     younger than ``staging_ttl_hours`` (resumed: ``True``), else a new one (old staging deleted)."""
     h = _hash(symbols, settings.service.source_mode, settings.service.sample_seed)
@@ -119,7 +159,13 @@ def open_round(conn: Any, symbols: Sequence[str], settings: Settings, now: datet
         if not old.done and old.universe_hash == h and age_h < settings.universe.staging_ttl_hours:
             return old, True
         drop_staging(conn, old.id)
-    rnd = Round(id=pd.Timestamp(now).tz_convert("UTC").strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:6], universe_hash=h, started_at=pd.Timestamp(now).isoformat())
+    rnd = Round(
+        id=pd.Timestamp(now).tz_convert("UTC").strftime("%Y%m%dT%H%M%S")
+        + "-"
+        + hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:6],
+        universe_hash=h,
+        started_at=pd.Timestamp(now).isoformat(),
+    )
     conn.set(keys.universe_round(), rnd.to_json())
     return rnd, False
 
@@ -127,7 +173,13 @@ def open_round(conn: Any, symbols: Sequence[str], settings: Settings, now: datet
 def drop_staging(conn: Any, round_id: str) -> None:
     """Delete a round's staged chains, shard lists and shard outputs."""
     n = conn.hlen(keys.universe_shards(round_id))
-    conn.delete(keys.universe_chains(round_id), keys.universe_sizes(round_id), keys.universe_fetch_failed(round_id), keys.universe_shards(round_id), *[keys.universe_shard_out(round_id, k) for k in range(n)])
+    conn.delete(
+        keys.universe_chains(round_id),
+        keys.universe_sizes(round_id),
+        keys.universe_fetch_failed(round_id),
+        keys.universe_shards(round_id),
+        *[keys.universe_shard_out(round_id, k) for k in range(n)],
+    )
 
 
 def encode_chain(chain: Any) -> bytes:
@@ -139,7 +191,13 @@ def encode_chain(chain: Any) -> bytes:
     if "unreadable" not in c.columns:
         c = c.assign(unreadable=False)
     quality = chain.quality.to_dict() if getattr(chain, "quality", None) is not None else None
-    meta = {"underlying": chain.underlying, "spot": float(chain.spot), "as_of": pd.Timestamp(chain.as_of).isoformat(), "source": chain.source, "quality": quality}
+    meta = {
+        "underlying": chain.underlying,
+        "spot": float(chain.spot),
+        "as_of": pd.Timestamp(chain.as_of).isoformat(),
+        "source": chain.source,
+        "quality": quality,
+    }
     return frame_to_arrow(c[list(STAGED_COLUMNS)].reset_index(drop=True), metadata=meta)
 
 
@@ -157,7 +215,11 @@ def decode_chains(blobs: Sequence[bytes]) -> tuple[Any, list[dict[str, Any]]]:
         metas.append(json.loads(t.schema.metadata[b"flowdesk"]))
         t = t.replace_schema_metadata(None)
         tables.append(t.append_column("chain", pa.array(np.full(t.num_rows, i, dtype=np.int32))))
-    contracts = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=[*STAGED_COLUMNS, "chain"])
+    contracts = (
+        pa.concat_tables(tables).to_pandas()
+        if tables
+        else pd.DataFrame(columns=[*STAGED_COLUMNS, "chain"])
+    )
     contracts["delta"] = np.nan
     contracts["volume"] = np.nan
     batch = ChainBatch(
@@ -170,19 +232,31 @@ def decode_chains(blobs: Sequence[bytes]) -> tuple[Any, list[dict[str, Any]]]:
     return batch, metas
 
 
-def fetch_one(settings: Settings, row: Any, now: datetime, client: Any, expiries: pd.DataFrame | None) -> Any:
+def fetch_one(
+    settings: Settings, row: Any, now: datetime, client: Any, expiries: pd.DataFrame | None
+) -> Any:
     """The chain of one underlying (sample: generated; live: CBOE JSON), parsed."""
     from flows.chain import Chain
     from flows.sources import cboe, sample_universe
 
     if settings.sample_mode:
-        spot, contracts = sample_universe.chain_table(row, pd.Timestamp(now), settings.service.sample_seed, expiries)
-        return Chain(underlying=row.symbol, spot=spot, as_of=pd.Timestamp(now).tz_convert("UTC"), source=SOURCE_SAMPLE, contracts=contracts)
+        spot, contracts = sample_universe.chain_table(
+            row, pd.Timestamp(now), settings.service.sample_seed, expiries
+        )
+        return Chain(
+            underlying=row.symbol,
+            spot=spot,
+            as_of=pd.Timestamp(now).tz_convert("UTC"),
+            source=SOURCE_SAMPLE,
+            contracts=contracts,
+        )
     query = cboe.build_query(row.symbol, base_url=settings.gamma.cboe_base_url)
     return cboe.parse(cboe.fetch(query, client), source=cboe.SOURCE, symbol=query.symbol)
 
 
-def fetch_missing(ctx: TaskContext, rnd: Round, names: pd.DataFrame, *, client: Any = None) -> dict[str, int]:
+def fetch_missing(
+    ctx: TaskContext, rnd: Round, names: pd.DataFrame, *, client: Any = None
+) -> dict[str, int]:
     """Fetch and stage every name not yet staged (or failed) in ``rnd``: the resumable step.
 
     Each chain is staged as soon as it is parsed, so a crash loses at most the chain in hand.
@@ -198,7 +272,14 @@ def fetch_missing(ctx: TaskContext, rnd: Round, names: pd.DataFrame, *, client: 
     have = {k.decode() for k in conn.hkeys(ck)}
     todo = names[~names["symbol"].isin(have)]
     ttl = int(ctx.settings.universe.staging_ttl_hours * 3600)
-    expiries = sample_universe.expiry_calendar(pd.Timestamp(ctx.now).tz_convert("America/New_York").date(), ctx.settings.scheduler.calendar) if ctx.settings.sample_mode else None
+    expiries = (
+        sample_universe.expiry_calendar(
+            pd.Timestamp(ctx.now).tz_convert("America/New_York").date(),
+            ctx.settings.scheduler.calendar,
+        )
+        if ctx.settings.sample_mode
+        else None
+    )
     threshold = ctx.settings.quality.threshold("gamma")
     fetched = failed = 0
     bar = _progress_bar(len(todo), "universe fetch")
@@ -209,7 +290,11 @@ def fetch_missing(ctx: TaskContext, rnd: Round, names: pd.DataFrame, *, client: 
                 enforce(chain.quality, threshold)
             blob = encode_chain(chain)
         except FlowdeskError as exc:
-            conn.hset(fk, row.symbol, json.dumps({"field": getattr(exc, "field", None) or "", "reason": str(exc)}))
+            conn.hset(
+                fk,
+                row.symbol,
+                json.dumps({"field": getattr(exc, "field", None) or "", "reason": str(exc)}),
+            )
             failed += 1
         else:
             sk = keys.universe_sizes(rnd.id)
@@ -268,7 +353,12 @@ def _job_context() -> tuple[Settings, Any]:
 
     settings = load_settings()
     s = settings.store
-    store = ResultStore(get_current_job().connection, history_max_count=s.history_max_count, history_max_age_days=s.history_max_age_days, run_history=s.run_history)
+    store = ResultStore(
+        get_current_job().connection,
+        history_max_count=s.history_max_count,
+        history_max_age_days=s.history_max_age_days,
+        run_history=s.run_history,
+    )
     return settings, store
 
 
@@ -313,7 +403,12 @@ def analyse_shard(settings: Settings, store: Any, round_id: str, shard: int) -> 
     present = [b for b in blobs if b is not None]
     batch, metas = decode_chains(present)
     g = settings.gamma
-    batch.q = np.array([g.dividend_yield.get(str(u), g.dividend_yield.get("default", 0.0)) for u in batch.underlying])
+    batch.q = np.array(
+        [
+            g.dividend_yield.get(str(u), g.dividend_yield.get("default", 0.0))
+            for u in batch.underlying
+        ]
+    )
     params = replace(_params(settings), next_close=None)
     report = complete(batch, analyze_batch(batch, params), params)
     rows = report.table.drop(columns="chain")
@@ -322,7 +417,8 @@ def analyse_shard(settings: Settings, store: Any, round_id: str, shard: int) -> 
             "symbol": [str(batch.underlying[i]) for i in report.failed["chain"]] + missing,
             "stage": ["analysis"] * len(report.failed) + ["shard"] * len(missing),
             "field": list(report.failed["field"]) + [""] * len(missing),
-            "reason": list(report.failed["reason"]) + ["chain no longer staged (expired)"] * len(missing),
+            "reason": list(report.failed["reason"])
+            + ["chain no longer staged (expired)"] * len(missing),
         }
     ).astype("str")
     focus = set(settings.universe.focus)
@@ -343,7 +439,15 @@ def analyse_shard(settings: Settings, store: Any, round_id: str, shard: int) -> 
     return {"shard": shard, "names": len(rows), "failed": len(failed), "published": published}
 
 
-def publish_name(settings: Settings, store: Any, chain: Any, *, round_id: str, on_demand: bool, sector: str | None = None) -> bool:
+def publish_name(
+    settings: Settings,
+    store: Any,
+    chain: Any,
+    *,
+    round_id: str,
+    on_demand: bool,
+    sector: str | None = None,
+) -> bool:
     """Full tables of one name as ``universe.<SYMBOL>`` (:func:`flows.gamma.analyze`); skipped
     (``False``) when this round already published it (a retried shard doubles nothing)."""
     from flows.errors import ResultNotFound
@@ -381,7 +485,9 @@ def finalize(round_id: str, shard_job_ids: list[str]) -> dict[str, Any]:
     return finalize_round(settings, store, round_id, shard_job_ids)
 
 
-def finalize_round(settings: Settings, store: Any, round_id: str, shard_job_ids: Sequence[str]) -> dict[str, Any]:
+def finalize_round(
+    settings: Settings, store: Any, round_id: str, shard_job_ids: Sequence[str]
+) -> dict[str, Any]:
     """The body of :func:`finalize`: reads each shard's output (a shard whose job failed after
     its retries has none: its names are reported failed with the job's error)."""
     from rq.job import Job
@@ -395,7 +501,9 @@ def finalize_round(settings: Settings, store: Any, round_id: str, shard_job_ids:
     names = universe_list(settings)
     rows, failed = [], []
     shard_errors: dict[str, str] = {}
-    shard_lists = {int(k): json.loads(v) for k, v in conn.hgetall(keys.universe_shards(round_id)).items()}
+    shard_lists = {
+        int(k): json.loads(v) for k, v in conn.hgetall(keys.universe_shards(round_id)).items()
+    }
     for k in sorted(shard_lists):
         out = conn.hgetall(keys.universe_shard_out(round_id, k))
         if not out:
@@ -403,20 +511,48 @@ def finalize_round(settings: Settings, store: Any, round_id: str, shard_job_ids:
             err = "no output"
             try:
                 job = Job.fetch(job_id, connection=conn, serializer=SERIALIZER)
-                err = (job.latest_result().exc_string or "").strip().splitlines()[-1] if job.latest_result() else f"status {job.get_status()}"
+                err = (
+                    (job.latest_result().exc_string or "").strip().splitlines()[-1]
+                    if job.latest_result()
+                    else f"status {job.get_status()}"
+                )
             except Exception:  # the job record may have expired: report what is known
                 pass
             shard_errors[str(k)] = err
-            failed.append(pd.DataFrame({"symbol": shard_lists[k], "stage": "shard", "field": "", "reason": f"shard {k} failed after its retries: {err}"}))
+            failed.append(
+                pd.DataFrame(
+                    {
+                        "symbol": shard_lists[k],
+                        "stage": "shard",
+                        "field": "",
+                        "reason": f"shard {k} failed after its retries: {err}",
+                    }
+                )
+            )
             continue
         parts = {kk.decode(): arrow_to_frame(v) for kk, v in out.items()}
         rows.append(parts["rows"])
         failed.append(parts["failed"])
     for sym, why in conn.hgetall(keys.universe_fetch_failed(round_id)).items():
         info = json.loads(why)
-        failed.append(pd.DataFrame({"symbol": [sym.decode()], "stage": ["fetch"], "field": [info.get("field", "")], "reason": [info.get("reason", "")]}))
+        failed.append(
+            pd.DataFrame(
+                {
+                    "symbol": [sym.decode()],
+                    "stage": ["fetch"],
+                    "field": [info.get("field", "")],
+                    "reason": [info.get("reason", "")],
+                }
+            )
+        )
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    failed_frame = pd.concat(failed, ignore_index=True).astype("str") if failed else pd.DataFrame({c: pd.Series(dtype="str") for c in ("symbol", "stage", "field", "reason")})
+    failed_frame = (
+        pd.concat(failed, ignore_index=True).astype("str")
+        if failed
+        else pd.DataFrame(
+            {c: pd.Series(dtype="str") for c in ("symbol", "stage", "field", "reason")}
+        )
+    )
     tables, headline = universe_tables(settings, table, names, failed_frame)
     headline.update(shards=len(shard_lists), round=round_id, sample=settings.sample_mode)
     published = []
@@ -426,27 +562,47 @@ def finalize_round(settings: Settings, store: Any, round_id: str, shard_job_ids:
         current = None
     if current != round_id and len(tables["names"]):
         as_of = tables["names"]["as_of"].max()
-        store.publish(TABLE_RESULT, tables, as_of=as_of, source="sample" if settings.sample_mode else "cboe-json", sample=settings.sample_mode, headline=headline, extra={"as_of_cadence": "session", "shard_errors": shard_errors})
+        store.publish(
+            TABLE_RESULT,
+            tables,
+            as_of=as_of,
+            source="sample" if settings.sample_mode else "cboe-json",
+            sample=settings.sample_mode,
+            headline=headline,
+            extra={"as_of_cadence": "session", "shard_errors": shard_errors},
+        )
         published.append(TABLE_RESULT)
     if rnd is not None and rnd.id == round_id and len(tables["names"]):
         rnd.done = True
         conn.set(keys.universe_round(), rnd.to_json())
         drop_staging(conn, round_id)
-    return {"published": published, "names": int(len(tables["names"])), "failed": int(len(failed_frame)), "shard_errors": shard_errors, "empty": not len(tables["names"])}
+    return {
+        "published": published,
+        "names": int(len(tables["names"])),
+        "failed": int(len(failed_frame)),
+        "shard_errors": shard_errors,
+        "empty": not len(tables["names"]),
+    }
 
 
-def universe_tables(settings: Settings, rows: pd.DataFrame, names: pd.DataFrame, failed: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+def universe_tables(
+    settings: Settings, rows: pd.DataFrame, names: pd.DataFrame, failed: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """``universe.table``'s tables and headline from the shards' rows (sums only: the figures
     themselves come from :mod:`flows.gamma_batch`)."""
     u = settings.universe
     info = names.set_index("symbol")
     if rows.empty:
-        rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in ("spot", "contracts")}).assign(underlying=pd.Series(dtype="str"))
+        rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in ("spot", "contracts")}).assign(
+            underlying=pd.Series(dtype="str")
+        )
     t = rows.rename(columns={"underlying": "symbol"}).copy()
     t.insert(1, "sector", t["symbol"].map(info["sector"]).fillna("unknown").astype("str"))
     t["adv_usd"] = t["symbol"].map(info["adv_usd"]).astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
-        t["gex_pct_adv"] = np.where(t["adv_usd"] > 0, t["net_gex_usd_per_1pct"] / t["adv_usd"] * 100.0, np.nan)
+        t["gex_pct_adv"] = np.where(
+            t["adv_usd"] > 0, t["net_gex_usd_per_1pct"] / t["adv_usd"] * 100.0, np.nan
+        )
     member: dict[str, list[str]] = {}
     for b, syms in u.baskets.items():
         for s in syms:
@@ -454,18 +610,47 @@ def universe_tables(settings: Settings, rows: pd.DataFrame, names: pd.DataFrame,
     t["baskets"] = t["symbol"].map(lambda s: ",".join(member.get(s, []))).astype("str")
     t["focus"] = t["symbol"].isin(u.focus)
     t["contracts"] = t["contracts"].astype("int64")
-    t = t.sort_values("gross_gex_usd_per_1pct", ascending=False, kind="stable").reset_index(drop=True)
-    sums = ["net_gex_usd_per_1pct", "call_gex_usd_per_1pct", "put_gex_usd_per_1pct", "gross_gex_usd_per_1pct", "hedge_flow_down3_usd", "hedge_flow_up3_usd"]
+    t = t.sort_values("gross_gex_usd_per_1pct", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+    sums = [
+        "net_gex_usd_per_1pct",
+        "call_gex_usd_per_1pct",
+        "put_gex_usd_per_1pct",
+        "gross_gex_usd_per_1pct",
+        "hedge_flow_down3_usd",
+        "hedge_flow_up3_usd",
+    ]
 
     def agg(frame: pd.DataFrame) -> dict[str, Any]:
         has_adv = frame["adv_usd"] > 0
         adv = float(frame.loc[has_adv, "adv_usd"].sum())
         out = {"names": len(frame), **{c: float(frame[c].sum()) for c in sums}, "adv_usd": adv}
-        out["gex_pct_adv"] = float(frame.loc[has_adv, "net_gex_usd_per_1pct"].sum()) / adv * 100.0 if adv > 0 else np.nan
+        out["gex_pct_adv"] = (
+            float(frame.loc[has_adv, "net_gex_usd_per_1pct"].sum()) / adv * 100.0
+            if adv > 0
+            else np.nan
+        )
         return out
 
-    sectors = pd.DataFrame([{"sector": s, "regime": r, **agg(f)} for (s, r), f in t.groupby(["sector", "regime"], sort=True)], columns=["sector", "regime", "names", *sums, "adv_usd", "gex_pct_adv"])
-    baskets = pd.DataFrame([{"basket": b, "members": ",".join(m for m in syms if m in set(t["symbol"])), **agg(t[t["symbol"].isin(syms)])} for b, syms in u.baskets.items()], columns=["basket", "members", "names", *sums, "adv_usd", "gex_pct_adv"])
+    sectors = pd.DataFrame(
+        [
+            {"sector": s, "regime": r, **agg(f)}
+            for (s, r), f in t.groupby(["sector", "regime"], sort=True)
+        ],
+        columns=["sector", "regime", "names", *sums, "adv_usd", "gex_pct_adv"],
+    )
+    baskets = pd.DataFrame(
+        [
+            {
+                "basket": b,
+                "members": ",".join(m for m in syms if m in set(t["symbol"])),
+                **agg(t[t["symbol"].isin(syms)]),
+            }
+            for b, syms in u.baskets.items()
+        ],
+        columns=["basket", "members", "names", *sums, "adv_usd", "gex_pct_adv"],
+    )
     for frame in (sectors, baskets):
         frame["names"] = frame["names"].astype("int64")
         for c in frame.columns[frame.columns.get_loc("names") + 1 :]:
@@ -484,7 +669,12 @@ def universe_tables(settings: Settings, rows: pd.DataFrame, names: pd.DataFrame,
         headline[f"net_gex_usd_per_1pct_{b['basket']}"] = b["net_gex_usd_per_1pct"]
         headline[f"hedge_flow_down3_usd_{b['basket']}"] = b["hedge_flow_down3_usd"]
         headline[f"hedge_flow_up3_usd_{b['basket']}"] = b["hedge_flow_up3_usd"]
-    return {"names": t, "sectors": sectors, "baskets": baskets, "failed": failed.reset_index(drop=True)}, headline
+    return {
+        "names": t,
+        "sectors": sectors,
+        "baskets": baskets,
+        "failed": failed.reset_index(drop=True),
+    }, headline
 
 
 # -- on demand: a name a user opens -------------------------------------------------------------
@@ -503,15 +693,32 @@ def compute_name_with(settings: Settings, store: Any, symbol: str, now: datetime
     if hit.empty:
         raise InputError("universe", "symbol", f"{symbol!r} is not in the universe")
     row = next(hit.itertuples(index=False))
-    expiries = sample_universe.expiry_calendar(pd.Timestamp(now).tz_convert("America/New_York").date(), settings.scheduler.calendar) if settings.sample_mode else None
+    expiries = (
+        sample_universe.expiry_calendar(
+            pd.Timestamp(now).tz_convert("America/New_York").date(), settings.scheduler.calendar
+        )
+        if settings.sample_mode
+        else None
+    )
     client = None if settings.sample_mode else HttpClient.from_settings(settings)
     chain = fetch_one(settings, row, now, client, expiries)
-    publish_name(settings, store, chain, round_id=f"on-demand-{pd.Timestamp(now).isoformat()}", on_demand=True, sector=str(row.sector))
+    publish_name(
+        settings,
+        store,
+        chain,
+        round_id=f"on-demand-{pd.Timestamp(now).isoformat()}",
+        on_demand=True,
+        sector=str(row.sector),
+    )
     return {"published": f"{NAME_PREFIX}{chain.underlying}"}
 
 
 # -- the task -------------------------------------------------------------------------------------
-@task("universe", results=universe_results, description="Dealer gamma of every listed underlying: fetch (resumable), shards on RQ workers (in-process without one), universe.table and the focus names.")
+@task(
+    "universe",
+    results=universe_results,
+    description="Dealer gamma of every listed underlying: fetch (resumable), shards on RQ workers (in-process without one), universe.table and the focus names.",
+)
 def universe(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     """Fetch the universe (resumable), analyse it in shards on RQ workers, publish the tables."""
     from rq.job import Dependency
@@ -524,14 +731,18 @@ def universe(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     conn = ctx.store.redis
     names = universe_list(settings)
     if names.empty:
-        raise UniverseTaskError("the universe is empty: list [universe] symbols or a symbols_file (live mode)")
+        raise UniverseTaskError(
+            "the universe is empty: list [universe] symbols or a symbols_file (live mode)"
+        )
     rnd, resumed = open_round(conn, list(names["symbol"]), settings, ctx.now)
     client = None if settings.sample_mode else HttpClient.from_settings(settings)
     counts = fetch_missing(ctx, rnd, names, client=client)
     ctx.log.info("universe fetch round=%s resumed=%s %s", rnd.id, resumed, counts)
     sizes = _staged_sizes(conn, rnd.id)
     if not sizes:
-        raise UniverseTaskError(f"no chain could be fetched ({counts['failed']} failed): see the round's failures")
+        raise UniverseTaskError(
+            f"no chain could be fetched ({counts['failed']} failed): see the round's failures"
+        )
     shard_key = keys.universe_shards(rnd.id)
     if conn.hlen(shard_key) == 0:  # a resumed round keeps its shards (its jobs may be running)
         plan = plan_shards(sizes, u.shard_contracts)
@@ -540,27 +751,69 @@ def universe(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     n_shards = conn.hlen(shard_key)
     q = workers.queue(conn)
     ids = [f"universe-{rnd.id}-{k}" for k in range(n_shards)]
-    jobs = [workers.ensure_job(q, "jobs.tasks.universe.run_shard", [rnd.id, k], job_id=ids[k], retries=u.shard_retries, timeout_s=u.shard_timeout_seconds) for k in range(n_shards)]
-    final = workers.ensure_job(q, "jobs.tasks.universe.finalize", [rnd.id, ids], job_id=f"universe-{rnd.id}-final", timeout_s=u.shard_timeout_seconds, depends_on=Dependency(jobs=jobs, allow_failure=True))
+    jobs = [
+        workers.ensure_job(
+            q,
+            "jobs.tasks.universe.run_shard",
+            [rnd.id, k],
+            job_id=ids[k],
+            retries=u.shard_retries,
+            timeout_s=u.shard_timeout_seconds,
+        )
+        for k in range(n_shards)
+    ]
+    final = workers.ensure_job(
+        q,
+        "jobs.tasks.universe.finalize",
+        [rnd.id, ids],
+        job_id=f"universe-{rnd.id}-final",
+        timeout_s=u.shard_timeout_seconds,
+        depends_on=Dependency(jobs=jobs, allow_failure=True),
+    )
     ctx.progress(f"universe: {n_shards} shards queued ({workers.live_workers(conn)} workers)")
 
     def describe() -> str:
         done = sum(1 for j in jobs if j.get_status(refresh=True) in ("finished", "failed"))
         return f"universe shards {done}/{n_shards}"
 
-    status = workers.wait_for(conn, final, timeout_s=u.wait_seconds, progress=ctx.progress, describe=describe)
+    status = workers.wait_for(
+        conn, final, timeout_s=u.wait_seconds, progress=ctx.progress, describe=describe
+    )
     if status != "finished":
         raise UniverseTaskError(f"finalising round {rnd.id} ended {status}")
     summary = final.return_value(refresh=True) or {}
     if summary.get("empty"):
-        raise UniverseTaskError(f"every shard of round {rnd.id} failed: {summary.get('shard_errors')}")
-    shard_published = [p for j in jobs for p in ((j.return_value(refresh=True) or {}).get("published", []) if j.get_status(refresh=True) == "finished" else [])]
+        raise UniverseTaskError(
+            f"every shard of round {rnd.id} failed: {summary.get('shard_errors')}"
+        )
+    shard_published = [
+        p
+        for j in jobs
+        for p in (
+            (j.return_value(refresh=True) or {}).get("published", [])
+            if j.get_status(refresh=True) == "finished"
+            else []
+        )
+    ]
     # names of failed shards are in universe.table's failed table; the run is partial and the
     # table says why (marked stale until a complete refresh)
     errors = summary.get("shard_errors", {})
-    failed = {TABLE_RESULT: "; ".join(f"shard {k} failed after {u.shard_retries} retries: {e}" for k, e in errors.items())} if errors else {}
+    failed = (
+        {
+            TABLE_RESULT: "; ".join(
+                f"shard {k} failed after {u.shard_retries} retries: {e}" for k, e in errors.items()
+            )
+        }
+        if errors
+        else {}
+    )
     published = list(summary.get("published", [])) + shard_published
-    return TaskOutcome(published=published, rows=int(summary.get("names", 0)), failed=failed, detail=f"{summary.get('names', 0)} names, {summary.get('failed', 0)} left out, {n_shards} shards, round {rnd.id}{' (resumed)' if resumed else ''}")
+    return TaskOutcome(
+        published=published,
+        rows=int(summary.get("names", 0)),
+        failed=failed,
+        detail=f"{summary.get('names', 0)} names, {summary.get('failed', 0)} left out, {n_shards} shards, round {rnd.id}{' (resumed)' if resumed else ''}",
+    )
 
 
 def _staged_sizes(conn: Any, round_id: str) -> dict[str, int]:

@@ -56,7 +56,11 @@ def run_cli(args: Sequence[str]) -> tuple[int, str, str, BaseException | None]:
     from jobs.cli import main
 
     result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-    exc = result.exception if result.exception is not None and not isinstance(result.exception, SystemExit) else None
+    exc = (
+        result.exception
+        if result.exception is not None and not isinstance(result.exception, SystemExit)
+        else None
+    )
     return result.exit_code, result.stdout, result.stderr, exc
 
 
@@ -68,7 +72,13 @@ def _close(a: float | None, b: float | None) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
-def classify(case: str, kind: str, args: Sequence[str], clean_value: float | None, value_of: Callable[[dict[str, Any]], float | None]) -> Outcome:
+def classify(
+    case: str,
+    kind: str,
+    args: Sequence[str],
+    clean_value: float | None,
+    value_of: Callable[[dict[str, Any]], float | None],
+) -> Outcome:
     """Run the command (it must be given ``--json``) and classify the outcome (module docstring).
 
     ``value_of`` extracts the figure compared with ``clean_value`` from the parsed JSON output.
@@ -91,7 +101,10 @@ def classify(case: str, kind: str, args: Sequence[str], clean_value: float | Non
     quality = payload.get("quality") if isinstance(payload, dict) else None
     warnings = (quality or {}).get("warnings") or []
     if warnings or (quality or {}).get("skipped_rows"):
-        o.verdict, o.detail = "warned", "; ".join(warnings)[:200] or f"{quality.get('skipped_rows')} rows skipped"
+        o.verdict, o.detail = (
+            "warned",
+            "; ".join(warnings)[:200] or f"{quality.get('skipped_rows')} rows skipped",
+        )
         return o
     value = value_of(payload)
     o.verdict = "correct" if _close(value, clean_value) else "wrong"
@@ -116,7 +129,15 @@ def split_lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def set_cells(text: str, header_line: int, rows: Sequence[int], column: str | int, value: str, *, occurrence: int = 0) -> str:
+def set_cells(
+    text: str,
+    header_line: int,
+    rows: Sequence[int],
+    column: str | int,
+    value: str,
+    *,
+    occurrence: int = 0,
+) -> str:
     """Replace ``column`` (name, or index) in data ``rows`` (0-based after the header) by ``value``.
 
     ``header_line`` is the 0-based line of the header; ``occurrence`` picks the n-th column of that

@@ -53,15 +53,34 @@ def _replace_row(text: str, row: int, fn: Callable[[list[str]], list[str]]) -> s
     return "".join(lines)
 
 
-UNUSED_COLUMNS = {"created_at", "expense_ratio", "url", "exchange", "inception_date", "percent_change_from_prev_day", "ytd_returns", "options_enabled", "options_expiration_type", "weekly_returns", "fund_type"}
+UNUSED_COLUMNS = {
+    "created_at",
+    "expense_ratio",
+    "url",
+    "exchange",
+    "inception_date",
+    "percent_change_from_prev_day",
+    "ytd_returns",
+    "options_enabled",
+    "options_expiration_type",
+    "weekly_returns",
+    "fund_type",
+}
 """Columns no figure reads: blanked on one row set only (the others would repeat the same case)."""
 
 
 def universe_cases() -> list[Case]:
-    text = UNIVERSE.read_text(encoding="utf-8-sig")  # the real file starts with a BOM: bytes, not text
+    text = UNIVERSE.read_text(
+        encoding="utf-8-sig"
+    )  # the real file starts with a BOM: bytes, not text
     header = next(csv.reader([text.splitlines()[0]]))
     n = len(text.splitlines()) - 1
-    row_sets = {"TQQQ": _rows_of(text, ["TQQQ"]), "CONL": _rows_of(text, ["CONL"]), "MQQQ": _rows_of(text, ["MQQQ"]), "every 7th": list(range(0, n, 7))}
+    row_sets = {
+        "TQQQ": _rows_of(text, ["TQQQ"]),
+        "CONL": _rows_of(text, ["CONL"]),
+        "MQQQ": _rows_of(text, ["MQQQ"]),
+        "every 7th": list(range(0, n, 7)),
+    }
     cases: list[Case] = []
     for column in header:
         for value, label in VALUES.items():
@@ -69,9 +88,21 @@ def universe_cases() -> list[Case]:
                 if column in UNUSED_COLUMNS and rows_name != "every 7th":
                     continue
                 mutated = harness.set_cells(text, 0, rows, column, value)
-                cases.append((f"{column}={label} on {rows_name}", f"universe: cell {label}", mutated.encode("utf-8")))
+                cases.append(
+                    (
+                        f"{column}={label} on {rows_name}",
+                        f"universe: cell {label}",
+                        mutated.encode("utf-8"),
+                    )
+                )
     for fraction in (0.002, 0.05, 0.25, 0.5, 0.75, 0.9, 0.999):
-        cases.append((f"cut at {fraction:.1%} mid-line", "universe: cut mid-body", harness.cut(text, fraction).encode("utf-8")))
+        cases.append(
+            (
+                f"cut at {fraction:.1%} mid-line",
+                "universe: cut mid-body",
+                harness.cut(text, fraction).encode("utf-8"),
+            )
+        )
     cases += [
         ("latin-1", "universe: encoding", harness.encode(text, "latin-1")),
         ("cp1252", "universe: encoding", harness.encode(text, "cp1252")),
@@ -85,10 +116,36 @@ def universe_cases() -> list[Case]:
     tqqq = _rows_of(text, ["TQQQ"])[0] + 1
     conl = _rows_of(text, ["CONL"])[0] + 1
     cases += [
-        ("TQQQ row repeated at the end", "universe: duplicate", (text + lines[tqqq]).encode("utf-8")),
-        ("CONL row repeated in the middle", "universe: duplicate", "".join(lines[:40] + [lines[conl]] + lines[40:]).encode("utf-8")),
-        ("TQQQ repeated with other assets", "universe: duplicate", (text + harness.set_cells(lines[0] + lines[tqqq], 0, [0], "aum", "39349000001")[len(lines[0]):]).encode("utf-8")),
-        ("CONL repeated with another name", "universe: duplicate", (text + lines[conl].replace("GraniteShares 2x Long Coin ETF", "GraniteShares 2x Long COIN ETF")).encode("utf-8")),
+        (
+            "TQQQ row repeated at the end",
+            "universe: duplicate",
+            (text + lines[tqqq]).encode("utf-8"),
+        ),
+        (
+            "CONL row repeated in the middle",
+            "universe: duplicate",
+            "".join(lines[:40] + [lines[conl]] + lines[40:]).encode("utf-8"),
+        ),
+        (
+            "TQQQ repeated with other assets",
+            "universe: duplicate",
+            (
+                text
+                + harness.set_cells(lines[0] + lines[tqqq], 0, [0], "aum", "39349000001")[
+                    len(lines[0]) :
+                ]
+            ).encode("utf-8"),
+        ),
+        (
+            "CONL repeated with another name",
+            "universe: duplicate",
+            (
+                text
+                + lines[conl].replace(
+                    "GraniteShares 2x Long Coin ETF", "GraniteShares 2x Long COIN ETF"
+                )
+            ).encode("utf-8"),
+        ),
     ]
     absurd = [
         ("CONL", "aum", "-5"),
@@ -107,7 +164,9 @@ def universe_cases() -> list[Case]:
     ]
     for ticker, column, value in absurd:
         mutated = harness.set_cells(text, 0, _rows_of(text, [ticker]), column, value)
-        cases.append((f"{ticker} {column}={value}", "universe: absurd value", mutated.encode("utf-8")))
+        cases.append(
+            (f"{ticker} {column}={value}", "universe: absurd value", mutated.encode("utf-8"))
+        )
     cases += [
         ("header only", "universe: empty", (lines[0]).encode("utf-8")),
         ("empty file", "universe: empty", b""),
@@ -131,9 +190,21 @@ def nav_cases() -> list[Case]:
                 if column in NAV_UNUSED_COLUMNS and rows_name != "newest":
                     continue
                 mutated = harness.set_cells(text, 0, rows, column, value)
-                cases.append((f"{column}={label} on {rows_name}", f"nav: cell {label}", mutated.encode("utf-8")))
+                cases.append(
+                    (
+                        f"{column}={label} on {rows_name}",
+                        f"nav: cell {label}",
+                        mutated.encode("utf-8"),
+                    )
+                )
     for fraction in (0.01, 0.3, 0.6, 0.95, 0.9995):
-        cases.append((f"cut at {fraction:.2%} mid-line", "nav: cut mid-body", harness.cut(text, fraction).encode("utf-8")))
+        cases.append(
+            (
+                f"cut at {fraction:.2%} mid-line",
+                "nav: cut mid-body",
+                harness.cut(text, fraction).encode("utf-8"),
+            )
+        )
     cases += [
         ("latin-1", "nav: encoding", harness.encode(text, "latin-1")),
         ("utf-8 with BOM", "nav: encoding", harness.encode(text, "utf-8", bom=True)),
@@ -142,8 +213,18 @@ def nav_cases() -> list[Case]:
     ]
     lines = text.splitlines(keepends=True)
     cases += [
-        ("newest row repeated", "nav: duplicate", "".join(lines[:2] + [lines[1]] + lines[2:]).encode("utf-8")),
-        ("newest date repeated with other assets", "nav: duplicate", "".join(lines[:2] + [lines[1].replace("5505732900", "5505732901")] + lines[2:]).encode("utf-8")),
+        (
+            "newest row repeated",
+            "nav: duplicate",
+            "".join(lines[:2] + [lines[1]] + lines[2:]).encode("utf-8"),
+        ),
+        (
+            "newest date repeated with other assets",
+            "nav: duplicate",
+            "".join(lines[:2] + [lines[1].replace("5505732900", "5505732901")] + lines[2:]).encode(
+                "utf-8"
+            ),
+        ),
     ]
     scale = {
         "NAV x10 on the newest row": lambda f: [*f[:3], str(float(f[3]) * 10), *f[4:]],
@@ -162,7 +243,10 @@ def nav_cases() -> list[Case]:
         else:
             mutated = _replace_row(text, 0, fn)
         cases.append((name, "nav: absurd value", mutated.encode("utf-8")))
-    cases += [("header only", "nav: empty", lines[0].encode("utf-8")), ("empty file", "nav: empty", b"")]
+    cases += [
+        ("header only", "nav: empty", lines[0].encode("utf-8")),
+        ("empty file", "nav: empty", b""),
+    ]
     return cases
 
 
@@ -194,13 +278,30 @@ def run_nav(tmp: Path) -> list[harness.Outcome]:
     for i, (case, kind, data) in enumerate(nav_cases()):
         path = tmp / f"n{i}.csv"
         path.write_bytes(data)
-        out.append(harness.classify(case, kind, ["letf", str(UNIVERSE), "--nav", str(path), "--json"], clean_value, _value))
+        out.append(
+            harness.classify(
+                case,
+                kind,
+                ["letf", str(UNIVERSE), "--nav", str(path), "--json"],
+                clean_value,
+                _value,
+            )
+        )
     return out
 
 
 def _check(outcomes: list[harness.Outcome]) -> None:
-    bad = [o for o in outcomes if o.verdict in ("wrong", "traceback") or o.exit_code not in harness.DOCUMENTED_EXIT_CODES]
-    assert not bad, "\n" + harness.outcome_table(outcomes) + "\n" + "\n".join(f"{o.kind} / {o.case}: {o.verdict} ({o.detail})" for o in bad[:20])
+    bad = [
+        o
+        for o in outcomes
+        if o.verdict in ("wrong", "traceback") or o.exit_code not in harness.DOCUMENTED_EXIT_CODES
+    ]
+    assert not bad, (
+        "\n"
+        + harness.outcome_table(outcomes)
+        + "\n"
+        + "\n".join(f"{o.kind} / {o.case}: {o.verdict} ({o.detail})" for o in bad[:20])
+    )
 
 
 @pytest.mark.slow
@@ -210,11 +311,22 @@ def test_universe_corpus_no_wrong_no_traceback(tmp_path) -> None:
     _check(outcomes)
     by_case = {o.case: o for o in outcomes}
     # the economically decisive damage is refused or warned, never silently absorbed
-    assert by_case["leverage='-' on TQQQ"].verdict == "clear error" and "refused" in by_case["leverage='-' on TQQQ"].detail
-    assert by_case["TQQQ repeated with other assets"].verdict == "clear error" and "TQQQ" in by_case["TQQQ repeated with other assets"].detail
+    assert (
+        by_case["leverage='-' on TQQQ"].verdict == "clear error"
+        and "refused" in by_case["leverage='-' on TQQQ"].detail
+    )
+    assert (
+        by_case["TQQQ repeated with other assets"].verdict == "clear error"
+        and "TQQQ" in by_case["TQQQ repeated with other assets"].detail
+    )
     assert by_case["TQQQ row repeated at the end"].verdict == "correct"
-    assert by_case["latin-1"].verdict == "correct" and by_case["utf-8 with BOM"].verdict == "correct"
-    assert by_case["header only"].verdict == "clear error" and "empty universe" in by_case["header only"].detail
+    assert (
+        by_case["latin-1"].verdict == "correct" and by_case["utf-8 with BOM"].verdict == "correct"
+    )
+    assert (
+        by_case["header only"].verdict == "clear error"
+        and "empty universe" in by_case["header only"].detail
+    )
     # a monthly fund's damaged leverage does not touch the daily figure
     assert by_case["leverage=empty on MQQQ"].verdict == "correct"
 
@@ -225,12 +337,22 @@ def test_nav_corpus_no_wrong_no_traceback(tmp_path) -> None:
     assert len(outcomes) > 70
     _check(outcomes)
     by_case = {o.case: o for o in outcomes}
-    assert by_case["assets x10 on the newest row"].verdict in ("warned", "clear error")  # refused: 6.5 % of AUM-days
+    assert by_case["assets x10 on the newest row"].verdict in (
+        "warned",
+        "clear error",
+    )  # refused: 6.5 % of AUM-days
     assert by_case["newest date repeated with other assets"].verdict == "clear error"
     assert by_case["ProShares Name=empty on newest"].verdict == "correct"
 
 
-@pytest.mark.parametrize("args", [["letf", "{u}", "--move", "NVDA=-170", "--json"], ["letf", "{u}", "--move", "NOPE=-3", "--json"], ["letf", "{u}", "--move", "NVDA", "--json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["letf", "{u}", "--move", "NVDA=-170", "--json"],
+        ["letf", "{u}", "--move", "NOPE=-3", "--json"],
+        ["letf", "{u}", "--move", "NVDA", "--json"],
+    ],
+)
 def test_bad_moves_are_clear_errors(args: list[str]) -> None:
     code, _out, err, exc = harness.run_cli([a.format(u=UNIVERSE) for a in args])
     assert exc is None and code == 2 and err.startswith("error: --move")

@@ -49,17 +49,26 @@ def _fresh_caches():
 
 
 @pytest.mark.browser
-def test_alerts_page_shows_fired_and_dead_lettered_events(dash_duo, tmp_path, monkeypatch, redis_url, store, http_server):
+def test_alerts_page_shows_fired_and_dead_lettered_events(
+    dash_duo, tmp_path, monkeypatch, redis_url, store, http_server
+):
     http_server.route("/hook", Reply(200, "ok"))
     http_server.route("/legacy", Reply(400, "invalid_payload"))
     monkeypatch.setenv("FD_PAGE_DESK_URL", http_server.url + "/hook")
     monkeypatch.setenv("FD_PAGE_DESK_SECRET", "s3cret")
     monkeypatch.setenv("FD_PAGE_LEGACY_URL", http_server.url + "/legacy")
-    settings = use_config(tmp_path, monkeypatch, redis_url, refresh_seconds=1, jobs=DEMO_JOBS + ALERTS)
+    settings = use_config(
+        tmp_path, monkeypatch, redis_url, refresh_seconds=1, jobs=DEMO_JOBS + ALERTS
+    )
 
     # the runner's after-publish hook evaluates the rules (as the scheduler wires it)
     fired: list = []
-    run_job(settings, store, "demo", after_publish=lambda names: fired.extend(evaluate_published(settings, store, names)))
+    run_job(
+        settings,
+        store,
+        "demo",
+        after_publish=lambda names: fired.extend(evaluate_published(settings, store, names)),
+    )
     assert [(e.rule, e.kind) for e in fired] == [("demo_total", "fired")]
     DeliveryWorker(settings, store.redis).run_until_idle(timeout_s=30)
     assert counts(store.redis)["delivered"] == 1
@@ -74,8 +83,12 @@ def test_alerts_page_shows_fired_and_dead_lettered_events(dash_duo, tmp_path, mo
     assert "breach" in rules and "demo.total_usd" in rules and "> -1,000,000,000,000,000" in rules
     assert "demo_rows" in rules  # rows=5 is not < 2: ok
     # the key number: the rule's last value is the published headline figure, as the API serves it
-    api = requests.get(f"{dash_duo.server_url}/api/v1/results/demo", params={"limit": 1}, timeout=10).json()
-    shown = dash_duo.driver.execute_script("let v = null; dash_ag_grid.getApi('alerts-rules-table').forEachNode(n => { if (n.data.rule === 'demo_total') v = n.data.last_value; }); return v;")
+    api = requests.get(
+        f"{dash_duo.server_url}/api/v1/results/demo", params={"limit": 1}, timeout=10
+    ).json()
+    shown = dash_duo.driver.execute_script(
+        "let v = null; dash_ag_grid.getApi('alerts-rules-table').forEachNode(n => { if (n.data.rule === 'demo_total') v = n.data.last_value; }); return v;"
+    )
     assert shown == fmt_value(api["meta"]["headline"]["total_usd"])
 
     dash_duo.wait_for_contains_text("#alerts-events-table", fired[0].id)
@@ -86,5 +99,7 @@ def test_alerts_page_shows_fired_and_dead_lettered_events(dash_duo, tmp_path, mo
     dead_text = dash_duo.find_element("#alerts-dead-table").text
     assert "HTTP 400 (not retried)" in dead_text and "legacy" in dead_text
     dash_duo.wait_for_contains_text("#alerts-card-dead", "1")
-    dash_duo.wait_for_contains_text("#alerts-card-rules", "1 in breach")  # by selector: the page refresh re-renders the card
+    dash_duo.wait_for_contains_text(
+        "#alerts-card-rules", "1 in breach"
+    )  # by selector: the page refresh re-renders the card
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []

@@ -57,11 +57,28 @@ TOY_GAMMA = d.ResultDecl(
             ),
             "toy main table",
         ),
-        d.Table("profile", (d.Column("spot", "float", d.Unit.PRICE, "spot"), d.Column("gex_usd_per_1pct", "float", d.Unit.USD_PER_1PCT, "GEX")), "toy profile", optional=True),
+        d.Table(
+            "profile",
+            (
+                d.Column("spot", "float", d.Unit.PRICE, "spot"),
+                d.Column("gex_usd_per_1pct", "float", d.Unit.USD_PER_1PCT, "GEX"),
+            ),
+            "toy profile",
+            optional=True,
+        ),
     ),
-    headline=(d.HeadlineKey("net_gex_usd_per_1pct", d.Unit.USD_PER_1PCT, "net GEX"), d.HeadlineKey("flip", d.Unit.PRICE, "flip")),
+    headline=(
+        d.HeadlineKey("net_gex_usd_per_1pct", d.Unit.USD_PER_1PCT, "net GEX"),
+        d.HeadlineKey("flip", d.Unit.PRICE, "flip"),
+    ),
 )
-OTHER = d.ResultDecl(name="other.result", description="nobody's", task="demo", cadence="on-demand", tables=(d.Table("data", (d.Column("x_usd", "float", d.Unit.USD),)),))
+OTHER = d.ResultDecl(
+    name="other.result",
+    description="nobody's",
+    task="demo",
+    cadence="on-demand",
+    tables=(d.Table("data", (d.Column("x_usd", "float", d.Unit.USD),)),),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +103,9 @@ def _frame() -> pd.DataFrame:
         {
             "strike": np.array([4000, 4100, 4200], dtype="int64"),
             "net_gex_usd_per_1pct": [1.5e9, np.nan, -2.25e8],
-            "expiry": pd.to_datetime(["2024-01-19 16:00", "2024-02-16 16:00", "2024-03-15 16:00"]).tz_localize("America/New_York"),
+            "expiry": pd.to_datetime(
+                ["2024-01-19 16:00", "2024-02-16 16:00", "2024-03-15 16:00"]
+            ).tz_localize("America/New_York"),
             "kind": pd.Categorical(["call", "put", "call"]),
             "symbol": ["SPX", "SPX", "SPX"],
             "itm": [True, False, True],
@@ -97,7 +116,9 @@ def _frame() -> pd.DataFrame:
 def _publish_gamma(store, *, computed_at=None, total=1.0, profile=True):
     tables = {"data": _frame()}
     if profile:
-        tables["profile"] = pd.DataFrame({"spot": [4000.0, 4100.0], "gex_usd_per_1pct": [1.0e9, -5.0e8]})
+        tables["profile"] = pd.DataFrame(
+            {"spot": [4000.0, 4100.0], "gex_usd_per_1pct": [1.0e9, -5.0e8]}
+        )
     return store.publish(
         "gamma.SPX",
         tables,
@@ -125,7 +146,10 @@ def test_results_list_carries_provenance_and_freshness(client, store):
     assert res["freshness"] == "amber"  # computed just now, but a 2024 option chain is old data
     # from the declaration (issue 14): units of the headline, descriptions of everything
     assert res["declaration"] == "gamma.SPX"
-    assert res["headline_units"] == {"net_gex_usd_per_1pct": "USD per 1% move", "flip": "index points / USD per share"}
+    assert res["headline_units"] == {
+        "net_gex_usd_per_1pct": "USD per 1% move",
+        "flip": "index points / USD per share",
+    }
     assert res["description"] == "toy gamma result of the API tests"
     assert res["descriptions"]["tables"] == {"data": "toy main table", "profile": "toy profile"}
     assert res["descriptions"]["columns"]["profile"] == {"spot": "spot", "gex_usd_per_1pct": "GEX"}
@@ -136,15 +160,26 @@ def test_a_result_of_a_placeholder_declaration_lists_its_declared_units(client, 
     """``gamma.QQQ`` (no toy): the real ``gamma.<UNDERLYING>`` declaration describes it."""
     from tests.declared import tables_for
 
-    store.publish("gamma.QQQ", tables_for("gamma.QQQ"), as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"), source="t", headline={"net_gex_usd_per_1pct": -1.0, "regime": "short gamma"})
+    store.publish(
+        "gamma.QQQ",
+        tables_for("gamma.QQQ"),
+        as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"),
+        source="t",
+        headline={"net_gex_usd_per_1pct": -1.0, "regime": "short gamma"},
+    )
     (res,) = client.get("/api/v1/results").get_json()["results"]
     assert res["declaration"] == "gamma.<UNDERLYING>"
     assert res["units"]["hedge_flow"]["dealer_trade_usd"] == "USD (+ = buy)"
     assert res["headline_units"] == {"net_gex_usd_per_1pct": "USD per 1% move", "regime": "label"}
-    assert res["descriptions"]["headline"]["regime"] == "long gamma / short gamma (sign of the net GEX)"
+    assert (
+        res["descriptions"]["headline"]["regime"]
+        == "long gamma / short gamma (sign of the net GEX)"
+    )
     assert res["descriptions"]["columns"]["by_strike"]["net_gex_usd_per_1pct"] == "call + put GEX"
     meta = client.get("/api/v1/results/gamma.QQQ").get_json()["meta"]  # a result's own metadata
-    assert meta["declaration"] == "gamma.<UNDERLYING>" and meta["headline_units"]["regime"] == "label"
+    assert (
+        meta["declaration"] == "gamma.<UNDERLYING>" and meta["headline_units"]["regime"] == "label"
+    )
     assert meta["units"]["by_strike"]["strike"] == "index points / USD per share"
 
 
@@ -152,16 +187,38 @@ def test_declarations_endpoint_serves_the_reference(client):
     body = client.get("/api/v1/declarations").get_json()
     assert body == json.loads(json.dumps(d.reference()))
     names = [r["name"] for r in body["results"]]
-    assert {"gamma.<UNDERLYING>", "gamma.summary", "letf.flows", "cftc.net_usd", "cftc.positions", "cftc.fx", "board.scenarios", "board.brief", "demo"} <= set(names)
+    assert {
+        "gamma.<UNDERLYING>",
+        "gamma.summary",
+        "letf.flows",
+        "cftc.net_usd",
+        "cftc.positions",
+        "cftc.fx",
+        "board.scenarios",
+        "board.brief",
+        "demo",
+    } <= set(names)
     one = client.get("/api/v1/declarations?result=gamma.NDX").get_json()
     assert one["name"] == "gamma.<UNDERLYING>" and one["cadence"] == "session"
     by_strike = next(t for t in one["tables"] if t["name"] == "by_strike")
-    assert {"name": "net_gex_usd_per_1pct", "kind": "float", "unit": "USD per 1% move", "description": "call + put GEX", "optional": False, "storage": "float64"} in by_strike["columns"]
+    assert {
+        "name": "net_gex_usd_per_1pct",
+        "kind": "float",
+        "unit": "USD per 1% move",
+        "description": "call + put GEX",
+        "optional": False,
+        "storage": "float64",
+    } in by_strike["columns"]
     assert by_strike["history"] == "all"
     contracts = next(t for t in one["tables"] if t["name"] == "contracts")
-    assert contracts["history"] == "latest" and {c["name"] for c in contracts["columns"] if c["storage"] == "float32"} == {"gamma_file", "gamma_model"}
+    assert contracts["history"] == "latest" and {
+        c["name"] for c in contracts["columns"] if c["storage"] == "float32"
+    } == {"gamma_file", "gamma_model"}
     missing = client.get("/api/v1/declarations?result=nobody.here")
-    assert missing.status_code == 404 and "no declaration for result 'nobody.here'" in missing.get_json()["error"]
+    assert (
+        missing.status_code == 404
+        and "no declaration for result 'nobody.here'" in missing.get_json()["error"]
+    )
 
 
 def test_result_json_records_with_null_for_nan_and_iso_times(client, store):
@@ -190,7 +247,10 @@ def test_result_json_other_table(client, store):
     _publish_gamma(store)
     body = client.get("/api/v1/results/gamma.SPX?table=profile").get_json()
     assert body["table"] == "profile"
-    assert body["data"] == [{"spot": 4000.0, "gex_usd_per_1pct": 1.0e9}, {"spot": 4100.0, "gex_usd_per_1pct": -5.0e8}]
+    assert body["data"] == [
+        {"spot": 4000.0, "gex_usd_per_1pct": 1.0e9},
+        {"spot": 4100.0, "gex_usd_per_1pct": -5.0e8},
+    ]
 
 
 def test_result_csv_with_provenance_headers(client, store):
@@ -239,13 +299,27 @@ def test_result_as_of_and_version_pick_past_versions(client, store):
     raw = client.get(f"/api/v1/results/gamma.SPX?as_of={between.replace('+', '%20')}").get_json()
     assert raw["meta"]["version"] == old.version
     # a naive time is read in the desk's time zone (America/New_York)
-    naive = pd.Timestamp(t0 + timedelta(hours=1)).tz_convert("America/New_York").tz_localize(None).isoformat()
-    assert client.get("/api/v1/results/gamma.SPX", query_string={"as_of": naive}).get_json()["meta"]["version"] == old.version
+    naive = (
+        pd.Timestamp(t0 + timedelta(hours=1))
+        .tz_convert("America/New_York")
+        .tz_localize(None)
+        .isoformat()
+    )
+    assert (
+        client.get("/api/v1/results/gamma.SPX", query_string={"as_of": naive}).get_json()["meta"][
+            "version"
+        ]
+        == old.version
+    )
     assert client.get("/api/v1/results/gamma.SPX").get_json()["meta"]["version"] == new.version
-    by_version = client.get("/api/v1/results/gamma.SPX", query_string={"version": old.version}).get_json()
+    by_version = client.get(
+        "/api/v1/results/gamma.SPX", query_string={"version": old.version}
+    ).get_json()
     assert by_version["meta"]["headline"]["net_gex_usd_per_1pct"] == 1.0
 
-    before = client.get("/api/v1/results/gamma.SPX", query_string={"as_of": (t0 - timedelta(days=1)).isoformat()})
+    before = client.get(
+        "/api/v1/results/gamma.SPX", query_string={"as_of": (t0 - timedelta(days=1)).isoformat()}
+    )
     assert before.status_code == 404
     assert "at or before" in before.get_json()["error"]
 
@@ -259,7 +333,9 @@ def test_history_lists_headline_series(client, store):
     assert [row["net_gex_usd_per_1pct"] for row in body["history"]] == [1.0, 2.0]
     assert all(row["flip"] is None for row in body["history"])
     csv = client.get("/api/v1/results/gamma.SPX/history?format=csv")
-    assert pd.read_csv(io.StringIO(csv.get_data(as_text=True)))["net_gex_usd_per_1pct"].tolist() == [1.0, 2.0]
+    assert pd.read_csv(io.StringIO(csv.get_data(as_text=True)))[
+        "net_gex_usd_per_1pct"
+    ].tolist() == [1.0, 2.0]
     assert client.get("/api/v1/results/nope/history").status_code == 404
 
 
@@ -268,11 +344,19 @@ def test_history_lists_headline_series(client, store):
     [
         ("/api/v1/results/nope", 404, "no published result 'nope'"),
         ("/api/v1/results/gamma.SPX?table=missing", 404, "no table 'missing'"),
-        ("/api/v1/results/gamma.SPX?version=20000101T000000.000000Z-000000", 404, "no published result"),
+        (
+            "/api/v1/results/gamma.SPX?version=20000101T000000.000000Z-000000",
+            404,
+            "no published result",
+        ),
         ("/api/v1/results/gamma.SPX?format=xml", 400, "format: must be one of json, csv, arrow"),
         ("/api/v1/results/gamma.SPX?as_of=yesterday-ish", 400, "as_of: not an ISO 8601 time"),
         ("/api/v1/results/gamma.SPX?as_of=2024-01-05&version=x", 400, "either as_of or version"),
-        ("/api/v1/results/gamma.SPX?as_of=2024-03-10T02:30:00", 400, "does not exist in America/New_York"),
+        (
+            "/api/v1/results/gamma.SPX?as_of=2024-03-10T02:30:00",
+            400,
+            "does not exist in America/New_York",
+        ),
         ("/api/v1/results/gamma.SPX/history?format=arrow", 400, "format: must be one of json, csv"),
     ],
 )
@@ -310,7 +394,11 @@ def test_index_page_references_only_local_assets(client):
 
 # -- health ----------------------------------------------------------------------------------
 def test_healthz_ok_with_heartbeat(client, store):
-    assert client.get("/healthz").get_json() == {"redis": "ok", "scheduler_heartbeat_age_s": None, "scheduler": "no heartbeat"}
+    assert client.get("/healthz").get_json() == {
+        "redis": "ok",
+        "scheduler_heartbeat_age_s": None,
+        "scheduler": "no heartbeat",
+    }
     store.beat(leader=True)
     body = client.get("/healthz").get_json()
     assert body["redis"] == "ok"
@@ -350,7 +438,9 @@ def test_invalid_config_gives_json_error_naming_the_key(tmp_path, monkeypatch, r
     client = create_app().server.test_client()  # a broken config does not kill the server...
     resp = client.get("/api/v1/results")
     assert resp.status_code == 500
-    assert "bad.toml: web.bogus: unknown key" in resp.get_json()["error"]  # ...and says what is wrong
+    assert (
+        "bad.toml: web.bogus: unknown key" in resp.get_json()["error"]
+    )  # ...and says what is wrong
 
 
 def test_heartbeat_state_missing_fresh_late(store, redis_client):
@@ -358,7 +448,10 @@ def test_heartbeat_state_missing_fresh_late(store, redis_client):
     store.beat(leader=True)
     level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds=10)
     assert level == "ok" and text.startswith("beat ") and detail.startswith("leader pid ")
-    redis_client.set(keys.scheduler_heartbeat(), json.dumps({"at": time.time() - 95, "pid": 42, "host": "sched-1", "leader": False}))
+    redis_client.set(
+        keys.scheduler_heartbeat(),
+        json.dumps({"at": time.time() - 95, "pid": 42, "host": "sched-1", "leader": False}),
+    )
     level, text, detail = heartbeat_state(store.heartbeat(), heartbeat_seconds=10)
     assert (level, text, detail) == ("amber", "beat 95 s ago (late)", "standby pid 42 on sched-1")
 
@@ -372,7 +465,13 @@ def test_freshness_grades_ok_amber_red(settings, store):
     assert fresh.items[0].job == "demo" and fresh.items[0].stale_after_minutes == 60
 
     # 2 h old against stale_after 60 min -> amber; an unclaimed result uses the shortest (60 min)
-    store.publish("other.result", pd.DataFrame({"x_usd": [1.0]}), as_of=utcnow(), source="test", computed_at=utcnow() - timedelta(hours=2))
+    store.publish(
+        "other.result",
+        pd.DataFrame({"x_usd": [1.0]}),
+        as_of=utcnow(),
+        source="test",
+        computed_at=utcnow() - timedelta(hours=2),
+    )
     fresh = assess(settings, store)
     assert fresh.level == "amber"
     assert "other.result: older than 60 min" in fresh.tooltip()
@@ -386,7 +485,9 @@ def test_freshness_grades_ok_amber_red(settings, store):
     fresh = assess(settings, store)
     assert fresh.level == "red"
     assert fresh.label == "stale: 1 result"
-    assert "demo: stale, last refresh failed: RuntimeError: demo task asked to fail" in fresh.tooltip()
+    assert (
+        "demo: stale, last refresh failed: RuntimeError: demo task asked to fail" in fresh.tooltip()
+    )
 
 
 def test_freshness_red_when_never_published_or_redis_down(settings, store):
@@ -406,12 +507,23 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 @pytest.fixture()
 def exposed(settings, monkeypatch):
-    monkeypatch.setenv("FLOWDESK_USERS", f"alice:{generate_password_hash(PASSWORD)},bob:{generate_password_hash('other password')}")
+    monkeypatch.setenv(
+        "FLOWDESK_USERS",
+        f"alice:{generate_password_hash(PASSWORD)},bob:{generate_password_hash('other password')}",
+    )
     monkeypatch.setenv("FLOWDESK_API_TOKENS", f"tok-unused,{TOKEN}")
     return create_app(host="0.0.0.0").server.test_client()
 
 
-PROTECTED = ["/", "/status", "/_dash-layout", "/_dash-dependencies", "/api/v1/results", "/api/v1/jobs", "/assets/flowdesk.css"]
+PROTECTED = [
+    "/",
+    "/status",
+    "/_dash-layout",
+    "/_dash-dependencies",
+    "/api/v1/results",
+    "/api/v1/jobs",
+    "/assets/flowdesk.css",
+]
 
 
 @pytest.mark.parametrize("path", PROTECTED)
@@ -424,7 +536,12 @@ def test_exposed_app_requires_credentials(exposed, store, path):
 
 
 def test_exposed_dash_callback_endpoint_requires_credentials(exposed):
-    payload = {"output": "freshness-badge.children", "outputs": [], "inputs": [], "changedPropIds": []}
+    payload = {
+        "output": "freshness-badge.children",
+        "outputs": [],
+        "inputs": [],
+        "changedPropIds": [],
+    }
     assert exposed.post("/_dash-update-component", json=payload).status_code == 401
 
 
@@ -451,7 +568,9 @@ def test_exposed_health_stays_open(exposed):
 
 
 def test_exposed_without_credentials_refuses_to_start(settings):
-    with pytest.raises(auth.AuthConfigError, match="no credentials are configured: set FLOWDESK_USERS"):
+    with pytest.raises(
+        auth.AuthConfigError, match="no credentials are configured: set FLOWDESK_USERS"
+    ):
         create_app(host="0.0.0.0")
 
 
@@ -465,12 +584,17 @@ def test_malformed_users_variable_is_refused_without_echoing_it(settings, monkey
 
 def test_loopback_is_open_and_modes_override(tmp_path, monkeypatch, redis_url):
     use_config(tmp_path, monkeypatch, redis_url)
-    assert create_app(host="127.0.0.1").server.test_client().get("/api/v1/results").status_code == 200
+    assert (
+        create_app(host="127.0.0.1").server.test_client().get("/api/v1/results").status_code == 200
+    )
     use_config(tmp_path, monkeypatch, redis_url, require_login="always")
     monkeypatch.setenv("FLOWDESK_API_TOKENS", TOKEN)
     always = create_app(host="127.0.0.1").server.test_client()
     assert always.get("/api/v1/results").status_code == 401
-    assert always.get("/api/v1/results", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert (
+        always.get("/api/v1/results", headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        == 200
+    )
     use_config(tmp_path, monkeypatch, redis_url, require_login="never")
     assert create_app(host="0.0.0.0").server.test_client().get("/api/v1/results").status_code == 200
 
@@ -502,7 +626,10 @@ def test_wsgi_requires_redis_url_and_login(tmp_path, monkeypatch, redis_url):
 
     client = wsgi.server.test_client()
     assert client.get("/api/v1/results").status_code == 401
-    assert client.get("/api/v1/results", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert (
+        client.get("/api/v1/results", headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        == 200
+    )
     assert client.get("/healthz").status_code == 200
     monkeypatch.delenv("REDIS_URL")
     reset_dashboard_caches()
@@ -512,7 +639,9 @@ def test_wsgi_requires_redis_url_and_login(tmp_path, monkeypatch, redis_url):
 
 def test_hash_password_command():
     assert hash_password in COMMANDS
-    result = CliRunner().invoke(hash_password, ["--user", "alice"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = CliRunner().invoke(
+        hash_password, ["--user", "alice"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     entry = result.output.strip().splitlines()[-1]
     user, _, pwhash = entry.partition(":")
@@ -528,14 +657,25 @@ def test_hash_password_command():
 def test_result_json_is_paged_with_the_total(client, store):
     _publish_gamma(store)
     body = client.get("/api/v1/results/gamma.SPX").get_json()
-    assert (body["total"], body["offset"], body["limit"], body["next_offset"]) == (3, 0, 1_000, None)
+    assert (body["total"], body["offset"], body["limit"], body["next_offset"]) == (
+        3,
+        0,
+        1_000,
+        None,
+    )
     first = client.get("/api/v1/results/gamma.SPX?limit=2").get_json()
     assert [r["strike"] for r in first["data"]] == [4000, 4100]
     assert (first["total"], first["next_offset"]) == (3, 2)
     rest = client.get(f"/api/v1/results/gamma.SPX?limit=2&offset={first['next_offset']}").get_json()
     assert [r["strike"] for r in rest["data"]] == [4200] and rest["next_offset"] is None
     assert client.get("/api/v1/results/gamma.SPX?offset=10").get_json()["data"] == []
-    for query, message in (("limit=0", "limit: must be between 1 and 100000"), ("limit=x", "limit: not a whole number"), ("offset=-1", "offset: must be >= 0"), ("format=json&compression=zstd", "compression: only with format=arrow"), ("format=arrow&compression=gzip", "compression: only zstd")):
+    for query, message in (
+        ("limit=0", "limit: must be between 1 and 100000"),
+        ("limit=x", "limit: not a whole number"),
+        ("offset=-1", "offset: must be >= 0"),
+        ("format=json&compression=zstd", "compression: only with format=arrow"),
+        ("format=arrow&compression=gzip", "compression: only zstd"),
+    ):
         resp = client.get(f"/api/v1/results/gamma.SPX?{query}")
         assert resp.status_code == 400 and message in resp.get_json()["error"], query
 
@@ -556,12 +696,37 @@ def test_slimmed_versions_serve_what_they_keep(client, store):
 
     store.full_versions = 1
     t0 = utcnow() - timedelta(hours=3)
-    old = store.publish("gamma.NDX", gamma_tables(name="gamma.NDX"), as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"), source="test", computed_at=t0)
-    store.publish("gamma.NDX", gamma_tables(name="gamma.NDX"), as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"), source="test", computed_at=t0 + timedelta(hours=1))
+    old = store.publish(
+        "gamma.NDX",
+        gamma_tables(name="gamma.NDX"),
+        as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"),
+        source="test",
+        computed_at=t0,
+    )
+    store.publish(
+        "gamma.NDX",
+        gamma_tables(name="gamma.NDX"),
+        as_of=pd.Timestamp("2024-01-05 16:00", tz="America/New_York"),
+        source="test",
+        computed_at=t0 + timedelta(hours=1),
+    )
     gone = client.get(f"/api/v1/results/gamma.NDX?version={old.version}&table=contracts")
-    assert gone.status_code == 404 and "is kept in the newest versions only" in gone.get_json()["error"]
+    assert (
+        gone.status_code == 404
+        and "is kept in the newest versions only" in gone.get_json()["error"]
+    )
     kept = client.get(f"/api/v1/results/gamma.NDX?version={old.version}&table=by_expiry").get_json()
-    assert kept["total"] == 20 and kept["meta"]["slimmed"] == ["contracts", "dropped", "grid", "profile"]
-    assert client.get(f"/api/v1/results/gamma.NDX?version={old.version}").get_json()["table"] == "by_strike"
-    assert client.get("/api/v1/results/gamma.NDX?table=contracts&limit=5").get_json()["total"] == 2_000
+    assert kept["total"] == 20 and kept["meta"]["slimmed"] == [
+        "contracts",
+        "dropped",
+        "grid",
+        "profile",
+    ]
+    assert (
+        client.get(f"/api/v1/results/gamma.NDX?version={old.version}").get_json()["table"]
+        == "by_strike"
+    )
+    assert (
+        client.get("/api/v1/results/gamma.NDX?table=contracts&limit=5").get_json()["total"] == 2_000
+    )
     assert len(client.get("/api/v1/results/gamma.NDX/history").get_json()["history"]) == 2

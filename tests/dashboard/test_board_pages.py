@@ -37,13 +37,26 @@ def _publish_everything(store) -> None:
         {
             "service": {"source_mode": "sample"},
             "jobs": {
-                "g": {"task": "gamma", "cron": "0 8 * * 1-5", "retries": 0, "args": {"underlyings": ["SPX", "QQQ"]}},
-                "l": {"task": "letf", "cron": "45 8 * * 1-5", "retries": 0, "args": {"phase": "preopen"}},
+                "g": {
+                    "task": "gamma",
+                    "cron": "0 8 * * 1-5",
+                    "retries": 0,
+                    "args": {"underlyings": ["SPX", "QQQ"]},
+                },
+                "l": {
+                    "task": "letf",
+                    "cron": "45 8 * * 1-5",
+                    "retries": 0,
+                    "args": {"phase": "preopen"},
+                },
                 "b": {"task": "board", "cron": "50 8 * * 1-5", "retries": 0},
                 "brief": {"task": "brief", "cron": "55 8 * * 1-5", "retries": 0},
             },
             "gamma": {"underlyings": ["SPX", "QQQ"], "profile_points": 201},
-            "board": {"moves_pct": [-10.0, -5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0, 10.0], "iv_shocks_pts": [0.0, 5.0]},
+            "board": {
+                "moves_pct": [-10.0, -5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0, 10.0],
+                "iv_shocks_pts": [0.0, 5.0],
+            },
         },
         env={},
     )
@@ -85,13 +98,21 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     # Board (home): chart with components and total, cards, flags, ranking, inputs with sources.
     dash_duo.wait_for_element("#board-flows .main-svg", timeout=30)
     dash_duo.wait_for_element("#board-card-total", timeout=20)
-    card_text = dash_duo.driver.execute_script("return document.querySelector('#board-card-total').textContent")
+    card_text = dash_duo.driver.execute_script(
+        "return document.querySelector('#board-card-total').textContent"
+    )
     assert "If NDX moves -3% today" in card_text  # CSS upper-cases card titles: read the DOM text
-    title = dash_duo.driver.execute_script("return document.querySelector('#board-flows .gtitle').textContent")
+    title = dash_duo.driver.execute_script(
+        "return document.querySelector('#board-flows .gtitle').textContent"
+    )
     assert "Mechanical flow by NDX move" in title
-    axis = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-flows .g-ytitle, #board-flows .g-xtitle')].map(e => e.textContent)")
+    axis = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#board-flows .g-ytitle, #board-flows .g-xtitle')].map(e => e.textContent)"
+    )
     assert "Flow (USD bn, + = buy)" in axis and "NDX move (%)" in axis
-    legend = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-flows .legendtext')].map(e => e.textContent)")
+    legend = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#board-flows .legendtext')].map(e => e.textContent)"
+    )
     assert {"Dealer hedging (price)", "Leveraged ETFs", "Total"} <= set(legend)
     total_bn = board.meta.headline["total_usd_at_flag_move"] / 1e9
     assert f"{total_bn:+,.2f} bn USD" in card_text
@@ -104,21 +125,37 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     inputs_text = dash_duo.find_element("#board-inputs").text
     assert "+00:00" not in inputs_text and "T0" not in inputs_text
     # Default range +-5 %: the tails are behind the toggle.
-    xs = dash_duo.driver.execute_script("return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x")
+    xs = dash_duo.driver.execute_script(
+        "return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x"
+    )
     assert max(abs(float(x)) for x in xs) <= 5.0
     assert not _overlaps(dash_duo, "#board-flows"), _overlaps(dash_duo, "#board-flows")
     # Key levels and the expiry calendar, as published (distances written by their unit).
     levels = board.table("levels").set_index("underlying")
     dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
-    assert f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}" in dash_duo.find_element("#board-levels").text
+    assert (
+        f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}"
+        in dash_duo.find_element("#board-levels").text
+    )
     # AG Grid: the SPX row's cell of that column, written by its declared unit (percent, 2 decimals).
-    spx_row = dash_duo.find_element(f"#board-levels .ag-center-cols-container .ag-row[row-index='{list(levels.index).index('SPX')}']")
-    assert spx_row.find_element("css selector", ".ag-cell[col-id='call_wall_distance_pct']").text == f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}"
-    headers = dash_duo.driver.execute_script("return [...document.querySelectorAll('#board-levels .ag-header-cell-text')].map(e => e.textContent)")
+    spx_row = dash_duo.find_element(
+        f"#board-levels .ag-center-cols-container .ag-row[row-index='{list(levels.index).index('SPX')}']"
+    )
+    assert (
+        spx_row.find_element("css selector", ".ag-cell[col-id='call_wall_distance_pct']").text
+        == f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}"
+    )
+    headers = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#board-levels .ag-header-cell-text')].map(e => e.textContent)"
+    )
     assert "Call wall distance (%)" in headers
     # CSV export named by page, as-of date and scenario (the IV shock shown), full-precision numbers.
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element("#board-ranking-csv"))
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    dash_duo.driver.execute_script(
+        "arguments[0].click()", dash_duo.find_element("#board-ranking-csv")
+    )
     day = format_time(board.meta.as_of, "America/New_York")[:10]
     csv_path = tmp_path / f"board-ranking_{day}_iv+0.csv"
     deadline = time.time() + 15
@@ -131,18 +168,26 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     assert "OPEX" in dash_duo.find_element("#board-expiries").text
     # End-of-day history: today's close of each input is drawn (one point per exchange day).
     dash_duo.wait_for_element("#board-history .main-svg .scatterlayer", timeout=20)
-    names = dash_duo.driver.execute_script("return document.getElementById('board-history').querySelector('.js-plotly-plot').data.map(t => t.name)")
+    names = dash_duo.driver.execute_script(
+        "return document.getElementById('board-history').querySelector('.js-plotly-plot').data.map(t => t.name)"
+    )
     assert {"SPX net GEX", "leveraged ETFs per 1%"} <= set(names)
     # The cards follow the IV shock.
     totals = board.table("totals")
     at5 = totals[(totals["iv_shock_pts"] == 5.0) & (totals["index_move_pct"] == -3.0)].iloc[0]
     dash_duo.find_element("#board-shock input[value='5']").click()
-    dash_duo.wait_for_contains_text("#board-card-total", f"{at5['total_usd'] / 1e9:+,.2f} bn USD", timeout=20)
+    dash_duo.wait_for_contains_text(
+        "#board-card-total", f"{at5['total_usd'] / 1e9:+,.2f} bn USD", timeout=20
+    )
     dash_duo.find_element("#board-range input[value='all']").click()
-    dash_duo.wait_for_text_to_equal("#board-flows .gtitle", "Mechanical flow by NDX move (IV shock +5 vol pts)", timeout=20)
+    dash_duo.wait_for_text_to_equal(
+        "#board-flows .gtitle", "Mechanical flow by NDX move (IV shock +5 vol pts)", timeout=20
+    )
     deadline = time.time() + 10
     while time.time() < deadline:
-        xs = dash_duo.driver.execute_script("return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x")
+        xs = dash_duo.driver.execute_script(
+            "return document.getElementById('board-flows').querySelector('.js-plotly-plot').data[0].x"
+        )
         if max(abs(float(x)) for x in xs) > 5.0:
             break
         time.sleep(0.2)
@@ -152,23 +197,49 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/explorer?move=5")
     dash_duo.wait_for_element("#explorer-chart .main-svg", timeout=30)
     grid = board.table("grid")
-    sel = grid[(grid["index_move_pct"] == 5.0) & (grid["iv_shock_pts"] == 0.0) & (grid["total_usd"].abs() > 0)]
-    dash_duo.wait_for_contains_text("#explorer-total", f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20)
+    sel = grid[
+        (grid["index_move_pct"] == 5.0)
+        & (grid["iv_shock_pts"] == 0.0)
+        & (grid["total_usd"].abs() > 0)
+    ]
+    dash_duo.wait_for_contains_text(
+        "#explorer-total", f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
+    )
     started = time.perf_counter()
     dash_duo.find_element("#explorer-shock input[value='5']").click()
-    sel5 = grid[(grid["index_move_pct"] == 5.0) & (grid["iv_shock_pts"] == 5.0) & (grid["total_usd"].abs() > 0)]
-    dash_duo.wait_for_contains_text("#explorer-total", f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20)
+    sel5 = grid[
+        (grid["index_move_pct"] == 5.0)
+        & (grid["iv_shock_pts"] == 5.0)
+        & (grid["total_usd"].abs() > 0)
+    ]
+    dash_duo.wait_for_contains_text(
+        "#explorer-total", f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
+    )
     print(f"explorer interaction round trip: {(time.perf_counter() - started) * 1000:.0f} ms")
 
     # Brief: the text and tables show; the PDF download is produced.
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/brief")
     dash_duo.wait_for_contains_text("#brief-text", "Leveraged ETFs:", timeout=20)
     # the key number: each underlying's net GEX in the brief's grid, as the stored brief has it (USD, whole)
     brief_gamma = store.read("board.brief").table("gamma")
-    dash_duo.wait_for_element("#brief-gamma .ag-row .ag-cell[col-id='net_gex_usd_per_1pct']", timeout=20)
-    shown = {r.find_element("css selector", ".ag-cell[col-id='underlying']").text: r.find_element("css selector", ".ag-cell[col-id='net_gex_usd_per_1pct']").text.replace("\u2212", "-") for r in dash_duo.driver.find_elements("css selector", "#brief-gamma .ag-center-cols-container .ag-row")}
-    assert shown == {u: f"{v:,.0f}" for u, v in zip(brief_gamma["underlying"], brief_gamma["net_gex_usd_per_1pct"], strict=True)}
+    dash_duo.wait_for_element(
+        "#brief-gamma .ag-row .ag-cell[col-id='net_gex_usd_per_1pct']", timeout=20
+    )
+    shown = {
+        r.find_element("css selector", ".ag-cell[col-id='underlying']").text: r.find_element(
+            "css selector", ".ag-cell[col-id='net_gex_usd_per_1pct']"
+        ).text.replace("\u2212", "-")
+        for r in dash_duo.driver.find_elements(
+            "css selector", "#brief-gamma .ag-center-cols-container .ag-row"
+        )
+    }
+    assert shown == {
+        u: f"{v:,.0f}"
+        for u, v in zip(brief_gamma["underlying"], brief_gamma["net_gex_usd_per_1pct"], strict=True)
+    }
     dash_duo.find_element("#brief-pdf").click()
     deadline = time.time() + 60
     pdfs: list[Path] = []

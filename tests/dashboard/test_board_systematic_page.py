@@ -30,16 +30,33 @@ def _fresh_caches():
 
 
 @pytest.mark.browser
-def test_board_shows_flows_by_horizon_and_positioning(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_board_shows_flows_by_horizon_and_positioning(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     use_config(tmp_path, monkeypatch, redis_url, jobs=BOARD_JOBS)
     settings = parse_settings(
         {
             "service": {"source_mode": "sample"},
             "jobs": {
-                "g": {"task": "gamma", "cron": "0 8 * * 1-5", "retries": 0, "args": {"underlyings": ["SPX"]}},
-                "l": {"task": "letf", "cron": "45 8 * * 1-5", "retries": 0, "args": {"phase": "preopen"}},
+                "g": {
+                    "task": "gamma",
+                    "cron": "0 8 * * 1-5",
+                    "retries": 0,
+                    "args": {"underlyings": ["SPX"]},
+                },
+                "l": {
+                    "task": "letf",
+                    "cron": "45 8 * * 1-5",
+                    "retries": 0,
+                    "args": {"phase": "preopen"},
+                },
                 "s": {"task": "systematic", "cron": "30 17 * * 1-5", "retries": 0},
-                "f": {"task": "futures_positioning", "cron": "50 15 * * 5", "retries": 0, "trading_days_only": False},
+                "f": {
+                    "task": "futures_positioning",
+                    "cron": "50 15 * * 5",
+                    "retries": 0,
+                    "trading_days_only": False,
+                },
                 "b": {"task": "board", "cron": "50 8 * * 1-5", "retries": 0},
             },
             "gamma": {"underlyings": ["SPX"], "profile_points": 201},
@@ -62,7 +79,9 @@ def test_board_shows_flows_by_horizon_and_positioning(dash_duo, tmp_path, monkey
     table = dash_duo.find_element("#board-systematic").text
     assert "next sessions (lagged)" in table and "this week" in table and "VX futures" in table
     assert "usd (USD (+ = buy))" in table
-    cards = dash_duo.driver.execute_script("return document.querySelector('#board-horizon-cards').textContent")
+    cards = dash_duo.driver.execute_script(
+        "return document.querySelector('#board-horizon-cards').textContent"
+    )
     assert format_value(week, "USD (+ = buy)", scale="bn", style="code") in cards
     assert "this week · index futures / stocks" in cards and "today · VX futures" in cards
     dash_duo.wait_for_contains_text("#board-positioning", "ES", timeout=20)

@@ -34,14 +34,24 @@ def _fresh_caches():
 
 
 @pytest.mark.browser
-def test_market_picker_shows_equity_and_rates_positioning(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_market_picker_shows_equity_and_rates_positioning(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     use_config(tmp_path, monkeypatch, redis_url, jobs=JOBS)
     settings = parse_settings(
         {
             "service": {"source_mode": "sample"},
             "prices": {"symbols": ["SPX"], "sample_sessions": 600},
             "futures_positioning": {"sample_years": 4},
-            "jobs": {"p": {"task": "prices", "cron": "15 17 * * mon-fri", "retries": 0}, "f": {"task": "futures_positioning", "cron": "50 15 * * fri", "retries": 0, "trading_days_only": False}},
+            "jobs": {
+                "p": {"task": "prices", "cron": "15 17 * * mon-fri", "retries": 0},
+                "f": {
+                    "task": "futures_positioning",
+                    "cron": "50 15 * * fri",
+                    "retries": 0,
+                    "trading_days_only": False,
+                },
+            },
         },
         env={},
     )
@@ -52,22 +62,38 @@ def test_market_picker_shows_equity_and_rates_positioning(dash_duo, tmp_path, mo
     res = store.read("cftc.futures_positioning")
     latest = res.table("latest")
     es = latest[(latest["symbol"] == "ES") & (latest["trader_class"] == "asset_manager")].iloc[0]
-    assert es["notional_usd"] == pytest.approx(es["net_contracts"] * 50 * es["close"])  # the close of prices.SPX
+    assert es["notional_usd"] == pytest.approx(
+        es["net_contracts"] * 50 * es["close"]
+    )  # the close of prices.SPX
     units = res.meta.units["latest"]
     dash_duo.start_server(create_app())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc?market=equity_index")
     for gid in ("cftc-fp-net", "cftc-fp-stats", "cftc-fp-exposure", "cftc-fp-change"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=30)
     dash_duo.wait_for_contains_text("#cftc-fp-net", "net position by trader class", timeout=30)
-    assert "Net position (contracts, + long / − short)" in dash_duo.find_element("#cftc-fp-net").text
+    assert (
+        "Net position (contracts, + long / − short)" in dash_duo.find_element("#cftc-fp-net").text
+    )
     assert "Notional, USD" in dash_duo.find_element("#cftc-fp-exposure").text
     assert "Percentile / COT index (0-100)" in dash_duo.find_element("#cftc-fp-stats").text
     dash_duo.wait_for_contains_text("#cftc-fp-cards", "contracts", timeout=20)
     cards = dash_duo.find_element("#cftc-fp-cards").text
-    assert format_value(es["net_contracts"], units["net_contracts"], space=False, minus="\u2212", signed=True) in cards
-    assert format_value(es["notional_usd"], units["notional_usd"], space=False, minus="\u2212", signed=True) in cards
+    assert (
+        format_value(
+            es["net_contracts"], units["net_contracts"], space=False, minus="\u2212", signed=True
+        )
+        in cards
+    )
+    assert (
+        format_value(
+            es["notional_usd"], units["notional_usd"], space=False, minus="\u2212", signed=True
+        )
+        in cards
+    )
     assert "SAMPLE" in dash_duo.find_element("#cftc-fp-provenance").text
-    dash_duo.wait_for_contains_text("#cftc-fp-latest", "net_pct_oi (% of open interest)", timeout=20)
+    dash_duo.wait_for_contains_text(
+        "#cftc-fp-latest", "net_pct_oi (% of open interest)", timeout=20
+    )
     # rates: DV01 and 10-year note equivalents
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc?market=rates")
     dash_duo.wait_for_contains_text("#cftc-fp-cards", "DV01", timeout=30)

@@ -34,14 +34,29 @@ def _fresh_caches():
 REAL = {
     TRIMMED: {
         "legacy": "cftc/deacot2025_currencies_2025-01-07_to_2025-03-11.zip",
-        "tff": ["cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip", "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip"],
+        "tff": [
+            "cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip",
+            "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip",
+        ],
         "fx": "cftc/eurofxref-hist_2023-12-15_to_2025-05-09.zip",
         "last_tff_week": "2025-04-29",
         "peak_half_window_weeks": 8,
     },
     FULL: {
         "legacy": "cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt",
-        "tff": [f"cftc/tff_futures_only/{n}" for n in ("FinFutYY_2017.txt", "FinFutYY_2018.txt", "FinFutYY_2019.txt", "FinFutYY_2020_through_2020-11-24.txt", "FinFutYY_2021.txt", "FinFutYY_2024.txt", "FinFutYY_2025_through_2025-04-29.txt", "FinFutYY_2026_through_2026-08-04.txt")],
+        "tff": [
+            f"cftc/tff_futures_only/{n}"
+            for n in (
+                "FinFutYY_2017.txt",
+                "FinFutYY_2018.txt",
+                "FinFutYY_2019.txt",
+                "FinFutYY_2020_through_2020-11-24.txt",
+                "FinFutYY_2021.txt",
+                "FinFutYY_2024.txt",
+                "FinFutYY_2025_through_2025-04-29.txt",
+                "FinFutYY_2026_through_2026-08-04.txt",
+            )
+        ],
         "fx": "cftc/fx/eurofxref-hist.csv",
         "last_tff_week": "2026-04-14",
         "peak_half_window_weeks": 26,
@@ -54,7 +69,11 @@ default 26) and the full files (extended)."""
 
 def _text(path: Path) -> str:
     """A real file's text; a zip (CFTC yearly file, ECB history) read as its single member."""
-    return cftc_files.read_zip(path.read_bytes(), path.name) if path.suffix == ".zip" else path.read_text()
+    return (
+        cftc_files.read_zip(path.read_bytes(), path.name)
+        if path.suffix == ".zip"
+        else path.read_text()
+    )
 
 
 def _publish_real(store, where: str, folder: Path) -> None:
@@ -62,7 +81,10 @@ def _publish_real(store, where: str, folder: Path) -> None:
     files = REAL[where]
     legacy_path = folder / files["legacy"]
     legacy = cftc_files.parse_legacy(_text(legacy_path), str(legacy_path))
-    tff = pd.concat([cftc_files.parse_tff(_text(folder / p), str(folder / p)) for p in files["tff"]], ignore_index=True)
+    tff = pd.concat(
+        [cftc_files.parse_tff(_text(folder / p), str(folder / p)) for p in files["tff"]],
+        ignore_index=True,
+    )
     fx_path = folder / files["fx"]
     fx = ecb.parse_hist_csv(_text(fx_path), str(fx_path), currencies=None)
     settings = Settings(cftc={"peak_half_window_weeks": files["peak_half_window_weeks"]})
@@ -76,7 +98,9 @@ def _console_errors(dash_duo) -> list:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("where", [trimmed(id=TRIMMED), full(id=FULL)])
-def test_cftc_page_renders_and_toggles(dash_duo, tmp_path, monkeypatch, redis_url, store, where: str, request: pytest.FixtureRequest):
+def test_cftc_page_renders_and_toggles(
+    dash_duo, tmp_path, monkeypatch, redis_url, store, where: str, request: pytest.FixtureRequest
+):
     use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
     _publish_real(store, where, root(request, where))
     dash_duo.start_server(create_app())
@@ -99,7 +123,9 @@ def test_cftc_page_renders_and_toggles(dash_duo, tmp_path, monkeypatch, redis_ur
     dash_duo.find_element("#cftc-trader input[value='lev_money']").click()
     dash_duo.wait_for_contains_text("#cftc-history", "TFF leveraged funds", timeout=20)
     dash_duo.wait_for_contains_text("#cftc-dates", "TFF leveraged funds")
-    assert REAL[where]["last_tff_week"] in dash_duo.find_element("#cftc-dates").text  # last TFF week with an ECB rate
+    assert (
+        REAL[where]["last_tff_week"] in dash_duo.find_element("#cftc-dates").text
+    )  # last TFF week with an ECB rate
     dash_duo.wait_for_contains_text("#cftc-history", "previous peaks")
     dash_duo.wait_for_contains_text("#cftc-stats", "z-score (standard deviations)")
     dash_duo.wait_for_contains_text("#cftc-table", "net_usd_levfunds_wide9 (USD)")
@@ -111,7 +137,9 @@ def test_cftc_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis
     use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
     dash_duo.start_server(create_app())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc")
-    dash_duo.wait_for_contains_text("#cftc-provenance", "No published result 'cftc.net_usd'", timeout=20)
+    dash_duo.wait_for_contains_text(
+        "#cftc-provenance", "No published result 'cftc.net_usd'", timeout=20
+    )
     assert _console_errors(dash_duo) == []
 
 
@@ -129,13 +157,19 @@ def test_figures_state_units_and_basket_stack(store, where: str, request: pytest
     basket = result.meta.extra["baskets"]["wide9"]
     figs = [
         cfig.net_usd_history(tff, result.table("peaks"), series, title="t"),
-        cfig.currency_bars(result.table("currencies"), "levfunds_contribution_usd", basket=basket, title="t"),
+        cfig.currency_bars(
+            result.table("currencies"), "levfunds_contribution_usd", basket=basket, title="t"
+        ),
         cfig.stats_panel(tff, series, title="t"),
         cfig.change_decomposition(tff, series, title="t"),
         cfig.unwind_bars(result.table("unwind"), series, title="t"),
     ]
     for fig in figs:
-        titles = [fig.layout[k].title.text for k in fig.layout if k.startswith(("xaxis", "yaxis")) and fig.layout[k].title.text]
+        titles = [
+            fig.layout[k].title.text
+            for k in fig.layout
+            if k.startswith(("xaxis", "yaxis")) and fig.layout[k].title.text
+        ]
         assert titles, "figure without axis titles"
         assert any("USD" in t or "standard deviations" in t for t in titles), titles
     bars = figs[1]
@@ -150,7 +184,9 @@ def test_figures_state_units_and_basket_stack(store, where: str, request: pytest
 
 
 @pytest.mark.browser
-def test_cftc_page_shows_behind_schedule_and_input_quality(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_cftc_page_shows_behind_schedule_and_input_quality(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     """A result published two weeks behind the CFTC calendar (trimmed real files, checked on Fri
     2025-03-28): the page says so above the figures, and the input quality (one BRL row skipped
     for a '-' cell) is on the provenance line with its warning."""
@@ -168,12 +204,25 @@ def test_cftc_page_shows_behind_schedule_and_input_quality(dash_duo, tmp_path, m
     fields = lines[i].split(",")
     fields[8] = "       -"  # BRL non-commercial long of 2025-02-11 unreadable
     lines[i] = ",".join(fields)
-    legacy, quality = files.parse_report(nl.join(lines), "legacy", "annual.txt", list(files.CURRENCY_CODES))
+    legacy, quality = files.parse_report(
+        nl.join(lines), "legacy", "annual.txt", list(files.CURRENCY_CODES)
+    )
     assert quality.skipped_rows == 1
     fx = ecb.parse_hist_csv(cftc_replay.ECB_CSV.read_text(), "eurofxref-hist.csv")
     res = compute(legacy, None, fx, Settings())
-    schedule = schedule_status(pd.Timestamp("2025-03-11"), datetime(2025, 3, 28, 16, 0, tzinfo=ZoneInfo("America/New_York")))
-    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False, quality=quality, schedule=schedule)
+    schedule = schedule_status(
+        pd.Timestamp("2025-03-11"),
+        datetime(2025, 3, 28, 16, 0, tzinfo=ZoneInfo("America/New_York")),
+    )
+    publish(
+        store,
+        res,
+        Settings(),
+        source="cftc-files (real) + ecb",
+        sample=False,
+        quality=quality,
+        schedule=schedule,
+    )
 
     use_config(tmp_path, monkeypatch, redis_url, jobs=CFTC_JOB)
     dash_duo.start_server(create_app())

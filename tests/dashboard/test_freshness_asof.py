@@ -40,7 +40,11 @@ def settings(tmp_path, monkeypatch, redis_url):
 
 
 def ts(text: str) -> pd.Timestamp:
-    return pd.Timestamp(text).tz_convert(UTC) if pd.Timestamp(text).tzinfo else pd.Timestamp(text, tz=UTC)
+    return (
+        pd.Timestamp(text).tz_convert(UTC)
+        if pd.Timestamp(text).tzinfo
+        else pd.Timestamp(text, tz=UTC)
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,12 +82,24 @@ def test_expected_as_of_of_session_and_daily_sources(now, session, daily):
     ],
 )
 def test_expected_as_of_of_cftc_reports(now, report):
-    assert expected_as_of("cftc_weekly", ts(now)) == pd.Timestamp(report, tz="America/New_York").tz_convert(UTC)
+    assert expected_as_of("cftc_weekly", ts(now)) == pd.Timestamp(
+        report, tz="America/New_York"
+    ).tz_convert(UTC)
 
 
 def test_cadence_from_the_declaration_or_the_producer():
     def meta(name: str, extra: dict | None = None) -> ResultMeta:
-        return ResultMeta(name=name, version="v", as_of="2026-11-30T15:00:00+00:00", computed_at="2026-11-30T15:00:00+00:00", source="t", schema_version=1, rows=1, tables=["data"], extra=extra or {})
+        return ResultMeta(
+            name=name,
+            version="v",
+            as_of="2026-11-30T15:00:00+00:00",
+            computed_at="2026-11-30T15:00:00+00:00",
+            source="t",
+            schema_version=1,
+            rows=1,
+            tables=["data"],
+            extra=extra or {},
+        )
 
     assert as_of_cadence(meta("gamma.SPX")) == ("session", 15.0)
     assert as_of_cadence(meta("cftc.net_usd")) == ("cftc_weekly", 0.0)
@@ -92,20 +108,40 @@ def test_cadence_from_the_declaration_or_the_producer():
     assert as_of_cadence(meta("gamma.summary")) == ("session", 15.0)
     assert as_of_cadence(meta("demo")) == ("none", 0.0)
     assert as_of_cadence(meta("something.new")) == ("none", 0.0)
-    assert as_of_cadence(meta("letf.flows", {"as_of_cadence": "daily", "as_of_lag_minutes": 90})) == ("daily", 90.0)
-    assert as_of_cadence(meta("gamma.SPX", {"as_of_cadence": "hourly?"})) == ("none", 0.0)  # unknown: no rule
+    assert as_of_cadence(
+        meta("letf.flows", {"as_of_cadence": "daily", "as_of_lag_minutes": 90})
+    ) == ("daily", 90.0)
+    assert as_of_cadence(meta("gamma.SPX", {"as_of_cadence": "hourly?"})) == (
+        "none",
+        0.0,
+    )  # unknown: no rule
 
 
 def _publish(store, name: str, as_of: str, computed_at: pd.Timestamp, **extra) -> None:
-    store.publish(name, tables_for(name), as_of=pd.Timestamp(as_of), source="test", computed_at=computed_at, extra=extra or None)
+    store.publish(
+        name,
+        tables_for(name),
+        as_of=pd.Timestamp(as_of),
+        source="test",
+        computed_at=computed_at,
+        extra=extra or None,
+    )
 
 
 def test_a_2023_file_computed_now_is_old_data(settings, store):
     now = ts("2026-11-30T15:00Z")  # Monday 10:00 ET, in session
-    _publish(store, "gamma.SPX", "2023-09-14T16:00:00-04:00", now - timedelta(minutes=1))  # a drop file from 2023
-    _publish(store, "gamma.QQQ", "2026-11-30T09:45:00-05:00", now - timedelta(minutes=1))  # 15-min delayed quotes
-    _publish(store, "cftc.net_usd", "2026-11-17T00:00:00-05:00", now - timedelta(hours=3))  # latest released report
-    _publish(store, "board.scenarios", "2026-11-17T00:00:00-05:00", now - timedelta(minutes=1))  # derived: no as-of rule
+    _publish(
+        store, "gamma.SPX", "2023-09-14T16:00:00-04:00", now - timedelta(minutes=1)
+    )  # a drop file from 2023
+    _publish(
+        store, "gamma.QQQ", "2026-11-30T09:45:00-05:00", now - timedelta(minutes=1)
+    )  # 15-min delayed quotes
+    _publish(
+        store, "cftc.net_usd", "2026-11-17T00:00:00-05:00", now - timedelta(hours=3)
+    )  # latest released report
+    _publish(
+        store, "board.scenarios", "2026-11-17T00:00:00-05:00", now - timedelta(minutes=1)
+    )  # derived: no as-of rule
     fresh = assess(settings, store, now=now)
     grades = {i.name: i for i in fresh.items}
     assert grades["gamma.QQQ"].level == "ok"
@@ -130,10 +166,17 @@ def test_old_data_boundaries(settings, store):
     _publish(store, "cftc.net_usd", "2026-11-10T00:00:00-05:00", now)
     _publish(store, "cftc.positions", "2026-11-03T00:00:00-05:00", now)
     grades = {i.name: i.level for i in assess(settings, store, now=now).items}
-    assert grades == {"gamma.SPX": "ok", "gamma.SPY": "amber", "cftc.net_usd": "ok", "cftc.positions": "amber"}
+    assert grades == {
+        "gamma.SPX": "ok",
+        "gamma.SPY": "amber",
+        "cftc.net_usd": "ok",
+        "cftc.positions": "amber",
+    }
 
 
 def test_weekend_keeps_fridays_close_fresh(settings, store):
     sunday = ts("2026-11-29T20:00Z")
-    _publish(store, "gamma.SPX", "2026-11-27T13:00:00-05:00", sunday - timedelta(minutes=5))  # Friday's early close
+    _publish(
+        store, "gamma.SPX", "2026-11-27T13:00:00-05:00", sunday - timedelta(minutes=5)
+    )  # Friday's early close
     assert assess(settings, store, now=sunday).level == "ok"

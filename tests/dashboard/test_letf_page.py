@@ -25,7 +25,14 @@ retry_delay_seconds = 0
 stale_after_minutes = 100000000
 args = { phase = "final" }
 """
-GRAPHS = ("letf-per-1pct", "letf-trade", "letf-scenarios", "letf-history", "letf-single-graph", "letf-excluded-aum-graph")
+GRAPHS = (
+    "letf-per-1pct",
+    "letf-trade",
+    "letf-scenarios",
+    "letf-history",
+    "letf-single-graph",
+    "letf-excluded-aum-graph",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,14 +42,29 @@ def _fresh_caches():
 
 
 def _publish(store) -> None:
-    settings = parse_settings({"service": {"source_mode": "sample"}, "jobs": {"l": {"task": "letf", "cron": "30 15 * * mon-fri", "retries": 0, "args": {"phase": "final"}}}}, env={})
+    settings = parse_settings(
+        {
+            "service": {"source_mode": "sample"},
+            "jobs": {
+                "l": {
+                    "task": "letf",
+                    "cron": "30 15 * * mon-fri",
+                    "retries": 0,
+                    "args": {"phase": "final"},
+                }
+            },
+        },
+        env={},
+    )
     for minute in (0, 30):  # two publishes: the history chart has two points
         record = run_job(settings, store, "l", now=datetime(2026, 11, 18, 15, minute, tzinfo=NY))
         assert record.status == "ok", record.error
 
 
 @pytest.mark.browser
-def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_letf_page_renders_charts_tables_and_single_stock_view(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     use_config(tmp_path, monkeypatch, redis_url, jobs=LETF_JOB)
     _publish(store)
     result = store.read("letf.flows")
@@ -55,11 +77,20 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=30)
     dash_duo.wait_for_contains_text("#letf-per-1pct", "Rebalance per 1% move", timeout=30)
     per = dash_duo.find_element("#letf-per-1pct").text
-    assert "USD per +1% move" in per and "Underlying (hedge ticker)" in per and "inverse funds" in per
+    assert (
+        "USD per +1% move" in per and "Underlying (hedge ticker)" in per and "inverse funds" in per
+    )
     trade = dash_duo.find_element("#letf-trade").text
-    assert "implied trade" in trade and "USD (+ buy / − sell)" in trade and "average daily dollar volume (%)" in trade
+    assert (
+        "implied trade" in trade
+        and "USD (+ buy / − sell)" in trade
+        and "average daily dollar volume (%)" in trade
+    )
     scen = dash_duo.find_element("#letf-scenarios").text
-    assert "Move of the underlying since prior close (%)" in scen and "all underlyings together" in scen
+    assert (
+        "Move of the underlying since prior close (%)" in scen
+        and "all underlyings together" in scen
+    )
     assert "USD per +1% move" in dash_duo.find_element("#letf-history").text
     dash_duo.wait_for_contains_text("#letf-single-graph", "NVDA -17%", timeout=30)
     single = dash_duo.find_element("#letf-single-graph").text
@@ -71,16 +102,29 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
 
     assert format_usd(float(nvda["per_1pct_usd"].sum()) * -17, signed=True) in single
     provenance = dash_duo.find_element("#letf-provenance").text
-    assert "SAMPLE" in provenance and "source: sample" in provenance and "as of 2026-11-18 15:30" in provenance
+    assert (
+        "SAMPLE" in provenance
+        and "source: sample" in provenance
+        and "as of 2026-11-18 15:30" in provenance
+    )
     cards = dash_duo.find_element("#letf-cards").text
-    assert "equity total per 1% move" in cards.lower() and "implied trade, move so far" in cards.lower()  # CSS upper-cases titles
+    assert (
+        "equity total per 1% move" in cards.lower()
+        and "implied trade, move so far" in cards.lower()
+    )  # CSS upper-cases titles
     assert format_usd(result.meta.headline["per_1pct_usd"]) in cards
     dash_duo.wait_for_contains_text("#letf-funds", "TQQQ", timeout=20)
-    assert "per_1pct_usd (USD per 1% move)" in dash_duo.find_element("#letf-funds").text  # the declared unit (issue 14)
+    assert (
+        "per_1pct_usd (USD per 1% move)" in dash_duo.find_element("#letf-funds").text
+    )  # the declared unit (issue 14)
     # CSV export named by page table and the result's as-of date in the desk zone, every fund in it
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
     dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element("#letf-funds-csv"))
-    csv_path = tmp_path / f"letf-funds_{format_time(result.meta.as_of, 'America/New_York')[:10]}.csv"
+    csv_path = (
+        tmp_path / f"letf-funds_{format_time(result.meta.as_of, 'America/New_York')[:10]}.csv"
+    )
     deadline = time.time() + 15
     while time.time() < deadline and not csv_path.exists():
         time.sleep(0.2)
@@ -93,9 +137,15 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(dash_duo, tmp_pat
     dash_duo.wait_for_contains_text("#letf-excluded-aum", "reset: options-based", timeout=20)
     assert "aum_usd (USD)" in dash_duo.find_element("#letf-excluded-aum").text
     left_graph = dash_duo.find_element("#letf-excluded-aum-graph").text
-    assert "Left out of the daily figures" in left_graph and format_usd(float(left["aum_usd"].sum())) in left_graph
+    assert (
+        "Left out of the daily figures" in left_graph
+        and format_usd(float(left["aum_usd"].sum())) in left_graph
+    )
     assert "Assets, USD" in left_graph
-    assert format_usd(result.meta.headline["excluded_aum_usd"]) in dash_duo.find_element("#letf-card-left-out").text
+    assert (
+        format_usd(result.meta.headline["excluded_aum_usd"])
+        in dash_duo.find_element("#letf-card-left-out").text
+    )
     dash_duo.wait_for_contains_text("#letf-groups", "BTC", timeout=20)
     assert "A·(L²−L)·r" in dash_duo.find_element("#letf-note").text
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
@@ -106,5 +156,7 @@ def test_letf_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis
     use_config(tmp_path, monkeypatch, redis_url, jobs=LETF_JOB)
     dash_duo.start_server(create_app())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/letf")
-    dash_duo.wait_for_contains_text("#letf-provenance", "No published result 'letf.flows'", timeout=30)
+    dash_duo.wait_for_contains_text(
+        "#letf-provenance", "No published result 'letf.flows'", timeout=30
+    )
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []

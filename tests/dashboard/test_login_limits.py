@@ -61,23 +61,53 @@ def test_failures_per_client_get_429_with_retry_after_and_no_hash_check(app_fact
     # the right password from the blocked client is refused too (it is not in the cache) ...
     assert _get(client, "/api/v1/results", _basic("alice", PASSWORD)).status_code == 429
     # ... refused requests are not counted, and the counter sits in Redis with an expiry
-    window = [k for k in redis_client.scan_iter(match=keys.login_failures("client:10.0.0.1", 0).rsplit(":", 1)[0] + ":*")]
-    assert len(window) == 1 and int(redis_client.get(window[0])) == 3 and 0 < redis_client.ttl(window[0]) <= 600
+    window = [
+        k
+        for k in redis_client.scan_iter(
+            match=keys.login_failures("client:10.0.0.1", 0).rsplit(":", 1)[0] + ":*"
+        )
+    ]
+    assert (
+        len(window) == 1
+        and int(redis_client.get(window[0])) == 3
+        and 0 < redis_client.ttl(window[0]) <= 600
+    )
     # another client is unaffected: wrong -> 401, right -> 200
-    assert _get(client, "/api/v1/results", _basic("alice", "nope"), addr="10.0.0.2").status_code == 401
-    assert _get(client, "/api/v1/results", _basic("alice", PASSWORD), addr="10.0.0.2").status_code == 200
+    assert (
+        _get(client, "/api/v1/results", _basic("alice", "nope"), addr="10.0.0.2").status_code == 401
+    )
+    assert (
+        _get(client, "/api/v1/results", _basic("alice", PASSWORD), addr="10.0.0.2").status_code
+        == 200
+    )
     assert gate.cache.hits == 0
 
 
 def test_global_limit_blocks_unverified_logins_but_cached_ones_pass(app_factory):
     app = app_factory()
     client = app.server.test_client()
-    assert _get(client, "/api/v1/results", _basic("alice", PASSWORD), addr="10.0.1.1").status_code == 200  # now cached
+    assert (
+        _get(client, "/api/v1/results", _basic("alice", PASSWORD), addr="10.0.1.1").status_code
+        == 200
+    )  # now cached
     for i in range(5):  # five addresses, one failure each: under every per-client limit
-        assert _get(client, "/api/v1/results", _basic("mallory", "x"), addr=f"10.0.2.{i}").status_code == 401
-    assert _get(client, "/api/v1/results", _basic("mallory", "x"), addr="10.0.3.1").status_code == 429
-    assert _get(client, "/api/v1/results", _basic("alice", PASSWORD), addr="10.0.3.2").status_code == 200  # cached: no hash, passes
-    assert _get(client, "/api/v1/results", {"Authorization": "Bearer not-cached"}, addr="10.0.3.3").status_code == 429
+        assert (
+            _get(client, "/api/v1/results", _basic("mallory", "x"), addr=f"10.0.2.{i}").status_code
+            == 401
+        )
+    assert (
+        _get(client, "/api/v1/results", _basic("mallory", "x"), addr="10.0.3.1").status_code == 429
+    )
+    assert (
+        _get(client, "/api/v1/results", _basic("alice", PASSWORD), addr="10.0.3.2").status_code
+        == 200
+    )  # cached: no hash, passes
+    assert (
+        _get(
+            client, "/api/v1/results", {"Authorization": "Bearer not-cached"}, addr="10.0.3.3"
+        ).status_code
+        == 429
+    )
 
 
 def test_counters_are_shared_by_every_worker(app_factory):
@@ -97,7 +127,9 @@ def test_successful_logins_are_cached_and_never_counted(app_factory, redis_clien
     assert not list(redis_client.scan_iter(match=f"{keys.PREFIX}:login:*"))
     # the cache holds keyed digests, never the password or the header
     held = repr(gate.cache._entries)
-    assert PASSWORD not in held and base64.b64encode(f"alice:{PASSWORD}".encode()).decode() not in held
+    assert (
+        PASSWORD not in held and base64.b64encode(f"alice:{PASSWORD}".encode()).decode() not in held
+    )
     assert all(isinstance(k, bytes) and len(k) == 32 for k in gate.cache._entries)
     # a wrong password for a cached user is still checked and refused
     assert _get(client, "/api/v1/results", _basic("alice", PASSWORD + "x")).status_code == 401
@@ -114,7 +146,9 @@ def test_healthz_is_unaffected_by_login_failures(app_factory):
 
 
 def test_limits_hold_in_the_process_when_redis_is_down():
-    limits = auth.LoginLimits(max_failures_per_client=2, max_failures_total=100, window_seconds=600, cache_seconds=0)
+    limits = auth.LoginLimits(
+        max_failures_per_client=2, max_failures_total=100, window_seconds=600, cache_seconds=0
+    )
     limiter = auth.FailureLimiter(limits, lambda: connect(closed_port_url()))
     assert limiter.blocked("10.9.9.9") is None
     limiter.failed("10.9.9.9")
@@ -135,7 +169,10 @@ def test_concurrent_identical_credentials_are_checked_once():
         return True, "basic", "alice"
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.verify("Basic abc", check))) for _ in range(6)]
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.verify("Basic abc", check)))
+        for _ in range(6)
+    ]
     for th in threads:
         th.start()
     while not calls:  # the first thread is inside the check; the others queue behind it

@@ -20,7 +20,9 @@ def test_one_draw_per_key_under_concurrency():
         return (go.Figure(go.Bar(x=[1], y=[2])), "text")
 
     out = []
-    threads = [threading.Thread(target=lambda: out.append(cache.get(("k", 1), draw))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: out.append(cache.get(("k", 1), draw))) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -41,7 +41,9 @@ def private_redis():
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch):
-    monkeypatch.setattr(data, "RETRY_SECONDS", 0.0)  # retry Redis on every read: no waiting in tests
+    monkeypatch.setattr(
+        data, "RETRY_SECONDS", 0.0
+    )  # retry Redis on every read: no waiting in tests
     reset_dashboard_caches()
     yield
     reset_dashboard_caches()
@@ -52,7 +54,9 @@ def _publish_demo(store: ResultStore, value: float) -> None:
     store.publish("demo", frame, as_of=utcnow(), source="test", headline={"total_usd": value})
 
 
-def test_pages_store_serves_last_reads_marked_stale_while_the_api_says_503(tmp_path, monkeypatch, private_redis):
+def test_pages_store_serves_last_reads_marked_stale_while_the_api_says_503(
+    tmp_path, monkeypatch, private_redis
+):
     use_config(tmp_path, monkeypatch, private_redis.url)
     live = ResultStore.from_url(private_redis.url)
     _publish_demo(live, 42.0)
@@ -68,7 +72,9 @@ def test_pages_store_serves_last_reads_marked_stale_while_the_api_says_503(tmp_p
     stale = data.read_current("demo")
     assert stale.meta.status == "stale"
     assert stale.meta.failure["error"].startswith("Redis unreachable since ")
-    assert stale.table("data")["value_usd"].tolist() == [42.0]  # the last decoded result, still served
+    assert stale.table("data")["value_usd"].tolist() == [
+        42.0
+    ]  # the last decoded result, still served
     assert data.store().names() == ["demo"]
     with pytest.raises(redis.ConnectionError, match="nothing read before the outage"):
         data.store().read("never.read")
@@ -108,7 +114,10 @@ def test_first_refresh_progress_banner_and_badge(tmp_path, monkeypatch, redis_ur
     children, css, poll_disabled = app_module.banner_state()
     assert css == "fd-banner fd-banner-info" and poll_disabled is False
     text, bar = children
-    assert text.children == "First refresh running: 1 of 3 jobs done · now: gamma_morning (gamma SPX (1/7)) · failed: demo. Pages fill in as results are published."
+    assert (
+        text.children
+        == "First refresh running: 1 of 3 jobs done · now: gamma_morning (gamma SPX (1/7)) · failed: demo. Pages fill in as results are published."
+    )
     assert (bar.value, bar.max) == ("1", "3")
     assert app_module._badge_state()[0] == "first refresh running"  # nothing published yet
     progress.finish()
@@ -117,14 +126,22 @@ def test_first_refresh_progress_banner_and_badge(tmp_path, monkeypatch, redis_ur
 
 
 @pytest.mark.browser
-def test_browser_first_refresh_then_redis_outage_keeps_the_page(dash_duo, tmp_path, monkeypatch, private_redis):
-    settings = use_config(tmp_path, monkeypatch, private_redis.url, refresh_seconds=1, jobs=GAMMA_JOB)
+def test_browser_first_refresh_then_redis_outage_keeps_the_page(
+    dash_duo, tmp_path, monkeypatch, private_redis
+):
+    settings = use_config(
+        tmp_path, monkeypatch, private_redis.url, refresh_seconds=1, jobs=GAMMA_JOB
+    )
     store = ResultStore.from_url(private_redis.url)
     progress = RefreshProgress(store.redis, ["gamma_test", "board_test"])
     progress.job_started("gamma_test")
     dash_duo.start_server(create_app())
 
-    dash_duo.wait_for_contains_text("#service-banner-text", "First refresh running: 0 of 2 jobs done · now: gamma_test", timeout=15)
+    dash_duo.wait_for_contains_text(
+        "#service-banner-text",
+        "First refresh running: 0 of 2 jobs done · now: gamma_test",
+        timeout=15,
+    )
     # the banner re-renders every second: wait for a matching element, never hold a reference
     dash_duo.wait_for_element("#first-refresh-progress[max='2']", timeout=15)
     record = run_job(settings, store, "gamma_test")  # the sample gamma job publishes gamma.<U>
@@ -141,7 +158,9 @@ def test_browser_first_refresh_then_redis_outage_keeps_the_page(dash_duo, tmp_pa
 
     private_redis.stop()
     dash_duo.wait_for_contains_text("#service-banner-text", "Redis unreachable since", timeout=20)
-    dash_duo.wait_for_contains_text("#gamma-provenance", "STALE", timeout=20)  # the figures stay, marked stale
+    dash_duo.wait_for_contains_text(
+        "#gamma-provenance", "STALE", timeout=20
+    )  # the figures stay, marked stale
     assert dash_duo.find_element("#gamma-cards").text == cards
     assert not dash_duo.find_elements(".fd-error")
     assert requests.get(dash_duo.server_url + "/healthz", timeout=10).status_code == 503

@@ -21,7 +21,9 @@ def _console_errors(dash_duo) -> list:
 
 
 @pytest.mark.browser
-def test_app_loads_with_nav_badge_and_sample_label_from_local_assets(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_app_loads_with_nav_badge_and_sample_label_from_local_assets(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     settings = use_config(tmp_path, monkeypatch, redis_url)
     run_job(settings, store, "demo")
     dash_duo.start_server(create_app())
@@ -35,14 +37,18 @@ def test_app_loads_with_nav_badge_and_sample_label_from_local_assets(dash_duo, t
     # the home page (the board; its own tests cover its content) renders inside the shell
     dash_duo.wait_for_element(".fd-main .fd-page")
     # every script, stylesheet and XHR came from this server: nothing from a CDN (desks are offline)
-    loaded = dash_duo.driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    loaded = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
     assert any("/assets/flowdesk.css" in url for url in loaded)
     assert [url for url in loaded if not url.startswith(dash_duo.server_url)] == []
     assert _console_errors(dash_duo) == []
 
 
 @pytest.mark.browser
-def test_status_shows_demo_run_then_stale_after_failure(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_status_shows_demo_run_then_stale_after_failure(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     settings = use_config(tmp_path, monkeypatch, redis_url, refresh_seconds=1)
     run_job(settings, store, "demo")
     store.beat(leader=True)
@@ -56,10 +62,20 @@ def test_status_shows_demo_run_then_stale_after_failure(dash_duo, tmp_path, monk
     assert "*/15 * * * *" in jobs_text and "ok" in jobs_text and "fresh" in jobs_text
     dash_duo.wait_for_contains_text("#status-results-table", "SAMPLE")
     # the key number: each result's row count equals the API's listing, cell by cell
-    listed = {r["name"]: r["rows"] for r in requests.get(f"{dash_duo.server_url}/api/v1/results", timeout=10).json()["results"]}
-    shown = dash_duo.driver.execute_script("const out = {}; dash_ag_grid.getApi('status-results-table').forEachNode(n => { out[n.data.name] = n.data.rows; }); return out;")
+    listed = {
+        r["name"]: r["rows"]
+        for r in requests.get(f"{dash_duo.server_url}/api/v1/results", timeout=10).json()["results"]
+    }
+    shown = dash_duo.driver.execute_script(
+        "const out = {}; dash_ag_grid.getApi('status-results-table').forEachNode(n => { out[n.data.name] = n.data.rows; }); return out;"
+    )
     assert listed and shown == listed
-    cells = [c.text for c in dash_duo.driver.find_elements("css selector", "#status-results-table .ag-row .ag-cell[col-id='rows']")]
+    cells = [
+        c.text
+        for c in dash_duo.driver.find_elements(
+            "css selector", "#status-results-table .ag-row .ag-cell[col-id='rows']"
+        )
+    ]
     assert sorted(cells) == sorted(str(v) for v in listed.values())
     dash_duo.wait_for_contains_text("#status-redis", "PING ok")
     dash_duo.wait_for_contains_text("#status-scheduler", "leader pid")

@@ -23,7 +23,14 @@ retries = 0
 retry_delay_seconds = 0
 stale_after_minutes = 100000000
 """
-GRAPHS = ("sys-vc-history", "sys-vc-grid", "sys-cta-history", "sys-cta-scenarios", "sys-etp-scenarios", "sys-etp-funds")
+GRAPHS = (
+    "sys-vc-history",
+    "sys-vc-grid",
+    "sys-cta-history",
+    "sys-cta-scenarios",
+    "sys-etp-scenarios",
+    "sys-etp-funds",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +41,11 @@ def _fresh_caches():
 
 def _publish(store) -> None:
     settings = parse_settings(
-        {"service": {"source_mode": "sample"}, "prices": {"sample_sessions": 800}, "jobs": {"s": {"task": "systematic", "cron": "30 17 * * mon-fri", "retries": 0}}},
+        {
+            "service": {"source_mode": "sample"},
+            "prices": {"sample_sessions": 800},
+            "jobs": {"s": {"task": "systematic", "cron": "30 17 * * mon-fri", "retries": 0}},
+        },
         env={},
     )
     record = run_job(settings, store, "s", now=datetime(2026, 11, 18, 17, 30, tzinfo=NY))
@@ -42,7 +53,9 @@ def _publish(store) -> None:
 
 
 @pytest.mark.browser
-def test_systematic_page_renders_engines_with_units_and_the_published_numbers(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_systematic_page_renders_engines_with_units_and_the_published_numbers(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     use_config(tmp_path, monkeypatch, redis_url, jobs=JOBS)
     _publish(store)
     ct = store.read("cta.SPX").meta
@@ -60,8 +73,24 @@ def test_systematic_page_renders_engines_with_units_and_the_published_numbers(da
     units = ct.headline_units
     dash_duo.wait_for_contains_text("#sys-cards", "CTA", timeout=20)
     cards = dash_duo.find_element("#sys-cards").text
-    assert format_value(ct.headline["nearest_trigger_level"], units["nearest_trigger_level"], space=False, minus="\u2212") in cards
-    assert format_value(etp.headline["rebalance_usd"], etp.headline_units["rebalance_usd"], space=False, minus="\u2212") in cards
+    assert (
+        format_value(
+            ct.headline["nearest_trigger_level"],
+            units["nearest_trigger_level"],
+            space=False,
+            minus="\u2212",
+        )
+        in cards
+    )
+    assert (
+        format_value(
+            etp.headline["rebalance_usd"],
+            etp.headline_units["rebalance_usd"],
+            space=False,
+            minus="\u2212",
+        )
+        in cards
+    )
     assert "next sessions (lagged)" in cards and "this week" in cards and "today" in cards
     dash_duo.wait_for_contains_text("#sys-cta-triggers", "days_to_flip (sessions)", timeout=20)
     assert "distance_pct (%)" in dash_duo.find_element("#sys-cta-triggers").text

@@ -39,9 +39,21 @@ def _fresh_caches():
 
 
 @pytest.mark.browser
-def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, monkeypatch, redis_url, store):
+def test_single_names_page_ranks_filters_and_drills_down(
+    dash_duo, tmp_path, monkeypatch, redis_url, store
+):
     settings = use_config(tmp_path, monkeypatch, redis_url, jobs=UNIVERSE)
-    outcome = load_tasks()["universe"].fn(TaskContext(settings=settings, store=store, now=NOW, job="universe", slot="t", log=logging.getLogger("t")), {})
+    outcome = load_tasks()["universe"].fn(
+        TaskContext(
+            settings=settings,
+            store=store,
+            now=NOW,
+            job="universe",
+            slot="t",
+            log=logging.getLogger("t"),
+        ),
+        {},
+    )
     assert outcome.failed == {}
     result = store.read("universe.table")
     names = result.tables["names"]
@@ -56,14 +68,28 @@ def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, mon
     dash_duo.wait_for_contains_text("#un-grid", top["symbol"].iloc[0], timeout=20)
     grid = dash_duo.find_element("#un-grid").text
     # every header states the column's declared unit (columns off screen are not rendered: test_single_names_grid_formats_by_declared_unit); paged
-    assert header("Net GEX", Unit.USD_PER_1PCT) in grid and header("Net GEX per 1% move", Unit.PCT_OF_ADV) in grid and "1 to 50 of 300" in grid
+    assert (
+        header("Net GEX", Unit.USD_PER_1PCT) in grid
+        and header("Net GEX per 1% move", Unit.PCT_OF_ADV) in grid
+        and "1 to 50 of 300" in grid
+    )
     # the first row is the largest |net GEX| and shows its published figure
-    first = dash_duo.find_elements("#un-grid .ag-center-cols-container .ag-row[row-index='0']")[0].text
-    assert f"{top['net_gex_usd_per_1pct'].iloc[0]:,.0f}".replace("-", "\u2212") in first  # d3 writes a true minus
+    first = dash_duo.find_elements("#un-grid .ag-center-cols-container .ag-row[row-index='0']")[
+        0
+    ].text
+    assert (
+        f"{top['net_gex_usd_per_1pct'].iloc[0]:,.0f}".replace("-", "\u2212") in first
+    )  # d3 writes a true minus
     cards = dash_duo.find_element("#un-cards").text
     h, units = result.meta.headline, result.meta.headline_units
-    assert units["net_gex_usd_per_1pct"] == Unit.USD_PER_1PCT and units["net_gex_usd_per_1pct_mag7"] == Unit.USD_PER_1PCT  # declared units stored
-    assert format_value(h["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT) in cards and format_value(h["net_gex_usd_per_1pct_mag7"], Unit.USD_PER_1PCT) in cards
+    assert (
+        units["net_gex_usd_per_1pct"] == Unit.USD_PER_1PCT
+        and units["net_gex_usd_per_1pct_mag7"] == Unit.USD_PER_1PCT
+    )  # declared units stored
+    assert (
+        format_value(h["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT) in cards
+        and format_value(h["net_gex_usd_per_1pct_mag7"], Unit.USD_PER_1PCT) in cards
+    )
     for gid in ("un-heatmap", "un-baskets"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)
     assert "USD bn per 1%" in dash_duo.find_element("#un-heatmap").text
@@ -72,7 +98,9 @@ def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, mon
     dash_duo.find_elements("#un-rank input")[1].click()
     top_adv = ranked(names, "adv", None, None, None)
     dash_duo.wait_for_contains_text("#un-count", "ranked by |net GEX| as % of ADV", timeout=10)
-    dash_duo.wait_for_contains_text("#un-grid .ag-row[row-index='0']", top_adv["symbol"].iloc[0], timeout=10)
+    dash_duo.wait_for_contains_text(
+        "#un-grid .ag-row[row-index='0']", top_adv["symbol"].iloc[0], timeout=10
+    )
     dash_duo.wait_for_element("#un-basket input[value='semis']", timeout=10)
     dash_duo.find_element("#un-basket input[value='semis']").click()
     semis = ranked(names, "adv", None, "semis", None)
@@ -83,25 +111,43 @@ def test_single_names_page_ranks_filters_and_drills_down(dash_duo, tmp_path, mon
     box.send_keys("NVDA\n")
     dash_duo.wait_for_element("#un-detail-strike .main-svg", timeout=20)
     nvda = store.meta("universe.NVDA").headline
-    dash_duo.wait_for_contains_text("#un-detail-cards", format_value(nvda["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT), timeout=20)
+    dash_duo.wait_for_contains_text(
+        "#un-detail-cards",
+        format_value(nvda["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT),
+        timeout=20,
+    )
 
     # a name outside the focus list: queued, computed by a worker process, then drawn
     other = next(s for s in semis["symbol"] if s != "NVDA")
     box.clear()
     box.send_keys(f"{other}\n")
     dash_duo.wait_for_contains_text("#un-detail-status", "no worker is running", timeout=20)
-    worker = subprocess.Popen([sys.executable, "-m", "jobs.cli", "worker", "--name", "page-worker"], env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "worker", "--name", "page-worker"],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while "universe." + other not in store.names():
             assert time.monotonic() < deadline, "the worker did not compute the name"
             time.sleep(0.2)
-        dash_duo.wait_for_contains_text("#un-detail-cards", format_value(store.meta(f"universe.{other}").headline["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT), timeout=30)
+        dash_duo.wait_for_contains_text(
+            "#un-detail-cards",
+            format_value(
+                store.meta(f"universe.{other}").headline["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT
+            ),
+            timeout=30,
+        )
         assert store.meta(f"universe.{other}").headline["on_demand"] is True
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
-    assert dash_duo.get_logs() == [] or all(entry["level"] != "SEVERE" for entry in dash_duo.get_logs())
+    assert dash_duo.get_logs() == [] or all(
+        entry["level"] != "SEVERE" for entry in dash_duo.get_logs()
+    )
 
 
 def test_single_names_grid_formats_by_declared_unit() -> None:
@@ -116,12 +162,16 @@ def test_single_names_grid_formats_by_declared_unit() -> None:
         if field == "rank":
             continue
         unit = table.column(field).unit
-        assert col["headerName"].endswith(f"({unit})") == (unit not in (Unit.LABEL, Unit.FLAG, Unit.TIME)), field
+        assert col["headerName"].endswith(f"({unit})") == (
+            unit not in (Unit.LABEL, Unit.FLAG, Unit.TIME)
+        ), field
         if "valueFormatter" in col:
             assert f"d3.format('{table_format(unit)}')" in col["valueFormatter"]["function"], field
     assert cols["net_gex_usd_per_1pct"]["headerName"] == header("Net GEX", Unit.USD_PER_1PCT)
     assert "'no ADV'" in cols["gex_pct_adv"]["valueFormatter"]["function"]  # a missing ADV says so
-    assert "valueFormatter" not in cols["symbol"] and cols["zero_dte_share"]["headerName"].endswith("(fraction (0-1))")
+    assert "valueFormatter" not in cols["symbol"] and cols["zero_dte_share"]["headerName"].endswith(
+        "(fraction (0-1))"
+    )
 
 
 def test_ranking_and_filters_by_hand() -> None:
@@ -139,10 +189,24 @@ def test_ranking_and_filters_by_hand() -> None:
     names["net_gex_usd_per_1pct"] = [1e9, -3e9, 2e9, -2e9, 5e8]
     names["gex_pct_adv"] = [float("nan"), 0.5, -4.0, 0.5, float("nan")]
     assert list(ranked(names, "gex", None, None, None)["symbol"]) == ["B", "C", "D", "A", "E"]
-    assert list(ranked(names, "adv", None, None, None)["symbol"]) == ["C", "B", "D", "A", "E"]  # tie B/D in table order, NaN last
+    assert list(ranked(names, "adv", None, None, None)["symbol"]) == [
+        "C",
+        "B",
+        "D",
+        "A",
+        "E",
+    ]  # tie B/D in table order, NaN last
     assert list(ranked(names, "gex", ["Tech"], "semis", None)["symbol"]) == ["D", "A"]
     assert list(ranked(names, "gex", None, "semis", "long gamma")["symbol"]) == ["A", "E"]
     assert list(ranked(names, "gex", None, None, None)["rank"]) == [1, 2, 3, 4, 5]
     records = grid_records("v-test", names)
-    assert grid_records("v-test", names) is records and records[0]["gex_pct_adv"] is None  # once per version; NaN -> empty cell
-    assert [records[p]["symbol"] for p in ranked_positions(names, "adv", None, None, None)] == ["C", "B", "D", "A", "E"]
+    assert (
+        grid_records("v-test", names) is records and records[0]["gex_pct_adv"] is None
+    )  # once per version; NaN -> empty cell
+    assert [records[p]["symbol"] for p in ranked_positions(names, "adv", None, None, None)] == [
+        "C",
+        "B",
+        "D",
+        "A",
+        "E",
+    ]

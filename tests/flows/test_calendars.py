@@ -12,14 +12,20 @@ NY = "America/New_York"
 
 
 def test_early_close_day_after_thanksgiving_is_13_00_et() -> None:
-    closes = calendars.session_closes(["2025-11-26", "2025-11-27", "2025-11-28", "2025-12-24", "2026-07-02"])
+    closes = calendars.session_closes(
+        ["2025-11-26", "2025-11-27", "2025-11-28", "2025-12-24", "2026-07-02"]
+    )
     local = [c.tz_convert(NY).strftime("%H:%M") if not pd.isna(c) else None for c in closes]
     # Wednesday normal, Thanksgiving closed, Friday half day, Christmas Eve half day, 2 July 2026 normal
     assert local == ["16:00", None, "13:00", "13:00", "16:00"]
 
 
 def test_sessions_and_good_friday_expiry_moves_to_thursday() -> None:
-    assert calendars.is_session(["2026-04-03", "2026-04-02", "2026-04-04"]).tolist() == [False, True, False]
+    assert calendars.is_session(["2026-04-03", "2026-04-02", "2026-04-04"]).tolist() == [
+        False,
+        True,
+        False,
+    ]
     moved = calendars.session_on_or_before(["2026-04-03", "2026-04-02", "2026-04-05"])
     assert [d.date().isoformat() for d in moved] == ["2026-04-02", "2026-04-02", "2026-04-02"]
 
@@ -27,8 +33,12 @@ def test_sessions_and_good_friday_expiry_moves_to_thursday() -> None:
 def test_next_close_rolls_over_holidays_and_half_days() -> None:
     at = pd.Timestamp("2025-11-26 17:00", tz=NY)  # after Wednesday's close: Thanksgiving is closed
     assert calendars.next_close(at) == pd.Timestamp("2025-11-28 13:00", tz=NY)
-    assert calendars.next_close(pd.Timestamp("2025-11-28 13:00", tz=NY)) == pd.Timestamp("2025-12-01 16:00", tz=NY)
-    assert calendars.hours_to_next_close(pd.Timestamp("2025-11-28 09:00", tz=NY)) == pytest.approx(4.0)
+    assert calendars.next_close(pd.Timestamp("2025-11-28 13:00", tz=NY)) == pd.Timestamp(
+        "2025-12-01 16:00", tz=NY
+    )
+    assert calendars.hours_to_next_close(pd.Timestamp("2025-11-28 09:00", tz=NY)) == pytest.approx(
+        4.0
+    )
     with pytest.raises(ValueError, match="tz-aware"):
         calendars.next_close(pd.Timestamp("2025-11-28 09:00"))
 
@@ -57,7 +67,11 @@ def test_cftc_release_rule_matches_a_plain_day_by_day_reference() -> None:
         assert rel == pd.Timestamp(f"{d} 15:30", tz=NY)
     # hand-worked: Thanksgiving week 2025 -> Monday; Christmas 2024 -> Monday 30 Dec
     rel = calendars.cftc_release_times(pd.to_datetime(["2025-11-25", "2024-12-24", "2025-01-14"]))
-    assert [r.strftime("%Y-%m-%d %H:%M") for r in rel] == ["2025-12-01 15:30", "2024-12-30 15:30", "2025-01-17 15:30"]
+    assert [r.strftime("%Y-%m-%d %H:%M") for r in rel] == [
+        "2025-12-01 15:30",
+        "2024-12-30 15:30",
+        "2025-01-17 15:30",
+    ]
 
 
 def test_federal_holidays_equal_pandas_calendar() -> None:
@@ -70,7 +84,13 @@ def test_federal_holidays_equal_pandas_calendar() -> None:
 # -- SPX expiries and the VX contract calendar ---------------------------------------------------
 def test_third_fridays_by_hand() -> None:
     got = calendars.third_fridays([2018, 2014, 2008, 2026, 2024], [3, 4, 3, 1, 12])
-    assert [d.date().isoformat() for d in got] == ["2018-03-16", "2014-04-18", "2008-03-21", "2026-01-16", "2024-12-20"]
+    assert [d.date().isoformat() for d in got] == [
+        "2018-03-16",
+        "2014-04-18",
+        "2008-03-21",
+        "2026-01-16",
+        "2024-12-20",
+    ]
     # Good Friday third Fridays move to the Thursday session
     exp = calendars.spx_standard_expiry([2014, 2025], [4, 4])
     assert [d.date().isoformat() for d in exp] == ["2014-04-17", "2025-04-17"]
@@ -86,7 +106,11 @@ def test_vx_final_settlement_hand_cases() -> None:
         "2025-03-18",  # 2025-04-18 Good Friday
         "2024-05-22",  # 2024-06-21 minus 30: Wednesday 2024-05-22 (Juneteenth is the week after)
     ]
-    assert calendars.vx_contract_code([2018, 2005, 2020], [2, 1, 12]).tolist() == ["VXG18", "VXF05", "VXZ20"]
+    assert calendars.vx_contract_code([2018, 2005, 2020], [2, 1, 12]).tolist() == [
+        "VXG18",
+        "VXF05",
+        "VXZ20",
+    ]
 
 
 def test_vx_rule_against_the_last_trade_date_of_every_shared_contract_file(test_data) -> None:
@@ -94,7 +118,9 @@ def test_vx_rule_against_the_last_trade_date_of_every_shared_contract_file(test_
     those cut by the source's collection date 2020-08-21, which must end before it."""
     import csv
 
-    rows = list(csv.DictReader(open(test_data / "vix_futures" / "last_trade_dates.csv", newline="")))
+    rows = list(
+        csv.DictReader(open(test_data / "vix_futures" / "last_trade_dates.csv", newline=""))
+    )
     assert len(rows) == 145
     codes = "FGHJKMNQUVXZ"
     checked = 0
@@ -114,9 +140,14 @@ def test_vx_rule_against_the_last_trade_date_of_every_shared_contract_file(test_
 
 def test_session_counts_for_the_roll_schedule() -> None:
     # Jan 17 (incl.) .. Feb 14 2018 (excl.): 11 January + 9 February sessions
-    assert calendars.sessions_between(["2018-01-17", "2018-02-05"], ["2018-02-14", "2018-02-14"]).tolist() == [20, 7]
+    assert calendars.sessions_between(
+        ["2018-01-17", "2018-02-05"], ["2018-02-14", "2018-02-14"]
+    ).tolist() == [20, 7]
     assert calendars.sessions_between(["2018-02-14"], ["2018-02-14"]).tolist() == [0]
-    assert [d.date().isoformat() for d in calendars.next_session(["2018-02-02", "2018-02-16", "2018-12-04"])] == ["2018-02-05", "2018-02-20", "2018-12-06"]
+    assert [
+        d.date().isoformat()
+        for d in calendars.next_session(["2018-02-02", "2018-02-16", "2018-12-04"])
+    ] == ["2018-02-05", "2018-02-20", "2018-12-06"]
     days = calendars.sessions_in("2018-02-14", "2018-02-21")
     assert [d.day for d in days] == [14, 15, 16, 20, 21]
 
@@ -144,24 +175,47 @@ def test_numpy_lookups_equal_exchange_calendars_own() -> None:
     (early closes included), for every kind of input date (numpy, strings, tz-aware, NaT)."""
     cal = calendars.exchange_calendar()
     rng = np.random.default_rng(7)
-    days = pd.DatetimeIndex(np.sort(rng.integers(np.datetime64("1990-01-01", "D").astype(int), np.datetime64("2040-12-31", "D").astype(int), 3000)).astype("datetime64[D]").astype("datetime64[ns]"))
-    days = days.append(pd.DatetimeIndex(["2025-11-28", "2025-12-24", "2026-04-03", "1990-01-01", "2040-12-31"]))
+    days = pd.DatetimeIndex(
+        np.sort(
+            rng.integers(
+                np.datetime64("1990-01-01", "D").astype(int),
+                np.datetime64("2040-12-31", "D").astype(int),
+                3000,
+            )
+        )
+        .astype("datetime64[D]")
+        .astype("datetime64[ns]")
+    )
+    days = days.append(
+        pd.DatetimeIndex(["2025-11-28", "2025-12-24", "2026-04-03", "1990-01-01", "2040-12-31"])
+    )
     expected_session = days.isin(cal.sessions)
     assert calendars.is_session(days).tolist() == expected_session.tolist()
     assert calendars.is_session(days.to_numpy()).tolist() == expected_session.tolist()
     assert calendars.is_session(pd.Series(days)).tolist() == expected_session.tolist()
-    assert calendars.is_session([d.strftime("%Y-%m-%d") for d in days[:50]]).tolist() == expected_session[:50].tolist()
+    assert (
+        calendars.is_session([d.strftime("%Y-%m-%d") for d in days[:50]]).tolist()
+        == expected_session[:50].tolist()
+    )
     pos = cal.sessions.searchsorted(days, side="right") - 1
     before = calendars.session_on_or_before(days)
     assert (before[pos >= 0] == cal.sessions[pos[pos >= 0]]).all()
     assert before[pos < 0].isna().all() and (pos < 0).sum() == 1  # 1990-01-01: no session before it
-    for got, want in ((calendars.session_closes(days), cal.closes), (calendars.session_opens(days), cal.opens)):
+    for got, want in (
+        (calendars.session_closes(days), cal.closes),
+        (calendars.session_opens(days), cal.opens),
+    ):
         ref = pd.DatetimeIndex(want.reindex(days).to_numpy(), tz="UTC")
         assert got.equals(ref)
     # intraday and tz-aware values count by their (local) date; NaT is never a session
-    assert calendars.is_session(pd.DatetimeIndex(["2025-11-28 15:00", "NaT"])).tolist() == [True, False]
+    assert calendars.is_session(pd.DatetimeIndex(["2025-11-28 15:00", "NaT"])).tolist() == [
+        True,
+        False,
+    ]
     assert calendars.is_session([pd.Timestamp("2025-11-28 23:30", tz=NY)]).tolist() == [True]
-    assert calendars.session_on_or_before(pd.DatetimeIndex(["NaT", "2026-04-05"])).isna().tolist() == [True, False]
+    assert calendars.session_on_or_before(
+        pd.DatetimeIndex(["NaT", "2026-04-05"])
+    ).isna().tolist() == [True, False]
     assert calendars.session_closes(pd.DatetimeIndex(["NaT"])).isna().all()
     s = calendars.sessions_in("2025-11-26", "2025-12-01")
     assert [d.date().isoformat() for d in s] == ["2025-11-26", "2025-11-28", "2025-12-01"]

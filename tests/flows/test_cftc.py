@@ -28,7 +28,14 @@ def _legacy(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["as_of", "code", "noncomm_long", "noncomm_short"])
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame["market"] = "NAME CHANGES DO NOT MATTER " + frame.index.astype(str)
-    for col in ("open_interest", "noncomm_spread", "comm_long", "comm_short", "nonrept_long", "nonrept_short"):
+    for col in (
+        "open_interest",
+        "noncomm_spread",
+        "comm_long",
+        "comm_short",
+        "nonrept_long",
+        "nonrept_short",
+    ):
         frame[col] = 0
     return frame
 
@@ -106,13 +113,17 @@ def test_decomposition_sums_to_level_change_on_random_weeks() -> None:
     rng = np.random.default_rng(7)
     idx = pd.date_range("2024-01-02", periods=60, freq="7D")
     ccys = BASKETS["wide9"]
-    net = pd.DataFrame(rng.integers(-200_000, 200_000, (60, 9)).astype(float), index=idx, columns=ccys)
+    net = pd.DataFrame(
+        rng.integers(-200_000, 200_000, (60, 9)).astype(float), index=idx, columns=ccys
+    )
     rates = pd.DataFrame(rng.uniform(0.005, 1.5, (60, 9)), index=idx, columns=ccys)
     dec = cftc.change_decomposition(net, rates, ccys)
     parts = dec["change_position_usd"] + dec["change_fx_usd"]
     assert (dec["change_usd"].iloc[1:] == parts.iloc[1:]).all()  # exact by construction
     levels = cftc.net_usd(cftc.usd_values(net, rates), ccys)
-    np.testing.assert_allclose(dec["change_usd"].iloc[1:], levels.diff().iloc[1:], rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(
+        dec["change_usd"].iloc[1:], levels.diff().iloc[1:], rtol=1e-9, atol=1e-3
+    )
 
 
 def test_decomposition_across_a_data_gap_is_nan() -> None:
@@ -165,12 +176,24 @@ def test_zscore_and_percentile_match_slow_reference() -> None:
     s = pd.Series(values)
     for window in (52, 156, 260):
         mp = window - window // 10
-        np.testing.assert_allclose(cftc.rolling_zscore(s, window).to_numpy(), _ref_z(values, window, mp), rtol=1e-9, equal_nan=True)
-        np.testing.assert_allclose(cftc.rolling_percentile(s, window).to_numpy(), _ref_pct(values, window, mp), rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            cftc.rolling_zscore(s, window).to_numpy(),
+            _ref_z(values, window, mp),
+            rtol=1e-9,
+            equal_nan=True,
+        )
+        np.testing.assert_allclose(
+            cftc.rolling_percentile(s, window).to_numpy(),
+            _ref_pct(values, window, mp),
+            rtol=1e-12,
+            equal_nan=True,
+        )
 
 
 def test_cot_index_bounds_and_hand_value() -> None:
-    assert cftc.cot_index(pd.Series([0.0, 10.0, 5.0]), 3, min_periods=3).iloc[-1] == pytest.approx(50.0)
+    assert cftc.cot_index(pd.Series([0.0, 10.0, 5.0]), 3, min_periods=3).iloc[-1] == pytest.approx(
+        50.0
+    )
     rng = np.random.default_rng(11)
     idx = cftc.cot_index(pd.Series(rng.normal(0, 1, 500).cumsum()), 156).dropna()
     assert len(idx) > 300
@@ -248,13 +271,19 @@ def test_rolling_stats_matrix_equals_columns() -> None:
     for j in range(4):
         one = cftc.rolling_stats(mat[:, j], 52)
         np.testing.assert_allclose(both.zscore[:, j], one.zscore, rtol=1e-12, equal_nan=True)
-        np.testing.assert_allclose(both.percentile[:, j], one.percentile, rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            both.percentile[:, j], one.percentile, rtol=1e-12, equal_nan=True
+        )
         np.testing.assert_allclose(both.cot_index[:, j], one.cot_index, rtol=1e-12, equal_nan=True)
 
 
 def test_align_fx_previous_business_day_and_stale_gap() -> None:
-    fx = _fx({"2025-01-10": {"EUR": 1.03}, "2025-01-13": {"EUR": 1.02}, "2025-01-15": {"EUR": 1.04}})
-    out = cftc.align_fx(fx, pd.to_datetime(["2025-01-14", "2025-01-13", "2025-01-09", "2025-02-28"]), ["EUR"])
+    fx = _fx(
+        {"2025-01-10": {"EUR": 1.03}, "2025-01-13": {"EUR": 1.02}, "2025-01-15": {"EUR": 1.04}}
+    )
+    out = cftc.align_fx(
+        fx, pd.to_datetime(["2025-01-14", "2025-01-13", "2025-01-09", "2025-02-28"]), ["EUR"]
+    )
     assert out["EUR"].iloc[0] == 1.02  # no row on the 14th: the 13th
     assert out["EUR"].iloc[1] == 1.02
     assert math.isnan(out["EUR"].iloc[2])  # before the history
@@ -271,7 +300,9 @@ def test_missing_currency_makes_the_week_partial_small() -> None:
                 continue  # JPY did not report that week
             rows.append((day, code, 10, 5))
     fx = _fx({d: {"EUR": 1.03, "JPY": 0.0064} for d in ("2025-01-07", "2025-01-14")})
-    res = cftc.analyse(_legacy(rows), None, fx, {"two": ["EUR", "JPY"], "eur": ["EUR"]}, headline_basket="two")
+    res = cftc.analyse(
+        _legacy(rows), None, fx, {"two": ["EUR", "JPY"], "eur": ["EUR"]}, headline_basket="two"
+    )
     weekly = res.weekly.set_index("as_of")
     assert list(weekly["partial"]) == [False, True]
     assert math.isnan(weekly.loc["2025-01-14", "net_usd_two"])
@@ -296,7 +327,19 @@ REAL = {
         "legacy": LEGACY_2025,
         "fx": ECB_HIST,
         "holiday_fx": ECB_HIST,
-        "tff": [f"cftc/tff_futures_only/{name}" for name in ("FinFutYY_2017.txt", "FinFutYY_2018.txt", "FinFutYY_2019.txt", "FinFutYY_2020_through_2020-11-24.txt", "FinFutYY_2021.txt", "FinFutYY_2024.txt", "FinFutYY_2025_through_2025-04-29.txt", "FinFutYY_2026_through_2026-08-04.txt")],
+        "tff": [
+            f"cftc/tff_futures_only/{name}"
+            for name in (
+                "FinFutYY_2017.txt",
+                "FinFutYY_2018.txt",
+                "FinFutYY_2019.txt",
+                "FinFutYY_2020_through_2020-11-24.txt",
+                "FinFutYY_2021.txt",
+                "FinFutYY_2024.txt",
+                "FinFutYY_2025_through_2025-04-29.txt",
+                "FinFutYY_2026_through_2026-08-04.txt",
+            )
+        ],
     },
 }
 """Trimmed copies (tests/data/cftc: every currency row of the legacy file, some weeks of four TFF
@@ -305,7 +348,11 @@ years, ECB windows; PROVENANCE.md there) and the full files of the shared folder
 
 def _text(path: Path) -> str:
     """A real file's text; a zip (CFTC yearly file, ECB history) read as its single member."""
-    return cftc_files.read_zip(path.read_bytes(), path.name) if path.suffix == ".zip" else path.read_text()
+    return (
+        cftc_files.read_zip(path.read_bytes(), path.name)
+        if path.suffix == ".zip"
+        else path.read_text()
+    )
 
 
 @pytest.fixture(scope="module", params=[trimmed(id=TRIMMED), full(id=FULL)])
@@ -340,7 +387,9 @@ def real_tff(where: str, request: pytest.FixtureRequest) -> pd.DataFrame:
     return pd.concat([cftc_files.parse_tff(_text(p), str(p)) for p in paths], ignore_index=True)
 
 
-def test_real_2025_01_14_wide9_matches_published(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+def test_real_2025_01_14_wide9_matches_published(
+    real_legacy: pd.DataFrame, real_fx: pd.DataFrame
+) -> None:
     res = cftc.analyse(real_legacy, None, real_fx, BASKETS)
     weekly = res.weekly.set_index("as_of")
     wide9 = weekly.loc["2025-01-14", "net_usd_wide9"]
@@ -366,7 +415,9 @@ def test_real_dxy_reconstruction_is_plausible(real_fx: pd.DataFrame, where: str)
         assert level == pytest.approx(ice, abs=1.0)
 
 
-def test_real_unwind_to_zero_beneficiaries_2025_03_11(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+def test_real_unwind_to_zero_beneficiaries_2025_03_11(
+    real_legacy: pd.DataFrame, real_fx: pd.DataFrame
+) -> None:
     res = cftc.analyse(real_legacy, None, real_fx, BASKETS)
     uw = res.unwind[(res.unwind["series"] == "net_usd_wide9") & (res.unwind["scenario"] == "zero")]
     assert (uw["as_of"] == pd.Timestamp("2025-03-11")).all()
@@ -377,11 +428,15 @@ def test_real_unwind_to_zero_beneficiaries_2025_03_11(real_legacy: pd.DataFrame,
     assert list(winners["ccy"]) == ["CAD", "CHF", "AUD", "NZD"]
     assert winners["cover_usd"].sum() == pytest.approx(current)
     longs = uw[uw["usd"] > 0]
-    assert set(longs["ccy"]) == {"JPY", "EUR", "GBP", "MXN", "BRL"} and (longs["cover_usd"] == 0).all()
+    assert (
+        set(longs["ccy"]) == {"JPY", "EUR", "GBP", "MXN", "BRL"} and (longs["cover_usd"] == 0).all()
+    )
     assert set(res.unwind["scenario"]) == {"median", "zero"}
 
 
-def test_real_usd_index_basket_adds_the_dxy_position(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+def test_real_usd_index_basket_adds_the_dxy_position(
+    real_legacy: pd.DataFrame, real_fx: pd.DataFrame
+) -> None:
     baskets = {**BASKETS, "wide9_dxy": [*BASKETS["wide9"], "DXY"]}
     res = cftc.analyse(real_legacy, None, real_fx, baskets)
     weekly = res.weekly.set_index("as_of")
@@ -394,7 +449,9 @@ def test_real_usd_index_basket_adds_the_dxy_position(real_legacy: pd.DataFrame, 
     assert diff > 0
 
 
-def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, real_fx: pd.DataFrame, where: str) -> None:
+def test_real_tff_levfunds_continuous_across_renames(
+    real_tff: pd.DataFrame, real_fx: pd.DataFrame, where: str
+) -> None:
     gbp = real_tff[real_tff["code"] == "096742"]["market"].unique()
     assert len(gbp) == 2  # "BRITISH POUND STERLING" (2017-21) then "BRITISH POUND" (2024-)
     net = cftc.net_contracts(real_tff, "lev_money")
@@ -403,13 +460,19 @@ def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, rea
     for ccy in [*BASKETS["wide9"], "DXY"]:
         assert net[ccy].notna().all(), f"{ccy} has gaps in leveraged-fund positions"
     years = set(net.index.year)
-    assert ({2017, 2018, 2019, 2020, 2021, 2024, 2025, 2026} if where == FULL else {2021, 2024, 2025, 2026}) <= years
+    assert (
+        {2017, 2018, 2019, 2020, 2021, 2024, 2025, 2026}
+        if where == FULL
+        else {2021, 2024, 2025, 2026}
+    ) <= years
     res = cftc.analyse(None, real_tff, real_fx, BASKETS)
     weekly = res.weekly.set_index("as_of")
     lev = weekly["net_usd_levfunds_wide9"]
     # TFF weeks the ECB file does not cover (the full file ends 2026-04-13; the trimmed one covers
     # 2023-12-15 .. 2025-05-09) have no FX, so they are partial, not complete.
-    covered = (lev.index >= real_fx.index[0]) & (lev.index <= real_fx.index[-1] + pd.Timedelta(days=7))
+    covered = (lev.index >= real_fx.index[0]) & (
+        lev.index <= real_fx.index[-1] + pd.Timedelta(days=7)
+    )
     assert covered.sum() >= 70 and (~covered).sum() >= 16
     assert lev[covered].notna().all()
     assert lev[~covered].isna().all() and weekly["partial"][~covered].all()
@@ -423,14 +486,23 @@ def test_real_tff_levfunds_continuous_across_renames(real_tff: pd.DataFrame, rea
 
 def test_real_target_holiday_uses_previous_business_day(holiday_fx: pd.DataFrame) -> None:
     # 2017-12-26 (a Tuesday report date) and 2018-05-01 are TARGET holidays: no ECB row.
-    assert pd.Timestamp("2017-12-26") not in holiday_fx.index and pd.Timestamp("2018-05-01") not in holiday_fx.index
-    aligned = cftc.align_fx(holiday_fx, pd.to_datetime(["2017-12-26", "2018-05-01"]), ["EUR", "JPY"])
+    assert (
+        pd.Timestamp("2017-12-26") not in holiday_fx.index
+        and pd.Timestamp("2018-05-01") not in holiday_fx.index
+    )
+    aligned = cftc.align_fx(
+        holiday_fx, pd.to_datetime(["2017-12-26", "2018-05-01"]), ["EUR", "JPY"]
+    )
     assert aligned.loc["2017-12-26", "EUR"] == holiday_fx.loc["2017-12-22", "EUR"]
     assert aligned.loc["2018-05-01", "JPY"] == holiday_fx.loc["2018-04-30", "JPY"]
 
 
-def test_real_missing_currency_week_is_partial(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
-    drop = (real_legacy["code"] == "112741") & (real_legacy["as_of"] == pd.Timestamp("2025-03-11"))  # NZD
+def test_real_missing_currency_week_is_partial(
+    real_legacy: pd.DataFrame, real_fx: pd.DataFrame
+) -> None:
+    drop = (real_legacy["code"] == "112741") & (
+        real_legacy["as_of"] == pd.Timestamp("2025-03-11")
+    )  # NZD
     res = cftc.analyse(real_legacy[~drop.to_numpy()], None, real_fx, BASKETS)
     weekly = res.weekly.set_index("as_of")
     assert bool(weekly.loc["2025-03-11", "partial"])
@@ -440,10 +512,14 @@ def test_real_missing_currency_week_is_partial(real_legacy: pd.DataFrame, real_f
     assert (res.unwind["as_of"] == pd.Timestamp("2025-03-04")).all()
 
 
-def test_real_missing_fx_date_uses_previous_business_day(real_legacy: pd.DataFrame, real_fx: pd.DataFrame) -> None:
+def test_real_missing_fx_date_uses_previous_business_day(
+    real_legacy: pd.DataFrame, real_fx: pd.DataFrame
+) -> None:
     fx = real_fx.drop(index=pd.Timestamp("2025-01-14"))
     res = cftc.analyse(real_legacy, None, fx, BASKETS)
     cur = res.currencies.set_index(["as_of", "ccy"])
-    assert cur.loc[(pd.Timestamp("2025-01-14"), "EUR"), "usd_per_unit"] == real_fx.loc["2025-01-13", "EUR"]
+    assert (
+        cur.loc[(pd.Timestamp("2025-01-14"), "EUR"), "usd_per_unit"]
+        == real_fx.loc["2025-01-13", "EUR"]
+    )
     assert not res.weekly["partial"].any()
-

@@ -31,17 +31,36 @@ BASKETS = {
 FILES = {
     TRIMMED: {
         "legacy": ["cftc/deacot2025_currencies_2025-01-07_to_2025-03-11.zip"],
-        "tff": ["cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip", "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip"],
+        "tff": [
+            "cftc/fut_fin_txt_2024_currencies_2024-01-02_to_2024-12-31.zip",
+            "cftc/fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip",
+        ],
         "fx": "cftc/eurofxref-hist_2023-12-15_to_2025-05-09.zip",
     },
     FULL: {
         "legacy": ["cftc/legacy_futures_only/annual_2025_through_2025-03-11.txt"],
-        "tff": [f"cftc/tff_futures_only/{n}" for n in ("FinFutYY_2017.txt", "FinFutYY_2018.txt", "FinFutYY_2019.txt", "FinFutYY_2020_through_2020-11-24.txt", "FinFutYY_2021.txt", "FinFutYY_2024.txt", "FinFutYY_2025_through_2025-04-29.txt", "FinFutYY_2026_through_2026-08-04.txt")],
+        "tff": [
+            f"cftc/tff_futures_only/{n}"
+            for n in (
+                "FinFutYY_2017.txt",
+                "FinFutYY_2018.txt",
+                "FinFutYY_2019.txt",
+                "FinFutYY_2020_through_2020-11-24.txt",
+                "FinFutYY_2021.txt",
+                "FinFutYY_2024.txt",
+                "FinFutYY_2025_through_2025-04-29.txt",
+                "FinFutYY_2026_through_2026-08-04.txt",
+            )
+        ],
         "fx": "cftc/fx/eurofxref-hist.csv",
     },
 }
 PREFIX = {"noncomm": "net_usd", "lev_money": "net_usd_levfunds", "asset_mgr": "net_usd_assetmgr"}
-CURRENCY_COLUMNS = {"noncomm": ("net_contracts", "usd"), "lev_money": ("levfunds_net_contracts", "levfunds_usd"), "asset_mgr": ("assetmgr_net_contracts", "assetmgr_usd")}
+CURRENCY_COLUMNS = {
+    "noncomm": ("net_contracts", "usd"),
+    "lev_money": ("levfunds_net_contracts", "levfunds_usd"),
+    "asset_mgr": ("assetmgr_net_contracts", "assetmgr_usd"),
+}
 
 
 def close(got: float, want: float | None, scale: float = 0.0) -> bool:
@@ -60,8 +79,14 @@ def real(request: pytest.FixtureRequest) -> dict:
     legacy_texts = [ref.read_text(folder / p) for p in files["legacy"]]
     tff_texts = [ref.read_text(folder / p) for p in files["tff"]]
     fx_text = ref.read_text(folder / files["fx"])
-    legacy = pd.concat([cftc_files.parse_legacy(t, p) for t, p in zip(legacy_texts, files["legacy"], strict=True)], ignore_index=True)
-    tff = pd.concat([cftc_files.parse_tff(t, p) for t, p in zip(tff_texts, files["tff"], strict=True)], ignore_index=True)
+    legacy = pd.concat(
+        [cftc_files.parse_legacy(t, p) for t, p in zip(legacy_texts, files["legacy"], strict=True)],
+        ignore_index=True,
+    )
+    tff = pd.concat(
+        [cftc_files.parse_tff(t, p) for t, p in zip(tff_texts, files["tff"], strict=True)],
+        ignore_index=True,
+    )
     fx = ecb.parse_hist_csv(fx_text, files["fx"], currencies=None)
     positions = {**ref.read_cot(legacy_texts, "legacy"), **ref.read_cot(tff_texts, "tff")}
     return {
@@ -130,7 +155,9 @@ def test_weekly_change_is_position_change_plus_fx_revaluation_exactly(real: dict
             assert close(row[f"{col}_change_fx_usd"], revaluation, scale), (trader, day)
             assert close(row[f"{col}_change_usd"], position + revaluation, scale), (trader, day)
             # the two parts add up to the change of the level itself
-            assert position + revaluation == pytest.approx(level[day] - level[prev], rel=1e-9, abs=1e-9 * scale)
+            assert position + revaluation == pytest.approx(
+                level[day] - level[prev], rel=1e-9, abs=1e-9 * scale
+            )
             seen += 1
     assert seen > {TRIMMED: 100, FULL: 600}[real["where"]]
 
@@ -152,7 +179,9 @@ def test_zscore_percentile_and_cot_index_over_every_window(real: dict) -> None:
                 if cot is not None:
                     assert close(cot[i], None if w is None else w[2]), (col, real["dates"][i])
                 seen += w is not None
-    assert seen >= {TRIMMED: 2 * 20, FULL: 500}[real["where"]]  # 1-year windows on 2024-2025 at least
+    assert (
+        seen >= {TRIMMED: 2 * 20, FULL: 500}[real["where"]]
+    )  # 1-year windows on 2024-2025 at least
 
 
 @pytest.mark.parametrize("weeks", [4, 8, 13])
@@ -177,6 +206,10 @@ def test_reference_reads_the_raw_files_like_the_parsers(test_data: Path) -> None
     2025-03-11, non-commercials long 188,647, short 175,557; ECB 2025-01-14 USD 1.0245 per EUR."""
     text = ref.read_text(test_data / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip")
     assert ref.read_cot([text], "legacy")["noncomm"][date(2025, 3, 11)]["EUR"] == 188647 - 175557
-    rates = ref.read_ecb([ref.read_text(test_data / "cftc" / "eurofxref-hist_2023-12-15_to_2025-05-09.zip")])
+    rates = ref.read_ecb(
+        [ref.read_text(test_data / "cftc" / "eurofxref-hist_2023-12-15_to_2025-05-09.zip")]
+    )
     assert rates[date(2025, 1, 14)]["EUR"] == pytest.approx(1.0245)
-    assert ref.usd_per_unit(rates, date(2025, 1, 12), "EUR") == rates[date(2025, 1, 10)]["EUR"]  # Sunday -> Friday
+    assert (
+        ref.usd_per_unit(rates, date(2025, 1, 12), "EUR") == rates[date(2025, 1, 10)]["EUR"]
+    )  # Sunday -> Friday

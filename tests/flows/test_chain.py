@@ -19,9 +19,28 @@ from flows.schema import CHAIN_COLUMNS
 
 
 def test_parse_osi_compact_padded_and_invalid() -> None:
-    out = parse_osi(pd.Series(["SPXW230915C04500000", "SPY   230915P00450500", "brkb240119c00350000", "SPX230915X04500000", "", None, "SPXW230915C4500"], index=list("abcdefg")))
+    out = parse_osi(
+        pd.Series(
+            [
+                "SPXW230915C04500000",
+                "SPY   230915P00450500",
+                "brkb240119c00350000",
+                "SPX230915X04500000",
+                "",
+                None,
+                "SPXW230915C4500",
+            ],
+            index=list("abcdefg"),
+        )
+    )
     assert list(out.index) == list("abcdefg")
-    assert out.loc["a"].tolist() == ["SPXW230915C04500000", "SPXW", pd.Timestamp("2023-09-15"), "C", 4500.0]
+    assert out.loc["a"].tolist() == [
+        "SPXW230915C04500000",
+        "SPXW",
+        pd.Timestamp("2023-09-15"),
+        "C",
+        4500.0,
+    ]
     assert out.loc["b", "symbol"] == "SPY230915P00450500" and out.loc["b", "strike"] == 450.5
     assert out.loc["c", "root"] == "BRKB" and out.loc["c", "type"] == "C"
     for bad in "defg":
@@ -33,15 +52,33 @@ def test_settlement_times_across_dst_and_roots() -> None:
     roots = ["SPX", "SPXW", "NDX", "NDXP", "QQQ", "RUT"]
     # 2024-03-15 is EDT (DST began 2024-03-10); 2024-03-08 is EST
     t = settlement_times(roots, [pd.Timestamp("2024-03-15")] * 6)
-    assert [x.strftime("%H:%M") for x in t] == ["13:30", "20:00", "13:30", "20:00", "20:00", "13:30"]
-    t = settlement_times(["SPX", "SPY"], [pd.Timestamp("2024-03-08 17:45"), pd.Timestamp("2024-03-08")])  # time of day ignored
+    assert [x.strftime("%H:%M") for x in t] == [
+        "13:30",
+        "20:00",
+        "13:30",
+        "20:00",
+        "20:00",
+        "13:30",
+    ]
+    t = settlement_times(
+        ["SPX", "SPY"], [pd.Timestamp("2024-03-08 17:45"), pd.Timestamp("2024-03-08")]
+    )  # time of day ignored
     assert [x.isoformat() for x in t] == ["2024-03-08T14:30:00+00:00", "2024-03-08T21:00:00+00:00"]
-    assert settlement_style(["SPX", "NDX", "SPXW", "VIX", "SPY"]).tolist() == [True, True, False, True, False]
+    assert settlement_style(["SPX", "NDX", "SPXW", "VIX", "SPY"]).tolist() == [
+        True,
+        True,
+        False,
+        True,
+        False,
+    ]
     assert len(settlement_times([], [])) == 0
 
 
 def test_underlying_from_root() -> None:
-    assert [underlying_from_root(r) for r in ("SPXW", "NDXP", "SPX", "SPY", "NVDA", "VIXW", "XSP", "SDS1")] == ["SPX", "NDX", "SPX", "SPY", "NVDA", "VIX", "XSP", "SDS"]
+    assert [
+        underlying_from_root(r)
+        for r in ("SPXW", "NDXP", "SPX", "SPY", "NVDA", "VIXW", "XSP", "SDS1")
+    ] == ["SPX", "NDX", "SPX", "SPY", "NVDA", "VIX", "XSP", "SDS"]
 
 
 def _chain(**overrides) -> Chain:
@@ -65,7 +102,13 @@ def _chain(**overrides) -> Chain:
     frame = frame[list(CHAIN_COLUMNS)]
     for col, values in overrides.pop("columns", {}).items():
         frame[col] = values
-    args = dict(underlying="SPY", spot=500.0, as_of=pd.Timestamp("2024-03-01 10:00", tz="America/New_York"), source="unit", contracts=frame)
+    args = dict(
+        underlying="SPY",
+        spot=500.0,
+        as_of=pd.Timestamp("2024-03-01 10:00", tz="America/New_York"),
+        source="unit",
+        contracts=frame,
+    )
     args.update(overrides)
     return Chain(**args)
 
@@ -83,7 +126,12 @@ def _chain(**overrides) -> Chain:
         (lambda: _chain(columns={"open_interest": [10.0, np.nan]}), "open_interest"),
         (lambda: _chain(columns={"strike": [500.0, 0.0]}), "strike"),
         (lambda: _chain(columns={"iv": [0.0, np.nan]}), "iv"),
-        (lambda: _chain(columns={"settle_time": pd.to_datetime([None, None]).tz_localize("UTC")}), "settle_time"),
+        (
+            lambda: _chain(
+                columns={"settle_time": pd.to_datetime([None, None]).tz_localize("UTC")}
+            ),
+            "settle_time",
+        ),
     ],
 )
 def test_validate_chain_names_the_field(chain, field) -> None:

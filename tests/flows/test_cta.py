@@ -16,7 +16,14 @@ from tests.reference import systematic_reference as ref
 
 FRED = "fred_SP500_2023-01-03_2025-06-30.csv"
 HAND = [100.0, 102.0, 101.0, 103.0, 99.0, 100.0, 98.0]
-HAND_PARAMS = cta.CtaParams(signals=("return:3", "ma:2/4"), target_vol=0.10, cap=2.0, vol_com_days=1.0, vol_lag=1, seed_days=2)
+HAND_PARAMS = cta.CtaParams(
+    signals=("return:3", "ma:2/4"),
+    target_vol=0.10,
+    cap=2.0,
+    vol_com_days=1.0,
+    vol_lag=1,
+    seed_days=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +42,10 @@ def prices(closes, start: str = "2024-01-02") -> pd.DataFrame:
 def test_signal_specs() -> None:
     assert cta.parse_signal("return:21") == cta.Signal("return", 21)
     assert cta.parse_signal(" MA: 20 / 120 ") == cta.Signal("ma", 120, 20)
-    assert cta.parse_signal("ma:20/120").label == "20/120d MA" and cta.parse_signal("return:252").label == "252d return"
+    assert (
+        cta.parse_signal("ma:20/120").label == "20/120d MA"
+        and cta.parse_signal("return:252").label == "252d return"
+    )
     for bad in ("momentum:12", "return:0", "ma:120/20", "ma:20", "return:3/4"):
         with pytest.raises(InputError):
             cta.parse_signal(bad)
@@ -57,14 +67,18 @@ def test_signals_positions_and_flows_by_hand() -> None:
     assert h["sigma"].tolist()[2:] == pytest.approx([sig[t] for t in range(2, 7)], rel=1e-12)
     want = {3: 0.1 / sig[2], 4: -0.1 / sig[3], 5: -0.1 / sig[4], 6: -0.1 / sig[5]}
     assert h["position"].tolist()[3:] == pytest.approx([want[t] for t in range(3, 7)], rel=1e-12)
-    assert h["flow_usd"].iloc[4] == pytest.approx((want[4] - want[3]) * 1e9, rel=1e-12)  # the flip: sell
+    assert h["flow_usd"].iloc[4] == pytest.approx(
+        (want[4] - want[3]) * 1e9, rel=1e-12
+    )  # the flip: sell
     assert h["flow_usd"].iloc[4] < 0 and h["position"].iloc[:3].isna().all()
 
 
 def test_triggers_by_hand() -> None:
     trig = cta.trigger_levels(np.asarray(HAND), HAND_PARAMS).set_index("spec")
     # return:3 flips at the close of 3 sessions ago + 1 = P_(T-2) = 99
-    assert trig.loc["return:3", "level"] == 99.0 and trig.loc["return:3", "distance_pct"] == pytest.approx(100 * (99 / 98 - 1))
+    assert trig.loc["return:3", "level"] == 99.0 and trig.loc[
+        "return:3", "distance_pct"
+    ] == pytest.approx(100 * (99 / 98 - 1))
     # ma:2/4: A = 98 (last close), B = 99 + 100 + 98; P* = (2*B - 4*A) / (4 - 2) = 101
     assert trig.loc["ma:2/4", "level"] == pytest.approx(101.0)
     assert (99.5, 99.5) == ((98 + 101) / 2, (99 + 100 + 98 + 101) / 4)  # both averages meet at P*
@@ -120,7 +134,11 @@ def test_cash_rate_raises_the_hurdle(sp500) -> None:
 
 def test_flat_history_and_aum_scaling() -> None:
     h = cta.history(prices([100.0] * 300), cta.DEFAULT, 1e9)
-    assert (h["signal_mean"].dropna() == 0).all() and (h["position"].dropna() == 0).all() and (h["flow_usd"].dropna() == 0).all()
+    assert (
+        (h["signal_mean"].dropna() == 0).all()
+        and (h["position"].dropna() == 0).all()
+        and (h["flow_usd"].dropna() == 0).all()
+    )
     rng = np.random.default_rng(3)
     closes = 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, 600)))
     a = cta.analyze(prices(closes), aum=1e9)
@@ -134,7 +152,9 @@ def test_scenarios_split_and_flat_tape_consistency(sp500) -> None:
     for as_of in ("2024-08-05", "2025-04-08", "2025-06-30", "2024-03-28"):
         r = cta.analyze(sp500, as_of=as_of, aum=50e9)
         s = r.scenarios
-        np.testing.assert_allclose(s["flow_signal_usd"] + s["flow_vol_usd"], s["flow_usd"], rtol=1e-12, atol=1e-3)
+        np.testing.assert_allclose(
+            s["flow_signal_usd"] + s["flow_vol_usd"], s["flow_usd"], rtol=1e-12, atol=1e-3
+        )
         first_flip = r.triggers["days_to_flip"].min()
         for row in s[s["tape"] == "flat"].itertuples(index=False):
             if first_flip > row.sessions:
@@ -145,8 +165,13 @@ def test_scenarios_split_and_flat_tape_consistency(sp500) -> None:
         assert up == pytest.approx(100 * math.expm1(2 * sig * math.sqrt(21 / 252)))
     # 2024-08-05: the 63-session rule flips after 2 flat sessions: the flat week sells
     r = cta.analyze(sp500, as_of="2024-08-05", aum=50e9)
-    flat_1w = r.scenarios[(r.scenarios["tape"] == "flat") & (r.scenarios["horizon"] == "1w")].iloc[0]
-    assert r.triggers.set_index("spec").loc["return:63", "days_to_flip"] == 2 and flat_1w["flow_signal_usd"] < 0
+    flat_1w = r.scenarios[(r.scenarios["tape"] == "flat") & (r.scenarios["horizon"] == "1w")].iloc[
+        0
+    ]
+    assert (
+        r.triggers.set_index("spec").loc["return:63", "days_to_flip"] == 2
+        and flat_1w["flow_signal_usd"] < 0
+    )
 
 
 def test_path_positions_equal_the_history_of_the_extended_tape(sp500) -> None:
@@ -161,14 +186,22 @@ def test_path_positions_equal_the_history_of_the_extended_tape(sp500) -> None:
 
 def test_april_2025_all_short_and_the_shock_grid(sp500) -> None:
     r = cta.analyze(sp500, as_of="2025-04-08", aum=50e9)
-    assert r.headline["as_of"] == "2025-04-08" and r.headline["signal_mean"] == -1.0 and r.headline["position"] < 0
+    assert (
+        r.headline["as_of"] == "2025-04-08"
+        and r.headline["signal_mean"] == -1.0
+        and r.headline["position"] < 0
+    )
     trig = r.triggers.set_index("spec")
     i = int(np.flatnonzero(sp500["date"] == pd.Timestamp("2025-04-08"))[0])
     # each level is a past close: P_(T+1-L)
-    assert trig.loc["return:252", "level"] == sp500["close"].iloc[i - 251] == 5202.39  # the close of 2024-04-08
+    assert (
+        trig.loc["return:252", "level"] == sp500["close"].iloc[i - 251] == 5202.39
+    )  # the close of 2024-04-08
     assert trig.loc["return:63", "level"] == sp500["close"].iloc[i - 62] == 5909.03  # 2025-01-07
     assert trig.loc["return:21", "level"] == sp500["close"].iloc[i - 20] == 5572.07  # 2025-03-11
-    assert r.headline["nearest_trigger"] == "252d return" and r.headline["nearest_trigger_distance_pct"] == pytest.approx(100 * (5202.39 / 4982.77 - 1))
+    assert r.headline["nearest_trigger"] == "252d return" and r.headline[
+        "nearest_trigger_distance_pct"
+    ] == pytest.approx(100 * (5202.39 / 4982.77 - 1))
     # the days to flip quoted beside the nearest trigger are that rule's, not the fewest of any rule
     assert r.headline["nearest_trigger_days_to_flip"] == trig.loc["return:252", "days_to_flip"]
     assert r.headline["min_days_to_flip"] == trig["days_to_flip"].min()
@@ -183,10 +216,18 @@ def test_august_2024_near_a_trigger(sp500) -> None:
     r = cta.analyze(sp500, as_of="2024-08-05", aum=50e9)
     trig = r.triggers.set_index("spec")
     assert trig["signal"].tolist() == [-1.0, 1.0, 1.0]
-    assert trig.loc["return:63", "level"] == 5180.74 and abs(trig.loc["return:63", "distance_pct"]) < 0.11
-    assert r.headline["nearest_trigger_abs_distance_pct"] < 0.11 and r.headline["min_days_to_flip"] == 2
+    assert (
+        trig.loc["return:63", "level"] == 5180.74
+        and abs(trig.loc["return:63", "distance_pct"]) < 0.11
+    )
+    assert (
+        r.headline["nearest_trigger_abs_distance_pct"] < 0.11
+        and r.headline["min_days_to_flip"] == 2
+    )
     grid = r.shock_grid.set_index("shock_pct")
-    assert grid.loc[-0.5, "position"] < 0 < grid.loc[0.0, "position"]  # below 5180.74 the rule turns short
+    assert (
+        grid.loc[-0.5, "position"] < 0 < grid.loc[0.0, "position"]
+    )  # below 5180.74 the rule turns short
 
 
 def test_calibrate_and_errors(sp500) -> None:

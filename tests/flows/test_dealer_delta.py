@@ -25,10 +25,17 @@ def test_matches_a_loop_over_contracts_with_bsm_delta() -> None:
     spots = np.linspace(3800.0, 4600.0, 41)
     assert n * spots.size > DELTA_BLOCK_ELEMENTS
     W = np.vstack([np.linspace(-50.0, 50.0, n), np.ones(n)])
-    got = dealer_delta(spots, S, np.full(n, S), b["strike"], b["t_years"], b["sigma"], r, b["q"], b["is_call"], W)
+    got = dealer_delta(
+        spots, S, np.full(n, S), b["strike"], b["t_years"], b["sigma"], r, b["q"], b["is_call"], W
+    )
     want = np.zeros((2, spots.size))
     for i in range(n):  # the obvious, slow sum
-        want += np.outer(W[:, i], bsm_delta(spots, b["strike"][i], b["t_years"][i], r, b["q"][i], b["sigma"][i], b["is_call"][i]))
+        want += np.outer(
+            W[:, i],
+            bsm_delta(
+                spots, b["strike"][i], b["t_years"][i], r, b["q"][i], b["sigma"][i], b["is_call"][i]
+            ),
+        )
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-9)
 
 
@@ -36,8 +43,21 @@ def test_scaled_underlying_is_delta_at_the_scaled_price() -> None:
     # an option on an underlying at U = S / 10 (a mini index) sees the spot move by the same ratio
     S, U, r = 4200.0, 420.0, 0.04
     spots = np.array([4000.0, 4200.0, 4400.0])
-    got = dealer_delta(spots, S, np.array([U]), np.array([400.0]), np.array([0.25]), np.array([0.2]), r, np.array([0.01]), np.array([True]), np.array([[1.0]]))[0]
-    np.testing.assert_allclose(got, bsm_delta(spots * U / S, 400.0, 0.25, r, 0.01, 0.2, True), rtol=1e-12)
+    got = dealer_delta(
+        spots,
+        S,
+        np.array([U]),
+        np.array([400.0]),
+        np.array([0.25]),
+        np.array([0.2]),
+        r,
+        np.array([0.01]),
+        np.array([True]),
+        np.array([[1.0]]),
+    )[0]
+    np.testing.assert_allclose(
+        got, bsm_delta(spots * U / S, 400.0, 0.25, r, 0.01, 0.2, True), rtol=1e-12
+    )
 
 
 def test_is_the_spot_derivative_of_the_book_value() -> None:
@@ -46,6 +66,22 @@ def test_is_the_spot_derivative_of_the_book_value() -> None:
     b["strike"] = b["strike"] / 42.0
     w = np.random.default_rng(5).normal(size=n)
     h = 1e-3
-    value = [float(np.sum(w * bsm_price(s, b["strike"], b["t_years"], r, b["q"], b["sigma"], b["is_call"]))) for s in (S - h, S + h)]
-    got = dealer_delta([S], S, np.full(n, S), b["strike"], b["t_years"], b["sigma"], r, b["q"], b["is_call"], w[None, :])[0, 0]
+    value = [
+        float(
+            np.sum(w * bsm_price(s, b["strike"], b["t_years"], r, b["q"], b["sigma"], b["is_call"]))
+        )
+        for s in (S - h, S + h)
+    ]
+    got = dealer_delta(
+        [S],
+        S,
+        np.full(n, S),
+        b["strike"],
+        b["t_years"],
+        b["sigma"],
+        r,
+        b["q"],
+        b["is_call"],
+        w[None, :],
+    )[0, 0]
     assert abs(got - (value[1] - value[0]) / (2 * h)) < 1e-6 * max(1.0, abs(got))

@@ -10,7 +10,15 @@ from flows.scenarios import dealer_sign_changes
 
 
 def _totals(moves, gamma, vanna=0.0, shock=0.0):
-    return pd.DataFrame({"index_move_pct": moves, "iv_shock_pts": shock, "dealer_gamma_usd": gamma, "dealer_vanna_usd": vanna, "dealer_charm_usd": 0.0})
+    return pd.DataFrame(
+        {
+            "index_move_pct": moves,
+            "iv_shock_pts": shock,
+            "dealer_gamma_usd": gamma,
+            "dealer_vanna_usd": vanna,
+            "dealer_charm_usd": 0.0,
+        }
+    )
 
 
 def test_interpolated_crossing_on_each_side():
@@ -25,7 +33,10 @@ def test_interpolated_crossing_on_each_side():
 
 def test_no_change_of_sign_and_the_trivial_one_at_zero():
     moves = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
-    assert dealer_sign_changes(_totals(moves, np.array([2.0, 1.0, 0.0, -1.0, -2.0]))) == (None, None)
+    assert dealer_sign_changes(_totals(moves, np.array([2.0, 1.0, 0.0, -1.0, -2.0]))) == (
+        None,
+        None,
+    )
 
 
 def test_sums_the_dealer_components_and_reads_one_shock():

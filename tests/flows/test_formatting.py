@@ -30,7 +30,12 @@ def test_every_unit_has_a_format_or_is_not_a_number() -> None:
         (-1.234e10, Unit.USD_PER_1PCT, {}, "-$12.34 bn"),  # flows and sensitivities carry a sign
         (3.52e10, Unit.USD_FLOW, {}, "+$35.20 bn"),
         (5.688e10, Unit.USD, {}, "$56.88 bn"),  # an amount (AUM) has none unless asked
-        (3.52e10, Unit.USD, {"signed": True, "digits": 1, "space": False}, "+$35.2bn"),  # the CFTC cards
+        (
+            3.52e10,
+            Unit.USD,
+            {"signed": True, "digits": 1, "space": False},
+            "+$35.2bn",
+        ),  # the CFTC cards
         (2e8, Unit.USD_FLOW, {"scale": "bn", "style": "code"}, "+0.20 bn USD"),  # the board
         (-1.234e9, Unit.USD_PER_1PCT, {"minus": "\u2212"}, "\u2212$1.23 bn"),
         (1.2345, Unit.PERCENT, {}, "1.23%"),
@@ -60,11 +65,17 @@ def test_format_value(value, unit, style, text) -> None:
 
 def test_table_formats_and_headers() -> None:
     assert table_format(Unit.USD_PER_1PCT) == ",.0f" and table_format("USD per 1% move") == ",.0f"
-    assert table_format(Unit.PERCENT) == ",.2f" and table_format(Unit.PER_POINT_PER_OPTION) == ".6~g"
+    assert (
+        table_format(Unit.PERCENT) == ",.2f" and table_format(Unit.PER_POINT_PER_OPTION) == ".6~g"
+    )
     assert table_format("an old unit text") == FALLBACK.table == table_format(None)
     assert time_format(Unit.DATE) == "%Y-%m-%d" and time_format(Unit.TIME) == "%Y-%m-%d %H:%M %Z"
     assert header("Net GEX", Unit.USD_PER_1PCT) == "Net GEX (USD per 1% move)"
-    assert header("regime", Unit.LABEL) == "regime" and header("expiry", Unit.DATE) == "expiry" and header("x", None) == "x"
+    assert (
+        header("regime", Unit.LABEL) == "regime"
+        and header("expiry", Unit.DATE) == "expiry"
+        and header("x", None) == "x"
+    )
     assert header("share", "an old unit text") == "share (an old unit text)"  # shown as stored
     assert shown_unit(Unit.FLAG) is None and shown_unit("") is None
     assert unit_of("USD") is Unit.USD and unit_of("no such unit") is None and unit_of(None) is None
@@ -76,7 +87,10 @@ def test_format_time_in_the_desk_zone():
     # 14:30 UTC in November is 09:30 in New York (EST, UTC-5); in July 10:30 (EDT).
     assert format_time("2026-11-30T14:30:00+00:00", "America/New_York") == "2026-11-30 09:30 EST"
     assert format_time("2026-07-01T14:30:00Z", "America/New_York") == "2026-07-01 10:30 EDT"
-    assert format_time("2026-11-30T14:30:05", "Europe/London", seconds=True) == "2026-11-30 14:30:05 GMT"  # naive = UTC
+    assert (
+        format_time("2026-11-30T14:30:05", "Europe/London", seconds=True)
+        == "2026-11-30 14:30:05 GMT"
+    )  # naive = UTC
     assert format_time(0, "UTC") == "1970-01-01 00:00 UTC"
     assert format_time("2026-11-17", "America/New_York") == "2026-11-17"  # a date has no zone
     assert format_time(None, "UTC") == "n/a" and format_time("None", "UTC", missing="-") == "-"
@@ -87,4 +101,7 @@ def test_format_value_writes_times_by_the_time_unit():
     from flows.formatting import format_value
     from flows.units import Unit
 
-    assert format_value("2026-11-30T14:30:00+00:00", Unit.TIME, tz="America/New_York") == "2026-11-30 09:30 EST"
+    assert (
+        format_value("2026-11-30T14:30:00+00:00", Unit.TIME, tz="America/New_York")
+        == "2026-11-30 09:30 EST"
+    )

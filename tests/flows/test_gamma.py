@@ -26,8 +26,16 @@ from tests.reference import gamma_reference as ref
 SPX_2023, SPY_2023, SPX_2024 = "spx_2023-09-14", "spy_2023-09-14", "spx_2024-01-07"
 FILES = [SPX_2023, SPY_2023, SPX_2024]
 PATHS = {
-    TRIMMED: {SPX_2023: "options/spx_quotedata_2023-09-14_trimmed.csv", SPY_2023: "options/spy_quotedata_2023-09-14_trimmed.csv", SPX_2024: "options/spx_quotedata_2024-01-07_trimmed.csv"},
-    FULL: {SPX_2023: "options/spx_quotedata_2023-09-14.csv", SPY_2023: "options/spy_quotedata_2023-09-14.csv", SPX_2024: "options/spx_quotedata_2024-01-07.csv"},
+    TRIMMED: {
+        SPX_2023: "options/spx_quotedata_2023-09-14_trimmed.csv",
+        SPY_2023: "options/spy_quotedata_2023-09-14_trimmed.csv",
+        SPX_2024: "options/spx_quotedata_2024-01-07_trimmed.csv",
+    },
+    FULL: {
+        SPX_2023: "options/spx_quotedata_2023-09-14.csv",
+        SPY_2023: "options/spy_quotedata_2023-09-14.csv",
+        SPX_2024: "options/spx_quotedata_2024-01-07.csv",
+    },
 }
 """The three real CBOE files: trimmed copies (tests/data/options, default) and the full files
 (shared folder, ``extended``)."""
@@ -52,7 +60,15 @@ def real(request: pytest.FixtureRequest) -> dict[str, tuple[Chain, object]]:
     return out
 
 
-def hand_chain(rows: list[tuple], spot: float, as_of: str = "2024-03-01 10:00", expiry: str = "2024-03-15", root: str = "SPY", underlying: str = "SPY", position: list[float] | None = None) -> Chain:
+def hand_chain(
+    rows: list[tuple],
+    spot: float,
+    as_of: str = "2024-03-01 10:00",
+    expiry: str = "2024-03-15",
+    root: str = "SPY",
+    underlying: str = "SPY",
+    position: list[float] | None = None,
+) -> Chain:
     """rows: (type, strike, open_interest, iv, file gamma[, expiry])."""
     recs = []
     for row in rows:
@@ -80,7 +96,13 @@ def hand_chain(rows: list[tuple], spot: float, as_of: str = "2024-03-01 10:00", 
     frame = frame[list(CHAIN_COLUMNS)]
     if position is not None:
         frame[DEALER_POSITION_COLUMN] = position
-    return Chain(underlying=underlying, spot=spot, as_of=pd.Timestamp(as_of, tz="America/New_York"), source="hand-built", contracts=frame)
+    return Chain(
+        underlying=underlying,
+        spot=spot,
+        as_of=pd.Timestamp(as_of, tz="America/New_York"),
+        source="hand-built",
+        contracts=frame,
+    )
 
 
 def model_contracts(report, conv_sign: str = "calls_long_puts_short") -> list[dict]:
@@ -89,8 +111,21 @@ def model_contracts(report, conv_sign: str = "calls_long_puts_short") -> list[di
     out = []
     for row in c[m].itertuples():
         is_call = row.type == "C"
-        w = row.open_interest if (is_call and conv_sign == "calls_long_puts_short") else -row.open_interest
-        out.append({"w": w, "K": row.strike, "T": row.t_years, "sig": row.iv_used, "is_call": is_call, "settle": row.settle_time})
+        w = (
+            row.open_interest
+            if (is_call and conv_sign == "calls_long_puts_short")
+            else -row.open_interest
+        )
+        out.append(
+            {
+                "w": w,
+                "K": row.strike,
+                "T": row.t_years,
+                "sig": row.iv_used,
+                "is_call": is_call,
+                "settle": row.settle_time,
+            }
+        )
     return out
 
 
@@ -113,16 +148,31 @@ def test_net_gex_equals_a_plain_sum(real, name: str) -> None:
     model_part = {"C": 0.0, "P": 0.0}
     for row in modelled.itertuples():
         sign = 1.0 if row.type == "C" else -1.0
-        model_part[row.type] += sign * row.open_interest * ref.gamma(S, row.strike, row.t_years, PARAMS.r, PARAMS.q, row.iv_used) * 100 * S * S * 0.01
+        model_part[row.type] += (
+            sign
+            * row.open_interest
+            * ref.gamma(S, row.strike, row.t_years, PARAMS.r, PARAMS.q, row.iv_used)
+            * 100
+            * S
+            * S
+            * 0.01
+        )
     call, put = plain["call"] + model_part["C"], plain["put"] + model_part["P"]
     assert h["net_gex_usd_per_1pct"] == pytest.approx(call + put, rel=1e-10)
     assert h["call_gex_usd_per_1pct"] == pytest.approx(call, rel=1e-10)
     assert h["put_gex_usd_per_1pct"] == pytest.approx(put, rel=1e-10)
     assert h["gross_gex_usd_per_1pct"] == pytest.approx(call - put, rel=1e-10)
-    assert h["modelled_gamma_share"] == pytest.approx((model_part["C"] - model_part["P"]) / (call - put), rel=1e-9)
-    assert h["modelled_gamma_share"] < 0.01  # the real files only lose gamma printed as 0 far from the money
+    assert h["modelled_gamma_share"] == pytest.approx(
+        (model_part["C"] - model_part["P"]) / (call - put), rel=1e-9
+    )
+    assert (
+        h["modelled_gamma_share"] < 0.01
+    )  # the real files only lose gamma printed as 0 far from the money
     # contracts in no figure (a position but no gamma and no IV) are listed, not silently kept
-    assert h["contracts"] + h["unsolved_dropped"] == plain["alive"] and h["expired_dropped"] == plain["dropped"]
+    assert (
+        h["contracts"] + h["unsolved_dropped"] == plain["alive"]
+        and h["expired_dropped"] == plain["dropped"]
+    )
     assert h["expired_dropped_oi"] == plain["dropped_oi"]
     assert set(rep.dropped["kind"]) <= {"settled", "unsolved"}
     # per point and share-equivalent are the same sum rescaled
@@ -148,12 +198,17 @@ def test_spy_after_the_close_drops_the_same_day_expiry(real) -> None:
     same_day = chain.contracts["expiry"] == pd.Timestamp("2023-09-14")
     settled = rep.dropped[rep.dropped["kind"] == "settled"]
     assert set(settled["expiry"]) == {pd.Timestamp("2023-09-14")}
-    assert len(settled) == int(same_day.sum()) == {TRIMMED: 2 * 51, FULL: 250}[real["where"]]  # rows of Sep 14 in the file x 2
+    assert (
+        len(settled) == int(same_day.sum()) == {TRIMMED: 2 * 51, FULL: 250}[real["where"]]
+    )  # rows of Sep 14 in the file x 2
     assert settled["open_interest"].sum() == chain.contracts.loc[same_day, "open_interest"].sum()
     assert rep.headline["zero_dte_share"] == 0.0  # nothing expiring today is left
     assert not rep.by_expiry["zero_dte"].any()
     assert rep.by_expiry["expiry"].min() == pd.Timestamp("2023-09-15")
-    assert settled["reason"].iloc[0] == "settled at 2023-09-14T16:00:00-04:00 (PM, close), at or before the snapshot 2023-09-14T16:31:00-04:00"
+    assert (
+        settled["reason"].iloc[0]
+        == "settled at 2023-09-14T16:00:00-04:00 (PM, close), at or before the snapshot 2023-09-14T16:31:00-04:00"
+    )
     # deep-in-the-money calls quoted at intrinsic value have no IV and no gamma: listed with why
     unsolved = rep.dropped[rep.dropped["kind"] == "unsolved"]
     assert len(unsolved) == rep.headline["unsolved_dropped"] > 0
@@ -167,11 +222,17 @@ def test_spx_am_settled_monthlies_alive_until_the_open(real) -> None:
     chain, rep = real[SPX_2023]
     c = rep.contracts.set_index("symbol")
     # SPX (AM) Sep 15: settles 09:30 ET next morning; SPXW Sep 15: 16:00 ET
-    t_am = (pd.Timestamp("2023-09-15 09:30", tz="America/New_York") - chain.as_of) / pd.Timedelta(days=365)
-    t_pm = (pd.Timestamp("2023-09-15 16:00", tz="America/New_York") - chain.as_of) / pd.Timedelta(days=365)
+    t_am = (pd.Timestamp("2023-09-15 09:30", tz="America/New_York") - chain.as_of) / pd.Timedelta(
+        days=365
+    )
+    t_pm = (pd.Timestamp("2023-09-15 16:00", tz="America/New_York") - chain.as_of) / pd.Timedelta(
+        days=365
+    )
     assert c.loc["SPX230915C04500000", "t_years"] == pytest.approx(t_am, rel=1e-12)
     assert c.loc["SPXW230915C04500000", "t_years"] == pytest.approx(t_pm, rel=1e-12)
-    assert set(rep.dropped.loc[rep.dropped["kind"] == "settled", "expiry"]) == {pd.Timestamp("2023-09-14")}
+    assert set(rep.dropped.loc[rep.dropped["kind"] == "settled", "expiry"]) == {
+        pd.Timestamp("2023-09-14")
+    }
 
 
 def test_sunday_file_drops_the_already_expired_friday(real) -> None:
@@ -184,7 +245,10 @@ def test_sunday_file_drops_the_already_expired_friday(real) -> None:
     assert rep.by_expiry["expiry"].min() == pd.Timestamp("2024-01-08")
     assert (rep.contracts["t_years"] > 0).all()
     # charm horizon: the next close after a Sunday morning is Monday 16:00 ET
-    assert rep.headline["next_close"] == pd.Timestamp("2024-01-08 16:00", tz="America/New_York").tz_convert("UTC").isoformat()
+    assert (
+        rep.headline["next_close"]
+        == pd.Timestamp("2024-01-08 16:00", tz="America/New_York").tz_convert("UTC").isoformat()
+    )
 
 
 def test_spx_and_spxw_stay_apart(real) -> None:
@@ -197,7 +261,9 @@ def test_spx_and_spxw_stay_apart(real) -> None:
     # by strike sums both roots
     at = c[c["strike"] == 4500.0]
     row = rep.by_strike.set_index("strike").loc[4500.0]
-    assert row["call_gex_usd_per_1pct"] == pytest.approx(at.loc[at["type"] == "C", "gex_usd_per_1pct"].sum(), rel=1e-12)
+    assert row["call_gex_usd_per_1pct"] == pytest.approx(
+        at.loc[at["type"] == "C", "gex_usd_per_1pct"].sum(), rel=1e-12
+    )
     assert row["call_oi_contracts"] == at.loc[at["type"] == "C", "open_interest"].sum()
     spx = at[(at["root"] == "SPX") & (at["type"] == "C")]
     spxw = at[(at["root"] == "SPXW") & (at["type"] == "C")]
@@ -213,7 +279,10 @@ def test_half_dollar_strikes_not_merged(real) -> None:
     assert half, "the alive SPY chain still has half-dollar strikes"
     for k in half:
         sel = alive[(alive["strike"] == k) & (alive["type"] == "P")]
-        assert rep.by_strike.set_index("strike").loc[k, "put_oi_contracts"] == sel["open_interest"].sum()
+        assert (
+            rep.by_strike.set_index("strike").loc[k, "put_oi_contracts"]
+            == sel["open_interest"].sum()
+        )
     assert len(strikes) == len(np.unique(strikes))
     # 452.5 sits between 452 and 455 as its own row
     assert {452.0, 452.5}.issubset(set(strikes))
@@ -227,17 +296,32 @@ def test_profile_matches_a_per_contract_loop(real) -> None:
     contracts = model_contracts(rep)
     prof = rep.profile
     assert len(prof) == 801
-    assert prof["spot"].iloc[0] == pytest.approx(0.8 * chain.spot) and prof["spot"].iloc[-1] == pytest.approx(1.2 * chain.spot)
+    assert prof["spot"].iloc[0] == pytest.approx(0.8 * chain.spot) and prof["spot"].iloc[
+        -1
+    ] == pytest.approx(1.2 * chain.spot)
     for i in (0, 200, 377, 400, 650, 800):
         s = prof["spot"].iloc[i]
-        assert prof["net_gex_usd_per_1pct"].iloc[i] == pytest.approx(ref.profile_point(contracts, s, PARAMS.r, PARAMS.q), rel=1e-9)
+        assert prof["net_gex_usd_per_1pct"].iloc[i] == pytest.approx(
+            ref.profile_point(contracts, s, PARAMS.r, PARAMS.q), rel=1e-9
+        )
     centre = prof.iloc[400]
     assert centre["spot"] == pytest.approx(chain.spot, rel=1e-14)
-    assert rep.headline["model_gex_at_spot_usd_per_1pct"] == pytest.approx(centre["net_gex_usd_per_1pct"], rel=1e-9)
-    np.testing.assert_allclose(prof["call_gex_usd_per_1pct"] + prof["put_gex_usd_per_1pct"], prof["net_gex_usd_per_1pct"], rtol=1e-9, atol=1e-3 * abs(centre["net_gex_usd_per_1pct"]) * 1e-6)
+    assert rep.headline["model_gex_at_spot_usd_per_1pct"] == pytest.approx(
+        centre["net_gex_usd_per_1pct"], rel=1e-9
+    )
+    np.testing.assert_allclose(
+        prof["call_gex_usd_per_1pct"] + prof["put_gex_usd_per_1pct"],
+        prof["net_gex_usd_per_1pct"],
+        rtol=1e-9,
+        atol=1e-3 * abs(centre["net_gex_usd_per_1pct"]) * 1e-6,
+    )
     # contracts table: model gamma is the BSM gamma of the contract at spot
     c = rep.contracts.dropna(subset=["gamma_model"]).iloc[::997]
-    np.testing.assert_allclose(c["gamma_model"], bsm_gamma(chain.spot, c["strike"], c["t_years"], PARAMS.r, PARAMS.q, c["iv_used"]), rtol=1e-10)
+    np.testing.assert_allclose(
+        c["gamma_model"],
+        bsm_gamma(chain.spot, c["strike"], c["t_years"], PARAMS.r, PARAMS.q, c["iv_used"]),
+        rtol=1e-10,
+    )
 
 
 def test_solved_ivs_reprice_to_the_mid(real) -> None:
@@ -248,7 +332,15 @@ def test_solved_ivs_reprice_to_the_mid(real) -> None:
     solved = c[c["iv_source"] == "solved"]
     assert len(solved) > 50
     mid = 0.5 * (solved["bid"] + solved["ask"])
-    px = bsm_price(chain.spot, solved["strike"], solved["t_years"], PARAMS.r, PARAMS.q, solved["iv_used"], solved["type"] == "C")
+    px = bsm_price(
+        chain.spot,
+        solved["strike"],
+        solved["t_years"],
+        PARAMS.r,
+        PARAMS.q,
+        solved["iv_used"],
+        solved["type"] == "C",
+    )
     np.testing.assert_allclose(px, mid, rtol=1e-6, atol=1e-6)
     assert set(c["iv_source"]) == {"file", "solved", "unsolved"}
     assert c.loc[c["iv_source"] == "unsolved", "iv_used"].isna().all()
@@ -264,19 +356,32 @@ def test_hedge_flows_match_brute_force_repricing(real) -> None:
     for c in contracts:
         c["T_next"] = max((c["settle"] - next_close) / pd.Timedelta(days=365), 1e-8)
     moves = [-10.0, -3.0, -1.0, 0.0, 2.0, 3.0, 10.0]
-    brute = pd.DataFrame(ref.hedge_flow_brute(contracts, S, moves, PARAMS.r, PARAMS.q, PARAMS.iv_shock_points / 100)).set_index("move_pct")
+    brute = pd.DataFrame(
+        ref.hedge_flow_brute(contracts, S, moves, PARAMS.r, PARAMS.q, PARAMS.iv_shock_points / 100)
+    ).set_index("move_pct")
     hf = rep.hedge_flow.set_index("move_pct")
     for m in moves:
         for col in ("dealer_trade_usd", "vanna_flow_usd", "charm_flow_usd"):
-            assert hf.loc[m, col] == pytest.approx(brute.loc[m, col], rel=1e-8, abs=1e-6 * abs(brute["dealer_trade_usd"]).max()), (m, col)
+            assert hf.loc[m, col] == pytest.approx(
+                brute.loc[m, col], rel=1e-8, abs=1e-6 * abs(brute["dealer_trade_usd"]).max()
+            ), (m, col)
         assert hf.loc[m, "spot"] == pytest.approx(S * (1 + m / 100))
-    assert rep.headline["hedge_flow_down3_usd"] == pytest.approx(brute.loc[-3.0, "dealer_trade_usd"], rel=1e-8)
-    assert rep.headline["hedge_flow_up3_usd"] == pytest.approx(brute.loc[3.0, "dealer_trade_usd"], rel=1e-8)
+    assert rep.headline["hedge_flow_down3_usd"] == pytest.approx(
+        brute.loc[-3.0, "dealer_trade_usd"], rel=1e-8
+    )
+    assert rep.headline["hedge_flow_up3_usd"] == pytest.approx(
+        brute.loc[3.0, "dealer_trade_usd"], rel=1e-8
+    )
     # gamma approximation: -m * sum(w * gamma_model) * (S' - S) * S'
-    gam = sum(c["w"] * ref.gamma(S, c["K"], c["T"], PARAMS.r, PARAMS.q, c["sig"]) for c in contracts) * 100
+    gam = (
+        sum(c["w"] * ref.gamma(S, c["K"], c["T"], PARAMS.r, PARAMS.q, c["sig"]) for c in contracts)
+        * 100
+    )
     for m in moves:
         s_new = S * (1 + m / 100)
-        assert hf.loc[m, "gamma_approx_usd"] == pytest.approx(-gam * (s_new - S) * s_new, rel=1e-8, abs=1.0)
+        assert hf.loc[m, "gamma_approx_usd"] == pytest.approx(
+            -gam * (s_new - S) * s_new, rel=1e-8, abs=1.0
+        )
     assert hf.loc[0.0, "dealer_trade_usd"] == 0.0
 
 
@@ -286,14 +391,24 @@ def test_long_gamma_dealers_sell_rallies_and_buy_dips() -> None:
     rep = analyze(chain, GammaParams(moves_pct=(-1.0, -0.1, 0.0, 0.1, 1.0)))
     hf = rep.hedge_flow.set_index("move_pct")
     assert hf.loc[1.0, "dealer_trade_usd"] < 0 < hf.loc[-1.0, "dealer_trade_usd"]
-    assert hf.loc[0.1, "dealer_trade_usd"] == pytest.approx(hf.loc[0.1, "gamma_approx_usd"], rel=0.03)
-    assert rep.headline["regime"] == "long gamma" and rep.headline["flip"] is None and rep.headline["flips"] == []
+    assert hf.loc[0.1, "dealer_trade_usd"] == pytest.approx(
+        hf.loc[0.1, "gamma_approx_usd"], rel=0.03
+    )
+    assert (
+        rep.headline["regime"] == "long gamma"
+        and rep.headline["flip"] is None
+        and rep.headline["flips"] == []
+    )
     # the whole window stays long gamma: no crossing
     assert (rep.profile["net_gex_usd_per_1pct"] > 0).all()
     # short-all flips every sign
     sens = rep.sensitivity.set_index("convention")
-    assert sens.loc["short_all", "net_gex_usd_per_1pct"] == pytest.approx(-rep.headline["net_gex_usd_per_1pct"])
-    assert sens.loc["short_all", "hedge_flow_up3_usd"] == pytest.approx(-sens.loc["calls_long_puts_short", "hedge_flow_up3_usd"])
+    assert sens.loc["short_all", "net_gex_usd_per_1pct"] == pytest.approx(
+        -rep.headline["net_gex_usd_per_1pct"]
+    )
+    assert sens.loc["short_all", "hedge_flow_up3_usd"] == pytest.approx(
+        -sens.loc["calls_long_puts_short", "hedge_flow_up3_usd"]
+    )
 
 
 # -- flips ----------------------------------------------------------------------------------
@@ -307,8 +422,21 @@ def exact_curve(rep) -> callable:
 @pytest.mark.parametrize(
     ("rows", "spot", "n_flips"),
     [
-        ([("C", 90, 1000, 0.1, 0.0), ("P", 100, 3000, 0.1, 0.0), ("C", 110, 1000, 0.1, 0.0)], 102.0, 2),
-        ([("C", 90, 1000, 0.12, 0.0), ("P", 97, 1500, 0.12, 0.0), ("C", 104, 1500, 0.12, 0.0), ("P", 111, 1000, 0.12, 0.0)], 100.0, 3),
+        (
+            [("C", 90, 1000, 0.1, 0.0), ("P", 100, 3000, 0.1, 0.0), ("C", 110, 1000, 0.1, 0.0)],
+            102.0,
+            2,
+        ),
+        (
+            [
+                ("C", 90, 1000, 0.12, 0.0),
+                ("P", 97, 1500, 0.12, 0.0),
+                ("C", 104, 1500, 0.12, 0.0),
+                ("P", 111, 1000, 0.12, 0.0),
+            ],
+            100.0,
+            3,
+        ),
     ],
 )
 def test_profile_with_several_crossings(rows, spot, n_flips) -> None:
@@ -324,7 +452,9 @@ def test_profile_with_several_crossings(rows, spot, n_flips) -> None:
         assert abs(x - root) <= 1e-4 * spot
         assert np.sign(f(x - 1e-4 * spot)) != np.sign(f(x + 1e-4 * spot))
     assert rep.headline["flip"] == min(flips, key=lambda x: abs(x - spot))
-    assert rep.headline["flip_distance_pct"] == pytest.approx((rep.headline["flip"] / spot - 1) * 100)
+    assert rep.headline["flip_distance_pct"] == pytest.approx(
+        (rep.headline["flip"] / spot - 1) * 100
+    )
     # sampled profile changes sign exactly n_flips times
     sign = np.sign(rep.profile["net_gex_usd_per_1pct"].to_numpy())
     assert int(np.sum(sign[1:] != sign[:-1])) == n_flips
@@ -355,9 +485,15 @@ def test_walls_and_headline_on_a_hand_built_chain() -> None:
     ]
     rep = analyze(hand_chain(rows, spot=100.0), PARAMS)
     bs = rep.by_strike.set_index("strike")
-    assert bs["call_gex_usd_per_1pct"].to_dict() == pytest.approx({95.0: 10000, 100.0: 60000, 105.0: 90000})
-    assert bs["put_gex_usd_per_1pct"].to_dict() == pytest.approx({95.0: -100000, 100.0: -80000, 105.0: 0})
-    assert bs["net_gex_usd_per_1pct"].to_dict() == pytest.approx({95.0: -90000, 100.0: -20000, 105.0: 90000})
+    assert bs["call_gex_usd_per_1pct"].to_dict() == pytest.approx(
+        {95.0: 10000, 100.0: 60000, 105.0: 90000}
+    )
+    assert bs["put_gex_usd_per_1pct"].to_dict() == pytest.approx(
+        {95.0: -100000, 100.0: -80000, 105.0: 0}
+    )
+    assert bs["net_gex_usd_per_1pct"].to_dict() == pytest.approx(
+        {95.0: -90000, 100.0: -20000, 105.0: 90000}
+    )
     assert bs["put_oi_contracts"].to_dict() == {95.0: 500, 100.0: 400, 105.0: 0}
     h = rep.headline
     assert (h["call_wall"], h["put_wall"], h["abs_gamma_strike"]) == (105.0, 95.0, 100.0)
@@ -380,10 +516,16 @@ def test_source_position_convention() -> None:
     rep = analyze(chain, PARAMS)
     sens = rep.sensitivity.set_index("convention")
     assert list(sens.index) == ["calls_long_puts_short", "short_all", "source_position"]
-    assert sens.loc["source_position", "net_gex_usd_per_1pct"] == pytest.approx(10000 * (40 * 0.01 - 200 * 0.02 - 300 * 0.03))
+    assert sens.loc["source_position", "net_gex_usd_per_1pct"] == pytest.approx(
+        10000 * (40 * 0.01 - 200 * 0.02 - 300 * 0.03)
+    )
     own = analyze(chain, GammaParams(r=PARAMS.r, q=PARAMS.q, convention="source_position"))
-    assert own.headline["net_gex_usd_per_1pct"] == pytest.approx(sens.loc["source_position", "net_gex_usd_per_1pct"])
-    assert own.headline["hedge_flow_up3_usd"] == pytest.approx(sens.loc["source_position", "hedge_flow_up3_usd"])
+    assert own.headline["net_gex_usd_per_1pct"] == pytest.approx(
+        sens.loc["source_position", "net_gex_usd_per_1pct"]
+    )
+    assert own.headline["hedge_flow_up3_usd"] == pytest.approx(
+        sens.loc["source_position", "hedge_flow_up3_usd"]
+    )
     assert DEALER_POSITION_COLUMN in own.contracts.columns
     with pytest.raises(InputError, match=DEALER_POSITION_COLUMN):
         analyze(hand_chain(rows, spot=100.0), GammaParams(convention="source_position"))
@@ -396,33 +538,51 @@ def test_busdays262_against_calendar(real) -> None:
     as_of = chain.as_of
     # Monday SPXW from a Sunday snapshot: no weekday in [Sun, Mon) -> the 1/262 floor
     assert bc.loc["SPXW240108C04700000", "t_years"] == pytest.approx(1 / 262)
-    assert cc.loc["SPXW240108C04700000", "t_years"] == pytest.approx((pd.Timestamp("2024-01-08 16:00", tz="America/New_York") - as_of) / pd.Timedelta(days=365))
+    assert cc.loc["SPXW240108C04700000", "t_years"] == pytest.approx(
+        (pd.Timestamp("2024-01-08 16:00", tz="America/New_York") - as_of) / pd.Timedelta(days=365)
+    )
     # Friday 2024-01-12: Mon-Thu = 4 business days; the AM-settled SPX monthly of 2024-01-19: 9
     assert bc.loc["SPXW240112C04700000", "t_years"] == pytest.approx(4 / 262)
     assert bc.loc["SPX240119C04700000", "t_years"] == pytest.approx(9 / 262)
-    assert cc.loc["SPX240119C04700000", "t_years"] == pytest.approx((pd.Timestamp("2024-01-19 09:30", tz="America/New_York") - as_of) / pd.Timedelta(days=365))
+    assert cc.loc["SPX240119C04700000", "t_years"] == pytest.approx(
+        (pd.Timestamp("2024-01-19 09:30", tz="America/New_York") - as_of) / pd.Timedelta(days=365)
+    )
     # spot GEX from the file's gamma is identical; the model (and modelled gamma) depend on the basis
-    file_part = [r.contracts.loc[r.contracts["gamma_source"] == "file", "gex_usd_per_1pct"].sum() for r in (bus, cal)]
+    file_part = [
+        r.contracts.loc[r.contracts["gamma_source"] == "file", "gex_usd_per_1pct"].sum()
+        for r in (bus, cal)
+    ]
     assert file_part[0] == pytest.approx(file_part[1], rel=1e-12)
     assert bus.headline["net_gex_usd_per_1pct"] != cal.headline["net_gex_usd_per_1pct"]
     assert bus.headline["time_basis"] == "busdays262"
-    assert bus.headline["model_gex_at_spot_usd_per_1pct"] != cal.headline["model_gex_at_spot_usd_per_1pct"]
+    assert (
+        bus.headline["model_gex_at_spot_usd_per_1pct"]
+        != cal.headline["model_gex_at_spot_usd_per_1pct"]
+    )
     # the profile under busdays262 matches the per-contract loop with the busdays T
     contracts = model_contracts(bus)
     s = bus.profile["spot"].iloc[300]
-    assert bus.profile["net_gex_usd_per_1pct"].iloc[300] == pytest.approx(ref.profile_point(contracts, s, PARAMS.r, PARAMS.q), rel=1e-9)
+    assert bus.profile["net_gex_usd_per_1pct"].iloc[300] == pytest.approx(
+        ref.profile_point(contracts, s, PARAMS.r, PARAMS.q), rel=1e-9
+    )
 
 
 def test_zero_dte_alive_intraday() -> None:
     # 10:00 ET on expiry day: the PM-settled same-day contracts are alive (6 h left)
-    rows = [("C", 100, 1000, 0.2, 0.05, "2024-03-01"), ("P", 100, 1000, 0.2, 0.05, "2024-03-01"), ("C", 100, 1000, 0.2, 0.01, "2024-03-15")]
+    rows = [
+        ("C", 100, 1000, 0.2, 0.05, "2024-03-01"),
+        ("P", 100, 1000, 0.2, 0.05, "2024-03-01"),
+        ("C", 100, 1000, 0.2, 0.01, "2024-03-15"),
+    ]
     chain = hand_chain(rows, spot=100.0, as_of="2024-03-01 10:00")
     cal = analyze(chain, PARAMS)
     bus = analyze(chain, GammaParams(time_basis="busdays262"))
     assert cal.headline["expired_dropped"] == 0
     t0 = cal.contracts.set_index("symbol").loc["SPY240301C00100000", "t_years"]
     assert t0 == pytest.approx(6 / (365 * 24))
-    assert bus.contracts.set_index("symbol").loc["SPY240301C00100000", "t_years"] == pytest.approx(1 / 262)
+    assert bus.contracts.set_index("symbol").loc["SPY240301C00100000", "t_years"] == pytest.approx(
+        1 / 262
+    )
     assert cal.by_expiry["zero_dte"].tolist() == [True, False]
     assert cal.by_expiry["days_to_expiry"].tolist() == [0, 14]
     # 0DTE share of gross: (0.05 + 0.05) / (0.05 + 0.05 + 0.01)
@@ -437,8 +597,15 @@ def test_default_next_close_comes_from_the_exchange_calendar() -> None:
     rows = [("C", 100, 1000, 0.2, 0.05, "2025-12-19"), ("P", 100, 1000, 0.2, 0.05, "2025-12-19")]
     # Wednesday before Thanksgiving, after the close: Thursday is a holiday, Friday closes at 13:00
     rep = analyze(hand_chain(rows, spot=100.0, as_of="2025-11-26 16:30"), PARAMS)
-    assert rep.headline["next_close"] == pd.Timestamp("2025-11-28 13:00", tz=ny).tz_convert("UTC").isoformat()
-    for at, expected in (("2023-09-14 16:31", "2023-09-15 16:00"), ("2023-09-14 10:00", "2023-09-14 16:00"), ("2024-01-07 10:52", "2024-01-08 16:00")):
+    assert (
+        rep.headline["next_close"]
+        == pd.Timestamp("2025-11-28 13:00", tz=ny).tz_convert("UTC").isoformat()
+    )
+    for at, expected in (
+        ("2023-09-14 16:31", "2023-09-15 16:00"),
+        ("2023-09-14 10:00", "2023-09-14 16:00"),
+        ("2024-01-07 10:52", "2024-01-08 16:00"),
+    ):
         assert calendars.next_close(pd.Timestamp(at, tz=ny)) == pd.Timestamp(expected, tz=ny)
 
 
@@ -453,7 +620,10 @@ def test_bad_chains_and_params_are_refused() -> None:
         (empty, "contracts"),
         (Chain("SPY", float("nan"), chain.as_of, "hand-built", chain.contracts), "spot"),
         (hand_chain([("C", 100, -10, 0.2, 0.01)], spot=100.0), "open_interest"),
-        (hand_chain([("C", 100, 10, np.nan, 0.01), ("P", 100, 10, np.nan, 0.01)], spot=100.0), "iv"),
+        (
+            hand_chain([("C", 100, 10, np.nan, 0.01), ("P", 100, 10, np.nan, 0.01)], spot=100.0),
+            "iv",
+        ),
         (hand_chain(good, spot=100.0, as_of="2024-03-20 10:00"), "expiry"),
     ]
     for bad, field in cases:
@@ -461,7 +631,17 @@ def test_bad_chains_and_params_are_refused() -> None:
             analyze(bad, PARAMS)
         assert err.value.field == field
         assert "hand-built" in str(err.value) or field == "expiry"
-    for params, field in [(GammaParams(time_basis="act360"), "time_basis"), (GammaParams(convention="dealers_long"), "convention"), (GammaParams(window=1.5), "window"), (GammaParams(n_points=2), "n_points"), (GammaParams(next_close=pd.Timestamp("2024-02-29 16:00", tz="America/New_York")), "next_close"), (GammaParams(next_close=pd.Timestamp("2024-03-01 16:00")), "next_close")]:
+    for params, field in [
+        (GammaParams(time_basis="act360"), "time_basis"),
+        (GammaParams(convention="dealers_long"), "convention"),
+        (GammaParams(window=1.5), "window"),
+        (GammaParams(n_points=2), "n_points"),
+        (
+            GammaParams(next_close=pd.Timestamp("2024-02-29 16:00", tz="America/New_York")),
+            "next_close",
+        ),
+        (GammaParams(next_close=pd.Timestamp("2024-03-01 16:00")), "next_close"),
+    ]:
         with pytest.raises(InputError) as err:
             analyze(chain, params)
         assert err.value.field == field

@@ -23,7 +23,15 @@ from tests.reference import gamma_reference as ref
 
 # a grid over moneyness, maturity, vol, rates and dividends (calls and puts)
 S0 = 100.0
-GRID = list(itertools.product([60.0, 90.0, 100.0, 110.0, 150.0], [1 / 365, 0.05, 0.5, 2.0], [0.08, 0.25, 0.9], [0.0, 0.045], [0.0, 0.02]))
+GRID = list(
+    itertools.product(
+        [60.0, 90.0, 100.0, 110.0, 150.0],
+        [1 / 365, 0.05, 0.5, 2.0],
+        [0.08, 0.25, 0.9],
+        [0.0, 0.045],
+        [0.0, 0.02],
+    )
+)
 K = np.array([g[0] for g in GRID])
 T = np.array([g[1] for g in GRID])
 SIG = np.array([g[2] for g in GRID])
@@ -40,7 +48,9 @@ def test_textbook_values():
     assert bsm_price(100.0, 100.0, 1.0, 0.05, 0.0, 0.20, False) == pytest.approx(5.5735, abs=1e-4)
     assert bsm_delta(100.0, 100.0, 1.0, 0.05, 0.0, 0.20, True) == pytest.approx(0.636831, abs=1e-6)
     # gamma = phi(0.35) / (100 * 0.2) = 0.375240 / 20
-    assert bsm_gamma(100.0, 100.0, 1.0, 0.05, 0.0, 0.20) == pytest.approx(0.3752403 / 20.0, rel=1e-6)
+    assert bsm_gamma(100.0, 100.0, 1.0, 0.05, 0.0, 0.20) == pytest.approx(
+        0.3752403 / 20.0, rel=1e-6
+    )
 
 
 @pytest.mark.parametrize("is_call", [True, False])
@@ -59,50 +69,94 @@ def test_greeks_against_central_differences(is_call):
     # steps scaled to the option's own price scale S sigma sqrt(T) (a 1-day option needs tiny steps)
     h_s = 1e-4 * S0 * SIG * np.sqrt(T)
     # delta = dPrice/dS
-    fd_delta = (bsm_price(S0 + h_s, K, T, R, Q, SIG, is_call) - bsm_price(S0 - h_s, K, T, R, Q, SIG, is_call)) / (2 * h_s)
-    np.testing.assert_allclose(bsm_delta(S0, K, T, R, Q, SIG, is_call), fd_delta, rtol=1e-5, atol=1e-6)
+    fd_delta = (
+        bsm_price(S0 + h_s, K, T, R, Q, SIG, is_call)
+        - bsm_price(S0 - h_s, K, T, R, Q, SIG, is_call)
+    ) / (2 * h_s)
+    np.testing.assert_allclose(
+        bsm_delta(S0, K, T, R, Q, SIG, is_call), fd_delta, rtol=1e-5, atol=1e-6
+    )
     # gamma = dDelta/dS, and the second difference of the price
-    fd_gamma = (bsm_delta(S0 + h_s, K, T, R, Q, SIG, is_call) - bsm_delta(S0 - h_s, K, T, R, Q, SIG, is_call)) / (2 * h_s)
+    fd_gamma = (
+        bsm_delta(S0 + h_s, K, T, R, Q, SIG, is_call)
+        - bsm_delta(S0 - h_s, K, T, R, Q, SIG, is_call)
+    ) / (2 * h_s)
     np.testing.assert_allclose(bsm_gamma(S0, K, T, R, Q, SIG), fd_gamma, rtol=1e-4, atol=1e-7)
     h2 = 2e-2 * S0 * SIG * np.sqrt(T)
-    fd2 = (bsm_price(S0 + h2, K, T, R, Q, SIG, is_call) - 2 * bsm_price(S0, K, T, R, Q, SIG, is_call) + bsm_price(S0 - h2, K, T, R, Q, SIG, is_call)) / h2**2
+    fd2 = (
+        bsm_price(S0 + h2, K, T, R, Q, SIG, is_call)
+        - 2 * bsm_price(S0, K, T, R, Q, SIG, is_call)
+        + bsm_price(S0 - h2, K, T, R, Q, SIG, is_call)
+    ) / h2**2
     np.testing.assert_allclose(bsm_gamma(S0, K, T, R, Q, SIG), fd2, rtol=1e-3, atol=1e-5)
     # vanna = dDelta/dSigma (per 1.00 of vol)
     h_v = 1e-5
-    fd_vanna = (bsm_delta(S0, K, T, R, Q, SIG + h_v, is_call) - bsm_delta(S0, K, T, R, Q, SIG - h_v, is_call)) / (2 * h_v)
+    fd_vanna = (
+        bsm_delta(S0, K, T, R, Q, SIG + h_v, is_call)
+        - bsm_delta(S0, K, T, R, Q, SIG - h_v, is_call)
+    ) / (2 * h_v)
     np.testing.assert_allclose(bsm_vanna(S0, K, T, R, Q, SIG), fd_vanna, rtol=1e-5, atol=1e-6)
     # charm = dDelta/dt with t = calendar time passing = -dDelta/dT (per year)
     h_t = 1e-4 * T
-    fd_charm = -(bsm_delta(S0, K, T + h_t, R, Q, SIG, is_call) - bsm_delta(S0, K, T - h_t, R, Q, SIG, is_call)) / (2 * h_t)
-    np.testing.assert_allclose(bsm_charm(S0, K, T, R, Q, SIG, is_call), fd_charm, rtol=1e-5, atol=1e-5)
+    fd_charm = -(
+        bsm_delta(S0, K, T + h_t, R, Q, SIG, is_call)
+        - bsm_delta(S0, K, T - h_t, R, Q, SIG, is_call)
+    ) / (2 * h_t)
+    np.testing.assert_allclose(
+        bsm_charm(S0, K, T, R, Q, SIG, is_call), fd_charm, rtol=1e-5, atol=1e-5
+    )
     # vega = dPrice/dSigma
-    fd_vega = (bsm_price(S0, K, T, R, Q, SIG + h_v, is_call) - bsm_price(S0, K, T, R, Q, SIG - h_v, is_call)) / (2 * h_v)
+    fd_vega = (
+        bsm_price(S0, K, T, R, Q, SIG + h_v, is_call)
+        - bsm_price(S0, K, T, R, Q, SIG - h_v, is_call)
+    ) / (2 * h_v)
     np.testing.assert_allclose(bsm_vega(S0, K, T, R, Q, SIG), fd_vega, rtol=1e-5, atol=1e-6)
 
 
 def test_put_call_parity_and_symmetry():
     call = bsm_price(S0, K, T, R, Q, SIG, True)
     put = bsm_price(S0, K, T, R, Q, SIG, False)
-    np.testing.assert_allclose(call - put, S0 * np.exp(-Q * T) - K * np.exp(-R * T), rtol=1e-12, atol=1e-10)
-    np.testing.assert_allclose(bsm_delta(S0, K, T, R, Q, SIG, True) - bsm_delta(S0, K, T, R, Q, SIG, False), np.exp(-Q * T), rtol=1e-12)
+    np.testing.assert_allclose(
+        call - put, S0 * np.exp(-Q * T) - K * np.exp(-R * T), rtol=1e-12, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        bsm_delta(S0, K, T, R, Q, SIG, True) - bsm_delta(S0, K, T, R, Q, SIG, False),
+        np.exp(-Q * T),
+        rtol=1e-12,
+    )
     # gamma and vanna are the same for calls and puts: check via finite differences of each side's delta
     h = 1e-4 * S0 * SIG * np.sqrt(T)
     for is_call in (True, False):
-        fd = (bsm_delta(S0 + h, K, T, R, Q, SIG, is_call) - bsm_delta(S0 - h, K, T, R, Q, SIG, is_call)) / (2 * h)
+        fd = (
+            bsm_delta(S0 + h, K, T, R, Q, SIG, is_call)
+            - bsm_delta(S0 - h, K, T, R, Q, SIG, is_call)
+        ) / (2 * h)
         np.testing.assert_allclose(fd, bsm_gamma(S0, K, T, R, Q, SIG), rtol=1e-4, atol=1e-7)
     # charm: put = call - q e^{-qT}
-    np.testing.assert_allclose(bsm_charm(S0, K, T, R, Q, SIG, False), bsm_charm(S0, K, T, R, Q, SIG, True) - Q * np.exp(-Q * T), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        bsm_charm(S0, K, T, R, Q, SIG, False),
+        bsm_charm(S0, K, T, R, Q, SIG, True) - Q * np.exp(-Q * T),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 def test_invalid_inputs_give_nan():
-    out = bsm_gamma([100.0, 100.0, 100.0], [100.0, 100.0, -1.0], [0.0, 0.5, 0.5], 0.0, 0.0, [0.2, 0.0, 0.2])
+    out = bsm_gamma(
+        [100.0, 100.0, 100.0], [100.0, 100.0, -1.0], [0.0, 0.5, 0.5], 0.0, 0.0, [0.2, 0.0, 0.2]
+    )
     assert np.isnan(out).all()
 
 
 @pytest.mark.parametrize("is_call", [True, False])
 def test_implied_vol_round_trip(is_call):
     strikes = np.array([40.0, 70.0, 90.0, 99.0, 100.0, 101.0, 110.0, 130.0, 200.0])
-    ks, ts, vs = (a.ravel() for a in np.meshgrid(strikes, [2 / 365, 0.1, 1.0, 3.0], [0.05, 0.2, 0.6, 1.5], indexing="ij"))
+    ks, ts, vs = (
+        a.ravel()
+        for a in np.meshgrid(
+            strikes, [2 / 365, 0.1, 1.0, 3.0], [0.05, 0.2, 0.6, 1.5], indexing="ij"
+        )
+    )
     r, q = 0.045, 0.015
     px = bsm_price(S0, ks, ts, r, q, vs, is_call)
     iv, ok = implied_vol(px, S0, ks, ts, r, q, is_call)
@@ -124,7 +178,9 @@ def test_implied_vol_round_trip(is_call):
 def test_implied_vol_reports_unsolvable_prices():
     S, K_, T_, r, q = 100.0, 100.0, 0.5, 0.03, 0.0
     lower, upper = price_bounds(S, K_, T_, r, q, True)
-    prices = np.array([lower * 0.5 if lower > 0 else -1.0, float(upper) * 1.01, np.nan, 0.0, 5.0, 5.0])
+    prices = np.array(
+        [lower * 0.5 if lower > 0 else -1.0, float(upper) * 1.01, np.nan, 0.0, 5.0, 5.0]
+    )
     expiry = np.array([T_, T_, T_, T_, 0.0, T_])
     iv, ok = implied_vol(prices, S, K_, expiry, r, q, True)
     assert ok.tolist() == [False, False, False, False, False, True]

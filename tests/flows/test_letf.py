@@ -44,7 +44,9 @@ def test_formula_equals_target_minus_drifted_exposure(lev: float, r: float) -> N
     assert float(letf.rebalance_usd(aum, lev, r)) == pytest.approx(expected, rel=1e-12, abs=1e-6)
     # the post-move variant on today's assets gives the same trade
     aum_now = aum * (1 + lev * r)
-    assert float(letf.rebalance_usd_post_move(aum_now, lev, r)) == pytest.approx(expected, rel=1e-12, abs=1e-6)
+    assert float(letf.rebalance_usd_post_move(aum_now, lev, r)) == pytest.approx(
+        expected, rel=1e-12, abs=1e-6
+    )
 
 
 def test_formula_vectorised_broadcast_matches_reference() -> None:
@@ -63,20 +65,26 @@ def test_worked_check_minus_3x_sells_120() -> None:
 
 
 def test_post_move_variant_undefined_when_fund_wiped_out() -> None:
-    out = letf.rebalance_usd_post_move(np.array([10.0, 10.0]), np.array([3.0, 3.0]), np.array([-0.30, -0.40]))
+    out = letf.rebalance_usd_post_move(
+        np.array([10.0, 10.0]), np.array([3.0, 3.0]), np.array([-0.30, -0.40])
+    )
     assert math.isfinite(out[0]) and math.isnan(out[1])
 
 
 def test_one_x_long_never_rebalances_and_gamma_factor() -> None:
     assert float(letf.rebalance_usd(1e9, 1.0, -0.2)) == 0.0
-    np.testing.assert_allclose(letf.gamma_factor([3, 2, 1.25, -1, -2, -3]), [6, 2, 0.3125, 2, 6, 12])
+    np.testing.assert_allclose(
+        letf.gamma_factor([3, 2, 1.25, -1, -2, -3]), [6, 2, 0.3125, 2, 6, 12]
+    )
 
 
 def test_creations_term_sign() -> None:
     # Inflows of 10 into a -2x fund: it shorts 20 more of the underlying; into a +3x fund it buys 30.
     np.testing.assert_allclose(letf.creations_flow_usd([-2.0, 3.0], [10.0, 10.0]), [-20.0, 30.0])
     funds = _hand_funds()
-    flows = letf.fund_flows(letf.classify(funds, {}), {"AAA": 0.0}, net_creations_usd={"L3": 10.0, "I2": 10.0})
+    flows = letf.fund_flows(
+        letf.classify(funds, {}), {"AAA": 0.0}, net_creations_usd={"L3": 10.0, "I2": 10.0}
+    )
     row = flows.set_index("ticker")
     assert row.loc["L3", "creations_usd"] == pytest.approx(30.0)
     assert row.loc["I2", "creations_usd"] == pytest.approx(-20.0)
@@ -94,7 +102,9 @@ def test_long_and_inverse_never_offset() -> None:
     table = letf.by_underlying(letf.fund_flows(letf.classify(_hand_funds(), {}), {"AAA": -5.0}))
     row = table.set_index("underlying").loc["AAA"]
     assert row["long_per_1pct_usd"] > 0 and row["inverse_per_1pct_usd"] > 0
-    assert row["per_1pct_usd"] == pytest.approx(row["long_per_1pct_usd"] + row["inverse_per_1pct_usd"])
+    assert row["per_1pct_usd"] == pytest.approx(
+        row["long_per_1pct_usd"] + row["inverse_per_1pct_usd"]
+    )
 
 
 def _hand_funds() -> pd.DataFrame:
@@ -115,7 +125,9 @@ def _hand_funds() -> pd.DataFrame:
 
 def test_by_underlying_hand_values_and_adv_share() -> None:
     flows = letf.fund_flows(letf.classify(_hand_funds(), {}), {"AAA": -2.0, "BBB": 10.0})
-    table = letf.by_underlying(flows, adv_usd={"AAA": 100.0}, auction_usd={"AAA": 10.0}).set_index("underlying")
+    table = letf.by_underlying(flows, adv_usd={"AAA": 100.0}, auction_usd={"AAA": 10.0}).set_index(
+        "underlying"
+    )
     # AAA: 100*6*1% + 50*6*1% + 40*0 = 9 USD per 1%; move -2% -> sell 18
     assert table.loc["AAA", "per_1pct_usd"] == pytest.approx(9.0)
     assert table.loc["AAA", "long_per_1pct_usd"] == pytest.approx(6.0)
@@ -153,40 +165,126 @@ def test_scenario_flows_series_and_frame() -> None:
     one = letf.scenario_flows(flows, {"AAA": -3.0}).set_index("underlying")
     assert one.loc["AAA", "rebalance_usd"] == pytest.approx(-27.0)
     assert one.loc["BBB", "rebalance_usd"] == 0.0  # no move given
-    moves = pd.DataFrame({"AAA": [-1.0, 2.0], "BBB": [-1.5, 3.0]}, index=pd.Index([-1.0, 2.0], name="index_move_pct"))
+    moves = pd.DataFrame(
+        {"AAA": [-1.0, 2.0], "BBB": [-1.5, 3.0]}, index=pd.Index([-1.0, 2.0], name="index_move_pct")
+    )
     grid = letf.scenario_flows(flows, moves)
     # reference: per fund, A*(L^2-L)*r summed by hand
     for scen in moves.index:
-        ref_aaa = sum(float(letf.rebalance_usd(a, lv, moves.loc[scen, "AAA"] / 100)) for a, lv in ((100, 3), (50, -2), (40, 1)))
+        ref_aaa = sum(
+            float(letf.rebalance_usd(a, lv, moves.loc[scen, "AAA"] / 100))
+            for a, lv in ((100, 3), (50, -2), (40, 1))
+        )
         ref_bbb = float(letf.rebalance_usd(100, -3, moves.loc[scen, "BBB"] / 100))
         assert grid.loc[scen, "AAA"] == pytest.approx(ref_aaa)
         assert grid.loc[scen, "TOTAL"] == pytest.approx(ref_aaa + ref_bbb)
     # also from leverage and assets only (no per_1pct column)
     raw = _hand_funds()
-    assert letf.scenario_flows(raw, {"BBB": 10.0}).set_index("underlying").loc["BBB", "rebalance_usd"] == pytest.approx(120.0)
+    assert letf.scenario_flows(raw, {"BBB": 10.0}).set_index("underlying").loc[
+        "BBB", "rebalance_usd"
+    ] == pytest.approx(120.0)
 
 
 def test_classify_reasons() -> None:
     frame = pd.DataFrame(
         {
-            "ticker": ["OK", "VAR", "YB", "NOAUM", "ZERO", "BTC2", "GLD2", "DEBT", "BLANK", "MAPPED"],
-            "name": ["x", "x", "GraniteShares YieldBOOST TSLA ETF", "x", "x", "x", "x", "x", "x", "x"],
+            "ticker": [
+                "OK",
+                "VAR",
+                "YB",
+                "NOAUM",
+                "ZERO",
+                "BTC2",
+                "GLD2",
+                "DEBT",
+                "BLANK",
+                "MAPPED",
+            ],
+            "name": [
+                "x",
+                "x",
+                "GraniteShares YieldBOOST TSLA ETF",
+                "x",
+                "x",
+                "x",
+                "x",
+                "x",
+                "x",
+                "x",
+            ],
             "underlying": ["NVDA", "TSLA", "TSLA", "NVDA", "NVDA", "BTC", "", "TYX", "", ""],
-            "underlying_asset": ["", "", "", "", "", "", "Gold", "", "Some Exotic Index", "Russell 2000 Index"],
+            "underlying_asset": [
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "Gold",
+                "",
+                "Some Exotic Index",
+                "Russell 2000 Index",
+            ],
             "leverage": [2.0, np.nan, 1.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0],
-            "leverage_kind": ["fixed", "variable", "fixed", "fixed", "fixed", "fixed", "fixed", "fixed", "fixed", "fixed"],
-            "asset_class": ["equity", "equity", "equity", "equity", "equity", "crypto", "commodity", "debt", "equity", "equity"],
+            "leverage_kind": [
+                "fixed",
+                "variable",
+                "fixed",
+                "fixed",
+                "fixed",
+                "fixed",
+                "fixed",
+                "fixed",
+                "fixed",
+                "fixed",
+            ],
+            "asset_class": [
+                "equity",
+                "equity",
+                "equity",
+                "equity",
+                "equity",
+                "crypto",
+                "commodity",
+                "debt",
+                "equity",
+                "equity",
+            ],
             "aum_usd": [1.0, 1.0, 1.0, np.nan, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-            "reset": ["daily", "daily", "options-based", "daily", "daily", "daily", "daily", "daily", "daily", "daily"],
+            "reset": [
+                "daily",
+                "daily",
+                "options-based",
+                "daily",
+                "daily",
+                "daily",
+                "daily",
+                "daily",
+                "daily",
+                "daily",
+            ],
         }
     )
     out = letf.classify(frame, {"Russell 2000": "IWM"}).set_index("ticker")
-    assert out.loc["OK", "group"] == "equity" and out.loc["OK", "reason"] == "" and out.loc["OK", "exclusion"] == ""
-    assert out.loc["VAR", "reason"] == letf.REASON_VARIABLE and out.loc["VAR", "exclusion"] == "variable leverage"
+    assert (
+        out.loc["OK", "group"] == "equity"
+        and out.loc["OK", "reason"] == ""
+        and out.loc["OK", "exclusion"] == ""
+    )
+    assert (
+        out.loc["VAR", "reason"] == letf.REASON_VARIABLE
+        and out.loc["VAR", "exclusion"] == "variable leverage"
+    )
     # a YieldBoost fund is an options payoff: excluded for its reset class (was: "variable")
-    assert out.loc["YB", "reason"] == letf.REASON_RESET["options-based"] and out.loc["YB", "exclusion"] == "reset: options-based"
+    assert (
+        out.loc["YB", "reason"] == letf.REASON_RESET["options-based"]
+        and out.loc["YB", "exclusion"] == "reset: options-based"
+    )
     # without a reset column the name rules decide: the same YieldBoost name -> options-based
-    assert letf.classify(frame.drop(columns="reset"), {}).set_index("ticker").loc["YB", "reset"] == "options-based"
+    assert (
+        letf.classify(frame.drop(columns="reset"), {}).set_index("ticker").loc["YB", "reset"]
+        == "options-based"
+    )
     assert out.loc["NOAUM", "reason"] == letf.REASON_NO_AUM
     assert out.loc["ZERO", "reason"] == letf.REASON_ZERO_AUM
     assert out.loc["BTC2", "group"] == "crypto"
@@ -202,7 +300,10 @@ def test_classify_reasons() -> None:
 
 TRIMMED_SNAPSHOT = "letf/leveraged_etf_data_2026-06-01_trimmed.csv"
 """87 real rows of the 2026-06-01 snapshot chosen to cover every rule (tests/data/letf/PROVENANCE.md)."""
-UNIVERSES = [trimmed(TRIMMED_SNAPSHOT, 87, id="trimmed-2026-06-01")] + [full(f"letf/pokedo0_leveraged_etf_data_{day}.csv", rows, id=f"full-{day}") for day, rows in SNAPSHOTS.items()]
+UNIVERSES = [trimmed(TRIMMED_SNAPSHOT, 87, id="trimmed-2026-06-01")] + [
+    full(f"letf/pokedo0_leveraged_etf_data_{day}.csv", rows, id=f"full-{day}")
+    for day, rows in SNAPSHOTS.items()
+]
 
 
 def _snapshot(folder, name: str):
@@ -216,7 +317,9 @@ def _full_snapshot(shared_data, day: str):
 
 
 @pytest.mark.parametrize(("where", "name", "rows"), UNIVERSES)
-def test_real_snapshots_parse_with_readme_row_counts(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+def test_real_snapshots_parse_with_readme_row_counts(
+    where: str, name: str, rows: int, request: pytest.FixtureRequest
+) -> None:
     path, universe, skipped = _snapshot(root(request, where), name)
     assert len(universe) + len(skipped) == rows
     assert universe["ticker"].is_unique
@@ -240,9 +343,18 @@ def _independent_sums(path, skip_underlyings: set[str], daily: set[str]) -> dict
         for row in csv.DictReader(fh):
             under = row["underlying_ticker"].strip().upper()
             text = row["leverage"].strip().lower()
-            if not under or under in skip_underlyings or row["asset_class"].strip().lower() != "equity":
+            if (
+                not under
+                or under in skip_underlyings
+                or row["asset_class"].strip().lower() != "equity"
+            ):
                 continue
-            if not text.endswith("x") or row["direction"] not in ("long", "short") or not row["aum"] or float(row["aum"]) <= 0:
+            if (
+                not text.endswith("x")
+                or row["direction"] not in ("long", "short")
+                or not row["aum"]
+                or float(row["aum"]) <= 0
+            ):
                 continue
             if row["ticker"].strip().upper() not in daily:
                 continue
@@ -252,19 +364,27 @@ def _independent_sums(path, skip_underlyings: set[str], daily: set[str]) -> dict
 
 
 @pytest.mark.parametrize(("where", "name", "rows"), UNIVERSES)
-def test_real_snapshot_per_underlying_totals_match_independent_sum(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+def test_real_snapshot_per_underlying_totals_match_independent_sum(
+    where: str, name: str, rows: int, request: pytest.FixtureRequest
+) -> None:
     path, universe, _ = _snapshot(root(request, where), name)
     # Underlyings touched by the proxy map (as key or target) also collect blank-ticker funds by
     # name; the plain sum below covers the rest, which is most single stocks.
     touched = {k.upper() for k in PROXIES} | {v.upper() for v in PROXIES.values()}
-    expected = _independent_sums(path, touched, set(universe.loc[universe["reset"].eq("daily"), "ticker"]))
-    table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index("underlying")
+    expected = _independent_sums(
+        path, touched, set(universe.loc[universe["reset"].eq("daily"), "ticker"])
+    )
+    table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index(
+        "underlying"
+    )
     # the single stocks (the trimmed copy keeps five; tests/flows/test_letf_reference.py covers
     # every underlying, index proxies included, fund by fund)
     assert len(expected) > (100 if where == FULL else 4)
     for under, value in expected.items():
         assert table.loc[under, "per_1pct_usd"] == pytest.approx(value, rel=1e-9, abs=1e-3), under
-    for under in ("NVDA", "TSLA", "AMD", "PLTR") if where == FULL else ("NVDA", "TSLA", "AMD", "CBRS"):
+    for under in (
+        ("NVDA", "TSLA", "AMD", "PLTR") if where == FULL else ("NVDA", "TSLA", "AMD", "CBRS")
+    ):
         assert under in expected
 
 
@@ -282,18 +402,35 @@ def test_readme_derived_check_reproduced(shared_data, day: str, readme_bn: float
     """
     _, universe, _ = _full_snapshot(shared_data, day)
     fixed_equity = universe[(universe["asset_class"] == "equity") & universe["leverage"].notna()]
-    naive = float((fixed_equity["aum_usd"].fillna(0) * letf.gamma_factor(fixed_equity["leverage"]) * 0.01).sum())
+    naive = float(
+        (
+            fixed_equity["aum_usd"].fillna(0) * letf.gamma_factor(fixed_equity["leverage"]) * 0.01
+        ).sum()
+    )
     assert naive / 1e9 == pytest.approx(readme_bn, rel=0.02)
     flows = letf.fund_flows(letf.classify(universe, PROXIES))
     counted = float(letf.by_underlying(flows)["per_1pct_usd"].sum())
-    left_out = flows[(flows["asset_class"] == "equity") & flows["leverage"].notna() & (flows["group"] == "excluded")]
-    assert counted + float(left_out["per_1pct_usd"].fillna(0).sum()) == pytest.approx(naive, rel=1e-12)
+    left_out = flows[
+        (flows["asset_class"] == "equity")
+        & flows["leverage"].notna()
+        & (flows["group"] == "excluded")
+    ]
+    assert counted + float(left_out["per_1pct_usd"].fillna(0).sum()) == pytest.approx(
+        naive, rel=1e-12
+    )
     assert counted < naive
 
 
 @pytest.mark.parametrize(
     ("day", "underlying", "readme_bn"),
-    [("2026-02-05", "QQQ", 2.3), ("2026-06-01", "QQQ", 3.0), ("2026-02-05", "SPY", 1.0), ("2026-06-01", "SPY", 1.1), ("2026-02-05", "SOXX", 0.9), ("2026-06-01", "SOXX", 1.9)],
+    [
+        ("2026-02-05", "QQQ", 2.3),
+        ("2026-06-01", "QQQ", 3.0),
+        ("2026-02-05", "SPY", 1.0),
+        ("2026-06-01", "SPY", 1.1),
+        ("2026-02-05", "SOXX", 0.9),
+        ("2026-06-01", "SOXX", 1.9),
+    ],
 )
 @pytest.mark.extended
 def test_readme_per_index_figures(shared_data, day: str, underlying: str, readme_bn: float) -> None:
@@ -304,12 +441,16 @@ def test_readme_per_index_figures(shared_data, day: str, underlying: str, readme
     include or leave out the odd small fund (SSG, the 1x SH and PSQ).
     """
     _, universe, _ = _full_snapshot(shared_data, day)
-    table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index("underlying")
+    table = letf.by_underlying(letf.fund_flows(letf.classify(universe, PROXIES))).set_index(
+        "underlying"
+    )
     assert table.loc[underlying, "per_1pct_usd"] / 1e9 == pytest.approx(readme_bn, rel=0.08)
 
 
 @pytest.mark.parametrize(("where", "name", "rows"), [UNIVERSES[0], UNIVERSES[-1]])
-def test_blank_index_underlyings_are_mapped(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+def test_blank_index_underlyings_are_mapped(
+    where: str, name: str, rows: int, request: pytest.FixtureRequest
+) -> None:
     _, universe, _ = _snapshot(root(request, where), name)
     raw = universe.set_index("ticker")
     assert raw.loc[["SOXL", "TECL", "TNA"], "underlying"].eq("").all()  # blank in the file
@@ -320,15 +461,24 @@ def test_blank_index_underlyings_are_mapped(where: str, name: str, rows: int, re
     assert out.loc["TNA", "underlying"] == "IWM"
     assert (out.loc[["SOXL", "TECL", "TNA"], "underlying_source"] == "proxy").all()
     assert (out.loc[["SOXL", "TECL", "TNA"], "group"] == "equity").all()
-    assert out.loc["TQQQ", "underlying"] == "QQQ" and out.loc["TQQQ", "underlying_source"] == "ticker"
+    assert (
+        out.loc["TQQQ", "underlying"] == "QQQ" and out.loc["TQQQ", "underlying_source"] == "ticker"
+    )
     assert out.loc["UPRO", "underlying"] == "SPY"  # index ticker SPX -> SPY
     if where == FULL:  # left out of the trimmed copy on purpose (its PROVENANCE.md)
         assert out.loc["UVIX", "reason"] == letf.REASON_UNKNOWN_UNDERLYING  # VIX futures: no proxy
 
 
 def test_map_underlyings_name_normalisation() -> None:
-    frame = pd.DataFrame({"underlying": ["", "", "spx", ""], "underlying_asset": ["NYSE  Semiconductor Index", "nasdaq-100 index", "", "Nope"]})
-    out = letf.map_underlyings(frame, {"NYSE Semiconductor": "SOXX", "Nasdaq-100": "QQQ", "SPX": "SPY"})
+    frame = pd.DataFrame(
+        {
+            "underlying": ["", "", "spx", ""],
+            "underlying_asset": ["NYSE  Semiconductor Index", "nasdaq-100 index", "", "Nope"],
+        }
+    )
+    out = letf.map_underlyings(
+        frame, {"NYSE Semiconductor": "SOXX", "Nasdaq-100": "QQQ", "SPX": "SPY"}
+    )
     assert out["underlying"].tolist() == ["SOXX", "QQQ", "SPY", ""]
     assert out["underlying_source"].tolist() == ["proxy", "proxy", "proxy", ""]
 
@@ -339,7 +489,9 @@ def test_scenario_table_wide_matches_long_and_reference() -> None:
     assert wide.index.tolist() == ["AAA", "BBB", "TOTAL"]
     assert wide.loc["AAA", 2.5] == pytest.approx(9.0 * 2.5)
     assert wide.loc["TOTAL", -10.0] == pytest.approx(-210.0)
-    long = letf.scenario_grid(flows, [-10.0, 2.5]).set_index(["underlying", "move_pct"])["rebalance_usd"]
+    long = letf.scenario_grid(flows, [-10.0, 2.5]).set_index(["underlying", "move_pct"])[
+        "rebalance_usd"
+    ]
     assert long.loc[("BBB", 2.5)] == pytest.approx(wide.loc["BBB", 2.5])
     # a moves frame that lacks an underlying: that underlying trades nothing
     partial = letf.scenario_flows(flows, pd.DataFrame({"BBB": [-1.0]}))
@@ -352,7 +504,9 @@ def test_fund_flows_post_move_assets_and_missing_columns() -> None:
     prior = letf.fund_flows(funds, {"AAA": -10.0, "BBB": -10.0}).set_index("ticker")
     now = funds.copy()
     now["aum_usd"] = now["aum_usd"] * (1 + now["leverage"] * -0.10)  # assets after the move
-    post = letf.fund_flows(now, {"AAA": -10.0, "BBB": -10.0}, aum_is_post_move=True).set_index("ticker")
+    post = letf.fund_flows(now, {"AAA": -10.0, "BBB": -10.0}, aum_is_post_move=True).set_index(
+        "ticker"
+    )
     np.testing.assert_allclose(post["rebalance_usd"], prior["rebalance_usd"])
     assert post.loc["B3", "rebalance_usd"] == pytest.approx(-120.0)
     from flows.errors import InputError
@@ -368,9 +522,15 @@ def test_rebalance_past_wipe_out_is_the_liquidation_of_the_exposure() -> None:
     buys back its short, 1 x 100 x 2.5 = 250."""
     from flows.letf import rebalance_usd, wiped_out
 
-    got = rebalance_usd(np.array([100.0, 100.0, 100.0, 100.0]), np.array([3.0, 3.0, 3.0, -1.0]), np.array([-0.2, -0.4, -1.0 / 3.0, 1.5]))
+    got = rebalance_usd(
+        np.array([100.0, 100.0, 100.0, 100.0]),
+        np.array([3.0, 3.0, 3.0, -1.0]),
+        np.array([-0.2, -0.4, -1.0 / 3.0, 1.5]),
+    )
     assert got == pytest.approx([-120.0, -180.0, -200.0, 250.0])
-    assert wiped_out(np.array([3.0, 3.0, -1.0, 2.0]), np.array([-0.2, -0.4, 1.5, np.nan])).tolist() == [False, True, True, False]
+    assert wiped_out(
+        np.array([3.0, 3.0, -1.0, 2.0]), np.array([-0.2, -0.4, 1.5, np.nan])
+    ).tolist() == [False, True, True, False]
     eps = 1e-9
     below = rebalance_usd(100.0, 3.0, -1.0 / 3.0 - eps)
     above = rebalance_usd(100.0, 3.0, -1.0 / 3.0 + eps)

@@ -22,13 +22,18 @@ from tests.reference import letf_reference as ref
 
 PROXIES = dict(LetfSettings().index_proxies)
 TRIMMED = "letf/leveraged_etf_data_2026-06-01_trimmed.csv"
-FULL = [f"letf/pokedo0_leveraged_etf_data_{day}.csv" for day in ("2026-02-05", "2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01")]
+FULL = [
+    f"letf/pokedo0_leveraged_etf_data_{day}.csv"
+    for day in ("2026-02-05", "2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01")
+]
 MOVES_PCT = {"QQQ": -3.2, "SPY": -2.1, "NVDA": -17.0, "TSLA": 4.5, "SOXX": -6.0, "IWM": 0.7}
 """Moves of the day (percent) for some underlyings; the others have none (NaN trade)."""
 ADV_USD = {"QQQ": 22e9, "SPY": 35e9, "NVDA": 40e9, "TSLA": 28e9, "SOXX": 1.1e9}
 GRID = [-10.0, -3.0, -0.5, 0.0, 1.0, 7.5]
 
-CASES = [trimmed(TRIMMED, id="trimmed-2026-06-01")] + [full(path, id=f"full-{path[-14:-4]}") for path in FULL]
+CASES = [trimmed(TRIMMED, id="trimmed-2026-06-01")] + [
+    full(path, id=f"full-{path[-14:-4]}") for path in FULL
+]
 
 
 def _universe(where: str, path: str, request: pytest.FixtureRequest) -> letf_universe.Universe:
@@ -40,7 +45,9 @@ def _records(funds: pd.DataFrame) -> list[dict]:
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_each_fund_lands_in_the_same_group_for_the_same_reason(where: str, path: str, request: pytest.FixtureRequest) -> None:
+def test_each_fund_lands_in_the_same_group_for_the_same_reason(
+    where: str, path: str, request: pytest.FixtureRequest
+) -> None:
     universe = _universe(where, path, request)
     engine = letf.classify(universe.funds, PROXIES)
     got = list(zip(engine["underlying"], engine["group"], engine["exclusion"], strict=True))
@@ -50,11 +57,20 @@ def test_each_fund_lands_in_the_same_group_for_the_same_reason(where: str, path:
     groups = {g for _, g, _ in want}
     categories = {c for _, _, c in want}
     assert {"equity", "crypto", "commodity", "excluded"} <= groups
-    assert {"reset: weekly", "reset: monthly", "reset: quarterly", "reset: options-based", "reset: unknown", "non-equity underlying"} <= categories
+    assert {
+        "reset: weekly",
+        "reset: monthly",
+        "reset: quarterly",
+        "reset: options-based",
+        "reset: unknown",
+        "non-equity underlying",
+    } <= categories
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_per_underlying_sums_equal_the_per_fund_loop(where: str, path: str, request: pytest.FixtureRequest) -> None:
+def test_per_underlying_sums_equal_the_per_fund_loop(
+    where: str, path: str, request: pytest.FixtureRequest
+) -> None:
     universe = _universe(where, path, request)
     flows = letf.fund_flows(letf.classify(universe.funds, PROXIES), MOVES_PCT)
     table = letf.by_underlying(flows, adv_usd=ADV_USD).set_index("underlying")
@@ -63,7 +79,14 @@ def test_per_underlying_sums_equal_the_per_fund_loop(where: str, path: str, requ
     for underlying, row in want.items():
         got = table.loc[underlying]
         assert int(got["funds"]) == row["funds"], underlying
-        for col in ("aum_usd", "long_per_1pct_usd", "inverse_per_1pct_usd", "per_1pct_usd", "rebalance_usd", "per_1pct_pct_adv"):
+        for col in (
+            "aum_usd",
+            "long_per_1pct_usd",
+            "inverse_per_1pct_usd",
+            "per_1pct_usd",
+            "rebalance_usd",
+            "per_1pct_pct_adv",
+        ):
             if math.isnan(row[col]):
                 assert math.isnan(got[col]), (underlying, col)
             else:
@@ -79,12 +102,17 @@ def test_per_underlying_sums_equal_the_per_fund_loop(where: str, path: str, requ
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_scenario_grid_equals_the_per_fund_loop(where: str, path: str, request: pytest.FixtureRequest) -> None:
+def test_scenario_grid_equals_the_per_fund_loop(
+    where: str, path: str, request: pytest.FixtureRequest
+) -> None:
     universe = _universe(where, path, request)
     flows = letf.fund_flows(letf.classify(universe.funds, PROXIES))
     grid = letf.scenario_grid(flows, GRID)
     want = ref.scenario(_records(universe.funds), PROXIES, GRID)
-    got = {(u, m): v for u, m, v in zip(grid["underlying"], grid["move_pct"], grid["rebalance_usd"], strict=True)}
+    got = {
+        (u, m): v
+        for u, m, v in zip(grid["underlying"], grid["move_pct"], grid["rebalance_usd"], strict=True)
+    }
     assert set(got) == set(want)
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-6), key
@@ -93,18 +121,26 @@ def test_scenario_grid_equals_the_per_fund_loop(where: str, path: str, request: 
 
 
 @pytest.mark.parametrize(("where", "path"), CASES)
-def test_excluded_assets_by_category_equal_the_per_fund_loop(where: str, path: str, request: pytest.FixtureRequest) -> None:
+def test_excluded_assets_by_category_equal_the_per_fund_loop(
+    where: str, path: str, request: pytest.FixtureRequest
+) -> None:
     universe = _universe(where, path, request)
     flows = letf.fund_flows(letf.classify(universe.funds, PROXIES))
     engine = letf.excluded_aum(flows, universe.skipped).set_index("category")
-    want, universe_aum = ref.excluded_by_category(_records(universe.funds), PROXIES, universe.skipped["aum_usd"].tolist())
+    want, universe_aum = ref.excluded_by_category(
+        _records(universe.funds), PROXIES, universe.skipped["aum_usd"].tolist()
+    )
     assert set(engine.index) == set(want)
     for category, (n, aum) in want.items():
         assert int(engine.loc[category, "funds"]) == n, category
         assert engine.loc[category, "aum_usd"] == pytest.approx(aum, rel=1e-9, abs=1e-6), category
-        assert engine.loc[category, "share_pct"] == pytest.approx(100.0 * aum / universe_aum, rel=1e-9, abs=1e-12), category
+        assert engine.loc[category, "share_pct"] == pytest.approx(
+            100.0 * aum / universe_aum, rel=1e-9, abs=1e-12
+        ), category
     # what is left out plus what is counted is the whole universe (every fund is one or the other)
-    assert float(engine["aum_usd"].sum()) + letf.included_aum(flows) == pytest.approx(universe_aum, rel=1e-12)
+    assert float(engine["aum_usd"].sum()) + letf.included_aum(flows) == pytest.approx(
+        universe_aum, rel=1e-12
+    )
 
 
 def test_reference_trade_is_the_docstring_worked_check() -> None:

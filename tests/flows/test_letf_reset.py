@@ -24,7 +24,13 @@ PROXIES = dict(LetfSettings().index_proxies)
 NO_TABLE = pd.DataFrame(columns=letf_reset.RESET_TABLE_COLUMNS)
 
 
-def _reset(name: str, issuer: str = "", ticker: str = "XXXX", curated: pd.DataFrame | None = None, overrides: dict | None = None) -> pd.Series:
+def _reset(
+    name: str,
+    issuer: str = "",
+    ticker: str = "XXXX",
+    curated: pd.DataFrame | None = None,
+    overrides: dict | None = None,
+) -> pd.Series:
     frame = pd.DataFrame({"ticker": [ticker], "name": [name], "issuer": [issuer]})
     return letf_reset.classify_reset(frame, curated, overrides).iloc[0]
 
@@ -39,23 +45,43 @@ def _reset(name: str, issuer: str = "", ticker: str = "XXXX", curated: pd.DataFr
         ("GRANITESHARES 2X LONG BULL DAILY ETF", "daily", "name says Daily"),
         ("GraniteShares YieldBOOST TSLA ETF", "options-based", "options payoff"),
         ("YieldMax Short NVDA Option Income Strategy ETF", "options-based", "options payoff"),
-        ("FT Vest U.S. Equity Enhance & Moderate Buffer ETF - June", "options-based", "options payoff"),
+        (
+            "FT Vest U.S. Equity Enhance & Moderate Buffer ETF - June",
+            "options-based",
+            "options payoff",
+        ),
         ("Innovator U.S. Equity Accelerated Plus ETF - July", "options-based", "options payoff"),
         ("iShares Large Cap Accelerated Outcome ETF", "options-based", "options payoff"),
-        ("Leverage Shares 2x Capped Accelerated NVDA Monthly ETF", "options-based", "options payoff"),
+        (
+            "Leverage Shares 2x Capped Accelerated NVDA Monthly ETF",
+            "options-based",
+            "options payoff",
+        ),
         ("NEOS Boosted Nasdaq-100 High Income ETF", "options-based", "options payoff"),
         ("Kurv Gold Enhanced Income ETF", "options-based", "options payoff"),
         ("Defiance Leveraged Long + Income MSTR ETF", "options-based", "options payoff"),
-        ("JPMORGAN ETFS (IRELAND) ICAV US EQ PREMIUM INC ACT UCITS ETF USD DIS", "options-based", "options payoff"),
+        (
+            "JPMORGAN ETFS (IRELAND) ICAV US EQ PREMIUM INC ACT UCITS ETF USD DIS",
+            "options-based",
+            "options payoff",
+        ),
         ("Neuberger Berman Option Strategy ETF", "options-based", "options payoff"),
         ("NVDA WeeklyPay ETF", "weekly", "name says Weekly"),
         ("Roundhill NFLX Weekly Pay ETF", "weekly", "name says Weekly"),
         ("AMD WeeklyPay\u00e2\u00a2 ETF", "weekly", "name says Weekly"),  # the source's mojibake
         ("Tradr 2X Long Innovation 100 Monthly ETF", "monthly", "name says Monthly"),
         ("ETRACS Monthly Pay 2xLeveraged Preferred Stock ETN", "monthly", "name says Monthly"),
-        ("UBS ETRACS 2xMonthly Leveraged S&P MLP Index ETN Series B", "monthly", "name says Monthly"),
+        (
+            "UBS ETRACS 2xMonthly Leveraged S&P MLP Index ETN Series B",
+            "monthly",
+            "name says Monthly",
+        ),
         ("Tradr 2X Long SPY Quarterly ETF", "quarterly", "name says Quarterly"),
-        ("ETRACS Quarterly Pay 1.5x Leveraged Alerian MLP Index ETN", "quarterly", "name says Quarterly"),
+        (
+            "ETRACS Quarterly Pay 1.5x Leveraged Alerian MLP Index ETN",
+            "quarterly",
+            "name says Quarterly",
+        ),
     ],
 )
 def test_each_name_rule(name: str, reset: str, rule: str) -> None:
@@ -89,7 +115,12 @@ def test_rule_order(name: str, reset: str) -> None:
         ("Ultra S&P 500 Equal Weight", "ProShares", "daily", "ProShares"),
         ("GraniteShares 2x Long AMD ETF", "GraniteShares", "daily", "GraniteShares"),
         ("LeverageShares 2x Long CBRS ETF", "Leverage Shares", "daily", "Leverage Shares"),
-        ("MicroSectors FANG+ Index 3X Leveraged ETN", "BMO Capital Markets", "daily", "MicroSectors"),
+        (
+            "MicroSectors FANG+ Index 3X Leveraged ETN",
+            "BMO Capital Markets",
+            "daily",
+            "MicroSectors",
+        ),
         ("MAX Airlines 3X Leveraged ETNs", "Max", "daily", "MicroSectors"),
         ("Volatility Shares 2x Ether ETF", "Volatility Shares", "daily", "Volatility Shares"),
         ("2x Long VIX Futures ETF", "VS TRUST", "daily", "Volatility Shares"),
@@ -117,16 +148,26 @@ def test_family_rule_reads_the_brand_in_the_name_when_the_family_cell_is_damaged
 @pytest.mark.parametrize(
     ("name", "issuer"),
     [
-        ("Tradr 2X Long Innovation ETF", "Tradr ETFs"),  # Tradr sells every reset period: no family rule
+        (
+            "Tradr 2X Long Innovation ETF",
+            "Tradr ETFs",
+        ),  # Tradr sells every reset period: no family rule
         ("Direxion HCM Tactical Enhanced US ETF", "Direxion"),  # Direxion also runs tactical funds
-        ("ETRACS 2x Leveraged US Value Factor TR ETN", "UBS ETRACS"),  # monthly or quarterly: table decides
+        (
+            "ETRACS 2x Leveraged US Value Factor TR ETN",
+            "UBS ETRACS",
+        ),  # monthly or quarterly: table decides
         ("Return Stacked U.S. Stocks & Managed Futures ETF", "Return Stacked"),
         ("x", ""),
     ],
 )
 def test_unknown_is_explicit(name: str, issuer: str) -> None:
     got = _reset(name, issuer)
-    assert got["reset"] == "unknown" and got["reset_source"] == "none" and "no name or family rule" in got["reset_evidence"]
+    assert (
+        got["reset"] == "unknown"
+        and got["reset_source"] == "none"
+        and "no name or family rule" in got["reset_evidence"]
+    )
 
 
 def test_curated_table_wins_over_rules_and_override_wins_over_table() -> None:
@@ -135,7 +176,11 @@ def test_curated_table_wins_over_rules_and_override_wins_over_table() -> None:
     assert _reset("Tradr 2X Long Innovation ETF", "Tradr ETFs", "TARK", table)["reset"] == "daily"
     # MTUL: ETRACS factor note, compounded quarterly per the issuer
     got = _reset("ETRACS 2x Leveraged MSCI US Momentum Factor TR ETN", "UBS ETRACS", "MTUL", table)
-    assert got["reset"] == "quarterly" and got["reset_source"] == "curated" and "quarterly" in got["reset_evidence"]
+    assert (
+        got["reset"] == "quarterly"
+        and got["reset_source"] == "curated"
+        and "quarterly" in got["reset_evidence"]
+    )
     # a table entry beats a name that says Daily; an override beats the table
     fake = pd.DataFrame({"ticker": ["ABCD"], "reset": ["monthly"], "evidence": ["test"]})
     assert _reset("Direxion Daily ABCD Bull 2X", "Direxion", "ABCD", fake)["reset"] == "monthly"
@@ -151,9 +196,16 @@ def test_shipped_reset_table_is_valid_and_has_evidence() -> None:
     assert table["evidence"].str.len().gt(20).all()
     assert {"TQQQ", "MQQQ", "QQQP", "SPYQ", "XDSQ", "NVDW"} <= set(table["ticker"])
     with pytest.raises(InputError, match="listed twice"):
-        letf_reset.validate_reset_table(pd.DataFrame({"ticker": ["A", "a"], "reset": ["daily", "daily"], "evidence": ["x", "y"]}), "t.csv")
+        letf_reset.validate_reset_table(
+            pd.DataFrame(
+                {"ticker": ["A", "a"], "reset": ["daily", "daily"], "evidence": ["x", "y"]}
+            ),
+            "t.csv",
+        )
     with pytest.raises(InputError, match="line 2"):
-        letf_reset.validate_reset_table(pd.DataFrame({"ticker": ["A"], "reset": ["biweekly"], "evidence": ["x"]}), "t.csv")
+        letf_reset.validate_reset_table(
+            pd.DataFrame({"ticker": ["A"], "reset": ["biweekly"], "evidence": ["x"]}), "t.csv"
+        )
 
 
 # -- a monthly-reset fund, built ----------------------------------------------------------------
@@ -170,7 +222,10 @@ def test_monthly_reset_fund_is_excluded_with_its_reason_and_assets() -> None:
     flows = letf.fund_flows(letf.classify(parsed.funds, {}), {"AAA": -4.0})
     row = flows.set_index("ticker")
     assert row.loc["AAAM", "reset"] == "monthly" and row.loc["AAAM", "group"] == "excluded"
-    assert row.loc["AAAM", "reason"] == letf.REASON_RESET["monthly"] and "monthly" in row.loc["AAAM", "reason"]
+    assert (
+        row.loc["AAAM", "reason"] == letf.REASON_RESET["monthly"]
+        and "monthly" in row.loc["AAAM", "reason"]
+    )
     # the daily figure: plain per-fund sums of the two daily funds only
     expected = 1e9 * (4 - 2) * 0.01 + 3e8 * (1 + 1) * 0.01
     table = letf.by_underlying(flows).set_index("underlying")
@@ -178,7 +233,14 @@ def test_monthly_reset_fund_is_excluded_with_its_reason_and_assets() -> None:
     assert table.loc["AAA", "rebalance_usd"] == pytest.approx(expected * -4.0, rel=1e-15)
     assert table.loc["AAA", "funds"] == 2
     left = letf.excluded_aum(flows)
-    assert left.to_dict("records") == [{"category": "reset: monthly", "funds": 1, "aum_usd": 5e8, "share_pct": pytest.approx(100 * 5e8 / 1.8e9)}]
+    assert left.to_dict("records") == [
+        {
+            "category": "reset: monthly",
+            "funds": 1,
+            "aum_usd": 5e8,
+            "share_pct": pytest.approx(100 * 5e8 / 1.8e9),
+        }
+    ]
 
 
 # -- the field case -----------------------------------------------------------------------------
@@ -192,12 +254,19 @@ def test_case_letf_calendar_reset(test_data) -> None:
     assert 3.9349e10 * (9 - 3) * 0.01 == pytest.approx(2_360_940_000.0, rel=1e-12)
     rows = {r["underlying"]: r for r in doc["by_underlying"]}
     assert set(rows) == {"QQQ"} and rows["QQQ"]["funds"] == 1
-    assert rows.get("SPY", {}).get("per_1pct_usd", 0.0) == 0.0 and rows.get("NVDA", {}).get("per_1pct_usd", 0.0) == 0.0
+    assert (
+        rows.get("SPY", {}).get("per_1pct_usd", 0.0) == 0.0
+        and rows.get("NVDA", {}).get("per_1pct_usd", 0.0) == 0.0
+    )
     reasons = {e["ticker"]: e["reason"] for e in doc["excluded"]}
     assert set(reasons) == {"MQQQ", "QQQP", "SPYQ", "XDSQ", "NVDW"}
     assert reasons["MQQQ"].startswith("monthly reset")
-    assert reasons["QQQP"].startswith("quarterly reset") and reasons["SPYQ"].startswith("quarterly reset")
-    assert reasons["XDSQ"].startswith("options-based") and reasons["NVDW"].startswith("weekly reset")
+    assert reasons["QQQP"].startswith("quarterly reset") and reasons["SPYQ"].startswith(
+        "quarterly reset"
+    )
+    assert reasons["XDSQ"].startswith("options-based") and reasons["NVDW"].startswith(
+        "weekly reset"
+    )
     # excluded assets = universe - TQQQ, by a plain loop over the file
     with open(path, encoding="utf-8-sig", newline="") as fh:
         aum = {r["ticker"]: float(r["aum"]) for r in csv.DictReader(fh)}
@@ -205,8 +274,13 @@ def test_case_letf_calendar_reset(test_data) -> None:
     assert doc["included_aum_usd"] == aum["TQQQ"]
     assert doc["excluded_aum_usd"] == pytest.approx(sum(v for t, v in aum.items() if t != "TQQQ"))
     by_cat = {r["category"]: r for r in doc["excluded_aum"]}
-    assert by_cat["reset: quarterly"]["funds"] == 2 and by_cat["reset: quarterly"]["aum_usd"] == pytest.approx(aum["QQQP"] + aum["SPYQ"])
-    assert by_cat["reset: monthly"]["aum_usd"] == aum["MQQQ"] and by_cat["reset: weekly"]["aum_usd"] == aum["NVDW"]
+    assert by_cat["reset: quarterly"]["funds"] == 2 and by_cat["reset: quarterly"][
+        "aum_usd"
+    ] == pytest.approx(aum["QQQP"] + aum["SPYQ"])
+    assert (
+        by_cat["reset: monthly"]["aum_usd"] == aum["MQQQ"]
+        and by_cat["reset: weekly"]["aum_usd"] == aum["NVDW"]
+    )
     assert by_cat["reset: options-based"]["aum_usd"] == aum["XDSQ"]
     assert doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == []
 
@@ -230,7 +304,9 @@ def test_excluded_aum_sums_to_universe_minus_included(test_data) -> None:
         by_reset[fund.reset] = by_reset.get(fund.reset, 0.0) + a
     assert letf.included_aum(flows) == pytest.approx(included, rel=1e-12)
     assert float(left["aum_usd"].sum()) == pytest.approx(universe_total - included, rel=1e-12)
-    assert float(left["share_pct"].sum()) == pytest.approx(100 * (universe_total - included) / universe_total, rel=1e-9)
+    assert float(left["share_pct"].sum()) == pytest.approx(
+        100 * (universe_total - included) / universe_total, rel=1e-9
+    )
     resets = letf.by_reset(flows).set_index("reset")
     for reset, total in by_reset.items():
         assert resets.loc[reset, "aum_usd"] == pytest.approx(total, rel=1e-12)
@@ -252,10 +328,14 @@ def test_real_snapshot_reset_classes(shared_data, day: str) -> None:
     # monthly-pay 2x ETNs are monthly, 1.2x WeeklyPay funds weekly, never daily
     etracs_monthly = funds[funds["name"].str.contains("Monthly Pay", case=False)]
     assert len(etracs_monthly) > 0 and (etracs_monthly["reset"] == "monthly").all()
-    weekly_pay = funds[funds["name"].str.contains("WeeklyPay|Weekly Pay", case=False) & funds["leverage"].eq(1.2)]
+    weekly_pay = funds[
+        funds["name"].str.contains("WeeklyPay|Weekly Pay", case=False) & funds["leverage"].eq(1.2)
+    ]
     assert len(weekly_pay) >= 15 and (weekly_pay["reset"] == "weekly").all()
     # every "Daily" fund is daily, and the daily class holds the bulk of the assets
-    says_daily = funds[funds["name"].str.contains(r"\bDaily\b(?!\s+Income)", case=False, regex=True)]
+    says_daily = funds[
+        funds["name"].str.contains(r"\bDaily\b(?!\s+Income)", case=False, regex=True)
+    ]
     assert (says_daily["reset"] == "daily").all()
     flows = letf.fund_flows(letf.classify(parsed.funds, PROXIES))
     resets = letf.by_reset(flows).set_index("reset")
@@ -294,7 +374,9 @@ _TRICKY_NAMES = [
 ]
 
 
-def test_columnwise_rules_agree_with_the_python_patterns(shared_data_optional_names: list[str]) -> None:
+def test_columnwise_rules_agree_with_the_python_patterns(
+    shared_data_optional_names: list[str],
+) -> None:
     names = pd.Series(_TRICKY_NAMES + shared_data_optional_names)
     for rules in (letf_reset.NAME_RULES, letf_reset.FAMILY_RULES):
         got = letf_reset._rule_matches(names, rules)
@@ -305,8 +387,28 @@ def test_columnwise_rules_agree_with_the_python_patterns(shared_data_optional_na
 
 
 def test_unreadable_text_is_strip_lower_in_the_blank_set() -> None:
-    values = pd.Series([" - ", "NaN", "N/A\x1f", "\u3000none", "NULL", "", "x", "--", "n.a.", "0", None, "na\u00a0"], dtype=object)
-    expected = [("" if v is None else v).strip().lower() in {"", "-", "--", "nan", "n/a", "na", "none", "null"} for v in values]
+    values = pd.Series(
+        [
+            " - ",
+            "NaN",
+            "N/A\x1f",
+            "\u3000none",
+            "NULL",
+            "",
+            "x",
+            "--",
+            "n.a.",
+            "0",
+            None,
+            "na\u00a0",
+        ],
+        dtype=object,
+    )
+    expected = [
+        ("" if v is None else v).strip().lower()
+        in {"", "-", "--", "nan", "n/a", "na", "none", "null"}
+        for v in values
+    ]
     assert letf_reset.unreadable_text(values).tolist() == expected
     assert letf_reset.unreadable_text(values.astype("str")).tolist() == expected
 

@@ -20,7 +20,26 @@ def local(t: pd.DatetimeIndex) -> list[str]:
 def test_every_required_product_is_in_the_table_with_its_rule() -> None:
     t = products.table_frame().set_index("root")
     am = {"SPX", "NDX", "RUT", "DJX", "VIX", "VIXW", "XSPAM"}
-    for root in ("SPX", "SPXW", "SPXQ", "SPXPM", "NDX", "NDXP", "NQX", "RUT", "RUTW", "MRUT", "XSP", "DJX", "DJXW", "VIX", "VIXW", "XEO", "XND", "OEX"):
+    for root in (
+        "SPX",
+        "SPXW",
+        "SPXQ",
+        "SPXPM",
+        "NDX",
+        "NDXP",
+        "NQX",
+        "RUT",
+        "RUTW",
+        "MRUT",
+        "XSP",
+        "DJX",
+        "DJXW",
+        "VIX",
+        "VIXW",
+        "XEO",
+        "XND",
+        "OEX",
+    ):
         assert root in t.index, root
         assert t.loc[root, "settlement"] == ("AM" if root in am else "PM"), root
         assert t.loc[root, "multiplier"] == 100
@@ -31,14 +50,34 @@ def test_every_required_product_is_in_the_table_with_its_rule() -> None:
     assert t.loc["NQX", "level_vs_family"] == 0.2 and t.loc["XND", "level_vs_family"] == 0.01
     assert t.loc["MRUT", "level_vs_family"] == 0.1 and t.loc["MRUT", "family"] == "RUT"
     # ETFs and equities follow the default rule
-    assert products.product("SPY").settlement == "PM" and products.product("SPY").exercise == "American"
-    assert products.product("SPY").underlying_kind == "etf" and products.product("MSTR").underlying_kind == "equity"
+    assert (
+        products.product("SPY").settlement == "PM"
+        and products.product("SPY").exercise == "American"
+    )
+    assert (
+        products.product("SPY").underlying_kind == "etf"
+        and products.product("MSTR").underlying_kind == "equity"
+    )
 
 
 def test_the_two_cdn_index_sets_are_one_set_from_the_table() -> None:
     # they used to disagree on MRUT, XND and XEO
     assert cboe.INDEX_SYMBOLS == cboe_quotes.INDEX_SYMBOLS == products.cdn_index_symbols()
-    for sym in ("SPX", "XSP", "NDX", "XND", "RUT", "MRUT", "VIX", "DJX", "OEX", "XEO", "SOX", "SPESG", "NANOS"):
+    for sym in (
+        "SPX",
+        "XSP",
+        "NDX",
+        "XND",
+        "RUT",
+        "MRUT",
+        "VIX",
+        "DJX",
+        "OEX",
+        "XEO",
+        "SOX",
+        "SPESG",
+        "NANOS",
+    ):
         assert sym in cboe.INDEX_SYMBOLS, sym
         assert cboe.build_query(sym).url.endswith(f"/_{sym}.json")
         assert cboe_quotes.build_query(sym).url.endswith(f"/_{sym}.json")
@@ -58,8 +97,16 @@ def test_pm_series_settle_at_the_early_close() -> None:
 
 def test_holiday_expiries_move_to_the_previous_session() -> None:
     # Good Friday 2026-04-03: the monthly settles on Thursday's open (AM) and close (PM)
-    t, moved = settlement_instants(["SPX", "SPXW", "SPY", "SPXW"], pd.to_datetime(["2026-04-03", "2026-04-03", "2026-04-03", "2026-04-02"]))
-    assert local(t) == ["2026-04-02 09:30", "2026-04-02 16:00", "2026-04-02 16:00", "2026-04-02 16:00"]
+    t, moved = settlement_instants(
+        ["SPX", "SPXW", "SPY", "SPXW"],
+        pd.to_datetime(["2026-04-03", "2026-04-03", "2026-04-03", "2026-04-02"]),
+    )
+    assert local(t) == [
+        "2026-04-02 09:30",
+        "2026-04-02 16:00",
+        "2026-04-02 16:00",
+        "2026-04-02 16:00",
+    ]
     assert moved.tolist() == [True, True, True, False]
     # a VIX settlement Wednesday that is a holiday (New Year's Day 2025) moves to Tuesday's open
     t, moved = settlement_instants(["VIX", "VIXW"], pd.to_datetime(["2025-01-01", "2025-11-19"]))
@@ -71,7 +118,9 @@ def test_holiday_expiries_move_to_the_previous_session() -> None:
 
 
 def test_missing_and_out_of_range_expiries_give_nat() -> None:
-    t, moved = settlement_instants(["SPY", "SPY", "SPY"], pd.to_datetime(["2099-01-16", None, "2026-01-16"]))
+    t, moved = settlement_instants(
+        ["SPY", "SPY", "SPY"], pd.to_datetime(["2099-01-16", None, "2026-01-16"])
+    )
     assert t.isna().tolist() == [True, True, False]
     assert not moved.any()
     assert len(settlement_instants([], [])[0]) == 0
@@ -80,18 +129,33 @@ def test_missing_and_out_of_range_expiries_give_nat() -> None:
 def test_classify_roots_levels_deliverables_and_exclusions() -> None:
     c = classify_roots(["SPX", "SPXW", "XSP", "NANOS", "NDX", "SDS1", "ZZZ"], "SPX")
     assert c.loc[["SPX", "SPXW"], "status"].tolist() == ["standard"] * 2
-    assert c.loc["XSP", "level_ratio"] == pytest.approx(0.1) and c.loc["NANOS", "level_ratio"] == pytest.approx(0.01)
-    assert c.loc["NDX", "status"] == "other underlying" and "not on the chain's underlying SPX" in c.loc["NDX", "reason"]
-    assert c.loc["SDS1", "status"] == "non-standard" and "[gamma.deliverables]" in c.loc["SDS1", "reason"]
+    assert c.loc["XSP", "level_ratio"] == pytest.approx(0.1) and c.loc[
+        "NANOS", "level_ratio"
+    ] == pytest.approx(0.01)
+    assert (
+        c.loc["NDX", "status"] == "other underlying"
+        and "not on the chain's underlying SPX" in c.loc["NDX", "reason"]
+    )
+    assert (
+        c.loc["SDS1", "status"] == "non-standard"
+        and "[gamma.deliverables]" in c.loc["SDS1", "reason"]
+    )
     assert c.loc["ZZZ", "status"] == "non-standard"
     # an XSP chain sees SPX contracts at 10x its level
     assert classify_roots(["SPX"], "XSP").loc["SPX", "level_ratio"] == pytest.approx(10.0)
     # VIX options are priced off the future of their expiry
     v = classify_roots(["VIX", "VIXW"], "VIX")
-    assert v["forward_priced"].tolist() == [True, True] and v["futures_tick"].tolist() == [0.05, 0.05]
+    assert v["forward_priced"].tolist() == [True, True] and v["futures_tick"].tolist() == [
+        0.05,
+        0.05,
+    ]
     # an adjusted series with a deliverable is modelled with it
     d = classify_roots(["SDS", "SDS1"], "SDS", {"sds1": Deliverable(shares=20)})
-    assert d.loc["SDS1", "status"] == "deliverable" and d.loc["SDS1", "units"] == 20 and d.loc["SDS", "units"] == 100
+    assert (
+        d.loc["SDS1", "status"] == "deliverable"
+        and d.loc["SDS1", "units"] == 20
+        and d.loc["SDS", "units"] == 100
+    )
     # BRK.B's root BRKB is the chain's own underlying
     assert classify_roots(["BRKB"], "BRK.B").loc["BRKB", "status"] == "standard"
     with pytest.raises(ValueError):

@@ -17,7 +17,9 @@ def test_skipped_share_by_weight_and_conservative_for_unweighed_rows() -> None:
     enforce(q, 0.01)  # 0.5 % < 1 %: kept
     q.skip("open_interest: '-'", rows=3, weight=None)  # weight unknown: row share (5 %) bounds it
     assert q.skipped_share == pytest.approx(0.05)
-    with pytest.raises(QualityError, match=r"f\.csv: refused: 5\.00 % of open interest skipped \(limit 1\.00 %\)"):
+    with pytest.raises(
+        QualityError, match=r"f\.csv: refused: 5\.00 % of open interest skipped \(limit 1\.00 %\)"
+    ):
         enforce(q, 0.01)
     assert isinstance(QualityError(q, 0.01), InputError)
 
@@ -41,7 +43,9 @@ def test_round_trip_merge_and_headline() -> None:
 
 def test_check_range_names_source_row_and_field() -> None:
     check_range([1.0, 2.0, np.nan], "letf.leverage", "u.csv")
-    with pytest.raises(InputError, match=r"u\.csv: leverage: 1 value\(s\) outside .*e\.g\. 30\.0 \(row 7\)"):
+    with pytest.raises(
+        InputError, match=r"u\.csv: leverage: 1 value\(s\) outside .*e\.g\. 30\.0 \(row 7\)"
+    ):
         check_range([3.0, 30.0], "letf.leverage", "u.csv", rows=[6, 7], field="leverage")
     with pytest.raises(InputError, match="inf"):
         check_range([np.inf], "option.iv", "x")

@@ -73,20 +73,32 @@ def test_exposure_and_flow_step_by_step() -> None:
     cap 150 %, lag 1; AUM USD 1 bn.  Every step written out."""
     params = volcontrol.VolControlParams(decays=(0.9,), seed_days=2, lag=1)
     h = volcontrol.history(prices([100, 101, 100, 102, 102, 99]), params, 1e9)
-    r1, r2, r3, r4, r5 = math.log(1.01), math.log(100 / 101), math.log(1.02), 0.0, math.log(99 / 102)
+    r1, r2, r3, r4, r5 = (
+        math.log(1.01),
+        math.log(100 / 101),
+        math.log(1.02),
+        0.0,
+        math.log(99 / 102),
+    )
     v2 = 252 * (r1**2 + r2**2) / 2  # seed: mean of the first two squared returns, annualised
     v3 = 0.9 * v2 + 0.1 * 252 * r3**2
     v4 = 0.9 * v3 + 0.1 * 252 * r4**2
     v5 = 0.9 * v4 + 0.1 * 252 * r5**2
     sig = [math.sqrt(v) for v in (v2, v3, v4, v5)]
     assert h["sigma"].tolist()[2:] == pytest.approx(sig, rel=1e-12)
-    assert sig[0] == pytest.approx(0.157957, abs=1e-6) and sig[3] == pytest.approx(0.220571, abs=1e-6)
+    assert sig[0] == pytest.approx(0.157957, abs=1e-6) and sig[3] == pytest.approx(
+        0.220571, abs=1e-6
+    )
     # exposure of session t uses sigma of session t-1
     e = [0.1 / s for s in sig[:3]]
     assert h["exposure"].tolist()[3:] == pytest.approx(e, rel=1e-12)
     assert e == pytest.approx([0.633085, 0.556094, 0.586175], abs=1e-6)
-    assert h["flow_usd"].tolist()[4:] == pytest.approx([(e[1] - e[0]) * 1e9, (e[2] - e[1]) * 1e9], rel=1e-12)
-    assert h["flow_usd"].iloc[4] == pytest.approx(-76.991e6, abs=1e3)  # sold USD 77 mn after the 2 % day
+    assert h["flow_usd"].tolist()[4:] == pytest.approx(
+        [(e[1] - e[0]) * 1e9, (e[2] - e[1]) * 1e9], rel=1e-12
+    )
+    assert h["flow_usd"].iloc[4] == pytest.approx(
+        -76.991e6, abs=1e3
+    )  # sold USD 77 mn after the 2 % day
     assert h["exposure"].iloc[:3].isna().all()
 
 
@@ -110,8 +122,12 @@ def test_flat_tape_and_scaling_invariants() -> None:
     closes = 100 * np.exp(np.cumsum(rng.normal(0, 0.012, 300)))
     a = volcontrol.history(prices(closes), volcontrol.EWMA, 1e9)
     b = volcontrol.history(prices(closes * 37.0), volcontrol.EWMA, 3e9)
-    np.testing.assert_allclose(a["exposure"], b["exposure"], rtol=1e-12, equal_nan=True)  # price scale: none
-    np.testing.assert_allclose(3 * a["flow_usd"], b["flow_usd"], rtol=1e-9, equal_nan=True)  # linear in AUM
+    np.testing.assert_allclose(
+        a["exposure"], b["exposure"], rtol=1e-12, equal_nan=True
+    )  # price scale: none
+    np.testing.assert_allclose(
+        3 * a["flow_usd"], b["flow_usd"], rtol=1e-9, equal_nan=True
+    )  # linear in AUM
     ra = volcontrol.analyze(prices(closes), aum=1e9)
     rb = volcontrol.analyze(prices(closes), aum=2e9)
     assert rb.headline["flow_usd_1d"] == pytest.approx(2 * ra.headline["flow_usd_1d"])
@@ -127,8 +143,20 @@ def test_exposure_matches_reference_on_the_sp500(sp500, estimator: str) -> None:
     params = volcontrol.PRESETS[estimator]
     h = volcontrol.history(sp500, params, 1.0)
     kw = {"windows": params.windows} if estimator == "sma" else {"decays": params.decays}
-    want = ref.volcontrol_exposure(sp500["close"].tolist(), target=params.target_vol, cap=params.cap, lag=params.lag, seed=params.seed_days, **kw)
-    np.testing.assert_allclose(h["exposure"], np.array([np.nan if v is None else v for v in want]), rtol=1e-12, equal_nan=True)
+    want = ref.volcontrol_exposure(
+        sp500["close"].tolist(),
+        target=params.target_vol,
+        cap=params.cap,
+        lag=params.lag,
+        seed=params.seed_days,
+        **kw,
+    )
+    np.testing.assert_allclose(
+        h["exposure"],
+        np.array([np.nan if v is None else v for v in want]),
+        rtol=1e-12,
+        equal_nan=True,
+    )
 
 
 def _on(h: pd.DataFrame, day: str, col: str) -> float:
@@ -143,10 +171,14 @@ def test_august_2024_selling(sp500) -> None:
     assert 0.19 < _on(h, "2024-08-05", "sigma") < 0.20
     assert _on(h, "2024-08-06", "exposure") == pytest.approx(0.1 / _on(h, "2024-08-05", "sigma"))
     week = h[(h["date"] >= "2024-08-01") & (h["date"] <= "2024-08-09")]
-    assert week["flow_usd"].sum() == pytest.approx(_on(h, "2024-08-09", "exposure") - _on(h, "2024-07-31", "exposure"))
+    assert week["flow_usd"].sum() == pytest.approx(
+        _on(h, "2024-08-09", "exposure") - _on(h, "2024-07-31", "exposure")
+    )
     assert week["flow_usd"].sum() < -0.25  # sold more than a quarter of AUM in those 7 sessions
     r = volcontrol.analyze(sp500, as_of="2024-08-05", aum=300e9)
-    assert r.headline["flow_usd_1d"] == pytest.approx(300e9 * (_on(h, "2024-08-06", "exposure") - _on(h, "2024-08-05", "exposure")))
+    assert r.headline["flow_usd_1d"] == pytest.approx(
+        300e9 * (_on(h, "2024-08-06", "exposure") - _on(h, "2024-08-05", "exposure"))
+    )
     assert r.headline["flow_usd_1d"] < -30e9
 
 
@@ -155,7 +187,9 @@ def test_april_2025_selling(sp500) -> None:
     h = volcontrol.history(sp500, volcontrol.EWMA, 1.0)
     assert _on(h, "2025-04-02", "exposure") > 0.55 and _on(h, "2025-04-07", "exposure") < 0.30
     sold = h[(h["date"] >= "2025-04-03") & (h["date"] <= "2025-04-10")]["flow_usd"].sum()
-    assert sold == pytest.approx(_on(h, "2025-04-10", "exposure") - _on(h, "2025-04-02", "exposure"))
+    assert sold == pytest.approx(
+        _on(h, "2025-04-10", "exposure") - _on(h, "2025-04-02", "exposure")
+    )
     assert sold < -0.35
     # the simple-volatility family (lag 2) sells later: nothing yet on 2025-04-04
     s = volcontrol.history(sp500, volcontrol.SMA, 1.0)
@@ -184,20 +218,32 @@ def test_alternating_tapes_keep_the_level_and_the_lag_shows(sp500) -> None:
     r = volcontrol.analyze(sp500, as_of="2025-06-30", aum=300e9)
     assert list(r.scenarios.columns) == ["daily_move_pct", "sessions", "flow_usd", "exposure_end"]
     assert r.scenarios["flow_usd"].is_monotonic_decreasing  # bigger swings, more selling
-    assert len(r.shock_grid) == 41 and r.shock_grid["shock_pct"].iloc[[0, 20, 40]].tolist() == [-10.0, 0.0, 10.0]
+    assert len(r.shock_grid) == 41 and r.shock_grid["shock_pct"].iloc[[0, 20, 40]].tolist() == [
+        -10.0,
+        0.0,
+        10.0,
+    ]
     # lag 1: tomorrow's flow is fixed today, whatever tomorrow's move
     assert r.shock_grid["flow_1d_usd"].nunique() == 1
     assert r.shock_grid["flow_1d_usd"].iloc[0] == pytest.approx(r.headline["flow_usd_1d"])
     # the 0 % shock is the unchanged tape; volatility only grows with |shock|
     zero = r.shock_grid.set_index("shock_pct").loc[0.0]
     assert zero["flow_1w_usd"] == pytest.approx(r.forward["cumulative_flow_usd"].iloc[4])
-    assert r.shock_grid.set_index("shock_pct").loc[-10.0, "flow_1w_usd"] < r.shock_grid.set_index("shock_pct").loc[-2.0, "flow_1w_usd"] < zero["flow_1w_usd"]
+    assert (
+        r.shock_grid.set_index("shock_pct").loc[-10.0, "flow_1w_usd"]
+        < r.shock_grid.set_index("shock_pct").loc[-2.0, "flow_1w_usd"]
+        < zero["flow_1w_usd"]
+    )
 
 
 def test_analyze_as_of_and_errors(sp500) -> None:
     r = volcontrol.analyze(sp500, as_of="2024-08-03", aum=1e9)  # a Saturday: Friday's close
-    assert r.headline["as_of"] == "2024-08-02" and r.history["date"].iloc[-1] == pd.Timestamp("2024-08-02")
-    assert r.headline["exposure_change_10d"] == pytest.approx(r.history["exposure"].iloc[-1] - r.history["exposure"].iloc[-11])
+    assert r.headline["as_of"] == "2024-08-02" and r.history["date"].iloc[-1] == pd.Timestamp(
+        "2024-08-02"
+    )
+    assert r.headline["exposure_change_10d"] == pytest.approx(
+        r.history["exposure"].iloc[-1] - r.history["exposure"].iloc[-11]
+    )
     with pytest.raises(InputError, match="before the first close"):
         volcontrol.analyze(sp500, as_of="2020-01-02")
     with pytest.raises(InputError, match="needs at least"):
@@ -206,7 +252,10 @@ def test_analyze_as_of_and_errors(sp500) -> None:
         volcontrol.preset("garch")
     with pytest.raises(InputError):
         volcontrol.VolControlParams(cap=-1).validate()
-    assert set(r.tables()) == {"history", "scenarios", "shock_grid", "forward"} and r.horizon == "next sessions (lagged)"
+    assert (
+        set(r.tables()) == {"history", "scenarios", "shock_grid", "forward"}
+        and r.horizon == "next sessions (lagged)"
+    )
 
 
 # -- calibration ---------------------------------------------------------------------------------

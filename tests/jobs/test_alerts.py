@@ -34,7 +34,13 @@ T0 = 1_700_000_000.0
 
 
 def rule(**kw) -> AlertRule:
-    base = {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": 1.0, "cooldown_minutes": 0, "hysteresis": 0}
+    base = {
+        "metric": "gamma.SPX.flip_distance_pct",
+        "op": "<",
+        "threshold": 1.0,
+        "cooldown_minutes": 0,
+        "hysteresis": 0,
+    }
     base.update(kw)
     return AlertRule(**base)
 
@@ -57,9 +63,18 @@ def test_fire_and_resolve_without_hysteresis():
 
 
 def test_equality_edges_follow_the_operator():
-    assert run([10, 10.0001, 10], rule(op=">", threshold=10.0)) == [(1, "fired", 10.0001), (2, "resolved", 10.0)]
-    assert run([9.9, 10, 9.9], rule(op=">=", threshold=10.0)) == [(1, "fired", 10.0), (2, "resolved", 9.9)]
-    assert run([1.1, 1.0, 1.1], rule(op="<=", threshold=1.0)) == [(1, "fired", 1.0), (2, "resolved", 1.1)]
+    assert run([10, 10.0001, 10], rule(op=">", threshold=10.0)) == [
+        (1, "fired", 10.0001),
+        (2, "resolved", 10.0),
+    ]
+    assert run([9.9, 10, 9.9], rule(op=">=", threshold=10.0)) == [
+        (1, "fired", 10.0),
+        (2, "resolved", 9.9),
+    ]
+    assert run([1.1, 1.0, 1.1], rule(op="<=", threshold=1.0)) == [
+        (1, "fired", 1.0),
+        (2, "resolved", 1.1),
+    ]
 
 
 def test_hysteresis_bounds_are_exactly_as_documented():
@@ -101,7 +116,22 @@ def test_cooldown_stops_flapping():
 
 def test_breach_held_through_cooldown_is_announced_once_cooldown_ends():
     r = rule(op=">", threshold=10.0, cooldown_minutes=10)
-    series = [11, 9, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11]  # re-enters at minute 2 and stays
+    series = [
+        11,
+        9,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+        11,
+    ]  # re-enters at minute 2 and stays
     events = run(series, r)
     assert events == [(0, "fired", 11.0), (1, "resolved", 9.0), (10, "fired", 11.0)]
 
@@ -120,7 +150,9 @@ def test_fmt_value_is_readable():
 
     assert fmt_value(72_317_900_000.4) == "72,317,900,000"
     assert fmt_value(-5e8) == "-500,000,000"
-    assert fmt_value(0.4) == "0.4" and fmt_value(-1.25) == "-1.25" and fmt_value(2.109375) == "2.109"
+    assert (
+        fmt_value(0.4) == "0.4" and fmt_value(-1.25) == "-1.25" and fmt_value(2.109375) == "2.109"
+    )
     assert fmt_value(None) == "-"
 
 
@@ -141,15 +173,31 @@ def test_state_round_trips_as_json():
 # -- metrics and validation -------------------------------------------------------------------
 def test_check_metric_uses_longest_family_and_the_catalogue():
     assert check_metric("gamma.SPX.net_gex_usd_per_1pct") == ("gamma.SPX", "net_gex_usd_per_1pct")
-    assert check_metric("gamma.summary.failed") == ("gamma.summary", "failed")  # not gamma.<UNDERLYING>
+    assert check_metric("gamma.summary.failed") == (
+        "gamma.summary",
+        "failed",
+    )  # not gamma.<UNDERLYING>
     assert check_metric("letf.flows.per_1pct_usd") == ("letf.flows", "per_1pct_usd")
     assert check_metric("cftc.net_usd.zscore_3y") == ("cftc.net_usd", "zscore_3y")
     assert check_metric("cftc.net_usd.net_usd_wide9") == ("cftc.net_usd", "net_usd_wide9")
-    assert check_metric("cftc.net_usd.net_usd_levfunds_reuters6") == ("cftc.net_usd", "net_usd_levfunds_reuters6")
-    examples = {"<UNDERLYING>": "NDX", "<SYMBOL>": "NVDA", "<INDEX>": "SPX", "<BASKET>": "wide9", "<MARKET>": "sp500", "<CCY>": "EUR", "<WINDOW>": "3y"}
+    assert check_metric("cftc.net_usd.net_usd_levfunds_reuters6") == (
+        "cftc.net_usd",
+        "net_usd_levfunds_reuters6",
+    )
+    examples = {
+        "<UNDERLYING>": "NDX",
+        "<SYMBOL>": "NVDA",
+        "<INDEX>": "SPX",
+        "<BASKET>": "wide9",
+        "<MARKET>": "sp500",
+        "<CCY>": "EUR",
+        "<WINDOW>": "3y",
+    }
     assert set(examples) >= set(PLACEHOLDERS) - {"<SERIES>"}
     for family, keys_ in catalogue().items():
-        assert "quality_skipped_share" in keys_ and "quality_warnings" in keys_  # valid for every result
+        assert (
+            "quality_skipped_share" in keys_ and "quality_warnings" in keys_
+        )  # valid for every result
         for key in keys_:
             name, key = family, key
             for ph, example in examples.items():
@@ -167,9 +215,13 @@ def test_the_catalogue_is_the_declarations_numeric_alertable_keys():
     assert metric_unit("cftc.net_usd.percentile_3y") == "percentile (0-100)"
     assert metric_unit("letf.flows.quality_skipped_share") == "fraction (0-1)"
     assert metric_unit("gamma.SPX.nope") is None
-    with pytest.raises(MetricError, match="headline key 'regime' of result 'gamma.SPX' is text, not a number"):
+    with pytest.raises(
+        MetricError, match="headline key 'regime' of result 'gamma.SPX' is text, not a number"
+    ):
         check_metric("gamma.SPX.regime")
-    with pytest.raises(MetricError, match="headline key 'r' of result 'gamma.SPX' is not alertable"):
+    with pytest.raises(
+        MetricError, match="headline key 'r' of result 'gamma.SPX' is not alertable"
+    ):
         check_metric("gamma.SPX.r")
     with pytest.raises(MetricError, match="unknown headline key 'gross' for result 'letf.flows'"):
         check_metric("letf.flows.gross")
@@ -188,19 +240,34 @@ def _config(rules: dict, targets: dict | None = None) -> dict:
 
 def test_config_rejects_unknown_metric_with_a_clear_message():
     with pytest.raises(ConfigError) as err:
-        parse_settings(_config({"spx": {"metric": "gamma.SPX.net_gamma", "op": "<", "threshold": 0}}), source="config.toml")
+        parse_settings(
+            _config({"spx": {"metric": "gamma.SPX.net_gamma", "op": "<", "threshold": 0}}),
+            source="config.toml",
+        )
     msg = str(err.value)
-    assert "config.toml: alerts.rules.spx.metric: unknown headline key 'net_gamma' for result 'gamma.SPX'" in msg
+    assert (
+        "config.toml: alerts.rules.spx.metric: unknown headline key 'net_gamma' for result 'gamma.SPX'"
+        in msg
+    )
     assert "net_gex_usd_per_1pct" in msg  # the known keys are listed
 
     with pytest.raises(ConfigError) as err:
-        parse_settings(_config({"x": {"metric": "equity.SPX.delta", "op": "<", "threshold": 0}}), source="config.toml")
-    assert "alerts.rules.x.metric: unknown result family in metric 'equity.SPX.delta'" in str(err.value)
+        parse_settings(
+            _config({"x": {"metric": "equity.SPX.delta", "op": "<", "threshold": 0}}),
+            source="config.toml",
+        )
+    assert "alerts.rules.x.metric: unknown result family in metric 'equity.SPX.delta'" in str(
+        err.value
+    )
     assert "letf.flows" in str(err.value)
 
     with pytest.raises(ConfigError) as err:
-        parse_settings(_config({"x": {"metric": "demo", "op": "<", "threshold": 0}}), source="config.toml")
-    assert "alerts.rules.x.metric: metric 'demo' must be '<result>.<headline key>'" in str(err.value)
+        parse_settings(
+            _config({"x": {"metric": "demo", "op": "<", "threshold": 0}}), source="config.toml"
+        )
+    assert "alerts.rules.x.metric: metric 'demo' must be '<result>.<headline key>'" in str(
+        err.value
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,17 +281,40 @@ def test_config_rejects_unknown_metric_with_a_clear_message():
 )
 def test_config_rejects_bad_threshold(threshold, reason):
     with pytest.raises(ConfigError) as err:
-        parse_settings(_config({"flip": {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": threshold}}), source="config.toml")
+        parse_settings(
+            _config(
+                {
+                    "flip": {
+                        "metric": "gamma.SPX.flip_distance_pct",
+                        "op": "<",
+                        "threshold": threshold,
+                    }
+                }
+            ),
+            source="config.toml",
+        )
     assert f"config.toml: alerts.rules.flip.threshold: {reason}" in str(err.value)
 
 
 def test_config_rejects_bad_targets_and_delivery_settings():
     with pytest.raises(ConfigError) as err:
-        parse_settings(_config({"r": {"metric": "demo.total_usd", "op": ">", "threshold": 1, "targets": ["desk"]}}))
-    assert "alerts.rules.r.targets: unknown target 'desk' (known: none configured)" in str(err.value)
+        parse_settings(
+            _config(
+                {"r": {"metric": "demo.total_usd", "op": ">", "threshold": 1, "targets": ["desk"]}}
+            )
+        )
+    assert "alerts.rules.r.targets: unknown target 'desk' (known: none configured)" in str(
+        err.value
+    )
     with pytest.raises(ConfigError) as err:
-        parse_settings(_config({}, {"desk": {"kind": "slack", "url_env": "https://hooks.slack.com/services/x"}}))
-    assert "alerts.targets.desk.url_env: must be the NAME of an environment variable" in str(err.value)
+        parse_settings(
+            _config(
+                {}, {"desk": {"kind": "slack", "url_env": "https://hooks.slack.com/services/x"}}
+            )
+        )
+    assert "alerts.targets.desk.url_env: must be the NAME of an environment variable" in str(
+        err.value
+    )
     with pytest.raises(ConfigError) as err:
         parse_settings({"alerts": {"timeout_seconds": 10, "lease_seconds": 5}})
     assert "alerts.lease_seconds: must exceed alerts.timeout_seconds (10)" in str(err.value)
@@ -244,18 +334,36 @@ def test_shipped_config_validates():
 
 # -- evaluation after publish (real Redis) ------------------------------------------------------
 def _settings(**rule_kw):
-    r = {"metric": "gamma.SPX.flip_distance_pct", "op": "<", "threshold": 1.0, "hysteresis": 0.25, "cooldown_minutes": 0, "severity": "critical", "targets": ["desk", "chat"]}
+    r = {
+        "metric": "gamma.SPX.flip_distance_pct",
+        "op": "<",
+        "threshold": 1.0,
+        "hysteresis": 0.25,
+        "cooldown_minutes": 0,
+        "severity": "critical",
+        "targets": ["desk", "chat"],
+    }
     r.update(rule_kw)
     return parse_settings(
         {
             "alerts": {
                 "targets": {
-                    "desk": {"kind": "webhook", "url_env": "DESK_URL", "secret_env": "DESK_SECRET", "digest": True},
+                    "desk": {
+                        "kind": "webhook",
+                        "url_env": "DESK_URL",
+                        "secret_env": "DESK_SECRET",
+                        "digest": True,
+                    },
                     "chat": {"kind": "slack", "url_env": "CHAT_URL"},
                 },
                 "rules": {
                     "spx_near_flip": r,
-                    "demo_big": {"metric": "demo.total_usd", "op": ">", "threshold": 1e9, "targets": ["desk"]},
+                    "demo_big": {
+                        "metric": "demo.total_usd",
+                        "op": ">",
+                        "threshold": 1e9,
+                        "targets": ["desk"],
+                    },
                 },
             }
         },
@@ -284,7 +392,13 @@ def test_evaluate_published_fires_resolves_and_queues_deliveries(store):
     fired = evaluate_published(settings, store, ["gamma.SPX"], now=T0 + 900)
     assert [e.kind for e in fired] == ["fired"]
     ev = fired[0]
-    assert (ev.rule, ev.result, ev.value, ev.threshold, ev.severity) == ("spx_near_flip", "gamma.SPX", 0.8, 1.0, "critical")
+    assert (ev.rule, ev.result, ev.value, ev.threshold, ev.severity) == (
+        "spx_near_flip",
+        "gamma.SPX",
+        0.8,
+        1.0,
+        "critical",
+    )
     assert ev.as_of.startswith("2024-01-05T09:45:00-05:00")
     # state, event and one delivery per target, all in Redis
     assert load_state(store.redis, "spx_near_flip").status == "breach"
@@ -329,7 +443,13 @@ def test_disabled_rule_is_not_evaluated(store):
 
 def test_digest_goes_to_digest_targets_only(store):
     settings = _settings()
-    ids = enqueue_digest(settings, store, "Morning brief 2024-01-05", "SPX short gamma; flip 0.8% below", {"spx_flip_distance_pct": -0.8})
+    ids = enqueue_digest(
+        settings,
+        store,
+        "Morning brief 2024-01-05",
+        "SPX short gamma; flip 0.8% below",
+        {"spx_flip_distance_pct": -0.8},
+    )
     assert len(ids) == 1
     out = outbox_entries(store.redis)
     assert [(d["target"], d["event_kind"]) for d in out] == [("desk", "digest")]
@@ -348,13 +468,20 @@ def test_alerts_list_command_shows_rules_states_and_outbox(store, redis_url):
 
     res = CliRunner().invoke(alerts_cli, ["list"], obj={"settings": settings})
     assert res.exit_code == 0, res.output
-    assert "spx_near_flip" in res.output and "breach" in res.output and "last value 0.8 %" in res.output
+    assert (
+        "spx_near_flip" in res.output
+        and "breach" in res.output
+        and "last value 0.8 %" in res.output
+    )
     assert "gamma.SPX.flip_distance_pct (%)" in res.output  # the metric's declared unit
     assert "Outbox: 2 pending, 0 in flight; 0 dead-lettered" in res.output
 
     res = CliRunner().invoke(alerts_cli, ["list", "--json"], obj={"settings": settings})
     doc = json.loads(res.output)
-    assert {r["rule"]: r["state"] for r in doc["rules"]} == {"spx_near_flip": "breach", "demo_big": "unknown"}
+    assert {r["rule"]: r["state"] for r in doc["rules"]} == {
+        "spx_near_flip": "breach",
+        "demo_big": "unknown",
+    }
     assert doc["counts"]["pending"] == 2
     assert {d["event_id"] for d in doc["outbox"]} == {ev.id}
     assert doc["events"][0]["id"] == ev.id

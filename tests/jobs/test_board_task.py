@@ -36,8 +36,20 @@ def _settings(test_data, **board):
                 "brief": {"task": "brief", "cron": "55 8 * * mon-fri", "retries": 0},
             },
             "gamma": {"underlyings": ["SPX", "SPY"]},
-            "letf": {"universe_file": str(test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv")},
-            "board": {"index": "NDX", "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0}, "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0], "iv_shocks_pts": [0.0, 5.0], "hours_to_close": 4.0, "brief_documents": False, **board},
+            "letf": {
+                "universe_file": str(
+                    test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
+                )
+            },
+            "board": {
+                "index": "NDX",
+                "betas": {"SPX": 0.8, "SPY": 0.8, "QQQ": 1.0},
+                "moves_pct": [-5.0, -3.0, -1.0, 0.0, 1.0, 3.0, 5.0],
+                "iv_shocks_pts": [0.0, 5.0],
+                "hours_to_close": 4.0,
+                "brief_documents": False,
+                **board,
+            },
         },
         env={},
     )
@@ -49,7 +61,14 @@ def published(test_data, store: ResultStore):
     chain = cboe_csv.read_file(test_data / "options" / "spx_quotedata_2023-09-14_trimmed.csv")
     params = gamma_params(settings, "SPX", chain.as_of)
     report = analyze(chain, params)
-    ctx = TaskContext(settings=settings, store=store, now=NOW.to_pydatetime(), job="test", slot="t", log=logging.getLogger("test"))
+    ctx = TaskContext(
+        settings=settings,
+        store=store,
+        now=NOW.to_pydatetime(),
+        job="test",
+        slot="t",
+        log=logging.getLogger("test"),
+    )
     publish_report(ctx, "SPX", chain, report, False, {}, params)
     assert run_job(settings, store, "letf", now=NOW.to_pydatetime()).status == "ok"
     return settings, chain, report
@@ -61,28 +80,53 @@ def test_board_totals_match_independent_sums(published, store: ResultStore) -> N
     assert record.status == "ok", record.error
     res = store.read("board.scenarios")
     grid = res.table("grid")
-    np.testing.assert_allclose(grid[list(scenarios.COMPONENTS)].sum(axis=1), grid["total_usd"], atol=1e-6)
+    np.testing.assert_allclose(
+        grid[list(scenarios.COMPONENTS)].sum(axis=1), grid["total_usd"], atol=1e-6
+    )
 
     # The published board, scenario by scenario, against the plain reference fed with the
     # published inputs (the SPX contracts table and the leveraged-ETF funds table)
     spx_res = store.read("gamma.SPX", tables=["contracts"])
     head = spx_res.meta.headline
-    books = {"SPX": scenarios_reference.book(spx_res.table("contracts").to_dict("records"), float(head["spot"]), float(head["r"]), float(head["q"]))}
+    books = {
+        "SPX": scenarios_reference.book(
+            spx_res.table("contracts").to_dict("records"),
+            float(head["spot"]),
+            float(head["r"]),
+            float(head["q"]),
+        )
+    }
     funds = store.read("letf.flows", tables=["funds"]).frame
     funds = funds[funds["group"] == "equity"].to_dict("records")
     cfg = settings.board
     assert cfg.hours_to_close == 4.0  # configured: the board uses it as the time to the close
-    want = scenarios_reference.board(books, funds, cfg.moves_pct, cfg.betas, shocks_pts=cfg.iv_shocks_pts, hours=cfg.hours_to_close, default_beta=cfg.default_beta)
+    want = scenarios_reference.board(
+        books,
+        funds,
+        cfg.moves_pct,
+        cfg.betas,
+        shocks_pts=cfg.iv_shocks_pts,
+        hours=cfg.hours_to_close,
+        default_beta=cfg.default_beta,
+    )
     published_totals = res.table("totals")
     assert len(published_totals) == len(want)
     for row in published_totals.itertuples():
         expected = want[(row.index_move_pct, row.iv_shock_pts)]["TOTAL"]
         for col in (*scenarios.COMPONENTS, "total_usd"):
-            assert getattr(row, col) == pytest.approx(expected[col], rel=1e-9, abs=1.0), (row.index_move_pct, row.iv_shock_pts, col)
+            assert getattr(row, col) == pytest.approx(expected[col], rel=1e-9, abs=1.0), (
+                row.index_move_pct,
+                row.iv_shock_pts,
+                col,
+            )
 
     # Dealer part for SPX at an NDX move of -5 %: SPX moves -4 %; the gamma engine's own hedge
     # flow table gives the price component for -4 % (full re-pricing, same book).
-    spx = grid[(grid["underlying"] == "SPX") & (grid["index_move_pct"] == -5.0) & (grid["iv_shock_pts"] == 0.0)].iloc[0]
+    spx = grid[
+        (grid["underlying"] == "SPX")
+        & (grid["index_move_pct"] == -5.0)
+        & (grid["iv_shock_pts"] == 0.0)
+    ].iloc[0]
     assert spx["move_pct"] == pytest.approx(-4.0)
     engine = report.hedge_flow.set_index("move_pct").loc[-4.0, "dealer_trade_usd"]
     assert spx["dealer_gamma_usd"] == pytest.approx(engine, rel=1e-9)
@@ -90,14 +134,24 @@ def test_board_totals_match_independent_sums(published, store: ResultStore) -> N
 
     # Leveraged-ETF part for QQQ (beta 1) at -3 %: a plain sum over the published funds table.
     funds = store.read("letf.flows", tables=["funds"]).frame
-    expected = sum(a * (lev * lev - lev) * -0.03 for a, lev, u in zip(funds["aum_usd"], funds["leverage"], funds["underlying"], strict=True) if u == "QQQ" and math.isfinite(a))
-    qqq = grid[(grid["underlying"] == "QQQ") & (grid["index_move_pct"] == -3.0) & (grid["iv_shock_pts"] == 0.0)].iloc[0]
+    expected = sum(
+        a * (lev * lev - lev) * -0.03
+        for a, lev, u in zip(funds["aum_usd"], funds["leverage"], funds["underlying"], strict=True)
+        if u == "QQQ" and math.isfinite(a)
+    )
+    qqq = grid[
+        (grid["underlying"] == "QQQ")
+        & (grid["index_move_pct"] == -3.0)
+        & (grid["iv_shock_pts"] == 0.0)
+    ].iloc[0]
     assert qqq["letf_usd"] == pytest.approx(expected, rel=1e-9)
     assert qqq["dealer_gamma_usd"] == 0.0  # no QQQ chain published
 
     tot = res.table("totals")
     row = tot[(tot["index_move_pct"] == -3.0) & (tot["iv_shock_pts"] == 0.0)].iloc[0]
-    assert row["total_usd"] == pytest.approx(grid[(grid["index_move_pct"] == -3.0) & (grid["iv_shock_pts"] == 0.0)]["total_usd"].sum())
+    assert row["total_usd"] == pytest.approx(
+        grid[(grid["index_move_pct"] == -3.0) & (grid["iv_shock_pts"] == 0.0)]["total_usd"].sum()
+    )
     assert res.meta.headline["total_usd_at_flag_move"] == pytest.approx(row["total_usd"])
     assert res.meta.units["grid"]["total_pct_adv"] == "% of ADV"
     inputs = res.table("inputs").set_index("name")
@@ -107,7 +161,9 @@ def test_board_totals_match_independent_sums(published, store: ResultStore) -> N
 
 def test_stale_input_is_flagged_and_left_out(published, store: ResultStore) -> None:
     settings, _chain, _report = published
-    store.mark_failed("gamma.SPX", "SourceError: cdn.cboe.com: gave up (HTTP 503)", job="gamma_intraday")
+    store.mark_failed(
+        "gamma.SPX", "SourceError: cdn.cboe.com: gave up (HTTP 503)", job="gamma_intraday"
+    )
     assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
     res = store.read("board.scenarios")
     grid = res.table("grid")
@@ -119,7 +175,9 @@ def test_stale_input_is_flagged_and_left_out(published, store: ResultStore) -> N
     assert res.meta.headline["stale_inputs"] == 3  # SPX stale; SPY and cftc.net_usd never published
 
 
-def test_board_fails_clearly_without_inputs_and_keeps_last_good(store: ResultStore, published) -> None:
+def test_board_fails_clearly_without_inputs_and_keeps_last_good(
+    store: ResultStore, published
+) -> None:
     settings, _c, _r = published
     assert run_job(settings, store, "board", now=NOW.to_pydatetime()).status == "ok"
     good = store.meta("board.scenarios").version
@@ -138,12 +196,24 @@ def test_brief_history_changes_and_digest(published, store: ResultStore) -> None
     first = run_job(settings, store, "brief", now=NOW.to_pydatetime())
     assert first.status == "ok", first.error
     b1 = store.read("board.brief")
-    assert "SPX: long gamma" in b1.meta.headline["text"] or "SPX: short gamma" in b1.meta.headline["text"]
+    assert (
+        "SPX: long gamma" in b1.meta.headline["text"]
+        or "SPX: short gamma" in b1.meta.headline["text"]
+    )
     assert b1.table("changes").empty  # nothing to compare with yet
     # a second brief after SPX moved: the change is listed
-    chain = cboe_csv.read_file(_test_data(settings) / "options" / "spx_quotedata_2024-01-07_trimmed.csv")
+    chain = cboe_csv.read_file(
+        _test_data(settings) / "options" / "spx_quotedata_2024-01-07_trimmed.csv"
+    )
     params = gamma_params(settings, "SPX", chain.as_of)
-    ctx = TaskContext(settings=settings, store=store, now=NOW.to_pydatetime(), job="t", slot="t", log=logging.getLogger("t"))
+    ctx = TaskContext(
+        settings=settings,
+        store=store,
+        now=NOW.to_pydatetime(),
+        job="t",
+        slot="t",
+        log=logging.getLogger("t"),
+    )
     publish_report(ctx, "SPX", chain, analyze(chain, params), False, {}, params)
     assert run_job(settings, store, "brief", now=NOW.to_pydatetime()).status == "ok"
     b2 = store.read("board.brief")
@@ -160,7 +230,9 @@ def _test_data(settings) -> object:
     return Path(settings.letf.universe_file).parent.parent
 
 
-def test_scenario_cli_reads_cached_results(published, store: ResultStore, redis_url: str, tmp_path, monkeypatch) -> None:
+def test_scenario_cli_reads_cached_results(
+    published, store: ResultStore, redis_url: str, tmp_path, monkeypatch
+) -> None:
     settings, _c, report = published
     cfg = tmp_path / "config.toml"
     cfg.write_text(
@@ -192,12 +264,18 @@ hours_to_close = 0.0
     assert {i["name"] for i in data["inputs"]} >= {"gamma.SPX", "letf.flows", "cftc.net_usd"}
     text = CliRunner().invoke(scenario, ["--move", "SPX=-3%", "--move", "QQQ=-4"])
     assert text.exit_code == 0 and "Mechanical flow:" in text.output
-    assert " bn USD (+ = buying)" in text.output and "-3.00%" in text.output  # written by the declared units
+    assert (
+        " bn USD (+ = buying)" in text.output and "-3.00%" in text.output
+    )  # written by the declared units
     bad = CliRunner().invoke(scenario, ["--move", "SPX minus 3"])
     assert bad.exit_code == 2 and "SYMBOL=PCT" in bad.output
     # the flags state the move used, never "an index move of +0%"
     assert all("+0%" not in f["message"] for f in data["flags"])
-    assert all("SPX -3% (index-equivalent NDX -3.75%)" in f["message"] for f in data["flags"] if f["kind"] in ("amplifying", "letf_heavy"))
+    assert all(
+        "SPX -3% (index-equivalent NDX -3.75%)" in f["message"]
+        for f in data["flags"]
+        if f["kind"] in ("amplifying", "letf_heavy")
+    )
     unknown = CliRunner().invoke(scenario, ["--move", "ZZZZ=-3%"])
     assert unknown.exit_code == 2 and "unknown symbol 'ZZZZ'" in unknown.output
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
@@ -205,7 +283,9 @@ hours_to_close = 0.0
     assert down.exit_code == 3 and "cannot reach Redis" in down.output
 
 
-def test_board_keeps_rows_without_adv_and_reads_the_sign_change(published, store: ResultStore, test_data) -> None:
+def test_board_keeps_rows_without_adv_and_reads_the_sign_change(
+    published, store: ResultStore, test_data
+) -> None:
     """SPX has no ADV in the leveraged-ETF volume file: its row stays in the ranking, saying so;
     ``[board] adv_usd`` (index futures' dollar volume) gives it one.  The headline's sign changes
     are those of the published totals."""
@@ -215,12 +295,19 @@ def test_board_keeps_rows_without_adv_and_reads_the_sign_change(published, store
     rank = res.table("ranking").set_index("underlying")
     grid_names = set(res.table("grid")["underlying"])
     assert grid_names == set(rank.index)  # nothing dropped
-    assert np.isnan(rank.loc["SPX", "flow_per_1pct_pct_adv"]) and rank.loc["SPX", "adv_note"].startswith("no ADV")
+    assert np.isnan(rank.loc["SPX", "flow_per_1pct_pct_adv"]) and rank.loc[
+        "SPX", "adv_note"
+    ].startswith("no ADV")
     head = res.meta.headline
-    assert (head["dealer_flow_sign_change_down_pct"], head["dealer_flow_sign_change_up_pct"]) == scenarios.dealer_sign_changes(res.table("totals"))
+    assert (
+        head["dealer_flow_sign_change_down_pct"],
+        head["dealer_flow_sign_change_up_pct"],
+    ) == scenarios.dealer_sign_changes(res.table("totals"))
 
     with_adv = _settings(test_data, adv_usd={"SPX": 4.0e11})
     assert run_job(with_adv, store, "board", now=NOW.to_pydatetime()).status == "ok"
     rank = store.read("board.scenarios").table("ranking").set_index("underlying")
     assert rank.loc["SPX", "adv_usd"] == 4.0e11 and rank.loc["SPX", "adv_note"] == ""
-    assert rank.loc["SPX", "flow_per_1pct_pct_adv"] == pytest.approx(rank.loc["SPX", "flow_per_1pct_usd"] / 4.0e11 * 100.0)
+    assert rank.loc["SPX", "flow_per_1pct_pct_adv"] == pytest.approx(
+        rank.loc["SPX", "flow_per_1pct_usd"] / 4.0e11 * 100.0
+    )

@@ -26,22 +26,40 @@ ECB_HIST = "cftc/fx/eurofxref-hist.csv"
 
 
 def _settings(mode: str, *, from_year: int = 2019, retries: int = 0, args: dict | None = None):
-    job = {"task": "cftc", "cron": "45 15 * * mon,fri", "trading_days_only": False, "retries": retries, "retry_delay_seconds": 0}
+    job = {
+        "task": "cftc",
+        "cron": "45 15 * * mon,fri",
+        "trading_days_only": False,
+        "retries": retries,
+        "retry_delay_seconds": 0,
+    }
     if args:
         job["args"] = args
     return parse_settings(
-        {"service": {"source_mode": mode, "http_min_interval_seconds": 0}, "cftc": {"history_from_year": from_year}, "jobs": {"cftc_weekly": job}},
+        {
+            "service": {"source_mode": mode, "http_min_interval_seconds": 0},
+            "cftc": {"history_from_year": from_year},
+            "jobs": {"cftc_weekly": job},
+        },
         env={},
     )
 
 
 def test_expected_report_date_friday_monday_and_holiday() -> None:
     # Friday 2025-01-17 after 15:30 ET: that week's Tuesday report; before 15:30: last week's.
-    assert expected_report_date(datetime(2025, 1, 17, 15, 45, tzinfo=NY)) == pd.Timestamp("2025-01-14")
-    assert expected_report_date(datetime(2025, 1, 17, 15, 0, tzinfo=NY)) == pd.Timestamp("2025-01-07")
+    assert expected_report_date(datetime(2025, 1, 17, 15, 45, tzinfo=NY)) == pd.Timestamp(
+        "2025-01-14"
+    )
+    assert expected_report_date(datetime(2025, 1, 17, 15, 0, tzinfo=NY)) == pd.Timestamp(
+        "2025-01-07"
+    )
     # Thanksgiving week 2024: the 2024-11-26 report comes out on Monday 2024-12-02.
-    assert expected_report_date(datetime(2024, 11, 29, 15, 45, tzinfo=NY)) == pd.Timestamp("2024-11-19")
-    assert expected_report_date(datetime(2024, 12, 2, 15, 45, tzinfo=NY)) == pd.Timestamp("2024-11-26")
+    assert expected_report_date(datetime(2024, 11, 29, 15, 45, tzinfo=NY)) == pd.Timestamp(
+        "2024-11-19"
+    )
+    assert expected_report_date(datetime(2024, 12, 2, 15, 45, tzinfo=NY)) == pd.Timestamp(
+        "2024-11-26"
+    )
 
 
 def test_sample_mode_publishes_every_table(store) -> None:
@@ -57,7 +75,16 @@ def test_sample_mode_publishes_every_table(store) -> None:
     assert len(weekly) > 300  # weekly history since 2019
     assert pd.Timestamp(result.meta.as_of).tzinfo is not None
     h = result.meta.headline
-    for key in ("net_usd_wide9", "net_usd_reuters6", "net_usd_levfunds_wide9", "change_usd", "zscore_3y", "percentile_3y", "as_of", "release_time"):
+    for key in (
+        "net_usd_wide9",
+        "net_usd_reuters6",
+        "net_usd_levfunds_wide9",
+        "change_usd",
+        "zscore_3y",
+        "percentile_3y",
+        "as_of",
+        "release_time",
+    ):
         assert key in h, key
     last = weekly[~weekly["partial"]].iloc[-1]
     assert h["as_of"] == pd.Timestamp(last["as_of"]).date().isoformat()
@@ -68,14 +95,23 @@ def test_sample_mode_publishes_every_table(store) -> None:
     assert pd.Timestamp(h["release_time"]) <= pd.Timestamp(now)
     # Change decomposition sums exactly; every table carries units.
     d = weekly.dropna(subset=["net_usd_wide9_change_usd"])
-    assert (d["net_usd_wide9_change_usd"] == d["net_usd_wide9_change_position_usd"] + d["net_usd_wide9_change_fx_usd"]).all()
+    assert (
+        d["net_usd_wide9_change_usd"]
+        == d["net_usd_wide9_change_position_usd"] + d["net_usd_wide9_change_fx_usd"]
+    ).all()
     assert set(TABLES) <= set(result.meta.units)
     unwind = result.table("unwind")
-    assert set(unwind["series"]) == {"net_usd_wide9", "net_usd_levfunds_wide9", "net_usd_assetmgr_wide9"}
+    assert set(unwind["series"]) == {
+        "net_usd_wide9",
+        "net_usd_levfunds_wide9",
+        "net_usd_assetmgr_wide9",
+    }
     assert set(unwind["scenario"]) == {"median", "zero"}
     median = unwind[(unwind["series"] == "net_usd_wide9") & (unwind["scenario"] == "median")]
     assert h["unwind_target_net_usd"] == pytest.approx(median["target_net_usd"].iloc[0])
-    assert h["unwind_beneficiaries"] == ", ".join(median[median["benefits"]].sort_values("rank")["ccy"])
+    assert h["unwind_beneficiaries"] == ", ".join(
+        median[median["benefits"]].sort_values("rank")["ccy"]
+    )
     # Second run a week later extends the history instead of regenerating it.
     record2 = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY))
     assert record2.status == "ok", record2.error
@@ -91,28 +127,60 @@ def test_live_late_release_is_a_warning_not_a_failure(store, http_server) -> Non
     srv = http_server
     srv.route("/history/deacot2025.zip", Reply(200, cftc_replay.annual_zip("legacy")))
     # TFF cut at the same week as the legacy file (both reports must have the week)
-    srv.route("/history/fut_fin_txt_2025.zip", Reply(200, cftc_replay.annual_zip("tff", "2025-03-11")))
+    srv.route(
+        "/history/fut_fin_txt_2025.zip", Reply(200, cftc_replay.annual_zip("tff", "2025-03-11"))
+    )
     srv.route("/ecb/eurofxref-hist.zip", Reply(200, cftc_replay.ecb_hist_zip()))
     srv.route("/ecb/eurofxref-daily.xml", Reply(200, cftc_replay.ECB_DAILY_XML.read_bytes()))
     for dataset in ("6dca-aqww", "gpe5-46if"):
-        srv.route(f"/resource/{dataset}.json", Reply(200, b"[]", headers={"Content-Type": "application/json"}))
-    endpoints = {"cftc_history": f"{srv.url}/history", "socrata": f"{srv.url}/resource", "ecb": f"{srv.url}/ecb"}
+        srv.route(
+            f"/resource/{dataset}.json",
+            Reply(200, b"[]", headers={"Content-Type": "application/json"}),
+        )
+    endpoints = {
+        "cftc_history": f"{srv.url}/history",
+        "socrata": f"{srv.url}/resource",
+        "ecb": f"{srv.url}/ecb",
+    }
     settings = _settings("live", from_year=2025, retries=2, args={"endpoints": endpoints})
 
-    first = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 14, 16, 0, tzinfo=NY), sleep=lambda _s: None)
+    first = run_job(
+        settings,
+        store,
+        "cftc_weekly",
+        now=datetime(2025, 3, 14, 16, 0, tzinfo=NY),
+        sleep=lambda _s: None,
+    )
     assert first.status == "ok", first.error
     good = store.read(RESULT)
-    assert good.meta.headline["as_of"] == "2025-03-11" and good.meta.headline["behind_schedule_weeks"] == 0
+    assert (
+        good.meta.headline["as_of"] == "2025-03-11"
+        and good.meta.headline["behind_schedule_weeks"] == 0
+    )
     assert good.meta.sample is False and good.meta.extra["warnings"] == []
-    assert good.table("weekly").set_index("as_of").loc["2025-01-14", "net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
+    assert good.table("weekly").set_index("as_of").loc[
+        "2025-01-14", "net_usd_wide9"
+    ] == pytest.approx(35_052_990_271.4, abs=1.0)
 
-    second = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY), sleep=lambda _s: None)
+    second = run_job(
+        settings,
+        store,
+        "cftc_weekly",
+        now=datetime(2025, 3, 21, 16, 0, tzinfo=NY),
+        sleep=lambda _s: None,
+    )
     assert second.status == "ok" and second.attempts == 1, second.error
     assert "behind schedule" in second.detail and "2025-03-18" in second.detail
     meta = store.meta(RESULT)
     assert meta.status == "ok" and meta.failure is None
     assert meta.headline["as_of"] == "2025-03-11" and meta.headline["behind_schedule_weeks"] == 1
-    assert meta.extra["schedule"] == {"expected_report": "2025-03-18", "latest_report": "2025-03-11", "behind_weeks": 1, "behind": True, "message": meta.extra["warnings"][0]}
+    assert meta.extra["schedule"] == {
+        "expected_report": "2025-03-18",
+        "latest_report": "2025-03-11",
+        "behind_weeks": 1,
+        "behind": True,
+        "message": meta.extra["warnings"][0],
+    }
     assert meta.headline["net_usd_wide9"] == good.meta.headline["net_usd_wide9"]
     assert store.last_run("cftc_weekly").status == "ok"
 
@@ -127,27 +195,60 @@ def _cli_files(tmp_path: Path) -> dict[str, Path]:
 
 def test_cli_json_on_real_files(tmp_path: Path) -> None:
     files = _cli_files(tmp_path)
-    out = CliRunner().invoke(cftc_cmd, ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"]), "--json"])
+    out = CliRunner().invoke(
+        cftc_cmd,
+        [
+            "--legacy",
+            str(files["legacy"]),
+            "--tff",
+            str(files["tff"]),
+            "--fx",
+            str(files["fx"]),
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     # the input quality travels with the numbers (clean real files: nothing skipped, no warning)
-    assert doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == [] and doc["quality"]["basis"] == "positions"
+    assert (
+        doc["quality"]["skipped_rows"] == 0
+        and doc["quality"]["warnings"] == []
+        and doc["quality"]["basis"] == "positions"
+    )
     assert doc["quality"]["total_rows"] == 110 + 187 and doc["fx_quality"]["total_rows"] == 120
     by_date = {w["as_of"]: w for w in doc["weeks"]}
     jan14 = by_date["2025-01-14"]
-    for key in ("as_of", "net_usd_reuters6", "net_usd_wide9", "net_usd_levfunds_wide9", "currencies"):
+    for key in (
+        "as_of",
+        "net_usd_reuters6",
+        "net_usd_wide9",
+        "net_usd_levfunds_wide9",
+        "currencies",
+    ):
         assert key in jan14
     # README: the 2025-01-14 wide-basket figure is USD 35.05 bn net long USD
-    assert jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0) and jan14["partial_reason"] is None
+    assert (
+        jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
+        and jan14["partial_reason"] is None
+    )
     eur = next(c for c in jan14["currencies"] if c["ccy"] == "EUR")
     assert eur["net_contracts"] == -60397 and isinstance(eur["net_contracts"], int)
     assert eur["usd"] < 0
     assert {"ccy", "net_contracts", "usd"} <= set(eur)
     # TFF-only weeks after the legacy file ends: partial, no legacy aggregate, and it says why
     apr29 = by_date["2025-04-29"]
-    assert apr29["partial"] is True and apr29["net_usd_wide9"] is None and apr29["net_usd_levfunds_wide9"] is not None
-    assert apr29["partial_reason"] == "not in the legacy files (their weeks: 2025-01-07..2025-03-11)"
-    human = CliRunner().invoke(cftc_cmd, ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"])])
+    assert (
+        apr29["partial"] is True
+        and apr29["net_usd_wide9"] is None
+        and apr29["net_usd_levfunds_wide9"] is not None
+    )
+    assert (
+        apr29["partial_reason"] == "not in the legacy files (their weeks: 2025-01-07..2025-03-11)"
+    )
+    human = CliRunner().invoke(
+        cftc_cmd,
+        ["--legacy", str(files["legacy"]), "--tff", str(files["tff"]), "--fx", str(files["fx"])],
+    )
     assert human.exit_code == 0
     assert "quality: 297 rows, none skipped" in human.output
     assert "2025-04-29" in human.output and "PARTIAL (not in the legacy files" in human.output
@@ -155,7 +256,15 @@ def test_cli_json_on_real_files(tmp_path: Path) -> None:
 
 @pytest.mark.extended
 def test_cli_full_real_files_give_the_readme_figure(shared_data: Path) -> None:
-    args = ["--legacy", str(shared_data / LEGACY_2025), "--tff", str(shared_data / TFF_2025), "--fx", str(shared_data / ECB_HIST), "--json"]
+    args = [
+        "--legacy",
+        str(shared_data / LEGACY_2025),
+        "--tff",
+        str(shared_data / TFF_2025),
+        "--fx",
+        str(shared_data / ECB_HIST),
+        "--json",
+    ]
     out = CliRunner().invoke(cftc_cmd, args)
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
@@ -166,9 +275,13 @@ def test_cli_full_real_files_give_the_readme_figure(shared_data: Path) -> None:
 
 def test_cli_zip_input_bad_file_and_no_currency_rows_named(test_data: Path, tmp_path: Path) -> None:
     fx_zip = tmp_path / "eurofxref-hist.zip"
-    fx_zip.write_bytes(cftc_replay.zip_bytes("eurofxref-hist.csv", cftc_replay.ECB_CSV.read_bytes()))
+    fx_zip.write_bytes(
+        cftc_replay.zip_bytes("eurofxref-hist.csv", cftc_replay.ECB_CSV.read_bytes())
+    )
     runner = CliRunner()
-    ok = runner.invoke(cftc_cmd, ["--legacy", str(cftc_replay.LEGACY_ZIP), "--fx", str(fx_zip), "--json"])
+    ok = runner.invoke(
+        cftc_cmd, ["--legacy", str(cftc_replay.LEGACY_ZIP), "--fx", str(fx_zip), "--json"]
+    )
     assert ok.exit_code == 0, ok.output
     assert len(json.loads(ok.output)["weeks"]) == 10
     bad = tmp_path / "annual.txt"
@@ -180,22 +293,32 @@ def test_cli_zip_input_bad_file_and_no_currency_rows_named(test_data: Path, tmp_
     none = test_data / "cftc" / "cftc_no_currency_rows.txt"
     res = runner.invoke(cftc_cmd, ["--legacy", str(none), "--fx", str(cftc_replay.ECB_CSV)])
     assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit)
-    assert res.output.startswith(f"error: {none}: CFTC Contract Market Code: no currency markets in the file")
+    assert res.output.startswith(
+        f"error: {none}: CFTC Contract Market Code: no currency markets in the file"
+    )
 
 
 def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) -> None:
     from jobs.cli import main
 
     config = tmp_path / "config.toml"
-    config.write_text('[service]\nsource_mode = "sample"\n[cftc]\nhistory_from_year = 2020\n', encoding="utf-8")
+    config.write_text(
+        '[service]\nsource_mode = "sample"\n[cftc]\nhistory_from_year = 2020\n', encoding="utf-8"
+    )
     runner = CliRunner()
-    out = runner.invoke(main, ["--config", str(config), "cftc-backfill", "--from", "2022"], env={"REDIS_URL": redis_url, "FLOWDESK_SOURCE_MODE": "sample"})
+    out = runner.invoke(
+        main,
+        ["--config", str(config), "cftc-backfill", "--from", "2022"],
+        env={"REDIS_URL": redis_url, "FLOWDESK_SOURCE_MODE": "sample"},
+    )
     assert out.exit_code == 0, out.output
     assert "cftc.net_usd published" in out.output
     result = store.read(RESULT)
     assert result.meta.sample is True
     assert pd.Timestamp(result.table("weekly")["as_of"].min()).year == 2022
-    assert "cftc backfill: sample legacy 2022" in out.output  # progress lines when not on a terminal
+    assert (
+        "cftc backfill: sample legacy 2022" in out.output
+    )  # progress lines when not on a terminal
 
 
 def _publish_behind(store) -> dict:
@@ -206,11 +329,24 @@ def _publish_behind(store) -> dict:
     from jobs.config import Settings
     from jobs.tasks.cftc import compute, publish, schedule_status
 
-    legacy, q = cftc_files.parse_report(cftc_replay.member_text(cftc_replay.LEGACY_ZIP), "legacy", "annual.txt", list(cftc_files.CURRENCY_CODES))
+    legacy, q = cftc_files.parse_report(
+        cftc_replay.member_text(cftc_replay.LEGACY_ZIP),
+        "legacy",
+        "annual.txt",
+        list(cftc_files.CURRENCY_CODES),
+    )
     fx = ecb.parse_hist_csv(cftc_replay.ECB_CSV.read_text(), "eurofxref-hist.csv")
     res = compute(legacy, None, fx, Settings())
     schedule = schedule_status(pd.Timestamp("2025-03-11"), datetime(2025, 3, 28, 16, 0, tzinfo=NY))
-    publish(store, res, Settings(), source="cftc-files (real) + ecb", sample=False, quality=q, schedule=schedule)
+    publish(
+        store,
+        res,
+        Settings(),
+        source="cftc-files (real) + ecb",
+        sample=False,
+        quality=q,
+        schedule=schedule,
+    )
     assert isinstance(q, Quality)
     return schedule
 
@@ -223,10 +359,22 @@ def test_schedule_status_counts_the_weeks_behind_the_calendar() -> None:
     # Day), so 7 weekly reports are missing
     s = schedule_status(pd.Timestamp("2025-09-23"), datetime(2025, 11, 19, 12, 0, tzinfo=NY))
     assert (s["expected_report"], s["behind_weeks"], s["behind"]) == ("2025-11-11", 7, True)
-    assert s["message"].startswith("behind schedule: latest report 2025-09-23 is 7 weeks older than the 2025-11-11 report")
+    assert s["message"].startswith(
+        "behind schedule: latest report 2025-09-23 is 7 weeks older than the 2025-11-11 report"
+    )
     # on the Friday of a release, before 15:30 ET the previous week is still the expected one
-    assert schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 0, tzinfo=NY))["behind_weeks"] == 0
-    assert schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 45, tzinfo=NY))["behind_weeks"] == 1
+    assert (
+        schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 0, tzinfo=NY))[
+            "behind_weeks"
+        ]
+        == 0
+    )
+    assert (
+        schedule_status(pd.Timestamp("2025-03-04"), datetime(2025, 3, 14, 15, 45, tzinfo=NY))[
+            "behind_weeks"
+        ]
+        == 1
+    )
     # New Year's Day 2019 fell on the Tuesday: that report is dated Monday 2018-12-31 (released
     # Fri 2019-01-04), and the calendar expects that Monday
     s = schedule_status(pd.Timestamp("2018-12-31"), datetime(2019, 1, 4, 16, 0, tzinfo=NY))
@@ -246,6 +394,14 @@ def test_status_shows_the_behind_schedule_warning(tmp_path: Path, redis_url: str
     assert text.exit_code == 0, text.output
     assert f"warning: cftc.net_usd: {schedule['message']}" in text.output
     assert "is 2 weeks older than the 2025-03-25 report" in schedule["message"]
-    doc = json.loads(runner.invoke(main, ["--config", str(config), "status", "--json"], env={"REDIS_URL": redis_url}).output)
+    doc = json.loads(
+        runner.invoke(
+            main, ["--config", str(config), "status", "--json"], env={"REDIS_URL": redis_url}
+        ).output
+    )
     result = next(r for r in doc["results"] if r["name"] == RESULT)
-    assert result["warnings"] == [schedule["message"]] and result["status"] == "ok" and result["error"] is None
+    assert (
+        result["warnings"] == [schedule["message"]]
+        and result["status"] == "ok"
+        and result["error"] is None
+    )

@@ -49,7 +49,20 @@ cron = "0 18 * * 5"
 enabled = false
 """
 
-JOB_KEYS = {"job", "task", "cron", "second", "enabled", "trading_days_only", "last_run", "last_success", "age_minutes", "stale_after_minutes", "stale", "error"}
+JOB_KEYS = {
+    "job",
+    "task",
+    "cron",
+    "second",
+    "enabled",
+    "trading_days_only",
+    "last_run",
+    "last_success",
+    "age_minutes",
+    "stale_after_minutes",
+    "stale",
+    "error",
+}
 
 
 @dataclass
@@ -61,7 +74,9 @@ class Ran:
     stderr: str
 
 
-def _environment(monkeypatch: pytest.MonkeyPatch, config: Path, redis_url: str, env: dict[str, str | None] | None) -> None:
+def _environment(
+    monkeypatch: pytest.MonkeyPatch, config: Path, redis_url: str, env: dict[str, str | None] | None
+) -> None:
     """The command's environment, set with monkeypatch so nothing leaks into the next test
     (``flowdesk --config`` itself writes ``FLOWDESK_CONFIG`` into ``os.environ``)."""
     monkeypatch.setenv("FLOWDESK_CONFIG", str(config))
@@ -111,7 +126,14 @@ def flowdesk_process(tmp_path: Path, redis_url: str) -> Callable[..., Ran]:
                 full.pop(key, None)
             else:
                 full[key] = value
-        res = subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-m", "jobs.cli", *args],
+            cwd=tmp_path,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return Ran(res.returncode, res.stdout, res.stderr)
 
     return run
@@ -267,6 +289,13 @@ def test_status_reports_scheduler_heartbeat(flowdesk, store: ResultStore) -> Non
 @pytest.mark.slow
 def test_web_exposed_without_credentials_refuses(flowdesk_process) -> None:
     # a real process: in-process, a web server that failed to refuse would block the test
-    res = flowdesk_process("web", "--host", "0.0.0.0", "--port", str(free_port()), env={"FLOWDESK_USERS": None, "FLOWDESK_API_TOKENS": None})
+    res = flowdesk_process(
+        "web",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(free_port()),
+        env={"FLOWDESK_USERS": None, "FLOWDESK_API_TOKENS": None},
+    )
     assert res.returncode == 2
     assert "cannot serve the web app on 0.0.0.0" in res.stderr and "FLOWDESK_USERS" in res.stderr

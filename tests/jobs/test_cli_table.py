@@ -23,7 +23,9 @@ def test_every_table_row_loads_a_command_whose_help_matches() -> None:
         command = load_command(name)
         assert command.name == name, entry.target
         first_line = (command.help or "").strip().splitlines()[0]
-        assert entry.help == first_line, f"{name}: table says {entry.help!r}, docstring says {first_line!r}"
+        assert entry.help == first_line, (
+            f"{name}: table says {entry.help!r}, docstring says {first_line!r}"
+        )
 
 
 def test_every_command_module_is_in_the_table() -> None:
@@ -32,7 +34,9 @@ def test_every_command_module_is_in_the_table() -> None:
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"jobs.commands.{info.name}")
-        assert f"jobs.commands.{info.name}" in targets, f"jobs/commands/{info.name}.py is not in jobs.cli.COMMANDS"
+        assert f"jobs.commands.{info.name}" in targets, (
+            f"jobs/commands/{info.name}.py is not in jobs.cli.COMMANDS"
+        )
         for command in module.COMMANDS:
             assert isinstance(command, click.Command)
             assert load_command(command.name) is command
@@ -56,14 +60,20 @@ def test_help_lists_every_command_without_importing_them() -> None:
     code = "import sys, jobs.cli; from click.testing import CliRunner; CliRunner().invoke(jobs.cli.main, ['--help']); print(sorted(m for m in ('pandas', 'numpy', 'pydantic', 'redis', 'jobs.commands.gamma', 'jobs.config') if m in sys.modules))"
     import subprocess
 
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
 
 
 def test_an_import_error_fails_loudly(monkeypatch) -> None:
     from jobs.cli import Entry
 
-    monkeypatch.setitem(COMMANDS, "broken", Entry("jobs.commands.no_such_module:cmd", "A command whose module is missing."))
+    monkeypatch.setitem(
+        COMMANDS,
+        "broken",
+        Entry("jobs.commands.no_such_module:cmd", "A command whose module is missing."),
+    )
     res = CliRunner().invoke(main, ["broken"])
     assert res.exit_code != 0
     assert isinstance(res.exception, ModuleNotFoundError)

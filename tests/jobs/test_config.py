@@ -33,7 +33,7 @@ def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
 
 
 def test_wrong_type(tmp_path: Path) -> None:
-    path = _write(tmp_path, "[web]\nport = \"eighty\"\n")
+    path = _write(tmp_path, '[web]\nport = "eighty"\n')
     with pytest.raises(ConfigError) as err:
         load_settings(path, env={})
     assert f"{path}: web.port:" in str(err.value)
@@ -42,7 +42,9 @@ def test_wrong_type(tmp_path: Path) -> None:
 
 def test_out_of_range(tmp_path: Path) -> None:
     path = _write(tmp_path, "[web]\nport = 70000\n")
-    with pytest.raises(ConfigError, match=r"web\.port: Input should be less than or equal to 65535"):
+    with pytest.raises(
+        ConfigError, match=r"web\.port: Input should be less than or equal to 65535"
+    ):
         load_settings(path, env={})
 
 
@@ -55,7 +57,9 @@ def test_bad_cron(tmp_path: Path) -> None:
 
 def test_unknown_task(tmp_path: Path) -> None:
     path = _write(tmp_path, '[jobs.x]\ntask = "no_such_task"\ncron = "0 8 * * 1-5"\n')
-    with pytest.raises(ConfigError, match=r"jobs\.x\.task: unknown task 'no_such_task' \(known: .*demo"):
+    with pytest.raises(
+        ConfigError, match=r"jobs\.x\.task: unknown task 'no_such_task' \(known: .*demo"
+    ):
         load_settings(path, env={})
 
 
@@ -84,7 +88,10 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_urls_and_mode() -> None:
-    settings = parse_settings({"service": {"redis_url": "redis://from-file:6379/0"}}, env={"REDIS_URL": "rediss://:pw@cache.example:6380/1", "FLOWDESK_SOURCE_MODE": "live"})
+    settings = parse_settings(
+        {"service": {"redis_url": "redis://from-file:6379/0"}},
+        env={"REDIS_URL": "rediss://:pw@cache.example:6380/1", "FLOWDESK_SOURCE_MODE": "live"},
+    )
     assert settings.service.redis_url == "rediss://:pw@cache.example:6380/1"
     assert settings.service.source_mode == "live"
     with pytest.raises(ConfigError, match="FLOWDESK_SOURCE_MODE: must be 'sample' or 'live'"):

@@ -64,7 +64,9 @@ def _port_refuses(port: int) -> bool:
 
 
 def test_embedded_redis_dies_with_sigkilled_parent() -> None:
-    child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     try:
         info = json.loads(child.stdout.readline())
         pid, port = info["redis_pid"], info["port"]
@@ -78,7 +80,10 @@ def test_embedded_redis_dies_with_sigkilled_parent() -> None:
 
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
-        _wait_for(lambda: _process_gone(pid), f"redis-server pid {pid} to exit after its parent was SIGKILLed")
+        _wait_for(
+            lambda: _process_gone(pid),
+            f"redis-server pid {pid} to exit after its parent was SIGKILLed",
+        )
         _wait_for(lambda: _port_refuses(port), f"port {port} to refuse connections")
     finally:
         if child.poll() is None:
@@ -111,13 +116,21 @@ def test_flowdesk_run_children_die_with_it(tmp_path: Path) -> None:
     """``flowdesk run`` with no REDIS_URL: embedded Redis, refresh, scheduler child, web app;
     after a SIGKILL of ``flowdesk run`` neither Redis nor the scheduler is left behind."""
     config = tmp_path / "config.toml"
-    config.write_text('[jobs.demo]\ntask = "demo"\ncron = "*/15 * * * *"\ntrading_days_only = false\nretries = 0\n')
+    config.write_text(
+        '[jobs.demo]\ntask = "demo"\ncron = "*/15 * * * *"\ntrading_days_only = false\nretries = 0\n'
+    )
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(FLOWDESK_CONFIG=str(config), PYTHONUNBUFFERED="1")
     log_path = tmp_path / "run.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "run", "--ephemeral", "--port", str(port)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobs.cli", "run", "--ephemeral", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
 
         def healthy() -> bool:
@@ -129,9 +142,18 @@ def test_flowdesk_run_children_die_with_it(tmp_path: Path) -> None:
 
         _wait_for(healthy, "the web app of `flowdesk run` to answer /healthz", timeout_s=60)
         # the scheduler starts once the first refresh (a child of its own) has ended
-        _wait_for(lambda: "scheduler child started" in log_path.read_text(), "the scheduler child to start", timeout_s=60)
-        children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-        names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in children}
+        _wait_for(
+            lambda: "scheduler child started" in log_path.read_text(),
+            "the scheduler child to start",
+            timeout_s=60,
+        )
+        children = [
+            int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        ]
+        names = {
+            pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            for pid in children
+        }
         redis_pids = [pid for pid, cmd in names.items() if "redis-server" in cmd]
         scheduler_pids = [pid for pid, cmd in names.items() if "scheduler" in cmd]
         assert len(redis_pids) == 1 and len(scheduler_pids) == 1, names
@@ -143,7 +165,10 @@ def test_flowdesk_run_children_die_with_it(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         for pid in redis_pids + scheduler_pids:
-            _wait_for(lambda pid=pid: _process_gone(pid), f"child {names[pid]!r} to exit after `flowdesk run` was SIGKILLed")
+            _wait_for(
+                lambda pid=pid: _process_gone(pid),
+                f"child {names[pid]!r} to exit after `flowdesk run` was SIGKILLed",
+            )
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -15,7 +15,19 @@ from jobs.cli import main
 TFF_2021 = "cftc_tff/fut_fin_txt_2021_markets.zip"
 TFF_2024 = "cftc_tff/fut_fin_txt_2024_markets_through_2024-06-25.zip"
 FRED = "prices/fred_SP500_2023-01-03_2025-06-30.csv"
-REQUIRED = ("as_of", "market", "code", "asset_manager_net_contracts", "leveraged_funds_net_contracts", "dealer_net_contracts", "open_interest", "leveraged_funds_percentile_1y", "leveraged_funds_percentile_3y", "leveraged_funds_percentile_5y", "asset_manager_percentile_3y")
+REQUIRED = (
+    "as_of",
+    "market",
+    "code",
+    "asset_manager_net_contracts",
+    "leveraged_funds_net_contracts",
+    "dealer_net_contracts",
+    "open_interest",
+    "leveraged_funds_percentile_1y",
+    "leveraged_funds_percentile_3y",
+    "leveraged_funds_percentile_5y",
+    "asset_manager_percentile_3y",
+)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -48,37 +60,81 @@ def test_json_rows_and_quality(files) -> None:
         assert key in doc["rows"][0], key
     zn = _rows(doc, "ZN", "2024-06-25")
     assert zn["code"] == "043602" and zn["name"] == "UST 10Y NOTE - CHICAGO BOARD OF TRADE"
-    assert zn["leveraged_funds_net_contracts"] == 248168 - 1454988 and isinstance(zn["leveraged_funds_net_contracts"], int)
-    assert zn["asset_manager_net_contracts"] == 2284583 - 1052492 and zn["dealer_net_contracts"] == 182216 - 498293
-    assert zn["open_interest"] == 4329856 and zn["leveraged_funds_dv01_usd_per_bp"] == (248168 - 1454988) * 62
+    assert zn["leveraged_funds_net_contracts"] == 248168 - 1454988 and isinstance(
+        zn["leveraged_funds_net_contracts"], int
+    )
+    assert (
+        zn["asset_manager_net_contracts"] == 2284583 - 1052492
+        and zn["dealer_net_contracts"] == 182216 - 498293
+    )
+    assert (
+        zn["open_interest"] == 4329856
+        and zn["leveraged_funds_dv01_usd_per_bp"] == (248168 - 1454988) * 62
+    )
     assert zn["leveraged_funds_percentile_1y"] is None  # 26 of 52 weeks present: not computed
     es = _rows(doc, "ES", "2021-12-28")
-    assert es["leveraged_funds_percentile_1y"] is not None and 0 <= es["leveraged_funds_percentile_1y"] <= 100
+    assert (
+        es["leveraged_funds_percentile_1y"] is not None
+        and 0 <= es["leveraged_funds_percentile_1y"] <= 100
+    )
     q = doc["quality"]
     assert q["basis"] == "positions" and q["skipped_rows"] == 0 and q["total_rows"] == 15 * 78
     assert q["repaired_rows"] == 3 * 52 and q["warnings"] == []
     assert any("3y statistics not computed" in n for n in doc["notes"])
     assert doc["headline"]["zn_leveraged_funds_net_contracts"] == 248168 - 1454988
-    assert {c["flag"] for c in doc["crowding"]} >= {"rates_levfunds_short_extreme", "equity_assetmgr_long_top_decile"}
+    assert {c["flag"] for c in doc["crowding"]} >= {
+        "rates_levfunds_short_extreme",
+        "equity_assetmgr_long_top_decile",
+    }
 
 
 def test_market_filter_last_and_closes(files, test_data) -> None:
-    code, out, err = run("futures-positioning", "--tff", files[0], "--market", "ES", "--market", "zn", "--close", f"SPX={test_data / FRED}", "--last", "2", "--json")
+    code, out, err = run(
+        "futures-positioning",
+        "--tff",
+        files[0],
+        "--market",
+        "ES",
+        "--market",
+        "zn",
+        "--close",
+        f"SPX={test_data / FRED}",
+        "--last",
+        "2",
+        "--json",
+    )
     assert code == 0, err
     doc = json.loads(out)
-    assert {(r["market"], r["as_of"]) for r in doc["rows"]} == {(m, d) for m in ("ES", "ZN") for d in ("2024-06-18", "2024-06-25")}
+    assert {(r["market"], r["as_of"]) for r in doc["rows"]} == {
+        (m, d) for m in ("ES", "ZN") for d in ("2024-06-18", "2024-06-25")
+    }
     es = _rows(doc, "ES", "2024-06-25")
     assert es["close"] == 5469.3  # FRED SP500 on 2024-06-25
-    assert es["asset_manager_notional_usd"] == pytest.approx(es["asset_manager_net_contracts"] * 50 * 5469.3)
+    assert es["asset_manager_notional_usd"] == pytest.approx(
+        es["asset_manager_net_contracts"] * 50 * 5469.3
+    )
     assert doc["closes_quality"]["SPX"]["basis"] == "rows"
 
 
 def test_dv01_override(files) -> None:
-    code, out, _ = run("futures-positioning", "--tff", files[0], "--market", "UB", "--dv01", "ZN=64", "--dv01", "UB=200", "--json")
+    code, out, _ = run(
+        "futures-positioning",
+        "--tff",
+        files[0],
+        "--market",
+        "UB",
+        "--dv01",
+        "ZN=64",
+        "--dv01",
+        "UB=200",
+        "--json",
+    )
     assert code == 0
     ub = _rows(json.loads(out), "UB", "2024-06-25")
     assert ub["asset_manager_dv01_usd_per_bp"] == ub["asset_manager_net_contracts"] * 200
-    assert ub["asset_manager_ten_year_equivalents"] == pytest.approx(ub["asset_manager_net_contracts"] * 200 / 64)
+    assert ub["asset_manager_ten_year_equivalents"] == pytest.approx(
+        ub["asset_manager_net_contracts"] * 200 / 64
+    )
 
 
 def test_human_table(files) -> None:
@@ -111,22 +167,51 @@ def _zip(member: str, text: str) -> bytes:
         (["--close", "SPX={missing}"], "missing.csv: cannot read the file"),
         (["--tff", "{legacy}"], "column missing from the header"),
         (["--tff", "{other}"], "none of the requested markets in the file"),
-        (["--tff", "{html}"], "page.zip: market_and_exchange_names: column missing from the header"),
+        (
+            ["--tff", "{html}"],
+            "page.zip: market_and_exchange_names: column missing from the header",
+        ),
         (["--markets-table", "{table}"], "multiplier"),
     ],
 )
-def test_bad_input_exits_2_with_the_cause(args: list[str], message: str, files, test_data, tmp_path) -> None:
+def test_bad_input_exits_2_with_the_cause(
+    args: list[str], message: str, files, test_data, tmp_path
+) -> None:
     legacy = test_data / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip"
     other = tmp_path / "other.txt"
     text = zipfile.ZipFile(test_data / TFF_2021).read("FinFutYY.txt").decode()
     lines = text.split("\n")
-    other.write_text("\n".join([lines[0], *[ln.replace("043602", "999999").replace("13874A", "99999A") for ln in lines[1:] if "043602" in ln or "13874A" in ln]]))
+    other.write_text(
+        "\n".join(
+            [
+                lines[0],
+                *[
+                    ln.replace("043602", "999999").replace("13874A", "99999A")
+                    for ln in lines[1:]
+                    if "043602" in ln or "13874A" in ln
+                ],
+            ]
+        )
+    )
     (tmp_path / "page.zip").write_bytes(b"<html>not found</html>")
     table = tmp_path / "table.csv"
     from flows.sources import tff_markets
 
-    table.write_text(tff_markets.shipped_path().read_text().replace("VX,vix,contract,true,Cboe VIX futures,1000,", "VX,vix,contract,true,Cboe VIX futures,zero,"))
-    subs = {"{legacy}": str(legacy), "{missing}": str(tmp_path / "missing.csv"), "{other}": str(other), "{html}": str(tmp_path / "page.zip"), "{table}": str(table)}
+    table.write_text(
+        tff_markets.shipped_path()
+        .read_text()
+        .replace(
+            "VX,vix,contract,true,Cboe VIX futures,1000,",
+            "VX,vix,contract,true,Cboe VIX futures,zero,",
+        )
+    )
+    subs = {
+        "{legacy}": str(legacy),
+        "{missing}": str(tmp_path / "missing.csv"),
+        "{other}": str(other),
+        "{html}": str(tmp_path / "page.zip"),
+        "{table}": str(table),
+    }
     full = [subs.get(a, a.replace("{missing}", str(tmp_path / "missing.csv"))) for a in args]
     base = [] if "--tff" in args else ["--tff", files[0]]
     if "--tff" in args and args[args.index("--tff") + 1] == "{other}":

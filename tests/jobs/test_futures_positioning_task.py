@@ -18,7 +18,14 @@ from jobs.runner import run_job
 from tests.httpserver import Reply
 
 NY = ZoneInfo("America/New_York")
-JOBS = {"fp": {"task": "futures_positioning", "cron": "50 15 * * fri", "retries": 0, "trading_days_only": False}}
+JOBS = {
+    "fp": {
+        "task": "futures_positioning",
+        "cron": "50 15 * * fri",
+        "retries": 0,
+        "trading_days_only": False,
+    }
+}
 
 
 def _settings(extra: dict | None = None, **service):
@@ -29,15 +36,32 @@ def _settings(extra: dict | None = None, **service):
 
 def test_sample_run_publishes_every_market_and_class(store) -> None:
     s = _settings()
-    rec = run_job(s, store, "fp", now=datetime(2026, 6, 5, 16, 0, tzinfo=NY))  # Friday after the release
+    rec = run_job(
+        s, store, "fp", now=datetime(2026, 6, 5, 16, 0, tzinfo=NY)
+    )  # Friday after the release
     assert rec.status == "ok", rec.error
     res = store.read("cftc.futures_positioning")
     meta = res.meta
     assert meta.sample and "SAMPLE" in meta.source
-    assert meta.quality["skipped_rows"] == 0 and meta.quality["repaired_rows"] == 0  # the sample prints each market in the table's unit
+    assert (
+        meta.quality["skipped_rows"] == 0 and meta.quality["repaired_rows"] == 0
+    )  # the sample prints each market in the table's unit
     assert meta.headline["as_of"] == "2026-06-02"  # the Tuesday report released that Friday 15:30
     latest, positions, crowding = res.table("latest"), res.table("positions"), res.table("crowding")
-    assert set(latest["symbol"]) >= {"ES", "NQ", "RTY", "YM", "VX", "ZT", "ZF", "ZN", "TN", "ZB", "UB", "SR3"}
+    assert set(latest["symbol"]) >= {
+        "ES",
+        "NQ",
+        "RTY",
+        "YM",
+        "VX",
+        "ZT",
+        "ZF",
+        "ZN",
+        "TN",
+        "ZB",
+        "UB",
+        "SR3",
+    }
     assert len(latest) == 5 * latest["symbol"].nunique()
     np.testing.assert_allclose(latest["net_contracts"], latest["long"] - latest["short"])
     last = positions[positions["as_of"] == positions["as_of"].max()].reset_index(drop=True)
@@ -45,10 +69,18 @@ def test_sample_run_publishes_every_market_and_class(store) -> None:
     assert meta.headline["crowding_flags"] == int(crowding["flagged"].sum())
     es = latest[(latest["symbol"] == "ES") & (latest["trader_class"] == "asset_manager")].iloc[0]
     assert meta.headline["es_asset_manager_net_contracts"] == es["net_contracts"]
-    assert meta.headline["es_asset_manager_usd_per_point"] == pytest.approx(es["net_contracts"] * 50)
-    assert meta.units["latest"]["dv01_usd_per_bp"] == "USD per basis point" and meta.units["latest"]["net_pct_oi"] == "% of open interest"
+    assert meta.headline["es_asset_manager_usd_per_point"] == pytest.approx(
+        es["net_contracts"] * 50
+    )
+    assert (
+        meta.units["latest"]["dv01_usd_per_bp"] == "USD per basis point"
+        and meta.units["latest"]["net_pct_oi"] == "% of open interest"
+    )
     # no prices.<SYMBOL> in the store: the notional is stated missing, never guessed
-    assert meta.headline["es_asset_manager_notional_usd"] is None and "ES" in meta.headline["notional_missing"]
+    assert (
+        meta.headline["es_asset_manager_notional_usd"] is None
+        and "ES" in meta.headline["notional_missing"]
+    )
     assert any("notional not computed" in w for w in meta.quality["warnings"])
     zn = latest[(latest["symbol"] == "ZN") & (latest["trader_class"] == "leveraged_funds")].iloc[0]
     assert zn["dv01_usd_per_bp"] == pytest.approx(zn["net_contracts"] * 62.0)
@@ -60,23 +92,69 @@ def _file_row(zip_path, code: str, day: str) -> dict[str, str]:
     with zipfile.ZipFile(zip_path) as z:
         text = z.read(z.namelist()[0]).decode("utf-8")
     for row in csv.DictReader(io.StringIO(text)):
-        if row["CFTC_Contract_Market_Code"].strip() == code and row["Report_Date_as_YYYY-MM-DD"].strip() == day:
+        if (
+            row["CFTC_Contract_Market_Code"].strip() == code
+            and row["Report_Date_as_YYYY-MM-DD"].strip() == day
+        ):
             return row
     raise AssertionError(f"{code} {day} not in {zip_path}")
 
 
 def test_live_backfill_then_weekly_update(store, http_server, test_data) -> None:
     zip_path = test_data / "cftc_tff" / "fut_fin_txt_2024_markets_through_2024-06-25.zip"
-    http_server.route("/history/fut_fin_txt_2024.zip", Reply(200, zip_path.read_bytes(), {"Content-Type": "application/zip"}))
-    socrata = (test_data / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json").read_bytes()
+    http_server.route(
+        "/history/fut_fin_txt_2024.zip",
+        Reply(200, zip_path.read_bytes(), {"Content-Type": "application/zip"}),
+    )
+    socrata = (
+        test_data / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json"
+    ).read_bytes()
     # the API pages with $offset: the recorded rows, then an empty page
-    http_server.route("/resource/gpe5-46if.json", lambda req: Reply(200, socrata if req.query.get("$offset", ["0"])[0] == "0" else b"[]", {"Content-Type": "application/json"}))
-    endpoints = {"cftc_history": f"{http_server.url}/history", "socrata": f"{http_server.url}/resource"}
+    http_server.route(
+        "/resource/gpe5-46if.json",
+        lambda req: Reply(
+            200,
+            socrata if req.query.get("$offset", ["0"])[0] == "0" else b"[]",
+            {"Content-Type": "application/json"},
+        ),
+    )
+    endpoints = {
+        "cftc_history": f"{http_server.url}/history",
+        "socrata": f"{http_server.url}/resource",
+    }
     jobs = {"fp": {**JOBS["fp"], "args": {"endpoints": endpoints}}}
-    s = parse_settings({"service": {"source_mode": "live", "http_retries": 0, "http_min_interval_seconds": 0}, "jobs": jobs, "futures_positioning": {"history_from_year": 2024}}, env={})
+    s = parse_settings(
+        {
+            "service": {"source_mode": "live", "http_retries": 0, "http_min_interval_seconds": 0},
+            "jobs": jobs,
+            "futures_positioning": {"history_from_year": 2024},
+        },
+        env={},
+    )
     # a close of the report date for the S&P 500 notional: SPX closed at 5,469.30 on 2024-06-25
-    closes = pd.DataFrame({"date": pd.to_datetime(["2024-06-24", "2024-06-25"]), "close": [5447.87, 5469.30], "open": np.nan, "high": np.nan, "low": np.nan, "volume": np.nan})
-    store.publish("prices.SPX", {"history": closes}, as_of=pd.Timestamp("2024-06-25 16:00", tz=NY), source="test closes (Cboe SPX daily prices)", headline={"close": 5469.30, "return_1d_pct": None, "sessions": 2, "first_date": "2024-06-24", "last_date": "2024-06-25"})
+    closes = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-06-24", "2024-06-25"]),
+            "close": [5447.87, 5469.30],
+            "open": np.nan,
+            "high": np.nan,
+            "low": np.nan,
+            "volume": np.nan,
+        }
+    )
+    store.publish(
+        "prices.SPX",
+        {"history": closes},
+        as_of=pd.Timestamp("2024-06-25 16:00", tz=NY),
+        source="test closes (Cboe SPX daily prices)",
+        headline={
+            "close": 5469.30,
+            "return_1d_pct": None,
+            "sessions": 2,
+            "first_date": "2024-06-24",
+            "last_date": "2024-06-25",
+        },
+    )
     rec = run_job(s, store, "fp", now=datetime(2024, 6, 29, 12, 0, tzinfo=NY))
     assert rec.status == "ok", rec.error
     meta = store.read("cftc.futures_positioning").meta
@@ -86,9 +164,13 @@ def test_live_backfill_then_weekly_update(store, http_server, test_data) -> None
     lf_net = int(row["Lev_Money_Positions_Long_All"]) - int(row["Lev_Money_Positions_Short_All"])
     assert meta.headline["es_asset_manager_net_contracts"] == am_net
     assert meta.headline["es_leveraged_funds_net_contracts"] == lf_net
-    assert meta.headline["es_asset_manager_net_pct_oi"] == pytest.approx(100 * am_net / int(row["Open_Interest_All"]))
+    assert meta.headline["es_asset_manager_net_pct_oi"] == pytest.approx(
+        100 * am_net / int(row["Open_Interest_All"])
+    )
     assert meta.headline["es_asset_manager_notional_usd"] == pytest.approx(am_net * 50 * 5469.30)
-    assert meta.headline["nq_asset_manager_notional_usd"] is None  # no prices.NDX stored: stated missing
+    assert (
+        meta.headline["nq_asset_manager_notional_usd"] is None
+    )  # no prices.NDX stored: stated missing
     zn = _file_row(zip_path, "043602", "2024-06-25")
     zn_lf = int(zn["Lev_Money_Positions_Long_All"]) - int(zn["Lev_Money_Positions_Short_All"])
     assert meta.headline["zn_leveraged_funds_dv01_usd_per_bp"] == pytest.approx(zn_lf * 62.0)
@@ -99,5 +181,10 @@ def test_live_backfill_then_weekly_update(store, http_server, test_data) -> None
     assert len(http_server.requests_to("/history/fut_fin_txt_2024.zip")) == 1
     res = store.read("cftc.futures_positioning")
     rows = res.table("rows")
-    assert pd.Timestamp(rows["as_of"].max()) == pd.Timestamp("2026-07-14") and (rows["as_of"] <= "2024-06-25").sum() == 390
-    assert res.meta.headline["as_of"] == "2026-07-14" and "ZN" in res.meta.headline["markets_missing"]
+    assert (
+        pd.Timestamp(rows["as_of"].max()) == pd.Timestamp("2026-07-14")
+        and (rows["as_of"] <= "2024-06-25").sum() == 390
+    )
+    assert (
+        res.meta.headline["as_of"] == "2026-07-14" and "ZN" in res.meta.headline["markets_missing"]
+    )

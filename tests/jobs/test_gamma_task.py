@@ -28,11 +28,32 @@ SPY_FILE = "options/spy_quotedata_2023-09-14_trimmed.csv"
 """Trimmed copies of real files in tests/data (PROVENANCE.md there)."""
 
 
-def _settings(underlyings: list[str], *, mode: str = "sample", base_url: str = "http://127.0.0.1:9", drop_dir: str = "var/drop", **gamma: object):
+def _settings(
+    underlyings: list[str],
+    *,
+    mode: str = "sample",
+    base_url: str = "http://127.0.0.1:9",
+    drop_dir: str = "var/drop",
+    **gamma: object,
+):
     return parse_settings(
         {
-            "service": {"source_mode": mode, "http_retries": 0, "http_min_interval_seconds": 0, "http_timeout_seconds": 5, "drop_dir": drop_dir},
-            "jobs": {"gamma_test": {"task": "gamma", "cron": "*/15 9-16 * * 1-5", "retries": 0, "retry_delay_seconds": 0, "args": {"underlyings": underlyings}}},
+            "service": {
+                "source_mode": mode,
+                "http_retries": 0,
+                "http_min_interval_seconds": 0,
+                "http_timeout_seconds": 5,
+                "drop_dir": drop_dir,
+            },
+            "jobs": {
+                "gamma_test": {
+                    "task": "gamma",
+                    "cron": "*/15 9-16 * * 1-5",
+                    "retries": 0,
+                    "retry_delay_seconds": 0,
+                    "args": {"underlyings": underlyings},
+                }
+            },
             "gamma": {"profile_points": 201, "cboe_base_url": base_url, **gamma},
         },
         env={},
@@ -41,7 +62,11 @@ def _settings(underlyings: list[str], *, mode: str = "sample", base_url: str = "
 
 def test_results_function_lists_summary_and_every_underlying() -> None:
     s = _settings(["SPX", "spy"])
-    assert gamma_results(s, {"underlyings": ["SPX", "spy"]}) == ["gamma.summary", "gamma.SPX", "gamma.SPY"]
+    assert gamma_results(s, {"underlyings": ["SPX", "spy"]}) == [
+        "gamma.summary",
+        "gamma.SPX",
+        "gamma.SPY",
+    ]
     assert gamma_results(s, {}) == ["gamma.summary"] + [f"gamma.{u}" for u in s.gamma.underlyings]
 
 
@@ -63,17 +88,36 @@ def test_sample_run_publishes_every_table_with_units(store: ResultStore) -> None
         assert meta.units["by_strike"]["net_gex_usd_per_1pct"] == "USD per 1% move"
         assert meta.units["hedge_flow"]["dealer_trade_usd"].startswith("USD")
         h = meta.headline
-        assert h["underlying"] == u and h["sample"] is True and h["convention"] == "calls_long_puts_short"
-        for key in ("net_gex_usd_per_1pct", "flip", "call_wall", "put_wall", "abs_gamma_strike", "regime", "zero_dte_share", "hedge_flow_down3_usd"):
+        assert (
+            h["underlying"] == u
+            and h["sample"] is True
+            and h["convention"] == "calls_long_puts_short"
+        )
+        for key in (
+            "net_gex_usd_per_1pct",
+            "flip",
+            "call_wall",
+            "put_wall",
+            "abs_gamma_strike",
+            "regime",
+            "zero_dte_share",
+            "hedge_flow_down3_usd",
+        ):
             assert key in h
         # the published net GEX is the by-strike sum, and call + put = net
         by_strike = res.table("by_strike")
-        assert by_strike["net_gex_usd_per_1pct"].sum() == pytest.approx(h["net_gex_usd_per_1pct"], rel=1e-9)
-        assert h["call_gex_usd_per_1pct"] + h["put_gex_usd_per_1pct"] == pytest.approx(h["net_gex_usd_per_1pct"])
+        assert by_strike["net_gex_usd_per_1pct"].sum() == pytest.approx(
+            h["net_gex_usd_per_1pct"], rel=1e-9
+        )
+        assert h["call_gex_usd_per_1pct"] + h["put_gex_usd_per_1pct"] == pytest.approx(
+            h["net_gex_usd_per_1pct"]
+        )
         assert len(res.table("profile")) == 201
         assert len(res.table("hedge_flow")) == 21
         assert meta.extra["params"]["q"] == settings.gamma.dividend_yield.get(u, 0.0)
-        assert meta.extra["params"]["next_close"] == "2026-11-18T21:00:00+00:00"  # 16:00 EST that day
+        assert (
+            meta.extra["params"]["next_close"] == "2026-11-18T21:00:00+00:00"
+        )  # 16:00 EST that day
         assert meta.extra["sample_seed"] == settings.service.sample_seed
     summary = store.read("gamma.summary").frame
     assert list(summary["underlying"]) == ["SPX", "SPY", "NVDA"]
@@ -92,11 +136,15 @@ def test_sample_csv_format_goes_through_the_csv_parser(store: ResultStore) -> No
     assert meta.extra["sample_format"] == "csv" and meta.sample
 
 
-def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_result(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_result(
+    store: ResultStore, http_server, test_data: Path, tmp_path: Path
+) -> None:
     body = (test_data / MSTR).read_bytes()
     http_server.route("/o/MSTR.json", Reply(200, body, {"Content-Type": "application/json"}))
     http_server.route("/o/ZZZZ.json", Reply(200, body, {"Content-Type": "application/json"}))
-    settings = _settings(["MSTR", "ZZZZ"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    settings = _settings(
+        ["MSTR", "ZZZZ"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path)
+    )
     first = run_job(settings, store, "gamma_test", now=NOW)
     assert first.status == "ok", first.error
     good = store.meta("gamma.ZZZZ")
@@ -119,10 +167,14 @@ def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_resu
     assert summary.loc["MSTR", "status"] == "ok"
     assert summary.loc["ZZZZ", "status"] == "stale"
     assert "unknown symbol" in summary.loc["ZZZZ", "error"]
-    assert summary.loc["ZZZZ", "net_gex_usd_per_1pct"] == pytest.approx(good.headline["net_gex_usd_per_1pct"])
+    assert summary.loc["ZZZZ", "net_gex_usd_per_1pct"] == pytest.approx(
+        good.headline["net_gex_usd_per_1pct"]
+    )
 
 
-def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(
+    store: ResultStore, http_server, test_data: Path, tmp_path: Path
+) -> None:
     http_server.route("/o/MSTR.json", Reply(200, (test_data / MSTR).read_bytes()))
     http_server.route("/o/_SPX.json", Reply(404, "Not Found"))
     http_server.route("/o/SPY.json", Reply(404, "Not Found"))
@@ -130,7 +182,9 @@ def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(sto
     text = (test_data / SPY_FILE).read_text().splitlines()
     text[3] = text[3].replace("Open Interest", "OpenInt", 1)  # a renamed column
     (tmp_path / "spy_quotedata.csv").write_text("\n".join(text[:50]) + "\n")
-    settings = _settings(["SPX", "SPY", "MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    settings = _settings(
+        ["SPX", "SPY", "MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path)
+    )
     record = run_job(settings, store, "gamma_test", now=NOW)
     assert record.status == "partial"
     assert set(record.results) == {"gamma.SPX", "gamma.MSTR", "gamma.summary"}
@@ -150,8 +204,16 @@ def test_drop_folder_file_is_used_and_a_broken_one_fails_only_its_underlying(sto
 # -- flowdesk gamma FILE ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("where", "name", "rows"), [trimmed(SPX_FILE, 608, id="trimmed"), full("options/spx_quotedata_2023-09-14.csv", 9960, id="full")])
-def test_cli_json_keys_on_the_real_spx_file(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    ("where", "name", "rows"),
+    [
+        trimmed(SPX_FILE, 608, id="trimmed"),
+        full("options/spx_quotedata_2023-09-14.csv", 9960, id="full"),
+    ],
+)
+def test_cli_json_keys_on_the_real_spx_file(
+    where: str, name: str, rows: int, request: pytest.FixtureRequest
+) -> None:
     res = CliRunner().invoke(gamma, [str(root(request, where) / name), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
@@ -160,11 +222,19 @@ def test_cli_json_keys_on_the_real_spx_file(where: str, name: str, rows: int, re
     assert doc["spot"] == pytest.approx(4505.1001)
     assert pd.Timestamp(doc["as_of"]) == pd.Timestamp("2023-09-14 16:31", tz=NY)
     assert doc["contracts"] + doc["expired_dropped"] + doc["unsolved_dropped"] == 2 * rows
-    assert doc["quality"]["total_rows"] == 2 * rows and doc["quality"]["skipped_rows"] == 0 and doc["quality"]["warnings"] == []
+    assert (
+        doc["quality"]["total_rows"] == 2 * rows
+        and doc["quality"]["skipped_rows"] == 0
+        and doc["quality"]["warnings"] == []
+    )
     assert doc["regime"] == "long gamma" and 0 < doc["modelled_gamma_share"] < 0.01
     assert doc["expired_dropped"] > 0  # the Sep-14 expiry had settled at 16:31
-    assert doc["net_gex_usd_per_1pct"] == pytest.approx(doc["call_gex_usd_per_1pct"] + doc["put_gex_usd_per_1pct"])
-    assert sum(r["net_gex_usd_per_1pct"] for r in doc["by_expiry"]) == pytest.approx(doc["net_gex_usd_per_1pct"], rel=1e-9)
+    assert doc["net_gex_usd_per_1pct"] == pytest.approx(
+        doc["call_gex_usd_per_1pct"] + doc["put_gex_usd_per_1pct"]
+    )
+    assert sum(r["net_gex_usd_per_1pct"] for r in doc["by_expiry"]) == pytest.approx(
+        doc["net_gex_usd_per_1pct"], rel=1e-9
+    )
     assert all(set(r) == {"expiry", "net_gex_usd_per_1pct"} for r in doc["by_expiry"])
     assert doc["by_expiry"][0]["expiry"] == "2023-09-15"
     assert [r["move_pct"] for r in doc["hedge_flow"]] == [float(m) for m in range(-10, 11)]
@@ -180,17 +250,33 @@ def test_cli_json_keys_on_the_real_spx_file(where: str, name: str, rows: int, re
 def test_cli_options_and_json_detection(test_data: Path) -> None:
     runner = CliRunner()
     base = json.loads(runner.invoke(gamma, [str(test_data / SPX_FILE), "--json"]).output)
-    bus = json.loads(runner.invoke(gamma, [str(test_data / SPX_FILE), "--json", "--time-basis", "busdays262", "--window", "0.1"]).output)
+    bus = json.loads(
+        runner.invoke(
+            gamma,
+            [str(test_data / SPX_FILE), "--json", "--time-basis", "busdays262", "--window", "0.1"],
+        ).output
+    )
     # spot GEX is mostly the file's gamma: the modelled part (< 1 % of |GEX|) moves with the time basis
     assert bus["net_gex_usd_per_1pct"] == pytest.approx(base["net_gex_usd_per_1pct"], rel=0.05)
-    assert bus["model_gex_at_spot_usd_per_1pct"] != pytest.approx(base["model_gex_at_spot_usd_per_1pct"])
+    assert bus["model_gex_at_spot_usd_per_1pct"] != pytest.approx(
+        base["model_gex_at_spot_usd_per_1pct"]
+    )
     assert all(abs(f / bus["spot"] - 1) <= 0.1 + 1e-9 for f in bus["flips"])
     js = runner.invoke(gamma, [str(test_data / MSTR), "--json"])
     assert js.exit_code == 0, js.output
     doc = json.loads(js.output)
-    assert doc["underlying"] == "MSTR" and doc["contracts"] == 48 and doc["spot"] == pytest.approx(94.6604)
+    assert (
+        doc["underlying"] == "MSTR"
+        and doc["contracts"] == 48
+        and doc["spot"] == pytest.approx(94.6604)
+    )
     human = runner.invoke(gamma, [str(test_data / MSTR)])
-    assert human.exit_code == 0 and "net GEX" in human.output and "per 1% move" in human.output and "MSTR" in human.output
+    assert (
+        human.exit_code == 0
+        and "net GEX" in human.output
+        and "per 1% move" in human.output
+        and "MSTR" in human.output
+    )
 
 
 def test_cli_bad_file_exits_2_naming_file_and_field(test_data: Path, tmp_path: Path) -> None:
@@ -213,13 +299,19 @@ def test_cli_bad_file_exits_2_naming_file_and_field(test_data: Path, tmp_path: P
     assert missing.exit_code == 2 and "nope.csv" in missing.output
 
 
-def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+def test_every_underlying_failing_fails_the_run_and_marks_all_stale(
+    store: ResultStore, http_server, test_data: Path, tmp_path: Path
+) -> None:
     http_server.route("/o/MSTR.json", Reply(200, (test_data / MSTR).read_bytes()))
-    settings = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    settings = _settings(
+        ["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path)
+    )
     assert run_job(settings, store, "gamma_test", now=NOW).status == "ok"
     http_server.route("/o/MSTR.json", Reply(503, "maintenance"))
     http_server.route("/o/_SPX.json", Reply(503, "maintenance"))
-    settings = _settings(["MSTR", "SPX"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    settings = _settings(
+        ["MSTR", "SPX"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path)
+    )
     settings.jobs["gamma_test"].retries = 1
     record = run_job(settings, store, "gamma_test", now=NOW, sleep=lambda _s: None)
     assert record.status == "failed" and record.attempts == 2
@@ -230,12 +322,18 @@ def test_every_underlying_failing_fails_the_run_and_marks_all_stale(store: Resul
     assert len(store.read("gamma.MSTR").table("by_strike")) > 0  # the last good data stays
 
 
-def test_input_quality_is_published_and_a_damaged_chain_is_refused_keeping_the_last_good(store: ResultStore, http_server, test_data: Path, tmp_path: Path) -> None:
+def test_input_quality_is_published_and_a_damaged_chain_is_refused_keeping_the_last_good(
+    store: ResultStore, http_server, test_data: Path, tmp_path: Path
+) -> None:
     """Quality travels with the result; a chain that lost more than [quality] allows fails its
     underlying and the last good result stays, marked stale (issue 16 §1)."""
     body = (test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes()
-    http_server.route("/o/MSTR.json", Reply(200, b"\xef\xbb\xbf" + body, {"Content-Type": "application/json"}))
-    settings = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    http_server.route(
+        "/o/MSTR.json", Reply(200, b"\xef\xbb\xbf" + body, {"Content-Type": "application/json"})
+    )
+    settings = _settings(
+        ["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path)
+    )
     first = run_job(settings, store, "gamma_test", now=NOW)
     assert first.status == "ok", first.error
     good = store.meta("gamma.MSTR")
@@ -246,21 +344,32 @@ def test_input_quality_is_published_and_a_damaged_chain_is_refused_keeping_the_l
     damaged = json.loads(body)
     for row in damaged["data"]["options"][:4]:
         row["open_interest"] = "-"  # 4 of 48 rows: 8 % of the rows, weight unknown
-    http_server.route("/o/MSTR.json", Reply(200, json.dumps(damaged).encode(), {"Content-Type": "application/json"}))
+    http_server.route(
+        "/o/MSTR.json",
+        Reply(200, json.dumps(damaged).encode(), {"Content-Type": "application/json"}),
+    )
     second = run_job(settings, store, "gamma_test", now=NOW.replace(minute=45))
     assert second.status == "failed"
-    assert "refused" in second.error and "open_interest: not a number" in second.error and "limit 1.00 %" in second.error
+    assert (
+        "refused" in second.error
+        and "open_interest: not a number" in second.error
+        and "limit 1.00 %" in second.error
+    )
     stale = store.read("gamma.MSTR")
     assert stale.meta.status == "stale" and stale.meta.version == good.version
     assert "refused" in stale.meta.failure["error"]
 
     # a looser threshold for the gamma family accepts it, with the skipped share published
-    loose = _settings(["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path))
+    loose = _settings(
+        ["MSTR"], mode="live", base_url=f"{http_server.url}/o", drop_dir=str(tmp_path)
+    )
     loose.quality.overrides["gamma"] = 0.10
     third = run_job(loose, store, "gamma_test", now=NOW.replace(minute=50))
     assert third.status == "ok", third.error
     meta = store.meta("gamma.MSTR")
-    assert meta.quality["skipped_rows"] == 4 and meta.headline["quality_skipped_share"] == pytest.approx(4 / 48)
+    assert meta.quality["skipped_rows"] == 4 and meta.headline[
+        "quality_skipped_share"
+    ] == pytest.approx(4 / 48)
     assert meta.quality["reasons"] == {"open_interest: not a number": 4}
 
 
@@ -270,18 +379,36 @@ def test_sample_run_carries_quality_without_warnings(store: ResultStore) -> None
     for u in ("SPX", "NVDA"):
         meta = store.meta(f"gamma.{u}")
         assert meta.quality["skipped_rows"] == 0 and meta.quality["warnings"] == [], meta.quality
-        assert meta.quality["total_rows"] == meta.headline["contracts"] + meta.headline["expired_dropped"] + meta.headline["unsolved_dropped"]
+        assert (
+            meta.quality["total_rows"]
+            == meta.headline["contracts"]
+            + meta.headline["expired_dropped"]
+            + meta.headline["unsolved_dropped"]
+        )
 
 
 def test_gamma_config_deliverables_and_consistency_factor() -> None:
     from jobs.config import ConfigError
     from jobs.tasks.gamma import gamma_params
 
-    s = _settings(["SDS"], deliverables={"sds1": {"shares": 20}, "LCID1": {"shares": 5, "cash": 50.0}}, consistency_factor=4.0)
+    s = _settings(
+        ["SDS"],
+        deliverables={"sds1": {"shares": 20}, "LCID1": {"shares": 5, "cash": 50.0}},
+        consistency_factor=4.0,
+    )
     p = gamma_params(s, "SDS", pd.Timestamp("2025-11-28 11:00", tz=NY))
-    assert {k: (v.shares, v.cash) for k, v in p.deliverables.items()} == {"SDS1": (20.0, 0.0), "LCID1": (5.0, 50.0)}
+    assert {k: (v.shares, v.cash) for k, v in p.deliverables.items()} == {
+        "SDS1": (20.0, 0.0),
+        "LCID1": (5.0, 50.0),
+    }
     assert p.consistency_factor == 4.0 and p.calendar == "XNYS"
-    assert p.next_close == pd.Timestamp("2025-11-28 13:00", tz=NY)  # the early close, from the calendar
-    for bad in ({"deliverables": {"X1": {"shares": 0}}}, {"deliverables": {"X1": {"cash": 1.0}}}, {"consistency_factor": 1.0}):
+    assert p.next_close == pd.Timestamp(
+        "2025-11-28 13:00", tz=NY
+    )  # the early close, from the calendar
+    for bad in (
+        {"deliverables": {"X1": {"shares": 0}}},
+        {"deliverables": {"X1": {"cash": 1.0}}},
+        {"consistency_factor": 1.0},
+    ):
         with pytest.raises(ConfigError):
             _settings(["SDS"], **bad)

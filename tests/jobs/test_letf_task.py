@@ -23,7 +23,14 @@ NOW = datetime(2026, 6, 2, 15, 30, tzinfo=NY)
 def _settings(extra: dict | None = None, **service):
     data = {
         "service": {"source_mode": "sample", "sample_seed": 11, **service},
-        "jobs": {"letf_final": {"task": "letf", "cron": "30 15 * * mon-fri", "retries": 0, "args": {"phase": "final"}}},
+        "jobs": {
+            "letf_final": {
+                "task": "letf",
+                "cron": "30 15 * * mon-fri",
+                "retries": 0,
+                "args": {"phase": "final"},
+            }
+        },
     }
     data.update(extra or {})
     return parse_settings(data, env={})
@@ -36,27 +43,47 @@ def test_sample_task_publishes_all_tables(store) -> None:
     result = store.read("letf.flows")
     meta = result.meta
     assert meta.sample is True and meta.source == "sample"
-    assert meta.tables == ["by_underlying", "funds", "scenarios", "excluded", "groups", "excluded_aum"]
+    assert meta.tables == [
+        "by_underlying",
+        "funds",
+        "scenarios",
+        "excluded",
+        "groups",
+        "excluded_aum",
+    ]
     assert meta.extra["phase"] == "final" and "SAMPLE" in meta.extra["assets_as_of"]
-    by_u, funds, scen = result.table("by_underlying"), result.table("funds"), result.table("scenarios")
+    by_u, funds, scen = (
+        result.table("by_underlying"),
+        result.table("funds"),
+        result.table("scenarios"),
+    )
     # headline = sums of the tables; long + inverse = total; funds add up to underlyings
     assert meta.headline["per_1pct_usd"] == pytest.approx(by_u["per_1pct_usd"].sum())
     assert meta.headline["per_1pct_usd"] == pytest.approx(funds["per_1pct_usd"].sum())
-    assert meta.headline["long_per_1pct_usd"] + meta.headline["inverse_per_1pct_usd"] == pytest.approx(meta.headline["per_1pct_usd"])
+    assert meta.headline["long_per_1pct_usd"] + meta.headline[
+        "inverse_per_1pct_usd"
+    ] == pytest.approx(meta.headline["per_1pct_usd"])
     assert meta.headline["rebalance_usd"] == pytest.approx(funds["rebalance_usd"].sum())
     assert meta.headline["biggest_underlying"] == by_u["underlying"].iloc[0] == "QQQ"
     # each fund: A*(L^2-L)*1% and the trade = per_1pct * move
-    np.testing.assert_allclose(funds["per_1pct_usd"], funds["aum_usd"] * (funds["leverage"] ** 2 - funds["leverage"]) * 0.01)
+    np.testing.assert_allclose(
+        funds["per_1pct_usd"],
+        funds["aum_usd"] * (funds["leverage"] ** 2 - funds["leverage"]) * 0.01,
+    )
     np.testing.assert_allclose(funds["rebalance_usd"], funds["per_1pct_usd"] * funds["move_pct"])
     assert (by_u["rebalance_pct_adv"] > 0).all()
     assert set(scen["move_pct"]) == {float(m) for m in range(-10, 11)}
     total = scen[scen["underlying"] == "TOTAL"].set_index("move_pct")["rebalance_usd"]
     assert total.loc[-10.0] == pytest.approx(-10 * meta.headline["per_1pct_usd"])
     excluded = result.table("excluded").set_index("ticker")
-    assert "variable" in excluded.loc["TSYY", "reason"] and excluded.loc["BITX", "group"] == "crypto"
+    assert (
+        "variable" in excluded.loc["TSYY", "reason"] and excluded.loc["BITX", "group"] == "crypto"
+    )
     groups = result.table("groups")
     assert set(groups["group"]) == {"crypto", "commodity"}
-    assert meta.units["by_underlying"]["per_1pct_usd"] == "USD per 1% move"  # the declared unit (jobs.declarations.letf)
+    assert (
+        meta.units["by_underlying"]["per_1pct_usd"] == "USD per 1% move"
+    )  # the declared unit (jobs.declarations.letf)
     # deterministic by seed
     run_job(settings, store, "letf_final", now=NOW)
     again = store.read("letf.flows")
@@ -67,7 +94,20 @@ def test_sample_task_publishes_all_tables(store) -> None:
 def test_bad_phase_fails_and_keeps_last_good_result(store) -> None:
     good = _settings()
     run_job(good, store, "letf_final", now=NOW)
-    bad = parse_settings({"service": {"source_mode": "sample"}, "jobs": {"letf_final": {"task": "letf", "cron": "30 15 * * mon-fri", "retries": 0, "args": {"phase": "lunch"}}}}, env={})
+    bad = parse_settings(
+        {
+            "service": {"source_mode": "sample"},
+            "jobs": {
+                "letf_final": {
+                    "task": "letf",
+                    "cron": "30 15 * * mon-fri",
+                    "retries": 0,
+                    "args": {"phase": "lunch"},
+                }
+            },
+        },
+        env={},
+    )
     record = run_job(bad, store, "letf_final", now=NOW, sleep=lambda _s: None)
     assert record.status == "failed" and "phase" in record.error
     meta = store.meta("letf.flows")
@@ -86,19 +126,33 @@ def test_live_wiring_against_local_server(store, http_server, test_data, tmp_pat
     )
     drop = tmp_path / "drop"
     drop.mkdir()
-    (drop / "letf_aum.csv").write_text("ticker,aum_usd,as_of\nMSTU,1000000000,2026-06-01\nMSTZ,100000000,2026-06-01\n")
-    (drop / "letf_adv.csv").write_text("underlying,adv_usd,auction_usd\nMSTR,5000000000,400000000\n")
+    (drop / "letf_aum.csv").write_text(
+        "ticker,aum_usd,as_of\nMSTU,1000000000,2026-06-01\nMSTZ,100000000,2026-06-01\n"
+    )
+    (drop / "letf_adv.csv").write_text(
+        "underlying,adv_usd,auction_usd\nMSTR,5000000000,400000000\n"
+    )
     for t in ("SSO", "UPRO"):
         raw = (test_data / "letf" / f"proshares_{t}-historical_nav_trimmed.csv").read_bytes()
         http_server.route(f"/nav/{t}-historical_nav.csv", [Reply(200, raw)])
-    payload = json.loads((test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_text())
+    payload = json.loads(
+        (test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_text()
+    )
     payload["data"].pop("options")
     http_server.route("/q/MSTR.json", [Reply(200, json.dumps(payload))])
     spy = json.loads(json.dumps(payload))
     spy["data"].update({"symbol": "SPY", "current_price": 594.0, "prev_day_close": 600.0})
-    http_server.route("/q/SPY.json", [Reply(429, headers={"Retry-After": "0"}), Reply(200, json.dumps(spy))])
+    http_server.route(
+        "/q/SPY.json", [Reply(429, headers={"Retry-After": "0"}), Reply(200, json.dumps(spy))]
+    )
     settings = _settings(
-        {"letf": {"universe_file": str(universe), "quote_url": http_server.url + "/q/{symbol}.json", "proshares_url": http_server.url + "/nav/{ticker}-historical_nav.csv"}},
+        {
+            "letf": {
+                "universe_file": str(universe),
+                "quote_url": http_server.url + "/q/{symbol}.json",
+                "proshares_url": http_server.url + "/nav/{ticker}-historical_nav.csv",
+            }
+        },
         source_mode="live",
         drop_dir=str(drop),
         http_min_interval_seconds=0.0,
@@ -117,7 +171,9 @@ def test_live_wiring_against_local_server(store, http_server, test_data, tmp_pat
     move = (94.6604 / 93.89 - 1) * 100
     assert by_u.loc["MSTR", "move_pct"] == pytest.approx(move)
     assert by_u.loc["MSTR", "rebalance_usd"] == pytest.approx((1e9 * 2 + 1e8 * 6) * move / 100)
-    assert by_u.loc["MSTR", "rebalance_pct_adv"] == pytest.approx(100 * abs(by_u.loc["MSTR", "rebalance_usd"]) / 5e9)
+    assert by_u.loc["MSTR", "rebalance_pct_adv"] == pytest.approx(
+        100 * abs(by_u.loc["MSTR", "rebalance_usd"]) / 5e9
+    )
     assert by_u.loc["SPY", "move_pct"] == pytest.approx(-1.0)
     excluded = result.table("excluded").set_index("ticker")
     assert excluded.loc["NOPE", "reason"] == "unknown assets"
@@ -126,13 +182,28 @@ def test_live_wiring_against_local_server(store, http_server, test_data, tmp_pat
 @pytest.mark.parametrize(
     ("where", "name", "excluded_ticker", "excluded_reason"),
     [
-        trimmed("letf/leveraged_etf_data_2026-06-01_trimmed.csv", "HDLB", "monthly reset", id="trimmed"),
-        full("letf/pokedo0_leveraged_etf_data_2026-06-01.csv", "UVIX", "unknown underlying", id="full"),
+        trimmed(
+            "letf/leveraged_etf_data_2026-06-01_trimmed.csv", "HDLB", "monthly reset", id="trimmed"
+        ),
+        full(
+            "letf/pokedo0_leveraged_etf_data_2026-06-01.csv",
+            "UVIX",
+            "unknown underlying",
+            id="full",
+        ),
     ],
 )
-def test_cli_json_keys_on_real_snapshot(where: str, name: str, excluded_ticker: str, excluded_reason: str, request: pytest.FixtureRequest) -> None:
+def test_cli_json_keys_on_real_snapshot(
+    where: str,
+    name: str,
+    excluded_ticker: str,
+    excluded_reason: str,
+    request: pytest.FixtureRequest,
+) -> None:
     path = root(request, where) / name
-    res = CliRunner().invoke(main, ["letf", str(path), "--move", "NVDA=-17", "--move", "SPX=-2", "--json"])
+    res = CliRunner().invoke(
+        main, ["letf", str(path), "--move", "NVDA=-17", "--move", "SPX=-2", "--json"]
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert {"as_of", "per_1pct_usd", "by_underlying", "excluded"} <= set(doc)
@@ -140,16 +211,24 @@ def test_cli_json_keys_on_real_snapshot(where: str, name: str, excluded_ticker: 
     rows = {r["underlying"]: r for r in doc["by_underlying"]}
     assert set(rows["NVDA"]) == {"underlying", "funds", "aum_usd", "per_1pct_usd", "rebalance_usd"}
     assert rows["NVDA"]["rebalance_usd"] == pytest.approx(rows["NVDA"]["per_1pct_usd"] * -17)
-    assert rows["SPY"]["rebalance_usd"] == pytest.approx(rows["SPY"]["per_1pct_usd"] * -2)  # SPX -> SPY
+    assert rows["SPY"]["rebalance_usd"] == pytest.approx(
+        rows["SPY"]["per_1pct_usd"] * -2
+    )  # SPX -> SPY
     assert rows["QQQ"]["rebalance_usd"] is None
-    assert doc["per_1pct_usd"] == pytest.approx(sum(r["per_1pct_usd"] for r in doc["by_underlying"]))
+    assert doc["per_1pct_usd"] == pytest.approx(
+        sum(r["per_1pct_usd"] for r in doc["by_underlying"])
+    )
     assert all(set(e) == {"ticker", "reason"} for e in doc["excluded"])
-    assert any(e["ticker"] == excluded_ticker and excluded_reason in e["reason"] for e in doc["excluded"])
+    assert any(
+        e["ticker"] == excluded_ticker and excluded_reason in e["reason"] for e in doc["excluded"]
+    )
 
 
 def test_cli_malformed_file_exits_2(tmp_path) -> None:
     bad = tmp_path / "u.csv"
-    bad.write_text("ticker,underlying_ticker,underlying_asset,leverage,direction,aum\nA,B,C,2x,long\n")
+    bad.write_text(
+        "ticker,underlying_ticker,underlying_asset,leverage,direction,aum\nA,B,C,2x,long\n"
+    )
     res = CliRunner().invoke(main, ["letf", str(bad)])
     assert res.exit_code == 2
     assert f"{bad}: line 2, column 6" in res.output
@@ -157,8 +236,16 @@ def test_cli_malformed_file_exits_2(tmp_path) -> None:
     assert res.exit_code == 2 and "SYMBOL=PCT" in res.output
 
 
-@pytest.mark.parametrize(("where", "name"), [trimmed("letf/leveraged_etf_data_2026-06-01_trimmed.csv", id="trimmed"), full("letf/pokedo0_leveraged_etf_data_2026-06-01.csv", id="full")])
-def test_sample_task_on_a_real_snapshot_universe(store, where: str, name: str, request: pytest.FixtureRequest, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [
+        trimmed("letf/leveraged_etf_data_2026-06-01_trimmed.csv", id="trimmed"),
+        full("letf/pokedo0_leveraged_etf_data_2026-06-01.csv", id="full"),
+    ],
+)
+def test_sample_task_on_a_real_snapshot_universe(
+    store, where: str, name: str, request: pytest.FixtureRequest, tmp_path
+) -> None:
     path = root(request, where) / name
     if where == TRIMMED:
         # the trimmed copy has no row the import skips (on purpose, see its PROVENANCE.md): damage

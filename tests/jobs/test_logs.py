@@ -30,9 +30,15 @@ def restore_root() -> Iterator[None]:
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),  # nothing to hide
         ("unix:///run/redis.sock?db=0", "unix:///run/redis.sock?db=0"),
         ("Authorization: Bearer abc.def", "Authorization: Bearer ***"),
-        ("headers={'Authorization': 'Basic dXNlcjpwdw=='}", "headers={'Authorization': 'Basic ***'}"),
+        (
+            "headers={'Authorization': 'Basic dXNlcjpwdw=='}",
+            "headers={'Authorization': 'Basic ***'}",
+        ),
         ("GET /x?token=t0ps3cret&fmt=csv", "GET /x?token=***&fmt=csv"),
-        ("password=hunter22 api_key=k-123 client_secret: zz9", "password=*** api_key=*** client_secret: ***"),
+        (
+            "password=hunter22 api_key=k-123 client_secret: zz9",
+            "password=*** api_key=*** client_secret: ***",
+        ),
         ("job end job=gamma status=ok rows=3456", "job end job=gamma status=ok rows=3456"),
     ],
 )
@@ -42,10 +48,25 @@ def test_mask_secrets(text: str, expected: str) -> None:
 
 def test_secret_env_values_are_masked_literally() -> None:
     settings = parse_settings(
-        {"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "DESK_HOOK_URL", "secret_env": "DESK_SIGNING"}}}},
+        {
+            "alerts": {
+                "targets": {
+                    "desk": {
+                        "kind": "slack",
+                        "url_env": "DESK_HOOK_URL",
+                        "secret_env": "DESK_SIGNING",
+                    }
+                }
+            }
+        },
         env={},
     )
-    env = {"DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY", "DESK_SIGNING": "s1gn1ng-key", "FLOWDESK_API_TOKENS": "tok-aaaaaaaa,tok-bbbbbbbb", "HOME": "/root"}
+    env = {
+        "DESK_HOOK_URL": "https://hooks.example.com/services/T000/B000/XXXXYYYY",
+        "DESK_SIGNING": "s1gn1ng-key",
+        "FLOWDESK_API_TOKENS": "tok-aaaaaaaa,tok-bbbbbbbb",
+        "HOME": "/root",
+    }
     literals = secret_literals(settings, env)
     # a URL value counts whole, without its scheme, and by its path (urllib3 quotes only the path)
     assert set(literals) == {
@@ -60,7 +81,10 @@ def test_secret_env_values_are_masked_literally() -> None:
     line = f"delivery failed url={env['DESK_HOOK_URL']} key={env['DESK_SIGNING']} home=/root"
     assert mask_secrets(line, literals) == "delivery failed url=*** key=*** home=/root"
     quoted = "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: /services/T000/B000/XXXXYYYY (Caused by ...)"
-    assert mask_secrets(quoted, literals) == "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: *** (Caused by ...)"
+    assert (
+        mask_secrets(quoted, literals)
+        == "HTTPSConnectionPool(host='hooks.example.com', port=443): Max retries exceeded with url: *** (Caused by ...)"
+    )
 
 
 def test_text_format_one_line_per_event(restore_root: None) -> None:
@@ -76,7 +100,11 @@ def test_text_format_one_line_per_event(restore_root: None) -> None:
     assert len(lines) == 2
     stamp, level, name, rest = lines[0].split(" ", 3)
     assert stamp.endswith("Z") and len(stamp) == len("2026-11-29T08:00:01Z")
-    assert (level, name, rest) == ("INFO", "flowdesk.jobs", "job end job=gamma status=ok duration_s=1.2 rows=3456")
+    assert (level, name, rest) == (
+        "INFO",
+        "flowdesk.jobs",
+        "job end job=gamma status=ok duration_s=1.2 rows=3456",
+    )
     assert " ERROR flowdesk.jobs job failed job=gamma exc=Traceback" in lines[1]
     assert "RuntimeError: cannot reach redis://:***@db:6379" in lines[1]
     assert "pw123456" not in buf.getvalue()
@@ -84,9 +112,14 @@ def test_text_format_one_line_per_event(restore_root: None) -> None:
 
 def test_json_format(restore_root: None) -> None:
     buf = io.StringIO()
-    configure_logging(parse_settings({"service": {"log_format": "json", "log_level": "WARNING"}}, env={}), stream=buf)
+    configure_logging(
+        parse_settings({"service": {"log_format": "json", "log_level": "WARNING"}}, env={}),
+        stream=buf,
+    )
     logging.getLogger("flowdesk.scheduler").info("not shown at WARNING")
-    logging.getLogger("flowdesk.scheduler").warning("leader lease lost url=%s", "redis://:abcdef@h:1")
+    logging.getLogger("flowdesk.scheduler").warning(
+        "leader lease lost url=%s", "redis://:abcdef@h:1"
+    )
     lines = buf.getvalue().splitlines()
     assert len(lines) == 1
     event = json.loads(lines[0])
@@ -105,11 +138,15 @@ def test_configure_logging_is_idempotent(restore_root: None) -> None:
 def test_text_format_escapes_line_breaks_so_input_cannot_forge_a_line(restore_root: None) -> None:
     buf = io.StringIO()
     configure_logging(None, stream=buf)
-    forged = "alice\n2026-11-29T08:00:01Z INFO flowdesk.web.auth login ok user=admin\r\x1b[2K\u2028x"
+    forged = (
+        "alice\n2026-11-29T08:00:01Z INFO flowdesk.web.auth login ok user=admin\r\x1b[2K\u2028x"
+    )
     logging.getLogger("flowdesk.web.auth").warning("auth failed user=%s", forged)
     lines = buf.getvalue().splitlines()
     assert len(lines) == 1
-    assert lines[0].endswith("auth failed user=alice\\n2026-11-29T08:00:01Z INFO flowdesk.web.auth login ok user=admin\\r\\x1b[2K\\u2028x")
+    assert lines[0].endswith(
+        "auth failed user=alice\\n2026-11-29T08:00:01Z INFO flowdesk.web.auth login ok user=admin\\r\\x1b[2K\\u2028x"
+    )
     # JSON keeps the text exact (json escapes it): one object per line there too
     buf = io.StringIO()
     configure_logging(None, stream=buf, fmt="json")
@@ -118,10 +155,14 @@ def test_text_format_escapes_line_breaks_so_input_cannot_forge_a_line(restore_ro
     assert json.loads(line)["msg"] == f"auth failed user={forged}"
 
 
-def test_records_are_masked_for_every_handler_not_only_ours(restore_root: None, caplog, monkeypatch) -> None:
+def test_records_are_masked_for_every_handler_not_only_ours(
+    restore_root: None, caplog, monkeypatch
+) -> None:
     """The record factory masks at creation: pytest's caplog handler (like gunicorn's or a
     library's own) sees the masked text, including a URL set after logging was configured."""
-    settings = parse_settings({"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "FD_LOG_SLACK_URL"}}}}, env={})
+    settings = parse_settings(
+        {"alerts": {"targets": {"desk": {"kind": "slack", "url_env": "FD_LOG_SLACK_URL"}}}}, env={}
+    )
     configure_logging(settings, stream=io.StringIO())
     monkeypatch.setenv("FD_LOG_SLACK_URL", "https://hooks.example.net/services/T1/B1/zzSecretZZ99")
     caplog.set_level(logging.INFO)

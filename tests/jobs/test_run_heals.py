@@ -74,7 +74,11 @@ def _children(pid: int) -> dict[int, tuple[str, str]]:
 
 
 def _redis_children(pid: int) -> list[int]:
-    return [k for k, (state, cmd) in _children(pid).items() if "redis-server" in cmd and state not in ("Z", "X")]
+    return [
+        k
+        for k, (state, cmd) in _children(pid).items()
+        if "redis-server" in cmd and state not in ("Z", "X")
+    ]
 
 
 def _http(url: str) -> int:
@@ -90,18 +94,28 @@ def _http(url: str) -> int:
 class Run:
     """A ``flowdesk run`` subprocess with its log."""
 
-    def __init__(self, tmp_path: Path, *args: str, delay: float = 0.0, redis_dir: Path | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, *args: str, delay: float = 0.0, redis_dir: Path | None = None
+    ) -> None:
         self.redis_dir = redis_dir or tmp_path / "redis-data"
         config = tmp_path / "config.toml"
         # demo_slow waits up to ``delay`` seconds, until the test creates ``self.release``
         self.release = tmp_path / "release-demo-slow"
-        config.write_text(CONFIG.format(redis_dir=self.redis_dir, delay=delay, release=self.release))
+        config.write_text(
+            CONFIG.format(redis_dir=self.redis_dir, delay=delay, release=self.release)
+        )
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         env.update(FLOWDESK_CONFIG=str(config), PYTHONUNBUFFERED="1")
         self.log = tmp_path / f"run-{self.port}.log"
         with open(self.log, "wb") as sink:
-            self.proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "run", "--port", str(self.port), *args], cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "jobs.cli", "run", "--port", str(self.port), *args],
+                cwd=tmp_path,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
         self.base = f"http://127.0.0.1:{self.port}"
 
     def text(self) -> str:
@@ -129,7 +143,10 @@ def test_killed_redis_comes_back_on_its_port_with_its_data_and_no_zombie(tmp_pat
     try:
         url = run.redis_url()
         _wait_for(lambda: _http(run.base + "/healthz") == 200, "/healthz to answer 200")
-        _wait_for(lambda: "scheduler child started" in run.text(), "the first refresh to end and the scheduler to start")
+        _wait_for(
+            lambda: "scheduler child started" in run.text(),
+            "the first refresh to end and the scheduler to start",
+        )
         client = redis.Redis.from_url(url)
         client.set("flowdesk:test:marker", b"survives")
         demo_version = client.get(keys.result_current("demo"))
@@ -137,7 +154,10 @@ def test_killed_redis_comes_back_on_its_port_with_its_data_and_no_zombie(tmp_pat
         [old] = _redis_children(run.proc.pid)
 
         os.kill(old, signal.SIGKILL)
-        _wait_for(lambda: bool(_redis_children(run.proc.pid)) and _redis_children(run.proc.pid) != [old], "a new redis-server child")
+        _wait_for(
+            lambda: bool(_redis_children(run.proc.pid)) and _redis_children(run.proc.pid) != [old],
+            "a new redis-server child",
+        )
         [new] = _redis_children(run.proc.pid)
         _wait_for(lambda: _ping(url), "the restarted server to answer on the same port")
         assert client.get("flowdesk:test:marker") == b"survives"
@@ -146,10 +166,16 @@ def test_killed_redis_comes_back_on_its_port_with_its_data_and_no_zombie(tmp_pat
         assert _http(run.base + "/healthz") == 200
         assert "embedded redis died (killed by SIGKILL)" in run.text()
         # logged once the supervisor's own probe answered, which may be after this test's probe
-        _wait_for(lambda: "embedded redis back" in run.text(), "the supervisor to log the restart", timeout_s=30)
+        _wait_for(
+            lambda: "embedded redis back" in run.text(),
+            "the supervisor to log the restart",
+            timeout_s=30,
+        )
         states = _children(run.proc.pid)
         assert old not in states, f"the killed server is still a child (zombie?): {states}"
-        assert not [k for k, (state, _) in states.items() if state == "Z"], f"zombie children: {states}"
+        assert not [k for k, (state, _) in states.items() if state == "Z"], (
+            f"zombie children: {states}"
+        )
         assert new in states
     finally:
         code = run.stop()
@@ -169,21 +195,30 @@ def test_web_answers_during_the_first_refresh_and_data_survive_a_restart(tmp_pat
     run = Run(tmp_path, delay=120)  # held running until the checks below are done
     try:
         url = run.redis_url()
-        _wait_for(lambda: _http(run.base + "/healthz") == 200, "/healthz to answer while the first refresh runs", timeout_s=30)
+        _wait_for(
+            lambda: _http(run.base + "/healthz") == 200,
+            "/healthz to answer while the first refresh runs",
+            timeout_s=30,
+        )
         client = redis.Redis.from_url(url)
 
         def progress() -> dict:
             raw = client.get(keys.refresh_progress())
             return json.loads(raw) if raw else {}
 
-        _wait_for(lambda: progress().get("current") == "demo_slow" and progress().get("message"), "progress of the slow job")
+        _wait_for(
+            lambda: progress().get("current") == "demo_slow" and progress().get("message"),
+            "progress of the slow job",
+        )
         record = progress()
         assert record["state"] == "running" and record["total"] == 2 and record["done"] == 1
         assert record["message"].startswith("waiting ")
         assert _http(run.base + "/") == 200 and _http(run.base + "/api/v1/results") == 200
         assert "scheduler child started" not in run.text()  # it starts after the first refresh
         run.release.touch()  # let the slow job finish
-        _wait_for(lambda: progress().get("state") == "done", "the first refresh to finish", timeout_s=60)
+        _wait_for(
+            lambda: progress().get("state") == "done", "the first refresh to finish", timeout_s=60
+        )
         assert progress()["done"] == 2 and progress()["failed"] == []
         client.set("flowdesk:test:marker", b"kept")
         version = client.get(keys.result_current("demo"))
@@ -205,7 +240,10 @@ def test_ephemeral_run_keeps_nothing(tmp_path):
     run = Run(tmp_path, "--ephemeral", "--no-refresh")
     try:
         client = redis.Redis.from_url(run.redis_url())
-        assert client.config_get("appendonly")["appendonly"] == "no" and client.config_get("save")["save"] == ""
+        assert (
+            client.config_get("appendonly")["appendonly"] == "no"
+            and client.config_get("save")["save"] == ""
+        )
         assert "non-persistent" in run.text()
     finally:
         assert run.stop() == 0
@@ -216,7 +254,9 @@ def test_second_run_on_the_same_data_folder_is_refused(tmp_path):
     data = tmp_path / "data"
     held = lock_data_dir(data)
     try:
-        with pytest.raises(DataDirBusy, match=rf"in use by another flowdesk process \(pid {os.getpid()}\)"):
+        with pytest.raises(
+            DataDirBusy, match=rf"in use by another flowdesk process \(pid {os.getpid()}\)"
+        ):
             start_embedded_redis(data_dir=data)
         run = Run(tmp_path, "--no-refresh", redis_dir=data)
         assert run.proc.wait(timeout=60) == 2
@@ -234,12 +274,20 @@ def test_supervisor_gives_up_on_a_redis_that_cannot_start(tmp_path):
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=10)
         aof = tmp_path / "data" / "appendonly.aof"
-        aof.write_bytes(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n" + b"not a command\r\n" + aof.read_bytes())  # damaged in the middle
+        aof.write_bytes(
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n" + b"not a command\r\n" + aof.read_bytes()
+        )  # damaged in the middle
         (tmp_path / "data" / "dump.rdb").unlink(missing_ok=True)
         sup = Supervisor(server, refresh=False, max_restarts=2, backoff_s=(0.01,))
-        with pytest.raises(GaveUp, match=r"keeps dying \(2 restarts within .*see its log .*redis\.log.*redis-check-aof --fix"):
+        with pytest.raises(
+            GaveUp,
+            match=r"keeps dying \(2 restarts within .*see its log .*redis\.log.*redis-check-aof --fix",
+        ):
             sup.check_once()
         assert server.process.poll() is not None  # reaped: no zombie, nothing running
-        assert "Bad file format reading the append only file" in (tmp_path / "data" / "redis.log").read_text()
+        assert (
+            "Bad file format reading the append only file"
+            in (tmp_path / "data" / "redis.log").read_text()
+        )
     finally:
         server.stop()

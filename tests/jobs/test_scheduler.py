@@ -45,13 +45,24 @@ class Schedulers:
     def __init__(self, tmp_path: Path, redis_url: str, config_text: str) -> None:
         self.config = tmp_path / "config.toml"
         self.config.write_text(config_text)
-        self.env = {**os.environ, "FLOWDESK_CONFIG": str(self.config), "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "FLOWDESK_CONFIG": str(self.config),
+            "REDIS_URL": redis_url,
+            "PYTHONUNBUFFERED": "1",
+        }
         self.tmp_path = tmp_path
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
         log = open(self.tmp_path / f"scheduler-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "jobs.cli", "scheduler"], env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobs.cli", "scheduler"],
+            env=self.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.procs.append(proc)
         return proc
 
@@ -105,7 +116,9 @@ def _assert_missing_explained(missing: list[datetime], log_text: str) -> None:
 
 # -- two processes, one Redis -----------------------------------------------------------
 @pytest.mark.slow
-def test_two_schedulers_run_each_slot_once_and_follower_takes_over(schedulers, store: ResultStore) -> None:
+def test_two_schedulers_run_each_slot_once_and_follower_takes_over(
+    schedulers, store: ResultStore
+) -> None:
     env = schedulers(
         FAST_SCHEDULER
         + """
@@ -133,7 +146,10 @@ retries = 0
     procs[leader_pid].wait(timeout=10)
     killed_at = datetime.now(NY)
 
-    _wait_for(lambda: sum(r.pid == follower.pid for r in store.runs("tick", 500)) >= 3, "follower takes over and runs three slots")
+    _wait_for(
+        lambda: sum(r.pid == follower.pid for r in store.runs("tick", 500)) >= 3,
+        "follower takes over and runs three slots",
+    )
     follower.send_signal(signal.SIGTERM)
     assert follower.wait(timeout=20) == 0, env.log_of(follower)
 
@@ -163,7 +179,9 @@ retries = 0
 
 
 @pytest.mark.slow
-def test_raising_job_is_recorded_retried_and_scheduler_keeps_running(schedulers, store: ResultStore) -> None:
+def test_raising_job_is_recorded_retried_and_scheduler_keeps_running(
+    schedulers, store: ResultStore
+) -> None:
     env = schedulers(
         FAST_SCHEDULER
         + """
@@ -187,7 +205,13 @@ retries = 0
     proc = env.start()
     _wait_for(lambda: len(store.runs("bad")) >= 2, "two slots of the raising job")
     first_failure = store.runs("bad")[-1]
-    _wait_for(lambda: any(datetime.fromisoformat(r.slot) > datetime.fromisoformat(first_failure.slot) for r in store.runs("tick", 200)), "a later slot of another job")
+    _wait_for(
+        lambda: any(
+            datetime.fromisoformat(r.slot) > datetime.fromisoformat(first_failure.slot)
+            for r in store.runs("tick", 200)
+        ),
+        "a later slot of another job",
+    )
     assert proc.poll() is None, "the scheduler died"
 
     bad_runs = store.runs("bad")
@@ -282,22 +306,31 @@ retries = 0
 
 
 def test_weekend_job_without_calendar_gate_runs(store: ResultStore) -> None:
-    settings = _settings('[jobs.weekly]\ntask = "demo"\ncron = "0 9 * * 6"\ntrading_days_only = false\nretries = 0\n')
+    settings = _settings(
+        '[jobs.weekly]\ntask = "demo"\ncron = "0 9 * * 6"\ntrading_days_only = false\nretries = 0\n'
+    )
     runner = SlotRunner(settings, store, LeaderLease(store.redis, 30, "test:1"))
-    t = cron_trigger(settings.jobs["weekly"], settings.tz).get_next_fire_time(None, datetime(2026, 11, 23, tzinfo=NY))
+    t = cron_trigger(settings.jobs["weekly"], settings.tz).get_next_fire_time(
+        None, datetime(2026, 11, 23, tzinfo=NY)
+    )
     assert t == datetime(2026, 11, 28, 9, 0, tzinfo=NY)  # crontab 6 = Saturday
     assert runner.fire("weekly", t).status == "ok"
 
 
 def test_slot_claim_runs_a_slot_once_even_with_two_leaders(store: ResultStore) -> None:
-    settings = _settings('[jobs.j]\ntask = "demo"\ncron = "*/5 * * * *"\ntrading_days_only = false\nretries = 0\n')
+    settings = _settings(
+        '[jobs.j]\ntask = "demo"\ncron = "*/5 * * * *"\ntrading_days_only = false\nretries = 0\n'
+    )
     a = SlotRunner(settings, store, _AlwaysLeader(store.redis, 30, "host-a:1"))
     b = SlotRunner(settings, store, _AlwaysLeader(store.redis, 30, "host-b:2"))
     slot = datetime(2026, 11, 30, 9, 35, tzinfo=NY)
     assert a.fire("j", slot).status == "ok"
     assert b.fire("j", slot) is None
     assert b.fire("j", slot + timedelta(minutes=5)).status == "ok"
-    assert [r.slot for r in store.runs("j")] == ["2026-11-30T09:40:00-05:00", "2026-11-30T09:35:00-05:00"]
+    assert [r.slot for r in store.runs("j")] == [
+        "2026-11-30T09:40:00-05:00",
+        "2026-11-30T09:35:00-05:00",
+    ]
     ttl = store.redis.ttl(keys.job_slot("j", "2026-11-30T09:35:00-05:00"))
     assert 0 < ttl <= settings.scheduler.slot_lock_seconds
 
@@ -323,21 +356,29 @@ JOB_J = '[jobs.j]\ntask = "demo"\ncron = "* * * * *"\ntrading_days_only = false\
 def test_follower_does_not_fire(store: ResultStore) -> None:
     settings = _settings(JOB_J)
     leader = SlotRunner(settings, store, LeaderLease(store.redis, 30, "host-a:1"))
-    follower = SlotRunner(settings, store, LeaderLease(store.redis, 30, "host-b:2"), follower_wait_s=0)
+    follower = SlotRunner(
+        settings, store, LeaderLease(store.redis, 30, "host-b:2"), follower_wait_s=0
+    )
     slot = datetime(2026, 11, 30, 10, 0, tzinfo=NY)
     assert leader.leader.refresh()
     assert follower.fire("j", slot) is None
     assert store.runs("j") == []
-    assert store.redis.get(keys.job_slot("j", slot.isoformat())) is None  # a follower claims nothing
+    assert (
+        store.redis.get(keys.job_slot("j", slot.isoformat())) is None
+    )  # a follower claims nothing
 
 
 def test_follower_stops_watching_a_slot_the_leader_claimed(store: ResultStore) -> None:
     settings = _settings(JOB_J)
     leader = SlotRunner(settings, store, LeaderLease(store.redis, 30, "host-a:1"))
-    follower = SlotRunner(settings, store, LeaderLease(store.redis, 30, "host-b:2"), follower_wait_s=600, poll_s=0.05)
+    follower = SlotRunner(
+        settings, store, LeaderLease(store.redis, 30, "host-b:2"), follower_wait_s=600, poll_s=0.05
+    )
     slot = datetime(2026, 11, 30, 10, 0, tzinfo=NY)
     assert leader.fire("j", slot).status == "ok"
-    assert follower.fire("j", slot) is None  # returns at once: the claim is there (600 s is not waited)
+    assert (
+        follower.fire("j", slot) is None
+    )  # returns at once: the claim is there (600 s is not waited)
     assert [r.pid for r in store.runs("j")] == [os.getpid()]
 
 
@@ -345,7 +386,9 @@ def test_follower_runs_the_slot_of_a_leader_that_died(store: ResultStore) -> Non
     settings = _settings(JOB_J)
     dead = LeaderLease(store.redis, 1, "host-a:1")  # took the lease, then "died": never renews
     assert dead.refresh()
-    follower = SlotRunner(settings, store, LeaderLease(store.redis, 30, "host-b:2"), follower_wait_s=30, poll_s=0.05)
+    follower = SlotRunner(
+        settings, store, LeaderLease(store.redis, 30, "host-b:2"), follower_wait_s=30, poll_s=0.05
+    )
     slot = datetime(2026, 11, 30, 10, 0, tzinfo=NY)
     record = follower.fire("j", slot)
     assert record is not None and record.status == "ok"
@@ -387,17 +430,26 @@ def test_bad_cron_key_is_refused_when_the_config_loads(store: ResultStore) -> No
     and numbers is refused at start-up, before any scheduler exists, naming file and key."""
     from jobs.config import ConfigError
 
-    with pytest.raises(ConfigError, match=r"test\.toml: jobs\.j\.cron: invalid cron expression '0 8 \* \* mon,3': day-of-week field 'mon,3'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"test\.toml: jobs\.j\.cron: invalid cron expression '0 8 \* \* mon,3': day-of-week field 'mon,3'",
+    ):
         _settings('[jobs.j]\ntask = "demo"\ncron = "0 8 * * mon,3"\n')  # names mixed with numbers
 
 
 def test_build_scheduler_schedules_enabled_jobs_only(store: ResultStore) -> None:
     from jobs.scheduler import build_scheduler
 
-    settings = _settings('[jobs.a]\ntask = "demo"\ncron = "0 8 * * 1-5"\n[jobs.b]\ntask = "demo"\ncron = "0 9 * * *"\nenabled = false\n')
+    settings = _settings(
+        '[jobs.a]\ntask = "demo"\ncron = "0 8 * * 1-5"\n[jobs.b]\ntask = "demo"\ncron = "0 9 * * *"\nenabled = false\n'
+    )
     sched = build_scheduler(settings, store)
     ids = sorted(job.id for job in sched.get_jobs())
-    assert ids == ["flowdesk:heartbeat", "flowdesk:rq-unattended", "job:a"]  # + RQ jobs run in-process while no worker runs
+    assert ids == [
+        "flowdesk:heartbeat",
+        "flowdesk:rq-unattended",
+        "job:a",
+    ]  # + RQ jobs run in-process while no worker runs
     job = sched.get_job("job:a")
     assert job.executor == "slots"  # the executor that passes each run its scheduled fire time
     assert str(job.trigger.timezone) == "America/New_York"

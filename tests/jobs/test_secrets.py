@@ -34,7 +34,14 @@ SLACK_PATH = "/services/T0FDSECRET/B0FDSECRET/xoxFdSecretToken42"
 TEAMS_PATH = "/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke"
 TEAMS_QUERY = "api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=FdTeamsSigSecret77"
 HOOK_PATH = "/in/fd-generic-hook-9f8e7d6c5b"
-FRAGMENTS = ["xoxFdSecretToken42", "B0FDSECRET", "T0FDSECRET", "FdTeamsSigSecret77", "0123456789abcdef0123456789abcdef", "fd-generic-hook-9f8e7d6c5b"]
+FRAGMENTS = [
+    "xoxFdSecretToken42",
+    "B0FDSECRET",
+    "T0FDSECRET",
+    "FdTeamsSigSecret77",
+    "0123456789abcdef0123456789abcdef",
+    "fd-generic-hook-9f8e7d6c5b",
+]
 """Distinctive pieces of the secret URLs; none may appear anywhere."""
 
 
@@ -75,7 +82,16 @@ def _env(base_url: str, closed: int) -> dict[str, str]:
 
 
 def _event() -> AlertEvent:
-    return AlertEvent(id=new_event_id(), kind="fired", at="2024-01-05T14:45:00+00:00", rule="r", severity="warning", title="t", text="x", targets=["slack", "teams", "desk"])
+    return AlertEvent(
+        id=new_event_id(),
+        kind="fired",
+        at="2024-01-05T14:45:00+00:00",
+        rule="r",
+        severity="warning",
+        title="t",
+        text="x",
+        targets=["slack", "teams", "desk"],
+    )
 
 
 def _echo_path(status: int):
@@ -114,7 +130,9 @@ def redis_dump(client) -> str:
 
 def _assert_clean(where: str, text: str) -> None:
     hits = [f for f in FRAGMENTS if f in text]
-    assert not hits, f"{where} leaks {hits}: ...{text[max(0, text.find(hits[0]) - 200):text.find(hits[0]) + 100]}..."
+    assert not hits, (
+        f"{where} leaks {hits}: ...{text[max(0, text.find(hits[0]) - 200) : text.find(hits[0]) + 100]}..."
+    )
 
 
 @pytest.fixture()
@@ -128,7 +146,9 @@ def restore_logging() -> Iterator[None]:
     logging.getLogger("urllib3").setLevel(urllib3_level)
 
 
-def test_failed_deliveries_leave_no_secret_in_logs_redis_or_cli(http_server, redis_url, redis_client, monkeypatch, caplog, restore_logging):
+def test_failed_deliveries_leave_no_secret_in_logs_redis_or_cli(
+    http_server, redis_url, redis_client, monkeypatch, caplog, restore_logging
+):
     _routes(http_server)
     env = _env(http_server.url, _closed_port())
     for k, v in env.items():
@@ -137,7 +157,9 @@ def test_failed_deliveries_leave_no_secret_in_logs_redis_or_cli(http_server, red
     settings.service.redis_url = redis_url
     stream = io.StringIO()
     configure_logging(settings, stream=stream, level="DEBUG")
-    logging.getLogger("urllib3").setLevel(logging.DEBUG)  # urllib3 logs "POST <path> HTTP/1.1" 500 at DEBUG
+    logging.getLogger("urllib3").setLevel(
+        logging.DEBUG
+    )  # urllib3 logs "POST <path> HTTP/1.1" 500 at DEBUG
     caplog.set_level(logging.DEBUG)
 
     enqueue(redis_client, settings, _event(), ["slack", "teams", "desk"])
@@ -158,12 +180,17 @@ def test_failed_deliveries_leave_no_secret_in_logs_redis_or_cli(http_server, red
     assert "Max retries exceeded with url: " in dead["teams"] and "***" in dead["teams"]
     assert test_slack.status == 500 and "***" in test_slack.error
     assert test_teams.status is None and "connection error" in test_teams.error
-    assert any("POST " in r.getMessage() for r in caplog.records if r.name.startswith("urllib3")), "urllib3 logged no request line"
+    assert any("POST " in r.getMessage() for r in caplog.records if r.name.startswith("urllib3")), (
+        "urllib3 logged no request line"
+    )
     assert "teams: no answer: connection error" in cli_test
     assert json.loads(cli_json)["counts"]["dead"] == 3
 
     _assert_clean("flowdesk's log output", stream.getvalue())
-    _assert_clean("caplog (every record, every logger)", caplog.text + "\n".join(r.getMessage() for r in caplog.records))
+    _assert_clean(
+        "caplog (every record, every logger)",
+        caplog.text + "\n".join(r.getMessage() for r in caplog.records),
+    )
     _assert_clean("Redis", redis_dump(redis_client))
     _assert_clean("alerts list", cli_text)
     _assert_clean("alerts list --json", cli_json)
@@ -171,19 +198,25 @@ def test_failed_deliveries_leave_no_secret_in_logs_redis_or_cli(http_server, red
     _assert_clean("send_test errors", f"{test_slack.error} {test_teams.error}")
 
 
-def test_records_written_where_the_url_is_unknown_are_masked_on_the_way_in(http_server, redis_client):
+def test_records_written_where_the_url_is_unknown_are_masked_on_the_way_in(
+    http_server, redis_client
+):
     """The web tier reading Redis may not have the URLs in its environment: what is stored must
     already be masked (here the worker gets the URLs only through ``env=``, not os.environ)."""
     _routes(http_server)
     settings = _settings(max_attempts=1)
     enqueue(redis_client, settings, _event(), ["slack", "teams", "desk"])
-    DeliveryWorker(settings, redis_client, env=_env(http_server.url, _closed_port())).run_until_idle(timeout_s=30)
+    DeliveryWorker(
+        settings, redis_client, env=_env(http_server.url, _closed_port())
+    ).run_until_idle(timeout_s=30)
     assert len(dead_letters(redis_client)) == 3
     _assert_clean("Redis", redis_dump(redis_client))
 
 
 @pytest.mark.slow
-def test_delivery_subprocess_stderr_and_cli_carry_no_secret(http_server, redis_url, redis_client, tmp_path):
+def test_delivery_subprocess_stderr_and_cli_carry_no_secret(
+    http_server, redis_url, redis_client, tmp_path
+):
     _routes(http_server)
     config = tmp_path / "config.toml"
     config.write_text(
@@ -213,12 +246,33 @@ url_env = "FD_SEC_DESK_URL"
 """
     )
     enqueue(redis_client, _settings(), _event(), ["slack", "teams", "desk"])
-    env = dict(os.environ, FLOWDESK_CONFIG=str(config), REDIS_URL=redis_url, **_env(http_server.url, _closed_port()))
-    deliver = subprocess.run([sys.executable, "-m", "jobs.cli", "alerts", "deliver", "--until-idle"], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        FLOWDESK_CONFIG=str(config),
+        REDIS_URL=redis_url,
+        **_env(http_server.url, _closed_port()),
+    )
+    deliver = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "alerts", "deliver", "--until-idle"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert deliver.returncode == 0, deliver.stderr
-    listed = subprocess.run([sys.executable, "-m", "jobs.cli", "alerts", "list"], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "alerts", "list"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr
-    assert "outcome=dead" in deliver.stderr and "Dead letters" in listed.stdout  # the failures were logged and listed
+    assert (
+        "outcome=dead" in deliver.stderr and "Dead letters" in listed.stdout
+    )  # the failures were logged and listed
     _assert_clean("flowdesk alerts deliver (stderr)", deliver.stderr + deliver.stdout)
     _assert_clean("flowdesk alerts list", listed.stdout + listed.stderr)
     _assert_clean("Redis", redis_dump(redis_client))

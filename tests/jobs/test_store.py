@@ -30,8 +30,15 @@ TOY = d.ResultDecl(
     description="the store tests' toy results (t.roundtrip, t.multi, ...)",
     task="demo",
     cadence="on-demand",
-    tables=tuple(d.Table(name, _COLUMNS, optional=True) for name in ("data", "strikes", "profile", "a", "b")),
-    headline=(d.HeadlineKey("total_usd", d.Unit.USD), d.HeadlineKey("nan_value", d.Unit.USD), d.HeadlineKey("marker", d.Unit.COUNT), d.HeadlineKey("i", d.Unit.COUNT)),
+    tables=tuple(
+        d.Table(name, _COLUMNS, optional=True) for name in ("data", "strikes", "profile", "a", "b")
+    ),
+    headline=(
+        d.HeadlineKey("total_usd", d.Unit.USD),
+        d.HeadlineKey("nan_value", d.Unit.USD),
+        d.HeadlineKey("marker", d.Unit.COUNT),
+        d.HeadlineKey("i", d.Unit.COUNT),
+    ),
 )
 
 
@@ -73,7 +80,14 @@ def test_round_trip_keeps_every_dtype(store: ResultStore) -> None:
     assert got.meta.version == meta.version
     assert got.meta.rows == 6
     assert got.meta.status == "ok"
-    assert got.meta.units["data"] == {"when": "time (with time zone)", "kind": "label", "value_usd": "USD", "contracts": "contracts", "name": "label", "flag": "true / false"}
+    assert got.meta.units["data"] == {
+        "when": "time (with time zone)",
+        "kind": "label",
+        "value_usd": "USD",
+        "contracts": "contracts",
+        "name": "label",
+        "flag": "true / false",
+    }
     assert got.meta.headline_units == {"total_usd": "USD", "nan_value": "USD"}
     assert got.meta.declaration == "t.<MARKET>"
     assert got.meta.headline == {"total_usd": 12.5, "nan_value": None}
@@ -119,13 +133,35 @@ def _slot(key: str) -> str:
     [
         ("nobody.declared", {"data": _frame()}, {}, "result 'nobody.declared' has no declaration"),
         ("t.off", {"other": _frame()}, {}, "t.off: table 'other' is not declared"),
-        ("t.off", {"data": _frame().assign(extra_usd=1.0)}, {}, "t.off.data: column 'extra_usd' is not declared"),
-        ("t.off", {"data": _frame().assign(contracts=1.5)}, {}, "t.off.data.contracts: declared int, published float64"),
-        ("t.off", {"data": _frame()}, {"gross_usd": 1.0}, "t.off: headline key 'gross_usd' is not declared"),
-        ("t.off", {"data": _frame()}, {"marker": "high"}, "t.off: headline key 'marker' is declared number, published str"),
+        (
+            "t.off",
+            {"data": _frame().assign(extra_usd=1.0)},
+            {},
+            "t.off.data: column 'extra_usd' is not declared",
+        ),
+        (
+            "t.off",
+            {"data": _frame().assign(contracts=1.5)},
+            {},
+            "t.off.data.contracts: declared int, published float64",
+        ),
+        (
+            "t.off",
+            {"data": _frame()},
+            {"gross_usd": 1.0},
+            "t.off: headline key 'gross_usd' is not declared",
+        ),
+        (
+            "t.off",
+            {"data": _frame()},
+            {"marker": "high"},
+            "t.off: headline key 'marker' is declared number, published str",
+        ),
     ],
 )
-def test_a_publish_off_its_declaration_is_refused_and_writes_nothing(store: ResultStore, redis_client, name, tables, headline, message) -> None:
+def test_a_publish_off_its_declaration_is_refused_and_writes_nothing(
+    store: ResultStore, redis_client, name, tables, headline, message
+) -> None:
     with pytest.raises(d.DeclarationError, match=message):
         store.publish(name, tables, as_of=AS_OF, source="unit-test", headline=headline)
     assert redis_client.keys("flowdesk:v1:{res:" + name + "}:*") == []
@@ -133,9 +169,18 @@ def test_a_publish_off_its_declaration_is_refused_and_writes_nothing(store: Resu
 
 
 def test_quality_keys_are_declared_for_every_result(store: ResultStore) -> None:
-    meta = store.publish("t.quality", _frame(), as_of=AS_OF, source="unit-test", quality={"skipped_share": 0.02, "warnings": ["a", "b"]})
+    meta = store.publish(
+        "t.quality",
+        _frame(),
+        as_of=AS_OF,
+        source="unit-test",
+        quality={"skipped_share": 0.02, "warnings": ["a", "b"]},
+    )
     assert meta.headline == {"quality_skipped_share": 0.02, "quality_warnings": 2}
-    assert meta.headline_units == {"quality_skipped_share": "fraction (0-1)", "quality_warnings": "count"}
+    assert meta.headline_units == {
+        "quality_skipped_share": "fraction (0-1)",
+        "quality_warnings": "count",
+    }
 
 
 def test_unknown_result_raises(store: ResultStore) -> None:
@@ -153,7 +198,13 @@ def test_reader_never_sees_a_mix_under_concurrent_publishes(redis_url: str) -> N
     publishes 150 versions must always see matching pairs."""
     writer = ResultStore.from_url(redis_url, history_max_count=5)
     reader = ResultStore.from_url(redis_url, history_max_count=5)
-    writer.publish("t.atomic", {"a": _frame(200, 0), "b": _frame(200, 0)}, as_of=AS_OF, source="w", headline={"marker": 0})
+    writer.publish(
+        "t.atomic",
+        {"a": _frame(200, 0), "b": _frame(200, 0)},
+        as_of=AS_OF,
+        source="w",
+        headline={"marker": 0},
+    )
     stop = threading.Event()
     seen: list[tuple[float, float, float]] = []
     errors: list[BaseException] = []
@@ -162,7 +213,13 @@ def test_reader_never_sees_a_mix_under_concurrent_publishes(redis_url: str) -> N
         try:
             while not stop.is_set():
                 res = reader.read("t.atomic")
-                seen.append((res.table("a")["value_usd"].iloc[0], res.table("b")["value_usd"].iloc[0], res.meta.headline["marker"]))
+                seen.append(
+                    (
+                        res.table("a")["value_usd"].iloc[0],
+                        res.table("b")["value_usd"].iloc[0],
+                        res.meta.headline["marker"],
+                    )
+                )
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -170,7 +227,13 @@ def test_reader_never_sees_a_mix_under_concurrent_publishes(redis_url: str) -> N
     for t in threads:
         t.start()
     for marker in range(1, 151):
-        writer.publish("t.atomic", {"a": _frame(200, marker), "b": _frame(200, marker)}, as_of=AS_OF, source="w", headline={"marker": marker})
+        writer.publish(
+            "t.atomic",
+            {"a": _frame(200, marker), "b": _frame(200, marker)},
+            as_of=AS_OF,
+            source="w",
+            headline={"marker": marker},
+        )
     stop.set()
     for t in threads:
         t.join()
@@ -185,7 +248,14 @@ def test_history_is_bounded_and_readable_by_time(redis_client) -> None:
     t0 = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
     versions = []
     for i in range(5):
-        meta = store.publish("t.hist", _frame(2, marker=i), as_of=AS_OF, source="h", headline={"i": i}, computed_at=t0 + timedelta(minutes=10 * i))
+        meta = store.publish(
+            "t.hist",
+            _frame(2, marker=i),
+            as_of=AS_OF,
+            source="h",
+            headline={"i": i},
+            computed_at=t0 + timedelta(minutes=10 * i),
+        )
         versions.append(meta.version)
     hist = store.history("t.hist")
     assert [m.headline["i"] for m in hist] == [2, 3, 4]  # count bound keeps the 3 newest
@@ -205,7 +275,9 @@ def test_history_age_bound_keeps_current(redis_client) -> None:
     store = ResultStore(redis_client, history_max_count=100, history_max_age_days=1)
     old = datetime.now(UTC) - timedelta(days=3)
     store.publish("t.age", _frame(2, 1), as_of=AS_OF, source="h", computed_at=old)
-    store.publish("t.age", _frame(2, 2), as_of=AS_OF, source="h", computed_at=old + timedelta(hours=1))
+    store.publish(
+        "t.age", _frame(2, 2), as_of=AS_OF, source="h", computed_at=old + timedelta(hours=1)
+    )
     # Both are older than the age bound, but the current one is never pruned.
     assert [m.rows for m in store.history("t.age")] == [2]
     assert store.read("t.age").frame["value_usd"].iloc[0] == 2.0
@@ -215,7 +287,9 @@ def test_history_age_bound_keeps_current(redis_client) -> None:
 
 def test_failed_refresh_keeps_previous_result_marked_stale(store: ResultStore) -> None:
     store.publish("t.stale", _frame(4, 7), as_of=AS_OF, source="s")
-    store.mark_failed("t.stale", "SourceError: cdn.cboe.com: gave up (HTTP 500)", job="gamma_morning")
+    store.mark_failed(
+        "t.stale", "SourceError: cdn.cboe.com: gave up (HTTP 500)", job="gamma_morning"
+    )
     res = store.read("t.stale")
     assert res.meta.status == "stale"
     assert res.meta.failure["job"] == "gamma_morning"
@@ -241,7 +315,16 @@ def test_failed_publish_leaves_previous_result(store: ResultStore) -> None:
 def test_run_records(store: ResultStore) -> None:
     for i, status in enumerate(["ok", "failed", "ok"]):
         store.record_run(
-            RunRecord(job="demo", slot=f"s{i}", started_at=f"2026-11-27T13:0{i}:00+00:00", ended_at=f"2026-11-27T13:0{i}:01+00:00", duration_s=1.0, status=status, error="boom" if status == "failed" else None, rows=5)
+            RunRecord(
+                job="demo",
+                slot=f"s{i}",
+                started_at=f"2026-11-27T13:0{i}:00+00:00",
+                ended_at=f"2026-11-27T13:0{i}:01+00:00",
+                duration_s=1.0,
+                status=status,
+                error="boom" if status == "failed" else None,
+                rows=5,
+            )
         )
     runs = store.runs("demo")
     assert [r.slot for r in runs] == ["s2", "s1", "s0"]

@@ -9,8 +9,20 @@ from jobs.store import ResultStore, connect
 
 
 def _pub(store: ResultStore, as_of: str, total: float) -> None:
-    frame = pd.DataFrame({"item": ["a"], "value_usd": [total], "computed_at": pd.to_datetime(["2026-11-25T15:00:00Z"])})
-    store.publish("demo", {"data": frame}, as_of=pd.Timestamp(as_of), source="test", headline={"total_usd": total, "rows": 1})
+    frame = pd.DataFrame(
+        {
+            "item": ["a"],
+            "value_usd": [total],
+            "computed_at": pd.to_datetime(["2026-11-25T15:00:00Z"]),
+        }
+    )
+    store.publish(
+        "demo",
+        {"data": frame},
+        as_of=pd.Timestamp(as_of),
+        source="test",
+        headline={"total_usd": total, "rows": 1},
+    )
 
 
 def test_last_publish_of_each_exchange_day_is_its_close(redis_url):
@@ -21,8 +33,17 @@ def test_last_publish_of_each_exchange_day_is_its_close(redis_url):
     _pub(store, "2026-11-27T15:00:00+00:00", 3.0e9)
     _pub(store, "2026-11-30T15:00:00+00:00", 4.0e9)
     eod = store.eod_series("demo")
-    assert eod["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-11-25", "2026-11-27", "2026-11-30"]
+    assert eod["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2026-11-25",
+        "2026-11-27",
+        "2026-11-30",
+    ]
     assert eod["total_usd"].tolist() == pytest.approx([9.0e9, 3.0e9, 4.0e9])
     assert len(store.history("demo")) == 2  # versions pruned, closes kept
-    assert store.eod_series("demo", ["rows"]).columns.tolist() == ["date", "as_of", "version", "rows"]
+    assert store.eod_series("demo", ["rows"]).columns.tolist() == [
+        "date",
+        "as_of",
+        "version",
+        "rows",
+    ]
     assert store.eod_series("never.published").empty

@@ -36,7 +36,9 @@ def _column(kind: str, n: int, rng: np.random.Generator) -> object:
     return [f"s{i}" for i in range(n)]
 
 
-def gamma_tables(contracts: int = 2_000, seed: int = 1, name: str = NAME) -> dict[str, pd.DataFrame]:
+def gamma_tables(
+    contracts: int = 2_000, seed: int = 1, name: str = NAME
+) -> dict[str, pd.DataFrame]:
     """Every declared table of gamma.SPX with rows of the declared kinds (``contracts`` rows in
     the per-contract table, 801 in the profile)."""
     rng = np.random.default_rng(seed)
@@ -45,12 +47,21 @@ def gamma_tables(contracts: int = 2_000, seed: int = 1, name: str = NAME) -> dic
     out = {}
     for t in decl.tables:
         n = rows.get(t.name, 20)
-        out[t.name] = pd.DataFrame({c.name: _column(c.kind, n, rng) for c in t.columns if "<" not in c.name})
+        out[t.name] = pd.DataFrame(
+            {c.name: _column(c.kind, n, rng) for c in t.columns if "<" not in c.name}
+        )
     return out
 
 
 def _publish(store: ResultStore, k: int, **kw) -> object:
-    return store.publish(NAME, gamma_tables(**kw), as_of=AS_OF, source="test", headline={"net_gex_usd_per_1pct": float(k)}, computed_at=utcnow() - timedelta(minutes=100 - k))
+    return store.publish(
+        NAME,
+        gamma_tables(**kw),
+        as_of=AS_OF,
+        source="test",
+        headline={"net_gex_usd_per_1pct": float(k)},
+        computed_at=utcnow() - timedelta(minutes=100 - k),
+    )
 
 
 def _stored_bytes(client, name: str, version: str) -> int:
@@ -92,12 +103,19 @@ def test_old_versions_keep_headline_by_strike_by_expiry_only(redis_client) -> No
         for t in LATEST_ONLY:  # the keys are gone from Redis
             assert redis_client.exists(keys.result_table(NAME, m.version, t)) == 0
         # the bytes recorded for it are what it now holds
-        assert back.bytes == _stored_bytes(redis_client, NAME, m.version) == store.version_bytes(NAME)[m.version]
+        assert (
+            back.bytes
+            == _stored_bytes(redis_client, NAME, m.version)
+            == store.version_bytes(NAME)[m.version]
+        )
         assert back.bytes < m.bytes / 3
         # readers: the kept tables read as before, a slimmed one is a clear KeyError
         res = store.read(NAME, version=m.version)
         assert list(res.tables) == back.tables
-        pd.testing.assert_frame_equal(store.read(NAME, version=m.version, tables=["by_strike"]).frame, gamma_tables()["by_strike"])
+        pd.testing.assert_frame_equal(
+            store.read(NAME, version=m.version, tables=["by_strike"]).frame,
+            gamma_tables()["by_strike"],
+        )
         with pytest.raises(KeyError, match="'contracts' is kept in the newest versions only"):
             store.read(NAME, version=m.version, tables=["contracts"])
     for m in full:
@@ -115,7 +133,9 @@ def test_per_option_gammas_are_stored_as_float32_money_stays_float64(redis_clien
     store.publish(NAME, tables, as_of=AS_OF, source="test")
     back = store.read(NAME, tables=["contracts"]).frame
     assert back["gamma_model"].dtype == np.float32 and back["gamma_file"].dtype == np.float32
-    np.testing.assert_allclose(back["gamma_model"].to_numpy(np.float64), tables["contracts"]["gamma_model"], rtol=6e-8)
+    np.testing.assert_allclose(
+        back["gamma_model"].to_numpy(np.float64), tables["contracts"]["gamma_model"], rtol=6e-8
+    )
     assert back["gex_usd_per_1pct"].dtype == np.float64
     assert back["gex_usd_per_1pct"].tolist() == tables["contracts"]["gex_usd_per_1pct"].tolist()
     assert store.read(NAME, tables=["by_strike"]).frame["net_gex_usd_per_1pct"].dtype == np.float64
@@ -139,7 +159,10 @@ def test_byte_cap_trims_oldest_first_and_never_the_current(redis_client) -> None
     for m in metas[: -len(kept)]:
         assert redis_client.exists(keys.result_meta(NAME, m.version)) == 0
         assert redis_client.hget(keys.result_sizes(NAME), m.version) is None
-        assert not any(redis_client.exists(keys.result_table(NAME, m.version, t)) for t in ("by_strike", "contracts"))
+        assert not any(
+            redis_client.exists(keys.result_table(NAME, m.version, t))
+            for t in ("by_strike", "contracts")
+        )
 
     # a cap below one version: the current one alone stays
     tiny = ResultStore(redis_client, history_max_mb=0.001, full_versions=1)

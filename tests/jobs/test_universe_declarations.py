@@ -32,7 +32,14 @@ def test_universe_alert_metrics_are_declared_with_units(metric: str, unit: Unit)
     assert rules.metric_unit(metric) == unit
 
 
-@pytest.mark.parametrize(("metric", "why"), [("universe.table.round", "is text"), ("universe.table.shards", "not"), ("universe.table.net_gex_usd_per_1pct_Mag7", "unknown")])
+@pytest.mark.parametrize(
+    ("metric", "why"),
+    [
+        ("universe.table.round", "is text"),
+        ("universe.table.shards", "not"),
+        ("universe.table.net_gex_usd_per_1pct_Mag7", "unknown"),
+    ],
+)
 def test_universe_keys_that_are_not_alert_metrics_are_refused(metric: str, why: str) -> None:
     with pytest.raises(rules.MetricError, match=why):
         rules.check_metric(metric)
@@ -41,16 +48,38 @@ def test_universe_keys_that_are_not_alert_metrics_are_refused(metric: str, why: 
 def test_universe_table_headline_validates_basket_keys() -> None:
     decl = declarations.lookup("universe.table")
     names = declarations.empty_tables("universe.table")
-    head = {"names": 0, "contracts": 0, "failed": 0, "net_gex_usd_per_1pct": 1.0, "gross_gex_usd_per_1pct": 2.0, "short_gamma_names": 0, "hedge_flow_down3_usd": 3.0, "hedge_flow_up3_usd": -3.0, "net_gex_usd_per_1pct_mag7": 1.0, "shards": 1, "round": "r", "sample": True}
+    head = {
+        "names": 0,
+        "contracts": 0,
+        "failed": 0,
+        "net_gex_usd_per_1pct": 1.0,
+        "gross_gex_usd_per_1pct": 2.0,
+        "short_gamma_names": 0,
+        "hedge_flow_down3_usd": 3.0,
+        "hedge_flow_up3_usd": -3.0,
+        "net_gex_usd_per_1pct_mag7": 1.0,
+        "shards": 1,
+        "round": "r",
+        "sample": True,
+    }
     units = declarations.validate("universe.table", names, head)
     assert units and decl.cadence == "session"
-    assert declarations.headline_units("universe.table", head)["net_gex_usd_per_1pct_mag7"] == Unit.USD_PER_1PCT
+    assert (
+        declarations.headline_units("universe.table", head)["net_gex_usd_per_1pct_mag7"]
+        == Unit.USD_PER_1PCT
+    )
     with pytest.raises(DeclarationError, match="net_gex_usd_per_1pct_mag7"):
-        declarations.validate("universe.table", names, {**head, "net_gex_usd_per_1pct_mag7": "a lot"})
+        declarations.validate(
+            "universe.table", names, {**head, "net_gex_usd_per_1pct_mag7": "a lot"}
+        )
 
 
 def test_universe_name_has_the_gamma_tables_and_its_own_keys() -> None:
     gamma, name = declarations.lookup("gamma.<UNDERLYING>"), declarations.lookup("universe.NVDA")
     assert name.name == "universe.<SYMBOL>" and name.tables == gamma.tables
     keys = {h.key: h for h in name.headline}
-    assert {h.key for h in gamma.headline} < set(keys) and keys["on_demand"].unit == Unit.FLAG and not keys["round"].alertable
+    assert (
+        {h.key for h in gamma.headline} < set(keys)
+        and keys["on_demand"].unit == Unit.FLAG
+        and not keys["round"].alertable
+    )

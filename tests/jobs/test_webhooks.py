@@ -58,7 +58,12 @@ def make_settings(base_url: str, **alerts_kw):
         "delivery_threads": 1,
         "poll_seconds": 0.02,
         "targets": {
-            "desk": {"kind": "webhook", "url_env": "FD_TEST_DESK_URL", "secret_env": "FD_TEST_DESK_SECRET", "digest": True},
+            "desk": {
+                "kind": "webhook",
+                "url_env": "FD_TEST_DESK_URL",
+                "secret_env": "FD_TEST_DESK_SECRET",
+                "digest": True,
+            },
             "slack": {"kind": "slack", "url_env": "FD_TEST_SLACK_URL"},
             "teams": {"kind": "teams", "url_env": "FD_TEST_TEAMS_URL"},
             "nourl": {"kind": "webhook", "url_env": "FD_TEST_UNSET_URL"},
@@ -137,7 +142,12 @@ def test_backoff_is_exponential_capped_and_jittered():
 # -- retries ------------------------------------------------------------------------------------
 def test_failing_receiver_gets_exactly_one_event_with_the_same_id(http_server, redis_client):
     times: list[float] = []
-    script = [Reply(500, "boom"), Reply(503, "busy"), Reply(429, "slow down", {"Retry-After": "1"}), Reply(200, "ok")]
+    script = [
+        Reply(500, "boom"),
+        Reply(503, "busy"),
+        Reply(429, "slow down", {"Retry-After": "1"}),
+        Reply(200, "ok"),
+    ]
 
     def receiver(req: Request) -> Reply:
         times.append(time.monotonic())
@@ -147,7 +157,9 @@ def test_failing_receiver_gets_exactly_one_event_with_the_same_id(http_server, r
     settings = make_settings(http_server.url)
     ev = fired_event()
     [did] = enqueue(redis_client, settings, ev, ["desk"])
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=30)
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=30
+    )
 
     reqs = http_server.requests_to("/hook")
     assert len(reqs) == 4
@@ -163,7 +175,11 @@ def test_failing_receiver_gets_exactly_one_event_with_the_same_id(http_server, r
     assert d["state"] == "delivered" and d["attempts"] == 4 and d["last_status"] == "200"
     assert counts(redis_client) == {"pending": 0, "inflight": 0, "dead": 0, "delivered": 1}
     payload = json.loads(reqs[-1].body)
-    assert payload["type"] == "alert.fired" and payload["event"]["value"] == 0.8 and payload["event"]["rule"] == "spx_near_flip"
+    assert (
+        payload["type"] == "alert.fired"
+        and payload["event"]["value"] == 0.8
+        and payload["event"]["rule"] == "spx_near_flip"
+    )
 
 
 def test_timeout_is_retried(http_server, redis_client):
@@ -171,7 +187,9 @@ def test_timeout_is_retried(http_server, redis_client):
     settings = make_settings(http_server.url, timeout_seconds=1.0, lease_seconds=4.0)
     ev = fired_event()
     [did] = enqueue(redis_client, settings, ev, ["desk"])
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=30)
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=30
+    )
     reqs = http_server.requests_to("/hook")
     assert [body_id(r) for r in reqs] == [ev.id, ev.id]
     assert get_delivery(redis_client, did)["state"] == "delivered"
@@ -218,10 +236,16 @@ def test_gives_up_after_max_attempts(http_server, redis_client):
     http_server.route("/hook", Reply(503, "down"))
     settings = make_settings(http_server.url, max_attempts=3)
     [did] = enqueue(redis_client, settings, fired_event(), ["desk"])
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=30)
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=30
+    )
     assert len(http_server.requests_to("/hook")) == 3
     [dead] = dead_letters(redis_client)
-    assert dead["id"] == did and "gave up after 3 attempts" in dead["last_error"] and "HTTP 503" in dead["last_error"]
+    assert (
+        dead["id"] == did
+        and "gave up after 3 attempts" in dead["last_error"]
+        and "HTTP 503" in dead["last_error"]
+    )
 
 
 def test_connection_refused_is_retried_then_dead_lettered(redis_client):
@@ -232,7 +256,9 @@ def test_connection_refused_is_retried_then_dead_lettered(redis_client):
         port = s.getsockname()[1]
     settings = make_settings("x", max_attempts=2)
     [did] = enqueue(redis_client, settings, fired_event(), ["desk"])
-    DeliveryWorker(settings, redis_client, env=env_for(f"http://127.0.0.1:{port}")).run_until_idle(timeout_s=30)
+    DeliveryWorker(settings, redis_client, env=env_for(f"http://127.0.0.1:{port}")).run_until_idle(
+        timeout_s=30
+    )
     d = get_delivery(redis_client, did)
     assert d["state"] == "dead" and d["attempts"] == 2 and "connection error" in d["last_error"]
 
@@ -240,8 +266,13 @@ def test_connection_refused_is_retried_then_dead_lettered(redis_client):
 def test_missing_env_variable_is_named(http_server, redis_client):
     settings = make_settings(http_server.url)
     [did] = enqueue(redis_client, settings, fired_event(), ["nourl"])
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=10)
-    assert "environment variable FD_TEST_UNSET_URL (url_env of the target) is not set" in get_delivery(redis_client, did)["last_error"]
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=10
+    )
+    assert (
+        "environment variable FD_TEST_UNSET_URL (url_env of the target) is not set"
+        in get_delivery(redis_client, did)["last_error"]
+    )
     with pytest.raises(TargetConfigError, match="FD_TEST_DESK_SECRET"):
         env = env_for(http_server.url)
         del env["FD_TEST_DESK_SECRET"]
@@ -257,13 +288,18 @@ def test_slack_and_teams_payload_shapes(http_server, redis_client):
     settings = make_settings(http_server.url)
     ev = fired_event()
     enqueue(redis_client, settings, ev, ["slack", "teams"])
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=10)
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=10
+    )
 
     [slack] = http_server.requests_to("/slack")
     body = json.loads(slack.body)
     assert set(body) == {"text", "blocks"}
     assert body["text"].startswith("[CRITICAL] spx_near_flip FIRED")
-    assert body["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "[CRITICAL] spx_near_flip FIRED"}}
+    assert body["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "[CRITICAL] spx_near_flip FIRED"},
+    }
     assert all(b["type"] in {"header", "section", "context"} for b in body["blocks"])
     fields = next(b for b in body["blocks"] if "fields" in b)["fields"]
     assert {"type": "mrkdwn", "text": "*Value*\n0.8"} in fields
@@ -276,12 +312,22 @@ def test_slack_and_teams_payload_shapes(http_server, redis_client):
     [att] = body["attachments"]
     assert att["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = att["content"]
-    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4" and card["$schema"].startswith("http://adaptivecards.io/")
-    assert card["body"][0]["type"] == "TextBlock" and card["body"][0]["text"] == "[CRITICAL] spx_near_flip FIRED"
+    assert (
+        card["type"] == "AdaptiveCard"
+        and card["version"] == "1.4"
+        and card["$schema"].startswith("http://adaptivecards.io/")
+    )
+    assert (
+        card["body"][0]["type"] == "TextBlock"
+        and card["body"][0]["text"] == "[CRITICAL] spx_near_flip FIRED"
+    )
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
     assert facts["Event id"] == ev.id and facts["Metric"] == "gamma.SPX.flip_distance_pct"
     # times people read are in the desk zone ([service] timezone, New York by default), not UTC
-    assert facts["Data as of"] == "2024-01-05 09:45 EST" and facts["Evaluated at"] == "2024-01-05 09:45:00 EST"
+    assert (
+        facts["Data as of"] == "2024-01-05 09:45 EST"
+        and facts["Evaluated at"] == "2024-01-05 09:45:00 EST"
+    )
     assert {"type": "mrkdwn", "text": "*Data as of*\n2024-01-05 09:45 EST"} in fields
     assert counts(redis_client)["delivered"] == 2
 
@@ -290,8 +336,14 @@ def test_alert_texts_follow_the_desk_time_zone():
     from jobs.alerts.webhooks import slack_payload, teams_payload
 
     ev = fired_event()
-    facts = {f["title"]: f["value"] for f in teams_payload(ev, "Europe/London")["attachments"][0]["content"]["body"][2]["facts"]}
-    assert facts["Data as of"] == "2024-01-05 14:45 GMT" and facts["Evaluated at"] == "2024-01-05 14:45:00 GMT"
+    facts = {
+        f["title"]: f["value"]
+        for f in teams_payload(ev, "Europe/London")["attachments"][0]["content"]["body"][2]["facts"]
+    }
+    assert (
+        facts["Data as of"] == "2024-01-05 14:45 GMT"
+        and facts["Evaluated at"] == "2024-01-05 14:45:00 GMT"
+    )
     fields = next(b for b in slack_payload(ev, "Asia/Tokyo")["blocks"] if "fields" in b)["fields"]
     assert {"type": "mrkdwn", "text": "*Data as of*\n2024-01-05 23:45 JST"} in fields
 
@@ -339,11 +391,19 @@ secret_env = "FD_TEST_DESK_SECRET"
 def _worker_process(config: Path, base_url: str, redis_url: str) -> subprocess.Popen:
     env = dict(os.environ, FLOWDESK_CONFIG=str(config), REDIS_URL=redis_url, **env_for(base_url))
     code = "from jobs.commands.alerts import alerts; alerts(['deliver'])"
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.mark.slow
-def test_worker_killed_mid_delivery_resumes_with_nothing_lost_or_duplicated(http_server, redis_client, redis_url, tmp_path):
+def test_worker_killed_mid_delivery_resumes_with_nothing_lost_or_duplicated(
+    http_server, redis_client, redis_url, tmp_path
+):
     arrived = threading.Event()
     seen: list[str] = []
 
@@ -364,7 +424,9 @@ def test_worker_killed_mid_delivery_resumes_with_nothing_lost_or_duplicated(http
 
     first = _worker_process(config, http_server.url, redis_url)
     try:
-        assert arrived.wait(30), first.stderr.read1().decode() if first.poll() is not None else "no request"
+        assert arrived.wait(30), (
+            first.stderr.read1().decode() if first.poll() is not None else "no request"
+        )
         assert redis_client.zscore(keys.alert_inflight(), did) is not None  # claimed, lease held
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
@@ -453,7 +515,9 @@ def test_thousand_events_to_a_slow_receiver_without_loss(http_server, redis_clie
     assert len(set(delivered_ids(redis_client))) == 1000
 
 
-def test_digest_reaches_digest_targets_and_long_text_is_clipped_for_slack(http_server, redis_client):
+def test_digest_reaches_digest_targets_and_long_text_is_clipped_for_slack(
+    http_server, redis_client
+):
     from jobs.alerts import enqueue_digest
     from jobs.store import ResultStore
 
@@ -461,13 +525,27 @@ def test_digest_reaches_digest_targets_and_long_text_is_clipped_for_slack(http_s
     http_server.route("/slack", Reply(200, "ok"))
     settings = make_settings(http_server.url)
     settings.alerts.targets["slack"].digest = True
-    text = "\n".join(f"line {i}: SPX short gamma, flip 0.8% below spot" for i in range(200))  # > 3,000 chars
-    ids = enqueue_digest(settings, ResultStore(redis_client), "flowdesk morning brief 2024-01-05", text, {"date": "2024-01-05"})
+    text = "\n".join(
+        f"line {i}: SPX short gamma, flip 0.8% below spot" for i in range(200)
+    )  # > 3,000 chars
+    ids = enqueue_digest(
+        settings,
+        ResultStore(redis_client),
+        "flowdesk morning brief 2024-01-05",
+        text,
+        {"date": "2024-01-05"},
+    )
     assert len(ids) == 2  # desk and slack have digest = true; teams does not
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=10)
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=10
+    )
     [hook] = http_server.requests_to("/hook")
     generic = json.loads(hook.body)
-    assert generic["type"] == "alert.digest" and generic["event"]["text"] == text and generic["event"]["data"] == {"date": "2024-01-05"}
+    assert (
+        generic["type"] == "alert.digest"
+        and generic["event"]["text"] == text
+        and generic["event"]["data"] == {"date": "2024-01-05"}
+    )
     assert verify(SECRET, hook.headers["x-flowdesk-signature"], hook.body, now=time.time())
     [slack] = http_server.requests_to("/slack")
     section = json.loads(slack.body)["blocks"][1]["text"]["text"]
@@ -479,7 +557,9 @@ def test_damaged_delivery_record_is_dead_lettered_not_retried_forever(http_serve
     settings = make_settings(http_server.url)
     [did] = enqueue(redis_client, settings, fired_event(), ["desk"])
     redis_client.hset(keys.alert_delivery(did), "event", "{not json")
-    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(timeout_s=10)
+    DeliveryWorker(settings, redis_client, env=env_for(http_server.url)).run_until_idle(
+        timeout_s=10
+    )
     d = get_delivery(redis_client, did)
     assert d["state"] == "dead" and "delivery record is damaged" in d["last_error"]
     assert http_server.requests_to("/hook") == []

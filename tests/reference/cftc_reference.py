@@ -49,11 +49,18 @@ ICE_CONSTANT = 50.14348112
 
 # (date column, code column, {trader class: (long column, short column)}) per report layout
 LAYOUTS = {
-    "legacy": ("As of Date in Form YYYY-MM-DD", "CFTC Contract Market Code", {"noncomm": ("Noncommercial Positions-Long (All)", "Noncommercial Positions-Short (All)")}),
+    "legacy": (
+        "As of Date in Form YYYY-MM-DD",
+        "CFTC Contract Market Code",
+        {"noncomm": ("Noncommercial Positions-Long (All)", "Noncommercial Positions-Short (All)")},
+    ),
     "tff": (
         "Report_Date_as_YYYY-MM-DD",
         "CFTC_Contract_Market_Code",
-        {"lev_money": ("Lev_Money_Positions_Long_All", "Lev_Money_Positions_Short_All"), "asset_mgr": ("Asset_Mgr_Positions_Long_All", "Asset_Mgr_Positions_Short_All")},
+        {
+            "lev_money": ("Lev_Money_Positions_Long_All", "Lev_Money_Positions_Short_All"),
+            "asset_mgr": ("Asset_Mgr_Positions_Long_All", "Asset_Mgr_Positions_Short_All"),
+        },
     ),
 }
 
@@ -86,7 +93,9 @@ def read_cot(texts: Iterable[str], report: str) -> Positions:
             day = date.fromisoformat(row[at[date_col]].strip())
             ccy = CONTRACTS[code][0]
             for cls, (long_col, short_col) in classes.items():
-                out[cls].setdefault(day, {})[ccy] = float(row[at[long_col]]) - float(row[at[short_col]])
+                out[cls].setdefault(day, {})[ccy] = float(row[at[long_col]]) - float(
+                    row[at[short_col]]
+                )
     return out
 
 
@@ -112,7 +121,9 @@ def read_ecb(texts: Iterable[str]) -> dict[date, dict[str, float]]:
     return out
 
 
-def usd_per_unit(ecb: Mapping[date, Mapping[str, float]], day: date, ccy: str, max_lag_days: int = 7) -> float | None:
+def usd_per_unit(
+    ecb: Mapping[date, Mapping[str, float]], day: date, ccy: str, max_lag_days: int = 7
+) -> float | None:
     """The rate of the latest ECB day on or before ``day``, at most ``max_lag_days`` older; the
     U.S. Dollar Index level for ``DXY``."""
     for back in range(max_lag_days + 1):
@@ -142,7 +153,11 @@ def contribution(ccy: str, usd: float) -> float:
     return usd if ccy == "DXY" else -usd
 
 
-def net_usd(positions: Mapping[date, Mapping[str, float]], ecb: Mapping[date, Mapping[str, float]], basket: Sequence[str]) -> dict[date, float | None]:
+def net_usd(
+    positions: Mapping[date, Mapping[str, float]],
+    ecb: Mapping[date, Mapping[str, float]],
+    basket: Sequence[str],
+) -> dict[date, float | None]:
     """Net USD position of ``basket`` per report date (None for a partial week)."""
     out: dict[date, float | None] = {}
     for day in sorted(positions):
@@ -157,7 +172,12 @@ def net_usd(positions: Mapping[date, Mapping[str, float]], ecb: Mapping[date, Ma
     return out
 
 
-def weekly_change(positions: Mapping[date, Mapping[str, float]], ecb: Mapping[date, Mapping[str, float]], basket: Sequence[str], max_gap_days: int = 14) -> dict[date, tuple[float, float] | None]:
+def weekly_change(
+    positions: Mapping[date, Mapping[str, float]],
+    ecb: Mapping[date, Mapping[str, float]],
+    basket: Sequence[str],
+    max_gap_days: int = 14,
+) -> dict[date, tuple[float, float] | None]:
     """``(position change, FX revaluation)`` of ``basket``'s net USD per report date against the
     previous report (None for the first report, across a gap or when a value is missing)."""
     days = sorted(positions)
@@ -180,14 +200,18 @@ def weekly_change(positions: Mapping[date, Mapping[str, float]], ecb: Mapping[da
     return out
 
 
-def rolling(values: Sequence[float | None], window: int, min_periods: int | None = None) -> list[tuple[float, float, float] | None]:
+def rolling(
+    values: Sequence[float | None], window: int, min_periods: int | None = None
+) -> list[tuple[float, float, float] | None]:
     """``(zscore, percentile, cot_index)`` of each value over the last ``window`` values
     including it; None when the value is missing or fewer than ``min_periods`` are valid (z is
     NaN when the window has no dispersion)."""
     need = max(2, window - window // 10) if min_periods is None else min_periods
     out: list[tuple[float, float, float] | None] = []
     for t, x in enumerate(values):
-        seen = [v for v in values[max(0, t - window + 1) : t + 1] if v is not None and not math.isnan(v)]
+        seen = [
+            v for v in values[max(0, t - window + 1) : t + 1] if v is not None and not math.isnan(v)
+        ]
         if x is None or math.isnan(x) or len(seen) < need:
             out.append(None)
             continue

@@ -75,7 +75,10 @@ def read_plain(path: Path) -> dict:
             continue
         expiry = datetime.strptime(row[0], "%a %b %d %Y")
         strike = float(row[11])
-        for sym, iv, gam, oi, bid, ask, is_call in ((row[1], row[7], row[9], row[10], row[4], row[5], True), (row[12], row[18], row[20], row[21], row[15], row[16], False)):
+        for sym, iv, gam, oi, bid, ask, is_call in (
+            (row[1], row[7], row[9], row[10], row[4], row[5], True),
+            (row[12], row[18], row[20], row[21], row[15], row[16], False),
+        ):
             root = sym[:-15]
             contracts.append(
                 {
@@ -117,7 +120,16 @@ def plain_file_gex(path: Path) -> dict:
             call += value
         else:
             put -= value
-    return {"call": call, "put": put, "net": call + put, "alive": alive, "dropped": dropped, "dropped_oi": dropped_oi, "spot": S, "as_of": as_of}
+    return {
+        "call": call,
+        "put": put,
+        "net": call + put,
+        "alive": alive,
+        "dropped": dropped,
+        "dropped_oi": dropped_oi,
+        "spot": S,
+        "as_of": as_of,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +147,9 @@ def profile_point(contracts: list[dict], s: float, r: float, q: float) -> float:
     return total
 
 
-def dealer_delta(contracts: list[dict], s: float, r: float, q: float, sig_shift: float = 0.0, T_key: str = "T") -> float:
+def dealer_delta(
+    contracts: list[dict], s: float, r: float, q: float, sig_shift: float = 0.0, T_key: str = "T"
+) -> float:
     """Dealers' option delta in units of underlying: sum of w * delta(s) * 100."""
     total = 0.0
     for c in contracts:
@@ -143,7 +157,9 @@ def dealer_delta(contracts: list[dict], s: float, r: float, q: float, sig_shift:
     return total
 
 
-def hedge_flow_brute(contracts: list[dict], S: float, moves_pct: list[float], r: float, q: float, shock: float) -> list[dict]:
+def hedge_flow_brute(
+    contracts: list[dict], S: float, moves_pct: list[float], r: float, q: float, shock: float
+) -> list[dict]:
     """Per move: the USD dealers trade to re-hedge (+ = buy), vanna and charm flows (brute force).
 
     ``contracts`` also carry ``T_next`` (time to settlement at the next close, floored).

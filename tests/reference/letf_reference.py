@@ -26,7 +26,9 @@ import re
 from collections.abc import Iterable, Mapping
 
 GROUPS = ("crypto", "commodity")
-RESET_CATEGORY = {r: f"reset: {r}" for r in ("weekly", "monthly", "quarterly", "options-based", "unknown")}
+RESET_CATEGORY = {
+    r: f"reset: {r}" for r in ("weekly", "monthly", "quarterly", "options-based", "unknown")
+}
 
 
 def missing(value: object) -> bool:
@@ -71,7 +73,11 @@ def classify_fund(fund: Mapping, proxies: Mapping[str, str]) -> tuple[str, str, 
     underlying, _ = hedge_underlying(fund, proxies)
     reset = "unknown" if missing(fund.get("reset")) else str(fund["reset"])
     lev, aum = fund.get("leverage"), fund.get("aum_usd")
-    aclass = "equity" if "asset_class" not in fund else ("" if missing(fund["asset_class"]) else str(fund["asset_class"]).strip().lower())
+    aclass = (
+        "equity"
+        if "asset_class" not in fund
+        else ("" if missing(fund["asset_class"]) else str(fund["asset_class"]).strip().lower())
+    )
     if reset != "daily":
         return underlying, "excluded", RESET_CATEGORY[reset]
     if fund.get("leverage_kind") == "variable":
@@ -86,7 +92,11 @@ def classify_fund(fund: Mapping, proxies: Mapping[str, str]) -> tuple[str, str, 
         return underlying, "excluded", "negative assets"
     if aclass in GROUPS:
         if not underlying:  # a grouped fund without a ticker is labelled by what it tracks
-            underlying = str(fund["underlying_asset"]) if not missing(fund.get("underlying_asset")) else str(fund["ticker"])
+            underlying = (
+                str(fund["underlying_asset"])
+                if not missing(fund.get("underlying_asset"))
+                else str(fund["ticker"])
+            )
         return underlying, aclass, ""
     if aclass != "equity":
         return underlying, "excluded", "non-equity underlying"
@@ -95,7 +105,12 @@ def classify_fund(fund: Mapping, proxies: Mapping[str, str]) -> tuple[str, str, 
     return underlying, "equity", ""
 
 
-def per_underlying(funds: Iterable[Mapping], proxies: Mapping[str, str], moves_pct: Mapping[str, float] | None = None, adv_usd: Mapping[str, float] | None = None) -> dict[str, dict[str, float]]:
+def per_underlying(
+    funds: Iterable[Mapping],
+    proxies: Mapping[str, str],
+    moves_pct: Mapping[str, float] | None = None,
+    adv_usd: Mapping[str, float] | None = None,
+) -> dict[str, dict[str, float]]:
     """Equity funds summed per underlying: ``funds``, ``aum_usd``, ``long_per_1pct_usd``
     (L > 0), ``inverse_per_1pct_usd`` (L < 0), ``per_1pct_usd``, ``rebalance_usd`` for the move
     of ``moves_pct`` (percent; NaN when the underlying has none) and ``per_1pct_pct_adv``."""
@@ -105,7 +120,17 @@ def per_underlying(funds: Iterable[Mapping], proxies: Mapping[str, str], moves_p
         if group != "equity":
             continue
         aum, lev = float(fund["aum_usd"]), float(fund["leverage"])
-        row = out.setdefault(underlying, {"funds": 0, "aum_usd": 0.0, "long_per_1pct_usd": 0.0, "inverse_per_1pct_usd": 0.0, "per_1pct_usd": 0.0, "rebalance_usd": math.nan})
+        row = out.setdefault(
+            underlying,
+            {
+                "funds": 0,
+                "aum_usd": 0.0,
+                "long_per_1pct_usd": 0.0,
+                "inverse_per_1pct_usd": 0.0,
+                "per_1pct_usd": 0.0,
+                "rebalance_usd": math.nan,
+            },
+        )
         per = per_1pct_usd(aum, lev)
         row["funds"] += 1
         row["aum_usd"] += aum
@@ -116,14 +141,18 @@ def per_underlying(funds: Iterable[Mapping], proxies: Mapping[str, str], moves_p
             row["inverse_per_1pct_usd"] += per
         if moves_pct is not None and underlying in moves_pct:
             trade = trade_usd(aum, lev, moves_pct[underlying] / 100.0)
-            row["rebalance_usd"] = trade if math.isnan(row["rebalance_usd"]) else row["rebalance_usd"] + trade
+            row["rebalance_usd"] = (
+                trade if math.isnan(row["rebalance_usd"]) else row["rebalance_usd"] + trade
+            )
     for underlying, row in out.items():
         adv = (adv_usd or {}).get(underlying, math.nan)
         row["per_1pct_pct_adv"] = 100.0 * abs(row["per_1pct_usd"]) / adv if adv > 0 else math.nan
     return out
 
 
-def scenario(funds: Iterable[Mapping], proxies: Mapping[str, str], moves_pct: Iterable[float]) -> dict[tuple[str, float], float]:
+def scenario(
+    funds: Iterable[Mapping], proxies: Mapping[str, str], moves_pct: Iterable[float]
+) -> dict[tuple[str, float], float]:
     """``{(underlying, move_pct): trade USD}`` when every equity underlying moves ``move_pct``
     percent, plus ``("TOTAL", move)``: the trade of every fund, one at a time."""
     out: dict[tuple[str, float], float] = {}
@@ -139,7 +168,9 @@ def scenario(funds: Iterable[Mapping], proxies: Mapping[str, str], moves_pct: It
     return out
 
 
-def excluded_by_category(funds: Iterable[Mapping], proxies: Mapping[str, str], skipped_aum: Iterable[float] = ()) -> tuple[dict[str, tuple[int, float]], float]:
+def excluded_by_category(
+    funds: Iterable[Mapping], proxies: Mapping[str, str], skipped_aum: Iterable[float] = ()
+) -> tuple[dict[str, tuple[int, float]], float]:
     """``({category: (funds, assets USD)}, universe assets USD)``: the funds in no daily figure
     by category (unknown assets add 0) plus the rows the import skipped (``input row skipped
     (bad data)``); the universe's known assets include the skipped rows'."""

@@ -37,7 +37,9 @@ def norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-def bsm_delta(s: float, k: float, t: float, r: float, q: float, sigma: float, is_call: bool) -> float:
+def bsm_delta(
+    s: float, k: float, t: float, r: float, q: float, sigma: float, is_call: bool
+) -> float:
     d1 = (math.log(s / k) + (r - q + 0.5 * sigma * sigma) * t) / (sigma * math.sqrt(t))
     return math.exp(-q * t) * (norm_cdf(d1) if is_call else -norm_cdf(-d1))
 
@@ -80,7 +82,9 @@ def dealer_delta(b: Book, s: float, shock_pts: float = 0.0, hours: float = 0.0) 
     return 100.0 * total
 
 
-def dealer_components(b: Book, move_pct: float, shock_pts: float, hours: float) -> tuple[float, float, float]:
+def dealer_components(
+    b: Book, move_pct: float, shock_pts: float, hours: float
+) -> tuple[float, float, float]:
     """``(gamma, vanna, charm)`` USD for the underlying moving ``move_pct`` percent."""
     s1 = b.spot * (1.0 + move_pct / 100.0)
     d0 = dealer_delta(b, b.spot)
@@ -99,7 +103,16 @@ def letf_usd(funds: Iterable[Mapping], underlying: str, move_pct: float) -> floa
     return total
 
 
-def board(books: Mapping[str, Book], funds: Sequence[Mapping], index_moves_pct: Sequence[float], betas: Mapping[str, float], *, shocks_pts: Sequence[float] = (0.0,), hours: float = 0.0, default_beta: float = 1.0) -> dict[tuple[float, float], dict[str, dict[str, float]]]:
+def board(
+    books: Mapping[str, Book],
+    funds: Sequence[Mapping],
+    index_moves_pct: Sequence[float],
+    betas: Mapping[str, float],
+    *,
+    shocks_pts: Sequence[float] = (0.0,),
+    hours: float = 0.0,
+    default_beta: float = 1.0,
+) -> dict[tuple[float, float], dict[str, dict[str, float]]]:
     """``{(index move, shock): {underlying: {component: USD}}}`` plus ``"TOTAL"`` per scenario,
     over the underlyings with a book or funds."""
     names = sorted(set(books) | {str(f["underlying"]) for f in funds})
@@ -107,12 +120,29 @@ def board(books: Mapping[str, Book], funds: Sequence[Mapping], index_moves_pct: 
     for m in index_moves_pct:
         for shock in shocks_pts:
             rows: dict[str, dict[str, float]] = {}
-            total = {"dealer_gamma_usd": 0.0, "dealer_vanna_usd": 0.0, "dealer_charm_usd": 0.0, "letf_usd": 0.0, "total_usd": 0.0}
+            total = {
+                "dealer_gamma_usd": 0.0,
+                "dealer_vanna_usd": 0.0,
+                "dealer_charm_usd": 0.0,
+                "letf_usd": 0.0,
+                "total_usd": 0.0,
+            }
             for u in names:
                 move = betas.get(u, default_beta) * m
-                g, v, c = dealer_components(books[u], move, shock, hours) if u in books else (0.0, 0.0, 0.0)
+                g, v, c = (
+                    dealer_components(books[u], move, shock, hours)
+                    if u in books
+                    else (0.0, 0.0, 0.0)
+                )
                 lf = letf_usd(funds, u, move)
-                row = {"move_pct": move, "dealer_gamma_usd": g, "dealer_vanna_usd": v, "dealer_charm_usd": c, "letf_usd": lf, "total_usd": g + v + c + lf}
+                row = {
+                    "move_pct": move,
+                    "dealer_gamma_usd": g,
+                    "dealer_vanna_usd": v,
+                    "dealer_charm_usd": c,
+                    "letf_usd": lf,
+                    "total_usd": g + v + c + lf,
+                }
                 rows[u] = row
                 for key in total:
                     total[key] += row[key]

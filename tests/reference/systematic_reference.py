@@ -18,7 +18,9 @@ def log_returns(closes: list[float]) -> list[float | None]:
     return out
 
 
-def ewma_vol(closes: list[float], decay: float, seed: int, annualisation: int = 252) -> list[float | None]:
+def ewma_vol(
+    closes: list[float], decay: float, seed: int, annualisation: int = 252
+) -> list[float | None]:
     """sigma_t: seeded with the mean of A*r^2 over returns 1..seed, then the recursion."""
     r = log_returns(closes)
     out: list[float | None] = [None] * len(closes)
@@ -42,8 +44,14 @@ def simple_vol(closes: list[float], window: int, annualisation: int = 252) -> li
     return out
 
 
-def volcontrol_exposure(closes: list[float], *, decays=(0.94, 0.97), windows=None, target=0.10, cap=1.5, lag=1, seed=20) -> list[float | None]:
-    comps = [simple_vol(closes, w) for w in windows] if windows else [ewma_vol(closes, d, seed) for d in decays]
+def volcontrol_exposure(
+    closes: list[float], *, decays=(0.94, 0.97), windows=None, target=0.10, cap=1.5, lag=1, seed=20
+) -> list[float | None]:
+    comps = (
+        [simple_vol(closes, w) for w in windows]
+        if windows
+        else [ewma_vol(closes, d, seed) for d in decays]
+    )
     out: list[float | None] = [None] * len(closes)
     for t in range(len(closes)):
         s = t - lag
@@ -58,7 +66,9 @@ def sign(x: float) -> float:
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
-def return_signal(closes: list[float], t: int, lookback: int, cash_rate: float = 0.0) -> float | None:
+def return_signal(
+    closes: list[float], t: int, lookback: int, cash_rate: float = 0.0
+) -> float | None:
     if t - lookback < 0:
         return None
     return sign(closes[t] - closes[t - lookback] * (1 + cash_rate * lookback / 252))

@@ -19,19 +19,90 @@ from tests.realdata import full, root, trimmed
 # copies in tests/data/options counted from the slice with the csv module (see PROVENANCE.md):
 # rows, root split, OI per side, IV=0 rows per side, strikes, expiries
 REAL = {
-    "spx_quotedata_2023-09-14.csv": dict(rows=9960, roots={"SPX": 3143, "SPXW": 6817}, call_oi=6663949, put_oi=13722905, iv0=(709, 738), strikes=451, expiries=53, spot=4505.1001, as_of="2023-09-14 16:31-04:00", underlying="SPX"),
-    "spy_quotedata_2023-09-14.csv": dict(rows=3646, roots={"SPY": 3646}, call_oi=6906952, put_oi=14666220, iv0=(875, 760), strikes=269, expiries=31, spot=450.81, as_of="2023-09-14 16:31-04:00", underlying="SPY"),
-    "spx_quotedata_2024-01-07.csv": dict(rows=10519, roots={"SPX": 3278, "SPXW": 7241}, call_oi=6138491, put_oi=11959919, iv0=(431, 615), strikes=457, expiries=55, spot=4697.2402, as_of="2024-01-07 10:52-05:00", underlying="SPX"),
+    "spx_quotedata_2023-09-14.csv": dict(
+        rows=9960,
+        roots={"SPX": 3143, "SPXW": 6817},
+        call_oi=6663949,
+        put_oi=13722905,
+        iv0=(709, 738),
+        strikes=451,
+        expiries=53,
+        spot=4505.1001,
+        as_of="2023-09-14 16:31-04:00",
+        underlying="SPX",
+    ),
+    "spy_quotedata_2023-09-14.csv": dict(
+        rows=3646,
+        roots={"SPY": 3646},
+        call_oi=6906952,
+        put_oi=14666220,
+        iv0=(875, 760),
+        strikes=269,
+        expiries=31,
+        spot=450.81,
+        as_of="2023-09-14 16:31-04:00",
+        underlying="SPY",
+    ),
+    "spx_quotedata_2024-01-07.csv": dict(
+        rows=10519,
+        roots={"SPX": 3278, "SPXW": 7241},
+        call_oi=6138491,
+        put_oi=11959919,
+        iv0=(431, 615),
+        strikes=457,
+        expiries=55,
+        spot=4697.2402,
+        as_of="2024-01-07 10:52-05:00",
+        underlying="SPX",
+    ),
 }
 TRIMMED = {
-    "spx_quotedata_2023-09-14_trimmed.csv": dict(rows=608, roots={"SPX": 224, "SPXW": 384}, call_oi=1653859, put_oi=1643352, iv0=(73, 115), strikes=138, expiries=6, spot=4505.1001, as_of="2023-09-14 16:31-04:00", underlying="SPX"),
-    "spy_quotedata_2023-09-14_trimmed.csv": dict(rows=360, roots={"SPY": 360}, call_oi=1574749, put_oi=1732436, iv0=(63, 70), strikes=137, expiries=6, spot=450.81, as_of="2023-09-14 16:31-04:00", underlying="SPY"),
-    "spx_quotedata_2024-01-07_trimmed.csv": dict(rows=251, roots={"SPX": 87, "SPXW": 164}, call_oi=419752, put_oi=470668, iv0=(57, 51), strikes=84, expiries=5, spot=4697.2402, as_of="2024-01-07 10:52-05:00", underlying="SPX"),
+    "spx_quotedata_2023-09-14_trimmed.csv": dict(
+        rows=608,
+        roots={"SPX": 224, "SPXW": 384},
+        call_oi=1653859,
+        put_oi=1643352,
+        iv0=(73, 115),
+        strikes=138,
+        expiries=6,
+        spot=4505.1001,
+        as_of="2023-09-14 16:31-04:00",
+        underlying="SPX",
+    ),
+    "spy_quotedata_2023-09-14_trimmed.csv": dict(
+        rows=360,
+        roots={"SPY": 360},
+        call_oi=1574749,
+        put_oi=1732436,
+        iv0=(63, 70),
+        strikes=137,
+        expiries=6,
+        spot=450.81,
+        as_of="2023-09-14 16:31-04:00",
+        underlying="SPY",
+    ),
+    "spx_quotedata_2024-01-07_trimmed.csv": dict(
+        rows=251,
+        roots={"SPX": 87, "SPXW": 164},
+        call_oi=419752,
+        put_oi=470668,
+        iv0=(57, 51),
+        strikes=84,
+        expiries=5,
+        spot=4697.2402,
+        as_of="2024-01-07 10:52-05:00",
+        underlying="SPX",
+    ),
 }
-FILES = [trimmed(f"options/{name}", facts, id=name) for name, facts in TRIMMED.items()] + [full(f"options/{name}", facts, id=name) for name, facts in REAL.items()]
+FILES = [trimmed(f"options/{name}", facts, id=name) for name, facts in TRIMMED.items()] + [
+    full(f"options/{name}", facts, id=name) for name, facts in REAL.items()
+]
 
 HEADER = "Expiration Date,Calls,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest,Strike,Puts,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest"
-TOP = "\nTest Index,Last: 4505.1001,Change:  37.6601\n" + '"Date: September 14, 2023 at 4:31 PM EDT",Bid: 4483.25,Ask: 4526.27,Size: 1*1,Volume: 0\n'
+TOP = (
+    "\nTest Index,Last: 4505.1001,Change:  37.6601\n"
+    + '"Date: September 14, 2023 at 4:31 PM EDT",Bid: 4483.25,Ask: 4526.27,Size: 1*1,Volume: 0\n'
+)
 ROWS = [
     "Fri Sep 15 2023,SPXW230915C04500000,20,1,19.5,20.5,100,0.12,0.52,0.01,1000,4500.00,SPXW230915P04500000,15,-1,14.5,15.5,50,0.13,-0.48,0.011,2000",
     "Fri Sep 15 2023,SPX230915C04500000,21,1,20,21,10,0.11,0.53,0.012,3000,4500.00,SPX230915P04500000,14,-1,13.5,14.5,5,0.12,-0.47,0.012,4000",
@@ -44,7 +115,9 @@ def make(rows=ROWS, header=HEADER, top=TOP) -> str:
 
 
 @pytest.mark.parametrize(("where", "name", "facts"), FILES)
-def test_real_files_parse_with_the_readme_counts(where: str, name: str, facts: dict, request: pytest.FixtureRequest) -> None:
+def test_real_files_parse_with_the_readme_counts(
+    where: str, name: str, facts: dict, request: pytest.FixtureRequest
+) -> None:
     chain = cboe_csv.read_file(root(request, where) / name)
     c = chain.contracts
     assert list(c.columns) == [*CHAIN_COLUMNS, UNREADABLE_COLUMN]
@@ -56,7 +129,13 @@ def test_real_files_parse_with_the_readme_counts(where: str, name: str, facts: d
     assert chain.source.endswith(Path(name).name)
     assert len(chain.skipped) == 0
     q = chain.quality
-    assert (q.total_rows, q.skipped_rows, q.repaired_rows, q.warnings, q.basis) == (2 * facts["rows"], 0, 0, [], "open interest")
+    assert (q.total_rows, q.skipped_rows, q.repaired_rows, q.warnings, q.basis) == (
+        2 * facts["rows"],
+        0,
+        0,
+        [],
+        "open interest",
+    )
     assert q.total_weight == facts["call_oi"] + facts["put_oi"]
     # one row per contract: every CSV row gives a call and a put, keyed by symbol
     assert len(c) == 2 * facts["rows"]
@@ -65,7 +144,10 @@ def test_real_files_parse_with_the_readme_counts(where: str, name: str, facts: d
     assert c.loc[c["type"] == "C", "open_interest"].sum() == facts["call_oi"]
     assert c.loc[c["type"] == "P", "open_interest"].sum() == facts["put_oi"]
     # IV 0 in the file -> NaN
-    assert (c.loc[c["type"] == "C", "iv"].isna().sum(), c.loc[c["type"] == "P", "iv"].isna().sum()) == facts["iv0"]
+    assert (
+        c.loc[c["type"] == "C", "iv"].isna().sum(),
+        c.loc[c["type"] == "P", "iv"].isna().sum(),
+    ) == facts["iv0"]
     assert (c["iv"].dropna() > 0).all()
     assert c["strike"].nunique() == facts["strikes"]
     assert c["expiry"].nunique() == facts["expiries"]
@@ -80,7 +162,14 @@ def test_real_files_parse_with_the_readme_counts(where: str, name: str, facts: d
     trimmed("options/spy_quotedata_2023-09-14_trimmed.csv", "options/spx_quotedata_2023-09-14_trimmed.csv", 17, 162, id="trimmed"),
     full("options/spy_quotedata_2023-09-14.csv", "options/spx_quotedata_2023-09-14.csv", 23, 1727, id="full"),
 ])  # fmt: skip
-def test_spy_half_dollar_strikes_and_spx_duplicates_survive(where: str, spy_name: str, spx_name: str, half_rows: int, pairs: int, request: pytest.FixtureRequest) -> None:
+def test_spy_half_dollar_strikes_and_spx_duplicates_survive(
+    where: str,
+    spy_name: str,
+    spx_name: str,
+    half_rows: int,
+    pairs: int,
+    request: pytest.FixtureRequest,
+) -> None:
     folder = root(request, where)
     spy = cboe_csv.read_file(folder / spy_name).contracts
     # README: 23 rows (expiry, strike) with a half-dollar strike (7 distinct strikes 432.5 ... 462.5);
@@ -98,7 +187,9 @@ def test_spy_half_dollar_strikes_and_spx_duplicates_survive(where: str, spy_name
     trimmed("options/spx_quotedata_2023-09-14_trimmed.csv", "options/spy_quotedata_2023-09-14_trimmed.csv", "SPXW230914C04500000", id="trimmed"),
     full("options/spx_quotedata_2023-09-14.csv", "options/spy_quotedata_2023-09-14.csv", "SPXW230914C01200000", id="full"),
 ])  # fmt: skip
-def test_zero_dte_gamma_kept_when_iv_missing(where: str, spx_name: str, spy_name: str, zero_gamma: str, request: pytest.FixtureRequest) -> None:
+def test_zero_dte_gamma_kept_when_iv_missing(
+    where: str, spx_name: str, spy_name: str, zero_gamma: str, request: pytest.FixtureRequest
+) -> None:
     # CBOE prints IV 0 but a gamma on some rows (SPXW 4545 P, 2023-09-15): the gamma is kept,
     # the IV becomes NaN; a gamma of 0 stays 0 (the source said 0; the engine models live ones)
     folder = root(request, where)
@@ -111,7 +202,10 @@ def test_zero_dte_gamma_kept_when_iv_missing(where: str, spx_name: str, spy_name
 
 
 def test_settlement_times_by_root() -> None:
-    t = settlement_times(pd.Series(["SPX", "SPXW", "SPY", "NDX", "NDXP"]), pd.Series(pd.to_datetime(["2023-09-15"] * 4 + ["2024-01-05"])))
+    t = settlement_times(
+        pd.Series(["SPX", "SPXW", "SPY", "NDX", "NDXP"]),
+        pd.Series(pd.to_datetime(["2023-09-15"] * 4 + ["2024-01-05"])),
+    )
     assert [x.isoformat() for x in t] == [
         "2023-09-15T13:30:00+00:00",  # 09:30 EDT
         "2023-09-15T20:00:00+00:00",  # 16:00 EDT
@@ -134,14 +228,34 @@ def test_settlement_times_by_root() -> None:
 )
 def test_date_layouts(cell: str, expected: str) -> None:
     assert cboe_csv.parse_date_line(cell, "f.csv") == pd.Timestamp(expected)
-    chain = cboe_csv.parse(make(top=TOP.replace("Date: September 14, 2023 at 4:31 PM EDT", cell.replace("Date: ", "Date: "))), "f.csv")
+    chain = cboe_csv.parse(
+        make(
+            top=TOP.replace(
+                "Date: September 14, 2023 at 4:31 PM EDT", cell.replace("Date: ", "Date: ")
+            )
+        ),
+        "f.csv",
+    )
     assert chain.as_of == pd.Timestamp(expected)
 
 
-@pytest.mark.parametrize("cell", ["Date: 2023-09-14 16:31", "Date: September 14 2023 4:31 PM EDT", "Date: 14 septembre 2023, 16:31", "Date: Septober 14, 2023 at 4:31 PM EDT", "Date: September 14, 2023 at 4:31 PM CET", "When: today"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Date: 2023-09-14 16:31",
+        "Date: September 14 2023 4:31 PM EDT",
+        "Date: 14 septembre 2023, 16:31",
+        "Date: Septober 14, 2023 at 4:31 PM EDT",
+        "Date: September 14, 2023 at 4:31 PM CET",
+        "When: today",
+    ],
+)
 def test_unknown_date_layout_names_file_and_field(cell: str) -> None:
     with pytest.raises(InputError) as err:
-        cboe_csv.parse(make(top=TOP.replace("Date: September 14, 2023 at 4:31 PM EDT", cell)), "drop/spx_quotedata.csv")
+        cboe_csv.parse(
+            make(top=TOP.replace("Date: September 14, 2023 at 4:31 PM EDT", cell)),
+            "drop/spx_quotedata.csv",
+        )
     assert err.value.field == "Date"
     assert "drop/spx_quotedata.csv" in str(err.value)
 
@@ -153,15 +267,33 @@ def test_small_file_values_and_inference() -> None:
     assert len(c) == 6
     assert c.loc["SPXW230922C04550500", "strike"] == 4550.5
     assert c.loc["SPX230915P04500000", "open_interest"] == 4000
-    assert c.loc["SPX230915C04500000", "settle_time"] == pd.Timestamp("2023-09-15 09:30", tz="America/New_York")
-    assert c.loc["SPXW230915C04500000", "settle_time"] == pd.Timestamp("2023-09-15 16:00", tz="America/New_York")
-    assert c.loc["SPXW230915P04500000", "iv"] == 0.13 and c.loc["SPXW230915P04500000", "bid"] == 14.5
+    assert c.loc["SPX230915C04500000", "settle_time"] == pd.Timestamp(
+        "2023-09-15 09:30", tz="America/New_York"
+    )
+    assert c.loc["SPXW230915C04500000", "settle_time"] == pd.Timestamp(
+        "2023-09-15 16:00", tz="America/New_York"
+    )
+    assert (
+        c.loc["SPXW230915P04500000", "iv"] == 0.13 and c.loc["SPXW230915P04500000", "bid"] == 14.5
+    )
     assert cboe_csv.parse(make(), "f.csv", underlying="XSP").underlying == "XSP"
 
 
-@pytest.mark.parametrize(("old", "new", "field"), [(",Open Interest\n", ",Open Int\n", "Open Interest"), (",IV,Delta,Gamma,Open Interest,Strike", ",Vol,Delta,Gamma,Open Interest,Strike", "IV"), (",Strike,", ",Strike Price,", "Strike"), (",Gamma,Open Interest\n", ",Gamma\n", "Open Interest")])
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        (",Open Interest\n", ",Open Int\n", "Open Interest"),
+        (",IV,Delta,Gamma,Open Interest,Strike", ",Vol,Delta,Gamma,Open Interest,Strike", "IV"),
+        (",Strike,", ",Strike Price,", "Strike"),
+        (",Gamma,Open Interest\n", ",Gamma\n", "Open Interest"),
+    ],
+)
 def test_missing_or_renamed_column_is_named(old: str, new: str, field: str) -> None:
-    text = make().replace(old, new, 1) if old != ",Open Interest\n" else make().replace(HEADER, HEADER[: -len("Open Interest")] + "Open Int")
+    text = (
+        make().replace(old, new, 1)
+        if old != ",Open Interest\n"
+        else make().replace(HEADER, HEADER[: -len("Open Interest")] + "Open Int")
+    )
     with pytest.raises(InputError) as err:
         cboe_csv.parse(text, "f.csv")
     assert err.value.field == field
@@ -170,13 +302,20 @@ def test_missing_or_renamed_column_is_named(old: str, new: str, field: str) -> N
 
 def test_unreadable_cells_by_column_and_negative_oi_refused() -> None:
     rows = list(ROWS)
-    rows[0] = rows[0].replace(",0.12,0.52,0.01,1000,", ",0.12,0.52,x1,1000,")  # call gamma not a number: kept, marked
+    rows[0] = rows[0].replace(
+        ",0.12,0.52,0.01,1000,", ",0.12,0.52,x1,1000,"
+    )  # call gamma not a number: kept, marked
     rows[2] = rows[2].replace(",4550.50,", ",abc,")  # strike not a number: both sides skipped
-    rows[1] = rows[1].replace(",3000,4500.00,", ",-,4500.00,")  # call OI "-": that side skipped, weight unknown
+    rows[1] = rows[1].replace(
+        ",3000,4500.00,", ",-,4500.00,"
+    )  # call OI "-": that side skipped, weight unknown
     chain = cboe_csv.parse(make(rows=rows), "f.csv")
     c = chain.contracts.set_index("symbol")
     assert sorted(c.index) == ["SPX230915P04500000", "SPXW230915C04500000", "SPXW230915P04500000"]
-    assert np.isnan(c.loc["SPXW230915C04500000", "gamma"]) and c.loc["SPXW230915C04500000", UNREADABLE_COLUMN]
+    assert (
+        np.isnan(c.loc["SPXW230915C04500000", "gamma"])
+        and c.loc["SPXW230915C04500000", UNREADABLE_COLUMN]
+    )
     assert not c.loc["SPXW230915P04500000", UNREADABLE_COLUMN]
     sk = chain.skipped.sort_values(["row", "field"]).reset_index(drop=True)
     assert sk["row"].tolist() == [6, 7]
@@ -193,8 +332,16 @@ def test_unreadable_cells_by_column_and_negative_oi_refused() -> None:
         cboe_csv.parse(make(rows=bad), "f.csv")
 
 
-@pytest.mark.parametrize(("where", "name", "rows"), [trimmed("options/spy_quotedata_2023-09-14_trimmed.csv", 360, id="trimmed"), full("options/spy_quotedata_2023-09-14.csv", 3646, id="full")])
-def test_real_file_with_a_damaged_cell(where: str, name: str, rows: int, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    ("where", "name", "rows"),
+    [
+        trimmed("options/spy_quotedata_2023-09-14_trimmed.csv", 360, id="trimmed"),
+        full("options/spy_quotedata_2023-09-14.csv", 3646, id="full"),
+    ],
+)
+def test_real_file_with_a_damaged_cell(
+    where: str, name: str, rows: int, request: pytest.FixtureRequest
+) -> None:
     text = (root(request, where) / name).read_text()
     lines = text.split("\n")
     cells = lines[10].split(",")
@@ -202,8 +349,12 @@ def test_real_file_with_a_damaged_cell(where: str, name: str, rows: int, request
     lines[10] = ",".join(cells)
     chain = cboe_csv.parse("\n".join(lines), "spy.csv")
     assert len(chain.contracts) == 2 * rows - 1
-    assert chain.skipped.to_dict("records") == [{"row": 11, "field": "Open Interest (call)", "reason": "not a number: '12a'"}]
-    assert chain.quality.skipped_rows == 1 and chain.quality.reasons == {"Open Interest: not a number": 1}
+    assert chain.skipped.to_dict("records") == [
+        {"row": 11, "field": "Open Interest (call)", "reason": "not a number: '12a'"}
+    ]
+    assert chain.quality.skipped_rows == 1 and chain.quality.reasons == {
+        "Open Interest: not a number": 1
+    }
 
 
 @pytest.mark.parametrize(
@@ -212,7 +363,19 @@ def test_real_file_with_a_damaged_cell(where: str, name: str, rows: int, request
         (make(rows=[]), "contracts"),
         (make().replace("Last: 4505.1001", "Last: "), "Last"),
         (make().replace("Last: 4505.1001", "Price 4505"), "Last"),
-        (make(rows=[r.replace(",0.12,", ",0,").replace(",0.13,", ",0,").replace(",0.11,", ",0,").replace(",0.15,", ",0,").replace(",0.16,", ",0,") for r in ROWS]), "iv"),
+        (
+            make(
+                rows=[
+                    r.replace(",0.12,", ",0,")
+                    .replace(",0.13,", ",0,")
+                    .replace(",0.11,", ",0,")
+                    .replace(",0.15,", ",0,")
+                    .replace(",0.16,", ",0,")
+                    for r in ROWS
+                ]
+            ),
+            "iv",
+        ),
         ("", "header"),
         ("\nonly a line\n", "header"),
     ],
@@ -225,7 +388,15 @@ def test_bad_input_raises_naming_file_and_field(text: str, field: str) -> None:
 
 
 def test_drop_folder_picks_newest_file_for_the_underlying(tmp_path: Path) -> None:
-    for i, name in enumerate(["spx_quotedata.csv", "SPX_quotedata (1).csv", "spxw_quotedata.csv", "spy_quotedata.csv", "notes.txt"]):
+    for i, name in enumerate(
+        [
+            "spx_quotedata.csv",
+            "SPX_quotedata (1).csv",
+            "spxw_quotedata.csv",
+            "spy_quotedata.csv",
+            "notes.txt",
+        ]
+    ):
         p = tmp_path / name
         p.write_text(make())
         os.utime(p, (1_700_000_000 + i, 1_700_000_000 + i))

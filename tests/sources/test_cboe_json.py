@@ -27,7 +27,15 @@ def mstr_bytes(test_data: Path) -> bytes:
 def client() -> HttpClient:
     # Real retries and backoff, with sleeps recorded instead of waited (the server is local).
     slept: list[float] = []
-    c = HttpClient(timeout_s=5, retries=3, backoff_base_s=0.01, backoff_max_s=0.05, min_interval_s=0.0, user_agent="flowdesk-test/1.0 (+tests)", sleep=slept.append)
+    c = HttpClient(
+        timeout_s=5,
+        retries=3,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        min_interval_s=0.0,
+        user_agent="flowdesk-test/1.0 (+tests)",
+        sleep=slept.append,
+    )
     c.slept = slept  # type: ignore[attr-defined]
     return c
 
@@ -65,18 +73,49 @@ def test_parse_real_mstr_response(mstr_bytes: bytes) -> None:
     assert chain.source == "cboe-json"
     c = chain.contracts
     assert len(c) == 48
-    assert list(c.columns)[:13] == ["symbol", "root", "type", "strike", "expiry", "settle_time", "bid", "ask", "iv", "delta", "gamma", "open_interest", "volume"]
+    assert list(c.columns)[:13] == [
+        "symbol",
+        "root",
+        "type",
+        "strike",
+        "expiry",
+        "settle_time",
+        "bid",
+        "ask",
+        "iv",
+        "delta",
+        "gamma",
+        "open_interest",
+        "volume",
+    ]
     assert c["symbol"].is_unique
     assert set(c["type"]) == {"C", "P"}
-    assert sorted(pd.to_datetime(c["expiry"]).dt.strftime("%Y-%m-%d").unique()) == ["2026-07-17", "2026-07-24", "2026-07-31"]
+    assert sorted(pd.to_datetime(c["expiry"]).dt.strftime("%Y-%m-%d").unique()) == [
+        "2026-07-17",
+        "2026-07-24",
+        "2026-07-31",
+    ]
     row = c.set_index("symbol").loc["MSTR260717C00095000"]
     assert row["root"] == "MSTR" and row["type"] == "C" and row["strike"] == 95.0
     assert pd.Timestamp(row["expiry"]) == pd.Timestamp("2026-07-17")
     # PM-settled equity option: 16:00 New York (EDT, UTC-4) = 20:00 UTC
     assert row["settle_time"] == pd.Timestamp("2026-07-17 20:00", tz="UTC")
-    assert (row["bid"], row["ask"], row["iv"], row["open_interest"], row["volume"], row["delta"], row["gamma"]) == (3.85, 3.95, 0.773, 2952.0, 1868.0, 0.5096, 0.0392)
+    assert (
+        row["bid"],
+        row["ask"],
+        row["iv"],
+        row["open_interest"],
+        row["volume"],
+        row["delta"],
+        row["gamma"],
+    ) == (3.85, 3.95, 0.773, 2952.0, 1868.0, 0.5096, 0.0392)
     put = c.set_index("symbol").loc["MSTR260717P00095000"]
-    assert (put["iv"], put["open_interest"], put["delta"], put["gamma"]) == (0.7788, 5102.0, -0.492, 0.0394)
+    assert (put["iv"], put["open_interest"], put["delta"], put["gamma"]) == (
+        0.7788,
+        5102.0,
+        -0.492,
+        0.0394,
+    )
     assert chain.skipped.empty
 
 
@@ -104,14 +143,21 @@ def test_zero_iv_becomes_nan_and_null_greeks_are_handled(mstr_bytes: bytes) -> N
     assert np.isnan(c.loc[s0, "iv"]) and c.loc[s0, "gamma"] == 0.0 and c.loc[s0, "delta"] == 0.0
     assert not c.loc[s0, "unreadable"]
     # null greeks: missing, and marked (a present-but-null gamma is not a source leaving it out)
-    assert np.isnan(c.loc[s1, "gamma"]) and np.isnan(c.loc[s1, "delta"]) and c.loc[s1, "iv"] == opts[1]["iv"]
+    assert (
+        np.isnan(c.loc[s1, "gamma"])
+        and np.isnan(c.loc[s1, "delta"])
+        and c.loc[s1, "iv"] == opts[1]["iv"]
+    )
     assert c.loc[s1, "unreadable"]
     assert np.isnan(c.loc[s2, "iv"]) and c.loc[s2, "gamma"] == 0.0123
     # a source that leaves the keys out (the missing-greeks habit): missing, not marked
     for o in opts[3:6]:
         del o["gamma"], o["delta"]
     c = cboe.parse(json.dumps(obj)).contracts.set_index("symbol")
-    assert c.loc[opts[3]["option"], ["gamma", "delta"]].isna().all() and not c.loc[opts[3]["option"], "unreadable"]
+    assert (
+        c.loc[opts[3]["option"], ["gamma", "delta"]].isna().all()
+        and not c.loc[opts[3]["option"], "unreadable"]
+    )
 
 
 def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
@@ -131,11 +177,17 @@ def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
     assert np.isnan(c.loc[opts[5]["option"], "gamma"]) and c.loc[opts[5]["option"], "unreadable"]
     q = chain.quality
     assert q.total_rows == 50 - 1 and q.skipped_rows == 3 and q.unweighed_skipped_rows == 2
-    assert q.repairs == {"gamma: not a number (e.g. 'n/a'), taken as missing": 1, "exact duplicate option row dropped": 1}
+    assert q.repairs == {
+        "gamma: not a number (e.g. 'n/a'), taken as missing": 1,
+        "exact duplicate option row dropped": 1,
+    }
     # a conflicting duplicate and a negative open interest are errors naming what is wrong
     obj2 = json.loads(mstr_bytes)
     obj2["data"]["options"].append(dict(obj2["data"]["options"][0], open_interest=1.0))
-    with pytest.raises(InputError, match=r"conflicting duplicate option symbol MSTR260717C00095000 \(rows 0, 48\): open_interest"):
+    with pytest.raises(
+        InputError,
+        match=r"conflicting duplicate option symbol MSTR260717C00095000 \(rows 0, 48\): open_interest",
+    ):
         cboe.parse(json.dumps(obj2), symbol="MSTR")
     obj3 = json.loads(mstr_bytes)
     obj3["data"]["options"][7]["open_interest"] = -5.0
@@ -177,8 +229,12 @@ def test_malformed_json_is_a_clear_error(mstr_bytes: bytes) -> None:
 # -- fetch against the local HTTP server --------------------------------------------------
 
 
-def test_fetch_serves_the_real_body_and_sends_the_user_agent(http_server, client, mstr_bytes: bytes) -> None:
-    http_server.route("/api/options/MSTR.json", Reply(200, mstr_bytes, {"Content-Type": "application/json"}))
+def test_fetch_serves_the_real_body_and_sends_the_user_agent(
+    http_server, client, mstr_bytes: bytes
+) -> None:
+    http_server.route(
+        "/api/options/MSTR.json", Reply(200, mstr_bytes, {"Content-Type": "application/json"})
+    )
     q = cboe.build_query("MSTR", base_url=f"{http_server.url}/api/options")
     body = cboe.fetch(q, client)
     assert body == mstr_bytes
@@ -198,7 +254,9 @@ def test_index_symbol_goes_to_the_underscore_path(http_server, client, mstr_byte
 
 
 def test_429_with_retry_after_then_200(http_server, client, mstr_bytes: bytes) -> None:
-    http_server.route("/o/MSTR.json", [Reply(429, "slow down", {"Retry-After": "0"}), Reply(200, mstr_bytes)])
+    http_server.route(
+        "/o/MSTR.json", [Reply(429, "slow down", {"Retry-After": "0"}), Reply(200, mstr_bytes)]
+    )
     body = cboe.fetch(cboe.build_query("MSTR", base_url=f"{http_server.url}/o"), client)
     assert len(cboe.parse(body).contracts) == 48
     assert len(http_server.requests_to("/o/MSTR.json")) == 2
@@ -231,7 +289,14 @@ def test_404_is_unknown_symbol(http_server, client) -> None:
 
 
 def test_malformed_body_from_the_server_is_a_clear_parse_error(http_server, client) -> None:
-    http_server.route("/o/MSTR.json", Reply(200, b'{"timestamp": "2026-07-10 21:12:30", "data": {"options": [', {"Content-Type": "application/json"}))
+    http_server.route(
+        "/o/MSTR.json",
+        Reply(
+            200,
+            b'{"timestamp": "2026-07-10 21:12:30", "data": {"options": [',
+            {"Content-Type": "application/json"},
+        ),
+    )
     body = cboe.fetch(cboe.build_query("MSTR", base_url=f"{http_server.url}/o"), client)
     with pytest.raises(InputError, match="malformed JSON"):
         cboe.parse(body, symbol="MSTR")

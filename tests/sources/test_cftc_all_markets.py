@@ -26,14 +26,23 @@ def test_every_market_and_its_units(test_data: Path) -> None:
     assert frame["code"].nunique() == 15 and len(frame) == 780 and q.skipped_rows == 0
     assert list(frame.columns) == [*cftc_files.COT_TFF_COLUMNS, "contract_units"]
     units = frame.groupby("code")["contract_units"].unique().map(list).to_dict()
-    assert units["13874+"] == ["(S&P 500 INDEX X $250.00)"] and units["134741"] == ["($2,500 x Contract IMM Index)"]
-    assert units["042601"] == ["(CONTRACTS OF $200,000 FACE VALUE)"]  # a quoted comma inside the cell
+    assert units["13874+"] == ["(S&P 500 INDEX X $250.00)"] and units["134741"] == [
+        "($2,500 x Contract IMM Index)"
+    ]
+    assert units["042601"] == [
+        "(CONTRACTS OF $200,000 FACE VALUE)"
+    ]  # a quoted comma inside the cell
     # without units=True the frame is exactly the schema's (the currency engine's input)
     plain, _ = cftc_files.parse_report(_text(test_data), "tff", "2021", ["13874+", "1170E1"])
-    assert list(plain.columns) == list(cftc_files.COT_TFF_COLUMNS) and set(plain["code"]) == {"13874+", "1170E1"}
+    assert list(plain.columns) == list(cftc_files.COT_TFF_COLUMNS) and set(plain["code"]) == {
+        "13874+",
+        "1170E1",
+    }
     # a file without the column: empty text, not an error
     header, *rows = _text(test_data).split("\r\n")
-    cut = "\r\n".join([",".join(header.split(",")[:81]), *(",".join(r.split(",")[:81]) for r in rows if r)])
+    cut = "\r\n".join(
+        [",".join(header.split(",")[:81]), *(",".join(r.split(",")[:81]) for r in rows if r)]
+    )
     no_units, q2 = cftc_files.parse_report(cut, "tff", "cut", ["043602"], units=True)
     assert set(no_units["contract_units"]) == {""} and len(no_units) == 52 and q2.skipped_rows == 0
 
@@ -46,15 +55,26 @@ def test_year_files_pass_units() -> None:
 
 def test_socrata_consolidated_codes_and_units(test_data: Path) -> None:
     q = cftc_socrata.build_query("tff", ["13874+", "20974+", "1170E1"])
-    assert q.params["$where"].startswith("cftc_contract_market_code in ('13874+', '20974+', '1170E1')")
+    assert q.params["$where"].startswith(
+        "cftc_contract_market_code in ('13874+', '20974+', '1170E1')"
+    )
     assert q.params["$select"].endswith(", contract_units")
     with pytest.raises(InputError, match="6 letters/digits"):
         cftc_socrata.build_query("tff", ["13874"])
     with pytest.raises(InputError):
         cftc_socrata.build_query("tff", ["1387'A"])
-    rows = json.loads((test_data / "cftc" / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json").read_text())
+    rows = json.loads(
+        (
+            test_data
+            / "cftc"
+            / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json"
+        ).read_text()
+    )
     legacy, _ = cftc_socrata.parse_rows(rows, "legacy", "socrata", ["13874A", "099741"], units=True)
-    assert dict(zip(legacy["code"], legacy["contract_units"], strict=False)) == {"13874A": "($50 X S&P 500 INDEX)", "099741": "(CONTRACTS OF EUR 125,000)"}
+    assert dict(zip(legacy["code"], legacy["contract_units"], strict=False)) == {
+        "13874A": "($50 X S&P 500 INDEX)",
+        "099741": "(CONTRACTS OF EUR 125,000)",
+    }
     no_field = [{k: v for k, v in r.items() if k != "contract_units"} for r in rows]
     legacy2, _ = cftc_socrata.parse_rows(no_field, "legacy", "socrata", ["13874A"], units=True)
     assert set(legacy2["contract_units"]) == {""}

@@ -19,20 +19,33 @@ PATH = "/resource/6dca-aqww.json"
 
 @pytest.fixture(scope="module")
 def legacy_rows(test_data: Path) -> list[dict]:
-    path = test_data / "cftc" / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json"
+    path = (
+        test_data
+        / "cftc"
+        / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json"
+    )
     return json.loads(path.read_text())
 
 
 @pytest.fixture(scope="module")
 def tff_rows(test_data: Path) -> list[dict]:
-    path = test_data / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json"
+    path = (
+        test_data / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json"
+    )
     return json.loads(path.read_text())
 
 
 @pytest.fixture()
 def client() -> HttpClient:
     slept: list[float] = []
-    c = HttpClient(timeout_s=5, retries=2, backoff_base_s=0.01, backoff_max_s=0.05, min_interval_s=0.0, sleep=slept.append)
+    c = HttpClient(
+        timeout_s=5,
+        retries=2,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        min_interval_s=0.0,
+        sleep=slept.append,
+    )
     c.slept = slept  # type: ignore[attr-defined]
     return c
 
@@ -62,10 +75,22 @@ def test_parse_real_legacy_response_string_values(legacy_rows: list[dict]) -> No
     assert set(frame["as_of"]) == {pd.Timestamp("2026-09-08"), pd.Timestamp("2026-09-15")}
     assert "13874A" in set(frame["code"]) and "043602" in set(frame["code"])
     eur = frame[(frame["code"] == "099741") & (frame["as_of"] == "2026-09-15")].iloc[0]
-    assert (eur["open_interest"], eur["noncomm_long"], eur["noncomm_short"], eur["noncomm_spread"]) == (920035, 209000, 235993, 37369)
-    assert (eur["comm_long"], eur["comm_short"], eur["nonrept_long"], eur["nonrept_short"]) == (485267, 485057, 188399, 161616)
+    assert (
+        eur["open_interest"],
+        eur["noncomm_long"],
+        eur["noncomm_short"],
+        eur["noncomm_spread"],
+    ) == (920035, 209000, 235993, 37369)
+    assert (eur["comm_long"], eur["comm_short"], eur["nonrept_long"], eur["nonrept_short"]) == (
+        485267,
+        485057,
+        188399,
+        161616,
+    )
     # the identity long side = open interest holds for every row
-    long_side = frame["noncomm_long"] + frame["noncomm_spread"] + frame["comm_long"] + frame["nonrept_long"]
+    long_side = (
+        frame["noncomm_long"] + frame["noncomm_spread"] + frame["comm_long"] + frame["nonrept_long"]
+    )
     assert (long_side == frame["open_interest"]).all()
     only_eur = cftc_socrata.parse(legacy_rows, "legacy", "recorded.json", codes=["099741"])
     assert list(only_eur["code"]) == ["099741", "099741"]
@@ -84,7 +109,12 @@ def test_same_quantities_as_the_file_layout(legacy_rows: list[dict], test_data: 
     legacy_zip = test_data / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip"
     header_line = cftc_files.read_zip(legacy_zip.read_bytes(), legacy_zip.name).splitlines()[0]
     names = [h.strip('"') for h in header_line.split(",")]
-    row = next(r for r in legacy_rows if r["cftc_contract_market_code"] == "099741" and r["report_date_as_yyyy_mm_dd"].startswith("2026-09-15"))
+    row = next(
+        r
+        for r in legacy_rows
+        if r["cftc_contract_market_code"] == "099741"
+        and r["report_date_as_yyyy_mm_dd"].startswith("2026-09-15")
+    )
     file_to_api = {
         "Market and Exchange Names": '"' + row["market_and_exchange_names"] + '"',
         "As of Date in Form YYYY-MM-DD": row["report_date_as_yyyy_mm_dd"][:10],
@@ -104,12 +134,19 @@ def test_same_quantities_as_the_file_layout(legacy_rows: list[dict], test_data: 
     pd.testing.assert_frame_equal(from_file, from_api)
 
 
-def test_fetch_pages_with_offset_and_limit(http_server, client, legacy_rows: list[dict], monkeypatch) -> None:
-    ordered = sorted(legacy_rows, key=lambda r: (r["report_date_as_yyyy_mm_dd"], r["cftc_contract_market_code"], r["id"]))
+def test_fetch_pages_with_offset_and_limit(
+    http_server, client, legacy_rows: list[dict], monkeypatch
+) -> None:
+    ordered = sorted(
+        legacy_rows,
+        key=lambda r: (r["report_date_as_yyyy_mm_dd"], r["cftc_contract_market_code"], r["id"]),
+    )
 
     def serve(req: Request) -> Reply:
         off, lim = int(req.query["$offset"][0]), int(req.query["$limit"][0])
-        return Reply(200, json.dumps(ordered[off : off + lim]), {"Content-Type": "application/json"})
+        return Reply(
+            200, json.dumps(ordered[off : off + lim]), {"Content-Type": "application/json"}
+        )
 
     http_server.route(PATH, serve)
     monkeypatch.setenv("CFTC_APP_TOKEN", "tok-123")
@@ -118,7 +155,10 @@ def test_fetch_pages_with_offset_and_limit(http_server, client, legacy_rows: lis
     assert rows == ordered
     reqs = http_server.requests_to(PATH)
     assert [r.query["$offset"][0] for r in reqs] == ["0", "5", "10"]  # 5 + 5 + 2 (short page stops)
-    assert all(r.query["$limit"] == ["5"] and r.query["$order"][0].startswith("report_date_as_yyyy_mm_dd") for r in reqs)
+    assert all(
+        r.query["$limit"] == ["5"] and r.query["$order"][0].startswith("report_date_as_yyyy_mm_dd")
+        for r in reqs
+    )
     assert all(r.headers.get("x-app-token") == "tok-123" for r in reqs)
     # an exact multiple of the page size needs one more (empty) page to know it is the end
     http_server.requests.clear()
@@ -142,7 +182,11 @@ def test_fetch_retries_429_then_succeeds(http_server, client, legacy_rows: list[
     q = cftc_socrata.build_query("legacy", None, page_size=5000, base=f"{http_server.url}/resource")
     rows = cftc_socrata.fetch(q, client)
     # 429, the 12 rows, then the next offset to tell the end from a server cap (empty: the end)
-    assert len(rows) == 12 and [r.query["$offset"][0] for r in http_server.requests_to(PATH)] == ["0", "0", "12"]
+    assert len(rows) == 12 and [r.query["$offset"][0] for r in http_server.requests_to(PATH)] == [
+        "0",
+        "0",
+        "12",
+    ]
 
 
 def test_fetch_500_and_malformed_json_name_the_dataset(http_server, client, monkeypatch) -> None:
@@ -173,8 +217,15 @@ def test_parse_errors_name_row_and_field(legacy_rows: list[dict]) -> None:
     # the same row twice (a paging overlap) is dropped as a repair; a conflicting copy is an error
     frame, q = cftc_socrata.parse_rows([legacy_rows[0], legacy_rows[0]], "legacy", "api.json")
     assert len(frame) == 1 and q.repairs == {"exact duplicate row dropped (paging overlap?)": 1}
-    other = dict(legacy_rows[0], noncomm_positions_long_all=str(int(legacy_rows[0]["noncomm_positions_long_all"]) - 1), comm_positions_long_all=str(int(legacy_rows[0]["comm_positions_long_all"]) + 1))
-    with pytest.raises(InputError, match=r"conflicting duplicate rows for code 13874A on 2026-09-15 \(rows 0 and 1\): noncomm_positions_long_all"):
+    other = dict(
+        legacy_rows[0],
+        noncomm_positions_long_all=str(int(legacy_rows[0]["noncomm_positions_long_all"]) - 1),
+        comm_positions_long_all=str(int(legacy_rows[0]["comm_positions_long_all"]) + 1),
+    )
+    with pytest.raises(
+        InputError,
+        match=r"conflicting duplicate rows for code 13874A on 2026-09-15 \(rows 0 and 1\): noncomm_positions_long_all",
+    ):
         cftc_socrata.parse([legacy_rows[0], other], "legacy", "api.json")
     empty = cftc_socrata.parse([], "tff", "api.json")
     assert list(empty.columns) == list(COT_TFF_COLUMNS) and empty.empty

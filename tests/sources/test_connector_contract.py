@@ -51,13 +51,17 @@ from flows.sources.http import HttpClient
 from tests.httpserver import Reply
 
 TEST_DATA = Path(__file__).resolve().parents[1] / "data"
-HTML_ERROR_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>"
+HTML_ERROR_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>"
+)
 
 
 def _mstr_quote() -> bytes:
     """The quote endpoint's body: the options payload without its option rows (the same
     ``data`` object the quote endpoint serves)."""
-    payload = json.loads((TEST_DATA / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes())
+    payload = json.loads(
+        (TEST_DATA / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes()
+    )
     payload["data"].pop("options")
     return json.dumps(payload).encode()
 
@@ -92,18 +96,103 @@ class HttpCase:
 
 
 HTTP_CASES = [
-    HttpCase("cboe", lambda base: cboe.build_query("MSTR", base_url=f"{base}/options"), lambda: (TEST_DATA / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes(), lambda raw, src: cboe.parse(raw, source=src, symbol="MSTR"), label="cboe:MSTR"),
-    HttpCase("cboe_quotes", lambda base: cboe_quotes.build_query("MSTR", url_template=f"{base}/quotes/{{symbol}}.json"), _mstr_quote, cboe_quotes.parse, raw_is_json=True),
-    HttpCase("cboe_prices", lambda base: cboe_prices.build_query("VIX", url_template=f"{base}/prices/{{symbol}}_History.csv"), lambda: (TEST_DATA / "prices" / "VIX_History_2017-12-01_2018-03-29.csv").read_bytes(), lambda raw, src: cboe_prices.parse(raw, src, "VIX")),
-    HttpCase("cboe_vx", lambda base: cboe_vx.build_query(2018, 2, url_template=f"{base}/vx/VX_{{expiry}}.csv"), lambda: (TEST_DATA / "vix_futures" / "clean" / "CFE_G18_VX.csv").read_bytes(), cboe_vx.parse),
-    HttpCase("fred", lambda base: fred.build_query("SP500", url_template=f"{base}/fred/{{series}}.csv"), lambda: (TEST_DATA / "prices" / "fred_SP500_2023-01-03_2025-06-30.csv").read_bytes(), lambda raw, src: fred.parse(raw, src, "SP500")),
-    HttpCase("proshares", lambda base: proshares.build_query("SSO", url_template=f"{base}/nav/{{ticker}}-historical_nav.csv"), lambda: (TEST_DATA / "letf" / "proshares_SSO-historical_nav_trimmed.csv").read_bytes(), proshares.parse),
-    HttpCase("ecb:daily_xml", lambda base: ecb.build_query("daily_xml", base=f"{base}/ecb"), lambda: (TEST_DATA / "cftc" / "eurofxref-daily_2025-05-09.xml").read_bytes(), ecb.parse),
-    HttpCase("ecb:hist", lambda base: ecb.build_query("hist", base=f"{base}/ecb"), lambda: _zip("eurofxref-hist.csv", (TEST_DATA / "cftc" / "eurofxref-hist_2024-11-15_to_2025-05-09.csv").read_bytes()), ecb.parse),
-    HttpCase("cftc_files:legacy", lambda base: cftc_files.build_query("legacy", 2025, base=f"{base}/cftc"), lambda: (TEST_DATA / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip").read_bytes(), lambda raw, src: cftc_files.parse_report(cftc_files.read_zip(raw, src), "legacy", src)),
-    HttpCase("cftc_files:tff", lambda base: cftc_files.build_query("tff", 2025, base=f"{base}/cftc"), lambda: (TEST_DATA / "cftc" / "fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip").read_bytes(), lambda raw, src: cftc_files.parse_report(cftc_files.read_zip(raw, src), "tff", src)),
-    HttpCase("cftc_socrata:legacy", lambda base: cftc_socrata.build_query("legacy", None, base=f"{base}/socrata"), lambda: (TEST_DATA / "cftc" / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json").read_bytes(), lambda rows, src: cftc_socrata.parse_rows(rows, "legacy", src), raw_is_json=True, paged=True),
-    HttpCase("cftc_socrata:tff", lambda base: cftc_socrata.build_query("tff", None, base=f"{base}/socrata"), lambda: (TEST_DATA / "cftc" / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json").read_bytes(), lambda rows, src: cftc_socrata.parse_rows(rows, "tff", src), raw_is_json=True, paged=True),
+    HttpCase(
+        "cboe",
+        lambda base: cboe.build_query("MSTR", base_url=f"{base}/options"),
+        lambda: (TEST_DATA / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes(),
+        lambda raw, src: cboe.parse(raw, source=src, symbol="MSTR"),
+        label="cboe:MSTR",
+    ),
+    HttpCase(
+        "cboe_quotes",
+        lambda base: cboe_quotes.build_query("MSTR", url_template=f"{base}/quotes/{{symbol}}.json"),
+        _mstr_quote,
+        cboe_quotes.parse,
+        raw_is_json=True,
+    ),
+    HttpCase(
+        "cboe_prices",
+        lambda base: cboe_prices.build_query(
+            "VIX", url_template=f"{base}/prices/{{symbol}}_History.csv"
+        ),
+        lambda: (TEST_DATA / "prices" / "VIX_History_2017-12-01_2018-03-29.csv").read_bytes(),
+        lambda raw, src: cboe_prices.parse(raw, src, "VIX"),
+    ),
+    HttpCase(
+        "cboe_vx",
+        lambda base: cboe_vx.build_query(2018, 2, url_template=f"{base}/vx/VX_{{expiry}}.csv"),
+        lambda: (TEST_DATA / "vix_futures" / "clean" / "CFE_G18_VX.csv").read_bytes(),
+        cboe_vx.parse,
+    ),
+    HttpCase(
+        "fred",
+        lambda base: fred.build_query("SP500", url_template=f"{base}/fred/{{series}}.csv"),
+        lambda: (TEST_DATA / "prices" / "fred_SP500_2023-01-03_2025-06-30.csv").read_bytes(),
+        lambda raw, src: fred.parse(raw, src, "SP500"),
+    ),
+    HttpCase(
+        "proshares",
+        lambda base: proshares.build_query(
+            "SSO", url_template=f"{base}/nav/{{ticker}}-historical_nav.csv"
+        ),
+        lambda: (TEST_DATA / "letf" / "proshares_SSO-historical_nav_trimmed.csv").read_bytes(),
+        proshares.parse,
+    ),
+    HttpCase(
+        "ecb:daily_xml",
+        lambda base: ecb.build_query("daily_xml", base=f"{base}/ecb"),
+        lambda: (TEST_DATA / "cftc" / "eurofxref-daily_2025-05-09.xml").read_bytes(),
+        ecb.parse,
+    ),
+    HttpCase(
+        "ecb:hist",
+        lambda base: ecb.build_query("hist", base=f"{base}/ecb"),
+        lambda: _zip(
+            "eurofxref-hist.csv",
+            (TEST_DATA / "cftc" / "eurofxref-hist_2024-11-15_to_2025-05-09.csv").read_bytes(),
+        ),
+        ecb.parse,
+    ),
+    HttpCase(
+        "cftc_files:legacy",
+        lambda base: cftc_files.build_query("legacy", 2025, base=f"{base}/cftc"),
+        lambda: (
+            TEST_DATA / "cftc" / "deacot2025_currencies_2025-01-07_to_2025-03-11.zip"
+        ).read_bytes(),
+        lambda raw, src: cftc_files.parse_report(cftc_files.read_zip(raw, src), "legacy", src),
+    ),
+    HttpCase(
+        "cftc_files:tff",
+        lambda base: cftc_files.build_query("tff", 2025, base=f"{base}/cftc"),
+        lambda: (
+            TEST_DATA / "cftc" / "fut_fin_txt_2025_currencies_2025-01-07_to_2025-04-29.zip"
+        ).read_bytes(),
+        lambda raw, src: cftc_files.parse_report(cftc_files.read_zip(raw, src), "tff", src),
+    ),
+    HttpCase(
+        "cftc_socrata:legacy",
+        lambda base: cftc_socrata.build_query("legacy", None, base=f"{base}/socrata"),
+        lambda: (
+            TEST_DATA
+            / "cftc"
+            / "socrata_6dca-aqww_legacy_futonly_six_markets_2026-09-08_to_2026-09-15.json"
+        ).read_bytes(),
+        lambda rows, src: cftc_socrata.parse_rows(rows, "legacy", src),
+        raw_is_json=True,
+        paged=True,
+    ),
+    HttpCase(
+        "cftc_socrata:tff",
+        lambda base: cftc_socrata.build_query("tff", None, base=f"{base}/socrata"),
+        lambda: (
+            TEST_DATA
+            / "cftc"
+            / "socrata_gpe5-46if_tff_futonly_es_2026-07-07_to_2026-07-14_subset.json"
+        ).read_bytes(),
+        lambda rows, src: cftc_socrata.parse_rows(rows, "tff", src),
+        raw_is_json=True,
+        paged=True,
+    ),
 ]
 
 
@@ -122,11 +211,36 @@ class FileCase:
 
 LETF_UNIVERSE = TEST_DATA / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
 FILE_CASES = [
-    FileCase("cboe_csv", lambda folder: cboe_csv.build_query(folder, "SPX"), TEST_DATA / "options" / "spx_quotedata_2023-09-14_trimmed.csv", lambda raw, src: cboe_csv.parse(raw, src, "SPX")),
-    FileCase("letf_universe", lambda path: letf_universe.build_query(path), LETF_UNIVERSE, letf_universe.parse),
-    FileCase("vixetp_universe", lambda _path: vixetp_universe.build_query(None), vixetp_universe.shipped_path(), vixetp_universe.parse),
-    FileCase("yahoo_csv", lambda path: yahoo_csv.build_query(path.parent, path.name), TEST_DATA / "prices" / "GSPC_ohlcv_2019-01-02_2020-04-30.csv", lambda raw, src: yahoo_csv.parse(raw, src, "SPX")),
-    FileCase("price_files", price_files.build_query, TEST_DATA / "prices" / "arch_sp500_first120.csv.gz", lambda raw, src: price_files.parse(raw, src, "SPX")),
+    FileCase(
+        "cboe_csv",
+        lambda folder: cboe_csv.build_query(folder, "SPX"),
+        TEST_DATA / "options" / "spx_quotedata_2023-09-14_trimmed.csv",
+        lambda raw, src: cboe_csv.parse(raw, src, "SPX"),
+    ),
+    FileCase(
+        "letf_universe",
+        lambda path: letf_universe.build_query(path),
+        LETF_UNIVERSE,
+        letf_universe.parse,
+    ),
+    FileCase(
+        "vixetp_universe",
+        lambda _path: vixetp_universe.build_query(None),
+        vixetp_universe.shipped_path(),
+        vixetp_universe.parse,
+    ),
+    FileCase(
+        "yahoo_csv",
+        lambda path: yahoo_csv.build_query(path.parent, path.name),
+        TEST_DATA / "prices" / "GSPC_ohlcv_2019-01-02_2020-04-30.csv",
+        lambda raw, src: yahoo_csv.parse(raw, src, "SPX"),
+    ),
+    FileCase(
+        "price_files",
+        price_files.build_query,
+        TEST_DATA / "prices" / "arch_sp500_first120.csv.gz",
+        lambda raw, src: price_files.parse(raw, src, "SPX"),
+    ),
 ]
 
 
@@ -165,9 +279,15 @@ def _rows(result: Any) -> int:
 
 
 def test_the_cases_cover_every_connector() -> None:
-    covered = {c.name.split(":")[0] for c in HTTP_CASES} | {c.name.split(":")[0] for c in FILE_CASES} | {"aum_drop"}
+    covered = (
+        {c.name.split(":")[0] for c in HTTP_CASES}
+        | {c.name.split(":")[0] for c in FILE_CASES}
+        | {"aum_drop"}
+    )
     assert covered == set(contract.CONNECTORS)
-    assert {c.name.split(":")[0] for c in HTTP_CASES} == {n for n, k in contract.CONNECTORS.items() if k == "http"}
+    assert {c.name.split(":")[0] for c in HTTP_CASES} == {
+        n for n, k in contract.CONNECTORS.items() if k == "http"
+    }
 
 
 @pytest.mark.parametrize("case", HTTP_CASES, ids=lambda c: c.name)
@@ -178,7 +298,9 @@ def test_http_connector_stages(case: HttpCase, http_server) -> None:
     assert url.startswith(http_server.url + "/")
     path = url[len(http_server.url) :].split("?", 1)[0]
     body = case.body()
-    http_server.route(path, [Reply(200, body), Reply(200, b"[]")] if case.paged else [Reply(200, body)])
+    http_server.route(
+        path, [Reply(200, body), Reply(200, b"[]")] if case.paged else [Reply(200, body)]
+    )
     # 2. fetch: the raw answer, untransformed
     raw = case.module.fetch(query, _client())
     if case.raw_is_json:
@@ -197,7 +319,9 @@ def test_http_connector_stages(case: HttpCase, http_server) -> None:
 
 @pytest.mark.parametrize("case", HTTP_CASES, ids=lambda c: c.name)
 @pytest.mark.parametrize("status", [404, 500])
-def test_http_connector_errors_name_the_source_and_status(case: HttpCase, status: int, http_server) -> None:
+def test_http_connector_errors_name_the_source_and_status(
+    case: HttpCase, status: int, http_server
+) -> None:
     query = case.build(http_server.url)
     url = query if isinstance(query, str) else query.url
     path = url[len(http_server.url) :].split("?", 1)[0]
@@ -242,12 +366,19 @@ def test_file_connector_stages(case: FileCase, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", FILE_CASES, ids=lambda c: c.name)
-def test_file_connector_missing_and_binary_files_name_the_file(case: FileCase, tmp_path: Path) -> None:
+def test_file_connector_missing_and_binary_files_name_the_file(
+    case: FileCase, tmp_path: Path
+) -> None:
     missing = tmp_path / "absent.csv"
     with pytest.raises(InputError, match="absent.csv: cannot read the file"):
         case.module.fetch(missing)
     with pytest.raises(InputError) as err:
-        case.parse(gzip.compress(b"\x00\x01\x02" * 50)[:30] if case.name == "price_files" else b"\x00\x01binary\x00", "bad.bin")
+        case.parse(
+            gzip.compress(b"\x00\x01\x02" * 50)[:30]
+            if case.name == "price_files"
+            else b"\x00\x01binary\x00",
+            "bad.bin",
+        )
     assert "bad.bin" in str(err.value)
 
 

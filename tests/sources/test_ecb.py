@@ -51,7 +51,9 @@ def hist_zip(where: str, hist_path: Path, request: pytest.FixtureRequest) -> byt
     """``eurofxref-hist.zip`` as the ECB serves it: the real download (full), or the trimmed CSV
     zipped the same way (one member ``eurofxref-hist.csv``)."""
     if where == FULL:
-        return (root(request, FULL) / "responses" / "ecb" / "eurofxref-hist_2026-04-13.zip").read_bytes()
+        return (
+            root(request, FULL) / "responses" / "ecb" / "eurofxref-hist_2026-04-13.zip"
+        ).read_bytes()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("eurofxref-hist.csv", hist_path.read_bytes())
@@ -60,7 +62,14 @@ def hist_zip(where: str, hist_path: Path, request: pytest.FixtureRequest) -> byt
 
 @pytest.fixture()
 def client() -> HttpClient:
-    return HttpClient(timeout_s=5, retries=1, backoff_base_s=0.01, backoff_max_s=0.05, min_interval_s=0.0, sleep=lambda _s: None)
+    return HttpClient(
+        timeout_s=5,
+        retries=1,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        min_interval_s=0.0,
+        sleep=lambda _s: None,
+    )
 
 
 def test_hist_csv_usd_per_unit_by_hand(hist: pd.DataFrame, where: str) -> None:
@@ -84,7 +93,9 @@ def test_hist_csv_usd_per_unit_by_hand(hist: pd.DataFrame, where: str) -> None:
 def test_hist_csv_keeps_na_and_all_currencies(hist_path: Path) -> None:
     text = hist_path.read_text()
     every = ecb.parse_hist_csv(text, "hist", currencies=None)
-    assert "" not in every.columns and not any(c.startswith("Unnamed") for c in every.columns)  # trailing comma
+    assert "" not in every.columns and not any(
+        c.startswith("Unnamed") for c in every.columns
+    )  # trailing comma
     assert len(every.columns) == 42  # 41 ECB currencies + EUR
     assert np.isnan(every.loc["2026-04-13", "BGN"])  # N/A
     assert every.loc["2025-12-31", "BGN"] == pytest.approx(1.175 / 1.9558)
@@ -100,7 +111,9 @@ def test_daily_xml_and_csv(ecb_dir: Path, hist: pd.DataFrame) -> None:
     assert list(x.index) == [pd.Timestamp("2025-05-09")]
     assert x.loc["2025-05-09", "EUR"] == pytest.approx(1.1252)
     assert x.loc["2025-05-09", "JPY"] == pytest.approx(1.1252 / 163.36)
-    old = ecb.parse_daily_xml((ecb_dir / "eurofxref-daily_2022-07-08.xml").read_text(), "daily.xml", currencies=None)
+    old = ecb.parse_daily_xml(
+        (ecb_dir / "eurofxref-daily_2022-07-08.xml").read_text(), "daily.xml", currencies=None
+    )
     assert "HRK" in old.columns and old.index[0] == pd.Timestamp("2022-07-08")
     c = ecb.parse_daily_csv((ecb_dir / "eurofxref_2026-04-13.csv").read_text(), "eurofxref.csv")
     assert list(c.index) == [pd.Timestamp("2026-04-13")]
@@ -114,18 +127,45 @@ def test_daily_errors_name_the_source() -> None:
     with pytest.raises(InputError, match="daily.xml.*malformed XML"):
         ecb.parse_daily_xml("<gesmes:Envelope", "daily.xml")
     with pytest.raises(InputError, match="Cube"):
-        ecb.parse_daily_xml("<Envelope><Cube><Cube time='2025-05-09'/></Cube></Envelope>", "daily.xml")
+        ecb.parse_daily_xml(
+            "<Envelope><Cube><Cube time='2025-05-09'/></Cube></Envelope>", "daily.xml"
+        )
     with pytest.raises(InputError, match="Date"):
         ecb.parse_daily_csv("Date, USD, \n13 Avril 2026, 1.1, \n", "eurofxref.csv")
     with pytest.raises(InputError, match="USD"):
         ecb.parse_hist_csv("Date,JPY,\n2026-04-13,186.75,\n", "hist.csv")
     with pytest.raises(InputError, match="GBP"):
-        ecb.parse_hist_csv("Date,USD,JPY,\n2026-04-13,1.1,186.75,\n", "hist.csv", currencies=["USD", "GBP"])
+        ecb.parse_hist_csv(
+            "Date,USD,JPY,\n2026-04-13,1.1,186.75,\n", "hist.csv", currencies=["USD", "GBP"]
+        )
 
 
 def test_fx_on_takes_previous_business_day(hist: pd.DataFrame) -> None:
-    out = ecb.fx_on(hist, ["2025-12-24", "2025-12-25", "2025-12-26", "2025-12-28", "2026-01-01", "2025-04-18", "2025-04-21"])
-    assert list(out.index) == list(pd.to_datetime(["2025-12-24", "2025-12-25", "2025-12-26", "2025-12-28", "2026-01-01", "2025-04-18", "2025-04-21"]))
+    out = ecb.fx_on(
+        hist,
+        [
+            "2025-12-24",
+            "2025-12-25",
+            "2025-12-26",
+            "2025-12-28",
+            "2026-01-01",
+            "2025-04-18",
+            "2025-04-21",
+        ],
+    )
+    assert list(out.index) == list(
+        pd.to_datetime(
+            [
+                "2025-12-24",
+                "2025-12-25",
+                "2025-12-26",
+                "2025-12-28",
+                "2026-01-01",
+                "2025-04-18",
+                "2025-04-21",
+            ]
+        )
+    )
     for day in ("2025-12-25", "2025-12-26", "2025-12-28"):  # Christmas, St Stephen, Sunday
         pd.testing.assert_series_equal(out.loc[day], hist.loc["2025-12-24"], check_names=False)
     pd.testing.assert_series_equal(out.loc["2026-01-01"], hist.loc["2025-12-31"], check_names=False)
@@ -143,9 +183,14 @@ def test_fx_on_missing_date_names_it(hist: pd.DataFrame) -> None:
         ecb.fx_on(hist, ["1998-12-29"])
 
 
-def test_fetch_hist_and_daily_over_http(http_server, client, ecb_dir: Path, hist: pd.DataFrame, hist_zip: bytes) -> None:
+def test_fetch_hist_and_daily_over_http(
+    http_server, client, ecb_dir: Path, hist: pd.DataFrame, hist_zip: bytes
+) -> None:
     http_server.route("/fx/eurofxref-hist.zip", Reply(200, hist_zip))
-    http_server.route("/fx/eurofxref-daily.xml", Reply(200, (ecb_dir / "eurofxref-daily_2025-05-09.xml").read_bytes()))
+    http_server.route(
+        "/fx/eurofxref-daily.xml",
+        Reply(200, (ecb_dir / "eurofxref-daily_2025-05-09.xml").read_bytes()),
+    )
     frame = ecb.fetch_hist(client, base=f"{http_server.url}/fx")
     pd.testing.assert_frame_equal(frame, hist)
     daily = ecb.fetch_daily(client, base=f"{http_server.url}/fx")
@@ -185,7 +230,10 @@ def test_a_day_without_a_usd_rate_is_skipped_with_a_warning_and_the_previous_day
     text = "Date,USD,JPY,GBP,\n2025-01-14,N/A,161.63,0.842,\n2025-01-13,1.0198,160.22,0.8375,\n"
     parsed = ecb.read_hist_csv(text, "eurofxref-hist.csv", currencies=["JPY", "GBP", "EUR"])
     assert list(parsed.frame.index.strftime("%Y-%m-%d")) == ["2025-01-13"]
-    assert any("1 day(s) without a USD rate (N/A: 2025-01-14) skipped" in w for w in parsed.quality.warnings)
+    assert any(
+        "1 day(s) without a USD rate (N/A: 2025-01-14) skipped" in w
+        for w in parsed.quality.warnings
+    )
     fx = align_fx(parsed.frame, ["2025-01-14"], ["JPY", "EUR"])
     assert fx.loc["2025-01-14", "JPY"] == pytest.approx(1.0198 / 160.22)
     assert fx.loc["2025-01-14", "EUR"] == pytest.approx(1.0198)

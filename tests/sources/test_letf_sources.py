@@ -45,9 +45,16 @@ def test_universe_bad_rows_are_skipped_with_reasons() -> None:
     assert universe["ticker"].tolist() == ["TQQQ", "VARI", "SOXL", "SQQQ", "XAPR"]
     row = universe.set_index("ticker")
     assert row.loc["TQQQ", "leverage"] == 3.0 and row.loc["SQQQ", "leverage"] == -3.0
-    assert math.isnan(row.loc["VARI", "leverage"]) and row.loc["VARI", "leverage_kind"] == "variable"
-    assert row.loc["SOXL", "underlying"] == "" and row.loc["SOXL", "underlying_asset"] == "NYSE Semiconductor Index"
-    assert math.isnan(row.loc["SQQQ", "aum_usd"])  # no assets, price or volume: the source has no data
+    assert (
+        math.isnan(row.loc["VARI", "leverage"]) and row.loc["VARI", "leverage_kind"] == "variable"
+    )
+    assert (
+        row.loc["SOXL", "underlying"] == ""
+        and row.loc["SOXL", "underlying_asset"] == "NYSE Semiconductor Index"
+    )
+    assert math.isnan(
+        row.loc["SQQQ", "aum_usd"]
+    )  # no assets, price or volume: the source has no data
     assert row.loc["TQQQ", "as_of"] == pd.Timestamp("2026-06-01", tz="UTC")
     # reset periods: curated table, name rules, family rules
     assert row.loc["TQQQ", "reset"] == "daily" and row.loc["TQQQ", "reset_source"] == "curated"
@@ -71,10 +78,17 @@ def test_universe_bad_rows_are_skipped_with_reasons() -> None:
 
 
 def test_universe_conflicting_duplicate_names_the_ticker() -> None:
-    text = HEADER + "\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1200,ProShares,equity,\n"
+    text = (
+        HEADER
+        + "\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1200,ProShares,equity,\n"
+    )
     with pytest.raises(InputError) as err:
         letf_universe.parse(text.encode(), "dup.csv")
-    assert err.value.field == "ticker TQQQ" and "lines 2 and 3" in str(err.value) and "aum" in str(err.value)
+    assert (
+        err.value.field == "ticker TQQQ"
+        and "lines 2 and 3" in str(err.value)
+        and "aum" in str(err.value)
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,15 +103,24 @@ def test_universe_plausibility_limits_are_errors(cells: str, field: str, line: i
     text = HEADER + f"\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,{cells},ProShares,equity,\n"
     with pytest.raises(InputError) as err:
         letf_universe.parse(text.encode(), "lim.csv")
-    assert err.value.source == "lim.csv" and err.value.field == field and f"(row line {line})" in str(err.value)
+    assert (
+        err.value.source == "lim.csv"
+        and err.value.field == field
+        and f"(row line {line})" in str(err.value)
+    )
 
 
-@pytest.mark.parametrize(("column", "value"), [("price", "0"), ("price", "-3.5"), ("avg_volume", "-1")])
+@pytest.mark.parametrize(
+    ("column", "value"), [("price", "0"), ("price", "-3.5"), ("avg_volume", "-1")]
+)
 def test_universe_price_and_volume_limits(column: str, value: str) -> None:
     header = HEADER + ",price,avg_volume"
     cells = {"price": "84.56", "avg_volume": "73486100"}
     cells[column] = value
-    text = header + f"\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,,{cells['price']},{cells['avg_volume']}\n"
+    text = (
+        header
+        + f"\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,,{cells['price']},{cells['avg_volume']}\n"
+    )
     with pytest.raises(InputError) as err:
         letf_universe.parse(text.encode(), "lim.csv")
     assert err.value.field == column and "(row line 2)" in str(err.value)
@@ -111,7 +134,10 @@ def test_universe_header_only_is_an_empty_universe(test_data) -> None:
 
 
 def test_universe_without_a_usable_row_is_an_empty_universe() -> None:
-    text = HEADER + "\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,-,long,Index,1000,ProShares,equity,\n"
+    text = (
+        HEADER
+        + "\nTQQQ,ProShares UltraPro QQQ,Nasdaq-100,QQQ,-,long,Index,1000,ProShares,equity,\n"
+    )
     with pytest.raises(InputError, match="empty universe: none of the 1 rows"):
         letf_universe.parse(text.encode(), "one.csv")
 
@@ -119,8 +145,15 @@ def test_universe_without_a_usable_row_is_an_empty_universe() -> None:
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        (HEADER + "\nTQQQ,ProShares,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity\n", "line 2, column 11"),
-        (HEADER + "\nA,a,b,c,2x,long,Index,1,X,equity,\nB,a,b,c,2x,long,Index,1,X,equity,,extra\n", "line 3, column 12"),
+        (
+            HEADER + "\nTQQQ,ProShares,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity\n",
+            "line 2, column 11",
+        ),
+        (
+            HEADER
+            + "\nA,a,b,c,2x,long,Index,1,X,equity,\nB,a,b,c,2x,long,Index,1,X,equity,,extra\n",
+            "line 3, column 12",
+        ),
         ("ticker,leverage,direction\nA,2x,long\n", "line 1, column 'underlying_asset'"),
         ("", "line 1"),
         ("foo,bar\n1,2\n", "line 1"),
@@ -135,18 +168,31 @@ def test_malformed_universe_refused_with_file_line_column(text: str, where: str)
 
 
 def test_decoding_rule_utf8_bom_then_cp1252_then_latin1() -> None:
-    row = "\nTQQQ,ProShares UltraPro QQQ \u2122,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n"
+    row = (
+        "\nTQQQ,ProShares UltraPro QQQ \u2122,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n"
+    )
     utf8 = letf_universe.parse((HEADER + row).encode("utf-8"), "u.csv")
     assert utf8.quality.repairs == {} and utf8.funds.loc[0, "name"].endswith("\u2122")
     bom = letf_universe.parse(b"\xef\xbb\xbf" + (HEADER + row).encode("utf-8"), "u.csv")
     assert bom.quality.repairs == {} and bom.funds.loc[0, "ticker"] == "TQQQ"
     cp = letf_universe.parse((HEADER + row).encode("cp1252"), "u.csv")  # 0x99 = TM in cp1252
-    assert cp.quality.repairs == {"decoded as cp1252 (not UTF-8)": 1} and cp.funds.loc[0, "name"].endswith("\u2122")
-    latin = letf_universe.parse(HEADER.encode() + b"\nTQQQ,ProShares \x81,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n", "u.csv")
-    assert latin.quality.repairs == {"decoded as latin-1 (not UTF-8)": 1} and latin.funds.loc[0, "aum_usd"] == 1000.0
+    assert cp.quality.repairs == {"decoded as cp1252 (not UTF-8)": 1} and cp.funds.loc[
+        0, "name"
+    ].endswith("\u2122")
+    latin = letf_universe.parse(
+        HEADER.encode()
+        + b"\nTQQQ,ProShares \x81,Nasdaq-100,QQQ,3x,long,Index,1000,ProShares,equity,\n",
+        "u.csv",
+    )
+    assert (
+        latin.quality.repairs == {"decoded as latin-1 (not UTF-8)": 1}
+        and latin.funds.loc[0, "aum_usd"] == 1000.0
+    )
     # the one rule (flows.sources.textio): UTF-16 with its byte-order mark is decoded, without is refused
     u16 = letf_universe.parse((HEADER + row).encode("utf-16"), "u16.csv")
-    assert u16.quality.repairs == {"decoded as UTF-16 (byte-order mark)": 1} and u16.funds.loc[0, "name"].endswith("\u2122")
+    assert u16.quality.repairs == {"decoded as UTF-16 (byte-order mark)": 1} and u16.funds.loc[
+        0, "name"
+    ].endswith("\u2122")
     with pytest.raises(InputError, match="NUL"):
         letf_universe.parse((HEADER + row).encode("utf-16-le"), "u16.csv")
 
@@ -157,7 +203,23 @@ def test_shipped_curated_universe() -> None:
     # every shipped fund is daily-reset but the YieldBoost one
     assert set(universe.loc[universe["reset"].ne("daily"), "ticker"]) == {"TSYY"}
     row = universe.set_index("ticker")
-    for t in ("NVDL", "NVDU", "NVDX", "NVDD", "NVDQ", "TSLL", "TSLQ", "TSLZ", "MSTX", "MSTU", "CONL", "AMDL", "TQQQ", "SQQQ", "SOXL"):
+    for t in (
+        "NVDL",
+        "NVDU",
+        "NVDX",
+        "NVDD",
+        "NVDQ",
+        "TSLL",
+        "TSLQ",
+        "TSLZ",
+        "MSTX",
+        "MSTU",
+        "CONL",
+        "AMDL",
+        "TQQQ",
+        "SQQQ",
+        "SOXL",
+    ):
         assert t in row.index
     assert row.loc["NVDD", "leverage"] == -1.0 and row.loc["SQQQ", "leverage"] == -3.0
     assert set(row["fund_type"]) >= {"Index", "Sector", "Single Stock"}
@@ -176,7 +238,9 @@ def test_curated_layout_with_live_assets_column() -> None:
 
 
 def _mstr_quote(test_data) -> dict:
-    payload = json.loads((test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_text())
+    payload = json.loads(
+        (test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_text()
+    )
     payload["data"].pop("options")
     return payload
 
@@ -202,10 +266,29 @@ def test_quote_parse_real_mstr_block(test_data) -> None:
 
 def test_quote_connector_over_http(test_data, http_server) -> None:
     body = json.dumps(_mstr_quote(test_data))
-    http_server.route("/quotes/MSTR.json", [Reply(429, headers={"Retry-After": "0"}), Reply(200, body, {"Content-Type": "application/json"})])
+    http_server.route(
+        "/quotes/MSTR.json",
+        [
+            Reply(429, headers={"Retry-After": "0"}),
+            Reply(200, body, {"Content-Type": "application/json"}),
+        ],
+    )
     http_server.route("/quotes/_SPX.json", [Reply(500)])
     http_server.route("/quotes/BAD.json", [Reply(200, "{not json")])
-    http_server.route("/quotes/EMPTY.json", [Reply(200, json.dumps({"timestamp": "2026-07-10 21:12:30", "data": {"symbol": "EMPTY", "current_price": 5.0}}))])
+    http_server.route(
+        "/quotes/EMPTY.json",
+        [
+            Reply(
+                200,
+                json.dumps(
+                    {
+                        "timestamp": "2026-07-10 21:12:30",
+                        "data": {"symbol": "EMPTY", "current_price": 5.0},
+                    }
+                ),
+            )
+        ],
+    )
     template = http_server.url + "/quotes/{symbol}.json"
     client = _client()
     query = cboe_quotes.build_query("MSTR", url_template=template)
@@ -222,10 +305,15 @@ def test_quote_connector_over_http(test_data, http_server) -> None:
     with pytest.raises(SourceError, match="malformed JSON"):
         cboe_quotes.fetch(cboe_quotes.build_query("BAD", url_template=template), client)
     with pytest.raises(InputError) as ierr:
-        cboe_quotes.parse(cboe_quotes.fetch(cboe_quotes.build_query("EMPTY", url_template=template), client), "quote:EMPTY")
+        cboe_quotes.parse(
+            cboe_quotes.fetch(cboe_quotes.build_query("EMPTY", url_template=template), client),
+            "quote:EMPTY",
+        )
     assert ierr.value.field == "prev_day_close"
     # several symbols: the good one comes back, the rest are reported
-    frame, failures = cboe_quotes.quotes(["MSTR", "SPX", "NOPE", "BAD", "EMPTY"], client, url_template=template)
+    frame, failures = cboe_quotes.quotes(
+        ["MSTR", "SPX", "NOPE", "BAD", "EMPTY"], client, url_template=template
+    )
     assert frame["symbol"].tolist() == ["MSTR"]
     assert set(failures) == {"SPX", "NOPE", "BAD", "EMPTY"}
 
@@ -236,7 +324,17 @@ def test_quote_connector_over_http(test_data, http_server) -> None:
         ({"timestamp": "x"}, "data"),
         ({"data": {"symbol": "X", "current_price": 1.0, "prev_day_close": 0}}, "prev_day_close"),
         ({"data": {"symbol": "X", "current_price": "abc", "prev_day_close": 2}}, "current_price"),
-        ({"data": {"symbol": "X", "current_price": 1.0, "prev_day_close": 2, "last_trade_time": "not a time"}}, "last_trade_time"),
+        (
+            {
+                "data": {
+                    "symbol": "X",
+                    "current_price": 1.0,
+                    "prev_day_close": 2,
+                    "last_trade_time": "not a time",
+                }
+            },
+            "last_trade_time",
+        ),
     ],
 )
 def test_quote_parse_bad_bodies(payload: dict, field: str) -> None:
@@ -251,31 +349,69 @@ def test_quote_parse_bad_bodies(payload: dict, field: str) -> None:
 @pytest.mark.parametrize(
     ("where", "name", "ticker", "rows", "first"),
     [
-        trimmed("letf/proshares_SSO-historical_nav_trimmed.csv", "SSO", 150, "2024-10-04", id="trimmed-SSO"),
-        trimmed("letf/proshares_UPRO-historical_nav_trimmed.csv", "UPRO", 150, "2024-10-04", id="trimmed-UPRO"),
-        full("responses/letf/proshares_SSO-historical_nav_through_2025-05-12.csv", "SSO", 4755, "2006-06-19", id="full-SSO"),
-        full("responses/letf/proshares_UPRO-historical_nav_through_2025-05-12.csv", "UPRO", 3997, "2009-06-23", id="full-UPRO"),
+        trimmed(
+            "letf/proshares_SSO-historical_nav_trimmed.csv",
+            "SSO",
+            150,
+            "2024-10-04",
+            id="trimmed-SSO",
+        ),
+        trimmed(
+            "letf/proshares_UPRO-historical_nav_trimmed.csv",
+            "UPRO",
+            150,
+            "2024-10-04",
+            id="trimmed-UPRO",
+        ),
+        full(
+            "responses/letf/proshares_SSO-historical_nav_through_2025-05-12.csv",
+            "SSO",
+            4755,
+            "2006-06-19",
+            id="full-SSO",
+        ),
+        full(
+            "responses/letf/proshares_UPRO-historical_nav_through_2025-05-12.csv",
+            "UPRO",
+            3997,
+            "2009-06-23",
+            id="full-UPRO",
+        ),
     ],
 )
-def test_proshares_real_files(where: str, name: str, ticker: str, rows: int, first: str, request: pytest.FixtureRequest) -> None:
+def test_proshares_real_files(
+    where: str, name: str, ticker: str, rows: int, first: str, request: pytest.FixtureRequest
+) -> None:
     path = root(request, where) / name
     hist, quality = proshares.parse(path.read_bytes(), str(path))
     assert quality.skipped_rows == 0 and quality.warnings == [] and quality.basis == "AUM"
     assert len(hist) == rows
-    assert hist["date"].iloc[0] == pd.Timestamp(first) and hist["date"].iloc[-1] == pd.Timestamp("2025-05-12")
+    assert hist["date"].iloc[0] == pd.Timestamp(first) and hist["date"].iloc[-1] == pd.Timestamp(
+        "2025-05-12"
+    )
     assert hist["date"].is_monotonic_increasing and (hist["ticker"] == ticker).all()
     # NAV x shares (file value x 1000) = AUM on the latest rows
     tail = hist.tail(20)
     np.testing.assert_allclose(tail["nav"] * tail["shares_outstanding"], tail["aum_usd"], rtol=1e-6)
     # net creations: ΔSO x NAV, by hand on the last rows
     for i in range(len(hist) - 5, len(hist)):
-        expected = (hist["shares_outstanding"].iloc[i] - hist["shares_outstanding"].iloc[i - 1]) * hist["nav"].iloc[i]
+        expected = (
+            hist["shares_outstanding"].iloc[i] - hist["shares_outstanding"].iloc[i - 1]
+        ) * hist["nav"].iloc[i]
         assert hist["net_creations_usd"].iloc[i] == pytest.approx(expected)
     assert math.isnan(hist["net_creations_usd"].iloc[0])
 
 
-@pytest.mark.parametrize(("where", "name"), [trimmed("letf/proshares_SSO-historical_nav_trimmed.csv", id="trimmed"), full("responses/letf/proshares_SSO-historical_nav_through_2025-05-12.csv", id="full")])
-def test_proshares_sso_latest_row_values(where: str, name: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [
+        trimmed("letf/proshares_SSO-historical_nav_trimmed.csv", id="trimmed"),
+        full("responses/letf/proshares_SSO-historical_nav_through_2025-05-12.csv", id="full"),
+    ],
+)
+def test_proshares_sso_latest_row_values(
+    where: str, name: str, request: pytest.FixtureRequest
+) -> None:
     path = root(request, where) / name
     last = proshares.latest(proshares.parse(path.read_bytes(), str(path)))  # NavHistory accepted
     assert last["nav"] == 87.462 and last["shares_outstanding"] == 62_950_000
@@ -284,8 +420,13 @@ def test_proshares_sso_latest_row_values(where: str, name: str, request: pytest.
 
 def test_proshares_connector_over_http(test_data, http_server) -> None:
     raw = (test_data / "letf" / "proshares_UPRO-historical_nav_trimmed.csv").read_bytes()
-    http_server.route("/etfdata/ByFund/UPRO-historical_nav.csv", [Reply(503), Reply(200, raw, {"Content-Type": "text/csv"})])
-    http_server.route("/etfdata/ByFund/BAD-historical_nav.csv", [Reply(200, b"Date,NAV\n05/12/2025,1\n")])
+    http_server.route(
+        "/etfdata/ByFund/UPRO-historical_nav.csv",
+        [Reply(503), Reply(200, raw, {"Content-Type": "text/csv"})],
+    )
+    http_server.route(
+        "/etfdata/ByFund/BAD-historical_nav.csv", [Reply(200, b"Date,NAV\n05/12/2025,1\n")]
+    )
     template = http_server.url + "/etfdata/ByFund/{ticker}-historical_nav.csv"
     client = _client()
     query = proshares.build_query("upro", url_template=template)
@@ -305,28 +446,45 @@ NAV_HEADER = b"Date,ProShares Name,Ticker,NAV,Prior NAV,NAV Change (%),NAV Chang
 
 
 def test_proshares_bad_row_is_skipped_with_its_line_and_a_warning() -> None:
-    raw = NAV_HEADER + b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n13/45/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n05/08/2025,X,SSO,82.2466,1,1,1,62950,5177423470"
+    raw = (
+        NAV_HEADER
+        + b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n13/45/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n05/08/2025,X,SSO,82.2466,1,1,1,62950,5177423470"
+    )
     hist, quality = proshares.parse(raw, "x.csv")
     assert hist["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-05-08", "2025-05-12"]
     assert quality.reasons == {"date not readable (MM/DD/YYYY)": 1} and quality.total_rows == 3
-    assert quality.skipped_share == pytest.approx(5168396440 / (5505732900 + 5168396440 + 5177423470))
+    assert quality.skipped_share == pytest.approx(
+        5168396440 / (5505732900 + 5168396440 + 5177423470)
+    )
     # the damaged row sits between the two newest dates: the latest net creations span two days
     assert len(quality.warnings) == 1 and "line 3" in quality.warnings[0]
 
 
 def test_proshares_inconsistent_row_is_skipped() -> None:
     # assets x10 on the newest row: NAV x shares no longer match -> skipped, older row used, warned
-    raw = NAV_HEADER + b"05/12/2025,X,SSO,87.462,1,1,1,62950,55057329000\n05/09/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n"
+    raw = (
+        NAV_HEADER
+        + b"05/12/2025,X,SSO,87.462,1,1,1,62950,55057329000\n05/09/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n"
+    )
     nav = proshares.parse(raw, "x.csv")
     assert nav.quality.reasons == {"NAV x shares does not match the assets": 1}
-    assert proshares.latest(nav)["aum_usd"] == 5168396440 and "latest usable date 2025-05-09" in nav.quality.warnings[0]
+    assert (
+        proshares.latest(nav)["aum_usd"] == 5168396440
+        and "latest usable date 2025-05-09" in nav.quality.warnings[0]
+    )
 
 
 @pytest.mark.parametrize(
     ("rows", "field"),
     [
-        (b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/12/2025,X,SSO,87.462,1,1,1,62950,5505732901\n", "date 05/12/2025"),
-        (b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/09/2025,X,UPRO,82.1032,1,1,1,62950,5168396440\n", "column 'Ticker'"),
+        (
+            b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/12/2025,X,SSO,87.462,1,1,1,62950,5505732901\n",
+            "date 05/12/2025",
+        ),
+        (
+            b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/09/2025,X,UPRO,82.1032,1,1,1,62950,5168396440\n",
+            "column 'Ticker'",
+        ),
         (b"05/12/2025,X,SSO,-87.462,1,1,1,62950,5505732900\n", "NAV"),
         (b"05/12/2025,X,SSO,87.462,1,1,1,62950,-5505732900\n", "Assets Under Management"),
         (b"05/12/2025,X,SSO,-,1,1,1,62950,5505732900\n", None),
@@ -339,7 +497,10 @@ def test_proshares_refusals(rows: bytes, field: str | None) -> None:
 
 
 def test_proshares_exact_duplicate_and_cut_last_row() -> None:
-    raw = NAV_HEADER + b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/09/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n05/08/2025,X,SSO,82.24"
+    raw = (
+        NAV_HEADER
+        + b"05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/12/2025,X,SSO,87.462,1,1,1,62950,5505732900\n05/09/2025,X,SSO,82.1032,1,1,1,62950,5168396440\n05/08/2025,X,SSO,82.24"
+    )
     hist, quality = proshares.parse(raw, "x.csv")
     assert len(hist) == 2 and quality.repairs == {"exact duplicate row dropped": 1}
     assert quality.reasons == {"last row cut off": 1} and "cut off" in quality.warnings[0]
@@ -351,14 +512,20 @@ def test_proshares_exact_duplicate_and_cut_last_row() -> None:
 def test_aum_drop_file(tmp_path) -> None:
     query = aum_drop.build_query(tmp_path, "letf_aum.csv")
     assert aum_drop.fetch(query) is None  # nothing dropped: optional
-    query.write_text("ticker,aum_usd,shares_outstanding\nnvdl,4600000000,61000000\nTSLL,abc,\nTQQQ,1000,\n")
+    query.write_text(
+        "ticker,aum_usd,shares_outstanding\nnvdl,4600000000,61000000\nTSLL,abc,\nTQQQ,1000,\n"
+    )
     frame, skipped, quality = aum_drop.parse_aum(aum_drop.fetch(query), str(query))
     assert frame["ticker"].tolist() == ["NVDL", "TQQQ"]
     assert frame.loc[0, "aum_usd"] == 4.6e9 and frame.loc[0, "shares_outstanding"] == 61e6
     assert math.isnan(frame.loc[1, "shares_outstanding"])
     assert skipped["ticker"].tolist() == ["TSLL"] and skipped["line"].tolist() == [3]
     # TSLL's assets cannot be read: the conservative row share (1 of 3 rows)
-    assert quality.basis == "AUM" and quality.skipped_rows == 1 and quality.skipped_share == pytest.approx(1 / 3)
+    assert (
+        quality.basis == "AUM"
+        and quality.skipped_rows == 1
+        and quality.skipped_share == pytest.approx(1 / 3)
+    )
     query.write_text("ticker,aum\nA,1\n")
     with pytest.raises(InputError) as err:
         aum_drop.parse_aum(aum_drop.fetch(query), str(query))
@@ -386,18 +553,26 @@ def test_aum_drop_exact_duplicate_is_a_repair(tmp_path) -> None:
     path = tmp_path / "letf_aum.csv"
     path.write_text("ticker,aum_usd\nSOXL,100\nSOXL,100\n")
     drop = aum_drop.parse_aum(path.read_bytes(), str(path))
-    assert drop.frame["ticker"].tolist() == ["SOXL"] and drop.quality.repairs == {"exact duplicate row dropped": 1}
+    assert drop.frame["ticker"].tolist() == ["SOXL"] and drop.quality.repairs == {
+        "exact duplicate row dropped": 1
+    }
 
 
 def test_adv_drop_file(tmp_path) -> None:
     query = aum_drop.build_query(tmp_path, "letf_adv.csv")
-    query.write_text("underlying,adv_usd,auction_usd\nQQQ,25000000000,2500000000\nNVDA,30000000000\n")
+    query.write_text(
+        "underlying,adv_usd,auction_usd\nQQQ,25000000000,2500000000\nNVDA,30000000000\n"
+    )
     with pytest.raises(InputError) as err:
         aum_drop.parse_adv(aum_drop.fetch(query), str(query))
     assert err.value.field == "line 3, column 3"
     query.write_text("underlying,adv_usd\nQQQ,25000000000\n")
     frame, skipped, quality = aum_drop.parse_adv(aum_drop.fetch(query), str(query))
-    assert frame.loc[0, "adv_usd"] == 25e9 and math.isnan(frame.loc[0, "auction_usd"]) and skipped.empty
+    assert (
+        frame.loc[0, "adv_usd"] == 25e9
+        and math.isnan(frame.loc[0, "auction_usd"])
+        and skipped.empty
+    )
     assert quality.basis == "ADV" and quality.skipped_rows == 0
     query.write_text("underlying,adv_usd\nQQQ,-5\n")
     with pytest.raises(InputError, match="line 2"):
@@ -412,6 +587,8 @@ def test_sample_generators_deterministic() -> None:
     assert not a1.equals(sample_letf.sample_assets(universe, 2, day="2026-01-05"))
     m = sample_letf.sample_moves(["QQQ", "NVDA"], 1, phase="intraday")
     assert m.equals(sample_letf.sample_moves(["QQQ", "NVDA"], 1, phase="intraday"))
-    assert sample_letf.sample_moves(["QQQ", "NVDA"], 1, phase="preopen").to_numpy() == pytest.approx(m.to_numpy() * 0.5, abs=2e-3)
+    assert sample_letf.sample_moves(
+        ["QQQ", "NVDA"], 1, phase="preopen"
+    ).to_numpy() == pytest.approx(m.to_numpy() * 0.5, abs=2e-3)
     adv = sample_letf.sample_adv(["QQQ", "NVDA"], 1)
     assert (adv["auction_usd"] == adv["adv_usd"] * 0.1).all()

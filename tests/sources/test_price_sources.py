@@ -53,12 +53,17 @@ def test_fred_holidays_are_gaps_not_losses(test_data) -> None:
 
 def test_cboe_vix_file_and_holiday_rows(test_data) -> None:
     frame, q = cboe_prices.parse(_raw(test_data, VIX18), VIX18, "VIX")
-    assert _close(frame, "2018-02-05") == 37.32 and float(frame.loc[frame["date"] == "2018-02-05", "high"].iloc[0]) == 38.8
+    assert (
+        _close(frame, "2018-02-05") == 37.32
+        and float(frame.loc[frame["date"] == "2018-02-05", "high"].iloc[0]) == 38.8
+    )
     assert q.skipped_rows == 0 and not q.warnings and len(frame) == 81
     # since 2022 the VIX has rows on exchange holidays (Cboe global trading hours): dropped
     frame, q = cboe_prices.parse(_raw(test_data, VIX22), VIX22, "VIX")
     assert q.repairs == {"rows on non-session dates dropped (published on an exchange holiday)": 3}
-    assert not {pd.Timestamp(d) for d in ("2022-05-30", "2022-06-20", "2022-07-04")} & set(frame["date"])
+    assert not {pd.Timestamp(d) for d in ("2022-05-30", "2022-06-20", "2022-07-04")} & set(
+        frame["date"]
+    )
     assert q.skipped_share == 0.0
 
 
@@ -68,12 +73,20 @@ def test_yahoo_ohlcv_and_gzip_us_dates(test_data) -> None:
     row = frame[frame["date"] == pd.Timestamp("2020-03-16")].iloc[0]
     assert row["close"] == pytest.approx(2386.1298828125) and row["volume"] == 7781540000
     assert row["low"] <= row["close"] <= row["high"]
-    sp, q = yahoo_csv.parse(_raw(test_data, "arch_sp500_first120.csv.gz"), "arch_sp500_first120.csv.gz")
-    assert sp["date"].iloc[0] == pd.Timestamp("1999-01-04") and sp["close"].iloc[0] == pytest.approx(1228.099976)
+    sp, q = yahoo_csv.parse(
+        _raw(test_data, "arch_sp500_first120.csv.gz"), "arch_sp500_first120.csv.gz"
+    )
+    assert sp["date"].iloc[0] == pd.Timestamp("1999-01-04") and sp["close"].iloc[
+        0
+    ] == pytest.approx(1228.099976)
     assert sp["date"].iloc[-1] == pd.Timestamp("1999-06-24") and len(sp) == 120
-    vix, q = yahoo_csv.parse(_raw(test_data, "arch_vix_first120.csv.gz"), "arch_vix_first120.csv.gz")
+    vix, q = yahoo_csv.parse(
+        _raw(test_data, "arch_vix_first120.csv.gz"), "arch_vix_first120.csv.gz"
+    )
     assert vix.attrs["symbol"] == "ARCH_VIX_FIRST120"
-    assert q.repairs["rows without a value on exchange holidays dropped (gaps)"] == 4  # '.' on MLK, Presidents', Good Friday, Memorial Day
+    assert (
+        q.repairs["rows without a value on exchange holidays dropped (gaps)"] == 4
+    )  # '.' on MLK, Presidents', Good Friday, Memorial Day
     assert _close(vix, "2014-01-21") == 12.87 and q.skipped_rows == 0
 
 
@@ -98,7 +111,9 @@ def test_decoding_rule() -> None:
     assert decode_text(gzip.compress(b"a,b\n"), "x")[0] == "a,b\n"
     # the one rule (flows.sources.textio): UTF-16 with its byte-order mark is decoded, without is refused
     decoded = decode_text("Date,Close\n".encode("utf-16"), "x")
-    assert decoded.text == "Date,Close\n" and decoded.repairs == ["decoded as UTF-16 (byte-order mark)"]
+    assert decoded.text == "Date,Close\n" and decoded.repairs == [
+        "decoded as UTF-16 (byte-order mark)"
+    ]
     with pytest.raises(InputError, match="NUL"):
         decode_text("Date,Close\n".encode("utf-16-le"), "x")
     with pytest.raises(InputError, match="broken gzip"):
@@ -115,16 +130,28 @@ HEAD = "observation_date,SP500\n"
     ("body", "field", "reason"),
     [
         ("2024-08-01,5446.68\n2024-08-02,5346.56,9\n", "line 3, column 3", "row has 3 fields"),
-        ("2024-08-01,5446.68\n2024-13-02,5346.56\n", "line 3, column 'observation_date'", "not a date"),
+        (
+            "2024-08-01,5446.68\n2024-13-02,5346.56\n",
+            "line 3, column 'observation_date'",
+            "not a date",
+        ),
         ("2024-08-01,5446.68\n2024-08-02,534.656\n", "line 3, column 'SP500'", "log change"),
-        ("2024-08-01,5446.68\n2024-08-01,5446.00\n", "line 3, column 'SP500'", "repeated with a different close"),
+        (
+            "2024-08-01,5446.68\n2024-08-01,5446.00\n",
+            "line 3, column 'SP500'",
+            "repeated with a different close",
+        ),
         ("2024-08-01,1e9\n", "SP500", "plausible range"),
     ],
 )
 def test_bad_rows_name_line_and_field(body: str, field: str, reason: str) -> None:
     with pytest.raises(InputError) as err:
         fred.parse((HEAD + body).encode(), "drop/sp500.csv")
-    assert err.value.source == "drop/sp500.csv" and err.value.field == field and reason in err.value.reason
+    assert (
+        err.value.source == "drop/sp500.csv"
+        and err.value.field == field
+        and reason in err.value.reason
+    )
 
 
 def test_missing_value_on_a_session_is_skipped_and_warned() -> None:
@@ -132,7 +159,11 @@ def test_missing_value_on_a_session_is_skipped_and_warned() -> None:
     frame, q = fred.parse((HEAD + body).encode(), "s.csv")
     assert frame["date"].dt.day.tolist() == [1, 5, 8]
     assert q.skipped_rows == 3 and q.skipped_share == pytest.approx(0.5)
-    assert q.reasons == {"close missing on a session": 1, "close not a number": 1, "close not positive": 1}
+    assert q.reasons == {
+        "close missing on a session": 1,
+        "close not a number": 1,
+        "close not positive": 1,
+    }
     assert "first on line 3 (2024-08-02, SP500='-')" in q.warnings[0]
 
 
@@ -141,7 +172,9 @@ def test_unsorted_duplicates_and_cut_file() -> None:
     frame, q = fred.parse((HEAD + body).encode(), "u.csv")
     assert frame["close"].tolist() == [5346.56, 5186.33, 5240.03]
     assert q.repairs == {"rows sorted by date": 4, "repeated rows dropped": 1}
-    assert q.warnings == ["the file does not end with a newline: its last row (2024-08-06) may be cut"]
+    assert q.warnings == [
+        "the file does not end with a newline: its last row (2024-08-06) may be cut"
+    ]
 
 
 def test_missing_sessions_are_counted_and_recent_ones_warned() -> None:
@@ -170,11 +203,20 @@ def test_cboe_cdn_layout_us_dates() -> None:
 
 # -- live endpoints against the local server ----------------------------------------------------
 def test_cboe_prices_over_http(test_data, http_server) -> None:
-    http_server.route("/api/global/us_indices/daily_prices/VIX_History.csv", [Reply(503, headers={"Retry-After": "0"}), Reply(200, _raw(test_data, VIX18), {"Content-Type": "text/csv"})])
+    http_server.route(
+        "/api/global/us_indices/daily_prices/VIX_History.csv",
+        [
+            Reply(503, headers={"Retry-After": "0"}),
+            Reply(200, _raw(test_data, VIX18), {"Content-Type": "text/csv"}),
+        ],
+    )
     template = http_server.url + "/api/global/us_indices/daily_prices/{symbol}_History.csv"
     query = cboe_prices.build_query("^vix", url_template=template)
     assert query.symbol == "VIX" and query.url.endswith("/VIX_History.csv")
-    assert cboe_prices.build_query("VIX").url == "https://cdn.cboe.com/api/global/us_indices/daily_prices/VIX_History.csv"
+    assert (
+        cboe_prices.build_query("VIX").url
+        == "https://cdn.cboe.com/api/global/us_indices/daily_prices/VIX_History.csv"
+    )
     frame, q = cboe_prices.parse(cboe_prices.fetch(query, _client()), query.url, query.symbol)
     assert _close(frame, "2018-02-05") == 37.32 and q.source == query.url
     assert len(http_server.requests_to("/api/global/us_indices/daily_prices/VIX_History.csv")) == 2
@@ -186,9 +228,15 @@ def test_cboe_prices_over_http(test_data, http_server) -> None:
 
 
 def test_fred_over_http(test_data, http_server) -> None:
-    http_server.route("/graph/fredgraph.csv", [Reply(200, _raw(test_data, FRED), {"Content-Type": "text/csv"})])
-    query = fred.build_query("sp500", url_template=http_server.url + "/graph/fredgraph.csv?id={series}")
-    assert fred.build_query("SP500").url == "https://fred.stlouisfed.org/graph/fredgraph.csv?id=SP500"
+    http_server.route(
+        "/graph/fredgraph.csv", [Reply(200, _raw(test_data, FRED), {"Content-Type": "text/csv"})]
+    )
+    query = fred.build_query(
+        "sp500", url_template=http_server.url + "/graph/fredgraph.csv?id={series}"
+    )
+    assert (
+        fred.build_query("SP500").url == "https://fred.stlouisfed.org/graph/fredgraph.csv?id=SP500"
+    )
     frame, q = fred.parse(fred.fetch(query, _client()), query.url)
     assert http_server.requests_to("/graph/fredgraph.csv")[0].query == {"id": ["SP500"]}
     assert frame.attrs["symbol"] == "SP500" and _close(frame, "2025-04-08") == 4982.77
@@ -213,7 +261,9 @@ def test_full_shared_price_files(shared_data) -> None:
     assert len(vix) == 9202 and q.skipped_rows == 0
     assert vix.attrs["missing_sessions"] == ["1991-03-01", "1997-01-31", "1997-11-26", "1999-12-31"]
     sp, q = price_files.read(folder / "fred_SP500_2016-02-12_2026-02-11.csv")
-    assert len(sp) == 2514 and q.repairs == {"rows without a value on exchange holidays dropped (gaps)": 95}
+    assert len(sp) == 2514 and q.repairs == {
+        "rows without a value on exchange holidays dropped (gaps)": 95
+    }
     gspc, _ = price_files.read(folder / "GSPC_ohlcv_2005-01-03_2020-08-21.csv")
     nasdaq, _ = price_files.read(folder / "arch_8.0.0" / "nasdaq.csv.gz")
     assert len(gspc) == 3937 and len(nasdaq) == 5031

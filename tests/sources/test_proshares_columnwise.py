@@ -35,7 +35,11 @@ def _same(a: object, b: object) -> None:
 
 
 def _lines(test_data) -> list[str]:
-    return (test_data / "letf" / "proshares_SSO-historical_nav_trimmed.csv").read_text(encoding="utf-8").splitlines()
+    return (
+        (test_data / "letf" / "proshares_SSO-historical_nav_trimmed.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,4 +93,6 @@ def test_columnwise_equals_line_by_line(test_data, monkeypatch, edit: str) -> No
 def test_a_regular_file_takes_the_columnwise_path(test_data) -> None:
     text = "\n".join(_lines(test_data)) + "\n"
     assert proshares._regular_columns(text) is not None
-    assert proshares._regular_columns(text.replace("\n", "\n,,,,,,,,\n", 1)) is None  # a commas-only line
+    assert (
+        proshares._regular_columns(text.replace("\n", "\n,,,,,,,,\n", 1)) is None
+    )  # a commas-only line

@@ -23,7 +23,9 @@ from flows.sources.sample_options import (
 )
 
 NY = ZoneInfo("America/New_York")
-WED = datetime(2026, 11, 18, 10, 30, tzinfo=NY)  # a Wednesday, in session, the week of Nov monthly OPEX
+WED = datetime(
+    2026, 11, 18, 10, 30, tzinfo=NY
+)  # a Wednesday, in session, the week of Nov monthly OPEX
 SEED = 7
 
 
@@ -39,9 +41,13 @@ def test_deterministic_by_seed_and_time() -> None:
     assert sample_options_json("SPY", WED, SEED) == sample_options_json("SPY", WED, SEED)
     later = sample_quotedata_csv("SPX", WED.replace(minute=45), SEED)
     assert later != a
+
     # Open interest is published once a day: the same for two snapshots of one day.
     def oi(t: pd.Timestamp) -> pd.Series:
-        return cboe.parse(sample_options_json("SPX", t, SEED)).contracts.set_index("symbol")["open_interest"]
+        return cboe.parse(sample_options_json("SPX", t, SEED)).contracts.set_index("symbol")[
+            "open_interest"
+        ]
+
     pd.testing.assert_series_equal(oi(WED), oi(WED.replace(minute=45)))
 
 
@@ -60,7 +66,9 @@ def test_csv_layout_matches_the_real_quote_table() -> None:
 
 @pytest.mark.parametrize("underlying", ["SPX", "SPY", "NDX", "NVDA"])
 def test_csv_and_json_go_through_the_real_parsers_and_agree(underlying: str) -> None:
-    via_csv = cboe_csv.parse(sample_quotedata_csv(underlying, WED, SEED), source="sample", underlying=underlying)
+    via_csv = cboe_csv.parse(
+        sample_quotedata_csv(underlying, WED, SEED), source="sample", underlying=underlying
+    )
     via_json = cboe.parse(sample_options_json(underlying, WED, SEED), source="sample")
     assert via_csv.underlying == via_json.underlying == underlying
     assert via_csv.spot == pytest.approx(via_json.spot)
@@ -106,8 +114,14 @@ def test_expiries_include_0dte_weeklies_and_monthlies_with_am_and_pm_roots() -> 
     nvda = pd.to_datetime(pd.Series(n["expiry"].unique()))
     assert set(nvda.dt.day_of_week) == {3, 4}  # Friday weeklies; holiday Fridays on the Thursday
     thursdays = nvda[nvda.dt.day_of_week == 3]
-    assert set(thursdays) == {pd.Timestamp("2026-12-24"), pd.Timestamp("2026-12-31"), pd.Timestamp("2027-06-17")}
-    assert not calendars.is_session(thursdays + pd.Timedelta(days=1)).any()  # Christmas, New Year, Juneteenth
+    assert set(thursdays) == {
+        pd.Timestamp("2026-12-24"),
+        pd.Timestamp("2026-12-31"),
+        pd.Timestamp("2027-06-17"),
+    }
+    assert not calendars.is_session(
+        thursdays + pd.Timedelta(days=1)
+    ).any()  # Christmas, New Year, Juneteenth
     assert set(n["root"]) == {"NVDA"}
 
 
@@ -157,7 +171,9 @@ def test_file_gamma_is_consistent_with_flows_greeks() -> None:
     chain = cboe.parse(sample_options_json("SPY", WED, SEED))
     c = chain.contracts.dropna(subset=["iv", "gamma"])
     t = (c["settle_time"] - chain.as_of).dt.total_seconds().to_numpy() / (365.0 * 86400.0)
-    model = bsm_gamma(chain.spot, c["strike"].to_numpy(), t, RATE, PROFILES["SPY"].q, c["iv"].to_numpy())
+    model = bsm_gamma(
+        chain.spot, c["strike"].to_numpy(), t, RATE, PROFILES["SPY"].q, c["iv"].to_numpy()
+    )
     # the file rounds IV to 4 decimals and gamma to 6, as CBOE does
     np.testing.assert_allclose(c["gamma"].to_numpy(), model, rtol=2e-2, atol=2e-6)
     assert (c["gamma"] > 0).mean() > 0.9
@@ -178,7 +194,9 @@ def test_spot_levels_are_plausible_and_unknown_symbols_work() -> None:
         assert 0.8 * prof.spot < chain.spot < 1.2 * prof.spot, u
     odd = cboe.parse(sample_options_json("ABCD", WED, SEED))
     assert odd.underlying == "ABCD" and 70 < odd.spot < 130
-    assert json.loads(sample_options.sample_options_bytes("ABCD", WED, SEED)) == sample_options_json("ABCD", WED, SEED)
+    assert json.loads(
+        sample_options.sample_options_bytes("ABCD", WED, SEED)
+    ) == sample_options_json("ABCD", WED, SEED)
 
 
 def test_naive_time_is_refused() -> None:

@@ -22,7 +22,9 @@ def test_deterministic_by_seed_and_labelled() -> None:
     assert not np.allclose(a["close"], c["close"])
     assert sample_prices.cboe_file(a) == sample_prices.cboe_file(b)
     frame, q = sample_prices.sample_prices("SPX", end=END, seed=SEED, sessions=500)
-    assert frame.attrs["source"] == f"SAMPLE cboe SPX (seed {SEED})" and q.source.startswith("SAMPLE")
+    assert frame.attrs["source"] == f"SAMPLE cboe SPX (seed {SEED})" and q.source.startswith(
+        "SAMPLE"
+    )
     # sessions of the exchange calendar, ending on the last session on or before END
     assert frame["date"].iloc[-1] == pd.Timestamp(END) and calendars.is_session(frame["date"]).all()
     assert frame["close"].iloc[-1] == 6000.0  # the sample option chain's SPX spot
@@ -34,13 +36,19 @@ def test_layouts_parse_back_to_the_same_closes(layout: str) -> None:
     frame, q = sample_prices.sample_prices("NDX", end=END, seed=SEED, sessions=400, layout=layout)
     np.testing.assert_allclose(frame["close"], path["close"])
     assert q.skipped_rows == 0 and not q.warnings
-    writer = {"cboe": sample_prices.cboe_file, "fred": sample_prices.fred_file, "yahoo": sample_prices.yahoo_file}[layout]
+    writer = {
+        "cboe": sample_prices.cboe_file,
+        "fred": sample_prices.fred_file,
+        "yahoo": sample_prices.yahoo_file,
+    }[layout]
     assert price_files.detect_layout(writer(path), "x") == layout
     if layout == "fred":  # holidays written as empty rows, like FRED
         assert q.repairs["rows without a value on exchange holidays dropped (gaps)"] > 0
         assert b"observation_date,NASDAQ100\n" in writer(path, "NASDAQ100")
     if layout == "cboe":
-        assert sample_prices.cboe_file(path).splitlines()[1][:10].count(b"/") == 2  # MM/DD/YYYY like the CDN
+        assert (
+            sample_prices.cboe_file(path).splitlines()[1][:10].count(b"/") == 2
+        )  # MM/DD/YYYY like the CDN
 
 
 def test_sample_vix_behaves_like_a_vix() -> None:
@@ -60,13 +68,21 @@ def test_vx_files_in_the_three_layouts(layout: str) -> None:
     name = "VX_2026-07-22.csv"  # July 2026 contract: 2026-08-21 minus 30 days
     assert name in files
     frame, q = cboe_vx.parse(files[name], name)
-    assert set(frame["contract"]) == {"VXN26"} and frame["date"].iloc[-1] == pd.Timestamp("2026-07-22")
+    assert set(frame["contract"]) == {"VXN26"} and frame["date"].iloc[-1] == pd.Timestamp(
+        "2026-07-22"
+    )
     assert q.skipped_rows == 0 and not q.warnings
     # the final settlement is the VIX of that day (two decimals), settles on the 0.025 grid before
     assert frame["settle"].iloc[-1] == path.set_index("date").loc["2026-07-22", "vix"]
-    assert np.allclose(np.round(frame["settle"].iloc[:-1] / 0.025) * 0.025, frame["settle"].iloc[:-1])
+    assert np.allclose(
+        np.round(frame["settle"].iloc[:-1] / 0.025) * 0.025, frame["settle"].iloc[:-1]
+    )
     first = files[name].decode().splitlines()[0]
-    assert {"clean": first.startswith("Trade Date"), "indexed": first.startswith(",Trade Date"), "disclaimer": first.startswith("CFE data")}[layout]
+    assert {
+        "clean": first.startswith("Trade Date"),
+        "indexed": first.startswith(",Trade Date"),
+        "disclaimer": first.startswith("CFE data"),
+    }[layout]
 
 
 def test_sample_vx_drives_the_engines() -> None:
@@ -79,7 +95,11 @@ def test_sample_vx_drives_the_engines() -> None:
     assert set(assets["ticker"]) == {"VXX", "VIXY", "UVXY", "SVXY", "UVIX", "SVIX", "VIXM", "VXZ"}
     assert assets["as_of"].str.endswith("(SAMPLE)").all()
     rep = vixetp.analyze(vx, universe, assets, date=END)
-    assert rep.excluded.empty and np.isfinite(rep.headline["index_return"]) and np.isfinite(rep.headline["mid_index_return"])
+    assert (
+        rep.excluded.empty
+        and np.isfinite(rep.headline["index_return"])
+        and np.isfinite(rep.headline["mid_index_return"])
+    )
     spx, _ = sample_prices.sample_prices("SPX", end=END, seed=SEED, sessions=600)
     assert np.isfinite(volcontrol.analyze(spx, aum=1e9).headline["exposure"])
     assert cta.analyze(spx, aum=1e9).triggers["level"].notna().any()

@@ -20,9 +20,36 @@ from flows.sources import cboe, cboe_csv, sample_options
 REAL = {
     # file: net and gross GEX (USD bn per 1 %), flip distance (% of spot), share of OI within 5 %
     # and 15 % of spot, put share of OI, OI-weighted mean and spread of ln(strike / spot)
-    "spx_quotedata_2023-09-14.csv": {"net": 22.159, "gross": 368.361, "flip": -0.391, "near5": 0.301, "near15": 0.611, "put": 0.675, "mu": -0.190, "sd": 0.369},
-    "spx_quotedata_2024-01-07.csv": {"net": -11.484, "gross": 235.846, "flip": 0.434, "near5": 0.280, "near15": 0.659, "put": 0.659, "mu": -0.175, "sd": 0.371},
-    "spy_quotedata_2023-09-14.csv": {"net": 1.517, "gross": 42.565, "flip": -0.303, "near5": 0.345, "near15": 0.692, "put": 0.695, "mu": -0.098, "sd": 0.198},
+    "spx_quotedata_2023-09-14.csv": {
+        "net": 22.159,
+        "gross": 368.361,
+        "flip": -0.391,
+        "near5": 0.301,
+        "near15": 0.611,
+        "put": 0.675,
+        "mu": -0.190,
+        "sd": 0.369,
+    },
+    "spx_quotedata_2024-01-07.csv": {
+        "net": -11.484,
+        "gross": 235.846,
+        "flip": 0.434,
+        "near5": 0.280,
+        "near15": 0.659,
+        "put": 0.659,
+        "mu": -0.175,
+        "sd": 0.371,
+    },
+    "spy_quotedata_2023-09-14.csv": {
+        "net": 1.517,
+        "gross": 42.565,
+        "flip": -0.303,
+        "near5": 0.345,
+        "near15": 0.692,
+        "put": 0.695,
+        "mu": -0.098,
+        "sd": 0.198,
+    },
 }
 
 
@@ -57,7 +84,10 @@ RATIO = [REAL[f]["net"] / REAL[f]["gross"] for f in ALL]
 BANDS = {
     # widened by half the SPX files' span (33.6 bn): the sign flips between the two real days
     "net": {"SPX": band("net", SPX, 16.8)},
-    "gross": {"SPX": (0.75 * REAL[SPX[1]]["gross"], 1.25 * REAL[SPX[0]]["gross"]), "SPY": (0.75 * 42.565, 1.25 * 42.565)},
+    "gross": {
+        "SPX": (0.75 * REAL[SPX[1]]["gross"], 1.25 * REAL[SPX[0]]["gross"]),
+        "SPY": (0.75 * 42.565, 1.25 * 42.565),
+    },
     "net_to_gross": {"*": (min(RATIO) - 0.1, max(RATIO) + 0.1)},
     "flip": {"*": band("flip", ALL, 0.6)},
     "near5": {"*": band("near5", ALL, 0.1)},
@@ -66,14 +96,23 @@ BANDS = {
     "mu": {"*": band("mu", ALL, 0.1)},
     "sd": {"*": band("sd", ALL, 0.1)},
 }
-SNAPSHOTS = ["2026-01-06 14:10", "2026-03-02 13:10", "2026-05-20 15:10", "2026-07-15 20:10", "2026-09-15 19:10", "2026-11-17 14:10"]
+SNAPSHOTS = [
+    "2026-01-06 14:10",
+    "2026-03-02 13:10",
+    "2026-05-20 15:10",
+    "2026-07-15 20:10",
+    "2026-09-15 19:10",
+    "2026-11-17 14:10",
+]
 
 
 @pytest.mark.parametrize("underlying", ["SPX", "SPY"])
 def test_sample_chain_within_the_real_files_range(underlying: str) -> None:
     outside = []
     for when in SNAPSHOTS:
-        chain = cboe.parse(sample_options.sample_options_json(underlying, pd.Timestamp(when, tz="UTC"), 20240105))
+        chain = cboe.parse(
+            sample_options.sample_options_json(underlying, pd.Timestamp(when, tz="UTC"), 20240105)
+        )
         got = metrics(chain)
         for key, bands in BANDS.items():
             lo, hi = bands.get(underlying) or bands.get("*") or (-np.inf, np.inf)
@@ -94,4 +133,6 @@ def test_reference_figures_are_the_real_files(shared_data) -> None:
     for name, want in REAL.items():
         got = metrics(cboe_csv.read_file(shared_data / "options" / name))
         for key, value in want.items():
-            assert got[key] == pytest.approx(value, abs=1.5e-3 if key != "net" and key != "gross" else 1.5e-3 * abs(value)), (name, key)
+            assert got[key] == pytest.approx(
+                value, abs=1.5e-3 if key != "net" and key != "gross" else 1.5e-3 * abs(value)
+            ), (name, key)

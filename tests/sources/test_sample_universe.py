@@ -18,7 +18,12 @@ def test_universe_shape_and_determinism() -> None:
     assert {"AAPL", "NVDA", "SPY", "AMD"} <= set(u["symbol"])
     sizes = u["contracts"]
     # chain sizes from tens to tens of thousands; ~1.5 million contracts; median ~120
-    assert sizes.min() <= 20 and sizes.max() >= 20_000 and 1.2e6 < sizes.sum() < 1.9e6 and 90 < sizes.median() < 160
+    assert (
+        sizes.min() <= 20
+        and sizes.max() >= 20_000
+        and 1.2e6 < sizes.sum() < 1.9e6
+        and 90 < sizes.median() < 160
+    )
     assert set(u["sector"]) <= {*su.SECTORS, "Fund"} and (u["adv_usd"] > 0).all()
     pd.testing.assert_frame_equal(u, su.universe(5000, 11))
 
@@ -34,9 +39,15 @@ def test_chains_are_valid_priced_and_sized() -> None:
         assert 0.5 * row.contracts <= len(c) <= 1.3 * row.contracts + 4
         assert c["strike"].min() <= spot <= c["strike"].max()
         live = c["iv"].notna()
-        assert (c.loc[live, "gamma"] >= 0).all() and (c["open_interest"] >= 0).all() and c["open_interest"].sum() > 0
+        assert (
+            (c.loc[live, "gamma"] >= 0).all()
+            and (c["open_interest"] >= 0).all()
+            and c["open_interest"].sum() > 0
+        )
     again = su.chain_table(next(u.itertuples(index=False)), NOW, 3, exp)[1]
-    pd.testing.assert_frame_equal(again, su.chain_table(next(u.itertuples(index=False)), NOW, 3, exp)[1])
+    pd.testing.assert_frame_equal(
+        again, su.chain_table(next(u.itertuples(index=False)), NOW, 3, exp)[1]
+    )
 
 
 def test_shards_are_balanced_by_size() -> None:
@@ -46,4 +57,7 @@ def test_shards_are_balanced_by_size() -> None:
     assert sorted(s for shard in shards for s in shard) == sorted(sizes)  # each name in one shard
     assert len(shards) == -(-sum(sizes.values()) // 100_000)
     assert loads.max() - loads.mean() <= max(sizes.values())  # the LPT bound
-    assert plan_shards({"A": 5}, 100) == [["A"]] and plan_shards({"A": 5, "B": 7}, 1) == [["B"], ["A"]]
+    assert plan_shards({"A": 5}, 100) == [["A"]] and plan_shards({"A": 5, "B": 7}, 1) == [
+        ["B"],
+        ["A"],
+    ]

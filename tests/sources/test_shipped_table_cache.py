@@ -12,7 +12,13 @@ from flows.errors import InputError
 from flows.sources import tff_markets, vixetp_universe
 
 
-@pytest.mark.parametrize(("mod", "read", "cache"), [(tff_markets, tff_markets.load, tff_markets._load_cached), (vixetp_universe, vixetp_universe.read, vixetp_universe._read_cached)])
+@pytest.mark.parametrize(
+    ("mod", "read", "cache"),
+    [
+        (tff_markets, tff_markets.load, tff_markets._load_cached),
+        (vixetp_universe, vixetp_universe.read, vixetp_universe._read_cached),
+    ],
+)
 def test_cached_by_path_and_version(tmp_path, mod, read, cache) -> None:
     path = tmp_path / mod.SHIPPED
     text = mod.shipped_path().read_text(encoding="utf-8")
