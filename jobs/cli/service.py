@@ -42,6 +42,11 @@ def _sigterm_is_ctrl_c(*, unless_handled: bool = False) -> None:
 
     if not unless_handled or signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # started in the background of a non-interactive shell (`scripts/run &`), the process
+        # inherits "ignore SIGINT": Ctrl-C / kill -INT would then stop the children but not this
+        # process, which restarts them; restore Python's KeyboardInterrupt
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextmanager

@@ -95,7 +95,12 @@ class Run:
     """A ``flowdesk run`` subprocess with its log."""
 
     def __init__(
-        self, tmp_path: Path, *args: str, delay: float = 0.0, redis_dir: Path | None = None
+        self,
+        tmp_path: Path,
+        *args: str,
+        delay: float = 0.0,
+        redis_dir: Path | None = None,
+        sigint_ignored: bool = False,
     ) -> None:
         self.redis_dir = redis_dir or tmp_path / "redis-data"
         config = tmp_path / "config.toml"
@@ -115,6 +120,10 @@ class Run:
                 env=env,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
+                # as `scripts/run &` from a non-interactive shell: SIGINT ignored when it starts
+                preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                if sigint_ignored
+                else None,
             )
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -291,3 +300,23 @@ def test_supervisor_gives_up_on_a_redis_that_cannot_start(tmp_path):
         )
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_sigint_stops_a_run_started_with_sigint_ignored(tmp_path):
+    """Started in the background of a script, the process inherits 'ignore SIGINT'; Ctrl-C
+    (kill -INT) must still stop all of it, Redis and scheduler included (it restarted them)."""
+    run = Run(tmp_path, "--ephemeral", "--no-refresh", sigint_ignored=True)
+    try:
+        run.redis_url()
+        _wait_for(lambda: _http(run.base + "/healthz") == 200, "/healthz to answer 200")
+        children = set(_children(run.proc.pid))
+        assert children  # the embedded Redis (and the scheduler once started)
+        run.proc.send_signal(signal.SIGINT)
+        assert run.proc.wait(timeout=30) == 0
+        _wait_for(
+            lambda: not any(Path(f"/proc/{kid}").exists() for kid in children),
+            "every child to be gone",
+        )
+    finally:
+        run.stop()
