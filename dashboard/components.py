@@ -143,7 +143,14 @@ def grid(
     ``infinite``: the infinite row model, the page's callback answering ``getRowsRequest`` with one
     block of rows at a time (:func:`rows_block`), for tables too large to send whole.
     """
-    default_col: dict[str, Any] = {"sortable": True, "resizable": True, "minWidth": 90}
+    # headers carry their unit: wrapped over lines rather than cut ("Flow (US…" was unreadable)
+    default_col: dict[str, Any] = {
+        "sortable": True,
+        "resizable": True,
+        "minWidth": 90,
+        "wrapHeaderText": True,
+        "autoHeaderHeight": True,
+    }
     if filterable:
         default_col.update({"filter": True, "floatingFilter": True})
     if wrap:
@@ -176,7 +183,9 @@ def grid(
         columnDefs=columns or [],
         defaultColDef=default_col,
         dashGridOptions=options,
-        columnSize="responsiveSizeToFit",
+        # columns as wide as their content (numbers are never cut); the grid scrolls sideways
+        # when a wide table does not fit, instead of squeezing every column
+        columnSize="autoSize",
         style={"height": _height(page_size), "width": "100%"},
         className=GRID_CLASS,
         **kwargs,
