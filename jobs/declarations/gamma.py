@@ -18,6 +18,17 @@ def _gex(name: str, what: str) -> Column:
     return Column(name, "float", U.USD_PER_1PCT, what)
 
 
+HEDGE_FLOW_3PCT = (
+    Column(
+        "hedge_flow_down3_usd", "float", U.USD_FLOW, "dealer trade for a -3% move (+ = dealers buy)"
+    ),
+    Column(
+        "hedge_flow_up3_usd", "float", U.USD_FLOW, "dealer trade for a +3% move (+ = dealers buy)"
+    ),
+)
+"""The dealers' hedge trade for a -3 % and a +3 % move: in the sensitivity table and the summary."""
+
+
 GAMMA = declare(
     ResultDecl(
         name="gamma.<UNDERLYING>",
@@ -129,18 +140,7 @@ GAMMA = declare(
                         U.PRICE,
                         "nearest zero-gamma level under the convention (NaN: none in the window)",
                     ),
-                    Column(
-                        "hedge_flow_down3_usd",
-                        "float",
-                        U.USD_FLOW,
-                        "dealer trade for a -3% move (+ = dealers buy)",
-                    ),
-                    Column(
-                        "hedge_flow_up3_usd",
-                        "float",
-                        U.USD_FLOW,
-                        "dealer trade for a +3% move (+ = dealers buy)",
-                    ),
+                    *HEDGE_FLOW_3PCT,
                 ),
                 "the headline under each dealer-position convention",
             ),
@@ -401,18 +401,7 @@ SUMMARY = declare(
                         U.PRICE,
                         "strike with the largest |call| + |put| GEX",
                     ),
-                    Column(
-                        "hedge_flow_down3_usd",
-                        "float",
-                        U.USD_FLOW,
-                        "dealer trade for a -3% move (+ = dealers buy)",
-                    ),
-                    Column(
-                        "hedge_flow_up3_usd",
-                        "float",
-                        U.USD_FLOW,
-                        "dealer trade for a +3% move (+ = dealers buy)",
-                    ),
+                    *HEDGE_FLOW_3PCT,
                     Column("convention", "str", U.LABEL, "dealer sign convention"),
                     Column("contracts", "float", U.COUNT, "contracts in the figures"),
                     Column(
