@@ -19,40 +19,62 @@ def _bar_colors(values: pd.Series) -> list[str]:
     return [BUY if v >= 0 else SELL for v in values.fillna(0.0)]
 
 
-def volcontrol_history(history: pd.DataFrame, index: str) -> go.Figure:
-    """Exposure (line, fraction of AUM) and daily flow (bars, USD) per session."""
-    if history.empty:
-        return empty("No vol-control history")
+def _usd_bars_with_line(
+    x: pd.Series,
+    usd: pd.Series,
+    line: pd.Series,
+    *,
+    bar_name: str,
+    bar_label: str,
+    line_name: str,
+    x_hover: str,
+    line_hover: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    y2_title: str,
+    note: str,
+) -> go.Figure:
+    """USD bars (buy / sell coloured) on the left axis and a line on the right axis."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Bar(
-            name="flow at the close",
-            x=history["date"],
-            y=history["flow_usd"],
-            marker_color=_bar_colors(history["flow_usd"]),
-            hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra>flow</extra>",
+            name=bar_name,
+            x=x,
+            y=usd,
+            marker_color=_bar_colors(usd),
+            hovertemplate=f"{x_hover}: %{{y:$,.3s}}<extra>{bar_label}</extra>",
         ),
         secondary_y=False,
     )
     fig.add_trace(
-        go.Scatter(
-            name="exposure",
-            x=history["date"],
-            y=100.0 * history["exposure"],
-            line={"color": NET},
-            hovertemplate="%{y:.1f} %<extra>exposure</extra>",
-        ),
+        go.Scatter(name=line_name, x=x, y=line, line={"color": NET}, hovertemplate=line_hover),
         secondary_y=True,
     )
-    styled(
-        fig,
+    styled(fig, title=title, x_title=x_title, y_title=y_title, note=note)
+    fig.update_yaxes(title_text=y2_title, secondary_y=True)
+    return usd_axis_format(fig)
+
+
+def volcontrol_history(history: pd.DataFrame, index: str) -> go.Figure:
+    """Exposure (line, fraction of AUM) and daily flow (bars, USD) per session."""
+    if history.empty:
+        return empty("No vol-control history")
+    return _usd_bars_with_line(
+        history["date"],
+        history["flow_usd"],
+        100.0 * history["exposure"],
+        bar_name="flow at the close",
+        bar_label="flow",
+        line_name="exposure",
+        x_hover="%{x|%Y-%m-%d}",
+        line_hover="%{y:.1f} %<extra>exposure</extra>",
         title=f"Vol-control on {index}: exposure and flow",
         x_title="Session (date)",
         y_title="Flow, USD of index futures (+ buy / − sell)",
+        y2_title="Exposure (% of AUM)",
         note=SIGN,
     )
-    fig.update_yaxes(title_text="Exposure (% of AUM)", secondary_y=True)
-    return usd_axis_format(fig)
 
 
 def volcontrol_shock_grid(grid: pd.DataFrame, index: str) -> go.Figure:
@@ -167,36 +189,21 @@ def vixetp_scenarios(scenarios: pd.DataFrame) -> go.Figure:
     """Rebalance into the next close for VX moves: USD (bars) and VX contracts (line)."""
     if scenarios.empty:
         return empty("No VIX ETP scenarios")
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            name="rebalance",
-            x=scenarios["move_pct"],
-            y=scenarios["rebalance_usd"],
-            marker_color=_bar_colors(scenarios["rebalance_usd"]),
-            hovertemplate="%{x:+.0f} %: %{y:$,.3s}<extra>rebalance</extra>",
-        ),
-        secondary_y=False,
-    )
-    fig.add_trace(
-        go.Scatter(
-            name="VX contracts",
-            x=scenarios["move_pct"],
-            y=scenarios["rebalance_contracts"],
-            line={"color": NET},
-            hovertemplate="%{y:+,.0f} contracts<extra>VX</extra>",
-        ),
-        secondary_y=True,
-    )
-    styled(
-        fig,
+    return _usd_bars_with_line(
+        scenarios["move_pct"],
+        scenarios["rebalance_usd"],
+        scenarios["rebalance_contracts"],
+        bar_name="rebalance",
+        bar_label="rebalance",
+        line_name="VX contracts",
+        x_hover="%{x:+.0f} %",
+        line_hover="%{y:+,.0f} contracts<extra>VX</extra>",
         title="VIX ETPs: rebalance into the next close",
         x_title="VX futures move into the close (%)",
         y_title="Rebalance, USD of VX futures (+ buy / − sell)",
+        y2_title="VX contracts (USD 1,000 per point)",
         note="long and inverse funds both buy after a rise",
     )
-    fig.update_yaxes(title_text="VX contracts (USD 1,000 per point)", secondary_y=True)
-    return usd_axis_format(fig)
 
 
 def vixetp_funds(funds: pd.DataFrame) -> go.Figure:
