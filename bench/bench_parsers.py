@@ -53,7 +53,9 @@ def _family(
     runs: int,
     baseline_name: str = READ_CSV,
     note: str = "",
-) -> Figure:
+) -> Figure | None:
+    if not ctx.wants(name):
+        return None
     blobs = [(str(p), p.read_bytes()) for p in paths]
     mb = sum(len(b) for _, b in blobs) / 1e6
 
@@ -85,7 +87,7 @@ def figures(ctx: Context) -> list[Figure]:
     )
     from flows.sources.textio import decode_text
 
-    figs: list[Figure] = []
+    figs: list[Figure | None] = []
 
     # -- option chains ------------------------------------------------------------------------
     for shared, trimmed in (
@@ -113,23 +115,25 @@ def figures(ctx: Context) -> list[Figure]:
     from flows.sources import sample_options
 
     now = datetime(2026, 11, 18, 10, 30, tzinfo=ZoneInfo("America/New_York"))
-    spx_json = json.dumps(sample_options.sample_options_json("SPX", now, 1)).encode()
-    n = len(cboe.parse(spx_json, source="sample").contracts)
-    s, b = compare(
-        lambda: cboe.parse(spx_json, source="sample SPX"),
-        lambda: pd.DataFrame(json.loads(spx_json)["data"]["options"]),
-        ctx.runs(15),
-    )
-    figs.append(
-        ratio_figure(
-            "CBOE delayed-quotes JSON, SAMPLE SPX chain (cboe.parse)",
-            s,
-            b,
-            'plain pandas.DataFrame(json.loads(raw)["data"]["options"])',
-            target_ratio=TARGET,
-            note=f"{n:,} contracts, {len(spx_json) / 1e6:.2f} MB (generated in the real layout)",
+    spx_name = "CBOE delayed-quotes JSON, SAMPLE SPX chain (cboe.parse)"
+    if ctx.wants(spx_name):
+        spx_json = json.dumps(sample_options.sample_options_json("SPX", now, 1)).encode()
+        n = len(cboe.parse(spx_json, source="sample").contracts)
+        s, b = compare(
+            lambda: cboe.parse(spx_json, source="sample SPX"),
+            lambda: pd.DataFrame(json.loads(spx_json)["data"]["options"]),
+            ctx.runs(15),
         )
-    )
+        figs.append(
+            ratio_figure(
+                spx_name,
+                s,
+                b,
+                'plain pandas.DataFrame(json.loads(raw)["data"]["options"])',
+                target_ratio=TARGET,
+                note=f"{n:,} contracts, {len(spx_json) / 1e6:.2f} MB (generated in the real layout)",
+            )
+        )
 
     mstr = ctx.path("responses/cboe/options_MSTR_2026-07-10_trimmed.json")
     if mstr is not None:
@@ -331,6 +335,8 @@ def figures(ctx: Context) -> list[Figure]:
             # what a process pays: the table is read once per process and file version
             # (cached by path, modification time and size); the baseline reads the file too
             load = tff_markets.load if mod is tff_markets else vixetp_universe.read
+            if not ctx.wants(label.split(" (")[0] + " cached"):
+                continue
             load(shipped)
             s, b = compare(
                 lambda load=load, shipped=shipped: load(shipped),
@@ -411,7 +417,7 @@ def figures(ctx: Context) -> list[Figure]:
                 note="three layouts",
             )
         )
-    return figs
+    return [f for f in figs if f is not None]
 
 
 if __name__ == "__main__":

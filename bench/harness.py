@@ -108,6 +108,11 @@ class Context:
     full_data: bool
     quick: bool = False
     notes: list[str] = field(default_factory=list)
+    only: str | None = None
+
+    def wants(self, name: str) -> bool:
+        """Whether the figure ``name`` is to be measured (``--only`` substring, case-insensitive)."""
+        return self.only is None or self.only.lower() in name.lower()
 
     def runs(self, normal: int) -> int:
         """``normal`` repeats, or a third of them (at least 3) with ``--quick``."""
@@ -411,13 +416,21 @@ def standalone(figures: Callable[[Context], list[Figure]], stem: str, area: str)
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="measure only the figures whose name contains TEXT (printed, records not written)",
+    )
     args = ap.parse_args()
     ctx = context(quick=args.quick)
+    ctx.only = args.only
     print(f"machine: {machine()}")
-    figs = figures(ctx)
+    figs = [f for f in figures(ctx) if f is not None and ctx.wants(f.name)]
     print_figures(figs)
     for n in ctx.notes:
         print(f"note: {n}")
+    if args.only is not None:
+        return
     print(f"records: {write_results(stem, figs, area=area, notes=ctx.notes, quick=args.quick)}")
 
 
