@@ -47,13 +47,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import redis
 from flask import Blueprint, Response, request
 
-from dashboard import data
+from dashboard import data, render_cache
 from flows.errors import FlowdeskError
 from jobs import declarations
 from jobs.health import assess, job_health, scheduler_health
@@ -127,6 +130,34 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     )
 
 
+def arrow_records_json(table: pa.Table) -> str:
+    """``table`` (one page of a stored table) as a JSON array of records, built in Arrow.
+
+    The same values :func:`frame_records` gives (NaN and infinities -> null, times as ISO 8601
+    with their offset, index columns kept) without a pandas round trip or a per-value cleaner:
+    floats are nulled where not finite in Arrow, times are converted per column, and the records
+    leave Arrow once (``to_pylist``).  The board grid's default page: 64 ms -> see
+    ``bench/bench_api.py``.
+    """
+    meta = table.schema.pandas_metadata or {}
+    index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    if index:  # a named/non-range index stored as columns: put it first, as reset_index does
+        table = table.select(index + [n for n in table.column_names if n not in index])
+    columns = []
+    for col in table.columns:
+        if pa.types.is_floating(col.type):
+            col = pc.if_else(pc.is_finite(col), col, pa.scalar(None, col.type))
+        elif pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+            col = pa.array(_column_values(col.to_pandas()), type=pa.string())
+        elif pa.types.is_duration(col.type):
+            col = pa.array(_column_values(col.to_pandas()), type=pa.float64())
+        elif pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        columns.append(col)
+    records = pa.table(columns, names=[str(n) for n in table.column_names]).to_pylist()
+    return json.dumps(records, default=str, allow_nan=False, separators=(",", ":"))
+
+
 def parse_as_of(value: str, tz: Any) -> pd.Timestamp:
     """Parse ``as_of``: ISO 8601; naive times are in ``tz``.  Raises :class:`ApiError` (400)."""
     text = value.strip()
@@ -186,8 +217,7 @@ def _arrow_with_meta(blob: bytes, meta: dict[str, Any]) -> bytes:
     metadata key ``flowdesk`` (what any Arrow reader opens); no pandas on the way."""
     import pyarrow as pa
 
-    with pa.ipc.open_stream(pa.BufferReader(blob)) as reader:
-        table = reader.read_all()
+    table = codec.arrow_table(blob)
     schema_meta = dict(table.schema.metadata or {})
     schema_meta[b"flowdesk"] = codec.dumps(meta, strict=False).encode()
     table = table.replace_schema_metadata(schema_meta)
@@ -242,10 +272,27 @@ def declared(meta: ResultMeta) -> dict[str, Any]:
     }
 
 
+LISTING_SECONDS = 30
+"""The results listing is rebuilt when a result changes, else at most this often (freshness)."""
+
+
 @bp.get("/api/v1/results")
 def list_results() -> Response:
     store = data.live_store()
     metas = store.summaries()
+    # the listing is a function of the current versions (and their failure marks) and of the
+    # clock through the freshness grades, which move in hours: one body per window serves every
+    # poller (125 KB of declared units and descriptions; building it costs ~40 ms)
+    key = (
+        "api-listing",
+        tuple((m.name, m.version, m.status, codec.dumps(m.failure, strict=False)) for m in metas),
+        int(time.time() // LISTING_SECONDS),
+    )
+    body = render_cache.CACHE.get(key, lambda: _listing_body(store, metas))
+    return Response(body, mimetype="application/json")
+
+
+def _listing_body(store: Any, metas: list[ResultMeta]) -> str:
     grades = {
         item.name: item
         for item in assess(data.settings(), store, metas={m.name: m for m in metas}).items
@@ -271,7 +318,7 @@ def list_results() -> Response:
                 "failure": meta.failure,
             }
         )
-    return json_response({"results": out})
+    return codec.dumps({"results": out}, strict=False)
 
 
 @bp.get("/api/v1/declarations")
@@ -330,9 +377,8 @@ def get_result(name: str) -> Response:
     if fmt == "json":
         arrow = codec.arrow_table(blob)
         total = arrow.num_rows
-        page = arrow.slice(offset, limit).to_pandas()  # only the page's rows leave Arrow
         nxt = offset + limit if offset + limit < total else None
-        return json_response(
+        head = codec.dumps(
             {
                 "meta": meta,
                 "table": table,
@@ -340,9 +386,12 @@ def get_result(name: str) -> Response:
                 "offset": offset,
                 "limit": limit,
                 "next_offset": nxt,
-                "data": frame_records(page),
-            }
+            },
+            strict=False,
         )
+        # only the page's rows leave Arrow, straight to JSON (the records are the bulk)
+        body = f'{head[:-1]},"data":{arrow_records_json(arrow.slice(offset, limit))}}}'
+        return Response(body, mimetype="application/json")
     frame = codec.arrow_to_frame(blob)
     headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
     body = frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex))

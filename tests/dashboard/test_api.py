@@ -730,3 +730,46 @@ def test_slimmed_versions_serve_what_they_keep(client, store):
         client.get("/api/v1/results/gamma.NDX?table=contracts&limit=5").get_json()["total"] == 2_000
     )
     assert len(client.get("/api/v1/results/gamma.NDX/history").get_json()["history"]) == 2
+
+
+def test_json_page_built_in_arrow_equals_the_pandas_records():
+    """The JSON page is built in Arrow (``arrow_records_json``); it must give exactly the records
+    the pandas path gives, for every dtype the store keeps plus infinities, durations, a named
+    index and a table whose columns arrive in many chunks."""
+    from dashboard.api import arrow_records_json, frame_records
+    from jobs.store import codec
+
+    frame = pd.concat([_frame(), _frame()], ignore_index=True)
+    frame["net_gex_usd_per_1pct"] = [1.5e9, np.nan, np.inf, -np.inf, 0.1 + 0.2, -2.25e8]
+    frame["age"] = pd.to_timedelta([1, 2, None, 4, 5, 6], unit="h")
+    frame["when"] = pd.to_datetime(["2024-01-05"] * 5 + [None])  # naive, with NaT
+    indexed = frame.set_index(pd.Index([f"r{i}" for i in range(6)], name="row"))
+    for f in (frame, indexed):
+        table = codec.arrow_table(codec.frame_to_arrow(f))
+        expected = json.loads(codec.dumps(frame_records(table.to_pandas()), strict=False))
+        got = json.loads(arrow_records_json(table))
+        assert got == expected
+        assert got[1]["net_gex_usd_per_1pct"] is None and got[2]["net_gex_usd_per_1pct"] is None
+        assert got[4]["net_gex_usd_per_1pct"] == 0.1 + 0.2  # full float precision kept
+    assert list(got[0])[0] == "row"
+    assert got[0]["expiry"] == "2024-01-19T16:00:00-05:00" and got[0]["age"] == 3600.0
+    # a page is a slice: the same records as slicing the pandas frame
+    page = json.loads(arrow_records_json(table.slice(2, 3)))
+    assert page == expected[2:5]
+
+
+def test_stored_tables_are_one_record_batch():
+    """Columns that arrive chunked (pyarrow-backed strings after a concat) are written as one
+    batch: each batch costs its own compressed buffers on every read (the board grid had 136)."""
+    from jobs.store import codec
+
+    parts = [
+        pd.DataFrame({"u": pd.array([f"X{i}"] * 3, dtype="string[pyarrow]"), "v": [float(i)] * 3})
+        for i in range(50)
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    assert pa.Table.from_pandas(frame).column("u").num_chunks > 1  # the premise
+    blob = codec.frame_to_arrow(frame)
+    with pa.ipc.open_stream(pa.BufferReader(blob)) as reader:
+        assert sum(1 for _ in reader) == 1
+    pd.testing.assert_frame_equal(codec.arrow_to_frame(blob), frame)
