@@ -19,12 +19,21 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
 
-from jobs.cli.state import EXIT_CONFIG, EXIT_FAILED, EXIT_REDIS, CliState, state, store_or_exit
+from jobs.cli.state import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_REDIS,
+    CliState,
+    state,
+    store_or_exit,
+)
 
 __all__ = [
     "COMMANDS",
@@ -140,6 +149,19 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         return load_command(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; output cut by a closed pipe (``| head``) ends quietly with 141.
+
+        Click would exit 1 there, which the README reserves for a failed job; 141 (128 + SIGPIPE)
+        is what a shell reports for any Unix tool whose reader went away.  stdout is pointed at
+        ``/dev/null`` so the interpreter's final flush does not raise again."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from the table's help lines (no import)."""

@@ -20,6 +20,8 @@ EXIT_CONFIG = 2
 """Bad configuration, usage or input (the message names the file, the key and the reason)."""
 EXIT_REDIS = 3
 """Redis unreachable."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of stdout went away (``| head``): 128 + SIGPIPE, as shells report any tool."""
 
 
 class CliState:

@@ -245,7 +245,7 @@ def _num(x: Any, fmt: str = "{:,.0f}") -> str:
     "last",
     type=click.IntRange(min=1),
     default=None,
-    help="Print only the last N report weeks.",
+    help="Show the last N report weeks (text: one table per week; JSON: their rows).",
 )
 @click.option(
     "--json",
@@ -296,13 +296,32 @@ def futures_positioning(
     echo_quality(quality)
     for n in notes:
         click.echo(f"note: {n}", err=True)
-    latest = rows[rows["as_of"] == rows["as_of"].max()] if len(rows) else rows
-    day = pd.Timestamp(latest["as_of"].iloc[0]).date() if len(latest) else "n/a"
-    click.echo(f"latest report week {day}: net contracts (percentile over 3 years, 0-100)")
+    # the text shows the latest report week, or each of the last N with --last N
+    weeks = sorted(rows["as_of"].unique()) if len(rows) else []
+    shown = weeks[-1:] if last is None else weeks
+    if not shown:
+        click.echo("latest report week n/a: no rows")
+    for week in shown:
+        _echo_week(rows[rows["as_of"] == week], latest=week == weeks[-1])
+    flagged = res.crowding[res.crowding["flagged"]]
+    for r in flagged.itertuples():
+        click.echo(
+            f"CROWDED {r.symbol} {r.trader_class}: {r.flag} ({r.metric} {r.value:.1f} {r.op} {r.threshold:g})"
+        )
+    if not len(flagged):
+        click.echo("no crowding flag this week")
+    sys.stdout.flush()
+
+
+def _echo_week(week_rows: pd.DataFrame, *, latest: bool) -> None:
+    """One report week's table (net contracts, 3-year percentiles, exposure)."""
+    day = pd.Timestamp(week_rows["as_of"].iloc[0]).date()
+    label = "latest report week" if latest else "report week"
+    click.echo(f"{label} {day}: net contracts (percentile over 3 years, 0-100)")
     click.echo(
         f"{'market':<8} {'open int.':>12} {'dealers':>12} {'asset managers':>22} {'leveraged funds':>22}  exposure (asset managers / leveraged funds)"
     )
-    for r in latest.to_dict("records"):
+    for r in week_rows.to_dict("records"):
         am = f"{_num(r['asset_manager_net_contracts'])} ({_num(r.get('asset_manager_percentile_3y'), '{:.0f}')})"
         lf = f"{_num(r['leveraged_funds_net_contracts'])} ({_num(r.get('leveraged_funds_percentile_3y'), '{:.0f}')})"
         if r["group"] == "rates":
@@ -314,14 +333,6 @@ def futures_positioning(
         click.echo(
             f"{r['market']:<8} {_num(r['open_interest']):>12} {_num(r['dealer_net_contracts']):>12} {am:>22} {lf:>22}  {expo}"
         )
-    flagged = res.crowding[res.crowding["flagged"]]
-    for r in flagged.itertuples():
-        click.echo(
-            f"CROWDED {r.symbol} {r.trader_class}: {r.flag} ({r.metric} {r.value:.1f} {r.op} {r.threshold:g})"
-        )
-    if not len(flagged):
-        click.echo("no crowding flag this week")
-    sys.stdout.flush()
 
 
 COMMANDS = [futures_positioning]

@@ -144,8 +144,9 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
         )
     if h.get("excluded_contracts"):
         lines.append(
-            f"excluded: {h['excluded_contracts']:,} contracts of non-standard series or other underlyings ({h.get('excluded_oi', 0):,.0f} contracts of open interest; see the dropped table)"
+            f"excluded: {h['excluded_contracts']:,} contracts of non-standard series or other underlyings ({h.get('excluded_oi', 0):,.0f} contracts of open interest):"
         )
+        lines += excluded_lines(report.dropped)
     for f in h.get("forwards") or []:
         lines.append(f"forward {f['expiry']}: {f['forward']:,.4g} ({f['method']})")
     lines.append("by expiry (net GEX, USD per 1% move):")
@@ -156,6 +157,29 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     if len(doc["by_expiry"]) > 12:
         lines.append(f"  ... {len(doc['by_expiry']) - 12} more expiries")
     return "\n".join(lines)
+
+
+EXCLUDED_SHOWN = 10
+"""Excluded contracts the text summary lists (the dashboard's dropped table has them all)."""
+
+
+def excluded_lines(dropped: pd.DataFrame) -> list[str]:
+    """The contracts left out as non-standard or of another underlying, largest open interest
+    first: symbol, open interest (contracts) and the reason (at most :data:`EXCLUDED_SHOWN`)."""
+    ex = dropped[dropped["kind"].isin(("non-standard", "other underlying"))]
+    ex = ex.sort_values("open_interest", ascending=False, kind="stable")
+    out = [
+        f"  {sym}  OI {oi:,.0f} contracts  {reason}"
+        for sym, oi, reason in zip(
+            ex["symbol"].head(EXCLUDED_SHOWN),
+            ex["open_interest"].head(EXCLUDED_SHOWN),
+            ex["reason"].head(EXCLUDED_SHOWN),
+            strict=True,
+        )
+    ]
+    if len(ex) > EXCLUDED_SHOWN:
+        out.append(f"  ... {len(ex) - EXCLUDED_SHOWN:,} more (the dashboard's dropped table)")
+    return out
 
 
 @click.command("gamma")

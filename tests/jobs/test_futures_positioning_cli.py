@@ -116,6 +116,22 @@ def test_market_filter_last_and_closes(files, test_data) -> None:
     assert doc["closes_quality"]["SPX"]["basis"] == "rows"
 
 
+def test_last_n_weeks_in_text_prints_each_week(files) -> None:
+    code, out, err = run("futures-positioning", "--tff", files[0], "--market", "ES", "--last", "2")
+    assert code == 0, err
+    heads = [line for line in out.splitlines() if "report week" in line]
+    assert [h.split(":")[0] for h in heads] == [
+        "report week 2024-06-18",
+        "latest report week 2024-06-25",
+    ]
+    assert sum(line.startswith("ES ") for line in out.splitlines()) == 2
+    code, out, err = run("futures-positioning", "--tff", files[0], "--market", "ES")
+    assert code == 0, err
+    assert [line.split(":")[0] for line in out.splitlines() if "report week" in line] == [
+        "latest report week 2024-06-25"
+    ]
+
+
 def test_dv01_override(files) -> None:
     code, out, _ = run(
         "futures-positioning",
@@ -235,3 +251,24 @@ def test_quality_threshold_refuses_a_lossy_file(files, tmp_path) -> None:
     path.write_bytes(_zip("FinFutYY.txt", "\n".join(lines)))
     code, _, err = run("futures-positioning", "--tff", str(path), "--json")
     assert code == 2 and "refused:" in err and "limit 1.00 %" in err, err
+
+
+def test_output_cut_by_a_closed_pipe_exits_141_without_a_traceback(files, tmp_path) -> None:
+    """``flowdesk ... | head``: the reader goes away after a few bytes; the command ends quietly
+    with 141 (128 + SIGPIPE, what shells report), never 1 (a failed job) or a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FLOWDESK_CONFIG": str(tmp_path / "absent.toml")}
+    cmd = [sys.executable, "-m", "jobs.cli", "futures-positioning"]
+    # the text of 78 weeks, line by line (~200 KB: past a 64 KB pipe buffer); one big write, as
+    # --json does, is cut short by the kernel without an error and ends 0
+    cmd += ["--tff", files[0], "--tff", files[1], "--last", "78"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10) == b"quality: 1"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -412,3 +412,24 @@ def test_gamma_config_deliverables_and_consistency_factor() -> None:
     ):
         with pytest.raises(ConfigError):
             _settings(["SDS"], **bad)
+
+
+def test_cli_text_lists_the_excluded_contracts(test_data: Path) -> None:
+    """The adjusted-series case: the text summary names each excluded SDS1 contract with its open
+    interest and reason (largest first), not a table the CLI does not show."""
+    res = CliRunner().invoke(gamma, [str(test_data / "cases/adjusted-option-series/chain.json")])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("excluded: 6 contracts"))
+    listed = lines[at + 1 : at + 7]
+    assert all(line.startswith("  SDS1260821") for line in listed)
+    assert [int(line.split("OI ")[1].split(" ")[0].replace(",", "")) for line in listed] == [
+        25_000,
+        25_000,
+        25_000,
+        20_000,
+        20_000,
+        20_000,
+    ]  # 135,000 contracts of open interest in all, as the headline says
+    assert all("non-standard deliverable: SDS1 is an adjusted series" in line for line in listed)
+    assert not lines[at + 7].startswith("  SDS1")
