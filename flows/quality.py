@@ -98,7 +98,7 @@ class Quality:
     def merge(self, other: Quality) -> Quality:
         """A new Quality adding ``other`` to this one (same basis expected; sources joined)."""
         out = Quality(
-            source=self.source if other.source == self.source else f"{self.source}; {other.source}",
+            source=_join_sources(self.source, other.source),
             basis=self.basis if self.basis == other.basis else f"{self.basis} / {other.basis}",
             total_rows=self.total_rows + other.total_rows,
             skipped_rows=self.skipped_rows + other.skipped_rows,
@@ -202,6 +202,17 @@ def enforce(quality: Quality, max_skipped_share: float = DEFAULT_MAX_SKIPPED_SHA
     if quality.skipped_share > max_skipped_share + 1e-12:
         raise QualityError(quality, max_skipped_share)
     return quality
+
+
+def _join_sources(a: str, b: str) -> str:
+    """``a`` and ``b`` joined with ``"; "``, each source named once (a merge of several files'
+    qualities used to name each file once per table read from it)."""
+    seen: list[str] = []
+    for part in (*a.split("; "), *b.split("; ")):
+        names = part.split(", ")
+        if part and not all(n in seen for n in names):
+            seen += [n for n in names if n not in seen]
+    return "; ".join(seen)
 
 
 def combine(qualities: Iterable[Quality]) -> Quality | None:

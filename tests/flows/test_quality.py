@@ -39,6 +39,15 @@ def test_round_trip_merge_and_headline() -> None:
     assert m.headline() == {"quality_skipped_share": pytest.approx(0.05), "quality_warnings": 1}
     assert "1 of 15 rows skipped (5.00 % of AUM)" in m.summary()
     assert combine([]) is None
+    assert m.source == "a; b"
+
+
+def test_merged_sources_name_each_file_once() -> None:
+    """Several tables read from the same files: each file is named once, in first-seen order."""
+    parts = [Quality(source=s, basis="positions") for s in ("f1, f2", "f1", "f1", "f2", "tff")]
+    merged = combine(parts)
+    assert merged is not None and merged.source == "f1; f2; tff"
+    assert combine([Quality(source="x", basis="rows")] * 3).source == "x"  # type: ignore[union-attr]
 
 
 def test_check_range_names_source_row_and_field() -> None:
