@@ -143,6 +143,17 @@ def test_cftc_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis
     assert _console_errors(dash_duo) == []
 
 
+def _title_scale(title: str) -> float:
+    """The size of the money scale an axis title names (``USD bn`` -> 1e9, plain ``USD`` -> 1)."""
+    import re
+
+    from flows import money
+
+    words = {("thousands" if k == "k" else k): v for k, v in money.SCALES}
+    found = re.search(r"USD (tn|bn|mn|thousands)\b", title)
+    return words[found.group(1)] if found else 1.0
+
+
 @pytest.mark.parametrize("where", [trimmed(id=TRIMMED), full(id=FULL)])
 def test_figures_state_units_and_basket_stack(store, where: str, request: pytest.FixtureRequest):
     """Pure figure builders on the published real result: unit in every axis title; the
@@ -171,14 +182,16 @@ def test_figures_state_units_and_basket_stack(store, where: str, request: pytest
             if k.startswith(("xaxis", "yaxis")) and fig.layout[k].title.text
         ]
         assert titles, "figure without axis titles"
-        assert any("USD" in t or "standard deviations" in t for t in titles), titles
+        assert any("USD" in t or "std devs" in t for t in titles), titles
     bars = figs[1]
     assert {t.name for t in bars.data} == set(basket)
-    # The stack of the last week equals the published net USD of that week.
+    # The stack of the last week equals the published net USD of that week, in the scale the
+    # axis title names (ticks are plain numbers: "USD bn", never Plotly's "G").
+    size = _title_scale(bars.layout.yaxis.title.text)
     last_day = max(bars.data[0].x)
     stack = sum(float(y) for t in bars.data for x, y in zip(t.x, t.y, strict=True) if x == last_day)
     published = tff.set_index("as_of").loc[pd.Timestamp(last_day), series]
-    assert stack == pytest.approx(published, rel=1e-9)
+    assert stack * size == pytest.approx(published, rel=1e-9)
     peaks = [t for t in figs[0].data if t.name == "previous peaks"]
     assert peaks and len(peaks[0].x) >= 1
 
