@@ -210,8 +210,8 @@ def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
                 col=1,
             )
     styled(fig, title=title, x_title="", y_title="z-score (standard deviations)", height=460)
-    fig.update_yaxes(title_text="z-score (std devs)", row=1, col=1)
-    fig.update_yaxes(title_text="Percentile, COT index (0-100)", range=[0, 100], row=2, col=1)
+    fig.update_yaxes(title_text="z-score (standard deviations)", row=1, col=1)
+    fig.update_yaxes(title_text="percentile / COT index (0-100)", range=[0, 100], row=2, col=1)
     fig.update_xaxes(title_text="CFTC report date (as of)", row=2, col=1)
     date_axis(fig, axis="x")
     return date_axis(fig, axis="x2")

@@ -309,7 +309,7 @@ def gex_heatmap(
             colorscale=[[0.0, SELL], [0.5, "#ffffff"], [1.0, BUY]],
             zmin=-lim,
             zmax=lim,
-            colorbar={"title": {"text": f"{scale.unit()}<br>per 1%"}, **PLAIN_TICKS},
+            colorbar={"title": {"text": f"{scale.unit()} per 1%"}, **PLAIN_TICKS},
             hovertemplate="expiry %{x}<br>strike %{y}<br>net GEX "
             + scale.hover("z", signed=True)
             + " per 1%<extra></extra>",

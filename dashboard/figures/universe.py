@@ -44,7 +44,7 @@ def sector_regime_heatmap(sectors: pd.DataFrame) -> go.Figure:
             colorscale=[[0, SELL], [0.5, "#f7f7f7"], [1, BUY]],
             zmin=-lim / 1e9,
             zmax=lim / 1e9,
-            colorbar={"title": {"text": "USD bn<br>per 1%"}, **PLAIN_TICKS},
+            colorbar={"title": {"text": "USD bn per 1%"}, **PLAIN_TICKS},
             hovertemplate="%{y} · %{x}<br>net GEX %{z:,.2f} bn USD per 1%<br>%{text}<extra></extra>",
         )
     )

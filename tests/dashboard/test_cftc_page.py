@@ -115,7 +115,7 @@ def test_cftc_page_renders_and_toggles(
     for gid in ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)
     history_text = dash_duo.find_element("#cftc-history").text
-    assert "Net USD position (USD, + = long USD)" in history_text
+    assert "Net USD position (USD bn, + = long USD)" in history_text
     assert "Net USD position, Legacy non-commercials" in history_text
     dash_duo.wait_for_contains_text("#cftc-table", "2025-01-14")
 
@@ -182,7 +182,7 @@ def test_figures_state_units_and_basket_stack(store, where: str, request: pytest
             if k.startswith(("xaxis", "yaxis")) and fig.layout[k].title.text
         ]
         assert titles, "figure without axis titles"
-        assert any("USD" in t or "std devs" in t for t in titles), titles
+        assert any("USD" in t or "standard deviations" in t for t in titles), titles
     bars = figs[1]
     assert {t.name for t in bars.data} == set(basket)
     # The stack of the last week equals the published net USD of that week, in the scale the

@@ -91,7 +91,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     dash_duo.wait_for_contains_text("#gamma-by-strike", "SPX dealer GEX by strike", timeout=30)
     strike_text = dash_duo.find_element("#gamma-by-strike").text
     assert (
-        "Dealer gamma (USD per 1% move)" in strike_text
+        "Dealer gamma (USD bn per 1% move)" in strike_text
         and "Strike (index points / USD per share)" in strike_text
     )
     assert "Dealer convention: dealers long calls, short puts" in strike_text
@@ -102,7 +102,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     hedge = dash_duo.find_element("#gamma-hedge-flow").text
     assert (
         "dealer hedge flow by spot move" in hedge
-        and "Dealer trade (USD)" in hedge
+        and "Dealer trade (USD bn, + = buy)" in hedge
         and "Spot move (%)" in hedge
     )
     assert "daily closes and today" in dash_duo.find_element("#gamma-history").text
@@ -415,7 +415,9 @@ def test_figures_carry_units_convention_and_markers() -> None:
     # Versions seconds apart, barely moving: the ranges are widened (6 hours; 10 % of the level)
     # so that no tick label repeats or shows milliseconds.
     same_day = intraday.assign(
-        as_of=pd.to_datetime(["2026-11-18T15:00:00Z", "2026-11-18T15:00:01Z", "2026-11-18T15:00:02Z"]),
+        as_of=pd.to_datetime(
+            ["2026-11-18T15:00:00Z", "2026-11-18T15:00:01Z", "2026-11-18T15:00:02Z"]
+        ),
         net_gex_usd_per_1pct=[-5.94997e9, -5.94998e9, -5.94999e9],
     )
     fig = gfig.history(closes.iloc[:0], same_day, underlying="XYZ", tz="America/New_York")
