@@ -12,12 +12,24 @@ import pandas as pd
 from dashboard.figures.common import (
     ACCENT,
     BUY,
+    DATE_TICKS,
     HOUSE_LAYOUT,
+    LEGEND,
+    LEGEND_ROW_PX,
+    LEGEND_WIDTH_PX,
+    MODEBAR,
     NET,
     NEUTRAL,
     PALETTE,
+    PLAIN_TICKS,
     SELL,
+    TITLE_BAND_PX,
+    WIDE_PX,
     empty,
+    legend_names,
+    legend_rows,
+    title_layout,
+    top_margin,
 )
 from dashboard.render_cache import plain
 
@@ -36,25 +48,35 @@ MARK_PCT = 3.0
 """The moves marked on the board (+-3 %, the headline's flag move)."""
 
 
-def _house_layout(*, title: str, x_title: str, y_title: str, height: int, uirevision: str) -> dict:
-    """The house look (:data:`dashboard.figures.common._HOUSE`) as a plain layout dict: the title
-    at the top left, the legend in its own row under it (never over the title or the plot)."""
+def _house_layout(
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    height: int,
+    uirevision: str,
+    traces: list[dict],
+    wide: bool = False,
+) -> dict:
+    """The house look (:func:`dashboard.figures.common.styled`) as a plain layout dict: the title
+    band (title left, mode bar right), the legend in its own rows under it (the top margin
+    reserved from the trace names; ``wide``: the chart spans the page), then the plot; money
+    ticks as plain numbers."""
+    names = legend_names(traces)
     return {
         **HOUSE_LAYOUT,
-        "title": {
-            "text": title,
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.98,
-            "yanchor": "top",
-            "yref": "container",
-            "font": {"size": 15},
-        },
+        "title": title_layout(title),
         "xaxis": {**HOUSE_LAYOUT["xaxis"], "title": {"text": x_title}},
-        "yaxis": {**HOUSE_LAYOUT["yaxis"], "title": {"text": y_title}},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0.0},
+        "yaxis": {**HOUSE_LAYOUT["yaxis"], **PLAIN_TICKS, "title": {"text": y_title}},
+        "legend": LEGEND,
+        "modebar": MODEBAR,
         "height": height,
-        "margin": {"l": 70, "r": 20, "t": 80, "b": 50},
+        "margin": {
+            "l": 70,
+            "r": 20,
+            "t": top_margin(names, WIDE_PX if wide else LEGEND_WIDTH_PX),
+            "b": 50,
+        },
         "hovermode": "x unified",
         "uirevision": uirevision,
     }
@@ -116,10 +138,11 @@ def flows_by_move(
         y_title="Flow (USD bn, + = buy)",
         height=height,
         uirevision=f"board-{index}-{view}",
+        traces=traces,
+        wide=True,
     )
     layout["barmode"] = "relative"
     layout["xaxis"]["ticksuffix"] = "%"
-    layout["yaxis"]["tickformat"] = ",.1f"
     shapes: list[dict] = [
         {
             "type": "rect",
@@ -247,9 +270,9 @@ def flows_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 430) ->
         y_title="Flow (USD bn, + = buy)",
         height=height,
         uirevision="explorer-flows",
+        traces=traces,
     )
     layout["barmode"] = "relative"
-    layout["yaxis"]["tickformat"] = ",.1f"
     return {"data": traces, "layout": layout}
 
 
@@ -282,77 +305,65 @@ def pct_adv_by_underlying(rows: pd.DataFrame, *, title: str, height: int = 330) 
         y_title="Flow (% of ADV)",
         height=height,
         uirevision="explorer-adv",
+        traces=traces,
     )
     layout["showlegend"] = False
     return {"data": traces, "layout": layout}
 
 
+CLOSE_AXIS = "Exchange day (close)"
 HISTORY_PANELS = (
-    ("net_gex", "Net GEX (USD bn per 1% move)", 1e9),
-    ("flip_distance", "Gamma flip distance (% of spot)", 1.0),
-    ("letf", "Leveraged ETFs (USD bn per 1% move)", 1e9),
-    ("net_usd", "Net USD position (USD bn, + = long USD)", 1e9),
+    ("net_gex", "Net GEX per 1% move", "USD bn per 1%", CLOSE_AXIS, 1e9),
+    ("flip_distance", "Gamma flip distance from spot", "% of spot", CLOSE_AXIS, 1.0),
+    ("letf", "Leveraged ETFs: rebalance per 1% move", "USD bn per 1%", CLOSE_AXIS, 1e9),
+    ("net_usd", "CFTC net USD position (+ = long USD)", "USD bn", "CFTC report date (as of)", 1e9),
 )
-"""The end-of-day history panels: key, title with unit, divisor."""
+"""The end-of-day history panels: key, panel title, y-axis unit, x-axis title, divisor."""
+
+HISTORY_MIN_SPAN = pd.Timedelta(days=7)
+"""The narrowest date range of a history panel: a few closes are drawn on a week with one tick per
+day, never on hours labelled with the same date."""
+
+
+def _date_range(dates: list[pd.Series]) -> list[str] | None:
+    """A range of at least :data:`HISTORY_MIN_SPAN` around ``dates`` ending a day after the last
+    (None: wide enough for Plotly's own)."""
+    t = pd.concat(dates).dropna() if dates else pd.Series(dtype="datetime64[ns]")
+    if t.empty or t.max() - t.min() >= HISTORY_MIN_SPAN:
+        return None
+    end = t.max() + pd.Timedelta(days=1)
+    return [(end - HISTORY_MIN_SPAN).strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")]
 
 
 def eod_history(
-    series: dict[str, list[tuple[str, pd.DataFrame, str]]], *, height: int = 520
+    series: dict[str, list[tuple[str, pd.DataFrame, str]]], *, height: int = 600
 ) -> dict:
     """End-of-day closes over months, one panel per :data:`HISTORY_PANELS` key; ``series``: panel
     key -> ``[(label, frame with date, column)]``.  A plain figure dict (2 x 2 panels, each with
-    its own axes; dates on the x axes, one point per exchange day)."""
+    its title, its axis titles and units; dates on the x axes, one point per exchange day).
+
+    Top to bottom: the title band (title left, mode bar right), the legend's rows (the whole
+    width), the panels."""
     traces: list[dict] = []
-    layout = {
-        **HOUSE_LAYOUT,
-        "height": height,
-        "margin": {"l": 70, "r": 20, "t": 60, "b": 40},
-        "hovermode": "x unified",
-        "uirevision": "board-history",
-        "showlegend": True,
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.06, "xanchor": "left", "x": 0.0},
-        "annotations": [],
-    }
     domains = (
-        ((0.0, 0.46), (0.58, 1.0)),
-        ((0.54, 1.0), (0.58, 1.0)),
-        ((0.0, 0.46), (0.0, 0.42)),
-        ((0.54, 1.0), (0.0, 0.42)),
+        ((0.0, 0.44), (0.6, 1.0)),
+        ((0.56, 1.0), (0.6, 1.0)),
+        ((0.0, 0.44), (0.0, 0.4)),
+        ((0.56, 1.0), (0.0, 0.4)),
     )
+    axes: dict[str, dict] = {}
+    annotations: list[dict] = []
     colour = 0
-    for i, ((key, title, div), (xd, yd)) in enumerate(zip(HISTORY_PANELS, domains, strict=True)):
+    for i, ((key, title, unit, x_title, div), (xd, yd)) in enumerate(
+        zip(HISTORY_PANELS, domains, strict=True)
+    ):
         ax = "" if i == 0 else str(i + 1)
-        layout[f"xaxis{ax}"] = {
-            **HOUSE_LAYOUT["xaxis"],
-            "domain": list(xd),
-            "anchor": f"y{ax}",
-            "type": "date",
-            "tickformat": "%Y-%m-%d",
-            "nticks": 6,
-        }
-        layout[f"yaxis{ax}"] = {
-            **HOUSE_LAYOUT["yaxis"],
-            "domain": list(yd),
-            "anchor": f"x{ax}",
-            "tickformat": ",.1f",
-        }
-        layout["annotations"].append(
-            {
-                "text": title,
-                "xref": "paper",
-                "yref": "paper",
-                "x": xd[0],
-                "y": yd[1],
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 12},
-            }
-        )
+        dates = []
         for label, frame, col in series.get(key, []):
             if frame.empty or col not in frame:
                 continue
             y = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float) / div
+            dates.append(frame["date"])
             traces.append(
                 {
                     "type": "scatter",
@@ -364,13 +375,67 @@ def eod_history(
                     "yaxis": f"y{ax}",
                     "marker": {"size": 5, "color": PALETTE[colour % len(PALETTE)]},
                     "line": {"color": PALETTE[colour % len(PALETTE)]},
+                    "hovertemplate": "%{y:,.2f} " + unit + "<extra>" + label + "</extra>",
                 }
             )
             colour += 1
+        x_range = _date_range(dates)
+        axes[f"xaxis{ax}"] = {
+            **HOUSE_LAYOUT["xaxis"],
+            "domain": list(xd),
+            "anchor": f"y{ax}",
+            "type": "date",
+            "tickformatstops": DATE_TICKS,
+            "nticks": 6,
+            "title": {"text": x_title, "standoff": 4},
+            **({"range": x_range} if x_range else {}),
+        }
+        axes[f"yaxis{ax}"] = {
+            **HOUSE_LAYOUT["yaxis"],
+            **PLAIN_TICKS,
+            "domain": list(yd),
+            "anchor": f"x{ax}",
+            "title": {"text": unit},
+        }
+        annotations.append(
+            {
+                "text": title,
+                "xref": "paper",
+                "yref": "paper",
+                "x": xd[0],
+                "y": yd[1],
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "yshift": 4,
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        )
     if not traces:
         return plain(
             empty(
                 "No end-of-day closes yet: one is kept per exchange day from the first publish on"
             )
         )
+    rows = legend_rows(legend_names(traces), WIDE_PX)
+    legend_px = rows * LEGEND_ROW_PX + 6
+    layout = {
+        **HOUSE_LAYOUT,
+        **axes,
+        "height": height + legend_px,
+        # the mode bar's band, the legend, then a row for the upper panels' titles
+        "margin": {"l": 70, "r": 20, "t": TITLE_BAND_PX + legend_px + 24, "b": 50},
+        "hovermode": "x unified",
+        "uirevision": "board-history",
+        "title": title_layout("End-of-day closes of the board's inputs"),
+        "showlegend": True,
+        "legend": {
+            **LEGEND,
+            "yref": "container",
+            "y": 1.0 - TITLE_BAND_PX / (height + legend_px),
+            "yanchor": "top",
+        },
+        "modebar": MODEBAR,
+        "annotations": annotations,
+    }
     return {"data": traces, "layout": layout}

@@ -20,9 +20,11 @@ from dashboard.figures.common import (
     NEUTRAL,
     PALETTE,
     SELL,
+    date_axis,
     empty,
+    money_scale,
+    plain_axis,
     styled,
-    usd_axis_format,
 )
 from flows import money
 
@@ -65,25 +67,29 @@ def net_usd_history(
     """Net USD position over time (USD) with the previous cycle peaks/troughs marked."""
     if weekly.empty or series not in weekly.columns or weekly[series].notna().sum() == 0:
         return empty(f"No data for {series}")
+    others = [c for c in other or [] if c in weekly.columns and c != series]
+    scale = money_scale(*(weekly[c] for c in (series, *others)))
+    hover = "%{x|%Y-%m-%d}: " + scale.hover() + "<extra>%{fullData.name}</extra>"
     fig = go.Figure()
-    for i, col in enumerate(other or []):
-        if col in weekly.columns and col != series:
-            fig.add_trace(
-                go.Scatter(
-                    x=weekly["as_of"],
-                    y=weekly[col],
-                    name=col,
-                    mode="lines",
-                    line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1},
-                )
+    for i, col in enumerate(others):
+        fig.add_trace(
+            go.Scatter(
+                x=weekly["as_of"],
+                y=scale(weekly[col]),
+                name=col,
+                mode="lines",
+                line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1},
+                hovertemplate=hover,
             )
+        )
     fig.add_trace(
         go.Scatter(
             x=weekly["as_of"],
-            y=weekly[series],
+            y=scale(weekly[series]),
             name=series,
             mode="lines",
             line={"color": NET, "width": 2},
+            hovertemplate=hover,
         )
     )
     pk = (
@@ -97,23 +103,28 @@ def net_usd_history(
             fig.add_trace(
                 go.Scatter(
                     x=sel["as_of"],
-                    y=sel["value_usd"],
+                    y=scale(sel["value_usd"]),
                     mode="markers",
                     name=f"previous {kind}s",
                     marker={"color": colour, "size": 10, "symbol": symbol},
-                    customdata=sel[["distance_usd"]].to_numpy(),
-                    hovertemplate="%{x|%Y-%m-%d}: %{y:$.3s}<br>current − this: %{customdata[0]:$.3s}<extra></extra>",
+                    customdata=scale(sel[["distance_usd"]].to_numpy(dtype=float)),
+                    hovertemplate="%{x|%Y-%m-%d}: "
+                    + scale.hover()
+                    + "<br>current − this: "
+                    + scale.hover("customdata[0]")
+                    + "<extra></extra>",
                 )
             )
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
     styled(
         fig,
         title=title,
+        wide=True,
         x_title="CFTC report date (as of)",
-        y_title="Net USD position (USD, + = long USD)",
+        y_title=f"Net USD position ({scale.unit()}, + = long USD)",
         note="Peaks/troughs: extreme of ±26 weekly reports around them (confirmed only).",
     )
-    return usd_axis_format(fig)
+    return date_axis(plain_axis(fig))
 
 
 def currency_bars(
@@ -139,25 +150,32 @@ def currency_bars(
         frame = frame[frame["ccy"].isin(basket)]
     dates = sorted(frame["as_of"].unique())[-weeks:]
     frame = frame[frame["as_of"].isin(dates)]
+    # The scale of the stacks' extent (each week's positive and negative sums), not of one bar.
+    sums = frame.groupby("as_of")[value_col]
+    scale = money_scale(
+        sums.apply(lambda v: v.clip(lower=0).sum()), sums.apply(lambda v: v.clip(upper=0).sum())
+    )
     fig = go.Figure()
     for i, (ccy, part) in enumerate(frame.groupby("ccy", sort=False)):
         fig.add_trace(
             go.Bar(
                 x=part["as_of"],
-                y=part[value_col],
+                y=scale(part[value_col]),
                 name=str(ccy),
                 marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate="%{x|%Y-%m-%d}: " + scale.hover() + "<extra>%{fullData.name}</extra>",
             )
         )
     fig.update_layout(barmode="relative")
     styled(
         fig,
         title=title,
+        wide=True,
         x_title="CFTC report date (as of)",
-        y_title="Contribution to net USD (USD, + = long USD)",
+        y_title=f"Contribution to net USD ({scale.unit()}, + = long USD)",
         note="Short a currency = long USD: a currency's contribution is minus its position value (USD index: + its value).",
     )
-    return usd_axis_format(fig)
+    return date_axis(plain_axis(fig))
 
 
 def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
@@ -195,7 +213,8 @@ def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
     fig.update_yaxes(title_text="z-score (standard deviations)", row=1, col=1)
     fig.update_yaxes(title_text="percentile / COT index (0-100)", range=[0, 100], row=2, col=1)
     fig.update_xaxes(title_text="CFTC report date (as of)", row=2, col=1)
-    return fig
+    date_axis(fig, axis="x")
+    return date_axis(fig, axis="x2")
 
 
 def change_decomposition(
@@ -210,22 +229,35 @@ def change_decomposition(
     ):
         return empty("No week-on-week changes yet")
     w = weekly[weekly[cols[2]].notna()].tail(weeks)
+    scale = money_scale(*(w[c] for c in cols))
+    hover = "%{x|%Y-%m-%d}: " + scale.hover() + "<extra>%{fullData.name}</extra>"
     fig = go.Figure()
     fig.add_trace(
-        go.Bar(x=w["as_of"], y=w[cols[0]], name="position change (Δnet × old FX)", marker_color=BUY)
+        go.Bar(
+            x=w["as_of"],
+            y=scale(w[cols[0]]),
+            name="position change (Δnet × old FX)",
+            marker_color=BUY,
+            hovertemplate=hover,
+        )
     )
     fig.add_trace(
         go.Bar(
-            x=w["as_of"], y=w[cols[1]], name="FX revaluation (new net × ΔFX)", marker_color=ACCENT
+            x=w["as_of"],
+            y=scale(w[cols[1]]),
+            name="FX revaluation (new net × ΔFX)",
+            marker_color=ACCENT,
+            hovertemplate=hover,
         )
     )
     fig.add_trace(
         go.Scatter(
             x=w["as_of"],
-            y=w[cols[2]],
+            y=scale(w[cols[2]]),
             name="total change",
             mode="markers",
             marker={"color": NET, "size": 7},
+            hovertemplate=hover,
         )
     )
     fig.update_layout(barmode="relative")
@@ -233,9 +265,9 @@ def change_decomposition(
         fig,
         title=title,
         x_title="CFTC report date (as of)",
-        y_title="Change in net USD (USD per week)",
+        y_title=f"Change in net USD ({scale.unit()} per week)",
     )
-    return usd_axis_format(fig)
+    return date_axis(plain_axis(fig))
 
 
 def unwind_bars(
@@ -256,13 +288,15 @@ def unwind_bars(
         BUY if b else (SELL if v < 0 else NEUTRAL)
         for b, v in zip(u["benefits"], u["currency_flow_usd"], strict=True)
     ]
+    scale = money_scale(u["currency_flow_usd"])
     fig = go.Figure(
         go.Bar(
-            x=u["currency_flow_usd"],
+            x=scale(u["currency_flow_usd"]),
             y=u["ccy"],
             orientation="h",
             marker_color=colours,
             name="currency bought (+) / sold (−)",
+            hovertemplate="%{y}: " + scale.hover("x") + "<extra></extra>",
         )
     )
     first = u.iloc[0]
@@ -270,9 +304,10 @@ def unwind_bars(
     styled(
         fig,
         title=title,
-        x_title="Currency bought (+) / sold (−) in the unwind (USD)",
+        wide=True,
+        x_title=f"Currency bought (+) / sold (−) in the unwind ({scale.unit()})",
         y_title="Currency",
         note=note,
     )
     fig.update_layout(hovermode="closest")
-    return usd_axis_format(fig, "x")
+    return plain_axis(fig, "x")

@@ -9,7 +9,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.common import BUY, NET, PALETTE, SELL, empty, styled, usd_axis_format
+from dashboard.figures.common import (
+    BUY,
+    NET,
+    PALETTE,
+    SELL,
+    date_axis,
+    empty,
+    money_scale,
+    plain_axis,
+    styled,
+)
 
 CLASS_LABELS = {
     "dealer": "dealers",
@@ -45,10 +55,11 @@ def net_history(positions: pd.DataFrame, symbol: str, name: str) -> go.Figure:
     styled(
         fig,
         title=f"{name} ({symbol}): net position by trader class",
+        wide=True,
         x_title="Report date (Tuesday)",
-        y_title="Net position (contracts, + long / − short)",
+        y_title="Net position (contracts, + = long)",
     )
-    return fig
+    return date_axis(plain_axis(fig))
 
 
 def stats_panel(
@@ -88,7 +99,7 @@ def stats_panel(
         y_title="Percentile / COT index (0-100)",
     )
     fig.update_yaxes(range=[0, 100])
-    return fig
+    return date_axis(fig)
 
 
 def exposure(positions: pd.DataFrame, symbol: str, trader_class: str, group: str) -> go.Figure:
@@ -98,37 +109,47 @@ def exposure(positions: pd.DataFrame, symbol: str, trader_class: str, group: str
         return empty(f"No exposure for {symbol}")
     label = CLASS_LABELS.get(trader_class, trader_class)
     if group == "rates":
-        col, y_title, title = (
+        col, y_title, title, note = (
             "dv01_usd_per_bp",
-            "DV01, USD per basis point (+ = long duration)",
+            "DV01 ({unit} per basis point, + = long duration)",
             f"{symbol} {label}: DV01",
+            None,
         )
     elif f["notional_usd"].notna().any():
-        col, y_title, title = (
+        col, y_title, title, note = (
             "notional_usd",
-            "Notional, USD (net x multiplier x close)",
+            "Notional ({unit}, + = net long)",
             f"{symbol} {label}: USD notional",
+            "Notional = net contracts × multiplier × the index close of the report date.",
         )
     else:
-        col, y_title, title = (
+        col, y_title, title, note = (
             "usd_per_point",
-            "USD per index point (no close: notional not computed)",
+            "Exposure ({unit} per index point)",
             f"{symbol} {label}: USD per point",
+            "No index close for these weeks: the notional is not computed, only USD per point.",
         )
     colors = [BUY if v >= 0 else SELL for v in f[col].fillna(0.0)]
+    scale = money_scale(f[col])
     fig = go.Figure(
         [
             go.Bar(
                 x=f["as_of"],
-                y=f[col],
+                y=scale(f[col]),
                 marker_color=colors,
                 name=label,
-                hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra></extra>",
+                hovertemplate="%{x|%Y-%m-%d}: " + scale.hover() + "<extra></extra>",
             )
         ]
     )
-    styled(fig, title=title, x_title="Report date (Tuesday)", y_title=y_title)
-    return usd_axis_format(fig)
+    styled(
+        fig,
+        title=title,
+        x_title="Report date (Tuesday)",
+        y_title=y_title.format(unit=scale.unit()),
+        note=note,
+    )
+    return date_axis(plain_axis(fig))
 
 
 def weekly_change(positions: pd.DataFrame, symbol: str, *, weeks: int = 52) -> go.Figure:
@@ -156,7 +177,9 @@ def weekly_change(positions: pd.DataFrame, symbol: str, *, weeks: int = 52) -> g
     styled(
         fig,
         title=f"{symbol}: weekly change of the net position",
+        wide=True,
         x_title="Report date (Tuesday)",
-        y_title="Change (contracts; none across a missing week)",
+        y_title="Change (contracts per week)",
+        note="No change is drawn across a missing week.",
     )
-    return fig
+    return date_axis(plain_axis(fig))

@@ -19,11 +19,15 @@ from dashboard.figures.common import (
     BUY,
     NET,
     PALETTE,
+    SECONDARY_Y,
     SELL,
+    date_axis,
     empty,
     finite,
+    money_scale,
+    padded_range,
+    plain_axis,
     styled,
-    usd_axis_format,
 )
 from flows import money
 
@@ -40,21 +44,23 @@ def per_1pct_bars(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:
     if by_underlying.empty:
         return empty("No equity funds in the result")
     f = by_underlying.sort_values("per_1pct_usd", ascending=False).head(top)
+    scale = money_scale(f["per_1pct_usd"], f["long_per_1pct_usd"], f["inverse_per_1pct_usd"])
+    hover = "%{x}: " + scale.hover(signed=False) + " per 1%<extra>%{fullData.name}</extra>"
     fig = go.Figure(
         [
             go.Bar(
                 name="long funds (L > 0)",
                 x=f["underlying"],
-                y=f["long_per_1pct_usd"],
+                y=scale(f["long_per_1pct_usd"]),
                 marker_color=BUY,
-                hovertemplate="%{x}: %{y:$,.3s} per 1%<extra>long</extra>",
+                hovertemplate=hover,
             ),
             go.Bar(
                 name="inverse funds (L < 0)",
                 x=f["underlying"],
-                y=f["inverse_per_1pct_usd"],
+                y=scale(f["inverse_per_1pct_usd"]),
                 marker_color=ACCENT,
-                hovertemplate="%{x}: %{y:$,.3s} per 1%<extra>inverse</extra>",
+                hovertemplate=hover,
             ),
         ]
     )
@@ -63,10 +69,10 @@ def per_1pct_bars(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:
         fig,
         title=f"Rebalance per 1% move, top {len(f)} underlyings",
         x_title="Underlying (hedge ticker)",
-        y_title="USD per +1% move (buy; sell for −1%)",
-        note=SIGN_NOTE,
+        y_title=f"{scale.unit()} per +1% move (buy)",
+        note=SIGN_NOTE + " A −1% move sells the same amount.",
     )
-    return usd_axis_format(fig)
+    return plain_axis(fig)
 
 
 def implied_trade(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:
@@ -82,14 +88,17 @@ def implied_trade(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     colors = np.where(f["rebalance_usd"] >= 0, BUY, SELL)
     custom = np.stack([f["move_pct"].to_numpy(dtype=float)], axis=-1)
+    scale = money_scale(f["rebalance_usd"])
     fig.add_trace(
         go.Bar(
-            name="trade (USD)",
+            name=f"trade ({scale.unit()})",
             x=f["underlying"],
-            y=f["rebalance_usd"],
+            y=scale(f["rebalance_usd"]),
             marker_color=colors,
             customdata=custom,
-            hovertemplate="%{x}: %{y:$,.3s} (move %{customdata[0]:+.2f}%)<extra></extra>",
+            hovertemplate="%{x}: "
+            + scale.hover(signed=True)
+            + " (move %{customdata[0]:+.2f}%)<extra></extra>",
         ),
         secondary_y=False,
     )
@@ -107,19 +116,18 @@ def implied_trade(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:
         )
     styled(
         fig,
-        title="Today's implied trade into the close (move so far)",
+        title="Today's implied trade into the close",
         x_title="Underlying (hedge ticker)",
-        y_title="USD (+ buy / − sell)",
-        note=SIGN_NOTE,
+        y_title=f"Trade ({scale.unit()}, + = buy)",
+        note="Move so far today. " + SIGN_NOTE,
     )
     fig.update_yaxes(
-        title_text="Share of average daily dollar volume (%)",
+        title_text="Trade (% of average daily dollar volume)",
         secondary_y=True,
         rangemode="tozero",
-        showgrid=False,
+        **SECONDARY_Y,
     )
-    fig.update_yaxes(tickprefix="$", tickformat="~s", secondary_y=False)
-    return fig
+    return plain_axis(fig)
 
 
 def scenario_curve(scenarios: pd.DataFrame, *, underlyings: list[str] | None = None) -> go.Figure:
@@ -127,6 +135,7 @@ def scenario_curve(scenarios: pd.DataFrame, *, underlyings: list[str] | None = N
     if scenarios.empty:
         return empty("No scenario grid in the result")
     names = underlyings or ["TOTAL"]
+    scale = money_scale(scenarios.loc[scenarios["underlying"].isin(names), "rebalance_usd"])
     fig = go.Figure()
     for i, name in enumerate(names):
         s = scenarios[scenarios["underlying"] == name].sort_values("move_pct")
@@ -136,13 +145,13 @@ def scenario_curve(scenarios: pd.DataFrame, *, underlyings: list[str] | None = N
             go.Scatter(
                 name="all underlyings together" if name == "TOTAL" else name,
                 x=s["move_pct"],
-                y=s["rebalance_usd"],
+                y=scale(s["rebalance_usd"]),
                 mode="lines+markers",
                 line={
                     "color": NET if name == "TOTAL" else PALETTE[i % len(PALETTE)],
                     "width": 3 if name == "TOTAL" else 2,
                 },
-                hovertemplate="%{x:+.1f}%: %{y:$,.3s}<extra>" + name + "</extra>",
+                hovertemplate="%{x:+.1f}%: " + scale.hover() + "<extra>" + name + "</extra>",
             )
         )
     fig.add_hline(y=0, line={"color": "#999", "width": 1})
@@ -150,10 +159,10 @@ def scenario_curve(scenarios: pd.DataFrame, *, underlyings: list[str] | None = N
         fig,
         title="Scenario grid",
         x_title="Move of the underlying since prior close (%)",
-        y_title="USD (+ buy / − sell)",
+        y_title=f"Trade ({scale.unit()}, + = buy)",
         note=SIGN_NOTE,
     )
-    return usd_axis_format(fig)
+    return plain_axis(fig)
 
 
 def single_stock(funds: pd.DataFrame, underlying: str, move_pct: float) -> go.Figure:
@@ -168,52 +177,99 @@ def single_stock(funds: pd.DataFrame, underlying: str, move_pct: float) -> go.Fi
     f = f.reindex(f["trade_usd"].abs().sort_values(ascending=True).index)
     labels = [f"{t} ({lev:+g}x)" for t, lev in zip(f["ticker"], f["leverage"], strict=True)]
     colors = np.where(f["trade_usd"] >= 0, BUY, SELL)
+    scale = money_scale(f["trade_usd"])
+    assets = money_scale(f["aum_usd"])
     fig = go.Figure(
         go.Bar(
-            x=f["trade_usd"],
+            x=scale(f["trade_usd"]),
             y=labels,
             orientation="h",
             marker_color=colors,
-            customdata=np.stack([f["aum_usd"].to_numpy(dtype=float)], axis=-1),
-            hovertemplate="%{y}: %{x:$,.3s} (assets %{customdata[0]:$,.3s})<extra></extra>",
+            customdata=np.stack([assets(f["aum_usd"].to_numpy(dtype=float))], axis=-1),
+            hovertemplate="%{y}: "
+            + scale.hover("x")
+            + " (assets "
+            + assets.hover("customdata[0]", signed=False)
+            + ")<extra></extra>",
         )
     )
     total = float(f["trade_usd"].sum())
     styled(
         fig,
         title=f"{underlying} {float(move_pct):+g}%: funds must trade {format_usd(total, signed=True)} in total",
-        x_title="USD (+ buy / − sell) = USD per 1% × move",
+        wide=True,
+        x_title=f"Trade ({scale.unit()}, + = buy) = USD per 1% × move",
         y_title="Fund (signed leverage)",
         height=max(300, 60 + 28 * len(f)),
         note=SIGN_NOTE,
     )
     fig.update_layout(hovermode="closest")
-    return usd_axis_format(fig, axis="x")
+    return plain_axis(fig, axis="x")
 
 
-def history(series: pd.DataFrame) -> go.Figure:
-    """Equity total USD per 1% move over the kept publishes (``store.headline_series``)."""
-    if series.empty or "per_1pct_usd" not in series or series["per_1pct_usd"].isna().all():
+def history(
+    closes: pd.DataFrame,
+    intraday: pd.DataFrame | None = None,
+    *,
+    tz: str = "America/New_York",
+) -> go.Figure:
+    """Equity total USD per 1% move over time: the end-of-day closes (``ResultStore.eod_series``:
+    one point per exchange day, the day's last publish) and, after them, the last day's
+    publishes (``ResultStore.headline_series``), as the gamma page draws its history.  Times on
+    a date axis in the desk zone ``tz`` (never UTC, never a millisecond scale)."""
+    parts = []
+    for frame, kind in ((closes, "close"), (intraday, "intraday")):
+        if frame is not None and not frame.empty and "per_1pct_usd" in frame.columns:
+            f = frame[frame["per_1pct_usd"].notna()].copy()
+            f["t"] = pd.to_datetime(f["as_of"], utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+            f["kind"] = kind
+            parts.append(f)
+    if not parts or all(p.empty for p in parts):
         return empty("No history yet")
-    s = series.sort_values("as_of")
-    fig = go.Figure(
-        go.Scatter(
-            x=s["as_of"],
-            y=s["per_1pct_usd"],
+    both = pd.concat(parts, ignore_index=True)
+    last_day = both["t"].max().normalize()
+    daily = both[(both["kind"] == "close") & (both["t"] < last_day)].sort_values("t")
+    today = both[(both["kind"] == "intraday") & (both["t"] >= last_day)]
+    if today.empty:  # no intraday versions kept: the last day's close stands for it
+        today = both[(both["kind"] == "close") & (both["t"] >= last_day)]
+    today = today.drop_duplicates("t").sort_values("t")
+    scale = money_scale(both["per_1pct_usd"])
+    hover = "%{x|%Y-%m-%d %H:%M}: " + scale.hover(signed=False) + " per 1%<extra></extra>"
+    fig = go.Figure()
+    if not daily.empty:
+        fig.add_scatter(
+            x=daily["t"],
+            y=scale(daily["per_1pct_usd"]),
             mode="lines+markers",
             line={"color": NET},
-            name="equity total",
-            hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:$,.3s}<extra></extra>",
+            name="daily close",
+            hovertemplate=hover,
         )
+    fig.add_scatter(
+        x=today["t"],
+        y=scale(today["per_1pct_usd"]),
+        mode="lines+markers",
+        line={"color": NET, "dash": "dot"},
+        marker={"symbol": "diamond"},
+        name=f"{last_day:%Y-%m-%d} publishes",
+        hovertemplate=hover,
     )
+    zone = pd.Timestamp.now(tz=tz).strftime("%Z") if tz else ""
     styled(
         fig,
         title="History: equity total rebalance per 1% move",
-        x_title="As of (UTC)",
-        y_title="USD per +1% move",
+        x_title=f"As of ({tz}, {zone})",
+        y_title=f"{scale.unit()} per +1% move",
     )
-    fig.update_yaxes(rangemode="tozero")
-    return usd_axis_format(fig)
+    values = scale(both["per_1pct_usd"].to_numpy(dtype=float))
+    y_range = padded_range(values, min_span=0.1 * float(np.nanmax(np.abs(values))))
+    if y_range:
+        fig.update_yaxes(range=y_range)
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    plain_axis(fig)
+    shown = pd.concat([daily["t"], today["t"]])
+    return date_axis(fig, shown, min_span=pd.Timedelta(hours=6))
 
 
 def excluded_aum_bars(
@@ -234,23 +290,27 @@ def excluded_aum_bars(
     custom = np.stack(
         [f["funds"].to_numpy(dtype=float), f["share_pct"].to_numpy(dtype=float)], axis=-1
     )
+    scale = money_scale(f["aum_usd"])
     fig = go.Figure(
         go.Bar(
-            x=f["aum_usd"],
+            x=scale(f["aum_usd"]),
             y=f["category"],
             orientation="h",
             marker_color=colors,
             customdata=custom,
-            hovertemplate="%{y}: %{x:$,.3s} in %{customdata[0]:.0f} funds (%{customdata[1]:.2f} %)<extra></extra>",
+            hovertemplate="%{y}: "
+            + scale.hover("x", signed=False)
+            + " in %{customdata[0]:.0f} funds (%{customdata[1]:.2f} %)<extra></extra>",
         )
     )
     styled(
         fig,
         title=f"Left out of the daily figures: {format_usd(total)}{share}",
-        x_title="Assets, USD",
+        wide=True,
+        x_title=f"Assets ({scale.unit()})",
         y_title="Reason (reset period or data)",
         height=max(300, 80 + 30 * len(f)),
         note="Only daily-reset funds rebalance into every close; weekly, monthly, quarterly and options-based funds (and funds with unusable data) are listed here, not counted.",
     )
     fig.update_layout(hovermode="closest")
-    return usd_axis_format(fig, axis="x")
+    return plain_axis(fig, axis="x")

@@ -10,7 +10,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.figures.common import ACCENT, BUY, NET, NEUTRAL, SELL, empty, styled, usd_axis_format
+from dashboard.figures.common import (
+    ACCENT,
+    BUY,
+    NET,
+    NEUTRAL,
+    SECONDARY_Y,
+    SELL,
+    date_axis,
+    empty,
+    money_scale,
+    plain_axis,
+    styled,
+    zero_aligned_ranges,
+)
 
 SIGN = "+ = buy index futures, − = sell"
 
@@ -34,16 +47,21 @@ def _usd_bars_with_line(
     y_title: str,
     y2_title: str,
     note: str,
+    align_zero: bool = False,
 ) -> go.Figure:
-    """USD bars (buy / sell coloured) on the left axis and a line on the right axis."""
+    """USD bars (buy / sell coloured) on the left axis and a line on the right axis.
+
+    ``y_title`` holds ``{unit}``, replaced by the money scale drawn (``USD bn``); ``align_zero``:
+    the line measures the same trade in other units, so both axes cross zero at one height."""
+    scale = money_scale(usd)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Bar(
             name=bar_name,
             x=x,
-            y=usd,
+            y=scale(usd),
             marker_color=_bar_colors(usd),
-            hovertemplate=f"{x_hover}: %{{y:$,.3s}}<extra>{bar_label}</extra>",
+            hovertemplate=f"{x_hover}: {scale.hover()}<extra>{bar_label}</extra>",
         ),
         secondary_y=False,
     )
@@ -51,16 +69,20 @@ def _usd_bars_with_line(
         go.Scatter(name=line_name, x=x, y=line, line={"color": NET}, hovertemplate=line_hover),
         secondary_y=True,
     )
-    styled(fig, title=title, x_title=x_title, y_title=y_title, note=note)
-    fig.update_yaxes(title_text=y2_title, secondary_y=True)
-    return usd_axis_format(fig)
+    styled(fig, title=title, x_title=x_title, y_title=y_title.format(unit=scale.unit()), note=note)
+    fig.update_yaxes(title_text=y2_title, secondary_y=True, **SECONDARY_Y)
+    ranges = zero_aligned_ranges(scale(usd), line) if align_zero else None
+    if ranges:
+        fig.update_yaxes(range=ranges[0], secondary_y=False)
+        fig.update_yaxes(range=ranges[1], secondary_y=True)
+    return plain_axis(fig)
 
 
 def volcontrol_history(history: pd.DataFrame, index: str) -> go.Figure:
     """Exposure (line, fraction of AUM) and daily flow (bars, USD) per session."""
     if history.empty:
         return empty("No vol-control history")
-    return _usd_bars_with_line(
+    fig = _usd_bars_with_line(
         history["date"],
         history["flow_usd"],
         100.0 * history["exposure"],
@@ -71,55 +93,60 @@ def volcontrol_history(history: pd.DataFrame, index: str) -> go.Figure:
         line_hover="%{y:.1f} %<extra>exposure</extra>",
         title=f"Vol-control on {index}: exposure and flow",
         x_title="Session (date)",
-        y_title="Flow, USD of index futures (+ buy / − sell)",
+        y_title="Flow ({unit} of index futures, + = buy)",
         y2_title="Exposure (% of AUM)",
         note=SIGN,
     )
+    return date_axis(fig)
 
 
 def volcontrol_shock_grid(grid: pd.DataFrame, index: str) -> go.Figure:
     """Cumulative flow after a one-day shock, over 1 session, 1 week and 2 weeks."""
     if grid.empty:
         return empty("No shock grid")
+    cols = ("flow_1d_usd", "flow_1w_usd", "flow_2w_usd")
+    scale = money_scale(*(grid[c] for c in cols))
     fig = go.Figure()
-    for col, name, color in (
-        ("flow_1d_usd", "1 session", NEUTRAL),
-        ("flow_1w_usd", "1 week (5 sessions)", ACCENT),
-        ("flow_2w_usd", "2 weeks (10 sessions)", NET),
-    ):
+    styles = (
+        ("1 session", NEUTRAL),
+        ("1 week (5 sessions)", ACCENT),
+        ("2 weeks (10 sessions)", NET),
+    )
+    for col, (name, color) in zip(cols, styles, strict=True):
         fig.add_trace(
             go.Scatter(
                 name=name,
                 x=grid["shock_pct"],
-                y=grid[col],
+                y=scale(grid[col]),
                 mode="lines+markers",
                 line={"color": color},
-                hovertemplate="%{x:+.1f} %: %{y:$,.3s}<extra>" + name + "</extra>",
+                hovertemplate="%{x:+.1f} %: " + scale.hover() + "<extra>" + name + "</extra>",
             )
         )
     styled(
         fig,
         title=f"Vol-control flow after a one-day {index} shock",
         x_title="Index move on the next session (%)",
-        y_title="Cumulative flow, USD (+ buy / − sell)",
-        note="lag 1: the first session's flow is already fixed whatever the shock",
+        y_title=f"Cumulative flow ({scale.unit()}, + = buy)",
+        note="Lag 1: the first session's flow is already fixed whatever the shock. " + SIGN + ".",
     )
-    return usd_axis_format(fig)
+    return plain_axis(fig)
 
 
 def cta_history(history: pd.DataFrame, index: str) -> go.Figure:
     """CTA position (USD of index futures) per session, with the close."""
     if history.empty:
         return empty("No CTA history")
+    scale = money_scale(history["position_usd"])
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(
             name="position",
             x=history["date"],
-            y=history["position_usd"],
+            y=scale(history["position_usd"]),
             fill="tozeroy",
             line={"color": BUY},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:$,.3s}<extra>position</extra>",
+            hovertemplate="%{x|%Y-%m-%d}: " + scale.hover() + "<extra>position</extra>",
         ),
         secondary_y=False,
     )
@@ -137,10 +164,10 @@ def cta_history(history: pd.DataFrame, index: str) -> go.Figure:
         fig,
         title=f"CTA position on {index}",
         x_title="Session (date)",
-        y_title="Position, USD of index futures (+ long / − short)",
+        y_title=f"Position ({scale.unit()} of index futures, + = long)",
     )
-    fig.update_yaxes(title_text=f"{index} close (index points)", secondary_y=True)
-    return usd_axis_format(fig)
+    fig.update_yaxes(title_text=f"{index} close (index points)", secondary_y=True, **SECONDARY_Y)
+    return date_axis(plain_axis(fig))
 
 
 def cta_scenarios(scenarios: pd.DataFrame, index: str) -> go.Figure:
@@ -148,29 +175,33 @@ def cta_scenarios(scenarios: pd.DataFrame, index: str) -> go.Figure:
     if scenarios.empty:
         return empty("No CTA scenarios")
     label = scenarios["tape"] + " · " + scenarios["horizon"]
+    scale = money_scale(
+        scenarios["flow_signal_usd"], scenarios["flow_vol_usd"], scenarios["flow_usd"]
+    )
+    hover = "%{x}: " + scale.hover() + "<extra>%{fullData.name}</extra>"
     fig = go.Figure(
         [
             go.Bar(
                 name="signal changes",
                 x=label,
-                y=scenarios["flow_signal_usd"],
+                y=scale(scenarios["flow_signal_usd"]),
                 marker_color=ACCENT,
-                hovertemplate="%{x}: %{y:$,.3s}<extra>signal</extra>",
+                hovertemplate=hover,
             ),
             go.Bar(
                 name="volatility changes",
                 x=label,
-                y=scenarios["flow_vol_usd"],
+                y=scale(scenarios["flow_vol_usd"]),
                 marker_color=NEUTRAL,
-                hovertemplate="%{x}: %{y:$,.3s}<extra>volatility</extra>",
+                hovertemplate=hover,
             ),
             go.Scatter(
                 name="total",
                 x=label,
-                y=scenarios["flow_usd"],
+                y=scale(scenarios["flow_usd"]),
                 mode="markers",
                 marker={"color": NET, "size": 10, "symbol": "diamond"},
-                hovertemplate="%{x}: %{y:$,.3s}<extra>total</extra>",
+                hovertemplate=hover,
             ),
         ]
     )
@@ -179,10 +210,10 @@ def cta_scenarios(scenarios: pd.DataFrame, index: str) -> go.Figure:
         fig,
         title=f"CTA flow on {index} tapes (±2 sigma)",
         x_title="Tape · horizon",
-        y_title="Flow over the horizon, USD (+ buy / − sell)",
+        y_title=f"Flow over the horizon ({scale.unit()}, + = buy)",
         note=SIGN,
     )
-    return usd_axis_format(fig)
+    return plain_axis(fig)
 
 
 def vixetp_scenarios(scenarios: pd.DataFrame) -> go.Figure:
@@ -200,9 +231,10 @@ def vixetp_scenarios(scenarios: pd.DataFrame) -> go.Figure:
         line_hover="%{y:+,.0f} contracts<extra>VX</extra>",
         title="VIX ETPs: rebalance into the next close",
         x_title="VX futures move into the close (%)",
-        y_title="Rebalance, USD of VX futures (+ buy / − sell)",
+        y_title="Rebalance ({unit} of VX futures, + = buy)",
         y2_title="VX contracts (USD 1,000 per point)",
-        note="long and inverse funds both buy after a rise",
+        note="Long and inverse funds both buy after a rise.",
+        align_zero=True,
     )
 
 
@@ -210,21 +242,22 @@ def vixetp_funds(funds: pd.DataFrame) -> go.Figure:
     """Per fund, today's rebalance and roll (USD)."""
     if funds.empty:
         return empty("No VIX ETP in the result")
+    scale = money_scale(funds["rebalance_usd"], funds["roll_usd"])
     fig = go.Figure(
         [
             go.Bar(
                 name="rebalance",
                 x=funds["ticker"],
-                y=funds["rebalance_usd"],
+                y=scale(funds["rebalance_usd"]),
                 marker_color=BUY,
-                hovertemplate="%{x}: %{y:$,.3s}<extra>rebalance</extra>",
+                hovertemplate="%{x}: " + scale.hover() + "<extra>rebalance</extra>",
             ),
             go.Bar(
                 name="roll (front → second)",
                 x=funds["ticker"],
-                y=funds["roll_usd"],
+                y=scale(funds["roll_usd"]),
                 marker_color=ACCENT,
-                hovertemplate="%{x}: %{y:$,.3s}<extra>roll</extra>",
+                hovertemplate="%{x}: " + scale.hover() + "<extra>roll</extra>",
             ),
         ]
     )
@@ -233,6 +266,8 @@ def vixetp_funds(funds: pd.DataFrame) -> go.Figure:
         fig,
         title="VIX ETPs today: rebalance and roll per fund",
         x_title="Fund",
-        y_title="USD of VX futures (rebalance: + buy; roll: signed as the exposure)",
+        y_title=f"VX futures traded ({scale.unit()})",
+        note="Rebalance: + = buy, − = sell. Roll: the front-month contracts moved into the "
+        "second month, signed as the fund's exposure.",
     )
-    return usd_axis_format(fig)
+    return plain_axis(fig)

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.common import BUY, SELL, empty, styled, usd_axis_format
+from dashboard.figures.common import (
+    BUY,
+    PLAIN_TICKS,
+    SELL,
+    empty,
+    money_scale,
+    plain_axis,
+    styled,
+)
 
 GEX_AXIS = "dealer net GEX (USD per 1% move)"
 
@@ -36,15 +44,15 @@ def sector_regime_heatmap(sectors: pd.DataFrame) -> go.Figure:
             colorscale=[[0, SELL], [0.5, "#f7f7f7"], [1, BUY]],
             zmin=-lim / 1e9,
             zmax=lim / 1e9,
-            colorbar={"title": {"text": "USD bn per 1%"}},
+            colorbar={"title": {"text": "USD bn per 1%"}, **PLAIN_TICKS},
             hovertemplate="%{y} · %{x}<br>net GEX %{z:,.2f} bn USD per 1%<br>%{text}<extra></extra>",
         )
     )
     return styled(
         fig,
         title="Net dealer GEX by sector and gamma regime",
-        x_title="dealer gamma regime of the names",
-        y_title="sector",
+        x_title="Dealer gamma regime of the names",
+        y_title="Sector",
         height=460,
     )
 
@@ -54,31 +62,31 @@ def basket_bars(baskets: pd.DataFrame) -> go.Figure:
     every member (USD, + = dealers buy)."""
     if baskets is None or baskets.empty:
         return empty("No baskets configured ([universe.baskets])")
+    cols = ("net_gex_usd_per_1pct", "hedge_flow_down3_usd", "hedge_flow_up3_usd")
+    scale = money_scale(*(baskets[c] for c in cols))
+    hover = "%{x}: " + scale.hover() + "<extra>%{fullData.name}</extra>"
     fig = go.Figure()
-    fig.add_bar(
-        x=baskets["basket"],
-        y=baskets["net_gex_usd_per_1pct"],
-        name="net GEX per 1% (USD)",
-        marker_color="#222222",
-    )
-    fig.add_bar(
-        x=baskets["basket"],
-        y=baskets["hedge_flow_down3_usd"],
-        name="hedge trade, -3% (USD)",
-        marker_color=BUY,
-    )
-    fig.add_bar(
-        x=baskets["basket"],
-        y=baskets["hedge_flow_up3_usd"],
-        name="hedge trade, +3% (USD)",
-        marker_color=SELL,
-    )
+    for col, name, colour in zip(
+        cols,
+        ("net GEX per 1% move", "dealers' hedge trade, −3%", "dealers' hedge trade, +3%"),
+        ("#222222", BUY, SELL),
+        strict=True,
+    ):
+        fig.add_bar(
+            x=baskets["basket"],
+            y=scale(baskets[col]),
+            name=name,
+            marker_color=colour,
+            hovertemplate=hover,
+        )
     fig.update_layout(barmode="group")
     styled(
         fig,
         title="Baskets: dealer gamma and hedge trades",
-        x_title="basket",
-        y_title="USD (GEX per 1% move; trades + = dealers buy)",
+        x_title="Basket",
+        y_title=f"{scale.unit()} (+ = dealers long gamma / buy)",
+        note="Net GEX: USD of stock dealers trade per 1% move. Hedge trades re-price every option "
+        "of every member for the move; + = dealers buy.",
         height=380,
     )
-    return usd_axis_format(fig)
+    return plain_axis(fig)

@@ -255,7 +255,11 @@ def _render(_n: int, current: str | None, wanted: str | None) -> tuple:
         lfig.per_1pct_bars(by_u),
         lfig.implied_trade(by_u),
         lfig.scenario_curve(tab("scenarios"), underlyings=["TOTAL", *top]),
-        lfig.history(store.headline_series(RESULT, ["per_1pct_usd"])),
+        lfig.history(
+            store.eod_series(RESULT, ["per_1pct_usd"]),
+            store.headline_series(RESULT, ["per_1pct_usd"]),
+            tz=tz,
+        ),
         lfig.excluded_aum_bars(
             tab("excluded_aum"), universe_aum_usd=meta.headline.get("universe_aum_usd")
         ),

@@ -71,10 +71,8 @@ def test_market_picker_shows_equity_and_rates_positioning(
     for gid in ("cftc-fp-net", "cftc-fp-stats", "cftc-fp-exposure", "cftc-fp-change"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=30)
     dash_duo.wait_for_contains_text("#cftc-fp-net", "net position by trader class", timeout=30)
-    assert (
-        "Net position (contracts, + long / − short)" in dash_duo.find_element("#cftc-fp-net").text
-    )
-    assert "Notional, USD" in dash_duo.find_element("#cftc-fp-exposure").text
+    assert "Net position (contracts, + = long)" in dash_duo.find_element("#cftc-fp-net").text
+    assert "Notional (USD bn, + = net long)" in dash_duo.find_element("#cftc-fp-exposure").text
     assert "Percentile / COT index (0-100)" in dash_duo.find_element("#cftc-fp-stats").text
     dash_duo.wait_for_contains_text("#cftc-fp-cards", "contracts", timeout=20)
     cards = dash_duo.find_element("#cftc-fp-cards").text
@@ -97,5 +95,7 @@ def test_market_picker_shows_equity_and_rates_positioning(
     # rates: DV01 and 10-year note equivalents
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc?market=rates")
     dash_duo.wait_for_contains_text("#cftc-fp-cards", "DV01", timeout=30)
-    dash_duo.wait_for_contains_text("#cftc-fp-exposure", "USD per basis point", timeout=30)
+    dash_duo.wait_for_contains_text(
+        "#cftc-fp-exposure", "per basis point, + = long duration", timeout=30
+    )
     assert not [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]

@@ -115,7 +115,7 @@ def test_cftc_page_renders_and_toggles(
     for gid in ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)
     history_text = dash_duo.find_element("#cftc-history").text
-    assert "Net USD position (USD, + = long USD)" in history_text
+    assert "Net USD position (USD bn, + = long USD)" in history_text
     assert "Net USD position, Legacy non-commercials" in history_text
     dash_duo.wait_for_contains_text("#cftc-table", "2025-01-14")
 
@@ -141,6 +141,17 @@ def test_cftc_page_without_result_says_so(dash_duo, tmp_path, monkeypatch, redis
         "#cftc-provenance", "No published result 'cftc.net_usd'", timeout=20
     )
     assert _console_errors(dash_duo) == []
+
+
+def _title_scale(title: str) -> float:
+    """The size of the money scale an axis title names (``USD bn`` -> 1e9, plain ``USD`` -> 1)."""
+    import re
+
+    from flows import money
+
+    words = {("thousands" if k == "k" else k): v for k, v in money.SCALES}
+    found = re.search(r"USD (tn|bn|mn|thousands)\b", title)
+    return words[found.group(1)] if found else 1.0
 
 
 @pytest.mark.parametrize("where", [trimmed(id=TRIMMED), full(id=FULL)])
@@ -174,11 +185,13 @@ def test_figures_state_units_and_basket_stack(store, where: str, request: pytest
         assert any("USD" in t or "standard deviations" in t for t in titles), titles
     bars = figs[1]
     assert {t.name for t in bars.data} == set(basket)
-    # The stack of the last week equals the published net USD of that week.
+    # The stack of the last week equals the published net USD of that week, in the scale the
+    # axis title names (ticks are plain numbers: "USD bn", never Plotly's "G").
+    size = _title_scale(bars.layout.yaxis.title.text)
     last_day = max(bars.data[0].x)
     stack = sum(float(y) for t in bars.data for x, y in zip(t.x, t.y, strict=True) if x == last_day)
     published = tff.set_index("as_of").loc[pd.Timestamp(last_day), series]
-    assert stack == pytest.approx(published, rel=1e-9)
+    assert stack * size == pytest.approx(published, rel=1e-9)
     peaks = [t for t in figs[0].data if t.name == "previous peaks"]
     assert peaks and len(peaks[0].x) >= 1
 

@@ -91,7 +91,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     dash_duo.wait_for_contains_text("#gamma-by-strike", "SPX dealer GEX by strike", timeout=30)
     strike_text = dash_duo.find_element("#gamma-by-strike").text
     assert (
-        "Dealer gamma (USD per 1% move)" in strike_text
+        "Dealer gamma (USD bn per 1% move)" in strike_text
         and "Strike (index points / USD per share)" in strike_text
     )
     assert "Dealer convention: dealers long calls, short puts" in strike_text
@@ -102,7 +102,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     hedge = dash_duo.find_element("#gamma-hedge-flow").text
     assert (
         "dealer hedge flow by spot move" in hedge
-        and "Dealer trade (USD)" in hedge
+        and "Dealer trade (USD bn, + = buy)" in hedge
         and "Spot move (%)" in hedge
     )
     assert "daily closes and today" in dash_duo.find_element("#gamma-history").text
@@ -306,7 +306,10 @@ def test_figures_carry_units_convention_and_markers() -> None:
         underlying="XYZ",
     )
     assert fig.layout.title.text == "XYZ dealer GEX by strike"
-    assert fig.layout.yaxis.title.text == "Dealer gamma (USD per 1% move)"
+    # Money in the scale the axis title names: USD 1e6..9e6 drawn as 1..9 "USD mn", plain ticks.
+    assert fig.layout.yaxis.title.text == "Dealer gamma (USD mn per 1% move)"
+    assert list(fig.data[0].y) == [1.0, 5.0, 9.0] and list(fig.data[2].y) == [-7.0, 1.0, 8.0]
+    assert fig.layout.yaxis.exponentformat == "none" and not fig.layout.yaxis.tickformat
     assert "index points / USD per share" in fig.layout.xaxis.title.text
     assert [s.x0 for s in fig.layout.shapes] == [
         100.0,
@@ -315,7 +318,8 @@ def test_figures_carry_units_convention_and_markers() -> None:
         90.0,
     ]  # spot, flip, call wall, put wall
     assert tuple(fig.layout.xaxis.range) == pytest.approx((90.0, 110.0))
-    assert any("dealers short every option" in (a.text or "") for a in fig.layout.annotations)
+    # The convention note is written under the x-axis title (never over it)
+    assert "dealers short every option" in fig.layout.xaxis.title.text
     assert [t.name for t in fig.data] == ["calls", "puts", "net"]
 
     spots = np.linspace(80, 120, 41)
@@ -328,7 +332,7 @@ def test_figures_carry_units_convention_and_markers() -> None:
     )
     assert flips_drawn == [95.0, 105.0]
     assert any(s.y0 == 0 and s.y1 == 0 for s in fig.layout.shapes)  # the zero line
-    assert any("dealers long calls, short puts" in (a.text or "") for a in fig.layout.annotations)
+    assert "dealers long calls, short puts" in fig.layout.xaxis.title.text
 
     hedge = pd.DataFrame(
         {
@@ -344,10 +348,9 @@ def test_figures_carry_units_convention_and_markers() -> None:
         "delta hedge",
         "vanna +5 vol",
     ]  # an all-NaN charm series is left out
-    assert (
-        fig.layout.yaxis.title.text == "Dealer trade (USD)"
-        and fig.layout.xaxis.title.text == "Spot move (%)"
-    )
+    assert fig.layout.yaxis.title.text == "Dealer trade (USD mn, + = buy)"
+    assert fig.layout.xaxis.title.text.startswith("Spot move (%)<br>")
+    assert list(fig.data[0].y) == [5.0, 0.0, -4.0] and list(fig.data[1].y) == [0.1, 0.2, 0.3]
 
     grid = pd.DataFrame(
         {
@@ -398,14 +401,29 @@ def test_figures_carry_units_convention_and_markers() -> None:
     )
     fig = gfig.history(closes, intraday, underlying="XYZ", tz="America/New_York")
     by_name = {t.name: t for t in fig.data}
-    assert list(by_name["net GEX, daily close (USD per 1%)"].y) == [1e9, 2e9]
-    assert list(by_name["net GEX, 2026-11-18 intraday"].y) == [2.5e9, 3e9]
+    assert fig.layout.yaxis.title.text == "Dealer gamma (USD bn per 1% move)"
+    assert list(by_name["net GEX, daily close"].y) == [1.0, 2.0]
+    assert list(by_name["net GEX, 2026-11-18 intraday"].y) == [2.5, 3.0]
     assert [str(x)[:16].replace("T", " ") for x in by_name["net GEX, 2026-11-18 intraday"].x] == [
         "2026-11-18 10:00",
         "2026-11-18 10:15",
     ]  # 15:00 UTC = 10:00 EST
-    assert list(by_name["flip (price)"].y) == [99.0, 98.0, 97.5, 97.0]
+    assert list(by_name["flip (right axis)"].y) == [99.0, 98.0, 97.5, 97.0]
     assert fig.layout.xaxis.type == "date" and "America/New_York" in fig.layout.xaxis.title.text
+    # The right axis has its own round ticks (not synced to the left grid) and a title that fits.
+    assert fig.layout.yaxis2.tickmode == "auto" and fig.layout.yaxis2.title.text == gfig.PRICE_AXIS
+    # Versions seconds apart, barely moving: the ranges are widened (6 hours; 10 % of the level)
+    # so that no tick label repeats or shows milliseconds.
+    same_day = intraday.assign(
+        as_of=pd.to_datetime(
+            ["2026-11-18T15:00:00Z", "2026-11-18T15:00:01Z", "2026-11-18T15:00:02Z"]
+        ),
+        net_gex_usd_per_1pct=[-5.94997e9, -5.94998e9, -5.94999e9],
+    )
+    fig = gfig.history(closes.iloc[:0], same_day, underlying="XYZ", tz="America/New_York")
+    lo, hi = (pd.Timestamp(t) for t in fig.layout.xaxis.range)
+    assert hi - lo == pd.Timedelta(hours=6)
+    assert fig.layout.yaxis.range[1] - fig.layout.yaxis.range[0] == pytest.approx(0.1 * 5.94999)
     assert gfig.history(closes.iloc[:0], None).layout.annotations[0].text.startswith("No ")
 
     for builder, frame in (

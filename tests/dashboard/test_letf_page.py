@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -78,20 +79,25 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
     dash_duo.wait_for_contains_text("#letf-per-1pct", "Rebalance per 1% move", timeout=30)
     per = dash_duo.find_element("#letf-per-1pct").text
     assert (
-        "USD per +1% move" in per and "Underlying (hedge ticker)" in per and "inverse funds" in per
+        "USD bn per +1% move" in per
+        and "Underlying (hedge ticker)" in per
+        and "inverse funds" in per
     )
     trade = dash_duo.find_element("#letf-trade").text
     assert (
         "implied trade" in trade
-        and "USD (+ buy / − sell)" in trade
-        and "average daily dollar volume (%)" in trade
+        and re.search(r"Trade \(USD (bn|mn|thousands), \+ = buy\)", trade)
+        and "Trade (% of average daily dollar volume)" in trade
     )
     scen = dash_duo.find_element("#letf-scenarios").text
     assert (
         "Move of the underlying since prior close (%)" in scen
         and "all underlyings together" in scen
     )
-    assert "USD per +1% move" in dash_duo.find_element("#letf-history").text
+    history = dash_duo.find_element("#letf-history").text
+    # In the desk's zone with date ticks (as the gamma page), never UTC on a millisecond scale.
+    assert "USD bn per +1% move" in history and "As of (America/New_York" in history
+    assert "UTC" not in history and not re.search(r"\d\d:\d\d:\d\d\.\d", history)
     dash_duo.wait_for_contains_text("#letf-single-graph", "NVDA -17%", timeout=30)
     single = dash_duo.find_element("#letf-single-graph").text
     for ticker in ("NVDL", "NVDU", "NVDX"):
@@ -141,7 +147,7 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
         "Left out of the daily figures" in left_graph
         and format_usd(float(left["aum_usd"].sum())) in left_graph
     )
-    assert "Assets, USD" in left_graph
+    assert "Assets (USD mn)" in left_graph
     assert (
         format_usd(result.meta.headline["excluded_aum_usd"])
         in dash_duo.find_element("#letf-card-left-out").text

@@ -68,7 +68,10 @@ def test_systematic_page_renders_engines_with_units_and_the_published_numbers(
     assert "Exposure (% of AUM)" in dash_duo.find_element("#sys-vc-history").text
     assert "Index move on the next session (%)" in dash_duo.find_element("#sys-vc-grid").text
     assert "VX contracts (USD 1,000 per point)" in dash_duo.find_element("#sys-etp-scenarios").text
-    assert "Flow over the horizon, USD" in dash_duo.find_element("#sys-cta-scenarios").text
+    assert (
+        "Flow over the horizon (USD bn, + = buy)"
+        in dash_duo.find_element("#sys-cta-scenarios").text
+    )
     # the key numbers: the CTA trigger level and the VIX ETP rebalance as published
     units = ct.headline_units
     dash_duo.wait_for_contains_text("#sys-cards", "CTA", timeout=20)
