@@ -242,11 +242,15 @@ def test_grids_size_to_their_rows_and_export_numbers() -> None:
     assert csv.id == "t-grid-csv"
     assert ag.dashGridOptions["domLayout"] == "autoHeight" and "height" not in ag.style
     assert ag.dashGridOptions["paginationPageSize"] == 12  # a long table pages
-    assert ag.defaultColDef["useValueFormatterForExport"] is False  # CSV: 1234567.5, not "1,234,568"
+    assert (
+        ag.defaultColDef["useValueFormatterForExport"] is False
+    )  # CSV: 1234567.5, not "1,234,568"
     infinite = grid("t-inf", page_size=50, infinite=True, export=False).children[0]
     assert "domLayout" not in infinite.dashGridOptions and infinite.style["height"]
     # the operational lists have a CSV button too, and room for their long texts
-    listed = list_grid("t-list", [("job", "Job"), ("error", "Error")], page_size=5, wide={"error": 300})
+    listed = list_grid(
+        "t-list", [("job", "Job"), ("error", "Error")], page_size=5, wide={"error": 300}
+    )
     assert listed.children[0].id == "t-list-csv"
     cols = {c["field"]: c for c in listed.children[1].columnDefs}
     assert cols["error"]["minWidth"] == 300 and "minWidth" not in cols["job"]

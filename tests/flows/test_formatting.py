@@ -83,7 +83,9 @@ def test_table_formats_and_headers() -> None:
     # a flow's sign convention once, not "(USD (+ = buy))"
     assert header("Total", Unit.USD_FLOW) == "Total (USD, + = buy)"
     assert header("Net position", Unit.MIXED) == "Net position (in the row's unit)"
-    assert header("Percentile, 3 years", Unit.PERCENTILE) == "Percentile, 3 years (percentile, 0-100)"
+    assert (
+        header("Percentile, 3 years", Unit.PERCENTILE) == "Percentile, 3 years (percentile, 0-100)"
+    )
     assert table_format("an old unit text") == FALLBACK.table == table_format(None)
     assert time_format(Unit.DATE) == "%Y-%m-%d" and time_format(Unit.TIME) == "%Y-%m-%d %H:%M %Z"
     assert header("Net GEX", Unit.USD_PER_1PCT) == "Net GEX (USD per 1% move)"

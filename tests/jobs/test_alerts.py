@@ -151,7 +151,9 @@ def test_absolute_rule_compares_magnitude_and_keeps_the_sign():
     # a negative value whose magnitude is past the threshold is no breach of '< 0.5'
     state, ev = step(RuleState(), -0.6, T0, r, "near_flip")
     assert ev is None and state.status == "ok" and state.last_value == -0.6
-    assert condition_text("<", 0.5, True) == "|value| < 0.5" and condition_text(">", 2, False) == "> 2"
+    assert (
+        condition_text("<", 0.5, True) == "|value| < 0.5" and condition_text(">", 2, False) == "> 2"
+    )
 
 
 def test_fmt_value_is_readable():

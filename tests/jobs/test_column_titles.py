@@ -91,9 +91,9 @@ def test_titles_are_found_from_a_published_tables_units() -> None:
             assert found == expected, f"{d.name}.{t.name}"
             # a publish without the optional columns is found too
             required = {k: v for k, v in units.items() if not t.column(k).optional}
-            assert declarations.column_titles(required) == {
-                k: expected[k] for k in required
-            }, f"{d.name}.{t.name} (required columns only)"
+            assert declarations.column_titles(required) == {k: expected[k] for k in required}, (
+                f"{d.name}.{t.name} (required columns only)"
+            )
 
 
 def test_unknown_units_find_no_titles() -> None:
