@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, State, html
 
-from flows.formatting import DEFAULT_TZ, format_time, header, table_format, time_format
+from flows.formatting import (
+    DEFAULT_TZ,
+    TABLE_SCALE,
+    format_time,
+    header,
+    table_format,
+    table_scale,
+    time_format,
+)
 from flows.units import Unit
 from jobs import declarations
 from jobs.store import ResultMeta
@@ -113,10 +121,13 @@ def missing(name: str) -> html.Div:
 
 
 GRID_CLASS = "ag-theme-alpine fd-grid"
+INFINITE_HEIGHT = "560px"
+"""Height of an infinite-row-model grid (rows arrive in blocks: the grid cannot size to them)."""
 
 
 def _height(page_size: int) -> str:
-    """A grid tall enough for ``page_size`` rows, its header, floating filter and pager."""
+    """A fixed height for ``page_size`` rows, its header, floating filter and pager (the
+    infinite row model only: every other grid sizes to its rows, ``domLayout: autoHeight``)."""
     return f"{min(page_size, 25) * 34 + 130}px"
 
 
@@ -134,7 +145,9 @@ def grid(
     """THE table of every page: an AG Grid (``dash-ag-grid``) in the house style.
 
     Columns are sortable, resizable and (``filterable``) filterable with a floating filter row;
-    rows are paged ``page_size`` at a time.  ``columns`` are the initial ``columnDefs`` (the
+    rows are paged ``page_size`` at a time and the grid is as tall as the rows of its page
+    (``domLayout: autoHeight``; the infinite model has a fixed height).  ``columns`` are the
+    initial ``columnDefs`` (the
     callbacks send ``rowData``/``columnDefs`` built by :func:`table_data` / :func:`frame_table`).
     ``export``: a "CSV" button beside the grid; the file name comes from the grid's
     ``csvExportParams`` (:func:`export_params`, sent by the page's callback), the click is wired by
@@ -150,6 +163,8 @@ def grid(
         "minWidth": 90,
         "wrapHeaderText": True,
         "autoHeaderHeight": True,
+        # the CSV export writes the numbers, not their display ("1,234" and d3's "−" are text)
+        "useValueFormatterForExport": False,
     }
     if filterable:
         default_col.update({"filter": True, "floatingFilter": True})
@@ -174,8 +189,13 @@ def grid(
     if infinite:
         options.update({"cacheBlockSize": page_size, "maxBlocksInCache": 4})
         kwargs["rowModelType"] = "infinite"
+        style = {"height": _height(page_size), "width": "100%"}
     else:
         kwargs["rowData"] = []
+        # as tall as its rows (a page holds at most page_size of them: long tables page), so a
+        # 4-row table has no screen of white space under it
+        options["domLayout"] = "autoHeight"
+        style = {"width": "100%"}
     if row_style:
         kwargs["getRowStyle"] = row_style
     ag = dag.AgGrid(
@@ -186,7 +206,7 @@ def grid(
         # columns as wide as their content (numbers are never cut); the grid scrolls sideways
         # when a wide table does not fit, instead of squeezing every column
         columnSize="autoSize",
-        style={"height": _height(page_size), "width": "100%"},
+        style=style,
         className=GRID_CLASS,
         **kwargs,
     )
@@ -245,6 +265,35 @@ def export_names(grids: Mapping[str, str], *, picker: tuple[str, str] | None = N
     dash.callback([Output(gid, "csvExportParams") for gid in ids], *inputs)(name_exports)
 
 
+def dated_exports(
+    grids: Mapping[str, str],
+    *,
+    picker: tuple[str, str] | None = None,
+    picked: tuple[str, ...] = (),
+) -> None:
+    """Name the CSV exports of operational lists (Status, Alerts: what the store holds now, no
+    result as-of) by the desk date they are read on: ``<stem>_<today>[_<picker value>].csv``
+    (:func:`export_params`; ``grids``: grid id -> file stem).  ``picker``: ``(component id,
+    property)`` whose value names what the grids in ``picked`` show (a job).  Checked on each
+    tick of ``refresh-interval``; a name that did not change is not re-sent.  Call once at the
+    page module's top level."""
+    ids = list(grids)
+    inputs = [Input("refresh-interval", "n_intervals")] + ([Input(*picker)] if picker else [])
+    states = [State(gid, "csvExportParams") for gid in ids]
+
+    def name_exports(_n: object, *args: object) -> list[Any]:
+        choice = args[0] if picker else None
+        current = args[1:] if picker else args
+        now = pd.Timestamp.now(tz="UTC")
+        out: list[Any] = []
+        for gid, shown in zip(ids, current, strict=True):
+            params = export_params(grids[gid], now, choice if gid in picked else None)
+            out.append(dash.no_update if shown == params else params)
+        return out
+
+    dash.callback([Output(gid, "csvExportParams") for gid in ids], *inputs, *states)(name_exports)
+
+
 def export_params(page: str, as_of: object, scenario: object = None) -> dict[str, Any]:
     """``csvExportParams`` naming the export ``<page>_<as-of date>[_<scenario>].csv``.
 
@@ -279,17 +328,29 @@ def list_grid(
     page_size: int,
     row_style: dict | None = None,
     cell_styles: Mapping[str, dict] | None = None,
+    export: bool = True,
+    wide: Mapping[str, int] | None = None,
 ) -> html.Div:
-    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, no
-    export.  ``row_style``: ``getRowStyle``; ``cell_styles``: column id -> its ``cellStyle``
-    (``{"styleConditions": [...]}`` or a plain style)."""
+    """An operational list (Status, Alerts): fixed ``(id, header)`` columns, wrapped cells, a CSV
+    button (``export``; the page wires it with :func:`grid_exports` and names the file with
+    :func:`export_params` of the time it read the list).  ``row_style``: ``getRowStyle``;
+    ``cell_styles``: column id -> its ``cellStyle`` (``{"styleConditions": [...]}`` or a plain
+    style).  ``wide``: column id -> minimum width in px of the long texts (a source list, an
+    error), which share the spare width: sized to a short header they wrapped a word per line
+    and made every row ten lines tall."""
     styles = cell_styles or {}
+    widths = wide or {}
     cols = [
-        {"field": cid, "headerName": name, **({"cellStyle": styles[cid]} if cid in styles else {})}
+        {
+            "field": cid,
+            "headerName": name,
+            **({"cellStyle": styles[cid]} if cid in styles else {}),
+            **({"minWidth": widths[cid], "flex": 1} if cid in widths else {}),
+        }
         for cid, name in columns
     ]
     return grid(
-        table_id, page_size=page_size, export=False, columns=cols, wrap=True, row_style=row_style
+        table_id, page_size=page_size, export=export, columns=cols, wrap=True, row_style=row_style
     )
 
 
@@ -312,39 +373,76 @@ def card(
     return html.Div(children, className=cls, **({"id": card_id} if card_id else {}))
 
 
-def _value_formatter(spec: str) -> dict[str, str]:
-    """An AG Grid ``valueFormatter`` writing a number by the d3 specifier ``spec`` (empty when missing)."""
-    return {"function": f"params.value == null ? '' : d3.format('{spec}')(params.value)"}
+def _value_formatter(spec: str, missing: str = "") -> dict[str, str]:
+    """An AG Grid ``valueFormatter`` writing a number by the d3 specifier ``spec``; ``missing``
+    (a plain text, e.g. ``no ADV``) where the cell is empty."""
+    text = missing.replace("\\", "\\\\").replace("'", "\\'")
+    return {"function": f"params.value == null ? '{text}' : d3.format('{spec}')(params.value)"}
 
 
-def _column(cid: str, title: str, unit: str | None, series: pd.Series) -> dict[str, Any]:
-    """An AG Grid column: header with the declared unit, numbers displayed by it
-    (:func:`flows.formatting.table_format` through d3-format), numeric so that sorting and the
-    number filter are numeric and the CSV export keeps full precision."""
+def column_def(
+    cid: str, title: str, unit: str | None, *, numeric: bool, missing: str = ""
+) -> dict[str, Any]:
+    """An AG Grid column: header ``title (unit)`` (:func:`flows.formatting.header`), numbers
+    displayed by the declared unit (:func:`flows.formatting.table_format` through d3-format),
+    numeric so that sorting and the number filter are numeric and the CSV export keeps full
+    precision.  ``missing``: what an empty numeric cell says (``no ADV``; blank otherwise)."""
     col: dict[str, Any] = {
         "field": cid,
         "headerName": header(title, unit),
         "headerTooltip": header(title, unit),
     }
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+    if numeric:
         col.update(
             {
                 "type": "numericColumn",
                 "filter": "agNumberColumnFilter",
-                "valueFormatter": _value_formatter(table_format(unit)),
+                "valueFormatter": _value_formatter(table_format(unit), missing),
             }
         )
     return col
 
 
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _column(
+    cid: str, title: str, unit: str | None, series: pd.Series, missing: str = ""
+) -> dict[str, Any]:
+    """:func:`column_def` of a frame's column (numeric by its dtype)."""
+    return column_def(cid, title, unit, numeric=_numeric(series), missing=missing)
+
+
+def title_of(cid: str, titles: Mapping[str, str]) -> str:
+    """The header title of column ``cid``: declared (``titles``, from
+    :func:`jobs.declarations.column_titles`), else its name in words (an undeclared result)."""
+    return titles.get(cid) or cid.replace("_", " ").capitalize()
+
+
+def scaled(frame: pd.DataFrame, units: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with its fraction columns x 100 (:data:`flows.formatting.TABLE_SCALE`): a table
+    shows, sorts, filters and exports them as the percentages its header states.  The same
+    frame when there is none."""
+    cols = [c for c in frame.columns if units.get(str(c)) in TABLE_SCALE and _numeric(frame[c])]
+    if not cols:
+        return frame
+    out = frame.copy()
+    for c in cols:
+        out[c] = out[c].astype("float64") * table_scale(units.get(str(c)))
+    return out
+
+
 def _records(
-    frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None
+    frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None, *, scale: bool = True
 ) -> list[dict[str, Any]]:
     """Row data for a grid: datetimes as text (:func:`flows.formatting.time_format` of the
     column's unit) in the desk's time zone ``tz`` (default :func:`desk_tz`), text columns declared
-    ``TIME`` (ISO instants) likewise, missing values ``None`` (an empty cell), booleans as
+    ``TIME`` (ISO instants) likewise, fractions as percentages (:func:`scaled`; ``scale=False``
+    when the caller did it), missing values ``None`` (an empty cell), booleans as
     ``true``/``false``."""
-    f = frame.copy()
+    f = scaled(frame, units) if scale else frame
+    f = f.copy()
     zone = None
     for c in f.columns:
         unit = units.get(str(c))
@@ -364,31 +462,46 @@ def _records(
 
 def table_data(
     frame: pd.DataFrame,
-    names: Mapping[str, str],
+    columns: Mapping[str, str | None] | Sequence[str],
     units: Mapping[str, str],
     *,
     tz: str | None = None,
+    missing: Mapping[str, str] | None = None,
 ) -> tuple[list[dict], list[dict]]:
-    """``rowData`` and ``columnDefs`` for ``names`` (column -> title) present in ``frame``.
+    """``rowData`` and ``columnDefs`` of ``columns`` (in that order) present in ``frame``.
 
     ``units`` are the table's declared units (``meta.units[table]``): each header reads
     ``title (unit)`` and numbers are displayed by the unit (:mod:`flows.formatting`), never by
-    guessing from the column's name.
+    guessing from the column's name.  Titles are the declared ones
+    (:func:`jobs.declarations.column_titles`); ``columns`` as a mapping may give a title of the
+    page's own (None: the declared one).  ``missing``: column -> what its empty cells say.
     """
-    cols = [c for c in names if c in frame.columns]
+    declared = declarations.column_titles(units)
+    given = columns if isinstance(columns, Mapping) else {}
+    cols = [c for c in columns if c in frame.columns]
+    said = missing or {}
     return _records(frame[cols], units, tz), [
-        _column(c, names[c], units.get(c), frame[c]) for c in cols
+        _column(c, given.get(c) or title_of(c, declared), units.get(c), frame[c], said.get(c, ""))
+        for c in cols
     ]
 
 
 def frame_table(
-    frame: pd.DataFrame, units: Mapping[str, str]
+    frame: pd.DataFrame, units: Mapping[str, str], *, own: Mapping[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``rowData`` and ``columnDefs`` of a whole result table (the pages' detail tables): every
-    column under its own name with its declared unit (``units``: ``meta.units[table]``), numbers
-    displayed by that unit (see :func:`table_data`)."""
+    column under its declared title and unit (``units``: ``meta.units[table]``, which also
+    identifies the declared table: :func:`jobs.declarations.column_titles`), numbers displayed by
+    that unit (see :func:`table_data`).  ``own``: columns the page added (column -> title; their
+    units, if any, in ``units``), left out of the look-up."""
+    extra = own or {}
+    titles = {
+        **declarations.column_titles({c: u for c, u in units.items() if c not in extra}),
+        **extra,
+    }
     return _records(frame, units), [
-        _column(str(c), str(c), units.get(str(c)), frame[c]) for c in frame.columns
+        _column(str(c), title_of(str(c), titles), units.get(str(c)), frame[c])
+        for c in frame.columns
     ]
 
 
@@ -453,7 +566,7 @@ def rows_block(
     models are ignored.
     """
     req = request or {}
-    f = frame
+    f = scaled(frame, units)  # filters are typed in the numbers the grid shows
     for col, model in (req.get("filterModel") or {}).items():
         if col in f.columns:
             f = f[_condition(f[col], model)]
@@ -467,4 +580,4 @@ def rows_block(
         )
     start = max(int(req.get("startRow") or 0), 0)
     end = max(int(req.get("endRow") or start + 100), start)
-    return {"rowData": _records(f.iloc[start:end], units), "rowCount": len(f)}
+    return {"rowData": _records(f.iloc[start:end], units, scale=False), "rowCount": len(f)}

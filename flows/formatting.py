@@ -7,7 +7,10 @@ result's declaration (:mod:`jobs.declarations`), never from a column's name.
   ``valueFormatter`` applies it with d3-format).  The cell
   stays a number (numeric sort, exact CSV export); only its display is rounded: USD amounts and
   counts whole with thousands separators, percentages two decimals, prices two decimals, small
-  per-option figures six significant digits.
+  per-option figures six significant digits.  Never scientific notation (``8.763e+5`` is not
+  for people): significant digits use d3's ``r`` type, decimal notation.  Fractions (0-1) are
+  shown in tables as percentages: the table holds ``value x`` :func:`table_scale` (the CSV export
+  then matches its header, ``0DTE share (%)``).
 * **Text** (:func:`format_value`): a string for cards and the CLI.  USD amounts go through
   :func:`flows.money.format_usd` (``+$12.34 bn``; keywords such as ``scale``, ``style``,
   ``digits`` pass through, so each surface keeps its style); a fraction reads as a percentage
@@ -15,8 +18,9 @@ result's declaration (:mod:`jobs.declarations`), never from a column's name.
 * **Times** (:func:`format_time`): an instant in the desk's time zone, ``2026-11-30 09:14 EST``
   (``seconds=True`` adds the seconds; a date alone ``2026-11-30``); naive instants are UTC.
   Every page, table, brief, CLI line and alert text writes times through it.
-* **Headers** (:func:`header`): ``"Net GEX (USD per 1% move)"``: the unit's text after the
-  title, except for labels, flags, dates and times (their kind says it).
+* **Headers** (:func:`header`): ``"Net GEX (USD per 1% move)"``: the unit's header phrase
+  (:data:`HEADER_UNITS`, the unit's text where no shorter phrase reads better) after the title,
+  except for labels, flags, dates and times (their kind says it).
 
 Pure: no I/O, no clock.
 """
@@ -47,8 +51,29 @@ def _fixed(digits: int, suffix: str = "") -> Callable[[float], str]:
     return lambda v: f"{v:,.{digits}f}{suffix}"
 
 
+def significant(v: float, digits: int) -> str:
+    """``v`` rounded to ``digits`` significant digits in decimal notation, trailing zeros
+    dropped: ``876312 -> 876,300``, ``0.000012345 -> 0.00001234`` (4 digits); never ``1.2e-05``
+    (Python's ``g`` and d3's ``g`` switch to scientific notation; d3's ``r`` does not: the same
+    figure in a table and in text)."""
+    if v == 0 or not math.isfinite(v):
+        return f"{v:g}"
+    exponent = math.floor(math.log10(abs(v)))
+    decimals = digits - 1 - exponent
+    rounded = round(v, decimals)
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > exponent:  # 9.9996 -> 10.00
+        decimals -= 1
+        rounded = round(v, decimals)
+    text = f"{rounded:,.{max(decimals, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _general(digits: int) -> Callable[[float], str]:
-    return lambda v: f"{v:,.{digits}g}"
+    return lambda v: significant(v, digits)
+
+
+def _percent_of_fraction(v: float) -> str:
+    return f"{100.0 * v:.1f}%"
 
 
 _USD_SIGNED = (U.USD_FLOW, U.USD_PER_1PCT, U.USD_PER_POINT, U.USD_PER_BP, U.USD_PER_VOL_POINT)
@@ -66,7 +91,7 @@ _PCT = UnitFormat(",.2f", _fixed(2, "%"))
 _LEVEL = UnitFormat(",.2f", _fixed(2))
 FORMATS: dict[Unit, UnitFormat] = {
     **{u: UnitFormat(",.0f", lambda v: format_usd(v)) for u in USD_UNITS},
-    U.USD_PER_UNIT: UnitFormat(",.6~g", _general(6)),
+    U.USD_PER_UNIT: UnitFormat(",.6~r", _general(6)),
     U.SHARES_PER_1PCT: _WHOLE,
     U.SHARES: _WHOLE,
     U.CONTRACTS: _WHOLE,
@@ -74,25 +99,26 @@ FORMATS: dict[Unit, UnitFormat] = {
     U.RANK: _WHOLE,
     U.WEEKS: _WHOLE,
     U.SESSIONS: _WHOLE,
-    U.UNITS_PER_CONTRACT: UnitFormat(",.6~g", _general(6)),
+    U.UNITS_PER_CONTRACT: UnitFormat(",.6~r", _general(6)),
     U.PERCENT: _PCT,
     U.PCT_OF_ADV: _PCT,
     U.PCT_OF_ADV_PER_1PCT: _PCT,
     U.PCT_OF_AUCTION: _PCT,
     U.PCT_OF_OI: _PCT,
-    U.FRACTION: UnitFormat(".4f", lambda v: f"{100.0 * v:.1f}%"),
-    U.FRACTION_PER_YEAR: UnitFormat(".4f", _fixed(4)),
-    U.FRACTION_OF_AUM: UnitFormat(".4f", lambda v: f"{100.0 * v:.1f}%"),
+    # fractions: a table shows them x 100 (TABLE_SCALE) under a "%" header, text as "12.3%"
+    U.FRACTION: UnitFormat(",.2f", _percent_of_fraction),
+    U.FRACTION_PER_YEAR: UnitFormat(",.2f", _percent_of_fraction),
+    U.FRACTION_OF_AUM: UnitFormat(",.2f", _percent_of_fraction),
     U.PERCENTILE: UnitFormat(".1f", _fixed(0)),
     U.INDEX_0_100: UnitFormat(".1f", _fixed(0)),
     U.STDEV: UnitFormat("+.2f", lambda v: f"{v:+.2f}"),
-    U.DIMENSIONLESS: UnitFormat(".4~g", _general(4)),
-    U.MIXED: UnitFormat(",.4~g", _general(4)),
+    U.DIMENSIONLESS: UnitFormat(",.4~r", _general(4)),
+    U.MIXED: UnitFormat(",.4~r", _general(4)),
     U.PRICE: _LEVEL,
     U.INDEX_POINTS: _LEVEL,
     U.VOL_POINTS: _LEVEL,
-    U.PER_POINT_PER_OPTION: UnitFormat(".6~g", _general(6)),
-    U.PER_OPTION: UnitFormat(".6~g", _general(6)),
+    U.PER_POINT_PER_OPTION: UnitFormat(",.6~r", _general(6)),
+    U.PER_OPTION: UnitFormat(",.6~r", _general(6)),
     U.YEARS: UnitFormat(".4f", _fixed(4)),
     U.DAYS: UnitFormat(",.1~f", _fixed(1)),
     U.HOURS: UnitFormat(",.2f", _fixed(1)),
@@ -102,8 +128,28 @@ FORMATS: dict[Unit, UnitFormat] = {
 NOT_NUMBERS = frozenset({U.DATE, U.TIME, U.LABEL, U.FLAG, U.TEXT, U.LIST})
 """Units of dates, times, labels, flags, texts and lists: no number format, no unit in a header."""
 
-FALLBACK = UnitFormat(",.4~g", _general(4))
+FALLBACK = UnitFormat(",.4~r", _general(4))
 """For a unit flowdesk does not know (a result stored by an older version): 4 significant digits."""
+
+TABLE_SCALE: dict[Unit, float] = {
+    U.FRACTION: 100.0,
+    U.FRACTION_PER_YEAR: 100.0,
+    U.FRACTION_OF_AUM: 100.0,
+}
+"""Units a table holds scaled (a fraction x 100: a percentage), so that the cell, its sort and
+filter, and the CSV export all read as the header says (``0DTE share (%)``: 23.4, not 0.234)."""
+
+HEADER_UNITS: dict[Unit, str] = {
+    U.USD_FLOW: "USD, + = buy",
+    U.FRACTION: "%",
+    U.FRACTION_PER_YEAR: "% per year",
+    U.FRACTION_OF_AUM: "% of AUM",
+    U.PERCENTILE: "percentile, 0-100",
+    U.INDEX_0_100: "0-100",
+    U.MIXED: "in the row's unit",
+}
+"""A header's unit phrase where the unit's own text would not read well in parentheses
+(``Total (USD (+ = buy))``, ``0DTE share (fraction (0-1))``); other units show their text."""
 
 DATE_FORMAT = "%Y-%m-%d"
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
@@ -117,6 +163,12 @@ def table_format(unit: Unit | str | None) -> str:
     """d3-format specifier of a table cell of ``unit`` (:data:`FALLBACK` for an unknown unit)."""
     u = _unit(unit)
     return FORMATS.get(u, FALLBACK).table if u is not None else FALLBACK.table
+
+
+def table_scale(unit: Unit | str | None) -> float:
+    """Factor a table cell of ``unit`` holds the value by (:data:`TABLE_SCALE`; 1 otherwise)."""
+    u = _unit(unit)
+    return TABLE_SCALE.get(u, 1.0) if u is not None else 1.0
 
 
 def time_format(unit: Unit | str | None) -> str:
@@ -155,13 +207,14 @@ def format_value(value: Any, unit: Unit | str | None, **usd: Any) -> str:
 
 
 def shown_unit(unit: Unit | str | None) -> str | None:
-    """The unit as a header shows it: None for labels, flags, dates and times (and no unit)."""
+    """The unit as a header shows it (:data:`HEADER_UNITS`, else its text): None for labels,
+    flags, dates and times (and no unit)."""
     if unit is None or unit == "":
         return None
     u = _unit(unit)
     if u in NOT_NUMBERS:
         return None
-    return str(unit)
+    return HEADER_UNITS.get(u, str(unit)) if u is not None else str(unit)
 
 
 def header(title: str, unit: Unit | str | None) -> str:

@@ -14,58 +14,87 @@ import dash
 from dash import Input, Output, callback, html
 
 from dashboard import data
-from dashboard.components import GREEN, RED, RED_BG, card, list_grid, when
-from flows.formatting import format_time
-from jobs.alerts import fmt_value, metric_unit
+from dashboard.components import (
+    GREEN,
+    RED,
+    RED_BG,
+    card,
+    dated_exports,
+    grid_exports,
+    list_grid,
+    when,
+)
+from flows.formatting import format_time, shown_unit
+from jobs.alerts import condition_text, fmt_value, metric_unit
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
 
 log = logging.getLogger("flowdesk.web.alerts")
 
 RULE_COLUMNS = [
-    ("rule", "rule"),
-    ("metric", "metric (result.headline)"),
-    ("unit", "unit"),
-    ("condition", "condition"),
-    ("severity", "severity"),
-    ("state", "state"),
-    ("last_value", "last value"),
-    ("last_evaluated", "last evaluated"),
-    ("last_fired", "last fired"),
-    ("targets", "targets"),
+    ("rule", "Rule"),
+    ("metric", "Metric (result.headline key)"),
+    ("unit", "Unit of the metric"),
+    ("condition", "Condition"),
+    ("severity", "Severity"),
+    ("state", "State"),
+    ("last_value", "Last value (signed, in the metric's unit)"),
+    ("last_evaluated", "Last evaluated"),
+    ("last_fired", "Last fired"),
+    ("targets", "Targets"),
 ]
 EVENT_COLUMNS = [
-    ("at", "time"),
-    ("kind", "event"),
-    ("rule", "rule"),
-    ("severity", "severity"),
-    ("value", "value"),
-    ("unit", "unit"),
-    ("condition", "threshold"),
-    ("as_of", "data as of"),
-    ("targets", "targets"),
-    ("id", "event id"),
+    ("at", "Time"),
+    ("kind", "Event"),
+    ("rule", "Rule"),
+    ("severity", "Severity"),
+    ("value", "Value (signed, in the metric's unit)"),
+    ("unit", "Unit of the metric"),
+    ("condition", "Condition"),
+    ("as_of", "Data as of"),
+    ("targets", "Targets"),
+    ("id", "Event id"),
 ]
 OUTBOX_COLUMNS = [
-    ("id", "delivery id"),
-    ("state", "state"),
-    ("target", "target"),
-    ("event_kind", "event"),
-    ("rule", "rule"),
-    ("attempts", "attempts"),
-    ("next_attempt", "next attempt"),
-    ("last_error", "last error"),
+    ("id", "Delivery id"),
+    ("state", "State"),
+    ("target", "Target"),
+    ("event_kind", "Event"),
+    ("rule", "Rule"),
+    ("attempts", "Attempts (count)"),
+    ("next_attempt", "Next attempt"),
+    ("last_error", "Last error"),
 ]
 DEAD_COLUMNS = [
-    ("id", "delivery id"),
-    ("target", "target"),
-    ("event_kind", "event"),
-    ("rule", "rule"),
-    ("attempts", "attempts"),
-    ("dead_at", "dead-lettered at"),
-    ("last_error", "last error"),
-    ("event_id", "event id"),
+    ("id", "Delivery id"),
+    ("target", "Target"),
+    ("event_kind", "Event"),
+    ("rule", "Rule"),
+    ("attempts", "Attempts (count)"),
+    ("dead_at", "Dead-lettered at"),
+    ("last_error", "Last error"),
+    ("event_id", "Event id"),
 ]
+GRIDS = {
+    "alerts-rules-table": "alerts-rules",
+    "alerts-events-table": "alerts-events",
+    "alerts-outbox-table": "alerts-outbox",
+    "alerts-dead-table": "alerts-dead",
+}
+"""The page's grids and the stem of their CSV file (``alerts-rules_<date>.csv``)."""
+WIDE = {
+    **dict.fromkeys(("at", "last_evaluated", "last_fired", "next_attempt", "dead_at"), 160),
+    **dict.fromkeys(("rule", "as_of", "target"), 150),
+    "metric": 240,
+    "condition": 200,
+    "targets": 180,
+    "last_error": 320,
+    "id": 260,
+    "event_id": 260,
+}
+"""Minimum widths of the long texts (px): they wrap, over a few lines, not a word a line."""
+grid_exports(*GRIDS)
+dated_exports(GRIDS)
 
 _BREACH = "params.data.state === 'breach' || params.data.kind === 'fired'"
 _OK = "params.data.state === 'ok' || params.data.kind === 'resolved'"
@@ -93,13 +122,15 @@ def layout(**_query: str) -> html.Div:
                     page_size=15,
                     row_style=_ROWS,
                     cell_styles=_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),
             html.Div(
                 "A rule fires when its metric enters breach and resolves when it leaves it by more than its hysteresis "
                 "(a breach of '> T' resolves at '<= T - h', of '< T' at '>= T + h'); a breach re-entered within the "
-                "cooldown after the last fire is announced only once the cooldown is over.",
+                "cooldown after the last fire is announced only once the cooldown is over. A '|value|' condition "
+                "compares the magnitude; the values shown keep their sign.",
                 className="fd-note",
             ),
             html.H3("Recent events", className="fd-section-title"),
@@ -110,6 +141,7 @@ def layout(**_query: str) -> html.Div:
                     page_size=15,
                     row_style=_ROWS,
                     cell_styles=_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),
@@ -121,6 +153,7 @@ def layout(**_query: str) -> html.Div:
                     page_size=15,
                     row_style=_ROWS,
                     cell_styles=_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),
@@ -132,6 +165,7 @@ def layout(**_query: str) -> html.Div:
                     page_size=15,
                     row_style=_ROWS,
                     cell_styles=_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),
@@ -158,7 +192,7 @@ def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
             {
                 **r,
                 "state": r["state"] + ("" if r["enabled"] else " (disabled)"),
-                "unit": r["unit"] or "unknown metric",
+                "unit": shown_unit(r["unit"]) or "unknown metric",
                 "last_value": fmt_value(r["last_value"]),
                 "last_evaluated": _time(r["last_evaluated"], tz),
                 "last_fired": _time(r["last_fired"], tz),
@@ -173,7 +207,11 @@ def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
 
     rows = []
     for ev in recent_events(client, 200):
-        cond = f"{ev.op} {fmt_value(ev.threshold)}" if ev.threshold is not None else "-"
+        cond = (
+            condition_text(ev.op or "", ev.threshold, ev.absolute)
+            if ev.threshold is not None
+            else "-"
+        )
         rows.append(
             {
                 "at": _time(ev.at, tz),
@@ -181,7 +219,7 @@ def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
                 "rule": ev.rule or ev.title,
                 "severity": ev.severity,
                 "value": fmt_value(ev.value),
-                "unit": (metric_unit(ev.metric) or "-") if ev.metric else "-",
+                "unit": (shown_unit(metric_unit(ev.metric)) or "-") if ev.metric else "-",
                 "condition": cond,
                 "as_of": _time(ev.as_of, tz) if ev.as_of else "-",
                 "targets": ", ".join(ev.targets) or "-",

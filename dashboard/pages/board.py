@@ -41,21 +41,21 @@ RESULT = "board.scenarios"
 register_callbacks()  # the systematic panels' own callback (dashboard/pages/board_systematic.py)
 
 
-LEVEL_TITLES = {
-    "underlying": "Underlying",
-    "spot": "Spot",
-    "flip": "Flip",
-    "flip_distance_pct": "Flip distance",
-    "call_wall": "Call wall",
-    "call_wall_distance_pct": "Call wall distance",
-    "put_wall": "Put wall",
-    "put_wall_distance_pct": "Put wall distance",
-    "abs_gamma_strike": "Abs-gamma strike",
-    "abs_gamma_strike_distance_pct": "Abs-gamma distance",
-    "zero_dte_share": "0DTE share",
-    "regime": "Regime",
-}
-"""The key-levels columns (headers add the declared unit)."""
+LEVEL_COLUMNS = (
+    "underlying",
+    "spot",
+    "flip",
+    "flip_distance_pct",
+    "call_wall",
+    "call_wall_distance_pct",
+    "put_wall",
+    "put_wall_distance_pct",
+    "abs_gamma_strike",
+    "abs_gamma_strike_distance_pct",
+    "zero_dte_share",
+    "regime",
+)
+"""The key-levels columns (headers: the declared titles and units)."""
 EXPORTS = ("ranking", "fx", "levels", "expiries")
 """The board's grids with a CSV button (file ``board-<table>_<as-of date>[_iv<shock>].csv``)."""
 NO_EXPORT = ({},) * len(EXPORTS)
@@ -457,26 +457,13 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     units = meta.units
     rank_data, rank_cols = table_data(
         res.table("ranking"),
-        {
-            "underlying": "Underlying",
-            "beta": "Beta to index",
-            "flow_per_1pct_usd": "Flow",
-            "adv_usd": "ADV",
-            "flow_per_1pct_pct_adv": "Flow",
-            "adv_note": "Note",
-        },
+        ("underlying", "beta", "flow_per_1pct_usd", "adv_usd", "flow_per_1pct_pct_adv", "adv_note"),
         units.get("ranking", {}),
     )
     fx = res.table("fx")
     fx_data, fx_cols = table_data(
         fx,
-        {
-            "scenario": "Unwind to",
-            "ccy": "Currency",
-            "usd": "Spec position",
-            "currency_flow_usd": "Bought (+) / sold (-) in the unwind",
-            "rank": "Beneficiary rank",
-        },
+        ("scenario", "ccy", "usd", "currency_flow_usd", "rank"),
         units.get("fx", {}),
     )
     fx_cards = [
@@ -500,32 +487,25 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     inputs = res.table("inputs")
     in_data, in_cols = table_data(
         inputs,
-        {
-            "name": "Input",
-            "as_of": "As of",
-            "computed_at": "Computed at",
-            "source": "Source",
-            "age_hours": "Age",
-            "note": "Status",
-        },
+        ("name", "as_of", "computed_at", "source", "age_hours", "note"),
         units.get("inputs", {}),
         tz=tz,
     )
     prov = times_line(meta, inputs, tz=tz, stale_after_minutes=stale_after)
     lv = res.tables.get("levels", pd.DataFrame())
-    lv_data, lv_cols = table_data(lv, LEVEL_TITLES, units.get("levels", {}))
+    lv_data, lv_cols = table_data(lv, LEVEL_COLUMNS, units.get("levels", {}))
     ex = res.tables.get("expiries", pd.DataFrame())
     ex_data, ex_cols = table_data(
         ex,
-        {
-            "date": "Date",
-            "events": "Event",
-            "underlying": "Underlying",
-            "expiries": "Expiries",
-            "net_gex_usd_per_1pct": "Net GEX",
-            "gross_gex_usd_per_1pct": "Gross GEX",
-            "share_of_gross": "Share of gross",
-        },
+        (
+            "date",
+            "events",
+            "underlying",
+            "expiries",
+            "net_gex_usd_per_1pct",
+            "gross_gex_usd_per_1pct",
+            "share_of_gross",
+        ),
         units.get("expiries", {}),
     )
     scenario = f"iv{shock:+g}"

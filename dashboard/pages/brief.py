@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import grid, missing, provenance, table_data
-from dashboard.pages.board import LEVEL_TITLES
+from dashboard.pages.board import LEVEL_COLUMNS
 from dashboard.render_cache import cached_view
 from jobs.store import Result, ResultNotFound, keys
 
@@ -35,14 +35,15 @@ NONE = "none"
 MAX_NOTES = 2000
 NOTES_KEPT_DAYS = 400
 FLOW_COLUMNS = (
-    ("index_move_pct", "Index move"),
-    ("dealer_gamma_usd", "Dealers, price"),
-    ("dealer_vanna_usd", "Dealers, vanna"),
-    ("dealer_charm_usd", "Dealers, charm"),
-    ("letf_usd", "Leveraged ETFs"),
-    ("total_usd", "Total"),
+    "index_move_pct",
+    "dealer_gamma_usd",
+    "dealer_vanna_usd",
+    "dealer_charm_usd",
+    "letf_usd",
+    "total_usd",
 )
-"""As in the PDF (``jobs.tasks.board.BRIEF_FLOW_COLUMNS``): the components add up to the total."""
+"""As in the PDF (``jobs.tasks.board.BRIEF_FLOW_COLUMNS``): the components add up to the total
+(titles and units as declared)."""
 
 
 def _or_none(table: tuple[list[dict], list[dict]]) -> tuple[list[dict], list[dict]]:
@@ -178,26 +179,14 @@ def show(version: str | None) -> tuple:
     notes = str(res.meta.headline.get("notes") or "").strip() or NONE
     g = table_data(
         res.table("gamma"),
-        {
-            "underlying": "Underlying",
-            "regime": "Regime",
-            "net_gex_usd_per_1pct": "Net GEX",
-            "flip": "Flip",
-            "flip_distance_pct": "Flip distance",
-        },
+        ("underlying", "regime", "net_gex_usd_per_1pct", "flip", "flip_distance_pct"),
         units.get("gamma", {}),
     )
     c = table_data(
-        res.table("changes"),
-        {"figure": "Figure", "previous": "Previous", "current": "Current", "change": "Change"},
-        units.get("changes", {}),
+        res.table("changes"), ("figure", "previous", "current", "change"), units.get("changes", {})
     )
-    lt = table_data(
-        res.table("letf"),
-        {"underlying": "Underlying", "per_1pct_usd": "Leveraged ETFs"},
-        units.get("letf", {}),
-    )
-    fl = table_data(res.table("flows"), dict(FLOW_COLUMNS), units.get("flows", {}))
+    lt = table_data(res.table("letf"), ("underlying", "per_1pct_usd"), units.get("letf", {}))
+    fl = table_data(res.table("flows"), FLOW_COLUMNS, units.get("flows", {}))
     return (
         provenance(res.meta, tz=data.settings().service.timezone),
         res.meta.headline.get("text", ""),
@@ -208,7 +197,7 @@ def show(version: str | None) -> tuple:
         notes,
         *_or_none(
             table_data(
-                res.tables.get("levels", pd.DataFrame()), LEVEL_TITLES, units.get("levels", {})
+                res.tables.get("levels", pd.DataFrame()), LEVEL_COLUMNS, units.get("levels", {})
             )
         ),
     )

@@ -42,18 +42,20 @@ dash.register_page(
 
 log = logging.getLogger("flowdesk.web.explorer")
 RESULT = "board.scenarios"
-COLUMNS = {
-    "underlying": "Underlying",
-    "move_pct": "Move",
-    "dealer_gamma_usd": "Dealer hedging",
-    "dealer_vanna_usd": "Dealer vanna",
-    "dealer_charm_usd": "Dealer charm",
-    "letf_usd": "Leveraged ETFs",
-    "total_usd": "Total",
-    "adv_usd": "ADV",
-    "total_pct_adv": "Total",
-}
-"""Titles of the table's columns of ``grid``; the headers add each column's declared unit."""
+COLUMNS = (
+    "underlying",
+    "move_pct",
+    "dealer_gamma_usd",
+    "dealer_vanna_usd",
+    "dealer_charm_usd",
+    "letf_usd",
+    "total_usd",
+    "adv_usd",
+    "total_pct_adv",
+)
+"""The table's columns of ``grid``, under their declared titles and units."""
+NO_ADV = {"adv_usd": "no ADV", "total_pct_adv": "no ADV"}
+"""What the ADV cells of a row without an ADV say (the indices: SPX, NDX)."""
 
 
 grid_exports("explorer-table")
@@ -252,6 +254,7 @@ def explore(
         rows.sort_values("total_usd", key=np.abs, ascending=False),
         COLUMNS,
         meta.units.get("grid", {}),
+        missing=NO_ADV,
     )
     return (
         cards,

@@ -14,7 +14,18 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
-from dashboard.components import AMBER, AMBER_BG, GREEN, RED, RED_BG, card, list_grid, when
+from dashboard.components import (
+    AMBER,
+    AMBER_BG,
+    GREEN,
+    RED,
+    RED_BG,
+    card,
+    dated_exports,
+    grid_exports,
+    list_grid,
+    when,
+)
 from flows.formatting import format_time
 from jobs.health import Freshness, Health, collect, format_age, heartbeat_state
 
@@ -25,45 +36,64 @@ log = logging.getLogger("flowdesk.web.status")
 LEVEL_TEXT = {"ok": "fresh", "amber": "aging", "red": "stale"}
 
 JOB_COLUMNS = [
-    ("job", "job"),
-    ("task", "task"),
-    ("cron", "cron (desk tz)"),
-    ("started", "last run start"),
-    ("ended", "last run end"),
-    ("status", "status"),
-    ("duration_s", "duration (s)"),
-    ("rows", "rows"),
-    ("attempts", "attempts"),
-    ("last_success", "last success"),
-    ("success_age", "success age"),
-    ("staleness", "staleness"),
-    ("error", "error"),
+    ("job", "Job"),
+    ("task", "Task"),
+    ("cron", "Schedule (cron, desk time zone)"),
+    ("started", "Last run start"),
+    ("ended", "Last run end"),
+    ("status", "Status"),
+    ("duration_s", "Duration (seconds)"),
+    ("rows", "Rows (count)"),
+    ("attempts", "Attempts (count)"),
+    ("last_success", "Last success"),
+    ("success_age", "Success age"),
+    ("staleness", "Staleness"),
+    ("error", "Error"),
 ]
 RESULT_COLUMNS = [
-    ("name", "result"),
-    ("job", "job"),
-    ("as_of", "as of"),
-    ("computed_at", "computed at"),
-    ("age", "age"),
-    ("source", "source"),
-    ("rows", "rows"),
-    ("status", "status"),
-    ("freshness", "freshness"),
-    ("sample", "SAMPLE"),
-    ("detail", "detail"),
+    ("name", "Result"),
+    ("job", "Job"),
+    ("as_of", "As of"),
+    ("computed_at", "Computed at"),
+    ("age", "Age"),
+    ("source", "Source"),
+    ("rows", "Rows (count)"),
+    ("status", "Status"),
+    ("freshness", "Freshness"),
+    ("sample", "Sample data"),
+    ("detail", "Detail"),
 ]
 RUN_COLUMNS = [
-    ("slot", "slot"),
-    ("started", "start"),
-    ("ended", "end"),
-    ("status", "status"),
-    ("duration_s", "duration (s)"),
-    ("rows", "rows"),
-    ("attempts", "attempts"),
-    ("results", "results"),
-    ("host", "host / pid"),
-    ("error", "error"),
+    ("slot", "Slot"),
+    ("started", "Start"),
+    ("ended", "End"),
+    ("status", "Status"),
+    ("duration_s", "Duration (seconds)"),
+    ("rows", "Rows (count)"),
+    ("attempts", "Attempts (count)"),
+    ("results", "Results"),
+    ("host", "Host / pid"),
+    ("error", "Error"),
 ]
+GRIDS = {
+    "status-jobs-table": "status-jobs",
+    "status-results-table": "status-results",
+    "status-runs-table": "status-runs",
+}
+"""The page's grids and the stem of their CSV file (``status-runs_<date>_<job>.csv``)."""
+WIDE = {
+    **dict.fromkeys(("job", "task", "slot"), 130),
+    **dict.fromkeys(("started", "ended", "last_success", "as_of", "computed_at"), 150),
+    "name": 170,
+    "cron": 170,
+    "source": 320,
+    "detail": 300,
+    "error": 300,
+    "results": 240,
+}
+"""Minimum widths of the long texts (px): they wrap, over a few lines, not a word a line."""
+grid_exports(*GRIDS)
+dated_exports(GRIDS, picker=("status-job-select", "value"), picked=("status-runs-table",))
 
 _STATUS_ROWS = {
     "styleConditions": [
@@ -103,6 +133,7 @@ def layout(**_query: str) -> html.Div:
                     page_size=25,
                     row_style=_STATUS_ROWS,
                     cell_styles=_STATUS_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),
@@ -121,6 +152,7 @@ def layout(**_query: str) -> html.Div:
                     page_size=25,
                     row_style=_STATUS_ROWS,
                     cell_styles=_STATUS_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),
@@ -145,6 +177,7 @@ def layout(**_query: str) -> html.Div:
                     page_size=15,
                     row_style=_STATUS_ROWS,
                     cell_styles=_STATUS_CELLS,
+                    wide=WIDE,
                 ),
                 className="fd-table",
             ),

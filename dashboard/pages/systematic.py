@@ -238,6 +238,7 @@ def _render(_versions: dict[str, str] | None, index: str | None) -> tuple:
     cal_data, cal_cols = frame_table(
         cal[["result", *[c for c in cal.columns if c != "result"]]] if not cal.empty else cal,
         cal_units,
+        own={"result": "Result"},
     )
     return (
         [{"label": i, "value": i} for i in _indices(store)],

@@ -25,12 +25,23 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import data
-from dashboard.components import card, headline_units, missing, provenance
+from dashboard.components import (
+    GRID_CLASS,
+    card,
+    column_def,
+    export_params,
+    grid_exports,
+    headline_units,
+    missing,
+    provenance,
+    scaled,
+)
 from dashboard.figures import gamma as gfig
 from dashboard.figures import universe as ufig
 from dashboard.figures.common import empty
 from flows.errors import ResultNotFound
-from flows.formatting import NOT_NUMBERS, format_value, header, table_format
+from flows.formatting import NOT_NUMBERS, format_value, header
+from flows.units import Unit, unit_of
 from jobs import declarations
 
 dash.register_page(
@@ -45,54 +56,58 @@ RANKS = {
     "adv": ("|net GEX| as % of ADV", "gex_pct_adv"),
 }
 
-_TITLES = {
-    "symbol": "Symbol",
-    "sector": "Sector",
-    "spot": "Spot",
-    "net_gex_usd_per_1pct": "Net GEX",
-    "gex_pct_adv": "Net GEX per 1% move",
-    "call_gex_usd_per_1pct": "Call GEX",
-    "put_gex_usd_per_1pct": "Put GEX",
-    "regime": "Regime",
-    "flip": "Flip",
-    "flip_distance_pct": "Flip distance from spot",
-    "call_wall": "Call wall",
-    "put_wall": "Put wall",
-    "zero_dte_share": "0DTE share of gross GEX",
-    "hedge_flow_down3_usd": "Dealers' hedge trade -3%",
-    "hedge_flow_up3_usd": "Dealers' hedge trade +3%",
-    "adv_usd": "ADV",
-    "contracts": "Contracts",
-    "baskets": "Baskets",
-}
-"""Grid columns (in order) and their titles; each header adds the column's declared unit."""
-_WHEN_MISSING = {"gex_pct_adv": "no ADV"}
+GRID_COLUMNS = (
+    "symbol",
+    "sector",
+    "spot",
+    "net_gex_usd_per_1pct",
+    "gex_pct_adv",
+    "call_gex_usd_per_1pct",
+    "put_gex_usd_per_1pct",
+    "regime",
+    "flip",
+    "flip_distance_pct",
+    "call_wall",
+    "put_wall",
+    "zero_dte_share",
+    "hedge_flow_down3_usd",
+    "hedge_flow_up3_usd",
+    "adv_usd",
+    "contracts",
+    "baskets",
+)
+"""Grid columns of ``names`` (in order), under their declared titles and units."""
+_WHEN_MISSING = {"gex_pct_adv": "no ADV", "adv_usd": "no ADV"}
 """What an empty cell says where a missing value has a meaning (otherwise blank)."""
 
 
-def _column_def(field: str, title: str, unit: str | None) -> dict[str, Any]:
-    """An AG Grid column: header ``title (unit)``, numbers written by the declared unit
-    (:func:`flows.formatting.table_format`, a d3 specifier: the cell stays a number, so sorting
-    and the number filter are numeric)."""
-    col: dict[str, Any] = {"field": field, "headerName": header(title, unit)}
-    if unit is not None and unit not in NOT_NUMBERS:
-        when_missing = _WHEN_MISSING.get(field, "")
-        col["valueFormatter"] = {
-            "function": f"params.value == null ? '{when_missing}' : d3.format('{table_format(unit)}')(params.value)"
-        }
-        col["filter"] = "agNumberColumnFilter"
-    elif field == "sector":
-        col["filter"] = "agTextColumnFilter"
-    return col
-
-
 def grid_columns() -> list[dict[str, Any]]:
-    """The grid's column definitions from ``universe.table``'s declaration (table ``names``)."""
+    """The grid's column definitions from ``universe.table``'s declaration (table ``names``):
+    declared titles and units (:func:`dashboard.components.column_def`), numbers written by the
+    unit through d3-format (the cell stays a number: numeric sort, number filter, exact CSV)."""
     names = declarations.lookup(RESULT).table("names")
-    cols = [{"field": "rank", "headerName": "#", "width": 70, "filter": False}]
-    for field, title in _TITLES.items():
+    cols = [
+        {
+            "field": "rank",
+            "headerName": header("Rank", Unit.RANK),
+            "width": 90,
+            "filter": False,
+            "type": "numericColumn",
+        }
+    ]
+    for field in GRID_COLUMNS:
         declared = names.column(field)
-        cols.append(_column_def(field, title, declared.unit if declared is not None else None))
+        unit = str(declared.unit) if declared is not None else None
+        col = column_def(
+            field,
+            declared.header_title() if declared is not None else field,
+            unit,
+            numeric=unit is not None and unit_of(unit) not in NOT_NUMBERS,
+            missing=_WHEN_MISSING.get(field, ""),
+        )
+        if field == "sector":
+            col["filter"] = "agTextColumnFilter"
+        cols.append(col)
     cols[1].update(pinned="left", width=100)
     return cols
 
@@ -159,26 +174,48 @@ def layout(**_query: Any) -> html.Div:
                 className="fd-controls",
             ),
             html.Div(id="un-count", className="fd-note"),
-            dag.AgGrid(
-                id="un-grid",
-                columnDefs=COLUMNS,
-                rowData=[],
-                defaultColDef={
-                    "sortable": True,
-                    "filter": True,
-                    "resizable": True,
-                    "floatingFilter": True,
-                    "minWidth": 90,
-                },
-                dashGridOptions={
-                    "pagination": True,
-                    "paginationPageSize": 50,
-                    "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
-                    "animateRows": False,
-                },
-                getRowId="params.data.symbol",
-                style={"height": "560px"},
-                className="ag-theme-alpine",
+            html.Div(
+                [
+                    html.Button(
+                        "CSV",
+                        id="un-grid-csv",
+                        n_clicks=0,
+                        className="fd-grid-export",
+                        title="Download the ranked names (every page) as CSV",
+                    ),
+                    dag.AgGrid(
+                        id="un-grid",
+                        columnDefs=COLUMNS,
+                        rowData=[],
+                        defaultColDef={
+                            "sortable": True,
+                            "filter": True,
+                            "resizable": True,
+                            "floatingFilter": True,
+                            "minWidth": 90,
+                            "wrapHeaderText": True,
+                            "autoHeaderHeight": True,
+                            "useValueFormatterForExport": False,
+                        },
+                        dashGridOptions={
+                            "pagination": True,
+                            "paginationPageSize": 50,
+                            # a row click opens the name; no checkbox column (it had no header)
+                            "rowSelection": {
+                                "mode": "singleRow",
+                                "enableClickSelection": True,
+                                "checkboxes": False,
+                            },
+                            "animateRows": False,
+                            "suppressFieldDotNotation": True,
+                        },
+                        getRowId="params.data.symbol",
+                        # 5,000 names: a fixed height that scrolls, 50 to a page
+                        style={"height": "560px", "width": "100%"},
+                        className=GRID_CLASS,
+                    ),
+                ],
+                className="fd-grid-box",
             ),
             html.Div(
                 [
@@ -330,7 +367,9 @@ def grid_records(version: str, names: pd.DataFrame) -> list[dict[str, Any]]:
     with _RECORDS_LOCK:
         hit = _RECORDS.get(version)
     if hit is None:
-        frame = names[GRID_FIELDS]
+        table = declarations.lookup(RESULT).table("names")
+        units = {c: str(col.unit) for c in GRID_FIELDS if (col := table.column(c)) is not None}
+        frame = scaled(names[GRID_FIELDS], units)  # fractions shown (and exported) as %
         hit = frame.astype(object).where(frame.notna(), None).to_dict("records")
         with _RECORDS_LOCK:
             if len(_RECORDS) >= 2:  # the current version and the one before are enough
@@ -384,9 +423,13 @@ def _render(_n: int, seen: str | None) -> tuple:
     )
 
 
+grid_exports("un-grid")
+
+
 @callback(
     Output("un-grid", "rowData"),
     Output("un-count", "children"),
+    Output("un-grid", "csvExportParams"),
     Input("un-version", "data"),
     Input("un-rank", "value"),
     Input("un-sector", "value"),
@@ -402,7 +445,7 @@ def _rank(
 ) -> tuple:
     """The ranked, filtered rows (server side: a sort of published figures)."""
     if not version:
-        return [], ""
+        return [], "", export_params("single-names", None)
     result = data.read_current(RESULT, ["names"])
     names = result.tables["names"]
     records = grid_records(result.meta.version, names)
@@ -410,9 +453,13 @@ def _rank(
         {"rank": i, **records[p]}
         for i, p in enumerate(ranked_positions(names, rank, sectors, basket, regime).tolist(), 1)
     ]
+    shown = [f"by-{rank}", *(sectors or []), basket or "", regime or ""]
     return (
         rows,
         f"{len(rows):,} of {len(names):,} names, ranked by {RANKS.get(rank, RANKS['gex'])[0]}; click a row to open it.",
+        export_params(
+            "single-names", result.meta.as_of, "_".join(x.replace(" ", "-") for x in shown if x)
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from jobs.alerts.delivery import add_deliveries
 from jobs.alerts.rules import (
     AlertEvent,
     RuleState,
+    condition_text,
     epoch_iso,
     fmt_value,
     metric_unit,
@@ -237,8 +238,7 @@ def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]
                 "rule": name,
                 "metric": rule.metric,
                 "unit": metric_unit(rule.metric),
-                "condition": ("|value| " if rule.absolute else "")
-                + f"{rule.op} {fmt_value(rule.threshold)}"
+                "condition": condition_text(rule.op, rule.threshold, rule.absolute)
                 + (f" (hysteresis {fmt_value(rule.hysteresis)})" if rule.hysteresis else ""),
                 "severity": rule.severity,
                 "enabled": rule.enabled,

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from flows.errors import MetricError
+from flows.formatting import significant
 from jobs import declarations
 from jobs.declarations import HeadlineKey
 
@@ -155,6 +156,8 @@ class RuleState(_Record):
     notified: bool = False
     """True once the current breach was announced (a fired event was emitted)."""
     last_value: float | None = None
+    """The metric's last value as published, signed (a rule with ``absolute`` compares its
+    magnitude: the sign is kept for people, ``-0.4`` is not ``0.4``)."""
     last_at: float | None = None
     breach_since: float | None = None
     last_fired_at: float | None = None
@@ -177,6 +180,9 @@ class AlertEvent(_Record):
     metric: str | None = None
     result: str | None = None
     value: float | None = None
+    """The metric's value, signed as published (see ``absolute``)."""
+    absolute: bool = False
+    """The rule compares ``|value|`` with the threshold (``value`` keeps its sign)."""
     op: str | None = None
     threshold: float | None = None
     hysteresis: float | None = None
@@ -224,19 +230,32 @@ def epoch_iso(epoch: float) -> str:
 
 
 def fmt_value(value: float | None) -> str:
-    """A figure for people: ``72,317,900,000`` for large values, ``0.4`` or ``-1.25`` for small ones."""
+    """A figure for people: ``72,317,900,000`` for large values, ``0.4`` or ``-1.25`` for small
+    ones (4 significant digits in decimal notation: ``0.00001234``, never ``1.234e-05``)."""
     if value is None:
         return "-"
     if abs(value) >= 10_000:
         return f"{value:,.0f}"
-    return f"{value:.4g}"
+    return significant(float(value), 4)
+
+
+def condition_text(op: str, threshold: float, absolute: bool) -> str:
+    """``< 0.5``, or ``|value| < 0.5`` for a rule that compares the magnitude."""
+    return ("|value| " if absolute else "") + f"{op} {fmt_value(threshold)}"
 
 
 def _describe(name: str, rule: AlertRule, value: float, kind: str) -> tuple[str, str]:
+    """Title and text of an event; ``value`` signed (an absolute rule names both: ``|m| = 0.4
+    (m = -0.4; ...)``)."""
     verb = "FIRED" if kind == "fired" else "resolved"
     title = f"[{rule.severity.upper()}] {name} {verb}"
-    metric = f"|{rule.metric}|" if getattr(rule, "absolute", False) else rule.metric
-    text = f"{metric} = {fmt_value(value)} ({'breach of' if kind == 'fired' else 'back from'} {rule.op} {fmt_value(rule.threshold)})"
+    why = f"{'breach of' if kind == 'fired' else 'back from'} {rule.op} {fmt_value(rule.threshold)}"
+    if getattr(rule, "absolute", False):
+        text = (
+            f"|{rule.metric}| = {fmt_value(abs(value))} ({rule.metric} = {fmt_value(value)}; {why})"
+        )
+    else:
+        text = f"{rule.metric} = {fmt_value(value)} ({why})"
     return title, text
 
 
@@ -251,8 +270,8 @@ def step(
         The rule's previous state (``RuleState()`` for a new rule).
     value:
         The metric's new value, in the unit of its headline key (its absolute value is compared
-        when ``rule.absolute``).  ``None`` or NaN (a result without the figure) leaves the state
-        unchanged and emits nothing.
+        when ``rule.absolute``; the state and the event keep it signed).  ``None`` or NaN (a
+        result without the figure) leaves the state unchanged and emits nothing.
     now:
         Evaluation time (epoch seconds or a tz-aware datetime); cooldowns are measured with it.
     rule:
@@ -267,7 +286,9 @@ def step(
     t = now.timestamp() if isinstance(now, datetime) else float(now)
     if value is None or not math.isfinite(float(value)):
         return state, None
-    value = abs(float(value)) if getattr(rule, "absolute", False) else float(value)
+    value = float(value)
+    absolute = bool(getattr(rule, "absolute", False))
+    compared = abs(value) if absolute else value  # what the threshold is compared with
     observed = replace(state, last_value=value, last_at=t)
     cooldown_s = rule.cooldown_minutes * 60.0
     cooling = state.last_fired_at is not None and t - state.last_fired_at < cooldown_s
@@ -281,6 +302,7 @@ def step(
             rule=name,
             metric=rule.metric,
             value=value,
+            absolute=absolute,
             op=rule.op,
             threshold=rule.threshold,
             hysteresis=rule.hysteresis,
@@ -291,7 +313,7 @@ def step(
         )
 
     if state.status == "ok":
-        if not in_breach(value, rule.op, rule.threshold):
+        if not in_breach(compared, rule.op, rule.threshold):
             return observed, None
         if cooling:  # entered breach again too soon after the last fire: remember, stay quiet
             return replace(observed, status="breach", notified=False, breach_since=t), None
@@ -306,7 +328,7 @@ def step(
         ), ev
 
     # status == "breach"
-    if clears(value, rule.op, rule.threshold, rule.hysteresis):
+    if clears(compared, rule.op, rule.threshold, rule.hysteresis):
         resolved = replace(
             observed, status="ok", notified=False, breach_since=None, last_resolved_at=t
         )
@@ -314,7 +336,7 @@ def step(
             return resolved, None
         ev = event("resolved")
         return replace(resolved, last_event_id=ev.id), ev
-    if not state.notified and not cooling and in_breach(value, rule.op, rule.threshold):
+    if not state.notified and not cooling and in_breach(compared, rule.op, rule.threshold):
         # A breach held through the cooldown is announced once the cooldown is over.
         ev = event("fired")
         return replace(observed, notified=True, last_fired_at=t, last_event_id=ev.id), ev

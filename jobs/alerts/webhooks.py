@@ -29,7 +29,7 @@ import requests
 from flows.errors import TargetConfigError
 from flows.formatting import format_time
 from flows.sources.http import backoff_delay, retry_after_seconds
-from jobs.alerts.rules import AlertEvent, fmt_value
+from jobs.alerts.rules import AlertEvent, condition_text, fmt_value
 from jobs.logs import mask_url_in
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def _facts(event: AlertEvent, tz: str | None = None) -> list[tuple[str, str]]:
         facts.append(
             (
                 "Condition",
-                f"{event.op} {fmt_value(event.threshold)}"
+                condition_text(event.op or "", event.threshold, event.absolute)
                 + (f" (hysteresis {fmt_value(event.hysteresis)})" if event.hysteresis else ""),
             )
         )

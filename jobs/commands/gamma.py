@@ -132,6 +132,7 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
         f"model GEX at spot {w('model_gex_at_spot_usd_per_1pct', doc['model_gex_at_spot_usd_per_1pct'])} per 1% move  regime: {h.get('regime', 'n/a')}",
         f"flip      {level('flip', doc['flip'])}  (all crossings: {', '.join(level('flip', f) for f in doc['flips']) or 'none'})",
         f"walls     call {level('call_wall', doc['call_wall'])}  put {level('put_wall', doc['put_wall'])}  abs-gamma strike {level('abs_gamma_strike', doc['abs_gamma_strike'])}",
+        f"0DTE      {w('zero_dte_share', doc['zero_dte_share'])} of gross GEX settles in the snapshot's session",
         "hedge flow (USD dealers trade to stay delta-hedged; + = buy):",
     ]
     lines += [

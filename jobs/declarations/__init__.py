@@ -58,6 +58,7 @@ __all__ = [
     "Table",
     "Unit",
     "alert_catalogue",
+    "column_titles",
     "declarations",
     "declare",
     "empty_table",
@@ -66,6 +67,8 @@ __all__ = [
     "headline_units",
     "lookup",
     "markdown",
+    "matching_tables",
+    "placeholder_values",
     "readme_block",
     "reference",
     "render_readme",
@@ -97,6 +100,47 @@ PLACEHOLDERS: dict[str, str] = {
 ``[cftc] baskets``; ``<SERIES>`` a net USD series (``net_usd_<BASKET>``,
 ``net_usd_levfunds_<BASKET>``, ``net_usd_assetmgr_<BASKET>``); ``<WINDOW>`` a look-back in years
 (``1y``, ``3y``, ``5y``); ``<CCY>`` an ISO currency code."""
+
+
+def _series_text(series: str) -> str:
+    """``net_usd_levfunds_wide9`` -> ``Leveraged funds' net USD, wide9`` (see ``<SERIES>``)."""
+    for prefix, who in (
+        ("net_usd_levfunds_", "Leveraged funds'"),
+        ("net_usd_assetmgr_", "Asset managers'"),
+        ("net_usd_", "Speculators'"),
+    ):
+        if series.startswith(prefix):
+            return f"{who} net USD, {series.removeprefix(prefix)}"
+    return series.replace("_", " ")
+
+
+PLACEHOLDER_TEXT: dict[str, Any] = {
+    "<SERIES>": _series_text,
+    "<WINDOW>": lambda w: f"{w.removesuffix('y')}-year",
+}
+"""How a placeholder's value is written in a column title (others as they are: ``<BASKET>``
+``wide9``, ``<CCY>`` ``EUR``)."""
+
+
+@cache
+def _binder(template: str) -> re.Pattern[str]:
+    """Like :func:`_compile`, with one named group per placeholder (``P0``, ``P1``, ...)."""
+    rx = re.escape(template)
+    for i, ph in enumerate(p for p in PLACEHOLDERS if p in template):
+        rx = rx.replace(re.escape(ph), f"(?P<P{i}>{PLACEHOLDERS[ph]})")
+    return re.compile(f"^{rx}$")
+
+
+def placeholder_values(template: str, name: str) -> dict[str, str]:
+    """``{placeholder: value}`` of ``name`` matched by the pattern ``template`` (``{}`` when it
+    does not match): ``placeholder_values("<SERIES>_z_<WINDOW>", "net_usd_wide9_z_3y")`` ->
+    ``{"<SERIES>": "net_usd_wide9", "<WINDOW>": "3y"}``."""
+    m = _binder(template).match(name)
+    if m is None:
+        return {}
+    used = [p for p in PLACEHOLDERS if p in template]
+    return {used[int(k[1:])]: v for k, v in m.groupdict().items()}
+
 
 TEXT_UNITS = frozenset({Unit.LABEL, Unit.TEXT, Unit.FLAG, Unit.LIST, Unit.DATE, Unit.TIME})
 """Units that are not amounts (a numeric column or key never carries one)."""
@@ -137,6 +181,27 @@ class Column:
     """How a ``float`` column is kept in Redis: ``float32`` only where its values carry fewer
     significant digits than float32's 7 (a per-option sensitivity quoted to 4 decimals), never
     for money or a figure that must reconcile with a sum (the store casts it at publish)."""
+    title: str = ""
+    """The column's header for people, without its unit (:func:`flows.formatting.header` adds
+    the unit): ``"Net GEX"`` -> ``Net GEX (USD per 1% move)``.  Placeholders of the name may
+    appear in it (``"<SERIES>, <WINDOW> z-score"``) and are filled by :meth:`header_title`.
+    Every declared column has one (``tests/jobs/test_column_titles.py``)."""
+
+    def header_title(self, name: str | None = None) -> str:
+        """The title of the published column ``name`` (default: the declared name): the
+        placeholders of :attr:`title` filled with the parts of ``name`` they matched, written
+        for people (:data:`PLACEHOLDER_TEXT`).  A column declared without a title reads as its
+        name with spaces (never shown for a declared result: the test above)."""
+        name = self.name if name is None else name
+        if not self.title:
+            return name.replace("_", " ")
+        if "<" not in self.title:
+            return self.title
+        parts = placeholder_values(self.name, name)
+        title = self.title
+        for ph, value in parts.items():
+            title = title.replace(ph, PLACEHOLDER_TEXT.get(ph, str)(value))
+        return title
 
 
 @dataclass(frozen=True)
@@ -228,6 +293,7 @@ class ResultDecl:
                     "columns": [
                         {
                             "name": c.name,
+                            "title": c.title,
                             "kind": c.kind,
                             "unit": str(c.unit),
                             "description": c.description,
@@ -502,6 +568,51 @@ def headline_units(name: str, keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def matching_tables(units: Mapping[str, str]) -> list[tuple[ResultDecl, Table]]:
+    """The declared tables a published table with these column ``units`` (``meta.units[table]``:
+    every published column and its unit) is a publish of: every column resolves (exactly or
+    through a pattern) to a declared column of the same unit, and every required column of the
+    table is there.  Usually one; tables declared once and published under two results
+    (``gamma.<UNDERLYING>`` and ``universe.<SYMBOL>``, the board's and the brief's levels) match
+    together, with the same columns."""
+    return list(_matching(tuple(sorted(units.items()))))
+
+
+@cache
+def _matching(items: tuple[tuple[str, str], ...]) -> tuple[tuple[ResultDecl, Table], ...]:
+    if not items:
+        return ()
+    out = []
+    for d in declarations():
+        for t in d.tables:
+            ok = True
+            for name, unit in items:
+                col = t.column(name)
+                if col is None or str(col.unit) != unit:
+                    ok = False
+                    break
+            names = {n for n, _ in items}
+            if ok and all(
+                c.name in names for c in t.columns if not c.optional and "<" not in c.name
+            ):
+                out.append((d, t))
+    return tuple(out)
+
+
+def column_titles(units: Mapping[str, str]) -> dict[str, str]:
+    """``{column: title}`` of a published table given its column ``units`` (``meta.units[table]``),
+    from the declared table(s) it matches (:func:`matching_tables`): the page need not say which
+    result and table a frame came from.  A column whose matching declarations disagree on its
+    title (none today: ``tests/jobs/test_column_titles.py``) is left out (the caller falls back)."""
+    tables = matching_tables(units)
+    out: dict[str, str] = {}
+    for name in units:
+        titles = {col.header_title(name) for _d, t in tables if (col := t.column(name)) is not None}
+        if len(titles) == 1:
+            out[name] = titles.pop()
+    return out
+
+
 def alert_catalogue() -> dict[str, dict[str, HeadlineKey]]:
     """The metrics alert rules may read: ``{result name (or pattern): {key: HeadlineKey}}``, the
     numeric ``alertable`` headline keys of every declaration plus :data:`QUALITY_HEADLINE`."""
@@ -596,7 +707,7 @@ def markdown() -> str:
                 f"- table `{t.name}`{' (optional)' if t.optional else ''}{kept}: {t.description}"
             )
             lines.extend(
-                f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{', stored as float32' if c.storage == 'float32' else ''}{': ' + c.description if c.description else ''}"
+                f"  - `{c.name}` ({c.kind}, {c.unit}){' (optional)' if c.optional else ''}{', stored as float32' if c.storage == 'float32' else ''}{', header “' + c.title + '”' if c.title else ''}{': ' + c.description if c.description else ''}"
                 for c in t.columns
             )
         if d.headline:

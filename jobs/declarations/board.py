@@ -13,28 +13,32 @@ from jobs.declarations import Column, HeadlineKey, ResultDecl, Table, Unit, decl
 
 U = Unit
 COMPONENTS = (
-    ("dealer_gamma_usd", "dealers' hedge of the price move (+ = dealers buy)"),
-    ("dealer_vanna_usd", "dealers' hedge of the IV shock (+ = dealers buy)"),
-    ("dealer_charm_usd", "dealers' hedge of time passing to the close (+ = dealers buy)"),
-    ("letf_usd", "leveraged ETFs' rebalance (+ = funds buy)"),
+    ("dealer_gamma_usd", "dealers' hedge of the price move (+ = dealers buy)", "Dealer hedging"),
+    ("dealer_vanna_usd", "dealers' hedge of the IV shock (+ = dealers buy)", "Dealer vanna"),
+    (
+        "dealer_charm_usd",
+        "dealers' hedge of time passing to the close (+ = dealers buy)",
+        "Dealer charm",
+    ),
+    ("letf_usd", "leveraged ETFs' rebalance (+ = funds buy)", "Leveraged ETFs"),
 )
-"""The flow components of :data:`flows.scenarios.COMPONENTS`, with what each is."""
+"""The flow components of :data:`flows.scenarios.COMPONENTS`: name, what each is, its title."""
 
 
-def _label(name: str, what: str) -> Column:
-    return Column(name, "str", U.LABEL, what)
+def _label(name: str, what: str, *, title: str) -> Column:
+    return Column(name, "str", U.LABEL, what, title=title)
 
 
 def _flows() -> tuple[Column, ...]:
     return (
-        *(Column(c, "float", U.USD_FLOW, what) for c, what in COMPONENTS),
-        Column("total_usd", "float", U.USD_FLOW, "sum of the components (+ = buy)"),
+        *(Column(c, "float", U.USD_FLOW, what, title=t) for c, what, t in COMPONENTS),
+        Column("total_usd", "float", U.USD_FLOW, "sum of the components (+ = buy)", title="Total"),
     )
 
 
 _MOVES = (
-    Column("index_move_pct", "float", U.PERCENT, "move of the board index"),
-    Column("iv_shock_pts", "float", U.VOL_POINTS, "implied-volatility shock"),
+    Column("index_move_pct", "float", U.PERCENT, "move of the board index", title="Index move"),
+    Column("iv_shock_pts", "float", U.VOL_POINTS, "implied-volatility shock", title="IV shock"),
 )
 
 
@@ -42,23 +46,37 @@ def _fx() -> Table:
     return Table(
         "fx",
         (
-            _label("scenario", "the unwind: to the median of the unwind window, or to zero"),
-            _label("ccy", "currency"),
+            _label(
+                "scenario",
+                "the unwind: to the median of the unwind window, or to zero",
+                title="Unwind to",
+            ),
+            _label("ccy", "currency", title="Currency"),
             Column(
                 "usd",
                 "float",
                 U.USD,
                 "speculators' position in the currency (+ = long the currency)",
+                title="Spec position",
             ),
             Column(
                 "currency_flow_usd",
                 "float",
                 U.USD_FLOW,
                 "USD of the currency bought (+) in an unwind to the median",
+                title="Unwind trade in the currency",
             ),
-            Column("cover_usd", "float", U.USD, "net-USD position covered"),
-            Column("benefits", "bool", U.FLAG, "the currency is bought in the unwind"),
-            Column("rank", "int", U.RANK, "beneficiary rank"),
+            Column(
+                "cover_usd", "float", U.USD, "net-USD position covered", title="Net USD covered"
+            ),
+            Column(
+                "benefits",
+                "bool",
+                U.FLAG,
+                "the currency is bought in the unwind",
+                title="Bought in the unwind",
+            ),
+            Column("rank", "int", U.RANK, "beneficiary rank", title="Beneficiary rank"),
         ),
         "the CFTC unwind of the headline series (empty without a usable cftc.net_usd)",
     )
@@ -66,22 +84,23 @@ def _fx() -> Table:
 
 def _levels() -> Table:
     cols = [
-        _label("underlying", "gamma underlying"),
-        Column("spot", "float", U.PRICE, "spot at the snapshot"),
+        _label("underlying", "gamma underlying", title="Underlying"),
+        Column("spot", "float", U.PRICE, "spot at the snapshot", title="Spot"),
     ]
-    for lv, what in (
-        ("flip", "gamma flip nearest spot (NaN: none in the window)"),
-        ("call_wall", "strike with the largest |call GEX|"),
-        ("put_wall", "strike with the largest |put GEX|"),
-        ("abs_gamma_strike", "strike with the largest |call GEX| + |put GEX|"),
+    for lv, what, title in (
+        ("flip", "gamma flip nearest spot (NaN: none in the window)", "Flip"),
+        ("call_wall", "strike with the largest |call GEX|", "Call wall"),
+        ("put_wall", "strike with the largest |put GEX|", "Put wall"),
+        ("abs_gamma_strike", "strike with the largest |call GEX| + |put GEX|", "Abs-gamma strike"),
     ):
         cols += [
-            Column(lv, "float", U.PRICE, what),
+            Column(lv, "float", U.PRICE, what, title=title),
             Column(
                 f"{lv}_distance_pct",
                 "float",
                 U.PERCENT,
                 f"{lv.replace('_', ' ')} distance from spot, (level / spot - 1) x 100",
+                title=f"{title} distance",
             ),
         ]
     cols += [
@@ -90,11 +109,16 @@ def _levels() -> Table:
             "float",
             U.FRACTION,
             "share of gross GEX settling in the snapshot's session",
+            title="0DTE share of gross GEX",
         ),
         Column(
-            "net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX (+ = dealers long gamma)"
+            "net_gex_usd_per_1pct",
+            "float",
+            U.USD_PER_1PCT,
+            "net spot GEX (+ = dealers long gamma)",
+            title="Net GEX",
         ),
-        _label("regime", "long gamma / short gamma"),
+        _label("regime", "long gamma / short gamma", title="Regime"),
     ]
     return Table("levels", tuple(cols), "key levels per gamma underlying (flows.levels.key_levels)")
 
@@ -103,17 +127,32 @@ def _expiries() -> Table:
     return Table(
         "expiries",
         (
-            Column("date", "date", U.DATE, "event date (settlement day)"),
-            _label("events", "OPEX / VIX expiry / quarter end"),
-            _label("underlying", "gamma underlying"),
-            Column("expiries", "int", U.COUNT, "listed expiries settling that day"),
-            Column("net_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "net spot GEX rolling off"),
-            Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "gross spot GEX rolling off"),
+            Column("date", "date", U.DATE, "event date (settlement day)", title="Date"),
+            _label("events", "OPEX / VIX expiry / quarter end", title="Event"),
+            _label("underlying", "gamma underlying", title="Underlying"),
+            Column(
+                "expiries", "int", U.COUNT, "listed expiries settling that day", title="Expiries"
+            ),
+            Column(
+                "net_gex_usd_per_1pct",
+                "float",
+                U.USD_PER_1PCT,
+                "net spot GEX rolling off",
+                title="Net GEX rolling off",
+            ),
+            Column(
+                "gross_gex_usd_per_1pct",
+                "float",
+                U.USD_PER_1PCT,
+                "gross spot GEX rolling off",
+                title="Gross GEX rolling off",
+            ),
             Column(
                 "share_of_gross",
                 "float",
                 U.FRACTION,
                 "share of the underlying's gross GEX rolling off",
+                title="Share of gross GEX",
             ),
         ),
         "the expiry calendar: GEX rolling off at the next OPEX, VIX expiries and quarter ends (flows.levels.expiry_calendar)",
@@ -124,16 +163,24 @@ def _inputs(description: str) -> Table:
     return Table(
         "inputs",
         (
-            _label("name", "input result"),
-            _label("family", "gamma / letf / cftc"),
-            Column("as_of", "str", U.TIME, "its as-of time (ISO 8601; 'None' when missing)"),
-            Column("computed_at", "str", U.TIME, "when it was computed (ISO 8601)"),
-            _label("source", "its source"),
-            Column("age_hours", "float", U.HOURS, "age at the run (computed-at)"),
-            Column("stale", "bool", U.FLAG, "left out: stale or missing"),
-            Column("included", "bool", U.FLAG, "in the totals"),
-            Column("sample", "bool", U.FLAG, "generated sample data"),
-            _label("note", "ok, or why it was left out"),
+            _label("name", "input result", title="Input"),
+            _label("family", "gamma / letf / cftc", title="Family"),
+            Column(
+                "as_of",
+                "str",
+                U.TIME,
+                "its as-of time (ISO 8601; 'None' when missing)",
+                title="As of",
+            ),
+            Column(
+                "computed_at", "str", U.TIME, "when it was computed (ISO 8601)", title="Computed at"
+            ),
+            _label("source", "its source", title="Source"),
+            Column("age_hours", "float", U.HOURS, "age at the run (computed-at)", title="Age"),
+            Column("stale", "bool", U.FLAG, "left out: stale or missing", title="Stale"),
+            Column("included", "bool", U.FLAG, "in the totals", title="In the totals"),
+            Column("sample", "bool", U.FLAG, "generated sample data", title="Sample data"),
+            _label("note", "ok, or why it was left out", title="Status"),
         ),
         description,
     )
@@ -162,7 +209,7 @@ def _head(brief: bool) -> tuple[HeadlineKey, ...]:
         ),
         *(
             HeadlineKey(f"{c}_at_flag_move", U.USD_FLOW, what, alertable=a)
-            for c, what in COMPONENTS
+            for c, what, _title in COMPONENTS
         ),
         HeadlineKey(
             "letf_per_1pct_usd",
@@ -325,10 +372,20 @@ SCENARIOS = declare(
                 "grid",
                 (
                     *_MOVES,
-                    _label("underlying", "underlying"),
-                    Column("beta", "float", U.DIMENSIONLESS, "beta to the board index"),
+                    _label("underlying", "underlying", title="Underlying"),
                     Column(
-                        "move_pct", "float", U.PERCENT, "move of the underlying = beta x index move"
+                        "beta",
+                        "float",
+                        U.DIMENSIONLESS,
+                        "beta to the board index",
+                        title="Beta to index",
+                    ),
+                    Column(
+                        "move_pct",
+                        "float",
+                        U.PERCENT,
+                        "move of the underlying = beta x index move",
+                        title="Move",
                     ),
                     *_flows(),
                     Column(
@@ -336,8 +393,15 @@ SCENARIOS = declare(
                         "float",
                         U.USD_PER_DAY,
                         "average daily dollar volume (NaN: not given)",
+                        title="ADV",
                     ),
-                    Column("total_pct_adv", "float", U.PCT_OF_ADV, "100 x |total_usd| / adv_usd"),
+                    Column(
+                        "total_pct_adv",
+                        "float",
+                        U.PCT_OF_ADV,
+                        "100 x |total_usd| / adv_usd",
+                        title="Total",
+                    ),
                 ),
                 "one row per index move, IV shock and underlying (the main table)",
             ),
@@ -345,32 +409,52 @@ SCENARIOS = declare(
             Table(
                 "ranking",
                 (
-                    _label("underlying", "underlying"),
-                    Column("beta", "float", U.DIMENSIONLESS, "beta to the board index"),
+                    _label("underlying", "underlying", title="Underlying"),
+                    Column(
+                        "beta",
+                        "float",
+                        U.DIMENSIONLESS,
+                        "beta to the board index",
+                        title="Beta to index",
+                    ),
                     Column(
                         "flow_per_1pct_usd",
                         "float",
                         U.USD_PER_1PCT,
                         "mechanical flow per 1% index move",
+                        title="Flow",
                     ),
-                    Column("adv_usd", "float", U.USD_PER_DAY, "average daily dollar volume"),
+                    Column(
+                        "adv_usd",
+                        "float",
+                        U.USD_PER_DAY,
+                        "average daily dollar volume",
+                        title="ADV",
+                    ),
                     Column(
                         "flow_per_1pct_pct_adv",
                         "float",
                         U.PCT_OF_ADV_PER_1PCT,
                         "flow per 1% index move, percent of ADV",
+                        title="Flow",
                     ),
-                    _label("adv_note", "empty, or why the row has no % of ADV (the row is kept)"),
+                    _label(
+                        "adv_note",
+                        "empty, or why the row has no % of ADV (the row is kept)",
+                        title="Note",
+                    ),
                 ),
                 "underlyings ranked by flow per 1% index move",
             ),
             Table(
                 "flags",
                 (
-                    _label("kind", "amplifying / near_flip / letf_heavy / stale_input"),
-                    _label("underlying", "underlying or input"),
-                    _label("severity", "critical / warning / info"),
-                    _label("message", "what was found"),
+                    _label(
+                        "kind", "amplifying / near_flip / letf_heavy / stale_input", title="Flag"
+                    ),
+                    _label("underlying", "underlying or input", title="Underlying or input"),
+                    _label("severity", "critical / warning / info", title="Severity"),
+                    _label("message", "what was found", title="Message"),
                 ),
                 "regime flags",
             ),
@@ -379,9 +463,13 @@ SCENARIOS = declare(
             Table(
                 "underlyings",
                 (
-                    _label("underlying", "underlying"),
+                    _label("underlying", "underlying", title="Underlying"),
                     Column(
-                        "max_abs_total_usd", "float", U.USD, "largest |total flow| over the grid"
+                        "max_abs_total_usd",
+                        "float",
+                        U.USD,
+                        "largest |total flow| over the grid",
+                        title="Largest total flow on the grid",
                     ),
                 ),
                 "underlyings with any flow, largest first (the explorer's list)",
@@ -394,34 +482,45 @@ SCENARIOS = declare(
                     _label(
                         "component",
                         "dealers / leveraged ETFs / VIX ETPs / vol-control funds / CTAs",
+                        title="Who trades",
                     ),
                     _label(
                         "horizon",
                         "when it trades: today (into the close), next sessions (lagged), this week",
+                        title="When it trades",
                     ),
-                    _label("horizon_group", "today / this week: the totals' grouping"),
-                    _label("instrument", "index futures / stocks, or VX futures"),
+                    _label(
+                        "horizon_group", "today / this week: the totals' grouping", title="Horizon"
+                    ),
+                    _label(
+                        "instrument", "index futures / stocks, or VX futures", title="Instrument"
+                    ),
                     Column(
                         "usd",
                         "float",
                         U.USD_FLOW,
                         "flow at the board's flag move (+ = buy; NaN when left out)",
+                        title="At the flag move",
                     ),
                     Column(
                         "basis",
                         "str",
                         U.TEXT,
                         "what the figure is (grid point, shock grid, today's rebalance)",
+                        title="Basis",
                     ),
-                    _label("source", "the result read"),
+                    _label("source", "the result read", title="Source"),
                     Column(
                         "as_of",
                         "str",
                         U.TIME,
                         "its as-of (ISO 8601; empty for the board's own grid)",
+                        title="As of",
                     ),
-                    Column("included", "bool", U.FLAG, "in the horizon totals"),
-                    _label("note", "ok, or why it was left out"),
+                    Column(
+                        "included", "bool", U.FLAG, "in the horizon totals", title="In the totals"
+                    ),
+                    _label("note", "ok, or why it was left out", title="Status"),
                 ),
                 "the mechanical flow components with their horizon and instrument",
                 optional=True,
@@ -429,10 +528,20 @@ SCENARIOS = declare(
             Table(
                 "horizon_totals",
                 (
-                    _label("horizon_group", "today / this week"),
-                    _label("instrument", "index futures / stocks, or VX futures"),
-                    Column("usd", "float", U.USD_FLOW, "sum of the included components (+ = buy)"),
-                    Column("components", "str", U.TEXT, "the components summed"),
+                    _label("horizon_group", "today / this week", title="Horizon"),
+                    _label(
+                        "instrument", "index futures / stocks, or VX futures", title="Instrument"
+                    ),
+                    Column(
+                        "usd",
+                        "float",
+                        U.USD_FLOW,
+                        "sum of the included components (+ = buy)",
+                        title="Total",
+                    ),
+                    Column(
+                        "components", "str", U.TEXT, "the components summed", title="Components"
+                    ),
                 ),
                 "totals per horizon and instrument: never a today flow with a this-week one, never VX with index futures",
                 optional=True,
@@ -440,36 +549,65 @@ SCENARIOS = declare(
             Table(
                 "positioning",
                 (
-                    _label("panel", "FX / equity index / rates"),
-                    _label("market", "market"),
-                    _label("trader_class", "trader class"),
-                    Column("net", "float", U.MIXED, "net position, in net_unit"),
-                    _label("net_unit", "USD or contracts"),
-                    Column("percentile_3y", "float", U.PERCENTILE, "percentile over 3 years"),
-                    Column("zscore_3y", "float", U.STDEV, "z-score over 3 years"),
+                    _label("panel", "FX / equity index / rates", title="Panel"),
+                    _label("market", "market", title="Market"),
+                    _label("trader_class", "trader class", title="Trader class"),
+                    Column(
+                        "net", "float", U.MIXED, "net position, in net_unit", title="Net position"
+                    ),
+                    _label("net_unit", "USD or contracts", title="Unit"),
+                    Column(
+                        "percentile_3y",
+                        "float",
+                        U.PERCENTILE,
+                        "percentile over 3 years",
+                        title="Percentile, 3 years",
+                    ),
+                    Column(
+                        "zscore_3y",
+                        "float",
+                        U.STDEV,
+                        "z-score over 3 years",
+                        title="z-score, 3 years",
+                    ),
                     Column(
                         "previous_max_3y",
                         "float",
                         U.MIXED,
                         "previous 3-year high (FX: previous cycle peak), in net_unit",
+                        title="Previous high",
                     ),
                     Column(
                         "previous_min_3y",
                         "float",
                         U.MIXED,
                         "previous 3-year low (FX: previous cycle trough), in net_unit",
+                        title="Previous low",
                     ),
-                    Column("distance_to_max", "float", U.MIXED, "net - previous high"),
-                    Column("distance_to_min", "float", U.MIXED, "net - previous low"),
+                    Column(
+                        "distance_to_max",
+                        "float",
+                        U.MIXED,
+                        "net - previous high",
+                        title="Distance to the high",
+                    ),
+                    Column(
+                        "distance_to_min",
+                        "float",
+                        U.MIXED,
+                        "net - previous low",
+                        title="Distance to the low",
+                    ),
                     Column(
                         "exposure",
                         "float",
                         U.MIXED,
                         "USD notional, net USD or DV01, in exposure_unit",
+                        title="Exposure",
                     ),
-                    _label("exposure_unit", "unit of exposure"),
-                    Column("as_of", "str", U.TIME, "report date"),
-                    _label("source", "the result read"),
+                    _label("exposure_unit", "unit of exposure", title="Exposure unit"),
+                    Column("as_of", "str", U.TIME, "report date", title="Report date"),
+                    _label("source", "the result read", title="Source"),
                 ),
                 "FX, equity index and rates positioning side by side with their extremes",
                 optional=True,
@@ -489,18 +627,25 @@ BRIEF = declare(
             Table(
                 "gamma",
                 (
-                    _label("underlying", "index of [board] brief_indices"),
-                    Column("spot", "float", U.PRICE, "spot"),
-                    _label("regime", "long gamma / short gamma"),
+                    _label("underlying", "index of [board] brief_indices", title="Underlying"),
+                    Column("spot", "float", U.PRICE, "spot", title="Spot"),
+                    _label("regime", "long gamma / short gamma", title="Regime"),
                     Column(
                         "net_gex_usd_per_1pct",
                         "float",
                         U.USD_PER_1PCT,
                         "net spot GEX (+ = dealers long gamma)",
+                        title="Net GEX",
                     ),
-                    Column("flip", "float", U.PRICE, "zero-gamma level nearest spot"),
-                    Column("flip_distance_pct", "float", U.PERCENT, "(flip / spot - 1) x 100"),
-                    Column("as_of", "str", U.TIME, "snapshot time (ISO 8601)"),
+                    Column("flip", "float", U.PRICE, "zero-gamma level nearest spot", title="Flip"),
+                    Column(
+                        "flip_distance_pct",
+                        "float",
+                        U.PERCENT,
+                        "(flip / spot - 1) x 100",
+                        title="Flip distance",
+                    ),
+                    Column("as_of", "str", U.TIME, "snapshot time (ISO 8601)", title="As of"),
                 ),
                 "gamma of the main indices (the main table)",
             ),
@@ -508,12 +653,13 @@ BRIEF = declare(
             Table(
                 "letf",
                 (
-                    _label("underlying", "underlying"),
+                    _label("underlying", "underlying", title="Underlying"),
                     Column(
                         "per_1pct_usd",
                         "float",
                         U.USD_PER_1PCT,
                         "leveraged ETFs' trade per +1% move (+ = buy)",
+                        title="Leveraged ETFs",
                     ),
                 ),
                 "the 8 underlyings with the largest leveraged-ETF USD per 1%",
@@ -528,15 +674,16 @@ BRIEF = declare(
             Table(
                 "changes",
                 (
-                    _label("figure", "the figure, with its unit"),
-                    Column("previous", "float", U.MIXED, "in the previous brief"),
-                    Column("current", "float", U.MIXED, "now"),
-                    Column("change", "float", U.MIXED, "current - previous"),
+                    _label("figure", "the figure, with its unit", title="Figure"),
+                    Column("previous", "float", U.MIXED, "in the previous brief", title="Previous"),
+                    Column("current", "float", U.MIXED, "now", title="Current"),
+                    Column("change", "float", U.MIXED, "current - previous", title="Change"),
                     Column(
                         "relative_change",
                         "float",
                         U.FRACTION,
                         "|change| / |previous| (inf: previous 0)",
+                        title="Relative change",
                     ),
                 ),
                 "changes since the previous brief, largest relative change first",
@@ -544,14 +691,17 @@ BRIEF = declare(
             Table(
                 "documents",
                 (
-                    _label("format", "pdf / png"),
-                    _label("media_type", "MIME type"),
-                    Column("size_bytes", "int", U.COUNT, "size of the document in bytes"),
+                    _label("format", "pdf / png", title="Format"),
+                    _label("media_type", "MIME type", title="Media type"),
+                    Column(
+                        "size_bytes", "int", U.COUNT, "size of the document in bytes", title="Size"
+                    ),
                     Column(
                         "data",
                         "any",
                         U.TEXT,
                         "the document's bytes (rendered by the brief job; the web tier serves them as they are)",
+                        title="Document",
                     ),
                 ),
                 "the brief rendered as PDF and PNG by its job (empty when rendering failed: extra.render_error says why)",

@@ -14,14 +14,17 @@ DEMO = declare(
             Table(
                 "data",
                 (
-                    Column("item", "str", Unit.LABEL, "row label"),
+                    Column("item", "str", Unit.LABEL, "row label", title="Item"),
                     Column(
                         "value_usd",
                         "float",
                         Unit.USD,
                         "a random amount (seeded by service.sample_seed)",
+                        title="Value",
                     ),
-                    Column("computed_at", "time", Unit.TIME, "the run time, UTC"),
+                    Column(
+                        "computed_at", "time", Unit.TIME, "the run time, UTC", title="Computed at"
+                    ),
                 ),
                 "the demo rows",
             ),

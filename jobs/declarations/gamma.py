@@ -14,16 +14,24 @@ U = Unit
 STRIKE = "strike in the chain's underlying's price units (per share for adjusted series)"
 
 
-def _gex(name: str, what: str) -> Column:
-    return Column(name, "float", U.USD_PER_1PCT, what)
+def _gex(name: str, what: str, *, title: str) -> Column:
+    return Column(name, "float", U.USD_PER_1PCT, what, title=title)
 
 
 HEDGE_FLOW_3PCT = (
     Column(
-        "hedge_flow_down3_usd", "float", U.USD_FLOW, "dealer trade for a -3% move (+ = dealers buy)"
+        "hedge_flow_down3_usd",
+        "float",
+        U.USD_FLOW,
+        "dealer trade for a -3% move (+ = dealers buy)",
+        title="Dealer hedge trade, −3% move",
     ),
     Column(
-        "hedge_flow_up3_usd", "float", U.USD_FLOW, "dealer trade for a +3% move (+ = dealers buy)"
+        "hedge_flow_up3_usd",
+        "float",
+        U.USD_FLOW,
+        "dealer trade for a +3% move (+ = dealers buy)",
+        title="Dealer hedge trade, +3% move",
     ),
 )
 """The dealers' hedge trade for a -3 % and a +3 % move: in the sensitivity table and the summary."""
@@ -39,33 +47,63 @@ GAMMA = declare(
             Table(
                 "by_strike",
                 (
-                    Column("strike", "float", U.PRICE, STRIKE),
-                    _gex("call_gex_usd_per_1pct", "spot GEX of the calls at this strike"),
-                    _gex("put_gex_usd_per_1pct", "spot GEX of the puts at this strike"),
-                    _gex("net_gex_usd_per_1pct", "call + put GEX"),
-                    Column("call_oi_contracts", "float", U.CONTRACTS, "open interest of the calls"),
-                    Column("put_oi_contracts", "float", U.CONTRACTS, "open interest of the puts"),
+                    Column("strike", "float", U.PRICE, STRIKE, title="Strike"),
+                    _gex(
+                        "call_gex_usd_per_1pct",
+                        "spot GEX of the calls at this strike",
+                        title="Call GEX",
+                    ),
+                    _gex(
+                        "put_gex_usd_per_1pct",
+                        "spot GEX of the puts at this strike",
+                        title="Put GEX",
+                    ),
+                    _gex("net_gex_usd_per_1pct", "call + put GEX", title="Net GEX"),
+                    Column(
+                        "call_oi_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "open interest of the calls",
+                        title="Call open interest",
+                    ),
+                    Column(
+                        "put_oi_contracts",
+                        "float",
+                        U.CONTRACTS,
+                        "open interest of the puts",
+                        title="Put open interest",
+                    ),
                 ),
                 "spot GEX by strike, all expiries (the main table)",
             ),
             Table(
                 "by_expiry",
                 (
-                    Column("expiry", "date", U.DATE, "listed expiration date"),
-                    Column("days_to_expiry", "int", U.DAYS, "calendar days from the snapshot date"),
-                    _gex("net_gex_usd_per_1pct", "net spot GEX of the expiry"),
-                    _gex("call_gex_usd_per_1pct", "spot GEX of the calls"),
-                    _gex("put_gex_usd_per_1pct", "spot GEX of the puts"),
-                    _gex("gross_gex_usd_per_1pct", "sum of |GEX| of the contracts"),
+                    Column("expiry", "date", U.DATE, "listed expiration date", title="Expiry"),
+                    Column(
+                        "days_to_expiry",
+                        "int",
+                        U.DAYS,
+                        "calendar days from the snapshot date",
+                        title="Days to expiry",
+                    ),
+                    _gex("net_gex_usd_per_1pct", "net spot GEX of the expiry", title="Net GEX"),
+                    _gex("call_gex_usd_per_1pct", "spot GEX of the calls", title="Call GEX"),
+                    _gex("put_gex_usd_per_1pct", "spot GEX of the puts", title="Put GEX"),
+                    _gex(
+                        "gross_gex_usd_per_1pct", "sum of |GEX| of the contracts", title="Gross GEX"
+                    ),
                     _gex(
                         "modelled_gex_usd_per_1pct",
                         "|GEX| of the contracts whose gamma was modelled (BSM) rather than read",
+                        title="Gross GEX from modelled gamma",
                     ),
                     Column(
                         "zero_dte",
                         "bool",
                         U.FLAG,
                         "some contract of the expiry settles in the snapshot's session",
+                        title="0DTE",
                     ),
                 ),
                 "spot GEX by expiry, all strikes",
@@ -73,9 +111,13 @@ GAMMA = declare(
             Table(
                 "grid",
                 (
-                    Column("expiry", "date", U.DATE, "listed expiration date"),
-                    Column("strike", "float", U.PRICE, STRIKE),
-                    _gex("net_gex_usd_per_1pct", "net spot GEX of the strike and expiry"),
+                    Column("expiry", "date", U.DATE, "listed expiration date", title="Expiry"),
+                    Column("strike", "float", U.PRICE, STRIKE, title="Strike"),
+                    _gex(
+                        "net_gex_usd_per_1pct",
+                        "net spot GEX of the strike and expiry",
+                        title="Net GEX",
+                    ),
                 ),
                 "net spot GEX by strike and expiry (the heatmap)",
                 history="latest",
@@ -83,16 +125,27 @@ GAMMA = declare(
             Table(
                 "profile",
                 (
-                    Column("spot", "float", U.PRICE, "hypothetical spot of the underlying"),
+                    Column(
+                        "spot",
+                        "float",
+                        U.PRICE,
+                        "hypothetical spot of the underlying",
+                        title="Spot",
+                    ),
                     Column(
                         "spot_pct_from_current",
                         "float",
                         U.PERCENT,
                         "(spot / current spot - 1) x 100",
+                        title="Spot from current",
                     ),
-                    _gex("net_gex_usd_per_1pct", "model GEX at that spot (IV and time held)"),
-                    _gex("call_gex_usd_per_1pct", "model GEX of the calls"),
-                    _gex("put_gex_usd_per_1pct", "model GEX of the puts"),
+                    _gex(
+                        "net_gex_usd_per_1pct",
+                        "model GEX at that spot (IV and time held)",
+                        title="Net GEX",
+                    ),
+                    _gex("call_gex_usd_per_1pct", "model GEX of the calls", title="Call GEX"),
+                    _gex("put_gex_usd_per_1pct", "model GEX of the puts", title="Put GEX"),
                 ),
                 "the gamma profile: model GEX over a window of spots (its zero crossings are the flips)",
                 history="latest",
@@ -100,31 +153,37 @@ GAMMA = declare(
             Table(
                 "hedge_flow",
                 (
-                    Column("move_pct", "float", U.PERCENT, "move of the underlying"),
-                    Column("spot", "float", U.PRICE, "spot after the move"),
+                    Column("move_pct", "float", U.PERCENT, "move of the underlying", title="Move"),
+                    Column(
+                        "spot", "float", U.PRICE, "spot after the move", title="Spot after the move"
+                    ),
                     Column(
                         "dealer_trade_usd",
                         "float",
                         U.USD_FLOW,
                         "USD of underlying dealers trade to stay delta-hedged (full re-pricing; + = dealers buy)",
+                        title="Dealer hedge trade",
                     ),
                     Column(
                         "gamma_approx_usd",
                         "float",
                         U.USD_FLOW,
                         "the same by the gamma approximation (+ = dealers buy)",
+                        title="Gamma approximation",
                     ),
                     Column(
                         "vanna_flow_usd",
                         "float",
                         U.USD_FLOW,
                         "trade from an IV shock of iv_shock_points at the moved spot (+ = dealers buy)",
+                        title="Vanna trade",
                     ),
                     Column(
                         "charm_flow_usd",
                         "float",
                         U.USD_FLOW,
                         "trade from time passing to the next session close (+ = dealers buy)",
+                        title="Charm trade",
                     ),
                 ),
                 "the dealers' hedge trade for each move of the underlying",
@@ -132,13 +191,22 @@ GAMMA = declare(
             Table(
                 "sensitivity",
                 (
-                    Column("convention", "str", U.LABEL, "dealer sign convention"),
-                    _gex("net_gex_usd_per_1pct", "net spot GEX under the convention"),
+                    Column(
+                        "convention",
+                        "str",
+                        U.LABEL,
+                        "dealer sign convention",
+                        title="Dealer convention",
+                    ),
+                    _gex(
+                        "net_gex_usd_per_1pct", "net spot GEX under the convention", title="Net GEX"
+                    ),
                     Column(
                         "flip",
                         "float",
                         U.PRICE,
                         "nearest zero-gamma level under the convention (NaN: none in the window)",
+                        title="Flip",
                     ),
                     *HEDGE_FLOW_3PCT,
                 ),
@@ -147,47 +215,74 @@ GAMMA = declare(
             Table(
                 "contracts",
                 (
-                    Column("symbol", "str", U.LABEL, "OSI option symbol"),
-                    Column("root", "str", U.LABEL, "option root"),
-                    Column("type", "str", U.LABEL, "'C' or 'P'"),
-                    Column("strike", "float", U.PRICE, "strike as listed"),
+                    Column("symbol", "str", U.LABEL, "OSI option symbol", title="Option symbol"),
+                    Column("root", "str", U.LABEL, "option root", title="Root"),
+                    Column("type", "str", U.LABEL, "'C' or 'P'", title="Type"),
+                    Column("strike", "float", U.PRICE, "strike as listed", title="Strike"),
                     Column(
                         "strike_per_unit",
                         "float",
                         U.PRICE,
                         "strike per unit of the contract's own underlying (per share for adjusted series)",
+                        title="Strike per unit",
                     ),
-                    Column("expiry", "date", U.DATE, "listed expiration date"),
-                    Column("settle_time", "time", U.TIME, "settlement instant, UTC"),
-                    Column("t_years", "float", U.YEARS, "time to settlement"),
-                    Column("open_interest", "float", U.CONTRACTS, "open interest"),
+                    Column("expiry", "date", U.DATE, "listed expiration date", title="Expiry"),
+                    Column(
+                        "settle_time", "time", U.TIME, "settlement instant, UTC", title="Settles"
+                    ),
+                    Column(
+                        "t_years",
+                        "float",
+                        U.YEARS,
+                        "time to settlement",
+                        title="Time to settlement",
+                    ),
+                    Column(
+                        "open_interest",
+                        "float",
+                        U.CONTRACTS,
+                        "open interest",
+                        title="Open interest",
+                    ),
                     Column(
                         "dealer_position_contracts",
                         "float",
                         U.CONTRACTS,
                         "dealer position from the source (+ = dealers long); only when the source has one",
                         optional=True,
+                        title="Dealer position",
                     ),
                     Column(
                         "units_per_contract",
                         "float",
                         U.UNITS_PER_CONTRACT,
                         "units of the contract's own underlying per contract",
+                        title="Contract size",
                     ),
                     Column(
                         "underlying_price",
                         "float",
                         U.PRICE,
                         "price of the contract's own underlying (spot, scaled index or futures price)",
+                        title="Underlying price",
                     ),
-                    Column("iv_used", "float", U.FRACTION_PER_YEAR, "implied volatility used"),
-                    Column("iv_source", "str", U.LABEL, "file / solved / unsolved"),
+                    Column(
+                        "iv_used",
+                        "float",
+                        U.FRACTION_PER_YEAR,
+                        "implied volatility used",
+                        title="Implied volatility",
+                    ),
+                    Column(
+                        "iv_source", "str", U.LABEL, "file / solved / unsolved", title="IV source"
+                    ),
                     Column(
                         "gamma_file",
                         "float",
                         U.PER_POINT_PER_OPTION,
                         "the source's gamma (NaN where none)",
                         storage="float32",
+                        title="Gamma from the source",
                     ),
                     Column(
                         "gamma_model",
@@ -195,14 +290,16 @@ GAMMA = declare(
                         U.PER_POINT_PER_OPTION,
                         "BSM gamma at iv_used",
                         storage="float32",
+                        title="Model gamma",
                     ),
                     Column(
                         "gamma_source",
                         "str",
                         U.LABEL,
                         "file / model / none: which gamma the GEX uses",
+                        title="Gamma used",
                     ),
-                    _gex("gex_usd_per_1pct", "spot GEX of the contract"),
+                    _gex("gex_usd_per_1pct", "spot GEX of the contract", title="GEX"),
                 ),
                 "every contract in the figures",
                 history="latest",
@@ -210,20 +307,29 @@ GAMMA = declare(
             Table(
                 "dropped",
                 (
-                    Column("symbol", "str", U.LABEL, "OSI option symbol"),
-                    Column("root", "str", U.LABEL, "option root"),
-                    Column("type", "str", U.LABEL, "'C' or 'P'"),
-                    Column("strike", "float", U.PRICE, "strike as listed"),
-                    Column("expiry", "date", U.DATE, "listed expiration date"),
-                    Column("settle_time", "time", U.TIME, "settlement instant, UTC"),
-                    Column("open_interest", "float", U.CONTRACTS, "open interest"),
+                    Column("symbol", "str", U.LABEL, "OSI option symbol", title="Option symbol"),
+                    Column("root", "str", U.LABEL, "option root", title="Root"),
+                    Column("type", "str", U.LABEL, "'C' or 'P'", title="Type"),
+                    Column("strike", "float", U.PRICE, "strike as listed", title="Strike"),
+                    Column("expiry", "date", U.DATE, "listed expiration date", title="Expiry"),
+                    Column(
+                        "settle_time", "time", U.TIME, "settlement instant, UTC", title="Settles"
+                    ),
+                    Column(
+                        "open_interest",
+                        "float",
+                        U.CONTRACTS,
+                        "open interest",
+                        title="Open interest",
+                    ),
                     Column(
                         "kind",
                         "str",
                         U.LABEL,
                         "settled / non-standard / other underlying / unsolved / unreadable",
+                        title="Kind",
                     ),
-                    Column("reason", "str", U.LABEL, "why it was left out"),
+                    Column("reason", "str", U.LABEL, "why it was left out", title="Reason"),
                 ),
                 "contracts left out of every figure, with the reason",
                 history="latest",
@@ -370,47 +476,77 @@ SUMMARY = declare(
             Table(
                 "summary",
                 (
-                    Column("underlying", "str", U.LABEL, "underlying"),
+                    Column("underlying", "str", U.LABEL, "underlying", title="Underlying"),
                     Column(
                         "status",
                         "str",
                         U.LABEL,
                         "ok / stale (last refresh failed: its last good figures) / failed (never published)",
+                        title="Status",
                     ),
-                    Column("as_of", "time", U.TIME, "snapshot time of the figures"),
-                    Column("source", "str", U.LABEL, "where the chain came from"),
-                    Column("spot", "float", U.PRICE, "spot of the underlying"),
-                    _gex("net_gex_usd_per_1pct", "net spot GEX"),
-                    _gex("call_gex_usd_per_1pct", "spot GEX of the calls"),
-                    _gex("put_gex_usd_per_1pct", "spot GEX of the puts"),
-                    _gex("gross_gex_usd_per_1pct", "sum of |GEX|"),
+                    Column("as_of", "time", U.TIME, "snapshot time of the figures", title="As of"),
+                    Column("source", "str", U.LABEL, "where the chain came from", title="Source"),
+                    Column("spot", "float", U.PRICE, "spot of the underlying", title="Spot"),
+                    _gex("net_gex_usd_per_1pct", "net spot GEX", title="Net GEX"),
+                    _gex("call_gex_usd_per_1pct", "spot GEX of the calls", title="Call GEX"),
+                    _gex("put_gex_usd_per_1pct", "spot GEX of the puts", title="Put GEX"),
+                    _gex("gross_gex_usd_per_1pct", "sum of |GEX|", title="Gross GEX"),
                     Column(
                         "zero_dte_share",
                         "float",
                         U.FRACTION,
                         "share of gross GEX settling in the snapshot's session",
+                        title="0DTE share of gross GEX",
                     ),
-                    Column("regime", "str", U.LABEL, "long gamma / short gamma"),
-                    Column("flip", "float", U.PRICE, "zero-gamma level nearest spot"),
-                    Column("flip_distance_pct", "float", U.PERCENT, "(flip / spot - 1) x 100"),
-                    Column("call_wall", "float", U.PRICE, "strike with the largest |call GEX|"),
-                    Column("put_wall", "float", U.PRICE, "strike with the largest |put GEX|"),
+                    Column("regime", "str", U.LABEL, "long gamma / short gamma", title="Regime"),
+                    Column("flip", "float", U.PRICE, "zero-gamma level nearest spot", title="Flip"),
+                    Column(
+                        "flip_distance_pct",
+                        "float",
+                        U.PERCENT,
+                        "(flip / spot - 1) x 100",
+                        title="Flip distance",
+                    ),
+                    Column(
+                        "call_wall",
+                        "float",
+                        U.PRICE,
+                        "strike with the largest |call GEX|",
+                        title="Call wall",
+                    ),
+                    Column(
+                        "put_wall",
+                        "float",
+                        U.PRICE,
+                        "strike with the largest |put GEX|",
+                        title="Put wall",
+                    ),
                     Column(
                         "abs_gamma_strike",
                         "float",
                         U.PRICE,
                         "strike with the largest |call| + |put| GEX",
+                        title="Abs-gamma strike",
                     ),
                     *HEDGE_FLOW_3PCT,
-                    Column("convention", "str", U.LABEL, "dealer sign convention"),
-                    Column("contracts", "float", U.COUNT, "contracts in the figures"),
+                    Column(
+                        "convention",
+                        "str",
+                        U.LABEL,
+                        "dealer sign convention",
+                        title="Dealer convention",
+                    ),
+                    Column(
+                        "contracts", "float", U.COUNT, "contracts in the figures", title="Contracts"
+                    ),
                     Column(
                         "modelled_gamma_share",
                         "float",
                         U.FRACTION,
                         "share of gross GEX from modelled gamma",
+                        title="Modelled gamma share",
                     ),
-                    Column("error", "str", U.LABEL, "the refresh error when not ok"),
+                    Column("error", "str", U.LABEL, "the refresh error when not ok", title="Error"),
                 ),
                 "one row per underlying",
             ),

@@ -12,8 +12,8 @@ from jobs.declarations import Column, HeadlineKey, ResultDecl, Table, Unit, decl
 U = Unit
 
 
-def _label(name: str, what: str) -> Column:
-    return Column(name, "str", U.LABEL, what)
+def _label(name: str, what: str, *, title: str) -> Column:
+    return Column(name, "str", U.LABEL, what, title=title)
 
 
 PER_1PCT = "USD the funds trade per +1% move of the underlying (+ = buy)"
@@ -28,66 +28,87 @@ LETF = declare(
             Table(
                 "by_underlying",
                 (
-                    _label("underlying", "hedge ticker the funds trade"),
-                    Column("funds", "int", U.COUNT, "daily-reset equity funds on it"),
-                    Column("aum_usd", "float", U.USD, "their prior-close assets"),
+                    _label("underlying", "hedge ticker the funds trade", title="Underlying"),
+                    Column(
+                        "funds", "int", U.COUNT, "daily-reset equity funds on it", title="Funds"
+                    ),
+                    Column("aum_usd", "float", U.USD, "their prior-close assets", title="Assets"),
                     Column(
                         "long_per_1pct_usd",
                         "float",
                         U.USD_PER_1PCT,
                         "funds with L > 0: " + PER_1PCT,
+                        title="Long funds' rebalance",
                     ),
                     Column(
                         "inverse_per_1pct_usd",
                         "float",
                         U.USD_PER_1PCT,
                         "funds with L < 0: " + PER_1PCT,
+                        title="Inverse funds' rebalance",
                     ),
-                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, "every fund: " + PER_1PCT),
+                    Column(
+                        "per_1pct_usd",
+                        "float",
+                        U.USD_PER_1PCT,
+                        "every fund: " + PER_1PCT,
+                        title="Rebalance",
+                    ),
                     Column(
                         "move_pct",
                         "float",
                         U.PERCENT,
                         "move of the underlying since the prior close",
+                        title="Move today",
                     ),
                     Column(
                         "rebalance_usd",
                         "float",
                         U.USD_FLOW,
                         "trade implied by the move so far (+ = buy)",
+                        title="Rebalance for today's move",
                     ),
                     Column(
-                        "creations_usd", "float", U.USD_FLOW, "net creations of the funds (+ = buy)"
+                        "creations_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "net creations of the funds (+ = buy)",
+                        title="Creations",
                     ),
                     Column(
                         "adv_usd",
                         "float",
                         U.USD_PER_DAY,
                         "average daily dollar volume of the underlying (NaN: not given)",
+                        title="ADV",
                     ),
                     Column(
                         "rebalance_pct_adv",
                         "float",
                         U.PCT_OF_ADV,
                         "100 x |rebalance_usd| / adv_usd",
+                        title="Rebalance for today's move",
                     ),
                     Column(
                         "per_1pct_pct_adv",
                         "float",
                         U.PCT_OF_ADV_PER_1PCT,
                         "100 x |per_1pct_usd| / adv_usd",
+                        title="Rebalance",
                     ),
                     Column(
                         "auction_usd",
                         "float",
                         U.USD,
                         "closing-auction notional of the underlying (NaN: not given)",
+                        title="Closing auction",
                     ),
                     Column(
                         "rebalance_pct_auction",
                         "float",
                         U.PCT_OF_AUCTION,
                         "100 x |rebalance_usd| / auction_usd",
+                        title="Rebalance for today's move",
                     ),
                 ),
                 "equity funds aggregated per underlying, largest USD per 1% first (the main table)",
@@ -95,36 +116,55 @@ LETF = declare(
             Table(
                 "funds",
                 (
-                    _label("ticker", "fund ticker"),
-                    _label("name", "fund name"),
-                    _label("underlying", "hedge ticker the fund trades"),
+                    _label("ticker", "fund ticker", title="Fund"),
+                    _label("name", "fund name", title="Name"),
+                    _label("underlying", "hedge ticker the fund trades", title="Underlying"),
                     Column(
                         "leverage",
                         "float",
                         U.DIMENSIONLESS,
                         "signed daily leverage L (+3, -1, ...)",
+                        title="Leverage",
                     ),
-                    _label("issuer", "fund family"),
-                    _label("fund_type", "Index / Sector / Single Stock / ..."),
-                    _label("group", "equity (the only group in this table)"),
-                    Column("aum_usd", "float", U.USD, "prior-close net assets"),
-                    Column("gamma_factor", "float", U.DIMENSIONLESS, "L^2 - L"),
-                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, PER_1PCT),
+                    _label("issuer", "fund family", title="Issuer"),
+                    _label("fund_type", "Index / Sector / Single Stock / ...", title="Fund type"),
+                    _label("group", "equity (the only group in this table)", title="Group"),
+                    Column("aum_usd", "float", U.USD, "prior-close net assets", title="Assets"),
+                    Column(
+                        "gamma_factor",
+                        "float",
+                        U.DIMENSIONLESS,
+                        "L^2 - L",
+                        title="Gamma factor L²−L",
+                    ),
+                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, PER_1PCT, title="Rebalance"),
                     Column(
                         "move_pct",
                         "float",
                         U.PERCENT,
                         "move of the underlying since the prior close",
+                        title="Move today",
                     ),
                     Column(
                         "rebalance_usd",
                         "float",
                         U.USD_FLOW,
                         "trade implied by the move so far (+ = buy)",
+                        title="Rebalance for today's move",
                     ),
-                    Column("creations_usd", "float", U.USD_FLOW, "net creations (+ = buy)"),
                     Column(
-                        "total_flow_usd", "float", U.USD_FLOW, "rebalance + creations (+ = buy)"
+                        "creations_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "net creations (+ = buy)",
+                        title="Creations",
+                    ),
+                    Column(
+                        "total_flow_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "rebalance + creations (+ = buy)",
+                        title="Total trade",
                     ),
                 ),
                 "the daily-reset equity funds in the totals",
@@ -132,38 +172,65 @@ LETF = declare(
             Table(
                 "scenarios",
                 (
-                    _label("underlying", "underlying, or TOTAL (every underlying moving together)"),
-                    Column("move_pct", "float", U.PERCENT, "uniform move of the underlying"),
-                    Column("rebalance_usd", "float", U.USD_FLOW, "trade for that move (+ = buy)"),
+                    _label(
+                        "underlying",
+                        "underlying, or TOTAL (every underlying moving together)",
+                        title="Underlying",
+                    ),
+                    Column(
+                        "move_pct",
+                        "float",
+                        U.PERCENT,
+                        "uniform move of the underlying",
+                        title="Move",
+                    ),
+                    Column(
+                        "rebalance_usd",
+                        "float",
+                        U.USD_FLOW,
+                        "trade for that move (+ = buy)",
+                        title="Rebalance",
+                    ),
                 ),
                 "trade per underlying over a grid of moves ([letf] scenario_moves_pct)",
             ),
             Table(
                 "excluded",
                 (
-                    _label("ticker", "fund ticker"),
-                    _label("underlying", "underlying (empty for a skipped import row)"),
-                    _label("reset", "leverage reset period"),
-                    Column("aum_usd", "float", U.USD, "prior-close net assets (NaN: unknown)"),
-                    _label("group", "crypto / commodity / excluded / skipped"),
-                    _label("exclusion", "category of the exclusion"),
-                    _label("reason", "why"),
+                    _label("ticker", "fund ticker", title="Fund"),
+                    _label(
+                        "underlying",
+                        "underlying (empty for a skipped import row)",
+                        title="Underlying",
+                    ),
+                    _label("reset", "leverage reset period", title="Reset"),
+                    Column(
+                        "aum_usd",
+                        "float",
+                        U.USD,
+                        "prior-close net assets (NaN: unknown)",
+                        title="Assets",
+                    ),
+                    _label("group", "crypto / commodity / excluded / skipped", title="Group"),
+                    _label("exclusion", "category of the exclusion", title="Exclusion"),
+                    _label("reason", "why", title="Reason"),
                 ),
                 "funds left out of the equity totals",
             ),
             Table(
                 "groups",
                 (
-                    _label("group", "crypto / commodity"),
-                    _label("underlying", "underlying"),
-                    Column("funds", "int", U.COUNT, "funds"),
-                    Column("aum_usd", "float", U.USD, "their prior-close assets"),
-                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, PER_1PCT),
+                    _label("group", "crypto / commodity", title="Group"),
+                    _label("underlying", "underlying", title="Underlying"),
+                    Column("funds", "int", U.COUNT, "funds", title="Funds"),
+                    Column("aum_usd", "float", U.USD, "their prior-close assets", title="Assets"),
+                    Column("per_1pct_usd", "float", U.USD_PER_1PCT, PER_1PCT, title="Rebalance"),
                     Column(
                         "rebalance_usd",
                         "float",
                         U.USD_FLOW,
                         "trade implied by the move so far (+ = buy)",
+                        title="Rebalance for today's move",
                     ),
                 ),
                 "crypto and commodity groups (not in the equity totals)",
@@ -174,11 +241,22 @@ LETF = declare(
                     _label(
                         "category",
                         "why the assets are left out (reset: monthly, variable leverage, ...)",
+                        title="Left out because",
                     ),
-                    Column("funds", "int", U.COUNT, "funds"),
-                    Column("aum_usd", "float", U.USD, "their assets (unknown assets count 0)"),
+                    Column("funds", "int", U.COUNT, "funds", title="Funds"),
                     Column(
-                        "share_pct", "float", U.PERCENT, "percent of the universe's known assets"
+                        "aum_usd",
+                        "float",
+                        U.USD,
+                        "their assets (unknown assets count 0)",
+                        title="Assets",
+                    ),
+                    Column(
+                        "share_pct",
+                        "float",
+                        U.PERCENT,
+                        "percent of the universe's known assets",
+                        title="Share of the universe's assets",
                     ),
                 ),
                 "assets left out of every daily figure, by category",

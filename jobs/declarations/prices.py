@@ -18,21 +18,31 @@ PRICES = declare(
             Table(
                 "history",
                 (
-                    Column("date", "date", U.DATE, "session date"),
-                    Column("close", "float", U.INDEX_POINTS, "closing level"),
+                    Column("date", "date", U.DATE, "session date", title="Date"),
+                    Column("close", "float", U.INDEX_POINTS, "closing level", title="Close"),
                     Column(
                         "open",
                         "float",
                         U.INDEX_POINTS,
                         "opening level (NaN where the source has none)",
+                        title="Open",
                     ),
-                    Column("high", "float", U.INDEX_POINTS, "session high (NaN where none)"),
-                    Column("low", "float", U.INDEX_POINTS, "session low (NaN where none)"),
+                    Column(
+                        "high",
+                        "float",
+                        U.INDEX_POINTS,
+                        "session high (NaN where none)",
+                        title="High",
+                    ),
+                    Column(
+                        "low", "float", U.INDEX_POINTS, "session low (NaN where none)", title="Low"
+                    ),
                     Column(
                         "volume",
                         "float",
                         U.SHARES,
                         "volume as the source counts it (NaN where none)",
+                        title="Volume",
                     ),
                 ),
                 "one row per session, oldest first",
@@ -60,23 +70,42 @@ VX = declare(
             Table(
                 "settlements",
                 (
-                    Column("date", "date", U.DATE, "trade date"),
-                    Column("contract", "str", U.LABEL, "contract code, e.g. VXG18"),
-                    Column("expiry", "date", U.DATE, "final settlement date"),
+                    Column("date", "date", U.DATE, "trade date", title="Date"),
+                    Column(
+                        "contract", "str", U.LABEL, "contract code, e.g. VXG18", title="Contract"
+                    ),
+                    Column("expiry", "date", U.DATE, "final settlement date", title="Expiry"),
                     Column(
                         "settle",
                         "float",
                         U.VOL_POINTS,
                         "daily settlement (USD 1,000 per point per contract)",
+                        title="Settlement",
                     ),
                     Column(
-                        "open", "float", U.VOL_POINTS, "open (NaN when the contract did not trade)"
+                        "open",
+                        "float",
+                        U.VOL_POINTS,
+                        "open (NaN when the contract did not trade)",
+                        title="Open",
                     ),
-                    Column("high", "float", U.VOL_POINTS, "high"),
-                    Column("low", "float", U.VOL_POINTS, "low"),
-                    Column("close", "float", U.VOL_POINTS, "close"),
-                    Column("volume", "float", U.CONTRACTS, "contracts traded that session"),
-                    Column("open_interest", "float", U.CONTRACTS, "open interest"),
+                    Column("high", "float", U.VOL_POINTS, "high", title="High"),
+                    Column("low", "float", U.VOL_POINTS, "low", title="Low"),
+                    Column("close", "float", U.VOL_POINTS, "close", title="Close"),
+                    Column(
+                        "volume",
+                        "float",
+                        U.CONTRACTS,
+                        "contracts traded that session",
+                        title="Volume",
+                    ),
+                    Column(
+                        "open_interest",
+                        "float",
+                        U.CONTRACTS,
+                        "open interest",
+                        title="Open interest",
+                    ),
                 ),
                 "one row per trade date and contract",
             ),

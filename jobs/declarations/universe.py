@@ -10,86 +10,173 @@ from jobs.declarations.gamma import GAMMA
 U = Unit
 
 _ROW = (
-    Column("symbol", "str", U.LABEL, "underlying ticker"),
+    Column("symbol", "str", U.LABEL, "underlying ticker", title="Symbol"),
     Column(
-        "sector", "str", U.LABEL, "GICS sector (Fund for ETFs; unknown without a universe file)"
+        "sector",
+        "str",
+        U.LABEL,
+        "GICS sector (Fund for ETFs; unknown without a universe file)",
+        title="Sector",
     ),
-    Column("spot", "float", U.PRICE, "underlying price at the snapshot"),
-    Column("as_of", "time", U.TIME, "snapshot time of the chain"),
-    Column("source", "str", U.LABEL, "where the chain came from (cboe-json, sample)"),
-    Column("contracts", "int", U.COUNT, "contracts in the figures"),
+    Column("spot", "float", U.PRICE, "underlying price at the snapshot", title="Spot"),
+    Column("as_of", "time", U.TIME, "snapshot time of the chain", title="As of"),
+    Column(
+        "source", "str", U.LABEL, "where the chain came from (cboe-json, sample)", title="Source"
+    ),
+    Column("contracts", "int", U.COUNT, "contracts in the figures", title="Contracts"),
     Column(
         "net_gex_usd_per_1pct",
         "float",
         U.USD_PER_1PCT,
         "dealer spot GEX, net (+ = dealers long gamma)",
+        title="Net GEX",
     ),
-    Column("call_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "spot GEX of the calls"),
-    Column("put_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "spot GEX of the puts"),
-    Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of |GEX| over contracts"),
+    Column(
+        "call_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "spot GEX of the calls", title="Call GEX"
+    ),
+    Column(
+        "put_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "spot GEX of the puts", title="Put GEX"
+    ),
+    Column(
+        "gross_gex_usd_per_1pct",
+        "float",
+        U.USD_PER_1PCT,
+        "sum of |GEX| over contracts",
+        title="Gross GEX",
+    ),
     Column(
         "zero_dte_share",
         "float",
         U.FRACTION,
         "share of gross GEX settling in the snapshot's session",
+        title="0DTE share of gross GEX",
     ),
     Column(
-        "modelled_gamma_share", "float", U.FRACTION, "share of gross GEX from model (BSM) gamma"
+        "modelled_gamma_share",
+        "float",
+        U.FRACTION,
+        "share of gross GEX from model (BSM) gamma",
+        title="Modelled gamma share",
     ),
-    Column("regime", "str", U.LABEL, "long gamma / short gamma (sign of net GEX)"),
+    Column("regime", "str", U.LABEL, "long gamma / short gamma (sign of net GEX)", title="Regime"),
     Column(
-        "flip", "float", U.PRICE, "gamma flip nearest spot (NaN: none within the profile window)"
+        "flip",
+        "float",
+        U.PRICE,
+        "gamma flip nearest spot (NaN: none within the profile window)",
+        title="Flip",
     ),
-    Column("flip_distance_pct", "float", U.PERCENT, "flip relative to spot, % (+ = above spot)"),
-    Column("call_wall", "float", U.PRICE, "strike with the largest |call GEX|"),
-    Column("put_wall", "float", U.PRICE, "strike with the largest |put GEX|"),
-    Column("abs_gamma_strike", "float", U.PRICE, "strike with the largest |call GEX| + |put GEX|"),
+    Column(
+        "flip_distance_pct",
+        "float",
+        U.PERCENT,
+        "flip relative to spot, % (+ = above spot)",
+        title="Flip distance",
+    ),
+    Column("call_wall", "float", U.PRICE, "strike with the largest |call GEX|", title="Call wall"),
+    Column("put_wall", "float", U.PRICE, "strike with the largest |put GEX|", title="Put wall"),
+    Column(
+        "abs_gamma_strike",
+        "float",
+        U.PRICE,
+        "strike with the largest |call GEX| + |put GEX|",
+        title="Abs-gamma strike",
+    ),
     Column(
         "hedge_flow_down3_usd",
         "float",
         U.USD_FLOW,
         "dealers' hedge trade for a -3 % move (full re-pricing)",
+        title="Dealer hedge trade, −3% move",
     ),
-    Column("hedge_flow_up3_usd", "float", U.USD_FLOW, "dealers' hedge trade for a +3 % move"),
     Column(
-        "adv_usd", "float", U.USD, "average daily dollar volume of the underlying (NaN: no ADV)"
+        "hedge_flow_up3_usd",
+        "float",
+        U.USD_FLOW,
+        "dealers' hedge trade for a +3 % move",
+        title="Dealer hedge trade, +3% move",
     ),
-    Column("gex_pct_adv", "float", U.PCT_OF_ADV, "net GEX per 1 % as % of ADV (NaN: no ADV)"),
+    Column(
+        "adv_usd",
+        "float",
+        U.USD,
+        "average daily dollar volume of the underlying (NaN: no ADV)",
+        title="ADV",
+    ),
+    Column(
+        "gex_pct_adv",
+        "float",
+        U.PCT_OF_ADV,
+        "net GEX per 1 % as % of ADV (NaN: no ADV)",
+        title="Net GEX per 1% move",
+    ),
     Column(
         "baskets",
         "str",
         U.LABEL,
         "baskets of [universe.baskets] the name belongs to, comma-separated",
+        title="Baskets",
     ),
-    Column("focus", "bool", U.FLAG, "full tables published every refresh (universe.<SYMBOL>)"),
+    Column(
+        "focus",
+        "bool",
+        U.FLAG,
+        "full tables published every refresh (universe.<SYMBOL>)",
+        title="Focus list",
+    ),
 )
 
 _AGG = (
-    Column("names", "int", U.COUNT, "names in the group"),
+    Column("names", "int", U.COUNT, "names in the group", title="Names"),
     Column(
         "net_gex_usd_per_1pct",
         "float",
         U.USD_PER_1PCT,
         "sum of the names' net GEX (+ = dealers long gamma)",
+        title="Net GEX",
     ),
-    Column("call_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' call GEX"),
-    Column("put_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' put GEX"),
-    Column("gross_gex_usd_per_1pct", "float", U.USD_PER_1PCT, "sum of the names' gross GEX"),
+    Column(
+        "call_gex_usd_per_1pct",
+        "float",
+        U.USD_PER_1PCT,
+        "sum of the names' call GEX",
+        title="Call GEX",
+    ),
+    Column(
+        "put_gex_usd_per_1pct",
+        "float",
+        U.USD_PER_1PCT,
+        "sum of the names' put GEX",
+        title="Put GEX",
+    ),
+    Column(
+        "gross_gex_usd_per_1pct",
+        "float",
+        U.USD_PER_1PCT,
+        "sum of the names' gross GEX",
+        title="Gross GEX",
+    ),
     Column(
         "hedge_flow_down3_usd",
         "float",
         U.USD_FLOW,
         "sum of the dealers' hedge trades if every name falls 3 % (+ = dealers buy)",
+        title="Dealer hedge trade, −3% move",
     ),
     Column(
         "hedge_flow_up3_usd",
         "float",
         U.USD_FLOW,
         "sum of the dealers' hedge trades if every name rises 3 % (+ = dealers buy)",
+        title="Dealer hedge trade, +3% move",
     ),
-    Column("adv_usd", "float", U.USD, "sum of the names' ADV (names with one)"),
+    Column("adv_usd", "float", U.USD, "sum of the names' ADV (names with one)", title="ADV"),
     Column(
-        "gex_pct_adv", "float", U.PCT_OF_ADV, "net GEX of the names with an ADV as % of their ADV"
+        "gex_pct_adv",
+        "float",
+        U.PCT_OF_ADV,
+        "net GEX of the names with an ADV as % of their ADV",
+        title="Net GEX per 1% move",
     ),
 )
 
@@ -104,8 +191,8 @@ UNIVERSE_TABLE = declare(
             Table(
                 "sectors",
                 (
-                    Column("sector", "str", U.LABEL, "sector of the names"),
-                    Column("regime", "str", U.LABEL, "long gamma / short gamma"),
+                    Column("sector", "str", U.LABEL, "sector of the names", title="Sector"),
+                    Column("regime", "str", U.LABEL, "long gamma / short gamma", title="Regime"),
                     *_AGG,
                 ),
                 "sums per sector and gamma regime (the heatmap)",
@@ -113,8 +200,20 @@ UNIVERSE_TABLE = declare(
             Table(
                 "baskets",
                 (
-                    Column("basket", "str", U.LABEL, "basket name (a key of [universe.baskets])"),
-                    Column("members", "str", U.LABEL, "the basket's names found in the universe"),
+                    Column(
+                        "basket",
+                        "str",
+                        U.LABEL,
+                        "basket name (a key of [universe.baskets])",
+                        title="Basket",
+                    ),
+                    Column(
+                        "members",
+                        "str",
+                        U.LABEL,
+                        "the basket's names found in the universe",
+                        title="Members",
+                    ),
                     *_AGG,
                 ),
                 "sums per custom basket ([universe.baskets])",
@@ -122,10 +221,16 @@ UNIVERSE_TABLE = declare(
             Table(
                 "failed",
                 (
-                    Column("symbol", "str", U.LABEL, "underlying ticker"),
-                    Column("stage", "str", U.LABEL, "fetch, analysis or shard"),
-                    Column("field", "str", U.LABEL, "the input field at fault (empty when none)"),
-                    Column("reason", "str", U.LABEL, "why the name was left out"),
+                    Column("symbol", "str", U.LABEL, "underlying ticker", title="Symbol"),
+                    Column("stage", "str", U.LABEL, "fetch, analysis or shard", title="Stage"),
+                    Column(
+                        "field",
+                        "str",
+                        U.LABEL,
+                        "the input field at fault (empty when none)",
+                        title="Field at fault",
+                    ),
+                    Column("reason", "str", U.LABEL, "why the name was left out", title="Reason"),
                 ),
                 "names left out, with why",
             ),

@@ -754,15 +754,13 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     )
 
 
-BRIEF_FLOW_COLUMNS = (
-    ("index_move_pct", "Index move (%)"),
-    ("dealer_gamma_usd", "Dealers, price"),
-    ("dealer_vanna_usd", "Dealers, vanna"),
-    ("dealer_charm_usd", "Dealers, charm"),
-    ("letf_usd", "Leveraged ETFs"),
-    ("total_usd", "Total"),
+BRIEF_FLOW_COLUMNS = tuple(
+    (c, formatting.header(col.header_title(), U.PERCENT if c == "index_move_pct" else None))
+    for c in ("index_move_pct", *scenarios.COMPONENTS, "total_usd")
+    if (col := declarations.lookup("board.brief").table("flows").column(c)) is not None
 )
-"""The brief's flow columns, on the web and in the PDF alike: the components add up to the total."""
+"""The brief's flow columns and their declared titles, on the web and in the PDF alike: the
+components add up to the total (the PDF's flow table is in USD bn, said by its title)."""
 NONE = "none"
 """What an empty section of the brief says."""
 
@@ -871,7 +869,7 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
             "Call wall",
             "Put wall",
             "Abs-gamma strike",
-            "0DTE share",
+            "0DTE share (% of gross GEX)",
         ],
         [
             g["underlying"].tolist(),

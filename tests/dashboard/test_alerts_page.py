@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from dashboard.app import create_app
+from jobs import alerts
 from jobs.alerts import DeliveryWorker, counts, dead_letters, evaluate_published, fmt_value
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import DEMO_JOBS, reset_dashboard_caches, use_config
@@ -103,3 +104,27 @@ def test_alerts_page_shows_fired_and_dead_lettered_events(
         "#alerts-card-rules", "1 in breach"
     )  # by selector: the page refresh re-renders the card
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
+
+
+def test_absolute_rule_on_a_negative_metric_shows_the_signed_value(store):
+    """|flip distance| < 1 on a flip 0.8 % below spot: the rule fires (|-0.8| < 1); the state,
+    the event, the Alerts page's rows, the CLI and the webhook facts show -0.8, and the condition
+    says |value| is compared."""
+    create_app()  # registers the pages
+    from dashboard.pages.alerts import _event_rows, _rule_rows
+    from jobs.alerts.webhooks import _facts
+    from tests.jobs.test_alerts import T0, _publish_gamma, _settings
+
+    settings = _settings(absolute=True)
+    _publish_gamma(store, -0.8, "2024-01-05 09:45")
+    [ev] = alerts.evaluate_published(settings, store, ["gamma.SPX"], now=T0)
+    assert (ev.kind, ev.value, ev.absolute) == ("fired", -0.8, True)
+    assert alerts.load_state(store.redis, "spx_near_flip").last_value == -0.8
+    rows = {r["rule"]: r for r in _rule_rows(settings, store.redis, "America/New_York")}
+    near = rows["spx_near_flip"]
+    assert near["last_value"] == "-0.8" and near["state"] == "breach"
+    assert near["condition"] == "|value| < 1 (hysteresis 0.25)" and near["unit"] == "%"
+    [event_row] = _event_rows(store.redis, "America/New_York")
+    assert event_row["value"] == "-0.8" and event_row["condition"] == "|value| < 1"
+    facts = dict(_facts(ev, "America/New_York"))
+    assert facts["Value"] == "-0.8" and facts["Condition"].startswith("|value| < 1")

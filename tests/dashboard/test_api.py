@@ -203,6 +203,7 @@ def test_declarations_endpoint_serves_the_reference(client):
     by_strike = next(t for t in one["tables"] if t["name"] == "by_strike")
     assert {
         "name": "net_gex_usd_per_1pct",
+        "title": "Net GEX",  # the header the pages show, before its unit
         "kind": "float",
         "unit": "USD per 1% move",
         "description": "call + put GEX",

@@ -3,6 +3,7 @@ and the positioning panel, on results published by the real tasks (sample mode).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -78,7 +79,7 @@ def test_board_shows_flows_by_horizon_and_positioning(
     dash_duo.wait_for_contains_text("#board-systematic", "vol-control funds", timeout=60)
     table = dash_duo.find_element("#board-systematic").text
     assert "next sessions (lagged)" in table and "this week" in table and "VX futures" in table
-    assert "usd (USD (+ = buy))" in table
+    assert "At the flag move (USD, + = buy)" in table  # the declared title, the sign said once
     cards = dash_duo.driver.execute_script(
         "return document.querySelector('#board-horizon-cards').textContent"
     )
@@ -86,5 +87,7 @@ def test_board_shows_flows_by_horizon_and_positioning(
     assert "this week · index futures / stocks" in cards and "today · VX futures" in cards
     dash_duo.wait_for_contains_text("#board-positioning", "ES", timeout=20)
     pos = dash_duo.find_element("#board-positioning").text
-    assert "ZN" in pos and "percentile_3y (percentile (0-100))" in pos and "previous_max_3y" in pos
+    assert "ZN" in pos and "Percentile, 3 years (percentile, 0-100)" in pos
+    assert "Previous high (in the row's unit)" in pos
+    assert not re.search(r"\d\.\d+e[+-]\d", pos)  # was 8.763e+5: contracts written in full
     assert not [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]

@@ -90,7 +90,7 @@ def test_market_picker_shows_equity_and_rates_positioning(
     )
     assert "SAMPLE" in dash_duo.find_element("#cftc-fp-provenance").text
     dash_duo.wait_for_contains_text(
-        "#cftc-fp-latest", "net_pct_oi (% of open interest)", timeout=20
+        "#cftc-fp-latest", "Net (% of open interest)", timeout=20
     )
     # rates: DV01 and 10-year note equivalents
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc?market=rates")

@@ -141,10 +141,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     headers = dash_duo.driver.execute_script(
         "return [...document.querySelectorAll('#gamma-contracts .ag-header-cell-text')].map(e => e.textContent)"
     )
-    assert (
-        "net_gex_usd_per_1pct (USD per 1% move)" in headers
-        or "gex_usd_per_1pct (USD per 1% move)" in headers
-    )
+    assert "GEX (USD per 1% move)" in headers and "Implied volatility (% per year)" in headers
     contracts = store.read("gamma.SPX", tables=["contracts"]).table("contracts")
     rows = dash_duo.driver.execute_script(
         "const api = dash_ag_grid.getApi('gamma-contracts'); const out = []; api.forEachNode(n => { if (n.data) out.push(n.data); }); return out;"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dashboard.app import create_app
-from flows.formatting import format_value, header, table_format
+from flows.formatting import format_value, header, shown_unit, table_format
 from flows.units import Unit
 from jobs.tasks import TaskContext, load_tasks
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -162,16 +162,19 @@ def test_single_names_grid_formats_by_declared_unit() -> None:
         if field == "rank":
             continue
         unit = table.column(field).unit
-        assert col["headerName"].endswith(f"({unit})") == (
+        assert col["headerName"].endswith(f"({shown_unit(unit)})") == (
             unit not in (Unit.LABEL, Unit.FLAG, Unit.TIME)
         ), field
+        assert col["headerName"].startswith(table.column(field).title), field  # declared title
         if "valueFormatter" in col:
             assert f"d3.format('{table_format(unit)}')" in col["valueFormatter"]["function"], field
     assert cols["net_gex_usd_per_1pct"]["headerName"] == header("Net GEX", Unit.USD_PER_1PCT)
     assert "'no ADV'" in cols["gex_pct_adv"]["valueFormatter"]["function"]  # a missing ADV says so
-    assert "valueFormatter" not in cols["symbol"] and cols["zero_dte_share"]["headerName"].endswith(
-        "(fraction (0-1))"
+    assert "'no ADV'" in cols["adv_usd"]["valueFormatter"]["function"]
+    assert "valueFormatter" not in cols["symbol"] and cols["zero_dte_share"]["headerName"] == (
+        "0DTE share of gross GEX (%)"  # a fraction, shown as a percentage as on the gamma page
     )
+    assert all(c["headerName"].strip() for c in cols.values())  # no blank header
 
 
 def test_ranking_and_filters_by_hand() -> None:
@@ -199,10 +202,13 @@ def test_ranking_and_filters_by_hand() -> None:
     assert list(ranked(names, "gex", ["Tech"], "semis", None)["symbol"]) == ["D", "A"]
     assert list(ranked(names, "gex", None, "semis", "long gamma")["symbol"]) == ["A", "E"]
     assert list(ranked(names, "gex", None, None, None)["rank"]) == [1, 2, 3, 4, 5]
+    names["zero_dte_share"] = [0.25, 0.0, 0.5, 0.125, 1.0]
     records = grid_records("v-test", names)
     assert (
         grid_records("v-test", names) is records and records[0]["gex_pct_adv"] is None
     )  # once per version; NaN -> empty cell
+    # a fraction is held as the percentage its header states (sort, filter and CSV alike)
+    assert [r["zero_dte_share"] for r in records] == [25.0, 0.0, 50.0, 12.5, 100.0]
     assert [records[p]["symbol"] for p in ranked_positions(names, "adv", None, None, None)] == [
         "C",
         "B",

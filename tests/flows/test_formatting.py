@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -13,7 +14,9 @@ from flows.formatting import (
     format_value,
     header,
     shown_unit,
+    significant,
     table_format,
+    table_scale,
     time_format,
 )
 from flows.units import Unit, unit_of
@@ -49,7 +52,11 @@ def test_every_unit_has_a_format_or_is_not_a_number() -> None:
         (57.4, Unit.PERCENTILE, {"signed": True}, "57"),  # signed only marks percentages and USD
         (0.006712345, Unit.USD_PER_UNIT, {}, "0.00671234"),
         (3.0, Unit.DIMENSIONLESS, {}, "3"),
-        (0.25, Unit.FRACTION_PER_YEAR, {}, "0.2500"),
+        (0.25, Unit.FRACTION_PER_YEAR, {}, "25.0%"),  # an annual vol or rate, as a desk says it
+        (0.4, Unit.FRACTION_OF_AUM, {}, "40.0%"),
+        (876_300.0, Unit.MIXED, {}, "876,300"),  # the board CFTC grid printed 8.763e+5
+        (1.2345e-7, Unit.PER_POINT_PER_OPTION, {}, "0.00000012345"),
+        (-3.2e-9, Unit.DIMENSIONLESS, {}, "-0.0000000032"),
         (None, Unit.USD, {}, "n/a"),
         (math.nan, Unit.PERCENT, {}, "n/a"),
         (math.inf, Unit.CONTRACTS, {}, "n/a"),
@@ -66,7 +73,18 @@ def test_format_value(value, unit, style, text) -> None:
 def test_table_formats_and_headers() -> None:
     assert table_format(Unit.USD_PER_1PCT) == ",.0f" and table_format("USD per 1% move") == ",.0f"
     assert (
-        table_format(Unit.PERCENT) == ",.2f" and table_format(Unit.PER_POINT_PER_OPTION) == ".6~g"
+        table_format(Unit.PERCENT) == ",.2f" and table_format(Unit.PER_POINT_PER_OPTION) == ",.6~r"
+    )
+    # fractions: a table holds them x 100 under a "%" header
+    assert table_scale(Unit.FRACTION) == 100.0 and table_scale(Unit.PERCENT) == 1.0
+    assert table_scale("an old unit text") == 1.0 and table_format(Unit.FRACTION) == ",.2f"
+    assert header("0DTE share of gross GEX", Unit.FRACTION) == "0DTE share of gross GEX (%)"
+    assert header("Exposure", Unit.FRACTION_OF_AUM) == "Exposure (% of AUM)"
+    # a flow's sign convention once, not "(USD (+ = buy))"
+    assert header("Total", Unit.USD_FLOW) == "Total (USD, + = buy)"
+    assert header("Net position", Unit.MIXED) == "Net position (in the row's unit)"
+    assert (
+        header("Percentile, 3 years", Unit.PERCENTILE) == "Percentile, 3 years (percentile, 0-100)"
     )
     assert table_format("an old unit text") == FALLBACK.table == table_format(None)
     assert time_format(Unit.DATE) == "%Y-%m-%d" and time_format(Unit.TIME) == "%Y-%m-%d %H:%M %Z"
@@ -105,3 +123,37 @@ def test_format_value_writes_times_by_the_time_unit():
         format_value("2026-11-30T14:30:00+00:00", Unit.TIME, tz="America/New_York")
         == "2026-11-30 09:30 EST"
     )
+
+
+_E_NOTATION = re.compile(r"\d[eE][+-]?\d")
+_D3_SPEC = re.compile(r"^[ +\-(]?[$#]?0?\d*,?(\.\d+)?~?(?P<type>[a-z%]?)$")
+
+
+def test_no_scientific_notation_in_any_unit() -> None:
+    """No figure is written as 8.763e+5: every unit's text for tiny, ordinary and huge values of
+    both signs, and every table specifier's d3 type (``g``/``e``/``s`` may switch to exponents or
+    SI prefixes; ``r`` and ``f`` never do)."""
+    for unit, fmt in (*FORMATS.items(), (None, FALLBACK)):
+        m = _D3_SPEC.match(fmt.table)
+        assert m is not None and m["type"] in ("f", "r", "d", "%"), (unit, fmt.table)
+        for exponent in range(-12, 19):
+            for sign in (1, -1):
+                v = sign * 1.2345678 * 10.0**exponent
+                text = format_value(v, unit)
+                assert not _E_NOTATION.search(text), (unit, v, text)
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "text"),
+    [
+        (876_312.0, 4, "876,300"),
+        (0.000012345, 4, "0.00001234"),  # 1.2345e-05 is stored a hair below ...45
+        (1.23456, 4, "1.235"),
+        (9.99996, 4, "10"),  # rounding carries into the next decade
+        (-0.5, 4, "-0.5"),
+        (0.0, 4, "0"),
+        (123_456_789.0, 6, "123,457,000"),
+    ],
+)
+def test_significant_digits_in_decimal_notation(value, digits, text) -> None:
+    assert significant(value, digits) == text

@@ -13,6 +13,7 @@ from jobs.alerts import (
     catalogue,
     check_metric,
     clears,
+    condition_text,
     counts,
     enqueue_digest,
     evaluate_published,
@@ -136,13 +137,23 @@ def test_breach_held_through_cooldown_is_announced_once_cooldown_ends():
     assert events == [(0, "fired", 11.0), (1, "resolved", 9.0), (10, "fired", 11.0)]
 
 
-def test_absolute_rule_compares_magnitude():
+def test_absolute_rule_compares_magnitude_and_keeps_the_sign():
     # |flip distance| < 0.5 %: the flip is close on either side of spot
     r = rule(op="<", threshold=0.5, hysteresis=0.25, absolute=True)
     events = run([-2.0, -0.4, 0.3, -0.6, 0.8, -1.2], r)
-    assert events == [(1, "fired", 0.4), (4, "resolved", 0.8)]
-    _, ev = step(RuleState(), -0.4, T0, r, "near_flip")
-    assert ev.text.startswith("|gamma.SPX.flip_distance_pct| = 0.4")
+    # fired at |-0.4| < 0.5, resolved at |0.8| >= 0.5 + 0.25; the events carry the signed values
+    assert events == [(1, "fired", -0.4), (4, "resolved", 0.8)]
+    state, ev = step(RuleState(), -0.4, T0, r, "near_flip")
+    assert ev.absolute and state.last_value == -0.4 and state.status == "breach"
+    assert ev.text == (
+        "|gamma.SPX.flip_distance_pct| = 0.4 (gamma.SPX.flip_distance_pct = -0.4; breach of < 0.5)"
+    )
+    # a negative value whose magnitude is past the threshold is no breach of '< 0.5'
+    state, ev = step(RuleState(), -0.6, T0, r, "near_flip")
+    assert ev is None and state.status == "ok" and state.last_value == -0.6
+    assert (
+        condition_text("<", 0.5, True) == "|value| < 0.5" and condition_text(">", 2, False) == "> 2"
+    )
 
 
 def test_fmt_value_is_readable():
@@ -154,6 +165,7 @@ def test_fmt_value_is_readable():
         fmt_value(0.4) == "0.4" and fmt_value(-1.25) == "-1.25" and fmt_value(2.109375) == "2.109"
     )
     assert fmt_value(None) == "-"
+    assert fmt_value(0.000012345) == "0.00001234" and fmt_value(-3.2e-9) == "-0.0000000032"
 
 
 def test_missing_or_nan_value_changes_nothing():
