@@ -17,7 +17,8 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import data
 from dashboard.components import (
@@ -63,15 +64,27 @@ def layout(trader: str | None = None, market: str | None = None, **_query: Any) 
         [
             html.H2("CFTC positioning", className="fd-page-title"),
             market_picker(group),
-            futures_panel(group),
-            html.Div(
-                fx_panel(value),
-                id="cftc-fx-panel",
-                style=None if group == "fx" else {"display": "none"},
-            ),
+            dcc.Store(id="cftc-panel-kind", data=panel_kind(group), storage_type="memory"),
+            html.Div(market_panel(group, value), id="cftc-panel"),
         ],
         className="fd-page",
     )
+
+
+def panel_kind(group: str | None) -> str:
+    """``"fx"`` (the FX basket, ``cftc.net_usd``) or ``"futures"`` (a group of
+    ``cftc.futures_positioning``): the block the page mounts for a market group."""
+    return "fx" if group in (None, "fx") else "futures"
+
+
+def market_panel(group: str, trader: str = "noncomm") -> list:
+    """The one block of the chosen market group.
+
+    Only that block is in the page: the other one is not mounted hidden (``display: none``), so no
+    grid or chart is ever sized while invisible (AG Grid warning #29, columns squeezed to their
+    minimum width, charts drawn at a default width) and a view downloads only what it shows.
+    """
+    return fx_panel(trader) if panel_kind(group) == "fx" else [futures_panel(group)]
 
 
 MARKET_GROUPS = {
@@ -126,6 +139,8 @@ def futures_panel(group: str) -> html.Div:
                         ],
                         value="asset_manager",
                         inline=True,
+                        persistence=True,  # kept when the block is mounted again
+                        persistence_type="memory",
                     ),
                 ],
                 className="fd-controls",
@@ -150,7 +165,6 @@ def futures_panel(group: str) -> html.Div:
             grid("cftc-fp-crowding", page_size=15, filterable=False),
         ],
         id="cftc-fp-panel",
-        style=None if group != "fx" else {"display": "none"},
     )
 
 
@@ -164,6 +178,8 @@ def fx_panel(value: str) -> list:
                     options=[{"label": v["label"], "value": k} for k, v in cfig.TRADERS.items()],
                     value=value,
                     inline=True,
+                    persistence=True,  # the class picked is kept when the block is mounted again
+                    persistence_type="memory",
                 ),
             ],
             className="fd-controls",
@@ -419,14 +435,19 @@ def _warm_cftc(versions: dict[str, str]) -> None:
 
 
 @callback(
-    Output("cftc-fx-panel", "style"),
-    Output("cftc-fp-panel", "style"),
+    Output("cftc-panel", "children"),
+    Output("cftc-panel-kind", "data"),
     Input("cftc-market", "value"),
+    State("cftc-panel-kind", "data"),
+    prevent_initial_call=True,
 )
-def _toggle(group: str | None) -> tuple:
-    """Show the FX view or the futures markets' block."""
-    hidden = {"display": "none"}
-    return (None, hidden) if group in (None, "fx") else (hidden, None)
+def _switch(group: str | None, shown: str | None) -> tuple:
+    """Mount the block of the chosen market group (:func:`market_panel`); moving between two
+    futures groups keeps the mounted block (its callback redraws it for the new group)."""
+    kind = panel_kind(group)
+    if kind == shown:
+        raise PreventUpdate
+    return market_panel(group or "fx"), kind
 
 
 @callback(
@@ -561,12 +582,13 @@ def futures_cards(
     ]
 
 
-CFTC_GRIDS = {
-    "cftc-crowding": RESULT,
-    "cftc-table": RESULT,
+CFTC_GRIDS = {"cftc-crowding": RESULT, "cftc-table": RESULT}
+FP_GRIDS = {
     "cftc-fp-latest": FP_RESULT,
     "cftc-fp-extremes": FP_RESULT,
     "cftc-fp-crowding": FP_RESULT,
 }
-grid_exports(*CFTC_GRIDS)
+grid_exports(*CFTC_GRIDS, *FP_GRIDS)
+# one naming callback per block: each one's grids are all mounted or none
 export_names(CFTC_GRIDS)
+export_names(FP_GRIDS)
