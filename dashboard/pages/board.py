@@ -120,6 +120,7 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
                             html.H3("FX positioning (CFTC)"),
                             html.Div(id="board-fx-cards", className="fd-cards"),
                             grid("board-fx", page_size=12),
+                            html.Div(id="board-fx-note", className="fd-note"),
                         ],
                         className="fd-col",
                     ),
@@ -282,6 +283,7 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     Output("board-fx", "csvExportParams"),
     Output("board-levels", "csvExportParams"),
     Output("board-expiries", "csvExportParams"),
+    Output("board-fx-note", "children"),
     Input("data-version", "data"),
     Input("board-shock", "value"),
     Input("board-range", "value"),
@@ -315,6 +317,7 @@ def board_view(shock: float | None, view: str | None) -> tuple:
             [],
             [],
             *NO_EXPORT,
+            "",
         )
     except Exception as exc:  # show, never raise
         log.error("board: %s", exc)
@@ -336,6 +339,7 @@ def board_view(shock: float | None, view: str | None) -> tuple:
             [],
             [],
             *NO_EXPORT,
+            "",
         )
     tz, stale_after = data.display_settings("board")
     aged = stale_after is not None and meta.age_seconds() > stale_after * 60
@@ -551,7 +555,26 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         ex_data,
         ex_cols,
         *exports,
+        fx_note(meta.extra.get("fx_unwind") or {}),
     )
+
+
+SCENARIO_NAMES = {"median": "Unwind to the median", "zero": "Unwind to zero"}
+
+
+def fx_note(readings: dict[str, str]) -> list:
+    """The FX table's caption: per unwind scenario, which way it trades and who benefits, as the
+    board task wrote it (``extra.fx_unwind``, :func:`flows.cftc.unwind_reading`).  When net USD is
+    below its target the unwind buys USD: no currency is bought, every beneficiary rank is 0, and
+    the caption says why rather than leaving a column of zeros unexplained."""
+    if not readings:
+        return []
+    parts: list = [
+        "Beneficiary rank: 1 = the currency bought most in that unwind; 0 = not bought. "
+    ]
+    for scenario, text in readings.items():
+        parts += [html.B(f"{SCENARIO_NAMES.get(scenario, scenario)}: "), f"{text} "]
+    return parts
 
 
 def _eod(name: str) -> pd.DataFrame:

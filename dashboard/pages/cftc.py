@@ -47,11 +47,12 @@ RESULT = "cftc.net_usd"
 GRAPHS = ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind")
 
 
-def _graph(gid: str) -> html.Div:
-    return html.Div(
-        dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})),
-        className="fd-col",
-    )
+def _graph(gid: str, note_id: str | None = None) -> html.Div:
+    """A chart panel; ``note_id``: a caption under the chart, filled by the page's callback."""
+    graph = dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False}))
+    if note_id is None:
+        return html.Div(graph, className="fd-col")
+    return html.Div([graph, html.Div(id=note_id, className="fd-note")], className="fd-col")
 
 
 def layout(trader: str | None = None, market: str | None = None, **_query: Any) -> html.Div:
@@ -197,7 +198,7 @@ def fx_panel(value: str) -> list:
         html.Div([_graph("cftc-history")], className="fd-row"),
         html.Div([_graph("cftc-currencies")], className="fd-row"),
         html.Div([_graph("cftc-stats"), _graph("cftc-change")], className="fd-row"),
-        html.Div([_graph("cftc-unwind")], className="fd-row"),
+        html.Div([_graph("cftc-unwind", note_id="cftc-unwind-note")], className="fd-row"),
         html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
         grid("cftc-crowding", page_size=15),
         html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
@@ -284,6 +285,7 @@ def cards(
     Output("cftc-crowding", "columnDefs"),
     Output("cftc-table", "rowData"),
     Output("cftc-table", "columnDefs"),
+    Output("cftc-unwind-note", "children"),
     Input("cftc-trader", "value"),
     Input("data-version", "data"),
 )
@@ -296,7 +298,7 @@ def _render(trader: str | None, _n: int) -> tuple:
         result = data.store().read(RESULT)
     except KeyError:
         blank = empty(f"No result {RESULT}")
-        return missing(RESULT), [], "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        return missing(RESULT), [], "", [], *([blank] * len(GRAPHS)), [], [], [], [], ""
     meta = result.meta
     schedule = schedule_note(meta.extra)
     tz, stale_after = data.display_settings("cftc")
@@ -320,6 +322,7 @@ def _render(trader: str | None, _n: int) -> tuple:
             [],
             [],
             [],
+            "",
         )
     # Only the weeks this trader class reported (a legacy-only history has no TFF rows, and back).
     own = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" in weekly.columns] or [series]
@@ -336,6 +339,7 @@ def _render(trader: str | None, _n: int) -> tuple:
             [],
             [],
             [],
+            "",
         )
     complete = weekly[weekly[series].notna()]
     last = complete.iloc[-1] if len(complete) else weekly.iloc[-1]
@@ -373,7 +377,7 @@ def _render(trader: str | None, _n: int) -> tuple:
             result.tables.get("unwind", pd.DataFrame()),
             series,
             scenario=scenario,
-            title=f"Unwind to {'zero' if scenario == 'zero' else f'the {years}-year median'}: who benefits",
+            title=f"Unwind to {'zero' if scenario == 'zero' else f'the {years}-year median'}: currencies bought (+) and sold (−)",
         ),
     ]
     crowd = result.tables.get("crowding", pd.DataFrame())
@@ -423,7 +427,20 @@ def _render(trader: str | None, _n: int) -> tuple:
         crowd_cols,
         tab_data,
         tab_cols,
+        unwind_note(meta.extra, series, scenario),
     )
+
+
+def unwind_note(extra: dict[str, Any], series: str, scenario: str) -> str:
+    """The caption of the unwind chart: which way the unwind trades and who benefits, as the
+    ``cftc`` task wrote it (``extra.unwind_readings``, :func:`flows.cftc.unwind_reading`): net USD
+    above its target falls (the currencies the speculators are short are bought: blue, the
+    beneficiaries); below it, it rises (their long currencies are sold: red; no currency is bought,
+    so none is a beneficiary).  Empty for a result published before the readings existed."""
+    text = ((extra.get("unwind_readings") or {}).get(series) or {}).get(scenario)
+    if not text:
+        return ""
+    return f"{text} Blue: bought (a beneficiary); red: sold."
 
 
 @warmer

@@ -49,6 +49,7 @@ def _publish_everything(store) -> None:
                     "retries": 0,
                     "args": {"phase": "preopen"},
                 },
+                "c": {"task": "cftc", "cron": "45 15 * * mon-fri", "retries": 0},
                 "b": {"task": "board", "cron": "50 8 * * 1-5", "retries": 0},
                 "brief": {"task": "brief", "cron": "55 8 * * 1-5", "retries": 0},
             },
@@ -61,7 +62,7 @@ def _publish_everything(store) -> None:
         env={},
     )
     now = datetime.now(NY)
-    for job in ("g", "l", "b", "brief"):
+    for job in ("g", "l", "c", "b", "brief"):
         record = run_job(settings, store, job, now=now)
         assert record.status == "ok", (job, record.error)
 
@@ -166,6 +167,19 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     ranking = board.table("ranking")
     assert len(exported) == len(ranking) and exported.columns[0] == "Underlying"
     assert "OPEX" in dash_duo.find_element("#board-expiries").text
+    expiries = board.table("expiries")  # only what rolls off: no row of zeros
+    assert len(expiries) and (expiries["gross_gex_usd_per_1pct"] > 0).all()
+    assert (expiries["expiries"] >= 1).all()
+    # FX unwind: the caption says which way each scenario trades (the task's sentences)
+    readings = board.meta.extra["fx_unwind"]
+    assert set(readings) == {"median", "zero"}
+    dash_duo.wait_for_contains_text("#board-fx-note", "Beneficiary rank: 1 = ", timeout=10)
+    fx_note = dash_duo.find_element("#board-fx-note").text
+    assert all(text in fx_note for text in readings.values()), (fx_note, readings)
+    fx = board.table("fx")
+    for scenario, text in readings.items():
+        rows = fx[fx["scenario"] == scenario]
+        assert ("none is a beneficiary (rank 0)" in text) == (not rows["benefits"].any())
     # End-of-day history: today's close of each input is drawn (one point per exchange day).
     dash_duo.wait_for_element("#board-history .main-svg .scatterlayer", timeout=20)
     names = dash_duo.driver.execute_script(

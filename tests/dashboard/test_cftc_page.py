@@ -180,6 +180,15 @@ def test_every_tab_of_the_cftc_page_draws_without_console_warnings(
     dash_duo.wait_for_contains_text("#cftc-dates", "Legacy non-commercials", timeout=20)
     dash_duo.wait_for_contains_text("#cftc-crowding", "GBP", timeout=20)
     assert not dash_duo.find_elements("#cftc-fp-panel")  # the futures block is not mounted
+    # the unwind chart's caption: the task's sentence of the shown series and scenario
+    meta = store.meta("cftc.net_usd")
+    reading = meta.extra["unwind_readings"]["net_usd_wide9"][meta.extra["unwind_to"]]
+    dash_duo.wait_for_contains_text("#cftc-unwind-note", reading, timeout=10)
+    uw = store.read("cftc.net_usd").table("unwind")
+    shown = uw[(uw["series"] == "net_usd_wide9") & (uw["scenario"] == meta.extra["unwind_to"])]
+    falls = shown["current_net_usd"].iloc[0] > shown["target_net_usd"].iloc[0]
+    assert reading.startswith(f"Net USD {'falls' if falls else 'rises'} from")
+    assert ("none is a beneficiary" in reading) == (not shown["benefits"].any())
     for trader, label in (
         ("lev_money", "TFF leveraged funds"),
         ("asset_mgr", "TFF asset managers"),

@@ -365,3 +365,69 @@ def test_expiry_calendar_of_the_real_chains_lists_only_what_rolls_off(test_data)
         assert r.share_of_gross == pytest.approx(
             r.gross_gex_usd_per_1pct / be["gross_gex_usd_per_1pct"].sum()
         )
+
+
+def _unwind_rows(target: float, scenario: str) -> pd.DataFrame:
+    """The cftc unwind rows of the hand-worked two-currency case (flows test): specs long EUR
+    2bn, short JPY 1bn, net USD -1bn, reverting to ``target``."""
+    from flows import cftc as analytics
+
+    usd = pd.Series({"EUR": 2e9, "JPY": -1e9})
+    out = analytics.unwind(usd, -1e9, target)
+    out.insert(0, "series", "net_usd_wide9")
+    out.insert(1, "scenario", scenario)
+    out["target_net_usd"], out["current_net_usd"] = target, -1e9
+    return out
+
+
+def test_fx_unwind_buying_usd_is_explained_on_the_board_and_in_the_brief(test_data) -> None:
+    """Net USD -1bn below both targets (median +1bn, zero): each unwind buys USD by selling the
+    EUR long; no currency is bought, so the beneficiary ranks are all 0.  The board's extra and
+    the brief's FX section carry the sentence saying so (it used to be a bare "none" and a
+    column of zeros under a "blue = beneficiaries" caption)."""
+    settings = _settings(test_data)
+    inp = board_task.BoardInputs()
+    inp.inputs.append(board_task._status(None, "cftc.net_usd", "cftc", 240.0, NOW))
+    inp.cftc_unwind = pd.concat(
+        [_unwind_rows(1e9, "median"), _unwind_rows(0.0, "zero")], ignore_index=True
+    )
+    fx = board_task._fx_table(inp)
+    assert (fx["rank"] == 0).all() and not fx["benefits"].any()
+    assert fx.set_index(["scenario", "ccy"]).loc[("median", "EUR"), "currency_flow_usd"] == (
+        pytest.approx(-2e9)
+    )
+    readings = board_task.fx_readings(inp)
+    assert list(readings) == ["median", "zero"]
+    assert readings["median"].startswith(
+        "Net USD rises from -$1.0bn to +$1.0bn (its 3-year median): speculators buy $2.0bn of USD"
+    )
+    assert readings["zero"].startswith("Net USD rises from -$1.0bn to $0 (zero)")
+    tables = board_task._brief_tables(settings, inp, None)
+    tables["changes"] = board_task._changes({}, {})
+    fig = board_task.brief_figure(tables, title="t", subtitle="s", notes="", fx_unwind=readings)
+    fx_cells = [
+        t.cells.values
+        for t in fig.data
+        if t.type == "table" and list(t.header.values) == ["Unwind to", "No currency is bought"]
+    ]
+    assert [[list(c) for c in cells] for cells in fx_cells] == [
+        [["median", "zero"], [readings["median"], readings["zero"]]]
+    ]
+
+    # median below (-3bn): that unwind buys back the JPY short (rank 1); zero still buys USD
+    inp.cftc_unwind = pd.concat(
+        [_unwind_rows(-3e9, "median"), _unwind_rows(0.0, "zero")], ignore_index=True
+    )
+    fig = board_task.brief_figure(
+        board_task._brief_tables(settings, inp, None) | {"changes": tables["changes"]},
+        title="t",
+        subtitle="s",
+        notes="",
+        fx_unwind=board_task.fx_readings(inp),
+    )
+    (cells,) = [
+        [list(c) for c in t.cells.values]
+        for t in fig.data
+        if t.type == "table" and "Bought in the unwind (USD bn)" in list(t.header.values)
+    ]
+    assert cells[0] == ["median", "zero"] and cells[1] == ["JPY", "none (the USD is bought)"]
