@@ -389,7 +389,7 @@ def tables_view(shock: float | None) -> tuple:
     """The board's grids for one IV shock (see :func:`refresh_tables`)."""
     meta, _instead = _read_meta()
     if meta is None:  # the top of the board says why
-        return ([],) * 12 + NO_EXPORT + ("",)
+        return ([],) * 11 + NO_EXPORT + ("",)
     tz, stale_after = data.display_settings("board")
     key = ("board-tables", *_cache_key(meta, stale_after, None if shock is None else float(shock)))
     return CACHE.get(key, lambda: _draw_tables(shock, tz))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from dashboard.app import create_app
+from dashboard.app import create_app, warm_up
 from flows.formatting import format_time
 from jobs.config import parse_settings
 from jobs.runner import run_job
@@ -302,3 +302,22 @@ def test_brief_job_renders_png_and_pdf_with_the_desk_notes(store):
     assert res.meta.headline["notes"] == "Watch the NDX flip into OPEX."
     assert "Notes: Watch the NDX flip into OPEX." in res.meta.headline["text"]
     assert res.meta.extra["render_error"] is None and res.meta.extra["render_seconds"] > 0
+
+
+def test_board_callbacks_answer_every_output_without_a_board(tmp_path, monkeypatch, redis_url):
+    """No board published yet (a fresh start): each of the board's callbacks answers one value
+    per output (the tables' callback answered one too many and failed with a 500)."""
+    use_config(tmp_path, monkeypatch, redis_url, jobs=BOARD_JOBS)
+    app = create_app()
+    warm_up(app)  # Dash's set-up: the callback map
+    from dashboard.pages import board
+
+    def outputs(one: str) -> int:
+        (key,) = [k for k in app.callback_map if k.startswith(f"..{one}.")]
+        return len(key.strip(".").split("..."))
+
+    outputs = {"refresh": outputs("board-provenance"), "refresh_tables": outputs("board-ranking")}
+    assert outputs == {"refresh": 5, "refresh_tables": 16}
+    top, tables = board.board_view(0.0, "core"), board.tables_view(0.0)
+    assert (len(top), len(tables)) == (outputs["refresh"], outputs["refresh_tables"])
+    assert "board.scenarios" in str(top[0])  # the top says what is missing
