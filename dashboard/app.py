@@ -20,7 +20,8 @@ The JSON/CSV/Arrow API (:mod:`dashboard.api`) is served by the same Flask server
 Under the header a service banner (:func:`banner_state`) says when Redis is unreachable (pages
 then show the last results this process read, marked stale; see :mod:`dashboard.data`) and,
 while ``flowdesk run``'s first refresh is running, how far it is (jobs done of all, the current
-job, a progress bar), so the server answers at once instead of after the whole first refresh.
+job, a progress bar, refreshed every 2 s only while it runs), so the server answers at once
+instead of after the whole first refresh.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from jobs.health import assess, format_time
 HERE = Path(__file__).resolve().parent
 DEFAULT_REFRESH_SECONDS = 30
 SERVICE_POLL_MS = 2000
-"""While the first refresh runs or Redis is down, the banner is refreshed this often (ms)."""
+"""While the first refresh runs the banner's progress is refreshed this often (ms); otherwise the
+banner follows the page refresh (``web.refresh_seconds``) and this fast poll is off."""
 
 log = logging.getLogger("flowdesk.web")
 
@@ -140,7 +142,10 @@ def banner_state() -> tuple[list[Any], str, bool]:
     """``(children, className, poll disabled)`` of the service banner (never raises).
 
     Redis unreachable wins (red); else a running first refresh (blue, with a progress bar); else
-    hidden.  The fast poll runs only while there is something to report.
+    hidden.  The fast poll (:data:`SERVICE_POLL_MS`) runs only while the first refresh runs, the
+    one state whose progress moves by the second; an outage is reported, and its end noticed, at
+    the page refresh (a fast poll from every open browser would only add connection attempts to
+    a Redis that is down).
     """
     since = data.check_redis()
     if since is not None:
@@ -148,7 +153,7 @@ def banner_state() -> tuple[list[Any], str, bool]:
             f"Redis unreachable since {format_time(since, _tz())}: showing the last results this server read, "
             "marked stale; they update again once Redis is back."
         )
-        return [html.Span(text, id="service-banner-text")], "fd-banner fd-banner-red", False
+        return [html.Span(text, id="service-banner-text")], "fd-banner fd-banner-red", True
     progress = _progress()
     if not progress or progress.get("state") != "running":
         return [], "fd-banner fd-banner-hidden", True
@@ -178,6 +183,17 @@ def banner_state() -> tuple[list[Any], str, bool]:
         "fd-banner fd-banner-info",
         False,
     )
+
+
+def banner_update(shown_class: str | None) -> tuple[list[Any], str, bool]:
+    """The service banner callback's answer: :func:`banner_state`, or
+    :class:`~dash.exceptions.PreventUpdate` when the banner is hidden and stays hidden (nothing
+    sent; the fast poll is then already off: it starts off and is switched on only with a running
+    first refresh, whose end changes the class and so switches it off again)."""
+    children, cls, disabled = banner_state()
+    if not children and shown_class == cls:
+        raise PreventUpdate
+    return children, cls, disabled
 
 
 def data_versions(shown: dict[str, str] | None) -> dict[str, str]:
@@ -306,8 +322,9 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
             ),
             dcc.Interval(id="refresh-interval", interval=refresh_s * 1000, n_intervals=0),
             dcc.Store(id="data-version", storage_type="memory"),
+            # off until the banner callback (run at page load) finds a first refresh running
             dcc.Interval(
-                id="service-interval", interval=SERVICE_POLL_MS, n_intervals=0, disabled=False
+                id="service-interval", interval=SERVICE_POLL_MS, n_intervals=0, disabled=True
             ),
             html.Main(dash.page_container, className="fd-main"),
         ],
@@ -350,10 +367,7 @@ def create_app(host: str | None = None, *, production: bool = False) -> Dash:
     def _update_banner(
         _n: int, _fast: int, _path: str | None, shown_class: str | None
     ) -> tuple[list[Any], str, bool]:
-        children, cls, disabled = banner_state()
-        if not children and shown_class == cls:
-            raise PreventUpdate  # hidden and staying hidden: nothing is sent
-        return children, cls, disabled
+        return banner_update(shown_class)
 
     pages = _nav_pages()
     if pages:

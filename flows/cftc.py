@@ -34,6 +34,7 @@ import pandas as pd
 
 from flows.calendars import cftc_release_times, us_federal_holidays  # noqa: F401 (re-exported)
 from flows.errors import DataQualityWarning, InputError
+from flows.money import format_usd
 
 # -- contract table (data, not code) ---------------------------------------------------------
 USD_INDEX = "DXY"
@@ -739,6 +740,74 @@ def unwind(usd_last: pd.Series, current_net_usd: float, target_net_usd: float) -
     out = out.sort_values(
         ["benefits", "currency_flow_usd"], ascending=[False, False], ignore_index=True
     )
+    return out
+
+
+def unwind_target_label(scenario: str, unwind_weeks: int) -> str:
+    """What an unwind scenario reverts to, in words: ``"its 3-year median"`` (``median`` over
+    ``unwind_weeks`` weeks, in years when a whole number of them, else in weeks) or ``"zero"``."""
+    if scenario == "zero":
+        return "zero"
+    years = unwind_weeks / 52
+    span = f"{round(years)}-year" if abs(years - round(years)) < 0.05 else f"{unwind_weeks}-week"
+    return f"its {span} median"
+
+
+def unwind_reading(rows: pd.DataFrame, *, target_label: str) -> str:
+    """One sentence saying which way an unwind trades and who benefits.
+
+    ``rows``: the :func:`unwind` rows of one series and scenario, with ``current_net_usd`` and
+    ``target_net_usd`` (as in :func:`analyse`'s ``unwind`` table); ``target_label`` what the target
+    is (:func:`unwind_target_label`).  The direction follows :func:`unwind`: net USD above its
+    target (``gap > 0``) falls: speculators sell USD by buying back the currencies they are short,
+    which benefit (``benefits``, ranked); net USD below its target rises: they buy USD by selling
+    the currencies they are long, no currency is bought, so none benefits (every ``rank`` is 0)
+    and the USD is what gains.  The currencies named are those traded, largest first; the USD
+    index (DXY) is left out of the names.  Amounts ``+$1.2bn`` (:func:`flows.money.format_usd`).
+    """
+
+    def usd(v: float, signed: bool = True) -> str:
+        return format_usd(v, signed=signed, digits=1, space=False)
+
+    if rows.empty:
+        return "No unwind scenario."
+    current = float(rows["current_net_usd"].iloc[0])
+    target = float(rows["target_net_usd"].iloc[0])
+    if not (np.isfinite(current) and np.isfinite(target)) or current == target:
+        return f"Net USD is at {target_label}: nothing to unwind."
+    gap = current - target
+    flow = rows["currency_flow_usd"].to_numpy(dtype=float)
+    ccy = rows["ccy"].astype(str).to_numpy()
+    currency = ccy != USD_INDEX
+    order = np.argsort(-np.abs(flow), kind="stable")
+    ranked, flow, currency = ccy[order], flow[order], currency[order]
+    head = f"Net USD {'falls' if gap > 0 else 'rises'} from {usd(current)} to {usd(target, target != 0)} ({target_label})"
+    if gap > 0:
+        names = ", ".join(ranked[currency & (flow > 0)]) or "none"
+        return (
+            f"{head}: speculators sell {usd(gap, False)} of USD by buying back the currencies they "
+            f"are short, in proportion to those shorts: {names} benefit (bought, ranked 1 = bought "
+            "most); the currencies they are long are not traded."
+        )
+    sold = ", ".join(ranked[currency & (flow < 0)]) or "none"
+    return (
+        f"{head}: speculators buy {usd(-gap, False)} of USD by selling the currencies they are "
+        f"long, in proportion to those longs ({sold}); the currencies they are short are "
+        "not traded. No currency is bought in this unwind, so none is a beneficiary (rank 0): the "
+        "USD is what gains."
+    )
+
+
+def unwind_readings(unwind_table: pd.DataFrame, unwind_weeks: int) -> dict[str, dict[str, str]]:
+    """:func:`unwind_reading` of every series and scenario of an ``unwind`` table (columns
+    ``series``, ``scenario`` and those of :func:`unwind_reading`): ``{series: {scenario: text}}``."""
+    out: dict[str, dict[str, str]] = {}
+    if unwind_table.empty or "series" not in unwind_table.columns:
+        return out
+    for (series, scenario), rows in unwind_table.groupby(["series", "scenario"], sort=False):
+        out.setdefault(str(series), {})[str(scenario)] = unwind_reading(
+            rows, target_label=unwind_target_label(str(scenario), unwind_weeks)
+        )
     return out
 
 

@@ -7,8 +7,9 @@ calendar are given by the caller, from :mod:`flows.calendars`).
   abs-gamma strike (largest ``|call GEX| + |put GEX|``), each with its distance from spot
   ``(level / spot - 1) x 100`` in %, the 0DTE share of gross GEX, net GEX and the regime.
 * :func:`expiry_calendar`: for each of the next dated events (monthly OPEX, VIX expiry, quarter
-  end), per underlying, the spot GEX of the expiries settling that day: net, gross, and the share
-  of the underlying's gross GEX that rolls off (``gross of the day / gross of every expiry``).
+  end), per underlying with expiries settling that day, the spot GEX of those expiries: net,
+  gross, and the share of the underlying's gross GEX that rolls off (``gross of the day / gross
+  of every expiry``); an underlying with nothing rolling off has no row (no rows of zeros).
   The GEX "rolling off" is what the dealers' hedge loses when those contracts settle.
 """
 
@@ -77,6 +78,14 @@ CALENDAR_COLUMNS = (
 )
 
 
+def _day(values: object) -> pd.DatetimeIndex:
+    """Dates (timestamps, strings, tz-aware or naive) as naive midnight dates."""
+    idx = pd.DatetimeIndex(pd.to_datetime(values))
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize()
+
+
 def expiry_calendar(
     by_expiry: Mapping[str, pd.DataFrame],
     events: Mapping[str, Sequence[object]],
@@ -89,49 +98,60 @@ def expiry_calendar(
     ``by_expiry``: per underlying the gamma result's ``by_expiry`` table (``expiry`` date,
     ``net_gex_usd_per_1pct``, ``gross_gex_usd_per_1pct``); ``events``: event name (``OPEX``,
     ``VIX expiry``, ``quarter end``) -> its dates.  Returns :data:`CALENDAR_COLUMNS`: one row per
-    event date and underlying (dates with the same day merged, their names joined), ``expiries``
-    the listed expiries settling that day (count), GEX in USD per 1 % move, ``share_of_gross`` a
-    fraction (0-1) of the underlying's gross GEX over every expiry.  An underlying with nothing
-    expiring that day has a row of zeros (the calendar says so rather than leaving it out).
+    event date and underlying *whose GEX rolls off that day* (dates with the same day merged,
+    their names joined), ``expiries`` the listed expiries settling that day (count), GEX in USD per
+    1 % move, ``share_of_gross`` a fraction (0-1) of the underlying's gross GEX over every expiry.
+
+    An underlying with nothing settling on an event date (or only expiries without gross GEX, no
+    open interest) has no row that day: a VIX expiry is listed for VIX options, and for an index
+    only when it has an expiry that Wednesday (SPX dailies).  An event date where nothing rolls off
+    for any underlying is left out, and ``count`` counts the dates that remain, so the calendar
+    still shows the next ``count`` dates where dealer hedges change.
     """
-    start_day = (
-        pd.Timestamp(start).tz_localize(None).normalize()
-        if pd.Timestamp(start).tzinfo
-        else pd.Timestamp(start).normalize()
-    )
+    start_day = _day([start])[0]
     labelled: dict[pd.Timestamp, list[str]] = {}
     for name, days in events.items():
-        for d in pd.DatetimeIndex(pd.to_datetime(list(days))).normalize():
+        for d in _day(list(days)):
             if d >= start_day:
                 labelled.setdefault(d, []).append(name)
-    dates = sorted(labelled)[:count]
-    rows: list[dict[str, Any]] = []
+    event_days = pd.DatetimeIndex(sorted(labelled))
+    frames: list[pd.DataFrame] = []
     for u, table in by_expiry.items():
-        exp = (
-            pd.to_datetime(table["expiry"]).dt.tz_localize(None).dt.normalize()
-            if getattr(pd.to_datetime(table["expiry"]).dt, "tz", None)
-            else pd.to_datetime(table["expiry"]).dt.normalize()
-        )
-        gross_all = float(np.nansum(table["gross_gex_usd_per_1pct"].to_numpy(dtype=float)))
-        for d in dates:
-            on = (exp == d).to_numpy()
-            gross = float(np.nansum(table["gross_gex_usd_per_1pct"].to_numpy(dtype=float)[on]))
-            rows.append(
-                {
-                    "date": d,
-                    "events": ", ".join(labelled[d]),
-                    "underlying": str(u),
-                    "expiries": int(on.sum()),
-                    "net_gex_usd_per_1pct": float(
-                        np.nansum(table["net_gex_usd_per_1pct"].to_numpy(dtype=float)[on])
-                    ),
-                    "gross_gex_usd_per_1pct": gross,
-                    "share_of_gross": gross / gross_all if gross_all > 0 else float("nan"),
-                }
+        if table is None or table.empty:
+            continue
+        net = table["net_gex_usd_per_1pct"].to_numpy(dtype=float)
+        gross = table["gross_gex_usd_per_1pct"].to_numpy(dtype=float)
+        gross_all = float(np.nansum(gross))
+        per_day = (
+            pd.DataFrame({"date": _day(table["expiry"]), "net": net, "gross": gross})
+            .loc[lambda t: t["date"].isin(event_days)]
+            .groupby("date", sort=True)
+            .agg(
+                expiries=("net", "size"),
+                net_gex_usd_per_1pct=("net", "sum"),  # NaN-skipping sums
+                gross_gex_usd_per_1pct=("gross", "sum"),
             )
-    out = pd.DataFrame(rows, columns=list(CALENDAR_COLUMNS))
+            .reset_index()
+        )
+        per_day.insert(1, "underlying", str(u))
+        per_day["share_of_gross"] = (
+            per_day["gross_gex_usd_per_1pct"] / gross_all if gross_all > 0 else np.nan
+        )
+        frames.append(per_day)
+    rows = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[c for c in CALENDAR_COLUMNS if c != "events"])
+    )
+    rows = rows[rows["gross_gex_usd_per_1pct"].astype(float) > 0]  # GEX rolls off there
+    kept = pd.DatetimeIndex(sorted(rows["date"].unique()))[:count]
+    rows = rows[rows["date"].isin(kept)]
+    rows["events"] = [", ".join(labelled[pd.Timestamp(d)]) for d in rows["date"]]
+    out = rows.reindex(columns=list(CALENDAR_COLUMNS))
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
     for c in ("events", "underlying"):
         out[c] = out[c].astype(str)
     out["expiries"] = out["expiries"].astype("int64")
+    for c in ("net_gex_usd_per_1pct", "gross_gex_usd_per_1pct", "share_of_gross"):
+        out[c] = out[c].astype(float)
     return out.sort_values(["date", "underlying"], kind="stable").reset_index(drop=True)

@@ -15,7 +15,8 @@ from typing import Any
 import dash
 import numpy as np
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import data
 from dashboard.components import (
@@ -106,60 +107,78 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
             html.Div(bfig.NOTE, className="fd-note", id="board-flows-note"),
             html.Div(id="board-sign-line", className="fd-note fd-sign-line"),
             html.Div(id="board-flags"),
-            html.Div(
-                [
-                    html.Div(
-                        [
-                            html.H3("Underlyings ranked by flow per 1% index move, % of ADV"),
-                            grid("board-ranking", page_size=12),
-                        ],
-                        className="fd-col",
-                    ),
-                    html.Div(
-                        [
-                            html.H3("FX positioning (CFTC)"),
-                            html.Div(id="board-fx-cards", className="fd-cards"),
-                            grid("board-fx", page_size=12),
-                        ],
-                        className="fd-col",
-                    ),
-                ],
-                className="fd-row",
-            ),
-            html.Div(
-                [
-                    html.Div(
-                        [html.H3("Key levels"), grid("board-levels", page_size=12)],
-                        className="fd-col",
-                    ),
-                    html.Div(
-                        [
-                            html.H3("Expiry calendar: GEX rolling off"),
-                            grid("board-expiries", page_size=12),
-                        ],
-                        className="fd-col",
-                    ),
-                ],
-                className="fd-row",
-            ),
-            html.H3("End-of-day history"),
-            html.Div(
-                "The last publish of each exchange day of every input, kept for years; the cards show the change since the previous day's close.",
-                className="fd-note",
-            ),
-            dcc.Graph(
-                id="board-history", figure=plain(empty("Loading…")), config={"displaylogo": False}
-            ),
-            systematic_panels(),
-            html.H3("Inputs"),
-            html.Div(
-                "Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.",
-                className="fd-note",
-            ),
-            grid("board-inputs", page_size=12, export=False),
+            # the tables, the history and the systematic panels: mounted once the flow chart is
+            # drawn (see below_layout), so their grids' set-up does not delay the first paint
+            dcc.Store(id="board-stage", storage_type="memory"),
+            html.Div(id="board-below"),
         ],
         className="fd-page",
     )
+
+
+def below_layout() -> list:
+    """Everything under the flags: the ranking and FX grids, key levels and the expiry calendar,
+    the end-of-day history, the systematic panels and the inputs.
+
+    Mounted by :func:`_mount_below` once the flow chart is drawn (a fresh browser spent ~2 s of
+    main thread setting up these seven AG Grids before Plotly.js could even start, so the first
+    chart waited for tables below the fold); each block's callback then fills it (Dash runs a
+    callback whose outputs appear), from the render cache like the rest of the board.
+    """
+    return [
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.H3("Underlyings ranked by flow per 1% index move, % of ADV"),
+                        grid("board-ranking", page_size=12),
+                    ],
+                    className="fd-col",
+                ),
+                html.Div(
+                    [
+                        html.H3("FX positioning (CFTC)"),
+                        html.Div(id="board-fx-cards", className="fd-cards"),
+                        grid("board-fx", page_size=12),
+                        html.Div(id="board-fx-note", className="fd-note"),
+                    ],
+                    className="fd-col",
+                ),
+            ],
+            className="fd-row",
+        ),
+        html.Div(
+            [
+                html.Div(
+                    [html.H3("Key levels"), grid("board-levels", page_size=12)],
+                    className="fd-col",
+                ),
+                html.Div(
+                    [
+                        html.H3("Expiry calendar: GEX rolling off"),
+                        grid("board-expiries", page_size=12),
+                    ],
+                    className="fd-col",
+                ),
+            ],
+            className="fd-row",
+        ),
+        html.H3("End-of-day history"),
+        html.Div(
+            "The last publish of each exchange day of every input, kept for years; the cards show the change since the previous day's close.",
+            className="fd-note",
+        ),
+        dcc.Graph(
+            id="board-history", figure=plain(empty("Loading…")), config={"displaylogo": False}
+        ),
+        systematic_panels(),
+        html.H3("Inputs"),
+        html.Div(
+            "Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.",
+            className="fd-note",
+        ),
+        grid("board-inputs", page_size=12, export=False),
+    ]
 
 
 def times_line(
@@ -267,6 +286,17 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     Output("board-flows", "figure"),
     Output("board-sign-line", "children"),
     Output("board-flags", "children"),
+    Input("data-version", "data"),
+    Input("board-shock", "value"),
+    Input("board-range", "value"),
+)
+def refresh(_versions: Any, shock: float | None, view: str | None) -> tuple:
+    """Draw the top of the board (what the first paint shows) for the IV shock and range chosen
+    (cached per version and controls)."""
+    return board_view(shock, view)
+
+
+@callback(
     Output("board-ranking", "rowData"),
     Output("board-ranking", "columnDefs"),
     Output("board-fx-cards", "children"),
@@ -278,91 +308,116 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     Output("board-levels", "columnDefs"),
     Output("board-expiries", "rowData"),
     Output("board-expiries", "columnDefs"),
-    Output("board-ranking", "csvExportParams"),
-    Output("board-fx", "csvExportParams"),
-    Output("board-levels", "csvExportParams"),
-    Output("board-expiries", "csvExportParams"),
+    *(Output(f"board-{t}", "csvExportParams") for t in EXPORTS),
+    Output("board-fx-note", "children"),
     Input("data-version", "data"),
     Input("board-shock", "value"),
-    Input("board-range", "value"),
 )
-def refresh(_versions: Any, shock: float | None, view: str | None) -> tuple:
-    """Draw the board for the IV shock and the range chosen (cached per version and controls)."""
-    return board_view(shock, view)
+def refresh_tables(_versions: Any, shock: float | None) -> tuple:
+    """Fill the board's grids (mounted under the chart by :func:`_mount_below`)."""
+    return tables_view(shock)
+
+
+# Once the first flow chart is drawn, mount the blocks below it (once per page view).  The
+# promise resolves when Plotly has drawn the chart's traces (at once for a figure without any:
+# no board yet, or Redis down; after 15 s at the latest, so the tables never wait for ever).
+dash.clientside_callback(
+    """
+    function(figure, stage) {
+        if (stage) { return window.dash_clientside.no_update; }
+        if (!figure || !figure.data || !figure.data.length) { return 1; }
+        return new Promise(function(resolve) {
+            var start = Date.now();
+            (function poll() {
+                var gd = document.querySelector('#board-flows .js-plotly-plot');
+                var drawn = gd && gd.data && gd.data.length && gd.querySelector('.main-svg');
+                if (drawn || Date.now() - start > 15000) { resolve(1); }
+                else { window.requestAnimationFrame(poll); }
+            })();
+        });
+    }
+    """,
+    Output("board-stage", "data"),
+    Input("board-flows", "figure"),
+    State("board-stage", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("board-below", "children"), Input("board-stage", "data"), prevent_initial_call=True
+)
+def _mount_below(stage: Any) -> list:
+    """The blocks under the chart (:func:`below_layout`), once the chart is drawn."""
+    if not stage:
+        raise PreventUpdate
+    return below_layout()
+
+
+def _cache_key(meta: Any, stale_after: float | None, *rest: Any) -> tuple:
+    aged = stale_after is not None and meta.age_seconds() > stale_after * 60
+    return (meta.version, meta.status, aged, *rest)
+
+
+def _read_meta() -> tuple[Any, Any]:
+    """``(meta, None)`` of the board result, or ``(None, what to show instead)``."""
+    try:
+        return data.store().meta(RESULT), None
+    except ResultNotFound:
+        return None, missing(RESULT)
+    except Exception as exc:  # show, never raise
+        log.error("board: %s", exc)
+        return None, html.Div(
+            f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"
+        )
 
 
 def board_view(shock: float | None, view: str | None) -> tuple:
-    """The board's outputs for one IV shock and range (see :func:`refresh`)."""
-    blank = plain(empty("No board yet"))
-    try:
-        meta = data.store().meta(RESULT)
-    except ResultNotFound:
-        return (
-            missing(RESULT),
-            [],
-            blank,
-            "",
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            *NO_EXPORT,
-        )
-    except Exception as exc:  # show, never raise
-        log.error("board: %s", exc)
-        return (
-            html.Div(f"Cannot read the store: {type(exc).__name__}: {exc}", className="fd-error"),
-            [],
-            blank,
-            "",
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            *NO_EXPORT,
-        )
+    """The top of the board for one IV shock and range (see :func:`refresh`)."""
+    meta, instead = _read_meta()
+    if meta is None:
+        return instead, [], plain(empty("No board yet")), "", []
     tz, stale_after = data.display_settings("board")
-    aged = stale_after is not None and meta.age_seconds() > stale_after * 60
     key = (
         "board",
-        meta.version,
-        meta.status,
-        aged,
-        None if shock is None else float(shock),
-        view or "core",
+        *_cache_key(meta, stale_after, None if shock is None else float(shock), view or "core"),
     )
     return CACHE.get(key, lambda: _draw(shock, view, tz, stale_after))
+
+
+def tables_view(shock: float | None) -> tuple:
+    """The board's grids for one IV shock (see :func:`refresh_tables`)."""
+    meta, _instead = _read_meta()
+    if meta is None:  # the top of the board says why
+        return ([],) * 11 + NO_EXPORT + ("",)
+    tz, stale_after = data.display_settings("board")
+    key = ("board-tables", *_cache_key(meta, stale_after, None if shock is None else float(shock)))
+    return CACHE.get(key, lambda: _draw_tables(shock, tz))
+
+
+def _shock(totals: pd.DataFrame, shock: float | None) -> float:
+    """The IV shock asked for if the board has it, else none (0)."""
+    shocks = sorted(totals["iv_shock_pts"].unique())
+    return float(shock) if shock is not None and float(shock) in shocks else 0.0
+
+
+def _bn(hu: dict[str, str]) -> Any:
+    def bn(value: Any, unit_key: str) -> str:
+        """USD in bn, ``+12.34 bn USD`` (the board's style), by the key's declared unit."""
+        return format_value(value, hu.get(unit_key), scale="bn", style="code")
+
+    return bn
 
 
 def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | None) -> tuple:
     res = data.read_current(RESULT)
     meta, head = res.meta, res.meta.headline
     hu = headline_units(meta)
-
-    def bn(value: Any, unit_key: str) -> str:
-        """USD in bn, ``+12.34 bn USD`` (the board's style), by the key's declared unit."""
-        return format_value(value, hu.get(unit_key), scale="bn", style="code")
+    bn = _bn(hu)
 
     index = head.get("index", "index")
     totals = res.table("totals")
-    shocks = sorted(totals["iv_shock_pts"].unique())
-    shock = float(shock) if shock is not None and float(shock) in shocks else 0.0
+    shock = _shock(totals, shock)
     move = head.get("flag_move_pct", -3.0)
     today = head.get("today_move_pct")
     at = totals[
@@ -454,6 +509,16 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         ],
         id="board-flags-list",
     )
+    prov = times_line(meta, res.table("inputs"), tz=tz, stale_after_minutes=stale_after)
+    return prov, cards, fig, sign_line(head, hu), flags_block
+
+
+def _draw_tables(shock: float | None, tz: str) -> tuple:
+    res = data.read_current(RESULT)
+    meta, head = res.meta, res.meta.headline
+    hu = headline_units(meta)
+    bn = _bn(hu)
+    shock = _shock(res.table("totals"), shock)
     units = meta.units
     rank_data, rank_cols = table_data(
         res.table("ranking"),
@@ -491,7 +556,6 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         units.get("inputs", {}),
         tz=tz,
     )
-    prov = times_line(meta, inputs, tz=tz, stale_after_minutes=stale_after)
     lv = res.tables.get("levels", pd.DataFrame())
     lv_data, lv_cols = table_data(lv, LEVEL_COLUMNS, units.get("levels", {}))
     ex = res.tables.get("expiries", pd.DataFrame())
@@ -514,11 +578,6 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         for t in EXPORTS
     )
     return (
-        prov,
-        cards,
-        fig,
-        sign_line(head, hu),
-        flags_block,
         rank_data,
         rank_cols,
         fx_cards,
@@ -531,7 +590,26 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         ex_data,
         ex_cols,
         *exports,
+        fx_note(meta.extra.get("fx_unwind") or {}),
     )
+
+
+SCENARIO_NAMES = {"median": "Unwind to the median", "zero": "Unwind to zero"}
+
+
+def fx_note(readings: dict[str, str]) -> list:
+    """The FX table's caption: per unwind scenario, which way it trades and who benefits, as the
+    board task wrote it (``extra.fx_unwind``, :func:`flows.cftc.unwind_reading`).  When net USD is
+    below its target the unwind buys USD: no currency is bought, every beneficiary rank is 0, and
+    the caption says why rather than leaving a column of zeros unexplained."""
+    if not readings:
+        return []
+    parts: list = [
+        "Beneficiary rank: 1 = the currency bought most in that unwind; 0 = not bought. "
+    ]
+    for scenario, text in readings.items():
+        parts += [html.B(f"{SCENARIO_NAMES.get(scenario, scenario)}: "), f"{text} "]
+    return parts
 
 
 def _eod(name: str) -> pd.DataFrame:
@@ -583,4 +661,5 @@ def _warm_board(versions: dict[str, str]) -> None:
         return
     for shock in data.settings().board.iv_shocks_pts:
         board_view(float(shock), "core")
+        tables_view(float(shock))
     CACHE.get(("board-history", freeze(versions)), _history)

@@ -17,7 +17,8 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import data
 from dashboard.components import (
@@ -46,11 +47,12 @@ RESULT = "cftc.net_usd"
 GRAPHS = ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind")
 
 
-def _graph(gid: str) -> html.Div:
-    return html.Div(
-        dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False})),
-        className="fd-col",
-    )
+def _graph(gid: str, note_id: str | None = None) -> html.Div:
+    """A chart panel; ``note_id``: a caption under the chart, filled by the page's callback."""
+    graph = dcc.Loading(dcc.Graph(id=gid, figure=empty("Loading…"), config={"displaylogo": False}))
+    if note_id is None:
+        return html.Div(graph, className="fd-col")
+    return html.Div([graph, html.Div(id=note_id, className="fd-note")], className="fd-col")
 
 
 def layout(trader: str | None = None, market: str | None = None, **_query: Any) -> html.Div:
@@ -63,15 +65,27 @@ def layout(trader: str | None = None, market: str | None = None, **_query: Any) 
         [
             html.H2("CFTC positioning", className="fd-page-title"),
             market_picker(group),
-            futures_panel(group),
-            html.Div(
-                fx_panel(value),
-                id="cftc-fx-panel",
-                style=None if group == "fx" else {"display": "none"},
-            ),
+            dcc.Store(id="cftc-panel-kind", data=panel_kind(group), storage_type="memory"),
+            html.Div(market_panel(group, value), id="cftc-panel"),
         ],
         className="fd-page",
     )
+
+
+def panel_kind(group: str | None) -> str:
+    """``"fx"`` (the FX basket, ``cftc.net_usd``) or ``"futures"`` (a group of
+    ``cftc.futures_positioning``): the block the page mounts for a market group."""
+    return "fx" if group in (None, "fx") else "futures"
+
+
+def market_panel(group: str, trader: str = "noncomm") -> list:
+    """The one block of the chosen market group.
+
+    Only that block is in the page: the other one is not mounted hidden (``display: none``), so no
+    grid or chart is ever sized while invisible (AG Grid warning #29, columns squeezed to their
+    minimum width, charts drawn at a default width) and a view downloads only what it shows.
+    """
+    return fx_panel(trader) if panel_kind(group) == "fx" else [futures_panel(group)]
 
 
 MARKET_GROUPS = {
@@ -126,6 +140,8 @@ def futures_panel(group: str) -> html.Div:
                         ],
                         value="asset_manager",
                         inline=True,
+                        persistence=True,  # kept when the block is mounted again
+                        persistence_type="memory",
                     ),
                 ],
                 className="fd-controls",
@@ -150,7 +166,6 @@ def futures_panel(group: str) -> html.Div:
             grid("cftc-fp-crowding", page_size=15, filterable=False),
         ],
         id="cftc-fp-panel",
-        style=None if group != "fx" else {"display": "none"},
     )
 
 
@@ -164,6 +179,8 @@ def fx_panel(value: str) -> list:
                     options=[{"label": v["label"], "value": k} for k, v in cfig.TRADERS.items()],
                     value=value,
                     inline=True,
+                    persistence=True,  # the class picked is kept when the block is mounted again
+                    persistence_type="memory",
                 ),
             ],
             className="fd-controls",
@@ -181,7 +198,7 @@ def fx_panel(value: str) -> list:
         html.Div([_graph("cftc-history")], className="fd-row"),
         html.Div([_graph("cftc-currencies")], className="fd-row"),
         html.Div([_graph("cftc-stats"), _graph("cftc-change")], className="fd-row"),
-        html.Div([_graph("cftc-unwind")], className="fd-row"),
+        html.Div([_graph("cftc-unwind", note_id="cftc-unwind-note")], className="fd-row"),
         html.H3("Crowding (3y, net contracts)", className="fd-section-title"),
         grid("cftc-crowding", page_size=15),
         html.H3(f"Weekly net USD: the last {TABLE_WEEKS} reports", className="fd-section-title"),
@@ -268,6 +285,7 @@ def cards(
     Output("cftc-crowding", "columnDefs"),
     Output("cftc-table", "rowData"),
     Output("cftc-table", "columnDefs"),
+    Output("cftc-unwind-note", "children"),
     Input("cftc-trader", "value"),
     Input("data-version", "data"),
 )
@@ -280,7 +298,7 @@ def _render(trader: str | None, _n: int) -> tuple:
         result = data.store().read(RESULT)
     except KeyError:
         blank = empty(f"No result {RESULT}")
-        return missing(RESULT), [], "", [], *([blank] * len(GRAPHS)), [], [], [], []
+        return missing(RESULT), [], "", [], *([blank] * len(GRAPHS)), [], [], [], [], ""
     meta = result.meta
     schedule = schedule_note(meta.extra)
     tz, stale_after = data.display_settings("cftc")
@@ -304,6 +322,7 @@ def _render(trader: str | None, _n: int) -> tuple:
             [],
             [],
             [],
+            "",
         )
     # Only the weeks this trader class reported (a legacy-only history has no TFF rows, and back).
     own = [f"{prefix}_{b}" for b in baskets if f"{prefix}_{b}" in weekly.columns] or [series]
@@ -320,6 +339,7 @@ def _render(trader: str | None, _n: int) -> tuple:
             [],
             [],
             [],
+            "",
         )
     complete = weekly[weekly[series].notna()]
     last = complete.iloc[-1] if len(complete) else weekly.iloc[-1]
@@ -357,7 +377,7 @@ def _render(trader: str | None, _n: int) -> tuple:
             result.tables.get("unwind", pd.DataFrame()),
             series,
             scenario=scenario,
-            title=f"Unwind to {'zero' if scenario == 'zero' else f'the {years}-year median'}: who benefits",
+            title=f"Unwind to {'zero' if scenario == 'zero' else f'the {years}-year median'}: currencies bought (+) and sold (−)",
         ),
     ]
     crowd = result.tables.get("crowding", pd.DataFrame())
@@ -407,7 +427,20 @@ def _render(trader: str | None, _n: int) -> tuple:
         crowd_cols,
         tab_data,
         tab_cols,
+        unwind_note(meta.extra, series, scenario),
     )
+
+
+def unwind_note(extra: dict[str, Any], series: str, scenario: str) -> str:
+    """The caption of the unwind chart: which way the unwind trades and who benefits, as the
+    ``cftc`` task wrote it (``extra.unwind_readings``, :func:`flows.cftc.unwind_reading`): net USD
+    above its target falls (the currencies the speculators are short are bought: blue, the
+    beneficiaries); below it, it rises (their long currencies are sold: red; no currency is bought,
+    so none is a beneficiary).  Empty for a result published before the readings existed."""
+    text = ((extra.get("unwind_readings") or {}).get(series) or {}).get(scenario)
+    if not text:
+        return ""
+    return f"{text} Blue: bought (a beneficiary); red: sold."
 
 
 @warmer
@@ -419,14 +452,19 @@ def _warm_cftc(versions: dict[str, str]) -> None:
 
 
 @callback(
-    Output("cftc-fx-panel", "style"),
-    Output("cftc-fp-panel", "style"),
+    Output("cftc-panel", "children"),
+    Output("cftc-panel-kind", "data"),
     Input("cftc-market", "value"),
+    State("cftc-panel-kind", "data"),
+    prevent_initial_call=True,
 )
-def _toggle(group: str | None) -> tuple:
-    """Show the FX view or the futures markets' block."""
-    hidden = {"display": "none"}
-    return (None, hidden) if group in (None, "fx") else (hidden, None)
+def _switch(group: str | None, shown: str | None) -> tuple:
+    """Mount the block of the chosen market group (:func:`market_panel`); moving between two
+    futures groups keeps the mounted block (its callback redraws it for the new group)."""
+    kind = panel_kind(group)
+    if kind == shown:
+        raise PreventUpdate
+    return market_panel(group or "fx"), kind
 
 
 @callback(
@@ -561,12 +599,13 @@ def futures_cards(
     ]
 
 
-CFTC_GRIDS = {
-    "cftc-crowding": RESULT,
-    "cftc-table": RESULT,
+CFTC_GRIDS = {"cftc-crowding": RESULT, "cftc-table": RESULT}
+FP_GRIDS = {
     "cftc-fp-latest": FP_RESULT,
     "cftc-fp-extremes": FP_RESULT,
     "cftc-fp-crowding": FP_RESULT,
 }
-grid_exports(*CFTC_GRIDS)
+grid_exports(*CFTC_GRIDS, *FP_GRIDS)
+# one naming callback per block: each one's grids are all mounted or none
 export_names(CFTC_GRIDS)
+export_names(FP_GRIDS)

@@ -20,6 +20,7 @@ The same input loading serves ``flowdesk scenario`` (:func:`load_inputs`, :func:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from flows import calendars, formatting, levels, scenarios
+from flows import cftc as cftc_analytics
 from flows.errors import FlowdeskError
 from flows.formatting import format_value
 from flows.money import format_usd
@@ -58,6 +60,7 @@ class BoardInputs:
     letf_headline: dict[str, Any] = field(default_factory=dict)
     cftc_headline: dict[str, Any] = field(default_factory=dict)
     cftc_unwind: pd.DataFrame | None = None
+    cftc_unwind_weeks: int = 156
     inputs: list[dict[str, Any]] = field(default_factory=list)
     sample: bool = False
 
@@ -163,6 +166,7 @@ def load_inputs(settings: Settings, store: ResultStore, now: datetime) -> BoardI
         if series is not None and "series" in unwind.columns:
             unwind = unwind[unwind["series"] == series]
         out.cftc_unwind = unwind.reset_index(drop=True)
+        out.cftc_unwind_weeks = int(meta.extra.get("unwind_weeks", 156))
         out.sample |= meta.sample
     return out
 
@@ -249,6 +253,20 @@ def _fx_table(inp: BoardInputs) -> pd.DataFrame:
     if "scenario" in fx.columns:  # one row per currency and unwind scenario, the scenario said
         fx = fx.sort_values(["scenario", "rank"], kind="stable")
     return fx.reset_index(drop=True)
+
+
+def fx_readings(inp: BoardInputs) -> dict[str, str]:
+    """Per unwind scenario of the headline CFTC series, which way it trades and who benefits
+    (:func:`flows.cftc.unwind_reading`): ``{scenario: sentence}``, empty without a CFTC input.
+    When net USD is below its target the unwind buys USD and no currency benefits (the FX table's
+    ranks are all 0): the board and the brief say so instead of showing a bare column of zeros."""
+    if inp.cftc_unwind is None or inp.cftc_unwind.empty:
+        return {}
+    rows = inp.cftc_unwind
+    if "series" not in rows.columns:
+        rows = rows.assign(series="headline")
+    readings = cftc_analytics.unwind_readings(rows, inp.cftc_unwind_weeks)
+    return next(iter(readings.values()), {})
 
 
 CALENDAR_EVENTS = 6
@@ -456,6 +474,7 @@ def board(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             "hours_to_close": hours_to_close(ctx.now, s.board.hours_to_close, s.scheduler.calendar),
             "conventions": "USD of underlying traded; + = buy. Dealer components from full re-pricing of dealer delta (gamma: price move, vanna: IV shock, charm: time to the close); leveraged ETFs A*(L^2-L)*r. Components add up to total_usd.",
             "dealer_conventions": {u: inp.gamma_headlines[u].get("convention") for u in inp.books},
+            "fx_unwind": fx_readings(inp),
         },
     )
     return TaskOutcome(
@@ -717,7 +736,7 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     subtitle = f"inputs as of {formatting.format_time(as_of, tz)} · computed {formatting.format_time(ctx.now, tz)} · from {', '.join(i['name'] for i in included) or 'no input'}"
     if s.board.brief_documents:
         tables["documents"], render_s, render_error = render_brief(
-            tables, title=title, subtitle=subtitle, notes=notes
+            tables, title=title, subtitle=subtitle, notes=notes, fx_unwind=fx_readings(inp)
         )
     else:
         tables["documents"], render_s, render_error = (
@@ -801,11 +820,20 @@ def pdf_with_title(pdf: bytes, title: str, *, creator: str = "flowdesk") -> byte
     return body + obj + xref + tail
 
 
-def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str) -> Any:
+def brief_figure(
+    tables: dict[str, pd.DataFrame],
+    *,
+    title: str,
+    subtitle: str,
+    notes: str,
+    fx_unwind: Mapping[str, str] | None = None,
+) -> Any:
     """The one-page morning brief as one Plotly figure (exported to PDF and PNG by the job):
     gamma of the main indices, the board's flows (every component and the total, as on the web
     page) as a table and a chart, leveraged ETFs per 1 %, the FX unwind, the changes since the
-    previous brief and the desk's notes; an empty section says "none"."""
+    previous brief and the desk's notes; an empty section says "none".  ``fx_unwind``: the
+    sentence of each unwind scenario (:func:`fx_readings`), written in the FX section instead of a
+    bare "none" when no currency is bought (the unwind buys USD)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -920,17 +948,26 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
     )
     fx = tables["fx"]
     fx = fx[fx["benefits"].astype(bool)] if "benefits" in fx else fx.iloc[0:0]
-    table(
-        ["Unwind to", "Currency", "Spec position (USD bn)", "Bought in the unwind (USD bn)"],
-        [
-            fx.get("scenario", pd.Series(dtype=str)).tolist(),
+    if fx.empty and fx_unwind:  # no beneficiary at all: say which way the unwind trades instead
+        scen = list(fx_unwind)
+        table(["Unwind to", "No currency is bought"], [scen, [fx_unwind[k] for k in scen]], 4, 1)
+    else:
+        cols = [
+            fx.get("scenario", pd.Series(dtype=str)).astype(str).tolist(),
             fx["ccy"].tolist(),
             usd(fx["usd"], U.USD),
             usd(fx["currency_flow_usd"], U.USD_FLOW),
-        ],
-        4,
-        1,
-    )
+        ]
+        for k in fx_unwind or {}:  # a scenario buying USD has no beneficiary: one row says so
+            if k not in cols[0]:
+                for c, v in zip(cols, (k, "none (the USD is bought)", "", ""), strict=True):
+                    c.append(v)
+        table(
+            ["Unwind to", "Currency", "Spec position (USD bn)", "Bought in the unwind (USD bn)"],
+            cols,
+            4,
+            1,
+        )
     ch = tables["changes"].head(6)
     table(
         ["Figure", "Previous", "Current"],
@@ -952,7 +989,12 @@ def brief_figure(tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, 
 
 
 def render_brief(
-    tables: dict[str, pd.DataFrame], *, title: str, subtitle: str, notes: str
+    tables: dict[str, pd.DataFrame],
+    *,
+    title: str,
+    subtitle: str,
+    notes: str,
+    fx_unwind: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, float, str | None]:
     """The brief as PDF and PNG bytes (Plotly static export: kaleido and a headless Chromium on
     the job's machine, never in a web request): ``(documents table, seconds, error)``; on a
@@ -961,7 +1003,7 @@ def render_brief(
     import time
 
     started = time.perf_counter()
-    fig = brief_figure(tables, title=title, subtitle=subtitle, notes=notes)
+    fig = brief_figure(tables, title=title, subtitle=subtitle, notes=notes, fx_unwind=fx_unwind)
     try:
         pdf = pdf_with_title(fig.to_image(format="pdf"), title)
         png = fig.to_image(format="png")

@@ -235,6 +235,10 @@ def publish(
         "conventions": "net USD = -Σ (net contracts × contract size × USD per unit) over the basket; + = long USD",
         "dxy": "USD index level reconstructed from ECB rates with the ICE weights when used",
         **res.info,
+        # which way each unwind trades and who benefits, in words (the page and the board say it)
+        "unwind_readings": analytics.unwind_readings(
+            res.unwind, int(res.info.get("unwind_weeks", 156))
+        ),
     }
     if schedule is not None:
         head["behind_schedule_weeks"] = int(schedule["behind_weeks"])

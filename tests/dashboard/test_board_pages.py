@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from dashboard.app import create_app
+from dashboard.app import create_app, warm_up
 from flows.formatting import format_time
 from jobs.config import parse_settings
 from jobs.runner import run_job
@@ -49,6 +49,7 @@ def _publish_everything(store) -> None:
                     "retries": 0,
                     "args": {"phase": "preopen"},
                 },
+                "c": {"task": "cftc", "cron": "45 15 * * mon-fri", "retries": 0},
                 "b": {"task": "board", "cron": "50 8 * * 1-5", "retries": 0},
                 "brief": {"task": "brief", "cron": "55 8 * * 1-5", "retries": 0},
             },
@@ -61,7 +62,7 @@ def _publish_everything(store) -> None:
         env={},
     )
     now = datetime.now(NY)
-    for job in ("g", "l", "b", "brief"):
+    for job in ("g", "l", "c", "b", "brief"):
         record = run_job(settings, store, job, now=now)
         assert record.status == "ok", (job, record.error)
 
@@ -84,6 +85,17 @@ def _overlaps(dash_duo, selector: str) -> list:
     return dash_duo.driver.execute_script(OVERLAP_JS, selector)
 
 
+ORDER_PROBE = """
+window.__order = {};
+(function probe() {
+  const o = window.__order, t = performance.now();
+  if (o.chart === undefined && document.querySelector('#board-flows .barlayer .point')) o.chart = t;
+  if (o.grid === undefined && document.querySelector('.ag-root-wrapper')) o.grid = t;
+  if (o.chart === undefined || o.grid === undefined) requestAnimationFrame(probe);
+})();
+"""
+
+
 def _console_errors(dash_duo) -> list:
     return [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
 
@@ -94,6 +106,12 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     _publish_everything(store)
     board = store.read("board.scenarios")
     dash_duo.start_server(create_app())
+    # first paint: the grids below are set up only once the flow chart is drawn (their set-up
+    # used to hold Plotly.js back for seconds); recorded from the first script of the page
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": ORDER_PROBE}
+    )
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/")
 
     # Board (home): chart with components and total, cards, flags, ranking, inputs with sources.
     dash_duo.wait_for_element("#board-flows .main-svg", timeout=30)
@@ -130,6 +148,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     )
     assert max(abs(float(x)) for x in xs) <= 5.0
     assert not _overlaps(dash_duo, "#board-flows"), _overlaps(dash_duo, "#board-flows")
+    dash_duo.wait_for_element("#board-ranking .ag-row", timeout=20)
+    order = dash_duo.driver.execute_script("return window.__order")
+    assert order["chart"] <= order["grid"], order  # the chart first, then the tables
     # Key levels and the expiry calendar, as published (distances written by their unit).
     levels = board.table("levels").set_index("underlying")
     dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
@@ -166,6 +187,19 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     ranking = board.table("ranking")
     assert len(exported) == len(ranking) and exported.columns[0] == "Underlying"
     assert "OPEX" in dash_duo.find_element("#board-expiries").text
+    expiries = board.table("expiries")  # only what rolls off: no row of zeros
+    assert len(expiries) and (expiries["gross_gex_usd_per_1pct"] > 0).all()
+    assert (expiries["expiries"] >= 1).all()
+    # FX unwind: the caption says which way each scenario trades (the task's sentences)
+    readings = board.meta.extra["fx_unwind"]
+    assert set(readings) == {"median", "zero"}
+    dash_duo.wait_for_contains_text("#board-fx-note", "Beneficiary rank: 1 = ", timeout=10)
+    fx_note = dash_duo.find_element("#board-fx-note").text
+    assert all(text in fx_note for text in readings.values()), (fx_note, readings)
+    fx = board.table("fx")
+    for scenario, text in readings.items():
+        rows = fx[fx["scenario"] == scenario]
+        assert ("none is a beneficiary (rank 0)" in text) == (not rows["benefits"].any())
     # End-of-day history: today's close of each input is drawn (one point per exchange day).
     dash_duo.wait_for_element("#board-history .main-svg .scatterlayer", timeout=20)
     names = dash_duo.driver.execute_script(
@@ -268,3 +302,22 @@ def test_brief_job_renders_png_and_pdf_with_the_desk_notes(store):
     assert res.meta.headline["notes"] == "Watch the NDX flip into OPEX."
     assert "Notes: Watch the NDX flip into OPEX." in res.meta.headline["text"]
     assert res.meta.extra["render_error"] is None and res.meta.extra["render_seconds"] > 0
+
+
+def test_board_callbacks_answer_every_output_without_a_board(tmp_path, monkeypatch, redis_url):
+    """No board published yet (a fresh start): each of the board's callbacks answers one value
+    per output (the tables' callback answered one too many and failed with a 500)."""
+    use_config(tmp_path, monkeypatch, redis_url, jobs=BOARD_JOBS)
+    app = create_app()
+    warm_up(app)  # Dash's set-up: the callback map
+    from dashboard.pages import board
+
+    def outputs(one: str) -> int:
+        (key,) = [k for k in app.callback_map if k.startswith(f"..{one}.")]
+        return len(key.strip(".").split("..."))
+
+    outputs = {"refresh": outputs("board-provenance"), "refresh_tables": outputs("board-ranking")}
+    assert outputs == {"refresh": 5, "refresh_tables": 16}
+    top, tables = board.board_view(0.0, "core"), board.tables_view(0.0)
+    assert (len(top), len(tables)) == (outputs["refresh"], outputs["refresh_tables"])
+    assert "board.scenarios" in str(top[0])  # the top says what is missing

@@ -7,10 +7,13 @@ service banner, the first-refresh progress, a page that keeps its figures marked
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 import redis
 import requests
+from dash.exceptions import PreventUpdate
 
 from dashboard import app as app_module
 from dashboard import data
@@ -85,7 +88,7 @@ def test_pages_store_serves_last_reads_marked_stale_while_the_api_says_503(
     assert client.get("/healthz").status_code == 503
     assert client.get("/api/v1/results").status_code == 503
     children, css, poll_disabled = app_module.banner_state()
-    assert css == "fd-banner fd-banner-red" and poll_disabled is False
+    assert css == "fd-banner fd-banner-red" and poll_disabled is True  # at the page refresh
     assert children[0].children.startswith("Redis unreachable since ")
     assert "showing the last results this server read, marked stale" in children[0].children
 
@@ -120,9 +123,22 @@ def test_first_refresh_progress_banner_and_badge(tmp_path, monkeypatch, redis_ur
     )
     assert (bar.value, bar.max) == ("1", "3")
     assert app_module._badge_state()[0] == "first refresh running"  # nothing published yet
+    # the callback's answer: shown (and polled fast) while running, whatever the browser shows
+    assert app_module.banner_update("fd-banner fd-banner-hidden")[1:] == (
+        "fd-banner fd-banner-info",
+        False,
+    )
     progress.finish()
     assert read_progress(redis_client)["state"] == "done"
     assert app_module.banner_state() == ([], "fd-banner fd-banner-hidden", True)
+    # once done: hidden and the fast poll off; hidden and staying hidden sends nothing
+    assert app_module.banner_update("fd-banner fd-banner-info") == (
+        [],
+        "fd-banner fd-banner-hidden",
+        True,
+    )
+    with pytest.raises(PreventUpdate):
+        app_module.banner_update("fd-banner fd-banner-hidden")
 
 
 @pytest.mark.browser
@@ -164,4 +180,48 @@ def test_browser_first_refresh_then_redis_outage_keeps_the_page(
     assert dash_duo.find_element("#gamma-cards").text == cards
     assert not dash_duo.find_elements(".fd-error")
     assert requests.get(dash_duo.server_url + "/healthz", timeout=10).status_code == 503
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+_BANNER_POSTS = """
+return performance.getEntriesByType('resource')
+  .filter(e => e.name.includes('_dash-update-component') && e.startTime > arguments[0]).length
+"""
+
+
+def _callback_posts_during(dash_duo, seconds: float) -> int:
+    """Callback requests the page sends during the next ``seconds`` (Resource Timing)."""
+    driver = dash_duo.driver
+    driver.execute_script("performance.setResourceTimingBufferSize(100000)")
+    start = driver.execute_script("return performance.now()")
+    time.sleep(seconds)
+    return int(driver.execute_script(_BANNER_POSTS, start))
+
+
+@pytest.mark.browser
+def test_banner_polls_every_2_s_only_while_the_first_refresh_runs(
+    dash_duo, tmp_path, monkeypatch, private_redis
+):
+    """On a page that sends nothing by itself (Status) with a 60 s page refresh: while the first
+    refresh runs, the banner asks every 2 s (about 3 requests in 6 s); once it is done the fast poll
+    stops and the page sends nothing for 6 s, and a page opened afterwards never starts it (it
+    used to poll every 2 s for ever: the poll started on, and a banner hidden and staying hidden
+    never switched it off)."""
+    use_config(tmp_path, monkeypatch, private_redis.url, refresh_seconds=60)
+    store = ResultStore.from_url(private_redis.url)
+    progress = RefreshProgress(store.redis, ["demo", "board_test"])
+    progress.job_started("demo")
+    dash_duo.start_server(create_app())
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")
+    dash_duo.wait_for_contains_text("#service-banner-text", "0 of 2 jobs done", timeout=15)
+    progress.job_finished("demo", ok=True)
+    dash_duo.wait_for_contains_text("#service-banner-text", "1 of 2 jobs done", timeout=10)
+    assert _callback_posts_during(dash_duo, 6.0) >= 2
+    progress.finish()
+    dash_duo.wait_for_class_to_equal("#service-banner", "fd-banner fd-banner-hidden", timeout=10)
+    assert _callback_posts_during(dash_duo, 6.0) == 0
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/status")  # a page opened afterwards
+    dash_duo.wait_for_element("#status-jobs-table", timeout=15)
+    time.sleep(1.0)  # the page's own first callbacks
+    assert _callback_posts_during(dash_duo, 6.0) == 0
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

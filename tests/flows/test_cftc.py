@@ -246,6 +246,78 @@ def test_unwind_ordering_and_sum() -> None:
     assert up.set_index("ccy").loc["GBP", "currency_flow_usd"] < 0  # longs are sold
 
 
+def _two_currency_unwind(target: float) -> pd.DataFrame:
+    """Specs long EUR 2bn (usd +2bn: short USD) and short JPY 1bn (long USD): net USD -1bn."""
+    usd = pd.Series({"EUR": 2e9, "JPY": -1e9})
+    current = cftc.net_usd(usd.to_frame().T, list(usd.index)).iloc[0]
+    assert current == pytest.approx(-1e9)  # -(+2) - (-1)
+    out = cftc.unwind(usd, current, target)
+    out["current_net_usd"], out["target_net_usd"] = current, target
+    return out.set_index("ccy")
+
+
+def test_unwind_to_a_median_above_buys_usd_and_has_no_beneficiary_by_hand() -> None:
+    """Net USD -1bn, its median +1bn: gap = -1 - (+1) = -2bn, net USD rises.  The side unwound is
+    the short-USD one, the EUR long (contribution -2bn; JPY's +1bn is on the other side): EUR's
+    share 1, cover -2bn, EUR sold 2bn; JPY untouched.  No currency is bought, so every rank is 0:
+    the board's all-zero "beneficiary rank" is right; only the captions were wrong (they said
+    "blue = beneficiaries (specs cover shorts)")."""
+    out = _two_currency_unwind(1e9)
+    assert out.loc["EUR", "share"] == pytest.approx(1.0) and out.loc["JPY", "share"] == 0.0
+    assert out.loc["EUR", "currency_flow_usd"] == pytest.approx(-2e9)
+    assert out.loc["JPY", "currency_flow_usd"] == 0.0
+    assert not out["benefits"].any() and (out["rank"] == 0).all()
+    # after the unwind net USD is the target: -(2 - 2) - (-1) = +1bn
+    after = cftc.net_usd((out["usd"] + out["currency_flow_usd"]).to_frame().T, ["EUR", "JPY"])
+    assert after.iloc[0] == pytest.approx(1e9)
+    text = cftc.unwind_reading(out.reset_index(), target_label="its 3-year median")
+    assert text == (
+        "Net USD rises from -$1.0bn to +$1.0bn (its 3-year median): speculators buy $2.0bn of USD "
+        "by selling the currencies they are long, in proportion to those longs (EUR); the "
+        "currencies they are short are not traded. No currency is bought in this unwind, so none "
+        "is a beneficiary (rank 0): the USD is what gains."
+    )
+
+
+def test_unwind_to_a_median_below_buys_back_the_shorts_by_hand() -> None:
+    """Net USD -1bn, its median -3bn: gap = +2bn, net USD falls.  The long-USD side is the JPY
+    short (contribution +1bn): JPY's share 1, JPY bought 2bn (rank 1), EUR untouched; after it
+    net USD = -(2) - (-1 + 2) = -3bn."""
+    out = _two_currency_unwind(-3e9)
+    assert out.loc["JPY", "currency_flow_usd"] == pytest.approx(2e9)
+    assert out.loc["EUR", "currency_flow_usd"] == 0.0
+    assert out.loc["JPY", "benefits"] and out.loc["JPY", "rank"] == 1
+    assert not out.loc["EUR", "benefits"] and out.loc["EUR", "rank"] == 0
+    after = cftc.net_usd((out["usd"] + out["currency_flow_usd"]).to_frame().T, ["EUR", "JPY"])
+    assert after.iloc[0] == pytest.approx(-3e9)
+    assert cftc.unwind_reading(out.reset_index(), target_label="zero").startswith(
+        "Net USD falls from -$1.0bn to -$3.0bn (zero): speculators sell $2.0bn of USD by buying "
+        "back the currencies they are short, in proportion to those shorts: JPY benefit"
+    )
+    at = _two_currency_unwind(-1e9)
+    assert cftc.unwind_reading(at.reset_index(), target_label="zero") == (
+        "Net USD is at zero: nothing to unwind."
+    )
+
+
+def test_unwind_target_labels_and_readings_per_series() -> None:
+    assert cftc.unwind_target_label("median", 156) == "its 3-year median"
+    assert cftc.unwind_target_label("median", 100) == "its 100-week median"
+    assert cftc.unwind_target_label("zero", 156) == "zero"
+    rows = pd.concat(
+        [
+            _two_currency_unwind(t).reset_index().assign(series="net_usd_x", scenario=sc)
+            for sc, t in (("median", 1e9), ("zero", 0.0))
+        ]
+    )
+    got = cftc.unwind_readings(rows, 156)
+    assert set(got) == {"net_usd_x"} and set(got["net_usd_x"]) == {"median", "zero"}
+    assert "(its 3-year median)" in got["net_usd_x"]["median"]
+    assert got["net_usd_x"]["zero"].startswith(
+        "Net USD rises from -$1.0bn to $0 (zero): speculators buy $1.0bn"
+    )
+
+
 def test_expected_release_friday_and_holiday_monday() -> None:
     rel = cftc.expected_release(pd.to_datetime(["2025-01-14", "2024-11-26", "2024-12-24"]))
     assert [str(t) for t in rel] == [

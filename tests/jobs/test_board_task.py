@@ -20,6 +20,7 @@ from jobs.config import parse_settings
 from jobs.runner import run_job
 from jobs.store import ResultStore, keys
 from jobs.tasks import TaskContext
+from jobs.tasks import board as board_task
 from jobs.tasks.gamma import gamma_params, publish_report
 from tests.reference import scenarios_reference
 
@@ -311,3 +312,122 @@ def test_board_keeps_rows_without_adv_and_reads_the_sign_change(
     assert rank.loc["SPX", "flow_per_1pct_pct_adv"] == pytest.approx(
         rank.loc["SPX", "flow_per_1pct_usd"] / 4.0e11 * 100.0
     )
+
+
+def test_expiry_calendar_of_the_real_chains_lists_only_what_rolls_off(test_data) -> None:
+    """The board's calendar (:func:`jobs.tasks.board.levels_tables`) on the real SPX and SPY
+    slices of Thu 2023-09-14 (expiries kept: SPX 09-15, 09-18, 09-22, 10-20, 2025-12-19; SPY
+    09-15, 09-22, 10-06, 10-13, 2026-01-16).
+
+    Events of the next four months: OPEX 09-15, 10-20, 11-17, 12-15; VIX expiries 09-20, 10-18,
+    11-15, 12-20; quarter end 09-29, 12-29.  Only the September OPEX (both) and the October OPEX
+    (SPX) have expiries in the slices: the VIX expiries and quarter ends (no SPX Wednesday or
+    quarter-end expiry in the slice, no VIX options) are not listed, and no row is zero.  Each
+    row equals the by-expiry table's row of that date and underlying."""
+    settings = _settings(test_data, hours_to_close=None)
+    inp = board_task.BoardInputs()
+    for u, name in (
+        ("SPX", "spx_quotedata_2023-09-14_trimmed.csv"),
+        ("SPY", "spy_quotedata_2023-09-14_trimmed.csv"),
+    ):
+        chain = cboe_csv.read_file(test_data / "options" / name)
+        report = analyze(chain, gamma_params(settings, u, chain.as_of))
+        inp.gamma_headlines[u] = report.headline
+        inp.gamma_by_expiry[u] = report.by_expiry
+        inp.books[u] = scenarios.dealer_book(
+            report.contracts, underlying=u, spot=float(report.headline["spot"]), r=0.05, q=0.0
+        )
+    now = pd.Timestamp("2023-09-14 17:00", tz="America/New_York").to_pydatetime()
+    events = board_task.calendar_events(now)
+    assert [d.strftime("%m-%d") for d in events["VIX expiry"][:2]] == ["09-20", "10-18"]
+    cal = board_task.levels_tables(settings, inp, now)["expiries"]
+    got = [
+        (d.strftime("%Y-%m-%d"), e, u)
+        for d, e, u in zip(cal["date"], cal["events"], cal["underlying"], strict=True)
+    ]
+    assert got == [
+        ("2023-09-15", "OPEX", "SPX"),
+        ("2023-09-15", "OPEX", "SPY"),
+        ("2023-10-20", "OPEX", "SPX"),
+    ]
+    for r in cal.itertuples():
+        be = inp.gamma_by_expiry[r.underlying]
+        on = pd.to_datetime(be["expiry"]).dt.normalize() == r.date
+        assert r.expiries == int(on.sum()) == 1
+        assert r.net_gex_usd_per_1pct == pytest.approx(
+            float(be.loc[on, "net_gex_usd_per_1pct"].sum())
+        )
+        assert (
+            r.gross_gex_usd_per_1pct
+            == pytest.approx(float(be.loc[on, "gross_gex_usd_per_1pct"].sum()))
+            and r.gross_gex_usd_per_1pct > 0
+        )
+        assert r.share_of_gross == pytest.approx(
+            r.gross_gex_usd_per_1pct / be["gross_gex_usd_per_1pct"].sum()
+        )
+
+
+def _unwind_rows(target: float, scenario: str) -> pd.DataFrame:
+    """The cftc unwind rows of the hand-worked two-currency case (flows test): specs long EUR
+    2bn, short JPY 1bn, net USD -1bn, reverting to ``target``."""
+    from flows import cftc as analytics
+
+    usd = pd.Series({"EUR": 2e9, "JPY": -1e9})
+    out = analytics.unwind(usd, -1e9, target)
+    out.insert(0, "series", "net_usd_wide9")
+    out.insert(1, "scenario", scenario)
+    out["target_net_usd"], out["current_net_usd"] = target, -1e9
+    return out
+
+
+def test_fx_unwind_buying_usd_is_explained_on_the_board_and_in_the_brief(test_data) -> None:
+    """Net USD -1bn below both targets (median +1bn, zero): each unwind buys USD by selling the
+    EUR long; no currency is bought, so the beneficiary ranks are all 0.  The board's extra and
+    the brief's FX section carry the sentence saying so (it used to be a bare "none" and a
+    column of zeros under a "blue = beneficiaries" caption)."""
+    settings = _settings(test_data)
+    inp = board_task.BoardInputs()
+    inp.inputs.append(board_task._status(None, "cftc.net_usd", "cftc", 240.0, NOW))
+    inp.cftc_unwind = pd.concat(
+        [_unwind_rows(1e9, "median"), _unwind_rows(0.0, "zero")], ignore_index=True
+    )
+    fx = board_task._fx_table(inp)
+    assert (fx["rank"] == 0).all() and not fx["benefits"].any()
+    assert fx.set_index(["scenario", "ccy"]).loc[("median", "EUR"), "currency_flow_usd"] == (
+        pytest.approx(-2e9)
+    )
+    readings = board_task.fx_readings(inp)
+    assert list(readings) == ["median", "zero"]
+    assert readings["median"].startswith(
+        "Net USD rises from -$1.0bn to +$1.0bn (its 3-year median): speculators buy $2.0bn of USD"
+    )
+    assert readings["zero"].startswith("Net USD rises from -$1.0bn to $0 (zero)")
+    tables = board_task._brief_tables(settings, inp, None)
+    tables["changes"] = board_task._changes({}, {})
+    fig = board_task.brief_figure(tables, title="t", subtitle="s", notes="", fx_unwind=readings)
+    fx_cells = [
+        t.cells.values
+        for t in fig.data
+        if t.type == "table" and list(t.header.values) == ["Unwind to", "No currency is bought"]
+    ]
+    assert [[list(c) for c in cells] for cells in fx_cells] == [
+        [["median", "zero"], [readings["median"], readings["zero"]]]
+    ]
+
+    # median below (-3bn): that unwind buys back the JPY short (rank 1); zero still buys USD
+    inp.cftc_unwind = pd.concat(
+        [_unwind_rows(-3e9, "median"), _unwind_rows(0.0, "zero")], ignore_index=True
+    )
+    fig = board_task.brief_figure(
+        board_task._brief_tables(settings, inp, None) | {"changes": tables["changes"]},
+        title="t",
+        subtitle="s",
+        notes="",
+        fx_unwind=board_task.fx_readings(inp),
+    )
+    (cells,) = [
+        [list(c) for c in t.cells.values]
+        for t in fig.data
+        if t.type == "table" and "Bought in the unwind (USD bn)" in list(t.header.values)
+    ]
+    assert cells[0] == ["median", "zero"] and cells[1] == ["JPY", "none (the USD is bought)"]

@@ -112,6 +112,13 @@ def test_sample_mode_publishes_every_table(store) -> None:
     assert h["unwind_beneficiaries"] == ", ".join(
         median[median["benefits"]].sort_values("rank")["ccy"]
     )
+    # the sentence of each unwind says which way it trades (the page's and the board's caption)
+    readings = result.meta.extra["unwind_readings"]
+    assert set(readings) == set(unwind["series"])
+    text = readings["net_usd_wide9"]["median"]
+    current, target = median["current_net_usd"].iloc[0], median["target_net_usd"].iloc[0]
+    assert text.startswith(f"Net USD {'falls' if current > target else 'rises'} from ")
+    assert ("so none is a beneficiary (rank 0)" in text) == (not median["benefits"].any())
     # Second run a week later extends the history instead of regenerating it.
     record2 = run_job(settings, store, "cftc_weekly", now=datetime(2025, 3, 21, 16, 0, tzinfo=NY))
     assert record2.status == "ok", record2.error
