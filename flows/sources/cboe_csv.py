@@ -69,6 +69,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flows.chain import (
@@ -82,7 +83,8 @@ from flows.chain import (
     validate_chain,
 )
 from flows.errors import InputError
-from flows.limits import check_range
+from flows.limits import LIMITS, check_range
+from flows.products import settlement_instants_ns
 from flows.quality import Quality
 from flows.sources import contract
 from flows.sources.cboe import dedupe
@@ -444,7 +446,7 @@ PANDAS_NA_MARKERS = (
     "null",
 )
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
-fast reader (:func:`_read_body_arrow`) treats the same cells as missing."""
+fast reader (:func:`_read_table_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
 
 
@@ -479,32 +481,36 @@ _MONTHS3 = {
 }
 
 
-def _expiry_text_date(text: object) -> np.datetime64 | None:
-    """``Fri Sep 15 2023`` -> the date, for the plain spelling only (single spaces, English
-    abbreviations in any case, a 1-2 digit day, a 4-digit year); None for anything else, which
-    pandas' ``%a %b %d %Y`` then reads (the rule of record)."""
+def _expiry_text_day(text: object) -> int | None:
+    """``Fri Sep 15 2023`` -> days since 1970-01-01, for the plain spelling only (single spaces,
+    English abbreviations in any case, a 1-2 digit day, a 4-digit year); None for anything else,
+    which pandas' ``%a %b %d %Y`` then reads (the rule of record)."""
     parts = text.split(" ") if isinstance(text, str) else []
     if len(parts) != 4:
         return None
     weekday, month, day, year = parts
+    month_no = _MONTHS3.get(month.lower())
     if (
-        weekday.lower() not in _WEEKDAYS3
-        or month.lower() not in _MONTHS3
+        month_no is None
+        or weekday.lower() not in _WEEKDAYS3
         or not (day.isascii() and day.isdigit() and len(day) <= 2)
         or not (year.isascii() and year.isdigit() and len(year) == 4)
     ):
         return None
     try:
-        return np.datetime64(date(int(year), _MONTHS3[month.lower()], int(day)), "ns")
+        return date(int(year), month_no, int(day)).toordinal() - _EPOCH_ORDINAL
     except ValueError:
         return None
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _parse_expiries(codes: np.ndarray, uniques: Sequence[object]) -> np.ndarray:
     """Distinct ``Expiration Date`` texts parsed once (``%a %b %d %Y``), spread to the rows."""
-    fast = [_expiry_text_date(u) for u in uniques]
-    if all(d is not None for d in fast):
-        parsed = np.array(fast, dtype="datetime64[ns]")
+    fast = [_expiry_text_day(u) for u in uniques]
+    if None not in fast:
+        parsed = np.array(fast, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
     else:
         parsed = pd.to_datetime(
             pd.Series(np.asarray(uniques, dtype=object), dtype="str"),
@@ -556,61 +562,75 @@ def _line_starts(text: str | bytes, count: int) -> list[int]:
     return starts
 
 
-def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
-    """The body read column-wise by pyarrow's CSV reader (threads), or None when it is not a
-    regular table of 22 fields whose numeric cells are all numbers or pandas' NA markers: the
-    exact reader (:func:`_read_body`) then decides cell by cell and names the line."""
-    if not body or body.isspace():
+_NAMES = [str(i) for i in range(len(HEADER))]
+"""Column names given to pyarrow (the header's names repeat: columns are read by position)."""
+_TEXT_POS = (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
+_READ_POS = [i for i in range(len(HEADER)) if HEADER[i] not in ("Last Sale", "Net")]
+"""Columns read (``Last Sale`` and ``Net`` are not used)."""
+_PARSE_OPTIONS = pacsv.ParseOptions(ignore_empty_lines=False)
+_CONVERT_OPTIONS = pacsv.ConvertOptions(
+    column_types={_NAMES[i]: (pa.string() if i in _TEXT_POS else pa.float64()) for i in _READ_POS},
+    include_columns=[_NAMES[i] for i in _READ_POS],
+    null_values=list(PANDAS_NA_MARKERS),
+    strings_can_be_null=True,
+    quoted_strings_can_be_null=True,
+    true_values=[],
+    false_values=[],
+)
+
+
+def _read_table_arrow(data: memoryview) -> pa.Table | None:
+    """The body (its UTF-8 bytes) read column-wise by pyarrow's CSV reader, or None when it is
+    not a regular table of 22 fields whose numeric cells are all numbers or pandas' NA markers
+    (or is blank): the exact reader (:func:`_read_body`) then decides cell by cell and names the
+    line."""
+    if not bytes(data[:4096]).strip() and not bytes(data).strip():
         return None
-    names = [str(i) for i in range(len(HEADER))]
-    numeric = [
-        i
-        for i in range(len(HEADER))
-        if i not in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
-    ]
-    wanted = [i for i in range(len(HEADER)) if HEADER[i] not in ("Last Sale", "Net")]
-    types = {names[i]: (pa.float64() if i in numeric else pa.string()) for i in wanted}
-    buf = pa.py_buffer(data if data is not None else body.encode("utf-8"))
+    buf = pa.py_buffer(data)
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             pa.BufferReader(buf),
-            read_options=pacsv.ReadOptions(
-                column_names=names, block_size=max(1 << 19, buf.size // 2 + 1)
-            ),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                include_columns=[names[i] for i in wanted],
-                null_values=list(PANDAS_NA_MARKERS),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                true_values=[],
-                false_values=[],
-            ),
+            # one block: every column one chunk, taken by numpy without a copy
+            read_options=pacsv.ReadOptions(column_names=_NAMES, block_size=buf.size + 1),
+            parse_options=_PARSE_OPTIONS,
+            convert_options=_CONVERT_OPTIONS,
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
+
+
+def _text(line: str | bytes) -> str:
+    """A slice of the file's text: bytes (plain ASCII, see :func:`parse`) decoded."""
+    return line.decode("ascii") if isinstance(line, bytes) else line
+
+
+def _floats(table: pa.Table, pos: int) -> np.ndarray:
+    """Column ``pos`` of the table read by :func:`_read_table_arrow` as float64 (NaN = missing)."""
+    return np.asarray(table.column(_NAMES[pos]).to_numpy())
+
+
+def _body_from_table(table: pa.Table) -> _Body | None:
+    """The table read by :func:`_read_table_arrow` as a :class:`_Body`; None when a row has no
+    expiry (perhaps a blank line): the exact reader then decides."""
     n = table.num_rows
-    expiry_col = table.column(names[_EXPIRY_POS]).combine_chunks()
+    expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
     if expiry_col.null_count:
         return None  # a row without its expiry (perhaps blank): the exact reader decides
     enc = expiry_col.dictionary_encode()
     expiry = _parse_expiries(
         enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
     )
-
-    def floats(pos: int) -> np.ndarray:
-        return np.asarray(table.column(names[pos]).to_numpy())
-
     values, bad, empty = {}, {}, {}
     for name in _NUMERIC_NAMES:
-        values[name] = np.concatenate([floats(_CALL_POS[name]), floats(_PUT_POS[name])])
+        values[name] = np.concatenate(
+            [_floats(table, _CALL_POS[name]), _floats(table, _PUT_POS[name])]
+        )
         bad[name] = np.zeros(2 * n, dtype=bool)
         empty[name] = np.isnan(values[name])
     symbols = pa.chunked_array(
         [
-            *table.column(names[_CALL_POS["symbol"]]).chunks,
-            *table.column(names[_PUT_POS["symbol"]]).chunks,
+            *table.column(_NAMES[_CALL_POS["symbol"]]).chunks,
+            *table.column(_NAMES[_PUT_POS["symbol"]]).chunks,
         ],
         type=pa.string(),
     ).combine_chunks()
@@ -618,13 +638,245 @@ def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
         n=n,
         blank=np.zeros(n, dtype=bool),
         expiry=expiry,
-        strike=floats(_STRIKE_POS),
+        strike=_floats(table, _STRIKE_POS),
         values=values,
         bad=bad,
         empty=empty,
         symbols=symbols,
-        cell=lambda pos, row: table.column(names[pos])[row].as_py(),
+        cell=lambda pos, row: table.column(_NAMES[pos])[row].as_py(),
     )
+
+
+_NAT_NS = np.iinfo(np.int64).min
+_OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
+"""An OSI root in normal form (upper case, no padding)."""
+
+
+def _eight_digits(block: pa.Array) -> np.ndarray | None:
+    """Fixed-width 8-digit fields (a binary array of 8-byte values) -> their integers (int64),
+    or None when a value is not 8 ASCII digits."""
+    offsets, data = _osi_buffers(block)
+    if not (np.diff(offsets) == 8).all():
+        return None
+    d = data[offsets[0] : offsets[-1]].reshape(-1, 8) - _ZERO  # a non-digit wraps to >= 10
+    if not (d < 10).all():
+        return None
+    pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
+    fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
+    return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
+
+
+_OSI_TAIL = 15
+"""Bytes of an OSI symbol after its 1-6 byte root: YYMMDD, C/P, strike x 1000 in 8 digits."""
+
+
+def _osi_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (``len + 1``) and data bytes of a string array without nulls, not copied."""
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+_ZERO = np.uint8(ord("0"))
+
+
+def _yymmdd_day(text: str) -> int | None:
+    """``230915`` -> days since 1970-01-01 (``strptime``'s ``%y``: 69-99 are 19xx, 00-68 20xx);
+    None when not six digits or not a date."""
+    if len(text) != 6 or not (text.isascii() and text.isdigit()):
+        return None
+    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
+    try:
+        return date(1900 + yy if yy >= 69 else 2000 + yy, mm, dd).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
+
+
+def _within(values: np.ndarray, key: str) -> bool:
+    """Every value inside ``LIMITS[key]`` (values hold no NaN here): what :func:`check_range`
+    passes, so a False sends the file to the exact path, which raises its error."""
+    lim = LIMITS[key]
+    lo = -np.inf if lim.low is None else lim.low
+    hi = np.inf if lim.high is None else lim.high
+    return bool(values.size == 0 or (lo <= values.min() and values.max() <= hi)) and not (
+        (lim.low is None and values.min() == -np.inf)
+        or (lim.high is None and values.max() == np.inf)
+    )
+
+
+def _interleave(calls: np.ndarray, puts: np.ndarray) -> np.ndarray:
+    """Row by row, call then put (the contracts' file order): ``c0, p0, c1, p1, ...``."""
+    out = np.empty(2 * calls.size, dtype=np.result_type(calls, puts))
+    out[0::2] = calls
+    out[1::2] = puts
+    return out
+
+
+def _regular_chain(
+    table: pa.Table,
+    spot: float,
+    as_of: pd.Timestamp,
+    source: str,
+    quality: Quality,
+    underlying: str | None,
+) -> Chain | None:
+    """The chain of a regular quote table in one pass over whole columns, or None.
+
+    Regular: every row has an expiry date and a positive strike, every numeric cell a number
+    within :mod:`flows.limits`, a call symbol in OSI's normal form and the put symbol equal to
+    it but for ``C`` -> ``P``, symbols that encode the row's strike and expiry, no repeated
+    contract and a settlement instant for every expiry.  That is every real file; anything else
+    returns None *before* ``quality`` is touched, and the exact path (:func:`parse`'s checks
+    cell by cell) then reads the file and raises or records what it finds, so both paths give
+    the same chain, quality and errors (tests/sources/test_cboe_csv_paths.py).
+
+    The symbols are split once per row (the put's fields are the call's); the root and expiry
+    once per distinct ``root + YYMMDD`` prefix (a chain has ~100), which also keys the
+    settlement instants.
+    """
+    n = table.num_rows
+    if n == 0:
+        return None
+    expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
+    if expiry_col.null_count:
+        return None
+    strike = _floats(table, _STRIKE_POS)
+    if not (strike > 0).all() or not np.isfinite(strike).all():
+        return None
+    calls = {name: _floats(table, _CALL_POS[name]) for name in _NUMERIC_NAMES}
+    puts = {name: _floats(table, _PUT_POS[name]) for name in _NUMERIC_NAMES}
+    for name in _NUMERIC_NAMES:  # a missing cell is a skip or a repair: the exact path says so
+        if np.isnan(calls[name]).any() or np.isnan(puts[name]).any():
+            return None
+    for name, key in _RANGE_KEYS.items():
+        if not (_within(calls[name], key) and _within(puts[name], key)):
+            return None
+    if not (
+        _within(calls["gamma"] * spot, "option.gamma_x_spot")
+        and _within(puts["gamma"] * spot, "option.gamma_x_spot")
+    ):
+        return None
+
+    # OSI symbols: the call's split once per row, the put's must be the call's with P for C
+    call_sym = table.column(_NAMES[_CALL_POS["symbol"]]).combine_chunks()
+    put_sym = table.column(_NAMES[_PUT_POS["symbol"]]).combine_chunks()
+    if call_sym.null_count or put_sym.null_count:
+        return None
+    c_off, c_data = _osi_buffers(call_sym)
+    p_off, p_data = _osi_buffers(put_sym)
+    length = np.diff(c_off)
+    if (
+        not np.array_equal(length, np.diff(p_off))
+        or length.min() < _OSI_TAIL + 1
+        or length.max() > _OSI_TAIL + 6
+    ):
+        return None
+    c_region = c_data[c_off[0] : c_off[-1]]
+    p_region = p_data[p_off[0] : p_off[-1]]
+    side_pos = (c_off[1:] - c_off[0]).astype(np.int64) - 9  # the C/P byte of each symbol
+    if not (
+        (c_region[side_pos] == ord("C")).all()
+        and np.array_equal(np.flatnonzero(c_region != p_region), side_pos)
+        and (p_region[side_pos] == ord("P")).all()
+    ):
+        return None
+    call_bytes = call_sym.cast(pa.binary())  # a view: slices count bytes
+    strike_units = _eight_digits(pc.binary_slice(call_bytes, -8))
+    if strike_units is None:
+        return None
+    osi_strike = strike_units / 1000.0
+    if not (np.abs(osi_strike - strike) <= 5e-4).all():
+        return None
+    # root and YYMMDD: once per distinct prefix (with the tail checked above, every byte is)
+    prefix = pc.binary_slice(call_bytes, 0, -9).dictionary_encode()
+    prefix_code = prefix.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    prefix_root, prefix_day = [], []
+    for p in prefix.dictionary.to_pylist():
+        text = p.decode("latin-1")
+        day = _yymmdd_day(text[-6:])
+        if day is None or not _OSI_ROOT.fullmatch(text[:-6]):
+            return None
+        prefix_root.append(text[:-6])
+        prefix_day.append(day)
+    exp_days = np.array(prefix_day, dtype="datetime64[D]")
+    enc = expiry_col.dictionary_encode()
+    expiry = _parse_expiries(
+        enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+    )
+    if not (exp_days.astype("datetime64[ns]")[prefix_code] == expiry).all():
+        return None  # NaT (not a date) compares unequal too
+    # one contract per (root, expiry, type, strike): rows unique by (prefix, strike)
+    row_key = prefix_code * 1_000_000_000 + strike_units
+    if pd.Index(row_key).has_duplicates:
+        return None
+    settle_prefix = settlement_instants_ns(prefix_root, exp_days)
+    if (settle_prefix == _NAT_NS).any():
+        return None  # an expiry outside the exchange calendar: a skip
+
+    # the file is regular: the exact path's records, in its order
+    oi = np.concatenate([calls["open_interest"], puts["open_interest"]])
+    quality.total_rows = 2 * n
+    quality.total_weight = float(np.nansum(oi))
+    _check_boundary_cut(
+        expiry, strike, calls["delta"], np.ones(n, dtype=bool), spot, as_of, source, quality
+    )
+    roots = sorted(set(prefix_root))
+    root_of_prefix = np.array([roots.index(r) for r in prefix_root], dtype=np.int64)
+    row_root = root_of_prefix[prefix_code]
+    contract_root = np.repeat(row_root, 2)
+    iv = _interleave(calls["iv"], puts["iv"])
+    settle_ns = settle_prefix[prefix_code].view("datetime64[ns]")
+    order = np.empty(2 * n, dtype=np.int64)  # row by row, call then put
+    order[0::2] = np.arange(n)
+    order[1::2] = order[0::2] + n
+    symbol = pd.array(pa.concat_arrays([call_sym, put_sym]).take(order), dtype="str")
+    root = pd.array(pa.array(roots, type=pa.string()).take(contract_root), dtype="str")
+    kind = pd.array(
+        pa.LargeStringArray.from_buffers(
+            2 * n,
+            pa.py_buffer(np.arange(2 * n + 1, dtype=np.int64)),
+            pa.py_buffer(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n)),
+        ),
+        dtype="str",
+    )
+    settle_time = pd.DatetimeIndex(np.repeat(settle_ns, 2), tz="UTC").array
+    columns = {
+        "symbol": symbol,
+        "root": root,
+        "type": kind,
+        "strike": np.repeat(strike, 2),
+        "expiry": np.repeat(expiry, 2),
+        "settle_time": settle_time,
+        "bid": _interleave(calls["bid"], puts["bid"]),
+        "ask": _interleave(calls["ask"], puts["ask"]),
+        "iv": np.where(iv > 0, iv, np.nan),
+        "delta": _interleave(calls["delta"], puts["delta"]),
+        "gamma": _interleave(calls["gamma"], puts["gamma"]),
+        "open_interest": _interleave(calls["open_interest"], puts["open_interest"]),
+        "volume": _interleave(calls["volume"], puts["volume"]),
+        UNREADABLE_COLUMN: np.zeros(2 * n, dtype=bool),
+    }
+    contracts = pd.DataFrame(columns, copy=False)  # fresh arrays, in CHAIN_COLUMNS order
+    if underlying is None:  # contracts per root, summed per underlying (ties: the first name)
+        per_root = np.bincount(row_root, minlength=len(roots))
+        totals: dict[str, int] = {}
+        for name, count in zip(roots, per_root.tolist(), strict=True):
+            if count:
+                u = underlying_from_root(name)
+                totals[u] = totals.get(u, 0) + 2 * count
+        underlying = max(sorted(totals), key=lambda u: totals[u])
+    chain = Chain(
+        underlying=underlying,
+        spot=spot,
+        as_of=as_of,
+        source=source,
+        contracts=contracts,
+        skipped=_NO_SKIPPED.copy(),
+        quality=quality,
+    )
+    validate_chain(chain, symbols_unique=True)
+    return chain
 
 
 def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain:
@@ -654,15 +906,41 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         conflicting duplicate (``option``), ``contracts`` (empty chain), ``iv`` (zero IV
         everywhere).
 
-    A regular body is read column-wise by pyarrow (:func:`_read_body_arrow`); any other body
+    A regular body is read column-wise by pyarrow (:func:`_read_table_arrow`); any other body
     (a cell that is not a number, a short or long line, a blank line) by pandas cell by cell
-    (:func:`_read_body`): both give the same arrays, the checks below run once on them.
+    (:func:`_read_body`): both give the same arrays, the checks below run once on them.  A
+    regular file (every real one) is turned into the chain in one pass over whole columns
+    (:func:`_regular_chain`); anything else goes through the checks cell by cell, which name
+    the line and the field.
     """
-    decoded = decode_text(raw, source)
-    text = decoded.text
+    return _parse(raw, source, underlying, regular=True)
+
+
+def _parse(
+    raw: str | bytes, source: str, underlying: str | None = None, *, regular: bool = True
+) -> Chain:
+    """:func:`parse`; ``regular=False`` skips the one-pass path for regular files
+    (:func:`_regular_chain`), so the tests can compare both paths on the same bytes."""
     quality = Quality(source=source, basis="open interest")
-    decoded.note(quality)
-    starts = _line_starts(text, 5)  # the first four lines, then the body (no copy of the body yet)
+    body_bytes: memoryview | None = None  # the body as the reader's bytes, not copied
+    if isinstance(raw, bytes) and raw.isascii() and b"\x00" not in raw:
+        # what decode_text gives for such bytes (UTF-8, no byte-order mark, no repair), without
+        # decoding the body: it is read from the bytes, decoded only for the exact path
+        text: str | bytes = raw
+        starts = _line_starts(raw, 5)
+    else:
+        decoded = decode_text(raw, source)
+        decoded.note(quality)
+        text = decoded.text
+        starts = _line_starts(text, 5)  # the first four lines, then the body (not copied yet)
+        if (
+            isinstance(raw, bytes)
+            and decoded.encoding == "utf-8"
+            and not decoded.bom
+            and raw[:2] != GZIP_MAGIC
+            and len(starts) > 4
+        ):
+            body_bytes = memoryview(raw)[_line_starts(raw, 5)[4] :]
     if len(starts) < 4:
         raise InputError(
             source,
@@ -670,7 +948,9 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
             f"file has {len(starts)} line(s); expected spot, date and header lines",
         )
     line2, line3, line4 = (
-        text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))].rstrip("\r")
+        _text(text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))]).rstrip(
+            "\r"
+        )
         for k in (1, 2, 3)
     )
     spot = parse_spot_line(line2, source)
@@ -681,20 +961,25 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         raise InputError(source, "Date", f"line 3 is not CSV: {exc}") from None
     as_of = parse_date_line(date_cell, source)
     _check_header(line4, source)
-    body_text = text[starts[4] :] if len(starts) > 4 else ""
-    _check_cut(body_text, source, quality)
-    plain_utf8 = (
-        isinstance(raw, bytes)
-        and decoded.encoding == "utf-8"
-        and not decoded.bom
-        and raw[:2] != GZIP_MAGIC
-    )
-    body_bytes = (
-        memoryview(raw)[_line_starts(raw, 5)[4] :]
-        if isinstance(raw, bytes) and plain_utf8 and len(starts) > 4
-        else None
-    )  # the same bytes, not copied
-    body = _read_body_arrow(body_text, body_bytes) or _body_from_frame(
+    if isinstance(text, bytes):
+        body_bytes = memoryview(text)[starts[4] :] if len(starts) > 4 else None
+        body_text = "" if len(starts) <= 4 else None  # decoded when needed
+        if not text.endswith(b"\n"):
+            body_text = _text(text[starts[4] :]) if len(starts) > 4 else ""
+            _check_cut(body_text, source, quality)
+    else:
+        body_text = text[starts[4] :] if len(starts) > 4 else ""
+        _check_cut(body_text, source, quality)
+    table = _read_table_arrow(body_bytes) if body_bytes is not None else None
+    if table is None and body_bytes is None and body_text:
+        table = _read_table_arrow(memoryview(body_text.encode("utf-8")))
+    if table is not None and regular:
+        chain = _regular_chain(table, spot, as_of, source, quality, underlying)
+        if chain is not None:
+            return chain
+    if body_text is None:
+        body_text = _text(text[starts[4] :])
+    body = (_body_from_table(table) if table is not None else None) or _body_from_frame(
         _read_body(body_text, source)
     )
 
