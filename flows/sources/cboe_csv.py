@@ -398,13 +398,15 @@ def _check_boundary_cut(
     if not dated.any() or not ok.any():
         return
     last_expiry = expiry[np.flatnonzero(dated)[-1]]  # the expiry of the file's last dated line
-    e, k = expiry[ok].astype("datetime64[ns]").astype(np.int64), strike[ok]
+    rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
+    e, k = expiry[rows].astype("datetime64[ns]").view(np.int64), strike[rows]
     same = e[1:] == e[:-1]
     in_order = bool(np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same]))
     last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
     if not in_order or not last.any():
         return  # not CBOE's order (or no readable strike): a boundary cut cannot be recognised
-    day = pd.Timestamp(last_expiry).date().isoformat()
+    last_day = np.datetime64(last_expiry, "D")
+    day = str(last_day)  # YYYY-MM-DD
     top = float(k[last].max())
     if top < spot <= float(k.max()):  # (a spot beyond every strike is the engine's spot check)
         raise InputError(
@@ -412,12 +414,12 @@ def _check_boundary_cut(
             "Strike",
             f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused",
         )
-    top_delta = float(call_delta[ok][last][-1])
+    top_delta = float(call_delta[rows][last][-1])
     if np.isfinite(top_delta) and top_delta >= CUT_TOP_CALL_DELTA:
         quality.warn(
             f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"
         )
-    days = (pd.Timestamp(last_expiry) - pd.Timestamp(as_of.tz_convert(EXCHANGE_TZ).date())).days
+    days = int((last_day - np.datetime64(as_of.tz_convert(EXCHANGE_TZ).date(), "D")).astype(int))
     if days < CUT_MIN_LAST_EXPIRY_DAYS:
         quality.warn(
             f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off"
@@ -448,6 +450,8 @@ PANDAS_NA_MARKERS = (
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
 fast reader (:func:`_read_table_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
+_CHAIN_NUMERIC = ("bid", "ask", "iv", "delta", "gamma", "open_interest", "volume")
+"""The numeric contract columns in :data:`flows.schema.CHAIN_COLUMNS` order."""
 
 
 @dataclass
@@ -576,6 +580,7 @@ _CONVERT_OPTIONS = pacsv.ConvertOptions(
     quoted_strings_can_be_null=True,
     true_values=[],
     false_values=[],
+    check_utf8=False,  # the bytes are UTF-8 already: decode_text's verdict, or encoded here
 )
 
 
@@ -693,15 +698,24 @@ def _yymmdd_day(text: str) -> int | None:
         return None
 
 
-def _within(values: np.ndarray, key: str) -> bool:
-    """Every value inside ``LIMITS[key]`` (values hold no NaN here): what :func:`check_range`
-    passes, so a False sends the file to the exact path, which raises its error."""
+def _within(low: float, high: float, key: str) -> bool:
+    """Values whose minimum is ``low`` and maximum ``high`` (no NaN) all pass
+    :func:`check_range` on ``key``: a False sends the file to the exact path, which raises."""
     lim = LIMITS[key]
-    lo = -np.inf if lim.low is None else lim.low
-    hi = np.inf if lim.high is None else lim.high
-    return bool(values.size == 0 or (lo <= values.min() and values.max() <= hi)) and not (
-        (lim.low is None and values.min() == -np.inf)
-        or (lim.high is None and values.max() == np.inf)
+    return bool(
+        (low >= lim.low if lim.low is not None else low > -np.inf)
+        and (high <= lim.high if lim.high is not None else high < np.inf)
+    )
+
+
+def _tiled(data: np.ndarray, width: int) -> pa.Array:
+    """Strings of ``width`` bytes each, one after the other in ``data`` (any shape), as an
+    Arrow ``large_string`` array (what pandas' ``str`` columns hold), built without a copy."""
+    count = data.size // width if width else 0
+    return pa.LargeStringArray.from_buffers(
+        count,
+        pa.py_buffer(np.arange(0, (count + 1) * width, width, dtype=np.int64)),
+        pa.py_buffer(np.ascontiguousarray(data).reshape(-1)),
     )
 
 
@@ -739,30 +753,32 @@ def _regular_chain(
     if n == 0:
         return None
     expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
-    if expiry_col.null_count:
+    call_sym = table.column(_NAMES[_CALL_POS["symbol"]]).combine_chunks()
+    put_sym = table.column(_NAMES[_PUT_POS["symbol"]]).combine_chunks()
+    if expiry_col.null_count or call_sym.null_count or put_sym.null_count:
         return None
     strike = _floats(table, _STRIKE_POS)
-    if not (strike > 0).all() or not np.isfinite(strike).all():
+    if not (strike.min() > 0 and strike.max() < np.inf):  # NaN compares False
         return None
-    calls = {name: _floats(table, _CALL_POS[name]) for name in _NUMERIC_NAMES}
-    puts = {name: _floats(table, _PUT_POS[name]) for name in _NUMERIC_NAMES}
-    for name in _NUMERIC_NAMES:  # a missing cell is a skip or a repair: the exact path says so
-        if np.isnan(calls[name]).any() or np.isnan(puts[name]).any():
+    # the numeric columns as the rows of one matrix, already in the contracts' order (row by
+    # row, call then put): one copy, one pass per check
+    values = np.empty((len(_NUMERIC_NAMES), 2 * n))
+    for i, name in enumerate(_NUMERIC_NAMES):
+        values[i, 0::2] = _floats(table, _CALL_POS[name])
+        values[i, 1::2] = _floats(table, _PUT_POS[name])
+    low, high = values.min(axis=1), values.max(axis=1)  # NaN where a cell is missing
+    for i, name in enumerate(_NUMERIC_NAMES):
+        # a missing cell is a skip or a repair, a value beyond the limits an error: the exact
+        # path says which
+        if np.isnan(low[i]) or np.isnan(high[i]):
             return None
-    for name, key in _RANGE_KEYS.items():
-        if not (_within(calls[name], key) and _within(puts[name], key)):
+        if name in _RANGE_KEYS and not _within(low[i], high[i], _RANGE_KEYS[name]):
             return None
-    if not (
-        _within(calls["gamma"] * spot, "option.gamma_x_spot")
-        and _within(puts["gamma"] * spot, "option.gamma_x_spot")
-    ):
+    g = _NUMERIC_NAMES.index("gamma")  # x spot > 0 keeps the order: the extremes of gamma x spot
+    if not _within(low[g] * spot, high[g] * spot, "option.gamma_x_spot"):
         return None
 
     # OSI symbols: the call's split once per row, the put's must be the call's with P for C
-    call_sym = table.column(_NAMES[_CALL_POS["symbol"]]).combine_chunks()
-    put_sym = table.column(_NAMES[_PUT_POS["symbol"]]).combine_chunks()
-    if call_sym.null_count or put_sym.null_count:
-        return None
     c_off, c_data = _osi_buffers(call_sym)
     p_off, p_data = _osi_buffers(put_sym)
     length = np.diff(c_off)
@@ -774,23 +790,20 @@ def _regular_chain(
         return None
     c_region = c_data[c_off[0] : c_off[-1]]
     p_region = p_data[p_off[0] : p_off[-1]]
-    side_pos = (c_off[1:] - c_off[0]).astype(np.int64) - 9  # the C/P byte of each symbol
+    side_pos = c_off[1:] - (c_off[0] + 9)  # the C/P byte of each symbol
     if not (
         (c_region[side_pos] == ord("C")).all()
-        and np.array_equal(np.flatnonzero(c_region != p_region), side_pos)
         and (p_region[side_pos] == ord("P")).all()
+        and np.count_nonzero(c_region != p_region) == n  # and no other byte differs
     ):
         return None
     call_bytes = call_sym.cast(pa.binary())  # a view: slices count bytes
     strike_units = _eight_digits(pc.binary_slice(call_bytes, -8))
-    if strike_units is None:
-        return None
-    osi_strike = strike_units / 1000.0
-    if not (np.abs(osi_strike - strike) <= 5e-4).all():
+    if strike_units is None or not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
         return None
     # root and YYMMDD: once per distinct prefix (with the tail checked above, every byte is)
     prefix = pc.binary_slice(call_bytes, 0, -9).dictionary_encode()
-    prefix_code = prefix.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    prefix_code = prefix.indices.to_numpy()
     prefix_root, prefix_day = [], []
     for p in prefix.dictionary.to_pylist():
         text = p.decode("latin-1")
@@ -800,61 +813,72 @@ def _regular_chain(
         prefix_root.append(text[:-6])
         prefix_day.append(day)
     exp_days = np.array(prefix_day, dtype="datetime64[D]")
-    enc = expiry_col.dictionary_encode()
-    expiry = _parse_expiries(
-        enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
-    )
-    if not (exp_days.astype("datetime64[ns]")[prefix_code] == expiry).all():
-        return None  # NaT (not a date) compares unequal too
-    # one contract per (root, expiry, type, strike): rows unique by (prefix, strike)
-    row_key = prefix_code * 1_000_000_000 + strike_units
-    if pd.Index(row_key).has_duplicates:
+    # the Expiration Date cells: each distinct text once, equal to the symbols' date
+    texts = expiry_col.dictionary_encode()
+    text_days = [_expiry_text_day(t) for t in texts.dictionary.to_pylist()]
+    if None in text_days:
+        return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
+    if not np.array_equal(
+        np.array(text_days, dtype=np.int64)[texts.indices.to_numpy()],
+        exp_days.view(np.int64)[prefix_code],
+    ):
         return None
+    # one contract per (root, expiry, type, strike): rows unique by (root, expiry, strike);
+    # in CBOE's order (expiry, strike, root ascending) that is a key ascending row to row
+    roots = sorted(set(prefix_root))
+    root_of_prefix = np.array([roots.index(r) for r in prefix_root], dtype=np.int64)
+    row_root = root_of_prefix[prefix_code]
+    row_key = (exp_days.view(np.int64)[prefix_code] * 100_000_000 + strike_units) * len(
+        roots
+    ) + row_root
+    if not (np.diff(row_key) > 0).all() and pd.Index(row_key).has_duplicates:
+        return None  # a repeated contract: dropped or refused on the exact path
     settle_prefix = settlement_instants_ns(prefix_root, exp_days)
     if (settle_prefix == _NAT_NS).any():
         return None  # an expiry outside the exchange calendar: a skip
 
     # the file is regular: the exact path's records, in its order
-    oi = np.concatenate([calls["open_interest"], puts["open_interest"]])
+    oi = _NUMERIC_NAMES.index("open_interest")
     quality.total_rows = 2 * n
-    quality.total_weight = float(np.nansum(oi))
+    quality.total_weight = float(np.nansum(np.concatenate([values[oi, 0::2], values[oi, 1::2]])))
+    expiry = exp_days.astype("datetime64[ns]")[prefix_code]
     _check_boundary_cut(
-        expiry, strike, calls["delta"], np.ones(n, dtype=bool), spot, as_of, source, quality
+        expiry,
+        strike,
+        values[_NUMERIC_NAMES.index("delta"), 0::2],  # the calls'
+        np.ones(n, dtype=bool),
+        spot,
+        as_of,
+        source,
+        quality,
     )
-    roots = sorted(set(prefix_root))
-    root_of_prefix = np.array([roots.index(r) for r in prefix_root], dtype=np.int64)
-    row_root = root_of_prefix[prefix_code]
-    contract_root = np.repeat(row_root, 2)
-    iv = _interleave(calls["iv"], puts["iv"])
-    settle_ns = settle_prefix[prefix_code].view("datetime64[ns]")
-    order = np.empty(2 * n, dtype=np.int64)  # row by row, call then put
-    order[0::2] = np.arange(n)
-    order[1::2] = order[0::2] + n
-    symbol = pd.array(pa.concat_arrays([call_sym, put_sym]).take(order), dtype="str")
-    root = pd.array(pa.array(roots, type=pa.string()).take(contract_root), dtype="str")
-    kind = pd.array(
-        pa.LargeStringArray.from_buffers(
-            2 * n,
-            pa.py_buffer(np.arange(2 * n + 1, dtype=np.int64)),
-            pa.py_buffer(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n)),
-        ),
-        dtype="str",
+    iv = values[_NUMERIC_NAMES.index("iv")]
+    iv[~(iv > 0)] = np.nan  # CBOE's 0 = not computed
+    width = int(length[0])
+    if (length == width).all():  # symbols of one width (one root): the bytes interleaved
+        symbol = _tiled(
+            np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
+        )
+    else:
+        order = np.arange(2 * n).reshape(n, 2)
+        order[:, 0] //= 2
+        order[:, 1] = order[:, 0] + n
+        symbol = pa.concat_arrays([call_sym, put_sym]).take(order.reshape(-1))
+    root = (
+        _tiled(np.tile(np.frombuffer(roots[0].encode(), dtype=np.uint8), 2 * n), len(roots[0]))
+        if len(roots) == 1
+        else pa.array(roots, type=pa.string()).take(np.repeat(row_root, 2))
     )
-    settle_time = pd.DatetimeIndex(np.repeat(settle_ns, 2), tz="UTC").array
     columns = {
-        "symbol": symbol,
-        "root": root,
-        "type": kind,
+        "symbol": pd.array(symbol, dtype="str"),
+        "root": pd.array(root, dtype="str"),
+        "type": pd.array(_tiled(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1), dtype="str"),
         "strike": np.repeat(strike, 2),
         "expiry": np.repeat(expiry, 2),
-        "settle_time": settle_time,
-        "bid": _interleave(calls["bid"], puts["bid"]),
-        "ask": _interleave(calls["ask"], puts["ask"]),
-        "iv": np.where(iv > 0, iv, np.nan),
-        "delta": _interleave(calls["delta"], puts["delta"]),
-        "gamma": _interleave(calls["gamma"], puts["gamma"]),
-        "open_interest": _interleave(calls["open_interest"], puts["open_interest"]),
-        "volume": _interleave(calls["volume"], puts["volume"]),
+        "settle_time": pd.DatetimeIndex(
+            np.repeat(settle_prefix[prefix_code], 2).view("datetime64[ns]"), tz="UTC"
+        ).array,
+        **{name: values[_NUMERIC_NAMES.index(name)] for name in _CHAIN_NUMERIC},
         UNREADABLE_COLUMN: np.zeros(2 * n, dtype=bool),
     }
     contracts = pd.DataFrame(columns, copy=False)  # fresh arrays, in CHAIN_COLUMNS order
