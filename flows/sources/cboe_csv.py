@@ -419,7 +419,8 @@ def _check_boundary_cut(
         quality.warn(
             f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"
         )
-    days = int((last_day - np.datetime64(as_of.tz_convert(EXCHANGE_TZ).date(), "D")).astype(int))
+    snapshot_day = np.datetime64(as_of.tz_convert(EXCHANGE_TZ).date(), "D")
+    days = int((last_day - snapshot_day) // np.timedelta64(1, "D"))
     if days < CUT_MIN_LAST_EXPIRY_DAYS:
         quality.warn(
             f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off"
