@@ -86,6 +86,7 @@ from flows.errors import InputError
 from flows.limits import LIMITS, check_range
 from flows.products import settlement_instants_ns
 from flows.quality import Quality
+from flows.schema import CHAIN_COLUMNS
 from flows.sources import contract
 from flows.sources.cboe import dedupe
 from flows.sources.textio import GZIP_MAGIC, decode_text
@@ -658,13 +659,10 @@ _OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
 """An OSI root in normal form (upper case, no padding)."""
 
 
-def _eight_digits(block: pa.Array) -> np.ndarray | None:
-    """Fixed-width 8-digit fields (a binary array of 8-byte values) -> their integers (int64),
-    or None when a value is not 8 ASCII digits."""
-    offsets, data = _osi_buffers(block)
-    if not (np.diff(offsets) == 8).all():
-        return None
-    d = data[offsets[0] : offsets[-1]].reshape(-1, 8) - _ZERO  # a non-digit wraps to >= 10
+def _eight_digits(block: np.ndarray) -> np.ndarray | None:
+    """Rows of 8 ASCII digit bytes (an (n, 8) uint8 matrix) -> their integers (int64), or None
+    when a byte is not a digit."""
+    d = block - _ZERO  # a non-digit wraps to >= 10
     if not (d < 10).all():
         return None
     pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
@@ -798,15 +796,28 @@ def _regular_chain(
         and np.count_nonzero(c_region != p_region) == n  # and no other byte differs
     ):
         return None
-    call_bytes = call_sym.cast(pa.binary())  # a view: slices count bytes
-    strike_units = _eight_digits(pc.binary_slice(call_bytes, -8))
+    width = int(length[0])
+    if (length == width).all():  # one width (one root length): the symbols as a byte matrix
+        matrix = c_region.reshape(n, width)
+        strike_units = _eight_digits(matrix[:, width - 8 :])
+        head = matrix[:, : width - 9]  # root + YYMMDD, in runs (CBOE lists expiry by expiry)
+        new_run = np.ones(n, dtype=bool)
+        new_run[1:] = (head[1:] != head[:-1]).any(axis=1)
+        prefix_code = np.cumsum(new_run) - 1
+        prefixes = [head[i].tobytes() for i in np.flatnonzero(new_run)]
+    else:
+        call_bytes = call_sym.cast(pa.binary())  # a view: slices count bytes
+        tail = pc.binary_slice(call_bytes, -8)
+        t_off, t_data = _osi_buffers(tail)  # 8 bytes each (a symbol has 16 or more)
+        strike_units = _eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
+        prefix = pc.binary_slice(call_bytes, 0, -9).dictionary_encode()
+        prefix_code = prefix.indices.to_numpy()
+        prefixes = prefix.dictionary.to_pylist()
     if strike_units is None or not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
         return None
     # root and YYMMDD: once per distinct prefix (with the tail checked above, every byte is)
-    prefix = pc.binary_slice(call_bytes, 0, -9).dictionary_encode()
-    prefix_code = prefix.indices.to_numpy()
     prefix_root, prefix_day = [], []
-    for p in prefix.dictionary.to_pylist():
+    for p in prefixes:
         text = p.decode("latin-1")
         day = _yymmdd_day(text[-6:])
         if day is None or not _OSI_ROOT.fullmatch(text[:-6]):
@@ -855,7 +866,6 @@ def _regular_chain(
     )
     iv = values[_NUMERIC_NAMES.index("iv")]
     iv[~(iv > 0)] = np.nan  # CBOE's 0 = not computed
-    width = int(length[0])
     if (length == width).all():  # symbols of one width (one root): the bytes interleaved
         symbol = _tiled(
             np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
@@ -883,6 +893,7 @@ def _regular_chain(
         UNREADABLE_COLUMN: np.zeros(2 * n, dtype=bool),
     }
     contracts = pd.DataFrame(columns, copy=False)  # fresh arrays, in CHAIN_COLUMNS order
+    contracts.columns = _CONTRACT_COLUMNS  # the same names, their lookup table built once
     if underlying is None:  # contracts per root, summed per underlying (ties: the first name)
         per_root = np.bincount(row_root, minlength=len(roots))
         totals: dict[str, int] = {}
@@ -897,7 +908,7 @@ def _regular_chain(
         as_of=as_of,
         source=source,
         contracts=contracts,
-        skipped=_NO_SKIPPED.copy(),
+        skipped=_NO_SKIPPED.copy(deep=False),  # (copy on write: the constant stays empty)
         quality=quality,
     )
     validate_chain(chain, symbols_unique=True)
@@ -998,10 +1009,13 @@ def _parse(
     table = _read_table_arrow(body_bytes) if body_bytes is not None else None
     if table is None and body_bytes is None and body_text:
         table = _read_table_arrow(memoryview(body_text.encode("utf-8")))
-    if table is not None and regular:
-        chain = _regular_chain(table, spot, as_of, source, quality, underlying)
-        if chain is not None:
-            return chain
+    chain = (
+        _regular_chain(table, spot, as_of, source, quality, underlying)
+        if table is not None and regular
+        else None
+    )
+    if chain is not None:
+        return chain
     if body_text is None:
         body_text = _text(text[starts[4] :])
     body = (_body_from_table(table) if table is not None else None) or _body_from_frame(
@@ -1262,6 +1276,7 @@ def _parse(
 
 
 _CALL_PUT = pa.array(["C", "P"], type=pa.string())
+_CONTRACT_COLUMNS = pd.Index([*CHAIN_COLUMNS, UNREADABLE_COLUMN])
 _NO_SKIPPED = empty_skipped()
 _DAY0 = np.datetime64("1970-01-01", "D").astype(np.int64) - 50_000
 """Offset making expiry day numbers positive in the duplicate key (any date after 1833)."""
