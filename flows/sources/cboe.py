@@ -43,17 +43,20 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows import products
 from flows.errors import InputError, SourceError
-from flows.limits import check_range
+from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 from flows.sources.contract import Client
@@ -295,6 +298,130 @@ def rows_frame(
         cols["iv"] = np.where(cols["iv"] <= 0, np.nan, cols["iv"])
     frame = pd.DataFrame({k: v[keep] for k, v in cols.items()}, index=positions)
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])
+
+
+# -- OSI symbols in normal form, split column-wise (the one-pass paths of both CBOE parsers) ----
+_OSI_TAIL = 15
+"""Bytes of an OSI symbol after its 1-6 byte root: YYMMDD, C/P, strike x 1000 in 8 digits."""
+_OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
+"""An OSI root in normal form (upper case, no padding)."""
+_ZERO = np.uint8(ord("0"))
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_NAT_NS = np.iinfo(np.int64).min
+"""NaT as int64 nanoseconds (:func:`flows.products.settlement_instants_ns`)."""
+
+
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int32, ``len + 1``) and data bytes of an Arrow ``string`` array without nulls,
+    not copied."""
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def eight_digits(block: np.ndarray) -> np.ndarray | None:
+    """Rows of 8 ASCII digit bytes (an (n, 8) uint8 matrix) -> their integers (int64), or None
+    when a byte is not a digit."""
+    d = block - _ZERO  # a non-digit wraps to >= 10
+    if not (d < 10).all():
+        return None
+    pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
+    fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
+    return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
+
+
+def yymmdd_day(text: str) -> int | None:
+    """``230915`` -> days since 1970-01-01 (``strptime``'s ``%y``: 69-99 are 19xx, 00-68 20xx,
+    the rule of :func:`flows.chain.osi_fields`); None when not six digits or not a date."""
+    if len(text) != 6 or not (text.isascii() and text.isdigit()):
+        return None
+    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
+    try:
+        return date(1900 + yy if yy >= 69 else 2000 + yy, mm, dd).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
+
+
+def within_limits(low: float, high: float, key: str) -> bool:
+    """Values whose minimum is ``low`` and maximum ``high`` (no NaN) all pass
+    :func:`flows.limits.check_range` on ``key`` (infinities refused): the one-pass paths'
+    test; a False sends the input to the exact path, which raises the error naming the row."""
+    lim = LIMITS[key]
+    return bool(
+        (low >= lim.low if lim.low is not None else low > -np.inf)
+        and (high <= lim.high if lim.high is not None else high < np.inf)
+    )
+
+
+@dataclass(frozen=True)
+class OsiColumns:
+    """OSI symbols split by :func:`split_osi`: per symbol ``prefix`` (index into ``roots`` and
+    ``days``, one entry per distinct ``root + YYMMDD``), ``is_call`` and ``strike_units``
+    (strike x 1000, int64); per prefix the ``roots`` and expiry ``days`` (``datetime64[D]``)."""
+
+    prefix: np.ndarray
+    roots: list[str]
+    days: np.ndarray
+    is_call: np.ndarray
+    strike_units: np.ndarray
+
+
+def split_osi(symbols: pa.Array) -> OsiColumns | None:
+    """OSI symbols already in normal form (upper case, compact, none missing) split column-wise,
+    or None when any symbol is not one: the caller then takes its exact path
+    (:func:`flows.chain.osi_fields` normalises and marks each symbol).  The same fields as
+    ``osi_fields`` on such symbols: the fixed-width tail (C/P and the 8 strike digits) read as
+    a byte matrix, root and expiry once per distinct ``root + YYMMDD`` prefix (a chain has ~100;
+    symbols of one width are compared row to row, CBOE lists them expiry by expiry)."""
+    n = len(symbols)
+    if n == 0 or symbols.null_count:
+        return None
+    offsets, data = string_buffers(symbols)
+    length = np.diff(offsets)
+    if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
+        return None
+    region = data[offsets[0] : offsets[-1]]
+    side = region[offsets[1:] - (offsets[0] + 9)]  # the C/P byte of each symbol
+    is_call = side == ord("C")
+    if not (is_call | (side == ord("P"))).all():
+        return None
+    width = int(length[0])
+    prefixes: list[bytes] | None = None
+    if (length == width).all():  # one width: the symbols as a byte matrix, prefixes by runs
+        matrix = region.reshape(n, width)
+        strike_units = eight_digits(matrix[:, width - 8 :])
+        head = matrix[:, : width - 9]
+        new_run = np.ones(n, dtype=bool)
+        new_run[1:] = (head[1:] != head[:-1]).any(axis=1)
+        starts = np.flatnonzero(new_run)
+        if starts.size <= max(64, n // 16):
+            prefix = np.cumsum(new_run) - 1
+            prefixes = [head[i].tobytes() for i in starts]
+    else:
+        t_off, t_data = string_buffers(pc.binary_slice(symbols.cast(pa.binary()), -8))
+        strike_units = eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
+    if strike_units is None:
+        return None
+    if prefixes is None:  # many runs or several widths: each distinct prefix by hashing
+        encoded = pc.binary_slice(symbols.cast(pa.binary()), 0, -9).dictionary_encode()
+        prefix = encoded.indices.to_numpy()
+        prefixes = encoded.dictionary.to_pylist()
+    roots, days = [], []
+    for p in prefixes:
+        text = p.decode("latin-1")
+        day = yymmdd_day(text[-6:])
+        if day is None or not _OSI_ROOT.fullmatch(text[:-6]):
+            return None
+        roots.append(text[:-6])
+        days.append(day)
+    return OsiColumns(
+        prefix=prefix,
+        roots=roots,
+        days=np.array(days, dtype="datetime64[D]"),
+        is_call=is_call,
+        strike_units=strike_units,
+    )
 
 
 def dedupe(

@@ -69,7 +69,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flows.chain import (
@@ -83,12 +82,12 @@ from flows.chain import (
     validate_chain,
 )
 from flows.errors import InputError
-from flows.limits import LIMITS, check_range
+from flows.limits import check_range
 from flows.products import settlement_instants_ns
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import contract
-from flows.sources.cboe import dedupe
+from flows.sources.cboe import dedupe, split_osi, string_buffers, within_limits
 from flows.sources.textio import GZIP_MAGIC, decode_text
 
 HEADER: tuple[str, ...] = (
@@ -655,56 +654,6 @@ def _body_from_table(table: pa.Table) -> _Body | None:
 
 
 _NAT_NS = np.iinfo(np.int64).min
-_OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
-"""An OSI root in normal form (upper case, no padding)."""
-
-
-def _eight_digits(block: np.ndarray) -> np.ndarray | None:
-    """Rows of 8 ASCII digit bytes (an (n, 8) uint8 matrix) -> their integers (int64), or None
-    when a byte is not a digit."""
-    d = block - _ZERO  # a non-digit wraps to >= 10
-    if not (d < 10).all():
-        return None
-    pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
-    fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
-    return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
-
-
-_OSI_TAIL = 15
-"""Bytes of an OSI symbol after its 1-6 byte root: YYMMDD, C/P, strike x 1000 in 8 digits."""
-
-
-def _osi_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (``len + 1``) and data bytes of a string array without nulls, not copied."""
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    return offsets, data
-
-
-_ZERO = np.uint8(ord("0"))
-
-
-def _yymmdd_day(text: str) -> int | None:
-    """``230915`` -> days since 1970-01-01 (``strptime``'s ``%y``: 69-99 are 19xx, 00-68 20xx);
-    None when not six digits or not a date."""
-    if len(text) != 6 or not (text.isascii() and text.isdigit()):
-        return None
-    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
-    try:
-        return date(1900 + yy if yy >= 69 else 2000 + yy, mm, dd).toordinal() - _EPOCH_ORDINAL
-    except ValueError:
-        return None
-
-
-def _within(low: float, high: float, key: str) -> bool:
-    """Values whose minimum is ``low`` and maximum ``high`` (no NaN) all pass
-    :func:`check_range` on ``key``: a False sends the file to the exact path, which raises."""
-    lim = LIMITS[key]
-    return bool(
-        (low >= lim.low if lim.low is not None else low > -np.inf)
-        and (high <= lim.high if lim.high is not None else high < np.inf)
-    )
 
 
 def _tiled(data: np.ndarray, width: int) -> pa.Array:
@@ -771,60 +720,32 @@ def _regular_chain(
         # path says which
         if np.isnan(low[i]) or np.isnan(high[i]):
             return None
-        if name in _RANGE_KEYS and not _within(low[i], high[i], _RANGE_KEYS[name]):
+        if name in _RANGE_KEYS and not within_limits(low[i], high[i], _RANGE_KEYS[name]):
             return None
     g = _NUMERIC_NAMES.index("gamma")  # x spot > 0 keeps the order: the extremes of gamma x spot
-    if not _within(low[g] * spot, high[g] * spot, "option.gamma_x_spot"):
+    if not within_limits(low[g] * spot, high[g] * spot, "option.gamma_x_spot"):
         return None
 
     # OSI symbols: the call's split once per row, the put's must be the call's with P for C
-    c_off, c_data = _osi_buffers(call_sym)
-    p_off, p_data = _osi_buffers(put_sym)
+    osi = split_osi(call_sym)
+    if osi is None or not osi.is_call.all():
+        return None
+    c_off, c_data = string_buffers(call_sym)
+    p_off, p_data = string_buffers(put_sym)
     length = np.diff(c_off)
-    if (
-        not np.array_equal(length, np.diff(p_off))
-        or length.min() < _OSI_TAIL + 1
-        or length.max() > _OSI_TAIL + 6
-    ):
+    if not np.array_equal(length, np.diff(p_off)):
         return None
     c_region = c_data[c_off[0] : c_off[-1]]
     p_region = p_data[p_off[0] : p_off[-1]]
-    side_pos = c_off[1:] - (c_off[0] + 9)  # the C/P byte of each symbol
     if not (
-        (c_region[side_pos] == ord("C")).all()
-        and (p_region[side_pos] == ord("P")).all()
+        (p_region[c_off[1:] - (c_off[0] + 9)] == ord("P")).all()  # the put's C/P byte
         and np.count_nonzero(c_region != p_region) == n  # and no other byte differs
     ):
         return None
-    width = int(length[0])
-    if (length == width).all():  # one width (one root length): the symbols as a byte matrix
-        matrix = c_region.reshape(n, width)
-        strike_units = _eight_digits(matrix[:, width - 8 :])
-        head = matrix[:, : width - 9]  # root + YYMMDD, in runs (CBOE lists expiry by expiry)
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = (head[1:] != head[:-1]).any(axis=1)
-        prefix_code = np.cumsum(new_run) - 1
-        prefixes = [head[i].tobytes() for i in np.flatnonzero(new_run)]
-    else:
-        call_bytes = call_sym.cast(pa.binary())  # a view: slices count bytes
-        tail = pc.binary_slice(call_bytes, -8)
-        t_off, t_data = _osi_buffers(tail)  # 8 bytes each (a symbol has 16 or more)
-        strike_units = _eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
-        prefix = pc.binary_slice(call_bytes, 0, -9).dictionary_encode()
-        prefix_code = prefix.indices.to_numpy()
-        prefixes = prefix.dictionary.to_pylist()
-    if strike_units is None or not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
+    strike_units = osi.strike_units
+    if not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
         return None
-    # root and YYMMDD: once per distinct prefix (with the tail checked above, every byte is)
-    prefix_root, prefix_day = [], []
-    for p in prefixes:
-        text = p.decode("latin-1")
-        day = _yymmdd_day(text[-6:])
-        if day is None or not _OSI_ROOT.fullmatch(text[:-6]):
-            return None
-        prefix_root.append(text[:-6])
-        prefix_day.append(day)
-    exp_days = np.array(prefix_day, dtype="datetime64[D]")
+    prefix_code, prefix_root, exp_days = osi.prefix, osi.roots, osi.days
     # the Expiration Date cells: each distinct text once, equal to the symbols' date
     texts = expiry_col.dictionary_encode()
     text_days = [_expiry_text_day(t) for t in texts.dictionary.to_pylist()]
@@ -866,6 +787,7 @@ def _regular_chain(
     )
     iv = values[_NUMERIC_NAMES.index("iv")]
     iv[~(iv > 0)] = np.nan  # CBOE's 0 = not computed
+    width = int(length[0])
     if (length == width).all():  # symbols of one width (one root): the bytes interleaved
         symbol = _tiled(
             np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
