@@ -85,9 +85,15 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.products import settlement_instants_ns
 from flows.quality import Quality
-from flows.schema import CHAIN_COLUMNS
 from flows.sources import contract
-from flows.sources.cboe import dedupe, split_osi, string_buffers, within_limits
+from flows.sources.cboe import (
+    contracts_frame,
+    dedupe,
+    fixed_width_strings,
+    split_osi,
+    string_buffers,
+    within_limits,
+)
 from flows.sources.textio import GZIP_MAGIC, decode_text
 
 HEADER: tuple[str, ...] = (
@@ -451,8 +457,6 @@ PANDAS_NA_MARKERS = (
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
 fast reader (:func:`_read_table_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
-_CHAIN_NUMERIC = ("bid", "ask", "iv", "delta", "gamma", "open_interest", "volume")
-"""The numeric contract columns in :data:`flows.schema.CHAIN_COLUMNS` order."""
 
 
 @dataclass
@@ -656,17 +660,6 @@ def _body_from_table(table: pa.Table) -> _Body | None:
 _NAT_NS = np.iinfo(np.int64).min
 
 
-def _tiled(data: np.ndarray, width: int) -> pa.Array:
-    """Strings of ``width`` bytes each, one after the other in ``data`` (any shape), as an
-    Arrow ``large_string`` array (what pandas' ``str`` columns hold), built without a copy."""
-    count = data.size // width if width else 0
-    return pa.LargeStringArray.from_buffers(
-        count,
-        pa.py_buffer(np.arange(0, (count + 1) * width, width, dtype=np.int64)),
-        pa.py_buffer(np.ascontiguousarray(data).reshape(-1)),
-    )
-
-
 def _interleave(calls: np.ndarray, puts: np.ndarray) -> np.ndarray:
     """Row by row, call then put (the contracts' file order): ``c0, p0, c1, p1, ...``."""
     out = np.empty(2 * calls.size, dtype=np.result_type(calls, puts))
@@ -789,7 +782,7 @@ def _regular_chain(
     iv[~(iv > 0)] = np.nan  # CBOE's 0 = not computed
     width = int(length[0])
     if (length == width).all():  # symbols of one width (one root): the bytes interleaved
-        symbol = _tiled(
+        symbol = fixed_width_strings(
             np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
         )
     else:
@@ -798,24 +791,22 @@ def _regular_chain(
         order[:, 1] = order[:, 0] + n
         symbol = pa.concat_arrays([call_sym, put_sym]).take(order.reshape(-1))
     root = (
-        _tiled(np.tile(np.frombuffer(roots[0].encode(), dtype=np.uint8), 2 * n), len(roots[0]))
+        fixed_width_strings(
+            np.tile(np.frombuffer(roots[0].encode(), dtype=np.uint8), 2 * n), len(roots[0])
+        )
         if len(roots) == 1
         else pa.array(roots, type=pa.string()).take(np.repeat(row_root, 2))
     )
-    columns = {
-        "symbol": pd.array(symbol, dtype="str"),
-        "root": pd.array(root, dtype="str"),
-        "type": pd.array(_tiled(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1), dtype="str"),
-        "strike": np.repeat(strike, 2),
-        "expiry": np.repeat(expiry, 2),
-        "settle_time": pd.DatetimeIndex(
-            np.repeat(settle_prefix[prefix_code], 2).view("datetime64[ns]"), tz="UTC"
-        ).array,
-        **{name: values[_NUMERIC_NAMES.index(name)] for name in _CHAIN_NUMERIC},
-        UNREADABLE_COLUMN: np.zeros(2 * n, dtype=bool),
-    }
-    contracts = pd.DataFrame(columns, copy=False)  # fresh arrays, in CHAIN_COLUMNS order
-    contracts.columns = _CONTRACT_COLUMNS  # the same names, their lookup table built once
+    contracts = contracts_frame(
+        symbol,
+        root,
+        fixed_width_strings(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1),
+        np.repeat(strike, 2),
+        np.repeat(expiry, 2),
+        np.repeat(settle_prefix[prefix_code], 2),
+        values,
+        _NUMERIC_NAMES,
+    )
     if underlying is None:  # contracts per root, summed per underlying (ties: the first name)
         per_root = np.bincount(row_root, minlength=len(roots))
         totals: dict[str, int] = {}
@@ -1198,7 +1189,6 @@ def _parse(
 
 
 _CALL_PUT = pa.array(["C", "P"], type=pa.string())
-_CONTRACT_COLUMNS = pd.Index([*CHAIN_COLUMNS, UNREADABLE_COLUMN])
 _NO_SKIPPED = empty_skipped()
 _DAY0 = np.datetime64("1970-01-01", "D").astype(np.int64) - 50_000
 """Offset making expiry day numbers positive in the duplicate key (any date after 1833)."""
