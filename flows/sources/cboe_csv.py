@@ -903,7 +903,8 @@ def _parse(
         for k in (1, 2, 3)
     )
     spot = parse_spot_line(line2, source)
-    check_range([spot], "option.spot", source, field="Last")
+    if not within_limits(spot, spot, "option.spot"):  # (a scalar: the table's test first)
+        check_range([spot], "option.spot", source, field="Last")
     try:
         date_cell = next(csv.reader([line3]))[0] if line3.strip() else ""
     except csv.Error as exc:
