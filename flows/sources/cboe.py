@@ -333,10 +333,16 @@ _NAT_NS = np.iinfo(np.int64).min
 
 
 def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (int32, ``len + 1``) and data bytes of an Arrow ``string`` array without nulls,
-    not copied."""
+    """Offsets (``len + 1``; int32, int64 for the ``large_`` types) and data bytes of an Arrow
+    string or binary array without nulls, not copied."""
     bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    wide = arr.type in (pa.large_string(), pa.large_binary())
+    offsets = np.frombuffer(
+        bufs[1],
+        dtype=np.int64 if wide else np.int32,
+        count=len(arr) + 1,
+        offset=arr.offset * (8 if wide else 4),
+    )
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
     return offsets, data
 
@@ -386,6 +392,11 @@ def within_limits(low: float, high: float, key: str) -> bool:
     )
 
 
+def _as_binary(arr: pa.Array) -> pa.Array:
+    """A string array viewed as binary (zero copy): slices then count bytes."""
+    return arr.cast(pa.large_binary() if arr.type == pa.large_string() else pa.binary())
+
+
 @dataclass(frozen=True)
 class OsiColumns:
     """OSI symbols split by :func:`split_osi`: per symbol ``prefix`` (index into ``roots`` and
@@ -426,20 +437,20 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
     if (length == width).all():  # one width: the symbols as a byte matrix, prefixes by runs
         matrix = region.reshape(n, width)
         strike_units = eight_digits(matrix[:, width - 8 :])
-        head = matrix[:, : width - 9]
+        head = np.ascontiguousarray(matrix[:, : width - 9]).view(f"V{width - 9}").reshape(n)
         new_run = np.ones(n, dtype=bool)
-        new_run[1:] = (head[1:] != head[:-1]).any(axis=1)
+        new_run[1:] = head[1:] != head[:-1]  # (fixed-width byte strings: compared whole)
         starts = np.flatnonzero(new_run)
         if starts.size <= max(64, n // 16):
             prefix = np.cumsum(new_run) - 1
-            prefixes = [head[i].tobytes() for i in starts]
+            prefixes = head[starts].tolist()
     else:
-        t_off, t_data = string_buffers(pc.binary_slice(symbols.cast(pa.binary()), -8))
+        t_off, t_data = string_buffers(pc.binary_slice(_as_binary(symbols), -8))
         strike_units = eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
     if strike_units is None:
         return None
     if prefixes is None:  # many runs or several widths: each distinct prefix by hashing
-        encoded = pc.binary_slice(symbols.cast(pa.binary()), 0, -9).dictionary_encode()
+        encoded = pc.binary_slice(_as_binary(symbols), 0, -9).dictionary_encode()
         prefix = encoded.indices.to_numpy()
         prefixes = encoded.dictionary.to_pylist()
     roots, days = [], []
@@ -557,7 +568,7 @@ def _regular_chain(
 
     n = len(options)
     try:
-        symbols = pa.array([o["option"] for o in options], type=pa.string())
+        symbols = pa.array([o["option"] for o in options], type=pa.large_string())
         columns = [[o[f] for o in options] for f in _FIELDS]
         # the exact path's own conversion (rows_frame), every field at once
         values = np.array(columns, dtype=np.float64)

@@ -69,6 +69,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flows.chain import (
@@ -739,13 +740,15 @@ def _regular_chain(
     if not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
         return None
     prefix_code, prefix_root, exp_days = osi.prefix, osi.roots, osi.days
-    # the Expiration Date cells: each distinct text once, equal to the symbols' date
-    texts = expiry_col.dictionary_encode()
-    text_days = [_expiry_text_day(t) for t in texts.dictionary.to_pylist()]
+    # the Expiration Date cells: each run of one text once (CBOE lists expiry by expiry), equal
+    # to the symbols' date
+    runs = pc.run_end_encode(expiry_col)
+    text_days = [_expiry_text_day(t) for t in runs.values.to_pylist()]
     if None in text_days:
         return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
+    run_ends = runs.run_ends.to_numpy()
     if not np.array_equal(
-        np.array(text_days, dtype=np.int64)[texts.indices.to_numpy()],
+        np.repeat(np.array(text_days, dtype=np.int64), np.diff(run_ends, prepend=0)),
         exp_days.view(np.int64)[prefix_code],
     ):
         return None
