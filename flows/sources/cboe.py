@@ -228,10 +228,15 @@ def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.nd
     a boolean or not a number -> NaN and marked unreadable; numeric strings are read.
     """
     values = [o.get(col) for o in rows]
-    try:
-        arr = np.array(values, dtype=np.float64)  # fast path: numbers (and None) only
-        unread = np.zeros(arr.size, dtype=bool)
-    except (TypeError, ValueError):
+    numbers: np.ndarray | None = None
+    if not any(type(v) is bool for v in values):  # numpy would read true/false as 1 and 0
+        try:
+            numbers = np.array(values, dtype=np.float64)  # fast path: numbers (and None) only
+        except (TypeError, ValueError):
+            numbers = None
+    if numbers is not None:
+        arr, unread = numbers, np.zeros(numbers.size, dtype=bool)
+    else:
         s = pd.Series(values, dtype=object)
         bools = s.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
         arr = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(

@@ -161,3 +161,15 @@ def test_plain_timestamps_read_as_pandas_reads_them() -> None:
         assert fast == exact and fast.unit == exact.unit and str(fast.tz) == str(exact.tz)
     with pytest.raises(FlowdeskError, match="unknown date layout"):
         cboe.parse_timestamp("2026-02-31 10:00:00", "x")
+
+
+def test_json_booleans_are_unreadable_not_one_and_zero() -> None:
+    # numpy reads true/false as 1.0/0.0: the rule of the module docstring is "unreadable"
+    chain = cboe.parse(ONE_PASS_DAMAGE["bid true"], "options.json")
+    assert chain.quality is not None
+    assert "bid: not a number (e.g. True), taken as missing" in chain.quality.repairs
+    row = chain.contracts.iloc[3]
+    assert pd.isna(row["bid"]) and bool(row["unreadable"])
+    chain = cboe.parse(ONE_PASS_DAMAGE["volume false"], "options.json")
+    assert chain.quality is not None and pd.isna(chain.contracts.iloc[3]["volume"])
+    assert any(r.startswith("volume: not a number (e.g. False)") for r in chain.quality.repairs)
