@@ -105,6 +105,15 @@ def _session_arrays(calendar: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return days, opens, closes
 
 
+def session_table(calendar: str = DEFAULT_CALENDAR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sessions of ``calendar`` as read-only numpy arrays, cached per process: dates
+    (``datetime64[D]``, ascending), opens and closes (UTC, int64 ns), one entry per session of
+    :data:`FIRST_DAY`..:data:`LAST_DAY`.  For hot paths that look up a few dates with
+    ``searchsorted`` and cannot afford a DatetimeIndex per call
+    (:func:`flows.products.settlement_instants_ns`); the lookups above are the reference."""
+    return _session_arrays(calendar)
+
+
 _LOW_DAY = np.datetime64(FIRST_DAY, "D")
 _HIGH_DAY = np.datetime64(LAST_DAY, "D")
 

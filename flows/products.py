@@ -53,7 +53,7 @@ Pure: data and vectorised rules, no I/O, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -374,6 +374,34 @@ def settlement_instants(
         moved_u[u_valid] = sessions.to_numpy(dtype="datetime64[ns]") != u_days
     out = pd.DatetimeIndex(inst[inv].astype("datetime64[ns]")).tz_localize("UTC")
     return out, moved_u[inv]
+
+
+_NAT_NS = np.iinfo(np.int64).min
+
+
+def settlement_instants_ns(
+    roots: Sequence[str], expiries: np.ndarray, calendar: str = calendars.DEFAULT_CALENDAR
+) -> np.ndarray:
+    """:func:`settlement_instants`' instants as UTC int64 nanoseconds (NaT as the int64
+    minimum), in numpy alone: for a parser that resolves each distinct ``(root, expiry)`` of a
+    chain once (~100 of them) and cannot afford the per-call cost of DatetimeIndex lookups.
+    The same rule: the session on or before the expiry date, its open for AM-settled roots, its
+    close (early closes included) otherwise; NaT for a NaT date, one outside
+    :data:`flows.calendars.FIRST_DAY`..:data:`flows.calendars.LAST_DAY` or before the first
+    session.
+
+    ``roots`` and ``expiries`` (dates, ``datetime64``; any time of day is discarded) align.
+    """
+    days = np.asarray(expiries).astype("datetime64[D]")
+    style = {r: product(r).settlement == AM for r in set(map(str, roots))}
+    am = np.array([style[str(r)] for r in roots], dtype=bool)
+    sessions, opens, closes = calendars.session_table(calendar)
+    lo, hi = np.datetime64(calendars.FIRST_DAY, "D"), np.datetime64(calendars.LAST_DAY, "D")
+    with np.errstate(invalid="ignore"):
+        valid = ~np.isnat(days) & (days >= lo) & (days <= hi)
+    pos = np.searchsorted(sessions, days, side="right") - 1  # the session on or before
+    at = np.clip(pos, 0, sessions.size - 1)
+    return np.where(valid & (pos >= 0), np.where(am, opens[at], closes[at]), _NAT_NS)
 
 
 def classify_roots(

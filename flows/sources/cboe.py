@@ -43,17 +43,21 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.internals import create_dataframe_from_blocks
 
 from flows import products
 from flows.errors import InputError, SourceError
-from flows.limits import check_range
+from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 from flows.sources.contract import Client
@@ -134,11 +138,21 @@ def fetch(query: CboeQuery | str, client: Client) -> bytes:
 
 def _decode(
     payload: bytes | str | Mapping[str, Any], source: str
-) -> tuple[Mapping[str, Any], list[str]]:
+) -> tuple[Mapping[str, Any], list[str], bool]:
+    """The payload as a JSON object, the decoder's repairs, and whether it may hold JSON
+    booleans (``true``/``false`` appear in the text, or the payload came decoded)."""
     if isinstance(payload, Mapping):
-        return payload, []
-    decoded = decode_text(payload, source)
-    text, repairs = decoded.text, decoded.repairs
+        return payload, [], True
+    text: str | bytes
+    if isinstance(payload, bytes) and payload.isascii() and b"\x00" not in payload:
+        # what decode_text gives for such bytes (UTF-8, no mark, no repair), not copied:
+        # json.loads reads the bytes as UTF-8 itself
+        text, repairs = payload, []
+        booleans = b"true" in payload or b"false" in payload
+    else:
+        decoded = decode_text(payload, source)
+        text, repairs = decoded.text, decoded.repairs
+        booleans = "true" in decoded.text or "false" in decoded.text
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -155,7 +169,7 @@ def _decode(
         raise InputError(source, None, f"malformed JSON: {exc}") from None
     if not isinstance(obj, Mapping):
         raise InputError(source, None, f"expected a JSON object, got {type(obj).__name__}")
-    return obj, repairs
+    return obj, repairs, booleans
 
 
 def _number(value: Any, source: str, field: str) -> float:
@@ -170,10 +184,20 @@ def _number(value: Any, source: str, field: str) -> float:
     return out
 
 
+_PLAIN_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
 def parse_timestamp(value: Any, source: str) -> pd.Timestamp:
     """The payload's ``timestamp`` (``"2026-07-10 21:12:30"``, UTC without zone) as tz-aware UTC."""
     if not isinstance(value, str) or not value.strip():
         raise InputError(source, "timestamp", f"missing or not a string: {value!r}")
+    m = _PLAIN_TIMESTAMP.fullmatch(value.strip())
+    if m:  # the CDN's layout: what pandas' ISO 8601 reading gives, without its per-call cost
+        try:
+            year, month, day, hour, minute, second = (int(g) for g in m.groups())
+            return pd.Timestamp(datetime(year, month, day, hour, minute, second)).tz_localize("UTC")
+        except ValueError:
+            pass  # not a calendar date: pandas' reading names the layout below
     try:
         ts = pd.Timestamp(pd.to_datetime(value.strip(), format="ISO8601"))
     except (ValueError, TypeError):
@@ -204,10 +228,15 @@ def _numbers(rows: list[Mapping[str, Any]], col: str) -> tuple[np.ndarray, np.nd
     a boolean or not a number -> NaN and marked unreadable; numeric strings are read.
     """
     values = [o.get(col) for o in rows]
-    try:
-        arr = np.array(values, dtype=np.float64)  # fast path: numbers (and None) only
-        unread = np.zeros(arr.size, dtype=bool)
-    except (TypeError, ValueError):
+    numbers: np.ndarray | None = None
+    if not any(type(v) is bool for v in values):  # numpy would read true/false as 1 and 0
+        try:
+            numbers = np.array(values, dtype=np.float64)  # fast path: numbers (and None) only
+        except (TypeError, ValueError):
+            numbers = None
+    if numbers is not None:
+        arr, unread = numbers, np.zeros(numbers.size, dtype=bool)
+    else:
         s = pd.Series(values, dtype=object)
         bools = s.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
         arr = pd.to_numeric(s.where(~bools), errors="coerce").to_numpy(
@@ -297,6 +326,318 @@ def rows_frame(
     return frame, pd.DataFrame(skipped, columns=["row", "field", "reason"])
 
 
+# -- OSI symbols in normal form, split column-wise (the one-pass paths of both CBOE parsers) ----
+_OSI_TAIL = 15
+"""Bytes of an OSI symbol after its 1-6 byte root: YYMMDD, C/P, strike x 1000 in 8 digits."""
+_OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
+"""An OSI root in normal form (upper case, no padding)."""
+_ZERO = np.uint8(ord("0"))
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_NAT_NS = np.iinfo(np.int64).min
+"""NaT as int64 nanoseconds (:func:`flows.products.settlement_instants_ns`)."""
+
+
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (``len + 1``; int32, int64 for the ``large_`` types) and data bytes of an Arrow
+    string or binary array without nulls, not copied."""
+    bufs = arr.buffers()
+    wide = arr.type in (pa.large_string(), pa.large_binary())
+    offsets = np.frombuffer(
+        bufs[1],
+        dtype=np.int64 if wide else np.int32,
+        count=len(arr) + 1,
+        offset=arr.offset * (8 if wide else 4),
+    )
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def fixed_width_strings(data: np.ndarray, width: int) -> pa.Array:
+    """Strings of ``width`` bytes each, one after the other in ``data`` (uint8, any shape), as
+    an Arrow ``large_string`` array (what pandas' ``str`` columns hold), built without a copy."""
+    count = data.size // width if width else 0
+    return pa.LargeStringArray.from_buffers(
+        count,
+        pa.py_buffer(np.arange(0, (count + 1) * width, width, dtype=np.int64)),
+        pa.py_buffer(np.ascontiguousarray(data).reshape(-1)),
+    )
+
+
+def eight_digits(block: np.ndarray) -> np.ndarray | None:
+    """Rows of 8 ASCII digit bytes (an (n, 8) uint8 matrix) -> their integers (int64), or None
+    when a byte is not a digit."""
+    d = block - _ZERO  # a non-digit wraps to >= 10
+    if not (d < 10).all():
+        return None
+    pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
+    fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
+    return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
+
+
+def yymmdd_day(text: str) -> int | None:
+    """``230915`` -> days since 1970-01-01 (``strptime``'s ``%y``: 69-99 are 19xx, 00-68 20xx,
+    the rule of :func:`flows.chain.osi_fields`); None when not six digits or not a date."""
+    if len(text) != 6 or not (text.isascii() and text.isdigit()):
+        return None
+    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
+    try:
+        return date(1900 + yy if yy >= 69 else 2000 + yy, mm, dd).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
+
+
+def within_limits(low: float, high: float, key: str) -> bool:
+    """Values whose minimum is ``low`` and maximum ``high`` (no NaN) all pass
+    :func:`flows.limits.check_range` on ``key`` (infinities refused): the one-pass paths'
+    test; a False sends the input to the exact path, which raises the error naming the row."""
+    lim = LIMITS[key]
+    return bool(
+        (low >= lim.low if lim.low is not None else low > -np.inf)
+        and (high <= lim.high if lim.high is not None else high < np.inf)
+    )
+
+
+def _as_binary(arr: pa.Array) -> pa.Array:
+    """A string array viewed as binary (zero copy): slices then count bytes."""
+    return arr.cast(pa.large_binary() if arr.type == pa.large_string() else pa.binary())
+
+
+@dataclass(frozen=True)
+class OsiColumns:
+    """OSI symbols split by :func:`split_osi`: per symbol ``prefix`` (index into ``roots`` and
+    ``days``: one entry per ``root + YYMMDD`` prefix, or per run of one, so a prefix may appear
+    twice: compare contracts by root and day, not by this index), ``is_call`` and
+    ``strike_units`` (strike x 1000, int64); per prefix the ``roots`` and expiry ``days``
+    (``datetime64[D]``)."""
+
+    prefix: np.ndarray
+    roots: list[str]
+    days: np.ndarray
+    is_call: np.ndarray
+    strike_units: np.ndarray
+
+
+def split_osi(symbols: pa.Array) -> OsiColumns | None:
+    """OSI symbols already in normal form (upper case, compact, none missing) split column-wise,
+    or None when any symbol is not one: the caller then takes its exact path
+    (:func:`flows.chain.osi_fields` normalises and marks each symbol).  The same fields as
+    ``osi_fields`` on such symbols: the fixed-width tail (C/P and the 8 strike digits) read as
+    a byte matrix, root and expiry once per ``root + YYMMDD`` prefix (a chain has ~100 distinct
+    ones; symbols of one width are compared row to row, as CBOE lists them expiry by expiry, so
+    a prefix recurring after another gets a second entry)."""
+    n = len(symbols)
+    if n == 0 or symbols.null_count:
+        return None
+    offsets, data = string_buffers(symbols)
+    length = np.diff(offsets)
+    if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
+        return None
+    region = data[offsets[0] : offsets[-1]]
+    side = region[offsets[1:] - (offsets[0] + 9)]  # the C/P byte of each symbol
+    is_call = side == ord("C")
+    if not (is_call | (side == ord("P"))).all():
+        return None
+    width = int(length[0])
+    prefixes: list[bytes] | None = None
+    if (length == width).all():  # one width: the symbols as a byte matrix, prefixes by runs
+        matrix = region.reshape(n, width)
+        strike_units = eight_digits(matrix[:, width - 8 :])
+        head = np.ascontiguousarray(matrix[:, : width - 9]).view(f"V{width - 9}").reshape(n)
+        new_run = np.ones(n, dtype=bool)
+        new_run[1:] = head[1:] != head[:-1]  # (fixed-width byte strings: compared whole)
+        starts = np.flatnonzero(new_run)
+        if starts.size <= max(64, n // 16):
+            prefix = np.cumsum(new_run) - 1
+            prefixes = head[starts].tolist()
+    else:
+        t_off, t_data = string_buffers(pc.binary_slice(_as_binary(symbols), -8))
+        strike_units = eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
+    if strike_units is None:
+        return None
+    if prefixes is None:  # many runs or several widths: each distinct prefix by hashing
+        encoded = pc.binary_slice(_as_binary(symbols), 0, -9).dictionary_encode()
+        prefix = encoded.indices.to_numpy()
+        prefixes = encoded.dictionary.to_pylist()
+    roots, days = [], []
+    for p in prefixes:
+        text = p.decode("latin-1")
+        day = yymmdd_day(text[-6:])
+        if day is None or not _OSI_ROOT.fullmatch(text[:-6]):
+            return None
+        roots.append(text[:-6])
+        days.append(day)
+    return OsiColumns(
+        prefix=prefix,
+        roots=roots,
+        days=np.array(days, dtype="datetime64[D]"),
+        is_call=is_call,
+        strike_units=strike_units,
+    )
+
+
+_FIELDS = ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma")
+"""The numeric fields of an option row, as :func:`rows_frame` reads them."""
+_NO_SKIPPED = pd.DataFrame(
+    {
+        "row": pd.Series(dtype="int64"),
+        "field": pd.Series(dtype=object),
+        "reason": pd.Series(dtype=object),
+    }
+)
+"""The exact path's ``skipped`` frame when no row is skipped (shared: copy on write)."""
+_CONTRACT_COLUMNS = pd.Index([*CHAIN_COLUMNS, "unreadable"])
+"""The contracts' columns (``unreadable`` is :data:`flows.chain.UNREADABLE_COLUMN`)."""
+
+
+def contracts_frame(
+    symbol: pa.Array,
+    root: pa.Array,
+    kind: pa.Array,
+    strike: np.ndarray,
+    expiry: np.ndarray,
+    settle_ns: np.ndarray,
+    numbers: np.ndarray,
+    names: tuple[str, ...],
+) -> pd.DataFrame:
+    """The contracts frame of a chain read in one pass, every contract readable: the columns
+    of :data:`flows.schema.CHAIN_COLUMNS` plus ``unreadable`` (all False).
+
+    ``symbol``, ``root`` and ``kind`` are Arrow string arrays (pandas ``str``), ``strike``
+    float, ``expiry`` ``datetime64[ns]``, ``settle_ns`` UTC int64 nanoseconds, ``numbers`` a
+    (len(names), n) float matrix whose rows are the numeric columns ``names``.  The frame is
+    assembled from these arrays as its blocks (:func:`pandas.api.internals.
+    create_dataframe_from_blocks`: no type inference, no copy), the same frame as
+    ``pd.DataFrame`` of the columns at a fraction of the per-call cost that dominates a small
+    chain.
+    """
+    n = strike.size
+    return create_dataframe_from_blocks(
+        [
+            (_strings(symbol), _AT["symbol"]),
+            (_strings(root), _AT["root"]),
+            (_strings(kind), _AT["type"]),
+            (strike.reshape(1, n), _AT["strike"]),
+            (expiry.reshape(1, n), _AT["expiry"]),
+            (pd.array(settle_ns.view("datetime64[ns]"), dtype=_UTC), _AT["settle_time"]),
+            (numbers, np.concatenate([_AT[name] for name in names])),
+            (np.zeros((1, n), dtype=bool), _AT["unreadable"]),
+        ],
+        index=pd.RangeIndex(n),
+        columns=_CONTRACT_COLUMNS,
+    )
+
+
+def _strings(arr: pa.Array) -> Any:
+    """An Arrow string array as pandas' ``str`` array (``large_string`` storage)."""
+    return pd.array(
+        arr if arr.type == pa.large_string() else arr.cast(pa.large_string()), dtype=_STR
+    )
+
+
+_STR = pd.Series([], dtype="str").dtype
+"""pandas' ``str`` dtype (the instance: resolving the name costs more than the conversion)."""
+_UTC = pd.DatetimeTZDtype("ns", "UTC")
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
+
+
+_AT = {name: _read_only(np.full(1, i)) for i, name in enumerate(_CONTRACT_COLUMNS)}
+"""Block placement of each contract column."""
+
+
+def _regular_chain(
+    options: list[Any],
+    spot: float,
+    as_of: pd.Timestamp,
+    where: str,
+    source: str,
+    symbol: str,
+    quality: Quality,
+    booleans: bool,
+) -> Any:
+    """The chain of a regular option list in one pass over whole columns, or None.
+
+    Regular: every row an object with an ``option`` symbol in OSI's normal form and every
+    numeric field present as a JSON number (no ``null``, string or boolean), within
+    :mod:`flows.limits`; no repeated symbol; a settlement instant for every expiry.  That is a
+    real CDN response; anything else returns None *before* ``quality`` is touched, and the exact
+    path (:func:`rows_frame` and the checks after it) reads the rows and raises or records what
+    it finds, so both paths give the same chain, quality and errors
+    (tests/sources/test_cboe_json_paths.py).  ``booleans``: the payload may hold JSON booleans
+    (checked value by value; a body without ``true``/``false`` has none).
+    """
+    from flows.chain import Chain
+
+    n = len(options)
+    try:
+        symbols = pa.array([o["option"] for o in options], type=pa.large_string())
+        columns = [[o[f] for o in options] for f in _FIELDS]
+        # the exact path's own conversion (rows_frame), every field at once
+        values = np.array(columns, dtype=np.float64)
+    except (KeyError, TypeError, IndexError, ValueError, OverflowError, pa.ArrowException):
+        return None  # a row not an object or lacking a field, a symbol or value not readable
+    if booleans and any(type(v) is bool for column in columns for v in column):
+        return None  # JSON true/false: the exact path decides
+    low, high = values.min(axis=1), values.max(axis=1)  # NaN where a value is NaN
+    if np.isnan(low).any() or np.isnan(high).any():
+        return None
+    for i, f in enumerate(_FIELDS):
+        if f in _RANGES and not within_limits(low[i], high[i], _RANGES[f]):
+            return None
+    g = _FIELDS.index("gamma")  # x spot > 0 keeps the order: the extremes of gamma x spot
+    if not within_limits(low[g] * spot, high[g] * spot, "option.gamma_x_spot"):
+        return None
+    osi = split_osi(symbols)
+    if osi is None:
+        return None
+    # one row per (root, expiry, type, strike) (a prefix can repeat: by its root and day)
+    names = sorted(set(osi.roots))
+    prefix_key = osi.days.view(np.int64) * len(names) + [names.index(r) for r in osi.roots]
+    key = (prefix_key[osi.prefix] * 2 + osi.is_call) * 100_000_000 + osi.strike_units
+    if (len(set(key.tolist())) < n) if n < 1000 else pd.Index(key).has_duplicates:
+        return None  # a repeated symbol: dropped or refused on the exact path
+    settle = products.settlement_instants_ns(osi.roots, osi.days)
+    if (settle == _NAT_NS).any():
+        return None  # an expiry outside the exchange calendar: a skip
+
+    # the chain is regular: the exact path's records
+    oi = values[_FIELDS.index("open_interest")]
+    quality.total_rows += n
+    quality.total_weight += float(np.nansum(oi))
+    iv = values[_FIELDS.index("iv")]
+    iv[iv <= 0] = np.nan  # CBOE's 0 = not computed
+    roots = (
+        fixed_width_strings(
+            np.tile(np.frombuffer(osi.roots[0].encode(), dtype=np.uint8), n), len(osi.roots[0])
+        )
+        if len(names) == 1
+        else pa.array(osi.roots, type=pa.string()).take(osi.prefix)
+    )
+    kind = np.where(osi.is_call, np.uint8(ord("C")), np.uint8(ord("P")))
+    contracts = contracts_frame(
+        symbols,
+        roots,
+        fixed_width_strings(kind, 1),
+        osi.strike_units / 1000.0,
+        osi.days.astype("datetime64[ns]")[osi.prefix],
+        settle[osi.prefix],
+        values,
+        _FIELDS,
+    )
+    return Chain(
+        underlying=str(symbol).lstrip("_").upper(),
+        spot=spot,
+        as_of=as_of,
+        source=source,
+        contracts=contracts,
+        skipped=_NO_SKIPPED.copy(deep=False),
+        quality=quality,
+    )
+
+
 def dedupe(
     contracts: pd.DataFrame, rows: np.ndarray, source: str, quality: Quality
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -362,10 +703,23 @@ def parse(
         timestamp layout, an unparseable OSI symbol or an empty chain; the message names the
         symbol and the field.
     """
+    return _parse(payload, source, as_of, symbol=symbol, regular=True)
+
+
+def _parse(
+    payload: bytes | str | Mapping[str, Any],
+    source: str = SOURCE,
+    as_of: datetime | None = None,
+    *,
+    symbol: str | None = None,
+    regular: bool = True,
+) -> Any:
+    """:func:`parse`; ``regular=False`` skips the one-pass path for regular chains
+    (:func:`_regular_chain`), so the tests can compare both paths on the same payload."""
     from flows.chain import UNREADABLE_COLUMN, Chain, parse_osi, settlement_times
 
     where = f"cboe:{symbol}" if symbol else source
-    obj, repairs = _decode(payload, where)
+    obj, repairs, booleans = _decode(payload, where)
     sym = obj.get("symbol") if isinstance(obj.get("symbol"), str) else symbol
     data = obj.get("data")
     sym = (
@@ -388,7 +742,8 @@ def parse(
     if "current_price" not in data or data["current_price"] is None:
         raise InputError(where, "data.current_price", "missing (no spot price)")
     spot = _number(data["current_price"], where, "data.current_price")
-    check_range([spot], "option.spot", where, field="data.current_price")
+    if not within_limits(spot, spot, "option.spot"):  # (a scalar: the table's test first)
+        check_range([spot], "option.spot", where, field="data.current_price")
     ts = (
         pd.Timestamp(as_of).tz_convert("UTC")
         if as_of is not None
@@ -399,6 +754,10 @@ def parse(
         quality.repair(repair, 1)
     if not options:
         raise InputError(where, "data.options", "empty chain (no option rows)")
+    if regular:
+        chain = _regular_chain(options, spot, ts, where, source, sym, quality, booleans)
+        if chain is not None:
+            return chain
     frame, skipped = rows_frame(options, where, quality)
     if frame.empty:
         raise InputError(where, "data.options", f"no readable option row ({quality.summary()})")

@@ -69,6 +69,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from flows.chain import (
@@ -83,9 +84,17 @@ from flows.chain import (
 )
 from flows.errors import InputError
 from flows.limits import check_range
+from flows.products import settlement_instants_ns
 from flows.quality import Quality
 from flows.sources import contract
-from flows.sources.cboe import dedupe
+from flows.sources.cboe import (
+    contracts_frame,
+    dedupe,
+    fixed_width_strings,
+    split_osi,
+    string_buffers,
+    within_limits,
+)
 from flows.sources.textio import GZIP_MAGIC, decode_text
 
 HEADER: tuple[str, ...] = (
@@ -396,13 +405,15 @@ def _check_boundary_cut(
     if not dated.any() or not ok.any():
         return
     last_expiry = expiry[np.flatnonzero(dated)[-1]]  # the expiry of the file's last dated line
-    e, k = expiry[ok].astype("datetime64[ns]").astype(np.int64), strike[ok]
+    rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
+    e, k = expiry[rows].astype("datetime64[ns]").view(np.int64), strike[rows]
     same = e[1:] == e[:-1]
     in_order = bool(np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same]))
     last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
     if not in_order or not last.any():
         return  # not CBOE's order (or no readable strike): a boundary cut cannot be recognised
-    day = pd.Timestamp(last_expiry).date().isoformat()
+    last_day = np.datetime64(last_expiry, "D")
+    day = str(last_day)  # YYYY-MM-DD
     top = float(k[last].max())
     if top < spot <= float(k.max()):  # (a spot beyond every strike is the engine's spot check)
         raise InputError(
@@ -410,12 +421,13 @@ def _check_boundary_cut(
             "Strike",
             f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused",
         )
-    top_delta = float(call_delta[ok][last][-1])
+    top_delta = float(call_delta[rows][last][-1])
     if np.isfinite(top_delta) and top_delta >= CUT_TOP_CALL_DELTA:
         quality.warn(
             f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"
         )
-    days = (pd.Timestamp(last_expiry) - pd.Timestamp(as_of.tz_convert(EXCHANGE_TZ).date())).days
+    snapshot_day = np.datetime64(as_of.tz_convert(EXCHANGE_TZ).date(), "D")
+    days = int((last_day - snapshot_day) // np.timedelta64(1, "D"))
     if days < CUT_MIN_LAST_EXPIRY_DAYS:
         quality.warn(
             f"the last listed expiry ({day}) is only {days} days after the snapshot: a complete quote table runs months further; later expiries may be cut off"
@@ -444,7 +456,7 @@ PANDAS_NA_MARKERS = (
     "null",
 )
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
-fast reader (:func:`_read_body_arrow`) treats the same cells as missing."""
+fast reader (:func:`_read_table_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
 
 
@@ -479,32 +491,36 @@ _MONTHS3 = {
 }
 
 
-def _expiry_text_date(text: object) -> np.datetime64 | None:
-    """``Fri Sep 15 2023`` -> the date, for the plain spelling only (single spaces, English
-    abbreviations in any case, a 1-2 digit day, a 4-digit year); None for anything else, which
-    pandas' ``%a %b %d %Y`` then reads (the rule of record)."""
+def _expiry_text_day(text: object) -> int | None:
+    """``Fri Sep 15 2023`` -> days since 1970-01-01, for the plain spelling only (single spaces,
+    English abbreviations in any case, a 1-2 digit day, a 4-digit year); None for anything else,
+    which pandas' ``%a %b %d %Y`` then reads (the rule of record)."""
     parts = text.split(" ") if isinstance(text, str) else []
     if len(parts) != 4:
         return None
     weekday, month, day, year = parts
+    month_no = _MONTHS3.get(month.lower())
     if (
-        weekday.lower() not in _WEEKDAYS3
-        or month.lower() not in _MONTHS3
+        month_no is None
+        or weekday.lower() not in _WEEKDAYS3
         or not (day.isascii() and day.isdigit() and len(day) <= 2)
         or not (year.isascii() and year.isdigit() and len(year) == 4)
     ):
         return None
     try:
-        return np.datetime64(date(int(year), _MONTHS3[month.lower()], int(day)), "ns")
+        return date(int(year), month_no, int(day)).toordinal() - _EPOCH_ORDINAL
     except ValueError:
         return None
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _parse_expiries(codes: np.ndarray, uniques: Sequence[object]) -> np.ndarray:
     """Distinct ``Expiration Date`` texts parsed once (``%a %b %d %Y``), spread to the rows."""
-    fast = [_expiry_text_date(u) for u in uniques]
-    if all(d is not None for d in fast):
-        parsed = np.array(fast, dtype="datetime64[ns]")
+    fast = [_expiry_text_day(u) for u in uniques]
+    if None not in fast:
+        parsed = np.array(fast, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
     else:
         parsed = pd.to_datetime(
             pd.Series(np.asarray(uniques, dtype=object), dtype="str"),
@@ -556,61 +572,76 @@ def _line_starts(text: str | bytes, count: int) -> list[int]:
     return starts
 
 
-def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
-    """The body read column-wise by pyarrow's CSV reader (threads), or None when it is not a
-    regular table of 22 fields whose numeric cells are all numbers or pandas' NA markers: the
-    exact reader (:func:`_read_body`) then decides cell by cell and names the line."""
-    if not body or body.isspace():
+_NAMES = [str(i) for i in range(len(HEADER))]
+"""Column names given to pyarrow (the header's names repeat: columns are read by position)."""
+_TEXT_POS = (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
+_READ_POS = [i for i in range(len(HEADER)) if HEADER[i] not in ("Last Sale", "Net")]
+"""Columns read (``Last Sale`` and ``Net`` are not used)."""
+_PARSE_OPTIONS = pacsv.ParseOptions(ignore_empty_lines=False)
+_CONVERT_OPTIONS = pacsv.ConvertOptions(
+    column_types={_NAMES[i]: (pa.string() if i in _TEXT_POS else pa.float64()) for i in _READ_POS},
+    include_columns=[_NAMES[i] for i in _READ_POS],
+    null_values=list(PANDAS_NA_MARKERS),
+    strings_can_be_null=True,
+    quoted_strings_can_be_null=True,
+    true_values=[],
+    false_values=[],
+    check_utf8=False,  # the bytes are UTF-8 already: decode_text's verdict, or encoded here
+)
+
+
+def _read_table_arrow(data: memoryview) -> pa.Table | None:
+    """The body (its UTF-8 bytes) read column-wise by pyarrow's CSV reader, or None when it is
+    not a regular table of 22 fields whose numeric cells are all numbers or pandas' NA markers
+    (or is blank): the exact reader (:func:`_read_body`) then decides cell by cell and names the
+    line."""
+    if not bytes(data[:4096]).strip() and not bytes(data).strip():
         return None
-    names = [str(i) for i in range(len(HEADER))]
-    numeric = [
-        i
-        for i in range(len(HEADER))
-        if i not in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
-    ]
-    wanted = [i for i in range(len(HEADER)) if HEADER[i] not in ("Last Sale", "Net")]
-    types = {names[i]: (pa.float64() if i in numeric else pa.string()) for i in wanted}
-    buf = pa.py_buffer(data if data is not None else body.encode("utf-8"))
+    buf = pa.py_buffer(data)
     try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             pa.BufferReader(buf),
-            read_options=pacsv.ReadOptions(
-                column_names=names, block_size=max(1 << 19, buf.size // 2 + 1)
-            ),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                include_columns=[names[i] for i in wanted],
-                null_values=list(PANDAS_NA_MARKERS),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                true_values=[],
-                false_values=[],
-            ),
+            # one block: every column one chunk, taken by numpy without a copy
+            read_options=pacsv.ReadOptions(column_names=_NAMES, block_size=buf.size + 1),
+            parse_options=_PARSE_OPTIONS,
+            convert_options=_CONVERT_OPTIONS,
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
+
+
+def _text(line: str | bytes) -> str:
+    """A slice of the file's text: bytes (plain ASCII, see :func:`parse`) decoded."""
+    return line.decode("ascii") if isinstance(line, bytes) else line
+
+
+def _floats(table: pa.Table, pos: int) -> np.ndarray:
+    """Column ``pos`` of the table read by :func:`_read_table_arrow` as float64 (NaN = missing)."""
+    return np.asarray(table.column(_NAMES[pos]).to_numpy())
+
+
+def _body_from_table(table: pa.Table) -> _Body | None:
+    """The table read by :func:`_read_table_arrow` as a :class:`_Body`; None when a row has no
+    expiry (perhaps a blank line): the exact reader then decides."""
     n = table.num_rows
-    expiry_col = table.column(names[_EXPIRY_POS]).combine_chunks()
+    expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
     if expiry_col.null_count:
         return None  # a row without its expiry (perhaps blank): the exact reader decides
     enc = expiry_col.dictionary_encode()
     expiry = _parse_expiries(
         enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
     )
-
-    def floats(pos: int) -> np.ndarray:
-        return np.asarray(table.column(names[pos]).to_numpy())
-
     values, bad, empty = {}, {}, {}
     for name in _NUMERIC_NAMES:
-        values[name] = np.concatenate([floats(_CALL_POS[name]), floats(_PUT_POS[name])])
+        values[name] = np.concatenate(
+            [_floats(table, _CALL_POS[name]), _floats(table, _PUT_POS[name])]
+        )
         bad[name] = np.zeros(2 * n, dtype=bool)
         empty[name] = np.isnan(values[name])
     symbols = pa.chunked_array(
         [
-            *table.column(names[_CALL_POS["symbol"]]).chunks,
-            *table.column(names[_PUT_POS["symbol"]]).chunks,
+            *table.column(_NAMES[_CALL_POS["symbol"]]).chunks,
+            *table.column(_NAMES[_PUT_POS["symbol"]]).chunks,
         ],
         type=pa.string(),
     ).combine_chunks()
@@ -618,13 +649,186 @@ def _read_body_arrow(body: str, data: memoryview | None = None) -> _Body | None:
         n=n,
         blank=np.zeros(n, dtype=bool),
         expiry=expiry,
-        strike=floats(_STRIKE_POS),
+        strike=_floats(table, _STRIKE_POS),
         values=values,
         bad=bad,
         empty=empty,
         symbols=symbols,
-        cell=lambda pos, row: table.column(names[pos])[row].as_py(),
+        cell=lambda pos, row: table.column(_NAMES[pos])[row].as_py(),
     )
+
+
+_NAT_NS = np.iinfo(np.int64).min
+
+
+def _interleave(calls: np.ndarray, puts: np.ndarray) -> np.ndarray:
+    """Row by row, call then put (the contracts' file order): ``c0, p0, c1, p1, ...``."""
+    out = np.empty(2 * calls.size, dtype=np.result_type(calls, puts))
+    out[0::2] = calls
+    out[1::2] = puts
+    return out
+
+
+def _regular_chain(
+    table: pa.Table,
+    spot: float,
+    as_of: pd.Timestamp,
+    source: str,
+    quality: Quality,
+    underlying: str | None,
+) -> Chain | None:
+    """The chain of a regular quote table in one pass over whole columns, or None.
+
+    Regular: every row has an expiry date and a positive strike, every numeric cell a number
+    within :mod:`flows.limits`, a call symbol in OSI's normal form and the put symbol equal to
+    it but for ``C`` -> ``P``, symbols that encode the row's strike and expiry, no repeated
+    contract and a settlement instant for every expiry.  That is every real file; anything else
+    returns None *before* ``quality`` is touched, and the exact path (:func:`parse`'s checks
+    cell by cell) then reads the file and raises or records what it finds, so both paths give
+    the same chain, quality and errors (tests/sources/test_cboe_csv_paths.py).
+
+    The symbols are split once per row (the put's fields are the call's); the root and expiry
+    once per distinct ``root + YYMMDD`` prefix (a chain has ~100), which also keys the
+    settlement instants.
+    """
+    n = table.num_rows
+    if n == 0:
+        return None
+    expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
+    call_sym = table.column(_NAMES[_CALL_POS["symbol"]]).combine_chunks()
+    put_sym = table.column(_NAMES[_PUT_POS["symbol"]]).combine_chunks()
+    if expiry_col.null_count or call_sym.null_count or put_sym.null_count:
+        return None
+    strike = _floats(table, _STRIKE_POS)
+    if not (strike.min() > 0 and strike.max() < np.inf):  # NaN compares False
+        return None
+    # the numeric columns as the rows of one matrix, already in the contracts' order (row by
+    # row, call then put): one copy, one pass per check
+    values = np.empty((len(_NUMERIC_NAMES), 2 * n))
+    for i, name in enumerate(_NUMERIC_NAMES):
+        values[i, 0::2] = _floats(table, _CALL_POS[name])
+        values[i, 1::2] = _floats(table, _PUT_POS[name])
+    low, high = values.min(axis=1), values.max(axis=1)  # NaN where a cell is missing
+    for i, name in enumerate(_NUMERIC_NAMES):
+        # a missing cell is a skip or a repair, a value beyond the limits an error: the exact
+        # path says which
+        if np.isnan(low[i]) or np.isnan(high[i]):
+            return None
+        if name in _RANGE_KEYS and not within_limits(low[i], high[i], _RANGE_KEYS[name]):
+            return None
+    g = _NUMERIC_NAMES.index("gamma")  # x spot > 0 keeps the order: the extremes of gamma x spot
+    if not within_limits(low[g] * spot, high[g] * spot, "option.gamma_x_spot"):
+        return None
+
+    # OSI symbols: the call's split once per row, the put's must be the call's with P for C
+    osi = split_osi(call_sym)
+    if osi is None or not osi.is_call.all():
+        return None
+    c_off, c_data = string_buffers(call_sym)
+    p_off, p_data = string_buffers(put_sym)
+    length = np.diff(c_off)
+    if not np.array_equal(length, np.diff(p_off)):
+        return None
+    c_region = c_data[c_off[0] : c_off[-1]]
+    p_region = p_data[p_off[0] : p_off[-1]]
+    if not (
+        (p_region[c_off[1:] - (c_off[0] + 9)] == ord("P")).all()  # the put's C/P byte
+        and np.count_nonzero(c_region != p_region) == n  # and no other byte differs
+    ):
+        return None
+    strike_units = osi.strike_units
+    if not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
+        return None
+    prefix_code, prefix_root, exp_days = osi.prefix, osi.roots, osi.days
+    # the Expiration Date cells: each run of one text once (CBOE lists expiry by expiry), equal
+    # to the symbols' date
+    runs = pc.run_end_encode(expiry_col)
+    text_days = [_expiry_text_day(t) for t in runs.values.to_pylist()]
+    if None in text_days:
+        return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
+    run_ends = runs.run_ends.to_numpy()
+    if not np.array_equal(
+        np.repeat(np.array(text_days, dtype=np.int64), np.diff(run_ends, prepend=0)),
+        exp_days.view(np.int64)[prefix_code],
+    ):
+        return None
+    # one contract per (root, expiry, type, strike): rows unique by (root, expiry, strike);
+    # in CBOE's order (expiry, strike, root ascending) that is a key ascending row to row
+    roots = sorted(set(prefix_root))
+    root_of_prefix = np.array([roots.index(r) for r in prefix_root], dtype=np.int64)
+    row_root = root_of_prefix[prefix_code]
+    row_key = (exp_days.view(np.int64)[prefix_code] * 100_000_000 + strike_units) * len(
+        roots
+    ) + row_root
+    if not (np.diff(row_key) > 0).all() and pd.Index(row_key).has_duplicates:
+        return None  # a repeated contract: dropped or refused on the exact path
+    settle_prefix = settlement_instants_ns(prefix_root, exp_days)
+    if (settle_prefix == _NAT_NS).any():
+        return None  # an expiry outside the exchange calendar: a skip
+
+    # the file is regular: the exact path's records, in its order
+    oi = _NUMERIC_NAMES.index("open_interest")
+    quality.total_rows = 2 * n
+    quality.total_weight = float(np.nansum(np.concatenate([values[oi, 0::2], values[oi, 1::2]])))
+    expiry = exp_days.astype("datetime64[ns]")[prefix_code]
+    _check_boundary_cut(
+        expiry,
+        strike,
+        values[_NUMERIC_NAMES.index("delta"), 0::2],  # the calls'
+        np.ones(n, dtype=bool),
+        spot,
+        as_of,
+        source,
+        quality,
+    )
+    iv = values[_NUMERIC_NAMES.index("iv")]
+    iv[~(iv > 0)] = np.nan  # CBOE's 0 = not computed
+    width = int(length[0])
+    if (length == width).all():  # symbols of one width (one root): the bytes interleaved
+        symbol = fixed_width_strings(
+            np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
+        )
+    else:
+        order = np.arange(2 * n).reshape(n, 2)
+        order[:, 0] //= 2
+        order[:, 1] = order[:, 0] + n
+        symbol = pa.concat_arrays([call_sym, put_sym]).take(order.reshape(-1))
+    root = (
+        fixed_width_strings(
+            np.tile(np.frombuffer(roots[0].encode(), dtype=np.uint8), 2 * n), len(roots[0])
+        )
+        if len(roots) == 1
+        else pa.array(roots, type=pa.string()).take(np.repeat(row_root, 2))
+    )
+    contracts = contracts_frame(
+        symbol,
+        root,
+        fixed_width_strings(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1),
+        np.repeat(strike, 2),
+        np.repeat(expiry, 2),
+        np.repeat(settle_prefix[prefix_code], 2),
+        values,
+        _NUMERIC_NAMES,
+    )
+    if underlying is None:  # contracts per root, summed per underlying (ties: the first name)
+        per_root = np.bincount(row_root, minlength=len(roots))
+        totals: dict[str, int] = {}
+        for name, count in zip(roots, per_root.tolist(), strict=True):
+            if count:
+                u = underlying_from_root(name)
+                totals[u] = totals.get(u, 0) + 2 * count
+        underlying = max(sorted(totals), key=lambda u: totals[u])
+    chain = Chain(
+        underlying=underlying,
+        spot=spot,
+        as_of=as_of,
+        source=source,
+        contracts=contracts,
+        skipped=_NO_SKIPPED.copy(deep=False),  # (copy on write: the constant stays empty)
+        quality=quality,
+    )
+    validate_chain(chain, symbols_unique=True)
+    return chain
 
 
 def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain:
@@ -654,15 +858,41 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
         conflicting duplicate (``option``), ``contracts`` (empty chain), ``iv`` (zero IV
         everywhere).
 
-    A regular body is read column-wise by pyarrow (:func:`_read_body_arrow`); any other body
+    A regular body is read column-wise by pyarrow (:func:`_read_table_arrow`); any other body
     (a cell that is not a number, a short or long line, a blank line) by pandas cell by cell
-    (:func:`_read_body`): both give the same arrays, the checks below run once on them.
+    (:func:`_read_body`): both give the same arrays, the checks below run once on them.  A
+    regular file (every real one) is turned into the chain in one pass over whole columns
+    (:func:`_regular_chain`); anything else goes through the checks cell by cell, which name
+    the line and the field.
     """
-    decoded = decode_text(raw, source)
-    text = decoded.text
+    return _parse(raw, source, underlying, regular=True)
+
+
+def _parse(
+    raw: str | bytes, source: str, underlying: str | None = None, *, regular: bool = True
+) -> Chain:
+    """:func:`parse`; ``regular=False`` skips the one-pass path for regular files
+    (:func:`_regular_chain`), so the tests can compare both paths on the same bytes."""
     quality = Quality(source=source, basis="open interest")
-    decoded.note(quality)
-    starts = _line_starts(text, 5)  # the first four lines, then the body (no copy of the body yet)
+    body_bytes: memoryview | None = None  # the body as the reader's bytes, not copied
+    if isinstance(raw, bytes) and raw.isascii() and b"\x00" not in raw:
+        # what decode_text gives for such bytes (UTF-8, no byte-order mark, no repair), without
+        # decoding the body: it is read from the bytes, decoded only for the exact path
+        text: str | bytes = raw
+        starts = _line_starts(raw, 5)
+    else:
+        decoded = decode_text(raw, source)
+        decoded.note(quality)
+        text = decoded.text
+        starts = _line_starts(text, 5)  # the first four lines, then the body (not copied yet)
+        if (
+            isinstance(raw, bytes)
+            and decoded.encoding == "utf-8"
+            and not decoded.bom
+            and raw[:2] != GZIP_MAGIC
+            and len(starts) > 4
+        ):
+            body_bytes = memoryview(raw)[_line_starts(raw, 5)[4] :]
     if len(starts) < 4:
         raise InputError(
             source,
@@ -670,31 +900,42 @@ def parse(raw: str | bytes, source: str, underlying: str | None = None) -> Chain
             f"file has {len(starts)} line(s); expected spot, date and header lines",
         )
     line2, line3, line4 = (
-        text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))].rstrip("\r")
+        _text(text[starts[k] : (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))]).rstrip(
+            "\r"
+        )
         for k in (1, 2, 3)
     )
     spot = parse_spot_line(line2, source)
-    check_range([spot], "option.spot", source, field="Last")
+    if not within_limits(spot, spot, "option.spot"):  # (a scalar: the table's test first)
+        check_range([spot], "option.spot", source, field="Last")
     try:
         date_cell = next(csv.reader([line3]))[0] if line3.strip() else ""
     except csv.Error as exc:
         raise InputError(source, "Date", f"line 3 is not CSV: {exc}") from None
     as_of = parse_date_line(date_cell, source)
     _check_header(line4, source)
-    body_text = text[starts[4] :] if len(starts) > 4 else ""
-    _check_cut(body_text, source, quality)
-    plain_utf8 = (
-        isinstance(raw, bytes)
-        and decoded.encoding == "utf-8"
-        and not decoded.bom
-        and raw[:2] != GZIP_MAGIC
-    )
-    body_bytes = (
-        memoryview(raw)[_line_starts(raw, 5)[4] :]
-        if isinstance(raw, bytes) and plain_utf8 and len(starts) > 4
+    if isinstance(text, bytes):
+        body_bytes = memoryview(text)[starts[4] :] if len(starts) > 4 else None
+        body_text = "" if len(starts) <= 4 else None  # decoded when needed
+        if not text.endswith(b"\n"):
+            body_text = _text(text[starts[4] :]) if len(starts) > 4 else ""
+            _check_cut(body_text, source, quality)
+    else:
+        body_text = text[starts[4] :] if len(starts) > 4 else ""
+        _check_cut(body_text, source, quality)
+    table = _read_table_arrow(body_bytes) if body_bytes is not None else None
+    if table is None and body_bytes is None and body_text:
+        table = _read_table_arrow(memoryview(body_text.encode("utf-8")))
+    chain = (
+        _regular_chain(table, spot, as_of, source, quality, underlying)
+        if table is not None and regular
         else None
-    )  # the same bytes, not copied
-    body = _read_body_arrow(body_text, body_bytes) or _body_from_frame(
+    )
+    if chain is not None:
+        return chain
+    if body_text is None:
+        body_text = _text(text[starts[4] :])
+    body = (_body_from_table(table) if table is not None else None) or _body_from_frame(
         _read_body(body_text, source)
     )
 

@@ -28,10 +28,12 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas.api.internals import create_dataframe_from_blocks
 
 from flows.errors import InputError, SourceError
 from flows.quality import Quality, enforce
@@ -271,6 +273,20 @@ def parse_rows(
         missing from every row (changed layout), conflicting duplicates (same report date and
         code, different numbers), an implausible value (:func:`flows.cftc.check_report`).
     """
+    return _parse_rows(rows, report, source, codes, units=units, regular=True)
+
+
+def _parse_rows(
+    rows: Iterable[Mapping[str, Any]],
+    report: str,
+    source: str,
+    codes: Iterable[str] | None,
+    *,
+    units: bool,
+    regular: bool,
+) -> Parsed:
+    """:func:`parse_rows`; ``regular=False`` skips the one-pass path for regular rows
+    (:func:`_regular_rows`), so the tests can compare both paths on the same rows."""
     from flows.cftc import check_report, row_weight
 
     _check_report(report)
@@ -323,6 +339,10 @@ def parse_rows(
     code = np.array(
         [str(v).strip() if v is not None else "" for v in columns["code"]], dtype=object
     )
+    if regular:
+        done = _regular_rows(columns, rowno, code, report, source, spec, numbers, out_cols, q)
+        if done is not None:
+            return done
     values = {
         c: pd.to_numeric(
             pd.Series(
@@ -414,6 +434,110 @@ def parse_rows(
         q.repair("exact duplicate row dropped (paging overlap?)", int(exact.sum()))
         frame = frame.drop(index=dups.index[exact.to_numpy()])
     return Parsed(frame[out_cols].reset_index(drop=True), q)
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+"""A count of contracts as Socrata writes it (a JSON string of ASCII digits)."""
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _regular_rows(
+    columns: Mapping[str, list[Any]],
+    rowno: np.ndarray,
+    code: np.ndarray,
+    report: str,
+    source: str,
+    spec: Mapping[str, tuple[str, ...]],
+    numbers: list[str],
+    out_cols: list[str],
+    q: Quality,
+) -> Parsed | None:
+    """The frame of regular rows in one pass over whole columns, or None.
+
+    Regular: every needed count a JSON string of an integer (``"920035"``, ``"-22429"``), every
+    report date ``YYYY-MM-DD`` (then anything), one row per report date and code.  That is a
+    real response; anything else returns None and :func:`parse_rows` reads the rows value by
+    value (skips, repairs and their reasons), so both paths give the same frame, quality and
+    errors (tests/sources/test_cftc_socrata_paths.py).  The plausibility check
+    (:func:`flows.cftc.check_report`) is the same call on the same values and raises the same
+    error.
+    """
+    from flows.cftc import check_report, row_weight
+
+    n = rowno.size
+    counts = {}
+    for c in numbers:
+        column = columns[c]
+        if not all(type(v) is str and _INTEGER.fullmatch(v) for v in column):
+            return None  # a number, null, blank, decimal or padded string: read value by value
+        try:
+            counts[c] = np.array(column, dtype=np.int64)
+        except OverflowError:
+            return None
+    day_of: dict[str, np.datetime64] = {}
+    for v in columns["as_of"]:
+        if v not in day_of:
+            m = _DAY.match(v) if type(v) is str else None
+            if m is None:
+                return None
+            try:
+                day_of[v] = np.datetime64(date(*(int(g) for g in m.groups())), "ns")
+            except ValueError:
+                return None  # not a calendar date: an unreadable date, skipped
+    dates = np.array([day_of[v] for v in columns["as_of"]], dtype="datetime64[ns]")
+    values = {c: counts[c].astype(np.float64) for c in numbers}
+    oi = row_weight(values, report)
+    check_report(
+        values,
+        report,
+        source,
+        rows=lambda i: row_labels("row ", rowno[i : i + 1], code[i : i + 1], dates[i : i + 1])[0],
+        fields={c: spec[c][0] for c in numbers},
+    )
+    # the exact path's order (report date, code, row) and its test for repeated rows
+    order = np.lexsort((rowno, code.astype(str), dates))
+    dates, code = dates[order], code[order]
+    if n > 1 and ((dates[1:] == dates[:-1]) & (code[1:] == code[:-1])).any():
+        return None  # a repeated report: dropped or refused on the exact path
+    q.total_weight = float(np.nansum(oi))
+    text = {
+        "as_of": dates,
+        "code": code.astype(str),
+        "market": np.array([str(v).strip() for v in columns["market"]], dtype=object)[order].astype(
+            str
+        ),
+    }
+    if "contract_units" in columns:
+        text["contract_units"] = np.array(
+            [str(v).strip() if isinstance(v, str) else "" for v in columns["contract_units"]],
+            dtype=object,
+        )[order].astype(str)
+    # the frame assembled from its blocks (no type inference: the per-call cost of
+    # pd.DataFrame is most of a small response's time)
+    ints = [j for j, c in enumerate(out_cols) if c not in text]
+    blocks = [
+        (dates.reshape(1, n), np.array([out_cols.index("as_of")])),
+        (np.stack([counts[out_cols[j]][order] for j in ints]), np.array(ints)),
+        *(
+            (pd.array(text[c], dtype=_STR), np.array([out_cols.index(c)]))
+            for c in text
+            if c != "as_of"
+        ),
+    ]
+    frame = create_dataframe_from_blocks(
+        blocks, index=pd.RangeIndex(n), columns=_OUT_COLUMNS[report, "contract_units" in text]
+    )
+    return Parsed(frame, q)
+
+
+_OUT_COLUMNS = {
+    (report, units): pd.Index([*_COLUMNS[report], *(["contract_units"] if units else [])])
+    for report in _COLUMNS
+    for units in (False, True)
+}
+"""The frame's columns per report and ``units`` (:func:`parse_rows`' ``out_cols``)."""
+_STR = pd.Series([], dtype="str").dtype
+"""pandas' ``str`` dtype (the instance: resolving the name costs more than a small column)."""
 
 
 def parse(

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from flows.errors import InputError
-from flows.limits import check_range
+from flows.limits import LIMITS, check_range
 from flows.quality import Quality, enforce
 from flows.sources.contract import Client
 from flows.sources.textio import Parsed, decode_text
@@ -276,6 +276,85 @@ def _finish(
     return Parsed(fx, quality)
 
 
+def _inside(values: np.ndarray, key: str) -> bool:
+    """Every non-NaN value within ``LIMITS[key]`` (infinities refused): what
+    :func:`flows.limits.check_range` passes, tested on the extremes of the whole matrix."""
+    if values.size == 0:
+        return True
+    flat = values.reshape(-1)
+    low, high = np.fmin.reduce(flat), np.fmax.reduce(flat)  # NaN only when every value is
+    if np.isnan(low):
+        return True
+    lim = LIMITS[key]
+    return bool(
+        (low >= lim.low if lim.low is not None else low > -np.inf)
+        and (high <= lim.high if lim.high is not None else high < np.inf)
+    )
+
+
+def _band_inside(values: np.ndarray) -> bool:
+    """The log change of each column from the previous row within ``fx.daily_log_change``
+    (what :func:`_check_band` passes; NaN, a rate not quoted on either day, ignored)."""
+    if values.shape[0] < 2 or values.shape[1] == 0:
+        return True
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _inside(np.diff(np.log(values), axis=0), "fx.daily_log_change")
+
+
+def _finish_regular(
+    dates: np.ndarray,
+    per_eur: np.ndarray,
+    names: list[str],
+    currencies: Iterable[str] | None,
+    quality: Quality,
+) -> Parsed | None:
+    """:func:`_finish` on whole arrays for regular rates, or None.
+
+    ``dates`` (``datetime64[ns]``, file order), ``per_eur`` (rows x ``names``, units per EUR).
+    Regular: no repeated day, USD quoted (and positive) every day, no ``EUR`` column, the
+    requested currencies present once each, every rate and daily move within
+    :mod:`flows.limits` as printed and as USD per unit.  Anything else returns None and
+    :func:`_finish` decides (it repairs, skips or raises naming the currency and day); on
+    regular rates both give the same frame (tests/sources/test_ecb_paths.py).
+    """
+    if "USD" not in names or "EUR" in names or len(set(names)) < len(names) or not len(dates):
+        return None
+    order = np.argsort(dates, kind="stable")
+    dates, per_eur = dates[order], per_eur[order]
+    if (dates[1:] == dates[:-1]).any():
+        return None
+    usd = per_eur[:, names.index("USD")]
+    if not (usd > 0).all():  # (NaN compares False: a day without a USD rate)
+        return None
+    checked = [i for i, c in enumerate(names) if c in CHECKED_CURRENCIES]
+    if not _band_inside(per_eur[:, checked]):
+        return None
+    if currencies is None:
+        wanted = ["USD", "EUR", *(c for c in names if c != "USD")]
+    else:
+        wanted = list(currencies)
+        if len(set(wanted)) < len(wanted) or any(c not in names and c != "EUR" for c in wanted):
+            return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_unit = usd[:, None] / per_eur  # USD per unit: USD per EUR / CCY per EUR
+    columns = []
+    for c in wanted:
+        if c == "USD":
+            columns.append(np.ones_like(usd))
+        elif c == "EUR":
+            columns.append(usd)
+        else:
+            columns.append(per_unit[:, names.index(c)])
+    fx = np.column_stack(columns) if columns else np.empty((len(dates), 0))
+    checked = [j for j, c in enumerate(wanted) if c in CHECKED_CURRENCIES and c != "USD"]
+    if not (_inside(fx[:, checked], "fx.usd_per_unit") and _band_inside(fx[:, checked])):
+        return None
+    frame = pd.DataFrame(
+        fx, index=pd.DatetimeIndex(dates, name="date"), columns=pd.Index(wanted), copy=False
+    )
+    return Parsed(frame, quality)
+
+
 def _numbers(
     raw: pd.DataFrame, columns: Sequence[str]
 ) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
@@ -369,6 +448,14 @@ def read_hist_csv(
         currency missing, conflicting duplicate days, an implausible rate (:func:`check_fx`:
         names the currency and the date).
     """
+    return _read_hist_csv(text, source, currencies, regular=True)
+
+
+def _read_hist_csv(
+    text: str, source: str, currencies: Iterable[str] | None, *, regular: bool
+) -> Parsed:
+    """:func:`read_hist_csv`; ``regular=False`` skips the one-pass finish
+    (:func:`_finish_regular`), so the tests can compare both paths on the same text."""
     q = Quality(source=source, basis="rows")
     first_line = (text[: text.find("\n")] if "\n" in text else text).rstrip("\r")
     if not first_line.strip():
@@ -396,6 +483,19 @@ def read_hist_csv(
         if not len(days):
             raise InputError(source, None, "no data rows (header only)")
         q.total_rows = len(days)
+        done = (
+            _finish_regular(
+                days.astype("datetime64[ns]"),
+                values.to_numpy(),
+                list(values.columns),
+                currencies,
+                q,
+            )
+            if regular
+            else None
+        )
+        if done is not None:
+            return done
         per_eur = values.set_axis(pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date"))
         return _finish(per_eur, source, currencies, q)
     lines = [ln.rstrip("\r") for ln in text.split("\n")]
@@ -498,6 +598,13 @@ def read_daily_csv(
     text: str, source: str, currencies: Iterable[str] | None = FLOWDESK_CURRENCIES
 ) -> Parsed:
     """``eurofxref.csv`` (the daily zip's member; ``", "`` separators, ``13 April 2026``) -> FX frame."""
+    return _read_daily_csv(text, source, currencies, regular=True)
+
+
+def _read_daily_csv(
+    text: str, source: str, currencies: Iterable[str] | None, *, regular: bool
+) -> Parsed:
+    """:func:`read_daily_csv`; ``regular=False`` skips the one-pass finish."""
     q = Quality(source=source, basis="rows")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
@@ -525,6 +632,19 @@ def read_daily_csv(
         except ValueError:
             raise InputError(source, ccy, f"not a number: {v!r}") from None
     q.total_rows = 1
+    done = (
+        _finish_regular(
+            np.array([day], dtype="datetime64[ns]"),
+            np.array([list(rates.values())], dtype=float),
+            list(rates),
+            currencies,
+            q,
+        )
+        if regular
+        else None
+    )
+    if done is not None:
+        return done
     frame = pd.DataFrame(
         [rates], index=pd.DatetimeIndex([day], name="date").astype("datetime64[ns]")
     )

@@ -126,6 +126,27 @@ def test_missing_and_out_of_range_expiries_give_nat() -> None:
     assert len(settlement_instants([], [])[0]) == 0
 
 
+def test_settlement_instants_ns_is_the_same_rule_in_numpy() -> None:
+    # every product of the table and plain roots, across both ends of the calendar (1990-01-01
+    # is a holiday before the first session; 2041 is beyond it), holidays, early closes, NaT
+    roots = [*products.PRODUCTS, "SPY", "MSTR", "ZZZ", "SDS1"]
+    rng = np.random.default_rng(17)
+    days = np.concatenate(
+        [
+            np.arange(np.datetime64("1989-12-20"), np.datetime64("1990-01-10")),
+            np.arange(np.datetime64("2040-12-20"), np.datetime64("2041-01-05")),
+            np.datetime64("1990-01-01") + rng.integers(0, 18_600, 4000).astype("timedelta64[D]"),
+            np.array(["NaT"], dtype="datetime64[D]"),
+        ]
+    )
+    each = [roots[i % len(roots)] for i in range(days.size)]
+    expected = settlement_instants(each, days)[0].asi8
+    got = products.settlement_instants_ns(each, days)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+    assert (got == np.iinfo(np.int64).min).sum() >= 18  # NaT cases were covered
+    assert products.settlement_instants_ns([], np.array([], dtype="datetime64[D]")).size == 0
+
+
 def test_classify_roots_levels_deliverables_and_exclusions() -> None:
     c = classify_roots(["SPX", "SPXW", "XSP", "NANOS", "NDX", "SDS1", "ZZZ"], "SPX")
     assert c.loc[["SPX", "SPXW"], "status"].tolist() == ["standard"] * 2
