@@ -91,9 +91,7 @@ def test_market_picker_shows_equity_and_rates_positioning(
         in cards
     )
     assert "SAMPLE" in dash_duo.find_element("#cftc-fp-provenance").text
-    dash_duo.wait_for_contains_text(
-        "#cftc-fp-latest", "Net (% of open interest)", timeout=20
-    )
+    dash_duo.wait_for_contains_text("#cftc-fp-latest", "Net (% of open interest)", timeout=20)
     # rates: DV01 and 10-year note equivalents
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/cftc?market=rates")
     dash_duo.wait_for_contains_text("#cftc-fp-cards", "DV01", timeout=30)
