@@ -129,7 +129,7 @@ def test_cftc_page_renders_and_toggles(
     )  # last TFF week with an ECB rate
     dash_duo.wait_for_contains_text("#cftc-history", "previous peaks")
     dash_duo.wait_for_contains_text("#cftc-stats", "z-score (standard deviations)")
-    dash_duo.wait_for_contains_text("#cftc-table", "net_usd_levfunds_wide9 (USD)")
+    dash_duo.wait_for_contains_text("#cftc-table", "Leveraged funds' net USD, wide9 (USD)")
     assert _console_errors(dash_duo) == []
 
 

@@ -121,8 +121,8 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
     assert format_usd(result.meta.headline["per_1pct_usd"]) in cards
     dash_duo.wait_for_contains_text("#letf-funds", "TQQQ", timeout=20)
     assert (
-        "per_1pct_usd (USD per 1% move)" in dash_duo.find_element("#letf-funds").text
-    )  # the declared unit (issue 14)
+        "Rebalance (USD per 1% move)" in dash_duo.find_element("#letf-funds").text
+    )  # the declared title and unit (issues 13, 14)
     # CSV export named by page table and the result's as-of date in the desk zone, every fund in it
     dash_duo.driver.execute_cdp_cmd(
         "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
@@ -135,13 +135,18 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
     while time.time() < deadline and not csv_path.exists():
         time.sleep(0.2)
     assert csv_path.exists(), sorted(p.name for p in tmp_path.iterdir())
-    assert len(pd.read_csv(csv_path)) == len(result.table("funds"))
+    exported = pd.read_csv(csv_path)
+    assert len(exported) == len(result.table("funds"))
+    # the numbers themselves (not "44,896,329" as displayed), under the grid's headers
+    assert exported["Rebalance (USD per 1% move)"].tolist() == pytest.approx(
+        result.table("funds")["per_1pct_usd"].tolist(), rel=1e-12
+    )
     dash_duo.wait_for_contains_text("#letf-excluded", "TSYY", timeout=20)
     # what the daily figures leave out, by reason: the published table, its total in the title
     left = result.table("excluded_aum")
     assert "reset: options-based" in set(left["category"])
     dash_duo.wait_for_contains_text("#letf-excluded-aum", "reset: options-based", timeout=20)
-    assert "aum_usd (USD)" in dash_duo.find_element("#letf-excluded-aum").text
+    assert "Assets (USD)" in dash_duo.find_element("#letf-excluded-aum").text
     left_graph = dash_duo.find_element("#letf-excluded-aum-graph").text
     assert (
         "Left out of the daily figures" in left_graph

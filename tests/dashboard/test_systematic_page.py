@@ -95,9 +95,9 @@ def test_systematic_page_renders_engines_with_units_and_the_published_numbers(
         in cards
     )
     assert "next sessions (lagged)" in cards and "this week" in cards and "today" in cards
-    dash_duo.wait_for_contains_text("#sys-cta-triggers", "days_to_flip (sessions)", timeout=20)
-    assert "distance_pct (%)" in dash_duo.find_element("#sys-cta-triggers").text
-    dash_duo.wait_for_contains_text("#sys-etp-contracts", "pct_of_volume (%)", timeout=20)
+    dash_duo.wait_for_contains_text("#sys-cta-triggers", "Sessions to flip (sessions)", timeout=20)
+    assert "Distance from the close (%)" in dash_duo.find_element("#sys-cta-triggers").text
+    dash_duo.wait_for_contains_text("#sys-etp-contracts", "Share of volume (%)", timeout=20)
     prov = dash_duo.find_element("#sys-cta-provenance").text
     assert "SAMPLE" in prov and "as of 2026-11-18 16:00" in prov
     # another index from the picker
