@@ -300,7 +300,7 @@ def unwind_bars(
         )
     )
     first = u.iloc[0]
-    note = f"Reversion from {format_usd(first['current_net_usd'])} to {format_usd(first['target_net_usd'])} net USD; blue = beneficiaries (specs cover shorts)."
+    note = f"Reversion from {format_usd(first['current_net_usd'])} to {format_usd(first['target_net_usd'])} net USD; blue = currency bought, red = sold."
     styled(
         fig,
         title=title,

@@ -63,7 +63,7 @@ def _fx() -> Table:
                 "currency_flow_usd",
                 "float",
                 U.USD_FLOW,
-                "USD of the currency bought (+) in an unwind to the median",
+                "USD of the currency bought (+) or sold (-) in the row's unwind scenario (see 'Unwind to')",
                 title="Unwind trade in the currency",
             ),
             Column(
