@@ -59,7 +59,6 @@ that does not end with a line break gets a warning (its last row may have been c
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 from collections.abc import Mapping
@@ -75,6 +74,7 @@ from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import LETF_COLUMNS
+from flows.sources import columnar
 from flows.sources.contract import read_file
 from flows.sources.textio import decode_text
 
@@ -151,36 +151,11 @@ def fetch(query: Path) -> bytes:
 
 
 def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, rows and the line number each row starts on; refuses malformed text."""
+    """Header, rows and the line number each row starts on; refuses malformed text
+    (:func:`flows.sources.columnar.strict_rows`, byte-order marks stripped from the header)."""
     if not text.strip():
         raise InputError(source, "line 1", "empty file (expected a header row)")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    header: list[str] = []
-    start = 1
-    try:
-        for record in reader:
-            if not header:
-                # a second byte-order mark (a BOM file saved again with one) is not a column name
-                header = [h.strip().lstrip("\ufeff").strip() for h in record]
-                start = reader.line_num + 1
-                continue
-            if not record or all(not f.strip() for f in record):
-                start = reader.line_num + 1
-                continue
-            if len(record) != len(header):
-                col = min(len(record), len(header)) + 1
-                raise InputError(
-                    source,
-                    f"line {start}, column {col}",
-                    f"row has {len(record)} fields, the header has {len(header)}",
-                )
-            rows.append(record)
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(source, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    header, rows, lines, _ = columnar.strict_rows(text, source, strip_bom=True)
     return header, rows, lines
 
 

@@ -38,8 +38,6 @@ Rows and checks
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -99,40 +97,16 @@ def fetch(query: NavQuery, client: HttpClient) -> bytes:
 def _records(
     text: str, source: str, quality: Quality
 ) -> tuple[list[str], list[list[str]], list[int]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] = []
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    start = 1
-    try:
-        for record in reader:
-            if not header:
-                header = [h.strip() for h in record]
-                start = reader.line_num + 1
-                continue
-            if not record or all(not f.strip() for f in record):
-                start = reader.line_num + 1
-                continue
-            if len(record) != len(header):
-                at_end = reader.line_num == text.count("\n") + 1 and not text.endswith(("\n", "\r"))
-                if at_end and len(record) < len(header):
-                    quality.total_rows += 1
-                    quality.skip("last row cut off", 1, None)
-                    quality.warn(
-                        f"the last row (line {start}) has {len(record)} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)"
-                    )
-                    break
-                col = min(len(record), len(header)) + 1
-                raise InputError(
-                    source,
-                    f"line {start}, column {col}",
-                    f"row has {len(record)} fields, the header has {len(header)}",
-                )
-            rows.append(record)
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(source, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    """Header, rows and their lines (:func:`flows.sources.columnar.strict_rows`); a last row cut
+    short with no line break after it is the oldest date of the file: skipped with a warning."""
+    header, rows, lines, cut = columnar.strict_rows(text, source, allow_cut_last_row=True)
+    if cut is not None:
+        line, fields = cut
+        quality.total_rows += 1
+        quality.skip("last row cut off", 1, None)
+        quality.warn(
+            f"the last row (line {line}) has {fields} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)"
+        )
     return header, rows, lines
 
 
