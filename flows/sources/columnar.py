@@ -322,3 +322,78 @@ def us_days_padded(arr: pa.Array) -> np.ndarray | None:
     if (days.astype("datetime64[M]") != month).any():  # day beyond the month's end
         return None
     return np.asarray(days)
+
+
+SHORT_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+"""A decimal as data files write it (``-12.5``, ``3``, ``0.78``): no sign but ``-``, no exponent,
+no spaces, no thousands separators."""
+
+
+def short_decimals(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, ok)`` of a string column: float64 where the cell is a :data:`SHORT_DECIMAL` of
+    at most 15 characters (``ok``), NaN elsewhere (blank cells, other spellings).
+
+    Such a cell is an integer below 10**15 over a power of ten, which every correctly rounded
+    reader turns into the same float: Arrow's cast here, ``pandas.to_numeric`` and Python's
+    ``float`` alike.  A caller decides the other cells (``~ok``) by its exact rule.
+    """
+    n = len(arr)
+    values = np.full(n, np.nan)
+    if not n:
+        return values, np.zeros(0, dtype=bool)
+    match = pc.and_(
+        pc.match_substring_regex(arr, SHORT_DECIMAL), pc.less_equal(pc.utf8_length(arr), 15)
+    )
+    ok = pc.fill_null(match, False).to_numpy(zero_copy_only=False)
+    if ok.all():
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    elif ok.any():
+        values[ok] = pc.cast(arr.filter(ok), pa.float64()).to_numpy(zero_copy_only=False)
+    return values, ok
+
+
+# -- small curated tables (a few dozen rows: Python per cell beats a pyarrow call per column) ---
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r"
+_SHORT_DECIMAL_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_ISO_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def plain_ascii(text: str) -> bool:
+    """Printable ASCII and ``\\n`` / ``\\r\\n`` line ends only (no tab, no other control
+    character, no bare ``\\r``): text on which ``str.strip``/``str.lower`` and Arrow's ASCII
+    kernels agree, and every CSV reader splits alike."""
+    return (
+        text.isascii()
+        and not text.encode("ascii").translate(None, _PRINTABLE)
+        and text.count("\r") == text.count("\r\n")
+    )
+
+
+def small_decimals(cells: list[str]) -> np.ndarray | None:
+    """float64 of a few stripped cells: ``""`` -> NaN, a :data:`SHORT_DECIMAL` of at most 15
+    characters -> its value (what ``pandas.to_numeric`` and Arrow read alike, see
+    :func:`short_decimals`); None when any other cell is present (the caller's exact rule
+    decides)."""
+    out = np.full(len(cells), np.nan)
+    for i, cell in enumerate(cells):
+        if cell:
+            if len(cell) > 15 or _SHORT_DECIMAL_RE.fullmatch(cell) is None:
+                return None
+            out[i] = float(cell)
+    return out
+
+
+def small_iso_days(cells: list[str]) -> np.ndarray | None:
+    """``datetime64[D]`` of a few stripped cells: ``""`` -> NaT, a valid ``YYYY-MM-DD`` date of
+    the years 1900-2199 -> its day; None when any other cell is present (``2024-02-30``,
+    ``2024-1-5``, a time of day: the caller's exact rule decides)."""
+    out = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
+    for i, cell in enumerate(cells):
+        if cell:
+            if _ISO_DAY_RE.fullmatch(cell) is None or not "1900" <= cell[:4] <= "2199":
+                return None
+            try:
+                out[i] = np.datetime64(cell, "D")
+            except ValueError:  # no such day
+                return None
+    return out
