@@ -51,6 +51,7 @@ Pure: frames in, frames out, no I/O (the curated table is read by
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -212,12 +213,15 @@ def unreadable_text(values: pd.Series) -> pd.Series:
     """True where a text cell carries nothing: blank, ``-``, ``NaN``, ``N/A``, ``None``, ``null``
     (whitespace around them as Python's ``str.strip`` removes it, any case).
 
-    One Arrow pass over the column (trim, lower, set lookup).
+    One Arrow pass over the column (trim, lower, set lookup): :func:`unreadable`.
     """
-    text = pc.utf8_lower(pc.utf8_trim(_arrow_text(values), characters=_PY_SPACE))
-    return pd.Series(
-        pc.is_in(text, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False), index=values.index
-    )
+    return pd.Series(unreadable(_arrow_text(values)), index=values.index)
+
+
+def unreadable(text: pa.Array) -> np.ndarray:
+    """:func:`unreadable_text` of an Arrow ``large_string`` array (no nulls): a bool array."""
+    lowered = pc.utf8_lower(pc.utf8_trim(text, characters=_PY_SPACE))
+    return np.asarray(pc.is_in(lowered, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False))
 
 
 def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
@@ -247,6 +251,94 @@ def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
 def _first_rule(text: pd.Series, rules: tuple[Rule, ...]) -> np.ndarray:
     """Per row the position in ``rules`` of the first matching rule (``len(rules)``: none)."""
     return np.select(_rule_matches(text, rules), list(range(len(rules))), default=len(rules))
+
+
+def _ascii_hits(arr: pa.Array, rule: Rule) -> np.ndarray:
+    """Whether each ASCII cell of ``arr`` matches ``rule`` (RE2, :attr:`Rule.ascii_pattern`;
+    with ``unless``: more occurrences of the pattern than of ``unless``, counted only on the
+    cells where ``unless`` occurs at all)."""
+    hits = np.asarray(
+        pc.match_substring_regex(arr, rule.ascii_pattern, ignore_case=True).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    if rule.unless and hits.any():
+        at = np.flatnonzero(hits)
+        cand = arr.take(pa.array(at))
+        both = np.asarray(
+            pc.match_substring_regex(cand, rule.unless, ignore_case=True).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=bool,
+        )
+        if both.any():
+            twice = cand.filter(pa.array(both))
+            more = pc.greater(
+                pc.count_substring_regex(twice, rule.ascii_pattern, ignore_case=True),
+                pc.count_substring_regex(twice, rule.unless, ignore_case=True),
+            ).to_numpy(zero_copy_only=False)
+            hits[at[both]] = more
+    return hits
+
+
+_SMALL = 48
+"""Cells below which the rules run as Python patterns cell by cell: each RE2 call over a column
+costs 20-40 µs before its first row, a Python search about half a microsecond."""
+
+
+@functools.cache
+def _any_rule(rules: tuple[Rule, ...], start: int) -> re.Pattern[str]:
+    """One Python pattern matching where any of ``rules[start:]`` matches (an alternation of
+    searches: a cell matches it exactly when it matches one of the rules)."""
+    return re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules[start:]), re.IGNORECASE)
+
+
+def _first_rule_py(value: str, rules: tuple[Rule, ...], start: int = 0) -> int:
+    """Position of the first of ``rules[start:]`` whose Python pattern matches (``len(rules)``:
+    none): the rule as :class:`Rule` defines it."""
+    if _any_rule(rules, start).search(value) is None:
+        return len(rules)
+    return next(k for k in range(start, len(rules)) if rules[k].pattern.search(value))
+
+
+def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
+    """:func:`_first_rule` of an Arrow ``large_string`` array (no nulls), rule by rule on the
+    cells no earlier rule matched (most names are decided by the first rule or two).
+
+    ASCII cells are matched by RE2 (:attr:`Rule.ascii_pattern`, one call per rule over the
+    remaining cells) while more than :data:`_SMALL` remain; the last few cells, and cells with
+    other characters (a few mojibake names), by the Python pattern (the rule itself).
+    """
+    out = np.full(len(arr), len(rules), dtype=np.int64)
+    if not len(arr):
+        return out
+    ascii_cells = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    if not ascii_cells.all():
+        for i in np.flatnonzero(~ascii_cells):
+            out[i] = _first_rule_py(arr[int(i)].as_py(), rules)
+    todo = np.flatnonzero(ascii_cells)
+    cells = arr if ascii_cells.all() else arr.take(pa.array(todo))
+    for k, rule in enumerate(rules):
+        if todo.size <= _SMALL:
+            out[todo] = [_first_rule_py(v, rules, k) for v in cells.to_pylist()]
+            break
+        hits = _ascii_hits(cells, rule)
+        if hits.any():
+            out[todo[hits]] = k
+            todo = todo[~hits]
+            cells = cells.filter(pa.array(~hits))
+    return out
+
+
+def _first_rule_distinct(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
+    """:func:`_first_rule_of` of each distinct value once (a family column holds a few dozen
+    issuers), spread back to the rows."""
+    distinct = pc.unique(arr)
+    if len(distinct) == len(arr):
+        return _first_rule_of(arr, rules)
+    codes: np.ndarray = _first_rule_of(distinct, rules)
+    return np.asarray(codes[_lookup(arr, distinct)])
 
 
 def _by_rule(values: list[str], none: str) -> np.ndarray:
@@ -284,21 +376,35 @@ def classify_reset(
         An override names a class not in :data:`RESETS`.
     """
     index = funds.index
-    ticker = funds["ticker"].fillna("").astype(str).str.strip().str.upper()
-    name = funds["name"].fillna("").astype(str) if "name" in funds else pd.Series("", index=index)
-    family = (
-        funds["issuer"].fillna("").astype(str) if "issuer" in funds else pd.Series("", index=index)
+    blank = pa.array([""] * len(index), type=pa.large_string())
+    reset, source, evidence = classify_reset_arrays(
+        _arrow_text(funds["ticker"]),
+        _arrow_text(funds["name"]) if "name" in funds else blank,
+        _arrow_text(funds["issuer"]) if "issuer" in funds else blank,
+        curated,
+        overrides,
     )
-    name_at = _first_rule(name, NAME_RULES)
-    # The family rule reads the issuer column, and the brand in the name when the column is
-    # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
-    fam_col_at = _first_rule(family.where(~unreadable_text(family), ""), FAMILY_RULES)
-    fam_name_at = _first_rule(name, FAMILY_RULES)
-    family_at = np.where(fam_col_at < len(FAMILY_RULES), fam_col_at, fam_name_at)
-    by_name = _by_rule([r.reset for r in NAME_RULES], "")[name_at]
-    by_family = _by_rule([r.reset for r in FAMILY_RULES], "")[family_at]
-    name_why = _by_rule(["name rule: " + r.why for r in NAME_RULES], "")[name_at]
-    family_why = _by_rule(["family rule: " + r.why for r in FAMILY_RULES], "")[family_at]
+    return pd.DataFrame(
+        {"reset": reset, "reset_source": source, "reset_evidence": evidence}, index=index
+    )
+
+
+def classify_reset_arrays(
+    ticker: pa.Array,
+    name: pa.Array,
+    family: pa.Array,
+    curated: pd.DataFrame | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`classify_reset` of Arrow ``large_string`` columns (no nulls): ``reset``,
+    ``reset_source`` and ``reset_evidence`` as numpy ``str`` arrays.
+
+    The name rules run only on the funds no override or curated row decides, the family rules
+    only on those no name rule decides (the result is the same as running every rule on every
+    fund and taking the first source that decides).
+    """
+    n = len(ticker)
+    ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
     for t, r in over.items():
         if r not in RESETS:
@@ -307,20 +413,40 @@ def classify_reset(
                 t,
                 f"unknown reset class {r!r} (use one of {', '.join(RESETS)})",
             )
-    from_override = (
-        ticker.map(over).to_numpy(dtype=object)
-        if over
-        else np.full(len(index), np.nan, dtype=object)
-    )
-    cur_reset = np.full(len(index), np.nan, dtype=object)
-    cur_evidence = np.full(len(index), "", dtype=object)
+    from_override = np.full(n, np.nan, dtype=object)
+    if over:
+        at = _lookup(ticker, pa.array(list(over), type=pa.large_string()))
+        from_override[at >= 0] = np.array(list(over.values()), dtype=object)[at[at >= 0]]
+    cur_reset = np.full(n, np.nan, dtype=object)
+    cur_evidence = np.full(n, "", dtype=object)
     if curated is not None and not curated.empty:
         # tickers are unique in a checked table (validate_reset_table): a lookup, -1 = not listed
-        at = pd.Index(curated["ticker"].astype(str).str.strip().str.upper()).get_indexer(ticker)
+        at = _curated_rows(curated, ticker)
         listed = at >= 0
         cur_reset[listed] = curated["reset"].to_numpy(dtype=object)[at[listed]]
         cur_evidence[listed] = curated["evidence"].fillna("").to_numpy(dtype=object)[at[listed]]
-    conditions = [pd.notna(from_override), pd.notna(cur_reset), by_name != "", by_family != ""]
+    by_override, by_curated = pd.notna(from_override), pd.notna(cur_reset)
+    # the rules, each only where no earlier source decides
+    name_at = np.full(n, len(NAME_RULES), dtype=np.int64)
+    rows = np.flatnonzero(~by_override & ~by_curated)
+    if rows.size:
+        name_at[rows] = _first_rule_of(_take(name, rows), NAME_RULES)
+    family_at = np.full(n, len(FAMILY_RULES), dtype=np.int64)
+    rows = rows[name_at[rows] == len(NAME_RULES)]
+    if rows.size:
+        # The family rule reads the issuer column, and the brand in the name when the column is
+        # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
+        fam = _take(family, rows)
+        fam = pc.if_else(pa.array(unreadable(fam)), "", fam)
+        family_at[rows] = _first_rule_distinct(fam, FAMILY_RULES)
+        rows = rows[family_at[rows] == len(FAMILY_RULES)]
+        if rows.size:
+            family_at[rows] = _first_rule_of(_take(name, rows), FAMILY_RULES)
+    by_name = _by_rule([r.reset for r in NAME_RULES], "")[name_at]
+    by_family = _by_rule([r.reset for r in FAMILY_RULES], "")[family_at]
+    name_why = _by_rule(["name rule: " + r.why for r in NAME_RULES], "")[name_at]
+    family_why = _by_rule(["family rule: " + r.why for r in FAMILY_RULES], "")[family_at]
+    conditions = [by_override, by_curated, by_name != "", by_family != ""]
     reset = np.select(conditions, [from_override, cur_reset, by_name, by_family], default=UNKNOWN)
     source = np.select(conditions, ["override", "curated", "name", "family"], default="none")
     evidence = np.select(
@@ -328,14 +454,29 @@ def classify_reset(
         ["configured in [letf] reset_overrides", cur_evidence, name_why, family_why],
         default="not in the curated table; no name or family rule applies",
     )
-    return pd.DataFrame(
-        {
-            "reset": reset.astype(str),
-            "reset_source": source.astype(str),
-            "reset_evidence": evidence.astype(str),
-        },
-        index=index,
-    )
+    return reset.astype(str), source.astype(str), evidence.astype(str)
+
+
+def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    return values if rows.size == len(values) else values.take(pa.array(rows))
+
+
+def _lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
+    """Position in ``keys`` of each value (-1: absent), by exact string equality."""
+    at = pc.index_in(values, value_set=keys)
+    return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _curated_rows(curated: pd.DataFrame, ticker: pa.Array) -> np.ndarray:
+    """Row of the curated table listing each (stripped, upper-case) ticker, -1 = not listed."""
+    tickers = curated["ticker"]
+    if tickers.isna().any():  # what astype(str) makes of a missing ticker: pandas decides
+        keys = pd.Index(tickers.astype(str).str.strip().str.upper())
+        return np.asarray(keys.get_indexer(pd.array(ticker.to_pylist(), dtype="str")))
+    keys = pc.utf8_upper(pc.utf8_trim_whitespace(_arrow_text(tickers)))
+    if pc.count_distinct(keys).as_py() != len(keys):  # refused by pandas, as before
+        pd.Index(keys.to_pylist()).get_indexer(ticker.to_pylist())
+    return _lookup(ticker, keys)
 
 
 def validate_reset_table(table: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -68,6 +68,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows import letf_reset
 from flows.errors import InputError
@@ -383,6 +386,69 @@ def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> dict[str, p
     return numbers
 
 
+class _Fields(NamedTuple):
+    """Per row the typed fields both paths hand to :func:`_finish_rows`: text as Arrow
+    ``large_string`` arrays (stripped as pandas strips), numbers and flags as numpy arrays."""
+
+    ticker: pa.Array
+    name: pa.Array
+    underlying: pa.Array
+    underlying_asset: pa.Array
+    lev_text: pa.Array
+    direction: pa.Array
+    issuer: pa.Array
+    fund_type: pa.Array
+    asset_class: pa.Array
+    aum_text: pa.Array
+    price_text: pa.Array
+    volume_text: pa.Array
+    variable: np.ndarray
+    lev_ok: np.ndarray
+    leverage: np.ndarray
+    magnitude: np.ndarray
+    direction_ok: np.ndarray
+    asset_class_ok: np.ndarray
+    sample_aum_usd: np.ndarray
+    line: np.ndarray
+    as_of: pd.api.extensions.ExtensionArray | np.ndarray
+
+
+_TEXT_FIELDS = (
+    "ticker",
+    "name",
+    "underlying",
+    "underlying_asset",
+    "lev_text",
+    "direction",
+    "issuer",
+    "fund_type",
+    "asset_class",
+    "aum_text",
+    "price_text",
+    "volume_text",
+)
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+"""pandas' default text dtype (``str``): the text columns of both frames."""
+_DEFECTS = (
+    "blank ticker",
+    "leverage not readable",
+    "direction not long/short",
+    "assets not readable",
+    "assets blank",
+    "unknown underlying",
+    "asset class not readable",
+    "name not readable",
+)
+"""Defect of a row, first match wins (:func:`_finish_rows`), as counted in the quality record."""
+
+
+def _text_array(values: pd.Series | np.ndarray) -> pa.Array:
+    """A text column as one Arrow ``large_string`` array (what ``ArrowStringArray`` holds)."""
+    if isinstance(values, pd.Series):
+        return letf_reset._arrow_text(values)
+    return pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+
+
 def _finish(
     fields: pd.DataFrame,
     numbers: dict[str, pd.Series],
@@ -390,121 +456,149 @@ def _finish(
     overrides: Mapping[str, str] | None,
     quality: Quality,
 ) -> Universe:
-    """Reset class, defects, skipped rows and the skipped share (module docstring)."""
-    reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
-    blank = letf_reset.unreadable_text
+    """:func:`_finish_rows` of the exact path's frame of fields."""
+    n = len(fields)
+    direction_ok = fields["direction_ok"].to_numpy(dtype=bool)
+    f = _Fields._make(
+        [
+            *(_text_array(fields[c]) for c in _TEXT_FIELDS),
+            fields["variable"].to_numpy(dtype=bool),
+            fields["lev_ok"].to_numpy(dtype=bool),
+            fields["leverage"].to_numpy(),
+            fields["magnitude"].to_numpy(),
+            direction_ok if direction_ok.shape == (n,) else np.full(n, True),
+            fields["asset_class_ok"].to_numpy(dtype=bool),
+            fields["sample_aum_usd"].to_numpy(),
+            fields["line"].to_numpy(dtype="int64"),
+            fields["as_of"].array,
+        ]
+    )
+    return _finish_rows(f, {k: v.to_numpy() for k, v in numbers.items()}, table, overrides, quality)
+
+
+def _str_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    return ArrowStringArray(values, dtype=_STR)
+
+
+def _finish_rows(
+    f: _Fields,
+    numbers: dict[str, np.ndarray],
+    table: pd.DataFrame,
+    overrides: Mapping[str, str] | None,
+    quality: Quality,
+) -> Universe:
+    """Reset class, defects, skipped rows and the skipped share (module docstring): the one
+    definition both paths use."""
+    n = len(f.line)
+    reset, reset_source, reset_evidence = letf_reset.classify_reset_arrays(
+        f.ticker, f.name, f.issuer, table, overrides
+    )
+    blank = letf_reset.unreadable
     aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())
-    blank_ticker, blank_name = blank(fields["ticker"]), blank(fields["name"])
-    blank_underlying, blank_underlying_asset = (
-        blank(fields["underlying"]),
-        blank(fields["underlying_asset"]),
-    )
-    no_market_data = (
-        blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
-    )
-    name_or_family_lost = blank_name | blank(fields["issuer"])
-    daily = reset["reset"].eq(letf_reset.DAILY)
-    unknown = reset["reset"].eq(letf_reset.UNKNOWN)
+    blank_ticker, blank_name = blank(f.ticker), blank(f.name)
+    blank_underlying, blank_underlying_asset = blank(f.underlying), blank(f.underlying_asset)
+    no_market_data = blank(f.aum_text) & blank(f.price_text) & blank(f.volume_text)
+    name_or_family_lost = blank_name | blank(f.issuer)
+    daily = reset == letf_reset.DAILY
+    unknown = reset == letf_reset.UNKNOWN
     # A fund the source has no market data for carries no assets into any figure: not counted.
     eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
+    aum_blank = np.asarray(pc.equal(f.aum_text, "").to_numpy(zero_copy_only=False), dtype=bool)
+    aum_missing = np.isnan(aum) if aum.dtype.kind == "f" else np.zeros(n, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        positive = f.magnitude > 0
     conditions = [
         blank_ticker,
-        ~fields["variable"]
-        & ~fields["lev_ok"]
-        & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
-        ~fields["direction_ok"],
-        fields["aum_text"].ne("") & aum.isna(),
-        fields["aum_text"].eq("") & ~no_market_data,
+        ~f.variable & ~f.lev_ok & ~(positive & ~f.direction_ok),
+        ~f.direction_ok,
+        ~aum_blank & aum_missing,
+        aum_blank & ~no_market_data,
         blank_underlying & blank_underlying_asset,
-        ~fields["asset_class_ok"],
+        ~f.asset_class_ok,
         unknown & blank_name,
     ]
-    keys = [
-        "blank ticker",
-        "leverage not readable",
-        "direction not long/short",
-        "assets not readable",
-        "assets blank",
-        "unknown underlying",
-        "asset class not readable",
-        "name not readable",
-    ]
-    conds = [np.asarray(c, dtype=bool) for c in conditions]
-    first = np.select(conds, list(range(len(keys))), default=len(keys))
-    defect_key = pd.Series(np.array([*keys, ""], dtype=object)[first], index=fields.index).astype(
-        str
-    )
-    defect = pd.Series("", index=fields.index, dtype=object)
-    bad_rows = np.flatnonzero(first < len(keys))
-    if bad_rows.size:  # the messages quote the bad cell: built for the defective rows only
-        sub = fields.iloc[bad_rows]
-        choices = [
-            "blank ticker",
-            "leverage '" + sub["lev_text"] + "' is not a positive number",
-            "direction '" + sub["direction"].astype(str) + "' is not long/short",
-            "assets '" + sub["aum_text"] + "' is not a number",
-            "assets blank while the row has a price or volume",
-            "unknown underlying (underlying_ticker and underlying_asset blank)",
-            "asset class '" + sub["asset_class"] + "' is not readable",
-            "name not readable: reset period cannot be determined",
+    first = np.select(conditions, list(range(len(_DEFECTS))), default=len(_DEFECTS))
+    bad_rows = np.flatnonzero(first < len(_DEFECTS))
+    # the messages quote the bad cell: built for the defective rows only
+    quoted = {
+        1: ("leverage '", f.lev_text, "' is not a positive number"),
+        2: ("direction '", f.direction, "' is not long/short"),
+        3: ("assets '", f.aum_text, "' is not a number"),
+        6: ("asset class '", f.asset_class, "' is not readable"),
+    }
+    fixed = {
+        0: "blank ticker",
+        4: "assets blank while the row has a price or volume",
+        5: "unknown underlying (underlying_ticker and underlying_asset blank)",
+        7: "name not readable: reset period cannot be determined",
+    }
+    messages: list[str] = []
+    if bad_rows.size:
+        kinds = first[bad_rows]
+        cells = {k: v[1].take(pa.array(bad_rows)).to_pylist() for k, v in quoted.items()}
+        messages = [
+            fixed[k] if k in fixed else quoted[k][0] + cells[k][i] + quoted[k][2]
+            for i, k in enumerate(kinds.tolist())
         ]
-        at = first[bad_rows]
-        defect.iloc[bad_rows] = np.select(
-            [at == k for k in range(len(keys))],
-            [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices],
-            default="",
-        )
-    defect = defect.astype(str)
-    has_defect = defect.ne("")
+    at = np.zeros(n, dtype=np.int64)
+    at[bad_rows] = np.arange(1, bad_rows.size + 1)
+    defect = pa.array(["", *messages], type=pa.large_string()).take(pa.array(at))
+    has_defect = first < len(_DEFECTS)
     skip = has_defect & (eligible | blank_ticker)
     counted = has_defect & eligible
-    for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby(
-        "reason", sort=False
-    ):
-        known = grp["aum"].notna()
+    kinds, aum_counted = first[counted], aum[counted]
+    for k in pd.unique(kinds):  # in order of first appearance
+        weights = aum_counted[kinds == k]
+        known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
         if known.any():
-            quality.skip(reason, int(known.sum()), float(grp.loc[known, "aum"].sum()))
+            quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
         if (~known).any():
-            quality.skip(reason, int((~known).sum()), None)
-    skip_rows = np.flatnonzero(skip.to_numpy(dtype=bool))
+            quality.skip(_DEFECTS[k], int((~known).sum()), None)
+    skip_rows = pa.array(np.flatnonzero(skip))
     skipped = pd.DataFrame(
         {
-            "ticker": fields["ticker"].iloc[skip_rows].astype(str),
-            "line": fields["line"].iloc[skip_rows].astype("int64"),
-            "reason": defect.iloc[skip_rows].astype(str),
-            "aum_usd": aum.iloc[skip_rows].astype(float),
-            "counted": counted.iloc[skip_rows].astype(bool),
-        }
-    ).reset_index(drop=True)
-    keep = np.flatnonzero(~skip.to_numpy(dtype=bool))
-    lev = fields["leverage"].where(fields["lev_ok"] & ~fields["variable"])
+            "ticker": _str_column(f.ticker.take(skip_rows)),
+            "line": f.line[skip].astype("int64"),
+            "reason": _str_column(defect.take(skip_rows)),
+            "aum_usd": aum[skip].astype(float),
+            "counted": counted[skip],
+        },
+        index=pd.RangeIndex(len(skip_rows)),
+    )
+    keep = np.flatnonzero(~skip)
+    keep_at = pa.array(keep)
+
+    def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+        return _str_column(values.take(keep_at))
+
+    empty = pa.scalar("", type=pa.large_string())
     funds = pd.DataFrame(
         {
-            "ticker": fields["ticker"],
-            "name": fields["name"],
-            "underlying": fields["underlying"].where(~blank_underlying, ""),
-            "underlying_asset": fields["underlying_asset"].where(~blank_underlying_asset, ""),
-            "leverage": lev,
-            "issuer": fields["issuer"],
-            "fund_type": fields["fund_type"],
-            "asset_class": fields["asset_class"].where(fields["asset_class_ok"], ""),
-            "aum_usd": aum,
-            "price": numbers["price"],
-            "avg_volume": numbers["volume"],
-            "reset": reset["reset"],
-            "leverage_kind": np.where(fields["variable"], "variable", "fixed"),
-            "sample_aum_usd": fields["sample_aum_usd"],
-            "line": fields["line"],
-            "as_of": fields["as_of"],
-            "reset_source": reset["reset_source"],
-            "reset_evidence": reset["reset_evidence"],
-            "defect": defect,
-        }
+            "ticker": text(f.ticker),
+            "name": text(f.name),
+            "underlying": text(pc.if_else(pa.array(blank_underlying), empty, f.underlying)),
+            "underlying_asset": text(
+                pc.if_else(pa.array(blank_underlying_asset), empty, f.underlying_asset)
+            ),
+            "leverage": np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)[keep],
+            "issuer": text(f.issuer),
+            "fund_type": text(f.fund_type),
+            "asset_class": text(pc.if_else(pa.array(f.asset_class_ok), f.asset_class, empty)),
+            "aum_usd": aum[keep],
+            "price": numbers["price"][keep],
+            "avg_volume": numbers["volume"][keep],
+            "reset": text(pa.array(reset, type=pa.large_string())),
+            "leverage_kind": text(
+                pa.array(np.where(f.variable, "variable", "fixed"), type=pa.large_string())
+            ),
+            "sample_aum_usd": f.sample_aum_usd[keep],
+            "line": f.line[keep],
+            "as_of": f.as_of.take(keep) if hasattr(f.as_of, "take") else f.as_of[keep],
+            "reset_source": text(pa.array(reset_source, type=pa.large_string())),
+            "reset_evidence": text(pa.array(reset_evidence, type=pa.large_string())),
+            "defect": text(defect),
+        },
+        index=pd.RangeIndex(len(keep)),
     )
-    funds["leverage_kind"] = funds["leverage_kind"].astype(str)
-    funds = funds[[*LETF_COLUMNS, *EXTRA_COLUMNS]]
-    if keep.size < len(funds):
-        funds = funds.iloc[keep]
-    funds = funds.reset_index(drop=True)
-    return Universe(funds, skipped[SKIPPED_COLUMNS], quality)
+    return Universe(funds[[*LETF_COLUMNS, *EXTRA_COLUMNS]], skipped[SKIPPED_COLUMNS], quality)
