@@ -317,7 +317,7 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
             parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 include_columns=list(wanted),
-                column_types=dict.fromkeys(wanted, pa.string()),
+                column_types=dict.fromkeys(wanted, pa.large_string()),
                 strings_can_be_null=False,
             ),
         )

@@ -404,6 +404,55 @@ def test_rule_by_rule_on_the_remaining_cells_is_the_first_matching_rule(
         assert expected.tolist() == python
 
 
+def _spellings(items: list) -> list[list]:
+    """Every sequence of parsed items a parsed regular expression can match as, its
+    alternations (``a|b``, also inside groups) spelled out one by one."""
+    from itertools import product
+    from re import _constants as rc  # type: ignore[attr-defined]
+
+    options = []
+    for op, arg in items:
+        if op is rc.BRANCH:
+            options.append([s for branch in arg[1] for s in _spellings(list(branch))])
+        elif op is rc.SUBPATTERN:
+            options.append(_spellings(list(arg[-1])))
+        else:
+            options.append([[(op, arg)]])
+    return [[item for part in combo for item in part] for combo in product(*options)]
+
+
+def _literal_runs(items: list) -> list[str]:
+    """The runs of plain characters a sequence of parsed items spells out in order (anything
+    else, a class, a repeat, an anchor, ends a run)."""
+    from re import _constants as rc  # type: ignore[attr-defined]
+
+    runs, run = [], ""
+    for op, arg in items:
+        if op is rc.LITERAL:
+            run += chr(arg)
+        else:
+            runs.append(run)
+            run = ""
+    return [r for r in [*runs, run] if r]
+
+
+@pytest.mark.parametrize(
+    "rule", letf_reset.NAME_RULES + letf_reset.FAMILY_RULES, ids=lambda r: r.key
+)
+def test_every_spelling_of_a_rule_holds_one_of_its_keywords(rule: letf_reset.Rule) -> None:
+    """A match holds the literal runs of the spelling it matched (case-insensitively; on ASCII
+    text: in the lower-cased text), so a keyword inside a run of every spelling is a necessary
+    condition: skipping the pattern where no keyword occurs changes no result."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    assert rule.keywords and all(w == w.lower() for w in rule.keywords)
+    spellings = _spellings(list(_parser.parse(rule.pattern.pattern, rule.pattern.flags)))
+    assert len(spellings) >= 1
+    for spelling in spellings:
+        runs = [r.lower() for r in _literal_runs(spelling)]
+        assert any(w in r for w in rule.keywords for r in runs), (rule.key, runs)
+
+
 def test_classify_reset_of_the_real_snapshot_is_every_rule_on_every_fund(test_data) -> None:
     """The rules run only where no earlier source decides; the classes are those of running
     every source on every fund and taking the first that decides."""
