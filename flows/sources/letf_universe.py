@@ -301,7 +301,7 @@ def _parse_fast(
     (leverage, direction, family, asset class, scrape time) converted once per value, plain
     decimals at once (:func:`flows.sources.columnar.decimal_cells`) and other spellings by
     ``pandas.to_numeric``, and the same :func:`_finish_rows`: equal frames and quality
-    (tests/sources/test_letf_fast_path.py).
+    (tests/sources/test_fast_paths.py).
     """
     text = decoded.text
     end = text.find("\n")
