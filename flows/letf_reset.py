@@ -358,15 +358,28 @@ _SMALL = 48
 costs 20-40 µs before its first row, a Python search about half a microsecond."""
 
 
-def _first_rule_py(value: str, rules: tuple[Rule, ...], start: int = 0) -> int:
+def _any_keyword(rules: tuple[Rule, ...], start: int) -> re.Pattern[str] | None:
+    """The keywords of ``rules[start:]`` as one alternation (lower-case letters, digits and
+    spaces: the same pattern for Python and RE2), None when a rule has none."""
+    if any(not r.keywords for r in rules[start:]):
+        return None
+    return re.compile("|".join(w for r in rules[start:] for w in r.keywords))
+
+
+def _first_rule_py(
+    value: str, rules: tuple[Rule, ...], start: int = 0, words: re.Pattern[str] | None = None
+) -> int:
     """Position of the first of ``rules[start:]`` whose Python pattern matches (``len(rules)``:
     none): the rule as :class:`Rule` defines it, tried only where an ASCII cell holds one of
-    its :attr:`Rule.keywords`."""
+    its :attr:`Rule.keywords` (``words``: :func:`_any_keyword` of ``rules[start:]``, a first
+    test for all of them)."""
     lower = value.lower() if value.isascii() else None
+    if lower is not None and words is not None and words.search(lower) is None:
+        return len(rules)
     for k in range(start, len(rules)):
         rule = rules[k]
-        words = rule.keyword_pattern
-        if lower is not None and words is not None and words.search(lower) is None:
+        pattern = rule.keyword_pattern
+        if lower is not None and pattern is not None and pattern.search(lower) is None:
             continue
         if rule.pattern.search(value):
             return k
@@ -379,7 +392,8 @@ def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
 
     ASCII cells are matched by RE2 (:attr:`Rule.ascii_pattern`, one call per rule over the
     remaining cells) while more than :data:`_SMALL` remain; the last few cells, and cells with
-    other characters (a few mojibake names), by the Python pattern (the rule itself).
+    other characters (a few mojibake names), by the Python patterns (the rules themselves),
+    tried where a cell holds a keyword (:attr:`Rule.keywords`).
     """
     out = np.full(len(arr), len(rules), dtype=np.int64)
     if not len(arr):
@@ -392,7 +406,8 @@ def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
     cells = arr if ascii_cells.all() else arr.take(pa.array(todo))
     for k, rule in enumerate(rules):
         if todo.size <= _SMALL:
-            out[todo] = [_first_rule_py(v, rules, k) for v in cells.to_pylist()]
+            words = _any_keyword(rules, k)
+            out[todo] = [_first_rule_py(v, rules, k, words) for v in cells.to_pylist()]
             break
         hits = _ascii_hits(cells, rule)
         if hits.any():

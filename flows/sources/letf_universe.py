@@ -759,6 +759,10 @@ def _finish(
     return _finish_rows(f, {k: v.to_numpy() for k, v in numbers.items()}, table, overrides, quality)
 
 
+_KINDS = pa.array(["fixed", "variable"], type=pa.large_string())
+"""``leverage_kind`` by ``variable`` (0: fixed, 1: variable)."""
+
+
 def _str_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     return ArrowStringArray(values, dtype=_STR)
 
@@ -872,9 +876,7 @@ def _finish_rows(
         "price": numbers["price"][keep],
         "avg_volume": numbers["volume"][keep],
         "reset": text(reset),
-        "leverage_kind": text(
-            pa.array(np.where(f.variable, "variable", "fixed"), type=pa.large_string())
-        ),
+        "leverage_kind": text(_KINDS.take(pa.array(f.variable.astype(np.int8)))),
         "sample_aum_usd": f.sample_aum_usd[keep],
         "line": f.line[keep],
         "as_of": f.as_of.take(keep) if hasattr(f.as_of, "take") else f.as_of[keep],
