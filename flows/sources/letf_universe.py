@@ -164,13 +164,21 @@ def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]
     return header, rows, lines
 
 
-def _require(header: list[str], required: list[str], source: str) -> None:
+def _require(header: list[str], required: list[str], source: str, read: tuple[str, ...]) -> None:
+    """Every required column present, and none of the columns read named twice."""
     for name in required:
         if name not in header:
             raise InputError(
                 source,
                 f"line 1, column '{name}'",
                 f"required column missing (header: {', '.join(header[:25])})",
+            )
+    for name in read:
+        if header.count(name) > 1:
+            raise InputError(
+                source,
+                f"line 1, column '{name}'",
+                "column named twice in the header: which one holds the values cannot be told",
             )
 
 
@@ -202,10 +210,10 @@ def parse(
     if not rows:
         raise InputError(source, "line 2", "empty universe: the file has a header but no fund rows")
     if "direction" in header:
-        _require(header, DATASET_REQUIRED, source)
+        _require(header, DATASET_REQUIRED, source, _READ)
         layout = "dataset"
     elif "underlying" in header:
-        _require(header, CURATED_REQUIRED, source)
+        _require(header, CURATED_REQUIRED, source, _CURATED_READ)
         layout = "curated"
     else:
         raise InputError(
@@ -256,6 +264,21 @@ _READ = (
     "updated_at",
 )
 """The dataset columns the figures read (the others are not converted)."""
+_CURATED_READ = (
+    "ticker",
+    "name",
+    "underlying",
+    "underlying_asset",
+    "leverage",
+    "issuer",
+    "fund_type",
+    "asset_class",
+    "aum_usd",
+    "sample_aum_usd",
+    "price",
+    "avg_volume",
+)
+"""The curated columns :func:`_curated_fields` reads."""
 
 
 def _lines_are_plain(body: bytes) -> bool:

@@ -179,6 +179,12 @@ def _parse_exact(decoded: Decoded, source: str) -> NavHistory:
                 f"line 1, column '{col}'",
                 f"required column missing (have: {', '.join(header)})",
             )
+        if header.count(col) > 1:
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                "column named twice in the header: which one holds the values cannot be told",
+            )
     if not n:
         raise InputError(source, "line 2", "no data rows")
     quality.total_rows += n

@@ -81,6 +81,13 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
                 f"line 1, column '{col}'",
                 f"required column missing (header: {', '.join(header)})",
             )
+    for col in COLUMNS[:-1]:
+        if header.count(col) > 1:
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                "column named twice in the header: which one holds the values cannot be told",
+            )
     fast = _parse_fast(text, header, rows, lines, source)
     if fast is not None:
         return fast
