@@ -323,7 +323,13 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
             parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 include_columns=list(wanted),
-                column_types=dict.fromkeys(wanted, pa.large_string()),
+                # numbers read as Arrow's cast reads them (spaces and tabs around them
+                # trimmed, as str.strip does first there); a blank cell does not convert
+                column_types={
+                    f: pa.float64() if c in _NUMBER_COLUMNS else pa.large_string()
+                    for f, c in wanted.items()
+                },
+                null_values=[],
                 strings_can_be_null=False,
             ),
         )
@@ -336,21 +342,16 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     days = columnar.us_days_padded(cols["Date"])
     if days is None:
         return None
-    nums = {}
-    for col in _NUMBER_COLUMNS:
-        try:
-            values = pc.cast(cols[col], pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-        if not np.isfinite(values).all():
-            return None
-        nums[col] = values
+    nums = {c: cols[c].to_numpy(zero_copy_only=False) for c in _NUMBER_COLUMNS}
+    if not all(np.isfinite(v).all() for v in nums.values()):
+        return None  # nan, inf: the exact path decides
     nav, aum = nums["NAV"], nums["Assets Under Management"]
     shares = nums["Shares Outstanding (000)"] * 1000.0
     # the ticker: its few distinct spellings by the exact rule (strip, upper), one fund only
     spellings = pc.unique(cols["Ticker"])
-    tickers = [str(t).strip().upper() for t in spellings.to_pylist()]
-    if len(set(tickers)) != 1 or tickers[0].lower() in _BLANK:
+    normalized = pc.utf8_upper(pc.utf8_trim_whitespace(spellings))
+    tickers = normalized.to_pylist()
+    if len(set(tickers)) != 1 or pc.utf8_lower(normalized)[0].as_py() in _BLANK:
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.abs(nav * shares / aum - 1.0)
