@@ -51,14 +51,16 @@ Pure: frames in, frames out, no I/O (the curated table is read by
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows.errors import InputError
 
@@ -88,7 +90,8 @@ class Rule:
     ``pattern`` (:func:`_first_match`).  RE2 has no look-ahead: ``unless`` (RE2) names the
     occurrences of ``ascii_pattern`` that do not count (each one starts at an occurrence of
     ``ascii_pattern``), and a row matches when it holds more occurrences of ``ascii_pattern``
-    than of ``unless``.
+    than of ``unless``.  ``keywords`` is a quick necessary test before ``pattern`` on ASCII
+    text (:func:`_first_rule_py`).
     """
 
     key: str
@@ -97,10 +100,20 @@ class Rule:
     why: str
     ascii_pattern: str = ""
     unless: str = ""
+    keywords: tuple[str, ...] = ()
+    """Lower-case words of which every match holds one (each branch of ``pattern`` spells one
+    out; a test proves it): an ASCII cell holding none of them cannot match, so the Python
+    pattern is not even tried (empty: always tried)."""
+
+    keyword_pattern: re.Pattern[str] | None = field(default=None, init=False, compare=False)
+    """The keywords as one pattern (compiled once), None without keywords."""
 
     def __post_init__(self) -> None:
         if not self.ascii_pattern:
             object.__setattr__(self, "ascii_pattern", self.pattern.pattern)
+        if self.keywords:
+            words = "|".join(re.escape(w) for w in self.keywords)
+            object.__setattr__(self, "keyword_pattern", re.compile(words))
 
 
 NAME_RULES: tuple[Rule, ...] = (
@@ -109,6 +122,7 @@ NAME_RULES: tuple[Rule, ...] = (
         re.compile(r"\bdaily\b(?!\s+(?:income|pay|premium|distribution))|\bdly\b", re.IGNORECASE),
         DAILY,
         "name says Daily",
+        keywords=("daily", "dly"),
         ascii_pattern=r"\bdaily\b|\bdly\b",
         unless=rf"\bdaily{_ASCII_SPACE}+(?:income|pay|premium|distribution)",
     ),
@@ -120,11 +134,41 @@ NAME_RULES: tuple[Rule, ...] = (
         ),
         OPTIONS,
         "name names an options payoff (buffer / accelerated / capped / option income)",
+        keywords=(
+            "yield",
+            "option",
+            "buffer",
+            "accelerat",
+            "outcome",
+            "premium",
+            "income",
+            "covered call",
+            "boosted",
+            "capped",
+        ),
         ascii_pattern=rf"yield{_ASCII_SPACE}*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+{_ASCII_SPACE}*income|covered call|boosted|\bcapped\b",
     ),
-    Rule("weekly", re.compile(r"weekly", re.IGNORECASE), WEEKLY, "name says Weekly"),
-    Rule("monthly", re.compile(r"monthly", re.IGNORECASE), MONTHLY, "name says Monthly"),
-    Rule("quarterly", re.compile(r"quarterly", re.IGNORECASE), QUARTERLY, "name says Quarterly"),
+    Rule(
+        "weekly",
+        re.compile(r"weekly", re.IGNORECASE),
+        WEEKLY,
+        "name says Weekly",
+        keywords=("weekly",),
+    ),
+    Rule(
+        "monthly",
+        re.compile(r"monthly", re.IGNORECASE),
+        MONTHLY,
+        "name says Monthly",
+        keywords=("monthly",),
+    ),
+    Rule(
+        "quarterly",
+        re.compile(r"quarterly", re.IGNORECASE),
+        QUARTERLY,
+        "name says Quarterly",
+        keywords=("quarterly",),
+    ),
 )
 """Rules on the fund name, applied in this order (first match wins)."""
 
@@ -134,18 +178,21 @@ FAMILY_RULES: tuple[Rule, ...] = (
         re.compile(r"\bproshares\b", re.IGNORECASE),
         DAILY,
         "ProShares leveraged and inverse funds reset daily",
+        keywords=("proshares",),
     ),
     Rule(
         "graniteshares",
         re.compile(r"\bgraniteshares\b", re.IGNORECASE),
         DAILY,
         "GraniteShares leveraged funds reset daily (YieldBoost funds are caught by the name rules first)",
+        keywords=("graniteshares",),
     ),
     Rule(
         "leverage-shares",
         re.compile(r"\bleverage\s?shares\b", re.IGNORECASE),
         DAILY,
         "Leverage Shares 2x funds reset daily (Capped Accelerated funds are caught by the name rules first)",
+        keywords=("leverage",),
         ascii_pattern=rf"\bleverage{_ASCII_SPACE}?shares\b",
     ),
     Rule(
@@ -153,6 +200,7 @@ FAMILY_RULES: tuple[Rule, ...] = (
         re.compile(r"microsectors|\bbmo\b|bank of montreal|^\s*max\s*$|^\s*max\b", re.IGNORECASE),
         DAILY,
         "MicroSectors and MAX exchange-traded notes reset daily",
+        keywords=("microsectors", "bmo", "bank of montreal", "max"),
         # Python's $ also matches before a final line break; the space class takes it here
         ascii_pattern=rf"microsectors|\bbmo\b|bank of montreal|^{_ASCII_SPACE}*max{_ASCII_SPACE}*$|^{_ASCII_SPACE}*max\b",
     ),
@@ -161,18 +209,21 @@ FAMILY_RULES: tuple[Rule, ...] = (
         re.compile(r"volatility shares|\bvs trust\b", re.IGNORECASE),
         DAILY,
         "Volatility Shares leveraged funds reset daily",
+        keywords=("volatility shares", "vs trust"),
     ),
     Rule(
         "21shares",
         re.compile(r"\b21shares\b", re.IGNORECASE),
         DAILY,
         "21Shares 2x funds reset daily",
+        keywords=("21shares",),
     ),
     Rule(
         "t-rex",
         re.compile(r"\bt-?rex\b|^\s*rex\s*$", re.IGNORECASE),
         DAILY,
         "T-Rex / REX leveraged funds reset daily",
+        keywords=("rex",),
         ascii_pattern=rf"\bt-?rex\b|^{_ASCII_SPACE}*rex{_ASCII_SPACE}*$",
     ),
     Rule(
@@ -180,6 +231,7 @@ FAMILY_RULES: tuple[Rule, ...] = (
         re.compile(r"deutsche bank|^\s*db\s*$|^\s*db\s", re.IGNORECASE),
         DAILY,
         "Deutsche Bank DB double long/short notes reset daily",
+        keywords=("deutsche bank", "db"),
         ascii_pattern=rf"deutsche bank|^{_ASCII_SPACE}*db{_ASCII_SPACE}*$|^{_ASCII_SPACE}*db{_ASCII_SPACE}",
     ),
     Rule(
@@ -187,6 +239,7 @@ FAMILY_RULES: tuple[Rule, ...] = (
         re.compile(r"\binnovator\b|\bft vest\b|\byieldmax\b|\bneos\b|\bkurv\b", re.IGNORECASE),
         OPTIONS,
         "issuer of defined-outcome / option-income funds only",
+        keywords=("innovator", "ft vest", "yieldmax", "neos", "kurv"),
     ),
 )
 """Rules on the fund family (``issuer``; the name when the family is not readable)."""
@@ -212,12 +265,34 @@ def unreadable_text(values: pd.Series) -> pd.Series:
     """True where a text cell carries nothing: blank, ``-``, ``NaN``, ``N/A``, ``None``, ``null``
     (whitespace around them as Python's ``str.strip`` removes it, any case).
 
-    One Arrow pass over the column (trim, lower, set lookup).
+    One Arrow pass over the column (trim, lower, set lookup): :func:`unreadable`.
     """
-    text = pc.utf8_lower(pc.utf8_trim(_arrow_text(values), characters=_PY_SPACE))
-    return pd.Series(
-        pc.is_in(text, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False), index=values.index
+    return pd.Series(unreadable(_arrow_text(values)), index=values.index)
+
+
+_BLANK_SPELLINGS = pa.array(
+    sorted(
+        {"".join(p) for w in _BLANK_TEXT for p in itertools.product(*({c, c.upper()} for c in w))}
+    ),
+    type=pa.large_string(),
+)
+"""Every upper/lower-case spelling of the blank words (no other character lower-cases into
+one of their letters, ``/`` or ``-``: a test checks every code point)."""
+
+
+def unreadable_stripped(text: pa.Array) -> np.ndarray:
+    """:func:`unreadable` of an Arrow ``large_string`` array already stripped of whitespace
+    (``str.strip``; pandas' and Arrow's ``utf8_trim_whitespace`` remove the same characters, a
+    test checks it): one set lookup of the blank words in any case."""
+    return np.asarray(
+        pc.is_in(text, value_set=_BLANK_SPELLINGS).to_numpy(zero_copy_only=False), dtype=bool
     )
+
+
+def unreadable(text: pa.Array) -> np.ndarray:
+    """:func:`unreadable_text` of an Arrow ``large_string`` array (no nulls): a bool array."""
+    lowered = pc.utf8_lower(pc.utf8_trim(text, characters=_PY_SPACE))
+    return np.asarray(pc.is_in(lowered, value_set=_BLANK_VALUES).to_numpy(zero_copy_only=False))
 
 
 def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
@@ -247,6 +322,109 @@ def _rule_matches(text: pd.Series, rules: tuple[Rule, ...]) -> list[np.ndarray]:
 def _first_rule(text: pd.Series, rules: tuple[Rule, ...]) -> np.ndarray:
     """Per row the position in ``rules`` of the first matching rule (``len(rules)``: none)."""
     return np.select(_rule_matches(text, rules), list(range(len(rules))), default=len(rules))
+
+
+def _ascii_hits(arr: pa.Array, rule: Rule) -> np.ndarray:
+    """Whether each ASCII cell of ``arr`` matches ``rule`` (RE2, :attr:`Rule.ascii_pattern`;
+    with ``unless``: more occurrences of the pattern than of ``unless``, counted only on the
+    cells where ``unless`` occurs at all)."""
+    hits = np.asarray(
+        pc.match_substring_regex(arr, rule.ascii_pattern, ignore_case=True).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    if rule.unless and hits.any():
+        at = np.flatnonzero(hits)
+        cand = arr.take(pa.array(at))
+        both = np.asarray(
+            pc.match_substring_regex(cand, rule.unless, ignore_case=True).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=bool,
+        )
+        if both.any():
+            twice = cand.filter(pa.array(both))
+            more = pc.greater(
+                pc.count_substring_regex(twice, rule.ascii_pattern, ignore_case=True),
+                pc.count_substring_regex(twice, rule.unless, ignore_case=True),
+            ).to_numpy(zero_copy_only=False)
+            hits[at[both]] = more
+    return hits
+
+
+_SMALL = 48
+"""Cells below which the rules run as Python patterns cell by cell: each RE2 call over a column
+costs 20-40 µs before its first row, a Python search about half a microsecond."""
+
+
+def _any_keyword(rules: tuple[Rule, ...], start: int) -> re.Pattern[str] | None:
+    """The keywords of ``rules[start:]`` as one alternation (lower-case letters, digits and
+    spaces: the same pattern for Python and RE2), None when a rule has none."""
+    if any(not r.keywords for r in rules[start:]):
+        return None
+    return re.compile("|".join(w for r in rules[start:] for w in r.keywords))
+
+
+def _first_rule_py(
+    value: str, rules: tuple[Rule, ...], start: int = 0, words: re.Pattern[str] | None = None
+) -> int:
+    """Position of the first of ``rules[start:]`` whose Python pattern matches (``len(rules)``:
+    none): the rule as :class:`Rule` defines it, tried only where an ASCII cell holds one of
+    its :attr:`Rule.keywords` (``words``: :func:`_any_keyword` of ``rules[start:]``, a first
+    test for all of them)."""
+    lower = value.lower() if value.isascii() else None
+    if lower is not None and words is not None and words.search(lower) is None:
+        return len(rules)
+    for k in range(start, len(rules)):
+        rule = rules[k]
+        pattern = rule.keyword_pattern
+        if lower is not None and pattern is not None and pattern.search(lower) is None:
+            continue
+        if rule.pattern.search(value):
+            return k
+    return len(rules)
+
+
+def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
+    """:func:`_first_rule` of an Arrow ``large_string`` array (no nulls), rule by rule on the
+    cells no earlier rule matched (most names are decided by the first rule or two).
+
+    ASCII cells are matched by RE2 (:attr:`Rule.ascii_pattern`, one call per rule over the
+    remaining cells) while more than :data:`_SMALL` remain; the last few cells, and cells with
+    other characters (a few mojibake names), by the Python patterns (the rules themselves),
+    tried where a cell holds a keyword (:attr:`Rule.keywords`).
+    """
+    out = np.full(len(arr), len(rules), dtype=np.int64)
+    if not len(arr):
+        return out
+    ascii_cells = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    if not ascii_cells.all():
+        for i in np.flatnonzero(~ascii_cells):
+            out[i] = _first_rule_py(arr[int(i)].as_py(), rules)
+    todo = np.flatnonzero(ascii_cells)
+    cells = arr if ascii_cells.all() else arr.take(pa.array(todo))
+    for k, rule in enumerate(rules):
+        if todo.size <= _SMALL:
+            words = _any_keyword(rules, k)
+            out[todo] = [_first_rule_py(v, rules, k, words) for v in cells.to_pylist()]
+            break
+        hits = _ascii_hits(cells, rule)
+        if hits.any():
+            out[todo[hits]] = k
+            todo = todo[~hits]
+            cells = cells.filter(pa.array(~hits))
+    return out
+
+
+def _first_rule_distinct(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
+    """:func:`_first_rule_of` of each distinct value once (a family column holds a few dozen
+    issuers), spread back to the rows."""
+    distinct = pc.unique(arr)
+    if len(distinct) == len(arr):
+        return _first_rule_of(arr, rules)
+    codes: np.ndarray = _first_rule_of(distinct, rules)
+    return np.asarray(codes[_lookup(arr, distinct)])
 
 
 def _by_rule(values: list[str], none: str) -> np.ndarray:
@@ -284,21 +462,41 @@ def classify_reset(
         An override names a class not in :data:`RESETS`.
     """
     index = funds.index
-    ticker = funds["ticker"].fillna("").astype(str).str.strip().str.upper()
-    name = funds["name"].fillna("").astype(str) if "name" in funds else pd.Series("", index=index)
-    family = (
-        funds["issuer"].fillna("").astype(str) if "issuer" in funds else pd.Series("", index=index)
+    blank = pa.array([""] * len(index), type=pa.large_string())
+    reset, source, evidence = classify_reset_arrays(
+        _arrow_text(funds["ticker"]),
+        _arrow_text(funds["name"]) if "name" in funds else blank,
+        _arrow_text(funds["issuer"]) if "issuer" in funds else blank,
+        curated,
+        overrides,
     )
-    name_at = _first_rule(name, NAME_RULES)
-    # The family rule reads the issuer column, and the brand in the name when the column is
-    # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
-    fam_col_at = _first_rule(family.where(~unreadable_text(family), ""), FAMILY_RULES)
-    fam_name_at = _first_rule(name, FAMILY_RULES)
-    family_at = np.where(fam_col_at < len(FAMILY_RULES), fam_col_at, fam_name_at)
-    by_name = _by_rule([r.reset for r in NAME_RULES], "")[name_at]
-    by_family = _by_rule([r.reset for r in FAMILY_RULES], "")[family_at]
-    name_why = _by_rule(["name rule: " + r.why for r in NAME_RULES], "")[name_at]
-    family_why = _by_rule(["family rule: " + r.why for r in FAMILY_RULES], "")[family_at]
+    str_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.DataFrame(
+        {
+            "reset": ArrowStringArray(reset, dtype=str_dtype),
+            "reset_source": ArrowStringArray(source, dtype=str_dtype),
+            "reset_evidence": ArrowStringArray(evidence, dtype=str_dtype),
+        },
+        index=index,
+    )
+
+
+def classify_reset_arrays(
+    ticker: pa.Array,
+    name: pa.Array,
+    family: pa.Array,
+    curated: pd.DataFrame | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """:func:`classify_reset` of Arrow ``large_string`` columns (no nulls): ``reset``,
+    ``reset_source`` and ``reset_evidence`` as Arrow ``large_string`` arrays.
+
+    The name rules run only on the funds no override or curated row decides, the family rules
+    only on those no name rule decides (the result is the same as running every rule on every
+    fund and taking the first source that decides).
+    """
+    n = len(ticker)
+    ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
     for t, r in over.items():
         if r not in RESETS:
@@ -307,35 +505,98 @@ def classify_reset(
                 t,
                 f"unknown reset class {r!r} (use one of {', '.join(RESETS)})",
             )
-    from_override = (
-        ticker.map(over).to_numpy(dtype=object)
+    over_at = (
+        _lookup(ticker, pa.array(list(over), type=pa.large_string()))
         if over
-        else np.full(len(index), np.nan, dtype=object)
+        else np.full(n, -1, dtype=np.int64)
     )
-    cur_reset = np.full(len(index), np.nan, dtype=object)
-    cur_evidence = np.full(len(index), "", dtype=object)
+    cur_at = np.full(n, -1, dtype=np.int64)
+    cur_reset: list[str] = []
+    cur_evidence: list[str] = []
     if curated is not None and not curated.empty:
         # tickers are unique in a checked table (validate_reset_table): a lookup, -1 = not listed
-        at = pd.Index(curated["ticker"].astype(str).str.strip().str.upper()).get_indexer(ticker)
-        listed = at >= 0
-        cur_reset[listed] = curated["reset"].to_numpy(dtype=object)[at[listed]]
-        cur_evidence[listed] = curated["evidence"].fillna("").to_numpy(dtype=object)[at[listed]]
-    conditions = [pd.notna(from_override), pd.notna(cur_reset), by_name != "", by_family != ""]
-    reset = np.select(conditions, [from_override, cur_reset, by_name, by_family], default=UNKNOWN)
-    source = np.select(conditions, ["override", "curated", "name", "family"], default="none")
-    evidence = np.select(
+        cur_at = _curated_rows(curated, ticker)
+        resets = curated["reset"].tolist()
+        evidence = curated["evidence"].tolist()
+        missing = pd.isna(np.array([*resets, *evidence], dtype=object))
+        listed = np.flatnonzero(cur_at >= 0)
+        cur_at[listed[missing[cur_at[listed]]]] = -1  # no class given: the rules decide
+        cur_reset = [str(v) for v in resets]
+        cur_evidence = [
+            "" if gone else str(v) for v, gone in zip(evidence, missing[len(resets) :], strict=True)
+        ]
+    by_override, by_curated = over_at >= 0, (cur_at >= 0) & (over_at < 0)
+    # the rules, each only where no earlier source decides
+    name_at = np.full(n, len(NAME_RULES), dtype=np.int64)
+    rows = np.flatnonzero(~by_override & ~by_curated)
+    if rows.size:
+        name_at[rows] = _first_rule_of(_take(name, rows), NAME_RULES)
+    family_at = np.full(n, len(FAMILY_RULES), dtype=np.int64)
+    rows = rows[name_at[rows] == len(NAME_RULES)]
+    if rows.size:
+        # The family rule reads the issuer column, and the brand in the name when the column is
+        # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
+        fam = _take(family, rows)
+        fam = pc.if_else(pa.array(unreadable(fam)), "", fam)
+        family_at[rows] = _first_rule_distinct(fam, FAMILY_RULES)
+        rows = rows[family_at[rows] == len(FAMILY_RULES)]
+        if rows.size:
+            family_at[rows] = _first_rule_of(_take(name, rows), FAMILY_RULES)
+    by_name = name_at < len(NAME_RULES)
+    by_family = family_at < len(FAMILY_RULES)
+    conditions = [by_override, by_curated, by_name, by_family]
+    # each row's value is picked from a short list of texts (one per source and rule)
+    n_over, n_cur, n_name = len(over), len(cur_reset), len(NAME_RULES)
+    reset_texts = [*over.values(), *cur_reset, *(r.reset for r in NAME_RULES)]
+    reset_texts += [*(r.reset for r in FAMILY_RULES), UNKNOWN]
+    why_texts = ["configured in [letf] reset_overrides", *cur_evidence]
+    why_texts += ["name rule: " + r.why for r in NAME_RULES]
+    why_texts += ["family rule: " + r.why for r in FAMILY_RULES]
+    why_texts += ["not in the curated table; no name or family rule applies"]
+    family_from = n_over + n_cur + n_name
+    reset_at = np.select(
         conditions,
-        ["configured in [letf] reset_overrides", cur_evidence, name_why, family_why],
-        default="not in the curated table; no name or family rule applies",
+        [over_at, n_over + cur_at, n_over + n_cur + name_at, family_from + family_at],
+        default=len(reset_texts) - 1,
     )
-    return pd.DataFrame(
-        {
-            "reset": reset.astype(str),
-            "reset_source": source.astype(str),
-            "reset_evidence": evidence.astype(str),
-        },
-        index=index,
+    why_at = np.select(
+        conditions,
+        [0, 1 + cur_at, 1 + n_cur + name_at, 1 + n_cur + n_name + family_at],
+        default=len(why_texts) - 1,
     )
+    source_at = np.select(conditions, [0, 1, 2, 3], default=4)
+    return (
+        _texts(reset_texts, reset_at),
+        _texts(["override", "curated", "name", "family", "none"], source_at),
+        _texts(why_texts, why_at),
+    )
+
+
+def _texts(texts: list[str], at: np.ndarray) -> pa.Array:
+    """``texts[at[i]]`` for every row, as one Arrow ``large_string`` array."""
+    return pa.array(texts, type=pa.large_string()).take(pa.array(at))
+
+
+def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    return values if rows.size == len(values) else values.take(pa.array(rows))
+
+
+def _lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
+    """Position in ``keys`` of each value (-1: absent), by exact string equality."""
+    at = pc.index_in(values, value_set=keys)
+    return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _curated_rows(curated: pd.DataFrame, ticker: pa.Array) -> np.ndarray:
+    """Row of the curated table listing each (stripped, upper-case) ticker, -1 = not listed."""
+    tickers = curated["ticker"].tolist()
+    if not all(isinstance(t, str) for t in tickers):  # what astype(str) makes of it: pandas'
+        keys = pd.Index(curated["ticker"].astype(str).str.strip().str.upper())
+        return np.asarray(keys.get_indexer(pd.array(ticker.to_pylist(), dtype="str")))
+    keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(tickers, type=pa.large_string())))
+    if len(set(keys.to_pylist())) != len(keys):  # refused by pandas, as before
+        pd.Index(keys.to_pylist()).get_indexer(ticker.to_pylist())
+    return _lookup(ticker, keys)
 
 
 def validate_reset_table(table: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -20,14 +20,18 @@ Pure: text in, arrays out.
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
+from flows.errors import InputError
 
 SMALL_TEXT = 20_000
 """Characters below which the data lines are split by Python's ``str.split`` (faster than
@@ -210,3 +214,218 @@ def us_days(arr: pa.Array) -> np.ndarray | None:
     if (days.astype("datetime64[M]") != month).any():  # day beyond the month's end
         return None
     return np.asarray(days)
+
+
+# -- the exact row-by-row reader (appended: the diagnostic path of the strict CSV parsers) -------
+class StrictRows(NamedTuple):
+    """What :func:`strict_rows` read: stripped ``header``, the data ``rows`` (lists of the
+    fields as written), the 1-based ``lines`` each row starts on, and ``cut``: ``(line, fields)``
+    of a last row cut short (only with ``allow_cut_last_row``), else None."""
+
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    cut: tuple[int, int] | None
+
+
+def strict_rows(
+    text: str,
+    source: str,
+    *,
+    strip_bom: bool = False,
+    allow_cut_last_row: bool = False,
+) -> StrictRows:
+    """Read a delimited text line by line, refusing what is malformed, naming the line.
+
+    Python's ``csv`` reader in strict mode (``"a"b`` is an error, quoted fields may hold commas,
+    quotes and line breaks).  The first record is the header (names stripped; with ``strip_bom``
+    also of byte-order marks: a BOM file saved again with one); records that are empty or hold
+    only whitespace are skipped, as a blank line.  Every other record must have the header's
+    number of fields, else :class:`InputError` (``line L, column C``: "row has N fields, the
+    header has M").  With ``allow_cut_last_row`` a last record with fewer fields and no line
+    break after it (a download cut off) ends the reading instead and is returned as ``cut``.
+    A ``csv.Error`` is an :class:`InputError` naming the reader's line ("malformed CSV: ...").
+
+    The exact path of the parsers whose fast path reads regular text column-wise
+    (:func:`split_lines_columns`, ``pyarrow.csv``): it decides whatever the fast path declines.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    cut: tuple[int, int] | None = None
+    start = 1
+    try:
+        for record in reader:
+            if not header:
+                header = (
+                    [h.strip().lstrip("\ufeff").strip() for h in record]
+                    if strip_bom
+                    else [h.strip() for h in record]
+                )
+                start = reader.line_num + 1
+                continue
+            if not record or all(not f.strip() for f in record):
+                start = reader.line_num + 1
+                continue
+            if len(record) != len(header):
+                if (
+                    allow_cut_last_row
+                    and len(record) < len(header)
+                    and reader.line_num == text.count("\n") + 1
+                    and not text.endswith(("\n", "\r"))
+                ):
+                    cut = (start, len(record))
+                    break
+                col = min(len(record), len(header)) + 1
+                raise InputError(
+                    source,
+                    f"line {start}, column {col}",
+                    f"row has {len(record)} fields, the header has {len(header)}",
+                )
+            rows.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(source, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    return StrictRows(header, rows, lines, cut)
+
+
+def us_days_padded(arr: pa.Array) -> np.ndarray | None:
+    """``datetime64[D]`` of a string column when every cell is a valid zero-padded US date
+    ``MM/DD/YYYY`` (exactly ten characters), else None.
+
+    The same dates as :func:`us_days` for such cells, read from the Arrow buffer at fixed
+    positions (no regular expression, no split): the common layout of US files (ProShares).
+    """
+    n = len(arr)
+    if not n:
+        return np.array([], dtype="datetime64[D]")
+    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=width)[arr.offset : arr.offset + n + 1]
+    if (np.diff(offsets) != 10).any():
+        return None
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, 10)
+    digits = data[:, [0, 1, 3, 4, 6, 7, 8, 9]].astype(np.int64) - 48
+    if ((digits < 0) | (digits > 9)).any() or (data[:, [2, 5]] != 47).any():  # 47: "/"
+        return None
+    m = digits[:, 0] * 10 + digits[:, 1]
+    d = digits[:, 2] * 10 + digits[:, 3]
+    y = digits[:, 4] * 1000 + digits[:, 5] * 100 + digits[:, 6] * 10 + digits[:, 7]
+    if ((m < 1) | (m > 12) | (d < 1)).any():
+        return None
+    month = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
+    days = month.astype("datetime64[D]") + (d - 1)
+    if (days.astype("datetime64[M]") != month).any():  # day beyond the month's end
+        return None
+    return np.asarray(days)
+
+
+SHORT_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+"""A decimal as data files write it (``-12.5``, ``3``, ``0.78``): no sign but ``-``, no exponent,
+no spaces, no thousands separators."""
+
+
+def short_decimals(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, ok)`` of a string column: float64 where the cell is a :data:`SHORT_DECIMAL` of
+    at most 15 characters (``ok``), NaN elsewhere (blank cells, other spellings).
+
+    Such a cell is an integer below 10**15 over a power of ten, which every correctly rounded
+    reader turns into the same float: Arrow's cast here, ``pandas.to_numeric`` and Python's
+    ``float`` alike.  A caller decides the other cells (``~ok``) by its exact rule.
+    """
+    n = len(arr)
+    values = np.full(n, np.nan)
+    if not n:
+        return values, np.zeros(0, dtype=bool)
+    match = pc.and_(
+        pc.match_substring_regex(arr, SHORT_DECIMAL), pc.less_equal(pc.utf8_length(arr), 15)
+    )
+    ok = pc.fill_null(match, False).to_numpy(zero_copy_only=False)
+    if ok.all():
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    elif ok.any():
+        values[ok] = pc.cast(arr.filter(ok), pa.float64()).to_numpy(zero_copy_only=False)
+    return values, ok
+
+
+# -- small curated tables (a few dozen rows: Python per cell beats a pyarrow call per column) ---
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r"
+_SHORT_DECIMAL_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_ISO_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def plain_ascii(text: str) -> bool:
+    """Printable ASCII and ``\\n`` / ``\\r\\n`` line ends only (no tab, no other control
+    character, no bare ``\\r``): text on which ``str.strip``/``str.lower`` and Arrow's ASCII
+    kernels agree, and every CSV reader splits alike."""
+    return (
+        text.isascii()
+        and not text.encode("ascii").translate(None, _PRINTABLE)
+        and text.count("\r") == text.count("\r\n")
+    )
+
+
+def small_decimals(cells: list[str]) -> np.ndarray | None:
+    """float64 of a few stripped cells: ``""`` -> NaN, a :data:`SHORT_DECIMAL` of at most 15
+    characters -> its value (what ``pandas.to_numeric`` and Arrow read alike, see
+    :func:`short_decimals`); None when any other cell is present (the caller's exact rule
+    decides)."""
+    out = np.full(len(cells), np.nan)
+    for i, cell in enumerate(cells):
+        if cell:
+            if len(cell) > 15 or _SHORT_DECIMAL_RE.fullmatch(cell) is None:
+                return None
+            out[i] = float(cell)
+    return out
+
+
+def small_iso_days(cells: list[str]) -> np.ndarray | None:
+    """``datetime64[D]`` of a few stripped cells: ``""`` -> NaT, a valid ``YYYY-MM-DD`` date of
+    the years 1900-2199 -> its day; None when any other cell is present (``2024-02-30``,
+    ``2024-1-5``, a time of day: the caller's exact rule decides)."""
+    out = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
+    for i, cell in enumerate(cells):
+        if cell:
+            if _ISO_DAY_RE.fullmatch(cell) is None or not "1900" <= cell[:4] <= "2199":
+                return None
+            try:
+                out[i] = np.datetime64(cell, "D")
+            except ValueError:  # no such day
+                return None
+    return out
+
+
+_NOT_DECIMAL_BYTE = np.ones(256, dtype=bool)
+_NOT_DECIMAL_BYTE[list(b"0123456789.-")] = False
+
+
+def decimal_cells(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`short_decimals` of a ``large_string`` column without a regular expression: the
+    cells of at most 15 characters from ``0-9 . -`` are cast at once (one pass over the Arrow
+    buffer finds them); when one of them is not a number after all (``-``, ``1-2``), the
+    regular expression decides cell by cell."""
+    n = len(arr)
+    if not n or arr.null_count or not pa.types.is_large_string(arr.type):
+        return short_decimals(arr)
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    lengths = np.diff(offsets)
+    if data_buf is None or offsets[-1] == offsets[0]:
+        return np.full(n, np.nan), np.zeros(n, dtype=bool)
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    odd = np.concatenate(([0], np.cumsum(_NOT_DECIMAL_BYTE[data])))
+    start = offsets - offsets[0]
+    ok = (odd[start[1:]] == odd[start[:-1]]) & (lengths > 0) & (lengths <= 15)
+    values = np.full(n, np.nan)
+    if ok.any():
+        try:
+            values[ok] = pc.cast(arr.filter(pa.array(ok)), pa.float64()).to_numpy(
+                zero_copy_only=False
+            )
+        except pa.ArrowInvalid:
+            return short_decimals(arr)
+    return values, ok

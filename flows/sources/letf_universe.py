@@ -69,14 +69,19 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows import letf_reset
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.schema import LETF_COLUMNS
+from flows.sources import columnar
 from flows.sources.contract import read_file
-from flows.sources.textio import decode_text
+from flows.sources.textio import GZIP_MAGIC, Decoded, decode_text
 
 DATASET_REQUIRED = [
     "ticker",
@@ -151,46 +156,29 @@ def fetch(query: Path) -> bytes:
 
 
 def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, rows and the line number each row starts on; refuses malformed text."""
+    """Header, rows and the line number each row starts on; refuses malformed text
+    (:func:`flows.sources.columnar.strict_rows`, byte-order marks stripped from the header)."""
     if not text.strip():
         raise InputError(source, "line 1", "empty file (expected a header row)")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    header: list[str] = []
-    start = 1
-    try:
-        for record in reader:
-            if not header:
-                # a second byte-order mark (a BOM file saved again with one) is not a column name
-                header = [h.strip().lstrip("\ufeff").strip() for h in record]
-                start = reader.line_num + 1
-                continue
-            if not record or all(not f.strip() for f in record):
-                start = reader.line_num + 1
-                continue
-            if len(record) != len(header):
-                col = min(len(record), len(header)) + 1
-                raise InputError(
-                    source,
-                    f"line {start}, column {col}",
-                    f"row has {len(record)} fields, the header has {len(header)}",
-                )
-            rows.append(record)
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(source, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    header, rows, lines, _ = columnar.strict_rows(text, source, strip_bom=True)
     return header, rows, lines
 
 
-def _require(header: list[str], required: list[str], source: str) -> None:
+def _require(header: list[str], required: list[str], source: str, read: tuple[str, ...]) -> None:
+    """Every required column present, and none of the columns read named twice."""
     for name in required:
         if name not in header:
             raise InputError(
                 source,
                 f"line 1, column '{name}'",
                 f"required column missing (header: {', '.join(header[:25])})",
+            )
+    for name in read:
+        if header.count(name) > 1:
+            raise InputError(
+                source,
+                f"line 1, column '{name}'",
+                "column named twice in the header: which one holds the values cannot be told",
             )
 
 
@@ -213,15 +201,19 @@ def parse(
     plausibility limit.
     """
     decoded = decode_text(raw, source)
+    table = reset_table if reset_table is not None else _shipped_reset_table()
+    fast = _parse_fast(raw, decoded, source, table, reset_overrides)
+    if fast is not None:
+        return fast
     text = decoded.text
     header, rows, lines = _rows(text, source)
     if not rows:
         raise InputError(source, "line 2", "empty universe: the file has a header but no fund rows")
     if "direction" in header:
-        _require(header, DATASET_REQUIRED, source)
+        _require(header, DATASET_REQUIRED, source, _READ)
         layout = "dataset"
     elif "underlying" in header:
-        _require(header, CURATED_REQUIRED, source)
+        _require(header, CURATED_REQUIRED, source, _CURATED_READ)
         layout = "curated"
     else:
         raise InputError(
@@ -236,13 +228,9 @@ def parse(
     raw_frame = _drop_exact_duplicates(raw_frame, header, source, quality)
     fields = _dataset_fields(raw_frame) if layout == "dataset" else _curated_fields(raw_frame)
     numbers = _check_limits(fields, source, layout)
-    table = reset_table if reset_table is not None else _shipped_reset_table()
     universe = _finish(fields, numbers, table, reset_overrides, quality)
     if not text.endswith(("\n", "\r")):
-        ticker = str(raw_frame["ticker"].iloc[-1]).strip()
-        quality.warn(
-            f"no line break at the end of the file: its last row (line {int(raw_frame['__line'].iloc[-1])}, ticker {ticker or '?'}) may be cut off"
-        )
+        _warn_cut(quality, str(raw_frame["ticker"].iloc[-1]), int(raw_frame["__line"].iloc[-1]))
     if universe.funds.empty:
         raise InputError(
             source,
@@ -250,6 +238,282 @@ def parse(
             f"empty universe: none of the {len(rows)} rows can be used ({quality.summary()})",
         )
     return universe
+
+
+def _warn_cut(quality: Quality, ticker: str, line: int) -> None:
+    """The warning of a file that does not end with a line break (its last row may be cut)."""
+    quality.warn(
+        f"no line break at the end of the file: its last row (line {line}, ticker {ticker.strip() or '?'}) may be cut off"
+    )
+
+
+# -- the fast path: a well-formed dataset snapshot in one pyarrow pass ---------------------------
+_READ = (
+    "ticker",
+    "name",
+    "underlying_asset",
+    "underlying_ticker",
+    "leverage",
+    "direction",
+    "fund_type",
+    "price",
+    "avg_volume",
+    "aum",
+    "fund_family",
+    "asset_class",
+    "updated_at",
+)
+"""The dataset columns the figures read (the others are not converted)."""
+_CURATED_READ = (
+    "ticker",
+    "name",
+    "underlying",
+    "underlying_asset",
+    "leverage",
+    "issuer",
+    "fund_type",
+    "asset_class",
+    "aum_usd",
+    "sample_aum_usd",
+    "price",
+    "avg_volume",
+)
+"""The curated columns :func:`_curated_fields` reads."""
+
+
+def _lines_are_plain(body: bytes) -> bool:
+    """One record per line, read alike by Python's strict reader and pyarrow: every quote
+    character opens or closes a field (``"a, b"`` after a comma or a line start, before a comma
+    or a line end) with no quote and no line break inside, and no line is longer than Python's
+    CSV field limit (bytes: at least the characters)."""
+    limit = csv.field_size_limit()
+    if len(body) > limit:
+        breaks = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+        if np.diff(np.r_[-1, breaks, len(body)]).max() - 1 > limit:
+            return False
+    if b'"' not in body:
+        return True
+    pieces = body.split(b'"')  # text outside quotes, inside, outside, ...
+    if len(pieces) % 2 == 0:
+        return False  # an odd number of quotes
+    outside, inside = pieces[0::2], pieces[1::2]
+    return (
+        all(b"\n" not in p for p in inside)
+        and all(p.endswith((b",", b"\n")) for p in outside[:-1] if p)
+        and all(not p or p.startswith((b",", b"\r", b"\n")) for p in outside[1:])
+        and all(outside[1:-1])  # "a""b": a quote right after a closing one
+    )
+
+
+def _parse_fast(
+    raw: bytes,
+    decoded: Decoded,
+    source: str,
+    table: pd.DataFrame,
+    overrides: Mapping[str, str] | None,
+) -> Universe | None:
+    """The universe of a well-formed dataset snapshot read in one pyarrow pass, or None: the
+    exact path (:func:`_rows` and the steps below it) then reads the file row by row, names
+    what is wrong and records what it repairs.
+
+    Taken when the header has the dataset columns once each, every line holds one record
+    (:func:`_lines_are_plain`; no bare carriage return) with the header's number of fields
+    (no blank line), every row has a ticker, no ticker is listed twice and every number lies
+    within its limit.  It then reads what the exact path reads: the same Arrow text kernels
+    pandas' string columns use (strip, upper, lower), columns of a few distinct values
+    (leverage, direction, family, asset class, scrape time) converted once per value, plain
+    decimals at once (:func:`flows.sources.columnar.decimal_cells`) and other spellings by
+    ``pandas.to_numeric``, and the same :func:`_finish_rows`: equal frames and quality
+    (tests/sources/test_fast_paths.py).
+    """
+    text = decoded.text
+    end = text.find("\n")
+    if end < 0:
+        return None
+    first = text[:end].removesuffix("\r")
+    header = [h.strip().lstrip("\ufeff").strip() for h in first.split(",")]
+    if '"' in first or len(set(header)) != len(header) or "direction" not in header:
+        return None
+    if any(c not in header for c in DATASET_REQUIRED):
+        return None
+    body = (
+        raw[raw.index(b"\n") + 1 :]
+        if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC)
+        else text[end + 1 :].encode("utf-8")
+    )
+    if not body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
+        return None  # a bare carriage return ends a line for Python's reader only
+    if not _lines_are_plain(body):
+        return None
+    wanted = {f"c{header.index(c)}": c for c in _READ if c in header}
+    try:
+        read = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(
+                column_names=[f"c{i}" for i in range(len(header))],
+                use_threads=False,
+                block_size=max(1 << 20, len(body) + 1),
+            ),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(wanted),
+                column_types=dict.fromkeys(wanted, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # a line with another number of fields, a blank line
+        return None
+    n = read.num_rows
+    if not n:
+        return None
+    cells = {wanted[c]: _one_chunk(read.column(c)) for c in wanted}
+    empty = pa.array([""], type=pa.large_string())
+    coded = {
+        c: _coded(cells[c]) if c in cells else (np.zeros(n, dtype=np.int64), empty)
+        for c in ("leverage", "direction", "fund_family", "asset_class", "updated_at")
+    }
+    blank_text = pa.array([""] * n, type=pa.large_string()) if len(cells) < len(_READ) else None
+
+    def stripped(c: str) -> pa.Array:
+        return pc.utf8_trim_whitespace(cells[c]) if c in cells else blank_text
+
+    ticker = pc.utf8_upper(stripped("ticker"))
+    underlying = pc.utf8_upper(stripped("underlying_ticker"))
+    name, underlying_asset = stripped("name"), stripped("underlying_asset")
+    flags = letf_reset.unreadable_stripped(
+        pa.concat_arrays([ticker, name, underlying, underlying_asset])
+    )
+    blank_ticker = flags[:n]
+    if blank_ticker.any() or pc.count_distinct(ticker).as_py() != n:
+        return None  # blank or repeated tickers: the exact path's rules
+    numbers, aum_blank, no_market_data = _fast_numbers(
+        [cells.get(c) for c in ("aum", "price", "avg_volume")], n
+    )
+    lev_at, lev_values = coded["leverage"]
+    lev_text = pc.utf8_lower(pc.utf8_trim_whitespace(lev_values))
+    magnitude = _magnitudes(lev_text)[lev_at]
+    variable = np.asarray(pc.equal(lev_text, "variable").to_numpy(zero_copy_only=False))[lev_at]
+    dir_at, dir_values = coded["direction"]
+    direction = pc.utf8_lower(pc.utf8_trim_whitespace(dir_values))
+    long_ = np.asarray(pc.equal(direction, "long").to_numpy(zero_copy_only=False))[dir_at]
+    short = np.asarray(pc.equal(direction, "short").to_numpy(zero_copy_only=False))[dir_at]
+    sign = np.where(long_, 1.0, np.where(short, -1.0, np.nan))
+    with np.errstate(invalid="ignore"):
+        lev_ok = (magnitude > 0) & (long_ | short)
+    leverage = magnitude * sign
+    try:  # a value outside its limit: the exact path names the line
+        check_range(np.where(lev_ok, leverage, magnitude), "letf.leverage", source)
+        check_range(numbers["aum"], "letf.aum_usd", source)
+        check_range(numbers["price"], "letf.price_usd", source)
+        check_range(numbers["volume"], "letf.avg_volume", source)
+    except InputError:
+        return None
+    fam_at, fam_values = coded["fund_family"]
+    issuer = pc.utf8_trim_whitespace(fam_values)
+    class_at, class_values = coded["asset_class"]
+    asset_class = pc.utf8_lower(pc.utf8_trim_whitespace(class_values))
+    time_at, time_values = coded["updated_at"]
+    fields = _Fields(
+        ticker=ticker,
+        name=name,
+        underlying=underlying,
+        underlying_asset=underlying_asset,
+        lev_text=lev_text.take(pa.array(lev_at)),
+        direction=direction.take(pa.array(dir_at)),
+        issuer=issuer.take(pa.array(fam_at)),
+        fund_type=stripped("fund_type"),
+        asset_class=asset_class.take(pa.array(class_at)),
+        aum_text=stripped("aum"),
+        variable=variable,
+        lev_ok=lev_ok,
+        leverage=leverage,
+        magnitude=magnitude,
+        direction_ok=long_ | short,
+        asset_class_ok=~letf_reset.unreadable_stripped(asset_class)[class_at],
+        sample_aum_usd=np.full(n, np.nan),
+        line=np.arange(2, n + 2, dtype=np.int64),
+        as_of=_utc_times_of(pc.utf8_trim_whitespace(time_values)).take(time_at),
+        blank_ticker=blank_ticker,
+        blank_name=flags[n : 2 * n],
+        blank_underlying=flags[2 * n : 3 * n],
+        blank_underlying_asset=flags[3 * n :],
+        blank_issuer=letf_reset.unreadable_stripped(issuer)[fam_at],
+        no_market_data=no_market_data,
+        aum_blank=aum_blank,
+    )
+    quality = Quality(source=source, basis="AUM", total_rows=n)
+    decoded.note(quality, n)
+    universe = _finish_rows(fields, numbers, table, overrides, quality)
+    if universe.funds.empty:
+        return None
+    if not text.endswith(("\n", "\r")):
+        _warn_cut(quality, str(cells["ticker"][-1].as_py()), n + 1)
+    return universe
+
+
+def _one_chunk(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _coded(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """``(at, distinct)``: each row's position among the column's distinct values."""
+    encoded = pc.dictionary_encode(values)
+    at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return at, encoded.dictionary
+
+
+def _magnitudes(lev_text: pa.Array) -> np.ndarray:
+    """:func:`_magnitude` of each (lower-case, stripped) leverage text, as float64 (pandas
+    converts cell by cell; the ones it would read as integers are the same numbers)."""
+    cells = [v.removesuffix("x") if v else np.nan for v in lev_text.to_pylist()]
+    return np.asarray(pd.to_numeric(np.array([*cells, np.nan], dtype=object), errors="coerce"))[
+        :-1
+    ].astype(float)
+
+
+def _fast_numbers(
+    columns: list[pa.Array | None], n: int
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """:func:`_number` of the ``aum``, ``price`` and ``avg_volume`` cells (absent column: all
+    blank), with the assets' blank cells and the rows without any market data.
+
+    Plain decimals are read at once (:func:`flows.sources.columnar.decimal_cells`); the other
+    cells (blank, ``1,234``, ``-``, padded) are stripped and converted by
+    ``pandas.to_numeric`` cell by cell, as the exact rule does.  A column without any blank
+    cell is left to :func:`_number` whole (its dtype is then pandas' to pick).
+    """
+    empty = pa.array([""] * n, type=pa.large_string())
+    raw = [empty if c is None else c for c in columns]
+    values, ok = columnar.decimal_cells(pa.concat_arrays(raw))
+    other = np.flatnonzero(~ok)
+    blank = np.zeros(3 * n, dtype=bool)
+    unreadable = np.zeros(3 * n, dtype=bool)
+    if other.size:
+        cells = pc.utf8_trim_whitespace(pa.concat_arrays(raw).take(pa.array(other)))
+        blank[other] = np.asarray(pc.equal(cells, "").to_numpy(zero_copy_only=False))
+        unreadable[other] = letf_reset.unreadable_stripped(cells)
+        spelled = [c.replace(",", "") for c in cells.to_pylist()]  # _number: commas removed
+        converted = pd.to_numeric(np.array([*spelled, np.nan], dtype=object), errors="coerce")
+        values[other] = np.where(blank[other], np.nan, np.asarray(converted)[:-1])
+    numbers = {}
+    for k, key in enumerate(("aum", "price", "volume")):
+        part = slice(k * n, (k + 1) * n)
+        if blank[part].any():
+            numbers[key] = values[part]
+        else:  # no blank cell: pandas may read the column as integers
+            numbers[key] = np.asarray(
+                _number(pd.Series(_str_column(pc.utf8_trim_whitespace(raw[k])))).to_numpy()
+            )
+    no_market_data = unreadable[:n] & unreadable[n : 2 * n] & unreadable[2 * n :]
+    return numbers, blank[:n], no_market_data
+
+
+def _utc_times_of(distinct: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """:func:`_as_of` of a few distinct (stripped) texts: a blank one is missing, as there."""
+    missing = pa.scalar(None, type=pa.large_string())
+    given = pc.if_else(pc.equal(distinct, ""), missing, distinct)  # what .where(ne("")) gives
+    return _utc_times(pd.Series(_str_column(given))).array
 
 
 def read(
@@ -298,12 +562,24 @@ def _number(text: pd.Series) -> pd.Series:
     return pd.to_numeric(text.str.replace(",", "", regex=False).where(text.ne("")), errors="coerce")
 
 
+def _magnitude(lev_text: pd.Series) -> pd.Series:
+    """Leverage magnitude from its lower-case text (``3x`` -> 3); NaN where blank or unreadable."""
+    return pd.to_numeric(lev_text.str.removesuffix("x").where(lev_text.ne("")), errors="coerce")
+
+
+def _as_of(updated_at: pd.Series) -> pd.Series:
+    """The scrape time (``updated_at``, ISO 8601) in UTC; NaT where blank or unreadable."""
+    return _utc_times(updated_at.where(updated_at.ne("")))
+
+
+def _utc_times(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+
+
 def _dataset_fields(raw: pd.DataFrame) -> pd.DataFrame:
     """Per row the typed fields of the dataset layout, and the text they came from."""
     lev_text = _text(raw, "leverage").str.lower()
-    magnitude = pd.to_numeric(
-        lev_text.str.removesuffix("x").where(lev_text.ne("")), errors="coerce"
-    )
+    magnitude = _magnitude(lev_text)
     direction = _text(raw, "direction").str.lower()
     sign = direction.map({"long": 1.0, "short": -1.0})
     asset_class = _text(raw, "asset_class").str.lower()
@@ -330,12 +606,7 @@ def _dataset_fields(raw: pd.DataFrame) -> pd.DataFrame:
             "aum_col": "aum",
             "sample_aum_usd": np.nan,
             "line": raw["__line"].to_numpy(dtype="int64"),
-            "as_of": pd.to_datetime(
-                _text(raw, "updated_at").where(lambda s: s.ne("")),
-                utc=True,
-                errors="coerce",
-                format="ISO8601",
-            ),
+            "as_of": _as_of(_text(raw, "updated_at")),
         }
     )
 
@@ -408,6 +679,73 @@ def _check_limits(fields: pd.DataFrame, source: str, layout: str) -> dict[str, p
     return numbers
 
 
+class _Fields(NamedTuple):
+    """Per row the typed fields both paths hand to :func:`_finish_rows`: text as Arrow
+    ``large_string`` arrays (stripped as pandas strips), numbers and flags as numpy arrays;
+    ``blank_*`` and ``no_market_data`` as :func:`flows.letf_reset.unreadable_text` has them."""
+
+    ticker: pa.Array
+    name: pa.Array
+    underlying: pa.Array
+    underlying_asset: pa.Array
+    lev_text: pa.Array
+    direction: pa.Array
+    issuer: pa.Array
+    fund_type: pa.Array
+    asset_class: pa.Array
+    aum_text: pa.Array
+    variable: np.ndarray
+    lev_ok: np.ndarray
+    leverage: np.ndarray
+    magnitude: np.ndarray
+    direction_ok: np.ndarray
+    asset_class_ok: np.ndarray
+    sample_aum_usd: np.ndarray
+    line: np.ndarray
+    as_of: pd.api.extensions.ExtensionArray | np.ndarray
+    blank_ticker: np.ndarray
+    blank_name: np.ndarray
+    blank_underlying: np.ndarray
+    blank_underlying_asset: np.ndarray
+    blank_issuer: np.ndarray
+    no_market_data: np.ndarray
+    aum_blank: np.ndarray
+
+
+_TEXT_FIELDS = (
+    "ticker",
+    "name",
+    "underlying",
+    "underlying_asset",
+    "lev_text",
+    "direction",
+    "issuer",
+    "fund_type",
+    "asset_class",
+    "aum_text",
+)
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+"""pandas' default text dtype (``str``): the text columns of both frames."""
+_DEFECTS = (
+    "blank ticker",
+    "leverage not readable",
+    "direction not long/short",
+    "assets not readable",
+    "assets blank",
+    "unknown underlying",
+    "asset class not readable",
+    "name not readable",
+)
+"""Defect of a row, first match wins (:func:`_finish_rows`), as counted in the quality record."""
+
+
+def _text_array(values: pd.Series | np.ndarray) -> pa.Array:
+    """A text column as one Arrow ``large_string`` array (what ``ArrowStringArray`` holds)."""
+    if isinstance(values, pd.Series):
+        return letf_reset._arrow_text(values)
+    return pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+
+
 def _finish(
     fields: pd.DataFrame,
     numbers: dict[str, pd.Series],
@@ -415,121 +753,163 @@ def _finish(
     overrides: Mapping[str, str] | None,
     quality: Quality,
 ) -> Universe:
-    """Reset class, defects, skipped rows and the skipped share (module docstring)."""
-    reset = letf_reset.classify_reset(fields[["ticker", "name", "issuer"]], table, overrides)
-    blank = letf_reset.unreadable_text
+    """:func:`_finish_rows` of the exact path's frame of fields."""
+    n = len(fields)
+    direction_ok = fields["direction_ok"].to_numpy(dtype=bool)
+    blank = letf_reset.unreadable
+    text = {c: _text_array(fields[c]) for c in (*_TEXT_FIELDS, "price_text", "volume_text")}
+    f = _Fields._make(
+        [
+            *(text[c] for c in _TEXT_FIELDS),
+            fields["variable"].to_numpy(dtype=bool),
+            fields["lev_ok"].to_numpy(dtype=bool),
+            fields["leverage"].to_numpy(),
+            fields["magnitude"].to_numpy(),
+            direction_ok if direction_ok.shape == (n,) else np.full(n, True),
+            fields["asset_class_ok"].to_numpy(dtype=bool),
+            fields["sample_aum_usd"].to_numpy(),
+            fields["line"].to_numpy(dtype="int64"),
+            fields["as_of"].array,
+            blank(text["ticker"]),
+            blank(text["name"]),
+            blank(text["underlying"]),
+            blank(text["underlying_asset"]),
+            blank(text["issuer"]),
+            blank(text["aum_text"]) & blank(text["price_text"]) & blank(text["volume_text"]),
+            fields["aum_text"].eq("").to_numpy(dtype=bool),
+        ]
+    )
+    return _finish_rows(f, {k: v.to_numpy() for k, v in numbers.items()}, table, overrides, quality)
+
+
+_KINDS = pa.array(["fixed", "variable"], type=pa.large_string())
+"""``leverage_kind`` by ``variable`` (0: fixed, 1: variable)."""
+
+
+def _str_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    return ArrowStringArray(values, dtype=_STR)
+
+
+def _finish_rows(
+    f: _Fields,
+    numbers: dict[str, np.ndarray],
+    table: pd.DataFrame,
+    overrides: Mapping[str, str] | None,
+    quality: Quality,
+) -> Universe:
+    """Reset class, defects, skipped rows and the skipped share (module docstring): the one
+    definition both paths use."""
+    n = len(f.line)
+    reset, reset_source, reset_evidence = letf_reset.classify_reset_arrays(
+        f.ticker, f.name, f.issuer, table, overrides
+    )
     aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())
-    blank_ticker, blank_name = blank(fields["ticker"]), blank(fields["name"])
-    blank_underlying, blank_underlying_asset = (
-        blank(fields["underlying"]),
-        blank(fields["underlying_asset"]),
-    )
-    no_market_data = (
-        blank(fields["aum_text"]) & blank(fields["price_text"]) & blank(fields["volume_text"])
-    )
-    name_or_family_lost = blank_name | blank(fields["issuer"])
-    daily = reset["reset"].eq(letf_reset.DAILY)
-    unknown = reset["reset"].eq(letf_reset.UNKNOWN)
+    blank_ticker, blank_name = f.blank_ticker, f.blank_name
+    blank_underlying, blank_underlying_asset = f.blank_underlying, f.blank_underlying_asset
+    no_market_data = f.no_market_data
+    name_or_family_lost = blank_name | f.blank_issuer
+    daily = np.asarray(pc.equal(reset, letf_reset.DAILY).to_numpy(zero_copy_only=False))
+    unknown = np.asarray(pc.equal(reset, letf_reset.UNKNOWN).to_numpy(zero_copy_only=False))
     # A fund the source has no market data for carries no assets into any figure: not counted.
     eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
+    aum_blank = f.aum_blank
+    aum_missing = np.isnan(aum) if aum.dtype.kind == "f" else np.zeros(n, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        positive = f.magnitude > 0
     conditions = [
         blank_ticker,
-        ~fields["variable"]
-        & ~fields["lev_ok"]
-        & ~(fields["magnitude"].gt(0) & ~fields["direction_ok"]),
-        ~fields["direction_ok"],
-        fields["aum_text"].ne("") & aum.isna(),
-        fields["aum_text"].eq("") & ~no_market_data,
+        ~f.variable & ~f.lev_ok & ~(positive & ~f.direction_ok),
+        ~f.direction_ok,
+        ~aum_blank & aum_missing,
+        aum_blank & ~no_market_data,
         blank_underlying & blank_underlying_asset,
-        ~fields["asset_class_ok"],
+        ~f.asset_class_ok,
         unknown & blank_name,
     ]
-    keys = [
-        "blank ticker",
-        "leverage not readable",
-        "direction not long/short",
-        "assets not readable",
-        "assets blank",
-        "unknown underlying",
-        "asset class not readable",
-        "name not readable",
-    ]
-    conds = [np.asarray(c, dtype=bool) for c in conditions]
-    first = np.select(conds, list(range(len(keys))), default=len(keys))
-    defect_key = pd.Series(np.array([*keys, ""], dtype=object)[first], index=fields.index).astype(
-        str
-    )
-    defect = pd.Series("", index=fields.index, dtype=object)
-    bad_rows = np.flatnonzero(first < len(keys))
-    if bad_rows.size:  # the messages quote the bad cell: built for the defective rows only
-        sub = fields.iloc[bad_rows]
-        choices = [
-            "blank ticker",
-            "leverage '" + sub["lev_text"] + "' is not a positive number",
-            "direction '" + sub["direction"].astype(str) + "' is not long/short",
-            "assets '" + sub["aum_text"] + "' is not a number",
-            "assets blank while the row has a price or volume",
-            "unknown underlying (underlying_ticker and underlying_asset blank)",
-            "asset class '" + sub["asset_class"] + "' is not readable",
-            "name not readable: reset period cannot be determined",
+    first = np.select(conditions, list(range(len(_DEFECTS))), default=len(_DEFECTS))
+    bad_rows = np.flatnonzero(first < len(_DEFECTS))
+    # the messages quote the bad cell: built for the defective rows only
+    quoted = {
+        1: ("leverage '", f.lev_text, "' is not a positive number"),
+        2: ("direction '", f.direction, "' is not long/short"),
+        3: ("assets '", f.aum_text, "' is not a number"),
+        6: ("asset class '", f.asset_class, "' is not readable"),
+    }
+    fixed = {
+        0: "blank ticker",
+        4: "assets blank while the row has a price or volume",
+        5: "unknown underlying (underlying_ticker and underlying_asset blank)",
+        7: "name not readable: reset period cannot be determined",
+    }
+    messages: list[str] = []
+    if bad_rows.size:
+        kinds = first[bad_rows]
+        cells = {k: v[1].take(pa.array(bad_rows)).to_pylist() for k, v in quoted.items()}
+        messages = [
+            fixed[k] if k in fixed else quoted[k][0] + cells[k][i] + quoted[k][2]
+            for i, k in enumerate(kinds.tolist())
         ]
-        at = first[bad_rows]
-        defect.iloc[bad_rows] = np.select(
-            [at == k for k in range(len(keys))],
-            [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices],
-            default="",
-        )
-    defect = defect.astype(str)
-    has_defect = defect.ne("")
+    at = np.zeros(n, dtype=np.int64)
+    at[bad_rows] = np.arange(1, bad_rows.size + 1)
+    defect = pa.array(["", *messages], type=pa.large_string()).take(pa.array(at))
+    has_defect = first < len(_DEFECTS)
     skip = has_defect & (eligible | blank_ticker)
     counted = has_defect & eligible
-    for reason, grp in pd.DataFrame({"reason": defect_key[counted], "aum": aum[counted]}).groupby(
-        "reason", sort=False
-    ):
-        known = grp["aum"].notna()
+    kinds, aum_counted = first[counted], aum[counted]
+    seen, at_first = np.unique(kinds, return_index=True)
+    for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
+        weights = aum_counted[kinds == k]
+        known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
         if known.any():
-            quality.skip(reason, int(known.sum()), float(grp.loc[known, "aum"].sum()))
+            quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
         if (~known).any():
-            quality.skip(reason, int((~known).sum()), None)
-    skip_rows = np.flatnonzero(skip.to_numpy(dtype=bool))
+            quality.skip(_DEFECTS[k], int((~known).sum()), None)
+    skip_rows = pa.array(np.flatnonzero(skip))
     skipped = pd.DataFrame(
         {
-            "ticker": fields["ticker"].iloc[skip_rows].astype(str),
-            "line": fields["line"].iloc[skip_rows].astype("int64"),
-            "reason": defect.iloc[skip_rows].astype(str),
-            "aum_usd": aum.iloc[skip_rows].astype(float),
-            "counted": counted.iloc[skip_rows].astype(bool),
-        }
-    ).reset_index(drop=True)
-    keep = np.flatnonzero(~skip.to_numpy(dtype=bool))
-    lev = fields["leverage"].where(fields["lev_ok"] & ~fields["variable"])
-    funds = pd.DataFrame(
-        {
-            "ticker": fields["ticker"],
-            "name": fields["name"],
-            "underlying": fields["underlying"].where(~blank_underlying, ""),
-            "underlying_asset": fields["underlying_asset"].where(~blank_underlying_asset, ""),
-            "leverage": lev,
-            "issuer": fields["issuer"],
-            "fund_type": fields["fund_type"],
-            "asset_class": fields["asset_class"].where(fields["asset_class_ok"], ""),
-            "aum_usd": aum,
-            "price": numbers["price"],
-            "avg_volume": numbers["volume"],
-            "reset": reset["reset"],
-            "leverage_kind": np.where(fields["variable"], "variable", "fixed"),
-            "sample_aum_usd": fields["sample_aum_usd"],
-            "line": fields["line"],
-            "as_of": fields["as_of"],
-            "reset_source": reset["reset_source"],
-            "reset_evidence": reset["reset_evidence"],
-            "defect": defect,
-        }
+            "ticker": _str_column(f.ticker.take(skip_rows)),
+            "line": f.line[skip].astype("int64"),
+            "reason": _str_column(defect.take(skip_rows)),
+            "aum_usd": aum[skip].astype(float),
+            "counted": counted[skip],
+        },
+        index=pd.RangeIndex(len(skip_rows)),
+        copy=False,
     )
-    funds["leverage_kind"] = funds["leverage_kind"].astype(str)
-    funds = funds[[*LETF_COLUMNS, *EXTRA_COLUMNS]]
-    if keep.size < len(funds):
-        funds = funds.iloc[keep]
-    funds = funds.reset_index(drop=True)
-    return Universe(funds, skipped[SKIPPED_COLUMNS], quality)
+    keep = np.flatnonzero(~skip)
+    keep_at = pa.array(keep)
+
+    def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+        return _str_column(values.take(keep_at))
+
+    empty = pa.scalar("", type=pa.large_string())
+    columns_out = {
+        "ticker": text(f.ticker),
+        "name": text(f.name),
+        "underlying": text(pc.if_else(pa.array(blank_underlying), empty, f.underlying)),
+        "underlying_asset": text(
+            pc.if_else(pa.array(blank_underlying_asset), empty, f.underlying_asset)
+        ),
+        "leverage": np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)[keep],
+        "issuer": text(f.issuer),
+        "fund_type": text(f.fund_type),
+        "asset_class": text(pc.if_else(pa.array(f.asset_class_ok), f.asset_class, empty)),
+        "aum_usd": aum[keep],
+        "price": numbers["price"][keep],
+        "avg_volume": numbers["volume"][keep],
+        "reset": text(reset),
+        "leverage_kind": text(_KINDS.take(pa.array(f.variable.astype(np.int8)))),
+        "sample_aum_usd": f.sample_aum_usd[keep],
+        "line": f.line[keep],
+        "as_of": f.as_of.take(keep) if hasattr(f.as_of, "take") else f.as_of[keep],
+        "reset_source": text(reset_source),
+        "reset_evidence": text(reset_evidence),
+        "defect": text(defect),
+    }
+    funds = pd.DataFrame(
+        {c: columns_out[c] for c in (*LETF_COLUMNS, *EXTRA_COLUMNS)},
+        index=pd.RangeIndex(len(keep)),
+        copy=False,
+    )
+    return Universe(funds, skipped, quality)

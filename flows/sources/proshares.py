@@ -34,11 +34,15 @@ Rows and checks
   then come from an older row or span more than one day.
 * A last row cut short (fewer fields, no line break after it) is the oldest date of the file:
   skipped with a warning; a short row elsewhere is an :class:`InputError`.
+
+Speed: a clean file (no quotes, every row usable, one ticker, no repeated date, values within
+their limits) is read in one pass by ``pyarrow.csv`` and checked column-wise
+(:func:`_parse_fast`); anything else goes through :func:`_parse_exact`, which reads line by line
+where needed and names what is wrong.  Both give the same history and quality on a clean file.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -46,13 +50,16 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.quality import Quality
 from flows.sources import columnar
 from flows.sources.http import HttpClient
-from flows.sources.textio import decode_text
+from flows.sources.textio import GZIP_MAGIC, Decoded, decode_text
 
 URL_TEMPLATE = "https://accounts.profunds.com/etfdata/ByFund/{ticker}-historical_nav.csv"
 SOURCE = "proshares"
@@ -99,40 +106,16 @@ def fetch(query: NavQuery, client: HttpClient) -> bytes:
 def _records(
     text: str, source: str, quality: Quality
 ) -> tuple[list[str], list[list[str]], list[int]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] = []
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    start = 1
-    try:
-        for record in reader:
-            if not header:
-                header = [h.strip() for h in record]
-                start = reader.line_num + 1
-                continue
-            if not record or all(not f.strip() for f in record):
-                start = reader.line_num + 1
-                continue
-            if len(record) != len(header):
-                at_end = reader.line_num == text.count("\n") + 1 and not text.endswith(("\n", "\r"))
-                if at_end and len(record) < len(header):
-                    quality.total_rows += 1
-                    quality.skip("last row cut off", 1, None)
-                    quality.warn(
-                        f"the last row (line {start}) has {len(record)} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)"
-                    )
-                    break
-                col = min(len(record), len(header)) + 1
-                raise InputError(
-                    source,
-                    f"line {start}, column {col}",
-                    f"row has {len(record)} fields, the header has {len(header)}",
-                )
-            rows.append(record)
-            lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(source, f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    """Header, rows and their lines (:func:`flows.sources.columnar.strict_rows`); a last row cut
+    short with no line break after it is the oldest date of the file: skipped with a warning."""
+    header, rows, lines, cut = columnar.strict_rows(text, source, allow_cut_last_row=True)
+    if cut is not None:
+        line, fields = cut
+        quality.total_rows += 1
+        quality.skip("last row cut off", 1, None)
+        quality.warn(
+            f"the last row (line {line}) has {fields} of {len(header)} fields and no line break: the file was cut off there (oldest date lost)"
+        )
     return header, rows, lines
 
 
@@ -170,6 +153,13 @@ def parse(raw: bytes, source: str) -> NavHistory:
     limit, or no usable row at all.
     """
     decoded = decode_text(raw, source)
+    fast = _parse_fast(raw, decoded, source)
+    return fast if fast is not None else _parse_exact(decoded, source)
+
+
+def _parse_exact(decoded: Decoded, source: str) -> NavHistory:
+    """Every rule of the module docstring, row by row where needed: the path that names what is
+    wrong (and reads any file the fast path declines)."""
     text = decoded.text
     if not text.strip():
         raise InputError(source, "line 1", "empty file")
@@ -188,6 +178,12 @@ def parse(raw: bytes, source: str) -> NavHistory:
                 source,
                 f"line 1, column '{col}'",
                 f"required column missing (have: {', '.join(header)})",
+            )
+        if header.count(col) > 1:
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                "column named twice in the header: which one holds the values cannot be told",
             )
     if not n:
         raise InputError(source, "line 2", "no data rows")
@@ -282,6 +278,121 @@ def parse(raw: bytes, source: str) -> NavHistory:
     out = out.sort_values("date", kind="stable").reset_index(drop=True)
     out["net_creations_usd"] = out["shares_outstanding"].diff() * out["nav"]
     return NavHistory(out[NAV_COLUMNS], quality)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+"""pandas' default text dtype (``str``): what the exact path's text columns hold."""
+_NUMBER_COLUMNS = ("NAV", "Shares Outstanding (000)", "Assets Under Management")
+
+
+def _body_bytes(raw: bytes, decoded: Decoded, text: str, end: int) -> bytes:
+    """The data lines (after the header) as UTF-8: a slice of the file's bytes when they are
+    that text's UTF-8 already (no copy through the decoder), else the text encoded again."""
+    if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC):
+        return raw[raw.index(b"\n") + 1 :]
+    return text[end + 1 :].encode("utf-8")
+
+
+def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
+    """The history of a clean file in one pass: no quotes, the header's fields on every line,
+    every date ``MM/DD/YYYY``, every number finite, one ticker, every row usable and consistent,
+    no repeated date, every value within its limits.  None for anything else:
+    :func:`_parse_exact` then decides, names what is wrong and records what it skips.
+
+    Exactly what :func:`_parse_exact` returns for such a file (frame, dtypes and quality): the
+    same Arrow conversions (``columnar.floats``' cast; :func:`columnar.us_days_padded` gives
+    :func:`columnar.us_days`' dates), the same sums in the same order.
+    """
+    text = decoded.text
+    end = text.find("\n")
+    if end < 0 or not columnar.is_plain(text):
+        return None
+    header = [h.strip() for h in text[:end].rstrip("\r").split(",")]
+    if len(set(header)) != len(header) or any(c not in header for c in COLUMNS):
+        return None
+    body = _body_bytes(raw, decoded, text, end)
+    wanted = {f"f{header.index(c)}": c for c in COLUMNS}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(
+                column_names=[f"f{i}" for i in range(len(header))],
+                use_threads=False,
+                block_size=max(1 << 20, len(body) + 1),
+            ),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(wanted),
+                # numbers read as Arrow's cast reads them (spaces and tabs around them
+                # trimmed, as str.strip does first there); a blank cell does not convert
+                column_types={
+                    f: pa.float64() if c in _NUMBER_COLUMNS else pa.large_string()
+                    for f, c in wanted.items()
+                },
+                null_values=[],
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeEncodeError):  # a line with another field count, a blank line
+        return None
+    n = table.num_rows
+    if not n:
+        return None
+    cols = {wanted[name]: table.column(name).combine_chunks() for name in wanted}
+    days = columnar.us_days_padded(cols["Date"])
+    if days is None:
+        return None
+    nums = {c: cols[c].to_numpy(zero_copy_only=False) for c in _NUMBER_COLUMNS}
+    if not all(np.isfinite(v).all() for v in nums.values()):
+        return None  # nan, inf: the exact path decides
+    nav, aum = nums["NAV"], nums["Assets Under Management"]
+    shares = nums["Shares Outstanding (000)"] * 1000.0
+    # the ticker: its few distinct spellings by the exact rule (strip, upper), one fund only
+    spellings = pc.unique(cols["Ticker"])
+    normalized = pc.utf8_upper(pc.utf8_trim_whitespace(spellings))
+    tickers = normalized.to_pylist()
+    if len(set(tickers)) != 1 or pc.utf8_lower(normalized)[0].as_py() in _BLANK:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.abs(nav * shares / aum - 1.0)
+    if ((gap > CONSISTENCY_TOLERANCE) & (aum > 0)).any():
+        return None
+    order = np.argsort(days, kind="stable")
+    if (np.diff(days[order]) == np.timedelta64(0, "D")).any():  # a repeated date
+        return None
+    try:  # a value outside its limit: the exact path names the line
+        check_range(nav, "letf.price_usd", source)
+        check_range(shares, "letf.shares_outstanding", source)
+        check_range(aum, "letf.aum_usd", source)
+    except InputError:
+        return None
+    quality = Quality(source=source, basis="AUM")
+    quality.total_rows += n
+    decoded.note(quality, n)
+    quality.total_weight = float(aum[aum >= 0].sum())
+    nav, shares, aum = nav[order], shares[order], aum[order]
+    net = np.empty(n)
+    net[0] = np.nan
+    net[1:] = shares[1:] - shares[:-1]
+    net *= nav
+    ticker = (
+        cols["Ticker"]  # as written: already the fund's ticker
+        if spellings.to_pylist() == tickers
+        else pa.array(tickers[:1], type=cols["Ticker"].type).take(np.zeros(n, dtype=np.int64))
+    )
+    history = pd.DataFrame(
+        {
+            "date": days[order].astype("datetime64[us]"),
+            "ticker": ArrowStringArray(ticker, dtype=_STR),
+            "nav": nav,
+            "shares_outstanding": shares,
+            "aum_usd": aum,
+            "net_creations_usd": net,
+        },
+        index=pd.RangeIndex(n),
+        copy=False,
+    )
+    return NavHistory(history, quality)
 
 
 def _dedupe_dates(out: pd.DataFrame, source: str, quality: Quality) -> pd.DataFrame:

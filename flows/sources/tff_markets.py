@@ -37,6 +37,7 @@ the file, the line and the column.
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import re
@@ -45,9 +46,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows.errors import InputError
 from flows.limits import check_range
+from flows.sources import columnar
 from flows.sources.textio import decode_text
 
 SHIPPED = "tff_markets.csv"
@@ -110,6 +114,13 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
         ``first_report`` that is not a date.
     """
     text = decode_text(raw, source).text
+    fast = _parse_fast(text, source)
+    return fast if fast is not None else _parse_exact(text, source)
+
+
+def _parse_exact(text: str, source: str) -> pd.DataFrame:
+    """Every check of :func:`parse` in order, with pandas' reader: the path that names the
+    first problem (and reads any table the fast path declines)."""
     try:
         table = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
@@ -210,6 +221,87 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
     out["first_report"] = first.to_numpy(dtype="datetime64[ns]")
     out["line"] = lines
     return out.reset_index(drop=True)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+"""pandas' default text dtype (``str``): what the exact path's text columns hold."""
+_TYPED = ("headline", "multiplier", "dv01_usd_per_bp", "first_report")
+
+
+def _parse_fast(text: str, source: str) -> pd.DataFrame | None:
+    """The table of a well-formed file in one pass, or None: the exact path then decides.
+
+    Taken when the text is printable ASCII (:func:`flows.sources.columnar.plain_ascii`) with
+    well-formed quoting (Python's strict reader, which pandas' tokenizer reads alike), every
+    record holds the header's number of fields, no cell holds a line break, the header's names
+    are distinct and every check of :func:`parse` passes on values written plainly (decimals
+    and ``YYYY-MM-DD`` dates: :func:`~flows.sources.columnar.small_decimals`,
+    :func:`~flows.sources.columnar.small_iso_days`).  The result is then what
+    :func:`_parse_exact` returns, dtypes included.
+    """
+    if not columnar.plain_ascii(text):
+        return None
+    try:
+        records = list(
+            csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True)
+        )
+    except csv.Error:
+        return None
+    width = len(records[0]) if records else 0
+    if len(records) < 2 or any(len(r) != width or "\n" in "".join(r) for r in records):
+        return None  # blank lines, short or long rows, line breaks in a cell, no rows
+    header = records[0]
+    names = [h.strip() for h in header]
+    if len(set(names)) != len(names) or len(set(header)) != len(header) or "" in names:
+        return None
+    if any(c not in names for c in COLUMNS):
+        return None
+    n = len(records) - 1
+    # a few dozen rows: the cells as Python strings (one pyarrow call per check would cost
+    # more than the check)
+    cols = {
+        name: [v.strip() for v in values]
+        for name, values in zip(names, zip(*records[1:], strict=True), strict=True)
+        if name in COLUMNS
+    }
+    flag = [v.lower() for v in cols["headline"]]
+    if not (
+        all("" not in cols[col] for col in REQUIRED)
+        and all(CODE_RE.fullmatch(v) for v in cols["code"])
+        and all(SYMBOL_RE.fullmatch(v) for v in cols["symbol"])
+        and len(set(cols["code"])) == n
+        and len(set(cols["symbol"])) == n
+        and set(cols["group"]) <= set(GROUPS)
+        and set(cols["kind"]) <= set(KINDS)
+        and set(flag) <= {"true", "false"}
+    ):
+        return None
+    multiplier = columnar.small_decimals(cols["multiplier"])
+    dv01 = columnar.small_decimals(cols["dv01_usd_per_bp"])
+    first = columnar.small_iso_days(cols["first_report"])
+    if multiplier is None or dv01 is None or first is None or not (multiplier > 0).all():
+        return None
+    if np.isnan(dv01[np.array(cols["group"], dtype=object) == "rates"]).any():
+        return None
+    try:
+        check_range(dv01, "futures.contract_dv01", source)
+    except InputError:
+        return None
+    flat = pa.array(
+        [v for c in COLUMNS if c not in _TYPED for v in cols[c]], type=pa.large_string()
+    )
+    out: dict[str, object] = {}
+    at = 0
+    for c in COLUMNS:
+        if c not in _TYPED:
+            out[c] = ArrowStringArray(flat.slice(at, n), dtype=_STR)
+            at += n
+    out["headline"] = np.array(flag, dtype=object) == "true"
+    out["multiplier"] = multiplier
+    out["dv01_usd_per_bp"] = dv01
+    out["first_report"] = first.astype("datetime64[ns]")
+    out["line"] = np.arange(n) + 2
+    return pd.DataFrame({c: out[c] for c in (*COLUMNS, "line")}, index=pd.RangeIndex(n), copy=False)
 
 
 def _match(

@@ -28,9 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows.errors import InputError
 from flows.limits import check_range
+from flows.sources import columnar
 from flows.sources.contract import read_file
 from flows.sources.price_frame import read_rows
 from flows.sources.textio import decode_text
@@ -78,6 +81,16 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
                 f"line 1, column '{col}'",
                 f"required column missing (header: {', '.join(header)})",
             )
+    for col in COLUMNS[:-1]:
+        if header.count(col) > 1:
+            raise InputError(
+                source,
+                f"line 1, column '{col}'",
+                "column named twice in the header: which one holds the values cannot be told",
+            )
+    fast = _parse_fast(text, header, rows, lines, source)
+    if fast is not None:
+        return fast
     t = pd.DataFrame(rows, columns=header, dtype=str).apply(lambda s: s.str.strip())
     for col in ("name", "issuer", "valid_to", "sample_aum_usd", "note"):
         if col not in t:
@@ -144,6 +157,83 @@ def parse(raw: bytes, source: str) -> pd.DataFrame:
             f"{row['ticker']}: period starting {row['valid_from'].date()} overlaps the previous one",
         )
     return out.reset_index(drop=True)[COLUMNS]
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+"""pandas' default text dtype (``str``): what the checked path's text columns hold."""
+_TEXT = ("ticker", "name", "issuer", "index", "note")
+
+
+def _parse_fast(
+    text: str, header: list[str], rows: list[list[str]], lines: np.ndarray, source: str
+) -> pd.DataFrame | None:
+    """The universe of a well-formed file read at once, or None: the checks of :func:`parse`
+    then run one by one and name the first problem.
+
+    Taken when the text is printable ASCII (:func:`flows.sources.columnar.plain_ascii`), the
+    header's names are distinct, every value is written plainly (decimals, ``YYYY-MM-DD``
+    dates: :func:`~flows.sources.columnar.small_decimals`,
+    :func:`~flows.sources.columnar.small_iso_days`), some period has an end (the dtype of an
+    all-blank ``valid_to`` is pandas' to pick) and every check passes; the result is then the
+    checked path's, dtypes included.
+    """
+    if not columnar.plain_ascii(text) or len(set(header)) != len(header):
+        return None
+    n = len(rows)
+    # a dozen rows: the cells as Python strings (a pyarrow call per check costs more)
+    cols = {
+        name: [v.strip() for v in values]
+        for name, values in zip(header, zip(*rows, strict=True), strict=True)
+    }
+    for col in ("name", "issuer", "valid_to", "sample_aum_usd", "note"):
+        cols.setdefault(col, [""] * n)
+    if "" in cols["ticker"] or not set(cols["index"]) <= set(INDICES):
+        return None
+    lev = columnar.small_decimals([v.removesuffix("x") for v in cols["leverage"]])
+    start = columnar.small_iso_days(cols["valid_from"])
+    end = columnar.small_iso_days(cols["valid_to"])
+    aum = columnar.small_decimals(cols["sample_aum_usd"])
+    if lev is None or start is None or end is None or aum is None:
+        return None
+    if np.isnan(lev).any() or (lev == 0).any() or np.isnat(start).any() or np.isnat(end).all():
+        return None  # an all-blank valid_to: pandas picks the dtype of an all-missing column
+    if (end < start).any():
+        return None
+    try:
+        check_range(lev, "vixetp.leverage", source)
+        check_range(aum, "vixetp.aum_usd", source)
+    except InputError:
+        return None
+    ticker = np.array([v.upper() for v in cols["ticker"]])
+    order = np.lexsort((start, ticker))  # by ticker, then start; stable
+    ticker, start, end = ticker[order], start[order], end[order]
+    same = np.r_[False, ticker[1:] == ticker[:-1]]
+    prev_end = np.r_[np.datetime64("NaT"), end[:-1]]
+    if (same & (np.isnat(prev_end) | (start <= prev_end))).any():
+        return None  # overlapping periods: named by the checked path
+    at = order.tolist()
+    text_cols = {"ticker": ticker.tolist()} | {c: [cols[c][i] for i in at] for c in _TEXT[1:]}
+    flat = pa.array([v for values in text_cols.values() for v in values], type=pa.large_string())
+    strings = {
+        c: ArrowStringArray(flat.slice(k * n, n), dtype=_STR) for k, c in enumerate(text_cols)
+    }
+    out = pd.DataFrame(
+        {
+            "ticker": strings["ticker"],
+            "name": strings["name"],
+            "issuer": strings["issuer"],
+            "index": strings["index"],
+            "leverage": lev[order],
+            "valid_from": start.astype("datetime64[us]"),
+            "valid_to": end.astype("datetime64[us]"),
+            "sample_aum_usd": aum[order],
+            "note": strings["note"],
+            "line": np.asarray(lines, dtype=np.int64)[order],
+        },
+        index=pd.RangeIndex(n),
+        copy=False,
+    )
+    return out
 
 
 def read(path: str | Path | None = None) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from jobs.config import LetfSettings
 
 PROXIES = dict(LetfSettings().index_proxies)
 NO_TABLE = pd.DataFrame(columns=letf_reset.RESET_TABLE_COLUMNS)
+BLANK_CELLS = {"", "-", "--", "nan", "n/a", "na", "none", "null"}
 
 
 def _reset(
@@ -384,6 +385,116 @@ def test_columnwise_rules_agree_with_the_python_patterns(
             expected = np.array([rule.pattern.search(n) is not None for n in names])
             bad = names[match != expected].tolist()
             assert not bad, (rule.key, bad)
+
+
+@pytest.mark.parametrize("repeat", [1, 40])  # a few cells (Python patterns) and many (RE2)
+def test_rule_by_rule_on_the_remaining_cells_is_the_first_matching_rule(
+    shared_data_optional_names: list[str], repeat: int
+) -> None:
+    names = pd.Series((_TRICKY_NAMES + shared_data_optional_names) * repeat)
+    arr = letf_reset._arrow_text(names)
+    for rules in (letf_reset.NAME_RULES, letf_reset.FAMILY_RULES):
+        expected = letf_reset._first_rule(names, rules)
+        assert (letf_reset._first_rule_of(arr, rules) == expected).all()
+        assert (letf_reset._first_rule_distinct(arr, rules) == expected).all()
+        # the classic definition: the first rule whose Python pattern matches
+        python = [
+            next((k for k, r in enumerate(rules) if r.pattern.search(n)), len(rules)) for n in names
+        ]
+        assert expected.tolist() == python
+
+
+def _spellings(items: list) -> list[list]:
+    """Every sequence of parsed items a parsed regular expression can match as, its
+    alternations (``a|b``, also inside groups) spelled out one by one."""
+    from itertools import product
+    from re import _constants as rc  # type: ignore[attr-defined]
+
+    options = []
+    for op, arg in items:
+        if op is rc.BRANCH:
+            options.append([s for branch in arg[1] for s in _spellings(list(branch))])
+        elif op is rc.SUBPATTERN:
+            options.append(_spellings(list(arg[-1])))
+        else:
+            options.append([[(op, arg)]])
+    return [[item for part in combo for item in part] for combo in product(*options)]
+
+
+def _literal_runs(items: list) -> list[str]:
+    """The runs of plain characters a sequence of parsed items spells out in order (anything
+    else, a class, a repeat, an anchor, ends a run)."""
+    from re import _constants as rc  # type: ignore[attr-defined]
+
+    runs, run = [], ""
+    for op, arg in items:
+        if op is rc.LITERAL:
+            run += chr(arg)
+        else:
+            runs.append(run)
+            run = ""
+    return [r for r in [*runs, run] if r]
+
+
+@pytest.mark.parametrize(
+    "rule", letf_reset.NAME_RULES + letf_reset.FAMILY_RULES, ids=lambda r: r.key
+)
+def test_every_spelling_of_a_rule_holds_one_of_its_keywords(rule: letf_reset.Rule) -> None:
+    """A match holds the literal runs of the spelling it matched (case-insensitively; on ASCII
+    text: in the lower-cased text), so a keyword inside a run of every spelling is a necessary
+    condition: skipping the pattern where no keyword occurs changes no result."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    assert rule.keywords and all(w == w.lower() for w in rule.keywords)
+    spellings = _spellings(list(_parser.parse(rule.pattern.pattern, rule.pattern.flags)))
+    assert len(spellings) >= 1
+    for spelling in spellings:
+        runs = [r.lower() for r in _literal_runs(spelling)]
+        assert any(w in r for w in rule.keywords for r in runs), (rule.key, runs)
+
+
+def test_classify_reset_of_the_real_snapshot_is_every_rule_on_every_fund(test_data) -> None:
+    """The rules run only where no earlier source decides; the classes are those of running
+    every source on every fund and taking the first that decides."""
+    raw = pd.read_csv(
+        test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv",
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+    )
+    frame = pd.DataFrame(
+        {"ticker": raw["ticker"], "name": raw["name"], "issuer": raw["fund_family"]}
+    )
+    table = letf_universe.reset_table()
+    got = letf_reset.classify_reset(frame, table, {"conl": "weekly"})
+    curated = dict(zip(table["ticker"], table["reset"], strict=True))
+    for i, row in frame.iterrows():
+        ticker = row["ticker"].strip().upper()
+        name_at = next(
+            (k for k, r in enumerate(letf_reset.NAME_RULES) if r.pattern.search(row["name"])),
+            None,
+        )
+        family = "" if row["issuer"].strip().lower() in BLANK_CELLS else row["issuer"]
+        fam_at = next(
+            (
+                k
+                for text in (family, row["name"])
+                for k, r in enumerate(letf_reset.FAMILY_RULES)
+                if r.pattern.search(text)
+            ),
+            None,
+        )
+        if ticker == "CONL":
+            want = ("weekly", "override")
+        elif ticker in curated:
+            want = (curated[ticker], "curated")
+        elif name_at is not None:
+            want = (letf_reset.NAME_RULES[name_at].reset, "name")
+        elif fam_at is not None:
+            want = (letf_reset.FAMILY_RULES[fam_at].reset, "family")
+        else:
+            want = ("unknown", "none")
+        assert (got.at[i, "reset"], got.at[i, "reset_source"]) == want, row.to_dict()
 
 
 def test_unreadable_text_is_strip_lower_in_the_blank_set() -> None:
