@@ -118,6 +118,18 @@ _LOW_DAY = np.datetime64(FIRST_DAY, "D")
 _HIGH_DAY = np.datetime64(LAST_DAY, "D")
 
 
+@functools.lru_cache(maxsize=8)
+def session_flags(calendar: str = DEFAULT_CALENDAR) -> np.ndarray:
+    """One bool per calendar day from :data:`FIRST_DAY` (position 0) to :data:`LAST_DAY`: is
+    the day a session of ``calendar``.  Read-only, computed once per process, so that code
+    checking many dates at once (the file parsers) looks them up by position
+    (``day - FIRST_DAY`` in days) instead of searching the session list."""
+    flags = np.zeros((_HIGH_DAY - _LOW_DAY).astype(np.int64) + 1, dtype=bool)
+    flags[(_session_arrays(calendar)[0] - _LOW_DAY).astype(np.int64)] = True
+    flags.setflags(write=False)
+    return flags
+
+
 def _check_days(d: np.ndarray) -> None:
     """:class:`OutOfCalendarRange` when a (non-NaT) date lies outside FIRST_DAY..LAST_DAY."""
     valid = d[~np.isnat(d)]

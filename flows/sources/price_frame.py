@@ -288,7 +288,7 @@ def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
             if not first or (len(first) >= 8 and first[4:5] == "-")
             else columnar.us_days(arr)
         )
-        if fast is not None:
+        if fast is not None and (fast.min() >= FIRST_DATE and fast.max() <= LAST_DATE):
             return fast.astype("datetime64[ns]")
     return np.asarray(
         parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]")
@@ -319,9 +319,12 @@ def parse_dates(
     fmt = ISO_FORMAT if len(first) >= 8 and first[4:5] == "-" else US_FORMAT
     if fmt == ISO_FORMAT and (np.strings.str_len(stripped) == 10).all():
         try:  # fast path: numpy reads YYYY-MM-DD itself (and refuses 2024-13-01)
-            return pd.Series(stripped.astype("datetime64[D]").astype("datetime64[ns]"))
+            days = stripped.astype("datetime64[D]")
         except ValueError:
             pass  # fall through: pandas names the bad row
+        else:
+            _check_span(days, stripped, lines, source, field)
+            return pd.Series(days.astype("datetime64[ns]"))
     text = pd.Series(stripped)
     dates = pd.to_datetime(text, format=fmt, errors="coerce")
     bad = dates.isna().to_numpy()
@@ -333,7 +336,27 @@ def parse_dates(
             f"line {lines[i]}, column '{field}'",
             f"not a date in the file's layout {layout}: {text.iloc[i]!r}",
         )
+    _check_span(dates.to_numpy().astype("datetime64[D]"), stripped, lines, source, field)
     return dates.astype("datetime64[ns]")  # one resolution whichever path parsed the file
+
+
+FIRST_DATE, LAST_DATE = np.datetime64("1677-09-22"), np.datetime64("2262-04-11")
+"""The dates a ``datetime64[ns]`` column holds (pandas' timestamp range, whole days)."""
+
+
+def _check_span(
+    days: np.ndarray, text: np.ndarray, lines: np.ndarray, source: str, field: str
+) -> None:
+    """InputError naming the first date outside :data:`FIRST_DATE` .. :data:`LAST_DATE`
+    (``0999`` typed for ``1999``): it would wrap around in nanoseconds."""
+    outside = (days < FIRST_DATE) | (days > LAST_DATE)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise InputError(
+            source,
+            f"line {lines[i]}, column '{field}'",
+            f"date {str(text[i])!r} outside the range a timestamp holds ({FIRST_DATE} .. {LAST_DATE})",
+        )
 
 
 def to_numbers(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,18 @@ def test_sessions_and_good_friday_expiry_moves_to_thursday() -> None:
     assert [d.date().isoformat() for d in moved] == ["2026-04-02", "2026-04-02", "2026-04-02"]
 
 
+def test_session_flags_by_day_number() -> None:
+    flags = calendars.session_flags()
+    first = np.datetime64(calendars.FIRST_DAY, "D")
+    days = np.arange(first, np.datetime64(calendars.LAST_DAY, "D") + 1)
+    assert flags.size == days.size and not flags.flags.writeable
+    assert (flags == calendars.is_session(days)).all()  # every day of the calendar's range
+    good_friday, thursday = (
+        int((np.datetime64(d) - first).astype(int)) for d in ("2026-04-03", "2026-04-02")
+    )
+    assert not flags[good_friday] and flags[thursday]
+
+
 def test_next_close_rolls_over_holidays_and_half_days() -> None:
     at = pd.Timestamp("2025-11-26 17:00", tz=NY)  # after Wednesday's close: Thanksgiving is closed
     assert calendars.next_close(at) == pd.Timestamp("2025-11-28 13:00", tz=NY)

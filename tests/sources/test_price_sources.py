@@ -142,6 +142,11 @@ HEAD = "observation_date,SP500\n"
             "repeated with a different close",
         ),
         ("2024-08-01,1e9\n", "SP500", "plausible range"),
+        (  # beyond what a timestamp holds: refused, never wrapped around into another century
+            "2024-08-01,5446.68\n9999-08-02,5346.56\n",
+            "line 3, column 'observation_date'",
+            "date '9999-08-02' outside the range a timestamp holds (1677-09-22 .. 2262-04-11)",
+        ),
     ],
 )
 def test_bad_rows_name_line_and_field(body: str, field: str, reason: str) -> None:
@@ -192,6 +197,15 @@ def test_required_columns() -> None:
     with pytest.raises(InputError) as err:
         yahoo_csv.parse(b"Day,Close\n2024-01-02,1\n", "y.csv")
     assert err.value.field == "line 1, column 'Date'"
+
+
+def test_us_dates_beyond_a_timestamp_are_refused() -> None:
+    raw = b"DATE,CLOSE\n02/02/2018,17.31\n02/05/0218,37.32\n"
+    with pytest.raises(InputError) as err:
+        cboe_prices.parse(raw, "cdn", "VIX")
+    assert err.value.field == "line 3, column 'DATE'" and "'02/05/0218' outside the range" in str(
+        err.value
+    )
 
 
 def test_cboe_cdn_layout_us_dates() -> None:

@@ -156,6 +156,14 @@ def test_missing_settle_with_open_interest_is_a_weighed_skip() -> None:
             "line 2, column 11",
             "row has 10 fields",
         ),
+        (  # a year typed 0999 for 1999 (CFE's US layout): refused, not wrapped around
+            [
+                "1/3/2005,G (Feb 05),1,1,1,1,13.275,0,10,0,300",
+                "1/4/0999,G (Feb 05),1,1,1,1,13,0,1,0,3",
+            ],
+            "line 3, column 'Trade Date'",
+            "date '1/4/0999' outside the range a timestamp holds (1677-09-22 .. 2262-04-11)",
+        ),
     ],
 )
 def test_bad_files_name_line_and_field(rows: list[str], field: str, reason: str) -> None:
