@@ -55,6 +55,12 @@ reset period then cannot be determined.  What happens to it depends on its reset
 A row whose ``aum``, ``price`` and ``avg_volume`` are all blank (or unreadable) is the source
 saying it has no market data for the fund: kept, excluded downstream as "unknown assets", not a defect.  A file
 that does not end with a line break gets a warning (its last row may have been cut off).
+
+Speed: a well-formed dataset snapshot (one record per line, every row with its own ticker,
+numbers within their limits) is read in one ``pyarrow.csv`` pass and checked column-wise
+(:func:`_parse_fast`); any other file goes through the exact path, which reads row by row
+where needed and names what is wrong.  Both end in :func:`_finish_rows` and give the same
+frames and quality.
 """
 
 from __future__ import annotations

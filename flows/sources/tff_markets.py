@@ -32,7 +32,9 @@ change, codes do not)::
 
 Three steps as every source: :func:`build_query` (the path), :func:`fetch` (read bytes; the only
 I/O), :func:`parse` (pure).  A malformed table raises :class:`flows.errors.InputError` naming
-the file, the line and the column.
+the file, the line and the column.  A well-formed table is checked in one pass on its cells
+(:func:`_parse_fast`); pandas' reader and the checks in order name the first problem of any
+other (:func:`_parse_exact`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ Curated, shipped with the package: one row per fund **and leverage period**::
 
 Three steps as every source: :func:`build_query` (the path), :func:`fetch` (read bytes),
 :func:`parse` (pure).  A malformed file raises :class:`flows.errors.InputError` naming the file,
-line and column; overlapping periods of one ticker are refused.
+line and column; overlapping periods of one ticker are refused.  A well-formed file is read
+at once (:func:`_parse_fast`); the checks run one by one, naming the first problem, for any
+other.
 """
 
 from __future__ import annotations
