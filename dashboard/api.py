@@ -285,7 +285,10 @@ def list_results() -> Response:
     # poller (125 KB of declared units and descriptions; building it costs ~40 ms)
     key = (
         "api-listing",
-        tuple((m.name, m.version, m.status, codec.dumps(m.failure, strict=False)) for m in metas),
+        tuple(
+            (m.name, m.version, m.status, m.failure and codec.dumps(m.failure, strict=False))
+            for m in metas
+        ),
         int(time.time() // LISTING_SECONDS),
     )
     body = render_cache.CACHE.get(key, lambda: _listing_body(store, metas))
