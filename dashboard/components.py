@@ -184,6 +184,9 @@ def grid(
         "suppressFieldDotNotation": True,
         "enableCellTextSelection": True,
         "suppressColumnVirtualisation": True,
+        # dash-ag-grid's columnSize applies once, when the (empty) grid is created; the pages send
+        # columns and rows later, so AG Grid sizes them itself when the first rows are drawn
+        "autoSizeStrategy": {"type": "fitCellContents"},
     }
     kwargs: dict[str, Any] = {}
     if infinite:
