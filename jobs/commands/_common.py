@@ -20,18 +20,29 @@ from jobs.store.codec import plain  # noqa: F401 (the one JSON cleaner; commands
 
 
 def settings_or_default() -> Any:
-    """The configured :class:`jobs.config.Settings`, or the defaults when no config can be read.
+    """The configured :class:`jobs.config.Settings`, or the defaults when there is no config file.
 
-    The file commands work on local files and must run without a ``config.toml``.  Only the
+    The file commands work on local files and must run without a ``config.toml``; a config that
+    exists (or is named by ``flowdesk --config``) but is unreadable, not TOML or invalid exits 2
+    with the file, key and reason, as every other command does.  Only the
     schema is checked (:func:`jobs.config.load_settings`): the task registry and the alert
     catalogue play no part in a file command, and importing them would cost every call.
     """
-    from jobs.config import ConfigError, Settings, load_settings
+    from jobs.config import ConfigError, Settings, default_config_path, load_settings
 
+    path = default_config_path()
+    root = click.get_current_context(silent=True)
+    state = root.find_root().obj if root is not None else None
+    explicit = getattr(state, "config_path", None) is not None  # flowdesk --config PATH
+    if not explicit and not path.exists():
+        return Settings()  # no config at all: the documented defaults
     try:
-        return load_settings()
-    except ConfigError:
-        return Settings()
+        return load_settings(path)
+    except ConfigError as exc:
+        # a config that exists (or was named) but cannot be used is never silently replaced by
+        # the defaults: a deliverable or threshold the user set would be ignored without a word
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 def writer(result: str, table: str | None = None) -> Callable[..., str]:

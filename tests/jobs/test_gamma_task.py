@@ -433,3 +433,42 @@ def test_cli_text_lists_the_excluded_contracts(test_data: Path) -> None:
     ]  # 135,000 contracts of open interest in all, as the headline says
     assert all("non-standard deliverable: SDS1 is an adjusted series" in line for line in listed)
     assert not lines[at + 7].startswith("  SDS1")
+
+
+def test_file_command_refuses_a_config_it_cannot_use(
+    test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No config at all: the documented defaults.  A config that exists but is not TOML, or is
+    invalid (here the shipped file with a second ``[gamma.deliverables]``), or one named by
+    ``--config`` that is missing: exit 2 naming the file and reason, never the defaults in
+    silence (the SDS1 deliverable would be dropped without a word)."""
+    from jobs.cli import main
+    from jobs.config import PROJECT_ROOT
+
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(tmp_path / "unset.toml"))  # --config writes it
+    case = str(test_data / "cases/adjusted-option-series/chain.json")
+    shipped = (PROJECT_ROOT / "config.toml").read_text()
+    good = tmp_path / "good.toml"
+    good.write_text(shipped + "\n[gamma.deliverables]\nSDS1 = { shares = 20 }\n")
+    res = CliRunner().invoke(main, ["--config", str(good), "gamma", case, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["net_gex_usd_per_1pct"] == pytest.approx(-71_009, abs=1)
+    twice = tmp_path / "twice.toml"
+    twice.write_text(
+        shipped.replace("# [gamma.deliverables]", "[gamma.deliverables]")
+        + "\n[gamma.deliverables]\n"
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense = [\n")
+    for path, reason in (
+        (bad, "not valid TOML"),
+        (twice, "not valid TOML"),
+        (tmp_path / "absent.toml", "cannot read the file"),
+    ):
+        res = CliRunner().invoke(main, ["--config", str(path), "gamma", case])
+        assert res.exit_code == 2, (path, res.output)
+        assert str(path) in res.stderr and reason in res.stderr
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(tmp_path / "none-here.toml"))
+    res = CliRunner().invoke(gamma, [case])  # no --config and no file: the defaults
+    assert res.exit_code == 0, res.output
+    assert "excluded: 6 contracts" in res.stdout
