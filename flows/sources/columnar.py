@@ -317,11 +317,14 @@ def us_days_padded(arr: pa.Array) -> np.ndarray | None:
     y = digits[:, 4] * 1000 + digits[:, 5] * 100 + digits[:, 6] * 10 + digits[:, 7]
     if ((m < 1) | (m > 12) | (d < 1)).any():
         return None
-    month = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
-    days = month.astype("datetime64[D]") + (d - 1)
-    if (days.astype("datetime64[M]") != month).any():  # day beyond the month's end
+    month = (y - 1970) * 12 + (m - 1)  # months since 1970-01
+    first = int(month.min())
+    # the first day of every month the column spans (a few hundred), then a lookup per cell
+    starts = np.arange(first, int(month.max()) + 2).astype("datetime64[M]").astype("datetime64[D]")
+    at = month - first
+    if (d > (starts[at + 1] - starts[at]).astype(np.int64)).any():  # beyond the month's end
         return None
-    return np.asarray(days)
+    return np.asarray(starts[at] + (d - 1))
 
 
 SHORT_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"

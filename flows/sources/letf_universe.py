@@ -366,6 +366,7 @@ def _parse_fast(
                 column_types=dict.fromkeys(wanted, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=False,  # the decoder read these bytes as UTF-8 already
             ),
         )
     except pa.ArrowInvalid:  # a line with another number of fields, a blank line

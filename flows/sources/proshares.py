@@ -331,6 +331,7 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
                 },
                 null_values=[],
                 strings_can_be_null=False,
+                check_utf8=False,  # the decoder read these bytes as UTF-8 already
             ),
         )
     except (pa.ArrowInvalid, UnicodeEncodeError):  # a line with another field count, a blank line
@@ -348,7 +349,9 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     nav, aum = nums["NAV"], nums["Assets Under Management"]
     shares = nums["Shares Outstanding (000)"] * 1000.0
     # the ticker: its few distinct spellings by the exact rule (strip, upper), one fund only
-    spellings = pc.unique(cols["Ticker"])
+    column = cols["Ticker"]
+    same = pc.all(pc.equal(column, column[0])).as_py()  # one spelling throughout (the rule)
+    spellings = column.slice(0, 1) if same else pc.unique(column)
     normalized = pc.utf8_upper(pc.utf8_trim_whitespace(spellings))
     tickers = normalized.to_pylist()
     if len(set(tickers)) != 1 or pc.utf8_lower(normalized)[0].as_py() in _BLANK:
