@@ -57,7 +57,7 @@ LEVEL_COLUMNS = (
     "regime",
 )
 """The key-levels columns (headers: the declared titles and units)."""
-EXPORTS = ("ranking", "fx", "levels", "expiries")
+EXPORTS = ("ranking", "fx", "levels", "expiries", "inputs")
 """The board's grids with a CSV button (file ``board-<table>_<as-of date>[_iv<shock>].csv``)."""
 NO_EXPORT = ({},) * len(EXPORTS)
 grid_exports(*(f"board-{t}" for t in EXPORTS))
@@ -177,7 +177,7 @@ def below_layout() -> list:
             "Every input with its own as-of time (desk time zone) and source. Stale or missing inputs are left out of the totals, never silently mixed.",
             className="fd-note",
         ),
-        grid("board-inputs", page_size=12, export=False),
+        grid("board-inputs", page_size=12),
     ]
 
 

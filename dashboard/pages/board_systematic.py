@@ -17,7 +17,14 @@ import pandas as pd
 from dash import Input, Output, callback, html
 
 from dashboard import data
-from dashboard.components import card, frame_table, grid, headline_units
+from dashboard.components import (
+    card,
+    export_params,
+    frame_table,
+    grid,
+    grid_exports,
+    headline_units,
+)
 from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
@@ -37,9 +44,9 @@ def systematic_panels() -> html.Div:
                 className="fd-note",
             ),
             html.Div(id="board-horizon-cards", className="fd-cards"),
-            grid("board-systematic", page_size=10, filterable=False, export=False),
+            grid("board-systematic", page_size=10, filterable=False),
             html.H3("Positioning: FX, equity index and rates (CFTC)"),
-            grid("board-positioning", page_size=12, filterable=False, export=False),
+            grid("board-positioning", page_size=12, filterable=False),
         ],
         id="board-systematic-panels",
     )
@@ -80,15 +87,18 @@ def register_callbacks() -> None:
         Output("board-systematic", "columnDefs"),
         Output("board-positioning", "rowData"),
         Output("board-positioning", "columnDefs"),
+        Output("board-systematic", "csvExportParams"),
+        Output("board-positioning", "csvExportParams"),
         Input("data-version", "data"),  # redrawn only when a result is published
     )(refresh_systematic)
+    grid_exports("board-systematic", "board-positioning")
 
 
 def refresh_systematic(_versions: dict[str, str] | None) -> tuple:
     try:
         res = data.read_current(RESULT)
     except ResultNotFound:
-        return [], [], [], [], []
+        return [], [], [], [], [], {}, {}
     except Exception as exc:  # show, never raise (Redis down: the board's own block says so)
         log.error("board systematic panels: %s", exc)
         return (
@@ -97,6 +107,8 @@ def refresh_systematic(_versions: dict[str, str] | None) -> tuple:
             [],
             [],
             [],
+            {},
+            {},
         )
     meta = res.meta
     if not set(TABLES) <= set(meta.tables):
@@ -111,6 +123,8 @@ def refresh_systematic(_versions: dict[str, str] | None) -> tuple:
             [],
             [],
             [],
+            {},
+            {},
         )
     units = meta.units
     sys_data, sys_cols = frame_table(res.table("systematic"), units.get("systematic", {}))
@@ -121,4 +135,8 @@ def refresh_systematic(_versions: dict[str, str] | None) -> tuple:
         headline_units(meta),
         units.get("horizon_totals", {}).get("usd"),
     )
-    return cards, sys_data, sys_cols, pos_data, pos_cols
+    exports = (
+        export_params("board-systematic", meta.as_of),
+        export_params("board-positioning", meta.as_of),
+    )
+    return cards, sys_data, sys_cols, pos_data, pos_cols, *exports

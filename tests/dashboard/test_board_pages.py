@@ -154,16 +154,18 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     # Key levels and the expiry calendar, as published (distances written by their unit).
     levels = board.table("levels").set_index("underlying")
     dash_duo.wait_for_contains_text("#board-levels", "SPX", timeout=10)
-    assert (
-        f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}"
-        in dash_duo.find_element("#board-levels").text
-    )
+    # the grid writes negatives with the typographic minus (d3), as every table does
+    assert f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}" in dash_duo.find_element(
+        "#board-levels"
+    ).text.replace("\u2212", "-")
     # AG Grid: the SPX row's cell of that column, written by its declared unit (percent, 2 decimals).
     spx_row = dash_duo.find_element(
         f"#board-levels .ag-center-cols-container .ag-row[row-index='{list(levels.index).index('SPX')}']"
     )
     assert (
-        spx_row.find_element("css selector", ".ag-cell[col-id='call_wall_distance_pct']").text
+        spx_row.find_element(
+            "css selector", ".ag-cell[col-id='call_wall_distance_pct']"
+        ).text.replace("\u2212", "-")
         == f"{levels.loc['SPX', 'call_wall_distance_pct']:,.2f}"
     )
     headers = dash_duo.driver.execute_script(
@@ -317,7 +319,7 @@ def test_board_callbacks_answer_every_output_without_a_board(tmp_path, monkeypat
         return len(key.strip(".").split("..."))
 
     outputs = {"refresh": outputs("board-provenance"), "refresh_tables": outputs("board-ranking")}
-    assert outputs == {"refresh": 5, "refresh_tables": 16}
+    assert outputs == {"refresh": 5, "refresh_tables": 17}
     top, tables = board.board_view(0.0, "core"), board.tables_view(0.0)
     assert (len(top), len(tables)) == (outputs["refresh"], outputs["refresh_tables"])
     assert "board.scenarios" in str(top[0])  # the top says what is missing
