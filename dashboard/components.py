@@ -8,6 +8,7 @@ from typing import Any
 
 import dash
 import dash_ag_grid as dag
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, html
 
@@ -584,3 +585,74 @@ def rows_block(
     start = max(int(req.get("startRow") or 0), 0)
     end = max(int(req.get("endRow") or start + 100), start)
     return {"rowData": _records(f.iloc[start:end], units, scale=False), "rowCount": len(f)}
+
+
+def times_line(
+    meta: Any,
+    inputs: pd.DataFrame,
+    *,
+    tz: str,
+    stale_after_minutes: float | None,
+    line_id: str = "board-times",
+) -> html.Div:
+    """The header line of a page drawn from the board (board, explorer): the freshest input's
+    as-of and the oldest one flagged (each with its name), when the board was computed, SAMPLE /
+    STALE labels.  Every time in ``tz``.  The board's own as-of is its oldest input's (the CFTC
+    week), which read alone would make today's flows look two weeks old."""
+    labels: list = []
+    if meta.sample:
+        labels.append(
+            html.Span(
+                "SAMPLE DATA",
+                className="fd-label fd-label-sample",
+                title="Generated sample data, not market data",
+            )
+        )
+    stale = meta.status == "stale" or (
+        stale_after_minutes is not None and meta.age_seconds() > stale_after_minutes * 60
+    )
+    if stale:
+        labels.append(
+            html.Span(
+                "STALE",
+                className="fd-label fd-label-stale",
+                title=(meta.failure or {}).get("error") or "older than its refresh interval",
+            )
+        )
+    known = (
+        inputs[inputs["as_of"].notna() & ~inputs["as_of"].isin(["None", ""])]
+        if "as_of" in inputs
+        else inputs.iloc[0:0]
+    )
+    parts: list = []
+    if not known.empty:
+        stamps = pd.to_datetime(known["as_of"], utc=True, format="ISO8601")
+        newest, oldest = known.iloc[int(stamps.argmax())], known.iloc[int(stamps.argmin())]
+        parts.append(
+            html.Span(
+                f"freshest input as of {format_time(newest['as_of'], tz)} ({newest['name']})",
+                className="fd-asof",
+            )
+        )
+        if oldest["name"] != newest["name"]:
+            parts.append(
+                html.Span(
+                    [
+                        " · oldest: ",
+                        html.Span(
+                            f"{oldest['name']} as of {format_time(oldest['as_of'], tz)}",
+                            className="fd-oldest",
+                            title="each input keeps its own cadence: see Inputs",
+                        ),
+                    ]
+                )
+            )
+    parts.append(html.Span(f" · board computed {format_time(meta.computed_at, tz)}"))
+    if np.any(inputs.get("stale", pd.Series(dtype=bool)).astype(bool)):
+        parts.append(
+            html.Span(
+                " · some inputs are stale and left out (see Inputs)",
+                className="fd-label fd-label-stale",
+            )
+        )
+    return html.Div([*labels, *parts], className="fd-provenance", id=line_id)

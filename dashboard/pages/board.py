@@ -27,12 +27,13 @@ from dashboard.components import (
     headline_units,
     missing,
     table_data,
+    times_line,
 )
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from dashboard.pages.board_systematic import register_callbacks, systematic_panels
 from dashboard.render_cache import CACHE, freeze, plain, warmer
-from flows.formatting import format_time, format_value
+from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
 dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk · De-risking board")
@@ -179,70 +180,6 @@ def below_layout() -> list:
         ),
         grid("board-inputs", page_size=12),
     ]
-
-
-def times_line(
-    meta: Any, inputs: pd.DataFrame, *, tz: str, stale_after_minutes: float | None
-) -> html.Div:
-    """The board's header line: the freshest input's as-of and the oldest one flagged (each with
-    its name), when the board was computed, SAMPLE / STALE labels.  Every time in ``tz``."""
-    labels: list = []
-    if meta.sample:
-        labels.append(
-            html.Span(
-                "SAMPLE DATA",
-                className="fd-label fd-label-sample",
-                title="Generated sample data, not market data",
-            )
-        )
-    stale = meta.status == "stale" or (
-        stale_after_minutes is not None and meta.age_seconds() > stale_after_minutes * 60
-    )
-    if stale:
-        labels.append(
-            html.Span(
-                "STALE",
-                className="fd-label fd-label-stale",
-                title=(meta.failure or {}).get("error") or "older than its refresh interval",
-            )
-        )
-    known = (
-        inputs[inputs["as_of"].notna() & ~inputs["as_of"].isin(["None", ""])]
-        if "as_of" in inputs
-        else inputs.iloc[0:0]
-    )
-    parts: list = []
-    if not known.empty:
-        stamps = pd.to_datetime(known["as_of"], utc=True, format="ISO8601")
-        newest, oldest = known.iloc[int(stamps.argmax())], known.iloc[int(stamps.argmin())]
-        parts.append(
-            html.Span(
-                f"freshest input as of {format_time(newest['as_of'], tz)} ({newest['name']})",
-                className="fd-asof",
-            )
-        )
-        if oldest["name"] != newest["name"]:
-            parts.append(
-                html.Span(
-                    [
-                        " · oldest: ",
-                        html.Span(
-                            f"{oldest['name']} as of {format_time(oldest['as_of'], tz)}",
-                            className="fd-oldest",
-                            title="each input keeps its own cadence: see Inputs",
-                        ),
-                    ]
-                )
-            )
-    parts.append(html.Span(f" · board computed {format_time(meta.computed_at, tz)}"))
-    if np.any(inputs.get("stale", pd.Series(dtype=bool)).astype(bool)):
-        parts.append(
-            html.Span(
-                " · some inputs are stale and left out (see Inputs)",
-                className="fd-label fd-label-stale",
-            )
-        )
-    return html.Div([*labels, *parts], className="fd-provenance", id="board-times")
 
 
 def _change(now: Any, before: float | None, fmt: Any, key: str) -> str:

@@ -23,8 +23,8 @@ from dashboard.components import (
     grid,
     grid_exports,
     missing,
-    provenance,
     table_data,
+    times_line,
 )
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
@@ -158,7 +158,7 @@ def _bn(v: Any, unit: str | None) -> str:
 )
 def controls(_init: Any, _n: int) -> tuple:
     try:
-        meta, tables = _board("totals", "underlyings")
+        meta, tables = _board("totals", "underlyings", "inputs")
     except (
         ResultNotFound,
         KeyError,
@@ -180,7 +180,15 @@ def controls(_init: Any, _n: int) -> tuple:
         float(moves.max()),
         shocks,
         options,
-        provenance(meta, tz=data.settings().service.timezone),
+        # the inputs' own as-of times (freshest, oldest flagged), as on the board: the board's
+        # as-of alone is its oldest input's (the CFTC week)
+        times_line(
+            meta,
+            tables["inputs"],
+            tz=data.settings().service.timezone,
+            stale_after_minutes=None,
+            line_id="explorer-times",
+        ),
     )
 
 

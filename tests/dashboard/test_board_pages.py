@@ -241,6 +241,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     dash_duo.wait_for_contains_text(
         "#explorer-total", f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
     )
+    # the explorer's header names the inputs' own as-of times, as the board's does (its as-of
+    # alone is the oldest input's, the CFTC week: today's flows read as two weeks old)
+    assert dash_duo.find_element("#explorer-times").text == times
     started = time.perf_counter()
     dash_duo.find_element("#explorer-shock input[value='5']").click()
     sel5 = grid[
