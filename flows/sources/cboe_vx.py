@@ -161,17 +161,19 @@ def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
 
 
 def _types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
-    """Columns a large regular file reads typed (:func:`flows.sources.price_frame.read_cells`)."""
+    """Columns a large regular file reads (:func:`flows.sources.price_frame.read_cells`)."""
     skip = 1 if header[:2] == ["", "Trade Date"] else 0
     out = {
         skip + header[skip:].index(c): pa.float64()
         for c in ("Settle", *OPTIONAL.values())
         if c in header[skip:]
     }
+    if "Futures" in header:
+        out[header.index("Futures")] = pa.string()
     if "Trade Date" in header:
         j = header.index("Trade Date")
-        if j < len(first) and len(first[j]) == 10 and first[j][4:5] == "-":
-            out[j] = pa.date32()
+        iso = j < len(first) and len(first[j]) == 10 and first[j][4:5] == "-"
+        out[j] = pa.date32() if iso else pa.string()
     return out
 
 

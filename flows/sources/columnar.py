@@ -186,13 +186,14 @@ def _read_options(width: int, threaded: bool, block_size: int) -> pacsv.ReadOpti
 def _convert_options(
     width: int, types: tuple[tuple[int, pa.DataType], ...], missing: frozenset[str]
 ) -> pacsv.ConvertOptions:
-    typed = dict(types)
     return pacsv.ConvertOptions(
-        column_types={f"f{i}": typed.get(i, pa.string()) for i in range(width)},
+        column_types={f"f{i}": t for i, t in types},
+        include_columns=[f"f{i}" for i, _ in types],
         strings_can_be_null=False,
         null_values=case_variants(missing),
         true_values=[],
         false_values=[],
+        check_utf8=False,  # the bytes come from a Python str: valid UTF-8
     )
 
 
@@ -202,10 +203,10 @@ def read_typed(
     types: dict[int, pa.DataType],
     *,
     missing: frozenset[str] = frozenset(),
-) -> list[pa.Array] | None:
-    """The data lines ``data`` (UTF-8 after the header line) as ``width`` columns, every
-    column of ``types`` (position -> Arrow type) converted, the others strings; one
-    ``pyarrow.csv`` read whatever the size (single-threaded below :data:`THREADED_BYTES`).
+) -> list[pa.Array | None] | None:
+    """The data lines ``data`` (UTF-8 after the header line) as ``width`` columns: those of
+    ``types`` (position -> Arrow type, ``pa.string()`` for text) converted, the others not read
+    (None); one ``pyarrow.csv`` read (single-threaded below :data:`THREADED_BYTES`).
 
     Strict: None when the text is not regular (a line with another number of fields, a blank
     line) or when one cell of a typed column does not convert; a cell spelled as one of the
@@ -227,7 +228,11 @@ def read_typed(
         )
     except pa.ArrowInvalid:
         return None  # the exact path names the line or the cell
-    return [col.chunk(0) if col.num_chunks == 1 else col.combine_chunks() for col in table.columns]
+    read = {
+        int(name[1:]): col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+        for name, col in zip(table.column_names, table.columns, strict=True)
+    }
+    return [read.get(i) for i in range(width)]
 
 
 def null_mask(arr: pa.Array) -> np.ndarray:
@@ -286,26 +291,20 @@ def us_dates(arr: pa.Array) -> np.ndarray | None:
         return None
     start, end = offsets[:-1], offsets[1:]
     slash = np.flatnonzero(buf == 47)  # "/"
-    if slash.size != 2 * n:
-        return None
+    if slash.size != 2 * n or np.count_nonzero(buf - np.uint8(48) > 9) != slash.size:
+        return None  # (every other byte a digit)
     # two slashes in each cell (sorted positions taken pairwise; each pair inside its own cell)
     s1, s2 = slash[0::2], slash[1::2]
     m_len, d_len = s1 - start, s2 - s1 - 1
     if not (((m_len == 1) | (m_len == 2)) & ((d_len == 1) | (d_len == 2)) & (end - s2 == 5)).all():
         return None
-    digit = buf - np.uint8(48)
-    digit[slash] = 0
-    if (digit > 9).any():
-        return None
-    d = digit.astype(np.int64)
-    month = np.take(d, s1 - 1) + np.where(m_len == 2, 10 * np.take(d, s1 - 2), 0)
-    day = np.take(d, s2 - 1) + np.where(d_len == 2, 10 * np.take(d, s2 - 2), 0)
-    year = (
-        1000 * np.take(d, end - 4)
-        + 100 * np.take(d, end - 3)
-        + 10 * np.take(d, end - 2)
-        + np.take(d, end - 1)
-    )
+    # the digits of each cell, one row per place (a one-digit month or day: its tens place
+    # reads the byte before, weighed 0)
+    at = np.stack([s1 - 2, s1 - 1, s2 - 2, s2 - 1, end - 4, end - 3, end - 2, end - 1])
+    d = (np.take(buf, at) - np.uint8(48)).astype(np.int32)
+    month = 10 * d[0] * (m_len == 2) + d[1]
+    day = 10 * d[2] * (d_len == 2) + d[3]
+    year = 1000 * d[4] + 100 * d[5] + 10 * d[6] + d[7]
     return _civil_days(year, month, day)
 
 

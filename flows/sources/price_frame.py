@@ -150,7 +150,7 @@ class Cells:
     header: list[str]
     lines: np.ndarray
     preamble: int
-    arrow: list[pa.Array] | None = None
+    arrow: list[pa.Array | None] | None = None
     rows: np.ndarray | None = None
     flat: list[str] | None = None
     width: int = 0
@@ -173,7 +173,7 @@ class Cells:
             return np.array(self.flat[j + self._skip :: self.width], dtype=str)
         if self.arrow is not None:
             col = self.arrow[j]
-            if not pa.types.is_string(col.type):
+            if col is None or not pa.types.is_string(col.type):
                 if self._raw is None:
                     self._raw = columnar.split_lines_columns(
                         self.source_text[self.body_start :],
@@ -250,8 +250,9 @@ def _header_at(
 
 
 TypeHint = Callable[[list[str], list[str]], dict[int, pa.DataType]]
-"""``(header, first data row's fields) -> {column position: Arrow type}``: the columns a
-regular text reads typed (:func:`flows.sources.columnar.read_typed`)."""
+"""``(header, first data row's fields) -> {column position: Arrow type}``: the columns a large
+regular text reads (:func:`flows.sources.columnar.read_typed`: typed, ``pa.string()`` for text;
+the others are not read)."""
 
 
 def _typed_cells(
@@ -283,7 +284,7 @@ def _typed_cells(
     )
     if columns is None:
         return None
-    n = len(columns[0])
+    n = next(len(c) for c in columns if c is not None)
     if "\r" in text:  # a bare carriage return inside a line: Arrow split it there
         newlines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10))
         if n != newlines + (not text.endswith("\n")):
@@ -294,18 +295,19 @@ def _typed_cells(
     return Cells(header, lines, preamble, arrow=columns, source_text=text, body_start=start)
 
 
-def _blank_row(columns: list[pa.Array]) -> bool:
+def _blank_row(columns: list[pa.Array | None]) -> bool:
     """Whether a row of a strict typed read has every cell empty or whitespace: a blank line
     or a line of commas, which :func:`read_rows` skips and Arrow reads as a row (its typed
     cells are null there: a cell of spaces does not convert)."""
-    typed = [c for c in columns if not pa.types.is_string(c.type)]
+    read = [c for c in columns if c is not None]  # (the columns not read: none is blank)
+    typed = [c for c in read if not pa.types.is_string(c.type)]
     if any(c.null_count == 0 for c in typed):
         return False
-    rows = np.ones(len(columns[0]), dtype=bool)
+    rows = np.ones(len(read[0]), dtype=bool)
     for c in typed:
         rows &= columnar.null_mask(c)
     at = np.flatnonzero(rows)
-    text = [c for c in columns if pa.types.is_string(c.type)]
+    text = [c for c in read if pa.types.is_string(c.type)]
     if not at.size or not text:
         return bool(at.size)
     if at.size <= 4096:  # rows without any number (FRED's holidays): str.strip as there
@@ -592,8 +594,9 @@ def parse_delimited(
             others = [i for i in range(len(header)) if i != di and header[i]]
             if len(others) == 1:
                 out[others[0]] = pa.float64()
-        if di is not None and di < len(first) and len(first[di]) == 10 and first[di][4:5] == "-":
-            out[di] = pa.date32()  # ISO dates read by Arrow; US ones as text (columnar.us_dates)
+        if di is not None:  # ISO dates read by Arrow; US ones as text (columnar.us_dates)
+            iso = di < len(first) and len(first[di]) == 10 and first[di][4:5] == "-"
+            out[di] = pa.date32() if iso else pa.string()
         return out
 
     cells = read_cells(text, source, types=types)
@@ -772,12 +775,13 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     window = flags[a : b + 1]  # is each day from the first to the last date a session
     if np.count_nonzero(window) == np.count_nonzero(np.take(window, k)):
         return []  # every session present
-    expected = np.flatnonzero(window)
-    present = np.zeros(window.size, dtype=bool)
-    present[k] = True
-    absent = expected[~present[expected]]
+    absent_flags = window.copy()
+    absent_flags[k] = False
+    absent = np.flatnonzero(absent_flags)  # sessions without a row, as positions
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
-    recent = absent[absent >= expected[max(0, len(expected) - RECENT_SESSIONS)]]
+    # the first of the last RECENT_SESSIONS sessions of the window
+    recent_from = np.flatnonzero(window[::-1])[:RECENT_SESSIONS][-1]
+    recent = absent[absent >= window.size - 1 - recent_from]
     if len(recent):
         q.warn(
             f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {_FIRST_DAY + a + recent[0]}): returns span the gap"

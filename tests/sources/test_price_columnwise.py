@@ -149,11 +149,25 @@ def test_price_files_columnwise_equals_line_by_line(test_data, monkeypatch, whic
         _assert_same(fast, exact, f"{name}: {case}")
 
 
+def _long_index(text: str) -> str:
+    """The indexed layout with 1000-digit index cells: a text above SMALL_TEXT (the typed read)."""
+    return re.sub(r"(?m)^(\d+),", lambda m: m[1].zfill(1000) + ",", text)
+
+
 @pytest.mark.parametrize(
-    "path", ["clean/CFE_G18_VX.csv", "indexed/CFE_J18_VX.csv", "disclaimer/CFE_Q15_VX.csv"]
+    "path",
+    [
+        "clean/CFE_G18_VX.csv",
+        "indexed/CFE_J18_VX.csv",
+        "disclaimer/CFE_Q15_VX.csv",
+        "indexed/CFE_J18_VX.csv, long index cells",
+    ],
 )
 def test_vx_files_columnwise_equals_line_by_line(test_data, monkeypatch, path: str) -> None:
-    text = (test_data / "vix_futures" / path).read_bytes().decode()
+    text = (test_data / "vix_futures" / path.split(",")[0]).read_bytes().decode()
+    if path.endswith("long index cells"):
+        text = _long_index(text)
+        assert len(text) >= columnar.SMALL_TEXT
     header = 1 if path.startswith("disclaimer") else 0
     names = text.split("\n")[header].removesuffix("\r").split(",")
     for case, edited in _edits(text, header, names.index("Trade Date"), names.index("Settle")):
@@ -193,4 +207,6 @@ def test_the_fast_paths_are_taken_on_regular_files(test_data, monkeypatch) -> No
     fred.parse((prices / "fred_SP500_2023-01-03_2025-06-30.csv").read_bytes(), "f.csv")
     price_files.parse((prices / "GSPC_ohlcv_2019-01-02_2020-04-30.csv").read_bytes(), "g.csv")
     cboe_vx.parse((test_data / "vix_futures" / "clean" / "CFE_G18_VX.csv").read_bytes(), "v.csv")
-    assert taken == ["_small_cells", "_typed_cells", "_small_cells"]
+    j18 = (test_data / "vix_futures" / "indexed" / "CFE_J18_VX.csv").read_bytes().decode()
+    cboe_vx.parse(_long_index(j18).encode(), "j.csv")
+    assert taken == ["_small_cells", "_typed_cells", "_small_cells", "_typed_cells"]
