@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.internals import create_dataframe_from_blocks
+from pandas.arrays import ArrowStringArray
 
 from flows import calendars
 from flows.errors import InputError
@@ -51,7 +53,7 @@ from flows.quality import Quality
 from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
-from flows.sources.price_frame import cell_dates, cell_numbers, read_cells
+from flows.sources.price_frame import STR, cell_block, cell_dates, read_cells
 from flows.sources.textio import decode_text
 
 URL_TEMPLATE = (
@@ -72,6 +74,16 @@ OPTIONAL = {
     "volume": "Total Volume",
     "open_interest": "Open Interest",
 }
+
+
+VALUES = tuple(VX_COLUMNS)[3:]
+"""The frame's value columns (settle, open, high, low, close, volume, open interest), held as
+one float block while parsing."""
+_VOLUME, _OPEN_INTEREST = VALUES.index("volume"), VALUES.index("open_interest")
+_VX_INDEX = pd.Index(list(VX_COLUMNS))  # a view of it names each frame's columns
+_DATE_AT = np.array([list(VX_COLUMNS).index("date"), list(VX_COLUMNS).index("expiry")])
+_CONTRACT_AT = np.array([list(VX_COLUMNS).index("contract")])
+_VALUES_AT = np.array([list(VX_COLUMNS).index(c) for c in VALUES])
 
 
 @dataclass(frozen=True)
@@ -149,17 +161,19 @@ def _contract(year: int, month: int, calendar: str) -> tuple[str, pd.Timestamp]:
 
 
 def _types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
-    """Columns a large regular file reads typed (:func:`flows.sources.price_frame.read_cells`)."""
+    """Columns a large regular file reads (:func:`flows.sources.price_frame.read_cells`)."""
     skip = 1 if header[:2] == ["", "Trade Date"] else 0
     out = {
         skip + header[skip:].index(c): pa.float64()
         for c in ("Settle", *OPTIONAL.values())
         if c in header[skip:]
     }
+    if "Futures" in header:
+        out[header.index("Futures")] = pa.string()
     if "Trade Date" in header:
         j = header.index("Trade Date")
-        if j < len(first) and len(first[j]) == 10 and first[j][4:5] == "-":
-            out[j] = pa.date32()
+        iso = j < len(first) and len(first[j]) == 10 and first[j][4:5] == "-"
+        out[j] = pa.date32() if iso else pa.string()
     return out
 
 
@@ -199,24 +213,33 @@ def parse(
         return empty, Quality(source=source, basis="open interest")
     lines = cells.lines
     col = {name: header.index(name) for name in header}
-    futures = np.strings.strip(cells.text(col["Futures"]))
-    first = str(futures[0])
+    written = cells.cells(col["Futures"])
+    if written is not None and written.count(written[0]) == len(written):
+        first = written[0].strip()  # one contract written alike on every row (the rule)
+    else:
+        futures = np.strings.strip(cells.text(col["Futures"]))
+        first = str(futures[0])
+        if (futures != first).any():
+            _contract_of(first, source, int(lines[0]))
+            other = int(np.flatnonzero(futures != first)[0])
+            raise InputError(
+                source,
+                f"line {lines[other]}, column 'Futures'",
+                f"file mixes contracts: {first!r} and {str(futures[other])!r}",
+            )
     year, month = _contract_of(first, source, int(lines[0]))
-    if (futures != first).any():
-        other = int(np.flatnonzero(futures != first)[0])
-        raise InputError(
-            source,
-            f"line {lines[other]}, column 'Futures'",
-            f"file mixes contracts: {first!r} and {str(futures[other])!r}",
-        )
     code, expiry = _contract(year, month, calendar)
     day = cell_dates(cells, col["Trade Date"], source, "Trade Date")
-    present = [name for name, c in OPTIONAL.items() if c in col]
-    nums, written = cell_numbers(cells, [col["Settle"], *(col[OPTIONAL[name]] for name in present)])
-    settle, given = nums[:, 0], written[:, 0]
-    cols = {name: np.full(n, np.nan) for name in OPTIONAL}
-    cols.update({name: nums[:, k + 1] for k, name in enumerate(present)})
-    oi = cols["open_interest"]
+    found = {"settle": col["Settle"]}
+    found.update({name: col[c] for name, c in OPTIONAL.items() if c in col})
+    nums, written = cell_block(cells, list(found.values()))  # one row per found column
+    if len(found) == len(VALUES):
+        block = nums  # already one row per frame column, in their order
+    else:
+        block = np.full((len(VALUES), n), np.nan)
+        block[[VALUES.index(name) for name in found]] = nums
+    settle, given = block[0], written[0]
+    volume, oi = block[_VOLUME], block[_OPEN_INTEREST]
     q = Quality(
         source=source, basis="open interest", total_rows=n, total_weight=float(np.nansum(oi))
     )
@@ -231,9 +254,8 @@ def parse(
             f"line {lines[i]}, column 'Trade Date'",
             f"{pd.Timestamp(day[i]).date()} is after {code}'s final settlement {expiry.date()}",
         )
-    no_trade_yet = (given & (settle == 0) & ~(np.nan_to_num(oi) > 0)) | (
-        ~given & ~(np.nan_to_num(oi) > 0) & ~(np.nan_to_num(cols["volume"]) > 0)
-    )
+    # (NaN > 0 is False: a missing open interest or volume counts as none)
+    no_trade_yet = (given & (settle == 0) & ~(oi > 0)) | (~given & ~(oi > 0) & ~(volume > 0))
     usable = np.isfinite(settle) & (settle > 0)
     bad = ~usable & ~no_trade_yet
     if bad.any():
@@ -253,35 +275,29 @@ def parse(
         )
     keep = usable
     old = (day < RESCALE_DATE.to_datetime64()) & keep
-    prices = {k: cols[k] for k in ("open", "high", "low", "close")}
-    if old.any():
-        settle = np.where(old, settle / RESCALE_FACTOR, settle)
-        prices = {k: np.where(old, v / RESCALE_FACTOR, v) for k, v in prices.items()}
+    if old.any():  # settle, open, high, low, close
+        block[:_VOLUME, old] /= RESCALE_FACTOR
         q.repair(
             f"prices before {RESCALE_DATE.date()} on the 10 x VIX scale divided by {RESCALE_FACTOR:g}",
             int(old.sum()),
         )
+    prices = block[1:_VOLUME]  # open, high, low, close: 0.00 = no trade
     with np.errstate(invalid="ignore"):
-        prices = {k: np.where(v > 0, v, np.nan) for k, v in prices.items()}  # 0.00 = no trade
-    values = {
-        "settle": settle[keep],
-        **{k: v[keep] for k, v in prices.items()},
-        "volume": cols["volume"][keep],
-        "open_interest": oi[keep],
-    }
-    day, kept_lines = day[keep], lines[keep]
+        block[1:_VOLUME] = np.where(prices > 0, prices, np.nan)
+    kept_lines = lines
+    if not keep.all():
+        day, block, kept_lines = day[keep], block[:, keep], lines[keep]
     if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
         order = np.argsort(day, kind="stable")
         if (np.diff(order) < 0).any():
             q.repair("rows sorted by date", len(day))
-        day, kept_lines = day[order], kept_lines[order]
-        values = {k: v[order] for k, v in values.items()}
+        day, kept_lines, block = day[order], kept_lines[order], block[:, order]
         dup = np.zeros(len(day), dtype=bool)
         dup[1:] = day[1:] == day[:-1]
         if dup.any():
             # the first row of each date (stable sort: file order) against its repeats
             first_of = np.maximum.accumulate(np.where(dup, 0, np.arange(len(day))))
-            conflict = dup & (values["settle"][first_of] != values["settle"])
+            conflict = dup & (block[0][first_of] != block[0])
             if conflict.any():
                 i = int(np.flatnonzero(conflict)[0])
                 raise InputError(
@@ -290,41 +306,48 @@ def parse(
                     f"{pd.Timestamp(day[i]).date()} repeated with a different settle",
                 )
             q.repair("repeated rows dropped", int(dup.sum()))
-            day, kept_lines = day[~dup], kept_lines[~dup]
-            values = {k: v[~dup] for k, v in values.items()}
-    day, values, kept_lines = _drop_spikes(day, values, kept_lines, q, source, code)
-    check_range(
-        values["settle"],
-        "vx.settle",
-        source,
-        rows=lambda i: f"line {kept_lines[i]}",
-        field="Settle",
-    )
+            day, kept_lines, block = day[~dup], kept_lines[~dup], block[:, ~dup]
+    day, block, kept_lines = _drop_spikes(day, block, kept_lines, q, source, code)
+    lim = LIMITS["vx.settle"]
+    if not (
+        block[0].min(initial=lim.high) >= lim.low and block[0].max(initial=lim.low) <= lim.high
+    ):
+        # (a settle outside the limits, inf or NaN: the one plausibility check decides)
+        check_range(
+            block[0], "vx.settle", source, rows=lambda i: f"line {kept_lines[i]}", field="Settle"
+        )
     if not text.endswith(("\n", "\r")) and len(day):
         q.warn(
             f"{source}: {code}: the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut"
         )
-    frame = pd.DataFrame(
-        {
-            "date": day,
-            "contract": np.full(len(day), code, dtype=object),
-            "expiry": np.full(len(day), expiry.to_datetime64()),
-            **values,
-        },
-        copy=False,  # fresh arrays, already in VX_COLUMNS order
-    )
+    dates = np.empty((2, len(day)), dtype="datetime64[ns]")
+    dates[0], dates[1] = day, expiry.to_datetime64()
+    frame = create_dataframe_from_blocks(
+        [
+            (dates, _DATE_AT),
+            (
+                ArrowStringArray(
+                    pa.repeat(pa.scalar(code, pa.large_string()), len(day)), dtype=STR
+                ),
+                _CONTRACT_AT,
+            ),
+            (block, _VALUES_AT),
+        ],
+        index=pd.RangeIndex(len(day)),
+        columns=_VX_INDEX.view(),
+    )  # what pd.DataFrame of the columns gives, built from its three blocks at once
     frame.attrs.update({"contract": code, "source": source})
     return frame, q
 
 
 def _drop_spikes(
     day: np.ndarray,
-    values: dict[str, np.ndarray],
+    values: np.ndarray,
     lines: np.ndarray,
     q: Quality,
     source: str,
     code: str,
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Skip isolated misprints; refuse level shifts.
 
     A settle whose log change from the previous row and to the next row both exceed
@@ -334,7 +357,7 @@ def _drop_spikes(
     (a change of scale inside the file) raises :class:`InputError` naming the line.
     """
     lim = LIMITS["price.daily_log_change"]
-    settle = values["settle"]
+    settle = values[0]  # one row per VALUES column
     if len(settle) < 2:
         return day, values, lines
     step = np.diff(np.log(settle))
@@ -346,7 +369,7 @@ def _drop_spikes(
     if len(settle) == 2:
         spike[:] = False  # two rows: no way to tell which one is wrong
     if spike.any():
-        oi = values["open_interest"][spike]
+        oi = values[_OPEN_INTEREST][spike]
         q.skip(
             "settle an isolated misprint (a factor e or more off both neighbours)",
             int(spike.sum()),
@@ -357,8 +380,8 @@ def _drop_spikes(
             f"{source}: {code}: {int(spike.sum())} isolated settle misprint(s) skipped, first on line {lines[i]} ({pd.Timestamp(day[i]).date()}, Settle={float(settle[i])!r})"
         )
         day, lines = day[~spike], lines[~spike]
-        values = {k: v[~spike] for k, v in values.items()}
-        settle = values["settle"]
+        values = values[:, ~spike]
+        settle = values[0]
     step = np.diff(np.log(settle))
     jump = (step < lim.low) | (step > lim.high)
     if jump.any():

@@ -10,10 +10,19 @@ decide differently: it only returns what the exact path would have read.
 
 * :func:`split_lines_columns` -> one ``pyarrow`` string array per column of the data lines
   (``str.split`` for small texts, ``pyarrow.csv`` for large ones: its start-up costs ~0.4 ms);
+* :func:`split_flat` -> every cell of a small text, row after row (one ``str.split``; the
+  structure checked with numpy);
+* :func:`read_typed` -> one strict typed ``pyarrow.csv`` read of a large text (dates, floats
+  and missing tokens converted by Arrow), or None;
 * :func:`floats` -> float64 values and "given" when every cell is a plain finite number or a
-  missing token (else None);
+  missing token (else None); :func:`cell_floats` the same for a list of cells (empty = missing);
 * :func:`iso_days` -> ``datetime64[D]`` when every cell is a valid ``YYYY-MM-DD`` (else None);
-* :func:`us_days` -> ``datetime64[D]`` when every cell is a valid ``M/D/YYYY`` (else None).
+* :func:`us_days` / :func:`us_dates` -> ``datetime64[D]`` when every cell is a valid
+  ``M/D/YYYY`` (else None; :func:`us_dates` reads the bytes with numpy, years 1900-2099);
+* :func:`null_mask` -> which cells of an Arrow array are null (its validity bitmap).
+
+Arrow's CSV reader hands its input to a background thread: on a few hundred rows that costs
+more than splitting in Python, so small texts are split (:data:`SMALL_TEXT`).
 
 Pure: text in, arrays out.
 """
@@ -21,6 +30,7 @@ Pure: text in, arrays out.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import re
@@ -119,6 +129,189 @@ def split_lines_columns(
     return None
 
 
+def split_flat(body: str, width: int) -> list[str] | None:
+    """Every cell of the data lines ``body`` (the text after the header line), row after row,
+    when it is regular (each line ``width`` fields; ``\r\n`` or ``\n`` line ends, the last
+    one optional); else None.  One ``str.split`` of the whole text, its structure checked
+    with numpy on its bytes: no per-line Python step.  The caller checked for quotes.
+    """
+    if width < 2:  # one column: a blank line would read as a cell
+        return None
+    if "\r" in body:
+        body = body.replace("\r\n", "\n")
+        if "\r" in body:
+            return None  # a bare carriage return
+    body = body.removesuffix("\n")
+    if not body:
+        return []
+    lines = body.count("\n") + 1
+    chars = np.frombuffer(body.encode(), dtype=np.uint8)
+    ends = np.flatnonzero((chars == 44) | (chars == 10))  # "," and "\n"
+    # width - 1 commas then a line end, on every line (a blank line has no comma: refused)
+    if ends.size != lines * width - 1 or (
+        lines > 1 and not (np.take(chars, ends[width - 1 :: width]) == 10).all()
+    ):
+        return None
+    return body.replace("\n", ",").split(",")
+
+
+def cell_floats(cells: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(values, given)`` of cells that are each a plain finite number (Arrow's cast: what
+    Python's ``float`` reads the same) or empty (not given, NaN); else None."""
+    arr = pa.array(cells, type=pa.string())
+    _, offsets, data = arr.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32, count=len(cells) + 1)
+    empty = ends[1:] == ends[:-1]
+    if empty.any():  # empty cells as nulls: the cast keeps them, as NaN
+        valid = pa.py_buffer(np.packbits(~empty, bitorder="little"))
+        arr = pa.Array.from_buffers(pa.string(), len(cells), [valid, offsets, data])
+    try:
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)  # nulls as NaN
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if np.count_nonzero(np.isfinite(values)) != values.size - np.count_nonzero(empty):
+        return None  # inf or NaN written as a number: the exact conversion decides
+    return values, ~empty
+
+
+_STRICT_PARSE = pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_options(width: int, threaded: bool, block_size: int) -> pacsv.ReadOptions:
+    return pacsv.ReadOptions(
+        column_names=[f"f{i}" for i in range(width)],
+        use_threads=threaded,
+        block_size=block_size,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _convert_options(
+    width: int, types: tuple[tuple[int, pa.DataType], ...], missing: frozenset[str]
+) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types={f"f{i}": t for i, t in types},
+        include_columns=[f"f{i}" for i, _ in types],
+        strings_can_be_null=False,
+        null_values=case_variants(missing),
+        true_values=[],
+        false_values=[],
+        check_utf8=False,  # the bytes come from a Python str: valid UTF-8
+    )
+
+
+def read_typed(
+    data: bytes | pa.Buffer,
+    width: int,
+    types: dict[int, pa.DataType],
+    *,
+    missing: frozenset[str] = frozenset(),
+) -> list[pa.Array | None] | None:
+    """The data lines ``data`` (UTF-8 after the header line) as ``width`` columns: those of
+    ``types`` (position -> Arrow type, ``pa.string()`` for text) converted, the others not read
+    (None); one ``pyarrow.csv`` read (single-threaded below :data:`THREADED_BYTES`).
+
+    Strict: None when the text is not regular (a line with another number of fields, a blank
+    line) or when one cell of a typed column does not convert; a cell spelled as one of the
+    ``missing`` tokens (in any case) is null in a typed column.  The caller has checked that
+    the text holds no quote, and handles a bare ``\\r`` (Arrow ends a line there).
+    """
+    if width < 2:  # one column: a blank line would read as a row
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=_read_options(
+                width,
+                len(data) > THREADED_BYTES,
+                max(1 << 20, min(len(data) + 1, THREADED_BYTES)),
+            ),
+            parse_options=_STRICT_PARSE,
+            convert_options=_convert_options(width, tuple(sorted(types.items())), missing),
+        )
+    except pa.ArrowInvalid:
+        return None  # the exact path names the line or the cell
+    read = {
+        int(name[1:]): col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+        for name, col in zip(table.column_names, table.columns, strict=True)
+    }
+    return [read.get(i) for i in range(width)]
+
+
+def null_mask(arr: pa.Array) -> np.ndarray:
+    """Which cells of ``arr`` are null, read from its validity bitmap (no compute call)."""
+    n = len(arr)
+    bitmap = arr.buffers()[0]
+    if not arr.null_count or bitmap is None:
+        return np.zeros(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return np.asarray(bits[arr.offset : arr.offset + n] == 0)
+
+
+def _string_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(bytes, offsets)`` of a string column without nulls: the cells' UTF-8 bytes, one
+    after the other, and where each cell starts (``n + 1`` positions into them)."""
+    n = len(arr)
+    if not n or arr.null_count or not pa.types.is_string(arr.type):
+        return None
+    _, obuf, dbuf = arr.buffers()
+    offsets = np.frombuffer(obuf, dtype=np.int32, count=n + 1, offset=arr.offset * 4)
+    lo = int(offsets[0])
+    if dbuf is None:
+        return None
+    return np.frombuffer(dbuf, dtype=np.uint8, count=int(offsets[-1]) - lo, offset=lo), offsets - lo
+
+
+_MONTH_STARTS = np.arange("1900-01", "2100-02", dtype="datetime64[M]").astype("datetime64[D]")
+_MONTH_FIRST = _MONTH_STARTS[:-1].view(np.int64)  # day number of the 1st of each month
+_MONTH_LENGTH = np.diff(_MONTH_STARTS).astype(np.int64)  # its number of days
+_MONTH_FIRST.setflags(write=False)
+_MONTH_LENGTH.setflags(write=False)
+
+
+def _civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray | None:
+    """``datetime64[D]`` of year, month, day numbers when every one is a valid date in the
+    years 1900-2099, else None (integer lookups: no datetime conversions per cell)."""
+    if ((month < 1) | (month > 12) | (year < 1900) | (year > 2099)).any():
+        return None
+    i = (year - 1900) * 12 + (month - 1)
+    if ((day < 1) | (day > np.take(_MONTH_LENGTH, i))).any():
+        return None
+    return np.asarray(np.take(_MONTH_FIRST, i) + (day - 1)).view("datetime64[D]")
+
+
+def us_dates(arr: pa.Array) -> np.ndarray | None:
+    """``datetime64[D]`` of a string column when every cell is a valid US ``M/D/YYYY`` date
+    (one or two digits for month and day, four for the year, nothing else in the cell) in the
+    years 1900-2099; else None.  What :func:`us_days` accepts (less the years), read with numpy
+    from the column's bytes: no per-cell Python step, no Arrow kernel calls."""
+    found = _string_bytes(arr)
+    if found is None:
+        return None
+    buf, offsets = found
+    n = len(arr)
+    if buf.size < 8 * n:
+        return None
+    start, end = offsets[:-1], offsets[1:]
+    slash = np.flatnonzero(buf == 47)  # "/"
+    if slash.size != 2 * n or np.count_nonzero(buf - np.uint8(48) > 9) != slash.size:
+        return None  # (every other byte a digit)
+    # two slashes in each cell (sorted positions taken pairwise; each pair inside its own cell)
+    s1, s2 = slash[0::2], slash[1::2]
+    m_len, d_len = s1 - start, s2 - s1 - 1
+    if not (((m_len == 1) | (m_len == 2)) & ((d_len == 1) | (d_len == 2)) & (end - s2 == 5)).all():
+        return None
+    # the digits of each cell, one row per place (a one-digit month or day: its tens place
+    # reads the byte before, weighed 0)
+    at = np.stack([s1 - 2, s1 - 1, s2 - 2, s2 - 1, end - 4, end - 3, end - 2, end - 1])
+    d = (np.take(buf, at) - np.uint8(48)).astype(np.int32)
+    month = 10 * d[0] * (m_len == 2) + d[1]
+    day = 10 * d[2] * (d_len == 2) + d[3]
+    year = 1000 * d[4] + 100 * d[5] + 10 * d[6] + d[7]
+    return _civil_days(year, month, day)
+
+
 PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 """Every character Python's ``str.strip()`` removes (Unicode whitespace and ``\\x1c``-``\\x1f``)."""
 
@@ -151,9 +344,13 @@ def floats(
     tokens are compared lower-case; a float column (read typed) has its missing cells as nulls.
     """
     if pa.types.is_floating(arr.type):
-        given = ~arr.is_null().to_numpy(zero_copy_only=False)
-        values = arr.to_numpy(zero_copy_only=False)
-        return (values, given) if np.isfinite(values[given]).all() else None
+        if not arr.null_count:
+            values = arr.to_numpy()
+            return (values, np.ones(len(values), dtype=bool)) if np.isfinite(values).all() else None
+        given = ~null_mask(arr)
+        values = arr.to_numpy(zero_copy_only=False)  # nulls as NaN: not finite
+        finite = np.count_nonzero(np.isfinite(values)) == np.count_nonzero(given)
+        return (values, given) if finite else None
     try:  # the common case first: every cell a number (one conversion)
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -187,9 +384,9 @@ def iso_days(arr: pa.Array) -> np.ndarray | None:
             if not arr.null_count
             else None
         )
-    if len(arr) and not pc.all(pc.equal(pc.utf8_length(arr), 10)).as_py():
+    if arr.null_count:
         return None
-    try:
+    try:  # Arrow's string to date cast reads exactly YYYY-MM-DD (ten characters) or fails
         return np.asarray(
             pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
         )

@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.internals import create_dataframe_from_blocks
 
 from flows import calendars
 from flows.errors import InputError
@@ -55,6 +57,11 @@ from flows.sources.textio import decode_text
 
 MISSING_TOKENS = frozenset({"", ".", "null", "nan", "na", "n/a", "-", "none"})
 """Cells meaning "no value" (compared lower-case, stripped)."""
+VALUE_COLUMNS = tuple(c for c in PRICE_COLUMNS if c != "date")
+"""The frame's value columns (``close`` first), held as one float block while parsing."""
+_PRICE_INDEX = pd.Index(list(PRICE_COLUMNS))  # a view of it names each frame's columns
+_DATE_POSITION = np.array([list(PRICE_COLUMNS).index("date")])
+_VALUE_POSITIONS = np.array([list(PRICE_COLUMNS).index(c) for c in VALUE_COLUMNS])
 RECENT_SESSIONS = 252
 """A missing session within this many sessions of the file's end is a warning."""
 ISO_FORMAT = "%Y-%m-%d"
@@ -133,32 +140,45 @@ class Cells:
     """The data cells of a delimited text, column by column (what :func:`read_cells` returns).
 
     ``header`` (stripped names), ``lines`` (the 1-based line each row starts on), ``preamble``
-    (lines before the header).  Cells are read by :mod:`flows.sources.columnar` (``arrow``:
-    one string array per column) when the text is regular, else by :func:`read_rows` (``rows``:
-    a 2-D array of strings); :meth:`text` gives a column as a numpy string array either way.
+    (lines before the header).  A regular text is read by :mod:`flows.sources.columnar`: a
+    small one split into ``flat`` (every cell, row after row, ``width`` a row), a large one
+    into ``arrow`` (one Arrow array per column, typed where the caller asked); any other text
+    by :func:`read_rows` (``rows``: a 2-D array of strings).  :meth:`text` gives a column as a
+    numpy string array either way; ``source_text[body_start:]`` is the text of the rows.
     """
 
     header: list[str]
     lines: np.ndarray
     preamble: int
-    arrow: list[pa.Array] | None = None
+    arrow: list[pa.Array | None] | None = None
     rows: np.ndarray | None = None
-    body: str = ""
+    flat: list[str] | None = None
+    width: int = 0
+    source_text: str = ""
+    body_start: int = 0
     _raw: list[pa.Array] | None = None
     _skip: int = 0
 
     def __len__(self) -> int:
         return int(self.lines.size)
 
+    def cells(self, j: int) -> list[str] | None:
+        """Column ``j`` as a list of strings when the text was split small (``flat``)."""
+        return self.flat[j + self._skip :: self.width] if self.flat is not None else None
+
     def text(self, j: int) -> np.ndarray:
         """Column ``j`` as written, a numpy string array (for the exact conversions and
         messages; a column the fast path read typed is split again as text, once)."""
+        if self.flat is not None:
+            return np.array(self.flat[j + self._skip :: self.width], dtype=str)
         if self.arrow is not None:
             col = self.arrow[j]
-            if not pa.types.is_string(col.type):
+            if col is None or not pa.types.is_string(col.type):
                 if self._raw is None:
                     self._raw = columnar.split_lines_columns(
-                        self.body, len(self.arrow) + self._skip, plain=True
+                        self.source_text[self.body_start :],
+                        len(self.arrow) + self._skip,
+                        plain=True,
                     )
                 assert self._raw is not None
                 col = self._raw[j + self._skip]
@@ -167,18 +187,23 @@ class Cells:
         return self.rows[:, j] if len(self.rows) else np.array([], dtype=str)
 
     def column(self, j: int) -> pa.Array | None:
-        """Column ``j`` as an Arrow string array when the fast path read the text, else None."""
+        """Column ``j`` as an Arrow array when the fast path read the text, else None."""
+        if self.flat is not None:
+            return pa.array(self.flat[j + self._skip :: self.width], type=pa.string())
         return self.arrow[j] if self.arrow is not None else None
 
     def drop_first(self) -> Cells:
         """Without the first column (CFE's leading unnamed index column)."""
-        if self.arrow is not None:
+        if self.arrow is not None or self.flat is not None:
             return Cells(
                 self.header[1:],
                 self.lines,
                 self.preamble,
-                arrow=self.arrow[1:],
-                body=self.body,
+                arrow=self.arrow[1:] if self.arrow is not None else None,
+                flat=self.flat,
+                width=self.width,
+                source_text=self.source_text,
+                body_start=self.body_start,
                 _raw=self._raw,
                 _skip=self._skip + 1,
             )
@@ -190,11 +215,12 @@ class Cells:
         )
 
 
-def _fast_header(
+def _header_at(
     text: str, header_contains: str | None, max_preamble: int
-) -> tuple[list[str], str, int, int] | None:
-    """Header, data text, header line number and preamble count by :func:`read_rows`' rules,
-    for a text without quotes; None where the exact path must decide (no header found)."""
+) -> tuple[list[str], int, int, int] | None:
+    """Header, position where the data lines start, header line number and preamble count by
+    :func:`read_rows`' rules, for a text without quotes; None where the exact path must decide
+    (no header found)."""
     pos, line_no, preamble = 0, 0, 0
     while pos <= len(text):
         end = text.find("\n", pos)
@@ -213,7 +239,7 @@ def _fast_header(
         elif not blank:
             return (
                 [h.strip() for h in fields],
-                (text[end + 1 :] if end >= 0 else ""),
+                (end + 1 if end >= 0 else len(text)),
                 line_no,
                 preamble,
             )
@@ -225,7 +251,99 @@ def _fast_header(
 
 TypeHint = Callable[[list[str], list[str]], dict[int, pa.DataType]]
 """``(header, first data row's fields) -> {column position: Arrow type}``: the columns a large
-regular text may read typed at once (:func:`flows.sources.columnar.split_lines_columns`)."""
+regular text reads (:func:`flows.sources.columnar.read_typed`: typed, ``pa.string()`` for text;
+the others are not read)."""
+
+
+def _typed_cells(
+    text: str,
+    header_contains: str | None,
+    max_preamble: int,
+    types: TypeHint,
+    missing: frozenset[str],
+) -> Cells | None:
+    """The fast path of :func:`read_cells`: one strict typed ``pyarrow.csv`` read of the data
+    lines (:func:`flows.sources.columnar.read_typed`), or None where anything is irregular (a
+    quote, a bare ``\r``, a blank line, another field count, a typed cell that does not
+    convert): the caller then reads the text its other ways, which name the line."""
+    if '"' in text:
+        return None
+    found = _header_at(text, header_contains, max_preamble)
+    if found is None or found[1] >= len(text):
+        return None
+    header, start, header_line, preamble = found
+    head = text[:start]
+    if head.count("\r") != head.count("\r\n") or text.endswith("\r"):
+        return None  # a bare carriage return: a line end to the line-by-line reader
+    end = text.find("\n", start)
+    first = text[start : end if end >= 0 else len(text)]
+    data = text.encode()
+    body = pa.py_buffer(data)[start if text.isascii() else len(head.encode()) :]
+    columns = columnar.read_typed(
+        body, len(header), types(header, first.removesuffix("\r").split(",")), missing=missing
+    )
+    if columns is None:
+        return None
+    n = next(len(c) for c in columns if c is not None)
+    if "\r" in text:  # a bare carriage return inside a line: Arrow split it there
+        newlines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10))
+        if n != newlines + (not text.endswith("\n")):
+            return None
+    if _blank_row(columns):
+        return None  # a blank line or a line of commas, skipped line by line
+    lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
+    return Cells(header, lines, preamble, arrow=columns, source_text=text, body_start=start)
+
+
+def _blank_row(columns: list[pa.Array | None]) -> bool:
+    """Whether a row of a strict typed read has every cell empty or whitespace: a blank line
+    or a line of commas, which :func:`read_rows` skips and Arrow reads as a row (its typed
+    cells are null there: a cell of spaces does not convert)."""
+    read = [c for c in columns if c is not None]  # (the columns not read: none is blank)
+    typed = [c for c in read if not pa.types.is_string(c.type)]
+    if any(c.null_count == 0 for c in typed):
+        return False
+    rows = np.ones(len(read[0]), dtype=bool)
+    for c in typed:
+        rows &= columnar.null_mask(c)
+    at = np.flatnonzero(rows)
+    text = [c for c in read if pa.types.is_string(c.type)]
+    if not at.size or not text:
+        return bool(at.size)
+    if at.size <= 4096:  # rows without any number (FRED's holidays): str.strip as there
+        cells = zip(*(c.take(at).to_pylist() for c in text), strict=True)
+        return any(all(not v.strip() for v in row) for row in cells)
+    return bool(columnar.blank_rows([c.take(at) for c in text]).any())
+
+
+def _small_cells(
+    text: str, header_contains: str | None, max_preamble: int, allow_empty: bool
+) -> Cells | None:
+    """The fast path of :func:`read_cells` for a small text: its data lines split at once
+    (:func:`flows.sources.columnar.split_flat`: no Arrow reader, whose background thread costs
+    more than the split on a few hundred rows), or None where anything is irregular."""
+    if '"' in text:
+        return None
+    found = _header_at(text, header_contains, max_preamble)
+    if found is None:
+        return None
+    header, start, header_line, preamble = found
+    head = text[:start]
+    if head.count("\r") != head.count("\r\n"):
+        return None  # a bare carriage return: a line end to the line-by-line reader
+    width = len(header)
+    flat = columnar.split_flat(text[start:], width)
+    if flat is None or not (flat or allow_empty):
+        return None
+    # a line of commas (every cell blank) is skipped line by line: check rows whose first
+    # cell is blank (none, mostly)
+    if "" in map(str.strip, flat[::width]):
+        return None
+    n = len(flat) // width
+    lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
+    return Cells(
+        header, lines, preamble, flat=flat, width=width, source_text=text, body_start=start
+    )
 
 
 def read_cells(
@@ -240,15 +358,25 @@ def read_cells(
 ) -> Cells:
     """:func:`read_rows` column by column: the same header, rows, line numbers and errors.
 
-    A regular text (:mod:`flows.sources.columnar`: no quotes, every data line with the header's
-    number of fields, no blank data line) is split column-wise without a per-row Python step
-    (``types`` names the columns a large text may read typed); any other text goes through
+    A regular text (no quotes, every data line with the header's number of fields, no blank
+    data line) is read column-wise without a per-row Python step: at once with the ``types``
+    columns converted when every cell converts (:func:`_typed_cells`), else split as strings
+    (:func:`flows.sources.columnar.split_lines_columns`); any other text goes through
     :func:`read_rows`, whose errors name the line.
     """
+    if len(text) < columnar.SMALL_TEXT:
+        cells = _small_cells(text, header_contains, max_preamble, allow_empty)
+        if cells is not None:
+            return cells
+    elif types is not None:
+        cells = _typed_cells(text, header_contains, max_preamble, types, missing)
+        if cells is not None:
+            return cells
     if columnar.is_plain(text):
-        found = _fast_header(text, header_contains, max_preamble)
+        found = _header_at(text, header_contains, max_preamble)
         if found is not None:
-            header, body, header_line, preamble = found
+            header, start, header_line, preamble = found
+            body = text[start:]
             hint = (
                 types(header, body[: body.find("\n")].removesuffix("\r").split(","))
                 if types is not None
@@ -257,11 +385,17 @@ def read_cells(
             columns = columnar.split_lines_columns(
                 body, len(header), types=hint, missing=missing, plain=True
             )
-            if columns is not None and (len(columns[0]) or allow_empty):
+            if (
+                columns is not None
+                and (len(columns[0]) or allow_empty)
+                and not (len(columns[0]) and _blank_row(columns))  # skipped there
+            ):
                 lines = np.arange(
                     header_line + 1, header_line + 1 + len(columns[0]), dtype=np.int64
                 )
-                return Cells(header, lines, preamble, arrow=columns, body=body)
+                return Cells(
+                    header, lines, preamble, arrow=columns, source_text=text, body_start=start
+                )
     header, rows, lines, preamble = read_rows(
         text,
         source,
@@ -277,37 +411,61 @@ def read_cells(
     )
 
 
-def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
-    """:func:`parse_dates` of column ``j`` as ``datetime64[ns]``; the fast ISO / US readers of
+def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
+    """:func:`parse_dates` of column ``j`` as ``datetime64[D]``; the fast ISO / US readers of
     :mod:`flows.sources.columnar` first (the same values, or None and the exact reader)."""
     arr = cells.column(j)
     if arr is not None and len(arr):
         first = str(arr[0].as_py()).strip() if pa.types.is_string(arr.type) else ""
-        fast = (
-            columnar.iso_days(arr)
-            if not first or (len(first) >= 8 and first[4:5] == "-")
-            else columnar.us_days(arr)
-        )
+        # numpy on the cells' bytes first; Arrow's kernels for spaces and other years
+        if not first or (len(first) >= 8 and first[4:5] == "-"):
+            fast = columnar.iso_days(arr)
+        else:
+            fast = columnar.us_dates(arr)
+            if fast is None:
+                fast = columnar.us_days(arr)
         if fast is not None and (fast.min() >= FIRST_DATE and fast.max() <= LAST_DATE):
-            return fast.astype("datetime64[ns]")
+            return fast
     return np.asarray(
         parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]")
-    )
+    ).astype("datetime64[D]")
 
 
-def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`to_numbers` of ``columns`` (n x k): columns of plain numbers and missing tokens
-    read at once (:func:`flows.sources.columnar.floats`), any other cell by cell."""
+def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
+    """:func:`cell_days` as ``datetime64[ns]``."""
+    return cell_days(cells, j, source, field).astype("datetime64[ns]")
+
+
+def cell_block(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`to_numbers` of ``columns``, one row per column (k x n): columns of plain numbers
+    and missing tokens read at once (:func:`flows.sources.columnar.floats`), any other cell by
+    cell."""
     n = len(cells)
-    nums = np.empty((n, len(columns)), dtype=np.float64)
-    given = np.empty((n, len(columns)), dtype=bool)
+    if cells.flat is not None and "" in MISSING_TOKENS:  # a small split text: one conversion
+        flat = columnar.cell_floats(
+            list(
+                itertools.chain.from_iterable(
+                    cells.flat[j + cells._skip :: cells.width] for j in columns
+                )
+            )
+        )
+        if flat is not None:  # (a fresh, writable block: the cast's buffer is read-only)
+            return flat[0].reshape(len(columns), n).copy(), flat[1].reshape(len(columns), n)
+    nums = np.empty((len(columns), n), dtype=np.float64)
+    given = np.empty((len(columns), n), dtype=bool)
     for k, j in enumerate(columns):
         arr = cells.column(j)
         fast = columnar.floats(arr, MISSING_TOKENS) if arr is not None else None
         if fast is None:
             fast = to_numbers(cells.text(j))
-        nums[:, k], given[:, k] = fast
+        nums[k], given[k] = fast
     return nums, given
+
+
+def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_block` as n x k (one column per column)."""
+    nums, given = cell_block(cells, columns)
+    return nums.T, given.T
 
 
 def parse_dates(
@@ -432,8 +590,13 @@ def parse_delimited(
             if (j := _find(header, names)) is not None
         }
         di = _find(header, date_names)
-        if di is not None and di < len(first) and len(first[di]) == 10 and first[di][4:5] == "-":
-            out[di] = pa.date32()
+        if di is not None and _find(header, close_names) is None:  # the one value column
+            others = [i for i in range(len(header)) if i != di and header[i]]
+            if len(others) == 1:
+                out[others[0]] = pa.float64()
+        if di is not None:  # ISO dates read by Arrow; US ones as text (columnar.us_dates)
+            iso = di < len(first) and len(first[di]) == 10 and first[di][4:5] == "-"
+            out[di] = pa.date32() if iso else pa.string()
         return out
 
     cells = read_cells(text, source, types=types)
@@ -464,31 +627,16 @@ def parse_delimited(
                 f"expected one value column besides '{header[di]}' (header: {', '.join(header)})",
             )
         ci = others[0]
-    dates = cell_dates(cells, di, source, header[di])
-    names = [
-        "close",
-        *(
-            n
-            for n in ("open", "high", "low", "volume")
-            if _find(header, (optional or {}).get(n, ())) is not None
-        ),
-    ]
-    idx = [ci, *(_find(header, (optional or {}).get(n, ())) for n in names[1:])]
-    nums, written = cell_numbers(cells, [i for i in idx if i is not None])
-    close, given = nums[:, 0], written[:, 0]
-    n_rows = len(cells)
-    cols: dict[str, np.ndarray] = {
-        n: np.full(n_rows, np.nan) for n in ("close", "open", "high", "low", "volume")
-    }
-    cols.update({n: nums[:, k] for k, n in enumerate(names)})
+    date_arr = cell_days(cells, di, source, header[di])
+    found = {"close": ci}
+    for name in VALUE_COLUMNS[1:]:
+        j = _find(header, (optional or {}).get(name, ()))
+        if j is not None:
+            found[name] = j
+    nums, written = cell_block(cells, list(found.values()))  # one row per found column
+    close, given = nums[0], written[0]
 
-    date_arr = dates
-    in_range = (date_arr >= np.datetime64(calendars.FIRST_DAY)) & (
-        date_arr <= np.datetime64(calendars.LAST_DAY)
-    )
-    session = np.ones(n_rows, dtype=bool)
-    if in_range.any():
-        session[in_range] = calendars.is_session(date_arr[in_range], calendar)
+    session = _session_mask(date_arr, calendar)
     has_close = np.isfinite(close) & (close > 0)
     keep = has_close.copy()
     gap = ~given & ~session
@@ -519,13 +667,18 @@ def parse_delimited(
             )
             keep &= session
 
-    day = date_arr[keep]
-    values = {k: v[keep] for k, v in cols.items()}
-    kept_lines = lines[keep]
+    day, kept_lines = date_arr, lines
+    if not keep.all():
+        day, kept_lines = day[keep], lines[keep]
+    # the frame's value columns as one block (NaN where the file has none), kept rows only
+    shape = (len(VALUE_COLUMNS), len(day))
+    block = np.empty(shape) if len(found) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
+    for name, row in zip(found, nums, strict=True):
+        block[VALUE_COLUMNS.index(name)] = row if len(day) == len(row) else row[keep]
     if day.size == 0:
         raise InputError(source, header[ci], "no row with a usable close")
-    day, values, kept_lines = _order(day, values, kept_lines, q, source, header[ci])
-    close = values["close"]
+    day, block, kept_lines = _order(day, block, kept_lines, q, source, header[ci])
+    close = block[0]
     check_range(
         close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
     )
@@ -544,33 +697,55 @@ def parse_delimited(
         q.warn(
             f"the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut"
         )
-    frame = pd.DataFrame(
-        {"date": day, **{c: values[c] for c in PRICE_COLUMNS if c != "date"}}, copy=False
-    )  # fresh arrays
+    frame = create_dataframe_from_blocks(
+        [(day.astype("datetime64[ns]").reshape(1, -1), _DATE_POSITION), (block, _VALUE_POSITIONS)],
+        index=pd.RangeIndex(len(day)),
+        columns=_PRICE_INDEX.view(),
+    )  # what pd.DataFrame of the columns gives, without its per-column checks (fresh arrays)
     if missing_sessions:
         frame.attrs["missing_sessions"] = missing_sessions
     frame.attrs.update({"symbol": symbol, "source": source})
     return frame, q
 
 
+_FIRST_DAY = np.datetime64(calendars.FIRST_DAY, "D")
+
+
+_FIRST_DAY_NUMBER = int(_FIRST_DAY.astype(np.int64))
+
+
+def _session_mask(days: np.ndarray, calendar: str) -> np.ndarray:
+    """Is each date (``datetime64[D]``) a session of ``calendar``; a date outside the
+    calendar's range (:data:`flows.calendars.FIRST_DAY` .. ``LAST_DAY``) counts as one
+    (nothing to check it against)."""
+    flags = calendars.session_flags(calendar)
+    k = days.view(np.int64) - _FIRST_DAY_NUMBER
+    return np.take(flags, k, mode="clip") | (k < 0) | (k >= flags.size)
+
+
+STR = pd.StringDtype(na_value=np.nan)
+"""pandas' default string dtype (``str``): what ``pd.DataFrame`` makes of Python strings."""
+
+
 def _order(
     day: np.ndarray,
-    values: dict[str, np.ndarray],
+    values: np.ndarray,
     lines: np.ndarray,
     q: Quality,
     source: str,
     field: str,
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Sort by date; drop exact repeats; refuse a date repeated with another close."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort by date; drop exact repeats; refuse a date repeated with another close
+    (``values``: one row per :data:`VALUE_COLUMNS`, the close first)."""
     if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
         order = np.argsort(day, kind="stable")
         if (np.diff(day) < np.timedelta64(0)).any():
             q.repair("rows sorted by date", len(day))
         day, lines = day[order], lines[order]
-        values = {k: v[order] for k, v in values.items()}
+        values = values[:, order]
         same = np.flatnonzero(np.diff(day) == np.timedelta64(0))
         if len(same):
-            close = values["close"]
+            close = values[0]
             conflict = same[close[same] != close[same + 1]]
             if len(conflict):
                 i = int(conflict[0])
@@ -583,28 +758,33 @@ def _order(
             drop[same + 1] = True
             q.repair("repeated rows dropped", int(drop.sum()))
             day, lines = day[~drop], lines[~drop]
-            values = {k: v[~drop] for k, v in values.items()}
+            values = values[:, ~drop]
     return day, values, lines
 
 
 def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
-    """Sessions between the first and last date (sorted ``day``) absent from the file: a repair,
-    and a warning when one lies in the last :data:`RECENT_SESSIONS` sessions; their ISO dates."""
-    lo = max(day[0], np.datetime64(calendars.FIRST_DAY, "ns"))
-    hi = min(day[-1], np.datetime64(calendars.LAST_DAY, "ns"))
-    if lo > hi:
+    """Sessions between the first and last date (sorted ``datetime64[D]``, each date once)
+    absent from the file: a repair, and a warning when one lies in the last
+    :data:`RECENT_SESSIONS` sessions; their ISO dates."""
+    flags = calendars.session_flags(calendar)
+    k = day.view(np.int64) - _FIRST_DAY_NUMBER  # position in the calendar
+    a, b = max(int(k[0]), 0), min(int(k[-1]), flags.size - 1)
+    if a > b:
         return []
-    expected = calendars.sessions_in(pd.Timestamp(lo), pd.Timestamp(hi), calendar).to_numpy(
-        dtype="datetime64[ns]"
-    )
-    pos = np.clip(np.searchsorted(day, expected), 0, len(day) - 1)
-    absent = expected[day[pos] != expected]
-    if len(absent) == 0:
-        return []
+    k = k[np.searchsorted(k, a) : np.searchsorted(k, b, side="right")] - a  # in the window
+    window = flags[a : b + 1]  # is each day from the first to the last date a session
+    if np.count_nonzero(window) == np.count_nonzero(np.take(window, k)):
+        return []  # every session present
+    absent_flags = window.copy()
+    absent_flags[k] = False
+    absent = np.flatnonzero(absent_flags)  # sessions without a row, as positions
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
-    recent = absent[absent >= expected[max(0, len(expected) - RECENT_SESSIONS)]]
+    # the first of the last RECENT_SESSIONS sessions of the window
+    recent_from = np.flatnonzero(window[::-1])[:RECENT_SESSIONS][-1]
+    recent = absent[absent >= window.size - 1 - recent_from]
     if len(recent):
         q.warn(
-            f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {pd.Timestamp(recent[0]).date()}): returns span the gap"
+            f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {_FIRST_DAY + a + recent[0]}): returns span the gap"
         )
-    return [str(d) for d in np.datetime_as_string(absent, unit="D")]
+    absent_days = _FIRST_DAY + a + absent
+    return [str(d) for d in np.datetime_as_string(absent_days, unit="D")]
