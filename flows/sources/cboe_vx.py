@@ -240,8 +240,12 @@ def parse(
         block[[VALUES.index(name) for name in found]] = nums
     settle, given = block[0], written[0]
     volume, oi = block[_VOLUME], block[_OPEN_INTEREST]
+    total = oi.sum()  # (np.nansum's sum when no open interest is missing)
     q = Quality(
-        source=source, basis="open interest", total_rows=n, total_weight=float(np.nansum(oi))
+        source=source,
+        basis="open interest",
+        total_rows=n,
+        total_weight=float(total if not np.isnan(total) else np.nansum(oi)),
     )
     for r in repairs:
         q.repair(r, n)
@@ -333,7 +337,7 @@ def parse(
             ),
             (block, _VALUES_AT),
         ],
-        index=pd.RangeIndex(len(day)),
+        index=pd.RangeIndex.from_range(range(len(day))),
         columns=_VX_INDEX.view(),
     )  # what pd.DataFrame of the columns gives, built from its three blocks at once
     frame.attrs.update({"contract": code, "source": source})
@@ -362,6 +366,8 @@ def _drop_spikes(
         return day, values, lines
     step = np.diff(np.log(settle))
     big = (step < lim.low) | (step > lim.high)
+    if not big.any():
+        return day, values, lines  # no move of a factor e: neither a misprint nor a shift
     spike = np.zeros(len(settle), dtype=bool)
     spike[1:-1] = big[:-1] & big[1:] & (np.sign(step[:-1]) != np.sign(step[1:]))
     spike[0] |= big[0] and (len(settle) == 2 or not big[1])

@@ -127,28 +127,31 @@ def split_lines_columns(
 
 def split_flat(body: str, width: int) -> list[str] | None:
     """Every cell of the data lines ``body`` (the text after the header line), row after row,
-    when it is regular (each line ``width`` fields; ``\r\n`` or ``\n`` line ends, the last
+    when it is regular (each line ``width`` fields; ``\\r\\n`` or ``\\n`` line ends, the last
     one optional); else None.  One ``str.split`` of the whole text, its structure checked
     with numpy on its bytes: no per-line Python step.  The caller checked for quotes.
     """
     if width < 2:  # one column: a blank line would read as a cell
         return None
-    if "\r" in body:
-        body = body.replace("\r\n", "\n")
-        if "\r" in body:
-            return None  # a bare carriage return
-    body = body.removesuffix("\n")
+    crlf = "\r" in body
+    end = "\r\n" if crlf else "\n"
+    body = body.removesuffix(end)
     if not body:
         return []
-    lines = body.count("\n") + 1
     chars = np.frombuffer(body.encode(), dtype=np.uint8)
-    ends = np.flatnonzero((chars == 44) | (chars == 10))  # "," and "\n"
+    newline = chars == 10
+    lines = int(np.count_nonzero(newline)) + 1
+    ends = np.flatnonzero(newline | (chars == 44))  # "\n" and ","
     # width - 1 commas then a line end, on every line (a blank line has no comma: refused)
     if ends.size != lines * width - 1 or (
         lines > 1 and not (np.take(chars, ends[width - 1 :: width]) == 10).all()
     ):
         return None
-    return body.replace("\n", ",").split(",")
+    if crlf:  # every "\r" right before a "\n", every "\n" right after a "\r"
+        cr = np.flatnonzero(chars == 13)
+        if cr.size != lines - 1 or not (np.take(chars, cr + 1, mode="clip") == 10).all():
+            return None
+    return body.replace(end, ",").split(",")
 
 
 def cell_floats(cells: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -343,10 +346,9 @@ def floats(
         if not arr.null_count:
             values = arr.to_numpy()
             return (values, np.ones(len(values), dtype=bool)) if np.isfinite(values).all() else None
-        given = ~null_mask(arr)
         values = arr.to_numpy(zero_copy_only=False)  # nulls as NaN: not finite
-        finite = np.count_nonzero(np.isfinite(values)) == np.count_nonzero(given)
-        return (values, given) if finite else None
+        given = np.isfinite(values)  # the cells given, when no written number is inf or NaN:
+        return (values, given) if np.count_nonzero(given) == len(arr) - arr.null_count else None
     try:  # the common case first: every cell a number (one conversion)
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -375,11 +377,12 @@ def iso_days(arr: pa.Array) -> np.ndarray | None:
     """``datetime64[D]`` of a string column when every cell is a valid ``YYYY-MM-DD`` date
     (Arrow's strict ISO cast: ``2024-02-30`` is refused), else None."""
     if pa.types.is_date32(arr.type):
-        return (
-            arr.to_numpy(zero_copy_only=False).astype("datetime64[D]")
-            if not arr.null_count
-            else None
+        if arr.null_count:
+            return None
+        days = np.frombuffer(
+            arr.buffers()[1], dtype=np.int32, count=len(arr), offset=4 * arr.offset
         )
+        return days.astype(np.int64).view("datetime64[D]")  # days since 1970-01-01
     if arr.null_count:
         return None
     try:  # Arrow's string to date cast reads exactly YYYY-MM-DD (ten characters) or fails

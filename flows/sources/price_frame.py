@@ -53,7 +53,7 @@ from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import PRICE_COLUMNS
 from flows.sources import columnar
-from flows.sources.textio import decode_text
+from flows.sources.textio import GZIP_MAGIC, decode_text
 
 MISSING_TOKENS = frozenset({"", ".", "null", "nan", "na", "n/a", "-", "none"})
 """Cells meaning "no value" (compared lower-case, stripped)."""
@@ -261,6 +261,7 @@ def _typed_cells(
     max_preamble: int,
     types: TypeHint,
     missing: frozenset[str],
+    encoded: bytes | None = None,
 ) -> Cells | None:
     """The fast path of :func:`read_cells`: one strict typed ``pyarrow.csv`` read of the data
     lines (:func:`flows.sources.columnar.read_typed`), or None where anything is irregular (a
@@ -277,7 +278,7 @@ def _typed_cells(
         return None  # a bare carriage return: a line end to the line-by-line reader
     end = text.find("\n", start)
     first = text[start : end if end >= 0 else len(text)]
-    data = text.encode()
+    data = encoded if encoded is not None else text.encode()
     body = pa.py_buffer(data)[start if text.isascii() else len(head.encode()) :]
     columns = columnar.read_typed(
         body, len(header), types(header, first.removesuffix("\r").split(",")), missing=missing
@@ -355,6 +356,7 @@ def read_cells(
     allow_empty: bool = False,
     types: TypeHint | None = None,
     missing: frozenset[str] = MISSING_TOKENS,
+    encoded: bytes | None = None,
 ) -> Cells:
     """:func:`read_rows` column by column: the same header, rows, line numbers and errors.
 
@@ -362,14 +364,15 @@ def read_cells(
     data line) is read column-wise without a per-row Python step: at once with the ``types``
     columns converted when every cell converts (:func:`_typed_cells`), else split as strings
     (:func:`flows.sources.columnar.split_lines_columns`); any other text goes through
-    :func:`read_rows`, whose errors name the line.
+    :func:`read_rows`, whose errors name the line.  ``encoded``: ``text`` in UTF-8 when the
+    caller has it (the file's own bytes), saving a copy.
     """
     if len(text) < columnar.SMALL_TEXT:
         cells = _small_cells(text, header_contains, max_preamble, allow_empty)
         if cells is not None:
             return cells
     elif types is not None:
-        cells = _typed_cells(text, header_contains, max_preamble, types, missing)
+        cells = _typed_cells(text, header_contains, max_preamble, types, missing, encoded)
         if cells is not None:
             return cells
     if columnar.is_plain(text):
@@ -599,7 +602,13 @@ def parse_delimited(
             out[di] = pa.date32() if iso else pa.string()
         return out
 
-    cells = read_cells(text, source, types=types)
+    plain = (
+        (  # the file's bytes are the text's UTF-8
+            isinstance(raw, bytes) and decoded.encoding == "utf-8" and not decoded.bom
+        )
+        and raw[:2] != GZIP_MAGIC
+    )
+    cells = read_cells(text, source, types=types, encoded=raw if plain else None)
     header, lines = cells.header, cells.lines
     q = Quality(source=source, basis="rows", total_rows=len(cells))
     for r in repairs:
@@ -679,9 +688,11 @@ def parse_delimited(
         raise InputError(source, header[ci], "no row with a usable close")
     day, block, kept_lines = _order(day, block, kept_lines, q, source, header[ci])
     close = block[0]
-    check_range(
-        close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
-    )
+    lim = LIMITS["price.close"]
+    if not (close.min() >= lim.low and close.max() <= lim.high):  # (NaN or inf: not within)
+        check_range(  # the one plausibility check names the row
+            close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
+        )
     lim = LIMITS["price.daily_log_change"]
     step = np.diff(np.log(close))
     jump = (step < lim.low) | (step > lim.high)
@@ -699,7 +710,7 @@ def parse_delimited(
         )
     frame = create_dataframe_from_blocks(
         [(day.astype("datetime64[ns]").reshape(1, -1), _DATE_POSITION), (block, _VALUE_POSITIONS)],
-        index=pd.RangeIndex(len(day)),
+        index=pd.RangeIndex.from_range(range(len(day))),
         columns=_PRICE_INDEX.view(),
     )  # what pd.DataFrame of the columns gives, without its per-column checks (fresh arrays)
     if missing_sessions:
