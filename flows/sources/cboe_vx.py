@@ -54,7 +54,7 @@ from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
 from flows.sources.price_frame import STR, cell_block, cell_dates, read_cells
-from flows.sources.textio import decode_text
+from flows.sources.textio import GZIP_MAGIC, decode_text
 
 URL_TEMPLATE = (
     "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
@@ -186,7 +186,20 @@ def parse(
     """
     decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
-    cells = read_cells(text, source, header_contains="Trade Date", allow_empty=True, types=_types)
+    plain = (
+        (  # the file's bytes are the text's UTF-8
+            isinstance(raw, bytes) and decoded.encoding == "utf-8" and not decoded.bom
+        )
+        and raw[:2] != GZIP_MAGIC
+    )
+    cells = read_cells(
+        text,
+        source,
+        header_contains="Trade Date",
+        allow_empty=True,
+        types=_types,
+        encoded=raw if plain else None,
+    )
     header = cells.header
     if header and header[0] == "" and len(header) > 1 and header[1] == "Trade Date":
         cells = cells.drop_first()  # leading unnamed index column
@@ -213,9 +226,9 @@ def parse(
         return empty, Quality(source=source, basis="open interest")
     lines = cells.lines
     col = {name: header.index(name) for name in header}
-    written = cells.cells(col["Futures"])
-    if written is not None and written.count(written[0]) == len(written):
-        first = written[0].strip()  # one contract written alike on every row (the rule)
+    alike = cells.same(col["Futures"])
+    if alike is not None:
+        first = alike.strip()  # one contract written alike on every row (the rule)
     else:
         futures = np.strings.strip(cells.text(col["Futures"]))
         first = str(futures[0])

@@ -10,12 +10,12 @@ decide differently: it only returns what the exact path would have read.
 
 * :func:`split_lines_columns` -> one ``pyarrow`` string array per column of the data lines
   (``str.split`` for small texts, ``pyarrow.csv`` for large ones: its start-up costs ~0.4 ms);
-* :func:`split_flat` -> every cell of a small text, row after row (one ``str.split``; the
-  structure checked with numpy);
+* :func:`split_bounds` -> where every cell of a small text starts and ends in its bytes (the
+  structure checked with numpy), :func:`cells_array` -> some of them as an Arrow string array;
 * :func:`read_typed` -> one strict typed ``pyarrow.csv`` read of a large text (dates, floats
   and missing tokens converted by Arrow), or None;
 * :func:`floats` -> float64 values and "given" when every cell is a plain finite number or a
-  missing token (else None); :func:`cell_floats` the same for a list of cells (empty = missing);
+  missing token (else None); :func:`cell_floats` the same for cells where empty = missing;
 * :func:`iso_days` -> ``datetime64[D]`` when every cell is a valid ``YYYY-MM-DD`` (else None);
 * :func:`us_days` / :func:`us_dates` -> ``datetime64[D]`` when every cell is a valid
   ``M/D/YYYY`` (else None; :func:`us_dates` reads the bytes with numpy, years 1900-2099);
@@ -125,45 +125,66 @@ def split_lines_columns(
     return None
 
 
-def split_flat(body: str, width: int) -> list[str] | None:
-    """Every cell of the data lines ``body`` (the text after the header line), row after row,
-    when it is regular (each line ``width`` fields; ``\\r\\n`` or ``\\n`` line ends, the last
-    one optional); else None.  One ``str.split`` of the whole text, its structure checked
-    with numpy on its bytes: no per-line Python step.  The caller checked for quotes.
+def split_bounds(data: bytes, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(chars, starts, ends)`` of the data lines ``data`` (UTF-8 bytes after the header line)
+    when they are regular: every line ``width`` fields, line ends ``\\r\\n`` or ``\\n`` (the
+    last one optional); else None (a blank line has no comma: refused; so is a bare ``\\r``).
+
+    ``chars`` are the bytes; cell ``k`` of the text (row ``k // width``, column ``k % width``)
+    is ``chars[starts[k]:ends[k]]``.  Found with numpy on the bytes at once: no per-line Python
+    step, no Python string per cell.  The caller checked for quotes.
     """
+    chars = np.frombuffer(data, dtype=np.uint8)
+    if chars.size and chars[-1] == 10:  # the last line end
+        chars = chars[: -2 if chars.size > 1 and chars[-2] == 13 else -1]
     if width < 2:  # one column: a blank line would read as a cell
         return None
-    crlf = "\r" in body
-    end = "\r\n" if crlf else "\n"
-    body = body.removesuffix(end)
-    if not body:
-        return []
-    chars = np.frombuffer(body.encode(), dtype=np.uint8)
+    if not chars.size:
+        return chars, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     newline = chars == 10
     lines = int(np.count_nonzero(newline)) + 1
     ends = np.flatnonzero(newline | (chars == 44))  # "\n" and ","
-    # width - 1 commas then a line end, on every line (a blank line has no comma: refused)
+    # width - 1 commas then a line end, on every line
     if ends.size != lines * width - 1 or (
         lines > 1 and not (np.take(chars, ends[width - 1 :: width]) == 10).all()
     ):
         return None
-    if crlf:  # every "\r" right before a "\n", every "\n" right after a "\r"
-        cr = np.flatnonzero(chars == 13)
+    starts = np.empty(ends.size + 1, dtype=np.int64)
+    starts[0], starts[1:] = 0, ends + 1
+    ends = np.append(ends, chars.size)
+    cr = np.flatnonzero(chars == 13)
+    if cr.size:  # every "\r" right before a "\n", every "\n" right after a "\r"
         if cr.size != lines - 1 or not (np.take(chars, cr + 1, mode="clip") == 10).all():
             return None
-    return body.replace(end, ",").split(",")
+        ends[width - 1 : -1 : width] -= 1
+    return chars, starts, ends
 
 
-def cell_floats(cells: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(values, given)`` of cells that are each a plain finite number (Arrow's cast: what
-    Python's ``float`` reads the same) or empty (not given, NaN); else None."""
-    arr = pa.array(cells, type=pa.string())
+def cells_array(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The cells ``chars[starts[k]:ends[k]]`` as one Arrow string array (their bytes gathered
+    with numpy into one buffer)."""
+    lengths = ends - starts
+    offsets = np.zeros(lengths.size + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    at = np.arange(offsets[-1]) + np.repeat(starts - offsets[:-1], lengths)
+    data = np.take(chars, at)
+    return pa.Array.from_buffers(
+        pa.string(), lengths.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def cell_floats(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(values, given)`` of a string column (no nulls) whose cells are each a plain finite
+    number (Arrow's cast: what Python's ``float`` reads the same) or empty (not given, NaN);
+    else None."""
     _, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int32, count=len(cells) + 1)
+    ends = np.frombuffer(offsets, dtype=np.int32, count=len(arr) + 1, offset=4 * arr.offset)
     empty = ends[1:] == ends[:-1]
     if empty.any():  # empty cells as nulls: the cast keeps them, as NaN
         valid = pa.py_buffer(np.packbits(~empty, bitorder="little"))
-        arr = pa.Array.from_buffers(pa.string(), len(cells), [valid, offsets, data])
+        arr = pa.Array.from_buffers(
+            pa.string(), len(arr), [valid, offsets, data], offset=arr.offset
+        )
     try:
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)  # nulls as NaN
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

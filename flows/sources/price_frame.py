@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -141,10 +140,11 @@ class Cells:
 
     ``header`` (stripped names), ``lines`` (the 1-based line each row starts on), ``preamble``
     (lines before the header).  A regular text is read by :mod:`flows.sources.columnar`: a
-    small one split into ``flat`` (every cell, row after row, ``width`` a row), a large one
-    into ``arrow`` (one Arrow array per column, typed where the caller asked); any other text
-    by :func:`read_rows` (``rows``: a 2-D array of strings).  :meth:`text` gives a column as a
-    numpy string array either way; ``source_text[body_start:]`` is the text of the rows.
+    small one as the bounds of its cells in its bytes (``chars``, ``starts``, ``ends``: cell
+    ``k`` is row ``k // width``, column ``k % width``), a large one into ``arrow`` (one Arrow
+    array per column read, typed where the caller asked); any other text by :func:`read_rows`
+    (``rows``: a 2-D array of strings).  :meth:`text` gives a column as a numpy string array
+    either way; ``source_text[body_start:]`` is the text of the rows.
     """
 
     header: list[str]
@@ -152,7 +152,9 @@ class Cells:
     preamble: int
     arrow: list[pa.Array | None] | None = None
     rows: np.ndarray | None = None
-    flat: list[str] | None = None
+    chars: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
     width: int = 0
     source_text: str = ""
     body_start: int = 0
@@ -162,15 +164,16 @@ class Cells:
     def __len__(self) -> int:
         return int(self.lines.size)
 
-    def cells(self, j: int) -> list[str] | None:
-        """Column ``j`` as a list of strings when the text was split small (``flat``)."""
-        return self.flat[j + self._skip :: self.width] if self.flat is not None else None
+    def _bounds(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self.starts is not None and self.ends is not None
+        k = j + self._skip
+        return self.starts[k :: self.width], self.ends[k :: self.width]
 
     def text(self, j: int) -> np.ndarray:
         """Column ``j`` as written, a numpy string array (for the exact conversions and
         messages; a column the fast path read typed is split again as text, once)."""
-        if self.flat is not None:
-            return np.array(self.flat[j + self._skip :: self.width], dtype=str)
+        if self.chars is not None:
+            return np.asarray(self.column_text(j).to_numpy(zero_copy_only=False), dtype=str)
         if self.arrow is not None:
             col = self.arrow[j]
             if col is None or not pa.types.is_string(col.type):
@@ -186,21 +189,46 @@ class Cells:
         assert self.rows is not None
         return self.rows[:, j] if len(self.rows) else np.array([], dtype=str)
 
+    def column_text(self, *js: int) -> pa.Array:
+        """Columns ``js`` of a small text, one after the other, as one Arrow string array."""
+        assert self.chars is not None
+        bounds = [self._bounds(j) for j in js]
+        if len(bounds) == 1:
+            return columnar.cells_array(self.chars, *bounds[0])
+        starts, ends = (np.concatenate(b) for b in zip(*bounds, strict=True))
+        return columnar.cells_array(self.chars, starts, ends)
+
     def column(self, j: int) -> pa.Array | None:
         """Column ``j`` as an Arrow array when the fast path read the text, else None."""
-        if self.flat is not None:
-            return pa.array(self.flat[j + self._skip :: self.width], type=pa.string())
+        if self.chars is not None:
+            return self.column_text(j)
         return self.arrow[j] if self.arrow is not None else None
+
+    def same(self, j: int) -> str | None:
+        """The text of every cell of column ``j`` when they are all written alike (checked on
+        the bytes of a small text), else None (or when the text was read another way)."""
+        if self.chars is None or not len(self):
+            return None
+        starts, ends = self._bounds(j)
+        width = int(ends[0] - starts[0])
+        if (ends - starts != width).any():
+            return None
+        cells = np.take(self.chars, starts[:, None] + np.arange(width))
+        if (cells != cells[0]).any():
+            return None
+        return bytes(cells[0]).decode()
 
     def drop_first(self) -> Cells:
         """Without the first column (CFE's leading unnamed index column)."""
-        if self.arrow is not None or self.flat is not None:
+        if self.arrow is not None or self.chars is not None:
             return Cells(
                 self.header[1:],
                 self.lines,
                 self.preamble,
                 arrow=self.arrow[1:] if self.arrow is not None else None,
-                flat=self.flat,
+                chars=self.chars,
+                starts=self.starts,
+                ends=self.ends,
                 width=self.width,
                 source_text=self.source_text,
                 body_start=self.body_start,
@@ -318,11 +346,15 @@ def _blank_row(columns: list[pa.Array | None]) -> bool:
 
 
 def _small_cells(
-    text: str, header_contains: str | None, max_preamble: int, allow_empty: bool
+    text: str,
+    header_contains: str | None,
+    max_preamble: int,
+    allow_empty: bool,
+    encoded: bytes | None,
 ) -> Cells | None:
-    """The fast path of :func:`read_cells` for a small text: its data lines split at once
-    (:func:`flows.sources.columnar.split_flat`: no Arrow reader, whose background thread costs
-    more than the split on a few hundred rows), or None where anything is irregular."""
+    """The fast path of :func:`read_cells` for a small text: where its cells start and end in
+    its bytes (:func:`flows.sources.columnar.split_bounds`: no Arrow reader, whose background
+    thread costs more than that on a few hundred rows), or None where anything is irregular."""
     if '"' in text:
         return None
     found = _header_at(text, header_contains, max_preamble)
@@ -333,17 +365,30 @@ def _small_cells(
     if head.count("\r") != head.count("\r\n"):
         return None  # a bare carriage return: a line end to the line-by-line reader
     width = len(header)
-    flat = columnar.split_flat(text[start:], width)
-    if flat is None or not (flat or allow_empty):
+    data = encoded if encoded is not None else text.encode()
+    bounds = columnar.split_bounds(data[start if text.isascii() else len(head.encode()) :], width)
+    if bounds is None:
         return None
-    # a line of commas (every cell blank) is skipped line by line: check rows whose first
-    # cell is blank (none, mostly)
-    if "" in map(str.strip, flat[::width]):
+    chars, starts, ends = bounds
+    n = starts.size // width
+    if not (n or allow_empty):
         return None
-    n = len(flat) // width
+    # a line of commas (every cell blank) is skipped line by line: refuse a text where a row's
+    # first cell may be blank (empty, or opening with a space or a non-ASCII byte: rare)
+    first = np.take(chars, starts[::width], mode="clip")
+    if ((ends[::width] == starts[::width]) | (first <= 32) | (first >= 128)).any():
+        return None
     lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     return Cells(
-        header, lines, preamble, flat=flat, width=width, source_text=text, body_start=start
+        header,
+        lines,
+        preamble,
+        chars=chars,
+        starts=starts,
+        ends=ends,
+        width=width,
+        source_text=text,
+        body_start=start,
     )
 
 
@@ -368,7 +413,7 @@ def read_cells(
     caller has it (the file's own bytes), saving a copy.
     """
     if len(text) < columnar.SMALL_TEXT:
-        cells = _small_cells(text, header_contains, max_preamble, allow_empty)
+        cells = _small_cells(text, header_contains, max_preamble, allow_empty, encoded)
         if cells is not None:
             return cells
     elif types is not None:
@@ -444,16 +489,10 @@ def cell_block(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.nda
     and missing tokens read at once (:func:`flows.sources.columnar.floats`), any other cell by
     cell."""
     n = len(cells)
-    if cells.flat is not None and "" in MISSING_TOKENS:  # a small split text: one conversion
-        flat = columnar.cell_floats(
-            list(
-                itertools.chain.from_iterable(
-                    cells.flat[j + cells._skip :: cells.width] for j in columns
-                )
-            )
-        )
-        if flat is not None:  # (a fresh, writable block: the cast's buffer is read-only)
-            return flat[0].reshape(len(columns), n).copy(), flat[1].reshape(len(columns), n)
+    if cells.chars is not None and "" in MISSING_TOKENS:  # a small text: one conversion
+        fast = columnar.cell_floats(cells.column_text(*columns))
+        if fast is not None:  # (a fresh, writable block: the cast's buffer is read-only)
+            return fast[0].reshape(len(columns), n).copy(), fast[1].reshape(len(columns), n)
     nums = np.empty((len(columns), n), dtype=np.float64)
     given = np.empty((len(columns), n), dtype=bool)
     for k, j in enumerate(columns):
