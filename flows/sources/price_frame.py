@@ -472,7 +472,8 @@ def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
             fast = columnar.us_dates(arr)
             if fast is None:
                 fast = columnar.us_days(arr)
-        if fast is not None and (fast.min() >= FIRST_DATE and fast.max() <= LAST_DATE):
+        number = fast.view(np.int64) if fast is not None else None  # days since 1970
+        if number is not None and number.min() >= _FIRST_DATE and number.max() <= _LAST_DATE:
             return fast
     return np.asarray(
         parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]")
@@ -542,6 +543,7 @@ def parse_dates(
 
 FIRST_DATE, LAST_DATE = np.datetime64("1677-09-22"), np.datetime64("2262-04-11")
 """The dates a ``datetime64[ns]`` column holds (pandas' timestamp range, whole days)."""
+_FIRST_DATE, _LAST_DATE = (int(d.astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
 
 
 def _check_span(
@@ -787,7 +789,7 @@ def _order(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort by date; drop exact repeats; refuse a date repeated with another close
     (``values``: one row per :data:`VALUE_COLUMNS`, the close first)."""
-    if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
+    if len(day) > 1 and not (np.diff(day.view(np.int64)) > 0).all():
         order = np.argsort(day, kind="stable")
         if (np.diff(day) < np.timedelta64(0)).any():
             q.repair("rows sorted by date", len(day))
