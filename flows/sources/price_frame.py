@@ -472,9 +472,10 @@ def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
             fast = columnar.us_dates(arr)
             if fast is None:
                 fast = columnar.us_days(arr)
-        number = fast.view(np.int64) if fast is not None else None  # days since 1970
-        if number is not None and number.min() >= _FIRST_DATE and number.max() <= _LAST_DATE:
-            return fast
+        if fast is not None:
+            number = fast.view(np.int64)  # days since 1970
+            if number.min() >= _FIRST_DATE and number.max() <= _LAST_DATE:
+                return fast
     return np.asarray(
         parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]")
     ).astype("datetime64[D]")
@@ -485,30 +486,33 @@ def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     return cell_days(cells, j, source, field).astype("datetime64[ns]")
 
 
-def cell_block(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`to_numbers` of ``columns``, one row per column (k x n): columns of plain numbers
-    and missing tokens read at once (:func:`flows.sources.columnar.floats`), any other cell by
-    cell."""
+def cell_rows(cells: Cells, columns: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`to_numbers` of each of ``columns``: ``(values, given)`` (the values may be a
+    read-only view of the reader's buffer): columns of plain numbers and missing tokens read at
+    once (:func:`flows.sources.columnar.floats`; a small text's in one conversion), any other
+    cell by cell."""
     n = len(cells)
     if cells.chars is not None and "" in MISSING_TOKENS:  # a small text: one conversion
         fast = columnar.cell_floats(cells.column_text(*columns))
-        if fast is not None:  # (a fresh, writable block: the cast's buffer is read-only)
-            return fast[0].reshape(len(columns), n).copy(), fast[1].reshape(len(columns), n)
-    nums = np.empty((len(columns), n), dtype=np.float64)
-    given = np.empty((len(columns), n), dtype=bool)
-    for k, j in enumerate(columns):
+        if fast is not None:
+            values, given = fast[0].reshape(len(columns), n), fast[1].reshape(len(columns), n)
+            return list(zip(values, given, strict=True))
+    rows = []
+    for j in columns:
         arr = cells.column(j)
         fast = columnar.floats(arr, MISSING_TOKENS) if arr is not None else None
-        if fast is None:
-            fast = to_numbers(cells.text(j))
-        nums[k], given[k] = fast
+        rows.append(fast if fast is not None else to_numbers(cells.text(j)))
+    return rows
+
+
+def cell_block(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_rows` as one fresh block, one row per column (k x n)."""
+    rows = cell_rows(cells, columns)
+    nums = np.empty((len(columns), len(cells)), dtype=np.float64)
+    given = np.empty((len(columns), len(cells)), dtype=bool)
+    for k, (values, written) in enumerate(rows):
+        nums[k], given[k] = values, written
     return nums, given
-
-
-def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`cell_block` as n x k (one column per column)."""
-    nums, given = cell_block(cells, columns)
-    return nums.T, given.T
 
 
 def parse_dates(
@@ -683,8 +687,8 @@ def parse_delimited(
         j = _find(header, (optional or {}).get(name, ()))
         if j is not None:
             found[name] = j
-    nums, written = cell_block(cells, list(found.values()))  # one row per found column
-    close, given = nums[0], written[0]
+    nums = cell_rows(cells, list(found.values()))  # (values, given) of each found column
+    close, given = nums[0]
 
     session = _session_mask(date_arr, calendar)
     has_close = np.isfinite(close) & (close > 0)
@@ -723,7 +727,7 @@ def parse_delimited(
     # the frame's value columns as one block (NaN where the file has none), kept rows only
     shape = (len(VALUE_COLUMNS), len(day))
     block = np.empty(shape) if len(found) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
-    for name, row in zip(found, nums, strict=True):
+    for name, (row, _) in zip(found, nums, strict=True):
         block[VALUE_COLUMNS.index(name)] = row if len(day) == len(row) else row[keep]
     if day.size == 0:
         raise InputError(source, header[ci], "no row with a usable close")
@@ -831,9 +835,11 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     absent_flags[k] = False
     absent = np.flatnonzero(absent_flags)  # sessions without a row, as positions
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
-    # the first of the last RECENT_SESSIONS sessions of the window
-    recent_from = np.flatnonzero(window[::-1])[:RECENT_SESSIONS][-1]
-    recent = absent[absent >= window.size - 1 - recent_from]
+    # the first of the last RECENT_SESSIONS sessions of the window (within its last 1,000 days,
+    # which hold more than 600 sessions)
+    tail = min(window.size, 1000)
+    last = np.flatnonzero(window[window.size - tail :])[-RECENT_SESSIONS:]
+    recent = absent[absent >= window.size - tail + last[0]] if last.size else absent[:0]
     if len(recent):
         q.warn(
             f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {_FIRST_DAY + a + recent[0]}): returns span the gap"
