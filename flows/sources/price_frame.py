@@ -827,7 +827,9 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     a, b = max(int(k[0]), 0), min(int(k[-1]), flags.size - 1)
     if a > b:
         return []
-    k = k[np.searchsorted(k, a) : np.searchsorted(k, b, side="right")] - a  # in the window
+    if a != k[0] or b != k[-1]:  # dates outside the calendar's range: not checked
+        k = k[np.searchsorted(k, a) : np.searchsorted(k, b, side="right")]
+    k = k - a  # the file's dates, as positions in the window
     window = flags[a : b + 1]  # is each day from the first to the last date a session
     if np.count_nonzero(window) == np.count_nonzero(np.take(window, k)):
         return []  # every session present
