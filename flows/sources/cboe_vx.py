@@ -53,8 +53,8 @@ from flows.quality import Quality
 from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
-from flows.sources.price_frame import STR, cell_block, cell_dates, read_cells
-from flows.sources.textio import GZIP_MAGIC, decode_text
+from flows.sources.price_frame import STR, cell_block, cell_dates, own_bytes, read_cells
+from flows.sources.textio import decode_text
 
 URL_TEMPLATE = (
     "https://cdn.cboe.com/data/us/futures/market_statistics/historical_data/VX/VX_{expiry}.csv"
@@ -186,19 +186,13 @@ def parse(
     """
     decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
-    plain = (
-        (  # the file's bytes are the text's UTF-8
-            isinstance(raw, bytes) and decoded.encoding == "utf-8" and not decoded.bom
-        )
-        and raw[:2] != GZIP_MAGIC
-    )
     cells = read_cells(
         text,
         source,
         header_contains="Trade Date",
         allow_empty=True,
         types=_types,
-        encoded=raw if plain else None,
+        encoded=own_bytes(raw, decoded),
     )
     header = cells.header
     if header and header[0] == "" and len(header) > 1 and header[1] == "Trade Date":

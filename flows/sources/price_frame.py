@@ -52,7 +52,7 @@ from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import PRICE_COLUMNS
 from flows.sources import columnar
-from flows.sources.textio import GZIP_MAGIC, decode_text
+from flows.sources.textio import GZIP_MAGIC, Decoded, decode_text
 
 MISSING_TOKENS = frozenset({"", ".", "null", "nan", "na", "n/a", "-", "none"})
 """Cells meaning "no value" (compared lower-case, stripped)."""
@@ -61,6 +61,8 @@ VALUE_COLUMNS = tuple(c for c in PRICE_COLUMNS if c != "date")
 _PRICE_INDEX = pd.Index(list(PRICE_COLUMNS))  # a view of it names each frame's columns
 _DATE_POSITION = np.array([list(PRICE_COLUMNS).index("date")])
 _VALUE_POSITIONS = np.array([list(PRICE_COLUMNS).index(c) for c in VALUE_COLUMNS])
+STR = pd.StringDtype(na_value=np.nan)
+"""pandas' default string dtype (``str``): what ``pd.DataFrame`` makes of Python strings."""
 RECENT_SESSIONS = 252
 """A missing session within this many sessions of the file's end is a warning."""
 ISO_FORMAT = "%Y-%m-%d"
@@ -293,7 +295,7 @@ def _typed_cells(
 ) -> Cells | None:
     """The fast path of :func:`read_cells`: one strict typed ``pyarrow.csv`` read of the data
     lines (:func:`flows.sources.columnar.read_typed`), or None where anything is irregular (a
-    quote, a bare ``\r``, a blank line, another field count, a typed cell that does not
+    quote, a bare ``\\r``, a blank line, another field count, a typed cell that does not
     convert): the caller then reads the text its other ways, which name the line."""
     if '"' in text:
         return None
@@ -392,6 +394,13 @@ def _small_cells(
     )
 
 
+def own_bytes(raw: bytes, decoded: Decoded) -> bytes | None:
+    """``raw`` when it is exactly ``decoded.text`` in UTF-8 (no gzip, no byte-order mark, not
+    another encoding), for :func:`read_cells`' ``encoded`` (saves encoding the text again)."""
+    plain = decoded.encoding == "utf-8" and not decoded.bom
+    return raw if plain and isinstance(raw, bytes) and raw[:2] != GZIP_MAGIC else None
+
+
 def read_cells(
     text: str,
     source: str,
@@ -465,7 +474,8 @@ def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     arr = cells.column(j)
     if arr is not None and len(arr):
         first = str(arr[0].as_py()).strip() if pa.types.is_string(arr.type) else ""
-        # numpy on the cells' bytes first; Arrow's kernels for spaces and other years
+        # ISO: Arrow's strict cast; US: numpy on the cells' bytes, Arrow's kernels for the
+        # years it leaves (a date outside a timestamp's range: the exact reader names it)
         if not first or (len(first) >= 8 and first[4:5] == "-"):
             fast = columnar.iso_days(arr)
         else:
@@ -647,13 +657,7 @@ def parse_delimited(
             out[di] = pa.date32() if iso else pa.string()
         return out
 
-    plain = (
-        (  # the file's bytes are the text's UTF-8
-            isinstance(raw, bytes) and decoded.encoding == "utf-8" and not decoded.bom
-        )
-        and raw[:2] != GZIP_MAGIC
-    )
-    cells = read_cells(text, source, types=types, encoded=raw if plain else None)
+    cells = read_cells(text, source, types=types, encoded=own_bytes(raw, decoded))
     header, lines = cells.header, cells.lines
     q = Quality(source=source, basis="rows", total_rows=len(cells))
     for r in repairs:
@@ -765,8 +769,6 @@ def parse_delimited(
 
 
 _FIRST_DAY = np.datetime64(calendars.FIRST_DAY, "D")
-
-
 _FIRST_DAY_NUMBER = int(_FIRST_DAY.astype(np.int64))
 
 
@@ -777,10 +779,6 @@ def _session_mask(days: np.ndarray, calendar: str) -> np.ndarray:
     flags = calendars.session_flags(calendar)
     k = days.view(np.int64) - _FIRST_DAY_NUMBER
     return np.take(flags, k, mode="clip") | (k < 0) | (k >= flags.size)
-
-
-STR = pd.StringDtype(na_value=np.nan)
-"""pandas' default string dtype (``str``): what ``pd.DataFrame`` makes of Python strings."""
 
 
 def _order(
