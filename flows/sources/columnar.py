@@ -21,8 +21,8 @@ decide differently: it only returns what the exact path would have read.
   ``M/D/YYYY`` (else None; :func:`us_dates` reads the bytes with numpy, years 1900-2099);
 * :func:`null_mask` -> which cells of an Arrow array are null (its validity bitmap).
 
-Arrow's CSV reader hands its input to a background thread: on a few hundred rows that costs
-more than splitting in Python, so small texts are split (:data:`SMALL_TEXT`).
+Arrow's CSV reader hands its input to a background thread: on a small text that costs more
+than finding its cells with numpy (:func:`split_bounds`), which the price parsers do there.
 
 Pure: text in, arrays out.
 """
@@ -152,7 +152,7 @@ def split_bounds(data: bytes, width: int) -> tuple[np.ndarray, np.ndarray, np.nd
     starts = np.empty(ends.size + 1, dtype=np.int64)
     starts[0], starts[1:] = 0, ends + 1
     ends = np.append(ends, chars.size)
-    cr = np.flatnonzero(chars == 13)
+    cr = np.flatnonzero(chars == 13) if b"\r" in data else ends[:0]
     if cr.size:  # every "\r" right before a "\n", every "\n" right after a "\r"
         if cr.size != lines - 1 or not (np.take(chars, cr + 1, mode="clip") == 10).all():
             return None
@@ -299,6 +299,27 @@ def _civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndar
     if ((day < 1) | (day > np.take(_MONTH_LENGTH, i))).any():
         return None
     return np.asarray(np.take(_MONTH_FIRST, i) + (day - 1)).view("datetime64[D]")
+
+
+def iso_cells(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """``datetime64[D]`` of the cells ``chars[starts[k]:ends[k]]`` when each is exactly a valid
+    ``YYYY-MM-DD`` date in the years 1900-2099 (read with numpy from the fixed-width bytes);
+    else None (what Arrow's cast reads, less the years)."""
+    if not starts.size or (ends - starts != 10).any():
+        return None
+    cells = np.take(chars, starts + _ISO_PLACES)  # one row per character place
+    if not ((cells[4] == 45) & (cells[7] == 45)).all():  # "-"
+        return None
+    d = cells[_ISO_DIGITS] - np.uint8(48)
+    if (d > 9).any():
+        return None
+    d = d.astype(np.int32)
+    year = 1000 * d[0] + 100 * d[1] + 10 * d[2] + d[3]
+    return _civil_days(year, 10 * d[4] + d[5], 10 * d[6] + d[7])
+
+
+_ISO_PLACES = np.arange(10)[:, None]
+_ISO_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9])
 
 
 def us_dates(arr: pa.Array) -> np.ndarray | None:

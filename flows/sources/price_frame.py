@@ -61,6 +61,10 @@ VALUE_COLUMNS = tuple(c for c in PRICE_COLUMNS if c != "date")
 _PRICE_INDEX = pd.Index(list(PRICE_COLUMNS))  # a view of it names each frame's columns
 _DATE_POSITION = np.array([list(PRICE_COLUMNS).index("date")])
 _VALUE_POSITIONS = np.array([list(PRICE_COLUMNS).index(c) for c in VALUE_COLUMNS])
+SMALL_TEXT = 64_000
+"""Characters below which a text is read by the bounds of its cells in its bytes (numpy); above,
+by one typed ``pyarrow.csv`` read (its reader's hand-over to a background thread costs ~0.1 ms,
+which pays on large files only)."""
 STR = pd.StringDtype(na_value=np.nan)
 """pandas' default string dtype (``str``): what ``pd.DataFrame`` makes of Python strings."""
 RECENT_SESSIONS = 252
@@ -419,7 +423,7 @@ def read_cells(
     :func:`read_rows`, whose errors name the line.  ``encoded``: ``text`` in UTF-8 when the
     caller has it (the file's own bytes), saving a copy.
     """
-    if len(text) < columnar.SMALL_TEXT:
+    if len(text) < SMALL_TEXT:
         cells = _small_cells(text, header_contains, max_preamble, allow_empty, encoded)
         if cells is not None:
             return cells
@@ -469,6 +473,10 @@ def read_cells(
 def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     """:func:`parse_dates` of column ``j`` as ``datetime64[D]``; the fast ISO / US readers of
     :mod:`flows.sources.columnar` first (the same values, or None and the exact reader)."""
+    if cells.chars is not None:  # a small text: ISO dates straight from its bytes
+        fast = columnar.iso_cells(cells.chars, *cells._bounds(j))
+        if fast is not None:
+            return fast
     arr = cells.column(j)
     if arr is not None and len(arr):
         first = str(arr[0].as_py()).strip() if pa.types.is_string(arr.type) else ""
