@@ -702,11 +702,11 @@ def parse_delimited(
 
     session = _session_mask(date_arr, calendar)
     has_close = np.isfinite(close) & (close > 0)
-    keep = has_close.copy()
-    gap = ~given & ~session
+    keep = has_close
+    gap = ~(given | session)  # no value on a day without a session
     if gap.any():
         q.repair("rows without a value on exchange holidays dropped (gaps)", int(gap.sum()))
-    bad = ~has_close & ~gap
+    bad = ~(has_close | gap)
     if bad.any():
         not_number = bad & given & ~np.isfinite(close)
         not_positive = bad & np.isfinite(close)
@@ -723,13 +723,13 @@ def parse_delimited(
             f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({pd.Timestamp(date_arr[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})"
         )
     if sessions_only:
-        off = keep & ~session
+        off = keep > session  # a value on a day without a session
         if off.any():
             q.repair(
                 "rows on non-session dates dropped (published on an exchange holiday)",
                 int(off.sum()),
             )
-            keep &= session
+            keep = keep & session
 
     day, kept_lines = date_arr, lines
     if not keep.all():
@@ -750,9 +750,8 @@ def parse_delimited(
         )
     lim = LIMITS["price.daily_log_change"]
     step = np.diff(np.log(close))
-    jump = (step < lim.low) | (step > lim.high)
-    if jump.any():
-        i = int(np.flatnonzero(jump)[0]) + 1
+    if step.size and (step.min() < lim.low or step.max() > lim.high):
+        i = int(np.flatnonzero((step < lim.low) | (step > lim.high))[0]) + 1
         raise InputError(
             source,
             f"line {kept_lines[i]}, column '{header[ci]}'",
