@@ -326,31 +326,42 @@ def us_dates(arr: pa.Array) -> np.ndarray | None:
     """``datetime64[D]`` of a string column when every cell is a valid US ``M/D/YYYY`` date
     (one or two digits for month and day, four for the year, nothing else in the cell) in the
     years 1900-2099; else None.  What :func:`us_days` accepts (less the years), read with numpy
-    from the column's bytes: no per-cell Python step, no Arrow kernel calls."""
+    from the column's bytes (:func:`us_cells`): no per-cell Python step, no Arrow kernel."""
     found = _string_bytes(arr)
     if found is None:
         return None
     buf, offsets = found
-    n = len(arr)
-    if buf.size < 8 * n:
+    return us_cells(buf, offsets[:-1], offsets[1:])
+
+
+def us_cells(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """:func:`us_dates` of the cells ``chars[starts[k]:ends[k]]`` (in order; ``chars`` may hold
+    other cells between them, without a ``/``)."""
+    n = starts.size
+    if not n:
         return None
-    start, end = offsets[:-1], offsets[1:]
-    slash = np.flatnonzero(buf == 47)  # "/"
-    if slash.size != 2 * n or np.count_nonzero(buf - np.uint8(48) > 9) != slash.size:
-        return None  # (every other byte a digit)
+    slash = np.flatnonzero(chars == 47)  # "/"
+    if slash.size != 2 * n:
+        return None
     # two slashes in each cell (sorted positions taken pairwise; each pair inside its own cell)
     s1, s2 = slash[0::2], slash[1::2]
-    m_len, d_len = s1 - start, s2 - s1 - 1
-    if not (((m_len == 1) | (m_len == 2)) & ((d_len == 1) | (d_len == 2)) & (end - s2 == 5)).all():
+    m_len, d_len = s1 - starts, s2 - s1 - 1
+    if not (((m_len == 1) | (m_len == 2)) & ((d_len == 1) | (d_len == 2)) & (ends - s2 == 5)).all():
         return None
-    # the digits of each cell, one row per place (a one-digit month or day: its tens place
-    # reads the byte before, weighed 0)
-    at = np.stack([s1 - 2, s1 - 1, s2 - 2, s2 - 1, end - 4, end - 3, end - 2, end - 1])
-    d = (np.take(buf, at) - np.uint8(48)).astype(np.int32)
-    month = 10 * d[0] * (m_len == 2) + d[1]
-    day = 10 * d[2] * (d_len == 2) + d[3]
+    # every other byte of each cell, one row per place (M's and D's tens where they have two)
+    at = np.stack([s1 - 2, s1 - 1, s2 - 2, s2 - 1, ends - 4, ends - 3, ends - 2, ends - 1])
+    d = np.take(chars, at, mode="clip") - np.uint8(48)
+    tens = np.stack([m_len == 2, d_len == 2])
+    if (d[_US_ONES] > 9).any() or ((d[_US_TENS] > 9) & tens).any():
+        return None  # not a digit
+    d = d.astype(np.int32)
+    month = 10 * d[0] * tens[0] + d[1]
+    day = 10 * d[2] * tens[1] + d[3]
     year = 1000 * d[4] + 100 * d[5] + 10 * d[6] + d[7]
     return _civil_days(year, month, day)
+
+
+_US_ONES, _US_TENS = np.array([1, 3, 4, 5, 6, 7]), np.array([0, 2])
 
 
 PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())

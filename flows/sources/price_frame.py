@@ -473,8 +473,11 @@ def read_cells(
 def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     """:func:`parse_dates` of column ``j`` as ``datetime64[D]``; the fast ISO / US readers of
     :mod:`flows.sources.columnar` first (the same values, or None and the exact reader)."""
-    if cells.chars is not None:  # a small text: ISO dates straight from its bytes
-        fast = columnar.iso_cells(cells.chars, *cells._bounds(j))
+    if cells.chars is not None:  # a small text: ISO or US dates straight from its bytes
+        bounds = cells._bounds(j)
+        fast = columnar.iso_cells(cells.chars, *bounds)
+        if fast is None:
+            fast = columnar.us_cells(cells.chars, *bounds)
         if fast is not None:
             return fast
     arr = cells.column(j)
