@@ -53,7 +53,7 @@ from flows.quality import Quality
 from flows.quality import combine as combine_quality
 from flows.schema import VX_COLUMNS
 from flows.sources.http import HttpClient
-from flows.sources.price_frame import STR, cell_block, cell_dates, read_cells
+from flows.sources.price_frame import STR, cell_block, cell_dates, own_bytes, read_cells
 from flows.sources.textio import decode_text
 
 URL_TEMPLATE = (
@@ -186,7 +186,14 @@ def parse(
     """
     decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
-    cells = read_cells(text, source, header_contains="Trade Date", allow_empty=True, types=_types)
+    cells = read_cells(
+        text,
+        source,
+        header_contains="Trade Date",
+        allow_empty=True,
+        types=_types,
+        encoded=own_bytes(raw, decoded),
+    )
     header = cells.header
     if header and header[0] == "" and len(header) > 1 and header[1] == "Trade Date":
         cells = cells.drop_first()  # leading unnamed index column
@@ -213,9 +220,9 @@ def parse(
         return empty, Quality(source=source, basis="open interest")
     lines = cells.lines
     col = {name: header.index(name) for name in header}
-    written = cells.cells(col["Futures"])
-    if written is not None and written.count(written[0]) == len(written):
-        first = written[0].strip()  # one contract written alike on every row (the rule)
+    alike = cells.same(col["Futures"])
+    if alike is not None:
+        first = alike.strip()  # one contract written alike on every row (the rule)
     else:
         futures = np.strings.strip(cells.text(col["Futures"]))
         first = str(futures[0])
@@ -240,8 +247,12 @@ def parse(
         block[[VALUES.index(name) for name in found]] = nums
     settle, given = block[0], written[0]
     volume, oi = block[_VOLUME], block[_OPEN_INTEREST]
+    total = oi.sum()  # (np.nansum's sum when no open interest is missing)
     q = Quality(
-        source=source, basis="open interest", total_rows=n, total_weight=float(np.nansum(oi))
+        source=source,
+        basis="open interest",
+        total_rows=n,
+        total_weight=float(total if not np.isnan(total) else np.nansum(oi)),
     )
     for r in repairs:
         q.repair(r, n)
@@ -333,7 +344,7 @@ def parse(
             ),
             (block, _VALUES_AT),
         ],
-        index=pd.RangeIndex(len(day)),
+        index=pd.RangeIndex.from_range(range(len(day))),
         columns=_VX_INDEX.view(),
     )  # what pd.DataFrame of the columns gives, built from its three blocks at once
     frame.attrs.update({"contract": code, "source": source})
@@ -362,6 +373,8 @@ def _drop_spikes(
         return day, values, lines
     step = np.diff(np.log(settle))
     big = (step < lim.low) | (step > lim.high)
+    if not big.any():
+        return day, values, lines  # no move of a factor e: neither a misprint nor a shift
     spike = np.zeros(len(settle), dtype=bool)
     spike[1:-1] = big[:-1] & big[1:] & (np.sign(step[:-1]) != np.sign(step[1:]))
     spike[0] |= big[0] and (len(settle) == 2 or not big[1])

@@ -10,19 +10,19 @@ decide differently: it only returns what the exact path would have read.
 
 * :func:`split_lines_columns` -> one ``pyarrow`` string array per column of the data lines
   (``str.split`` for small texts, ``pyarrow.csv`` for large ones: its start-up costs ~0.4 ms);
-* :func:`split_flat` -> every cell of a small text, row after row (one ``str.split``; the
-  structure checked with numpy);
+* :func:`split_bounds` -> where every cell of a small text starts and ends in its bytes (the
+  structure checked with numpy), :func:`cells_array` -> some of them as an Arrow string array;
 * :func:`read_typed` -> one strict typed ``pyarrow.csv`` read of a large text (dates, floats
   and missing tokens converted by Arrow), or None;
 * :func:`floats` -> float64 values and "given" when every cell is a plain finite number or a
-  missing token (else None); :func:`cell_floats` the same for a list of cells (empty = missing);
+  missing token (else None); :func:`cell_floats` the same for cells where empty = missing;
 * :func:`iso_days` -> ``datetime64[D]`` when every cell is a valid ``YYYY-MM-DD`` (else None);
 * :func:`us_days` / :func:`us_dates` -> ``datetime64[D]`` when every cell is a valid
   ``M/D/YYYY`` (else None; :func:`us_dates` reads the bytes with numpy, years 1900-2099);
 * :func:`null_mask` -> which cells of an Arrow array are null (its validity bitmap).
 
-Arrow's CSV reader hands its input to a background thread: on a few hundred rows that costs
-more than splitting in Python, so small texts are split (:data:`SMALL_TEXT`).
+Arrow's CSV reader hands its input to a background thread: on a small text that costs more
+than finding its cells with numpy (:func:`split_bounds`), which the price parsers do there.
 
 Pure: text in, arrays out.
 """
@@ -129,42 +129,66 @@ def split_lines_columns(
     return None
 
 
-def split_flat(body: str, width: int) -> list[str] | None:
-    """Every cell of the data lines ``body`` (the text after the header line), row after row,
-    when it is regular (each line ``width`` fields; ``\r\n`` or ``\n`` line ends, the last
-    one optional); else None.  One ``str.split`` of the whole text, its structure checked
-    with numpy on its bytes: no per-line Python step.  The caller checked for quotes.
+def split_bounds(data: bytes, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(chars, starts, ends)`` of the data lines ``data`` (UTF-8 bytes after the header line)
+    when they are regular: every line ``width`` fields, line ends ``\\r\\n`` or ``\\n`` (the
+    last one optional); else None (a blank line has no comma: refused; so is a bare ``\\r``).
+
+    ``chars`` are the bytes; cell ``k`` of the text (row ``k // width``, column ``k % width``)
+    is ``chars[starts[k]:ends[k]]``.  Found with numpy on the bytes at once: no per-line Python
+    step, no Python string per cell.  The caller checked for quotes.
     """
+    chars = np.frombuffer(data, dtype=np.uint8)
+    if chars.size and chars[-1] == 10:  # the last line end
+        chars = chars[: -2 if chars.size > 1 and chars[-2] == 13 else -1]
     if width < 2:  # one column: a blank line would read as a cell
         return None
-    if "\r" in body:
-        body = body.replace("\r\n", "\n")
-        if "\r" in body:
-            return None  # a bare carriage return
-    body = body.removesuffix("\n")
-    if not body:
-        return []
-    lines = body.count("\n") + 1
-    chars = np.frombuffer(body.encode(), dtype=np.uint8)
-    ends = np.flatnonzero((chars == 44) | (chars == 10))  # "," and "\n"
-    # width - 1 commas then a line end, on every line (a blank line has no comma: refused)
+    if not chars.size:
+        return chars, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    newline = chars == 10
+    lines = int(np.count_nonzero(newline)) + 1
+    ends = np.flatnonzero(newline | (chars == 44))  # "\n" and ","
+    # width - 1 commas then a line end, on every line
     if ends.size != lines * width - 1 or (
         lines > 1 and not (np.take(chars, ends[width - 1 :: width]) == 10).all()
     ):
         return None
-    return body.replace("\n", ",").split(",")
+    starts = np.empty(ends.size + 1, dtype=np.int64)
+    starts[0], starts[1:] = 0, ends + 1
+    ends = np.append(ends, chars.size)
+    cr = np.flatnonzero(chars == 13) if b"\r" in data else ends[:0]
+    if cr.size:  # every "\r" right before a "\n", every "\n" right after a "\r"
+        if cr.size != lines - 1 or not (np.take(chars, cr + 1, mode="clip") == 10).all():
+            return None
+        ends[width - 1 : -1 : width] -= 1
+    return chars, starts, ends
 
 
-def cell_floats(cells: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(values, given)`` of cells that are each a plain finite number (Arrow's cast: what
-    Python's ``float`` reads the same) or empty (not given, NaN); else None."""
-    arr = pa.array(cells, type=pa.string())
+def cells_array(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The cells ``chars[starts[k]:ends[k]]`` as one Arrow string array (their bytes gathered
+    with numpy into one buffer)."""
+    lengths = ends - starts
+    offsets = np.zeros(lengths.size + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    at = np.arange(offsets[-1]) + np.repeat(starts - offsets[:-1], lengths)
+    data = np.take(chars, at)
+    return pa.Array.from_buffers(
+        pa.string(), lengths.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def cell_floats(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(values, given)`` of a string column (no nulls) whose cells are each a plain finite
+    number (Arrow's cast: what Python's ``float`` reads the same) or empty (not given, NaN);
+    else None."""
     _, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int32, count=len(cells) + 1)
+    ends = np.frombuffer(offsets, dtype=np.int32, count=len(arr) + 1, offset=4 * arr.offset)
     empty = ends[1:] == ends[:-1]
     if empty.any():  # empty cells as nulls: the cast keeps them, as NaN
         valid = pa.py_buffer(np.packbits(~empty, bitorder="little"))
-        arr = pa.Array.from_buffers(pa.string(), len(cells), [valid, offsets, data])
+        arr = pa.Array.from_buffers(
+            pa.string(), len(arr), [valid, offsets, data], offset=arr.offset
+        )
     try:
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)  # nulls as NaN
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -281,35 +305,67 @@ def _civil_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndar
     return np.asarray(np.take(_MONTH_FIRST, i) + (day - 1)).view("datetime64[D]")
 
 
+def iso_cells(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """``datetime64[D]`` of the cells ``chars[starts[k]:ends[k]]`` when each is exactly a valid
+    ``YYYY-MM-DD`` date in the years 1900-2099 (read with numpy from the fixed-width bytes);
+    else None (what Arrow's cast reads, less the years)."""
+    if not starts.size or (ends - starts != 10).any():
+        return None
+    cells = np.take(chars, starts + _ISO_PLACES)  # one row per character place
+    if not ((cells[4] == 45) & (cells[7] == 45)).all():  # "-"
+        return None
+    d = cells[_ISO_DIGITS] - np.uint8(48)
+    if (d > 9).any():
+        return None
+    d = d.astype(np.int32)
+    year = 1000 * d[0] + 100 * d[1] + 10 * d[2] + d[3]
+    return _civil_days(year, 10 * d[4] + d[5], 10 * d[6] + d[7])
+
+
+_ISO_PLACES = np.arange(10)[:, None]
+_ISO_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9])
+
+
 def us_dates(arr: pa.Array) -> np.ndarray | None:
     """``datetime64[D]`` of a string column when every cell is a valid US ``M/D/YYYY`` date
     (one or two digits for month and day, four for the year, nothing else in the cell) in the
     years 1900-2099; else None.  What :func:`us_days` accepts (less the years), read with numpy
-    from the column's bytes: no per-cell Python step, no Arrow kernel calls."""
+    from the column's bytes (:func:`us_cells`): no per-cell Python step, no Arrow kernel."""
     found = _string_bytes(arr)
     if found is None:
         return None
     buf, offsets = found
-    n = len(arr)
-    if buf.size < 8 * n:
+    return us_cells(buf, offsets[:-1], offsets[1:])
+
+
+def us_cells(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """:func:`us_dates` of the cells ``chars[starts[k]:ends[k]]`` (in order; ``chars`` may hold
+    other cells between them, without a ``/``)."""
+    n = starts.size
+    if not n:
         return None
-    start, end = offsets[:-1], offsets[1:]
-    slash = np.flatnonzero(buf == 47)  # "/"
-    if slash.size != 2 * n or np.count_nonzero(buf - np.uint8(48) > 9) != slash.size:
-        return None  # (every other byte a digit)
+    slash = np.flatnonzero(chars == 47)  # "/"
+    if slash.size != 2 * n:
+        return None
     # two slashes in each cell (sorted positions taken pairwise; each pair inside its own cell)
     s1, s2 = slash[0::2], slash[1::2]
-    m_len, d_len = s1 - start, s2 - s1 - 1
-    if not (((m_len == 1) | (m_len == 2)) & ((d_len == 1) | (d_len == 2)) & (end - s2 == 5)).all():
+    m_len, d_len = s1 - starts, s2 - s1 - 1
+    if not (((m_len == 1) | (m_len == 2)) & ((d_len == 1) | (d_len == 2)) & (ends - s2 == 5)).all():
         return None
-    # the digits of each cell, one row per place (a one-digit month or day: its tens place
-    # reads the byte before, weighed 0)
-    at = np.stack([s1 - 2, s1 - 1, s2 - 2, s2 - 1, end - 4, end - 3, end - 2, end - 1])
-    d = (np.take(buf, at) - np.uint8(48)).astype(np.int32)
-    month = 10 * d[0] * (m_len == 2) + d[1]
-    day = 10 * d[2] * (d_len == 2) + d[3]
+    # every other byte of each cell, one row per place (M's and D's tens where they have two)
+    at = np.stack([s1 - 2, s1 - 1, s2 - 2, s2 - 1, ends - 4, ends - 3, ends - 2, ends - 1])
+    d = np.take(chars, at, mode="clip") - np.uint8(48)
+    tens = np.stack([m_len == 2, d_len == 2])
+    if (d[_US_ONES] > 9).any() or ((d[_US_TENS] > 9) & tens).any():
+        return None  # not a digit
+    d = d.astype(np.int32)
+    month = 10 * d[0] * tens[0] + d[1]
+    day = 10 * d[2] * tens[1] + d[3]
     year = 1000 * d[4] + 100 * d[5] + 10 * d[6] + d[7]
     return _civil_days(year, month, day)
+
+
+_US_ONES, _US_TENS = np.array([1, 3, 4, 5, 6, 7]), np.array([0, 2])
 
 
 PY_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
@@ -347,10 +403,9 @@ def floats(
         if not arr.null_count:
             values = arr.to_numpy()
             return (values, np.ones(len(values), dtype=bool)) if np.isfinite(values).all() else None
-        given = ~null_mask(arr)
         values = arr.to_numpy(zero_copy_only=False)  # nulls as NaN: not finite
-        finite = np.count_nonzero(np.isfinite(values)) == np.count_nonzero(given)
-        return (values, given) if finite else None
+        given = np.isfinite(values)  # the cells given, when no written number is inf or NaN:
+        return (values, given) if np.count_nonzero(given) == len(arr) - arr.null_count else None
     try:  # the common case first: every cell a number (one conversion)
         values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -379,11 +434,12 @@ def iso_days(arr: pa.Array) -> np.ndarray | None:
     """``datetime64[D]`` of a string column when every cell is a valid ``YYYY-MM-DD`` date
     (Arrow's strict ISO cast: ``2024-02-30`` is refused), else None."""
     if pa.types.is_date32(arr.type):
-        return (
-            arr.to_numpy(zero_copy_only=False).astype("datetime64[D]")
-            if not arr.null_count
-            else None
+        if arr.null_count:
+            return None
+        days = np.frombuffer(
+            arr.buffers()[1], dtype=np.int32, count=len(arr), offset=4 * arr.offset
         )
+        return days.astype(np.int64).view("datetime64[D]")  # days since 1970-01-01
     if arr.null_count:
         return None
     try:  # Arrow's string to date cast reads exactly YYYY-MM-DD (ten characters) or fails

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -53,7 +52,7 @@ from flows.limits import LIMITS, check_range
 from flows.quality import Quality
 from flows.schema import PRICE_COLUMNS
 from flows.sources import columnar
-from flows.sources.textio import decode_text
+from flows.sources.textio import GZIP_MAGIC, Decoded, decode_text
 
 MISSING_TOKENS = frozenset({"", ".", "null", "nan", "na", "n/a", "-", "none"})
 """Cells meaning "no value" (compared lower-case, stripped)."""
@@ -62,6 +61,12 @@ VALUE_COLUMNS = tuple(c for c in PRICE_COLUMNS if c != "date")
 _PRICE_INDEX = pd.Index(list(PRICE_COLUMNS))  # a view of it names each frame's columns
 _DATE_POSITION = np.array([list(PRICE_COLUMNS).index("date")])
 _VALUE_POSITIONS = np.array([list(PRICE_COLUMNS).index(c) for c in VALUE_COLUMNS])
+SMALL_TEXT = 64_000
+"""Characters below which a text is read by the bounds of its cells in its bytes (numpy); above,
+by one typed ``pyarrow.csv`` read (its reader's hand-over to a background thread costs ~0.1 ms,
+which pays on large files only)."""
+STR = pd.StringDtype(na_value=np.nan)
+"""pandas' default string dtype (``str``): what ``pd.DataFrame`` makes of Python strings."""
 RECENT_SESSIONS = 252
 """A missing session within this many sessions of the file's end is a warning."""
 ISO_FORMAT = "%Y-%m-%d"
@@ -141,10 +146,11 @@ class Cells:
 
     ``header`` (stripped names), ``lines`` (the 1-based line each row starts on), ``preamble``
     (lines before the header).  A regular text is read by :mod:`flows.sources.columnar`: a
-    small one split into ``flat`` (every cell, row after row, ``width`` a row), a large one
-    into ``arrow`` (one Arrow array per column, typed where the caller asked); any other text
-    by :func:`read_rows` (``rows``: a 2-D array of strings).  :meth:`text` gives a column as a
-    numpy string array either way; ``source_text[body_start:]`` is the text of the rows.
+    small one as the bounds of its cells in its bytes (``chars``, ``starts``, ``ends``: cell
+    ``k`` is row ``k // width``, column ``k % width``), a large one into ``arrow`` (one Arrow
+    array per column read, typed where the caller asked); any other text by :func:`read_rows`
+    (``rows``: a 2-D array of strings).  :meth:`text` gives a column as a numpy string array
+    either way; ``source_text[body_start:]`` is the text of the rows.
     """
 
     header: list[str]
@@ -152,7 +158,9 @@ class Cells:
     preamble: int
     arrow: list[pa.Array | None] | None = None
     rows: np.ndarray | None = None
-    flat: list[str] | None = None
+    chars: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
     width: int = 0
     source_text: str = ""
     body_start: int = 0
@@ -162,15 +170,16 @@ class Cells:
     def __len__(self) -> int:
         return int(self.lines.size)
 
-    def cells(self, j: int) -> list[str] | None:
-        """Column ``j`` as a list of strings when the text was split small (``flat``)."""
-        return self.flat[j + self._skip :: self.width] if self.flat is not None else None
+    def _bounds(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self.starts is not None and self.ends is not None
+        k = j + self._skip
+        return self.starts[k :: self.width], self.ends[k :: self.width]
 
     def text(self, j: int) -> np.ndarray:
         """Column ``j`` as written, a numpy string array (for the exact conversions and
         messages; a column the fast path read typed is split again as text, once)."""
-        if self.flat is not None:
-            return np.array(self.flat[j + self._skip :: self.width], dtype=str)
+        if self.chars is not None:
+            return np.asarray(self.column_text(j).to_numpy(zero_copy_only=False), dtype=str)
         if self.arrow is not None:
             col = self.arrow[j]
             if col is None or not pa.types.is_string(col.type):
@@ -186,21 +195,46 @@ class Cells:
         assert self.rows is not None
         return self.rows[:, j] if len(self.rows) else np.array([], dtype=str)
 
+    def column_text(self, *js: int) -> pa.Array:
+        """Columns ``js`` of a small text, one after the other, as one Arrow string array."""
+        assert self.chars is not None
+        bounds = [self._bounds(j) for j in js]
+        if len(bounds) == 1:
+            return columnar.cells_array(self.chars, *bounds[0])
+        starts, ends = (np.concatenate(b) for b in zip(*bounds, strict=True))
+        return columnar.cells_array(self.chars, starts, ends)
+
     def column(self, j: int) -> pa.Array | None:
         """Column ``j`` as an Arrow array when the fast path read the text, else None."""
-        if self.flat is not None:
-            return pa.array(self.flat[j + self._skip :: self.width], type=pa.string())
+        if self.chars is not None:
+            return self.column_text(j)
         return self.arrow[j] if self.arrow is not None else None
+
+    def same(self, j: int) -> str | None:
+        """The text of every cell of column ``j`` when they are all written alike (checked on
+        the bytes of a small text), else None (or when the text was read another way)."""
+        if self.chars is None or not len(self):
+            return None
+        starts, ends = self._bounds(j)
+        width = int(ends[0] - starts[0])
+        if (ends - starts != width).any():
+            return None
+        cells = np.take(self.chars, starts[:, None] + np.arange(width))
+        if (cells != cells[0]).any():
+            return None
+        return bytes(cells[0]).decode()
 
     def drop_first(self) -> Cells:
         """Without the first column (CFE's leading unnamed index column)."""
-        if self.arrow is not None or self.flat is not None:
+        if self.arrow is not None or self.chars is not None:
             return Cells(
                 self.header[1:],
                 self.lines,
                 self.preamble,
                 arrow=self.arrow[1:] if self.arrow is not None else None,
-                flat=self.flat,
+                chars=self.chars,
+                starts=self.starts,
+                ends=self.ends,
                 width=self.width,
                 source_text=self.source_text,
                 body_start=self.body_start,
@@ -261,10 +295,11 @@ def _typed_cells(
     max_preamble: int,
     types: TypeHint,
     missing: frozenset[str],
+    encoded: bytes | None = None,
 ) -> Cells | None:
     """The fast path of :func:`read_cells`: one strict typed ``pyarrow.csv`` read of the data
     lines (:func:`flows.sources.columnar.read_typed`), or None where anything is irregular (a
-    quote, a bare ``\r``, a blank line, another field count, a typed cell that does not
+    quote, a bare ``\\r``, a blank line, another field count, a typed cell that does not
     convert): the caller then reads the text its other ways, which name the line."""
     if '"' in text:
         return None
@@ -277,7 +312,7 @@ def _typed_cells(
         return None  # a bare carriage return: a line end to the line-by-line reader
     end = text.find("\n", start)
     first = text[start : end if end >= 0 else len(text)]
-    data = text.encode()
+    data = encoded if encoded is not None else text.encode()
     body = pa.py_buffer(data)[start if text.isascii() else len(head.encode()) :]
     columns = columnar.read_typed(
         body, len(header), types(header, first.removesuffix("\r").split(",")), missing=missing
@@ -285,10 +320,8 @@ def _typed_cells(
     if columns is None:
         return None
     n = next(len(c) for c in columns if c is not None)
-    if "\r" in text:  # a bare carriage return inside a line: Arrow split it there
-        newlines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10))
-        if n != newlines + (not text.endswith("\n")):
-            return None
+    # (a bare carriage return inside a line ends it for Arrow as for the line-by-line reader:
+    # the same rows, numbered alike; one that leaves a line short is a field count Arrow refuses)
     if _blank_row(columns):
         return None  # a blank line or a line of commas, skipped line by line
     lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
@@ -317,11 +350,15 @@ def _blank_row(columns: list[pa.Array | None]) -> bool:
 
 
 def _small_cells(
-    text: str, header_contains: str | None, max_preamble: int, allow_empty: bool
+    text: str,
+    header_contains: str | None,
+    max_preamble: int,
+    allow_empty: bool,
+    encoded: bytes | None,
 ) -> Cells | None:
-    """The fast path of :func:`read_cells` for a small text: its data lines split at once
-    (:func:`flows.sources.columnar.split_flat`: no Arrow reader, whose background thread costs
-    more than the split on a few hundred rows), or None where anything is irregular."""
+    """The fast path of :func:`read_cells` for a small text: where its cells start and end in
+    its bytes (:func:`flows.sources.columnar.split_bounds`: no Arrow reader, whose background
+    thread costs more than that on a few hundred rows), or None where anything is irregular."""
     if '"' in text:
         return None
     found = _header_at(text, header_contains, max_preamble)
@@ -332,18 +369,38 @@ def _small_cells(
     if head.count("\r") != head.count("\r\n"):
         return None  # a bare carriage return: a line end to the line-by-line reader
     width = len(header)
-    flat = columnar.split_flat(text[start:], width)
-    if flat is None or not (flat or allow_empty):
+    data = encoded if encoded is not None else text.encode()
+    bounds = columnar.split_bounds(data[start if text.isascii() else len(head.encode()) :], width)
+    if bounds is None:
         return None
-    # a line of commas (every cell blank) is skipped line by line: check rows whose first
-    # cell is blank (none, mostly)
-    if "" in map(str.strip, flat[::width]):
+    chars, starts, ends = bounds
+    n = starts.size // width
+    if not (n or allow_empty):
         return None
-    n = len(flat) // width
+    # a line of commas (every cell blank) is skipped line by line: refuse a text where a row's
+    # first cell may be blank (empty, or opening with a space or a non-ASCII byte: rare)
+    first = np.take(chars, starts[::width], mode="clip")
+    if ((ends[::width] == starts[::width]) | (first <= 32) | (first >= 128)).any():
+        return None
     lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     return Cells(
-        header, lines, preamble, flat=flat, width=width, source_text=text, body_start=start
+        header,
+        lines,
+        preamble,
+        chars=chars,
+        starts=starts,
+        ends=ends,
+        width=width,
+        source_text=text,
+        body_start=start,
     )
+
+
+def own_bytes(raw: bytes, decoded: Decoded) -> bytes | None:
+    """``raw`` when it is exactly ``decoded.text`` in UTF-8 (no gzip, no byte-order mark, not
+    another encoding), for :func:`read_cells`' ``encoded`` (saves encoding the text again)."""
+    plain = decoded.encoding == "utf-8" and not decoded.bom
+    return raw if plain and isinstance(raw, bytes) and raw[:2] != GZIP_MAGIC else None
 
 
 def read_cells(
@@ -355,6 +412,7 @@ def read_cells(
     allow_empty: bool = False,
     types: TypeHint | None = None,
     missing: frozenset[str] = MISSING_TOKENS,
+    encoded: bytes | None = None,
 ) -> Cells:
     """:func:`read_rows` column by column: the same header, rows, line numbers and errors.
 
@@ -362,14 +420,15 @@ def read_cells(
     data line) is read column-wise without a per-row Python step: at once with the ``types``
     columns converted when every cell converts (:func:`_typed_cells`), else split as strings
     (:func:`flows.sources.columnar.split_lines_columns`); any other text goes through
-    :func:`read_rows`, whose errors name the line.
+    :func:`read_rows`, whose errors name the line.  ``encoded``: ``text`` in UTF-8 when the
+    caller has it (the file's own bytes), saving a copy.
     """
-    if len(text) < columnar.SMALL_TEXT:
-        cells = _small_cells(text, header_contains, max_preamble, allow_empty)
+    if len(text) < SMALL_TEXT:
+        cells = _small_cells(text, header_contains, max_preamble, allow_empty, encoded)
         if cells is not None:
             return cells
     elif types is not None:
-        cells = _typed_cells(text, header_contains, max_preamble, types, missing)
+        cells = _typed_cells(text, header_contains, max_preamble, types, missing, encoded)
         if cells is not None:
             return cells
     if columnar.is_plain(text):
@@ -414,18 +473,28 @@ def read_cells(
 def cell_days(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     """:func:`parse_dates` of column ``j`` as ``datetime64[D]``; the fast ISO / US readers of
     :mod:`flows.sources.columnar` first (the same values, or None and the exact reader)."""
+    if cells.chars is not None:  # a small text: ISO or US dates straight from its bytes
+        bounds = cells._bounds(j)
+        fast = columnar.iso_cells(cells.chars, *bounds)
+        if fast is None:
+            fast = columnar.us_cells(cells.chars, *bounds)
+        if fast is not None:
+            return fast
     arr = cells.column(j)
     if arr is not None and len(arr):
         first = str(arr[0].as_py()).strip() if pa.types.is_string(arr.type) else ""
-        # numpy on the cells' bytes first; Arrow's kernels for spaces and other years
+        # ISO: Arrow's strict cast; US: numpy on the cells' bytes, Arrow's kernels for the
+        # years it leaves (a date outside a timestamp's range: the exact reader names it)
         if not first or (len(first) >= 8 and first[4:5] == "-"):
             fast = columnar.iso_days(arr)
         else:
             fast = columnar.us_dates(arr)
             if fast is None:
                 fast = columnar.us_days(arr)
-        if fast is not None and (fast.min() >= FIRST_DATE and fast.max() <= LAST_DATE):
-            return fast
+        if fast is not None:
+            number = fast.view(np.int64)  # days since 1970
+            if number.min() >= _FIRST_DATE and number.max() <= _LAST_DATE:
+                return fast
     return np.asarray(
         parse_dates(cells.text(j), cells.lines, source, field).to_numpy(dtype="datetime64[ns]")
     ).astype("datetime64[D]")
@@ -436,36 +505,33 @@ def cell_dates(cells: Cells, j: int, source: str, field: str) -> np.ndarray:
     return cell_days(cells, j, source, field).astype("datetime64[ns]")
 
 
-def cell_block(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`to_numbers` of ``columns``, one row per column (k x n): columns of plain numbers
-    and missing tokens read at once (:func:`flows.sources.columnar.floats`), any other cell by
-    cell."""
+def cell_rows(cells: Cells, columns: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`to_numbers` of each of ``columns``: ``(values, given)`` (the values may be a
+    read-only view of the reader's buffer): columns of plain numbers and missing tokens read at
+    once (:func:`flows.sources.columnar.floats`; a small text's in one conversion), any other
+    cell by cell."""
     n = len(cells)
-    if cells.flat is not None and "" in MISSING_TOKENS:  # a small split text: one conversion
-        flat = columnar.cell_floats(
-            list(
-                itertools.chain.from_iterable(
-                    cells.flat[j + cells._skip :: cells.width] for j in columns
-                )
-            )
-        )
-        if flat is not None:  # (a fresh, writable block: the cast's buffer is read-only)
-            return flat[0].reshape(len(columns), n).copy(), flat[1].reshape(len(columns), n)
-    nums = np.empty((len(columns), n), dtype=np.float64)
-    given = np.empty((len(columns), n), dtype=bool)
-    for k, j in enumerate(columns):
+    if cells.chars is not None and "" in MISSING_TOKENS:  # a small text: one conversion
+        fast = columnar.cell_floats(cells.column_text(*columns))
+        if fast is not None:
+            values, given = fast[0].reshape(len(columns), n), fast[1].reshape(len(columns), n)
+            return list(zip(values, given, strict=True))
+    rows = []
+    for j in columns:
         arr = cells.column(j)
         fast = columnar.floats(arr, MISSING_TOKENS) if arr is not None else None
-        if fast is None:
-            fast = to_numbers(cells.text(j))
-        nums[k], given[k] = fast
+        rows.append(fast if fast is not None else to_numbers(cells.text(j)))
+    return rows
+
+
+def cell_block(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_rows` as one fresh block, one row per column (k x n)."""
+    rows = cell_rows(cells, columns)
+    nums = np.empty((len(columns), len(cells)), dtype=np.float64)
+    given = np.empty((len(columns), len(cells)), dtype=bool)
+    for k, (values, written) in enumerate(rows):
+        nums[k], given[k] = values, written
     return nums, given
-
-
-def cell_numbers(cells: Cells, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`cell_block` as n x k (one column per column)."""
-    nums, given = cell_block(cells, columns)
-    return nums.T, given.T
 
 
 def parse_dates(
@@ -500,6 +566,7 @@ def parse_dates(
 
 FIRST_DATE, LAST_DATE = np.datetime64("1677-09-22"), np.datetime64("2262-04-11")
 """The dates a ``datetime64[ns]`` column holds (pandas' timestamp range, whole days)."""
+_FIRST_DATE, _LAST_DATE = (int(d.astype(np.int64)) for d in (FIRST_DATE, LAST_DATE))
 
 
 def _check_span(
@@ -599,7 +666,7 @@ def parse_delimited(
             out[di] = pa.date32() if iso else pa.string()
         return out
 
-    cells = read_cells(text, source, types=types)
+    cells = read_cells(text, source, types=types, encoded=own_bytes(raw, decoded))
     header, lines = cells.header, cells.lines
     q = Quality(source=source, basis="rows", total_rows=len(cells))
     for r in repairs:
@@ -633,16 +700,16 @@ def parse_delimited(
         j = _find(header, (optional or {}).get(name, ()))
         if j is not None:
             found[name] = j
-    nums, written = cell_block(cells, list(found.values()))  # one row per found column
-    close, given = nums[0], written[0]
+    nums = cell_rows(cells, list(found.values()))  # (values, given) of each found column
+    close, given = nums[0]
 
     session = _session_mask(date_arr, calendar)
     has_close = np.isfinite(close) & (close > 0)
-    keep = has_close.copy()
-    gap = ~given & ~session
+    keep = has_close
+    gap = ~(given | session)  # no value on a day without a session
     if gap.any():
         q.repair("rows without a value on exchange holidays dropped (gaps)", int(gap.sum()))
-    bad = ~has_close & ~gap
+    bad = ~(has_close | gap)
     if bad.any():
         not_number = bad & given & ~np.isfinite(close)
         not_positive = bad & np.isfinite(close)
@@ -659,13 +726,13 @@ def parse_delimited(
             f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({pd.Timestamp(date_arr[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})"
         )
     if sessions_only:
-        off = keep & ~session
+        off = keep > session  # a value on a day without a session
         if off.any():
             q.repair(
                 "rows on non-session dates dropped (published on an exchange holiday)",
                 int(off.sum()),
             )
-            keep &= session
+            keep = keep & session
 
     day, kept_lines = date_arr, lines
     if not keep.all():
@@ -673,20 +740,21 @@ def parse_delimited(
     # the frame's value columns as one block (NaN where the file has none), kept rows only
     shape = (len(VALUE_COLUMNS), len(day))
     block = np.empty(shape) if len(found) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
-    for name, row in zip(found, nums, strict=True):
+    for name, (row, _) in zip(found, nums, strict=True):
         block[VALUE_COLUMNS.index(name)] = row if len(day) == len(row) else row[keep]
     if day.size == 0:
         raise InputError(source, header[ci], "no row with a usable close")
     day, block, kept_lines = _order(day, block, kept_lines, q, source, header[ci])
     close = block[0]
-    check_range(
-        close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
-    )
+    lim = LIMITS["price.close"]
+    if not (close.min() >= lim.low and close.max() <= lim.high):  # (NaN or inf: not within)
+        check_range(  # the one plausibility check names the row
+            close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
+        )
     lim = LIMITS["price.daily_log_change"]
     step = np.diff(np.log(close))
-    jump = (step < lim.low) | (step > lim.high)
-    if jump.any():
-        i = int(np.flatnonzero(jump)[0]) + 1
+    if step.size and (step.min() < lim.low or step.max() > lim.high):
+        i = int(np.flatnonzero((step < lim.low) | (step > lim.high))[0]) + 1
         raise InputError(
             source,
             f"line {kept_lines[i]}, column '{header[ci]}'",
@@ -699,7 +767,7 @@ def parse_delimited(
         )
     frame = create_dataframe_from_blocks(
         [(day.astype("datetime64[ns]").reshape(1, -1), _DATE_POSITION), (block, _VALUE_POSITIONS)],
-        index=pd.RangeIndex(len(day)),
+        index=pd.RangeIndex.from_range(range(len(day))),
         columns=_PRICE_INDEX.view(),
     )  # what pd.DataFrame of the columns gives, without its per-column checks (fresh arrays)
     if missing_sessions:
@@ -709,8 +777,6 @@ def parse_delimited(
 
 
 _FIRST_DAY = np.datetime64(calendars.FIRST_DAY, "D")
-
-
 _FIRST_DAY_NUMBER = int(_FIRST_DAY.astype(np.int64))
 
 
@@ -723,10 +789,6 @@ def _session_mask(days: np.ndarray, calendar: str) -> np.ndarray:
     return np.take(flags, k, mode="clip") | (k < 0) | (k >= flags.size)
 
 
-STR = pd.StringDtype(na_value=np.nan)
-"""pandas' default string dtype (``str``): what ``pd.DataFrame`` makes of Python strings."""
-
-
 def _order(
     day: np.ndarray,
     values: np.ndarray,
@@ -737,7 +799,7 @@ def _order(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sort by date; drop exact repeats; refuse a date repeated with another close
     (``values``: one row per :data:`VALUE_COLUMNS`, the close first)."""
-    if len(day) > 1 and not (np.diff(day) > np.timedelta64(0)).all():
+    if len(day) > 1 and not (np.diff(day.view(np.int64)) > 0).all():
         order = np.argsort(day, kind="stable")
         if (np.diff(day) < np.timedelta64(0)).any():
             q.repair("rows sorted by date", len(day))
@@ -771,7 +833,9 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     a, b = max(int(k[0]), 0), min(int(k[-1]), flags.size - 1)
     if a > b:
         return []
-    k = k[np.searchsorted(k, a) : np.searchsorted(k, b, side="right")] - a  # in the window
+    if a != k[0] or b != k[-1]:  # dates outside the calendar's range: not checked
+        k = k[np.searchsorted(k, a) : np.searchsorted(k, b, side="right")]
+    k = k - a  # the file's dates, as positions in the window
     window = flags[a : b + 1]  # is each day from the first to the last date a session
     if np.count_nonzero(window) == np.count_nonzero(np.take(window, k)):
         return []  # every session present
@@ -779,9 +843,11 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
     absent_flags[k] = False
     absent = np.flatnonzero(absent_flags)  # sessions without a row, as positions
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
-    # the first of the last RECENT_SESSIONS sessions of the window
-    recent_from = np.flatnonzero(window[::-1])[:RECENT_SESSIONS][-1]
-    recent = absent[absent >= window.size - 1 - recent_from]
+    # the first of the last RECENT_SESSIONS sessions of the window (within its last 1,000 days,
+    # which hold more than 600 sessions)
+    tail = min(window.size, 1000)
+    last = np.flatnonzero(window[window.size - tail :])[-RECENT_SESSIONS:]
+    recent = absent[absent >= window.size - tail + last[0]] if last.size else absent[:0]
     if len(recent):
         q.warn(
             f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {_FIRST_DAY + a + recent[0]}): returns span the gap"

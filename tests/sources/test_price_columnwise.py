@@ -130,8 +130,8 @@ def _price_files(test_data: Path) -> list[tuple[str, Parse, str]]:
         ("fred", fred.parse, (prices / "fred_SP500_2023-01-03_2025-06-30.csv").read_text()),
         ("cboe", cboe_prices.parse, vix),
         ("cboe US dates", cboe_prices.parse, _us(vix)),
-        ("yahoo (large: the typed read)", price_files.parse, gspc),
-        ("yahoo US dates (large)", price_files.parse, _us(gspc)),
+        ("yahoo", price_files.parse, gspc),
+        ("yahoo US dates", price_files.parse, _us(gspc)),
         (
             "arch gzip US dates",
             price_files.parse,
@@ -140,58 +140,55 @@ def _price_files(test_data: Path) -> list[tuple[str, Parse, str]]:
     ]
 
 
+@pytest.fixture(params=["small", "large"])
+def size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every text read as a small one (its cells' bounds in its bytes) or as a large one (the
+    typed Arrow read), whatever its length."""
+    monkeypatch.setattr(price_frame, "SMALL_TEXT", 1 << 40 if request.param == "small" else 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("which", range(6))
-def test_price_files_columnwise_equals_line_by_line(test_data, monkeypatch, which: int) -> None:
+def test_price_files_columnwise_equals_line_by_line(
+    test_data, monkeypatch, size: str, which: int
+) -> None:
     name, parse, text = _price_files(test_data)[which]
-    assert len(text) >= columnar.SMALL_TEXT or "large" not in name
     for case, edited in _edits(text, 0, 0, 1 if name == "fred" else 4):
         fast, exact = _both(parse, edited.encode(), monkeypatch)
-        _assert_same(fast, exact, f"{name}: {case}")
-
-
-def _long_index(text: str) -> str:
-    """The indexed layout with 1000-digit index cells: a text above SMALL_TEXT (the typed read)."""
-    return re.sub(r"(?m)^(\d+),", lambda m: m[1].zfill(1000) + ",", text)
+        _assert_same(fast, exact, f"{name} ({size}): {case}")
 
 
 @pytest.mark.parametrize(
-    "path",
-    [
-        "clean/CFE_G18_VX.csv",
-        "indexed/CFE_J18_VX.csv",
-        "disclaimer/CFE_Q15_VX.csv",
-        "indexed/CFE_J18_VX.csv, long index cells",
-    ],
+    "path", ["clean/CFE_G18_VX.csv", "indexed/CFE_J18_VX.csv", "disclaimer/CFE_Q15_VX.csv"]
 )
-def test_vx_files_columnwise_equals_line_by_line(test_data, monkeypatch, path: str) -> None:
-    text = (test_data / "vix_futures" / path.split(",")[0]).read_bytes().decode()
-    if path.endswith("long index cells"):
-        text = _long_index(text)
-        assert len(text) >= columnar.SMALL_TEXT
+def test_vx_files_columnwise_equals_line_by_line(
+    test_data, monkeypatch, size: str, path: str
+) -> None:
+    text = (test_data / "vix_futures" / path).read_bytes().decode()
     header = 1 if path.startswith("disclaimer") else 0
     names = text.split("\n")[header].removesuffix("\r").split(",")
     for case, edited in _edits(text, header, names.index("Trade Date"), names.index("Settle")):
         fast, exact = _both(cboe_vx.parse, edited.encode(), monkeypatch)
-        _assert_same(fast, exact, f"{path}: {case}")
+        _assert_same(fast, exact, f"{path} ({size}): {case}")
 
 
-def test_every_trimmed_file_and_the_corpus(test_data, monkeypatch) -> None:
+def test_every_trimmed_file_and_the_corpus(test_data, monkeypatch, size: str) -> None:
     files = [*(test_data / "prices").glob("*.csv*"), *cboe_vx.files_in(test_data / "vix_futures")]
     for path in files:
         parse = cboe_vx.parse if "VX" in path.name else price_files.parse
         fast, exact = _both(parse, path.read_bytes(), monkeypatch)
-        _assert_same(fast, exact, path.name)
+        _assert_same(fast, exact, f"{path.name} ({size})")
     fred_text = (test_data / "prices" / corpus.FRED).read_text()
     for case, _kind, raw in corpus._price_cases(fred_text):
         fast, exact = _both(price_files.parse, raw, monkeypatch)
-        _assert_same(fast, exact, f"corpus {case}")
+        _assert_same(fast, exact, f"corpus ({size}) {case}")
     for case, _kind, _target, raw in corpus._vx_cases(test_data / "vix_futures"):
         fast, exact = _both(cboe_vx.parse, raw, monkeypatch)
-        _assert_same(fast, exact, f"corpus {case}")
+        _assert_same(fast, exact, f"corpus ({size}) {case}")
 
 
 def test_the_fast_paths_are_taken_on_regular_files(test_data, monkeypatch) -> None:
-    """The equality above is not vacuous: regular files of both sizes do read column-wise."""
+    """The equality above is not vacuous: regular files do read column-wise, small and large."""
     taken: list[str] = []
     for name in ("_small_cells", "_typed_cells"):
         real = getattr(price_frame, name)
@@ -205,8 +202,7 @@ def test_the_fast_paths_are_taken_on_regular_files(test_data, monkeypatch) -> No
         monkeypatch.setattr(price_frame, name, spy)
     prices = test_data / "prices"
     fred.parse((prices / "fred_SP500_2023-01-03_2025-06-30.csv").read_bytes(), "f.csv")
-    price_files.parse((prices / "GSPC_ohlcv_2019-01-02_2020-04-30.csv").read_bytes(), "g.csv")
     cboe_vx.parse((test_data / "vix_futures" / "clean" / "CFE_G18_VX.csv").read_bytes(), "v.csv")
-    j18 = (test_data / "vix_futures" / "indexed" / "CFE_J18_VX.csv").read_bytes().decode()
-    cboe_vx.parse(_long_index(j18).encode(), "j.csv")
-    assert taken == ["_small_cells", "_typed_cells", "_small_cells", "_typed_cells"]
+    monkeypatch.setattr(price_frame, "SMALL_TEXT", 1000)  # a text above it: the typed read
+    price_files.parse((prices / "GSPC_ohlcv_2019-01-02_2020-04-30.csv").read_bytes(), "g.csv")
+    assert taken == ["_small_cells", "_small_cells", "_typed_cells"]
