@@ -77,3 +77,21 @@ def test_an_import_error_fails_loudly(monkeypatch) -> None:
     res = CliRunner().invoke(main, ["broken"])
     assert res.exit_code != 0
     assert isinstance(res.exception, ModuleNotFoundError)
+
+
+def test_a_file_command_does_not_import_the_redis_client(test_data) -> None:
+    """``flowdesk gamma FILE`` reads a file and prints: the Redis client (about 75 ms of its
+    start-up, the CLI benchmark's figure) is imported only by commands that use the store."""
+    import subprocess
+    import sys
+
+    chain = test_data / "options" / "spx_quotedata_2023-09-14_trimmed.csv"
+    code = (
+        "import sys, jobs.cli; from click.testing import CliRunner; "
+        f"r = CliRunner().invoke(jobs.cli.main, ['gamma', {str(chain)!r}, '--json']); "
+        "print(r.exit_code, 'redis' in sys.modules, 'flows.gamma' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["0", "False", "True"]
