@@ -15,6 +15,7 @@ from dash import Input, Output, State, html
 from flows.formatting import (
     DEFAULT_TZ,
     TABLE_SCALE,
+    code_label,
     format_time,
     header,
     table_format,
@@ -437,20 +438,29 @@ def scaled(frame: pd.DataFrame, units: Mapping[str, str]) -> pd.DataFrame:
     return out
 
 
+def _labels(column: pd.Series) -> dict[Any, str]:
+    """Each distinct value of ``column`` -> its words (:func:`flows.formatting.code_label`)."""
+    return {v: code_label(v) for v in column.dropna().unique()}
+
+
 def _records(
     frame: pd.DataFrame, units: Mapping[str, str], tz: str | None = None, *, scale: bool = True
 ) -> list[dict[str, Any]]:
     """Row data for a grid: datetimes as text (:func:`flows.formatting.time_format` of the
     column's unit) in the desk's time zone ``tz`` (default :func:`desk_tz`), text columns declared
     ``TIME`` (ISO instants) likewise, fractions as percentages (:func:`scaled`; ``scale=False``
-    when the caller did it), missing values ``None`` (an empty cell), booleans as
-    ``true``/``false``."""
+    when the caller did it), missing values ``None`` (an empty cell), the codes of ``LABEL``
+    columns and booleans in words (:func:`flows.formatting.code_label`: ``asset managers``,
+    ``yes``)."""
     f = scaled(frame, units) if scale else frame
     f = f.copy()
     zone = None
     for c in f.columns:
         unit = units.get(str(c))
-        if pd.api.types.is_datetime64_any_dtype(f[c]):
+        if pd.api.types.is_bool_dtype(f[c]) or unit == Unit.LABEL:
+            # mapped once per distinct value: a grid of thousands of rows holds a few codes
+            f[c] = f[c].map(_labels(f[c]), na_action="ignore")
+        elif pd.api.types.is_datetime64_any_dtype(f[c]):
             col = f[c]
             if unit != Unit.DATE and getattr(col.dt, "tz", None) is not None:
                 zone = zone or tz or desk_tz()

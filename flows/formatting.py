@@ -18,6 +18,9 @@ result's declaration (:mod:`jobs.declarations`), never from a column's name.
 * **Times** (:func:`format_time`): an instant in the desk's time zone, ``2026-11-30 09:14 EST``
   (``seconds=True`` adds the seconds; a date alone ``2026-11-30``); naive instants are UTC.
   Every page, table, brief, CLI line and alert text writes times through it.
+* **Labels** (:func:`code_label`): an enumeration's code as words (``asset_manager`` ->
+  ``asset managers``, ``percentile_3y`` -> ``percentile, 3-year``); a boolean ``yes``/``no``.
+  Tables and text show the words; the API and the stored tables keep the codes.
 * **Headers** (:func:`header`): ``"Net GEX (USD per 1% move)"``: the unit's header phrase
   (:data:`HEADER_UNITS`, the unit's text where no shorter phrase reads better) after the title,
   except for labels, flags, dates and times (their kind says it).
@@ -28,7 +31,8 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +41,61 @@ from flows.money import format_usd
 from flows.units import Unit, unit_of
 
 U = Unit
+
+CODE_LABELS: Mapping[str, str] = {
+    # dealer-position conventions (flows.gamma.CONVENTIONS)
+    "calls_long_puts_short": "calls long, puts short",
+    "short_all": "short every option",
+    "source_position": "source's positions",
+    # CFTC Traders in Financial Futures classes (flows.futures_positioning.CLASSES)
+    "dealer": "dealers",
+    "asset_manager": "asset managers",
+    "leveraged_funds": "leveraged funds",
+    "other_reportables": "other reportables",
+    "nonreportables": "non-reportables",
+    # futures market groups (flows/data/tff_markets.csv)
+    "equity_index": "equity index",
+    "vix": "VIX",
+    # VIX futures indices (flows.vixetp)
+    "short_term": "short-term (months 1-2)",
+    "mid_term": "mid-term (months 4-7)",
+}
+"""Enumeration codes flowdesk publishes -> the words tables and text show (:func:`code_label`)."""
+
+_STATISTICS = {"zscore": "z-score", "percentile": "percentile", "cot_index": "COT index"}
+_STATISTIC = re.compile(r"(zscore|percentile|cot_index)_(\d+)y")
+_SERIES = (
+    ("net_usd_levfunds_", "leveraged funds' net USD, "),
+    ("net_usd_assetmgr_", "asset managers' net USD, "),
+    ("net_usd_", "speculators' net USD, "),
+)
+
+
+def series_label(series: str) -> str:
+    """A CFTC net-USD series in words: ``net_usd_levfunds_wide9`` -> ``leveraged funds' net USD,
+    wide9`` (its basket's name as it is); another name with its underscores as spaces."""
+    for prefix, words in _SERIES:
+        if series.startswith(prefix):
+            return words + series.removeprefix(prefix)
+    return series.replace("_", " ")
+
+
+def code_label(value: object) -> str:
+    """``value`` (a code of a ``LABEL`` column, or a boolean) as a desk reads it: the words of
+    :data:`CODE_LABELS`; a statistic ``percentile_3y`` -> ``percentile, 3-year``; a net-USD series
+    by :func:`series_label`; ``True``/``False`` -> ``yes``/``no``; any other value as it is
+    (a ticker, a rule's own name)."""
+    if type(value).__name__ in ("bool", "bool_"):  # Python's or numpy's (no numpy import here)
+        return "yes" if value else "no"
+    text = str(value)
+    if text in CODE_LABELS:
+        return CODE_LABELS[text]
+    stat = _STATISTIC.fullmatch(text)
+    if stat:
+        return f"{_STATISTICS[stat[1]]}, {stat[2]}-year"
+    if text.startswith("net_usd_"):
+        return series_label(text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -190,6 +249,8 @@ def format_value(value: Any, unit: Unit | str | None, **usd: Any) -> str:
         return "n/a"
     if u is U.TIME:
         return format_time(value, usd.get("tz"))
+    if u is U.LABEL or isinstance(value, bool):
+        return code_label(value)
     if u in NOT_NUMBERS or isinstance(value, str):
         return str(value)
     try:

@@ -76,6 +76,7 @@ import pandas as pd
 
 from flows.calendars import cftc_release_times
 from flows.errors import InputError
+from flows.formatting import code_label
 from flows.limits import check_range
 from flows.quality import Quality
 
@@ -1159,7 +1160,10 @@ def headline(
     for name in dict.fromkeys(crowding["flag"]) if len(crowding) else []:
         out[f"flag_{name}"] = int((flagged["flag"] == name).sum())
     out["flagged"] = (
-        ", ".join(f"{r.symbol} {r.trader_class} {r.flag}" for r in flagged.itertuples())
+        # a line a desk reads (the brief, alert texts): the class in words, the rule by its name
+        ", ".join(
+            f"{r.symbol} {code_label(r.trader_class)} ({r.flag})" for r in flagged.itertuples()
+        )
         if len(flagged)
         else ""
     )

@@ -27,6 +27,7 @@ from dashboard.figures.common import (
     styled,
 )
 from flows import money
+from flows.formatting import code_label
 
 TRADERS: dict[str, dict[str, str]] = {
     "noncomm": {
@@ -76,7 +77,7 @@ def net_usd_history(
             go.Scatter(
                 x=weekly["as_of"],
                 y=scale(weekly[col]),
-                name=col,
+                name=code_label(col),
                 mode="lines",
                 line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1},
                 hovertemplate=hover,
@@ -86,7 +87,7 @@ def net_usd_history(
         go.Scatter(
             x=weekly["as_of"],
             y=scale(weekly[series]),
-            name=series,
+            name=code_label(series),
             mode="lines",
             line={"color": NET, "width": 2},
             hovertemplate=hover,
@@ -190,16 +191,17 @@ def stats_panel(weekly: pd.DataFrame, series: str, *, title: str) -> go.Figure:
                 go.Scatter(
                     x=weekly["as_of"],
                     y=weekly[c],
-                    name=f"z {c.rsplit('_', 1)[-1]}",
+                    name=f"z-score, {c.rsplit('_', 1)[-1].removesuffix('y')}-year",
                     mode="lines",
                     line={"color": PALETTE[i]},
                 ),
                 row=1,
                 col=1,
             )
+    # the bottom panel's colours are none of the z-scores' (PALETTE[0:3]): one colour, one line
     for c, colour, name in (
-        (f"{series}_pct_3y", ACCENT, "percentile 3y"),
-        (f"{series}_cot_index_3y", NEUTRAL, "COT index 3y"),
+        (f"{series}_pct_3y", PALETTE[4], "percentile, 3-year"),
+        (f"{series}_cot_index_3y", NEUTRAL, "COT index, 3-year"),
     ):
         if c in weekly.columns:
             fig.add_trace(

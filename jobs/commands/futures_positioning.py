@@ -303,10 +303,12 @@ def futures_positioning(
         click.echo("latest report week n/a: no rows")
     for week in shown:
         _echo_week(rows[rows["as_of"] == week], latest=week == weeks[-1])
+    from flows.formatting import code_label
+
     flagged = res.crowding[res.crowding["flagged"]]
     for r in flagged.itertuples():
         click.echo(
-            f"CROWDED {r.symbol} {r.trader_class}: {r.flag} ({r.metric} {r.value:.1f} {r.op} {r.threshold:g})"
+            f"CROWDED {r.symbol} {code_label(r.trader_class)}: {r.flag} ({r.metric} {r.value:.1f} {r.op} {r.threshold:g})"
         )
     if not len(flagged):
         click.echo("no crowding flag this week")

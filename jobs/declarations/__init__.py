@@ -43,6 +43,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from flows.errors import DeclarationError
+from flows.formatting import series_label
 from flows.units import Unit
 
 __all__ = [
@@ -103,15 +104,10 @@ PLACEHOLDERS: dict[str, str] = {
 
 
 def _series_text(series: str) -> str:
-    """``net_usd_levfunds_wide9`` -> ``Leveraged funds' net USD, wide9`` (see ``<SERIES>``)."""
-    for prefix, who in (
-        ("net_usd_levfunds_", "Leveraged funds'"),
-        ("net_usd_assetmgr_", "Asset managers'"),
-        ("net_usd_", "Speculators'"),
-    ):
-        if series.startswith(prefix):
-            return f"{who} net USD, {series.removeprefix(prefix)}"
-    return series.replace("_", " ")
+    """``net_usd_levfunds_wide9`` -> ``Leveraged funds' net USD, wide9`` (see ``<SERIES>``): the
+    series' words (:func:`flows.formatting.series_label`) opening a title."""
+    words = series_label(series)
+    return words[:1].upper() + words[1:]
 
 
 PLACEHOLDER_TEXT: dict[str, Any] = {

@@ -135,7 +135,7 @@ def test_gamma_page_renders_and_the_picker_switches(
         format_value(net, api["meta"]["headline_units"]["net_gex_usd_per_1pct"], minus="\u2212")
         in dash_duo.find_element("#gamma-card-net").text
     )
-    dash_duo.wait_for_contains_text("#gamma-sensitivity", "short_all", timeout=20)
+    dash_duo.wait_for_contains_text("#gamma-sensitivity", "short every option", timeout=20)
     # contracts: AG Grid's infinite row model, one block of CONTRACT_PAGE rows from the server, largest |GEX| first
     dash_duo.wait_for_element("#gamma-contracts .ag-row .ag-cell[col-id='symbol']", timeout=20)
     headers = dash_duo.driver.execute_script(

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.app import create_app
-from flows.formatting import format_time
+from flows.formatting import CODE_LABELS, format_time
 from jobs.alerts import evaluate_published, fmt_value
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -172,6 +172,12 @@ def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
                 assert not re.search(r"\([^)]*\(", h), f"{where}: unit said twice in {h!r}"
             bad = [c for c in g["cells"] if E_NOTATION.search(c)]
             assert not bad, f"{where}: scientific notation {bad[:5]}"
+            # an enumeration's code or a boolean is shown in words (flows.formatting.code_label)
+            codes = {c for c in g["cells"] if c in CODE_LABELS or c in ("true", "false")}
+            codes |= {
+                c for c in g["cells"] if re.fullmatch(r"(zscore|percentile|cot_index)_\d+y", c)
+            }
+            assert not codes, f"{where}: codes shown as they are {sorted(codes)}"
             if g["visible"] and g["model"] != "infinite" and g["shown"]:
                 # sized to its rows: no more than a row's height of white space under them
                 # (AG Grid keeps 150 px for a grid of one or two rows: room for its overlays)
@@ -190,7 +196,11 @@ def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
     # the absolute rule's last value keeps its sign (SPX's flip distance, as published)
     distance = store.meta("gamma.SPX").headline["flip_distance_pct"]
     rules = {g["id"]: g for g in seen["/alerts"]}["alerts-rules-table"]
-    assert "|value| < 1,000" in rules["cells"] and fmt_value(distance) in rules["cells"]
+    assert (
+        "|value| < 1,000" in rules["cells"]
+        and fmt_value(distance, minus="\u2212") in rules["cells"]
+    )
+    assert not [c for c in rules["cells"] if re.fullmatch(r"-\d[\d,.]*", c)], "ASCII minus"
 
     # CSV exports of the operational grids, named <page>-<table>_<date>[_<scenario>].csv
     today = format_time(datetime.now(NY), "America/New_York")[:10]

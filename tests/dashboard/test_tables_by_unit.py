@@ -60,7 +60,7 @@ def test_numbers_are_formatted_by_their_unit_not_their_name() -> None:
             "flow_share_usd": 12.345,
             "when": "2026-01-02 15:30 EST",
             "day": "2026-01-02",
-            "ok": True,
+            "ok": "yes",  # a boolean in words, as a desk reads it
             "missing": None,
         }
     ]

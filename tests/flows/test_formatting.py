@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from flows.formatting import (
@@ -157,3 +158,26 @@ def test_no_scientific_notation_in_any_unit() -> None:
 )
 def test_significant_digits_in_decimal_notation(value, digits, text) -> None:
     assert significant(value, digits) == text
+
+
+def test_codes_read_as_words() -> None:
+    from flows.formatting import CODE_LABELS, code_label, format_value
+
+    assert code_label("asset_manager") == "asset managers"
+    assert code_label("calls_long_puts_short") == "calls long, puts short"
+    assert code_label("percentile_3y") == "percentile, 3-year"
+    assert (
+        code_label("zscore_1y") == "z-score, 1-year"
+        and code_label("cot_index_5y") == "COT index, 5-year"
+    )
+    assert code_label("net_usd_levfunds_wide9") == "leveraged funds' net USD, wide9"
+    assert code_label(True) == "yes" and code_label(np.bool_(False)) == "no"
+    # a name of the user's or a ticker stays as it is
+    assert code_label("near_flip") == "near_flip" and code_label("SPX") == "SPX"
+    assert format_value("short_term", "label") == "short-term (months 1-2)"
+    # every code of the product's enumerations has words, and no words keep an underscore
+    from flows import futures_positioning, gamma
+
+    for code in (*gamma.CONVENTIONS, *futures_positioning.CLASSES, "short_term", "mid_term"):
+        assert "_" not in code_label(code), code
+    assert all("_" not in words for words in CODE_LABELS.values())

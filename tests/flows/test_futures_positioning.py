@@ -788,6 +788,11 @@ def test_crowding_flags_fire_on_thresholds(frame: pd.DataFrame, markets: pd.Data
     assert (
         res.headline["flag_levfunds_short_1y_low"] == len(flagged) == res.headline["crowding_flags"]
     )
+    # the flags in words a desk reads (the brief, alert texts): the class in words, the rule's name
+    shown = res.crowding[res.crowding["flagged"]]["symbol"]
+    assert res.headline["flagged"] == ", ".join(
+        f"{sym} leveraged funds (levfunds_short_1y_low)" for sym in shown
+    )
     # the same rule with a threshold of 0 flags nothing; sign 0 ignores the direction
     none = fp.analyse(
         frame,
