@@ -7,8 +7,9 @@ not a number -> ``n/a``.
 * **Scale**: the largest of tn (1e12), bn (1e9), mn (1e6) and k (1e3) not above the amount
   (below 1,000: whole dollars), or a fixed ``scale`` (the board and the brief read everything in
   bn so that rows compare at a glance).
-* **Sign**: with ``signed`` (flows: + = buy), ``+`` on zero and positive amounts; negative amounts
-  always carry ``minus`` (``-``, or the typographic ``−`` some figures use).
+* **Sign**: with ``signed`` (flows: + = buy), ``+`` on positive amounts; negative amounts
+  always carry ``minus`` (``-``, or the typographic ``−`` some figures use); an amount that
+  rounds to zero as written (``$0``, ``0.00 bn USD``) carries none.
 * **Style**: ``symbol`` writes ``$12.34 bn``; ``code`` writes ``12.34 bn USD``; ``bare`` writes
   ``12.34 bn`` (a table whose header states USD).  ``space``: a space before the scale suffix.
 
@@ -55,6 +56,8 @@ def format_usd(
             if a >= size:
                 amount, suffix = f"{a / size:,.{digits}f}", name
                 break
+    if not amount.strip("0.,"):
+        sign = ""  # an amount that rounds to zero has no direction: "$0", never "+$0" or "-$0.00 bn"
     if suffix:
         amount += (" " if space else "") + suffix
     if style == "symbol":

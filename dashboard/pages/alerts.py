@@ -31,6 +31,9 @@ dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flo
 
 log = logging.getLogger("flowdesk.web.alerts")
 
+MINUS = "\u2212"
+"""The minus sign of the page's figures: the grids' own (d3-format writes U+2212)."""
+
 RULE_COLUMNS = [
     ("rule", "Rule"),
     ("metric", "Metric (result.headline key)"),
@@ -193,7 +196,8 @@ def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
                 **r,
                 "state": r["state"] + ("" if r["enabled"] else " (disabled)"),
                 "unit": shown_unit(r["unit"]) or "unknown metric",
-                "last_value": fmt_value(r["last_value"]),
+                "condition": r["condition"].replace("-", MINUS),  # the threshold's sign only
+                "last_value": fmt_value(r["last_value"], minus=MINUS),
                 "last_evaluated": _time(r["last_evaluated"], tz),
                 "last_fired": _time(r["last_fired"], tz),
                 "targets": r["targets"] or "(none: shown here only)",
@@ -208,7 +212,7 @@ def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
     rows = []
     for ev in recent_events(client, 200):
         cond = (
-            condition_text(ev.op or "", ev.threshold, ev.absolute)
+            condition_text(ev.op or "", ev.threshold, ev.absolute, minus=MINUS)
             if ev.threshold is not None
             else "-"
         )
@@ -218,7 +222,7 @@ def _event_rows(client: Any, tz: Any) -> list[dict[str, Any]]:
                 "kind": ev.kind,
                 "rule": ev.rule or ev.title,
                 "severity": ev.severity,
-                "value": fmt_value(ev.value),
+                "value": fmt_value(ev.value, minus=MINUS),
                 "unit": (shown_unit(metric_unit(ev.metric)) or "-") if ev.metric else "-",
                 "condition": cond,
                 "as_of": _time(ev.as_of, tz) if ev.as_of else "-",

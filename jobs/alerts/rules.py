@@ -229,19 +229,21 @@ def epoch_iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
-def fmt_value(value: float | None) -> str:
+def fmt_value(value: float | None, *, minus: str = "-") -> str:
     """A figure for people: ``72,317,900,000`` for large values, ``0.4`` or ``-1.25`` for small
-    ones (4 significant digits in decimal notation: ``0.00001234``, never ``1.234e-05``)."""
+    ones (4 significant digits in decimal notation: ``0.00001234``, never ``1.234e-05``).
+    ``minus``: the sign of a negative figure (the pages pass ``"−"``, as their grids write it;
+    texts, webhooks and the CLI keep ASCII)."""
     if value is None:
         return "-"
-    if abs(value) >= 10_000:
-        return f"{value:,.0f}"
-    return significant(float(value), 4)
+    text = f"{value:,.0f}" if abs(value) >= 10_000 else significant(float(value), 4)
+    return minus + text[1:] if text.startswith("-") else text
 
 
-def condition_text(op: str, threshold: float, absolute: bool) -> str:
-    """``< 0.5``, or ``|value| < 0.5`` for a rule that compares the magnitude."""
-    return ("|value| " if absolute else "") + f"{op} {fmt_value(threshold)}"
+def condition_text(op: str, threshold: float, absolute: bool, *, minus: str = "-") -> str:
+    """``< 0.5``, or ``|value| < 0.5`` for a rule that compares the magnitude (``minus`` as in
+    :func:`fmt_value`)."""
+    return ("|value| " if absolute else "") + f"{op} {fmt_value(threshold, minus=minus)}"
 
 
 def _describe(name: str, rule: AlertRule, value: float, kind: str) -> tuple[str, str]:

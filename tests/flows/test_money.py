@@ -34,3 +34,13 @@ from flows.money import format_usd
 )
 def test_format_usd(value, kwargs, text) -> None:
     assert format_usd(value, **kwargs) == text
+
+
+def test_an_amount_rounding_to_zero_has_no_sign() -> None:
+    from flows.money import format_usd
+
+    assert format_usd(0.0) == "$0" and format_usd(-0.0) == "$0" and format_usd(-0.4) == "$0"
+    assert format_usd(-1e-7, scale="bn", style="code") == "0.00 bn USD"
+    assert format_usd(4e3, scale="bn") == "$0.00 bn"
+    # the first figure that shows a digit keeps its sign
+    assert format_usd(-5e6, scale="bn") == "-$0.01 bn" and format_usd(0.6) == "+$1"

@@ -165,6 +165,12 @@ def test_fmt_value_is_readable():
         fmt_value(0.4) == "0.4" and fmt_value(-1.25) == "-1.25" and fmt_value(2.109375) == "2.109"
     )
     assert fmt_value(None) == "-"
+    # the pages write the grids' minus sign; texts and webhooks keep ASCII
+    assert fmt_value(-1.25, minus="\u2212") == "\u22121.25"
+    assert (
+        fmt_value(-5e8, minus="\u2212") == "\u2212500,000,000"
+        and fmt_value(3.0, minus="\u2212") == "3"
+    )
     assert fmt_value(0.000012345) == "0.00001234" and fmt_value(-3.2e-9) == "-0.0000000032"
 
 
