@@ -69,7 +69,7 @@ class QualityError(InputError):
         super().__init__(
             quality.source,
             None,
-            f"refused: {quality.skipped_share * 100:.2f} % of {quality.basis} skipped (limit {threshold * 100:.2f} %): {quality.summary()}",
+            f"refused: {quality.share_text()} skipped (limit {threshold * 100:.2f} %): {quality.summary()}",
         )
 
 

@@ -57,7 +57,9 @@ def format_usd(
                 amount, suffix = f"{a / size:,.{digits}f}", name
                 break
     if not amount.strip("0.,"):
-        sign = ""  # an amount that rounds to zero has no direction: "$0", never "+$0" or "-$0.00 bn"
+        sign = (
+            ""  # an amount that rounds to zero has no direction: "$0", never "+$0" or "-$0.00 bn"
+        )
     if suffix:
         amount += (" " if space else "") + suffix
     if style == "symbol":

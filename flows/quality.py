@@ -30,6 +30,9 @@ from typing import Any
 
 from flows.errors import QualityError
 
+EXAMPLES = 3
+"""Skipped rows named per reason (:attr:`Quality.examples`)."""
+
 DEFAULT_MAX_SKIPPED_SHARE = 0.01
 """Default refusal threshold: 1 % of the basis (open interest / AUM / positions)."""
 
@@ -57,6 +60,9 @@ class Quality:
         Rows kept after a documented repair (a missing greek modelled, a BOM removed), per kind.
     warnings:
         Suspicious but computable findings, one sentence each.
+    examples:
+        Where the first skipped rows of each reason are (``"TQQQ line 2"``), at most
+        :data:`EXAMPLES` per reason: the summary and a refusal name them.
     """
 
     source: str
@@ -70,18 +76,37 @@ class Quality:
     repaired_rows: int = 0
     repairs: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
     # -- building ---------------------------------------------------------------------------
-    def skip(self, reason: str, rows: int = 1, weight: float | None = None) -> None:
-        """Record ``rows`` skipped for ``reason`` carrying ``weight`` (None: unreadable)."""
+    def skip(
+        self,
+        reason: str,
+        rows: int = 1,
+        weight: float | None = None,
+        where: Iterable[str] = (),
+    ) -> None:
+        """Record ``rows`` skipped for ``reason`` carrying ``weight`` (None: unreadable);
+        ``where`` names them (``"TQQQ line 2"``; the first :data:`EXAMPLES` are kept)."""
         if rows <= 0:
             return
         self.skipped_rows += int(rows)
         self.reasons[reason] = self.reasons.get(reason, 0) + int(rows)
+        self._example(reason, where)
         if weight is None or not math.isfinite(float(weight)):
             self.unweighed_skipped_rows += int(rows)
         else:
             self.skipped_weight += abs(float(weight))
+
+    def _example(self, reason: str, where: Iterable[str]) -> None:
+        kept = self.examples.setdefault(reason, [])
+        for w in where:
+            if len(kept) >= EXAMPLES:
+                break
+            if w not in kept:
+                kept.append(w)
+        if not kept:
+            del self.examples[reason]
 
     def repair(self, kind: str, rows: int = 1) -> None:
         """Record ``rows`` kept after a documented repair of kind ``kind``."""
@@ -112,6 +137,8 @@ class Quality:
         )
         for k, v in other.reasons.items():
             out.reasons[k] = out.reasons.get(k, 0) + v
+        for k, where in (*self.examples.items(), *other.examples.items()):
+            out._example(k, where)
         for k, v in other.repairs.items():
             out.repairs[k] = out.repairs.get(k, 0) + v
         for w in other.warnings:
@@ -134,6 +161,26 @@ class Quality:
             return max(weight_share, self.row_share)
         return weight_share
 
+    @property
+    def counted_by_rows(self) -> bool:
+        """The skipped share is the share of rows (:attr:`skipped_share`): skipped rows whose
+        weight could not be read bound it, or no weight was read at all."""
+        if self.basis == "rows" or not self.skipped_rows:
+            return False
+        if self.total_weight <= 0:
+            return True
+        return bool(self.unweighed_skipped_rows) and self.row_share >= (
+            self.skipped_weight / self.total_weight
+        )
+
+    def share_text(self) -> str:
+        """The skipped share in words: ``0.50 % of open interest``, or ``16.67 % of rows`` when
+        rows decide it (:attr:`counted_by_rows`): never a row count presented as a share of
+        the basis."""
+        return (
+            f"{self.skipped_share * 100:.2f} % of {'rows' if self.counted_by_rows else self.basis}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (the ``quality`` object of the CLI, the API and the result metadata)."""
         return {
@@ -148,6 +195,7 @@ class Quality:
             "repaired_rows": int(self.repaired_rows),
             "repairs": dict(self.repairs),
             "warnings": list(self.warnings),
+            "examples": {k: list(v) for k, v in self.examples.items()},
         }
 
     @classmethod
@@ -164,6 +212,7 @@ class Quality:
             repaired_rows=int(data.get("repaired_rows", 0)),
             repairs=dict(data.get("repairs", {})),
             warnings=list(data.get("warnings", [])),
+            examples={str(k): list(v) for k, v in dict(data.get("examples", {})).items()},
         )
 
     def headline(self) -> dict[str, float | int]:
@@ -178,11 +227,16 @@ class Quality:
         parts = []
         if self.skipped_rows:
             why = ", ".join(
-                f"{n} {r}" for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3]
+                f"{n} {r}" + (f" ({', '.join(self.examples[r])})" if self.examples.get(r) else "")
+                for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3]
             )
-            parts.append(
-                f"{self.skipped_rows} of {self.total_rows} rows skipped ({self.skipped_share * 100:.2f} % of {self.basis}): {why}"
+            unread = self.unweighed_skipped_rows or self.skipped_rows
+            share = (
+                f"counted by rows: {unread} without a readable {self.basis}"
+                if self.counted_by_rows
+                else self.share_text()
             )
+            parts.append(f"{self.skipped_rows} of {self.total_rows} rows skipped ({share}): {why}")
         else:
             parts.append(f"{self.total_rows} rows, none skipped")
         if self.repaired_rows:

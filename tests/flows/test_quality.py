@@ -16,9 +16,12 @@ def test_skipped_share_by_weight_and_conservative_for_unweighed_rows() -> None:
     assert q.skipped_share == pytest.approx(0.005)
     enforce(q, 0.01)  # 0.5 % < 1 %: kept
     q.skip("open_interest: '-'", rows=3, weight=None)  # weight unknown: row share (5 %) bounds it
-    assert q.skipped_share == pytest.approx(0.05)
+    assert q.skipped_share == pytest.approx(0.05) and q.counted_by_rows
+    # a row count is never presented as a share of open interest
     with pytest.raises(
-        QualityError, match=r"f\.csv: refused: 5\.00 % of open interest skipped \(limit 1\.00 %\)"
+        QualityError,
+        match=r"f\.csv: refused: 5\.00 % of rows skipped \(limit 1\.00 %\): 5 of 100 rows skipped "
+        r"\(counted by rows: 3 without a readable open interest\)",
     ):
         enforce(q, 0.01)
     assert isinstance(QualityError(q, 0.01), InputError)
@@ -66,3 +69,22 @@ def test_every_limit_is_documented() -> None:
     table = markdown_table()
     for key, lim in LIMITS.items():
         assert f"`{key}`" in table and lim.why and lim.unit
+
+
+def test_a_refusal_names_the_skipped_rows() -> None:
+    """The field's complaint: one fund of six without a readable AUM was refused as "16.67 % of
+    AUM skipped", a row count, without saying which fund."""
+    q = Quality(source="u.csv", basis="AUM", total_rows=6, total_weight=42e9)
+    q.skip("assets not readable", 1, None, where=["TQQQ line 2"])
+    assert str(QualityError(q, 0.01)) == (
+        "u.csv: refused: 16.67 % of rows skipped (limit 1.00 %): 1 of 6 rows skipped "
+        "(counted by rows: 1 without a readable AUM): 1 assets not readable (TQQQ line 2)"
+    )
+    # weighed rows keep the share of the basis; at most EXAMPLES names per reason, kept on merge
+    w = Quality(source="c.csv", basis="open interest", total_rows=100, total_weight=1000.0)
+    w.skip("gamma: not a number", 4, 5.0, where=[f"X{i} line {i + 2}" for i in range(4)])
+    assert not w.counted_by_rows and w.share_text() == "0.50 % of open interest"
+    assert w.examples == {"gamma: not a number": ["X0 line 2", "X1 line 3", "X2 line 4"]}
+    assert "4 gamma: not a number (X0 line 2, X1 line 3, X2 line 4)" in w.summary()
+    m = combine([q, Quality.from_dict(q.to_dict())])
+    assert m is not None and m.examples == {"assets not readable": ["TQQQ line 2"]}
