@@ -1149,6 +1149,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
                 "IV/gamma unreadable and not modelled",
                 rows=int(lost_unread.sum()),
                 weight=float(oi[lost_unread].sum()),
+                where=a.loc[lost_unread, "symbol"].head(3).astype(str),
             )
         unexplained = lost_plain & ~at_intrinsic
         plain_oi = float(oi[unexplained].sum())

@@ -147,8 +147,9 @@ def _numbers(
     quality.total_weight = float(w[w >= 0].sum())
     bad = reasons.ne("")
     known = bad & w.notna()
-    quality.skip("not a number", int(known.sum()), float(w[known].sum()))
-    quality.skip("not a number", int((bad & w.isna()).sum()), None)
+    where = frame[key].astype(str) + " line " + frame["line"].astype(str)  # names a refusal
+    quality.skip("not a number", int(known.sum()), float(w[known].sum()), where[known])
+    quality.skip("not a number", int((bad & w.isna()).sum()), None, where[bad & w.isna()])
     skipped = pd.DataFrame(
         {"ticker": frame.loc[bad, key], "line": frame.loc[bad, "line"], "reason": reasons[bad]}
     ).reset_index(drop=True)

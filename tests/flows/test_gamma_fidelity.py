@@ -769,3 +769,32 @@ def test_a_large_block_at_intrinsic_value_without_greeks_is_named(test_data, tmp
         GammaParams(r=0.045, q=0.013),
     )
     assert not [w for w in clean.quality.warnings if "mid at intrinsic value" in w]
+
+
+def test_a_contract_left_out_unreadable_is_named(tmp_path, test_data) -> None:
+    """A call with no IV, no gamma and no bid/ask cannot be modelled: it is skipped, weighed by
+    its open interest, and the quality record names it (a refusal then says which)."""
+    import csv
+    import io
+
+    from flows.sources import cboe_csv
+
+    src = test_data / "options" / "spy_quotedata_2023-09-14_trimmed.csv"
+    lines = src.read_text().splitlines(keepends=True)
+    body, hit = [], None
+    for line in lines[4:]:
+        row = next(csv.reader([line]))
+        if hit is None and row[0].startswith("Fri Sep 15") and float(row[10] or 0) > 0:
+            hit = row[1]
+            for i in (4, 5, 7, 9):  # call Bid, Ask, IV, Gamma
+                row[i] = "-"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(row)
+        body.append(buf.getvalue())
+    path = tmp_path / "spy_unreadable.csv"
+    path.write_text("".join(lines[:4] + body))
+    rep = analyze(cboe_csv.read_file(path), GammaParams(r=0.045, q=0.013))
+    assert hit == "SPY230915C00425000"
+    assert rep.quality.reasons == {"IV/gamma unreadable and not modelled": 1}
+    assert rep.quality.examples == {"IV/gamma unreadable and not modelled": [hit]}
+    assert "(SPY230915C00425000)" in rep.quality.summary()

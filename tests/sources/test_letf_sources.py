@@ -526,6 +526,7 @@ def test_aum_drop_file(tmp_path) -> None:
         and quality.skipped_rows == 1
         and quality.skipped_share == pytest.approx(1 / 3)
     )
+    assert quality.examples == {"not a number": ["TSLL line 3"]}  # a refusal names the fund
     query.write_text("ticker,aum\nA,1\n")
     with pytest.raises(InputError) as err:
         aum_drop.parse_aum(aum_drop.fetch(query), str(query))
