@@ -86,7 +86,8 @@ def quality_note(meta: ResultMeta) -> list:
     share = float(q.get("skipped_share", 0.0)) * 100.0
     text = f" · input: {int(q.get('total_rows', 0)):,} rows"
     if skipped:
-        text += f", {skipped:,} skipped ({share:.2f} % of {q.get('basis', 'rows')})"
+        said = q.get("share_text") or f"{share:.2f} % of {q.get('basis', 'rows')}"
+        text += f", {skipped:,} skipped ({said})"
     if q.get("repaired_rows"):
         text += f", {int(q['repaired_rows']):,} repaired"
     out: list = [html.Span(text, className="fd-quality")]

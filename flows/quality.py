@@ -189,6 +189,7 @@ class Quality:
             "total_rows": int(self.total_rows),
             "skipped_rows": int(self.skipped_rows),
             "skipped_share": float(self.skipped_share),
+            "share_text": self.share_text(),
             "total_weight": float(self.total_weight),
             "skipped_weight": float(self.skipped_weight),
             "reasons": dict(self.reasons),

@@ -254,3 +254,24 @@ def test_grids_size_to_their_rows_and_export_numbers() -> None:
     assert listed.children[0].id == "t-list-csv"
     cols = {c["field"]: c for c in listed.children[1].columnDefs}
     assert cols["error"]["minWidth"] == 300 and "minWidth" not in cols["job"]
+
+
+def test_the_quality_note_says_a_share_counted_by_rows() -> None:
+    from dashboard.components import quality_note
+    from flows.quality import Quality
+
+    q = Quality(source="u.csv", basis="AUM", total_rows=6, total_weight=42e9)
+    q.skip("assets not readable", 1, None, where=["TQQQ line 2"])
+    meta = ResultMeta(
+        name="letf.flows",
+        version="1",
+        as_of="2026-06-01T00:00:00+00:00",
+        computed_at="2026-06-01T00:00:00+00:00",
+        source="u.csv",
+        schema_version=1,
+        rows=5,
+        tables=["main"],
+        quality=q.to_dict(),
+    )
+    text = quality_note(meta)[0].children
+    assert text == " · input: 6 rows, 1 skipped (16.67 % of rows)"

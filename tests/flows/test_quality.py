@@ -86,5 +86,6 @@ def test_a_refusal_names_the_skipped_rows() -> None:
     assert not w.counted_by_rows and w.share_text() == "0.50 % of open interest"
     assert w.examples == {"gamma: not a number": ["X0 line 2", "X1 line 3", "X2 line 4"]}
     assert "4 gamma: not a number (X0 line 2, X1 line 3, X2 line 4)" in w.summary()
+    assert q.to_dict()["share_text"] == "16.67 % of rows"  # what the pages show beside a result
     m = combine([q, Quality.from_dict(q.to_dict())])
     assert m is not None and m.examples == {"assets not readable": ["TQQQ line 2"]}
