@@ -66,11 +66,8 @@ def takes_one_pass(payload: Any) -> bool:
     data = obj["data"]
     quality = cboe.Quality(source="options.json", basis="open interest")
     ts = pd.Timestamp("2026-07-10 21:12:30", tz="UTC")
-    booleans = b"true" in payload or b"false" in payload if isinstance(payload, bytes) else True
     return (
-        cboe._regular_chain(
-            data["options"], data["current_price"], ts, "w", "s", "X", quality, booleans
-        )
+        cboe._regular_chain(data["options"], data["current_price"], ts, "w", "s", "X", quality)
         is not None
     )
 
