@@ -63,8 +63,9 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -217,6 +218,7 @@ _DATE_LAYOUTS: tuple[tuple[str, re.Pattern[str], dict[str, int]], ...] = (
 )
 _TZ_OFFSETS = {"EDT": -4, "EST": -5}
 """Abbreviations CBOE prints; ``ET`` or none means New York local time."""
+_EXCHANGE_ZONE = ZoneInfo(EXCHANGE_TZ)
 
 
 def parse_date_line(text: str, source: str) -> pd.Timestamp:
@@ -245,13 +247,25 @@ def parse_date_line(text: str, source: str) -> pd.Timestamp:
             if not 1 <= hour <= 12:
                 raise InputError(source, "Date", f"hour {hour} with {m['ampm']} in {cell!r}")
             hour = hour % 12 + (12 if ampm == "pm" else 0)
+        tz = m["tz"]
+        year = int(m["year"])
+        if tz in _TZ_OFFSETS and 1900 <= year <= 2200:
+            # a fixed offset (CBOE's EDT/EST) in the standard library: what the pandas lines
+            # below give, without their per-call cost (an impossible date goes to them)
+            try:  # the wall clock read as UTC, then moved by the offset: the UTC instant
+                wall = datetime(year, month, int(m["day"]), hour, minute, tzinfo=UTC)
+            except ValueError:
+                pass
+            else:
+                return pd.Timestamp(
+                    (wall - timedelta(hours=_TZ_OFFSETS[tz])).astimezone(_EXCHANGE_ZONE)
+                )
         try:
             naive = pd.Timestamp(
-                year=int(m["year"]), month=month, day=int(m["day"]), hour=hour, minute=minute
+                year=year, month=month, day=int(m["day"]), hour=hour, minute=minute
             )
         except ValueError as exc:
             raise InputError(source, "Date", f"impossible date/time in {cell!r}: {exc}") from None
-        tz = m["tz"]
         if tz in _TZ_OFFSETS:
             return (
                 (naive - pd.Timedelta(hours=_TZ_OFFSETS[tz]))
@@ -426,7 +440,8 @@ def _check_boundary_cut(
         quality.warn(
             f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"
         )
-    snapshot_day = np.datetime64(as_of.tz_convert(EXCHANGE_TZ).date(), "D")
+    local = as_of if as_of.tzinfo is _EXCHANGE_ZONE else as_of.tz_convert(EXCHANGE_TZ)
+    snapshot_day = np.datetime64(local.date(), "D")
     days = int((last_day - snapshot_day) // np.timedelta64(1, "D"))
     if days < CUT_MIN_LAST_EXPIRY_DAYS:
         quality.warn(
@@ -767,9 +782,10 @@ def _regular_chain(
         return None  # an expiry outside the exchange calendar: a skip
 
     # the file is regular: the exact path's records, in its order
-    oi = _NUMERIC_NAMES.index("open_interest")
+    oi = values[_NUMERIC_NAMES.index("open_interest")]
     quality.total_rows = 2 * n
-    quality.total_weight = float(np.nansum(np.concatenate([values[oi, 0::2], values[oi, 1::2]])))
+    # calls then puts, as the exact path sums them (no NaN here: its nansum is this sum)
+    quality.total_weight = float(np.concatenate([oi[0::2], oi[1::2]]).sum())
     expiry = exp_days.astype("datetime64[ns]")[prefix_code]
     _check_boundary_cut(
         expiry,
@@ -800,13 +816,14 @@ def _regular_chain(
         if len(roots) == 1
         else pa.array(roots, type=pa.string()).take(np.repeat(row_root, 2))
     )
+    strikes, settle = np.repeat(strike, 2), np.repeat(settle_prefix[prefix_code], 2)
     contracts = contracts_frame(
         symbol,
         root,
         fixed_width_strings(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1),
-        np.repeat(strike, 2),
+        strikes,
         np.repeat(expiry, 2),
-        np.repeat(settle_prefix[prefix_code], 2),
+        settle,
         values,
         _NUMERIC_NAMES,
     )
@@ -827,7 +844,17 @@ def _regular_chain(
         skipped=_NO_SKIPPED.copy(deep=False),  # (copy on write: the constant stays empty)
         quality=quality,
     )
-    validate_chain(chain, symbols_unique=True)
+    # the frame's own arrays (its blocks), checked without reading its columns back
+    validate_chain(
+        chain,
+        symbols_unique=True,
+        columns={
+            "open_interest": oi,
+            "strike": strikes,
+            "iv": iv,
+            "settle_time": settle.view("datetime64[ns]"),
+        },
+    )
     return chain
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -412,3 +413,38 @@ def test_drop_folder_picks_newest_file_for_the_underlying(tmp_path: Path) -> Non
     assert len(chain.contracts) == 6
     with pytest.raises(InputError):
         cboe_csv.read_file(tmp_path / "nope.csv")
+
+
+def test_fixed_offset_dates_read_as_pandas_reads_them() -> None:
+    """EDT/EST stamps are read with the standard library: the same Timestamp (instant, zone
+    object, unit) as pandas' ``tz_localize("UTC").tz_convert(New York)`` of the wall clock
+    moved by the offset, across both DST changes, midnight and the year's ends; an impossible
+    date is the same error."""
+    stamps = [
+        "Date: March 12, 2023 at 1:59 AM EST",
+        "Date: March 12, 2023 at 3:00 AM EDT",
+        "Date: November 5, 2023 at 1:30 AM EDT",
+        "Date: November 5, 2023 at 1:30 AM EST",
+        "Date: December 31, 2023 at 11:59 PM EST",
+        "Date: January 1, 2024 at 12:00 AM EST",
+        "Date: February 29, 2024 at 9:30 AM EST",
+        "Date: September 14, 2023 at 4:31 PM EDT",
+        "Date: 23 de marzo de 2022, 8:47 PM EDT",
+    ]
+    for cell in stamps:
+        got = cboe_csv.parse_date_line(cell, "f.csv")
+        m = re.search(r"(\d{1,2}):(\d{2}) ([AP])M (E[DS]T)", cell)
+        assert m is not None
+        hour = int(m[1]) % 12 + (12 if m[3] == "P" else 0)
+        day = pd.Timestamp(
+            re.sub(r"^Date: | at .*|, \d+:.*", "", cell).replace(" de marzo de ", " March ")
+        )
+        wall = day + pd.Timedelta(hours=hour, minutes=int(m[2]))
+        offset = {"EDT": -4, "EST": -5}[m[4]]
+        expected = (
+            (wall - pd.Timedelta(hours=offset)).tz_localize("UTC").tz_convert("America/New_York")
+        )
+        assert got == expected and repr(got) == repr(expected), cell
+        assert got.unit == expected.unit and got.tz is expected.tz
+    with pytest.raises(InputError, match="impossible date/time .* day is out of range"):
+        cboe_csv.parse_date_line("Date: February 30, 2023 at 4:31 PM EDT", "f.csv")
