@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -288,7 +289,7 @@ def parse_spot_line(text: str, source: str) -> float:
     if not m:
         raise InputError(source, "Last", f"no spot ('Last: <price>') in line 2: {text[:120]!r}")
     spot = float(m.group(1).replace(",", ""))
-    if not np.isfinite(spot) or spot <= 0:
+    if not math.isfinite(spot) or spot <= 0:
         raise InputError(source, "Last", f"spot must be positive, got {spot}")
     return spot
 
@@ -676,12 +677,42 @@ def _body_from_table(table: pa.Table) -> _Body | None:
 _NAT_NS = np.iinfo(np.int64).min
 
 
+def _one_chunk(table: pa.Table, pos: int) -> pa.Array:
+    """Column ``pos`` as one array (the reader gives one chunk: taken as is, not copied)."""
+    column = table.column(_NAMES[pos])
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _interleave(calls: np.ndarray, puts: np.ndarray) -> np.ndarray:
     """Row by row, call then put (the contracts' file order): ``c0, p0, c1, p1, ...``."""
     out = np.empty(2 * calls.size, dtype=np.result_type(calls, puts))
     out[0::2] = calls
     out[1::2] = puts
     return out
+
+
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _spelled_as_cboe(cells: pa.Array, days: np.ndarray, code: np.ndarray) -> bool:
+    """Whether every ``Expiration Date`` cell is CBOE's spelling (``Fri Sep 15 2023``) of the
+    day ``days[code]`` of its row: the cells as one (n, 15) byte matrix against the spelling of
+    each distinct day (False for any other spelling, which the caller then reads text by text:
+    each spelling accepted here reads as that day by :func:`_expiry_text_day`)."""
+    n = len(cells)
+    offsets, data = string_buffers(cells)
+    first = int(offsets[0])
+    if int(offsets[-1]) - first != 15 * n or not (np.diff(offsets) == 15).all():
+        return False
+    spelled = "".join(
+        f"{_WEEKDAY_NAMES[d.weekday()]} {_MONTH_NAMES[d.month - 1]} {d.day:02d} {d.year:04d}"
+        for d in days.tolist()
+    )
+    if len(spelled) != 15 * len(days):  # (a year beyond 9999)
+        return False
+    table = np.frombuffer(spelled.encode("ascii"), dtype=np.uint8).reshape(-1, 15)
+    return bool(np.array_equal(data[first : first + 15 * n].reshape(n, 15), table[code]))
 
 
 def _regular_chain(
@@ -709,9 +740,9 @@ def _regular_chain(
     n = table.num_rows
     if n == 0:
         return None
-    expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
-    call_sym = table.column(_NAMES[_CALL_POS["symbol"]]).combine_chunks()
-    put_sym = table.column(_NAMES[_PUT_POS["symbol"]]).combine_chunks()
+    expiry_col, call_sym, put_sym = (
+        _one_chunk(table, pos) for pos in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
+    )
     if expiry_col.null_count or call_sym.null_count or put_sym.null_count:
         return None
     strike = _floats(table, _STRIKE_POS)
@@ -755,18 +786,19 @@ def _regular_chain(
     if not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
         return None
     prefix_code, prefix_root, exp_days = osi.prefix, osi.roots, osi.days
-    # the Expiration Date cells: each run of one text once (CBOE lists expiry by expiry), equal
-    # to the symbols' date
-    runs = pc.run_end_encode(expiry_col)
-    text_days = [_expiry_text_day(t) for t in runs.values.to_pylist()]
-    if None in text_days:
-        return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
-    run_ends = runs.run_ends.to_numpy()
-    if not np.array_equal(
-        np.repeat(np.array(text_days, dtype=np.int64), np.diff(run_ends, prepend=0)),
-        exp_days.view(np.int64)[prefix_code],
-    ):
-        return None
+    # the Expiration Date cells equal to the symbols' date: CBOE's own spelling of it, byte
+    # for byte; else each run of one text read once (CBOE lists expiry by expiry)
+    if not _spelled_as_cboe(expiry_col, exp_days, prefix_code):
+        runs = pc.run_end_encode(expiry_col)
+        text_days = [_expiry_text_day(t) for t in runs.values.to_pylist()]
+        if None in text_days:
+            return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
+        run_ends = runs.run_ends.to_numpy()
+        if not np.array_equal(
+            np.repeat(np.array(text_days, dtype=np.int64), np.diff(run_ends, prepend=0)),
+            exp_days.view(np.int64)[prefix_code],
+        ):
+            return None
     # one contract per (root, expiry, type, strike): rows unique by (root, expiry, strike);
     # in CBOE's order (expiry, strike, root ascending) that is a key ascending row to row
     roots = sorted(set(prefix_root))

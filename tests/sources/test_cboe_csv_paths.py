@@ -154,6 +154,7 @@ ONE_PASS_DAMAGE = {
     "strike 0.001 off the symbol": _edit(10, lambda c: c.__setitem__(11, f"{float(c[11]) + 1e-3}")),
     "expiry a day off the symbol": _edit(10, lambda c: c.__setitem__(0, "Sat Sep 16 2023")),
     "expiry in another spelling": _edit(10, lambda c: c.__setitem__(0, "fri sep 15 2023")),
+    "expiry with another weekday": _edit(10, lambda c: c.__setitem__(0, "Mon" + c[0][3:])),
     "expiry N/A": _edit(10, _set(0, "N/A")),
     "call symbol N/A": _edit(10, _set(1, "N/A")),
     "IV NaN": _edit(10, _set(7, "NaN")),
@@ -187,8 +188,10 @@ ONE_PASS_DAMAGE = {
 }
 
 
-STILL_REGULAR = {"a quoted cell", "strike 0.0004 off the symbol"}
-"""Edits the one-pass path accepts: a quoted number, a strike within the symbol's precision."""
+STILL_REGULAR = {"a quoted cell", "strike 0.0004 off the symbol", "expiry with another weekday"}
+"""Edits the one-pass path accepts: a quoted number, a strike within the symbol's precision, an
+expiry whose weekday is not its date's (not CBOE's spelling: read text by text, as pandas'
+``%a %b %d %Y`` reads it, by its date)."""
 
 
 @pytest.mark.parametrize("name", list(ONE_PASS_DAMAGE))
