@@ -429,18 +429,15 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
     if n == 0 or symbols.null_count:
         return None
     offsets, data = string_buffers(symbols)
-    length = np.diff(offsets)
-    if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
-        return None
-    region = data[offsets[0] : offsets[-1]]
-    side = region[offsets[1:] - (offsets[0] + 9)]  # the C/P byte of each symbol
-    is_call = side == ord("C")
-    if not (is_call | (side == ord("P"))).all():
-        return None
-    width = int(length[0])
+    first = int(offsets[0])
+    width = int(offsets[1]) - first
     prefixes: list[bytes] | None = None
-    if (length == width).all():  # one width: the symbols as a byte matrix, prefixes by runs
-        matrix = region.reshape(n, width)
+    if int(offsets[-1]) - first == n * width and (np.diff(offsets) == width).all():
+        # one width: the symbols as a byte matrix, prefixes by runs
+        if not _OSI_TAIL + 1 <= width <= _OSI_TAIL + 6:
+            return None
+        matrix = data[first : first + n * width].reshape(n, width)
+        side = matrix[:, width - 9]  # the C/P byte of each symbol
         strike_units = eight_digits(matrix[:, width - 8 :])
         head = np.ascontiguousarray(matrix[:, : width - 9]).view(f"V{width - 9}").reshape(n)
         new_run = np.ones(n, dtype=bool)
@@ -450,9 +447,14 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
             prefix = np.cumsum(new_run) - 1
             prefixes = head[starts].tolist()
     else:
+        length = np.diff(offsets)
+        if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
+            return None
+        side = data[offsets[1:] - 9]  # the C/P byte of each symbol
         t_off, t_data = string_buffers(pc.binary_slice(_as_binary(symbols), -8))
         strike_units = eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
-    if strike_units is None:
+    is_call = side == ord("C")
+    if strike_units is None or not (is_call | (side == ord("P"))).all():
         return None
     if prefixes is None:  # many runs or several widths: each distinct prefix by hashing
         encoded = pc.binary_slice(_as_binary(symbols), 0, -9).dictionary_encode()

@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from flows.chain import Chain
+from flows.chain import Chain, osi_fields
 from flows.errors import FlowdeskError
 from flows.sources import cboe, sample_options
 from tests.corpus.test_corpus_gamma import MSTR, case_file_cases, json_cases
@@ -170,3 +172,39 @@ def test_json_booleans_are_unreadable_not_one_and_zero() -> None:
     chain = cboe.parse(ONE_PASS_DAMAGE["volume false"], "options.json")
     assert chain.quality is not None and pd.isna(chain.contracts.iloc[3]["volume"])
     assert any(r.startswith("volume: not a number (e.g. False)") for r in chain.quality.repairs)
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [
+        ["MSTR260717C00095000", "MSTR260717P00095000", "MSTR260724C00100500"],
+        ["SPX230915C04500000", "SPXW230915P04500000", "SPX230915P04500000"],  # two widths
+        ["A230915C00001000"],  # a one-letter root, one symbol
+        [f"SPY{d}C{k:08d}" for d in ("230914", "230915", "231020") for k in range(0, 900, 9)],
+        [f"Q{d}P00000500" for d in ("230914", "230915") * 80],  # many runs: prefixes by hashing
+    ],
+)
+def test_split_osi_gives_the_fields_of_osi_fields(symbols: list[str]) -> None:
+    got = cboe.split_osi(pa.array(symbols, type=pa.large_string()))
+    ref = osi_fields(symbols)
+    assert got is not None and ref.ok.all()
+    assert [got.roots[i] for i in got.prefix] == [ref.roots[c] for c in ref.root_code]
+    assert np.array_equal(got.days.astype("datetime64[ns]")[got.prefix], ref.expiry)
+    assert np.array_equal(got.is_call, ref.is_call)
+    assert np.array_equal(got.strike_units / 1000.0, ref.strike)
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [
+        ["MSTR260717C00095000", "MSTR260717X00095000"],  # not C/P
+        ["MSTR260717C0009500O"],  # a letter in the strike
+        ["MSTR260231C00095000"],  # no such day
+        ["mstr260717C00095000"],  # not upper case
+        ["MSTRXYZ260717C00095000"],  # a root of seven
+        ["260717C00095000"],  # no root
+        ["SPX230915C04500000", "SPXW230915X04500000"],  # two widths, not C/P
+    ],
+)
+def test_split_osi_declines_what_is_not_a_normal_osi_symbol(symbols: list[str]) -> None:
+    assert cboe.split_osi(pa.array(symbols, type=pa.large_string())) is None
