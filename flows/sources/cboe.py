@@ -332,6 +332,8 @@ _OSI_TAIL = 15
 _OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
 """An OSI root in normal form (upper case, no padding)."""
 _ZERO = np.uint8(ord("0"))
+_POWERS_OF_TEN = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+_POWERS_OF_TEN.setflags(write=False)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NAT_NS = np.iinfo(np.int64).min
 """NaT as int64 nanoseconds (:func:`flows.products.settlement_instants_ns`)."""
@@ -369,6 +371,8 @@ def eight_digits(block: np.ndarray) -> np.ndarray | None:
     d = block - _ZERO  # a non-digit wraps to >= 10
     if not (d < 10).all():
         return None
+    if len(d) < 1024:  # a few symbols: one product (fewer calls; pairs below for many)
+        return np.asarray(d.astype(np.int64) @ _POWERS_OF_TEN)
     pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
     fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
     return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
@@ -501,14 +505,15 @@ def contracts_frame(
     expiry: np.ndarray,
     settle_ns: np.ndarray,
     numbers: np.ndarray,
-    names: tuple[str, ...],
+    numbers_at: np.ndarray,
 ) -> pd.DataFrame:
     """The contracts frame of a chain read in one pass, every contract readable: the columns
     of :data:`flows.schema.CHAIN_COLUMNS` plus ``unreadable`` (all False).
 
     ``symbol``, ``root`` and ``kind`` are Arrow string arrays (pandas ``str``), ``strike``
     float, ``expiry`` ``datetime64[ns]``, ``settle_ns`` UTC int64 nanoseconds, ``numbers`` a
-    (len(names), n) float matrix whose rows are the numeric columns ``names``.  The frame is
+    (k, n) float matrix whose rows are numeric columns, ``numbers_at`` their places
+    (:func:`block_placement` of their names).  The frame is
     assembled from these arrays as its blocks (:func:`pandas.api.internals.
     create_dataframe_from_blocks`: no type inference, no copy), the same frame as
     ``pd.DataFrame`` of the columns at a fraction of the per-call cost that dominates a small
@@ -523,7 +528,7 @@ def contracts_frame(
             (strike.reshape(1, n), _AT["strike"]),
             (expiry.reshape(1, n), _AT["expiry"]),
             (pd.array(settle_ns.view("datetime64[ns]"), dtype=_UTC), _AT["settle_time"]),
-            (numbers, np.concatenate([_AT[name] for name in names])),
+            (numbers, numbers_at),
             (np.zeros((1, n), dtype=bool), _AT["unreadable"]),
         ],
         index=pd.RangeIndex(n),
@@ -550,6 +555,15 @@ def _read_only(arr: np.ndarray) -> np.ndarray:
 
 _AT = {name: _read_only(np.full(1, i)) for i, name in enumerate(_CONTRACT_COLUMNS)}
 """Block placement of each contract column."""
+
+
+def block_placement(names: tuple[str, ...]) -> np.ndarray:
+    """The places of the contract columns ``names`` (for :func:`contracts_frame`: computed
+    once per order of the numeric columns, as a module constant)."""
+    return _read_only(np.concatenate([_AT[name] for name in names]))
+
+
+_FIELDS_AT = block_placement(_FIELDS)
 
 
 def _regular_chain(
@@ -625,7 +639,7 @@ def _regular_chain(
         osi.days.astype("datetime64[ns]")[osi.prefix],
         settle[osi.prefix],
         values,
-        _FIELDS,
+        _FIELDS_AT,
     )
     return Chain(
         underlying=str(symbol).lstrip("_").upper(),

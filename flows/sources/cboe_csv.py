@@ -90,6 +90,7 @@ from flows.products import settlement_instants_ns
 from flows.quality import Quality
 from flows.sources import contract
 from flows.sources.cboe import (
+    block_placement,
     contracts_frame,
     dedupe,
     fixed_width_strings,
@@ -407,7 +408,7 @@ def _check_boundary_cut(
     expiry: np.ndarray,
     strike: np.ndarray,
     call_delta: np.ndarray,
-    ok: np.ndarray,
+    ok: np.ndarray | None,
     spot: float,
     as_of: pd.Timestamp,
     source: str,
@@ -415,13 +416,18 @@ def _check_boundary_cut(
 ) -> None:
     """A file cut at a line boundary (see the module docstring): refuse a last expiry whose
     strikes stop below spot; warn when its top call is still near the money or when the last
-    expiry is close to the snapshot.  Only for a file in CBOE's order."""
-    dated = ~np.isnat(expiry)
-    if not dated.any() or not ok.any():
-        return
-    last_expiry = expiry[np.flatnonzero(dated)[-1]]  # the expiry of the file's last dated line
-    rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
-    e, k = expiry[rows].astype("datetime64[ns]").view(np.int64), strike[rows]
+    expiry is close to the snapshot.  Only for a file in CBOE's order.  ``ok``: the rows with a
+    date and a strike (None: every row)."""
+    if ok is None:  # every row dated and readable (a regular file)
+        last_expiry, rows = expiry[-1], slice(None)
+    else:
+        dated = ~np.isnat(expiry)
+        if not dated.any() or not ok.any():
+            return
+        last_expiry = expiry[np.flatnonzero(dated)[-1]]  # the expiry of the file's last dated line
+        rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
+    e = expiry[rows].astype("datetime64[ns]", copy=False).view(np.int64)
+    k = strike[rows]
     same = e[1:] == e[:-1]
     in_order = bool(np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same]))
     last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
@@ -474,6 +480,7 @@ PANDAS_NA_MARKERS = (
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
 fast reader (:func:`_read_table_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
+_NUMBERS_AT = block_placement(_NUMERIC_NAMES)
 
 
 @dataclass
@@ -632,8 +639,9 @@ def _text(line: str | bytes) -> str:
 
 
 def _floats(table: pa.Table, pos: int) -> np.ndarray:
-    """Column ``pos`` of the table read by :func:`_read_table_arrow` as float64 (NaN = missing)."""
-    return np.asarray(table.column(_NAMES[pos]).to_numpy())
+    """Column ``pos`` of the table read by :func:`_read_table_arrow` as float64 (NaN = missing;
+    the reader's one chunk taken without a copy)."""
+    return np.asarray(_one_chunk(table, pos).to_numpy(zero_copy_only=False))
 
 
 def _body_from_table(table: pa.Table) -> _Body | None:
@@ -823,7 +831,7 @@ def _regular_chain(
         expiry,
         strike,
         values[_NUMERIC_NAMES.index("delta"), 0::2],  # the calls'
-        np.ones(n, dtype=bool),
+        None,  # every row dated and readable
         spot,
         as_of,
         source,
@@ -857,7 +865,7 @@ def _regular_chain(
         np.repeat(expiry, 2),
         settle,
         values,
-        _NUMERIC_NAMES,
+        _NUMBERS_AT,
     )
     if underlying is None:  # contracts per root, summed per underlying (ties: the first name)
         per_root = np.bincount(row_root, minlength=len(roots))

@@ -208,3 +208,17 @@ def test_split_osi_gives_the_fields_of_osi_fields(symbols: list[str]) -> None:
 )
 def test_split_osi_declines_what_is_not_a_normal_osi_symbol(symbols: list[str]) -> None:
     assert cboe.split_osi(pa.array(symbols, type=pa.large_string())) is None
+
+
+@pytest.mark.parametrize("n", [1, 1023, 1024, 5000])
+def test_eight_digits_reads_every_row_as_int_does(n: int) -> None:
+    rng = np.random.default_rng(n)
+    numbers = rng.integers(0, 10**8, n)
+    numbers[0] = 99_999_999
+    text = "".join(f"{v:08d}" for v in numbers.tolist()).encode()
+    block = np.frombuffer(text, dtype=np.uint8).reshape(n, 8)
+    got = cboe.eight_digits(block)
+    assert got is not None and got.dtype == np.int64 and np.array_equal(got, numbers)
+    bad = block.copy()
+    bad[n // 2, 3] = ord("x")
+    assert cboe.eight_digits(bad) is None
