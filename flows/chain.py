@@ -387,9 +387,6 @@ def _fingerprint(chain: Chain) -> tuple[object, ...]:
     )
 
 
-_CHAIN_COLUMN_SET = frozenset(CHAIN_COLUMNS)
-
-
 def _numbers(col: pd.Series) -> np.ndarray:
     """``pd.to_numeric(col, errors="coerce")`` as float64 (NaN where not a number), without its
     per-call cost when the column is numeric already (numpy float or integer: the same values)."""
@@ -443,12 +440,11 @@ def validate_chain(
     if not np.isfinite(spot) or spot <= 0:
         raise InputError(src, "spot", f"spot must be a finite positive price, got {chain.spot!r}")
     c = chain.contracts
-    if not _CHAIN_COLUMN_SET.issubset(c.columns.tolist()):  # (a set: one pass, not 14 lookups)
-        missing = [col for col in CHAIN_COLUMNS if col not in c.columns]
-        if missing:
-            raise InputError(
-                src, missing[0], f"contracts frame lacks column(s) {', '.join(missing)}"
-            )
+    # (lookups in the columns' hash table, built once per Index: a parser's frames share one;
+    # listing an Arrow-backed Index costs several times more)
+    missing = [col for col in CHAIN_COLUMNS if col not in c.columns]
+    if missing:
+        raise InputError(src, missing[0], f"contracts frame lacks column(s) {', '.join(missing)}")
     if len(c) == 0:
         raise InputError(src, "contracts", "empty chain: no option rows")
     if not symbols_unique and not c["symbol"].is_unique:
