@@ -332,7 +332,7 @@ _OSI_TAIL = 15
 _OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
 """An OSI root in normal form (upper case, no padding)."""
 _ZERO = np.uint8(ord("0"))
-_POWERS_OF_TEN = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+_POWERS_OF_TEN = (10 ** np.arange(7, -1, -1)).astype(np.float64)
 _POWERS_OF_TEN.setflags(write=False)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NAT_NS = np.iinfo(np.int64).min
@@ -371,11 +371,9 @@ def eight_digits(block: np.ndarray) -> np.ndarray | None:
     d = block - _ZERO  # a non-digit wraps to >= 10
     if not (d < 10).all():
         return None
-    if len(d) < 1024:  # a few symbols: one product (fewer calls; pairs below for many)
-        return np.asarray(d.astype(np.int64) @ _POWERS_OF_TEN)
-    pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
-    fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
-    return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
+    # one matrix-vector product (BLAS): every partial sum is an integer below 10**8, exact in
+    # float64, so the integers come back exactly
+    return np.asarray((d @ _POWERS_OF_TEN).astype(np.int64))
 
 
 def yymmdd_day(text: str) -> int | None:
