@@ -428,21 +428,24 @@ def _check_boundary_cut(
         rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
     e = expiry[rows].astype("datetime64[ns]", copy=False).view(np.int64)
     k = strike[rows]
-    same = e[1:] == e[:-1]
-    in_order = bool(np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same]))
-    last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
-    if not in_order or not last.any():
-        return  # not CBOE's order (or no readable strike): a boundary cut cannot be recognised
+    # CBOE's order: expiries ascending, strikes ascending within each (no NaN here: readable)
+    if not (np.all(e[1:] >= e[:-1]) and np.all((k[1:] >= k[:-1]) | (e[1:] != e[:-1]))):
+        return  # not CBOE's order: a boundary cut cannot be recognised
+    # in that order the last expiry's rows are one run: its bounds by bisection
+    last_ns = np.datetime64(last_expiry, "ns").astype(np.int64)
+    start, end = int(np.searchsorted(e, last_ns)), int(np.searchsorted(e, last_ns, "right"))
+    if start == end:
+        return  # no readable strike of the last expiry
     last_day = np.datetime64(last_expiry, "D")
     day = str(last_day)  # YYYY-MM-DD
-    top = float(k[last].max())
+    top = float(k[start:end].max())
     if top < spot <= float(k.max()):  # (a spot beyond every strike is the engine's spot check)
         raise InputError(
             source,
             "Strike",
             f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused",
         )
-    top_delta = float(call_delta[rows][last][-1])
+    top_delta = float(call_delta[rows][end - 1])
     if np.isfinite(top_delta) and top_delta >= CUT_TOP_CALL_DELTA:
         quality.warn(
             f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"

@@ -12,6 +12,7 @@ import pytest
 
 from flows.chain import UNREADABLE_COLUMN, parse_osi, settlement_times
 from flows.errors import InputError
+from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import cboe_csv
 from tests.realdata import full, root, trimmed
@@ -448,3 +449,54 @@ def test_fixed_offset_dates_read_as_pandas_reads_them() -> None:
         assert got.unit == expected.unit and got.tz is expected.tz
     with pytest.raises(InputError, match="impossible date/time .* day is out of range"):
         cboe_csv.parse_date_line("Date: February 30, 2023 at 4:31 PM EDT", "f.csv")
+
+
+def _boundary_cut_reference(expiry, strike, call_delta, ok, spot, as_of, source, quality):
+    """The rule of cboe_csv._check_boundary_cut written plainly (masks, no bisection)."""
+    dated = ~np.isnat(expiry)
+    ok = np.ones(len(expiry), dtype=bool) if ok is None else ok
+    if not dated.any() or not ok.any():
+        return
+    last_expiry = expiry[np.flatnonzero(dated)[-1]]
+    e, k, d = expiry[ok].astype("datetime64[ns]").view(np.int64), strike[ok], call_delta[ok]
+    same = e[1:] == e[:-1]
+    last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
+    if not (np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same])) or not last.any():
+        return
+    day, top = str(np.datetime64(last_expiry, "D")), float(k[last].max())
+    if top < spot <= float(k.max()):
+        raise InputError(source, "Strike", f"cut {day} {top:g}")
+    if np.isfinite(d[last][-1]) and d[last][-1] >= cboe_csv.CUT_TOP_CALL_DELTA:
+        quality.warn(f"delta {day} {top:g}")
+    snapshot = np.datetime64(as_of.tz_convert("America/New_York").date(), "D")
+    if int((np.datetime64(last_expiry, "D") - snapshot) // np.timedelta64(1, "D")) < 90:
+        quality.warn(f"near {day}")
+
+
+def test_boundary_cut_check_against_its_plain_rule() -> None:
+    rng = np.random.default_rng(7)
+    as_of = pd.Timestamp("2023-09-14 16:31", tz="America/New_York")
+    for trial in range(1500):
+        n = int(rng.integers(1, 40))
+        days = np.sort(rng.integers(0, 6, n)) if trial % 3 else rng.integers(0, 6, n)
+        expiry = (np.datetime64("2023-09-15") + days * np.timedelta64(30, "D")).astype("M8[ns]")
+        strike = np.concatenate([np.sort(rng.integers(1, 9, n)) * 10.0])
+        if trial % 5 == 0:
+            order = np.lexsort((strike, expiry))
+            expiry, strike = expiry[order], strike[order]
+        delta = rng.uniform(0, 1, n)
+        ok = None if trial % 2 else rng.uniform(size=n) < 0.8
+        if ok is not None:
+            expiry = np.where(rng.uniform(size=n) < 0.1, np.datetime64("NaT"), expiry)
+            ok &= ~np.isnat(expiry)
+        spot = float(rng.integers(1, 10) * 10 - 5)
+        outcomes = []
+        for check in (cboe_csv._check_boundary_cut, _boundary_cut_reference):
+            q = Quality(source="f.csv")
+            try:
+                check(expiry, strike, delta, ok, spot, as_of, "f.csv", q)
+                kinds = sorted("delta" if "delta" in w else "near" for w in q.warnings)
+                outcomes.append(("ok", tuple(kinds)))
+            except InputError:
+                outcomes.append(("error", 0))
+        assert len(set(outcomes)) <= 1, (trial, outcomes)
