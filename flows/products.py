@@ -395,7 +395,7 @@ def settlement_instants_ns(
     days = np.asarray(expiries, dtype="datetime64[D]")
     style = {r: product(r).settlement == AM for r in set(map(str, roots))}
     sessions, opens, closes = calendars.session_table(calendar)
-    pos = np.searchsorted(sessions, days, side="right") - 1  # the session on or before
+    pos = sessions.searchsorted(days, side="right") - 1  # the session on or before
     # in the calendar's range and after its first session (NaT compares False: not valid)
     valid = (days >= _FIRST_DAY) & (days <= _LAST_DAY) & (pos >= 0)
     at = np.where(valid, pos, 0)

@@ -334,6 +334,8 @@ _OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
 _ZERO = np.uint8(ord("0"))
 _POWERS_OF_TEN = (10 ** np.arange(7, -1, -1)).astype(np.float64)
 _POWERS_OF_TEN.setflags(write=False)
+_FIRST = np.ones(1, dtype=bool)
+_FIRST.setflags(write=False)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NAT_NS = np.iinfo(np.int64).min
 """NaT as int64 nanoseconds (:func:`flows.products.settlement_instants_ns`)."""
@@ -434,7 +436,9 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
     first = int(offsets[0])
     width = int(offsets[1]) - first
     prefixes: list[bytes] | None = None
-    if int(offsets[-1]) - first == n * width and (np.diff(offsets) == width).all():
+    # (ndarray methods and ufuncs, not numpy's Python-level helpers: their per-call cost is
+    # most of the work on a small chain, when the bytecode is cold)
+    if int(offsets[-1]) - first == n * width and (offsets[1:] - offsets[:-1] == width).all():
         # one width: the symbols as a byte matrix, prefixes by runs
         if not _OSI_TAIL + 1 <= width <= _OSI_TAIL + 6:
             return None
@@ -442,14 +446,14 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
         side = matrix[:, width - 9]  # the C/P byte of each symbol
         strike_units = eight_digits(matrix[:, width - 8 :])
         head = np.ascontiguousarray(matrix[:, : width - 9]).view(f"V{width - 9}").reshape(n)
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = head[1:] != head[:-1]  # (fixed-width byte strings: compared whole)
-        starts = np.flatnonzero(new_run)
+        # (fixed-width byte strings: compared whole)
+        new_run = np.concatenate((_FIRST, head[1:] != head[:-1]))
+        starts = new_run.nonzero()[0]
         if starts.size <= max(64, n // 16):
-            prefix = np.cumsum(new_run) - 1
+            prefix = new_run.cumsum() - 1
             prefixes = head[starts].tolist()
     else:
-        length = np.diff(offsets)
+        length = offsets[1:] - offsets[:-1]
         if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
             return None
         side = data[offsets[1:] - 9]  # the C/P byte of each symbol

@@ -429,11 +429,11 @@ def _check_boundary_cut(
     e = expiry[rows].astype("datetime64[ns]", copy=False).view(np.int64)
     k = strike[rows]
     # CBOE's order: expiries ascending, strikes ascending within each (no NaN here: readable)
-    if not (np.all(e[1:] >= e[:-1]) and np.all((k[1:] >= k[:-1]) | (e[1:] != e[:-1]))):
+    if not ((e[1:] >= e[:-1]).all() and ((k[1:] >= k[:-1]) | (e[1:] != e[:-1])).all()):
         return  # not CBOE's order: a boundary cut cannot be recognised
     # in that order the last expiry's rows are one run: its bounds by bisection
     last_ns = np.datetime64(last_expiry, "ns").astype(np.int64)
-    start, end = int(np.searchsorted(e, last_ns)), int(np.searchsorted(e, last_ns, "right"))
+    start, end = int(e.searchsorted(last_ns)), int(e.searchsorted(last_ns, "right"))
     if start == end:
         return  # no readable strike of the last expiry
     last_day = np.datetime64(last_expiry, "D")
@@ -714,7 +714,7 @@ def _spelled_as_cboe(cells: pa.Array, days: np.ndarray, code: np.ndarray) -> boo
     n = len(cells)
     offsets, data = string_buffers(cells)
     first = int(offsets[0])
-    if int(offsets[-1]) - first != 15 * n or not (np.diff(offsets) == 15).all():
+    if int(offsets[-1]) - first != 15 * n or not (offsets[1:] - offsets[:-1] == 15).all():
         return False
     spelled = "".join(
         f"{_WEEKDAY_NAMES[d.weekday()]} {_MONTH_NAMES[d.month - 1]} {d.day:02d} {d.year:04d}"
@@ -723,7 +723,7 @@ def _spelled_as_cboe(cells: pa.Array, days: np.ndarray, code: np.ndarray) -> boo
     if len(spelled) != 15 * len(days):  # (a year beyond 9999)
         return False
     table = np.frombuffer(spelled.encode("ascii"), dtype=np.uint8).reshape(-1, 15)
-    return bool(np.array_equal(data[first : first + 15 * n].reshape(n, 15), table[code]))
+    return bool((data[first : first + 15 * n].reshape(n, 15) == table[code]).all())
 
 
 def _regular_chain(
@@ -783,8 +783,8 @@ def _regular_chain(
         return None
     c_off, c_data = string_buffers(call_sym)
     p_off, p_data = string_buffers(put_sym)
-    length = np.diff(c_off)
-    if not np.array_equal(length, np.diff(p_off)):
+    length = c_off[1:] - c_off[:-1]
+    if not (p_off[1:] - p_off[:-1] == length).all():
         return None
     c_region = c_data[c_off[0] : c_off[-1]]
     p_region = p_data[p_off[0] : p_off[-1]]
@@ -818,7 +818,7 @@ def _regular_chain(
     row_key = (exp_days.view(np.int64)[prefix_code] * 100_000_000 + strike_units) * len(
         roots
     ) + row_root
-    if not (np.diff(row_key) > 0).all() and pd.Index(row_key).has_duplicates:
+    if not (row_key[1:] > row_key[:-1]).all() and pd.Index(row_key).has_duplicates:
         return None  # a repeated contract: dropped or refused on the exact path
     settle_prefix = settlement_instants_ns(prefix_root, exp_days)
     if (settle_prefix == _NAT_NS).any():
@@ -845,7 +845,8 @@ def _regular_chain(
     width = int(length[0])
     if (length == width).all():  # symbols of one width (one root): the bytes interleaved
         symbol = fixed_width_strings(
-            np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
+            np.concatenate((c_region.reshape(n, width), p_region.reshape(n, width)), axis=1),
+            width,
         )
     else:
         order = np.arange(2 * n).reshape(n, 2)
@@ -854,18 +855,18 @@ def _regular_chain(
         symbol = pa.concat_arrays([call_sym, put_sym]).take(order.reshape(-1))
     root = (
         fixed_width_strings(
-            np.tile(np.frombuffer(roots[0].encode(), dtype=np.uint8), 2 * n), len(roots[0])
+            np.frombuffer(roots[0].encode() * (2 * n), dtype=np.uint8), len(roots[0])
         )
         if len(roots) == 1
-        else pa.array(roots, type=pa.string()).take(np.repeat(row_root, 2))
+        else pa.array(roots, type=pa.string()).take(row_root.repeat(2))
     )
-    strikes, settle = np.repeat(strike, 2), np.repeat(settle_prefix[prefix_code], 2)
+    strikes, settle = strike.repeat(2), settle_prefix[prefix_code].repeat(2)
     contracts = contracts_frame(
         symbol,
         root,
-        fixed_width_strings(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1),
+        fixed_width_strings(np.frombuffer(b"CP" * n, dtype=np.uint8), 1),
         strikes,
-        np.repeat(expiry, 2),
+        expiry.repeat(2),
         settle,
         values,
         _NUMBERS_AT,
