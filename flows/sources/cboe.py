@@ -486,7 +486,7 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
 _FIELDS = ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma")
 """The numeric fields of an option row, as :func:`rows_frame` reads them."""
 _OPTION = operator.itemgetter("option")
-_NUMBERS = operator.itemgetter(*_FIELDS)
+_NUMBERS = tuple(operator.itemgetter(f) for f in _FIELDS)
 _NO_SKIPPED = pd.DataFrame(
     {
         "row": pd.Series(dtype="int64"),
@@ -590,12 +590,12 @@ def _regular_chain(
     n = len(options)
     try:
         symbols = pa.array(list(map(_OPTION, options)), type=pa.large_string())
-        rows = list(map(_NUMBERS, options))  # one tuple of the numeric fields per row
+        columns = [list(map(field, options)) for field in _NUMBERS]  # (C-level loops)
         # the exact path's own conversion (rows_frame), every field at once: (fields, rows)
-        values = np.array(rows, dtype=np.float64).T
+        values = np.array(columns, dtype=np.float64)
     except (KeyError, TypeError, IndexError, ValueError, OverflowError, pa.ArrowException):
         return None  # a row not an object or lacking a field, a symbol or value not readable
-    if bool in set(map(type, itertools.chain.from_iterable(rows))):
+    if bool in set(map(type, itertools.chain.from_iterable(columns))):
         return None  # JSON true/false (numpy reads 1.0/0.0): unreadable on the exact path
     # each field's extremes (NaN where a value is NaN, and NaN fails every limit)
     for f, low, high in zip(
