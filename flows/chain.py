@@ -27,7 +27,7 @@ number, so the engine can count what it could not repair).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -387,7 +387,30 @@ def _fingerprint(chain: Chain) -> tuple[object, ...]:
     )
 
 
-def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
+def _numbers(col: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(col, errors="coerce")`` as float64 (NaN where not a number), without its
+    per-call cost when the column is numeric already (numpy float or integer: the same values)."""
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
+        return np.asarray(col.to_numpy(dtype=np.float64))
+    return np.asarray(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float))
+
+
+def _not_a_time(col: pd.Series) -> np.ndarray:
+    """Where ``pd.DatetimeIndex(col)`` is NaT; a datetime column (tz-aware or not) is read as
+    its datetime64 values, not copied (a DatetimeIndex costs ~10x more on a small chain)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or (
+        isinstance(col.dtype, np.dtype) and col.dtype.kind == "M"
+    ):
+        return np.asarray(np.isnat(np.asarray(col.array, dtype=col.dtype.base)))
+    return np.asarray(pd.DatetimeIndex(col).isna())
+
+
+def validate_chain(
+    chain: Chain,
+    *,
+    symbols_unique: bool = False,
+    columns: Mapping[str, np.ndarray] | None = None,
+) -> None:
     """Refuse a chain that cannot be analysed, naming the source and the field.
 
     Checks: ``as_of`` is tz-aware; ``spot`` is a finite positive number; the contracts frame has
@@ -395,7 +418,11 @@ def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
     every contract has a settlement instant; no missing or negative open interest; strikes positive; at least one positive implied volatility (a
     chain whose IV is zero or missing everywhere is a broken download, not a quiet market).
     ``symbols_unique=True``: the caller (a parser that keyed every contract) already knows the
-    symbols are unique.  On success the chain is marked (:meth:`Chain.is_validated`).
+    symbols are unique.  ``columns``: a parser that built the contracts frame from its own
+    arrays passes them (``open_interest``, ``strike``, ``iv`` float64, ``settle_time``
+    datetime64), the frame's values, not copies: they are checked instead of the frame's
+    columns (four pandas column reads cost more than the checks on a small chain).  On success
+    the chain is marked (:meth:`Chain.is_validated`).
 
     Raises
     ------
@@ -413,6 +440,8 @@ def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
     if not np.isfinite(spot) or spot <= 0:
         raise InputError(src, "spot", f"spot must be a finite positive price, got {chain.spot!r}")
     c = chain.contracts
+    # (lookups in the columns' hash table, built once per Index: a parser's frames share one;
+    # listing an Arrow-backed Index costs several times more)
     missing = [col for col in CHAIN_COLUMNS if col not in c.columns]
     if missing:
         raise InputError(src, missing[0], f"contracts frame lacks column(s) {', '.join(missing)}")
@@ -425,7 +454,7 @@ def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
             "symbol",
             f"{int(dup.sum())} duplicate option symbols, e.g. {c.loc[dup, 'symbol'].iloc[0]}",
         )
-    oi = pd.to_numeric(c["open_interest"], errors="coerce").to_numpy(dtype=float)
+    oi = _numbers(c["open_interest"]) if columns is None else columns["open_interest"]
     if np.isnan(oi).any():
         raise InputError(
             src, "open_interest", f"{int(np.isnan(oi).sum())} contracts with missing open interest"
@@ -436,17 +465,19 @@ def validate_chain(chain: Chain, *, symbols_unique: bool = False) -> None:
             "open_interest",
             f"{int((oi < 0).sum())} contracts with negative open interest, e.g. {c.loc[oi < 0, 'symbol'].iloc[0]}",
         )
-    settle = pd.DatetimeIndex(c["settle_time"])
-    if settle.isna().any():
+    no_settle = (
+        _not_a_time(c["settle_time"]) if columns is None else np.isnat(columns["settle_time"])
+    )
+    if no_settle.any():
         raise InputError(
             src,
             "settle_time",
-            f"{int(settle.isna().sum())} contracts without a settlement instant (expiry missing or outside the exchange calendar), e.g. {c.loc[settle.isna(), 'symbol'].iloc[0]}",
+            f"{int(no_settle.sum())} contracts without a settlement instant (expiry missing or outside the exchange calendar), e.g. {c.loc[no_settle, 'symbol'].iloc[0]}",
         )
-    strike = pd.to_numeric(c["strike"], errors="coerce").to_numpy(dtype=float)
+    strike = _numbers(c["strike"]) if columns is None else columns["strike"]
     if not (np.isfinite(strike) & (strike > 0)).all():
         raise InputError(src, "strike", "strikes must be finite and positive")
-    iv = pd.to_numeric(c["iv"], errors="coerce").to_numpy(dtype=float)
-    if not (np.nan_to_num(iv) > 0).any():
+    iv = _numbers(c["iv"]) if columns is None else columns["iv"]
+    if not (iv > 0).any():  # (NaN and -inf are not positive, +inf is)
         raise InputError(src, "iv", "implied volatility is zero or missing on every contract")
     chain._validated = _fingerprint(chain)

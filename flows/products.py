@@ -392,16 +392,21 @@ def settlement_instants_ns(
 
     ``roots`` and ``expiries`` (dates, ``datetime64``; any time of day is discarded) align.
     """
-    days = np.asarray(expiries).astype("datetime64[D]")
+    days = np.asarray(expiries, dtype="datetime64[D]")
     style = {r: product(r).settlement == AM for r in set(map(str, roots))}
-    am = np.array([style[str(r)] for r in roots], dtype=bool)
     sessions, opens, closes = calendars.session_table(calendar)
-    lo, hi = np.datetime64(calendars.FIRST_DAY, "D"), np.datetime64(calendars.LAST_DAY, "D")
-    with np.errstate(invalid="ignore"):
-        valid = ~np.isnat(days) & (days >= lo) & (days <= hi)
-    pos = np.searchsorted(sessions, days, side="right") - 1  # the session on or before
-    at = np.clip(pos, 0, sessions.size - 1)
-    return np.where(valid & (pos >= 0), np.where(am, opens[at], closes[at]), _NAT_NS)
+    pos = sessions.searchsorted(days, side="right") - 1  # the session on or before
+    # in the calendar's range and after its first session (NaT compares False: not valid)
+    valid = (days >= _FIRST_DAY) & (days <= _LAST_DAY) & (pos >= 0)
+    at = np.where(valid, pos, 0)
+    if any(style.values()):  # an AM-settled root: its contracts settle at the open
+        am = np.array([style[str(r)] for r in roots], dtype=bool)
+        return np.where(valid, np.where(am, opens[at], closes[at]), _NAT_NS)
+    return np.where(valid, closes[at], _NAT_NS)
+
+
+_FIRST_DAY = np.datetime64(calendars.FIRST_DAY, "D")
+_LAST_DAY = np.datetime64(calendars.LAST_DAY, "D")
 
 
 def classify_roots(

@@ -41,12 +41,14 @@ Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.q
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -56,6 +58,7 @@ import pyarrow.compute as pc
 from pandas.api.internals import create_dataframe_from_blocks
 
 from flows import products
+from flows.chain import UNREADABLE_COLUMN, Chain, parse_osi, settlement_times
 from flows.errors import InputError, SourceError
 from flows.limits import LIMITS, check_range
 from flows.quality import Quality
@@ -138,21 +141,18 @@ def fetch(query: CboeQuery | str, client: Client) -> bytes:
 
 def _decode(
     payload: bytes | str | Mapping[str, Any], source: str
-) -> tuple[Mapping[str, Any], list[str], bool]:
-    """The payload as a JSON object, the decoder's repairs, and whether it may hold JSON
-    booleans (``true``/``false`` appear in the text, or the payload came decoded)."""
+) -> tuple[Mapping[str, Any], list[str]]:
+    """The payload as a JSON object and the decoder's repairs."""
     if isinstance(payload, Mapping):
-        return payload, [], True
+        return payload, []
     text: str | bytes
     if isinstance(payload, bytes) and payload.isascii() and b"\x00" not in payload:
         # what decode_text gives for such bytes (UTF-8, no mark, no repair), not copied:
         # json.loads reads the bytes as UTF-8 itself
         text, repairs = payload, []
-        booleans = b"true" in payload or b"false" in payload
     else:
         decoded = decode_text(payload, source)
         text, repairs = decoded.text, decoded.repairs
-        booleans = "true" in decoded.text or "false" in decoded.text
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -169,7 +169,7 @@ def _decode(
         raise InputError(source, None, f"malformed JSON: {exc}") from None
     if not isinstance(obj, Mapping):
         raise InputError(source, None, f"expected a JSON object, got {type(obj).__name__}")
-    return obj, repairs, booleans
+    return obj, repairs
 
 
 def _number(value: Any, source: str, field: str) -> float:
@@ -195,7 +195,7 @@ def parse_timestamp(value: Any, source: str) -> pd.Timestamp:
     if m:  # the CDN's layout: what pandas' ISO 8601 reading gives, without its per-call cost
         try:
             year, month, day, hour, minute, second = (int(g) for g in m.groups())
-            return pd.Timestamp(datetime(year, month, day, hour, minute, second)).tz_localize("UTC")
+            return pd.Timestamp(datetime(year, month, day, hour, minute, second, tzinfo=UTC))
         except ValueError:
             pass  # not a calendar date: pandas' reading names the layout below
     try:
@@ -332,6 +332,10 @@ _OSI_TAIL = 15
 _OSI_ROOT = re.compile(r"[A-Z0-9.]{1,6}")
 """An OSI root in normal form (upper case, no padding)."""
 _ZERO = np.uint8(ord("0"))
+_POWERS_OF_TEN = (10 ** np.arange(7, -1, -1)).astype(np.float64)
+_POWERS_OF_TEN.setflags(write=False)
+_FIRST = np.ones(1, dtype=bool)
+_FIRST.setflags(write=False)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NAT_NS = np.iinfo(np.int64).min
 """NaT as int64 nanoseconds (:func:`flows.products.settlement_instants_ns`)."""
@@ -369,9 +373,9 @@ def eight_digits(block: np.ndarray) -> np.ndarray | None:
     d = block - _ZERO  # a non-digit wraps to >= 10
     if not (d < 10).all():
         return None
-    pairs = d[:, 0::2].astype(np.uint16) * 10 + d[:, 1::2]  # 2 digits each: 0..99
-    fours = pairs[:, 0::2].astype(np.uint32) * 100 + pairs[:, 1::2]  # 0..9999
-    return fours[:, 0].astype(np.int64) * 10_000 + fours[:, 1]
+    # one matrix-vector product (BLAS): every partial sum is an integer below 10**8, exact in
+    # float64, so the integers come back exactly
+    return np.asarray((d @ _POWERS_OF_TEN).astype(np.int64))
 
 
 def yymmdd_day(text: str) -> int | None:
@@ -429,30 +433,34 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
     if n == 0 or symbols.null_count:
         return None
     offsets, data = string_buffers(symbols)
-    length = np.diff(offsets)
-    if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
-        return None
-    region = data[offsets[0] : offsets[-1]]
-    side = region[offsets[1:] - (offsets[0] + 9)]  # the C/P byte of each symbol
-    is_call = side == ord("C")
-    if not (is_call | (side == ord("P"))).all():
-        return None
-    width = int(length[0])
+    first = int(offsets[0])
+    width = int(offsets[1]) - first
     prefixes: list[bytes] | None = None
-    if (length == width).all():  # one width: the symbols as a byte matrix, prefixes by runs
-        matrix = region.reshape(n, width)
+    # (ndarray methods and ufuncs, not numpy's Python-level helpers: their per-call cost is
+    # most of the work on a small chain, when the bytecode is cold)
+    if int(offsets[-1]) - first == n * width and (offsets[1:] - offsets[:-1] == width).all():
+        # one width: the symbols as a byte matrix, prefixes by runs
+        if not _OSI_TAIL + 1 <= width <= _OSI_TAIL + 6:
+            return None
+        matrix = data[first : first + n * width].reshape(n, width)
+        side = matrix[:, width - 9]  # the C/P byte of each symbol
         strike_units = eight_digits(matrix[:, width - 8 :])
         head = np.ascontiguousarray(matrix[:, : width - 9]).view(f"V{width - 9}").reshape(n)
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = head[1:] != head[:-1]  # (fixed-width byte strings: compared whole)
-        starts = np.flatnonzero(new_run)
+        # (fixed-width byte strings: compared whole)
+        new_run = np.concatenate((_FIRST, head[1:] != head[:-1]))
+        starts = new_run.nonzero()[0]
         if starts.size <= max(64, n // 16):
-            prefix = np.cumsum(new_run) - 1
+            prefix = new_run.cumsum() - 1
             prefixes = head[starts].tolist()
     else:
+        length = offsets[1:] - offsets[:-1]
+        if length.min() < _OSI_TAIL + 1 or length.max() > _OSI_TAIL + 6:
+            return None
+        side = data[offsets[1:] - 9]  # the C/P byte of each symbol
         t_off, t_data = string_buffers(pc.binary_slice(_as_binary(symbols), -8))
         strike_units = eight_digits(t_data[t_off[0] : t_off[0] + 8 * n].reshape(n, 8))
-    if strike_units is None:
+    is_call = side == ord("C")
+    if strike_units is None or not (is_call | (side == ord("P"))).all():
         return None
     if prefixes is None:  # many runs or several widths: each distinct prefix by hashing
         encoded = pc.binary_slice(_as_binary(symbols), 0, -9).dictionary_encode()
@@ -477,6 +485,8 @@ def split_osi(symbols: pa.Array) -> OsiColumns | None:
 
 _FIELDS = ("bid", "ask", "iv", "open_interest", "volume", "delta", "gamma")
 """The numeric fields of an option row, as :func:`rows_frame` reads them."""
+_OPTION = operator.itemgetter("option")
+_NUMBERS = tuple(operator.itemgetter(f) for f in _FIELDS)
 _NO_SKIPPED = pd.DataFrame(
     {
         "row": pd.Series(dtype="int64"),
@@ -497,14 +507,15 @@ def contracts_frame(
     expiry: np.ndarray,
     settle_ns: np.ndarray,
     numbers: np.ndarray,
-    names: tuple[str, ...],
+    numbers_at: np.ndarray,
 ) -> pd.DataFrame:
     """The contracts frame of a chain read in one pass, every contract readable: the columns
     of :data:`flows.schema.CHAIN_COLUMNS` plus ``unreadable`` (all False).
 
     ``symbol``, ``root`` and ``kind`` are Arrow string arrays (pandas ``str``), ``strike``
     float, ``expiry`` ``datetime64[ns]``, ``settle_ns`` UTC int64 nanoseconds, ``numbers`` a
-    (len(names), n) float matrix whose rows are the numeric columns ``names``.  The frame is
+    (k, n) float matrix whose rows are numeric columns, ``numbers_at`` their places
+    (:func:`block_placement` of their names).  The frame is
     assembled from these arrays as its blocks (:func:`pandas.api.internals.
     create_dataframe_from_blocks`: no type inference, no copy), the same frame as
     ``pd.DataFrame`` of the columns at a fraction of the per-call cost that dominates a small
@@ -519,7 +530,7 @@ def contracts_frame(
             (strike.reshape(1, n), _AT["strike"]),
             (expiry.reshape(1, n), _AT["expiry"]),
             (pd.array(settle_ns.view("datetime64[ns]"), dtype=_UTC), _AT["settle_time"]),
-            (numbers, np.concatenate([_AT[name] for name in names])),
+            (numbers, numbers_at),
             (np.zeros((1, n), dtype=bool), _AT["unreadable"]),
         ],
         index=pd.RangeIndex(n),
@@ -529,7 +540,7 @@ def contracts_frame(
 
 def _strings(arr: pa.Array) -> Any:
     """An Arrow string array as pandas' ``str`` array (``large_string`` storage)."""
-    return pd.array(
+    return pd.arrays.ArrowStringArray(
         arr if arr.type == pa.large_string() else arr.cast(pa.large_string()), dtype=_STR
     )
 
@@ -548,6 +559,15 @@ _AT = {name: _read_only(np.full(1, i)) for i, name in enumerate(_CONTRACT_COLUMN
 """Block placement of each contract column."""
 
 
+def block_placement(names: tuple[str, ...]) -> np.ndarray:
+    """The places of the contract columns ``names`` (for :func:`contracts_frame`: computed
+    once per order of the numeric columns, as a module constant)."""
+    return _read_only(np.concatenate([_AT[name] for name in names]))
+
+
+_FIELDS_AT = block_placement(_FIELDS)
+
+
 def _regular_chain(
     options: list[Any],
     spot: float,
@@ -556,40 +576,38 @@ def _regular_chain(
     source: str,
     symbol: str,
     quality: Quality,
-    booleans: bool,
 ) -> Any:
     """The chain of a regular option list in one pass over whole columns, or None.
 
     Regular: every row an object with an ``option`` symbol in OSI's normal form and every
-    numeric field present as a JSON number (no ``null``, string or boolean), within
-    :mod:`flows.limits`; no repeated symbol; a settlement instant for every expiry.  That is a
-    real CDN response; anything else returns None *before* ``quality`` is touched, and the exact
-    path (:func:`rows_frame` and the checks after it) reads the rows and raises or records what
-    it finds, so both paths give the same chain, quality and errors
-    (tests/sources/test_cboe_json_paths.py).  ``booleans``: the payload may hold JSON booleans
-    (checked value by value; a body without ``true``/``false`` has none).
+    numeric field present as a number (or a numeric string, which the exact path reads as the
+    same number; no ``null``, NaN or boolean), within :mod:`flows.limits`; no repeated symbol;
+    a settlement instant for every expiry.  That is a real CDN response; anything else returns
+    None *before* ``quality`` is touched, and the exact path (:func:`rows_frame` and the checks
+    after it) reads the rows and raises or records what it finds, so both paths give the same
+    chain, quality and errors (tests/sources/test_cboe_json_paths.py).
     """
-    from flows.chain import Chain
-
     n = len(options)
     try:
-        symbols = pa.array([o["option"] for o in options], type=pa.large_string())
-        columns = [[o[f] for o in options] for f in _FIELDS]
-        # the exact path's own conversion (rows_frame), every field at once
+        symbols = pa.array(list(map(_OPTION, options)), type=pa.large_string())
+        columns = [list(map(field, options)) for field in _NUMBERS]  # (C-level loops)
+        # the exact path's own conversion (rows_frame), every field at once: (fields, rows)
         values = np.array(columns, dtype=np.float64)
     except (KeyError, TypeError, IndexError, ValueError, OverflowError, pa.ArrowException):
         return None  # a row not an object or lacking a field, a symbol or value not readable
-    if booleans and any(type(v) is bool for column in columns for v in column):
-        return None  # JSON true/false: the exact path decides
-    low, high = values.min(axis=1), values.max(axis=1)  # NaN where a value is NaN
-    if np.isnan(low).any() or np.isnan(high).any():
-        return None
-    for i, f in enumerate(_FIELDS):
-        if f in _RANGES and not within_limits(low[i], high[i], _RANGES[f]):
+    if bool in set(map(type, itertools.chain.from_iterable(columns))):
+        return None  # JSON true/false (numpy reads 1.0/0.0): unreadable on the exact path
+    # each field's extremes (NaN where a value is NaN, and NaN fails every limit)
+    for f, low, high in zip(
+        _FIELDS, values.min(axis=1).tolist(), values.max(axis=1).tolist(), strict=True
+    ):
+        if low != low or high != high:  # NaN: missing or unreadable on the exact path
             return None
-    g = _FIELDS.index("gamma")  # x spot > 0 keeps the order: the extremes of gamma x spot
-    if not within_limits(low[g] * spot, high[g] * spot, "option.gamma_x_spot"):
-        return None
+        if f in _RANGES and not within_limits(low, high, _RANGES[f]):
+            return None
+        # gamma x spot (spot > 0 keeps the order: its extremes are the extremes of gamma)
+        if f == "gamma" and not within_limits(low * spot, high * spot, "option.gamma_x_spot"):
+            return None
     osi = split_osi(symbols)
     if osi is None:
         return None
@@ -606,13 +624,11 @@ def _regular_chain(
     # the chain is regular: the exact path's records
     oi = values[_FIELDS.index("open_interest")]
     quality.total_rows += n
-    quality.total_weight += float(np.nansum(oi))
+    quality.total_weight += float(oi.sum())  # (no NaN: the exact path's nansum)
     iv = values[_FIELDS.index("iv")]
     iv[iv <= 0] = np.nan  # CBOE's 0 = not computed
     roots = (
-        fixed_width_strings(
-            np.tile(np.frombuffer(osi.roots[0].encode(), dtype=np.uint8), n), len(osi.roots[0])
-        )
+        pa.repeat(pa.scalar(osi.roots[0], pa.large_string()), n)
         if len(names) == 1
         else pa.array(osi.roots, type=pa.string()).take(osi.prefix)
     )
@@ -625,7 +641,7 @@ def _regular_chain(
         osi.days.astype("datetime64[ns]")[osi.prefix],
         settle[osi.prefix],
         values,
-        _FIELDS,
+        _FIELDS_AT,
     )
     return Chain(
         underlying=str(symbol).lstrip("_").upper(),
@@ -716,10 +732,8 @@ def _parse(
 ) -> Any:
     """:func:`parse`; ``regular=False`` skips the one-pass path for regular chains
     (:func:`_regular_chain`), so the tests can compare both paths on the same payload."""
-    from flows.chain import UNREADABLE_COLUMN, Chain, parse_osi, settlement_times
-
     where = f"cboe:{symbol}" if symbol else source
-    obj, repairs, booleans = _decode(payload, where)
+    obj, repairs = _decode(payload, where)
     sym = obj.get("symbol") if isinstance(obj.get("symbol"), str) else symbol
     data = obj.get("data")
     sym = (
@@ -755,7 +769,7 @@ def _parse(
     if not options:
         raise InputError(where, "data.options", "empty chain (no option rows)")
     if regular:
-        chain = _regular_chain(options, spot, ts, where, source, sym, quality, booleans)
+        chain = _regular_chain(options, spot, ts, where, source, sym, quality)
         if chain is not None:
             return chain
     frame, skipped = rows_frame(options, where, quality)

@@ -59,12 +59,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -88,6 +90,7 @@ from flows.products import settlement_instants_ns
 from flows.quality import Quality
 from flows.sources import contract
 from flows.sources.cboe import (
+    block_placement,
     contracts_frame,
     dedupe,
     fixed_width_strings,
@@ -217,6 +220,7 @@ _DATE_LAYOUTS: tuple[tuple[str, re.Pattern[str], dict[str, int]], ...] = (
 )
 _TZ_OFFSETS = {"EDT": -4, "EST": -5}
 """Abbreviations CBOE prints; ``ET`` or none means New York local time."""
+_EXCHANGE_ZONE = ZoneInfo(EXCHANGE_TZ)
 
 
 def parse_date_line(text: str, source: str) -> pd.Timestamp:
@@ -245,13 +249,25 @@ def parse_date_line(text: str, source: str) -> pd.Timestamp:
             if not 1 <= hour <= 12:
                 raise InputError(source, "Date", f"hour {hour} with {m['ampm']} in {cell!r}")
             hour = hour % 12 + (12 if ampm == "pm" else 0)
+        tz = m["tz"]
+        year = int(m["year"])
+        if tz in _TZ_OFFSETS and 1900 <= year <= 2200:
+            # a fixed offset (CBOE's EDT/EST) in the standard library: what the pandas lines
+            # below give, without their per-call cost (an impossible date goes to them)
+            try:  # the wall clock read as UTC, then moved by the offset: the UTC instant
+                wall = datetime(year, month, int(m["day"]), hour, minute, tzinfo=UTC)
+            except ValueError:
+                pass
+            else:
+                return pd.Timestamp(
+                    (wall - timedelta(hours=_TZ_OFFSETS[tz])).astimezone(_EXCHANGE_ZONE)
+                )
         try:
             naive = pd.Timestamp(
-                year=int(m["year"]), month=month, day=int(m["day"]), hour=hour, minute=minute
+                year=year, month=month, day=int(m["day"]), hour=hour, minute=minute
             )
         except ValueError as exc:
             raise InputError(source, "Date", f"impossible date/time in {cell!r}: {exc}") from None
-        tz = m["tz"]
         if tz in _TZ_OFFSETS:
             return (
                 (naive - pd.Timedelta(hours=_TZ_OFFSETS[tz]))
@@ -274,7 +290,7 @@ def parse_spot_line(text: str, source: str) -> float:
     if not m:
         raise InputError(source, "Last", f"no spot ('Last: <price>') in line 2: {text[:120]!r}")
     spot = float(m.group(1).replace(",", ""))
-    if not np.isfinite(spot) or spot <= 0:
+    if not math.isfinite(spot) or spot <= 0:
         raise InputError(source, "Last", f"spot must be positive, got {spot}")
     return spot
 
@@ -392,7 +408,7 @@ def _check_boundary_cut(
     expiry: np.ndarray,
     strike: np.ndarray,
     call_delta: np.ndarray,
-    ok: np.ndarray,
+    ok: np.ndarray | None,
     spot: float,
     as_of: pd.Timestamp,
     source: str,
@@ -400,33 +416,42 @@ def _check_boundary_cut(
 ) -> None:
     """A file cut at a line boundary (see the module docstring): refuse a last expiry whose
     strikes stop below spot; warn when its top call is still near the money or when the last
-    expiry is close to the snapshot.  Only for a file in CBOE's order."""
-    dated = ~np.isnat(expiry)
-    if not dated.any() or not ok.any():
-        return
-    last_expiry = expiry[np.flatnonzero(dated)[-1]]  # the expiry of the file's last dated line
-    rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
-    e, k = expiry[rows].astype("datetime64[ns]").view(np.int64), strike[rows]
-    same = e[1:] == e[:-1]
-    in_order = bool(np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same]))
-    last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
-    if not in_order or not last.any():
-        return  # not CBOE's order (or no readable strike): a boundary cut cannot be recognised
+    expiry is close to the snapshot.  Only for a file in CBOE's order.  ``ok``: the rows with a
+    date and a strike (None: every row)."""
+    if ok is None:  # every row dated and readable (a regular file)
+        last_expiry, rows = expiry[-1], slice(None)
+    else:
+        dated = ~np.isnat(expiry)
+        if not dated.any() or not ok.any():
+            return
+        last_expiry = expiry[np.flatnonzero(dated)[-1]]  # the expiry of the file's last dated line
+        rows = slice(None) if ok.all() else ok  # (every row: views, not copies)
+    e = expiry[rows].astype("datetime64[ns]", copy=False).view(np.int64)
+    k = strike[rows]
+    # CBOE's order: expiries ascending, strikes ascending within each (no NaN here: readable)
+    if not ((e[1:] >= e[:-1]).all() and ((k[1:] >= k[:-1]) | (e[1:] != e[:-1])).all()):
+        return  # not CBOE's order: a boundary cut cannot be recognised
+    # in that order the last expiry's rows are one run: its bounds by bisection
+    last_ns = np.datetime64(last_expiry, "ns").astype(np.int64)
+    start, end = int(e.searchsorted(last_ns)), int(e.searchsorted(last_ns, "right"))
+    if start == end:
+        return  # no readable strike of the last expiry
     last_day = np.datetime64(last_expiry, "D")
     day = str(last_day)  # YYYY-MM-DD
-    top = float(k[last].max())
+    top = float(k[start:end].max())
     if top < spot <= float(k.max()):  # (a spot beyond every strike is the engine's spot check)
         raise InputError(
             source,
             "Strike",
             f"file appears cut at a line boundary: the last expiry ({day}) lists strikes only up to {top:g}, below spot {spot:g}, while every complete expiry spans spot; the whole file is refused",
         )
-    top_delta = float(call_delta[rows][last][-1])
+    top_delta = float(call_delta[rows][end - 1])
     if np.isfinite(top_delta) and top_delta >= CUT_TOP_CALL_DELTA:
         quality.warn(
             f"the last expiry ({day}) ends at strike {top:g} where the call delta is still {top_delta:.2f}: the file may be cut at a line boundary"
         )
-    snapshot_day = np.datetime64(as_of.tz_convert(EXCHANGE_TZ).date(), "D")
+    local = as_of if as_of.tzinfo is _EXCHANGE_ZONE else as_of.tz_convert(EXCHANGE_TZ)
+    snapshot_day = np.datetime64(local.date(), "D")
     days = int((last_day - snapshot_day) // np.timedelta64(1, "D"))
     if days < CUT_MIN_LAST_EXPIRY_DAYS:
         quality.warn(
@@ -458,6 +483,7 @@ PANDAS_NA_MARKERS = (
 """pandas' default NA markers: what the exact reader (:func:`_read_body`) reads as missing; the
 fast reader (:func:`_read_table_arrow`) treats the same cells as missing."""
 _NUMERIC_NAMES = ("bid", "ask", "volume", "iv", "delta", "gamma", "open_interest")
+_NUMBERS_AT = block_placement(_NUMERIC_NAMES)
 
 
 @dataclass
@@ -616,8 +642,9 @@ def _text(line: str | bytes) -> str:
 
 
 def _floats(table: pa.Table, pos: int) -> np.ndarray:
-    """Column ``pos`` of the table read by :func:`_read_table_arrow` as float64 (NaN = missing)."""
-    return np.asarray(table.column(_NAMES[pos]).to_numpy())
+    """Column ``pos`` of the table read by :func:`_read_table_arrow` as float64 (NaN = missing;
+    the reader's one chunk taken without a copy)."""
+    return np.asarray(_one_chunk(table, pos).to_numpy(zero_copy_only=False))
 
 
 def _body_from_table(table: pa.Table) -> _Body | None:
@@ -661,12 +688,42 @@ def _body_from_table(table: pa.Table) -> _Body | None:
 _NAT_NS = np.iinfo(np.int64).min
 
 
+def _one_chunk(table: pa.Table, pos: int) -> pa.Array:
+    """Column ``pos`` as one array (the reader gives one chunk: taken as is, not copied)."""
+    column = table.column(_NAMES[pos])
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _interleave(calls: np.ndarray, puts: np.ndarray) -> np.ndarray:
     """Row by row, call then put (the contracts' file order): ``c0, p0, c1, p1, ...``."""
     out = np.empty(2 * calls.size, dtype=np.result_type(calls, puts))
     out[0::2] = calls
     out[1::2] = puts
     return out
+
+
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _spelled_as_cboe(cells: pa.Array, days: np.ndarray, code: np.ndarray) -> bool:
+    """Whether every ``Expiration Date`` cell is CBOE's spelling (``Fri Sep 15 2023``) of the
+    day ``days[code]`` of its row: the cells as one (n, 15) byte matrix against the spelling of
+    each distinct day (False for any other spelling, which the caller then reads text by text:
+    each spelling accepted here reads as that day by :func:`_expiry_text_day`)."""
+    n = len(cells)
+    offsets, data = string_buffers(cells)
+    first = int(offsets[0])
+    if int(offsets[-1]) - first != 15 * n or not (offsets[1:] - offsets[:-1] == 15).all():
+        return False
+    spelled = "".join(
+        f"{_WEEKDAY_NAMES[d.weekday()]} {_MONTH_NAMES[d.month - 1]} {d.day:02d} {d.year:04d}"
+        for d in days.tolist()
+    )
+    if len(spelled) != 15 * len(days):  # (a year beyond 9999)
+        return False
+    table = np.frombuffer(spelled.encode("ascii"), dtype=np.uint8).reshape(-1, 15)
+    return bool((data[first : first + 15 * n].reshape(n, 15) == table[code]).all())
 
 
 def _regular_chain(
@@ -694,9 +751,9 @@ def _regular_chain(
     n = table.num_rows
     if n == 0:
         return None
-    expiry_col = table.column(_NAMES[_EXPIRY_POS]).combine_chunks()
-    call_sym = table.column(_NAMES[_CALL_POS["symbol"]]).combine_chunks()
-    put_sym = table.column(_NAMES[_PUT_POS["symbol"]]).combine_chunks()
+    expiry_col, call_sym, put_sym = (
+        _one_chunk(table, pos) for pos in (_EXPIRY_POS, _CALL_POS["symbol"], _PUT_POS["symbol"])
+    )
     if expiry_col.null_count or call_sym.null_count or put_sym.null_count:
         return None
     strike = _floats(table, _STRIKE_POS)
@@ -726,8 +783,8 @@ def _regular_chain(
         return None
     c_off, c_data = string_buffers(call_sym)
     p_off, p_data = string_buffers(put_sym)
-    length = np.diff(c_off)
-    if not np.array_equal(length, np.diff(p_off)):
+    length = c_off[1:] - c_off[:-1]
+    if not (p_off[1:] - p_off[:-1] == length).all():
         return None
     c_region = c_data[c_off[0] : c_off[-1]]
     p_region = p_data[p_off[0] : p_off[-1]]
@@ -740,18 +797,19 @@ def _regular_chain(
     if not (np.abs(strike_units / 1000.0 - strike) <= 5e-4).all():
         return None
     prefix_code, prefix_root, exp_days = osi.prefix, osi.roots, osi.days
-    # the Expiration Date cells: each run of one text once (CBOE lists expiry by expiry), equal
-    # to the symbols' date
-    runs = pc.run_end_encode(expiry_col)
-    text_days = [_expiry_text_day(t) for t in runs.values.to_pylist()]
-    if None in text_days:
-        return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
-    run_ends = runs.run_ends.to_numpy()
-    if not np.array_equal(
-        np.repeat(np.array(text_days, dtype=np.int64), np.diff(run_ends, prepend=0)),
-        exp_days.view(np.int64)[prefix_code],
-    ):
-        return None
+    # the Expiration Date cells equal to the symbols' date: CBOE's own spelling of it, byte
+    # for byte; else each run of one text read once (CBOE lists expiry by expiry)
+    if not _spelled_as_cboe(expiry_col, exp_days, prefix_code):
+        runs = pc.run_end_encode(expiry_col)
+        text_days = [_expiry_text_day(t) for t in runs.values.to_pylist()]
+        if None in text_days:
+            return None  # another spelling: pandas' %a %b %d %Y decides on the exact path
+        run_ends = runs.run_ends.to_numpy()
+        if not np.array_equal(
+            np.repeat(np.array(text_days, dtype=np.int64), np.diff(run_ends, prepend=0)),
+            exp_days.view(np.int64)[prefix_code],
+        ):
+            return None
     # one contract per (root, expiry, type, strike): rows unique by (root, expiry, strike);
     # in CBOE's order (expiry, strike, root ascending) that is a key ascending row to row
     roots = sorted(set(prefix_root))
@@ -760,22 +818,23 @@ def _regular_chain(
     row_key = (exp_days.view(np.int64)[prefix_code] * 100_000_000 + strike_units) * len(
         roots
     ) + row_root
-    if not (np.diff(row_key) > 0).all() and pd.Index(row_key).has_duplicates:
+    if not (row_key[1:] > row_key[:-1]).all() and pd.Index(row_key).has_duplicates:
         return None  # a repeated contract: dropped or refused on the exact path
     settle_prefix = settlement_instants_ns(prefix_root, exp_days)
     if (settle_prefix == _NAT_NS).any():
         return None  # an expiry outside the exchange calendar: a skip
 
     # the file is regular: the exact path's records, in its order
-    oi = _NUMERIC_NAMES.index("open_interest")
+    oi = values[_NUMERIC_NAMES.index("open_interest")]
     quality.total_rows = 2 * n
-    quality.total_weight = float(np.nansum(np.concatenate([values[oi, 0::2], values[oi, 1::2]])))
+    # calls then puts, as the exact path sums them (no NaN here: its nansum is this sum)
+    quality.total_weight = float(np.concatenate([oi[0::2], oi[1::2]]).sum())
     expiry = exp_days.astype("datetime64[ns]")[prefix_code]
     _check_boundary_cut(
         expiry,
         strike,
         values[_NUMERIC_NAMES.index("delta"), 0::2],  # the calls'
-        np.ones(n, dtype=bool),
+        None,  # every row dated and readable
         spot,
         as_of,
         source,
@@ -786,7 +845,8 @@ def _regular_chain(
     width = int(length[0])
     if (length == width).all():  # symbols of one width (one root): the bytes interleaved
         symbol = fixed_width_strings(
-            np.stack([c_region.reshape(n, width), p_region.reshape(n, width)], 1), width
+            np.concatenate((c_region.reshape(n, width), p_region.reshape(n, width)), axis=1),
+            width,
         )
     else:
         order = np.arange(2 * n).reshape(n, 2)
@@ -795,20 +855,21 @@ def _regular_chain(
         symbol = pa.concat_arrays([call_sym, put_sym]).take(order.reshape(-1))
     root = (
         fixed_width_strings(
-            np.tile(np.frombuffer(roots[0].encode(), dtype=np.uint8), 2 * n), len(roots[0])
+            np.frombuffer(roots[0].encode() * (2 * n), dtype=np.uint8), len(roots[0])
         )
         if len(roots) == 1
-        else pa.array(roots, type=pa.string()).take(np.repeat(row_root, 2))
+        else pa.array(roots, type=pa.string()).take(row_root.repeat(2))
     )
+    strikes, settle = strike.repeat(2), settle_prefix[prefix_code].repeat(2)
     contracts = contracts_frame(
         symbol,
         root,
-        fixed_width_strings(np.tile(np.frombuffer(b"CP", dtype=np.uint8), n), 1),
-        np.repeat(strike, 2),
-        np.repeat(expiry, 2),
-        np.repeat(settle_prefix[prefix_code], 2),
+        fixed_width_strings(np.frombuffer(b"CP" * n, dtype=np.uint8), 1),
+        strikes,
+        expiry.repeat(2),
+        settle,
         values,
-        _NUMERIC_NAMES,
+        _NUMBERS_AT,
     )
     if underlying is None:  # contracts per root, summed per underlying (ties: the first name)
         per_root = np.bincount(row_root, minlength=len(roots))
@@ -827,7 +888,17 @@ def _regular_chain(
         skipped=_NO_SKIPPED.copy(deep=False),  # (copy on write: the constant stays empty)
         quality=quality,
     )
-    validate_chain(chain, symbols_unique=True)
+    # the frame's own arrays (its blocks), checked without reading its columns back
+    validate_chain(
+        chain,
+        symbols_unique=True,
+        columns={
+            "open_interest": oi,
+            "strike": strikes,
+            "iv": iv,
+            "settle_time": settle.view("datetime64[ns]"),
+        },
+    )
     return chain
 
 

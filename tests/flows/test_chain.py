@@ -142,3 +142,52 @@ def test_validate_chain_names_the_field(chain, field) -> None:
 
 def test_validate_chain_accepts_a_good_chain() -> None:
     validate_chain(_chain())
+
+
+def _outcome(chain: Chain) -> str:
+    try:
+        validate_chain(chain)
+    except InputError as exc:
+        return str(exc)
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("columns", "field"),
+    [
+        ({}, None),
+        ({"open_interest": [10, 3]}, None),
+        ({"iv": [np.inf, 0.0]}, None),
+        ({"open_interest": [10.0, -1.0]}, "open_interest"),
+        ({"open_interest": [10.0, np.nan]}, "open_interest"),
+        ({"strike": [500.0, 0.0]}, "strike"),
+        ({"strike": [500.0, np.inf]}, "strike"),
+        ({"iv": [0.0, np.nan]}, "iv"),
+        ({"iv": [-np.inf, 0.0]}, "iv"),
+        (
+            {"settle_time": pd.to_datetime([None, "2024-03-15 20:00"]).tz_localize("UTC")},
+            "settle_time",
+        ),
+        ({"settle_time": pd.to_datetime(["2024-03-15 20:00", None]).as_unit("us")}, "settle_time"),
+    ],
+)
+def test_validate_chain_reads_typed_columns_as_pandas_reads_any_column(columns, field) -> None:
+    """Numeric and datetime columns are read straight from their arrays; the same chain with
+    those columns as Python objects goes through pd.to_numeric / pd.DatetimeIndex: the same
+    verdict and the same message."""
+    typed = _chain(columns=columns)
+    as_objects = _chain(
+        columns={
+            col: typed.contracts[col].astype(object)
+            for col in ("open_interest", "strike", "iv", "settle_time")
+        }
+    )
+    assert as_objects.contracts["settle_time"].dtype == object
+    outcome = _outcome(typed)
+    assert outcome == _outcome(as_objects)
+    if field is None:
+        assert outcome == "ok"
+    else:
+        with pytest.raises(InputError) as err:
+            validate_chain(typed)
+        assert err.value.field == field and str(err.value) == outcome

@@ -144,6 +144,12 @@ def test_settlement_instants_ns_is_the_same_rule_in_numpy() -> None:
     got = products.settlement_instants_ns(each, days)
     assert got.dtype == np.int64 and np.array_equal(got, expected)
     assert (got == np.iinfo(np.int64).min).sum() >= 18  # NaT cases were covered
+    pm = ["SPY"] * days.size  # no AM-settled root: the closes alone
+    assert np.array_equal(
+        products.settlement_instants_ns(pm, days), settlement_instants(pm, days)[0].asi8
+    )
+    with_time = days.astype("datetime64[ns]") + np.timedelta64(15, "h")  # any time of day
+    assert np.array_equal(products.settlement_instants_ns(each, with_time), expected)
     assert products.settlement_instants_ns([], np.array([], dtype="datetime64[D]")).size == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from flows.chain import UNREADABLE_COLUMN, parse_osi, settlement_times
 from flows.errors import InputError
+from flows.quality import Quality
 from flows.schema import CHAIN_COLUMNS
 from flows.sources import cboe_csv
 from tests.realdata import full, root, trimmed
@@ -412,3 +414,89 @@ def test_drop_folder_picks_newest_file_for_the_underlying(tmp_path: Path) -> Non
     assert len(chain.contracts) == 6
     with pytest.raises(InputError):
         cboe_csv.read_file(tmp_path / "nope.csv")
+
+
+def test_fixed_offset_dates_read_as_pandas_reads_them() -> None:
+    """EDT/EST stamps are read with the standard library: the same Timestamp (instant, zone
+    object, unit) as pandas' ``tz_localize("UTC").tz_convert(New York)`` of the wall clock
+    moved by the offset, across both DST changes, midnight and the year's ends; an impossible
+    date is the same error."""
+    stamps = [
+        "Date: March 12, 2023 at 1:59 AM EST",
+        "Date: March 12, 2023 at 3:00 AM EDT",
+        "Date: November 5, 2023 at 1:30 AM EDT",
+        "Date: November 5, 2023 at 1:30 AM EST",
+        "Date: December 31, 2023 at 11:59 PM EST",
+        "Date: January 1, 2024 at 12:00 AM EST",
+        "Date: February 29, 2024 at 9:30 AM EST",
+        "Date: September 14, 2023 at 4:31 PM EDT",
+        "Date: 23 de marzo de 2022, 8:47 PM EDT",
+    ]
+    for cell in stamps:
+        got = cboe_csv.parse_date_line(cell, "f.csv")
+        m = re.search(r"(\d{1,2}):(\d{2}) ([AP])M (E[DS]T)", cell)
+        assert m is not None
+        hour = int(m[1]) % 12 + (12 if m[3] == "P" else 0)
+        day = pd.Timestamp(
+            re.sub(r"^Date: | at .*|, \d+:.*", "", cell).replace(" de marzo de ", " March ")
+        )
+        wall = day + pd.Timedelta(hours=hour, minutes=int(m[2]))
+        offset = {"EDT": -4, "EST": -5}[m[4]]
+        expected = (
+            (wall - pd.Timedelta(hours=offset)).tz_localize("UTC").tz_convert("America/New_York")
+        )
+        assert got == expected and repr(got) == repr(expected), cell
+        assert got.unit == expected.unit and got.tz is expected.tz
+    with pytest.raises(InputError, match="impossible date/time .* day is out of range"):
+        cboe_csv.parse_date_line("Date: February 30, 2023 at 4:31 PM EDT", "f.csv")
+
+
+def _boundary_cut_reference(expiry, strike, call_delta, ok, spot, as_of, source, quality):
+    """The rule of cboe_csv._check_boundary_cut written plainly (masks, no bisection)."""
+    dated = ~np.isnat(expiry)
+    ok = np.ones(len(expiry), dtype=bool) if ok is None else ok
+    if not dated.any() or not ok.any():
+        return
+    last_expiry = expiry[np.flatnonzero(dated)[-1]]
+    e, k, d = expiry[ok].astype("datetime64[ns]").view(np.int64), strike[ok], call_delta[ok]
+    same = e[1:] == e[:-1]
+    last = e == np.datetime64(last_expiry, "ns").astype(np.int64)
+    if not (np.all(e[1:] >= e[:-1]) and np.all(k[1:][same] >= k[:-1][same])) or not last.any():
+        return
+    day, top = str(np.datetime64(last_expiry, "D")), float(k[last].max())
+    if top < spot <= float(k.max()):
+        raise InputError(source, "Strike", f"cut {day} {top:g}")
+    if np.isfinite(d[last][-1]) and d[last][-1] >= cboe_csv.CUT_TOP_CALL_DELTA:
+        quality.warn(f"delta {day} {top:g}")
+    snapshot = np.datetime64(as_of.tz_convert("America/New_York").date(), "D")
+    if int((np.datetime64(last_expiry, "D") - snapshot) // np.timedelta64(1, "D")) < 90:
+        quality.warn(f"near {day}")
+
+
+def test_boundary_cut_check_against_its_plain_rule() -> None:
+    rng = np.random.default_rng(7)
+    as_of = pd.Timestamp("2023-09-14 16:31", tz="America/New_York")
+    for trial in range(1500):
+        n = int(rng.integers(1, 40))
+        days = np.sort(rng.integers(0, 6, n)) if trial % 3 else rng.integers(0, 6, n)
+        expiry = (np.datetime64("2023-09-15") + days * np.timedelta64(30, "D")).astype("M8[ns]")
+        strike = np.concatenate([np.sort(rng.integers(1, 9, n)) * 10.0])
+        if trial % 5 == 0:
+            order = np.lexsort((strike, expiry))
+            expiry, strike = expiry[order], strike[order]
+        delta = rng.uniform(0, 1, n)
+        ok = None if trial % 2 else rng.uniform(size=n) < 0.8
+        if ok is not None:
+            expiry = np.where(rng.uniform(size=n) < 0.1, np.datetime64("NaT"), expiry)
+            ok &= ~np.isnat(expiry)
+        spot = float(rng.integers(1, 10) * 10 - 5)
+        outcomes = []
+        for check in (cboe_csv._check_boundary_cut, _boundary_cut_reference):
+            q = Quality(source="f.csv")
+            try:
+                check(expiry, strike, delta, ok, spot, as_of, "f.csv", q)
+                kinds = sorted("delta" if "delta" in w else "near" for w in q.warnings)
+                outcomes.append(("ok", tuple(kinds)))
+            except InputError:
+                outcomes.append(("error", 0))
+        assert len(set(outcomes)) <= 1, (trial, outcomes)

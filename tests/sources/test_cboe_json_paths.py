@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from flows.chain import Chain
+from flows.chain import Chain, osi_fields
 from flows.errors import FlowdeskError
 from flows.sources import cboe, sample_options
 from tests.corpus.test_corpus_gamma import MSTR, case_file_cases, json_cases
@@ -66,11 +68,8 @@ def takes_one_pass(payload: Any) -> bool:
     data = obj["data"]
     quality = cboe.Quality(source="options.json", basis="open interest")
     ts = pd.Timestamp("2026-07-10 21:12:30", tz="UTC")
-    booleans = b"true" in payload or b"false" in payload if isinstance(payload, bytes) else True
     return (
-        cboe._regular_chain(
-            data["options"], data["current_price"], ts, "w", "s", "X", quality, booleans
-        )
+        cboe._regular_chain(data["options"], data["current_price"], ts, "w", "s", "X", quality)
         is not None
     )
 
@@ -173,3 +172,53 @@ def test_json_booleans_are_unreadable_not_one_and_zero() -> None:
     chain = cboe.parse(ONE_PASS_DAMAGE["volume false"], "options.json")
     assert chain.quality is not None and pd.isna(chain.contracts.iloc[3]["volume"])
     assert any(r.startswith("volume: not a number (e.g. False)") for r in chain.quality.repairs)
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [
+        ["MSTR260717C00095000", "MSTR260717P00095000", "MSTR260724C00100500"],
+        ["SPX230915C04500000", "SPXW230915P04500000", "SPX230915P04500000"],  # two widths
+        ["A230915C00001000"],  # a one-letter root, one symbol
+        [f"SPY{d}C{k:08d}" for d in ("230914", "230915", "231020") for k in range(0, 900, 9)],
+        [f"Q{d}P00000500" for d in ("230914", "230915") * 80],  # many runs: prefixes by hashing
+    ],
+)
+def test_split_osi_gives_the_fields_of_osi_fields(symbols: list[str]) -> None:
+    got = cboe.split_osi(pa.array(symbols, type=pa.large_string()))
+    ref = osi_fields(symbols)
+    assert got is not None and ref.ok.all()
+    assert [got.roots[i] for i in got.prefix] == [ref.roots[c] for c in ref.root_code]
+    assert np.array_equal(got.days.astype("datetime64[ns]")[got.prefix], ref.expiry)
+    assert np.array_equal(got.is_call, ref.is_call)
+    assert np.array_equal(got.strike_units / 1000.0, ref.strike)
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [
+        ["MSTR260717C00095000", "MSTR260717X00095000"],  # not C/P
+        ["MSTR260717C0009500O"],  # a letter in the strike
+        ["MSTR260231C00095000"],  # no such day
+        ["mstr260717C00095000"],  # not upper case
+        ["MSTRXYZ260717C00095000"],  # a root of seven
+        ["260717C00095000"],  # no root
+        ["SPX230915C04500000", "SPXW230915X04500000"],  # two widths, not C/P
+    ],
+)
+def test_split_osi_declines_what_is_not_a_normal_osi_symbol(symbols: list[str]) -> None:
+    assert cboe.split_osi(pa.array(symbols, type=pa.large_string())) is None
+
+
+@pytest.mark.parametrize("n", [1, 1023, 1024, 5000])
+def test_eight_digits_reads_every_row_as_int_does(n: int) -> None:
+    rng = np.random.default_rng(n)
+    numbers = rng.integers(0, 10**8, n)
+    numbers[0] = 99_999_999
+    text = "".join(f"{v:08d}" for v in numbers.tolist()).encode()
+    block = np.frombuffer(text, dtype=np.uint8).reshape(n, 8)
+    got = cboe.eight_digits(block)
+    assert got is not None and got.dtype == np.int64 and np.array_equal(got, numbers)
+    bad = block.copy()
+    bad[n // 2, 3] = ord("x")
+    assert cboe.eight_digits(bad) is None
