@@ -13,6 +13,7 @@ import csv
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from flows import letf, letf_reset
@@ -541,3 +542,48 @@ def test_the_written_out_whitespace_is_every_character_str_strip_removes() -> No
     from flows.letf_reset import _PY_SPACE
 
     assert _PY_SPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+def _fuzz_names(count: int, seed: int) -> list[str]:
+    """ASCII names built from the rules' words, their neighbours and the spaces Python's ``\\s``
+    and ``\\b`` tell apart: every branch of the byte matchers is reached many times."""
+    pieces = [
+        "daily", "DAILY", "Daily", "dly", "DLY", "dail", "aily", "xdaily", "dailyx", "_daily",
+        "daily_", "1daily", "daily2", "income", "INCOME", "pay", "Pay", "premium", "distribution",
+        "distributio", "incom", "pa", "weekly", "WeeklyPay", "monthly", "quarterly", "quarter",
+        "yield", "boost", "options", "buffer", " ", "  ", "\t", "\x0b", "\x0c", "\x1c", "\x1f",
+        "\r", "\n", "-", "+", "&", "/", "2x", "3X", "Bull", "Bear", "ETF", "",
+    ]  # fmt: skip
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(pieces, size=int(rng.integers(0, 7)))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_byte_matchers_agree_with_the_python_patterns(seed: int) -> None:
+    names = _fuzz_names(3000, seed) + _TRICKY_NAMES[:-2]
+    names = [n for n in names if n.isascii()]
+    arr = pa.array(names, type=pa.large_string())
+    for rule in letf_reset.NAME_RULES:
+        if rule.matcher is None:
+            continue
+        got = rule.matcher(letf_reset._bytes_of(arr), len(arr))
+        expected = np.array([rule.pattern.search(n) is not None for n in names])
+        bad = [n for n, g, e in zip(names, got, expected, strict=True) if g != e]
+        assert not bad, (rule.key, bad[:10])
+        # on a slice of the array (an offset into its buffers), as after a filter
+        part = arr.slice(7, 900)
+        got = rule.matcher(letf_reset._bytes_of(part), len(part))
+        assert (got == expected[7:907]).all(), rule.key
+    # and the whole classification, rule by rule, against the first matching Python pattern
+    expected = [
+        next((k for k, r in enumerate(letf_reset.NAME_RULES) if r.pattern.search(n)), 5)
+        for n in names
+    ]
+    assert letf_reset._first_rule_of(arr, letf_reset.NAME_RULES).tolist() == expected
+
+
+def test_a_long_run_of_spaces_after_daily_is_read_whole() -> None:
+    names = ["Daily" + " " * 40 + "Income", "Daily" + " " * 40 + "Bull", "x"] * 200
+    arr = pa.array(names, type=pa.large_string())
+    got = letf_reset._daily_hits(letf_reset._bytes_of(arr), len(arr))
+    assert got.tolist() == [False, True, False] * 200
