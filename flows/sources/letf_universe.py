@@ -68,6 +68,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from pandas.api.internals import create_dataframe_from_blocks
 from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows import letf_reset
@@ -516,8 +518,31 @@ def _fast_numbers(
     return numbers, blank[:n], no_market_data
 
 
+_ISO_UTC = re.compile(
+    r"(19[0-9]{2}|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?\+00:00"
+)
+"""The scrape time as the site writes it (``2026-06-01T00:00:02.381+00:00``): UTC, at most
+microseconds.  ``pandas.to_datetime(..., format="ISO8601", utc=True)`` reads such texts to
+``datetime64[us, UTC]`` and numpy reads the same instants (its own check of the day of the
+month: a day that does not exist leaves the texts to pandas)."""
+_UTC_US = pd.DatetimeTZDtype("us", "UTC")
+
+
 def _utc_times_of(distinct: pa.Array) -> pd.api.extensions.ExtensionArray:
-    """:func:`_as_of` of a few distinct (stripped) texts: a blank one is missing, as there."""
+    """:func:`_as_of` of a few distinct (stripped) texts: a blank one is missing, as there.
+
+    Texts all written as :data:`_ISO_UTC` (or blank, at least one not) are read by numpy, one
+    per distinct value; any other spelling leaves them all to pandas (whose resolution then
+    follows every text)."""
+    texts = distinct.to_pylist()
+    if any(texts) and all(not t or _ISO_UTC.fullmatch(t) for t in texts):
+        try:
+            wall = np.array([t[:-6] if t else "NaT" for t in texts], dtype="datetime64[us]")
+        except ValueError:  # no such day (2026-02-30): pandas decides
+            pass
+        else:
+            return pd.array(wall, dtype=_UTC_US)
     missing = pa.scalar(None, type=pa.large_string())
     given = pc.if_else(pc.equal(distinct, ""), missing, distinct)  # what .where(ne("")) gives
     return _utc_times(pd.Series(_str_column(given))).array
@@ -793,8 +818,33 @@ _KINDS = pa.array(["fixed", "variable"], type=pa.large_string())
 """``leverage_kind`` by ``variable`` (0: fixed, 1: variable)."""
 
 
+_EMPTY = pa.scalar("", type=pa.large_string())
+_FUNDS_COLUMNS = [*LETF_COLUMNS, *EXTRA_COLUMNS]
+
+
 def _str_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     return ArrowStringArray(values, dtype=_STR)
+
+
+def _frame(names: list[str], columns: dict[str, object], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` (columns in the order of ``names``, a RangeIndex) assembled
+    from its blocks (:func:`pandas.api.internals.create_dataframe_from_blocks`): numpy columns
+    of one dtype stacked into one block, as pandas consolidates them; each extension array
+    (text, UTC times) its own block.  No type inference, no copy of the text."""
+    blocks: list[tuple[object, np.ndarray]] = []
+    by_dtype: dict[np.dtype, list[int]] = {}
+    for i, name in enumerate(names):
+        values = columns[name]
+        if isinstance(values, np.ndarray):
+            by_dtype.setdefault(values.dtype, []).append(i)
+        else:
+            blocks.append((values, np.array([i])))
+    for dtype, at in by_dtype.items():
+        stacked = np.empty((len(at), n), dtype=dtype)
+        for row, i in enumerate(at):
+            stacked[row] = columns[names[i]]
+        blocks.append((stacked, np.array(at)))
+    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(n), columns=pd.Index(names))
 
 
 def _finish_rows(
@@ -824,7 +874,7 @@ def _finish_rows(
     aum_missing = np.isnan(aum) if aum.dtype.kind == "f" else np.zeros(n, dtype=bool)
     with np.errstate(invalid="ignore"):
         positive = f.magnitude > 0
-    conditions = [
+    conditions = (
         blank_ticker,
         ~f.variable & ~f.lev_ok & ~(positive & ~f.direction_ok),
         ~f.direction_ok,
@@ -833,9 +883,13 @@ def _finish_rows(
         blank_underlying & blank_underlying_asset,
         ~f.asset_class_ok,
         unknown & blank_name,
-    ]
-    first = np.select(conditions, list(range(len(_DEFECTS))), default=len(_DEFECTS))
-    bad_rows = np.flatnonzero(first < len(_DEFECTS))
+    )
+    # each row's first defect (len(_DEFECTS): none), the last condition written first
+    first = np.full(n, len(_DEFECTS), dtype=np.int64)
+    for k in range(len(conditions) - 1, -1, -1):
+        first[conditions[k]] = k
+    has_defect = first < len(_DEFECTS)
+    bad_rows = np.flatnonzero(has_defect)
     # the messages quote the bad cell: built for the defective rows only
     quoted = {
         1: ("leverage '", f.lev_text, "' is not a positive number"),
@@ -849,74 +903,84 @@ def _finish_rows(
         5: "unknown underlying (underlying_ticker and underlying_asset blank)",
         7: "name not readable: reset period cannot be determined",
     }
-    messages: list[str] = []
+    skip = has_defect & (eligible | blank_ticker)
+    counted = has_defect & eligible
     if bad_rows.size:
         kinds = first[bad_rows]
-        cells = {k: v[1].take(pa.array(bad_rows)).to_pylist() for k, v in quoted.items()}
+        bad_at = pa.array(bad_rows)
+        cells = {k: v[1].take(bad_at).to_pylist() for k, v in quoted.items()}
         messages = [
             fixed[k] if k in fixed else quoted[k][0] + cells[k][i] + quoted[k][2]
             for i, k in enumerate(kinds.tolist())
         ]
-    at = np.zeros(n, dtype=np.int64)
-    at[bad_rows] = np.arange(1, bad_rows.size + 1)
-    defect = pa.array(["", *messages], type=pa.large_string()).take(pa.array(at))
-    has_defect = first < len(_DEFECTS)
-    skip = has_defect & (eligible | blank_ticker)
-    counted = has_defect & eligible
-    kinds, aum_counted = first[counted], aum[counted]
-    seen, at_first = np.unique(kinds, return_index=True)
-    for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
-        weights = aum_counted[kinds == k]
-        known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
-        if known.any():
-            quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
-        if (~known).any():
-            quality.skip(_DEFECTS[k], int((~known).sum()), None)
-    skip_rows = pa.array(np.flatnonzero(skip))
-    skipped = pd.DataFrame(
+        at = np.zeros(n, dtype=np.int64)
+        at[bad_rows] = np.arange(1, bad_rows.size + 1)
+        defect = pa.array(["", *messages], type=pa.large_string()).take(pa.array(at))
+        kinds, aum_counted = first[counted], aum[counted]
+        seen, at_first = np.unique(kinds, return_index=True)
+        for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
+            weights = aum_counted[kinds == k]
+            known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
+            if known.any():
+                quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
+            if (~known).any():
+                quality.skip(_DEFECTS[k], int((~known).sum()), None)
+    else:
+        defect = pa.repeat(_EMPTY, n)
+    skip_rows = np.flatnonzero(skip)
+    skip_at = pa.array(skip_rows)
+    skipped = _frame(
+        SKIPPED_COLUMNS,
         {
-            "ticker": _str_column(f.ticker.take(skip_rows)),
-            "line": f.line[skip].astype("int64"),
-            "reason": _str_column(defect.take(skip_rows)),
-            "aum_usd": aum[skip].astype(float),
-            "counted": counted[skip],
+            "ticker": _str_column(f.ticker.take(skip_at)),
+            "line": f.line[skip_rows].astype("int64"),
+            "reason": _str_column(defect.take(skip_at)),
+            "aum_usd": aum[skip_rows].astype(float),
+            "counted": counted[skip_rows],
         },
-        index=pd.RangeIndex(len(skip_rows)),
-        copy=False,
+        skip_rows.size,
     )
-    keep = np.flatnonzero(~skip)
-    keep_at = pa.array(keep)
+    keep = np.flatnonzero(~skip) if skip_rows.size else None
+    keep_at = pa.array(keep) if keep is not None else None
 
     def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-        return _str_column(values.take(keep_at))
+        return _str_column(values if keep_at is None else values.take(keep_at))
 
-    empty = pa.scalar("", type=pa.large_string())
+    def rows(values: np.ndarray) -> np.ndarray:
+        return values if keep is None else values[keep]
+
     columns_out = {
         "ticker": text(f.ticker),
         "name": text(f.name),
-        "underlying": text(pc.if_else(pa.array(blank_underlying), empty, f.underlying)),
-        "underlying_asset": text(
-            pc.if_else(pa.array(blank_underlying_asset), empty, f.underlying_asset)
+        "underlying": text(
+            pc.if_else(pa.array(blank_underlying), _EMPTY, f.underlying)
+            if blank_underlying.any()
+            else f.underlying
         ),
-        "leverage": np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)[keep],
+        "underlying_asset": text(
+            pc.if_else(pa.array(blank_underlying_asset), _EMPTY, f.underlying_asset)
+            if blank_underlying_asset.any()
+            else f.underlying_asset
+        ),
+        "leverage": rows(np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)),
         "issuer": text(f.issuer),
         "fund_type": text(f.fund_type),
-        "asset_class": text(pc.if_else(pa.array(f.asset_class_ok), f.asset_class, empty)),
-        "aum_usd": aum[keep],
-        "price": numbers["price"][keep],
-        "avg_volume": numbers["volume"][keep],
+        "asset_class": text(
+            f.asset_class
+            if f.asset_class_ok.all()
+            else pc.if_else(pa.array(f.asset_class_ok), f.asset_class, _EMPTY)
+        ),
+        "aum_usd": rows(aum),
+        "price": rows(numbers["price"]),
+        "avg_volume": rows(numbers["volume"]),
         "reset": text(reset),
         "leverage_kind": text(_KINDS.take(pa.array(f.variable.astype(np.int8)))),
-        "sample_aum_usd": f.sample_aum_usd[keep],
-        "line": f.line[keep],
-        "as_of": f.as_of.take(keep) if hasattr(f.as_of, "take") else f.as_of[keep],
+        "sample_aum_usd": rows(f.sample_aum_usd),
+        "line": rows(f.line),
+        "as_of": f.as_of if keep is None else f.as_of.take(keep),
         "reset_source": text(reset_source),
         "reset_evidence": text(reset_evidence),
         "defect": text(defect),
     }
-    funds = pd.DataFrame(
-        {c: columns_out[c] for c in (*LETF_COLUMNS, *EXTRA_COLUMNS)},
-        index=pd.RangeIndex(len(keep)),
-        copy=False,
-    )
+    funds = _frame(_FUNDS_COLUMNS, columns_out, n if keep is None else keep.size)
     return Universe(funds, skipped, quality)

@@ -113,10 +113,29 @@ def _universe_edits() -> dict[str, str]:
         for value in ("1,234", "+5", " 7 ", "1e5", "inf", "nan", "1_000", ".5", "5.", "-0", "١٢"):
             spelled = value + "x" if column == "leverage" else value
             out[f"{column}={spelled!r}"] = _set(text, 7, column, spelled)
-    for value in ("2026-06-01T00:00:02.381123456+00:00", "2026-06-01", "garbage", ""):
+    for value in (
+        "2026-06-01T00:00:02.381123456+00:00",
+        "2026-06-01",
+        "garbage",
+        "",
+        "2026-02-30T00:00:02.381+00:00",
+        "2026-06-01T24:00:00+00:00",
+        "2026-06-01T00:00:60+00:00",
+        "2026-06-01T00:00:02+00:00",
+        "2026-06-01T00:00:02.123456+00:00",
+        "2026-06-01T00:00:02.1234567+00:00",
+        "2026-06-01T00:00:02.381Z",
+        "2026-06-01 00:00:02.381+00:00",
+        "2026-06-01T00:00:02.381+01:00",
+        "1899-12-31T00:00:00+00:00",
+        "2026-6-01T00:00:02.381+00:00",
+    ):
         out[f"updated_at={value!r}"] = _set(text, 7, "updated_at", value)
     rows = range(len(lines) - 1)
     out["every updated_at blank"] = harness.set_cells(text, 0, rows, "updated_at", "")
+    out["every updated_at whole seconds"] = harness.set_cells(
+        text, 0, rows, "updated_at", "2026-06-01T00:00:02+00:00"
+    )
     out["integers only"] = harness.set_cells(
         harness.set_cells(harness.set_cells(text, 0, rows, "aum", "12345"), 0, rows, "price", "10"),
         0,
