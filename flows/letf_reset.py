@@ -509,23 +509,30 @@ def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
         return out
     ascii_cells = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
     if not ascii_cells.all():
-        for i in np.flatnonzero(~ascii_cells):
-            out[i] = _first_rule_py(arr[int(i)].as_py(), rules)
-    todo = np.flatnonzero(ascii_cells)
-    cells = arr if ascii_cells.all() else arr.take(pa.array(todo))
+        other = np.flatnonzero(~ascii_cells)
+        out[other] = [_first_rule_py(v, rules) for v in arr.take(pa.array(other)).to_pylist()]
+    # ``cells`` are the cells of the rows ``todo``; ``pending``: which of them no rule decided
+    # yet.  Byte matchers read every cell and keep the pending ones; the cells are narrowed to
+    # the pending ones before an RE2 call or the Python patterns only.
+    todo, cells, pending = np.arange(len(arr)), arr, ascii_cells
+    cell_bytes: _Bytes | None = None
     for k, rule in enumerate(rules):
-        if todo.size <= _SMALL * (len(rules) - k):
-            words = _any_keyword(rules, k)
-            out[todo] = [_first_rule_py(v, rules, k, words) for v in cells.to_pylist()]
-            break
+        if rule.matcher is None or np.count_nonzero(pending) <= _SMALL * (len(rules) - k):
+            if not pending.all():
+                todo, cells = todo[pending], cells.filter(pa.array(pending))
+                pending, cell_bytes = np.ones(todo.size, dtype=bool), None
+            if todo.size <= _SMALL * (len(rules) - k):
+                words = _any_keyword(rules, k)
+                out[todo] = [_first_rule_py(v, rules, k, words) for v in cells.to_pylist()]
+                break
         if rule.matcher is not None:
-            hits = rule.matcher(_bytes_of(cells), len(cells))
+            if cell_bytes is None:
+                cell_bytes = _bytes_of(cells)
+            hits = rule.matcher(cell_bytes, len(cells)) & pending
         else:
             hits = _ascii_hits(cells, rule)
-        if hits.any():
-            out[todo[hits]] = k
-            todo = todo[~hits]
-            cells = cells.filter(pa.array(~hits))
+        out[todo[hits]] = k
+        pending = pending & ~hits
     return out
 
 

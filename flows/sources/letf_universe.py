@@ -498,7 +498,9 @@ def _fast_numbers(
     other = np.flatnonzero(~ok)
     blank = np.zeros(3 * n, dtype=bool)
     unreadable = np.zeros(3 * n, dtype=bool)
-    if other.size:
+    if other.size and not _lengths(pa.concat_arrays(raw))[other].any():
+        blank[other] = unreadable[other] = True  # empty cells only: blank, NaN (decimal_cells)
+    elif other.size:
         cells = pc.utf8_trim_whitespace(pa.concat_arrays(raw).take(pa.array(other)))
         blank[other] = np.asarray(pc.equal(cells, "").to_numpy(zero_copy_only=False))
         unreadable[other] = letf_reset.unreadable_stripped(cells)
@@ -527,6 +529,12 @@ microseconds.  ``pandas.to_datetime(..., format="ISO8601", utc=True)`` reads suc
 ``datetime64[us, UTC]`` and numpy reads the same instants (its own check of the day of the
 month: a day that does not exist leaves the texts to pandas)."""
 _UTC_US = pd.DatetimeTZDtype("us", "UTC")
+
+
+def _lengths(values: pa.Array) -> np.ndarray:
+    """The byte length of each cell of a ``large_string`` array (its offsets; no compute call)."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    return np.diff(offsets[values.offset : values.offset + len(values) + 1])
 
 
 def _utc_times_of(distinct: pa.Array) -> pd.api.extensions.ExtensionArray:
