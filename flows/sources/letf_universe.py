@@ -293,23 +293,34 @@ def _lines_are_plain(body: bytes) -> bool:
     """One record per line, read alike by Python's strict reader and pyarrow: every quote
     character opens or closes a field (``"a, b"`` after a comma or a line start, before a comma
     or a line end) with no quote and no line break inside, and no line is longer than Python's
-    CSV field limit (bytes: at least the characters)."""
+    CSV field limit (bytes: at least the characters).
+
+    Checked on the bytes with numpy: the quotes pair up (an even number; each odd one closes
+    the one before), no line break lies between an opening quote and its closing one, an
+    opening quote starts the text or follows a comma or a line break, and a closing quote ends
+    the text or comes before a comma or a line end (so never right before another quote)."""
+    chars = np.frombuffer(body, dtype=np.uint8)
     limit = csv.field_size_limit()
+    breaks = None
     if len(body) > limit:
-        breaks = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+        breaks = np.flatnonzero(chars == 10)
         if np.diff(np.r_[-1, breaks, len(body)]).max() - 1 > limit:
             return False
     if b'"' not in body:
         return True
-    pieces = body.split(b'"')  # text outside quotes, inside, outside, ...
-    if len(pieces) % 2 == 0:
+    quotes = np.flatnonzero(chars == 34)
+    if quotes.size % 2:
         return False  # an odd number of quotes
-    outside, inside = pieces[0::2], pieces[1::2]
-    return (
-        all(b"\n" not in p for p in inside)
-        and all(p.endswith((b",", b"\n")) for p in outside[:-1] if p)
-        and all(not p or p.startswith((b",", b"\r", b"\n")) for p in outside[1:])
-        and all(outside[1:-1])  # "a""b": a quote right after a closing one
+    opening, closing = quotes[0::2], quotes[1::2]
+    if breaks is None:
+        breaks = np.flatnonzero(chars == 10)
+    if (np.searchsorted(breaks, opening) != np.searchsorted(breaks, closing)).any():
+        return False  # a line break inside quotes
+    before = chars[opening - 1]  # (the last byte for a quote at the start: not read)
+    after = chars[np.minimum(closing + 1, chars.size - 1)]
+    return bool(
+        ((opening == 0) | (before == 44) | (before == 10)).all()
+        and ((closing == chars.size - 1) | (after == 44) | (after == 13) | (after == 10)).all()
     )
 
 

@@ -358,3 +358,30 @@ def test_the_shipped_tables_take_the_fast_path() -> None:
     finally:
         vixetp_universe._parse_fast = real
     assert taken == [True]
+
+
+def _plain_by_pieces(body: bytes) -> bool:
+    """The definition of a plain body in words of its pieces between quotes (text outside
+    quotes, inside, outside, ...), for bodies below Python's field limit."""
+    if b'"' not in body:
+        return True
+    pieces = body.split(b'"')
+    if len(pieces) % 2 == 0:
+        return False  # an odd number of quotes
+    outside, inside = pieces[0::2], pieces[1::2]
+    return (
+        all(b"\n" not in p for p in inside)
+        and all(p.endswith((b",", b"\n")) for p in outside[:-1] if p)
+        and all(not p or p.startswith((b",", b"\r", b"\n")) for p in outside[1:])
+        and all(outside[1:-1])  # "a""b": a quote right after a closing one
+    )
+
+
+def test_the_quote_check_on_bytes_is_the_definition() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(17)
+    alphabet = [b'"', b",", b"\n", b"\r", b"a", b" ", b"\r\n"]
+    for _ in range(20_000):
+        body = b"".join(rng.choice(alphabet, size=int(rng.integers(0, 14))))
+        assert letf_universe._lines_are_plain(body) == _plain_by_pieces(body), body
