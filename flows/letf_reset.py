@@ -382,6 +382,13 @@ one of their letters, ``/`` or ``-``: a test checks every code point)."""
 
 
 _BLANK_SPELLING_SET = frozenset(_BLANK_SPELLINGS.to_pylist())
+
+
+def blank_spellings() -> frozenset[str]:
+    """Every upper/lower-case spelling of the blank words (:func:`unreadable_stripped`)."""
+    return _BLANK_SPELLING_SET
+
+
 """The same spellings as Python strings: a cell ``v`` is unreadable when ``v.strip()`` is one
 (``str.strip`` removes :data:`_PY_SPACE`, a test holds them equal)."""
 
@@ -600,6 +607,17 @@ def classify_reset(
     )
 
 
+class ResetArrays(NamedTuple):
+    """:func:`classify_reset` as Arrow ``large_string`` arrays, and the classes as numpy
+    flags: ``daily`` (``reset == "daily"``) and ``unknown`` (``reset == "unknown"``)."""
+
+    reset: pa.Array
+    reset_source: pa.Array
+    reset_evidence: pa.Array
+    daily: np.ndarray
+    unknown: np.ndarray
+
+
 def classify_reset_arrays(
     ticker: pa.Array,
     name: pa.Array,
@@ -614,6 +632,18 @@ def classify_reset_arrays(
     only on those no name rule decides (the result is the same as running every rule on every
     fund and taking the first source that decides).
     """
+    return classify_reset_flags(ticker, name, family, curated, overrides)[:3]
+
+
+def classify_reset_flags(
+    ticker: pa.Array,
+    name: pa.Array,
+    family: pa.Array,
+    curated: pd.DataFrame | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> ResetArrays:
+    """:func:`classify_reset_arrays` with the ``daily`` and ``unknown`` flags of each row
+    (read from the position of its class in the short list of texts: no text comparison)."""
     n = len(ticker)
     ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
@@ -679,10 +709,12 @@ def classify_reset_arrays(
         by_override, over_at, np.where(by_curated, n_over + cur_at, n_over + n_cur + rule_at)
     )
     why_at = np.where(by_override, 0, np.where(by_curated, 1 + cur_at, 1 + n_cur + rule_at))
-    return (
+    return ResetArrays(
         _texts(reset_texts, reset_at),
         _texts(["override", "curated", "name", "family", "none"], source_at),
         _texts(why_texts, why_at),
+        np.array([t == DAILY for t in reset_texts])[reset_at],
+        np.array([t == UNKNOWN for t in reset_texts])[reset_at],
     )
 
 
@@ -729,9 +761,14 @@ def _curated_rows(curated: pd.DataFrame, ticker: pa.Array) -> np.ndarray:
     if not all(isinstance(t, str) for t in tickers):  # what astype(str) makes of it: pandas'
         keys = pd.Index(curated["ticker"].astype(str).str.strip().str.upper())
         return np.asarray(keys.get_indexer(pd.array(ticker.to_pylist(), dtype="str")))
-    keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(tickers, type=pa.large_string())))
-    if len(set(keys.to_pylist())) != len(keys):  # refused by pandas, as before
-        pd.Index(keys.to_pylist()).get_indexer(ticker.to_pylist())
+    if all(t.isascii() for t in tickers):  # str.strip/upper: Arrow's kernels on ASCII
+        names = [t.strip().upper() for t in tickers]
+        keys = pa.array(names, type=pa.large_string())
+    else:
+        keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(tickers, type=pa.large_string())))
+        names = keys.to_pylist()
+    if len(set(names)) != len(names):  # refused by pandas, as before
+        pd.Index(names).get_indexer(ticker.to_pylist())
     return _lookup(ticker, keys)
 
 

@@ -388,9 +388,8 @@ def _parse_fast(
     if not n:
         return None
     cells = {wanted[c]: _one_chunk(read.column(c)) for c in wanted}
-    empty = pa.array([""], type=pa.large_string())
     coded = {
-        c: _coded(cells[c]) if c in cells else (np.zeros(n, dtype=np.int64), empty)
+        c: _Coded.of(cells[c]) if c in cells else _Coded.blank(n)
         for c in ("leverage", "direction", "fund_family", "asset_class", "updated_at")
     }
     blank_text = pa.array([""] * n, type=pa.large_string()) if len(cells) < len(_READ) else None
@@ -410,14 +409,13 @@ def _parse_fast(
     numbers, aum_blank, no_market_data = _fast_numbers(
         [cells.get(c) for c in ("aum", "price", "avg_volume")], n
     )
-    lev_at, lev_values = coded["leverage"]
-    lev_text = pc.utf8_lower(pc.utf8_trim_whitespace(lev_values))
-    magnitude = _magnitudes(lev_text)[lev_at]
-    variable = np.asarray(pc.equal(lev_text, "variable").to_numpy(zero_copy_only=False))[lev_at]
-    dir_at, dir_values = coded["direction"]
-    direction = pc.utf8_lower(pc.utf8_trim_whitespace(dir_values))
-    long_ = np.asarray(pc.equal(direction, "long").to_numpy(zero_copy_only=False))[dir_at]
-    short = np.asarray(pc.equal(direction, "short").to_numpy(zero_copy_only=False))[dir_at]
+    # the columns of a few distinct values: each value converted once, in Python
+    lev = coded["leverage"].lowered()
+    magnitude = _magnitudes(lev)[coded["leverage"].at]
+    variable = np.array([v == "variable" for v in lev])[coded["leverage"].at]
+    direction = coded["direction"].lowered()
+    long_ = np.array([v == "long" for v in direction])[coded["direction"].at]
+    short = np.array([v == "short" for v in direction])[coded["direction"].at]
     sign = np.where(long_, 1.0, np.where(short, -1.0, np.nan))
     with np.errstate(invalid="ignore"):
         lev_ok = (magnitude > 0) & (long_ | short)
@@ -429,36 +427,33 @@ def _parse_fast(
         check_range(numbers["volume"], "letf.avg_volume", source)
     except InputError:
         return None
-    fam_at, fam_values = coded["fund_family"]
-    issuer = pc.utf8_trim_whitespace(fam_values)
-    class_at, class_values = coded["asset_class"]
-    asset_class = pc.utf8_lower(pc.utf8_trim_whitespace(class_values))
-    time_at, time_values = coded["updated_at"]
+    family, asset_class = coded["fund_family"], coded["asset_class"]
+    classes = asset_class.lowered()
     fields = _Fields(
         ticker=ticker,
         name=name,
         underlying=underlying,
         underlying_asset=underlying_asset,
-        lev_text=lev_text.take(pa.array(lev_at)),
-        direction=direction.take(pa.array(dir_at)),
-        issuer=issuer.take(pa.array(fam_at)),
+        lev_text=coded["leverage"].spread(lev),
+        direction=coded["direction"].spread(direction),
+        issuer=family.spread(family.stripped),
         fund_type=stripped("fund_type"),
-        asset_class=asset_class.take(pa.array(class_at)),
+        asset_class=asset_class.spread(classes),
         aum_text=stripped("aum"),
         variable=variable,
         lev_ok=lev_ok,
         leverage=leverage,
         magnitude=magnitude,
         direction_ok=long_ | short,
-        asset_class_ok=~letf_reset.unreadable_stripped(asset_class)[class_at],
+        asset_class_ok=~np.array([v in _BLANK_SPELLINGS for v in classes])[asset_class.at],
         sample_aum_usd=np.full(n, np.nan),
         line=np.arange(2, n + 2, dtype=np.int64),
-        as_of=_utc_times_of(pc.utf8_trim_whitespace(time_values)).take(time_at),
+        as_of=_utc_times_of(coded["updated_at"].stripped).take(coded["updated_at"].at),
         blank_ticker=blank_ticker,
         blank_name=flags[n : 2 * n],
         blank_underlying=flags[2 * n : 3 * n],
         blank_underlying_asset=flags[3 * n :],
-        blank_issuer=letf_reset.unreadable_stripped(issuer)[fam_at],
+        blank_issuer=np.array([v in _BLANK_SPELLINGS for v in family.stripped])[family.at],
         no_market_data=no_market_data,
         aum_blank=aum_blank,
     )
@@ -476,20 +471,65 @@ def _one_chunk(column: pa.ChunkedArray) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _coded(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """``(at, distinct)``: each row's position among the column's distinct values."""
-    encoded = pc.dictionary_encode(values)
-    at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return at, encoded.dictionary
+_BLANK_SPELLINGS = frozenset(letf_reset.blank_spellings())
+"""Every spelling of a blank word in any case: a stripped cell is unreadable when it is one
+(:func:`flows.letf_reset.unreadable_stripped`, as a Python set)."""
 
 
-def _magnitudes(lev_text: pa.Array) -> np.ndarray:
-    """:func:`_magnitude` of each (lower-case, stripped) leverage text, as float64 (pandas
-    converts cell by cell; the ones it would read as integers are the same numbers)."""
-    cells = [v.removesuffix("x") if v else np.nan for v in lev_text.to_pylist()]
-    return np.asarray(pd.to_numeric(np.array([*cells, np.nan], dtype=object), errors="coerce"))[
-        :-1
-    ].astype(float)
+class _Coded(NamedTuple):
+    """A column of a few distinct values: ``at`` (each row's position among them, numpy) and
+    the distinct cells stripped as ``str.strip`` strips (Python's and Arrow's kernels remove the
+    same characters; a test checks it)."""
+
+    at: np.ndarray
+    stripped: list[str]
+
+    @staticmethod
+    def of(values: pa.Array) -> _Coded:
+        encoded = pc.dictionary_encode(values)
+        at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _Coded(at, [v.strip() for v in encoded.dictionary.to_pylist()])
+
+    @staticmethod
+    def blank(n: int) -> _Coded:
+        return _Coded(np.zeros(n, dtype=np.int64), [""])
+
+    def lowered(self) -> list[str]:
+        """The distinct cells in lower case as Arrow's ``utf8_lower`` (pandas' ``str.lower``)
+        has them: Python's ``str.lower`` on ASCII text, Arrow's kernel on other text."""
+        if all(v.isascii() for v in self.stripped):
+            return [v.lower() for v in self.stripped]
+        return list(pc.utf8_lower(pa.array(self.stripped, type=pa.large_string())).to_pylist())
+
+    def spread(self, distinct: list[str]) -> pa.Array:
+        """Each row's value of ``distinct`` (one per distinct cell), as an Arrow array."""
+        return pa.array(distinct, type=pa.large_string()).take(pa.array(self.at))
+
+
+_SHORT_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _magnitudes(lev_text: list[str]) -> np.ndarray:
+    """:func:`_magnitude` of each distinct (lower-case, stripped) leverage text, as float64.
+
+    A plain decimal of at most 15 characters after the ``x`` (``2``, ``1.25``) is read by
+    ``float`` (what ``pandas.to_numeric`` reads: see :func:`flows.sources.columnar.
+    short_decimals`); ``variable`` and a blank cell are NaN (no number); any other text is
+    converted by ``pandas.to_numeric`` as the exact path does (the ones it would read as
+    integers are the same numbers)."""
+    out = np.full(len(lev_text), np.nan)
+    other: list[int] = []
+    for i, v in enumerate(lev_text):
+        digits = v.removesuffix("x")
+        if len(digits) <= 15 and _SHORT_DECIMAL.fullmatch(digits):
+            out[i] = float(digits)
+        elif v and v != "variable":
+            other.append(i)
+    if other:
+        cells = [lev_text[i].removesuffix("x") for i in other]
+        converted = pd.to_numeric(np.array([*cells, np.nan], dtype=object), errors="coerce")
+        out[other] = np.asarray(converted)[:-1].astype(float)
+    return out
 
 
 def _fast_numbers(
@@ -548,13 +588,12 @@ def _lengths(values: pa.Array) -> np.ndarray:
     return np.diff(offsets[values.offset : values.offset + len(values) + 1])
 
 
-def _utc_times_of(distinct: pa.Array) -> pd.api.extensions.ExtensionArray:
+def _utc_times_of(texts: list[str]) -> pd.api.extensions.ExtensionArray:
     """:func:`_as_of` of a few distinct (stripped) texts: a blank one is missing, as there.
 
     Texts all written as :data:`_ISO_UTC` (or blank, at least one not) are read by numpy, one
     per distinct value; any other spelling leaves them all to pandas (whose resolution then
     follows every text)."""
-    texts = distinct.to_pylist()
     if any(texts) and all(not t or _ISO_UTC.fullmatch(t) for t in texts):
         try:
             wall = np.array([t[:-6] if t else "NaT" for t in texts], dtype="datetime64[us]")
@@ -562,8 +601,7 @@ def _utc_times_of(distinct: pa.Array) -> pd.api.extensions.ExtensionArray:
             pass
         else:
             return pd.array(wall, dtype=_UTC_US)
-    missing = pa.scalar(None, type=pa.large_string())
-    given = pc.if_else(pc.equal(distinct, ""), missing, distinct)  # what .where(ne("")) gives
+    given = pa.array([t or None for t in texts], type=pa.large_string())  # .where(ne(""))
     return _utc_times(pd.Series(_str_column(given))).array
 
 
@@ -876,7 +914,7 @@ def _finish_rows(
     """Reset class, defects, skipped rows and the skipped share (module docstring): the one
     definition both paths use."""
     n = len(f.line)
-    reset, reset_source, reset_evidence = letf_reset.classify_reset_arrays(
+    reset, reset_source, reset_evidence, daily, unknown = letf_reset.classify_reset_flags(
         f.ticker, f.name, f.issuer, table, overrides
     )
     aum = numbers["aum"]
@@ -885,8 +923,6 @@ def _finish_rows(
     blank_underlying, blank_underlying_asset = f.blank_underlying, f.blank_underlying_asset
     no_market_data = f.no_market_data
     name_or_family_lost = blank_name | f.blank_issuer
-    daily = np.asarray(pc.equal(reset, letf_reset.DAILY).to_numpy(zero_copy_only=False))
-    unknown = np.asarray(pc.equal(reset, letf_reset.UNKNOWN).to_numpy(zero_copy_only=False))
     # A fund the source has no market data for carries no assets into any figure: not counted.
     eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
     aum_blank = f.aum_blank

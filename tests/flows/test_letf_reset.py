@@ -544,6 +544,19 @@ def test_the_written_out_whitespace_is_every_character_str_strip_removes() -> No
     assert _PY_SPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 
 
+def test_arrow_trims_what_str_strip_strips_on_every_code_point() -> None:
+    """The fast paths strip a few distinct cells with ``str.strip`` where the exact path uses
+    Arrow's ``utf8_trim_whitespace`` (pandas' ``str.strip`` on Arrow text): the same text."""
+    import sys
+
+    import pyarrow.compute as pc
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    cells = [f"a{c}" for c in chars] + [f"{c}a" for c in chars]
+    trimmed = pc.utf8_trim_whitespace(pa.array(cells, type=pa.large_string())).to_pylist()
+    assert [c for c, t in zip(cells, trimmed, strict=True) if c.strip() != t] == []
+
+
 def _fuzz_names(count: int, seed: int) -> list[str]:
     """ASCII names built from the rules' words, their neighbours and the spaces Python's ``\\s``
     and ``\\b`` tell apart: every branch of the byte matchers is reached many times."""
