@@ -43,7 +43,6 @@ where needed and names what is wrong.  Both give the same history and quality on
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -52,6 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from pandas.api.internals import create_dataframe_from_blocks
 from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows.errors import InputError
@@ -282,15 +282,16 @@ def _parse_exact(decoded: Decoded, source: str) -> NavHistory:
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 """pandas' default text dtype (``str``): what the exact path's text columns hold."""
+_NAV_INDEX = pd.Index(NAV_COLUMNS)
 _NUMBER_COLUMNS = ("NAV", "Shares Outstanding (000)", "Assets Under Management")
 
 
-def _body_bytes(raw: bytes, decoded: Decoded, text: str, end: int) -> bytes:
-    """The data lines (after the header) as UTF-8: a slice of the file's bytes when they are
-    that text's UTF-8 already (no copy through the decoder), else the text encoded again."""
+def _body_bytes(raw: bytes, decoded: Decoded, text: str, end: int) -> pa.Buffer:
+    """The data lines (after the header) as UTF-8: a view of the file's bytes when they are
+    that text's UTF-8 already (no copy), else the text encoded again."""
     if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC):
-        return raw[raw.index(b"\n") + 1 :]
-    return text[end + 1 :].encode("utf-8")
+        return pa.py_buffer(raw).slice(raw.index(b"\n") + 1)
+    return pa.py_buffer(text[end + 1 :].encode("utf-8"))
 
 
 def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
@@ -314,7 +315,7 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     wanted = {f"f{header.index(c)}": c for c in COLUMNS}
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(
                 column_names=[f"f{i}" for i in range(len(header))],
                 use_threads=False,
@@ -339,7 +340,10 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     n = table.num_rows
     if not n:
         return None
-    cols = {wanted[name]: table.column(name).combine_chunks() for name in wanted}
+    cols = {
+        wanted[name]: column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
     days = columnar.us_days_padded(cols["Date"])
     if days is None:
         return None
@@ -383,18 +387,17 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
         if spellings.to_pylist() == tickers
         else pa.array(tickers[:1], type=cols["Ticker"].type).take(np.zeros(n, dtype=np.int64))
     )
-    history = pd.DataFrame(
-        {
-            "date": days[order].astype("datetime64[us]"),
-            "ticker": ArrowStringArray(ticker, dtype=_STR),
-            "nav": nav,
-            "shares_outstanding": shares,
-            "aum_usd": aum,
-            "net_creations_usd": net,
-        },
+    values = np.empty((4, n))  # one float block, as pandas consolidates the four columns
+    values[0], values[1], values[2], values[3] = nav, shares, aum, net
+    history = create_dataframe_from_blocks(
+        [
+            (days[order].astype("datetime64[us]").reshape(1, n), np.array([0])),
+            (ArrowStringArray(ticker, dtype=_STR), np.array([1])),
+            (values, np.array([2, 3, 4, 5])),
+        ],
         index=pd.RangeIndex(n),
-        copy=False,
-    )
+        columns=_NAV_INDEX.view(),
+    )  # what pd.DataFrame of the columns gives (no type inference, no copy of the text)
     return NavHistory(history, quality)
 
 
