@@ -667,7 +667,12 @@ def classify_reset_flags(
         cur_at = _curated_rows(curated, ticker)
         resets = curated["reset"].tolist()
         evidence = curated["evidence"].tolist()
-        missing = pd.isna(np.array([*resets, *evidence], dtype=object))
+        given = [*resets, *evidence]
+        missing = (
+            np.zeros(len(given), dtype=bool)  # a checked table holds text only
+            if all(isinstance(v, str) for v in given)
+            else pd.isna(np.array(given, dtype=object))
+        )
         listed = np.flatnonzero(cur_at >= 0)
         cur_at[listed[missing[cur_at[listed]]]] = -1  # no class given: the rules decide
         cur_reset = [str(v) for v in resets]
@@ -752,7 +757,10 @@ def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
 def _lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
     """Position in ``keys`` of each value (-1: absent), by exact string equality."""
     at = pc.index_in(values, value_set=keys)
-    return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    found = np.asarray(at.to_numpy(zero_copy_only=False))  # float64 with NaN where absent
+    if at.null_count:
+        found = np.where(np.isnan(found), -1, found)
+    return found.astype(np.int64)
 
 
 def _curated_rows(curated: pd.DataFrame, ticker: pa.Array) -> np.ndarray:

@@ -877,6 +877,11 @@ _KINDS = pa.array(["fixed", "variable"], type=pa.large_string())
 
 _EMPTY = pa.scalar("", type=pa.large_string())
 _FUNDS_COLUMNS = [*LETF_COLUMNS, *EXTRA_COLUMNS]
+_COLUMN_INDEXES = {
+    tuple(_FUNDS_COLUMNS): pd.Index(_FUNDS_COLUMNS),
+    tuple(SKIPPED_COLUMNS): pd.Index(SKIPPED_COLUMNS),
+}
+"""The two frames' column labels (pandas' ``str`` index), built once: each frame gets a view."""
 
 
 def _str_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
@@ -901,7 +906,12 @@ def _frame(names: list[str], columns: dict[str, object], n: int) -> pd.DataFrame
         for row, i in enumerate(at):
             stacked[row] = columns[names[i]]
         blocks.append((stacked, np.array(at)))
-    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(n), columns=pd.Index(names))
+    labels = _COLUMN_INDEXES.get(tuple(names))
+    return create_dataframe_from_blocks(
+        blocks,
+        index=pd.RangeIndex(n),
+        columns=pd.Index(names) if labels is None else labels.view(),
+    )
 
 
 def _finish_rows(
@@ -963,7 +973,8 @@ def _finish_rows(
     if bad_rows.size:
         kinds = first[bad_rows]
         bad_at = pa.array(bad_rows)
-        cells = {k: v[1].take(bad_at).to_pylist() for k, v in quoted.items()}
+        present = set(kinds.tolist())
+        cells = {k: v[1].take(bad_at).to_pylist() for k, v in quoted.items() if k in present}
         messages = [
             fixed[k] if k in fixed else quoted[k][0] + cells[k][i] + quoted[k][2]
             for i, k in enumerate(kinds.tolist())
