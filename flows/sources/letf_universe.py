@@ -388,21 +388,18 @@ def _parse_fast(
     if not n:
         return None
     cells = {wanted[c]: _one_chunk(read.column(c)) for c in wanted}
-    coded = {
-        c: _Coded.of(cells[c]) if c in cells else _Coded.blank(n)
-        for c in ("leverage", "direction", "fund_family", "asset_class", "updated_at")
-    }
     blank_text = pa.array([""] * n, type=pa.large_string()) if len(cells) < len(_READ) else None
 
-    def stripped(c: str) -> pa.Array:
-        return pc.utf8_trim_whitespace(cells[c]) if c in cells else blank_text
+    def column(c: str) -> pa.Array:
+        return cells[c] if c in cells else blank_text
 
-    ticker = pc.utf8_upper(stripped("ticker"))
-    underlying = pc.utf8_upper(stripped("underlying_ticker"))
-    name, underlying_asset = stripped("name"), stripped("underlying_asset")
-    flags = letf_reset.unreadable_stripped(
-        pa.concat_arrays([ticker, name, underlying, underlying_asset])
-    )
+    # the text read row by row, stripped in one call (ticker and underlying upper-cased in
+    # one): each column a slice of the result
+    trimmed = pc.utf8_trim_whitespace(pa.concat_arrays([column(c) for c in _PER_ROW]))
+    upper = pc.utf8_upper(trimmed.slice(0, 2 * n))
+    ticker, underlying = upper.slice(0, n), upper.slice(n, n)
+    name, underlying_asset = trimmed.slice(2 * n, n), trimmed.slice(3 * n, n)
+    flags = letf_reset.unreadable_stripped(pa.concat_arrays([upper, trimmed.slice(2 * n, 2 * n)]))
     blank_ticker = flags[:n]
     if blank_ticker.any() or pc.count_distinct(ticker).as_py() != n:
         return None  # blank or repeated tickers: the exact path's rules
@@ -410,12 +407,13 @@ def _parse_fast(
         [cells.get(c) for c in ("aum", "price", "avg_volume")], n
     )
     # the columns of a few distinct values: each value converted once, in Python
-    lev = coded["leverage"].lowered()
-    magnitude = _magnitudes(lev)[coded["leverage"].at]
-    variable = np.array([v == "variable" for v in lev])[coded["leverage"].at]
-    direction = coded["direction"].lowered()
-    long_ = np.array([v == "long" for v in direction])[coded["direction"].at]
-    short = np.array([v == "short" for v in direction])[coded["direction"].at]
+    coded = _Coded.of([column(c) for c in _CODED], n)
+    lev_at, dir_at, family_at, class_at, time_at = coded.at
+    lev = coded.lowered()
+    magnitude = _magnitudes(coded.only(lev, lev_at))[lev_at]
+    variable = np.array([v == "variable" for v in lev])[lev_at]
+    long_ = np.array([v == "long" for v in lev])[dir_at]
+    short = np.array([v == "short" for v in lev])[dir_at]
     sign = np.where(long_, 1.0, np.where(short, -1.0, np.nan))
     with np.errstate(invalid="ignore"):
         lev_ok = (magnitude > 0) & (long_ | short)
@@ -427,33 +425,35 @@ def _parse_fast(
         check_range(numbers["volume"], "letf.avg_volume", source)
     except InputError:
         return None
-    family, asset_class = coded["fund_family"], coded["asset_class"]
-    classes = asset_class.lowered()
+    blank = np.array([v in _BLANK_SPELLINGS for v in coded.stripped])
+    spread = coded.spread(
+        [(lev, lev_at), (lev, dir_at), (coded.stripped, family_at), (lev, class_at)]
+    )
     fields = _Fields(
         ticker=ticker,
         name=name,
         underlying=underlying,
         underlying_asset=underlying_asset,
-        lev_text=coded["leverage"].spread(lev),
-        direction=coded["direction"].spread(direction),
-        issuer=family.spread(family.stripped),
-        fund_type=stripped("fund_type"),
-        asset_class=asset_class.spread(classes),
-        aum_text=stripped("aum"),
+        lev_text=spread[0],
+        direction=spread[1],
+        issuer=spread[2],
+        fund_type=trimmed.slice(4 * n, n),
+        asset_class=spread[3],
+        aum_text=trimmed.slice(5 * n, n),
         variable=variable,
         lev_ok=lev_ok,
         leverage=leverage,
         magnitude=magnitude,
         direction_ok=long_ | short,
-        asset_class_ok=~np.array([v in _BLANK_SPELLINGS for v in classes])[asset_class.at],
+        asset_class_ok=~np.array([v in _BLANK_SPELLINGS for v in lev])[class_at],
         sample_aum_usd=np.full(n, np.nan),
         line=np.arange(2, n + 2, dtype=np.int64),
-        as_of=_utc_times_of(coded["updated_at"].stripped).take(coded["updated_at"].at),
+        as_of=_utc_times_of(coded.only(coded.stripped, time_at)).take(time_at),
         blank_ticker=blank_ticker,
-        blank_name=flags[n : 2 * n],
-        blank_underlying=flags[2 * n : 3 * n],
+        blank_name=flags[2 * n : 3 * n],
+        blank_underlying=flags[n : 2 * n],
         blank_underlying_asset=flags[3 * n :],
-        blank_issuer=np.array([v in _BLANK_SPELLINGS for v in family.stripped])[family.at],
+        blank_issuer=blank[family_at],
         no_market_data=no_market_data,
         aum_blank=aum_blank,
     )
@@ -476,23 +476,28 @@ _BLANK_SPELLINGS = frozenset(letf_reset.blank_spellings())
 (:func:`flows.letf_reset.unreadable_stripped`, as a Python set)."""
 
 
-class _Coded(NamedTuple):
-    """A column of a few distinct values: ``at`` (each row's position among them, numpy) and
-    the distinct cells stripped as ``str.strip`` strips (Python's and Arrow's kernels remove the
-    same characters; a test checks it)."""
+_PER_ROW = ("ticker", "underlying_ticker", "name", "underlying_asset", "fund_type", "aum")
+"""The text columns kept row by row (stripped together: :func:`_parse_fast`)."""
+_CODED = ("leverage", "direction", "fund_family", "asset_class", "updated_at")
+"""The columns of a few distinct values (converted once per value: :class:`_Coded`)."""
 
-    at: np.ndarray
+
+class _Coded(NamedTuple):
+    """Columns of a few distinct values read together: ``at`` (per column, each row's position
+    among the distinct cells of all of them) and those cells stripped as ``str.strip`` strips
+    (Python's and Arrow's kernels remove the same characters; a test checks it)."""
+
+    at: list[np.ndarray]
     stripped: list[str]
 
     @staticmethod
-    def of(values: pa.Array) -> _Coded:
-        encoded = pc.dictionary_encode(values)
+    def of(columns: list[pa.Array], n: int) -> _Coded:
+        encoded = pc.dictionary_encode(pa.concat_arrays(columns))
         at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return _Coded(at, [v.strip() for v in encoded.dictionary.to_pylist()])
-
-    @staticmethod
-    def blank(n: int) -> _Coded:
-        return _Coded(np.zeros(n, dtype=np.int64), [""])
+        return _Coded(
+            [at[k * n : (k + 1) * n] for k in range(len(columns))],
+            [v.strip() for v in encoded.dictionary.to_pylist()],
+        )
 
     def lowered(self) -> list[str]:
         """The distinct cells in lower case as Arrow's ``utf8_lower`` (pandas' ``str.lower``)
@@ -501,9 +506,21 @@ class _Coded(NamedTuple):
             return [v.lower() for v in self.stripped]
         return list(pc.utf8_lower(pa.array(self.stripped, type=pa.large_string())).to_pylist())
 
-    def spread(self, distinct: list[str]) -> pa.Array:
-        """Each row's value of ``distinct`` (one per distinct cell), as an Arrow array."""
-        return pa.array(distinct, type=pa.large_string()).take(pa.array(self.at))
+    def only(self, values: list[str], at: np.ndarray) -> list[str]:
+        """``values`` (one per distinct cell) where a row of the column ``at`` holds the cell,
+        blank elsewhere: what the column alone has."""
+        used = np.zeros(len(values), dtype=bool)
+        used[at] = True
+        return [v if u else "" for v, u in zip(values, used.tolist(), strict=True)]
+
+    def spread(self, columns: list[tuple[list[str], np.ndarray]]) -> list[pa.Array]:
+        """Each row's value of ``values`` (one per distinct cell) for each ``(values, at)``, as
+        Arrow arrays (one array of the values and one take for all of them)."""
+        size, n = len(self.stripped), len(columns[0][1])
+        values = pa.array([v for vals, _ in columns for v in vals], type=pa.large_string())
+        at = np.concatenate([at + k * size for k, (_, at) in enumerate(columns)])
+        rows = values.take(pa.array(at))
+        return [rows.slice(k * n, n) for k in range(len(columns))]
 
 
 _SHORT_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
