@@ -641,9 +641,14 @@ def classify_reset_flags(
     family: pa.Array,
     curated: pd.DataFrame | None = None,
     overrides: Mapping[str, str] | None = None,
+    family_codes: tuple[np.ndarray, list[str]] | None = None,
 ) -> ResetArrays:
     """:func:`classify_reset_arrays` with the ``daily`` and ``unknown`` flags of each row
-    (read from the position of its class in the short list of texts: no text comparison)."""
+    (read from the position of its class in the short list of texts: no text comparison).
+
+    ``family_codes`` (optional) is ``family`` as ``(at, distinct)``: ``family[i] ==
+    distinct[at[i]]`` (a caller that has its distinct values already; the family rules then
+    run once per distinct value without encoding the column again)."""
     n = len(ticker)
     ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
@@ -690,7 +695,11 @@ def classify_reset_flags(
     if rows.size:
         # The family rule reads the issuer column, and the brand in the name when the column is
         # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
-        family_at[rows] = _family_rule(_take(family, rows))
+        if family_codes is not None:
+            at, distinct = family_codes
+            family_at[rows] = _family_rules_of(distinct, at[rows])
+        else:
+            family_at[rows] = _family_rule(_take(family, rows))
         rows = rows[family_at[rows] == len(FAMILY_RULES)]
         if rows.size:
             family_at[rows] = _first_rule_of(_take(name, rows), FAMILY_RULES)
@@ -721,6 +730,25 @@ def classify_reset_flags(
         np.array([t == DAILY for t in reset_texts])[reset_at],
         np.array([t == UNKNOWN for t in reset_texts])[reset_at],
     )
+
+
+def _family_rules_of(distinct: list[str], at: np.ndarray) -> np.ndarray:
+    """:func:`_family_rule` of the rows holding ``distinct[at]``: the rules on the distinct
+    values those rows hold (blank or unreadable: none), in Python."""
+    used = np.zeros(len(distinct), dtype=bool)
+    used[at] = True
+    words = _any_keyword(FAMILY_RULES, 0)
+    none = len(FAMILY_RULES)
+    codes = np.array(
+        [
+            none
+            if not u or v.strip() in _BLANK_SPELLING_SET
+            else _first_rule_py(v, FAMILY_RULES, 0, words)
+            for v, u in zip(distinct, used.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    return np.asarray(codes[at])
 
 
 def _family_rule(family: pa.Array) -> np.ndarray:

@@ -456,6 +456,7 @@ def _parse_fast(
         blank_issuer=blank[family_at],
         no_market_data=no_market_data,
         aum_blank=aum_blank,
+        issuer_codes=(family_at, coded.stripped),
     )
     quality = Quality(source=source, basis="AUM", total_rows=n)
     decoded.note(quality, n)
@@ -816,6 +817,8 @@ class _Fields(NamedTuple):
     blank_issuer: np.ndarray
     no_market_data: np.ndarray
     aum_blank: np.ndarray
+    issuer_codes: tuple[np.ndarray, list[str]] | None = None
+    """``issuer`` as ``(at, distinct)`` when the path has its distinct values (the fast one)."""
 
 
 _TEXT_FIELDS = (
@@ -883,6 +886,7 @@ def _finish(
             blank(text["issuer"]),
             blank(text["aum_text"]) & blank(text["price_text"]) & blank(text["volume_text"]),
             fields["aum_text"].eq("").to_numpy(dtype=bool),
+            None,  # no distinct issuers at hand: the reset classes encode them
         ]
     )
     return _finish_rows(f, {k: v.to_numpy() for k, v in numbers.items()}, table, overrides, quality)
@@ -942,7 +946,7 @@ def _finish_rows(
     definition both paths use."""
     n = len(f.line)
     reset, reset_source, reset_evidence, daily, unknown = letf_reset.classify_reset_flags(
-        f.ticker, f.name, f.issuer, table, overrides
+        f.ticker, f.name, f.issuer, table, overrides, family_codes=f.issuer_codes
     )
     aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())

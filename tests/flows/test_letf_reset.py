@@ -600,3 +600,17 @@ def test_a_long_run_of_spaces_after_daily_is_read_whole() -> None:
     arr = pa.array(names, type=pa.large_string())
     got = letf_reset._daily_hits(letf_reset._bytes_of(arr), len(arr))
     assert got.tolist() == [False, True, False] * 200
+
+
+def test_family_rules_from_distinct_values_are_the_column_rules(
+    shared_data_optional_names: list[str],
+) -> None:
+    families = [*shared_data_optional_names, "-", " MAX ", "n/a", "", "Rex", "db x"] * 3
+    arr = pa.array(families, type=pa.large_string())
+    distinct = sorted(set(families))
+    at = np.array([distinct.index(f) for f in families])
+    expected = letf_reset._family_rule(arr)
+    assert letf_reset._family_rules_of(distinct, at).tolist() == expected.tolist()
+    # rows holding only some of the values (the rest are not looked at)
+    part = at[::3]
+    assert letf_reset._family_rules_of(distinct, part).tolist() == expected[::3].tolist()
