@@ -289,7 +289,7 @@ _CURATED_READ = (
 """The curated columns :func:`_curated_fields` reads."""
 
 
-def _lines_are_plain(body: bytes) -> bool:
+def _lines_are_plain(body: bytes, start: int = 0) -> bool:
     """One record per line, read alike by Python's strict reader and pyarrow: every quote
     character opens or closes a field (``"a, b"`` after a comma or a line start, before a comma
     or a line end) with no quote and no line break inside, and no line is longer than Python's
@@ -298,15 +298,16 @@ def _lines_are_plain(body: bytes) -> bool:
     Checked on the bytes with numpy: the quotes pair up (an even number; each odd one closes
     the one before), no line break lies between an opening quote and its closing one, an
     opening quote starts the text or follows a comma or a line break, and a closing quote ends
-    the text or comes before a comma or a line end (so never right before another quote)."""
-    chars = np.frombuffer(body, dtype=np.uint8)
+    the text or comes before a comma or a line end (so never right before another quote).
+    ``start``: where the lines begin in ``body`` (read in place)."""
+    chars = np.frombuffer(body, dtype=np.uint8, offset=start)
     limit = csv.field_size_limit()
     breaks = None
-    if len(body) > limit:
+    if chars.size > limit:
         breaks = np.flatnonzero(chars == 10)
-        if np.diff(np.r_[-1, breaks, len(body)]).max() - 1 > limit:
+        if np.diff(np.r_[-1, breaks, chars.size]).max() - 1 > limit:
             return False
-    if b'"' not in body:
+    if body.find(b'"', start) < 0:
         return True
     quotes = np.flatnonzero(chars == 34)
     if quotes.size % 2:
@@ -355,23 +356,27 @@ def _parse_fast(
         return None
     if any(c not in header for c in DATASET_REQUIRED):
         return None
-    body = (
-        raw[raw.index(b"\n") + 1 :]
-        if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC)
-        else text[end + 1 :].encode("utf-8")
-    )
-    if not body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
+    # the data lines: the file's own bytes after the header when they are the text's UTF-8
+    # (read in place, no copy), else the text encoded again
+    if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC):
+        data, start = raw, raw.index(b"\n") + 1
+    else:
+        data, start = text[end + 1 :].encode("utf-8"), 0
+    size = len(data) - start
+    if not size or (
+        data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start)
+    ):
         return None  # a bare carriage return ends a line for Python's reader only
-    if not _lines_are_plain(body):
+    if not _lines_are_plain(data, start):
         return None
     wanted = {f"c{header.index(c)}": c for c in _READ if c in header}
     try:
         read = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(
                 column_names=[f"c{i}" for i in range(len(header))],
                 use_threads=False,
-                block_size=max(1 << 20, len(body) + 1),
+                block_size=max(1 << 20, size + 1),
             ),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(

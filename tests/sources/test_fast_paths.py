@@ -385,3 +385,5 @@ def test_the_quote_check_on_bytes_is_the_definition() -> None:
     for _ in range(20_000):
         body = b"".join(rng.choice(alphabet, size=int(rng.integers(0, 14))))
         assert letf_universe._lines_are_plain(body) == _plain_by_pieces(body), body
+        # read in place after a header line holding quotes of its own
+        assert letf_universe._lines_are_plain(b'"h",x\n' + body, 6) == _plain_by_pieces(body)
