@@ -387,3 +387,23 @@ def test_the_quote_check_on_bytes_is_the_definition() -> None:
         assert letf_universe._lines_are_plain(body) == _plain_by_pieces(body), body
         # read in place after a header line holding quotes of its own
         assert letf_universe._lines_are_plain(b'"h",x\n' + body, 6) == _plain_by_pieces(body)
+
+
+def test_decimals_in_one_cast_are_the_column_wise_decimals() -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from flows.sources import columnar
+
+    rng = np.random.default_rng(5)
+    pieces = ["1", "0", "9", ".", "-", "5", "12", " ", "e", "+", ",", "x", "7.25", "-3"]
+    cells = ["".join(rng.choice(pieces, size=int(rng.integers(0, 6)))) for _ in range(5000)]
+    cells += ["", "-", "--", "1-2", "1.2.3", "123456789012345", "1234567890123456", "-0", ".5"]
+    digits = [c for c in cells if c and set(c) <= set("0123456789")]
+    words = [c for c in cells if set(c) & set(" ex+,")]  # never cast: null for the cast
+    for sample in (cells, digits, digits + words + ["", "7.25"]):
+        arr = pa.array(sample, type=pa.large_string())
+        got, got_ok = letf_universe._decimals(arr)
+        want, want_ok = columnar.decimal_cells(arr)
+        assert got_ok.tolist() == want_ok.tolist()
+        np.testing.assert_array_equal(got, want)  # NaN where the other is NaN
