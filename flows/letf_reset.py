@@ -723,10 +723,17 @@ def classify_reset_flags(
         by_override, over_at, np.where(by_curated, n_over + cur_at, n_over + n_cur + rule_at)
     )
     why_at = np.where(by_override, 0, np.where(by_curated, 1 + cur_at, 1 + n_cur + rule_at))
+    # the three columns' texts from one list in one take
+    sources = ["override", "curated", "name", "family", "none"]
+    texts = pa.array([*reset_texts, *sources, *why_texts], type=pa.large_string())
+    at = np.concatenate(
+        [reset_at, len(reset_texts) + source_at, len(reset_texts) + len(sources) + why_at]
+    )
+    picked = texts.take(pa.array(at))
     return ResetArrays(
-        _texts(reset_texts, reset_at),
-        _texts(["override", "curated", "name", "family", "none"], source_at),
-        _texts(why_texts, why_at),
+        picked.slice(0, n),
+        picked.slice(n, n),
+        picked.slice(2 * n, n),
         np.array([t == DAILY for t in reset_texts])[reset_at],
         np.array([t == UNKNOWN for t in reset_texts])[reset_at],
     )
@@ -771,11 +778,6 @@ def _family_rule(family: pa.Array) -> np.ndarray:
         dtype=np.int64,
     )
     return np.asarray(codes[at])
-
-
-def _texts(texts: list[str], at: np.ndarray) -> pa.Array:
-    """``texts[at[i]]`` for every row, as one Arrow ``large_string`` array."""
-    return pa.array(texts, type=pa.large_string()).take(pa.array(at))
 
 
 def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:

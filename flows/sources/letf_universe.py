@@ -928,8 +928,21 @@ def _finish(
     return _finish_rows(f, {k: v.to_numpy() for k, v in numbers.items()}, table, overrides, quality)
 
 
-_KINDS = pa.array(["fixed", "variable"], type=pa.large_string())
-"""``leverage_kind`` by ``variable`` (0: fixed, 1: variable)."""
+_OUT_TEXT = (
+    "ticker",
+    "name",
+    "underlying",
+    "underlying_asset",
+    "issuer",
+    "fund_type",
+    "asset_class",
+    "reset",
+    "leverage_kind",
+    "reset_source",
+    "reset_evidence",
+    "defect",
+)
+"""The text columns of ``funds``, in the order :func:`_finish_rows` lists them."""
 
 
 _EMPTY = pa.scalar("", type=pa.large_string())
@@ -1027,6 +1040,8 @@ def _finish_rows(
     }
     skip = has_defect & (eligible | blank_ticker)
     counted = has_defect & eligible
+    messages: list[str] = []
+    defect_at = np.zeros(n, dtype=np.int64)
     if bad_rows.size:
         kinds = first[bad_rows]
         bad_at = pa.array(bad_rows)
@@ -1036,9 +1051,7 @@ def _finish_rows(
             fixed[k] if k in fixed else quoted[k][0] + cells[k][i] + quoted[k][2]
             for i, k in enumerate(kinds.tolist())
         ]
-        at = np.zeros(n, dtype=np.int64)
-        at[bad_rows] = np.arange(1, bad_rows.size + 1)
-        defect = pa.array(["", *messages], type=pa.large_string()).take(pa.array(at))
+        defect_at[bad_rows] = np.arange(1, bad_rows.size + 1)
         kinds, aum_counted = first[counted], aum[counted]
         seen, at_first = np.unique(kinds, return_index=True)
         for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
@@ -1048,62 +1061,75 @@ def _finish_rows(
                 quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
             if (~known).any():
                 quality.skip(_DEFECTS[k], int((~known).sum()), None)
-    else:
-        defect = pa.repeat(_EMPTY, n)
+    # leverage kind and defect, each row's text picked from one short list in one take
+    small = pa.array(["fixed", "variable", "", *messages], type=pa.large_string())
+    picked = small.take(pa.array(np.concatenate([f.variable.astype(np.int64), 2 + defect_at])))
+    kind, defect = picked.slice(0, n), picked.slice(n, n)
     skip_rows = np.flatnonzero(skip)
-    skip_at = pa.array(skip_rows)
+    keep = np.flatnonzero(~skip) if skip_rows.size else None
+    # blank underlying and asset class cells written "" (one call for the three columns)
+    cleared = pa.concat_arrays([f.underlying, f.underlying_asset, f.asset_class])
+    clear = np.concatenate([blank_underlying, blank_underlying_asset, ~f.asset_class_ok])
+    if clear.any():
+        cleared = pc.if_else(pa.array(clear), _EMPTY, cleared)
+    # the text columns in the order of _OUT_TEXT, each row's text once (their rows then kept or
+    # skipped in one take for all of them)
+    texts = [
+        f.ticker,
+        f.name,
+        cleared.slice(0, n),
+        cleared.slice(n, n),
+        f.issuer,
+        f.fund_type,
+        cleared.slice(2 * n, n),
+        reset,
+        kind,
+        reset_source,
+        reset_evidence,
+        defect,
+    ]
+    if keep is not None:
+        m = keep.size
+        at = np.concatenate(
+            [keep + k * n for k in range(len(texts))]
+            + [skip_rows, skip_rows + (len(texts) - 1) * n]
+        )
+        taken = pa.concat_arrays(texts).take(pa.array(at))
+        texts = [taken.slice(k * m, m) for k in range(len(texts))]
+        skipped_text = [
+            taken.slice(len(texts) * m, skip_rows.size),
+            taken.slice(len(texts) * m + skip_rows.size, skip_rows.size),
+        ]
+    else:
+        skipped_text = [f.ticker.slice(0, 0), defect.slice(0, 0)]
     skipped = _frame(
         SKIPPED_COLUMNS,
         {
-            "ticker": _str_column(f.ticker.take(skip_at)),
+            "ticker": _str_column(skipped_text[0]),
             "line": f.line[skip_rows].astype("int64"),
-            "reason": _str_column(defect.take(skip_at)),
+            "reason": _str_column(skipped_text[1]),
             "aum_usd": aum[skip_rows].astype(float),
             "counted": counted[skip_rows],
         },
         skip_rows.size,
     )
-    keep = np.flatnonzero(~skip) if skip_rows.size else None
-    keep_at = pa.array(keep) if keep is not None else None
-
-    def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-        return _str_column(values if keep_at is None else values.take(keep_at))
 
     def rows(values: np.ndarray) -> np.ndarray:
         return values if keep is None else values[keep]
 
-    columns_out = {
-        "ticker": text(f.ticker),
-        "name": text(f.name),
-        "underlying": text(
-            pc.if_else(pa.array(blank_underlying), _EMPTY, f.underlying)
-            if blank_underlying.any()
-            else f.underlying
-        ),
-        "underlying_asset": text(
-            pc.if_else(pa.array(blank_underlying_asset), _EMPTY, f.underlying_asset)
-            if blank_underlying_asset.any()
-            else f.underlying_asset
-        ),
-        "leverage": rows(np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)),
-        "issuer": text(f.issuer),
-        "fund_type": text(f.fund_type),
-        "asset_class": text(
-            f.asset_class
-            if f.asset_class_ok.all()
-            else pc.if_else(pa.array(f.asset_class_ok), f.asset_class, _EMPTY)
-        ),
-        "aum_usd": rows(aum),
-        "price": rows(numbers["price"]),
-        "avg_volume": rows(numbers["volume"]),
-        "reset": text(reset),
-        "leverage_kind": text(_KINDS.take(pa.array(f.variable.astype(np.int8)))),
-        "sample_aum_usd": rows(f.sample_aum_usd),
-        "line": rows(f.line),
-        "as_of": f.as_of if keep is None else f.as_of.take(keep),
-        "reset_source": text(reset_source),
-        "reset_evidence": text(reset_evidence),
-        "defect": text(defect),
+    columns_out: dict[str, object] = {
+        c: _str_column(t) for c, t in zip(_OUT_TEXT, texts, strict=True)
     }
+    columns_out.update(
+        {
+            "leverage": rows(np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)),
+            "aum_usd": rows(aum),
+            "price": rows(numbers["price"]),
+            "avg_volume": rows(numbers["volume"]),
+            "sample_aum_usd": rows(f.sample_aum_usd),
+            "line": rows(f.line),
+            "as_of": f.as_of if keep is None else f.as_of.take(keep),
+        }
+    )
     funds = _frame(_FUNDS_COLUMNS, columns_out, n if keep is None else keep.size)
     return Universe(funds, skipped, quality)
