@@ -453,7 +453,7 @@ def _parse_fast(
         asset_class_ok=~np.array([v in _BLANK_SPELLINGS for v in lev])[class_at],
         sample_aum_usd=np.full(n, np.nan),
         line=np.arange(2, n + 2, dtype=np.int64),
-        as_of=_utc_times_of(coded.only(coded.stripped, time_at)).take(time_at),
+        as_of=_utc_times_at(coded.only(coded.stripped, time_at), time_at),
         blank_ticker=blank_ticker,
         blank_name=flags[2 * n : 3 * n],
         blank_underlying=flags[n : 2 * n],
@@ -642,8 +642,9 @@ def _lengths(values: pa.Array) -> np.ndarray:
     return np.diff(offsets[values.offset : values.offset + len(values) + 1])
 
 
-def _utc_times_of(texts: list[str]) -> pd.api.extensions.ExtensionArray:
-    """:func:`_as_of` of a few distinct (stripped) texts: a blank one is missing, as there.
+def _utc_times_at(texts: list[str], at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """:func:`_as_of` of the rows holding ``texts[at]`` (a few distinct stripped texts): a
+    blank one is missing, as there.
 
     Texts all written as :data:`_ISO_UTC` (or blank, at least one not) are read by numpy, one
     per distinct value; any other spelling leaves them all to pandas (whose resolution then
@@ -654,9 +655,9 @@ def _utc_times_of(texts: list[str]) -> pd.api.extensions.ExtensionArray:
         except ValueError:  # no such day (2026-02-30): pandas decides
             pass
         else:
-            return pd.array(wall, dtype=_UTC_US)
+            return pd.array(wall[at], dtype=_UTC_US)
     given = pa.array([t or None for t in texts], type=pa.large_string())  # .where(ne(""))
-    return _utc_times(pd.Series(_str_column(given))).array
+    return _utc_times(pd.Series(_str_column(given))).array.take(at)
 
 
 def read(
