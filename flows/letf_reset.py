@@ -481,14 +481,20 @@ def _any_keyword(rules: tuple[Rule, ...], start: int) -> re.Pattern[str] | None:
     return re.compile("|".join(w for r in rules[start:] for w in r.keywords))
 
 
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+"""The characters other than ASCII that a case-insensitive Python pattern matches with an ASCII
+letter or digit (İ ı ſ K; a test scans every code point).  A cell without them holds a
+keyword of a rule exactly where its ``str.lower()`` spells it."""
+
+
 def _first_rule_py(
     value: str, rules: tuple[Rule, ...], start: int = 0, words: re.Pattern[str] | None = None
 ) -> int:
     """Position of the first of ``rules[start:]`` whose Python pattern matches (``len(rules)``:
-    none): the rule as :class:`Rule` defines it, tried only where an ASCII cell holds one of
-    its :attr:`Rule.keywords` (``words``: :func:`_any_keyword` of ``rules[start:]``, a first
-    test for all of them)."""
-    lower = value.lower() if value.isascii() else None
+    none): the rule as :class:`Rule` defines it, tried only where a cell holds one of its
+    :attr:`Rule.keywords` (``words``: :func:`_any_keyword` of ``rules[start:]``, a first test
+    for all of them); a cell holding one of :data:`_FOLDS_TO_ASCII` is tried with every rule."""
+    lower = value.lower() if value.isascii() or _FOLDS_TO_ASCII.isdisjoint(value) else None
     if lower is not None and words is not None and words.search(lower) is None:
         return len(rules)
     for k in range(start, len(rules)):
@@ -517,7 +523,9 @@ def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
     ascii_cells = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
     if not ascii_cells.all():
         other = np.flatnonzero(~ascii_cells)
-        out[other] = [_first_rule_py(v, rules) for v in arr.take(pa.array(other)).to_pylist()]
+        words = _any_keyword(rules, 0)
+        cells = arr.take(pa.array(other)).to_pylist()
+        out[other] = [_first_rule_py(v, rules, 0, words) for v in cells]
     # ``cells`` are the cells of the rows ``todo``; ``pending``: which of them no rule decided
     # yet.  Byte matchers read every cell and keep the pending ones; the cells are narrowed to
     # the pending ones before an RE2 call or the Python patterns only.

@@ -614,3 +614,41 @@ def test_family_rules_from_distinct_values_are_the_column_rules(
     # rows holding only some of the values (the rest are not looked at)
     part = at[::3]
     assert letf_reset._family_rules_of(distinct, part).tolist() == expected[::3].tolist()
+
+
+def test_the_characters_folding_to_ascii_are_every_one() -> None:
+    """A case-insensitive Python pattern matches an ASCII letter, digit, space, ``+`` or ``-``
+    with no other character than these (what lets the keyword test read non-ASCII names)."""
+    import re
+    import string
+    import sys
+
+    every = "".join(chr(c) for c in range(128, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    found: set[str] = set()
+    for x in string.ascii_lowercase + string.digits + " +-":
+        found |= set(re.compile(re.escape(x), re.IGNORECASE).findall(every))
+    assert found == letf_reset._FOLDS_TO_ASCII
+    # and str.lower() spells no ASCII character for any other character
+    assert {c for c in every if any(ch.isascii() for ch in c.lower())} <= found
+
+
+def test_non_ascii_names_take_the_keyword_test_exactly() -> None:
+    names = [
+        "Direxion Daily\u00a0Income Bull",
+        "\u00e9Daily ETF",
+        "Caf\u00e9 Daily Bull 3X",
+        "\u212aelvin weekly",
+        "da\u0131ly",
+        "\u0130nnovator",
+        "Yield\u2003Boost \u00e9",
+        "Monthly \u00fc",
+        "\u00fc",
+        "Proshares \u00e9",
+        "M\u00c1X",
+        "\u017fome quarterly",
+    ] * 3
+    for rules in (letf_reset.NAME_RULES, letf_reset.FAMILY_RULES):
+        words = letf_reset._any_keyword(rules, 0)
+        for name in names:
+            expected = next((k for k, r in enumerate(rules) if r.pattern.search(name)), len(rules))
+            assert letf_reset._first_rule_py(name, rules, 0, words) == expected, name
