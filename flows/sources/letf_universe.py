@@ -566,8 +566,8 @@ def _fast_numbers(
     ``pandas.to_numeric`` cell by cell, as the exact rule does.  A column without any blank
     cell is left to :func:`_number` whole (its dtype is then pandas' to pick).
     """
-    empty = pa.array([""] * n, type=pa.large_string())
-    raw = [empty if c is None else c for c in columns]
+    absent = pa.array([""] * n, type=pa.large_string()) if any(c is None for c in columns) else None
+    raw = [absent if c is None else c for c in columns]  # an absent column: all blank
     together = pa.concat_arrays(raw)
     values, ok = _decimals(together)
     other = np.flatnonzero(~ok)
