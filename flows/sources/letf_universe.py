@@ -302,21 +302,25 @@ def _lines_are_plain(body: bytes, start: int = 0) -> bool:
     ``start``: where the lines begin in ``body`` (read in place)."""
     chars = np.frombuffer(body, dtype=np.uint8, offset=start)
     limit = csv.field_size_limit()
-    breaks = None
-    if chars.size > limit:
-        breaks = np.flatnonzero(chars == 10)
+    quoted = body.find(b'"', start) >= 0
+    long_text = chars.size > limit
+    if not (quoted or long_text):
+        return True
+    # line breaks and quotes found in one pass, in the order they come
+    marks = np.flatnonzero((chars == 10) | (chars == 34)) if quoted else np.flatnonzero(chars == 10)
+    is_quote = chars[marks] == 34
+    if long_text:
+        breaks = marks[~is_quote]
         if np.diff(np.r_[-1, breaks, chars.size]).max() - 1 > limit:
             return False
-    if body.find(b'"', start) < 0:
+    if not quoted:
         return True
-    quotes = np.flatnonzero(chars == 34)
-    if quotes.size % 2:
+    at = np.flatnonzero(is_quote)  # the quotes' places among the marks
+    if at.size % 2:
         return False  # an odd number of quotes
-    opening, closing = quotes[0::2], quotes[1::2]
-    if breaks is None:
-        breaks = np.flatnonzero(chars == 10)
-    if (np.searchsorted(breaks, opening) != np.searchsorted(breaks, closing)).any():
-        return False  # a line break inside quotes
+    if (at[1::2] != at[0::2] + 1).any():
+        return False  # a line break between a quote and the next one: inside quotes
+    opening, closing = marks[at[0::2]], marks[at[1::2]]
     before = chars[opening - 1]  # (the last byte for a quote at the start: not read)
     after = chars[np.minimum(closing + 1, chars.size - 1)]
     return bool(
