@@ -1077,8 +1077,8 @@ def _finish_rows(
     clear = np.concatenate([blank_underlying, blank_underlying_asset, ~f.asset_class_ok])
     if clear.any():
         cleared = pc.if_else(pa.array(clear), _EMPTY, cleared)
-    # the text columns in the order of _OUT_TEXT, each row's text once (their rows then kept or
-    # skipped in one take for all of them)
+    # the text columns in the order of _OUT_TEXT (their rows then kept or skipped in one take
+    # of them all, as one record batch)
     texts = [
         f.ticker,
         f.name,
@@ -1094,17 +1094,10 @@ def _finish_rows(
         defect,
     ]
     if keep is not None:
-        m = keep.size
-        at = np.concatenate(
-            [keep + k * n for k in range(len(texts))]
-            + [skip_rows, skip_rows + (len(texts) - 1) * n]
-        )
-        taken = pa.concat_arrays(texts).take(pa.array(at))
-        texts = [taken.slice(k * m, m) for k in range(len(texts))]
-        skipped_text = [
-            taken.slice(len(texts) * m, skip_rows.size),
-            taken.slice(len(texts) * m + skip_rows.size, skip_rows.size),
-        ]
+        batch = pa.RecordBatch.from_arrays(texts, names=list(_OUT_TEXT))
+        texts = batch.take(pa.array(keep)).columns
+        gone = batch.take(pa.array(skip_rows))
+        skipped_text = [gone.column(0), gone.column(len(_OUT_TEXT) - 1)]  # ticker, defect
     else:
         skipped_text = [f.ticker.slice(0, 0), defect.slice(0, 0)]
     skipped = _frame(
