@@ -343,12 +343,17 @@ def _parse_fast(
     Taken when the header has the dataset columns once each, every line holds one record
     (:func:`_lines_are_plain`; no bare carriage return) with the header's number of fields
     (no blank line), every row has a ticker, no ticker is listed twice and every number lies
-    within its limit.  It then reads what the exact path reads: the same Arrow text kernels
-    pandas' string columns use (strip, upper, lower), columns of a few distinct values
-    (leverage, direction, family, asset class, scrape time) converted once per value, plain
-    decimals at once (:func:`flows.sources.columnar.decimal_cells`) and other spellings by
-    ``pandas.to_numeric``, and the same :func:`_finish_rows`: equal frames and quality
-    (tests/sources/test_fast_paths.py).
+    within its limit.  It then reads what the exact path reads: the row-wise text through the
+    same Arrow kernels pandas' string columns use (strip, upper; one call for all the
+    columns), the columns of a few distinct values (leverage, direction, family, asset class,
+    scrape time) encoded together and converted once per value in Python (``str.strip``, and
+    ``str.lower`` on ASCII: what the kernels give, tests check it), plain decimals in one cast
+    (:func:`_decimals`) and other spellings by ``pandas.to_numeric``, and the same
+    :func:`_finish_rows`: equal frames and quality (tests/sources/test_fast_paths.py).
+
+    Speed (issue 17): each Arrow or pandas call costs 10-25 µs before its first row, so the
+    path makes as few as it can (columns concatenated, one take for several); the figure is
+    still about 3x a plain ``pandas.read_csv`` of the file, see the wave-5 report.
     """
     text = decoded.text
     end = text.find("\n")
