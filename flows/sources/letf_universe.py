@@ -353,8 +353,8 @@ def _parse_fast(
 
     Speed (issue 17): each Arrow or pandas call costs 10-25 µs before its first row, so the
     path makes as few as it can (columns concatenated, one take for several); the figure is
-    still about 3x a plain ``pandas.read_csv`` of the file (docs/benchmarks.md: the names' reset
-    rules and the Arrow read take about half of it).
+    still about 3x a plain ``pandas.read_csv`` of the file (bench/bench_parsers.py; the names' reset
+    rules and the Arrow read are about half of it).
     """
     text = decoded.text
     end = text.find("\n")
