@@ -650,15 +650,18 @@ def classify_reset_flags(
     curated: pd.DataFrame | None = None,
     overrides: Mapping[str, str] | None = None,
     family_codes: tuple[np.ndarray, list[str]] | None = None,
+    tickers_normalized: bool = False,
 ) -> ResetArrays:
     """:func:`classify_reset_arrays` with the ``daily`` and ``unknown`` flags of each row
     (read from the position of its class in the short list of texts: no text comparison).
 
     ``family_codes`` (optional) is ``family`` as ``(at, distinct)``: ``family[i] ==
     distinct[at[i]]`` (a caller that has its distinct values already; the family rules then
-    run once per distinct value without encoding the column again)."""
+    run once per distinct value without encoding the column again); ``tickers_normalized``
+    says the tickers are stripped and upper-case already (Arrow's kernels, as here)."""
     n = len(ticker)
-    ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
+    if not tickers_normalized:
+        ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
     for t, r in over.items():
         if r not in RESETS:

@@ -1006,7 +1006,13 @@ def _finish_rows(
     definition both paths use."""
     n = len(f.line)
     reset, reset_source, reset_evidence, daily, unknown = letf_reset.classify_reset_flags(
-        f.ticker, f.name, f.issuer, table, overrides, family_codes=f.issuer_codes
+        f.ticker,
+        f.name,
+        f.issuer,
+        table,
+        overrides,
+        family_codes=f.issuer_codes,
+        tickers_normalized=True,  # both paths strip and upper-case them with Arrow's kernels
     )
     aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())

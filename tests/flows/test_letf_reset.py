@@ -555,6 +555,9 @@ def test_arrow_trims_what_str_strip_strips_on_every_code_point() -> None:
     cells = [f"a{c}" for c in chars] + [f"{c}a" for c in chars]
     trimmed = pc.utf8_trim_whitespace(pa.array(cells, type=pa.large_string())).to_pylist()
     assert [c for c, t in zip(cells, trimmed, strict=True) if c.strip() != t] == []
+    # tickers stripped and upper-cased once are so for good (classify_reset_flags relies on it)
+    once = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(cells, type=pa.large_string())))
+    assert once.equals(pc.utf8_upper(pc.utf8_trim_whitespace(once)))
 
 
 def _fuzz_names(count: int, seed: int) -> list[str]:
