@@ -354,11 +354,17 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     shares = nums["Shares Outstanding (000)"] * 1000.0
     # the ticker: its few distinct spellings by the exact rule (strip, upper), one fund only
     column = cols["Ticker"]
-    same = pc.all(pc.equal(column, column[0])).as_py()  # one spelling throughout (the rule)
-    spellings = column.slice(0, 1) if same else pc.unique(column)
-    normalized = pc.utf8_upper(pc.utf8_trim_whitespace(spellings))
-    tickers = normalized.to_pylist()
-    if len(set(tickers)) != 1 or pc.utf8_lower(normalized)[0].as_py() in _BLANK:
+    first = column[0].as_py()
+    same = pc.all(pc.equal(column, first)).as_py()  # one spelling throughout (the rule)
+    if same and first.isascii():  # str.strip/upper/lower: Arrow's kernels on ASCII text
+        spellings, tickers = [first], [first.strip().upper()]
+        lowered = tickers[0].lower()
+    else:
+        unique = column.slice(0, 1) if same else pc.unique(column)
+        normalized = pc.utf8_upper(pc.utf8_trim_whitespace(unique))
+        spellings, tickers = unique.to_pylist(), normalized.to_pylist()
+        lowered = pc.utf8_lower(normalized)[0].as_py()
+    if len(set(tickers)) != 1 or lowered in _BLANK:
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.abs(nav * shares / aum - 1.0)
@@ -384,7 +390,7 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     net *= nav
     ticker = (
         cols["Ticker"]  # as written: already the fund's ticker
-        if spellings.to_pylist() == tickers
+        if spellings == tickers
         else pa.array(tickers[:1], type=cols["Ticker"].type).take(np.zeros(n, dtype=np.int64))
     )
     values = np.empty((4, n))  # one float block, as pandas consolidates the four columns
