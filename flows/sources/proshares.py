@@ -355,7 +355,7 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     # the ticker: its few distinct spellings by the exact rule (strip, upper), one fund only
     column = cols["Ticker"]
     first = column[0].as_py()
-    same = pc.all(pc.equal(column, first)).as_py()  # one spelling throughout (the rule)
+    same = _all_alike(column)  # one spelling throughout (the rule)
     if same and first.isascii():  # str.strip/upper/lower: Arrow's kernels on ASCII text
         spellings, tickers = [first], [first.strip().upper()]
         lowered = tickers[0].lower()
@@ -405,6 +405,22 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
         columns=_NAV_INDEX.view(),
     )  # what pd.DataFrame of the columns gives (no type inference, no copy of the text)
     return NavHistory(history, quality)
+
+
+def _all_alike(column: pa.Array) -> bool:
+    """Whether every cell of a string column (no nulls) holds the first cell's bytes: read
+    from its buffers (equal lengths, then the bytes row by row against the first row)."""
+    wide = pa.types.is_large_string(column.type)
+    _, offsets_buf, data = column.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[column.offset : column.offset + len(column) + 1]
+    size = int(offsets[1] - offsets[0])
+    if (np.diff(offsets) != size).any():
+        return False
+    if not size:
+        return True
+    chars = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, size)
+    return bool((chars == chars[0]).all())
 
 
 def _dedupe_dates(out: pd.DataFrame, source: str, quality: Quality) -> pd.DataFrame:

@@ -407,3 +407,15 @@ def test_decimals_in_one_cast_are_the_column_wise_decimals() -> None:
         want, want_ok = columnar.decimal_cells(arr)
         assert got_ok.tolist() == want_ok.tolist()
         np.testing.assert_array_equal(got, want)  # NaN where the other is NaN
+
+
+def test_a_column_alike_throughout_is_read_from_its_bytes() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for cells in (["SSO"] * 5, ["SSO"] * 4 + ["SSX"], ["SSO", "SS0", "SSO"], ["", ""], ["a", ""],
+                  ["é"] * 3, ["AB", "A", "ABC"], ["x"]):  # fmt: skip
+        for kind in (pa.string(), pa.large_string()):
+            arr = pa.array(["pad", *cells], type=kind).slice(1)
+            expected = pc.all(pc.equal(arr, arr[0])).as_py()
+            assert proshares._all_alike(arr) == expected, (cells, kind)
