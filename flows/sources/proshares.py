@@ -370,9 +370,13 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
         gap = np.abs(nav * shares / aum - 1.0)
     if ((gap > CONSISTENCY_TOLERANCE) & (aum > 0)).any():
         return None
-    order = np.argsort(days, kind="stable")
-    if (np.diff(days[order]) == np.timedelta64(0, "D")).any():  # a repeated date
-        return None
+    step = np.diff(days.view(np.int64))
+    if (step < 0).all():  # newest first, no date twice (the issuer's order): read backwards
+        order = np.arange(n - 1, -1, -1)
+    else:
+        order = np.argsort(days, kind="stable")
+        if (np.diff(days[order]) == np.timedelta64(0, "D")).any():  # a repeated date
+            return None
     try:  # a value outside its limit: the exact path names the line
         check_range(nav, "letf.price_usd", source)
         check_range(shares, "letf.shares_outstanding", source)
