@@ -53,8 +53,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,97 @@ RESET_TABLE_COLUMNS = ["ticker", "reset", "evidence"]
 
 _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
 """Python's ``\\s`` on ASCII text, spelled for RE2 (whose ``\\s`` lacks ``\\x0b`` and ``\\x1c``-``\\x1f``)."""
+
+
+class _Bytes(NamedTuple):
+    """ASCII cells as one run of lower-case bytes: cell ``i`` is ``text[starts[i]:starts[i + 1]]``
+    (``chars``: the same bytes as a numpy array)."""
+
+    text: bytes
+    chars: np.ndarray
+    starts: np.ndarray
+
+
+def _bytes_of(arr: pa.Array) -> _Bytes:
+    """The cells of an Arrow ``large_string`` array of ASCII cells (no nulls), lower-cased
+    (``bytes.lower``: A-Z only, what Python's case-insensitive match does on ASCII)."""
+    _, offsets_buf, data = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=len(arr) + 1, offset=8 * arr.offset)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    text = bytes(memoryview(data)[lo:hi]).lower() if data is not None and hi > lo else b""
+    return _Bytes(text, np.frombuffer(text, dtype=np.uint8), offsets - lo)
+
+
+_WORD_BYTE = np.zeros(256, dtype=bool)
+_WORD_BYTE[list(b"0123456789_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")] = True
+_WORD_BYTE.setflags(write=False)
+"""Python's ``\\w`` on ASCII (what ``\\b`` tells apart)."""
+_SPACE_BYTE = np.zeros(256, dtype=bool)
+_SPACE_BYTE[list(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ")] = True
+_SPACE_BYTE.setflags(write=False)
+"""Python's ``\\s`` on ASCII (:data:`_ASCII_SPACE`)."""
+
+
+def _found(cells: _Bytes, word: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``(at, row)`` of every occurrence of ``word`` (lower-case ASCII, which cannot overlap
+    itself: no proper prefix is also a suffix) inside one cell: ``bytes.split`` finds them
+    left to right, the lengths of the pieces place them."""
+    pieces = cells.text.split(word)
+    if len(pieces) == 1:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter(map(len, pieces[:-1]), dtype=np.int64, count=len(pieces) - 1)
+    at = np.cumsum(lengths) + len(word) * np.arange(lengths.size)
+    row = np.searchsorted(cells.starts, at, side="right") - 1
+    inside = at + len(word) <= cells.starts[row + 1]  # not across two cells
+    return at[inside], row[inside]
+
+
+def _bounded(cells: _Bytes, at: np.ndarray, row: np.ndarray, size: int) -> np.ndarray:
+    """Whether the words of ``size`` bytes at ``at`` (word characters at both ends) stand
+    between ``\\b`` boundaries: a cell edge or a non-word character on each side."""
+    chars, end = cells.chars, at + size
+    before = (at == cells.starts[row]) | ~_WORD_BYTE[chars[at - 1]]
+    after = (end == cells.starts[row + 1]) | ~_WORD_BYTE[chars[np.minimum(end, chars.size - 1)]]
+    return np.asarray(before & after)
+
+
+def _contains(word: str) -> Callable[[_Bytes, int], np.ndarray]:
+    """The byte matcher of a rule whose pattern is ``word`` alone (case-insensitive)."""
+    needle = word.encode("ascii")
+
+    def match(cells: _Bytes, n: int) -> np.ndarray:
+        hits = np.zeros(n, dtype=bool)
+        hits[_found(cells, needle)[1]] = True
+        return hits
+
+    return match
+
+
+_PAYOUT_AFTER = re.compile(rb"daily[\t\n\x0b\x0c\r\x1c-\x1f ]+(?:income|pay|premium|distribution)")
+"""A ``daily`` the payout words follow after spaces (Python's ``\\s`` on ASCII), lower case."""
+
+
+def _daily_hits(cells: _Bytes, n: int) -> np.ndarray:
+    """The ``daily`` name rule on ASCII cells, as Python reads its pattern
+    ``\\bdaily\\b(?!\\s+(?:income|pay|premium|distribution))|\\bdly\\b``: a cell matches when
+    one ``daily`` between word boundaries is not followed by spaces and a payout word (in the
+    same cell; ``\\s+`` then a letter can only be the whole run of spaces), or one ``dly``
+    stands between word boundaries."""
+    hits = np.zeros(n, dtype=bool)
+    at, row = _found(cells, b"daily")
+    ok = _bounded(cells, at, row, 5)
+    if ok.any():
+        # the few payout spellings, found by their own pattern (its literal start is quick to
+        # look for); a match running into the next cell does not count
+        spans = [m.span() for m in _PAYOUT_AFTER.finditer(cells.text)]
+        if spans:
+            begin, end = np.asarray(spans, dtype=np.int64).T
+            cell_end = cells.starts[np.searchsorted(cells.starts, begin, side="right")]
+            ok &= ~np.isin(at, begin[end <= cell_end])
+        hits[row[ok]] = True
+    at, row = _found(cells, b"dly")
+    hits[row[_bounded(cells, at, row, 3)]] = True
+    return hits
 
 
 @dataclass(frozen=True)
@@ -105,6 +197,11 @@ class Rule:
     out; a test proves it): an ASCII cell holding none of them cannot match, so the Python
     pattern is not even tried (empty: always tried)."""
 
+    matcher: Callable[[_Bytes, int], np.ndarray] | None = field(default=None, compare=False)
+    """The rule on ASCII cells read from their bytes with numpy (:func:`_first_rule_of`), where
+    it is cheaper than an RE2 call (pyarrow compiles the pattern at every call); None: RE2.
+    A test compares it with ``pattern`` cell by cell."""
+
     keyword_pattern: re.Pattern[str] | None = field(default=None, init=False, compare=False)
     """The keywords as one pattern (compiled once), None without keywords."""
 
@@ -125,6 +222,7 @@ NAME_RULES: tuple[Rule, ...] = (
         keywords=("daily", "dly"),
         ascii_pattern=r"\bdaily\b|\bdly\b",
         unless=rf"\bdaily{_ASCII_SPACE}+(?:income|pay|premium|distribution)",
+        matcher=_daily_hits,
     ),
     Rule(
         "options",
@@ -154,6 +252,7 @@ NAME_RULES: tuple[Rule, ...] = (
         WEEKLY,
         "name says Weekly",
         keywords=("weekly",),
+        matcher=_contains("weekly"),
     ),
     Rule(
         "monthly",
@@ -161,6 +260,7 @@ NAME_RULES: tuple[Rule, ...] = (
         MONTHLY,
         "name says Monthly",
         keywords=("monthly",),
+        matcher=_contains("monthly"),
     ),
     Rule(
         "quarterly",
@@ -168,6 +268,7 @@ NAME_RULES: tuple[Rule, ...] = (
         QUARTERLY,
         "name says Quarterly",
         keywords=("quarterly",),
+        matcher=_contains("quarterly"),
     ),
 )
 """Rules on the fund name, applied in this order (first match wins)."""
@@ -280,6 +381,18 @@ _BLANK_SPELLINGS = pa.array(
 one of their letters, ``/`` or ``-``: a test checks every code point)."""
 
 
+_BLANK_SPELLING_SET = frozenset(_BLANK_SPELLINGS.to_pylist())
+
+
+def blank_spellings() -> frozenset[str]:
+    """Every upper/lower-case spelling of the blank words (:func:`unreadable_stripped`)."""
+    return _BLANK_SPELLING_SET
+
+
+"""The same spellings as Python strings: a cell ``v`` is unreadable when ``v.strip()`` is one
+(``str.strip`` removes :data:`_PY_SPACE`, a test holds them equal)."""
+
+
 def unreadable_stripped(text: pa.Array) -> np.ndarray:
     """:func:`unreadable` of an Arrow ``large_string`` array already stripped of whitespace
     (``str.strip``; pandas' and Arrow's ``utf8_trim_whitespace`` remove the same characters, a
@@ -354,8 +467,10 @@ def _ascii_hits(arr: pa.Array, rule: Rule) -> np.ndarray:
 
 
 _SMALL = 48
-"""Cells below which the rules run as Python patterns cell by cell: each RE2 call over a column
-costs 20-40 µs before its first row, a Python search about half a microsecond."""
+"""Cells per remaining rule below which the rules run as Python patterns cell by cell: each RE2
+call over a column costs 20-60 µs before its first row (pyarrow compiles the pattern at every
+call), a Python search of a short cell about a microsecond (57 distinct fund families, 9 rules:
+0.06 ms in Python against 0.5 ms in RE2)."""
 
 
 def _any_keyword(rules: tuple[Rule, ...], start: int) -> re.Pattern[str] | None:
@@ -366,14 +481,20 @@ def _any_keyword(rules: tuple[Rule, ...], start: int) -> re.Pattern[str] | None:
     return re.compile("|".join(w for r in rules[start:] for w in r.keywords))
 
 
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+"""The characters other than ASCII that a case-insensitive Python pattern matches with an ASCII
+letter or digit (İ ı ſ K; a test scans every code point).  A cell without them holds a
+keyword of a rule exactly where its ``str.lower()`` spells it."""
+
+
 def _first_rule_py(
     value: str, rules: tuple[Rule, ...], start: int = 0, words: re.Pattern[str] | None = None
 ) -> int:
     """Position of the first of ``rules[start:]`` whose Python pattern matches (``len(rules)``:
-    none): the rule as :class:`Rule` defines it, tried only where an ASCII cell holds one of
-    its :attr:`Rule.keywords` (``words``: :func:`_any_keyword` of ``rules[start:]``, a first
-    test for all of them)."""
-    lower = value.lower() if value.isascii() else None
+    none): the rule as :class:`Rule` defines it, tried only where a cell holds one of its
+    :attr:`Rule.keywords` (``words``: :func:`_any_keyword` of ``rules[start:]``, a first test
+    for all of them); a cell holding one of :data:`_FOLDS_TO_ASCII` is tried with every rule."""
+    lower = value.lower() if value.isascii() or _FOLDS_TO_ASCII.isdisjoint(value) else None
     if lower is not None and words is not None and words.search(lower) is None:
         return len(rules)
     for k in range(start, len(rules)):
@@ -391,7 +512,8 @@ def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
     cells no earlier rule matched (most names are decided by the first rule or two).
 
     ASCII cells are matched by RE2 (:attr:`Rule.ascii_pattern`, one call per rule over the
-    remaining cells) while more than :data:`_SMALL` remain; the last few cells, and cells with
+    remaining cells) while more than :data:`_SMALL` per remaining rule remain; the last few
+    cells, and cells with
     other characters (a few mojibake names), by the Python patterns (the rules themselves),
     tried where a cell holds a keyword (:attr:`Rule.keywords`).
     """
@@ -400,31 +522,43 @@ def _first_rule_of(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
         return out
     ascii_cells = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
     if not ascii_cells.all():
-        for i in np.flatnonzero(~ascii_cells):
-            out[i] = _first_rule_py(arr[int(i)].as_py(), rules)
-    todo = np.flatnonzero(ascii_cells)
-    cells = arr if ascii_cells.all() else arr.take(pa.array(todo))
+        other = np.flatnonzero(~ascii_cells)
+        words = _any_keyword(rules, 0)
+        cells = arr.take(pa.array(other)).to_pylist()
+        out[other] = [_first_rule_py(v, rules, 0, words) for v in cells]
+    # ``cells`` are the cells of the rows ``todo``; ``pending``: which of them no rule decided
+    # yet.  Byte matchers read every cell and keep the pending ones; the cells are narrowed to
+    # the pending ones before an RE2 call or the Python patterns only.
+    todo, cells, pending = np.arange(len(arr)), arr, ascii_cells
+    cell_bytes: _Bytes | None = None
     for k, rule in enumerate(rules):
-        if todo.size <= _SMALL:
-            words = _any_keyword(rules, k)
-            out[todo] = [_first_rule_py(v, rules, k, words) for v in cells.to_pylist()]
-            break
-        hits = _ascii_hits(cells, rule)
-        if hits.any():
-            out[todo[hits]] = k
-            todo = todo[~hits]
-            cells = cells.filter(pa.array(~hits))
+        if rule.matcher is None or np.count_nonzero(pending) <= _SMALL * (len(rules) - k):
+            if not pending.all():
+                todo, cells = todo[pending], cells.filter(pa.array(pending))
+                pending, cell_bytes = np.ones(todo.size, dtype=bool), None
+            if todo.size <= _SMALL * (len(rules) - k):
+                words = _any_keyword(rules, k)
+                out[todo] = [_first_rule_py(v, rules, k, words) for v in cells.to_pylist()]
+                break
+        if rule.matcher is not None:
+            if cell_bytes is None:
+                cell_bytes = _bytes_of(cells)
+            hits = rule.matcher(cell_bytes, len(cells)) & pending
+        else:
+            hits = _ascii_hits(cells, rule)
+        out[todo[hits]] = k
+        pending = pending & ~hits
     return out
 
 
 def _first_rule_distinct(arr: pa.Array, rules: tuple[Rule, ...]) -> np.ndarray:
     """:func:`_first_rule_of` of each distinct value once (a family column holds a few dozen
     issuers), spread back to the rows."""
-    distinct = pc.unique(arr)
-    if len(distinct) == len(arr):
+    encoded = pc.dictionary_encode(arr)
+    if len(encoded.dictionary) == len(arr):
         return _first_rule_of(arr, rules)
-    codes: np.ndarray = _first_rule_of(distinct, rules)
-    return np.asarray(codes[_lookup(arr, distinct)])
+    codes: np.ndarray = _first_rule_of(encoded.dictionary, rules)
+    return np.asarray(codes[encoded.indices.to_numpy(zero_copy_only=False)])
 
 
 def _by_rule(values: list[str], none: str) -> np.ndarray:
@@ -481,6 +615,17 @@ def classify_reset(
     )
 
 
+class ResetArrays(NamedTuple):
+    """:func:`classify_reset` as Arrow ``large_string`` arrays, and the classes as numpy
+    flags: ``daily`` (``reset == "daily"``) and ``unknown`` (``reset == "unknown"``)."""
+
+    reset: pa.Array
+    reset_source: pa.Array
+    reset_evidence: pa.Array
+    daily: np.ndarray
+    unknown: np.ndarray
+
+
 def classify_reset_arrays(
     ticker: pa.Array,
     name: pa.Array,
@@ -495,8 +640,28 @@ def classify_reset_arrays(
     only on those no name rule decides (the result is the same as running every rule on every
     fund and taking the first source that decides).
     """
+    return classify_reset_flags(ticker, name, family, curated, overrides)[:3]
+
+
+def classify_reset_flags(
+    ticker: pa.Array,
+    name: pa.Array,
+    family: pa.Array,
+    curated: pd.DataFrame | None = None,
+    overrides: Mapping[str, str] | None = None,
+    family_codes: tuple[np.ndarray, list[str]] | None = None,
+    tickers_normalized: bool = False,
+) -> ResetArrays:
+    """:func:`classify_reset_arrays` with the ``daily`` and ``unknown`` flags of each row
+    (read from the position of its class in the short list of texts: no text comparison).
+
+    ``family_codes`` (optional) is ``family`` as ``(at, distinct)``: ``family[i] ==
+    distinct[at[i]]`` (a caller that has its distinct values already; the family rules then
+    run once per distinct value without encoding the column again); ``tickers_normalized``
+    says the tickers are stripped and upper-case already (Arrow's kernels, as here)."""
     n = len(ticker)
-    ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
+    if not tickers_normalized:
+        ticker = pc.utf8_upper(pc.utf8_trim_whitespace(ticker))
     over = {str(k).strip().upper(): str(v).strip() for k, v in (overrides or {}).items()}
     for t, r in over.items():
         if r not in RESETS:
@@ -518,7 +683,12 @@ def classify_reset_arrays(
         cur_at = _curated_rows(curated, ticker)
         resets = curated["reset"].tolist()
         evidence = curated["evidence"].tolist()
-        missing = pd.isna(np.array([*resets, *evidence], dtype=object))
+        given = [*resets, *evidence]
+        missing = (
+            np.zeros(len(given), dtype=bool)  # a checked table holds text only
+            if all(isinstance(v, str) for v in given)
+            else pd.isna(np.array(given, dtype=object))
+        )
         listed = np.flatnonzero(cur_at >= 0)
         cur_at[listed[missing[cur_at[listed]]]] = -1  # no class given: the rules decide
         cur_reset = [str(v) for v in resets]
@@ -536,16 +706,17 @@ def classify_reset_arrays(
     if rows.size:
         # The family rule reads the issuer column, and the brand in the name when the column is
         # blank or damaged (a ProShares fund keeps its class when its family cell reads "-").
-        fam = _take(family, rows)
-        fam = pc.if_else(pa.array(unreadable(fam)), "", fam)
-        family_at[rows] = _first_rule_distinct(fam, FAMILY_RULES)
+        if family_codes is not None:
+            at, distinct = family_codes
+            family_at[rows] = _family_rules_of(distinct, at[rows])
+        else:
+            family_at[rows] = _family_rule(_take(family, rows))
         rows = rows[family_at[rows] == len(FAMILY_RULES)]
         if rows.size:
             family_at[rows] = _first_rule_of(_take(name, rows), FAMILY_RULES)
-    by_name = name_at < len(NAME_RULES)
-    by_family = family_at < len(FAMILY_RULES)
-    conditions = [by_override, by_curated, by_name, by_family]
-    # each row's value is picked from a short list of texts (one per source and rule)
+    # each row's value is picked from a short list of texts (one per source and rule); the
+    # sources exclude each other (a later one runs only where no earlier one decides), so each
+    # row's position in the list is the sum of its parts
     n_over, n_cur, n_name = len(over), len(cur_reset), len(NAME_RULES)
     reset_texts = [*over.values(), *cur_reset, *(r.reset for r in NAME_RULES)]
     reset_texts += [*(r.reset for r in FAMILY_RULES), UNKNOWN]
@@ -553,28 +724,71 @@ def classify_reset_arrays(
     why_texts += ["name rule: " + r.why for r in NAME_RULES]
     why_texts += ["family rule: " + r.why for r in FAMILY_RULES]
     why_texts += ["not in the curated table; no name or family rule applies"]
-    family_from = n_over + n_cur + n_name
-    reset_at = np.select(
-        conditions,
-        [over_at, n_over + cur_at, n_over + n_cur + name_at, family_from + family_at],
-        default=len(reset_texts) - 1,
+    by_rule = ~by_override & ~by_curated
+    # the rules' texts follow each other: a name rule's position, else the family rule's after
+    # them (no family rule: the last text)
+    rule_at = np.where(name_at < n_name, name_at, n_name + family_at)
+    source_at = np.where(by_override, 0, np.where(by_curated, 1, np.where(name_at < n_name, 2, 3)))
+    source_at[by_rule & (rule_at == n_name + len(FAMILY_RULES))] = 4
+    reset_at = np.where(
+        by_override, over_at, np.where(by_curated, n_over + cur_at, n_over + n_cur + rule_at)
     )
-    why_at = np.select(
-        conditions,
-        [0, 1 + cur_at, 1 + n_cur + name_at, 1 + n_cur + n_name + family_at],
-        default=len(why_texts) - 1,
+    why_at = np.where(by_override, 0, np.where(by_curated, 1 + cur_at, 1 + n_cur + rule_at))
+    # the three columns' texts from one list in one take
+    sources = ["override", "curated", "name", "family", "none"]
+    texts = pa.array([*reset_texts, *sources, *why_texts], type=pa.large_string())
+    at = np.concatenate(
+        [reset_at, len(reset_texts) + source_at, len(reset_texts) + len(sources) + why_at]
     )
-    source_at = np.select(conditions, [0, 1, 2, 3], default=4)
-    return (
-        _texts(reset_texts, reset_at),
-        _texts(["override", "curated", "name", "family", "none"], source_at),
-        _texts(why_texts, why_at),
+    picked = texts.take(pa.array(at))
+    return ResetArrays(
+        picked.slice(0, n),
+        picked.slice(n, n),
+        picked.slice(2 * n, n),
+        np.array([t == DAILY for t in reset_texts])[reset_at],
+        np.array([t == UNKNOWN for t in reset_texts])[reset_at],
     )
 
 
-def _texts(texts: list[str], at: np.ndarray) -> pa.Array:
-    """``texts[at[i]]`` for every row, as one Arrow ``large_string`` array."""
-    return pa.array(texts, type=pa.large_string()).take(pa.array(at))
+def _family_rules_of(distinct: list[str], at: np.ndarray) -> np.ndarray:
+    """:func:`_family_rule` of the rows holding ``distinct[at]``: the rules on the distinct
+    values those rows hold (blank or unreadable: none), in Python."""
+    used = np.zeros(len(distinct), dtype=bool)
+    used[at] = True
+    words = _any_keyword(FAMILY_RULES, 0)
+    none = len(FAMILY_RULES)
+    codes = np.array(
+        [
+            none
+            if not u or v.strip() in _BLANK_SPELLING_SET
+            else _first_rule_py(v, FAMILY_RULES, 0, words)
+            for v, u in zip(distinct, used.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    return np.asarray(codes[at])
+
+
+def _family_rule(family: pa.Array) -> np.ndarray:
+    """Per row the position in :data:`FAMILY_RULES` of the first rule matching its family cell
+    (``len(FAMILY_RULES)``: none, also for a blank or unreadable cell): once per distinct cell,
+    in Python (a family column holds a few dozen issuers), or column-wise when there are many."""
+    encoded = pc.dictionary_encode(family)
+    distinct = encoded.dictionary
+    at = encoded.indices.to_numpy(zero_copy_only=False)
+    if len(distinct) > _SMALL * len(FAMILY_RULES):
+        distinct = pc.if_else(pa.array(unreadable(distinct)), "", distinct)
+        return np.asarray(_first_rule_of(distinct, FAMILY_RULES)[at])
+    words = _any_keyword(FAMILY_RULES, 0)
+    none = len(FAMILY_RULES)
+    codes = np.array(
+        [
+            none if v.strip() in _BLANK_SPELLING_SET else _first_rule_py(v, FAMILY_RULES, 0, words)
+            for v in distinct.to_pylist()
+        ],
+        dtype=np.int64,
+    )
+    return np.asarray(codes[at])
 
 
 def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
@@ -584,7 +798,10 @@ def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
 def _lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
     """Position in ``keys`` of each value (-1: absent), by exact string equality."""
     at = pc.index_in(values, value_set=keys)
-    return np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    found = np.asarray(at.to_numpy(zero_copy_only=False))  # float64 with NaN where absent
+    if at.null_count:
+        found = np.where(np.isnan(found), -1, found)
+    return found.astype(np.int64)
 
 
 def _curated_rows(curated: pd.DataFrame, ticker: pa.Array) -> np.ndarray:
@@ -593,9 +810,14 @@ def _curated_rows(curated: pd.DataFrame, ticker: pa.Array) -> np.ndarray:
     if not all(isinstance(t, str) for t in tickers):  # what astype(str) makes of it: pandas'
         keys = pd.Index(curated["ticker"].astype(str).str.strip().str.upper())
         return np.asarray(keys.get_indexer(pd.array(ticker.to_pylist(), dtype="str")))
-    keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(tickers, type=pa.large_string())))
-    if len(set(keys.to_pylist())) != len(keys):  # refused by pandas, as before
-        pd.Index(keys.to_pylist()).get_indexer(ticker.to_pylist())
+    if all(t.isascii() for t in tickers):  # str.strip/upper: Arrow's kernels on ASCII
+        names = [t.strip().upper() for t in tickers]
+        keys = pa.array(names, type=pa.large_string())
+    else:
+        keys = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(tickers, type=pa.large_string())))
+        names = keys.to_pylist()
+    if len(set(names)) != len(names):  # refused by pandas, as before
+        pd.Index(names).get_indexer(ticker.to_pylist())
     return _lookup(ticker, keys)
 
 

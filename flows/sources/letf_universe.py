@@ -68,6 +68,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from pandas.api.internals import create_dataframe_from_blocks
 from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows import letf_reset
@@ -287,27 +289,43 @@ _CURATED_READ = (
 """The curated columns :func:`_curated_fields` reads."""
 
 
-def _lines_are_plain(body: bytes) -> bool:
+def _lines_are_plain(body: bytes, start: int = 0) -> bool:
     """One record per line, read alike by Python's strict reader and pyarrow: every quote
     character opens or closes a field (``"a, b"`` after a comma or a line start, before a comma
     or a line end) with no quote and no line break inside, and no line is longer than Python's
-    CSV field limit (bytes: at least the characters)."""
+    CSV field limit (bytes: at least the characters).
+
+    Checked on the bytes with numpy: the quotes pair up (an even number; each odd one closes
+    the one before), no line break lies between an opening quote and its closing one, an
+    opening quote starts the text or follows a comma or a line break, and a closing quote ends
+    the text or comes before a comma or a line end (so never right before another quote).
+    ``start``: where the lines begin in ``body`` (read in place)."""
+    chars = np.frombuffer(body, dtype=np.uint8, offset=start)
     limit = csv.field_size_limit()
-    if len(body) > limit:
-        breaks = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
-        if np.diff(np.r_[-1, breaks, len(body)]).max() - 1 > limit:
-            return False
-    if b'"' not in body:
+    quoted = body.find(b'"', start) >= 0
+    long_text = chars.size > limit
+    if not (quoted or long_text):
         return True
-    pieces = body.split(b'"')  # text outside quotes, inside, outside, ...
-    if len(pieces) % 2 == 0:
+    # line breaks and quotes found in one pass, in the order they come
+    marks = np.flatnonzero((chars == 10) | (chars == 34)) if quoted else np.flatnonzero(chars == 10)
+    is_quote = chars[marks] == 34
+    if long_text:
+        breaks = marks[~is_quote]
+        if np.diff(np.r_[-1, breaks, chars.size]).max() - 1 > limit:
+            return False
+    if not quoted:
+        return True
+    at = np.flatnonzero(is_quote)  # the quotes' places among the marks
+    if at.size % 2:
         return False  # an odd number of quotes
-    outside, inside = pieces[0::2], pieces[1::2]
-    return (
-        all(b"\n" not in p for p in inside)
-        and all(p.endswith((b",", b"\n")) for p in outside[:-1] if p)
-        and all(not p or p.startswith((b",", b"\r", b"\n")) for p in outside[1:])
-        and all(outside[1:-1])  # "a""b": a quote right after a closing one
+    if (at[1::2] != at[0::2] + 1).any():
+        return False  # a line break between a quote and the next one: inside quotes
+    opening, closing = marks[at[0::2]], marks[at[1::2]]
+    before = chars[opening - 1]  # (the last byte for a quote at the start: not read)
+    after = chars[np.minimum(closing + 1, chars.size - 1)]
+    return bool(
+        ((opening == 0) | (before == 44) | (before == 10)).all()
+        and ((closing == chars.size - 1) | (after == 44) | (after == 13) | (after == 10)).all()
     )
 
 
@@ -325,12 +343,18 @@ def _parse_fast(
     Taken when the header has the dataset columns once each, every line holds one record
     (:func:`_lines_are_plain`; no bare carriage return) with the header's number of fields
     (no blank line), every row has a ticker, no ticker is listed twice and every number lies
-    within its limit.  It then reads what the exact path reads: the same Arrow text kernels
-    pandas' string columns use (strip, upper, lower), columns of a few distinct values
-    (leverage, direction, family, asset class, scrape time) converted once per value, plain
-    decimals at once (:func:`flows.sources.columnar.decimal_cells`) and other spellings by
-    ``pandas.to_numeric``, and the same :func:`_finish_rows`: equal frames and quality
-    (tests/sources/test_fast_paths.py).
+    within its limit.  It then reads what the exact path reads: the row-wise text through the
+    same Arrow kernels pandas' string columns use (strip, upper; one call for all the
+    columns), the columns of a few distinct values (leverage, direction, family, asset class,
+    scrape time) encoded together and converted once per value in Python (``str.strip``, and
+    ``str.lower`` on ASCII: what the kernels give, tests check it), plain decimals in one cast
+    (:func:`_decimals`) and other spellings by ``pandas.to_numeric``, and the same
+    :func:`_finish_rows`: equal frames and quality (tests/sources/test_fast_paths.py).
+
+    Speed (issue 17): each Arrow or pandas call costs 10-25 µs before its first row, so the
+    path makes as few as it can (columns concatenated, one take for several); the figure is
+    still about 3x a plain ``pandas.read_csv`` of the file (bench/bench_parsers.py; the names' reset
+    rules and the Arrow read are about half of it).
     """
     text = decoded.text
     end = text.find("\n")
@@ -342,23 +366,28 @@ def _parse_fast(
         return None
     if any(c not in header for c in DATASET_REQUIRED):
         return None
-    body = (
-        raw[raw.index(b"\n") + 1 :]
-        if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC)
-        else text[end + 1 :].encode("utf-8")
-    )
-    if not body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
+    # the data lines: the file's own bytes after the header when they are the text's UTF-8
+    # (read in place, no copy), else the text encoded again
+    if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC):
+        data, start = raw, raw.index(b"\n") + 1
+    else:
+        data, start = text[end + 1 :].encode("utf-8"), 0
+    size = len(data) - start
+    if not size or (
+        data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start)
+    ):
         return None  # a bare carriage return ends a line for Python's reader only
-    if not _lines_are_plain(body):
+    if not _lines_are_plain(data, start):
         return None
     wanted = {f"c{header.index(c)}": c for c in _READ if c in header}
     try:
-        read = pacsv.read_csv(
-            io.BytesIO(body),
+        # the streaming reader, one block (about a tenth quicker than read_csv on these files)
+        read = pacsv.open_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(
                 column_names=[f"c{i}" for i in range(len(header))],
                 use_threads=False,
-                block_size=max(1 << 20, len(body) + 1),
+                block_size=max(1 << 20, size + 1),
             ),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
@@ -368,43 +397,39 @@ def _parse_fast(
                 quoted_strings_can_be_null=False,
                 check_utf8=False,  # the decoder read these bytes as UTF-8 already
             ),
-        )
+        ).read_all()
     except pa.ArrowInvalid:  # a line with another number of fields, a blank line
         return None
     n = read.num_rows
     if not n:
         return None
     cells = {wanted[c]: _one_chunk(read.column(c)) for c in wanted}
-    empty = pa.array([""], type=pa.large_string())
-    coded = {
-        c: _coded(cells[c]) if c in cells else (np.zeros(n, dtype=np.int64), empty)
-        for c in ("leverage", "direction", "fund_family", "asset_class", "updated_at")
-    }
     blank_text = pa.array([""] * n, type=pa.large_string()) if len(cells) < len(_READ) else None
 
-    def stripped(c: str) -> pa.Array:
-        return pc.utf8_trim_whitespace(cells[c]) if c in cells else blank_text
+    def column(c: str) -> pa.Array:
+        return cells[c] if c in cells else blank_text
 
-    ticker = pc.utf8_upper(stripped("ticker"))
-    underlying = pc.utf8_upper(stripped("underlying_ticker"))
-    name, underlying_asset = stripped("name"), stripped("underlying_asset")
-    flags = letf_reset.unreadable_stripped(
-        pa.concat_arrays([ticker, name, underlying, underlying_asset])
-    )
+    # the text read row by row, stripped in one call (ticker and underlying upper-cased in
+    # one): each column a slice of the result
+    trimmed = pc.utf8_trim_whitespace(pa.concat_arrays([column(c) for c in _PER_ROW]))
+    upper = pc.utf8_upper(trimmed.slice(0, 2 * n))
+    ticker, underlying = upper.slice(0, n), upper.slice(n, n)
+    name, underlying_asset = trimmed.slice(2 * n, n), trimmed.slice(3 * n, n)
+    flags = letf_reset.unreadable_stripped(pa.concat_arrays([upper, trimmed.slice(2 * n, 2 * n)]))
     blank_ticker = flags[:n]
     if blank_ticker.any() or pc.count_distinct(ticker).as_py() != n:
         return None  # blank or repeated tickers: the exact path's rules
     numbers, aum_blank, no_market_data = _fast_numbers(
         [cells.get(c) for c in ("aum", "price", "avg_volume")], n
     )
-    lev_at, lev_values = coded["leverage"]
-    lev_text = pc.utf8_lower(pc.utf8_trim_whitespace(lev_values))
-    magnitude = _magnitudes(lev_text)[lev_at]
-    variable = np.asarray(pc.equal(lev_text, "variable").to_numpy(zero_copy_only=False))[lev_at]
-    dir_at, dir_values = coded["direction"]
-    direction = pc.utf8_lower(pc.utf8_trim_whitespace(dir_values))
-    long_ = np.asarray(pc.equal(direction, "long").to_numpy(zero_copy_only=False))[dir_at]
-    short = np.asarray(pc.equal(direction, "short").to_numpy(zero_copy_only=False))[dir_at]
+    # the columns of a few distinct values: each value converted once, in Python
+    coded = _Coded.of([column(c) for c in _CODED], n)
+    lev_at, dir_at, family_at, class_at, time_at = coded.at
+    lev = coded.lowered()
+    magnitude = _magnitudes(coded.only(lev, lev_at))[lev_at]
+    variable = np.array([v == "variable" for v in lev])[lev_at]
+    long_ = np.array([v == "long" for v in lev])[dir_at]
+    short = np.array([v == "short" for v in lev])[dir_at]
     sign = np.where(long_, 1.0, np.where(short, -1.0, np.nan))
     with np.errstate(invalid="ignore"):
         lev_ok = (magnitude > 0) & (long_ | short)
@@ -416,38 +441,38 @@ def _parse_fast(
         check_range(numbers["volume"], "letf.avg_volume", source)
     except InputError:
         return None
-    fam_at, fam_values = coded["fund_family"]
-    issuer = pc.utf8_trim_whitespace(fam_values)
-    class_at, class_values = coded["asset_class"]
-    asset_class = pc.utf8_lower(pc.utf8_trim_whitespace(class_values))
-    time_at, time_values = coded["updated_at"]
+    blank = np.array([v in _BLANK_SPELLINGS for v in coded.stripped])
+    spread = coded.spread(
+        [(lev, lev_at), (lev, dir_at), (coded.stripped, family_at), (lev, class_at)]
+    )
     fields = _Fields(
         ticker=ticker,
         name=name,
         underlying=underlying,
         underlying_asset=underlying_asset,
-        lev_text=lev_text.take(pa.array(lev_at)),
-        direction=direction.take(pa.array(dir_at)),
-        issuer=issuer.take(pa.array(fam_at)),
-        fund_type=stripped("fund_type"),
-        asset_class=asset_class.take(pa.array(class_at)),
-        aum_text=stripped("aum"),
+        lev_text=spread[0],
+        direction=spread[1],
+        issuer=spread[2],
+        fund_type=trimmed.slice(4 * n, n),
+        asset_class=spread[3],
+        aum_text=trimmed.slice(5 * n, n),
         variable=variable,
         lev_ok=lev_ok,
         leverage=leverage,
         magnitude=magnitude,
         direction_ok=long_ | short,
-        asset_class_ok=~letf_reset.unreadable_stripped(asset_class)[class_at],
+        asset_class_ok=~np.array([v in _BLANK_SPELLINGS for v in lev])[class_at],
         sample_aum_usd=np.full(n, np.nan),
         line=np.arange(2, n + 2, dtype=np.int64),
-        as_of=_utc_times_of(pc.utf8_trim_whitespace(time_values)).take(time_at),
+        as_of=_utc_times_at(coded.only(coded.stripped, time_at), time_at),
         blank_ticker=blank_ticker,
-        blank_name=flags[n : 2 * n],
-        blank_underlying=flags[2 * n : 3 * n],
+        blank_name=flags[2 * n : 3 * n],
+        blank_underlying=flags[n : 2 * n],
         blank_underlying_asset=flags[3 * n :],
-        blank_issuer=letf_reset.unreadable_stripped(issuer)[fam_at],
+        blank_issuer=blank[family_at],
         no_market_data=no_market_data,
         aum_blank=aum_blank,
+        issuer_codes=(family_at, coded.stripped),
     )
     quality = Quality(source=source, basis="AUM", total_rows=n)
     decoded.note(quality, n)
@@ -463,20 +488,82 @@ def _one_chunk(column: pa.ChunkedArray) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _coded(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """``(at, distinct)``: each row's position among the column's distinct values."""
-    encoded = pc.dictionary_encode(values)
-    at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return at, encoded.dictionary
+_BLANK_SPELLINGS = frozenset(letf_reset.blank_spellings())
+"""Every spelling of a blank word in any case: a stripped cell is unreadable when it is one
+(:func:`flows.letf_reset.unreadable_stripped`, as a Python set)."""
 
 
-def _magnitudes(lev_text: pa.Array) -> np.ndarray:
-    """:func:`_magnitude` of each (lower-case, stripped) leverage text, as float64 (pandas
-    converts cell by cell; the ones it would read as integers are the same numbers)."""
-    cells = [v.removesuffix("x") if v else np.nan for v in lev_text.to_pylist()]
-    return np.asarray(pd.to_numeric(np.array([*cells, np.nan], dtype=object), errors="coerce"))[
-        :-1
-    ].astype(float)
+_PER_ROW = ("ticker", "underlying_ticker", "name", "underlying_asset", "fund_type", "aum")
+"""The text columns kept row by row (stripped together: :func:`_parse_fast`)."""
+_CODED = ("leverage", "direction", "fund_family", "asset_class", "updated_at")
+"""The columns of a few distinct values (converted once per value: :class:`_Coded`)."""
+
+
+class _Coded(NamedTuple):
+    """Columns of a few distinct values read together: ``at`` (per column, each row's position
+    among the distinct cells of all of them) and those cells stripped as ``str.strip`` strips
+    (Python's and Arrow's kernels remove the same characters; a test checks it)."""
+
+    at: list[np.ndarray]
+    stripped: list[str]
+
+    @staticmethod
+    def of(columns: list[pa.Array], n: int) -> _Coded:
+        encoded = pc.dictionary_encode(pa.concat_arrays(columns))
+        at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _Coded(
+            [at[k * n : (k + 1) * n] for k in range(len(columns))],
+            [v.strip() for v in encoded.dictionary.to_pylist()],
+        )
+
+    def lowered(self) -> list[str]:
+        """The distinct cells in lower case as Arrow's ``utf8_lower`` (pandas' ``str.lower``)
+        has them: Python's ``str.lower`` on ASCII text, Arrow's kernel on other text."""
+        if all(v.isascii() for v in self.stripped):
+            return [v.lower() for v in self.stripped]
+        return list(pc.utf8_lower(pa.array(self.stripped, type=pa.large_string())).to_pylist())
+
+    def only(self, values: list[str], at: np.ndarray) -> list[str]:
+        """``values`` (one per distinct cell) where a row of the column ``at`` holds the cell,
+        blank elsewhere: what the column alone has."""
+        used = np.zeros(len(values), dtype=bool)
+        used[at] = True
+        return [v if u else "" for v, u in zip(values, used.tolist(), strict=True)]
+
+    def spread(self, columns: list[tuple[list[str], np.ndarray]]) -> list[pa.Array]:
+        """Each row's value of ``values`` (one per distinct cell) for each ``(values, at)``, as
+        Arrow arrays (one array of the values and one take for all of them)."""
+        size, n = len(self.stripped), len(columns[0][1])
+        values = pa.array([v for vals, _ in columns for v in vals], type=pa.large_string())
+        at = np.concatenate([at + k * size for k, (_, at) in enumerate(columns)])
+        rows = values.take(pa.array(at))
+        return [rows.slice(k * n, n) for k in range(len(columns))]
+
+
+_SHORT_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _magnitudes(lev_text: list[str]) -> np.ndarray:
+    """:func:`_magnitude` of each distinct (lower-case, stripped) leverage text, as float64.
+
+    A plain decimal of at most 15 characters after the ``x`` (``2``, ``1.25``) is read by
+    ``float`` (what ``pandas.to_numeric`` reads: see :func:`flows.sources.columnar.
+    short_decimals`); ``variable`` and a blank cell are NaN (no number); any other text is
+    converted by ``pandas.to_numeric`` as the exact path does (the ones it would read as
+    integers are the same numbers)."""
+    out = np.full(len(lev_text), np.nan)
+    other: list[int] = []
+    for i, v in enumerate(lev_text):
+        digits = v.removesuffix("x")
+        if len(digits) <= 15 and _SHORT_DECIMAL.fullmatch(digits):
+            out[i] = float(digits)
+        elif v and v != "variable":
+            other.append(i)
+    if other:
+        cells = [lev_text[i].removesuffix("x") for i in other]
+        converted = pd.to_numeric(np.array([*cells, np.nan], dtype=object), errors="coerce")
+        out[other] = np.asarray(converted)[:-1].astype(float)
+    return out
 
 
 def _fast_numbers(
@@ -490,14 +577,17 @@ def _fast_numbers(
     ``pandas.to_numeric`` cell by cell, as the exact rule does.  A column without any blank
     cell is left to :func:`_number` whole (its dtype is then pandas' to pick).
     """
-    empty = pa.array([""] * n, type=pa.large_string())
-    raw = [empty if c is None else c for c in columns]
-    values, ok = columnar.decimal_cells(pa.concat_arrays(raw))
+    absent = pa.array([""] * n, type=pa.large_string()) if any(c is None for c in columns) else None
+    raw = [absent if c is None else c for c in columns]  # an absent column: all blank
+    together = pa.concat_arrays(raw)
+    values, ok = _decimals(together)
     other = np.flatnonzero(~ok)
     blank = np.zeros(3 * n, dtype=bool)
     unreadable = np.zeros(3 * n, dtype=bool)
-    if other.size:
-        cells = pc.utf8_trim_whitespace(pa.concat_arrays(raw).take(pa.array(other)))
+    if other.size and not _lengths(together)[other].any():
+        blank[other] = unreadable[other] = True  # empty cells only: blank, NaN (decimal_cells)
+    elif other.size:
+        cells = pc.utf8_trim_whitespace(together.take(pa.array(other)))
         blank[other] = np.asarray(pc.equal(cells, "").to_numpy(zero_copy_only=False))
         unreadable[other] = letf_reset.unreadable_stripped(cells)
         spelled = [c.replace(",", "") for c in cells.to_pylist()]  # _number: commas removed
@@ -516,11 +606,69 @@ def _fast_numbers(
     return numbers, blank[:n], no_market_data
 
 
-def _utc_times_of(distinct: pa.Array) -> pd.api.extensions.ExtensionArray:
-    """:func:`_as_of` of a few distinct (stripped) texts: a blank one is missing, as there."""
-    missing = pa.scalar(None, type=pa.large_string())
-    given = pc.if_else(pc.equal(distinct, ""), missing, distinct)  # what .where(ne("")) gives
-    return _utc_times(pd.Series(_str_column(given))).array
+_ISO_UTC = re.compile(
+    r"(19[0-9]{2}|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?\+00:00"
+)
+"""The scrape time as the site writes it (``2026-06-01T00:00:02.381+00:00``): UTC, at most
+microseconds.  ``pandas.to_datetime(..., format="ISO8601", utc=True)`` reads such texts to
+``datetime64[us, UTC]`` and numpy reads the same instants (its own check of the day of the
+month: a day that does not exist leaves the texts to pandas)."""
+_UTC_US = pd.DatetimeTZDtype("us", "UTC")
+
+
+_NOT_DECIMAL_BYTE = np.ones(256, dtype=bool)
+_NOT_DECIMAL_BYTE[list(b"0123456789.-")] = False
+_NOT_DECIMAL_BYTE.setflags(write=False)
+
+
+def _decimals(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`flows.sources.columnar.decimal_cells` of a ``large_string`` array without nulls
+    in one cast: the cells of 1-15 bytes from ``0-9 . -`` are cast at once, the others made
+    null for it (NaN); when one of them is not a number after all (``-``, ``1-2``), the
+    column-wise function decides every cell."""
+    _, offsets_buf, data = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    if arr.offset or arr.null_count or data is None or offsets[-1] == offsets[0]:
+        return columnar.decimal_cells(arr)
+    chars = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    odd = np.concatenate(([0], np.cumsum(_NOT_DECIMAL_BYTE[chars])))
+    start = offsets - offsets[0]
+    lengths = np.diff(start)
+    ok = (odd[start[1:]] == odd[start[:-1]]) & (lengths > 0) & (lengths <= 15)
+    valid = pa.py_buffer(np.packbits(ok, bitorder="little"))
+    masked = pa.Array.from_buffers(
+        pa.large_string(), len(arr), [valid, offsets_buf, data], offset=arr.offset
+    )
+    try:
+        values = pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        return columnar.decimal_cells(arr)
+    return np.array(values, dtype=float), ok  # (a copy the caller may write into)
+
+
+def _lengths(values: pa.Array) -> np.ndarray:
+    """The byte length of each cell of a ``large_string`` array (its offsets; no compute call)."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
+    return np.diff(offsets[values.offset : values.offset + len(values) + 1])
+
+
+def _utc_times_at(texts: list[str], at: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """:func:`_as_of` of the rows holding ``texts[at]`` (a few distinct stripped texts): a
+    blank one is missing, as there.
+
+    Texts all written as :data:`_ISO_UTC` (or blank, at least one not) are read by numpy, one
+    per distinct value; any other spelling leaves them all to pandas (whose resolution then
+    follows every text)."""
+    if any(texts) and all(not t or _ISO_UTC.fullmatch(t) for t in texts):
+        try:
+            wall = np.array([t[:-6] if t else "NaT" for t in texts], dtype="datetime64[us]")
+        except ValueError:  # no such day (2026-02-30): pandas decides
+            pass
+        else:
+            return pd.array(wall[at], dtype=_UTC_US)
+    given = pa.array([t or None for t in texts], type=pa.large_string())  # .where(ne(""))
+    return _utc_times(pd.Series(_str_column(given))).array.take(at)
 
 
 def read(
@@ -717,6 +865,8 @@ class _Fields(NamedTuple):
     blank_issuer: np.ndarray
     no_market_data: np.ndarray
     aum_blank: np.ndarray
+    issuer_codes: tuple[np.ndarray, list[str]] | None = None
+    """``issuer`` as ``(at, distinct)`` when the path has its distinct values (the fast one)."""
 
 
 _TEXT_FIELDS = (
@@ -784,17 +934,66 @@ def _finish(
             blank(text["issuer"]),
             blank(text["aum_text"]) & blank(text["price_text"]) & blank(text["volume_text"]),
             fields["aum_text"].eq("").to_numpy(dtype=bool),
+            None,  # no distinct issuers at hand: the reset classes encode them
         ]
     )
     return _finish_rows(f, {k: v.to_numpy() for k, v in numbers.items()}, table, overrides, quality)
 
 
-_KINDS = pa.array(["fixed", "variable"], type=pa.large_string())
-"""``leverage_kind`` by ``variable`` (0: fixed, 1: variable)."""
+_OUT_TEXT = (
+    "ticker",
+    "name",
+    "underlying",
+    "underlying_asset",
+    "issuer",
+    "fund_type",
+    "asset_class",
+    "reset",
+    "leverage_kind",
+    "reset_source",
+    "reset_evidence",
+    "defect",
+)
+"""The text columns of ``funds``, in the order :func:`_finish_rows` lists them."""
+
+
+_EMPTY = pa.scalar("", type=pa.large_string())
+_FUNDS_COLUMNS = [*LETF_COLUMNS, *EXTRA_COLUMNS]
+_COLUMN_INDEXES = {
+    tuple(_FUNDS_COLUMNS): pd.Index(_FUNDS_COLUMNS),
+    tuple(SKIPPED_COLUMNS): pd.Index(SKIPPED_COLUMNS),
+}
+"""The two frames' column labels (pandas' ``str`` index), built once: each frame gets a view."""
 
 
 def _str_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     return ArrowStringArray(values, dtype=_STR)
+
+
+def _frame(names: list[str], columns: dict[str, object], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` (columns in the order of ``names``, a RangeIndex) assembled
+    from its blocks (:func:`pandas.api.internals.create_dataframe_from_blocks`): numpy columns
+    of one dtype stacked into one block, as pandas consolidates them; each extension array
+    (text, UTC times) its own block.  No type inference, no copy of the text."""
+    blocks: list[tuple[object, np.ndarray]] = []
+    by_dtype: dict[np.dtype, list[int]] = {}
+    for i, name in enumerate(names):
+        values = columns[name]
+        if isinstance(values, np.ndarray):
+            by_dtype.setdefault(values.dtype, []).append(i)
+        else:
+            blocks.append((values, np.array([i])))
+    for dtype, at in by_dtype.items():
+        stacked = np.empty((len(at), n), dtype=dtype)
+        for row, i in enumerate(at):
+            stacked[row] = columns[names[i]]
+        blocks.append((stacked, np.array(at)))
+    labels = _COLUMN_INDEXES.get(tuple(names))
+    return create_dataframe_from_blocks(
+        blocks,
+        index=pd.RangeIndex(n),
+        columns=pd.Index(names) if labels is None else labels.view(),
+    )
 
 
 def _finish_rows(
@@ -807,8 +1006,14 @@ def _finish_rows(
     """Reset class, defects, skipped rows and the skipped share (module docstring): the one
     definition both paths use."""
     n = len(f.line)
-    reset, reset_source, reset_evidence = letf_reset.classify_reset_arrays(
-        f.ticker, f.name, f.issuer, table, overrides
+    reset, reset_source, reset_evidence, daily, unknown = letf_reset.classify_reset_flags(
+        f.ticker,
+        f.name,
+        f.issuer,
+        table,
+        overrides,
+        family_codes=f.issuer_codes,
+        tickers_normalized=True,  # both paths strip and upper-case them with Arrow's kernels
     )
     aum = numbers["aum"]
     quality.total_weight = float(aum[aum >= 0].sum())
@@ -816,15 +1021,13 @@ def _finish_rows(
     blank_underlying, blank_underlying_asset = f.blank_underlying, f.blank_underlying_asset
     no_market_data = f.no_market_data
     name_or_family_lost = blank_name | f.blank_issuer
-    daily = np.asarray(pc.equal(reset, letf_reset.DAILY).to_numpy(zero_copy_only=False))
-    unknown = np.asarray(pc.equal(reset, letf_reset.UNKNOWN).to_numpy(zero_copy_only=False))
     # A fund the source has no market data for carries no assets into any figure: not counted.
     eligible = (daily | (unknown & name_or_family_lost)) & ~no_market_data
     aum_blank = f.aum_blank
     aum_missing = np.isnan(aum) if aum.dtype.kind == "f" else np.zeros(n, dtype=bool)
     with np.errstate(invalid="ignore"):
         positive = f.magnitude > 0
-    conditions = [
+    conditions = (
         blank_ticker,
         ~f.variable & ~f.lev_ok & ~(positive & ~f.direction_ok),
         ~f.direction_ok,
@@ -833,9 +1036,13 @@ def _finish_rows(
         blank_underlying & blank_underlying_asset,
         ~f.asset_class_ok,
         unknown & blank_name,
-    ]
-    first = np.select(conditions, list(range(len(_DEFECTS))), default=len(_DEFECTS))
-    bad_rows = np.flatnonzero(first < len(_DEFECTS))
+    )
+    # each row's first defect (len(_DEFECTS): none), the last condition written first
+    first = np.full(n, len(_DEFECTS), dtype=np.int64)
+    for k in range(len(conditions) - 1, -1, -1):
+        first[conditions[k]] = k
+    has_defect = first < len(_DEFECTS)
+    bad_rows = np.flatnonzero(has_defect)
     # the messages quote the bad cell: built for the defective rows only
     quoted = {
         1: ("leverage '", f.lev_text, "' is not a positive number"),
@@ -849,74 +1056,91 @@ def _finish_rows(
         5: "unknown underlying (underlying_ticker and underlying_asset blank)",
         7: "name not readable: reset period cannot be determined",
     }
+    skip = has_defect & (eligible | blank_ticker)
+    counted = has_defect & eligible
     messages: list[str] = []
+    defect_at = np.zeros(n, dtype=np.int64)
     if bad_rows.size:
         kinds = first[bad_rows]
-        cells = {k: v[1].take(pa.array(bad_rows)).to_pylist() for k, v in quoted.items()}
+        bad_at = pa.array(bad_rows)
+        present = set(kinds.tolist())
+        cells = {k: v[1].take(bad_at).to_pylist() for k, v in quoted.items() if k in present}
         messages = [
             fixed[k] if k in fixed else quoted[k][0] + cells[k][i] + quoted[k][2]
             for i, k in enumerate(kinds.tolist())
         ]
-    at = np.zeros(n, dtype=np.int64)
-    at[bad_rows] = np.arange(1, bad_rows.size + 1)
-    defect = pa.array(["", *messages], type=pa.large_string()).take(pa.array(at))
-    has_defect = first < len(_DEFECTS)
-    skip = has_defect & (eligible | blank_ticker)
-    counted = has_defect & eligible
-    kinds, aum_counted = first[counted], aum[counted]
-    seen, at_first = np.unique(kinds, return_index=True)
-    for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
-        weights = aum_counted[kinds == k]
-        known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
-        if known.any():
-            quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
-        if (~known).any():
-            quality.skip(_DEFECTS[k], int((~known).sum()), None)
-    skip_rows = pa.array(np.flatnonzero(skip))
-    skipped = pd.DataFrame(
+        defect_at[bad_rows] = np.arange(1, bad_rows.size + 1)
+        kinds, aum_counted = first[counted], aum[counted]
+        seen, at_first = np.unique(kinds, return_index=True)
+        for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
+            weights = aum_counted[kinds == k]
+            known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
+            if known.any():
+                quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
+            if (~known).any():
+                quality.skip(_DEFECTS[k], int((~known).sum()), None)
+    # leverage kind and defect, each row's text picked from one short list in one take
+    small = pa.array(["fixed", "variable", "", *messages], type=pa.large_string())
+    picked = small.take(pa.array(np.concatenate([f.variable.astype(np.int64), 2 + defect_at])))
+    kind, defect = picked.slice(0, n), picked.slice(n, n)
+    skip_rows = np.flatnonzero(skip)
+    keep = np.flatnonzero(~skip) if skip_rows.size else None
+    # blank underlying and asset class cells written "" (one call for the three columns)
+    cleared = pa.concat_arrays([f.underlying, f.underlying_asset, f.asset_class])
+    clear = np.concatenate([blank_underlying, blank_underlying_asset, ~f.asset_class_ok])
+    if clear.any():
+        cleared = pc.if_else(pa.array(clear), _EMPTY, cleared)
+    # the text columns in the order of _OUT_TEXT (their rows then kept or skipped in one take
+    # of them all, as one record batch)
+    texts = [
+        f.ticker,
+        f.name,
+        cleared.slice(0, n),
+        cleared.slice(n, n),
+        f.issuer,
+        f.fund_type,
+        cleared.slice(2 * n, n),
+        reset,
+        kind,
+        reset_source,
+        reset_evidence,
+        defect,
+    ]
+    if keep is not None:
+        batch = pa.RecordBatch.from_arrays(texts, names=list(_OUT_TEXT))
+        texts = batch.take(pa.array(keep)).columns
+        gone = batch.take(pa.array(skip_rows))
+        skipped_text = [gone.column(0), gone.column(len(_OUT_TEXT) - 1)]  # ticker, defect
+    else:
+        skipped_text = [f.ticker.slice(0, 0), defect.slice(0, 0)]
+    skipped = _frame(
+        SKIPPED_COLUMNS,
         {
-            "ticker": _str_column(f.ticker.take(skip_rows)),
-            "line": f.line[skip].astype("int64"),
-            "reason": _str_column(defect.take(skip_rows)),
-            "aum_usd": aum[skip].astype(float),
-            "counted": counted[skip],
+            "ticker": _str_column(skipped_text[0]),
+            "line": f.line[skip_rows].astype("int64"),
+            "reason": _str_column(skipped_text[1]),
+            "aum_usd": aum[skip_rows].astype(float),
+            "counted": counted[skip_rows],
         },
-        index=pd.RangeIndex(len(skip_rows)),
-        copy=False,
+        skip_rows.size,
     )
-    keep = np.flatnonzero(~skip)
-    keep_at = pa.array(keep)
 
-    def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-        return _str_column(values.take(keep_at))
+    def rows(values: np.ndarray) -> np.ndarray:
+        return values if keep is None else values[keep]
 
-    empty = pa.scalar("", type=pa.large_string())
-    columns_out = {
-        "ticker": text(f.ticker),
-        "name": text(f.name),
-        "underlying": text(pc.if_else(pa.array(blank_underlying), empty, f.underlying)),
-        "underlying_asset": text(
-            pc.if_else(pa.array(blank_underlying_asset), empty, f.underlying_asset)
-        ),
-        "leverage": np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)[keep],
-        "issuer": text(f.issuer),
-        "fund_type": text(f.fund_type),
-        "asset_class": text(pc.if_else(pa.array(f.asset_class_ok), f.asset_class, empty)),
-        "aum_usd": aum[keep],
-        "price": numbers["price"][keep],
-        "avg_volume": numbers["volume"][keep],
-        "reset": text(reset),
-        "leverage_kind": text(_KINDS.take(pa.array(f.variable.astype(np.int8)))),
-        "sample_aum_usd": f.sample_aum_usd[keep],
-        "line": f.line[keep],
-        "as_of": f.as_of.take(keep) if hasattr(f.as_of, "take") else f.as_of[keep],
-        "reset_source": text(reset_source),
-        "reset_evidence": text(reset_evidence),
-        "defect": text(defect),
+    columns_out: dict[str, object] = {
+        c: _str_column(t) for c, t in zip(_OUT_TEXT, texts, strict=True)
     }
-    funds = pd.DataFrame(
-        {c: columns_out[c] for c in (*LETF_COLUMNS, *EXTRA_COLUMNS)},
-        index=pd.RangeIndex(len(keep)),
-        copy=False,
+    columns_out.update(
+        {
+            "leverage": rows(np.where(f.lev_ok & ~f.variable, f.leverage, np.nan)),
+            "aum_usd": rows(aum),
+            "price": rows(numbers["price"]),
+            "avg_volume": rows(numbers["volume"]),
+            "sample_aum_usd": rows(f.sample_aum_usd),
+            "line": rows(f.line),
+            "as_of": f.as_of if keep is None else f.as_of.take(keep),
+        }
     )
+    funds = _frame(_FUNDS_COLUMNS, columns_out, n if keep is None else keep.size)
     return Universe(funds, skipped, quality)

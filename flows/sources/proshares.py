@@ -43,7 +43,6 @@ where needed and names what is wrong.  Both give the same history and quality on
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -52,6 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from pandas.api.internals import create_dataframe_from_blocks
 from pandas.core.arrays.string_arrow import ArrowStringArray
 
 from flows.errors import InputError
@@ -282,15 +282,16 @@ def _parse_exact(decoded: Decoded, source: str) -> NavHistory:
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 """pandas' default text dtype (``str``): what the exact path's text columns hold."""
+_NAV_INDEX = pd.Index(NAV_COLUMNS)
 _NUMBER_COLUMNS = ("NAV", "Shares Outstanding (000)", "Assets Under Management")
 
 
-def _body_bytes(raw: bytes, decoded: Decoded, text: str, end: int) -> bytes:
-    """The data lines (after the header) as UTF-8: a slice of the file's bytes when they are
-    that text's UTF-8 already (no copy through the decoder), else the text encoded again."""
+def _body_bytes(raw: bytes, decoded: Decoded, text: str, end: int) -> pa.Buffer:
+    """The data lines (after the header) as UTF-8: a view of the file's bytes when they are
+    that text's UTF-8 already (no copy), else the text encoded again."""
     if decoded.encoding == "utf-8" and not raw.startswith(GZIP_MAGIC):
-        return raw[raw.index(b"\n") + 1 :]
-    return text[end + 1 :].encode("utf-8")
+        return pa.py_buffer(raw).slice(raw.index(b"\n") + 1)
+    return pa.py_buffer(text[end + 1 :].encode("utf-8"))
 
 
 def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
@@ -313,8 +314,9 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     body = _body_bytes(raw, decoded, text, end)
     wanted = {f"f{header.index(c)}": c for c in COLUMNS}
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(body),
+        # the streaming reader, one block (about a tenth quicker than read_csv on these files)
+        table = pacsv.open_csv(
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(
                 column_names=[f"f{i}" for i in range(len(header))],
                 use_threads=False,
@@ -333,13 +335,16 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
                 strings_can_be_null=False,
                 check_utf8=False,  # the decoder read these bytes as UTF-8 already
             ),
-        )
+        ).read_all()
     except (pa.ArrowInvalid, UnicodeEncodeError):  # a line with another field count, a blank line
         return None
     n = table.num_rows
     if not n:
         return None
-    cols = {wanted[name]: table.column(name).combine_chunks() for name in wanted}
+    cols = {
+        wanted[name]: column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
     days = columnar.us_days_padded(cols["Date"])
     if days is None:
         return None
@@ -350,19 +355,29 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     shares = nums["Shares Outstanding (000)"] * 1000.0
     # the ticker: its few distinct spellings by the exact rule (strip, upper), one fund only
     column = cols["Ticker"]
-    same = pc.all(pc.equal(column, column[0])).as_py()  # one spelling throughout (the rule)
-    spellings = column.slice(0, 1) if same else pc.unique(column)
-    normalized = pc.utf8_upper(pc.utf8_trim_whitespace(spellings))
-    tickers = normalized.to_pylist()
-    if len(set(tickers)) != 1 or pc.utf8_lower(normalized)[0].as_py() in _BLANK:
+    first = column[0].as_py()
+    same = _all_alike(column)  # one spelling throughout (the rule)
+    if same and first.isascii():  # str.strip/upper/lower: Arrow's kernels on ASCII text
+        spellings, tickers = [first], [first.strip().upper()]
+        lowered = tickers[0].lower()
+    else:
+        unique = column.slice(0, 1) if same else pc.unique(column)
+        normalized = pc.utf8_upper(pc.utf8_trim_whitespace(unique))
+        spellings, tickers = unique.to_pylist(), normalized.to_pylist()
+        lowered = pc.utf8_lower(normalized)[0].as_py()
+    if len(set(tickers)) != 1 or lowered in _BLANK:
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.abs(nav * shares / aum - 1.0)
     if ((gap > CONSISTENCY_TOLERANCE) & (aum > 0)).any():
         return None
-    order = np.argsort(days, kind="stable")
-    if (np.diff(days[order]) == np.timedelta64(0, "D")).any():  # a repeated date
-        return None
+    step = np.diff(days.view(np.int64))
+    if (step < 0).all():  # newest first, no date twice (the issuer's order): read backwards
+        order = np.arange(n - 1, -1, -1)
+    else:
+        order = np.argsort(days, kind="stable")
+        if (np.diff(days[order]) == np.timedelta64(0, "D")).any():  # a repeated date
+            return None
     try:  # a value outside its limit: the exact path names the line
         check_range(nav, "letf.price_usd", source)
         check_range(shares, "letf.shares_outstanding", source)
@@ -380,22 +395,37 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     net *= nav
     ticker = (
         cols["Ticker"]  # as written: already the fund's ticker
-        if spellings.to_pylist() == tickers
+        if spellings == tickers
         else pa.array(tickers[:1], type=cols["Ticker"].type).take(np.zeros(n, dtype=np.int64))
     )
-    history = pd.DataFrame(
-        {
-            "date": days[order].astype("datetime64[us]"),
-            "ticker": ArrowStringArray(ticker, dtype=_STR),
-            "nav": nav,
-            "shares_outstanding": shares,
-            "aum_usd": aum,
-            "net_creations_usd": net,
-        },
+    values = np.empty((4, n))  # one float block, as pandas consolidates the four columns
+    values[0], values[1], values[2], values[3] = nav, shares, aum, net
+    history = create_dataframe_from_blocks(
+        [
+            (days[order].astype("datetime64[us]").reshape(1, n), np.array([0])),
+            (ArrowStringArray(ticker, dtype=_STR), np.array([1])),
+            (values, np.array([2, 3, 4, 5])),
+        ],
         index=pd.RangeIndex(n),
-        copy=False,
-    )
+        columns=_NAV_INDEX.view(),
+    )  # what pd.DataFrame of the columns gives (no type inference, no copy of the text)
     return NavHistory(history, quality)
+
+
+def _all_alike(column: pa.Array) -> bool:
+    """Whether every cell of a string column (no nulls) holds the first cell's bytes: read
+    from its buffers (equal lengths, then the bytes row by row against the first row)."""
+    wide = pa.types.is_large_string(column.type)
+    _, offsets_buf, data = column.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[column.offset : column.offset + len(column) + 1]
+    size = int(offsets[1] - offsets[0])
+    if (np.diff(offsets) != size).any():
+        return False
+    if not size:
+        return True
+    chars = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, size)
+    return bool((chars == chars[0]).all())
 
 
 def _dedupe_dates(out: pd.DataFrame, source: str, quality: Quality) -> pd.DataFrame:

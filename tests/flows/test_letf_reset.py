@@ -13,6 +13,7 @@ import csv
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from flows import letf, letf_reset
@@ -541,3 +542,116 @@ def test_the_written_out_whitespace_is_every_character_str_strip_removes() -> No
     from flows.letf_reset import _PY_SPACE
 
     assert _PY_SPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+def test_arrow_trims_what_str_strip_strips_on_every_code_point() -> None:
+    """The fast paths strip a few distinct cells with ``str.strip`` where the exact path uses
+    Arrow's ``utf8_trim_whitespace`` (pandas' ``str.strip`` on Arrow text): the same text."""
+    import sys
+
+    import pyarrow.compute as pc
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    cells = [f"a{c}" for c in chars] + [f"{c}a" for c in chars]
+    trimmed = pc.utf8_trim_whitespace(pa.array(cells, type=pa.large_string())).to_pylist()
+    assert [c for c, t in zip(cells, trimmed, strict=True) if c.strip() != t] == []
+    # tickers stripped and upper-cased once are so for good (classify_reset_flags relies on it)
+    once = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(cells, type=pa.large_string())))
+    assert once.equals(pc.utf8_upper(pc.utf8_trim_whitespace(once)))
+
+
+def _fuzz_names(count: int, seed: int) -> list[str]:
+    """ASCII names built from the rules' words, their neighbours and the spaces Python's ``\\s``
+    and ``\\b`` tell apart: every branch of the byte matchers is reached many times."""
+    pieces = [
+        "daily", "DAILY", "Daily", "dly", "DLY", "dail", "aily", "xdaily", "dailyx", "_daily",
+        "daily_", "1daily", "daily2", "income", "INCOME", "pay", "Pay", "premium", "distribution",
+        "distributio", "incom", "pa", "weekly", "WeeklyPay", "monthly", "quarterly", "quarter",
+        "yield", "boost", "options", "buffer", " ", "  ", "\t", "\x0b", "\x0c", "\x1c", "\x1f",
+        "\r", "\n", "-", "+", "&", "/", "2x", "3X", "Bull", "Bear", "ETF", "",
+    ]  # fmt: skip
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(pieces, size=int(rng.integers(0, 7)))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_byte_matchers_agree_with_the_python_patterns(seed: int) -> None:
+    names = _fuzz_names(3000, seed) + _TRICKY_NAMES[:-2]
+    names = [n for n in names if n.isascii()]
+    arr = pa.array(names, type=pa.large_string())
+    for rule in letf_reset.NAME_RULES:
+        if rule.matcher is None:
+            continue
+        got = rule.matcher(letf_reset._bytes_of(arr), len(arr))
+        expected = np.array([rule.pattern.search(n) is not None for n in names])
+        bad = [n for n, g, e in zip(names, got, expected, strict=True) if g != e]
+        assert not bad, (rule.key, bad[:10])
+        # on a slice of the array (an offset into its buffers), as after a filter
+        part = arr.slice(7, 900)
+        got = rule.matcher(letf_reset._bytes_of(part), len(part))
+        assert (got == expected[7:907]).all(), rule.key
+    # and the whole classification, rule by rule, against the first matching Python pattern
+    expected = [
+        next((k for k, r in enumerate(letf_reset.NAME_RULES) if r.pattern.search(n)), 5)
+        for n in names
+    ]
+    assert letf_reset._first_rule_of(arr, letf_reset.NAME_RULES).tolist() == expected
+
+
+def test_a_long_run_of_spaces_after_daily_is_read_whole() -> None:
+    names = ["Daily" + " " * 40 + "Income", "Daily" + " " * 40 + "Bull", "x"] * 200
+    arr = pa.array(names, type=pa.large_string())
+    got = letf_reset._daily_hits(letf_reset._bytes_of(arr), len(arr))
+    assert got.tolist() == [False, True, False] * 200
+
+
+def test_family_rules_from_distinct_values_are_the_column_rules(
+    shared_data_optional_names: list[str],
+) -> None:
+    families = [*shared_data_optional_names, "-", " MAX ", "n/a", "", "Rex", "db x"] * 3
+    arr = pa.array(families, type=pa.large_string())
+    distinct = sorted(set(families))
+    at = np.array([distinct.index(f) for f in families])
+    expected = letf_reset._family_rule(arr)
+    assert letf_reset._family_rules_of(distinct, at).tolist() == expected.tolist()
+    # rows holding only some of the values (the rest are not looked at)
+    part = at[::3]
+    assert letf_reset._family_rules_of(distinct, part).tolist() == expected[::3].tolist()
+
+
+def test_the_characters_folding_to_ascii_are_every_one() -> None:
+    """A case-insensitive Python pattern matches an ASCII letter, digit, space, ``+`` or ``-``
+    with no other character than these (what lets the keyword test read non-ASCII names)."""
+    import re
+    import string
+    import sys
+
+    every = "".join(chr(c) for c in range(128, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    found: set[str] = set()
+    for x in string.ascii_lowercase + string.digits + " +-":
+        found |= set(re.compile(re.escape(x), re.IGNORECASE).findall(every))
+    assert found == letf_reset._FOLDS_TO_ASCII
+    # and str.lower() spells no ASCII character for any other character
+    assert {c for c in every if any(ch.isascii() for ch in c.lower())} <= found
+
+
+def test_non_ascii_names_take_the_keyword_test_exactly() -> None:
+    names = [
+        "Direxion Daily\u00a0Income Bull",
+        "\u00e9Daily ETF",
+        "Caf\u00e9 Daily Bull 3X",
+        "\u212aelvin weekly",
+        "da\u0131ly",
+        "\u0130nnovator",
+        "Yield\u2003Boost \u00e9",
+        "Monthly \u00fc",
+        "\u00fc",
+        "Proshares \u00e9",
+        "M\u00c1X",
+        "\u017fome quarterly",
+    ] * 3
+    for rules in (letf_reset.NAME_RULES, letf_reset.FAMILY_RULES):
+        words = letf_reset._any_keyword(rules, 0)
+        for name in names:
+            expected = next((k for k, r in enumerate(rules) if r.pattern.search(name)), len(rules))
+            assert letf_reset._first_rule_py(name, rules, 0, words) == expected, name

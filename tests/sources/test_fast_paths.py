@@ -113,10 +113,29 @@ def _universe_edits() -> dict[str, str]:
         for value in ("1,234", "+5", " 7 ", "1e5", "inf", "nan", "1_000", ".5", "5.", "-0", "١٢"):
             spelled = value + "x" if column == "leverage" else value
             out[f"{column}={spelled!r}"] = _set(text, 7, column, spelled)
-    for value in ("2026-06-01T00:00:02.381123456+00:00", "2026-06-01", "garbage", ""):
+    for value in (
+        "2026-06-01T00:00:02.381123456+00:00",
+        "2026-06-01",
+        "garbage",
+        "",
+        "2026-02-30T00:00:02.381+00:00",
+        "2026-06-01T24:00:00+00:00",
+        "2026-06-01T00:00:60+00:00",
+        "2026-06-01T00:00:02+00:00",
+        "2026-06-01T00:00:02.123456+00:00",
+        "2026-06-01T00:00:02.1234567+00:00",
+        "2026-06-01T00:00:02.381Z",
+        "2026-06-01 00:00:02.381+00:00",
+        "2026-06-01T00:00:02.381+01:00",
+        "1899-12-31T00:00:00+00:00",
+        "2026-6-01T00:00:02.381+00:00",
+    ):
         out[f"updated_at={value!r}"] = _set(text, 7, "updated_at", value)
     rows = range(len(lines) - 1)
     out["every updated_at blank"] = harness.set_cells(text, 0, rows, "updated_at", "")
+    out["every updated_at whole seconds"] = harness.set_cells(
+        text, 0, rows, "updated_at", "2026-06-01T00:00:02+00:00"
+    )
     out["integers only"] = harness.set_cells(
         harness.set_cells(harness.set_cells(text, 0, rows, "aum", "12345"), 0, rows, "price", "10"),
         0,
@@ -339,3 +358,64 @@ def test_the_shipped_tables_take_the_fast_path() -> None:
     finally:
         vixetp_universe._parse_fast = real
     assert taken == [True]
+
+
+def _plain_by_pieces(body: bytes) -> bool:
+    """The definition of a plain body in words of its pieces between quotes (text outside
+    quotes, inside, outside, ...), for bodies below Python's field limit."""
+    if b'"' not in body:
+        return True
+    pieces = body.split(b'"')
+    if len(pieces) % 2 == 0:
+        return False  # an odd number of quotes
+    outside, inside = pieces[0::2], pieces[1::2]
+    return (
+        all(b"\n" not in p for p in inside)
+        and all(p.endswith((b",", b"\n")) for p in outside[:-1] if p)
+        and all(not p or p.startswith((b",", b"\r", b"\n")) for p in outside[1:])
+        and all(outside[1:-1])  # "a""b": a quote right after a closing one
+    )
+
+
+def test_the_quote_check_on_bytes_is_the_definition() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(17)
+    alphabet = [b'"', b",", b"\n", b"\r", b"a", b" ", b"\r\n"]
+    for _ in range(20_000):
+        body = b"".join(rng.choice(alphabet, size=int(rng.integers(0, 14))))
+        assert letf_universe._lines_are_plain(body) == _plain_by_pieces(body), body
+        # read in place after a header line holding quotes of its own
+        assert letf_universe._lines_are_plain(b'"h",x\n' + body, 6) == _plain_by_pieces(body)
+
+
+def test_decimals_in_one_cast_are_the_column_wise_decimals() -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from flows.sources import columnar
+
+    rng = np.random.default_rng(5)
+    pieces = ["1", "0", "9", ".", "-", "5", "12", " ", "e", "+", ",", "x", "7.25", "-3"]
+    cells = ["".join(rng.choice(pieces, size=int(rng.integers(0, 6)))) for _ in range(5000)]
+    cells += ["", "-", "--", "1-2", "1.2.3", "123456789012345", "1234567890123456", "-0", ".5"]
+    digits = [c for c in cells if c and set(c) <= set("0123456789")]
+    words = [c for c in cells if set(c) & set(" ex+,")]  # never cast: null for the cast
+    for sample in (cells, digits, digits + words + ["", "7.25"]):
+        arr = pa.array(sample, type=pa.large_string())
+        got, got_ok = letf_universe._decimals(arr)
+        want, want_ok = columnar.decimal_cells(arr)
+        assert got_ok.tolist() == want_ok.tolist()
+        np.testing.assert_array_equal(got, want)  # NaN where the other is NaN
+
+
+def test_a_column_alike_throughout_is_read_from_its_bytes() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for cells in (["SSO"] * 5, ["SSO"] * 4 + ["SSX"], ["SSO", "SS0", "SSO"], ["", ""], ["a", ""],
+                  ["é"] * 3, ["AB", "A", "ABC"], ["x"]):  # fmt: skip
+        for kind in (pa.string(), pa.large_string()):
+            arr = pa.array(["pad", *cells], type=kind).slice(1)
+            expected = pc.all(pc.equal(arr, arr[0])).as_py()
+            assert proshares._all_alike(arr) == expected, (cells, kind)
