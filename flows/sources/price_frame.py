@@ -624,6 +624,7 @@ def parse_delimited(
     optional: Mapping[str, Sequence[str]] | None = None,
     sessions_only: bool = True,
     calendar: str = calendars.DEFAULT_CALENDAR,
+    decoded: Decoded | None = None,
 ) -> tuple[pd.DataFrame, Quality]:
     """Parse a date + values file into the price frame (see the module docstring for the rules).
 
@@ -641,13 +642,16 @@ def parse_delimited(
         column, that column is the close (FRED's ``SP500``, the ``arch`` VIX file's ``vix``).
     optional:
         ``{"open": ("Open",), ...}``: further frame columns and their header names.
+    decoded:
+        ``decode_text(raw, source)`` when the caller has it already (decoded once).
 
     Returns
     -------
     (frame, quality)
         :data:`flows.schema.PRICE_COLUMNS`, oldest first; ``quality.basis == "rows"``.
     """
-    decoded = decode_text(raw, source)
+    if decoded is None:
+        decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
 
     def types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
