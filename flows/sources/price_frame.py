@@ -774,7 +774,8 @@ def _clean_typed(
     sessions: every date a calendar day of ``calendar``'s range, strictly increasing; every
     value cell a finite number; every close positive and within the plausibility limits, and
     so every log change (between the rows kept); else None (those rules decide, the same
-    frame).  ``days`` (``datetime64[D]``) and ``block`` (one row per :data:`VALUE_COLUMNS`,
+    frame).  ISO dates read by Arrow, US ones from the cells' bytes
+    (:func:`flows.sources.columnar.us_dates`).  ``days`` (``datetime64[D]``) and ``block`` (one row per :data:`VALUE_COLUMNS`,
     NaN where the file has none) of the rows kept, ``off`` the rows dropped off the sessions
     (``sessions_only``).  A few whole-column steps, no per-row masks or line numbers: what
     the general path costs in fixed per-step time on a clean file."""
@@ -782,14 +783,22 @@ def _clean_typed(
         return None
     date = cells.arrow[di]
     columns = [cells.arrow[j] for j in found.values()]
-    if date is None or date.type != _DATE32 or date.null_count:
+    if date is None or date.null_count:
         return None
     typed = [c for c in columns if c is not None and c.type == _F64 and not c.null_count]
     if len(typed) != len(columns):
         return None
-    days = np.frombuffer(date.buffers()[1], dtype=np.int32, count=len(date), offset=4 * date.offset)
+    if date.type == _DATE32:  # ISO dates, read by Arrow: days since 1970
+        days = np.frombuffer(
+            date.buffers()[1], dtype=np.int32, count=len(date), offset=4 * date.offset
+        )
+    else:  # US dates as text: read from their bytes (what cell_days reads first)
+        us = columnar.us_dates(date) if pa.types.is_string(date.type) else None
+        if us is None:
+            return None
+        days = us.view(np.int64)
     flags = calendars.session_flags(calendar)
-    k = days - np.int32(_FIRST_DAY_NUMBER)  # position in the calendar
+    k = days - _FIRST_DAY_NUMBER  # position in the calendar
     if not days.size or k[0] < 0 or k[-1] >= flags.size or not (k[1:] > k[:-1]).all():
         return None  # (strictly increasing: its first and last dates bound it)
     rows = [VALUE_COLUMNS.index(name) for name in found]
