@@ -703,9 +703,11 @@ def parse_delimited(
         j = _find(header, (optional or {}).get(name, ()))
         if j is not None:
             found[name] = j
-    clean = _clean_typed(cells, di, found, calendar, sessions_only)
-    if clean is not None:  # a large regular file whose every row is usable: nothing to name
-        day, block, off = clean
+    clean = _clean(cells, di, found, calendar, sessions_only)
+    if clean is not None:  # a regular file with nothing to name: the same records at once
+        day, block, gaps, off = clean
+        if gaps:
+            q.repair("rows without a value on exchange holidays dropped (gaps)", gaps)
         if off:
             q.repair("rows on non-session dates dropped (published on an exchange holiday)", off)
     else:
@@ -766,74 +768,118 @@ def parse_delimited(
     return frame, q
 
 
-def _clean_typed(
-    cells: Cells, di: int, found: Mapping[str, int], calendar: str, sessions_only: bool
-) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """``(days, block, off)`` of a large text read typed (:func:`_typed_cells`) when nothing
-    in it is for :func:`parse_delimited`'s rules to record or refuse but rows off the
-    sessions: every date a calendar day of ``calendar``'s range, strictly increasing; every
-    value cell a finite number; every close positive and within the plausibility limits, and
-    so every log change (between the rows kept); else None (those rules decide, the same
-    frame).  ISO dates read by Arrow, US ones from the cells' bytes
-    (:func:`flows.sources.columnar.us_dates`).  ``days`` (``datetime64[D]``) and ``block`` (one row per :data:`VALUE_COLUMNS`,
-    NaN where the file has none) of the rows kept, ``off`` the rows dropped off the sessions
-    (``sessions_only``).  A few whole-column steps, no per-row masks or line numbers: what
-    the general path costs in fixed per-step time on a clean file."""
-    if cells.arrow is None:
-        return None
-    date = cells.arrow[di]
-    columns = [cells.arrow[j] for j in found.values()]
-    if date is None or date.null_count:
-        return None
-    typed = [c for c in columns if c is not None and c.type == _F64 and not c.null_count]
-    if len(typed) != len(columns):
-        return None
-    if date.type == _DATE32:  # ISO dates, read by Arrow: days since 1970
-        days = np.frombuffer(
-            date.buffers()[1], dtype=np.int32, count=len(date), offset=4 * date.offset
-        )
-    else:  # US dates as text: read from their bytes (what cell_days reads first)
-        us = columnar.us_dates(date) if pa.types.is_string(date.type) else None
-        if us is None:
+def _clean_columns(
+    cells: Cells, di: int, found: Mapping[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """``(days, values, given)`` for :func:`_clean`: day numbers (days since 1970) of column
+    ``di``; the ``found`` columns' numbers, close first (a large text: one row per
+    :data:`VALUE_COLUMNS`, NaN where the file has none; a small one: one row per found
+    column); which cells were written (None: all) -- when the fast readers read every cell
+    (a large text's typed columns without a missing cell and with finite numbers; a small
+    text's cells by one conversion, :func:`cell_rows`' first step), else None."""
+    if cells.arrow is not None:
+        date = cells.arrow[di]
+        arrays = [cells.arrow[j] for j in found.values()]
+        typed = [c for c in arrays if c is not None and c.type == _F64 and not c.null_count]
+        if date is None or date.null_count or len(typed) != len(arrays):
             return None
-        days = us.view(np.int64)
+        if date.type == _DATE32:  # ISO dates, read by Arrow
+            days = np.frombuffer(
+                date.buffers()[1], dtype=np.int32, count=len(date), offset=4 * date.offset
+            )
+        else:  # US dates as text: read from their bytes (what cell_days reads first)
+            us = columnar.us_dates(date) if pa.types.is_string(date.type) else None
+            if us is None:
+                return None
+            days = us.view(np.int64)
+        rows = [VALUE_COLUMNS.index(name) for name in found]
+        shape = (len(VALUE_COLUMNS), len(date))
+        values = np.empty(shape) if len(rows) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
+        for r, c in zip(rows, typed, strict=True):
+            values[r] = c.to_numpy()
+        if rows == list(range(len(rows))):
+            finite = bool(np.isfinite(values[: len(rows)]).all())
+        else:
+            finite = all(np.isfinite(values[r]).all() for r in rows)
+        return (days, values, None) if finite else None  # (else the exact conversion decides)
+    if cells.chars is None:
+        return None
+    bounds = cells._bounds(di)
+    fast = columnar.iso_cells(cells.chars, *bounds)
+    if fast is None:
+        fast = columnar.us_cells(cells.chars, *bounds)
+    numbers = columnar.cell_floats(cells.column_text(*found.values()))
+    if fast is None or numbers is None:
+        return None
+    shape = (len(found), len(cells))
+    return fast.view(np.int64), numbers[0].reshape(shape), numbers[1].reshape(shape)
+
+
+def _clean(
+    cells: Cells, di: int, found: Mapping[str, int], calendar: str, sessions_only: bool
+) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """``(days, block, gaps, off)`` when nothing in the text is for :func:`parse_delimited`'s
+    rules to record or refuse but gaps (no value on a day without a session) and rows off the
+    sessions: every date a calendar day of ``calendar``'s range, strictly increasing; every
+    value written a finite number (:func:`_clean_columns`); every close written positive,
+    one on every session, and within the plausibility limits, and so every log change (between
+    the rows kept); else None (those rules decide: the same frame).  ``days``
+    (``datetime64[D]``) and ``block`` (one row per :data:`VALUE_COLUMNS`, NaN where the file
+    has none) of the rows kept; ``gaps`` and ``off``: the rows dropped as such.  A few
+    whole-column steps, no row masks to record or line numbers: on a regular file the general
+    path's fixed cost per step is most of its time."""
+    got = _clean_columns(cells, di, found)
+    if got is None:
+        return None
+    days, values, given = got
+    n = days.size
     flags = calendars.session_flags(calendar)
     k = days - _FIRST_DAY_NUMBER  # position in the calendar
-    if not days.size or k[0] < 0 or k[-1] >= flags.size or not (k[1:] > k[:-1]).all():
+    if not n or k[0] < 0 or k[-1] >= flags.size or not (k[1:] > k[:-1]).all():
         return None  # (strictly increasing: its first and last dates bound it)
-    rows = [VALUE_COLUMNS.index(name) for name in found]
-    shape = (len(VALUE_COLUMNS), days.size)
-    block = np.empty(shape) if len(rows) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
-    for r, c in zip(rows, typed, strict=True):
-        block[r] = c.to_numpy()
-    if rows == list(range(len(rows))):
-        if not np.isfinite(block[: len(rows)]).all():
-            return None
-    elif not all(np.isfinite(block[r]).all() for r in rows):
+    session = np.take(flags, k)
+    close = values[0]
+    if given is None:  # every close written (and finite)
+        if not close.min() > 0:
+            return None  # a close not positive: a skipped row
+        gaps, keep = 0, session
+        n_kept = n if session.all() else int(np.count_nonzero(session))
+        off = n - n_kept
+    else:
+        usable = close > 0  # (NaN, not written: not usable)
+        n_usable = int(np.count_nonzero(usable))
+        if n_usable != np.count_nonzero(given[0]):
+            return None  # a close written but not positive: a skipped row
+        keep = usable & session
+        n_kept = int(np.count_nonzero(keep))
+        if n_kept != np.count_nonzero(session):
+            return None  # a session without a close: a skipped row
+        gaps = n - n_usable  # (every row without a close is off the sessions)
+        off = n_usable - n_kept
+        if not sessions_only:
+            keep = usable
+    if not sessions_only:
+        n_kept, off = n - gaps, 0
+    if not n_kept:
         return None
+    if n_kept != n:
+        at = np.flatnonzero(keep)  # (one gather along the rows: half a boolean index's time)
+        days, values = np.take(days, at), values.take(at, axis=1)
+    close = values[0]
     lim = LIMITS["price.close"]
-    low = block[0].min()
-    if not low > 0:  # a close not positive, even off the sessions: a skipped row
-        return None
-    off = 0
-    if sessions_only:
-        session = np.take(flags, k)
-        if not session.all():
-            at = np.flatnonzero(session)  # (one gather along the rows: half a boolean index's time)
-            if not at.size:
-                return None
-            off = int(days.size - at.size)
-            days, block = np.take(days, at), block.take(at, axis=1)
-            low = block[0].min()
-    close = block[0]
-    if not (low >= lim.low and close.max() <= lim.high):  # (the rows kept: their check)
+    if not (close.min() >= lim.low and close.max() <= lim.high):
         return None
     lim = LIMITS["price.daily_log_change"]
     log_close = np.log(close)
     step = log_close[1:] - log_close[:-1]  # (np.diff's arithmetic, as the general path)
     if step.size and (step.min() < lim.low or step.max() > lim.high):
         return None
-    return days.astype("datetime64[D]"), block, off
+    if len(values) == len(VALUE_COLUMNS) and values.flags.owndata:
+        block = values  # (a large text's fresh block, or one gathered: the frame's own)
+    else:
+        block = np.full((len(VALUE_COLUMNS), n_kept), np.nan)
+        block[[VALUE_COLUMNS.index(name) for name in found]] = values
+    return days.astype("datetime64[D]"), block, gaps, off
 
 
 _DATE32, _F64 = pa.date32(), pa.float64()

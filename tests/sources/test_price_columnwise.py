@@ -210,17 +210,17 @@ def test_the_fast_paths_are_taken_on_regular_files(test_data, monkeypatch) -> No
 
 def test_clean_large_files_skip_the_row_masks(test_data, monkeypatch) -> None:
     """A large regular file with nothing to record but rows off the sessions takes the short
-    path (:func:`flows.sources.price_frame._clean_typed`); the tests above compare it with the
+    path (:func:`flows.sources.price_frame._clean`); the tests above compare it with the
     line-by-line reader on every edit (their "large" runs), where it must decline or agree."""
     taken: list[bool] = []
-    real = price_frame._clean_typed
+    real = price_frame._clean
 
     def spy(*a: object) -> object:
         got = real(*a)  # type: ignore[arg-type]
         taken.append(got is not None)
         return got
 
-    monkeypatch.setattr(price_frame, "_clean_typed", spy)
+    monkeypatch.setattr(price_frame, "_clean", spy)
     monkeypatch.setattr(price_frame, "SMALL_TEXT", 0)
     prices = test_data / "prices"
     vix = (prices / "VIX_History_2017-12-01_2018-03-29.csv").read_bytes()
