@@ -22,6 +22,7 @@ from flows.errors import InputError
 from flows.quality import Quality
 from flows.sources.http import HttpClient
 from flows.sources.price_frame import parse_delimited
+from flows.sources.textio import decode_text
 
 URL_TEMPLATE = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
 SOURCE = "fred"
@@ -48,17 +49,23 @@ def fetch(query: SeriesQuery, client: HttpClient) -> bytes:
 
 def parse(raw: bytes, source: str, symbol: str | None = None) -> tuple[pd.DataFrame, Quality]:
     """Parse a ``fredgraph.csv`` (pure).  ``symbol`` defaults to the value column's name."""
+    decoded = decode_text(raw, source)  # once: the parser and the series name read the same text
     frame, q = parse_delimited(
-        raw, source, symbol=symbol or "", date_names=("observation_date", "DATE"), close_names=()
+        raw,
+        source,
+        symbol=symbol or "",
+        date_names=("observation_date", "DATE"),
+        close_names=(),
+        decoded=decoded,
     )
     if not symbol:
-        frame.attrs["symbol"] = _series_name(raw)
+        frame.attrs["symbol"] = _series_name(decoded.text)
     return frame, q
 
 
-def _series_name(raw: bytes) -> str:
-    from flows.sources.textio import decode_text
-
-    head = decode_text(raw, "fred").text.lstrip().split("\n", 1)[0]
-    cols = [c.strip() for c in head.split(",")]
+def _series_name(text: str) -> str:
+    """The second cell of the first line that is not blank (the value column's name)."""
+    head = text.lstrip()
+    end = head.find("\n")
+    cols = [c.strip() for c in (head if end < 0 else head[:end]).split(",")]
     return cols[1] if len(cols) > 1 else ""

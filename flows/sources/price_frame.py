@@ -624,6 +624,7 @@ def parse_delimited(
     optional: Mapping[str, Sequence[str]] | None = None,
     sessions_only: bool = True,
     calendar: str = calendars.DEFAULT_CALENDAR,
+    decoded: Decoded | None = None,
 ) -> tuple[pd.DataFrame, Quality]:
     """Parse a date + values file into the price frame (see the module docstring for the rules).
 
@@ -641,13 +642,16 @@ def parse_delimited(
         column, that column is the close (FRED's ``SP500``, the ``arch`` VIX file's ``vix``).
     optional:
         ``{"open": ("Open",), ...}``: further frame columns and their header names.
+    decoded:
+        ``decode_text(raw, source)`` when the caller has it already (decoded once).
 
     Returns
     -------
     (frame, quality)
         :data:`flows.schema.PRICE_COLUMNS`, oldest first; ``quality.basis == "rows"``.
     """
-    decoded = decode_text(raw, source)
+    if decoded is None:
+        decoded = decode_text(raw, source)
     text, repairs = decoded.text, decoded.repairs
 
     def types(header: list[str], first: list[str]) -> dict[int, pa.DataType]:
@@ -694,19 +698,210 @@ def parse_delimited(
                 f"expected one value column besides '{header[di]}' (header: {', '.join(header)})",
             )
         ci = others[0]
-    date_arr = cell_days(cells, di, source, header[di])
     found = {"close": ci}
     for name in VALUE_COLUMNS[1:]:
         j = _find(header, (optional or {}).get(name, ()))
         if j is not None:
             found[name] = j
-    nums = cell_rows(cells, list(found.values()))  # (values, given) of each found column
-    close, given = nums[0]
+    clean = _clean(cells, di, found, calendar, sessions_only)
+    if clean is not None:  # a regular file with nothing to name: the same records at once
+        day, block, gaps, off = clean
+        if gaps:
+            q.repair("rows without a value on exchange holidays dropped (gaps)", gaps)
+        if off:
+            q.repair("rows on non-session dates dropped (published on an exchange holiday)", off)
+    else:
+        date_arr = cell_days(cells, di, source, header[di])
+        nums = cell_rows(cells, list(found.values()))  # (values, given) of each found column
+        close, given = nums[0]
 
-    session = _session_mask(date_arr, calendar)
+        session = _session_mask(date_arr, calendar)
+        has_close = np.isfinite(close) & (close > 0)
+        keep = has_close & session if sessions_only else has_close
+        if not keep.all():  # (every row kept: no gap, no skip, no off-session row to record)
+            keep = _sort_out(q, cells, header, ci, date_arr, close, given, session, sessions_only)
+
+        day, kept_lines = date_arr, lines
+        if not keep.all():
+            day, kept_lines = day[keep], lines[keep]
+        if day.size == 0:
+            raise InputError(source, header[ci], "no row with a usable close")
+        # the frame's value columns as one block (NaN where the file has none), kept rows only
+        shape = (len(VALUE_COLUMNS), len(day))
+        block = np.empty(shape) if len(found) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
+        for name, (row, _) in zip(found, nums, strict=True):
+            block[VALUE_COLUMNS.index(name)] = row if len(day) == len(row) else row[keep]
+        day, block, kept_lines = _order(day, block, kept_lines, q, source, header[ci])
+        close = block[0]
+        lim = LIMITS["price.close"]
+        if not (close.min() >= lim.low and close.max() <= lim.high):  # (NaN or inf: not within)
+            check_range(  # the one plausibility check names the row
+                close,
+                "price.close",
+                source,
+                rows=lambda i: f"line {kept_lines[i]}",
+                field=header[ci],
+            )
+        lim = LIMITS["price.daily_log_change"]
+        log_close = np.log(close)
+        step = log_close[1:] - log_close[:-1]  # (np.diff's arithmetic)
+        if step.size and (step.min() < lim.low or step.max() > lim.high):
+            i = int(np.flatnonzero((step < lim.low) | (step > lim.high))[0]) + 1
+            raise InputError(
+                source,
+                f"line {kept_lines[i]}, column '{header[ci]}'",
+                f"close {float(close[i])!r} on {pd.Timestamp(day[i]).date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(close[i - 1])!r} (log change outside [{lim.low:g}, {lim.high:g}]): {lim.why}",
+            )
+    missing_sessions = _missing_sessions(day, q, calendar, sessions_only)
+    if not text.endswith(("\n", "\r")):
+        q.warn(
+            f"the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut"
+        )
+    frame = create_dataframe_from_blocks(
+        [(day.astype("datetime64[ns]").reshape(1, -1), _DATE_POSITION), (block, _VALUE_POSITIONS)],
+        index=pd.RangeIndex.from_range(range(len(day))),
+        columns=_PRICE_INDEX.view(),
+    )  # what pd.DataFrame of the columns gives, without its per-column checks (fresh arrays)
+    if missing_sessions:
+        frame.attrs["missing_sessions"] = missing_sessions
+    frame.attrs.update({"symbol": symbol, "source": source})
+    return frame, q
+
+
+def _clean_columns(
+    cells: Cells, di: int, found: Mapping[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """``(days, values, given)`` for :func:`_clean`: day numbers (days since 1970) of column
+    ``di``; the ``found`` columns' numbers, close first (a large text: one row per
+    :data:`VALUE_COLUMNS`, NaN where the file has none; a small one: one row per found
+    column); which cells were written (None: all) -- when the fast readers read every cell
+    (a large text's typed columns without a missing cell and with finite numbers; a small
+    text's cells by one conversion, :func:`cell_rows`' first step), else None."""
+    if cells.arrow is not None:
+        date = cells.arrow[di]
+        arrays = [cells.arrow[j] for j in found.values()]
+        typed = [c for c in arrays if c is not None and c.type == _F64 and not c.null_count]
+        if date is None or date.null_count or len(typed) != len(arrays):
+            return None
+        if date.type == _DATE32:  # ISO dates, read by Arrow
+            days = np.frombuffer(
+                date.buffers()[1], dtype=np.int32, count=len(date), offset=4 * date.offset
+            )
+        else:  # US dates as text: read from their bytes (what cell_days reads first)
+            us = columnar.us_dates(date) if pa.types.is_string(date.type) else None
+            if us is None:
+                return None
+            days = us.view(np.int64)
+        rows = [VALUE_COLUMNS.index(name) for name in found]
+        shape = (len(VALUE_COLUMNS), len(date))
+        values = np.empty(shape) if len(rows) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
+        for r, c in zip(rows, typed, strict=True):
+            values[r] = c.to_numpy()
+        if rows == list(range(len(rows))):
+            finite = bool(np.isfinite(values[: len(rows)]).all())
+        else:
+            finite = all(np.isfinite(values[r]).all() for r in rows)
+        return (days, values, None) if finite else None  # (else the exact conversion decides)
+    if cells.chars is None:
+        return None
+    bounds = cells._bounds(di)
+    fast = columnar.iso_cells(cells.chars, *bounds)
+    if fast is None:
+        fast = columnar.us_cells(cells.chars, *bounds)
+    numbers = columnar.cell_floats(cells.column_text(*found.values()))
+    if fast is None or numbers is None:
+        return None
+    shape = (len(found), len(cells))
+    return fast.view(np.int64), numbers[0].reshape(shape), numbers[1].reshape(shape)
+
+
+def _clean(
+    cells: Cells, di: int, found: Mapping[str, int], calendar: str, sessions_only: bool
+) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """``(days, block, gaps, off)`` when nothing in the text is for :func:`parse_delimited`'s
+    rules to record or refuse but gaps (no value on a day without a session) and rows off the
+    sessions: every date a calendar day of ``calendar``'s range, strictly increasing; every
+    value written a finite number (:func:`_clean_columns`); every close written positive,
+    one on every session, and within the plausibility limits, and so every log change (between
+    the rows kept); else None (those rules decide: the same frame).  ``days``
+    (``datetime64[D]``) and ``block`` (one row per :data:`VALUE_COLUMNS`, NaN where the file
+    has none) of the rows kept; ``gaps`` and ``off``: the rows dropped as such.  A few
+    whole-column steps, no row masks to record or line numbers: on a regular file the general
+    path's fixed cost per step is most of its time."""
+    got = _clean_columns(cells, di, found)
+    if got is None:
+        return None
+    days, values, given = got
+    n = days.size
+    flags = calendars.session_flags(calendar)
+    k = days - _FIRST_DAY_NUMBER  # position in the calendar
+    if not n or k[0] < 0 or k[-1] >= flags.size or not (k[1:] > k[:-1]).all():
+        return None  # (strictly increasing: its first and last dates bound it)
+    session = np.take(flags, k)
+    close = values[0]
+    if given is None:  # every close written (and finite)
+        if not close.min() > 0:
+            return None  # a close not positive: a skipped row
+        gaps, keep = 0, session
+        n_kept = n if session.all() else int(np.count_nonzero(session))
+        off = n - n_kept
+    else:
+        usable = close > 0  # (NaN, not written: not usable)
+        n_usable = int(np.count_nonzero(usable))
+        if n_usable != np.count_nonzero(given[0]):
+            return None  # a close written but not positive: a skipped row
+        keep = usable & session
+        n_kept = int(np.count_nonzero(keep))
+        if n_kept != np.count_nonzero(session):
+            return None  # a session without a close: a skipped row
+        gaps = n - n_usable  # (every row without a close is off the sessions)
+        off = n_usable - n_kept
+        if not sessions_only:
+            keep = usable
+    if not sessions_only:
+        n_kept, off = n - gaps, 0
+    if not n_kept:
+        return None
+    if n_kept != n:
+        at = np.flatnonzero(keep)  # (one gather along the rows: half a boolean index's time)
+        days, values = np.take(days, at), values.take(at, axis=1)
+    close = values[0]
+    lim = LIMITS["price.close"]
+    if not (close.min() >= lim.low and close.max() <= lim.high):
+        return None
+    lim = LIMITS["price.daily_log_change"]
+    log_close = np.log(close)
+    step = log_close[1:] - log_close[:-1]  # (np.diff's arithmetic, as the general path)
+    if step.size and (step.min() < lim.low or step.max() > lim.high):
+        return None
+    if len(values) == len(VALUE_COLUMNS) and values.flags.owndata:
+        block = values  # (a large text's fresh block, or one gathered: the frame's own)
+    else:
+        block = np.full((len(VALUE_COLUMNS), n_kept), np.nan)
+        block[[VALUE_COLUMNS.index(name) for name in found]] = values
+    return days.astype("datetime64[D]"), block, gaps, off
+
+
+_DATE32, _F64 = pa.date32(), pa.float64()
+
+
+def _sort_out(
+    q: Quality,
+    cells: Cells,
+    header: list[str],
+    ci: int,
+    days: np.ndarray,
+    close: np.ndarray,
+    given: np.ndarray,
+    session: np.ndarray,
+    sessions_only: bool,
+) -> np.ndarray:
+    """The rows to keep where some row has no usable close or lies off the sessions: gaps
+    (no value on a day without a session) and off-session rows recorded as repairs, rows
+    without a usable close on a session skipped (a warning names the first)."""
     has_close = np.isfinite(close) & (close > 0)
     keep = has_close
-    gap = ~(given | session)  # no value on a day without a session
+    gap = ~(given | session)
     if gap.any():
         q.repair("rows without a value on exchange holidays dropped (gaps)", int(gap.sum()))
     bad = ~(has_close | gap)
@@ -723,7 +918,7 @@ def parse_delimited(
                 q.skip(reason, int(mask.sum()))
         i = int(np.flatnonzero(bad)[0])
         q.warn(
-            f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {lines[i]} ({pd.Timestamp(date_arr[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})"
+            f"{int(bad.sum())} session row(s) without a usable close skipped, first on line {cells.lines[i]} ({pd.Timestamp(days[i]).date()}, {header[ci]}={str(cells.text(ci)[i])!r})"
         )
     if sessions_only:
         off = keep > session  # a value on a day without a session
@@ -733,47 +928,7 @@ def parse_delimited(
                 int(off.sum()),
             )
             keep = keep & session
-
-    day, kept_lines = date_arr, lines
-    if not keep.all():
-        day, kept_lines = day[keep], lines[keep]
-    # the frame's value columns as one block (NaN where the file has none), kept rows only
-    shape = (len(VALUE_COLUMNS), len(day))
-    block = np.empty(shape) if len(found) == len(VALUE_COLUMNS) else np.full(shape, np.nan)
-    for name, (row, _) in zip(found, nums, strict=True):
-        block[VALUE_COLUMNS.index(name)] = row if len(day) == len(row) else row[keep]
-    if day.size == 0:
-        raise InputError(source, header[ci], "no row with a usable close")
-    day, block, kept_lines = _order(day, block, kept_lines, q, source, header[ci])
-    close = block[0]
-    lim = LIMITS["price.close"]
-    if not (close.min() >= lim.low and close.max() <= lim.high):  # (NaN or inf: not within)
-        check_range(  # the one plausibility check names the row
-            close, "price.close", source, rows=lambda i: f"line {kept_lines[i]}", field=header[ci]
-        )
-    lim = LIMITS["price.daily_log_change"]
-    step = np.diff(np.log(close))
-    if step.size and (step.min() < lim.low or step.max() > lim.high):
-        i = int(np.flatnonzero((step < lim.low) | (step > lim.high))[0]) + 1
-        raise InputError(
-            source,
-            f"line {kept_lines[i]}, column '{header[ci]}'",
-            f"close {float(close[i])!r} on {pd.Timestamp(day[i]).date()} is {np.exp(step[i - 1]):.3g} x the previous row's {float(close[i - 1])!r} (log change outside [{lim.low:g}, {lim.high:g}]): {lim.why}",
-        )
-    missing_sessions = _missing_sessions(day, q, calendar)
-    if not text.endswith(("\n", "\r")):
-        q.warn(
-            f"the file does not end with a newline: its last row ({pd.Timestamp(day[-1]).date()}) may be cut"
-        )
-    frame = create_dataframe_from_blocks(
-        [(day.astype("datetime64[ns]").reshape(1, -1), _DATE_POSITION), (block, _VALUE_POSITIONS)],
-        index=pd.RangeIndex.from_range(range(len(day))),
-        columns=_PRICE_INDEX.view(),
-    )  # what pd.DataFrame of the columns gives, without its per-column checks (fresh arrays)
-    if missing_sessions:
-        frame.attrs["missing_sessions"] = missing_sessions
-    frame.attrs.update({"symbol": symbol, "source": source})
-    return frame, q
+    return np.asarray(keep)
 
 
 _FIRST_DAY = np.datetime64(calendars.FIRST_DAY, "D")
@@ -824,10 +979,13 @@ def _order(
     return day, values, lines
 
 
-def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
+def _missing_sessions(
+    day: np.ndarray, q: Quality, calendar: str, all_sessions: bool = False
+) -> list[str]:
     """Sessions between the first and last date (sorted ``datetime64[D]``, each date once)
     absent from the file: a repair, and a warning when one lies in the last
-    :data:`RECENT_SESSIONS` sessions; their ISO dates."""
+    :data:`RECENT_SESSIONS` sessions; their ISO dates.  ``all_sessions``: every date within
+    the calendar's range is known to be a session (the rows off the sessions were dropped)."""
     flags = calendars.session_flags(calendar)
     k = day.view(np.int64) - _FIRST_DAY_NUMBER  # position in the calendar
     a, b = max(int(k[0]), 0), min(int(k[-1]), flags.size - 1)
@@ -835,12 +993,12 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
         return []
     if a != k[0] or b != k[-1]:  # dates outside the calendar's range: not checked
         k = k[np.searchsorted(k, a) : np.searchsorted(k, b, side="right")]
-    k = k - a  # the file's dates, as positions in the window
     window = flags[a : b + 1]  # is each day from the first to the last date a session
-    if np.count_nonzero(window) == np.count_nonzero(np.take(window, k)):
+    present = k.size if all_sessions else np.count_nonzero(np.take(window, k - a))
+    if np.count_nonzero(window) == present:
         return []  # every session present
     absent_flags = window.copy()
-    absent_flags[k] = False
+    absent_flags[k - a] = False  # (the file's dates, as positions in the window)
     absent = np.flatnonzero(absent_flags)  # sessions without a row, as positions
     q.repair("sessions absent from the file (returns span the gap)", len(absent))
     # the first of the last RECENT_SESSIONS sessions of the window (within its last 1,000 days,
@@ -853,4 +1011,4 @@ def _missing_sessions(day: np.ndarray, q: Quality, calendar: str) -> list[str]:
             f"{len(recent)} session(s) missing in the last {RECENT_SESSIONS} sessions of the file (first {_FIRST_DAY + a + recent[0]}): returns span the gap"
         )
     absent_days = _FIRST_DAY + a + absent
-    return [str(d) for d in np.datetime_as_string(absent_days, unit="D")]
+    return list(np.datetime_as_string(absent_days, unit="D").tolist())

@@ -206,3 +206,34 @@ def test_the_fast_paths_are_taken_on_regular_files(test_data, monkeypatch) -> No
     monkeypatch.setattr(price_frame, "SMALL_TEXT", 1000)  # a text above it: the typed read
     price_files.parse((prices / "GSPC_ohlcv_2019-01-02_2020-04-30.csv").read_bytes(), "g.csv")
     assert taken == ["_small_cells", "_small_cells", "_typed_cells"]
+
+
+def test_clean_large_files_skip_the_row_masks(test_data, monkeypatch) -> None:
+    """A large regular file with nothing to record but rows off the sessions takes the short
+    path (:func:`flows.sources.price_frame._clean`); the tests above compare it with the
+    line-by-line reader on every edit (their "large" runs), where it must decline or agree."""
+    taken: list[bool] = []
+    real = price_frame._clean
+
+    def spy(*a: object) -> object:
+        got = real(*a)  # type: ignore[arg-type]
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(price_frame, "_clean", spy)
+    monkeypatch.setattr(price_frame, "SMALL_TEXT", 0)
+    prices = test_data / "prices"
+    vix = (prices / "VIX_History_2017-12-01_2018-03-29.csv").read_bytes()
+    gspc = (prices / "GSPC_ohlcv_2019-01-02_2020-04-30.csv").read_bytes()
+    cboe_prices.parse(vix, "v.csv")
+    holiday = vix.replace(b"2018-01-02,", b"2018-01-01,")  # a row on New Year's Day: dropped
+    frame, quality = cboe_prices.parse(holiday, "h.csv")
+    assert quality.repairs == {
+        "rows on non-session dates dropped (published on an exchange holiday)": 1,
+        "sessions absent from the file (returns span the gap)": 1,  # 2018-01-02
+    }
+    assert pd.Timestamp("2018-01-01") not in set(frame["date"])
+    price_files.parse(gspc, "g.csv")
+    zero_close = _set(gspc.decode(), 2, 4, "0").encode()  # a row skipped: the general path
+    price_files.parse(zero_close, "bad.csv")
+    assert taken == [True, True, True, False]
