@@ -85,7 +85,7 @@ from pandas.core.arrays.string_arrow import ArrowStringArray
 from flows import letf_reset
 from flows.errors import InputError
 from flows.limits import check_range
-from flows.quality import Quality
+from flows.quality import EXAMPLES, Quality
 from flows.schema import LETF_COLUMNS
 from flows.sources import columnar
 from flows.sources.contract import read_file
@@ -996,6 +996,17 @@ def _frame(names: list[str], columns: dict[str, object], n: int) -> pd.DataFrame
     )
 
 
+def _named(f: _Fields, rows: np.ndarray) -> list[str]:
+    """``TQQQ line 2`` for the first skipped rows (:data:`flows.quality.EXAMPLES`): the quality
+    record names them, and so does a refusal."""
+    first = rows[:EXAMPLES]
+    tickers = f.ticker.take(pa.array(first)).to_pylist()
+    return [
+        f"{t or '(blank ticker)'} line {int(line)}"
+        for t, line in zip(tickers, f.line[first], strict=True)
+    ]
+
+
 def _finish_rows(
     f: _Fields,
     numbers: dict[str, np.ndarray],
@@ -1071,14 +1082,18 @@ def _finish_rows(
         ]
         defect_at[bad_rows] = np.arange(1, bad_rows.size + 1)
         kinds, aum_counted = first[counted], aum[counted]
+        counted_at = np.flatnonzero(counted)
         seen, at_first = np.unique(kinds, return_index=True)
         for k in seen[np.argsort(at_first)].tolist():  # in order of first appearance
             weights = aum_counted[kinds == k]
+            at = counted_at[kinds == k]
             known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
             if known.any():
-                quality.skip(_DEFECTS[k], int(known.sum()), float(weights[known].sum()))
+                quality.skip(
+                    _DEFECTS[k], int(known.sum()), float(weights[known].sum()), _named(f, at[known])
+                )
             if (~known).any():
-                quality.skip(_DEFECTS[k], int((~known).sum()), None)
+                quality.skip(_DEFECTS[k], int((~known).sum()), None, _named(f, at[~known]))
     # leverage kind and defect, each row's text picked from one short list in one take
     small = pa.array(["fixed", "variable", "", *messages], type=pa.large_string())
     picked = small.take(pa.array(np.concatenate([f.variable.astype(np.int64), 2 + defect_at])))

@@ -593,3 +593,31 @@ def test_sample_generators_deterministic() -> None:
     ).to_numpy() == pytest.approx(m.to_numpy() * 0.5, abs=2e-3)
     adv = sample_letf.sample_adv(["QQQ", "NVDA"], 1)
     assert (adv["auction_usd"] == adv["adv_usd"] * 0.1).all()
+
+
+def test_a_refused_universe_names_the_fund(tmp_path, test_data) -> None:
+    """The field's complaint: a daily fund without readable assets, one of six, was refused as
+    "16.67 % of AUM skipped" without naming it.  The share is said to be counted by rows, and
+    the fund is named with its line."""
+    import csv
+
+    from flows.quality import QualityError, enforce
+
+    src = test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
+    rows = list(csv.reader(src.open(encoding="utf-8-sig")))
+    header, body = rows[0], rows[1:]
+    under, ticker = header.index("underlying_ticker"), header.index("ticker")
+    six = [r for r in body if r[under] in ("QQQ", "SPY")][:6]
+    assert [r[ticker] for r in six][0] == "TQQQ"
+    six[0][header.index("aum")] = "NaN"
+    path = tmp_path / "universe_nan_aum.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *six])
+    _, _, quality = letf_universe.parse(path.read_bytes(), str(path))
+    assert quality.examples == {"assets not readable": ["TQQQ line 2"]}
+    with pytest.raises(QualityError) as err:
+        enforce(quality, 0.01)
+    assert str(err.value) == (
+        f"{path}: refused: 16.67 % of rows skipped (limit 1.00 %): 1 of 6 rows skipped "
+        "(counted by rows: 1 without a readable AUM): 1 assets not readable (TQQQ line 2)"
+    )
