@@ -565,22 +565,31 @@ def us_days_padded(arr: pa.Array) -> np.ndarray | None:
     if (np.diff(offsets) != 10).any():
         return None
     data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, 10)
-    digits = data[:, [0, 1, 3, 4, 6, 7, 8, 9]].astype(np.int64) - 48
-    if ((digits < 0) | (digits > 9)).any() or (data[:, [2, 5]] != 47).any():  # 47: "/"
+    # the bytes less "0", in one byte each (no int64 copy of the matrix): a byte below "0"
+    # wraps above 9, "/" becomes 255
+    d = data - np.uint8(48)
+    if (d > _US_PADDED_MAX).any() or not ((d[:, 2] == 255) & (d[:, 5] == 255)).all():
         return None
-    m = digits[:, 0] * 10 + digits[:, 1]
-    d = digits[:, 2] * 10 + digits[:, 3]
-    y = digits[:, 4] * 1000 + digits[:, 5] * 100 + digits[:, 6] * 10 + digits[:, 7]
-    if ((m < 1) | (m > 12) | (d < 1)).any():
+    m = d[:, 0] * np.uint8(10) + d[:, 1]  # (at most 99: one byte holds it)
+    day = d[:, 3] * np.uint8(10) + d[:, 4]
+    y = (d[:, 6] * np.int16(10) + d[:, 7]) * np.int16(100) + (d[:, 8] * np.uint8(10) + d[:, 9])
+    if m.min() < 1 or m.max() > 12 or day.min() < 1:
         return None
-    month = (y - 1970) * 12 + (m - 1)  # months since 1970-01
+    month = (y.astype(np.int64) - 1970) * 12 + (m - 1)  # months since 1970-01
     first = int(month.min())
     # the first day of every month the column spans (a few hundred), then a lookup per cell
     starts = np.arange(first, int(month.max()) + 2).astype("datetime64[M]").astype("datetime64[D]")
     at = month - first
-    if (d > (starts[at + 1] - starts[at]).astype(np.int64)).any():  # beyond the month's end
+    first_day = starts[at]
+    if (day > (starts[at + 1] - first_day).view(np.int64)).any():  # beyond the month's end
         return None
-    return np.asarray(starts[at] + (d - 1))
+    return np.asarray(first_day + (day - 1))
+
+
+_US_PADDED_MAX = np.array([9, 9, 255, 9, 9, 255, 9, 9, 9, 9], dtype=np.uint8)
+"""The largest byte less "0" at each place of ``MM/DD/YYYY`` (a digit; anything at the slashes,
+checked apart)."""
+_US_PADDED_MAX.setflags(write=False)
 
 
 SHORT_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"

@@ -372,8 +372,9 @@ def _parse_fast(raw: bytes, decoded: Decoded, source: str) -> NavHistory | None:
     if ((gap > CONSISTENCY_TOLERANCE) & (aum > 0)).any():
         return None
     step = np.diff(days.view(np.int64))
+    order: slice | np.ndarray
     if (step < 0).all():  # newest first, no date twice (the issuer's order): read backwards
-        order = np.arange(n - 1, -1, -1)
+        order = slice(None, None, -1)  # (views: the block below copies them once)
     else:
         order = np.argsort(days, kind="stable")
         if (np.diff(days[order]) == np.timedelta64(0, "D")).any():  # a repeated date

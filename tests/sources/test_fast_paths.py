@@ -419,3 +419,34 @@ def test_a_column_alike_throughout_is_read_from_its_bytes() -> None:
             arr = pa.array(["pad", *cells], type=kind).slice(1)
             expected = pc.all(pc.equal(arr, arr[0])).as_py()
             assert proshares._all_alike(arr) == expected, (cells, kind)
+
+
+def test_padded_us_dates_are_pandas_dates_of_that_layout() -> None:
+    """``columnar.us_days_padded`` (the ProShares fast path's dates, read byte by byte) gives
+    pandas' ``%m/%d/%Y`` dates on every cell it accepts, and declines a column holding any cell
+    that is not exactly a valid ``MM/DD/YYYY`` date (the exact path then decides)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from flows.sources import columnar
+
+    rng = np.random.default_rng(11)
+    good = [
+        f"{m:02d}/{d:02d}/{y:04d}"
+        for m, d, y in zip(
+            rng.integers(1, 13, 3000).tolist(),
+            rng.integers(1, 29, 3000).tolist(),
+            rng.integers(1900, 2100, 3000).tolist(),
+            strict=True,
+        )
+    ] + ["02/29/2024", "12/31/1999", "01/01/1970", "12/31/1969", "05/31/2025", "04/30/2025"]
+    for kind in (pa.string(), pa.large_string()):
+        arr = pa.array(["pad", *good], type=kind).slice(1)
+        want = pd.to_datetime(pd.Series(good), format="%m/%d/%Y").to_numpy()
+        got = columnar.us_days_padded(arr)
+        assert got is not None and got.dtype == np.dtype("datetime64[D]")
+        np.testing.assert_array_equal(got.astype("datetime64[ns]"), want)
+        for bad in ("02/29/2023", "04/31/2025", "13/01/2020", "00/10/2020", "12/00/2020",
+                    "12/32/2020", "1/01/2020 ", " 1/01/2020", "01-01-2020", "ab/cd/efgh",
+                    "01/01/202x", "01/0:/2020", "01//1/2020", "0101/2020/"):  # fmt: skip
+            assert columnar.us_days_padded(pa.array([good[0], bad], type=kind)) is None, bad
