@@ -51,7 +51,15 @@ from jobs.tasks.universe import fetch_missing, open_round, universe_list  # noqa
 
 NOW = pd.Timestamp("2026-11-17 10:30", tz="America/New_York")
 RESULTS = ROOT / "bench" / "results" / "bench_universe.json"
+RANKING_OUTPUTS = (("un-grid", "rowData"), ("un-count", "children"), ("un-grid", "csvExportParams"))
+"""The outputs of the single-names ranking callback (dashboard/pages/universe.py), as the page
+posts them; tests/test_bench_records.py checks the app still has that callback."""
 RECORDS: list[dict[str, Any]] = []
+
+
+def ranking_output() -> str:
+    """Dash's name of the ranking callback's outputs: ``..un-grid.rowData...un-count.children..``."""
+    return ".." + "...".join(f"{i}.{p}" for i, p in RANKING_OUTPUTS) + ".."
 
 
 def load() -> str:
@@ -416,11 +424,8 @@ def main() -> None:
             rank: str, sectors: list[str] | None, basket: str, regime: str
         ) -> tuple[float, int]:
             body = {
-                "output": "..un-grid.rowData...un-count.children..",
-                "outputs": [
-                    {"id": "un-grid", "property": "rowData"},
-                    {"id": "un-count", "property": "children"},
-                ],
+                "output": ranking_output(),
+                "outputs": [{"id": i, "property": p} for i, p in RANKING_OUTPUTS],
                 "inputs": [
                     {"id": "un-version", "property": "data", "value": meta.version},
                     {"id": "un-rank", "property": "value", "value": rank},

@@ -98,3 +98,14 @@ def test_render_takes_every_file_and_grades_targets(tmp_path) -> None:
     assert "| explorer p95, 8 users | 280 ms |" in md
     assert "broken.json: unreadable" in md
     assert "2026-11-30 06:00 UTC, f00ba12; EPYC, 2 cores, load 2.1" in md
+
+
+def test_the_single_names_bench_posts_a_callback_the_app_has() -> None:
+    """bench_universe posts the ranking callback's body itself: when the page's outputs change
+    (the CSV export name was added), the benchmark must change with them, not fail at run time."""
+    from bench.bench_universe import ranking_output
+    from dashboard.app import create_app
+
+    deps = create_app().server.test_client().get("/_dash-dependencies")
+    assert deps.status_code == 200
+    assert ranking_output() in {cb["output"] for cb in deps.get_json()}
