@@ -345,18 +345,21 @@ _TARGET = None
 def target_met(target: str, value: float, unit: str, ratio: float | None) -> bool | None:
     """Whether ``value`` (or ``ratio`` for a ``ratio ...`` target) meets ``target``: ``<``,
     ``<=``, ``>``, ``>=`` and a number, optionally its unit (``ms``/``s`` convert into each
-    other).  None when the text is not of that form."""
+    other); a number without an operator is a ceiling (``0 bytes``: at most 0).  None when the
+    text is not of that form (:func:`bench.__main__.render` lists such targets as not graded)."""
     import re
 
     global _TARGET
     if _TARGET is None:
-        _TARGET = re.compile(r"^\s*(ratio\s*)?(<=|<|>=|>)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(\S.*)?$")
+        _TARGET = re.compile(
+            r"^\s*(ratio\s*)?(<=|<|>=|>)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(\S.*)?$"
+        )
     m = _TARGET.match(target)
     if m is None:
         return None
     is_ratio, op, number, tunit = (
         m.group(1),
-        m.group(2),
+        m.group(2) or "<=",
         float(m.group(3).replace(",", "")),
         (m.group(4) or "").strip(),
     )

@@ -29,6 +29,11 @@ def test_target_met_reads_the_target_text() -> None:
     assert target_met("ratio <= 1", 5.0, "ms", None) is None
     assert target_met("fast enough", 5.0, "ms", None) is None
     assert target_met("< 3 MB", 5.0, "ms", None) is None  # units that do not convert: not graded
+    # a number without an operator is a ceiling: "0 bytes" was left ungraded, and three pages
+    # sending 1-10 KB per refresh were counted neither as met nor as missed
+    assert target_met("0 bytes", 3908.0, "bytes", None) is False
+    assert target_met("0 bytes", 0.0, "bytes", None) is True
+    assert target_met("<= 16,384 bytes", 9837.0, "bytes", None) is True
 
 
 def test_figure_record_has_the_shared_keys() -> None:
@@ -109,3 +114,17 @@ def test_the_single_names_bench_posts_a_callback_the_app_has() -> None:
     deps = create_app().server.test_client().get("/_dash-dependencies")
     assert deps.status_code == 200
     assert ranking_output() in {cb["output"] for cb in deps.get_json()}
+
+
+def test_an_ungraded_target_is_listed_and_unstamped_records_are_stamped(tmp_path) -> None:
+    import bench.__main__ as runner
+
+    rec = {"benchmark": "x", "figure": 1.0, "unit": "MB", "target": "< 3 GB", "_file": "f"}
+    md = render([rec], now=NOW)
+    assert "**Targets not graded (1):**" in md and "- f: x: 1.00 MB (target < 3 GB)" in md
+    path = tmp_path / "bench_plain.json"
+    path.write_text(json.dumps([{"benchmark": "y", "figure": 2.0, "unit": "ms"}]))
+    runner.stamp(path)
+    [stamped] = json.loads(path.read_text())
+    assert stamped["date"] and stamped["commit"] and stamped["machine"]["cores"]
+    assert "not recorded" not in render([{**stamped, "_file": "bench_plain"}], now=NOW)
