@@ -51,6 +51,14 @@ from jobs.store import ResultStore, connect  # noqa: E402
 OUT = REPO / "bench" / "results" / "bench_callbacks.json"
 JOBS = ("gamma_morning", "letf_preopen", "cftc_weekly", "board_morning", "brief")
 TARGET_MS = 300.0
+LIVE_VIEWS = {
+    "app": "the header's freshness badge and service banner, whose ages move with the clock",
+    "alerts": "rule states, last evaluations and deliveries, which change without a publish",
+    "status": "job runs, heartbeats and the scheduler's lease, which change without a publish",
+}
+"""Views that redraw their own state on every refresh tick (no result version to wait for)."""
+LIVE_BUDGET_BYTES = 16_384
+"""What a live view may send per 30-s tick when nothing was published (a few KB of state)."""
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -546,16 +554,23 @@ def main() -> None:
         payload = {} if args.paint_only else refresh_payloads(base, cb, ctl)
         for page, size in sorted(payload.items()):
             print(f"payload per refresh, nothing new: {page:12s} {size:8d} bytes")
+            live = LIVE_VIEWS.get(page)
             records.append(
                 {
                     "benchmark": f"payload per page refresh, nothing published: {page}",
                     "figure": float(size),
                     "unit": "bytes",
-                    "target": "0 bytes",
+                    # a results page sends nothing until a publish; a live view sends its state
+                    "target": f"<= {LIVE_BUDGET_BYTES:,} bytes" if live else "0 bytes",
                     "baseline": None,
                     "baseline_figure": None,
                     "ratio": None,
-                    "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback a 30-s refresh tick fires on the {page} page, and of those it chains to (the result-version store), when nothing was published ('app': the header's badge, banner and version store)",
+                    "notes": f"{args.label + ': ' if args.label else ''}response bytes of every callback a 30-s refresh tick fires on the {page} page, and of those it chains to (the result-version store), when nothing was published ('app': the header's badge, banner and version store)"
+                    + (
+                        f"; a live view: {live}, so it is held to a budget, not to 0"
+                        if live
+                        else ""
+                    ),
                 }
             )
         brief = store.meta("board.brief").extra
