@@ -87,7 +87,7 @@ from flows.chain import (
 from flows.errors import InputError
 from flows.limits import check_range
 from flows.products import settlement_instants_ns
-from flows.quality import Quality
+from flows.quality import EXAMPLES, Quality
 from flows.sources import contract
 from flows.sources.cboe import (
     block_placement,
@@ -221,6 +221,12 @@ _DATE_LAYOUTS: tuple[tuple[str, re.Pattern[str], dict[str, int]], ...] = (
 _TZ_OFFSETS = {"EDT": -4, "EST": -5}
 """Abbreviations CBOE prints; ``ET`` or none means New York local time."""
 _EXCHANGE_ZONE = ZoneInfo(EXCHANGE_TZ)
+
+
+def _sides(side_line: np.ndarray, side_name: np.ndarray, mask: np.ndarray) -> list[str]:
+    """``call at line 57`` for the first skipped sides (:data:`flows.quality.EXAMPLES`): the
+    quality record names them, and so does a refusal."""
+    return [f"{side_name[i]} at line {int(side_line[i])}" for i in np.flatnonzero(mask)[:EXAMPLES]]
 
 
 def parse_date_line(text: str, source: str) -> pd.Timestamp:
@@ -1039,6 +1045,7 @@ def _parse(
                 f"{field}: {reason}",
                 int(2 * mask.sum()),
                 weight=float(np.nansum(w)) if np.isfinite(w).all() else None,
+                where=[f"line {int(ln)}" for ln in lines[mask][:EXAMPLES]],
             )
     keep = np.tile(~blank & ~exp_bad & ~strike_bad, 2)
     osi = osi_fields(body.symbols)  # once: root, expiry, type and strike of every symbol
@@ -1058,6 +1065,7 @@ def _parse(
             "Calls/Puts: missing or not an OSI option symbol",
             int(bad_sym.sum()),
             weight=float(np.nansum(w)) if np.isfinite(w).all() else None,
+            where=_sides(side_line, side_name, bad_sym),
         )
     keep &= osi_ok
     oi_bad = keep & bad_cells["open_interest"]
@@ -1079,7 +1087,12 @@ def _parse(
                 )
             )
         if mask.any():
-            quality.skip(f"Open Interest: {reason}", int(mask.sum()), weight=None)
+            quality.skip(
+                f"Open Interest: {reason}",
+                int(mask.sum()),
+                weight=None,
+                where=_sides(side_line, side_name, mask),
+            )
     keep &= ~oi_bad & ~oi_missing
 
     # plausibility (limits table): the file is broken, not a row
@@ -1173,6 +1186,7 @@ def _parse(
             "Expiration Date: outside the exchange calendar",
             int(gone.size),
             weight=float(np.nansum(oi_weight[gone])),
+            where=[f"{side_name[i]} at line {int(side_line[i])}" for i in gone[:EXAMPLES]],
         )
         idx, row_of, exp_kept, settle, root_code = (
             idx[~no_settle],

@@ -357,6 +357,9 @@ def test_real_file_with_a_damaged_cell(
     assert chain.quality.skipped_rows == 1 and chain.quality.reasons == {
         "Open Interest: not a number": 1
     }
+    # the record names the skipped side, so a refusal or the CLI's quality line says which
+    assert chain.quality.examples == {"Open Interest: not a number": ["call at line 11"]}
+    assert "(call at line 11)" in chain.quality.summary()
 
 
 @pytest.mark.parametrize(
