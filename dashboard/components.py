@@ -341,9 +341,9 @@ def list_grid(
     button (``export``; the page wires it with :func:`grid_exports` and names the file with
     :func:`export_params` of the time it read the list).  ``row_style``: ``getRowStyle``;
     ``cell_styles``: column id -> its ``cellStyle`` (``{"styleConditions": [...]}`` or a plain
-    style).  ``wide``: column id -> minimum width in px of the long texts (a source list, an
-    error), which share the spare width: sized to a short header they wrapped a word per line
-    and made every row ten lines tall."""
+    style).  ``wide``: column id -> width in px of the long texts (a source list, an error),
+    which wrap within it: sized to a short header they wrapped a word per line and made every
+    row ten lines tall."""
     styles = cell_styles or {}
     widths = wide or {}
     cols = [
@@ -351,7 +351,13 @@ def list_grid(
             "field": cid,
             "headerName": name,
             **({"cellStyle": styles[cid]} if cid in styles else {}),
-            **({"minWidth": widths[cid], "flex": 1} if cid in widths else {}),
+            # a long text keeps its width and wraps: AG Grid's content sizing (autoSizeStrategy)
+            # would stretch it to its longest line, and ignores (and warns on) colDef.flex
+            **(
+                {"width": widths[cid], "minWidth": widths[cid], "suppressAutoSize": True}
+                if cid in widths
+                else {}
+            ),
         }
         for cid, name in columns
     ]

@@ -19,6 +19,7 @@ from dashboard.app import create_app
 from flows.formatting import CODE_LABELS, format_time
 from jobs.alerts import evaluate_published, fmt_value
 from jobs.runner import run_job
+from tests.dashboard.console import capture_console, console_messages
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
 
 NY = ZoneInfo("America/New_York")
@@ -155,12 +156,15 @@ def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
         "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
     )
     dash_duo.driver.set_window_size(1400, 1000)
+    capture_console(dash_duo.driver)  # AG Grid's own warnings never reach dash_duo.get_logs()
     dash_duo.start_server(create_app())
     seen: dict[str, list[dict]] = {}
     for page in PAGES:
         grids = _grids(dash_duo, page)
         assert grids, f"{page}: no grid"
         seen[page] = grids
+        warned = [m for m in console_messages(dash_duo.driver) if "AG Grid" in m]
+        assert not warned, f"{page}: {warned[:3]}"
         for g in grids:
             where = f"{page} #{g['id']}"
             if not g["visible"] and not g["heads"]:
