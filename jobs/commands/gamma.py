@@ -124,7 +124,10 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
             else w(key, x)
         )
 
-    conv = h.get("convention", "calls_long_puts_short")
+    from flows.formatting import code_label
+
+    code = h.get("convention", "calls_long_puts_short")
+    conv = f"{code_label(code)} ({code})"  # the words, and the value [gamma] convention takes
     lines = [
         f"{doc['underlying']}  spot {w('spot', doc['spot'])}  as of {doc['as_of']}  source {h.get('source', '')}",
         f"contracts {w('contracts', doc['contracts'])}  expired dropped {w('expired_dropped', doc['expired_dropped'])}  dealer convention: {conv}",

@@ -281,7 +281,7 @@ def summary_text(doc: dict[str, Any], top: int = 25) -> str:
     if len(doc["by_underlying"]) > top:
         lines.append(f"... {len(doc['by_underlying']) - top} more underlyings (--json for all)")
     lines.append(
-        f"excluded from the equity totals: {len(doc['excluded'])} funds (--json lists each with its reason)"
+        f"excluded from the equity totals: {_funds(len(doc['excluded']))} (--json lists each with its reason)"
     )
     universe = doc["universe_aum_usd"] or 0.0
     share = 100.0 * (doc["excluded_aum_usd"] or 0.0) / universe if universe else 0.0
@@ -291,7 +291,7 @@ def summary_text(doc: dict[str, Any], top: int = 25) -> str:
     left = writer("letf.flows", "excluded_aum")
     for row in doc["excluded_aum"]:
         lines.append(
-            f"  {row['category']:<34}{row['funds']:>5} funds {left('aum_usd', row['aum_usd']):>14}"
+            f"  {row['category']:<34}{_funds(int(row['funds'])):>11} {left('aum_usd', row['aum_usd']):>14}"
         )
     return "\n".join(lines)
 
@@ -344,3 +344,8 @@ def letf_command(
 
 letf = letf_command
 COMMANDS = [letf]
+
+
+def _funds(n: int) -> str:
+    """``1 fund``, ``2 funds``."""
+    return f"{n} fund" + ("" if n == 1 else "s")

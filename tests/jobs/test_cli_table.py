@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 import click
 from click.testing import CliRunner
@@ -95,3 +96,19 @@ def test_a_file_command_does_not_import_the_redis_client(test_data) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["0", "False", "True"]
+
+
+def test_file_command_texts_read_as_words(test_data) -> None:
+    """Counts agree with their noun and the dealer convention reads as words beside its value."""
+    cases = test_data / "cases"
+    letf = CliRunner().invoke(main, ["letf", str(cases / "letf-calendar-reset" / "universe.csv")])
+    assert letf.exit_code == 0, letf.output
+    assert "excluded from the equity totals: 5 funds" in letf.output
+    assert re.search(r"reset: monthly +1 fund +\$327\.36 mn", letf.output), letf.output
+    assert "1 funds" not in letf.output
+    gamma = CliRunner().invoke(
+        main, ["gamma", str(cases / "adjusted-option-series" / "chain.json")]
+    )
+    assert gamma.exit_code == 0, gamma.output
+    assert "dealer convention: calls long, puts short (calls_long_puts_short)" in gamma.output
+    assert "net GEX   $0 per 1% move" in gamma.output  # exactly 0: no sign
