@@ -43,6 +43,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.harness import headless_chromium  # noqa: E402
 from jobs.config import load_settings  # noqa: E402
 from jobs.redis_server import free_port, start_embedded_redis  # noqa: E402
 from jobs.runner import run_job  # noqa: E402
@@ -410,28 +411,10 @@ def first_paint(
     3.5 MB bundle is fetched and compiled), warm = the same browser loading the board again (a
     desk's usual case); each ``(every card shown, the flow chart's bars drawn)`` in seconds from
     the navigation's start, measured in the page."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-
     cold: list[tuple[float, float]] = []
     warm: list[tuple[float, float]] = []
     for _ in range(runs):
-        opts = Options()
-        for flag in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-            "--window-size=1400,1000",
-        ):
-            opts.add_argument(flag)
-        opts.binary_location = "/usr/bin/chromium"
-        driver = webdriver.Chrome(options=opts)
+        driver = headless_chromium(1400, 1000)
         try:
             driver.set_script_timeout(30)
             for into in (cold, warm):

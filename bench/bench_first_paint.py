@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import finish, quick_arg, value_figure  # noqa: E402
+from bench.harness import finish, headless_chromium, quick_arg, value_figure  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 JOBS = ("gamma_morning", "letf_preopen", "cftc_weekly", "board_morning")
@@ -68,25 +68,7 @@ requestAnimationFrame(probe);
 
 
 def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-
-    opts = Options()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=1400,900",
-    ):
-        opts.add_argument(flag)
-    opts.binary_location = "/usr/bin/chromium"
-    return webdriver.Chrome(options=opts)
+    return headless_chromium(1400, 900)
 
 
 def load(url: str, wanted: tuple[str, ...], timeout_s: float = 60.0) -> dict[str, float]:

@@ -232,6 +232,38 @@ def time_figure(
 
 
 # -- the machine and the tree ---------------------------------------------------------------------
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+"""A quiet headless Chromium: no background traffic that would land in a timed page load."""
+
+
+def headless_chromium(
+    width: int = 1400, height: int = 1000, *, performance_log: bool = False
+) -> Any:
+    """A new headless Chromium (selenium webdriver) of ``width`` x ``height`` px, the system's
+    ``/usr/bin/chromium``; ``performance_log`` records the DevTools network events
+    (``driver.get_log("performance")``).  The caller quits it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    opts = Options()
+    for flag in (*CHROMIUM_FLAGS, f"--window-size={width},{height}"):
+        opts.add_argument(flag)
+    opts.binary_location = "/usr/bin/chromium"
+    if performance_log:
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    return webdriver.Chrome(options=opts)
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -52,26 +52,10 @@ API = [
 # -- record -----------------------------------------------------------------------------------
 def record(url: str, out: Path, settle_s: float) -> None:
     """Load every page in headless Chromium; save the Dash requests it made."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file, too
+    from bench.harness import headless_chromium
 
-    opts = Options()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=1400,1000",
-    ):
-        opts.add_argument(flag)
-    opts.binary_location = "/usr/bin/chromium"
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(options=opts)
+    driver = headless_chromium(1400, 1000, performance_log=True)
     recorded: dict[str, list[dict[str, Any]]] = {}
     try:
         for page in PAGES:
