@@ -190,13 +190,12 @@ def _rule_rows(settings: Any, client: Any, tz: Any) -> list[dict[str, Any]]:
     from jobs.alerts import rule_states
 
     rows = []
-    for r in rule_states(settings, client):
+    for r in rule_states(settings, client, minus=MINUS):
         rows.append(
             {
                 **r,
                 "state": r["state"] + ("" if r["enabled"] else " (disabled)"),
                 "unit": shown_unit(r["unit"]) or "unknown metric",
-                "condition": r["condition"].replace("-", MINUS),  # the threshold's sign only
                 "last_value": fmt_value(r["last_value"], minus=MINUS),
                 "last_evaluated": _time(r["last_evaluated"], tz),
                 "last_fired": _time(r["last_fired"], tz),

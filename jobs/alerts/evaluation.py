@@ -223,9 +223,12 @@ def recent_events(client: redis.Redis, limit: int = 100) -> list[AlertEvent]:
     ]
 
 
-def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]:
+def rule_states(
+    settings: Settings, client: redis.Redis, *, minus: str = "-"
+) -> list[dict[str, Any]]:
     """One row per configured rule: its definition, the metric's declared unit and the rule's
-    current state (times ISO UTC)."""
+    current state (times ISO UTC); ``minus`` writes the condition's negative figures
+    (:func:`jobs.alerts.rules.fmt_value`)."""
     rows = []
     names = list(settings.alerts.rules)
     raws = client.mget([keys.alert_state(n) for n in names]) if names else []
@@ -238,8 +241,12 @@ def rule_states(settings: Settings, client: redis.Redis) -> list[dict[str, Any]]
                 "rule": name,
                 "metric": rule.metric,
                 "unit": metric_unit(rule.metric),
-                "condition": condition_text(rule.op, rule.threshold, rule.absolute)
-                + (f" (hysteresis {fmt_value(rule.hysteresis)})" if rule.hysteresis else ""),
+                "condition": condition_text(rule.op, rule.threshold, rule.absolute, minus=minus)
+                + (
+                    f" (hysteresis {fmt_value(rule.hysteresis, minus=minus)})"
+                    if rule.hysteresis
+                    else ""
+                ),
                 "severity": rule.severity,
                 "enabled": rule.enabled,
                 "state": state.status if text else "unknown",
