@@ -99,14 +99,14 @@ class Quality:
             self.skipped_weight += abs(float(weight))
 
     def _example(self, reason: str, where: Iterable[str]) -> None:
-        kept = self.examples.setdefault(reason, [])
+        kept = self.examples.get(reason, [])
         for w in where:
             if len(kept) >= EXAMPLES:
                 break
             if w not in kept:
                 kept.append(w)
-        if not kept:
-            del self.examples[reason]
+        if kept:
+            self.examples[reason] = kept
 
     def repair(self, kind: str, rows: int = 1) -> None:
         """Record ``rows`` kept after a documented repair of kind ``kind``."""

@@ -26,10 +26,6 @@ if TYPE_CHECKING:
         utcnow,
     )
 
-_FROM_RESULTS = frozenset(
-    {"MAIN_TABLE", "Result", "ResultMeta", "ResultStore", "RunRecord", "connect", "dumps", "utcnow"}
-)
-
 
 def __getattr__(name: str) -> Any:
     """The names of :mod:`jobs.store.results`, imported on first use (PEP 562): it pulls in the
@@ -55,3 +51,5 @@ __all__ = [
     "keys",
     "utcnow",
 ]
+_FROM_RESULTS = frozenset(__all__) - {"ResultNotFound", "codec", "keys"}
+"""The names of :mod:`jobs.store.results`, imported on first use (:func:`__getattr__`)."""
