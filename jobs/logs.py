@@ -73,8 +73,13 @@ _NOISY = {
     "apscheduler.scheduler": logging.WARNING,
     "werkzeug": logging.WARNING,
     "urllib3": logging.WARNING,
+    # Plotly's static export (the brief's PDF and PNG) drives Chromium through these; at INFO
+    # they log every temporary folder they remove, lines nobody running the service can act on.
+    "choreographer": logging.WARNING,
+    "kaleido": logging.WARNING,
 }
-"""Libraries that log a second line for events flowdesk already logs (or one per HTTP request)."""
+"""Libraries that log a second line for events flowdesk already logs, one per HTTP request, or
+their own housekeeping."""
 
 
 def url_secret_forms(url: str) -> list[str]:

@@ -6,6 +6,7 @@ started by :func:`jobs.redis_server.start_embedded_redis` on a free port.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "extended" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Every test leaves logging as it found it.
+
+    A CLI command configures logging for its process (``configure_logging`` puts flowdesk's
+    handler on the root logger). In a test worker that handler outlived the test and wrote a
+    later test's library logs (Chromium clean-up after the brief's PDF) into that test's click
+    output, which the test read as the command's JSON."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    yield
+    root.handlers = handlers
+    root.setLevel(level)
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
 
 
 @pytest.fixture(scope="session")

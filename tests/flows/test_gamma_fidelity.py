@@ -262,7 +262,7 @@ def test_cli_case_missing_source_gamma_uses_the_spy_default_q() -> None:
         gamma, [str(CASES / "gamma-missing-source-gamma" / "chain.json"), "--json"]
     )
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert round(doc["net_gex_usd_per_1pct"]) == -86_003_172 and doc["regime"] == "short gamma"
     assert doc["modelled_gamma_contracts"] == 22 and doc["quality"]["warnings"]
 
@@ -610,10 +610,10 @@ def test_cli_adjusted_series_with_and_without_the_config_table(
     monkeypatch.setenv("FLOWDESK_CONFIG", str(cfg))
     res = CliRunner().invoke(main, ["gamma", path, "--json"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert round(doc["net_gex_usd_per_1pct"]) == -71_009 and doc["excluded_contracts"] == 0
     monkeypatch.delenv("FLOWDESK_CONFIG")
-    without = json.loads(CliRunner().invoke(main, ["gamma", path, "--json"]).output)
+    without = json.loads(CliRunner().invoke(main, ["gamma", path, "--json"]).stdout)
     assert without["excluded_contracts"] == 6 and without["excluded_oi"] == 135_000
     assert any("SDS1" in w for w in without["quality"]["warnings"])
 

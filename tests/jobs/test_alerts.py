@@ -495,7 +495,7 @@ def test_alerts_list_command_shows_rules_states_and_outbox(store, redis_url):
     assert "Outbox: 2 pending, 0 in flight; 0 dead-lettered" in res.output
 
     res = CliRunner().invoke(alerts_cli, ["list", "--json"], obj={"settings": settings})
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert {r["rule"]: r["state"] for r in doc["rules"]} == {
         "spx_near_flip": "breach",
         "demo_big": "unknown",

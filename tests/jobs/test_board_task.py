@@ -252,7 +252,7 @@ hours_to_close = 0.0
     monkeypatch.setenv("REDIS_URL", redis_url)
     out = CliRunner().invoke(scenario, ["--move", "SPX=-3%", "--json"])
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.stdout)
     assert set(data) >= {"move", "total_usd", "components", "by_underlying", "flags", "inputs"}
     assert data["move"] == {"SPX": -3.0}
     assert set(data["components"]) == set(scenarios.COMPONENTS)

@@ -215,7 +215,7 @@ def test_cli_json_on_real_files(tmp_path: Path) -> None:
         ],
     )
     assert out.exit_code == 0, out.output
-    doc = json.loads(out.output)
+    doc = json.loads(out.stdout)
     # the input quality travels with the numbers (clean real files: nothing skipped, no warning)
     assert (
         doc["quality"]["skipped_rows"] == 0
@@ -274,7 +274,7 @@ def test_cli_full_real_files_give_the_readme_figure(shared_data: Path) -> None:
     ]
     out = CliRunner().invoke(cftc_cmd, args)
     assert out.exit_code == 0, out.output
-    doc = json.loads(out.output)
+    doc = json.loads(out.stdout)
     jan14 = next(w for w in doc["weeks"] if w["as_of"] == "2025-01-14")
     assert jan14["net_usd_wide9"] == pytest.approx(35_052_990_271.4, abs=1.0)
     assert doc["quality"]["warnings"] == [] and doc["fx_quality"]["total_rows"] == 6983
@@ -290,7 +290,7 @@ def test_cli_zip_input_bad_file_and_no_currency_rows_named(test_data: Path, tmp_
         cftc_cmd, ["--legacy", str(cftc_replay.LEGACY_ZIP), "--fx", str(fx_zip), "--json"]
     )
     assert ok.exit_code == 0, ok.output
-    assert len(json.loads(ok.output)["weeks"]) == 10
+    assert len(json.loads(ok.stdout)["weeks"]) == 10
     bad = tmp_path / "annual.txt"
     bad.write_text('"Market and Exchange Names","Something Else"\n"EURO FX","1"\n')
     res = runner.invoke(cftc_cmd, ["--legacy", str(bad), "--fx", str(cftc_replay.ECB_CSV)])

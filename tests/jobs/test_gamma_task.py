@@ -216,7 +216,7 @@ def test_cli_json_keys_on_the_real_spx_file(
 ) -> None:
     res = CliRunner().invoke(gamma, [str(root(request, where) / name), "--json"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert list(doc) == list(JSON_KEYS)
     assert doc["underlying"] == "SPX"
     assert doc["spot"] == pytest.approx(4505.1001)
@@ -249,7 +249,7 @@ def test_cli_json_keys_on_the_real_spx_file(
 
 def test_cli_options_and_json_detection(test_data: Path) -> None:
     runner = CliRunner()
-    base = json.loads(runner.invoke(gamma, [str(test_data / SPX_FILE), "--json"]).output)
+    base = json.loads(runner.invoke(gamma, [str(test_data / SPX_FILE), "--json"]).stdout)
     bus = json.loads(
         runner.invoke(
             gamma,
@@ -264,7 +264,7 @@ def test_cli_options_and_json_detection(test_data: Path) -> None:
     assert all(abs(f / bus["spot"] - 1) <= 0.1 + 1e-9 for f in bus["flips"])
     js = runner.invoke(gamma, [str(test_data / MSTR), "--json"])
     assert js.exit_code == 0, js.output
-    doc = json.loads(js.output)
+    doc = json.loads(js.stdout)
     assert (
         doc["underlying"] == "MSTR"
         and doc["contracts"] == 48

@@ -192,7 +192,7 @@ def test_cli_prints_quality_and_excluded_assets(test_data) -> None:
     assert res.exit_code == 0, res.output
     assert "quality: 87 rows, none skipped" in res.output
     assert "assets left out of every daily figure:" in res.output and "reset: monthly" in res.output
-    doc = json.loads(CliRunner().invoke(main, ["letf", str(_universe(test_data)), "--json"]).output)
+    doc = json.loads(CliRunner().invoke(main, ["letf", str(_universe(test_data)), "--json"]).stdout)
     assert {"skipped_rows", "skipped_share", "warnings"} <= set(doc["quality"])
     assert doc["universe_aum_usd"] == pytest.approx(
         doc["included_aum_usd"] + doc["excluded_aum_usd"]
@@ -221,7 +221,7 @@ def test_cli_warns_and_counts_a_small_loss(test_data, tmp_path) -> None:
     res = CliRunner().invoke(main, ["letf", str(damaged)])
     assert res.exit_code == 0, res.output
     assert "1 of 87 rows skipped" in res.output and "direction not long/short" in res.output
-    doc = json.loads(CliRunner().invoke(main, ["letf", str(damaged), "--json"]).output)
+    doc = json.loads(CliRunner().invoke(main, ["letf", str(damaged), "--json"]).stdout)
     assert doc["quality"]["skipped_rows"] == 1 and 0 < doc["quality"]["skipped_share"] < 0.01
     assert any(
         e["ticker"] == "CONL" and e["reason"].startswith("import, line") for e in doc["excluded"]
@@ -234,7 +234,7 @@ def test_cli_warns_and_counts_a_small_loss(test_data, tmp_path) -> None:
 def test_cli_nav_and_aum_files_override_assets(test_data, tmp_path) -> None:
     u = _universe(test_data)
     nav = test_data / "letf" / "proshares_SSO-historical_nav_trimmed.csv"
-    base = json.loads(CliRunner().invoke(main, ["letf", str(u), "--json"]).output)
+    base = json.loads(CliRunner().invoke(main, ["letf", str(u), "--json"]).stdout)
     with_nav = json.loads(
         CliRunner().invoke(main, ["letf", str(u), "--nav", str(nav), "--json"]).output
     )
@@ -289,7 +289,7 @@ def test_cli_move_known_symbols_and_index_mapping(test_data) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    rows = {r["underlying"]: r for r in json.loads(res.output)["by_underlying"]}
+    rows = {r["underlying"]: r for r in json.loads(res.stdout)["by_underlying"]}
     assert rows["SPY"]["rebalance_usd"] == pytest.approx(
         rows["SPY"]["per_1pct_usd"] * -2
     )  # SPX -> SPY
@@ -336,7 +336,7 @@ def test_cli_move_past_minus_one_over_leverage_liquidates_and_warns(test_data) -
     case = test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
     res = CliRunner().invoke(main, ["letf", str(case), "--move", "QQQ=-40", "--json"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert any(
         "wiped out by the move" in w and "TQQQ (+3x, -40%)" in w for w in doc["quality"]["warnings"]
     )

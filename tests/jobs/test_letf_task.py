@@ -205,7 +205,7 @@ def test_cli_json_keys_on_real_snapshot(
         main, ["letf", str(path), "--move", "NVDA=-17", "--move", "SPX=-2", "--json"]
     )
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert {"as_of", "per_1pct_usd", "by_underlying", "excluded"} <= set(doc)
     assert doc["as_of"].startswith("2026-06-01")
     rows = {r["underlying"]: r for r in doc["by_underlying"]}

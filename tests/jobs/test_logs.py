@@ -5,21 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from jobs.config import parse_settings
 from jobs.logs import configure_logging, mask_secrets, secret_literals
-
-
-@pytest.fixture()
-def restore_root() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +79,7 @@ def test_secret_env_values_are_masked_literally() -> None:
     )
 
 
-def test_text_format_one_line_per_event(restore_root: None) -> None:
+def test_text_format_one_line_per_event() -> None:
     buf = io.StringIO()
     configure_logging(None, stream=buf)
     log = logging.getLogger("flowdesk.jobs")
@@ -110,7 +102,7 @@ def test_text_format_one_line_per_event(restore_root: None) -> None:
     assert "pw123456" not in buf.getvalue()
 
 
-def test_json_format(restore_root: None) -> None:
+def test_json_format() -> None:
     buf = io.StringIO()
     configure_logging(
         parse_settings({"service": {"log_format": "json", "log_level": "WARNING"}}, env={}),
@@ -128,14 +120,14 @@ def test_json_format(restore_root: None) -> None:
     assert set(event) == {"ts", "level", "logger", "msg", "pid"}
 
 
-def test_configure_logging_is_idempotent(restore_root: None) -> None:
+def test_configure_logging_is_idempotent() -> None:
     configure_logging(None, stream=io.StringIO())
     handler = configure_logging(None, stream=io.StringIO())
     ours = [h for h in logging.getLogger().handlers if getattr(h, "_flowdesk_handler", False)]
     assert ours == [handler]
 
 
-def test_text_format_escapes_line_breaks_so_input_cannot_forge_a_line(restore_root: None) -> None:
+def test_text_format_escapes_line_breaks_so_input_cannot_forge_a_line() -> None:
     buf = io.StringIO()
     configure_logging(None, stream=buf)
     forged = (
@@ -155,9 +147,7 @@ def test_text_format_escapes_line_breaks_so_input_cannot_forge_a_line(restore_ro
     assert json.loads(line)["msg"] == f"auth failed user={forged}"
 
 
-def test_records_are_masked_for_every_handler_not_only_ours(
-    restore_root: None, caplog, monkeypatch
-) -> None:
+def test_records_are_masked_for_every_handler_not_only_ours(caplog, monkeypatch) -> None:
     """The record factory masks at creation: pytest's caplog handler (like gunicorn's or a
     library's own) sees the masked text, including a URL set after logging was configured."""
     settings = parse_settings(
@@ -175,3 +165,27 @@ def test_records_are_masked_for_every_handler_not_only_ours(
     assert "zzSecretZZ99" not in caplog.text
     assert [r.getMessage() for r in caplog.records] == ["retrying url=***", "post failed"]
     assert "Max retries exceeded with url: ***" in caplog.records[1].exc_text
+
+
+def test_log_lines_go_to_stderr_so_a_commands_json_on_stdout_stays_parseable() -> None:
+    """``flowdesk gamma FILE --json | jq`` must read only the document: our handler writes to
+    whatever stderr is current (click's runner swaps it per call), and never to stdout."""
+    configure_logging(None)
+    runner = CliRunner()
+    with runner.isolation() as (out, err, _):
+        logging.getLogger("some.library").warning("a library has something to say")
+        click.echo(json.dumps({"net_gex": 1.0}))  # as the commands write their documents
+    assert json.loads(out.getvalue()) == {"net_gex": 1.0}
+    assert "a library has something to say" in err.getvalue().decode()
+
+
+def test_chromium_housekeeping_from_the_pdf_export_is_not_logged_at_info() -> None:
+    """The brief's PDF export (kaleido driving Chromium through choreographer) logged every
+    temporary folder it removed; those lines are below the service's level now, warnings stay."""
+    buf = io.StringIO()
+    configure_logging(None, stream=buf)
+    logging.getLogger("choreographer.utils._tmpfile").info("TemporaryDirectory.cleanup() worked.")
+    logging.getLogger("kaleido").info("starting Chromium")
+    logging.getLogger("choreographer.browser").warning("Chromium exited with code 1")
+    assert buf.getvalue().count("\n") == 1, buf.getvalue()
+    assert "Chromium exited with code 1" in buf.getvalue()

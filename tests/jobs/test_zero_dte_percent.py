@@ -18,7 +18,7 @@ CHAIN = Path(__file__).parents[1] / "data" / "cases" / "gamma-missing-source-gam
 def test_gamma_cli_prints_the_zero_dte_share_as_a_percentage() -> None:
     from jobs.commands.gamma import gamma
 
-    doc = json.loads(CliRunner().invoke(gamma, [str(CHAIN), "--json"]).output)
+    doc = json.loads(CliRunner().invoke(gamma, [str(CHAIN), "--json"]).stdout)
     share = doc["zero_dte_share"]  # machines keep the fraction (declared 0-1)
     assert 0.0 <= share <= 1.0
     res = CliRunner().invoke(gamma, [str(CHAIN)])
