@@ -173,6 +173,12 @@ def render(records: list[dict[str, Any]], *, now: dict[str, Any] | None = None) 
         "of the run that produced it are beside it.  On a shared machine wall times move with the load",
         "average: read the ratio to the baseline (measured under the same load) first.",
         "",
+        "How times are taken (`bench/harness.py`): a subject and its baseline run interleaved, each",
+        "call after a `gc.collect()` that frees the previous call's garbage (the heap alive before",
+        "timing is frozen, so the collect does not walk every imported object and leave the CPU",
+        "caches cold); a figure is the median, a ratio is the ratio of the two medians, and the note",
+        "gives the quartiles of the per-pair ratios.  The parsers are timed each in a fresh process.",
+        "",
         f"Rendered {now['date']} at commit {now['commit']} on {now['cpu']} ({now['cores']} cores, load average {now['load_average']}); "
         f"{len(records)} figures from {len({r['_file'] for r in records})} files.",
         "",

@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import finish, value_figure  # noqa: E402
+from bench.harness import finish, frozen_heap, value_figure  # noqa: E402
 from flows.gamma import GammaParams, analyze, gex_profile  # noqa: E402
 from flows.sources import cboe_csv  # noqa: E402
 
@@ -46,12 +46,13 @@ def timed(fn, runs: int) -> tuple[float, object]:
     """Median wall time (s) of ``runs`` calls; the median CPU time of this process goes in CPU."""
     times, cpu = [], []
     out = None
-    for _ in range(runs):
-        gc.collect()
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+    with frozen_heap():  # the collect before each call frees the last call's garbage only
+        for _ in range(runs):
+            gc.collect()
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = fn()
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     CPU[fn] = statistics.median(cpu)
     return statistics.median(times), out
 

@@ -15,6 +15,11 @@ Files: the full real files in ``FLOWDESK_SHARED_DATA`` (``../shared/data``), els
 copies in ``tests/data`` (noted).  A family of several files (the CFTC reports, the VX contracts,
 the universe snapshots) is timed as one loop over all of them, against one loop of plain reads.
 
+Each figure is measured in a fresh process (``--figure NAME``): run after other parsers in the
+same process, the price files read 10-20 % slower than alone while the plain read did not move,
+so a figure depended on the order of this file.  Each figure times pairs until its parser calls
+add up to :data:`MIN_SECONDS`, and its note gives the quartiles of the per-pair ratios.
+
 Run ``python -m bench.bench_parsers [--quick]`` (records in ``bench/results/bench_parsers.json``)
 or ``scripts/bench`` (every benchmark, rendered into ``docs/benchmarks.md``).  Not timed: the ECB
 daily XML (``ecb.parse_daily_xml``; pandas' XML reader is not a plain baseline) and the hand-made
@@ -38,6 +43,15 @@ TITLE = "Parsers against a plain pandas read of the same files"
 AREA = "Parsers (ratio to a plain pandas read of the same bytes)"
 TARGET = 1.0
 READ_CSV = "plain pandas.read_csv of the same bytes"
+
+
+MIN_SECONDS = 1.0
+"""Each figure's parser calls add up to at least this much (more pairs for small files): with
+11-21 calls a 1-5 ms figure moved by +-0.15 in ratio from run to run."""
+
+
+def _min_seconds(ctx: Context) -> float:
+    return 0.2 if ctx.quick else MIN_SECONDS
 
 
 def _read_csv(raw: bytes, **kw) -> pd.DataFrame:
@@ -67,7 +81,7 @@ def _family(
         for src, raw in blobs:
             baseline_one(raw, src)
 
-    s, b = compare(subject, baseline, ctx.runs(runs))
+    s, b = compare(subject, baseline, ctx.runs(runs), min_seconds=_min_seconds(ctx))
     what = f"{len(blobs)} file(s), {mb:.2f} MB" + (f"; {note}" if note else "")
     return ratio_figure(name, s, b, baseline_name, target_ratio=TARGET, note=what)
 
@@ -123,6 +137,7 @@ def figures(ctx: Context) -> list[Figure]:
             lambda: cboe.parse(spx_json, source="sample SPX"),
             lambda: pd.DataFrame(json.loads(spx_json)["data"]["options"]),
             ctx.runs(15),
+            min_seconds=_min_seconds(ctx),
         )
         figs.append(
             ratio_figure(
@@ -344,6 +359,7 @@ def figures(ctx: Context) -> list[Figure]:
                 lambda load=load, shipped=shipped: load(shipped),
                 lambda shipped=shipped: pd.read_csv(shipped),
                 ctx.runs(21),
+                min_seconds=_min_seconds(ctx),
             )
             figs.append(
                 ratio_figure(
@@ -423,4 +439,4 @@ def figures(ctx: Context) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    standalone(figures, "bench_parsers", AREA)
+    standalone(figures, "bench_parsers", AREA, isolate=True)

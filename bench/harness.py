@@ -13,7 +13,13 @@ its meaning on another machine or under another load.
 Timing: :func:`compare` runs the subject and its baseline **interleaved** (subject, baseline,
 subject, ...) so that both see the same load on a shared machine, and reports medians of the wall
 time and of the process CPU time.  Wall time is the figure (pyarrow's CSV reader uses threads:
-its CPU time can exceed its wall time); the CPU time is kept in the note.
+its CPU time can exceed its wall time); the CPU time is kept in the note.  The quartiles of
+the per-pair ratios (subject ÷ the baseline run beside it) go in the note too, so a reader sees
+how far one run's ratio can move.
+
+Isolation: a benchmark of many small figures (the parsers) can run each figure in a fresh
+process (:func:`standalone` with ``isolate=True``; pyperf's practice), because a 1-5 ms figure
+moved by 10-20 % with what ran before it in the same process (the heap other parsers left).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import platform
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,12 +95,14 @@ class Figure:
 
 @dataclass
 class Timing:
-    """Medians over runs: wall and CPU time of this process, seconds; ``runs`` timed runs."""
+    """Medians over runs: wall and CPU time of this process, seconds; ``runs`` timed runs;
+    ``pair_quartiles``: (q1, q3) of the per-pair ratios when timed against a baseline."""
 
     wall: float
     cpu: float
     best: float
     runs: int
+    pair_quartiles: tuple[float, float] | None = None
 
     @property
     def ms(self) -> float:
@@ -109,10 +118,20 @@ class Context:
     quick: bool = False
     notes: list[str] = field(default_factory=list)
     only: str | None = None
+    exact: bool = False
+    plan: list[str] | None = None
 
     def wants(self, name: str) -> bool:
-        """Whether the figure ``name`` is to be measured (``--only`` substring, case-insensitive)."""
-        return self.only is None or self.only.lower() in name.lower()
+        """Whether the figure ``name`` is to be measured (``--only`` substring, case-insensitive;
+        the whole name when ``exact``).  While ``plan`` is a list, nothing is measured: the
+        names asked about are collected (what an isolated run will measure, one by one)."""
+        if self.plan is not None:
+            if name not in self.plan:
+                self.plan.append(name)
+            return False
+        if self.only is None:
+            return True
+        return name == self.only if self.exact else self.only.lower() in name.lower()
 
     def runs(self, normal: int) -> int:
         """``normal`` repeats, or a third of them (at least 3) with ``--quick``."""
@@ -149,39 +168,78 @@ def context(quick: bool = False) -> Context:
     return ctx
 
 
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """While timing: the objects alive now (modules, the data read) are out of the collector's
+    reach (:func:`gc.freeze`), so the ``gc.collect()`` before each timed call frees what the
+    previous call left without walking the whole heap.
+
+    Before, each collect walked every object of pandas' and flowdesk's imports (about 35 ms
+    here) just before the timed call: that evicted the CPU caches, so a 1-5 ms call was timed
+    cache-cold (each numpy or pandas call 5-250 µs), and the benches spent most of their time
+    collecting.  Every call is still timed after a collect, with no garbage of the previous
+    one."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def timed(fn: Callable[[], object], runs: int, warmup: int = 1) -> tuple[Timing, object]:
     """Median wall and CPU time of ``runs`` calls of ``fn`` (after ``warmup`` untimed calls)."""
     out = None
     for _ in range(warmup):
         out = fn()
     walls, cpus = [], []
-    for _ in range(runs):
-        gc.collect()
-        w, c = time.perf_counter(), time.process_time()
-        out = fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
+    with frozen_heap():
+        for _ in range(runs):
+            gc.collect()
+            w, c = time.perf_counter(), time.process_time()
+            out = fn()
+            walls.append(time.perf_counter() - w)
+            cpus.append(time.process_time() - c)
     return Timing(statistics.median(walls), statistics.median(cpus), min(walls), runs), out
 
 
 def compare(
-    subject: Callable[[], object], baseline: Callable[[], object], runs: int, warmup: int = 1
+    subject: Callable[[], object],
+    baseline: Callable[[], object],
+    runs: int,
+    warmup: int = 1,
+    *,
+    min_seconds: float = 0.0,
+    max_runs: int | None = None,
 ) -> tuple[Timing, Timing]:
-    """Time ``subject`` and ``baseline`` interleaved (same load for both); medians of each."""
+    """Time ``subject`` and ``baseline`` interleaved (same load for both); medians of each.
+
+    At least ``runs`` pairs, and more until the subject's timed calls add up to ``min_seconds``
+    (at most ``max_runs`` pairs, default 20 x ``runs``): a 1 ms call timed 21 times moved by
+    +-0.15 in ratio from run to run.  The subject's Timing carries the quartiles of the
+    per-pair ratios."""
     for _ in range(warmup):
         subject()
         baseline()
+    cap = max_runs if max_runs is not None else 20 * runs
     sw, sc, bw, bc = [], [], [], []
-    for _ in range(runs):
-        for fn, walls, cpus in ((subject, sw, sc), (baseline, bw, bc)):
-            gc.collect()
-            w, c = time.perf_counter(), time.process_time()
-            fn()
-            walls.append(time.perf_counter() - w)
-            cpus.append(time.process_time() - c)
+    with frozen_heap():
+        while len(sw) < runs or (sum(sw) < min_seconds and len(sw) < cap):
+            for fn, walls, cpus in ((subject, sw, sc), (baseline, bw, bc)):
+                gc.collect()
+                w, c = time.perf_counter(), time.process_time()
+                fn()
+                walls.append(time.perf_counter() - w)
+                cpus.append(time.process_time() - c)
+    pairs = [s / b for s, b in zip(sw, bw, strict=True) if b > 0]
+    quartiles = None
+    if len(pairs) >= 4:
+        q = statistics.quantiles(pairs, n=4)
+        quartiles = (q[0], q[2])
+    n = len(sw)
     return (
-        Timing(statistics.median(sw), statistics.median(sc), min(sw), runs),
-        Timing(statistics.median(bw), statistics.median(bc), min(bw), runs),
+        Timing(statistics.median(sw), statistics.median(sc), min(sw), n, quartiles),
+        Timing(statistics.median(bw), statistics.median(bc), min(bw), n),
     )
 
 
@@ -197,6 +255,9 @@ def ratio_figure(
     """A time figure (ms) with its baseline; ``target_ratio`` makes ``ratio <= x`` the target."""
     ratio = subject.wall / baseline.wall if baseline.wall else None
     cpu = f"CPU {subject.cpu * 1e3:.1f} ms vs {baseline.cpu * 1e3:.1f} ms"
+    if subject.pair_quartiles is not None:
+        q1, q3 = subject.pair_quartiles
+        cpu += f"; {subject.runs} pairs, per-pair ratio quartiles {q1:.2f}-{q3:.2f}"
     return Figure(
         name=name,
         value=subject.ms,
@@ -445,9 +506,16 @@ def quick_arg(argv: list[str] | None = None) -> bool:
     return "--quick" in (sys.argv[1:] if argv is None else argv)
 
 
-def standalone(figures: Callable[[Context], list[Figure]], stem: str, area: str) -> None:
-    """Run one benchmark module: print its figures and write ``bench/results/<stem>.json``."""
+def standalone(
+    figures: Callable[[Context], list[Figure]], stem: str, area: str, *, isolate: bool = False
+) -> None:
+    """Run one benchmark module: print its figures and write ``bench/results/<stem>.json``.
+
+    ``isolate``: each figure is measured in a fresh process (``python -m bench.<stem> --figure
+    NAME``, which prints the figure as JSON), so no figure depends on what ran before it."""
     import argparse
+    import json
+    import sys
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -456,11 +524,46 @@ def standalone(figures: Callable[[Context], list[Figure]], stem: str, area: str)
         metavar="TEXT",
         help="measure only the figures whose name contains TEXT (printed, records not written)",
     )
+    ap.add_argument(
+        "--figure", metavar="NAME", help="measure the figure NAME alone and print it as JSON"
+    )
     args = ap.parse_args()
     ctx = context(quick=args.quick)
+    if args.figure is not None:
+        ctx.only, ctx.exact = args.figure, True
+        figs = [f for f in figures(ctx) if f is not None]
+        print(json.dumps({"figures": [f.to_dict() for f in figs], "notes": ctx.notes}))
+        return
     ctx.only = args.only
     print(f"machine: {machine()}")
-    figs = [f for f in figures(ctx) if f is not None and ctx.wants(f.name)]
+    if isolate:
+        ctx.plan = []
+        figures(ctx)
+        names = [n for n in ctx.plan if args.only is None or args.only.lower() in n.lower()]
+        ctx.plan = None
+        figs = []
+        for name in names:
+            argv = [sys.executable, "-m", f"bench.{stem}", "--figure", name]
+            proc = subprocess.run(
+                [*argv, *(["--quick"] if args.quick else [])],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise SystemExit(f"{stem}: the figure {name!r} failed:\n{proc.stderr[-2000:]}")
+            doc = json.loads(proc.stdout.strip().splitlines()[-1])
+            for d in doc["figures"]:
+                d.pop("ratio", None)
+                figs.append(Figure(**d))
+            for n in doc["notes"]:
+                ctx.note(n)
+        ctx.note(
+            f"each figure measured in its own fresh process (python -m bench.{stem} --figure NAME)"
+        )
+    else:
+        figs = [f for f in figures(ctx) if f is not None and ctx.wants(f.name)]
     print_figures(figs)
     for n in ctx.notes:
         print(f"note: {n}")

@@ -128,3 +128,71 @@ def test_an_ungraded_target_is_listed_and_unstamped_records_are_stamped(tmp_path
     [stamped] = json.loads(path.read_text())
     assert stamped["date"] and stamped["commit"] and stamped["machine"]["cores"]
     assert "not recorded" not in render([{**stamped, "_file": "bench_plain"}], now=NOW)
+
+
+def test_compare_times_pairs_until_the_time_floor_and_gives_the_pair_quartiles() -> None:
+    import gc
+
+    from bench.harness import compare
+
+    calls = {"subject": 0, "baseline": 0}
+
+    def subject() -> None:
+        calls["subject"] += 1
+        sum(range(2000))
+
+    def baseline() -> None:
+        calls["baseline"] += 1
+        sum(range(1000))
+
+    s, b = compare(subject, baseline, 5, warmup=1)  # no time floor: exactly the pairs asked for
+    assert (s.runs, b.runs) == (5, 5)
+    assert calls == {"subject": 6, "baseline": 6}  # one warm-up each
+    assert s.pair_quartiles is not None and s.pair_quartiles[0] <= s.pair_quartiles[1]
+    assert b.pair_quartiles is None
+    assert gc.get_freeze_count() == 0  # the heap is handed back to the collector
+
+    # a floor no subject reaches: more pairs, stopped at the cap
+    s, _ = compare(subject, baseline, 5, warmup=0, min_seconds=60.0, max_runs=12)
+    assert s.runs == 12
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_isolated_bench_plans_its_figures_without_measuring_them() -> None:
+    """``standalone(isolate=True)`` first asks the module which figures it has (nothing is
+    timed), then measures each in its own process."""
+    from bench import bench_parsers
+    from bench.harness import context
+
+    ctx = context(quick=True)
+    ctx.plan = []
+    assert [f for f in bench_parsers.figures(ctx) if f is not None] == []
+    names = ctx.plan
+    assert len(names) == len(set(names))
+    assert "TFF markets table flows/data/tff_markets.csv (tff_markets.parse)" in names
+    ctx.plan = None
+    ctx.only, ctx.exact = "TFF markets table", True  # exact: a part of a name selects nothing
+    assert not ctx.wants("TFF markets table flows/data/tff_markets.csv (tff_markets.parse)")
+
+
+def test_one_figure_runs_alone_in_its_process_and_prints_json() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from bench.harness import ROOT
+
+    name = "TFF markets table flows/data/tff_markets.csv (tff_markets.parse)"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_parsers", "--quick", "--figure", name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    [fig] = doc["figures"]
+    assert fig["name"] == name and fig["unit"] == "ms" and fig["target"] == "ratio <= 1"
+    assert fig["value"] > 0 and fig["baseline_value"] > 0
+    assert "per-pair ratio quartiles" in fig["note"]
