@@ -42,7 +42,7 @@ own unit convention). A contract with a position and neither is listed in ``drop
 (``unsolved``). Headline: ``net``, ``call_``/``put_`` (by option type), ``gross`` = sum of
 ``|GEX_i|``, ``modelled_gamma_contracts`` and ``modelled_gamma_share`` (share of gross). Also
 ``GEX_usd_per_point = sum w gamma m U**2 / S`` and ``GEX_shares_per_1pct = GEX / S``
-(spot-equivalent units). ``regime`` is the sign of the net spot GEX.
+(spot-equivalent units). ``regime`` is the sign of the net spot GEX (:func:`gamma_regime`).
 
 Consistency check: when the net spot GEX and the model GEX at spot (the profile at ``S``)
 differ in sign, or in size by more than ``consistency_factor``, while either exceeds 1 % of the
@@ -140,6 +140,8 @@ looking for flips (a book whose calls and puts cancel exactly is flat, not cross
 D1_CUTOFF = 9.0
 """Contracts with ``|d1| > D1_CUTOFF`` over the whole profile window are left out of the profile:
 their gamma there is below ``phi(9) ~ 1e-18`` of their peak gamma."""
+REGIMES = ("long gamma", "short gamma", "neutral gamma")
+"""The dealer gamma regime, from the sign of the net spot GEX (:func:`gamma_regime`)."""
 IV_SOURCES = ("file", "solved", "unsolved")
 GAMMA_SOURCES = ("file", "model", "none")
 """``contracts.gamma_source``: the source's gamma, BSM gamma at the contract's IV, or none (no
@@ -535,6 +537,25 @@ def _convention_weights(
 
 def _group_sum(keys_inverse: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
     return np.bincount(keys_inverse, weights=values, minlength=n_groups)
+
+
+def gamma_regime(
+    net_gex: np.ndarray | float, gross_gex: np.ndarray | float | None = None
+) -> np.ndarray:
+    """The dealers' gamma regime from the net spot GEX (any shape, USD per 1 % move).
+
+    ``long gamma`` (> 0: dealer hedging sells rises and buys falls, damping moves), ``short
+    gamma`` (< 0: it buys rises and sells falls, amplifying them), ``neutral gamma`` (0: calls
+    and puts cancel, or no position carries gamma; no hedging either way), ``""`` (NaN: not
+    known).  With ``gross_gex`` (same shape), a net within :data:`FLIP_NOISE_FRACTION` of it is
+    0: the rounding left by a book whose calls and puts cancel exactly is not a regime.
+    Returns a str array of the same shape."""
+    net = np.asarray(net_gex, dtype=float)
+    noise = 0.0 if gross_gex is None else FLIP_NOISE_FRACTION * np.abs(gross_gex)
+    flat = np.abs(net) <= noise
+    return np.select(
+        [flat, net > 0, net < 0], [REGIMES[2], REGIMES[0], REGIMES[1]], default=""
+    ).astype(str)
 
 
 def _f(x: Any) -> float | None:
@@ -1408,7 +1429,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         "net_gex_shares_per_1pct": net_gex / S,
         "zero_dte_share": zero_dte_share,
         "model_gex_at_spot_usd_per_1pct": model_gex_at_spot,
-        "regime": "long gamma" if net_gex >= 0 else "short gamma",
+        "regime": str(gamma_regime(net_gex, gross)),
         "flip": _f(flip),
         "flip_distance_pct": _f((flip / S - 1.0) * 100.0) if flip is not None else None,
         "flips": [float(x) for x in flips_by_conv[params.convention]],

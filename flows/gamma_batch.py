@@ -61,6 +61,7 @@ from flows.gamma import (
     _resolve_iv,
     _spot_parity_warning,
     analyze,
+    gamma_regime,
     year_fractions,
 )
 from flows.greeks import dealer_delta
@@ -483,7 +484,7 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
             "gross_gex_usd_per_1pct": gross[idx],
             "zero_dte_share": zero_dte_share[idx],
             "modelled_gamma_share": modelled_share[idx],
-            "regime": pd.Series(np.where(net[idx] >= 0, "long gamma", "short gamma"), dtype="str"),
+            "regime": pd.Series(gamma_regime(net[idx], gross[idx]), dtype="str"),
             "flip": flip[idx],
             "flip_distance_pct": dist[idx],
             "call_wall": call_wall[idx],

@@ -26,13 +26,17 @@ def sector_regime_heatmap(sectors: pd.DataFrame) -> go.Figure:
         return empty("No sector table in this result")
     z = sectors.pivot_table(
         index="sector", columns="regime", values="net_gex_usd_per_1pct", aggfunc="sum"
-    ).reindex(columns=["long gamma", "short gamma"])
+    )
+    # long and short always shown; a neutral column (net GEX exactly 0) only when a name has it
+    neutral = ["neutral gamma"] if "neutral gamma" in z.columns else []
+    z = z.reindex(columns=["long gamma", "short gamma", *neutral])
     n = sectors.pivot_table(
         index="sector", columns="regime", values="names", aggfunc="sum"
     ).reindex(index=z.index, columns=z.columns)
     z = z.loc[z.abs().sum(axis=1).sort_values().index]
     n = n.loc[z.index]
-    text = np.where(n.notna(), n.fillna(0).astype(int).astype(str) + " names", "")
+    count = n.fillna(0).astype(int)
+    text = np.where(n.notna(), count.astype(str) + np.where(count == 1, " name", " names"), "")
     lim = float(np.nanmax(np.abs(z.to_numpy()))) if np.isfinite(z.to_numpy()).any() else 1.0
     fig = go.Figure(
         go.Heatmap(

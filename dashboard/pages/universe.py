@@ -162,9 +162,10 @@ def layout(**_query: Any) -> html.Div:
                         options=[
                             {"label": r, "value": v}
                             for r, v in (
-                                ("both", ""),
+                                ("all", ""),
                                 ("long gamma", "long gamma"),
                                 ("short gamma", "short gamma"),
+                                ("neutral gamma", "neutral gamma"),
                             )
                         ],
                         value="",

@@ -118,7 +118,7 @@ def _levels() -> Table:
             "net spot GEX (+ = dealers long gamma)",
             title="Net GEX",
         ),
-        _label("regime", "long gamma / short gamma", title="Regime"),
+        _label("regime", "long gamma / short gamma / neutral gamma", title="Regime"),
     ]
     return Table("levels", tuple(cols), "key levels per gamma underlying (flows.levels.key_levels)")
 
@@ -629,7 +629,7 @@ BRIEF = declare(
                 (
                     _label("underlying", "index of [board] brief_indices", title="Underlying"),
                     Column("spot", "float", U.PRICE, "spot", title="Spot"),
-                    _label("regime", "long gamma / short gamma", title="Regime"),
+                    _label("regime", "long gamma / short gamma / neutral gamma", title="Regime"),
                     Column(
                         "net_gex_usd_per_1pct",
                         "float",

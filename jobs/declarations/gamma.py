@@ -408,7 +408,7 @@ GAMMA = declare(
             HeadlineKey(
                 "regime",
                 U.LABEL,
-                "long gamma / short gamma (sign of the net GEX)",
+                "long gamma / short gamma / neutral gamma (sign of the net GEX; neutral: exactly 0)",
                 kind="text",
                 alertable=False,
             ),
@@ -498,7 +498,13 @@ SUMMARY = declare(
                         "share of gross GEX settling in the snapshot's session",
                         title="0DTE share of gross GEX",
                     ),
-                    Column("regime", "str", U.LABEL, "long gamma / short gamma", title="Regime"),
+                    Column(
+                        "regime",
+                        "str",
+                        U.LABEL,
+                        "long gamma / short gamma / neutral gamma",
+                        title="Regime",
+                    ),
                     Column("flip", "float", U.PRICE, "zero-gamma level nearest spot", title="Flip"),
                     Column(
                         "flip_distance_pct",

@@ -58,7 +58,13 @@ _ROW = (
         "share of gross GEX from model (BSM) gamma",
         title="Modelled gamma share",
     ),
-    Column("regime", "str", U.LABEL, "long gamma / short gamma (sign of net GEX)", title="Regime"),
+    Column(
+        "regime",
+        "str",
+        U.LABEL,
+        "long gamma / short gamma / neutral gamma (sign of net GEX; neutral: exactly 0)",
+        title="Regime",
+    ),
     Column(
         "flip",
         "float",
@@ -192,7 +198,13 @@ UNIVERSE_TABLE = declare(
                 "sectors",
                 (
                     Column("sector", "str", U.LABEL, "sector of the names", title="Sector"),
-                    Column("regime", "str", U.LABEL, "long gamma / short gamma", title="Regime"),
+                    Column(
+                        "regime",
+                        "str",
+                        U.LABEL,
+                        "long gamma / short gamma / neutral gamma",
+                        title="Regime",
+                    ),
                     *_AGG,
                 ),
                 "sums per sector and gamma regime (the heatmap)",

@@ -216,3 +216,37 @@ def test_ranking_and_filters_by_hand() -> None:
         "A",
         "E",
     ]
+
+
+def test_sector_heatmap_shows_a_neutral_column_only_when_a_name_has_net_gex_of_zero() -> None:
+    from dashboard.figures.universe import sector_regime_heatmap
+
+    sectors = pd.DataFrame(
+        {
+            "sector": ["Tech", "Tech", "Energy"],
+            "regime": ["long gamma", "short gamma", "long gamma"],
+            "names": [3, 2, 1],
+            "net_gex_usd_per_1pct": [4.0e9, -1.0e9, 2.0e8],
+        }
+    )
+    heat = sector_regime_heatmap(sectors).data[0]
+    assert list(heat.x) == ["long gamma", "short gamma"]
+    with_neutral = pd.concat(
+        [
+            sectors,
+            pd.DataFrame(
+                {
+                    "sector": ["Energy"],
+                    "regime": ["neutral gamma"],
+                    "names": [1],
+                    "net_gex_usd_per_1pct": [0.0],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    heat = sector_regime_heatmap(with_neutral).data[0]
+    assert list(heat.x) == ["long gamma", "short gamma", "neutral gamma"]
+    energy = list(heat.y).index("Energy")
+    assert heat.text[energy][2] == "1 name"  # the name is counted, not dropped
+    assert heat.text[list(heat.y).index("Tech")][0] == "3 names"

@@ -645,3 +645,24 @@ def test_bad_chains_and_params_are_refused() -> None:
         with pytest.raises(InputError) as err:
             analyze(chain, params)
         assert err.value.field == field
+
+
+def test_gamma_regime_is_the_sign_of_net_gex_and_neutral_at_zero() -> None:
+    from flows.gamma import gamma_regime
+
+    net = np.array([2.5e9, -7.0e8, 0.0, -0.0, np.nan])
+    assert gamma_regime(net).tolist() == [
+        "long gamma",
+        "short gamma",
+        "neutral gamma",
+        "neutral gamma",
+        "",  # not known
+    ]
+    assert str(gamma_regime(1.0)) == "long gamma"  # a scalar gives a 0-d array
+    # rounding left by calls and puts that cancel (1e-9 of the gross) is not a regime ...
+    gross = np.array([1.0e6, 1.0e6, 1.0e6])
+    assert gamma_regime(np.array([1.0e-4, -1.0e-3, 1.0e-2]), gross).tolist() == [
+        "neutral gamma",
+        "neutral gamma",
+        "long gamma",  # ... $0.01 on a $1 mn book is (1e-8 of it)
+    ]

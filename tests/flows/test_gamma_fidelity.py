@@ -595,6 +595,8 @@ def test_case_adjusted_series_without_a_deliverable_is_excluded_and_listed() -> 
     # the standard strikes' calls and puts cancel exactly (same OI and gamma): net 0, not the
     # 100-share reading of the adjusted series
     assert h["net_gex_usd_per_1pct"] == pytest.approx(0.0, abs=1e-6 * h["gross_gex_usd_per_1pct"])
+    # which is neither regime: the newcomer saw "long gamma" for this $0 book
+    assert h["regime"] == "neutral gamma"
 
 
 def test_cli_adjusted_series_with_and_without_the_config_table(
