@@ -227,8 +227,11 @@ class Quality:
         """One line for people: ``12 rows skipped (0.3 % of open interest): ...; 1 warning``."""
         parts = []
         if self.skipped_rows:
+            # "assets not readable (1 row: TQQQ line 2 reads 'NaN')": the reason first, so a
+            # count never reads as part of it ("1 assets not readable")
             why = ", ".join(
-                f"{n} {r}" + (f" ({', '.join(self.examples[r])})" if self.examples.get(r) else "")
+                f"{r} ({n} row{'' if n == 1 else 's'}"
+                + (f": {', '.join(self.examples[r])})" if self.examples.get(r) else ")")
                 for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3]
             )
             unread = self.unweighed_skipped_rows or self.skipped_rows

@@ -996,15 +996,20 @@ def _frame(names: list[str], columns: dict[str, object], n: int) -> pd.DataFrame
     )
 
 
-def _named(f: _Fields, rows: np.ndarray) -> list[str]:
+def _named(f: _Fields, rows: np.ndarray, cell: pa.Array | None = None) -> list[str]:
     """``TQQQ line 2`` for the first skipped rows (:data:`flows.quality.EXAMPLES`): the quality
-    record names them, and so does a refusal."""
+    record names them, and so does a refusal.  With ``cell`` (the column whose text could not
+    be read), the text is quoted: ``TQQQ line 2 reads 'NaN'``."""
     first = rows[:EXAMPLES]
-    tickers = f.ticker.take(pa.array(first)).to_pylist()
-    return [
+    at = pa.array(first)
+    tickers = f.ticker.take(at).to_pylist()
+    named = [
         f"{t or '(blank ticker)'} line {int(line)}"
         for t, line in zip(tickers, f.line[first], strict=True)
     ]
+    if cell is None:
+        return named
+    return [f"{n} reads {c!r}" for n, c in zip(named, cell.take(at).to_pylist(), strict=True)]
 
 
 def _finish_rows(
@@ -1088,12 +1093,16 @@ def _finish_rows(
             weights = aum_counted[kinds == k]
             at = counted_at[kinds == k]
             known = ~np.isnan(weights) if weights.dtype.kind == "f" else np.ones(len(weights), bool)
+            cell = quoted[k][1] if k in quoted else None
             if known.any():
                 quality.skip(
-                    _DEFECTS[k], int(known.sum()), float(weights[known].sum()), _named(f, at[known])
+                    _DEFECTS[k],
+                    int(known.sum()),
+                    float(weights[known].sum()),
+                    _named(f, at[known], cell),
                 )
             if (~known).any():
-                quality.skip(_DEFECTS[k], int((~known).sum()), None, _named(f, at[~known]))
+                quality.skip(_DEFECTS[k], int((~known).sum()), None, _named(f, at[~known], cell))
     # leverage kind and defect, each row's text picked from one short list in one take
     small = pa.array(["fixed", "variable", "", *messages], type=pa.large_string())
     picked = small.take(pa.array(np.concatenate([f.variable.astype(np.int64), 2 + defect_at])))

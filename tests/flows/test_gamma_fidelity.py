@@ -799,4 +799,6 @@ def test_a_contract_left_out_unreadable_is_named(tmp_path, test_data) -> None:
     assert hit == "SPY230915C00425000"
     assert rep.quality.reasons == {"IV/gamma unreadable and not modelled": 1}
     assert rep.quality.examples == {"IV/gamma unreadable and not modelled": [hit]}
-    assert "(SPY230915C00425000)" in rep.quality.summary()
+    assert (
+        "IV/gamma unreadable and not modelled (1 row: SPY230915C00425000)" in rep.quality.summary()
+    )

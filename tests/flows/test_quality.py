@@ -78,14 +78,14 @@ def test_a_refusal_names_the_skipped_rows() -> None:
     q.skip("assets not readable", 1, None, where=["TQQQ line 2"])
     assert str(QualityError(q, 0.01)) == (
         "u.csv: refused: 16.67 % of rows skipped (limit 1.00 %): 1 of 6 rows skipped "
-        "(counted by rows: 1 without a readable AUM): 1 assets not readable (TQQQ line 2)"
+        "(counted by rows: 1 without a readable AUM): assets not readable (1 row: TQQQ line 2)"
     )
     # weighed rows keep the share of the basis; at most EXAMPLES names per reason, kept on merge
     w = Quality(source="c.csv", basis="open interest", total_rows=100, total_weight=1000.0)
     w.skip("gamma: not a number", 4, 5.0, where=[f"X{i} line {i + 2}" for i in range(4)])
     assert not w.counted_by_rows and w.share_text() == "0.50 % of open interest"
     assert w.examples == {"gamma: not a number": ["X0 line 2", "X1 line 3", "X2 line 4"]}
-    assert "4 gamma: not a number (X0 line 2, X1 line 3, X2 line 4)" in w.summary()
+    assert "gamma: not a number (4 rows: X0 line 2, X1 line 3, X2 line 4)" in w.summary()
     assert q.to_dict()["share_text"] == "16.67 % of rows"  # what the pages show beside a result
     m = combine([q, Quality.from_dict(q.to_dict())])
     assert m is not None and m.examples == {"assets not readable": ["TQQQ line 2"]}

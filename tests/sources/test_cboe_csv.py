@@ -359,7 +359,7 @@ def test_real_file_with_a_damaged_cell(
     }
     # the record names the skipped side, so a refusal or the CLI's quality line says which
     assert chain.quality.examples == {"Open Interest: not a number": ["call at line 11"]}
-    assert "(call at line 11)" in chain.quality.summary()
+    assert "Open Interest: not a number (1 row: call at line 11)" in chain.quality.summary()
 
 
 @pytest.mark.parametrize(

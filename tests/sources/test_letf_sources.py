@@ -614,10 +614,13 @@ def test_a_refused_universe_names_the_fund(tmp_path, test_data) -> None:
     with path.open("w", newline="") as fh:
         csv.writer(fh).writerows([header, *six])
     _, _, quality = letf_universe.parse(path.read_bytes(), str(path))
-    assert quality.examples == {"assets not readable": ["TQQQ line 2"]}
+    # the fund, its line and the cell as it reads (the newcomer: "1 assets not readable" named
+    # neither the cell nor, before that, the fund)
+    assert quality.examples == {"assets not readable": ["TQQQ line 2 reads 'NaN'"]}
     with pytest.raises(QualityError) as err:
         enforce(quality, 0.01)
     assert str(err.value) == (
         f"{path}: refused: 16.67 % of rows skipped (limit 1.00 %): 1 of 6 rows skipped "
-        "(counted by rows: 1 without a readable AUM): 1 assets not readable (TQQQ line 2)"
+        "(counted by rows: 1 without a readable AUM): "
+        "assets not readable (1 row: TQQQ line 2 reads 'NaN')"
     )
