@@ -58,12 +58,21 @@ _HOUSE = {
     "plot_bgcolor": "white",
     "colorway": PALETTE,
     "font": {"family": "Helvetica, Arial, sans-serif", "size": 12, "color": "#2a3f5f"},
-    "xaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, "automargin": True},
+    # the tick labels stand off the plot (px): at the corner the first date and the lowest
+    # value otherwise sit against each other ("Jan 2023" beside "-800,000")
+    "xaxis": {
+        "gridcolor": _GRID,
+        "zerolinecolor": _GRID,
+        "linecolor": _GRID,
+        "automargin": True,
+        "ticklabelstandoff": 6,
+    },
     "yaxis": {
         "gridcolor": _GRID,
         "zerolinecolor": "#b8c2d0",
         "linecolor": _GRID,
         "automargin": True,
+        "ticklabelstandoff": 6,
     },
 }
 HOUSE_LAYOUT = _HOUSE

@@ -13,8 +13,10 @@ every tick label, and reports
 * ``si``: a tick label on a numeric axis written with an SI suffix (``$5G``, ``11.3k``): money
   ticks are written in the unit the axis title names (``USD bn``), never Plotly's ``G``/``M``.
 
-Tick labels of different axes may touch at the plot's corners and are not compared with each
-other.  One pixel of tolerance absorbs anti-aliasing.
+* ``corner``: an x-axis tick label intersecting a y-axis tick label (at the plot's corner the
+  first date sat against the lowest value until the house layout gave tick labels a standoff).
+
+One pixel of tolerance absorbs anti-aliasing.
 """
 
 from __future__ import annotations
@@ -72,6 +74,10 @@ for (const gd of document.querySelectorAll('.js-plotly-plot')) {
       if (axis.type !== 'category' && axis.type !== 'multicategory' && SI.test(t.text)) say('si', t.kind + ' "' + t.text + '"');
     }
   }
+  const xs = Object.entries(ticks).filter(([id]) => id[0] === 'x').flatMap(([, l]) => l);
+  const ys = Object.entries(ticks).filter(([id]) => id[0] === 'y').flatMap(([, l]) => l);
+  for (const a of xs) for (const b of ys)
+    if (hit(a.r, b.r)) say('corner', a.kind + ' "' + a.text + '" x ' + b.kind + ' "' + b.text + '"');
   for (const l of labels) if (out(l.r)) say('clipped', l.kind + ' "' + l.text + '"');
 }
 return {graphs, problems};
