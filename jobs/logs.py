@@ -73,9 +73,12 @@ _NOISY = {
     "apscheduler.scheduler": logging.WARNING,
     "werkzeug": logging.WARNING,
     "urllib3": logging.WARNING,
-    # Plotly's static export (the brief's PDF and PNG) drives Chromium through these; at INFO
-    # they log every temporary folder they remove, lines nobody running the service can act on.
-    "choreographer": logging.WARNING,
+    # Plotly's static export (the brief's PDF and PNG) drives Chromium through these. At INFO
+    # choreographer logs every temporary folder it removes, and at ERROR (with a traceback) a
+    # message on Chromium's pipe that it could not decode and then ignores, while the export
+    # succeeds. The brief job reports the export's outcome itself (its documents, or the error
+    # that left them out), so only choreographer's critical lines are kept.
+    "choreographer": logging.CRITICAL,
     "kaleido": logging.WARNING,
 }
 """Libraries that log a second line for events flowdesk already logs, one per HTTP request, or

@@ -738,6 +738,8 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         tables["documents"], render_s, render_error = render_brief(
             tables, title=title, subtitle=subtitle, notes=notes, fx_unwind=fx_readings(inp)
         )
+        if render_error:  # the one line that says so (the export libraries' own logs are muted)
+            ctx.log.warning("brief published without its PDF and PNG: %s", render_error)
     else:
         tables["documents"], render_s, render_error = (
             declarations.empty_table(BRIEF, "documents"),

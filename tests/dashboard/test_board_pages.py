@@ -3,6 +3,7 @@ on results published by the real tasks (sample mode) and read back from the real
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from pathlib import Path
@@ -307,6 +308,23 @@ def test_brief_job_renders_png_and_pdf_with_the_desk_notes(store):
     assert res.meta.headline["notes"] == "Watch the NDX flip into OPEX."
     assert "Notes: Watch the NDX flip into OPEX." in res.meta.headline["text"]
     assert res.meta.extra["render_error"] is None and res.meta.extra["render_seconds"] > 0
+
+
+def test_brief_without_a_browser_is_published_without_documents_and_says_why(
+    store, monkeypatch, caplog
+):
+    """No Chromium where the job runs (kaleido is pointed at a path that does not exist): the
+    brief is published all the same, its record says why the documents are missing, and the
+    job's log says it in one warning (the export libraries' own log lines are muted)."""
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    caplog.set_level(logging.WARNING)
+    _publish_everything(store)
+    res = store.read("board.brief")
+    assert res.table("documents").empty
+    why = res.meta.extra["render_error"]
+    assert why.startswith("RuntimeError") and "Chrome" in why
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(m.startswith("brief published without its PDF and PNG: RuntimeError") for m in said)
 
 
 def test_board_callbacks_answer_every_output_without_a_board(tmp_path, monkeypatch, redis_url):
