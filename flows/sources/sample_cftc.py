@@ -54,6 +54,9 @@ class SampleContract:
     """Mean asset-manager net position, in units of ``amp`` (0 for the currencies)."""
     lev_bias: float = 0.0
     """Mean leveraged-funds net position, in units of ``amp``."""
+    same_as: str = ""
+    """Code of a contract whose random paths this one shares (a consolidated market moves with
+    its main contract: its positions are that contract's scaled by the ratio of ``amp``)."""
 
 
 CONTRACTS: tuple[SampleContract, ...] = (
@@ -303,6 +306,46 @@ MARKET_CONTRACTS: tuple[SampleContract, ...] = (
         per_eur=0.0,
         am_bias=0.3,
         lev_bias=-0.3,
+    ),
+    # CFTC's consolidated rows (in E-mini / mini equivalents): the main contract is ~99.5 % of
+    # their open interest, so they share its paths at 1/0.995 of its size.  Listed last, so the
+    # streams of the contracts above do not move.
+    SampleContract(
+        "13874+",
+        "ES_CONS",
+        "S&P 500 Consolidated - CHICAGO MERCANTILE EXCHANGE",
+        "(S&P 500 INDEX X $50.00)",
+        400_000 / 0.995,
+        0.0,
+        per_eur=0.0,
+        am_bias=2.0,
+        lev_bias=-0.8,
+        same_as="13874A",
+    ),
+    SampleContract(
+        "20974+",
+        "NQ_CONS",
+        "NASDAQ-100 Consolidated - CHICAGO MERCANTILE EXCHANGE",
+        "(NASDAQ 100 INDEX X $20)",
+        80_000 / 0.995,
+        0.0,
+        per_eur=0.0,
+        am_bias=1.5,
+        lev_bias=-0.5,
+        same_as="209742",
+    ),
+    SampleContract(
+        "12460+",
+        "YM_CONS",
+        "DJIA Consolidated - CHICAGO BOARD OF TRADE",
+        "($5 X DJIA INDEX)",
+        30_000 / 0.995,
+        0.0,
+        exchange="CBT ",
+        per_eur=0.0,
+        am_bias=0.8,
+        lev_bias=-0.3,
+        same_as="124603",
     ),
 )
 """Sample futures of the markets table (:mod:`flows.sources.tff_markets`), TFF report only."""
@@ -603,8 +646,9 @@ def positions(
     )
     keep = all_dates >= start_ts
     legacy_rows, tff_rows = [], []
+    stream = {c.code: k for k, c in enumerate(contracts)}
     for k, c in enumerate(contracts):
-        i = k + offset
+        i = stream.get(c.same_as, k) + offset
         amp = c.amp
         net = -c.beta * amp * factor + _ar1(_rng(seed, i, "idio"), n, 0.9, 0.12 * amp)
         base = 0.35 * amp + 0.05 * amp * np.abs(_ar1(_rng(seed, i, "nc_base"), n, 0.95, 1.0))
