@@ -385,6 +385,30 @@ def closes_frame(prices: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+def vx_front_month(settlements: pd.DataFrame) -> pd.DataFrame:
+    """The front-month VIX futures settlement per trade date: the level the VX positions'
+    notional is valued at (all expiries together, as the TFF report sums them).
+
+    ``settlements`` in the :data:`flows.schema.VX_COLUMNS` layout (one row per contract and
+    date; ``settle`` VIX futures points).  The front month on a date is the contract with the
+    earliest final settlement strictly after it (on its own final-settlement day a contract
+    settles at the special opening quotation and is no longer the one positions roll into).
+    Returns ``date`` (sorted, unique) and ``close`` (VIX futures points); rows without a finite
+    positive settlement are not used.  Empty in, empty out.
+    """
+    date = pd.DatetimeIndex(settlements["date"]).to_numpy(dtype="datetime64[ns]")
+    expiry = pd.DatetimeIndex(settlements["expiry"]).to_numpy(dtype="datetime64[ns]")
+    settle = settlements["settle"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        use = (expiry > date) & np.isfinite(settle) & (settle > 0)
+    date, expiry, settle = date[use], expiry[use], settle[use]
+    order = np.lexsort((expiry, date))  # by date, then the nearest expiry first
+    date, settle = date[order], settle[order]
+    first = np.ones(date.size, dtype=bool)
+    first[1:] = date[1:] != date[:-1]
+    return pd.DataFrame({"date": date[first], "close": settle[first]})
+
+
 def usd_amount(units: str) -> float:
     """The dollar amount of a ``Contract_Units`` text: ``($50 X S&P 500 INDEX)`` -> 50,
     ``(CONTRACTS OF $100,000 FACE VALUE)`` -> 100000; NaN when the text names none."""

@@ -508,13 +508,16 @@ class FlowCalibration(_Section):
 class PricesSettings(_Section):
     """Daily index closes (task ``prices``, results ``prices.<SYMBOL>``)."""
 
-    symbols: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "RUT"])
-    """Symbols refreshed after the close (each one result ``prices.<SYMBOL>``)."""
-    sources: dict[str, Literal["cboe", "fred", "file"]] = Field(default_factory=dict)
+    symbols: list[str] = Field(default_factory=lambda: ["SPX", "NDX", "RUT", "DJI"])
+    """Symbols refreshed after the close (each one result ``prices.<SYMBOL>``); DJI values the
+    Dow futures' positions (``[futures_positioning] closes``)."""
+    sources: dict[str, Literal["cboe", "fred", "file"]] = Field(
+        default_factory=lambda: {"DJI": "fred"}  # Cboe publishes no DJIA history; FRED does
+    )
     """Live source per symbol: ``cboe`` (default: Cboe's daily price CSV), ``fred`` (FRED series
     of :attr:`fred_series`) or ``file`` (a file of :attr:`drop_files` in ``service.drop_dir``)."""
     fred_series: dict[str, str] = Field(
-        default_factory=lambda: {"SPX": "SP500", "NDX": "NASDAQ100"}
+        default_factory=lambda: {"SPX": "SP500", "NDX": "NASDAQ100", "DJI": "DJIA"}
     )
     drop_files: dict[str, str] = Field(default_factory=dict)
     """Per symbol, a price file (Cboe, FRED or Yahoo layout) in ``service.drop_dir``."""

@@ -51,8 +51,9 @@ PROFILES: Mapping[str, tuple[float, float, float]] = {
     "SPX": (0.010, 0.0003, 3.5e9),
     "NDX": (0.013, 0.0004, 1.2e9),
     "RUT": (0.013, 0.0002, 1.0e9),
+    "DJI": (0.0095, 0.0003, 4.0e8),
 }
-DEFAULT_SPOT = {"SPX": 6000.0, "NDX": 21000.0, "RUT": 2300.0}
+DEFAULT_SPOT = {"SPX": 6000.0, "NDX": 21000.0, "RUT": 2300.0, "DJI": 44000.0}
 CFE_DISCLAIMER = (
     "CFE data is compiled for the convenience of site visitors and is furnished without responsibility for accuracy "
     "and is accepted by the site visitor on the condition that transmission or omissions shall not be made the basis "
@@ -209,7 +210,11 @@ def sample_prices(
         return cboe_prices.parse(cboe_file(path), label, symbol)
     if layout == "fred":
         return fred.parse(
-            fred_file(path, {"SPX": "SP500", "NDX": "NASDAQ100"}.get(symbol, symbol)), label, symbol
+            fred_file(
+                path, {"SPX": "SP500", "NDX": "NASDAQ100", "DJI": "DJIA"}.get(symbol, symbol)
+            ),
+            label,
+            symbol,
         )
     if layout == "yahoo":
         return yahoo_csv.parse(yahoo_file(path), label, symbol)

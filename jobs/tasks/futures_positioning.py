@@ -39,6 +39,8 @@ from jobs.tasks import TaskContext, TaskOutcome, cftc_ingest, task
 from jobs.tasks import prices as prices_task
 
 RESULT = "cftc.futures_positioning"
+VX = "VX"
+"""The VIX futures market's underlying in the markets table (valued at the front-month VX)."""
 QUALITY_FAMILY = "cftc"
 ROW_COLUMNS = [
     "as_of",
@@ -174,12 +176,20 @@ def _endpoints(args: dict[str, Any]) -> cftc_ingest.Endpoints | None:
 
 def load_closes(ctx: TaskContext, markets: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
     """Closes of the markets' underlyings from ``prices.<SYMBOL>`` (None when none is stored)
-    and the underlyings without one."""
+    and the underlyings without one.  VX, unless ``[futures_positioning] closes`` maps it to a
+    price result: the front-month settlement of ``vx.settlements`` (the systematic job's VX
+    history; :func:`flows.futures_positioning.vx_front_month`), never the spot VIX."""
+    from jobs.tasks.systematic import read_vx  # late: the systematic task module is large
+
     mapping = ctx.settings.futures_positioning.closes
     frames, missing = {}, []
     for und in sorted({u for u in markets["underlying"].astype(str) if u and u != "nan"}):
         sym = mapping.get(und)
         hist = prices_task.read_history(ctx.store, sym) if sym else None
+        if hist is None and und == VX and sym is None:
+            stored = read_vx(ctx.store)
+            front = fp.vx_front_month(stored[0]) if stored is not None else None
+            hist = front if front is not None and len(front) else None
         if hist is None:
             missing.append(und)
             continue
@@ -220,7 +230,12 @@ def futures_positioning(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     )
     quality = fp.merge_quality(quality, res.quality)
     for und in no_close:
-        quality.warn(f"no prices.{cfg.closes.get(und, und)} result: {und} notional not computed")
+        where = (
+            "no vx.settlements result"
+            if und == VX and und not in cfg.closes
+            else f"no prices.{cfg.closes.get(und, und)} result"
+        )
+        quality.warn(f"{where}: {und} notional not computed")
     enforce(quality, s.quality.threshold(QUALITY_FAMILY))
     head = dict(res.headline)
     head["notional_missing"] = ", ".join(res.info.get("notional_missing", []))

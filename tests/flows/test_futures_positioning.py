@@ -1055,3 +1055,25 @@ def test_full_files_2022_rename_continuous(
         .eq("E-MINI S&P 500 - CHICAGO MERCANTILE EXCHANGE")
         .all()
     )
+
+
+def test_vx_front_month_is_the_nearest_contract_still_trading() -> None:
+    """Hand-worked: on 20 Jan the January contract (final settlement 21 Jan) is the front month;
+    on 21 Jan, its own final-settlement day, February is; a day without a finite settlement
+    gives no row."""
+    settlements = pd.DataFrame(
+        {
+            "date": pd.to_datetime(
+                ["2026-01-20", "2026-01-20", "2026-01-21", "2026-01-21", "2026-01-22"]
+            ),
+            "contract": ["VXG26", "VXF26", "VXF26", "VXG26", "VXG26"],
+            "expiry": pd.to_datetime(
+                ["2026-02-18", "2026-01-21", "2026-01-21", "2026-02-18", "2026-02-18"]
+            ),
+            "settle": [17.3, 16.1, 15.9, 17.0, np.nan],
+        }
+    )
+    out = fp.vx_front_month(settlements)
+    assert out["date"].tolist() == [pd.Timestamp("2026-01-20"), pd.Timestamp("2026-01-21")]
+    assert out["close"].tolist() == [16.1, 17.0]
+    assert fp.vx_front_month(settlements.iloc[:0]).empty

@@ -63,6 +63,16 @@ def test_sample_run_publishes_every_market_and_class(store) -> None:
         "SR3",
     }
     assert len(latest) == 5 * latest["symbol"].nunique()
+    # the sample covers every market of the shipped table, the consolidated rows included (a
+    # fresh clone's futures tab warned "no rows for ES_CONS (13874+)" three times)
+    from flows.sources import tff_markets
+
+    assert set(latest["symbol"]) == set(tff_markets.load()["symbol"])
+    assert not any("no rows for" in w for w in meta.quality["warnings"])
+    es_all = latest[latest["symbol"] == "ES"].set_index("trader_class")["net_contracts"]
+    cons = latest[latest["symbol"] == "ES_CONS"].set_index("trader_class")["net_contracts"]
+    # the E-mini is ~99.5 % of the consolidated market (rounding: a contract per side)
+    np.testing.assert_allclose(cons, es_all / 0.995, atol=3, rtol=1e-3)
     np.testing.assert_allclose(latest["net_contracts"], latest["long"] - latest["short"])
     last = positions[positions["as_of"] == positions["as_of"].max()].reset_index(drop=True)
     np.testing.assert_allclose(last["net_contracts"], latest["net_contracts"])
@@ -188,3 +198,30 @@ def test_live_backfill_then_weekly_update(store, http_server, test_data) -> None
     assert (
         res.meta.headline["as_of"] == "2026-07-14" and "ZN" in res.meta.headline["markets_missing"]
     )
+
+
+def test_vx_notional_at_the_front_month_settlement_of_the_stored_vx_history(store) -> None:
+    """With ``vx.settlements`` stored (the systematic job), the VX positions are valued at the
+    front-month VX settlement of the report date: a fresh clone's futures tab said "no
+    prices.VX result: VX notional not computed"."""
+    from flows import futures_positioning as fp
+    from jobs.tasks.systematic import read_vx
+
+    now = datetime(2026, 6, 5, 18, 0, tzinfo=NY)
+    jobs = {**JOBS, "sys": {"task": "systematic", "cron": "30 17 * * mon-fri", "retries": 0}}
+    s = parse_settings(
+        {"service": {"source_mode": "sample", "sample_seed": 11}, "jobs": jobs}, env={}
+    )
+    assert run_job(s, store, "sys", now=now).status == "ok"
+    rec = run_job(s, store, "fp", now=now)
+    assert rec.status == "ok", rec.error
+    res = store.read("cftc.futures_positioning")
+    assert not any("VX notional" in w for w in res.meta.quality["warnings"])
+    latest = res.table("latest")
+    vx = latest[latest["symbol"] == "VX"].set_index("trader_class")
+    front = fp.vx_front_month(read_vx(store)[0]).set_index("date")["close"]
+    report = pd.Timestamp(res.meta.headline["as_of"])
+    level = float(front[front.index <= report].iloc[-1])
+    assert 9.0 < level < 80.0  # VIX futures points
+    assert (vx["close"] == level).all()
+    np.testing.assert_allclose(vx["notional_usd"], vx["net_contracts"] * 1000.0 * level)
