@@ -245,19 +245,33 @@ def check_range(
         where = f" (row {rows(i)})"
     elif rows is not None:
         where = f" (row {np.asarray(rows, dtype=object)[i]})"
-    rng = f"[{'-inf' if lim.low is None else f'{lim.low:g}'}, {'inf' if lim.high is None else f'{lim.high:g}'}]"
+    rng = f"[{'-inf' if lim.low is None else plain_number(lim.low)}, {'inf' if lim.high is None else plain_number(lim.high)}]"
     raise InputError(
         source,
         field or key.split(".", 1)[1],
-        f"{int(bad.sum())} value(s) outside the plausible range {rng} {lim.unit}, e.g. {float(arr[i])!r}{where}: {lim.why}",
+        f"{int(bad.sum())} value(s) outside the plausible range {rng} {lim.unit}, e.g. {plain_number(float(arr[i]))}{where}: {lim.why}",
     )
+
+
+def plain_number(x: float) -> str:
+    """``x`` written for people in an error message: every digit it holds, thousands separated,
+    never an exponent (``5e+07`` -> ``50,000,000``, ``-1000.0`` -> ``-1,000``, ``1e-08`` ->
+    ``0.00000001``); ``inf``, ``-inf``, ``nan`` as such."""
+    if not np.isfinite(x):
+        return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+    if x == 0:
+        return "0"  # -0.0 too
+    text = np.format_float_positional(x, trim="-")  # the shortest digits that read back as x
+    whole, dot, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}{dot}{frac}"
 
 
 def markdown_table() -> str:
     """The limits as a Markdown table (``docs/limits.md``)."""
     lines = ["| field | low | high | unit | why |", "| --- | --- | --- | --- | --- |"]
     for lim in LIMITS.values():
-        lo = "" if lim.low is None else f"{lim.low:g}"
-        hi = "" if lim.high is None else f"{lim.high:g}"
+        lo = "" if lim.low is None else plain_number(lim.low)
+        hi = "" if lim.high is None else plain_number(lim.high)
         lines.append(f"| `{lim.key}` | {lo} | {hi} | {lim.unit} | {lim.why} |")
     return "\n".join(lines) + "\n"

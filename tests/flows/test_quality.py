@@ -56,7 +56,7 @@ def test_merged_sources_name_each_file_once() -> None:
 def test_check_range_names_source_row_and_field() -> None:
     check_range([1.0, 2.0, np.nan], "letf.leverage", "u.csv")
     with pytest.raises(
-        InputError, match=r"u\.csv: leverage: 1 value\(s\) outside .*e\.g\. 30\.0 \(row 7\)"
+        InputError, match=r"u\.csv: leverage: 1 value\(s\) outside .*e\.g\. 30 \(row 7\)"
     ):
         check_range([3.0, 30.0], "letf.leverage", "u.csv", rows=[6, 7], field="leverage")
     with pytest.raises(InputError, match="inf"):
@@ -89,3 +89,25 @@ def test_a_refusal_names_the_skipped_rows() -> None:
     assert q.to_dict()["share_text"] == "16.67 % of rows"  # what the pages show beside a result
     m = combine([q, Quality.from_dict(q.to_dict())])
     assert m is not None and m.examples == {"assets not readable": ["TQQQ line 2"]}
+
+
+def test_limits_are_written_with_every_digit_never_an_exponent() -> None:
+    """A newcomer read "[0, 5e+07] contracts, e.g. -1000.0" in a refusal."""
+    from flows.limits import plain_number
+
+    assert [plain_number(x) for x in (5e7, -1000.0, 1e-8, -0.0, 1327.5, 12345678.9, 0.25)] == [
+        "50,000,000",
+        "-1,000",
+        "0.00000001",
+        "0",
+        "1,327.5",
+        "12,345,678.9",
+        "0.25",
+    ]
+    assert [plain_number(x) for x in (np.inf, -np.inf, np.nan)] == ["inf", "-inf", "nan"]
+    with pytest.raises(InputError) as err:
+        check_range([10.0, -1000.0], "option.open_interest", "spy.csv", rows=[4, 5])
+    assert "outside the plausible range [0, 50,000,000] contracts, e.g. -1,000 (row 5)" in str(
+        err.value
+    )
+    assert "e+" not in markdown_table()

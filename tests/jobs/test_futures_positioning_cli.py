@@ -179,7 +179,7 @@ def _zip(member: str, text: str) -> bytes:
         (["--dv01", "ZN"], "--dv01: expected SYMBOL=VALUE"),
         (["--dv01", "ZN=abc"], "not a number of USD per basis point"),
         (["--dv01", "ES=50"], "a DV01 applies to rates markets only"),
-        (["--dv01", "ZN=6200"], "outside the plausible range [1, 1000] USD per basis point"),
+        (["--dv01", "ZN=6200"], "outside the plausible range [1, 1,000] USD per basis point"),
         (["--close", "SPX={missing}"], "missing.csv: cannot read the file"),
         (["--tff", "{legacy}"], "column missing from the header"),
         (["--tff", "{other}"], "none of the requested markets in the file"),

@@ -330,7 +330,7 @@ def test_unreadable_cells_by_column_and_negative_oi_refused() -> None:
     # a negative open interest is a broken file, not a row to skip
     bad = list(ROWS)
     bad[1] = bad[1].replace(",3000,4500.00,", ",-5,4500.00,")
-    with pytest.raises(InputError, match=r"f\.csv: Open Interest \(call\): .*-5\.0 \(row 6\)"):
+    with pytest.raises(InputError, match=r"f\.csv: Open Interest \(call\): .*-5 \(row 6\)"):
         cboe_csv.parse(make(rows=bad), "f.csv")
 
 
