@@ -244,10 +244,13 @@ class Quality:
         else:
             parts.append(f"{self.total_rows} rows, none skipped")
         if self.repaired_rows:
+            # "repairs", not rows: a parser may repair several cells of one row (the quote
+            # table's IV, delta and gamma of one side), and "1176 repaired" beside "720 rows" read
+            # as more rows repaired than the file holds
+            n = self.repaired_rows
             parts.append(
-                f"{self.repaired_rows} repaired ("
-                + ", ".join(f"{n} {k}" for k, n in self.repairs.items())
-                + ")"
+                f"{n} repair{'' if n == 1 else 's'}: "
+                + ", ".join(f"{k} ({m})" for k, m in self.repairs.items())
             )
         if self.warnings:
             parts.append(f"{len(self.warnings)} warning(s): " + " | ".join(self.warnings))

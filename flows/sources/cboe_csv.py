@@ -302,7 +302,14 @@ def parse_spot_line(text: str, source: str) -> float:
 
 
 def _check_header(line: str, source: str) -> None:
-    names = [c.strip() for c in next(csv.reader([line]))] if line.strip() else []
+    if not line.strip():
+        raise InputError(
+            source,
+            "header",
+            "line 4, the quote table's header, is blank: the file ends or breaks after the "
+            "spot and date lines (a cut download, or an export without its table)",
+        )
+    names = [c.strip() for c in next(csv.reader([line]))]
     for i, expected in enumerate(HEADER):
         if i >= len(names):
             raise InputError(

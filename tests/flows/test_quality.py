@@ -111,3 +111,18 @@ def test_limits_are_written_with_every_digit_never_an_exponent() -> None:
         err.value
     )
     assert "e+" not in markdown_table()
+
+
+def test_repairs_are_counted_as_repairs_not_rows() -> None:
+    """The quote table repairs cells (IV, delta, gamma of one side): "1176 repaired" beside
+    "720 rows" read as more rows repaired than the file held."""
+    q = Quality(source="spy.csv", basis="open interest", total_rows=2, total_weight=10.0)
+    q.repair("IV: not a number (e.g. 'abc'), taken as missing", 2)
+    q.repair("Gamma: empty cell, taken as missing", 2)
+    assert q.summary() == (
+        "2 rows, none skipped; 4 repairs: IV: not a number (e.g. 'abc'), taken as missing (2), "
+        "Gamma: empty cell, taken as missing (2)"
+    )
+    one = Quality(source="u.csv", total_rows=3)
+    one.repair("exact duplicate row dropped")
+    assert one.summary() == "3 rows, none skipped; 1 repair: exact duplicate row dropped (1)"

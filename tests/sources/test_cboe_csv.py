@@ -503,3 +503,21 @@ def test_boundary_cut_check_against_its_plain_rule() -> None:
             except InputError:
                 outcomes.append(("error", 0))
         assert len(set(outcomes)) <= 1, (trial, outcomes)
+
+
+@pytest.mark.parametrize(
+    ("end", "says"),
+    [
+        ("\n", "line 4, the quote table's header, is blank: the file ends or breaks after"),
+        ("\n\n", "line 4, the quote table's header, is blank: the file ends or breaks after"),
+        ("", "file has 3 line(s); expected spot, date and header lines"),
+    ],
+)
+def test_a_file_cut_after_its_date_line_says_the_table_is_missing(end: str, says: str) -> None:
+    """The first three lines of a real export (a newcomer's cut download): the error said
+    "header has 0 columns, column 1 ('Expiration Date') is missing"."""
+    lines = make().split("\n")[:3]
+    with pytest.raises(InputError) as err:
+        cboe_csv.parse("\n".join(lines) + end, "drop/spy_quotedata.csv")
+    assert err.value.field == "header"
+    assert says in str(err.value)
