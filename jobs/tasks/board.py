@@ -682,11 +682,12 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     s = ctx.settings
     inp = load_inputs(s, ctx.store, ctx.now)
     board_meta = _meta_or_none(ctx.store, RESULT)
-    totals = (
-        ctx.store.read(RESULT, version=board_meta.version, tables=["totals"]).frame
+    board = (
+        ctx.store.read(RESULT, version=board_meta.version, tables=["totals", "flags"])
         if board_meta is not None and board_meta.status == "ok"
         else None
     )
+    totals = board.table("totals") if board is not None else None
     tables = _brief_tables(s, inp, totals)
     figs = _brief_figures(s, inp)
     prev = _meta_or_none(ctx.store, BRIEF)
@@ -699,7 +700,8 @@ def brief(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             else pd.DataFrame(
                 columns=["iv_shock_pts", "index_move_pct", *scenarios.COMPONENTS, "total_usd"]
             ),
-            "flags": pd.DataFrame(),
+            # the board's flags (the brief read "flags 0" beside a board with 10)
+            "flags": board.table("flags") if board is not None else pd.DataFrame(),
         },
         inp,
         None,

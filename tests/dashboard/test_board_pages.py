@@ -308,6 +308,10 @@ def test_brief_job_renders_png_and_pdf_with_the_desk_notes(store):
     assert res.meta.headline["notes"] == "Watch the NDX flip into OPEX."
     assert "Notes: Watch the NDX flip into OPEX." in res.meta.headline["text"]
     assert res.meta.extra["render_error"] is None and res.meta.extra["render_seconds"] > 0
+    # the brief counts the board's flags (it said 0 beside a board with 10)
+    board = store.read("board.scenarios")
+    assert res.meta.headline["flags"] == board.meta.headline["flags"] == len(board.table("flags"))
+    assert res.meta.headline["flags"] > 0
 
 
 def test_brief_without_a_browser_is_published_without_documents_and_says_why(
