@@ -408,7 +408,7 @@ GAMMA = declare(
             HeadlineKey(
                 "regime",
                 U.LABEL,
-                "long gamma / short gamma / neutral gamma (sign of the net GEX; neutral: exactly 0)",
+                "long gamma / short gamma / neutral gamma (sign of the net GEX; neutral: 0 to rounding)",
                 kind="text",
                 alertable=False,
             ),

@@ -62,7 +62,7 @@ _ROW = (
         "regime",
         "str",
         U.LABEL,
-        "long gamma / short gamma / neutral gamma (sign of net GEX; neutral: exactly 0)",
+        "long gamma / short gamma / neutral gamma (sign of net GEX; neutral: 0 to rounding)",
         title="Regime",
     ),
     Column(

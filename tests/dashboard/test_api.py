@@ -173,7 +173,7 @@ def test_a_result_of_a_placeholder_declaration_lists_its_declared_units(client, 
     assert res["headline_units"] == {"net_gex_usd_per_1pct": "USD per 1% move", "regime": "label"}
     assert (
         res["descriptions"]["headline"]["regime"]
-        == "long gamma / short gamma (sign of the net GEX)"
+        == "long gamma / short gamma / neutral gamma (sign of the net GEX; neutral: 0 to rounding)"
     )
     assert res["descriptions"]["columns"]["by_strike"]["net_gex_usd_per_1pct"] == "call + put GEX"
     meta = client.get("/api/v1/results/gamma.QQQ").get_json()["meta"]  # a result's own metadata
