@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from dashboard import display
 from dashboard.app import create_app, warm_up
 from flows.formatting import format_time
 from jobs.config import parse_settings
@@ -133,7 +134,7 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     )
     assert {"Dealer hedging (price)", "Leveraged ETFs", "Total"} <= set(legend)
     total_bn = board.meta.headline["total_usd_at_flag_move"] / 1e9
-    assert f"{total_bn:+,.2f} bn USD" in card_text
+    assert display.minus_signs(f"{total_bn:+,.2f} bn USD") in card_text
     dash_duo.wait_for_contains_text("#board-inputs", "gamma.SPX", timeout=10)
     assert "SAMPLE DATA" in dash_duo.find_element("#board-provenance").text
     assert "letf.flows" in dash_duo.find_element("#board-inputs").text
@@ -213,7 +214,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     at5 = totals[(totals["iv_shock_pts"] == 5.0) & (totals["index_move_pct"] == -3.0)].iloc[0]
     dash_duo.find_element("#board-shock input[value='5']").click()
     dash_duo.wait_for_contains_text(
-        "#board-card-total", f"{at5['total_usd'] / 1e9:+,.2f} bn USD", timeout=20
+        "#board-card-total",
+        display.minus_signs(f"{at5['total_usd'] / 1e9:+,.2f} bn USD"),
+        timeout=20,
     )
     dash_duo.find_element("#board-range input[value='all']").click()
     dash_duo.wait_for_text_to_equal(
@@ -239,7 +242,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
         & (grid["total_usd"].abs() > 0)
     ]
     dash_duo.wait_for_contains_text(
-        "#explorer-total", f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
+        "#explorer-total",
+        display.minus_signs(f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD"),
+        timeout=20,
     )
     # the explorer's header names the inputs' own as-of times, as the board's does (its as-of
     # alone is the oldest input's, the CFTC week: today's flows read as two weeks old)
@@ -252,7 +257,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
         & (grid["total_usd"].abs() > 0)
     ]
     dash_duo.wait_for_contains_text(
-        "#explorer-total", f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
+        "#explorer-total",
+        display.minus_signs(f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD"),
+        timeout=20,
     )
     print(f"explorer interaction round trip: {(time.perf_counter() - started) * 1000:.0f} ms")
 
