@@ -120,7 +120,7 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     card_text = dash_duo.driver.execute_script(
         "return document.querySelector('#board-card-total').textContent"
     )
-    assert "If NDX moves -3% today" in card_text  # CSS upper-cases card titles: read the DOM text
+    assert "If NDX moves −3% today" in card_text  # CSS upper-cases card titles: read the DOM text
     title = dash_duo.driver.execute_script(
         "return document.querySelector('#board-flows .gtitle').textContent"
     )
@@ -198,7 +198,10 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     assert set(readings) == {"median", "zero"}
     dash_duo.wait_for_contains_text("#board-fx-note", "Beneficiary rank: 1 = ", timeout=10)
     fx_note = dash_duo.find_element("#board-fx-note").text
-    assert all(text in fx_note for text in readings.values()), (fx_note, readings)
+    assert all(display.minus_signs(text) in fx_note for text in readings.values()), (
+        fx_note,
+        readings,
+    )
     fx = board.table("fx")
     for scenario, text in readings.items():
         rows = fx[fx["scenario"] == scenario]
@@ -269,6 +272,10 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     )
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/brief")
     dash_duo.wait_for_contains_text("#brief-text", "Leveraged ETFs:", timeout=20)
+    # the stored text keeps ASCII (CLI, webhooks, PDF); the page shows its minus signs as U+2212
+    stored_text = store.read("board.brief").meta.headline["text"]
+    assert "\u2212" not in stored_text and " -" in stored_text  # the sample has a negative figure
+    assert dash_duo.find_element("#brief-text").text == display.minus_signs(stored_text).strip()
     # the key number: each underlying's net GEX in the brief's grid, as the stored brief has it (USD, whole)
     brief_gamma = store.read("board.brief").table("gamma")
     dash_duo.wait_for_element(
