@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, html
 
+from dashboard.display import minus_signs
 from flows.formatting import (
     DEFAULT_TZ,
     TABLE_SCALE,
@@ -374,13 +375,14 @@ def card(
     card_id: str | None = None,
     level: str | None = None,
 ) -> html.Div:
-    """A headline card: title, big value, optional sub-line; ``level`` (``ok``, ``amber``, ``red``) adds ``fd-card-<level>``."""
+    """A headline card: title, big value, optional sub-line; ``level`` (``ok``, ``amber``, ``red``) adds ``fd-card-<level>``.
+    Texts are shown in the display rule (:func:`dashboard.display.minus_signs`: ``−3%``)."""
     children = [
-        html.Div(title, className="fd-card-title"),
-        html.Div(value, className="fd-card-value"),
+        html.Div(minus_signs(title), className="fd-card-title"),
+        html.Div(minus_signs(value), className="fd-card-value"),
     ]
     if sub:
-        children.append(html.Div(sub, className="fd-card-sub"))
+        children.append(html.Div(minus_signs(sub), className="fd-card-sub"))
     cls = "fd-card" + (f" fd-card-{level}" if level else "")
     return html.Div(children, className=cls, **({"id": card_id} if card_id else {}))
 

@@ -763,11 +763,11 @@ def unwind_reading(rows: pd.DataFrame, *, target_label: str) -> str:
     which benefit (``benefits``, ranked); net USD below its target rises: they buy USD by selling
     the currencies they are long, no currency is bought, so none benefits (every ``rank`` is 0)
     and the USD is what gains.  The currencies named are those traded, largest first; the USD
-    index (DXY) is left out of the names.  Amounts ``+$1.2bn`` (:func:`flows.money.format_usd`).
+    index (DXY) is left out of the names.  Amounts ``+$1.2 bn`` (:func:`flows.money.format_usd`; ASCII minus: the web pages show it as U+2212).
     """
 
     def usd(v: float, signed: bool = True) -> str:
-        return format_usd(v, signed=signed, digits=1, space=False)
+        return format_usd(v, signed=signed, digits=1)
 
     if rows.empty:
         return "No unwind scenario."

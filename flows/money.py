@@ -14,8 +14,10 @@ not a number -> ``n/a``.
   ``12.34 bn`` (a table whose header states USD).  ``space``: a space before the scale suffix.
 
 The surfaces keep the style their readers know (the CLI and the gamma cards ``symbol``; the
-board, the explorer and the brief ``code`` in bn; the CFTC cards ``symbol`` with one decimal and
-no space); they all go through this one function.
+board, the explorer and the brief ``code`` in bn; the CFTC cards ``symbol`` with one decimal);
+they all go through this one function.  The web pages write through
+:mod:`dashboard.display` (``minus`` U+2212, a space before the scale word); text stored by the
+jobs (the brief, CFTC readings) keeps the ASCII ``-`` and the pages convert it as they show it.
 """
 
 from __future__ import annotations

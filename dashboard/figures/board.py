@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dashboard import display
 from dashboard.figures.common import (
     ACCENT,
     BUY,
@@ -133,7 +134,7 @@ def flows_by_move(
     )
     view = "core" if span_pct is not None else "all"
     layout = _house_layout(
-        title=f"Mechanical flow by {index} move (IV shock {iv_shock_pts:+g} vol pts)",
+        title=f"Mechanical flow by {index} move (IV shock {display.signed(iv_shock_pts)} vol pts)",
         x_title=f"{index} move (%)",
         y_title="Flow (USD bn, + = buy)",
         height=height,
@@ -185,7 +186,7 @@ def flows_by_move(
         )
         notes.append(
             {
-                "text": f"today {today_move_pct:+.2f}%",
+                "text": f"today {display.signed(today_move_pct, '+.2f')}%",
                 "xref": "x",
                 "yref": "paper",
                 "x": today_move_pct,

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard import display
 from dashboard.figures.common import (
     ACCENT,
     BUY,
@@ -26,7 +27,6 @@ from dashboard.figures.common import (
     plain_axis,
     styled,
 )
-from flows import money
 from flows.formatting import code_label
 
 TRADERS: dict[str, dict[str, str]] = {
@@ -53,8 +53,8 @@ TRADERS: dict[str, dict[str, str]] = {
 
 
 def format_usd(x: Any, signed: bool = True) -> str:
-    """``+$35.2bn`` style (n/a for missing): :func:`flows.money.format_usd`."""
-    return money.format_usd(x, signed=signed, digits=1, space=False)
+    """``+$35.2 bn`` style, one decimal (n/a for missing): :func:`dashboard.display.usd`."""
+    return display.usd(x, signed=signed, digits=1)
 
 
 def net_usd_history(

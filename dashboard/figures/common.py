@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard.display import minus_signs
 from flows import money
 
 pio.templates.default = "none"
@@ -388,11 +389,21 @@ def styled(
     What the figure's layout already holds (bar mode, lines and notes added before) is kept over
     the house look; ``uirevision`` is the title, so a user's zoom survives the page's redraws of
     the same view (a new underlying or trader class has a new title and starts unzoomed).
+    Title, axis titles, note, annotations and legend entries are shown in the display rule
+    (:func:`dashboard.display.minus_signs`: ``−3%``).
     """
+    title, x_title, y_title = minus_signs(title), minus_signs(x_title), minus_signs(y_title)
+    note = minus_signs(note) if note else note
+    for trace in fig.data:  # legend entries: "NVDD (−1x)"
+        if isinstance(trace.name, str):
+            trace.name = minus_signs(trace.name)
     prior = fig.layout.to_plotly_json()
     prior.pop(
         "template", None
     )  # Plotly's default template: ~7 kB per figure, replaced by the house look
+    for note_ in prior.get("annotations", ()):
+        if isinstance(note_.get("text"), str):
+            note_["text"] = minus_signs(note_["text"])
     fig.layout = _house_layout()
     names = legend_names(fig.data)
     top = top_margin(names, WIDE_PX if wide else LEGEND_WIDTH_PX)

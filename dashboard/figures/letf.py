@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard import display
 from dashboard.figures.common import (
     ACCENT,
     BUY,
@@ -29,14 +30,13 @@ from dashboard.figures.common import (
     plain_axis,
     styled,
 )
-from flows import money
 
 SIGN_NOTE = "+ = funds buy the underlying into the close, − = sell; long and inverse funds trade the same way."
 
 
 def format_usd(x: Any, signed: bool = False) -> str:
-    """:func:`flows.money.format_usd`, unsigned unless asked (AUM and per-1% amounts)."""
-    return money.format_usd(x, signed=signed, space=False, minus="\u2212")
+    """:func:`dashboard.display.usd`, unsigned unless asked (AUM and per-1% amounts)."""
+    return display.usd(x, signed=signed)
 
 
 def per_1pct_bars(by_underlying: pd.DataFrame, *, top: int = 20) -> go.Figure:
@@ -175,7 +175,9 @@ def single_stock(funds: pd.DataFrame, underlying: str, move_pct: float) -> go.Fi
         return empty(f"No equity funds on {underlying}" if f.empty else "Enter a move in percent")
     f = f.assign(trade_usd=f["per_1pct_usd"] * float(move_pct))
     f = f.reindex(f["trade_usd"].abs().sort_values(ascending=True).index)
-    labels = [f"{t} ({lev:+g}x)" for t, lev in zip(f["ticker"], f["leverage"], strict=True)]
+    labels = [
+        f"{t} ({display.signed(lev)}x)" for t, lev in zip(f["ticker"], f["leverage"], strict=True)
+    ]
     colors = np.where(f["trade_usd"] >= 0, BUY, SELL)
     scale = money_scale(f["trade_usd"])
     assets = money_scale(f["aum_usd"])
@@ -196,7 +198,7 @@ def single_stock(funds: pd.DataFrame, underlying: str, move_pct: float) -> go.Fi
     total = float(f["trade_usd"].sum())
     styled(
         fig,
-        title=f"{underlying} {float(move_pct):+g}%: funds must trade {format_usd(total, signed=True)} in total",
+        title=f"{underlying} {display.signed(float(move_pct))}%: funds must trade {format_usd(total, signed=True)} in total",
         wide=True,
         x_title=f"Trade ({scale.unit()}, + = buy) = USD per 1% × move",
         y_title="Fund (signed leverage)",

@@ -24,15 +24,13 @@ from dashboard.components import (
     list_grid,
     when,
 )
+from dashboard.display import MINUS  # the pages' minus sign, the grids' own (d3-format)
 from flows.formatting import format_time, shown_unit
 from jobs.alerts import condition_text, fmt_value, metric_unit
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=80, title="flowdesk · Alerts")
 
 log = logging.getLogger("flowdesk.web.alerts")
-
-MINUS = "\u2212"
-"""The minus sign of the page's figures: the grids' own (d3-format writes U+2212)."""
 
 RULE_COLUMNS = [
     ("rule", "Rule"),

@@ -18,7 +18,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_params,
@@ -33,7 +33,6 @@ from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from dashboard.pages.board_systematic import register_callbacks, systematic_panels
 from dashboard.render_cache import CACHE, freeze, plain, warmer
-from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
 dash.register_page(__name__, path="/", name="Board", order=0, title="flowdesk · De-risking board")
@@ -85,7 +84,7 @@ def layout(shock: str | None = None, moves: str | None = None, **_query: Any) ->
                     dcc.RadioItems(
                         id="board-shock",
                         options=[
-                            {"label": f"{s:+g}", "value": s}
+                            {"label": display.signed(s), "value": s}
                             for s in data.settings().board.iv_shocks_pts
                         ],
                         value=float(shock) if shock else 0.0,
@@ -199,18 +198,18 @@ def sign_line(head: dict[str, Any], hu: dict[str, str]) -> str:
     )
     flip_u, flip_d = head.get("index_gamma_underlying"), head.get("index_flip_distance_pct")
     flip = (
-        f"; the {flip_u} gamma flip is {format_value(flip_d, hu.get('index_flip_distance_pct'), signed=True)} from spot"
+        f"; the {flip_u} gamma flip is {display.value(flip_d, hu.get('index_flip_distance_pct'), signed=True)} from spot"
         if flip_u and flip_d is not None
         else ""
     )
     said = []
     if down is not None:
         said.append(
-            f"below {index} {format_value(down, hu.get('dealer_flow_sign_change_down_pct'), signed=True)}"
+            f"below {index} {display.value(down, hu.get('dealer_flow_sign_change_down_pct'), signed=True)}"
         )
     if up is not None:
         said.append(
-            f"above {index} {format_value(up, hu.get('dealer_flow_sign_change_up_pct'), signed=True)}"
+            f"above {index} {display.value(up, hu.get('dealer_flow_sign_change_up_pct'), signed=True)}"
         )
     if not said:
         return f"Dealer flow keeps one side of the market on each side of today's level over the whole grid (no gamma flip crossed){flip}."
@@ -341,7 +340,7 @@ def _shock(totals: pd.DataFrame, shock: float | None) -> float:
 def _bn(hu: dict[str, str]) -> Any:
     def bn(value: Any, unit_key: str) -> str:
         """USD in bn, ``+12.34 bn USD`` (the board's style), by the key's declared unit."""
-        return format_value(value, hu.get(unit_key), scale="bn", style="code")
+        return display.value(value, hu.get(unit_key), scale="bn", style="code")
 
     return bn
 
@@ -371,7 +370,7 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         if not row.empty
         else None
     )
-    shock_txt = "no IV shock" if shock == 0 else f"IV shock {shock:+g} vol pts"
+    shock_txt = "no IV shock" if shock == 0 else f"IV shock {display.signed(shock)} vol pts"
     today_total = None
     if today is not None and np.isfinite(today):
         z = totals[np.isclose(totals["iv_shock_pts"], shock)].sort_values("index_move_pct")
@@ -389,7 +388,7 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     )
     cards = [
         card(
-            f"If {index} moves {move:+g}% today",
+            f"If {index} moves {display.signed(move)}% today",
             bn(row.get("total_usd"), "total_usd_at_flag_move"),
             f"mechanical flow, + = buying, {shock_txt}{dod}",
             card_id="board-card-total",
@@ -408,7 +407,7 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         ),
         card(
             f"{index} move so far",
-            format_value(today, hu.get("today_move_pct"), signed=True),
+            display.value(today, hu.get("today_move_pct"), signed=True),
             "n/a"
             if today_total is None
             else f"implies {bn(today_total, 'total_usd_today_move')} ({shock_txt})",
@@ -416,7 +415,7 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
         ),
         card(
             "Flags",
-            format_value(head.get("flags", 0), hu.get("flags")),
+            display.value(head.get("flags", 0), hu.get("flags")),
             f"{head.get('stale_inputs', 0)} stale or missing input(s)",
             card_id="board-card-flags",
         ),
@@ -432,12 +431,12 @@ def _draw(shock: float | None, view: str | None, tz: str, stale_after: float | N
     )
     flags = res.table("flags")
     flag_items = [
-        html.Li(f["message"], className=f"fd-flag fd-flag-{f['severity']}")
+        html.Li(display.minus_signs(f["message"]), className=f"fd-flag fd-flag-{f['severity']}")
         for f in flags.to_dict("records")
     ]
     flags_block = html.Div(
         [
-            html.H3(f"Regime flags at {index} {move:+g}%"),
+            html.H3(f"Regime flags at {index} {display.signed(move)}%"),
             html.Ul(flag_items)
             if flag_items
             else html.Div(
@@ -482,7 +481,7 @@ def _draw_tables(shock: float | None, tz: str) -> tuple:
         ),
         card(
             "Percentile (3 years)",
-            format_value(head.get("net_usd_percentile_3y"), hu.get("net_usd_percentile_3y")),
+            display.value(head.get("net_usd_percentile_3y"), hu.get("net_usd_percentile_3y")),
             "0 = most short USD, 100 = most long",
         ),
     ]
@@ -545,7 +544,10 @@ def fx_note(readings: dict[str, str]) -> list:
         "Beneficiary rank: 1 = the currency bought most in that unwind; 0 = not bought. "
     ]
     for scenario, text in readings.items():
-        parts += [html.B(f"{SCENARIO_NAMES.get(scenario, scenario)}: "), f"{text} "]
+        parts += [
+            html.B(f"{SCENARIO_NAMES.get(scenario, scenario)}: "),
+            f"{display.minus_signs(text)} ",
+        ]
     return parts
 
 

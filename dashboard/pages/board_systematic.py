@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from dash import Input, Output, callback, html
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_params,
@@ -25,7 +25,6 @@ from dashboard.components import (
     grid_exports,
     headline_units,
 )
-from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
 log = logging.getLogger("flowdesk.web.board")
@@ -60,7 +59,7 @@ def horizon_cards(
         out.append(
             card(
                 f"{r['horizon_group']} · {r['instrument']}",
-                format_value(r["usd"], total_unit, scale="bn", style="code"),
+                display.value(r["usd"], total_unit, scale="bn", style="code"),
                 r["components"],
                 card_id=f"board-horizon-{r['horizon_group'].replace(' ', '-')}-{'vx' if 'VX' in r['instrument'] else 'index'}",
             )
@@ -70,7 +69,7 @@ def horizon_cards(
         out.append(
             card(
                 "CTA nearest trigger",
-                format_value(dist, units.get("cta_nearest_trigger_distance_pct"), signed=True),
+                display.value(dist, units.get("cta_nearest_trigger_distance_pct"), signed=True),
                 "from the close",
                 card_id="board-cta-trigger",
             )

@@ -17,7 +17,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import grid, missing, provenance, table_data
 from dashboard.pages.board import LEVEL_COLUMNS
 from dashboard.render_cache import cached_view
@@ -189,7 +189,7 @@ def show(version: str | None) -> tuple:
     fl = table_data(res.table("flows"), FLOW_COLUMNS, units.get("flows", {}))
     return (
         provenance(res.meta, tz=data.settings().service.timezone),
-        res.meta.headline.get("text", ""),
+        display.minus_signs(str(res.meta.headline.get("text", ""))),  # stored ASCII, shown −
         *_or_none(g),
         *_or_none(c),
         *_or_none(lt),

@@ -20,7 +20,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_names,
@@ -33,7 +33,6 @@ from dashboard.components import (
 from dashboard.figures import cftc as cfig
 from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
-from flows.formatting import format_value
 
 dash.register_page(
     __name__, path="/cftc", name="CFTC positioning", order=30, title="flowdesk · CFTC positioning"
@@ -237,11 +236,11 @@ def cards(
     row: pd.Series, series: str, baskets: list[str], prefix: str, units: dict[str, str]
 ) -> list[html.Div]:
     """Headline cards from the latest complete weekly row of ``series``, written by the declared
-    ``units`` of the weekly table (:func:`flows.formatting.format_value`)."""
+    ``units`` of the weekly table (:func:`dashboard.display.value`)."""
 
     def v(col: str) -> str:
-        # the CFTC cards' style: +$35.2bn (signed, one decimal, no space)
-        return format_value(row.get(col), units.get(col), signed=True, digits=1, space=False)
+        # the CFTC cards' style: +$35.2 bn (signed, one decimal)
+        return display.value(row.get(col), units.get(col), signed=True, digits=1)
 
     out = []
     for b in baskets:
@@ -440,7 +439,7 @@ def unwind_note(extra: dict[str, Any], series: str, scenario: str) -> str:
     text = ((extra.get("unwind_readings") or {}).get(series) or {}).get(scenario)
     if not text:
         return ""
-    return f"{text} Blue: bought (a beneficiary); red: sold."
+    return display.minus_signs(f"{text} Blue: bought (a beneficiary); red: sold.")
 
 
 @warmer
@@ -559,7 +558,7 @@ def futures_cards(
         return [card(f"{symbol}", "n/a", "no report in the latest week")]
 
     def v(col: str, **style: Any) -> str:
-        return format_value(row.get(col), units.get(col), space=False, minus="\u2212", **style)
+        return display.value(row.get(col), units.get(col), **style)
 
     expo = (
         (

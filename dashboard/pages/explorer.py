@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_params,
@@ -29,7 +29,6 @@ from dashboard.components import (
 from dashboard.figures import board as bfig
 from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
-from flows.formatting import format_value
 from jobs.store import ResultNotFound
 
 dash.register_page(
@@ -142,7 +141,7 @@ def _board(*tables: str) -> tuple[Any, dict[str, pd.DataFrame]]:
 
 def _bn(v: Any, unit: str | None) -> str:
     """USD in bn, ``+12.34 bn USD`` (the board's style), by the declared ``unit``."""
-    return format_value(v, unit, scale="bn", style="code")
+    return display.value(v, unit, scale="bn", style="code")
 
 
 @callback(
@@ -167,10 +166,11 @@ def controls(_init: Any, _n: int) -> tuple:
     totals = tables["totals"]
     moves = np.sort(totals["index_move_pct"].unique())
     # Label every second whole percent; the step lets the handle stop on every grid move.
-    marks = {int(m): f"{m:+g}" for m in moves if float(m).is_integer() and int(m) % 2 == 0}
+    marks = {int(m): display.signed(m) for m in moves if float(m).is_integer() and int(m) % 2 == 0}
     step = float(np.min(np.diff(moves))) if moves.size > 1 else 1.0
     shocks = [
-        {"label": f"{s:+g}", "value": float(s)} for s in sorted(totals["iv_shock_pts"].unique())
+        {"label": display.signed(s), "value": float(s)}
+        for s in sorted(totals["iv_shock_pts"].unique())
     ]
     options = [{"label": u, "value": u} for u in tables["underlyings"]["underlying"]]
     return (
@@ -241,7 +241,7 @@ def explore(
     units = meta.units.get("totals", {})
     cards = [
         card(
-            f"Total at {index} {move:+g}%, IV {shock:+g}",
+            f"Total at {index} {display.signed(move)}%, IV {display.signed(shock)}",
             _bn(total.get("total_usd"), units.get("total_usd")),
             scope,
             card_id="explorer-total",
@@ -257,7 +257,7 @@ def explore(
             "rebalance into the close",
         ),
     ]
-    title = f"Flow by underlying at {index} {move:+g}% (IV shock {shock:+g} vol pts)"
+    title = f"Flow by underlying at {index} {display.signed(move)}% (IV shock {display.signed(shock)} vol pts)"
     records, columns = table_data(
         rows.sort_values("total_usd", key=np.abs, ascending=False),
         COLUMNS,

@@ -15,7 +15,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_params,
@@ -30,7 +30,7 @@ from dashboard.components import (
 from dashboard.figures import gamma as gfig
 from dashboard.figures.common import empty, finite
 from dashboard.render_cache import VIEWS, cached_view, warmer
-from flows.formatting import format_value, header
+from flows.formatting import header
 
 dash.register_page(
     __name__, path="/gamma", name="Dealer gamma", order=10, title="flowdesk · Dealer gamma"
@@ -141,10 +141,10 @@ def _pick(_n: int, current: str | None) -> tuple[list[dict[str, str]], str | Non
 
 def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
     """Headline cards from a ``gamma.<U>`` headline (values as published, written by their
-    declared ``units``: :func:`flows.formatting.format_value`)."""
+    declared ``units``: :func:`dashboard.display.value`)."""
 
     def v(key: str, **style: Any) -> str:
-        return format_value(h.get(key), units.get(key), minus="\u2212", **style)
+        return display.value(h.get(key), units.get(key), **style)
 
     dist = h.get("flip_distance_pct")
     flip_sub = (

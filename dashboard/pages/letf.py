@@ -17,7 +17,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_names,
@@ -31,7 +31,6 @@ from dashboard.components import (
 from dashboard.figures import letf as lfig
 from dashboard.figures.common import empty
 from dashboard.render_cache import VIEWS, cached_view, warmer
-from flows.formatting import format_value
 
 dash.register_page(
     __name__, path="/letf", name="Leveraged ETFs", order=20, title="flowdesk · Leveraged ETFs"
@@ -133,7 +132,7 @@ def cards(h: dict[str, Any], extra: dict[str, Any], units: dict[str, str]) -> li
     """Headline cards (values as published, written by their declared ``units``)."""
 
     def v(key: str, **style: Any) -> str:
-        return format_value(h.get(key), units.get(key), space=False, minus="\u2212", **style)
+        return display.value(h.get(key), units.get(key), **style)
 
     return [
         card(

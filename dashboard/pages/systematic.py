@@ -15,7 +15,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     card,
     export_names,
@@ -28,7 +28,6 @@ from dashboard.components import (
 )
 from dashboard.figures import systematic as sfig
 from dashboard.figures.common import empty
-from flows.formatting import format_value
 
 dash.register_page(
     __name__, path="/systematic", name="Systematic", order=25, title="flowdesk · Systematic"
@@ -113,11 +112,9 @@ def cards(vc: Any, ct: Any, etp: Any) -> list[html.Div]:
     out = []
 
     def v(meta: Any, key: str, **style: Any) -> str:
-        return format_value(
+        return display.value(
             meta.headline.get(key),
             headline_units(meta).get(key),
-            space=False,
-            minus="\u2212",
             **style,
         )
 

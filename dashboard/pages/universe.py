@@ -24,7 +24,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import data
+from dashboard import data, display
 from dashboard.components import (
     GRID_CLASS,
     card,
@@ -40,7 +40,7 @@ from dashboard.figures import gamma as gfig
 from dashboard.figures import universe as ufig
 from dashboard.figures.common import empty
 from flows.errors import ResultNotFound
-from flows.formatting import NOT_NUMBERS, format_value, header
+from flows.formatting import NOT_NUMBERS, header
 from flows.units import Unit, unit_of
 from jobs import declarations
 
@@ -281,7 +281,7 @@ def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
     """Headline cards (published figures, written by their declared units)."""
 
     def fmt(key: str) -> str:
-        return format_value(h.get(key), units.get(key))
+        return display.value(h.get(key), units.get(key))
 
     out = [
         card(
@@ -297,7 +297,7 @@ def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
             card_id="un-card-net",
         ),
         card(
-            "Hedge trade, every name -3%",
+            "Hedge trade, every name −3%",
             fmt("hedge_flow_down3_usd"),
             f"+3%: {fmt('hedge_flow_up3_usd')} · + = dealers buy",
             card_id="un-card-hedge",
@@ -310,7 +310,7 @@ def cards(h: dict[str, Any], units: dict[str, str]) -> list[html.Div]:
                 card(
                     f"Basket {b}",
                     fmt(key),
-                    f"net GEX per 1% · -3%: {fmt(f'hedge_flow_down3_usd_{b}')}",
+                    f"net GEX per 1% · −3%: {fmt(f'hedge_flow_down3_usd_{b}')}",
                     card_id=f"un-card-basket-{b}",
                 )
             )
@@ -494,7 +494,7 @@ def _detail_figures(result: Any) -> tuple:
     units = headline_units(result.meta)
 
     def fmt(key: str) -> str:
-        return format_value(h.get(key), units.get(key))
+        return display.value(h.get(key), units.get(key))
 
     cards_ = [
         card(
@@ -506,7 +506,7 @@ def _detail_figures(result: Any) -> tuple:
         card(
             "Flip",
             fmt("flip"),
-            f"{format_value(h.get('flip_distance_pct'), units.get('flip_distance_pct'), signed=True)} from spot {fmt('spot')}",
+            f"{display.value(h.get('flip_distance_pct'), units.get('flip_distance_pct'), signed=True)} from spot {fmt('spot')}",
             card_id="un-detail-flip",
         ),
         card(

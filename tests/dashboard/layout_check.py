@@ -17,12 +17,37 @@ every tick label, and reports
   first date sat against the lowest value until the house layout gave tick labels a standoff).
 
 One pixel of tolerance absorbs anti-aliasing.
+
+:func:`sign_problems` checks the text a reader sees on a page (the page's text and the text drawn
+in its charts; the grids are left out: their numbers are written by d3, already with U+2212, and
+their text cells are data such as a fund's name, ``-1x Short VIX Futures ETF``): a minus sign is U+2212 (``−0.94%``), never the ASCII hyphen-minus (``-0.94%``), and
+money keeps a space before its scale word (``$2.36 bn``, never ``$262.69bn``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
+
+ASCII_MINUS = re.compile(r"(?:^|(?<=[\s(:=,]))-(?=\$?\d)", re.MULTILINE)
+"""An ASCII hyphen-minus used as a minus sign: at the start of a line or after a space, ``(``,
+``:``, ``=`` or ``,``, before a digit or ``$`` (not a date ``2026-11-30``, a range ``1-2``, a
+code ``ES_CONS``, nor ``+/-``)."""
+MONEY_NO_SPACE = re.compile(r"\$\d[\d,.]*(?:tn|bn|mn|k)\b")
+"""Money without the space before its scale word: ``$262.69bn`` (the rule: ``$262.69 bn``)."""
+TEXT_JS = r"""
+const grids = [...document.querySelectorAll('.ag-root-wrapper')];
+const was = grids.map(g => g.style.display);
+grids.forEach(g => { g.style.display = 'none'; });
+const parts = [document.body.innerText];
+grids.forEach((g, i) => { g.style.display = was[i]; });
+for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+  if (gd.offsetParent === null) continue;
+  gd.querySelectorAll('text').forEach(t => { if (t.textContent.trim()) parts.push(t.textContent); });
+}
+return parts.join('\n');
+"""
 
 LAYOUT_JS = r"""
 const TOL = 1;
@@ -112,3 +137,15 @@ def wait_for_graphs(driver, *, timeout: float = 60.0, settle: float = 1.0) -> in
             return int(n)
         time.sleep(0.2)
     raise AssertionError(f"graphs still drawing after {timeout} s: {last}")
+
+
+def sign_problems(driver) -> list[str]:
+    """Every place of the page's visible text (its HTML and its charts' SVG text) where a minus
+    is written as an ASCII hyphen-minus or money lacks the space before its scale word, each
+    with a little context (``'ascii minus: ...-0.94% from...'``)."""
+    text = str(driver.execute_script(TEXT_JS))
+    found = []
+    for kind, pattern in (("ascii minus", ASCII_MINUS), ("no space", MONEY_NO_SPACE)):
+        for m in pattern.finditer(text):
+            found.append(f"{kind}: {text[max(m.start() - 25, 0) : m.end() + 15]!r}")
+    return found

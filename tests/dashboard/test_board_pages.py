@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from dashboard import display
 from dashboard.app import create_app, warm_up
 from flows.formatting import format_time
 from jobs.config import parse_settings
@@ -120,7 +121,7 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     card_text = dash_duo.driver.execute_script(
         "return document.querySelector('#board-card-total').textContent"
     )
-    assert "If NDX moves -3% today" in card_text  # CSS upper-cases card titles: read the DOM text
+    assert "If NDX moves −3% today" in card_text  # CSS upper-cases card titles: read the DOM text
     title = dash_duo.driver.execute_script(
         "return document.querySelector('#board-flows .gtitle').textContent"
     )
@@ -134,7 +135,7 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     )
     assert {"Dealer hedging (price)", "Leveraged ETFs", "Total"} <= set(legend)
     total_bn = board.meta.headline["total_usd_at_flag_move"] / 1e9
-    assert f"{total_bn:+,.2f} bn USD" in card_text
+    assert display.minus_signs(f"{total_bn:+,.2f} bn USD") in card_text
     dash_duo.wait_for_contains_text("#board-inputs", "gamma.SPX", timeout=10)
     assert "SAMPLE DATA" in dash_duo.find_element("#board-provenance").text
     assert "letf.flows" in dash_duo.find_element("#board-inputs").text
@@ -198,7 +199,10 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     assert set(readings) == {"median", "zero"}
     dash_duo.wait_for_contains_text("#board-fx-note", "Beneficiary rank: 1 = ", timeout=10)
     fx_note = dash_duo.find_element("#board-fx-note").text
-    assert all(text in fx_note for text in readings.values()), (fx_note, readings)
+    assert all(display.minus_signs(text) in fx_note for text in readings.values()), (
+        fx_note,
+        readings,
+    )
     fx = board.table("fx")
     for scenario, text in readings.items():
         rows = fx[fx["scenario"] == scenario]
@@ -214,7 +218,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     at5 = totals[(totals["iv_shock_pts"] == 5.0) & (totals["index_move_pct"] == -3.0)].iloc[0]
     dash_duo.find_element("#board-shock input[value='5']").click()
     dash_duo.wait_for_contains_text(
-        "#board-card-total", f"{at5['total_usd'] / 1e9:+,.2f} bn USD", timeout=20
+        "#board-card-total",
+        display.minus_signs(f"{at5['total_usd'] / 1e9:+,.2f} bn USD"),
+        timeout=20,
     )
     dash_duo.find_element("#board-range input[value='all']").click()
     dash_duo.wait_for_text_to_equal(
@@ -240,7 +246,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
         & (grid["total_usd"].abs() > 0)
     ]
     dash_duo.wait_for_contains_text(
-        "#explorer-total", f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
+        "#explorer-total",
+        display.minus_signs(f"{sel['total_usd'].sum() / 1e9:+,.2f} bn USD"),
+        timeout=20,
     )
     # the explorer's header names the inputs' own as-of times, as the board's does (its as-of
     # alone is the oldest input's, the CFTC week: today's flows read as two weeks old)
@@ -253,7 +261,9 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
         & (grid["total_usd"].abs() > 0)
     ]
     dash_duo.wait_for_contains_text(
-        "#explorer-total", f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD", timeout=20
+        "#explorer-total",
+        display.minus_signs(f"{sel5['total_usd'].sum() / 1e9:+,.2f} bn USD"),
+        timeout=20,
     )
     print(f"explorer interaction round trip: {(time.perf_counter() - started) * 1000:.0f} ms")
 
@@ -263,6 +273,10 @@ def test_board_explorer_and_brief(dash_duo, tmp_path, monkeypatch, redis_url, st
     )
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/brief")
     dash_duo.wait_for_contains_text("#brief-text", "Leveraged ETFs:", timeout=20)
+    # the stored text keeps ASCII (CLI, webhooks, PDF); the page shows its minus signs as U+2212
+    stored_text = store.read("board.brief").meta.headline["text"]
+    assert "\u2212" not in stored_text and " -" in stored_text  # the sample has a negative figure
+    assert dash_duo.find_element("#brief-text").text == display.minus_signs(stored_text).strip()
     # the key number: each underlying's net GEX in the brief's grid, as the stored brief has it (USD, whole)
     brief_gamma = store.read("board.brief").table("gamma")
     dash_duo.wait_for_element(

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard import display
 from dashboard.app import create_app
-from flows.formatting import format_value
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -83,7 +83,7 @@ def test_board_shows_flows_by_horizon_and_positioning(
     cards = dash_duo.driver.execute_script(
         "return document.querySelector('#board-horizon-cards').textContent"
     )
-    assert format_value(week, "USD (+ = buy)", scale="bn", style="code") in cards
+    assert display.value(week, "USD (+ = buy)", scale="bn", style="code") in cards
     assert "this week · index futures / stocks" in cards and "today · VX futures" in cards
     dash_duo.wait_for_contains_text("#board-positioning", "ES", timeout=20)
     pos = dash_duo.find_element("#board-positioning").text

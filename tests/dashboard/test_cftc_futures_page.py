@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard import display
 from dashboard.app import create_app
-from flows.formatting import format_value
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -76,18 +76,8 @@ def test_market_picker_shows_equity_and_rates_positioning(
     assert "Percentile / COT index (0-100)" in dash_duo.find_element("#cftc-fp-stats").text
     dash_duo.wait_for_contains_text("#cftc-fp-cards", "contracts", timeout=20)
     cards = dash_duo.find_element("#cftc-fp-cards").text
-    assert (
-        format_value(
-            es["net_contracts"], units["net_contracts"], space=False, minus="\u2212", signed=True
-        )
-        in cards
-    )
-    assert (
-        format_value(
-            es["notional_usd"], units["notional_usd"], space=False, minus="\u2212", signed=True
-        )
-        in cards
-    )
+    assert display.value(es["net_contracts"], units["net_contracts"], signed=True) in cards
+    assert display.value(es["notional_usd"], units["notional_usd"], signed=True) in cards
     assert "SAMPLE" in dash_duo.find_element("#cftc-fp-provenance").text
     dash_duo.wait_for_contains_text("#cftc-fp-latest", "Net (% of open interest)", timeout=20)
     # rates: DV01 and 10-year note equivalents

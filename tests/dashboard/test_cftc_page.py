@@ -111,7 +111,7 @@ def test_cftc_page_renders_and_toggles(
     dash_duo.wait_for_contains_text("#cftc-dates", "2025-03-11", timeout=20)
     assert "released Fri 2025-03-14 15:30" in dash_duo.find_element("#cftc-dates").text
     dash_duo.wait_for_contains_text("#cftc-card-wide9", "$")
-    assert dash_duo.find_element("#cftc-card-wide9").text.count("+$4.3bn") == 1
+    assert dash_duo.find_element("#cftc-card-wide9").text.count("+$4.3 bn") == 1
     assert "as of" in dash_duo.find_element("#cftc-provenance").text
     for gid in ("cftc-history", "cftc-currencies", "cftc-stats", "cftc-change", "cftc-unwind"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)

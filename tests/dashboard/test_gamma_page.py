@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from dashboard import display
 from dashboard.app import create_app
-from flows.formatting import format_value
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -132,7 +132,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     ).json()
     net = api["meta"]["headline"]["net_gex_usd_per_1pct"]
     assert (
-        format_value(net, api["meta"]["headline_units"]["net_gex_usd_per_1pct"], minus="\u2212")
+        display.value(net, api["meta"]["headline_units"]["net_gex_usd_per_1pct"])
         in dash_duo.find_element("#gamma-card-net").text
     )
     dash_duo.wait_for_contains_text("#gamma-sensitivity", "short every option", timeout=20)
@@ -431,6 +431,6 @@ def test_figures_carry_units_convention_and_markers() -> None:
         assert empty_fig.layout.annotations[0].text.startswith("No ")
     # the cards write values by their declared unit (flows.formatting; issue 14)
     assert (
-        format_value(-1.234e9, "USD per 1% move", minus="−") == "−$1.23 bn"
-        and format_value(None, "USD per 1% move") == "n/a"
+        display.value(-1.234e9, "USD per 1% move") == "−$1.23 bn"
+        and display.value(None, "USD per 1% move") == "n/a"
     )

@@ -1,6 +1,8 @@
 """Every grid of every page in headless Chromium, on results published by the real tasks (sample
 mode): each column has a human header with its unit, no cell is written in scientific notation,
 no grid leaves a screen of white space under its rows, and the operational lists export CSV.
+The text a reader sees on every page (cards, notes, flags, chart titles) writes a minus as U+2212
+and money with a space before its scale word (:func:`tests.dashboard.layout_check.sign_problems`).
 
 The headers and cells are read through AG Grid's API (every column, not only those on screen),
 the cells as the grid displays them (``useFormatter``).
@@ -20,6 +22,7 @@ from flows.formatting import CODE_LABELS, format_time
 from jobs.alerts import evaluate_published, fmt_value
 from jobs.runner import run_job
 from tests.dashboard.console import capture_console, console_messages
+from tests.dashboard.layout_check import sign_problems, wait_for_graphs
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
 
 NY = ZoneInfo("America/New_York")
@@ -159,10 +162,16 @@ def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
     capture_console(dash_duo.driver)  # AG Grid's own warnings never reach dash_duo.get_logs()
     dash_duo.start_server(create_app())
     seen: dict[str, list[dict]] = {}
+    signs: dict[str, list[str]] = {}
     for page in PAGES:
         grids = _grids(dash_duo, page)
         assert grids, f"{page}: no grid"
         seen[page] = grids
+        if dash_duo.driver.execute_script(
+            "return document.querySelectorAll('.js-plotly-plot').length"
+        ):
+            wait_for_graphs(dash_duo.driver)
+        signs[page] = sign_problems(dash_duo.driver)
         warned = [m for m in console_messages(dash_duo.driver) if "AG Grid" in m]
         assert not warned, f"{page}: {warned[:3]}"
         for g in grids:
@@ -190,6 +199,12 @@ def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
                     g["body"],
                     g["rowsHeight"],
                 )
+
+    # one display style for signed numbers and money on every page (a minus is U+2212)
+    signs = {page: found for page, found in signs.items() if found}
+    assert not signs, "\n".join(
+        f"{page}: {len(found)} {found[:6]}" for page, found in signs.items()
+    )
 
     # the explorer: an index without an ADV says so in both ADV cells
     explorer = {g["id"]: g for g in seen["/explorer"]}["explorer-table"]

@@ -98,7 +98,7 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
     # In the desk's zone with date ticks (as the gamma page), never UTC on a millisecond scale.
     assert "USD bn per +1% move" in history and "As of (America/New_York" in history
     assert "UTC" not in history and not re.search(r"\d\d:\d\d:\d\d\.\d", history)
-    dash_duo.wait_for_contains_text("#letf-single-graph", "NVDA -17%", timeout=30)
+    dash_duo.wait_for_contains_text("#letf-single-graph", "NVDA −17%", timeout=30)
     single = dash_duo.find_element("#letf-single-graph").text
     for ticker in ("NVDL", "NVDU", "NVDX"):
         assert ticker in single

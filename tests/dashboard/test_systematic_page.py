@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard import display
 from dashboard.app import create_app
-from flows.formatting import format_value
 from jobs.config import parse_settings
 from jobs.runner import run_job
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -77,22 +77,10 @@ def test_systematic_page_renders_engines_with_units_and_the_published_numbers(
     dash_duo.wait_for_contains_text("#sys-cards", "CTA", timeout=20)
     cards = dash_duo.find_element("#sys-cards").text
     assert (
-        format_value(
-            ct.headline["nearest_trigger_level"],
-            units["nearest_trigger_level"],
-            space=False,
-            minus="\u2212",
-        )
-        in cards
+        display.value(ct.headline["nearest_trigger_level"], units["nearest_trigger_level"]) in cards
     )
     assert (
-        format_value(
-            etp.headline["rebalance_usd"],
-            etp.headline_units["rebalance_usd"],
-            space=False,
-            minus="\u2212",
-        )
-        in cards
+        display.value(etp.headline["rebalance_usd"], etp.headline_units["rebalance_usd"]) in cards
     )
     assert "next sessions (lagged)" in cards and "this week" in cards and "today" in cards
     dash_duo.wait_for_contains_text("#sys-cta-triggers", "Sessions to flip (sessions)", timeout=20)

@@ -13,8 +13,9 @@ import time
 import pandas as pd
 import pytest
 
+from dashboard import display
 from dashboard.app import create_app
-from flows.formatting import format_value, header, shown_unit, table_format
+from flows.formatting import header, shown_unit, table_format
 from flows.units import Unit
 from jobs.tasks import TaskContext, load_tasks
 from tests.dashboard.shell_helpers import reset_dashboard_caches, use_config
@@ -87,8 +88,8 @@ def test_single_names_page_ranks_filters_and_drills_down(
         and units["net_gex_usd_per_1pct_mag7"] == Unit.USD_PER_1PCT
     )  # declared units stored
     assert (
-        format_value(h["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT) in cards
-        and format_value(h["net_gex_usd_per_1pct_mag7"], Unit.USD_PER_1PCT) in cards
+        display.value(h["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT) in cards
+        and display.value(h["net_gex_usd_per_1pct_mag7"], Unit.USD_PER_1PCT) in cards
     )
     for gid in ("un-heatmap", "un-baskets"):
         dash_duo.wait_for_element(f"#{gid} .main-svg", timeout=20)
@@ -113,7 +114,7 @@ def test_single_names_page_ranks_filters_and_drills_down(
     nvda = store.meta("universe.NVDA").headline
     dash_duo.wait_for_contains_text(
         "#un-detail-cards",
-        format_value(nvda["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT),
+        display.value(nvda["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT),
         timeout=20,
     )
 
@@ -136,7 +137,7 @@ def test_single_names_page_ranks_filters_and_drills_down(
             time.sleep(0.2)
         dash_duo.wait_for_contains_text(
             "#un-detail-cards",
-            format_value(
+            display.value(
                 store.meta(f"universe.{other}").headline["net_gex_usd_per_1pct"], Unit.USD_PER_1PCT
             ),
             timeout=30,

@@ -272,7 +272,7 @@ def test_unwind_to_a_median_above_buys_usd_and_has_no_beneficiary_by_hand() -> N
     assert after.iloc[0] == pytest.approx(1e9)
     text = cftc.unwind_reading(out.reset_index(), target_label="its 3-year median")
     assert text == (
-        "Net USD rises from -$1.0bn to +$1.0bn (its 3-year median): speculators buy $2.0bn of USD "
+        "Net USD rises from -$1.0 bn to +$1.0 bn (its 3-year median): speculators buy $2.0 bn of USD "
         "by selling the currencies they are long, in proportion to those longs (EUR); the "
         "currencies they are short are not traded. No currency is bought in this unwind, so none "
         "is a beneficiary (rank 0): the USD is what gains."
@@ -291,7 +291,7 @@ def test_unwind_to_a_median_below_buys_back_the_shorts_by_hand() -> None:
     after = cftc.net_usd((out["usd"] + out["currency_flow_usd"]).to_frame().T, ["EUR", "JPY"])
     assert after.iloc[0] == pytest.approx(-3e9)
     assert cftc.unwind_reading(out.reset_index(), target_label="zero").startswith(
-        "Net USD falls from -$1.0bn to -$3.0bn (zero): speculators sell $2.0bn of USD by buying "
+        "Net USD falls from -$1.0 bn to -$3.0 bn (zero): speculators sell $2.0 bn of USD by buying "
         "back the currencies they are short, in proportion to those shorts: JPY benefit"
     )
     at = _two_currency_unwind(-1e9)
@@ -314,7 +314,7 @@ def test_unwind_target_labels_and_readings_per_series() -> None:
     assert set(got) == {"net_usd_x"} and set(got["net_usd_x"]) == {"median", "zero"}
     assert "(its 3-year median)" in got["net_usd_x"]["median"]
     assert got["net_usd_x"]["zero"].startswith(
-        "Net USD rises from -$1.0bn to $0 (zero): speculators buy $1.0bn"
+        "Net USD rises from -$1.0 bn to $0 (zero): speculators buy $1.0 bn"
     )
 
 

@@ -399,9 +399,9 @@ def test_fx_unwind_buying_usd_is_explained_on_the_board_and_in_the_brief(test_da
     readings = board_task.fx_readings(inp)
     assert list(readings) == ["median", "zero"]
     assert readings["median"].startswith(
-        "Net USD rises from -$1.0bn to +$1.0bn (its 3-year median): speculators buy $2.0bn of USD"
+        "Net USD rises from -$1.0 bn to +$1.0 bn (its 3-year median): speculators buy $2.0 bn of USD"
     )
-    assert readings["zero"].startswith("Net USD rises from -$1.0bn to $0 (zero)")
+    assert readings["zero"].startswith("Net USD rises from -$1.0 bn to $0 (zero)")
     tables = board_task._brief_tables(settings, inp, None)
     tables["changes"] = board_task._changes({}, {})
     fig = board_task.brief_figure(tables, title="t", subtitle="s", notes="", fx_unwind=readings)
