@@ -204,6 +204,16 @@ class Cells:
         starts, ends = (np.concatenate(b) for b in zip(*bounds, strict=True))
         return columnar.cells_array(self.chars, starts, ends)
 
+    def floats(self, *js: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """:func:`flows.sources.columnar.cell_floats` of :meth:`column_text` ``(*js)`` (a
+        small text), read from the cells' bounds at once."""
+        assert self.chars is not None
+        bounds = [self._bounds(j) for j in js]
+        if len(bounds) == 1:
+            return columnar.bounds_floats(self.chars, *bounds[0])
+        starts, ends = (np.concatenate(b) for b in zip(*bounds, strict=True))
+        return columnar.bounds_floats(self.chars, starts, ends)
+
     def column(self, j: int) -> pa.Array | None:
         """Column ``j`` as an Arrow array when the fast path read the text, else None."""
         if self.chars is not None:
@@ -512,7 +522,7 @@ def cell_rows(cells: Cells, columns: Sequence[int]) -> list[tuple[np.ndarray, np
     cell by cell."""
     n = len(cells)
     if cells.chars is not None and "" in MISSING_TOKENS:  # a small text: one conversion
-        fast = columnar.cell_floats(cells.column_text(*columns))
+        fast = cells.floats(*columns)
         if fast is not None:
             values, given = fast[0].reshape(len(columns), n), fast[1].reshape(len(columns), n)
             return list(zip(values, given, strict=True))
@@ -808,7 +818,7 @@ def _clean_columns(
     fast = columnar.iso_cells(cells.chars, *bounds)
     if fast is None:
         fast = columnar.us_cells(cells.chars, *bounds)
-    numbers = columnar.cell_floats(cells.column_text(*found.values()))
+    numbers = cells.floats(*found.values())
     if fast is None or numbers is None:
         return None
     shape = (len(found), len(cells))
