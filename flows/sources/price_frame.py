@@ -872,10 +872,19 @@ def _clean(
         n_kept, off = n - gaps, 0
     if not n_kept:
         return None
-    if n_kept != n:
-        at = np.flatnonzero(keep)  # (one gather along the rows: half a boolean index's time)
-        days, values = np.take(days, at), values.take(at, axis=1)
-    close = values[0]
+    at = np.flatnonzero(keep) if n_kept != n else None  # (a gather: half a boolean index's time)
+    if len(values) == len(VALUE_COLUMNS) and values.flags.owndata:
+        block = values if at is None else values.take(at, axis=1)  # (a large text's fresh block)
+    else:  # the found columns (a small text's), gathered into their rows of a fresh block
+        block = np.full((len(VALUE_COLUMNS), n_kept), np.nan)
+        for row, name in zip(values, found, strict=True):
+            if at is None:
+                block[VALUE_COLUMNS.index(name)] = row
+            else:
+                np.take(row, at, out=block[VALUE_COLUMNS.index(name)])
+    if at is not None:
+        days = np.take(days, at)
+    close = block[0]
     lim = LIMITS["price.close"]
     if not (close.min() >= lim.low and close.max() <= lim.high):
         return None
@@ -884,11 +893,6 @@ def _clean(
     step = log_close[1:] - log_close[:-1]  # (np.diff's arithmetic, as the general path)
     if step.size and (step.min() < lim.low or step.max() > lim.high):
         return None
-    if len(values) == len(VALUE_COLUMNS) and values.flags.owndata:
-        block = values  # (a large text's fresh block, or one gathered: the frame's own)
-    else:
-        block = np.full((len(VALUE_COLUMNS), n_kept), np.nan)
-        block[[VALUE_COLUMNS.index(name) for name in found]] = values
     return days.astype("datetime64[D]"), block, gaps, off
 
 
