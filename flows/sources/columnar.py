@@ -145,17 +145,21 @@ def split_bounds(data: bytes, width: int) -> tuple[np.ndarray, np.ndarray, np.nd
         return None
     if not chars.size:
         return chars, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    newline = chars == 10
+    # the cells' ends: every "\n" and "," and the end of the text (one mask, one pass)
+    delimiter = np.empty(chars.size + 1, dtype=bool)
+    newline = np.equal(chars, 10, out=delimiter[:-1])
     lines = int(np.count_nonzero(newline)) + 1
-    ends = np.flatnonzero(newline | (chars == 44))  # "\n" and ","
+    np.logical_or(newline, chars == 44, out=newline)
+    delimiter[-1] = True
+    ends = np.flatnonzero(delimiter)
     # width - 1 commas then a line end, on every line
-    if ends.size != lines * width - 1 or (
-        lines > 1 and not (np.take(chars, ends[width - 1 :: width]) == 10).all()
+    if ends.size != lines * width or (
+        lines > 1 and not (np.take(chars, ends[width - 1 : -1 : width]) == 10).all()
     ):
         return None
-    starts = np.empty(ends.size + 1, dtype=np.int64)
-    starts[0], starts[1:] = 0, ends + 1
-    ends = np.append(ends, chars.size)
+    starts = np.empty(ends.size, dtype=np.int64)
+    starts[0] = 0
+    np.add(ends[:-1], 1, out=starts[1:])
     cr = np.flatnonzero(chars == 13) if b"\r" in data else ends[:0]
     if cr.size:  # every "\r" right before a "\n", every "\n" right after a "\r"
         if cr.size != lines - 1 or not (np.take(chars, cr + 1, mode="clip") == 10).all():
