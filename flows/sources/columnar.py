@@ -211,7 +211,8 @@ def bounds_floats(
     n = lengths.size
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    at = np.arange(offsets[-1]) + np.repeat(starts - offsets[:-1], lengths)
+    at = np.repeat(starts - offsets[:-1], lengths)  # each byte's cell's shift, then its place
+    at += np.arange(at.size)
     given = lengths != 0
     written = int(np.count_nonzero(given))
     valid = pa.py_buffer(np.packbits(given, bitorder="little")) if written < n else None

@@ -359,6 +359,13 @@ def _blank_row(columns: list[pa.Array | None]) -> bool:
     return bool(columnar.blank_rows([c.take(at) for c in text]).any())
 
 
+_BAD_FIRST_BYTE = np.zeros(256, dtype=bool)
+_BAD_FIRST_BYTE[: ord(" ") + 1] = _BAD_FIRST_BYTE[128:] = _BAD_FIRST_BYTE[ord(",")] = True
+_BAD_FIRST_BYTE.setflags(write=False)
+"""The first byte of a row's first cell that sends a small text to the line-by-line reader:
+a space or control byte, a non-ASCII one, or the comma after an empty cell."""
+
+
 def _small_cells(
     text: str,
     header_contains: str | None,
@@ -389,8 +396,7 @@ def _small_cells(
         return None
     # a line of commas (every cell blank) is skipped line by line: refuse a text where a row's
     # first cell may be blank (empty, or opening with a space or a non-ASCII byte: rare)
-    first = np.take(chars, starts[::width], mode="clip")
-    if ((ends[::width] == starts[::width]) | (first <= 32) | (first >= 128)).any():
+    if _BAD_FIRST_BYTE[np.take(chars, starts[::width], mode="clip")].any():
         return None
     lines = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     return Cells(
