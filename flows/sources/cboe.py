@@ -674,7 +674,9 @@ def dedupe(
         raise InputError(
             source,
             "option",
-            f"conflicting duplicate option symbol {sym} (rows {', '.join(str(r) for r in where[:2])}): "
+            # the rows as the response numbers them (0-based: data.options[0] is the first)
+            f"conflicting duplicate option symbol {sym} "
+            f"({' and '.join(f'data.options[{r}]' for r in where[:2])}): "
             + ", ".join(f"{c} {v[0]!r} vs {v[1]!r}" for c, v in vals.items()),
         )
     quality.repair("exact duplicate option row dropped", int(exact.sum()))

@@ -186,7 +186,7 @@ def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
     obj2["data"]["options"].append(dict(obj2["data"]["options"][0], open_interest=1.0))
     with pytest.raises(
         InputError,
-        match=r"conflicting duplicate option symbol MSTR260717C00095000 \(rows 0, 48\): open_interest",
+        match=r"conflicting duplicate option symbol MSTR260717C00095000 \(data\.options\[0\] and data\.options\[48\]\): open_interest",
     ):
         cboe.parse(json.dumps(obj2), symbol="MSTR")
     obj3 = json.loads(mstr_bytes)
