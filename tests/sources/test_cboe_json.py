@@ -300,3 +300,88 @@ def test_malformed_body_from_the_server_is_a_clear_parse_error(http_server, clie
     body = cboe.fetch(cboe.build_query("MSTR", base_url=f"{http_server.url}/o"), client)
     with pytest.raises(InputError, match="malformed JSON"):
         cboe.parse(body, symbol="MSTR")
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values of equal types all the way down (NaN equal to NaN, -0.0 not 0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return bool(a == b)
+
+
+def _outcome(payload: object) -> tuple[str, object]:
+    """What a parse ends with, comparable with ``==`` (the frames as JSON: NaN reads null)."""
+    try:
+        chain = cboe.parse(payload, "options.json")
+    except (InputError, SourceError) as exc:
+        return "error", str(exc)
+    return "chain", (
+        chain.contracts.to_json(orient="split", date_format="iso", double_precision=15),
+        str(chain.contracts.dtypes.to_dict()),
+        chain.skipped.to_json(orient="split"),
+        json.dumps(chain.quality.to_dict() if chain.quality is not None else None),
+        chain.spot,
+        str(chain.as_of),
+    )
+
+
+def _outcomes(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """The parse of ``raw`` as shipped (orjson first) and with ``json.loads`` alone."""
+    mine = _outcome(raw)
+    with monkeypatch.context() as m:
+        m.setattr(cboe, "_loads", json.loads)
+        theirs = _outcome(raw)
+    return mine, theirs
+
+
+def test_orjson_reads_what_json_reads_and_the_parser_ends_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The response is read by orjson, else by ``json.loads`` (cboe._loads): on the real response,
+    every mutation of the gamma corpus and the case files, the decoded object is json's, type
+    for type, where orjson reads it, and the parse ends as it does with ``json.loads`` alone."""
+    import orjson
+
+    from tests.corpus.test_corpus_gamma import case_file_cases, json_cases
+
+    cases = [c for c in json_cases() + case_file_cases() if c.suffix == ".json"]
+    read = 0
+    for case in cases:
+        raw = case.content
+        mine, theirs = _outcomes(raw, monkeypatch)
+        assert mine == theirs, case.name
+        try:
+            decoded = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue  # json.loads reads it (or raises the parser's message), as before
+        read += 1
+        assert _same(decoded, json.loads(raw)), case.name
+    assert read >= 50, read  # (53 of the 72: the rest hold NaN, a BOM, deep nesting...)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"[18446744073709551616]", b"[-9223372036854775809]", b"[1e400]", b"[NaN]", b"[-Infinity]"],
+)
+def test_where_orjson_and_json_differ_the_parser_sees_the_same_number(text: bytes) -> None:
+    """An integer outside 64 bits (orjson: a float) becomes the same float64 in the parser;
+    what orjson refuses (an overflow, NaN, Infinity) is read by json.loads as before."""
+    [theirs] = json.loads(text)
+    [mine] = cboe._loads(text)
+    assert np.float64(mine) == np.float64(theirs) or (np.isnan(mine) and np.isnan(theirs))
+
+
+def test_a_mutated_real_response_with_a_huge_integer_parses_as_with_json(
+    mstr_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obj = json.loads(mstr_bytes)
+    obj["data"]["options"][3]["open_interest"] = 123456789012345678901234
+    obj["data"]["options"][5]["volume"] = 2**70
+    mine, theirs = _outcomes(json.dumps(obj).encode(), monkeypatch)
+    assert mine == theirs
