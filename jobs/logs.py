@@ -73,16 +73,26 @@ _NOISY = {
     "apscheduler.scheduler": logging.WARNING,
     "werkzeug": logging.WARNING,
     "urllib3": logging.WARNING,
-    # Plotly's static export (the brief's PDF and PNG) drives Chromium through these. At INFO
-    # choreographer logs every temporary folder it removes, and at ERROR (with a traceback) a
-    # message on Chromium's pipe that it could not decode and then ignores, while the export
-    # succeeds. The brief job reports the export's outcome itself (its documents, or the error
-    # that left them out), so only choreographer's critical lines are kept.
-    "choreographer": logging.CRITICAL,
-    "kaleido": logging.WARNING,
 }
-"""Libraries that log a second line for events flowdesk already logs, one per HTTP request, or
-their own housekeeping."""
+"""Libraries that log a second line for events flowdesk already logs, or one per HTTP request."""
+
+_QUIET = {"choreographer": logging.CRITICAL, "kaleido": logging.WARNING}
+"""Plotly's static export (the brief's PDF and PNG) drives Chromium through these.  At INFO
+choreographer logs every temporary folder it removes, and at ERROR (with a traceback) a message
+on Chromium's pipe that it could not decode and then ignores, while the export succeeds; the
+brief job reports the export's outcome itself.  Their lines below these levels are dropped by
+flowdesk's handler (:class:`_LibraryLevels`), not by setting their loggers' levels: their logging
+layer (logistro) gives the loggers it makes a class of its own when it is imported, and a logger
+made here first, before the brief imports kaleido, would lack its methods (``debug2``) and break
+every export."""
+
+
+class _LibraryLevels(logging.Filter):
+    """Drops the lines of :data:`_QUIET` libraries below their level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        top = record.name.partition(".")[0]
+        return record.levelno >= _QUIET.get(top, logging.NOTSET)
 
 
 def url_secret_forms(url: str) -> list[str]:
@@ -356,6 +366,7 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     literals = LiveLiterals(settings)
     handler.addFilter(SecretFilter(literals))
+    handler.addFilter(_LibraryLevels())
     install_record_masking(literals)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_FLAG, False)]:

@@ -59,12 +59,18 @@ def restore_logging() -> Iterator[None]:
     output, which the test read as the command's JSON."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    # the loggers that exist (a placeholder is left alone: making it a logger here would give
+    # it the default class, and a library that sets its own logger class would find it wrong)
+    levels = {
+        lg: lg.level
+        for lg in list(logging.root.manager.loggerDict.values())
+        if isinstance(lg, logging.Logger)
+    }
     yield
     root.handlers = handlers
     root.setLevel(level)
-    for name, saved in levels.items():
-        logging.getLogger(name).setLevel(saved)
+    for lg, saved in levels.items():
+        lg.setLevel(saved)
 
 
 @pytest.fixture(scope="session")

@@ -184,6 +184,11 @@ def test_chromium_housekeeping_from_the_pdf_export_is_not_logged_at_info() -> No
     temporary folder it removed, and an ERROR with a traceback for a pipe message it ignored on
     a fresh clone's first refresh; those are below the service's level now.  kaleido's warnings
     and flowdesk's own errors stay."""
+    # their loggers as the export makes them: kaleido's logging layer (logistro) sets its own
+    # logger class on import, and a plain logger made here first under one of its names would
+    # break the brief's export later in this process ("no attribute 'debug2'")
+    import kaleido  # noqa: F401
+
     buf = io.StringIO()
     configure_logging(None, stream=buf)
     logging.getLogger("choreographer.utils._tmpfile").info("TemporaryDirectory.cleanup() worked.")
@@ -194,3 +199,24 @@ def test_chromium_housekeeping_from_the_pdf_export_is_not_logged_at_info() -> No
     lines = buf.getvalue().splitlines()
     assert len(lines) == 2, lines
     assert "Chromium exited with code 1" in lines[0] and "documents not rendered" in lines[1]
+
+
+def test_logging_configured_first_leaves_the_pdf_export_working() -> None:
+    """A process that configures logging and then renders (the scheduler's brief job): the
+    export's logging layer sets its own logger class on import; a logger of the export made by
+    configure_logging before that import broke every export ("'Logger' object has no attribute
+    'debug2'").  A fresh process, as in production."""
+    import subprocess
+    import sys
+
+    code = (
+        "from jobs.logs import configure_logging; configure_logging(None); "
+        "import plotly.graph_objects as go; "
+        "png = go.Figure(go.Scatter(x=[1, 2], y=[3, 4])).to_image(format='png'); "
+        "assert png[:8] == bytes([137, 80, 78, 71, 13, 10, 26, 10]); print('png', len(png))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("png ")
