@@ -70,12 +70,12 @@ def test_status_shows_demo_run_then_stale_after_failure(
         "const out = {}; dash_ag_grid.getApi('status-results-table').forEachNode(n => { out[n.data.name] = n.data.rows; }); return out;"
     )
     assert listed and shown == listed
-    cells = [
-        c.text
-        for c in dash_duo.driver.find_elements(
-            "css selector", "#status-results-table .ag-row .ag-cell[col-id='rows']"
-        )
-    ]
+    # read in one script: the page refreshes every second (refresh_seconds=1) and AG Grid may
+    # redraw its rows between two element reads (a stale element in CI)
+    cells = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll("
+        "\"#status-results-table .ag-row .ag-cell[col-id='rows']\")].map(c => c.innerText.trim())"
+    )
     assert sorted(cells) == sorted(str(v) for v in listed.values())
     dash_duo.wait_for_contains_text("#status-redis", "PING ok")
     dash_duo.wait_for_contains_text("#status-scheduler", "leader pid")
