@@ -20,9 +20,7 @@ import argparse
 import gc
 import os
 import resource
-import statistics
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -31,7 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import finish, frozen_heap, value_figure  # noqa: E402
+from bench.harness import finish, value_figure  # noqa: E402
+from bench.harness import timed as harness_timed  # noqa: E402
 from flows.gamma import GammaParams, analyze, gex_profile  # noqa: E402
 from flows.sources import cboe_csv  # noqa: E402
 
@@ -43,18 +42,11 @@ DEFAULT_FILE = (
 
 
 def timed(fn, runs: int) -> tuple[float, object]:
-    """Median wall time (s) of ``runs`` calls; the median CPU time of this process goes in CPU."""
-    times, cpu = [], []
-    out = None
-    with frozen_heap():  # the collect before each call frees the last call's garbage only
-        for _ in range(runs):
-            gc.collect()
-            t0, c0 = time.perf_counter(), time.process_time()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-    CPU[fn] = statistics.median(cpu)
-    return statistics.median(times), out
+    """Median wall time (s) of ``runs`` calls (:func:`bench.harness.timed`, no warm-up call);
+    the median CPU time of this process goes in CPU."""
+    t, out = harness_timed(fn, runs, warmup=0)
+    CPU[fn] = t.cpu
+    return t.wall, out
 
 
 CPU: dict = {}
