@@ -140,19 +140,10 @@ def pytest_setup_options():
     """dash[testing] hook: Chromium flags for a machine without internet (see shared NOTES)."""
     from selenium.webdriver.chrome.options import Options
 
+    from bench.harness import CHROMIUM_FLAGS
+
     options = Options()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=1400,1000",
-    ):
+    for flag in (*CHROMIUM_FLAGS, "--window-size=1400,1000"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     return options
