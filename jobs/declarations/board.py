@@ -10,6 +10,7 @@ own freshness is graded; stale inputs are left out and listed in ``inputs``.
 from __future__ import annotations
 
 from jobs.declarations import Column, HeadlineKey, ResultDecl, Table, Unit, declare
+from jobs.declarations.gamma import REGIMES
 
 U = Unit
 COMPONENTS = (
@@ -118,7 +119,7 @@ def _levels() -> Table:
             "net spot GEX (+ = dealers long gamma)",
             title="Net GEX",
         ),
-        _label("regime", "long gamma / short gamma / neutral gamma", title="Regime"),
+        _label("regime", REGIMES, title="Regime"),
     ]
     return Table("levels", tuple(cols), "key levels per gamma underlying (flows.levels.key_levels)")
 
@@ -629,7 +630,7 @@ BRIEF = declare(
                 (
                     _label("underlying", "index of [board] brief_indices", title="Underlying"),
                     Column("spot", "float", U.PRICE, "spot", title="Spot"),
-                    _label("regime", "long gamma / short gamma / neutral gamma", title="Regime"),
+                    _label("regime", REGIMES, title="Regime"),
                     Column(
                         "net_gex_usd_per_1pct",
                         "float",

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from jobs.declarations import Column, HeadlineKey, ResultDecl, Table, Unit, declare
 
+REGIMES = "long gamma / short gamma / neutral gamma"
+"""The values of a ``regime`` column (flows.gamma.REGIMES; neutral: a net GEX of 0 to rounding)."""
+
 U = Unit
 STRIKE = "strike in the chain's underlying's price units (per share for adjusted series)"
 
@@ -408,7 +411,7 @@ GAMMA = declare(
             HeadlineKey(
                 "regime",
                 U.LABEL,
-                "long gamma / short gamma / neutral gamma (sign of the net GEX; neutral: 0 to rounding)",
+                f"{REGIMES} (sign of the net GEX; neutral: 0 to rounding)",
                 kind="text",
                 alertable=False,
             ),
@@ -502,7 +505,7 @@ SUMMARY = declare(
                         "regime",
                         "str",
                         U.LABEL,
-                        "long gamma / short gamma / neutral gamma",
+                        REGIMES,
                         title="Regime",
                     ),
                     Column("flip", "float", U.PRICE, "zero-gamma level nearest spot", title="Flip"),

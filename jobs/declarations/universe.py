@@ -5,7 +5,7 @@ list and of the names a user opens)."""
 from __future__ import annotations
 
 from jobs.declarations import Column, HeadlineKey, ResultDecl, Table, Unit, declare
-from jobs.declarations.gamma import GAMMA
+from jobs.declarations.gamma import GAMMA, REGIMES
 
 U = Unit
 
@@ -62,7 +62,7 @@ _ROW = (
         "regime",
         "str",
         U.LABEL,
-        "long gamma / short gamma / neutral gamma (sign of net GEX; neutral: 0 to rounding)",
+        f"{REGIMES} (sign of net GEX; neutral: 0 to rounding)",
         title="Regime",
     ),
     Column(
@@ -202,7 +202,7 @@ UNIVERSE_TABLE = declare(
                         "regime",
                         "str",
                         U.LABEL,
-                        "long gamma / short gamma / neutral gamma",
+                        REGIMES,
                         title="Regime",
                     ),
                     *_AGG,
