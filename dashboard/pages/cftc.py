@@ -575,11 +575,17 @@ def futures_cards(
             f"{v('usd_per_point', signed=True)} per point",
         )
     )
+    change = row.get("net_change_contracts")
+    weekly = (
+        f"weekly change {v('net_change_contracts', signed=True)} contracts"
+        if pd.notna(change)
+        else "weekly change n/a (no report the week before)"
+    )
     return [
         card(
             f"{symbol} net ({trader_class.replace('_', ' ')})",
             f"{v('net_contracts', signed=True)} contracts",
-            f"{v('net_pct_oi')} of open interest · week {v('net_change_contracts', signed=True)}",
+            f"{v('net_pct_oi')} of open interest · {weekly}",
             card_id="cftc-fp-card-net",
         ),
         card(

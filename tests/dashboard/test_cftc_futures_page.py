@@ -78,6 +78,9 @@ def test_market_picker_shows_equity_and_rates_positioning(
     cards = dash_duo.find_element("#cftc-fp-cards").text
     assert display.value(es["net_contracts"], units["net_contracts"], signed=True) in cards
     assert display.value(es["notional_usd"], units["notional_usd"], signed=True) in cards
+    # every number on a card says its unit: the week's change in contracts
+    change = display.value(es["net_change_contracts"], units["net_change_contracts"], signed=True)
+    assert f"weekly change {change} contracts" in cards
     assert "SAMPLE" in dash_duo.find_element("#cftc-fp-provenance").text
     dash_duo.wait_for_contains_text("#cftc-fp-latest", "Net (% of open interest)", timeout=20)
     # rates: DV01 and 10-year note equivalents
