@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.app import create_app
 from flows.formatting import format_time
@@ -102,7 +103,16 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
     single = dash_duo.find_element("#letf-single-graph").text
     for ticker in ("NVDL", "NVDU", "NVDX"):
         assert ticker in single
-    dash_duo.wait_for_contains_text("#letf-single", "NVDA", timeout=10)
+    # the picker shows the underlying asked for in the URL once the page's options arrive: its
+    # label read from the DOM, waited for as long as the charts (a loaded test run once read the
+    # dropdown's visible text empty after 10 s, the chart of the same value already drawn)
+    picked = WebDriverWait(dash_duo.driver, 30).until(
+        lambda d: d.execute_script(
+            "const v = document.querySelector('#letf-single .dash-dropdown-value');"
+            "return v && v.textContent.trim();"
+        )
+    )
+    assert picked == "NVDA"
     # the title states the total the page computed: published per-1% x move
     from dashboard.figures.letf import format_usd
 
