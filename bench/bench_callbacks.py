@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -284,9 +285,10 @@ def controls(
 
 def open_pages(base: str, cb: Callbacks, workers: int, settle_s: float) -> bool:
     """What open browsers do every refresh: ask for the result versions (the ``data-version``
-    callback), a few times so that every worker answers one; each worker then draws the pages'
-    usual views of the new publish in the background (``dashboard.render_cache.warm_if_new``).
-    False when this version of the app has no such callback."""
+    callback), a few times on new connections so that every worker answers one; each worker
+    then draws the pages' usual views of the new publish in the background
+    (``dashboard.render_cache.warm_if_new``).  False when this version of the app has no such
+    callback."""
     try:
         body = cb.body(
             "data-version.data",
@@ -295,9 +297,15 @@ def open_pages(base: str, cb: Callbacks, workers: int, settle_s: float) -> bool:
         )
     except KeyError:
         return False
-    s = requests.Session()
-    for _ in range(4 * workers):
-        post(s, base, body)
+
+    # a new connection each (a kept-alive one stays with the worker that accepted it, and the
+    # other workers would draw their views under the load measured next), several at once
+    def check(_k: int) -> None:
+        with requests.Session() as s:
+            post(s, base, body)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(check, range(8 * workers)))
     time.sleep(settle_s)
     return True
 
