@@ -1,6 +1,6 @@
 """The ``flowdesk`` command: a click group whose sub-commands are imported only when used.
 
-``flowdesk [--config PATH] COMMAND``.  Every command is listed in :data:`COMMANDS` with the
+``flowdesk [--config PATH] COMMAND [--config PATH]`` (the option on either side).  Every command is listed in :data:`COMMANDS` with the
 module that defines it and its one-line help, so that ``flowdesk --help`` imports nothing heavy
 and ``flowdesk gamma FILE`` imports only what the gamma command needs.  A command whose module
 fails to import fails loudly (the import error and its traceback), never silently.
@@ -128,13 +128,55 @@ COMMANDS: dict[str, Entry] = {
 """Every ``flowdesk`` sub-command: name -> where it lives and its one-line help."""
 
 
+CONFIG_HELP = (
+    "config.toml to use (default: $FLOWDESK_CONFIG, else ./config.toml, else the repository's)."
+)
+
+
+def _use_config(ctx: click.Context, path: Path | None) -> None:
+    """Select the config file: the group's state names it, and child processes (scheduler, web
+    app) read the same file through ``$FLOWDESK_CONFIG``."""
+    path = path.resolve()
+    os.environ["FLOWDESK_CONFIG"] = str(path)
+    found = ctx.find_object(CliState)
+    if found is None:
+        ctx.obj = CliState(path)
+    else:
+        found.select(path)  # the settings are read after the options
+
+
+def _config_option(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        _use_config(ctx, value)
+
+
+def with_config_option(command: click.Command) -> click.Command:
+    """``command`` also taking ``--config PATH`` after its name (``flowdesk gamma FILE --config
+    x.toml``), as the group takes it before (``flowdesk --config x.toml gamma FILE``); the
+    option is eager, so the file is chosen before any other option is read."""
+    if not any(p.name == "config_path" for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--config", "config_path"],
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                expose_value=False,
+                is_eager=True,
+                callback=_config_option,
+                help=CONFIG_HELP,
+            )
+        )
+    return command
+
+
 def load_command(name: str) -> click.Command:
-    """Import and return the command ``name`` of :data:`COMMANDS` (an import error propagates)."""
+    """Import and return the command ``name`` of :data:`COMMANDS` (an import error propagates),
+    with :func:`with_config_option`."""
     module_name, attr = COMMANDS[name].target.split(":")
     command = getattr(importlib.import_module(module_name), attr)
     if not isinstance(command, click.Command):
         raise TypeError(f"{COMMANDS[name].target} is not a click command")
-    return command
+    return with_config_option(command)
 
 
 class LazyGroup(click.Group):
@@ -145,7 +187,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
-            return self.commands[cmd_name]
+            return with_config_option(self.commands[cmd_name])
         if cmd_name not in COMMANDS:
             return None
         return load_command(cmd_name)
@@ -184,13 +226,11 @@ class LazyGroup(click.Group):
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="config.toml to use (default: $FLOWDESK_CONFIG, else ./config.toml, else the repository's).",
+    help=CONFIG_HELP + " Also taken after the command's name.",
 )
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """flowdesk: positioning-flow risk dashboard (jobs, scheduler, web app)."""
+    ctx.obj = CliState(None)
     if config_path is not None:
-        config_path = config_path.resolve()
-        # Child processes (scheduler, web app) read the same file.
-        os.environ["FLOWDESK_CONFIG"] = str(config_path)
-    ctx.obj = CliState(config_path)
+        _use_config(ctx, config_path)

@@ -32,6 +32,10 @@ class CliState:
         self._settings: Settings | None = None
         self.log_handler: logging.Handler | None = None
 
+    def select(self, config_path: Path) -> None:
+        """Use ``config_path`` from now on (``--config`` after a command's name)."""
+        self.config_path, self._settings = config_path, None
+
     def settings(self) -> Settings:
         """The checked settings (:func:`jobs.validate.load_settings`); a config error prints its
         message and exits with code 2."""

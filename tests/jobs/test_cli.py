@@ -268,6 +268,10 @@ def test_config_option_overrides_environment(flowdesk, tmp_path: Path) -> None:
     res = flowdesk("--config", str(other), "refresh")
     assert res.returncode == 2
     assert f"{other}: jobs.x.cron: invalid cron expression '99 8 * * *'" in res.stderr
+    # the same option after the command's name
+    res = flowdesk("refresh", "--config", str(other))
+    assert res.returncode == 2
+    assert f"{other}: jobs.x.cron: invalid cron expression '99 8 * * *'" in res.stderr
 
 
 @pytest.mark.slow

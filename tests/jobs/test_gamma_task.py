@@ -472,3 +472,35 @@ def test_file_command_refuses_a_config_it_cannot_use(
     res = CliRunner().invoke(gamma, [case])  # no --config and no file: the defaults
     assert res.exit_code == 0, res.output
     assert "excluded: 6 contracts" in res.stdout
+
+
+def test_config_option_after_the_command_name(
+    test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``flowdesk gamma FILE --config PATH`` reads PATH as ``flowdesk --config PATH gamma FILE``
+    does: the SDS1 deliverable it sets is applied, a file it cannot use exits 2 naming it, and
+    the command's help lists the option."""
+    from jobs.cli import main
+    from jobs.config import PROJECT_ROOT
+
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(tmp_path / "unset.toml"))  # --config writes it
+    case = str(test_data / "cases/adjusted-option-series/chain.json")
+    good = tmp_path / "good.toml"
+    good.write_text(
+        (PROJECT_ROOT / "config.toml").read_text()
+        + "\n[gamma.deliverables]\nSDS1 = { shares = 20 }\n"
+    )
+    res = CliRunner().invoke(main, ["gamma", case, "--json", "--config", str(good)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["net_gex_usd_per_1pct"] == pytest.approx(-71_008.75, abs=0.01)
+    # without it: the shipped config, no deliverable, SDS1 excluded (0 USD)
+    monkeypatch.setenv("FLOWDESK_CONFIG", str(PROJECT_ROOT / "config.toml"))
+    res = CliRunner().invoke(main, ["gamma", case, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["net_gex_usd_per_1pct"] == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense = [\n")
+    res = CliRunner().invoke(main, ["gamma", case, "--config", str(bad)])
+    assert res.exit_code == 2 and str(bad) in res.stderr and "not valid TOML" in res.stderr
+    res = CliRunner().invoke(main, ["gamma", "--help"])
+    assert res.exit_code == 0 and "--config" in res.stdout
