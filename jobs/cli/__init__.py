@@ -1,9 +1,10 @@
 """The ``flowdesk`` command: a click group whose sub-commands are imported only when used.
 
-``flowdesk [--config PATH] COMMAND [--config PATH]`` (the option on either side).  Every command is listed in :data:`COMMANDS` with the
-module that defines it and its one-line help, so that ``flowdesk --help`` imports nothing heavy
-and ``flowdesk gamma FILE`` imports only what the gamma command needs.  A command whose module
-fails to import fails loudly (the import error and its traceback), never silently.
+``flowdesk [--config PATH] COMMAND [--config PATH]`` (the option on either side).  Every
+command is listed in :data:`COMMANDS` with the module that defines it and its one-line help, so
+that ``flowdesk --help`` imports nothing heavy and ``flowdesk gamma FILE`` imports only what the
+gamma command needs.  A command whose module fails to import fails loudly (the import error and
+its traceback), never silently.
 
 Service commands live in this package (:mod:`jobs.cli.service`: ``run``, ``web``,
 ``scheduler``, ``redis``; :mod:`jobs.cli.refresh`; :mod:`jobs.cli.status`); the analytic file
@@ -133,7 +134,7 @@ CONFIG_HELP = (
 )
 
 
-def _use_config(ctx: click.Context, path: Path | None) -> None:
+def _use_config(ctx: click.Context, path: Path) -> None:
     """Select the config file: the group's state names it, and child processes (scheduler, web
     app) read the same file through ``$FLOWDESK_CONFIG``."""
     path = path.resolve()
