@@ -38,6 +38,9 @@ Input quality (:class:`flows.quality.Quality`, basis open interest, on ``Chain.q
   bid/ask outside their limits, a ``Strike`` that differs from the strike encoded in the row's
   OSI symbols, or an ``Expiration Date`` that differs from the symbols' date, is an
   :class:`InputError` naming the file, the line and the column.
+* **Lines of another width**: a data line with fewer or more fields than the header's 22 (cut
+  short, run into the next line, a comma lost or added) is refused with its line: its values
+  cannot be placed in their columns.
 * **Truncated files**: a last line without its newline and with fewer than 22 fields is a file
   cut mid-body and refused; a complete last line without a newline is accepted with a warning
   (a cut inside its last field cannot be told from the data).  A cut exactly at a line boundary
@@ -383,6 +386,41 @@ def _read_body(body: str, source: str) -> pd.DataFrame:
         m = _LINE_RE.search(msg)
         where = f"line {int(m.group(1)) + _BODY_START_LINE - 1}" if m else "body"
         raise InputError(source, where, f"unreadable CSV: {msg}") from None
+
+
+def _check_widths(body: str, source: str) -> None:
+    """Refuse a data line with another number of fields than the header's 22 (a line cut short
+    or run into the next one, an edit that lost or added a comma): its cells cannot be told
+    apart, and pandas would pad a short line with NaN, shifting every value after the break
+    into the wrong column.  Blank lines are left to the reader (skipped as blank); a last line
+    cut without its line end is :func:`_check_cut`'s.  One count of commas per line; the
+    ``csv`` module only for lines with a quote."""
+    width = len(HEADER)
+    lines = body.split("\n")
+    if lines and not lines[-1].strip():
+        lines.pop()  # the text after the last line end
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if '"' in line:
+            try:
+                fields = len(next(csv.reader([line])))
+            except csv.Error:
+                fields = -1
+        else:
+            fields = line.count(",") + 1
+        if fields != width:
+            got = (
+                "an unreadable quote"
+                if fields < 0
+                else f"{fields} fields where the header has {width}"
+            )
+            why = "cut short or broken" if 0 <= fields < width else "with fields added"
+            raise InputError(
+                source,
+                f"line {_BODY_START_LINE + i}",
+                f"the line has {got} (a line {why}: a damaged download or an edit); its values cannot be placed in their columns, so the whole file is refused",
+            )
 
 
 def _check_cut(body: str, source: str, quality: Quality) -> None:
@@ -1019,6 +1057,8 @@ def _parse(
         return chain
     if body_text is None:
         body_text = _text(text[starts[4] :])
+    if table is None:  # pyarrow refused the text: a line of another width is named here
+        _check_widths(body_text, source)
     body = (_body_from_table(table) if table is not None else None) or _body_from_frame(
         _read_body(body_text, source)
     )

@@ -521,3 +521,37 @@ def test_a_file_cut_after_its_date_line_says_the_table_is_missing(end: str, says
         cboe_csv.parse("\n".join(lines) + end, "drop/spy_quotedata.csv")
     assert err.value.field == "header"
     assert says in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda row: ",".join(row.split(",")[:8]), "8 fields where the header has 22"),  # cut short
+        (lambda row: row.replace(",0.12,", ",0.12,0.5,", 1), "23 fields where the header has 22"),
+        (lambda row: row.replace(",1,19.5,", ",119.5,", 1), "21 fields where the header has 22"),
+        # cut inside its 8th field and run into the next line: 8 + 22 - 1 fields
+        (lambda row: ",".join(row.split(",")[:8]) + row, "29 fields where the header has 22"),
+    ],
+    ids=["cut-short", "comma-added", "comma-lost", "two-lines-in-one"],
+)
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_line_of_another_width_is_refused_with_its_line(edit, says: str, line_end: str) -> None:
+    """A damaged data line in the middle of the file (its line end kept) is refused naming the
+    line: pandas padded a short line with NaN and the values after the break landed in the
+    wrong columns (the short line was then skipped as "strike missing", or not at all)."""
+    rows = [ROWS[0], edit(ROWS[0]), ROWS[1], ROWS[2]]
+    text = make(rows).replace("\n", line_end)
+    with pytest.raises(InputError) as err:
+        cboe_csv.parse(text, "drop/spx_quotedata.csv")
+    assert err.value.field == "line 6"  # the second data line (header on line 4)
+    assert says in str(err.value) and "whole file is refused" in str(err.value)
+    # the same rows without the damage are read
+    assert len(cboe_csv.parse(make([ROWS[0], ROWS[1], ROWS[2]]), "f.csv").contracts) == 6
+
+
+def test_a_quoted_cell_with_a_comma_keeps_the_line_regular() -> None:
+    """The width count reads a line with quotes as CSV: a quoted comma is not a field break."""
+    quoted = ROWS[2].replace(",1,0.15,", ',"1,000",0.15,', 1)  # a call volume of 1,000
+    assert quoted.count(",") == ROWS[2].count(",") + 1
+    chain = cboe_csv.parse(make([ROWS[0], ROWS[1], quoted]), "f.csv")
+    assert len(chain.contracts) == 6
