@@ -54,6 +54,8 @@ class Quality:
         The basis summed over all rows whose weight could be read, and over the skipped ones.
     unweighed_skipped_rows:
         Skipped rows whose weight could not be read (see the module docstring).
+    unweighed_reasons:
+        Those rows per reason: they make the share count rows, so the summary names them first.
     reasons:
         Skipped rows per reason, e.g. ``{"gamma: not a number ('-')": 770}``.
     repaired_rows, repairs:
@@ -73,6 +75,7 @@ class Quality:
     skipped_weight: float = 0.0
     unweighed_skipped_rows: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    unweighed_reasons: dict[str, int] = field(default_factory=dict)
     repaired_rows: int = 0
     repairs: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -95,6 +98,7 @@ class Quality:
         self._example(reason, where)
         if weight is None or not math.isfinite(float(weight)):
             self.unweighed_skipped_rows += int(rows)
+            self.unweighed_reasons[reason] = self.unweighed_reasons.get(reason, 0) + int(rows)
         else:
             self.skipped_weight += abs(float(weight))
 
@@ -131,12 +135,15 @@ class Quality:
             skipped_weight=self.skipped_weight + other.skipped_weight,
             unweighed_skipped_rows=self.unweighed_skipped_rows + other.unweighed_skipped_rows,
             reasons=dict(self.reasons),
+            unweighed_reasons=dict(self.unweighed_reasons),
             repaired_rows=self.repaired_rows + other.repaired_rows,
             repairs=dict(self.repairs),
             warnings=list(self.warnings),
         )
         for k, v in other.reasons.items():
             out.reasons[k] = out.reasons.get(k, 0) + v
+        for k, v in other.unweighed_reasons.items():
+            out.unweighed_reasons[k] = out.unweighed_reasons.get(k, 0) + v
         for k, where in (*self.examples.items(), *other.examples.items()):
             out._example(k, where)
         for k, v in other.repairs.items():
@@ -193,6 +200,7 @@ class Quality:
             "total_weight": float(self.total_weight),
             "skipped_weight": float(self.skipped_weight),
             "reasons": dict(self.reasons),
+            "unweighed_reasons": dict(self.unweighed_reasons),
             "repaired_rows": int(self.repaired_rows),
             "repairs": dict(self.repairs),
             "warnings": list(self.warnings),
@@ -202,6 +210,7 @@ class Quality:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Quality:
         """Inverse of :meth:`to_dict` (derived fields are recomputed, not read)."""
+        unweighed = {str(k): int(v) for k, v in dict(data.get("unweighed_reasons", {})).items()}
         return cls(
             source=str(data.get("source", "")),
             basis=str(data.get("basis", "rows")),
@@ -210,6 +219,8 @@ class Quality:
             total_weight=float(data.get("total_weight", 0.0)),
             skipped_weight=float(data.get("skipped_weight", 0.0)),
             reasons=dict(data.get("reasons", {})),
+            unweighed_reasons=unweighed,
+            unweighed_skipped_rows=sum(unweighed.values()),
             repaired_rows=int(data.get("repaired_rows", 0)),
             repairs=dict(data.get("repairs", {})),
             warnings=list(data.get("warnings", [])),
@@ -229,11 +240,21 @@ class Quality:
         if self.skipped_rows:
             # "assets not readable (1 row: TQQQ line 2 reads 'NaN')": the reason first, so a
             # count never reads as part of it ("1 assets not readable")
+            # the reasons of rows without a readable weight first when they make the share
+            # count rows (a refusal over one unreadable cell names that cell), then by count
+            by_rows = self.counted_by_rows
+            order = sorted(
+                self.reasons.items(),
+                key=lambda kv: (not (by_rows and kv[0] in self.unweighed_reasons), -kv[1]),
+            )
             why = ", ".join(
                 f"{r} ({n} row{'' if n == 1 else 's'}"
                 + (f": {', '.join(self.examples[r])})" if self.examples.get(r) else ")")
-                for r, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:3]
+                for r, n in order[:3]
             )
+            if len(order) > 3:
+                more = len(order) - 3
+                why += f" and {more} more reason{'' if more == 1 else 's'}"
             unread = self.unweighed_skipped_rows or self.skipped_rows
             share = (
                 f"counted by rows: {unread} without a readable {self.basis}"

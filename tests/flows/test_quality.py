@@ -91,6 +91,36 @@ def test_a_refusal_names_the_skipped_rows() -> None:
     assert m is not None and m.examples == {"assets not readable": ["TQQQ line 2"]}
 
 
+def test_a_refusal_counted_by_rows_names_the_unreadable_rows_first() -> None:
+    """A newcomer's universe: 19 rows skipped as usual (small funds) and one fund whose assets
+    read 'NaN'.  That one row makes the share count rows and so decides the refusal; the message
+    listed only the three most frequent reasons and never named it."""
+    q = Quality(source="u.csv", basis="AUM", total_rows=745, total_weight=216.9e9)
+    q.skip("unknown underlying", 13, 0.4e9, where=["ARMG line 39", "ASMG line 41"])
+    q.skip("direction not long/short", 5, 0.2e9, where=["BNKU line 82 reads ''"])
+    q.skip("leverage not readable", 1, 0.05e9, where=["HZOZF line 264 reads ''"])
+    q.skip("asset class not readable", 1, 0.01e9, where=["XYZ line 9 reads '-'"])
+    q.skip("assets not readable", 1, None, where=["ORLG line 413 reads 'NaN'"])
+    assert q.counted_by_rows and q.row_share == pytest.approx(21 / 745)
+    text = str(QualityError(q, 0.01))
+    assert text.startswith(
+        "u.csv: refused: 2.82 % of rows skipped (limit 1.00 %): 21 of 745 rows skipped "
+        "(counted by rows: 1 without a readable AUM): "
+        "assets not readable (1 row: ORLG line 413 reads 'NaN'), unknown underlying (13 rows"
+    )
+    assert text.endswith("and 2 more reasons")
+    # the record keeps which reasons had no readable weight, through storage and merges
+    again = Quality.from_dict(q.to_dict())
+    assert again.unweighed_reasons == {"assets not readable": 1}
+    assert again.skipped_share == pytest.approx(q.skipped_share) and again.counted_by_rows
+    merged = combine([q, again])
+    assert merged is not None and merged.unweighed_reasons == {"assets not readable": 2}
+    # weighed rows only: the most frequent reasons first, as before
+    q.unweighed_reasons.clear()
+    q.unweighed_skipped_rows = 0
+    assert "skipped (0.30 % of AUM): unknown underlying (13 rows" in q.summary()
+
+
 def test_limits_are_written_with_every_digit_never_an_exponent() -> None:
     """A newcomer read "[0, 5e+07] contracts, e.g. -1000.0" in a refusal."""
     from flows.limits import plain_number

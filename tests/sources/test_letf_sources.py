@@ -624,3 +624,37 @@ def test_a_refused_universe_names_the_fund(tmp_path, test_data) -> None:
         "(counted by rows: 1 without a readable AUM): "
         "assets not readable (1 row: TQQQ line 2 reads 'NaN')"
     )
+
+
+def test_one_unreadable_asset_cell_in_a_whole_snapshot_is_named_in_the_refusal(
+    test_data, tmp_path
+) -> None:
+    """The real slice (87 funds) with two daily funds' direction blanked (skipped, weighed) and
+    the smallest daily fund's assets 'NaN': that one row makes the share count rows, so the
+    refusal names it first; it listed the most frequent reasons and never the cell."""
+    import csv
+
+    from flows.quality import QualityError, enforce
+
+    src = test_data / "letf" / "leveraged_etf_data_2026-06-01_trimmed.csv"
+    rows = list(csv.reader(src.open(encoding="utf-8-sig")))
+    header, body = rows[0], rows[1:]
+    aum, ticker, direction = (header.index(c) for c in ("aum", "ticker", "direction"))
+    funds = letf_universe.parse(src.read_bytes(), str(src)).funds
+    daily = [r for r in body if r[ticker] in set(funds.loc[funds["reset"] == "daily", "ticker"])]
+    by_size = sorted((r for r in daily if r[aum] not in ("", "0")), key=lambda r: float(r[aum]))
+    small, blanked = by_size[0], by_size[1:3]
+    small[aum] = "NaN"
+    for r in blanked:
+        r[direction] = ""
+    path = tmp_path / "universe.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *body])
+    quality = letf_universe.parse(path.read_bytes(), str(path)).quality
+    assert quality.skipped_rows == 3 and quality.counted_by_rows
+    assert quality.reasons == {"direction not long/short": 2, "assets not readable": 1}
+    with pytest.raises(QualityError) as err:
+        enforce(quality, 0.01)
+    line = body.index(small) + 2
+    named = f"assets not readable (1 row: {small[ticker]} line {line} reads 'NaN')"
+    assert f"without a readable AUM): {named}, direction not long/short (2 rows" in str(err.value)
