@@ -841,6 +841,31 @@ SERIES_PREFIX: Mapping[str, str] = {
 """Trader class -> weekly column prefix (``net_usd_<basket>``, ``net_usd_levfunds_<basket>`` ...)."""
 
 
+REPORTS_SOURCE = "COT report"
+"""The source :func:`analyse` names in an error about the reports as a whole (a caller that
+knows the files names them instead)."""
+
+
+def _require_a_basket(net: pd.DataFrame, baskets: Mapping[str, Sequence[str]]) -> None:
+    """Refuse reports in which no week holds a position for every currency of any basket:
+    every net USD would be n/a (a file of other currency markets only, such as the USD index,
+    is "no currency markets" for the net USD).  ``net``: the headline trader class's net
+    contracts, dates x currencies (NaN: no position reported)."""
+    held = net.notna()
+    if any(held[list(b)].all(axis=1).any() for b in baskets.values()):
+        return
+    members = list(dict.fromkeys(c for b in baskets.values() for c in b))
+    never = [c for c in members if not held[c].any()]
+    have = [c for c in held.columns if held[c].any()]
+    raise InputError(
+        REPORTS_SOURCE,
+        "CFTC Contract Market Code",
+        "no week has a position for every currency of a basket, so no net USD can be computed"
+        + (f": never reported {', '.join(never)}" if never else "")
+        + f" (the report holds {', '.join(have) if have else 'no currency market'})",
+    )
+
+
 def analyse(
     legacy: pd.DataFrame | None,
     tff: pd.DataFrame | None,
@@ -931,6 +956,7 @@ def analyse(
         sorted(set().union(*[set(n.index) for n in nets.values()])), name="as_of"
     )
     nets = {k: v.reindex(index=dates, columns=all_ccy) for k, v in nets.items()}
+    _require_a_basket(nets["noncomm" if "noncomm" in nets else "lev_money"], baskets)
     # Basket members must have an FX column (InputError otherwise); other contracts only if quoted.
     priced = [c for c in all_ccy if c in members or c == USD_INDEX or c in fx.columns]
     rates = usd_per_unit_frame(

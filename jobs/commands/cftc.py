@@ -153,6 +153,7 @@ def partial_reasons(
     cur = res.currencies[res.currencies["ccy"].isin(members)]
     report = "legacy" if trader_col == "net_contracts" else "TFF"
     reported = res.currencies.loc[res.currencies[trader_col].notna(), "as_of"]
+    in_report = set(pd.DatetimeIndex(reported))  # weeks with a position for any currency
     span = (
         f"{pd.Timestamp(reported.min()).date()}..{pd.Timestamp(reported.max()).date()}"
         if len(reported)
@@ -165,7 +166,7 @@ def partial_reasons(
         no_pos = rows.loc[rows[trader_col].isna(), "ccy"].tolist()
         no_fx = rows.loc[rows["usd_per_unit"].isna(), "ccy"].tolist()
         parts = []
-        if len(no_pos) == len(rows):
+        if len(no_pos) == len(rows) and pd.Timestamp(day) not in in_report:
             parts.append(f"not in the {report} files (their weeks: {span})")
         elif no_pos:
             parts.append(f"no position for {', '.join(no_pos)}")
@@ -259,6 +260,7 @@ def _partial_warnings(weeks: list[dict[str, Any]], quality: Any) -> None:
 )
 def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: bool) -> None:
     """Net USD positioning (minus the sum of IMM currency positions) from local COT files."""
+    from flows.cftc import REPORTS_SOURCE
     from flows.quality import enforce
     from jobs.tasks.cftc import compute
     from jobs.tasks.cftc_ingest import fx_quality_note
@@ -272,7 +274,13 @@ def cftc(legacy: tuple[Path, ...], tff: tuple[Path, ...], fx: Path, as_json: boo
         loaded = load_files(list(legacy), list(tff), fx)
         enforce(loaded.quality, threshold)
         enforce(loaded.fx_quality, threshold)
-        res = compute(loaded.legacy, loaded.tff, loaded.fx, settings)
+        try:
+            res = compute(loaded.legacy, loaded.tff, loaded.fx, settings)
+        except InputError as exc:
+            if exc.source != REPORTS_SOURCE:
+                raise
+            files = ", ".join(str(p) for p in (legacy or tff))  # the headline class's report
+            raise InputError(files, exc.field, exc.reason) from None
     quality = loaded.quality
     fx_quality_note(loaded.fx_quality, quality)
     weeks = weeks_json(

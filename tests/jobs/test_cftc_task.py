@@ -305,6 +305,83 @@ def test_cli_zip_input_bad_file_and_no_currency_rows_named(test_data: Path, tmp_
     )
 
 
+def _legacy_without(codes: set[str], weeks: set[str] | None = None) -> str:
+    """The real legacy slice (tests/data) as text without the rows of ``codes`` (in ``weeks``
+    only, as report dates ``YYYY-MM-DD``, when given)."""
+    import zipfile
+
+    with zipfile.ZipFile(cftc_replay.LEGACY_ZIP) as z:
+        text = z.read(z.namelist()[0]).decode("utf-8")
+    lines = text.splitlines(keepends=True)
+    # the code is the 4th field and the date the 3rd (names are quoted and hold no comma)
+    kept = [lines[0]] + [
+        ln
+        for ln in lines[1:]
+        if not (
+            ln.split(",")[3].strip().strip('"') in codes
+            and (weeks is None or ln.split(",")[2].strip() in weeks)
+        )
+    ]
+    assert len(kept) < len(lines)
+    return "".join(kept)
+
+
+@pytest.mark.parametrize(
+    ("drop", "never"),
+    [
+        (
+            {
+                "090741",
+                "092741",
+                "095741",
+                "096742",
+                "097741",
+                "099741",
+                "102741",
+                "112741",
+                "232741",
+            },
+            "never reported JPY, EUR, GBP, CHF, CAD, AUD, NZD, MXN, BRL (the report holds",
+        ),
+        ({"097741"}, "never reported JPY (the report holds EUR"),
+    ],
+    ids=["only-usd-index-and-zar", "no-jpy"],
+)
+def test_cli_refuses_reports_without_any_complete_basket(
+    tmp_path: Path, drop: set[str], never: str
+) -> None:
+    """A newcomer's file: the basket currencies removed, the USD index and rand kept.  Every
+    week read n/a with exit 0 and the reason "not in the legacy files (their weeks: ...)" for
+    weeks that are in them; JPY alone missing gave exit 0 and no week either."""
+    path = tmp_path / "annual.txt"
+    path.write_text(_legacy_without(drop), encoding="utf-8")
+    res = CliRunner().invoke(cftc_cmd, ["--legacy", str(path), "--fx", str(cftc_replay.ECB_CSV)])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(
+        f"error: {path}: CFTC Contract Market Code: no week has a position for every currency "
+        "of a basket, so no net USD can be computed: "
+    )
+    assert never in res.stderr
+
+
+def test_cli_week_without_the_basket_currencies_says_which(tmp_path: Path) -> None:
+    """One week of the file holds only the USD index and rand: it is partial for want of the
+    basket currencies' positions, not "not in the legacy files" (its week is in them)."""
+    basket = {"090741", "092741", "095741", "096742", "097741", "099741", "102741", "112741"}
+    path = tmp_path / "annual.txt"
+    path.write_text(_legacy_without(basket | {"232741"}, {"2025-01-14"}), encoding="utf-8")
+    res = CliRunner().invoke(
+        cftc_cmd, ["--legacy", str(path), "--fx", str(cftc_replay.ECB_CSV), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    weeks = {w["as_of"]: w for w in json.loads(res.stdout)["weeks"]}
+    jan14 = weeks["2025-01-14"]
+    assert jan14["partial"] and jan14["net_usd_wide9"] is None
+    assert jan14["partial_reason"].startswith("no position for ")
+    assert "JPY" in jan14["partial_reason"] and "not in the legacy" not in jan14["partial_reason"]
+    assert not weeks["2025-01-21"]["partial"]
+
+
 def test_cli_backfill_sample_publishes(tmp_path: Path, redis_url: str, store) -> None:
     from jobs.cli import main
 
