@@ -157,6 +157,10 @@ def _decode(
     try:
         obj = _loads(text)
     except json.JSONDecodeError as exc:
+        if not text.strip():  # no bytes, only blanks or a byte-order mark: say so, not "line 1"
+            raise InputError(
+                source, None, "empty body (expected CBOE's delayed-quotes JSON object)"
+            ) from None
         raise InputError(
             source, None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None

@@ -1015,6 +1015,12 @@ def _parse(
             and len(starts) > 4
         ):
             body_bytes = memoryview(raw)[_line_starts(raw, 5)[4] :]
+    if not text.strip():  # no bytes, only blanks, or only a byte-order mark (decoded away)
+        raise InputError(
+            source,
+            None,
+            "empty file (expected a CBOE quote table: the spot, date and header lines, then the options)",
+        )
     if len(starts) < 4:
         raise InputError(
             source,

@@ -72,7 +72,12 @@ def read_chain(path: Path, underlying: str | None = None) -> Any:
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror or exc}") from None
     try:
-        if decode_text(raw, str(path)).text.lstrip()[:1] in ("{", "["):
+        text = decode_text(raw, str(path)).text
+        if not text.strip():  # no bytes, only blanks or only a byte-order mark
+            raise InputError(
+                str(path), None, "empty file (expected CBOE options JSON or a CBOE quote-table CSV)"
+            )
+        if text.lstrip()[:1] in ("{", "["):
             chain = cboe.parse(raw, source=str(path), symbol=underlying)
             if underlying:
                 chain.underlying = underlying.upper().lstrip("_")

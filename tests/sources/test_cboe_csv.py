@@ -555,3 +555,34 @@ def test_a_quoted_cell_with_a_comma_keeps_the_line_regular() -> None:
     assert quoted.count(",") == ROWS[2].count(",") + 1
     chain = cboe_csv.parse(make([ROWS[0], ROWS[1], quoted]), "f.csv")
     assert len(chain.contracts) == 6
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"\xef\xbb\xbf", b"\n\n  \r\n", b"\xff\xfe", "".encode("utf-16")], ids=repr
+)
+def test_an_empty_file_is_called_empty(raw: bytes) -> None:
+    """No bytes, blanks only or a byte-order mark only: "empty file", not "file has 1 line(s);
+    expected spot, date and header lines" (or a missing spot in a blank line 2)."""
+    from flows.sources import cboe
+
+    with pytest.raises(InputError) as err:
+        cboe_csv.parse(raw, "drop/spy_quotedata.csv")
+    assert err.value.field is None and err.value.reason.startswith("empty file")
+    with pytest.raises(InputError) as err:
+        cboe.parse(raw, source="cboe:SPY")
+    assert err.value.reason.startswith("empty body")
+
+
+def test_the_gamma_command_calls_an_empty_file_empty(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from jobs.commands.gamma import gamma
+
+    for name, raw in (("chain.json", b""), ("quotes.csv", b"\xef\xbb\xbf\n")):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        res = CliRunner().invoke(gamma, [str(path)])
+        assert res.exit_code == 2
+        assert res.stderr.strip() == (
+            f"error: {path}: empty file (expected CBOE options JSON or a CBOE quote-table CSV)"
+        )
