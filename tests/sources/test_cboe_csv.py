@@ -381,11 +381,12 @@ def test_real_file_with_a_damaged_cell(
             ),
             "iv",
         ),
-        ("", "header"),
+        ("", None),  # an empty file (test_an_empty_file_is_called_empty)
+        ("\n", None),
         ("\nonly a line\n", "header"),
     ],
 )
-def test_bad_input_raises_naming_file_and_field(text: str, field: str) -> None:
+def test_bad_input_raises_naming_file_and_field(text: str, field: str | None) -> None:
     with pytest.raises(InputError) as err:
         cboe_csv.parse(text, "drop/spx_quotedata.csv")
     assert err.value.field == field
