@@ -23,9 +23,11 @@ Every :data:`POLL_S` seconds:
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -263,12 +265,29 @@ class Supervisor:
         self.start_scheduler()
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise ``OSError`` (``EADDRINUSE``, ...) when ``host:port`` cannot be bound, before a
+    server tries: werkzeug's development server prints its own advice and exits with code 1,
+    which the CLI reserves for a failed job (``flowdesk run`` and ``web`` exit 2 and name
+    ``--port``).  The probe binds as the server does (``SO_REUSEADDR``), then lets go."""
+    for family, kind, proto, _name, address in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM
+    )[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+
+
 def serve_in_thread(app: Any, host: str, port: int) -> tuple[Any, threading.Thread]:
     """Bind ``app``'s Flask server on ``host:port`` now (raises ``OSError`` if the port is taken)
     and serve it from a daemon thread (werkzeug, one thread per request)."""
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, app.server, threaded=True)
+    check_port_free(host, port)
+    try:
+        server = make_server(host, port, app.server, threaded=True)
+    except SystemExit:  # werkzeug prints its own message and exits 1 when it cannot bind
+        raise OSError(errno.EADDRINUSE, f"cannot bind {host}:{port}") from None
     thread = threading.Thread(target=server.serve_forever, name="flowdesk-web", daemon=True)
     thread.start()
     return server, thread

@@ -19,7 +19,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -112,7 +112,22 @@ def scheduler(ctx: click.Context) -> None:
 
 
 # -- web ----------------------------------------------------------------------------------
+def _cannot_listen(host: str, port: int, exc: OSError) -> NoReturn:
+    """Exit 2 (a usage problem, not a failed job) naming the address and ``--port``."""
+    click.echo(
+        f"flowdesk: cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? use --port)",
+        err=True,
+    )
+    raise SystemExit(EXIT_CONFIG) from None
+
+
 def _serve(host: str, port: int) -> None:
+    from jobs.supervisor import check_port_free
+
+    try:
+        check_port_free(host, port)
+    except OSError as exc:
+        _cannot_listen(host, port, exc)
     app = _web_app(host)
     _sigterm_is_ctrl_c(unless_handled=True)
     _announce(host, port)
@@ -204,11 +219,7 @@ def run(
         try:
             web_server, supervisor.web_thread = serve_in_thread(app, host, port)
         except OSError as exc:
-            click.echo(
-                f"flowdesk: cannot listen on {host}:{port}: {exc.strerror or exc} (another server there? use --port)",
-                err=True,
-            )
-            raise SystemExit(EXIT_CONFIG) from None
+            _cannot_listen(host, port, exc)
         _announce(host, port)
         supervisor.begin()
         worker = start_delivery_worker(settings, store)

@@ -303,3 +303,23 @@ def test_web_exposed_without_credentials_refuses(flowdesk_process) -> None:
     )
     assert res.returncode == 2
     assert "cannot serve the web app on 0.0.0.0" in res.stderr and "FLOWDESK_USERS" in res.stderr
+
+
+def test_web_on_a_taken_port_exits_2_naming_the_port_option(flowdesk) -> None:
+    """werkzeug's development server printed its own advice and exited 1, the code the README
+    keeps for a failed job; a taken address is a usage problem (exit 2) and says ``--port``."""
+    import socket
+
+    from jobs.supervisor import check_port_free
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError):
+            check_port_free("127.0.0.1", port)
+        res = flowdesk("web", "--port", str(port))
+    assert res.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr and "use --port" in res.stderr
+    check_port_free("127.0.0.1", port)  # free again once let go
