@@ -270,12 +270,12 @@ def check_port_free(host: str, port: int) -> None:
     server tries: werkzeug's development server prints its own advice and exits with code 1,
     which the CLI reserves for a failed job (``flowdesk run`` and ``web`` exit 2 and name
     ``--port``).  The probe binds as the server does (``SO_REUSEADDR``), then lets go."""
-    for family, kind, proto, _name, address in socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM
-    )[:1]:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind(address)
+    from werkzeug.serving import get_sockaddr, select_address_family
+
+    family = select_address_family(host, port)  # the family and address werkzeug binds
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(get_sockaddr(host, port, family))
 
 
 def serve_in_thread(app: Any, host: str, port: int) -> tuple[Any, threading.Thread]:
