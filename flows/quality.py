@@ -52,10 +52,10 @@ class Quality:
         Data rows read, and rows left out of every figure.
     total_weight, skipped_weight:
         The basis summed over all rows whose weight could be read, and over the skipped ones.
-    unweighed_skipped_rows:
-        Skipped rows whose weight could not be read (see the module docstring).
     unweighed_reasons:
-        Those rows per reason: they make the share count rows, so the summary names them first.
+        Skipped rows whose weight could not be read (see the module docstring), per reason:
+        they make the share count rows, so the summary names them first
+        (:attr:`unweighed_skipped_rows` is their sum).
     reasons:
         Skipped rows per reason, e.g. ``{"gamma: not a number ('-')": 770}``.
     repaired_rows, repairs:
@@ -73,7 +73,6 @@ class Quality:
     skipped_rows: int = 0
     total_weight: float = 0.0
     skipped_weight: float = 0.0
-    unweighed_skipped_rows: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     unweighed_reasons: dict[str, int] = field(default_factory=dict)
     repaired_rows: int = 0
@@ -97,7 +96,6 @@ class Quality:
         self.reasons[reason] = self.reasons.get(reason, 0) + int(rows)
         self._example(reason, where)
         if weight is None or not math.isfinite(float(weight)):
-            self.unweighed_skipped_rows += int(rows)
             self.unweighed_reasons[reason] = self.unweighed_reasons.get(reason, 0) + int(rows)
         else:
             self.skipped_weight += abs(float(weight))
@@ -133,7 +131,6 @@ class Quality:
             skipped_rows=self.skipped_rows + other.skipped_rows,
             total_weight=self.total_weight + other.total_weight,
             skipped_weight=self.skipped_weight + other.skipped_weight,
-            unweighed_skipped_rows=self.unweighed_skipped_rows + other.unweighed_skipped_rows,
             reasons=dict(self.reasons),
             unweighed_reasons=dict(self.unweighed_reasons),
             repaired_rows=self.repaired_rows + other.repaired_rows,
@@ -157,6 +154,11 @@ class Quality:
     def row_share(self) -> float:
         """Skipped rows / rows read (0 when nothing was read)."""
         return self.skipped_rows / self.total_rows if self.total_rows else 0.0
+
+    @property
+    def unweighed_skipped_rows(self) -> int:
+        """Skipped rows whose weight could not be read (the sum of :attr:`unweighed_reasons`)."""
+        return sum(self.unweighed_reasons.values())
 
     @property
     def skipped_share(self) -> float:
@@ -220,7 +222,6 @@ class Quality:
             skipped_weight=float(data.get("skipped_weight", 0.0)),
             reasons=dict(data.get("reasons", {})),
             unweighed_reasons=unweighed,
-            unweighed_skipped_rows=sum(unweighed.values()),
             repaired_rows=int(data.get("repaired_rows", 0)),
             repairs=dict(data.get("repairs", {})),
             warnings=list(data.get("warnings", [])),

@@ -117,7 +117,6 @@ def test_a_refusal_counted_by_rows_names_the_unreadable_rows_first() -> None:
     assert merged is not None and merged.unweighed_reasons == {"assets not readable": 2}
     # weighed rows only: the most frequent reasons first, as before
     q.unweighed_reasons.clear()
-    q.unweighed_skipped_rows = 0
     assert "skipped (0.30 % of AUM): unknown underlying (13 rows" in q.summary()
 
 
