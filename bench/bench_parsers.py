@@ -67,6 +67,7 @@ def _family(
     runs: int,
     baseline_name: str = READ_CSV,
     note: str = "",
+    target: float | None = TARGET,
 ) -> Figure | None:
     if not ctx.wants(name):
         return None
@@ -83,7 +84,42 @@ def _family(
 
     s, b = compare(subject, baseline, ctx.runs(runs), min_seconds=_min_seconds(ctx))
     what = f"{len(blobs)} file(s), {mb:.2f} MB" + (f"; {note}" if note else "")
-    return ratio_figure(name, s, b, baseline_name, target_ratio=TARGET, note=what)
+    return ratio_figure(name, s, b, baseline_name, target_ratio=target, note=what)
+
+
+LETF_FLOOR = (
+    "leveraged-ETF universe snapshots, the two steps any parse must take: Arrow's read of the "
+    "13 used columns + the reset classification (flows.letf_reset)"
+)
+
+
+def _letf_floor(raw: bytes, table: pd.DataFrame) -> object:
+    """The part of ``letf_universe.parse`` no implementation can leave out: the columns the
+    figures read, as text (Arrow's reader, one thread: the parse's own options), and each
+    fund's reset class from its ticker, name and family (the curated table, then the rules).
+    Timed beside the parse so that ``docs/benchmarks.md`` shows how much of the plain pandas
+    read these two steps alone take."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from flows import letf_reset
+    from flows.sources.letf_universe import _READ
+
+    read = pacsv.read_csv(
+        pa.BufferReader(raw),
+        read_options=pacsv.ReadOptions(use_threads=False, block_size=max(1 << 20, len(raw) + 1)),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(_READ),
+            column_types=dict.fromkeys(_READ, pa.large_string()),
+            strings_can_be_null=False,
+        ),
+    )
+
+    def text(c: str) -> pa.Array:
+        col = read.column(c)
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+
+    return letf_reset.classify_reset_flags(text("ticker"), text("name"), text("fund_family"), table)
 
 
 def figures(ctx: Context) -> list[Figure]:
@@ -305,6 +341,19 @@ def figures(ctx: Context) -> list[Figure]:
                 11,
                 note="each ~740 funds x 23 columns; the parse also gives each fund its reset period "
                 "(curated table, then 14 name and family rules) and checks every cell it reads",
+            )
+        )
+        figs.append(
+            _family(
+                LETF_FLOOR,
+                universes,
+                lambda raw, src: _letf_floor(raw, table),
+                lambda raw, src: _read_csv(raw),
+                ctx,
+                11,
+                note="no cell check, no defect, no frame: a floor under any parse that gives "
+                "each fund its reset class, not a target",
+                target=None,
             )
         )
 
