@@ -44,7 +44,21 @@ from flows.products import settlement_instants
 NY = ZoneInfo("America/New_York")
 RATE = 0.045
 """Risk-free rate used to price the sample chain, continuously compounded, fraction per year."""
-SOURCE = "sample"
+LAYOUTS = {"json": "CBOE delayed-quotes JSON", "csv": "CBOE quote table CSV"}
+"""The real layouts a sample chain is written in (``[gamma] sample_format``), as the source names them."""
+
+
+def source_text(underlying: str, seed: int, layout: str = "json") -> str:
+    """The ``source`` of a generated chain: ``SAMPLE`` first (what the dashboard and the API
+    label), then the underlying, the seed and the layout it was written in and parsed from,
+    e.g. ``SAMPLE CBOE delayed quotes SPX (seed 20240105, generated in the CBOE delayed-quotes
+    JSON layout)``.  ``layout``: a key of :data:`LAYOUTS`."""
+    return (
+        f"SAMPLE CBOE delayed quotes {underlying} (seed {seed}, generated in the "
+        f"{LAYOUTS[layout]} layout)"
+    )
+
+
 CSV_HEADER = (
     "Expiration Date,Calls,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest,Strike,"
     "Puts,Last Sale,Net,Bid,Ask,Volume,IV,Delta,Gamma,Open Interest"

@@ -130,12 +130,14 @@ def load_chain(
     notes: dict[str, Any] = {}
     if settings.sample_mode:
         seed = settings.service.sample_seed
-        if settings.gamma.sample_format == "csv":
+        layout = settings.gamma.sample_format
+        source = sample_options.source_text(underlying, seed, layout)
+        if layout == "csv":
             text = sample_options.sample_quotedata_csv(underlying, ctx.now, seed)
-            chain = cboe_csv.parse(text, source=sample_options.SOURCE, underlying=underlying)
+            chain = cboe_csv.parse(text, source=source, underlying=underlying)
         else:
             payload = sample_options.sample_options_json(underlying, ctx.now, seed)
-            chain = cboe.parse(payload, source=sample_options.SOURCE)
+            chain = cboe.parse(payload, source=source)
         notes["sample_seed"] = seed
         notes["sample_format"] = settings.gamma.sample_format
         return chain, True, notes
@@ -311,7 +313,8 @@ def gamma(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             "gamma.summary",
             {"summary": frame},
             as_of=pd.Timestamp(as_of),
-            source="sample" if settings.sample_mode else "gamma task",
+            source=f"flowdesk gamma summary of {len(frame)} underlyings: "
+            + ", ".join(f"gamma.{u}" for u in frame["underlying"]),
             sample=settings.sample_mode,
             headline={
                 "underlyings": len(frame),

@@ -43,7 +43,21 @@ from jobs.config import PROJECT_ROOT, Settings
 from jobs.store import keys
 from jobs.tasks import TaskContext, TaskOutcome, task
 
-SOURCE_SAMPLE = "sample"
+SAMPLE_PREFIX = "SAMPLE "
+"""How the ``source`` of a generated chain begins (:func:`sample_source`)."""
+
+
+def sample_source(symbol: str, seed: int) -> str:
+    """The ``source`` of a generated universe chain: SAMPLE, the name and the seed."""
+    return f"{SAMPLE_PREFIX}listed-options universe chain {symbol} (seed {seed}, generated)"
+
+
+def table_source(names: int, sample: bool) -> str:
+    """The ``source`` of ``universe.table``: how many names, and where their chains came from."""
+    chains = "SAMPLE generated chains" if sample else "CBOE delayed-quotes JSON chains"
+    return f"flowdesk universe table of {names:,} names from {chains}"
+
+
 NAME_PREFIX = "universe."
 TABLE_RESULT = "universe.table"
 GAMMA_TABLES = (
@@ -247,7 +261,7 @@ def fetch_one(
             underlying=row.symbol,
             spot=spot,
             as_of=pd.Timestamp(now).tz_convert("UTC"),
-            source=SOURCE_SAMPLE,
+            source=sample_source(row.symbol, settings.service.sample_seed),
             contracts=contracts,
         )
     query = cboe.build_query(row.symbol, base_url=settings.gamma.cboe_base_url)
@@ -462,7 +476,9 @@ def publish_name(
         pass
     report = analyze(chain, gamma_params(settings, chain.underlying, pd.Timestamp(chain.as_of)))
     headline = dict(report.headline)
-    headline.update(sample=chain.source == SOURCE_SAMPLE, round=round_id, on_demand=on_demand)
+    headline.update(
+        sample=chain.source.startswith(SAMPLE_PREFIX), round=round_id, on_demand=on_demand
+    )
     if sector is not None:
         headline["sector"] = sector
     store.publish(
@@ -470,7 +486,7 @@ def publish_name(
         {t: getattr(report, t) for t in GAMMA_TABLES},
         as_of=pd.Timestamp(chain.as_of),
         source=chain.source,
-        sample=chain.source == SOURCE_SAMPLE,
+        sample=chain.source.startswith(SAMPLE_PREFIX),
         headline=headline,
         extra={"as_of_cadence": "session", "round": round_id, "on_demand": on_demand},
         quality=report.quality.to_dict() if report.quality is not None else None,
@@ -566,7 +582,7 @@ def finalize_round(
             TABLE_RESULT,
             tables,
             as_of=as_of,
-            source="sample" if settings.sample_mode else "cboe-json",
+            source=table_source(len(tables["names"]), settings.sample_mode),
             sample=settings.sample_mode,
             headline=headline,
             extra={"as_of_cadence": "session", "shard_errors": shard_errors},

@@ -113,7 +113,7 @@ def test_gamma_page_renders_and_the_picker_switches(
     provenance = dash_duo.find_element("#gamma-provenance").text
     assert (
         "SAMPLE" in provenance
-        and "source: sample" in provenance
+        and "source: SAMPLE CBOE delayed quotes SPX (seed " in provenance
         and "as of 2026-11-18 10:15" in provenance
     )
     cards = dash_duo.find_element("#gamma-cards").text.lower()  # card titles are upper-cased by CSS

@@ -79,7 +79,11 @@ def test_sample_run_publishes_every_table_with_units(store: ResultStore) -> None
         res = store.read(f"gamma.{u}")
         meta = res.meta
         assert meta.tables == list(TABLES)
-        assert meta.sample is True and meta.source == "sample"
+        assert meta.sample is True
+        assert meta.source == (
+            f"SAMPLE CBOE delayed quotes {u} (seed {settings.service.sample_seed}, generated "
+            "in the CBOE delayed-quotes JSON layout)"
+        )
         assert pd.Timestamp(meta.as_of) == pd.Timestamp(NOW)
         for t in TABLES:
             frame = res.table(t)
@@ -121,6 +125,9 @@ def test_sample_run_publishes_every_table_with_units(store: ResultStore) -> None
         assert meta.extra["sample_seed"] == settings.service.sample_seed
     summary = store.read("gamma.summary").frame
     assert list(summary["underlying"]) == ["SPX", "SPY", "NVDA"]
+    assert store.meta("gamma.summary").source == (
+        "flowdesk gamma summary of 3 underlyings: gamma.SPX, gamma.SPY, gamma.NVDA"
+    )
     assert set(summary["status"]) == {"ok"}
     spx = store.meta("gamma.SPX").headline
     row = summary.set_index("underlying").loc["SPX"]
@@ -134,6 +141,10 @@ def test_sample_csv_format_goes_through_the_csv_parser(store: ResultStore) -> No
     assert record.status == "ok", record.error
     meta = store.meta("gamma.QQQ")
     assert meta.extra["sample_format"] == "csv" and meta.sample
+    assert meta.source == (
+        f"SAMPLE CBOE delayed quotes QQQ (seed {settings.service.sample_seed}, generated in "
+        "the CBOE quote table CSV layout)"
+    )
 
 
 def test_live_failure_of_one_underlying_leaves_the_others_and_the_last_good_result(

@@ -201,12 +201,18 @@ def test_in_process_without_any_worker(
     names = assert_complete_and_equal(store, settings)
     meta = store.meta("universe.table")
     assert meta.headline["shards"] > 1 and meta.headline["names"] == len(names) and meta.sample
+    assert meta.source == (
+        f"flowdesk universe table of {len(names):,} names from SAMPLE generated chains"
+    )
     # the staged chains of a finished round are gone (Redis keeps only the results)
     rnd = json.loads(store.redis.get(keys.universe_round()))
     assert rnd["done"] and not store.redis.exists(keys.universe_chains(rnd["id"]))
     # the focus names carry the full per-underlying tables
     spy = store.read("universe.SPY")
     assert spy.meta.headline["round"] == rnd["id"] and len(spy.tables["contracts"]) > 1000
+    assert spy.meta.sample and spy.meta.source == (
+        f"SAMPLE listed-options universe chain SPY (seed {settings.service.sample_seed}, generated)"
+    )
     assert spy.meta.headline["net_gex_usd_per_1pct"] == pytest.approx(
         names.set_index("symbol").loc["SPY", "net_gex_usd_per_1pct"], rel=1e-9
     )
