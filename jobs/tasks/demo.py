@@ -45,7 +45,7 @@ def demo(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
         "demo",
         frame,
         as_of=ctx.now,
-        source="demo",
+        source=f"SAMPLE demo rows (seed {ctx.settings.service.sample_seed}, generated)",
         sample=True,
         headline={"total_usd": float(frame["value_usd"].sum()), "rows": rows},
     )

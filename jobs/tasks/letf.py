@@ -68,8 +68,11 @@ def _assets_live(
     client: HttpClient,
     failures: dict[str, str],
     quality: Quality,
-) -> tuple[pd.DataFrame, pd.Series, list[str]]:
-    """Live assets: file AUM, then ProShares NAV history, then the drop file (wins)."""
+) -> tuple[pd.DataFrame, pd.Series, list[str], str]:
+    """Live assets: file AUM, then ProShares NAV history, then the drop file (wins).
+
+    Returns the universe with its assets, the net creations (USD) per ProShares fund, the
+    dates the assets are as of, and where they came from (for the result's ``source``)."""
     cfg = ctx.settings.letf
     threshold = ctx.settings.quality.threshold("letf")
     dates: list[str] = []
@@ -113,7 +116,12 @@ def _assets_live(
         )
         dates.extend(d for d in drop.frame["as_of"] if d)
     universe = letf.override_assets(universe, {**nav_assets, **drop_assets})
-    return universe, creations, dates
+    came_from = ["the universe file"]
+    if nav_assets:
+        came_from.append(f"ProShares NAV history ({len(nav_assets)} funds)")
+    if drop_assets:
+        came_from.append(f"drop file {drop_path.name} ({len(drop_assets)} funds)")
+    return universe, creations, dates, ", ".join(came_from)
 
 
 def _moves_live(
@@ -178,7 +186,9 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     else:
         client = HttpClient.from_settings(s)
         ctx.progress("fetching assets")
-        universe, creations, assets_dates = _assets_live(ctx, universe, client, failures, quality)
+        universe, creations, assets_dates, assets_from = _assets_live(
+            ctx, universe, client, failures, quality
+        )
     funds = letf.classify(universe, cfg.index_proxies)
     letf.warn_unmapped(funds, quality)
     # Before anything is published: a refused input fails the job, and the runner keeps the
@@ -196,10 +206,23 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
     if s.sample_mode:
         moves = sample_letf.sample_moves(ranked, seed, phase=phase, day=day)
         adv = sample_letf.sample_adv(ranked, seed)
+        source = (
+            f"universe file {universe_path.name}; SAMPLE assets, moves and volumes "
+            f"(seed {seed}, generated)"
+        )
     else:
         ctx.progress(f"quoting {min(len(ranked), cfg.max_quote_symbols)} underlyings")
         moves, price_time = _moves_live(ctx, ranked[: cfg.max_quote_symbols], client, failures)
         adv = _adv_live(ctx, failures, quality)
+        source = (
+            f"universe file {universe_path.name}; assets: {assets_from}; moves: Cboe delayed "
+            f"quotes ({len(moves)} underlyings); volumes: "
+            + (
+                f"drop file {cfg.adv_drop_file}"
+                if adv is not None
+                else "none (no ADV drop file: no % of volume)"
+            )
+        )
     flows = letf.fund_flows(funds, moves, net_creations_usd=creations)
     adv_map = adv.set_index("underlying")["adv_usd"] if adv is not None else None
     auction_map = adv.set_index("underlying")["auction_usd"] if adv is not None else None
@@ -263,7 +286,7 @@ def letf_flows(ctx: TaskContext, args: dict[str, Any]) -> TaskOutcome:
             "excluded_aum": left_out,
         },
         as_of=as_of,
-        source="sample" if s.sample_mode else "cboe-quotes+proshares+file",
+        source=source,
         sample=s.sample_mode,
         headline=headline,
         quality=quality.to_dict(),

@@ -120,7 +120,8 @@ def test_letf_page_renders_charts_tables_and_single_stock_view(
     provenance = dash_duo.find_element("#letf-provenance").text
     assert (
         "SAMPLE" in provenance
-        and "source: sample" in provenance
+        and "source: universe file letf_universe.csv; SAMPLE assets, moves and volumes"
+        in provenance
         and "as of 2026-11-18 15:30" in provenance
     )
     cards = dash_duo.find_element("#letf-cards").text

@@ -42,7 +42,11 @@ def test_sample_task_publishes_all_tables(store) -> None:
     assert record.status == "ok", record.error
     result = store.read("letf.flows")
     meta = result.meta
-    assert meta.sample is True and meta.source == "sample"
+    assert meta.sample is True
+    # the source names the universe file and what was generated, with its seed
+    assert meta.source == (
+        "universe file letf_universe.csv; SAMPLE assets, moves and volumes (seed 11, generated)"
+    )
     assert meta.tables == [
         "by_underlying",
         "funds",
@@ -162,6 +166,13 @@ def test_live_wiring_against_local_server(store, http_server, test_data, tmp_pat
     assert record.status == "ok", record.error
     result = store.read("letf.flows")
     assert result.meta.sample is False
+    # where each input came from: 2 funds from ProShares, 2 from the drop file, quotes for
+    # the 2 underlyings ranked, the volumes from the ADV drop file
+    assert result.meta.source == (
+        "universe file universe.csv; assets: the universe file, ProShares NAV history "
+        "(2 funds), drop file letf_aum.csv (2 funds); moves: Cboe delayed quotes "
+        "(2 underlyings); volumes: drop file letf_adv.csv"
+    )
     assert result.meta.as_of.startswith("2026-07-10T19:59:59")  # the quote's last trade, UTC
     assert result.meta.extra["assets_as_of"] == "2026-06-01"
     funds = result.table("funds").set_index("ticker")
