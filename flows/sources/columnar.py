@@ -206,9 +206,16 @@ def bounds_floats(
     chars: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`cell_floats` of :func:`cells_array` ``(chars, starts, ends)`` in one step: the
-    empty cells (nulls of the cast) known from the bounds, not found again in the array."""
+    empty cells (nulls of the cast) known from the bounds, not found again in the array.
+
+    Cells in the order of the text (each ends before the next starts: one column top to
+    bottom, or several row by row) are cast where they lie, no byte copied: one Arrow string
+    array over ``chars`` whose even slots are the cells and odd slots the bytes between them,
+    null (Arrow's cast reads only valid slots).  Other orders gather the cells' bytes first."""
     lengths = ends - starts
     n = lengths.size
+    if n and chars.size < 1 << 31 and bool((starts[1:] >= ends[:-1]).all()):
+        return _floats_in_place(chars, starts, ends, lengths != 0)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     at = np.repeat(starts - offsets[:-1], lengths)  # each byte's cell's shift, then its place
@@ -226,6 +233,35 @@ def bounds_floats(
     if np.count_nonzero(np.isfinite(values)) != written:
         return None  # inf or NaN written as a number: the exact conversion decides
     return values, given
+
+
+def _floats_in_place(
+    chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, given: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`bounds_floats` of cells in text order, read in ``chars`` itself."""
+    n = starts.size
+    offsets = np.empty(2 * n + 1, dtype=np.int32)
+    offsets[0:-1:2] = starts  # slot 2k: cell k
+    offsets[1::2] = ends  # slot 2k + 1: the bytes up to cell k + 1 (null)
+    offsets[-1] = ends[-1]
+    valid = np.zeros(2 * n, dtype=bool)
+    valid[0::2] = given
+    arr = pa.Array.from_buffers(
+        pa.string(),
+        2 * n,
+        [
+            pa.py_buffer(np.packbits(valid, bitorder="little")),
+            pa.py_buffer(offsets),
+            pa.py_buffer(chars),
+        ],
+    )
+    try:
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)[0::2]  # nulls: NaN
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if np.count_nonzero(np.isfinite(values)) != np.count_nonzero(given):
+        return None  # inf or NaN written as a number: the exact conversion decides
+    return np.ascontiguousarray(values), given
 
 
 _STRICT_PARSE = pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False)

@@ -208,11 +208,20 @@ class Cells:
         """:func:`flows.sources.columnar.cell_floats` of :meth:`column_text` ``(*js)`` (a
         small text), read from the cells' bounds at once."""
         assert self.chars is not None
-        bounds = [self._bounds(j) for j in js]
-        if len(bounds) == 1:
-            return columnar.bounds_floats(self.chars, *bounds[0])
-        starts, ends = (np.concatenate(b) for b in zip(*bounds, strict=True))
-        return columnar.bounds_floats(self.chars, starts, ends)
+        if len(js) == 1:
+            return columnar.bounds_floats(self.chars, *self._bounds(js[0]))
+        # the cells row by row, columns left to right (their order in the text: read in place),
+        # then back to one column after the other
+        order = sorted(range(len(js)), key=lambda k: js[k])
+        bounds = [self._bounds(js[k]) for k in order]
+        starts, ends = (np.stack(b, axis=1).ravel() for b in zip(*bounds, strict=True))
+        read = columnar.bounds_floats(self.chars, starts, ends)
+        if read is None:
+            return None
+        back = np.argsort(order)
+        return tuple(  # type: ignore[return-value]
+            np.ascontiguousarray(a.reshape(-1, len(js)).T[back]).ravel() for a in read
+        )
 
     def column(self, j: int) -> pa.Array | None:
         """Column ``j`` as an Arrow array when the fast path read the text, else None."""

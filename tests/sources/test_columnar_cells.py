@@ -151,10 +151,15 @@ NUMBERS = {
 }
 
 
+@pytest.mark.parametrize("order", ["text order", "reversed"])
 @pytest.mark.parametrize("name", list(NUMBERS))
-def test_bounds_floats_is_cell_floats_of_the_cells(name: str) -> None:
+def test_bounds_floats_is_cell_floats_of_the_cells(name: str, order: str) -> None:
+    """In text order the cells are cast where they lie; reversed, their bytes are gathered
+    first: both read what the gathered array reads."""
     cells = NUMBERS[name]
     chars, starts, ends = bounds(cells, tail="\n")
+    if order == "reversed":
+        starts, ends = starts[::-1].copy(), ends[::-1].copy()
     want = columnar.cell_floats(columnar.cells_array(chars, starts, ends))
     got = columnar.bounds_floats(chars, starts, ends)
     if want is None:
@@ -164,3 +169,22 @@ def test_bounds_floats_is_cell_floats_of_the_cells(name: str) -> None:
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+
+
+@pytest.mark.parametrize("columns", [(1, 2), (2, 1), (3, 1, 2), (2, 2)])
+def test_small_text_numbers_of_several_columns_are_each_columns_own(columns: tuple) -> None:
+    """``Cells.floats`` of several columns (read row by row in place, any order asked, a column
+    asked twice) is the columns' numbers one after the other, as each column reads alone."""
+    from flows.sources import price_frame
+
+    text = "DATE,A,B,C\n2024-01-02,1.5,,3\n2024-01-03,2,20.25,-4e2\n2024-01-04,,7,0.5\n"
+    cells = price_frame._small_cells(text, None, 5, False, None)
+    assert cells is not None
+    got = cells.floats(*columns)
+    assert got is not None
+    nan = float("nan")
+    by_hand = {1: [1.5, 2.0, nan], 2: [nan, 20.25, 7.0], 3: [3.0, -400.0, 0.5]}
+    np.testing.assert_array_equal(got[0], np.concatenate([by_hand[j] for j in columns]))
+    np.testing.assert_array_equal(got[1], ~np.isnan(got[0]))
+    alone = [cells.floats(j) for j in columns]
+    np.testing.assert_array_equal(got[0], np.concatenate([a[0] for a in alone]))
