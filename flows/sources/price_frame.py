@@ -219,9 +219,11 @@ class Cells:
         if read is None:
             return None
         back = np.argsort(order)
-        return tuple(  # type: ignore[return-value]
-            np.ascontiguousarray(a.reshape(-1, len(js)).T[back]).ravel() for a in read
-        )
+
+        def by_column(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a.reshape(-1, len(js)).T[back]).ravel()
+
+        return by_column(read[0]), by_column(read[1])
 
     def column(self, j: int) -> pa.Array | None:
         """Column ``j`` as an Arrow array when the fast path read the text, else None."""
