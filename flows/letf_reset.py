@@ -25,7 +25,10 @@ Where a fund's class comes from, first match wins (``reset_source`` names the st
      ``Premium`` or ``Distribution`` (``Growth & Daily Income`` is a payout, not a reset); a
      name that says ``Daily`` wins over every rule below (``Direxion Daily High Yield Bear``);
    * **options-based**: ``YieldBoost``, ``Option(s)``, ``Buffer``, ``Accelerated``, ``Outcome``,
-     ``Premium``, ``Enhanced Income``, ``+ Income``, ``Covered Call``, ``Boosted``, ``Capped``;
+     ``Premium``, ``Enhanced Income``, ``+ Income``, ``Covered Call``, ``Boosted``.  ``Capped``
+     alone is not one: it names an index's weight caps as often (ProShares ``Ultra MSCI Brazil
+     Capped`` tracks the MSCI Brazil 25/50 Capped index, daily), and the capped payoffs say
+     ``Accelerated`` or ``Buffer`` beside it (``2x Capped Accelerated ... Monthly ETF``).  The rule
      wins over the period words (``Accelerated ETF - Quarterly`` is an options payoff over a
      quarterly outcome period, not a quarterly leverage reset).  ``High Income`` alone is not
      enough: UBS's ``Monthly Pay 2x ... Diversified High Income`` note tracks a dividend index;
@@ -227,11 +230,11 @@ NAME_RULES: tuple[Rule, ...] = (
     Rule(
         "options",
         re.compile(
-            r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+\s*income|covered call|boosted|\bcapped\b",
+            r"yield\s*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+\s*income|covered call|boosted",
             re.IGNORECASE,
         ),
         OPTIONS,
-        "name names an options payoff (buffer / accelerated / capped / option income)",
+        "name names an options payoff (buffer / accelerated / outcome / option income)",
         keywords=(
             "yield",
             "option",
@@ -242,9 +245,8 @@ NAME_RULES: tuple[Rule, ...] = (
             "income",
             "covered call",
             "boosted",
-            "capped",
         ),
-        ascii_pattern=rf"yield{_ASCII_SPACE}*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+{_ASCII_SPACE}*income|covered call|boosted|\bcapped\b",
+        ascii_pattern=rf"yield{_ASCII_SPACE}*boost|\boptions?\b|buffer|accelerat|outcome|premium|enhanced income|\+{_ASCII_SPACE}*income|covered call|boosted",
     ),
     Rule(
         "weekly",

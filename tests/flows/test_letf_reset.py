@@ -245,6 +245,42 @@ def test_monthly_reset_fund_is_excluded_with_its_reason_and_assets() -> None:
     ]
 
 
+# -- "Capped" in an index name ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "issuer", "reset"),
+    [
+        ("ProShares Ultra MSCI Brazil Capped", "ProShares", "daily"),
+        ("ProShares UltraShort MSCI Brazil Capped", "ProShares", "daily"),
+        ("ProShares Ultra MSCI Brazil Capped", "", "daily"),  # the brand in the name
+        ("Some Fund MSCI Brazil Capped", "", "unknown"),  # nothing decides: not options-based
+        (
+            "Leverage Shares 2x Capped Accelerated TSLA Monthly ETF",
+            "Leverage Shares",
+            "options-based",
+        ),
+    ],
+)
+def test_capped_alone_is_an_index_word_not_an_options_payoff(
+    name: str, issuer: str, reset: str
+) -> None:
+    assert _reset(name, issuer)["reset"] == reset
+
+
+def test_funds_on_capped_indexes_count_as_daily(test_data) -> None:
+    """Six real rows of the 2026-06-01 snapshot: ProShares Ultra / UltraShort MSCI Brazil Capped
+    (UBR, BZQ) have daily 2x / -2x objectives on the MSCI Brazil 25/50 Capped index; they were
+    excluded as options-based (2,366,804,664 USD per 1 %).  The two high-yield funds are debt."""
+    from jobs.commands.letf import letf_report
+
+    doc = letf_report(test_data / "letf" / "capped_index_names_2026-06-01.csv", (), PROXIES)
+    # A * (L^2 - L) * 1 % by hand: TQQQ 3x, BRZU 3x, UBR 2x, BZQ -2x (4 + 2 = 6)
+    want = (39_349_000_000 * 6 + 97_744_400 * 6 + 3_889_450 * 2 + 3_049_360 * 6) * 0.01
+    assert want == pytest.approx(2_367_065_414.6, rel=1e-12)
+    assert doc["per_1pct_usd"] == pytest.approx(want, rel=1e-12)
+    reasons = {e["ticker"]: e["reason"] for e in doc["excluded"]}
+    assert set(reasons) == {"SJB", "UJB"} and all("debt" in r for r in reasons.values())
+
+
 # -- the field case -----------------------------------------------------------------------------
 def test_case_letf_calendar_reset(test_data) -> None:
     """cases/letf-calendar-reset: only TQQQ rebalances daily: 3.9349e10 * (9 - 3) * 1 %."""
