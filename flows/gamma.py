@@ -1149,7 +1149,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         why = np.array(
             [
                 "unsolved IV: no IV or gamma in the source and the mid cannot be solved for an IV",
-                "unsolved IV: no IV or gamma in the source and the mid is at intrinsic value (no time value: gamma ~ 0)",
+                "unsolved IV: no IV or gamma in the source and the mid is at or below intrinsic value (no time value: gamma ~ 0)",
                 "unsolved IV: no IV, no gamma and no two-sided quote in the source",
                 "unreadable IV/gamma cell in the source, and no IV could be solved from the mid",
             ],

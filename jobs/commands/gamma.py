@@ -151,11 +151,16 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
         lines.append(
             f"gamma modelled for {h['modelled_gamma_contracts']:,} contracts ({100 * float(h.get('modelled_gamma_share') or 0):.1f} % of |GEX|): the source gave no gamma, 0, or a non-standard deliverable"
         )
+    if h.get("unsolved_dropped"):
+        lines.append(
+            f"left out: {int(h['unsolved_dropped']):,} contracts without a usable gamma or IV ({float(h.get('unsolved_dropped_oi') or 0):,.0f} contracts of open interest):"
+        )
+        lines += dropped_lines(report.dropped, ("unsolved", "unreadable"))
     if h.get("excluded_contracts"):
         lines.append(
             f"excluded: {h['excluded_contracts']:,} contracts of non-standard series or other underlyings ({h.get('excluded_oi', 0):,.0f} contracts of open interest):"
         )
-        lines += excluded_lines(report.dropped)
+        lines += dropped_lines(report.dropped, ("non-standard", "other underlying"))
     for f in h.get("forwards") or []:
         lines.append(f"forward {f['expiry']}: {f['forward']:,.4g} ({f['method']})")
     lines.append("by expiry (net GEX, USD per 1% move):")
@@ -168,26 +173,28 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-EXCLUDED_SHOWN = 10
-"""Excluded contracts the text summary lists (the dashboard's dropped table has them all)."""
+DROPPED_SHOWN = 10
+"""Dropped contracts of one kind the text summary lists (the dashboard's dropped table has them
+all)."""
 
 
-def excluded_lines(dropped: pd.DataFrame) -> list[str]:
-    """The contracts left out as non-standard or of another underlying, largest open interest
-    first: symbol, open interest (contracts) and the reason (at most :data:`EXCLUDED_SHOWN`)."""
-    ex = dropped[dropped["kind"].isin(("non-standard", "other underlying"))]
+def dropped_lines(dropped: pd.DataFrame, kinds: tuple[str, ...]) -> list[str]:
+    """The contracts dropped as one of ``kinds`` (:data:`flows.gamma.DROPPED_KINDS`), largest
+    open interest first: symbol, open interest (contracts) and the reason (at most
+    :data:`DROPPED_SHOWN`)."""
+    ex = dropped[dropped["kind"].isin(kinds)]
     ex = ex.sort_values("open_interest", ascending=False, kind="stable")
     out = [
         f"  {sym}  OI {oi:,.0f} contracts  {reason}"
         for sym, oi, reason in zip(
-            ex["symbol"].head(EXCLUDED_SHOWN),
-            ex["open_interest"].head(EXCLUDED_SHOWN),
-            ex["reason"].head(EXCLUDED_SHOWN),
+            ex["symbol"].head(DROPPED_SHOWN),
+            ex["open_interest"].head(DROPPED_SHOWN),
+            ex["reason"].head(DROPPED_SHOWN),
             strict=True,
         )
     ]
-    if len(ex) > EXCLUDED_SHOWN:
-        out.append(f"  ... {len(ex) - EXCLUDED_SHOWN:,} more (the dashboard's dropped table)")
+    if len(ex) > DROPPED_SHOWN:
+        out.append(f"  ... {len(ex) - DROPPED_SHOWN:,} more (the dashboard's dropped table)")
     return out
 
 

@@ -446,6 +446,30 @@ def test_cli_text_lists_the_excluded_contracts(test_data: Path) -> None:
     assert not lines[at + 7].startswith("  SDS1")
 
 
+def test_cli_text_lists_the_contracts_left_out_without_gamma_or_iv(
+    test_data: Path, tmp_path: Path
+) -> None:
+    """The missing-gamma case with one contract's IV lost and its quote below intrinsic value
+    (the 450 call, OI 5,000, bid/ask 40/41 with spot 500): the text summary says it was left
+    out, with its open interest and why, as the JSON's ``unsolved_dropped`` does."""
+    doc = json.loads((test_data / "cases/gamma-missing-source-gamma/chain.json").read_text())
+    first = doc["data"]["options"][0]
+    assert first["option"] == "SPY260821C00450000" and first["open_interest"] == 5000.0
+    first.update(iv=0.0, bid=40.0, ask=41.0)
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(doc))
+    as_json = json.loads(CliRunner().invoke(gamma, [str(path), "--json"]).stdout)
+    assert as_json["unsolved_dropped"] == 1
+    res = CliRunner().invoke(gamma, [str(path)])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = lines.index(
+        "left out: 1 contracts without a usable gamma or IV (5,000 contracts of open interest):"
+    )
+    assert lines[at + 1].startswith("  SPY260821C00450000  OI 5,000 contracts  unsolved IV: ")
+    assert "the mid is at or below intrinsic value" in lines[at + 1]
+
+
 def test_file_command_refuses_a_config_it_cannot_use(
     test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
