@@ -1205,16 +1205,26 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         quality.warn(
             f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({share(unread_used & use_model):.1f} % of |GEX|)"
         )
+
+    def at_iv(mask: np.ndarray) -> str:
+        """Which IV the modelled gamma of ``mask`` used: the source's, or one solved from the mid."""
+        solved = int((mask & (iv_code == 1)).sum())
+        if not solved:
+            return "BSM at the contract's IV"
+        if solved == int(mask.sum()):
+            return "BSM at an IV solved from each contract's mid: the source gave none"
+        return f"BSM at the contract's IV, solved from the mid for {solved} of them"
+
     standard_model = use_model & has_pos & ~deliv[alive] & ~unreadable
     missing = standard_model & np.isnan(gamma_file)  # the source gave no gamma at all
     zero = standard_model & ~np.isnan(gamma_file)  # the source gave 0 (rounding, or a 0DTE habit)
     if missing.any():
         quality.warn(
-            f"gamma missing in the source for {int(missing.sum())} of {int(has_pos.sum())} contracts with a position: modelled (BSM at the contract's IV), {share(missing):.1f} % of |GEX|"
+            f"gamma missing in the source for {int(missing.sum())} of {int(has_pos.sum())} contracts with a position: modelled ({at_iv(missing)}), {share(missing):.1f} % of |GEX|"
         )
     if zero.any() and share(zero) >= MODELLED_WARN_SHARE * 100:
         quality.warn(
-            f"gamma 0 in the source for {int(zero.sum())} live contracts with a position: modelled (BSM at the contract's IV), {share(zero):.1f} % of |GEX|"
+            f"gamma 0 in the source for {int(zero.sum())} live contracts with a position: modelled ({at_iv(zero)}), {share(zero):.1f} % of |GEX|"
         )
 
     # profile (rows: main calls, main puts, then each convention's net)

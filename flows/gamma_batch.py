@@ -304,10 +304,15 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
         "strikes must be finite and positive",
     )
     iv_all = c["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
+    bid_all = c["bid"].to_numpy(dtype=np.float64, na_value=np.nan)
+    ask_all = c["ask"].to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        usable = (np.nan_to_num(iv_all) > 0) | ((bid_all > 0) & (ask_all >= bid_all))
     refuse(
-        np.bincount(group[np.nan_to_num(iv_all) > 0], minlength=G) == 0,
+        np.bincount(group[usable], minlength=G) == 0,
         "iv",
-        "implied volatility is zero or missing on every contract",
+        "implied volatility is zero or missing on every contract, and no contract has a "
+        "two-sided quote (bid > 0, ask >= bid) to solve it from",
     )
 
     # -- products

@@ -125,7 +125,8 @@ def _chain(**overrides) -> Chain:
         (lambda: _chain(columns={"open_interest": [10.0, -1.0]}), "open_interest"),
         (lambda: _chain(columns={"open_interest": [10.0, np.nan]}), "open_interest"),
         (lambda: _chain(columns={"strike": [500.0, 0.0]}), "strike"),
-        (lambda: _chain(columns={"iv": [0.0, np.nan]}), "iv"),
+        (lambda: _chain(columns={"iv": [0.0, np.nan], "bid": [0.0, 0.0]}), "iv"),
+        (lambda: _chain(columns={"iv": [0.0, np.nan], "ask": [np.nan, 0.5]}), "iv"),
         (
             lambda: _chain(
                 columns={"settle_time": pd.to_datetime([None, None]).tz_localize("UTC")}
@@ -142,6 +143,15 @@ def test_validate_chain_names_the_field(chain, field) -> None:
 
 def test_validate_chain_accepts_a_good_chain() -> None:
     validate_chain(_chain())
+
+
+def test_a_chain_without_any_iv_is_kept_when_a_quote_is_two_sided() -> None:
+    """A source that sends no IV at all (0 or missing everywhere) but quotes: the IVs are solved
+    from the mids (flows.gamma); one two-sided quote is enough, none is a broken download."""
+    validate_chain(_chain(columns={"iv": [np.nan, np.nan], "bid": [0.0, 1.0]}))
+    with pytest.raises(InputError, match="no contract has a two-sided quote") as err:
+        validate_chain(_chain(columns={"iv": [np.nan, 0.0], "bid": [0.0, 1.5]}))  # bid > ask
+    assert err.value.field == "iv"
 
 
 def _outcome(chain: Chain) -> str:
@@ -162,8 +172,9 @@ def _outcome(chain: Chain) -> str:
         ({"open_interest": [10.0, np.nan]}, "open_interest"),
         ({"strike": [500.0, 0.0]}, "strike"),
         ({"strike": [500.0, np.inf]}, "strike"),
-        ({"iv": [0.0, np.nan]}, "iv"),
-        ({"iv": [-np.inf, 0.0]}, "iv"),
+        ({"iv": [0.0, np.nan]}, None),  # the IVs solved from the two-sided quotes
+        ({"iv": [0.0, np.nan], "bid": [0.0, 0.0]}, "iv"),
+        ({"iv": [-np.inf, 0.0], "bid": [0.0, np.nan]}, "iv"),
         (
             {"settle_time": pd.to_datetime([None, "2024-03-15 20:00"]).tz_localize("UTC")},
             "settle_time",
@@ -179,7 +190,7 @@ def test_validate_chain_reads_typed_columns_as_pandas_reads_any_column(columns, 
     as_objects = _chain(
         columns={
             col: typed.contracts[col].astype(object)
-            for col in ("open_interest", "strike", "iv", "settle_time")
+            for col in ("open_interest", "strike", "iv", "bid", "ask", "settle_time")
         }
     )
     assert as_objects.contracts["settle_time"].dtype == object

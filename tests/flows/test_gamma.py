@@ -612,6 +612,17 @@ def test_default_next_close_comes_from_the_exchange_calendar() -> None:
 # -- bad input ----------------------------------------------------------------------------------
 
 
+def no_quotes(chain: Chain) -> Chain:
+    """``chain`` with every bid and ask 0: no mid to solve an IV from."""
+    return Chain(
+        chain.underlying,
+        chain.spot,
+        chain.as_of,
+        chain.source,
+        chain.contracts.assign(bid=0.0, ask=0.0),
+    )
+
+
 def test_bad_chains_and_params_are_refused() -> None:
     good = [("C", 100, 10, 0.2, 0.01)]
     chain = hand_chain(good, spot=100.0)
@@ -621,7 +632,9 @@ def test_bad_chains_and_params_are_refused() -> None:
         (Chain("SPY", float("nan"), chain.as_of, "hand-built", chain.contracts), "spot"),
         (hand_chain([("C", 100, -10, 0.2, 0.01)], spot=100.0), "open_interest"),
         (
-            hand_chain([("C", 100, 10, np.nan, 0.01), ("P", 100, 10, np.nan, 0.01)], spot=100.0),
+            no_quotes(
+                hand_chain([("C", 100, 10, np.nan, 0.01), ("P", 100, 10, np.nan, 0.01)], spot=100.0)
+            ),
             "iv",
         ),
         (hand_chain(good, spot=100.0, as_of="2024-03-20 10:00"), "expiry"),

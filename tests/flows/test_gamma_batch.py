@@ -172,7 +172,7 @@ def test_refusals_name_the_chain_and_match_the_per_chain_engine(test_data) -> No
     good = cboe.parse((test_data / "options" / "options_MSTR_2026-07-10_trimmed.json").read_bytes())
     wrong_spot = replace(good, spot=good.spot * 10)
     dead = replace(good, as_of=pd.Timestamp("2027-01-01", tz="UTC"))
-    no_iv = replace(good, contracts=good.contracts.assign(iv=np.nan))
+    no_iv = replace(good, contracts=good.contracts.assign(iv=np.nan, bid=0.0, ask=0.0))
     report = analyze_chains([good, wrong_spot, dead, no_iv], GammaParams())
     assert list(report.table["chain"]) == [0]
     failed = report.failed.set_index("chain")

@@ -212,6 +212,53 @@ def test_good_friday_expiry_moves_to_thursday() -> None:
 # -- 2. missing or zero source greeks -------------------------------------------------------------
 
 
+def test_a_source_without_any_iv_has_its_ivs_solved_from_the_mids(tmp_path: Path) -> None:
+    """The missing-gamma case with the IV left out as well (every ``iv`` key removed: no greek
+    at all, only bid and ask): the chain is kept, the IVs are solved from the mids, and the net
+    GEX is the reference sum at IVs solved by plain bisection on the reference BSM price."""
+    path = CASES / "gamma-missing-source-gamma" / "chain.json"
+    doc = json.loads(path.read_text())
+    for o in doc["data"]["options"]:
+        del o["iv"]
+    chain = cboe.parse(json.dumps(doc).encode(), source="no-iv.json")
+    assert chain.contracts["iv"].isna().all()
+    r, q, S = 0.045, 0.013, 500.0
+    rep = analyze(chain, GammaParams(r=r, q=q))
+    c = rep.contracts.set_index("symbol")
+    assert set(c["iv_source"]) == {"solved"} and set(c["gamma_source"]) == {"model"}
+    assert len(c) == 20
+    mids = {o["option"]: 0.5 * (o["bid"] + o["ask"]) for o in doc["data"]["options"]}
+    total = 0.0
+    for sym, row in c.iterrows():
+        call = row["type"] == "C"
+        K, T, target = float(row["strike"]), float(row["t_years"]), mids[sym]
+        lo, hi = 1e-4, 5.0
+        for _ in range(200):  # bisection: the price rises with sigma
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if ref.price(S, K, T, r, q, mid, call) < target else (lo, mid)
+        sig = 0.5 * (lo + hi)
+        assert row["iv_used"] == pytest.approx(sig, rel=1e-7), sym
+        sign = 1.0 if call else -1.0  # dealers long calls, short puts
+        total += sign * ref.gamma(S, K, T, r, q, sig) * row["open_interest"] * 100 * S * S * 0.01
+    assert rep.headline["net_gex_usd_per_1pct"] == pytest.approx(total, rel=1e-7)
+    # the mids are near the file's theoretical prices, so near the case's -86,003,172 (at the
+    # file's IVs): 1.9 % further out, the far strikes' mids holding more time value
+    assert round(total) == -87_616_377
+    assert any(
+        "gamma missing in the source for 20 of 22" in w
+        and "BSM at an IV solved from each contract's mid" in w
+        for w in rep.quality.warnings
+    )
+    # the two deep in-the-money puts (540, 550 with spot 500) are quoted below K - S: an
+    # American put there is exercised (delta -1, gamma 0), no IV prices it: listed as left out
+    lost = rep.dropped.set_index("symbol")
+    assert sorted(lost.index[lost["kind"] == "unsolved"]) == [
+        "SPY260821P00540000",
+        "SPY260821P00550000",
+    ]
+    assert rep.headline["unsolved_dropped"] == 2 and rep.headline["unsolved_dropped_oi"] == 8000
+
+
 @pytest.mark.parametrize(("q", "expected"), [(0.013, -86_003_172), (0.0, -79_615_487)])
 def test_case_missing_source_gamma(q: float, expected: int) -> None:
     chain = case_chain("gamma-missing-source-gamma")

@@ -369,13 +369,11 @@ def test_real_file_with_a_damaged_cell(
         (make().replace("Last: 4505.1001", "Last: "), "Last"),
         (make().replace("Last: 4505.1001", "Price 4505"), "Last"),
         (
-            make(
+            make(  # IV, bid and ask 0 on both sides of every row: nothing to solve an IV from
                 rows=[
-                    r.replace(",0.12,", ",0,")
-                    .replace(",0.13,", ",0,")
-                    .replace(",0.11,", ",0,")
-                    .replace(",0.15,", ",0,")
-                    .replace(",0.16,", ",0,")
+                    ",".join(
+                        "0" if i in (4, 5, 7, 15, 16, 18) else c for i, c in enumerate(r.split(","))
+                    )
                     for r in ROWS
                 ]
             ),

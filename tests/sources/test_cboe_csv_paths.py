@@ -185,6 +185,19 @@ ONE_PASS_DAMAGE = {
             ]
         ).encode()
     )(*_lines()),
+    # IV, bids and asks 0 on both sides: nothing to solve an IV from
+    "IV and quotes 0 everywhere": (
+        lambda h, b: "".join(
+            h
+            + [
+                ",".join(
+                    "0" if i in (4, 5, 7, 15, 16, 18) else c for i, c in enumerate(line.split(","))
+                )
+                + "\n"
+                for line in (x.rstrip("\n") for x in b)
+            ]
+        ).encode()
+    )(*_lines()),
 }
 
 
@@ -197,10 +210,14 @@ expiry whose weekday is not its date's (not CBOE's spelling: read text by text, 
 @pytest.mark.parametrize("name", list(ONE_PASS_DAMAGE))
 def test_damage_to_the_one_pass_conditions_gives_the_same_outcome(name: str) -> None:
     raw = ONE_PASS_DAMAGE[name]
-    if name == "IV 0 everywhere":  # regular, refused by validate_chain on both paths
-        with pytest.raises(FlowdeskError, match="implied volatility is zero or missing"):
+    if name == "IV and quotes 0 everywhere":  # regular, refused by validate_chain on both paths
+        with pytest.raises(FlowdeskError, match="no contract has a two-sided quote"):
             takes_one_pass(raw)
         assert assert_same_outcome(raw) == "error"
+        return
+    if name == "IV 0 everywhere":  # regular and kept: the IVs are solved from the mids
+        assert takes_one_pass(raw)
+        assert assert_same_outcome(raw) == "chain"
         return
     assert takes_one_pass(raw) == (name in STILL_REGULAR)
     assert_same_outcome(raw)
