@@ -139,6 +139,26 @@ def _grids(dash_duo, page: str, timeout: float = 40.0) -> list[dict]:
     return grids
 
 
+def _export(dash_duo, button: str, path, timeout: float = 30.0) -> list[str] | None:
+    """Click the grid's CSV button until ``path`` exists (the name arrives with the rows, after
+    them on a busy machine: an earlier click saves the default name), then wait until it holds
+    its header and rows (Chromium creates the file before it has written it); its lines, or None
+    when no such file came."""
+    deadline, clicked = time.time() + timeout, 0.0
+    while time.time() < deadline:
+        if path.exists():
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+            if len(lines) >= 2:
+                return lines
+        elif time.time() - clicked > 5.0:  # no file yet: click (again)
+            dash_duo.driver.execute_script(
+                "arguments[0].click()", dash_duo.find_element(f"#{button}")
+            )
+            clicked = time.time()
+        time.sleep(0.2)
+    return path.read_text(encoding="utf-8-sig").splitlines() if path.exists() else None
+
+
 @pytest.mark.browser
 def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
     dash_duo, tmp_path, monkeypatch, redis_url, store
@@ -230,13 +250,7 @@ def test_every_grid_has_human_headers_plain_numbers_and_no_empty_space(
         ("/status", "status-jobs-table-csv", f"status-jobs_{today}.csv"),
     ):
         _grids(dash_duo, page)
-        time.sleep(1.0)  # the file name arrives with the rows
-        dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element(f"#{button}"))
-        path = tmp_path / name
-        deadline = time.time() + 15
-        while time.time() < deadline and not path.exists():
-            time.sleep(0.2)
-        assert path.exists(), (name, sorted(p.name for p in tmp_path.iterdir()))
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = _export(dash_duo, button, tmp_path / name)
+        assert lines is not None, (name, sorted(p.name for p in tmp_path.iterdir()))
         assert len(lines) >= 2 and "_" not in lines[0], (name, lines[:2])  # headers, then rows
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
