@@ -359,7 +359,8 @@ def _publish(
             FX,
             {"data": table},
             as_of=as_of,
-            source="sample ECB reference rates (generated)"
+            source=f"SAMPLE ECB reference rates (seed {settings.service.sample_seed}, generated "
+            "in the eurofxref-hist.csv layout)"
             if sample
             else "ECB euro foreign exchange reference rates",
             sample=sample,
@@ -471,7 +472,7 @@ def backfill(
         )
         say("sample FX")
         positions = {k: _released(v, ts) for k, v in positions.items()}
-        source = "sample CFTC COT (generated in the Historical Compressed layout)"
+        source = f"SAMPLE CFTC COT (seed {seed}, generated in the Historical Compressed layout)"
     else:
         from flows.sources.http import HttpClient
 
@@ -628,7 +629,7 @@ def update_latest(
                 FX_CURRENCIES,
             )
         fx_source = "sample eurofxref-hist.csv"
-        source = "sample CFTC COT (generated in the Historical Compressed layout)"
+        source = f"SAMPLE CFTC COT (seed {seed}, generated in the Historical Compressed layout)"
     else:
         from flows.sources.http import HttpClient
 

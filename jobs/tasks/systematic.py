@@ -219,7 +219,7 @@ def etp_assets(
 
         return sample_prices.sample_etp_assets(
             universe, s.service.sample_seed, day=day
-        ), "SAMPLE assets (typical values x noise)"
+        ), f"SAMPLE assets (seed {s.service.sample_seed}, typical values x noise)"
     from flows.sources import aum_drop, proshares
 
     client = _client(ctx)

@@ -52,9 +52,14 @@ def sample_source(symbol: str, seed: int) -> str:
     return f"{SAMPLE_PREFIX}listed-options universe chain {symbol} (seed {seed}, generated)"
 
 
-def table_source(names: int, sample: bool) -> str:
-    """The ``source`` of ``universe.table``: how many names, and where their chains came from."""
-    chains = "SAMPLE generated chains" if sample else "CBOE delayed-quotes JSON chains"
+def table_source(names: int, sample_seed: int | None) -> str:
+    """The ``source`` of ``universe.table``: how many names, and where their chains came from
+    (``sample_seed``: generated with that seed; None: live)."""
+    chains = (
+        f"SAMPLE generated chains (seed {sample_seed})"
+        if sample_seed is not None
+        else "CBOE delayed-quotes JSON chains"
+    )
     return f"flowdesk universe table of {names:,} names from {chains}"
 
 
@@ -582,7 +587,10 @@ def finalize_round(
             TABLE_RESULT,
             tables,
             as_of=as_of,
-            source=table_source(len(tables["names"]), settings.sample_mode),
+            source=table_source(
+                len(tables["names"]),
+                settings.service.sample_seed if settings.sample_mode else None,
+            ),
             sample=settings.sample_mode,
             headline=headline,
             extra={"as_of_cadence": "session", "shard_errors": shard_errors},

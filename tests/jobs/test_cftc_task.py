@@ -71,6 +71,13 @@ def test_sample_mode_publishes_every_table(store) -> None:
     result = store.read(RESULT)
     assert result.meta.tables == TABLES
     assert result.meta.sample is True
+    # every source says SAMPLE and its seed (the net USD result joins its two inputs' sources)
+    seed = settings.service.sample_seed
+    cot = f"SAMPLE CFTC COT (seed {seed}, generated in the Historical Compressed layout)"
+    fx = f"SAMPLE ECB reference rates (seed {seed}, generated in the eurofxref-hist.csv layout)"
+    assert store.meta("cftc.positions").source == cot
+    assert store.meta("cftc.fx").source == fx
+    assert cot in result.meta.source and "SAMPLE" in result.meta.source.split(" + ")[-1]
     weekly = result.table("weekly")
     assert len(weekly) > 300  # weekly history since 2019
     assert pd.Timestamp(result.meta.as_of).tzinfo is not None

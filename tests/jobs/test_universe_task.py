@@ -202,7 +202,8 @@ def test_in_process_without_any_worker(
     meta = store.meta("universe.table")
     assert meta.headline["shards"] > 1 and meta.headline["names"] == len(names) and meta.sample
     assert meta.source == (
-        f"flowdesk universe table of {len(names):,} names from SAMPLE generated chains"
+        f"flowdesk universe table of {len(names):,} names from SAMPLE generated chains "
+        f"(seed {settings.service.sample_seed})"
     )
     # the staged chains of a finished round are gone (Redis keeps only the results)
     rnd = json.loads(store.redis.get(keys.universe_round()))
