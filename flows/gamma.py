@@ -1003,23 +1003,32 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         frame = _dropped_frame(c.loc[live_excl], "non-standard", excl_reason[live_excl])
         frame["kind"] = kinds
         dropped_parts.append(frame)
+        roots_excl = c.loc[live_excl, "root"].astype(str).to_numpy()
+        given_bad = bad_deliv[live_excl]  # a deliverable configured, but unusable
         for kind in ("non-standard", "other underlying"):
             m = kinds == kind
             if m.any():
                 ex_oi = float(oi_all[live_excl][m].sum())
-                series = sorted(set(c.loc[live_excl, "root"].astype(str).to_numpy()[m]))
+                series = sorted(set(roots_excl[m]))
                 what = (
                     "non-standard series"
                     if kind == "non-standard"
                     else "series on another underlying"
                 )
+                advice = []
+                if kind == "non-standard":
+                    if missing := sorted(set(roots_excl[m & ~given_bad])):
+                        advice.append(
+                            f"give the deliverable of {', '.join(missing)} in [gamma.deliverables] to model them"
+                        )
+                    if bad := sorted(set(roots_excl[m & given_bad])):
+                        advice.append(
+                            f"the deliverable given for {', '.join(bad)} in [gamma.deliverables] makes the per-share strike (strike * 100 - cash) / shares not positive: check its shares and cash"
+                        )
                 quality.warn(
                     f"{int(m.sum())} contracts of {what} ({', '.join(series)}; {ex_oi:,.0f} contracts of open interest, {ex_oi / total_oi * 100 if total_oi else 0:.1f} % of the chain) excluded from every figure"
-                    + (
-                        ": give their deliverable in [gamma.deliverables] to model them"
-                        if kind == "non-standard"
-                        else ""
-                    )
+                    + "".join(": " + a for a in advice[:1])
+                    + "".join("; " + a for a in advice[1:])
                 )
 
     alive = ~settled & ~excluded

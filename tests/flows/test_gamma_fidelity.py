@@ -644,6 +644,26 @@ def test_case_adjusted_series_without_a_deliverable_is_excluded_and_listed() -> 
     assert h["net_gex_usd_per_1pct"] == pytest.approx(0.0, abs=1e-6 * h["gross_gex_usd_per_1pct"])
     # which is neither regime: the newcomer saw "long gamma" for this $0 book
     assert h["regime"] == "neutral gamma"
+    assert any(
+        "give the deliverable of SDS1 in [gamma.deliverables] to model them" in w
+        for w in rep.quality.warnings
+    )
+
+
+def test_an_unusable_deliverable_is_named_as_given_not_as_missing() -> None:
+    """SDS1 with cash 1,000 per contract: every per-share strike (2.5..3.5 * 100 - 1,000) / 20 is
+    negative, so the series stays excluded; the warning says the deliverable given is unusable,
+    not that one is missing."""
+    rep = analyze(
+        case_chain("adjusted-option-series"),
+        GammaParams(r=0.045, q=0.0, deliverables={"SDS1": Deliverable(shares=20, cash=1000.0)}),
+    )
+    assert rep.headline["excluded_contracts"] == 6
+    ns = rep.dropped[rep.dropped["kind"] == "non-standard"]
+    assert ns["reason"].str.contains(r"per-share strike \(strike \* 100 - cash\)").all()
+    [warning] = [w for w in rep.quality.warnings if "SDS1" in w]
+    assert "the deliverable given for SDS1 in [gamma.deliverables]" in warning
+    assert "check its shares and cash" in warning and "give the deliverable" not in warning
 
 
 def test_cli_adjusted_series_with_and_without_the_config_table(
