@@ -628,7 +628,9 @@ def parse_report(
             else "none of the requested markets in the file"
         )
         asked = (
-            f" (contract market codes {', '.join(sorted(wanted))})" if wanted is not None else ""
+            f" (looked for the contract market codes {', '.join(sorted(wanted))})"
+            if wanted is not None
+            else ""
         )
         raise InputError(
             source, names["code"], f"{what}{asked}; {n_data} data row(s) of other markets"

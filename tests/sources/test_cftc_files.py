@@ -354,6 +354,6 @@ def test_code_prefilter_gives_the_same_rows_as_parsing_everything(
     # a code that is not in the file: an error naming the file (an empty table is never a result)
     with pytest.raises(
         InputError,
-        match=r"x: .*none of the requested markets in the file \(contract market codes 999999\)",
+        match=r"x: .*none of the requested markets in the file \(looked for the contract market codes 999999\)",
     ):
         cftc_files.parse_tff(tff_files[0].text, "x", ["999999"])

@@ -145,7 +145,9 @@ def test_missing_markets_are_warned_and_no_currency_rows_is_an_error(
         "annual.txt: 102741 (BRL) absent on 1 of 10 report dates (2025-02-11): those weeks are partial"
     ]
     with pytest.raises(
-        InputError, match="annual.txt: CFTC Contract Market Code: no currency markets in the file"
+        InputError,
+        match=r"annual.txt: CFTC Contract Market Code: no currency markets in the file "
+        r"\(looked for the contract market codes 090741, ",
     ):
         cftc_files.parse_report(
             (test_data / "cftc" / "cftc_no_currency_rows.txt").read_text(),
