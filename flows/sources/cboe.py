@@ -691,7 +691,11 @@ def dedupe(
         sym = distinct["symbol"].to_numpy()[clash][0]
         where = rows[np.flatnonzero(dup_any & ~exact)[clash]]
         first = contracts.loc[contracts["symbol"] == sym]
-        diff = [c for c in first.columns if first[c].nunique(dropna=False) > 1]
+        # the source's fields only: ``unreadable`` (a flag the parser derives from them) differs
+        # whenever a cell does, and names nothing in the response
+        diff = [
+            c for c in first.columns if c != "unreadable" and first[c].nunique(dropna=False) > 1
+        ]
         vals = {c: first[c].tolist() for c in diff[:3]}
         raise InputError(
             source,

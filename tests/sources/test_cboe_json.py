@@ -189,6 +189,14 @@ def test_bad_rows_are_skipped_and_counted(mstr_bytes: bytes) -> None:
         match=r"conflicting duplicate option symbol MSTR260717C00095000 \(data\.options\[0\] and data\.options\[48\]\): open_interest",
     ):
         cboe.parse(json.dumps(obj2), symbol="MSTR")
+    # a copy whose greeks the source sent as null: the message names those fields only, not
+    # the parser's own flag of an unreadable cell
+    obj4 = json.loads(mstr_bytes)
+    first = obj4["data"]["options"][0]
+    obj4["data"]["options"].append(dict(first, iv=None, gamma=None))
+    with pytest.raises(InputError) as err:
+        cboe.parse(json.dumps(obj4), symbol="MSTR")
+    assert str(err.value).endswith(f"iv {first['iv']!r} vs nan, gamma {first['gamma']!r} vs nan")
     obj3 = json.loads(mstr_bytes)
     obj3["data"]["options"][7]["open_interest"] = -5.0
     with pytest.raises(InputError, match=r"open_interest: 1 value\(s\) outside .* -5 \(row 7\)"):
