@@ -1027,8 +1027,7 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
                         )
                 quality.warn(
                     f"{int(m.sum())} contracts of {what} ({', '.join(series)}; {ex_oi:,.0f} contracts of open interest, {ex_oi / total_oi * 100 if total_oi else 0:.1f} % of the chain) excluded from every figure"
-                    + "".join(": " + a for a in advice[:1])
-                    + "".join("; " + a for a in advice[1:])
+                    + (": " + "; ".join(advice) if advice else "")
                 )
 
     alive = ~settled & ~excluded
