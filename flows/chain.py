@@ -405,12 +405,12 @@ def _not_a_time(col: pd.Series) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(col).isna())
 
 
-def _any_two_sided(c: pd.DataFrame) -> bool:
-    """Whether one contract has a two-sided quote (``bid > 0``, ``ask >= bid``): an IV can be
-    solved from its mid (:func:`flows.gamma.analyze`)."""
+def _any_quote(c: pd.DataFrame) -> bool:
+    """Whether one contract has a quote an IV can be solved from (:func:`flows.gamma.analyze`'s
+    rule for a mid: ``ask > 0`` and ``0 <= bid <= ask``)."""
     bid, ask = _numbers(c["bid"]), _numbers(c["ask"])
     with np.errstate(invalid="ignore"):
-        return bool(((bid > 0) & (ask >= bid)).any())
+        return bool(((ask > 0) & (bid >= 0) & (ask >= bid)).any())
 
 
 def validate_chain(
@@ -424,8 +424,8 @@ def validate_chain(
     Checks: ``as_of`` is tz-aware; ``spot`` is a finite positive number; the contracts frame has
     every :data:`flows.schema.CHAIN_COLUMNS` column and at least one row; symbols are unique;
     every contract has a settlement instant; no missing or negative open interest; strikes positive; at least one positive implied volatility or, where
-    the source sends none (0 or missing on every contract), at least one two-sided quote to solve
-    the IVs from (a chain with neither is a broken download, not a quiet market).
+    the source sends none (0 or missing on every contract), at least one quote to solve the IVs
+    from (a chain with neither is a broken download, not a quiet market).
     ``symbols_unique=True``: the caller (a parser that keyed every contract) already knows the
     symbols are unique.  ``columns``: a parser that built the contracts frame from its own
     arrays passes them (``open_interest``, ``strike``, ``iv`` float64, ``settle_time``
@@ -487,11 +487,11 @@ def validate_chain(
     if not (np.isfinite(strike) & (strike > 0)).all():
         raise InputError(src, "strike", "strikes must be finite and positive")
     iv = _numbers(c["iv"]) if columns is None else columns["iv"]
-    if not (iv > 0).any() and not _any_two_sided(c):  # (NaN and -inf are not positive, +inf is)
+    if not (iv > 0).any() and not _any_quote(c):  # (NaN and -inf are not positive, +inf is)
         raise InputError(
             src,
             "iv",
             "implied volatility is zero or missing on every contract, and no contract has a "
-            "two-sided quote (bid > 0, ask >= bid) to solve it from",
+            "quote (ask > 0, 0 <= bid <= ask) to solve it from",
         )
     chain._validated = _fingerprint(chain)

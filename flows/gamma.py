@@ -1145,8 +1145,6 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     gex = w * gamma_used * scale_1pct
     keep = ~lost
     if lost.any():
-        lost_unread = lost & unreadable
-        lost_plain = lost & ~unreadable
         li = np.flatnonzero(lost)
         lower, _ = price_bounds(U[li], K[li], np.maximum(T[li], 0.0), r, q_i[li], is_call[li])
         at_intrinsic = np.zeros(n, dtype=bool)
@@ -1154,6 +1152,10 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
             at_intrinsic[li] = np.isfinite(mid_unit[li]) & (
                 mid_unit[li] <= lower * (1.0 + 1e-6) + 1e-12
             )
+        # a quote at or below intrinsic value has no gamma to lose, whatever its IV cell held
+        # (absent, 0, null or text): only the others' unreadable cells lose input
+        lost_unread = lost & unreadable & ~at_intrinsic
+        lost_plain = lost & ~lost_unread
         why = np.array(
             [
                 "unsolved IV: no IV or gamma in the source and the mid cannot be solved for an IV",
@@ -1208,12 +1210,6 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
     def share(mask: np.ndarray) -> float:
         return float(np.abs(gex[mask]).sum()) / gross * 100 if gross > 0 else 0.0
 
-    unread_used = unreadable & has_pos & keep
-    if unread_used.any():
-        quality.warn(
-            f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({share(unread_used & use_model):.1f} % of |GEX|)"
-        )
-
     def at_iv(mask: np.ndarray) -> str:
         """Which IV the modelled gamma of ``mask`` used: the source's, or one solved from the mid."""
         solved = int((mask & (iv_code == 1)).sum())
@@ -1222,6 +1218,12 @@ def analyze(chain: Chain, params: GammaParams) -> GammaReport:
         if solved == int(mask.sum()):
             return "BSM at an IV solved from each contract's mid: the source gave none"
         return f"BSM at the contract's IV, solved from the mid for {solved} of them"
+
+    unread_used = unreadable & has_pos & keep
+    if unread_used.any():
+        quality.warn(
+            f"{int(unread_used.sum())} contracts had an unreadable or empty IV, gamma or quote cell: set missing, gamma modelled for {int((unread_used & use_model).sum())} ({at_iv(unread_used & use_model)}; {share(unread_used & use_model):.1f} % of |GEX|)"
+        )
 
     standard_model = use_model & has_pos & ~deliv[alive] & ~unreadable
     missing = standard_model & np.isnan(gamma_file)  # the source gave no gamma at all

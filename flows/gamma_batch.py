@@ -307,12 +307,14 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     bid_all = c["bid"].to_numpy(dtype=np.float64, na_value=np.nan)
     ask_all = c["ask"].to_numpy(dtype=np.float64, na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        usable = (np.nan_to_num(iv_all) > 0) | ((bid_all > 0) & (ask_all >= bid_all))
+        usable = (np.nan_to_num(iv_all) > 0) | (
+            (ask_all > 0) & (bid_all >= 0) & (ask_all >= bid_all)
+        )  # flows.gamma's rule for a mid
     refuse(
         np.bincount(group[usable], minlength=G) == 0,
         "iv",
         "implied volatility is zero or missing on every contract, and no contract has a "
-        "two-sided quote (bid > 0, ask >= bid) to solve it from",
+        "quote (ask > 0, 0 <= bid <= ask) to solve it from",
     )
 
     # -- products

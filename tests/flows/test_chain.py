@@ -125,7 +125,7 @@ def _chain(**overrides) -> Chain:
         (lambda: _chain(columns={"open_interest": [10.0, -1.0]}), "open_interest"),
         (lambda: _chain(columns={"open_interest": [10.0, np.nan]}), "open_interest"),
         (lambda: _chain(columns={"strike": [500.0, 0.0]}), "strike"),
-        (lambda: _chain(columns={"iv": [0.0, np.nan], "bid": [0.0, 0.0]}), "iv"),
+        (lambda: _chain(columns={"iv": [0.0, np.nan], "ask": [0.0, 0.0]}), "iv"),
         (lambda: _chain(columns={"iv": [0.0, np.nan], "ask": [np.nan, 0.5]}), "iv"),
         (
             lambda: _chain(
@@ -147,10 +147,11 @@ def test_validate_chain_accepts_a_good_chain() -> None:
 
 def test_a_chain_without_any_iv_is_kept_when_a_quote_is_two_sided() -> None:
     """A source that sends no IV at all (0 or missing everywhere) but quotes: the IVs are solved
-    from the mids (flows.gamma); one two-sided quote is enough, none is a broken download."""
-    validate_chain(_chain(columns={"iv": [np.nan, np.nan], "bid": [0.0, 1.0]}))
-    with pytest.raises(InputError, match="no contract has a two-sided quote") as err:
-        validate_chain(_chain(columns={"iv": [np.nan, 0.0], "bid": [0.0, 1.5]}))  # bid > ask
+    from the mids (flows.gamma, whose rule for a mid this is: ask > 0, 0 <= bid <= ask); one
+    quote is enough, none is a broken download."""
+    validate_chain(_chain(columns={"iv": [np.nan, np.nan], "bid": [0.0, np.nan]}))  # 0 / 1.2
+    with pytest.raises(InputError, match=r"no contract has a quote \(ask > 0") as err:
+        validate_chain(_chain(columns={"iv": [np.nan, 0.0], "bid": [np.nan, 1.5]}))  # bid > ask
     assert err.value.field == "iv"
 
 
@@ -172,9 +173,9 @@ def _outcome(chain: Chain) -> str:
         ({"open_interest": [10.0, np.nan]}, "open_interest"),
         ({"strike": [500.0, 0.0]}, "strike"),
         ({"strike": [500.0, np.inf]}, "strike"),
-        ({"iv": [0.0, np.nan]}, None),  # the IVs solved from the two-sided quotes
-        ({"iv": [0.0, np.nan], "bid": [0.0, 0.0]}, "iv"),
-        ({"iv": [-np.inf, 0.0], "bid": [0.0, np.nan]}, "iv"),
+        ({"iv": [0.0, np.nan]}, None),  # the IVs solved from the quotes
+        ({"iv": [0.0, np.nan], "ask": [0.0, 0.0]}, "iv"),
+        ({"iv": [-np.inf, 0.0], "ask": [0.0, np.nan]}, "iv"),
         (
             {"settle_time": pd.to_datetime([None, "2024-03-15 20:00"]).tz_localize("UTC")},
             "settle_time",

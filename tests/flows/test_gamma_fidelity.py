@@ -212,16 +212,23 @@ def test_good_friday_expiry_moves_to_thursday() -> None:
 # -- 2. missing or zero source greeks -------------------------------------------------------------
 
 
-def test_a_source_without_any_iv_has_its_ivs_solved_from_the_mids(tmp_path: Path) -> None:
-    """The missing-gamma case with the IV left out as well (every ``iv`` key removed: no greek
-    at all, only bid and ask): the chain is kept, the IVs are solved from the mids, and the net
-    GEX is the reference sum at IVs solved by plain bisection on the reference BSM price."""
+@pytest.mark.parametrize("iv", ["removed", "zero", "null"])
+def test_a_source_without_any_iv_has_its_ivs_solved_from_the_mids(iv: str) -> None:
+    """The missing-gamma case with the IV left out as well (every ``iv`` key removed, sent as 0
+    or as null: no greek at all, only bid and ask): the chain is kept, the IVs are solved from
+    the mids, and the net GEX is the reference sum at IVs solved by plain bisection on the
+    reference BSM price."""
     path = CASES / "gamma-missing-source-gamma" / "chain.json"
     doc = json.loads(path.read_text())
     for o in doc["data"]["options"]:
-        del o["iv"]
+        if iv == "removed":
+            del o["iv"]
+        else:
+            o["iv"] = 0.0 if iv == "zero" else None
     chain = cboe.parse(json.dumps(doc).encode(), source="no-iv.json")
     assert chain.contracts["iv"].isna().all()
+    # a null cell is marked unreadable (present, but no number); its quote still serves
+    assert chain.contracts["unreadable"].all() == (iv == "null")
     r, q, S = 0.045, 0.013, 500.0
     rep = analyze(chain, GammaParams(r=r, q=q))
     c = rep.contracts.set_index("symbol")
@@ -244,11 +251,20 @@ def test_a_source_without_any_iv_has_its_ivs_solved_from_the_mids(tmp_path: Path
     # the mids are near the file's theoretical prices, so near the case's -86,003,172 (at the
     # file's IVs): 1.9 % further out, the far strikes' mids holding more time value
     assert round(total) == -87_616_377
-    assert any(
-        "gamma missing in the source for 20 of 22" in w
-        and "BSM at an IV solved from each contract's mid" in w
-        for w in rep.quality.warnings
-    )
+    if iv == "null":
+        assert any(
+            "20 contracts had an unreadable or empty IV, gamma or quote cell" in w
+            and "gamma modelled for 20 (BSM at an IV solved from each contract's mid" in w
+            for w in rep.quality.warnings
+        )
+    else:
+        assert any(
+            "gamma missing in the source for 20 of 22" in w
+            and "BSM at an IV solved from each contract's mid" in w
+            for w in rep.quality.warnings
+        )
+    # nothing was lost: the two left out below have no gamma to lose, whatever their IV cell
+    assert rep.quality.skipped_rows == 0
     # the two deep in-the-money puts (540, 550 with spot 500) are quoted below K - S: an
     # American put there is exercised (delta -1, gamma 0), no IV prices it: listed as left out
     lost = rep.dropped.set_index("symbol")
