@@ -186,8 +186,12 @@ def map_underlyings(universe: pd.DataFrame, proxies: Mapping[str, str]) -> pd.Da
     ``proxies`` maps either an index *ticker* (``SPX``, ``INDU``) or an index *name* as found in
     ``underlying_asset`` (``Nasdaq-100``, ``NYSE Semiconductor Index``) to the ticker a desk hedges
     with (``SPY``, ``DIA``, ``QQQ``, ``SOXX``).  Tickers are matched exactly (upper case); names
-    case-insensitively, ignoring repeated spaces and a trailing ``Index``.  A name is used only when
-    the ticker is blank.  Adds ``underlying_source``: ``ticker``, ``proxy`` or ``""`` (unmapped).
+    case-insensitively, ignoring repeated spaces and a trailing ``Index``.  A mapped ticker wins;
+    then a mapped name, also beside a ticker ``proxies`` does not map (the sources give index
+    codes there: ProShares' ``MXBR2550`` for the MSCI Brazil 25/50 Capped index, ``SIXM`` for the
+    Financial Select Sector index; without the name their funds stood apart from the funds on the
+    same index, with no quote and no volume); else the ticker itself.  Adds
+    ``underlying_source``: ``ticker``, ``proxy`` or ``""`` (unmapped).
     """
     out = universe.copy()
     by_ticker = {str(k).strip().upper(): v for k, v in proxies.items()}
@@ -201,10 +205,12 @@ def map_underlyings(universe: pd.DataFrame, proxies: Mapping[str, str]) -> pd.Da
     from_ticker = ticker.map(by_ticker)
     from_name = asset.map(_norm_name).map(by_name)
     blank = ticker.eq("")
-    mapped = from_ticker.where(from_ticker.notna(), ticker.where(~blank, from_name))
+    proxy = from_ticker.where(from_ticker.notna(), from_name)
+    mapped = proxy.where(proxy.notna(), ticker.where(~blank))
     out["underlying"] = mapped.fillna("").astype(str)
+    # a name's proxy equal to the ticker given (TQQQ: QQQ, "Nasdaq-100 Index") is the ticker's
     src = np.where(
-        from_ticker.notna() | (blank & from_name.notna()), "proxy", np.where(blank, "", "ticker")
+        proxy.notna() & mapped.ne(ticker), "proxy", np.where(mapped.fillna("").eq(""), "", "ticker")
     )
     out["underlying_source"] = pd.Series(src, index=out.index).astype(str)
     return out

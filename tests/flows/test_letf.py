@@ -335,6 +335,10 @@ def test_real_snapshots_parse_with_readme_row_counts(
     assert set(universe["reset"]) <= set(letf_reset.RESETS)
 
 
+PROXY_NAMES = {" ".join(k.split()).casefold().removesuffix(" index") for k in PROXIES}
+"""The index names of the proxy map, as the funds' ``underlying_asset`` spells them."""
+
+
 def _independent_sums(path, skip_underlyings: set[str], daily: set[str]) -> dict[str, float]:
     """Plain-Python USD per 1% per underlying ticker, straight from the CSV text (daily-reset
     funds only: ``daily`` is the set of their tickers)."""
@@ -343,9 +347,11 @@ def _independent_sums(path, skip_underlyings: set[str], daily: set[str]) -> dict
         for row in csv.DictReader(fh):
             under = row["underlying_ticker"].strip().upper()
             text = row["leverage"].strip().lower()
+            name = " ".join(row["underlying_asset"].split()).casefold().removesuffix(" index")
             if (
                 not under
                 or under in skip_underlyings
+                or name in PROXY_NAMES  # the index's proxy collects it (covered fund by fund)
                 or row["asset_class"].strip().lower() != "equity"
             ):
                 continue

@@ -279,6 +279,12 @@ def test_funds_on_capped_indexes_count_as_daily(test_data) -> None:
     assert doc["per_1pct_usd"] == pytest.approx(want, rel=1e-12)
     reasons = {e["ticker"]: e["reason"] for e in doc["excluded"]}
     assert set(reasons) == {"SJB", "UJB"} and all("debt" in r for r in reasons.values())
+    # one index, one hedge: BRZU and BZQ give no ticker, UBR the index code MXBR2550 that no
+    # proxy maps; all three name the MSCI Brazil 25-50 index, hedged with EWZ
+    rows = {r["underlying"]: r for r in doc["by_underlying"]}
+    assert set(rows) == {"QQQ", "EWZ"} and rows["EWZ"]["funds"] == 3
+    brazil = (97_744_400 * 6 + 3_889_450 * 2 + 3_049_360 * 6) * 0.01
+    assert rows["EWZ"]["per_1pct_usd"] == pytest.approx(brazil, rel=1e-12)
 
 
 # -- the field case -----------------------------------------------------------------------------

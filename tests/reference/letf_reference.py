@@ -59,11 +59,11 @@ def hedge_underlying(fund: Mapping, proxies: Mapping[str, str]) -> tuple[str, st
     by_name = {_name_key(k): v for k, v in proxies.items()}
     if ticker in by_ticker:
         return by_ticker[ticker], "proxy"
+    asset = "" if missing(fund.get("underlying_asset")) else str(fund["underlying_asset"])
+    if _name_key(asset) in by_name:  # an index name beats an index code no proxy maps
+        return by_name[_name_key(asset)], "proxy"
     if ticker:
         return ticker, "ticker"
-    asset = "" if missing(fund.get("underlying_asset")) else str(fund["underlying_asset"])
-    if _name_key(asset) in by_name:
-        return by_name[_name_key(asset)], "proxy"
     return "", ""
 
 
