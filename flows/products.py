@@ -253,8 +253,10 @@ class Deliverable:
     def __post_init__(self) -> None:
         if not (np.isfinite(self.shares) and self.shares > 0):
             raise ValueError(f"deliverable shares must be a positive number, got {self.shares!r}")
-        if not np.isfinite(self.cash):
-            raise ValueError(f"deliverable cash must be finite, got {self.cash!r}")
+        if not (np.isfinite(self.cash) and self.cash >= 0):
+            raise ValueError(
+                f"deliverable cash must be a finite amount of 0 or more, got {self.cash!r}"
+            )
 
 
 def _alnum(symbol: str) -> str:

@@ -245,8 +245,9 @@ class DeliverableSettings(_Section):
     shares: float = Field(gt=0)
     """Shares of the chain's underlying delivered per contract of the adjusted series (20 after a
     1-for-5 reverse split of a 100-share contract)."""
-    cash: float = 0.0
-    """Cash delivered per contract, USD (optional; part of a spin-off or merger deliverable)."""
+    cash: float = Field(default=0.0, ge=0)
+    """Cash delivered per contract, USD, 0 or more (optional; part of a spin-off or merger
+    deliverable: the holder receives it, never pays it)."""
 
     @field_validator("shares", "cash")
     @classmethod

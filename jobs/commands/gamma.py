@@ -153,7 +153,7 @@ def summary_text(report: Any, doc: dict[str, Any]) -> str:
         )
     if h.get("unsolved_dropped"):
         lines.append(
-            f"left out: {int(h['unsolved_dropped']):,} contracts without a usable gamma or IV ({float(h.get('unsolved_dropped_oi') or 0):,.0f} contracts of open interest):"
+            f"left out: {int(h['unsolved_dropped']):,} contract{'' if int(h['unsolved_dropped']) == 1 else 's'} without a usable gamma or IV ({float(h.get('unsolved_dropped_oi') or 0):,.0f} contracts of open interest):"
         )
         lines += dropped_lines(report.dropped, ("unsolved", "unreadable"))
     if h.get("excluded_contracts"):

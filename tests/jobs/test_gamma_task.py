@@ -418,6 +418,7 @@ def test_gamma_config_deliverables_and_consistency_factor() -> None:
     )  # the early close, from the calendar
     for bad in (
         {"deliverables": {"X1": {"shares": 0}}},
+        {"deliverables": {"X1": {"shares": 20, "cash": -10.0}}},  # cash is received, never paid
         {"deliverables": {"X1": {"cash": 1.0}}},
         {"consistency_factor": 1.0},
     ):
@@ -464,7 +465,7 @@ def test_cli_text_lists_the_contracts_left_out_without_gamma_or_iv(
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     at = lines.index(
-        "left out: 1 contracts without a usable gamma or IV (5,000 contracts of open interest):"
+        "left out: 1 contract without a usable gamma or IV (5,000 contracts of open interest):"
     )
     assert lines[at + 1].startswith("  SPY260821C00450000  OI 5,000 contracts  unsolved IV: ")
     assert "the mid is at or below intrinsic value" in lines[at + 1]
