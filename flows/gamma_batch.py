@@ -306,10 +306,7 @@ def analyze_batch(batch: ChainBatch, params: GammaParams) -> BatchReport:
     iv_all = c["iv"].to_numpy(dtype=np.float64, na_value=np.nan)
     bid_all = c["bid"].to_numpy(dtype=np.float64, na_value=np.nan)
     ask_all = c["ask"].to_numpy(dtype=np.float64, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        usable = (np.nan_to_num(iv_all) > 0) | (
-            (ask_all > 0) & (bid_all >= 0) & (ask_all >= bid_all)
-        )  # flows.gamma's rule for a mid
+    usable = (np.nan_to_num(iv_all) > 0) | np.isfinite(_mids(bid_all, ask_all))
     refuse(
         np.bincount(group[usable], minlength=G) == 0,
         "iv",
